@@ -1,0 +1,46 @@
+/*
+ * Command-line and environment configuration from one table.
+ *
+ * Each option has a long flag (--name VALUE, --name=VALUE, or --name for
+ * booleans) and an environment variable named by one rule: AGENTFLOW_ and
+ * the flag's name in upper case with '-' as '_' (--max-body is
+ * AGENTFLOW_MAX_BODY).  Precedence: flag, then
+ * environment, then the table's default.  --help prints the table.
+ * Values are validated here (integers in range), so a daemon's main() only
+ * checks relations between options.
+ */
+#ifndef AGENTFLOW_OPTS_H
+#define AGENTFLOW_OPTS_H
+
+#include <stddef.h>
+
+enum opt_type {
+	OPT_STRING,	/* const char * into argv, environ or the default; may be NULL */
+	OPT_INT,	/* long, checked against [min, max] */
+	OPT_BOOL,	/* int 0/1; flag form takes no value, env takes 0/1/true/false */
+};
+
+struct opt {
+	const char	*name;
+	enum opt_type	 type;
+	size_t		 offset;	/* of the field in the caller's config struct */
+	const char	*defval;	/* NULL: no default */
+	long		 min, max;
+	const char	*help;
+};
+
+enum opts_result { OPTS_OK = 0, OPTS_HELP = 1, OPTS_ERROR = -1 };
+
+/*
+ * Fills cfg from defaults, the environment and argv.  On OPTS_ERROR, err
+ * holds a message naming the option and the problem.  On OPTS_HELP the usage
+ * text has been printed to stdout.  *first_arg receives the index of the
+ * first non-option argument (may be NULL if none are allowed).
+ */
+enum opts_result opts_parse(const struct opt *table, size_t n, void *cfg,
+    int argc, char **argv, const char *usage, int *first_arg,
+    char *err, size_t errlen);
+
+void opts_usage(const struct opt *table, size_t n, const char *usage);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * CA + CRL verification (see trust.h).  mbedTLS does the X.509 work; this
+ * file decides which of its flags means which refusal, and checks the
+ * identity rule our certificates follow: CN = node id = one DNS SAN.
+ */
+#include "trust.h"
+
+#include <mbedtls/ecp.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/x509_crl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xalloc.h"
+
+struct trust {
+	mbedtls_x509_crt	 ca;
+	mbedtls_x509_crl	 crl;
+	int			 have_crl;
+	char			*crl_path;
+	struct timespec		 crl_mtime;
+};
+
+static int
+load_crl(struct trust *t, char *err, size_t errlen)
+{
+	mbedtls_x509_crl crl;
+	struct stat st;
+	int rc;
+
+	if (stat(t->crl_path, &st) != 0) {
+		snprintf(err, errlen, "cannot read CRL %s", t->crl_path);
+		return -1;
+	}
+	mbedtls_x509_crl_init(&crl);
+	if ((rc = mbedtls_x509_crl_parse_file(&crl, t->crl_path)) != 0) {
+		snprintf(err, errlen, "cannot parse CRL %s (mbedTLS -0x%04x)",
+		    t->crl_path, (unsigned)-rc);
+		mbedtls_x509_crl_free(&crl);
+		return -1;
+	}
+	if (t->have_crl)
+		mbedtls_x509_crl_free(&t->crl);
+	t->crl = crl;
+	t->have_crl = 1;
+	t->crl_mtime = st.st_mtim;
+	return 0;
+}
+
+struct trust *
+trust_new(const char *ca_path, const char *crl_path, char *err, size_t errlen)
+{
+	struct trust *t = xcalloc(1, sizeof(*t));
+	int rc;
+
+	mbedtls_x509_crt_init(&t->ca);
+	mbedtls_x509_crl_init(&t->crl);
+	if ((rc = mbedtls_x509_crt_parse_file(&t->ca, ca_path)) != 0) {
+		snprintf(err, errlen, "cannot load CA certificate %s (mbedTLS -0x%04x)",
+		    ca_path, (unsigned)-rc);
+		trust_free(t);
+		return NULL;
+	}
+	if (crl_path != NULL && crl_path[0] != '\0') {
+		t->crl_path = xstrdup(crl_path);
+		if (load_crl(t, err, errlen) != 0) {
+			trust_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+void
+trust_free(struct trust *t)
+{
+	if (t == NULL)
+		return;
+	mbedtls_x509_crt_free(&t->ca);
+	mbedtls_x509_crl_free(&t->crl);
+	free(t->crl_path);
+	free(t);
+}
+
+int
+trust_reload_crl(struct trust *t, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (t->crl_path == NULL)
+		return 0;
+	if (stat(t->crl_path, &st) != 0) {
+		snprintf(err, errlen, "cannot stat CRL %s", t->crl_path);
+		return -1;
+	}
+	if (st.st_mtim.tv_sec == t->crl_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == t->crl_mtime.tv_nsec)
+		return 0;
+	return load_crl(t, err, errlen) == 0 ? 1 : -1;
+}
+
+const char *
+trust_result_str(enum trust_result r)
+{
+	switch (r) {
+	case TRUST_OK: return "ok";
+	case TRUST_BAD_CERT: return "bad_certificate";
+	case TRUST_EXPIRED: return "certificate_expired";
+	case TRUST_REVOKED: return "certificate_revoked";
+	case TRUST_IDENTITY_MISMATCH: return "identity_mismatch";
+	}
+	return "unknown";
+}
+
+void
+trust_fingerprint(const mbedtls_x509_crt *crt, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[32];
+
+	mbedtls_sha256_ret(crt->raw.p, crt->raw.len, h, 0);
+	memcpy(out, "sha256:", 7);
+	for (int i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[h[i] >> 4];
+		out[7 + 2 * i + 1] = hex[h[i] & 15];
+	}
+	out[71] = '\0';
+}
+
+static int
+get_cn(const mbedtls_x509_crt *crt, char *out, size_t outlen)
+{
+	const mbedtls_x509_name *n;
+
+	for (n = &crt->subject; n != NULL; n = n->next) {
+		if (n->oid.p == NULL || MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) != 0)
+			continue;
+		if (n->val.len == 0 || n->val.len >= outlen ||
+		    memchr(n->val.p, '\0', n->val.len) != NULL)
+			return -1;
+		memcpy(out, n->val.p, n->val.len);
+		out[n->val.len] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+static int
+has_dns_san(const mbedtls_x509_crt *crt, const char *id)
+{
+	const mbedtls_x509_sequence *s;
+	size_t len = strlen(id);
+
+	if (!(crt->ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME))
+		return 0;
+	for (s = &crt->subject_alt_names; s != NULL; s = s->next) {
+		if (s->buf.p == NULL)
+			continue;
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2) &&
+		    s->buf.len == len && memcmp(s->buf.p, id, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+trust_cert_identity(const mbedtls_x509_crt *crt, char *out, size_t outlen)
+{
+	if (get_cn(crt, out, outlen) != 0 || !has_dns_san(crt, out))
+		return -1;
+	return 0;
+}
+
+enum trust_result
+trust_verify_pem(struct trust *t, const char *pem, size_t len,
+    const char *expected_id, mbedtls_x509_crt *out_chain, char *fingerprint,
+    char *detail, size_t detaillen)
+{
+	mbedtls_x509_crt chain;
+	char ident[256];
+	uint32_t flags = 0;
+	unsigned char *buf;
+	enum trust_result r = TRUST_OK;
+	int rc;
+
+	/* mbedtls_x509_crt_parse wants a NUL-terminated PEM with len counting it. */
+	buf = xmalloc(len + 1);
+	memcpy(buf, pem, len);
+	buf[len] = '\0';
+	mbedtls_x509_crt_init(&chain);
+	rc = mbedtls_x509_crt_parse(&chain, buf, len + 1);
+	free(buf);
+	if (rc != 0 || chain.raw.p == NULL) {
+		snprintf(detail, detaillen, "certificate is not a valid PEM X.509 chain");
+		r = TRUST_BAD_CERT;
+		goto out;
+	}
+	if (mbedtls_pk_get_type(&chain.pk) != MBEDTLS_PK_ECKEY ||
+	    mbedtls_pk_ec(chain.pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+		snprintf(detail, detaillen, "certificate key is not ECDSA P-256");
+		r = TRUST_BAD_CERT;
+		goto out;
+	}
+	rc = mbedtls_x509_crt_verify(&chain, &t->ca, t->have_crl ? &t->crl : NULL,
+	    NULL, &flags, NULL, NULL);
+	/* A stale CRL must not lock everybody out; it is logged at load. */
+	flags &= ~(uint32_t)(MBEDTLS_X509_BADCRL_EXPIRED | MBEDTLS_X509_BADCRL_FUTURE);
+	if (flags & (MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCERT_MISSING |
+	    MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_BAD_MD |
+	    MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_OTHER |
+	    MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
+	    MBEDTLS_X509_BADCERT_NS_CERT_TYPE | MBEDTLS_X509_BADCRL_NOT_TRUSTED)) {
+		snprintf(detail, detaillen,
+		    "certificate does not chain to the mesh CA");
+		r = TRUST_BAD_CERT;
+	} else if (flags & MBEDTLS_X509_BADCERT_REVOKED) {
+		snprintf(detail, detaillen, "certificate is revoked by the mesh CRL");
+		r = TRUST_REVOKED;
+	} else if (flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) {
+		snprintf(detail, detaillen,
+		    "certificate is outside its validity period");
+		r = TRUST_EXPIRED;
+	} else if (flags != 0 || rc != 0) {
+		snprintf(detail, detaillen, "certificate verification failed (flags 0x%x)",
+		    (unsigned)flags);
+		r = TRUST_BAD_CERT;
+	} else if (trust_cert_identity(&chain, ident, sizeof(ident)) != 0) {
+		snprintf(detail, detaillen,
+		    "certificate carries no identity (CN that is also a DNS SAN)");
+		r = TRUST_IDENTITY_MISMATCH;
+	} else if (strcmp(ident, expected_id) != 0) {
+		snprintf(detail, detaillen,
+		    "node_id \"%s\" does not match the certificate identity \"%s\"",
+		    expected_id, ident);
+		r = TRUST_IDENTITY_MISMATCH;
+	}
+	if (r == TRUST_OK && fingerprint != NULL)
+		trust_fingerprint(&chain, fingerprint);
+out:
+	if (r == TRUST_OK && out_chain != NULL)
+		*out_chain = chain;	/* the caller frees it */
+	else
+		mbedtls_x509_crt_free(&chain);
+	return r;
+}

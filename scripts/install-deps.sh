@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package AgentFlow needs to build, run and test.
+# Idempotent and non-interactive: packages already present are skipped.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
+  libmbedtls-dev libevent-dev libsqlite3-dev libjansson-dev libwslay-dev
+  libcmocka-dev
+  openssl curl ca-certificates
+  python3 python3-cryptography python3-jsonschema
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root or install them" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, runs ctest on a normal
+# build and again on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Usage: scripts/test.sh [ctest arguments, e.g. -R signal]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+jobs=$(nproc)
+
+build() {	# build DIR [cmake args]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DAGENTFLOW_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+}
+
+echo "== build (RelWithDebInfo)"
+build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== tests"
+(cd build && ctest --output-on-failure -j"$jobs" "$@")
+
+echo "== build (ASan + UBSan)"
+build build-asan -DCMAKE_BUILD_TYPE=Debug -DAGENTFLOW_SANITIZE=ON
+echo "== tests under ASan + UBSan"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --output-on-failure -j"$jobs" "$@")

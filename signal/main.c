@@ -1,0 +1,237 @@
+/*
+ * agentflow-signal: the mesh's rendezvous.  Parses configuration, loads the
+ * CA, binds the listener (HTTP, or HTTPS through mbedTLS), runs the loop
+ * until SIGINT/SIGTERM and shuts down cleanly.  Only this file exits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "opts.h"
+#include "signal_api.h"
+#include "tls_server.h"
+#include "trust.h"
+
+#define OPT(field) offsetof(struct signal_config, field)
+
+static const struct opt options[] = {
+	{ "listen", OPT_STRING, OPT(listen), "127.0.0.1:7000", 0, 0,
+	  "address and port to serve on (HOST:PORT, [V6]:PORT; port 0 picks a free one)" },
+	{ "ca", OPT_STRING, OPT(ca), NULL, 0, 0,
+	  "mesh CA certificate (PEM); registrations must chain to it (required)" },
+	{ "crl", OPT_STRING, OPT(crl), NULL, 0, 0,
+	  "CRL of the mesh CA (PEM or DER); re-read when the file changes" },
+	{ "tls-cert", OPT_STRING, OPT(tls_cert), NULL, 0, 0,
+	  "serve HTTPS with this certificate (PEM, may include the chain)" },
+	{ "tls-key", OPT_STRING, OPT(tls_key), NULL, 0, 0,
+	  "private key of --tls-cert (PEM)" },
+	{ "plain-http", OPT_BOOL, OPT(plain_http), "0", 0, 1,
+	  "allow plain HTTP on a non-loopback address (only behind a TLS ingress)" },
+	{ "trust-proxy", OPT_BOOL, OPT(trust_proxy), "0", 0, 1,
+	  "take the observed address from the last X-Forwarded-For entry" },
+	{ "ttl", OPT_INT, OPT(ttl_s), "30", 1, 86400,
+	  "seconds without a heartbeat before a node is evicted" },
+	{ "heartbeat", OPT_INT, OPT(heartbeat_s), "10", 1, 86400,
+	  "heartbeat interval told to nodes, in seconds" },
+	{ "sweep-ms", OPT_INT, OPT(sweep_ms), "1000", 10, 60000,
+	  "how often expired nodes are evicted, in milliseconds" },
+	{ "max-nodes", OPT_INT, OPT(max_nodes), "16384", 1, 1000000,
+	  "most nodes the table holds" },
+	{ "max-body", OPT_INT, OPT(max_body), "16384", 1024, 1048576,
+	  "largest request body accepted, in bytes" },
+	{ "max-addresses", OPT_INT, OPT(max_addresses), "8", 0, 64,
+	  "most addresses one node may advertise" },
+	{ "max-labels", OPT_INT, OPT(max_labels), "16", 0, 256,
+	  "most labels one node may carry" },
+	{ "rate", OPT_INT, OPT(rate), "50", 0, 1000000,
+	  "requests per second allowed from one source address (0: no limit)" },
+	{ "burst", OPT_INT, OPT(burst), "100", 1, 1000000,
+	  "requests one source address may make at once" },
+	{ "skew", OPT_INT, OPT(skew_s), "300", 1, 86400,
+	  "largest difference between a registration's timestamp and our clock, in seconds" },
+	{ "log-level", OPT_STRING, OPT(log_level), "info", 0, 0,
+	  "debug, info, warn or error" },
+};
+
+static const char usage[] =
+    "usage: agentflow-signal --ca FILE [options]\n\n"
+    "The AgentFlow rendezvous: nodes register (signed with their certificate),\n"
+    "heartbeat, list each other and leave.  See signal/API.md.";
+
+/* Splits "host:port" / "[v6]:port" into host and port. */
+static int
+split_listen(const char *s, char *host, size_t hostlen, unsigned short *port)
+{
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hl;
+	char *end;
+	long p;
+
+	if (colon == NULL)
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (unsigned short)p;
+	return 0;
+}
+
+static int
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+static void
+stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_event(LOG_INFO, "shutting down", "{s:i}", "signal", (int)sig);
+	event_base_loopexit(arg, NULL);
+}
+
+static int
+bound_port(struct evhttp_bound_socket *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	evutil_socket_t fd = evhttp_bound_socket_get_fd(h);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct signal_config cfg;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct signal_api *api;
+	struct tls_server *tls = NULL;
+	struct trust *trust;
+	struct event *sigint, *sigterm;
+	enum log_level level;
+	char err[512], host[256];
+	unsigned short port;
+
+	memset(&cfg, 0, sizeof(cfg));
+	switch (opts_parse(options, sizeof(options) / sizeof(options[0]), &cfg,
+	    argc, argv, usage, NULL, err, sizeof(err))) {
+	case OPTS_HELP:
+		return 0;
+	case OPTS_ERROR:
+		fprintf(stderr, "agentflow-signal: %s (see --help)\n", err);
+		return 2;
+	case OPTS_OK:
+		break;
+	}
+	if (log_level_parse(cfg.log_level, &level) != 0) {
+		fprintf(stderr, "agentflow-signal: --log-level: \"%s\" is not one of "
+		    "debug, info, warn, error\n", cfg.log_level);
+		return 2;
+	}
+	log_init("signal", level);
+	if (cfg.ca == NULL) {
+		fprintf(stderr, "agentflow-signal: --ca (or AGENTFLOW_CA) is required: "
+		    "the mesh CA certificate registrations must chain to\n");
+		return 2;
+	}
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
+		fprintf(stderr, "agentflow-signal: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (split_listen(cfg.listen, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "agentflow-signal: --listen \"%s\" is not HOST:PORT\n",
+		    cfg.listen);
+		return 2;
+	}
+	if (cfg.tls_cert == NULL && !cfg.plain_http && !is_loopback(host)) {
+		fprintf(stderr, "agentflow-signal: refusing plain HTTP on non-loopback "
+		    "address %s: session tokens would cross the network in clear "
+		    "text; give --tls-cert/--tls-key, or --plain-http when a TLS "
+		    "ingress terminates in front of the signal\n", host);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((trust = trust_new(cfg.ca, cfg.crl, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "agentflow-signal: %s\n", err);
+		return 1;
+	}
+	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL) {
+		fprintf(stderr, "agentflow-signal: cannot create the event loop\n");
+		return 1;
+	}
+	/* evhttp answers bodies far above our limit itself (413) so a client
+	 * cannot make us buffer megabytes; between the two we answer in JSON. */
+	evhttp_set_max_body_size(http, cfg.max_body * 4);
+	evhttp_set_max_headers_size(http, 16384);
+	evhttp_set_timeout(http, 30);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	if (cfg.tls_cert != NULL &&
+	    (tls = tls_server_new(base, http, cfg.tls_cert, cfg.tls_key, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "agentflow-signal: %s\n", err);
+		return 1;
+	}
+	if ((api = signal_api_new(base, http, &cfg, trust, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "agentflow-signal: %s\n", err);
+		return 1;
+	}
+	if ((bound = evhttp_bind_socket_with_handle(http, host, port)) == NULL) {
+		fprintf(stderr, "agentflow-signal: cannot listen on %s: %s\n",
+		    cfg.listen, strerror(errno));
+		return 1;
+	}
+	log_event(LOG_INFO, "listening", "{s:s, s:i, s:s, s:s}", "address", host,
+	    "port", bound_port(bound), "scheme", tls ? "https" : "http",
+	    "version", AGENTFLOW_VERSION);
+
+	sigint = evsignal_new(base, SIGINT, stop_cb, base);
+	sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	event_base_dispatch(base);
+
+	event_free(sigint);
+	event_free(sigterm);
+	evhttp_free(http);
+	tls_server_free(tls);
+	signal_api_free(api);
+	event_base_free(base);
+	log_event(LOG_INFO, "stopped", NULL);
+	return 0;
+}

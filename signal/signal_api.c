@@ -1,0 +1,701 @@
+/*
+ * HTTP API of the signal (see signal/API.md and signal_api.h).
+ *
+ * A request goes: rate limit (per source address) → route table (404/405)
+ * → handler.  A register request is checked cheapest first and only
+ * changes state once everything passed: size, signature header, JSON,
+ * fields, timestamp, certificate (chain, validity, CRL, identity),
+ * signature, nonce, table capacity.  Every refusal is counted by reason and
+ * answered with API.md's JSON error; none of them touches the table.
+ */
+#include "signal_api.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <inttypes.h>
+#include <mbedtls/x509_crt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "http_json.h"
+#include "log.h"
+#include "node_id.h"
+#include "nonce_cache.h"
+#include "ratelimit.h"
+#include "rng.h"
+#include "signal_metrics.h"
+#include "signal_table.h"
+#include "signed_request.h"
+#include "trust.h"
+#include "xalloc.h"
+
+#define MAX_CERT_PEM	8192
+#define MAX_ADDRESS_LEN	255
+#define MAX_LABEL_KEY	63
+#define MAX_LABEL_VALUE	255
+#define MAX_VERSION_LEN	32
+#define NONCE_MIN	16
+#define NONCE_MAX	128
+#define RATE_KEYS_MAX	65536
+#define NONCES_MAX	200000
+
+struct signal_api {
+	const struct signal_config	*cfg;
+	struct event_base		*base;
+	struct trust			*trust;
+	struct signal_table		*table;
+	struct nonce_cache		*nonces;
+	struct ratelimit		*rate;
+	struct rng			*rng;
+	struct event			*sweep_ev;
+	struct signal_metrics		 metrics;
+	uint64_t			 started_ms;
+	uint64_t			 last_slow_sweep_ms;
+	char				 boot_id[17];
+
+	/* The serialized peer list, rebuilt when the table's revision moves
+	 * and somebody asks for it. */
+	char				*peers_body;
+	size_t				 peers_len;
+	uint64_t			 peers_rev;
+};
+
+typedef void (*route_fn)(struct signal_api *, struct evhttp_request *,
+    const char *ip);
+
+static void refuse(struct signal_api *, struct evhttp_request *,
+    enum signal_refusal, const char *ip, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+refuse(struct signal_api *api, struct evhttp_request *req,
+    enum signal_refusal why, const char *ip, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	api->metrics.refusals[why]++;
+	log_event(LOG_INFO, "request refused", "{s:s, s:s, s:s, s:s, s:s}",
+	    "error", signal_refusal_code(why), "reason", msg, "ip", ip,
+	    "method", http_method_str(req), "path", evhttp_request_get_uri(req));
+	http_reply_error(req, signal_refusal_status(why),
+	    signal_refusal_code(why), "%s", msg);
+}
+
+/* --- field validation ------------------------------------------------- */
+
+static int
+charset_ok(const char *s, size_t len, const char *extra)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c != '\0' && strchr(extra, c))))
+			return 0;
+	}
+	return 1;
+}
+
+/* host:port or [v6]:port; host printable without spaces, port 1-65535. */
+static int
+address_ok(const char *a, size_t len)
+{
+	const char *colon, *host_end;
+	char *end;
+	long port;
+
+	if (len == 0 || len > MAX_ADDRESS_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (a[i] <= ' ' || a[i] > '~')
+			return 0;
+	if ((colon = strrchr(a, ':')) == NULL || colon == a)
+		return 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || port < 1 || port > 65535)
+		return 0;
+	host_end = colon;
+	if (a[0] == '[') {
+		struct in6_addr a6;
+		char host[64];
+		size_t hl = (size_t)(host_end - a);
+		if (hl < 3 || host_end[-1] != ']' || hl - 2 >= sizeof(host))
+			return 0;
+		memcpy(host, a + 1, hl - 2);
+		host[hl - 2] = '\0';
+		return inet_pton(AF_INET6, host, &a6) == 1;
+	}
+	/* A bare IPv6 address must be bracketed. */
+	return memchr(a, ':', (size_t)(host_end - a)) == NULL;
+}
+
+struct reg_fields {
+	const char	*node_id;
+	const char	*cert;
+	size_t		 cert_len;
+	json_t		*addresses;	/* borrowed from the body, or a new empty array */
+	json_t		*labels;
+	const char	*version;
+	json_int_t	 timestamp;
+	const char	*nonce;
+};
+
+/* Validates the parsed body; on failure fills why/msg and returns -1. */
+static int
+parse_register(const struct signal_config *cfg, json_t *body,
+    struct reg_fields *f, enum signal_refusal *why, char *msg, size_t msglen)
+{
+	json_t *v;
+	const char *key;
+	size_t len, i;
+
+	*why = REFUSE_INVALID_FIELD;
+	json_object_foreach(body, key, v) {
+		static const char *const known[] = { "node_id", "cert",
+		    "addresses", "labels", "version", "timestamp", "nonce" };
+		size_t k;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strcmp(key, known[k]) == 0)
+				break;
+		if (k == sizeof(known) / sizeof(known[0])) {
+			snprintf(msg, msglen, "unknown field \"%.64s\"", key);
+			return -1;
+		}
+	}
+	v = json_object_get(body, "node_id");
+	if (!json_is_string(v)) {
+		snprintf(msg, msglen, "node_id: required string");
+		return -1;
+	}
+	f->node_id = json_string_value(v);
+	if (!node_id_valid(f->node_id, json_string_length(v)) ||
+	    strlen(f->node_id) != json_string_length(v)) {
+		snprintf(msg, msglen, "node_id: 1-%d characters of [A-Za-z0-9._-] "
+		    "starting with a letter or digit", NODE_ID_MAX);
+		return -1;
+	}
+	v = json_object_get(body, "cert");
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > MAX_CERT_PEM) {
+		snprintf(msg, msglen, "cert: required PEM string of at most %d bytes",
+		    MAX_CERT_PEM);
+		return -1;
+	}
+	f->cert = json_string_value(v);
+	f->cert_len = json_string_length(v);
+
+	v = json_object_get(body, "addresses");
+	if (v != NULL && !json_is_array(v)) {
+		snprintf(msg, msglen, "addresses: must be an array of \"host:port\" strings");
+		return -1;
+	}
+	if (v != NULL && json_array_size(v) > (size_t)cfg->max_addresses) {
+		*why = REFUSE_TOO_MANY_ADDRESSES;
+		snprintf(msg, msglen, "addresses: %zu given, at most %ld allowed",
+		    json_array_size(v), cfg->max_addresses);
+		return -1;
+	}
+	f->addresses = v;
+	json_t *a;
+	json_array_foreach(f->addresses, i, a) {
+		if (!json_is_string(a) ||
+		    strlen(json_string_value(a)) != json_string_length(a) ||
+		    !address_ok(json_string_value(a), json_string_length(a))) {
+			snprintf(msg, msglen, "addresses[%zu]: not a \"host:port\" "
+			    "or \"[v6]:port\" string of at most %d characters",
+			    i, MAX_ADDRESS_LEN);
+			return -1;
+		}
+	}
+
+	v = json_object_get(body, "labels");
+	if (v != NULL && !json_is_object(v)) {
+		snprintf(msg, msglen, "labels: must be an object of strings");
+		return -1;
+	}
+	if (v != NULL && json_object_size(v) > (size_t)cfg->max_labels) {
+		*why = REFUSE_TOO_MANY_LABELS;
+		snprintf(msg, msglen, "labels: %zu given, at most %ld allowed",
+		    json_object_size(v), cfg->max_labels);
+		return -1;
+	}
+	f->labels = v;
+	if (v != NULL) {
+		json_t *lv;
+		json_object_foreach(f->labels, key, lv) {
+			len = strlen(key);
+			if (len == 0 || len > MAX_LABEL_KEY ||
+			    !charset_ok(key, len, "._/-")) {
+				snprintf(msg, msglen, "labels: key \"%.64s\" must be "
+				    "1-%d characters of [A-Za-z0-9._/-]", key,
+				    MAX_LABEL_KEY);
+				return -1;
+			}
+			if (!json_is_string(lv) || json_string_length(lv) > MAX_LABEL_VALUE) {
+				snprintf(msg, msglen, "labels.%s: value must be a "
+				    "string of at most %d characters", key,
+				    MAX_LABEL_VALUE);
+				return -1;
+			}
+		}
+	}
+
+	v = json_object_get(body, "version");
+	f->version = NULL;
+	if (v != NULL) {
+		if (!json_is_string(v) || json_string_length(v) > MAX_VERSION_LEN ||
+		    !charset_ok(json_string_value(v), json_string_length(v), ".+_-~")) {
+			snprintf(msg, msglen, "version: string of at most %d "
+			    "characters of [A-Za-z0-9.+_~-]", MAX_VERSION_LEN);
+			return -1;
+		}
+		f->version = json_string_value(v);
+	}
+
+	v = json_object_get(body, "timestamp");
+	if (!json_is_integer(v)) {
+		snprintf(msg, msglen, "timestamp: required integer (Unix seconds)");
+		return -1;
+	}
+	f->timestamp = json_integer_value(v);
+
+	v = json_object_get(body, "nonce");
+	if (!json_is_string(v) || json_string_length(v) < NONCE_MIN ||
+	    json_string_length(v) > NONCE_MAX ||
+	    !charset_ok(json_string_value(v), json_string_length(v), "+/=_-")) {
+		snprintf(msg, msglen, "nonce: required string of %d-%d characters "
+		    "of [A-Za-z0-9+/=_-]", NONCE_MIN, NONCE_MAX);
+		return -1;
+	}
+	f->nonce = json_string_value(v);
+	return 0;
+}
+
+/* The address a node is seen from: the connection's source, or with
+ * --trust-proxy the last X-Forwarded-For entry when it is an IP. */
+static void
+observed_address(const struct signal_api *api, struct evhttp_request *req,
+    const char *ip, char *out, size_t outlen)
+{
+	const char *xff, *last;
+	char buf[64];
+	unsigned char a[16];
+	size_t len;
+
+	snprintf(out, outlen, "%s", ip);
+	if (!api->cfg->trust_proxy)
+		return;
+	xff = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "X-Forwarded-For");
+	if (xff == NULL)
+		return;
+	last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	len = strcspn(last, " ");
+	if (len == 0 || len >= sizeof(buf))
+		return;
+	memcpy(buf, last, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1)
+		snprintf(out, outlen, "%s", buf);
+}
+
+static const enum signal_refusal trust_refusal[] = {
+	[TRUST_BAD_CERT] = REFUSE_BAD_CERTIFICATE,
+	[TRUST_EXPIRED] = REFUSE_CERTIFICATE_EXPIRED,
+	[TRUST_REVOKED] = REFUSE_CERTIFICATE_REVOKED,
+	[TRUST_IDENTITY_MISMATCH] = REFUSE_IDENTITY_MISMATCH,
+};
+
+static void
+register_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
+{
+	const struct signal_config *cfg = api->cfg;
+	struct reg_fields f;
+	struct signal_reg reg;
+	enum signal_refusal why;
+	enum trust_result tr;
+	mbedtls_x509_crt chain;
+	json_error_t jerr;
+	json_t *body = NULL, *empty_arr = NULL, *empty_obj = NULL;
+	const char *raw, *sig;
+	char msg[512], fingerprint[72], token[SIGNAL_TOKEN_HEX + 1], observed[64];
+	size_t len;
+	uint64_t now_ms = clock_wall_ms();
+	int64_t skew;
+
+	raw = http_body(req, &len);
+	if (len > (size_t)cfg->max_body) {
+		refuse(api, req, REFUSE_BODY_TOO_LARGE, ip,
+		    "body is %zu bytes, the limit is %ld", len, cfg->max_body);
+		return;
+	}
+	sig = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    SIGNED_REQUEST_HEADER);
+	if (sig == NULL || sig[0] == '\0') {
+		refuse(api, req, REFUSE_MISSING_SIGNATURE, ip,
+		    "registration must be signed: header %s is missing",
+		    SIGNED_REQUEST_HEADER);
+		return;
+	}
+	if (raw == NULL || (body = json_loadb(raw, len,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		refuse(api, req, REFUSE_BAD_JSON, ip, "body is not valid JSON: %s "
+		    "(line %d, column %d)", raw == NULL ? "empty body" : jerr.text,
+		    jerr.line, jerr.column);
+		return;
+	}
+	if (!json_is_object(body)) {
+		refuse(api, req, REFUSE_BAD_JSON, ip, "body must be a JSON object");
+		goto out;
+	}
+	if (parse_register(cfg, body, &f, &why, msg, sizeof(msg)) != 0) {
+		refuse(api, req, why, ip, "%s", msg);
+		goto out;
+	}
+	skew = (int64_t)f.timestamp - (int64_t)(now_ms / 1000);
+	if (skew > cfg->skew_s || skew < -cfg->skew_s) {
+		refuse(api, req, REFUSE_STALE_TIMESTAMP, ip, "timestamp is %" PRId64
+		    " s away from the signal's clock; at most %ld s allowed",
+		    skew, cfg->skew_s);
+		goto out;
+	}
+	tr = trust_verify_pem(api->trust, f.cert, f.cert_len, f.node_id, &chain,
+	    fingerprint, msg, sizeof(msg));
+	if (tr != TRUST_OK) {
+		refuse(api, req, trust_refusal[tr], ip, "%s", msg);
+		goto out;
+	}
+	if (signed_request_verify(&chain.pk, raw, len, sig) != 0) {
+		mbedtls_x509_crt_free(&chain);
+		refuse(api, req, REFUSE_BAD_SIGNATURE, ip, "signature in %s does not "
+		    "verify against the certificate's public key over the exact "
+		    "body bytes (base64 DER ECDSA-SHA256 expected)",
+		    SIGNED_REQUEST_HEADER);
+		goto out;
+	}
+	mbedtls_x509_crt_free(&chain);
+	if (nonce_cache_check_and_add(api->nonces, f.node_id, f.nonce,
+	    now_ms + 2000u * (uint64_t)cfg->skew_s)) {
+		refuse(api, req, REFUSE_REPLAYED_NONCE, ip, "nonce was already used "
+		    "by %s; every registration needs a fresh one", f.node_id);
+		goto out;
+	}
+	if (rng_hex(api->rng, token, SIGNAL_TOKEN_HEX / 2) != 0) {
+		http_reply_error(req, 500, "internal", "random source failed");
+		goto out;
+	}
+	observed_address(api, req, ip, observed, sizeof(observed));
+	reg.node_id = f.node_id;
+	reg.addresses = f.addresses ? f.addresses : (empty_arr = json_array());
+	reg.labels = f.labels ? f.labels : (empty_obj = json_object());
+	reg.version = f.version;
+	reg.observed = observed;
+	reg.fingerprint = fingerprint;
+	if (signal_table_register(api->table, &reg, token, now_ms) != 0) {
+		refuse(api, req, REFUSE_TABLE_FULL, ip, "the signal holds its limit "
+		    "of %ld nodes", cfg->max_nodes);
+		goto out;
+	}
+	api->metrics.registrations++;
+	log_event(LOG_INFO, "node registered", "{s:s, s:s, s:s, s:I}", "node",
+	    f.node_id, "ip", ip, "observed", observed, "generation",
+	    (json_int_t)signal_table_generation(api->table));
+	http_reply_json(req, 200, json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}",
+	    "node_id", f.node_id, "token", token, "ttl_s", (json_int_t)cfg->ttl_s,
+	    "heartbeat_s", (json_int_t)cfg->heartbeat_s, "observed_address",
+	    observed, "generation", (json_int_t)signal_table_generation(api->table)));
+out:
+	json_decref(empty_arr);
+	json_decref(empty_obj);
+	json_decref(body);
+}
+
+/* Node id of the request's bearer token, or NULL after refusing it. */
+static const char *
+authenticate(struct signal_api *api, struct evhttp_request *req, const char *ip,
+    int touch)
+{
+	const char *token = http_bearer(req), *id;
+
+	if (token == NULL) {
+		refuse(api, req, REFUSE_UNKNOWN_TOKEN, ip,
+		    "missing \"Authorization: Bearer <token>\"; register first");
+		return NULL;
+	}
+	if (strlen(token) != SIGNAL_TOKEN_HEX ||
+	    (id = signal_table_lookup_token(api->table, token, clock_wall_ms(),
+	    touch)) == NULL) {
+		refuse(api, req, REFUSE_UNKNOWN_TOKEN, ip,
+		    "session token is unknown or expired; register again");
+		return NULL;
+	}
+	return id;
+}
+
+static int
+body_within_limit(struct signal_api *api, struct evhttp_request *req,
+    const char *ip)
+{
+	size_t len;
+
+	http_body(req, &len);
+	if (len <= (size_t)api->cfg->max_body)
+		return 1;
+	refuse(api, req, REFUSE_BODY_TOO_LARGE, ip,
+	    "body is %zu bytes, the limit is %ld", len, api->cfg->max_body);
+	return 0;
+}
+
+static void
+heartbeat_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
+{
+	const char *id;
+
+	if (!body_within_limit(api, req, ip) ||
+	    (id = authenticate(api, req, ip, 1)) == NULL)
+		return;
+	api->metrics.heartbeats++;
+	log_event(LOG_DEBUG, "heartbeat", "{s:s}", "node", id);
+	http_reply_json(req, 200, json_pack("{s:I, s:I}",
+	    "ttl_s", (json_int_t)api->cfg->ttl_s,
+	    "generation", (json_int_t)signal_table_generation(api->table)));
+}
+
+static void
+leave_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
+{
+	const char *id;
+	char node[NODE_ID_MAX + 1];
+
+	if (!body_within_limit(api, req, ip) ||
+	    (id = authenticate(api, req, ip, 0)) == NULL)
+		return;
+	snprintf(node, sizeof(node), "%s", id);
+	signal_table_leave(api->table, http_bearer(req));
+	api->metrics.leaves++;
+	log_event(LOG_INFO, "node left", "{s:s, s:s}", "node", node, "ip", ip);
+	http_reply_json(req, 200, json_pack("{s:s, s:b}", "node_id", node,
+	    "left", 1));
+}
+
+static void
+peers_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	uint64_t gen = signal_table_generation(api->table), rev;
+	const char *inm;
+	struct evbuffer *buf;
+	char etag[64];
+
+	if (authenticate(api, req, ip, 1) == NULL)
+		return;
+	snprintf(etag, sizeof(etag), "\"%s-%" PRIu64 "\"", api->boot_id, gen);
+	evhttp_add_header(out, "ETag", etag);
+	inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "If-None-Match");
+	if (inm != NULL && strcmp(inm, etag) == 0) {
+		api->metrics.lists_304++;
+		http_reply_json(req, 304, NULL);
+		return;
+	}
+	rev = signal_table_revision(api->table);
+	if (api->peers_body == NULL || api->peers_rev != rev) {
+		json_t *j = json_pack("{s:I, s:o}", "generation", (json_int_t)gen,
+		    "peers", signal_table_peers_json(api->table));
+		free(api->peers_body);
+		api->peers_body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		api->peers_len = api->peers_body ? strlen(api->peers_body) : 0;
+		api->peers_rev = rev;
+		json_decref(j);
+		if (api->peers_body == NULL) {
+			http_reply_error(req, 500, "internal", "cannot encode peer list");
+			return;
+		}
+	}
+	api->metrics.lists_200++;
+	buf = evbuffer_new();
+	evbuffer_add(buf, api->peers_body, api->peers_len);
+	evbuffer_add(buf, "\n", 1);
+	evhttp_add_header(out, "Content-Type", "application/json");
+	evhttp_add_header(out, "Cache-Control", "no-cache");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+static void
+healthz_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
+{
+	(void)ip;
+	http_reply_json(req, 200, json_pack("{s:s, s:s, s:I, s:I}",
+	    "status", "ok", "version", AGENTFLOW_VERSION,
+	    "nodes", (json_int_t)signal_table_count(api->table),
+	    "uptime_s", (json_int_t)((clock_mono_ms() - api->started_ms) / 1000)));
+}
+
+static void
+metrics_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
+{
+	struct signal_gauges g = {
+		.nodes = signal_table_count(api->table),
+		.nonces = nonce_cache_count(api->nonces),
+		.rate_keys = ratelimit_count(api->rate),
+		.generation = signal_table_generation(api->table),
+		.uptime_s = (double)(clock_mono_ms() - api->started_ms) / 1000.0,
+	};
+	struct evbuffer *buf = evbuffer_new();
+
+	(void)ip;
+	signal_metrics_render(&api->metrics, &g, buf);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+static const struct route {
+	const char		*path;
+	enum evhttp_cmd_type	 method;
+	route_fn		 fn;
+	const char		*allow;		/* every method of this path */
+} routes[] = {
+	{ "/v1/register",	EVHTTP_REQ_POST,	register_cb,	"POST, DELETE" },
+	{ "/v1/register",	EVHTTP_REQ_DELETE,	leave_cb,	"POST, DELETE" },
+	{ "/v1/heartbeat",	EVHTTP_REQ_POST,	heartbeat_cb,	"POST" },
+	{ "/v1/peers",		EVHTTP_REQ_GET,		peers_cb,	"GET" },
+	{ "/healthz",		EVHTTP_REQ_GET,		healthz_cb,	"GET" },
+	{ "/metrics",		EVHTTP_REQ_GET,		metrics_cb,	"GET" },
+};
+
+static void
+dispatch_cb(struct evhttp_request *req, void *arg)
+{
+	struct signal_api *api = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *allow = NULL;
+	unsigned retry;
+	char ip[64], hdr[16];
+
+	api->metrics.requests++;
+	http_peer_ip(req, ip, sizeof(ip));
+	if (!ratelimit_take(api->rate, ip, clock_mono_ms(), &retry)) {
+		snprintf(hdr, sizeof(hdr), "%u", retry);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", hdr);
+		refuse(api, req, REFUSE_RATE_LIMITED, ip, "more than %ld requests "
+		    "per second from %s; retry in %u s", api->cfg->rate, ip, retry);
+		return;
+	}
+	if (path == NULL)
+		path = "";
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(path, routes[i].path) != 0)
+			continue;
+		allow = routes[i].allow;
+		if (evhttp_request_get_command(req) == routes[i].method) {
+			routes[i].fn(api, req, ip);
+			return;
+		}
+	}
+	if (allow != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    allow);
+		refuse(api, req, REFUSE_METHOD_NOT_ALLOWED, ip, "%s is not allowed "
+		    "on %s; allowed: %s", http_method_str(req), path, allow);
+		return;
+	}
+	refuse(api, req, REFUSE_NOT_FOUND, ip, "no such endpoint: %.128s", path);
+}
+
+static void
+evicted_cb(const char *node_id, void *arg)
+{
+	struct signal_api *api = arg;
+
+	api->metrics.evictions++;
+	log_event(LOG_INFO, "node evicted", "{s:s, s:I}", "node", node_id,
+	    "ttl_s", (json_int_t)api->cfg->ttl_s);
+}
+
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct signal_api *api = arg;
+	uint64_t now = clock_wall_ms(), mono = clock_mono_ms();
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	signal_table_evict(api->table, now, 1000u * (uint64_t)api->cfg->ttl_s,
+	    evicted_cb, api);
+	nonce_cache_expire(api->nonces, now);
+	/* Cheaper work, at most once a second whatever --sweep-ms says. */
+	if (mono - api->last_slow_sweep_ms < 1000)
+		return;
+	api->last_slow_sweep_ms = mono;
+	ratelimit_sweep(api->rate, mono);
+	switch (trust_reload_crl(api->trust, err, sizeof(err))) {
+	case 1:
+		log_event(LOG_INFO, "CRL reloaded", "{s:s}", "path", api->cfg->crl);
+		break;
+	case -1:
+		log_event(LOG_WARN, "CRL reload failed; keeping the previous one",
+		    "{s:s}", "error", err);
+		break;
+	}
+}
+
+struct signal_api *
+signal_api_new(struct event_base *base, struct evhttp *http,
+    const struct signal_config *cfg, struct trust *trust, char *err,
+    size_t errlen)
+{
+	struct signal_api *api = xcalloc(1, sizeof(*api));
+	struct timeval tv;
+
+	api->cfg = cfg;
+	api->base = base;
+	api->trust = trust;
+	api->table = signal_table_new((size_t)cfg->max_nodes);
+	api->nonces = nonce_cache_new(NONCES_MAX);
+	api->rate = ratelimit_new((double)cfg->rate, (double)cfg->burst,
+	    RATE_KEYS_MAX);
+	api->started_ms = clock_mono_ms();
+	if ((api->rng = rng_new("agentflow-signal")) == NULL ||
+	    rng_hex(api->rng, api->boot_id, 8) != 0) {
+		snprintf(err, errlen, "cannot seed the random generator");
+		signal_api_free(api);
+		return NULL;
+	}
+	api->sweep_ev = event_new(base, -1, EV_PERSIST, sweep_cb, api);
+	tv.tv_sec = cfg->sweep_ms / 1000;
+	tv.tv_usec = (cfg->sweep_ms % 1000) * 1000;
+	event_add(api->sweep_ev, &tv);
+	evhttp_set_gencb(http, dispatch_cb, api);
+	return api;
+}
+
+void
+signal_api_free(struct signal_api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->sweep_ev != NULL)
+		event_free(api->sweep_ev);
+	signal_table_free(api->table);
+	nonce_cache_free(api->nonces);
+	ratelimit_free(api->rate);
+	rng_free(api->rng);
+	trust_free(api->trust);
+	free(api->peers_body);
+	free(api);
+}

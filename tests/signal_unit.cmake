@@ -1,0 +1,2 @@
+# Unit tests of signal/ modules.
+agentflow_unit_test(test_signal_table SOURCES unit/test_signal_table.c LIBS agentflow_signal_core)
