@@ -1,0 +1,1054 @@
+/*
+ * Frame decoding with bounds (see frame_codec.h).
+ *
+ * Decoding is two steps: protobuf-c unpacks the bytes through an allocator
+ * with a budget (a Frame of empty sub-messages costs ~50 bytes of heap per
+ * byte of input, so the budget, not the frame size, bounds memory), then
+ * check_frame() walks the result and refuses anything outside mesh.proto's
+ * bounds.  Only a Frame that passed both reaches the caller.
+ *
+ * The walk costs nothing extra on success: a failing check records its
+ * field name and message, and each enclosing level adds its own segment of
+ * the path while returning, so the detail ("snapshot.origins[2].tasks[7].
+ * reason: ...") is only built when something is wrong.
+ */
+#include "frame_codec.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_id.h"
+
+/* Generated names are long; this keeps declarations readable. */
+#define PB(name)	struct Agentflow__Mesh__V1__##name
+
+#define PATH_DEPTH	12
+
+/* The state of one check walk. */
+struct ck {
+	enum frame_codec_err	 code;
+	char			 msg[160];
+	int			 nseg;		/* segments, innermost first */
+	const char		*seg[PATH_DEPTH];
+	long			 idx[PATH_DEPTH]; /* -1: not an array element */
+};
+
+static const char *const errstr[] = {
+	[FRAME_CODEC_OK] = "ok",
+	[FRAME_CODEC_ERR_TOO_LARGE] = "frame too large",
+	[FRAME_CODEC_ERR_NOT_PROTOBUF] = "not a protobuf-encoded Frame",
+	[FRAME_CODEC_ERR_MEMORY] = "frame needs too much memory to decode",
+	[FRAME_CODEC_ERR_EMPTY] = "frame has no body",
+	[FRAME_CODEC_ERR_MISSING] = "required field missing",
+	[FRAME_CODEC_ERR_BAD_NODE_ID] = "invalid node id",
+	[FRAME_CODEC_ERR_BAD_ID] = "invalid id",
+	[FRAME_CODEC_ERR_BAD_STRING] = "invalid string",
+	[FRAME_CODEC_ERR_TOO_LONG] = "string or bytes too long",
+	[FRAME_CODEC_ERR_TOO_MANY] = "too many entries",
+	[FRAME_CODEC_ERR_BAD_ENUM] = "invalid enum value",
+	[FRAME_CODEC_ERR_BAD_VALUE] = "value out of range",
+};
+
+const char *
+frame_codec_strerror(enum frame_codec_err code)
+{
+	if ((size_t)code >= sizeof(errstr) / sizeof(errstr[0]) ||
+	    errstr[code] == NULL)
+		return "unknown frame codec error";
+	return errstr[code];
+}
+
+/* Frame body names by oneof case (the field numbers 1-9 of mesh.proto). */
+static const char *const body_names[] = {
+	[AGENTFLOW__MESH__V1__FRAME__BODY_HELLO] = "hello",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST] = "snapshot_request",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT] = "snapshot",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS] = "events",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND] = "command",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT] = "command_result",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_PING] = "ping",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_PONG] = "pong",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE] = "leave",
+};
+
+static bool
+body_known(const PB(Frame) *f)
+{
+	return (size_t)f->body_case < sizeof(body_names) / sizeof(body_names[0])
+	    && body_names[f->body_case] != NULL;
+}
+
+const char *
+frame_codec_body_name(const PB(Frame) *f)
+{
+	if (f == NULL || !body_known(f))
+		return "none";
+	return body_names[f->body_case];
+}
+
+static void
+set_error(struct frame_codec_error *err, enum frame_codec_err code,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+set_error(struct frame_codec_error *err, enum frame_codec_err code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the check walk ---------------------------------------------------- */
+
+static int fail(struct ck *ck, enum frame_codec_err code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Records the innermost failure: the field and what is wrong with it. */
+static int
+fail(struct ck *ck, enum frame_codec_err code, const char *field,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	ck->code = code;
+	va_start(ap, fmt);
+	vsnprintf(ck->msg, sizeof(ck->msg), fmt, ap);
+	va_end(ap);
+	ck->nseg = 0;
+	if (field != NULL) {
+		ck->seg[0] = field;
+		ck->idx[0] = -1;
+		ck->nseg = 1;
+	}
+	return -1;
+}
+
+/* Adds an enclosing path segment on the way out of a failed check. */
+static int
+up(struct ck *ck, const char *field, long idx)
+{
+	if (field != NULL && ck->nseg < PATH_DEPTH) {
+		ck->seg[ck->nseg] = field;
+		ck->idx[ck->nseg] = idx;
+		ck->nseg++;
+	}
+	return -1;
+}
+
+/*
+ * Runs a check; on failure adds this level's segment ("field" or
+ * "field[idx]"; none when field is NULL) and fails the caller too.
+ */
+#define CHECK(ck, expr, field, idx) do {				\
+	if ((expr) != 0)						\
+		return up((ck), (field), (idx));			\
+} while (0)
+
+static void
+ck_detail(const struct ck *ck, struct frame_codec_error *err)
+{
+	char	*p;
+	size_t	 left;
+	int	 i, w;
+
+	if (err == NULL)
+		return;
+	err->code = ck->code;
+	p = err->detail;
+	left = sizeof(err->detail);
+	p[0] = '\0';
+	for (i = ck->nseg - 1; i >= 0; i--) {
+		if (ck->idx[i] >= 0)
+			w = snprintf(p, left, "%s%s[%ld]", i == ck->nseg - 1 ?
+			    "" : ".", ck->seg[i], ck->idx[i]);
+		else
+			w = snprintf(p, left, "%s%s", i == ck->nseg - 1 ?
+			    "" : ".", ck->seg[i]);
+		if (w < 0 || (size_t)w >= left)
+			return;
+		p += w;
+		left -= (size_t)w;
+	}
+	snprintf(p, left, "%s%s", ck->nseg > 0 ? ": " : "", ck->msg);
+}
+
+static const char *
+str(const char *s)
+{
+	return s == NULL ? "" : s;
+}
+
+/*
+ * Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+ * With no_ctrl, C0 controls and DEL are refused as well.
+ */
+static bool
+utf8_valid(const unsigned char *s, size_t len, bool no_ctrl)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		size_t n, k;
+
+		if (c < 0x80) {
+			if (no_ctrl && (c < 0x20 || c == 0x7f))
+				return false;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return false;
+		if (len - i <= n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* Checks a string of min..max bytes of UTF-8 (without controls if asked). */
+static int
+check_str(struct ck *ck, const char *field, const char *s, size_t min,
+    size_t max, bool no_ctrl)
+{
+	size_t len = strlen(str(s));
+
+	if (len < min)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, field,
+		    "empty, at least %zu bytes required", min);
+	if (len > max)
+		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, field,
+		    "%zu bytes, limit %zu", len, max);
+	if (!utf8_valid((const unsigned char *)str(s), len, no_ctrl))
+		return fail(ck, FRAME_CODEC_ERR_BAD_STRING, field, no_ctrl ?
+		    "not UTF-8 text without control characters" :
+		    "not valid UTF-8");
+	return 0;
+}
+
+static int
+check_name(struct ck *ck, const char *field, const char *s)
+{
+	return check_str(ck, field, s, 1, FRAME_CODEC_MAX_NAME, true);
+}
+
+static int
+check_text(struct ck *ck, const char *field, const char *s, size_t max)
+{
+	return check_str(ck, field, s, 0, max, false);
+}
+
+static int
+check_node_id(struct ck *ck, const char *field, const char *s)
+{
+	size_t len = strlen(str(s));
+
+	if (!node_id_valid(str(s), len))
+		return fail(ck, FRAME_CODEC_ERR_BAD_NODE_ID, field,
+		    "not a node id (1-%d of [A-Za-z0-9._-], %zu bytes given)",
+		    NODE_ID_MAX, len);
+	return 0;
+}
+
+/* Task, alert and command ids share the node id syntax (they go in URLs). */
+static int
+check_id(struct ck *ck, const char *field, const char *s, bool required)
+{
+	size_t len = strlen(str(s));
+
+	if (len == 0 && !required)
+		return 0;
+	if (!node_id_valid(str(s), len))
+		return fail(ck, FRAME_CODEC_ERR_BAD_ID, field,
+		    "not an id (1-%d of [A-Za-z0-9._-], %zu bytes given)",
+		    NODE_ID_MAX, len);
+	return 0;
+}
+
+static int
+check_bytes(struct ck *ck, const char *field, const ProtobufCBinaryData *b,
+    size_t max)
+{
+	if (b->len > 0 && b->data == NULL)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, field,
+		    "%zu bytes but no data", b->len);
+	if (b->len > max)
+		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, field,
+		    "%zu bytes, limit %zu", b->len, max);
+	return 0;
+}
+
+/* A repeated field: count within max, no NULL element. */
+static int
+check_count(struct ck *ck, const char *field, size_t n, const void *arr,
+    size_t max)
+{
+	if (n > max)
+		return fail(ck, FRAME_CODEC_ERR_TOO_MANY, field,
+		    "%zu entries, limit %zu", n, max);
+	if (n > 0 && arr == NULL)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, field,
+		    "%zu entries but no array", n);
+	return 0;
+}
+
+static int
+check_present(struct ck *ck, const char *field, const void *p)
+{
+	if (p == NULL)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, field, "absent");
+	return 0;
+}
+
+/* A required enum: not UNSPECIFIED (0) and a value this version knows. */
+static int
+check_enum(struct ck *ck, const char *field, const ProtobufCEnumDescriptor *d,
+    int v)
+{
+	if (v == 0)
+		return fail(ck, FRAME_CODEC_ERR_BAD_ENUM, field,
+		    "unspecified (0)");
+	if (protobuf_c_enum_descriptor_get_value(d, v) == NULL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_ENUM, field,
+		    "unknown %s value %d", d->short_name, v);
+	return 0;
+}
+
+static int
+check_nonzero(struct ck *ck, const char *field, uint64_t v)
+{
+	if (v == 0)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "must not be 0");
+	return 0;
+}
+
+static int
+check_real(struct ck *ck, const char *field, double v, double lo, double hi)
+{
+	if (!isfinite(v))
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "not a finite number");
+	if (v < lo || v > hi)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "%g outside %g..%g", v, lo, hi);
+	return 0;
+}
+
+static int
+check_hops(struct ck *ck, uint32_t hops, uint32_t hop_limit)
+{
+	if (hop_limit < 1 || hop_limit > FRAME_CODEC_MAX_HOPS)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "hop_limit",
+		    "%u outside 1..%d", hop_limit, FRAME_CODEC_MAX_HOPS);
+	if (hops > hop_limit)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "hops",
+		    "%u above hop_limit %u", hops, hop_limit);
+	return 0;
+}
+
+static int
+check_node_ids(struct ck *ck, const char *field, size_t n, char **ids,
+    size_t max)
+{
+	size_t i;
+
+	CHECK(ck, check_count(ck, NULL, n, ids, max), field, -1);
+	for (i = 0; i < n; i++)
+		if (check_node_id(ck, NULL, ids[i]) != 0)
+			return up(ck, field, (long)i);
+	return 0;
+}
+
+static bool
+label_key_valid(const char *k)
+{
+	size_t i, len = strlen(k);
+
+	if (len < 1 || len > FRAME_CODEC_MAX_LABEL_KEY)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)k[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '/' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+check_label(struct ck *ck, const PB(Label) *l)
+{
+	CHECK(ck, check_present(ck, NULL, l), NULL, -1);
+	if (!label_key_valid(str(l->key)))
+		return fail(ck, FRAME_CODEC_ERR_BAD_STRING, "key",
+		    "not a label key (1-%d of [A-Za-z0-9._/-])",
+		    FRAME_CODEC_MAX_LABEL_KEY);
+	return check_str(ck, "value", l->value, 0,
+	    FRAME_CODEC_MAX_LABEL_VALUE, true);
+}
+
+/* Labels: each valid, keys unique (at most 32, so quadratic is fine). */
+static int
+check_labels(struct ck *ck, const char *field, size_t n, PB(Label) **labels,
+    size_t min)
+{
+	size_t i, j;
+
+	CHECK(ck, check_count(ck, NULL, n, labels, FRAME_CODEC_MAX_LABELS),
+	    field, -1);
+	if (n < min)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, field,
+		    "at least %zu entries required", min);
+	for (i = 0; i < n; i++) {
+		CHECK(ck, check_label(ck, labels[i]), field, (long)i);
+		for (j = 0; j < i; j++)
+			if (strcmp(str(labels[i]->key), str(labels[j]->key)) ==
+			    0) {
+				fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "key",
+				    "duplicate label key \"%s\"",
+				    str(labels[i]->key));
+				return up(ck, field, (long)i);
+			}
+	}
+	return 0;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+static int
+check_node_info(struct ck *ck, const PB(NodeInfo) *n)
+{
+	size_t i;
+
+	CHECK(ck, check_node_id(ck, "node_id", n->node_id), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "incarnation", n->incarnation), NULL, -1);
+	CHECK(ck, check_str(ck, "version", n->version, 0,
+	    FRAME_CODEC_MAX_VERSION, true), NULL, -1);
+	CHECK(ck, check_count(ck, "addresses", n->n_addresses, n->addresses,
+	    FRAME_CODEC_MAX_ADDRESSES), NULL, -1);
+	for (i = 0; i < n->n_addresses; i++)
+		if (check_str(ck, NULL, n->addresses[i], 1,
+		    FRAME_CODEC_MAX_ADDRESS_LEN, true) != 0)
+			return up(ck, "addresses", (long)i);
+	CHECK(ck, check_labels(ck, "labels", n->n_labels, n->labels, 0),
+	    NULL, -1);
+	return check_str(ck, "hostname", n->hostname, 0,
+	    FRAME_CODEC_MAX_HOSTNAME, true);
+}
+
+static int
+check_cursor(struct ck *ck, const PB(Cursor) *c)
+{
+	CHECK(ck, check_present(ck, NULL, c), NULL, -1);
+	CHECK(ck, check_node_id(ck, "origin", c->origin), NULL, -1);
+	return check_nonzero(ck, "incarnation", c->incarnation);
+}
+
+static int
+check_hello(struct ck *ck, const PB(Hello) *h)
+{
+	size_t i;
+
+	CHECK(ck, check_present(ck, "info", h->info), NULL, -1);
+	CHECK(ck, check_node_info(ck, h->info), "info", -1);
+	if (h->protocol_version == 0)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "protocol_version",
+		    "must not be 0");
+	CHECK(ck, check_count(ck, "cursors", h->n_cursors, h->cursors,
+	    FRAME_CODEC_MAX_NODES), NULL, -1);
+	for (i = 0; i < h->n_cursors; i++)
+		CHECK(ck, check_cursor(ck, h->cursors[i]), "cursors", (long)i);
+	return 0;
+}
+
+static int
+check_snapshot_request(struct ck *ck, const PB(SnapshotRequest) *r)
+{
+	return check_node_ids(ck, "origins", r->n_origins, r->origins,
+	    FRAME_CODEC_MAX_NODES);
+}
+
+static int
+check_link_info(struct ck *ck, const PB(LinkInfo) *l)
+{
+	CHECK(ck, check_present(ck, NULL, l), NULL, -1);
+	CHECK(ck, check_node_id(ck, "peer", l->peer), NULL, -1);
+	return check_enum(ck, "state", &agentflow__mesh__v1__link_state__descriptor,
+	    (int)l->state);
+}
+
+static int
+check_member_info(struct ck *ck, const PB(MemberInfo) *m)
+{
+	CHECK(ck, check_present(ck, NULL, m), NULL, -1);
+	CHECK(ck, check_node_id(ck, "node_id", m->node_id), NULL, -1);
+	return check_enum(ck, "state",
+	    &agentflow__mesh__v1__member_state__descriptor, (int)m->state);
+}
+
+static int
+check_node_status(struct ck *ck, const PB(NodeStatus) *s)
+{
+	size_t i;
+
+	CHECK(ck, check_real(ck, "cpu_percent", s->cpu_percent, 0, 100), NULL,
+	    -1);
+	CHECK(ck, check_real(ck, "load1", s->load1, 0, HUGE_VAL), NULL, -1);
+	CHECK(ck, check_real(ck, "load5", s->load5, 0, HUGE_VAL), NULL, -1);
+	CHECK(ck, check_real(ck, "load15", s->load15, 0, HUGE_VAL), NULL, -1);
+	CHECK(ck, check_real(ck, "net_rx_bytes_per_s", s->net_rx_bytes_per_s,
+	    0, HUGE_VAL), NULL, -1);
+	CHECK(ck, check_real(ck, "net_tx_bytes_per_s", s->net_tx_bytes_per_s,
+	    0, HUGE_VAL), NULL, -1);
+	CHECK(ck, check_count(ck, "links", s->n_links, s->links,
+	    FRAME_CODEC_MAX_NODES), NULL, -1);
+	for (i = 0; i < s->n_links; i++)
+		CHECK(ck, check_link_info(ck, s->links[i]), "links", (long)i);
+	CHECK(ck, check_count(ck, "members", s->n_members, s->members,
+	    FRAME_CODEC_MAX_NODES), NULL, -1);
+	for (i = 0; i < s->n_members; i++)
+		CHECK(ck, check_member_info(ck, s->members[i]), "members",
+		    (long)i);
+	return 0;
+}
+
+static int
+check_task_update(struct ck *ck, const PB(TaskUpdate) *t)
+{
+	CHECK(ck, check_present(ck, NULL, t), NULL, -1);
+	CHECK(ck, check_id(ck, "task_id", t->task_id, true), NULL, -1);
+	CHECK(ck, check_name(ck, "name", t->name), NULL, -1);
+	CHECK(ck, check_enum(ck, "state",
+	    &agentflow__mesh__v1__task_state__descriptor, (int)t->state), NULL,
+	    -1);
+	if (t->term_signal < 0 || t->term_signal > FRAME_CODEC_MAX_SIGNAL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "term_signal",
+		    "%d outside 0..%d", (int)t->term_signal,
+		    FRAME_CODEC_MAX_SIGNAL);
+	CHECK(ck, check_text(ck, "reason", t->reason, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	CHECK(ck, check_id(ck, "command_id", t->command_id, false), NULL, -1);
+	return check_str(ck, "principal", t->principal, 0,
+	    FRAME_CODEC_MAX_NAME, true);
+}
+
+static int
+check_task_log(struct ck *ck, const PB(TaskLog) *l)
+{
+	CHECK(ck, check_id(ck, "task_id", l->task_id, true), NULL, -1);
+	CHECK(ck, check_enum(ck, "stream",
+	    &agentflow__mesh__v1__log_stream__descriptor, (int)l->stream), NULL,
+	    -1);
+	CHECK(ck, check_nonzero(ck, "line_seq", l->line_seq), NULL, -1);
+	return check_text(ck, "text", l->text, FRAME_CODEC_MAX_LOG_LINE);
+}
+
+static int
+check_alert(struct ck *ck, const PB(Alert) *a)
+{
+	CHECK(ck, check_present(ck, NULL, a), NULL, -1);
+	CHECK(ck, check_id(ck, "alert_id", a->alert_id, true), NULL, -1);
+	CHECK(ck, check_name(ck, "rule", a->rule), NULL, -1);
+	CHECK(ck, check_enum(ck, "severity",
+	    &agentflow__mesh__v1__alert_severity__descriptor, (int)a->severity),
+	    NULL, -1);
+	CHECK(ck, check_enum(ck, "state",
+	    &agentflow__mesh__v1__alert_state__descriptor, (int)a->state), NULL,
+	    -1);
+	CHECK(ck, check_real(ck, "value", a->value, -HUGE_VAL, HUGE_VAL), NULL,
+	    -1);
+	CHECK(ck, check_real(ck, "threshold", a->threshold, -HUGE_VAL,
+	    HUGE_VAL), NULL, -1);
+	CHECK(ck, check_str(ck, "subject", a->subject, 0,
+	    FRAME_CODEC_MAX_HOSTNAME, true), NULL, -1);
+	CHECK(ck, check_text(ck, "message", a->message, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	return check_str(ck, "acked_by", a->acked_by, 0, FRAME_CODEC_MAX_NAME,
+	    true);
+}
+
+static int
+check_user_event(struct ck *ck, const PB(UserEvent) *u)
+{
+	CHECK(ck, check_name(ck, "name", u->name), NULL, -1);
+	return check_bytes(ck, "payload", &u->payload, FRAME_CODEC_MAX_PAYLOAD);
+}
+
+static int
+check_origin_state(struct ck *ck, const PB(OriginState) *o)
+{
+	size_t i;
+
+	CHECK(ck, check_present(ck, NULL, o), NULL, -1);
+	CHECK(ck, check_present(ck, "cursor", o->cursor), NULL, -1);
+	CHECK(ck, check_cursor(ck, o->cursor), "cursor", -1);
+	if (o->info != NULL) {
+		CHECK(ck, check_node_info(ck, o->info), "info", -1);
+		if (strcmp(str(o->info->node_id), str(o->cursor->origin)) != 0)
+			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "info",
+			    "node_id \"%s\" is not the cursor's origin \"%s\"",
+			    str(o->info->node_id), str(o->cursor->origin));
+	}
+	if (o->status != NULL)
+		CHECK(ck, check_node_status(ck, o->status), "status", -1);
+	CHECK(ck, check_count(ck, "tasks", o->n_tasks, o->tasks,
+	    FRAME_CODEC_MAX_TASKS), NULL, -1);
+	for (i = 0; i < o->n_tasks; i++)
+		CHECK(ck, check_task_update(ck, o->tasks[i]), "tasks", (long)i);
+	CHECK(ck, check_count(ck, "alerts", o->n_alerts, o->alerts,
+	    FRAME_CODEC_MAX_ALERTS), NULL, -1);
+	for (i = 0; i < o->n_alerts; i++)
+		CHECK(ck, check_alert(ck, o->alerts[i]), "alerts", (long)i);
+	return 0;
+}
+
+static int
+check_snapshot(struct ck *ck, const PB(Snapshot) *s)
+{
+	size_t i;
+
+	CHECK(ck, check_count(ck, "origins", s->n_origins, s->origins,
+	    FRAME_CODEC_MAX_NODES), NULL, -1);
+	for (i = 0; i < s->n_origins; i++)
+		CHECK(ck, check_origin_state(ck, s->origins[i]), "origins",
+		    (long)i);
+	return 0;
+}
+
+static int
+check_event(struct ck *ck, const PB(Event) *e)
+{
+	CHECK(ck, check_present(ck, NULL, e), NULL, -1);
+	CHECK(ck, check_node_id(ck, "origin", e->origin), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "incarnation", e->incarnation), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "seq", e->seq), NULL, -1);
+	CHECK(ck, check_hops(ck, e->hops, e->hop_limit), NULL, -1);
+	switch (e->kind_case) {
+	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
+		CHECK(ck, check_present(ck, "status", e->status), NULL, -1);
+		CHECK(ck, check_node_status(ck, e->status), "status", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
+		CHECK(ck, check_task_update(ck, e->task), "task", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
+		CHECK(ck, check_present(ck, "log", e->log), NULL, -1);
+		CHECK(ck, check_task_log(ck, e->log), "log", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
+		CHECK(ck, check_alert(ck, e->alert), "alert", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
+		CHECK(ck, check_present(ck, "user", e->user), NULL, -1);
+		CHECK(ck, check_user_event(ck, e->user), "user", -1);
+		return 0;
+	default:
+		return fail(ck, FRAME_CODEC_ERR_MISSING, "kind",
+		    "no event kind this version knows");
+	}
+}
+
+static int
+check_event_batch(struct ck *ck, const PB(EventBatch) *b)
+{
+	size_t i;
+
+	CHECK(ck, check_count(ck, "events", b->n_events, b->events,
+	    FRAME_CODEC_MAX_EVENTS), NULL, -1);
+	if (b->n_events == 0)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, "events",
+		    "empty batch");
+	for (i = 0; i < b->n_events; i++)
+		CHECK(ck, check_event(ck, b->events[i]), "events", (long)i);
+	return 0;
+}
+
+static int
+check_command(struct ck *ck, const PB(Command) *c)
+{
+	CHECK(ck, check_id(ck, "id", c->id, true), NULL, -1);
+	CHECK(ck, check_node_id(ck, "origin", c->origin), NULL, -1);
+	switch (c->target_case) {
+	case AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID:
+		CHECK(ck, check_node_id(ck, "node_id", c->node_id), NULL, -1);
+		break;
+	case AGENTFLOW__MESH__V1__COMMAND__TARGET_SELECTOR:
+		CHECK(ck, check_present(ck, "selector", c->selector), NULL, -1);
+		CHECK(ck, check_labels(ck, "match", c->selector->n_match,
+		    c->selector->match, 1), "selector", -1);
+		break;
+	case AGENTFLOW__MESH__V1__COMMAND__TARGET_ALL:
+		if (!c->all)
+			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "all",
+			    "set but false");
+		break;
+	default:
+		return fail(ck, FRAME_CODEC_ERR_MISSING, "target",
+		    "no target (node_id, selector or all)");
+	}
+	CHECK(ck, check_node_id(ck, "destination", c->destination), NULL, -1);
+	CHECK(ck, check_name(ck, "principal", c->principal), NULL, -1);
+	/* Any non-zero type travels: only the destination knows its types. */
+	if ((int)c->type <= 0)
+		return fail(ck, FRAME_CODEC_ERR_BAD_ENUM, "type",
+		    "%d is not a command type", (int)c->type);
+	CHECK(ck, check_bytes(ck, "args_json", &c->args_json,
+	    FRAME_CODEC_MAX_PAYLOAD), NULL, -1);
+	CHECK(ck, check_str(ck, "idempotency_key", c->idempotency_key, 0,
+	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
+	CHECK(ck, check_hops(ck, c->hops, c->hop_limit), NULL, -1);
+	return check_node_ids(ck, "path", c->n_path, c->path,
+	    FRAME_CODEC_MAX_HOPS);
+}
+
+static int
+check_command_result(struct ck *ck, const PB(CommandResult) *r)
+{
+	CHECK(ck, check_id(ck, "command_id", r->command_id, true), NULL, -1);
+	CHECK(ck, check_node_id(ck, "node", r->node), NULL, -1);
+	CHECK(ck, check_node_id(ck, "requester", r->requester), NULL, -1);
+	CHECK(ck, check_enum(ck, "status",
+	    &agentflow__mesh__v1__command_status__descriptor, (int)r->status),
+	    NULL, -1);
+	CHECK(ck, check_bytes(ck, "body_json", &r->body_json,
+	    FRAME_CODEC_MAX_PAYLOAD), NULL, -1);
+	CHECK(ck, check_text(ck, "error", r->error, FRAME_CODEC_MAX_TEXT), NULL,
+	    -1);
+	CHECK(ck, check_hops(ck, r->hops, r->hop_limit), NULL, -1);
+	CHECK(ck, check_node_ids(ck, "path", r->n_path, r->path,
+	    FRAME_CODEC_MAX_HOPS), NULL, -1);
+	return check_node_ids(ck, "command_path", r->n_command_path,
+	    r->command_path, FRAME_CODEC_MAX_HOPS);
+}
+
+static int
+check_leave(struct ck *ck, const PB(Leave) *l)
+{
+	CHECK(ck, check_node_id(ck, "node_id", l->node_id), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "incarnation", l->incarnation), NULL, -1);
+	return check_text(ck, "reason", l->reason, FRAME_CODEC_MAX_TEXT);
+}
+
+/*
+ * protobuf-c keeps fields it does not know (good: a relay re-encoding a
+ * newer node's event keeps them), but it also accepts field number 0, which
+ * protobuf forbids and which it then packs into bytes that it refuses to
+ * unpack.  Refuse it anywhere in the tree, walking the descriptors; the
+ * schema has no recursion, so the walk is as deep as mesh.proto's nesting.
+ */
+static int
+check_field_numbers(struct ck *ck, const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+	unsigned i;
+
+	for (i = 0; i < m->n_unknown_fields; i++)
+		if (m->unknown_fields[i].tag == 0)
+			return fail(ck, FRAME_CODEC_ERR_NOT_PROTOBUF, d->short_name,
+			    "field number 0");
+	for (i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		const ProtobufCMessage *const *v;
+		size_t n, k;
+
+		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + fd->quantifier_offset) != fd->id)
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(const size_t *)(base + fd->quantifier_offset);
+			v = *(const ProtobufCMessage *const *const *)(base +
+			    fd->offset);
+		} else {
+			n = 1;
+			v = (const ProtobufCMessage *const *)(base + fd->offset);
+		}
+		for (k = 0; v != NULL && k < n; k++)
+			if (v[k] != NULL && check_field_numbers(ck, v[k]) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* The body pointer of f, whatever its case (NULL when none). */
+static const void *
+body_ptr(const PB(Frame) *f)
+{
+	switch (f->body_case) {
+	case AGENTFLOW__MESH__V1__FRAME__BODY_HELLO:
+		return f->hello;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST:
+		return f->snapshot_request;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT:
+		return f->snapshot;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS:
+		return f->events;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND:
+		return f->command;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT:
+		return f->command_result;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_PING:
+		return f->ping;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_PONG:
+		return f->pong;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE:
+		return f->leave;
+	default:
+		return NULL;
+	}
+}
+
+static int
+check_frame(struct ck *ck, const PB(Frame) *f)
+{
+	const char *name = frame_codec_body_name(f);
+
+	if (!body_known(f)) {
+		if (f->base.n_unknown_fields > 0)
+			return fail(ck, FRAME_CODEC_ERR_EMPTY, NULL,
+			    "no body this version knows (field %u)",
+			    f->base.unknown_fields[0].tag);
+		return fail(ck, FRAME_CODEC_ERR_EMPTY, NULL, "no body set");
+	}
+	CHECK(ck, check_present(ck, name, body_ptr(f)), NULL, -1);
+	switch (f->body_case) {
+	case AGENTFLOW__MESH__V1__FRAME__BODY_HELLO:
+		CHECK(ck, check_hello(ck, f->hello), name, -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST:
+		CHECK(ck, check_snapshot_request(ck, f->snapshot_request), name,
+		    -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT:
+		CHECK(ck, check_snapshot(ck, f->snapshot), name, -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS:
+		CHECK(ck, check_event_batch(ck, f->events), name, -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND:
+		CHECK(ck, check_command(ck, f->command), name, -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT:
+		CHECK(ck, check_command_result(ck, f->command_result), name, -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE:
+		CHECK(ck, check_leave(ck, f->leave), name, -1);
+		break;
+	default:
+		/* Ping and Pong are numbers only: any value is fine. */
+		break;
+	}
+	/* Last: the walk trusts the counts the checks above have bounded. */
+	return check_field_numbers(ck, &f->base);
+}
+
+enum frame_codec_err
+frame_codec_check(const PB(Frame) *f, struct frame_codec_error *err)
+{
+	struct ck ck;
+
+	if (f == NULL) {
+		set_error(err, FRAME_CODEC_ERR_EMPTY, "no frame");
+		return FRAME_CODEC_ERR_EMPTY;
+	}
+	ck.code = FRAME_CODEC_OK;
+	ck.nseg = 0;
+	ck.msg[0] = '\0';
+	if (check_frame(&ck, f) == 0) {
+		set_error(err, FRAME_CODEC_OK, "ok");
+		return FRAME_CODEC_OK;
+	}
+	ck_detail(&ck, err);
+	return ck.code;
+}
+
+/* ---- decode ------------------------------------------------------------ */
+
+/*
+ * protobuf-c's allocator with a budget for one unpack.  Only allocation is
+ * counted (what protobuf-c frees while unpacking is not credited back), so
+ * the budget bounds the peak.  Freeing needs no state, which lets
+ * frame_codec_free() use the same functions without the budget.
+ */
+struct budget {
+	size_t	 used;
+	size_t	 limit;
+	bool	 exceeded;
+};
+
+static void *
+budget_alloc(void *data, size_t size)
+{
+	struct budget *b = data;
+	void *p;
+
+	if (b != NULL) {
+		if (size > b->limit - b->used) {
+			b->exceeded = true;
+			return NULL;
+		}
+		b->used += size;
+	}
+	p = malloc(size == 0 ? 1 : size);
+	if (p == NULL && b != NULL)
+		b->exceeded = true;
+	return p;
+}
+
+static void
+budget_free(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
+void
+frame_codec_free(PB(Frame) *f)
+{
+	ProtobufCAllocator a = { budget_alloc, budget_free, NULL };
+
+	if (f != NULL)
+		agentflow__mesh__v1__frame__free_unpacked(f, &a);
+}
+
+enum frame_codec_err
+frame_codec_decode(const uint8_t *buf, size_t len, PB(Frame) **out,
+    struct frame_codec_error *err)
+{
+	static const uint8_t none[1];
+	struct budget b;
+	ProtobufCAllocator a = { budget_alloc, budget_free, &b };
+	enum frame_codec_err rc;
+	PB(Frame) *f;
+
+	*out = NULL;
+	if (len > FRAME_CODEC_MAX_FRAME) {
+		set_error(err, FRAME_CODEC_ERR_TOO_LARGE,
+		    "%zu bytes, limit %u", len, FRAME_CODEC_MAX_FRAME);
+		return FRAME_CODEC_ERR_TOO_LARGE;
+	}
+	b.used = 0;
+	b.limit = len * FRAME_CODEC_DECODE_RATIO + 65536;
+	if (b.limit > FRAME_CODEC_MAX_DECODED)
+		b.limit = FRAME_CODEC_MAX_DECODED;
+	b.exceeded = false;
+	f = agentflow__mesh__v1__frame__unpack(&a, len,
+	    buf == NULL ? none : buf);
+	if (f == NULL) {
+		if (b.exceeded) {
+			set_error(err, FRAME_CODEC_ERR_MEMORY,
+			    "%zu bytes would need over %zu bytes of memory",
+			    len, b.limit);
+			return FRAME_CODEC_ERR_MEMORY;
+		}
+		set_error(err, FRAME_CODEC_ERR_NOT_PROTOBUF,
+		    "%zu bytes are not a valid encoding", len);
+		return FRAME_CODEC_ERR_NOT_PROTOBUF;
+	}
+	rc = frame_codec_check(f, err);
+	if (rc != FRAME_CODEC_OK) {
+		frame_codec_free(f);
+		return rc;
+	}
+	*out = f;
+	return FRAME_CODEC_OK;
+}
+
+/* ---- encode ------------------------------------------------------------ */
+
+size_t
+frame_codec_encoded_size(const PB(Frame) *f)
+{
+	return agentflow__mesh__v1__frame__get_packed_size(f);
+}
+
+/* Checks f and returns its packed size through *size. */
+static enum frame_codec_err
+encode_prepare(const PB(Frame) *f, size_t *size, struct frame_codec_error *err)
+{
+	enum frame_codec_err rc;
+
+	rc = frame_codec_check(f, err);
+	if (rc != FRAME_CODEC_OK)
+		return rc;
+	*size = agentflow__mesh__v1__frame__get_packed_size(f);
+	if (*size > FRAME_CODEC_MAX_FRAME) {
+		set_error(err, FRAME_CODEC_ERR_TOO_LARGE,
+		    "%s frame of %zu bytes, limit %u", frame_codec_body_name(f),
+		    *size, FRAME_CODEC_MAX_FRAME);
+		return FRAME_CODEC_ERR_TOO_LARGE;
+	}
+	return FRAME_CODEC_OK;
+}
+
+enum frame_codec_err
+frame_codec_encode_into(const PB(Frame) *f, uint8_t *buf, size_t cap,
+    size_t *outlen, struct frame_codec_error *err)
+{
+	enum frame_codec_err rc;
+	size_t size;
+
+	*outlen = 0;
+	if ((rc = encode_prepare(f, &size, err)) != FRAME_CODEC_OK)
+		return rc;
+	if (size > cap) {
+		set_error(err, FRAME_CODEC_ERR_TOO_LARGE,
+		    "%zu bytes do not fit in %zu", size, cap);
+		return FRAME_CODEC_ERR_TOO_LARGE;
+	}
+	*outlen = agentflow__mesh__v1__frame__pack(f, buf);
+	return FRAME_CODEC_OK;
+}
+
+enum frame_codec_err
+frame_codec_encode(const PB(Frame) *f, uint8_t **out, size_t *outlen,
+    struct frame_codec_error *err)
+{
+	enum frame_codec_err rc;
+	size_t size;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = encode_prepare(f, &size, err)) != FRAME_CODEC_OK)
+		return rc;
+	if ((*out = malloc(size == 0 ? 1 : size)) == NULL) {
+		set_error(err, FRAME_CODEC_ERR_MEMORY,
+		    "cannot allocate %zu bytes", size);
+		return FRAME_CODEC_ERR_MEMORY;
+	}
+	*outlen = agentflow__mesh__v1__frame__pack(f, *out);
+	return FRAME_CODEC_OK;
+}

@@ -1,0 +1,121 @@
+/*
+ * Decoding and encoding of mesh Frames (proto/mesh.proto).
+ *
+ * frame_codec_decode() is a pure bytes -> result function, safe on hostile
+ * input and suitable for a fuzzer: it refuses a buffer over
+ * FRAME_CODEC_MAX_FRAME, anything protobuf-c cannot unpack (or unpacks
+ * but could not re-encode: field number 0), a Frame needing more heap than
+ * its budget (FRAME_CODEC_MAX_DECODED, and 16x its size + 64 KiB), a Frame
+ * with no body, and any Frame outside the bounds documented in mesh.proto (and
+ * mirrored by the limits below).  A Frame it returns is safe to use: every
+ * string is non-NULL, valid UTF-8 and within its length limit, every node id
+ * passes node_id_valid(), every repeated field is within its count, every
+ * required sub-message and oneof is present, every enum holds a value this
+ * version knows (Command.type excepted: any non-zero value), and every
+ * floating-point field is finite.
+ *
+ * The encode functions apply the same checks before packing, so a node
+ * never sends what its peers would refuse.
+ */
+#ifndef AGENTFLOW_FRAME_CODEC_H
+#define AGENTFLOW_FRAME_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mesh.pb-c.h"
+
+/* mesh.proto's version, sent in Hello.protocol_version. */
+#define FRAME_CODEC_PROTOCOL_VERSION	1
+
+/* Limits; mesh.proto's header comment lists the same numbers. */
+#define FRAME_CODEC_MAX_FRAME		(4u * 1024 * 1024) /* encoded bytes */
+#define FRAME_CODEC_MAX_DECODED		(64u * 1024 * 1024) /* heap for one decode */
+#define FRAME_CODEC_DECODE_RATIO	16u	/* ... and at most 16x input + 64 KiB */
+#define FRAME_CODEC_MAX_NODES		1024	/* cursors, origins, links, members */
+#define FRAME_CODEC_MAX_EVENTS		1024	/* events per EventBatch */
+#define FRAME_CODEC_MAX_TASKS		1024	/* tasks per OriginState */
+#define FRAME_CODEC_MAX_ALERTS		256	/* alerts per OriginState */
+#define FRAME_CODEC_MAX_ADDRESSES	16
+#define FRAME_CODEC_MAX_ADDRESS_LEN	255
+#define FRAME_CODEC_MAX_LABELS		32
+#define FRAME_CODEC_MAX_LABEL_KEY	63
+#define FRAME_CODEC_MAX_LABEL_VALUE	255
+#define FRAME_CODEC_MAX_PAYLOAD		65536	/* user payload, args_json, body_json */
+#define FRAME_CODEC_MAX_LOG_LINE	4096
+#define FRAME_CODEC_MAX_TEXT		1024	/* reasons, messages, errors */
+#define FRAME_CODEC_MAX_NAME		128	/* names, principals, keys */
+#define FRAME_CODEC_MAX_VERSION		32
+#define FRAME_CODEC_MAX_HOSTNAME	255
+#define FRAME_CODEC_MAX_HOPS		16	/* hop_limit, and entries of a path */
+#define FRAME_CODEC_MAX_SIGNAL		128	/* TaskUpdate.term_signal */
+
+enum frame_codec_err {
+	FRAME_CODEC_OK = 0,
+	FRAME_CODEC_ERR_TOO_LARGE,	/* buffer or encoding over MAX_FRAME */
+	FRAME_CODEC_ERR_NOT_PROTOBUF,	/* protobuf-c could not unpack it */
+	FRAME_CODEC_ERR_MEMORY,		/* decoding needs more than its budget */
+	FRAME_CODEC_ERR_EMPTY,		/* no Frame body (this version knows) */
+	FRAME_CODEC_ERR_MISSING,	/* required sub-message or oneof absent */
+	FRAME_CODEC_ERR_BAD_NODE_ID,	/* fails node_id_valid() */
+	FRAME_CODEC_ERR_BAD_ID,		/* task, alert or command id syntax */
+	FRAME_CODEC_ERR_BAD_STRING,	/* not UTF-8, control chars, bad syntax */
+	FRAME_CODEC_ERR_TOO_LONG,	/* string or bytes over its limit */
+	FRAME_CODEC_ERR_TOO_MANY,	/* repeated field over its count */
+	FRAME_CODEC_ERR_BAD_ENUM,	/* UNSPECIFIED or unknown enum value */
+	FRAME_CODEC_ERR_BAD_VALUE,	/* zero seq/incarnation, NaN, hops > limit, duplicate key... */
+};
+
+/*
+ * What went wrong, for a log line: detail names the field and the bound,
+ * e.g. "events.events[3].user.payload: 70000 bytes, limit 65536".
+ */
+struct frame_codec_error {
+	enum frame_codec_err	 code;
+	char			 detail[256];
+};
+
+/* A static string describing code ("frame too large", ...). */
+const char *frame_codec_strerror(enum frame_codec_err code);
+
+/* "hello", "snapshot_request", ... or "none": the body of f, for logs. */
+const char *frame_codec_body_name(const struct Agentflow__Mesh__V1__Frame *f);
+
+/*
+ * Decodes len bytes at buf (buf may be NULL when len is 0).  On
+ * FRAME_CODEC_OK *out is a new Frame owned by the caller, to be released
+ * with frame_codec_free(); it does not point into buf.  On error *out is
+ * NULL, nothing is allocated, and err (if not NULL) says why.
+ */
+enum frame_codec_err frame_codec_decode(const uint8_t *buf, size_t len,
+    struct Agentflow__Mesh__V1__Frame **out, struct frame_codec_error *err);
+
+/* Frees a Frame from frame_codec_decode().  NULL is a no-op. */
+void frame_codec_free(struct Agentflow__Mesh__V1__Frame *f);
+
+/*
+ * Checks a Frame (decoded, or built by the caller) against every bound
+ * above.  NULL pointers where a string is expected count as "".
+ */
+enum frame_codec_err frame_codec_check(const struct Agentflow__Mesh__V1__Frame *f,
+    struct frame_codec_error *err);
+
+/*
+ * Checks f and packs it into a new malloc'd buffer: *out (caller frees with
+ * free()) of *outlen bytes.  On error *out is NULL and *outlen 0.
+ */
+enum frame_codec_err frame_codec_encode(const struct Agentflow__Mesh__V1__Frame *f,
+    uint8_t **out, size_t *outlen, struct frame_codec_error *err);
+
+/* Bytes frame_codec_encode_into() needs for f (no checks). */
+size_t frame_codec_encoded_size(const struct Agentflow__Mesh__V1__Frame *f);
+
+/*
+ * Checks f and packs it into buf, which has room for cap bytes (e.g. a
+ * grpc_slice of frame_codec_encoded_size() bytes); *outlen gets the length.
+ * FRAME_CODEC_ERR_TOO_LARGE when it does not fit.
+ */
+enum frame_codec_err frame_codec_encode_into(const struct Agentflow__Mesh__V1__Frame *f,
+    uint8_t *buf, size_t cap, size_t *outlen, struct frame_codec_error *err);
+
+#endif
