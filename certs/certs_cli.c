@@ -1,0 +1,636 @@
+/*
+ * `agentflow certs` (see certs_cli.h): the subcommands are one table; each
+ * parses its own flags with getopt_long (common/opts.c has no repeatable
+ * flags, and --dns/--ip repeat) and then works through pki.c in memory and
+ * certs_file.c on disk.
+ *
+ * Invariants kept here: a key file that exists is never written (O_EXCL,
+ * checked up front for a clear message and again by open() against races);
+ * keys are created 0600, certificates and the CRL 0644; the CRL is replaced
+ * atomically and keeps every earlier entry.
+ */
+#include "certs_cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/x509_crt.h>
+
+#include "certs_file.h"
+#include "certs_show.h"
+#include "node_id.h"
+#include "pki.h"
+
+#define EXIT_USAGE	2
+#define DEFAULT_DIR	"certs/dev"
+#define DEFAULT_CA_NAME	"AgentFlow Mesh CA"
+#define CA_DAYS		3650
+#define NODE_DAYS	365
+
+/* Messages name the subcommand (argv[0] of each *_main) first. */
+static void __attribute__((format(printf, 2, 3)))
+fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "agentflow certs %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int __attribute__((format(printf, 3, 4)))
+usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "agentflow certs %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", usage);
+	return EXIT_USAGE;
+}
+
+static const char *
+default_dir(void)
+{
+	const char *d = getenv("AGENTFLOW_CERTS_DIR");
+
+	return d != NULL && d[0] != '\0' ? d : DEFAULT_DIR;
+}
+
+static int
+parse_days(const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < 1 ||
+	    v > PKI_DAYS_MAX)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* "YYYY-MM-DD" as midnight UTC; rejects dates like 2024-02-30. */
+static int
+parse_date(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	int y, m, d, n = 0;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+	    n != 10 || y < 1950 || y > 9999)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	*out = timegm(&tm);
+	if (tm.tm_year != y - 1900 || tm.tm_mon != m - 1 || tm.tm_mday != d)
+		return -1;
+	return 0;
+}
+
+static int
+join(const char *cmd, char *buf, const char *dir, const char *name, const char *suffix)
+{
+	size_t n = (size_t)snprintf(buf, PATH_MAX, "%s/%s%s", dir, name, suffix);
+
+	if (n >= PATH_MAX) {
+		fail(cmd, "path too long: %s/%s%s", dir, name, suffix);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* The CA of dir, or NULL after a message naming what is missing. */
+static struct pki_ca *
+load_ca(const char *cmd, const char *dir)
+{
+	char crt_path[PATH_MAX], key_path[PATH_MAX], err[512];
+	char *crt = NULL, *key = NULL;
+	struct pki_ca *ca = NULL;
+
+	if (join(cmd, crt_path, dir, "ca", ".crt") != 0 ||
+	    join(cmd, key_path, dir, "ca", ".key") != 0)
+		return NULL;
+	if (!exists(crt_path) && !exists(key_path)) {
+		fail(cmd, "no CA in %s (missing %s and %s); create one with "
+		    "`agentflow certs init-ca --dir %s`", dir, crt_path,
+		    key_path, dir);
+		return NULL;
+	}
+	if ((crt = certs_file_read(crt_path, NULL, err, sizeof(err))) == NULL ||
+	    (key = certs_file_read(key_path, NULL, err, sizeof(err))) == NULL) {
+		fail(cmd, "cannot load the CA: %s", err);
+		goto out;
+	}
+	if ((ca = pki_ca_load(crt, key, err, sizeof(err))) == NULL)
+		fail(cmd, "cannot load the CA from %s and %s: %s", crt_path,
+		    key_path, err);
+out:
+	free(crt);
+	pki_secret_free(key);
+	return ca;
+}
+
+/* Shared flag handling: returns -1 to go on, else the exit status. */
+static int
+getopt_error(int c, char **argv, const char *usage)
+{
+	if (c == ':')
+		return usage_error(argv[0], usage, "%s needs a value", argv[optind - 1]);
+	return usage_error(argv[0], usage, "unknown option %s", argv[optind - 1]);
+}
+
+/* ---- init-ca ------------------------------------------------------------ */
+
+static const char init_ca_usage[] =
+    "agentflow certs init-ca [--dir DIR] [--name NAME] [--days N]";
+
+static void
+init_ca_help(void)
+{
+	printf("usage: %s\n\n"
+	    "Creates a mesh CA (ECDSA P-256): DIR/ca.crt, DIR/ca.key (mode 0600)\n"
+	    "and an empty DIR/ca.crl.  Refuses to touch an existing CA.\n\n"
+	    "  --dir DIR    directory (default $AGENTFLOW_CERTS_DIR or %s)\n"
+	    "  --name NAME  CA common name (default \"%s\")\n"
+	    "  --days N     validity in days (default %d)\n",
+	    init_ca_usage, DEFAULT_DIR, DEFAULT_CA_NAME, CA_DAYS);
+}
+
+static int
+init_ca_main(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "days", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = default_dir(), *name = DEFAULT_CA_NAME;
+	char crt_path[PATH_MAX], key_path[PATH_MAX], crl_path[PATH_MAX];
+	char err[512], fp[PKI_FINGERPRINT_SIZE];
+	char *key = NULL, *crl = NULL;
+	unsigned int days = CA_DAYS;
+	struct pki_ca *ca = NULL;
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'D':
+			if (parse_days(optarg, &days) != 0)
+				return usage_error(argv[0], init_ca_usage,
+				    "--days: \"%s\" is not a number of days "
+				    "in [1, 36500]", optarg);
+			break;
+		case 'h':
+			init_ca_help();
+			return 0;
+		default:
+			return getopt_error(c, argv, init_ca_usage);
+		}
+	}
+	if (optind < argc)
+		return usage_error(argv[0], init_ca_usage, "unexpected argument %s",
+		    argv[optind]);
+
+	if (join(cmd, crt_path, dir, "ca", ".crt") != 0 ||
+	    join(cmd, key_path, dir, "ca", ".key") != 0 ||
+	    join(cmd, crl_path, dir, "ca", ".crl") != 0)
+		return 1;
+	/* Checked before generating anything, for a clear message. */
+	if (exists(key_path) || exists(crt_path) || exists(crl_path)) {
+		fail(cmd, "refusing to overwrite the existing CA in %s (%s exists)",
+		    dir, exists(key_path) ? key_path :
+		    exists(crt_path) ? crt_path : crl_path);
+		return 1;
+	}
+	if (certs_file_mkdirs(dir, err, sizeof(err)) != 0) {
+		fail(cmd, "%s", err);
+		return 1;
+	}
+	if ((ca = pki_ca_new(name, 0, days, err, sizeof(err))) == NULL ||
+	    (key = pki_ca_key_pem(ca, err, sizeof(err))) == NULL ||
+	    pki_ca_revoke(ca, NULL, NULL, 0, &crl, NULL, err,
+	    sizeof(err)) != 0) {
+		fail(cmd, "%s", err);
+		goto out;
+	}
+	{
+		const struct certs_file files[] = {
+			{ key_path, 0600, key },
+			{ crt_path, 0644, pki_ca_cert_pem(ca) },
+			{ crl_path, 0644, crl },
+		};
+
+		if (certs_file_create_all(files, 3, err, sizeof(err)) != 0) {
+			fail(cmd, "%s", err);
+			goto out;
+		}
+	}
+	{
+		mbedtls_x509_crt crt;
+
+		mbedtls_x509_crt_init(&crt);
+		if (mbedtls_x509_crt_parse(&crt,
+		    (const unsigned char *)pki_ca_cert_pem(ca),
+		    strlen(pki_ca_cert_pem(ca)) + 1) == 0)
+			pki_fingerprint(crt.raw.p, crt.raw.len, fp);
+		else
+			snprintf(fp, sizeof(fp), "?");
+		mbedtls_x509_crt_free(&crt);
+	}
+	printf("created CA \"%s\" valid for %u days\n"
+	    "  %s  certificate, %s\n"
+	    "  %s  private key (mode 0600)\n"
+	    "  %s  empty revocation list\n",
+	    name, days, crt_path, fp, key_path, crl_path);
+	rc = 0;
+out:
+	pki_secret_free(key);
+	free(crl);
+	pki_ca_free(ca);
+	return rc;
+}
+
+/* ---- issue -------------------------------------------------------------- */
+
+static const char issue_usage[] =
+    "agentflow certs issue <node-id> [--dir DIR] [--days N] "
+    "[--valid-from YYYY-MM-DD] [--dns NAME]... [--ip ADDR]...";
+
+static void
+issue_help(void)
+{
+	printf("usage: %s\n\n"
+	    "Issues a certificate for a node, signed by DIR's CA: DIR/<node-id>.crt\n"
+	    "and DIR/<node-id>.key (mode 0600).  The node id is the subject CN and\n"
+	    "a DNS name; the certificate serves as TLS server and client.  Refuses\n"
+	    "to overwrite an existing certificate or key.\n\n"
+	    "  <node-id>               1-%d characters of A-Z a-z 0-9 . _ -,\n"
+	    "                          starting with a letter or digit\n"
+	    "  --dir DIR               directory (default $AGENTFLOW_CERTS_DIR or %s)\n"
+	    "  --days N                validity in days (default %d)\n"
+	    "  --valid-from YYYY-MM-DD start of validity, midnight UTC\n"
+	    "                          (default: now minus %d seconds)\n"
+	    "  --dns NAME              extra DNS name, repeatable\n"
+	    "  --ip ADDR               IP address (IPv4 or IPv6), repeatable\n",
+	    issue_usage, NODE_ID_MAX, DEFAULT_DIR, NODE_DAYS, PKI_BACKDATE);
+}
+
+static int
+issue_main(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "days", required_argument, NULL, 'D' },
+		{ "valid-from", required_argument, NULL, 'f' },
+		{ "dns", required_argument, NULL, 'n' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = default_dir(), *id;
+	const char *dns[PKI_SAN_MAX], *ips[PKI_SAN_MAX];
+	char crt_path[PATH_MAX], key_path[PATH_MAX], err[512];
+	char fp[PKI_FINGERPRINT_SIZE];
+	char *crt = NULL, *key = NULL;
+	struct pki_cert_params p = { .days = NODE_DAYS, .dns = dns, .ips = ips };
+	struct pki_ca *ca = NULL;
+	unsigned char ipbuf[16];
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'D':
+			if (parse_days(optarg, &p.days) != 0)
+				return usage_error(argv[0], issue_usage,
+				    "--days: \"%s\" is not a number of days "
+				    "in [1, 36500]", optarg);
+			break;
+		case 'f':
+			if (parse_date(optarg, &p.not_before) != 0)
+				return usage_error(argv[0], issue_usage,
+				    "--valid-from: \"%s\" is not a date "
+				    "YYYY-MM-DD (1950-9999)", optarg);
+			break;
+		case 'n':
+		case 'i':
+			if (p.ndns + p.nips >= PKI_SAN_MAX)
+				return usage_error(argv[0], issue_usage,
+				    "too many --dns/--ip values (at most %d)",
+				    PKI_SAN_MAX);
+			if (c == 'n' && !pki_dns_name_valid(optarg))
+				return usage_error(argv[0], issue_usage,
+				    "--dns: \"%s\" is not a valid DNS name",
+				    optarg);
+			if (c == 'i' && inet_pton(AF_INET, optarg, ipbuf) != 1 &&
+			    inet_pton(AF_INET6, optarg, ipbuf) != 1)
+				return usage_error(argv[0], issue_usage,
+				    "--ip: \"%s\" is not an IPv4 or IPv6 "
+				    "address", optarg);
+			if (c == 'n')
+				dns[p.ndns++] = optarg;
+			else
+				ips[p.nips++] = optarg;
+			break;
+		case 'h':
+			issue_help();
+			return 0;
+		default:
+			return getopt_error(c, argv, issue_usage);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(argv[0], issue_usage, "missing <node-id>");
+	if (optind + 1 < argc)
+		return usage_error(argv[0], issue_usage, "unexpected argument %s",
+		    argv[optind + 1]);
+	id = argv[optind];
+	if (!node_id_valid(id, strlen(id)))
+		return usage_error(argv[0], issue_usage, "invalid node id \"%s\": use "
+		    "1-63 characters of A-Z a-z 0-9 . _ -, starting with a "
+		    "letter or digit", id);
+	p.node_id = id;
+
+	if (join(cmd, crt_path, dir, id, ".crt") != 0 ||
+	    join(cmd, key_path, dir, id, ".key") != 0)
+		return 1;
+	if (exists(key_path) || exists(crt_path)) {
+		fail(cmd, "refusing to overwrite %s (node \"%s\" already has a "
+		    "certificate or key; move both away to issue anew)",
+		    exists(key_path) ? key_path : crt_path, id);
+		return 1;
+	}
+	if ((ca = load_ca(cmd, dir)) == NULL)
+		return 1;
+	if (pki_ca_issue(ca, &p, &crt, &key, err, sizeof(err)) != 0) {
+		fail(cmd, "%s", err);
+		goto out;
+	}
+	{
+		const struct certs_file files[] = {
+			{ key_path, 0600, key },
+			{ crt_path, 0644, crt },
+		};
+
+		if (certs_file_create_all(files, 2, err, sizeof(err)) != 0) {
+			fail(cmd, "%s", err);
+			goto out;
+		}
+	}
+	{
+		mbedtls_x509_crt x;
+
+		mbedtls_x509_crt_init(&x);
+		if (mbedtls_x509_crt_parse(&x, (const unsigned char *)crt,
+		    strlen(crt) + 1) == 0)
+			pki_fingerprint(x.raw.p, x.raw.len, fp);
+		else
+			snprintf(fp, sizeof(fp), "?");
+		mbedtls_x509_crt_free(&x);
+	}
+	printf("issued certificate for node \"%s\" valid for %u days\n"
+	    "  %s  certificate, %s\n"
+	    "  %s  private key (mode 0600)\n", id, p.days, crt_path, fp,
+	    key_path);
+	rc = 0;
+out:
+	free(crt);
+	pki_secret_free(key);
+	pki_ca_free(ca);
+	return rc;
+}
+
+/* ---- revoke ------------------------------------------------------------- */
+
+static const char revoke_usage[] =
+    "agentflow certs revoke <node-id> [--dir DIR]";
+
+static void
+revoke_help(void)
+{
+	printf("usage: %s\n\n"
+	    "Revokes DIR/<node-id>.crt: adds its serial to DIR/ca.crl, keeping\n"
+	    "every earlier entry, and re-signs the CRL with DIR's CA.  The CRL\n"
+	    "file is replaced atomically; distribute it to every node and signal.\n\n"
+	    "  --dir DIR   directory (default $AGENTFLOW_CERTS_DIR or %s)\n",
+	    revoke_usage, DEFAULT_DIR);
+}
+
+static int
+revoke_main(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = default_dir(), *id;
+	char crt_path[PATH_MAX], crl_path[PATH_MAX], err[512];
+	char *crt = NULL, *prev = NULL, *crl = NULL;
+	struct pki_ca *ca = NULL;
+	int c, rc = 1, already = 0;
+
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			revoke_help();
+			return 0;
+		default:
+			return getopt_error(c, argv, revoke_usage);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(argv[0], revoke_usage, "missing <node-id>");
+	if (optind + 1 < argc)
+		return usage_error(argv[0], revoke_usage, "unexpected argument %s",
+		    argv[optind + 1]);
+	id = argv[optind];
+	if (!node_id_valid(id, strlen(id)))
+		return usage_error(argv[0], revoke_usage, "invalid node id \"%s\": use "
+		    "1-63 characters of A-Z a-z 0-9 . _ -, starting with a "
+		    "letter or digit", id);
+
+	if (join(cmd, crt_path, dir, id, ".crt") != 0 ||
+	    join(cmd, crl_path, dir, "ca", ".crl") != 0)
+		return 1;
+	if ((ca = load_ca(cmd, dir)) == NULL)
+		return 1;
+	if ((crt = certs_file_read(crt_path, NULL, err, sizeof(err))) == NULL) {
+		fail(cmd, "no certificate for node \"%s\": %s", id, err);
+		goto out;
+	}
+	if (exists(crl_path)) {
+		if ((prev = certs_file_read(crl_path, NULL, err,
+		    sizeof(err))) == NULL) {
+			fail(cmd, "%s", err);
+			goto out;
+		}
+	} else
+		fprintf(stderr, "agentflow certs revoke: %s is missing; "
+		    "starting a new CRL\n", crl_path);
+	if (pki_ca_revoke(ca, prev, crt, 0, &crl, &already, err,
+	    sizeof(err)) != 0) {
+		fail(cmd, "%s: %s", prev != NULL ? crl_path : crt_path, err);
+		goto out;
+	}
+	if (already && prev != NULL) {
+		printf("node \"%s\" (%s) is already revoked in %s; "
+		    "nothing changed\n", id, crt_path, crl_path);
+		rc = 0;
+		goto out;
+	}
+	if (certs_file_replace(crl_path, 0644, crl, err, sizeof(err)) != 0) {
+		fail(cmd, "%s", err);
+		goto out;
+	}
+	printf("revoked node \"%s\" (%s)\n  %s  updated\n", id, crt_path,
+	    crl_path);
+	rc = 0;
+out:
+	free(crt);
+	free(prev);
+	free(crl);
+	pki_ca_free(ca);
+	return rc;
+}
+
+/* ---- show --------------------------------------------------------------- */
+
+static const char show_usage[] = "agentflow certs show <file>";
+
+static int
+show_main(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[512], *buf;
+	size_t len;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: %s\n\n"
+			    "Prints a certificate (subject, issuer, serial, "
+			    "validity, key, key usages,\nalt names, "
+			    "sha256 fingerprint), a CRL (issuer, dates, revoked "
+			    "serials)\nor a key (type and public key id; never "
+			    "the secret).  PEM or DER.\n", show_usage);
+			return 0;
+		}
+		return getopt_error(c, argv, show_usage);
+	}
+	if (optind >= argc)
+		return usage_error(argv[0], show_usage, "missing <file>");
+	if (optind + 1 < argc)
+		return usage_error(argv[0], show_usage, "unexpected argument %s",
+		    argv[optind + 1]);
+	if ((buf = certs_file_read(argv[optind], &len, err,
+	    sizeof(err))) == NULL) {
+		fail(cmd, "%s", err);
+		return 1;
+	}
+	/* PEM parsers want the NUL counted; DER parsers ignore it. */
+	if (len > 0 && buf[0] != 0x30)
+		len++;
+	rc = certs_show((const unsigned char *)buf, len, stdout, err,
+	    sizeof(err));
+	if (rc != 0)
+		fail(cmd, "%s: %s", argv[optind], err);
+	free(buf);
+	return rc == 0 ? 0 : 1;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*help;
+} subcommands[] = {
+	{ "init-ca", init_ca_main, "create the mesh CA and an empty CRL" },
+	{ "issue",   issue_main,   "issue a node certificate and key" },
+	{ "revoke",  revoke_main,  "revoke a node certificate (adds it to the CRL)" },
+	{ "show",    show_main,    "print a certificate, CRL or key" },
+};
+
+static void
+certs_usage(FILE *out)
+{
+	fprintf(out, "usage: agentflow certs <command> [options]\n\n"
+	    "Manages the mesh PKI (ECDSA P-256) in one directory:\n"
+	    "$AGENTFLOW_CERTS_DIR or ./%s unless --dir is given.\n\n"
+	    "commands:\n", DEFAULT_DIR);
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(out, "  %-8s %s\n", subcommands[i].name,
+		    subcommands[i].help);
+	fprintf(out, "\n`agentflow certs <command> --help` describes one "
+	    "command.  Exit status: 0 done,\n1 failed, 2 usage error.\n");
+}
+
+int
+certs_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		certs_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		certs_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (strcmp(argv[1], subcommands[i].name) == 0) {
+			optind = 0;	/* glibc: full getopt reset */
+			opterr = 0;
+			return subcommands[i].fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "agentflow certs: unknown command \"%s\"\n\n", argv[1]);
+	certs_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,336 @@
+#!/usr/bin/python3
+"""System test of `agentflow certs`: the real binary in a private directory,
+its output checked by OpenSSL's command line, which shares no code with it."""
+
+import hashlib
+import os
+import shutil
+import socket
+import ssl
+import stat
+import subprocess
+import tempfile
+import threading
+import unittest
+
+BIN = os.path.join(os.environ.get("AGENTFLOW_BIN", "build/bin"), "agentflow")
+
+
+def run(*args, env_dir=None):
+    env = dict(os.environ)
+    env.pop("AGENTFLOW_CERTS_DIR", None)
+    if env_dir is not None:
+        env["AGENTFLOW_CERTS_DIR"] = env_dir
+    return subprocess.run([BIN, "certs", *args], capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def read(path, mode="rb"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def openssl(*args):
+    return subprocess.run(["openssl", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+class CertsCLI(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="agentflow-certs-")
+        self.dir = os.path.join(self.tmp, "pki")
+        self.other = os.path.join(self.tmp, "other")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def p(self, name, d=None):
+        return os.path.join(d or self.dir, name)
+
+    def ok(self, *args, **kw):
+        r = run(*args, **kw)
+        self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+        return r
+
+    def init(self, d=None):
+        return self.ok("init-ca", "--dir", d or self.dir, "--days", "30")
+
+    def verify(self, cert, ca=None, crl=False):
+        args = ["verify", "-CAfile", ca or self.p("ca.crt")]
+        if crl:
+            args += ["-crl_check", "-CRLfile", self.p("ca.crl")]
+        return openssl(*args, cert)
+
+    def test_chain_verifies_with_openssl(self):
+        self.init()
+        self.ok("issue", "node-1", "--dir", self.dir)
+        r = self.verify(self.p("node-1.crt"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # The empty CRL shipped by init-ca is valid, signed and accepted.
+        r = self.verify(self.p("node-1.crt"), crl=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = openssl("crl", "-in", self.p("ca.crl"), "-CAfile",
+                    self.p("ca.crt"), "-noout", "-verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("verify OK", r.stdout + r.stderr)
+        # Python's ssl (OpenSSL again, but through the TLS stack's loader)
+        # accepts the pair as a client/server identity.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_cert_chain(self.p("node-1.crt"), self.p("node-1.key"))
+        ctx.load_verify_locations(self.p("ca.crt"))
+
+    def test_mutual_tls_handshake(self):
+        """Two issued certificates complete a mutual-TLS handshake in
+        OpenSSL's TLS stack, each side checking the other's node id."""
+        self.init()
+        self.ok("issue", "node-a", "--dir", self.dir)
+        self.ok("issue", "node-b", "--dir", self.dir)
+        srv = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.load_cert_chain(self.p("node-a.crt"), self.p("node-a.key"))
+        srv.load_verify_locations(self.p("ca.crt"))
+        srv.verify_mode = ssl.CERT_REQUIRED
+        cli = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        cli.load_cert_chain(self.p("node-b.crt"), self.p("node-b.key"))
+        cli.load_verify_locations(self.p("ca.crt"))
+        lsock = socket.create_server(("127.0.0.1", 0))
+        seen = {}
+
+        def serve():
+            conn, _ = lsock.accept()
+            with srv.wrap_socket(conn, server_side=True) as s:
+                seen["client"] = dict(x[0] for x in s.getpeercert()["subject"])
+                s.sendall(b"ok")
+
+        t = threading.Thread(target=serve)
+        t.start()
+        with socket.create_connection(lsock.getsockname()) as raw:
+            with cli.wrap_socket(raw, server_hostname="node-a") as s:
+                self.assertEqual(s.recv(2), b"ok")
+        t.join(10)
+        lsock.close()
+        self.assertEqual(seen["client"]["commonName"], "node-b")
+
+    def test_identity_usages_and_sans(self):
+        self.init()
+        self.ok("issue", "signal", "--dir", self.dir, "--dns", "localhost",
+                "--ip", "127.0.0.1", "--ip", "::1")
+        r = openssl("x509", "-in", self.p("signal.crt"), "-noout", "-text")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Subject: CN = signal", r.stdout)
+        self.assertIn("DNS:signal, DNS:localhost, IP Address:127.0.0.1, "
+                      "IP Address:0:0:0:0:0:0:0:1", r.stdout)
+        self.assertIn("TLS Web Server Authentication, "
+                      "TLS Web Client Authentication", r.stdout)
+        self.assertIn("Digital Signature", r.stdout)
+        self.assertIn("CA:FALSE", r.stdout)
+        self.assertIn("prime256v1", r.stdout)
+        for purpose in ("sslserver", "sslclient"):
+            r = openssl("verify", "-purpose", purpose, "-CAfile",
+                        self.p("ca.crt"), self.p("signal.crt"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = openssl("verify", "-CAfile", self.p("ca.crt"), "-verify_ip",
+                    "127.0.0.1", "-verify_hostname", "signal",
+                    self.p("signal.crt"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = openssl("x509", "-in", self.p("ca.crt"), "-noout", "-text")
+        self.assertIn("CA:TRUE", r.stdout)
+        self.assertIn("Certificate Sign, CRL Sign", r.stdout)
+
+    def test_other_ca_fails(self):
+        self.init()
+        self.init(self.other)
+        self.ok("issue", "node-1", "--dir", self.other)
+        r = self.verify(self.p("node-1.crt", self.other))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unable to get local issuer certificate",
+                      r.stdout + r.stderr)
+
+    def test_expired_fails(self):
+        self.init()
+        self.ok("issue", "old", "--dir", self.dir, "--valid-from",
+                "2020-01-01", "--days", "1")
+        r = self.verify(self.p("old.crt"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("certificate has expired", r.stdout + r.stderr)
+        r = self.ok("show", self.p("old.crt"))
+        self.assertIn("not before:    2020-01-01 00:00:00 UTC", r.stdout)
+        self.assertIn("(expired)", r.stdout)
+
+    def test_revoke(self):
+        self.init()
+        for n in ("node-1", "node-2", "node-3"):
+            self.ok("issue", n, "--dir", self.dir)
+        self.ok("revoke", "node-1", "--dir", self.dir)
+        self.ok("revoke", "node-2", "--dir", self.dir)
+        for n in ("node-1", "node-2"):
+            r = self.verify(self.p(n + ".crt"), crl=True)
+            self.assertNotEqual(r.returncode, 0, n)
+            self.assertIn("certificate revoked", r.stdout + r.stderr)
+            # Without the CRL OpenSSL has no way to know.
+            self.assertEqual(self.verify(self.p(n + ".crt")).returncode, 0)
+        r = self.verify(self.p("node-3.crt"), crl=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # Both serials are listed, as OpenSSL reads them.
+        crl = openssl("crl", "-in", self.p("ca.crl"), "-noout", "-text")
+        for n in ("node-1", "node-2"):
+            serial = openssl("x509", "-in", self.p(n + ".crt"), "-noout",
+                             "-serial").stdout.strip().split("=")[1]
+            self.assertIn("Serial Number: " + serial, crl.stdout)
+        self.assertIn("X509v3 CRL Number: \n                3", crl.stdout)
+        # Revoking again changes nothing.
+        before = read(self.p("ca.crl"))
+        r = self.ok("revoke", "node-1", "--dir", self.dir)
+        self.assertIn("already revoked", r.stdout)
+        self.assertEqual(read(self.p("ca.crl")), before)
+        r = self.ok("show", self.p("ca.crl"))
+        self.assertIn("revoked:       2", r.stdout)
+
+    def test_show(self):
+        self.init()
+        self.ok("issue", "node-1", "--dir", self.dir, "--dns", "n1.lan")
+        r = self.ok("show", self.p("node-1.crt"))
+        der = ssl.PEM_cert_to_DER_cert(read(self.p("node-1.crt"), "r"))
+        self.assertIn("fingerprint:   sha256:" + hashlib.sha256(der).hexdigest(),
+                      r.stdout)
+        serial = openssl("x509", "-in", self.p("node-1.crt"), "-noout",
+                         "-serial").stdout.strip().split("=")[1]
+        self.assertIn("serial:        " + serial, r.stdout)
+        self.assertIn("subject:       CN=node-1", r.stdout)
+        self.assertIn("issuer:        CN=AgentFlow Mesh CA", r.stdout)
+        self.assertIn("alt names:     DNS:node-1, DNS:n1.lan", r.stdout)
+        self.assertIn("ext key usage: serverAuth, clientAuth", r.stdout)
+        self.assertIn("key usage:     digitalSignature", r.stdout)
+        key_id = [l for l in r.stdout.splitlines() if "public key id" in l]
+        r = self.ok("show", self.p("node-1.key"))
+        self.assertIn("private key", r.stdout)
+        self.assertIn("EC P-256", r.stdout)
+        self.assertIn(key_id[0], r.stdout)   # the key matches its cert
+        self.assertNotIn("BEGIN", r.stdout)
+        r = self.ok("show", self.p("ca.crl"))
+        self.assertIn("CRL", r.stdout)
+        self.assertIn("revoked:       0", r.stdout)
+        # DER works too.
+        der_path = self.p("node-1.der")
+        with open(der_path, "wb") as f:
+            f.write(der)
+        self.assertIn("CN=node-1", self.ok("show", der_path).stdout)
+        r = run("show", self.p("missing.crt"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("missing.crt", r.stderr)
+        junk = self.p("junk.txt")
+        with open(junk, "w") as f:
+            f.write("hello\n")
+        r = run("show", junk)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not a certificate, CRL or key", r.stderr)
+
+    def test_modes(self):
+        self.init()
+        self.ok("issue", "node-1", "--dir", self.dir)
+        for name, mode in (("ca.key", 0o600), ("node-1.key", 0o600),
+                           ("ca.crt", 0o644), ("node-1.crt", 0o644),
+                           ("ca.crl", 0o644)):
+            got = stat.S_IMODE(os.stat(self.p(name)).st_mode)
+            self.assertEqual(got, mode, name)
+        self.ok("revoke", "node-1", "--dir", self.dir)
+        self.assertEqual(stat.S_IMODE(os.stat(self.p("ca.crl")).st_mode),
+                         0o644)
+
+    def test_never_overwrites(self):
+        self.init()
+        self.ok("issue", "node-1", "--dir", self.dir)
+        snap = {n: read(self.p(n)) for n in os.listdir(self.dir)}
+        r = run("init-ca", "--dir", self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("refusing to overwrite", r.stderr)
+        self.assertIn(self.p("ca.key"), r.stderr)
+        r = run("issue", "node-1", "--dir", self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("refusing to overwrite", r.stderr)
+        self.assertIn(self.p("node-1.key"), r.stderr)
+        # A key left behind alone is protected just the same.
+        os.unlink(self.p("node-1.crt"))
+        del snap["node-1.crt"]
+        r = run("issue", "node-1", "--dir", self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(self.p("node-1.key"), r.stderr)
+        self.assertFalse(os.path.exists(self.p("node-1.crt")))
+        now = {n: read(self.p(n)) for n in os.listdir(self.dir)}
+        self.assertEqual(now, snap)
+
+    def test_bad_node_id(self):
+        self.init()
+        for bad in ("_x", ".hidden", "a b", "../evil", "x" * 64, ""):
+            for cmd in ("issue", "revoke"):
+                r = run(cmd, bad, "--dir", self.dir)
+                self.assertEqual(r.returncode, 2, (cmd, bad))
+                self.assertIn("invalid node id", r.stderr)
+        # Looks like an option, so it is refused as one (still a usage error).
+        r = run("issue", "-x", "--dir", self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(sorted(os.listdir(self.dir)),
+                         ["ca.crl", "ca.crt", "ca.key"])
+
+    def test_missing_ca(self):
+        os.mkdir(self.dir)
+        r = run("issue", "node-1", "--dir", self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no CA in " + self.dir, r.stderr)
+        self.assertIn("init-ca", r.stderr)
+        r = run("revoke", "node-1", "--dir", self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no CA in", r.stderr)
+        self.assertEqual(os.listdir(self.dir), [])
+        # A CA key that is unreadable garbage is named, not guessed at.
+        self.init(self.other)
+        with open(self.p("ca.key", self.other), "r+") as f:
+            f.write("garbage")
+        r = run("issue", "n", "--dir", self.other)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot load the CA", r.stderr)
+        self.assertIn("ca.key", r.stderr)
+
+    def test_revoke_unknown_node(self):
+        self.init()
+        r = run("revoke", "ghost", "--dir", self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no certificate for node \"ghost\"", r.stderr)
+
+    def test_usage_errors(self):
+        cases = [
+            ("frobnicate",),
+            ("issue",),
+            ("issue", "a", "b"),
+            ("issue", "a", "--days", "0"),
+            ("issue", "a", "--days", "x"),
+            ("issue", "a", "--valid-from", "2024-02-30"),
+            ("issue", "a", "--ip", "1.2.3"),
+            ("issue", "a", "--dns", "bad..name"),
+            ("issue", "a", "--bogus"),
+            ("init-ca", "--dir"),
+            ("show",),
+        ]
+        for args in cases:
+            r = run(*args, env_dir=self.dir)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertTrue(r.stderr.strip(), args)
+        for sub in ("init-ca", "issue", "revoke", "show"):
+            r = run(sub, "--help")
+            self.assertEqual(r.returncode, 0)
+            self.assertIn("usage: agentflow certs " + sub, r.stdout)
+        r = subprocess.run([BIN, "--help"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("certs", r.stdout)
+        r = subprocess.run([BIN, "nope"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+
+    def test_env_dir(self):
+        self.ok("init-ca", env_dir=self.dir)
+        self.ok("issue", "node-9", env_dir=self.dir)
+        self.assertTrue(os.path.exists(self.p("node-9.key")))
+        r = self.verify(self.p("node-9.crt"))
+        self.assertEqual(r.returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
