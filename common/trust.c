@@ -22,32 +22,85 @@ struct trust {
 	int			 have_crl;
 	char			*crl_path;
 	struct timespec		 crl_mtime;
+	unsigned char		*crl_bytes;	/* of the CRL in force */
+	size_t			 crl_len;
 };
 
-static int
-load_crl(struct trust *t, char *err, size_t errlen)
+#define CRL_FILE_MAX (16u << 20)
+
+int
+trust_set_crl(struct trust *t, const unsigned char *buf, size_t len, char *err,
+    size_t errlen)
 {
 	mbedtls_x509_crl crl;
-	struct stat st;
+	unsigned char *copy;
 	int rc;
 
-	if (stat(t->crl_path, &st) != 0) {
-		snprintf(err, errlen, "cannot read CRL %s", t->crl_path);
-		return -1;
-	}
+	/* PEM parsing wants a terminating NUL counted in the length. */
+	copy = xmalloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
 	mbedtls_x509_crl_init(&crl);
-	if ((rc = mbedtls_x509_crl_parse_file(&crl, t->crl_path)) != 0) {
-		snprintf(err, errlen, "cannot parse CRL %s (mbedTLS -0x%04x)",
-		    t->crl_path, (unsigned)-rc);
+	/* PEM is parsed with its NUL, DER without. */
+	rc = mbedtls_x509_crl_parse(&crl, copy,
+	    strstr((char *)copy, "-----BEGIN X509 CRL-----") ? len + 1 : len);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot parse CRL%s%s (mbedTLS -0x%04x)",
+		    t->crl_path ? " " : "", t->crl_path ? t->crl_path : "",
+		    (unsigned)-rc);
 		mbedtls_x509_crl_free(&crl);
+		free(copy);
 		return -1;
 	}
 	if (t->have_crl)
 		mbedtls_x509_crl_free(&t->crl);
+	free(t->crl_bytes);
 	t->crl = crl;
 	t->have_crl = 1;
-	t->crl_mtime = st.st_mtim;
+	t->crl_bytes = copy;
+	t->crl_len = len;
 	return 0;
+}
+
+const unsigned char *
+trust_crl_bytes(const struct trust *t, size_t *len)
+{
+	*len = t->have_crl ? t->crl_len : 0;
+	return t->have_crl ? t->crl_bytes : NULL;
+}
+
+static int
+load_crl(struct trust *t, char *err, size_t errlen)
+{
+	struct stat st;
+	unsigned char *buf;
+	FILE *f;
+	size_t n;
+	int rc;
+
+	if ((f = fopen(t->crl_path, "rb")) == NULL || fstat(fileno(f), &st) != 0) {
+		snprintf(err, errlen, "cannot read CRL %s", t->crl_path);
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	if (st.st_size <= 0 || (size_t)st.st_size > CRL_FILE_MAX) {
+		snprintf(err, errlen, "CRL %s is empty or larger than %u bytes",
+		    t->crl_path, CRL_FILE_MAX);
+		fclose(f);
+		return -1;
+	}
+	buf = xmalloc((size_t)st.st_size);
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	rc = n == (size_t)st.st_size ? trust_set_crl(t, buf, n, err, errlen) : -1;
+	if (n != (size_t)st.st_size)
+		snprintf(err, errlen, "cannot read CRL %s", t->crl_path);
+	free(buf);
+	/* Remember the mtime even on failure: a broken file is reported once,
+	 * not on every check, and the old CRL stays in force. */
+	t->crl_mtime = st.st_mtim;
+	return rc;
 }
 
 struct trust *
@@ -82,6 +135,7 @@ trust_free(struct trust *t)
 	mbedtls_x509_crt_free(&t->ca);
 	mbedtls_x509_crl_free(&t->crl);
 	free(t->crl_path);
+	free(t->crl_bytes);
 	free(t);
 }
 
@@ -118,10 +172,16 @@ trust_result_str(enum trust_result r)
 void
 trust_fingerprint(const mbedtls_x509_crt *crt, char *out)
 {
+	trust_fingerprint_der(crt->raw.p, crt->raw.len, out);
+}
+
+void
+trust_fingerprint_der(const unsigned char *der, size_t len, char *out)
+{
 	static const char hex[] = "0123456789abcdef";
 	unsigned char h[32];
 
-	mbedtls_sha256_ret(crt->raw.p, crt->raw.len, h, 0);
+	mbedtls_sha256_ret(der, len, h, 0);
 	memcpy(out, "sha256:", 7);
 	for (int i = 0; i < 32; i++) {
 		out[7 + 2 * i] = hex[h[i] >> 4];

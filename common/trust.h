@@ -28,6 +28,12 @@ void trust_free(struct trust *);
 /* Re-reads the CRL file if its modification time changed.  Returns 1 if it
  * was reloaded, 0 if unchanged, -1 on error (the old CRL stays in force). */
 int trust_reload_crl(struct trust *, char *err, size_t errlen);
+/* The bytes of the CRL in force (NULL, 0 when none), valid until the next
+ * reload; and installing a CRL from bytes, which is how other threads'
+ * copies of a trust follow the one that watches the file. */
+const unsigned char *trust_crl_bytes(const struct trust *, size_t *len);
+int trust_set_crl(struct trust *, const unsigned char *buf, size_t len,
+    char *err, size_t errlen);
 
 /* Stable text for logs and error messages. */
 const char *trust_result_str(enum trust_result);
@@ -43,7 +49,12 @@ enum trust_result trust_verify_pem(struct trust *, const char *pem, size_t len,
     const char *expected_id, mbedtls_x509_crt *out_chain, char *fingerprint,
     char *detail, size_t detaillen);
 
-/* Writes "sha256:<hex>" of a certificate's DER into out (>= 72 bytes). */
+#define TRUST_FINGERPRINT_SIZE 72	/* "sha256:" + 64 hex + NUL */
+
+/* Writes "sha256:<64 lowercase hex>" of der (a certificate's DER, or any
+ * bytes) into out, which holds TRUST_FINGERPRINT_SIZE bytes. */
+void trust_fingerprint_der(const unsigned char *der, size_t len, char *out);
+/* The same of a parsed certificate. */
 void trust_fingerprint(const mbedtls_x509_crt *crt, char *out);
 
 /* The certificate's identity: its CN, when it is also a DNS SAN.  Returns 0

@@ -8,12 +8,14 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "opts.h"
@@ -58,6 +60,8 @@ static const struct opt options[] = {
 	  "requests one source address may make at once" },
 	{ "skew", OPT_INT, OPT(skew_s), "300", 1, 86400,
 	  "largest difference between a registration's timestamp and our clock, in seconds" },
+	{ "verify-threads", OPT_INT, OPT(verify_threads), "0", 0, 64,
+	  "threads verifying registration signatures (0: one per CPU)" },
 	{ "log-level", OPT_STRING, OPT(log_level), "info", 0, 0,
 	  "debug, info, warn or error" },
 };
@@ -184,7 +188,12 @@ main(int argc, char **argv)
 		    "ingress terminates in front of the signal\n", host);
 		return 2;
 	}
+	if (cfg.verify_threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg.verify_threads = n < 1 ? 1 : n > 64 ? 64 : n;
+	}
 	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
 	if ((trust = trust_new(cfg.ca, cfg.crl, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "agentflow-signal: %s\n", err);
 		return 1;
@@ -228,9 +237,9 @@ main(int argc, char **argv)
 
 	event_free(sigint);
 	event_free(sigterm);
+	signal_api_free(api);
 	evhttp_free(http);
 	tls_server_free(tls);
-	signal_api_free(api);
 	event_base_free(base);
 	log_event(LOG_INFO, "stopped", NULL);
 	return 0;

@@ -11,6 +11,7 @@
 #include "signal_api.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
@@ -30,6 +31,7 @@
 #include "signal_table.h"
 #include "signed_request.h"
 #include "trust.h"
+#include "workq.h"
 #include "xalloc.h"
 
 #define MAX_CERT_PEM	8192
@@ -41,6 +43,26 @@
 #define NONCE_MAX	128
 #define RATE_KEYS_MAX	65536
 #define NONCES_MAX	200000
+#define MAX_PENDING_VERIFY 1024
+
+/*
+ * The CRL in force, as bytes, for the verification threads: the loop
+ * thread alone watches the file and publishes each CRL it accepted here;
+ * a worker installs a newer version into its own trust before its next
+ * job, so every thread refuses exactly what the loop thread's CRL says.
+ */
+struct crl_share {
+	pthread_mutex_t	 lock;
+	uint64_t	 version;
+	unsigned char	*data;
+	size_t		 len;
+};
+
+struct verifier {
+	struct trust		*trust;
+	uint64_t		 version;
+	struct crl_share	*share;
+};
 
 struct signal_api {
 	const struct signal_config	*cfg;
@@ -50,18 +72,34 @@ struct signal_api {
 	struct nonce_cache		*nonces;
 	struct ratelimit		*rate;
 	struct rng			*rng;
+	struct workq			*verifiers;
+	struct crl_share		 crl;
 	struct event			*sweep_ev;
 	struct signal_metrics		 metrics;
 	uint64_t			 started_ms;
 	uint64_t			 last_slow_sweep_ms;
 	char				 boot_id[17];
 
-	/* The serialized peer list, rebuilt when the table's revision moves
-	 * and somebody asks for it. */
-	char				*peers_body;
-	size_t				 peers_len;
+	/* The rendered peer list, shared by every response that sends it. */
+	struct peers_body		*peers;
 	uint64_t			 peers_rev;
+	uint64_t			 peers_gen;
+	uint64_t			 peers_built_ms;
 };
+
+/*
+ * A rendered peer list.  Responses reference it instead of copying it (a
+ * list of 10,000 nodes is ~2.5 MB, and after a membership change every
+ * node asks), so it is freed when the last response using it is sent.
+ */
+struct peers_body {
+	unsigned	refs;
+	size_t		len;
+	char		data[];
+};
+
+/* How stale last_seen values in a served list may be (API.md). */
+#define PEERS_LAST_SEEN_STALE_MS 1000
 
 typedef void (*route_fn)(struct signal_api *, struct evhttp_request *,
     const char *ip);
@@ -315,21 +353,150 @@ static const enum signal_refusal trust_refusal[] = {
 	[TRUST_IDENTITY_MISMATCH] = REFUSE_IDENTITY_MISMATCH,
 };
 
+/*
+ * A registration between its cheap checks (loop thread) and its
+ * signature checks (a worker, with its own trust copy).  The job owns
+ * copies of everything the worker reads.
+ */
+struct reg_job {
+	struct signal_api	*api;
+	struct evhttp_request	*req;
+	json_t			*body;		/* parsed; f points into it */
+	struct reg_fields	 f;
+	char			*raw;		/* the exact signed bytes */
+	size_t			 len;
+	char			 sig[SIGNED_REQUEST_SIG_MAX + 1];
+	char			 ip[64];
+	/* Results, written by the worker. */
+	enum trust_result	 tr;
+	int			 sig_ok;
+	char			 fingerprint[72];
+	char			 detail[512];
+};
+
+static void
+reg_job_free(struct reg_job *j)
+{
+	json_decref(j->body);
+	free(j->raw);
+	free(j);
+}
+
+/* Worker thread: the two ECDSA verifications (~1.5 ms each with mbedTLS). */
+static void
+verifier_sync_crl(struct verifier *v)
+{
+	unsigned char *copy = NULL;
+	size_t len = 0;
+	uint64_t version;
+	char err[256];
+
+	pthread_mutex_lock(&v->share->lock);
+	version = v->share->version;
+	if (version != v->version && v->share->data != NULL) {
+		len = v->share->len;
+		copy = xmalloc(len);
+		memcpy(copy, v->share->data, len);
+	}
+	pthread_mutex_unlock(&v->share->lock);
+	if (copy == NULL)
+		return;
+	/* The loop thread parsed these very bytes already. */
+	if (trust_set_crl(v->trust, copy, len, err, sizeof(err)) == 0)
+		v->version = version;
+	free(copy);
+}
+
+static void
+register_verify_work(void *thread_ctx, void *arg)
+{
+	struct reg_job *j = arg;
+	struct verifier *v = thread_ctx;
+	mbedtls_x509_crt chain;
+
+	verifier_sync_crl(v);
+	j->tr = trust_verify_pem(v->trust, j->f.cert, j->f.cert_len, j->f.node_id,
+	    &chain, j->fingerprint, j->detail, sizeof(j->detail));
+	if (j->tr != TRUST_OK)
+		return;
+	j->sig_ok = signed_request_verify(&chain.pk, j->raw, j->len, j->sig) == 0;
+	mbedtls_x509_crt_free(&chain);
+}
+
+/* Loop thread: everything that reads or changes state. */
+static void
+register_done(void *arg, int cancelled)
+{
+	struct reg_job *j = arg;
+	struct signal_api *api = j->api;
+	const struct signal_config *cfg = api->cfg;
+	struct evhttp_request *req = j->req;
+	struct reg_fields *f = &j->f;
+	struct signal_reg reg;
+	json_t *empty_arr = NULL, *empty_obj = NULL;
+	char token[SIGNAL_TOKEN_HEX + 1], observed[64];
+	uint64_t now_ms = clock_wall_ms();
+
+	if (cancelled)
+		goto out;
+	if (j->tr != TRUST_OK) {
+		refuse(api, req, trust_refusal[j->tr], j->ip, "%s", j->detail);
+		goto out;
+	}
+	if (!j->sig_ok) {
+		refuse(api, req, REFUSE_BAD_SIGNATURE, j->ip, "signature in %s does "
+		    "not verify against the certificate's public key over the "
+		    "exact body bytes (base64 DER ECDSA-SHA256 expected)",
+		    SIGNED_REQUEST_HEADER);
+		goto out;
+	}
+	if (nonce_cache_check_and_add(api->nonces, f->node_id, f->nonce,
+	    now_ms + 2000u * (uint64_t)cfg->skew_s)) {
+		refuse(api, req, REFUSE_REPLAYED_NONCE, j->ip, "nonce was already "
+		    "used by %s; every registration needs a fresh one", f->node_id);
+		goto out;
+	}
+	if (rng_hex(api->rng, token, SIGNAL_TOKEN_HEX / 2) != 0) {
+		http_reply_error(req, 500, "internal", "random source failed");
+		goto out;
+	}
+	observed_address(api, req, j->ip, observed, sizeof(observed));
+	reg.node_id = f->node_id;
+	reg.addresses = f->addresses ? f->addresses : (empty_arr = json_array());
+	reg.labels = f->labels ? f->labels : (empty_obj = json_object());
+	reg.version = f->version;
+	reg.observed = observed;
+	reg.fingerprint = j->fingerprint;
+	if (signal_table_register(api->table, &reg, token, now_ms) != 0) {
+		refuse(api, req, REFUSE_TABLE_FULL, j->ip, "the signal holds its "
+		    "limit of %ld nodes", cfg->max_nodes);
+		goto out;
+	}
+	api->metrics.registrations++;
+	log_event(LOG_INFO, "node registered", "{s:s, s:s, s:s, s:I}", "node",
+	    f->node_id, "ip", j->ip, "observed", observed, "generation",
+	    (json_int_t)signal_table_generation(api->table));
+	http_reply_json(req, 200, json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}",
+	    "node_id", f->node_id, "token", token, "ttl_s", (json_int_t)cfg->ttl_s,
+	    "heartbeat_s", (json_int_t)cfg->heartbeat_s, "observed_address",
+	    observed, "generation", (json_int_t)signal_table_generation(api->table)));
+out:
+	json_decref(empty_arr);
+	json_decref(empty_obj);
+	reg_job_free(j);
+}
+
 static void
 register_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 {
 	const struct signal_config *cfg = api->cfg;
-	struct reg_fields f;
-	struct signal_reg reg;
+	struct reg_job *j;
 	enum signal_refusal why;
-	enum trust_result tr;
-	mbedtls_x509_crt chain;
 	json_error_t jerr;
-	json_t *body = NULL, *empty_arr = NULL, *empty_obj = NULL;
+	json_t *body;
 	const char *raw, *sig;
-	char msg[512], fingerprint[72], token[SIGNAL_TOKEN_HEX + 1], observed[64];
+	char msg[512];
 	size_t len;
-	uint64_t now_ms = clock_wall_ms();
 	int64_t skew;
 
 	raw = http_body(req, &len);
@@ -350,73 +517,49 @@ register_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		refuse(api, req, REFUSE_BAD_JSON, ip, "body is not valid JSON: %s "
 		    "(line %d, column %d)", raw == NULL ? "empty body" : jerr.text,
-		    jerr.line, jerr.column);
+		    raw == NULL ? 0 : jerr.line, raw == NULL ? 0 : jerr.column);
 		return;
 	}
+	j = xcalloc(1, sizeof(*j));
+	j->body = body;
 	if (!json_is_object(body)) {
 		refuse(api, req, REFUSE_BAD_JSON, ip, "body must be a JSON object");
-		goto out;
+		reg_job_free(j);
+		return;
 	}
-	if (parse_register(cfg, body, &f, &why, msg, sizeof(msg)) != 0) {
+	if (parse_register(cfg, body, &j->f, &why, msg, sizeof(msg)) != 0) {
 		refuse(api, req, why, ip, "%s", msg);
-		goto out;
+		reg_job_free(j);
+		return;
 	}
-	skew = (int64_t)f.timestamp - (int64_t)(now_ms / 1000);
+	skew = (int64_t)j->f.timestamp - (int64_t)(clock_wall_ms() / 1000);
 	if (skew > cfg->skew_s || skew < -cfg->skew_s) {
 		refuse(api, req, REFUSE_STALE_TIMESTAMP, ip, "timestamp is %" PRId64
 		    " s away from the signal's clock; at most %ld s allowed",
 		    skew, cfg->skew_s);
-		goto out;
+		reg_job_free(j);
+		return;
 	}
-	tr = trust_verify_pem(api->trust, f.cert, f.cert_len, f.node_id, &chain,
-	    fingerprint, msg, sizeof(msg));
-	if (tr != TRUST_OK) {
-		refuse(api, req, trust_refusal[tr], ip, "%s", msg);
-		goto out;
+	if (workq_pending(api->verifiers) >= MAX_PENDING_VERIFY) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		refuse(api, req, REFUSE_BUSY, ip, "%d registrations are already "
+		    "being verified; retry in a second", MAX_PENDING_VERIFY);
+		reg_job_free(j);
+		return;
 	}
-	if (signed_request_verify(&chain.pk, raw, len, sig) != 0) {
-		mbedtls_x509_crt_free(&chain);
-		refuse(api, req, REFUSE_BAD_SIGNATURE, ip, "signature in %s does not "
-		    "verify against the certificate's public key over the exact "
-		    "body bytes (base64 DER ECDSA-SHA256 expected)",
-		    SIGNED_REQUEST_HEADER);
-		goto out;
-	}
-	mbedtls_x509_crt_free(&chain);
-	if (nonce_cache_check_and_add(api->nonces, f.node_id, f.nonce,
-	    now_ms + 2000u * (uint64_t)cfg->skew_s)) {
-		refuse(api, req, REFUSE_REPLAYED_NONCE, ip, "nonce was already used "
-		    "by %s; every registration needs a fresh one", f.node_id);
-		goto out;
-	}
-	if (rng_hex(api->rng, token, SIGNAL_TOKEN_HEX / 2) != 0) {
-		http_reply_error(req, 500, "internal", "random source failed");
-		goto out;
-	}
-	observed_address(api, req, ip, observed, sizeof(observed));
-	reg.node_id = f.node_id;
-	reg.addresses = f.addresses ? f.addresses : (empty_arr = json_array());
-	reg.labels = f.labels ? f.labels : (empty_obj = json_object());
-	reg.version = f.version;
-	reg.observed = observed;
-	reg.fingerprint = fingerprint;
-	if (signal_table_register(api->table, &reg, token, now_ms) != 0) {
-		refuse(api, req, REFUSE_TABLE_FULL, ip, "the signal holds its limit "
-		    "of %ld nodes", cfg->max_nodes);
-		goto out;
-	}
-	api->metrics.registrations++;
-	log_event(LOG_INFO, "node registered", "{s:s, s:s, s:s, s:I}", "node",
-	    f.node_id, "ip", ip, "observed", observed, "generation",
-	    (json_int_t)signal_table_generation(api->table));
-	http_reply_json(req, 200, json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}",
-	    "node_id", f.node_id, "token", token, "ttl_s", (json_int_t)cfg->ttl_s,
-	    "heartbeat_s", (json_int_t)cfg->heartbeat_s, "observed_address",
-	    observed, "generation", (json_int_t)signal_table_generation(api->table)));
-out:
-	json_decref(empty_arr);
-	json_decref(empty_obj);
-	json_decref(body);
+	j->api = api;
+	j->req = req;
+	j->raw = xmalloc(len);
+	memcpy(j->raw, raw, len);
+	j->len = len;
+	/* An over-long signature stays empty and fails verification, after
+	 * the certificate checks that come first. */
+	if (strlen(sig) <= SIGNED_REQUEST_SIG_MAX)
+		snprintf(j->sig, sizeof(j->sig), "%s", sig);
+	snprintf(j->ip, sizeof(j->ip), "%s", ip);
+	/* evhttp keeps the request until we answer, even if the client goes. */
+	workq_submit(api->verifiers, j, register_verify_work, register_done);
 }
 
 /* Node id of the request's bearer token, or NULL after refusing it. */
@@ -488,17 +631,60 @@ leave_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 }
 
 static void
+peers_body_unref(const void *data, size_t len, void *arg)
+{
+	struct peers_body *pb = arg;
+
+	(void)data;
+	(void)len;
+	if (pb != NULL && --pb->refs == 0)
+		free(pb);
+}
+
+/* The current list: re-rendered when membership changed, or when only
+ * last_seen values moved and the rendering is older than the bound. */
+static struct peers_body *
+peers_current(struct signal_api *api)
+{
+	uint64_t gen = signal_table_generation(api->table);
+	uint64_t rev = signal_table_revision(api->table), now = clock_mono_ms();
+	struct evbuffer *tmp;
+	struct peers_body *pb;
+
+	if (api->peers != NULL && (api->peers_rev == rev ||
+	    (api->peers_gen == gen &&
+	    now - api->peers_built_ms < PEERS_LAST_SEEN_STALE_MS)))
+		return api->peers;
+	tmp = evbuffer_new();
+	evbuffer_add_printf(tmp, "{\"generation\":%" PRIu64 ",\"peers\":", gen);
+	signal_table_peers_render(api->table, tmp);
+	evbuffer_add(tmp, "}\n", 2);
+	pb = xmalloc(sizeof(*pb) + evbuffer_get_length(tmp));
+	pb->refs = 1;
+	pb->len = evbuffer_get_length(tmp);
+	evbuffer_remove(tmp, pb->data, pb->len);
+	evbuffer_free(tmp);
+	peers_body_unref(NULL, 0, api->peers);
+	api->peers = pb;
+	api->peers_rev = rev;
+	api->peers_gen = gen;
+	api->peers_built_ms = now;
+	return pb;
+}
+
+static void
 peers_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	uint64_t gen = signal_table_generation(api->table), rev;
-	const char *inm;
+	struct peers_body *pb;
 	struct evbuffer *buf;
+	const char *inm;
 	char etag[64];
 
 	if (authenticate(api, req, ip, 1) == NULL)
 		return;
-	snprintf(etag, sizeof(etag), "\"%s-%" PRIu64 "\"", api->boot_id, gen);
+	snprintf(etag, sizeof(etag), "\"%s-%" PRIu64 "\"", api->boot_id,
+	    signal_table_generation(api->table));
 	evhttp_add_header(out, "ETag", etag);
 	inm = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "If-None-Match");
@@ -507,24 +693,11 @@ peers_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 		http_reply_json(req, 304, NULL);
 		return;
 	}
-	rev = signal_table_revision(api->table);
-	if (api->peers_body == NULL || api->peers_rev != rev) {
-		json_t *j = json_pack("{s:I, s:o}", "generation", (json_int_t)gen,
-		    "peers", signal_table_peers_json(api->table));
-		free(api->peers_body);
-		api->peers_body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		api->peers_len = api->peers_body ? strlen(api->peers_body) : 0;
-		api->peers_rev = rev;
-		json_decref(j);
-		if (api->peers_body == NULL) {
-			http_reply_error(req, 500, "internal", "cannot encode peer list");
-			return;
-		}
-	}
-	api->metrics.lists_200++;
+	pb = peers_current(api);
+	pb->refs++;
 	buf = evbuffer_new();
-	evbuffer_add(buf, api->peers_body, api->peers_len);
-	evbuffer_add(buf, "\n", 1);
+	evbuffer_add_reference(buf, pb->data, pb->len, peers_body_unref, pb);
+	api->metrics.lists_200++;
 	evhttp_add_header(out, "Content-Type", "application/json");
 	evhttp_add_header(out, "Cache-Control", "no-cache");
 	evhttp_send_reply(req, 200, "OK", buf);
@@ -627,6 +800,25 @@ evicted_cb(const char *node_id, void *arg)
 }
 
 static void
+crl_publish(struct signal_api *api)
+{
+	size_t len;
+	const unsigned char *bytes = trust_crl_bytes(api->trust, &len);
+	unsigned char *copy = NULL;
+
+	if (bytes != NULL) {
+		copy = xmalloc(len);
+		memcpy(copy, bytes, len);
+	}
+	pthread_mutex_lock(&api->crl.lock);
+	free(api->crl.data);
+	api->crl.data = copy;
+	api->crl.len = len;
+	api->crl.version++;
+	pthread_mutex_unlock(&api->crl.lock);
+}
+
+static void
 sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct signal_api *api = arg;
@@ -645,13 +837,45 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	ratelimit_sweep(api->rate, mono);
 	switch (trust_reload_crl(api->trust, err, sizeof(err))) {
 	case 1:
-		log_event(LOG_INFO, "CRL reloaded", "{s:s}", "path", api->cfg->crl);
+		crl_publish(api);
+		log_event(LOG_INFO, "CRL reloaded", "{s:s, s:I}", "path",
+		    api->cfg->crl, "version", (json_int_t)api->crl.version);
 		break;
 	case -1:
 		log_event(LOG_WARN, "CRL reload failed; keeping the previous one",
 		    "{s:s}", "error", err);
 		break;
 	}
+}
+
+/* Each verification thread gets its own CA and CRL: mbedTLS caches
+ * per-key precomputations inside the key, which is not safe to share. */
+static void *
+verifier_init(int index, void *arg)
+{
+	struct signal_api *api = arg;
+	struct verifier *v = xcalloc(1, sizeof(*v));
+	char err[256];
+
+	(void)index;
+	v->share = &api->crl;
+	/* Starts from the CA alone and takes the CRL from the share, so all
+	 * threads hold the same bytes from the first job on. */
+	if ((v->trust = trust_new(api->cfg->ca, NULL, err, sizeof(err))) == NULL) {
+		free(v);
+		return NULL;
+	}
+	v->version = (uint64_t)-1;
+	return v;
+}
+
+static void
+verifier_fini(void *ctx)
+{
+	struct verifier *v = ctx;
+
+	trust_free(v->trust);
+	free(v);
 }
 
 struct signal_api *
@@ -662,6 +886,7 @@ signal_api_new(struct event_base *base, struct evhttp *http,
 	struct signal_api *api = xcalloc(1, sizeof(*api));
 	struct timeval tv;
 
+	pthread_mutex_init(&api->crl.lock, NULL);
 	api->cfg = cfg;
 	api->base = base;
 	api->trust = trust;
@@ -673,6 +898,15 @@ signal_api_new(struct event_base *base, struct evhttp *http,
 	if ((api->rng = rng_new("agentflow-signal")) == NULL ||
 	    rng_hex(api->rng, api->boot_id, 8) != 0) {
 		snprintf(err, errlen, "cannot seed the random generator");
+		signal_api_free(api);
+		return NULL;
+	}
+	crl_publish(api);
+	api->verifiers = workq_new(base, (int)cfg->verify_threads,
+	    verifier_init, verifier_fini, api);
+	if (api->verifiers == NULL) {
+		snprintf(err, errlen, "cannot start %ld verification threads",
+		    cfg->verify_threads);
 		signal_api_free(api);
 		return NULL;
 	}
@@ -689,6 +923,10 @@ signal_api_free(struct signal_api *api)
 {
 	if (api == NULL)
 		return;
+	/* Before evhttp_free: pending jobs reference its requests. */
+	workq_free(api->verifiers);
+	pthread_mutex_destroy(&api->crl.lock);
+	free(api->crl.data);
 	if (api->sweep_ev != NULL)
 		event_free(api->sweep_ev);
 	signal_table_free(api->table);
@@ -696,6 +934,6 @@ signal_api_free(struct signal_api *api)
 	ratelimit_free(api->rate);
 	rng_free(api->rng);
 	trust_free(api->trust);
-	free(api->peers_body);
+	peers_body_unref(NULL, 0, api->peers);
 	free(api);
 }

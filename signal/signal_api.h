@@ -30,6 +30,7 @@ struct signal_config {
 	long		 rate;
 	long		 burst;
 	long		 skew_s;
+	long		 verify_threads;
 };
 
 struct signal_api;
@@ -38,6 +39,8 @@ struct signal_api;
  * callback.  Returns NULL (err filled) on start-up failure. */
 struct signal_api *signal_api_new(struct event_base *, struct evhttp *,
     const struct signal_config *, struct trust *, char *err, size_t errlen);
+/* Call before evhttp_free(): registrations still being verified hold
+ * requests of that evhttp. */
 void signal_api_free(struct signal_api *);
 
 #endif

@@ -25,6 +25,7 @@ static const struct {
 	[REFUSE_BODY_TOO_LARGE] =	{ "body_too_large", 413 },
 	[REFUSE_RATE_LIMITED] =		{ "rate_limited", 429 },
 	[REFUSE_TABLE_FULL] =		{ "table_full", 503 },
+	[REFUSE_BUSY] =			{ "busy", 503 },
 };
 
 const char *

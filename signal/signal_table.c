@@ -4,6 +4,7 @@
  */
 #include "signal_table.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ struct entry {
 	char			 fingerprint[72];
 	uint64_t		 registered_at;
 	uint64_t		 last_seen;
+	char			*json;		/* {...,"last_seen": without the value */
+	size_t			 json_len;
 	TAILQ_ENTRY(entry)	 lru;
 };
 
@@ -56,6 +59,7 @@ entry_free(struct entry *e)
 	json_decref(e->addresses);
 	json_decref(e->labels);
 	free(e->version);
+	free(e->json);
 	free(e);
 }
 
@@ -110,6 +114,30 @@ same_str(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* Encodes everything but last_seen once; see signal_table_peers_render. */
+static void
+serialize(struct entry *e)
+{
+	json_t *p = json_pack("{s:s, s:O, s:s, s:O, s:s*, s:s, s:I}",
+	    "node_id", e->id, "addresses", e->addresses,
+	    "observed_address", e->observed, "labels", e->labels,
+	    "version", e->version, "cert_fingerprint", e->fingerprint,
+	    "registered_at", (json_int_t)e->registered_at);
+	char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	size_t len;
+
+	json_decref(p);
+	if (text == NULL)
+		abort();	/* only allocation can fail here */
+	len = strlen(text);
+	/* Replace the closing brace with the last_seen key. */
+	e->json = xmalloc(len + sizeof(",\"last_seen\":"));
+	memcpy(e->json, text, len - 1);
+	memcpy(e->json + len - 1, ",\"last_seen\":", sizeof(",\"last_seen\":"));
+	e->json_len = len - 1 + sizeof(",\"last_seen\":") - 1;
+	free(text);
+}
+
 int
 signal_table_register(struct signal_table *t, const struct signal_reg *r,
     const char *token, uint64_t now_ms)
@@ -135,6 +163,7 @@ signal_table_register(struct signal_table *t, const struct signal_reg *r,
 		json_decref(e->addresses);
 		json_decref(e->labels);
 		free(e->version);
+		free(e->json);
 	}
 	e->addresses = json_incref(r->addresses);
 	e->labels = json_incref(r->labels);
@@ -144,6 +173,7 @@ signal_table_register(struct signal_table *t, const struct signal_reg *r,
 	snprintf(e->token, sizeof(e->token), "%s", token);
 	e->registered_at = now_ms;
 	e->last_seen = now_ms;
+	serialize(e);
 	hmap_put(t->by_token, e->token, e);
 	TAILQ_INSERT_TAIL(&t->lru, e, lru);
 	if (changed)
@@ -197,20 +227,20 @@ signal_table_evict(struct signal_table *t, uint64_t now_ms, uint64_t ttl_ms,
 	return n;
 }
 
-json_t *
-signal_table_peers_json(const struct signal_table *t)
+void
+signal_table_peers_render(const struct signal_table *t, struct evbuffer *out)
 {
-	json_t *peers = json_array();
 	const struct entry *e;
+	char num[32];
+	int n;
 
+	evbuffer_add(out, "[", 1);
 	TAILQ_FOREACH(e, &t->lru, lru) {
-		json_t *p = json_pack("{s:s, s:O, s:s, s:O, s:s*, s:s, s:I, s:I}",
-		    "node_id", e->id, "addresses", e->addresses,
-		    "observed_address", e->observed, "labels", e->labels,
-		    "version", e->version, "cert_fingerprint", e->fingerprint,
-		    "registered_at", (json_int_t)e->registered_at,
-		    "last_seen", (json_int_t)e->last_seen);
-		json_array_append_new(peers, p);
+		if (e != TAILQ_FIRST(&t->lru))
+			evbuffer_add(out, ",", 1);
+		evbuffer_add(out, e->json, e->json_len);
+		n = snprintf(num, sizeof(num), "%" PRIu64 "}", e->last_seen);
+		evbuffer_add(out, num, (size_t)n);
 	}
-	return peers;
+	evbuffer_add(out, "]", 1);
 }

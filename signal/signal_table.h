@@ -12,6 +12,7 @@
 #ifndef AGENTFLOW_SIGNAL_TABLE_H
 #define AGENTFLOW_SIGNAL_TABLE_H
 
+#include <event2/buffer.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,7 +61,10 @@ int signal_table_leave(struct signal_table *, const char *token);
 size_t signal_table_evict(struct signal_table *, uint64_t now_ms, uint64_t ttl_ms,
     void (*evicted)(const char *node_id, void *arg), void *arg);
 
-/* The peer list as API.md's "peers" array (new reference). */
-json_t *signal_table_peers_json(const struct signal_table *);
+/* Appends the peer list as API.md's "peers" JSON array to out.  Each
+ * entry's JSON is serialized once when it registers; rendering only joins
+ * those pieces with the current last_seen, so a list of 10,000 nodes costs
+ * a copy, not 10,000 encodings. */
+void signal_table_peers_render(const struct signal_table *, struct evbuffer *out);
 
 #endif

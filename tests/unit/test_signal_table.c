@@ -106,12 +106,21 @@ test_eviction_by_last_seen(void **state)
 	assert_null(signal_table_lookup_token(t, tok_a, 30000, 0));
 	assert_non_null(signal_table_lookup_token(t, tok_b, 30000, 0));
 
-	json_t *peers = signal_table_peers_json(t);
+	struct evbuffer *buf = evbuffer_new();
+	signal_table_peers_render(t, buf);
+	json_t *peers = json_loadb((const char *)evbuffer_pullup(buf, -1),
+	    evbuffer_get_length(buf), 0, NULL);
+	evbuffer_free(buf);
+	assert_non_null(peers);
 	assert_int_equal(json_array_size(peers), 1);
 	assert_string_equal(json_string_value(json_object_get(
 	    json_array_get(peers, 0), "node_id")), "b");
 	assert_int_equal(json_integer_value(json_object_get(
 	    json_array_get(peers, 0), "last_seen")), 20000);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(peers, 0), "version")), "0.1.0");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_array_get(peers, 0), "addresses"), 0)), "10.0.0.2:1");
 	json_decref(peers);
 	signal_table_free(t);
 }
