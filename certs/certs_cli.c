@@ -29,6 +29,7 @@
 #include "certs_show.h"
 #include "node_id.h"
 #include "pki.h"
+#include "trust.h"
 
 #define EXIT_USAGE	2
 #define DEFAULT_DIR	"certs/dev"
@@ -164,6 +165,63 @@ getopt_error(int c, char **argv, const char *usage)
 	return usage_error(argv[0], usage, "unknown option %s", argv[optind - 1]);
 }
 
+/* --days N: returns -1 to go on, else the exit status. */
+static int
+days_opt(char **argv, const char *usage, const char *s, unsigned int *out)
+{
+	if (parse_days(s, out) != 0)
+		return usage_error(argv[0], usage, "--days: \"%s\" is not a "
+		    "number of days in [1, %d]", s, PKI_DAYS_MAX);
+	return -1;
+}
+
+/*
+ * The one operand after the flags, named what in messages (e.g.
+ * "<file>"): returns -1 to go on with *arg set, else the exit status.
+ */
+static int
+operand(int argc, char **argv, const char *usage, const char *what,
+    const char **arg)
+{
+	if (optind >= argc)
+		return usage_error(argv[0], usage, "missing %s", what);
+	if (optind + 1 < argc)
+		return usage_error(argv[0], usage, "unexpected argument %s",
+		    argv[optind + 1]);
+	*arg = argv[optind];
+	return -1;
+}
+
+/* The <node-id> operand, as operand() does, and checked. */
+static int
+node_id_operand(int argc, char **argv, const char *usage, const char **id)
+{
+	int rc;
+
+	if ((rc = operand(argc, argv, usage, "<node-id>", id)) != -1)
+		return rc;
+	if (!node_id_valid(*id, strlen(*id)))
+		return usage_error(argv[0], usage, "invalid node id \"%s\": use "
+		    "1-%d characters of A-Z a-z 0-9 . _ -, starting with a "
+		    "letter or digit", *id, NODE_ID_MAX);
+	return -1;
+}
+
+/* The sha256 fingerprint of a PEM certificate, "?" if it does not parse. */
+static void
+pem_fingerprint(const char *pem, char fp[TRUST_FINGERPRINT_SIZE])
+{
+	mbedtls_x509_crt crt;
+
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem,
+	    strlen(pem) + 1) == 0)
+		trust_fingerprint(&crt, fp);
+	else
+		snprintf(fp, TRUST_FINGERPRINT_SIZE, "?");
+	mbedtls_x509_crt_free(&crt);
+}
+
 /* ---- init-ca ------------------------------------------------------------ */
 
 static const char init_ca_usage[] =
@@ -194,11 +252,11 @@ init_ca_main(int argc, char **argv)
 	};
 	const char *dir = default_dir(), *name = DEFAULT_CA_NAME;
 	char crt_path[PATH_MAX], key_path[PATH_MAX], crl_path[PATH_MAX];
-	char err[512], fp[PKI_FINGERPRINT_SIZE];
+	char err[512], fp[TRUST_FINGERPRINT_SIZE];
 	char *key = NULL, *crl = NULL;
 	unsigned int days = CA_DAYS;
 	struct pki_ca *ca = NULL;
-	int c, rc = 1;
+	int c, rc = 1, st;
 
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
@@ -209,10 +267,9 @@ init_ca_main(int argc, char **argv)
 			name = optarg;
 			break;
 		case 'D':
-			if (parse_days(optarg, &days) != 0)
-				return usage_error(argv[0], init_ca_usage,
-				    "--days: \"%s\" is not a number of days "
-				    "in [1, 36500]", optarg);
+			if ((st = days_opt(argv, init_ca_usage, optarg,
+			    &days)) != -1)
+				return st;
 			break;
 		case 'h':
 			init_ca_help();
@@ -259,18 +316,7 @@ init_ca_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	{
-		mbedtls_x509_crt crt;
-
-		mbedtls_x509_crt_init(&crt);
-		if (mbedtls_x509_crt_parse(&crt,
-		    (const unsigned char *)pki_ca_cert_pem(ca),
-		    strlen(pki_ca_cert_pem(ca)) + 1) == 0)
-			pki_fingerprint(crt.raw.p, crt.raw.len, fp);
-		else
-			snprintf(fp, sizeof(fp), "?");
-		mbedtls_x509_crt_free(&crt);
-	}
+	pem_fingerprint(pki_ca_cert_pem(ca), fp);
 	printf("created CA \"%s\" valid for %u days\n"
 	    "  %s  certificate, %s\n"
 	    "  %s  private key (mode 0600)\n"
@@ -325,12 +371,12 @@ issue_main(int argc, char **argv)
 	const char *dir = default_dir(), *id;
 	const char *dns[PKI_SAN_MAX], *ips[PKI_SAN_MAX];
 	char crt_path[PATH_MAX], key_path[PATH_MAX], err[512];
-	char fp[PKI_FINGERPRINT_SIZE];
+	char fp[TRUST_FINGERPRINT_SIZE];
 	char *crt = NULL, *key = NULL;
 	struct pki_cert_params p = { .days = NODE_DAYS, .dns = dns, .ips = ips };
 	struct pki_ca *ca = NULL;
 	unsigned char ipbuf[16];
-	int c, rc = 1;
+	int c, rc = 1, st;
 
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
@@ -338,10 +384,9 @@ issue_main(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'D':
-			if (parse_days(optarg, &p.days) != 0)
-				return usage_error(argv[0], issue_usage,
-				    "--days: \"%s\" is not a number of days "
-				    "in [1, 36500]", optarg);
+			if ((st = days_opt(argv, issue_usage, optarg,
+			    &p.days)) != -1)
+				return st;
 			break;
 		case 'f':
 			if (parse_date(optarg, &p.not_before) != 0)
@@ -376,16 +421,8 @@ issue_main(int argc, char **argv)
 			return getopt_error(c, argv, issue_usage);
 		}
 	}
-	if (optind >= argc)
-		return usage_error(argv[0], issue_usage, "missing <node-id>");
-	if (optind + 1 < argc)
-		return usage_error(argv[0], issue_usage, "unexpected argument %s",
-		    argv[optind + 1]);
-	id = argv[optind];
-	if (!node_id_valid(id, strlen(id)))
-		return usage_error(argv[0], issue_usage, "invalid node id \"%s\": use "
-		    "1-63 characters of A-Z a-z 0-9 . _ -, starting with a "
-		    "letter or digit", id);
+	if ((st = node_id_operand(argc, argv, issue_usage, &id)) != -1)
+		return st;
 	p.node_id = id;
 
 	if (join(cmd, crt_path, dir, id, ".crt") != 0 ||
@@ -414,17 +451,7 @@ issue_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	{
-		mbedtls_x509_crt x;
-
-		mbedtls_x509_crt_init(&x);
-		if (mbedtls_x509_crt_parse(&x, (const unsigned char *)crt,
-		    strlen(crt) + 1) == 0)
-			pki_fingerprint(x.raw.p, x.raw.len, fp);
-		else
-			snprintf(fp, sizeof(fp), "?");
-		mbedtls_x509_crt_free(&x);
-	}
+	pem_fingerprint(crt, fp);
 	printf("issued certificate for node \"%s\" valid for %u days\n"
 	    "  %s  certificate, %s\n"
 	    "  %s  private key (mode 0600)\n", id, p.days, crt_path, fp,
@@ -466,7 +493,7 @@ revoke_main(int argc, char **argv)
 	char crt_path[PATH_MAX], crl_path[PATH_MAX], err[512];
 	char *crt = NULL, *prev = NULL, *crl = NULL;
 	struct pki_ca *ca = NULL;
-	int c, rc = 1, already = 0;
+	int c, rc = 1, st, already = 0;
 
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
@@ -480,16 +507,8 @@ revoke_main(int argc, char **argv)
 			return getopt_error(c, argv, revoke_usage);
 		}
 	}
-	if (optind >= argc)
-		return usage_error(argv[0], revoke_usage, "missing <node-id>");
-	if (optind + 1 < argc)
-		return usage_error(argv[0], revoke_usage, "unexpected argument %s",
-		    argv[optind + 1]);
-	id = argv[optind];
-	if (!node_id_valid(id, strlen(id)))
-		return usage_error(argv[0], revoke_usage, "invalid node id \"%s\": use "
-		    "1-63 characters of A-Z a-z 0-9 . _ -, starting with a "
-		    "letter or digit", id);
+	if ((st = node_id_operand(argc, argv, revoke_usage, &id)) != -1)
+		return st;
 
 	if (join(cmd, crt_path, dir, id, ".crt") != 0 ||
 	    join(cmd, crl_path, dir, "ca", ".crl") != 0)
@@ -547,6 +566,7 @@ show_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *path = NULL;
 	char err[512], *buf;
 	size_t len;
 	int c, rc;
@@ -563,13 +583,9 @@ show_main(int argc, char **argv)
 		}
 		return getopt_error(c, argv, show_usage);
 	}
-	if (optind >= argc)
-		return usage_error(argv[0], show_usage, "missing <file>");
-	if (optind + 1 < argc)
-		return usage_error(argv[0], show_usage, "unexpected argument %s",
-		    argv[optind + 1]);
-	if ((buf = certs_file_read(argv[optind], &len, err,
-	    sizeof(err))) == NULL) {
+	if ((rc = operand(argc, argv, show_usage, "<file>", &path)) != -1)
+		return rc;
+	if ((buf = certs_file_read(path, &len, err, sizeof(err))) == NULL) {
 		fail(cmd, "%s", err);
 		return 1;
 	}
@@ -579,7 +595,7 @@ show_main(int argc, char **argv)
 	rc = certs_show((const unsigned char *)buf, len, stdout, err,
 	    sizeof(err));
 	if (rc != 0)
-		fail(cmd, "%s: %s", argv[optind], err);
+		fail(cmd, "%s: %s", path, err);
 	free(buf);
 	return rc == 0 ? 0 : 1;
 }

@@ -14,7 +14,7 @@
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
-#include "pki.h"
+#include "trust.h"
 
 static void
 print_serial(FILE *out, const mbedtls_x509_buf *s)
@@ -72,7 +72,7 @@ static void
 print_pubkey_fingerprint(FILE *out, const mbedtls_pk_context *pk)
 {
 	unsigned char buf[1024];
-	char fp[PKI_FINGERPRINT_SIZE];
+	char fp[TRUST_FINGERPRINT_SIZE];
 	int n;
 
 	/* mbedtls_pk_write_pubkey_der() takes a non-const context. */
@@ -80,8 +80,18 @@ print_pubkey_fingerprint(FILE *out, const mbedtls_pk_context *pk)
 	    sizeof(buf));
 	if (n <= 0)
 		return;
-	pki_fingerprint(buf + sizeof(buf) - n, (size_t)n, fp);
+	trust_fingerprint_der(buf + sizeof(buf) - n, (size_t)n, fp);
 	fprintf(out, "  public key id: %s\n", fp);
+}
+
+/* A key file: what is printed of a certificate's key, and no secret. */
+static void
+show_key(FILE *out, const char *what, const mbedtls_pk_context *pk)
+{
+	fprintf(out, "%s\n  type:          ", what);
+	print_key(out, pk);
+	fprintf(out, "\n");
+	print_pubkey_fingerprint(out, pk);
 }
 
 static const struct {
@@ -152,7 +162,7 @@ print_eku(FILE *out, const mbedtls_x509_sequence *s)
 static void
 show_crt(FILE *out, const mbedtls_x509_crt *c)
 {
-	char fp[PKI_FINGERPRINT_SIZE];
+	char fp[TRUST_FINGERPRINT_SIZE];
 
 	for (; c != NULL; c = c->next) {
 		fprintf(out, "certificate\n  subject:       ");
@@ -189,7 +199,7 @@ show_crt(FILE *out, const mbedtls_x509_crt *c)
 			print_eku(out, &c->ext_key_usage);
 		if (c->ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)
 			print_sans(out, &c->subject_alt_names);
-		pki_fingerprint(c->raw.p, c->raw.len, fp);
+		trust_fingerprint(c, fp);
 		fprintf(out, "  fingerprint:   %s\n", fp);
 		print_pubkey_fingerprint(out, &c->pk);
 	}
@@ -239,20 +249,14 @@ certs_show(const unsigned char *buf, size_t len, FILE *out, char *err,
 		show_crt(out, &crt);
 	else if (mbedtls_x509_crl_parse(&crl, buf, len) == 0)
 		show_crl(out, &crl);
-	else if (mbedtls_pk_parse_key(&pk, buf, len, NULL, 0) == 0) {
-		fprintf(out, "private key\n  type:          ");
-		print_key(out, &pk);
-		fprintf(out, "\n");
-		print_pubkey_fingerprint(out, &pk);
-	} else {
+	else if (mbedtls_pk_parse_key(&pk, buf, len, NULL, 0) == 0)
+		show_key(out, "private key", &pk);
+	else {
 		mbedtls_pk_free(&pk);
 		mbedtls_pk_init(&pk);
-		if (mbedtls_pk_parse_public_key(&pk, buf, len) == 0) {
-			fprintf(out, "public key\n  type:          ");
-			print_key(out, &pk);
-			fprintf(out, "\n");
-			print_pubkey_fingerprint(out, &pk);
-		} else {
+		if (mbedtls_pk_parse_public_key(&pk, buf, len) == 0)
+			show_key(out, "public key", &pk);
+		else {
 			snprintf(err, errlen, "not a certificate, CRL or key "
 			    "(PEM or DER), or encrypted");
 			rc = -1;

@@ -1,9 +1,10 @@
 /*
  * The mesh CA in memory (see pki.h).
  *
- * A struct pki_ca holds the parsed CA certificate, its private key, a
- * CTR_DRBG seeded once from the system entropy source (issuing thousands of
- * certificates must not reseed each time), and the CA subject as an mbedTLS
+ * A struct pki_ca holds the parsed CA certificate, its private key, its own
+ * random generator (common/rng.c, seeded once: issuing thousands of
+ * certificates must not reseed each time; being unlocked, it is why a
+ * struct pki_ca belongs to one thread), and the CA subject as an mbedTLS
  * name list so issued certificates name their issuer with exactly the bytes
  * of the CA's subject; pki_ca_load() checks that this holds, because chain
  * building in OpenSSL and mbedTLS compares those names.
@@ -22,9 +23,7 @@
 #include <strings.h>
 
 #include <mbedtls/asn1write.h>
-#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
@@ -32,10 +31,10 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
 #include "node_id.h"
+#include "rng.h"
 
 #define CERT_PEM_MAX	16384
 #define KEY_PEM_MAX	1024
@@ -45,8 +44,7 @@
 struct pki_ca {
 	mbedtls_x509_crt		 crt;
 	mbedtls_pk_context		 key;
-	mbedtls_entropy_context		 entropy;
-	mbedtls_ctr_drbg_context	 drbg;
+	struct rng			*rng;
 	mbedtls_asn1_named_data		*subject;	/* crt's subject, for issuing */
 	char				*cert_pem;
 };
@@ -111,14 +109,15 @@ set_validity(mbedtls_x509write_cert *w, time_t not_before, unsigned int days,
 
 /* A random positive serial of at most 127 bits, never zero. */
 static int
-set_serial(mbedtls_x509write_cert *w, mbedtls_ctr_drbg_context *drbg)
+set_serial(mbedtls_x509write_cert *w, struct rng *rng)
 {
 	unsigned char b[16];
 	mbedtls_mpi s;
 	int ret;
 
 	do {
-		if ((ret = mbedtls_ctr_drbg_random(drbg, b, sizeof(b))) != 0)
+		/* rng_mbedtls(), not rng_bytes(): callers report its code. */
+		if ((ret = rng_mbedtls(rng, b, sizeof(b))) != 0)
 			return ret;
 		b[0] &= 0x7f;
 	} while (b[0] == 0 && b[1] == 0);	/* also keeps >= 15 octets */
@@ -130,7 +129,7 @@ set_serial(mbedtls_x509write_cert *w, mbedtls_ctr_drbg_context *drbg)
 }
 
 static int
-gen_key(mbedtls_pk_context *key, mbedtls_ctr_drbg_context *drbg)
+gen_key(mbedtls_pk_context *key, struct rng *rng)
 {
 	int ret;
 
@@ -138,7 +137,7 @@ gen_key(mbedtls_pk_context *key, mbedtls_ctr_drbg_context *drbg)
 	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0)
 		return ret;
 	return mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*key),
-	    mbedtls_ctr_drbg_random, drbg);
+	    rng_mbedtls, rng);
 }
 
 static int
@@ -146,23 +145,6 @@ is_p256(const mbedtls_pk_context *key)
 {
 	return mbedtls_pk_get_type(key) == MBEDTLS_PK_ECKEY &&
 	    mbedtls_pk_ec(*key)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
-}
-
-static int
-seed(struct pki_ca *ca, char *err, size_t errlen)
-{
-	static const char pers[] = "agentflow-pki";
-	int ret;
-
-	mbedtls_entropy_init(&ca->entropy);
-	mbedtls_ctr_drbg_init(&ca->drbg);
-	ret = mbedtls_ctr_drbg_seed(&ca->drbg, mbedtls_entropy_func,
-	    &ca->entropy, (const unsigned char *)pers, sizeof(pers) - 1);
-	if (ret != 0) {
-		seterr(err, errlen, "cannot seed the random generator", ret);
-		return -1;
-	}
-	return 0;
 }
 
 static struct pki_ca *
@@ -176,7 +158,8 @@ ca_alloc(char *err, size_t errlen)
 	}
 	mbedtls_x509_crt_init(&ca->crt);
 	mbedtls_pk_init(&ca->key);
-	if (seed(ca, err, errlen) != 0) {
+	if ((ca->rng = rng_new("agentflow-pki")) == NULL) {
+		seterr(err, errlen, "cannot seed the random generator", 0);
 		pki_ca_free(ca);
 		return NULL;
 	}
@@ -190,8 +173,7 @@ pki_ca_free(struct pki_ca *ca)
 		return;
 	mbedtls_x509_crt_free(&ca->crt);
 	mbedtls_pk_free(&ca->key);
-	mbedtls_ctr_drbg_free(&ca->drbg);
-	mbedtls_entropy_free(&ca->entropy);
+	rng_free(ca->rng);
 	mbedtls_asn1_free_named_data_list(&ca->subject);
 	free(ca->cert_pem);
 	free(ca);
@@ -244,12 +226,19 @@ copy_subject(struct pki_ca *ca, char *err, size_t errlen)
 	return 0;
 }
 
-/* Parses ca->cert_pem into ca->crt and prepares the issuer name. */
+/*
+ * Makes a copy of cert_pem the CA certificate (ca->key is already set),
+ * parses it into ca->crt and prepares the issuer name.
+ */
 static int
-ca_finish(struct pki_ca *ca, char *err, size_t errlen)
+ca_finish(struct pki_ca *ca, const char *cert_pem, char *err, size_t errlen)
 {
 	int ret;
 
+	if ((ca->cert_pem = strdup(cert_pem)) == NULL) {
+		seterr(err, errlen, "out of memory", 0);
+		return -1;
+	}
 	ret = mbedtls_x509_crt_parse(&ca->crt,
 	    (const unsigned char *)ca->cert_pem, strlen(ca->cert_pem) + 1);
 	if (ret != 0) {
@@ -312,7 +301,7 @@ pki_ca_new(const char *name, time_t not_before, unsigned int days, char *err,
 
 	if ((ca = ca_alloc(err, errlen)) == NULL)
 		return NULL;
-	if ((ret = gen_key(&ca->key, &ca->drbg)) != 0) {
+	if ((ret = gen_key(&ca->key, ca->rng)) != 0) {
 		seterr(err, errlen, "cannot generate the CA key", ret);
 		pki_ca_free(ca);
 		return NULL;
@@ -325,7 +314,7 @@ pki_ca_new(const char *name, time_t not_before, unsigned int days, char *err,
 	mbedtls_x509write_crt_set_issuer_key(&w, &ca->key);
 	if (set_validity(&w, not_before, days, err, errlen) != 0)
 		goto fail_quiet;
-	if ((ret = set_serial(&w, &ca->drbg)) != 0 ||
+	if ((ret = set_serial(&w, ca->rng)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_subject_name(&w, subject)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_issuer_name(&w, subject)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_basic_constraints(&w, 1, 0)) != 0 ||
@@ -334,17 +323,12 @@ pki_ca_new(const char *name, time_t not_before, unsigned int days, char *err,
 	    (ret = mbedtls_x509write_crt_set_subject_key_identifier(&w)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_authority_key_identifier(&w)) != 0 ||
 	    (ret = mbedtls_x509write_crt_pem(&w, buf, sizeof(buf),
-	    mbedtls_ctr_drbg_random, &ca->drbg)) != 0) {
+	    rng_mbedtls, ca->rng)) != 0) {
 		seterr(err, errlen, "cannot create the CA certificate", ret);
 		goto fail_quiet;
 	}
 	mbedtls_x509write_crt_free(&w);
-	if ((ca->cert_pem = strdup((char *)buf)) == NULL) {
-		seterr(err, errlen, "out of memory", 0);
-		pki_ca_free(ca);
-		return NULL;
-	}
-	if (ca_finish(ca, err, errlen) != 0) {
+	if (ca_finish(ca, (const char *)buf, err, errlen) != 0) {
 		pki_ca_free(ca);
 		return NULL;
 	}
@@ -372,12 +356,7 @@ pki_ca_load(const char *cert_pem, const char *key_pem, char *err,
 		pki_ca_free(ca);
 		return NULL;
 	}
-	if ((ca->cert_pem = strdup(cert_pem)) == NULL) {
-		seterr(err, errlen, "out of memory", 0);
-		pki_ca_free(ca);
-		return NULL;
-	}
-	if (ca_finish(ca, err, errlen) != 0) {
+	if (ca_finish(ca, cert_pem, err, errlen) != 0) {
 		pki_ca_free(ca);
 		return NULL;
 	}
@@ -437,20 +416,10 @@ pki_dns_name_valid(const char *s)
 /* GeneralName [tag] IMPLICIT value, prepended at *p. */
 static int
 write_general_name(unsigned char **p, unsigned char *start, int tag,
-    const unsigned char *v, size_t vlen)
+    const void *v, size_t vlen)
 {
-	int r, len;
-
-	if ((r = mbedtls_asn1_write_raw_buffer(p, start, v, vlen)) < 0)
-		return r;
-	len = r;
-	if ((r = mbedtls_asn1_write_len(p, start, vlen)) < 0)
-		return r;
-	len += r;
-	if ((r = mbedtls_asn1_write_tag(p, start,
-	    (unsigned char)(MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))) < 0)
-		return r;
-	return len + r;
+	return mbedtls_asn1_write_tagged_string(p, start,
+	    MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag, v, vlen);
 }
 
 /*
@@ -489,19 +458,16 @@ build_san(const struct pki_cert_params *cp, unsigned char *buf, size_t size,
 		}
 		if (strcasecmp(cp->dns[i], cp->node_id) == 0)
 			continue;	/* already there, first */
-		if ((r = write_general_name(&c, buf, 2,
-		    (const unsigned char *)cp->dns[i], strlen(cp->dns[i]))) < 0)
+		if ((r = write_general_name(&c, buf, 2, cp->dns[i],
+		    strlen(cp->dns[i]))) < 0)
 			goto toobig;
 		len += (size_t)r;
 	}
-	if ((r = write_general_name(&c, buf, 2,
-	    (const unsigned char *)cp->node_id, strlen(cp->node_id))) < 0)
+	if ((r = write_general_name(&c, buf, 2, cp->node_id,
+	    strlen(cp->node_id))) < 0)
 		goto toobig;
 	len += (size_t)r;
-	if ((r = mbedtls_asn1_write_len(&c, buf, len)) < 0)
-		goto toobig;
-	len += (size_t)r;
-	if ((r = mbedtls_asn1_write_tag(&c, buf,
+	if ((r = pki_crl_write_header(&c, buf, len,
 	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
 		goto toobig;
 	len += (size_t)r;
@@ -528,10 +494,7 @@ build_eku(unsigned char *buf, size_t size, unsigned char **out)
 	    MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
 		return r;
 	len += (size_t)r;
-	if ((r = mbedtls_asn1_write_len(&c, buf, len)) < 0)
-		return r;
-	len += (size_t)r;
-	if ((r = mbedtls_asn1_write_tag(&c, buf,
+	if ((r = pki_crl_write_header(&c, buf, len,
 	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
 		return r;
 	len += (size_t)r;
@@ -592,7 +555,7 @@ pki_ca_issue(struct pki_ca *ca, const struct pki_cert_params *cp,
 			seterr(err, errlen, "the node key is not ECDSA P-256", 0);
 			goto fail;
 		}
-	} else if ((ret = gen_key(&key, &ca->drbg)) != 0) {
+	} else if ((ret = gen_key(&key, ca->rng)) != 0) {
 		seterr(err, errlen, "cannot generate the node key", ret);
 		goto fail;
 	}
@@ -611,7 +574,7 @@ pki_ca_issue(struct pki_ca *ca, const struct pki_cert_params *cp,
 		seterr(err, errlen, "out of memory", 0);
 		goto fail_w;
 	}
-	if ((ret = set_serial(&w, &ca->drbg)) != 0 ||
+	if ((ret = set_serial(&w, ca->rng)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_subject_name(&w, subject)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_basic_constraints(&w, 0, -1)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_key_usage(&w,
@@ -627,7 +590,7 @@ pki_ca_issue(struct pki_ca *ca, const struct pki_cert_params *cp,
 	    (ret = mbedtls_x509write_crt_set_subject_key_identifier(&w)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_authority_key_identifier(&w)) != 0 ||
 	    (ret = mbedtls_x509write_crt_pem(&w, pem, CERT_PEM_MAX,
-	    mbedtls_ctr_drbg_random, &ca->drbg)) != 0) {
+	    rng_mbedtls, ca->rng)) != 0) {
 		seterr(err, errlen, "cannot create the node certificate", ret);
 		goto fail_w;
 	}
@@ -698,8 +661,8 @@ pki_ca_revoke(struct pki_ca *ca, const char *prev_crl_pem,
 	struct pki_crl_params p = {
 		.issuer = &ca->crt,
 		.key = &ca->key,
-		.f_rng = mbedtls_ctr_drbg_random,
-		.p_rng = &ca->drbg,
+		.f_rng = rng_mbedtls,
+		.p_rng = ca->rng,
 	};
 	mbedtls_x509_crl prev;
 	mbedtls_x509_crt crt;
@@ -797,21 +760,6 @@ out:
 	mbedtls_x509_crt_free(&crt);
 	mbedtls_x509_crl_free(&prev);
 	return rc;
-}
-
-void
-pki_fingerprint(const unsigned char *der, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char h[32];
-
-	mbedtls_sha256_ret(der, len, h, 0);
-	memcpy(out, "sha256:", 7);
-	for (size_t i = 0; i < sizeof(h); i++) {
-		out[7 + 2 * i] = hex[h[i] >> 4];
-		out[8 + 2 * i] = hex[h[i] & 15];
-	}
-	out[7 + 64] = '\0';
 }
 
 void

@@ -25,8 +25,6 @@
 #define PKI_SAN_MAX		32	/* extra DNS + IP SANs per certificate */
 #define PKI_NAME_MAX		64	/* CA common name (X.520 ub-common-name) */
 #define PKI_SERIAL_MAX		20	/* RFC 5280 serial octets */
-/* "sha256:" + 64 hex digits + NUL */
-#define PKI_FINGERPRINT_SIZE	72
 
 struct pki_ca;
 
@@ -105,12 +103,6 @@ int pki_ca_revoke(struct pki_ca *ca, const char *prev_crl_pem,
  * and non-empty dot-separated labels, optionally starting with "*.".
  */
 int pki_dns_name_valid(const char *s);
-
-/*
- * Writes "sha256:<64 lowercase hex>" of der (a certificate's DER, or any
- * bytes) into out, which holds PKI_FINGERPRINT_SIZE bytes.
- */
-void pki_fingerprint(const unsigned char *der, size_t len, char *out);
 
 /* Wipes and frees a string holding key material; NULL is a no-op. */
 void pki_secret_free(char *secret);

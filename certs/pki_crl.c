@@ -62,8 +62,9 @@ write_time(unsigned char **p, unsigned char *start, const mbedtls_x509_time *t)
 	return (int)len;
 }
 
-static int
-write_constructed(unsigned char **p, unsigned char *start, size_t len, int tag)
+int
+pki_crl_write_header(unsigned char **p, unsigned char *start, size_t len,
+    int tag)
 {
 	size_t hdr = 0;
 	int r;
@@ -85,7 +86,7 @@ write_sig_alg(unsigned char **p, unsigned char *start)
 
 	CHK(mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_ECDSA_SHA256,
 	    MBEDTLS_OID_SIZE(MBEDTLS_OID_ECDSA_SHA256)));
-	CHK(write_constructed(p, start, len,
+	CHK(pki_crl_write_header(p, start, len,
 	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	return (int)len;
 }
@@ -97,9 +98,9 @@ write_extension(unsigned char **p, unsigned char *start, const char *oid,
 {
 	size_t len = value_len;
 
-	CHK(write_constructed(p, start, len, MBEDTLS_ASN1_OCTET_STRING));
+	CHK(pki_crl_write_header(p, start, len, MBEDTLS_ASN1_OCTET_STRING));
 	CHK(mbedtls_asn1_write_oid(p, start, oid, oid_len));
-	CHK(write_constructed(p, start, len,
+	CHK(pki_crl_write_header(p, start, len,
 	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	return (int)(len - value_len);
 }
@@ -122,7 +123,7 @@ write_crl_extensions(unsigned char **p, unsigned char *start,
 	if (num[sizeof(num) - n] & 0x80)
 		num[sizeof(num) - 1 - n++] = 0;
 	CHK(mbedtls_asn1_write_raw_buffer(p, start, num + sizeof(num) - n, n));
-	CHK(write_constructed(p, start, n, MBEDTLS_ASN1_INTEGER));
+	CHK(pki_crl_write_header(p, start, n, MBEDTLS_ASN1_INTEGER));
 	vlen = len;
 	CHK(write_extension(p, start, MBEDTLS_OID_CRL_NUMBER,
 	    MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_NUMBER), vlen));
@@ -142,9 +143,9 @@ write_crl_extensions(unsigned char **p, unsigned char *start,
 		if (mbedtls_asn1_get_tag(&q, end, &idlen,
 		    MBEDTLS_ASN1_OCTET_STRING) == 0 && q + idlen == end) {
 			CHK(mbedtls_asn1_write_raw_buffer(p, start, q, idlen));
-			CHK(write_constructed(p, start, idlen,
+			CHK(pki_crl_write_header(p, start, idlen,
 			    MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0));
-			CHK(write_constructed(p, start, len - before,
+			CHK(pki_crl_write_header(p, start, len - before,
 			    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 			CHK(write_extension(p, start,
 			    MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
@@ -153,9 +154,9 @@ write_crl_extensions(unsigned char **p, unsigned char *start,
 		}
 	}
 
-	CHK(write_constructed(p, start, len,
+	CHK(pki_crl_write_header(p, start, len,
 	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-	CHK(write_constructed(p, start, len,
+	CHK(pki_crl_write_header(p, start, len,
 	    MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
 	return (int)len;
 }
@@ -173,9 +174,9 @@ write_entries(unsigned char **p, unsigned char *start,
 		CHK(write_time(p, start, &cp->this_update));
 		CHK(mbedtls_asn1_write_raw_buffer(p, start, cp->serial->p,
 		    cp->serial->len));
-		CHK(write_constructed(p, start, cp->serial->len,
+		CHK(pki_crl_write_header(p, start, cp->serial->len,
 		    MBEDTLS_ASN1_INTEGER));
-		CHK(write_constructed(p, start, len - elen,
+		CHK(pki_crl_write_header(p, start, len - elen,
 		    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 		count++;
 	}
@@ -207,8 +208,9 @@ write_entries(unsigned char **p, unsigned char *start,
 				    v[i]->raw.p, v[i]->raw.len);
 				if (r >= 0) {
 					len += (size_t)r;
-					r = write_constructed(p, start,
-					    v[i]->raw.len, MBEDTLS_ASN1_CONSTRUCTED |
+					r = pki_crl_write_header(p, start,
+					    v[i]->raw.len,
+					    MBEDTLS_ASN1_CONSTRUCTED |
 					    MBEDTLS_ASN1_SEQUENCE);
 				}
 				if (r < 0) {
@@ -222,7 +224,7 @@ write_entries(unsigned char **p, unsigned char *start,
 		}
 	}
 	if (count > 0)
-		CHK(write_constructed(p, start, len,
+		CHK(pki_crl_write_header(p, start, len,
 		    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	return (int)len;
 }
@@ -272,7 +274,7 @@ pki_crl_write_der(const struct pki_crl_params *cp, unsigned char *buf,
 	    cp->issuer->subject_raw.p, cp->issuer->subject_raw.len));
 	OUT_CHK(write_sig_alg(&c, tbs));
 	OUT_CHK(mbedtls_asn1_write_int(&c, tbs, 1));	/* v2 */
-	OUT_CHK(write_constructed(&c, tbs, len,
+	OUT_CHK(pki_crl_write_header(&c, tbs, len,
 	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	tbs_len = len;
 
@@ -289,7 +291,7 @@ pki_crl_write_der(const struct pki_crl_params *cp, unsigned char *buf,
 	OUT_CHK(write_sig_alg(&c, buf));
 	OUT_CHK(mbedtls_asn1_write_raw_buffer(&c, buf, tbs_end - tbs_len,
 	    tbs_len));
-	OUT_CHK(write_constructed(&c, buf, len,
+	OUT_CHK(pki_crl_write_header(&c, buf, len,
 	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
 	r = (int)len;
 out:

@@ -38,6 +38,15 @@ int pki_crl_write_der(const struct pki_crl_params *p, unsigned char *buf,
     size_t size);
 
 /*
+ * Prepends at *p (mbedTLS writer convention) the tag and length of the len
+ * bytes of content already written after it.  Returns the length of that
+ * header, or a negative mbedTLS error code.  pki.c wraps its certificate
+ * extensions with it too.
+ */
+int pki_crl_write_header(unsigned char **p, unsigned char *start, size_t len,
+    int tag);
+
+/*
  * Finds extension oid in exts (an mbedTLS-parsed Extensions SEQUENCE such
  * as crt->v3_ext or crl->crl_ext) and points *val and *len at its extnValue
  * content, inside exts.  Returns 0, or -1 if absent or malformed.

@@ -18,6 +18,7 @@
 
 #include "pki.h"
 #include "pki_crl.h"
+#include "trust.h"
 
 struct fixture {
 	struct pki_ca	*ca;
@@ -458,10 +459,10 @@ test_existing_key(void **state)
 static void
 test_fingerprint(void **state)
 {
-	char fp[PKI_FINGERPRINT_SIZE];
+	char fp[TRUST_FINGERPRINT_SIZE];
 
 	(void)state;
-	pki_fingerprint((const unsigned char *)"abc", 3, fp);
+	trust_fingerprint_der((const unsigned char *)"abc", 3, fp);
 	assert_string_equal(fp, "sha256:ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad");
 }
