@@ -1,6 +1,6 @@
 /*
- * The process's cryptographic random source: mbedTLS CTR_DRBG seeded from
- * the platform entropy.  Loop-thread only.
+ * A cryptographic random source: mbedTLS CTR_DRBG seeded from
+ * the platform entropy.  Not locked: one struct rng per thread.
  */
 #ifndef AGENTFLOW_RNG_H
 #define AGENTFLOW_RNG_H

@@ -10,9 +10,11 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "xalloc.h"
 
@@ -79,7 +81,8 @@ load_crl(struct trust *t, char *err, size_t errlen)
 	int rc;
 
 	if ((f = fopen(t->crl_path, "rb")) == NULL || fstat(fileno(f), &st) != 0) {
-		snprintf(err, errlen, "cannot read CRL %s", t->crl_path);
+		snprintf(err, errlen, "cannot read CRL %s: %s", t->crl_path,
+		    strerror(errno));
 		if (f != NULL)
 			fclose(f);
 		return -1;
@@ -111,6 +114,12 @@ trust_new(const char *ca_path, const char *crl_path, char *err, size_t errlen)
 
 	mbedtls_x509_crt_init(&t->ca);
 	mbedtls_x509_crl_init(&t->crl);
+	if (access(ca_path, R_OK) != 0) {
+		snprintf(err, errlen, "cannot read CA certificate %s: %s", ca_path,
+		    strerror(errno));
+		trust_free(t);
+		return NULL;
+	}
 	if ((rc = mbedtls_x509_crt_parse_file(&t->ca, ca_path)) != 0) {
 		snprintf(err, errlen, "cannot load CA certificate %s (mbedTLS -0x%04x)",
 		    ca_path, (unsigned)-rc);

@@ -135,17 +135,112 @@ bound_port(struct evhttp_bound_socket *h)
 	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+/*
+ * When accept() fails (typically out of file descriptors), evhttp's
+ * listener would spin: pause accepting for a second instead.  The error
+ * callback's argument is evhttp's own, so the pause is a one-shot event.
+ */
+static void
+resume_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+static void
+accept_error_cb(struct evconnlistener *listener, void *arg)
+{
+	(void)arg;
+	log_event(LOG_WARN, "accept failed; pausing new connections for 1 s",
+	    "{s:s}", "error", strerror(errno));
+	evconnlistener_disable(listener);
+	event_base_once(evconnlistener_get_base(listener), -1, EV_TIMEOUT,
+	    resume_accept_cb, listener, &(struct timeval){ 1, 0 });
+}
+
+/* Sets everything up, runs the loop, tears down.  Every exit path frees
+ * what it made, so a failed start is as clean as a stop. */
+static int
+serve(struct signal_config *cfg, const char *host, unsigned short port)
+{
+	struct event_base *base = NULL;
+	struct evhttp *http = NULL;
+	struct evhttp_bound_socket *bound;
+	struct signal_api *api = NULL;
+	struct tls_server *tls = NULL;
+	struct trust *trust;
+	struct event *sigint = NULL, *sigterm = NULL;
+	char err[512];
+	int rc = 1;
+
+	if ((trust = trust_new(cfg->ca, cfg->crl, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "agentflow-signal: %s\n", err);
+		return 1;
+	}
+	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL) {
+		fprintf(stderr, "agentflow-signal: cannot create the event loop\n");
+		trust_free(trust);
+		goto out;
+	}
+	/* evhttp answers bodies far above our limit itself (413, in HTML) so a
+	 * client cannot make us buffer megabytes; up to that we answer in JSON. */
+	evhttp_set_max_body_size(http, cfg->max_body * 4);
+	evhttp_set_max_headers_size(http, 16384);
+	evhttp_set_timeout(http, 30);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	if (cfg->tls_cert != NULL &&
+	    (tls = tls_server_new(base, http, cfg->tls_cert, cfg->tls_key, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "agentflow-signal: %s\n", err);
+		trust_free(trust);
+		goto out;
+	}
+	/* From here on the API owns trust. */
+	if ((api = signal_api_new(base, http, cfg, trust, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "agentflow-signal: %s\n", err);
+		goto out;
+	}
+	if ((bound = evhttp_bind_socket_with_handle(http, host, port)) == NULL) {
+		fprintf(stderr, "agentflow-signal: cannot listen on %s: %s\n",
+		    cfg->listen, strerror(errno));
+		goto out;
+	}
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound),
+	    accept_error_cb);
+	log_event(LOG_INFO, "listening", "{s:s, s:i, s:s, s:s}", "address", host,
+	    "port", bound_port(bound), "scheme", tls ? "https" : "http",
+	    "version", AGENTFLOW_VERSION);
+
+	sigint = evsignal_new(base, SIGINT, stop_cb, base);
+	sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	event_base_dispatch(base);
+	rc = 0;
+out:
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	/* Before evhttp_free: registrations being verified hold its requests. */
+	signal_api_free(api);
+	if (http != NULL)
+		evhttp_free(http);
+	tls_server_free(tls);
+	if (base != NULL)
+		event_base_free(base);
+	if (rc == 0)
+		log_event(LOG_INFO, "stopped", NULL);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct signal_config cfg;
-	struct event_base *base;
-	struct evhttp *http;
-	struct evhttp_bound_socket *bound;
-	struct signal_api *api;
-	struct tls_server *tls = NULL;
-	struct trust *trust;
-	struct event *sigint, *sigterm;
 	enum log_level level;
 	char err[512], host[256];
 	unsigned short port;
@@ -194,53 +289,5 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
-	if ((trust = trust_new(cfg.ca, cfg.crl, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "agentflow-signal: %s\n", err);
-		return 1;
-	}
-	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL) {
-		fprintf(stderr, "agentflow-signal: cannot create the event loop\n");
-		return 1;
-	}
-	/* evhttp answers bodies far above our limit itself (413) so a client
-	 * cannot make us buffer megabytes; between the two we answer in JSON. */
-	evhttp_set_max_body_size(http, cfg.max_body * 4);
-	evhttp_set_max_headers_size(http, 16384);
-	evhttp_set_timeout(http, 30);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
-	if (cfg.tls_cert != NULL &&
-	    (tls = tls_server_new(base, http, cfg.tls_cert, cfg.tls_key, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "agentflow-signal: %s\n", err);
-		return 1;
-	}
-	if ((api = signal_api_new(base, http, &cfg, trust, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "agentflow-signal: %s\n", err);
-		return 1;
-	}
-	if ((bound = evhttp_bind_socket_with_handle(http, host, port)) == NULL) {
-		fprintf(stderr, "agentflow-signal: cannot listen on %s: %s\n",
-		    cfg.listen, strerror(errno));
-		return 1;
-	}
-	log_event(LOG_INFO, "listening", "{s:s, s:i, s:s, s:s}", "address", host,
-	    "port", bound_port(bound), "scheme", tls ? "https" : "http",
-	    "version", AGENTFLOW_VERSION);
-
-	sigint = evsignal_new(base, SIGINT, stop_cb, base);
-	sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
-	event_base_dispatch(base);
-
-	event_free(sigint);
-	event_free(sigterm);
-	signal_api_free(api);
-	evhttp_free(http);
-	tls_server_free(tls);
-	event_base_free(base);
-	log_event(LOG_INFO, "stopped", NULL);
-	return 0;
+	return serve(&cfg, host, port);
 }

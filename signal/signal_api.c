@@ -326,7 +326,8 @@ observed_address(const struct signal_api *api, struct evhttp_request *req,
 	unsigned char a[16];
 	size_t len;
 
-	snprintf(out, outlen, "%s", ip);
+	if (out != ip)
+		snprintf(out, outlen, "%s", ip);
 	if (!api->cfg->trust_proxy)
 		return;
 	xff = evhttp_find_header(evhttp_request_get_input_headers(req),
@@ -460,7 +461,8 @@ register_done(void *arg, int cancelled)
 		http_reply_error(req, 500, "internal", "random source failed");
 		goto out;
 	}
-	observed_address(api, req, j->ip, observed, sizeof(observed));
+	/* The dispatcher already resolved the observed address into ip. */
+	snprintf(observed, sizeof(observed), "%s", j->ip);
 	reg.node_id = f->node_id;
 	reg.addresses = f->addresses ? f->addresses : (empty_arr = json_array());
 	reg.labels = f->labels ? f->labels : (empty_obj = json_object());
@@ -760,6 +762,9 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 
 	api->metrics.requests++;
 	http_peer_ip(req, ip, sizeof(ip));
+	/* Behind a trusted proxy every request comes from the proxy: limit
+	 * (and log) by the address it forwarded instead. */
+	observed_address(api, req, ip, ip, sizeof(ip));
 	if (!ratelimit_take(api->rate, ip, clock_mono_ms(), &retry)) {
 		snprintf(hdr, sizeof(hdr), "%u", retry);
 		evhttp_add_header(evhttp_request_get_output_headers(req),

@@ -223,7 +223,10 @@ on_reply(struct evhttp_request *req, void *arg)
 		p.node->b = b;
 		p.node->beat = event_new(b->base, -1, EV_PERSIST, beat_cb, p.node);
 		event_add(p.node->beat, &(struct timeval){ b->cfg.interval_s, 0 });
-	} else if (p.kind == REQ_HEARTBEAT && j != NULL) {
+	} else if (p.kind == REQ_HEARTBEAT && j != NULL && b->phase == 2) {
+		/* While everybody is still joining, the generation moves with
+		 * every registration; nodes follow it once the mesh is steady
+		 * (the join cost of lists is measured on its own, phase 1). */
 		int64_t gen = json_integer_value(json_object_get(j, "generation"));
 		if (gen != p.node->generation) {
 			p.node->generation = gen;

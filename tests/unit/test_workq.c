@@ -1,0 +1,137 @@
+/* Unit tests of common/workq.c: every job runs once on a worker and comes
+ * back on the loop thread; freeing cancels what is still queued. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "workq.h"
+
+#define JOBS 2000
+
+struct job {
+	int		 worked;
+	int		 done;
+	int		 cancelled;
+	pthread_t	 worker;
+	int		 thread_index;
+};
+
+static pthread_t loop_thread;
+static struct event_base *base;
+static int done_count;
+
+static void *
+init(int index, void *arg)
+{
+	int *ctx = malloc(sizeof(*ctx));
+
+	(void)arg;
+	*ctx = index;
+	return ctx;
+}
+
+static void
+work(void *ctx, void *arg)
+{
+	struct job *j = arg;
+
+	j->worked++;
+	j->worker = pthread_self();
+	j->thread_index = *(int *)ctx;
+}
+
+static void
+done(void *arg, int cancelled)
+{
+	struct job *j = arg;
+
+	assert_true(pthread_equal(pthread_self(), loop_thread));
+	j->done++;
+	j->cancelled = cancelled;
+	if (++done_count == JOBS)
+		event_base_loopbreak(base);
+}
+
+static void
+test_every_job_once_and_back_on_the_loop(void **state)
+{
+	static struct job jobs[JOBS];
+	struct workq *wq;
+	int on_worker = 0;
+
+	(void)state;
+	loop_thread = pthread_self();
+	base = event_base_new();
+	wq = workq_new(base, 3, init, free, NULL);
+	assert_non_null(wq);
+	for (int i = 0; i < JOBS; i++)
+		workq_submit(wq, &jobs[i], work, done);
+	assert_int_equal(workq_pending(wq), JOBS);
+	/* Only the workers' hand-back wakes this loop: keep it waiting. */
+	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+	assert_int_equal(workq_pending(wq), 0);
+	for (int i = 0; i < JOBS; i++) {
+		assert_int_equal(jobs[i].worked, 1);
+		assert_int_equal(jobs[i].done, 1);
+		assert_int_equal(jobs[i].cancelled, 0);
+		assert_in_range(jobs[i].thread_index, 0, 2);
+		on_worker += !pthread_equal(jobs[i].worker, loop_thread);
+	}
+	assert_int_equal(on_worker, JOBS);
+	workq_free(wq);
+	event_base_free(base);
+}
+
+static void
+slow_work(void *ctx, void *arg)
+{
+	(void)ctx;
+	usleep(20000);
+	work(ctx == NULL ? &(int){ 0 } : ctx, arg);
+}
+
+static void
+test_free_cancels_queued_jobs(void **state)
+{
+	static struct job jobs[50];
+	struct workq *wq;
+	int cancelled = 0, completed = 0;
+
+	(void)state;
+	loop_thread = pthread_self();
+	done_count = 0;
+	base = event_base_new();
+	wq = workq_new(base, 1, init, free, NULL);
+	for (int i = 0; i < 50; i++)
+		workq_submit(wq, &jobs[i], slow_work, done);
+	usleep(30000);
+	workq_free(wq);		/* ~1 job ran; the rest never will */
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(jobs[i].done, 1);
+		cancelled += jobs[i].cancelled;
+		completed += jobs[i].worked;
+		if (!jobs[i].cancelled)
+			assert_int_equal(jobs[i].worked, 1);
+	}
+	assert_true(cancelled >= 40);
+	assert_true(completed <= 10);
+	event_base_free(base);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_job_once_and_back_on_the_loop),
+		cmocka_unit_test(test_free_cancels_queued_jobs),
+	};
+	evthread_use_pthreads();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
