@@ -46,6 +46,13 @@ static int
 set_value(const struct opt *o, void *cfg, const char *val, const char *origin,
     char *err, size_t errlen)
 {
+	return opts_set(o, cfg, val, label(o, origin), err, errlen);
+}
+
+int
+opts_set(const struct opt *o, void *cfg, const char *val, const char *where,
+    char *err, size_t errlen)
+{
 	char *end;
 	long v;
 
@@ -58,12 +65,12 @@ set_value(const struct opt *o, void *cfg, const char *val, const char *origin,
 		v = strtol(val, &end, 10);
 		if (errno != 0 || end == val || *end != '\0') {
 			snprintf(err, errlen, "%s: \"%s\" is not an integer",
-			    label(o, origin), val);
+			    where, val);
 			return -1;
 		}
 		if (v < o->min || v > o->max) {
 			snprintf(err, errlen, "%s: %ld is outside [%ld, %ld]",
-			    label(o, origin), v, o->min, o->max);
+			    where, v, o->min, o->max);
 			return -1;
 		}
 		*(long *)((char *)cfg + o->offset) = v;
@@ -77,7 +84,7 @@ set_value(const struct opt *o, void *cfg, const char *val, const char *origin,
 			v = 0;
 		else {
 			snprintf(err, errlen, "%s: \"%s\" is not a boolean",
-			    label(o, origin), val);
+			    where, val);
 			return -1;
 		}
 		*(int *)((char *)cfg + o->offset) = (int)v;
@@ -103,8 +110,31 @@ opts_usage(const struct opt *table, size_t n, const char *usage)
 	printf("  --help\n      print this help\n");
 }
 
+int
+opts_defaults(const struct opt *table, size_t n, void *cfg, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = &table[i];
+		if (o->defval != NULL &&
+		    set_value(o, cfg, o->defval, "default of ", err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 enum opts_result
 opts_parse(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
+    const char *usage, int *first_arg, char *err, size_t errlen)
+{
+	if (opts_defaults(table, n, cfg, err, errlen) != 0)
+		return OPTS_ERROR;
+	return opts_apply(table, n, cfg, argc, argv, usage, first_arg, err,
+	    errlen);
+}
+
+enum opts_result
+opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
     const char *usage, int *first_arg, char *err, size_t errlen)
 {
 	struct option lopts[OPTS_MAX + 2];
@@ -118,9 +148,6 @@ opts_parse(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct opt *o = &table[i];
-		if (o->defval != NULL &&
-		    set_value(o, cfg, o->defval, "default of ", err, errlen) != 0)
-			return OPTS_ERROR;
 		if ((env = getenv(env_name(o, envbuf, sizeof(envbuf)))) != NULL &&
 		    set_value(o, cfg, env, "env", err, errlen) != 0)
 			return OPTS_ERROR;

@@ -5,7 +5,8 @@
  * booleans) and an environment variable named by one rule: AGENTFLOW_ and
  * the flag's name in upper case with '-' as '_' (--max-body is
  * AGENTFLOW_MAX_BODY).  Precedence: flag, then
- * environment, then the table's default.  --help prints the table.
+ * environment, then the table's default (config_file.h adds a file between
+ * the environment and the default).  --help prints the table.
  * Values are validated here (integers in range), so a daemon's main() only
  * checks relations between options.
  */
@@ -42,5 +43,25 @@ enum opts_result opts_parse(const struct opt *table, size_t n, void *cfg,
     char *err, size_t errlen);
 
 void opts_usage(const struct opt *table, size_t n, const char *usage);
+
+/*
+ * The pieces opts_parse is made of, for callers that layer another source
+ * (a config file, see config_file.h) between the defaults and the
+ * environment: opts_parse is opts_defaults followed by opts_apply.
+ *
+ * opts_defaults sets every option that has a default; opts_apply then sets
+ * those given in the environment or argv and leaves the others as they are.
+ * opts_set sets one option from its text form with the same validation;
+ * where names the value's source in err ("node.conf:3: max-links").  An
+ * OPT_STRING keeps the pointer val: it must outlive cfg.  Both return 0, or
+ * -1 with err set.
+ */
+int opts_defaults(const struct opt *table, size_t n, void *cfg, char *err,
+    size_t errlen);
+enum opts_result opts_apply(const struct opt *table, size_t n, void *cfg,
+    int argc, char **argv, const char *usage, int *first_arg,
+    char *err, size_t errlen);
+int opts_set(const struct opt *o, void *cfg, const char *val,
+    const char *where, char *err, size_t errlen);
 
 #endif
