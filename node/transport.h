@@ -1,0 +1,139 @@
+/*
+ * The mesh transport: mutual-TLS gRPC bidirectional streams (the Mesh.Link
+ * call of proto/mesh.proto) carrying opaque messages.  Every gRPC core call
+ * of the node lives behind this interface, so a gRPC upgrade touches
+ * transport.c only.
+ *
+ * One struct transport per process serves the Mesh service (optional),
+ * dials peers and owns one completion queue and the thread that pumps it.
+ * Everything here is called on the loop thread of the event_base given to
+ * transport_new(), and every callback runs on it; gRPC's own threads never
+ * reach the caller.  The program must call evthread_use_pthreads() before
+ * event_base_new().
+ *
+ * Identity: the server requires a client certificate issued by the mesh CA;
+ * a client accepts a server only if its certificate is from the mesh CA and
+ * names the node id it expected.  Either way the peer's id is the single DNS
+ * SAN of its verified certificate (a certificate with none or several is
+ * refused).
+ *
+ * A stream's life: transport_dial() (outbound) or an accepted call
+ * (inbound) → opened() once the peer is verified → message() for each
+ * message received, in order → closed() exactly once, after which the
+ * stream is freed.  A stream that fails before it is verified gets closed()
+ * without opened().  Streams are freed by the transport only; a
+ * struct transport_stream pointer is valid until closed() returns.
+ */
+#ifndef AGENTFLOW_TRANSPORT_H
+#define AGENTFLOW_TRANSPORT_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct transport;
+struct transport_stream;
+
+struct transport_config {
+	/* "HOST:PORT" to serve the Mesh service on (port 0: any), or NULL to
+	 * dial only. */
+	const char	*listen;
+	/* PEM strings, borrowed for the transport_new() call: the mesh CA,
+	 * our certificate and our private key. */
+	const char	*ca_pem;
+	const char	*cert_pem;
+	const char	*key_pem;
+	/* HTTP/2 keepalive ping interval and timeout; a silent dead peer is
+	 * noticed within about twice this.  0: 1000. */
+	int		 keepalive_ms;
+	/* Bound on a dial's TCP connect + TLS handshake, and on an inbound
+	 * handshake.  0: 5000. */
+	int		 connect_timeout_ms;
+	/* Per-stream bound on bytes accepted by transport_send() and not yet
+	 * handed to gRPC.  0: 8 MiB. */
+	size_t		 max_queue_bytes;
+	/* Largest message sent or received; a peer sending more has its
+	 * stream closed.  0: 4 MiB (frame_codec's limit). */
+	size_t		 max_message;
+};
+
+/* All run on the loop thread.  A callback may call transport_send(),
+ * transport_close() and transport_dial(), never transport_free(). */
+struct transport_callbacks {
+	/* Inbound call accepted, or outbound call answered; the peer id is
+	 * known and verified. */
+	void	(*opened)(struct transport_stream *, void *arg);
+	/* One message; buf is valid during the call only. */
+	void	(*message)(struct transport_stream *, const uint8_t *buf,
+		    size_t len, void *arg);
+	/* The last call for this stream: every dialed stream gets it, opened
+	 * or not, and every inbound stream that was opened (the caller never
+	 * sees one refused before).  The stream is freed when this returns.
+	 * reason says why, for a log line. */
+	void	(*closed)(struct transport_stream *, const char *reason,
+		    void *arg);
+};
+
+/*
+ * Initialises gRPC, and starts serving when config->listen is set.  cb is
+ * copied; arg is passed to every callback.  Returns NULL with a message in
+ * err when a PEM string is refused or the address cannot be bound.
+ */
+struct transport *transport_new(struct event_base *,
+    const struct transport_config *, const struct transport_callbacks *,
+    void *arg, char *err, size_t errlen);
+
+/*
+ * Cancels every stream (each gets closed() before this returns), shuts the
+ * server and gRPC down in the order gRPC needs, and frees everything.  When
+ * it frees the process's last transport it also waits (at most a few
+ * seconds) until gRPC has finished its own shutdown, so a leak checker sees
+ * a clean exit.  Not from within a callback.  NULL is a no-op.
+ */
+void transport_free(struct transport *);
+
+/* The port the server is bound to, or 0 when not serving. */
+int transport_port(const struct transport *);
+
+/*
+ * Opens a Link stream to address ("HOST:PORT") whose server certificate
+ * must name expected_id.  Always returns a stream (both strings are
+ * copied), whose opened() or closed() follows; NULL only when the
+ * transport is being freed or expected_id is not a valid node id.
+ * Messages may be sent at once: they are queued until the stream is open.
+ */
+struct transport_stream *transport_dial(struct transport *,
+    const char *address, const char *expected_id);
+
+/*
+ * Queues a copy of len bytes as one message.  Returns 0, or -1 when the
+ * stream is closing, len exceeds max_message, or the queue would exceed
+ * max_queue_bytes: the peer cannot keep up and the caller should reset
+ * the link (transport_close()) and resynchronise on a new one.
+ */
+int transport_send(struct transport_stream *, const uint8_t *buf, size_t len);
+
+/* Bytes accepted by transport_send() whose sending has not completed. */
+size_t transport_queued(const struct transport_stream *);
+
+/*
+ * The peer's node id from its verified certificate: valid from opened()
+ * until the stream is freed; for an outbound stream not yet opened, the
+ * expected id.
+ */
+const char *transport_peer_id(const struct transport_stream *);
+
+/* 1 for a stream the peer dialed, 0 for one we dialed. */
+int transport_is_inbound(const struct transport_stream *);
+
+/*
+ * Cancels the stream; closed() follows from the loop (never from within
+ * this call).  A no-op on a stream already closing.
+ */
+void transport_close(struct transport_stream *);
+
+/* A pointer the caller attaches to a stream; the transport never reads it. */
+void transport_set_data(struct transport_stream *, void *);
+void *transport_get_data(const struct transport_stream *);
+
+#endif
