@@ -100,6 +100,9 @@ log_event(enum log_level level, const char *msg, const char *fmt, ...)
 	emit(level, msg, fields);
 }
 
+static void vlog(enum log_level, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vlog(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {

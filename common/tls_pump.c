@@ -17,6 +17,7 @@
 #include <event2/bufferevent.h>
 #include <mbedtls/error.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"

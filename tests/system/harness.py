@@ -51,6 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("AGENTFLOW_SRC") or os.path.abspath(os.path.join(HERE, "..", ".."))
 BIN = os.environ.get("AGENTFLOW_BIN") or os.path.join(SRC, "build", "bin")
 SIGNAL_BIN = os.path.join(BIN, "agentflow-signal")
+NODE_BIN = os.path.join(BIN, "agentflow-node")
 SCHEMA_DIR = os.path.join(SRC, "signal", "schemas")
 
 START_TIMEOUT = 20.0   # seconds to wait for the "listening" line
@@ -375,6 +376,16 @@ class Signal:
     """One agentflow-signal process.  Use as a context manager or call
     start()/stop(); stop() is idempotent and removes the temp dir."""
 
+    READY_MSG = "listening"      # the log line that says the process is up
+    NAME = "signal"
+
+    def binary(self):
+        return SIGNAL_BIN
+
+    def _ready(self, obj):
+        self.port = int(obj["port"])
+        self.scheme = obj.get("scheme", "http")
+
     def __init__(self, args=(), ca=None, env=None, listen="127.0.0.1:0", workdir=None,
                  log_level="debug"):
         self.ca = ca
@@ -413,13 +424,13 @@ class Signal:
                 obj = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(obj, dict) and obj.get("msg") == "listening" and not self._listening.is_set():
+            if isinstance(obj, dict) and obj.get("msg") == self.READY_MSG and not self._listening.is_set():
                 self.listening = obj
                 self._listening.set()
 
     def spawn(self):
-        if not os.access(SIGNAL_BIN, os.X_OK):
-            raise StartError("%s is not built" % SIGNAL_BIN)
+        if not os.access(self.binary(), os.X_OK):
+            raise StartError("%s is not built" % self.binary())
         self.stdout_path = os.path.join(self.dir, "stdout")
         self._stdout = open(self.stdout_path, "wb")
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
@@ -436,10 +447,10 @@ class Signal:
         while not self._listening.wait(0.05):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise StartError("signal did not log 'listening' (exit %r); argv %s; stderr:\n%s"
-                                 % (self.proc.returncode, self.argv(), self.stderr()))
-        self.port = int(self.listening["port"])
-        self.scheme = self.listening.get("scheme", "http")
+                raise StartError("%s did not log '%s' (exit %r); argv %s; stderr:\n%s"
+                                 % (self.NAME, self.READY_MSG, self.proc.returncode,
+                                    self.argv(), self.stderr()))
+        self._ready(self.listening)
         return self
 
     def client(self, tls_ca=None):
@@ -482,7 +493,7 @@ class Signal:
         report = self.sanitizer_report()
         if report and not self._reported:
             self._reported = True
-            raise AssertionError("the signal's sanitizers reported:\n" + report)
+            raise AssertionError("the %s's sanitizers reported:\n%s" % (self.NAME, report))
         return rc
 
     def sanitizer_report(self):
@@ -500,8 +511,8 @@ class Signal:
         rc = self.wait_exit(timeout)
         if rc is None:
             self.stop(_signal.SIGKILL)
-            raise AssertionError("signal did not exit within %ss; stderr:\n%s"
-                                 % (timeout, self.stderr()))
+            raise AssertionError("%s did not exit within %ss; stderr:\n%s"
+                                 % (self.NAME, timeout, self.stderr()))
         self._thread.join(5)
         with open(self.stdout_path, "rb") as f:
             out = f.read().decode("utf-8", "replace")
@@ -532,6 +543,69 @@ class Signal:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class MeshNode(Signal):
+    """One agentflow-node process with its own certificate files and data
+    directory.  The data directory outlives stop() (so a restart keeps the
+    incarnation counter and stored peers); it is removed with the pki
+    directory the test owns."""
+
+    READY_MSG = "node started"
+    NAME = "node"
+
+    def __init__(self, pki, node_id, signals=(), args=(), mesh_port=0, ca=None,
+                 cert_node=None, log_level="debug"):
+        super().__init__(args=args, ca=ca or pki.ca_path, log_level=log_level)
+        self.node_id = node_id
+        n = cert_node or pki.node(node_id)
+        self.cert_path = pki.write(node_id + ".crt", cert_pem(n.cert))
+        self.key_path = pki.write(node_id + ".key", key_pem(n.key), 0o600)
+        self.data_dir = os.path.join(pki.dir, "data-" + node_id)
+        self.signals = list(signals)
+        self.mesh_port = mesh_port
+        self.api_port = None
+        self.incarnation = None
+
+    def binary(self):
+        return NODE_BIN
+
+    def argv(self):
+        a = [NODE_BIN, "--ca", self.ca, "--cert", self.cert_path, "--key", self.key_path,
+             "--data-dir", self.data_dir, "--listen", "127.0.0.1:%d" % self.mesh_port,
+             "--api", "127.0.0.1:0", "--log-level", self.log_level]
+        if self.signals:
+            a += ["--signal", ",".join(self.signals)]
+        return a + self.extra
+
+    def _ready(self, obj):
+        self.mesh_port = int(obj["mesh_port"])
+        self.api_port = self.port = int(obj["api_port"])
+        self.incarnation = int(obj["incarnation"])
+
+    def restart(self, **kw):
+        """Stops (if running) and starts again with the same mesh port and
+        data directory."""
+        self.stop(**kw)
+        self.proc = None
+        self.lines = []
+        self._listening = threading.Event()
+        self.listening = None
+        self.dir = tempfile.mkdtemp(prefix="af-node-")
+        return self.start()
+
+    def status(self):
+        r = self.client().get("/api/cluster/status")
+        if r.status != 200:
+            raise AssertionError("status answered %r" % r)
+        return r.json()
+
+    def links(self):
+        """{peer: link status dict} from the node's own view."""
+        return {l["peer"]: l for l in self.status()["local"]["links"]}
+
+    def up_peers(self):
+        return sorted(p for p, l in self.links().items() if l["state"] == "up")
 
 
 # ---------------------------------------------------------------- metrics

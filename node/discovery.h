@@ -1,0 +1,62 @@
+/*
+ * Discovery: the node's side of the signal API (signal/API.md).
+ *
+ * For every signal URL (http:// or https://; https goes through a
+ * tls_tunnel) a client registers with a signed request, heartbeats at the
+ * interval the signal gives, lists peers when the generation moved (with
+ * If-None-Match), registers again on 401, and backs off with jitter while
+ * the signal is unreachable.  The union of all signals' lists is handed to
+ * the node, which keeps using the last one while every signal is down.
+ */
+#ifndef AGENTFLOW_DISCOVERY_H
+#define AGENTFLOW_DISCOVERY_H
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <mbedtls/pk.h>
+#include <stddef.h>
+
+struct discovery;
+struct rng;
+
+struct discovery_config {
+	const char		*node_id;
+	const char		*cert_pem;	/* sent with every registration */
+	mbedtls_pk_context	*key;		/* signs registrations */
+	struct rng		*rng;
+	json_t			*addresses;	/* advertised "host:port"s; empty: observed address + mesh_port */
+	json_t			*labels;	/* object of strings */
+	int			 mesh_port;
+	const char		*signal_ca;	/* verifies https:// signals; NULL: the system's CAs */
+	const char *const	*urls;
+	size_t			 nurls;
+};
+
+struct discovery_callbacks {
+	/* The union of all signals' peer lists changed: an array of API.md
+	 * peer objects, borrowed for the call (ourselves included). */
+	void	(*peers)(json_t *peers, void *arg);
+	/* A signal became reachable (1) or unreachable (0). */
+	void	(*reachability)(const char *url, int reachable, void *arg);
+};
+
+/* Everything in cfg is copied or referenced (JSON) except key and rng,
+ * which must outlive the discovery.  Starts registering at once.  NULL
+ * with a message in err for a bad URL or TLS set-up failure. */
+struct discovery *discovery_new(struct event_base *, struct evdns_base *,
+    const struct discovery_config *, const struct discovery_callbacks *,
+    void *arg, char *err, size_t errlen);
+/* Sends a graceful leave to every signal where registered (not waited for). */
+void discovery_leave(struct discovery *);
+/* 1 while a leave is still waiting for its answer (run the loop, bounded). */
+int discovery_leaving(const struct discovery *);
+void discovery_free(struct discovery *);
+
+/* 1 if at least one signal answered its last request. */
+int discovery_reachable(const struct discovery *);
+/* [{url, reachable, registered, observed_address, generation, last_error,
+ *   last_ok_ms}] (new reference). */
+json_t *discovery_status(const struct discovery *);
+
+#endif

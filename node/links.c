@@ -1,0 +1,669 @@
+/*
+ * The link manager (see links.h).
+ *
+ * Per peer, the link state:
+ *
+ *   DOWN --dial (timer)--> CONNECTING --Hello received--> UP
+ *   CONNECTING --stream closed--> DOWN (redial after backoff)
+ *   UP --stream closed / ping silence--> DOWN (redial after backoff)
+ *
+ * and the member state, our view of the peer:
+ *
+ *   ALIVE (link up) --link lost--> SUSPECT --dead_ms without a link--> DEAD
+ *   any --Leave received--> LEFT;  any --link up--> ALIVE
+ *
+ * A peer may have several streams for a moment (we dialed while it dialed
+ * us): each gets its Hello, and when a second one comes up the pair keeps
+ * the stream dialed by the smaller node id and closes the other.  Both
+ * sides apply the same rule, so they converge on the same stream.
+ *
+ * Invariants: peer->active is NULL unless state == UP; every stream's data
+ * is a struct lstream whose peer is set once its identity is known.
+ */
+#include "links.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "clock.h"
+#include "frame_codec.h"
+#include "hmap.h"
+#include "log.h"
+#include "rng.h"
+#include "transport.h"
+#include "xalloc.h"
+
+#define BACKOFF_MIN_MS		500
+#define BACKOFF_MAX_MS		30000
+#define PROTOCOL_VERSION	1
+#define DEFAULT_MESH_PORT	50051
+
+enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
+enum member_state { MEMBER_ALIVE, MEMBER_SUSPECT, MEMBER_DEAD, MEMBER_LEFT };
+
+static const char *const link_state_names[] = { "down", "connecting", "up" };
+static const char *const member_names[] = { "alive", "suspect", "dead", "left" };
+
+struct peer;
+
+struct lstream {
+	struct transport_stream	*ts;
+	struct peer		*peer;		/* known once opened */
+	int			 hello_in;	/* their Hello arrived */
+	LIST_ENTRY(lstream)	 entry;
+};
+
+struct peer {
+	struct links		*l;
+	char			 id[64];
+	json_t			*addresses;	/* array of "host:port" */
+	char			 observed[64];
+	enum link_state		 state;
+	enum member_state	 member;
+	struct transport_stream	*active;	/* the stream in use, when UP */
+	struct transport_stream	*dialing;	/* our outbound attempt */
+	struct event		*redial;
+	long			 backoff_ms;
+	unsigned		 attempt;	/* picks the address to try */
+	char			 address[300];	/* of the current/last dial */
+	uint64_t		 since_ms;	/* of the current link state */
+	uint64_t		 down_since_ms;
+	uint64_t		 last_seen_ms;	/* any frame from it */
+	uint64_t		 rtt_us;
+	unsigned		 reconnects;
+	uint64_t		 incarnation;	/* from its Hello */
+	char			 last_error[512];
+};
+
+struct links {
+	struct event_base	*base;
+	struct transport	*transport;
+	struct rng		*rng;
+	char			*self_id;
+	uint64_t		 incarnation;
+	json_t			*addresses;
+	json_t			*labels;
+	long			 ping_ms;
+	long			 dead_ms;
+	struct hmap		*peers;		/* id → struct peer */
+	LIST_HEAD(, lstream)	 streams;
+	struct event		*tick;
+	uint64_t		 ping_seq;
+	links_frame_fn		 frame_fn;
+	void			*frame_arg;
+};
+
+static void
+check_peer(const struct peer *p)
+{
+	/* Invariant: an active stream exactly when up. */
+	if ((p->active != NULL) != (p->state == LINK_UP))
+		abort();
+}
+
+static long
+jitter(struct links *l, long ms)
+{
+	uint16_t r = 0;
+
+	rng_bytes(l->rng, &r, sizeof(r));
+	return ms * 3 / 4 + (long)((double)ms / 2 * (double)r / 65536.0);
+}
+
+static void
+set_state(struct peer *p, enum link_state s)
+{
+	if (p->state == s)
+		return;
+	log_event(LOG_INFO, "link state", "{s:s, s:s, s:s}", "peer", p->id,
+	    "from", link_state_names[p->state], "to", link_state_names[s]);
+	p->state = s;
+	p->since_ms = clock_wall_ms();
+	if (s == LINK_DOWN)
+		p->down_since_ms = clock_mono_ms();
+	if (s == LINK_UP && p->member != MEMBER_ALIVE)
+		p->member = MEMBER_ALIVE;
+	else if (s == LINK_DOWN && p->member == MEMBER_ALIVE)
+		p->member = MEMBER_SUSPECT;
+}
+
+static int
+send_frame(struct transport_stream *ts, const Agentflow__Mesh__V1__Frame *f)
+{
+	struct frame_codec_error err;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (frame_codec_encode(f, &buf, &len, &err) != FRAME_CODEC_OK) {
+		log_event(LOG_ERROR, "cannot encode frame", "{s:s}", "error",
+		    err.detail);
+		return -1;
+	}
+	rc = transport_send(ts, buf, len);
+	free(buf);
+	return rc;
+}
+
+static void
+send_hello(struct links *l, struct transport_stream *ts)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Hello h = AGENTFLOW__MESH__V1__HELLO__INIT;
+	Agentflow__Mesh__V1__NodeInfo info = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
+	Agentflow__Mesh__V1__Label *labels = NULL, **lp = NULL;
+	char **addrs = NULL;
+	const char *key;
+	json_t *v;
+	size_t i, n = 0;
+
+	info.node_id = l->self_id;
+	info.incarnation = l->incarnation;
+	info.version = AGENTFLOW_VERSION;
+	info.started_ms = 0;
+	info.n_addresses = json_array_size(l->addresses);
+	addrs = xcalloc(info.n_addresses + 1, sizeof(*addrs));
+	json_array_foreach(l->addresses, i, v)
+		addrs[i] = (char *)json_string_value(v);
+	info.addresses = addrs;
+	labels = xcalloc(json_object_size(l->labels) + 1, sizeof(*labels));
+	lp = xcalloc(json_object_size(l->labels) + 1, sizeof(*lp));
+	json_object_foreach(l->labels, key, v) {
+		agentflow__mesh__v1__label__init(&labels[n]);
+		labels[n].key = (char *)key;
+		labels[n].value = (char *)json_string_value(v);
+		lp[n] = &labels[n];
+		n++;
+	}
+	info.n_labels = n;
+	info.labels = lp;
+	h.info = &info;
+	h.protocol_version = PROTOCOL_VERSION;
+	h.time_ms = clock_wall_ms();
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_HELLO;
+	f.hello = &h;
+	send_frame(ts, &f);
+	free(addrs);
+	free(labels);
+	free(lp);
+}
+
+static struct peer *
+peer_get(struct links *l, const char *id)
+{
+	struct peer *p = hmap_get(l->peers, id);
+
+	if (p != NULL)
+		return p;
+	p = xcalloc(1, sizeof(*p));
+	p->l = l;
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->addresses = json_array();
+	p->state = LINK_DOWN;
+	p->member = MEMBER_SUSPECT;	/* heard of, never reached yet */
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->since_ms = clock_wall_ms();
+	p->down_since_ms = clock_mono_ms();
+	hmap_put(l->peers, p->id, p);
+	return p;
+}
+
+/* Which address to dial: the advertised ones in turn, else the observed
+ * address on the default port. */
+static int
+pick_address(struct peer *p, char *out, size_t outlen)
+{
+	size_t n = json_array_size(p->addresses);
+
+	if (n > 0) {
+		snprintf(out, outlen, "%s", json_string_value(
+		    json_array_get(p->addresses, p->attempt % n)));
+		return 0;
+	}
+	if (p->observed[0] != '\0') {
+		snprintf(out, outlen, strchr(p->observed, ':') ? "[%s]:%d" : "%s:%d",
+		    p->observed, DEFAULT_MESH_PORT);
+		return 0;
+	}
+	return -1;
+}
+
+static void
+dial(struct peer *p)
+{
+	struct links *l = p->l;
+	struct lstream *s;
+
+	if (p->state == LINK_UP || p->dialing != NULL || p->member == MEMBER_LEFT)
+		return;
+	if (pick_address(p, p->address, sizeof(p->address)) != 0)
+		return;
+	p->attempt++;
+	p->dialing = transport_dial(l->transport, p->address, p->id);
+	if (p->dialing == NULL) {
+		snprintf(p->last_error, sizeof(p->last_error), "cannot dial %s",
+		    p->address);
+		return;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->ts = p->dialing;
+	s->peer = p;
+	LIST_INSERT_HEAD(&l->streams, s, entry);
+	transport_set_data(p->dialing, s);
+	set_state(p, LINK_CONNECTING);
+	log_event(LOG_DEBUG, "dialing", "{s:s, s:s}", "peer", p->id, "address",
+	    p->address);
+}
+
+static void
+redial_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dial(arg);
+}
+
+static void
+schedule_redial(struct peer *p)
+{
+	long ms = jitter(p->l, p->backoff_ms);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    p->backoff_ms * 2;
+	if (p->redial == NULL)
+		p->redial = evtimer_new(p->l->base, redial_cb, p);
+	evtimer_add(p->redial, &tv);
+}
+
+void
+links_set_peers(struct links *l, json_t *peers)
+{
+	json_t *e, *addrs;
+	const char *id, *obs;
+	size_t i;
+
+	json_array_foreach(peers, i, e) {
+		struct peer *p;
+		id = json_string_value(json_object_get(e, "node_id"));
+		if (id == NULL || strcmp(id, l->self_id) == 0)
+			continue;
+		p = peer_get(l, id);
+		addrs = json_object_get(e, "addresses");
+		if (json_is_array(addrs) && !json_equal(addrs, p->addresses)) {
+			json_decref(p->addresses);
+			p->addresses = json_deep_copy(addrs);
+			p->attempt = 0;
+		}
+		if ((obs = json_string_value(json_object_get(e, "observed_address"))))
+			snprintf(p->observed, sizeof(p->observed), "%s", obs);
+		/* A node that registered again is not "left" any more. */
+		if (p->member == MEMBER_LEFT)
+			p->member = MEMBER_SUSPECT;
+		if (p->state == LINK_DOWN && (p->redial == NULL ||
+		    !evtimer_pending(p->redial, NULL)))
+			dial(p);
+	}
+}
+
+void
+links_stream_opened(struct links *l, struct transport_stream *ts)
+{
+	struct lstream *s = transport_get_data(ts);
+	const char *id = transport_peer_id(ts);
+
+	if (s == NULL) {	/* inbound */
+		s = xcalloc(1, sizeof(*s));
+		s->ts = ts;
+		LIST_INSERT_HEAD(&l->streams, s, entry);
+		transport_set_data(ts, s);
+	}
+	if (id == NULL) {
+		log_event(LOG_WARN, "stream without a peer identity; closing", NULL);
+		transport_close(ts);
+		return;
+	}
+	s->peer = peer_get(l, id);
+	send_hello(l, ts);
+}
+
+/* Keeps one stream per pair: the one dialed by the smaller node id. */
+static int
+keep_new_stream(struct links *l, struct peer *p, struct transport_stream *ts)
+{
+	int self_smaller = strcmp(l->self_id, p->id) < 0;
+	int new_dialed_by_self = !transport_is_inbound(ts);
+
+	return new_dialed_by_self == self_smaller;
+}
+
+static void
+hello_received(struct links *l, struct lstream *s,
+    const Agentflow__Mesh__V1__Hello *h)
+{
+	struct peer *p = s->peer;
+	const char *cert_id = transport_peer_id(s->ts);
+	struct transport_stream *old;
+
+	if (h->info == NULL || strcmp(h->info->node_id, cert_id) != 0) {
+		log_event(LOG_WARN, "link refused: Hello names another node than "
+		    "the certificate", "{s:s, s:s}", "certificate", cert_id,
+		    "hello", h->info ? h->info->node_id : "");
+		snprintf(p->last_error, sizeof(p->last_error),
+		    "Hello named \"%s\", certificate \"%s\"",
+		    h->info ? h->info->node_id : "", cert_id);
+		transport_close(s->ts);
+		return;
+	}
+	s->hello_in = 1;
+	p->incarnation = h->info->incarnation;
+	if (p->dialing == s->ts)
+		p->dialing = NULL;
+	if (p->state == LINK_UP && p->active != s->ts) {
+		if (!keep_new_stream(l, p, s->ts)) {
+			log_event(LOG_DEBUG, "duplicate link; keeping the older",
+			    "{s:s}", "peer", p->id);
+			transport_close(s->ts);
+			return;
+		}
+		old = p->active;
+		p->active = s->ts;
+		log_event(LOG_DEBUG, "duplicate link; keeping the new one",
+		    "{s:s}", "peer", p->id);
+		transport_close(old);
+		return;
+	}
+	p->active = s->ts;
+	set_state(p, LINK_UP);
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->last_error[0] = '\0';
+	if (p->redial != NULL)
+		evtimer_del(p->redial);
+	log_event(LOG_INFO, "link up", "{s:s, s:s, s:I}", "peer", p->id,
+	    "direction", transport_is_inbound(s->ts) ? "inbound" : "outbound",
+	    "incarnation", (json_int_t)p->incarnation);
+	check_peer(p);
+}
+
+void
+links_stream_message(struct links *l, struct transport_stream *ts,
+    const uint8_t *buf, size_t len)
+{
+	struct lstream *s = transport_get_data(ts);
+	struct frame_codec_error err;
+	Agentflow__Mesh__V1__Frame *f = NULL;
+	struct peer *p;
+
+	if (s == NULL || s->peer == NULL)
+		return;
+	p = s->peer;
+	if (frame_codec_decode(buf, len, &f, &err) != FRAME_CODEC_OK) {
+		log_event(LOG_WARN, "bad frame from peer; closing the link",
+		    "{s:s, s:s}", "peer", p->id, "error", err.detail);
+		snprintf(p->last_error, sizeof(p->last_error), "bad frame: %s",
+		    err.detail);
+		transport_close(ts);
+		return;
+	}
+	p->last_seen_ms = clock_wall_ms();
+	if (!s->hello_in) {
+		if (f->body_case != AGENTFLOW__MESH__V1__FRAME__BODY_HELLO) {
+			log_event(LOG_WARN, "link refused: first frame is not Hello",
+			    "{s:s, s:s}", "peer", p->id, "frame",
+			    frame_codec_body_name(f));
+			transport_close(ts);
+		} else
+			hello_received(l, s, f->hello);
+		frame_codec_free(f);
+		return;
+	}
+	if (p->active != ts) {		/* a stream on its way out */
+		frame_codec_free(f);
+		return;
+	}
+	switch (f->body_case) {
+	case AGENTFLOW__MESH__V1__FRAME__BODY_PING: {
+		Agentflow__Mesh__V1__Frame r = AGENTFLOW__MESH__V1__FRAME__INIT;
+		Agentflow__Mesh__V1__Pong pong = AGENTFLOW__MESH__V1__PONG__INIT;
+		pong.id = f->ping->id;
+		pong.ping_sent_us = f->ping->sent_us;
+		pong.sent_us = clock_mono_ms() * 1000;
+		r.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_PONG;
+		r.pong = &pong;
+		send_frame(ts, &r);
+		break;
+	}
+	case AGENTFLOW__MESH__V1__FRAME__BODY_PONG: {
+		struct timespec now;
+		uint64_t now_us;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		now_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+		if (f->pong->ping_sent_us <= now_us)
+			p->rtt_us = now_us - f->pong->ping_sent_us;
+		break;
+	}
+	case AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE:
+		log_event(LOG_INFO, "peer left", "{s:s, s:s}", "peer", p->id,
+		    "reason", f->leave->reason);
+		p->member = MEMBER_LEFT;
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_HELLO:
+		log_event(LOG_WARN, "second Hello on a link; ignored", "{s:s}",
+		    "peer", p->id);
+		break;
+	default:
+		if (l->frame_fn != NULL)
+			l->frame_fn(p->id, f, l->frame_arg);
+		break;
+	}
+	frame_codec_free(f);
+}
+
+void
+links_stream_closed(struct links *l, struct transport_stream *ts,
+    const char *reason)
+{
+	struct lstream *s = transport_get_data(ts);
+	struct peer *p = s != NULL ? s->peer : NULL;
+
+	if (s != NULL) {
+		LIST_REMOVE(s, entry);
+		free(s);
+	}
+	if (p == NULL)
+		return;
+	if (p->dialing == ts)
+		p->dialing = NULL;
+	if (reason != NULL && reason[0] != '\0')
+		snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
+	if (p->active == ts) {
+		p->active = NULL;
+		p->reconnects++;
+		log_event(LOG_INFO, "link down", "{s:s, s:s}", "peer", p->id,
+		    "reason", reason ? reason : "");
+		set_state(p, LINK_DOWN);
+	} else if (p->state == LINK_CONNECTING && p->dialing == NULL)
+		set_state(p, LINK_DOWN);
+	check_peer(p);
+	if (p->state == LINK_DOWN && p->member != MEMBER_LEFT && l->tick != NULL)
+		schedule_redial(p);
+}
+
+static int
+tick_peer(const char *id, void *value, void *arg)
+{
+	struct peer *p = value;
+	struct links *l = arg;
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Ping ping = AGENTFLOW__MESH__V1__PING__INIT;
+	struct timespec now;
+
+	(void)id;
+	if (p->state == LINK_UP) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ping.id = ++l->ping_seq;
+		ping.sent_us = (uint64_t)now.tv_sec * 1000000u +
+		    (uint64_t)now.tv_nsec / 1000u;
+		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_PING;
+		f.ping = &ping;
+		if (send_frame(p->active, &f) != 0) {
+			log_event(LOG_WARN, "peer cannot keep up; resetting the link",
+			    "{s:s}", "peer", p->id);
+			transport_close(p->active);
+		}
+	} else if (p->member == MEMBER_SUSPECT &&
+	    clock_mono_ms() - p->down_since_ms >= (uint64_t)l->dead_ms) {
+		p->member = MEMBER_DEAD;
+		log_event(LOG_INFO, "peer dead", "{s:s, s:I}", "peer", p->id,
+		    "unreachable_ms", (json_int_t)(clock_mono_ms() - p->down_since_ms));
+	}
+	return 0;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct links *l = arg;
+
+	(void)fd;
+	(void)what;
+	hmap_sweep(l->peers, tick_peer, l);
+}
+
+struct links *
+links_new(struct event_base *base, struct transport *transport, struct rng *rng,
+    const struct links_config *cfg, links_frame_fn fn, void *arg)
+{
+	struct links *l = xcalloc(1, sizeof(*l));
+	struct timeval tv = { cfg->ping_ms / 1000, (cfg->ping_ms % 1000) * 1000 };
+
+	l->base = base;
+	l->transport = transport;
+	l->rng = rng;
+	l->self_id = xstrdup(cfg->self_id);
+	l->incarnation = cfg->incarnation;
+	l->addresses = json_incref(cfg->addresses);
+	l->labels = json_incref(cfg->labels);
+	l->ping_ms = cfg->ping_ms;
+	l->dead_ms = cfg->dead_ms;
+	l->peers = hmap_new();
+	LIST_INIT(&l->streams);
+	l->frame_fn = fn;
+	l->frame_arg = arg;
+	l->tick = event_new(base, -1, EV_PERSIST, tick_cb, l);
+	event_add(l->tick, &tv);
+	return l;
+}
+
+static int
+leave_peer(const char *id, void *value, void *arg)
+{
+	struct peer *p = value;
+	const char *reason = arg;
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Leave lv = AGENTFLOW__MESH__V1__LEAVE__INIT;
+
+	(void)id;
+	if (p->state != LINK_UP)
+		return 0;
+	lv.node_id = p->l->self_id;
+	lv.incarnation = p->l->incarnation;
+	lv.reason = (char *)reason;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE;
+	f.leave = &lv;
+	send_frame(p->active, &f);
+	return 0;
+}
+
+void
+links_leave(struct links *l, const char *reason)
+{
+	hmap_sweep(l->peers, leave_peer, (void *)reason);
+}
+
+static int
+free_peer(const char *id, void *value, void *arg)
+{
+	struct peer *p = value;
+
+	(void)id;
+	(void)arg;
+	if (p->redial != NULL)
+		event_free(p->redial);
+	json_decref(p->addresses);
+	free(p);
+	return 1;
+}
+
+/* Streams still open belong to the transport, freed after this. */
+void
+links_free(struct links *l)
+{
+	struct lstream *s;
+
+	if (l == NULL)
+		return;
+	while ((s = LIST_FIRST(&l->streams)) != NULL) {
+		LIST_REMOVE(s, entry);
+		transport_set_data(s->ts, NULL);
+		free(s);
+	}
+	if (l->tick != NULL)
+		event_free(l->tick);
+	hmap_sweep(l->peers, free_peer, NULL);
+	hmap_free(l->peers);
+	json_decref(l->addresses);
+	json_decref(l->labels);
+	free(l->self_id);
+	free(l);
+}
+
+static int
+status_peer(const char *id, void *value, void *arg)
+{
+	const struct peer *p = value;
+	json_t *a = arg, *o;
+
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}",
+	    "peer", id, "state", link_state_names[p->state],
+	    "member", member_names[p->member], "address", p->address,
+	    "since_ms", (json_int_t)p->since_ms, "reconnects", (int)p->reconnects,
+	    "last_error", p->last_error, "incarnation", (json_int_t)p->incarnation);
+	json_object_set_new(o, "direction", p->active == NULL ? json_null() :
+	    json_string(transport_is_inbound(p->active) ? "inbound" : "outbound"));
+	json_object_set_new(o, "rtt_ms", p->state == LINK_UP && p->rtt_us > 0 ?
+	    json_real((double)p->rtt_us / 1000.0) : json_null());
+	json_object_set_new(o, "last_seen_ms", p->last_seen_ms > 0 ?
+	    json_integer((json_int_t)p->last_seen_ms) : json_null());
+	json_array_append_new(a, o);
+	return 0;
+}
+
+json_t *
+links_status(const struct links *l)
+{
+	json_t *a = json_array();
+
+	hmap_sweep(l->peers, status_peer, a);
+	return a;
+}
+
+static int
+count_up(const char *id, void *value, void *arg)
+{
+	(void)id;
+	if (((struct peer *)value)->state == LINK_UP)
+		(*(size_t *)arg)++;
+	return 0;
+}
+
+size_t
+links_up(const struct links *l)
+{
+	size_t n = 0;
+
+	hmap_sweep(l->peers, count_up, &n);
+	return n;
+}

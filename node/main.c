@@ -1,0 +1,493 @@
+/*
+ * agentflow-node: one member of the mesh.  Reads its configuration (flags,
+ * AGENTFLOW_* environment, optional config file), takes its identity from
+ * its certificate, opens its data directory, serves the Mesh service over
+ * mutual TLS, finds its peers through the signal(s) and its stored list,
+ * links to them, and serves the local API.  SIGINT/SIGTERM leave the
+ * signal and the mesh gracefully.  Only this file exits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <mbedtls/pk.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "certs_file.h"
+#include "clock.h"
+#include "config_file.h"
+#include "discovery.h"
+#include "links.h"
+#include "log.h"
+#include "node.h"
+#include "node_id.h"
+#include "opts.h"
+#include "rng.h"
+#include "store.h"
+#include "transport.h"
+#include "trust.h"
+#include "xalloc.h"
+
+#define OPT(field) offsetof(struct node_config, field)
+
+static const struct opt options[] = {
+	{ "config", OPT_STRING, OPT(config), NULL, 0, 0,
+	  "configuration file of \"flag-name = value\" lines (flags and environment win)" },
+	{ "data-dir", OPT_STRING, OPT(data_dir), "./agentflow-data", 0, 0,
+	  "directory for the node's database" },
+	{ "ca", OPT_STRING, OPT(ca), NULL, 0, 0, "mesh CA certificate (PEM; required)" },
+	{ "cert", OPT_STRING, OPT(cert), NULL, 0, 0,
+	  "this node's certificate (PEM; required): its CN is the node id" },
+	{ "key", OPT_STRING, OPT(key), NULL, 0, 0, "this node's private key (PEM; required)" },
+	{ "listen", OPT_STRING, OPT(listen), "0.0.0.0:50051", 0, 0,
+	  "address of the mesh (gRPC, mutual TLS) service; port 0 picks one" },
+	{ "advertise", OPT_STRING, OPT(advertise), "", 0, 0,
+	  "comma-separated HOST:PORTs peers should dial (empty: the address the "
+	  "signal sees, with the --listen port)" },
+	{ "labels", OPT_STRING, OPT(labels), "", 0, 0,
+	  "comma-separated KEY=VALUE labels, e.g. role=storage,site=home" },
+	{ "signal", OPT_STRING, OPT(signal), "", 0, 0,
+	  "comma-separated signal URLs (http:// or https://); empty: stored peers only" },
+	{ "signal-ca", OPT_STRING, OPT(signal_ca), NULL, 0, 0,
+	  "CA bundle to verify https:// signals (default: the system's CAs)" },
+	{ "api", OPT_STRING, OPT(api), "127.0.0.1:8080", 0, 0,
+	  "address of the local HTTP API; port 0 picks one" },
+	{ "ping-ms", OPT_INT, OPT(ping_ms), "1000", 100, 60000,
+	  "application ping period on each link (RTT)" },
+	{ "dead-ms", OPT_INT, OPT(dead_ms), "10000", 1000, 3600000,
+	  "a peer unreachable this long is marked dead" },
+	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "1000", 100, 60000,
+	  "HTTP/2 keepalive on links: a silent peer is dropped within about twice this" },
+	{ "log-level", OPT_STRING, OPT(log_level), "info", 0, 0,
+	  "debug, info, warn or error" },
+};
+
+static const char usage[] =
+    "usage: agentflow-node --ca FILE --cert FILE --key FILE [options]\n\n"
+    "One member of the AgentFlow mesh.";
+
+/* Splits "host:port" / "[v6]:port". */
+static int
+split_hostport(const char *s, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hl;
+	char *end;
+	long p;
+
+	if (colon == NULL)
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+/* "a,b,c" → ["a","b","c"], empty items skipped. */
+static json_t *
+split_list(const char *s)
+{
+	json_t *a = json_array();
+	const char *p = s;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ",");
+		if (n > 0)
+			json_array_append_new(a, json_stringn(p, n));
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return a;
+}
+
+static json_t *
+parse_labels(const char *s, char *err, size_t errlen)
+{
+	json_t *items = split_list(s), *labels = json_object(), *v;
+	size_t i;
+
+	json_array_foreach(items, i, v) {
+		const char *kv = json_string_value(v), *eq = strchr(kv, '=');
+		char key[64];
+		if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
+			snprintf(err, errlen, "--labels: \"%s\" is not KEY=VALUE", kv);
+			json_decref(items);
+			json_decref(labels);
+			return NULL;
+		}
+		memcpy(key, kv, (size_t)(eq - kv));
+		key[eq - kv] = '\0';
+		json_object_set_new(labels, key, json_string(eq + 1));
+	}
+	json_decref(items);
+	return labels;
+}
+
+/* --- glue between subsystems ---------------------------------------------- */
+
+static void
+t_opened(struct transport_stream *ts, void *arg)
+{
+	links_stream_opened(((struct node *)arg)->links, ts);
+}
+
+static void
+t_message(struct transport_stream *ts, const uint8_t *buf, size_t len, void *arg)
+{
+	links_stream_message(((struct node *)arg)->links, ts, buf, len);
+}
+
+static void
+t_closed(struct transport_stream *ts, const char *reason, void *arg)
+{
+	struct node *n = arg;
+
+	if (n->links != NULL)
+		links_stream_closed(n->links, ts, reason);
+}
+
+/* The signal's list: dial who is new, and remember it for a restart while
+ * the signal is down. */
+static void
+d_peers(json_t *peers, void *arg)
+{
+	struct node *n = arg;
+	struct store_peer *rows = xcalloc(json_array_size(peers) + 1, sizeof(*rows));
+	char **texts = xcalloc(2 * json_array_size(peers) + 1, sizeof(*texts));
+	json_t *p;
+	size_t i, k = 0;
+
+	links_set_peers(n->links, peers);
+	json_array_foreach(peers, i, p) {
+		const char *id = json_string_value(json_object_get(p, "node_id"));
+		if (id == NULL || strcmp(id, n->id) == 0)
+			continue;
+		rows[k].node_id = id;
+		rows[k].addresses = texts[2 * k] = json_dumps(
+		    json_object_get(p, "addresses"), JSON_COMPACT);
+		rows[k].labels = texts[2 * k + 1] = json_dumps(
+		    json_object_get(p, "labels"), JSON_COMPACT);
+		rows[k].observed_address = json_string_value(
+		    json_object_get(p, "observed_address"));
+		rows[k].cert_fingerprint = json_string_value(
+		    json_object_get(p, "cert_fingerprint"));
+		rows[k].last_seen_ms = json_integer_value(
+		    json_object_get(p, "last_seen"));
+		k++;
+	}
+	if (store_peers_replace(n->store, rows, k) != 0)
+		log_event(LOG_WARN, "cannot store the peer list", "{s:s}", "error",
+		    store_error(n->store));
+	for (i = 0; i < 2 * k; i++)
+		free(texts[i]);
+	free(texts);
+	free(rows);
+}
+
+static int
+stored_peer_cb(void *arg, const struct store_peer *sp)
+{
+	json_t *list = arg;
+	json_t *addrs = sp->addresses ? json_loads(sp->addresses, 0, NULL) : NULL;
+
+	json_array_append_new(list, json_pack("{s:s, s:o, s:s}", "node_id",
+	    sp->node_id, "addresses", json_is_array(addrs) ? addrs : json_array(),
+	    "observed_address", sp->observed_address ? sp->observed_address : ""));
+	if (addrs != NULL && !json_is_array(addrs))
+		json_decref(addrs);
+	return 0;
+}
+
+static void
+stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_event(LOG_INFO, "shutting down", "{s:i}", "signal", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+/* While leaving: stop as soon as the signals answered (bounded by main). */
+static void
+leave_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)fd;
+	(void)what;
+	if (n->discovery == NULL || !discovery_leaving(n->discovery))
+		event_base_loopbreak(n->base);
+}
+
+/* --- start, run, stop ------------------------------------------------------ */
+
+struct pems {
+	char	*ca, *cert, *key;
+};
+
+static int
+load_identity(struct node *n, struct pems *pem, mbedtls_pk_context *key,
+    char *err, size_t errlen)
+{
+	const struct node_config *cfg = n->cfg;
+	struct trust *trust;
+	mbedtls_x509_crt crt;
+	char detail[256];
+	size_t len;
+	int rc;
+
+	if ((pem->ca = certs_file_read(cfg->ca, NULL, err, errlen)) == NULL ||
+	    (pem->cert = certs_file_read(cfg->cert, &len, err, errlen)) == NULL ||
+	    (pem->key = certs_file_read(cfg->key, NULL, err, errlen)) == NULL)
+		return -1;
+	mbedtls_x509_crt_init(&crt);
+	rc = mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem->cert, len + 1);
+	if (rc != 0 || trust_cert_identity(&crt, n->id, sizeof(n->id)) != 0 ||
+	    !node_id_valid(n->id, strlen(n->id))) {
+		mbedtls_x509_crt_free(&crt);
+		snprintf(err, errlen, "%s carries no node identity (a CN that is "
+		    "also a DNS SAN); issue it with `agentflow certs issue`", cfg->cert);
+		return -1;
+	}
+	mbedtls_x509_crt_free(&crt);
+	if ((trust = trust_new(cfg->ca, NULL, err, errlen)) == NULL)
+		return -1;
+	if (trust_verify_pem(trust, pem->cert, len, n->id, NULL, NULL, detail,
+	    sizeof(detail)) != TRUST_OK) {
+		snprintf(err, errlen, "%s: %s (CA %s)", cfg->cert, detail, cfg->ca);
+		trust_free(trust);
+		return -1;
+	}
+	trust_free(trust);
+	if ((rc = mbedtls_pk_parse_key(key, (const unsigned char *)pem->key,
+	    strlen(pem->key) + 1, NULL, 0)) != 0) {
+		snprintf(err, errlen, "cannot parse key %s (mbedTLS -0x%04x)",
+		    cfg->key, (unsigned)-rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+serve(const struct node_config *cfg)
+{
+	struct node n;
+	struct pems pem = { NULL, NULL, NULL };
+	struct event_base *base = NULL;
+	struct evdns_base *dns = NULL;
+	struct evhttp *http = NULL;
+	struct evhttp_bound_socket *bound;
+	struct rng *rng = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *poll = NULL;
+	mbedtls_pk_context key;
+	json_t *signals = NULL, *stored = NULL;
+	const char **urls = NULL;
+	char err[512], host[256];
+	int rc = 1, api_port;
+
+	memset(&n, 0, sizeof(n));
+	n.cfg = cfg;
+	n.started_ms = clock_mono_ms();
+	mbedtls_pk_init(&key);
+	if (load_identity(&n, &pem, &key, err, sizeof(err)) != 0)
+		goto fail;
+	n.addresses = split_list(cfg->advertise);
+	if ((n.labels = parse_labels(cfg->labels, err, sizeof(err))) == NULL)
+		goto fail;
+	if ((n.store = store_open(cfg->data_dir, err, sizeof(err))) == NULL)
+		goto fail;
+	if (store_next_incarnation(n.store, &n.incarnation) != 0) {
+		snprintf(err, sizeof(err), "cannot start a new incarnation: %s",
+		    store_error(n.store));
+		goto fail;
+	}
+	if ((rng = rng_new("agentflow-node")) == NULL) {
+		snprintf(err, sizeof(err), "cannot seed the random generator");
+		goto fail;
+	}
+	if ((base = event_base_new()) == NULL ||
+	    (dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+		snprintf(err, sizeof(err), "cannot create the event loop");
+		goto fail;
+	}
+	n.base = base;
+
+	struct transport_config tc = {
+		.listen = cfg->listen, .ca_pem = pem.ca, .cert_pem = pem.cert,
+		.key_pem = pem.key, .keepalive_ms = (int)cfg->keepalive_ms,
+	};
+	struct transport_callbacks tcb = { t_opened, t_message, t_closed };
+	if ((n.transport = transport_new(base, &tc, &tcb, &n, err, sizeof(err))) == NULL)
+		goto fail;
+
+	struct links_config lc = {
+		.self_id = n.id, .incarnation = n.incarnation,
+		.addresses = n.addresses, .labels = n.labels,
+		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
+	};
+	n.links = links_new(base, n.transport, rng, &lc, NULL, &n);
+	stored = json_array();
+	store_peers_load(n.store, stored_peer_cb, stored);
+	if (json_array_size(stored) > 0) {
+		log_event(LOG_INFO, "dialing stored peers", "{s:i}", "count",
+		    (int)json_array_size(stored));
+		links_set_peers(n.links, stored);
+	}
+
+	signals = split_list(cfg->signal);
+	if (json_array_size(signals) > 0) {
+		size_t i;
+		json_t *v;
+		urls = xcalloc(json_array_size(signals), sizeof(*urls));
+		json_array_foreach(signals, i, v)
+			urls[i] = json_string_value(v);
+		struct discovery_config dc = {
+			.node_id = n.id, .cert_pem = pem.cert, .key = &key, .rng = rng,
+			.addresses = n.addresses, .labels = n.labels,
+			.mesh_port = transport_port(n.transport),
+			.signal_ca = cfg->signal_ca, .urls = urls,
+			.nurls = json_array_size(signals),
+		};
+		struct discovery_callbacks dcb = { d_peers, NULL };
+		if ((n.discovery = discovery_new(base, dns, &dc, &dcb, &n, err,
+		    sizeof(err))) == NULL)
+			goto fail;
+	}
+
+	if (split_hostport(cfg->api, host, sizeof(host), &api_port) != 0) {
+		snprintf(err, sizeof(err), "--api \"%s\" is not HOST:PORT", cfg->api);
+		goto fail;
+	}
+	http = evhttp_new(base);
+	evhttp_set_timeout(http, 30);
+	evhttp_set_max_headers_size(http, 16384);
+	evhttp_set_max_body_size(http, 1 << 20);
+	api_attach(http, &n);
+	if ((bound = evhttp_bind_socket_with_handle(http, host,
+	    (unsigned short)api_port)) == NULL) {
+		snprintf(err, sizeof(err), "cannot serve the API on %s: %s", cfg->api,
+		    strerror(errno));
+		goto fail;
+	}
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &sl);
+		api_port = ntohs(ss.ss_family == AF_INET ?
+		    ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	log_event(LOG_INFO, "node started", "{s:s, s:I, s:i, s:i, s:s, s:s}",
+	    "node_id", n.id, "incarnation", (json_int_t)n.incarnation,
+	    "mesh_port", transport_port(n.transport), "api_port", api_port,
+	    "api_address", host, "version", AGENTFLOW_VERSION);
+
+	sigint = evsignal_new(base, SIGINT, stop_cb, base);
+	sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	event_base_dispatch(base);
+
+	/* Leave gracefully: tell the signals and the peers, give the answers
+	 * at most a second. */
+	if (n.discovery != NULL)
+		discovery_leave(n.discovery);
+	links_leave(n.links, "shutdown");
+	poll = event_new(base, -1, EV_PERSIST, leave_poll_cb, &n);
+	event_add(poll, &(struct timeval){ 0, 50000 });
+	event_base_loopexit(base, &(struct timeval){ 1, 0 });
+	event_base_dispatch(base);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "agentflow-node: %s\n", err);
+out:
+	if (poll != NULL)
+		event_free(poll);
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (http != NULL)
+		evhttp_free(http);
+	discovery_free(n.discovery);
+	/* The transport closes its streams into the links, then links go. */
+	transport_free(n.transport);
+	links_free(n.links);
+	store_close(n.store);
+	if (dns != NULL)
+		evdns_base_free(dns, 0);
+	if (base != NULL)
+		event_base_free(base);
+	rng_free(rng);
+	mbedtls_pk_free(&key);
+	json_decref(n.addresses);
+	json_decref(n.labels);
+	json_decref(signals);
+	json_decref(stored);
+	free(urls);
+	free(pem.ca);
+	free(pem.cert);
+	free(pem.key);
+	if (rc == 0)
+		log_event(LOG_INFO, "stopped", NULL);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct node_config cfg;
+	struct config_file *cf = NULL;
+	enum log_level level;
+	char err[512];
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	switch (config_file_opts_parse(options, sizeof(options) / sizeof(options[0]),
+	    &cfg, argc, argv, usage, NULL, "config", &cf, err, sizeof(err))) {
+	case OPTS_HELP:
+		return 0;
+	case OPTS_ERROR:
+		fprintf(stderr, "agentflow-node: %s (see --help)\n", err);
+		return 2;
+	case OPTS_OK:
+		break;
+	}
+	if (log_level_parse(cfg.log_level, &level) != 0) {
+		fprintf(stderr, "agentflow-node: --log-level: \"%s\" is not one of "
+		    "debug, info, warn, error\n", cfg.log_level);
+		config_file_free(cf);
+		return 2;
+	}
+	if (cfg.ca == NULL || cfg.cert == NULL || cfg.key == NULL) {
+		fprintf(stderr, "agentflow-node: --ca, --cert and --key are required "
+		    "(or AGENTFLOW_CA, AGENTFLOW_CERT, AGENTFLOW_KEY)\n");
+		config_file_free(cf);
+		return 2;
+	}
+	log_init("node", level);
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	rc = serve(&cfg);
+	config_file_free(cf);
+	return rc;
+}

@@ -1,0 +1,10 @@
+# Unit tests of node/ modules.
+#
+# test_transport runs real gRPC over real mutual TLS on 127.0.0.1 in one
+# process (and one child process it starts from its own binary for the
+# frozen-peer case).
+agentflow_unit_test(test_transport SOURCES unit/test_transport.c
+  LIBS agentflow_transport agentflow_certs agentflow_common)
+
+# System tests of agentflow-node: real nodes and signals on loopback.
+agentflow_system_test(node_mesh test_node_mesh.py)

@@ -1,0 +1,203 @@
+"""System tests of agentflow-node: real nodes and a real signal on loopback
+form a mutual-TLS mesh, survive the signal's death, notice a killed peer,
+take it back after a restart, and refuse a node from another CA.
+
+Timing: generous bounds (this machine is shared); the signal is told to
+ask for heartbeats every second so discovery moves quickly."""
+
+import os
+import shutil
+import signal as _signal
+import sqlite3
+import tempfile
+import time
+import unittest
+
+import harness
+
+FORM_TIMEOUT = 40
+
+
+class MeshTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="af-mesh-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.pki = harness.Pki(self.tmp)
+        self.procs = []
+
+    def tearDown(self):
+        for p in reversed(self.procs):
+            p.stop()
+
+    def signal(self, *args):
+        s = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"] + list(args),
+                           ca=self.pki.ca_path).start()
+        self.procs.append(s)
+        return s
+
+    def node(self, node_id, signals=(), args=(), **kw):
+        n = harness.MeshNode(self.pki, node_id, signals=signals,
+                             args=["--dead-ms", "3000", "--ping-ms", "500"] + list(args), **kw)
+        self.procs.append(n)
+        return n.start()
+
+    def wait_full_mesh(self, nodes, timeout=FORM_TIMEOUT):
+        want = {n.node_id: sorted(m.node_id for m in nodes if m is not n) for n in nodes}
+
+        def formed():
+            return all(n.up_peers() == want[n.node_id] for n in nodes)
+        if not harness.wait_until(formed, timeout, interval=0.3):
+            self.fail("mesh did not form in %ss: %s" % (
+                timeout, {n.node_id: n.up_peers() for n in nodes}))
+
+    def mesh(self, count, sig=None):
+        sig = sig or self.signal()
+        nodes = [self.node("node-%d" % i, [sig.url]) for i in range(1, count + 1)]
+        self.wait_full_mesh(nodes)
+        return sig, nodes
+
+
+class Formation(MeshTest):
+
+    def test_three_nodes_form_a_full_mesh(self):
+        sig, nodes = self.mesh(3)
+        a = nodes[0].status()
+        self.assertEqual(a["local"]["node_id"], "node-1")
+        self.assertTrue(a["local"]["signal"]["reachable"])
+        self.assertEqual(a["local"]["signal"]["signals"][0]["observed_address"], "127.0.0.1")
+        remote = {r["node_id"]: r for r in a["remote"]}
+        self.assertEqual(sorted(remote), ["node-2", "node-3"])
+        for r in remote.values():
+            self.assertEqual(r["member"], "alive")
+            self.assertEqual(r["link"], "up")
+            self.assertGreater(r["incarnation"], 0)
+        # application pings give every link an RTT
+        rtts = harness.wait_until(lambda: all(
+            l["rtt_ms"] is not None for n in nodes for l in n.links().values()), 10)
+        self.assertTrue(rtts, [n.links() for n in nodes])
+        # both sides dial at once: the tie-break keeps one stream without flapping
+        time.sleep(2)
+        for n in nodes:
+            for peer, l in n.links().items():
+                self.assertEqual(l["state"], "up", (n.node_id, peer, l))
+                self.assertEqual(l["reconnects"], 0, (n.node_id, peer, l))
+        # the signal lists all three
+        c = sig.client()
+        self.assertEqual(c.get("/healthz").json()["nodes"], 3)
+
+    def test_five_nodes_form_a_full_mesh(self):
+        self.mesh(5)
+
+    def test_https_signal(self):
+        crt, key = self.pki.server_cert()
+        sig = self.signal("--tls-cert", crt, "--tls-key", key)
+        url = "https://localhost:%d" % sig.port
+        nodes = [self.node("tls-%d" % i, [url], ["--signal-ca", self.pki.ca_path])
+                 for i in (1, 2)]
+        self.wait_full_mesh(nodes)
+        self.assertTrue(nodes[0].status()["local"]["signal"]["reachable"])
+
+
+class Failures(MeshTest):
+
+    def test_signal_death_keeps_links(self):
+        sig, nodes = self.mesh(3)
+        sig.stop(_signal.SIGKILL)
+        # the mesh stays up: no link drops while the signal is gone
+        time.sleep(4)
+        for n in nodes:
+            self.assertEqual(n.up_peers(), sorted(m.node_id for m in nodes if m is not n))
+            for l in n.links().values():
+                self.assertEqual(l["reconnects"], 0)
+        # and the nodes say the rendezvous is down
+        down = harness.wait_until(lambda: not any(
+            n.status()["local"]["signal"]["reachable"] for n in nodes), 30, interval=0.5)
+        self.assertTrue(down, [n.status()["local"]["signal"] for n in nodes])
+
+    def test_killed_node_is_marked_dead_and_rejoins_with_a_new_incarnation(self):
+        sig, (a, b, c) = self.mesh(3)
+        old_inc = c.incarnation
+        c.stop(_signal.SIGKILL)
+
+        def dead_everywhere():
+            return all(n.links()["node-3"]["member"] == "dead" for n in (a, b))
+        self.assertTrue(harness.wait_until(dead_everywhere, 30, interval=0.3),
+                        [n.links().get("node-3") for n in (a, b)])
+        self.assertEqual(a.links()["node-3"]["state"] in ("down", "connecting"), True)
+
+        c.restart()
+        self.assertGreater(c.incarnation, old_inc)
+        self.wait_full_mesh([a, b, c])
+        for n in (a, b):
+            l = n.links()["node-3"]
+            self.assertEqual(l["member"], "alive")
+            self.assertEqual(l["incarnation"], c.incarnation)
+
+    def test_graceful_stop_is_seen_as_left(self):
+        sig, (a, b, c) = self.mesh(3)
+        self.assertEqual(c.stop(), 0)
+        self.assertTrue(harness.wait_until(
+            lambda: a.links()["node-3"]["member"] == "left", 15, interval=0.3),
+            a.links()["node-3"])
+        # it also left the signal
+        self.assertTrue(harness.wait_until(
+            lambda: sig.client().get("/healthz").json()["nodes"] == 2, 10))
+
+    def test_restart_while_signal_is_down_uses_stored_peers(self):
+        sig, (a, b, c) = self.mesh(3)
+        sig.stop(_signal.SIGKILL)
+        c.restart()
+        self.wait_full_mesh([a, b, c])
+        self.assertFalse(c.status()["local"]["signal"]["reachable"])
+
+    def test_node_from_another_ca_is_refused(self):
+        sig, (a, b) = self.mesh(2)
+        # x has a certificate of another CA (and trusts that CA, so it starts)
+        other_dir = os.path.join(self.tmp, "other")
+        os.makedirs(other_dir)
+        xcert = self.pki.node("intruder", ca=self.pki.other)
+        x = harness.MeshNode(self.pki, "intruder", signals=[sig.url],
+                             ca=self.pki.other_ca_path, cert_node=xcert)
+        self.procs.append(x)
+        x.start()
+        # the signal refuses its registration ...
+        self.assertTrue(harness.wait_until(lambda: "bad_certificate" in (
+            x.status()["local"]["signal"]["signals"][0]["last_error"]) or
+            "certificate" in x.status()["local"]["signal"]["signals"][0]["last_error"],
+            15, interval=0.3), x.status()["local"]["signal"])
+        # ... and when it learns a's address anyway, a refuses the link
+        x.stop()
+        db = sqlite3.connect(os.path.join(x.data_dir, "agentflow.db"))
+        db.execute("INSERT INTO peers(node_id, addresses, observed_address, labels, "
+                   "cert_fingerprint, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                   ("node-1", '["127.0.0.1:%d"]' % a.mesh_port, "127.0.0.1", "{}", "", 0))
+        db.commit()
+        db.close()
+        x.restart()
+        time.sleep(5)
+        self.assertNotIn("intruder", a.links())
+        self.assertNotEqual(x.links().get("node-1", {}).get("state"), "up")
+        self.assertEqual(a.up_peers(), ["node-2"])
+
+
+class Configuration(MeshTest):
+
+    def test_missing_identity_files_fail_clearly(self):
+        n = harness.MeshNode(self.pki, "cfg-1")
+        n.extra = []
+        n.key_path = os.path.join(self.tmp, "missing.key")
+        rc, out, err = n.run()
+        self.assertNotEqual(rc, 0)
+        self.assertIn("missing.key", err)
+
+    def test_help_lists_flags_and_environment(self):
+        n = harness.MeshNode(self.pki, "cfg-2", args=["--help"])
+        rc, out, err = n.run()
+        self.assertEqual(rc, 0)
+        for word in ("--signal", "--data-dir", "AGENTFLOW_SIGNAL", "--config"):
+            self.assertIn(word, out)
+
+
+if __name__ == "__main__":
+    unittest.main()
