@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Starts a local AgentFlow on loopback: installs what is missing, builds,
-# generates dev certificates in certs/dev/, and starts the signal over HTTPS.
+# Starts a local AgentFlow mesh on loopback: installs what is missing,
+# builds, generates dev certificates in certs/dev/, starts the signal over
+# HTTPS and three nodes that find each other through it.
 # Runs in the foreground; Ctrl-C stops everything it started.
 #
-# Environment: AGENTFLOW_SIGNAL_PORT (default 7000).
+# Ports: signal 7000 (AGENTFLOW_SIGNAL_PORT), node meshes 50051-50053,
+# node APIs 8080-8082.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -37,29 +39,52 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
-# Show the signal answering a real signed registration (openssl signs,
-# exactly as signal/API.md specifies) and listing it back.
-body=$(python3 - "$certs/node-1.crt" <<'PY'
-import base64, json, os, sys, time
-print(json.dumps({"node_id": "node-1", "cert": open(sys.argv[1]).read(),
-                  "addresses": ["127.0.0.1:50051"], "labels": {"role": "dev"},
-                  "timestamp": int(time.time()),
-                  "nonce": base64.b64encode(os.urandom(16)).decode()}), end="")
-PY
-)
-sig=$(printf '%s' "$body" | openssl dgst -sha256 -sign "$certs/node-1.key" | base64 -w0)
-token=$(curl -fsS --cacert "$certs/ca.crt" -H "X-AgentFlow-Signature: $sig" \
-  --data-binary "$body" "$url/v1/register" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# Three nodes on loopback, each with its own data directory, mesh port
+# and API port, all registering with the signal over HTTPS.
+pids=("$signal_pid")
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; echo "stopped"' EXIT
+for i in 1 2 3; do
+  "$bin/agentflow-node" --ca "$certs/ca.crt" --cert "$certs/node-$i.crt" --key "$certs/node-$i.key" \
+    --data-dir "$run/node-$i" --listen "127.0.0.1:$((50050 + i))" --api "127.0.0.1:$((8079 + i))" \
+    --signal "https://localhost:$port" --signal-ca "$certs/ca.crt" --labels "role=dev,index=$i" \
+    2>"$run/node-$i.log" &
+  pids+=("$!")
+done
+
+# Wait (bounded) until every node has two links up.
+formed=0
+for _ in $(seq 1 100); do
+  formed=1
+  for i in 1 2 3; do
+    n=$(curl -fsS "http://127.0.0.1:$((8079 + i))/api/cluster/status" 2>/dev/null |
+        python3 -c 'import json,sys; print(sum(l["state"] == "up" for l in json.load(sys.stdin)["local"]["links"]))' 2>/dev/null || echo 0)
+    [ "$n" = 2 ] || formed=0
+  done
+  [ $formed = 1 ] && break
+  sleep 0.2
+done
+
+status() {
+  curl -fsS "http://127.0.0.1:$1/api/cluster/status" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+l = d["local"]
+print("  %s (incarnation %d): signal %s; links: %s" % (l["node_id"], l["incarnation"],
+      "reachable" if l["signal"]["reachable"] else "unreachable",
+      ", ".join("%s %s%s" % (x["peer"], x["state"], " %.2f ms" % x["rtt_ms"] if x["rtt_ms"] else "")
+                for x in l["links"]) or "none"))'
+}
 
 cat <<MSG
 
-AgentFlow signal is up at $url (HTTPS, dev CA in certs/dev/)
-  health:   $(curl -fsS --cacert "$certs/ca.crt" "$url/healthz")
-  peers:    $(curl -fsS --cacert "$certs/ca.crt" -H "Authorization: Bearer $token" "$url/v1/peers" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(", ".join(p["node_id"] + " @ " + ",".join(p["addresses"]) for p in d["peers"]))')
-  metrics:  $url/metrics
-  logs:     $run/signal.log
-Mesh nodes and the dashboard are not built yet (see issues 3 and 5);
-this starts the rendezvous they will register with.
-Ctrl-C stops it.
+AgentFlow is up on loopback (dev CA and certificates in certs/dev/):
+  signal:   $url (HTTPS)  health: $(curl -fsS --cacert "$certs/ca.crt" "$url/healthz")
+MSG
+for i in 1 2 3; do status $((8079 + i)); done
+[ $formed = 1 ] || echo "  (the mesh had not fully formed yet; see $run/node-*.log)"
+cat <<MSG
+  node APIs: http://127.0.0.1:8080/api/cluster/status (and :8081, :8082)
+  logs:     $run/
+The dashboard is not built yet (issue 5).  Ctrl-C stops everything.
 MSG
 wait "$signal_pid"
