@@ -14,6 +14,9 @@
 #include "http_json.h"
 #include "links.h"
 #include "node.h"
+#include "node_id.h"
+#include "store.h"
+#include "sync.h"
 
 static json_t *
 signal_status(const struct node *n)
@@ -25,51 +28,257 @@ signal_status(const struct node *n)
 }
 
 static void
-healthz_cb(struct evhttp_request *req, struct node *n)
+healthz_cb(struct evhttp_request *req, struct node *n, const char *arg)
 {
+	(void)arg;
 	http_reply_json(req, 200, json_pack("{s:s, s:s, s:I, s:s, s:I}",
 	    "status", "ok", "node_id", n->id, "incarnation",
 	    (json_int_t)n->incarnation, "version", AGENTFLOW_VERSION, "uptime_s",
 	    (json_int_t)((clock_mono_ms() - n->started_ms) / 1000)));
 }
 
-static void
-cluster_status_cb(struct evhttp_request *req, struct node *n)
+/* A remote node as the API shows it: its synced state plus our link. */
+static json_t *
+remote_json(struct node *n, json_t *origin, json_t *link)
 {
-	json_t *links = links_status(n->links), *remote = json_array(), *l;
+	json_t *r = json_deep_copy(origin);
+
+	json_object_set_new(r, "member", json_string(
+	    json_string_value(json_object_get(link, "member")) ?
+	    json_string_value(json_object_get(link, "member")) : "unknown"));
+	json_object_set(r, "link", link ? link : json_null());
+	(void)n;
+	return r;
+}
+
+static void
+cluster_status_cb(struct evhttp_request *req, struct node *n, const char *arg)
+{
+	json_t *links = links_status(n->links), *remote = json_array(), *origins,
+	    *byid = json_object(), *l, *o, *self;
+	const char *id;
 	size_t i;
 
-	/* Until state sync carries remote status, a remote node is what our
-	 * link to it shows. */
-	json_array_foreach(links, i, l) {
-		json_array_append_new(remote, json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}",
-		    "node_id", json_object_get(l, "peer"),
-		    "member", json_object_get(l, "member"),
-		    "link", json_object_get(l, "state"),
-		    "rtt_ms", json_object_get(l, "rtt_ms"),
-		    "last_seen_ms", json_object_get(l, "last_seen_ms"),
-		    "incarnation", json_object_get(l, "incarnation")));
+	(void)arg;
+	json_array_foreach(links, i, l)
+		json_object_set(byid, json_string_value(json_object_get(l, "peer")), l);
+	origins = sync_remote_json(n->sync);
+	json_array_foreach(origins, i, o) {
+		id = json_string_value(json_object_get(o, "node_id"));
+		json_array_append_new(remote, remote_json(n, o, json_object_get(byid, id)));
+		json_object_del(byid, id);
 	}
+	/* Peers we link to but hold no state of yet. */
+	json_object_foreach(byid, id, l)
+		json_array_append_new(remote, json_pack("{s:s, s:s, s:O, s:n, s:n}",
+		    "node_id", id, "member", json_string_value(json_object_get(l, "member")),
+		    "link", l, "status", "info"));
+	json_decref(origins);
+	json_decref(byid);
+	if ((self = sync_origin_json(n->sync, n->id)) == NULL)
+		self = json_null();
 	http_reply_json(req, 200, json_pack(
-	    "{s:{s:s, s:I, s:s, s:O, s:O, s:I, s:o, s:o}, s:o}",
+	    "{s:{s:s, s:I, s:s, s:O, s:O, s:I, s:o, s:o, s:o}, s:o}",
 	    "local", "node_id", n->id, "incarnation", (json_int_t)n->incarnation,
 	    "version", AGENTFLOW_VERSION, "addresses", n->addresses,
 	    "labels", n->labels, "started_ms", (json_int_t)n->started_ms,
 	    "signal", signal_status(n), "links", links,
+	    "state", self,
 	    "remote", remote));
 }
 
 static void
-metrics_cb(struct evhttp_request *req, struct node *n)
+node_cb(struct evhttp_request *req, struct node *n, const char *id)
+{
+	json_t *o, *links, *l;
+	size_t i;
+
+	if (!node_id_valid(id, strlen(id))) {
+		http_reply_error(req, 400, "invalid_field", "not a node id: %.64s", id);
+		return;
+	}
+	if ((o = sync_origin_json(n->sync, id)) == NULL) {
+		http_reply_error(req, 404, "not_found", "no state of node %s is known "
+		    "here", id);
+		return;
+	}
+	links = links_status(n->links);
+	json_array_foreach(links, i, l)
+		if (strcmp(json_string_value(json_object_get(l, "peer")), id) == 0)
+			json_object_set(o, "link", l);
+	json_decref(links);
+	json_object_set_new(o, "local", json_boolean(strcmp(id, n->id) == 0));
+	http_reply_json(req, 200, o);
+}
+
+struct event_list {
+	json_t	*events;
+};
+
+static int
+event_row_cb(void *arg, const struct store_event *ev)
+{
+	struct event_list *el = arg;
+	json_t *body = sync_event_body_json(ev->kind, ev->body, ev->body_len);
+
+	json_array_append_new(el->events, json_pack("{s:s, s:I, s:I, s:s, s:I, s:o}",
+	    "origin", ev->origin, "incarnation", (json_int_t)ev->incarnation,
+	    "seq", (json_int_t)ev->seq, "kind", sync_kind_name(ev->kind),
+	    "time_ms", (json_int_t)ev->time_ms, "body", body ? body : json_null()));
+	return 0;
+}
+
+static void
+events_get_cb(struct evhttp_request *req, struct node *n)
+{
+	struct evkeyvalq q;
+	struct store_event_query sq = { 0 };
+	struct event_list el;
+	const char *v;
+	char *end;
+	long long num;
+
+	sq.limit = 1000;
+	evhttp_parse_query_str(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) ?
+	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) : "", &q);
+	if ((v = evhttp_find_header(&q, "since")) != NULL) {
+		num = strtoll(v, &end, 10);
+		if (*end != '\0' || end == v || num < 0) {
+			http_reply_error(req, 400, "invalid_field",
+			    "since: Unix milliseconds expected, got \"%.32s\"", v);
+			goto out;
+		}
+		sq.since_ms = num;
+	}
+	if ((v = evhttp_find_header(&q, "node")) != NULL) {
+		if (!node_id_valid(v, strlen(v))) {
+			http_reply_error(req, 400, "invalid_field", "node: not a node id");
+			goto out;
+		}
+		sq.origin = v;
+	}
+	if ((v = evhttp_find_header(&q, "kind")) != NULL &&
+	    (sq.kind = sync_kind_parse(v)) < 0) {
+		http_reply_error(req, 400, "invalid_field", "kind: one of status, "
+		    "task, log, alert, user");
+		goto out;
+	}
+	if ((v = evhttp_find_header(&q, "limit")) != NULL) {
+		num = strtoll(v, &end, 10);
+		if (*end != '\0' || end == v || num < 1 || num > 10000) {
+			http_reply_error(req, 400, "invalid_field", "limit: 1-10000");
+			goto out;
+		}
+		sq.limit = (unsigned)num;
+	}
+	el.events = json_array();
+	if (store_events_query(n->store, &sq, event_row_cb, &el) != 0) {
+		json_decref(el.events);
+		http_reply_error(req, 500, "internal", "cannot read the event log: %s",
+		    store_error(n->store));
+		goto out;
+	}
+	http_reply_json(req, 200, json_pack("{s:o}", "events", el.events));
+out:
+	evhttp_clear_headers(&q);
+}
+
+static void
+events_post_cb(struct evhttp_request *req, struct node *n)
+{
+	json_error_t jerr;
+	json_t *body, *payload;
+	const char *raw, *name;
+	char *text = NULL, err[256];
+	size_t len, plen;
+	uint64_t seq;
+
+	raw = http_body(req, &len);
+	if (raw == NULL || (body = json_loadb(raw, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		http_reply_error(req, 400, "bad_json", "body is not valid JSON: %s",
+		    raw == NULL ? "empty body" : jerr.text);
+		return;
+	}
+	name = json_string_value(json_object_get(body, "name"));
+	payload = json_object_get(body, "payload");
+	if (!json_is_object(body) || name == NULL) {
+		http_reply_error(req, 400, "invalid_field",
+		    "expected {\"name\": string, \"payload\": string or JSON}");
+		json_decref(body);
+		return;
+	}
+	/* A string payload is sent as its bytes; any other JSON as its text. */
+	if (payload == NULL || json_is_null(payload)) {
+		raw = "";
+		plen = 0;
+	} else if (json_is_string(payload)) {
+		raw = json_string_value(payload);
+		plen = json_string_length(payload);
+	} else {
+		text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+		raw = text ? text : "";
+		plen = strlen(raw);
+	}
+	seq = sync_emit_user(n->sync, name, raw, plen, err, sizeof(err));
+	if (seq == 0)
+		http_reply_error(req, plen > 65536 ? 413 : 400,
+		    plen > 65536 ? "payload_too_large" : "invalid_field", "%s", err);
+	else
+		http_reply_json(req, 200, json_pack("{s:s, s:I, s:I}", "origin", n->id,
+		    "incarnation", (json_int_t)n->incarnation, "seq", (json_int_t)seq));
+	free(text);
+	json_decref(body);
+}
+
+static void
+events_cb(struct evhttp_request *req, struct node *n, const char *arg)
+{
+	(void)arg;
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
+		events_post_cb(req, n);
+	else
+		events_get_cb(req, n);
+}
+
+static void
+metrics_cb(struct evhttp_request *req, struct node *n, const char *arg)
 {
 	struct evbuffer *buf = evbuffer_new();
 	json_t *links = links_status(n->links), *l;
 	json_int_t reconnects = 0;
 	size_t i;
 
+	json_t *c = sync_counters(n->sync);
+
+	(void)arg;
 	json_array_foreach(links, i, l)
 		reconnects += json_integer_value(json_object_get(l, "reconnects"));
 	json_decref(links);
+	evbuffer_add_printf(buf,
+	    "# HELP agentflow_node_events_total Events by direction and fate.\n"
+	    "# TYPE agentflow_node_events_total counter\n"
+	    "agentflow_node_events_total{dir=\"in\"} %" PRId64 "\n"
+	    "agentflow_node_events_total{dir=\"out\"} %" PRId64 "\n"
+	    "agentflow_node_events_total{dir=\"duplicate\"} %" PRId64 "\n"
+	    "# HELP agentflow_node_gaps_total Gaps or new incarnations that needed a snapshot.\n"
+	    "# TYPE agentflow_node_gaps_total counter\n"
+	    "agentflow_node_gaps_total %" PRId64 "\n"
+	    "# HELP agentflow_node_snapshots_total Snapshot frames by direction.\n"
+	    "# TYPE agentflow_node_snapshots_total counter\n"
+	    "agentflow_node_snapshots_total{dir=\"sent\"} %" PRId64 "\n"
+	    "agentflow_node_snapshots_total{dir=\"received\"} %" PRId64 "\n"
+	    "# HELP agentflow_node_events_pending Own events waiting to be sent.\n"
+	    "# TYPE agentflow_node_events_pending gauge\n"
+	    "agentflow_node_events_pending %" PRId64 "\n",
+	    (int64_t)json_integer_value(json_object_get(c, "events_in")),
+	    (int64_t)json_integer_value(json_object_get(c, "events_out")),
+	    (int64_t)json_integer_value(json_object_get(c, "duplicates")),
+	    (int64_t)json_integer_value(json_object_get(c, "gaps")),
+	    (int64_t)json_integer_value(json_object_get(c, "snapshots_sent")),
+	    (int64_t)json_integer_value(json_object_get(c, "snapshots_received")),
+	    (int64_t)json_integer_value(json_object_get(c, "pending")));
+	json_decref(c);
 	evbuffer_add_printf(buf,
 	    "# HELP agentflow_node_links_up Links in state up.\n"
 	    "# TYPE agentflow_node_links_up gauge\n"
@@ -88,13 +297,19 @@ metrics_cb(struct evhttp_request *req, struct node *n)
 	evbuffer_free(buf);
 }
 
-static const struct {
+/* Routes: an exact path, or a prefix whose remainder is the argument. */
+static const struct route {
 	const char	*path;
-	void		(*fn)(struct evhttp_request *, struct node *);
+	int		 prefix;
+	int		 methods;
+	void		(*fn)(struct evhttp_request *, struct node *, const char *);
+	const char	*allow;
 } routes[] = {
-	{ "/healthz",			healthz_cb },
-	{ "/metrics",			metrics_cb },
-	{ "/api/cluster/status",	cluster_status_cb },
+	{ "/healthz",		0, EVHTTP_REQ_GET, healthz_cb, "GET" },
+	{ "/metrics",		0, EVHTTP_REQ_GET, metrics_cb, "GET" },
+	{ "/api/cluster/status", 0, EVHTTP_REQ_GET, cluster_status_cb, "GET" },
+	{ "/api/nodes/",	1, EVHTTP_REQ_GET, node_cb, "GET" },
+	{ "/api/events",	0, EVHTTP_REQ_GET | EVHTTP_REQ_POST, events_cb, "GET, POST" },
 };
 
 static void
@@ -106,17 +321,20 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "";
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(path, routes[i].path) != 0)
+		const struct route *r = &routes[i];
+		size_t plen = strlen(r->path);
+		if (r->prefix ? strncmp(path, r->path, plen) != 0 || path[plen] == '\0' :
+		    strcmp(path, r->path) != 0)
 			continue;
-		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		if (!(evhttp_request_get_command(req) & r->methods)) {
 			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Allow", "GET");
+			    "Allow", r->allow);
 			http_reply_error(req, 405, "method_not_allowed",
-			    "%s is not allowed on %s; allowed: GET",
-			    http_method_str(req), path);
+			    "%s is not allowed on %s; allowed: %s",
+			    http_method_str(req), path, r->allow);
 			return;
 		}
-		routes[i].fn(req, arg);
+		r->fn(req, arg, r->prefix ? path + plen : NULL);
 		return;
 	}
 	http_reply_error(req, 404, "not_found", "no such endpoint: %.128s", path);

@@ -91,8 +91,8 @@ struct links {
 	LIST_HEAD(, lstream)	 streams;
 	struct event		*tick;
 	uint64_t		 ping_seq;
-	links_frame_fn		 frame_fn;
-	void			*frame_arg;
+	struct links_hooks	 hooks;
+	int			 closing;	/* leaving: no more dials */
 };
 
 static void
@@ -181,6 +181,8 @@ send_hello(struct links *l, struct transport_stream *ts)
 	info.labels = lp;
 	h.info = &info;
 	h.protocol_version = PROTOCOL_VERSION;
+	if (l->hooks.cursors != NULL)
+		h.n_cursors = l->hooks.cursors(&h.cursors, l->hooks.arg);
 	h.time_ms = clock_wall_ms();
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_HELLO;
 	f.hello = &h;
@@ -236,7 +238,8 @@ dial(struct peer *p)
 	struct links *l = p->l;
 	struct lstream *s;
 
-	if (p->state == LINK_UP || p->dialing != NULL || p->member == MEMBER_LEFT)
+	if (p->state == LINK_UP || p->dialing != NULL || p->member == MEMBER_LEFT ||
+	    l->closing)
 		return;
 	if (pick_address(p, p->address, sizeof(p->address)) != 0)
 		return;
@@ -373,6 +376,9 @@ hello_received(struct links *l, struct lstream *s,
 		log_event(LOG_DEBUG, "duplicate link; keeping the new one",
 		    "{s:s}", "peer", p->id);
 		transport_close(old);
+		/* Frames in flight on the old stream are lost: resync. */
+		if (l->hooks.up != NULL)
+			l->hooks.up(p->id, h, l->hooks.arg);
 		return;
 	}
 	p->active = s->ts;
@@ -385,6 +391,8 @@ hello_received(struct links *l, struct lstream *s,
 	    "direction", transport_is_inbound(s->ts) ? "inbound" : "outbound",
 	    "incarnation", (json_int_t)p->incarnation);
 	check_peer(p);
+	if (l->hooks.up != NULL)
+		l->hooks.up(p->id, h, l->hooks.arg);
 }
 
 void
@@ -454,8 +462,8 @@ links_stream_message(struct links *l, struct transport_stream *ts,
 		    "peer", p->id);
 		break;
 	default:
-		if (l->frame_fn != NULL)
-			l->frame_fn(p->id, f, l->frame_arg);
+		if (l->hooks.frame != NULL)
+			l->hooks.frame(p->id, f, l->hooks.arg);
 		break;
 	}
 	frame_codec_free(f);
@@ -487,7 +495,7 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 	} else if (p->state == LINK_CONNECTING && p->dialing == NULL)
 		set_state(p, LINK_DOWN);
 	check_peer(p);
-	if (p->state == LINK_DOWN && p->member != MEMBER_LEFT && l->tick != NULL)
+	if (p->state == LINK_DOWN && p->member != MEMBER_LEFT && !l->closing)
 		schedule_redial(p);
 }
 
@@ -534,7 +542,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 struct links *
 links_new(struct event_base *base, struct transport *transport, struct rng *rng,
-    const struct links_config *cfg, links_frame_fn fn, void *arg)
+    const struct links_config *cfg, const struct links_hooks *hooks)
 {
 	struct links *l = xcalloc(1, sizeof(*l));
 	struct timeval tv = { cfg->ping_ms / 1000, (cfg->ping_ms % 1000) * 1000 };
@@ -550,8 +558,8 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
 	l->dead_ms = cfg->dead_ms;
 	l->peers = hmap_new();
 	LIST_INIT(&l->streams);
-	l->frame_fn = fn;
-	l->frame_arg = arg;
+	if (hooks != NULL)
+		l->hooks = *hooks;
 	l->tick = event_new(base, -1, EV_PERSIST, tick_cb, l);
 	event_add(l->tick, &tv);
 	return l;
@@ -580,7 +588,124 @@ leave_peer(const char *id, void *value, void *arg)
 void
 links_leave(struct links *l, const char *reason)
 {
+	l->closing = 1;
 	hmap_sweep(l->peers, leave_peer, (void *)reason);
+}
+
+int
+links_send_raw(struct links *l, const char *peer_id, const uint8_t *buf,
+    size_t len)
+{
+	struct peer *p = hmap_get(l->peers, peer_id);
+
+	if (p == NULL || p->state != LINK_UP)
+		return -1;
+	if (transport_send(p->active, buf, len) != 0) {
+		log_event(LOG_WARN, "peer cannot keep up; resetting the link",
+		    "{s:s, s:I}", "peer", p->id, "queued",
+		    (json_int_t)transport_queued(p->active));
+		transport_close(p->active);
+		return -1;
+	}
+	return 0;
+}
+
+struct bcast {
+	const uint8_t	*buf;
+	size_t		 len;
+	size_t		 sent;
+};
+
+static int
+broadcast_peer(const char *id, void *value, void *arg)
+{
+	struct peer *p = value;
+	struct bcast *b = arg;
+
+	if (p->state == LINK_UP &&
+	    links_send_raw(p->l, id, b->buf, b->len) == 0)
+		b->sent++;
+	return 0;
+}
+
+size_t
+links_broadcast_raw(struct links *l, const uint8_t *buf, size_t len)
+{
+	struct bcast b = { buf, len, 0 };
+
+	hmap_sweep(l->peers, broadcast_peer, &b);
+	return b.sent;
+}
+
+const char *
+links_member(const struct links *l, const char *peer_id)
+{
+	const struct peer *p = hmap_get(l->peers, peer_id);
+
+	return p != NULL ? member_names[p->member] : NULL;
+}
+
+static const Agentflow__Mesh__V1__LinkState link_state_pb[] = {
+	[LINK_DOWN] = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN,
+	[LINK_CONNECTING] = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_CONNECTING,
+	[LINK_UP] = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP,
+};
+
+static const Agentflow__Mesh__V1__MemberState member_pb[] = {
+	[MEMBER_ALIVE] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_ALIVE,
+	[MEMBER_SUSPECT] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_SUSPECT,
+	[MEMBER_DEAD] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_DEAD,
+	[MEMBER_LEFT] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_LEFT,
+};
+
+static int
+fill_peer(const char *id, void *value, void *arg)
+{
+	struct peer *p = value;
+	Agentflow__Mesh__V1__NodeStatus *st = arg;
+	Agentflow__Mesh__V1__LinkInfo *li = st->links[st->n_links] =
+	    xcalloc(1, sizeof(*li));
+	Agentflow__Mesh__V1__MemberInfo *mi = st->members[st->n_members] =
+	    xcalloc(1, sizeof(*mi));
+
+	agentflow__mesh__v1__link_info__init(li);
+	li->peer = (char *)id;
+	li->state = link_state_pb[p->state];
+	li->rtt_us = p->state == LINK_UP ? p->rtt_us : 0;
+	li->since_ms = p->since_ms;
+	st->n_links++;
+	agentflow__mesh__v1__member_info__init(mi);
+	mi->node_id = (char *)id;
+	mi->state = member_pb[p->member];
+	mi->last_seen_ms = p->last_seen_ms;
+	mi->direct = p->state == LINK_UP;
+	st->n_members++;
+	return 0;
+}
+
+void
+links_fill_status(const struct links *l, Agentflow__Mesh__V1__NodeStatus *st)
+{
+	size_t n = hmap_count(l->peers);
+
+	st->links = xcalloc(n + 1, sizeof(*st->links));
+	st->members = xcalloc(n + 1, sizeof(*st->members));
+	st->n_links = st->n_members = 0;
+	hmap_sweep(l->peers, fill_peer, st);
+}
+
+void
+links_status_free(Agentflow__Mesh__V1__NodeStatus *st)
+{
+	for (size_t i = 0; i < st->n_links; i++)
+		free(st->links[i]);
+	for (size_t i = 0; i < st->n_members; i++)
+		free(st->members[i]);
+	free(st->links);
+	free(st->members);
+	st->links = NULL;
+	st->members = NULL;
+	st->n_links = st->n_members = 0;
 }
 
 static int

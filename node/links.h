@@ -31,12 +31,36 @@ struct links_config {
 	long		 dead_ms;	/* unreachable this long: suspect → dead */
 };
 
-/* Called for every frame other than Hello/Ping/Pong/Leave on an up link. */
-typedef void (*links_frame_fn)(const char *peer_id,
-    const Agentflow__Mesh__V1__Frame *frame, void *arg);
+/* What the layer above (state sync) hears from the links; all optional. */
+struct links_hooks {
+	/* Fills our Hello's cursors: *out points to an array of n cursors,
+	 * borrowed until the Hello is encoded.  Returns n. */
+	size_t	(*cursors)(Agentflow__Mesh__V1__Cursor ***out, void *arg);
+	/* A link came up; hello is the peer's, valid during the call. */
+	void	(*up)(const char *peer_id, const Agentflow__Mesh__V1__Hello *hello,
+		    void *arg);
+	/* Every frame other than Hello/Ping/Pong/Leave on an up link. */
+	void	(*frame)(const char *peer_id,
+		    const Agentflow__Mesh__V1__Frame *frame, void *arg);
+	void	*arg;
+};
 
 struct links *links_new(struct event_base *, struct transport *, struct rng *,
-    const struct links_config *, links_frame_fn, void *arg);
+    const struct links_config *, const struct links_hooks *);
+
+/* Sends an encoded frame to one peer's up link.  Returns -1 when there is
+ * no up link or its queue is full (the link is then reset: the peer will
+ * resync from a snapshot). */
+int links_send_raw(struct links *, const char *peer_id, const uint8_t *buf,
+    size_t len);
+/* Sends an encoded frame on every up link; returns how many took it. */
+size_t links_broadcast_raw(struct links *, const uint8_t *buf, size_t len);
+/* The peer's member state as text ("alive"...), or NULL if unknown. */
+const char *links_member(const struct links *, const char *peer_id);
+/* Fills a NodeStatus's links and members from our view (arrays allocated
+ * with xcalloc; free with links_status_free). */
+void links_fill_status(const struct links *, Agentflow__Mesh__V1__NodeStatus *);
+void links_status_free(Agentflow__Mesh__V1__NodeStatus *);
 /* Sends Leave on every up link; the streams close right after. */
 void links_leave(struct links *, const char *reason);
 void links_free(struct links *);

@@ -23,6 +23,7 @@
 #include "api.h"
 #include "certs_file.h"
 #include "clock.h"
+#include "collector.h"
 #include "config_file.h"
 #include "discovery.h"
 #include "links.h"
@@ -32,6 +33,7 @@
 #include "opts.h"
 #include "rng.h"
 #include "store.h"
+#include "sync.h"
 #include "transport.h"
 #include "trust.h"
 #include "xalloc.h"
@@ -66,6 +68,10 @@ static const struct opt options[] = {
 	  "a peer unreachable this long is marked dead" },
 	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "1000", 100, 60000,
 	  "HTTP/2 keepalive on links: a silent peer is dropped within about twice this" },
+	{ "status-ms", OPT_INT, OPT(status_ms), "1000", 100, 3600000,
+	  "how often the node samples and broadcasts its status" },
+	{ "events-kept", OPT_INT, OPT(events_kept), "100000", 100, 100000000,
+	  "events the local log keeps (oldest dropped first)" },
 	{ "log-level", OPT_STRING, OPT(log_level), "info", 0, 0,
 	  "debug, info, warn or error" },
 };
@@ -237,6 +243,24 @@ leave_poll_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(n->base);
 }
 
+/* Samples our resources and our view of the mesh, and broadcasts it. */
+static void
+status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	Agentflow__Mesh__V1__NodeStatus st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+
+	(void)fd;
+	(void)what;
+	collector_sample(n->collector, &st);
+	links_fill_status(n->links, &st);
+	st.process_uptime_s = (clock_mono_ms() - n->started_ms) / 1000;
+	st.signal_reachable = n->discovery != NULL &&
+	    discovery_reachable(n->discovery);
+	sync_emit_status(n->sync, &st);
+	links_status_free(&st);
+}
+
 /* --- start, run, stop ------------------------------------------------------ */
 
 struct pems {
@@ -296,7 +320,7 @@ serve(const struct node_config *cfg)
 	struct evhttp *http = NULL;
 	struct evhttp_bound_socket *bound;
 	struct rng *rng = NULL;
-	struct event *sigint = NULL, *sigterm = NULL, *poll = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *poll = NULL, *status_ev = NULL;
 	mbedtls_pk_context key;
 	json_t *signals = NULL, *stored = NULL;
 	const char **urls = NULL;
@@ -338,12 +362,25 @@ serve(const struct node_config *cfg)
 	if ((n.transport = transport_new(base, &tc, &tcb, &n, err, sizeof(err))) == NULL)
 		goto fail;
 
+	struct sync_config sc = {
+		.self_id = n.id, .incarnation = n.incarnation,
+		.addresses = n.addresses, .labels = n.labels, .store = n.store,
+		.events_kept = (uint64_t)cfg->events_kept,
+	};
+	n.sync = sync_new(base, &sc);
 	struct links_config lc = {
 		.self_id = n.id, .incarnation = n.incarnation,
 		.addresses = n.addresses, .labels = n.labels,
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
 	};
-	n.links = links_new(base, n.transport, rng, &lc, NULL, &n);
+	struct links_hooks lh = { sync_cursors, sync_link_up, sync_frame, n.sync };
+	n.links = links_new(base, n.transport, rng, &lc, &lh);
+	sync_set_links(n.sync, n.links);
+	n.collector = collector_new("/proc", cfg->data_dir);
+	status_ev = event_new(base, -1, EV_PERSIST, status_cb, &n);
+	event_add(status_ev, &(struct timeval){ cfg->status_ms / 1000,
+	    (cfg->status_ms % 1000) * 1000 });
+	status_cb(-1, 0, &n);	/* our own state exists from the start */
 	stored = json_array();
 	store_peers_load(n.store, stored_peer_cb, stored);
 	if (json_array_size(stored) > 0) {
@@ -422,6 +459,8 @@ fail:
 out:
 	if (poll != NULL)
 		event_free(poll);
+	if (status_ev != NULL)
+		event_free(status_ev);
 	if (sigint != NULL)
 		event_free(sigint);
 	if (sigterm != NULL)
@@ -431,7 +470,9 @@ out:
 	discovery_free(n.discovery);
 	/* The transport closes its streams into the links, then links go. */
 	transport_free(n.transport);
+	sync_free(n.sync);
 	links_free(n.links);
+	collector_free(n.collector);
 	store_close(n.store);
 	if (dns != NULL)
 		evdns_base_free(dns, 0);

@@ -9,10 +9,12 @@
 #include <jansson.h>
 #include <stdint.h>
 
+struct collector;
 struct discovery;
 struct event_base;
 struct links;
 struct store;
+struct sync;
 struct transport;
 
 struct node_config {
@@ -31,6 +33,8 @@ struct node_config {
 	long		 ping_ms;
 	long		 dead_ms;
 	long		 keepalive_ms;
+	long		 status_ms;
+	long		 events_kept;
 };
 
 struct node {
@@ -45,6 +49,8 @@ struct node {
 	struct transport	*transport;
 	struct links		*links;
 	struct discovery	*discovery;	/* NULL without --signal */
+	struct sync		*sync;
+	struct collector	*collector;
 };
 
 #endif

@@ -8,3 +8,4 @@ agentflow_unit_test(test_transport SOURCES unit/test_transport.c
 
 # System tests of agentflow-node: real nodes and signals on loopback.
 agentflow_system_test(node_mesh test_node_mesh.py)
+agentflow_system_test(node_sync test_node_sync.py)

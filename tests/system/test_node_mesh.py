@@ -70,7 +70,7 @@ class Formation(MeshTest):
         self.assertEqual(sorted(remote), ["node-2", "node-3"])
         for r in remote.values():
             self.assertEqual(r["member"], "alive")
-            self.assertEqual(r["link"], "up")
+            self.assertEqual(r["link"]["state"], "up")
             self.assertGreater(r["incarnation"], 0)
         # application pings give every link an RTT
         rtts = harness.wait_until(lambda: all(

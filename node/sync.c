@@ -1,0 +1,935 @@
+/*
+ * State sync (see sync.h).
+ *
+ * Per origin we hold a cursor (incarnation, seq), its NodeInfo and latest
+ * NodeStatus as packed protobuf, and whether it left.  An incoming event
+ * of origin O with (inc, seq) against our cursor (I, S):
+ *
+ *   inc < I                  stale: dropped
+ *   inc > I, seq == 1        a new incarnation from its start: applied
+ *   inc > I, seq > 1         we missed its start: snapshot of O requested
+ *   inc == I, seq <= S       duplicate: dropped
+ *   inc == I, seq == S + 1   applied
+ *   inc == I, seq > S + 1    gap: snapshot of O requested
+ *
+ * A snapshot replaces an origin's state when its cursor is newer than ours.
+ * Our own events are batched: they wait for the next loop pass (or until a
+ * batch is full) and go out as one EventBatch to every up link.
+ *
+ * Invariant: the own origin's cursor is (our incarnation, last seq
+ * emitted); nothing received ever changes it.
+ */
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "frame_codec.h"
+#include "hmap.h"
+#include "links.h"
+#include "log.h"
+#include "store.h"
+#include "xalloc.h"
+
+#define BATCH_MAX_EVENTS	FRAME_CODEC_MAX_EVENTS
+#define BATCH_MAX_BYTES		(2u * 1024 * 1024)
+#define SNAPSHOT_CHUNK		64
+#define PERSIST_PERIOD_MS	2000
+#define TRIM_PERIOD_MS		60000
+#define USER_PAYLOAD_MAX	65536
+#define NAME_MAX_LEN		128
+#define HOP_LIMIT		8
+
+struct origin {
+	char		 id[64];
+	uint64_t	 incarnation;
+	uint64_t	 seq;
+	uint8_t		*info;		/* packed NodeInfo, or NULL */
+	size_t		 info_len;
+	uint8_t		*status;	/* packed NodeStatus, or NULL */
+	size_t		 status_len;
+	uint64_t	 status_ms;
+	uint64_t	 updated_ms;	/* wall clock of our last change */
+	int		 left;
+	int		 dirty;		/* to persist */
+	uint64_t	 requested_ms;	/* snapshot asked for, at */
+};
+
+struct sync {
+	struct event_base		*base;
+	char				*self_id;
+	uint64_t			 incarnation;
+	struct store			*store;
+	struct links			*links;
+	uint64_t			 events_kept;
+	struct hmap			*origins;
+	struct origin			*self;
+	/* Own events not yet sent. */
+	Agentflow__Mesh__V1__Event	**pending;
+	size_t				 npending;
+	size_t				 pending_bytes;
+	struct event			*flush_ev;
+	struct event			*persist_ev;
+	uint64_t			 last_trim_ms;
+	/* Hello cursors, rebuilt on demand. */
+	Agentflow__Mesh__V1__Cursor	*cursor_buf;
+	Agentflow__Mesh__V1__Cursor	**cursor_ptrs;
+	/* Counters. */
+	uint64_t			 events_in, events_out, duplicates, gaps;
+	uint64_t			 snapshots_sent, snapshots_received;
+	uint64_t			 snapshot_requests;
+};
+
+static void *
+pack(const ProtobufCMessage *m, size_t *len)
+{
+	uint8_t *buf;
+
+	*len = protobuf_c_message_get_packed_size(m);
+	buf = xmalloc(*len ? *len : 1);
+	protobuf_c_message_pack(m, buf);
+	return buf;
+}
+
+static void
+set_blob(uint8_t **dst, size_t *dlen, const ProtobufCMessage *m)
+{
+	free(*dst);
+	*dst = m != NULL ? pack(m, dlen) : NULL;
+	if (m == NULL)
+		*dlen = 0;
+}
+
+static struct origin *
+origin_get(struct sync *s, const char *id)
+{
+	struct origin *o = hmap_get(s->origins, id);
+
+	if (o == NULL) {
+		o = xcalloc(1, sizeof(*o));
+		snprintf(o->id, sizeof(o->id), "%s", id);
+		hmap_put(s->origins, o->id, o);
+	}
+	return o;
+}
+
+/* Appends an applied event to the log (ours and others'). */
+static void
+log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e)
+{
+	struct store_event row = { 0 };
+	const ProtobufCMessage *body = NULL;
+	size_t len = 0;
+	void *buf;
+	int added;
+
+	switch (e->kind_case) {
+	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
+		body = &e->status->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
+		body = &e->user->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
+		body = &e->task->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
+		body = &e->log->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
+		body = &e->alert->base;
+		break;
+	default:
+		return;
+	}
+	buf = pack(body, &len);
+	row.origin = e->origin;
+	row.incarnation = e->incarnation;
+	row.seq = e->seq;
+	row.kind = (int)e->kind_case;
+	row.time_ms = (int64_t)e->time_ms;
+	row.body = buf;
+	row.body_len = len;
+	if (store_event_append(s->store, &row, &added) != 0)
+		log_event(LOG_WARN, "cannot log event", "{s:s}", "error",
+		    store_error(s->store));
+	free(buf);
+}
+
+/* --- sending ---------------------------------------------------------------- */
+
+static int
+send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f)
+{
+	struct frame_codec_error err;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (s->links == NULL)
+		return -1;
+	if (frame_codec_encode(f, &buf, &len, &err) != FRAME_CODEC_OK) {
+		log_event(LOG_ERROR, "cannot encode frame", "{s:s}", "error", err.detail);
+		return -1;
+	}
+	rc = peer != NULL ? links_send_raw(s->links, peer, buf, len) :
+	    (int)links_broadcast_raw(s->links, buf, len);
+	free(buf);
+	return rc;
+}
+
+static void
+flush(struct sync *s)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch batch = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+
+	if (s->npending == 0)
+		return;
+	batch.n_events = s->npending;
+	batch.events = s->pending;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	f.events = &batch;
+	send_frame(s, NULL, &f);
+	s->events_out += s->npending;
+	for (size_t i = 0; i < s->npending; i++)
+		agentflow__mesh__v1__event__free_unpacked(s->pending[i], NULL);
+	s->npending = 0;
+	s->pending_bytes = 0;
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush(arg);
+}
+
+/* Numbers, applies, logs and queues one of our own events. */
+static uint64_t
+emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
+{
+	size_t len;
+	uint8_t *buf;
+
+	e->origin = s->self_id;
+	e->incarnation = s->incarnation;
+	e->seq = s->self->seq + 1;
+	e->time_ms = clock_wall_ms();
+	e->hops = 0;
+	e->hop_limit = HOP_LIMIT;
+	/* A heap copy of our own, owned by the pending batch. */
+	buf = pack(&e->base, &len);
+	if (len > FRAME_CODEC_MAX_FRAME / 2) {
+		free(buf);
+		return 0;
+	}
+	s->pending[s->npending] = agentflow__mesh__v1__event__unpack(NULL, len, buf);
+	free(buf);
+	if (s->pending[s->npending] == NULL)
+		return 0;
+	s->npending++;
+	s->pending_bytes += len;
+	s->self->seq = e->seq;
+	s->self->updated_ms = e->time_ms;
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
+		set_blob(&s->self->status, &s->self->status_len, &e->status->base);
+		s->self->status_ms = e->time_ms;
+	}
+	log_event_row(s, e);
+	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
+		flush(s);
+	else
+		event_active(s->flush_ev, EV_TIMEOUT, 0);
+	return e->seq;
+}
+
+uint64_t
+sync_emit_status(struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	e.status = (Agentflow__Mesh__V1__NodeStatus *)st;
+	return emit(s, &e);
+}
+
+uint64_t
+sync_emit_user(struct sync *s, const char *name, const void *payload, size_t len,
+    char *err, size_t errlen)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
+	size_t nlen = strlen(name);
+
+	if (nlen == 0 || nlen > NAME_MAX_LEN) {
+		snprintf(err, errlen, "name: 1-%d bytes required", NAME_MAX_LEN);
+		return 0;
+	}
+	for (size_t i = 0; i < nlen; i++) {
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
+			snprintf(err, errlen, "name: control characters are not allowed");
+			return 0;
+		}
+	}
+	if (len > USER_PAYLOAD_MAX) {
+		snprintf(err, errlen, "payload: %zu bytes, at most %d allowed", len,
+		    USER_PAYLOAD_MAX);
+		return 0;
+	}
+	u.name = (char *)name;
+	u.payload.data = (uint8_t *)payload;
+	u.payload.len = len;
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+	e.user = &u;
+	if (emit(s, &e) == 0) {
+		snprintf(err, errlen, "cannot queue the event");
+		return 0;
+	}
+	log_event(LOG_INFO, "user event emitted", "{s:s, s:I, s:i}", "name", name,
+	    "seq", (json_int_t)s->self->seq, "bytes", (int)len);
+	return s->self->seq;
+}
+
+/* --- snapshots -------------------------------------------------------------- */
+
+/* Fills st (whose cursor, info and status the caller frees) from o. */
+static void
+origin_state(const struct origin *o, Agentflow__Mesh__V1__OriginState *st,
+    Agentflow__Mesh__V1__Cursor *cur)
+{
+	agentflow__mesh__v1__origin_state__init(st);
+	agentflow__mesh__v1__cursor__init(cur);
+	cur->origin = (char *)o->id;
+	cur->incarnation = o->incarnation;
+	cur->seq = o->seq;
+	st->cursor = cur;
+	st->info = o->info ? agentflow__mesh__v1__node_info__unpack(NULL,
+	    o->info_len, o->info) : NULL;
+	st->status = o->status ? agentflow__mesh__v1__node_status__unpack(NULL,
+	    o->status_len, o->status) : NULL;
+	st->status_ms = o->status_ms;
+	st->left = o->left;
+}
+
+static void
+origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
+{
+	if (st->info != NULL)
+		agentflow__mesh__v1__node_info__free_unpacked(st->info, NULL);
+	if (st->status != NULL)
+		agentflow__mesh__v1__node_status__free_unpacked(st->status, NULL);
+}
+
+/* Sends snapshots of origins (NULL-terminated ids... as an array) to peer. */
+static void
+send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
+    uint64_t request_id)
+{
+	Agentflow__Mesh__V1__OriginState states[SNAPSHOT_CHUNK], *ptrs[SNAPSHOT_CHUNK];
+	Agentflow__Mesh__V1__Cursor curs[SNAPSHOT_CHUNK];
+	size_t i = 0;
+
+	/* Our own events still pending go first, so the snapshot's cursor
+	 * never runs ahead of what the peer can receive after it. */
+	flush(s);
+	do {
+		Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+		Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
+		size_t k = 0;
+		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
+			origin_state(list[i], &states[k], &curs[k]);
+			ptrs[k] = &states[k];
+		}
+		snap.n_origins = k;
+		snap.origins = ptrs;
+		snap.request_id = request_id;
+		snap.last = i >= n;
+		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
+		f.snapshot = &snap;
+		send_frame(s, peer, &f);
+		for (size_t j = 0; j < k; j++)
+			origin_state_clear(&states[j]);
+	} while (i < n);
+	s->snapshots_sent++;
+}
+
+struct behind {
+	struct sync			*s;
+	const Agentflow__Mesh__V1__Hello *hello;	/* NULL: every origin */
+	const char *const		*want;		/* requested ids, or NULL */
+	size_t				 nwant;
+	struct origin			**list;
+	size_t				 n;
+};
+
+/* Collects the origins the peer lacks (or asked for). */
+static int
+collect_behind(const char *id, void *value, void *arg)
+{
+	struct behind *b = arg;
+	struct origin *o = value;
+	size_t i;
+
+	if (o->incarnation == 0)
+		return 0;		/* nothing known of it yet */
+	if (b->want != NULL && b->nwant > 0) {
+		for (i = 0; i < b->nwant; i++)
+			if (strcmp(b->want[i], id) == 0)
+				break;
+		if (i == b->nwant)
+			return 0;
+	}
+	if (b->hello != NULL) {
+		for (i = 0; i < b->hello->n_cursors; i++) {
+			const Agentflow__Mesh__V1__Cursor *c = b->hello->cursors[i];
+			if (strcmp(c->origin, id) != 0)
+				continue;
+			if (c->incarnation > o->incarnation ||
+			    (c->incarnation == o->incarnation && c->seq >= o->seq))
+				return 0;	/* it is not behind */
+			break;
+		}
+	}
+	b->list[b->n++] = o;
+	return 0;
+}
+
+void
+sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
+{
+	struct sync *s = arg;
+	struct origin *o = origin_get(s, peer);
+	struct behind b = { s, h, NULL, 0, NULL, 0 };
+
+	/* What the peer says about itself is its NodeInfo. */
+	if (h->info != NULL) {
+		set_blob(&o->info, &o->info_len, &h->info->base);
+		o->left = 0;
+	}
+	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
+	hmap_sweep(s->origins, collect_behind, &b);
+	if (b.n > 0)
+		send_snapshot(s, peer, b.list, b.n, 0);
+	free(b.list);
+}
+
+static int
+newer(const struct origin *o, uint64_t inc, uint64_t seq)
+{
+	return inc > o->incarnation || (inc == o->incarnation && seq > o->seq);
+}
+
+static void
+apply_snapshot(struct sync *s, const char *peer,
+    const Agentflow__Mesh__V1__Snapshot *snap)
+{
+	s->snapshots_received++;
+	for (size_t i = 0; i < snap->n_origins; i++) {
+		const Agentflow__Mesh__V1__OriginState *st = snap->origins[i];
+		const Agentflow__Mesh__V1__Cursor *c = st->cursor;
+		struct origin *o;
+
+		if (c == NULL || strcmp(c->origin, s->self_id) == 0)
+			continue;
+		o = origin_get(s, c->origin);
+		if (!newer(o, c->incarnation, c->seq))
+			continue;
+		o->incarnation = c->incarnation;
+		o->seq = c->seq;
+		if (st->info != NULL)
+			set_blob(&o->info, &o->info_len, &st->info->base);
+		if (st->status != NULL) {
+			set_blob(&o->status, &o->status_len, &st->status->base);
+			o->status_ms = st->status_ms;
+		}
+		o->left = st->left;
+		o->updated_ms = clock_wall_ms();
+		o->requested_ms = 0;
+		o->dirty = 1;
+		log_event(LOG_DEBUG, "snapshot applied", "{s:s, s:s, s:I, s:I}",
+		    "origin", o->id, "from", peer, "incarnation",
+		    (json_int_t)o->incarnation, "seq", (json_int_t)o->seq);
+	}
+}
+
+static void
+request_snapshot(struct sync *s, const char *peer, struct origin *o)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__SnapshotRequest r = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
+	char *ids[1] = { o->id };
+	uint64_t now = clock_mono_ms();
+
+	/* One outstanding request per origin (re-asked after 5 s). */
+	if (o->requested_ms != 0 && now - o->requested_ms < 5000)
+		return;
+	o->requested_ms = now;
+	r.n_origins = 1;
+	r.origins = ids;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
+	f.snapshot_request = &r;
+	send_frame(s, peer, &f);
+	s->snapshot_requests++;
+}
+
+static void
+answer_request(struct sync *s, const char *peer,
+    const Agentflow__Mesh__V1__SnapshotRequest *r)
+{
+	struct behind b = { s, NULL, (const char *const *)r->origins, r->n_origins,
+	    NULL, 0 };
+
+	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
+	hmap_sweep(s->origins, collect_behind, &b);
+	send_snapshot(s, peer, b.list, b.n, r->request_id);
+	free(b.list);
+}
+
+/* --- receiving events -------------------------------------------------------- */
+
+static void
+apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *e)
+{
+	struct origin *o;
+
+	if (strcmp(e->origin, s->self_id) == 0)
+		return;			/* our own, echoed */
+	o = origin_get(s, e->origin);
+	if (e->incarnation < o->incarnation) {
+		s->duplicates++;
+		return;
+	}
+	if (e->incarnation > o->incarnation && e->seq != 1) {
+		s->gaps++;
+		request_snapshot(s, peer, o);
+		return;
+	}
+	if (e->incarnation == o->incarnation && e->seq <= o->seq) {
+		s->duplicates++;
+		return;
+	}
+	if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
+		s->gaps++;
+		log_event(LOG_INFO, "gap in events; asking for a snapshot",
+		    "{s:s, s:I, s:I, s:s}", "origin", o->id, "have",
+		    (json_int_t)o->seq, "got", (json_int_t)e->seq, "from", peer);
+		request_snapshot(s, peer, o);
+		return;
+	}
+	if (e->incarnation != o->incarnation)
+		o->left = 0;	/* a new life */
+	o->incarnation = e->incarnation;
+	o->seq = e->seq;
+	o->updated_ms = clock_wall_ms();
+	o->dirty = 1;
+	s->events_in++;
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
+		set_blob(&o->status, &o->status_len, &e->status->base);
+		o->status_ms = e->time_ms;
+	}
+	log_event_row(s, e);
+}
+
+void
+sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
+{
+	struct sync *s = arg;
+
+	switch (f->body_case) {
+	case AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS:
+		for (size_t i = 0; i < f->events->n_events; i++)
+			apply_event(s, peer, f->events->events[i]);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT:
+		apply_snapshot(s, peer, f->snapshot);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST:
+		answer_request(s, peer, f->snapshot_request);
+		break;
+	default:
+		log_event(LOG_DEBUG, "frame not handled yet", "{s:s, s:s}", "peer",
+		    peer, "frame", frame_codec_body_name(f));
+		break;
+	}
+}
+
+/* --- cursors, persistence ---------------------------------------------------- */
+
+struct cursor_fill {
+	struct sync	*s;
+	size_t		 n;
+};
+
+static int
+fill_cursor(const char *id, void *value, void *arg)
+{
+	struct cursor_fill *cf = arg;
+	struct origin *o = value;
+	Agentflow__Mesh__V1__Cursor *c;
+
+	if (o->incarnation == 0 || cf->n >= FRAME_CODEC_MAX_NODES)
+		return 0;
+	c = &cf->s->cursor_buf[cf->n];
+	agentflow__mesh__v1__cursor__init(c);
+	c->origin = (char *)id;
+	c->incarnation = o->incarnation;
+	c->seq = o->seq;
+	cf->s->cursor_ptrs[cf->n++] = c;
+	return 0;
+}
+
+size_t
+sync_cursors(Agentflow__Mesh__V1__Cursor ***out, void *arg)
+{
+	struct sync *s = arg;
+	struct cursor_fill cf = { s, 0 };
+	size_t n = hmap_count(s->origins) + 1;
+
+	s->cursor_buf = xrealloc(s->cursor_buf, n * sizeof(*s->cursor_buf));
+	s->cursor_ptrs = xrealloc(s->cursor_ptrs, n * sizeof(*s->cursor_ptrs));
+	hmap_sweep(s->origins, fill_cursor, &cf);
+	*out = s->cursor_ptrs;
+	return cf.n;
+}
+
+static int
+persist_origin(const char *id, void *value, void *arg)
+{
+	struct sync *s = arg;
+	struct origin *o = value;
+	struct store_remote r;
+
+	if (!o->dirty || o == s->self)
+		return 0;
+	r.origin = id;
+	r.incarnation = o->incarnation;
+	r.seq = o->seq;
+	r.status = o->status;
+	r.status_len = o->status_len;
+	r.updated_ms = (int64_t)o->updated_ms;
+	if (store_remote_upsert(s->store, &r) != 0)
+		log_event(LOG_WARN, "cannot persist remote state", "{s:s, s:s}",
+		    "origin", id, "error", store_error(s->store));
+	o->dirty = 0;
+	return 0;
+}
+
+static void
+persist_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sync *s = arg;
+	uint64_t now = clock_mono_ms(), deleted = 0;
+
+	(void)fd;
+	(void)what;
+	hmap_sweep(s->origins, persist_origin, s);
+	if (now - s->last_trim_ms >= TRIM_PERIOD_MS) {
+		s->last_trim_ms = now;
+		if (store_events_trim(s->store, s->events_kept, &deleted) != 0)
+			log_event(LOG_WARN, "cannot trim the event log", "{s:s}",
+			    "error", store_error(s->store));
+	}
+}
+
+static int
+load_remote(void *arg, const struct store_remote *r)
+{
+	struct sync *s = arg;
+	struct origin *o;
+
+	if (strcmp(r->origin, s->self_id) == 0)
+		return 0;
+	o = origin_get(s, r->origin);
+	o->incarnation = r->incarnation;
+	o->seq = r->seq;
+	o->updated_ms = (uint64_t)r->updated_ms;
+	if (r->status_len > 0) {
+		o->status = xmalloc(r->status_len);
+		memcpy(o->status, r->status, r->status_len);
+		o->status_len = r->status_len;
+		o->status_ms = (uint64_t)r->updated_ms;
+	}
+	return 0;
+}
+
+struct sync *
+sync_new(struct event_base *base, const struct sync_config *cfg)
+{
+	struct sync *s = xcalloc(1, sizeof(*s));
+	Agentflow__Mesh__V1__NodeInfo info = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
+	Agentflow__Mesh__V1__Label *labels, **lp;
+	char **addrs;
+	const char *key;
+	json_t *v;
+	size_t i, n = 0;
+
+	s->base = base;
+	s->self_id = xstrdup(cfg->self_id);
+	s->incarnation = cfg->incarnation;
+	s->store = cfg->store;
+	s->links = cfg->links;
+	s->events_kept = cfg->events_kept ? cfg->events_kept : 100000;
+	s->origins = hmap_new();
+	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
+	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
+	s->persist_ev = event_new(base, -1, EV_PERSIST, persist_cb, s);
+	event_add(s->persist_ev, &(struct timeval){ PERSIST_PERIOD_MS / 1000, 0 });
+	s->last_trim_ms = clock_mono_ms();
+	store_remote_load(s->store, load_remote, s);
+
+	s->self = origin_get(s, s->self_id);
+	s->self->incarnation = s->incarnation;
+	s->self->seq = 0;
+	/* Our NodeInfo, as snapshots carry it. */
+	info.node_id = s->self_id;
+	info.incarnation = s->incarnation;
+	info.version = AGENTFLOW_VERSION;
+	info.started_ms = clock_wall_ms();
+	info.n_addresses = json_array_size(cfg->addresses);
+	addrs = xcalloc(info.n_addresses + 1, sizeof(*addrs));
+	json_array_foreach(cfg->addresses, i, v)
+		addrs[i] = (char *)json_string_value(v);
+	info.addresses = addrs;
+	labels = xcalloc(json_object_size(cfg->labels) + 1, sizeof(*labels));
+	lp = xcalloc(json_object_size(cfg->labels) + 1, sizeof(*lp));
+	json_object_foreach(cfg->labels, key, v) {
+		agentflow__mesh__v1__label__init(&labels[n]);
+		labels[n].key = (char *)key;
+		labels[n].value = (char *)json_string_value(v);
+		lp[n] = &labels[n];
+		n++;
+	}
+	info.n_labels = n;
+	info.labels = lp;
+	set_blob(&s->self->info, &s->self->info_len, &info.base);
+	free(addrs);
+	free(labels);
+	free(lp);
+	return s;
+}
+
+void
+sync_set_links(struct sync *s, struct links *l)
+{
+	s->links = l;
+}
+
+static int
+free_origin(const char *id, void *value, void *arg)
+{
+	struct origin *o = value;
+
+	(void)id;
+	(void)arg;
+	free(o->info);
+	free(o->status);
+	free(o);
+	return 1;
+}
+
+void
+sync_free(struct sync *s)
+{
+	if (s == NULL)
+		return;
+	flush(s);
+	hmap_sweep(s->origins, persist_origin, s);
+	hmap_sweep(s->origins, free_origin, NULL);
+	hmap_free(s->origins);
+	event_free(s->flush_ev);
+	event_free(s->persist_ev);
+	free(s->pending);
+	free(s->cursor_buf);
+	free(s->cursor_ptrs);
+	free(s->self_id);
+	free(s);
+}
+
+/* --- JSON ------------------------------------------------------------------- */
+
+static const char *const link_state_names[] = { "unknown", "connecting", "up", "down" };
+static const char *const member_state_names[] = { "unknown", "alive", "suspect",
+    "dead", "left" };
+
+static json_t *
+status_json(const Agentflow__Mesh__V1__NodeStatus *st)
+{
+	json_t *links = json_array(), *members = json_array();
+
+	for (size_t i = 0; i < st->n_links; i++) {
+		const Agentflow__Mesh__V1__LinkInfo *l = st->links[i];
+		json_array_append_new(links, json_pack("{s:s, s:s, s:f, s:I}",
+		    "peer", l->peer, "state", link_state_names[l->state <= 3 ? l->state : 0],
+		    "rtt_ms", (double)l->rtt_us / 1000.0,
+		    "since_ms", (json_int_t)l->since_ms));
+	}
+	for (size_t i = 0; i < st->n_members; i++) {
+		const Agentflow__Mesh__V1__MemberInfo *m = st->members[i];
+		json_array_append_new(members, json_pack("{s:s, s:s, s:I, s:b}",
+		    "node_id", m->node_id,
+		    "state", member_state_names[m->state <= 4 ? m->state : 0],
+		    "last_seen_ms", (json_int_t)m->last_seen_ms, "direct", m->direct));
+	}
+	return json_pack("{s:f, s:i, s:I, s:I, s:[f,f,f], s:I, s:I, s:I, s:I, s:f, s:f,"
+	    " s:I, s:I, s:o, s:o, s:b, s:b}",
+	    "cpu_percent", st->cpu_percent, "cpu_count", (int)st->cpu_count,
+	    "mem_used_bytes", (json_int_t)st->mem_used_bytes,
+	    "mem_total_bytes", (json_int_t)st->mem_total_bytes,
+	    "load", st->load1, st->load5, st->load15,
+	    "disk_used_bytes", (json_int_t)st->disk_used_bytes,
+	    "disk_total_bytes", (json_int_t)st->disk_total_bytes,
+	    "net_rx_bytes", (json_int_t)st->net_rx_bytes,
+	    "net_tx_bytes", (json_int_t)st->net_tx_bytes,
+	    "net_rx_bytes_per_s", st->net_rx_bytes_per_s,
+	    "net_tx_bytes_per_s", st->net_tx_bytes_per_s,
+	    "uptime_s", (json_int_t)st->uptime_s,
+	    "process_uptime_s", (json_int_t)st->process_uptime_s,
+	    "links", links, "members", members,
+	    "frozen", st->frozen, "signal_reachable", st->signal_reachable);
+}
+
+static json_t *
+info_json(const Agentflow__Mesh__V1__NodeInfo *in)
+{
+	json_t *addrs = json_array(), *labels = json_object();
+
+	for (size_t i = 0; i < in->n_addresses; i++)
+		json_array_append_new(addrs, json_string(in->addresses[i]));
+	for (size_t i = 0; i < in->n_labels; i++)
+		json_object_set_new(labels, in->labels[i]->key,
+		    json_string(in->labels[i]->value));
+	return json_pack("{s:s, s:I, s:s, s:o, s:o, s:I}", "node_id", in->node_id,
+	    "incarnation", (json_int_t)in->incarnation, "version", in->version,
+	    "addresses", addrs, "labels", labels,
+	    "started_ms", (json_int_t)in->started_ms);
+}
+
+static json_t *
+origin_json(const struct origin *o)
+{
+	json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "node_id", o->id,
+	    "incarnation", (json_int_t)o->incarnation, "seq", (json_int_t)o->seq,
+	    "status_ms", (json_int_t)o->status_ms,
+	    "updated_ms", (json_int_t)o->updated_ms, "left", o->left);
+	Agentflow__Mesh__V1__NodeStatus *st = o->status ?
+	    agentflow__mesh__v1__node_status__unpack(NULL, o->status_len, o->status) : NULL;
+	Agentflow__Mesh__V1__NodeInfo *in = o->info ?
+	    agentflow__mesh__v1__node_info__unpack(NULL, o->info_len, o->info) : NULL;
+
+	json_object_set_new(j, "status", st ? status_json(st) : json_null());
+	json_object_set_new(j, "info", in ? info_json(in) : json_null());
+	if (st != NULL)
+		agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
+	if (in != NULL)
+		agentflow__mesh__v1__node_info__free_unpacked(in, NULL);
+	return j;
+}
+
+json_t *
+sync_origin_json(const struct sync *s, const char *id)
+{
+	const struct origin *o = hmap_get(s->origins, id);
+
+	return o != NULL && o->incarnation != 0 ? origin_json(o) : NULL;
+}
+
+struct remote_list {
+	const struct sync	*s;
+	json_t			*a;
+};
+
+static int
+remote_one(const char *id, void *value, void *arg)
+{
+	struct remote_list *rl = arg;
+	const struct origin *o = value;
+
+	(void)id;
+	if (o != rl->s->self && o->incarnation != 0)
+		json_array_append_new(rl->a, origin_json(o));
+	return 0;
+}
+
+json_t *
+sync_remote_json(const struct sync *s)
+{
+	struct remote_list rl = { s, json_array() };
+
+	hmap_sweep(s->origins, remote_one, &rl);
+	return rl.a;
+}
+
+json_t *
+sync_counters(const struct sync *s)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "events_in", (json_int_t)s->events_in,
+	    "events_out", (json_int_t)s->events_out,
+	    "duplicates", (json_int_t)s->duplicates, "gaps", (json_int_t)s->gaps,
+	    "snapshots_sent", (json_int_t)s->snapshots_sent,
+	    "snapshots_received", (json_int_t)s->snapshots_received,
+	    "snapshot_requests", (json_int_t)s->snapshot_requests,
+	    "pending", (json_int_t)s->npending);
+}
+
+static const struct {
+	const char	*name;
+	int		 kind;
+} kinds[] = {
+	{ "status", AGENTFLOW__MESH__V1__EVENT__KIND_STATUS },
+	{ "task", AGENTFLOW__MESH__V1__EVENT__KIND_TASK },
+	{ "log", AGENTFLOW__MESH__V1__EVENT__KIND_LOG },
+	{ "alert", AGENTFLOW__MESH__V1__EVENT__KIND_ALERT },
+	{ "user", AGENTFLOW__MESH__V1__EVENT__KIND_USER },
+};
+
+const char *
+sync_kind_name(int kind)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].kind == kind)
+			return kinds[i].name;
+	return "unknown";
+}
+
+int
+sync_kind_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return kinds[i].kind;
+	return -1;
+}
+
+json_t *
+sync_event_body_json(int kind, const void *body, size_t len)
+{
+	json_t *j = NULL;
+
+	if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
+		Agentflow__Mesh__V1__NodeStatus *st =
+		    agentflow__mesh__v1__node_status__unpack(NULL, len, body);
+		if (st != NULL) {
+			j = status_json(st);
+			agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
+		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_USER) {
+		Agentflow__Mesh__V1__UserEvent *u =
+		    agentflow__mesh__v1__user_event__unpack(NULL, len, body);
+		if (u != NULL) {
+			/* Payloads are bytes: text when they are valid UTF-8,
+			 * else base64 is the caller's to ask for (not yet). */
+			json_t *p = json_stringn((const char *)u->payload.data,
+			    u->payload.len);
+			j = json_pack("{s:s, s:o, s:I}", "name", u->name,
+			    "payload", p ? p : json_null(),
+			    "payload_bytes", (json_int_t)u->payload.len);
+			agentflow__mesh__v1__user_event__free_unpacked(u, NULL);
+		}
+	}
+	return j;
+}

@@ -1,0 +1,67 @@
+/*
+ * State sync: numbered events and snapshots over the links.
+ *
+ * Every node numbers what it emits (origin, incarnation, seq).  A receiver
+ * applies an origin's events in order, drops duplicates, and on a gap or a
+ * new incarnation asks the sender for a snapshot of that origin.  When a
+ * link comes up both sides have sent Hello with their cursors; each answers
+ * with snapshots of what the other lacks.  The latest state of every origin
+ * (its NodeInfo and NodeStatus) is kept in memory and persisted, and every
+ * event is appended to the store's event log.
+ */
+#ifndef AGENTFLOW_SYNC_H
+#define AGENTFLOW_SYNC_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "mesh.pb-c.h"
+
+struct links;
+struct store;
+struct sync;
+
+struct sync_config {
+	const char	*self_id;
+	uint64_t	 incarnation;
+	json_t		*addresses;	/* our NodeInfo (borrowed) */
+	json_t		*labels;
+	struct store	*store;
+	struct links	*links;		/* may be set later with sync_set_links */
+	uint64_t	 events_kept;	/* retention of the event log */
+};
+
+struct sync *sync_new(struct event_base *, const struct sync_config *);
+void sync_set_links(struct sync *, struct links *);
+/* Flushes pending events and persists dirty state. */
+void sync_free(struct sync *);
+
+/* The links' hooks (struct links_hooks), arg = the struct sync. */
+size_t sync_cursors(Agentflow__Mesh__V1__Cursor ***out, void *arg);
+void sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *, void *arg);
+void sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *, void *arg);
+
+/* Emits our own node status (copied).  Returns the seq, 0 on failure. */
+uint64_t sync_emit_status(struct sync *, const Agentflow__Mesh__V1__NodeStatus *);
+/* Emits a user event: name 1-128 bytes without control characters,
+ * payload at most 64 KiB.  Returns the seq, or 0 with a message in err. */
+uint64_t sync_emit_user(struct sync *, const char *name, const void *payload,
+    size_t len, char *err, size_t errlen);
+
+/* One origin's state as JSON (new reference), or NULL if unknown:
+ * {node_id, incarnation, seq, info, status, status_ms, updated_ms, left}. */
+json_t *sync_origin_json(const struct sync *, const char *id);
+/* Every origin but ourselves, as an array of the above. */
+json_t *sync_remote_json(const struct sync *);
+/* Counters: events_in, events_out, duplicates, gaps, snapshots_sent,
+ * snapshots_received, snapshot_requests, pending. */
+json_t *sync_counters(const struct sync *);
+
+/* An event log row (the store's body for kind) as JSON, or NULL. */
+json_t *sync_event_body_json(int kind, const void *body, size_t len);
+/* "status", "task", "log", "alert", "user" ↔ the Event oneof numbers. */
+const char *sync_kind_name(int kind);
+int sync_kind_parse(const char *name);
+
+#endif

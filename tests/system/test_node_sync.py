@@ -1,0 +1,219 @@
+"""System tests of state sync between real nodes: every node sees every
+other's status, user events reach every node exactly once (with or without
+the signal), a node that joins late gets everybody's state from snapshots,
+a restarted node's new incarnation is taken up, and the last known state
+survives a restart.  Bad requests to the events API get precise errors."""
+
+import json
+import signal as _signal
+import time
+import unittest
+
+import harness
+from test_node_mesh import MeshTest
+
+
+def events(target, **query):
+    q = "&".join("%s=%s" % kv for kv in query.items())
+    r = target.client().get("/api/events" + ("?" + q if q else ""))
+    if r.status != 200:
+        raise AssertionError("GET /api/events answered %r" % r)
+    return r.json()["events"]
+
+
+def post_event(node, name, payload):
+    return node.client().request("POST", "/api/events",
+                                 json.dumps({"name": name, "payload": payload}).encode(),
+                                 {"Content-Type": "application/json"})
+
+
+def remote(node, node_id):
+    for r in node.status()["remote"]:
+        if r["node_id"] == node_id:
+            return r
+    return None
+
+
+class Sync(MeshTest):
+
+    def test_every_node_sees_every_other_status(self):
+        sig, nodes = self.mesh(3)
+
+        def all_statuses():
+            for n in nodes:
+                for m in nodes:
+                    if m is n:
+                        continue
+                    r = remote(n, m.node_id)
+                    if not r or not r["status"] or r["status"]["mem_total_bytes"] <= 0:
+                        return False
+            return True
+        self.assertTrue(harness.wait_until(all_statuses, 15, interval=0.3),
+                        [n.status()["remote"] for n in nodes])
+        r = remote(nodes[0], "node-2")
+        st = r["status"]
+        self.assertGreaterEqual(st["cpu_count"], 1)
+        self.assertGreater(st["disk_total_bytes"], 0)
+        self.assertEqual(r["info"]["node_id"], "node-2")
+        self.assertEqual(r["incarnation"], nodes[1].incarnation)
+        # it keeps moving: later statuses replace earlier ones
+        first = r["status_ms"]
+        self.assertTrue(harness.wait_until(
+            lambda: remote(nodes[0], "node-2")["status_ms"] > first, 10, interval=0.3))
+        # node-2's own view of its links is visible on node-1
+        links = {l["peer"]: l for l in remote(nodes[0], "node-2")["status"]["links"]}
+        self.assertEqual(links["node-3"]["state"], "up")
+
+    def test_a_link_change_on_one_node_is_seen_by_the_others(self):
+        sig, (a, b, c) = self.mesh(3)
+        c.stop(_signal.SIGKILL)
+
+        def b_sees_a_lost_c():
+            r = remote(b, "node-1")
+            links = {l["peer"]: l for l in (r["status"] or {}).get("links", [])}
+            return links.get("node-3", {}).get("state") in ("down", "connecting")
+        self.assertTrue(harness.wait_until(b_sees_a_lost_c, 20, interval=0.3),
+                        remote(b, "node-1"))
+
+    def test_user_events_reach_every_node_exactly_once(self):
+        sig, (a, b, c) = self.mesh(3)
+        r = post_event(a, "deploy", "v1.2.3")
+        self.assertEqual(r.status, 200, r)
+        first = r.json()
+        self.assertEqual(first["origin"], "node-1")
+        for i in range(49):
+            self.assertEqual(post_event(a, "burst", {"i": i}).status, 200)
+
+        def delivered(n):
+            evs = events(n, kind="user", node="node-1", limit=1000)
+            return evs if len(evs) >= 50 else None
+        for n in (a, b, c):
+            evs = harness.wait_until(lambda: delivered(n), 15, interval=0.2)
+            self.assertTrue(evs, "%s has %d user events" % (
+                n.node_id, len(events(n, kind="user"))))
+            keys = [(e["origin"], e["incarnation"], e["seq"]) for e in evs]
+            self.assertEqual(len(keys), len(set(keys)), "duplicates on %s" % n.node_id)
+            self.assertEqual(len(evs), 50)
+            self.assertEqual(evs[0]["body"]["name"], "deploy")
+            self.assertEqual(evs[0]["body"]["payload"], "v1.2.3")
+            self.assertEqual(evs[1]["body"]["payload"], '{"i":0}')
+            seqs = [e["seq"] for e in evs]
+            self.assertEqual(seqs, sorted(seqs))
+
+    def test_user_events_flow_without_the_signal(self):
+        sig, (a, b, c) = self.mesh(3)
+        sig.stop(_signal.SIGKILL)
+        self.assertEqual(post_event(c, "offline", "signal is down").status, 200)
+        for n in (a, b):
+            self.assertTrue(harness.wait_until(
+                lambda: [e for e in events(n, kind="user")
+                         if e["body"]["name"] == "offline"], 10, interval=0.2),
+                n.node_id)
+
+    def test_large_payload_reaches_every_node(self):
+        sig, (a, b) = self.mesh(2)
+        payload = "x" * 65536
+        self.assertEqual(post_event(a, "big", payload).status, 200)
+        evs = harness.wait_until(lambda: [e for e in events(b, kind="user")
+                                          if e["body"]["name"] == "big"], 10)
+        self.assertTrue(evs)
+        self.assertEqual(evs[0]["body"]["payload_bytes"], 65536)
+        self.assertEqual(evs[0]["body"]["payload"], payload)
+
+    def test_late_joiner_gets_every_state_from_snapshots(self):
+        sig, nodes = self.mesh(3)
+        port = sig.port
+        sig.stop(_signal.SIGKILL)
+        # the signal comes back on its address; the nodes register again
+        sig2 = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
+                              ca=self.pki.ca_path, listen="127.0.0.1:%d" % port).start()
+        self.procs.append(sig2)
+        self.assertTrue(harness.wait_until(
+            lambda: sig2.client().get("/healthz").json()["nodes"] == 3, 30, interval=0.3))
+        # and a new node joins through it
+        d = self.node("node-4", [sig2.url])
+        self.wait_full_mesh(nodes + [d])
+        for m in nodes:
+            r = harness.wait_until(lambda: (remote(d, m.node_id) or {}).get("status"), 10)
+            self.assertTrue(r, "node-4 has no state of %s" % m.node_id)
+        counters = harness.parse_metrics(d.client().get("/metrics").body.decode())
+        self.assertGreaterEqual(counters.get('agentflow_node_snapshots_total{dir="received"}', 0), 1)
+
+    def test_restarted_node_is_resynced_with_its_new_incarnation(self):
+        sig, (a, b, c) = self.mesh(3)
+        self.assertTrue(harness.wait_until(lambda: remote(a, "node-3") and
+                                           remote(a, "node-3")["status"], 10))
+        old = c.incarnation
+        c.stop(_signal.SIGKILL)
+        c.restart()
+        self.assertGreater(c.incarnation, old)
+        self.assertTrue(harness.wait_until(
+            lambda: remote(a, "node-3")["incarnation"] == c.incarnation and
+            remote(b, "node-3")["incarnation"] == c.incarnation, 20, interval=0.3),
+            (remote(a, "node-3"), remote(b, "node-3")))
+        # and its new events arrive
+        self.assertEqual(post_event(c, "reborn", "").status, 200)
+        self.assertTrue(harness.wait_until(lambda: [
+            e for e in events(a, kind="user", node="node-3")
+            if e["incarnation"] == c.incarnation], 10))
+
+    def test_last_known_state_survives_a_restart(self):
+        sig, (a, b) = self.mesh(2)
+        self.assertTrue(harness.wait_until(lambda: (remote(b, "node-1") or {}).get("status"), 10))
+        a.stop()
+        sig.stop()
+        b.restart()
+        r = remote(b, "node-1")
+        self.assertIsNotNone(r, b.status())
+        self.assertIsNotNone(r["status"], r)
+        self.assertGreater(r["status"]["mem_total_bytes"], 0)
+
+
+class EventsApi(MeshTest):
+
+    def setUp(self):
+        super().setUp()
+        self.n = self.node("api-1")
+        self.c = self.n.client()
+
+    def refused(self, r, status, code):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.json()["error"], code, r)
+        self.assertTrue(r.json()["message"])
+
+    def test_bad_requests_get_clear_errors(self):
+        h = {"Content-Type": "application/json"}
+        self.refused(self.c.request("POST", "/api/events", b"{not json", h), 400, "bad_json")
+        self.refused(self.c.request("POST", "/api/events", b"[]", h), 400, "invalid_field")
+        self.refused(self.c.request("POST", "/api/events", b'{"payload": "x"}', h),
+                     400, "invalid_field")
+        self.refused(post_event(self.n, "", "x"), 400, "invalid_field")
+        self.refused(post_event(self.n, "a\nb", "x"), 400, "invalid_field")
+        self.refused(post_event(self.n, "big", "x" * 65537), 413, "payload_too_large")
+        self.refused(self.c.get("/api/events?kind=bogus"), 400, "invalid_field")
+        self.refused(self.c.get("/api/events?limit=0"), 400, "invalid_field")
+        self.refused(self.c.get("/api/events?since=yesterday"), 400, "invalid_field")
+        self.refused(self.c.get("/api/events?node=-bad"), 400, "invalid_field")
+        self.refused(self.c.get("/api/nodes/nobody"), 404, "not_found")
+        self.refused(self.c.get("/api/nodes/..%2Fx"), 400, "invalid_field")
+        self.refused(self.c.request("PUT", "/api/events", b"{}", h), 405, "method_not_allowed")
+        self.refused(self.c.get("/api/nope"), 404, "not_found")
+        # nothing bad was stored, and the node still serves
+        self.assertEqual(events(self.n, kind="user"), [])
+        self.assertEqual(post_event(self.n, "ok", "fine").status, 200)
+        self.assertEqual(len(events(self.n, kind="user")), 1)
+
+    def test_own_node_and_filters(self):
+        r = self.c.get("/api/nodes/api-1")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["local"])
+        self.assertGreater(r.json()["status"]["mem_total_bytes"], 0)
+        t0 = int(time.time() * 1000)
+        post_event(self.n, "one", "1")
+        evs = events(self.n, since=t0, kind="user")
+        self.assertEqual([e["body"]["name"] for e in evs], ["one"])
+        self.assertTrue(all(e["kind"] == "status" for e in events(self.n, kind="status", limit=5)))
+
+
+if __name__ == "__main__":
+    unittest.main()
