@@ -121,10 +121,12 @@ event_row_cb(void *arg, const struct store_event *ev)
 	struct event_list *el = arg;
 	json_t *body = sync_event_body_json(ev->kind, ev->body, ev->body_len);
 
-	json_array_append_new(el->events, json_pack("{s:s, s:I, s:I, s:s, s:I, s:o}",
+	json_array_append_new(el->events, json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:o}",
 	    "origin", ev->origin, "incarnation", (json_int_t)ev->incarnation,
 	    "seq", (json_int_t)ev->seq, "kind", sync_kind_name(ev->kind),
-	    "time_ms", (json_int_t)ev->time_ms, "body", body ? body : json_null()));
+	    "time_ms", (json_int_t)ev->time_ms,
+	    "received_ms", (json_int_t)ev->received_ms,
+	    "body", body ? body : json_null()));
 	return 0;
 }
 

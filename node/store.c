@@ -67,6 +67,8 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX events_time ON events (time_ms);"
 	"CREATE INDEX events_kind_time ON events (kind, time_ms);",
+	/* 2: when each event reached this node (propagation delay). */
+	"ALTER TABLE events ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -112,9 +114,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_REMOTE_ALL] = "SELECT origin, incarnation, seq, status, updated_ms"
 	    " FROM remote_state ORDER BY origin",
 	[S_EVENT_PUT] = "INSERT INTO events (origin, incarnation, seq, kind,"
-	    " time_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " time_ms, body, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 	    " ON CONFLICT DO NOTHING",
-	[S_EVENTS_QUERY] = "SELECT origin, incarnation, seq, kind, time_ms, body"
+	[S_EVENTS_QUERY] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
+	    " received_ms"
 	    " FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
 	    " ORDER BY time_ms, rowid LIMIT ?4",
@@ -618,7 +621,7 @@ store_event_append(struct store *st, const struct store_event *ev,
     int *added)
 {
 	sqlite3_stmt *s = stmt(st, S_EVENT_PUT);
-	int rc[6];
+	int rc[7];
 
 	if (s == NULL)
 		return -1;
@@ -628,7 +631,8 @@ store_event_append(struct store *st, const struct store_event *ev,
 	rc[3] = sqlite3_bind_int(s, 4, ev->kind);
 	rc[4] = sqlite3_bind_int64(s, 5, ev->time_ms);
 	rc[5] = bind_blob(s, 6, ev->body, ev->body_len);
-	if (bound(st, s, rc, 6, "appending an event") != 0)
+	rc[6] = sqlite3_bind_int64(s, 7, ev->received_ms);
+	if (bound(st, s, rc, 7, "appending an event") != 0)
 		return -1;
 	if (step_done(st, s, "appending an event") != 0)
 		return -1;
@@ -662,6 +666,7 @@ store_events_query(struct store *st, const struct store_event_query *q,
 		ev.time_ms = sqlite3_column_int64(s, 4);
 		ev.body = sqlite3_column_blob(s, 5);
 		ev.body_len = (size_t)sqlite3_column_bytes(s, 5);
+		ev.received_ms = sqlite3_column_int64(s, 6);
 		if (ev.origin == NULL)
 			continue;
 		if ((r = cb(arg, &ev)) != 0)

@@ -119,9 +119,10 @@ struct store_event {
 	uint64_t	 incarnation;
 	uint64_t	 seq;
 	int		 kind;
-	int64_t		 time_ms;
+	int64_t		 time_ms;	/* when the origin emitted it */
 	const void	*body;
 	size_t		 body_len;
+	int64_t		 received_ms;	/* when it reached this node (0: unknown) */
 };
 
 /*

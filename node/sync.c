@@ -150,6 +150,7 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e)
 	row.seq = e->seq;
 	row.kind = (int)e->kind_case;
 	row.time_ms = (int64_t)e->time_ms;
+	row.received_ms = (int64_t)clock_wall_ms();
 	row.body = buf;
 	row.body_len = len;
 	if (store_event_append(s->store, &row, &added) != 0)

@@ -440,6 +440,8 @@ ev_cb(void *arg, const struct store_event *ev)
 	    (unsigned long long)ev->incarnation, (unsigned long long)ev->seq);
 	l->kinds[l->n] = ev->kind;
 	l->body_len[l->n] = ev->body_len;
+	/* The arrival time written by append() comes back. */
+	assert_int_equal(ev->received_ms, ev->time_ms + 7);
 	if (ev->body_len > 0)
 		assert_int_equal(((const unsigned char *)ev->body)[0], ev->seq & 0xff);
 	l->n++;
@@ -463,7 +465,7 @@ append(struct store *st, const char *origin, uint64_t inc, uint64_t seq,
 {
 	unsigned char body[300];
 	struct store_event ev = { origin, inc, seq, kind, t, body,
-	    (size_t)(seq % 3) * 100 };
+	    (size_t)(seq % 3) * 100, t + 7 };
 	int added = -1;
 
 	memset(body, (int)(seq & 0xff), sizeof(body));
