@@ -37,17 +37,41 @@ healthz_cb(struct evhttp_request *req, struct node *n, const char *arg)
 	    (json_int_t)((clock_mono_ms() - n->started_ms) / 1000)));
 }
 
-/* A remote node as the API shows it: its synced state plus our link. */
+/*
+ * A remote node as the API shows it: its synced state, our link to it, and
+ * its member state.  With a direct link up, or a Leave received, the link
+ * says it; otherwise (a relayed node, or a lost link) how recently its
+ * events reached us does: alive within three status periods, suspect
+ * until the dead timeout, then dead.
+ */
 static json_t *
 remote_json(struct node *n, json_t *origin, json_t *link)
 {
 	json_t *r = json_deep_copy(origin);
+	const char *lstate = json_string_value(json_object_get(link, "state"));
+	const char *lmember = json_string_value(json_object_get(link, "member"));
+	uint64_t updated = (uint64_t)json_integer_value(json_object_get(r, "updated_ms"));
+	uint64_t now = clock_wall_ms(), age = now > updated ? now - updated : 0;
+	uint64_t fresh = 3 * (uint64_t)n->cfg->status_ms;
+	const char *member;
+	int direct = lstate != NULL && strcmp(lstate, "up") == 0;
 
-	json_object_set_new(r, "member", json_string(
-	    json_string_value(json_object_get(link, "member")) ?
-	    json_string_value(json_object_get(link, "member")) : "unknown"));
+	if (fresh < 3000)
+		fresh = 3000;
+	if (direct || (lmember != NULL && strcmp(lmember, "left") == 0))
+		member = lmember;
+	else if (json_is_true(json_object_get(r, "left")))
+		member = "left";
+	else if (updated != 0 && age <= fresh)
+		member = "alive";
+	else if (updated != 0 && age <= (uint64_t)n->cfg->dead_ms)
+		member = "suspect";
+	else
+		member = lmember != NULL ? lmember : "dead";
+	json_object_set_new(r, "member", json_string(member));
+	json_object_set_new(r, "path", json_string(direct ? "direct" :
+	    strcmp(member, "alive") == 0 ? "relayed" : "none"));
 	json_object_set(r, "link", link ? link : json_null());
-	(void)n;
 	return r;
 }
 
@@ -263,6 +287,9 @@ metrics_cb(struct evhttp_request *req, struct node *n, const char *arg)
 	    "agentflow_node_events_total{dir=\"in\"} %" PRId64 "\n"
 	    "agentflow_node_events_total{dir=\"out\"} %" PRId64 "\n"
 	    "agentflow_node_events_total{dir=\"duplicate\"} %" PRId64 "\n"
+	    "# HELP agentflow_node_forwarded_total Events forwarded to neighbours that cannot reach their origin directly.\n"
+	    "# TYPE agentflow_node_forwarded_total counter\n"
+	    "agentflow_node_forwarded_total %" PRId64 "\n"
 	    "# HELP agentflow_node_gaps_total Gaps or new incarnations that needed a snapshot.\n"
 	    "# TYPE agentflow_node_gaps_total counter\n"
 	    "agentflow_node_gaps_total %" PRId64 "\n"
@@ -276,6 +303,7 @@ metrics_cb(struct evhttp_request *req, struct node *n, const char *arg)
 	    (int64_t)json_integer_value(json_object_get(c, "events_in")),
 	    (int64_t)json_integer_value(json_object_get(c, "events_out")),
 	    (int64_t)json_integer_value(json_object_get(c, "duplicates")),
+	    (int64_t)json_integer_value(json_object_get(c, "forwarded")),
 	    (int64_t)json_integer_value(json_object_get(c, "gaps")),
 	    (int64_t)json_integer_value(json_object_get(c, "snapshots_sent")),
 	    (int64_t)json_integer_value(json_object_get(c, "snapshots_received")),

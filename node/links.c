@@ -74,6 +74,7 @@ struct peer {
 	uint64_t		 rtt_us;
 	unsigned		 reconnects;
 	uint64_t		 incarnation;	/* from its Hello */
+	int			 wanted;	/* a ring neighbour under max_links */
 	char			 last_error[512];
 };
 
@@ -87,6 +88,7 @@ struct links {
 	json_t			*labels;
 	long			 ping_ms;
 	long			 dead_ms;
+	long			 max_links;
 	struct hmap		*peers;		/* id → struct peer */
 	LIST_HEAD(, lstream)	 streams;
 	struct event		*tick;
@@ -192,6 +194,8 @@ send_hello(struct links *l, struct transport_stream *ts)
 	free(lp);
 }
 
+static void choose_neighbours(struct links *);
+
 static struct peer *
 peer_get(struct links *l, const char *id)
 {
@@ -209,6 +213,7 @@ peer_get(struct links *l, const char *id)
 	p->since_ms = clock_wall_ms();
 	p->down_since_ms = clock_mono_ms();
 	hmap_put(l->peers, p->id, p);
+	choose_neighbours(l);
 	return p;
 }
 
@@ -239,7 +244,7 @@ dial(struct peer *p)
 	struct lstream *s;
 
 	if (p->state == LINK_UP || p->dialing != NULL || p->member == MEMBER_LEFT ||
-	    l->closing)
+	    l->closing || !p->wanted)
 		return;
 	if (pick_address(p, p->address, sizeof(p->address)) != 0)
 		return;
@@ -281,6 +286,92 @@ schedule_redial(struct peer *p)
 	evtimer_add(p->redial, &tv);
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+struct id_list {
+	const char	**ids;
+	size_t		  n;
+};
+
+static int
+collect_id(const char *id, void *value, void *arg)
+{
+	struct id_list *il = arg;
+	struct peer *p = value;
+
+	if (p->member != MEMBER_LEFT)
+		il->ids[il->n++] = id;
+	return 0;
+}
+
+static int
+want_all(const char *id, void *value, void *arg)
+{
+	(void)id;
+	(void)arg;
+	((struct peer *)value)->wanted = 1;
+	return 0;
+}
+
+/* Whether the node at ring position `from` picks position `to` as one of
+ * its k neighbours: next, previous, second next, second previous... */
+static int
+ring_picks(size_t n, size_t from, size_t to, size_t k)
+{
+	size_t picked = 0;
+
+	for (size_t d = 1; d < n && picked < k; d++) {
+		size_t next = (from + d) % n, prev = (from + n - d) % n;
+		if (next == to)
+			return 1;
+		picked++;
+		if (prev != next && picked < k) {
+			if (prev == to)
+				return 1;
+			picked++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Marks which peers we link to.  Without a limit, all of them.  With
+ * max_links K: those on the ring of all known ids (ours included, sorted)
+ * that we pick as neighbours or that pick us, so that both ends of a link
+ * agree on keeping it.
+ */
+static void
+choose_neighbours(struct links *l)
+{
+	struct id_list il;
+	size_t n = hmap_count(l->peers), self = 0, i;
+
+	if (l->max_links <= 0) {
+		hmap_sweep(l->peers, want_all, NULL);
+		return;
+	}
+	il.ids = xcalloc(n + 2, sizeof(*il.ids));
+	il.n = 0;
+	hmap_sweep(l->peers, collect_id, &il);
+	il.ids[il.n++] = l->self_id;
+	qsort(il.ids, il.n, sizeof(*il.ids), cmp_str);
+	for (i = 0; i < il.n; i++)
+		if (strcmp(il.ids[i], l->self_id) == 0)
+			self = i;
+	for (i = 0; i < il.n; i++) {
+		struct peer *p = hmap_get(l->peers, il.ids[i]);
+		if (p == NULL)
+			continue;
+		p->wanted = ring_picks(il.n, self, i, (size_t)l->max_links) ||
+		    ring_picks(il.n, i, self, (size_t)l->max_links);
+	}
+	free(il.ids);
+}
+
 void
 links_set_peers(struct links *l, json_t *peers)
 {
@@ -305,6 +396,13 @@ links_set_peers(struct links *l, json_t *peers)
 		/* A node that registered again is not "left" any more. */
 		if (p->member == MEMBER_LEFT)
 			p->member = MEMBER_SUSPECT;
+	}
+	choose_neighbours(l);
+	json_array_foreach(peers, i, e) {
+		struct peer *p;
+		id = json_string_value(json_object_get(e, "node_id"));
+		if (id == NULL || (p = hmap_get(l->peers, id)) == NULL)
+			continue;
 		if (p->state == LINK_DOWN && (p->redial == NULL ||
 		    !evtimer_pending(p->redial, NULL)))
 			dial(p);
@@ -509,6 +607,13 @@ tick_peer(const char *id, void *value, void *arg)
 	struct timespec now;
 
 	(void)id;
+	if (p->state == LINK_UP && !p->wanted) {
+		/* The mesh grew and this peer is no longer a ring neighbour. */
+		log_event(LOG_INFO, "closing a link that is no longer a neighbour's",
+		    "{s:s}", "peer", p->id);
+		transport_close(p->active);
+		return 0;
+	}
 	if (p->state == LINK_UP) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ping.id = ++l->ping_seq;
@@ -556,6 +661,7 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
 	l->labels = json_incref(cfg->labels);
 	l->ping_ms = cfg->ping_ms;
 	l->dead_ms = cfg->dead_ms;
+	l->max_links = cfg->max_links;
 	l->peers = hmap_new();
 	LIST_INIT(&l->streams);
 	if (hooks != NULL)
@@ -751,6 +857,8 @@ status_peer(const char *id, void *value, void *arg)
 	const struct peer *p = value;
 	json_t *a = arg, *o;
 
+	if (!p->wanted && p->state == LINK_DOWN)
+		return 0;	/* not a neighbour of ours under --max-links */
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}",
 	    "peer", id, "state", link_state_names[p->state],
 	    "member", member_names[p->member], "address", p->address,
@@ -782,6 +890,38 @@ count_up(const char *id, void *value, void *arg)
 	if (((struct peer *)value)->state == LINK_UP)
 		(*(size_t *)arg)++;
 	return 0;
+}
+
+int
+links_is_up(const struct links *l, const char *peer_id)
+{
+	const struct peer *p = hmap_get(l->peers, peer_id);
+
+	return p != NULL && p->state == LINK_UP;
+}
+
+struct foreach_up {
+	void	(*fn)(const char *, void *);
+	void	*arg;
+};
+
+static int
+foreach_up_one(const char *id, void *value, void *arg)
+{
+	struct foreach_up *f = arg;
+
+	if (((struct peer *)value)->state == LINK_UP)
+		f->fn(id, f->arg);
+	return 0;
+}
+
+void
+links_foreach_up(const struct links *l, void (*fn)(const char *, void *),
+    void *arg)
+{
+	struct foreach_up f = { fn, arg };
+
+	hmap_sweep(l->peers, foreach_up_one, &f);
 }
 
 size_t

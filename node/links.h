@@ -1,6 +1,10 @@
 /*
  * Links: one mutual-TLS Link stream per pair of nodes.
  *
+ * With max_links K, a node dials only its K nearest neighbours on a ring of
+ * all known node ids (alternately the next and the previous one), a rule
+ * every node computes alike, so the links are symmetric and the graph stays
+ * connected; the rest of the mesh is reached through forwarding (sync.c).
  * The link manager knows every peer the node has heard of (from the
  * signal, or from its stored list), dials the ones it has no link to with
  * exponential backoff and jitter, exchanges Hello on every new stream
@@ -29,6 +33,7 @@ struct links_config {
 	json_t		*labels;	/* our labels (borrowed) */
 	long		 ping_ms;	/* application ping period */
 	long		 dead_ms;	/* unreachable this long: suspect → dead */
+	long		 max_links;	/* 0: link to every peer; else at most this many dialed */
 };
 
 /* What the layer above (state sync) hears from the links; all optional. */
@@ -82,5 +87,10 @@ void links_stream_closed(struct links *, struct transport_stream *,
 json_t *links_status(const struct links *);
 /* Number of links up. */
 size_t links_up(const struct links *);
+/* 1 if the link to peer_id is up. */
+int links_is_up(const struct links *, const char *peer_id);
+/* Calls fn for each peer with an up link. */
+void links_foreach_up(const struct links *, void (*fn)(const char *peer_id,
+    void *arg), void *arg);
 
 #endif

@@ -62,6 +62,9 @@ static const struct opt options[] = {
 	  "CA bundle to verify https:// signals (default: the system's CAs)" },
 	{ "api", OPT_STRING, OPT(api), "127.0.0.1:8080", 0, 0,
 	  "address of the local HTTP API; port 0 picks one" },
+	{ "max-links", OPT_INT, OPT(max_links), "0", 0, 1024,
+	  "link to at most this many peers (ring neighbours); 0: to every peer. "
+	  "The rest of the mesh is reached through forwarding" },
 	{ "ping-ms", OPT_INT, OPT(ping_ms), "1000", 100, 60000,
 	  "application ping period on each link (RTT)" },
 	{ "dead-ms", OPT_INT, OPT(dead_ms), "10000", 1000, 3600000,
@@ -372,6 +375,7 @@ serve(const struct node_config *cfg)
 		.self_id = n.id, .incarnation = n.incarnation,
 		.addresses = n.addresses, .labels = n.labels,
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
+		.max_links = cfg->max_links,
 	};
 	struct links_hooks lh = { sync_cursors, sync_link_up, sync_frame, n.sync };
 	n.links = links_new(base, n.transport, rng, &lc, &lh);

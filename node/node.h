@@ -34,6 +34,7 @@ struct node_config {
 	long		 dead_ms;
 	long		 keepalive_ms;
 	long		 status_ms;
+	long		 max_links;
 	long		 events_kept;
 };
 

@@ -21,6 +21,7 @@
  */
 #include "sync.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ struct origin {
 	int		 left;
 	int		 dirty;		/* to persist */
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
+	char		**nbrs;		/* its up links, from its status */
+	size_t		 nnbrs;
 };
 
 struct sync {
@@ -80,7 +83,14 @@ struct sync {
 	uint64_t			 events_in, events_out, duplicates, gaps;
 	uint64_t			 snapshots_sent, snapshots_received;
 	uint64_t			 snapshot_requests;
+	uint64_t			 forwarded;
 };
+
+static int
+cmp_ids(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 static void *
 pack(const ProtobufCMessage *m, size_t *len)
@@ -100,6 +110,31 @@ set_blob(uint8_t **dst, size_t *dlen, const ProtobufCMessage *m)
 	*dst = m != NULL ? pack(m, dlen) : NULL;
 	if (m == NULL)
 		*dlen = 0;
+}
+
+static void
+free_nbrs(struct origin *o)
+{
+	for (size_t i = 0; i < o->nnbrs; i++)
+		free(o->nbrs[i]);
+	free(o->nbrs);
+	o->nbrs = NULL;
+	o->nnbrs = 0;
+}
+
+/* Takes an origin's new status: its bytes, and its up links for the
+ * link-state graph that forwarding follows. */
+static void
+set_status(struct origin *o, const Agentflow__Mesh__V1__NodeStatus *st,
+    uint64_t time_ms)
+{
+	set_blob(&o->status, &o->status_len, &st->base);
+	o->status_ms = time_ms;
+	free_nbrs(o);
+	o->nbrs = xcalloc(st->n_links + 1, sizeof(*o->nbrs));
+	for (size_t i = 0; i < st->n_links; i++)
+		if (st->links[i]->state == AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP)
+			o->nbrs[o->nnbrs++] = xstrdup(st->links[i]->peer);
 }
 
 static struct origin *
@@ -236,10 +271,8 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	s->pending_bytes += len;
 	s->self->seq = e->seq;
 	s->self->updated_ms = e->time_ms;
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		set_blob(&s->self->status, &s->self->status_len, &e->status->base);
-		s->self->status_ms = e->time_ms;
-	}
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		set_status(s->self, e->status, e->time_ms);
 	log_event_row(s, e);
 	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
 		flush(s);
@@ -443,10 +476,8 @@ apply_snapshot(struct sync *s, const char *peer,
 		o->seq = c->seq;
 		if (st->info != NULL)
 			set_blob(&o->info, &o->info_len, &st->info->base);
-		if (st->status != NULL) {
-			set_blob(&o->status, &o->status_len, &st->status->base);
-			o->status_ms = st->status_ms;
-		}
+		if (st->status != NULL)
+			set_status(o, st->status, st->status_ms);
 		o->left = st->left;
 		o->updated_ms = clock_wall_ms();
 		o->requested_ms = 0;
@@ -492,26 +523,27 @@ answer_request(struct sync *s, const char *peer,
 
 /* --- receiving events -------------------------------------------------------- */
 
-static void
+/* Applies one event; returns 1 if it was new (and so may be forwarded). */
+static int
 apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *e)
 {
 	struct origin *o;
 
 	if (strcmp(e->origin, s->self_id) == 0)
-		return;			/* our own, echoed */
+		return 0;		/* our own, echoed */
 	o = origin_get(s, e->origin);
 	if (e->incarnation < o->incarnation) {
 		s->duplicates++;
-		return;
+		return 0;
 	}
 	if (e->incarnation > o->incarnation && e->seq != 1) {
 		s->gaps++;
 		request_snapshot(s, peer, o);
-		return;
+		return 0;
 	}
 	if (e->incarnation == o->incarnation && e->seq <= o->seq) {
 		s->duplicates++;
-		return;
+		return 0;
 	}
 	if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
 		s->gaps++;
@@ -519,7 +551,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		    "{s:s, s:I, s:I, s:s}", "origin", o->id, "have",
 		    (json_int_t)o->seq, "got", (json_int_t)e->seq, "from", peer);
 		request_snapshot(s, peer, o);
-		return;
+		return 0;
 	}
 	if (e->incarnation != o->incarnation)
 		o->left = 0;	/* a new life */
@@ -528,22 +560,222 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	o->updated_ms = clock_wall_ms();
 	o->dirty = 1;
 	s->events_in++;
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		set_blob(&o->status, &o->status_len, &e->status->base);
-		o->status_ms = e->time_ms;
-	}
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		set_status(o, e->status, e->time_ms);
 	log_event_row(s, e);
+	return 1;
+}
+
+/* --- forwarding over the link-state graph ---------------------------------------- */
+
+/*
+ * The graph: every origin we hold a status of, with the up links that
+ * status lists, plus our own up links; an edge counts if either end
+ * reports it.  Vertices are numbered in id order so that every node,
+ * holding the same statuses, builds the same breadth-first trees.
+ */
+struct graph {
+	const char	**ids;
+	size_t		  n;
+	struct hmap	 *index;	/* id → index + 1 */
+	unsigned char	 *adj;		/* n x n */
+};
+
+struct graph_build {
+	struct graph	*g;
+	struct sync	*s;
+};
+
+static int
+graph_collect(const char *id, void *value, void *arg)
+{
+	struct graph_build *b = arg;
+	struct origin *o = value;
+
+	if (o->status != NULL || o == b->s->self)
+		b->g->ids[b->g->n++] = id;
+	return 0;
+}
+
+static void
+graph_edge(struct graph *g, const char *a, const char *b)
+{
+	uintptr_t i = (uintptr_t)hmap_get(g->index, a);
+	uintptr_t j = (uintptr_t)hmap_get(g->index, b);
+
+	if (i == 0 || j == 0 || i == j)
+		return;
+	g->adj[(i - 1) * g->n + (j - 1)] = 1;
+	g->adj[(j - 1) * g->n + (i - 1)] = 1;
+}
+
+static void
+graph_self_edge(const char *peer, void *arg)
+{
+	struct graph_build *b = arg;
+
+	graph_edge(b->g, b->s->self_id, peer);
+}
+
+static int
+graph_edges(const char *id, void *value, void *arg)
+{
+	struct graph_build *b = arg;
+	struct origin *o = value;
+
+	for (size_t i = 0; i < o->nnbrs; i++)
+		graph_edge(b->g, id, o->nbrs[i]);
+	return 0;
+}
+
+static void
+graph_build(struct sync *s, struct graph *g)
+{
+	struct graph_build b = { g, s };
+
+	g->ids = xcalloc(hmap_count(s->origins) + 1, sizeof(*g->ids));
+	g->n = 0;
+	hmap_sweep(s->origins, graph_collect, &b);
+	qsort(g->ids, g->n, sizeof(*g->ids), cmp_ids);
+	g->index = hmap_new();
+	for (size_t i = 0; i < g->n; i++)
+		hmap_put(g->index, g->ids[i], (void *)(uintptr_t)(i + 1));
+	g->adj = xcalloc(g->n * g->n + 1, 1);
+	hmap_sweep(s->origins, graph_edges, &b);
+	if (s->links != NULL)
+		links_foreach_up(s->links, graph_self_edge, &b);
+}
+
+static void
+graph_free(struct graph *g)
+{
+	free(g->ids);
+	hmap_free(g->index);
+	free(g->adj);
+}
+
+/* parent[v] in the breadth-first tree from root (SIZE_MAX: unreached). */
+static void
+graph_bfs(const struct graph *g, size_t root, size_t *parent)
+{
+	size_t *queue = xcalloc(g->n + 1, sizeof(*queue)), head = 0, tail = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		parent[i] = SIZE_MAX;
+	parent[root] = root;
+	queue[tail++] = root;
+	while (head < tail) {
+		size_t u = queue[head++];
+		for (size_t v = 0; v < g->n; v++) {
+			if (g->adj[u * g->n + v] && parent[v] == SIZE_MAX) {
+				parent[v] = u;
+				queue[tail++] = v;
+			}
+		}
+	}
+	free(queue);
+}
+
+struct forward_ctx {
+	struct sync			 *s;
+	const char			 *from;
+	Agentflow__Mesh__V1__Event	**events;	/* new events of this batch */
+	size_t				  nevents;
+	struct graph			 *g;
+	size_t				 *parent;	/* per origin, g->n each */
+	size_t				 *roots;	/* root index per event */
+};
+
+/*
+ * Sends to neighbour `peer` the events for which we are its parent in the
+ * origin's shortest-path tree: in a full mesh that is never (the origin is
+ * everybody's parent), in a partial one exactly one node hands each event
+ * to each node.
+ */
+static void
+forward_to(const char *peer, void *arg)
+{
+	struct forward_ctx *fc = arg;
+	struct sync *s = fc->s;
+	Agentflow__Mesh__V1__Event **out;
+	uintptr_t pi = (uintptr_t)hmap_get(fc->g->index, peer);
+	uintptr_t self = (uintptr_t)hmap_get(fc->g->index, s->self_id);
+	size_t n = 0;
+
+	if (strcmp(peer, fc->from) == 0 || pi == 0 || self == 0)
+		return;
+	out = xcalloc(fc->nevents + 1, sizeof(*out));
+	for (size_t i = 0; i < fc->nevents; i++) {
+		Agentflow__Mesh__V1__Event *e = fc->events[i];
+		size_t root = fc->roots[i];
+		if (root == SIZE_MAX || strcmp(peer, e->origin) == 0 ||
+		    e->hops + 1 >= e->hop_limit)
+			continue;
+		if (fc->parent[root * fc->g->n + (pi - 1)] == self - 1)
+			out[n++] = e;
+	}
+	if (n > 0) {
+		Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+		Agentflow__Mesh__V1__EventBatch batch = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+		for (size_t i = 0; i < n; i++)
+			out[i]->hops++;
+		batch.n_events = n;
+		batch.events = out;
+		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+		f.events = &batch;
+		send_frame(s, peer, &f);
+		for (size_t i = 0; i < n; i++)
+			out[i]->hops--;
+		s->forwarded += n;
+	}
+	free(out);
+}
+
+static void
+forward(struct sync *s, const char *from, Agentflow__Mesh__V1__Event **events,
+    size_t n)
+{
+	struct forward_ctx fc = { s, from, events, n, NULL, NULL, NULL };
+	unsigned char *done;
+	struct graph g;
+
+	if (n == 0 || s->links == NULL)
+		return;
+	graph_build(s, &g);
+	fc.g = &g;
+	fc.parent = xcalloc(g.n * g.n + 1, sizeof(*fc.parent));
+	fc.roots = xcalloc(n, sizeof(*fc.roots));
+	done = xcalloc(g.n + 1, 1);
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t ri = (uintptr_t)hmap_get(g.index, events[i]->origin);
+		fc.roots[i] = ri == 0 ? SIZE_MAX : ri - 1;
+		if (ri != 0 && !done[ri - 1]) {
+			graph_bfs(&g, ri - 1, &fc.parent[(ri - 1) * g.n]);
+			done[ri - 1] = 1;
+		}
+	}
+	links_foreach_up(s->links, forward_to, &fc);
+	free(done);
+	free(fc.parent);
+	free(fc.roots);
+	graph_free(&g);
 }
 
 void
 sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 {
 	struct sync *s = arg;
+	Agentflow__Mesh__V1__Event **fresh;
+	size_t nfresh = 0;
 
 	switch (f->body_case) {
 	case AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS:
+		fresh = xcalloc(f->events->n_events + 1, sizeof(*fresh));
 		for (size_t i = 0; i < f->events->n_events; i++)
-			apply_event(s, peer, f->events->events[i]);
+			if (apply_event(s, peer, f->events->events[i]))
+				fresh[nfresh++] = f->events->events[i];
+		forward(s, peer, fresh, nfresh);
+		free(fresh);
 		break;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT:
 		apply_snapshot(s, peer, f->snapshot);
@@ -728,6 +960,7 @@ free_origin(const char *id, void *value, void *arg)
 	(void)arg;
 	free(o->info);
 	free(o->status);
+	free_nbrs(o);
 	free(o);
 	return 1;
 }
@@ -867,7 +1100,8 @@ sync_remote_json(const struct sync *s)
 json_t *
 sync_counters(const struct sync *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "forwarded", (json_int_t)s->forwarded,
 	    "events_in", (json_int_t)s->events_in,
 	    "events_out", (json_int_t)s->events_out,
 	    "duplicates", (json_int_t)s->duplicates, "gaps", (json_int_t)s->gaps,

@@ -169,6 +169,59 @@ class Sync(MeshTest):
         self.assertGreater(r["status"]["mem_total_bytes"], 0)
 
 
+class PartialMesh(MeshTest):
+
+    def metric(self, node, name):
+        return harness.parse_metrics(node.client().get("/metrics").body.decode()).get(name, 0)
+
+    def test_max_links_two_on_five_nodes(self):
+        sig = self.signal()
+        nodes = [self.node("ring-%d" % i, [sig.url], ["--max-links", "2"])
+                 for i in range(1, 6)]
+        ids = sorted(n.node_id for n in nodes)
+        # each node links to its two ring neighbours, nothing more
+        ring = {ids[i]: sorted({ids[(i + 1) % 5], ids[(i - 1) % 5]}) for i in range(5)}
+
+        def formed():
+            return all(n.up_peers() == ring[n.node_id] for n in nodes)
+        self.assertTrue(harness.wait_until(formed, 40, interval=0.3),
+                        {n.node_id: n.up_peers() for n in nodes})
+        # every node holds every other's state, the far ones relayed
+        def everyone_alive():
+            for n in nodes:
+                rs = {r["node_id"]: r for r in n.status()["remote"]}
+                for m in nodes:
+                    if m is n:
+                        continue
+                    r = rs.get(m.node_id)
+                    if not r or not r["status"] or r["member"] != "alive":
+                        return False
+            return True
+        self.assertTrue(harness.wait_until(everyone_alive, 30, interval=0.5),
+                        [n.status()["remote"] for n in nodes])
+        far = {r["node_id"]: r for r in nodes[0].status()["remote"]}
+        self.assertEqual(far["ring-3"]["path"], "relayed")
+        self.assertEqual(far["ring-2"]["path"], "direct")
+
+        time.sleep(3)   # let link tables settle everywhere
+        dup0 = {n.node_id: self.metric(n, 'agentflow_node_events_total{dir="duplicate"}')
+                for n in nodes}
+        for i in range(20):
+            self.assertEqual(post_event(nodes[0], "ring", str(i)).status, 200)
+        for n in nodes[1:]:
+            evs = harness.wait_until(lambda: (lambda e: e if len(e) >= 20 else None)(
+                events(n, kind="user", node="ring-1")), 15, interval=0.3)
+            self.assertTrue(evs, "%s got %d of 20" % (
+                n.node_id, len(events(n, kind="user", node="ring-1"))))
+            self.assertEqual([e["body"]["payload"] for e in evs], [str(i) for i in range(20)])
+        # each event reached each node once: nobody received a duplicate
+        for n in nodes:
+            self.assertEqual(self.metric(n, 'agentflow_node_events_total{dir="duplicate"}'),
+                             dup0[n.node_id], n.node_id)
+        self.assertGreater(sum(self.metric(n, "agentflow_node_forwarded_total")
+                               for n in nodes), 0)
+
+
 class EventsApi(MeshTest):
 
     def setUp(self):
