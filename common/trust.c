@@ -165,6 +165,23 @@ trust_reload_crl(struct trust *t, char *err, size_t errlen)
 	return load_crl(t, err, errlen) == 0 ? 1 : -1;
 }
 
+int
+trust_serial_revoked(const struct trust *t, const unsigned char *serial,
+    size_t len)
+{
+	const mbedtls_x509_crl *crl;
+	const mbedtls_x509_crl_entry *e;
+
+	if (!t->have_crl)
+		return 0;
+	for (crl = &t->crl; crl != NULL; crl = crl->next)
+		for (e = &crl->entry; e != NULL; e = e->next)
+			if (e->serial.len == len && e->serial.p != NULL &&
+			    memcmp(e->serial.p, serial, len) == 0)
+				return 1;
+	return 0;
+}
+
 const char *
 trust_result_str(enum trust_result r)
 {

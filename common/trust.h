@@ -35,6 +35,11 @@ const unsigned char *trust_crl_bytes(const struct trust *, size_t *len);
 int trust_set_crl(struct trust *, const unsigned char *buf, size_t len,
     char *err, size_t errlen);
 
+/* 1 if the CRL in force lists this certificate serial (raw bytes, as in
+ * mbedtls_x509_crt.serial). */
+int trust_serial_revoked(const struct trust *, const unsigned char *serial,
+    size_t len);
+
 /* Stable text for logs and error messages. */
 const char *trust_result_str(enum trust_result);
 

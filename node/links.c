@@ -33,6 +33,7 @@
 #include "log.h"
 #include "rng.h"
 #include "transport.h"
+#include "trust.h"
 #include "xalloc.h"
 
 #define BACKOFF_MIN_MS		500
@@ -52,6 +53,7 @@ struct lstream {
 	struct transport_stream	*ts;
 	struct peer		*peer;		/* known once opened */
 	int			 hello_in;	/* their Hello arrived */
+	int			 refused;	/* we closed it: last_error says why */
 	LIST_ENTRY(lstream)	 entry;
 };
 
@@ -89,6 +91,7 @@ struct links {
 	long			 ping_ms;
 	long			 dead_ms;
 	long			 max_links;
+	struct trust		*trust;
 	struct hmap		*peers;		/* id → struct peer */
 	LIST_HEAD(, lstream)	 streams;
 	struct event		*tick;
@@ -409,6 +412,8 @@ links_set_peers(struct links *l, json_t *peers)
 	}
 }
 
+static int stream_trusted(struct links *, struct transport_stream *);
+
 void
 links_stream_opened(struct links *l, struct transport_stream *ts)
 {
@@ -427,7 +432,57 @@ links_stream_opened(struct links *l, struct transport_stream *ts)
 		return;
 	}
 	s->peer = peer_get(l, id);
+	if (!stream_trusted(l, ts))
+		return;
 	send_hello(l, ts);
+}
+
+/*
+ * gRPC checked the chain; our CRL it does not know.  A revoked (or since
+ * expired) peer's stream is closed and the refusal logged.
+ */
+static int
+stream_trusted(struct links *l, struct transport_stream *ts)
+{
+	const char *pem = transport_peer_cert(ts), *id = transport_peer_id(ts);
+	struct lstream *s = transport_get_data(ts);
+	enum trust_result r;
+	char detail[256];
+
+	if (l->trust == NULL)
+		return 1;
+	r = pem == NULL ? TRUST_BAD_CERT : trust_verify_pem(l->trust, pem,
+	    strlen(pem), id, NULL, NULL, detail, sizeof(detail));
+	if (r == TRUST_OK)
+		return 1;
+	if (pem == NULL)
+		snprintf(detail, sizeof(detail), "no peer certificate to check");
+	log_event(LOG_WARN, "link refused", "{s:s, s:s, s:s}", "peer", id,
+	    "reason", trust_result_str(r), "detail", detail);
+	if (s != NULL && s->peer != NULL) {
+		snprintf(s->peer->last_error, sizeof(s->peer->last_error),
+		    "refused: %s", detail);
+		s->refused = 1;
+	}
+	transport_close(ts);
+	return 0;
+}
+
+static int
+recheck_peer(const char *id, void *value, void *arg)
+{
+	struct peer *p = value;
+
+	(void)id;
+	if (p->state == LINK_UP)
+		stream_trusted(arg, p->active);
+	return 0;
+}
+
+void
+links_recheck(struct links *l)
+{
+	hmap_sweep(l->peers, recheck_peer, l);
 }
 
 /* Keeps one stream per pair: the one dialed by the smaller node id. */
@@ -453,8 +508,9 @@ hello_received(struct links *l, struct lstream *s,
 		    "the certificate", "{s:s, s:s}", "certificate", cert_id,
 		    "hello", h->info ? h->info->node_id : "");
 		snprintf(p->last_error, sizeof(p->last_error),
-		    "Hello named \"%s\", certificate \"%s\"",
+		    "refused: Hello named \"%s\", certificate \"%s\"",
 		    h->info ? h->info->node_id : "", cert_id);
+		s->refused = 1;
 		transport_close(s->ts);
 		return;
 	}
@@ -573,6 +629,7 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 {
 	struct lstream *s = transport_get_data(ts);
 	struct peer *p = s != NULL ? s->peer : NULL;
+	int refused = s != NULL && s->refused;
 
 	if (s != NULL) {
 		LIST_REMOVE(s, entry);
@@ -582,7 +639,7 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 		return;
 	if (p->dialing == ts)
 		p->dialing = NULL;
-	if (reason != NULL && reason[0] != '\0')
+	if (!refused && reason != NULL && reason[0] != '\0')
 		snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
 	if (p->active == ts) {
 		p->active = NULL;
@@ -662,6 +719,7 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
 	l->ping_ms = cfg->ping_ms;
 	l->dead_ms = cfg->dead_ms;
 	l->max_links = cfg->max_links;
+	l->trust = cfg->trust;
 	l->peers = hmap_new();
 	LIST_INIT(&l->streams);
 	if (hooks != NULL)

@@ -25,6 +25,7 @@ struct links;
 struct transport;
 struct transport_stream;
 struct rng;
+struct trust;
 
 struct links_config {
 	const char	*self_id;
@@ -34,6 +35,7 @@ struct links_config {
 	long		 ping_ms;	/* application ping period */
 	long		 dead_ms;	/* unreachable this long: suspect → dead */
 	long		 max_links;	/* 0: link to every peer; else at most this many dialed */
+	struct trust	*trust;		/* CA + CRL: refuses revoked peers; may be NULL */
 };
 
 /* What the layer above (state sync) hears from the links; all optional. */
@@ -74,6 +76,10 @@ void links_free(struct links *);
  * added and dialed, known ones get their addresses refreshed.  Peers
  * missing from the list are kept: the mesh outlives the signal. */
 void links_set_peers(struct links *, json_t *peers);
+
+/* Re-checks every open link against the trust's CRL (after it was
+ * reloaded) and closes those of revoked peers. */
+void links_recheck(struct links *);
 
 /* The transport's callbacks, forwarded by the node. */
 void links_stream_opened(struct links *, struct transport_stream *);

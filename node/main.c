@@ -46,6 +46,9 @@ static const struct opt options[] = {
 	{ "data-dir", OPT_STRING, OPT(data_dir), "./agentflow-data", 0, 0,
 	  "directory for the node's database" },
 	{ "ca", OPT_STRING, OPT(ca), NULL, 0, 0, "mesh CA certificate (PEM; required)" },
+	{ "crl", OPT_STRING, OPT(crl), NULL, 0, 0,
+	  "CRL of the mesh CA (PEM or DER): links of revoked peers are refused "
+	  "and closed; re-read when the file changes" },
 	{ "cert", OPT_STRING, OPT(cert), NULL, 0, 0,
 	  "this node's certificate (PEM; required): its CN is the node id" },
 	{ "key", OPT_STRING, OPT(key), NULL, 0, 0, "this node's private key (PEM; required)" },
@@ -264,6 +267,28 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	links_status_free(&st);
 }
 
+/* Re-reads the CRL when its file changed and closes revoked peers' links. */
+static void
+crl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	switch (trust_reload_crl(n->trust, err, sizeof(err))) {
+	case 1:
+		log_event(LOG_INFO, "CRL reloaded; checking links", "{s:s}", "path",
+		    n->cfg->crl);
+		links_recheck(n->links);
+		break;
+	case -1:
+		log_event(LOG_WARN, "CRL reload failed; keeping the previous one",
+		    "{s:s}", "error", err);
+		break;
+	}
+}
+
 /* --- start, run, stop ------------------------------------------------------ */
 
 struct pems {
@@ -324,6 +349,7 @@ serve(const struct node_config *cfg)
 	struct evhttp_bound_socket *bound;
 	struct rng *rng = NULL;
 	struct event *sigint = NULL, *sigterm = NULL, *poll = NULL, *status_ev = NULL;
+	struct event *crl_ev = NULL;
 	mbedtls_pk_context key;
 	json_t *signals = NULL, *stored = NULL;
 	const char **urls = NULL;
@@ -340,6 +366,8 @@ serve(const struct node_config *cfg)
 	if ((n.labels = parse_labels(cfg->labels, err, sizeof(err))) == NULL)
 		goto fail;
 	if ((n.store = store_open(cfg->data_dir, err, sizeof(err))) == NULL)
+		goto fail;
+	if ((n.trust = trust_new(cfg->ca, cfg->crl, err, sizeof(err))) == NULL)
 		goto fail;
 	if (store_next_incarnation(n.store, &n.incarnation) != 0) {
 		snprintf(err, sizeof(err), "cannot start a new incarnation: %s",
@@ -375,7 +403,7 @@ serve(const struct node_config *cfg)
 		.self_id = n.id, .incarnation = n.incarnation,
 		.addresses = n.addresses, .labels = n.labels,
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
-		.max_links = cfg->max_links,
+		.max_links = cfg->max_links, .trust = n.trust,
 	};
 	struct links_hooks lh = { sync_cursors, sync_link_up, sync_frame, n.sync };
 	n.links = links_new(base, n.transport, rng, &lc, &lh);
@@ -385,6 +413,8 @@ serve(const struct node_config *cfg)
 	event_add(status_ev, &(struct timeval){ cfg->status_ms / 1000,
 	    (cfg->status_ms % 1000) * 1000 });
 	status_cb(-1, 0, &n);	/* our own state exists from the start */
+	crl_ev = event_new(base, -1, EV_PERSIST, crl_cb, &n);
+	event_add(crl_ev, &(struct timeval){ 1, 0 });
 	stored = json_array();
 	store_peers_load(n.store, stored_peer_cb, stored);
 	if (json_array_size(stored) > 0) {
@@ -465,6 +495,8 @@ out:
 		event_free(poll);
 	if (status_ev != NULL)
 		event_free(status_ev);
+	if (crl_ev != NULL)
+		event_free(crl_ev);
 	if (sigint != NULL)
 		event_free(sigint);
 	if (sigterm != NULL)
@@ -477,6 +509,7 @@ out:
 	sync_free(n.sync);
 	links_free(n.links);
 	collector_free(n.collector);
+	trust_free(n.trust);
 	store_close(n.store);
 	if (dns != NULL)
 		evdns_base_free(dns, 0);

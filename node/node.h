@@ -15,12 +15,14 @@ struct event_base;
 struct links;
 struct store;
 struct sync;
+struct trust;
 struct transport;
 
 struct node_config {
 	const char	*config;
 	const char	*data_dir;
 	const char	*ca;
+	const char	*crl;
 	const char	*cert;
 	const char	*key;
 	const char	*listen;
@@ -52,6 +54,7 @@ struct node {
 	struct discovery	*discovery;	/* NULL without --signal */
 	struct sync		*sync;
 	struct collector	*collector;
+	struct trust		*trust;		/* CA + CRL for links */
 };
 
 #endif

@@ -106,6 +106,7 @@ struct transport_stream {
 	grpc_channel		*channel;	/* outbound: ours alone */
 	char			*address;	/* outbound, for logs */
 	char			 peer_id[NODE_ID_MAX + 1];
+	char			*peer_cert;	/* PEM of its verified certificate */
 	char			 reason[REASON_MAX];
 	void			*data;
 
@@ -339,6 +340,7 @@ stream_free(struct transport_stream *s)
 	grpc_slice_unref(s->status_details);
 	gpr_free((void *)s->error_string);
 	free(s->address);
+	free(s->peer_cert);
 	free(s);
 }
 
@@ -388,7 +390,8 @@ stream_check(struct transport_stream *s)
  * used).  Returns 0, or -1 with why.
  */
 static int
-peer_identity(grpc_call *call, char *id, size_t idlen, char *why, size_t whylen)
+peer_identity(grpc_call *call, char *id, size_t idlen, char **pem, char *why,
+    size_t whylen)
 {
 	grpc_auth_context *ctx;
 	grpc_auth_property_iterator it;
@@ -421,6 +424,13 @@ peer_identity(grpc_call *call, char *id, size_t idlen, char *why, size_t whylen)
 		snprintf(why, whylen, "certificate has %d DNS names, "
 		    "a node certificate has exactly one", n);
 		goto out;
+	}
+	/* The verified leaf certificate, for checks above us (revocation). */
+	it = grpc_auth_context_find_properties_by_name(ctx,
+	    GRPC_X509_PEM_CERT_PROPERTY_NAME);
+	if (pem != NULL && (p = grpc_auth_property_iterator_next(&it)) != NULL) {
+		free(*pem);
+		*pem = xstrndup(p->value, p->value_length);
 	}
 	rc = 0;
 out:
@@ -478,8 +488,8 @@ accept_done(struct transport *t, int ok)
 		stream_fail(s, "transport shutting down");
 		return;
 	}
-	if (peer_identity(s->call, s->peer_id, sizeof(s->peer_id), why,
-	    sizeof(why)) == -1) {
+	if (peer_identity(s->call, s->peer_id, sizeof(s->peer_id), &s->peer_cert,
+	    why, sizeof(why)) == -1) {
 		log_event(LOG_WARN, "transport: inbound link refused",
 		    "{s:s}", "reason", why);
 		stream_fail(s, why);
@@ -525,7 +535,8 @@ on_start(struct transport_stream *s, int ok)
 		stream_fail(s, NULL);	/* the status says why */
 		return;
 	}
-	if (peer_identity(s->call, id, sizeof(id), why, sizeof(why)) == -1) {
+	if (peer_identity(s->call, id, sizeof(id), &s->peer_cert, why,
+	    sizeof(why)) == -1) {
 		/*
 		 * A failed call can report its initial metadata done with
 		 * no security context; its status then tells the real
@@ -973,6 +984,12 @@ const char *
 transport_peer_id(const struct transport_stream *s)
 {
 	return s->peer_id;
+}
+
+const char *
+transport_peer_cert(const struct transport_stream *s)
+{
+	return s->peer_cert;
 }
 
 int

@@ -122,6 +122,9 @@ size_t transport_queued(const struct transport_stream *);
  * expected id.
  */
 const char *transport_peer_id(const struct transport_stream *);
+/* PEM of the peer's verified leaf certificate once opened (NULL before),
+ * valid as long as the stream, for checks gRPC does not make (our CRL). */
+const char *transport_peer_cert(const struct transport_stream *);
 
 /* 1 for a stream the peer dialed, 0 for one we dialed. */
 int transport_is_inbound(const struct transport_stream *);

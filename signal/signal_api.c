@@ -177,6 +177,8 @@ struct reg_job {
 	enum trust_result	 tr;
 	int			 sig_ok;
 	char			 fingerprint[72];
+	unsigned char		 serial[32];
+	size_t			 serial_len;
 	char			 detail[512];
 };
 
@@ -226,6 +228,10 @@ register_verify_work(void *thread_ctx, void *arg)
 	if (j->tr != TRUST_OK)
 		return;
 	j->sig_ok = signed_request_verify(&chain.pk, j->raw, j->len, j->sig) == 0;
+	if (chain.serial.len <= sizeof(j->serial)) {
+		memcpy(j->serial, chain.serial.p, chain.serial.len);
+		j->serial_len = chain.serial.len;
+	}
 	mbedtls_x509_crt_free(&chain);
 }
 
@@ -274,6 +280,8 @@ register_done(void *arg, int cancelled)
 	reg.version = f->version;
 	reg.observed = observed;
 	reg.fingerprint = j->fingerprint;
+	reg.serial = j->serial;
+	reg.serial_len = j->serial_len;
 	if (signal_table_register(api->table, &reg, token, now_ms) != 0) {
 		refuse(api, req, REFUSE_TABLE_FULL, j->ip, "the signal holds its "
 		    "limit of %ld nodes", cfg->max_nodes);
@@ -609,6 +617,24 @@ evicted_cb(const char *node_id, void *arg)
 	    "ttl_s", (json_int_t)api->cfg->ttl_s);
 }
 
+static int
+serial_revoked(const unsigned char *serial, size_t len, void *arg)
+{
+	return trust_serial_revoked(((struct signal_api *)arg)->trust, serial, len);
+}
+
+/* A node whose certificate was just revoked loses its session: its next
+ * heartbeat gets 401, and registering again is refused. */
+static void
+revoked_cb(const char *node_id, void *arg)
+{
+	struct signal_api *api = arg;
+
+	api->metrics.evictions++;
+	log_event(LOG_INFO, "node evicted: certificate revoked", "{s:s}", "node",
+	    node_id);
+}
+
 static void
 crl_publish(struct signal_api *api)
 {
@@ -648,6 +674,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	switch (trust_reload_crl(api->trust, err, sizeof(err))) {
 	case 1:
 		crl_publish(api);
+		signal_table_evict_revoked(api->table, serial_revoked, revoked_cb, api);
 		log_event(LOG_INFO, "CRL reloaded", "{s:s, s:I}", "path",
 		    api->cfg->crl, "version", (json_int_t)api->crl.version);
 		break;

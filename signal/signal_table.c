@@ -22,6 +22,8 @@ struct entry {
 	char			*version;
 	char			 observed[64];
 	char			 fingerprint[72];
+	unsigned char		 serial[32];
+	size_t			 serial_len;
 	uint64_t		 registered_at;
 	uint64_t		 last_seen;
 	char			*json;		/* {...,"last_seen": without the value */
@@ -170,6 +172,9 @@ signal_table_register(struct signal_table *t, const struct signal_reg *r,
 	e->version = r->version ? xstrdup(r->version) : NULL;
 	snprintf(e->observed, sizeof(e->observed), "%s", r->observed);
 	snprintf(e->fingerprint, sizeof(e->fingerprint), "%s", r->fingerprint);
+	e->serial_len = r->serial_len <= sizeof(e->serial) ? r->serial_len : 0;
+	if (e->serial_len > 0)
+		memcpy(e->serial, r->serial, e->serial_len);
 	snprintf(e->token, sizeof(e->token), "%s", token);
 	e->registered_at = now_ms;
 	e->last_seen = now_ms;
@@ -219,6 +224,26 @@ signal_table_evict(struct signal_table *t, uint64_t now_ms, uint64_t ttl_ms,
 
 	while ((e = TAILQ_FIRST(&t->lru)) != NULL &&
 	    e->last_seen + ttl_ms <= now_ms) {
+		if (evicted != NULL)
+			evicted(e->id, arg);
+		entry_remove(t, e);
+		n++;
+	}
+	return n;
+}
+
+size_t
+signal_table_evict_revoked(struct signal_table *t,
+    int (*revoked)(const unsigned char *, size_t, void *),
+    void (*evicted)(const char *, void *), void *arg)
+{
+	struct entry *e, *next;
+	size_t n = 0;
+
+	for (e = TAILQ_FIRST(&t->lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (e->serial_len == 0 || !revoked(e->serial, e->serial_len, arg))
+			continue;
 		if (evicted != NULL)
 			evicted(e->id, arg);
 		entry_remove(t, e);

@@ -30,6 +30,8 @@ struct signal_reg {
 	const char	*version;	/* may be NULL */
 	const char	*observed;	/* source IP */
 	const char	*fingerprint;	/* "sha256:..." */
+	const unsigned char *serial;	/* certificate serial, raw bytes */
+	size_t		 serial_len;	/* at most 32 */
 };
 
 struct signal_table *signal_table_new(size_t max_nodes);
@@ -66,5 +68,11 @@ size_t signal_table_evict(struct signal_table *, uint64_t now_ms, uint64_t ttl_m
  * those pieces with the current last_seen, so a list of 10,000 nodes costs
  * a copy, not 10,000 encodings. */
 void signal_table_peers_render(const struct signal_table *, struct evbuffer *out);
+
+/* Removes every entry whose certificate serial revoked(serial, len, arg)
+ * says is revoked; calls evicted(id, arg) for each.  Returns how many. */
+size_t signal_table_evict_revoked(struct signal_table *,
+    int (*revoked)(const unsigned char *serial, size_t len, void *arg),
+    void (*evicted)(const char *node_id, void *arg), void *arg);
 
 #endif

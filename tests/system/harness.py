@@ -559,6 +559,7 @@ class MeshNode(Signal):
         super().__init__(args=args, ca=ca or pki.ca_path, log_level=log_level)
         self.node_id = node_id
         n = cert_node or pki.node(node_id)
+        self.cert = n.cert
         self.cert_path = pki.write(node_id + ".crt", cert_pem(n.cert))
         self.key_path = pki.write(node_id + ".key", key_pem(n.key), 0o600)
         self.data_dir = os.path.join(pki.dir, "data-" + node_id)

@@ -181,6 +181,34 @@ class Failures(MeshTest):
         self.assertEqual(a.up_peers(), ["node-2"])
 
 
+class Revocation(MeshTest):
+
+    def test_revoked_node_is_cut_off_and_cannot_come_back(self):
+        crl = self.pki.write_crl("mesh.crl")
+        sig = self.signal("--crl", crl)
+        nodes = [self.node("node-%d" % i, [sig.url], ["--crl", crl]) for i in (1, 2, 3)]
+        self.wait_full_mesh(nodes)
+        a, b, c = nodes
+        # node-3 is revoked: the CRL file is rewritten where everybody reads it
+        self.pki.ca.revoke(c.cert)
+        self.pki.write_crl("mesh.crl")
+        later = time.time() + 2
+        os.utime(crl, (later, later))
+
+        def cut_off():
+            return "node-3" not in a.up_peers() and "node-3" not in b.up_peers()
+        self.assertTrue(harness.wait_until(cut_off, 15, interval=0.3),
+                        (a.links().get("node-3"), b.links().get("node-3")))
+        self.assertEqual(a.up_peers(), ["node-2"])
+        # it keeps trying, and keeps being refused, by peers and signal alike
+        time.sleep(3)
+        self.assertNotIn("node-3", a.up_peers())
+        self.assertIn("revoked", a.links()["node-3"]["last_error"])
+        self.assertTrue(harness.wait_until(lambda: "revoked" in c.status()["local"][
+            "signal"]["signals"][0]["last_error"] or sig.client().get(
+            "/healthz").json()["nodes"] == 2, 20, interval=0.5))
+
+
 class Configuration(MeshTest):
 
     def test_missing_identity_files_fail_clearly(self):

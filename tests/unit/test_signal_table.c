@@ -19,8 +19,9 @@ reg(struct signal_table *t, const char *id, const char *addr, const char *token,
     uint64_t now, int expect)
 {
 	json_t *addrs = json_pack("[s]", addr), *labels = json_object();
+	/* The node id doubles as a recognizable certificate serial. */
 	struct signal_reg r = { id, addrs, labels, "0.1.0", "127.0.0.1",
-	    "sha256:00" };
+	    "sha256:00", (const unsigned char *)id, strlen(id) };
 
 	assert_int_equal(signal_table_register(t, &r, token, now), expect);
 	json_decref(addrs);
@@ -125,6 +126,39 @@ test_eviction_by_last_seen(void **state)
 	signal_table_free(t);
 }
 
+static int
+revoked_b(const unsigned char *serial, size_t len, void *arg)
+{
+	(void)arg;
+	return len == 1 && serial[0] == 'b';
+}
+
+static void
+on_revoked(const char *id, void *arg)
+{
+	assert_string_equal(id, "b");
+	(*(int *)arg)++;
+}
+
+static void
+test_revoked_entries_are_evicted(void **state)
+{
+	struct signal_table *t = signal_table_new(10);
+	int n = 0;
+	uint64_t g;
+
+	(void)state;
+	reg(t, "a", "10.0.0.1:1", tok_a, 0, 0);
+	reg(t, "b", "10.0.0.2:1", tok_b, 0, 0);
+	g = signal_table_generation(t);
+	assert_int_equal(signal_table_evict_revoked(t, revoked_b, on_revoked, &n), 1);
+	assert_int_equal(n, 1);
+	assert_null(signal_table_lookup_token(t, tok_b, 0, 0));
+	assert_non_null(signal_table_lookup_token(t, tok_a, 0, 0));
+	assert_true(signal_table_generation(t) > g);
+	signal_table_free(t);
+}
+
 static void
 test_nonce_replay_and_expiry(void **state)
 {
@@ -155,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_reregister_replaces_token_and_bumps_on_change_only),
 		cmocka_unit_test(test_full_table_refuses_new_but_not_known),
 		cmocka_unit_test(test_eviction_by_last_seen),
+		cmocka_unit_test(test_revoked_entries_are_evicted),
 		cmocka_unit_test(test_nonce_replay_and_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

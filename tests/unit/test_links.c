@@ -1,0 +1,313 @@
+/*
+ * Unit tests of node/links.c over the real transport (gRPC, mutual TLS on
+ * loopback, one process, one loop): a link comes up between two honest
+ * nodes; a node whose Hello names another id than its certificate is
+ * refused; a revoked peer is refused, and a link open when its peer gets
+ * revoked is closed by links_recheck.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "links.h"
+#include "pki.h"
+#include "rng.h"
+#include "transport.h"
+#include "trust.h"
+
+struct side {
+	const char		*id;		/* what its links claim to be */
+	char			*cert, *key;
+	struct transport	*t;
+	struct links		*l;
+	struct trust		*trust;
+};
+
+static struct event_base *base;
+static struct pki_ca *ca;
+static struct rng *rng;
+static char dir[64], ca_path[128], crl_path[128];
+
+static void
+t_opened(struct transport_stream *ts, void *arg)
+{
+	links_stream_opened(((struct side *)arg)->l, ts);
+}
+
+static void
+t_message(struct transport_stream *ts, const uint8_t *buf, size_t len, void *arg)
+{
+	links_stream_message(((struct side *)arg)->l, ts, buf, len);
+}
+
+static void
+t_closed(struct transport_stream *ts, const char *reason, void *arg)
+{
+	struct side *s = arg;
+
+	if (s->l != NULL)
+		links_stream_closed(s->l, ts, reason);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+side_init(struct side *s, const char *cert_id, const char *claimed_id)
+{
+	struct pki_cert_params p = { 0 };
+	char err[256];
+
+	p.node_id = cert_id;
+	p.days = 2;
+	assert_int_equal(pki_ca_issue(ca, &p, &s->cert, &s->key, err, sizeof(err)), 0);
+	s->id = claimed_id;
+	s->trust = trust_new(ca_path, crl_path, err, sizeof(err));
+	assert_non_null(s->trust);
+	struct transport_config tc = { .listen = "127.0.0.1:0",
+	    .ca_pem = pki_ca_cert_pem(ca), .cert_pem = s->cert, .key_pem = s->key };
+	struct transport_callbacks cb = { t_opened, t_message, t_closed };
+	s->t = transport_new(base, &tc, &cb, s, err, sizeof(err));
+	assert_non_null(s->t);
+	json_t *addrs = json_array(), *labels = json_object();
+	struct links_config lc = { .self_id = claimed_id, .incarnation = 1,
+	    .addresses = addrs, .labels = labels, .ping_ms = 200, .dead_ms = 2000,
+	    .trust = s->trust };
+	s->l = links_new(base, s->t, rng, &lc, NULL);
+	json_decref(addrs);
+	json_decref(labels);
+}
+
+static void
+side_clear(struct side *s)
+{
+	transport_free(s->t);
+	links_free(s->l);
+	s->l = NULL;
+	trust_free(s->trust);
+	free(s->cert);
+	pki_secret_free(s->key);
+}
+
+/* Tells a about b (as the signal would) so a dials it. */
+static void
+introduce(struct side *a, struct side *b, const char *b_id)
+{
+	char addr[64];
+	json_t *peers;
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", transport_port(b->t));
+	peers = json_pack("[{s:s, s:[s]}]", "node_id", b_id, "addresses", addr);
+	links_set_peers(a->l, peers);
+	json_decref(peers);
+}
+
+/* The named peer's entry in l's status, or NULL (new reference). */
+static json_t *
+peer_status(struct links *l, const char *peer)
+{
+	json_t *all = links_status(l), *e, *found = NULL;
+	size_t i;
+
+	json_array_foreach(all, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "peer")), peer) == 0)
+			found = json_incref(e);
+	json_decref(all);
+	return found;
+}
+
+/* Runs the loop until cond holds or ms pass; returns cond. */
+static int
+run_until(int (*cond)(void *), void *arg, unsigned ms)
+{
+	uint64_t deadline = clock_mono_ms() + ms;
+
+	while (!cond(arg) && clock_mono_ms() < deadline)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
+	return cond(arg);
+}
+
+struct pair {
+	struct side	*a, *b;
+	const char	*a_id, *b_id;
+};
+
+static int
+both_up(void *arg)
+{
+	struct pair *p = arg;
+
+	return links_is_up(p->a->l, p->b_id) && links_is_up(p->b->l, p->a_id);
+}
+
+static int
+b_refused(void *arg)
+{
+	struct pair *p = arg;
+	json_t *st = peer_status(p->b->l, p->a_id);
+	int refused = st != NULL && strstr(json_string_value(json_object_get(st,
+	    "last_error")), "Hello") != NULL;
+
+	json_decref(st);
+	return refused;
+}
+
+static void
+test_honest_link_comes_up(void **state)
+{
+	struct side a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b, "alpha", "beta" };
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");
+	side_init(&b, "beta", "beta");
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 10000));
+	side_clear(&a);
+	side_clear(&b);
+}
+
+static void
+test_hello_naming_another_id_is_refused(void **state)
+{
+	struct side a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b, "alpha", "beta" };
+
+	(void)state;
+	/* a holds alpha's certificate but its Hello says "mallory". */
+	side_init(&a, "alpha", "mallory");
+	side_init(&b, "beta", "beta");
+	introduce(&a, &b, "beta");
+	assert_true(run_until(b_refused, &p, 10000));
+	/* and it never came up, on either side */
+	run_until(both_up, &p, 1000);
+	assert_false(links_is_up(b.l, "alpha"));
+	assert_false(links_is_up(b.l, "mallory"));
+	side_clear(&a);
+	side_clear(&b);
+}
+
+struct revoked {
+	struct side	*b;
+};
+
+static int
+b_has_revocation_error(void *arg)
+{
+	struct side *b = arg;
+	json_t *st = peer_status(b->l, "alpha");
+	int yes = st != NULL && strstr(json_string_value(json_object_get(st,
+	    "last_error")), "revoked") != NULL;
+
+	json_decref(st);
+	return yes;
+}
+
+static int
+b_link_down(void *arg)
+{
+	return !links_is_up(((struct side *)arg)->l, "alpha");
+}
+
+static void
+test_revoked_peer_is_refused_and_cut_off(void **state)
+{
+	struct side a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b, "alpha", "beta" };
+	char err[256], *crl = NULL, *empty = NULL;
+	struct timeval later[2];
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");
+	side_init(&b, "beta", "beta");
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 10000));
+
+	/* alpha is revoked while linked: b closes the link on recheck */
+	assert_int_equal(pki_ca_revoke(ca, NULL, a.cert, 0, &crl, NULL, err,
+	    sizeof(err)), 0);
+	write_file(crl_path, crl);
+	gettimeofday(&later[0], NULL);
+	later[0].tv_sec += 10;
+	later[1] = later[0];
+	utimes(crl_path, later);
+	assert_int_equal(trust_reload_crl(b.trust, err, sizeof(err)), 1);
+	links_recheck(b.l);
+	assert_true(run_until(b_link_down, &b, 10000));
+	/* and alpha cannot come back while revoked */
+	assert_true(run_until(b_has_revocation_error, &b, 10000));
+	run_until(both_up, &p, 1500);
+	assert_false(links_is_up(b.l, "alpha"));
+
+	side_clear(&a);
+	side_clear(&b);
+	assert_int_equal(pki_ca_revoke(ca, NULL, NULL, 0, &empty, NULL, err,
+	    sizeof(err)), 0);
+	write_file(crl_path, empty);
+	free(crl);
+	free(empty);
+}
+
+static int
+setup(void **state)
+{
+	char err[256], *crl = NULL;
+
+	(void)state;
+	evthread_use_pthreads();
+	base = event_base_new();
+	rng = rng_new("test-links");
+	ca = pki_ca_new("links test CA", 0, 2, err, sizeof(err));
+	assert_non_null(ca);
+	snprintf(dir, sizeof(dir), "/tmp/af-test-links-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(ca_path, sizeof(ca_path), "%s/ca.crt", dir);
+	snprintf(crl_path, sizeof(crl_path), "%s/ca.crl", dir);
+	write_file(ca_path, pki_ca_cert_pem(ca));
+	assert_int_equal(pki_ca_revoke(ca, NULL, NULL, 0, &crl, NULL, err,
+	    sizeof(err)), 0);
+	write_file(crl_path, crl);
+	free(crl);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	unlink(ca_path);
+	unlink(crl_path);
+	rmdir(dir);
+	pki_ca_free(ca);
+	rng_free(rng);
+	event_base_free(base);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_honest_link_comes_up),
+		cmocka_unit_test(test_hello_naming_another_id_is_refused),
+		cmocka_unit_test(test_revoked_peer_is_refused_and_cut_off),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
