@@ -503,6 +503,15 @@ discovery_free(struct discovery *d)
 	free(d);
 }
 
+void
+discovery_refresh(struct discovery *d)
+{
+	for (size_t i = 0; d != NULL && i < d->n; i++) {
+		d->clients[i].generation = -1;
+		d->clients[i].etag[0] = '\0';
+	}
+}
+
 int
 discovery_leaving(const struct discovery *d)
 {

@@ -53,6 +53,10 @@ void discovery_leave(struct discovery *);
 int discovery_leaving(const struct discovery *);
 void discovery_free(struct discovery *);
 
+/* Fetches the peer list again at the next heartbeat, whatever the
+ * generation says (a peer's address seems stale). */
+void discovery_refresh(struct discovery *);
+
 /* 1 if at least one signal answered its last request. */
 int discovery_reachable(const struct discovery *);
 /* [{url, reachable, registered, observed_address, generation, last_error,

@@ -75,6 +75,7 @@ struct peer {
 	uint64_t		 last_seen_ms;	/* any frame from it */
 	uint64_t		 rtt_us;
 	unsigned		 reconnects;
+	unsigned		 failures;	/* dials in a row that never came up */
 	uint64_t		 incarnation;	/* from its Hello */
 	int			 wanted;	/* a ring neighbour under max_links */
 	char			 last_error[512];
@@ -538,6 +539,7 @@ hello_received(struct links *l, struct lstream *s,
 	p->active = s->ts;
 	set_state(p, LINK_UP);
 	p->backoff_ms = BACKOFF_MIN_MS;
+	p->failures = 0;
 	p->last_error[0] = '\0';
 	if (p->redial != NULL)
 		evtimer_del(p->redial);
@@ -647,8 +649,11 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 		log_event(LOG_INFO, "link down", "{s:s, s:s}", "peer", p->id,
 		    "reason", reason ? reason : "");
 		set_state(p, LINK_DOWN);
-	} else if (p->state == LINK_CONNECTING && p->dialing == NULL)
+	} else if (p->state == LINK_CONNECTING && p->dialing == NULL) {
 		set_state(p, LINK_DOWN);
+		if (++p->failures % 3 == 0 && l->hooks.stale_address != NULL)
+			l->hooks.stale_address(p->id, l->hooks.arg);
+	}
 	check_peer(p);
 	if (p->state == LINK_DOWN && p->member != MEMBER_LEFT && !l->closing)
 		schedule_redial(p);

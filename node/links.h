@@ -49,6 +49,9 @@ struct links_hooks {
 	/* Every frame other than Hello/Ping/Pong/Leave on an up link. */
 	void	(*frame)(const char *peer_id,
 		    const Agentflow__Mesh__V1__Frame *frame, void *arg);
+	/* Dialing peer_id failed several times in a row: its address may
+	 * have changed, ask the signal again. */
+	void	(*stale_address)(const char *peer_id, void *arg);
 	void	*arg;
 };
 

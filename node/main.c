@@ -267,6 +267,36 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	links_status_free(&st);
 }
 
+/* Hooks of the links: state sync's, and asking the signal again for a
+ * peer we keep failing to reach. */
+static size_t
+h_cursors(Agentflow__Mesh__V1__Cursor ***out, void *arg)
+{
+	return sync_cursors(out, ((struct node *)arg)->sync);
+}
+
+static void
+h_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
+{
+	sync_link_up(peer, h, ((struct node *)arg)->sync);
+}
+
+static void
+h_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
+{
+	sync_frame(peer, f, ((struct node *)arg)->sync);
+}
+
+static void
+stale_address(const char *peer, void *arg)
+{
+	struct node *n = arg;
+
+	log_event(LOG_INFO, "cannot reach peer; asking the signal for its "
+	    "address again", "{s:s}", "peer", peer);
+	discovery_refresh(n->discovery);
+}
+
 /* Re-reads the CRL when its file changed and closes revoked peers' links. */
 static void
 crl_cb(evutil_socket_t fd, short what, void *arg)
@@ -405,7 +435,7 @@ serve(const struct node_config *cfg)
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
 		.max_links = cfg->max_links, .trust = n.trust,
 	};
-	struct links_hooks lh = { sync_cursors, sync_link_up, sync_frame, n.sync };
+	struct links_hooks lh = { h_cursors, h_up, h_frame, stale_address, &n };
 	n.links = links_new(base, n.transport, rng, &lc, &lh);
 	sync_set_links(n.sync, n.links);
 	n.collector = collector_new("/proc", cfg->data_dir);
