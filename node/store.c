@@ -231,6 +231,24 @@ rollback(struct store *st)
 	memcpy(st->err, saved, sizeof(saved));
 }
 
+int
+store_batch_begin(struct store *st)
+{
+	return sqlite3_get_autocommit(st->db) ? begin(st) : 0;
+}
+
+int
+store_batch_end(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	if (commit(st) != 0) {
+		rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 bind_text(sqlite3_stmt *s, int i, const char *v)
 {

@@ -60,6 +60,14 @@ int store_meta_get(struct store *st, const char *key, char *buf,
     size_t buflen);
 
 /*
+ * Groups the writes between them into one transaction: a batch of events
+ * costs one commit instead of one each.  No other store call that makes
+ * its own transaction (store_peers_replace) may run inside a batch.
+ */
+int store_batch_begin(struct store *st);
+int store_batch_end(struct store *st);
+
+/*
  * The last known peer list, so a node restarted while the signal is down
  * can still dial its peers.  addresses and labels are JSON texts, stored as
  * given (the caller renders and parses them); any pointer but node_id may

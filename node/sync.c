@@ -224,6 +224,12 @@ flush(struct sync *s)
 
 	if (s->npending == 0)
 		return;
+	store_batch_begin(s->store);
+	for (size_t i = 0; i < s->npending; i++)
+		log_event_row(s, s->pending[i]);
+	if (store_batch_end(s->store) != 0)
+		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
+		    store_error(s->store));
 	batch.n_events = s->npending;
 	batch.events = s->pending;
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
@@ -273,7 +279,7 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	s->self->updated_ms = e->time_ms;
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
 		set_status(s->self, e->status, e->time_ms);
-	log_event_row(s, e);
+	/* Logged with the rest of its batch at flush, in one transaction. */
 	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
 		flush(s);
 	else
@@ -323,7 +329,7 @@ sync_emit_user(struct sync *s, const char *name, const void *payload, size_t len
 		snprintf(err, errlen, "cannot queue the event");
 		return 0;
 	}
-	log_event(LOG_INFO, "user event emitted", "{s:s, s:I, s:i}", "name", name,
+	log_event(LOG_DEBUG, "user event emitted", "{s:s, s:I, s:i}", "name", name,
 	    "seq", (json_int_t)s->self->seq, "bytes", (int)len);
 	return s->self->seq;
 }
@@ -771,9 +777,13 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 	switch (f->body_case) {
 	case AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS:
 		fresh = xcalloc(f->events->n_events + 1, sizeof(*fresh));
+		store_batch_begin(s->store);	/* one commit per batch */
 		for (size_t i = 0; i < f->events->n_events; i++)
 			if (apply_event(s, peer, f->events->events[i]))
 				fresh[nfresh++] = f->events->events[i];
+		if (store_batch_end(s->store) != 0)
+			log_event(LOG_WARN, "cannot log received events", "{s:s}",
+			    "error", store_error(s->store));
 		forward(s, peer, fresh, nfresh);
 		free(fresh);
 		break;

@@ -1,0 +1,461 @@
+#!/usr/bin/python3
+"""bench/propagation: how fast a user event reaches every node of a real
+mesh, and what an idle node costs.
+
+For each N in --nodes (default 3,10,20): starts a signal (--rate 0
+--heartbeat 1) and N agentflow-node processes on loopback, each in a private
+temporary directory; waits (bounded) until every node has N-1 links up;
+fires --events user events on node-1 (POST /api/events), one every
+--interval-ms; reads every node's log of node-1's user events
+(GET /api/events) and computes, per event, the time until EVERY node had it:
+max over the other nodes of received_ms - time_ms.  Then leaves the mesh
+idle for --idle-s seconds and reads each node's CPU (utime + stime from
+/proc/PID/stat) and RSS (VmRSS from /proc/PID/status).
+
+time_ms (the origin's emit time) and received_ms (when the event was
+applied at a node) are whole milliseconds of the same machine's wall clock,
+so every delay is known to about 1 ms: "0 ms" means the event arrived
+within the same millisecond tick, "1 ms" anywhere from 0 to 2 ms.
+
+Exit status: 0 when every node got every event exactly once, 1 when one was
+missing or duplicated (or a run failed), 2 on a usage error.  Everything is
+stopped by PID (SIGTERM, then SIGKILL after a bound) and every temporary
+directory removed, also on failure or Ctrl-C.
+
+Debian's /usr/bin/python3 with the standard library; reuses
+tests/system/harness.py (which needs python3-cryptography for the test PKI).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal as _signal
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "system"))
+import harness  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+EVENT_NAME = "bench.propagation"
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ------------------------------------------------------------------ HTTP
+
+class Api:
+    """One keep-alive connection to a node's local API."""
+
+    def __init__(self, port, timeout=10.0):
+        self.port = port
+        self.timeout = timeout
+        self.conn = None
+
+    def request(self, method, path, body=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                       timeout=self.timeout)
+            try:
+                headers = {"Content-Type": "application/json"} if body is not None else {}
+                self.conn.request(method, path, body=body, headers=headers)
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, data
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def json(self, method, path, body=None):
+        status, data = self.request(method, path, body)
+        if status != 200:
+            raise RuntimeError("%s %s on port %d answered %d: %r"
+                               % (method, path, self.port, status, data[:300]))
+        return json.loads(data.decode("utf-8"))
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+# ------------------------------------------------------------------ /proc
+
+def proc_cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        text = f.read()
+    # the command name may hold spaces: fields start after the last ')'
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])      # utime, stime (fields 14, 15)
+
+
+def proc_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def machine_ticks():
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)      # idle + iowait
+    total = sum(v[:8])                               # guest time is inside user
+    return total - idle, total
+
+
+# ------------------------------------------------------------------ stats
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, int(-(-p * len(sorted_values) // 100)) - 1))
+    return sorted_values[k]
+
+
+# ------------------------------------------------------------------ one run
+
+class Run:
+    def __init__(self, args, n):
+        self.args = args
+        self.n = n
+        self.tmp = tempfile.mkdtemp(prefix="af-bench-prop-")
+        self.pki = None
+        self.signal = None
+        self.nodes = []
+        self.apis = []
+        self.deadline = time.monotonic() + args.run_timeout
+
+    def remaining(self, want):
+        """want seconds, cut to what the run's overall bound leaves."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise RuntimeError("run bound of %ss exceeded" % self.args.run_timeout)
+        return min(want, left)
+
+    # -- start and stop
+
+    def start(self):
+        self.pki = harness.Pki(self.tmp)
+        self.signal = harness.Signal(["--rate", "0", "--heartbeat", "1"],
+                                     ca=self.pki.ca_path, log_level="info").start()
+        node_args = ["--status-ms", str(self.args.status_ms),
+                     "--ping-ms", str(self.args.ping_ms)] + self.args.node_args.split()
+        for i in range(1, self.n + 1):
+            node = harness.MeshNode(self.pki, "node-%d" % i, signals=[self.signal.url],
+                                    args=node_args, log_level=self.args.node_log_level)
+            self.nodes.append(node)
+            node.start()
+            self.apis.append(Api(node.api_port))
+
+    def stop(self):
+        # SIGTERM everything first so the shutdowns overlap, then reap each
+        # (harness.stop waits, then SIGKILLs after the bound).
+        procs = list(reversed(self.nodes)) + ([self.signal] if self.signal else [])
+        for p in procs:
+            try:
+                p.send(_signal.SIGTERM)
+            except (OSError, AttributeError):
+                pass
+        for api in self.apis:
+            api.close()
+        errors = []
+        for p in procs:
+            try:
+                p.stop(timeout=self.args.stop_timeout)
+            except AssertionError as e:       # a sanitizer report
+                errors.append(str(e))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        for e in errors:
+            log("warning: %s" % e[:2000])
+
+    # -- phases
+
+    def wait_full_mesh(self):
+        want = self.n - 1
+        t0 = time.monotonic()
+
+        def links_up(api):
+            st = api.json("GET", "/api/cluster/status")
+            return sum(1 for l in st["local"]["links"] if l["state"] == "up")
+
+        counts = []
+
+        def formed():
+            counts[:] = [links_up(a) for a in self.apis]
+            return all(c == want for c in counts)
+
+        if not harness.wait_until(formed, self.remaining(self.args.mesh_timeout), 0.25):
+            raise RuntimeError("mesh of %d did not form within %ss: links up per node %s"
+                               % (self.n, self.args.mesh_timeout, counts))
+        return time.monotonic() - t0
+
+    def fire(self):
+        api = self.apis[0]
+        interval = self.args.interval_ms / 1000.0
+        seqs = []
+        rtt = []
+        t0 = time.monotonic()
+        late = 0
+        for i in range(self.args.events):
+            target = t0 + i * interval
+            delay = target - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -interval:
+                late += 1
+            body = json.dumps({"name": EVENT_NAME, "payload": "event %d" % i})
+            t = time.monotonic()
+            seqs.append(api.json("POST", "/api/events", body)["seq"])
+            rtt.append((time.monotonic() - t) * 1000.0)
+        elapsed = time.monotonic() - t0
+        return seqs, elapsed, late, sorted(rtt)
+
+    def user_events(self, api):
+        doc = api.json("GET", "/api/events?kind=user&node=node-1&limit=10000")
+        return [e for e in doc["events"]
+                if (e.get("body") or {}).get("name") == EVENT_NAME]
+
+    def collect(self, seqs):
+        """Waits (bounded) until every node has len(seqs) events, then
+        returns {node_id: [event...]}."""
+        want = len(seqs)
+        got = {}
+
+        def complete():
+            for node, api in zip(self.nodes, self.apis):
+                got[node.node_id] = self.user_events(api)
+            return all(len(v) >= want for v in got.values())
+
+        harness.wait_until(complete, self.remaining(self.args.collect_timeout), 0.2)
+        return got
+
+    def metrics(self):
+        out = []
+        for api in self.apis:
+            status, data = api.request("GET", "/metrics")
+            out.append(harness.parse_metrics(data.decode()) if status == 200 else {})
+        return out
+
+    def idle(self):
+        pids = [n.proc.pid for n in self.nodes]
+        secs = self.remaining(self.args.idle_s)
+        rss = {pid: [] for pid in pids}
+        c0 = {pid: proc_cpu_ticks(pid) for pid in pids}
+        sig0 = proc_cpu_ticks(self.signal.proc.pid)
+        t0 = time.monotonic()
+        end = t0 + secs
+        while True:
+            for pid in pids:
+                rss[pid].append(proc_rss_kib(pid))
+            now = time.monotonic()
+            if now >= end:
+                break
+            time.sleep(min(1.0, end - now))
+        elapsed = time.monotonic() - t0
+        c1 = {pid: proc_cpu_ticks(pid) for pid in pids}
+        sig1 = proc_cpu_ticks(self.signal.proc.pid)
+        cpu = [100.0 * (c1[p] - c0[p]) / CLK_TCK / elapsed for p in pids]
+        rss_mean = [sum(rss[p]) / len(rss[p]) / 1024.0 for p in pids]
+        rss_max = [max(rss[p]) / 1024.0 for p in pids]
+        sig_cpu = 100.0 * (sig1 - sig0) / CLK_TCK / elapsed
+        sig_rss = proc_rss_kib(self.signal.proc.pid) / 1024.0
+        return elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss
+
+    # -- the whole run
+
+    def run(self):
+        a = self.args
+        log("== N = %d nodes (signal --rate 0 --heartbeat 1; nodes --status-ms %d --ping-ms %d%s)"
+            % (self.n, a.status_ms, a.ping_ms, " " + a.node_args if a.node_args else ""))
+        t0 = time.monotonic()
+        self.start()
+        self.wait_full_mesh()
+        log("mesh: %d nodes started and fully linked (%d links) in %.1f s"
+            % (self.n, self.n * (self.n - 1) // 2, time.monotonic() - t0))
+        time.sleep(self.remaining(a.settle_s))   # snapshot handshakes settle
+        m0 = self.metrics()
+        pids = [n.proc.pid for n in self.nodes]
+        c0 = sum(proc_cpu_ticks(p) for p in pids)
+        busy0, total0 = machine_ticks()
+        t0 = time.monotonic()
+
+        seqs, fire_s, late, rtt = self.fire()
+        burst_s = time.monotonic() - t0
+        c1 = sum(proc_cpu_ticks(p) for p in pids)
+        busy1, total1 = machine_ticks()
+        log("fired: %d user events on node-1 in %.2f s (one every %g ms requested%s);"
+            " POST round trip p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+            % (len(seqs), fire_s, a.interval_ms,
+               ", %d sent late" % late if late else "",
+               percentile(rtt, 50), percentile(rtt, 99), rtt[-1]))
+        log("during the burst (%.2f s): the %d nodes used %.0f %% of one core together;"
+            " the machine's %d CPUs were %.0f %% busy (everything on it, this script too)"
+            % (burst_s, self.n, 100.0 * (c1 - c0) / CLK_TCK / burst_s, os.cpu_count(),
+               100.0 * (busy1 - busy0) / max(1, total1 - total0)))
+        got = self.collect(seqs)
+        m1 = self.metrics()
+
+        # per-node checks: exactly the emitted seqs, each once
+        ok = True
+        want = sorted(seqs)
+        per_event = {}          # seq -> [delay over nodes]
+        for node in self.nodes:
+            evs = got.get(node.node_id, [])
+            have = sorted(e["seq"] for e in evs)
+            if have != want:
+                ok = False
+                missing = sorted(set(want) - set(have))
+                dup = len(have) - len(set(have))
+                extra = sorted(set(have) - set(want))
+                log("ERROR: %s has %d of %d events (missing %d%s, duplicated %d, unexpected %d)"
+                    % (node.node_id, len(set(have) & set(want)), len(want), len(missing),
+                       " e.g. seq %s" % missing[:5] if missing else "", dup, len(extra)))
+            if node.node_id == "node-1":
+                continue        # the origin: received_ms is its emit time
+            for e in evs:
+                per_event.setdefault(e["seq"], []).append(e["received_ms"] - e["time_ms"])
+        delivered = sum(len(v) for v in per_event.values())
+        expected = len(seqs) * (self.n - 1)
+        log("delivered: %d of %d (%d events x %d receiving nodes)%s"
+            % (delivered, expected, len(seqs), self.n - 1, "" if ok else "  <-- ERROR"))
+
+        complete = sorted(max(d) for s, d in per_event.items() if len(d) == self.n - 1)
+        each = sorted(x for d in per_event.values() for x in d)
+        if complete:
+            log("time until EVERY node had an event (max over %d nodes of received_ms - time_ms),"
+                " over %d events:" % (self.n - 1, len(complete)))
+            log("    p50 %d ms   p99 %d ms   max %d ms   (mean %.2f ms)"
+                % (percentile(complete, 50), percentile(complete, 99), complete[-1],
+                   sum(complete) / len(complete)))
+            log("time until ONE node had it (each delivery, %d samples):"
+                "  p50 %d ms   p99 %d ms   max %d ms"
+                % (len(each), percentile(each, 50), percentile(each, 99), each[-1]))
+        log("    resolution: time_ms and received_ms are whole milliseconds of one clock,"
+            " so each figure is +-1 ms")
+
+        def delta(key):
+            return sum(b.get(key, 0) - a_.get(key, 0) for a_, b in zip(m0, m1))
+        log("counters during the burst, summed over nodes: events in %d, duplicates dropped %d,"
+            " gaps %d, snapshots received %d"
+            % (delta('agentflow_node_events_total{dir="in"}'),
+               delta('agentflow_node_events_total{dir="duplicate"}'),
+               delta("agentflow_node_gaps_total"),
+               delta('agentflow_node_snapshots_total{dir="received"}')))
+
+        time.sleep(self.remaining(1.0))          # let the burst's work finish
+        elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss = self.idle()
+        log("idle %.1f s, per node (CPU %% of one core from utime+stime; RSS = VmRSS"
+            " sampled every second):" % elapsed)
+        log("    CPU  mean %.2f %%   max %.2f %% (%s)"
+            % (sum(cpu) / len(cpu), max(cpu), self.nodes[cpu.index(max(cpu))].node_id))
+        log("    RSS  mean %.1f MiB   max %.1f MiB (%s)"
+            % (sum(rss_mean) / len(rss_mean), max(rss_max),
+               self.nodes[rss_max.index(max(rss_max))].node_id))
+        log("    signal: CPU %.2f %%, RSS %.1f MiB;  CPU tick resolution %d ms"
+            % (sig_cpu, sig_rss, 1000 // CLK_TCK))
+        if self.args.verbose:
+            for node, c, rm, rx in zip(self.nodes, cpu, rss_mean, rss_max):
+                log("    %-8s CPU %5.2f %%  RSS mean %5.1f MiB  max %5.1f MiB"
+                    % (node.node_id, c, rm, rx))
+        return ok, {"n": self.n, "complete": complete, "cpu": cpu, "rss_max": rss_max,
+                    "delivered": delivered, "expected": expected}
+
+
+# ------------------------------------------------------------------ main
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nodes", default="3,10,20", help="comma-separated mesh sizes (default 3,10,20)")
+    p.add_argument("--events", type=int, default=200, help="user events fired per run (default 200)")
+    p.add_argument("--interval-ms", type=float, default=5.0,
+                   help="pause between two events (default 5)")
+    p.add_argument("--idle-s", type=float, default=10.0, help="idle measurement (default 10)")
+    p.add_argument("--status-ms", type=int, default=1000,
+                   help="the nodes' --status-ms (default 1000, the node's default)")
+    p.add_argument("--ping-ms", type=int, default=1000,
+                   help="the nodes' --ping-ms (default 1000, the node's default)")
+    p.add_argument("--settle-s", type=float, default=2.0,
+                   help="pause after the mesh formed, before firing (default 2)")
+    p.add_argument("--mesh-timeout", type=float, default=90.0,
+                   help="bound on forming the full mesh (default 90 s)")
+    p.add_argument("--collect-timeout", type=float, default=30.0,
+                   help="bound on waiting for every node to have every event (default 30 s)")
+    p.add_argument("--run-timeout", type=float, default=300.0,
+                   help="bound on one N's whole run, stop excluded (default 300 s)")
+    p.add_argument("--stop-timeout", type=float, default=5.0,
+                   help="SIGTERM to SIGKILL bound per process (default 5 s)")
+    p.add_argument("--node-args", default="",
+                   help="more agentflow-node flags, space-separated (e.g. \"--keepalive-ms 5000\")")
+    p.add_argument("--node-log-level", default="info", help="the nodes' --log-level (default info)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every node's idle figures")
+    a = p.parse_args(argv)
+    try:
+        a.sizes = [int(x) for x in a.nodes.split(",") if x.strip()]
+    except ValueError:
+        p.error("--nodes: comma-separated integers expected")
+    if not a.sizes or any(n < 2 or n > 100 for n in a.sizes):
+        p.error("--nodes: sizes between 2 and 100")
+    if a.events < 1 or a.events > 10000:
+        p.error("--events: 1-10000 (the API returns at most 10000)")
+    if a.interval_ms < 0 or a.idle_s <= 0:
+        p.error("--interval-ms must be >= 0 and --idle-s > 0")
+    return a
+
+
+def main(argv):
+    args = parse_args(argv)
+    for b in (harness.SIGNAL_BIN, harness.NODE_BIN):
+        if not os.access(b, os.X_OK):
+            print("run.py: %s is not built (cmake -S . -B build && cmake --build build)" % b,
+                  file=sys.stderr)
+            return 1
+
+    def on_term(signum, frame):
+        raise SystemExit(1)
+    _signal.signal(_signal.SIGTERM, on_term)
+
+    log("bench/propagation: %s; %d CPUs; %s" % (harness.NODE_BIN, os.cpu_count(),
+                                                time.strftime("%Y-%m-%d %H:%M:%S")))
+    all_ok = True
+    summary = []
+    for n in args.sizes:
+        r = Run(args, n)
+        try:
+            ok, s = r.run()
+            all_ok &= ok
+            summary.append(s)
+        except (RuntimeError, OSError, ValueError, KeyError) as e:
+            log("ERROR: N=%d: %s" % (n, e))
+            all_ok = False
+        finally:
+            r.stop()
+        log("")
+    if summary:
+        log("summary (goals: p99 < 5 ms to all 20 nodes; idle node < 1 % CPU, < 40 MiB RSS):")
+        log("    %5s %10s %8s %8s %8s %12s %12s" % ("N", "delivered", "p50 ms", "p99 ms",
+                                                   "max ms", "idle CPU max", "RSS max MiB"))
+        for s in summary:
+            c = s["complete"]
+            log("    %5d %4d/%-5d %8s %8s %8s %11.2f%% %12.1f"
+                % (s["n"], s["delivered"], s["expected"],
+                   percentile(c, 50) if c else "-", percentile(c, 99) if c else "-",
+                   c[-1] if c else "-", max(s["cpu"]), max(s["rss_max"])))
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
