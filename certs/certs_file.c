@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
+
 static int
 write_all(int fd, const char *data, size_t len)
 {
@@ -34,53 +36,12 @@ write_all(int fd, const char *data, size_t len)
 char *
 certs_file_read(const char *path, size_t *lenp, char *err, size_t errlen)
 {
-	struct stat st;
+	char why[256];
 	char *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "cannot read %s: not a regular file",
-		    path);
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > CERTS_FILE_MAX) {
-		snprintf(err, errlen, "cannot read %s: larger than %d bytes",
-		    path, CERTS_FILE_MAX);
-		close(fd);
-		return NULL;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "cannot read %s: out of memory", path);
-		close(fd);
-		return NULL;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", path,
-			    strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;	/* shrank meanwhile; use what is there */
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (lenp != NULL)
-		*lenp = len;
+	if ((buf = file_read(path, CERTS_FILE_MAX, lenp, NULL, why,
+	    sizeof(why))) == NULL)
+		snprintf(err, errlen, "cannot read %s: %s", path, why);
 	return buf;
 }
 

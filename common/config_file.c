@@ -11,14 +11,11 @@
  */
 #include "config_file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "file.h"
 #include "xalloc.h"
 
 struct setting {
@@ -237,60 +234,17 @@ load_cb(void *arg, unsigned line, const char *key, const char *value,
 	return 0;
 }
 
-/* Reads the whole file, refusing anything over CONFIG_FILE_MAX. */
+/* Reads the whole file, refusing anything over CONFIG_FILE_MAX; errors
+ * read "PATH: why". */
 static char *
 read_file(const char *path, size_t *lenp, char *err, size_t errlen)
 {
-	struct stat st;
+	char why[256];
 	char *buf;
-	size_t len = 0;
-	ssize_t r;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-		    CONFIG_FILE_MAX);
-		close(fd);
-		return NULL;
-	}
-	/* One byte more than allowed, to notice a file that grew. */
-	buf = xmalloc((size_t)st.st_size + 2);
-	while (len < (size_t)st.st_size + 1) {
-		r = read(fd, buf + len, (size_t)st.st_size + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	if (len > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-		    CONFIG_FILE_MAX);
-		free(buf);
-		return NULL;
-	}
-	*lenp = len;
+	if ((buf = file_read(path, CONFIG_FILE_MAX, lenp, NULL, why,
+	    sizeof(why))) == NULL)
+		snprintf(err, errlen, "%s: %s", path, why);
 	return buf;
 }
 

@@ -3,6 +3,7 @@
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "xalloc.h"
@@ -57,6 +58,16 @@ rng_hex(struct rng *r, char *out, size_t n)
 	}
 	out[2 * n] = '\0';
 	return 0;
+}
+
+long
+rng_jitter(struct rng *r, long ms)
+{
+	uint16_t x = 0;
+
+	rng_bytes(r, &x, sizeof(x));
+	/* ms * [0.75, 1.25) */
+	return ms * 3 / 4 + (long)((double)ms / 2 * (double)x / 65536.0);
 }
 
 int

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "xalloc.h"
 
 struct trust {
@@ -74,31 +75,25 @@ trust_crl_bytes(const struct trust *t, size_t *len)
 static int
 load_crl(struct trust *t, char *err, size_t errlen)
 {
+	char why[256];
 	struct stat st;
-	unsigned char *buf;
-	FILE *f;
-	size_t n;
-	int rc;
+	char *buf;
+	size_t n = 0;
+	int rc, e;
 
-	if ((f = fopen(t->crl_path, "rb")) == NULL || fstat(fileno(f), &st) != 0) {
-		snprintf(err, errlen, "cannot read CRL %s: %s", t->crl_path,
-		    strerror(errno));
-		if (f != NULL)
-			fclose(f);
+	buf = file_read(t->crl_path, CRL_FILE_MAX, &n, &st, why, sizeof(why));
+	e = errno;
+	if (buf == NULL && e != EFBIG) {
+		snprintf(err, errlen, "cannot read CRL %s: %s", t->crl_path, why);
 		return -1;
 	}
-	if (st.st_size <= 0 || (size_t)st.st_size > CRL_FILE_MAX) {
+	if (buf == NULL || n == 0) {
 		snprintf(err, errlen, "CRL %s is empty or larger than %u bytes",
 		    t->crl_path, CRL_FILE_MAX);
-		fclose(f);
+		free(buf);
 		return -1;
 	}
-	buf = xmalloc((size_t)st.st_size);
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
-	rc = n == (size_t)st.st_size ? trust_set_crl(t, buf, n, err, errlen) : -1;
-	if (n != (size_t)st.st_size)
-		snprintf(err, errlen, "cannot read CRL %s", t->crl_path);
+	rc = trust_set_crl(t, (const unsigned char *)buf, n, err, errlen);
 	free(buf);
 	/* Remember the mtime even on failure: a broken file is reported once,
 	 * not on every check, and the old CRL stays in force. */

@@ -79,16 +79,6 @@ struct discovery {
 
 static void sigcli_step(struct sigcli *);
 
-static long
-jitter(struct discovery *d, long ms)
-{
-	uint16_t r = 0;
-
-	rng_bytes(d->rng, &r, sizeof(r));
-	/* ms * [0.75, 1.25) */
-	return ms * 3 / 4 + (long)((double)ms / 2 * (double)r / 65536.0);
-}
-
 static void
 schedule(struct sigcli *c, long ms)
 {
@@ -121,7 +111,7 @@ failed(struct sigcli *c, long delay_ms)
 		c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ?
 		    BACKOFF_MAX_MS : c->backoff_ms * 2;
 	}
-	schedule(c, jitter(c->d, delay_ms));
+	schedule(c, rng_jitter(c->d->rng, delay_ms));
 }
 
 /* The union of every signal's list, newest last_seen winning. */

@@ -31,6 +31,7 @@
 #include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
+#include "node_info.h"
 #include "rng.h"
 #include "transport.h"
 #include "trust.h"
@@ -40,6 +41,7 @@
 #define BACKOFF_MAX_MS		30000
 #define PROTOCOL_VERSION	1
 #define DEFAULT_MESH_PORT	50051
+#define LINKS_TICK_MS		250
 
 enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
 enum member_state { MEMBER_ALIVE, MEMBER_SUSPECT, MEMBER_DEAD, MEMBER_LEFT };
@@ -76,6 +78,7 @@ struct peer {
 	uint64_t		 rtt_us;
 	unsigned		 reconnects;
 	unsigned		 failures;	/* dials in a row that never came up */
+	uint64_t		 next_ping_ms;	/* monotonic; 0: at the next tick */
 	uint64_t		 incarnation;	/* from its Hello */
 	int			 wanted;	/* a ring neighbour under max_links */
 	char			 last_error[512];
@@ -107,15 +110,6 @@ check_peer(const struct peer *p)
 	/* Invariant: an active stream exactly when up. */
 	if ((p->active != NULL) != (p->state == LINK_UP))
 		abort();
-}
-
-static long
-jitter(struct links *l, long ms)
-{
-	uint16_t r = 0;
-
-	rng_bytes(l->rng, &r, sizeof(r));
-	return ms * 3 / 4 + (long)((double)ms / 2 * (double)r / 65536.0);
 }
 
 static void
@@ -158,34 +152,11 @@ send_hello(struct links *l, struct transport_stream *ts)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__Hello h = AGENTFLOW__MESH__V1__HELLO__INIT;
-	Agentflow__Mesh__V1__NodeInfo info = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
-	Agentflow__Mesh__V1__Label *labels = NULL, **lp = NULL;
-	char **addrs = NULL;
-	const char *key;
-	json_t *v;
-	size_t i, n = 0;
+	struct node_info info;
 
-	info.node_id = l->self_id;
-	info.incarnation = l->incarnation;
-	info.version = AGENTFLOW_VERSION;
-	info.started_ms = 0;
-	info.n_addresses = json_array_size(l->addresses);
-	addrs = xcalloc(info.n_addresses + 1, sizeof(*addrs));
-	json_array_foreach(l->addresses, i, v)
-		addrs[i] = (char *)json_string_value(v);
-	info.addresses = addrs;
-	labels = xcalloc(json_object_size(l->labels) + 1, sizeof(*labels));
-	lp = xcalloc(json_object_size(l->labels) + 1, sizeof(*lp));
-	json_object_foreach(l->labels, key, v) {
-		agentflow__mesh__v1__label__init(&labels[n]);
-		labels[n].key = (char *)key;
-		labels[n].value = (char *)json_string_value(v);
-		lp[n] = &labels[n];
-		n++;
-	}
-	info.n_labels = n;
-	info.labels = lp;
-	h.info = &info;
+	node_info_init(&info, l->self_id, l->incarnation, l->addresses,
+	    l->labels);
+	h.info = &info.msg;
 	h.protocol_version = PROTOCOL_VERSION;
 	if (l->hooks.cursors != NULL)
 		h.n_cursors = l->hooks.cursors(&h.cursors, l->hooks.arg);
@@ -193,9 +164,7 @@ send_hello(struct links *l, struct transport_stream *ts)
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_HELLO;
 	f.hello = &h;
 	send_frame(ts, &f);
-	free(addrs);
-	free(labels);
-	free(lp);
+	node_info_clear(&info);
 }
 
 static void choose_neighbours(struct links *);
@@ -280,7 +249,7 @@ redial_cb(evutil_socket_t fd, short what, void *arg)
 static void
 schedule_redial(struct peer *p)
 {
-	long ms = jitter(p->l, p->backoff_ms);
+	long ms = rng_jitter(p->l->rng, p->backoff_ms);
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
@@ -540,6 +509,7 @@ hello_received(struct links *l, struct lstream *s,
 	set_state(p, LINK_UP);
 	p->backoff_ms = BACKOFF_MIN_MS;
 	p->failures = 0;
+	p->next_ping_ms = 0;		/* measure the RTT at once */
 	p->last_error[0] = '\0';
 	if (p->redial != NULL)
 		evtimer_del(p->redial);
@@ -676,7 +646,8 @@ tick_peer(const char *id, void *value, void *arg)
 		transport_close(p->active);
 		return 0;
 	}
-	if (p->state == LINK_UP) {
+	if (p->state == LINK_UP && clock_mono_ms() >= p->next_ping_ms) {
+		p->next_ping_ms = clock_mono_ms() + (uint64_t)l->ping_ms;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ping.id = ++l->ping_seq;
 		ping.sent_us = (uint64_t)now.tv_sec * 1000000u +
@@ -688,7 +659,7 @@ tick_peer(const char *id, void *value, void *arg)
 			    "{s:s}", "peer", p->id);
 			transport_close(p->active);
 		}
-	} else if (p->member == MEMBER_SUSPECT &&
+	} else if (p->state != LINK_UP && p->member == MEMBER_SUSPECT &&
 	    clock_mono_ms() - p->down_since_ms >= (uint64_t)l->dead_ms) {
 		p->member = MEMBER_DEAD;
 		log_event(LOG_INFO, "peer dead", "{s:s, s:I}", "peer", p->id,
@@ -712,7 +683,8 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
     const struct links_config *cfg, const struct links_hooks *hooks)
 {
 	struct links *l = xcalloc(1, sizeof(*l));
-	struct timeval tv = { cfg->ping_ms / 1000, (cfg->ping_ms % 1000) * 1000 };
+	/* Member states and pruning move at this pace; pings at ping_ms. */
+	struct timeval tv = { 0, LINKS_TICK_MS * 1000 };
 
 	l->base = base;
 	l->transport = transport;

@@ -26,6 +26,7 @@
 #include "collector.h"
 #include "config_file.h"
 #include "discovery.h"
+#include "hostport.h"
 #include "links.h"
 #include "log.h"
 #include "node.h"
@@ -68,7 +69,7 @@ static const struct opt options[] = {
 	{ "max-links", OPT_INT, OPT(max_links), "0", 0, 1024,
 	  "link to at most this many peers (ring neighbours); 0: to every peer. "
 	  "The rest of the mesh is reached through forwarding" },
-	{ "ping-ms", OPT_INT, OPT(ping_ms), "1000", 100, 60000,
+	{ "ping-ms", OPT_INT, OPT(ping_ms), "5000", 100, 60000,
 	  "application ping period on each link (RTT)" },
 	{ "dead-ms", OPT_INT, OPT(dead_ms), "10000", 1000, 3600000,
 	  "a peer unreachable this long is marked dead" },
@@ -85,33 +86,6 @@ static const struct opt options[] = {
 static const char usage[] =
     "usage: agentflow-node --ca FILE --cert FILE --key FILE [options]\n\n"
     "One member of the AgentFlow mesh.";
-
-/* Splits "host:port" / "[v6]:port". */
-static int
-split_hostport(const char *s, char *host, size_t hostlen, int *port)
-{
-	const char *colon = strrchr(s, ':'), *h = s;
-	size_t hl;
-	char *end;
-	long p;
-
-	if (colon == NULL)
-		return -1;
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
-		return -1;
-	hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		h = s + 1;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*port = (int)p;
-	return 0;
-}
 
 /* "a,b,c" → ["a","b","c"], empty items skipped. */
 static json_t *
@@ -473,7 +447,7 @@ serve(const struct node_config *cfg)
 			goto fail;
 	}
 
-	if (split_hostport(cfg->api, host, sizeof(host), &api_port) != 0) {
+	if (hostport_split(cfg->api, host, sizeof(host), &api_port) != 0) {
 		snprintf(err, sizeof(err), "--api \"%s\" is not HOST:PORT", cfg->api);
 		goto fail;
 	}

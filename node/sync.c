@@ -31,6 +31,7 @@
 #include "hmap.h"
 #include "links.h"
 #include "log.h"
+#include "node_info.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -903,12 +904,7 @@ struct sync *
 sync_new(struct event_base *base, const struct sync_config *cfg)
 {
 	struct sync *s = xcalloc(1, sizeof(*s));
-	Agentflow__Mesh__V1__NodeInfo info = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
-	Agentflow__Mesh__V1__Label *labels, **lp;
-	char **addrs;
-	const char *key;
-	json_t *v;
-	size_t i, n = 0;
+	struct node_info info;
 
 	s->base = base;
 	s->self_id = xstrdup(cfg->self_id);
@@ -928,30 +924,11 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->self->incarnation = s->incarnation;
 	s->self->seq = 0;
 	/* Our NodeInfo, as snapshots carry it. */
-	info.node_id = s->self_id;
-	info.incarnation = s->incarnation;
-	info.version = AGENTFLOW_VERSION;
-	info.started_ms = clock_wall_ms();
-	info.n_addresses = json_array_size(cfg->addresses);
-	addrs = xcalloc(info.n_addresses + 1, sizeof(*addrs));
-	json_array_foreach(cfg->addresses, i, v)
-		addrs[i] = (char *)json_string_value(v);
-	info.addresses = addrs;
-	labels = xcalloc(json_object_size(cfg->labels) + 1, sizeof(*labels));
-	lp = xcalloc(json_object_size(cfg->labels) + 1, sizeof(*lp));
-	json_object_foreach(cfg->labels, key, v) {
-		agentflow__mesh__v1__label__init(&labels[n]);
-		labels[n].key = (char *)key;
-		labels[n].value = (char *)json_string_value(v);
-		lp[n] = &labels[n];
-		n++;
-	}
-	info.n_labels = n;
-	info.labels = lp;
-	set_blob(&s->self->info, &s->self->info_len, &info.base);
-	free(addrs);
-	free(labels);
-	free(lp);
+	node_info_init(&info, s->self_id, s->incarnation, cfg->addresses,
+	    cfg->labels);
+	info.msg.started_ms = clock_wall_ms();
+	set_blob(&s->self->info, &s->self->info_len, &info.msg.base);
+	node_info_clear(&info);
 	return s;
 }
 

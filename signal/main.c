@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hostport.h"
 #include "log.h"
 #include "opts.h"
 #include "signal_api.h"
@@ -70,48 +71,6 @@ static const char usage[] =
     "usage: agentflow-signal --ca FILE [options]\n\n"
     "The AgentFlow rendezvous: nodes register (signed with their certificate),\n"
     "heartbeat, list each other and leave.  See signal/API.md.";
-
-/* Splits "host:port" / "[v6]:port" into host and port. */
-static int
-split_listen(const char *s, char *host, size_t hostlen, unsigned short *port)
-{
-	const char *colon = strrchr(s, ':'), *h = s;
-	size_t hl;
-	char *end;
-	long p;
-
-	if (colon == NULL)
-		return -1;
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
-		return -1;
-	hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		h = s + 1;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*port = (unsigned short)p;
-	return 0;
-}
-
-static int
-is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (strcmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
 
 static void
 stop_cb(evutil_socket_t sig, short what, void *arg)
@@ -243,7 +202,7 @@ main(int argc, char **argv)
 	struct signal_config cfg;
 	enum log_level level;
 	char err[512], host[256];
-	unsigned short port;
+	int port;
 
 	memset(&cfg, 0, sizeof(cfg));
 	switch (opts_parse(options, sizeof(options) / sizeof(options[0]), &cfg,
@@ -271,12 +230,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "agentflow-signal: --tls-cert and --tls-key go together\n");
 		return 2;
 	}
-	if (split_listen(cfg.listen, host, sizeof(host), &port) != 0) {
+	if (hostport_split(cfg.listen, host, sizeof(host), &port) != 0) {
 		fprintf(stderr, "agentflow-signal: --listen \"%s\" is not HOST:PORT\n",
 		    cfg.listen);
 		return 2;
 	}
-	if (cfg.tls_cert == NULL && !cfg.plain_http && !is_loopback(host)) {
+	if (cfg.tls_cert == NULL && !cfg.plain_http &&
+	    !hostport_is_loopback(host)) {
 		fprintf(stderr, "agentflow-signal: refusing plain HTTP on non-loopback "
 		    "address %s: session tokens would cross the network in clear "
 		    "text; give --tls-cert/--tls-key, or --plain-http when a TLS "
@@ -289,5 +249,5 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
-	return serve(&cfg, host, port);
+	return serve(&cfg, host, (unsigned short)port);
 }
