@@ -17,6 +17,7 @@
 #include "node_id.h"
 #include "store.h"
 #include "sync.h"
+#include "transport.h"
 
 static json_t *
 signal_status(const struct node *n)
@@ -276,8 +277,27 @@ metrics_cb(struct evhttp_request *req, struct node *n, const char *arg)
 	size_t i;
 
 	json_t *c = sync_counters(n->sync);
+	struct transport_stats ts;
 
 	(void)arg;
+	transport_stats(n->transport, &ts);
+	evbuffer_add_printf(buf,
+	    "# HELP agentflow_node_link_bytes_total Frame bytes over all links.\n"
+	    "# TYPE agentflow_node_link_bytes_total counter\n"
+	    "agentflow_node_link_bytes_total{dir=\"in\"} %" PRIu64 "\n"
+	    "agentflow_node_link_bytes_total{dir=\"out\"} %" PRIu64 "\n"
+	    "# HELP agentflow_node_link_frames_total Frames over all links.\n"
+	    "# TYPE agentflow_node_link_frames_total counter\n"
+	    "agentflow_node_link_frames_total{dir=\"in\"} %" PRIu64 "\n"
+	    "agentflow_node_link_frames_total{dir=\"out\"} %" PRIu64 "\n"
+	    "# HELP agentflow_node_link_queue_bytes Bytes waiting to be sent on all links.\n"
+	    "# TYPE agentflow_node_link_queue_bytes gauge\n"
+	    "agentflow_node_link_queue_bytes %zu\n"
+	    "# HELP agentflow_node_streams Link streams open (including ones handshaking).\n"
+	    "# TYPE agentflow_node_streams gauge\n"
+	    "agentflow_node_streams %zu\n",
+	    ts.bytes_in, ts.bytes_out, ts.messages_in, ts.messages_out,
+	    ts.queued_bytes, ts.streams);
 	json_array_foreach(links, i, l)
 		reconnects += json_integer_value(json_object_get(l, "reconnects"));
 	json_decref(links);

@@ -151,6 +151,9 @@ struct transport {
 	struct op		 shutdown_op;
 	int			 shutdown_pending;
 
+	/* Totals for /metrics (loop thread). */
+	uint64_t		 bytes_in, bytes_out, messages_in, messages_out;
+
 	/* Pump → loop hand-off; the only state shared between threads. */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
@@ -608,6 +611,8 @@ on_recv(struct transport_stream *s, int ok)
 	slice = grpc_byte_buffer_reader_readall(&reader);
 	grpc_byte_buffer_reader_destroy(&reader);
 	grpc_byte_buffer_destroy(bb);
+	t->bytes_in += GRPC_SLICE_LENGTH(slice);
+	t->messages_in++;
 	if (s->state == ST_OPEN) {
 		t->in_callback++;
 		t->cb.message(s, GRPC_SLICE_START_PTR(slice),
@@ -626,6 +631,10 @@ on_send(struct transport_stream *s, int ok)
 
 	s->sending = NULL;
 	s->queued -= m->len;
+	if (ok) {
+		s->t->bytes_out += m->len;
+		s->t->messages_out++;
+	}
 	msg_free(m);
 	if (!ok) {
 		stream_fail(s, NULL);
@@ -978,6 +987,23 @@ size_t
 transport_queued(const struct transport_stream *s)
 {
 	return s->queued;
+}
+
+void
+transport_stats(const struct transport *t, struct transport_stats *st)
+{
+	const struct transport_stream *s;
+
+	st->bytes_in = t->bytes_in;
+	st->bytes_out = t->bytes_out;
+	st->messages_in = t->messages_in;
+	st->messages_out = t->messages_out;
+	st->queued_bytes = 0;
+	st->streams = 0;
+	TAILQ_FOREACH(s, &t->streams, entry) {
+		st->queued_bytes += s->queued;
+		st->streams++;
+	}
 }
 
 const char *

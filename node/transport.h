@@ -116,6 +116,16 @@ int transport_send(struct transport_stream *, const uint8_t *buf, size_t len);
 /* Bytes accepted by transport_send() whose sending has not completed. */
 size_t transport_queued(const struct transport_stream *);
 
+/* Totals since start: message bytes (our frames, before gRPC framing and
+ * TLS) and counts; bytes queued on all streams now; streams open. */
+struct transport_stats {
+	uint64_t	bytes_in, bytes_out;
+	uint64_t	messages_in, messages_out;
+	size_t		queued_bytes;
+	size_t		streams;
+};
+void transport_stats(const struct transport *, struct transport_stats *);
+
 /*
  * The peer's node id from its verified certificate: valid from opened()
  * until the stream is freed; for an outbound stream not yet opened, the

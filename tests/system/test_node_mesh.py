@@ -76,12 +76,16 @@ class Formation(MeshTest):
         rtts = harness.wait_until(lambda: all(
             l["rtt_ms"] is not None for n in nodes for l in n.links().values()), 10)
         self.assertTrue(rtts, [n.links() for n in nodes])
-        # both sides dial at once: the tie-break keeps one stream without flapping
+        # both sides dial at once: the tie-break keeps one stream per pair
+        # (each node holds exactly two), without flapping
         time.sleep(2)
         for n in nodes:
             for peer, l in n.links().items():
                 self.assertEqual(l["state"], "up", (n.node_id, peer, l))
                 self.assertEqual(l["reconnects"], 0, (n.node_id, peer, l))
+            m = harness.parse_metrics(n.client().get("/metrics").body.decode())
+            self.assertEqual(m["agentflow_node_streams"], 2, n.node_id)
+            self.assertGreater(m['agentflow_node_link_bytes_total{dir="in"}'], 0)
         # the signal lists all three
         c = sig.client()
         self.assertEqual(c.get("/healthz").json()["nodes"], 3)
