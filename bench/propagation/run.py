@@ -386,8 +386,8 @@ def parse_args(argv):
     p.add_argument("--idle-s", type=float, default=10.0, help="idle measurement (default 10)")
     p.add_argument("--status-ms", type=int, default=1000,
                    help="the nodes' --status-ms (default 1000, the node's default)")
-    p.add_argument("--ping-ms", type=int, default=1000,
-                   help="the nodes' --ping-ms (default 1000, the node's default)")
+    p.add_argument("--ping-ms", type=int, default=5000,
+                   help="the nodes' --ping-ms (default 5000, the node's default)")
     p.add_argument("--settle-s", type=float, default=2.0,
                    help="pause after the mesh formed, before firing (default 2)")
     p.add_argument("--mesh-timeout", type=float, default=90.0,
