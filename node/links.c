@@ -79,6 +79,7 @@ struct peer {
 	unsigned		 reconnects;
 	unsigned		 failures;	/* dials in a row that never came up */
 	uint64_t		 next_ping_ms;	/* monotonic; 0: at the next tick */
+	uint64_t		 heard_mono_ms;	/* last frame on the active link */
 	uint64_t		 incarnation;	/* from its Hello */
 	int			 wanted;	/* a ring neighbour under max_links */
 	char			 last_error[512];
@@ -95,6 +96,7 @@ struct links {
 	long			 ping_ms;
 	long			 dead_ms;
 	long			 max_links;
+	long			 silence_ms;
 	struct trust		*trust;
 	struct hmap		*peers;		/* id → struct peer */
 	LIST_HEAD(, lstream)	 streams;
@@ -510,6 +512,7 @@ hello_received(struct links *l, struct lstream *s,
 	p->backoff_ms = BACKOFF_MIN_MS;
 	p->failures = 0;
 	p->next_ping_ms = 0;		/* measure the RTT at once */
+	p->heard_mono_ms = clock_mono_ms();
 	p->last_error[0] = '\0';
 	if (p->redial != NULL)
 		evtimer_del(p->redial);
@@ -542,6 +545,7 @@ links_stream_message(struct links *l, struct transport_stream *ts,
 		return;
 	}
 	p->last_seen_ms = clock_wall_ms();
+	p->heard_mono_ms = clock_mono_ms();
 	if (!s->hello_in) {
 		if (f->body_case != AGENTFLOW__MESH__V1__FRAME__BODY_HELLO) {
 			log_event(LOG_WARN, "link refused: first frame is not Hello",
@@ -646,6 +650,17 @@ tick_peer(const char *id, void *value, void *arg)
 		transport_close(p->active);
 		return 0;
 	}
+	/* Peers send their status every second or so: a link that has been
+	 * silent for much longer has a dead or frozen peer behind it. */
+	if (p->state == LINK_UP && l->silence_ms > 0 &&
+	    clock_mono_ms() - p->heard_mono_ms > (uint64_t)l->silence_ms) {
+		log_event(LOG_INFO, "link silent; closing it", "{s:s, s:I}", "peer",
+		    p->id, "silent_ms", (json_int_t)(clock_mono_ms() - p->heard_mono_ms));
+		snprintf(p->last_error, sizeof(p->last_error), "silent for %lld ms",
+		    (long long)(clock_mono_ms() - p->heard_mono_ms));
+		transport_close(p->active);
+		return 0;
+	}
 	if (p->state == LINK_UP && clock_mono_ms() >= p->next_ping_ms) {
 		p->next_ping_ms = clock_mono_ms() + (uint64_t)l->ping_ms;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -696,6 +711,7 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
 	l->ping_ms = cfg->ping_ms;
 	l->dead_ms = cfg->dead_ms;
 	l->max_links = cfg->max_links;
+	l->silence_ms = cfg->silence_ms;
 	l->trust = cfg->trust;
 	l->peers = hmap_new();
 	LIST_INIT(&l->streams);

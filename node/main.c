@@ -73,8 +73,9 @@ static const struct opt options[] = {
 	  "application ping period on each link (RTT)" },
 	{ "dead-ms", OPT_INT, OPT(dead_ms), "10000", 1000, 3600000,
 	  "a peer unreachable this long is marked dead" },
-	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "1000", 100, 60000,
-	  "HTTP/2 keepalive on links: a silent peer is dropped within about twice this" },
+	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "5000", 100, 60000,
+	  "HTTP/2 keepalive on links (a link silent for three status periods is "
+	  "closed anyway)" },
 	{ "status-ms", OPT_INT, OPT(status_ms), "1000", 100, 3600000,
 	  "how often the node samples and broadcasts its status" },
 	{ "events-kept", OPT_INT, OPT(events_kept), "100000", 100, 100000000,
@@ -408,6 +409,8 @@ serve(const struct node_config *cfg)
 		.addresses = n.addresses, .labels = n.labels,
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
 		.max_links = cfg->max_links, .trust = n.trust,
+		/* Statuses arrive every status period: three missed is dead. */
+		.silence_ms = 3 * cfg->status_ms < 3000 ? 3000 : 3 * cfg->status_ms,
 	};
 	struct links_hooks lh = { h_cursors, h_up, h_frame, stale_address, &n };
 	n.links = links_new(base, n.transport, rng, &lc, &lh);

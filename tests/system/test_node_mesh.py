@@ -138,6 +138,20 @@ class Failures(MeshTest):
             self.assertEqual(l["member"], "alive")
             self.assertEqual(l["incarnation"], c.incarnation)
 
+    def test_frozen_node_is_noticed_and_comes_back(self):
+        sig, (a, b, c) = self.mesh(3)
+        c.send(_signal.SIGSTOP)     # alive to TCP, silent to the mesh
+        try:
+            self.assertTrue(harness.wait_until(
+                lambda: "node-3" not in a.up_peers() and "node-3" not in b.up_peers(),
+                20, interval=0.3), (a.links().get("node-3"), b.links().get("node-3")))
+            # noticed by the silence, long before any TCP timeout
+            self.assertTrue(any(l.get("msg") == "link silent; closing it" and
+                                l.get("peer") == "node-3" for l in a.logs() + b.logs()))
+        finally:
+            c.send(_signal.SIGCONT)
+        self.wait_full_mesh([a, b, c])
+
     def test_graceful_stop_is_seen_as_left(self):
         sig, (a, b, c) = self.mesh(3)
         self.assertEqual(c.stop(), 0)
