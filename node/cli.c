@@ -8,12 +8,16 @@
 #include <string.h>
 
 #include "certs_cli.h"
+#include "cli_mesh.h"
 
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
 	const char	*help;
 } commands[] = {
+	{ "status", cli_status_main, "the mesh as the local node sees it: peers, paths, RTT" },
+	{ "nodes", cli_nodes_main, "every node's resources: CPU, memory, disk, load" },
+	{ "event", cli_event_main, "send a user event to every node" },
 	{ "certs", certs_main, "manage the mesh PKI: CA, node certificates, revocation" },
 };
 

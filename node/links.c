@@ -907,12 +907,16 @@ status_peer(const char *id, void *value, void *arg)
 {
 	const struct peer *p = value;
 	json_t *a = arg, *o;
+	const char *address;
 
 	if (!p->wanted && p->state == LINK_DOWN)
 		return 0;	/* not a neighbour of ours under --max-links */
+	/* The address we dialed, else the first one it advertises. */
+	address = p->address[0] != '\0' ? p->address :
+	    json_string_value(json_array_get(p->addresses, 0));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}",
 	    "peer", id, "state", link_state_names[p->state],
-	    "member", member_names[p->member], "address", p->address,
+	    "member", member_names[p->member], "address", address ? address : "",
 	    "since_ms", (json_int_t)p->since_ms, "reconnects", (int)p->reconnects,
 	    "last_error", p->last_error, "incarnation", (json_int_t)p->incarnation);
 	json_object_set_new(o, "direction", p->active == NULL ? json_null() :

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "certs_file.h"
@@ -294,6 +295,33 @@ crl_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Tells local tools (the agentflow CLI) where our API is: DATA_DIR/api.json,
+ * replaced atomically at every start.
+ */
+static void
+write_api_file(const char *dir, const char *host, int port)
+{
+	char path[4096], tmp[4200];
+	json_t *j = json_pack("{s:s, s:i, s:i}", "address", host, "port", port,
+	    "pid", (int)getpid());
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/api.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int ok = 0;
+
+	if ((f = fopen(tmp, "w")) != NULL) {
+		ok = json_dumpf(j, f, JSON_COMPACT) == 0;
+		ok = fclose(f) == 0 && ok;
+		ok = ok && rename(tmp, path) == 0;
+	}
+	if (!ok)
+		log_event(LOG_WARN, "cannot write the API address file", "{s:s, s:s}",
+		    "path", path, "error", strerror(errno));
+	json_decref(j);
+}
+
 /* --- start, run, stop ------------------------------------------------------ */
 
 struct pems {
@@ -473,6 +501,7 @@ serve(const struct node_config *cfg)
 		    ((struct sockaddr_in *)&ss)->sin_port :
 		    ((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
+	write_api_file(cfg->data_dir, host, api_port);
 	log_event(LOG_INFO, "node started", "{s:s, s:I, s:i, s:i, s:s, s:s}",
 	    "node_id", n.id, "incarnation", (json_int_t)n.incarnation,
 	    "mesh_port", transport_port(n.transport), "api_port", api_port,

@@ -84,6 +84,7 @@ for i in 1 2 3; do status $((8079 + i)); done
 [ $formed = 1 ] || echo "  (the mesh had not fully formed yet; see $run/node-*.log)"
 cat <<MSG
   node APIs: http://127.0.0.1:8080/api/cluster/status (and :8081, :8082)
+  CLI:      build/bin/agentflow status --data-dir run/node-1
   logs:     $run/
 The dashboard is not built yet (issue 5).  Ctrl-C stops everything.
 MSG

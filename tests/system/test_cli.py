@@ -1,0 +1,88 @@
+"""System tests of the agentflow CLI's mesh commands against real nodes:
+status, nodes and event find the node's API (flag, data directory), print
+what a user needs, offer --json, and exit 0 / 1 / 2 as documented."""
+
+import json
+import os
+import subprocess
+import unittest
+
+import harness
+from test_node_mesh import MeshTest
+
+CLI = os.path.join(harness.BIN, "agentflow")
+
+
+def cli(*args, env=None):
+    e = dict(os.environ)
+    e.pop("AGENTFLOW_API", None)
+    e.update(env or {})
+    p = subprocess.run([CLI] + list(args), capture_output=True, text=True,
+                       timeout=30, env=e, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Cli(MeshTest):
+
+    def setUp(self):
+        super().setUp()
+        self.sig, (self.a, self.b) = self.mesh(2)
+
+    def test_status_from_the_data_directory(self):
+        want = "127.0.0.1:%d" % self.b.mesh_port
+        # the peer's address arrives with the signal's list
+        harness.wait_until(lambda: want in cli("status", "--data-dir", self.a.data_dir)[1], 10)
+        rc, out, err = cli("status", "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertIn("node-1", lines[0])
+        self.assertIn("this node", lines[0])
+        self.assertIn("signal reachable", lines[0])
+        peer = [l for l in lines if l.startswith("node-2")]
+        self.assertEqual(len(peer), 1, out)
+        self.assertIn("alive", peer[0])
+        self.assertIn("direct", peer[0])
+        self.assertIn(want, peer[0])
+
+    def test_status_json_and_nodes(self):
+        rc, out, err = cli("status", "--json", "--api", "127.0.0.1:%d" % self.b.api_port)
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["local"]["node_id"], "node-2")
+        self.assertEqual([r["node_id"] for r in doc["remote"]], ["node-1"])
+        rc, out, err = cli("nodes", "--api", "127.0.0.1:%d" % self.b.api_port)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("NODE", out.splitlines()[0])
+        self.assertTrue(any(l.startswith("node-1") for l in out.splitlines()), out)
+        self.assertTrue(any(l.startswith("node-2") and "self" in l
+                            for l in out.splitlines()), out)
+
+    def test_event_reaches_the_other_node(self):
+        rc, out, err = cli("event", "deploy", "v2", "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("deploy", out)
+        self.assertIn("node-1", out)
+        got = harness.wait_until(lambda: [
+            e for e in self.b.client().get("/api/events?kind=user").json()["events"]
+            if e["body"]["name"] == "deploy"], 10)
+        self.assertTrue(got)
+        self.assertEqual(got[0]["body"]["payload"], "v2")
+
+    def test_exit_codes(self):
+        rc, out, err = cli("status", "--api", "127.0.0.1:1")
+        self.assertEqual(rc, 1)
+        self.assertIn("cannot reach", err)
+        rc, out, err = cli("event", "", "--api", "127.0.0.1:%d" % self.a.api_port)
+        self.assertEqual(rc, 1)
+        self.assertIn("400", err)
+        for args in (["event"], ["status", "--bogus"], ["status", "extra"], ["nope"],
+                     ["event", "a", "b", "c"]):
+            rc, out, err = cli(*args)
+            self.assertEqual(rc, 2, (args, out, err))
+        rc, out, err = cli("status", "--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("--api", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
