@@ -482,6 +482,12 @@ serve(const struct node_config *cfg)
 		snprintf(err, sizeof(err), "--api \"%s\" is not HOST:PORT", cfg->api);
 		goto fail;
 	}
+	/* The API has no tokens yet: it must not be reachable from the network. */
+	if (!hostport_is_loopback(host)) {
+		snprintf(err, sizeof(err), "refusing to serve the API on non-loopback "
+		    "address %s: it has no access tokens yet; use 127.0.0.1 or ::1", host);
+		goto fail;
+	}
 	http = evhttp_new(base);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_max_headers_size(http, 16384);
