@@ -870,7 +870,11 @@ persist_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	store_batch_begin(s->store);		/* one commit for all origins */
 	hmap_sweep(s->origins, persist_origin, s);
+	if (store_batch_end(s->store) != 0)
+		log_event(LOG_WARN, "cannot persist remote state", "{s:s}", "error",
+		    store_error(s->store));
 	if (now - s->last_trim_ms >= TRIM_PERIOD_MS) {
 		s->last_trim_ms = now;
 		if (store_events_trim(s->store, s->events_kept, &deleted) != 0)
