@@ -567,17 +567,14 @@ links_stream_message(struct links *l, struct transport_stream *ts,
 		Agentflow__Mesh__V1__Pong pong = AGENTFLOW__MESH__V1__PONG__INIT;
 		pong.id = f->ping->id;
 		pong.ping_sent_us = f->ping->sent_us;
-		pong.sent_us = clock_mono_ms() * 1000;
+		pong.sent_us = clock_mono_us();
 		r.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_PONG;
 		r.pong = &pong;
 		send_frame(ts, &r);
 		break;
 	}
 	case AGENTFLOW__MESH__V1__FRAME__BODY_PONG: {
-		struct timespec now;
-		uint64_t now_us;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		now_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+		uint64_t now_us = clock_mono_us();
 		if (f->pong->ping_sent_us <= now_us)
 			p->rtt_us = now_us - f->pong->ping_sent_us;
 		break;
@@ -640,7 +637,6 @@ tick_peer(const char *id, void *value, void *arg)
 	struct links *l = arg;
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__Ping ping = AGENTFLOW__MESH__V1__PING__INIT;
-	struct timespec now;
 
 	(void)id;
 	if (p->state == LINK_UP && !p->wanted) {
@@ -663,10 +659,8 @@ tick_peer(const char *id, void *value, void *arg)
 	}
 	if (p->state == LINK_UP && clock_mono_ms() >= p->next_ping_ms) {
 		p->next_ping_ms = clock_mono_ms() + (uint64_t)l->ping_ms;
-		clock_gettime(CLOCK_MONOTONIC, &now);
 		ping.id = ++l->ping_seq;
-		ping.sent_us = (uint64_t)now.tv_sec * 1000000u +
-		    (uint64_t)now.tv_nsec / 1000u;
+		ping.sent_us = clock_mono_us();
 		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_PING;
 		f.ping = &ping;
 		if (send_frame(p->active, &f) != 0) {

@@ -96,15 +96,6 @@ struct bench {
 	pid_t			 signal_pid;
 };
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void
 sample_add(struct samples *s, uint64_t us)
 {
@@ -194,7 +185,7 @@ on_reply(struct evhttp_request *req, void *arg)
 	struct bench *b = c->b;
 	struct pending p = c->req;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
-	uint64_t lat = now_us() - c->sent_us;
+	uint64_t lat = clock_mono_us() - c->sent_us;
 	json_t *j = NULL;
 
 	c->busy = 0;
@@ -263,7 +254,7 @@ send_req(struct bench *b, struct conn *c, struct pending p)
 		if (p.kind == REQ_PEERS && p.node->etag[0] != '\0')
 			evhttp_add_header(h, "If-None-Match", p.node->etag);
 	}
-	c->sent_us = now_us();
+	c->sent_us = clock_mono_us();
 	if (evhttp_make_request(c->evcon, req,
 	    p.kind == REQ_PEERS ? EVHTTP_REQ_GET : EVHTTP_REQ_POST,
 	    p.kind == REQ_REGISTER ? "/v1/register" :
@@ -504,10 +495,10 @@ main(int argc, char **argv)
 
 	/* Phase 0: register everybody as fast as the signal answers. */
 	proc_usage(b.signal_pid, &cpu0, &rss, &hwm);
-	t0 = now_us();
+	t0 = clock_mono_us();
 	dispatch(&b);
 	event_base_dispatch(b.base);
-	t1 = now_us();
+	t1 = clock_mono_us();
 	proc_usage(b.signal_pid, &cpu1, &rss, &hwm);
 	wall = (double)(t1 - t0) / 1e6;
 	printf("register: %" PRIu64 " ok, %" PRIu64 " failed in %.2f s = %.0f registrations/s; "
@@ -525,14 +516,14 @@ main(int argc, char **argv)
 	for (long i = 0; i < b.cfg.lists && i < b.cfg.nodes; i++)
 		enqueue(&b, &b.nodes[i * (b.cfg.nodes / (b.cfg.lists < b.cfg.nodes ?
 		    b.cfg.lists : b.cfg.nodes))], REQ_PEERS);
-	t0 = now_us();
+	t0 = clock_mono_us();
 	dispatch(&b);
 	while (b.ok[REQ_PEERS] + b.failed[REQ_PEERS] < (uint64_t)(b.cfg.lists <
 	    b.cfg.nodes ? b.cfg.lists : b.cfg.nodes))
 		event_base_loop(b.base, EVLOOP_ONCE);
 	printf("join lists: %" PRIu64 " full peer lists of %ld nodes in %.2f s; "
 	    "latency p50 %.2f ms p99 %.2f ms\n", b.ok[REQ_PEERS], b.cfg.nodes,
-	    (double)(now_us() - t0) / 1e6, pct_ms(&b.lat[REQ_PEERS], 50),
+	    (double)(clock_mono_us() - t0) / 1e6, pct_ms(&b.lat[REQ_PEERS], 50),
 	    pct_ms(&b.lat[REQ_PEERS], 99));
 	for (long i = 0; i < b.cfg.nodes; i++)
 		b.nodes[i].generation = b.last_generation;
@@ -542,14 +533,14 @@ main(int argc, char **argv)
 
 	/* Phase 2: steady heartbeats, counted from here. */
 	b.phase = 2;
-	b.phase_start_us = now_us();
+	b.phase_start_us = clock_mono_us();
 	memset(b.ok, 0, sizeof(b.ok));
 	memset(b.failed, 0, sizeof(b.failed));
 	b.lat[REQ_HEARTBEAT].n = 0;
 	b.stop = event_new(b.base, -1, 0, stop_cb, b.base);
 	event_add(b.stop, &(struct timeval){ b.cfg.duration_s, 0 });
 	event_base_dispatch(b.base);
-	t1 = now_us();
+	t1 = clock_mono_us();
 	proc_usage(b.signal_pid, &cpu2, &rss, &hwm);
 	wall = (double)(t1 - b.phase_start_us) / 1e6;
 	printf("steady: %ld nodes heartbeating every %ld s for %.0f s: %" PRIu64
