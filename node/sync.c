@@ -151,14 +151,19 @@ origin_get(struct sync *s, const char *id)
 	return o;
 }
 
-/* Appends an applied event to the log (ours and others'). */
+/*
+ * Appends an applied event to the log (ours and others').  The body is
+ * the event's kind message packed; packed/len pass it when the caller
+ * already has it (a received status was just packed for the origin).
+ */
 static void
-log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e)
+log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
+    const void *packed, size_t packed_len)
 {
 	struct store_event row = { 0 };
 	const ProtobufCMessage *body = NULL;
-	size_t len = 0;
-	void *buf;
+	size_t len = packed_len;
+	void *buf = NULL;
 	int added;
 
 	switch (e->kind_case) {
@@ -180,14 +185,15 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e)
 	default:
 		return;
 	}
-	buf = pack(body, &len);
+	if (packed == NULL)
+		packed = buf = pack(body, &len);
 	row.origin = e->origin;
 	row.incarnation = e->incarnation;
 	row.seq = e->seq;
 	row.kind = (int)e->kind_case;
 	row.time_ms = (int64_t)e->time_ms;
 	row.received_ms = (int64_t)clock_wall_ms();
-	row.body = buf;
+	row.body = packed;
 	row.body_len = len;
 	if (store_event_append(s->store, &row, &added) != 0)
 		log_event(LOG_WARN, "cannot log event", "{s:s}", "error",
@@ -227,7 +233,7 @@ flush(struct sync *s)
 		return;
 	store_batch_begin(s->store);
 	for (size_t i = 0; i < s->npending; i++)
-		log_event_row(s, s->pending[i]);
+		log_event_row(s, s->pending[i], NULL, 0);
 	if (store_batch_end(s->store) != 0)
 		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
 		    store_error(s->store));
@@ -567,9 +573,11 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	o->updated_ms = clock_wall_ms();
 	o->dirty = 1;
 	s->events_in++;
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
 		set_status(o, e->status, e->time_ms);
-	log_event_row(s, e);
+		log_event_row(s, e, o->status, o->status_len);
+	} else
+		log_event_row(s, e, NULL, 0);
 	return 1;
 }
 
