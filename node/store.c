@@ -27,6 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hmap.h"
+#include "store_priv.h"
 #include "xalloc.h"
 
 #define BUSY_TIMEOUT_MS	5000
@@ -69,6 +71,57 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_kind_time ON events (kind, time_ms);",
 	/* 2: when each event reached this node (propagation delay). */
 	"ALTER TABLE events ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 3: the work the mesh carries (store_work.c).  Each row keeps the
+	 * columns it is looked up by and its whole record as JSON, the form
+	 * the API serves.
+	 */
+	"CREATE TABLE tasks ("
+	"  node       TEXT NOT NULL,"
+	"  task_id    TEXT NOT NULL,"
+	"  name       TEXT NOT NULL,"
+	"  state      TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  body       TEXT NOT NULL CHECK (json_valid(body)),"
+	"  PRIMARY KEY (node, task_id)"
+	");"
+	"CREATE INDEX tasks_updated ON tasks (updated_ms);"
+	"CREATE TABLE task_logs ("
+	"  node     TEXT NOT NULL,"
+	"  task_id  TEXT NOT NULL,"
+	"  line_seq INTEGER NOT NULL,"
+	"  time_ms  INTEGER NOT NULL,"
+	"  body     TEXT NOT NULL CHECK (json_valid(body)),"
+	"  PRIMARY KEY (node, task_id, line_seq)"
+	");"
+	"CREATE TABLE alerts ("
+	"  node       TEXT NOT NULL,"
+	"  alert_id   TEXT NOT NULL,"
+	"  state      TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  body       TEXT NOT NULL CHECK (json_valid(body)),"
+	"  PRIMARY KEY (node, alert_id)"
+	");"
+	"CREATE TABLE commands ("
+	"  id              TEXT PRIMARY KEY NOT NULL,"
+	"  idempotency_key TEXT UNIQUE,"
+	"  issued_ms       INTEGER NOT NULL,"
+	"  body            TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE TABLE commands_seen ("
+	"  id          TEXT PRIMARY KEY NOT NULL,"
+	"  origin      TEXT NOT NULL,"
+	"  received_ms INTEGER NOT NULL,"
+	"  result      BLOB"
+	");"
+	"CREATE TABLE audit ("
+	"  seq     INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  time_ms INTEGER NOT NULL,"
+	"  node    TEXT NOT NULL,"
+	"  action  TEXT NOT NULL,"
+	"  body    TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE INDEX audit_time ON audit (time_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -129,6 +182,7 @@ struct store {
 	sqlite3		*db;
 	char		*path;
 	sqlite3_stmt	*stmt[S_COUNT];
+	struct hmap	*by_sql;	/* store_prepare's cache: SQL → stmt */
 	char		 err[512];
 };
 
@@ -181,6 +235,51 @@ done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+}
+
+sqlite3_stmt *
+store_prepare(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+
+	if (st->by_sql == NULL)
+		st->by_sql = hmap_new();
+	if ((s = hmap_get(st->by_sql, sql)) != NULL)
+		return s;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+	    NULL) != SQLITE_OK) {
+		set_err(st, "preparing \"%s\"", sql);
+		return NULL;
+	}
+	hmap_put(st->by_sql, sql, s);
+	return s;
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+void
+store_reset(sqlite3_stmt *s)
+{
+	done(s);
+}
+
+void
+store_fail(struct store *st, const char *what)
+{
+	set_err(st, "%s", what);
+}
+
+static int
+finalize_one(const char *sql, void *value, void *arg)
+{
+	(void)sql;
+	(void)arg;
+	sqlite3_finalize(value);
+	return 1;
 }
 
 /* Runs a statement that returns no rows; resets it either way. */
@@ -424,6 +523,9 @@ store_close(struct store *st)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	if (st->by_sql != NULL)
+		hmap_sweep(st->by_sql, finalize_one, NULL);
+	hmap_free(st->by_sql);
 	/* All statements are finalized, so close cannot be busy. */
 	sqlite3_close(st->db);
 	free(st->path);

@@ -1,0 +1,26 @@
+/*
+ * For store.c's siblings (store_work.c) only: the shared connection's
+ * statement cache and error slot.  Callers outside node/store*.c use
+ * store.h.
+ */
+#ifndef AGENTFLOW_STORE_PRIV_H
+#define AGENTFLOW_STORE_PRIV_H
+
+#include <sqlite3.h>
+
+struct store;
+
+/*
+ * The statement for sql, prepared on first use and cached by its text
+ * (pass string literals: the same text is the same statement).  NULL with
+ * store_error() set.  The store finalizes it at close.
+ */
+sqlite3_stmt *store_prepare(struct store *, const char *sql);
+/* The connection, for sqlite3_changes and sqlite3_last_insert_rowid. */
+sqlite3 *store_db(struct store *);
+/* Resets a statement and clears its bindings for the next use. */
+void store_reset(sqlite3_stmt *);
+/* Records "what: SQLite's last message" as the store's error. */
+void store_fail(struct store *, const char *what);
+
+#endif
