@@ -8,7 +8,11 @@
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/queue.h>
 
+#include "api_auth.h"
+#include "api_priv.h"
+#include "audit.h"
 #include "clock.h"
 #include "discovery.h"
 #include "http_json.h"
@@ -17,7 +21,9 @@
 #include "node_id.h"
 #include "store.h"
 #include "sync.h"
+#include "ratelimit.h"
 #include "transport.h"
+#include "xalloc.h"
 
 static json_t *
 signal_status(const struct node *n)
@@ -29,8 +35,11 @@ signal_status(const struct node *n)
 }
 
 static void
-healthz_cb(struct evhttp_request *req, struct node *n, const char *arg)
+healthz_cb(const struct api_call *call)
 {
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
+	const char *arg = call->arg;
 	(void)arg;
 	http_reply_json(req, 200, json_pack("{s:s, s:s, s:I, s:s, s:I}",
 	    "status", "ok", "node_id", n->id, "incarnation",
@@ -77,8 +86,11 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 }
 
 static void
-cluster_status_cb(struct evhttp_request *req, struct node *n, const char *arg)
+cluster_status_cb(const struct api_call *call)
 {
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
+	const char *arg = call->arg;
 	json_t *links = links_status(n->links), *remote = json_array(), *origins,
 	    *byid = json_object(), *l, *o, *self;
 	const char *id;
@@ -113,8 +125,11 @@ cluster_status_cb(struct evhttp_request *req, struct node *n, const char *arg)
 }
 
 static void
-node_cb(struct evhttp_request *req, struct node *n, const char *id)
+node_cb(const struct api_call *call)
 {
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
+	const char *id = call->arg;
 	json_t *o, *links, *l;
 	size_t i;
 
@@ -144,7 +159,7 @@ static int
 event_row_cb(void *arg, const struct store_event *ev)
 {
 	struct event_list *el = arg;
-	json_t *body = sync_event_body_json(ev->kind, ev->body, ev->body_len);
+	json_t *body = sync_event_body_json(ev->origin, ev->kind, ev->body, ev->body_len);
 
 	json_array_append_new(el->events, json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:o}",
 	    "origin", ev->origin, "incarnation", (json_int_t)ev->incarnation,
@@ -211,7 +226,7 @@ out:
 }
 
 static void
-events_post_cb(struct evhttp_request *req, struct node *n)
+events_post_cb(struct evhttp_request *req, struct node *n, const char *principal)
 {
 	json_error_t jerr;
 	json_t *body, *payload;
@@ -247,7 +262,16 @@ events_post_cb(struct evhttp_request *req, struct node *n)
 		raw = text ? text : "";
 		plen = strlen(raw);
 	}
+	if (n->frozen) {
+		http_reply_error(req, 423, "frozen", "%s is frozen (read-only "
+		    "mode): writes are refused until an unfreeze", n->id);
+		json_decref(body);
+		free(text);
+		return;
+	}
 	seq = sync_emit_user(n->sync, name, raw, plen, err, sizeof(err));
+	audit_record(n->audit, "api.event", principal, seq ? "ok" : "invalid",
+	    json_pack("{s:s, s:I}", "name", name, "bytes", (json_int_t)plen));
 	if (seq == 0)
 		http_reply_error(req, plen > 65536 ? 413 : 400,
 		    plen > 65536 ? "payload_too_large" : "invalid_field", "%s", err);
@@ -259,18 +283,24 @@ events_post_cb(struct evhttp_request *req, struct node *n)
 }
 
 static void
-events_cb(struct evhttp_request *req, struct node *n, const char *arg)
+events_cb(const struct api_call *call)
 {
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
+	const char *arg = call->arg;
 	(void)arg;
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
-		events_post_cb(req, n);
+		events_post_cb(req, n, call->principal);
 	else
 		events_get_cb(req, n);
 }
 
 static void
-metrics_cb(struct evhttp_request *req, struct node *n, const char *arg)
+metrics_cb(const struct api_call *call)
 {
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
+	const char *arg = call->arg;
 	struct evbuffer *buf = evbuffer_new();
 	json_t *links = links_status(n->links), *l;
 	json_int_t reconnects = 0;
@@ -352,21 +382,98 @@ static const struct route {
 	const char	*path;
 	int		 prefix;
 	int		 methods;
-	void		(*fn)(struct evhttp_request *, struct node *, const char *);
+	void		(*fn)(const struct api_call *);
 	const char	*allow;
+	int		 open;		/* needs no token */
 } routes[] = {
-	{ "/healthz",		0, EVHTTP_REQ_GET, healthz_cb, "GET" },
-	{ "/metrics",		0, EVHTTP_REQ_GET, metrics_cb, "GET" },
-	{ "/api/cluster/status", 0, EVHTTP_REQ_GET, cluster_status_cb, "GET" },
-	{ "/api/nodes/",	1, EVHTTP_REQ_GET, node_cb, "GET" },
-	{ "/api/events",	0, EVHTTP_REQ_GET | EVHTTP_REQ_POST, events_cb, "GET, POST" },
+	{ "/healthz",		0, EVHTTP_REQ_GET, healthz_cb, "GET", 1 },
+	{ "/metrics",		0, EVHTTP_REQ_GET, metrics_cb, "GET", 0 },
+	{ "/api/cluster/status", 0, EVHTTP_REQ_GET, cluster_status_cb, "GET", 0 },
+	{ "/api/nodes/",	1, EVHTTP_REQ_GET, node_cb, "GET", 0 },
+	{ "/api/events",	0, EVHTTP_REQ_GET | EVHTTP_REQ_POST, events_cb,
+	  "GET, POST", 0 },
+	{ "/api/commands",	0, EVHTTP_REQ_GET | EVHTTP_REQ_POST,
+	  api_work_commands, "GET, POST", 0 },
+	{ "/api/commands/",	1, EVHTTP_REQ_GET, api_work_command, "GET", 0 },
+	{ "/api/tasks",		0, EVHTTP_REQ_GET, api_work_tasks, "GET", 0 },
+	{ "/api/tasks/",	1, EVHTTP_REQ_GET, api_work_task, "GET", 0 },
+	{ "/api/alerts",	0, EVHTTP_REQ_GET, api_work_alerts, "GET", 0 },
+	{ "/api/audit",		0, EVHTTP_REQ_GET, api_work_audit, "GET", 0 },
+	{ "/api/definitions",	0, EVHTTP_REQ_GET, api_work_definitions, "GET", 0 },
 };
+
+/* The request's token: the Authorization header, else ?token= (for
+ * browsers opening a WebSocket, which cannot set headers). */
+static const char *
+request_token(struct evhttp_request *req, struct evkeyvalq *q)
+{
+	const char *t = http_bearer(req);
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+	if (t != NULL)
+		return t;
+	if (query == NULL || evhttp_parse_query_str(query, q) != 0)
+		return NULL;
+	return evhttp_find_header(q, "token");
+}
+
+/*
+ * Checks the token against the route: any valid token reads, a write
+ * token writes (within its rate).  Refusals are answered and audited
+ * (rate limited per client, so a scanner cannot flood the audit log).
+ */
+static int
+authorize(struct api *a, struct evhttp_request *req, const char **principal)
+{
+	struct evkeyvalq q;
+	const char *name = NULL;
+	enum api_role role;
+	int write = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+	unsigned retry = 1;
+	char ip[64], num[16];
+	uint64_t now = clock_mono_ms();
+
+	TAILQ_INIT(&q);
+	role = api_auth_check(a->n->auth, request_token(req, &q), &name);
+	evhttp_clear_headers(&q);
+	http_peer_ip(req, ip, sizeof(ip));
+	if (role == API_ROLE_NONE || (write && role != API_ROLE_WRITE)) {
+		if (ratelimit_take(a->auth_audit, ip, now, NULL))
+			audit_record(a->n->audit, "auth.failed", ip,
+			    role == API_ROLE_NONE ? "unauthorized" : "forbidden",
+			    json_pack("{s:s, s:s, s:s?}", "method", http_method_str(req),
+			    "path", evhttp_request_get_uri(req), "token", name));
+		if (role == API_ROLE_NONE) {
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "WWW-Authenticate", "Bearer realm=\"agentflow\"");
+			http_reply_error(req, 401, "unauthorized", "a valid API token is "
+			    "required (Authorization: Bearer TOKEN)");
+		} else {
+			http_reply_error(req, 403, "forbidden", "the %s token is "
+			    "read-only; writes need a write token", name);
+		}
+		return -1;
+	}
+	if (write && !api_auth_write_allowed(a->n->auth, name, now, &retry)) {
+		snprintf(num, sizeof(num), "%u", retry ? retry : 1);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", num);
+		http_reply_error(req, 429, "rate_limited", "too many writes with the "
+		    "%s token; retry in %s s", name, num);
+		return -1;
+	}
+	snprintf(a->principal, sizeof(a->principal), "token:%s", name);
+	*principal = a->principal;
+	return 0;
+}
 
 static void
 dispatch_cb(struct evhttp_request *req, void *arg)
 {
+	struct api *a = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct api_call call = { req, a->n, a, NULL, NULL };
 
 	if (path == NULL)
 		path = "";
@@ -384,14 +491,39 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 			    http_method_str(req), path, r->allow);
 			return;
 		}
-		r->fn(req, arg, r->prefix ? path + plen : NULL);
+		if (!r->open && authorize(a, req, &call.principal) != 0)
+			return;
+		call.arg = r->prefix ? path + plen : NULL;
+		r->fn(&call);
 		return;
 	}
 	http_reply_error(req, 404, "not_found", "no such endpoint: %.128s", path);
 }
 
-void
-api_attach(struct evhttp *http, struct node *n)
+struct api *
+api_new(struct evhttp *http, struct node *n)
 {
-	evhttp_set_gencb(http, dispatch_cb, n);
+	struct api *a = xcalloc(1, sizeof(*a));
+
+	a->n = n;
+	a->auth_audit = ratelimit_new(1, 10, 1024);
+	a->work = api_work_new(n);
+	evhttp_set_gencb(http, dispatch_cb, a);
+	return a;
+}
+
+void
+api_free(struct api *a)
+{
+	if (a == NULL)
+		return;
+	api_work_free(a->work);
+	ratelimit_free(a->auth_audit);
+	free(a);
+}
+
+void
+api_command_changed(struct api *a, const char *id)
+{
+	api_work_changed(a->work, id);
 }

@@ -131,19 +131,31 @@ set_state(struct peer *p, enum link_state s)
 		p->member = MEMBER_SUSPECT;
 }
 
+/* Encodes f into *buf (the caller frees it); -1 after logging why not. */
 static int
-send_frame(struct transport_stream *ts, const Agentflow__Mesh__V1__Frame *f)
+encode(const Agentflow__Mesh__V1__Frame *f, uint8_t **buf, size_t *len)
 {
 	struct frame_codec_error err;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
 
-	if (frame_codec_encode(f, &buf, &len, &err) != FRAME_CODEC_OK) {
+	*buf = NULL;
+	*len = 0;
+	if (frame_codec_encode(f, buf, len, &err) != FRAME_CODEC_OK) {
 		log_event(LOG_ERROR, "cannot encode frame", "{s:s}", "error",
 		    err.detail);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+send_frame(struct transport_stream *ts, const Agentflow__Mesh__V1__Frame *f)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (encode(f, &buf, &len) != 0)
+		return -1;
 	rc = transport_send(ts, buf, len);
 	free(buf);
 	return rc;
@@ -741,6 +753,21 @@ links_leave(struct links *l, const char *reason)
 {
 	l->closing = 1;
 	hmap_sweep(l->peers, leave_peer, (void *)reason);
+}
+
+int
+links_send_frame(struct links *l, const char *peer_id,
+    const Agentflow__Mesh__V1__Frame *f)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (encode(f, &buf, &len) != 0)
+		return -1;
+	rc = links_send_raw(l, peer_id, buf, len);
+	free(buf);
+	return rc;
 }
 
 int

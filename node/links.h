@@ -64,6 +64,9 @@ struct links *links_new(struct event_base *, struct transport *, struct rng *,
  * resync from a snapshot). */
 int links_send_raw(struct links *, const char *peer_id, const uint8_t *buf,
     size_t len);
+/* Encodes f and sends it as links_send_raw does. */
+int links_send_frame(struct links *, const char *peer_id,
+    const Agentflow__Mesh__V1__Frame *);
 /* Sends an encoded frame on every up link; returns how many took it. */
 size_t links_broadcast_raw(struct links *, const uint8_t *buf, size_t len);
 /* The peer's member state as text ("alive"...), or NULL if unknown. */

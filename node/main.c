@@ -27,6 +27,7 @@
 #include "collector.h"
 #include "config_file.h"
 #include "discovery.h"
+#include "api_auth.h"
 #include "hostport.h"
 #include "links.h"
 #include "log.h"
@@ -38,6 +39,7 @@
 #include "sync.h"
 #include "transport.h"
 #include "trust.h"
+#include "work.h"
 #include "xalloc.h"
 
 #define OPT(field) offsetof(struct node_config, field)
@@ -83,6 +85,29 @@ static const struct opt options[] = {
 	  "events the local log keeps (oldest dropped first)" },
 	{ "log-level", OPT_STRING, OPT(log_level), "info", 0, 0,
 	  "debug, info, warn or error" },
+	{ "tasks", OPT_STRING, OPT(tasks), "", 0, 0,
+	  "JSON file of the tasks this node may run: {name: {command: [argv], cwd, "
+	  "env, timeout_s, retries, retry_backoff_ms, concurrency, allow_args}}" },
+	{ "alerts", OPT_STRING, OPT(alerts), "", 0, 0,
+	  "JSON file of alert rules (empty: the defaults; see README)" },
+	{ "allow-adhoc", OPT_BOOL, OPT(allow_adhoc), "0", 0, 1,
+	  "run ad-hoc command lines sent by the mesh (off: only named tasks)" },
+	{ "max-running", OPT_INT, OPT(max_running), "4", 1, 1024,
+	  "tasks running at once on this node (more wait queued)" },
+	{ "command-timeout-ms", OPT_INT, OPT(command_timeout_ms), "30000", 100,
+	  3600000, "how long a command waits for each node's answer when it has "
+	  "no deadline" },
+	{ "token-read", OPT_STRING, OPT(token_read), "", 0, 0,
+	  "API read-only token (none given: tokens.json in the data directory, "
+	  "generated on first start)" },
+	{ "token-read-next", OPT_STRING, OPT(token_read_next), "", 0, 0,
+	  "second read-only token, for rotation" },
+	{ "token-write", OPT_STRING, OPT(token_write), "", 0, 0,
+	  "API read-write token" },
+	{ "token-write-next", OPT_STRING, OPT(token_write_next), "", 0, 0,
+	  "second read-write token, for rotation" },
+	{ "write-rate", OPT_INT, OPT(write_rate), "20", 1, 100000,
+	  "API writes per second allowed per token (bursts of twice that)" },
 };
 
 static const char usage[] =
@@ -239,6 +264,7 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	st.process_uptime_s = (clock_mono_ms() - n->started_ms) / 1000;
 	st.signal_reachable = n->discovery != NULL &&
 	    discovery_reachable(n->discovery);
+	work_status(n, &st);
 	sync_emit_status(n->sync, &st);
 	links_status_free(&st);
 }
@@ -260,7 +286,7 @@ h_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 static void
 h_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 {
-	sync_frame(peer, f, ((struct node *)arg)->sync);
+	work_frame(arg, peer, f);
 }
 
 static void
@@ -444,6 +470,17 @@ serve(const struct node_config *cfg)
 	n.links = links_new(base, n.transport, rng, &lc, &lh);
 	sync_set_links(n.sync, n.links);
 	n.collector = collector_new("/proc", cfg->data_dir);
+	n.rng = rng;
+	if (work_start(&n, err, sizeof(err)) != 0)
+		goto fail;
+	struct api_auth_config aac = {
+		.data_dir = cfg->data_dir, .read = cfg->token_read,
+		.read_next = cfg->token_read_next, .write = cfg->token_write,
+		.write_next = cfg->token_write_next,
+		.write_rate = (double)cfg->write_rate,
+	};
+	if ((n.auth = api_auth_new(&aac, rng, err, sizeof(err))) == NULL)
+		goto fail;
 	status_ev = event_new(base, -1, EV_PERSIST, status_cb, &n);
 	event_add(status_ev, &(struct timeval){ cfg->status_ms / 1000,
 	    (cfg->status_ms % 1000) * 1000 });
@@ -482,17 +519,11 @@ serve(const struct node_config *cfg)
 		snprintf(err, sizeof(err), "--api \"%s\" is not HOST:PORT", cfg->api);
 		goto fail;
 	}
-	/* The API has no tokens yet: it must not be reachable from the network. */
-	if (!hostport_is_loopback(host)) {
-		snprintf(err, sizeof(err), "refusing to serve the API on non-loopback "
-		    "address %s: it has no access tokens yet; use 127.0.0.1 or ::1", host);
-		goto fail;
-	}
 	http = evhttp_new(base);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_max_body_size(http, 1 << 20);
-	api_attach(http, &n);
+	n.api = api_new(http, &n);
 	if ((bound = evhttp_bind_socket_with_handle(http, host,
 	    (unsigned short)api_port)) == NULL) {
 		snprintf(err, sizeof(err), "cannot serve the API on %s: %s", cfg->api,
@@ -518,6 +549,14 @@ serve(const struct node_config *cfg)
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
 	event_base_dispatch(base);
+
+	/* No more requests; running tasks are stopped and recorded as failed
+	 * while the links can still carry that. */
+	evhttp_free(http);
+	http = NULL;
+	api_free(n.api);
+	n.api = NULL;
+	work_stop(&n);
 
 	/* Leave gracefully: tell the signals and the peers, give the answers
 	 * at most a second. */
@@ -545,6 +584,9 @@ out:
 		event_free(sigterm);
 	if (http != NULL)
 		evhttp_free(http);
+	api_free(n.api);
+	work_stop(&n);
+	api_auth_free(n.auth);
 	discovery_free(n.discovery);
 	/* The transport closes its streams into the links, then links go. */
 	transport_free(n.transport);

@@ -9,7 +9,12 @@
 #include <jansson.h>
 #include <stdint.h>
 
+struct alerts;
+struct api;
+struct api_auth;
+struct audit;
 struct collector;
+struct commands;
 struct discovery;
 struct event_base;
 struct links;
@@ -17,6 +22,9 @@ struct store;
 struct sync;
 struct trust;
 struct transport;
+struct tasks;
+struct rng;
+struct work;
 
 struct node_config {
 	const char	*config;
@@ -38,6 +46,14 @@ struct node_config {
 	long		 status_ms;
 	long		 max_links;
 	long		 events_kept;
+	const char	*tasks;		/* JSON task definitions file */
+	const char	*alerts;	/* JSON alert rules file */
+	int		 allow_adhoc;
+	long		 max_running;
+	long		 command_timeout_ms;
+	const char	*token_read, *token_read_next;
+	const char	*token_write, *token_write_next;
+	long		 write_rate;
 };
 
 struct node {
@@ -55,6 +71,15 @@ struct node {
 	struct sync		*sync;
 	struct collector	*collector;
 	struct trust		*trust;		/* CA + CRL for links */
+	struct rng		*rng;
+	struct tasks		*tasks;
+	struct alerts		*alerts;
+	struct commands		*commands;
+	struct audit		*audit;
+	struct api_auth		*auth;
+	struct api		*api;
+	struct work		*work;
+	int			 frozen;	/* read-only mode (freeze) */
 };
 
 #endif

@@ -33,11 +33,15 @@
 #include "log.h"
 #include "node_info.h"
 #include "store.h"
+#include "store_work.h"
+#include "work_json.h"
 #include "xalloc.h"
 
 #define BATCH_MAX_EVENTS	FRAME_CODEC_MAX_EVENTS
 #define BATCH_MAX_BYTES		(2u * 1024 * 1024)
 #define SNAPSHOT_CHUNK		64
+#define SNAPSHOT_TASKS		20	/* an origin's most recent: 64 origins of them fit a frame */
+#define SNAPSHOT_ALERTS		16	/* open ones, likewise */
 #define PERSIST_PERIOD_MS	2000
 #define TRIM_PERIOD_MS		60000
 #define USER_PAYLOAD_MAX	65536
@@ -151,6 +155,63 @@ origin_get(struct sync *s, const char *id)
 	return o;
 }
 
+/* A task update or an alert of origin into its table (ours and others'). */
+static void
+index_json(struct sync *s, const char *origin, json_t *j, int kind,
+    const void *msg, uint64_t time_ms)
+{
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	int rc = -1;
+
+	if (text == NULL) {
+		json_decref(j);
+		return;
+	}
+	if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TASK) {
+		const Agentflow__Mesh__V1__TaskUpdate *t = msg;
+		rc = store_task_put(s->store, origin, t->task_id, t->name,
+		    work_task_state_name(t->state), (int64_t)time_ms, text);
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_LOG) {
+		const Agentflow__Mesh__V1__TaskLog *l = msg;
+		rc = store_task_log_put(s->store, origin, l->task_id, l->line_seq,
+		    (int64_t)time_ms, text);
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_ALERT) {
+		const Agentflow__Mesh__V1__Alert *a = msg;
+		rc = store_alert_put(s->store, origin, a->alert_id,
+		    work_alert_state_name(a->state), (int64_t)time_ms, text);
+	}
+	if (rc != 0)
+		log_event(LOG_WARN, "cannot index a work event", "{s:s}", "error",
+		    store_error(s->store));
+	free(text);
+	json_decref(j);
+}
+
+/*
+ * Task updates, log lines and alerts also go to their own tables, where
+ * the API looks them up by node and id.
+ */
+static void
+index_work(struct sync *s, const Agentflow__Mesh__V1__Event *e)
+{
+	switch (e->kind_case) {
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
+		index_json(s, e->origin, work_json_task(e->origin, e->task),
+		    e->kind_case, e->task, e->time_ms);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
+		index_json(s, e->origin, work_json_log(e->origin, e->time_ms, e->log),
+		    e->kind_case, e->log, e->time_ms);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
+		index_json(s, e->origin, work_json_alert(e->origin, e->alert),
+		    e->kind_case, e->alert, e->time_ms);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * Appends an applied event to the log (ours and others').  The body is
  * the event's kind message packed; packed/len pass it when the caller
@@ -198,6 +259,8 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	if (store_event_append(s->store, &row, &added) != 0)
 		log_event(LOG_WARN, "cannot log event", "{s:s}", "error",
 		    store_error(s->store));
+	else if (added)
+		index_work(s, e);
 	free(buf);
 }
 
@@ -341,7 +404,100 @@ sync_emit_user(struct sync *s, const char *name, const void *payload, size_t len
 	return s->self->seq;
 }
 
+uint64_t
+sync_emit_task(struct sync *s, const Agentflow__Mesh__V1__TaskUpdate *t)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_TASK;
+	e.task = (Agentflow__Mesh__V1__TaskUpdate *)t;
+	return emit(s, &e);
+}
+
+uint64_t
+sync_emit_log(struct sync *s, const Agentflow__Mesh__V1__TaskLog *l)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_LOG;
+	e.log = (Agentflow__Mesh__V1__TaskLog *)l;
+	return emit(s, &e);
+}
+
+uint64_t
+sync_emit_alert(struct sync *s, const Agentflow__Mesh__V1__Alert *a)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_ALERT;
+	e.alert = (Agentflow__Mesh__V1__Alert *)a;
+	return emit(s, &e);
+}
+
 /* --- snapshots -------------------------------------------------------------- */
+
+/*
+ * An origin's recent tasks and open alerts for its snapshot, read back
+ * from the store; the messages point into rows until work_rows_clear.
+ */
+struct work_rows {
+	json_t				 *rows;
+	Agentflow__Mesh__V1__TaskUpdate	 *tasks, **tptrs;
+	Agentflow__Mesh__V1__Alert	 *alerts, **aptrs;
+};
+
+static int
+collect_row(void *arg, const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+
+	if (j != NULL)
+		json_array_append_new(arg, j);
+	return 0;
+}
+
+static void
+work_rows_fill(struct sync *s, const char *origin, struct work_rows *w,
+    Agentflow__Mesh__V1__OriginState *st)
+{
+	static const char *const open_states[] = { "firing", "acknowledged" };
+	struct store_task_query q = { origin, NULL, NULL, SNAPSHOT_TASKS };
+	json_t *tasks = json_array(), *alerts = json_array(), *j;
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	w->rows = json_pack("[o, o]", tasks, alerts);
+	store_tasks_query(s->store, &q, collect_row, tasks);
+	for (i = 0; i < 2; i++)
+		store_alerts_query(s->store, origin, open_states[i],
+		    SNAPSHOT_ALERTS / 2, collect_row, alerts);
+	w->tasks = xcalloc(json_array_size(tasks) + 1, sizeof(*w->tasks));
+	w->tptrs = xcalloc(json_array_size(tasks) + 1, sizeof(*w->tptrs));
+	json_array_foreach(tasks, i, j) {
+		work_json_to_task(j, &w->tasks[i]);
+		w->tptrs[i] = &w->tasks[i];
+	}
+	w->alerts = xcalloc(json_array_size(alerts) + 1, sizeof(*w->alerts));
+	w->aptrs = xcalloc(json_array_size(alerts) + 1, sizeof(*w->aptrs));
+	json_array_foreach(alerts, i, j) {
+		work_json_to_alert(j, &w->alerts[i]);
+		w->aptrs[i] = &w->alerts[i];
+	}
+	st->n_tasks = json_array_size(tasks);
+	st->tasks = w->tptrs;
+	st->n_alerts = json_array_size(alerts);
+	st->alerts = w->aptrs;
+}
+
+static void
+work_rows_clear(struct work_rows *w)
+{
+	json_decref(w->rows);
+	free(w->tasks);
+	free(w->tptrs);
+	free(w->alerts);
+	free(w->aptrs);
+}
 
 /* Fills st (whose cursor, info and status the caller frees) from o. */
 static void
@@ -378,6 +534,7 @@ send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
 {
 	Agentflow__Mesh__V1__OriginState states[SNAPSHOT_CHUNK], *ptrs[SNAPSHOT_CHUNK];
 	Agentflow__Mesh__V1__Cursor curs[SNAPSHOT_CHUNK];
+	struct work_rows rows[SNAPSHOT_CHUNK];
 	size_t i = 0;
 
 	/* Our own events still pending go first, so the snapshot's cursor
@@ -389,6 +546,7 @@ send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
 		size_t k = 0;
 		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
 			origin_state(list[i], &states[k], &curs[k]);
+			work_rows_fill(s, list[i]->id, &rows[k], &states[k]);
 			ptrs[k] = &states[k];
 		}
 		snap.n_origins = k;
@@ -398,8 +556,10 @@ send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
 		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
 		f.snapshot = &snap;
 		send_frame(s, peer, &f);
-		for (size_t j = 0; j < k; j++)
+		for (size_t j = 0; j < k; j++) {
 			origin_state_clear(&states[j]);
+			work_rows_clear(&rows[j]);
+		}
 	} while (i < n);
 	s->snapshots_sent++;
 }
@@ -495,6 +655,16 @@ apply_snapshot(struct sync *s, const char *peer,
 		o->updated_ms = clock_wall_ms();
 		o->requested_ms = 0;
 		o->dirty = 1;
+		/* Work the events before the cursor carried (we missed them). */
+		for (size_t k = 0; k < st->n_tasks; k++)
+			index_json(s, o->id, work_json_task(o->id, st->tasks[k]),
+			    AGENTFLOW__MESH__V1__EVENT__KIND_TASK, st->tasks[k],
+			    work_task_time(st->tasks[k]));
+		for (size_t k = 0; k < st->n_alerts; k++)
+			index_json(s, o->id, work_json_alert(o->id, st->alerts[k]),
+			    AGENTFLOW__MESH__V1__EVENT__KIND_ALERT, st->alerts[k],
+			    st->alerts[k]->acked_ms > st->alerts[k]->fired_ms ?
+			    st->alerts[k]->acked_ms : st->alerts[k]->fired_ms);
 		log_event(LOG_DEBUG, "snapshot applied", "{s:s, s:s, s:I, s:I}",
 		    "origin", o->id, "from", peer, "incarnation",
 		    (json_int_t)o->incarnation, "seq", (json_int_t)o->seq);
@@ -689,6 +859,114 @@ graph_bfs(const struct graph *g, size_t root, size_t *parent)
 		}
 	}
 	free(queue);
+}
+
+int
+sync_next_hop(struct sync *s, const char *dest, char *hop, size_t hoplen)
+{
+	struct graph g;
+	size_t *parent;
+	uintptr_t self, d;
+	int rc = -1;
+
+	if (s->links == NULL || strcmp(dest, s->self_id) == 0)
+		return -1;
+	if (links_is_up(s->links, dest)) {
+		snprintf(hop, hoplen, "%s", dest);
+		return 0;
+	}
+	graph_build(s, &g);
+	self = (uintptr_t)hmap_get(g.index, s->self_id);
+	d = (uintptr_t)hmap_get(g.index, dest);
+	if (self != 0 && d != 0) {
+		parent = xcalloc(g.n + 1, sizeof(*parent));
+		graph_bfs(&g, self - 1, parent);
+		/* Walk back from dest to the node whose parent is us. */
+		for (size_t v = d - 1, steps = 0; parent[v] != SIZE_MAX &&
+		    steps <= g.n; v = parent[v], steps++) {
+			if (parent[v] == self - 1) {
+				snprintf(hop, hoplen, "%s", g.ids[v]);
+				rc = 0;
+				break;
+			}
+		}
+		free(parent);
+	}
+	graph_free(&g);
+	return rc;
+}
+
+struct select_ctx {
+	const struct sync	*s;
+	const json_t		*match;
+	json_t			*out;
+};
+
+static int
+labels_match(const struct origin *o, const json_t *match)
+{
+	Agentflow__Mesh__V1__NodeInfo *in;
+	const char *key;
+	json_t *want;
+	int ok = 1;
+
+	if (match == NULL)
+		return 1;
+	if (o->info == NULL || (in = agentflow__mesh__v1__node_info__unpack(NULL,
+	    o->info_len, o->info)) == NULL)
+		return 0;
+	json_object_foreach((json_t *)match, key, want) {
+		int found = 0;
+		for (size_t i = 0; i < in->n_labels && !found; i++)
+			found = strcmp(in->labels[i]->key, key) == 0 &&
+			    json_is_string(want) && strcmp(in->labels[i]->value,
+			    json_string_value(want)) == 0;
+		if (!found) {
+			ok = 0;
+			break;
+		}
+	}
+	agentflow__mesh__v1__node_info__free_unpacked(in, NULL);
+	return ok;
+}
+
+static int
+select_one(const char *id, void *value, void *arg)
+{
+	struct select_ctx *sc = arg;
+	struct origin *o = value;
+
+	if (!o->left && o->incarnation != 0 && labels_match(o, sc->match))
+		json_array_append_new(sc->out, json_string(id));
+	return 0;
+}
+
+static int
+cmp_json_strings(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	    json_string_value(*(json_t *const *)b));
+}
+
+json_t *
+sync_select(const struct sync *s, const json_t *match)
+{
+	struct select_ctx sc = { s, match, json_array() };
+	size_t n;
+	json_t **items;
+
+	hmap_sweep(s->origins, select_one, &sc);
+	/* Sorted, so fan-out order and output are stable. */
+	n = json_array_size(sc.out);
+	items = xcalloc(n + 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_incref(json_array_get(sc.out, i));
+	qsort(items, n, sizeof(*items), cmp_json_strings);
+	json_array_clear(sc.out);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(sc.out, items[i]);
+	free(items);
+	return sc.out;
 }
 
 struct forward_ctx {
@@ -1140,7 +1418,7 @@ sync_kind_parse(const char *name)
 }
 
 json_t *
-sync_event_body_json(int kind, const void *body, size_t len)
+sync_event_body_json(const char *origin, int kind, const void *body, size_t len)
 {
 	json_t *j = NULL;
 
@@ -1150,6 +1428,28 @@ sync_event_body_json(int kind, const void *body, size_t len)
 		if (st != NULL) {
 			j = status_json(st);
 			agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
+		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TASK) {
+		Agentflow__Mesh__V1__TaskUpdate *t =
+		    agentflow__mesh__v1__task_update__unpack(NULL, len, body);
+		if (t != NULL) {
+			j = work_json_task(origin, t);
+			agentflow__mesh__v1__task_update__free_unpacked(t, NULL);
+		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_LOG) {
+		Agentflow__Mesh__V1__TaskLog *l =
+		    agentflow__mesh__v1__task_log__unpack(NULL, len, body);
+		if (l != NULL) {
+			j = work_json_log(origin, 0, l);
+			json_object_del(j, "time_ms");
+			agentflow__mesh__v1__task_log__free_unpacked(l, NULL);
+		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_ALERT) {
+		Agentflow__Mesh__V1__Alert *a =
+		    agentflow__mesh__v1__alert__unpack(NULL, len, body);
+		if (a != NULL) {
+			j = work_json_alert(origin, a);
+			agentflow__mesh__v1__alert__free_unpacked(a, NULL);
 		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_USER) {
 		Agentflow__Mesh__V1__UserEvent *u =

@@ -49,6 +49,21 @@ uint64_t sync_emit_status(struct sync *, const Agentflow__Mesh__V1__NodeStatus *
 uint64_t sync_emit_user(struct sync *, const char *name, const void *payload,
     size_t len, char *err, size_t errlen);
 
+/* Our task updates, task log lines and alerts: seq, or 0 on failure. */
+uint64_t sync_emit_task(struct sync *, const Agentflow__Mesh__V1__TaskUpdate *);
+uint64_t sync_emit_log(struct sync *, const Agentflow__Mesh__V1__TaskLog *);
+uint64_t sync_emit_alert(struct sync *, const Agentflow__Mesh__V1__Alert *);
+
+/*
+ * Routing for commands: the neighbour to hand a message for dest to (the
+ * destination itself when linked, else the first hop of a shortest path in
+ * the link-state graph) into hop.  0, or -1 when there is no route.
+ */
+int sync_next_hop(struct sync *, const char *dest, char *hop, size_t hoplen);
+/* Sorted ids of the known origins, ourselves included and those that left
+ * excluded, whose labels hold every key → value of match (NULL: all). */
+json_t *sync_select(const struct sync *, const json_t *match);
+
 /* One origin's state as JSON (new reference), or NULL if unknown:
  * {node_id, incarnation, seq, info, status, status_ms, updated_ms, left}. */
 json_t *sync_origin_json(const struct sync *, const char *id);
@@ -58,8 +73,9 @@ json_t *sync_remote_json(const struct sync *);
  * snapshots_received, snapshot_requests, pending. */
 json_t *sync_counters(const struct sync *);
 
-/* An event log row (the store's body for kind) as JSON, or NULL. */
-json_t *sync_event_body_json(int kind, const void *body, size_t len);
+/* An event log row (the store's body for kind) of origin as JSON, or NULL. */
+json_t *sync_event_body_json(const char *origin, int kind, const void *body,
+    size_t len);
 /* "status", "task", "log", "alert", "user" ↔ the Event oneof numbers. */
 const char *sync_kind_name(int kind);
 int sync_kind_parse(const char *name);

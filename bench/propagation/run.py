@@ -27,7 +27,6 @@ tests/system/harness.py (which needs python3-cryptography for the test PKI).
 """
 
 import argparse
-import http.client
 import json
 import os
 import shutil
@@ -46,46 +45,6 @@ EVENT_NAME = "bench.propagation"
 
 def log(msg):
     print(msg, flush=True)
-
-
-# ------------------------------------------------------------------ HTTP
-
-class Api:
-    """One keep-alive connection to a node's local API."""
-
-    def __init__(self, port, timeout=10.0):
-        self.port = port
-        self.timeout = timeout
-        self.conn = None
-
-    def request(self, method, path, body=None):
-        for attempt in (0, 1):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                       timeout=self.timeout)
-            try:
-                headers = {"Content-Type": "application/json"} if body is not None else {}
-                self.conn.request(method, path, body=body, headers=headers)
-                r = self.conn.getresponse()
-                data = r.read()
-                return r.status, data
-            except (http.client.HTTPException, OSError):
-                self.close()
-                if attempt == 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    def json(self, method, path, body=None):
-        status, data = self.request(method, path, body)
-        if status != 200:
-            raise RuntimeError("%s %s on port %d answered %d: %r"
-                               % (method, path, self.port, status, data[:300]))
-        return json.loads(data.decode("utf-8"))
-
-    def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
 
 
 # ------------------------------------------------------------------ /proc
@@ -158,7 +117,7 @@ class Run:
                                     args=node_args, log_level=self.args.node_log_level)
             self.nodes.append(node)
             node.start()
-            self.apis.append(Api(node.api_port))
+            self.apis.append(harness.Api(node.api_port, node.tokens()["write"]))
 
     def stop(self):
         # SIGTERM everything first so the shutdowns overlap, then reap each

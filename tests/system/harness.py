@@ -325,8 +325,9 @@ class Response:
 
 
 class Client:
-    def __init__(self, host, port, tls_ca=None):
+    def __init__(self, host, port, tls_ca=None, token=None):
         self.host, self.port = host, port
+        self.token = token
         self.ctx = None
         if tls_ca:
             self.ctx = ssl.create_default_context(cafile=tls_ca)
@@ -339,9 +340,12 @@ class Client:
 
     def request(self, method, path, body=None, headers=None):
         conn = self.connection()
+        headers = dict(headers or {})
+        if self.token and "Authorization" not in headers:
+            headers["Authorization"] = "Bearer " + self.token
         try:
             try:
-                conn.request(method, path, body=body, headers=headers or {})
+                conn.request(method, path, body=body, headers=headers)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server may answer (413) before reading all of a large body
             r = conn.getresponse()
@@ -351,6 +355,50 @@ class Client:
 
     def get(self, path, headers=None):
         return self.request("GET", path, None, headers)
+
+
+
+class Api:
+    """One keep-alive connection to a node's local API, with a token (for
+    benchmarks, which send many requests)."""
+
+    def __init__(self, port, token=None, timeout=10.0):
+        self.port = port
+        self.token = token
+        self.timeout = timeout
+        self.conn = None
+
+    def request(self, method, path, body=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                       timeout=self.timeout)
+            try:
+                headers = {"Content-Type": "application/json"} if body is not None else {}
+                if self.token:
+                    headers["Authorization"] = "Bearer " + self.token
+                self.conn.request(method, path, body=body, headers=headers)
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, data
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def json(self, method, path, body=None):
+        status, data = self.request(method, path, body)
+        if status not in (200, 202):
+            raise RuntimeError("%s %s on port %d answered %d: %r"
+                               % (method, path, self.port, status, data[:300]))
+        return json.loads(data.decode("utf-8"))
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
 
 
 # ---------------------------------------------------------------- process
@@ -577,6 +625,8 @@ class MeshNode(Signal):
              "--api", "127.0.0.1:0", "--log-level", self.log_level]
         if self.signals:
             a += ["--signal", ",".join(self.signals)]
+        if "--write-rate" not in self.extra:
+            a += ["--write-rate", "100000"]  # tests post fast; one test checks the limit
         return a + self.extra
 
     def _ready(self, obj):
@@ -594,6 +644,21 @@ class MeshNode(Signal):
         self.listening = None
         self.dir = tempfile.mkdtemp(prefix="af-node-")
         return self.start()
+
+    def tokens(self):
+        """The API tokens the node generated into its data directory."""
+        with open(os.path.join(self.data_dir, "tokens.json")) as f:
+            return json.load(f)
+
+    def client(self, tls_ca=None, token="write"):
+        """A client of the node's API using its write (or read, or no:
+        token=None) token."""
+        return Client("127.0.0.1", self.api_port, tls_ca,
+                      self.tokens()[token] if token else None)
+
+    def post(self, path, doc, token="write"):
+        return self.client(token=token).request(
+            "POST", path, json.dumps(doc).encode(), {"Content-Type": "application/json"})
 
     def status(self):
         r = self.client().get("/api/cluster/status")

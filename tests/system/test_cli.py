@@ -45,12 +45,15 @@ class Cli(MeshTest):
         self.assertIn(want, peer[0])
 
     def test_status_json_and_nodes(self):
-        rc, out, err = cli("status", "--json", "--api", "127.0.0.1:%d" % self.b.api_port)
+        # --api and --token instead of the data directory; a read token reads.
+        rc, out, err = cli("status", "--json", "--api", "127.0.0.1:%d" % self.b.api_port,
+                           "--token", self.b.tokens()["read"])
         self.assertEqual(rc, 0, err)
         doc = json.loads(out)
         self.assertEqual(doc["local"]["node_id"], "node-2")
         self.assertEqual([r["node_id"] for r in doc["remote"]], ["node-1"])
-        rc, out, err = cli("nodes", "--api", "127.0.0.1:%d" % self.b.api_port)
+        rc, out, err = cli("nodes", "--api", "127.0.0.1:%d" % self.b.api_port,
+                           "--token", self.b.tokens()["read"])
         self.assertEqual(rc, 0, err)
         self.assertIn("NODE", out.splitlines()[0])
         self.assertTrue(any(l.startswith("node-1") for l in out.splitlines()), out)
@@ -72,9 +75,18 @@ class Cli(MeshTest):
         rc, out, err = cli("status", "--api", "127.0.0.1:1")
         self.assertEqual(rc, 1)
         self.assertIn("cannot reach", err)
-        rc, out, err = cli("event", "", "--api", "127.0.0.1:%d" % self.a.api_port)
+        rc, out, err = cli("event", "", "--data-dir", self.a.data_dir)
         self.assertEqual(rc, 1)
         self.assertIn("400", err)
+        # A wrong token and a read token that tries to write are refused.
+        rc, out, err = cli("status", "--api", "127.0.0.1:%d" % self.a.api_port,
+                           "--token", "x" * 32)
+        self.assertEqual(rc, 1)
+        self.assertIn("401", err)
+        rc, out, err = cli("event", "e", "--data-dir", self.a.data_dir,
+                           "--token", self.a.tokens()["read"])
+        self.assertEqual(rc, 1)
+        self.assertIn("403", err)
         for args in (["event"], ["status", "--bogus"], ["status", "extra"], ["nope"],
                      ["event", "a", "b", "c"]):
             rc, out, err = cli(*args)

@@ -1,0 +1,42 @@
+/*
+ * Shared by the API's files (api.c: routing, auth, mesh state;
+ * api_work.c: commands, tasks, alerts, audit).
+ */
+#ifndef AGENTFLOW_API_PRIV_H
+#define AGENTFLOW_API_PRIV_H
+
+#include <event2/http.h>
+
+struct api_work;
+struct node;
+struct ratelimit;
+
+struct api {
+	struct node		*n;
+	struct api_work		*work;
+	struct ratelimit	*auth_audit;	/* auth failures audited per IP */
+	char			 principal[64];	/* of the request being served */
+};
+
+/* One request as a route handler sees it. */
+struct api_call {
+	struct evhttp_request	*req;
+	struct node		*n;
+	struct api		*api;
+	const char		*arg;		/* rest of a prefix route's path */
+	const char		*principal;	/* "token:<name>"; NULL on open routes */
+};
+
+struct api_work *api_work_new(struct node *);
+void api_work_free(struct api_work *);
+void api_work_changed(struct api_work *, const char *command_id);
+
+void api_work_commands(const struct api_call *);	/* GET list, POST issue */
+void api_work_command(const struct api_call *);	/* GET /api/commands/{id} */
+void api_work_tasks(const struct api_call *);
+void api_work_task(const struct api_call *);	/* {node}/{id}[/logs] */
+void api_work_alerts(const struct api_call *);
+void api_work_audit(const struct api_call *);
+void api_work_definitions(const struct api_call *);
+
+#endif

@@ -1,0 +1,512 @@
+/*
+ * The local API's work routes: commands (issue, follow, long-poll), tasks
+ * and their logs, alerts, audit, and this node's definitions.
+ *
+ * A request may wait for a command (?wait_ms=N): it is parked as a waiter
+ * until the command's record gains a result beyond what the client has
+ * seen (?results=K) or finishes, or until N ms pass.  A waiter whose
+ * client goes away is dropped by the connection's close callback, which
+ * evhttp calls before it frees the request.
+ */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "alerts.h"
+#include "api_priv.h"
+#include "command_exec.h"
+#include "commands.h"
+#include "http_json.h"
+#include "node.h"
+#include "node_id.h"
+#include "store.h"
+#include "store_work.h"
+#include "tasks.h"
+#include "work_json.h"
+#include "xalloc.h"
+
+#define WAIT_MAX_MS	600000
+#define WAITERS_MAX	256
+#define LIST_MAX	10000
+#define LIST_DEFAULT	1000
+
+struct waiter {
+	TAILQ_ENTRY(waiter)	 entry;
+	struct api_work		*w;
+	struct evhttp_request	*req;
+	struct evhttp_connection *conn;
+	char			 id[64];
+	size_t			 seen;		/* results the client has */
+	struct event		*timer;
+};
+
+struct api_work {
+	struct node		*n;
+	TAILQ_HEAD(, waiter)	 waiters;
+	size_t			 nwaiters;
+};
+
+struct api_work *
+api_work_new(struct node *n)
+{
+	struct api_work *w = xcalloc(1, sizeof(*w));
+
+	w->n = n;
+	TAILQ_INIT(&w->waiters);
+	return w;
+}
+
+static void
+waiter_free(struct waiter *wt)
+{
+	TAILQ_REMOVE(&wt->w->waiters, wt, entry);
+	wt->w->nwaiters--;
+	if (wt->conn != NULL)
+		evhttp_connection_set_closecb(wt->conn, NULL, NULL);
+	event_free(wt->timer);
+	free(wt);
+}
+
+void
+api_work_free(struct api_work *w)
+{
+	struct waiter *wt;
+
+	if (w == NULL)
+		return;
+	while ((wt = TAILQ_FIRST(&w->waiters)) != NULL) {
+		http_reply_error(wt->req, 503, "shutting_down", "the node is stopping");
+		waiter_free(wt);
+	}
+	free(w);
+}
+
+/* The record with the status code that fits its state. */
+static void
+reply_record(struct evhttp_request *req, json_t *rec, int duplicate)
+{
+	const char *state = json_string_value(json_object_get(rec, "state"));
+
+	if (duplicate)
+		json_object_set_new(rec, "duplicate", json_true());
+	http_reply_json(req, state != NULL && strcmp(state, "pending") == 0 ?
+	    202 : 200, rec);
+}
+
+static int
+ready(const json_t *rec, size_t seen)
+{
+	const char *state = json_string_value(json_object_get(rec, "state"));
+
+	return state == NULL || strcmp(state, "pending") != 0 ||
+	    json_array_size(json_object_get(rec, "results")) > seen;
+}
+
+static void
+waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct waiter *wt = arg;
+	json_t *rec = commands_get(wt->w->n->commands, wt->id);
+
+	(void)fd;
+	(void)what;
+	if (rec != NULL)
+		reply_record(wt->req, rec, 0);
+	else
+		http_reply_error(wt->req, 404, "not_found", "no command %s", wt->id);
+	waiter_free(wt);
+}
+
+static void
+waiter_gone_cb(struct evhttp_connection *conn, void *arg)
+{
+	struct waiter *wt = arg;
+
+	(void)conn;
+	wt->conn = NULL;	/* closing: leave its callbacks alone */
+	waiter_free(wt);
+}
+
+void
+api_work_changed(struct api_work *w, const char *id)
+{
+	struct waiter *wt, *next;
+	json_t *rec = NULL;
+
+	for (wt = TAILQ_FIRST(&w->waiters); wt != NULL; wt = next) {
+		next = TAILQ_NEXT(wt, entry);
+		if (strcmp(wt->id, id) != 0)
+			continue;
+		if (rec == NULL && (rec = commands_get(w->n->commands, id)) == NULL)
+			return;
+		if (!ready(rec, wt->seen))
+			continue;
+		reply_record(wt->req, json_deep_copy(rec), 0);
+		waiter_free(wt);
+	}
+	json_decref(rec);
+}
+
+/* Replies now, or parks the request until the record moves on. */
+static void
+answer_or_wait(const struct api_call *call, const char *id, json_t *rec,
+    size_t seen, long wait_ms, int duplicate)
+{
+	struct api_work *w = call->api->work;
+	struct waiter *wt;
+
+	if (wait_ms <= 0 || ready(rec, seen) || w->nwaiters >= WAITERS_MAX) {
+		reply_record(call->req, rec, duplicate);
+		return;
+	}
+	json_decref(rec);
+	wt = xcalloc(1, sizeof(*wt));
+	wt->w = w;
+	wt->req = call->req;
+	wt->conn = evhttp_request_get_connection(call->req);
+	snprintf(wt->id, sizeof(wt->id), "%s", id);
+	wt->seen = seen;
+	struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
+	wt->timer = evtimer_new(call->n->base, waiter_timeout_cb, wt);
+	evtimer_add(wt->timer, &tv);
+	if (wt->conn != NULL)
+		evhttp_connection_set_closecb(wt->conn, waiter_gone_cb, wt);
+	TAILQ_INSERT_TAIL(&w->waiters, wt, entry);
+	w->nwaiters++;
+}
+
+/* --- query parameters ---------------------------------------------------------- */
+
+static void
+parse_query(struct evhttp_request *req, struct evkeyvalq *q)
+{
+	const char *s = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+	TAILQ_INIT(q);
+	if (s != NULL && evhttp_parse_query_str(s, q) != 0)
+		TAILQ_INIT(q);
+}
+
+/* An integer parameter within [min, max] into *out (default kept when
+ * absent); -1 after answering 400. */
+static int
+param_int(struct evhttp_request *req, struct evkeyvalq *q, const char *name,
+    long long min, long long max, long long *out)
+{
+	const char *v = evhttp_find_header(q, name);
+	char *end;
+	long long num;
+
+	if (v == NULL)
+		return 0;
+	num = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || num < min || num > max) {
+		http_reply_error(req, 400, "invalid_field", "%s: an integer %lld-%lld "
+		    "is required, got \"%.32s\"", name, min, max, v);
+		return -1;
+	}
+	*out = num;
+	return 0;
+}
+
+/* A node id parameter (absent: NULL); -1 after answering 400. */
+static int
+param_node(struct evhttp_request *req, struct evkeyvalq *q, const char *name,
+    const char **out)
+{
+	const char *v = evhttp_find_header(q, name);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!node_id_valid(v, strlen(v))) {
+		http_reply_error(req, 400, "invalid_field", "%s: not a node id", name);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+append_json(void *arg, const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+
+	if (v != NULL)
+		json_array_append_new(arg, v);
+	return 0;
+}
+
+static void
+reply_list(struct evhttp_request *req, struct node *n, const char *key,
+    json_t *list, int rc)
+{
+	if (rc < 0) {
+		json_decref(list);
+		http_reply_error(req, 500, "internal", "cannot read %s: %s", key,
+		    store_error(n->store));
+		return;
+	}
+	http_reply_json(req, 200, json_pack("{s:o}", key, list));
+}
+
+/* --- commands ------------------------------------------------------------------- */
+
+static void
+commands_post(const struct api_call *call)
+{
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
+	struct commands_request cr = { 0 };
+	json_error_t jerr;
+	json_t *body, *v, *rec;
+	const char *raw, *code = "invalid";
+	char id[64], err[512];
+	size_t len;
+	long wait_ms = 0;
+	int dup, type, status;
+
+	raw = http_body(req, &len);
+	if (raw == NULL || (body = json_loadb(raw, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		http_reply_error(req, 400, "bad_json", "body is not valid JSON: %s",
+		    raw == NULL ? "empty body" : jerr.text);
+		return;
+	}
+	if (!json_is_object(body)) {
+		http_reply_error(req, 400, "bad_json", "body must be a JSON object "
+		    "{target, type, args?, idempotency_key?, deadline_ms?, wait_ms?}");
+		goto out;
+	}
+	cr.target = json_object_get(body, "target");
+	cr.type = json_string_value(json_object_get(body, "type"));
+	cr.args = json_object_get(body, "args");
+	cr.principal = call->principal;
+	if ((v = json_object_get(body, "idempotency_key")) != NULL &&
+	    (cr.idempotency_key = json_string_value(v)) == NULL) {
+		http_reply_error(req, 400, "invalid_field", "idempotency_key: a "
+		    "string is required");
+		goto out;
+	}
+	if ((v = json_object_get(body, "deadline_ms")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 86400000) {
+			http_reply_error(req, 400, "invalid_field", "deadline_ms: "
+			    "milliseconds from now, 1-86400000");
+			goto out;
+		}
+		cr.deadline_ms = (uint64_t)json_integer_value(v);
+	}
+	if ((v = json_object_get(body, "wait_ms")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > WAIT_MAX_MS) {
+			http_reply_error(req, 400, "invalid_field", "wait_ms: 0-%d",
+			    WAIT_MAX_MS);
+			goto out;
+		}
+		wait_ms = (long)json_integer_value(v);
+	}
+	type = commands_type_parse(cr.type);
+	if (n->frozen && type != 0 && !command_exec_allowed_frozen(type)) {
+		http_reply_error(req, 423, "frozen", "%s is frozen (read-only mode): "
+		    "%s is refused until an unfreeze", n->id, cr.type);
+		goto out;
+	}
+	if (commands_issue(n->commands, &cr, id, sizeof(id), &dup, &code, err,
+	    sizeof(err)) != 0) {
+		status = strcmp(code, "too_large") == 0 ? 413 :
+		    strcmp(code, "no_target") == 0 ? 404 : 400;
+		http_reply_error(req, status, code, "%s", err);
+		goto out;
+	}
+	if ((rec = commands_get(n->commands, id)) == NULL) {
+		http_reply_error(req, 500, "internal", "command %s was issued but "
+		    "its record cannot be read", id);
+		goto out;
+	}
+	/* Wait for every result: seen = number of destinations - 1 would
+	 * wake at the last one; waiting on "done" is simpler to state. */
+	answer_or_wait(call, id, rec, (size_t)-1 >> 1, dup ? 0 : wait_ms, dup);
+out:
+	json_decref(body);
+}
+
+void
+api_work_commands(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	long long limit = 100;
+
+	if (evhttp_request_get_command(call->req) == EVHTTP_REQ_POST) {
+		commands_post(call);
+		return;
+	}
+	parse_query(call->req, &q);
+	if (param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) == 0)
+		http_reply_json(call->req, 200, json_pack("{s:o}", "commands",
+		    commands_list(call->n->commands, (unsigned)limit)));
+	evhttp_clear_headers(&q);
+}
+
+void
+api_work_command(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	long long wait_ms = 0, seen = -1;
+	json_t *rec;
+
+	parse_query(call->req, &q);
+	if (param_int(call->req, &q, "wait_ms", 0, WAIT_MAX_MS, &wait_ms) != 0 ||
+	    param_int(call->req, &q, "results", 0, 1000000, &seen) != 0)
+		goto out;
+	if (!node_id_valid(call->arg, strlen(call->arg))) {
+		http_reply_error(call->req, 400, "invalid_field", "not a command id");
+		goto out;
+	}
+	if ((rec = commands_get(call->n->commands, call->arg)) == NULL) {
+		http_reply_error(call->req, 404, "not_found", "no command %s was "
+		    "issued on this node", call->arg);
+		goto out;
+	}
+	/* Without ?results=, wait for the end. */
+	answer_or_wait(call, call->arg, rec, seen < 0 ? (size_t)-1 >> 1 :
+	    (size_t)seen, (long)wait_ms, 0);
+out:
+	evhttp_clear_headers(&q);
+}
+
+/* --- tasks, alerts, audit -------------------------------------------------------- */
+
+void
+api_work_tasks(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	struct store_task_query tq = { 0 };
+	long long limit = LIST_DEFAULT;
+	json_t *list;
+
+	parse_query(call->req, &q);
+	if (param_node(call->req, &q, "node", &tq.node) != 0 ||
+	    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+		goto out;
+	tq.state = evhttp_find_header(&q, "state");
+	if (tq.state != NULL && work_task_state_parse(tq.state) == 0) {
+		http_reply_error(call->req, 400, "invalid_field", "state: one of "
+		    "queued, running, succeeded, failed, cancelled, timed-out, "
+		    "retrying");
+		goto out;
+	}
+	tq.limit = (unsigned)limit;
+	list = json_array();
+	reply_list(call->req, call->n, "tasks", list,
+	    store_tasks_query(call->n->store, &tq, append_json, list));
+out:
+	evhttp_clear_headers(&q);
+}
+
+/* /api/tasks/{node}/{id} and /api/tasks/{node}/{id}/logs */
+void
+api_work_task(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	struct store_task_query tq = { 0 };
+	char node[64], id[64], rest[16] = "";
+	long long after = 0, limit = LIST_DEFAULT;
+	json_t *list;
+	int rc;
+
+	parse_query(call->req, &q);
+	if (sscanf(call->arg, "%63[^/]/%63[^/]%15s", node, id, rest) < 2 ||
+	    !node_id_valid(node, strlen(node)) || !node_id_valid(id, strlen(id)) ||
+	    (rest[0] != '\0' && strcmp(rest, "/logs") != 0)) {
+		http_reply_error(call->req, 404, "not_found", "expected "
+		    "/api/tasks/{node}/{task_id}[/logs]");
+		goto out;
+	}
+	if (rest[0] != '\0') {
+		if (param_int(call->req, &q, "after", 0, INT64_MAX, &after) != 0 ||
+		    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+			goto out;
+		list = json_array();
+		rc = store_task_logs(call->n->store, node, id, (uint64_t)after,
+		    (unsigned)limit, append_json, list);
+		reply_list(call->req, call->n, "lines", list, rc);
+		goto out;
+	}
+	tq.node = node;
+	tq.task_id = id;
+	tq.limit = 1;
+	list = json_array();
+	if ((rc = store_tasks_query(call->n->store, &tq, append_json, list)) < 0 ||
+	    json_array_size(list) == 0) {
+		json_decref(list);
+		http_reply_error(call->req, rc < 0 ? 500 : 404, rc < 0 ? "internal" :
+		    "not_found", "no task %s of node %s is known here", id, node);
+		goto out;
+	}
+	http_reply_json(call->req, 200, json_incref(json_array_get(list, 0)));
+	json_decref(list);
+out:
+	evhttp_clear_headers(&q);
+}
+
+void
+api_work_alerts(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	const char *node, *state;
+	long long limit = LIST_DEFAULT;
+	json_t *list;
+
+	parse_query(call->req, &q);
+	if (param_node(call->req, &q, "node", &node) != 0 ||
+	    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+		goto out;
+	state = evhttp_find_header(&q, "state");
+	if (state != NULL && work_alert_state_parse(state) == 0) {
+		http_reply_error(call->req, 400, "invalid_field", "state: one of "
+		    "firing, acknowledged, resolved");
+		goto out;
+	}
+	list = json_array();
+	reply_list(call->req, call->n, "alerts", list, store_alerts_query(
+	    call->n->store, node, state, (unsigned)limit, append_json, list));
+out:
+	evhttp_clear_headers(&q);
+}
+
+void
+api_work_audit(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	struct store_audit_query aq = { 0 };
+	long long since = 0, limit = LIST_DEFAULT;
+	json_t *list;
+
+	parse_query(call->req, &q);
+	if (param_node(call->req, &q, "node", &aq.node) != 0 ||
+	    param_int(call->req, &q, "since", 0, INT64_MAX, &since) != 0 ||
+	    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+		goto out;
+	aq.action = evhttp_find_header(&q, "action");
+	aq.since_ms = since;
+	aq.limit = (unsigned)limit;
+	list = json_array();
+	reply_list(call->req, call->n, "records", list,
+	    store_audit_query(call->n->store, &aq, append_json, list));
+out:
+	evhttp_clear_headers(&q);
+}
+
+void
+api_work_definitions(const struct api_call *call)
+{
+	http_reply_json(call->req, 200, json_pack("{s:s, s:o, s:o, s:b}", "node",
+	    call->n->id, "tasks", tasks_defs_json(call->n->tasks), "alert_rules",
+	    alerts_rules_json(call->n->alerts), "frozen", call->n->frozen));
+}

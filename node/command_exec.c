@@ -1,0 +1,229 @@
+/*
+ * Command handlers on the destination node (see command_exec.h).  Each
+ * checks its own arguments; a missing or mistyped field is INVALID with
+ * the field named.
+ */
+#include "command_exec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "clock.h"
+#include "log.h"
+#include "node.h"
+#include "store.h"
+#include "store_work.h"
+#include "tasks.h"
+
+#define ST(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
+#define TY(x)	AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_##x
+#define LOG_LIMIT_MAX	1000
+
+typedef int (*handler_fn)(struct node *, const Agentflow__Mesh__V1__Command *,
+    const json_t *, json_t **, char *, size_t);
+
+/* A required string field of args, or NULL with err set. */
+static const char *
+need_string(const json_t *args, const char *field, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, field);
+
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		snprintf(err, errlen, "args.%s: a non-empty string is required", field);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static int
+run_task(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	struct tasks_request req = { 0 };
+	char id[64];
+	int st;
+
+	req.name = json_string_value(json_object_get(args, "task"));
+	req.args = json_object_get(args, "args");
+	req.adhoc = json_object_get(args, "command");
+	req.command_id = c->id;
+	req.principal = c->principal;
+	if (req.name == NULL && req.adhoc == NULL) {
+		snprintf(err, errlen, "args.task: a task name (or args.command for "
+		    "an ad-hoc command) is required");
+		return ST(INVALID);
+	}
+	if (req.name != NULL && req.adhoc != NULL) {
+		snprintf(err, errlen, "args: give either task or command, not both");
+		return ST(INVALID);
+	}
+	st = tasks_run(n->tasks, &req, id, sizeof(id), err, errlen);
+	if (st == ST(OK))
+		*body = json_pack("{s:s, s:s}", "task_id", id, "node", n->id);
+	return st;
+}
+
+static int
+cancel_task(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	const char *id = need_string(args, "task_id", err, errlen);
+	json_t *hard = json_object_get(args, "hard");
+	int st;
+
+	(void)c;
+	if (id == NULL)
+		return ST(INVALID);
+	if (hard != NULL && !json_is_boolean(hard)) {
+		snprintf(err, errlen, "args.hard: must be true or false");
+		return ST(INVALID);
+	}
+	st = tasks_cancel(n->tasks, id, json_is_true(hard), err, errlen);
+	if (st == ST(OK))
+		*body = json_pack("{s:s, s:s}", "task_id", id, "cancel",
+		    json_is_true(hard) ? "hard" : "soft");
+	return st;
+}
+
+static int
+ack_alert(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	const char *id = need_string(args, "alert_id", err, errlen);
+	int st;
+
+	if (id == NULL)
+		return ST(INVALID);
+	st = alerts_ack(n->alerts, id, c->principal, clock_wall_ms(), err, errlen);
+	if (st == ST(OK))
+		*body = json_pack("{s:s, s:s}", "alert_id", id, "state",
+		    "acknowledged");
+	return st;
+}
+
+static int
+ping(struct node *n, const Agentflow__Mesh__V1__Command *c, const json_t *args,
+    json_t **body, char *err, size_t errlen)
+{
+	(void)c;
+	(void)args;
+	(void)err;
+	(void)errlen;
+	*body = json_pack("{s:s, s:I, s:I}", "node", n->id, "time_ms",
+	    (json_int_t)clock_wall_ms(), "incarnation", (json_int_t)n->incarnation);
+	return ST(OK);
+}
+
+void
+command_exec_set_frozen(struct node *n, int frozen)
+{
+	if (store_meta_set(n->store, "frozen", frozen ? "1" : "0") != 0)
+		log_event(LOG_ERROR, "cannot persist the read-only mode", "{s:s}",
+		    "error", store_error(n->store));
+	if (n->frozen != frozen)
+		log_event(LOG_WARN, frozen ? "frozen: read-only mode on" :
+		    "unfrozen: read-only mode off", NULL);
+	n->frozen = frozen;
+	tasks_set_frozen(n->tasks, frozen);
+}
+
+static int
+freeze(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	int on = c->type == TY(FREEZE);
+
+	(void)args;
+	(void)err;
+	(void)errlen;
+	command_exec_set_frozen(n, on);
+	*body = json_pack("{s:b}", "frozen", on);
+	return ST(OK);
+}
+
+static int
+append_line(void *arg, const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+
+	if (v != NULL)
+		json_array_append_new(arg, v);
+	return 0;
+}
+
+static int
+task_logs(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	const char *id = need_string(args, "task_id", err, errlen);
+	json_t *after = json_object_get(args, "after");
+	json_t *limit = json_object_get(args, "limit");
+	json_t *lines;
+
+	(void)c;
+	if (id == NULL)
+		return ST(INVALID);
+	if ((after != NULL && (!json_is_integer(after) ||
+	    json_integer_value(after) < 0)) || (limit != NULL &&
+	    (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
+	    json_integer_value(limit) > LOG_LIMIT_MAX))) {
+		snprintf(err, errlen, "args: after must be an integer >= 0 and "
+		    "limit 1-%d", LOG_LIMIT_MAX);
+		return ST(INVALID);
+	}
+	lines = json_array();
+	if (store_task_logs(n->store, n->id, id, (uint64_t)json_integer_value(after),
+	    limit ? (unsigned)json_integer_value(limit) : LOG_LIMIT_MAX,
+	    append_line, lines) < 0) {
+		snprintf(err, errlen, "cannot read the log: %s", store_error(n->store));
+		json_decref(lines);
+		return ST(ERROR);
+	}
+	*body = json_pack("{s:s, s:o}", "task_id", id, "lines", lines);
+	return ST(OK);
+}
+
+static const struct {
+	int		 type;
+	handler_fn	 fn;
+	int		 when_frozen;
+} handlers[] = {
+	{ TY(RUN_TASK), run_task, 0 },
+	{ TY(CANCEL_TASK), cancel_task, 1 },
+	{ TY(ACK_ALERT), ack_alert, 0 },
+	{ TY(PING), ping, 1 },
+	{ TY(FREEZE), freeze, 1 },
+	{ TY(UNFREEZE), freeze, 1 },
+	{ TY(TASK_LOGS), task_logs, 1 },
+};
+
+int
+command_exec_allowed_frozen(int type)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].type == type)
+			return handlers[i].when_frozen;
+	return 0;
+}
+
+int
+command_exec(void *arg, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	struct node *n = arg;
+
+	*body = NULL;
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (handlers[i].type != (int)c->type)
+			continue;
+		if (n->frozen && !handlers[i].when_frozen) {
+			snprintf(err, errlen, "%s is frozen (read-only mode)", n->id);
+			return ST(REFUSED);
+		}
+		return handlers[i].fn(n, c, args, body, err, errlen);
+	}
+	snprintf(err, errlen, "command type %d is not known to %s", (int)c->type,
+	    n->id);
+	return ST(UNSUPPORTED);
+}

@@ -1,0 +1,942 @@
+/*
+ * Command routing, at-most-once execution and result collection (see
+ * commands.h).
+ *
+ * A command travels as a Command frame, one copy per destination.  Each
+ * node that handles a copy either executes it (it is the destination) or
+ * hands it to the next hop towards the destination, appending itself to
+ * the path; a copy that cannot go on (no route, hop limit) is answered
+ * UNREACHABLE by the node where it stopped.  Results travel back to the
+ * requester the same way.
+ *
+ * A record on the issuing node:
+ *
+ *   pending --(every destination answered: accept_result)--> done
+ *   pending --(deadline / per-node timeout: timeout_cb)----> done
+ *
+ * Invariant: a record is in c->active exactly while it is pending, and
+ * then its timer is armed; len(results) + len(pending) = destinations.
+ */
+#include "commands.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <assert.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "frame_codec.h"
+#include "hmap.h"
+#include "links.h"
+#include "log.h"
+#include "node_id.h"
+#include "rng.h"
+#include "store.h"
+#include "store_work.h"
+#include "sync.h"
+#include "xalloc.h"
+
+#define DEFAULT_TIMEOUT_MS	30000
+#define HOP_LIMIT		8
+#define ID_MAX			64
+#define ARGS_MAX		FRAME_CODEC_MAX_PAYLOAD
+#define KEY_MAX			FRAME_CODEC_MAX_NAME
+#define SELECTOR_MAX		FRAME_CODEC_MAX_LABELS
+
+struct record {
+	struct commands	*c;
+	char		 id[ID_MAX];
+	json_t		*rec;		/* the record as the API shows it */
+	json_t		*pending;	/* object: node id → true */
+	struct event	*timer;
+	uint64_t	 issued_us;	/* monotonic, for round-trip times */
+};
+
+struct commands {
+	struct event_base	*base;
+	struct commands_config	 cfg;
+	struct hmap		*active;	/* id → struct record */
+	uint64_t		 issued, executed, duplicates, forwarded;
+	uint64_t		 results_forwarded, unreachable, timeouts, late;
+	uint64_t		 dropped;
+};
+
+static const struct {
+	int		 type;
+	const char	*name;
+} types[] = {
+	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK, "run_task" },
+	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_CANCEL_TASK, "cancel_task" },
+	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_ACK_ALERT, "ack_alert" },
+	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_PING, "ping" },
+	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE, "freeze" },
+	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_UNFREEZE, "unfreeze" },
+	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_TASK_LOGS, "task_logs" },
+};
+
+static const char *const statuses[] = {
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_OK] = "ok",
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_ERROR] = "error",
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_TIMEOUT] = "timeout",
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_REFUSED] = "refused",
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_NOT_FOUND] = "not_found",
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_UNSUPPORTED] = "unsupported",
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_INVALID] = "invalid",
+	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_UNREACHABLE] = "unreachable",
+};
+
+#define ST(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
+
+const char *
+commands_type_name(int type)
+{
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].type == type)
+			return types[i].name;
+	return "unknown";
+}
+
+int
+commands_type_parse(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(types[i].name, name) == 0)
+			return types[i].type;
+	return 0;
+}
+
+const char *
+commands_status_name(int status)
+{
+	if (status > 0 && (size_t)status < sizeof(statuses) / sizeof(statuses[0]))
+		return statuses[status];
+	return "unknown";
+}
+
+/* --- records ---------------------------------------------------------------- */
+
+static void
+persist(struct commands *c, const json_t *rec)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	const char *key = json_string_value(json_object_get(rec, "idempotency_key"));
+	char *text = json_dumps(rec, JSON_COMPACT);
+
+	if (text == NULL || store_command_put(c->cfg.store, id, key,
+	    json_integer_value(json_object_get(rec, "issued_ms")), text) != 0)
+		log_event(LOG_WARN, "cannot store a command", "{s:s, s:s}", "id", id,
+		    "error", store_error(c->cfg.store));
+	free(text);
+}
+
+static void
+changed(struct commands *c, const char *id)
+{
+	if (c->cfg.changed != NULL)
+		c->cfg.changed(id, c->cfg.arg);
+}
+
+static void
+record_free(struct record *r)
+{
+	if (r == NULL)
+		return;
+	if (r->timer != NULL)
+		event_free(r->timer);
+	json_decref(r->rec);
+	json_decref(r->pending);
+	free(r);
+}
+
+/* Ends a pending record: persisted as done and dropped from memory. */
+static void
+finish(struct commands *c, struct record *r)
+{
+	char id[ID_MAX];
+
+	assert(hmap_get(c->active, r->id) == r);
+	json_object_set_new(r->rec, "state", json_string("done"));
+	json_object_set_new(r->rec, "finished_ms", json_integer(
+	    (json_int_t)clock_wall_ms()));
+	json_object_set_new(r->rec, "pending", json_array());
+	persist(c, r->rec);
+	hmap_del(c->active, r->id);
+	snprintf(id, sizeof(id), "%s", r->id);
+	record_free(r);
+	changed(c, id);
+}
+
+static json_t *
+pending_array(const struct record *r)
+{
+	json_t *a = json_array(), *v;
+	const char *node;
+
+	json_object_foreach(r->pending, node, v)
+		json_array_append_new(a, json_string(node));
+	return a;
+}
+
+static json_t *
+path_json(char **path, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(path[i]));
+	return a;
+}
+
+/* A result for one destination of a pending record. */
+static void
+add_result(struct commands *c, struct record *r, const char *node, json_t *res)
+{
+	assert(json_object_get(r->pending, node) != NULL);
+	json_object_set_new(res, "rtt_ms", json_real(
+	    (double)(clock_mono_us() - r->issued_us) / 1000.0));
+	json_array_append_new(json_object_get(r->rec, "results"), res);
+	json_object_del(r->pending, node);
+	json_object_set_new(r->rec, "pending", pending_array(r));
+	if (json_object_size(r->pending) == 0) {
+		finish(c, r);
+		return;
+	}
+	persist(c, r->rec);
+	changed(c, r->id);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct record *r = arg;
+	struct commands *c = r->c;
+	const char *node;
+	json_t *v, *tmp;
+
+	(void)fd;
+	(void)what;
+	json_object_foreach_safe(r->pending, tmp, node, v) {
+		json_t *res = json_pack("{s:s, s:s, s:s, s:I}", "node", node,
+		    "status", "timeout", "error", "no answer before the deadline",
+		    "finished_ms", (json_int_t)clock_wall_ms());
+		c->timeouts++;
+		json_object_set_new(res, "rtt_ms", json_real(
+		    (double)(clock_mono_us() - r->issued_us) / 1000.0));
+		json_array_append_new(json_object_get(r->rec, "results"), res);
+		json_object_del(r->pending, node);
+	}
+	finish(c, r);
+}
+
+/* --- sending ---------------------------------------------------------------- */
+
+static void route_result(struct commands *, Agentflow__Mesh__V1__CommandResult *);
+static void receive_command(struct commands *, const char *peer,
+    const Agentflow__Mesh__V1__Command *);
+
+static int
+send_command(struct commands *c, const char *hop,
+    const Agentflow__Mesh__V1__Command *cmd)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
+	f.command = (Agentflow__Mesh__V1__Command *)cmd;
+	return c->cfg.links != NULL ? links_send_frame(c->cfg.links, hop, &f) : -1;
+}
+
+/* A result of cmd made on this node; the strings stay cmd's, body's text
+ * and the path arrays are freed by result_clear. */
+struct made {
+	Agentflow__Mesh__V1__CommandResult	 r;
+	char					*self;
+	char					*text;
+	char					**cpath;
+};
+
+static void
+result_make(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
+    int status, const char *error, const json_t *body, int duplicate,
+    struct made *m)
+{
+	Agentflow__Mesh__V1__CommandResult *r = &m->r;
+	size_t npath;
+
+	agentflow__mesh__v1__command_result__init(r);
+	m->self = (char *)c->cfg.self_id;
+	m->text = NULL;
+	m->cpath = xcalloc(cmd->n_path + 1, sizeof(*m->cpath));
+	for (size_t i = 0; i < cmd->n_path; i++)
+		m->cpath[i] = cmd->path[i];
+	/* A command for the issuing node itself already names it. */
+	npath = cmd->n_path;
+	if (npath == 0 || strcmp(cmd->path[npath - 1], m->self) != 0)
+		m->cpath[npath++] = m->self;
+	r->command_id = cmd->id;
+	r->node = m->self;
+	r->requester = cmd->origin;
+	r->status = status;
+	r->error = (char *)(error ? error : "");
+	if (body != NULL && (m->text = json_dumps(body, JSON_COMPACT)) != NULL) {
+		r->body_json.data = (uint8_t *)m->text;
+		r->body_json.len = strlen(m->text);
+	}
+	r->finished_ms = clock_wall_ms();
+	r->duplicate = duplicate;
+	r->hop_limit = HOP_LIMIT;
+	r->n_path = 1;
+	r->path = &m->self;
+	r->n_command_path = npath <= FRAME_CODEC_MAX_HOPS ? npath :
+	    FRAME_CODEC_MAX_HOPS;
+	r->command_path = m->cpath;
+}
+
+static void
+result_clear(struct made *m)
+{
+	free(m->text);
+	free(m->cpath);
+}
+
+/* Answers cmd from here: the destination's result, or a relay's refusal
+ * (no route, hop limit). */
+static void
+answer(struct commands *c, const Agentflow__Mesh__V1__Command *cmd, int status,
+    const char *error, const json_t *body, int duplicate)
+{
+	struct made m;
+
+	result_make(c, cmd, status, error, body, duplicate, &m);
+	route_result(c, &m.r);
+	result_clear(&m);
+}
+
+/* Hands a copy on towards its destination, or answers UNREACHABLE. */
+static void
+route_command(struct commands *c, const char *from,
+    const Agentflow__Mesh__V1__Command *cmd)
+{
+	Agentflow__Mesh__V1__Command copy;
+	char hop[ID_MAX], why[160];
+	char **path;
+
+	if (strcmp(cmd->destination, c->cfg.self_id) == 0) {
+		receive_command(c, from, cmd);
+		return;
+	}
+	if (cmd->hops + 1 > cmd->hop_limit || cmd->n_path >= FRAME_CODEC_MAX_HOPS) {
+		c->unreachable++;
+		answer(c, cmd, ST(UNREACHABLE), "hop limit reached", NULL, 0);
+		return;
+	}
+	if (c->cfg.sync == NULL || sync_next_hop(c->cfg.sync, cmd->destination,
+	    hop, sizeof(hop)) != 0) {
+		c->unreachable++;
+		snprintf(why, sizeof(why), "no route from %s to %s",
+		    c->cfg.self_id, cmd->destination);
+		answer(c, cmd, ST(UNREACHABLE), why, NULL, 0);
+		return;
+	}
+	copy = *cmd;
+	path = xcalloc(cmd->n_path + 1, sizeof(*path));
+	for (size_t i = 0; i < cmd->n_path; i++)
+		path[i] = cmd->path[i];
+	/* The origin is already the path's first entry. */
+	copy.n_path = cmd->n_path;
+	if (from != NULL)
+		path[copy.n_path++] = (char *)c->cfg.self_id;
+	copy.path = path;
+	copy.hops = from != NULL ? cmd->hops + 1 : cmd->hops;
+	if (send_command(c, hop, &copy) != 0) {
+		c->unreachable++;
+		snprintf(why, sizeof(why), "link from %s to %s is not up",
+		    c->cfg.self_id, hop);
+		answer(c, cmd, ST(UNREACHABLE), why, NULL, 0);
+	} else if (from != NULL) {
+		c->forwarded++;
+		audit_record(c->cfg.audit, "command.forwarded", cmd->principal,
+		    "ok", json_pack("{s:s, s:s, s:s, s:s, s:s}", "command_id",
+		    cmd->id, "type", commands_type_name(cmd->type), "origin",
+		    cmd->origin, "destination", cmd->destination, "next_hop", hop));
+	}
+	free(path);
+}
+
+/* --- results ---------------------------------------------------------------- */
+
+static void
+accept_result(struct commands *c, const Agentflow__Mesh__V1__CommandResult *r)
+{
+	struct record *rec = hmap_get(c->active, r->command_id);
+	json_t *res, *body = NULL;
+
+	if (rec == NULL || json_object_get(rec->pending, r->node) == NULL) {
+		/* After its timeout, or a duplicate answer: the record is final. */
+		c->late++;
+		log_event(LOG_DEBUG, "late or unexpected command result",
+		    "{s:s, s:s}", "id", r->command_id, "node", r->node);
+		return;
+	}
+	if (r->body_json.len > 0)
+		body = json_loadb((const char *)r->body_json.data, r->body_json.len,
+		    JSON_REJECT_DUPLICATES, NULL);
+	res = json_pack("{s:s, s:s, s:o, s:s?, s:I, s:b, s:o, s:o}",
+	    "node", r->node, "status", commands_status_name(r->status),
+	    "body", body ? body : json_null(),
+	    "error", r->error[0] ? r->error : NULL,
+	    "finished_ms", (json_int_t)r->finished_ms, "duplicate", r->duplicate,
+	    "path", path_json(r->command_path, r->n_command_path),
+	    "result_path", path_json(r->path, r->n_path));
+	if (res != NULL)
+		add_result(c, rec, r->node, res);
+}
+
+static void
+route_result(struct commands *c, Agentflow__Mesh__V1__CommandResult *r)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	char hop[ID_MAX];
+
+	if (strcmp(r->requester, c->cfg.self_id) == 0) {
+		accept_result(c, r);
+		return;
+	}
+	if (c->cfg.sync == NULL || c->cfg.links == NULL ||
+	    sync_next_hop(c->cfg.sync, r->requester, hop, sizeof(hop)) != 0 ||
+	    r->hops + 1 > r->hop_limit) {
+		c->dropped++;
+		log_event(LOG_WARN, "no route back for a command result",
+		    "{s:s, s:s}", "id", r->command_id, "requester", r->requester);
+		return;
+	}
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT;
+	f.command_result = r;
+	if (links_send_frame(c->cfg.links, hop, &f) != 0)
+		c->dropped++;
+}
+
+static void
+forward_result(struct commands *c, const Agentflow__Mesh__V1__CommandResult *in)
+{
+	Agentflow__Mesh__V1__CommandResult r = *in;
+	char **path;
+
+	if (strcmp(in->requester, c->cfg.self_id) == 0) {
+		accept_result(c, in);
+		return;
+	}
+	if (in->n_path >= FRAME_CODEC_MAX_HOPS) {
+		c->dropped++;
+		return;
+	}
+	path = xcalloc(in->n_path + 1, sizeof(*path));
+	for (size_t i = 0; i < in->n_path; i++)
+		path[i] = in->path[i];
+	path[in->n_path] = (char *)c->cfg.self_id;
+	r.path = path;
+	r.n_path = in->n_path + 1;
+	r.hops = in->hops + 1;
+	c->results_forwarded++;
+	route_result(c, &r);
+	free(path);
+}
+
+/* --- execution on the destination ------------------------------------------- */
+
+struct stored_result {
+	struct commands				*c;
+	const Agentflow__Mesh__V1__Command	*cmd;
+};
+
+/* Answers a repeated copy with the first execution's result. */
+static int
+resend_stored(void *arg, const void *blob, size_t len)
+{
+	struct stored_result *sr = arg;
+	Agentflow__Mesh__V1__CommandResult *r =
+	    agentflow__mesh__v1__command_result__unpack(NULL, len, blob);
+
+	if (r == NULL)
+		return 0;
+	r->duplicate = 1;
+	route_result(sr->c, r);
+	agentflow__mesh__v1__command_result__free_unpacked(r, NULL);
+	return 0;
+}
+
+/* Keeps the first execution's result for repeated copies. */
+static void
+store_result(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
+    int status, const char *error, const json_t *body)
+{
+	struct made m;
+	uint8_t *buf;
+	size_t len;
+
+	result_make(c, cmd, status, error, body, 0, &m);
+	len = agentflow__mesh__v1__command_result__get_packed_size(&m.r);
+	buf = xmalloc(len + 1);
+	agentflow__mesh__v1__command_result__pack(&m.r, buf);
+	if (store_command_result(c->cfg.store, cmd->id, buf, len) != 0)
+		log_event(LOG_WARN, "cannot store a command result", "{s:s, s:s}",
+		    "id", cmd->id, "error", store_error(c->cfg.store));
+	free(buf);
+	result_clear(&m);
+}
+
+static void
+receive_command(struct commands *c, const char *peer,
+    const Agentflow__Mesh__V1__Command *cmd)
+{
+	struct stored_result sr = { c, cmd };
+	json_t *args = NULL, *body = NULL;
+	json_error_t jerr;
+	char err[1024] = "";
+	const char *actor = cmd->principal;
+	int fresh = 0, status;
+
+	(void)peer;
+	if (store_command_seen(c->cfg.store, cmd->id, cmd->origin,
+	    (int64_t)clock_wall_ms(), &fresh) != 0) {
+		answer(c, cmd, ST(ERROR), "cannot record the command", NULL, 0);
+		return;
+	}
+	if (!fresh) {
+		c->duplicates++;
+		if (store_command_result_get(c->cfg.store, cmd->id, resend_stored,
+		    &sr) != 1)
+			answer(c, cmd, ST(ERROR), "received before; its result "
+			    "was not kept", NULL, 1);
+		return;
+	}
+	if (cmd->deadline_ms != 0 && clock_wall_ms() > cmd->deadline_ms) {
+		status = ST(TIMEOUT);
+		snprintf(err, sizeof(err), "deadline passed before it reached %s",
+		    c->cfg.self_id);
+	} else if (commands_type_parse(commands_type_name(cmd->type)) == 0) {
+		status = ST(UNSUPPORTED);
+		snprintf(err, sizeof(err), "command type %d is not known to %s",
+		    (int)cmd->type, c->cfg.self_id);
+	} else if (cmd->args_json.len > 0 && ((args = json_loadb(
+	    (const char *)cmd->args_json.data, cmd->args_json.len,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(args))) {
+		status = ST(INVALID);
+		snprintf(err, sizeof(err), "args: %s", args == NULL ? jerr.text :
+		    "must be a JSON object");
+	} else {
+		json_t *empty = args == NULL ? json_object() : NULL;
+		status = c->cfg.exec(c->cfg.arg, cmd, args ? args : empty, &body,
+		    err, sizeof(err));
+		json_decref(empty);
+	}
+	c->executed++;
+	store_result(c, cmd, status, status == ST(OK) ? NULL : err, body);
+	audit_record(c->cfg.audit, status == ST(REFUSED) ? "command.refused" :
+	    "command.executed", actor, commands_status_name(status),
+	    json_pack("{s:s, s:s, s:s, s:s?}", "command_id", cmd->id, "type",
+	    commands_type_name(cmd->type), "origin", cmd->origin, "error",
+	    status == ST(OK) ? NULL : err));
+	answer(c, cmd, status, status == ST(OK) ? NULL : err, body, 0);
+	json_decref(body);
+	json_decref(args);
+}
+
+void
+commands_frame(struct commands *c, const char *peer,
+    const Agentflow__Mesh__V1__Frame *f)
+{
+	if (f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND)
+		route_command(c, peer, f->command);
+	else if (f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT)
+		forward_result(c, f->command_result);
+}
+
+/* --- issuing ---------------------------------------------------------------- */
+
+/* "k=v,k2=v2" → {"k": "v", "k2": "v2"}, or NULL. */
+static json_t *
+parse_selector_text(const char *s, char *err, size_t errlen)
+{
+	json_t *m = json_object();
+	char *copy = xstrdup(s), *save = NULL;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (eq == NULL || eq == tok) {
+			snprintf(err, errlen, "target: \"%s\" is not key=value", tok);
+			goto fail;
+		}
+		*eq = '\0';
+		json_object_set_new(m, tok, json_string(eq + 1));
+	}
+	free(copy);
+	return m;
+fail:
+	free(copy);
+	json_decref(m);
+	return NULL;
+}
+
+static int
+valid_selector(const json_t *m, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(m) || json_object_size(m) == 0 ||
+	    json_object_size(m) > SELECTOR_MAX) {
+		snprintf(err, errlen, "target: a selector needs 1-%d labels",
+		    SELECTOR_MAX);
+		return -1;
+	}
+	json_object_foreach((json_t *)m, k, v) {
+		size_t kl = strlen(k);
+		if (kl == 0 || kl > FRAME_CODEC_MAX_LABEL_KEY ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._/-") != kl) {
+			snprintf(err, errlen, "target: label key \"%.64s\" must be 1-%d "
+			    "of [A-Za-z0-9._/-]", k, FRAME_CODEC_MAX_LABEL_KEY);
+			return -1;
+		}
+		if (!json_is_string(v) || json_string_length(v) >
+		    FRAME_CODEC_MAX_LABEL_VALUE ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			snprintf(err, errlen, "target: label \"%s\" needs a string "
+			    "value of at most %d bytes", k, FRAME_CODEC_MAX_LABEL_VALUE);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+valid_text(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Fills the wire target and the destinations of a request. */
+struct target {
+	json_t		*display;	/* as the record shows it */
+	json_t		*dests;		/* array of node ids */
+	json_t		*match;		/* selector, or NULL */
+	const char	*node;		/* one node, or NULL */
+	int		 all;
+};
+
+static int
+resolve_target(struct commands *c, const json_t *t, struct target *out,
+    const char **code, char *err, size_t errlen)
+{
+	const char *s = json_string_value(t);
+
+	memset(out, 0, sizeof(*out));
+	*code = "invalid_target";
+	if (json_is_object(t)) {
+		json_t *labels = json_object_get(t, "labels");
+		if (json_object_size(t) != 1 || labels == NULL) {
+			snprintf(err, errlen, "target: an object target is "
+			    "{\"labels\": {key: value}}");
+			return -1;
+		}
+		out->match = json_deep_copy(labels);
+	} else if (s == NULL || json_string_length(t) == 0 ||
+	    json_string_length(t) > 1024) {
+		snprintf(err, errlen, "target: a node id, \"all\", \"key=value\" or "
+		    "{\"labels\": {...}} is required");
+		return -1;
+	} else if (strcmp(s, "all") == 0) {
+		out->all = 1;
+	} else if (strchr(s, '=') != NULL) {
+		if ((out->match = parse_selector_text(s, err, errlen)) == NULL)
+			return -1;
+	} else if (node_id_valid(s, strlen(s))) {
+		out->node = s;
+	} else {
+		snprintf(err, errlen, "target: \"%.64s\" is not a node id", s);
+		return -1;
+	}
+	if (out->match != NULL && valid_selector(out->match, err, errlen) != 0) {
+		json_decref(out->match);
+		return -1;
+	}
+	if (out->node != NULL) {
+		out->dests = json_pack("[s]", out->node);
+		out->display = json_string(out->node);
+	} else {
+		out->dests = sync_select(c->cfg.sync, out->match);
+		out->display = out->all ? json_string("all") :
+		    json_pack("{s:O}", "labels", out->match);
+	}
+	if (json_array_size(out->dests) == 0) {
+		*code = "no_target";
+		snprintf(err, errlen, "target matches no known node");
+		json_decref(out->dests);
+		json_decref(out->display);
+		json_decref(out->match);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+target_clear(struct target *t)
+{
+	json_decref(t->display);
+	json_decref(t->dests);
+	json_decref(t->match);
+}
+
+int
+commands_issue(struct commands *c, const struct commands_request *req,
+    char *id, size_t idlen, int *duplicate, const char **code, char *err,
+    size_t errlen)
+{
+	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
+	Agentflow__Mesh__V1__LabelSelector sel = AGENTFLOW__MESH__V1__LABEL_SELECTOR__INIT;
+	Agentflow__Mesh__V1__Label *labels = NULL, **lptrs = NULL;
+	struct target t;
+	struct record *r;
+	char *args_text = NULL, hex[17], *origin = (char *)c->cfg.self_id;
+	uint64_t now = clock_wall_ms(), wait;
+	size_t nl = 0, i;
+	const char *key;
+	json_t *v, *dest;
+	int type;
+
+	*duplicate = 0;
+	*code = "invalid";
+	if ((type = commands_type_parse(req->type)) == 0) {
+		*code = "unknown_type";
+		snprintf(err, errlen, "type: \"%.64s\" is not a command type (run_task, "
+		    "cancel_task, ack_alert, ping, freeze, unfreeze, task_logs)",
+		    req->type ? req->type : "");
+		return -1;
+	}
+	if (req->args != NULL && !json_is_object(req->args)) {
+		snprintf(err, errlen, "args: must be a JSON object");
+		return -1;
+	}
+	if (req->args != NULL && (args_text = json_dumps(req->args,
+	    JSON_COMPACT)) != NULL && strlen(args_text) > ARGS_MAX) {
+		*code = "too_large";
+		snprintf(err, errlen, "args: %zu bytes, at most %d allowed",
+		    strlen(args_text), ARGS_MAX);
+		free(args_text);
+		return -1;
+	}
+	if (req->idempotency_key != NULL && (req->idempotency_key[0] == '\0' ||
+	    !valid_text(req->idempotency_key, KEY_MAX))) {
+		snprintf(err, errlen, "idempotency_key: 1-%d bytes without control "
+		    "characters", KEY_MAX);
+		free(args_text);
+		return -1;
+	}
+	if (req->idempotency_key != NULL) {
+		int found = store_command_by_key(c->cfg.store, req->idempotency_key,
+		    id, idlen);
+		if (found == 1) {
+			*duplicate = 1;
+			free(args_text);
+			return 0;
+		}
+	}
+	if (resolve_target(c, req->target, &t, code, err, errlen) != 0) {
+		free(args_text);
+		return -1;
+	}
+	rng_hex(c->cfg.rng, hex, (sizeof(hex) - 1) / 2);
+	snprintf(id, idlen, "c%s", hex);
+
+	r = xcalloc(1, sizeof(*r));
+	r->c = c;
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->issued_us = clock_mono_us();
+	r->pending = json_object();
+	wait = req->deadline_ms != 0 ? req->deadline_ms :
+	    c->cfg.timeout_ms ? c->cfg.timeout_ms : DEFAULT_TIMEOUT_MS;
+	r->rec = json_pack("{s:s, s:s, s:O, s:s, s:o, s:s, s:s?, s:I, s:o,"
+	    " s:I, s:s, s:O, s:[], s:[]}",
+	    "id", id, "origin", origin, "target", t.display, "type", req->type,
+	    "args", req->args ? json_deep_copy(req->args) : json_object(),
+	    "principal", req->principal ? req->principal : "",
+	    "idempotency_key", req->idempotency_key, "issued_ms", (json_int_t)now,
+	    "deadline_ms", req->deadline_ms ? json_integer((json_int_t)(now +
+	    req->deadline_ms)) : json_null(), "timeout_ms", (json_int_t)wait,
+	    "state", "pending", "destinations", t.dests, "results", "pending");
+	json_array_foreach(t.dests, i, dest)
+		json_object_set_new(r->pending, json_string_value(dest), json_true());
+	json_object_set_new(r->rec, "pending", pending_array(r));
+	hmap_put(c->active, r->id, r);
+	struct timeval tv = { (time_t)(wait / 1000),
+	    (suseconds_t)(wait % 1000) * 1000 };
+	r->timer = evtimer_new(c->base, timeout_cb, r);
+	evtimer_add(r->timer, &tv);
+	persist(c, r->rec);
+	c->issued++;
+	audit_record(c->cfg.audit, "command.issued", req->principal, "ok",
+	    json_pack("{s:s, s:s, s:O, s:O}", "command_id", id, "type", req->type,
+	    "target", t.display, "destinations", t.dests));
+
+	/* The wire form, one copy per destination. */
+	cmd.id = id;
+	cmd.origin = origin;
+	if (t.node != NULL) {
+		cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
+		cmd.node_id = (char *)t.node;
+	} else if (t.all) {
+		cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_ALL;
+		cmd.all = 1;
+	} else {
+		labels = xcalloc(json_object_size(t.match) + 1, sizeof(*labels));
+		lptrs = xcalloc(json_object_size(t.match) + 1, sizeof(*lptrs));
+		json_object_foreach(t.match, key, v) {
+			agentflow__mesh__v1__label__init(&labels[nl]);
+			labels[nl].key = (char *)key;
+			labels[nl].value = (char *)json_string_value(v);
+			lptrs[nl] = &labels[nl];
+			nl++;
+		}
+		sel.n_match = nl;
+		sel.match = lptrs;
+		cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_SELECTOR;
+		cmd.selector = &sel;
+	}
+	cmd.principal = (char *)(req->principal ? req->principal : "");
+	cmd.type = type;
+	if (args_text != NULL) {
+		cmd.args_json.data = (uint8_t *)args_text;
+		cmd.args_json.len = strlen(args_text);
+	}
+	cmd.deadline_ms = req->deadline_ms ? now + req->deadline_ms : 0;
+	cmd.idempotency_key = (char *)(req->idempotency_key ?
+	    req->idempotency_key : "");
+	cmd.issued_ms = now;
+	cmd.hop_limit = HOP_LIMIT;
+	cmd.n_path = 1;
+	cmd.path = &origin;
+	/* Copy the destinations: a local execution may finish the record. */
+	dest = json_deep_copy(t.dests);
+	json_array_foreach(dest, i, v) {
+		cmd.destination = (char *)json_string_value(v);
+		route_command(c, NULL, &cmd);
+	}
+	json_decref(dest);
+	free(labels);
+	free(lptrs);
+	free(args_text);
+	target_clear(&t);
+	return 0;
+}
+
+static int
+load_json_cb(void *arg, const char *text)
+{
+	json_t **out = arg;
+
+	*out = json_loads(text, 0, NULL);
+	return 1;
+}
+
+static int
+append_json_cb(void *arg, const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+
+	if (v != NULL)
+		json_array_append_new(arg, v);
+	return 0;
+}
+
+json_t *
+commands_get(struct commands *c, const char *id)
+{
+	struct record *r = hmap_get(c->active, id);
+	json_t *out = NULL;
+
+	if (r != NULL)
+		return json_deep_copy(r->rec);
+	if (store_command_get(c->cfg.store, id, load_json_cb, &out) < 0)
+		log_event(LOG_WARN, "cannot read a command", "{s:s}", "error",
+		    store_error(c->cfg.store));
+	return out;
+}
+
+json_t *
+commands_list(struct commands *c, unsigned limit)
+{
+	json_t *a = json_array();
+
+	if (store_commands_list(c->cfg.store, limit, append_json_cb, a) < 0)
+		log_event(LOG_WARN, "cannot list commands", "{s:s}", "error",
+		    store_error(c->cfg.store));
+	return a;
+}
+
+/* --- lifetime ------------------------------------------------------------------ */
+
+struct commands *
+commands_new(struct event_base *base, const struct commands_config *cfg)
+{
+	struct commands *c = xcalloc(1, sizeof(*c));
+
+	c->base = base;
+	c->cfg = *cfg;
+	c->active = hmap_new();
+	return c;
+}
+
+void
+commands_set_links(struct commands *c, struct links *l)
+{
+	c->cfg.links = l;
+}
+
+static int
+free_record(const char *id, void *value, void *arg)
+{
+	struct record *r = value;
+
+	(void)id;
+	(void)arg;
+	/* Left pending on disk: the node stopped before the answers came. */
+	json_object_set_new(r->rec, "state", json_string("interrupted"));
+	persist(r->c, r->rec);
+	record_free(r);
+	return 1;
+}
+
+void
+commands_free(struct commands *c)
+{
+	if (c == NULL)
+		return;
+	hmap_sweep(c->active, free_record, NULL);
+	hmap_free(c->active);
+	free(c);
+}
+
+json_t *
+commands_counters(const struct commands *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "issued", (json_int_t)c->issued, "executed", (json_int_t)c->executed,
+	    "duplicates", (json_int_t)c->duplicates,
+	    "forwarded", (json_int_t)c->forwarded,
+	    "results_forwarded", (json_int_t)c->results_forwarded,
+	    "unreachable", (json_int_t)c->unreachable,
+	    "timeouts", (json_int_t)c->timeouts, "late", (json_int_t)c->late,
+	    "dropped", (json_int_t)c->dropped,
+	    "active", (json_int_t)hmap_count(c->active));
+}

@@ -1,0 +1,278 @@
+/*
+ * The node's work subsystems wired together (see work.h): the audit log,
+ * the task runner, the alert rules and command routing, their hooks into
+ * state sync, and what a restart must settle — a task that was running
+ * when the node stopped is recorded as failed (never run twice, never
+ * lost), open alerts continue, and read-only mode stays as it was.
+ */
+#include "work.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "api.h"
+#include "audit.h"
+#include "clock.h"
+#include "command_exec.h"
+#include "commands.h"
+#include "file.h"
+#include "log.h"
+#include "node.h"
+#include "store.h"
+#include "store_work.h"
+#include "sync.h"
+#include "tasks.h"
+#include "work_json.h"
+#include "xalloc.h"
+
+#define CONFIG_FILE_MAX	(1u << 20)
+#define TRIM_PERIOD_S	600
+#define KEEP_TASKS	10000
+#define KEEP_LINES	1000000
+#define KEEP_MS		(30LL * 24 * 3600 * 1000)
+
+static void
+task_update(const Agentflow__Mesh__V1__TaskUpdate *t, void *arg)
+{
+	struct node *n = arg;
+
+	sync_emit_task(n->sync, t);
+	if (n->alerts != NULL)
+		alerts_task(n->alerts, clock_wall_ms(), t);
+}
+
+static void
+task_log(const Agentflow__Mesh__V1__TaskLog *l, void *arg)
+{
+	sync_emit_log(((struct node *)arg)->sync, l);
+}
+
+static void
+alert_emit(const Agentflow__Mesh__V1__Alert *a, void *arg)
+{
+	struct node *n = arg;
+
+	log_event(a->state == AGENTFLOW__MESH__V1__ALERT_STATE__ALERT_STATE_FIRING ?
+	    LOG_WARN : LOG_INFO, "alert", "{s:s, s:s, s:s, s:s}", "alert_id",
+	    a->alert_id, "rule", a->rule, "state", work_alert_state_name(a->state),
+	    "message", a->message);
+	sync_emit_alert(n->sync, a);
+}
+
+static void
+command_changed(const char *id, void *arg)
+{
+	struct node *n = arg;
+
+	if (n->api != NULL)
+		api_command_changed(n->api, id);
+}
+
+/* A JSON file named by a flag, or NULL (no flag) with *err empty. */
+static json_t *
+load_json(const char *path, const char *flag, char *err, size_t errlen)
+{
+	char ferr[256], *text;
+	json_error_t jerr;
+	size_t len;
+	json_t *j;
+
+	err[0] = '\0';
+	if (path == NULL || path[0] == '\0')
+		return NULL;
+	if ((text = file_read(path, CONFIG_FILE_MAX, &len, NULL, ferr,
+	    sizeof(ferr))) == NULL) {
+		snprintf(err, errlen, "--%s %s: %s", flag, path, ferr);
+		return NULL;
+	}
+	if ((j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		snprintf(err, errlen, "--%s %s: line %d: %s", flag, path, jerr.line,
+		    jerr.text);
+	free(text);
+	return j;
+}
+
+/* --- restart recovery ---------------------------------------------------------- */
+
+struct recover {
+	struct node	*n;
+	int		 count;
+};
+
+static int
+fail_unfinished(void *arg, const char *text)
+{
+	struct recover *r = arg;
+	Agentflow__Mesh__V1__TaskUpdate t;
+	json_t *j = json_loads(text, 0, NULL);
+	char reason[256];
+
+	if (j == NULL)
+		return 0;
+	work_json_to_task(j, &t);
+	snprintf(reason, sizeof(reason), "node restarted while the task was %s; "
+	    "it is not run again", work_task_state_name(t.state));
+	t.state = AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_FAILED;
+	t.reason = reason;
+	t.next_retry_ms = 0;
+	t.finished_ms = clock_wall_ms();
+	/* Not through task_update: the alert rules start after recovery. */
+	sync_emit_task(r->n->sync, &t);
+	if (r->n->alerts != NULL)
+		alerts_task(r->n->alerts, t.finished_ms, &t);
+	r->count++;
+	json_decref(j);
+	return 0;
+}
+
+static int
+restore_alert(void *arg, const char *text)
+{
+	struct recover *r = arg;
+	Agentflow__Mesh__V1__Alert a;
+	json_t *j = json_loads(text, 0, NULL);
+
+	if (j == NULL)
+		return 0;
+	work_json_to_alert(j, &a);
+	alerts_restore(r->n->alerts, &a);
+	r->count++;
+	json_decref(j);
+	return 0;
+}
+
+static void
+recover(struct node *n)
+{
+	static const char *const unfinished[] = { "queued", "running", "retrying" };
+	static const char *const open_states[] = { "firing", "acknowledged" };
+	struct recover r = { n, 0 };
+	char buf[8];
+
+	for (size_t i = 0; i < sizeof(open_states) / sizeof(open_states[0]); i++)
+		store_alerts_query(n->store, n->id, open_states[i], 0,
+		    restore_alert, &r);
+	if (r.count > 0)
+		log_event(LOG_INFO, "open alerts restored", "{s:i}", "count", r.count);
+	r.count = 0;
+	for (size_t i = 0; i < sizeof(unfinished) / sizeof(unfinished[0]); i++) {
+		struct store_task_query q = { n->id, NULL, unfinished[i], 0 };
+		store_tasks_query(n->store, &q, fail_unfinished, &r);
+	}
+	if (r.count > 0)
+		log_event(LOG_WARN, "tasks interrupted by the restart marked failed",
+		    "{s:i}", "count", r.count);
+	if (store_meta_get(n->store, "frozen", buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "1") == 0)
+		command_exec_set_frozen(n, 1);
+}
+
+static void
+trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)fd;
+	(void)what;
+	if (store_work_trim(n->store, KEEP_TASKS, KEEP_LINES, KEEP_MS,
+	    (int64_t)clock_wall_ms()) != 0)
+		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
+		    store_error(n->store));
+}
+
+/* --- lifetime -------------------------------------------------------------------- */
+
+struct work {
+	struct event	*trim_ev;
+};
+
+int
+work_start(struct node *n, char *err, size_t errlen)
+{
+	const struct node_config *cfg = n->cfg;
+	json_t *defs = NULL, *rules = NULL;
+	char prefix[32];
+	int rc = -1;
+
+	if ((n->audit = audit_open(cfg->data_dir, n->id, n->store, err,
+	    errlen)) == NULL)
+		return -1;
+	defs = load_json(cfg->tasks, "tasks", err, errlen);
+	if (defs == NULL && err[0] != '\0')
+		goto out;
+	rules = load_json(cfg->alerts, "alerts", err, errlen);
+	if (rules == NULL && err[0] != '\0')
+		goto out;
+	/* Ids unique across restarts: the incarnation is never reused. */
+	snprintf(prefix, sizeof(prefix), "t%llu", (unsigned long long)n->incarnation);
+	struct tasks_config tc = {
+		.defs = defs, .allow_adhoc = cfg->allow_adhoc,
+		.max_running = (unsigned)cfg->max_running, .id_prefix = prefix,
+	};
+	struct tasks_hooks th = { task_update, task_log, n };
+	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
+		goto out;
+	snprintf(prefix, sizeof(prefix), "a%llu", (unsigned long long)n->incarnation);
+	struct alerts_config ac = { rules, prefix };
+	struct alerts_hooks ah = { alert_emit, n };
+	if ((n->alerts = alerts_new(&ac, &ah, err, errlen)) == NULL)
+		goto out;
+	struct commands_config cc = {
+		.self_id = n->id, .store = n->store, .sync = n->sync,
+		.links = n->links, .audit = n->audit, .rng = n->rng,
+		.timeout_ms = (uint64_t)cfg->command_timeout_ms,
+		.exec = command_exec, .changed = command_changed, .arg = n,
+	};
+	n->commands = commands_new(n->base, &cc);
+	recover(n);
+	n->work = xcalloc(1, sizeof(*n->work));
+	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
+	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
+	rc = 0;
+out:
+	json_decref(defs);
+	json_decref(rules);
+	return rc;
+}
+
+void
+work_status(struct node *n, Agentflow__Mesh__V1__NodeStatus *st)
+{
+	st->frozen = n->frozen;
+	if (n->alerts != NULL)
+		alerts_status(n->alerts, clock_wall_ms(), st);
+}
+
+void
+work_frame(struct node *n, const char *peer, const Agentflow__Mesh__V1__Frame *f)
+{
+	if (f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND ||
+	    f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT) {
+		if (n->commands != NULL)
+			commands_frame(n->commands, peer, f);
+		return;
+	}
+	sync_frame(peer, f, n->sync);
+}
+
+void
+work_stop(struct node *n)
+{
+	/* Tasks first: their last updates still go out through sync. */
+	tasks_free(n->tasks);
+	n->tasks = NULL;
+	commands_free(n->commands);
+	n->commands = NULL;
+	alerts_free(n->alerts);
+	n->alerts = NULL;
+	audit_close(n->audit);
+	n->audit = NULL;
+	if (n->work != NULL) {
+		if (n->work->trim_ev != NULL)
+			event_free(n->work->trim_ev);
+		free(n->work);
+		n->work = NULL;
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * Task updates, task log lines and alerts as JSON, the one form the store
+ * keeps, the API serves and the dashboard reads.  Each takes the origin
+ * node id (the messages do not carry it) and returns a new reference.
+ */
+#ifndef AGENTFLOW_WORK_JSON_H
+#define AGENTFLOW_WORK_JSON_H
+
+#include <jansson.h>
+
+#include "mesh.pb-c.h"
+
+json_t *work_json_task(const char *node, const Agentflow__Mesh__V1__TaskUpdate *);
+json_t *work_json_log(const char *node, uint64_t time_ms,
+    const Agentflow__Mesh__V1__TaskLog *);
+json_t *work_json_alert(const char *node, const Agentflow__Mesh__V1__Alert *);
+
+/*
+ * Back from JSON (as the store keeps it) into a message whose strings
+ * point into j: j must outlive the message.  The message is initialized
+ * first; missing fields stay empty.
+ */
+void work_json_to_task(const json_t *j, Agentflow__Mesh__V1__TaskUpdate *);
+void work_json_to_alert(const json_t *j, Agentflow__Mesh__V1__Alert *);
+/* The latest time a task update carries (for ordering). */
+uint64_t work_task_time(const Agentflow__Mesh__V1__TaskUpdate *);
+
+/* "queued", "running", ..., "timed-out", "retrying"; "unknown" otherwise. */
+const char *work_task_state_name(int state);
+/* The TaskState of a name, or 0. */
+int work_task_state_parse(const char *name);
+int work_task_state_terminal(int state);
+/* "firing", "resolved", "acknowledged"; and the severity names. */
+const char *work_alert_state_name(int state);
+int work_alert_state_parse(const char *name);
+const char *work_alert_severity_name(int severity);
+
+#endif
