@@ -9,6 +9,7 @@
 
 #include "certs_cli.h"
 #include "cli_mesh.h"
+#include "cli_work.h"
 
 static const struct {
 	const char	*name;
@@ -18,6 +19,16 @@ static const struct {
 	{ "status", cli_status_main, "the mesh as the local node sees it: peers, paths, RTT" },
 	{ "nodes", cli_nodes_main, "every node's resources: CPU, memory, disk, load" },
 	{ "event", cli_event_main, "send a user event to every node" },
+	{ "run", cli_run_main, "run a task on nodes; follow one node's task to its end" },
+	{ "logs", cli_logs_main, "a task's output (-f: follow it until the task ends)" },
+	{ "cancel", cli_cancel_main, "cancel a task (--hard: kill at once)" },
+	{ "tasks", cli_tasks_main, "the tasks this node knows of, on every node" },
+	{ "alerts", cli_alerts_main, "the alerts this node knows of, on every node" },
+	{ "ack", cli_ack_main, "acknowledge an alert" },
+	{ "audit", cli_audit_main, "who did what: commands issued, executed, refused" },
+	{ "freeze", cli_freeze_main, "read-only mode on (default: every node)" },
+	{ "unfreeze", cli_unfreeze_main, "read-only mode off (default: every node)" },
+	{ "ping", cli_ping_main, "the path a command takes to a node, and its RTT" },
 	{ "certs", certs_main, "manage the mesh PKI: CA, node certificates, revocation" },
 };
 

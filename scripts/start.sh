@@ -39,6 +39,15 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
+# A few demo tasks every node may run (`agentflow run node-2 uptime`).
+cat >"$run/tasks.json" <<'JSON'
+{"uptime": {"command": ["/usr/bin/uptime"]},
+ "disk":   {"command": ["/bin/df", "-h", "/"]},
+ "count":  {"command": ["/bin/sh", "-c", "for i in 1 2 3 4 5; do echo tick $i; sleep 1; done"],
+            "timeout_s": 60},
+ "echo":   {"command": ["/bin/echo"], "allow_args": true}}
+JSON
+
 # Three nodes on loopback, each with its own data directory, mesh port
 # and API port, all registering with the signal over HTTPS.
 pids=("$signal_pid")
@@ -47,16 +56,25 @@ for i in 1 2 3; do
   "$bin/agentflow-node" --ca "$certs/ca.crt" --cert "$certs/node-$i.crt" --key "$certs/node-$i.key" \
     --data-dir "$run/node-$i" --listen "127.0.0.1:$((50050 + i))" --api "127.0.0.1:$((8079 + i))" \
     --signal "https://localhost:$port" --signal-ca "$certs/ca.crt" --labels "role=dev,index=$i" \
+    --tasks "$run/tasks.json" \
     2>"$run/node-$i.log" &
   pids+=("$!")
 done
+
+# GET on node i's API with its read token (generated into its data dir).
+api() {
+  local tok
+  tok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["read"])' \
+        "$run/node-$1/tokens.json" 2>/dev/null) || return 1
+  curl -fsS -H "Authorization: Bearer $tok" "http://127.0.0.1:$((8079 + $1))$2"
+}
 
 # Wait (bounded) until every node has two links up.
 formed=0
 for _ in $(seq 1 100); do
   formed=1
   for i in 1 2 3; do
-    n=$(curl -fsS "http://127.0.0.1:$((8079 + i))/api/cluster/status" 2>/dev/null |
+    n=$(api "$i" /api/cluster/status 2>/dev/null |
         python3 -c 'import json,sys; print(sum(l["state"] == "up" for l in json.load(sys.stdin)["local"]["links"]))' 2>/dev/null || echo 0)
     [ "$n" = 2 ] || formed=0
   done
@@ -65,7 +83,7 @@ for _ in $(seq 1 100); do
 done
 
 status() {
-  curl -fsS "http://127.0.0.1:$1/api/cluster/status" | python3 -c '
+  api "$1" /api/cluster/status | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 l = d["local"]
@@ -80,11 +98,13 @@ cat <<MSG
 AgentFlow is up on loopback (dev CA and certificates in certs/dev/):
   signal:   $url (HTTPS)  health: $(curl -fsS --cacert "$certs/ca.crt" "$url/healthz")
 MSG
-for i in 1 2 3; do status $((8079 + i)); done
+for i in 1 2 3; do status "$i"; done
 [ $formed = 1 ] || echo "  (the mesh had not fully formed yet; see $run/node-*.log)"
 cat <<MSG
-  node APIs: http://127.0.0.1:8080/api/cluster/status (and :8081, :8082)
+  node APIs: http://127.0.0.1:8080/api/cluster/status (and :8081, :8082);
+            tokens in $run/node-N/tokens.json (Authorization: Bearer TOKEN)
   CLI:      build/bin/agentflow status --data-dir run/node-1
+            build/bin/agentflow run node-2 count --data-dir run/node-1
   logs:     $run/
 The dashboard is not built yet (issue 5).  Ctrl-C stops everything.
 MSG
