@@ -54,12 +54,17 @@ class Mesh(unittest.TestCase):
         cls.tasks_path = os.path.join(cls.tmp, "tasks.json")
         with open(cls.tasks_path, "w") as f:
             json.dump(tasks, f)
+        cls.prepare()
         cls.sig = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
                                  ca=cls.pki.ca_path).start()
         cls.nodes = []
         for i in range(1, cls.COUNT + 1):
             cls.nodes.append(cls.make_node("node-%d" % i).start())
         cls.wait_formed()
+
+    @classmethod
+    def prepare(cls):
+        """Files a subclass's nodes need, in cls.tmp."""
 
     @classmethod
     def make_node(cls, node_id, extra=()):
@@ -391,6 +396,99 @@ class Freeze(Mesh):
         self.assertFalse(json.loads(c.client().get("/api/definitions").body)["frozen"])
         task_id = self.run_task(b, "node-3", "hello")
         self.wait_task(b, "node-3", task_id, ("succeeded",))
+
+
+class Alerts(Mesh):
+    """Every node with rules that fire at once (load above -1) and on a
+    failed task."""
+
+    RULES = [
+        {"name": "load_any", "metric": "load1", "above": -1, "for_s": 0,
+         "severity": "info"},
+        {"name": "task_failed", "on": "task_failed", "severity": "critical"},
+    ]
+
+    @classmethod
+    def prepare(cls):
+        cls.rules_path = os.path.join(cls.tmp, "alerts.json")
+        with open(cls.rules_path, "w") as f:
+            json.dump(cls.RULES, f)
+        cls.EXTRA = ("--alerts", cls.rules_path, "--allow-adhoc")
+
+    def alerts(self, viewer, query):
+        r = viewer.client().get("/api/alerts?" + query)
+        self.assertEqual(r.status, 200, r)
+        return r.json()["alerts"]
+
+    def open_alert(self, viewer, node, rule, state="firing"):
+        found = harness.wait_until(lambda: [
+            x for x in self.alerts(viewer, "node=%s&state=%s" % (node, state))
+            if x["rule"] == rule], 15, 0.2)
+        self.assertTrue(found, self.alerts(viewer, "node=" + node))
+        self.assertEqual(len(found), 1, found)
+        return found[0]
+
+    def test_alerts_fire_are_acknowledged_and_survive_a_restart(self):
+        a, b, c = self.nodes
+        alert = self.open_alert(a, "node-2", "load_any")
+        self.assertEqual(alert["severity"], "info")
+        self.assertEqual(alert["threshold"], -1)
+        rec = self.ok_command(c, "node-2", "ack_alert", {"alert_id": alert["alert_id"]})
+        self.assertEqual(rec["results"][0]["status"], "ok", rec)
+        acked = self.open_alert(a, "node-2", "load_any", "acknowledged")
+        self.assertEqual(acked["alert_id"], alert["alert_id"])
+        self.assertEqual(acked["acked_by"], "token:write")
+        # after a restart the same alert goes on: no second one for the rule
+        b.restart()
+        self.wait_formed()
+        time.sleep(2)
+        same = self.open_alert(a, "node-2", "load_any", "acknowledged")
+        self.assertEqual(same["alert_id"], alert["alert_id"])
+        self.assertEqual(self.alerts(a, "node=node-2&state=firing"), [])
+
+    def test_a_failed_task_raises_an_alert_everywhere(self):
+        a, b, c = self.nodes
+        task_id = self.run_task(a, "node-3", "fail")
+        self.wait_task(a, "node-3", task_id, ("failed",))
+        for viewer in self.nodes:
+            alert = self.open_alert(viewer, "node-3", "task_failed")
+            self.assertEqual(alert["subject"], "fail")
+            self.assertEqual(alert["severity"], "critical")
+            self.assertIn(task_id, alert["message"])
+
+    def test_adhoc_commands_run_where_allowed(self):
+        a = self.nodes[0]
+        rec = self.ok_command(a, "node-2", "run_task", {"command": ["/bin/echo", "ad", "hoc"]})
+        res = rec["results"][0]
+        self.assertEqual(res["status"], "ok", res)
+        task_id = res["body"]["task_id"]
+        t = self.wait_task(a, "node-2", task_id, ("succeeded",))
+        self.assertEqual(t["name"], "adhoc")
+        self.assertTrue(harness.wait_until(
+            lambda: [l["text"] for l in self.lines(a, "node-2", task_id)] == ["ad hoc"], 10))
+
+
+class WriteRate(unittest.TestCase):
+    """One node alone, allowed one write per second (bursts of three)."""
+
+    def test_writes_beyond_the_rate_get_429_and_reads_still_work(self):
+        tmp = tempfile.mkdtemp(prefix="af-rate-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        n = harness.MeshNode(harness.Pki(tmp), "solo", args=["--write-rate", "1"]).start()
+        self.addCleanup(n.stop)
+        codes = [n.post("/api/events", {"name": "e%d" % i}).status for i in range(10)]
+        self.assertIn(429, codes)
+        self.assertLessEqual(codes.count(200), 5, codes)
+        r = n.post("/api/events", {"name": "again"})
+        if r.status == 429:
+            self.assertEqual(r.json()["error"], "rate_limited")
+            self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+        # the read token has its own budget, and reads are not limited
+        for _ in range(20):
+            self.assertEqual(n.client(token="read").get("/api/tasks").status, 200)
+        # the budget refills
+        self.assertTrue(harness.wait_until(
+            lambda: n.post("/api/events", {"name": "later"}).status == 200, 10, 0.5))
 
 
 class Restart(Mesh):
