@@ -17,12 +17,15 @@
 #include "discovery.h"
 #include "http_json.h"
 #include "links.h"
+#include "log.h"
 #include "node.h"
 #include "node_id.h"
 #include "store.h"
 #include "sync.h"
 #include "ratelimit.h"
 #include "transport.h"
+#include "web.h"
+#include "ws.h"
 #include "xalloc.h"
 
 static json_t *
@@ -85,18 +88,14 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	return r;
 }
 
-static void
-cluster_status_cb(const struct api_call *call)
+json_t *
+api_cluster_status(struct node *n)
 {
-	struct evhttp_request *req = call->req;
-	struct node *n = call->n;
-	const char *arg = call->arg;
 	json_t *links = links_status(n->links), *remote = json_array(), *origins,
 	    *byid = json_object(), *l, *o, *self;
 	const char *id;
 	size_t i;
 
-	(void)arg;
 	json_array_foreach(links, i, l)
 		json_object_set(byid, json_string_value(json_object_get(l, "peer")), l);
 	origins = sync_remote_json(n->sync);
@@ -114,14 +113,19 @@ cluster_status_cb(const struct api_call *call)
 	json_decref(byid);
 	if ((self = sync_origin_json(n->sync, n->id)) == NULL)
 		self = json_null();
-	http_reply_json(req, 200, json_pack(
-	    "{s:{s:s, s:I, s:s, s:O, s:O, s:I, s:o, s:o, s:o}, s:o}",
+	return json_pack("{s:{s:s, s:I, s:s, s:O, s:O, s:I, s:o, s:o, s:o}, s:o}",
 	    "local", "node_id", n->id, "incarnation", (json_int_t)n->incarnation,
 	    "version", AGENTFLOW_VERSION, "addresses", n->addresses,
 	    "labels", n->labels, "started_ms", (json_int_t)n->started_ms,
 	    "signal", signal_status(n), "links", links,
 	    "state", self,
-	    "remote", remote));
+	    "remote", remote);
+}
+
+static void
+cluster_status_cb(const struct api_call *call)
+{
+	http_reply_json(call->req, 200, api_cluster_status(call->n));
 }
 
 static void
@@ -155,19 +159,43 @@ struct event_list {
 	json_t	*events;
 };
 
-static int
-event_row_cb(void *arg, const struct store_event *ev)
+json_t *
+api_event_json(const struct store_event *ev)
 {
-	struct event_list *el = arg;
 	json_t *body = sync_event_body_json(ev->origin, ev->kind, ev->body, ev->body_len);
 
-	json_array_append_new(el->events, json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:o}",
 	    "origin", ev->origin, "incarnation", (json_int_t)ev->incarnation,
 	    "seq", (json_int_t)ev->seq, "kind", sync_kind_name(ev->kind),
 	    "time_ms", (json_int_t)ev->time_ms,
 	    "received_ms", (json_int_t)ev->received_ms,
-	    "body", body ? body : json_null()));
+	    "body", body ? body : json_null());
+}
+
+static int
+event_row_cb(void *arg, const struct store_event *ev)
+{
+	struct event_list *el = arg;
+
+	json_array_append_new(el->events, api_event_json(ev));
 	return 0;
+}
+
+json_t *
+api_recent_events(struct node *n, unsigned limit)
+{
+	struct store_event_query sq = { 0 };
+	struct event_list el = { json_array() };
+
+	sq.limit = limit;
+	sq.newest = 1;
+	/* Statuses every second from every node would crowd out the rest;
+	 * the latest of each is in the cluster view. */
+	sq.not_kind = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	if (store_events_query(n->store, &sq, event_row_cb, &el) < 0)
+		log_event(LOG_WARN, "cannot read the event log", "{s:s}", "error",
+		    store_error(n->store));
+	return el.events;
 }
 
 static void
@@ -377,6 +405,16 @@ metrics_cb(const struct api_call *call)
 	evbuffer_free(buf);
 }
 
+static void
+ws_cb(const struct api_call *call)
+{
+	if (call->n->ws == NULL) {
+		http_reply_error(call->req, 503, "unavailable", "no live feed here");
+		return;
+	}
+	ws_hub_accept(call->n->ws, call->req);
+}
+
 /* Routes: an exact path, or a prefix whose remainder is the argument. */
 static const struct route {
 	const char	*path;
@@ -400,6 +438,8 @@ static const struct route {
 	{ "/api/alerts",	0, EVHTTP_REQ_GET, api_work_alerts, "GET", 0 },
 	{ "/api/audit",		0, EVHTTP_REQ_GET, api_work_audit, "GET", 0 },
 	{ "/api/definitions",	0, EVHTTP_REQ_GET, api_work_definitions, "GET", 0 },
+	/* The hub checks the token itself (also given as a subprotocol). */
+	{ "/ws",		0, EVHTTP_REQ_GET, ws_cb, "GET", 1 },
 };
 
 /* The request's token: the Authorization header, else ?token= (for
@@ -495,6 +535,13 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 			return;
 		call.arg = r->prefix ? path + plen : NULL;
 		r->fn(&call);
+		return;
+	}
+	/* Anything else outside /api/ is the dashboard's files. */
+	if (strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0 &&
+	    a->n->web_root != NULL && a->n->web_root[0] != '\0' &&
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		web_serve(req, a->n->web_root, path);
 		return;
 	}
 	http_reply_error(req, 404, "not_found", "no such endpoint: %.128s", path);

@@ -8,8 +8,11 @@
 
 #include <event2/http.h>
 
+#include <jansson.h>
+
 struct api;
 struct node;
+struct store_event;
 
 /* Registers the routes as http's generic callback; node must outlive it,
  * and it must outlive http's requests (free http first). */
@@ -17,5 +20,14 @@ struct api *api_new(struct evhttp *, struct node *);
 void api_free(struct api *);
 /* A command record changed: answers the requests waiting on it. */
 void api_command_changed(struct api *, const char *id);
+
+/* What the routes answer, for the live feed (new references): the body of
+ * GET /api/cluster/status; one event as GET /api/events shows it; the
+ * newest events but statuses, oldest first; the feed's snapshot {cluster, tasks,
+ * alerts, events, commands} (node/WS.md). */
+json_t *api_cluster_status(struct node *);
+json_t *api_event_json(const struct store_event *);
+json_t *api_recent_events(struct node *, unsigned limit);
+json_t *api_snapshot(struct node *);
 
 #endif

@@ -18,10 +18,12 @@
 #include <sys/queue.h>
 
 #include "alerts.h"
+#include "api.h"
 #include "api_priv.h"
 #include "command_exec.h"
 #include "commands.h"
 #include "http_json.h"
+#include "log.h"
 #include "node.h"
 #include "node_id.h"
 #include "store.h"
@@ -34,6 +36,8 @@
 #define WAITERS_MAX	256
 #define LIST_MAX	10000
 #define LIST_DEFAULT	1000
+#define SNAPSHOT_ITEMS	500	/* tasks, alerts, events in a feed snapshot */
+#define SNAPSHOT_COMMANDS 50
 
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -80,8 +84,9 @@ api_work_free(struct api_work *w)
 	if (w == NULL)
 		return;
 	while ((wt = TAILQ_FIRST(&w->waiters)) != NULL) {
-		http_reply_error(wt->req, 503, "shutting_down", "the node is stopping");
+		struct evhttp_request *req = wt->req;
 		waiter_free(wt);
+		http_reply_error(req, 503, "shutting_down", "the node is stopping");
 	}
 	free(w);
 }
@@ -107,19 +112,33 @@ ready(const json_t *rec, size_t seen)
 	    json_array_size(json_object_get(rec, "results")) > seen;
 }
 
+/*
+ * Answers a waiter with the record (NULL: gone).  The waiter is unhooked
+ * first: replying may close the connection, and its close callback must
+ * then find nothing of ours.
+ */
+static void
+waiter_reply(struct waiter *wt, json_t *rec)
+{
+	struct evhttp_request *req = wt->req;
+	char id[sizeof(wt->id)];
+
+	snprintf(id, sizeof(id), "%s", wt->id);
+	waiter_free(wt);
+	if (rec != NULL)
+		reply_record(req, rec, 0);
+	else
+		http_reply_error(req, 404, "not_found", "no command %s", id);
+}
+
 static void
 waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct waiter *wt = arg;
-	json_t *rec = commands_get(wt->w->n->commands, wt->id);
 
 	(void)fd;
 	(void)what;
-	if (rec != NULL)
-		reply_record(wt->req, rec, 0);
-	else
-		http_reply_error(wt->req, 404, "not_found", "no command %s", wt->id);
-	waiter_free(wt);
+	waiter_reply(wt, commands_get(wt->w->n->commands, wt->id));
 }
 
 static void
@@ -146,8 +165,7 @@ api_work_changed(struct api_work *w, const char *id)
 			return;
 		if (!ready(rec, wt->seen))
 			continue;
-		reply_record(wt->req, json_deep_copy(rec), 0);
-		waiter_free(wt);
+		waiter_reply(wt, json_deep_copy(rec));
 	}
 	json_decref(rec);
 }
@@ -509,4 +527,22 @@ api_work_definitions(const struct api_call *call)
 	http_reply_json(call->req, 200, json_pack("{s:s, s:o, s:o, s:b}", "node",
 	    call->n->id, "tasks", tasks_defs_json(call->n->tasks), "alert_rules",
 	    alerts_rules_json(call->n->alerts), "frozen", call->n->frozen));
+}
+
+json_t *
+api_snapshot(struct node *n)
+{
+	struct store_task_query tq = { 0 };
+	json_t *tasks = json_array(), *alerts = json_array();
+
+	tq.limit = SNAPSHOT_ITEMS;
+	if (store_tasks_query(n->store, &tq, append_json, tasks) < 0 ||
+	    store_alerts_query(n->store, NULL, NULL, SNAPSHOT_ITEMS, append_json,
+	    alerts) < 0)
+		log_event(LOG_WARN, "cannot read tasks or alerts for a snapshot",
+		    "{s:s}", "error", store_error(n->store));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "cluster",
+	    api_cluster_status(n), "tasks", tasks, "alerts", alerts, "events",
+	    api_recent_events(n, SNAPSHOT_ITEMS), "commands",
+	    commands_list(n->commands, SNAPSHOT_COMMANDS));
 }

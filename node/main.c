@@ -28,6 +28,7 @@
 #include "config_file.h"
 #include "discovery.h"
 #include "api_auth.h"
+#include "feed.h"
 #include "hostport.h"
 #include "links.h"
 #include "log.h"
@@ -39,6 +40,7 @@
 #include "sync.h"
 #include "transport.h"
 #include "trust.h"
+#include "web.h"
 #include "work.h"
 #include "xalloc.h"
 
@@ -106,6 +108,9 @@ static const struct opt options[] = {
 	  "API read-write token" },
 	{ "token-write-next", OPT_STRING, OPT(token_write_next), "", 0, 0,
 	  "second read-write token, for rotation" },
+	{ "web-root", OPT_STRING, OPT(web_root), "", 0, 0,
+	  "directory of the built dashboard (frontend/dist); empty: found next "
+	  "to the binary, or none" },
 	{ "write-rate", OPT_INT, OPT(write_rate), "20", 1, 100000,
 	  "API writes per second allowed per token (bursts of twice that)" },
 };
@@ -412,7 +417,7 @@ serve(const struct node_config *cfg)
 	mbedtls_pk_context key;
 	json_t *signals = NULL, *stored = NULL;
 	const char **urls = NULL;
-	char err[512], host[256];
+	char err[512], host[256], web_root[4096];
 	int rc = 1, api_port;
 
 	memset(&n, 0, sizeof(n));
@@ -524,6 +529,14 @@ serve(const struct node_config *cfg)
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_max_body_size(http, 1 << 20);
 	n.api = api_new(http, &n);
+	if (cfg->web_root != NULL && cfg->web_root[0] != '\0')
+		n.web_root = cfg->web_root;
+	else
+		n.web_root = web_default_root(NULL, web_root, sizeof(web_root));
+	if ((n.feed = feed_new(&n)) == NULL) {
+		snprintf(err, sizeof(err), "cannot start the live feed");
+		goto fail;
+	}
 	if ((bound = evhttp_bind_socket_with_handle(http, host,
 	    (unsigned short)api_port)) == NULL) {
 		snprintf(err, sizeof(err), "cannot serve the API on %s: %s", cfg->api,
@@ -552,6 +565,8 @@ serve(const struct node_config *cfg)
 
 	/* No more requests; running tasks are stopped and recorded as failed
 	 * while the links can still carry that. */
+	feed_free(n.feed);
+	n.feed = NULL;
 	evhttp_free(http);
 	http = NULL;
 	api_free(n.api);
@@ -582,6 +597,7 @@ out:
 		event_free(sigint);
 	if (sigterm != NULL)
 		event_free(sigterm);
+	feed_free(n.feed);
 	if (http != NULL)
 		evhttp_free(http);
 	api_free(n.api);

@@ -25,6 +25,8 @@ struct transport;
 struct tasks;
 struct rng;
 struct work;
+struct ws_hub;
+struct feed;
 
 struct node_config {
 	const char	*config;
@@ -54,6 +56,7 @@ struct node_config {
 	const char	*token_read, *token_read_next;
 	const char	*token_write, *token_write_next;
 	long		 write_rate;
+	const char	*web_root;	/* dashboard files; "" finds them */
 };
 
 struct node {
@@ -79,6 +82,9 @@ struct node {
 	struct api_auth		*auth;
 	struct api		*api;
 	struct work		*work;
+	struct ws_hub		*ws;		/* the dashboard's live feed */
+	struct feed		*feed;
+	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */
 };
 

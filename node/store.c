@@ -139,6 +139,7 @@ enum stmt_id {
 	S_REMOTE_ALL,
 	S_EVENT_PUT,
 	S_EVENTS_QUERY,
+	S_EVENTS_NEWEST,
 	S_EVENTS_TRIM,
 	S_COUNT
 };
@@ -173,7 +174,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " received_ms"
 	    " FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
+	    " AND (?5 = 0 OR kind <> ?5)"
 	    " ORDER BY time_ms, rowid LIMIT ?4",
+	/* The newest `limit` of the same selection, still oldest first. */
+	[S_EVENTS_NEWEST] = "SELECT * FROM (SELECT origin, incarnation, seq, kind,"
+	    " time_ms, body, received_ms, rowid AS r FROM events WHERE time_ms >= ?1"
+	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
+	    " AND (?5 = 0 OR kind <> ?5)"
+	    " ORDER BY time_ms DESC, rowid DESC LIMIT ?4) ORDER BY time_ms, r",
 	[S_EVENTS_TRIM] = "DELETE FROM events WHERE rowid <="
 	    " (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
 };
@@ -765,18 +773,19 @@ int
 store_events_query(struct store *st, const struct store_event_query *q,
     store_event_cb cb, void *arg)
 {
-	sqlite3_stmt *s = stmt(st, S_EVENTS_QUERY);
+	sqlite3_stmt *s = stmt(st, q->newest ? S_EVENTS_NEWEST : S_EVENTS_QUERY);
 	struct store_event ev;
-	int rc[4], r;
+	int rc[5], r;
 
 	if (s == NULL)
 		return -1;
+	rc[4] = sqlite3_bind_int(s, 5, q->not_kind);
 	rc[0] = sqlite3_bind_int64(s, 1, q->since_ms);
 	rc[1] = bind_text(s, 2, q->origin);
 	rc[2] = sqlite3_bind_int(s, 3, q->kind);
 	rc[3] = sqlite3_bind_int64(s, 4, q->limit == 0 ? -1 :
 	    (sqlite3_int64)q->limit);
-	if (bound(st, s, rc, 4, "querying events") != 0)
+	if (bound(st, s, rc, 5, "querying events") != 0)
 		return -1;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		ev.origin = (const char *)sqlite3_column_text(s, 0);

@@ -143,14 +143,18 @@ int store_event_append(struct store *st, const struct store_event *ev,
 
 /*
  * Which events store_events_query returns: those with time_ms >= since_ms,
- * from origin (NULL: any), of kind (0: any), oldest first by time then by
- * arrival, at most limit (0: no limit).
+ * from origin (NULL: any), of kind (0: any) and not of not_kind (0: no
+ * exclusion), oldest first by time then by
+ * arrival, at most limit (0: no limit): the oldest ones, or with newest
+ * set the newest ones (still given oldest first).
  */
 struct store_event_query {
 	int64_t		 since_ms;
 	const char	*origin;
 	int		 kind;
 	unsigned	 limit;
+	int		 newest;
+	int		 not_kind;
 };
 
 typedef int (*store_event_cb)(void *arg, const struct store_event *ev);

@@ -89,6 +89,8 @@ struct sync {
 	uint64_t			 snapshots_sent, snapshots_received;
 	uint64_t			 snapshot_requests;
 	uint64_t			 forwarded;
+	void				(*applied)(const struct store_event *, void *);
+	void				 *applied_arg;
 };
 
 static int
@@ -225,7 +227,7 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	const ProtobufCMessage *body = NULL;
 	size_t len = packed_len;
 	void *buf = NULL;
-	int added;
+	int added = 0;
 
 	switch (e->kind_case) {
 	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
@@ -261,6 +263,8 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 		    store_error(s->store));
 	else if (added)
 		index_work(s, e);
+	if (added && s->applied != NULL)
+		s->applied(&row, s->applied_arg);
 	free(buf);
 }
 
@@ -1220,6 +1224,14 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	set_blob(&s->self->info, &s->self->info_len, &info.msg.base);
 	node_info_clear(&info);
 	return s;
+}
+
+void
+sync_set_applied(struct sync *s, void (*fn)(const struct store_event *, void *),
+    void *arg)
+{
+	s->applied = fn;
+	s->applied_arg = arg;
 }
 
 void

@@ -33,6 +33,14 @@ struct sync_config {
 };
 
 struct sync *sync_new(struct event_base *, const struct sync_config *);
+/*
+ * Called for every event as it is logged: ours when its batch goes out,
+ * others' as they are applied.  row is the event's log row (valid during
+ * the call).  NULL fn: none.
+ */
+struct store_event;
+void sync_set_applied(struct sync *, void (*fn)(const struct store_event *row,
+    void *arg), void *arg);
 void sync_set_links(struct sync *, struct links *);
 /* Flushes pending events and persists dirty state. */
 void sync_free(struct sync *);

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "command_exec.h"
 #include "commands.h"
+#include "feed.h"
 #include "file.h"
 #include "log.h"
 #include "node.h"
@@ -68,6 +69,7 @@ command_changed(const char *id, void *arg)
 
 	if (n->api != NULL)
 		api_command_changed(n->api, id);
+	feed_command(n->feed, id);
 }
 
 /* A JSON file named by a flag, or NULL (no flag) with *err empty. */

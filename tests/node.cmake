@@ -14,3 +14,4 @@ agentflow_unit_test(test_links SOURCES unit/test_links.c
 agentflow_system_test(cli test_cli.py)
 agentflow_system_test(commands test_commands.py)
 agentflow_system_test(cli_work test_cli_work.py)
+agentflow_system_test(ws test_ws.py)

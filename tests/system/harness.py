@@ -401,6 +401,124 @@ class Api:
 
 
 
+class WsClient:
+    """A minimal RFC 6455 client for tests and benchmarks (text frames,
+    close, ping/pong); the product's side is wslay.  recv() returns the
+    next JSON message, or raises WsClosed with the close code."""
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, port, token=None, path="/ws", protocols=None, origin=None,
+                 timeout=10.0, host="127.0.0.1"):
+        import socket
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        protos = list(protocols or [])
+        if token and not protocols:
+            protos = ["agentflow.v1", "token." + token]
+        lines = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (host, port),
+                 "Upgrade: websocket", "Connection: Upgrade",
+                 "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
+        if protos:
+            lines.append("Sec-WebSocket-Protocol: " + ", ".join(protos))
+        if origin:
+            lines.append("Origin: " + origin)
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        head, _, self.buf = head.partition(b"\r\n\r\n")
+        status_line = head.split(b"\r\n")[0].decode()
+        self.status = int(status_line.split()[1])
+        self.headers = {}
+        for l in head.split(b"\r\n")[1:]:
+            k, _, v = l.decode().partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+        if self.status == 101:
+            want = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
+            if self.headers.get("sec-websocket-accept") != want:
+                raise AssertionError("bad Sec-WebSocket-Accept")
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise WsClosed(None, "connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def frame(self):
+        b0, b1 = self._read(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(self._read(2), "big")
+        elif n == 127:
+            n = int.from_bytes(self._read(8), "big")
+        mask = self._read(4) if b1 & 0x80 else None
+        data = self._read(n)
+        if mask:
+            data = bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+        return b0 & 0x0F, data
+
+    def send(self, data, opcode=1):
+        if isinstance(data, str):
+            data = data.encode()
+        mask = secrets.token_bytes(4)
+        n = len(data)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+        self.sock.sendall(head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(data)))
+
+    def recv(self):
+        while True:
+            op, data = self.frame()
+            if op == 1:
+                return json.loads(data.decode())
+            if op == 9:
+                self.send(data, 10)
+            elif op == 8:
+                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                raise WsClosed(code, data[2:].decode(errors="replace"))
+
+    def recv_until(self, pred, timeout):
+        """Messages until pred(msg) is true (that message is returned)."""
+        import socket
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no matching message within %ss" % timeout)
+            self.sock.settimeout(left)
+            try:
+                m = self.recv()
+            except socket.timeout:
+                raise AssertionError("no matching message within %ss" % timeout)
+            if pred(m):
+                return m
+
+    def close(self, code=1000):
+        try:
+            self.send(code.to_bytes(2, "big"), 8)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class WsClosed(Exception):
+    def __init__(self, code, reason):
+        super().__init__("closed %s %s" % (code, reason))
+        self.code = code
+
+
 # ---------------------------------------------------------------- process
 
 class StartError(Exception):

@@ -452,7 +452,7 @@ static size_t
 query(struct store *st, struct ev_list *l, int64_t since, const char *origin,
     int kind, unsigned limit)
 {
-	struct store_event_query q = { since, origin, kind, limit };
+	struct store_event_query q = { since, origin, kind, limit, 0, 0 };
 
 	memset(l, 0, sizeof(*l));
 	assert_int_equal(store_events_query(st, &q, ev_cb, l), 0);
@@ -568,7 +568,7 @@ test_damaged_pages_give_errors(void **state)
 	struct fixture *f = *state;
 	struct store *st = open_ok(f);
 	struct ev_list l;
-	struct store_event_query q = { 0, NULL, 0, 0 };
+	struct store_event_query q = { 0, NULL, 0, 0, 0, 0 };
 	unsigned char *db, junk[4096];
 	char err[512];
 	size_t len;

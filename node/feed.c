@@ -1,0 +1,114 @@
+/*
+ * The live feed's glue (see feed.h): the WebSocket hub knows nothing of
+ * the node; this file builds each message from the same functions the
+ * REST routes use, so the feed and the API cannot disagree.
+ */
+#include "feed.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "api.h"
+#include "commands.h"
+#include "node.h"
+#include "store.h"
+#include "sync.h"
+#include "ws.h"
+#include "xalloc.h"
+
+#define CLUSTER_PERIOD_S	1
+
+struct feed {
+	struct node	*n;
+	struct event	*cluster_ev;
+};
+
+static json_t *
+hello(void *arg)
+{
+	struct feed *f = arg;
+
+	return json_pack("{s:s, s:s, s:b}", "node", f->n->id, "version",
+	    AGENTFLOW_VERSION, "frozen", f->n->frozen);
+}
+
+static json_t *
+snapshot(void *arg)
+{
+	return api_snapshot(((struct feed *)arg)->n);
+}
+
+static void
+publish(struct feed *f, const char *type, const char *key, json_t *value)
+{
+	json_t *msg;
+
+	if (value == NULL)
+		return;
+	msg = json_pack("{s:s, s:o}", "type", type, key, value);
+	if (msg != NULL)
+		ws_hub_publish(f->n->ws, msg);
+	json_decref(msg);
+}
+
+static void
+applied(const struct store_event *row, void *arg)
+{
+	struct feed *f = arg;
+
+	if (ws_hub_clients(f->n->ws) > 0)
+		publish(f, "event", "event", api_event_json(row));
+}
+
+static void
+cluster_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct feed *f = arg;
+
+	(void)fd;
+	(void)what;
+	if (ws_hub_clients(f->n->ws) > 0)
+		publish(f, "cluster", "cluster", api_cluster_status(f->n));
+}
+
+void
+feed_command(struct feed *f, const char *id)
+{
+	if (f != NULL && f->n->commands != NULL && ws_hub_clients(f->n->ws) > 0)
+		publish(f, "command", "command", commands_get(f->n->commands, id));
+}
+
+struct feed *
+feed_new(struct node *n)
+{
+	struct feed *f = xcalloc(1, sizeof(*f));
+	struct ws_hub_config hc = { 0 };
+	struct timeval tv = { CLUSTER_PERIOD_S, 0 };
+
+	f->n = n;
+	hc.auth = n->auth;
+	hc.hello = hello;
+	hc.snapshot = snapshot;
+	hc.arg = f;
+	if ((n->ws = ws_hub_new(n->base, &hc)) == NULL) {
+		free(f);
+		return NULL;
+	}
+	sync_set_applied(n->sync, applied, f);
+	f->cluster_ev = event_new(n->base, -1, EV_PERSIST, cluster_cb, f);
+	event_add(f->cluster_ev, &tv);
+	return f;
+}
+
+void
+feed_free(struct feed *f)
+{
+	if (f == NULL)
+		return;
+	sync_set_applied(f->n->sync, NULL, NULL);
+	event_free(f->cluster_ev);
+	ws_hub_free(f->n->ws);
+	f->n->ws = NULL;
+	free(f);
+}

@@ -1,0 +1,1039 @@
+/*
+ * The dashboard's WebSocket feed (ws.h, node/WS.md).  evhttp parses the
+ * upgrade request; ws_hub_accept validates it and then takes the
+ * connection's bufferevent over (shared/notes/websocket-on-evhttp.md), and
+ * wslay does the RFC 6455 framing from there on.
+ *
+ * Invariants:
+ *  - A client is on exactly one list: hub->live (state below DEAD) or
+ *    hub->dead.  Only live clients count against max_clients.
+ *  - A client is freed only by reap_cb (a deferred event), by
+ *    conn_close_cb (evhttp_free at shutdown) or by ws_hub_free, never from
+ *    a callback of its own: client_kill only marks it and moves it.
+ *  - A published message is serialized once into a refcounted ws_msg.  A
+ *    client holds references in its queue and hands a message to wslay
+ *    (which copies it) only while its output buffer plus wslay's queue
+ *    stay below OUT_HIGH.  So a slow client costs references rather than
+ *    copies, and messages it skips or drops are always whole frames.
+ *  - wslay's send callback never blocks (it appends to the output
+ *    evbuffer), so after every wslay_event_send the wslay queue is empty
+ *    unless writing is disabled.  A client's backlog is its queued bytes
+ *    plus wslay's queue plus the output evbuffer.
+ *
+ * Client states:
+ *
+ *   state    entered by                          left by
+ *   OPEN     client_new (hello + snapshot sent)  publish_one: backlog > soft
+ *                                                  -> BEHIND
+ *   BEHIND   publish_one (queue dropped,         refill: output drained
+ *            messages skipped)                     -> OPEN (fresh snapshot)
+ *   CLOSING  client_close (we queued a Close),   client_pump: Close sent,
+ *            client_pump (peer's Close, 1009 or    reading done, output
+ *            protocol error from wslay)            drained -> DEAD
+ *   DEAD     client_kill (also on EOF, errors,   reap_cb, conn_close_cb,
+ *            write timeout)                        ws_hub_free free it
+ *
+ * OPEN and BEHIND may also go to CLOSING or DEAD directly; nothing leaves
+ * DEAD.  CLOSING and DEAD hold no queued messages.
+ */
+#include "ws.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/keyvalq_struct.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/sha1.h>
+#include <wslay/wslay.h>
+
+#include "api_auth.h"
+#include "hostport.h"
+#include "http_json.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_PROTOCOL	"agentflow.v1"
+#define WS_TOKEN_PREFIX	"token."
+/* Messages move from a client's queue to wslay while the output buffer
+ * (plus wslay's queue) holds less than OUT_HIGH; the write callback runs
+ * again once the output has drained to OUT_LOW. */
+#define OUT_HIGH	(64 * 1024)
+#define OUT_LOW		(16 * 1024)
+/* After we sent a Close, how long the peer has to answer it. */
+#define CLOSE_WAIT_S	5
+#define TOKEN_MAX	256
+
+struct ws_msg {
+	unsigned	 refs;
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+enum ws_state { WS_OPEN, WS_BEHIND, WS_CLOSING, WS_DEAD };
+
+struct ws_client {
+	TAILQ_ENTRY(ws_client)	 entry;
+	struct ws_hub		*hub;
+	struct evhttp_connection *evcon;
+	struct bufferevent	*bev;
+	wslay_event_context_ptr	 ws;
+	enum ws_state		 state;
+	enum api_role		 role;
+	/* Ring of messages not yet handed to wslay. */
+	struct ws_msg		**q;
+	size_t			 qcap, qhead, qlen, qbytes;
+	char			 peer[INET6_ADDRSTRLEN];
+};
+TAILQ_HEAD(ws_clients, ws_client);
+
+struct ws_hub {
+	struct event_base	*base;
+	struct ws_hub_config	 cfg;
+	struct ws_clients	 live, dead;
+	size_t			 nlive;
+	struct event		*reap, *ping;
+	uint64_t		 accepted, refused, closed_slow, snapshots;
+	uint64_t		 messages_out, bytes_out;
+};
+
+static void client_pump(struct ws_client *);
+
+/* Messages. */
+
+static struct ws_msg *
+msg_new(const json_t *j)
+{
+	size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	size_t len = json_dumpb(j, NULL, 0, flags);
+	struct ws_msg *m;
+
+	if (len == 0)
+		return NULL;
+	m = xmalloc(sizeof(*m) + len);
+	m->refs = 1;
+	m->len = json_dumpb(j, (char *)m->data, len, flags);
+	assert(m->len == len);
+	return m;
+}
+
+static void
+msg_unref(struct ws_msg *m)
+{
+	if (m != NULL && --m->refs == 0)
+		free(m);
+}
+
+static void
+queue_push(struct ws_client *c, struct ws_msg *m)
+{
+	if (c->qlen == c->qcap) {
+		size_t ncap = c->qcap ? c->qcap * 2 : 16;
+		struct ws_msg **nq = xcalloc(ncap, sizeof(*nq));
+
+		for (size_t i = 0; i < c->qlen; i++)
+			nq[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = nq;
+		c->qcap = ncap;
+		c->qhead = 0;
+	}
+	m->refs++;
+	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	c->qlen++;
+	c->qbytes += m->len;
+}
+
+static struct ws_msg *
+queue_pop(struct ws_client *c)
+{
+	struct ws_msg *m;
+
+	if (c->qlen == 0)
+		return NULL;
+	m = c->q[c->qhead];
+	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qlen--;
+	c->qbytes -= m->len;
+	return m;
+}
+
+static void
+queue_drop(struct ws_client *c)
+{
+	struct ws_msg *m;
+
+	while ((m = queue_pop(c)) != NULL)
+		msg_unref(m);
+}
+
+/* Clients: lifetime. */
+
+static size_t
+backlog(const struct ws_client *c)
+{
+	return c->qbytes + wslay_event_get_queued_msg_length(c->ws) +
+	    evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static void
+check_client(const struct ws_client *c)
+{
+	assert(c->state <= WS_DEAD);
+	assert(c->qlen == 0 || c->state < WS_CLOSING);
+	assert(c->qlen <= c->qcap);
+	(void)c;
+}
+
+/* Frees what the session owns; the connection is the caller's business. */
+static void
+session_free(struct ws_client *c)
+{
+	queue_drop(c);
+	free(c->q);
+	wslay_event_context_free(c->ws);
+	free(c);
+}
+
+static void
+unlink_client(struct ws_client *c)
+{
+	struct ws_hub *hub = c->hub;
+
+	if (c->state == WS_DEAD) {
+		TAILQ_REMOVE(&hub->dead, c, entry);
+	} else {
+		TAILQ_REMOVE(&hub->live, c, entry);
+		hub->nlive--;
+	}
+}
+
+/* Frees the client and its connection (closing the socket).  Not from the
+ * client's own callbacks. */
+static void
+client_destroy(struct ws_client *c)
+{
+	unlink_client(c);
+	evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+	evhttp_connection_free(c->evcon);
+	session_free(c);
+}
+
+/* Marks the client dead; reap_cb frees it on the next loop pass. */
+static void
+client_kill(struct ws_client *c, const char *why)
+{
+	struct ws_hub *hub = c->hub;
+
+	if (c->state == WS_DEAD)
+		return;
+	if (why != NULL)
+		log_event(LOG_INFO, "websocket client dropped", "{s:s, s:s}",
+		    "peer", c->peer, "reason", why);
+	queue_drop(c);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	TAILQ_REMOVE(&hub->live, c, entry);
+	hub->nlive--;
+	c->state = WS_DEAD;
+	TAILQ_INSERT_TAIL(&hub->dead, c, entry);
+	event_active(hub->reap, 0, 0);
+}
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ws_hub *hub = arg;
+	struct ws_client *c;
+
+	(void)fd;
+	(void)what;
+	while ((c = TAILQ_FIRST(&hub->dead)) != NULL)
+		client_destroy(c);
+}
+
+/* evhttp_free is freeing the connection (shutdown): free the session, but
+ * leave the connection and its bufferevent alone. */
+static void
+conn_close_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct ws_client *c = arg;
+
+	(void)evcon;
+	unlink_client(c);
+	session_free(c);
+}
+
+/* Enters CLOSING: no more messages; wait for the peer's Close, bounded. */
+static void
+enter_closing(struct ws_client *c)
+{
+	struct timeval rd = { CLOSE_WAIT_S, 0 };
+	struct timeval wr = { c->hub->cfg.idle_s, 0 };
+
+	if (c->state >= WS_CLOSING)
+		return;
+	queue_drop(c);
+	c->state = WS_CLOSING;
+	if (rd.tv_sec > wr.tv_sec)
+		rd.tv_sec = wr.tv_sec;
+	bufferevent_set_timeouts(c->bev, &rd, &wr);
+}
+
+/* Queues a Close; the caller pumps. */
+static void
+client_close(struct ws_client *c, uint16_t code, const char *reason)
+{
+	if (c->state >= WS_CLOSING)
+		return;
+	/* NO_MORE_MSG when a Close is already queued: that one goes. */
+	(void)wslay_event_queue_close(c->ws, code, (const uint8_t *)reason,
+	    strlen(reason));
+	enter_closing(c);
+}
+
+/* Clients: output. */
+
+static int
+send_json(struct ws_client *c, json_t *j)
+{
+	struct ws_msg *m = msg_new(j);
+	struct wslay_event_msg wm;
+	int r;
+
+	json_decref(j);
+	if (m == NULL)
+		return -1;
+	wm.opcode = WSLAY_TEXT_FRAME;
+	wm.msg = m->data;
+	wm.msg_length = m->len;
+	r = wslay_event_queue_msg(c->ws, &wm);
+	msg_unref(m);
+	if (r != 0)
+		return -1;
+	c->hub->messages_out++;
+	return 0;
+}
+
+/* {"type": type, ...fields of obj} (obj stolen; NULL: none). */
+static json_t *
+typed(const char *type, json_t *obj)
+{
+	json_t *j = json_pack("{s:s}", "type", type);
+
+	if (obj != NULL) {
+		json_object_del(obj, "type");
+		json_object_update(j, obj);
+		json_decref(obj);
+	}
+	return j;
+}
+
+static int
+send_snapshot(struct ws_client *c)
+{
+	struct ws_hub *hub = c->hub;
+	json_t *s = hub->cfg.snapshot != NULL ? hub->cfg.snapshot(hub->cfg.arg) :
+	    json_object();
+
+	assert(c->qlen == 0);
+	if (s == NULL || !json_is_object(s)) {
+		json_decref(s);
+		log_warnx("websocket snapshot: the node could not build one");
+		return -1;
+	}
+	hub->snapshots++;
+	return send_json(c, typed("snapshot", s));
+}
+
+/* Hands queued messages to wslay while the output has room; a client
+ * that was behind and has drained gets its fresh snapshot here. */
+static void
+refill(struct ws_client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct wslay_event_msg wm;
+	struct ws_msg *m;
+
+	while (c->qlen > 0 && evbuffer_get_length(out) +
+	    wslay_event_get_queued_msg_length(c->ws) < OUT_HIGH) {
+		m = queue_pop(c);
+		wm.opcode = WSLAY_TEXT_FRAME;
+		wm.msg = m->data;
+		wm.msg_length = m->len;
+		if (wslay_event_queue_msg(c->ws, &wm) == 0)
+			c->hub->messages_out++;
+		msg_unref(m);
+	}
+	if (c->state == WS_BEHIND && backlog(c) <= OUT_LOW) {
+		c->state = WS_OPEN;
+		if (send_snapshot(c) != 0)
+			client_close(c, WSLAY_CODE_INTERNAL_SERVER_ERROR,
+			    "no snapshot");
+	}
+}
+
+/*
+ * Moves the client on after anything happened to it: feeds wslay, sends,
+ * notices a Close either way, and kills the client once the Close
+ * handshake is over and its output has drained.
+ */
+static void
+client_pump(struct ws_client *c)
+{
+	if (c->state == WS_DEAD)
+		return;
+	if (c->state < WS_CLOSING)
+		refill(c);
+	if (wslay_event_send(c->ws) != 0) {
+		client_kill(c, "websocket send failed");
+		return;
+	}
+	if (!wslay_event_get_read_enabled(c->ws) ||
+	    !wslay_event_get_write_enabled(c->ws))
+		enter_closing(c);
+	if (c->state == WS_CLOSING && !wslay_event_want_read(c->ws) &&
+	    !wslay_event_want_write(c->ws) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_kill(c, NULL);
+	check_client(c);
+}
+
+/* Clients: input. */
+
+static void
+cmsg_ping(struct ws_client *c, const json_t *msg)
+{
+	(void)msg;
+	if (send_json(c, typed("pong", NULL)) != 0)
+		client_close(c, WSLAY_CODE_INTERNAL_SERVER_ERROR, "");
+}
+
+/* What a client may send (WS.md, "Client → server"); the rest is
+ * ignored. */
+static const struct {
+	const char	*type;
+	void		(*fn)(struct ws_client *, const json_t *);
+} client_msgs[] = {
+	{ "ping", cmsg_ping },
+};
+
+static void
+on_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a,
+    void *arg)
+{
+	struct ws_client *c = arg;
+	const char *type;
+	json_t *j;
+
+	(void)ctx;
+	if (a->opcode != WSLAY_TEXT_FRAME || c->state >= WS_CLOSING)
+		return;
+	/* A client filling our output with pongs is as slow as any other. */
+	if (backlog(c) > c->hub->cfg.hard_backlog) {
+		c->hub->closed_slow++;
+		client_close(c, WSLAY_CODE_POLICY_VIOLATION, "too slow");
+		return;
+	}
+	if ((j = json_loadb((const char *)a->msg, a->msg_length, 0, NULL)) == NULL)
+		return;
+	if ((type = json_string_value(json_object_get(j, "type"))) != NULL) {
+		for (size_t i = 0; i < sizeof(client_msgs) / sizeof(client_msgs[0]);
+		    i++) {
+			if (strcmp(type, client_msgs[i].type) == 0) {
+				client_msgs[i].fn(c, j);
+				break;
+			}
+		}
+	}
+	json_decref(j);
+}
+
+static ssize_t
+recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+    void *arg)
+{
+	struct ws_client *c = arg;
+	int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+
+	(void)flags;
+	if (n <= 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return n;
+}
+
+static ssize_t
+send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *arg)
+{
+	struct ws_client *c = arg;
+
+	(void)flags;
+	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	c->hub->bytes_out += len;
+	return (ssize_t)len;
+}
+
+static void
+client_read(struct ws_client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if (c->state == WS_DEAD)
+		return;
+	if (wslay_event_want_read(c->ws)) {
+		if (wslay_event_recv(c->ws) != 0) {
+			client_kill(c, "websocket receive failed");
+			return;
+		}
+	}
+	/* Whatever follows a Close, or arrives after reading stopped. */
+	if (!wslay_event_want_read(c->ws))
+		evbuffer_drain(in, evbuffer_get_length(in));
+	client_pump(c);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	client_read(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	client_pump(arg);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ws_client *c = arg;
+
+	(void)bev;
+	if (!(what & BEV_EVENT_TIMEOUT)) {
+		client_kill(c, (what & BEV_EVENT_EOF) ? NULL : "connection error");
+		return;
+	}
+	/* Output pending and none of it moved for idle_s: stalled. */
+	if (what & BEV_EVENT_WRITING) {
+		client_kill(c, "write timeout");
+		return;
+	}
+	if (c->state == WS_CLOSING) {
+		client_kill(c, NULL);
+		return;
+	}
+	/* Silent through several pings. */
+	client_close(c, WSLAY_CODE_GOING_AWAY, "idle");
+	wslay_event_shutdown_read(c->ws);
+	client_pump(c);
+}
+
+static void
+ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ws_hub *hub = arg;
+	struct ws_client *c, *next;
+	struct wslay_event_msg wm = { WSLAY_PING, NULL, 0 };
+
+	(void)fd;
+	(void)what;
+	for (c = TAILQ_FIRST(&hub->live); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state >= WS_CLOSING)
+			continue;
+		(void)wslay_event_queue_msg(c->ws, &wm);
+		client_pump(c);
+	}
+}
+
+/* The upgrade. */
+
+/* Next comma-separated, space-trimmed item of *p into out (truncated to
+ * outlen; *truncated set).  0 at the end. */
+static int
+next_item(const char **p, char *out, size_t outlen, int *truncated)
+{
+	const char *s = *p, *e;
+	size_t n;
+
+	while (*s == ' ' || *s == '\t' || *s == ',')
+		s++;
+	if (*s == '\0')
+		return 0;
+	for (e = s; *e != '\0' && *e != ','; e++)
+		;
+	*p = e;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	n = (size_t)(e - s);
+	*truncated = n >= outlen;
+	if (*truncated)
+		n = outlen - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/* 1 when a header named name (any of them) lists item, case-insensitive. */
+static int
+header_has(struct evkeyvalq *h, const char *name, const char *item)
+{
+	struct evkeyval *kv;
+	char buf[64];
+	const char *p;
+	int trunc;
+
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, name) != 0)
+			continue;
+		for (p = kv->value; next_item(&p, buf, sizeof(buf), &trunc);)
+			if (!trunc && strcasecmp(buf, item) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Sec-WebSocket-Accept for key into out (at least 29 bytes); -1 when the
+ * key is not base64 of 16 bytes. */
+static int
+accept_key(const char *key, char *out, size_t outlen)
+{
+	unsigned char raw[32], sha[20];
+	char in[64];
+	size_t n, klen = strlen(key);
+
+	if (klen != 24 || mbedtls_base64_decode(raw, sizeof(raw), &n,
+	    (const unsigned char *)key, klen) != 0 || n != 16)
+		return -1;
+	snprintf(in, sizeof(in), "%s%s", key, WS_GUID);
+	if (mbedtls_sha1_ret((const unsigned char *)in, strlen(in), sha) != 0 ||
+	    mbedtls_base64_encode((unsigned char *)out, outlen, &n, sha,
+	    sizeof(sha)) != 0)
+		return -1;
+	return 0;
+}
+
+/* The host of "host[:port]" / "[v6][:port]" into out. */
+static int
+host_part(const char *s, char *out, size_t outlen)
+{
+	size_t n;
+	int port;
+
+	if (hostport_split(s, out, outlen, &port) == 0)
+		return 0;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= outlen)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+is_address(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1 || hostport_is_loopback(host);
+}
+
+/*
+ * Browsers apply no CORS to WebSockets, so Origin is checked here.  A page
+ * may connect when it comes from a loopback origin (the Vite dev server,
+ * any port), or is the node's own page: Origin is http:// + Host, and Host
+ * names this machine by address.  A name in Host would let a page whose
+ * DNS an attacker rebinds to us pass as same-origin.  Clients that send
+ * no Origin are not browsers, and rebinding cannot reach them.
+ */
+static int
+origin_allowed(struct evkeyvalq *h)
+{
+	const char *origin = evhttp_find_header(h, "Origin");
+	const char *host = evhttp_find_header(h, "Host"), *rest;
+	char name[256];
+
+	if (origin == NULL)
+		return 1;
+	if (strncasecmp(origin, "http://", 7) == 0)
+		rest = origin + 7;
+	else if (strncasecmp(origin, "https://", 8) == 0)
+		rest = origin + 8;
+	else
+		return 0;
+	if (host_part(rest, name, sizeof(name)) == 0 && hostport_is_loopback(name))
+		return 1;
+	if (host == NULL || rest != origin + 7 || strcasecmp(rest, host) != 0)
+		return 0;
+	return host_part(host, name, sizeof(name)) == 0 && is_address(name);
+}
+
+struct offer {
+	int	 protocols;	/* any subprotocol offered */
+	int	 v1;		/* agentflow.v1 among them */
+	char	 token[TOKEN_MAX];
+};
+
+static void
+copy_token(struct offer *o, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n < sizeof(o->token)) {
+		memcpy(o->token, t, n);
+		o->token[n] = '\0';
+	}
+}
+
+static void
+read_offer(struct evhttp_request *req, struct offer *o)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req), q;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *p, *qs, *t;
+	struct evkeyval *kv;
+	char item[TOKEN_MAX + sizeof(WS_TOKEN_PREFIX)];
+	int trunc;
+
+	memset(o, 0, sizeof(*o));
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Sec-WebSocket-Protocol") != 0)
+			continue;
+		for (p = kv->value; next_item(&p, item, sizeof(item), &trunc);) {
+			o->protocols = 1;
+			if (strcmp(item, WS_PROTOCOL) == 0)
+				o->v1 = 1;
+			else if (!trunc && strncmp(item, WS_TOKEN_PREFIX,
+			    strlen(WS_TOKEN_PREFIX)) == 0 && o->token[0] == '\0')
+				copy_token(o, item + strlen(WS_TOKEN_PREFIX));
+		}
+	}
+	if (o->token[0] == '\0' && uri != NULL &&
+	    (qs = evhttp_uri_get_query(uri)) != NULL) {
+		TAILQ_INIT(&q);
+		if (evhttp_parse_query_str(qs, &q) == 0 &&
+		    (t = evhttp_find_header(&q, "token")) != NULL)
+			copy_token(o, t);
+		evhttp_clear_headers(&q);
+	}
+	if (o->token[0] == '\0' && (t = http_bearer(req)) != NULL)
+		copy_token(o, t);
+}
+
+static void
+refuse(struct ws_hub *hub, struct evhttp_request *req, int status,
+    const char *code, const char *msg)
+{
+	char peer[INET6_ADDRSTRLEN];
+
+	hub->refused++;
+	http_peer_ip(req, peer, sizeof(peer));
+	log_event(LOG_DEBUG, "websocket upgrade refused", "{s:s, s:i, s:s}",
+	    "peer", peer, "status", status, "error", code);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
+	    "close");
+	http_reply_error(req, status, code, "%s", msg);
+}
+
+static void
+takeover(struct ws_hub *hub, struct evhttp_request *req, const char *accept,
+    const struct offer *o, enum api_role role)
+{
+	static const struct wslay_event_callbacks cbs = {
+		.recv_callback = recv_cb,
+		.send_callback = send_cb,
+		.on_msg_recv_callback = on_msg_cb,
+	};
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	struct timeval idle = { hub->cfg.idle_s, 0 };
+	struct ws_client *c = xcalloc(1, sizeof(*c));
+	json_t *hello;
+
+	c->hub = hub;
+	c->evcon = evcon;
+	c->bev = bev;
+	c->role = role;
+	c->state = WS_OPEN;
+	http_peer_ip(req, c->peer, sizeof(c->peer));
+	if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0)
+		fatalx("websocket: out of memory");
+	wslay_event_config_set_max_recv_msg_length(c->ws, hub->cfg.max_message);
+
+	/* From here on the connection is ours; evhttp must not see another
+	 * event on it (its read callback would exit the process). */
+	evhttp_connection_set_closecb(evcon, conn_close_cb, c);
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
+	bufferevent_set_timeouts(bev, &idle, &idle);
+	evbuffer_add_printf(bufferevent_get_output(bev),
+	    "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\n"
+	    "Connection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n"
+	    "%s\r\n", accept,
+	    o->protocols ? "Sec-WebSocket-Protocol: " WS_PROTOCOL "\r\n" : "");
+	TAILQ_INSERT_TAIL(&hub->live, c, entry);
+	hub->nlive++;
+	hub->accepted++;
+	log_event(LOG_INFO, "websocket client connected", "{s:s, s:s, s:i}",
+	    "peer", c->peer, "role", role == API_ROLE_WRITE ? "write" : "read",
+	    "clients", (int)hub->nlive);
+
+	hello = hub->cfg.hello != NULL ? hub->cfg.hello(hub->cfg.arg) :
+	    json_object();
+	if (hello == NULL || !json_is_object(hello)) {
+		json_decref(hello);
+		hello = json_object();
+	}
+	json_object_set_new(hello, "role",
+	    json_string(role == API_ROLE_WRITE ? "write" : "read"));
+	if (send_json(c, typed("hello", hello)) != 0 || send_snapshot(c) != 0)
+		client_close(c, WSLAY_CODE_INTERNAL_SERVER_ERROR, "no snapshot");
+
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/* Frames sent right behind the request are already buffered; no read
+	 * event will come for them. */
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		client_read(c);
+	else
+		client_pump(c);
+}
+
+void
+ws_hub_accept(struct ws_hub *hub, struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *version, *key, *token_name;
+	char accept[64];
+	struct offer o;
+	enum api_role role;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    "GET");
+		refuse(hub, req, 405, "method", "/ws takes a GET upgrade");
+		return;
+	}
+	if (!header_has(h, "Upgrade", "websocket") ||
+	    !header_has(h, "Connection", "upgrade")) {
+		refuse(hub, req, 400, "upgrade",
+		    "/ws needs Upgrade: websocket and Connection: Upgrade");
+		return;
+	}
+	version = evhttp_find_header(h, "Sec-WebSocket-Version");
+	if (version == NULL || strcmp(version, "13") != 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Sec-WebSocket-Version", "13");
+		refuse(hub, req, 400, "version", "only WebSocket version 13");
+		return;
+	}
+	key = evhttp_find_header(h, "Sec-WebSocket-Key");
+	if (key == NULL || accept_key(key, accept, sizeof(accept)) != 0) {
+		refuse(hub, req, 400, "key",
+		    "Sec-WebSocket-Key is not base64 of 16 bytes");
+		return;
+	}
+	if (!origin_allowed(h)) {
+		refuse(hub, req, 403, "origin", "origin not allowed");
+		return;
+	}
+	read_offer(req, &o);
+	if (o.protocols && !o.v1) {
+		refuse(hub, req, 400, "subprotocol",
+		    "offer the " WS_PROTOCOL " subprotocol");
+		return;
+	}
+	role = o.token[0] != '\0' ?
+	    api_auth_check(hub->cfg.auth, o.token, &token_name) : API_ROLE_NONE;
+	explicit_bzero(o.token, sizeof(o.token));
+	if (role == API_ROLE_NONE) {
+		refuse(hub, req, 401, "token", "missing or unknown token");
+		return;
+	}
+	if (hub->nlive >= hub->cfg.max_clients) {
+		refuse(hub, req, 503, "busy", "too many WebSocket clients");
+		return;
+	}
+	takeover(hub, req, accept, &o, role);
+}
+
+/* The hub. */
+
+struct ws_hub *
+ws_hub_new(struct event_base *base, const struct ws_hub_config *cfg)
+{
+	struct ws_hub *hub = xcalloc(1, sizeof(*hub));
+	struct timeval tv;
+
+	assert(cfg->auth != NULL);
+	hub->base = base;
+	hub->cfg = *cfg;
+	if (hub->cfg.max_clients == 0)
+		hub->cfg.max_clients = 256;
+	if (hub->cfg.max_message == 0)
+		hub->cfg.max_message = 64 * 1024;
+	if (hub->cfg.soft_backlog == 0)
+		hub->cfg.soft_backlog = 1024 * 1024;
+	if (hub->cfg.hard_backlog == 0)
+		hub->cfg.hard_backlog = 4 * 1024 * 1024;
+	if (hub->cfg.ping_s <= 0)
+		hub->cfg.ping_s = 20;
+	if (hub->cfg.idle_s <= 0)
+		hub->cfg.idle_s = 60;
+	TAILQ_INIT(&hub->live);
+	TAILQ_INIT(&hub->dead);
+	hub->reap = event_new(base, -1, 0, reap_cb, hub);
+	hub->ping = event_new(base, -1, EV_PERSIST, ping_cb, hub);
+	if (hub->reap == NULL || hub->ping == NULL)
+		fatalx("websocket: cannot create events");
+	tv.tv_sec = hub->cfg.ping_s;
+	tv.tv_usec = 0;
+	event_add(hub->ping, &tv);
+	return hub;
+}
+
+/* One nonblocking write of what the output holds, for a client about to be
+ * freed.  The bufferevent keeps its output's start frozen, so the bytes
+ * are peeked and written, not drained. */
+static void
+flush_now(struct ws_client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec v[64];
+	struct iovec iov[64];
+	struct msghdr mh = { .msg_iov = iov };
+	int n = evbuffer_peek(out, -1, NULL, v, 64);
+
+	if (n > 64)
+		n = 64;
+	for (int i = 0; i < n; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	mh.msg_iovlen = (size_t)(n > 0 ? n : 0);
+	if (n > 0)
+		(void)sendmsg(bufferevent_getfd(c->bev), &mh, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+}
+
+void
+ws_hub_free(struct ws_hub *hub)
+{
+	struct ws_client *c;
+
+	if (hub == NULL)
+		return;
+	/* Best effort: Close 1001 goes out if the socket takes it now; a
+	 * client with a backlog ahead of it just sees the connection end. */
+	while ((c = TAILQ_FIRST(&hub->live)) != NULL) {
+		client_close(c, WSLAY_CODE_GOING_AWAY, "shutdown");
+		client_pump(c);
+		if (c->state == WS_DEAD)
+			continue;
+		flush_now(c);
+		client_destroy(c);
+	}
+	while ((c = TAILQ_FIRST(&hub->dead)) != NULL)
+		client_destroy(c);
+	event_free(hub->reap);
+	event_free(hub->ping);
+	free(hub);
+}
+
+static void
+publish_one(struct ws_client *c, struct ws_msg *m)
+{
+	struct ws_hub *hub = c->hub;
+	size_t b;
+
+	if (c->state >= WS_CLOSING)
+		return;
+	b = backlog(c);
+	if (b > hub->cfg.hard_backlog) {
+		hub->closed_slow++;
+		log_event(LOG_WARN, "websocket client too slow", "{s:s, s:I}",
+		    "peer", c->peer, "backlog", (json_int_t)b);
+		client_close(c, WSLAY_CODE_POLICY_VIOLATION, "too slow");
+		client_pump(c);
+		return;
+	}
+	if (c->state == WS_BEHIND)
+		return;
+	if (b > hub->cfg.soft_backlog) {
+		/* Those deltas are stale now: the fresh snapshot covers them. */
+		queue_drop(c);
+		c->state = WS_BEHIND;
+		log_event(LOG_INFO, "websocket client behind", "{s:s, s:I}",
+		    "peer", c->peer, "backlog", (json_int_t)b);
+		client_pump(c);
+		return;
+	}
+	queue_push(c, m);
+	client_pump(c);
+}
+
+void
+ws_hub_publish(struct ws_hub *hub, const json_t *msg)
+{
+	struct ws_client *c, *next;
+	struct ws_msg *m;
+
+	assert(json_is_string(json_object_get(msg, "type")));
+	if (hub->nlive == 0)
+		return;
+	if ((m = msg_new(msg)) == NULL) {
+		log_warnx("websocket publish: cannot encode a message");
+		return;
+	}
+	for (c = TAILQ_FIRST(&hub->live); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		publish_one(c, m);
+	}
+	msg_unref(m);
+}
+
+size_t
+ws_hub_clients(const struct ws_hub *hub)
+{
+	return hub->nlive;
+}
+
+json_t *
+ws_hub_counters(const struct ws_hub *hub)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "clients", (json_int_t)hub->nlive,
+	    "accepted", (json_int_t)hub->accepted,
+	    "refused", (json_int_t)hub->refused,
+	    "closed_slow", (json_int_t)hub->closed_slow,
+	    "snapshots", (json_int_t)hub->snapshots,
+	    "messages_out", (json_int_t)hub->messages_out,
+	    "bytes_out", (json_int_t)hub->bytes_out);
+}
