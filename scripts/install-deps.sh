@@ -10,7 +10,11 @@ packages=(
   libcmocka-dev
   openssl curl ca-certificates
   python3 python3-cryptography python3-jsonschema
+  chromium fonts-dejavu-core
 )
+# The dashboard is built with Node.js and npm: Debian's unless the machine
+# already has a newer one.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts a local AgentFlow mesh on loopback: installs what is missing,
-# builds, generates dev certificates in certs/dev/, starts the signal over
-# HTTPS and three nodes that find each other through it.
+# builds (the dashboard too), generates dev certificates in certs/dev/,
+# starts the signal over HTTPS and three nodes that find each other through
+# it, and prints the dashboard's URL (node-1's, with its write token).
 # Runs in the foreground; Ctrl-C stops everything it started.
 #
 # Ports: signal 7000 (AGENTFLOW_SIGNAL_PORT), node meshes 50051-50053,
@@ -11,6 +12,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 bash scripts/install-deps.sh
+bash scripts/build-frontend.sh >/dev/null
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 bin=$root/build/bin
@@ -72,6 +74,13 @@ api() {
 # Wait (bounded) until every node has two links up.
 formed=0
 for _ in $(seq 1 100); do
+  for i in 1 2 3; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "node-$i exited; the end of its log ($run/node-$i.log):" >&2
+      tail -n 3 "$run/node-$i.log" >&2
+      exit 1
+    fi
+  done
   formed=1
   for i in 1 2 3; do
     n=$(api "$i" /api/cluster/status 2>/dev/null |
@@ -101,11 +110,12 @@ MSG
 for i in 1 2 3; do status "$i"; done
 [ $formed = 1 ] || echo "  (the mesh had not fully formed yet; see $run/node-*.log)"
 cat <<MSG
+  DASHBOARD: http://127.0.0.1:8080/?token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["write"])' "$run/node-1/tokens.json")
   node APIs: http://127.0.0.1:8080/api/cluster/status (and :8081, :8082);
             tokens in $run/node-N/tokens.json (Authorization: Bearer TOKEN)
   CLI:      build/bin/agentflow status --data-dir run/node-1
             build/bin/agentflow run node-2 count --data-dir run/node-1
   logs:     $run/
-The dashboard is not built yet (issue 5).  Ctrl-C stops everything.
+Ctrl-C stops everything.
 MSG
 wait "$signal_pid"

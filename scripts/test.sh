@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
 
+# The dashboard first: the nodes of the end-to-end tests serve its build.
+bash scripts/build-frontend.sh
+echo "== frontend unit tests (Vitest)"
+(cd frontend && npm test --silent)
+
 build() {	# build DIR [cmake args]
   local dir=$1; shift
   cmake -S . -B "$dir" -DAGENTFLOW_WERROR=ON "$@" >/dev/null

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// A fake agentflow-node for developing and load-testing the dashboard
+// without a mesh: serves dist/ at /, a few /api routes, and /ws (hello,
+// snapshot, then status/task/log/alert/user events and cluster messages).
+//
+//   node scripts/mock-node.mjs [--port 8090] [--nodes 100] [--rate 1000] [--role write] [--token dev]
+//
+// Zero dependencies (RFC 6455 server framing by hand, text frames only).
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const PORT = Number(arg('port', 8090));
+const NODES = Number(arg('nodes', 100));
+const RATE = Number(arg('rate', 1000)); // events per second (beyond status)
+const ROLE = arg('role', 'write');
+const TOKEN = arg('token', 'dev');
+const DIST = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dist');
+
+const ids = Array.from({ length: NODES }, (_, i) => `node-${String(i).padStart(3, '0')}`);
+const self = ids[0];
+const relayed = new Set(ids.filter((_, i) => i > 0 && i % 7 === 0));
+let frozen = false;
+let seq = 0;
+const now = () => Date.now();
+const neighbours = (id) => {
+  const i = ids.indexOf(id);
+  return [1, 2, Math.floor(ids.length / 3)].map((d) => ids[(i + d) % ids.length]).concat([1, 2, Math.floor(ids.length / 3)].map((d) => ids[(i - d + ids.length) % ids.length])).filter((p) => p !== id);
+};
+const status = (id) => ({
+  cpu_percent: 45 + 30 * Math.sin(now() / 20000 + ids.indexOf(id)) + Math.random() * 10,
+  cpu_count: 4,
+  mem_used_bytes: 3e9 + Math.random() * 1e9,
+  mem_total_bytes: 8e9,
+  load: [1, 0.8, 0.5],
+  disk_used_bytes: 4e11,
+  disk_total_bytes: 1e12,
+  net_rx_bytes: 1e9,
+  net_tx_bytes: 2e9,
+  net_rx_bytes_per_s: Math.random() * 2e6,
+  net_tx_bytes_per_s: Math.random() * 1e6,
+  uptime_s: 86400 * 3,
+  process_uptime_s: 3600,
+  links: [...new Set(neighbours(id))].map((p) => ({ peer: p, state: 'up', rtt_ms: 0.5 + Math.random() * 3, since_ms: now() - 60000 })),
+  members: [],
+  frozen,
+  signal_reachable: true,
+});
+const info = (id) => ({ node_id: id, incarnation: 1, version: '0.1.0-mock', addresses: ['127.0.0.1:1'], labels: { role: ids.indexOf(id) % 2 ? 'storage' : 'compute' }, started_ms: now() - 3600e3 });
+const cluster = () => ({
+  local: {
+    node_id: self, incarnation: 1, version: '0.1.0-mock', addresses: ['127.0.0.1:50051'], labels: {}, started_ms: now() - 3600e3,
+    signal: { reachable: true, signals: [] },
+    links: neighbours(self).map((p) => ({ peer: p, state: 'up', member: 'alive', address: '', since_ms: now() - 6e4, reconnects: 0, last_error: '', incarnation: 1, direction: 'outbound', rtt_ms: 1.2, last_seen_ms: now() })),
+    state: { node_id: self, status_ms: now(), updated_ms: now(), status: status(self), info: info(self) },
+  },
+  remote: ids.slice(1).map((id) => ({
+    node_id: id, incarnation: 1, seq, status_ms: now(), updated_ms: now(), left: false, status: status(id), info: info(id),
+    member: ids.indexOf(id) % 23 === 5 ? 'suspect' : 'alive', path: relayed.has(id) ? 'relayed' : 'direct', link: null,
+  })),
+});
+const tasks = new Map();
+const alerts = new Map();
+const commands = [];
+const event = (origin, kind, body) => ({ origin, incarnation: 1, seq: ++seq, kind, time_ms: now(), received_ms: now(), body });
+
+function frame(text) {
+  const data = Buffer.from(text);
+  const n = data.length;
+  const head = n < 126 ? Buffer.from([0x81, n]) : n < 65536 ? Buffer.from([0x81, 126, n >> 8, n & 255]) : Buffer.concat([Buffer.from([0x81, 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; })()]);
+  return Buffer.concat([head, data]);
+}
+const clients = new Set();
+const publish = (msg) => { const f = frame(JSON.stringify(msg)); for (const c of clients) c.write(f); };
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const json = (code, body) => { res.writeHead(code, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
+  if (url.pathname.startsWith('/api/')) {
+    const tok = (req.headers.authorization ?? '').replace(/^Bearer /, '') || url.searchParams.get('token');
+    if (tok !== TOKEN) return json(401, { error: 'unauthorized', message: 'a valid API token is required' });
+    if (req.method === 'POST' && ROLE !== 'write') return json(403, { error: 'forbidden', message: 'the read token is read-only' });
+    let body = '';
+    for await (const c of req) body += c;
+    const p = url.pathname;
+    if (p === '/api/cluster/status') return json(200, cluster());
+    if (p === '/api/definitions') return json(200, { node: self, tasks: [{ name: 'backup' }, { name: 'greet', allow_args: true }], alert_rules: [], frozen });
+    if (p === '/api/audit') return json(200, { records: commands.map((c) => ({ time_ms: c.issued_ms, node: self, action: 'command.issued', actor: 'token:write', result: 'ok', details: { command_id: c.id, type: c.type } })) });
+    if (p.endsWith('/logs')) return json(200, { lines: [] });
+    if (p === '/api/events' && req.method === 'POST') { const b = JSON.parse(body); const e = event(self, 'user', { name: b.name, payload: String(b.payload ?? ''), payload_bytes: 1 }); publish({ type: 'event', event: e }); return json(200, { origin: self, incarnation: 1, seq: e.seq }); }
+    if (p === '/api/commands' && req.method === 'POST') {
+      const b = JSON.parse(body);
+      if (frozen && (b.type === 'run_task' || b.type === 'ack_alert')) return json(423, { error: 'frozen', message: `${self} is frozen` });
+      const dests = b.target === 'all' ? ids : typeof b.target === 'string' && b.target.includes('=') ? ids.filter((_, i) => i % 2) : [b.target];
+      const rec = { id: `cmd-${commands.length + 1}`, origin: self, target: b.target, type: b.type, args: b.args ?? {}, principal: 'token:write', issued_ms: now(), timeout_ms: 30000, state: 'pending', destinations: dests, pending: [...dests], results: [] };
+      commands.push(rec);
+      if (b.type === 'freeze') frozen = true;
+      if (b.type === 'unfreeze') frozen = false;
+      dests.forEach((d, i) => setTimeout(() => {
+        rec.pending = rec.pending.filter((x) => x !== d);
+        let body = null;
+        if (b.type === 'run_task') {
+          const t = { node: d, task_id: `t${seq}`, name: b.args.task, state: 'running', attempt: 1, max_attempts: 1, exit_code: 0, term_signal: 0, reason: '', queued_ms: now(), started_ms: now(), finished_ms: null, next_retry_ms: null };
+          tasks.set(`${d}/${t.task_id}`, t); publish({ type: 'event', event: event(d, 'task', t) }); body = { task_id: t.task_id, node: d };
+        }
+        if (b.type === 'ack_alert') { const a = alerts.get(`${d}/${b.args.alert_id}`); if (a) { a.state = 'acknowledged'; a.acked_ms = now(); a.acked_by = 'token:write'; publish({ type: 'event', event: event(d, 'alert', a) }); } }
+        rec.results.push({ node: d, status: 'ok', body, path: [self, d], rtt_ms: 2 + i, finished_ms: now() });
+        if (!rec.pending.length) rec.state = 'done';
+        publish({ type: 'command', command: rec });
+      }, 200 + i * 20));
+      return json(202, rec);
+    }
+    if (p === '/api/tasks') return json(200, { tasks: [...tasks.values()] });
+    if (p === '/api/alerts') return json(200, { alerts: [...alerts.values()] });
+    return json(404, { error: 'not_found', message: p });
+  }
+  if (url.pathname === '/healthz') return json(200, { status: 'ok' });
+  const file = normalize(join(DIST, url.pathname === '/' ? 'index.html' : url.pathname));
+  if (!file.startsWith(DIST)) return json(403, {});
+  try {
+    const data = await readFile(file);
+    const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+    res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
+    res.end(data);
+  } catch {
+    json(404, { error: 'not_found', message: url.pathname });
+  }
+});
+
+server.on('upgrade', (req, sock) => {
+  const url = new URL(req.url, 'http://x');
+  const protos = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+  const tok = protos.find((p) => p.startsWith('token.'))?.slice(6) ?? url.searchParams.get('token');
+  if (url.pathname !== '/ws' || tok !== TOKEN) {
+    sock.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: agentflow.v1\r\n\r\n`);
+  sock.write(frame(JSON.stringify({ type: 'hello', node: self, role: ROLE, version: '0.1.0-mock', frozen })));
+  sock.write(frame(JSON.stringify({ type: 'snapshot', cluster: cluster(), tasks: [...tasks.values()], alerts: [...alerts.values()], events: [], commands })));
+  clients.add(sock);
+  sock.on('data', (b) => { if ((b[0] & 0x0f) === 8) sock.end(); });
+  sock.on('close', () => clients.delete(sock));
+  sock.on('error', () => clients.delete(sock));
+});
+
+// Every second: a status event per node and a cluster message.
+setInterval(() => {
+  for (const id of ids) publish({ type: 'event', event: event(id, 'status', status(id)) });
+  publish({ type: 'cluster', cluster: cluster() });
+}, 1000);
+// RATE other events per second, in 10 ms slices.
+let n = 0;
+setInterval(() => {
+  for (let i = 0; i < RATE / 100; i++) {
+    n++;
+    const id = ids[n % ids.length];
+    if (n % 50 === 0) {
+      const t = { node: id, task_id: `t${n}`, name: 'backup', state: n % 100 ? 'running' : 'failed', attempt: 1, max_attempts: 1, exit_code: n % 100 ? 0 : 1, term_signal: 0, reason: '', queued_ms: now(), started_ms: now(), finished_ms: null, next_retry_ms: null };
+      tasks.set(`${id}/${t.task_id}`, t);
+      publish({ type: 'event', event: event(id, 'task', t) });
+    } else if (n % 997 === 0) {
+      const a = { node: id, alert_id: `a${n}`, rule: 'cpu_high', severity: 'warning', state: 'firing', value: 95, threshold: 90, subject: 'cpu', message: 'CPU above 90% for 60 s', fired_ms: now(), resolved_ms: null, acked_ms: null };
+      alerts.set(`${id}/${a.alert_id}`, a);
+      publish({ type: 'event', event: event(id, 'alert', a) });
+    } else if (n % 333 === 0) {
+      publish({ type: 'event', event: event(id, 'user', { name: 'deploy', payload: `build ${n}`, payload_bytes: 10 }) });
+    } else {
+      const tid = [...tasks.values()].at(-1)?.task_id ?? 't0';
+      publish({ type: 'event', event: event(id, 'log', { node: id, task_id: tid, line_seq: n, stream: n % 5 ? 'stdout' : 'stderr', text: `line ${n} of some output`, dropped: 0, continued: false }) });
+    }
+  }
+}, 10);
+
+server.listen(PORT, '127.0.0.1', () => console.log(`mock node on http://127.0.0.1:${PORT}/?token=${TOKEN} (${NODES} nodes, ${RATE} events/s, role ${ROLE})`));

@@ -1,0 +1,59 @@
+import { Header } from './components/Header';
+import { TokenForm } from './components/TokenForm';
+import type { Connection } from './lib/connection';
+import { useRoute, useStore } from './lib/hooks';
+import { Alerts } from './pages/Alerts';
+import { Audit } from './pages/Audit';
+import { NodeDetail } from './pages/NodeDetail';
+import { Nodes } from './pages/Nodes';
+import { Tasks } from './pages/Tasks';
+import { Timeline } from './pages/Timeline';
+import { Topology } from './pages/Topology';
+
+function Footer() {
+  const received = useStore((s) => s.received);
+  const n = useStore((s) => s.timeline.length);
+  return (
+    <footer className="muted small foot">
+      {received} messages received · {n} events in the timeline
+    </footer>
+  );
+}
+
+export function App({ connection }: { connection: Pick<Connection, 'useToken' | 'signOut'> }) {
+  const conn = useStore((s) => s.conn);
+  const route = useRoute();
+
+  if (conn.state === 'unauthorized') return <TokenForm error={conn.error} onSubmit={(t) => connection.useToken(t)} />;
+
+  let page;
+  switch (route.page) {
+    case 'nodes':
+      page = <Nodes />;
+      break;
+    case 'node':
+      page = <NodeDetail id={route.param ?? ''} />;
+      break;
+    case 'tasks':
+      page = <Tasks param={route.param} />;
+      break;
+    case 'alerts':
+      page = <Alerts />;
+      break;
+    case 'timeline':
+      page = <Timeline />;
+      break;
+    case 'audit':
+      page = <Audit />;
+      break;
+    default:
+      page = <Topology />;
+  }
+  return (
+    <div className="app">
+      <Header page={route.page} onSignOut={() => connection.signOut()} />
+      <main>{page}</main>
+      <Footer />
+    </div>
+  );
+}

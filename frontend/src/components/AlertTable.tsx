@@ -1,0 +1,93 @@
+import { memo, useState } from 'react';
+import { describeError, postCommand } from '../lib/api';
+import { fmtDateTime } from '../lib/format';
+import { useStoreApi } from '../lib/hooks';
+import type { Alert } from '../lib/types';
+import { StateBadge } from './Badges';
+
+const ORDER: Record<string, number> = { firing: 0, acknowledged: 1, resolved: 2 };
+
+export function sortAlerts(list: Alert[]): Alert[] {
+  return list.slice().sort((a, b) => (ORDER[a.state] ?? 3) - (ORDER[b.state] ?? 3) || (b.fired_ms ?? 0) - (a.fired_ms ?? 0));
+}
+
+const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; canWrite: boolean; frozen: boolean }) {
+  const store = useStoreApi();
+  const [msg, setMsg] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ack = async () => {
+    setBusy(true);
+    setMsg('acknowledging…');
+    try {
+      const rec = await postCommand({ target: a.node, type: 'ack_alert', args: { alert_id: a.alert_id } });
+      store.dispatch({ type: 'command', command: rec });
+      setMsg('ack sent');
+    } catch (e) {
+      setMsg(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const value = a.threshold || a.value ? `${+a.value.toFixed(2)} (threshold ${+a.threshold.toFixed(2)})` : '';
+  return (
+    <tr data-testid={`alert-row-${a.node}-${a.alert_id}`} data-state={a.state} className={`alert-${a.state}`}>
+      <td>
+        <StateBadge state={a.state} testId={`alert-state-${a.node}-${a.alert_id}`} />
+      </td>
+      <td>
+        <span className={`badge sev-${a.severity}`}>{a.severity}</span>
+      </td>
+      <td className="mono">{a.node}</td>
+      <td>
+        <strong>{a.rule}</strong>
+        {a.subject ? <span className="muted"> · {a.subject}</span> : null}
+        <div className="small">{a.message}</div>
+      </td>
+      <td className="small">{value}</td>
+      <td className="small">
+        fired {fmtDateTime(a.fired_ms)}
+        {a.acked_ms ? <div>acked {fmtDateTime(a.acked_ms)}{a.acked_by ? ` by ${a.acked_by}` : ''}</div> : null}
+        {a.resolved_ms ? <div>resolved {fmtDateTime(a.resolved_ms)}</div> : null}
+      </td>
+      <td className="actions">
+        {canWrite && a.state === 'firing' && (
+          <button
+            type="button"
+            className="primary"
+            data-testid={`ack-${a.alert_id}`}
+            disabled={busy || frozen}
+            title={frozen ? 'the mesh is frozen: acks are refused until an unfreeze' : 'acknowledge'}
+            onClick={() => void ack()}
+          >
+            Acknowledge
+          </button>
+        )}
+        {msg && <div className="muted small" data-testid={`ack-message-${a.alert_id}`}>{msg}</div>}
+      </td>
+    </tr>
+  );
+});
+
+export function AlertTable({ alerts, canWrite, frozen, testId = 'alert-table' }: { alerts: Alert[]; canWrite: boolean; frozen: boolean; testId?: string }) {
+  if (alerts.length === 0) return <p className="muted">No alerts.</p>;
+  return (
+    <table className="table" data-testid={testId}>
+      <thead>
+        <tr>
+          <th>state</th>
+          <th>severity</th>
+          <th>node</th>
+          <th>alert</th>
+          <th>value</th>
+          <th>when</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {alerts.map((a) => (
+          <AlertRow key={`${a.node}/${a.alert_id}`} a={a} canWrite={canWrite} frozen={frozen} />
+        ))}
+      </tbody>
+    </table>
+  );
+}

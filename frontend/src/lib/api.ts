@@ -1,0 +1,122 @@
+// REST calls to the local node: Bearer token, JSON, errors as ApiError
+// (the node answers {"error": code, "message": text}).  A 401 is reported
+// to the app (token form); 403 means a read-only token tried to write.
+
+import { getToken } from './token';
+import type { AuditRecord, CommandRecord, Definitions, LogLine } from './types';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let unauthorizedHandler: (() => void) | null = null;
+
+/** Called on every 401 (the app shows the token form). */
+export function onUnauthorized(fn: (() => void) | null): void {
+  unauthorizedHandler = fn;
+}
+
+export async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, 'network', `cannot reach the node: ${(e as Error).message ?? e}`);
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) {
+    const err = (json ?? {}) as { error?: string; message?: string };
+    if (res.status === 401) unauthorizedHandler?.();
+    throw new ApiError(res.status, err.error ?? `http_${res.status}`, err.message ?? (text || res.statusText));
+  }
+  return json as T;
+}
+
+export const apiGet = <T>(path: string) => request<T>('GET', path);
+export const apiPost = <T>(path: string, body: unknown) => request<T>('POST', path, body);
+
+export interface CommandRequest {
+  target: string | { labels: Record<string, string> };
+  type: 'run_task' | 'cancel_task' | 'ack_alert' | 'freeze' | 'unfreeze' | 'ping';
+  args?: Record<string, unknown>;
+  wait_ms?: number;
+  idempotency_key?: string;
+}
+
+export const postCommand = (c: CommandRequest) => apiPost<CommandRecord>('/api/commands', c);
+
+export const getDefinitions = () => apiGet<Definitions>('/api/definitions');
+
+export const getAudit = (limit = 500) =>
+  apiGet<{ records: AuditRecord[] }>(`/api/audit?limit=${limit}`).then((r) => r.records ?? []);
+
+export const postUserEvent = (name: string, payload: unknown) =>
+  apiPost<{ origin: string; seq: number }>('/api/events', { name, payload });
+
+/** A task's log history: pages of up to 5000 lines; the last `keep` are returned. */
+export async function getTaskLogs(node: string, taskId: string, keep = 5000, maxPages = 20): Promise<LogLine[]> {
+  const page = 5000;
+  let after = 0;
+  let out: LogLine[] = [];
+  for (let i = 0; i < maxPages; i++) {
+    const r = await apiGet<{ lines: LogLine[] }>(
+      `/api/tasks/${encodeURIComponent(node)}/${encodeURIComponent(taskId)}/logs?after=${after}&limit=${page}`,
+    );
+    const lines = r.lines ?? [];
+    out = out.concat(lines);
+    if (out.length > keep) out = out.slice(out.length - keep);
+    if (lines.length < page) break;
+    after = lines[lines.length - 1].line_seq;
+  }
+  return out;
+}
+
+/** What a failed write tells the user. */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    switch (e.status) {
+      case 401:
+        return 'the node refused the token';
+      case 403:
+        return 'read-only token: writes need a write token';
+      case 423:
+        return `frozen: ${e.message}`;
+      case 429:
+        return `rate limited: ${e.message}`;
+      default:
+        return e.status ? `${e.code}: ${e.message}` : e.message;
+    }
+  }
+  return String(e);
+}
+
+/** Probe for the WS client: is the token refused (401) or is the node away? */
+export async function probeAuth(): Promise<'ok' | 'unauthorized' | 'unreachable'> {
+  const token = getToken();
+  try {
+    const res = await fetch('/api/definitions', {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+    if (res.status === 401) return 'unauthorized';
+    return res.ok ? 'ok' : 'unreachable';
+  } catch {
+    return 'unreachable';
+  }
+}

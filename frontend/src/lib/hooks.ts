@@ -1,0 +1,68 @@
+import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
+import type { State, Store } from './store';
+
+export const StoreContext = createContext<Store | null>(null);
+
+export function useStoreApi(): Store {
+  const s = useContext(StoreContext);
+  if (!s) throw new Error('StoreContext missing');
+  return s;
+}
+
+/** Subscribes to one slice of the state (the selector must return stable references). */
+export function useStore<T>(selector: (s: State) => T): T {
+  const store = useStoreApi();
+  return useSyncExternalStore(store.subscribe, () => selector(store.getState()));
+}
+
+/** The role this token has: read until hello says otherwise. */
+export function useCanWrite(): boolean {
+  return useStore((s) => s.hello?.role === 'write');
+}
+
+/** Whether any node reports frozen (or the local node said so in hello). */
+export function useFrozen(): boolean {
+  return useStore((s) => {
+    if (s.cluster?.local.state?.status?.frozen) return true;
+    for (const id in s.latest) if (s.latest[id].status.frozen) return true;
+    return !!s.hello?.frozen && !s.cluster;
+  });
+}
+
+/** Re-renders every `ms` (for "N s ago" and countdowns). */
+export function useNow(ms = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
+
+export interface Route {
+  page: 'topology' | 'nodes' | 'node' | 'tasks' | 'alerts' | 'timeline' | 'audit';
+  param: string | null;
+}
+
+export function parseHash(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean);
+  const p = parts[0] ?? 'topology';
+  if (p === 'nodes' && parts[1]) return { page: 'node', param: decodeURIComponent(parts[1]) };
+  if (['topology', 'nodes', 'tasks', 'alerts', 'timeline', 'audit'].includes(p))
+    return { page: p as Route['page'], param: parts.length > 1 ? parts.slice(1).map(decodeURIComponent).join('/') : null };
+  return { page: 'topology', param: null };
+}
+
+export function useRoute(): Route {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const on = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return parseHash(hash);
+}
+
+export function go(hash: string): void {
+  window.location.hash = hash;
+}

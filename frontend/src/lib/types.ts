@@ -1,0 +1,245 @@
+// Wire shapes of the node's local API and /ws feed (node/WS.md, README
+// "Local API"; field names from node/api.c, sync.c, work_json.c, links.c,
+// commands.c).  Optional/nullable where the C side may send null.
+
+export type LinkState = 'unknown' | 'connecting' | 'up' | 'down';
+export type MemberState = 'unknown' | 'alive' | 'suspect' | 'dead' | 'left';
+export type Role = 'read' | 'write';
+
+/** A link as a node reports it in its status (sync.c status_json). */
+export interface StatusLink {
+  peer: string;
+  state: LinkState;
+  rtt_ms: number;
+  since_ms: number;
+}
+
+export interface StatusMember {
+  node_id: string;
+  state: MemberState;
+  last_seen_ms: number;
+  direct: boolean;
+}
+
+/** A node's status sample (sync.c status_json; also the body of `status` events). */
+export interface NodeStatus {
+  cpu_percent: number;
+  cpu_count: number;
+  mem_used_bytes: number;
+  mem_total_bytes: number;
+  load: [number, number, number];
+  disk_used_bytes: number;
+  disk_total_bytes: number;
+  net_rx_bytes: number;
+  net_tx_bytes: number;
+  net_rx_bytes_per_s: number;
+  net_tx_bytes_per_s: number;
+  uptime_s: number;
+  process_uptime_s: number;
+  links: StatusLink[];
+  members: StatusMember[];
+  frozen: boolean;
+  signal_reachable: boolean;
+}
+
+export interface NodeInfo {
+  node_id: string;
+  incarnation: number;
+  version: string;
+  addresses: string[];
+  labels: Record<string, string>;
+  started_ms: number;
+}
+
+/** Our own link to a peer (links.c status_peer). */
+export interface LocalLink {
+  peer: string;
+  state: LinkState;
+  member: MemberState;
+  address: string;
+  since_ms: number;
+  reconnects: number;
+  last_error: string;
+  incarnation: number;
+  direction: 'inbound' | 'outbound' | null;
+  rtt_ms: number | null;
+  last_seen_ms: number | null;
+}
+
+/** sync.c origin_json */
+export interface OriginState {
+  node_id: string;
+  incarnation?: number;
+  seq?: number;
+  status_ms?: number;
+  updated_ms?: number;
+  left?: boolean;
+  status: NodeStatus | null;
+  info: NodeInfo | null;
+}
+
+export interface RemoteNode extends OriginState {
+  member: MemberState;
+  path?: 'direct' | 'relayed' | 'none';
+  link: LocalLink | null;
+}
+
+export interface ClusterStatus {
+  local: {
+    node_id: string;
+    incarnation: number;
+    version: string;
+    addresses: string[];
+    labels: Record<string, string>;
+    started_ms: number;
+    signal: { reachable: boolean; signals: unknown[] };
+    links: LocalLink[];
+    state: OriginState | null;
+  };
+  remote: RemoteNode[];
+}
+
+export type TaskState =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'timed-out'
+  | 'retrying';
+
+export interface Task {
+  node: string;
+  task_id: string;
+  name: string;
+  state: TaskState;
+  attempt: number;
+  max_attempts: number;
+  exit_code: number;
+  term_signal: number;
+  reason: string;
+  queued_ms: number | null;
+  started_ms: number | null;
+  finished_ms: number | null;
+  next_retry_ms: number | null;
+  command_id?: string;
+  principal?: string;
+}
+
+export interface LogLine {
+  node: string;
+  task_id: string;
+  line_seq: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+  dropped: number;
+  continued: boolean;
+  /** REST only; for WS log events the event's time_ms is copied in. */
+  time_ms?: number;
+}
+
+export type AlertState = 'firing' | 'acknowledged' | 'resolved';
+
+export interface Alert {
+  node: string;
+  alert_id: string;
+  rule: string;
+  severity: 'info' | 'warning' | 'critical' | 'unknown';
+  state: AlertState;
+  value: number;
+  threshold: number;
+  subject: string;
+  message: string;
+  fired_ms: number | null;
+  resolved_ms: number | null;
+  acked_ms: number | null;
+  acked_by?: string;
+}
+
+export interface UserEventBody {
+  name: string;
+  payload: string | null;
+  payload_bytes: number;
+}
+
+export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'unknown';
+
+export interface MeshEvent {
+  origin: string;
+  incarnation: number;
+  seq: number;
+  kind: EventKind;
+  time_ms: number;
+  received_ms: number;
+  body: unknown;
+}
+
+export interface CommandResult {
+  node: string;
+  status: string;
+  body?: unknown;
+  error?: string;
+  finished_ms?: number;
+  duplicate?: boolean;
+  path?: string[];
+  result_path?: string[];
+  rtt_ms?: number;
+}
+
+export interface CommandRecord {
+  id: string;
+  origin?: string;
+  target: unknown;
+  type: string;
+  args: Record<string, unknown>;
+  principal?: string;
+  idempotency_key?: string;
+  issued_ms?: number;
+  deadline_ms?: number | null;
+  timeout_ms?: number;
+  state: string; // pending | done | interrupted
+  destinations: string[];
+  pending: string[];
+  results: CommandResult[];
+  finished_ms?: number;
+  duplicate?: boolean;
+}
+
+export interface AuditRecord {
+  time_ms: number;
+  node: string;
+  action: string;
+  actor: string;
+  result: string;
+  details?: unknown;
+}
+
+export interface Definitions {
+  node: string;
+  tasks: { name: string; command: string[]; allow_args: boolean; timeout_s: number }[];
+  alert_rules: unknown[];
+  frozen: boolean;
+}
+
+export interface Hello {
+  node: string;
+  role: Role;
+  version: string;
+  frozen: boolean;
+}
+
+export interface Snapshot {
+  cluster: ClusterStatus;
+  tasks: Task[];
+  alerts: Alert[];
+  events: MeshEvent[];
+  commands: CommandRecord[];
+}
+
+export type ServerMessage =
+  | ({ type: 'hello' } & Hello)
+  | ({ type: 'snapshot' } & Snapshot)
+  | { type: 'event'; event: MeshEvent }
+  | { type: 'cluster'; cluster: ClusterStatus }
+  | { type: 'command'; command: CommandRecord }
+  | { type: 'pong' };

@@ -1,0 +1,142 @@
+import { useCallback, useMemo } from 'react';
+import { AlertTable, sortAlerts } from '../components/AlertTable';
+import { MemberBadge } from '../components/Badges';
+import { Chart } from '../components/Sparkline';
+import { TaskTable } from '../components/TaskTable';
+import { fmtAgo, fmtBytes, fmtDuration, fmtPct, fmtRate, fmtRtt } from '../lib/format';
+import { go, useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
+import { nodeViews } from '../lib/selectors';
+import { taskTime, type Sample } from '../lib/store';
+import type { Task } from '../lib/types';
+
+const EMPTY: Sample[] = [];
+
+export function NodeDetail({ id }: { id: string }) {
+  const cluster = useStore((s) => s.cluster);
+  const latest = useStore((s) => s.latest);
+  const alertsAll = useStore((s) => s.alerts);
+  const tasksAll = useStore((s) => s.tasks);
+  const history = useStore((s) => s.history[id] ?? EMPTY);
+  const canWrite = useCanWrite();
+  const frozen = useFrozen();
+  const now = useNow(1000);
+  const v = useMemo(() => nodeViews({ cluster, latest, alerts: alertsAll }).find((x) => x.id === id), [cluster, latest, alertsAll, id]);
+  const tasks = useMemo(() => Object.values(tasksAll).filter((t) => t.node === id).sort((a, b) => taskTime(b) - taskTime(a)), [tasksAll, id]);
+  const alerts = useMemo(() => sortAlerts(Object.values(alertsAll).filter((a) => a.node === id)), [alertsAll, id]);
+  const series = useMemo(
+    () => ({
+      cpu: history.map((s) => s.cpu),
+      mem: history.map((s) => s.mem),
+      disk: history.map((s) => s.disk),
+      rx: history.map((s) => s.rx),
+      tx: history.map((s) => s.tx),
+      load: history.map((s) => s.load),
+    }),
+    [history],
+  );
+  const onSelect = useCallback((t: Task) => go(`#/tasks/${encodeURIComponent(t.node)}/${encodeURIComponent(t.task_id)}`), []);
+
+  if (!cluster) return <p className="muted">Waiting for the node's snapshot…</p>;
+  if (!v)
+    return (
+      <p className="muted" data-testid={`node-detail-${id}`}>
+        No node {id} is known here. <a href="#/nodes">All nodes</a>
+      </p>
+    );
+  const st = v.status;
+  const links = v.local
+    ? cluster.local.links.map((l) => ({ peer: l.peer, state: l.state, rtt: l.rtt_ms, since: l.since_ms, extra: `${l.member}${l.direction ? `, ${l.direction}` : ''}${l.address ? `, ${l.address}` : ''}${l.last_error ? ` — ${l.last_error}` : ''}` }))
+    : (st?.links ?? []).map((l) => ({ peer: l.peer, state: l.state, rtt: l.rtt_ms, since: l.since_ms, extra: '' }));
+
+  return (
+    <section data-testid={`node-detail-${id}`} className="node-detail">
+      <div className="row wrap gap">
+        <h2 className="mono">{id}</h2>
+        <MemberBadge id={id} member={v.member} />
+        <span className={`badge path-${v.path}`} data-testid="node-path">
+          {v.path === 'local' ? 'this node' : v.path}
+        </span>
+        {v.frozen && <span className="badge frozen">frozen</span>}
+        {st && <span className={`badge ${st.signal_reachable ? 'ok' : 'bad'}`}>signal {st.signal_reachable ? 'reachable' : 'unreachable'}</span>}
+      </div>
+      <div className="card kv">
+        <div>
+          <span className="muted">version</span> {v.info?.version ?? '–'}
+        </div>
+        <div>
+          <span className="muted">addresses</span> {v.info?.addresses?.join(', ') || '–'}
+        </div>
+        <div>
+          <span className="muted">labels</span>{' '}
+          {Object.entries(v.info?.labels ?? {})
+            .map(([k, x]) => `${k}=${x}`)
+            .join(', ') || '–'}
+        </div>
+        <div>
+          <span className="muted">host up</span> {fmtDuration(st?.uptime_s)} · <span className="muted">node up</span> {fmtDuration(st?.process_uptime_s)}
+        </div>
+        <div>
+          <span className="muted">cpu</span> {fmtPct(st?.cpu_percent)} of {st?.cpu_count ?? '–'} · <span className="muted">load</span> {st?.load?.map((x) => x.toFixed(2)).join(' ') ?? '–'}
+        </div>
+        <div>
+          <span className="muted">memory</span> {fmtBytes(st?.mem_used_bytes)} / {fmtBytes(st?.mem_total_bytes)} · <span className="muted">disk</span> {fmtBytes(st?.disk_used_bytes)} /{' '}
+          {fmtBytes(st?.disk_total_bytes)}
+        </div>
+        <div>
+          <span className="muted">last status</span> {fmtAgo(v.statusTime, now)}
+        </div>
+      </div>
+      <div className="charts">
+        <Chart title="CPU" series={[{ name: 'cpu', values: series.cpu, color: '#58a6ff' }]} max={100} format={fmtPct} testId="chart-cpu" />
+        <Chart title="Memory" series={[{ name: 'mem', values: series.mem, color: '#bc8cff' }]} max={100} format={fmtPct} testId="chart-mem" />
+        <Chart title="Disk" series={[{ name: 'disk', values: series.disk, color: '#d29922' }]} max={100} format={fmtPct} testId="chart-disk" />
+        <Chart
+          title="Network"
+          series={[
+            { name: 'rx', values: series.rx, color: '#3fb950' },
+            { name: 'tx', values: series.tx, color: '#39c5cf' },
+          ]}
+          format={fmtRate}
+          testId="chart-net"
+        />
+        <Chart title="Load (1 min)" series={[{ name: 'load', values: series.load, color: '#f0883e' }]} format={(x) => x.toFixed(2)} testId="chart-load" />
+      </div>
+      <h3>Links</h3>
+      <table className="table" data-testid="node-links">
+        <thead>
+          <tr>
+            <th>peer</th>
+            <th>state</th>
+            <th>rtt</th>
+            <th>since</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {links.map((l) => (
+            <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state={l.state}>
+              <td>
+                <a href={`#/nodes/${encodeURIComponent(l.peer)}`} className="mono">
+                  {l.peer}
+                </a>
+              </td>
+              <td>
+                <span className={`badge link-${l.state}`}>{l.state}</span>
+              </td>
+              <td>{fmtRtt(l.rtt) || '–'}</td>
+              <td className="small">{fmtAgo(l.since, now)}</td>
+              <td className="small muted">{l.extra}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {links.length === 0 && <p className="muted">No links reported.</p>}
+      <h3>Tasks</h3>
+      <div className="scroll-x">
+        <TaskTable tasks={tasks} selectedKey={null} canWrite={canWrite} onSelect={onSelect} now={now} limit={100} testId="node-tasks" />
+      </div>
+      <h3>Alerts</h3>
+      <AlertTable alerts={alerts} canWrite={canWrite} frozen={frozen} testId="node-alerts" />
+    </section>
+  );
+}
