@@ -1,0 +1,219 @@
+// End-to-end tests of the dashboard: a real 3-node mesh (certificates from
+// `agentflow certs`, a signal, three agentflow-node processes on loopback)
+// and the built dashboard served by node-1, driven in headless Chromium by
+// playwright-core.  Each test asserts what a user sees on the page; a
+// screenshot of every page is saved to $AGENTFLOW_E2E_OUT (default
+// build/test-output/e2e).
+//
+// Run: node tests/e2e/dashboard.mjs   (after building the C code and the
+// frontend; ctest runs it as e2e.dashboard).  Prints "N passed, N failed".
+
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Mesh, sleep, waitUntil } from './mesh.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SRC = process.env.AGENTFLOW_SRC ?? path.resolve(HERE, '../..');
+const require = createRequire(path.join(SRC, 'frontend/package.json'));
+const { chromium } = require('playwright-core');
+const OUT = process.env.AGENTFLOW_E2E_OUT ?? path.join(SRC, 'build/test-output/e2e');
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+const TASKS = {
+  greet: { command: ['/bin/sh', '-c', 'for i in 1 2 3; do echo "hello line $i"; sleep 0.3; done'] },
+};
+const RULES = [{ name: 'always', metric: 'load1', above: -1, for_s: 0, severity: 'warning' }];
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function main() {
+  fs.mkdirSync(OUT, { recursive: true });
+  const mesh = new Mesh();
+  let browser;
+  const results = [];
+  try {
+    mesh.certsFor(['node-1', 'node-2', 'node-3']);
+    fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
+    fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
+    await mesh.startSignal();
+    const common = ['--status-ms', '250', '--dead-ms', '3000', '--ping-ms', '500',
+      '--web-root', path.join(SRC, 'frontend/dist'), '--write-rate', '1000'];
+    await mesh.startNode('node-1', common);
+    await mesh.startNode('node-2', [...common, '--tasks', path.join(mesh.dir, 'tasks.json'),
+      '--alerts', path.join(mesh.dir, 'alerts.json')]);
+    await mesh.startNode('node-3', common);
+    await waitUntil(async () => {
+      for (const id of ['node-1', 'node-2', 'node-3']) {
+        const st = (await mesh.api(id, 'GET', '/api/cluster/status')).json;
+        if (st.local.links.filter((l) => l.state === 'up').length !== 2) return false;
+        if (st.remote.filter((r) => r.status).length !== 2) return false;
+      }
+      return true;
+    }, 40000, 'mesh formed');
+
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
+    const port = mesh.nodes['node-1'].port;
+    const base = `http://127.0.0.1:${port}/`;
+
+    async function page(token = 'write') {
+      const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const p = await ctx.newPage();
+      await p.goto(`${base}?token=${mesh.nodes['node-1'].tokens[token]}#/topology`);
+      await p.getByTestId('connection-state').and(p.locator('[data-state="open"]'))
+        .waitFor({ timeout: 15000 });
+      return p;
+    }
+    async function shot(p, name) {
+      await p.screenshot({ path: path.join(OUT, `${name}.png`) });
+    }
+
+    const tests = {
+      async 'topology shows three nodes and three links'() {
+        const p = await page();
+        for (const id of ['node-1', 'node-2', 'node-3'])
+          await p.getByTestId(`topology-node-${id}`).waitFor({ timeout: 10000 });
+        for (const [a, b] of [['node-1', 'node-2'], ['node-1', 'node-3'], ['node-2', 'node-3']])
+          await p.locator(`[data-testid="topology-link-${a}-${b}"][data-state="up"]`)
+            .waitFor({ timeout: 10000 });
+        check(await p.locator('[data-testid^="topology-node-"]').count() === 3, 'three nodes');
+        check(await p.locator('[data-testid^="topology-link-"]').count() === 3, 'three links');
+        await shot(p, 'topology');
+        await p.goto(`${base}#/nodes`);
+        await p.getByTestId('node-card-node-3').waitFor();
+        await shot(p, 'nodes');
+        await p.goto(`${base}#/nodes/node-2`);
+        await p.getByTestId('node-detail-node-2').waitFor();
+        await shot(p, 'node-detail');
+        await p.goto(`${base}#/timeline`);
+        await p.getByTestId('timeline-page').waitFor();
+        await shot(p, 'timeline');
+        await p.goto(`${base}#/audit`);
+        await p.getByTestId('audit-page').waitFor();
+        await shot(p, 'audit');
+        await p.context().close();
+      },
+
+      async 'a status change on a remote node appears within a second'() {
+        const p = await page();
+        await p.goto(`${base}#/nodes`);
+        await p.getByTestId('node-card-node-3').waitFor();
+        check(await p.getByTestId('frozen-badge-node-3').count() === 0, 'not frozen yet');
+        // node-3 changes state by itself (a command issued on node-3 for node-3)
+        const r = await mesh.api('node-3', 'POST', '/api/commands',
+          { target: 'node-3', type: 'freeze', wait_ms: 5000 });
+        check(r.status === 200, `freeze answered ${r.status}`);
+        const t0 = Date.now();
+        await p.getByTestId('frozen-badge-node-3').waitFor({ timeout: 5000 });
+        const took = Date.now() - t0;
+        await shot(p, 'status-change');
+        await mesh.api('node-3', 'POST', '/api/commands', { target: 'node-3', type: 'unfreeze', wait_ms: 5000 });
+        await p.getByTestId('frozen-badge-node-3').waitFor({ state: 'detached', timeout: 5000 });
+        // a status period of 250 ms, so a second is the bound a user sees
+        check(took < 1500, `the change took ${took} ms to show`);
+        await p.context().close();
+      },
+
+      async 'running a task on a remote node shows its log lines live'() {
+        const p = await page();
+        await p.goto(`${base}#/tasks`);
+        await p.getByTestId('run-form').waitFor();
+        await p.getByTestId('run-task').fill('greet');
+        await p.getByTestId('run-target').selectOption('node-2');
+        await p.getByTestId('run-submit').click();
+        const row = p.locator('[data-testid^="task-row-node-2-"]').first();
+        await row.waitFor({ timeout: 10000 });
+        await row.click();
+        await p.getByTestId('log-tail').waitFor();
+        // the first line shows while the task is still running
+        await p.getByTestId('log-line').filter({ hasText: 'hello line 1' }).waitFor({ timeout: 10000 });
+        // live: the task prints a line every 0.3 s, so when the first shows
+        // the last has not been printed yet
+        const early = await p.getByTestId('log-line').count();
+        check(early < 3, `all ${early} lines appeared at once: not live`);
+        await p.getByTestId('log-line').filter({ hasText: 'hello line 3' }).waitFor({ timeout: 10000 });
+        await p.locator('[data-testid^="task-row-node-2-"][data-state="succeeded"]').first()
+          .waitFor({ timeout: 10000 });
+        await shot(p, 'tasks');
+        await p.context().close();
+      },
+
+      async 'an alert is acknowledged'() {
+        const p = await page();
+        await p.goto(`${base}#/alerts`);
+        const row = p.locator('[data-testid^="alert-row-node-2-"][data-state="firing"]').first();
+        await row.waitFor({ timeout: 15000 });
+        const id = (await row.getAttribute('data-testid')).replace('alert-row-node-2-', '');
+        await p.getByTestId(`ack-${id}`).click();
+        await p.locator(`[data-testid="alert-row-node-2-${id}"][data-state="acknowledged"]`)
+          .waitFor({ timeout: 10000 });
+        await waitUntil(async () => (await mesh.api('node-3', 'GET',
+          '/api/alerts?node=node-2&state=acknowledged')).json.alerts.some((a) => a.alert_id === id),
+        10000, 'ack seen on node-3');
+        await shot(p, 'alerts');
+        await p.context().close();
+      },
+
+      async 'a read-only token cannot run tasks'() {
+        const p = await page('read');
+        await p.getByTestId('role-badge').and(p.locator('[data-role="read"]')).waitFor();
+        await p.goto(`${base}#/tasks`);
+        await p.getByTestId('tasks-page').waitFor();
+        await p.getByTestId('readonly-note').waitFor();
+        check(await p.getByTestId('run-form').count() === 0, 'no run form for a read token');
+        check(await p.getByTestId('freeze-button').count() === 0, 'no freeze button');
+        // and the API refuses it too, whatever the page shows
+        const status = await p.evaluate(async (tok) => (await fetch('/api/commands', {
+          method: 'POST', headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ target: 'node-2', type: 'run_task', args: { task: 'greet' } }),
+        })).status, mesh.nodes['node-1'].tokens.read);
+        check(status === 403, `POST with the read token answered ${status}`);
+        await shot(p, 'read-only');
+        await p.context().close();
+      },
+
+      async 'a killed node turns dead on the page'() {
+        const p = await page();
+        await p.goto(`${base}#/nodes`);
+        await p.locator('[data-testid="member-state-node-3"][data-state="alive"]').waitFor({ timeout: 10000 });
+        mesh.nodes['node-3'].proc.kill('SIGKILL');
+        await p.locator('[data-testid="member-state-node-3"][data-state="dead"]').waitFor({ timeout: 20000 });
+        await shot(p, 'dead-node');
+        await p.goto(`${base}#/topology`);
+        await p.getByTestId('topology-node-node-3').waitFor();
+        await shot(p, 'topology-dead-node');
+        await p.context().close();
+      },
+    };
+
+    for (const [name, fn] of Object.entries(tests)) {
+      const t0 = Date.now();
+      try {
+        await fn();
+        results.push([name, null]);
+        console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+      } catch (e) {
+        results.push([name, e]);
+        console.log(`FAIL ${name}: ${e.stack ?? e}`);
+      }
+    }
+  } finally {
+    if (browser) await browser.close();
+    await mesh.stop();
+  }
+  const failed = results.filter(([, e]) => e).length;
+  console.log(`screenshots in ${OUT}`);
+  console.log(`${results.length - failed} passed, ${failed} failed`);
+  return failed === 0 && results.length > 0 ? 0 : 1;
+}
+
+main().then((rc) => process.exit(rc), (e) => {
+  console.log(`FAIL setup: ${e.stack ?? e}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+});
