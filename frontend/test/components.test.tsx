@@ -111,7 +111,7 @@ describe('roles', () => {
     expect(screen.getByTestId('alert-row-b-x1')).toBeInTheDocument();
     expect(screen.getByTestId('readonly-note')).toHaveTextContent(/read-only/i);
     expect(screen.getByTestId('role-badge')).toHaveTextContent('read-only');
-    for (const id of ['freeze-button', 'unfreeze-button', 'run-form', 'cancel-b-t1', 'cancel-hard-b-t1', 'ack-x1', 'user-event-form'])
+    for (const id of ['freeze-button', 'unfreeze-button', 'run-form', 'cancel-b-t1', 'cancel-hard-b-t1', 'ack-b-x1', 'user-event-form'])
       expect(screen.queryByTestId(id)).toBeNull();
   });
 
@@ -124,7 +124,7 @@ describe('roles', () => {
         <Alerts />
       </>,
     );
-    for (const id of ['freeze-button', 'unfreeze-button', 'run-form', 'cancel-b-t1', 'cancel-hard-b-t1', 'ack-x1']) expect(screen.getByTestId(id)).toBeInTheDocument();
+    for (const id of ['freeze-button', 'unfreeze-button', 'run-form', 'cancel-b-t1', 'cancel-hard-b-t1', 'ack-b-x1']) expect(screen.getByTestId(id)).toBeInTheDocument();
     expect(screen.queryByTestId('readonly-note')).toBeNull();
     await waitFor(() => expect(screen.getByTestId('run-task')).toHaveValue('backup'));
   });
@@ -137,9 +137,9 @@ describe('writes', () => {
     );
     const store = storeWith(hello('write'), snapshot(cluster(['a', 'b']), { alerts: [alert('b', 'x1'), alert('b', 'x2', { state: 'acknowledged' })] }));
     renderWith(store, <Alerts />);
-    expect(screen.queryByTestId('ack-x2')).toBeNull(); // already acknowledged
-    fireEvent.click(screen.getByTestId('ack-x1'));
-    await waitFor(() => expect(screen.getByTestId('ack-message-x1')).toHaveTextContent('ack sent'));
+    expect(screen.queryByTestId('ack-b-x2')).toBeNull(); // already acknowledged
+    fireEvent.click(screen.getByTestId('ack-b-x1'));
+    await waitFor(() => expect(screen.getByTestId('ack-message-b-x1')).toHaveTextContent('ack sent'));
     expect(fetchMock).toHaveBeenCalledOnce();
     const [url, init] = fetchMock.mock.calls[0];
     expect(url).toBe('/api/commands');
@@ -152,8 +152,8 @@ describe('writes', () => {
   it('a refused write shows the reason', async () => {
     mockFetch(() => ({ status: 403, body: { error: 'forbidden', message: 'the read token is read-only' } }));
     renderWith(storeWith(hello('write'), snapshot(cluster(['a', 'b']), { alerts: [alert('b', 'x1')] })), <Alerts />);
-    fireEvent.click(screen.getByTestId('ack-x1'));
-    await waitFor(() => expect(screen.getByTestId('ack-message-x1')).toHaveTextContent(/read-only token/));
+    fireEvent.click(screen.getByTestId('ack-b-x1'));
+    await waitFor(() => expect(screen.getByTestId('ack-message-b-x1')).toHaveTextContent(/read-only token/));
   });
 
   it('freeze asks for confirmation, then posts freeze to all', async () => {

@@ -149,7 +149,7 @@ async function main() {
         const row = p.locator('[data-testid^="alert-row-node-2-"][data-state="firing"]').first();
         await row.waitFor({ timeout: 15000 });
         const id = (await row.getAttribute('data-testid')).replace('alert-row-node-2-', '');
-        await p.getByTestId(`ack-${id}`).click();
+        await p.getByTestId(`ack-node-2-${id}`).click();
         await p.locator(`[data-testid="alert-row-node-2-${id}"][data-state="acknowledged"]`)
           .waitFor({ timeout: 10000 });
         await waitUntil(async () => (await mesh.api('node-3', 'GET',

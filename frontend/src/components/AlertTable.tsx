@@ -54,7 +54,7 @@ const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; can
           <button
             type="button"
             className="primary"
-            data-testid={`ack-${a.alert_id}`}
+            data-testid={`ack-${a.node}-${a.alert_id}`}
             disabled={busy || frozen}
             title={frozen ? 'the mesh is frozen: acks are refused until an unfreeze' : 'acknowledge'}
             onClick={() => void ack()}
@@ -62,7 +62,7 @@ const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; can
             Acknowledge
           </button>
         )}
-        {msg && <div className="muted small" data-testid={`ack-message-${a.alert_id}`}>{msg}</div>}
+        {msg && <div className="muted small" data-testid={`ack-message-${a.node}-${a.alert_id}`}>{msg}</div>}
       </td>
     </tr>
   );
