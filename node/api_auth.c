@@ -102,7 +102,7 @@ out:
 static int
 load(struct api_auth *a, const char *path, char *err, size_t errlen)
 {
-	char ferr[256], *text;
+	char ferr[256], why[160], *text;
 	json_error_t jerr;
 	size_t len;
 	json_t *j, *v;
@@ -133,7 +133,8 @@ load(struct api_auth *a, const char *path, char *err, size_t errlen)
 			json_decref(j);
 			return -1;
 		}
-		if (set_token(a, slot, json_string_value(v), err, errlen) != 0) {
+		if (set_token(a, slot, json_string_value(v), why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
 			json_decref(j);
 			return -1;
 		}
