@@ -14,6 +14,7 @@
 #include "api_priv.h"
 #include "audit.h"
 #include "clock.h"
+#include "commands.h"
 #include "discovery.h"
 #include "http_json.h"
 #include "links.h"
@@ -22,6 +23,7 @@
 #include "node_id.h"
 #include "store.h"
 #include "sync.h"
+#include "tasks.h"
 #include "ratelimit.h"
 #include "transport.h"
 #include "web.h"
@@ -323,6 +325,49 @@ events_cb(const struct api_call *call)
 		events_get_cb(req, n);
 }
 
+/* Commands, tasks and the live feed. */
+static void
+work_metrics(struct evbuffer *buf, struct node *n)
+{
+	json_t *c = n->commands ? commands_counters(n->commands) : json_object();
+	json_t *w = n->ws ? ws_hub_counters(n->ws) : json_object();
+
+#define C(k)	(int64_t)json_integer_value(json_object_get(c, k))
+#define W(k)	(int64_t)json_integer_value(json_object_get(w, k))
+	evbuffer_add_printf(buf,
+	    "# HELP agentflow_node_commands_total Commands by what happened here.\n"
+	    "# TYPE agentflow_node_commands_total counter\n"
+	    "agentflow_node_commands_total{what=\"issued\"} %" PRId64 "\n"
+	    "agentflow_node_commands_total{what=\"executed\"} %" PRId64 "\n"
+	    "agentflow_node_commands_total{what=\"duplicate\"} %" PRId64 "\n"
+	    "agentflow_node_commands_total{what=\"forwarded\"} %" PRId64 "\n"
+	    "agentflow_node_commands_total{what=\"unreachable\"} %" PRId64 "\n"
+	    "agentflow_node_commands_total{what=\"timeout\"} %" PRId64 "\n"
+	    "# HELP agentflow_node_commands_pending Commands issued here waiting for answers.\n"
+	    "# TYPE agentflow_node_commands_pending gauge\n"
+	    "agentflow_node_commands_pending %" PRId64 "\n"
+	    "# HELP agentflow_node_tasks_active Tasks queued, running or retrying here.\n"
+	    "# TYPE agentflow_node_tasks_active gauge\n"
+	    "agentflow_node_tasks_active %zu\n"
+	    "# HELP agentflow_node_frozen Whether read-only mode is on.\n"
+	    "# TYPE agentflow_node_frozen gauge\n"
+	    "agentflow_node_frozen %d\n"
+	    "# HELP agentflow_node_ws_clients Dashboard WebSocket clients connected.\n"
+	    "# TYPE agentflow_node_ws_clients gauge\n"
+	    "agentflow_node_ws_clients %" PRId64 "\n"
+	    "# HELP agentflow_node_ws_closed_slow_total Clients closed for falling too far behind.\n"
+	    "# TYPE agentflow_node_ws_closed_slow_total counter\n"
+	    "agentflow_node_ws_closed_slow_total %" PRId64 "\n",
+	    C("issued"), C("executed"), C("duplicates"), C("forwarded"),
+	    C("unreachable"), C("timeouts"), C("active"),
+	    n->tasks ? tasks_active(n->tasks) : (size_t)0, n->frozen,
+	    W("clients"), W("closed_slow"));
+#undef C
+#undef W
+	json_decref(c);
+	json_decref(w);
+}
+
 static void
 metrics_cb(const struct api_call *call)
 {
@@ -399,6 +444,7 @@ metrics_cb(const struct api_call *call)
 	    "agentflow_node_signal_reachable %d\n",
 	    links_up(n->links), (int64_t)reconnects,
 	    n->discovery ? discovery_reachable(n->discovery) : 0);
+	work_metrics(buf, n);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", buf);

@@ -189,6 +189,19 @@ class Commands(Mesh):
         rec = self.ok_command(a, {"labels": {"role": "desk"}}, "ping")
         self.assertEqual([r["node"] for r in rec["results"]], ["node-1"])
 
+    def test_metrics_count_commands(self):
+        a, b, c = self.nodes
+
+        def m(node, name):
+            return harness.parse_metrics(node.client().get("/metrics").body.decode()).get(name, 0)
+        issued = m(a, 'agentflow_node_commands_total{what="issued"}')
+        executed = m(b, 'agentflow_node_commands_total{what="executed"}')
+        self.ok_command(a, "node-2", "ping")
+        self.assertEqual(m(a, 'agentflow_node_commands_total{what="issued"}'), issued + 1)
+        self.assertEqual(m(b, 'agentflow_node_commands_total{what="executed"}'), executed + 1)
+        self.assertEqual(m(a, "agentflow_node_commands_pending"), 0)
+        self.assertEqual(m(a, "agentflow_node_frozen"), 0)
+
     def test_results_can_be_followed_after_a_detached_issue(self):
         a = self.nodes[0]
         r = self.command(a, "all", "ping", wait_ms=0)
