@@ -2,7 +2,8 @@
  * `agentflow certs` (see certs_cli.h): the subcommands are one table; each
  * parses its own flags with getopt_long (common/opts.c has no repeatable
  * flags, and --dns/--ip repeat) and then works through pki.c in memory and
- * certs_file.c on disk.
+ * certs_file.c on disk.  `bundle` is init-ca and issue (create_ca,
+ * issue_cert) for a whole mesh, keeping what exists once it is verified.
  *
  * Invariants kept here: a key file that exists is never written (O_EXCL,
  * checked up front for a clear message and again by open() against races);
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
 #include "certs_file.h"
@@ -224,63 +226,19 @@ pem_fingerprint(const char *pem, char fp[TRUST_FINGERPRINT_SIZE])
 
 /* ---- init-ca ------------------------------------------------------------ */
 
-static const char init_ca_usage[] =
-    "agentflow certs init-ca [--dir DIR] [--name NAME] [--days N]";
-
-static void
-init_ca_help(void)
-{
-	printf("usage: %s\n\n"
-	    "Creates a mesh CA (ECDSA P-256): DIR/ca.crt, DIR/ca.key (mode 0600)\n"
-	    "and an empty DIR/ca.crl.  Refuses to touch an existing CA.\n\n"
-	    "  --dir DIR    directory (default $AGENTFLOW_CERTS_DIR or %s)\n"
-	    "  --name NAME  CA common name (default \"%s\")\n"
-	    "  --days N     validity in days (default %d)\n",
-	    init_ca_usage, DEFAULT_DIR, DEFAULT_CA_NAME, CA_DAYS);
-}
-
+/*
+ * Creates DIR's CA (ca.crt, ca.key 0600, an empty ca.crl), refusing to touch
+ * any of them that exists.  cmd names the caller in messages.  Returns the
+ * exit status: 0 done, 1 failed.
+ */
 static int
-init_ca_main(int argc, char **argv)
+create_ca(const char *cmd, const char *dir, const char *name, unsigned int days)
 {
-	const char *cmd = argv[0];
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "days", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = default_dir(), *name = DEFAULT_CA_NAME;
 	char crt_path[PATH_MAX], key_path[PATH_MAX], crl_path[PATH_MAX];
 	char err[512], fp[TRUST_FINGERPRINT_SIZE];
 	char *key = NULL, *crl = NULL;
-	unsigned int days = CA_DAYS;
 	struct pki_ca *ca = NULL;
-	int c, rc = 1, st;
-
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'D':
-			if ((st = days_opt(argv, init_ca_usage, optarg,
-			    &days)) != -1)
-				return st;
-			break;
-		case 'h':
-			init_ca_help();
-			return 0;
-		default:
-			return getopt_error(c, argv, init_ca_usage);
-		}
-	}
-	if (optind < argc)
-		return usage_error(argv[0], init_ca_usage, "unexpected argument %s",
-		    argv[optind]);
+	int rc = 1;
 
 	if (join(cmd, crt_path, dir, "ca", ".crt") != 0 ||
 	    join(cmd, key_path, dir, "ca", ".key") != 0 ||
@@ -330,6 +288,62 @@ out:
 	return rc;
 }
 
+static const char init_ca_usage[] =
+    "agentflow certs init-ca [--dir DIR] [--name NAME] [--days N]";
+
+static void
+init_ca_help(void)
+{
+	printf("usage: %s\n\n"
+	    "Creates a mesh CA (ECDSA P-256): DIR/ca.crt, DIR/ca.key (mode 0600)\n"
+	    "and an empty DIR/ca.crl.  Refuses to touch an existing CA.\n\n"
+	    "  --dir DIR    directory (default $AGENTFLOW_CERTS_DIR or %s)\n"
+	    "  --name NAME  CA common name (default \"%s\")\n"
+	    "  --days N     validity in days (default %d)\n",
+	    init_ca_usage, DEFAULT_DIR, DEFAULT_CA_NAME, CA_DAYS);
+}
+
+static int
+init_ca_main(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "days", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = default_dir(), *name = DEFAULT_CA_NAME;
+	unsigned int days = CA_DAYS;
+	int c, st;
+
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'D':
+			if ((st = days_opt(argv, init_ca_usage, optarg,
+			    &days)) != -1)
+				return st;
+			break;
+		case 'h':
+			init_ca_help();
+			return 0;
+		default:
+			return getopt_error(c, argv, init_ca_usage);
+		}
+	}
+	if (optind < argc)
+		return usage_error(argv[0], init_ca_usage, "unexpected argument %s",
+		    argv[optind]);
+	return create_ca(cmd, dir, name, days);
+}
+
 /* ---- issue -------------------------------------------------------------- */
 
 static const char issue_usage[] =
@@ -355,10 +369,91 @@ issue_help(void)
 	    issue_usage, NODE_ID_MAX, DEFAULT_DIR, NODE_DAYS, PKI_BACKDATE);
 }
 
+/*
+ * One --dns/--ip value into p (whose dns and ips arrays hold PKI_SAN_MAX
+ * entries), checked: returns -1 to go on, else the exit status.
+ */
+static int
+san_opt(char **argv, const char *usage, const char *flag, int is_ip,
+    const char *val, struct pki_cert_params *p, const char **dns,
+    const char **ips)
+{
+	unsigned char ipbuf[16];
+
+	if (p->ndns + p->nips >= PKI_SAN_MAX)
+		return usage_error(argv[0], usage, "too many DNS names and IP "
+		    "addresses (at most %d)", PKI_SAN_MAX);
+	if (!is_ip && !pki_dns_name_valid(val))
+		return usage_error(argv[0], usage,
+		    "%s: \"%s\" is not a valid DNS name", flag, val);
+	if (is_ip && inet_pton(AF_INET, val, ipbuf) != 1 &&
+	    inet_pton(AF_INET6, val, ipbuf) != 1)
+		return usage_error(argv[0], usage,
+		    "%s: \"%s\" is not an IPv4 or IPv6 address", flag, val);
+	if (is_ip)
+		ips[p->nips++] = val;
+	else
+		dns[p->ndns++] = val;
+	return -1;
+}
+
+/*
+ * Issues DIR/<p->node_id>.crt and .key with DIR's CA, refusing to touch
+ * either if one exists.  cmd names the caller in messages.  Returns the exit
+ * status: 0 done, 1 failed.
+ */
+static int
+issue_cert(const char *cmd, const char *dir, const struct pki_cert_params *p)
+{
+	const char *id = p->node_id;
+	char crt_path[PATH_MAX], key_path[PATH_MAX], err[512];
+	char fp[TRUST_FINGERPRINT_SIZE];
+	char *crt = NULL, *key = NULL;
+	struct pki_ca *ca = NULL;
+	int rc = 1;
+
+	if (join(cmd, crt_path, dir, id, ".crt") != 0 ||
+	    join(cmd, key_path, dir, id, ".key") != 0)
+		return 1;
+	if (exists(key_path) || exists(crt_path)) {
+		fail(cmd, "refusing to overwrite %s (node \"%s\" already has a "
+		    "certificate or key; move both away to issue anew)",
+		    exists(key_path) ? key_path : crt_path, id);
+		return 1;
+	}
+	if ((ca = load_ca(cmd, dir)) == NULL)
+		return 1;
+	if (pki_ca_issue(ca, p, &crt, &key, err, sizeof(err)) != 0) {
+		fail(cmd, "%s", err);
+		goto out;
+	}
+	{
+		const struct certs_file files[] = {
+			{ key_path, 0600, key },
+			{ crt_path, 0644, crt },
+		};
+
+		if (certs_file_create_all(files, 2, err, sizeof(err)) != 0) {
+			fail(cmd, "%s", err);
+			goto out;
+		}
+	}
+	pem_fingerprint(crt, fp);
+	printf("issued certificate for node \"%s\" valid for %u days\n"
+	    "  %s  certificate, %s\n"
+	    "  %s  private key (mode 0600)\n", id, p->days, crt_path, fp,
+	    key_path);
+	rc = 0;
+out:
+	free(crt);
+	pki_secret_free(key);
+	pki_ca_free(ca);
+	return rc;
+}
+
 static int
 issue_main(int argc, char **argv)
 {
-	const char *cmd = argv[0];
 	static const struct option lo[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "days", required_argument, NULL, 'D' },
@@ -370,13 +465,8 @@ issue_main(int argc, char **argv)
 	};
 	const char *dir = default_dir(), *id;
 	const char *dns[PKI_SAN_MAX], *ips[PKI_SAN_MAX];
-	char crt_path[PATH_MAX], key_path[PATH_MAX], err[512];
-	char fp[TRUST_FINGERPRINT_SIZE];
-	char *crt = NULL, *key = NULL;
 	struct pki_cert_params p = { .days = NODE_DAYS, .dns = dns, .ips = ips };
-	struct pki_ca *ca = NULL;
-	unsigned char ipbuf[16];
-	int c, rc = 1, st;
+	int c, st;
 
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
@@ -396,23 +486,9 @@ issue_main(int argc, char **argv)
 			break;
 		case 'n':
 		case 'i':
-			if (p.ndns + p.nips >= PKI_SAN_MAX)
-				return usage_error(argv[0], issue_usage,
-				    "too many --dns/--ip values (at most %d)",
-				    PKI_SAN_MAX);
-			if (c == 'n' && !pki_dns_name_valid(optarg))
-				return usage_error(argv[0], issue_usage,
-				    "--dns: \"%s\" is not a valid DNS name",
-				    optarg);
-			if (c == 'i' && inet_pton(AF_INET, optarg, ipbuf) != 1 &&
-			    inet_pton(AF_INET6, optarg, ipbuf) != 1)
-				return usage_error(argv[0], issue_usage,
-				    "--ip: \"%s\" is not an IPv4 or IPv6 "
-				    "address", optarg);
-			if (c == 'n')
-				dns[p.ndns++] = optarg;
-			else
-				ips[p.nips++] = optarg;
+			if ((st = san_opt(argv, issue_usage, c == 'n' ? "--dns" :
+			    "--ip", c == 'i', optarg, &p, dns, ips)) != -1)
+				return st;
 			break;
 		case 'h':
 			issue_help();
@@ -424,44 +500,7 @@ issue_main(int argc, char **argv)
 	if ((st = node_id_operand(argc, argv, issue_usage, &id)) != -1)
 		return st;
 	p.node_id = id;
-
-	if (join(cmd, crt_path, dir, id, ".crt") != 0 ||
-	    join(cmd, key_path, dir, id, ".key") != 0)
-		return 1;
-	if (exists(key_path) || exists(crt_path)) {
-		fail(cmd, "refusing to overwrite %s (node \"%s\" already has a "
-		    "certificate or key; move both away to issue anew)",
-		    exists(key_path) ? key_path : crt_path, id);
-		return 1;
-	}
-	if ((ca = load_ca(cmd, dir)) == NULL)
-		return 1;
-	if (pki_ca_issue(ca, &p, &crt, &key, err, sizeof(err)) != 0) {
-		fail(cmd, "%s", err);
-		goto out;
-	}
-	{
-		const struct certs_file files[] = {
-			{ key_path, 0600, key },
-			{ crt_path, 0644, crt },
-		};
-
-		if (certs_file_create_all(files, 2, err, sizeof(err)) != 0) {
-			fail(cmd, "%s", err);
-			goto out;
-		}
-	}
-	pem_fingerprint(crt, fp);
-	printf("issued certificate for node \"%s\" valid for %u days\n"
-	    "  %s  certificate, %s\n"
-	    "  %s  private key (mode 0600)\n", id, p.days, crt_path, fp,
-	    key_path);
-	rc = 0;
-out:
-	free(crt);
-	pki_secret_free(key);
-	pki_ca_free(ca);
-	return rc;
+	return issue_cert(argv[0], dir, &p);
 }
 
 /* ---- revoke ------------------------------------------------------------- */
@@ -554,6 +593,298 @@ out:
 	return rc;
 }
 
+/* ---- bundle ------------------------------------------------------------- */
+
+#define BUNDLE_SIGNAL_ID	"signal"
+#define BUNDLE_NODES_MAX	256
+
+static const char bundle_usage[] =
+    "agentflow certs bundle [--dir DIR] [--signal-name NAME]... "
+    "[--signal-ip ADDR]... [--ca-name NAME] [--days N] <node-id>...";
+
+static void
+bundle_help(void)
+{
+	printf("usage: %s\n\n"
+	    "Everything a mesh needs, in one directory: the CA (DIR/ca.crt,\n"
+	    "DIR/ca.key, DIR/ca.crl; created unless it exists), DIR/<node-id>.crt\n"
+	    "and .key for every node named, and DIR/%s.crt and .key, the\n"
+	    "signal's HTTPS certificate (CN \"%s\", also a DNS name, plus the\n"
+	    "names and addresses given; default names: signal, localhost).\n"
+	    "Keys are mode 0600.\n\n"
+	    "Safe to run again: nothing that exists is overwritten.  An existing\n"
+	    "certificate and key are kept when the certificate chains to DIR's\n"
+	    "CA, is valid and not revoked, matches its key and (for the signal)\n"
+	    "carries every name asked for; otherwise bundle fails and names the\n"
+	    "file to move away.  So adding a node is running it again with one\n"
+	    "more name.\n\n"
+	    "  <node-id>            1-%d characters of A-Z a-z 0-9 . _ -, starting\n"
+	    "                       with a letter or digit; not \"%s\"\n"
+	    "  --dir DIR            directory (default $AGENTFLOW_CERTS_DIR or %s)\n"
+	    "  --signal-name NAME   DNS name of the signal, repeatable\n"
+	    "  --signal-ip ADDR     IP address of the signal, repeatable\n"
+	    "  --ca-name NAME       common name of a new CA (default \"%s\")\n"
+	    "  --days N             validity of new certificates (default %d;\n"
+	    "                       a new CA gets %d)\n",
+	    bundle_usage, BUNDLE_SIGNAL_ID, BUNDLE_SIGNAL_ID, NODE_ID_MAX,
+	    BUNDLE_SIGNAL_ID, DEFAULT_DIR, DEFAULT_CA_NAME, NODE_DAYS, CA_DAYS);
+}
+
+/* 1 if crt has a subject alternative name of this tag with these bytes. */
+static int
+has_san(const mbedtls_x509_crt *crt, int tag, const void *val, size_t len)
+{
+	const mbedtls_x509_sequence *s;
+
+	for (s = &crt->subject_alt_names; s != NULL; s = s->next)
+		if (s->buf.p != NULL && (s->buf.tag & 0x1f) == tag &&
+		    s->buf.len == len && memcmp(s->buf.p, val, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * DIR's CA for bundle: used when ca.crt and ca.key exist (an empty ca.crl
+ * is added if it alone is missing), created when none of the three exist.
+ * Returns 0, or 1 after a message.
+ */
+static int
+bundle_ca(const char *cmd, const char *dir, const char *name, int *created)
+{
+	char crt_path[PATH_MAX], key_path[PATH_MAX], crl_path[PATH_MAX];
+	char err[512], *crl = NULL;
+	struct pki_ca *ca;
+	int rc = 1;
+
+	*created = 0;
+	if (join(cmd, crt_path, dir, "ca", ".crt") != 0 ||
+	    join(cmd, key_path, dir, "ca", ".key") != 0 ||
+	    join(cmd, crl_path, dir, "ca", ".crl") != 0)
+		return 1;
+	if (!exists(crt_path) && !exists(key_path) && !exists(crl_path)) {
+		*created = 1;
+		return create_ca(cmd, dir, name, CA_DAYS);
+	}
+	if (!exists(crt_path) || !exists(key_path)) {
+		fail(cmd, "incomplete CA in %s: %s exists but %s does not; "
+		    "restore it, or move the CA files away to start a new mesh",
+		    dir, exists(crt_path) ? crt_path : key_path,
+		    exists(crt_path) ? key_path : crt_path);
+		return 1;
+	}
+	if ((ca = load_ca(cmd, dir)) == NULL)
+		return 1;
+	if (exists(crl_path)) {
+		printf("using the existing CA in %s\n", dir);
+		rc = 0;
+	} else if (pki_ca_revoke(ca, NULL, NULL, 0, &crl, NULL, err,
+	    sizeof(err)) != 0) {
+		fail(cmd, "%s", err);
+	} else {
+		const struct certs_file f = { crl_path, 0644, crl };
+
+		if (certs_file_create_all(&f, 1, err, sizeof(err)) != 0)
+			fail(cmd, "%s", err);
+		else {
+			printf("using the existing CA in %s\n"
+			    "  %s  empty revocation list (was missing)\n",
+			    dir, crl_path);
+			rc = 0;
+		}
+	}
+	free(crl);
+	pki_ca_free(ca);
+	return rc;
+}
+
+/*
+ * When DIR/<id>.crt or .key exists: keeps the pair if the mesh accepts it
+ * and it carries every SAN in p (returns 0), else fails (1).  When neither
+ * exists returns -1: issue them.
+ */
+static int
+bundle_existing(const char *cmd, const char *dir, const struct pki_cert_params *p)
+{
+	const char *id = p->node_id;
+	char crt_path[PATH_MAX], key_path[PATH_MAX], crl_path[PATH_MAX];
+	char ca_path[PATH_MAX], err[512], detail[512];
+	char *crt = NULL, *key = NULL;
+	unsigned char ipbuf[16];
+	mbedtls_x509_crt chain;
+	mbedtls_pk_context pk;
+	struct trust *t = NULL;
+	int rc = 1, have_chain = 0;
+
+	if (join(cmd, crt_path, dir, id, ".crt") != 0 ||
+	    join(cmd, key_path, dir, id, ".key") != 0 ||
+	    join(cmd, ca_path, dir, "ca", ".crt") != 0 ||
+	    join(cmd, crl_path, dir, "ca", ".crl") != 0)
+		return 1;
+	if (!exists(crt_path) && !exists(key_path))
+		return -1;
+	mbedtls_pk_init(&pk);
+	if (!exists(crt_path) || !exists(key_path)) {
+		fail(cmd, "%s exists without %s; refusing to overwrite it (move "
+		    "it away to issue \"%s\" anew)", exists(crt_path) ? crt_path :
+		    key_path, exists(crt_path) ? key_path : crt_path, id);
+		goto out;
+	}
+	if ((crt = certs_file_read(crt_path, NULL, err, sizeof(err))) == NULL ||
+	    (key = certs_file_read(key_path, NULL, err, sizeof(err))) == NULL) {
+		fail(cmd, "%s", err);
+		goto out;
+	}
+	if ((t = trust_new(ca_path, crl_path, err, sizeof(err))) == NULL) {
+		fail(cmd, "%s", err);
+		goto out;
+	}
+	if (trust_verify_pem(t, crt, strlen(crt), id, &chain, NULL, detail,
+	    sizeof(detail)) != TRUST_OK) {
+		fail(cmd, "%s exists but is not usable: %s; move %s and %s "
+		    "away to issue \"%s\" anew", crt_path, detail, crt_path,
+		    key_path, id);
+		goto out;
+	}
+	have_chain = 1;
+	if (mbedtls_pk_parse_key(&pk, (const unsigned char *)key,
+	    strlen(key) + 1, NULL, 0) != 0 ||
+	    mbedtls_pk_check_pair(&chain.pk, &pk) != 0) {
+		fail(cmd, "%s is not the key of %s; move both away to issue "
+		    "\"%s\" anew", key_path, crt_path, id);
+		goto out;
+	}
+	for (size_t i = 0; i < p->ndns; i++) {
+		if (!has_san(&chain, 2, p->dns[i], strlen(p->dns[i]))) {
+			fail(cmd, "%s exists without the name %s; move %s and "
+			    "%s away to issue \"%s\" anew", crt_path,
+			    p->dns[i], crt_path, key_path, id);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < p->nips; i++) {
+		int v6 = inet_pton(AF_INET, p->ips[i], ipbuf) != 1;
+
+		if (v6)
+			inet_pton(AF_INET6, p->ips[i], ipbuf);
+		if (!has_san(&chain, 7, ipbuf, v6 ? 16 : 4)) {
+			fail(cmd, "%s exists without the address %s; move %s "
+			    "and %s away to issue \"%s\" anew", crt_path,
+			    p->ips[i], crt_path, key_path, id);
+			goto out;
+		}
+	}
+	printf("kept the existing certificate for \"%s\" (%s)\n", id, crt_path);
+	rc = 0;
+out:
+	if (have_chain)
+		mbedtls_x509_crt_free(&chain);
+	mbedtls_pk_free(&pk);
+	trust_free(t);
+	free(crt);
+	pki_secret_free(key);
+	return rc;
+}
+
+static int
+bundle_main(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "signal-name", required_argument, NULL, 'n' },
+		{ "signal-ip", required_argument, NULL, 'i' },
+		{ "ca-name", required_argument, NULL, 'c' },
+		{ "days", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const default_names[] = { "localhost" };
+	const char *dir = default_dir(), *ca_name = DEFAULT_CA_NAME;
+	const char *dns[PKI_SAN_MAX], *ips[PKI_SAN_MAX];
+	struct pki_cert_params sig = { .node_id = BUNDLE_SIGNAL_ID,
+	    .days = NODE_DAYS, .dns = dns, .ips = ips };
+	unsigned int days = NODE_DAYS;
+	int c, st, named = 0, created, nodes;
+
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			named = 1;
+			/* The CN is a DNS name already. */
+			if (strcmp(optarg, BUNDLE_SIGNAL_ID) == 0)
+				break;
+			/* FALLTHROUGH */
+		case 'i':
+			if ((st = san_opt(argv, bundle_usage, c == 'i' ?
+			    "--signal-ip" : "--signal-name", c == 'i', optarg,
+			    &sig, dns, ips)) != -1)
+				return st;
+			break;
+		case 'c':
+			ca_name = optarg;
+			break;
+		case 'D':
+			if ((st = days_opt(argv, bundle_usage, optarg,
+			    &days)) != -1)
+				return st;
+			break;
+		case 'h':
+			bundle_help();
+			return 0;
+		default:
+			return getopt_error(c, argv, bundle_usage);
+		}
+	}
+	if (!named)
+		for (size_t i = 0; i < sizeof(default_names) /
+		    sizeof(default_names[0]); i++)
+			dns[sig.ndns++] = default_names[i];
+	sig.days = days;
+	nodes = argc - optind;
+	if (nodes < 1)
+		return usage_error(cmd, bundle_usage, "missing <node-id>");
+	if (nodes > BUNDLE_NODES_MAX)
+		return usage_error(cmd, bundle_usage, "too many nodes (at most "
+		    "%d at once)", BUNDLE_NODES_MAX);
+	for (int i = optind; i < argc; i++) {
+		if (!node_id_valid(argv[i], strlen(argv[i])))
+			return usage_error(cmd, bundle_usage, "invalid node id "
+			    "\"%s\": use 1-%d characters of A-Z a-z 0-9 . _ -, "
+			    "starting with a letter or digit", argv[i],
+			    NODE_ID_MAX);
+		if (strcmp(argv[i], BUNDLE_SIGNAL_ID) == 0)
+			return usage_error(cmd, bundle_usage, "node id \"%s\" "
+			    "is taken by the signal's certificate (%s.crt); "
+			    "name the node otherwise", argv[i],
+			    BUNDLE_SIGNAL_ID);
+		for (int j = optind; j < i; j++)
+			if (strcmp(argv[i], argv[j]) == 0)
+				return usage_error(cmd, bundle_usage, "node id "
+				    "\"%s\" given twice", argv[i]);
+	}
+
+	/* Every certificate, or the first failure: what was made stays. */
+	if (bundle_ca(cmd, dir, ca_name, &created) != 0)
+		return 1;
+	for (int i = optind; i <= argc; i++) {
+		struct pki_cert_params node = { .node_id = argv[i],
+		    .days = days };
+		const struct pki_cert_params *p = i < argc ? &node : &sig;
+
+		if ((st = bundle_existing(cmd, dir, p)) == -1)
+			st = issue_cert(cmd, dir, p);
+		if (st != 0)
+			return st;
+	}
+	printf("bundle in %s: CA%s, %d node certificate%s and the signal's "
+	    "(%s.crt)\n", dir, created ? " (new)" : "", nodes,
+	    nodes == 1 ? "" : "s", BUNDLE_SIGNAL_ID);
+	return 0;
+}
+
 /* ---- show --------------------------------------------------------------- */
 
 static const char show_usage[] = "agentflow certs show <file>";
@@ -609,6 +940,7 @@ static const struct {
 } subcommands[] = {
 	{ "init-ca", init_ca_main, "create the mesh CA and an empty CRL" },
 	{ "issue",   issue_main,   "issue a node certificate and key" },
+	{ "bundle",  bundle_main,  "the CA, node certificates and the signal's, at once" },
 	{ "revoke",  revoke_main,  "revoke a node certificate (adds it to the CRL)" },
 	{ "show",    show_main,    "print a certificate, CRL or key" },
 };

@@ -1,5 +1,6 @@
 /*
- * `agentflow certs`: the mesh PKI on disk (init-ca, issue, revoke, show).
+ * `agentflow certs`: the mesh PKI on disk (init-ca, issue, bundle, revoke,
+ * show).
  * Files live in one directory: ca.crt, ca.key, ca.crl, <node-id>.crt and
  * <node-id>.key.  Exit status: 0 done, 1 failed, 2 usage error.
  */

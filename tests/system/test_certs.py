@@ -314,7 +314,7 @@ class CertsCLI(unittest.TestCase):
             r = run(*args, env_dir=self.dir)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
             self.assertTrue(r.stderr.strip(), args)
-        for sub in ("init-ca", "issue", "revoke", "show"):
+        for sub in ("init-ca", "issue", "bundle", "revoke", "show"):
             r = run(sub, "--help")
             self.assertEqual(r.returncode, 0)
             self.assertIn("usage: agentflow certs " + sub, r.stdout)
@@ -330,6 +330,166 @@ class CertsCLI(unittest.TestCase):
         self.assertTrue(os.path.exists(self.p("node-9.key")))
         r = self.verify(self.p("node-9.crt"))
         self.assertEqual(r.returncode, 0)
+
+
+class CertsBundle(unittest.TestCase):
+    """`agentflow certs bundle`: the CA, node certificates and the signal's
+    from one command; running it again keeps what exists and is sound."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="agentflow-bundle-")
+        self.dir = os.path.join(self.tmp, "pki")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def p(self, name):
+        return os.path.join(self.dir, name)
+
+    def bundle(self, *args, rc=0):
+        r = run("bundle", "--dir", self.dir, *args)
+        self.assertEqual(r.returncode, rc, f"{args}: {r.stdout}{r.stderr}")
+        return r
+
+    def snapshot(self):
+        return {n: read(self.p(n)) for n in os.listdir(self.dir)}
+
+    def pubkey(self, *args):
+        r = openssl(*args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_one_command_makes_a_working_pki(self):
+        self.bundle("node-1", "node-2", "node-3")
+        names = ["ca.crt", "ca.key", "ca.crl"] + [
+            f"{n}.{ext}" for n in ("node-1", "node-2", "node-3", "signal")
+            for ext in ("crt", "key")]
+        self.assertEqual(sorted(os.listdir(self.dir)), sorted(names))
+        for name in names:
+            mode = stat.S_IMODE(os.stat(self.p(name)).st_mode)
+            self.assertEqual(mode, 0o600 if name.endswith(".key") else 0o644,
+                             name)
+        for n in ("node-1", "node-2", "node-3", "signal"):
+            crt = self.p(n + ".crt")
+            r = openssl("verify", "-CAfile", self.p("ca.crt"), "-crl_check",
+                        "-CRLfile", self.p("ca.crl"), "-purpose", "sslserver",
+                        crt)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = openssl("x509", "-in", crt, "-noout", "-subject")
+            self.assertIn("CN = " + n, r.stdout)
+            # Each key is the key of its certificate.
+            self.assertEqual(
+                self.pubkey("x509", "-in", crt, "-noout", "-pubkey"),
+                self.pubkey("pkey", "-in", self.p(n + ".key"), "-pubout"))
+        # Nodes verify the signal by the names they dial: the compose
+        # service name and localhost by default.
+        for host in ("signal", "localhost"):
+            r = openssl("verify", "-CAfile", self.p("ca.crt"),
+                        "-verify_hostname", host, self.p("signal.crt"))
+            self.assertEqual(r.returncode, 0, host + r.stdout + r.stderr)
+        r = openssl("x509", "-in", self.p("signal.crt"), "-noout", "-ext",
+                    "subjectAltName")
+        self.assertIn("DNS:signal, DNS:localhost", r.stdout)
+
+    def test_signal_names_and_addresses(self):
+        self.bundle("--signal-name", "signal.example.org", "--signal-ip",
+                    "203.0.113.7", "--signal-ip", "2001:db8::7", "home-1")
+        r = openssl("x509", "-in", self.p("signal.crt"), "-noout", "-ext",
+                    "subjectAltName")
+        self.assertIn("DNS:signal, DNS:signal.example.org, "
+                      "IP Address:203.0.113.7, IP Address:2001:DB8:0:0:0:0:0:7",
+                      r.stdout)
+        self.assertNotIn("localhost", r.stdout)   # names given replace it
+        r = openssl("verify", "-CAfile", self.p("ca.crt"), "-verify_hostname",
+                    "signal.example.org", "-verify_ip", "203.0.113.7",
+                    self.p("signal.crt"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_rerun_keeps_everything_and_adds_new_nodes(self):
+        self.bundle("node-1", "node-2")
+        before = self.snapshot()
+        r = self.bundle("node-1", "node-2")
+        self.assertEqual(self.snapshot(), before)
+        self.assertIn("using the existing CA", r.stdout)
+        self.assertIn('kept the existing certificate for "node-1"', r.stdout)
+        self.assertIn('kept the existing certificate for "signal"', r.stdout)
+        r = self.bundle("node-1", "node-2", "node-3")
+        after = self.snapshot()
+        self.assertEqual({k: after[k] for k in before}, before)
+        self.assertEqual(sorted(set(after) - set(before)),
+                         ["node-3.crt", "node-3.key"])
+        r = openssl("verify", "-CAfile", self.p("ca.crt"), self.p("node-3.crt"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_uses_an_existing_ca(self):
+        run("init-ca", "--dir", self.dir, "--name", "Home CA")
+        ca = read(self.p("ca.crt"))
+        os.unlink(self.p("ca.crl"))         # a missing CRL alone is made
+        self.bundle("node-1")
+        self.assertEqual(read(self.p("ca.crt")), ca)
+        self.assertTrue(os.path.exists(self.p("ca.crl")))
+        r = openssl("verify", "-CAfile", self.p("ca.crt"), "-crl_check",
+                    "-CRLfile", self.p("ca.crl"), self.p("node-1.crt"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # Half a CA is not completed with a new key.
+        os.unlink(self.p("ca.crt"))
+        r = self.bundle("node-2", rc=1)
+        self.assertIn("incomplete CA", r.stderr)
+        self.assertFalse(os.path.exists(self.p("node-2.key")))
+
+    def test_refuses_existing_files_it_cannot_vouch_for(self):
+        self.bundle("node-1")
+        other = os.path.join(self.tmp, "other")
+        run("bundle", "--dir", other, "node-1")
+        # Another CA's pair under node-1's name.
+        shutil.copy(os.path.join(other, "node-1.crt"), self.p("node-1.crt"))
+        shutil.copy(os.path.join(other, "node-1.key"), self.p("node-1.key"))
+        before = self.snapshot()
+        r = self.bundle("node-1", rc=1)
+        self.assertIn(self.p("node-1.crt"), r.stderr)
+        self.assertIn("does not chain to the mesh CA", r.stderr)
+        self.assertEqual(self.snapshot(), before)
+        # A key that is not the certificate's.
+        shutil.rmtree(self.dir)
+        self.bundle("node-1")
+        with open(self.p("node-1.key"), "wb") as f:
+            f.write(read(os.path.join(other, "node-1.key")))
+        r = self.bundle("node-1", rc=1)
+        self.assertIn("is not the key of", r.stderr)
+        # A key left alone is never overwritten.
+        os.unlink(self.p("node-1.crt"))
+        r = self.bundle("node-1", rc=1)
+        self.assertIn("refusing to overwrite", r.stderr)
+        self.assertFalse(os.path.exists(self.p("node-1.crt")))
+        # A revoked certificate is not kept.
+        shutil.rmtree(self.dir)
+        self.bundle("node-1")
+        run("revoke", "node-1", "--dir", self.dir)
+        r = self.bundle("node-1", rc=1)
+        self.assertIn("revoked", r.stderr)
+        # The signal's certificate must carry the names asked for now.
+        shutil.rmtree(self.dir)
+        self.bundle("node-1")
+        r = self.bundle("--signal-name", "signal.example.org", "node-1", rc=1)
+        self.assertIn("without the name signal.example.org", r.stderr)
+
+    def test_bad_node_ids_are_usage_errors(self):
+        for args in (("../evil",), ("_x",), ("a b",), ("x" * 64,), ("",),
+                     ("node-1", "bad/id"), ("signal",), ("n", "n"), ()):
+            r = run("bundle", "--dir", self.dir, *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn("usage: agentflow certs bundle", r.stderr)
+            self.assertFalse(os.path.exists(self.dir), args)
+        r = run("bundle", "--dir", self.dir, "node-1", "../evil")
+        self.assertIn('invalid node id "../evil"', r.stderr)
+        r = run("bundle", "--dir", self.dir, "signal")
+        self.assertIn("taken by the signal", r.stderr)
+        for args in (("--signal-name", "bad..name", "n"),
+                     ("--signal-ip", "1.2.3", "n"), ("--days", "0", "n"),
+                     ("--bogus", "n")):
+            r = run("bundle", "--dir", self.dir, *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+        self.assertFalse(os.path.exists(self.dir))
 
 
 if __name__ == "__main__":
