@@ -420,6 +420,9 @@ metrics_cb(const struct api_call *call)
 	    "# TYPE agentflow_node_snapshots_total counter\n"
 	    "agentflow_node_snapshots_total{dir=\"sent\"} %" PRId64 "\n"
 	    "agentflow_node_snapshots_total{dir=\"received\"} %" PRId64 "\n"
+	    "# HELP agentflow_node_replayed_total Events sent from the log to catch a peer up.\n"
+	    "# TYPE agentflow_node_replayed_total counter\n"
+	    "agentflow_node_replayed_total %" PRId64 "\n"
 	    "# HELP agentflow_node_events_pending Own events waiting to be sent.\n"
 	    "# TYPE agentflow_node_events_pending gauge\n"
 	    "agentflow_node_events_pending %" PRId64 "\n",
@@ -430,6 +433,7 @@ metrics_cb(const struct api_call *call)
 	    (int64_t)json_integer_value(json_object_get(c, "gaps")),
 	    (int64_t)json_integer_value(json_object_get(c, "snapshots_sent")),
 	    (int64_t)json_integer_value(json_object_get(c, "snapshots_received")),
+	    (int64_t)json_integer_value(json_object_get(c, "replayed")),
 	    (int64_t)json_integer_value(json_object_get(c, "pending")));
 	json_decref(c);
 	evbuffer_add_printf(buf,

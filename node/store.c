@@ -140,6 +140,7 @@ enum stmt_id {
 	S_EVENT_PUT,
 	S_EVENTS_QUERY,
 	S_EVENTS_NEWEST,
+	S_EVENTS_AFTER,
 	S_EVENTS_TRIM,
 	S_COUNT
 };
@@ -182,6 +183,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
 	    " AND (?5 = 0 OR kind <> ?5)"
 	    " ORDER BY time_ms DESC, rowid DESC LIMIT ?4) ORDER BY time_ms, r",
+	[S_EVENTS_AFTER] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
+	    " received_ms FROM events WHERE origin = ?1 AND incarnation = ?2"
+	    " AND seq > ?3 ORDER BY seq LIMIT ?4",
 	[S_EVENTS_TRIM] = "DELETE FROM events WHERE rowid <="
 	    " (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
 };
@@ -769,6 +773,20 @@ store_event_append(struct store *st, const struct store_event *ev,
 	return 0;
 }
 
+/* The columns origin, incarnation, seq, kind, time_ms, body, received_ms. */
+static void
+event_row(sqlite3_stmt *s, struct store_event *ev)
+{
+	ev->origin = (const char *)sqlite3_column_text(s, 0);
+	ev->incarnation = (uint64_t)sqlite3_column_int64(s, 1);
+	ev->seq = (uint64_t)sqlite3_column_int64(s, 2);
+	ev->kind = sqlite3_column_int(s, 3);
+	ev->time_ms = sqlite3_column_int64(s, 4);
+	ev->body = sqlite3_column_blob(s, 5);
+	ev->body_len = (size_t)sqlite3_column_bytes(s, 5);
+	ev->received_ms = sqlite3_column_int64(s, 6);
+}
+
 int
 store_events_query(struct store *st, const struct store_event_query *q,
     store_event_cb cb, void *arg)
@@ -788,20 +806,39 @@ store_events_query(struct store *st, const struct store_event_query *q,
 	if (bound(st, s, rc, 5, "querying events") != 0)
 		return -1;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		ev.origin = (const char *)sqlite3_column_text(s, 0);
-		ev.incarnation = (uint64_t)sqlite3_column_int64(s, 1);
-		ev.seq = (uint64_t)sqlite3_column_int64(s, 2);
-		ev.kind = sqlite3_column_int(s, 3);
-		ev.time_ms = sqlite3_column_int64(s, 4);
-		ev.body = sqlite3_column_blob(s, 5);
-		ev.body_len = (size_t)sqlite3_column_bytes(s, 5);
-		ev.received_ms = sqlite3_column_int64(s, 6);
+		event_row(s, &ev);
 		if (ev.origin == NULL)
 			continue;
 		if ((r = cb(arg, &ev)) != 0)
 			return walk_end(st, s, r, 1, "querying events");
 	}
 	return walk_end(st, s, r, 0, "querying events");
+}
+
+int
+store_events_after(struct store *st, const char *origin, uint64_t incarnation,
+    uint64_t after_seq, unsigned limit, store_event_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_EVENTS_AFTER);
+	struct store_event ev;
+	int rc[4], r;
+
+	if (s == NULL)
+		return -1;
+	rc[0] = bind_text(s, 1, origin);
+	rc[1] = sqlite3_bind_int64(s, 2, (sqlite3_int64)incarnation);
+	rc[2] = sqlite3_bind_int64(s, 3, (sqlite3_int64)after_seq);
+	rc[3] = sqlite3_bind_int64(s, 4, limit == 0 ? -1 : (sqlite3_int64)limit);
+	if (bound(st, s, rc, 4, "reading an origin's events") != 0)
+		return -1;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		event_row(s, &ev);
+		if (ev.origin == NULL)
+			continue;
+		if ((r = cb(arg, &ev)) != 0)
+			return walk_end(st, s, r, 1, "reading an origin's events");
+	}
+	return walk_end(st, s, r, 0, "reading an origin's events");
 }
 
 int

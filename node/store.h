@@ -162,6 +162,14 @@ int store_events_query(struct store *st, const struct store_event_query *q,
     store_event_cb cb, void *arg);
 
 /*
+ * The events of origin's incarnation with seq > after_seq, in seq order, at
+ * most limit (0: all): what a peer that holds up to after_seq lacks.
+ */
+int store_events_after(struct store *st, const char *origin,
+    uint64_t incarnation, uint64_t after_seq, unsigned limit,
+    store_event_cb cb, void *arg);
+
+/*
  * Retention: deletes all but the newest keep events (newest by arrival, so
  * a remote clock cannot keep old rows alive).  *deleted, if not NULL,
  * receives the number of rows removed.

@@ -47,6 +47,7 @@
 #define USER_PAYLOAD_MAX	65536
 #define NAME_MAX_LEN		128
 #define HOP_LIMIT		8
+#define REPLAY_MAX		50000	/* events behind beyond which a snapshot is cheaper */
 
 struct origin {
 	char		 id[64];
@@ -89,6 +90,7 @@ struct sync {
 	uint64_t			 snapshots_sent, snapshots_received;
 	uint64_t			 snapshot_requests;
 	uint64_t			 forwarded;
+	uint64_t			 replayed;
 	void				(*applied)(const struct store_event *, void *);
 	void				 *applied_arg;
 };
@@ -609,6 +611,152 @@ collect_behind(const char *id, void *value, void *arg)
 	return 0;
 }
 
+/* --- catching a peer up: replayed events, else snapshots ---------------------- */
+
+struct replay {
+	struct sync			 *s;
+	const char			 *peer;
+	uint64_t			  next;		/* seq expected next */
+	Agentflow__Mesh__V1__Event	**batch;
+	size_t				  n;
+	size_t				  bytes;
+	int				  broken;
+};
+
+/* An event of the log as the Event it was (hops reset: it starts anew). */
+static Agentflow__Mesh__V1__Event *
+event_from_row(const struct store_event *row)
+{
+	Agentflow__Mesh__V1__Event *e = xcalloc(1, sizeof(*e));
+	const uint8_t *b = row->body;
+	size_t len = row->body_len;
+
+	agentflow__mesh__v1__event__init(e);
+	switch (row->kind) {
+	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
+		e->status = agentflow__mesh__v1__node_status__unpack(NULL, len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
+		e->task = agentflow__mesh__v1__task_update__unpack(NULL, len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
+		e->log = agentflow__mesh__v1__task_log__unpack(NULL, len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
+		e->alert = agentflow__mesh__v1__alert__unpack(NULL, len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
+		e->user = agentflow__mesh__v1__user_event__unpack(NULL, len, b);
+		break;
+	default:
+		free(e);
+		return NULL;
+	}
+	/* The oneof's members share one pointer: any of them tells. */
+	if (e->status == NULL) {
+		free(e);
+		return NULL;
+	}
+	e->kind_case = (Agentflow__Mesh__V1__Event__KindCase)row->kind;
+	e->origin = xstrdup(row->origin);
+	e->incarnation = row->incarnation;
+	e->seq = row->seq;
+	e->time_ms = (uint64_t)row->time_ms;
+	e->hop_limit = HOP_LIMIT;
+	return e;
+}
+
+static void
+replay_send(struct replay *r)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch batch = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+
+	if (r->n == 0)
+		return;
+	batch.n_events = r->n;
+	batch.events = r->batch;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	f.events = &batch;
+	if (send_frame(r->s, r->peer, &f) != 0)
+		r->broken = 1;
+	r->s->replayed += r->n;
+	for (size_t i = 0; i < r->n; i++)
+		agentflow__mesh__v1__event__free_unpacked(r->batch[i], NULL);
+	r->n = 0;
+	r->bytes = 0;
+}
+
+static int
+replay_row(void *arg, const struct store_event *row)
+{
+	struct replay *r = arg;
+	Agentflow__Mesh__V1__Event *e;
+
+	if (row->seq != r->next || (e = event_from_row(row)) == NULL) {
+		r->broken = 1;		/* a hole in our own log */
+		return 1;
+	}
+	r->batch[r->n++] = e;
+	r->bytes += row->body_len + 64;
+	r->next++;
+	if (r->n >= BATCH_MAX_EVENTS || r->bytes >= BATCH_MAX_BYTES)
+		replay_send(r);
+	return r->broken;
+}
+
+/*
+ * Sends peer, which holds origin o up to cursor c, the events after it
+ * from our log.  1 when that caught it up; 0 when the log cannot (another
+ * incarnation, too far behind, or rows trimmed): a snapshot must then.
+ */
+static int
+replay(struct sync *s, const char *peer, const struct origin *o,
+    const Agentflow__Mesh__V1__Cursor *c)
+{
+	struct replay r = { s, peer, c->seq + 1, NULL, 0, 0, 0 };
+
+	if (c->incarnation != o->incarnation || c->seq >= o->seq ||
+	    o->seq - c->seq > REPLAY_MAX)
+		return 0;
+	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
+	if (store_events_after(s->store, o->id, o->incarnation, c->seq,
+	    (unsigned)(o->seq - c->seq), replay_row, &r) < 0)
+		r.broken = 1;
+	if (!r.broken)
+		replay_send(&r);
+	for (size_t i = 0; i < r.n; i++)
+		agentflow__mesh__v1__event__free_unpacked(r.batch[i], NULL);
+	free(r.batch);
+	return !r.broken && r.next == o->seq + 1;
+}
+
+/*
+ * Catches peer up on the origins in list: with replayed events where it
+ * told us its cursor and our log covers the rest, with snapshots for the
+ * others.
+ */
+static void
+catch_up(struct sync *s, const char *peer, struct origin **list, size_t n,
+    Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
+{
+	struct origin **snap = xcalloc(n + 1, sizeof(*snap));
+	size_t nsnap = 0;
+
+	flush(s);	/* our own pending events are in the log first */
+	for (size_t i = 0; i < n; i++) {
+		const Agentflow__Mesh__V1__Cursor *c = NULL;
+		for (size_t j = 0; j < ncursors && c == NULL; j++)
+			if (strcmp(cursors[j]->origin, list[i]->id) == 0)
+				c = cursors[j];
+		if (c == NULL || !replay(s, peer, list[i], c))
+			snap[nsnap++] = list[i];
+	}
+	if (nsnap > 0 || request_id != 0)
+		send_snapshot(s, peer, snap, nsnap, request_id);
+	free(snap);
+}
+
 void
 sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 {
@@ -624,7 +772,7 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
 	hmap_sweep(s->origins, collect_behind, &b);
 	if (b.n > 0)
-		send_snapshot(s, peer, b.list, b.n, 0);
+		catch_up(s, peer, b.list, b.n, h->cursors, h->n_cursors, 0);
 	free(b.list);
 }
 
@@ -680,6 +828,7 @@ request_snapshot(struct sync *s, const char *peer, struct origin *o)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__SnapshotRequest r = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
+	Agentflow__Mesh__V1__Cursor cur, *curp = &cur;
 	char *ids[1] = { o->id };
 	uint64_t now = clock_mono_ms();
 
@@ -689,6 +838,15 @@ request_snapshot(struct sync *s, const char *peer, struct origin *o)
 	o->requested_ms = now;
 	r.n_origins = 1;
 	r.origins = ids;
+	/* What we hold, so the peer can send just the missing events. */
+	if (o->incarnation != 0) {
+		agentflow__mesh__v1__cursor__init(&cur);
+		cur.origin = o->id;
+		cur.incarnation = o->incarnation;
+		cur.seq = o->seq;
+		r.n_cursors = 1;
+		r.cursors = &curp;
+	}
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
 	f.snapshot_request = &r;
 	send_frame(s, peer, &f);
@@ -704,7 +862,7 @@ answer_request(struct sync *s, const char *peer,
 
 	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
 	hmap_sweep(s->origins, collect_behind, &b);
-	send_snapshot(s, peer, b.list, b.n, r->request_id);
+	catch_up(s, peer, b.list, b.n, r->cursors, r->n_cursors, r->request_id);
 	free(b.list);
 }
 
@@ -746,6 +904,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	o->seq = e->seq;
 	o->updated_ms = clock_wall_ms();
 	o->dirty = 1;
+	o->requested_ms = 0;	/* in order again: a new gap may ask at once */
 	s->events_in++;
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
 		set_status(o, e->status, e->time_ms);
@@ -1389,8 +1548,9 @@ sync_remote_json(const struct sync *s)
 json_t *
 sync_counters(const struct sync *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "forwarded", (json_int_t)s->forwarded,
+	    "replayed", (json_int_t)s->replayed,
 	    "events_in", (json_int_t)s->events_in,
 	    "events_out", (json_int_t)s->events_out,
 	    "duplicates", (json_int_t)s->duplicates, "gaps", (json_int_t)s->gaps,

@@ -78,7 +78,8 @@ json_t *sync_origin_json(const struct sync *, const char *id);
 /* Every origin but ourselves, as an array of the above. */
 json_t *sync_remote_json(const struct sync *);
 /* Counters: events_in, events_out, duplicates, gaps, snapshots_sent,
- * snapshots_received, snapshot_requests, pending. */
+ * snapshots_received, snapshot_requests, replayed (events sent from the log
+ * to catch a peer up), pending. */
 json_t *sync_counters(const struct sync *);
 
 /* An event log row (the store's body for kind) of origin as JSON, or NULL. */

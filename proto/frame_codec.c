@@ -495,8 +495,15 @@ check_hello(struct ck *ck, const PB(Hello) *h)
 static int
 check_snapshot_request(struct ck *ck, const PB(SnapshotRequest) *r)
 {
-	return check_node_ids(ck, "origins", r->n_origins, r->origins,
-	    FRAME_CODEC_MAX_NODES);
+	size_t i;
+
+	CHECK(ck, check_node_ids(ck, "origins", r->n_origins, r->origins,
+	    FRAME_CODEC_MAX_NODES), NULL, -1);
+	CHECK(ck, check_count(ck, "cursors", r->n_cursors, r->cursors,
+	    FRAME_CODEC_MAX_NODES), NULL, -1);
+	for (i = 0; i < r->n_cursors; i++)
+		CHECK(ck, check_cursor(ck, r->cursors[i]), "cursors", (long)i);
+	return 0;
 }
 
 static int
