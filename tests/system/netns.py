@@ -1,0 +1,315 @@
+"""Network namespaces for multi-host system tests (iproute2 + nftables).
+
+A Lab is a private test network made only of namespaces it creates:
+
+    <prefix>-lan   a bridge br0 and one veth end "v-<host>" per host
+    <prefix>-<h>   one namespace per host (e.g. sig, n1, n2, n3): "eth0" (the
+                   other veth end) with 10.231.X.<k>/24, and "lo" up
+
+<prefix> is "afnt<pid>-<4 hex>" and X is random, so runs in parallel never
+meet.  Both ends of every veth are created directly inside namespaces
+(`ip -n LAN link add ... peer ... netns HOST`): nothing is created, addressed
+or bound in the root namespace, whose routes stay untouched.
+
+How the test talks to processes inside: processes run under
+`ip netns exec NS` (which execs the binary, so the PID the harness keeps is
+the daemon's own and stop-by-PID works).  The test process itself reaches
+any namespace's 127.0.0.1 or bridge addresses through sockets *created* in
+that namespace: a short-lived thread calls setns(2) on /run/netns/NS, makes
+the socket and exits (the network namespace of a socket is fixed at
+creation; the test's other threads stay in the root namespace).  So each
+node's API keeps its default, 127.0.0.1 inside its own namespace, and stays
+reachable even while that host's eth0 is down.
+
+Teardown: close() deletes the namespaces (and with them the veths, the
+bridge and nft rules); callers stop their processes first, by PID
+(harness.Signal.stop).  At exit, harness's reaper stops what is still
+running, then the labs close.  Namespaces left by a run that was SIGKILLed
+(the pid in their name gone) are deleted when the next Lab starts.
+A missing CAP_NET_ADMIN / CAP_SYS_ADMIN raises unittest.SkipTest.
+"""
+
+import atexit
+import ctypes
+import http.client
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import unittest
+
+import harness
+
+CLONE_NEWNET = 0x40000000
+NETNS_DIR = "/run/netns"
+IP = shutil.which("ip") or "/usr/sbin/ip"
+NFT = shutil.which("nft") or "/usr/sbin/nft"
+_NAME = re.compile(r"^afnt(\d+)-[0-9a-f]{4}-[a-z0-9]+$")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_labs = set()
+
+
+@atexit.register
+def _close_all():
+    """At exit (a test that crashed before its cleanups): the processes
+    first, by PID (harness's own reaper, idempotent), then the namespaces."""
+    if _labs:
+        harness._reap()
+    for lab in list(_labs):
+        lab.close()
+
+
+def _run(argv, check=True, timeout=20):
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s exited %d: %s" % (" ".join(argv), r.returncode,
+                                                 r.stderr.decode(errors="replace").strip()))
+    return r
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale():
+    """Deletes namespaces of earlier runs whose test process is gone."""
+    try:
+        names = os.listdir(NETNS_DIR)
+    except OSError:
+        return
+    for name in names:
+        m = _NAME.match(name)
+        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+            left = _run([IP, "netns", "pids", name], check=False).stdout.split()
+            if left:   # a SIGKILLed run's daemons: said, not killed
+                print("netns: %s still holds pids %s (a killed run's?)"
+                      % (name, " ".join(p.decode() for p in left)), file=sys.stderr)
+            _run([IP, "netns", "del", name], check=False)
+
+
+class Lab:
+    """A bridge in a "lan" namespace and one namespace per host on it."""
+
+    def __init__(self, hosts):
+        self.prefix = "afnt%d-%s" % (os.getpid(), secrets.token_hex(2))
+        self.net = "10.231.%d" % random.randint(0, 255)
+        self.hosts = list(hosts)
+        self.addrs = {h: "%s.%d" % (self.net, 10 + i) for i, h in enumerate(self.hosts)}
+        self.made = []          # namespace names, in creation order
+        self.lan = self.ns("lan")
+
+    def ns(self, host):
+        """The namespace name of host (or "lan")."""
+        return "%s-%s" % (self.prefix, host)
+
+    def addr(self, host):
+        return self.addrs[host]
+
+    def exec_prefix(self, host):
+        """argv prefix that runs a command inside host's namespace."""
+        return [IP, "netns", "exec", self.ns(host)]
+
+    # -- building and tearing down
+
+    def _add_ns(self, name):
+        r = _run([IP, "netns", "add", name], check=False)
+        if r.returncode != 0:
+            err = r.stderr.decode(errors="replace").strip()
+            if "Operation not permitted" in err or "Permission denied" in err:
+                raise unittest.SkipTest("cannot create network namespaces "
+                                        "(no CAP_NET_ADMIN / CAP_SYS_ADMIN): " + err)
+            raise RuntimeError("ip netns add %s: %s" % (name, err))
+        self.made.append(name)
+
+    def up(self):
+        if not os.access(IP, os.X_OK):
+            raise unittest.SkipTest("iproute2 (ip) is not installed")
+        sweep_stale()
+        _labs.add(self)
+        try:
+            self._add_ns(self.lan)
+            self.ip("lan", "link", "set", "lo", "up")
+            self.ip("lan", "link", "add", "br0", "type", "bridge")
+            self.ip("lan", "link", "set", "br0", "up")
+            for h in self.hosts:
+                self._add_ns(self.ns(h))
+                # both ends made in namespaces: the lan end, its peer moved
+                # into the host's namespace at creation
+                self.ip("lan", "link", "add", "v-" + h, "type", "veth", "peer",
+                        "name", "eth0", "netns", self.ns(h))
+                self.ip("lan", "link", "set", "v-" + h, "master", "br0")
+                self.ip("lan", "link", "set", "v-" + h, "up")
+                self.ip(h, "link", "set", "lo", "up")
+                self.ip(h, "addr", "add", self.addrs[h] + "/24", "dev", "eth0")
+                self.ip(h, "link", "set", "eth0", "up")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self):
+        """Deletes every namespace made (idempotent)."""
+        while self.made:
+            _run([IP, "netns", "del", self.made.pop()], check=False)
+        _labs.discard(self)
+
+    # -- commands inside namespaces
+
+    def ip(self, host, *args):
+        return _run([IP, "-n", self.ns(host)] + list(args))
+
+    def sh(self, host, *argv, check=True):
+        return _run(self.exec_prefix(host) + list(argv), check=check)
+
+    def link(self, host, up):
+        """Takes host's eth0 (its only path to the lan) down or up."""
+        self.ip(host, "link", "set", "eth0", "up" if up else "down")
+
+    def nft(self, host, ruleset):
+        """Loads an nft ruleset (text) inside host's namespace."""
+        if not os.access(NFT, os.X_OK):
+            raise unittest.SkipTest("nftables (nft) is not installed")
+        r = subprocess.run(self.exec_prefix(host) + [NFT, "-f", "-"], input=ruleset.encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        if r.returncode != 0:
+            raise RuntimeError("nft in %s failed (%d): %s\n%s" % (
+                host, r.returncode, r.stderr.decode(errors="replace"), ruleset))
+
+    def block(self, host, peer, port):
+        """In host: drop TCP to peer:port and from peer to our :port, so
+        neither side can open (or keep) a connection to the other's port."""
+        self.nft(host, """
+table inet aftest {
+  chain out { type filter hook output priority 0; policy accept;
+    ip daddr %(peer)s tcp dport %(port)d drop; }
+  chain in { type filter hook input priority 0; policy accept;
+    ip saddr %(peer)s tcp dport %(port)d drop; }
+}
+""" % {"peer": self.addr(peer), "port": port})
+
+    def unblock(self, host):
+        self.sh(host, NFT, "delete", "table", "inet", "aftest", check=False)
+
+    # -- sockets of the test process inside a namespace
+
+    def socket(self, host, family=socket.AF_INET, type_=socket.SOCK_STREAM):
+        """A socket created inside host's namespace (usable from any thread)."""
+        out = {}
+
+        def make():
+            try:
+                fd = os.open(os.path.join(NETNS_DIR, self.ns(host)), os.O_RDONLY)
+                try:
+                    if _libc.setns(fd, CLONE_NEWNET) != 0:
+                        e = ctypes.get_errno()
+                        raise OSError(e, "setns(%s): %s" % (self.ns(host), os.strerror(e)))
+                finally:
+                    os.close(fd)
+                out["sock"] = socket.socket(family, type_)
+            except BaseException as e:
+                out["error"] = e
+        t = threading.Thread(target=make, name="setns-" + host)
+        t.start()
+        t.join()
+        if "error" in out:
+            raise out["error"]
+        return out["sock"]
+
+    def connect(self, host, address, timeout):
+        s = self.socket(host)
+        try:
+            s.settimeout(timeout)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.connect(address)
+        except BaseException:
+            s.close()
+            raise
+        return s
+
+
+class _Connection(http.client.HTTPConnection):
+    """An HTTP(S) connection whose socket is created in from_host's namespace."""
+
+    def __init__(self, lab, from_host, host, port, timeout, context=None):
+        super().__init__(host, port, timeout=timeout)
+        self._lab, self._from, self._ctx = lab, from_host, context
+
+    def connect(self):
+        sock = self._lab.connect(self._from, (self.host, self.port), self.timeout)
+        if self._ctx is not None:
+            sock = self._ctx.wrap_socket(sock, server_hostname=self.host)
+        self.sock = sock
+
+
+class Client(harness.Client):
+    """harness.Client whose connections start inside a namespace."""
+
+    def __init__(self, lab, from_host, host, port, tls_ca=None, token=None):
+        super().__init__(host, port, tls_ca=tls_ca, token=token)
+        self.lab, self.from_host = lab, from_host
+
+    def connection(self):
+        return _Connection(self.lab, self.from_host, self.host, self.port,
+                           harness.HTTP_TIMEOUT, self.ctx)
+
+
+class Signal(harness.Signal):
+    """agentflow-signal inside host's namespace, on its lan address, over
+    HTTPS (it refuses plain HTTP off loopback): a certificate from pki's CA
+    for the address; nodes verify it with --signal-ca."""
+
+    def __init__(self, lab, host, pki, args=(), port=7000, **kw):
+        addr = lab.addr(host)
+        # The address is also a DNS SAN: the node's mbedTLS 2.28 client
+        # matches the URL's host against DNS names only, never IP SANs.
+        cert, key = pki.ca.issue("signal", dns_sans=[addr], ip_sans=[addr])
+        self.tls_cert = pki.write("signal-%s.crt" % host, harness.cert_pem(cert))
+        self.tls_key = pki.write("signal-%s.key" % host, harness.key_pem(key), 0o600)
+        self.tls_ca = pki.ca_path
+        super().__init__(args=["--tls-cert", self.tls_cert, "--tls-key", self.tls_key]
+                         + list(args), ca=pki.ca_path, listen="%s:%d" % (addr, port), **kw)
+        self.lab, self.host = lab, host
+
+    def argv(self):
+        return self.lab.exec_prefix(self.host) + super().argv()
+
+    def client(self, tls_ca=None):
+        return Client(self.lab, self.host, self.lab.addr(self.host), self.port,
+                      tls_ca=tls_ca or self.tls_ca)
+
+    @property
+    def url(self):
+        return "%s://%s:%d" % (self.scheme, self.lab.addr(self.host), self.port)
+
+
+class MeshNode(harness.MeshNode):
+    """agentflow-node inside host's namespace: the mesh on ADDR:port
+    (listen and advertise), the API on 127.0.0.1 inside the namespace."""
+
+    def __init__(self, lab, host, pki, node_id, port=50051, **kw):
+        super().__init__(pki, node_id, mesh_port=port, **kw)
+        self.lab, self.host = lab, host
+
+    def argv(self):
+        a = super().argv()
+        i = a.index("--listen")
+        a[i + 1] = "%s:%d" % (self.lab.addr(self.host), self.mesh_port)
+        a[i + 2:i + 2] = ["--advertise", a[i + 1]]
+        return self.lab.exec_prefix(self.host) + a
+
+    def client(self, tls_ca=None, token="write"):
+        return Client(self.lab, self.host, "127.0.0.1", self.api_port, tls_ca,
+                      self.tokens()[token] if token else None)
