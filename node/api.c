@@ -107,10 +107,13 @@ api_cluster_status(struct node *n)
 		json_object_del(byid, id);
 	}
 	/* Peers we link to but hold no state of yet. */
-	json_object_foreach(byid, id, l)
-		json_array_append_new(remote, json_pack("{s:s, s:s, s:O, s:n, s:n}",
+	json_object_foreach(byid, id, l) {
+		const char *ls = json_string_value(json_object_get(l, "state"));
+		json_array_append_new(remote, json_pack("{s:s, s:s, s:O, s:n, s:n, s:s}",
 		    "node_id", id, "member", json_string_value(json_object_get(l, "member")),
-		    "link", l, "status", "info"));
+		    "link", l, "status", "info", "path", ls != NULL &&
+		    strcmp(ls, "up") == 0 ? "direct" : "none"));
+	}
 	json_decref(origins);
 	json_decref(byid);
 	if ((self = sync_origin_json(n->sync, n->id)) == NULL)

@@ -656,6 +656,11 @@ main(int argc, char **argv)
 		config_file_free(cf);
 		return 2;
 	}
+	/* An empty value (AGENTFLOW_CRL= in a container) means unset. */
+	if (cfg.crl != NULL && cfg.crl[0] == '\0')
+		cfg.crl = NULL;
+	if (cfg.signal_ca != NULL && cfg.signal_ca[0] == '\0')
+		cfg.signal_ca = NULL;
 	if (cfg.ca == NULL || cfg.cert == NULL || cfg.key == NULL) {
 		fprintf(stderr, "agentflow-node: --ca, --cert and --key are required "
 		    "(or AGENTFLOW_CA, AGENTFLOW_CERT, AGENTFLOW_KEY)\n");

@@ -226,6 +226,11 @@ main(int argc, char **argv)
 		    "the mesh CA certificate registrations must chain to\n");
 		return 2;
 	}
+	/* An empty value (AGENTFLOW_TLS_CERT= in a container) means unset. */
+	if (cfg.tls_cert != NULL && cfg.tls_cert[0] == '\0')
+		cfg.tls_cert = NULL;
+	if (cfg.tls_key != NULL && cfg.tls_key[0] == '\0')
+		cfg.tls_key = NULL;
 	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
 		fprintf(stderr, "agentflow-signal: --tls-cert and --tls-key go together\n");
 		return 2;

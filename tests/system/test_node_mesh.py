@@ -237,6 +237,15 @@ class Configuration(MeshTest):
         self.assertNotEqual(rc, 0)
         self.assertIn("missing.key", err)
 
+    def test_empty_environment_values_mean_unset(self):
+        # as a container's environment gives them: AGENTFLOW_CRL= and so on
+        # (an https:// signal makes the node load --signal-ca at start)
+        n = harness.MeshNode(self.pki, "cfg-4", signals=["https://localhost:1"])
+        n.env.update({"AGENTFLOW_CRL": "", "AGENTFLOW_SIGNAL_CA": ""})
+        self.procs.append(n)
+        n.start()
+        self.assertEqual(n.client(token=None).get("/healthz").status, 200)
+
     def test_help_lists_flags_and_environment(self):
         n = harness.MeshNode(self.pki, "cfg-2", args=["--help"])
         rc, out, err = n.run()

@@ -80,6 +80,15 @@ class SignalProcess(harness.SignalTest):
         finally:
             self.assertEqual(s.stop(), 0)
 
+    def test_empty_tls_environment_means_plain_http_on_loopback(self):
+        s = harness.Signal([], ca=self.pki.ca_path,
+                           env={"AGENTFLOW_TLS_CERT": "", "AGENTFLOW_TLS_KEY": ""})
+        s.start()
+        try:
+            self.assertEqual(s.client().get("/healthz").status, 200)
+        finally:
+            s.stop()
+
     def test_tls_cert_without_key(self):
         cert, _ = self.pki.server_cert("half")
         self.fails(["--tls-cert", cert], mentions=["--tls-key"])
