@@ -227,6 +227,27 @@ class Revocation(MeshTest):
             "/healthz").json()["nodes"] == 2, 20, interval=0.5))
 
 
+class Rotation(MeshTest):
+
+    def test_a_node_restarted_with_a_new_certificate_is_taken_back(self):
+        sig, (a, b, c) = self.mesh(3)
+        old = c.cert
+        c.stop()
+        # a new key and certificate for the same node id, same data directory
+        fresh = harness.MeshNode(self.pki, "node-3", signals=[sig.url],
+                                 args=["--dead-ms", "3000", "--ping-ms", "500"],
+                                 cert_node=self.pki.node("node-3"))
+        self.assertNotEqual(harness.fingerprint(fresh.cert), harness.fingerprint(old))
+        self.procs.append(fresh)
+        fresh.start()
+        self.assertGreater(fresh.incarnation, c.incarnation)
+        self.wait_full_mesh([a, b, fresh])
+        # its peers hold the new incarnation's state, no manual step taken
+        self.assertTrue(harness.wait_until(lambda: any(
+            r["node_id"] == "node-3" and r.get("incarnation") == fresh.incarnation
+            for r in a.status()["remote"]), 10, 0.3), a.status()["remote"])
+
+
 class Configuration(MeshTest):
 
     def test_missing_identity_files_fail_clearly(self):
