@@ -47,6 +47,7 @@
 #define USER_PAYLOAD_MAX	65536
 #define NAME_MAX_LEN		128
 #define HOP_LIMIT		8
+#define ORIGINS_MAX		FRAME_CODEC_MAX_NODES
 #define REPLAY_MAX		50000	/* events behind beyond which a snapshot is cheaper */
 
 struct origin {
@@ -91,6 +92,7 @@ struct sync {
 	uint64_t			 snapshot_requests;
 	uint64_t			 forwarded;
 	uint64_t			 replayed;
+	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
 	void				(*applied)(const struct store_event *, void *);
 	void				 *applied_arg;
 };
@@ -152,6 +154,13 @@ origin_get(struct sync *s, const char *id)
 	struct origin *o = hmap_get(s->origins, id);
 
 	if (o == NULL) {
+		/* Every origin costs memory, a row and a vertex of the graph
+		 * each batch is forwarded over; a Hello holds at most this many
+		 * cursors, so a larger mesh could not sync anyway. */
+		if (hmap_count(s->origins) >= ORIGINS_MAX) {
+			s->refused_origins++;
+			return NULL;
+		}
 		o = xcalloc(1, sizeof(*o));
 		snprintf(o->id, sizeof(o->id), "%s", id);
 		hmap_put(s->origins, o->id, o);
@@ -765,7 +774,7 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	struct behind b = { s, h, NULL, 0, NULL, 0 };
 
 	/* What the peer says about itself is its NodeInfo. */
-	if (h->info != NULL) {
+	if (h->info != NULL && o != NULL) {
 		set_blob(&o->info, &o->info_len, &h->info->base);
 		o->left = 0;
 	}
@@ -795,7 +804,7 @@ apply_snapshot(struct sync *s, const char *peer,
 		if (c == NULL || strcmp(c->origin, s->self_id) == 0)
 			continue;
 		o = origin_get(s, c->origin);
-		if (!newer(o, c->incarnation, c->seq))
+		if (o == NULL || !newer(o, c->incarnation, c->seq))
 			continue;
 		o->incarnation = c->incarnation;
 		o->seq = c->seq;
@@ -876,7 +885,11 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 
 	if (strcmp(e->origin, s->self_id) == 0)
 		return 0;		/* our own, echoed */
-	o = origin_get(s, e->origin);
+	if ((o = origin_get(s, e->origin)) == NULL) {
+		log_event(LOG_WARN, "too many origins; event dropped", "{s:s, s:s}",
+		    "origin", e->origin, "from", peer);
+		return 0;
+	}
 	if (e->incarnation < o->incarnation) {
 		s->duplicates++;
 		return 0;
@@ -1340,7 +1353,8 @@ load_remote(void *arg, const struct store_remote *r)
 
 	if (strcmp(r->origin, s->self_id) == 0)
 		return 0;
-	o = origin_get(s, r->origin);
+	if ((o = origin_get(s, r->origin)) == NULL)
+		return 0;
 	o->incarnation = r->incarnation;
 	o->seq = r->seq;
 	o->updated_ms = (uint64_t)r->updated_ms;
@@ -1371,9 +1385,10 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->persist_ev = event_new(base, -1, EV_PERSIST, persist_cb, s);
 	event_add(s->persist_ev, &(struct timeval){ PERSIST_PERIOD_MS / 1000, 0 });
 	s->last_trim_ms = clock_mono_ms();
+	/* Ourselves first: the origin bound never leaves us out. */
+	s->self = origin_get(s, s->self_id);
 	store_remote_load(s->store, load_remote, s);
 
-	s->self = origin_get(s, s->self_id);
 	s->self->incarnation = s->incarnation;
 	s->self->seq = 0;
 	/* Our NodeInfo, as snapshots carry it. */
@@ -1548,7 +1563,8 @@ sync_remote_json(const struct sync *s)
 json_t *
 sync_counters(const struct sync *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "refused_origins", (json_int_t)s->refused_origins,
 	    "forwarded", (json_int_t)s->forwarded,
 	    "replayed", (json_int_t)s->replayed,
 	    "events_in", (json_int_t)s->events_in,

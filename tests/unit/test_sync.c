@@ -1,0 +1,175 @@
+/*
+ * Unit tests of node/sync.c without links, on a real store in a private
+ * temporary directory: events applied in order with duplicates dropped,
+ * and the bound on how many origins a node keeps, so a peer naming ever
+ * new node ids cannot grow its memory, its database or the graph every
+ * batch is forwarded over.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame_codec.h"
+#include "store.h"
+#include "sync.h"
+
+struct fixture {
+	char			 dir[64];
+	struct event_base	*base;
+	struct store		*st;
+	struct sync		*sync;
+	json_t			*addresses, *labels;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct sync_config c = { 0 };
+	char err[256];
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_sync.XXXXXX");
+	if (mkdtemp(f->dir) == NULL || (f->st = store_open(f->dir, err,
+	    sizeof(err))) == NULL)
+		return -1;
+	f->base = event_base_new();
+	f->addresses = json_array();
+	f->labels = json_object();
+	c.self_id = "self";
+	c.incarnation = 1;
+	c.addresses = f->addresses;
+	c.labels = f->labels;
+	c.store = f->st;
+	f->sync = sync_new(f->base, &c);
+	*state = f;
+	return 0;
+}
+
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc;
+
+	sync_free(f->sync);
+	store_close(f->st);
+	event_base_free(f->base);
+	json_decref(f->addresses);
+	json_decref(f->labels);
+	rc = nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return rc;
+}
+
+/* One user event of origin (incarnation 1, seq) as a peer would send it. */
+static void
+deliver(struct fixture *f, const char *origin, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
+	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
+
+	u.name = "ev";
+	e.origin = (char *)origin;
+	e.incarnation = 1;
+	e.seq = seq;
+	e.time_ms = 1;
+	e.hop_limit = 8;
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+	e.user = &u;
+	b.n_events = 1;
+	b.events = &ep;
+	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	fr.events = &b;
+	sync_frame("peer", &fr, f->sync);
+}
+
+static json_int_t
+counter(struct fixture *f, const char *name)
+{
+	json_t *c = sync_counters(f->sync);
+	json_int_t v = json_integer_value(json_object_get(c, name));
+
+	json_decref(c);
+	return v;
+}
+
+static void
+test_in_order_and_duplicates(void **state)
+{
+	struct fixture *f = *state;
+	json_t *o;
+
+	deliver(f, "n1", 1);
+	deliver(f, "n1", 2);
+	deliver(f, "n1", 2);		/* again */
+	deliver(f, "n1", 1);		/* older */
+	assert_int_equal(counter(f, "events_in"), 2);
+	assert_int_equal(counter(f, "duplicates"), 2);
+	o = sync_origin_json(f->sync, "n1");
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
+	json_decref(o);
+	/* a gap is not applied (the origin's state waits for the rest) */
+	deliver(f, "n1", 5);
+	assert_int_equal(counter(f, "gaps"), 1);
+	o = sync_origin_json(f->sync, "n1");
+	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
+	json_decref(o);
+}
+
+static void
+test_origins_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	char id[32];
+	json_t *remote;
+	const int extra = 50;
+
+	for (int i = 0; i < FRAME_CODEC_MAX_NODES + extra; i++) {
+		snprintf(id, sizeof(id), "o%d", i);
+		deliver(f, id, 1);
+	}
+	remote = sync_remote_json(f->sync);
+	/* ourselves plus FRAME_CODEC_MAX_NODES - 1 others */
+	assert_int_equal(json_array_size(remote), FRAME_CODEC_MAX_NODES - 1);
+	json_decref(remote);
+	assert_int_equal(counter(f, "refused_origins"), extra + 1);
+	assert_int_equal(counter(f, "events_in"), FRAME_CODEC_MAX_NODES - 1);
+	/* the ones it keeps still work */
+	deliver(f, "o0", 2);
+	assert_int_equal(counter(f, "events_in"), FRAME_CODEC_MAX_NODES);
+	/* and its own events still go out */
+	assert_int_not_equal(sync_emit_user(f->sync, "mine", "x", 1, id,
+	    sizeof(id)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_in_order_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_origins_are_bounded, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
