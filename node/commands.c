@@ -278,6 +278,7 @@ result_make(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
 		m->cpath[npath++] = m->self;
 	r->command_id = cmd->id;
 	r->node = m->self;
+	r->destination = cmd->destination;
 	r->requester = cmd->origin;
 	r->status = status;
 	r->error = (char *)(error ? error : "");
@@ -372,9 +373,12 @@ static void
 accept_result(struct commands *c, const Agentflow__Mesh__V1__CommandResult *r)
 {
 	struct record *rec = hmap_get(c->active, r->command_id);
+	/* A relay's UNREACHABLE answers for the destination it could not
+	 * reach, not for itself. */
+	const char *dest = r->destination[0] != '\0' ? r->destination : r->node;
 	json_t *res, *body = NULL;
 
-	if (rec == NULL || json_object_get(rec->pending, r->node) == NULL) {
+	if (rec == NULL || json_object_get(rec->pending, dest) == NULL) {
 		/* After its timeout, or a duplicate answer: the record is final. */
 		c->late++;
 		log_event(LOG_DEBUG, "late or unexpected command result",
@@ -384,15 +388,16 @@ accept_result(struct commands *c, const Agentflow__Mesh__V1__CommandResult *r)
 	if (r->body_json.len > 0)
 		body = json_loadb((const char *)r->body_json.data, r->body_json.len,
 		    JSON_REJECT_DUPLICATES, NULL);
-	res = json_pack("{s:s, s:s, s:o, s:s?, s:I, s:b, s:o, s:o}",
-	    "node", r->node, "status", commands_status_name(r->status),
+	res = json_pack("{s:s, s:s, s:o, s:s?, s:I, s:b, s:o, s:o, s:s?}",
+	    "node", dest, "status", commands_status_name(r->status),
 	    "body", body ? body : json_null(),
 	    "error", r->error[0] ? r->error : NULL,
 	    "finished_ms", (json_int_t)r->finished_ms, "duplicate", r->duplicate,
 	    "path", path_json(r->command_path, r->n_command_path),
-	    "result_path", path_json(r->path, r->n_path));
+	    "result_path", path_json(r->path, r->n_path),
+	    "answered_by", strcmp(dest, r->node) != 0 ? r->node : NULL);
 	if (res != NULL)
-		add_result(c, rec, r->node, res);
+		add_result(c, rec, dest, res);
 }
 
 static void

@@ -745,6 +745,8 @@ check_command_result(struct ck *ck, const PB(CommandResult) *r)
 	CHECK(ck, check_id(ck, "command_id", r->command_id, true), NULL, -1);
 	CHECK(ck, check_node_id(ck, "node", r->node), NULL, -1);
 	CHECK(ck, check_node_id(ck, "requester", r->requester), NULL, -1);
+	if (str(r->destination)[0] != '\0')
+		CHECK(ck, check_node_id(ck, "destination", r->destination), NULL, -1);
 	CHECK(ck, check_enum(ck, "status",
 	    &agentflow__mesh__v1__command_status__descriptor, (int)r->status),
 	    NULL, -1);

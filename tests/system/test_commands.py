@@ -532,6 +532,28 @@ class Restart(Mesh):
         self.assertIn("stopped", t["reason"])
 
 
+class Unreachable(Mesh):
+
+    def test_a_dead_node_is_answered_unreachable_at_once(self):
+        a, b, c = self.nodes
+        c.send(_signal.SIGKILL)
+        c.wait_exit(10)
+        self.assertTrue(harness.wait_until(lambda: all(
+            "node-3" not in n.up_peers() for n in (a, b)), 15, 0.2))
+        time.sleep(1.5)     # both statuses without the link have gone out
+        start = time.monotonic()
+        rec = self.ok_command(a, "all", "ping", wait_ms=15000)
+        took = time.monotonic() - start
+        by = {r["node"]: r for r in rec["results"]}
+        self.assertEqual(sorted(by), ["node-1", "node-2", "node-3"])
+        self.assertEqual(by["node-1"]["status"], "ok")      # its own answer, not the relay's
+        self.assertEqual(by["node-2"]["status"], "ok")
+        self.assertEqual(by["node-3"]["status"], "unreachable", by["node-3"])
+        self.assertIn("no route", by["node-3"]["error"])
+        # well before the 10 s per-node timeout: the answer was not lost
+        self.assertLess(took, 5, rec)
+
+
 class Relay(Mesh):
     """Five nodes, each linked only to its two ring neighbours."""
 
