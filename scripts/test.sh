@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds, runs ctest on a normal
-# build and again on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Runs every test: installs what is missing, builds, runs the dashboard's
+# Vitest tests, ctest on a normal build, a bounded libFuzzer run of every
+# parser of network input, and ctest again on an AddressSanitizer +
+# UndefinedBehaviorSanitizer build.
 # Usage: scripts/test.sh [ctest arguments, e.g. -R signal]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,9 @@ echo "== build (RelWithDebInfo)"
 build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== tests"
 (cd build && ctest --output-on-failure -j"$jobs" "$@")
+
+echo "== fuzzing (libFuzzer, a bounded run of every target)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} bash scripts/fuzz.sh
 
 echo "== build (ASan + UBSan)"
 build build-asan -DCMAKE_BUILD_TYPE=Debug -DAGENTFLOW_SANITIZE=ON

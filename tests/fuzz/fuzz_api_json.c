@@ -1,0 +1,171 @@
+/*
+ * fuzz_api_json: the JSON bodies the local API accepts, past the HTTP
+ * layer (evhttp) and the token check, on a real store and sync
+ * (fuzz_node.h):
+ *
+ *  - POST /api/commands (node/api_work.c commands_post): the body's fields
+ *    taken as commands_post takes them, then commands_issue(), which
+ *    checks the type (commands_type_parse), args, idempotency key and the
+ *    target (node id, "all", "k=v,..." or {"labels": {...}}), and routes
+ *    the command (to us: fuzz_exec; to others: unreachable, no links);
+ *  - POST /api/events (node/api.c events_post_cb): name and payload into
+ *    sync_emit_user();
+ *  - node/work_json.c: the body read as a stored task and as a stored
+ *    alert (work_json_to_task/alert), rendered back (work_json_task/
+ *    alert) and packed as the snapshot that carries them would be.
+ *
+ * One input drives all three.  Invariants: an answer is an id or an error
+ * code with a message; a task or alert read from any JSON renders again
+ * and round-trips to the same message.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_node.h"
+#include "work_json.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define WAIT_MAX_MS	600000	/* node/api_work.c */
+
+static struct fuzz_node node;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_node_init(&node);
+	return 0;
+}
+
+static void
+packs(const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(len + 1);
+
+	if (buf == NULL || protobuf_c_message_pack(m, buf) != len)
+		abort();
+	free(buf);
+}
+
+static void
+work_json(const json_t *body)
+{
+	Agentflow__Mesh__V1__TaskUpdate t, t2;
+	Agentflow__Mesh__V1__Alert a, a2;
+	json_t *j;
+
+	work_json_to_task(body, &t);
+	if ((j = work_json_task(FUZZ_SELF_ID, &t)) == NULL)
+		abort();
+	work_json_to_task(j, &t2);
+	if (strcmp(t.task_id, t2.task_id) != 0 || t.state != t2.state ||
+	    t.queued_ms != t2.queued_ms || strcmp(t.principal, t2.principal) != 0)
+		abort();
+	(void)work_task_time(&t2);
+	packs(&t2.base);
+	json_decref(j);
+
+	work_json_to_alert(body, &a);
+	if ((j = work_json_alert(FUZZ_SELF_ID, &a)) == NULL)
+		abort();
+	work_json_to_alert(j, &a2);
+	if (strcmp(a.alert_id, a2.alert_id) != 0 || a.state != a2.state ||
+	    a.severity != a2.severity || a.acked_ms != a2.acked_ms)
+		abort();
+	packs(&a2.base);
+	json_decref(j);
+}
+
+/* commands_post, from its checks of the body's fields on. */
+static void
+commands_post(json_t *body)
+{
+	struct commands_request cr = { 0 };
+	const char *code = "invalid";
+	char id[64], err[512];
+	json_t *v, *rec;
+	int dup = 0;
+
+	cr.target = json_object_get(body, "target");
+	cr.type = json_string_value(json_object_get(body, "type"));
+	cr.args = json_object_get(body, "args");
+	cr.principal = "fuzz";
+	if ((v = json_object_get(body, "idempotency_key")) != NULL &&
+	    (cr.idempotency_key = json_string_value(v)) == NULL)
+		return;
+	if ((v = json_object_get(body, "deadline_ms")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 86400000)
+			return;
+		cr.deadline_ms = (uint64_t)json_integer_value(v);
+	}
+	if ((v = json_object_get(body, "wait_ms")) != NULL &&
+	    (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > WAIT_MAX_MS))
+		return;
+	(void)commands_type_name(commands_type_parse(cr.type));
+	err[0] = '\0';
+	if (commands_issue(node.commands, &cr, id, sizeof(id), &dup, &code, err,
+	    sizeof(err)) != 0) {
+		if (code == NULL || err[0] == '\0')
+			abort();
+		return;
+	}
+	if ((rec = commands_get(node.commands, id)) == NULL)
+		abort();	/* an issued command has a record */
+	json_decref(rec);
+}
+
+/* events_post_cb, from its checks of the body's fields on. */
+static void
+events_post(json_t *body)
+{
+	const char *name = json_string_value(json_object_get(body, "name"));
+	json_t *payload = json_object_get(body, "payload");
+	const char *raw;
+	char *text = NULL, err[256];
+	size_t plen;
+
+	if (name == NULL)
+		return;
+	if (payload == NULL || json_is_null(payload)) {
+		raw = "";
+		plen = 0;
+	} else if (json_is_string(payload)) {
+		raw = json_string_value(payload);
+		plen = json_string_length(payload);
+	} else {
+		text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+		raw = text ? text : "";
+		plen = strlen(raw);
+	}
+	err[0] = '\0';
+	if (sync_emit_user(node.sync, name, raw, plen, err, sizeof(err)) == 0 &&
+	    err[0] == '\0')
+		abort();
+	free(text);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t *body;
+
+	body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	if (body == NULL)
+		return 0;
+	work_json(body);
+	if (json_is_object(body)) {
+		commands_post(body);
+		events_post(body);
+	}
+	json_decref(body);
+	fuzz_node_pump(&node);	/* our events' flush, commands' timers */
+	fuzz_node_next(&node);
+	return 0;
+}
