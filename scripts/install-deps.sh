@@ -11,7 +11,7 @@ packages=(
   openssl curl ca-certificates
   python3 python3-cryptography python3-jsonschema
   chromium fonts-dejavu-core
-  docker-compose iproute2 nftables
+  docker-compose iproute2 nftables faketime valgrind
 )
 # The dashboard is built with Node.js and npm: Debian's unless the machine
 # already has a newer one.

@@ -24,3 +24,4 @@ agentflow_unit_test(test_sync SOURCES unit/test_sync.c
 if(NOT AGENTFLOW_SANITIZE)
   agentflow_system_test(valgrind test_valgrind.py)
 endif()
+agentflow_system_test(chaos test_chaos.py)

@@ -1,0 +1,359 @@
+"""Chaos on a namespace mesh (netns.Lab: a signal and three nodes, each in
+its own network namespace): random packet loss on one host, a signal that
+flaps, and a node whose wall clock is skewed.
+
+- Packet loss: this kernel has no sch_netem, so an nftables rule in n1's
+  namespace drops a random 10 % of its packets in both directions
+  (`numgen random mod 100 < 10 drop`) while n1 and n2 post 30 user events
+  each; once the rule goes, every node holds all 60 exactly once and the
+  links are up.
+- Flapping signal: the signal is stopped (SIGTERM) and started again three
+  times, 3 s apart, while events are posted; the mesh links stay up, every
+  event reaches every node, and after the last restart every node is
+  registered again (/healthz nodes == 3).
+- Skewed clock: n3 runs under libfaketime 90 s ahead (LD_PRELOAD, wall clock
+  only).  signal/API.md allows a timestamp skew of 300 s, so its
+  registrations are accepted: it is listed by the signal, the mesh forms,
+  and its events reach the others (their time_ms shows the skew).  Skipped
+  when libfaketime is not installed.
+
+Everything is asserted through the nodes' and the signal's APIs.  Skipped
+without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
+"""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+import netns
+
+FORM_TIMEOUT = 40
+DELIVER_TIMEOUT = 30
+MESH_PORT = 50051
+NODES = ("n1", "n2", "n3")
+LOSS_PERCENT = 10
+LOSS_S = 15
+FLAPS = 3
+FLAP_GAP_S = 3
+# Every node registered again after the signal restarts: a node's signal
+# client retries with a backoff of 1 s doubling to 30 s, +-25 % jitter
+# (node/discovery.c), so its next try may be up to 37.5 s away.
+REGISTER_TIMEOUT = 45
+SKEW_S = 90
+ALLOWED_SKEW_S = 300     # signal/API.md: stale_timestamp beyond this (default)
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def events(node, **query):
+    q = "&".join("%s=%s" % kv for kv in dict(dict(limit=10000), **query).items())
+    r = node.client().get("/api/events?" + q)
+    if r.status != 200:
+        raise AssertionError("GET /api/events on %s answered %r" % (node.node_id, r))
+    return r.json()["events"]
+
+
+def user_events(node):
+    return [(e["origin"], e["incarnation"], e["seq"], e["body"]["name"], e["body"]["payload"])
+            for e in events(node, kind="user")]
+
+
+def remotes(node):
+    return {r["node_id"]: r for r in node.status()["remote"]}
+
+
+class SkewedNode(netns.MeshNode):
+    """A MeshNode whose wall clock runs `skew_s` ahead (libfaketime preloaded;
+    the monotonic clock is left real).  The process is the daemon itself
+    (no faketime wrapper in between), so stop-by-PID works."""
+
+    def __init__(self, *a, skew_s, **kw):
+        super().__init__(*a, **kw)
+        self.env.update({"LD_PRELOAD": LIBFAKETIME, "FAKETIME": "+%ds" % skew_s,
+                         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                         "FAKETIME_NO_CACHE": "1"})
+
+
+class Chaos(unittest.TestCase):
+
+    maxDiff = None
+
+    def setUp(self):
+        self.t0 = time.monotonic()
+        self.lab = netns.Lab(("sig",) + NODES)
+        self.lab.up()                       # SkipTest without privileges
+        self.addCleanup(self.lab.close)     # runs last: after the processes stop
+        self.tmp = tempfile.mkdtemp(prefix="af-chaos-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.pki = harness.Pki(self.tmp)
+        self.procs = []
+        self.addCleanup(self.stop_all)
+        self.sig = None
+        self.nodes = {}
+
+    def stop_all(self):
+        errors = []
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except AssertionError as e:    # a sanitizer report
+                errors.append(str(e))
+        self.procs = []
+        if errors:
+            raise AssertionError("\n".join(errors))
+
+    def log(self, what):
+        print("  [%6.1fs] %s" % (time.monotonic() - self.t0, what), flush=True)
+
+    def start(self, skewed=None):
+        self.sig = netns.Signal(self.lab, "sig", self.pki,
+                                ["--rate", "0", "--heartbeat", "1", "--ttl", "5"])
+        self.procs.append(self.sig)
+        self.sig.start()
+        for h in NODES:
+            kw = dict(port=MESH_PORT, signals=[self.sig.url],
+                      args=["--dead-ms", "3000", "--ping-ms", "500",
+                            "--signal-ca", self.pki.ca_path])
+            if h == skewed:
+                n = SkewedNode(self.lab, h, self.pki, h, skew_s=SKEW_S, **kw)
+            else:
+                n = netns.MeshNode(self.lab, h, self.pki, h, **kw)
+            self.procs.append(n)
+            self.nodes[h] = n.start()
+        self.log("signal and nodes started")
+        return [self.nodes[h] for h in NODES]
+
+    def restart_signal(self):
+        """Starts the (stopped) signal again: same address, port, certificate."""
+        s = self.sig
+        s.proc = None
+        s.lines = []
+        s._listening = threading.Event()
+        s.listening = None
+        s.dir = tempfile.mkdtemp(prefix="af-signal-")
+        s.start()
+
+    # -- waiting and asserting
+
+    def wait(self, pred, timeout, what, interval=0.3):
+        got = harness.wait_until(pred, timeout, interval)
+        if not got:
+            self.fail("%s: not within %ss\n%s" % (what, timeout, self.views()))
+        return got
+
+    def views(self):
+        out = []
+        for h, n in self.nodes.items():
+            try:
+                st = n.status()
+                out.append("%s links %s" % (h, json.dumps(
+                    {l["peer"]: [l["state"], l["address"], l["last_error"]]
+                     for l in st["local"]["links"]})))
+                out.append("%s remote %s" % (h, json.dumps(
+                    {r["node_id"]: [r["member"], r.get("path")] for r in st["remote"]})))
+                out.append("%s signal %s" % (h, json.dumps(st["local"].get("signal"))))
+            except Exception as e:           # the view is for the failure message only
+                out.append("%s: %s" % (h, e))
+            notes = [l for l in n.stderr().splitlines() if '"level":"debug"' not in l]
+            out.append("%s log (last lines but debug):\n    %s" % (h, "\n    ".join(notes[-12:])))
+        if self.sig is not None:
+            notes = [l for l in self.sig.stderr().splitlines() if '"level":"debug"' not in l]
+            out.append("signal log (last lines but debug):\n    %s" % "\n    ".join(notes[-12:]))
+        return "\n".join(out)
+
+    def full_mesh(self):
+        for h, n in self.nodes.items():
+            if n.up_peers() != sorted(x for x in NODES if x != h):
+                return False
+        return True
+
+    def wait_full_mesh(self, timeout=FORM_TIMEOUT):
+        def formed():
+            if not self.full_mesh():
+                return False
+            for h, n in self.nodes.items():
+                rs = remotes(n)
+                if any(not rs.get(o) or not rs[o]["status"] or rs[o]["member"] != "alive"
+                       for o in NODES if o != h):
+                    return False
+            return True
+        self.wait(formed, timeout, "full mesh of links")
+
+    def post_event(self, node, name, payload):
+        """POST a user event (the API is on the node's loopback: the loss
+        rule on eth0 does not touch it, and a POST is never retried, so a
+        duplicate could only come from the mesh)."""
+        r = node.post("/api/events", {"name": name, "payload": payload})
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def wait_everything_everywhere(self, expected, timeout, what):
+        missing = {}
+
+        def done():
+            missing.clear()
+            for h, n in self.nodes.items():
+                have = {(g[0], g[3], g[4]) for g in user_events(n)}
+                lost = [e for e in expected if e not in have]
+                if lost:
+                    missing[h] = lost
+            return not missing
+        if not harness.wait_until(done, timeout, 0.5):
+            self.fail("%s: user events missing after %ss: %s\n%s"
+                      % (what, timeout, json.dumps(missing)[:2000], self.views()))
+
+    def assert_exactly_once(self, expected):
+        for h, n in self.nodes.items():
+            got = user_events(n)
+            keys = [g[:3] for g in got]
+            self.assertEqual(len(keys), len(set(keys)), "duplicates on %s: %s" % (h, got))
+            for origin in NODES:
+                mine = sorted((g for g in got if g[0] == origin), key=lambda g: (g[1], g[2]))
+                self.assertEqual([(g[3], g[4]) for g in mine],
+                                 [(e[1], e[2]) for e in expected if e[0] == origin],
+                                 "%s's user events as seen on %s" % (origin, h))
+
+    def healthz_nodes(self):
+        r = self.sig.client().get("/healthz")
+        self.assertEqual(r.status, 200, r)
+        return r.json()["nodes"]
+
+    # -- the scenarios
+
+    def test_packet_loss_loses_nothing(self):
+        n1, n2, n3 = self.start()
+        self.wait_full_mesh()
+        self.log("full mesh")
+        # 10 % random loss on n1's eth0, both directions (no netem here);
+        # loopback (the API) is left alone
+        self.lab.nft("n1", """
+table inet afchaos {
+  chain in { type filter hook input priority 0; policy accept;
+    iifname "eth0" numgen random mod 100 < %(p)d counter drop; }
+  chain out { type filter hook output priority 0; policy accept;
+    oifname "eth0" numgen random mod 100 < %(p)d counter drop; }
+}
+""" % {"p": LOSS_PERCENT})
+        lossy = time.monotonic()
+        expected = []
+        for i in range(30):
+            for n in (n1, n2):
+                self.post_event(n, "lossy", "%s #%d" % (n.node_id, i))
+                expected.append((n.node_id, "lossy", "%s #%d" % (n.node_id, i)))
+            time.sleep(max(0.0, (LOSS_S - (time.monotonic() - lossy)) / (30 - i)))
+        time.sleep(max(0.0, LOSS_S - (time.monotonic() - lossy)))
+        ruleset = self.lab.sh("n1", netns.NFT, "list", "table", "inet", "afchaos").stdout.decode()
+        dropped = [int(x) for x in re.findall(r"packets (\d+)", ruleset)]
+        self.lab.sh("n1", netns.NFT, "delete", "table", "inet", "afchaos")
+        self.log("loss rule removed after %.1fs; packets dropped (in, out): %s; mesh %s"
+                 % (time.monotonic() - lossy, dropped, "up" if self.full_mesh() else "not all up"))
+        self.assertGreater(sum(dropped), 0, "the loss rule dropped nothing:\n" + ruleset)
+        self.wait_full_mesh()
+        self.wait_everything_everywhere(expected, DELIVER_TIMEOUT, "after the loss")
+        self.log("all 60 events everywhere")
+        time.sleep(1.5)    # a late duplicate would have arrived by now
+        self.assert_exactly_once(expected)
+        self.assertTrue(self.full_mesh(), self.views())
+
+    def test_flapping_signal_keeps_the_mesh(self):
+        n1, n2, n3 = self.start()
+        self.wait_full_mesh()
+        self.wait(lambda: self.healthz_nodes() == 3, REGISTER_TIMEOUT, "3 nodes registered")
+        self.log("full mesh, 3 registered")
+        expected = []
+        k = 0
+
+        def post_round(tag):
+            nonlocal k
+            for n in (n1, n2, n3):
+                self.post_event(n, "flap", "%s %s #%d" % (n.node_id, tag, k))
+                expected.append((n.node_id, "flap", "%s %s #%d" % (n.node_id, tag, k)))
+            k += 1
+
+        for flap in range(FLAPS):
+            self.sig.stop()
+            down = time.monotonic()
+            post_round("down%d" % flap)
+            while time.monotonic() - down < FLAP_GAP_S:
+                time.sleep(0.5)
+                post_round("down%d" % flap)
+                self.assertTrue(self.full_mesh(), "links dropped with the signal down (flap %d)\n%s"
+                                % (flap, self.views()))
+            self.restart_signal()
+            up = time.monotonic()
+            while time.monotonic() - up < FLAP_GAP_S:
+                time.sleep(0.5)
+                post_round("up%d" % flap)
+                self.assertTrue(self.full_mesh(), "links dropped after signal restart %d\n%s"
+                                % (flap, self.views()))
+            self.log("flap %d: links up throughout; signal lists %d nodes"
+                     % (flap, self.healthz_nodes()))
+        back = time.monotonic()
+        self.wait(lambda: self.healthz_nodes() == 3, REGISTER_TIMEOUT,
+                  "every node registered again after the last restart")
+        self.log("3 nodes registered %.1fs after the last restart (%.1fs after it started)"
+                 % (time.monotonic() - back, time.monotonic() - up))
+        self.wait_everything_everywhere(expected, DELIVER_TIMEOUT, "after the flaps")
+        time.sleep(1.5)
+        self.assert_exactly_once(expected)
+        self.assertTrue(self.full_mesh(), self.views())
+        self.log("%d events everywhere once" % len(expected))
+
+    def test_skewed_clock_node_joins(self):
+        if not os.path.exists(LIBFAKETIME):
+            raise unittest.SkipTest("libfaketime is not installed (apt-get install faketime): "
+                                    "cannot skew a node's clock")
+        n1, n2, n3 = self.start(skewed="n3")
+        self.wait_full_mesh()
+        self.log("full mesh with n3 %ds ahead" % SKEW_S)
+        # the signal accepted n3's registration: its timestamp is 90 s ahead,
+        # inside the documented 300 s skew
+        self.wait(lambda: self.healthz_nodes() == 3, REGISTER_TIMEOUT, "3 nodes registered")
+        st = n3.status()["local"]["signal"]
+        self.assertTrue(st["reachable"], st)
+        refusals = [l for l in self.sig.stderr().splitlines() if "stale_timestamp" in l]
+        self.assertEqual(refusals, [], "the signal refused n3's timestamps")
+        # the signal's peer list names n3 (asked with an observer's session)
+        sc = self.sig.client()
+        observer = self.pki.node("observer")
+        r = observer.register(sc, addresses=[])
+        self.assertEqual(r.status, 200, r)
+        r = sc.get("/v1/peers", observer.auth())
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("n3", [p["node_id"] for p in r.json()["peers"]])
+        # the documented bound itself: a registration 90 s ahead is taken,
+        # one beyond the 300 s skew is refused with stale_timestamp
+        other = self.pki.node("observer2")
+        r = other.register(sc, addresses=[], timestamp=int(time.time()) + SKEW_S)
+        self.assertEqual(r.status, 200, r)
+        r = other.register(sc, addresses=[], timestamp=int(time.time()) + ALLOWED_SKEW_S + 60)
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.json().get("error", r.json()), "stale_timestamp", r)
+
+        # events of every node reach the others; n3's carry its skewed clock
+        expected = []
+        for n in (n1, n2, n3):
+            self.post_event(n, "skew", "from " + n.node_id)
+            expected.append((n.node_id, "skew", "from " + n.node_id))
+        self.wait_everything_everywhere(expected, DELIVER_TIMEOUT, "with a skewed node")
+        time.sleep(1.0)
+        self.assert_exactly_once(expected)
+        for n in (n1, n2):
+            ev = [e for e in events(n, kind="user") if e["origin"] == "n3"][0]
+            skew_ms = ev["time_ms"] - ev["received_ms"]
+            self.log("on %s: n3's event time_ms - received_ms = %d ms" % (n.node_id, skew_ms))
+            self.assertGreater(skew_ms, (SKEW_S - 20) * 1000, ev)
+            self.assertLess(skew_ms, (SKEW_S + 20) * 1000, ev)
+        ev = [e for e in events(n3, kind="user") if e["origin"] == "n1"][0]
+        self.log("on n3: n1's event time_ms - received_ms = %d ms"
+                 % (ev["time_ms"] - ev["received_ms"]))
+        self.assertTrue(self.full_mesh(), self.views())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
