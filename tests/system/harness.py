@@ -519,6 +519,20 @@ class WsClosed(Exception):
         self.code = code
 
 
+def asan_runtime(binary):
+    """The libasan a sanitizer-built binary links (to preload first when
+    another library is preloaded), or None."""
+    try:
+        out = subprocess.run(["ldd", binary], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        if "libasan" in line and "=>" in line:
+            return line.split("=>")[1].split("(")[0].strip() or None
+    return None
+
+
 # ---------------------------------------------------------------- process
 
 class StartError(Exception):
