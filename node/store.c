@@ -787,13 +787,30 @@ event_row(sqlite3_stmt *s, struct store_event *ev)
 	ev->received_ms = sqlite3_column_int64(s, 6);
 }
 
+/* Steps a bound events statement, calling cb per row (see store.h). */
+static int
+walk_events(struct store *st, sqlite3_stmt *s, store_event_cb cb, void *arg,
+    const char *what)
+{
+	struct store_event ev;
+	int r;
+
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		event_row(s, &ev);
+		if (ev.origin == NULL)
+			continue;
+		if ((r = cb(arg, &ev)) != 0)
+			return walk_end(st, s, r, 1, what);
+	}
+	return walk_end(st, s, r, 0, what);
+}
+
 int
 store_events_query(struct store *st, const struct store_event_query *q,
     store_event_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, q->newest ? S_EVENTS_NEWEST : S_EVENTS_QUERY);
-	struct store_event ev;
-	int rc[5], r;
+	int rc[5];
 
 	if (s == NULL)
 		return -1;
@@ -805,14 +822,7 @@ store_events_query(struct store *st, const struct store_event_query *q,
 	    (sqlite3_int64)q->limit);
 	if (bound(st, s, rc, 5, "querying events") != 0)
 		return -1;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		event_row(s, &ev);
-		if (ev.origin == NULL)
-			continue;
-		if ((r = cb(arg, &ev)) != 0)
-			return walk_end(st, s, r, 1, "querying events");
-	}
-	return walk_end(st, s, r, 0, "querying events");
+	return walk_events(st, s, cb, arg, "querying events");
 }
 
 int
@@ -820,8 +830,7 @@ store_events_after(struct store *st, const char *origin, uint64_t incarnation,
     uint64_t after_seq, unsigned limit, store_event_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_EVENTS_AFTER);
-	struct store_event ev;
-	int rc[4], r;
+	int rc[4];
 
 	if (s == NULL)
 		return -1;
@@ -831,14 +840,7 @@ store_events_after(struct store *st, const char *origin, uint64_t incarnation,
 	rc[3] = sqlite3_bind_int64(s, 4, limit == 0 ? -1 : (sqlite3_int64)limit);
 	if (bound(st, s, rc, 4, "reading an origin's events") != 0)
 		return -1;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		event_row(s, &ev);
-		if (ev.origin == NULL)
-			continue;
-		if ((r = cb(arg, &ev)) != 0)
-			return walk_end(st, s, r, 1, "reading an origin's events");
-	}
-	return walk_end(st, s, r, 0, "reading an origin's events");
+	return walk_events(st, s, cb, arg, "reading an origin's events");
 }
 
 int
