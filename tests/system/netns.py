@@ -32,6 +32,7 @@ A missing CAP_NET_ADMIN / CAP_SYS_ADMIN raises unittest.SkipTest.
 import atexit
 import ctypes
 import http.client
+import json
 import os
 import random
 import re
@@ -40,7 +41,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 import unittest
 
 import harness
@@ -313,3 +316,92 @@ class MeshNode(harness.MeshNode):
     def client(self, tls_ca=None, token="write"):
         return Client(self.lab, self.host, "127.0.0.1", self.api_port, tls_ca,
                       self.tokens()[token] if token else None)
+
+
+# ---------------------------------------------------------------- tests
+
+NODES = ("n1", "n2", "n3")
+
+
+def events(node, **query):
+    """A node's event log (GET /api/events), up to 10,000 by default."""
+    q = "&".join("%s=%s" % kv for kv in dict(dict(limit=10000), **query).items())
+    r = node.client().get("/api/events?" + q)
+    if r.status != 200:
+        raise AssertionError("GET /api/events on %s answered %r" % (node.node_id, r))
+    return r.json()["events"]
+
+
+def user_events(node):
+    """[(origin, incarnation, seq, name, payload)] of every user event held."""
+    return [(e["origin"], e["incarnation"], e["seq"], e["body"]["name"], e["body"]["payload"])
+            for e in events(node, kind="user")]
+
+
+def remotes(node):
+    return {r["node_id"]: r for r in node.status()["remote"]}
+
+
+class LabTest(unittest.TestCase):
+    """A test on a Lab of a signal namespace and NODES: processes in
+    self.procs are stopped, then the namespaces removed, whatever happens.
+    Subclasses set self.sig and self.nodes {host: MeshNode} as they start
+    them."""
+
+    maxDiff = None
+    TMP_PREFIX = "af-lab-"
+
+    def setUp(self):
+        self.t0 = time.monotonic()
+        self.lab = Lab(("sig",) + NODES)
+        self.lab.up()                       # SkipTest without privileges
+        self.addCleanup(self.lab.close)     # runs last: after the processes stop
+        self.tmp = tempfile.mkdtemp(prefix=self.TMP_PREFIX)
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.pki = harness.Pki(self.tmp)
+        self.procs = []
+        self.addCleanup(self.stop_all)
+        self.sig = None
+        self.nodes = {}
+
+    def stop_all(self):
+        errors = []
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except AssertionError as e:    # a sanitizer report
+                errors.append(str(e))
+        self.procs = []
+        if errors:
+            raise AssertionError("\n".join(errors))
+
+    def log(self, what):
+        print("  [%6.1fs] %s" % (time.monotonic() - self.t0, what), flush=True)
+
+    def wait(self, pred, timeout, what, interval=0.3):
+        got = harness.wait_until(pred, timeout, interval)
+        if not got:
+            self.fail("%s: not within %ss\n%s" % (what, timeout, self.views()))
+        return got
+
+    def views(self):
+        """Every node's links, remotes and signal state and the ends of the
+        logs, for failure messages."""
+        out = []
+        for h, n in self.nodes.items():
+            try:
+                st = n.status()
+                out.append("%s links %s" % (h, json.dumps(
+                    {l["peer"]: [l["state"], l["address"], l["last_error"]]
+                     for l in st["local"]["links"]})))
+                out.append("%s remote %s" % (h, json.dumps(
+                    {r["node_id"]: [r["member"], r.get("path")] for r in st["remote"]})))
+                out.append("%s signal %s" % (h, json.dumps(st["local"].get("signal"))))
+            except Exception as e:           # the view is for the failure message only
+                out.append("%s: %s" % (h, e))
+            notes = [l for l in n.stderr().splitlines() if '"level":"debug"' not in l]
+            out.append("%s log (last lines but debug):\n    %s" % (h, "\n    ".join(notes[-12:])))
+        if self.sig is not None:
+            notes = [l for l in self.sig.stderr().splitlines() if '"level":"debug"' not in l]
+            out.append("signal log (last lines but debug):\n    %s" % "\n    ".join(notes[-12:]))
+        return "\n".join(out)

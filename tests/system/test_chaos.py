@@ -24,7 +24,6 @@ without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
 import json
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
@@ -36,7 +35,7 @@ import netns
 FORM_TIMEOUT = 40
 DELIVER_TIMEOUT = 30
 MESH_PORT = 50051
-NODES = ("n1", "n2", "n3")
+NODES = netns.NODES
 LOSS_PERCENT = 10
 LOSS_S = 15
 FLAPS = 3
@@ -48,23 +47,6 @@ REGISTER_TIMEOUT = 45
 SKEW_S = 90
 ALLOWED_SKEW_S = 300     # signal/API.md: stale_timestamp beyond this (default)
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-
-
-def events(node, **query):
-    q = "&".join("%s=%s" % kv for kv in dict(dict(limit=10000), **query).items())
-    r = node.client().get("/api/events?" + q)
-    if r.status != 200:
-        raise AssertionError("GET /api/events on %s answered %r" % (node.node_id, r))
-    return r.json()["events"]
-
-
-def user_events(node):
-    return [(e["origin"], e["incarnation"], e["seq"], e["body"]["name"], e["body"]["payload"])
-            for e in events(node, kind="user")]
-
-
-def remotes(node):
-    return {r["node_id"]: r for r in node.status()["remote"]}
 
 
 class SkewedNode(netns.MeshNode):
@@ -80,36 +62,9 @@ class SkewedNode(netns.MeshNode):
 
 
 
-class Chaos(unittest.TestCase):
+class Chaos(netns.LabTest):
 
-    maxDiff = None
-
-    def setUp(self):
-        self.t0 = time.monotonic()
-        self.lab = netns.Lab(("sig",) + NODES)
-        self.lab.up()                       # SkipTest without privileges
-        self.addCleanup(self.lab.close)     # runs last: after the processes stop
-        self.tmp = tempfile.mkdtemp(prefix="af-chaos-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.pki = harness.Pki(self.tmp)
-        self.procs = []
-        self.addCleanup(self.stop_all)
-        self.sig = None
-        self.nodes = {}
-
-    def stop_all(self):
-        errors = []
-        for p in reversed(self.procs):
-            try:
-                p.stop()
-            except AssertionError as e:    # a sanitizer report
-                errors.append(str(e))
-        self.procs = []
-        if errors:
-            raise AssertionError("\n".join(errors))
-
-    def log(self, what):
-        print("  [%6.1fs] %s" % (time.monotonic() - self.t0, what), flush=True)
+    TMP_PREFIX = "af-chaos-"
 
     def start(self, skewed=None):
         self.sig = netns.Signal(self.lab, "sig", self.pki,
@@ -141,32 +96,6 @@ class Chaos(unittest.TestCase):
 
     # -- waiting and asserting
 
-    def wait(self, pred, timeout, what, interval=0.3):
-        got = harness.wait_until(pred, timeout, interval)
-        if not got:
-            self.fail("%s: not within %ss\n%s" % (what, timeout, self.views()))
-        return got
-
-    def views(self):
-        out = []
-        for h, n in self.nodes.items():
-            try:
-                st = n.status()
-                out.append("%s links %s" % (h, json.dumps(
-                    {l["peer"]: [l["state"], l["address"], l["last_error"]]
-                     for l in st["local"]["links"]})))
-                out.append("%s remote %s" % (h, json.dumps(
-                    {r["node_id"]: [r["member"], r.get("path")] for r in st["remote"]})))
-                out.append("%s signal %s" % (h, json.dumps(st["local"].get("signal"))))
-            except Exception as e:           # the view is for the failure message only
-                out.append("%s: %s" % (h, e))
-            notes = [l for l in n.stderr().splitlines() if '"level":"debug"' not in l]
-            out.append("%s log (last lines but debug):\n    %s" % (h, "\n    ".join(notes[-12:])))
-        if self.sig is not None:
-            notes = [l for l in self.sig.stderr().splitlines() if '"level":"debug"' not in l]
-            out.append("signal log (last lines but debug):\n    %s" % "\n    ".join(notes[-12:]))
-        return "\n".join(out)
-
     def full_mesh(self):
         for h, n in self.nodes.items():
             if n.up_peers() != sorted(x for x in NODES if x != h):
@@ -178,7 +107,7 @@ class Chaos(unittest.TestCase):
             if not self.full_mesh():
                 return False
             for h, n in self.nodes.items():
-                rs = remotes(n)
+                rs = netns.remotes(n)
                 if any(not rs.get(o) or not rs[o]["status"] or rs[o]["member"] != "alive"
                        for o in NODES if o != h):
                     return False
@@ -199,7 +128,7 @@ class Chaos(unittest.TestCase):
         def done():
             missing.clear()
             for h, n in self.nodes.items():
-                have = {(g[0], g[3], g[4]) for g in user_events(n)}
+                have = {(g[0], g[3], g[4]) for g in netns.user_events(n)}
                 lost = [e for e in expected if e not in have]
                 if lost:
                     missing[h] = lost
@@ -210,7 +139,7 @@ class Chaos(unittest.TestCase):
 
     def assert_exactly_once(self, expected):
         for h, n in self.nodes.items():
-            got = user_events(n)
+            got = netns.user_events(n)
             keys = [g[:3] for g in got]
             self.assertEqual(len(keys), len(set(keys)), "duplicates on %s: %s" % (h, got))
             for origin in NODES:
@@ -349,12 +278,12 @@ table inet afchaos {
         time.sleep(1.0)
         self.assert_exactly_once(expected)
         for n in (n1, n2):
-            ev = [e for e in events(n, kind="user") if e["origin"] == "n3"][0]
+            ev = [e for e in netns.events(n, kind="user") if e["origin"] == "n3"][0]
             skew_ms = ev["time_ms"] - ev["received_ms"]
             self.log("on %s: n3's event time_ms - received_ms = %d ms" % (n.node_id, skew_ms))
             self.assertGreater(skew_ms, (SKEW_S - 20) * 1000, ev)
             self.assertLess(skew_ms, (SKEW_S + 20) * 1000, ev)
-        ev = [e for e in events(n3, kind="user") if e["origin"] == "n1"][0]
+        ev = [e for e in netns.events(n3, kind="user") if e["origin"] == "n1"][0]
         self.log("on n3: n1's event time_ms - received_ms = %d ms"
                  % (ev["time_ms"] - ev["received_ms"]))
         self.assertTrue(self.full_mesh(), self.views())

@@ -14,8 +14,6 @@ Skipped without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
 """
 
 import json
-import shutil
-import tempfile
 import time
 import unittest
 
@@ -29,57 +27,12 @@ HEAL_TIMEOUT = 75      # links back up after a cut (redial backoff grows to 30 s
 DELIVER_TIMEOUT = 20
 CUT_S = 9              # how long a host stays cut off
 MESH_PORT = 50051
-NODES = ("n1", "n2", "n3")
+NODES = netns.NODES
 
 
-def events(node, **query):
-    q = "&".join("%s=%s" % kv for kv in dict(dict(limit=1000), **query).items())
-    r = node.client().get("/api/events?" + q)
-    if r.status != 200:
-        raise AssertionError("GET /api/events on %s answered %r" % (node.node_id, r))
-    return r.json()["events"]
+class Netns(netns.LabTest):
 
-
-def user_events(node):
-    """[(origin, incarnation, seq, name, payload)] of every user event held."""
-    return [(e["origin"], e["incarnation"], e["seq"], e["body"]["name"], e["body"]["payload"])
-            for e in events(node, kind="user")]
-
-
-def remotes(node):
-    return {r["node_id"]: r for r in node.status()["remote"]}
-
-
-class Netns(unittest.TestCase):
-
-    maxDiff = None
-
-    def setUp(self):
-        self.t0 = time.monotonic()
-        self.lab = netns.Lab(("sig",) + NODES)
-        self.lab.up()                       # SkipTest without privileges
-        self.addCleanup(self.lab.close)     # runs last: after the processes stop
-        self.tmp = tempfile.mkdtemp(prefix="af-netns-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.pki = harness.Pki(self.tmp)
-        self.procs = []
-        self.addCleanup(self.stop_all)
-        self.sig = None
-        self.nodes = {}
-
-    def stop_all(self):
-        errors = []
-        for p in reversed(self.procs):
-            try:
-                p.stop()
-            except AssertionError as e:    # a sanitizer report
-                errors.append(str(e))
-        self.procs = []
-        if errors:
-            raise AssertionError("\n".join(errors))
-
-    def log(self, what):
-        print("  [%6.1fs] %s" % (time.monotonic() - self.t0, what), flush=True)
+    TMP_PREFIX = "af-netns-"
 
     def start(self):
         self.sig = netns.Signal(self.lab, "sig", self.pki,
@@ -97,35 +50,13 @@ class Netns(unittest.TestCase):
 
     # -- waiting
 
-    def wait(self, pred, timeout, what, interval=0.3):
-        got = harness.wait_until(pred, timeout, interval)
-        if not got:
-            self.fail("%s: not within %ss\n%s" % (what, timeout, self.views()))
-        return got
-
-    def views(self):
-        out = []
-        for h, n in self.nodes.items():
-            try:
-                st = n.status()
-                out.append("%s links %s" % (h, json.dumps(
-                    {l["peer"]: [l["state"], l["address"], l["last_error"]]
-                     for l in st["local"]["links"]})))
-                out.append("%s remote %s" % (h, json.dumps(
-                    {r["node_id"]: [r["member"], r["path"]] for r in st["remote"]})))
-            except Exception as e:           # the view is for the failure message only
-                out.append("%s: %s" % (h, e))
-            notes = [l for l in n.stderr().splitlines() if '"level":"debug"' not in l]
-            out.append("%s log (last lines but debug):\n    %s" % (h, "\n    ".join(notes[-12:])))
-        return "\n".join(out)
-
     def wait_full_mesh(self, timeout=FORM_TIMEOUT):
         def formed():
             for h, n in self.nodes.items():
                 others = sorted(x for x in NODES if x != h)
                 if n.up_peers() != others:
                     return False
-                rs = remotes(n)
+                rs = netns.remotes(n)
                 if any(not rs.get(o) or not rs[o]["status"] or rs[o]["member"] != "alive"
                        or rs[o].get("path") != "direct" for o in others):
                     return False
@@ -140,7 +71,7 @@ class Netns(unittest.TestCase):
     def assert_exactly_once(self, node, expected):
         """node holds each (origin, name, payload) of expected exactly once,
         in each origin's order, and no other user event."""
-        got = user_events(node)
+        got = netns.user_events(node)
         keys = [g[:3] for g in got]
         self.assertEqual(len(keys), len(set(keys)), "duplicates on %s: %s" % (node.node_id, got))
         for origin in NODES:
@@ -150,7 +81,7 @@ class Netns(unittest.TestCase):
                              "%s's user events as seen on %s" % (origin, node.node_id))
 
     def has_all(self, node, expected):
-        have = {(g[0], g[3], g[4]) for g in user_events(node)}
+        have = {(g[0], g[3], g[4]) for g in netns.user_events(node)}
         return all(e in have for e in expected)
 
     # -- the tests
@@ -197,7 +128,7 @@ class Netns(unittest.TestCase):
         def relayed():
             if n1.up_peers() != ["n3"] or n2.up_peers() != ["n3"] or n3.up_peers() != ["n1", "n2"]:
                 return False
-            a, b = remotes(n1).get("n2"), remotes(n2).get("n1")
+            a, b = netns.remotes(n1).get("n2"), netns.remotes(n2).get("n1")
             return (a and b and a.get("path") == "relayed" and b.get("path") == "relayed"
                     and a["member"] == "alive" and b["member"] == "alive"
                     and a["status"] and b["status"])
@@ -270,7 +201,7 @@ class Netns(unittest.TestCase):
         for n in (n1, n2):
             self.wait(lambda: self.has_all(n, side), DELIVER_TIMEOUT,
                       "events during the cut on %s" % n.node_id, 0.2)
-        self.assertFalse([g for g in user_events(n1) if g[0] == "n3" and g[3] == "during"])
+        self.assertFalse([g for g in netns.user_events(n1) if g[0] == "n3" and g[3] == "during"])
 
         # heal
         self.lab.link("n3", True)
@@ -283,7 +214,7 @@ class Netns(unittest.TestCase):
         def everything_everywhere():
             missing.clear()
             for n in (n1, n2, n3):
-                have = {(g[0], g[3], g[4]) for g in user_events(n)}
+                have = {(g[0], g[3], g[4]) for g in netns.user_events(n)}
                 lost = [e for e in expected if e not in have]
                 if lost:
                     missing[n.node_id] = lost
@@ -314,7 +245,7 @@ class Netns(unittest.TestCase):
         i = 0
 
         def rerouted():
-            a, b = remotes(n1).get("n2"), remotes(n2).get("n1")
+            a, b = netns.remotes(n1).get("n2"), netns.remotes(n2).get("n1")
             return (a and b and a.get("path") == "relayed" and b.get("path") == "relayed")
         while not rerouted():
             if time.monotonic() - cut > DETECT_TIMEOUT + ROUTE_TIMEOUT:
@@ -335,7 +266,7 @@ class Netns(unittest.TestCase):
         def everything_everywhere():
             missing.clear()
             for n in (n1, n2, n3):
-                have = {(g[0], g[3], g[4]) for g in user_events(n)}
+                have = {(g[0], g[3], g[4]) for g in netns.user_events(n)}
                 lost = [e for e in expected if e not in have]
                 if lost:
                     missing[n.node_id] = lost
