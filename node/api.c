@@ -346,6 +346,7 @@ work_metrics(struct evbuffer *buf, struct node *n)
 	    "agentflow_node_commands_total{what=\"forwarded\"} %" PRId64 "\n"
 	    "agentflow_node_commands_total{what=\"unreachable\"} %" PRId64 "\n"
 	    "agentflow_node_commands_total{what=\"timeout\"} %" PRId64 "\n"
+	    "agentflow_node_commands_total{what=\"retransmitted\"} %" PRId64 "\n"
 	    "# HELP agentflow_node_commands_pending Commands issued here waiting for answers.\n"
 	    "# TYPE agentflow_node_commands_pending gauge\n"
 	    "agentflow_node_commands_pending %" PRId64 "\n"
@@ -362,7 +363,7 @@ work_metrics(struct evbuffer *buf, struct node *n)
 	    "# TYPE agentflow_node_ws_closed_slow_total counter\n"
 	    "agentflow_node_ws_closed_slow_total %" PRId64 "\n",
 	    C("issued"), C("executed"), C("duplicates"), C("forwarded"),
-	    C("unreachable"), C("timeouts"), C("active"),
+	    C("unreachable"), C("timeouts"), C("retransmitted"), C("active"),
 	    n->tasks ? tasks_active(n->tasks) : (size_t)0, n->frozen,
 	    W("clients"), W("closed_slow"));
 #undef C

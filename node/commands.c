@@ -16,6 +16,14 @@
  *
  * Invariant: a record is in c->active exactly while it is pending, and
  * then its timer is armed; len(results) + len(pending) = destinations.
+ *
+ * A copy or its result can be lost on the way: a link reset (a duplicate
+ * link replaced, a keepalive timeout) drops what its stream still held.
+ * So while a destination has not answered, the issuer sends its copy
+ * again, after 1 s, then 2, 4 and every 8 s, each time only where a route
+ * is up.  The destination executes an id once and answers a repeated copy
+ * with the stored result (receive_command), so a retransmission costs a
+ * frame, never a second execution.
  */
 #include "commands.h"
 
@@ -40,6 +48,8 @@
 #include "xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS	30000
+#define RETRY_FIRST_MS		1000
+#define RETRY_MAX_MS		8000
 #define HOP_LIMIT		8
 #define ID_MAX			64
 #define ARGS_MAX		FRAME_CODEC_MAX_PAYLOAD
@@ -53,6 +63,10 @@ struct record {
 	json_t		*pending;	/* object: node id → true */
 	struct event	*timer;
 	uint64_t	 issued_us;	/* monotonic, for round-trip times */
+	uint8_t		*wire;		/* the packed Command, no destination */
+	size_t		 wire_len;
+	struct event	*retry;		/* armed while a remote copy is pending */
+	unsigned	 retry_ms;
 };
 
 struct commands {
@@ -61,7 +75,7 @@ struct commands {
 	struct hmap		*active;	/* id → struct record */
 	uint64_t		 issued, executed, duplicates, forwarded;
 	uint64_t		 results_forwarded, unreachable, timeouts, late;
-	uint64_t		 dropped;
+	uint64_t		 dropped, retransmitted;
 };
 
 static const struct {
@@ -146,6 +160,9 @@ record_free(struct record *r)
 		return;
 	if (r->timer != NULL)
 		event_free(r->timer);
+	if (r->retry != NULL)
+		event_free(r->retry);
+	free(r->wire);
 	json_decref(r->rec);
 	json_decref(r->pending);
 	free(r);
@@ -247,6 +264,51 @@ send_command(struct commands *c, const char *hop,
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
 	f.command = (Agentflow__Mesh__V1__Command *)cmd;
 	return c->cfg.links != NULL ? links_send_frame(c->cfg.links, hop, &f) : -1;
+}
+
+/* Sends the copy for each pending destination again where a route is up;
+ * never answers (a missing route now may be back before the timeout). */
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct record *r = arg;
+	struct commands *c = r->c;
+	Agentflow__Mesh__V1__Command *cmd;
+	char hop[ID_MAX];
+	const char *node;
+	json_t *v;
+
+	(void)fd;
+	(void)what;
+	cmd = agentflow__mesh__v1__command__unpack(NULL, r->wire_len, r->wire);
+	if (cmd == NULL)
+		return;
+	json_object_foreach(r->pending, node, v) {
+		cmd->destination = (char *)node;
+		if (c->cfg.sync != NULL && sync_next_hop(c->cfg.sync, node, hop,
+		    sizeof(hop)) == 0 && send_command(c, hop, cmd) == 0)
+			c->retransmitted++;
+	}
+	cmd->destination = NULL;	/* node's, not the message's */
+	agentflow__mesh__v1__command__free_unpacked(cmd, NULL);
+	r->retry_ms = r->retry_ms * 2 < RETRY_MAX_MS ? r->retry_ms * 2 :
+	    RETRY_MAX_MS;
+	struct timeval tv = { r->retry_ms / 1000, (r->retry_ms % 1000) * 1000 };
+	evtimer_add(r->retry, &tv);
+}
+
+/* Keeps cmd's wire form on r and arms the first retransmission. */
+static void
+arm_retry(struct record *r, Agentflow__Mesh__V1__Command *cmd)
+{
+	cmd->destination = (char *)"";
+	r->wire_len = agentflow__mesh__v1__command__get_packed_size(cmd);
+	r->wire = xmalloc(r->wire_len + 1);
+	agentflow__mesh__v1__command__pack(cmd, r->wire);
+	r->retry_ms = RETRY_FIRST_MS;
+	r->retry = evtimer_new(r->c->base, retry_cb, r);
+	struct timeval tv = { r->retry_ms / 1000, (r->retry_ms % 1000) * 1000 };
+	evtimer_add(r->retry, &tv);
 }
 
 /* A result of cmd made on this node; the strings stay cmd's, body's text
@@ -839,6 +901,9 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	cmd.hop_limit = HOP_LIMIT;
 	cmd.n_path = 1;
 	cmd.path = &origin;
+	if (json_array_size(t.dests) > 1 || t.node == NULL ||
+	    strcmp(t.node, c->cfg.self_id) != 0)
+		arm_retry(r, &cmd);
 	/* Copy the destinations: a local execution may finish the record. */
 	dest = json_deep_copy(t.dests);
 	json_array_foreach(dest, i, v) {
@@ -943,7 +1008,7 @@ commands_free(struct commands *c)
 json_t *
 commands_counters(const struct commands *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "issued", (json_int_t)c->issued, "executed", (json_int_t)c->executed,
 	    "duplicates", (json_int_t)c->duplicates,
 	    "forwarded", (json_int_t)c->forwarded,
@@ -951,5 +1016,6 @@ commands_counters(const struct commands *c)
 	    "unreachable", (json_int_t)c->unreachable,
 	    "timeouts", (json_int_t)c->timeouts, "late", (json_int_t)c->late,
 	    "dropped", (json_int_t)c->dropped,
+	    "retransmitted", (json_int_t)c->retransmitted,
 	    "active", (json_int_t)hmap_count(c->active));
 }
