@@ -191,6 +191,25 @@ class Lab:
             raise RuntimeError("nft in %s failed (%d): %s\n%s" % (
                 host, r.returncode, r.stderr.decode(errors="replace"), ruleset))
 
+    def lose(self, host, percent):
+        """Drops a random `percent` of host's eth0 packets, both directions
+        (this kernel has no sch_netem: nftables' numgen does it);
+        loopback, where the API is, is left alone."""
+        self.nft(host, """
+table inet afloss {
+  chain in { type filter hook input priority 0; policy accept;
+    iifname "eth0" numgen random mod 100 < %(p)d counter drop; }
+  chain out { type filter hook output priority 0; policy accept;
+    oifname "eth0" numgen random mod 100 < %(p)d counter drop; }
+}
+""" % {"p": percent})
+
+    def stop_losing(self, host):
+        """Removes lose()'s rule; returns the packets it dropped (in, out)."""
+        ruleset = self.sh(host, NFT, "list", "table", "inet", "afloss").stdout.decode()
+        self.sh(host, NFT, "delete", "table", "inet", "afloss")
+        return [int(x) for x in re.findall(r"packets (\d+)", ruleset)]
+
     def block(self, host, peer, port):
         """In host: drop TCP to peer:port and from peer to our :port, so
         neither side can open (or keep) a connection to the other's port."""
@@ -300,17 +319,19 @@ class Signal(harness.Signal):
 
 class MeshNode(harness.MeshNode):
     """agentflow-node inside host's namespace: the mesh on ADDR:port
-    (listen and advertise), the API on 127.0.0.1 inside the namespace."""
+    (listen, and advertise unless `advertise` names another address, a
+    proxy's say), the API on 127.0.0.1 inside the namespace."""
 
-    def __init__(self, lab, host, pki, node_id, port=50051, **kw):
+    def __init__(self, lab, host, pki, node_id, port=50051, advertise=None, **kw):
         super().__init__(pki, node_id, mesh_port=port, **kw)
         self.lab, self.host = lab, host
+        self.advertise = advertise
 
     def argv(self):
         a = super().argv()
         i = a.index("--listen")
         a[i + 1] = "%s:%d" % (self.lab.addr(self.host), self.mesh_port)
-        a[i + 2:i + 2] = ["--advertise", a[i + 1]]
+        a[i + 2:i + 2] = ["--advertise", self.advertise or a[i + 1]]
         return self.lab.exec_prefix(self.host) + a
 
     def client(self, tls_ca=None, token="write"):

@@ -23,7 +23,6 @@ without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
 
 import json
 import os
-import re
 import tempfile
 import threading
 import time
@@ -159,16 +158,7 @@ class Chaos(netns.LabTest):
         n1, n2, n3 = self.start()
         self.wait_full_mesh()
         self.log("full mesh")
-        # 10 % random loss on n1's eth0, both directions (no netem here);
-        # loopback (the API) is left alone
-        self.lab.nft("n1", """
-table inet afchaos {
-  chain in { type filter hook input priority 0; policy accept;
-    iifname "eth0" numgen random mod 100 < %(p)d counter drop; }
-  chain out { type filter hook output priority 0; policy accept;
-    oifname "eth0" numgen random mod 100 < %(p)d counter drop; }
-}
-""" % {"p": LOSS_PERCENT})
+        self.lab.lose("n1", LOSS_PERCENT)
         lossy = time.monotonic()
         expected = []
         for i in range(30):
@@ -177,12 +167,10 @@ table inet afchaos {
                 expected.append((n.node_id, "lossy", "%s #%d" % (n.node_id, i)))
             time.sleep(max(0.0, (LOSS_S - (time.monotonic() - lossy)) / (30 - i)))
         time.sleep(max(0.0, LOSS_S - (time.monotonic() - lossy)))
-        ruleset = self.lab.sh("n1", netns.NFT, "list", "table", "inet", "afchaos").stdout.decode()
-        dropped = [int(x) for x in re.findall(r"packets (\d+)", ruleset)]
-        self.lab.sh("n1", netns.NFT, "delete", "table", "inet", "afchaos")
+        dropped = self.lab.stop_losing("n1")
         self.log("loss rule removed after %.1fs; packets dropped (in, out): %s; mesh %s"
                  % (time.monotonic() - lossy, dropped, "up" if self.full_mesh() else "not all up"))
-        self.assertGreater(sum(dropped), 0, "the loss rule dropped nothing:\n" + ruleset)
+        self.assertGreater(sum(dropped), 0, "the loss rule dropped nothing")
         self.wait_full_mesh()
         self.wait_everything_everywhere(expected, DELIVER_TIMEOUT, "after the loss")
         self.log("all 60 events everywhere")
