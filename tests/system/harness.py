@@ -585,6 +585,18 @@ class Signal:
         self.port = None
         self.scheme = None
 
+    def restart(self, **kw):
+        """Stops (if running) and starts again with the same arguments: for
+        a node, the same mesh port and data directory."""
+        self.stop(**kw)
+        self.proc = None
+        self.lines = []
+        self._listening = threading.Event()
+        self.listening = None
+        if self._own_dir:
+            self.dir = tempfile.mkdtemp(prefix="af-%s-" % self.NAME)
+        return self.start()
+
     def argv(self):
         a = [SIGNAL_BIN]
         if self.listen is not None:
@@ -766,16 +778,6 @@ class MeshNode(Signal):
         self.api_port = self.port = int(obj["api_port"])
         self.incarnation = int(obj["incarnation"])
 
-    def restart(self, **kw):
-        """Stops (if running) and starts again with the same mesh port and
-        data directory."""
-        self.stop(**kw)
-        self.proc = None
-        self.lines = []
-        self._listening = threading.Event()
-        self.listening = None
-        self.dir = tempfile.mkdtemp(prefix="af-node-")
-        return self.start()
 
     def tokens(self):
         """The API tokens the node generated into its data directory."""

@@ -339,6 +339,30 @@ class MeshNode(harness.MeshNode):
                       self.tokens()[token] if token else None)
 
 
+class SkewedNode(MeshNode):
+    """A MeshNode whose wall clock runs `skew_s` ahead (libfaketime preloaded;
+    the monotonic clock is left real).  The process is the daemon itself
+    (no faketime wrapper in between), so stop-by-PID works."""
+
+    LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+    def __init__(self, *a, skew_s, **kw):
+        super().__init__(*a, **kw)
+        self.env.update({"LD_PRELOAD": self.LIBFAKETIME, "FAKETIME": "+%ds" % skew_s,
+                         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                         "FAKETIME_NO_CACHE": "1"})
+
+    @classmethod
+    def skip_unless_possible(cls):
+        if not os.path.exists(cls.LIBFAKETIME):
+            raise unittest.SkipTest("libfaketime is not installed (apt-get install faketime): "
+                                    "cannot skew a node's clock")
+        if harness.asan_runtime(harness.NODE_BIN):
+            raise unittest.SkipTest("libfaketime and AddressSanitizer cannot share a "
+                                    "process (the node hangs at start); the normal "
+                                    "build runs this scenario")
+
+
 # ---------------------------------------------------------------- tests
 
 NODES = ("n1", "n2", "n3")

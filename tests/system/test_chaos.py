@@ -22,9 +22,6 @@ without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
 """
 
 import json
-import os
-import tempfile
-import threading
 import time
 import unittest
 
@@ -45,20 +42,6 @@ FLAP_GAP_S = 3
 REGISTER_TIMEOUT = 45
 SKEW_S = 90
 ALLOWED_SKEW_S = 300     # signal/API.md: stale_timestamp beyond this (default)
-LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-
-
-class SkewedNode(netns.MeshNode):
-    """A MeshNode whose wall clock runs `skew_s` ahead (libfaketime preloaded;
-    the monotonic clock is left real).  The process is the daemon itself
-    (no faketime wrapper in between), so stop-by-PID works."""
-
-    def __init__(self, *a, skew_s, **kw):
-        super().__init__(*a, **kw)
-        self.env.update({"LD_PRELOAD": LIBFAKETIME, "FAKETIME": "+%ds" % skew_s,
-                         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-                         "FAKETIME_NO_CACHE": "1"})
-
 
 
 class Chaos(netns.LabTest):
@@ -75,23 +58,13 @@ class Chaos(netns.LabTest):
                       args=["--dead-ms", "3000", "--ping-ms", "500",
                             "--signal-ca", self.pki.ca_path])
             if h == skewed:
-                n = SkewedNode(self.lab, h, self.pki, h, skew_s=SKEW_S, **kw)
+                n = netns.SkewedNode(self.lab, h, self.pki, h, skew_s=SKEW_S, **kw)
             else:
                 n = netns.MeshNode(self.lab, h, self.pki, h, **kw)
             self.procs.append(n)
             self.nodes[h] = n.start()
         self.log("signal and nodes started")
         return [self.nodes[h] for h in NODES]
-
-    def restart_signal(self):
-        """Starts the (stopped) signal again: same address, port, certificate."""
-        s = self.sig
-        s.proc = None
-        s.lines = []
-        s._listening = threading.Event()
-        s.listening = None
-        s.dir = tempfile.mkdtemp(prefix="af-signal-")
-        s.start()
 
     # -- waiting and asserting
 
@@ -202,7 +175,7 @@ class Chaos(netns.LabTest):
                 post_round("down%d" % flap)
                 self.assertTrue(self.full_mesh(), "links dropped with the signal down (flap %d)\n%s"
                                 % (flap, self.views()))
-            self.restart_signal()
+            self.sig.restart()
             up = time.monotonic()
             while time.monotonic() - up < FLAP_GAP_S:
                 time.sleep(0.5)
@@ -223,13 +196,7 @@ class Chaos(netns.LabTest):
         self.log("%d events everywhere once" % len(expected))
 
     def test_skewed_clock_node_joins(self):
-        if not os.path.exists(LIBFAKETIME):
-            raise unittest.SkipTest("libfaketime is not installed (apt-get install faketime): "
-                                    "cannot skew a node's clock")
-        if harness.asan_runtime(harness.NODE_BIN):
-            raise unittest.SkipTest("libfaketime and AddressSanitizer cannot share a "
-                                    "process (the node hangs at start); the normal "
-                                    "build runs this scenario")
+        netns.SkewedNode.skip_unless_possible()
         n1, n2, n3 = self.start(skewed="n3")
         self.wait_full_mesh()
         self.log("full mesh with n3 %ds ahead" % SKEW_S)

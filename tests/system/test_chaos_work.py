@@ -9,6 +9,8 @@ acknowledged from another node, all while a fault is on:
   link's round trip is over 200 ms;
 - a partition: n3's interface down while it runs tasks of its own and
   acknowledges its alert, then healed;
+- a signal stopped and started three times while work is issued;
+- a node whose wall clock is 90 s ahead (libfaketime; not under ASan);
 - a link blackholed (a firewall rule) just before a command goes into it:
   the issuer sends the copy again, and it reaches its target through the
   third node.
@@ -44,6 +46,9 @@ LOSS_PERCENT = 15
 DELAY_MS = 100
 JITTER_MS = 20
 LINES = 20
+FLAPS = 3
+FLAP_GAP_S = 2
+SKEW_S = 90
 TASKS = {
     # LINES lines over about 2 s: log events flow while the fault is on
     "count": {"command": ["/bin/sh", "-c",
@@ -92,7 +97,7 @@ class WorkUnderFaults(netns.LabTest):
 
     TMP_PREFIX = "af-chaoswork-"
 
-    def start(self, proxied=False):
+    def start(self, proxied=False, skewed=None):
         tasks = os.path.join(self.tmp, "tasks.json")
         rules = os.path.join(self.tmp, "alerts.json")
         with open(tasks, "w") as f:
@@ -112,7 +117,10 @@ class WorkUnderFaults(netns.LabTest):
                                DELAY_MS, JITTER_MS)
                 self.procs.append(p)
                 p.start()
-            n = netns.MeshNode(self.lab, h, self.pki, h, port=MESH_PORT,
+            kind, extra = netns.MeshNode, {}
+            if h == skewed:
+                kind, extra = netns.SkewedNode, {"skew_s": SKEW_S}
+            n = kind(self.lab, h, self.pki, h, port=MESH_PORT, **extra,
                                advertise=advertise, signals=[self.sig.url], args=[
                                    "--dead-ms", "3000", "--ping-ms", "500",
                                    "--signal-ca", self.pki.ca_path, "--tasks", tasks,
@@ -264,10 +272,12 @@ class WorkUnderFaults(netns.LabTest):
             self.assertEqual(sorted(json.dumps(json.loads(l), separators=(",", ":"),
                                                sort_keys=True) for l in in_file), indexed)
 
-    def work_round(self, n1, n2, n3):
-        """Tasks in every direction, one of them failing."""
+    def work_round(self, n1, n2, n3, failing=True):
+        """Tasks in every direction, one of them failing (a second failure
+        of a task would join its open alert, not raise one)."""
         self.run_task(n1, "n3", "count")
-        self.run_task(n1, "n3", "fail")
+        if failing:
+            self.run_task(n1, "n3", "fail")
         self.run_task(n2, "n1", "count")
         self.run_task(n3, "n2", "count")
 
@@ -342,6 +352,41 @@ class WorkUnderFaults(netns.LabTest):
         self.lab.unblock("n1")
         self.wait_full_mesh(SETTLE_TIMEOUT)
         self.assert_nothing_lost(started)
+
+    def test_work_survives_a_flapping_signal(self):
+        n1, n2, n3 = self.start()
+        self.wait_full_mesh()
+        started = []
+        for flap in range(FLAPS):
+            self.sig.stop()
+            mark = len(self.issued)
+            self.work_round(n1, n2, n3, failing=flap == 0)
+            if flap == 1:
+                self.ack_failures(n2, started)     # the signal is down
+            time.sleep(FLAP_GAP_S)
+            self.sig.restart()
+            started += self.wait_done(mark)
+            time.sleep(FLAP_GAP_S)
+            self.log("flap %d: %d tasks so far" % (flap, len(started)))
+        self.wait_done()
+        self.assert_nothing_lost(started)
+        self.log("%d tasks, %d alerts, audit: nothing lost" % (len(started), len(self.alerts)))
+
+    def test_work_on_a_node_with_a_skewed_clock(self):
+        netns.SkewedNode.skip_unless_possible()
+        n1, n2, n3 = self.start(skewed="n3")
+        self.wait_full_mesh()
+        self.log("full mesh with n3 %d s ahead" % SKEW_S)
+        self.work_round(n1, n2, n3)
+        started = self.wait_done()
+        self.ack_failures(n2, started)
+        self.wait_done()
+        self.assert_nothing_lost(started)
+        # n3's clock shows in what it reports: its task's times are ahead
+        t = [s for s in started if s[0] == "n3"][0]
+        seen = self.task(n1, "n3", t[1])
+        self.assertGreater(seen["queued_ms"] - time.time() * 1000, (SKEW_S - 30) * 1000, seen)
+        self.log("%d tasks, %d alerts, audit: nothing lost" % (len(started), len(self.alerts)))
 
     def test_work_survives_a_partition(self):
         n1, n2, n3 = self.start()
