@@ -14,8 +14,9 @@ reads them in a thread; then for --duration seconds (default 600):
 
 and every --sample-s seconds (default 10) samples each node's RSS
 (VmRSS) and open file descriptors (/proc/PID/fd).  At the end it prints
-the RSS and fd curves (min/max over nodes per sample), the growth from
-the first sample taken after a warm-up to the last, errors seen (API
+the RSS and fd curves (min/max over nodes per sample), each node's growth
+from the first samples taken after a warm-up to the last ones (the least
+value of a few samples at each end: a task's pipes come and go), errors seen (API
 errors, WebSocket disconnects, processes that died, error lines in the
 nodes' logs), and exits 1 when a process died, an error was seen, or the
 fds grew.
@@ -39,6 +40,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "system"))
 import harness  # noqa: E402
 
 TASKS = {"tick": {"command": ["/bin/sh", "-c", "for i in 1 2 3 4 5; do echo tick $i; done"]}}
+
+
+WINDOW = 6          # samples at each end compared for growth
 
 
 def log(msg):
@@ -164,13 +168,24 @@ def main(argv):
                 if line.get("level") == "error":
                     errors.append("%s logged: %s" % (n.node_id, line.get("msg")))
         after = [s for s in samples if s[0] >= a.warmup_s] or samples
-        first, last = after[0], after[-1]
-        rss_growth = [(l - f) / 1024 for f, l in zip(first[1], last[1])]
-        fd_growth = [l - f for f, l in zip(first[2], last[2])]
+        # Each end is a window of samples, and a node's fds in it the
+        # fewest: a task running at one sample holds its pipes (a few fds)
+        # for a moment, which is not growth.
+        k = max(1, min(WINDOW, len(after) // 3))
+        head, tail = after[:k], after[-k:]
+
+        def floor(window, which, i):
+            return min(s[which][i] for s in window)
+        rss_growth = [(floor(tail, 1, i) - floor(head, 1, i)) / 1024 for i in range(len(nodes))]
+        fd_growth = [floor(tail, 2, i) - floor(head, 2, i) for i in range(len(nodes))]
         log("")
-        log("from t=%.0fs to t=%.0fs: RSS growth per node min %+.1f MiB max %+.1f MiB; "
-            "fd growth min %+d max %+d" % (first[0], last[0], min(rss_growth),
-                                           max(rss_growth), min(fd_growth), max(fd_growth)))
+        log("from t=%.0f-%.0fs to t=%.0f-%.0fs (least of %d samples each): RSS growth per "
+            "node min %+.1f MiB max %+.1f MiB; fd growth min %+d max %+d"
+            % (head[0][0], head[-1][0], tail[0][0], tail[-1][0], k, min(rss_growth),
+               max(rss_growth), min(fd_growth), max(fd_growth)))
+        top = sorted(range(len(nodes)), key=lambda i: -rss_growth[i])[:3]
+        log("most RSS growth: %s" % ", ".join("%s %+.1f MiB" % (nodes[i].node_id, rss_growth[i])
+                                              for i in top))
         log("user events sent %d; WebSocket messages received %d" % (i, received[0]))
         for e in errors[:20]:
             log("ERROR: %s" % e)
