@@ -104,6 +104,7 @@ struct links {
 	uint64_t		 ping_seq;
 	struct links_hooks	 hooks;
 	int			 closing;	/* leaving: no more dials */
+	uint64_t		 up_gen;	/* changes whenever a link goes up or down */
 };
 
 static void
@@ -121,6 +122,8 @@ set_state(struct peer *p, enum link_state s)
 		return;
 	log_event(LOG_INFO, "link state", "{s:s, s:s, s:s}", "peer", p->id,
 	    "from", link_state_names[p->state], "to", link_state_names[s]);
+	if (p->state == LINK_UP || s == LINK_UP)
+		p->l->up_gen++;
 	p->state = s;
 	p->since_ms = clock_wall_ms();
 	if (s == LINK_DOWN)
@@ -998,6 +1001,12 @@ links_foreach_up(const struct links *l, void (*fn)(const char *, void *),
 	struct foreach_up f = { fn, arg };
 
 	hmap_sweep(l->peers, foreach_up_one, &f);
+}
+
+uint64_t
+links_up_generation(const struct links *l)
+{
+	return l->up_gen;
 }
 
 size_t

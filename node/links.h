@@ -100,6 +100,8 @@ void links_stream_closed(struct links *, struct transport_stream *,
 json_t *links_status(const struct links *);
 /* Number of links up. */
 size_t links_up(const struct links *);
+/* A number that changes whenever a link goes up or down. */
+uint64_t links_up_generation(const struct links *);
 /* 1 if the link to peer_id is up. */
 int links_is_up(const struct links *, const char *peer_id);
 /* Calls fn for each peer with an up link. */
