@@ -188,7 +188,10 @@ EOF
 }
 
 if [ "$rebuild_base" = 1 ]; then
-  pm rmi -f "$node_image" "$base_image" >/dev/null 2>&1 || true
+  # Untag rather than remove: images built on them keep their layers.
+  for image in "$node_image" "$base_image"; do
+    if pm image exists "$image"; then pm untag "$image"; fi
+  done
 fi
 start=$SECONDS
 pm image exists "$base_image" || { make_base; echo "build-images: $base_image made in $((SECONDS - start)) s" >&2; }
@@ -211,6 +214,6 @@ done
 
 for kind in signal node; do
   size=$(pm image inspect --format '{{.Size}}' "localhost/agentflow-$kind:$tag")
-  echo "localhost/agentflow-$kind:$tag $size bytes ($((size / 1048576)) MiB)"
+  echo "localhost/agentflow-$kind:$tag $size bytes ($(((size + 524288) / 1048576)) MiB)"
 done
 echo "build-images: run them with: podman run ${podman_flags[*]} ${limits[*]} ..." >&2
