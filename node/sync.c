@@ -83,6 +83,9 @@ struct sync {
 	size_t				 npending;
 	size_t				 pending_bytes;
 	struct event			*flush_ev;
+	/* Received batches share one commit per turn of the loop. */
+	struct event			*commit_ev;
+	int				 commit_armed;
 	struct event			*persist_ev;
 	uint64_t			 last_trim_ms;
 	/* Hello cursors, rebuilt on demand. */
@@ -342,6 +345,23 @@ flush(struct sync *s)
 		agentflow__mesh__v1__event__free_unpacked(s->pending[i], NULL);
 	s->npending = 0;
 	s->pending_bytes = 0;
+}
+
+static void
+commit_received(struct sync *s)
+{
+	s->commit_armed = 0;
+	if (store_batch_end(s->store) != 0)
+		log_event(LOG_WARN, "cannot log received events", "{s:s}",
+		    "error", store_error(s->store));
+}
+
+static void
+commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	commit_received(arg);
 }
 
 static void
@@ -1296,13 +1316,22 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 	switch (f->body_case) {
 	case AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS:
 		fresh = xcalloc(f->events->n_events + 1, sizeof(*fresh));
-		store_batch_begin(s->store);	/* one commit per batch */
+		/*
+		 * One commit for every batch that arrived in this turn of the
+		 * loop (the transport hands over all completions at once):
+		 * commit_ev runs after them.  Whoever ends a batch first
+		 * commits these rows too; a crash before then loses rows that
+		 * our cursors (persisted in the same transaction) do not
+		 * claim, so peers send them again.
+		 */
+		store_batch_begin(s->store);
+		if (!s->commit_armed) {
+			s->commit_armed = 1;
+			event_active(s->commit_ev, EV_TIMEOUT, 0);
+		}
 		for (size_t i = 0; i < f->events->n_events; i++)
 			if (apply_event(s, peer, f->events->events[i]))
 				fresh[nfresh++] = f->events->events[i];
-		if (store_batch_end(s->store) != 0)
-			log_event(LOG_WARN, "cannot log received events", "{s:s}",
-			    "error", store_error(s->store));
 		forward(s, peer, fresh, nfresh);
 		free(fresh);
 		break;
@@ -1439,6 +1468,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->origins = hmap_new();
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
+	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
 	s->persist_ev = event_new(base, -1, EV_PERSIST, persist_cb, s);
 	event_add(s->persist_ev, &(struct timeval){ PERSIST_PERIOD_MS / 1000, 0 });
 	s->last_trim_ms = clock_mono_ms();
@@ -1495,6 +1525,9 @@ sync_free(struct sync *s)
 	graph_cache_free(s->graph);	/* it points into the origins */
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);
+	if (s->commit_armed)
+		commit_received(s);
+	event_free(s->commit_ev);
 	event_free(s->flush_ev);
 	event_free(s->persist_ev);
 	free(s->pending);
