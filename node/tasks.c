@@ -110,7 +110,7 @@ struct outstream {
 	struct event	*ev;
 	Agentflow__Mesh__V1__LogStream stream;
 	size_t		 len;
-	char		 buf[LINE_MAX_BYTES];	/* the line so far */
+	char		*buf;		/* the line so far, LINE_MAX_BYTES while open */
 };
 
 struct run {
@@ -434,7 +434,7 @@ feed(struct outstream *os, const char *p, size_t n)
 			os->len = 0;
 			continue;
 		}
-		if (os->len == sizeof os->buf) {
+		if (os->len == LINE_MAX_BYTES) {
 			cut = utf8_cut(os->buf, os->len);
 			line_out(os, os->buf, cut, 1);
 			memmove(os->buf, os->buf + cut, os->len - cut);
@@ -490,6 +490,9 @@ stream_close(struct outstream *os)
 	if (os->len > 0)
 		line_out(os, os->buf, os->len, 0);
 	os->len = 0;
+	/* A finished run stays in the history: without its buffers. */
+	free(os->buf);
+	os->buf = NULL;
 }
 
 static void
@@ -845,6 +848,8 @@ spawn(struct run *r)
 	r->pid = pid;
 	r->out.fd = outp[0];
 	r->err.fd = errp[0];
+	r->out.buf = xmalloc(LINE_MAX_BYTES);
+	r->err.buf = xmalloc(LINE_MAX_BYTES);
 	return 0;
 fail:
 	for (i = 0; i < 3; i++) {
@@ -1104,6 +1109,8 @@ run_free(struct run *r)
 	for (a = r->argv; a != NULL && *a != NULL; a++)
 		free(*a);
 	free(r->argv);
+	free(r->out.buf);
+	free(r->err.buf);
 	free(r->command_id);
 	free(r->principal);
 	free(r);
