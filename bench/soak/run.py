@@ -124,7 +124,7 @@ def main(argv):
         samples = []      # (t, [rss KiB], [fds])
         t0 = time.monotonic()
         next_event = next_task = next_sample = t0
-        i = 0
+        i = k = 0         # events, tasks
         while time.monotonic() - t0 < a.duration:
             now = time.monotonic()
             if now >= next_event:
@@ -137,7 +137,10 @@ def main(argv):
                 i += 1
                 next_event += 1.0 / a.events_per_s
             if now >= next_task:
-                src, dst = apis[i % a.nodes], "node-%d" % (1 + (i + 1) % a.nodes)
+                # a counter of their own: derived from i, every task went
+                # from the same node to the same node
+                src, dst = apis[k % a.nodes], "node-%d" % (1 + (k + 1) % a.nodes)
+                k += 1
                 try:
                     rec = src.json("POST", "/api/commands", json.dumps({
                         "target": dst, "type": "run_task", "args": {"task": "tick"},
