@@ -366,6 +366,8 @@ class SkewedNode(MeshNode):
 # ---------------------------------------------------------------- tests
 
 NODES = ("n1", "n2", "n3")
+MESH_PORT = 50051
+FORM_TIMEOUT = 40      # all links up and every status known
 
 
 def events(node, **query):
@@ -422,6 +424,93 @@ class LabTest(unittest.TestCase):
 
     def log(self, what):
         print("  [%6.1fs] %s" % (time.monotonic() - self.t0, what), flush=True)
+
+    # -- the mesh: a signal on "sig" and a node on every host of NODES
+
+    def start_mesh(self, args=(), skewed=None, skew_s=0, advertise=None):
+        """Starts the signal and the nodes (fast failure detection, the
+        signal's CA) with `args` after the common flags; the `skewed` host
+        runs a SkewedNode `skew_s` ahead; `advertise` maps hosts to the
+        address they advertise.  Returns the nodes in NODES order."""
+        self.sig = Signal(self.lab, "sig", self.pki,
+                          ["--rate", "0", "--heartbeat", "1", "--ttl", "5"])
+        self.procs.append(self.sig)
+        self.sig.start()
+        for h in NODES:
+            kw = dict(port=MESH_PORT, signals=[self.sig.url],
+                      advertise=(advertise or {}).get(h),
+                      args=["--dead-ms", "3000", "--ping-ms", "500",
+                            "--signal-ca", self.pki.ca_path] + list(args))
+            if h == skewed:
+                n = SkewedNode(self.lab, h, self.pki, h, skew_s=skew_s, **kw)
+            else:
+                n = MeshNode(self.lab, h, self.pki, h, **kw)
+            self.procs.append(n)
+            self.nodes[h] = n.start()
+        self.log("signal and nodes started")
+        return [self.nodes[h] for h in NODES]
+
+    def full_mesh(self):
+        """Every node has a link up to every other."""
+        return all(n.up_peers() == sorted(x for x in NODES if x != h)
+                   for h, n in self.nodes.items())
+
+    def wait_full_mesh(self, timeout=FORM_TIMEOUT, direct=False):
+        """A full mesh, each node knowing every other's status as alive
+        (and, with direct, reaching it over its own link)."""
+        def formed():
+            if not self.full_mesh():
+                return False
+            for h, n in self.nodes.items():
+                rs = remotes(n)
+                if any(not rs.get(o) or not rs[o]["status"] or rs[o]["member"] != "alive"
+                       or (direct and rs[o].get("path") != "direct")
+                       for o in NODES if o != h):
+                    return False
+            return True
+        self.wait(formed, timeout, "full mesh of %slinks" % ("direct " if direct else ""))
+
+    # -- user events: posted, then (origin, name, payload) everywhere once
+
+    def post_event(self, node, name, payload):
+        """POSTs a user event (the API is on the node's loopback, where no
+        fault a test injects applies, and a POST is never retried, so a
+        duplicate could only come from the mesh)."""
+        r = node.post("/api/events", {"name": name, "payload": payload})
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def has_all(self, node, expected):
+        have = {(g[0], g[3], g[4]) for g in user_events(node)}
+        return all(e in have for e in expected)
+
+    def wait_everything_everywhere(self, expected, timeout, what):
+        missing = {}
+
+        def done():
+            missing.clear()
+            for h, n in self.nodes.items():
+                have = {(g[0], g[3], g[4]) for g in user_events(n)}
+                lost = [e for e in expected if e not in have]
+                if lost:
+                    missing[h] = lost
+            return not missing
+        if not harness.wait_until(done, timeout, 0.5):
+            self.fail("%s: user events missing after %ss: %s\n%s"
+                      % (what, timeout, json.dumps(missing)[:2000], self.views()))
+
+    def assert_exactly_once(self, expected):
+        """Every node holds each (origin, name, payload) of expected exactly
+        once, in each origin's order, and no other user event."""
+        for h, n in self.nodes.items():
+            got = user_events(n)
+            keys = [g[:3] for g in got]
+            self.assertEqual(len(keys), len(set(keys)), "duplicates on %s: %s" % (h, got))
+            for origin in NODES:
+                mine = sorted((g for g in got if g[0] == origin), key=lambda g: (g[1], g[2]))
+                self.assertEqual([(g[3], g[4]) for g in mine],
+                                 [(e[1], e[2]) for e in expected if e[0] == origin],
+                                 "%s's user events as seen on %s" % (origin, h))
 
     def wait(self, pred, timeout, what, interval=0.3):
         got = harness.wait_until(pred, timeout, interval)

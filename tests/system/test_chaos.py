@@ -21,16 +21,12 @@ Everything is asserted through the nodes' and the signal's APIs.  Skipped
 without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
 """
 
-import json
 import time
 import unittest
 
-import harness
 import netns
 
-FORM_TIMEOUT = 40
 DELIVER_TIMEOUT = 30
-MESH_PORT = 50051
 NODES = netns.NODES
 LOSS_PERCENT = 10
 LOSS_S = 15
@@ -49,76 +45,7 @@ class Chaos(netns.LabTest):
     TMP_PREFIX = "af-chaos-"
 
     def start(self, skewed=None):
-        self.sig = netns.Signal(self.lab, "sig", self.pki,
-                                ["--rate", "0", "--heartbeat", "1", "--ttl", "5"])
-        self.procs.append(self.sig)
-        self.sig.start()
-        for h in NODES:
-            kw = dict(port=MESH_PORT, signals=[self.sig.url],
-                      args=["--dead-ms", "3000", "--ping-ms", "500",
-                            "--signal-ca", self.pki.ca_path])
-            if h == skewed:
-                n = netns.SkewedNode(self.lab, h, self.pki, h, skew_s=SKEW_S, **kw)
-            else:
-                n = netns.MeshNode(self.lab, h, self.pki, h, **kw)
-            self.procs.append(n)
-            self.nodes[h] = n.start()
-        self.log("signal and nodes started")
-        return [self.nodes[h] for h in NODES]
-
-    # -- waiting and asserting
-
-    def full_mesh(self):
-        for h, n in self.nodes.items():
-            if n.up_peers() != sorted(x for x in NODES if x != h):
-                return False
-        return True
-
-    def wait_full_mesh(self, timeout=FORM_TIMEOUT):
-        def formed():
-            if not self.full_mesh():
-                return False
-            for h, n in self.nodes.items():
-                rs = netns.remotes(n)
-                if any(not rs.get(o) or not rs[o]["status"] or rs[o]["member"] != "alive"
-                       for o in NODES if o != h):
-                    return False
-            return True
-        self.wait(formed, timeout, "full mesh of links")
-
-    def post_event(self, node, name, payload):
-        """POST a user event (the API is on the node's loopback: the loss
-        rule on eth0 does not touch it, and a POST is never retried, so a
-        duplicate could only come from the mesh)."""
-        r = node.post("/api/events", {"name": name, "payload": payload})
-        self.assertEqual(r.status, 200, r)
-        return r.json()
-
-    def wait_everything_everywhere(self, expected, timeout, what):
-        missing = {}
-
-        def done():
-            missing.clear()
-            for h, n in self.nodes.items():
-                have = {(g[0], g[3], g[4]) for g in netns.user_events(n)}
-                lost = [e for e in expected if e not in have]
-                if lost:
-                    missing[h] = lost
-            return not missing
-        if not harness.wait_until(done, timeout, 0.5):
-            self.fail("%s: user events missing after %ss: %s\n%s"
-                      % (what, timeout, json.dumps(missing)[:2000], self.views()))
-
-    def assert_exactly_once(self, expected):
-        for h, n in self.nodes.items():
-            got = netns.user_events(n)
-            keys = [g[:3] for g in got]
-            self.assertEqual(len(keys), len(set(keys)), "duplicates on %s: %s" % (h, got))
-            for origin in NODES:
-                mine = sorted((g for g in got if g[0] == origin), key=lambda g: (g[1], g[2]))
-                self.assertEqual([(g[3], g[4]) for g in mine],
-                                 [(e[1], e[2]) for e in expected if e[0] == origin],
-                                 "%s's user events as seen on %s" % (origin, h))
+        return self.start_mesh(skewed=skewed, skew_s=SKEW_S)
 
     def healthz_nodes(self):
         r = self.sig.client().get("/healthz")

@@ -37,9 +37,8 @@ import unittest
 import harness
 import netns
 
-FORM_TIMEOUT = 40
 SETTLE_TIMEOUT = 60
-MESH_PORT = 50051
+MESH_PORT = netns.MESH_PORT
 PROXY_PORT = 50052
 NODES = netns.NODES
 LOSS_PERCENT = 15
@@ -104,44 +103,20 @@ class WorkUnderFaults(netns.LabTest):
             json.dump(TASKS, f)
         with open(rules, "w") as f:
             json.dump(RULES, f)
-        self.sig = netns.Signal(self.lab, "sig", self.pki,
-                                ["--rate", "0", "--heartbeat", "1", "--ttl", "5"])
-        self.procs.append(self.sig)
-        self.sig.start()
-        for h in NODES:
-            addr = self.lab.addr(h)
-            advertise = None
-            if proxied:
-                advertise = "%s:%d" % (addr, PROXY_PORT)
-                p = DelayProxy(self.lab, h, advertise, "%s:%d" % (addr, MESH_PORT),
+        advertise = {}
+        if proxied:
+            for h in NODES:
+                addr = self.lab.addr(h)
+                advertise[h] = "%s:%d" % (addr, PROXY_PORT)
+                p = DelayProxy(self.lab, h, advertise[h], "%s:%d" % (addr, MESH_PORT),
                                DELAY_MS, JITTER_MS)
                 self.procs.append(p)
                 p.start()
-            kind, extra = netns.MeshNode, {}
-            if h == skewed:
-                kind, extra = netns.SkewedNode, {"skew_s": SKEW_S}
-            n = kind(self.lab, h, self.pki, h, port=MESH_PORT, **extra,
-                               advertise=advertise, signals=[self.sig.url], args=[
-                                   "--dead-ms", "3000", "--ping-ms", "500",
-                                   "--signal-ca", self.pki.ca_path, "--tasks", tasks,
-                                   "--alerts", rules, "--command-timeout-ms", "30000"])
-            self.procs.append(n)
-            self.nodes[h] = n.start()
         self.issued = []      # (issuer, command id, target, task name or None)
         self.alerts = {}      # (node, alert id) -> the state every node must show
-        self.log("signal and nodes started%s" % (" behind delay proxies" if proxied else ""))
-        return [self.nodes[h] for h in NODES]
-
-    def wait_full_mesh(self, timeout=FORM_TIMEOUT):
-        def formed():
-            for h, n in self.nodes.items():
-                if n.up_peers() != sorted(x for x in NODES if x != h):
-                    return False
-                rs = netns.remotes(n)
-                if any(not rs.get(o) or rs[o]["member"] != "alive" for o in NODES if o != h):
-                    return False
-            return True
-        self.wait(formed, timeout, "full mesh of links")
+        return self.start_mesh(["--tasks", tasks, "--alerts", rules,
+                                "--command-timeout-ms", "30000"],
+                               skewed=skewed, skew_s=SKEW_S, advertise=advertise)
 
     # -- the work
 

@@ -13,20 +13,17 @@ its own namespaces and processes and tears them down, even on failure.
 Skipped without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
 """
 
-import json
 import time
 import unittest
 
-import harness
 import netns
 
-FORM_TIMEOUT = 40      # all links up and every status known
 ROUTE_TIMEOUT = 30     # a relayed path is learnt from link-state
 DETECT_TIMEOUT = 20    # a cut link is noticed (3 silent status periods)
 HEAL_TIMEOUT = 75      # links back up after a cut (redial backoff grows to 30 s)
 DELIVER_TIMEOUT = 20
 CUT_S = 9              # how long a host stays cut off
-MESH_PORT = 50051
+MESH_PORT = netns.MESH_PORT
 NODES = netns.NODES
 
 
@@ -34,60 +31,14 @@ class Netns(netns.LabTest):
 
     TMP_PREFIX = "af-netns-"
 
-    def start(self):
-        self.sig = netns.Signal(self.lab, "sig", self.pki,
-                                ["--rate", "0", "--heartbeat", "1", "--ttl", "5"])
-        self.procs.append(self.sig)
-        self.sig.start()
-        for h in NODES:
-            n = netns.MeshNode(self.lab, h, self.pki, h, port=MESH_PORT, signals=[self.sig.url],
-                               args=["--dead-ms", "3000", "--ping-ms", "500",
-                                     "--signal-ca", self.pki.ca_path])
-            self.procs.append(n)
-            self.nodes[h] = n.start()
-        self.log("signal and nodes started")
-        return [self.nodes[h] for h in NODES]
-
-    # -- waiting
-
-    def wait_full_mesh(self, timeout=FORM_TIMEOUT):
-        def formed():
-            for h, n in self.nodes.items():
-                others = sorted(x for x in NODES if x != h)
-                if n.up_peers() != others:
-                    return False
-                rs = netns.remotes(n)
-                if any(not rs.get(o) or not rs[o]["status"] or rs[o]["member"] != "alive"
-                       or rs[o].get("path") != "direct" for o in others):
-                    return False
-            return True
-        self.wait(formed, timeout, "full mesh of direct links")
-
-    def post_event(self, node, name, payload):
-        r = node.post("/api/events", {"name": name, "payload": payload})
-        self.assertEqual(r.status, 200, r)
-        return r.json()
-
-    def assert_exactly_once(self, node, expected):
-        """node holds each (origin, name, payload) of expected exactly once,
-        in each origin's order, and no other user event."""
-        got = netns.user_events(node)
-        keys = [g[:3] for g in got]
-        self.assertEqual(len(keys), len(set(keys)), "duplicates on %s: %s" % (node.node_id, got))
-        for origin in NODES:
-            mine = sorted((g for g in got if g[0] == origin), key=lambda g: (g[1], g[2]))
-            self.assertEqual([(g[3], g[4]) for g in mine],
-                             [(e[1], e[2]) for e in expected if e[0] == origin],
-                             "%s's user events as seen on %s" % (origin, node.node_id))
-
-    def has_all(self, node, expected):
-        have = {(g[0], g[3], g[4]) for g in netns.user_events(node)}
-        return all(e in have for e in expected)
+    def wait_full_mesh(self, timeout=netns.FORM_TIMEOUT):
+        """Every pair linked directly (the tests below take links away)."""
+        super().wait_full_mesh(timeout, direct=True)
 
     # -- the tests
 
     def test_mesh_forms_across_namespaces(self):
-        nodes = self.start()
+        nodes = self.start_mesh()
         self.wait_full_mesh()
         self.log("full mesh")
         # each link's address is the peer's own address on the bridge (an
@@ -123,7 +74,7 @@ class Netns(netns.LabTest):
         # n1 and n2 cannot open a connection to each other's mesh port,
         # from before the nodes start
         self.lab.block("n1", "n2", MESH_PORT)
-        n1, n2, n3 = self.start()
+        n1, n2, n3 = self.start_mesh()
 
         def relayed():
             if n1.up_peers() != ["n3"] or n2.up_peers() != ["n3"] or n3.up_peers() != ["n1", "n2"]:
@@ -132,7 +83,7 @@ class Netns(netns.LabTest):
             return (a and b and a.get("path") == "relayed" and b.get("path") == "relayed"
                     and a["member"] == "alive" and b["member"] == "alive"
                     and a["status"] and b["status"])
-        self.wait(relayed, FORM_TIMEOUT + ROUTE_TIMEOUT, "n1 <-> n2 relayed through n3")
+        self.wait(relayed, netns.FORM_TIMEOUT + ROUTE_TIMEOUT, "n1 <-> n2 relayed through n3")
         self.log("n1 and n2 reach each other through n3")
         # the direct link is still not up (it is tried, and fails)
         self.assertNotEqual(n1.links().get("n2", {}).get("state"), "up")
@@ -146,8 +97,7 @@ class Netns(netns.LabTest):
             self.wait(lambda: self.has_all(n, expected), DELIVER_TIMEOUT,
                       "user events on %s" % n.node_id, 0.2)
         time.sleep(1.5)    # a late duplicate would have arrived by now
-        for n in (n1, n2, n3):
-            self.assert_exactly_once(n, expected)
+        self.assert_exactly_once(expected)
         self.log("events delivered once")
 
         # a command to n2 goes through n3, and its result comes back
@@ -166,7 +116,7 @@ class Netns(netns.LabTest):
         self.assertNotEqual(n2.links().get("n1", {}).get("state"), "up")
 
     def test_cut_and_heal_loses_nothing(self):
-        n1, n2, n3 = self.start()
+        n1, n2, n3 = self.start_mesh()
         self.wait_full_mesh()
         expected = []
         for n in (n1, n2, n3):
@@ -209,26 +159,14 @@ class Netns(netns.LabTest):
         self.log("healed after a %.1fs cut" % (healed - cut))
         self.wait_full_mesh(HEAL_TIMEOUT)
         self.log("links back up after %.1fs" % (time.monotonic() - healed))
-        missing = {}
-
-        def everything_everywhere():
-            missing.clear()
-            for n in (n1, n2, n3):
-                have = {(g[0], g[3], g[4]) for g in netns.user_events(n)}
-                lost = [e for e in expected if e not in have]
-                if lost:
-                    missing[n.node_id] = lost
-            return not missing
-        if not harness.wait_until(everything_everywhere, DELIVER_TIMEOUT, 0.5):
-            self.fail("user events lost after the heal (the link is up again): %s\n%s"
-                      % (json.dumps(missing), self.views()))
+        self.wait_everything_everywhere(expected, DELIVER_TIMEOUT,
+                                        "after the heal (the link is up again)")
         self.log("every event everywhere %.1fs after the heal" % (time.monotonic() - healed))
         time.sleep(1.5)
-        for n in (n1, n2, n3):
-            self.assert_exactly_once(n, expected)
+        self.assert_exactly_once(expected)
 
     def test_firewalled_link_is_rerouted_and_healed_without_loss(self):
-        n1, n2, n3 = self.start()
+        n1, n2, n3 = self.start_mesh()
         self.wait_full_mesh()
         expected = [("n1", "before", "n1"), ("n2", "before", "n2")]
         self.post_event(n1, "before", "n1")
@@ -261,19 +199,7 @@ class Netns(netns.LabTest):
             for n in (n1, n2):
                 self.post_event(n, "relayed", "%s #%d" % (n.node_id, i))
                 expected.append((n.node_id, "relayed", "%s #%d" % (n.node_id, i)))
-        missing = {}
-
-        def everything_everywhere():
-            missing.clear()
-            for n in (n1, n2, n3):
-                have = {(g[0], g[3], g[4]) for g in netns.user_events(n)}
-                lost = [e for e in expected if e not in have]
-                if lost:
-                    missing[n.node_id] = lost
-            return not missing
-        if not harness.wait_until(everything_everywhere, DELIVER_TIMEOUT, 0.5):
-            self.fail("user events lost across the reroute: %s\n%s"
-                      % (json.dumps(missing), self.views()))
+        self.wait_everything_everywhere(expected, DELIVER_TIMEOUT, "across the reroute")
         self.log("every event everywhere while relayed")
 
         # the rule goes: the direct link comes back, still nothing lost or doubled
@@ -285,12 +211,9 @@ class Netns(netns.LabTest):
             for n in (n1, n2):
                 self.post_event(n, "after", "%s #%d" % (n.node_id, i))
                 expected.append((n.node_id, "after", "%s #%d" % (n.node_id, i)))
-        if not harness.wait_until(everything_everywhere, DELIVER_TIMEOUT, 0.5):
-            self.fail("user events lost after the heal: %s\n%s"
-                      % (json.dumps(missing), self.views()))
+        self.wait_everything_everywhere(expected, DELIVER_TIMEOUT, "after the heal")
         time.sleep(1.5)
-        for n in (n1, n2, n3):
-            self.assert_exactly_once(n, expected)
+        self.assert_exactly_once(expected)
 
 
 if __name__ == "__main__":
