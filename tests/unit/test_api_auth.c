@@ -9,7 +9,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "api_auth.h"
 #include "rng.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char		 dir[64];
@@ -31,8 +31,8 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_api_auth.XXXXXX");
-	if (mkdtemp(f->dir) == NULL || (f->rng = rng_new("test")) == NULL)
+	if (tmpdir_make(f->dir, sizeof(f->dir), "test_api_auth") != 0 ||
+	    (f->rng = rng_new("test")) == NULL)
 		return -1;
 	snprintf(f->file, sizeof(f->file), "%s/%s", f->dir, API_AUTH_FILE);
 	*state = f;
@@ -40,19 +40,10 @@ setup(void **state)
 }
 
 static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc = nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = tmpdir_remove(f->dir);
 
 	rng_free(f->rng);
 	free(f);

@@ -9,7 +9,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char	 root[64];	/* mkdtemp'd */
@@ -32,8 +32,7 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->root, sizeof(f->root), "/tmp/test_store.XXXXXX");
-	if (mkdtemp(f->root) == NULL)
+	if (tmpdir_make(f->root, sizeof(f->root), "test_store") != 0)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "%s/data", f->root);
 	snprintf(f->db, sizeof(f->db), "%s/%s", f->dir, STORE_FILE);
@@ -42,19 +41,10 @@ setup(void **state)
 }
 
 static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc = nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = tmpdir_remove(f->root);
 
 	free(f);
 	return rc;

@@ -10,7 +10,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "store.h"
 #include "store_work.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char		 root[64];
@@ -32,21 +32,11 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->root, sizeof(f->root), "/tmp/test_store_work.XXXXXX");
-	if (mkdtemp(f->root) == NULL || (f->st = store_open(f->root, err,
-	    sizeof(err))) == NULL)
+	if (tmpdir_make(f->root, sizeof(f->root), "test_store_work") != 0 ||
+	    (f->st = store_open(f->root, err, sizeof(err))) == NULL)
 		return -1;
 	*state = f;
 	return 0;
-}
-
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int
@@ -56,7 +46,7 @@ teardown(void **state)
 	int rc;
 
 	store_close(f->st);
-	rc = nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	rc = tmpdir_remove(f->root);
 	free(f);
 	return rc;
 }

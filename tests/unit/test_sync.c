@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <event2/event.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "frame_codec.h"
 #include "store.h"
 #include "sync.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char			 dir[64];
@@ -37,9 +37,8 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_sync.XXXXXX");
-	if (mkdtemp(f->dir) == NULL || (f->st = store_open(f->dir, err,
-	    sizeof(err))) == NULL)
+	if (tmpdir_make(f->dir, sizeof(f->dir), "test_sync") != 0 ||
+	    (f->st = store_open(f->dir, err, sizeof(err))) == NULL)
 		return -1;
 	f->base = event_base_new();
 	f->addresses = json_array();
@@ -55,15 +54,6 @@ setup(void **state)
 }
 
 static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -74,7 +64,7 @@ teardown(void **state)
 	event_base_free(f->base);
 	json_decref(f->addresses);
 	json_decref(f->labels);
-	rc = nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	rc = tmpdir_remove(f->dir);
 	free(f);
 	return rc;
 }
