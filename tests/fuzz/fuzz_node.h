@@ -125,7 +125,7 @@ fuzz_node_clear(struct fuzz_node *n)
 	store_close(n->store);
 	json_decref(n->addresses);
 	json_decref(n->labels);
-	(void)nftw(n->dir, fuzz_tmpdir_rm, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_remove(n->dir);
 }
 
 /* Runs what an input made ready (our batch flush, timers due). */

@@ -16,11 +16,11 @@
 #ifndef AGENTFLOW_FUZZ_UTIL_H
 #define AGENTFLOW_FUZZ_UTIL_H
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
+#include "../unit/tmpdir.h"
 
 static inline void
 fuzz_log_init(void)
@@ -38,21 +38,11 @@ fuzz_log_init(void)
 
 static char fuzz_tmpdir_path[512];
 
-static inline int
-fuzz_tmpdir_rm(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static inline void
 fuzz_tmpdir_cleanup(void)
 {
 	if (fuzz_tmpdir_path[0] != '\0')
-		(void)nftw(fuzz_tmpdir_path, fuzz_tmpdir_rm, 16, FTW_DEPTH | FTW_PHYS);
+		(void)tmpdir_remove(fuzz_tmpdir_path);
 }
 
 /* The directory's path; exits the process when it cannot be made. */
