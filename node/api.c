@@ -258,6 +258,24 @@ out:
 	evhttp_clear_headers(&q);
 }
 
+void
+api_event_payload(const json_t *payload, const char **raw, size_t *len,
+    char **text)
+{
+	*text = NULL;
+	if (payload == NULL || json_is_null(payload)) {
+		*raw = "";
+		*len = 0;
+	} else if (json_is_string(payload)) {
+		*raw = json_string_value(payload);
+		*len = json_string_length(payload);
+	} else {
+		*text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+		*raw = *text ? *text : "";
+		*len = strlen(*raw);
+	}
+}
+
 static void
 events_post_cb(struct evhttp_request *req, struct node *n, const char *principal)
 {
@@ -283,18 +301,7 @@ events_post_cb(struct evhttp_request *req, struct node *n, const char *principal
 		json_decref(body);
 		return;
 	}
-	/* A string payload is sent as its bytes; any other JSON as its text. */
-	if (payload == NULL || json_is_null(payload)) {
-		raw = "";
-		plen = 0;
-	} else if (json_is_string(payload)) {
-		raw = json_string_value(payload);
-		plen = json_string_length(payload);
-	} else {
-		text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
-		raw = text ? text : "";
-		plen = strlen(raw);
-	}
+	api_event_payload(payload, &raw, &plen, &text);
 	if (n->frozen) {
 		http_reply_error(req, 423, "frozen", "%s is frozen (read-only "
 		    "mode): writes are refused until an unfreeze", n->id);

@@ -6,8 +6,11 @@
 #define AGENTFLOW_API_PRIV_H
 
 #include <event2/http.h>
+#include <jansson.h>
+#include <stddef.h>
 
 struct api_work;
+struct commands_request;
 struct node;
 struct ratelimit;
 
@@ -38,5 +41,23 @@ void api_work_task(const struct api_call *);	/* {node}/{id}[/logs] */
 void api_work_alerts(const struct api_call *);
 void api_work_audit(const struct api_call *);
 void api_work_definitions(const struct api_call *);
+
+/*
+ * The bodies' parsers, shared with tests/fuzz/fuzz_api_json.c so that it
+ * fuzzes these and not a copy.
+ *
+ * api_command_fields: a POST /api/commands object's fields into cr and
+ * *wait_ms (cr's strings stay the body's; target, type and args are
+ * checked by commands_issue); -1 with the message of a 400
+ * invalid_field.
+ *
+ * api_event_payload: a POST /api/events payload as the bytes sent: a
+ * string's own, any other JSON's compact text (*text, freed by the
+ * caller), nothing for none or null.
+ */
+int api_command_fields(const json_t *body, struct commands_request *cr,
+    long *wait_ms, char *err, size_t errlen);
+void api_event_payload(const json_t *payload, const char **raw, size_t *len,
+    char **text);
 
 #endif

@@ -282,7 +282,7 @@ commands_post(const struct api_call *call)
 	struct node *n = call->n;
 	struct commands_request cr = { 0 };
 	json_error_t jerr;
-	json_t *body, *v, *rec;
+	json_t *body, *rec;
 	const char *raw, *code = "invalid";
 	char id[64], err[512];
 	size_t len;
@@ -301,34 +301,11 @@ commands_post(const struct api_call *call)
 		    "{target, type, args?, idempotency_key?, deadline_ms?, wait_ms?}");
 		goto out;
 	}
-	cr.target = json_object_get(body, "target");
-	cr.type = json_string_value(json_object_get(body, "type"));
-	cr.args = json_object_get(body, "args");
-	cr.principal = call->principal;
-	if ((v = json_object_get(body, "idempotency_key")) != NULL &&
-	    (cr.idempotency_key = json_string_value(v)) == NULL) {
-		http_reply_error(req, 400, "invalid_field", "idempotency_key: a "
-		    "string is required");
+	if (api_command_fields(body, &cr, &wait_ms, err, sizeof(err)) != 0) {
+		http_reply_error(req, 400, "invalid_field", "%s", err);
 		goto out;
 	}
-	if ((v = json_object_get(body, "deadline_ms")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > 86400000) {
-			http_reply_error(req, 400, "invalid_field", "deadline_ms: "
-			    "milliseconds from now, 1-86400000");
-			goto out;
-		}
-		cr.deadline_ms = (uint64_t)json_integer_value(v);
-	}
-	if ((v = json_object_get(body, "wait_ms")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > WAIT_MAX_MS) {
-			http_reply_error(req, 400, "invalid_field", "wait_ms: 0-%d",
-			    WAIT_MAX_MS);
-			goto out;
-		}
-		wait_ms = (long)json_integer_value(v);
-	}
+	cr.principal = call->principal;
 	type = commands_type_parse(cr.type);
 	if (n->frozen && type != 0 && !command_exec_allowed_frozen(type)) {
 		http_reply_error(req, 423, "frozen", "%s is frozen (read-only mode): "
@@ -352,6 +329,40 @@ commands_post(const struct api_call *call)
 	answer_or_wait(call, id, rec, (size_t)-1 >> 1, dup ? 0 : wait_ms, dup);
 out:
 	json_decref(body);
+}
+
+int
+api_command_fields(const json_t *body, struct commands_request *cr,
+    long *wait_ms, char *err, size_t errlen)
+{
+	json_t *v;
+
+	cr->target = json_object_get(body, "target");
+	cr->type = json_string_value(json_object_get(body, "type"));
+	cr->args = json_object_get(body, "args");
+	if ((v = json_object_get(body, "idempotency_key")) != NULL &&
+	    (cr->idempotency_key = json_string_value(v)) == NULL) {
+		snprintf(err, errlen, "idempotency_key: a string is required");
+		return -1;
+	}
+	if ((v = json_object_get(body, "deadline_ms")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 86400000) {
+			snprintf(err, errlen, "deadline_ms: milliseconds from "
+			    "now, 1-86400000");
+			return -1;
+		}
+		cr->deadline_ms = (uint64_t)json_integer_value(v);
+	}
+	if ((v = json_object_get(body, "wait_ms")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > WAIT_MAX_MS) {
+			snprintf(err, errlen, "wait_ms: 0-%d", WAIT_MAX_MS);
+			return -1;
+		}
+		*wait_ms = (long)json_integer_value(v);
+	}
+	return 0;
 }
 
 void

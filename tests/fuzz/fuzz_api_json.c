@@ -4,12 +4,13 @@
  * (fuzz_node.h):
  *
  *  - POST /api/commands (node/api_work.c commands_post): the body's fields
- *    taken as commands_post takes them, then commands_issue(), which
+ *    read by api_command_fields(), as the API reads them, then
+ *    commands_issue(), which
  *    checks the type (commands_type_parse), args, idempotency key and the
  *    target (node id, "all", "k=v,..." or {"labels": {...}}), and routes
  *    the command (to us: fuzz_exec; to others: unreachable, no links);
- *  - POST /api/events (node/api.c events_post_cb): name and payload into
- *    sync_emit_user();
+ *  - POST /api/events (node/api.c events_post_cb): name, and the payload
+ *    as api_event_payload() makes it, into sync_emit_user();
  *  - node/work_json.c: the body read as a stored task and as a stored
  *    alert (work_json_to_task/alert), rendered back (work_json_task/
  *    alert) and packed as the snapshot that carries them would be.
@@ -22,13 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_priv.h"
 #include "fuzz_node.h"
 #include "work_json.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define WAIT_MAX_MS	600000	/* node/api_work.c */
 
 static struct fuzz_node node;
 
@@ -88,26 +88,17 @@ commands_post(json_t *body)
 	struct commands_request cr = { 0 };
 	const char *code = "invalid";
 	char id[64], err[512];
-	json_t *v, *rec;
+	long wait_ms = 0;
+	json_t *rec;
 	int dup = 0;
 
-	cr.target = json_object_get(body, "target");
-	cr.type = json_string_value(json_object_get(body, "type"));
-	cr.args = json_object_get(body, "args");
-	cr.principal = "fuzz";
-	if ((v = json_object_get(body, "idempotency_key")) != NULL &&
-	    (cr.idempotency_key = json_string_value(v)) == NULL)
+	err[0] = '\0';
+	if (api_command_fields(body, &cr, &wait_ms, err, sizeof(err)) != 0) {
+		if (err[0] == '\0')
+			abort();	/* a refusal says why */
 		return;
-	if ((v = json_object_get(body, "deadline_ms")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > 86400000)
-			return;
-		cr.deadline_ms = (uint64_t)json_integer_value(v);
 	}
-	if ((v = json_object_get(body, "wait_ms")) != NULL &&
-	    (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > WAIT_MAX_MS))
-		return;
+	cr.principal = "fuzz";
 	(void)commands_type_name(commands_type_parse(cr.type));
 	err[0] = '\0';
 	if (commands_issue(node.commands, &cr, id, sizeof(id), &dup, &code, err,
@@ -126,24 +117,13 @@ static void
 events_post(json_t *body)
 {
 	const char *name = json_string_value(json_object_get(body, "name"));
-	json_t *payload = json_object_get(body, "payload");
 	const char *raw;
-	char *text = NULL, err[256];
+	char *text, err[256];
 	size_t plen;
 
 	if (name == NULL)
 		return;
-	if (payload == NULL || json_is_null(payload)) {
-		raw = "";
-		plen = 0;
-	} else if (json_is_string(payload)) {
-		raw = json_string_value(payload);
-		plen = json_string_length(payload);
-	} else {
-		text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
-		raw = text ? text : "";
-		plen = strlen(raw);
-	}
+	api_event_payload(json_object_get(body, "payload"), &raw, &plen, &text);
 	err[0] = '\0';
 	if (sync_emit_user(node.sync, name, raw, plen, err, sizeof(err)) == 0 &&
 	    err[0] == '\0')
