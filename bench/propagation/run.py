@@ -57,14 +57,6 @@ def proc_cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])      # utime, stime (fields 14, 15)
 
 
-def proc_rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def machine_ticks():
     """(busy, total) jiffies of all CPUs from /proc/stat."""
     with open("/proc/stat") as f:
@@ -218,7 +210,7 @@ class Run:
         end = t0 + secs
         while True:
             for pid in pids:
-                rss[pid].append(proc_rss_kib(pid))
+                rss[pid].append(harness.proc_rss_kib(pid))
             now = time.monotonic()
             if now >= end:
                 break
@@ -230,7 +222,7 @@ class Run:
         rss_mean = [sum(rss[p]) / len(rss[p]) / 1024.0 for p in pids]
         rss_max = [max(rss[p]) / 1024.0 for p in pids]
         sig_cpu = 100.0 * (sig1 - sig0) / CLK_TCK / elapsed
-        sig_rss = proc_rss_kib(self.signal.proc.pid) / 1024.0
+        sig_rss = harness.proc_rss_kib(self.signal.proc.pid) / 1024.0
         return elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss
 
     # -- the whole run

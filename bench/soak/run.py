@@ -49,14 +49,6 @@ def log(msg):
     print(msg, flush=True)
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
@@ -155,7 +147,7 @@ def main(argv):
                 if dead:
                     errors.append("processes died: %s" % dead)
                     break
-                samples.append((now - t0, [rss_kib(n.proc.pid) for n in nodes],
+                samples.append((now - t0, [harness.proc_rss_kib(n.proc.pid) for n in nodes],
                                 [fds(n.proc.pid) for n in nodes]))
                 s = samples[-1]
                 log("t=%5.0fs  RSS MiB min %5.1f max %5.1f   fds min %3d max %3d   ws msgs %d"

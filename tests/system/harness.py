@@ -826,6 +826,15 @@ def parse_metrics(text):
     return out
 
 
+def proc_rss_kib(pid):
+    """A process's resident set (VmRSS), KiB (0 for a zombie)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
