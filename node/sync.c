@@ -321,12 +321,24 @@ send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f
 	return rc;
 }
 
-static void
-flush(struct sync *s)
+/* events as one EventBatch frame, to peer or (NULL) every up link. */
+static int
+send_events(struct sync *s, const char *peer,
+    Agentflow__Mesh__V1__Event **events, size_t n)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__EventBatch batch = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
 
+	batch.n_events = n;
+	batch.events = events;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	f.events = &batch;
+	return send_frame(s, peer, &f);
+}
+
+static void
+flush(struct sync *s)
+{
 	if (s->npending == 0)
 		return;
 	store_batch_begin(s->store);
@@ -335,11 +347,7 @@ flush(struct sync *s)
 	if (store_batch_end(s->store) != 0)
 		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
 		    store_error(s->store));
-	batch.n_events = s->npending;
-	batch.events = s->pending;
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	f.events = &batch;
-	send_frame(s, NULL, &f);
+	send_events(s, NULL, s->pending, s->npending);
 	s->events_out += s->npending;
 	for (size_t i = 0; i < s->npending; i++)
 		agentflow__mesh__v1__event__free_unpacked(s->pending[i], NULL);
@@ -716,16 +724,9 @@ event_from_row(const struct store_event *row)
 static void
 replay_send(struct replay *r)
 {
-	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__EventBatch batch = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-
 	if (r->n == 0)
 		return;
-	batch.n_events = r->n;
-	batch.events = r->batch;
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	f.events = &batch;
-	if (send_frame(r->s, r->peer, &f) != 0)
+	if (send_events(r->s, r->peer, r->batch, r->n) != 0)
 		r->broken = 1;
 	r->s->replayed += r->n;
 	for (size_t i = 0; i < r->n; i++)
@@ -1270,15 +1271,9 @@ forward_to(const char *peer, void *arg)
 			out[n++] = e;
 	}
 	if (n > 0) {
-		Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-		Agentflow__Mesh__V1__EventBatch batch = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
 		for (size_t i = 0; i < n; i++)
 			out[i]->hops++;
-		batch.n_events = n;
-		batch.events = out;
-		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-		f.events = &batch;
-		send_frame(s, peer, &f);
+		send_events(s, peer, out, n);
 		for (size_t i = 0; i < n; i++)
 			out[i]->hops--;
 		s->forwarded += n;
