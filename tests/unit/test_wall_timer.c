@@ -1,0 +1,128 @@
+/* Unit tests of common/wall_timer.c: where the boundaries fall, and real
+ * timers on a libevent loop firing on them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "wall_timer.h"
+
+static void
+test_delay_to_the_next_boundary(void **state)
+{
+	(void)state;
+	/* 1000 ms period: from 12.300 s the next boundary is 13.000 s. */
+	assert_int_equal(wall_timer_delay(12300, 1000, 0), 700);
+	/* Exactly on a boundary: a whole period, not zero. */
+	assert_int_equal(wall_timer_delay(13000, 1000, 0), 1000);
+	/* Closer than a quarter period: the boundary after it. */
+	assert_int_equal(wall_timer_delay(12900, 1000, 0), 1100);
+	assert_int_equal(wall_timer_delay(12750, 1000, 0), 250);
+	/* With an offset: the next x.500. */
+	assert_int_equal(wall_timer_delay(12200, 1000, 500), 300);
+	assert_int_equal(wall_timer_delay(12300, 1000, 500), 1200);
+	assert_int_equal(wall_timer_delay(12600, 1000, 500), 900);
+	/* An offset of a period or more wraps. */
+	assert_int_equal(wall_timer_delay(12200, 1000, 1500), 300);
+	/* Every answer lands on offset mod period. */
+	for (uint64_t now = 1000000; now < 1003000; now += 7) {
+		uint64_t d = wall_timer_delay(now, 250, 40);
+
+		assert_true(d >= 250 / 4 && d <= 250 + 250 / 4);
+		assert_int_equal((now + d) % 250, 40);
+	}
+}
+
+struct fires {
+	struct event_base	*base;
+	uint64_t		 wall[8];
+	int			 n, want;
+};
+
+static void
+record(void *arg)
+{
+	struct fires *f = arg;
+
+	f->wall[f->n++] = clock_wall_ms();
+	if (f->n == f->want)
+		event_base_loopbreak(f->base);
+}
+
+static void
+give_up(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/* Runs the loop until f->want fires or limit_s, whichever is first. */
+static void
+run(struct fires *f, int limit_s)
+{
+	struct event *guard = evtimer_new(f->base, give_up, f->base);
+
+	event_add(guard, &(struct timeval){ limit_s, 0 });
+	event_base_dispatch(f->base);
+	event_free(guard);
+}
+
+static void
+test_fires_on_boundaries(void **state)
+{
+	struct fires f = { .base = event_base_new(), .want = 4 };
+	struct wall_timer *t;
+
+	(void)state;
+	t = wall_timer_new(f.base, 200, 50, record, &f);
+	run(&f, 10);
+	assert_int_equal(f.n, 4);
+	for (int i = 0; i < f.n; i++) {
+		/* On x.x50 of each 200 ms, late by scheduling at most: a
+		 * wide margin, the machine is shared. */
+		assert_true((f.wall[i] + 200 - 50) % 200 < 100);
+		if (i > 0)
+			assert_true(f.wall[i] - f.wall[i - 1] >= 100);
+	}
+	wall_timer_free(t);
+	event_base_free(f.base);
+}
+
+static void
+test_soon_runs_early_once(void **state)
+{
+	struct fires f = { .base = event_base_new(), .want = 1 };
+	struct wall_timer *t;
+	uint64_t start;
+
+	(void)state;
+	/* A one-hour period: without soon() nothing would run here. */
+	t = wall_timer_new(f.base, 3600 * 1000, 0, record, &f);
+	start = clock_mono_ms();
+	wall_timer_soon(t, 50);
+	/* A later soon() does not push it back. */
+	wall_timer_soon(t, 5000);
+	run(&f, 10);
+	assert_int_equal(f.n, 1);
+	assert_true(clock_mono_ms() - start >= 40);
+	assert_true(clock_mono_ms() - start < 4000);
+	wall_timer_free(t);
+	event_base_free(f.base);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_delay_to_the_next_boundary),
+		cmocka_unit_test(test_fires_on_boundaries),
+		cmocka_unit_test(test_soon_runs_early_once),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
