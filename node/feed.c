@@ -14,6 +14,7 @@
 #include "node.h"
 #include "store.h"
 #include "sync.h"
+#include "wall_timer.h"
 #include "ws.h"
 #include "xalloc.h"
 
@@ -21,7 +22,7 @@
 
 struct feed {
 	struct node	*n;
-	struct event	*cluster_ev;
+	struct wall_timer *cluster_timer;
 };
 
 static json_t *
@@ -62,12 +63,10 @@ applied(const struct store_event *row, void *arg)
 }
 
 static void
-cluster_cb(evutil_socket_t fd, short what, void *arg)
+cluster_cb(void *arg)
 {
 	struct feed *f = arg;
 
-	(void)fd;
-	(void)what;
 	if (ws_hub_clients(f->n->ws) > 0)
 		publish(f, "cluster", "cluster", api_cluster_status(f->n));
 }
@@ -84,7 +83,6 @@ feed_new(struct node *n)
 {
 	struct feed *f = xcalloc(1, sizeof(*f));
 	struct ws_hub_config hc = { 0 };
-	struct timeval tv = { CLUSTER_PERIOD_S, 0 };
 
 	f->n = n;
 	hc.auth = n->auth;
@@ -96,8 +94,8 @@ feed_new(struct node *n)
 		return NULL;
 	}
 	sync_set_applied(n->sync, applied, f);
-	f->cluster_ev = event_new(n->base, -1, EV_PERSIST, cluster_cb, f);
-	event_add(f->cluster_ev, &tv);
+	f->cluster_timer = wall_timer_new(n->base, CLUSTER_PERIOD_S * 1000, 0,
+	    cluster_cb, f);
 	return f;
 }
 
@@ -107,7 +105,7 @@ feed_free(struct feed *f)
 	if (f == NULL)
 		return;
 	sync_set_applied(f->n->sync, NULL, NULL);
-	event_free(f->cluster_ev);
+	wall_timer_free(f->cluster_timer);
 	ws_hub_free(f->n->ws);
 	f->n->ws = NULL;
 	free(f);

@@ -35,6 +35,7 @@
 #include "rng.h"
 #include "transport.h"
 #include "trust.h"
+#include "wall_timer.h"
 #include "xalloc.h"
 
 #define BACKOFF_MIN_MS		500
@@ -100,7 +101,7 @@ struct links {
 	struct trust		*trust;
 	struct hmap		*peers;		/* id → struct peer */
 	LIST_HEAD(, lstream)	 streams;
-	struct event		*tick;
+	struct wall_timer	*tick;
 	uint64_t		 ping_seq;
 	struct links_hooks	 hooks;
 	int			 closing;	/* leaving: no more dials */
@@ -118,12 +119,12 @@ check_peer(const struct peer *p)
 static void
 set_state(struct peer *p, enum link_state s)
 {
+	int up_changed = p->state == LINK_UP || s == LINK_UP;
+
 	if (p->state == s)
 		return;
 	log_event(LOG_INFO, "link state", "{s:s, s:s, s:s}", "peer", p->id,
 	    "from", link_state_names[p->state], "to", link_state_names[s]);
-	if (p->state == LINK_UP || s == LINK_UP)
-		p->l->up_gen++;
 	p->state = s;
 	p->since_ms = clock_wall_ms();
 	if (s == LINK_DOWN)
@@ -132,6 +133,11 @@ set_state(struct peer *p, enum link_state s)
 		p->member = MEMBER_ALIVE;
 	else if (s == LINK_DOWN && p->member == MEMBER_ALIVE)
 		p->member = MEMBER_SUSPECT;
+	if (up_changed) {
+		p->l->up_gen++;
+		if (p->l->hooks.changed != NULL)
+			p->l->hooks.changed(p->l->hooks.arg);
+	}
 }
 
 /* Encodes f into *buf (the caller frees it); -1 after logging why not. */
@@ -693,12 +699,10 @@ tick_peer(const char *id, void *value, void *arg)
 }
 
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+tick_cb(void *arg)
 {
 	struct links *l = arg;
 
-	(void)fd;
-	(void)what;
 	hmap_sweep(l->peers, tick_peer, l);
 }
 
@@ -707,8 +711,6 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
     const struct links_config *cfg, const struct links_hooks *hooks)
 {
 	struct links *l = xcalloc(1, sizeof(*l));
-	/* Member states and pruning move at this pace; pings at ping_ms. */
-	struct timeval tv = { 0, LINKS_TICK_MS * 1000 };
 
 	l->base = base;
 	l->transport = transport;
@@ -726,8 +728,8 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
 	LIST_INIT(&l->streams);
 	if (hooks != NULL)
 		l->hooks = *hooks;
-	l->tick = event_new(base, -1, EV_PERSIST, tick_cb, l);
-	event_add(l->tick, &tv);
+	/* Member states and pruning move at this pace; pings at ping_ms. */
+	l->tick = wall_timer_new(base, LINKS_TICK_MS, 0, tick_cb, l);
 	return l;
 }
 
@@ -916,8 +918,7 @@ links_free(struct links *l)
 		transport_set_data(s->ts, NULL);
 		free(s);
 	}
-	if (l->tick != NULL)
-		event_free(l->tick);
+	wall_timer_free(l->tick);
 	hmap_sweep(l->peers, free_peer, NULL);
 	hmap_free(l->peers);
 	json_decref(l->addresses);

@@ -47,6 +47,8 @@ struct links_hooks {
 	/* A link came up; hello is the peer's, valid during the call. */
 	void	(*up)(const char *peer_id, const Agentflow__Mesh__V1__Hello *hello,
 		    void *arg);
+	/* A link went up or down. */
+	void	(*changed)(void *arg);
 	/* Every frame other than Hello/Ping/Pong/Leave on an up link. */
 	void	(*frame)(const char *peer_id,
 		    const Agentflow__Mesh__V1__Frame *frame, void *arg);

@@ -37,6 +37,7 @@
 #include "opts.h"
 #include "rng.h"
 #include "store.h"
+#include "wall_timer.h"
 #include "sync.h"
 #include "transport.h"
 #include "trust.h"
@@ -45,6 +46,9 @@
 #include "xalloc.h"
 
 #define OPT(field) offsetof(struct node_config, field)
+/* How soon peers hear of a link that went up or down. */
+#define LINK_STATUS_MS	250
+#define STATUS_PHASES	2	/* see status_phase() */
 
 static const struct opt options[] = {
 	{ "config", OPT_STRING, OPT(config), NULL, 0, 0,
@@ -255,15 +259,31 @@ leave_poll_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(n->base);
 }
 
+/*
+ * Where in each status period this node samples: one of STATUS_PHASES
+ * slots, by a hash of its id.  All nodes on one boundary would let a node
+ * take its peers' statuses in one wakeup, but would also make every
+ * node busy at the same moment; a few slots keep most of the saving
+ * (a node wakes for a group of statuses, not for each) with a shorter
+ * burst in each.
+ */
+static uint64_t
+status_phase(const char *id, uint64_t period_ms)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (uint8_t)*id) * 16777619u;
+	return (h % STATUS_PHASES) * (period_ms / STATUS_PHASES);
+}
+
 /* Samples our resources and our view of the mesh, and broadcasts it. */
 static void
-status_cb(evutil_socket_t fd, short what, void *arg)
+status_cb(void *arg)
 {
 	struct node *n = arg;
 	Agentflow__Mesh__V1__NodeStatus st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
 
-	(void)fd;
-	(void)what;
 	collector_sample(n->collector, &st);
 	links_fill_status(n->links, &st);
 	st.process_uptime_s = (clock_mono_ms() - n->started_ms) / 1000;
@@ -288,6 +308,17 @@ h_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	sync_link_up(peer, h, ((struct node *)arg)->sync);
 }
 
+/*
+ * A link went up or down: our peers route by the links in our status, so
+ * they hear of it within LINK_STATUS_MS rather than at the next sample
+ * (which may be minutes away with a long --status-ms).
+ */
+static void
+h_changed(void *arg)
+{
+	wall_timer_soon(((struct node *)arg)->status_timer, LINK_STATUS_MS);
+}
+
 static void
 h_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 {
@@ -306,13 +337,11 @@ stale_address(const char *peer, void *arg)
 
 /* Re-reads the CRL when its file changed and closes revoked peers' links. */
 static void
-crl_cb(evutil_socket_t fd, short what, void *arg)
+crl_cb(void *arg)
 {
 	struct node *n = arg;
 	char err[256];
 
-	(void)fd;
-	(void)what;
 	switch (trust_reload_crl(n->trust, err, sizeof(err))) {
 	case 1:
 		log_event(LOG_INFO, "CRL reloaded; checking links", "{s:s}", "path",
@@ -412,8 +441,8 @@ serve(const struct node_config *cfg)
 	struct evhttp *http = NULL;
 	struct evhttp_bound_socket *bound;
 	struct rng *rng = NULL;
-	struct event *sigint = NULL, *sigterm = NULL, *poll = NULL, *status_ev = NULL;
-	struct event *crl_ev = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *poll = NULL;
+	struct wall_timer *crl_timer = NULL;
 	mbedtls_pk_context key;
 	json_t *signals = NULL, *stored = NULL;
 	const char **urls = NULL;
@@ -471,7 +500,8 @@ serve(const struct node_config *cfg)
 		/* Statuses arrive every status period: three missed is dead. */
 		.silence_ms = 3 * cfg->status_ms < 3000 ? 3000 : 3 * cfg->status_ms,
 	};
-	struct links_hooks lh = { h_cursors, h_up, h_frame, stale_address, &n };
+	struct links_hooks lh = { h_cursors, h_up, h_changed, h_frame,
+	    stale_address, &n };
 	n.links = links_new(base, n.transport, rng, &lc, &lh);
 	sync_set_links(n.sync, n.links);
 	n.collector = collector_new("/proc", cfg->data_dir);
@@ -486,12 +516,10 @@ serve(const struct node_config *cfg)
 	};
 	if ((n.auth = api_auth_new(&aac, rng, err, sizeof(err))) == NULL)
 		goto fail;
-	status_ev = event_new(base, -1, EV_PERSIST, status_cb, &n);
-	event_add(status_ev, &(struct timeval){ cfg->status_ms / 1000,
-	    (cfg->status_ms % 1000) * 1000 });
-	status_cb(-1, 0, &n);	/* our own state exists from the start */
-	crl_ev = event_new(base, -1, EV_PERSIST, crl_cb, &n);
-	event_add(crl_ev, &(struct timeval){ 1, 0 });
+	n.status_timer = wall_timer_new(base, (uint64_t)cfg->status_ms,
+	    status_phase(n.id, (uint64_t)cfg->status_ms), status_cb, &n);
+	status_cb(&n);		/* our own state exists from the start */
+	crl_timer = wall_timer_new(base, 1000, 0, crl_cb, &n);
 	stored = json_array();
 	store_peers_load(n.store, stored_peer_cb, stored);
 	if (json_array_size(stored) > 0) {
@@ -589,10 +617,8 @@ fail:
 out:
 	if (poll != NULL)
 		event_free(poll);
-	if (status_ev != NULL)
-		event_free(status_ev);
-	if (crl_ev != NULL)
-		event_free(crl_ev);
+	wall_timer_free(n.status_timer);
+	wall_timer_free(crl_timer);
 	if (sigint != NULL)
 		event_free(sigint);
 	if (sigterm != NULL)

@@ -84,6 +84,7 @@ struct node {
 	struct work		*work;
 	struct ws_hub		*ws;		/* the dashboard's live feed */
 	struct feed		*feed;
+	struct wall_timer	*status_timer;	/* samples and sends our status */
 	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */
 };

@@ -34,6 +34,7 @@
 #include "node_info.h"
 #include "store.h"
 #include "store_work.h"
+#include "wall_timer.h"
 #include "work_json.h"
 #include "xalloc.h"
 
@@ -86,7 +87,7 @@ struct sync {
 	/* Received batches share one commit per turn of the loop. */
 	struct event			*commit_ev;
 	int				 commit_armed;
-	struct event			*persist_ev;
+	struct wall_timer		*persist_timer;
 	uint64_t			 last_trim_ms;
 	/* Hello cursors, rebuilt on demand. */
 	Agentflow__Mesh__V1__Cursor	*cursor_buf;
@@ -1405,13 +1406,11 @@ persist_origin(const char *id, void *value, void *arg)
 }
 
 static void
-persist_cb(evutil_socket_t fd, short what, void *arg)
+persist_cb(void *arg)
 {
 	struct sync *s = arg;
 	uint64_t now = clock_mono_ms(), deleted = 0;
 
-	(void)fd;
-	(void)what;
 	store_batch_begin(s->store);		/* one commit for all origins */
 	hmap_sweep(s->origins, persist_origin, s);
 	if (store_batch_end(s->store) != 0)
@@ -1464,8 +1463,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
-	s->persist_ev = event_new(base, -1, EV_PERSIST, persist_cb, s);
-	event_add(s->persist_ev, &(struct timeval){ PERSIST_PERIOD_MS / 1000, 0 });
+	s->persist_timer = wall_timer_new(base, PERSIST_PERIOD_MS, 0, persist_cb, s);
 	s->last_trim_ms = clock_mono_ms();
 	/* Ourselves first: the origin bound never leaves us out. */
 	s->self = origin_get(s, s->self_id);
@@ -1524,7 +1522,7 @@ sync_free(struct sync *s)
 		commit_received(s);
 	event_free(s->commit_ev);
 	event_free(s->flush_ev);
-	event_free(s->persist_ev);
+	wall_timer_free(s->persist_timer);
 	free(s->pending);
 	free(s->cursor_buf);
 	free(s->cursor_ptrs);

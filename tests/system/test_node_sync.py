@@ -27,6 +27,17 @@ def post_event(node, name, payload):
                                  {"Content-Type": "application/json"})
 
 
+def metric(node, name):
+    return harness.parse_metrics(node.client().get("/metrics").body.decode()).get(name, 0)
+
+
+def link_state(node, of, to):
+    """The state of of's link to `to` as of's last status on node says."""
+    r = remote(node, of)
+    links = {l["peer"]: l for l in ((r or {}).get("status") or {}).get("links", [])}
+    return links.get(to, {}).get("state")
+
+
 def remote(node, node_id):
     for r in node.status()["remote"]:
         if r["node_id"] == node_id:
@@ -68,12 +79,35 @@ class Sync(MeshTest):
         sig, (a, b, c) = self.mesh(3)
         c.stop(_signal.SIGKILL)
 
-        def b_sees_a_lost_c():
-            r = remote(b, "node-1")
-            links = {l["peer"]: l for l in (r["status"] or {}).get("links", [])}
-            return links.get("node-3", {}).get("state") in ("down", "connecting")
-        self.assertTrue(harness.wait_until(b_sees_a_lost_c, 20, interval=0.3),
+        self.assertTrue(harness.wait_until(
+            lambda: link_state(b, "node-1", "node-3") in ("down", "connecting"), 20,
+            interval=0.3),
                         remote(b, "node-1"))
+
+    def test_link_changes_travel_without_waiting_for_the_next_sample(self):
+        # Statuses every ten minutes: a node must still tell its peers at
+        # once when a link goes up or down, since they route by its links.
+        sig = self.signal()
+        a, b, c = [self.node("node-%d" % i, [sig.url], ["--status-ms", "600000"])
+                   for i in range(1, 4)]
+        self.wait_full_mesh([a, b, c])
+        self.assertTrue(harness.wait_until(
+            lambda: link_state(a, "node-2", "node-3") == "up", 10, interval=0.3),
+            remote(a, "node-2"))
+        # knowing the direct links, nobody floods: no event arrives twice
+        dup0 = sum(metric(n, 'agentflow_node_events_total{dir="duplicate"}')
+                   for n in (a, b, c))
+        for i in range(10):
+            self.assertEqual(post_event(a, "direct", str(i)).status, 200)
+        for n in (b, c):
+            self.assertTrue(harness.wait_until(
+                lambda: len(events(n, kind="user", node="node-1")) == 10, 10, interval=0.2))
+        self.assertEqual(sum(metric(n, 'agentflow_node_events_total{dir="duplicate"}')
+                             for n in (a, b, c)), dup0)
+        c.stop(_signal.SIGKILL)
+        self.assertTrue(harness.wait_until(
+            lambda: link_state(a, "node-2", "node-3") in ("down", "connecting"), 20,
+            interval=0.3), remote(a, "node-2"))
 
     def test_user_events_reach_every_node_exactly_once(self):
         sig, (a, b, c) = self.mesh(3)
@@ -171,9 +205,6 @@ class Sync(MeshTest):
 
 class PartialMesh(MeshTest):
 
-    def metric(self, node, name):
-        return harness.parse_metrics(node.client().get("/metrics").body.decode()).get(name, 0)
-
     def test_max_links_two_on_five_nodes(self):
         sig = self.signal()
         nodes = [self.node("ring-%d" % i, [sig.url], ["--max-links", "2"])
@@ -204,7 +235,7 @@ class PartialMesh(MeshTest):
         self.assertEqual(far["ring-2"]["path"], "direct")
 
         time.sleep(3)   # let link tables settle everywhere
-        dup0 = {n.node_id: self.metric(n, 'agentflow_node_events_total{dir="duplicate"}')
+        dup0 = {n.node_id: metric(n, 'agentflow_node_events_total{dir="duplicate"}')
                 for n in nodes}
         for i in range(20):
             self.assertEqual(post_event(nodes[0], "ring", str(i)).status, 200)
@@ -216,9 +247,9 @@ class PartialMesh(MeshTest):
             self.assertEqual([e["body"]["payload"] for e in evs], [str(i) for i in range(20)])
         # each event reached each node once: nobody received a duplicate
         for n in nodes:
-            self.assertEqual(self.metric(n, 'agentflow_node_events_total{dir="duplicate"}'),
+            self.assertEqual(metric(n, 'agentflow_node_events_total{dir="duplicate"}'),
                              dup0[n.node_id], n.node_id)
-        self.assertGreater(sum(self.metric(n, "agentflow_node_forwarded_total")
+        self.assertGreater(sum(metric(n, "agentflow_node_forwarded_total")
                                for n in nodes), 0)
 
 
