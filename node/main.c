@@ -37,10 +37,10 @@
 #include "opts.h"
 #include "rng.h"
 #include "store.h"
-#include "wall_timer.h"
 #include "sync.h"
 #include "transport.h"
 #include "trust.h"
+#include "wall_timer.h"
 #include "web.h"
 #include "work.h"
 #include "xalloc.h"
@@ -316,7 +316,10 @@ h_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 static void
 h_changed(void *arg)
 {
-	wall_timer_soon(((struct node *)arg)->status_timer, LINK_STATUS_MS);
+	struct node *n = arg;
+
+	if (n->status_timer != NULL)
+		wall_timer_soon(n->status_timer, LINK_STATUS_MS);
 }
 
 static void
@@ -617,7 +620,6 @@ fail:
 out:
 	if (poll != NULL)
 		event_free(poll);
-	wall_timer_free(n.status_timer);
 	wall_timer_free(crl_timer);
 	if (sigint != NULL)
 		event_free(sigint);
@@ -634,6 +636,8 @@ out:
 	transport_free(n.transport);
 	sync_free(n.sync);
 	links_free(n.links);
+	/* After the links: closing them calls h_changed. */
+	wall_timer_free(n.status_timer);
 	collector_free(n.collector);
 	trust_free(n.trust);
 	store_close(n.store);
