@@ -973,15 +973,18 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 
 /*
  * The graph: every origin we hold a status of, with the up links that
- * status lists, plus our own up links; an edge counts if either end
- * reports it.  Vertices are numbered in id order so that every node,
- * holding the same statuses, builds the same breadth-first trees.
+ * status lists; our own links are our live ones, not our last status.
+ * An edge counts only if both ends report it (OSPF's two-way check): a
+ * node that died or lost a link keeps claiming it in its last status,
+ * and routing over that claim sent copies into links that were down.
+ * Vertices are numbered in id order so that every node, holding the same
+ * statuses, builds the same breadth-first trees.
  */
 struct graph {
 	const char	**ids;
 	size_t		  n;
 	struct hmap	 *index;	/* id → index + 1 */
-	unsigned char	 *adj;		/* n x n */
+	unsigned char	 *adj;		/* n x n: 1 where both ends report the link */
 };
 
 struct graph_build {
@@ -1000,6 +1003,7 @@ graph_collect(const char *id, void *value, void *arg)
 	return 0;
 }
 
+/* a reports an up link to b (graph_build keeps it if b reports a). */
 static void
 graph_edge(struct graph *g, const char *a, const char *b)
 {
@@ -1009,7 +1013,6 @@ graph_edge(struct graph *g, const char *a, const char *b)
 	if (i == 0 || j == 0 || i == j)
 		return;
 	g->adj[(i - 1) * g->n + (j - 1)] = 1;
-	g->adj[(j - 1) * g->n + (i - 1)] = 1;
 }
 
 static void
@@ -1026,6 +1029,8 @@ graph_edges(const char *id, void *value, void *arg)
 	struct graph_build *b = arg;
 	struct origin *o = value;
 
+	if (o == b->s->self)
+		return 0;		/* ours are the live links */
 	for (size_t i = 0; i < o->nnbrs; i++)
 		graph_edge(b->g, id, o->nbrs[i]);
 	return 0;
@@ -1047,6 +1052,14 @@ graph_build(struct sync *s, struct graph *g)
 	hmap_sweep(s->origins, graph_edges, &b);
 	if (s->links != NULL)
 		links_foreach_up(s->links, graph_self_edge, &b);
+	/* Keep the links both ends report. */
+	for (size_t i = 0; i < g->n; i++)
+		for (size_t j = i + 1; j < g->n; j++) {
+			unsigned char both = g->adj[i * g->n + j] &
+			    g->adj[j * g->n + i];
+
+			g->adj[i * g->n + j] = g->adj[j * g->n + i] = both;
+		}
 }
 
 static void
