@@ -230,6 +230,9 @@ reply_cb(struct evhttp_request *req, void *arg)
 			snprintf(addr, sizeof(addr), strchr(c->observed, ':') ?
 			    "[%s]:%d" : "%s:%d", c->observed, c->d->mesh_port);
 			json_array_append_new(c->d->addresses, json_string(addr));
+			/* Hence a second "registered" line at every start. */
+			log_event(LOG_INFO, "advertising the address the signal saw; "
+			    "registering again with it", "{s:s}", "address", addr);
 			c->state = SIG_UNREGISTERED;
 		}
 		sigcli_step(c);
