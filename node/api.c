@@ -57,7 +57,9 @@ healthz_cb(const struct api_call *call)
  * its member state.  With a direct link up, or a Leave received, the link
  * says it; otherwise (a relayed node, or a lost link) how recently its
  * events reached us does: alive within three status periods, suspect
- * until the dead timeout, then dead.
+ * until the dead timeout, then dead.  The path is "relayed" only while
+ * the link-state graph has a route to it: a node that just died is
+ * still "alive" for a few seconds, but no longer reachable.
  */
 static json_t *
 remote_json(struct node *n, json_t *origin, json_t *link)
@@ -68,8 +70,9 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	uint64_t updated = (uint64_t)json_integer_value(json_object_get(r, "updated_ms"));
 	uint64_t now = clock_wall_ms(), age = now > updated ? now - updated : 0;
 	uint64_t fresh = 3 * (uint64_t)n->cfg->status_ms;
-	const char *member;
+	const char *member, *id = json_string_value(json_object_get(r, "node_id"));
 	int direct = lstate != NULL && strcmp(lstate, "up") == 0;
+	char hop[NODE_ID_MAX + 1];
 
 	if (fresh < 3000)
 		fresh = 3000;
@@ -85,7 +88,9 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 		member = lmember != NULL ? lmember : "dead";
 	json_object_set_new(r, "member", json_string(member));
 	json_object_set_new(r, "path", json_string(direct ? "direct" :
-	    strcmp(member, "alive") == 0 ? "relayed" : "none"));
+	    strcmp(member, "alive") == 0 && id != NULL &&
+	    sync_next_hop(n->sync, id, hop, sizeof(hop)) == 0 ? "relayed" :
+	    "none"));
 	json_object_set(r, "link", link ? link : json_null());
 	return r;
 }

@@ -541,6 +541,9 @@ class Unreachable(Mesh):
         self.assertTrue(harness.wait_until(lambda: all(
             "node-3" not in n.up_peers() for n in (a, b)), 15, 0.2))
         time.sleep(1.5)     # both statuses without the link have gone out
+        # heard from a moment ago, but no route is left to it
+        far = {r["node_id"]: r for r in a.status()["remote"]}
+        self.assertEqual(far["node-3"]["path"], "none", far["node-3"])
         start = time.monotonic()
         rec = self.ok_command(a, "all", "ping", wait_ms=15000)
         took = time.monotonic() - start
