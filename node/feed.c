@@ -62,13 +62,34 @@ applied(const struct store_event *row, void *arg)
 		publish(f, "event", "event", api_event_json(row));
 }
 
+/*
+ * The view every second without the nodes' statuses (null): each status
+ * reaches the clients as an event the moment it is applied, and the
+ * snapshot carries the latest of each.  They were most of the message
+ * (84 KB at 20 nodes, growing with the square of the mesh), sent to
+ * every client every second.
+ */
+static void
+no_status(json_t *entry)
+{
+	if (json_is_object(entry))
+		json_object_set_new(entry, "status", json_null());
+}
+
 static void
 cluster_cb(void *arg)
 {
 	struct feed *f = arg;
+	json_t *c, *r;
+	size_t i;
 
-	if (ws_hub_clients(f->n->ws) > 0)
-		publish(f, "cluster", "cluster", api_cluster_status(f->n));
+	if (ws_hub_clients(f->n->ws) == 0)
+		return;
+	c = api_cluster_status(f->n);
+	no_status(json_object_get(json_object_get(c, "local"), "state"));
+	json_array_foreach(json_object_get(c, "remote"), i, r)
+		no_status(r);
+	publish(f, "cluster", "cluster", c);
 }
 
 void

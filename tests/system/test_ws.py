@@ -63,6 +63,9 @@ class Feed(unittest.TestCase):
         self.assertEqual(snap["cluster"]["local"]["node_id"], "node-1")
         self.assertEqual(sorted(r["node_id"] for r in snap["cluster"]["remote"]),
                          ["node-2", "node-3"])
+        # the snapshot's view holds every node's latest status
+        self.assertTrue(all(r["status"]["mem_total_bytes"] > 0
+                            for r in snap["cluster"]["remote"]))
         # recent events, but no statuses: those are the cluster view
         self.assertNotIn("status", {e["kind"] for e in snap["events"]})
         times = [e["time_ms"] for e in snap["events"]]
@@ -86,6 +89,10 @@ class Feed(unittest.TestCase):
                       and seen.add(m["event"]["origin"]) is None and len(seen) == 3, 10)
         m = ws.recv_until(lambda m: m["type"] == "cluster", 5)
         self.assertEqual(len(m["cluster"]["remote"]), 2)
+        # without the statuses, which just came as events
+        self.assertEqual([r["status"] for r in m["cluster"]["remote"]], [None, None])
+        self.assertIsNone(m["cluster"]["local"]["state"]["status"])
+        self.assertEqual({r["member"] for r in m["cluster"]["remote"]}, {"alive"})
 
     def test_command_records_are_pushed(self):
         ws = self.connect()
