@@ -408,9 +408,10 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	s->pending_bytes += len;
 	s->self->seq = e->seq;
 	s->self->updated_ms = e->time_ms;
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
-	    set_status(s->self, e->status, e->time_ms))
-		s->graph_gen++;
+	/* Our own row of the graph is our live links (links_up_generation),
+	 * so our status does not change the graph. */
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		(void)set_status(s->self, e->status, e->time_ms);
 	/* Logged with the rest of its batch at flush, in one transaction. */
 	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
 		flush(s);
