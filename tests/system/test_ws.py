@@ -84,9 +84,22 @@ class Feed(unittest.TestCase):
         self.assertEqual(m["event"]["body"]["name"], "deploy")
         self.assertEqual(m["event"]["body"]["payload"], "v7")
         # statuses of every node flow, and the cluster view every second
-        seen = set()
+        seen = {}
         ws.recv_until(lambda m: m["type"] == "event" and m["event"]["kind"] == "status"
-                      and seen.add(m["event"]["origin"]) is None and len(seen) == 3, 10)
+                      and seen.setdefault(m["event"]["origin"], m["event"]) is not None
+                      and len(seen) == 3, 10)
+        # a status on the feed has the node's links but not its view of the
+        # membership, which the REST list of the same event keeps
+        st = seen["node-3"]
+        self.assertEqual(sorted(l["peer"] for l in st["body"]["links"]), ["node-1", "node-2"])
+        self.assertNotIn("members", st["body"])
+        rest = [e for e in self.nodes[0].client().get(
+            "/api/events?kind=status&node=node-3&limit=1000").json()["events"]
+            if e["seq"] == st["seq"]]
+        self.assertEqual(len(rest), 1, rest)
+        self.assertEqual(sorted(m["node_id"] for m in rest[0]["body"]["members"]),
+                         ["node-1", "node-2"])
+        self.assertEqual(dict(rest[0]["body"], members=None), dict(st["body"], members=None))
         m = ws.recv_until(lambda m: m["type"] == "cluster", 5)
         self.assertEqual(len(m["cluster"]["remote"]), 2)
         # without the statuses, which just came as events

@@ -37,7 +37,8 @@ export interface NodeStatus {
   uptime_s: number;
   process_uptime_s: number;
   links: StatusLink[];
-  members: StatusMember[];
+  /** In REST answers and the snapshot only: /ws status events leave it out. */
+  members?: StatusMember[];
   frozen: boolean;
   signal_reachable: boolean;
 }
