@@ -10,7 +10,11 @@ fires --events user events on node-1 (POST /api/events), one every
 (GET /api/events) and computes, per event, the time until EVERY node had it:
 max over the other nodes of received_ms - time_ms.  Then leaves the mesh
 idle for --idle-s seconds and reads each node's CPU (utime + stime from
-/proc/PID/stat) and RSS (VmRSS from /proc/PID/status).
+/proc/PID/stat) and RSS (VmRSS from /proc/PID/status).  After each mesh
+is stopped it runs agentflow-bench-floor (bench_floor.c) with the same N,
+events and interval: the same fan-out over bare loopback TCP, its receivers
+burning no CPU and then the CPU a delivery cost our receiving nodes in that
+run, as a reference measured in the same run.
 
 time_ms (the origin's emit time) and received_ms (when the event was
 applied at a node) are whole milliseconds of the same machine's wall clock,
@@ -31,6 +35,7 @@ import json
 import os
 import shutil
 import signal as _signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +45,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "system"))
 import harness  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+FLOOR_BIN = os.path.join(harness.BIN, "agentflow-bench-floor")
 EVENT_NAME = "bench.propagation"
 
 
@@ -239,13 +245,14 @@ class Run:
         time.sleep(self.remaining(a.settle_s))   # snapshot handshakes settle
         m0 = self.metrics()
         pids = [n.proc.pid for n in self.nodes]
-        c0 = sum(proc_cpu_ticks(p) for p in pids)
+        c0 = [proc_cpu_ticks(p) for p in pids]
         busy0, total0 = machine_ticks()
         t0 = time.monotonic()
 
         seqs, fire_s, late, rtt = self.fire()
         burst_s = time.monotonic() - t0
-        c1 = sum(proc_cpu_ticks(p) for p in pids)
+        c1 = [proc_cpu_ticks(p) for p in pids]
+        burst_ticks = [b - a_ for a_, b in zip(c0, c1)]
         busy1, total1 = machine_ticks()
         log("fired: %d user events on node-1 in %.2f s (one every %g ms requested%s);"
             " POST round trip p50 %.1f ms, p99 %.1f ms, max %.1f ms"
@@ -254,8 +261,16 @@ class Run:
                percentile(rtt, 50), percentile(rtt, 99), rtt[-1]))
         log("during the burst (%.2f s): the %d nodes used %.0f %% of one core together;"
             " the machine's %d CPUs were %.0f %% busy (everything on it, this script too)"
-            % (burst_s, self.n, 100.0 * (c1 - c0) / CLK_TCK / burst_s, os.cpu_count(),
+            % (burst_s, self.n, 100.0 * sum(burst_ticks) / CLK_TCK / burst_s, os.cpu_count(),
                100.0 * (busy1 - busy0) / max(1, total1 - total0)))
+        # What one delivery costs the receiving nodes (status events and
+        # pings of the burst included), next to what the origin spends per
+        # event: the figure to hold against bench_floor's rows.
+        recv_us = (1e6 * sum(burst_ticks[1:]) / CLK_TCK / max(1, len(seqs) * (self.n - 1)))
+        send_us = 1e6 * burst_ticks[0] / CLK_TCK / max(1, len(seqs))
+        log("CPU per delivery: %.0f us on the receiving nodes (their CPU in the burst /"
+            " %d deliveries); node-1 %.0f us per event (%.0f us per link)"
+            % (recv_us, len(seqs) * (self.n - 1), send_us, send_us / (self.n - 1)))
         got = self.collect(seqs)
         m1 = self.metrics()
 
@@ -263,6 +278,7 @@ class Run:
         ok = True
         want = sorted(seqs)
         per_event = {}          # seq -> [delay over nodes]
+        fired_ms = {}           # seq -> the origin's time_ms
         for node in self.nodes:
             evs = got.get(node.node_id, [])
             have = sorted(e["seq"] for e in evs)
@@ -278,6 +294,7 @@ class Run:
                 continue        # the origin: received_ms is its emit time
             for e in evs:
                 per_event.setdefault(e["seq"], []).append(e["received_ms"] - e["time_ms"])
+                fired_ms[e["seq"]] = e["time_ms"]
         delivered = sum(len(v) for v in per_event.values())
         expected = len(seqs) * (self.n - 1)
         log("delivered: %d of %d (%d events x %d receiving nodes)%s"
@@ -294,6 +311,23 @@ class Run:
             log("time until ONE node had it (each delivery, %d samples):"
                 "  p50 %d ms   p99 %d ms   max %d ms"
                 % (len(each), percentile(each, 50), percentile(each, 99), each[-1]))
+            # Nodes sample their status on the wall-clock multiples of
+            # --status-ms and half a period later (two slots): at each slot
+            # half of the nodes send a status to every other node at once.
+            # Events that left in the 100 ms after a slot (or 40 ms before
+            # it, still in flight) against the others.
+            half = a.status_ms / 2.0
+
+            def near_slot(seq):
+                ms = fired_ms[seq] % half
+                return ms < 100 or ms >= half - 40
+            for label, want_near in (("near a status slot", True), ("away from the slots", False)):
+                part = sorted(max(d) for q, d in per_event.items()
+                              if len(d) == self.n - 1 and near_slot(q) == want_near)
+                if part:
+                    log("    fired %-20s p50 %d ms   p99 %d ms   max %d ms   (%d events)"
+                        % (label + ":", percentile(part, 50), percentile(part, 99), part[-1],
+                           len(part)))
         log("    resolution: time_ms and received_ms are whole milliseconds of one clock,"
             " so each figure is +-1 ms")
 
@@ -322,7 +356,34 @@ class Run:
                 log("    %-8s CPU %5.2f %%  RSS mean %5.1f MiB  max %5.1f MiB"
                     % (node.node_id, c, rm, rx))
         return ok, {"n": self.n, "complete": complete, "cpu": cpu, "rss_max": rss_max,
-                    "delivered": delivered, "expected": expected}
+                    "delivered": delivered, "expected": expected, "recv_us": recv_us}
+
+
+# ------------------------------------------------------------ the floor
+
+def floor(args, n, recv_us):
+    """agentflow-bench-floor with the same N, events and interval, its
+    receivers burning nothing and then what a delivery cost our receivers
+    in this run: what this machine gives that fan-out with nothing of ours
+    in the way.  {work_us: p99 ms to every receiver}, empty if not built."""
+    if not os.access(FLOOR_BIN, os.X_OK):
+        log("floor: %s is not built; skipped" % FLOOR_BIN)
+        return {}
+    works = [0, int(round(recv_us))]
+    out = subprocess.run(
+        [FLOOR_BIN, "--nodes", str(n), "--events", str(args.events),
+         "--interval-ms", str(args.interval_ms), "--work-us", ",".join(map(str, works))],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=args.run_timeout)
+    rows = {}
+    for line in out.stdout.splitlines():
+        log("floor: " + line)
+        f = line.split()
+        if len(f) >= 4 and f[0].isdigit():
+            rows[int(f[0])] = float(f[2])
+    if out.returncode != 0:
+        log("floor: exit status %d" % out.returncode)
+    return rows
 
 
 # ------------------------------------------------------------------ main
@@ -352,6 +413,8 @@ def parse_args(argv):
     p.add_argument("--node-args", default="",
                    help="more agentflow-node flags, space-separated (e.g. \"--keepalive-ms 5000\")")
     p.add_argument("--node-log-level", default="info", help="the nodes' --log-level (default info)")
+    p.add_argument("--no-floor", dest="floor", action="store_false",
+                   help="skip agentflow-bench-floor, the reference run after each N")
     p.add_argument("-v", "--verbose", action="store_true", help="print every node's idle figures")
     a = p.parse_args(argv)
     try:
@@ -394,17 +457,22 @@ def main(argv):
             all_ok = False
         finally:
             r.stop()
+        if args.floor and summary and summary[-1]["n"] == n:
+            summary[-1]["floor"] = floor(args, n, summary[-1]["recv_us"])
         log("")
     if summary:
         log("summary (goals: p99 < 5 ms to all 20 nodes; idle node < 1 % CPU, < 40 MiB RSS):")
-        log("    %5s %10s %8s %8s %8s %12s %12s" % ("N", "delivered", "p50 ms", "p99 ms",
-                                                   "max ms", "idle CPU max", "RSS max MiB"))
+        log("    %5s %10s %8s %8s %8s %12s %12s %9s %22s"
+            % ("N", "delivered", "p50 ms", "p99 ms", "max ms", "idle CPU max", "RSS max MiB",
+               "us/deliv", "floor p99 ms: 0 / same"))
         for s in summary:
             c = s["complete"]
-            log("    %5d %4d/%-5d %8s %8s %8s %11.2f%% %12.1f"
+            fl = s.get("floor") or {}
+            log("    %5d %4d/%-5d %8s %8s %8s %11.2f%% %12.1f %9.0f %22s"
                 % (s["n"], s["delivered"], s["expected"],
                    percentile(c, 50) if c else "-", percentile(c, 99) if c else "-",
-                   c[-1] if c else "-", max(s["cpu"]), max(s["rss_max"])))
+                   c[-1] if c else "-", max(s["cpu"]), max(s["rss_max"]), s["recv_us"],
+                   " / ".join("%.1f" % fl[k] for k in sorted(fl)) if fl else "-"))
     return 0 if all_ok else 1
 
 
