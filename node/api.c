@@ -55,11 +55,12 @@ healthz_cb(const struct api_call *call)
 /*
  * A remote node as the API shows it: its synced state, our link to it, and
  * its member state.  With a direct link up, or a Leave received, the link
- * says it; otherwise (a relayed node, or a lost link) how recently its
- * events reached us does: alive within three status periods, suspect
- * until the dead timeout, then dead.  The path is "relayed" only while
- * the link-state graph has a route to it: a node that just died is
- * still "alive" for a few seconds, but no longer reachable.
+ * says it.  Otherwise how recently its events reached us does (alive
+ * within three status periods, suspect until the dead timeout, then dead),
+ * as long as the link-state graph still has a route to it: a node whose
+ * link to us is down and that no other node links to either is what our
+ * link says (suspect, then dead), at once, though its last events are
+ * recent.  The path is "relayed" only for an alive node with a route.
  */
 static json_t *
 remote_json(struct node *n, json_t *origin, json_t *link)
@@ -71,26 +72,28 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	uint64_t now = clock_wall_ms(), age = now > updated ? now - updated : 0;
 	uint64_t fresh = 3 * (uint64_t)n->cfg->status_ms;
 	const char *member, *id = json_string_value(json_object_get(r, "node_id"));
-	int direct = lstate != NULL && strcmp(lstate, "up") == 0;
+	int direct = lstate != NULL && strcmp(lstate, "up") == 0, routed;
 	char hop[NODE_ID_MAX + 1];
 
 	if (fresh < 3000)
 		fresh = 3000;
+	routed = !direct && id != NULL &&
+	    sync_next_hop(n->sync, id, hop, sizeof(hop)) == 0;
 	if (direct || (lmember != NULL && strcmp(lmember, "left") == 0))
 		member = lmember;
 	else if (json_is_true(json_object_get(r, "left")))
 		member = "left";
-	else if (updated != 0 && age <= fresh)
+	else if (updated != 0 && age <= fresh && (routed || lmember == NULL))
 		member = "alive";
+	else if (updated != 0 && age <= fresh)
+		member = lmember;	/* cut off: our link's view */
 	else if (updated != 0 && age <= (uint64_t)n->cfg->dead_ms)
 		member = "suspect";
 	else
 		member = lmember != NULL ? lmember : "dead";
 	json_object_set_new(r, "member", json_string(member));
 	json_object_set_new(r, "path", json_string(direct ? "direct" :
-	    strcmp(member, "alive") == 0 && id != NULL &&
-	    sync_next_hop(n->sync, id, hop, sizeof(hop)) == 0 ? "relayed" :
-	    "none"));
+	    routed && strcmp(member, "alive") == 0 ? "relayed" : "none"));
 	json_object_set(r, "link", link ? link : json_null());
 	return r;
 }

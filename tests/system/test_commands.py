@@ -544,6 +544,8 @@ class Unreachable(Mesh):
         # heard from a moment ago, but no route is left to it
         far = {r["node_id"]: r for r in a.status()["remote"]}
         self.assertEqual(far["node-3"]["path"], "none", far["node-3"])
+        # and no longer alive: cut off, it is what our link says of it
+        self.assertIn(far["node-3"]["member"], ("suspect", "dead"), far["node-3"])
         start = time.monotonic()
         rec = self.ok_command(a, "all", "ping", wait_ms=15000)
         took = time.monotonic() - start
