@@ -65,7 +65,7 @@ healthz_cb(const struct api_call *call)
 static json_t *
 remote_json(struct node *n, json_t *origin, json_t *link)
 {
-	json_t *r = json_deep_copy(origin);
+	json_t *r = json_incref(origin);	/* ours: sync_remote_json made it */
 	const char *lstate = json_string_value(json_object_get(link, "state"));
 	const char *lmember = json_string_value(json_object_get(link, "member"));
 	uint64_t updated = (uint64_t)json_integer_value(json_object_get(r, "updated_ms"));
@@ -99,7 +99,7 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 }
 
 json_t *
-api_cluster_status(struct node *n)
+api_cluster_status(struct node *n, int with_status)
 {
 	json_t *links = links_status(n->links), *remote = json_array(), *origins,
 	    *byid = json_object(), *l, *o, *self;
@@ -108,7 +108,7 @@ api_cluster_status(struct node *n)
 
 	json_array_foreach(links, i, l)
 		json_object_set(byid, json_string_value(json_object_get(l, "peer")), l);
-	origins = sync_remote_json(n->sync);
+	origins = sync_remote_json(n->sync, with_status);
 	json_array_foreach(origins, i, o) {
 		id = json_string_value(json_object_get(o, "node_id"));
 		json_array_append_new(remote, remote_json(n, o, json_object_get(byid, id)));
@@ -124,7 +124,7 @@ api_cluster_status(struct node *n)
 	}
 	json_decref(origins);
 	json_decref(byid);
-	if ((self = sync_origin_json(n->sync, n->id)) == NULL)
+	if ((self = sync_origin_json(n->sync, n->id, with_status)) == NULL)
 		self = json_null();
 	return json_pack("{s:{s:s, s:I, s:s, s:O, s:O, s:I, s:o, s:o, s:o}, s:o}",
 	    "local", "node_id", n->id, "incarnation", (json_int_t)n->incarnation,
@@ -138,7 +138,7 @@ api_cluster_status(struct node *n)
 static void
 cluster_status_cb(const struct api_call *call)
 {
-	http_reply_json(call->req, 200, api_cluster_status(call->n));
+	http_reply_json(call->req, 200, api_cluster_status(call->n, 1));
 }
 
 static void
@@ -154,7 +154,7 @@ node_cb(const struct api_call *call)
 		http_reply_error(req, 400, "invalid_field", "not a node id: %.64s", id);
 		return;
 	}
-	if ((o = sync_origin_json(n->sync, id)) == NULL) {
+	if ((o = sync_origin_json(n->sync, id, 1)) == NULL) {
 		http_reply_error(req, 404, "not_found", "no state of node %s is known "
 		    "here", id);
 		return;

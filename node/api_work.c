@@ -553,7 +553,7 @@ api_snapshot(struct node *n)
 		log_event(LOG_WARN, "cannot read tasks or alerts for a snapshot",
 		    "{s:s}", "error", store_error(n->store));
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "cluster",
-	    api_cluster_status(n), "tasks", tasks, "alerts", alerts, "events",
+	    api_cluster_status(n, 1), "tasks", tasks, "alerts", alerts, "events",
 	    api_recent_events(n, SNAPSHOT_ITEMS), "commands",
 	    commands_list(n->commands, SNAPSHOT_COMMANDS));
 }

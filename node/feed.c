@@ -94,26 +94,12 @@ applied(const struct store_event *row, void *arg)
  * every client every second.
  */
 static void
-no_status(json_t *entry)
-{
-	if (json_is_object(entry))
-		json_object_set_new(entry, "status", json_null());
-}
-
-static void
 cluster_cb(void *arg)
 {
 	struct feed *f = arg;
-	json_t *c, *r;
-	size_t i;
 
-	if (ws_hub_clients(f->n->ws) == 0)
-		return;
-	c = api_cluster_status(f->n);
-	no_status(json_object_get(json_object_get(c, "local"), "state"));
-	json_array_foreach(json_object_get(c, "remote"), i, r)
-		no_status(r);
-	publish(f, "cluster", "cluster", c);
+	if (ws_hub_clients(f->n->ws) > 0)
+		publish(f, "cluster", "cluster", api_cluster_status(f->n, 0));
 }
 
 void

@@ -1604,13 +1604,13 @@ info_json(const Agentflow__Mesh__V1__NodeInfo *in)
 }
 
 static json_t *
-origin_json(const struct origin *o)
+origin_json(const struct origin *o, int with_status)
 {
 	json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "node_id", o->id,
 	    "incarnation", (json_int_t)o->incarnation, "seq", (json_int_t)o->seq,
 	    "status_ms", (json_int_t)o->status_ms,
 	    "updated_ms", (json_int_t)o->updated_ms, "left", o->left);
-	Agentflow__Mesh__V1__NodeStatus *st = o->status ?
+	Agentflow__Mesh__V1__NodeStatus *st = o->status && with_status ?
 	    agentflow__mesh__v1__node_status__unpack(NULL, o->status_len, o->status) : NULL;
 	Agentflow__Mesh__V1__NodeInfo *in = o->info ?
 	    agentflow__mesh__v1__node_info__unpack(NULL, o->info_len, o->info) : NULL;
@@ -1625,16 +1625,18 @@ origin_json(const struct origin *o)
 }
 
 json_t *
-sync_origin_json(const struct sync *s, const char *id)
+sync_origin_json(const struct sync *s, const char *id, int with_status)
 {
 	const struct origin *o = hmap_get(s->origins, id);
 
-	return o != NULL && o->incarnation != 0 ? origin_json(o) : NULL;
+	return o != NULL && o->incarnation != 0 ? origin_json(o, with_status) :
+	    NULL;
 }
 
 struct remote_list {
 	const struct sync	*s;
 	json_t			*a;
+	int			 with_status;
 };
 
 static int
@@ -1645,14 +1647,14 @@ remote_one(const char *id, void *value, void *arg)
 
 	(void)id;
 	if (o != rl->s->self && o->incarnation != 0)
-		json_array_append_new(rl->a, origin_json(o));
+		json_array_append_new(rl->a, origin_json(o, rl->with_status));
 	return 0;
 }
 
 json_t *
-sync_remote_json(const struct sync *s)
+sync_remote_json(const struct sync *s, int with_status)
 {
-	struct remote_list rl = { s, json_array() };
+	struct remote_list rl = { s, json_array(), with_status };
 
 	hmap_sweep(s->origins, remote_one, &rl);
 	return rl.a;

@@ -73,10 +73,11 @@ int sync_next_hop(struct sync *, const char *dest, char *hop, size_t hoplen);
 json_t *sync_select(const struct sync *, const json_t *match);
 
 /* One origin's state as JSON (new reference), or NULL if unknown:
- * {node_id, incarnation, seq, info, status, status_ms, updated_ms, left}. */
-json_t *sync_origin_json(const struct sync *, const char *id);
+ * {node_id, incarnation, seq, info, status, status_ms, updated_ms, left};
+ * status is null unless with_status (decoding it is most of the work). */
+json_t *sync_origin_json(const struct sync *, const char *id, int with_status);
 /* Every origin but ourselves, as an array of the above. */
-json_t *sync_remote_json(const struct sync *);
+json_t *sync_remote_json(const struct sync *, int with_status);
 /* Counters: events_in, events_out, duplicates, gaps, snapshots_sent,
  * snapshots_received, snapshot_requests, replayed (events sent from the log
  * to catch a peer up), pending. */

@@ -115,14 +115,14 @@ test_in_order_and_duplicates(void **state)
 	deliver(f, "n1", 1);		/* older */
 	assert_int_equal(counter(f, "events_in"), 2);
 	assert_int_equal(counter(f, "duplicates"), 2);
-	o = sync_origin_json(f->sync, "n1");
+	o = sync_origin_json(f->sync, "n1", 1);
 	assert_non_null(o);
 	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
 	json_decref(o);
 	/* a gap is not applied (the origin's state waits for the rest) */
 	deliver(f, "n1", 5);
 	assert_int_equal(counter(f, "gaps"), 1);
-	o = sync_origin_json(f->sync, "n1");
+	o = sync_origin_json(f->sync, "n1", 1);
 	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
 	json_decref(o);
 }
@@ -139,7 +139,7 @@ test_origins_are_bounded(void **state)
 		snprintf(id, sizeof(id), "o%d", i);
 		deliver(f, id, 1);
 	}
-	remote = sync_remote_json(f->sync);
+	remote = sync_remote_json(f->sync, 1);
 	/* ourselves plus FRAME_CODEC_MAX_NODES - 1 others */
 	assert_int_equal(json_array_size(remote), FRAME_CODEC_MAX_NODES - 1);
 	json_decref(remote);
