@@ -117,6 +117,7 @@ feed_new(struct node *n)
 
 	f->n = n;
 	hc.auth = n->auth;
+	hc.allow_origins = n->cfg->allow_origins;
 	hc.hello = hello;
 	hc.snapshot = snapshot;
 	hc.arg = f;

@@ -43,6 +43,7 @@
 #include "wall_timer.h"
 #include "web.h"
 #include "work.h"
+#include "ws.h"
 #include "xalloc.h"
 
 #define OPT(field) offsetof(struct node_config, field)
@@ -117,6 +118,10 @@ static const struct opt options[] = {
 	  "to the binary, or none" },
 	{ "write-rate", OPT_INT, OPT(write_rate), "20", 1, 100000,
 	  "API writes per second allowed per token (bursts of twice that)" },
+	{ "allow-origins", OPT_STRING, OPT(allow_origins), "", 0, 0,
+	  "comma-separated origins, e.g. http://nas.local:8080, whose pages may "
+	  "open the live feed: the dashboard reached by a name rather than an "
+	  "address (names are refused otherwise, against DNS rebinding)" },
 };
 
 static const char usage[] =
@@ -555,6 +560,8 @@ serve(const struct node_config *cfg)
 		snprintf(err, sizeof(err), "--api \"%s\" is not HOST:PORT", cfg->api);
 		goto fail;
 	}
+	if (ws_check_origins(cfg->allow_origins, err, sizeof(err)) != 0)
+		goto fail;
 	http = evhttp_new(base);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_max_headers_size(http, 16384);

@@ -57,6 +57,7 @@ struct node_config {
 	const char	*token_write, *token_write_next;
 	long		 write_rate;
 	const char	*web_root;	/* dashboard files; "" finds them */
+	const char	*allow_origins;	/* more origins /ws accepts (ws.h) */
 };
 
 struct node {

@@ -663,22 +663,104 @@ is_address(const char *host)
 	    inet_pton(AF_INET6, host, a) == 1 || hostport_is_loopback(host);
 }
 
+/* Calls fn on each item of a comma-separated list (spaces around items
+ * skipped) until it returns nonzero; returns that, or 0. */
+static int
+each_item(const char *list, int (*fn)(const char *, size_t, void *), void *arg)
+{
+	const char *p = list;
+	int rc;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ",");
+		const char *q = p;
+		size_t m = n;
+
+		while (m > 0 && *q == ' ')
+			q++, m--;
+		while (m > 0 && q[m - 1] == ' ')
+			m--;
+		if (m > 0 && (rc = fn(q, m, arg)) != 0)
+			return rc;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* An allowed origin: http:// or https://, a host, an optional port, no
+ * path; what a browser sends in Origin. */
+struct origin_check {
+	const char	*why;
+	char		 item[300];
+};
+
+static int
+origin_malformed(const char *item, size_t n, void *arg)
+{
+	struct origin_check *oc = arg;
+	char name[256];
+	const char *rest;
+
+	if (n >= sizeof(oc->item))
+		n = sizeof(oc->item) - 1;
+	memcpy(oc->item, item, n);
+	oc->item[n] = '\0';
+	if (strncasecmp(oc->item, "http://", 7) == 0)
+		rest = oc->item + 7;
+	else if (strncasecmp(oc->item, "https://", 8) == 0)
+		rest = oc->item + 8;
+	else
+		return (oc->why = "is not http:// or https://", 1);
+	if (n == sizeof(oc->item) - 1)
+		return (oc->why = "is too long", 1);
+	if (strpbrk(rest, "/?#@ ") != NULL)
+		return (oc->why = "has more than scheme://host[:port]", 1);
+	if (host_part(rest, name, sizeof(name)) != 0)
+		return (oc->why = "has no host", 1);
+	return 0;
+}
+
+int
+ws_check_origins(const char *list, char *err, size_t errlen)
+{
+	struct origin_check oc = { NULL, "" };
+
+	if (each_item(list, origin_malformed, &oc) == 0)
+		return 0;
+	snprintf(err, errlen, "--allow-origins: \"%.64s\" %s", oc.item, oc.why);
+	return -1;
+}
+
+static int
+origin_is(const char *item, size_t n, void *arg)
+{
+	const char *origin = arg;
+
+	return strlen(origin) == n && strncasecmp(origin, item, n) == 0;
+}
+
 /*
  * Browsers apply no CORS to WebSockets, so Origin is checked here.  A page
  * may connect when it comes from a loopback origin (the Vite dev server,
- * any port), or is the node's own page: Origin is http:// + Host, and Host
+ * any port), when its origin is one the user listed (--allow-origins), or
+ * when it is the node's own page: Origin is http:// + Host, and Host
  * names this machine by address.  A name in Host would let a page whose
- * DNS an attacker rebinds to us pass as same-origin.  Clients that send
- * no Origin are not browsers, and rebinding cannot reach them.
+ * DNS an attacker rebinds to us pass as same-origin: the name a user
+ * reaches the node by has to be listed.  Clients that send no Origin are
+ * not browsers, and rebinding cannot reach them.
  */
 static int
-origin_allowed(struct evkeyvalq *h)
+origin_allowed(const struct ws_hub *hub, struct evkeyvalq *h)
 {
 	const char *origin = evhttp_find_header(h, "Origin");
 	const char *host = evhttp_find_header(h, "Host"), *rest;
 	char name[256];
 
 	if (origin == NULL)
+		return 1;
+	if (each_item(hub->cfg.allow_origins, origin_is, (void *)origin))
 		return 1;
 	if (strncasecmp(origin, "http://", 7) == 0)
 		rest = origin + 7;
@@ -860,7 +942,7 @@ ws_hub_accept(struct ws_hub *hub, struct evhttp_request *req)
 		    "Sec-WebSocket-Key is not base64 of 16 bytes");
 		return;
 	}
-	if (!origin_allowed(h)) {
+	if (!origin_allowed(hub, h)) {
 		refuse(hub, req, 403, "origin", "origin not allowed");
 		return;
 	}

@@ -36,7 +36,14 @@ struct ws_hub_config {
 	size_t		 hard_backlog;	/* close (1008) above, 0: 4 MiB */
 	int		 ping_s;	/* 0: 20 */
 	int		 idle_s;	/* close a silent client after, 0: 60 */
+	/* Comma-separated origins (scheme://host[:port]) whose pages may
+	 * connect besides the node's own address and loopback; NULL or "":
+	 * none.  Borrowed: must outlive the hub. */
+	const char	*allow_origins;
 };
+
+/* 0 if list (as allow_origins) is well formed, else -1 and why in err. */
+int ws_check_origins(const char *list, char *err, size_t errlen);
 
 struct ws_hub *ws_hub_new(struct event_base *, const struct ws_hub_config *);
 /* Sends Close 1001 to every client and frees them.  NULL is a no-op. */

@@ -409,14 +409,14 @@ class WsClient:
     GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     def __init__(self, port, token=None, path="/ws", protocols=None, origin=None,
-                 timeout=10.0, host="127.0.0.1"):
+                 timeout=10.0, host="127.0.0.1", host_header=None):
         import socket
         self.sock = socket.create_connection((host, port), timeout=timeout)
         key = base64.b64encode(secrets.token_bytes(16)).decode()
         protos = list(protocols or [])
         if token and not protocols:
             protos = ["agentflow.v1", "token." + token]
-        lines = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (host, port),
+        lines = ["GET %s HTTP/1.1" % path, "Host: " + (host_header or "%s:%d" % (host, port)),
                  "Upgrade: websocket", "Connection: Upgrade",
                  "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
         if protos:

@@ -267,6 +267,15 @@ class Configuration(MeshTest):
         n.start()
         self.assertEqual(n.client(token=None).get("/healthz").status, 200)
 
+    def test_a_malformed_allowed_origin_fails_clearly(self):
+        for value, why in (("nas.example:8080", "not http:// or https://"),
+                           ("http://nas.example/dash", "more than scheme://host[:port]")):
+            n = harness.MeshNode(self.pki, "cfg-3", args=["--allow-origins", value])
+            rc, out, err = n.run()
+            self.assertNotEqual(rc, 0, value)
+            self.assertIn("--allow-origins", err)
+            self.assertIn(why, err)
+
     def test_help_lists_flags_and_environment(self):
         n = harness.MeshNode(self.pki, "cfg-2", args=["--help"])
         rc, out, err = n.run()

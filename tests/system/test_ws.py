@@ -29,7 +29,9 @@ class Feed(unittest.TestCase):
         cls.sig = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
                                  ca=cls.pki.ca_path).start()
         cls.nodes = [harness.MeshNode(cls.pki, "node-%d" % i, signals=[cls.sig.url],
-                                      args=["--web-root", cls.web, "--ping-ms", "500"]
+                                      args=["--web-root", cls.web, "--ping-ms", "500",
+                                            "--allow-origins",
+                                            "http://dash.example, https://NAS.example:8443"]
                                       ).start() for i in (1, 2, 3)]
         ok = harness.wait_until(lambda: all(
             len(n.up_peers()) == 2 and
@@ -136,6 +138,18 @@ class Feed(unittest.TestCase):
         self.assertEqual(harness.WsClient(a.api_port, token="x" * 40).status, 401)
         self.assertEqual(self.connect(origin="http://evil.example").status, 403)
         self.assertEqual(self.connect(origin="http://127.0.0.1:5173").status, 101)
+        # the node's own page reached by address is same-origin; by a name
+        # it is not, unless that origin was listed (DNS rebinding)
+        own = "127.0.0.1:%d" % a.api_port
+        self.assertEqual(self.connect(origin="http://" + own).status, 101)
+        self.assertEqual(self.connect(origin="http://nas.example:%d" % a.api_port,
+                                      host_header="nas.example:%d" % a.api_port).status, 403)
+        for listed in ("http://dash.example", "https://nas.example:8443"):
+            self.assertEqual(self.connect(origin=listed, host_header="nas.example").status,
+                             101, listed)
+        for unlisted in ("http://nas.example:8443", "http://dash.example:8080",
+                         "http://dash.example.evil.example"):
+            self.assertEqual(self.connect(origin=unlisted).status, 403, unlisted)
         # and the node still serves
         self.assertEqual(self.connect().status, 101)
 
