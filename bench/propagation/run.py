@@ -370,11 +370,17 @@ def floor(args, n, recv_us):
         log("floor: %s is not built; skipped" % FLOOR_BIN)
         return {}
     works = [0, int(round(recv_us))]
-    out = subprocess.run(
-        [FLOOR_BIN, "--nodes", str(n), "--events", str(args.events),
-         "--interval-ms", str(args.interval_ms), "--work-us", ",".join(map(str, works))],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=args.run_timeout)
+    try:
+        # On a timeout run() kills the benchmark; its receivers then read
+        # end of file and exit on their own.
+        out = subprocess.run(
+            [FLOOR_BIN, "--nodes", str(n), "--events", str(args.events),
+             "--interval-ms", str(args.interval_ms), "--work-us", ",".join(map(str, works))],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            timeout=args.run_timeout)
+    except subprocess.TimeoutExpired:
+        log("floor: ERROR: no result within %g s" % args.run_timeout)
+        return {}
     rows = {}
     for line in out.stdout.splitlines():
         log("floor: " + line)
