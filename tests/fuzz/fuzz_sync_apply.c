@@ -106,10 +106,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The views the API and the dashboard read. */
 	(void)sync_cursors(&cursors, node.sync);
 	render(sync_counters(node.sync));
-	render(sync_remote_json(node.sync));
+	render(sync_remote_json(node.sync, 1));
 	ids = sync_select(node.sync, NULL);
 	json_array_foreach(ids, i, id)
-		render(sync_origin_json(node.sync, json_string_value(id)));
+		render(sync_origin_json(node.sync, json_string_value(id), 1));
 	json_decref(ids);
 	render(commands_list(node.commands, 8));
 	render(commands_counters(node.commands));
