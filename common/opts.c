@@ -188,3 +188,17 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 	}
 	return OPTS_OK;
 }
+
+int
+opts_list_next(const char **cursor, const char **item, size_t *len)
+{
+	const char *p = *cursor;
+
+	if (p == NULL || *p == '\0')
+		return 0;
+	*item = p;
+	*len = strcspn(p, ",");
+	p += *len;
+	*cursor = *p == ',' ? p + 1 : p;
+	return 1;
+}

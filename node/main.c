@@ -133,16 +133,12 @@ static json_t *
 split_list(const char *s)
 {
 	json_t *a = json_array();
-	const char *p = s;
+	const char *cursor = s, *item;
+	size_t n;
 
-	while (p != NULL && *p != '\0') {
-		size_t n = strcspn(p, ",");
+	while (opts_list_next(&cursor, &item, &n))
 		if (n > 0)
-			json_array_append_new(a, json_stringn(p, n));
-		p += n;
-		if (*p == ',')
-			p++;
-	}
+			json_array_append_new(a, json_stringn(item, n));
 	return a;
 }
 

@@ -61,6 +61,7 @@
 #include "hostport.h"
 #include "http_json.h"
 #include "log.h"
+#include "opts.h"
 #include "xalloc.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -668,23 +669,17 @@ is_address(const char *host)
 static int
 each_item(const char *list, int (*fn)(const char *, size_t, void *), void *arg)
 {
-	const char *p = list;
+	const char *cursor = list, *q;
+	size_t m;
 	int rc;
 
-	while (p != NULL && *p != '\0') {
-		size_t n = strcspn(p, ",");
-		const char *q = p;
-		size_t m = n;
-
+	while (opts_list_next(&cursor, &q, &m)) {
 		while (m > 0 && *q == ' ')
 			q++, m--;
 		while (m > 0 && q[m - 1] == ' ')
 			m--;
 		if (m > 0 && (rc = fn(q, m, arg)) != 0)
 			return rc;
-		p += n;
-		if (*p == ',')
-			p++;
 	}
 	return 0;
 }
