@@ -1,3 +1,3 @@
-# Unit tests of node/tasks.c: real child processes via /bin/sh on a real
+# Unit tests of node/work/tasks.c: real child processes via /bin/sh on a real
 # event loop.
 agentflow_unit_test(test_tasks SOURCES unit/test_tasks.c LIBS agentflow_tasks agentflow_common)

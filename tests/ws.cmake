@@ -1,4 +1,4 @@
-# Unit tests of node/ws.c: a real evhttp server and hand-written RFC 6455
+# Unit tests of node/api/ws.c: a real evhttp server and hand-written RFC 6455
 # test clients over loopback sockets, in one process and one event loop.
 agentflow_unit_test(test_ws SOURCES unit/test_ws.c
   LIBS agentflow_ws agentflow_node_core agentflow_common)

@@ -3,15 +3,15 @@
  * layer (evhttp) and the token check, on a real store and sync
  * (fuzz_node.h):
  *
- *  - POST /api/commands (node/api_work.c commands_post): the body's fields
+ *  - POST /api/commands (node/api/api_work.c commands_post): the body's fields
  *    read by api_command_fields(), as the API reads them, then
  *    commands_issue(), which
  *    checks the type (commands_type_parse), args, idempotency key and the
  *    target (node id, "all", "k=v,..." or {"labels": {...}}), and routes
  *    the command (to us: fuzz_exec; to others: unreachable, no links);
- *  - POST /api/events (node/api.c events_post_cb): name, and the payload
+ *  - POST /api/events (node/api/api.c events_post_cb): name, and the payload
  *    as api_event_payload() makes it, into sync_emit_user();
- *  - node/work_json.c: the body read as a stored task and as a stored
+ *  - node/work/work_json.c: the body read as a stored task and as a stored
  *    alert (work_json_to_task/alert), rendered back (work_json_task/
  *    alert) and packed as the snapshot that carries them would be.
  *

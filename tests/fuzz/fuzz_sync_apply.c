@@ -1,6 +1,6 @@
 /*
  * fuzz_sync_apply: what a node does with the frames a peer sends once the
- * link is up (node/work.c work_frame, node/links.c for Hello), on a real
+ * link is up (node/work/work.c work_frame, node/mesh/links.c for Hello), on a real
  * store: sync_link_up for a Hello, commands_frame for Command and
  * CommandResult, sync_frame for the rest.  No links: sync and commands
  * send nothing (fuzz_node.h).

@@ -1,5 +1,5 @@
 /*
- * fuzz_ws: what a WebSocket client sends the node's /ws (node/ws.c), from
+ * fuzz_ws: what a WebSocket client sends the node's /ws (node/api/ws.c), from
  * the upgrade request through wslay's framing to the messages the hub
  * reads, on the hub as the node configures it (default max_message,
  * backlogs, timeouts) and a real evhttp on 127.0.0.1 (port 0), as

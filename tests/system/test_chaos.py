@@ -34,7 +34,7 @@ FLAPS = 3
 FLAP_GAP_S = 3
 # Every node registered again after the signal restarts: a node's signal
 # client retries with a backoff of 1 s doubling to 30 s, +-25 % jitter
-# (node/discovery.c), so its next try may be up to 37.5 s away.
+# (node/mesh/discovery.c), so its next try may be up to 37.5 s away.
 REGISTER_TIMEOUT = 45
 SKEW_S = 90
 ALLOWED_SKEW_S = 300     # signal/API.md: stale_timestamp beyond this (default)

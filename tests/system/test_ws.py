@@ -1,5 +1,5 @@
 """System tests of the dashboard's side of a node: the /ws live feed
-(node/WS.md) on real nodes of a real mesh, and the dashboard's static
+(node/api/WS.md) on real nodes of a real mesh, and the dashboard's static
 files.  A WebSocket client (harness.WsClient) connects to node-1 and sees
 what the other nodes do."""
 

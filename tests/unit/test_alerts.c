@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/alerts.c: what the emit hook sees for metric,
+ * Unit tests of node/work/alerts.c: what the emit hook sees for metric,
  * task_failed and peer_unreachable rules, acks, restores and rule
  * validation.  Every emitted alert is also wrapped in a Frame and put
  * through frame_codec_check(), so nothing we emit would be refused.

@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/api_auth.c: tokens generated on first start (mode
+ * Unit tests of node/api/api_auth.c: tokens generated on first start (mode
  * 0600, read back on the next), tokens given as flags with their "next"
  * tokens for rotation, refusals of short or malformed tokens and of a
  * damaged tokens.json, and the per-token write rate.

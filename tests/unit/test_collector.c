@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/collector.c: the /proc parsers on real-looking,
+ * Unit tests of node/host/collector.c: the /proc parsers on real-looking,
  * truncated and garbage input (each fed from an exactly-sized heap copy so
  * that ASan catches any read past len), the collector over a fake proc
  * directory with injected timestamps, and one real sample of this host.

@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/links.c over the real transport (gRPC, mutual TLS on
+ * Unit tests of node/mesh/links.c over the real transport (gRPC, mutual TLS on
  * loopback, one process, one loop): a link comes up between two honest
  * nodes; a node whose Hello names another id than its certificate is
  * refused; a revoked peer is refused, and a link open when its peer gets

@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/store.c, each in a private temporary data directory:
+ * Unit tests of node/store/store.c, each in a private temporary data directory:
  * migrations from empty, reopening, the incarnation counter, refusing a
  * newer schema without touching it, peers, remote state, events, and
  * damaged files.

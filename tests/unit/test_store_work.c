@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/store_work.c, each in a private temporary data
+ * Unit tests of node/store/store_work.c, each in a private temporary data
  * directory: tasks filtered and ordered, log lines after a sequence,
  * alerts by state, a command's idempotency key, the at-most-once record
  * and its stored result, the audit log's filters, and retention that keeps

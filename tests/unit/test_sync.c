@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/sync.c without links, on a real store in a private
+ * Unit tests of node/mesh/sync.c without links, on a real store in a private
  * temporary directory: events applied in order with duplicates dropped,
  * and the bound on how many origins a node keeps, so a peer naming ever
  * new node ids cannot grow its memory, its database or the graph every

@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/tasks.c: real /bin/sh children on a real event loop.
+ * Unit tests of node/work/tasks.c: real /bin/sh children on a real event loop.
  * Each test records what the hooks hand out (the updates and log lines a
  * user of the API would see) and asserts on that.  Time margins are wide:
  * the machines running this are noisy.

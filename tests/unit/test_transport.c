@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/transport.c: real gRPC over real mutual TLS on
+ * Unit tests of node/mesh/transport.c: real gRPC over real mutual TLS on
  * 127.0.0.1, with certificates made in memory (certs/pki.h).  One process,
  * one event loop, several transports; the frozen-peer case runs the server
  * in a child process (this binary with --serve) so it can be SIGSTOPped.

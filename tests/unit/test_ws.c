@@ -1,5 +1,5 @@
 /*
- * Unit tests of node/ws.c: a real evhttp server on 127.0.0.1 (port 0) and
+ * Unit tests of node/api/ws.c: a real evhttp server on 127.0.0.1 (port 0) and
  * a real event_base in this process, and minimal RFC 6455 test clients
  * over plain nonblocking TCP sockets, written here (test code only: they
  * send masked frames and read the server's unmasked ones).  The loop is

@@ -1,5 +1,5 @@
-// Wire shapes of the node's local API and /ws feed (node/WS.md, README
-// "Local API"; field names from node/api.c, sync.c, work_json.c, links.c,
+// Wire shapes of the node's local API and /ws feed (node/api/WS.md, README
+// "Local API"; field names from node/api/api.c, sync.c, work_json.c, links.c,
 // commands.c).  Optional/nullable where the C side may send null.
 
 export type LinkState = 'unknown' | 'connecting' | 'up' | 'down';

@@ -1,5 +1,5 @@
 /*
- * The dashboard's live feed wired to the node (node/WS.md): the hub's
+ * The dashboard's live feed wired to the node (node/api/WS.md): the hub's
  * hello and snapshot, every applied event, the cluster status every
  * second and every change of a command issued here, published to the
  * WebSocket clients.  Nothing is built while no client is connected.

@@ -1,5 +1,5 @@
 /*
- * The dashboard's WebSocket feed, /ws (protocol in node/WS.md): RFC 6455
+ * The dashboard's WebSocket feed, /ws (protocol in node/api/WS.md): RFC 6455
  * framing by wslay on the node's libevent loop, over connections taken
  * from evhttp after the upgrade (shared/notes/websocket-on-evhttp.md).
  *

@@ -1,5 +1,5 @@
 /*
- * The dashboard's WebSocket feed (ws.h, node/WS.md).  evhttp parses the
+ * The dashboard's WebSocket feed (ws.h, node/api/WS.md).  evhttp parses the
  * upgrade request; ws_hub_accept validates it and then takes the
  * connection's bufferevent over (shared/notes/websocket-on-evhttp.md), and
  * wslay does the RFC 6455 framing from there on.

@@ -25,7 +25,7 @@ void api_command_changed(struct api *, const char *id);
  * GET /api/cluster/status (every node's status null unless with_status:
  * the feed's per-second view leaves them out); one event as GET /api/events
  * shows it; the newest events but statuses, oldest first; the feed's
- * snapshot {cluster, tasks, alerts, events, commands} (node/WS.md). */
+ * snapshot {cluster, tasks, alerts, events, commands} (node/api/WS.md). */
 json_t *api_cluster_status(struct node *, int with_status);
 json_t *api_event_json(const struct store_event *);
 json_t *api_recent_events(struct node *, unsigned limit);
