@@ -25,6 +25,7 @@
 #include "log.h"
 #include "node_id.h"
 #include "nonce_cache.h"
+#include "prom.h"
 #include "ratelimit.h"
 #include "rng.h"
 #include "signal_metrics.h"
@@ -543,9 +544,7 @@ metrics_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 
 	(void)ip;
 	signal_metrics_render(&api->metrics, &g, buf);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", buf);
+	prom_reply(req, buf);
 	evbuffer_free(buf);
 }
 

@@ -1,7 +1,9 @@
 /* Refusal table and Prometheus rendering (see signal_metrics.h). */
 #include "signal_metrics.h"
 
-#include <inttypes.h>
+#include <stdio.h>
+
+#include "prom.h"
 
 static const struct {
 	const char	*code;
@@ -40,49 +42,46 @@ signal_refusal_status(enum signal_refusal r)
 	return refusals[r].status;
 }
 
-static void
-metric(struct evbuffer *out, const char *name, const char *type,
-    const char *help, uint64_t v)
-{
-	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
-	    name, help, name, type, name, v);
-}
-
 void
 signal_metrics_render(const struct signal_metrics *m, const struct signal_gauges *g,
     struct evbuffer *out)
 {
-	metric(out, "agentflow_signal_nodes", "gauge", "Registered nodes.", g->nodes);
-	metric(out, "agentflow_signal_generation", "gauge",
-	    "Peer list generation.", g->generation);
-	metric(out, "agentflow_signal_nonces", "gauge",
-	    "Registration nonces remembered for replay protection.", g->nonces);
-	metric(out, "agentflow_signal_rate_limit_keys", "gauge",
-	    "Source addresses with a live rate-limit bucket.", g->rate_keys);
-	evbuffer_add_printf(out, "# HELP agentflow_signal_uptime_seconds Seconds since start.\n"
-	    "# TYPE agentflow_signal_uptime_seconds gauge\n"
-	    "agentflow_signal_uptime_seconds %.3f\n", g->uptime_s);
-	metric(out, "agentflow_signal_requests_total", "counter",
-	    "HTTP requests received.", m->requests);
-	metric(out, "agentflow_signal_registrations_total", "counter",
-	    "Accepted registrations.", m->registrations);
-	metric(out, "agentflow_signal_heartbeats_total", "counter",
-	    "Accepted heartbeats.", m->heartbeats);
-	metric(out, "agentflow_signal_leaves_total", "counter",
-	    "Graceful leaves.", m->leaves);
-	metric(out, "agentflow_signal_evictions_total", "counter",
-	    "Nodes evicted after missing heartbeats for the TTL.", m->evictions);
-	evbuffer_add_printf(out,
-	    "# HELP agentflow_signal_list_requests_total Peer list requests by result.\n"
-	    "# TYPE agentflow_signal_list_requests_total counter\n"
-	    "agentflow_signal_list_requests_total{result=\"200\"} %" PRIu64 "\n"
-	    "agentflow_signal_list_requests_total{result=\"304\"} %" PRIu64 "\n",
-	    m->lists_200, m->lists_304);
-	evbuffer_add_printf(out,
-	    "# HELP agentflow_signal_refusals_total Refused requests by reason.\n"
-	    "# TYPE agentflow_signal_refusals_total counter\n");
-	for (int i = 0; i < REFUSE_COUNT; i++)
-		evbuffer_add_printf(out,
-		    "agentflow_signal_refusals_total{reason=\"%s\"} %" PRIu64 "\n",
-		    refusals[i].code, m->refusals[i]);
+	struct prom p;
+
+	prom_init(&p, out);
+	prom_metric(&p, "agentflow_signal_nodes", "gauge", "Registered nodes.",
+	    (int64_t)g->nodes);
+	prom_metric(&p, "agentflow_signal_generation", "gauge",
+	    "Peer list generation.", (int64_t)g->generation);
+	prom_metric(&p, "agentflow_signal_nonces", "gauge",
+	    "Registration nonces remembered for replay protection.",
+	    (int64_t)g->nonces);
+	prom_metric(&p, "agentflow_signal_rate_limit_keys", "gauge",
+	    "Source addresses with a live rate-limit bucket.", (int64_t)g->rate_keys);
+	prom_family(&p, "agentflow_signal_uptime_seconds", "gauge",
+	    "Seconds since start.");
+	prom_sample_fixed3(&p, NULL, g->uptime_s);
+	prom_metric(&p, "agentflow_signal_requests_total", "counter",
+	    "HTTP requests received.", (int64_t)m->requests);
+	prom_metric(&p, "agentflow_signal_registrations_total", "counter",
+	    "Accepted registrations.", (int64_t)m->registrations);
+	prom_metric(&p, "agentflow_signal_heartbeats_total", "counter",
+	    "Accepted heartbeats.", (int64_t)m->heartbeats);
+	prom_metric(&p, "agentflow_signal_leaves_total", "counter",
+	    "Graceful leaves.", (int64_t)m->leaves);
+	prom_metric(&p, "agentflow_signal_evictions_total", "counter",
+	    "Nodes evicted after missing heartbeats for the TTL.",
+	    (int64_t)m->evictions);
+	prom_family(&p, "agentflow_signal_list_requests_total", "counter",
+	    "Peer list requests by result.");
+	prom_sample(&p, "result=\"200\"", (int64_t)m->lists_200);
+	prom_sample(&p, "result=\"304\"", (int64_t)m->lists_304);
+	prom_family(&p, "agentflow_signal_refusals_total", "counter",
+	    "Refused requests by reason.");
+	for (int i = 0; i < REFUSE_COUNT; i++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "reason=\"%s\"", refusals[i].code);
+		prom_sample(&p, label, (int64_t)m->refusals[i]);
+	}
 }

@@ -19,6 +19,7 @@
 #include "http_json.h"
 #include "links.h"
 #include "log.h"
+#include "metrics.h"
 #include "node.h"
 #include "node_id.h"
 #include "store.h"
@@ -343,137 +344,6 @@ events_cb(const struct api_call *call)
 		events_get_cb(req, n);
 }
 
-/* Commands, tasks and the live feed. */
-static void
-work_metrics(struct evbuffer *buf, struct node *n)
-{
-	json_t *c = n->commands ? commands_counters(n->commands) : json_object();
-	json_t *w = n->ws ? ws_hub_counters(n->ws) : json_object();
-
-#define C(k)	(int64_t)json_integer_value(json_object_get(c, k))
-#define W(k)	(int64_t)json_integer_value(json_object_get(w, k))
-	evbuffer_add_printf(buf,
-	    "# HELP agentflow_node_commands_total Commands by what happened here.\n"
-	    "# TYPE agentflow_node_commands_total counter\n"
-	    "agentflow_node_commands_total{what=\"issued\"} %" PRId64 "\n"
-	    "agentflow_node_commands_total{what=\"executed\"} %" PRId64 "\n"
-	    "agentflow_node_commands_total{what=\"duplicate\"} %" PRId64 "\n"
-	    "agentflow_node_commands_total{what=\"forwarded\"} %" PRId64 "\n"
-	    "agentflow_node_commands_total{what=\"unreachable\"} %" PRId64 "\n"
-	    "agentflow_node_commands_total{what=\"timeout\"} %" PRId64 "\n"
-	    "agentflow_node_commands_total{what=\"retransmitted\"} %" PRId64 "\n"
-	    "# HELP agentflow_node_commands_pending Commands issued here waiting for answers.\n"
-	    "# TYPE agentflow_node_commands_pending gauge\n"
-	    "agentflow_node_commands_pending %" PRId64 "\n"
-	    "# HELP agentflow_node_tasks_active Tasks queued, running or retrying here.\n"
-	    "# TYPE agentflow_node_tasks_active gauge\n"
-	    "agentflow_node_tasks_active %zu\n"
-	    "# HELP agentflow_node_frozen Whether read-only mode is on.\n"
-	    "# TYPE agentflow_node_frozen gauge\n"
-	    "agentflow_node_frozen %d\n"
-	    "# HELP agentflow_node_ws_clients Dashboard WebSocket clients connected.\n"
-	    "# TYPE agentflow_node_ws_clients gauge\n"
-	    "agentflow_node_ws_clients %" PRId64 "\n"
-	    "# HELP agentflow_node_ws_closed_slow_total Clients closed for falling too far behind.\n"
-	    "# TYPE agentflow_node_ws_closed_slow_total counter\n"
-	    "agentflow_node_ws_closed_slow_total %" PRId64 "\n",
-	    C("issued"), C("executed"), C("duplicates"), C("forwarded"),
-	    C("unreachable"), C("timeouts"), C("retransmitted"), C("active"),
-	    n->tasks ? tasks_active(n->tasks) : (size_t)0, n->frozen,
-	    W("clients"), W("closed_slow"));
-#undef C
-#undef W
-	json_decref(c);
-	json_decref(w);
-}
-
-static void
-metrics_cb(const struct api_call *call)
-{
-	struct evhttp_request *req = call->req;
-	struct node *n = call->n;
-	const char *arg = call->arg;
-	struct evbuffer *buf = evbuffer_new();
-	json_t *links = links_status(n->links), *l;
-	json_int_t reconnects = 0;
-	size_t i;
-
-	json_t *c = sync_counters(n->sync);
-	struct transport_stats ts;
-
-	(void)arg;
-	transport_stats(n->transport, &ts);
-	evbuffer_add_printf(buf,
-	    "# HELP agentflow_node_link_bytes_total Frame bytes over all links.\n"
-	    "# TYPE agentflow_node_link_bytes_total counter\n"
-	    "agentflow_node_link_bytes_total{dir=\"in\"} %" PRIu64 "\n"
-	    "agentflow_node_link_bytes_total{dir=\"out\"} %" PRIu64 "\n"
-	    "# HELP agentflow_node_link_frames_total Frames over all links.\n"
-	    "# TYPE agentflow_node_link_frames_total counter\n"
-	    "agentflow_node_link_frames_total{dir=\"in\"} %" PRIu64 "\n"
-	    "agentflow_node_link_frames_total{dir=\"out\"} %" PRIu64 "\n"
-	    "# HELP agentflow_node_link_queue_bytes Bytes waiting to be sent on all links.\n"
-	    "# TYPE agentflow_node_link_queue_bytes gauge\n"
-	    "agentflow_node_link_queue_bytes %zu\n"
-	    "# HELP agentflow_node_streams Link streams open (including ones handshaking).\n"
-	    "# TYPE agentflow_node_streams gauge\n"
-	    "agentflow_node_streams %zu\n",
-	    ts.bytes_in, ts.bytes_out, ts.messages_in, ts.messages_out,
-	    ts.queued_bytes, ts.streams);
-	json_array_foreach(links, i, l)
-		reconnects += json_integer_value(json_object_get(l, "reconnects"));
-	json_decref(links);
-	evbuffer_add_printf(buf,
-	    "# HELP agentflow_node_events_total Events by direction and fate.\n"
-	    "# TYPE agentflow_node_events_total counter\n"
-	    "agentflow_node_events_total{dir=\"in\"} %" PRId64 "\n"
-	    "agentflow_node_events_total{dir=\"out\"} %" PRId64 "\n"
-	    "agentflow_node_events_total{dir=\"duplicate\"} %" PRId64 "\n"
-	    "# HELP agentflow_node_forwarded_total Events forwarded to neighbours that cannot reach their origin directly.\n"
-	    "# TYPE agentflow_node_forwarded_total counter\n"
-	    "agentflow_node_forwarded_total %" PRId64 "\n"
-	    "# HELP agentflow_node_gaps_total Gaps or new incarnations that needed a snapshot.\n"
-	    "# TYPE agentflow_node_gaps_total counter\n"
-	    "agentflow_node_gaps_total %" PRId64 "\n"
-	    "# HELP agentflow_node_snapshots_total Snapshot frames by direction.\n"
-	    "# TYPE agentflow_node_snapshots_total counter\n"
-	    "agentflow_node_snapshots_total{dir=\"sent\"} %" PRId64 "\n"
-	    "agentflow_node_snapshots_total{dir=\"received\"} %" PRId64 "\n"
-	    "# HELP agentflow_node_replayed_total Events sent from the log to catch a peer up.\n"
-	    "# TYPE agentflow_node_replayed_total counter\n"
-	    "agentflow_node_replayed_total %" PRId64 "\n"
-	    "# HELP agentflow_node_events_pending Own events waiting to be sent.\n"
-	    "# TYPE agentflow_node_events_pending gauge\n"
-	    "agentflow_node_events_pending %" PRId64 "\n",
-	    (int64_t)json_integer_value(json_object_get(c, "events_in")),
-	    (int64_t)json_integer_value(json_object_get(c, "events_out")),
-	    (int64_t)json_integer_value(json_object_get(c, "duplicates")),
-	    (int64_t)json_integer_value(json_object_get(c, "forwarded")),
-	    (int64_t)json_integer_value(json_object_get(c, "gaps")),
-	    (int64_t)json_integer_value(json_object_get(c, "snapshots_sent")),
-	    (int64_t)json_integer_value(json_object_get(c, "snapshots_received")),
-	    (int64_t)json_integer_value(json_object_get(c, "replayed")),
-	    (int64_t)json_integer_value(json_object_get(c, "pending")));
-	json_decref(c);
-	evbuffer_add_printf(buf,
-	    "# HELP agentflow_node_links_up Links in state up.\n"
-	    "# TYPE agentflow_node_links_up gauge\n"
-	    "agentflow_node_links_up %zu\n"
-	    "# HELP agentflow_node_reconnects_total Links lost and re-established.\n"
-	    "# TYPE agentflow_node_reconnects_total counter\n"
-	    "agentflow_node_reconnects_total %" PRId64 "\n"
-	    "# HELP agentflow_node_signal_reachable Whether a signal answered lately.\n"
-	    "# TYPE agentflow_node_signal_reachable gauge\n"
-	    "agentflow_node_signal_reachable %d\n",
-	    links_up(n->links), (int64_t)reconnects,
-	    n->discovery ? discovery_reachable(n->discovery) : 0);
-	work_metrics(buf, n);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", buf);
-	evbuffer_free(buf);
-}
-
 static void
 ws_cb(const struct api_call *call)
 {
@@ -494,7 +364,7 @@ static const struct route {
 	int		 open;		/* needs no token */
 } routes[] = {
 	{ "/healthz",		0, EVHTTP_REQ_GET, healthz_cb, "GET", 1 },
-	{ "/metrics",		0, EVHTTP_REQ_GET, metrics_cb, "GET", 0 },
+	{ "/metrics",		0, EVHTTP_REQ_GET, metrics_get, "GET", 0 },
 	{ "/api/cluster/status", 0, EVHTTP_REQ_GET, cluster_status_cb, "GET", 0 },
 	{ "/api/nodes/",	1, EVHTTP_REQ_GET, node_cb, "GET", 0 },
 	{ "/api/events",	0, EVHTTP_REQ_GET | EVHTTP_REQ_POST, events_cb,

@@ -1,0 +1,154 @@
+/*
+ * The node's /metrics (metrics.h).  Every value is read when scraped:
+ * the subsystems keep their own counters, this file only names them.
+ */
+#include "metrics.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "api_priv.h"
+#include "commands.h"
+#include "discovery.h"
+#include "links.h"
+#include "node.h"
+#include "prom.h"
+#include "sync.h"
+#include "tasks.h"
+#include "transport.h"
+#include "ws.h"
+
+/* A counter of a JSON object of counters (0 when absent). */
+static int64_t
+num(const json_t *o, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+static void
+transport_metrics(struct prom *p, struct node *n)
+{
+	struct transport_stats ts;
+
+	transport_stats(n->transport, &ts);
+	prom_family(p, "agentflow_node_link_bytes_total", "counter",
+	    "Frame bytes over all links.");
+	prom_sample(p, "dir=\"in\"", (int64_t)ts.bytes_in);
+	prom_sample(p, "dir=\"out\"", (int64_t)ts.bytes_out);
+	prom_family(p, "agentflow_node_link_frames_total", "counter",
+	    "Frames over all links.");
+	prom_sample(p, "dir=\"in\"", (int64_t)ts.messages_in);
+	prom_sample(p, "dir=\"out\"", (int64_t)ts.messages_out);
+	prom_metric(p, "agentflow_node_link_queue_bytes", "gauge",
+	    "Bytes waiting to be sent on all links.", (int64_t)ts.queued_bytes);
+	prom_metric(p, "agentflow_node_streams", "gauge",
+	    "Link streams open (including ones handshaking).", (int64_t)ts.streams);
+}
+
+static void
+event_metrics(struct prom *p, struct node *n)
+{
+	json_t *c = sync_counters(n->sync);
+
+	prom_family(p, "agentflow_node_events_total", "counter",
+	    "Events by direction and fate.");
+	prom_sample(p, "dir=\"in\"", num(c, "events_in"));
+	prom_sample(p, "dir=\"out\"", num(c, "events_out"));
+	prom_sample(p, "dir=\"duplicate\"", num(c, "duplicates"));
+	prom_metric(p, "agentflow_node_forwarded_total", "counter",
+	    "Events forwarded to neighbours that cannot reach their origin "
+	    "directly.", num(c, "forwarded"));
+	prom_metric(p, "agentflow_node_gaps_total", "counter",
+	    "Gaps or new incarnations that needed a snapshot.", num(c, "gaps"));
+	prom_family(p, "agentflow_node_snapshots_total", "counter",
+	    "Snapshot frames by direction.");
+	prom_sample(p, "dir=\"sent\"", num(c, "snapshots_sent"));
+	prom_sample(p, "dir=\"received\"", num(c, "snapshots_received"));
+	prom_metric(p, "agentflow_node_replayed_total", "counter",
+	    "Events sent from the log to catch a peer up.", num(c, "replayed"));
+	prom_metric(p, "agentflow_node_events_pending", "gauge",
+	    "Own events waiting to be sent.", num(c, "pending"));
+	json_decref(c);
+}
+
+static void
+link_metrics(struct prom *p, struct node *n)
+{
+	json_t *links = links_status(n->links), *l;
+	int64_t reconnects = 0;
+	size_t i;
+
+	json_array_foreach(links, i, l)
+		reconnects += num(l, "reconnects");
+	json_decref(links);
+	prom_metric(p, "agentflow_node_links_up", "gauge", "Links in state up.",
+	    (int64_t)links_up(n->links));
+	prom_metric(p, "agentflow_node_reconnects_total", "counter",
+	    "Links lost and re-established.", reconnects);
+	prom_metric(p, "agentflow_node_signal_reachable", "gauge",
+	    "Whether a signal answered lately.",
+	    n->discovery ? discovery_reachable(n->discovery) : 0);
+}
+
+/* Commands, tasks and the live feed. */
+static void
+work_metrics(struct prom *p, struct node *n)
+{
+	static const struct {
+		const char	*what;
+		const char	*key;
+	} commands[] = {
+		{ "issued", "issued" },
+		{ "executed", "executed" },
+		{ "duplicate", "duplicates" },
+		{ "forwarded", "forwarded" },
+		{ "unreachable", "unreachable" },
+		{ "timeout", "timeouts" },
+		{ "retransmitted", "retransmitted" },
+	};
+	json_t *c = n->commands ? commands_counters(n->commands) : json_object();
+	json_t *w = n->ws ? ws_hub_counters(n->ws) : json_object();
+	char label[64];
+
+	prom_family(p, "agentflow_node_commands_total", "counter",
+	    "Commands by what happened here.");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		snprintf(label, sizeof(label), "what=\"%s\"", commands[i].what);
+		prom_sample(p, label, num(c, commands[i].key));
+	}
+	prom_metric(p, "agentflow_node_commands_pending", "gauge",
+	    "Commands issued here waiting for answers.", num(c, "active"));
+	prom_metric(p, "agentflow_node_tasks_active", "gauge",
+	    "Tasks queued, running or retrying here.",
+	    n->tasks ? (int64_t)tasks_active(n->tasks) : 0);
+	prom_metric(p, "agentflow_node_frozen", "gauge",
+	    "Whether read-only mode is on.", n->frozen);
+	prom_metric(p, "agentflow_node_ws_clients", "gauge",
+	    "Dashboard WebSocket clients connected.", num(w, "clients"));
+	prom_metric(p, "agentflow_node_ws_closed_slow_total", "counter",
+	    "Clients closed for falling too far behind.", num(w, "closed_slow"));
+	json_decref(c);
+	json_decref(w);
+}
+
+void
+metrics_render(struct node *n, struct evbuffer *out)
+{
+	struct prom p;
+
+	prom_init(&p, out);
+	transport_metrics(&p, n);
+	event_metrics(&p, n);
+	link_metrics(&p, n);
+	work_metrics(&p, n);
+}
+
+void
+metrics_get(const struct api_call *call)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	metrics_render(call->n, buf);
+	prom_reply(call->req, buf);
+	evbuffer_free(buf);
+}
