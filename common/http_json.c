@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 static const char *
@@ -85,6 +86,24 @@ http_body(struct evhttp_request *req, size_t *len)
 	return (const char *)evbuffer_pullup(in, -1);
 }
 
+json_t *
+http_body_json(struct evhttp_request *req)
+{
+	json_error_t jerr;
+	json_t *body;
+	const char *raw;
+	size_t len;
+
+	raw = http_body(req, &len);
+	if (raw == NULL || (body = json_loadb(raw, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		http_reply_error(req, 400, "bad_json", "body is not valid JSON: %s",
+		    raw == NULL ? "empty body" : jerr.text);
+		return NULL;
+	}
+	return body;
+}
+
 const char *
 http_bearer(struct evhttp_request *req)
 {
@@ -125,7 +144,13 @@ http_peer_ip(struct evhttp_request *req, char *out, size_t outlen)
 const char *
 http_method_str(struct evhttp_request *req)
 {
-	switch (evhttp_request_get_command(req)) {
+	return http_method_name(evhttp_request_get_command(req));
+}
+
+const char *
+http_method_name(enum evhttp_cmd_type method)
+{
+	switch (method) {
 	case EVHTTP_REQ_GET: return "GET";
 	case EVHTTP_REQ_POST: return "POST";
 	case EVHTTP_REQ_HEAD: return "HEAD";
@@ -137,4 +162,32 @@ http_method_str(struct evhttp_request *req)
 	case EVHTTP_REQ_PATCH: return "PATCH";
 	}
 	return "OTHER";
+}
+
+void
+http_query(struct evhttp_request *req, struct evkeyvalq *q)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *s = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+
+	TAILQ_INIT(q);
+	if (s != NULL && evhttp_parse_query_str(s, q) != 0)
+		TAILQ_INIT(q);
+}
+
+int
+http_query_int(const struct evkeyvalq *q, const char *name, long long min,
+    long long max, long long *out)
+{
+	const char *v = evhttp_find_header(q, name);
+	char *end;
+	long long num;
+
+	if (v == NULL)
+		return 0;
+	num = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || num < min || num > max)
+		return -1;
+	*out = num;
+	return 1;
 }

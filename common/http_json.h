@@ -16,6 +16,10 @@ void http_reply_json(struct evhttp_request *req, int status, json_t *body);
 void http_reply_error(struct evhttp_request *req, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The request body parsed as JSON (new reference; duplicate keys
+ * refused), or NULL after answering 400 bad_json. */
+json_t *http_body_json(struct evhttp_request *req);
+
 /* Request body as contiguous bytes (valid until the request is answered),
  * its length in *len.  NULL with *len = 0 when empty. */
 const char *http_body(struct evhttp_request *req, size_t *len);
@@ -27,7 +31,17 @@ const char *http_bearer(struct evhttp_request *req);
 /* Source IP of the request's connection as text ("127.0.0.1", "::1"). */
 void http_peer_ip(struct evhttp_request *req, char *out, size_t outlen);
 
-/* "GET", "POST", ... for logs. */
+/* "GET", "POST", ... for logs and Allow headers. */
 const char *http_method_str(struct evhttp_request *req);
+const char *http_method_name(enum evhttp_cmd_type);
+
+/* The request's query parameters into q: empty when it has none or they
+ * do not parse.  Values live until evhttp_clear_headers(q). */
+void http_query(struct evhttp_request *req, struct evkeyvalq *q);
+/* Parameter name of q as a decimal integer in [min, max]: 0 when absent
+ * (*out untouched), 1 with it in *out, -1 when it is not such an integer
+ * (the caller answers, with the message its API documents). */
+int http_query_int(const struct evkeyvalq *q, const char *name, long long min,
+    long long max, long long *out);
 
 #endif

@@ -7,6 +7,8 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
 
@@ -212,49 +214,70 @@ api_recent_events(struct node *n, unsigned limit)
 	return el.events;
 }
 
-static void
-events_get_cb(struct evhttp_request *req, struct node *n)
+/* The node API's query parameters: out of range answers 400. */
+int
+api_param_int(struct evhttp_request *req, const struct evkeyvalq *q,
+    const char *name, long long min, long long max, long long *out)
 {
+	if (http_query_int(q, name, min, max, out) >= 0)
+		return 0;
+	http_reply_error(req, 400, "invalid_field", "%s: an integer %lld-%lld "
+	    "is required, got \"%.32s\"", name, min, max,
+	    evhttp_find_header(q, name));
+	return -1;
+}
+
+int
+api_param_node(struct evhttp_request *req, const struct evkeyvalq *q,
+    const char *name, const char **out)
+{
+	const char *v = evhttp_find_header(q, name);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!node_id_valid(v, strlen(v))) {
+		http_reply_error(req, 400, "invalid_field", "%s: not a node id", name);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void
+events_get(const struct api_call *call)
+{
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
 	struct evkeyvalq q;
 	struct store_event_query sq = { 0 };
 	struct event_list el;
+	long long num = 0, limit = 1000;
 	const char *v;
-	char *end;
-	long long num;
 
-	sq.limit = 1000;
-	evhttp_parse_query_str(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) ?
-	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) : "", &q);
-	if ((v = evhttp_find_header(&q, "since")) != NULL) {
-		num = strtoll(v, &end, 10);
-		if (*end != '\0' || end == v || num < 0) {
-			http_reply_error(req, 400, "invalid_field",
-			    "since: Unix milliseconds expected, got \"%.32s\"", v);
-			goto out;
-		}
-		sq.since_ms = num;
+	http_query(req, &q);
+	/* since and limit keep the messages they had before the shared
+	 * parameter helpers. */
+	if (http_query_int(&q, "since", 0, LLONG_MAX, &num) < 0) {
+		http_reply_error(req, 400, "invalid_field",
+		    "since: Unix milliseconds expected, got \"%.32s\"",
+		    evhttp_find_header(&q, "since"));
+		goto out;
 	}
-	if ((v = evhttp_find_header(&q, "node")) != NULL) {
-		if (!node_id_valid(v, strlen(v))) {
-			http_reply_error(req, 400, "invalid_field", "node: not a node id");
-			goto out;
-		}
-		sq.origin = v;
-	}
+	sq.since_ms = num;
+	if (api_param_node(req, &q, "node", &sq.origin) != 0)
+		goto out;
 	if ((v = evhttp_find_header(&q, "kind")) != NULL &&
 	    (sq.kind = sync_kind_parse(v)) < 0) {
 		http_reply_error(req, 400, "invalid_field", "kind: one of status, "
 		    "task, log, alert, user");
 		goto out;
 	}
-	if ((v = evhttp_find_header(&q, "limit")) != NULL) {
-		num = strtoll(v, &end, 10);
-		if (*end != '\0' || end == v || num < 1 || num > 10000) {
-			http_reply_error(req, 400, "invalid_field", "limit: 1-10000");
-			goto out;
-		}
-		sq.limit = (unsigned)num;
+	if (http_query_int(&q, "limit", 1, 10000, &limit) < 0) {
+		http_reply_error(req, 400, "invalid_field", "limit: 1-10000");
+		goto out;
 	}
+	sq.limit = (unsigned)limit;
 	el.events = json_array();
 	if (store_events_query(n->store, &sq, event_row_cb, &el) != 0) {
 		json_decref(el.events);
@@ -286,22 +309,18 @@ api_event_payload(const json_t *payload, const char **raw, size_t *len,
 }
 
 static void
-events_post_cb(struct evhttp_request *req, struct node *n, const char *principal)
+events_post(const struct api_call *call)
 {
-	json_error_t jerr;
+	struct evhttp_request *req = call->req;
+	struct node *n = call->n;
 	json_t *body, *payload;
 	const char *raw, *name;
 	char *text = NULL, err[256];
-	size_t len, plen;
+	size_t plen;
 	uint64_t seq;
 
-	raw = http_body(req, &len);
-	if (raw == NULL || (body = json_loadb(raw, len, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL) {
-		http_reply_error(req, 400, "bad_json", "body is not valid JSON: %s",
-		    raw == NULL ? "empty body" : jerr.text);
+	if ((body = http_body_json(req)) == NULL)
 		return;
-	}
 	name = json_string_value(json_object_get(body, "name"));
 	payload = json_object_get(body, "payload");
 	if (!json_is_object(body) || name == NULL) {
@@ -319,7 +338,7 @@ events_post_cb(struct evhttp_request *req, struct node *n, const char *principal
 		return;
 	}
 	seq = sync_emit_user(n->sync, name, raw, plen, err, sizeof(err));
-	audit_record(n->audit, "api.event", principal, seq ? "ok" : "invalid",
+	audit_record(n->audit, "api.event", call->principal, seq ? "ok" : "invalid",
 	    json_pack("{s:s, s:I}", "name", name, "bytes", (json_int_t)plen));
 	if (seq == 0)
 		http_reply_error(req, plen > 65536 ? 413 : 400,
@@ -332,19 +351,6 @@ events_post_cb(struct evhttp_request *req, struct node *n, const char *principal
 }
 
 static void
-events_cb(const struct api_call *call)
-{
-	struct evhttp_request *req = call->req;
-	struct node *n = call->n;
-	const char *arg = call->arg;
-	(void)arg;
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
-		events_post_cb(req, n, call->principal);
-	else
-		events_get_cb(req, n);
-}
-
-static void
 ws_cb(const struct api_call *call)
 {
 	if (call->n->ws == NULL) {
@@ -354,32 +360,45 @@ ws_cb(const struct api_call *call)
 	ws_hub_accept(call->n->ws, call->req);
 }
 
-/* Routes: an exact path, or a prefix whose remainder is the argument. */
+/*
+ * Routes: one row per method and path.  A path is exact, or a prefix whose
+ * remainder is the handler's argument.  A path's rows, in table order, make
+ * its Allow header.
+ */
 static const struct route {
-	const char	*path;
-	int		 prefix;
-	int		 methods;
-	void		(*fn)(const struct api_call *);
-	const char	*allow;
-	int		 open;		/* needs no token */
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	int			 prefix;
+	int			 open;		/* needs no token */
+	void			(*fn)(const struct api_call *);
 } routes[] = {
-	{ "/healthz",		0, EVHTTP_REQ_GET, healthz_cb, "GET", 1 },
-	{ "/metrics",		0, EVHTTP_REQ_GET, metrics_get, "GET", 0 },
-	{ "/api/cluster/status", 0, EVHTTP_REQ_GET, cluster_status_cb, "GET", 0 },
-	{ "/api/nodes/",	1, EVHTTP_REQ_GET, node_cb, "GET", 0 },
-	{ "/api/events",	0, EVHTTP_REQ_GET | EVHTTP_REQ_POST, events_cb,
-	  "GET, POST", 0 },
-	{ "/api/commands",	0, EVHTTP_REQ_GET | EVHTTP_REQ_POST,
-	  api_work_commands, "GET, POST", 0 },
-	{ "/api/commands/",	1, EVHTTP_REQ_GET, api_work_command, "GET", 0 },
-	{ "/api/tasks",		0, EVHTTP_REQ_GET, api_work_tasks, "GET", 0 },
-	{ "/api/tasks/",	1, EVHTTP_REQ_GET, api_work_task, "GET", 0 },
-	{ "/api/alerts",	0, EVHTTP_REQ_GET, api_work_alerts, "GET", 0 },
-	{ "/api/audit",		0, EVHTTP_REQ_GET, api_work_audit, "GET", 0 },
-	{ "/api/definitions",	0, EVHTTP_REQ_GET, api_work_definitions, "GET", 0 },
+	{ EVHTTP_REQ_GET,  "/healthz",		0, 1, healthz_cb },
+	{ EVHTTP_REQ_GET,  "/metrics",		0, 0, metrics_get },
+	{ EVHTTP_REQ_GET,  "/api/cluster/status", 0, 0, cluster_status_cb },
+	{ EVHTTP_REQ_GET,  "/api/nodes/",	1, 0, node_cb },
+	{ EVHTTP_REQ_GET,  "/api/events",	0, 0, events_get },
+	{ EVHTTP_REQ_POST, "/api/events",	0, 0, events_post },
+	{ EVHTTP_REQ_GET,  "/api/commands",	0, 0, api_work_commands_list },
+	{ EVHTTP_REQ_POST, "/api/commands",	0, 0, api_work_commands_post },
+	{ EVHTTP_REQ_GET,  "/api/commands/",	1, 0, api_work_command },
+	{ EVHTTP_REQ_GET,  "/api/tasks",	0, 0, api_work_tasks },
+	{ EVHTTP_REQ_GET,  "/api/tasks/",	1, 0, api_work_task },
+	{ EVHTTP_REQ_GET,  "/api/alerts",	0, 0, api_work_alerts },
+	{ EVHTTP_REQ_GET,  "/api/audit",	0, 0, api_work_audit },
+	{ EVHTTP_REQ_GET,  "/api/definitions",	0, 0, api_work_definitions },
 	/* The hub checks the token itself (also given as a subprotocol). */
-	{ "/ws",		0, EVHTTP_REQ_GET, ws_cb, "GET", 1 },
+	{ EVHTTP_REQ_GET,  "/ws",		0, 1, ws_cb },
 };
+
+/* 1 when path is r's: equal, or (prefix) longer and starting with it. */
+static int
+route_matches(const struct route *r, const char *path)
+{
+	size_t plen = strlen(r->path);
+
+	return r->prefix ? strncmp(path, r->path, plen) == 0 &&
+	    path[plen] != '\0' : strcmp(path, r->path) == 0;
+}
 
 /* The request's token: the Authorization header, else ?token= (for
  * browsers opening a WebSocket, which cannot set headers). */
@@ -387,12 +406,10 @@ static const char *
 request_token(struct evhttp_request *req, struct evkeyvalq *q)
 {
 	const char *t = http_bearer(req);
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 
 	if (t != NULL)
 		return t;
-	if (query == NULL || evhttp_parse_query_str(query, q) != 0)
-		return NULL;
+	http_query(req, q);
 	return evhttp_find_header(q, "token");
 }
 
@@ -453,27 +470,32 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	struct api_call call = { req, a->n, a, NULL, NULL };
+	const struct route *hit = NULL;
+	char allow[64] = "";
 
 	if (path == NULL)
 		path = "";
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *r = &routes[i];
-		size_t plen = strlen(r->path);
-		if (r->prefix ? strncmp(path, r->path, plen) != 0 || path[plen] == '\0' :
-		    strcmp(path, r->path) != 0)
+		if (!route_matches(&routes[i], path))
 			continue;
-		if (!(evhttp_request_get_command(req) & r->methods)) {
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Allow", r->allow);
-			http_reply_error(req, 405, "method_not_allowed",
-			    "%s is not allowed on %s; allowed: %s",
-			    http_method_str(req), path, r->allow);
+		if (hit == NULL && routes[i].method == evhttp_request_get_command(req))
+			hit = &routes[i];
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+		    allow[0] != '\0' ? ", " : "", http_method_name(routes[i].method));
+	}
+	if (hit == NULL && allow[0] != '\0') {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    allow);
+		http_reply_error(req, 405, "method_not_allowed",
+		    "%s is not allowed on %s; allowed: %s", http_method_str(req), path,
+		    allow);
+		return;
+	}
+	if (hit != NULL) {
+		if (!hit->open && authorize(a, req, &call.principal) != 0)
 			return;
-		}
-		if (!r->open && authorize(a, req, &call.principal) != 0)
-			return;
-		call.arg = r->prefix ? path + plen : NULL;
-		r->fn(&call);
+		call.arg = hit->prefix ? path + strlen(hit->path) : NULL;
+		hit->fn(&call);
 		return;
 	}
 	/* Anything else outside /api/ is the dashboard's files. */

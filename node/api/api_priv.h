@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct evkeyvalq;
+
 struct api_work;
 struct commands_request;
 struct node;
@@ -34,13 +36,25 @@ struct api_work *api_work_new(struct node *);
 void api_work_free(struct api_work *);
 void api_work_changed(struct api_work *, const char *command_id);
 
-void api_work_commands(const struct api_call *);	/* GET list, POST issue */
+void api_work_commands_list(const struct api_call *);	/* GET /api/commands */
+void api_work_commands_post(const struct api_call *);	/* POST: issue */
 void api_work_command(const struct api_call *);	/* GET /api/commands/{id} */
 void api_work_tasks(const struct api_call *);
 void api_work_task(const struct api_call *);	/* {node}/{id}[/logs] */
 void api_work_alerts(const struct api_call *);
 void api_work_audit(const struct api_call *);
 void api_work_definitions(const struct api_call *);
+
+/*
+ * Query parameters as the node API reads them: absent leaves *out as it
+ * was (api_param_node: NULL); a value out of range or not a node id
+ * answers 400 invalid_field naming the parameter and returns -1.  *out
+ * points into q.
+ */
+int api_param_int(struct evhttp_request *, const struct evkeyvalq *q,
+    const char *name, long long min, long long max, long long *out);
+int api_param_node(struct evhttp_request *, const struct evkeyvalq *q,
+    const char *name, const char **out);
 
 /*
  * The bodies' parsers, shared with tests/fuzz/fuzz_api_json.c so that it

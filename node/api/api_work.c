@@ -198,57 +198,7 @@ answer_or_wait(const struct api_call *call, const char *id, json_t *rec,
 	w->nwaiters++;
 }
 
-/* --- query parameters ---------------------------------------------------------- */
-
-static void
-parse_query(struct evhttp_request *req, struct evkeyvalq *q)
-{
-	const char *s = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-
-	TAILQ_INIT(q);
-	if (s != NULL && evhttp_parse_query_str(s, q) != 0)
-		TAILQ_INIT(q);
-}
-
-/* An integer parameter within [min, max] into *out (default kept when
- * absent); -1 after answering 400. */
-static int
-param_int(struct evhttp_request *req, struct evkeyvalq *q, const char *name,
-    long long min, long long max, long long *out)
-{
-	const char *v = evhttp_find_header(q, name);
-	char *end;
-	long long num;
-
-	if (v == NULL)
-		return 0;
-	num = strtoll(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || num < min || num > max) {
-		http_reply_error(req, 400, "invalid_field", "%s: an integer %lld-%lld "
-		    "is required, got \"%.32s\"", name, min, max, v);
-		return -1;
-	}
-	*out = num;
-	return 0;
-}
-
-/* A node id parameter (absent: NULL); -1 after answering 400. */
-static int
-param_node(struct evhttp_request *req, struct evkeyvalq *q, const char *name,
-    const char **out)
-{
-	const char *v = evhttp_find_header(q, name);
-
-	*out = NULL;
-	if (v == NULL)
-		return 0;
-	if (!node_id_valid(v, strlen(v))) {
-		http_reply_error(req, 400, "invalid_field", "%s: not a node id", name);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
+/* --- lists ---------------------------------------------------------------------- */
 
 static int
 append_json(void *arg, const char *text)
@@ -275,27 +225,20 @@ reply_list(struct evhttp_request *req, struct node *n, const char *key,
 
 /* --- commands ------------------------------------------------------------------- */
 
-static void
-commands_post(const struct api_call *call)
+void
+api_work_commands_post(const struct api_call *call)
 {
 	struct evhttp_request *req = call->req;
 	struct node *n = call->n;
 	struct commands_request cr = { 0 };
-	json_error_t jerr;
 	json_t *body, *rec;
-	const char *raw, *code = "invalid";
+	const char *code = "invalid";
 	char id[64], err[512];
-	size_t len;
 	long wait_ms = 0;
 	int dup, type, status;
 
-	raw = http_body(req, &len);
-	if (raw == NULL || (body = json_loadb(raw, len, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL) {
-		http_reply_error(req, 400, "bad_json", "body is not valid JSON: %s",
-		    raw == NULL ? "empty body" : jerr.text);
+	if ((body = http_body_json(req)) == NULL)
 		return;
-	}
 	if (!json_is_object(body)) {
 		http_reply_error(req, 400, "bad_json", "body must be a JSON object "
 		    "{target, type, args?, idempotency_key?, deadline_ms?, wait_ms?}");
@@ -366,17 +309,13 @@ api_command_fields(const json_t *body, struct commands_request *cr,
 }
 
 void
-api_work_commands(const struct api_call *call)
+api_work_commands_list(const struct api_call *call)
 {
 	struct evkeyvalq q;
 	long long limit = 100;
 
-	if (evhttp_request_get_command(call->req) == EVHTTP_REQ_POST) {
-		commands_post(call);
-		return;
-	}
-	parse_query(call->req, &q);
-	if (param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) == 0)
+	http_query(call->req, &q);
+	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) == 0)
 		http_reply_json(call->req, 200, json_pack("{s:o}", "commands",
 		    commands_list(call->n->commands, (unsigned)limit)));
 	evhttp_clear_headers(&q);
@@ -389,9 +328,9 @@ api_work_command(const struct api_call *call)
 	long long wait_ms = 0, seen = -1;
 	json_t *rec;
 
-	parse_query(call->req, &q);
-	if (param_int(call->req, &q, "wait_ms", 0, WAIT_MAX_MS, &wait_ms) != 0 ||
-	    param_int(call->req, &q, "results", 0, 1000000, &seen) != 0)
+	http_query(call->req, &q);
+	if (api_param_int(call->req, &q, "wait_ms", 0, WAIT_MAX_MS, &wait_ms) != 0 ||
+	    api_param_int(call->req, &q, "results", 0, 1000000, &seen) != 0)
 		goto out;
 	if (!node_id_valid(call->arg, strlen(call->arg))) {
 		http_reply_error(call->req, 400, "invalid_field", "not a command id");
@@ -419,9 +358,9 @@ api_work_tasks(const struct api_call *call)
 	long long limit = LIST_DEFAULT;
 	json_t *list;
 
-	parse_query(call->req, &q);
-	if (param_node(call->req, &q, "node", &tq.node) != 0 ||
-	    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+	http_query(call->req, &q);
+	if (api_param_node(call->req, &q, "node", &tq.node) != 0 ||
+	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
 	tq.state = evhttp_find_header(&q, "state");
 	if (tq.state != NULL && work_task_state_parse(tq.state) == 0) {
@@ -449,7 +388,7 @@ api_work_task(const struct api_call *call)
 	json_t *list;
 	int rc;
 
-	parse_query(call->req, &q);
+	http_query(call->req, &q);
 	if (sscanf(call->arg, "%63[^/]/%63[^/]%15s", node, id, rest) < 2 ||
 	    !node_id_valid(node, strlen(node)) || !node_id_valid(id, strlen(id)) ||
 	    (rest[0] != '\0' && strcmp(rest, "/logs") != 0)) {
@@ -458,8 +397,8 @@ api_work_task(const struct api_call *call)
 		goto out;
 	}
 	if (rest[0] != '\0') {
-		if (param_int(call->req, &q, "after", 0, INT64_MAX, &after) != 0 ||
-		    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+		if (api_param_int(call->req, &q, "after", 0, INT64_MAX, &after) != 0 ||
+		    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 			goto out;
 		list = json_array();
 		rc = store_task_logs(call->n->store, node, id, (uint64_t)after,
@@ -492,9 +431,9 @@ api_work_alerts(const struct api_call *call)
 	long long limit = LIST_DEFAULT;
 	json_t *list;
 
-	parse_query(call->req, &q);
-	if (param_node(call->req, &q, "node", &node) != 0 ||
-	    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+	http_query(call->req, &q);
+	if (api_param_node(call->req, &q, "node", &node) != 0 ||
+	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
 	state = evhttp_find_header(&q, "state");
 	if (state != NULL && work_alert_state_parse(state) == 0) {
@@ -517,10 +456,10 @@ api_work_audit(const struct api_call *call)
 	long long since = 0, limit = LIST_DEFAULT;
 	json_t *list;
 
-	parse_query(call->req, &q);
-	if (param_node(call->req, &q, "node", &aq.node) != 0 ||
-	    param_int(call->req, &q, "since", 0, INT64_MAX, &since) != 0 ||
-	    param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+	http_query(call->req, &q);
+	if (api_param_node(call->req, &q, "node", &aq.node) != 0 ||
+	    api_param_int(call->req, &q, "since", 0, INT64_MAX, &since) != 0 ||
+	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
 	aq.action = evhttp_find_header(&q, "action");
 	aq.since_ms = since;
