@@ -107,9 +107,13 @@ http_body_json(struct evhttp_request *req)
 const char *
 http_bearer(struct evhttp_request *req)
 {
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
+	return http_bearer_value(evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization"));
+}
 
+const char *
+http_bearer_value(const char *h)
+{
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return NULL;
 	h += 7;

@@ -27,6 +27,9 @@ const char *http_body(struct evhttp_request *req, size_t *len);
 /* The token of "Authorization: Bearer <token>", or NULL.  Points into the
  * request's headers (valid until the request is answered). */
 const char *http_bearer(struct evhttp_request *req);
+/* The same of an Authorization header's value (NULL: none); points into
+ * it. */
+const char *http_bearer_value(const char *authorization);
 
 /* Source IP of the request's connection as text ("127.0.0.1", "::1"). */
 void http_peer_ip(struct evhttp_request *req, char *out, size_t outlen);

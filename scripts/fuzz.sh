@@ -21,7 +21,7 @@ seconds=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-$(nproc)}
 build=build-fuzz
 all_targets=(fuzz_frame fuzz_sync_apply fuzz_signal_register fuzz_config_file
-  fuzz_api_json fuzz_ws)
+  fuzz_api_json fuzz_ws fuzz_ws_policy)
 
 case "$seconds" in
   ''|*[!0-9]*|0) echo "fuzz.sh: FUZZ_SECONDS must be a positive integer" >&2; exit 2 ;;
@@ -59,6 +59,7 @@ run() {
   mkdir -p "$build/fuzz-corpus/$t"
   case $t in
     fuzz_signal_register|fuzz_api_json) dict=(-dict=tests/fuzz/json.dict) ;;
+    fuzz_ws_policy) dict=(-dict=tests/fuzz/fuzz_ws.dict) ;;
     *) [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict") ;;
   esac
   # -close_fd_mask=2: the targets log at debug level (fuzz_util.h);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_auth.h"
 #include "commands.h"
 #include "node.h"
 #include "store.h"
@@ -109,6 +110,22 @@ feed_command(struct feed *f, const char *id)
 		publish(f, "command", "command", commands_get(f->n->commands, id));
 }
 
+/* The hub's authoriser: the API's tokens, read or write. */
+static enum ws_role
+authorize(void *arg, const char *token)
+{
+	const char *name;
+
+	switch (api_auth_check(arg, token, &name)) {
+	case API_ROLE_WRITE:
+		return WS_ROLE_WRITE;
+	case API_ROLE_READ:
+		return WS_ROLE_READ;
+	default:
+		return WS_ROLE_NONE;
+	}
+}
+
 struct feed *
 feed_new(struct node *n)
 {
@@ -116,7 +133,8 @@ feed_new(struct node *n)
 	struct ws_hub_config hc = { 0 };
 
 	f->n = n;
-	hc.auth = n->auth;
+	hc.authorize = authorize;
+	hc.auth_arg = n->auth;
 	hc.allow_origins = n->cfg->allow_origins;
 	hc.hello = hello;
 	hc.snapshot = snapshot;

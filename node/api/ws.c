@@ -53,20 +53,13 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
-#include <mbedtls/base64.h>
-#include <mbedtls/sha1.h>
 #include <wslay/wslay.h>
 
-#include "api_auth.h"
-#include "hostport.h"
 #include "http_json.h"
 #include "log.h"
-#include "opts.h"
+#include "ws_policy.h"
 #include "xalloc.h"
 
-#define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define WS_PROTOCOL	"agentflow.v1"
-#define WS_TOKEN_PREFIX	"token."
 /* Messages move from a client's queue to wslay while the output buffer
  * (plus wslay's queue) holds less than OUT_HIGH; the write callback runs
  * again once the output has drained to OUT_LOW. */
@@ -74,7 +67,6 @@
 #define OUT_LOW		(16 * 1024)
 /* After we sent a Close, how long the peer has to answer it. */
 #define CLOSE_WAIT_S	5
-#define TOKEN_MAX	256
 
 struct ws_msg {
 	unsigned	 refs;
@@ -91,7 +83,7 @@ struct ws_client {
 	struct bufferevent	*bev;
 	wslay_event_context_ptr	 ws;
 	enum ws_state		 state;
-	enum api_role		 role;
+	enum ws_role		 role;
 	/* Ring of messages not yet handed to wslay. */
 	struct ws_msg		**q;
 	size_t			 qcap, qhead, qlen, qbytes;
@@ -569,277 +561,32 @@ ping_cb(evutil_socket_t fd, short what, void *arg)
 
 /* The upgrade. */
 
-/* Next comma-separated, space-trimmed item of *p into out (truncated to
- * outlen; *truncated set).  0 at the end. */
-static int
-next_item(const char **p, char *out, size_t outlen, int *truncated)
-{
-	const char *s = *p, *e;
-	size_t n;
-
-	while (*s == ' ' || *s == '\t' || *s == ',')
-		s++;
-	if (*s == '\0')
-		return 0;
-	for (e = s; *e != '\0' && *e != ','; e++)
-		;
-	*p = e;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	n = (size_t)(e - s);
-	*truncated = n >= outlen;
-	if (*truncated)
-		n = outlen - 1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return 1;
-}
-
-/* 1 when a header named name (any of them) lists item, case-insensitive. */
-static int
-header_has(struct evkeyvalq *h, const char *name, const char *item)
-{
-	struct evkeyval *kv;
-	char buf[64];
-	const char *p;
-	int trunc;
-
-	TAILQ_FOREACH(kv, h, next) {
-		if (strcasecmp(kv->key, name) != 0)
-			continue;
-		for (p = kv->value; next_item(&p, buf, sizeof(buf), &trunc);)
-			if (!trunc && strcasecmp(buf, item) == 0)
-				return 1;
-	}
-	return 0;
-}
-
-/* Sec-WebSocket-Accept for key into out (at least 29 bytes); -1 when the
- * key is not base64 of 16 bytes. */
-static int
-accept_key(const char *key, char *out, size_t outlen)
-{
-	unsigned char raw[32], sha[20];
-	char in[64];
-	size_t n, klen = strlen(key);
-
-	if (klen != 24 || mbedtls_base64_decode(raw, sizeof(raw), &n,
-	    (const unsigned char *)key, klen) != 0 || n != 16)
-		return -1;
-	snprintf(in, sizeof(in), "%s%s", key, WS_GUID);
-	if (mbedtls_sha1_ret((const unsigned char *)in, strlen(in), sha) != 0 ||
-	    mbedtls_base64_encode((unsigned char *)out, outlen, &n, sha,
-	    sizeof(sha)) != 0)
-		return -1;
-	return 0;
-}
-
-/* The host of "host[:port]" / "[v6][:port]" into out. */
-static int
-host_part(const char *s, char *out, size_t outlen)
-{
-	size_t n;
-	int port;
-
-	if (hostport_split(s, out, outlen, &port) == 0)
-		return 0;
-	n = strlen(s);
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n == 0 || n >= outlen)
-		return -1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return 0;
-}
-
-static int
-is_address(const char *host)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, host, a) == 1 ||
-	    inet_pton(AF_INET6, host, a) == 1 || hostport_is_loopback(host);
-}
-
-/* Calls fn on each item of a comma-separated list (spaces around items
- * skipped) until it returns nonzero; returns that, or 0. */
-static int
-each_item(const char *list, int (*fn)(const char *, size_t, void *), void *arg)
-{
-	const char *cursor = list, *q;
-	size_t m;
-	int rc;
-
-	while (opts_list_next(&cursor, &q, &m)) {
-		while (m > 0 && *q == ' ')
-			q++, m--;
-		while (m > 0 && q[m - 1] == ' ')
-			m--;
-		if (m > 0 && (rc = fn(q, m, arg)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* An allowed origin: http:// or https://, a host, an optional port, no
- * path; what a browser sends in Origin. */
-struct origin_check {
-	const char	*why;
-	char		 item[300];
-};
-
-static int
-origin_malformed(const char *item, size_t n, void *arg)
-{
-	struct origin_check *oc = arg;
-	char name[256];
-	const char *rest;
-
-	if (n >= sizeof(oc->item))
-		n = sizeof(oc->item) - 1;
-	memcpy(oc->item, item, n);
-	oc->item[n] = '\0';
-	if (strncasecmp(oc->item, "http://", 7) == 0)
-		rest = oc->item + 7;
-	else if (strncasecmp(oc->item, "https://", 8) == 0)
-		rest = oc->item + 8;
-	else
-		return (oc->why = "is not http:// or https://", 1);
-	if (n == sizeof(oc->item) - 1)
-		return (oc->why = "is too long", 1);
-	if (strpbrk(rest, "/?#@ ") != NULL)
-		return (oc->why = "has more than scheme://host[:port]", 1);
-	if (host_part(rest, name, sizeof(name)) != 0)
-		return (oc->why = "has no host", 1);
-	return 0;
-}
-
 int
 ws_check_origins(const char *list, char *err, size_t errlen)
 {
-	struct origin_check oc = { NULL, "" };
-
-	if (each_item(list, origin_malformed, &oc) == 0)
-		return 0;
-	snprintf(err, errlen, "--allow-origins: \"%.64s\" %s", oc.item, oc.why);
-	return -1;
-}
-
-static int
-origin_is(const char *item, size_t n, void *arg)
-{
-	const char *origin = arg;
-
-	return strlen(origin) == n && strncasecmp(origin, item, n) == 0;
-}
-
-/*
- * Browsers apply no CORS to WebSockets, so Origin is checked here.  A page
- * may connect when it comes from a loopback origin (the Vite dev server,
- * any port), when its origin is one the user listed (--allow-origins), or
- * when it is the node's own page: Origin is http:// + Host, and Host
- * names this machine by address.  A name in Host would let a page whose
- * DNS an attacker rebinds to us pass as same-origin: the name a user
- * reaches the node by has to be listed.  Clients that send no Origin are
- * not browsers, and rebinding cannot reach them.
- */
-static int
-origin_allowed(const struct ws_hub *hub, struct evkeyvalq *h)
-{
-	const char *origin = evhttp_find_header(h, "Origin");
-	const char *host = evhttp_find_header(h, "Host"), *rest;
-	char name[256];
-
-	if (origin == NULL)
-		return 1;
-	if (each_item(hub->cfg.allow_origins, origin_is, (void *)origin))
-		return 1;
-	if (strncasecmp(origin, "http://", 7) == 0)
-		rest = origin + 7;
-	else if (strncasecmp(origin, "https://", 8) == 0)
-		rest = origin + 8;
-	else
-		return 0;
-	if (host_part(rest, name, sizeof(name)) == 0 && hostport_is_loopback(name))
-		return 1;
-	if (host == NULL || rest != origin + 7 || strcasecmp(rest, host) != 0)
-		return 0;
-	return host_part(host, name, sizeof(name)) == 0 && is_address(name);
-}
-
-struct offer {
-	int	 protocols;	/* any subprotocol offered */
-	int	 v1;		/* agentflow.v1 among them */
-	char	 token[TOKEN_MAX];
-};
-
-static void
-copy_token(struct offer *o, const char *t)
-{
-	size_t n = strlen(t);
-
-	if (n < sizeof(o->token)) {
-		memcpy(o->token, t, n);
-		o->token[n] = '\0';
-	}
+	return ws_policy_check_origins(list, err, errlen);
 }
 
 static void
-read_offer(struct evhttp_request *req, struct offer *o)
+refuse(struct ws_hub *hub, struct evhttp_request *req, enum ws_refusal why)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req), q;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *p, *qs, *t;
-	struct evkeyval *kv;
-	char item[TOKEN_MAX + sizeof(WS_TOKEN_PREFIX)];
-	int trunc;
-
-	memset(o, 0, sizeof(*o));
-	TAILQ_FOREACH(kv, h, next) {
-		if (strcasecmp(kv->key, "Sec-WebSocket-Protocol") != 0)
-			continue;
-		for (p = kv->value; next_item(&p, item, sizeof(item), &trunc);) {
-			o->protocols = 1;
-			if (strcmp(item, WS_PROTOCOL) == 0)
-				o->v1 = 1;
-			else if (!trunc && strncmp(item, WS_TOKEN_PREFIX,
-			    strlen(WS_TOKEN_PREFIX)) == 0 && o->token[0] == '\0')
-				copy_token(o, item + strlen(WS_TOKEN_PREFIX));
-		}
-	}
-	if (o->token[0] == '\0' && uri != NULL &&
-	    (qs = evhttp_uri_get_query(uri)) != NULL) {
-		TAILQ_INIT(&q);
-		if (evhttp_parse_query_str(qs, &q) == 0 &&
-		    (t = evhttp_find_header(&q, "token")) != NULL)
-			copy_token(o, t);
-		evhttp_clear_headers(&q);
-	}
-	if (o->token[0] == '\0' && (t = http_bearer(req)) != NULL)
-		copy_token(o, t);
-}
-
-static void
-refuse(struct ws_hub *hub, struct evhttp_request *req, int status,
-    const char *code, const char *msg)
-{
+	const struct ws_refusal_answer *a = ws_policy_answer(why);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	char peer[INET6_ADDRSTRLEN];
 
 	hub->refused++;
 	http_peer_ip(req, peer, sizeof(peer));
 	log_event(LOG_DEBUG, "websocket upgrade refused", "{s:s, s:i, s:s}",
-	    "peer", peer, "status", status, "error", code);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
-	    "close");
-	http_reply_error(req, status, code, "%s", msg);
+	    "peer", peer, "status", a->status, "error", a->code);
+	if (a->header != NULL)
+		evhttp_add_header(out, a->header, a->value);
+	evhttp_add_header(out, "Connection", "close");
+	http_reply_error(req, a->status, a->code, "%s", a->message);
 }
 
 static void
-takeover(struct ws_hub *hub, struct evhttp_request *req, const char *accept,
-    const struct offer *o, enum api_role role)
+takeover(struct ws_hub *hub, struct evhttp_request *req,
+    const struct ws_verdict *v, enum ws_role role)
 {
 	static const struct wslay_event_callbacks cbs = {
 		.recv_callback = recv_cb,
@@ -874,13 +621,14 @@ takeover(struct ws_hub *hub, struct evhttp_request *req, const char *accept,
 	    "Upgrade: websocket\r\n"
 	    "Connection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n"
-	    "%s\r\n", accept,
-	    o->protocols ? "Sec-WebSocket-Protocol: " WS_PROTOCOL "\r\n" : "");
+	    "%s\r\n", v->accept,
+	    v->protocols ? "Sec-WebSocket-Protocol: " WS_POLICY_PROTOCOL "\r\n" :
+	    "");
 	TAILQ_INSERT_TAIL(&hub->live, c, entry);
 	hub->nlive++;
 	hub->accepted++;
 	log_event(LOG_INFO, "websocket client connected", "{s:s, s:s, s:i}",
-	    "peer", c->peer, "role", role == API_ROLE_WRITE ? "write" : "read",
+	    "peer", c->peer, "role", role == WS_ROLE_WRITE ? "write" : "read",
 	    "clients", (int)hub->nlive);
 
 	hello = hub->cfg.hello != NULL ? hub->cfg.hello(hub->cfg.arg) :
@@ -890,7 +638,7 @@ takeover(struct ws_hub *hub, struct evhttp_request *req, const char *accept,
 		hello = json_object();
 	}
 	json_object_set_new(hello, "role",
-	    json_string(role == API_ROLE_WRITE ? "write" : "read"));
+	    json_string(role == WS_ROLE_WRITE ? "write" : "read"));
 	if (send_json(c, typed("hello", hello)) != 0 || send_snapshot(c) != 0)
 		client_close(c, WSLAY_CODE_INTERNAL_SERVER_ERROR, "no snapshot");
 
@@ -906,59 +654,26 @@ takeover(struct ws_hub *hub, struct evhttp_request *req, const char *accept,
 void
 ws_hub_accept(struct ws_hub *hub, struct evhttp_request *req)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-	const char *version, *key, *token_name;
-	char accept[64];
-	struct offer o;
-	enum api_role role;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct ws_verdict v;
+	enum ws_role role = WS_ROLE_NONE;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-		    "GET");
-		refuse(hub, req, 405, "method", "/ws takes a GET upgrade");
+	ws_policy_check(evhttp_request_get_command(req),
+	    evhttp_request_get_input_headers(req),
+	    uri != NULL ? evhttp_uri_get_query(uri) : NULL, hub->cfg.allow_origins,
+	    &v);
+	if (v.refusal == WS_ACCEPT && v.token[0] != '\0')
+		role = hub->cfg.authorize(hub->cfg.auth_arg, v.token);
+	explicit_bzero(v.token, sizeof(v.token));
+	if (v.refusal == WS_ACCEPT && role == WS_ROLE_NONE)
+		v.refusal = WS_REFUSE_TOKEN;
+	if (v.refusal == WS_ACCEPT && hub->nlive >= hub->cfg.max_clients)
+		v.refusal = WS_REFUSE_BUSY;
+	if (v.refusal != WS_ACCEPT) {
+		refuse(hub, req, v.refusal);
 		return;
 	}
-	if (!header_has(h, "Upgrade", "websocket") ||
-	    !header_has(h, "Connection", "upgrade")) {
-		refuse(hub, req, 400, "upgrade",
-		    "/ws needs Upgrade: websocket and Connection: Upgrade");
-		return;
-	}
-	version = evhttp_find_header(h, "Sec-WebSocket-Version");
-	if (version == NULL || strcmp(version, "13") != 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Sec-WebSocket-Version", "13");
-		refuse(hub, req, 400, "version", "only WebSocket version 13");
-		return;
-	}
-	key = evhttp_find_header(h, "Sec-WebSocket-Key");
-	if (key == NULL || accept_key(key, accept, sizeof(accept)) != 0) {
-		refuse(hub, req, 400, "key",
-		    "Sec-WebSocket-Key is not base64 of 16 bytes");
-		return;
-	}
-	if (!origin_allowed(hub, h)) {
-		refuse(hub, req, 403, "origin", "origin not allowed");
-		return;
-	}
-	read_offer(req, &o);
-	if (o.protocols && !o.v1) {
-		refuse(hub, req, 400, "subprotocol",
-		    "offer the " WS_PROTOCOL " subprotocol");
-		return;
-	}
-	role = o.token[0] != '\0' ?
-	    api_auth_check(hub->cfg.auth, o.token, &token_name) : API_ROLE_NONE;
-	explicit_bzero(o.token, sizeof(o.token));
-	if (role == API_ROLE_NONE) {
-		refuse(hub, req, 401, "token", "missing or unknown token");
-		return;
-	}
-	if (hub->nlive >= hub->cfg.max_clients) {
-		refuse(hub, req, 503, "busy", "too many WebSocket clients");
-		return;
-	}
-	takeover(hub, req, accept, &o, role);
+	takeover(hub, req, &v, role);
 }
 
 /* The hub. */
@@ -969,7 +684,7 @@ ws_hub_new(struct event_base *base, const struct ws_hub_config *cfg)
 	struct ws_hub *hub = xcalloc(1, sizeof(*hub));
 	struct timeval tv;
 
-	assert(cfg->auth != NULL);
+	assert(cfg->authorize != NULL);
 	hub->base = base;
 	hub->cfg = *cfg;
 	if (hub->cfg.max_clients == 0)

@@ -19,11 +19,17 @@
 #include <jansson.h>
 #include <stddef.h>
 
-struct api_auth;
 struct ws_hub;
 
+/* What a token lets a client do: a read or a write token may connect (the
+ * feed is read-only; hello tells the client which it holds). */
+enum ws_role { WS_ROLE_NONE, WS_ROLE_READ, WS_ROLE_WRITE };
+
 struct ws_hub_config {
-	struct api_auth	*auth;		/* tokens: read or write may connect */
+	/* The role token grants (WS_ROLE_NONE: refused with 401); token is
+	 * borrowed for the call.  Required. */
+	enum ws_role	 (*authorize)(void *auth_arg, const char *token);
+	void		*auth_arg;
 	/* {node, version, frozen} for `hello` (new reference). */
 	json_t		*(*hello)(void *arg);
 	/* {cluster, tasks, alerts, events, commands} for `snapshot` (new
@@ -42,7 +48,8 @@ struct ws_hub_config {
 	const char	*allow_origins;
 };
 
-/* 0 if list (as allow_origins) is well formed, else -1 and why in err. */
+/* 0 if list (as allow_origins) is well formed, else -1 and why in err
+ * (ws_policy_check_origins, for main's option check). */
 int ws_check_origins(const char *list, char *err, size_t errlen);
 
 struct ws_hub *ws_hub_new(struct event_base *, const struct ws_hub_config *);

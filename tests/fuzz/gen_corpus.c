@@ -647,6 +647,46 @@ ws(void)
 	    "Sec-WebSocket-Protocol: chat, token.nope\r\n\r\n");
 }
 
+/* --- fuzz_ws_policy: upgrade request heads -------------------------------- */
+
+static void
+ws_policy(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*head;
+	} seeds[] = {
+		{ "query_token_own_origin", "GET /ws?token=t HTTP/1.1\r\n"
+		  "Host: 192.0.2.1:8080\r\nOrigin: http://192.0.2.1:8080\r\n"
+		  "Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+		  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		  "Sec-WebSocket-Version: 13\r\n" },
+		{ "subprotocol_token_listed", "GET /ws HTTP/1.1\r\n"
+		  "Host: nas.example:8443\r\nOrigin: https://nas.example:8443\r\n"
+		  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"
+		  "Sec-WebSocket-Version: 13\r\n"
+		  "Sec-WebSocket-Protocol: agentflow.v1, token.abc\r\n" },
+		{ "rebinding", "GET /ws HTTP/1.1\r\nHost: evil.example:8080\r\n"
+		  "Origin: http://evil.example:8080\r\nUpgrade: websocket\r\n"
+		  "Connection: Upgrade\r\n"
+		  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		  "Sec-WebSocket-Version: 13\r\n" },
+		{ "loopback_v6_bearer", "GET /ws HTTP/1.1\r\nHost: [::1]:8080\r\n"
+		  "Origin: http://[::1]:5173\r\nAuthorization: Bearer b\r\n"
+		  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		  "Sec-WebSocket-Version: 13\r\n" },
+		{ "post_version_8", "POST /ws HTTP/1.1\r\nUpgrade: websocket\r\n"
+		  "Connection: Upgrade\r\nSec-WebSocket-Version: 8\r\n" },
+		{ "origin_list", "http://dash.example, https://NAS.example:8443,"
+		  "http://[::1]:1" },
+	};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		put_str("fuzz_ws_policy", seeds[i].name, seeds[i].head);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -664,5 +704,6 @@ main(int argc, char **argv)
 	api_json();
 	config_file();
 	ws();
+	ws_policy();
 	return 0;
 }
