@@ -1,7 +1,16 @@
 /*
  * The signal's HTTP API (signal/API.md): routes, request validation,
  * registration verification, and the periodic sweep (TTL eviction, nonce
- * expiry, rate-limit table, CRL reload).  Runs entirely on the loop thread.
+ * expiry, rate-limit table, CRL reload).
+ *
+ * Threads: the state (table, nonces, rate limits, counters, requests) is
+ * the loop thread's alone; so is TLS, whose pumps (tls_server.c) are
+ * bufferevents on the same loop.  The one thing done off it is a
+ * registration's two signature verifications, on a pool of
+ * --verify-threads workers (common/workq.h): a job carries copies of what
+ * it reads, each worker has its own trust (CA and CRL, the CRL bytes
+ * shared under a mutex), and the result comes back to the loop thread,
+ * which alone answers the request and changes the table.
  */
 #ifndef AGENTFLOW_SIGNAL_API_H
 #define AGENTFLOW_SIGNAL_API_H
@@ -9,31 +18,10 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-struct trust;
-
-struct signal_config {
-	const char	*listen;
-	const char	*ca;
-	const char	*crl;
-	const char	*tls_cert;
-	const char	*tls_key;
-	const char	*log_level;
-	int		 plain_http;
-	int		 trust_proxy;
-	long		 ttl_s;
-	long		 heartbeat_s;
-	long		 sweep_ms;
-	long		 max_nodes;
-	long		 max_body;
-	long		 max_addresses;
-	long		 max_labels;
-	long		 rate;
-	long		 burst;
-	long		 skew_s;
-	long		 verify_threads;
-};
+#include "signal_config.h"
 
 struct signal_api;
+struct trust;
 
 /* Takes ownership of trust.  Registers its routes on http as the generic
  * callback.  Returns NULL (err filled) on start-up failure. */

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "signal_api.h"
+#include "signal_config.h"
 #include "signal_metrics.h"
 
 /* The fields of a valid body; pointers into the JSON it was parsed from. */

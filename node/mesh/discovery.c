@@ -2,11 +2,24 @@
  * Signal clients (see discovery.h).
  *
  * One struct sigcli per URL, with at most one request in flight and one
- * timer for the next step.  States and what moves them:
+ * timer for the next step.  States and what moves them, all in reply_cb
+ * (the answer to the request sigcli_step, timer_cb or discovery_leave
+ * sent):
  *
- *   UNREGISTERED --register 200--> REGISTERED
- *   REGISTERED   --heartbeat/list 401--> UNREGISTERED (register at once)
- *   any          --no answer / 5xx--> same state, retry after backoff
+ *   from          answer                                  to
+ *   UNREGISTERED  register 200 with a token               REGISTERED
+ *   UNREGISTERED  register 200 with a token, while we     UNREGISTERED: the
+ *                 advertise no address and the signal       observed address is
+ *                 reported the one it saw                   adopted and sent in
+ *                                                           a new registration
+ *   REGISTERED    heartbeat or peers 401 (signal          UNREGISTERED, and
+ *                 restarted, or we were evicted)            registers at once
+ *   REGISTERED    leave (discovery_leave): any answer,    UNREGISTERED, for
+ *                 or none                                   good (no retry)
+ *   any           no answer, 429 or 5xx; a heartbeat or   same state, retried
+ *                 peers refusal other than 401              after backoff
+ *   UNREGISTERED  register refused (any other status,     UNREGISTERED,
+ *                 or no token)                              retried after ~30 s
  *
  * Backoff starts at 1 s, doubles up to 30 s, with ±25 % jitter so a mesh
  * restarted together does not hammer the signal in step.  A refusal of the
