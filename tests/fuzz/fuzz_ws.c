@@ -36,12 +36,11 @@
 
 #include "fuzz_util.h"
 #include "ws.h"
+#include "../unit/ws_fake_auth.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define READ_TOKEN	"read-token-0123456789abcdef"
-#define WRITE_TOKEN	"write-token-0123456789abcdef"
 #define MAX_ROUNDS	2000	/* loop passes per input, whatever happens */
 
 static const char upgrade[] =
@@ -88,17 +87,6 @@ fail(const char *what)
 	exit(1);
 }
 
-/* The hub's authoriser: the node's tokens are api_auth's, tested in
- * test_api_auth and as the node maps them in feed.c; here two fixed ones. */
-static enum ws_role
-authorize(void *arg, const char *token)
-{
-	(void)arg;
-	if (strcmp(token, WRITE_TOKEN) == 0)
-		return WS_ROLE_WRITE;
-	return strcmp(token, READ_TOKEN) == 0 ? WS_ROLE_READ : WS_ROLE_NONE;
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -113,7 +101,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fail("event_base_new");
 	evhttp_set_timeout(http, 30);
 	evhttp_set_max_headers_size(http, 16384);
-	cfg.authorize = authorize;
+	cfg.authorize = ws_fake_authorize;
 	cfg.hello = hello_fn;
 	cfg.snapshot = snapshot_fn;
 	if ((hub = ws_hub_new(base, &cfg)) == NULL)

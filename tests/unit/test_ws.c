@@ -33,10 +33,9 @@
 #include "clock.h"
 #include "log.h"
 #include "ws.h"
+#include "ws_fake_auth.h"
 
 #define WAIT_MS		5000	/* for things that take milliseconds */
-#define READ_TOKEN	"read-token-0123456789abcdef"
-#define WRITE_TOKEN	"write-token-0123456789abcdef"
 #define SAMPLE_KEY	"dGhlIHNhbXBsZSBub25jZQ=="	/* RFC 6455 1.3 */
 #define SAMPLE_ACCEPT	"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
@@ -103,17 +102,6 @@ ws_route(struct evhttp_request *req, void *arg)
 	ws_hub_accept(f->hub, req);
 }
 
-/* The hub's authoriser: the node's tokens are api_auth's, tested in
- * test_api_auth; here two fixed ones. */
-static enum ws_role
-authorize(void *arg, const char *token)
-{
-	(void)arg;
-	if (strcmp(token, WRITE_TOKEN) == 0)
-		return WS_ROLE_WRITE;
-	return strcmp(token, READ_TOKEN) == 0 ? WS_ROLE_READ : WS_ROLE_NONE;
-}
-
 static void
 fx_start(struct fx *f, const struct ws_hub_config *over)
 {
@@ -129,7 +117,7 @@ fx_start(struct fx *f, const struct ws_hub_config *over)
 	assert_non_null(f->http = evhttp_new(f->base));
 	evhttp_set_timeout(f->http, 30);
 	evhttp_set_max_headers_size(f->http, 16384);
-	cfg.authorize = authorize;
+	cfg.authorize = ws_fake_authorize;
 	cfg.hello = hello_fn;
 	cfg.snapshot = snapshot_fn;
 	cfg.arg = f;
