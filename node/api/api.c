@@ -1,6 +1,7 @@
 /*
- * Local API routes (see api.h).  One table of {path, handler}; the
- * handlers build JSON from the subsystems' status functions.
+ * Local API routes (see api.h).  One table of {method, path, handler}
+ * for every route, this file's and api_work.c's; the handlers build JSON
+ * from the subsystems' status functions.  /metrics is metrics.c's.
  */
 #include "api.h"
 

@@ -1,6 +1,7 @@
 /*
  * The dashboard's WebSocket feed (ws.h, node/api/WS.md).  evhttp parses the
- * upgrade request; ws_hub_accept validates it and then takes the
+ * upgrade request; ws_hub_accept has it checked (ws_policy.c, then the
+ * node's authoriser and the client limit) and then takes the
  * connection's bufferevent over (shared/notes/websocket-on-evhttp.md), and
  * wslay does the RFC 6455 framing from there on.
  *
@@ -38,14 +39,12 @@
  */
 #include "ws.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
