@@ -44,6 +44,7 @@
 #include "frame_codec.h"
 #include "hmap.h"
 #include "node_id.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define RULES_MAX	64
@@ -152,100 +153,7 @@ struct alerts {
 };
 
 /* ------------------------------------------------------------------ */
-/* Text */
-
-/*
- * Length of the strictly valid UTF-8 sequence at s (at most avail bytes),
- * 0 when it is not one: no overlong forms, surrogates or code points
- * above U+10FFFF, the same rule as frame_codec's.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static bool
-is_ctrl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-/*
- * Copies src (NULL: "") into dst, a buffer of cap >= 1 bytes, as valid
- * UTF-8 of at most cap - 1 bytes: invalid bytes (and, with no_ctrl,
- * control characters) become U+FFFD, as task logs do, and truncation
- * never splits a character.
- */
-static void
-text_copy(char *dst, size_t cap, const char *src, bool no_ctrl)
-{
-	static const char repl[] = "\xef\xbf\xbd";
-	const unsigned char *s = (const unsigned char *)(src != NULL ? src : "");
-	size_t len = strlen((const char *)s), i = 0, o = 0;
-
-	assert(cap >= 1);
-	while (i < len) {
-		size_t n = utf8_seq(s + i, len - i);
-		const char *from = (const char *)s + i;
-		size_t out = n;
-
-		if (n == 0 || (no_ctrl && n == 1 && is_ctrl(s[i]))) {
-			from = repl;
-			out = sizeof(repl) - 1;
-			n = 1;
-		}
-		if (o + out > cap - 1)
-			break;
-		memcpy(dst + o, from, out);
-		o += out;
-		i += n;
-	}
-	dst[o] = '\0';
-}
-
-/* Whether s is len bytes of valid UTF-8 (without controls if asked). */
-static bool
-text_valid(const char *s, size_t len, bool no_ctrl)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(u + i, len - i);
-
-		if (n == 0 || (no_ctrl && n == 1 && is_ctrl(u[i])))
-			return false;
-		i += n;
-	}
-	return true;
-}
+/* Text (the rules are text.h's) */
 
 static void
 make_key(char *key, const char *rule, const char *subject)
@@ -1041,7 +949,7 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 			if (!json_is_string(task) ||
 			    json_string_length(task) == 0 ||
 			    json_string_length(task) > NAME_MAX_LEN ||
-			    !text_valid(json_string_value(task),
+			    !text_utf8_valid(json_string_value(task),
 			    json_string_length(task), true)) {
 				rule_err(err, errlen, i, n, "\"task\" must be "
 				    "a task name (1-%d bytes of text without "

@@ -56,6 +56,7 @@
 #include "hmap.h"
 #include "log.h"
 #include "node_id.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define LINE_MAX_BYTES		4096	/* TaskLog.text bound */
@@ -223,96 +224,6 @@ check_run(const struct run *r)
 
 /* ---- text ---------------------------------------------------------- */
 
-/*
- * Makes s[0..len) valid UTF-8 in place, without NUL bytes: each byte
- * that does not start a well-formed sequence (overlongs, surrogates and
- * code points past U+10FFFF included) becomes '?'.  The length never
- * changes, so bounds checked before still hold.
- */
-static void
-utf8_sanitize(char *s, size_t len)
-{
-	size_t i = 0, k, need;
-
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i], lo = 0x80, hi = 0xBF;
-		int ok = 1;
-
-		if (c == 0) {
-			s[i++] = '?';
-			continue;
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c == 0xE0) {
-			need = 2;
-			lo = 0xA0;
-		} else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-			need = 2;
-		else if (c == 0xED) {
-			need = 2;
-			hi = 0x9F;
-		} else if (c == 0xF0) {
-			need = 3;
-			lo = 0x90;
-		} else if (c >= 0xF1 && c <= 0xF3)
-			need = 3;
-		else if (c == 0xF4) {
-			need = 3;
-			hi = 0x8F;
-		} else {
-			s[i++] = '?';
-			continue;
-		}
-		if (i + need >= len)
-			ok = 0;
-		for (k = 1; ok && k <= need; k++) {
-			unsigned char d = (unsigned char)s[i + k];
-
-			if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF))
-				ok = 0;
-		}
-		if (!ok) {
-			/* The stray continuation bytes after it fail on
-			 * their own in the next rounds. */
-			s[i++] = '?';
-			continue;
-		}
-		i += need + 1;
-	}
-}
-
-/*
- * Where to cut a full buffer so that no UTF-8 sequence is split: before
- * an incomplete sequence at its end (at most 3 bytes), else at len.
- */
-static size_t
-utf8_cut(const char *s, size_t len)
-{
-	size_t k, need;
-
-	for (k = 1; k <= 3 && k <= len; k++) {
-		unsigned char c = (unsigned char)s[len - k];
-
-		if ((c & 0xC0) == 0x80)
-			continue;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 2;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 3;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 4;
-		else
-			need = 1;
-		return need > k ? len - k : len;
-	}
-	return len;
-}
-
 /* A jansson string without NUL bytes, within max bytes. */
 static int
 clean_string(const json_t *v, size_t min, size_t max)
@@ -339,7 +250,7 @@ set_reason(struct run *r, const char *fmt, ...)
 	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
 	va_end(ap);
 	/* Truncation may have split a sequence; names come from configs. */
-	utf8_sanitize(r->reason, strlen(r->reason));
+	text_sanitize(r->reason, strlen(r->reason));
 }
 
 /* ---- hooks --------------------------------------------------------- */
@@ -380,7 +291,7 @@ emit_log(struct run *r, Agentflow__Mesh__V1__LogStream stream,
 		abort();
 	memcpy(t->lbuf, text, len);
 	t->lbuf[len] = '\0';
-	utf8_sanitize(t->lbuf, len);
+	text_sanitize(t->lbuf, len);
 	l.task_id = r->id;
 	l.stream = stream;
 	l.line_seq = ++r->line_seq;
@@ -435,7 +346,7 @@ feed(struct outstream *os, const char *p, size_t n)
 			continue;
 		}
 		if (os->len == LINE_MAX_BYTES) {
-			cut = utf8_cut(os->buf, os->len);
+			cut = text_cut(os->buf, os->len);
 			line_out(os, os->buf, cut, 1);
 			memmove(os->buf, os->buf + cut, os->len - cut);
 			os->len -= cut;
