@@ -7,11 +7,10 @@
 #include <string.h>
 
 #include "node_id.h"
+#include "text.h"
 
 #define MAX_CERT_PEM	8192
 #define MAX_ADDRESS_LEN	255
-#define MAX_LABEL_KEY	63
-#define MAX_LABEL_VALUE	255
 #define MAX_VERSION_LEN	32
 #define NONCE_MIN	16
 #define NONCE_MAX	128
@@ -68,7 +67,7 @@ signal_register_parse(const struct signal_config *cfg, json_t *body,
 {
 	json_t *v;
 	const char *key;
-	size_t len, i;
+	size_t i;
 
 	*why = REFUSE_INVALID_FIELD;
 	json_object_foreach(body, key, v) {
@@ -144,18 +143,16 @@ signal_register_parse(const struct signal_config *cfg, json_t *body,
 	if (v != NULL) {
 		json_t *lv;
 		json_object_foreach(f->labels, key, lv) {
-			len = strlen(key);
-			if (len == 0 || len > MAX_LABEL_KEY ||
-			    !charset_ok(key, len, "._/-")) {
+			if (!text_label_key_valid(key, strlen(key))) {
 				snprintf(msg, msglen, "labels: key \"%.64s\" must be "
 				    "1-%d characters of [A-Za-z0-9._/-]", key,
-				    MAX_LABEL_KEY);
+				    TEXT_LABEL_KEY_MAX);
 				return -1;
 			}
-			if (!json_is_string(lv) || json_string_length(lv) > MAX_LABEL_VALUE) {
+			if (!json_is_string(lv) || json_string_length(lv) > TEXT_LABEL_VALUE_MAX) {
 				snprintf(msg, msglen, "labels.%s: value must be a "
 				    "string of at most %d characters", key,
-				    MAX_LABEL_VALUE);
+				    TEXT_LABEL_VALUE_MAX);
 				return -1;
 			}
 		}
