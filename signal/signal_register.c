@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_check.h"
 #include "node_id.h"
 #include "text.h"
 
@@ -14,6 +15,9 @@
 #define MAX_VERSION_LEN	32
 #define NONCE_MIN	16
 #define NONCE_MAX	128
+
+static const char *const known[] = { "node_id", "cert", "addresses",
+    "labels", "version", "timestamp", "nonce" };
 
 static int
 charset_ok(const char *s, size_t len, const char *extra)
@@ -70,17 +74,10 @@ signal_register_parse(const struct signal_config *cfg, json_t *body,
 	size_t i;
 
 	*why = REFUSE_INVALID_FIELD;
-	json_object_foreach(body, key, v) {
-		static const char *const known[] = { "node_id", "cert",
-		    "addresses", "labels", "version", "timestamp", "nonce" };
-		size_t k;
-		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-			if (strcmp(key, known[k]) == 0)
-				break;
-		if (k == sizeof(known) / sizeof(known[0])) {
-			snprintf(msg, msglen, "unknown field \"%.64s\"", key);
-			return -1;
-		}
+	if ((key = json_check_keys(body, known, sizeof(known) /
+	    sizeof(known[0]))) != NULL) {
+		snprintf(msg, msglen, "unknown field \"%.64s\"", key);
+		return -1;
 	}
 	v = json_object_get(body, "node_id");
 	if (!json_is_string(v)) {

@@ -43,6 +43,7 @@
 
 #include "frame_codec.h"
 #include "hmap.h"
+#include "json_check.h"
 #include "node_id.h"
 #include "text.h"
 #include "xalloc.h"
@@ -820,15 +821,6 @@ static const char *const rule_keys[] = {
 	"name", "metric", "on", "above", "below", "for_s", "severity", "task",
 };
 
-static bool
-known_key(const char *k)
-{
-	for (size_t i = 0; i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++)
-		if (strcmp(k, rule_keys[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Parses rule i of the array into r; -1 with err set when it is invalid. */
 static int
 rule_parse(struct rule *r, const json_t *j, size_t i,
@@ -838,7 +830,6 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 	const json_t *thr;
 	const char *key, *n;
 	char shown[48];
-	json_t *v;
 	size_t k;
 
 	if (!json_is_object(j)) {
@@ -861,14 +852,11 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 			return -1;
 		}
 	snprintf(r->name, sizeof(r->name), "%s", n);
-	/* jansson iterates only non-const objects; nothing is changed. */
-	json_object_foreach((json_t *)j, key, v) {
-		(void)v;
-		if (!known_key(key)) {
-			text_copy(shown, sizeof(shown), key, true);
-			rule_err(err, errlen, i, n, "unknown key \"%s\"", shown);
-			return -1;
-		}
+	if ((key = json_check_keys(j, rule_keys, sizeof(rule_keys) /
+	    sizeof(rule_keys[0]))) != NULL) {
+		text_copy(shown, sizeof(shown), key, true);
+		rule_err(err, errlen, i, n, "unknown key \"%s\"", shown);
+		return -1;
 	}
 
 	metric = json_object_get(j, "metric");
@@ -885,18 +873,15 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 	}
 
 	if (metric != NULL) {
-		const char *s = json_string_value(metric);
+		int m = JSON_CHECK_ENUM(metric, metrics);
 
 		r->kind = RULE_METRIC;
-		for (k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++)
-			if (s != NULL && strcmp(s, metrics[k].name) == 0)
-				break;
-		if (k == sizeof(metrics) / sizeof(metrics[0])) {
+		if (m < 0) {
 			rule_err(err, errlen, i, n, "\"metric\" must be one of "
 			    "cpu_percent, mem_percent, disk_percent, load1");
 			return -1;
 		}
-		r->metric = (enum metric)k;
+		r->metric = (enum metric)m;
 		if ((above == NULL) == (below == NULL)) {
 			rule_err(err, errlen, i, n,
 			    "exactly one of \"above\" and \"below\" is required");
@@ -917,17 +902,14 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 			return -1;
 		}
 	} else {
-		const char *s = json_string_value(on);
+		int e = JSON_CHECK_ENUM(on, events);
 
-		for (k = 0; k < sizeof(events) / sizeof(events[0]); k++)
-			if (s != NULL && strcmp(s, events[k].name) == 0)
-				break;
-		if (k == sizeof(events) / sizeof(events[0])) {
+		if (e < 0) {
 			rule_err(err, errlen, i, n, "\"on\" must be one of "
 			    "task_failed, peer_unreachable");
 			return -1;
 		}
-		r->kind = events[k].kind;
+		r->kind = events[e].kind;
 		if (above != NULL || below != NULL) {
 			rule_err(err, errlen, i, n, "\"%s\" applies only to "
 			    "metric rules", above != NULL ? "above" : "below");
@@ -946,11 +928,7 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 		if (r->kind == RULE_PEER_UNREACHABLE)
 			r->for_s = PEER_FOR_S_DEFAULT;
 		if (task != NULL) {
-			if (!json_is_string(task) ||
-			    json_string_length(task) == 0 ||
-			    json_string_length(task) > NAME_MAX_LEN ||
-			    !text_utf8_valid(json_string_value(task),
-			    json_string_length(task), true)) {
+			if (!json_check_text(task, 1, NAME_MAX_LEN, true)) {
 				rule_err(err, errlen, i, n, "\"task\" must be "
 				    "a task name (1-%d bytes of text without "
 				    "control characters)", NAME_MAX_LEN);
@@ -961,27 +939,25 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 	}
 
 	if (for_s != NULL) {
-		if (!json_is_integer(for_s) || json_integer_value(for_s) < 0 ||
-		    json_integer_value(for_s) > FOR_S_MAX) {
+		json_int_t secs;
+
+		if (!json_check_int(for_s, 0, FOR_S_MAX, &secs)) {
 			rule_err(err, errlen, i, n, "\"for_s\" must be an "
 			    "integer 0-%d", FOR_S_MAX);
 			return -1;
 		}
-		r->for_s = (uint32_t)json_integer_value(for_s);
+		r->for_s = (uint32_t)secs;
 	}
 	r->severity = SEV(WARNING);
 	if (sev != NULL) {
-		const char *s = json_string_value(sev);
+		int s = JSON_CHECK_ENUM(sev, severities);
 
-		for (k = 0; k < sizeof(severities) / sizeof(severities[0]); k++)
-			if (s != NULL && strcmp(s, severities[k].name) == 0)
-				break;
-		if (k == sizeof(severities) / sizeof(severities[0])) {
+		if (s < 0) {
 			rule_err(err, errlen, i, n, "\"severity\" must be one "
 			    "of info, warning, critical");
 			return -1;
 		}
-		r->severity = severities[k].sev;
+		r->severity = severities[s].sev;
 	}
 	return 0;
 }

@@ -38,6 +38,7 @@
 #include "clock.h"
 #include "frame_codec.h"
 #include "hmap.h"
+#include "json_check.h"
 #include "links.h"
 #include "log.h"
 #include "node_id.h"
@@ -671,9 +672,7 @@ valid_selector(const json_t *m, char *err, size_t errlen)
 			    "of [A-Za-z0-9._/-]", k, FRAME_CODEC_MAX_LABEL_KEY);
 			return -1;
 		}
-		if (!json_is_string(v) || json_string_length(v) >
-		    FRAME_CODEC_MAX_LABEL_VALUE ||
-		    strlen(json_string_value(v)) != json_string_length(v)) {
+		if (!json_check_text(v, 0, FRAME_CODEC_MAX_LABEL_VALUE, false)) {
 			snprintf(err, errlen, "target: label \"%s\" needs a string "
 			    "value of at most %d bytes", k, FRAME_CODEC_MAX_LABEL_VALUE);
 			return -1;

@@ -54,6 +54,7 @@
 
 #include "clock.h"
 #include "hmap.h"
+#include "json_check.h"
 #include "log.h"
 #include "node_id.h"
 #include "text.h"
@@ -223,19 +224,6 @@ check_run(const struct run *r)
 }
 
 /* ---- text ---------------------------------------------------------- */
-
-/* A jansson string without NUL bytes, within max bytes. */
-static int
-clean_string(const json_t *v, size_t min, size_t max)
-{
-	const char *s = json_string_value(v);
-	size_t len;
-
-	if (s == NULL)
-		return 0;
-	len = json_string_length(v);
-	return len == strlen(s) && len >= min && len <= max;
-}
 
 static void
 set_reason(struct run *r, const char *fmt, ...)
@@ -1078,16 +1066,6 @@ env_name_valid(const char *k)
 	return 1;
 }
 
-/* An integer JSON value within lo..hi. */
-static int
-int_in(const json_t *v, json_int_t lo, json_int_t hi, json_int_t *out)
-{
-	if (!json_is_integer(v))
-		return 0;
-	*out = json_integer_value(v);
-	return *out >= lo && *out <= hi;
-}
-
 static const char *const def_keys[] = { "command", "cwd", "env", "timeout_s",
     "retries", "retry_backoff_ms", "concurrency", "allow_args" };
 
@@ -1099,7 +1077,6 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	const char *k;
 	json_int_t iv;
 	size_t i, n;
-	int known;
 
 #define BAD(...) do {							\
 		int off_ = snprintf(err, errlen, "task \"%s\": ", name);	\
@@ -1115,13 +1092,9 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	d->concurrency = 1;
 	if (!json_is_object(o))
 		BAD("the definition must be an object");
-	json_object_foreach((json_t *)o, k, v) {
-		known = 0;
-		for (i = 0; i < sizeof def_keys / sizeof def_keys[0]; i++)
-			known |= strcmp(k, def_keys[i]) == 0;
-		if (!known)
-			BAD("unknown field \"%s\"", k);
-	}
+	if ((k = json_check_keys(o, def_keys, sizeof def_keys /
+	    sizeof def_keys[0])) != NULL)
+		BAD("unknown field \"%s\"", k);
 
 	v = json_object_get(o, "command");
 	n = json_array_size(v);
@@ -1130,7 +1103,7 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	d->argv = xcalloc(n + 1, sizeof *d->argv);
 	for (i = 0; i < n; i++) {
 		e = json_array_get(v, i);
-		if (!clean_string(e, i == 0 ? 1 : 0, ARG_MAX_BYTES))
+		if (!json_check_text(e, i == 0 ? 1 : 0, ARG_MAX_BYTES, false))
 			BAD("\"command\" must be an array of 1-%d strings "
 			    "(non-empty program, no NUL, at most %d bytes each)",
 			    ARGV_MAX, ARG_MAX_BYTES);
@@ -1139,7 +1112,7 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	}
 
 	if ((v = json_object_get(o, "cwd")) != NULL) {
-		if (!clean_string(v, 1, 4096))
+		if (!json_check_text(v, 1, 4096, false))
 			BAD("\"cwd\" must be a non-empty string");
 		d->cwd = xstrdup(json_string_value(v));
 	}
@@ -1156,7 +1129,7 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 			if (!env_name_valid(k))
 				BAD("\"env\": \"%s\" is not a variable name "
 				    "([A-Za-z_][A-Za-z0-9_]*)", k);
-			if (!clean_string(e, 0, ARG_MAX_BYTES))
+			if (!json_check_text(e, 0, ARG_MAX_BYTES, false))
 				BAD("\"env\": \"%s\" must be a string of at "
 				    "most %d bytes without NUL", k,
 				    ARG_MAX_BYTES);
@@ -1177,17 +1150,17 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 		d->timeout_s = json_number_value(v);
 	}
 	if ((v = json_object_get(o, "retries")) != NULL) {
-		if (!int_in(v, 0, 10, &iv))
+		if (!json_check_int(v, 0, 10, &iv))
 			BAD("\"retries\" must be an integer 0-10");
 		d->retries = (unsigned)iv;
 	}
 	if ((v = json_object_get(o, "retry_backoff_ms")) != NULL) {
-		if (!int_in(v, 0, 3600000, &iv))
+		if (!json_check_int(v, 0, 3600000, &iv))
 			BAD("\"retry_backoff_ms\" must be an integer 0-3600000");
 		d->backoff_ms = (uint64_t)iv;
 	}
 	if ((v = json_object_get(o, "concurrency")) != NULL) {
-		if (!int_in(v, 1, 64, &iv))
+		if (!json_check_int(v, 1, 64, &iv))
 			BAD("\"concurrency\" must be an integer 1-64");
 		d->concurrency = (unsigned)iv;
 	}
@@ -1359,8 +1332,8 @@ argv_append(char **argv, size_t *argc, const json_t *a, size_t min)
 	if (!json_is_array(a) || n < min || n > ARGV_MAX)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (!clean_string(json_array_get(a, i), i == 0 && min > 0 ? 1 : 0,
-		    ARG_MAX_BYTES))
+		if (!json_check_text(json_array_get(a, i), i == 0 && min > 0 ? 1 : 0,
+		    ARG_MAX_BYTES, false))
 			return -1;
 	for (i = 0; i < n; i++)
 		argv[(*argc)++] = xstrdup(json_string_value(json_array_get(a, i)));
