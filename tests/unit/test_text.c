@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
@@ -140,24 +141,41 @@ test_label_rules(void **state)
 	assert_false(text_label_value_valid(value, TEXT_LABEL_VALUE_MAX + 1));
 }
 
-/* Items in order, empty ones as empty, nothing after a trailing comma. */
+/* Items joined by '|': empty ones kept, none after a final comma. */
 static void
 test_list_next(void **state)
 {
-	const char *cursor = "a,,bc, d,", *item;
-	const char *want[] = { "a", "", "bc", " d" };
-	size_t len, i = 0;
+	static const struct {
+		const char	*list, *want;
+	} cases[] = {
+		{ "", "" },
+		{ "one", "one" },
+		{ ",", "" },
+		{ ",a", "|a" },
+		{ "a,,bc, d,", "a||bc| d" },
+		{ "k=v,x", "k=v|x" },
+	};
+	char got[64];
 
 	(void)state;
-	while (text_list_next(&cursor, &item, &len)) {
-		assert_true(i < sizeof(want) / sizeof(want[0]));
-		assert_int_equal(len, strlen(want[i]));
-		assert_memory_equal(item, want[i], len);
-		i++;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *cursor = cases[i].list, *item;
+		size_t len, o = 0, n = 0;
+
+		got[0] = '\0';
+		while (text_list_next(&cursor, &item, &len)) {
+			o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%.*s",
+			    n++ > 0 ? "|" : "", (int)len, item);
+		}
+		assert_string_equal(got, cases[i].want);
+		assert_int_equal(*cursor, '\0');
 	}
-	assert_int_equal(i, sizeof(want) / sizeof(want[0]));
-	cursor = NULL;
-	assert_int_equal(text_list_next(&cursor, &item, &len), 0);
+	{
+		const char *cursor = NULL, *item;
+		size_t len;
+
+		assert_int_equal(text_list_next(&cursor, &item, &len), 0);
+	}
 }
 
 /* Keys and values split at the first '='; empty items skipped. */
