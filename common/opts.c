@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
+
 #define OPTS_MAX 64
 
 /* The option's environment variable: AGENTFLOW_MAX_BODY for max-body. */
@@ -192,13 +194,5 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 int
 opts_list_next(const char **cursor, const char **item, size_t *len)
 {
-	const char *p = *cursor;
-
-	if (p == NULL || *p == '\0')
-		return 0;
-	*item = p;
-	*len = strcspn(p, ",");
-	p += *len;
-	*cursor = *p == ',' ? p + 1 : p;
-	return 1;
+	return text_list_next(cursor, item, len);
 }

@@ -38,6 +38,7 @@
 #include "rng.h"
 #include "store.h"
 #include "sync.h"
+#include "text.h"
 #include "transport.h"
 #include "trust.h"
 #include "wall_timer.h"
@@ -142,26 +143,32 @@ split_list(const char *s)
 	return a;
 }
 
+/*
+ * "role=db,site=home" → {"role": "db", "site": "home"}, or NULL with err
+ * naming the bad label: a label the wire or the signal would refuse must
+ * stop the node at start, not fail every registration after it.
+ */
 static json_t *
 parse_labels(const char *s, char *err, size_t errlen)
 {
-	json_t *items = split_list(s), *labels = json_object(), *v;
-	size_t i;
+	json_t *labels = json_object();
+	struct text_kv kv;
+	int rc;
 
-	json_array_foreach(items, i, v) {
-		const char *kv = json_string_value(v), *eq = strchr(kv, '=');
-		char key[64];
-		if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
-			snprintf(err, errlen, "--labels: \"%s\" is not KEY=VALUE", kv);
-			json_decref(items);
+	while ((rc = text_kv_next(&s, &kv)) != 0) {
+		if (rc < 0 || !text_label_key_valid(kv.key, kv.key_len) ||
+		    !text_label_value_valid(kv.value, kv.value_len)) {
+			snprintf(err, errlen, "--labels: \"%.*s\" is not a label: "
+			    "KEY=VALUE, the key 1-%d of [A-Za-z0-9._/-], the value "
+			    "at most %d bytes of text without control characters",
+			    (int)kv.item_len, kv.item, TEXT_LABEL_KEY_MAX,
+			    TEXT_LABEL_VALUE_MAX);
 			json_decref(labels);
 			return NULL;
 		}
-		memcpy(key, kv, (size_t)(eq - kv));
-		key[eq - kv] = '\0';
-		json_object_set_new(labels, key, json_string(eq + 1));
+		json_object_setn_new(labels, kv.key, kv.key_len,
+		    json_stringn(kv.value, kv.value_len));
 	}
-	json_decref(items);
 	return labels;
 }
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "node_id.h"
+#include "text.h"
 
 /* Generated names are long; this keeps declarations readable. */
 #define PB(name)	struct Agentflow__Mesh__V1__##name
@@ -188,52 +189,6 @@ str(const char *s)
 	return s == NULL ? "" : s;
 }
 
-/*
- * Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
- * With no_ctrl, C0 controls and DEL are refused as well.
- */
-static bool
-utf8_valid(const unsigned char *s, size_t len, bool no_ctrl)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		uint32_t cp;
-		size_t n, k;
-
-		if (c < 0x80) {
-			if (no_ctrl && (c < 0x20 || c == 0x7f))
-				return false;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
-			return false;
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /* Checks a string of min..max bytes of UTF-8 (without controls if asked). */
 static int
 check_str(struct ck *ck, const char *field, const char *s, size_t min,
@@ -247,7 +202,7 @@ check_str(struct ck *ck, const char *field, const char *s, size_t min,
 	if (len > max)
 		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, field,
 		    "%zu bytes, limit %zu", len, max);
-	if (!utf8_valid((const unsigned char *)str(s), len, no_ctrl))
+	if (!text_utf8_valid(str(s), len, no_ctrl))
 		return fail(ck, FRAME_CODEC_ERR_BAD_STRING, field, no_ctrl ?
 		    "not UTF-8 text without control characters" :
 		    "not valid UTF-8");
@@ -388,29 +343,11 @@ check_node_ids(struct ck *ck, const char *field, size_t n, char **ids,
 	return 0;
 }
 
-static bool
-label_key_valid(const char *k)
-{
-	size_t i, len = strlen(k);
-
-	if (len < 1 || len > FRAME_CODEC_MAX_LABEL_KEY)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)k[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '/' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static int
 check_label(struct ck *ck, const PB(Label) *l)
 {
 	CHECK(ck, check_present(ck, NULL, l), NULL, -1);
-	if (!label_key_valid(str(l->key)))
+	if (!text_label_key_valid(str(l->key), strlen(str(l->key))))
 		return fail(ck, FRAME_CODEC_ERR_BAD_STRING, "key",
 		    "not a label key (1-%d of [A-Za-z0-9._/-])",
 		    FRAME_CODEC_MAX_LABEL_KEY);

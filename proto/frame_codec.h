@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "mesh.pb-c.h"
+#include "text.h"
 
 /* mesh.proto's version, sent in Hello.protocol_version. */
 #define FRAME_CODEC_PROTOCOL_VERSION	1
@@ -39,8 +40,8 @@
 #define FRAME_CODEC_MAX_ADDRESSES	16
 #define FRAME_CODEC_MAX_ADDRESS_LEN	255
 #define FRAME_CODEC_MAX_LABELS		32
-#define FRAME_CODEC_MAX_LABEL_KEY	63
-#define FRAME_CODEC_MAX_LABEL_VALUE	255
+#define FRAME_CODEC_MAX_LABEL_KEY	TEXT_LABEL_KEY_MAX	/* text.h: the label rule */
+#define FRAME_CODEC_MAX_LABEL_VALUE	TEXT_LABEL_VALUE_MAX
 #define FRAME_CODEC_MAX_PAYLOAD		65536	/* user payload, args_json, body_json */
 #define FRAME_CODEC_MAX_LOG_LINE	4096
 #define FRAME_CODEC_MAX_TEXT		1024	/* reasons, messages, errors */

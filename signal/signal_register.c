@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_check.h"
 #include "node_id.h"
+#include "text.h"
 
 #define MAX_CERT_PEM	8192
 #define MAX_ADDRESS_LEN	255
-#define MAX_LABEL_KEY	63
-#define MAX_LABEL_VALUE	255
 #define MAX_VERSION_LEN	32
 #define NONCE_MIN	16
 #define NONCE_MAX	128
+
+static const char *const known[] = { "node_id", "cert", "addresses",
+    "labels", "version", "timestamp", "nonce" };
 
 static int
 charset_ok(const char *s, size_t len, const char *extra)
@@ -68,20 +71,13 @@ signal_register_parse(const struct signal_config *cfg, json_t *body,
 {
 	json_t *v;
 	const char *key;
-	size_t len, i;
+	size_t i;
 
 	*why = REFUSE_INVALID_FIELD;
-	json_object_foreach(body, key, v) {
-		static const char *const known[] = { "node_id", "cert",
-		    "addresses", "labels", "version", "timestamp", "nonce" };
-		size_t k;
-		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-			if (strcmp(key, known[k]) == 0)
-				break;
-		if (k == sizeof(known) / sizeof(known[0])) {
-			snprintf(msg, msglen, "unknown field \"%.64s\"", key);
-			return -1;
-		}
+	if ((key = json_check_keys(body, known, sizeof(known) /
+	    sizeof(known[0]))) != NULL) {
+		snprintf(msg, msglen, "unknown field \"%.64s\"", key);
+		return -1;
 	}
 	v = json_object_get(body, "node_id");
 	if (!json_is_string(v)) {
@@ -144,18 +140,16 @@ signal_register_parse(const struct signal_config *cfg, json_t *body,
 	if (v != NULL) {
 		json_t *lv;
 		json_object_foreach(f->labels, key, lv) {
-			len = strlen(key);
-			if (len == 0 || len > MAX_LABEL_KEY ||
-			    !charset_ok(key, len, "._/-")) {
+			if (!text_label_key_valid(key, strlen(key))) {
 				snprintf(msg, msglen, "labels: key \"%.64s\" must be "
 				    "1-%d characters of [A-Za-z0-9._/-]", key,
-				    MAX_LABEL_KEY);
+				    TEXT_LABEL_KEY_MAX);
 				return -1;
 			}
-			if (!json_is_string(lv) || json_string_length(lv) > MAX_LABEL_VALUE) {
+			if (!json_is_string(lv) || json_string_length(lv) > TEXT_LABEL_VALUE_MAX) {
 				snprintf(msg, msglen, "labels.%s: value must be a "
 				    "string of at most %d characters", key,
-				    MAX_LABEL_VALUE);
+				    TEXT_LABEL_VALUE_MAX);
 				return -1;
 			}
 		}

@@ -23,6 +23,7 @@
 #include "command_exec.h"
 #include "commands.h"
 #include "http_json.h"
+#include "json_check.h"
 #include "log.h"
 #include "node.h"
 #include "node_id.h"
@@ -279,6 +280,7 @@ api_command_fields(const json_t *body, struct commands_request *cr,
     long *wait_ms, char *err, size_t errlen)
 {
 	json_t *v;
+	json_int_t x;
 
 	cr->target = json_object_get(body, "target");
 	cr->type = json_string_value(json_object_get(body, "type"));
@@ -289,21 +291,19 @@ api_command_fields(const json_t *body, struct commands_request *cr,
 		return -1;
 	}
 	if ((v = json_object_get(body, "deadline_ms")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > 86400000) {
+		if (!json_check_int(v, 1, 86400000, &x)) {
 			snprintf(err, errlen, "deadline_ms: milliseconds from "
 			    "now, 1-86400000");
 			return -1;
 		}
-		cr->deadline_ms = (uint64_t)json_integer_value(v);
+		cr->deadline_ms = (uint64_t)x;
 	}
 	if ((v = json_object_get(body, "wait_ms")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > WAIT_MAX_MS) {
+		if (!json_check_int(v, 0, WAIT_MAX_MS, &x)) {
 			snprintf(err, errlen, "wait_ms: 0-%d", WAIT_MAX_MS);
 			return -1;
 		}
-		*wait_ms = (long)json_integer_value(v);
+		*wait_ms = (long)x;
 	}
 	return 0;
 }

@@ -43,7 +43,9 @@
 
 #include "frame_codec.h"
 #include "hmap.h"
+#include "json_check.h"
 #include "node_id.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define RULES_MAX	64
@@ -152,100 +154,7 @@ struct alerts {
 };
 
 /* ------------------------------------------------------------------ */
-/* Text */
-
-/*
- * Length of the strictly valid UTF-8 sequence at s (at most avail bytes),
- * 0 when it is not one: no overlong forms, surrogates or code points
- * above U+10FFFF, the same rule as frame_codec's.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static bool
-is_ctrl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-/*
- * Copies src (NULL: "") into dst, a buffer of cap >= 1 bytes, as valid
- * UTF-8 of at most cap - 1 bytes: invalid bytes (and, with no_ctrl,
- * control characters) become U+FFFD, as task logs do, and truncation
- * never splits a character.
- */
-static void
-text_copy(char *dst, size_t cap, const char *src, bool no_ctrl)
-{
-	static const char repl[] = "\xef\xbf\xbd";
-	const unsigned char *s = (const unsigned char *)(src != NULL ? src : "");
-	size_t len = strlen((const char *)s), i = 0, o = 0;
-
-	assert(cap >= 1);
-	while (i < len) {
-		size_t n = utf8_seq(s + i, len - i);
-		const char *from = (const char *)s + i;
-		size_t out = n;
-
-		if (n == 0 || (no_ctrl && n == 1 && is_ctrl(s[i]))) {
-			from = repl;
-			out = sizeof(repl) - 1;
-			n = 1;
-		}
-		if (o + out > cap - 1)
-			break;
-		memcpy(dst + o, from, out);
-		o += out;
-		i += n;
-	}
-	dst[o] = '\0';
-}
-
-/* Whether s is len bytes of valid UTF-8 (without controls if asked). */
-static bool
-text_valid(const char *s, size_t len, bool no_ctrl)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(u + i, len - i);
-
-		if (n == 0 || (no_ctrl && n == 1 && is_ctrl(u[i])))
-			return false;
-		i += n;
-	}
-	return true;
-}
+/* Text (the rules are text.h's) */
 
 static void
 make_key(char *key, const char *rule, const char *subject)
@@ -912,15 +821,6 @@ static const char *const rule_keys[] = {
 	"name", "metric", "on", "above", "below", "for_s", "severity", "task",
 };
 
-static bool
-known_key(const char *k)
-{
-	for (size_t i = 0; i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++)
-		if (strcmp(k, rule_keys[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Parses rule i of the array into r; -1 with err set when it is invalid. */
 static int
 rule_parse(struct rule *r, const json_t *j, size_t i,
@@ -930,7 +830,6 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 	const json_t *thr;
 	const char *key, *n;
 	char shown[48];
-	json_t *v;
 	size_t k;
 
 	if (!json_is_object(j)) {
@@ -953,14 +852,11 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 			return -1;
 		}
 	snprintf(r->name, sizeof(r->name), "%s", n);
-	/* jansson iterates only non-const objects; nothing is changed. */
-	json_object_foreach((json_t *)j, key, v) {
-		(void)v;
-		if (!known_key(key)) {
-			text_copy(shown, sizeof(shown), key, true);
-			rule_err(err, errlen, i, n, "unknown key \"%s\"", shown);
-			return -1;
-		}
+	if ((key = json_check_keys(j, rule_keys, sizeof(rule_keys) /
+	    sizeof(rule_keys[0]))) != NULL) {
+		text_copy(shown, sizeof(shown), key, true);
+		rule_err(err, errlen, i, n, "unknown key \"%s\"", shown);
+		return -1;
 	}
 
 	metric = json_object_get(j, "metric");
@@ -977,18 +873,15 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 	}
 
 	if (metric != NULL) {
-		const char *s = json_string_value(metric);
+		int m = JSON_CHECK_ENUM(metric, metrics);
 
 		r->kind = RULE_METRIC;
-		for (k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++)
-			if (s != NULL && strcmp(s, metrics[k].name) == 0)
-				break;
-		if (k == sizeof(metrics) / sizeof(metrics[0])) {
+		if (m < 0) {
 			rule_err(err, errlen, i, n, "\"metric\" must be one of "
 			    "cpu_percent, mem_percent, disk_percent, load1");
 			return -1;
 		}
-		r->metric = (enum metric)k;
+		r->metric = (enum metric)m;
 		if ((above == NULL) == (below == NULL)) {
 			rule_err(err, errlen, i, n,
 			    "exactly one of \"above\" and \"below\" is required");
@@ -1009,17 +902,14 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 			return -1;
 		}
 	} else {
-		const char *s = json_string_value(on);
+		int e = JSON_CHECK_ENUM(on, events);
 
-		for (k = 0; k < sizeof(events) / sizeof(events[0]); k++)
-			if (s != NULL && strcmp(s, events[k].name) == 0)
-				break;
-		if (k == sizeof(events) / sizeof(events[0])) {
+		if (e < 0) {
 			rule_err(err, errlen, i, n, "\"on\" must be one of "
 			    "task_failed, peer_unreachable");
 			return -1;
 		}
-		r->kind = events[k].kind;
+		r->kind = events[e].kind;
 		if (above != NULL || below != NULL) {
 			rule_err(err, errlen, i, n, "\"%s\" applies only to "
 			    "metric rules", above != NULL ? "above" : "below");
@@ -1038,11 +928,7 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 		if (r->kind == RULE_PEER_UNREACHABLE)
 			r->for_s = PEER_FOR_S_DEFAULT;
 		if (task != NULL) {
-			if (!json_is_string(task) ||
-			    json_string_length(task) == 0 ||
-			    json_string_length(task) > NAME_MAX_LEN ||
-			    !text_valid(json_string_value(task),
-			    json_string_length(task), true)) {
+			if (!json_check_text(task, 1, NAME_MAX_LEN, true)) {
 				rule_err(err, errlen, i, n, "\"task\" must be "
 				    "a task name (1-%d bytes of text without "
 				    "control characters)", NAME_MAX_LEN);
@@ -1053,27 +939,25 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 	}
 
 	if (for_s != NULL) {
-		if (!json_is_integer(for_s) || json_integer_value(for_s) < 0 ||
-		    json_integer_value(for_s) > FOR_S_MAX) {
+		json_int_t secs;
+
+		if (!json_check_int(for_s, 0, FOR_S_MAX, &secs)) {
 			rule_err(err, errlen, i, n, "\"for_s\" must be an "
 			    "integer 0-%d", FOR_S_MAX);
 			return -1;
 		}
-		r->for_s = (uint32_t)json_integer_value(for_s);
+		r->for_s = (uint32_t)secs;
 	}
 	r->severity = SEV(WARNING);
 	if (sev != NULL) {
-		const char *s = json_string_value(sev);
+		int s = JSON_CHECK_ENUM(sev, severities);
 
-		for (k = 0; k < sizeof(severities) / sizeof(severities[0]); k++)
-			if (s != NULL && strcmp(s, severities[k].name) == 0)
-				break;
-		if (k == sizeof(severities) / sizeof(severities[0])) {
+		if (s < 0) {
 			rule_err(err, errlen, i, n, "\"severity\" must be one "
 			    "of info, warning, critical");
 			return -1;
 		}
-		r->severity = severities[k].sev;
+		r->severity = severities[s].sev;
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "alerts.h"
 #include "clock.h"
+#include "json_check.h"
 #include "log.h"
 #include "node.h"
 #include "store.h"
@@ -164,10 +165,8 @@ task_logs(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	(void)c;
 	if (id == NULL)
 		return ST(INVALID);
-	if ((after != NULL && (!json_is_integer(after) ||
-	    json_integer_value(after) < 0)) || (limit != NULL &&
-	    (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
-	    json_integer_value(limit) > LOG_LIMIT_MAX))) {
+	if ((after != NULL && !json_check_int(after, 0, JSON_CHECK_INT_MAX, NULL)) ||
+	    (limit != NULL && !json_check_int(limit, 1, LOG_LIMIT_MAX, NULL))) {
 		snprintf(err, errlen, "args: after must be an integer >= 0 and "
 		    "limit 1-%d", LOG_LIMIT_MAX);
 		return ST(INVALID);

@@ -38,6 +38,7 @@
 #include "clock.h"
 #include "frame_codec.h"
 #include "hmap.h"
+#include "json_check.h"
 #include "links.h"
 #include "log.h"
 #include "node_id.h"
@@ -45,6 +46,7 @@
 #include "store.h"
 #include "store_work.h"
 #include "sync.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS	30000
@@ -636,24 +638,20 @@ static json_t *
 parse_selector_text(const char *s, char *err, size_t errlen)
 {
 	json_t *m = json_object();
-	char *copy = xstrdup(s), *save = NULL;
+	struct text_kv kv;
+	int rc;
 
-	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		if (eq == NULL || eq == tok) {
-			snprintf(err, errlen, "target: \"%s\" is not key=value", tok);
-			goto fail;
+	while ((rc = text_kv_next(&s, &kv)) != 0) {
+		if (rc < 0) {
+			snprintf(err, errlen, "target: \"%.*s\" is not key=value",
+			    (int)kv.item_len, kv.item);
+			json_decref(m);
+			return NULL;
 		}
-		*eq = '\0';
-		json_object_set_new(m, tok, json_string(eq + 1));
+		json_object_setn_new(m, kv.key, kv.key_len,
+		    json_stringn(kv.value, kv.value_len));
 	}
-	free(copy);
 	return m;
-fail:
-	free(copy);
-	json_decref(m);
-	return NULL;
 }
 
 static int
@@ -669,17 +667,12 @@ valid_selector(const json_t *m, char *err, size_t errlen)
 		return -1;
 	}
 	json_object_foreach((json_t *)m, k, v) {
-		size_t kl = strlen(k);
-		if (kl == 0 || kl > FRAME_CODEC_MAX_LABEL_KEY ||
-		    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._/-") != kl) {
+		if (!text_label_key_valid(k, strlen(k))) {
 			snprintf(err, errlen, "target: label key \"%.64s\" must be 1-%d "
 			    "of [A-Za-z0-9._/-]", k, FRAME_CODEC_MAX_LABEL_KEY);
 			return -1;
 		}
-		if (!json_is_string(v) || json_string_length(v) >
-		    FRAME_CODEC_MAX_LABEL_VALUE ||
-		    strlen(json_string_value(v)) != json_string_length(v)) {
+		if (!json_check_text(v, 0, FRAME_CODEC_MAX_LABEL_VALUE, false)) {
 			snprintf(err, errlen, "target: label \"%s\" needs a string "
 			    "value of at most %d bytes", k, FRAME_CODEC_MAX_LABEL_VALUE);
 			return -1;
@@ -693,12 +686,7 @@ valid_text(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	return n <= max && text_utf8_valid(s, n, true);
 }
 
 /* Fills the wire target and the destinations of a request. */

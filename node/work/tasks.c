@@ -54,8 +54,10 @@
 
 #include "clock.h"
 #include "hmap.h"
+#include "json_check.h"
 #include "log.h"
 #include "node_id.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define LINE_MAX_BYTES		4096	/* TaskLog.text bound */
@@ -223,109 +225,6 @@ check_run(const struct run *r)
 
 /* ---- text ---------------------------------------------------------- */
 
-/*
- * Makes s[0..len) valid UTF-8 in place, without NUL bytes: each byte
- * that does not start a well-formed sequence (overlongs, surrogates and
- * code points past U+10FFFF included) becomes '?'.  The length never
- * changes, so bounds checked before still hold.
- */
-static void
-utf8_sanitize(char *s, size_t len)
-{
-	size_t i = 0, k, need;
-
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i], lo = 0x80, hi = 0xBF;
-		int ok = 1;
-
-		if (c == 0) {
-			s[i++] = '?';
-			continue;
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c == 0xE0) {
-			need = 2;
-			lo = 0xA0;
-		} else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-			need = 2;
-		else if (c == 0xED) {
-			need = 2;
-			hi = 0x9F;
-		} else if (c == 0xF0) {
-			need = 3;
-			lo = 0x90;
-		} else if (c >= 0xF1 && c <= 0xF3)
-			need = 3;
-		else if (c == 0xF4) {
-			need = 3;
-			hi = 0x8F;
-		} else {
-			s[i++] = '?';
-			continue;
-		}
-		if (i + need >= len)
-			ok = 0;
-		for (k = 1; ok && k <= need; k++) {
-			unsigned char d = (unsigned char)s[i + k];
-
-			if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF))
-				ok = 0;
-		}
-		if (!ok) {
-			/* The stray continuation bytes after it fail on
-			 * their own in the next rounds. */
-			s[i++] = '?';
-			continue;
-		}
-		i += need + 1;
-	}
-}
-
-/*
- * Where to cut a full buffer so that no UTF-8 sequence is split: before
- * an incomplete sequence at its end (at most 3 bytes), else at len.
- */
-static size_t
-utf8_cut(const char *s, size_t len)
-{
-	size_t k, need;
-
-	for (k = 1; k <= 3 && k <= len; k++) {
-		unsigned char c = (unsigned char)s[len - k];
-
-		if ((c & 0xC0) == 0x80)
-			continue;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 2;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 3;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 4;
-		else
-			need = 1;
-		return need > k ? len - k : len;
-	}
-	return len;
-}
-
-/* A jansson string without NUL bytes, within max bytes. */
-static int
-clean_string(const json_t *v, size_t min, size_t max)
-{
-	const char *s = json_string_value(v);
-	size_t len;
-
-	if (s == NULL)
-		return 0;
-	len = json_string_length(v);
-	return len == strlen(s) && len >= min && len <= max;
-}
-
 static void
 set_reason(struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -339,7 +238,7 @@ set_reason(struct run *r, const char *fmt, ...)
 	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
 	va_end(ap);
 	/* Truncation may have split a sequence; names come from configs. */
-	utf8_sanitize(r->reason, strlen(r->reason));
+	text_sanitize(r->reason, strlen(r->reason));
 }
 
 /* ---- hooks --------------------------------------------------------- */
@@ -380,7 +279,7 @@ emit_log(struct run *r, Agentflow__Mesh__V1__LogStream stream,
 		abort();
 	memcpy(t->lbuf, text, len);
 	t->lbuf[len] = '\0';
-	utf8_sanitize(t->lbuf, len);
+	text_sanitize(t->lbuf, len);
 	l.task_id = r->id;
 	l.stream = stream;
 	l.line_seq = ++r->line_seq;
@@ -435,7 +334,7 @@ feed(struct outstream *os, const char *p, size_t n)
 			continue;
 		}
 		if (os->len == LINE_MAX_BYTES) {
-			cut = utf8_cut(os->buf, os->len);
+			cut = text_cut(os->buf, os->len);
 			line_out(os, os->buf, cut, 1);
 			memmove(os->buf, os->buf + cut, os->len - cut);
 			os->len -= cut;
@@ -1167,16 +1066,6 @@ env_name_valid(const char *k)
 	return 1;
 }
 
-/* An integer JSON value within lo..hi. */
-static int
-int_in(const json_t *v, json_int_t lo, json_int_t hi, json_int_t *out)
-{
-	if (!json_is_integer(v))
-		return 0;
-	*out = json_integer_value(v);
-	return *out >= lo && *out <= hi;
-}
-
 static const char *const def_keys[] = { "command", "cwd", "env", "timeout_s",
     "retries", "retry_backoff_ms", "concurrency", "allow_args" };
 
@@ -1188,7 +1077,6 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	const char *k;
 	json_int_t iv;
 	size_t i, n;
-	int known;
 
 #define BAD(...) do {							\
 		int off_ = snprintf(err, errlen, "task \"%s\": ", name);	\
@@ -1204,13 +1092,9 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	d->concurrency = 1;
 	if (!json_is_object(o))
 		BAD("the definition must be an object");
-	json_object_foreach((json_t *)o, k, v) {
-		known = 0;
-		for (i = 0; i < sizeof def_keys / sizeof def_keys[0]; i++)
-			known |= strcmp(k, def_keys[i]) == 0;
-		if (!known)
-			BAD("unknown field \"%s\"", k);
-	}
+	if ((k = json_check_keys(o, def_keys, sizeof def_keys /
+	    sizeof def_keys[0])) != NULL)
+		BAD("unknown field \"%s\"", k);
 
 	v = json_object_get(o, "command");
 	n = json_array_size(v);
@@ -1219,7 +1103,7 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	d->argv = xcalloc(n + 1, sizeof *d->argv);
 	for (i = 0; i < n; i++) {
 		e = json_array_get(v, i);
-		if (!clean_string(e, i == 0 ? 1 : 0, ARG_MAX_BYTES))
+		if (!json_check_text(e, i == 0 ? 1 : 0, ARG_MAX_BYTES, false))
 			BAD("\"command\" must be an array of 1-%d strings "
 			    "(non-empty program, no NUL, at most %d bytes each)",
 			    ARGV_MAX, ARG_MAX_BYTES);
@@ -1228,7 +1112,7 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 	}
 
 	if ((v = json_object_get(o, "cwd")) != NULL) {
-		if (!clean_string(v, 1, 4096))
+		if (!json_check_text(v, 1, 4096, false))
 			BAD("\"cwd\" must be a non-empty string");
 		d->cwd = xstrdup(json_string_value(v));
 	}
@@ -1245,7 +1129,7 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 			if (!env_name_valid(k))
 				BAD("\"env\": \"%s\" is not a variable name "
 				    "([A-Za-z_][A-Za-z0-9_]*)", k);
-			if (!clean_string(e, 0, ARG_MAX_BYTES))
+			if (!json_check_text(e, 0, ARG_MAX_BYTES, false))
 				BAD("\"env\": \"%s\" must be a string of at "
 				    "most %d bytes without NUL", k,
 				    ARG_MAX_BYTES);
@@ -1266,17 +1150,17 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 		d->timeout_s = json_number_value(v);
 	}
 	if ((v = json_object_get(o, "retries")) != NULL) {
-		if (!int_in(v, 0, 10, &iv))
+		if (!json_check_int(v, 0, 10, &iv))
 			BAD("\"retries\" must be an integer 0-10");
 		d->retries = (unsigned)iv;
 	}
 	if ((v = json_object_get(o, "retry_backoff_ms")) != NULL) {
-		if (!int_in(v, 0, 3600000, &iv))
+		if (!json_check_int(v, 0, 3600000, &iv))
 			BAD("\"retry_backoff_ms\" must be an integer 0-3600000");
 		d->backoff_ms = (uint64_t)iv;
 	}
 	if ((v = json_object_get(o, "concurrency")) != NULL) {
-		if (!int_in(v, 1, 64, &iv))
+		if (!json_check_int(v, 1, 64, &iv))
 			BAD("\"concurrency\" must be an integer 1-64");
 		d->concurrency = (unsigned)iv;
 	}
@@ -1448,8 +1332,8 @@ argv_append(char **argv, size_t *argc, const json_t *a, size_t min)
 	if (!json_is_array(a) || n < min || n > ARGV_MAX)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (!clean_string(json_array_get(a, i), i == 0 && min > 0 ? 1 : 0,
-		    ARG_MAX_BYTES))
+		if (!json_check_text(json_array_get(a, i), i == 0 && min > 0 ? 1 : 0,
+		    ARG_MAX_BYTES, false))
 			return -1;
 	for (i = 0; i < n; i++)
 		argv[(*argc)++] = xstrdup(json_string_value(json_array_get(a, i)));

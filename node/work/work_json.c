@@ -4,7 +4,7 @@
  */
 #include "work_json.h"
 
-#include <string.h>
+#include "json_check.h"
 
 struct name {
 	int		 value;
@@ -34,7 +34,7 @@ static const struct name severities[] = {
 };
 
 #define NAME_OF(t, v)	name_of(t, sizeof(t) / sizeof(t[0]), v)
-#define PARSE(t, s)	parse(t, sizeof(t) / sizeof(t[0]), s)
+#define PARSE(t, s)	parse(t, JSON_CHECK_NAME(s, t))
 
 static const char *
 name_of(const struct name *t, size_t n, int v)
@@ -45,13 +45,11 @@ name_of(const struct name *t, size_t n, int v)
 	return "unknown";
 }
 
+/* The value at index i of a table (JSON_CHECK_NAME's answer), or 0. */
 static int
-parse(const struct name *t, size_t n, const char *s)
+parse(const struct name *t, int i)
 {
-	for (size_t i = 0; s != NULL && i < n; i++)
-		if (strcmp(t[i].name, s) == 0)
-			return t[i].value;
-	return 0;
+	return i >= 0 ? t[i].value : 0;
 }
 
 const char *

@@ -544,6 +544,20 @@ config_file(void)
 	put_str("fuzz_config_file", "callback_refusal", "refuse = 1\n");
 }
 
+/* --- text rules ------------------------------------------------------------ */
+
+static void
+text(void)
+{
+	put_str("fuzz_text", "labels", "role=db,site=home,,zone/x=eu-1");
+	put_str("fuzz_text", "bad_labels", "bad key!=x,=v,novalue,k=a=b");
+	put_str("fuzz_text", "utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	put_str("fuzz_text", "overlong_surrogate",
+	    "\xc0\xaf\xe0\x9f\xbf\xed\xa0\x80\xf4\x90\x80\x80");
+	put_str("fuzz_text", "truncated", "\x10line\tend\xe2\x82");
+	put("fuzz_text", "nul", "a\0b\xff", 4);
+}
+
 /* --- WebSocket sessions ----------------------------------------------------- */
 
 /* Appends a masked client frame (RFC 6455 5.2) with mask key 0x37fa213d. */
@@ -705,5 +719,6 @@ main(int argc, char **argv)
 	config_file();
 	ws();
 	ws_policy();
+	text();
 	return 0;
 }

@@ -276,6 +276,20 @@ class Configuration(MeshTest):
             self.assertIn("--allow-origins", err)
             self.assertIn(why, err)
 
+    def test_a_label_the_signal_would_refuse_fails_at_start(self):
+        # the signal refuses every registration with such a label (400), so
+        # the node must not start and keep trying
+        for value, bad in (("role=db,bad key!=x", "bad key!=x"),
+                           ("role=db,site", "site"),
+                           ("k" * 64 + "=v", "k" * 64 + "=v"),
+                           ("role=" + "v" * 256, "role=" + "v" * 256),
+                           ("role=a\tb", "role=a\tb")):
+            n = harness.MeshNode(self.pki, "cfg-5", args=["--labels", value])
+            rc, out, err = n.run()
+            self.assertNotEqual(rc, 0, value)
+            self.assertIn('--labels: "%s"' % bad, err)
+            self.assertNotIn("node started", out + err)
+
     def test_help_lists_flags_and_environment(self):
         n = harness.MeshNode(self.pki, "cfg-2", args=["--help"])
         rc, out, err = n.run()
