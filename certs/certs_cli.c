@@ -29,6 +29,7 @@
 
 #include "certs_file.h"
 #include "certs_show.h"
+#include "cmd_table.h"
 #include "node_id.h"
 #include "pki.h"
 #include "trust.h"
@@ -39,7 +40,7 @@
 #define CA_DAYS		3650
 #define NODE_DAYS	365
 
-/* Messages name the subcommand (argv[0] of each *_main) first. */
+/* Messages name the subcommand (its cmd_entry's name) first. */
 static void __attribute__((format(printf, 2, 3)))
 fail(const char *cmd, const char *fmt, ...)
 {
@@ -304,9 +305,9 @@ init_ca_help(void)
 }
 
 static int
-init_ca_main(int argc, char **argv)
+init_ca_main(const struct cmd_entry *self, int argc, char **argv)
 {
-	const char *cmd = argv[0];
+	const char *cmd = self->name;
 	static const struct option lo[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
@@ -452,8 +453,9 @@ out:
 }
 
 static int
-issue_main(int argc, char **argv)
+issue_main(const struct cmd_entry *self, int argc, char **argv)
 {
+	const char *cmd = self->name;
 	static const struct option lo[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "days", required_argument, NULL, 'D' },
@@ -480,7 +482,7 @@ issue_main(int argc, char **argv)
 			break;
 		case 'f':
 			if (parse_date(optarg, &p.not_before) != 0)
-				return usage_error(argv[0], issue_usage,
+				return usage_error(cmd, issue_usage,
 				    "--valid-from: \"%s\" is not a date "
 				    "YYYY-MM-DD (1950-9999)", optarg);
 			break;
@@ -500,7 +502,7 @@ issue_main(int argc, char **argv)
 	if ((st = node_id_operand(argc, argv, issue_usage, &id)) != -1)
 		return st;
 	p.node_id = id;
-	return issue_cert(argv[0], dir, &p);
+	return issue_cert(cmd, dir, &p);
 }
 
 /* ---- revoke ------------------------------------------------------------- */
@@ -520,9 +522,9 @@ revoke_help(void)
 }
 
 static int
-revoke_main(int argc, char **argv)
+revoke_main(const struct cmd_entry *self, int argc, char **argv)
 {
-	const char *cmd = argv[0];
+	const char *cmd = self->name;
 	static const struct option lo[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -786,9 +788,9 @@ out:
 }
 
 static int
-bundle_main(int argc, char **argv)
+bundle_main(const struct cmd_entry *self, int argc, char **argv)
 {
-	const char *cmd = argv[0];
+	const char *cmd = self->name;
 	static const struct option lo[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "signal-name", required_argument, NULL, 'n' },
@@ -890,9 +892,9 @@ bundle_main(int argc, char **argv)
 static const char show_usage[] = "agentflow certs show <file>";
 
 static int
-show_main(int argc, char **argv)
+show_main(const struct cmd_entry *self, int argc, char **argv)
 {
-	const char *cmd = argv[0];
+	const char *cmd = self->name;
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -933,52 +935,33 @@ show_main(int argc, char **argv)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static const struct {
-	const char	*name;
-	int		(*fn)(int, char **);
-	const char	*help;
-} subcommands[] = {
-	{ "init-ca", init_ca_main, "create the mesh CA and an empty CRL" },
-	{ "issue",   issue_main,   "issue a node certificate and key" },
-	{ "bundle",  bundle_main,  "the CA, node certificates and the signal's, at once" },
-	{ "revoke",  revoke_main,  "revoke a node certificate (adds it to the CRL)" },
-	{ "show",    show_main,    "print a certificate, CRL or key" },
+/* Each command parses its own options (--dns and --ip repeat). */
+static const struct cmd_entry subcommands[] = {
+	{ "init-ca", NULL, 0, -1, NULL, init_ca_main,
+	  "create the mesh CA and an empty CRL", NULL },
+	{ "issue", NULL, 0, -1, NULL, issue_main,
+	  "issue a node certificate and key", NULL },
+	{ "bundle", NULL, 0, -1, NULL, bundle_main,
+	  "the CA, node certificates and the signal's, at once", NULL },
+	{ "revoke", NULL, 0, -1, NULL, revoke_main,
+	  "revoke a node certificate (adds it to the CRL)", NULL },
+	{ "show", NULL, 0, -1, NULL, show_main,
+	  "print a certificate, CRL or key", NULL },
 };
 
-static void
-certs_usage(FILE *out)
-{
-	fprintf(out, "usage: agentflow certs <command> [options]\n\n"
-	    "Manages the mesh PKI (ECDSA P-256) in one directory:\n"
-	    "$AGENTFLOW_CERTS_DIR or ./%s unless --dir is given.\n\n"
-	    "commands:\n", DEFAULT_DIR);
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(out, "  %-8s %s\n", subcommands[i].name,
-		    subcommands[i].help);
-	fprintf(out, "\n`agentflow certs <command> --help` describes one "
-	    "command.  Exit status: 0 done,\n1 failed, 2 usage error.\n");
-}
+static const struct cmd_table certs_table = {
+	"agentflow certs",
+	"usage: agentflow certs <command> [options]\n\n"
+	"Manages the mesh PKI (ECDSA P-256) in one directory:\n"
+	"$AGENTFLOW_CERTS_DIR or ./" DEFAULT_DIR " unless --dir is given.\n\n"
+	"commands:\n",
+	"\n`agentflow certs <command> --help` describes one "
+	"command.  Exit status: 0 done,\n1 failed, 2 usage error.\n",
+	subcommands, sizeof(subcommands) / sizeof(subcommands[0]),
+};
 
 int
 certs_main(int argc, char **argv)
 {
-	if (argc < 2) {
-		certs_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		certs_usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
-		if (strcmp(argv[1], subcommands[i].name) == 0) {
-			optind = 0;	/* glibc: full getopt reset */
-			opterr = 0;
-			return subcommands[i].fn(argc - 1, argv + 1);
-		}
-	}
-	fprintf(stderr, "agentflow certs: unknown command \"%s\"\n\n", argv[1]);
-	certs_usage(stderr);
-	return EXIT_USAGE;
+	return cmd_table_main(&certs_table, argc, argv);
 }

@@ -1,66 +1,148 @@
 /*
- * agentflow: the command-line tool.  main() only dispatches: each
- * subcommand is a `int name_main(int argc, char **argv)` owned by its
- * module, called with argv[0] set to the subcommand's name, and its return
- * value is the exit status (0 done, 1 failed, 2 usage error).
+ * agentflow: the command-line tool.  Its commands are one table, each row
+ * a command's name, operands and options (usage, operand bounds, the
+ * options beyond the common --api/--data-dir/--token/--json/--help), the
+ * function that runs it and a line of help; cmd_table_main dispatches and
+ * cli_cmd_parse reads a row's arguments.  Exit status: 0 done, 1 failed,
+ * 2 usage error.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "certs_cli.h"
+#include "cli_cmd.h"
+#include "cli_list.h"
 #include "cli_mesh.h"
 #include "cli_work.h"
+#include "cmd_table.h"
 
-static const struct {
-	const char	*name;
-	int		(*fn)(int, char **);
-	const char	*help;
-} commands[] = {
-	{ "status", cli_status_main, "the mesh as the local node sees it: peers, paths, RTT" },
-	{ "nodes", cli_nodes_main, "every node's resources: CPU, memory, disk, load" },
-	{ "event", cli_event_main, "send a user event to every node" },
-	{ "run", cli_run_main, "run a task on nodes; follow one node's task to its end" },
-	{ "logs", cli_logs_main, "a task's output (-f: follow it until the task ends)" },
-	{ "cancel", cli_cancel_main, "cancel a task (--hard: kill at once)" },
-	{ "tasks", cli_tasks_main, "the tasks this node knows of, on every node" },
-	{ "alerts", cli_alerts_main, "the alerts this node knows of, on every node" },
-	{ "ack", cli_ack_main, "acknowledge an alert" },
-	{ "audit", cli_audit_main, "who did what: commands issued, executed, refused" },
-	{ "freeze", cli_freeze_main, "read-only mode on (default: every node)" },
-	{ "unfreeze", cli_unfreeze_main, "read-only mode off (default: every node)" },
-	{ "ping", cli_ping_main, "the path a command takes to a node, and its RTT" },
-	{ "certs", certs_main, "manage the mesh PKI: CA, node certificates, revocation" },
+#define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
+#define COMMAND_OPTS	"[--timeout-ms N] [--key IDEMPOTENCY_KEY] " API_OPTS
+
+static const struct option run_options[] = {
+	{ "detach", no_argument, NULL, CLI_O_DETACH },
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ NULL, 0, NULL, 0 },
 };
 
-static void
-usage(FILE *out)
+static const struct option logs_options[] = {
+	{ "follow", no_argument, NULL, 'f' },
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option cancel_options[] = {
+	{ "hard", no_argument, NULL, CLI_O_HARD },
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option command_options[] = {
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option list_options[] = {
+	{ "node", required_argument, NULL, CLI_O_NODE },
+	{ "state", required_argument, NULL, CLI_O_STATE },
+	{ "limit", required_argument, NULL, CLI_O_LIMIT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option audit_options[] = {
+	{ "node", required_argument, NULL, CLI_O_NODE },
+	{ "action", required_argument, NULL, CLI_O_ACTION },
+	{ "since", required_argument, NULL, CLI_O_SINCE },
+	{ "limit", required_argument, NULL, CLI_O_LIMIT },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* `certs` parses its own subcommands (certs_cli.h). */
+static int
+certs(const struct cmd_entry *e, int argc, char **argv)
 {
-	fprintf(out, "usage: agentflow <command> [arguments]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n`agentflow <command> --help` describes a command.\n");
+	(void)e;
+	return certs_main(argc, argv);
 }
+
+static const struct cmd_entry commands[] = {
+	{ "status", API_OPTS, 0, 0, NULL, cli_mesh_status,
+	  "the mesh as the local node sees it: peers, paths, RTT", NULL },
+	{ "nodes", API_OPTS, 0, 0, NULL, cli_mesh_nodes,
+	  "every node's resources: CPU, memory, disk, load", NULL },
+	{ "event", "NAME [PAYLOAD] [--api HOST:PORT] [--data-dir DIR] [--json]",
+	  1, 2, NULL, cli_mesh_event,
+	  "send a user event to every node", NULL },
+	{ "run", "TARGET TASK [ARGS...] [--detach] [--timeout-ms N] "
+	  "[--key IDEMPOTENCY_KEY] " API_OPTS "\n\n"
+	  "  TARGET: a node id, \"all\" or labels \"k=v,k2=v2\"; put -- before "
+	  "ARGS that start with -\n"
+	  "  --detach          print each node's answer, do not follow the task\n"
+	  "  --timeout-ms N    bound of the whole wait (default 600000)\n"
+	  "  --key KEY         idempotency key: a repeat runs nothing new",
+	  2, -1, run_options, cli_work_run,
+	  "run a task on nodes; follow one node's task to its end", NULL },
+	{ "logs", "NODE TASK_ID [-f|--follow] [--timeout-ms N] " API_OPTS "\n\n"
+	  "  stdout lines go to stdout, stderr lines to stderr\n"
+	  "  -f, --follow      print new lines until the task ends\n"
+	  "  --timeout-ms N    bound of -f (default 600000)",
+	  2, 2, logs_options, cli_work_logs,
+	  "a task's output (-f: follow it until the task ends)", NULL },
+	{ "cancel", "NODE TASK_ID [--hard] " COMMAND_OPTS "\n\n"
+	  "  --hard            SIGKILL at once (default: SIGTERM, then SIGKILL "
+	  "after a grace period)",
+	  2, 2, cancel_options, cli_work_cancel,
+	  "cancel a task (--hard: kill at once)", NULL },
+	{ "tasks", "[--node NODE] [--state STATE] [--limit N] " API_OPTS "\n\n"
+	  "  STATE: queued, running, succeeded, failed, cancelled, timed-out, "
+	  "retrying",
+	  0, 0, list_options, cli_list_exec,
+	  "the tasks this node knows of, on every node", &cli_list_tasks },
+	{ "alerts", "[--node NODE] [--state STATE] [--limit N] " API_OPTS "\n\n"
+	  "  STATE: firing, acknowledged, resolved",
+	  0, 0, list_options, cli_list_exec,
+	  "the alerts this node knows of, on every node", &cli_list_alerts },
+	{ "ack", "NODE ALERT_ID " COMMAND_OPTS,
+	  2, 2, command_options, cli_work_ack,
+	  "acknowledge an alert", NULL },
+	{ "audit", "[--node NODE] [--action ACTION] [--since MS] [--limit N] "
+	  API_OPTS "\n\n  ACTION: command.issued, command.executed, ...\n"
+	  "  --since MS        records from this time on (ms since the epoch)",
+	  0, 0, audit_options, cli_list_exec,
+	  "who did what: commands issued, executed, refused", &cli_list_audit },
+	{ "freeze", "[TARGET] " COMMAND_OPTS "\n\n"
+	  "  read-only mode on TARGET (default: all): tasks and acks are "
+	  "refused",
+	  0, 1, command_options, cli_work_freeze,
+	  "read-only mode on (default: every node)", NULL },
+	{ "unfreeze", "[TARGET] " COMMAND_OPTS "\n\n"
+	  "  read-only mode off on TARGET (default: all)",
+	  0, 1, command_options, cli_work_unfreeze,
+	  "read-only mode off (default: every node)", NULL },
+	{ "ping", "TARGET " COMMAND_OPTS "\n\n"
+	  "  prints the path each node's command took and its round trip",
+	  1, 1, command_options, cli_work_ping,
+	  "the path a command takes to a node, and its RTT", NULL },
+	{ "certs", NULL, 0, -1, NULL, certs,
+	  "manage the mesh PKI: CA, node certificates, revocation", NULL },
+};
+
+static const struct cmd_table table = {
+	"agentflow",
+	"usage: agentflow <command> [arguments]\n\ncommands:\n",
+	"\n`agentflow <command> --help` describes a command.\n",
+	commands, sizeof(commands) / sizeof(commands[0]),
+};
 
 int
 main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("agentflow %s\n", AGENTFLOW_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "agentflow: unknown command \"%s\"\n\n", argv[1]);
-	usage(stderr);
-	return 2;
+	return cmd_table_main(&table, argc, argv);
 }

@@ -10,27 +10,27 @@
  *   ack NODE ALERT_ID           acknowledge an alert
  *   freeze | unfreeze [TARGET]  read-only mode on or off (default: all)
  *   ping TARGET                 the path a command takes, and its RTT
- *   tasks | alerts | audit      tables of what this node knows
  *
- * A task's stdout lines go to stdout and its stderr lines to stderr,
- * unprefixed, so redirections split them as the task wrote them.
+ * (tasks, alerts and audit are the list command, cli_list.h.)  A task's
+ * stdout lines go to stdout and its stderr lines to stderr, unprefixed,
+ * so redirections split them as the task wrote them.
  *
  * Exit status: 0 done (for run, every node answered ok and a followed task
  * succeeded), 1 the node could not be asked, refused, or some answer was
- * not ok, 2 usage.  Each takes argv[0] = its name.
+ * not ok, 2 usage.  Each is the exec of its row in cli.c's table, which
+ * declares its operands and options.
  */
 #ifndef AGENTFLOW_CLI_WORK_H
 #define AGENTFLOW_CLI_WORK_H
 
-int cli_run_main(int argc, char **argv);
-int cli_logs_main(int argc, char **argv);
-int cli_cancel_main(int argc, char **argv);
-int cli_ack_main(int argc, char **argv);
-int cli_freeze_main(int argc, char **argv);
-int cli_unfreeze_main(int argc, char **argv);
-int cli_ping_main(int argc, char **argv);
-int cli_tasks_main(int argc, char **argv);
-int cli_alerts_main(int argc, char **argv);
-int cli_audit_main(int argc, char **argv);
+#include "cmd_table.h"
+
+int cli_work_run(const struct cmd_entry *, int argc, char **argv);
+int cli_work_logs(const struct cmd_entry *, int argc, char **argv);
+int cli_work_cancel(const struct cmd_entry *, int argc, char **argv);
+int cli_work_ack(const struct cmd_entry *, int argc, char **argv);
+int cli_work_freeze(const struct cmd_entry *, int argc, char **argv);
+int cli_work_unfreeze(const struct cmd_entry *, int argc, char **argv);
+int cli_work_ping(const struct cmd_entry *, int argc, char **argv);
 
 #endif

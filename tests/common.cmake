@@ -4,6 +4,7 @@ agentflow_unit_test(test_ratelimit SOURCES unit/test_ratelimit.c LIBS agentflow_
 agentflow_unit_test(test_opts SOURCES unit/test_opts.c LIBS agentflow_common)
 agentflow_unit_test(test_text SOURCES unit/test_text.c LIBS agentflow_common)
 agentflow_unit_test(test_json_check SOURCES unit/test_json_check.c LIBS agentflow_common)
+agentflow_unit_test(test_cmd_table SOURCES unit/test_cmd_table.c LIBS agentflow_common)
 agentflow_unit_test(test_trust SOURCES unit/test_trust.c LIBS agentflow_certs agentflow_common)
 agentflow_unit_test(test_workq SOURCES unit/test_workq.c LIBS agentflow_common)
 agentflow_unit_test(test_hostport SOURCES unit/test_hostport.c LIBS agentflow_common)

@@ -2,3 +2,7 @@
 agentflow_unit_test(test_proto
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto.c
   LIBS agentflow_proto)
+# proto/mesh_names.c: the names of the enums' values.
+agentflow_unit_test(test_mesh_names
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_mesh_names.c
+  LIBS agentflow_proto)

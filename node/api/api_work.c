@@ -25,6 +25,7 @@
 #include "http_json.h"
 #include "json_check.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "node.h"
 #include "node_id.h"
 #include "store.h"
@@ -250,7 +251,7 @@ api_work_commands_post(const struct api_call *call)
 		goto out;
 	}
 	cr.principal = call->principal;
-	type = commands_type_parse(cr.type);
+	type = mesh_names_command_type_parse(cr.type);
 	if (n->frozen && type != 0 && !command_exec_allowed_frozen(type)) {
 		http_reply_error(req, 423, "frozen", "%s is frozen (read-only mode): "
 		    "%s is refused until an unfreeze", n->id, cr.type);
@@ -363,7 +364,7 @@ api_work_tasks(const struct api_call *call)
 	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
 	tq.state = evhttp_find_header(&q, "state");
-	if (tq.state != NULL && work_task_state_parse(tq.state) == 0) {
+	if (tq.state != NULL && mesh_names_task_state_parse(tq.state) == 0) {
 		http_reply_error(call->req, 400, "invalid_field", "state: one of "
 		    "queued, running, succeeded, failed, cancelled, timed-out, "
 		    "retrying");
@@ -436,7 +437,7 @@ api_work_alerts(const struct api_call *call)
 	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
 	state = evhttp_find_header(&q, "state");
-	if (state != NULL && work_alert_state_parse(state) == 0) {
+	if (state != NULL && mesh_names_alert_state_parse(state) == 0) {
 		http_reply_error(call->req, 400, "invalid_field", "state: one of "
 		    "firing, acknowledged, resolved");
 		goto out;

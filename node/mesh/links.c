@@ -31,6 +31,7 @@
 #include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "node_info.h"
 #include "rng.h"
 #include "transport.h"
@@ -47,8 +48,31 @@
 enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
 enum member_state { MEMBER_ALIVE, MEMBER_SUSPECT, MEMBER_DEAD, MEMBER_LEFT };
 
-static const char *const link_state_names[] = { "down", "connecting", "up" };
-static const char *const member_names[] = { "alive", "suspect", "dead", "left" };
+/* Our states as mesh.proto's, which also give their names. */
+static const Agentflow__Mesh__V1__LinkState link_state_pb[] = {
+	[LINK_DOWN] = MESH_LINK_STATE(DOWN),
+	[LINK_CONNECTING] = MESH_LINK_STATE(CONNECTING),
+	[LINK_UP] = MESH_LINK_STATE(UP),
+};
+
+static const Agentflow__Mesh__V1__MemberState member_pb[] = {
+	[MEMBER_ALIVE] = MESH_MEMBER_STATE(ALIVE),
+	[MEMBER_SUSPECT] = MESH_MEMBER_STATE(SUSPECT),
+	[MEMBER_DEAD] = MESH_MEMBER_STATE(DEAD),
+	[MEMBER_LEFT] = MESH_MEMBER_STATE(LEFT),
+};
+
+static const char *
+link_name(enum link_state s)
+{
+	return mesh_names_link_state(link_state_pb[s]);
+}
+
+static const char *
+member_name(enum member_state m)
+{
+	return mesh_names_member_state(member_pb[m]);
+}
 
 struct peer;
 
@@ -124,7 +148,7 @@ set_state(struct peer *p, enum link_state s)
 	if (p->state == s)
 		return;
 	log_event(LOG_INFO, "link state", "{s:s, s:s, s:s}", "peer", p->id,
-	    "from", link_state_names[p->state], "to", link_state_names[s]);
+	    "from", link_name(p->state), "to", link_name(s));
 	p->state = s;
 	p->since_ms = clock_wall_ms();
 	if (s == LINK_DOWN)
@@ -825,21 +849,8 @@ links_member(const struct links *l, const char *peer_id)
 {
 	const struct peer *p = hmap_get(l->peers, peer_id);
 
-	return p != NULL ? member_names[p->member] : NULL;
+	return p != NULL ? member_name(p->member) : NULL;
 }
-
-static const Agentflow__Mesh__V1__LinkState link_state_pb[] = {
-	[LINK_DOWN] = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN,
-	[LINK_CONNECTING] = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_CONNECTING,
-	[LINK_UP] = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP,
-};
-
-static const Agentflow__Mesh__V1__MemberState member_pb[] = {
-	[MEMBER_ALIVE] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_ALIVE,
-	[MEMBER_SUSPECT] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_SUSPECT,
-	[MEMBER_DEAD] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_DEAD,
-	[MEMBER_LEFT] = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_LEFT,
-};
 
 static int
 fill_peer(const char *id, void *value, void *arg)
@@ -940,8 +951,8 @@ status_peer(const char *id, void *value, void *arg)
 	address = p->address[0] != '\0' ? p->address :
 	    json_string_value(json_array_get(p->addresses, 0));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}",
-	    "peer", id, "state", link_state_names[p->state],
-	    "member", member_names[p->member], "address", address ? address : "",
+	    "peer", id, "state", link_name(p->state),
+	    "member", member_name(p->member), "address", address ? address : "",
 	    "since_ms", (json_int_t)p->since_ms, "reconnects", (int)p->reconnects,
 	    "last_error", p->last_error, "incarnation", (json_int_t)p->incarnation);
 	json_object_set_new(o, "direction", p->active == NULL ? json_null() :

@@ -44,6 +44,7 @@
 #include "frame_codec.h"
 #include "hmap.h"
 #include "json_check.h"
+#include "mesh_names.h"
 #include "node_id.h"
 #include "text.h"
 #include "xalloc.h"
@@ -56,12 +57,6 @@
 #define TEXT_MAX	FRAME_CODEC_MAX_TEXT
 #define NAME_MAX_LEN	FRAME_CODEC_MAX_NAME
 #define KEY_MAX		(NAME_MAX_LEN + 1 + SUBJECT_MAX + 1)
-
-#define SEV(x)		AGENTFLOW__MESH__V1__ALERT_SEVERITY__ALERT_SEVERITY_##x
-#define STATE(x)	AGENTFLOW__MESH__V1__ALERT_STATE__ALERT_STATE_##x
-#define STATUS(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
-#define TASK(x)		AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_##x
-#define MEMBER(x)	AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_##x
 
 enum rule_kind { RULE_METRIC, RULE_TASK_FAILED, RULE_PEER_UNREACHABLE };
 enum metric { METRIC_CPU, METRIC_MEM, METRIC_DISK, METRIC_LOAD1 };
@@ -85,15 +80,6 @@ static const struct {
 } events[] = {
 	{ "task_failed", RULE_TASK_FAILED },
 	{ "peer_unreachable", RULE_PEER_UNREACHABLE },
-};
-
-static const struct {
-	const char			*name;
-	Agentflow__Mesh__V1__AlertSeverity sev;
-} severities[] = {
-	{ "info", SEV(INFO) },
-	{ "warning", SEV(WARNING) },
-	{ "critical", SEV(CRITICAL) },
 };
 
 #define PEER_FOR_S_DEFAULT	60
@@ -174,14 +160,14 @@ alert_check(const struct alerts *a, const struct alert *al)
 	assert(node_id_valid(al->id, strlen(al->id)));
 	assert(hmap_get(a->by_id, al->id) == al);
 	switch (al->state) {
-	case STATE(FIRING):
+	case MESH_ALERT_STATE(FIRING):
 		assert(al->resolved_ms == 0 && al->acked_ms == 0);
 		assert(al->acked_by[0] == '\0');
 		break;
-	case STATE(ACKNOWLEDGED):
+	case MESH_ALERT_STATE(ACKNOWLEDGED):
 		assert(al->resolved_ms == 0);
 		break;
-	case STATE(RESOLVED):
+	case MESH_ALERT_STATE(RESOLVED):
 		assert(!al->keyed && al->orphan == NULL);
 		break;
 	default:
@@ -282,7 +268,7 @@ fire(struct alerts *a, const struct rule *r, const char *subject,
 	text_copy(al->subject, sizeof(al->subject), subject, true);
 	set_message(al, msg);
 	al->severity = r->severity;
-	al->state = STATE(FIRING);
+	al->state = MESH_ALERT_STATE(FIRING);
 	al->value = value;
 	al->threshold = threshold;
 	al->fired_ms = now_ms;
@@ -297,7 +283,7 @@ resolve(struct alerts *a, struct alert *al, uint64_t now_ms, const char *msg)
 	char key[KEY_MAX];
 	struct alert *old;
 
-	assert(al->state != STATE(RESOLVED));
+	assert(al->state != MESH_ALERT_STATE(RESOLVED));
 	if (al->keyed) {
 		make_key(key, al->rule, al->subject);
 		hmap_del(a->open_by_key, key);
@@ -306,7 +292,7 @@ resolve(struct alerts *a, struct alert *al, uint64_t now_ms, const char *msg)
 	al->orphan = NULL;
 	TAILQ_REMOVE(&a->open, al, entry);
 	a->nopen--;
-	al->state = STATE(RESOLVED);
+	al->state = MESH_ALERT_STATE(RESOLVED);
 	/* 0 means "not yet" on the wire, so a resolution at time 0 would
 	 * read as unresolved; clocks here are unix times, but be exact. */
 	al->resolved_ms = now_ms != 0 ? now_ms : 1;
@@ -456,19 +442,6 @@ eval_metric(struct alerts *a, const struct rule *r, uint64_t now_ms,
 	fire(a, r, subject, v, r->threshold, now_ms, msg);
 }
 
-static const char *
-member_state_name(Agentflow__Mesh__V1__MemberState s)
-{
-	switch (s) {
-	case MEMBER(SUSPECT):
-		return "suspect";
-	case MEMBER(DEAD):
-		return "dead";
-	default:
-		return "unknown";
-	}
-}
-
 /*
  * One peer_unreachable rule against the membership in a sample: a member
  * not alive (suspect or dead) fires once it has been so for for_s, counted
@@ -494,19 +467,19 @@ eval_peers(struct alerts *a, const struct rule *r, uint64_t now_ms,
 		id = m->node_id;
 		al = open_get(a, r, id);
 		switch (m->state) {
-		case MEMBER(ALIVE):
-		case MEMBER(LEFT):
+		case MESH_MEMBER_STATE(ALIVE):
+		case MESH_MEMBER_STATE(LEFT):
 			pending_drop(a, pending_get(a, r, id));
 			if (al != NULL) {
 				snprintf(msg, sizeof(msg),
-				    m->state == MEMBER(LEFT) ?
+				    m->state == MESH_MEMBER_STATE(LEFT) ?
 				    "peer %s left the mesh" :
 				    "peer %s is alive again", id);
 				resolve(a, al, now_ms, msg);
 			}
 			break;
-		case MEMBER(SUSPECT):
-		case MEMBER(DEAD):
+		case MESH_MEMBER_STATE(SUSPECT):
+		case MESH_MEMBER_STATE(DEAD):
 			if (al != NULL)
 				break;
 			p = pending_hold(a, r, id, now_ms);
@@ -515,7 +488,7 @@ eval_peers(struct alerts *a, const struct rule *r, uint64_t now_ms,
 				break;
 			snprintf(msg, sizeof(msg),
 			    "peer %s unreachable (%s) for %" PRIu64 " s", id,
-			    member_state_name(m->state),
+			    mesh_names_member_state(m->state),
 			    (now_ms - p->since_ms) / 1000);
 			fire(a, r, id, (double)(now_ms - p->since_ms) / 1000.0,
 			    (double)r->for_s, now_ms, msg);
@@ -605,9 +578,9 @@ alerts_task(struct alerts *a, uint64_t now_ms,
 
 	if (a == NULL || tu == NULL)
 		return;
-	failed = tu->state == TASK(FAILED);
-	timed_out = tu->state == TASK(TIMED_OUT);
-	succeeded = tu->state == TASK(SUCCEEDED);
+	failed = tu->state == MESH_TASK_STATE(FAILED);
+	timed_out = tu->state == MESH_TASK_STATE(TIMED_OUT);
+	succeeded = tu->state == MESH_TASK_STATE(SUCCEEDED);
 	if (!failed && !timed_out && !succeeded)
 		return;
 	text_copy(name, sizeof(name), tu->name != NULL && tu->name[0] != '\0' ?
@@ -674,23 +647,23 @@ alerts_ack(struct alerts *a, const char *alert_id, const char *principal,
 			snprintf(msg, msglen, "no alert %s", alert_id);
 		else
 			snprintf(msg, msglen, "no such alert (not an alert id)");
-		return STATUS(NOT_FOUND);
+		return MESH_COMMAND_STATUS(NOT_FOUND);
 	}
 	switch (al->state) {
-	case STATE(RESOLVED):
+	case MESH_ALERT_STATE(RESOLVED):
 		snprintf(msg, msglen, "alert %s is already resolved", al->id);
-		return STATUS(ERROR);
-	case STATE(ACKNOWLEDGED):
-		return STATUS(OK);
-	case STATE(FIRING):
-		al->state = STATE(ACKNOWLEDGED);
+		return MESH_COMMAND_STATUS(ERROR);
+	case MESH_ALERT_STATE(ACKNOWLEDGED):
+		return MESH_COMMAND_STATUS(OK);
+	case MESH_ALERT_STATE(FIRING):
+		al->state = MESH_ALERT_STATE(ACKNOWLEDGED);
 		al->acked_ms = now_ms != 0 ? now_ms : 1;
 		text_copy(al->acked_by, sizeof(al->acked_by), principal, true);
 		emit(a, al);
-		return STATUS(OK);
+		return MESH_COMMAND_STATUS(OK);
 	default:
 		assert(!"alert in no state");
-		return STATUS(ERROR);
+		return MESH_COMMAND_STATUS(ERROR);
 	}
 }
 
@@ -736,10 +709,11 @@ alerts_restore(struct alerts *a, const Agentflow__Mesh__V1__Alert *m)
 	    !node_id_valid(m->alert_id, strlen(m->alert_id)) ||
 	    hmap_get(a->by_id, m->alert_id) != NULL)
 		return;
-	if (m->state != STATE(FIRING) && m->state != STATE(ACKNOWLEDGED) &&
-	    m->state != STATE(RESOLVED))
+	if (m->state != MESH_ALERT_STATE(FIRING) &&
+	    m->state != MESH_ALERT_STATE(ACKNOWLEDGED) &&
+	    m->state != MESH_ALERT_STATE(RESOLVED))
 		return;
-	open = m->state != STATE(RESOLVED);
+	open = m->state != MESH_ALERT_STATE(RESOLVED);
 
 	al = xcalloc(1, sizeof(*al));
 	snprintf(al->id, sizeof(al->id), "%s", m->alert_id);
@@ -749,14 +723,15 @@ alerts_restore(struct alerts *a, const Agentflow__Mesh__V1__Alert *m)
 	text_copy(al->subject, sizeof(al->subject), m->subject, true);
 	set_message(al, m->message);
 	al->severity = m->severity;
-	if (al->severity != SEV(INFO) && al->severity != SEV(WARNING) &&
-	    al->severity != SEV(CRITICAL))
-		al->severity = SEV(WARNING);
+	if (al->severity != MESH_ALERT_SEVERITY(INFO) &&
+	    al->severity != MESH_ALERT_SEVERITY(WARNING) &&
+	    al->severity != MESH_ALERT_SEVERITY(CRITICAL))
+		al->severity = MESH_ALERT_SEVERITY(WARNING);
 	al->state = m->state;
 	al->value = isfinite(m->value) ? m->value : 0;
 	al->threshold = isfinite(m->threshold) ? m->threshold : 0;
 	al->fired_ms = m->fired_ms;
-	if (m->state != STATE(FIRING)) {
+	if (m->state != MESH_ALERT_STATE(FIRING)) {
 		al->acked_ms = m->acked_ms;
 		text_copy(al->acked_by, sizeof(al->acked_by), m->acked_by,
 		    true);
@@ -948,16 +923,17 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 		}
 		r->for_s = (uint32_t)secs;
 	}
-	r->severity = SEV(WARNING);
+	r->severity = MESH_ALERT_SEVERITY(WARNING);
 	if (sev != NULL) {
-		int s = JSON_CHECK_ENUM(sev, severities);
+		int level = mesh_names_alert_severity_parse(
+		    json_string_value(sev));
 
-		if (s < 0) {
+		if (level == 0) {
 			rule_err(err, errlen, i, n, "\"severity\" must be one "
 			    "of info, warning, critical");
 			return -1;
 		}
-		r->severity = severities[s].sev;
+		r->severity = (Agentflow__Mesh__V1__AlertSeverity)level;
 	}
 	return 0;
 }
@@ -1087,7 +1063,6 @@ alerts_rules_json(const struct alerts *a)
 	for (size_t i = 0; a != NULL && i < a->nrules; i++) {
 		const struct rule *r = &a->rules[i];
 		json_t *o = json_object();
-		const char *sev = "warning";
 
 		json_object_set_new(o, "name", json_string(r->name));
 		switch (r->kind) {
@@ -1110,11 +1085,8 @@ alerts_rules_json(const struct alerts *a)
 			json_object_set_new(o, "for_s", json_integer(r->for_s));
 			break;
 		}
-		for (size_t k = 0; k < sizeof(severities) / sizeof(severities[0]);
-		    k++)
-			if (severities[k].sev == r->severity)
-				sev = severities[k].name;
-		json_object_set_new(o, "severity", json_string(sev));
+		json_object_set_new(o, "severity",
+		    json_string(mesh_names_alert_severity(r->severity)));
 		json_array_append_new(arr, o);
 	}
 	return arr;

@@ -12,13 +12,12 @@
 #include "clock.h"
 #include "json_check.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "node.h"
 #include "store.h"
 #include "store_work.h"
 #include "tasks.h"
 
-#define ST(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
-#define TY(x)	AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_##x
 #define LOG_LIMIT_MAX	1000
 
 typedef int (*handler_fn)(struct node *, const Agentflow__Mesh__V1__Command *,
@@ -53,14 +52,14 @@ run_task(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	if (req.name == NULL && req.adhoc == NULL) {
 		snprintf(err, errlen, "args.task: a task name (or args.command for "
 		    "an ad-hoc command) is required");
-		return ST(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	}
 	if (req.name != NULL && req.adhoc != NULL) {
 		snprintf(err, errlen, "args: give either task or command, not both");
-		return ST(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	}
 	st = tasks_run(n->tasks, &req, id, sizeof(id), err, errlen);
-	if (st == ST(OK))
+	if (st == MESH_COMMAND_STATUS(OK))
 		*body = json_pack("{s:s, s:s}", "task_id", id, "node", n->id);
 	return st;
 }
@@ -75,13 +74,13 @@ cancel_task(struct node *n, const Agentflow__Mesh__V1__Command *c,
 
 	(void)c;
 	if (id == NULL)
-		return ST(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	if (hard != NULL && !json_is_boolean(hard)) {
 		snprintf(err, errlen, "args.hard: must be true or false");
-		return ST(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	}
 	st = tasks_cancel(n->tasks, id, json_is_true(hard), err, errlen);
-	if (st == ST(OK))
+	if (st == MESH_COMMAND_STATUS(OK))
 		*body = json_pack("{s:s, s:s}", "task_id", id, "cancel",
 		    json_is_true(hard) ? "hard" : "soft");
 	return st;
@@ -95,9 +94,9 @@ ack_alert(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	int st;
 
 	if (id == NULL)
-		return ST(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	st = alerts_ack(n->alerts, id, c->principal, clock_wall_ms(), err, errlen);
-	if (st == ST(OK))
+	if (st == MESH_COMMAND_STATUS(OK))
 		*body = json_pack("{s:s, s:s}", "alert_id", id, "state",
 		    "acknowledged");
 	return st;
@@ -113,7 +112,7 @@ ping(struct node *n, const Agentflow__Mesh__V1__Command *c, const json_t *args,
 	(void)errlen;
 	*body = json_pack("{s:s, s:I, s:I}", "node", n->id, "time_ms",
 	    (json_int_t)clock_wall_ms(), "incarnation", (json_int_t)n->incarnation);
-	return ST(OK);
+	return MESH_COMMAND_STATUS(OK);
 }
 
 void
@@ -133,14 +132,14 @@ static int
 freeze(struct node *n, const Agentflow__Mesh__V1__Command *c,
     const json_t *args, json_t **body, char *err, size_t errlen)
 {
-	int on = c->type == TY(FREEZE);
+	int on = c->type == MESH_COMMAND_TYPE(FREEZE);
 
 	(void)args;
 	(void)err;
 	(void)errlen;
 	command_exec_set_frozen(n, on);
 	*body = json_pack("{s:b}", "frozen", on);
-	return ST(OK);
+	return MESH_COMMAND_STATUS(OK);
 }
 
 static int
@@ -164,12 +163,12 @@ task_logs(struct node *n, const Agentflow__Mesh__V1__Command *c,
 
 	(void)c;
 	if (id == NULL)
-		return ST(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	if ((after != NULL && !json_check_int(after, 0, JSON_CHECK_INT_MAX, NULL)) ||
 	    (limit != NULL && !json_check_int(limit, 1, LOG_LIMIT_MAX, NULL))) {
 		snprintf(err, errlen, "args: after must be an integer >= 0 and "
 		    "limit 1-%d", LOG_LIMIT_MAX);
-		return ST(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	}
 	lines = json_array();
 	if (store_task_logs(n->store, n->id, id, (uint64_t)json_integer_value(after),
@@ -177,10 +176,10 @@ task_logs(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	    append_line, lines) < 0) {
 		snprintf(err, errlen, "cannot read the log: %s", store_error(n->store));
 		json_decref(lines);
-		return ST(ERROR);
+		return MESH_COMMAND_STATUS(ERROR);
 	}
 	*body = json_pack("{s:s, s:o}", "task_id", id, "lines", lines);
-	return ST(OK);
+	return MESH_COMMAND_STATUS(OK);
 }
 
 static const struct {
@@ -188,13 +187,13 @@ static const struct {
 	handler_fn	 fn;
 	int		 when_frozen;
 } handlers[] = {
-	{ TY(RUN_TASK), run_task, 0 },
-	{ TY(CANCEL_TASK), cancel_task, 1 },
-	{ TY(ACK_ALERT), ack_alert, 0 },
-	{ TY(PING), ping, 1 },
-	{ TY(FREEZE), freeze, 1 },
-	{ TY(UNFREEZE), freeze, 1 },
-	{ TY(TASK_LOGS), task_logs, 1 },
+	{ MESH_COMMAND_TYPE(RUN_TASK), run_task, 0 },
+	{ MESH_COMMAND_TYPE(CANCEL_TASK), cancel_task, 1 },
+	{ MESH_COMMAND_TYPE(ACK_ALERT), ack_alert, 0 },
+	{ MESH_COMMAND_TYPE(PING), ping, 1 },
+	{ MESH_COMMAND_TYPE(FREEZE), freeze, 1 },
+	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1 },
+	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1 },
 };
 
 int
@@ -218,11 +217,11 @@ command_exec(void *arg, const Agentflow__Mesh__V1__Command *c,
 			continue;
 		if (n->frozen && !handlers[i].when_frozen) {
 			snprintf(err, errlen, "%s is frozen (read-only mode)", n->id);
-			return ST(REFUSED);
+			return MESH_COMMAND_STATUS(REFUSED);
 		}
 		return handlers[i].fn(n, c, args, body, err, errlen);
 	}
 	snprintf(err, errlen, "command type %d is not known to %s", (int)c->type,
 	    n->id);
-	return ST(UNSUPPORTED);
+	return MESH_COMMAND_STATUS(UNSUPPORTED);
 }

@@ -41,6 +41,7 @@
 #include "json_check.h"
 #include "links.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "node_id.h"
 #include "rng.h"
 #include "store.h"
@@ -79,58 +80,6 @@ struct commands {
 	uint64_t		 results_forwarded, unreachable, timeouts, late;
 	uint64_t		 dropped, retransmitted;
 };
-
-static const struct {
-	int		 type;
-	const char	*name;
-} types[] = {
-	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK, "run_task" },
-	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_CANCEL_TASK, "cancel_task" },
-	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_ACK_ALERT, "ack_alert" },
-	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_PING, "ping" },
-	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE, "freeze" },
-	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_UNFREEZE, "unfreeze" },
-	{ AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_TASK_LOGS, "task_logs" },
-};
-
-static const char *const statuses[] = {
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_OK] = "ok",
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_ERROR] = "error",
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_TIMEOUT] = "timeout",
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_REFUSED] = "refused",
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_NOT_FOUND] = "not_found",
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_UNSUPPORTED] = "unsupported",
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_INVALID] = "invalid",
-	[AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_UNREACHABLE] = "unreachable",
-};
-
-#define ST(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
-
-const char *
-commands_type_name(int type)
-{
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (types[i].type == type)
-			return types[i].name;
-	return "unknown";
-}
-
-int
-commands_type_parse(const char *name)
-{
-	for (size_t i = 0; name != NULL && i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(types[i].name, name) == 0)
-			return types[i].type;
-	return 0;
-}
-
-const char *
-commands_status_name(int status)
-{
-	if (status > 0 && (size_t)status < sizeof(statuses) / sizeof(statuses[0]))
-		return statuses[status];
-	return "unknown";
-}
 
 /* --- records ---------------------------------------------------------------- */
 
@@ -395,7 +344,8 @@ route_command(struct commands *c, const char *from,
 	}
 	if (cmd->hops + 1 > cmd->hop_limit || cmd->n_path >= FRAME_CODEC_MAX_HOPS) {
 		c->unreachable++;
-		answer(c, cmd, ST(UNREACHABLE), "hop limit reached", NULL, 0);
+		answer(c, cmd, MESH_COMMAND_STATUS(UNREACHABLE),
+		    "hop limit reached", NULL, 0);
 		return;
 	}
 	if (c->cfg.sync == NULL || sync_next_hop(c->cfg.sync, cmd->destination,
@@ -403,7 +353,7 @@ route_command(struct commands *c, const char *from,
 		c->unreachable++;
 		snprintf(why, sizeof(why), "no route from %s to %s",
 		    c->cfg.self_id, cmd->destination);
-		answer(c, cmd, ST(UNREACHABLE), why, NULL, 0);
+		answer(c, cmd, MESH_COMMAND_STATUS(UNREACHABLE), why, NULL, 0);
 		return;
 	}
 	copy = *cmd;
@@ -420,12 +370,13 @@ route_command(struct commands *c, const char *from,
 		c->unreachable++;
 		snprintf(why, sizeof(why), "link from %s to %s is not up",
 		    c->cfg.self_id, hop);
-		answer(c, cmd, ST(UNREACHABLE), why, NULL, 0);
+		answer(c, cmd, MESH_COMMAND_STATUS(UNREACHABLE), why, NULL, 0);
 	} else if (from != NULL) {
 		c->forwarded++;
 		audit_record(c->cfg.audit, "command.forwarded", cmd->principal,
 		    "ok", json_pack("{s:s, s:s, s:s, s:s, s:s}", "command_id",
-		    cmd->id, "type", commands_type_name(cmd->type), "origin",
+		    cmd->id, "type", mesh_names_command_type(cmd->type),
+		    "origin",
 		    cmd->origin, "destination", cmd->destination, "next_hop", hop));
 	}
 	free(path);
@@ -453,7 +404,7 @@ accept_result(struct commands *c, const Agentflow__Mesh__V1__CommandResult *r)
 		body = json_loadb((const char *)r->body_json.data, r->body_json.len,
 		    JSON_REJECT_DUPLICATES, NULL);
 	res = json_pack("{s:s, s:s, s:o, s:s?, s:I, s:b, s:o, s:o, s:s?}",
-	    "node", dest, "status", commands_status_name(r->status),
+	    "node", dest, "status", mesh_names_command_status(r->status),
 	    "body", body ? body : json_null(),
 	    "error", r->error[0] ? r->error : NULL,
 	    "finished_ms", (json_int_t)r->finished_ms, "duplicate", r->duplicate,
@@ -574,7 +525,8 @@ receive_command(struct commands *c, const char *peer,
 	if (store_command_seen(c->cfg.store, cmd->id, cmd->origin,
 	    (int64_t)clock_wall_ms(), &fresh) != 0) {
 		store_batch_end(c->cfg.store);
-		answer(c, cmd, ST(ERROR), "cannot record the command", NULL, 0);
+		answer(c, cmd, MESH_COMMAND_STATUS(ERROR),
+		    "cannot record the command", NULL, 0);
 		return;
 	}
 	if (!fresh) {
@@ -582,22 +534,24 @@ receive_command(struct commands *c, const char *peer,
 		store_batch_end(c->cfg.store);
 		if (store_command_result_get(c->cfg.store, cmd->id, resend_stored,
 		    &sr) != 1)
-			answer(c, cmd, ST(ERROR), "received before; its result "
-			    "was not kept", NULL, 1);
+			answer(c, cmd, MESH_COMMAND_STATUS(ERROR),
+			    "received before; its result was not kept", NULL,
+			    1);
 		return;
 	}
 	if (cmd->deadline_ms != 0 && clock_wall_ms() > cmd->deadline_ms) {
-		status = ST(TIMEOUT);
+		status = MESH_COMMAND_STATUS(TIMEOUT);
 		snprintf(err, sizeof(err), "deadline passed before it reached %s",
 		    c->cfg.self_id);
-	} else if (commands_type_parse(commands_type_name(cmd->type)) == 0) {
-		status = ST(UNSUPPORTED);
+	} else if (mesh_names_command_type_parse(
+	    mesh_names_command_type(cmd->type)) == 0) {
+		status = MESH_COMMAND_STATUS(UNSUPPORTED);
 		snprintf(err, sizeof(err), "command type %d is not known to %s",
 		    (int)cmd->type, c->cfg.self_id);
 	} else if (cmd->args_json.len > 0 && ((args = json_loadb(
 	    (const char *)cmd->args_json.data, cmd->args_json.len,
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(args))) {
-		status = ST(INVALID);
+		status = MESH_COMMAND_STATUS(INVALID);
 		snprintf(err, sizeof(err), "args: %s", args == NULL ? jerr.text :
 		    "must be a JSON object");
 	} else {
@@ -607,16 +561,19 @@ receive_command(struct commands *c, const char *peer,
 		json_decref(empty);
 	}
 	c->executed++;
-	store_result(c, cmd, status, status == ST(OK) ? NULL : err, body);
-	audit_record(c->cfg.audit, status == ST(REFUSED) ? "command.refused" :
-	    "command.executed", actor, commands_status_name(status),
+	store_result(c, cmd, status, status == MESH_COMMAND_STATUS(OK) ?
+	    NULL : err, body);
+	audit_record(c->cfg.audit, status == MESH_COMMAND_STATUS(REFUSED) ?
+	    "command.refused" :
+	    "command.executed", actor, mesh_names_command_status(status),
 	    json_pack("{s:s, s:s, s:s, s:s?}", "command_id", cmd->id, "type",
-	    commands_type_name(cmd->type), "origin", cmd->origin, "error",
-	    status == ST(OK) ? NULL : err));
+	    mesh_names_command_type(cmd->type), "origin", cmd->origin, "error",
+	    status == MESH_COMMAND_STATUS(OK) ? NULL : err));
 	if (store_batch_end(c->cfg.store) != 0)
 		log_event(LOG_WARN, "cannot commit a command's record", "{s:s, s:s}",
 		    "id", cmd->id, "error", store_error(c->cfg.store));
-	answer(c, cmd, status, status == ST(OK) ? NULL : err, body, 0);
+	answer(c, cmd, status, status == MESH_COMMAND_STATUS(OK) ? NULL : err,
+	    body, 0);
 	json_decref(body);
 	json_decref(args);
 }
@@ -780,7 +737,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 
 	*duplicate = 0;
 	*code = "invalid";
-	if ((type = commands_type_parse(req->type)) == 0) {
+	if ((type = mesh_names_command_type_parse(req->type)) == 0) {
 		*code = "unknown_type";
 		snprintf(err, errlen, "type: \"%.64s\" is not a command type (run_task, "
 		    "cancel_task, ack_alert, ping, freeze, unfreeze, task_logs)",

@@ -81,10 +81,6 @@ json_t *commands_list(struct commands *, unsigned limit);
 void commands_frame(struct commands *, const char *peer,
     const Agentflow__Mesh__V1__Frame *);
 
-/* "run_task" ... ↔ CommandType; "ok" ... for CommandStatus. */
-const char *commands_type_name(int type);
-int commands_type_parse(const char *name);
-const char *commands_status_name(int status);
 /* Counters for /metrics (new reference). */
 json_t *commands_counters(const struct commands *);
 

@@ -56,6 +56,7 @@
 #include "hmap.h"
 #include "json_check.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "node_id.h"
 #include "text.h"
 #include "xalloc.h"
@@ -77,10 +78,6 @@
 #define DEFAULT_LINES_PER_S	1000
 #define DEFAULT_BACKOFF_MS	1000
 #define ADHOC_NAME		"adhoc"
-
-#define ST(x)	AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_##x
-#define CS(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
-#define LS(x)	AGENTFLOW__MESH__V1__LOG_STREAM__LOG_STREAM_##x
 
 typedef Agentflow__Mesh__V1__TaskState task_state;
 
@@ -186,40 +183,19 @@ struct tasks {
 	char			 lbuf[LINE_MAX_BYTES + 1];
 };
 
-static const char *
-state_name(task_state s)
-{
-	switch (s) {
-	case ST(QUEUED):	return "queued";
-	case ST(RUNNING):	return "running";
-	case ST(SUCCEEDED):	return "succeeded";
-	case ST(FAILED):	return "failed";
-	case ST(CANCELLED):	return "cancelled";
-	case ST(TIMED_OUT):	return "timed-out";
-	case ST(RETRYING):	return "retrying";
-	default:		return "unknown";
-	}
-}
-
-static int
-terminal(task_state s)
-{
-	return s == ST(SUCCEEDED) || s == ST(FAILED) || s == ST(CANCELLED) ||
-	    s == ST(TIMED_OUT);
-}
-
 static void
 check_run(const struct run *r)
 {
 	/* Only a running run has a live attempt, and only a live attempt
 	 * has a process or open pipes; only a waiting run is ready. */
-	if (r->live && r->state != ST(RUNNING))
+	if (r->live && r->state != MESH_TASK_STATE(RUNNING))
 		abort();
 	if (!r->live && (r->out.fd != -1 || r->err.fd != -1))
 		abort();
-	if (r->ready && r->state != ST(QUEUED) && r->state != ST(RETRYING))
+	if (r->ready && r->state != MESH_TASK_STATE(QUEUED) &&
+	    r->state != MESH_TASK_STATE(RETRYING))
 		abort();
-	if (terminal(r->state) && (r->live || r->ready))
+	if (mesh_names_task_state_terminal(r->state) && (r->live || r->ready))
 		abort();
 }
 
@@ -518,7 +494,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 		if (os->fd != -1)
 			log_info("task %s: closing its %s after the process ended "
 			    "(a child of it still holds it)", r->id,
-			    i == 0 ? "stdout" : "stderr");
+			    mesh_names_log_stream(os->stream));
 		stream_close(os);
 	}
 	maybe_end(r);
@@ -794,7 +770,7 @@ finish(struct run *r, task_state state)
 		/* Said on stderr: it is the supervisor talking, not stdout. */
 		snprintf(marker, sizeof marker, "[%" PRIu32 " lines dropped]",
 		    r->dropped);
-		emit_log(r, LS(STDERR), marker, strlen(marker), 0);
+		emit_log(r, MESH_LOG_STREAM(STDERR), marker, strlen(marker), 0);
 	}
 	emit_update(r);
 }
@@ -858,25 +834,25 @@ end_attempt(struct run *r)
 			    " ms grace", t->grace_ms);
 		else
 			set_reason(r, "cancelled (soft); %s", what);
-		finish(r, ST(CANCELLED));
+		finish(r, MESH_TASK_STATE(CANCELLED));
 		return;
 	case END_HARD:
 		set_reason(r, "cancelled (hard)");
-		finish(r, ST(CANCELLED));
+		finish(r, MESH_TASK_STATE(CANCELLED));
 		return;
 	case END_TIMEOUT:
 		/* Timeouts are not retried: the next attempt would most
 		 * likely hang the same way. */
 		set_reason(r, "timed out after %g s%s", r->def->timeout_s,
 		    r->escalated ? " (killed after the grace)" : "");
-		finish(r, ST(TIMED_OUT));
+		finish(r, MESH_TASK_STATE(TIMED_OUT));
 		return;
 	case END_NONE:
 		break;
 	}
 	if (r->term_signal == 0 && r->exit_code == 0) {
 		set_reason(r, "%s", what);
-		finish(r, ST(SUCCEEDED));
+		finish(r, MESH_TASK_STATE(SUCCEEDED));
 		return;
 	}
 	if (r->attempt >= r->max_attempts) {
@@ -885,11 +861,11 @@ end_attempt(struct run *r)
 			    r->max_attempts);
 		else
 			set_reason(r, "%s", what);
-		finish(r, ST(FAILED));
+		finish(r, MESH_TASK_STATE(FAILED));
 		return;
 	}
 	delay = backoff_ms(t, r->def->backoff_ms, r->attempt);
-	r->state = ST(RETRYING);
+	r->state = MESH_TASK_STATE(RETRYING);
 	r->next_retry_ms = clock_wall_ms() + delay;
 	set_reason(r, "%s (attempt %u of %u); retrying in %.1f s", what,
 	    r->attempt, r->max_attempts, (double)delay / 1000.0);
@@ -907,7 +883,7 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->state != ST(RETRYING) || r->ready)
+	if (r->state != MESH_TASK_STATE(RETRYING) || r->ready)
 		return;
 	TAILQ_INSERT_TAIL(&r->t->readyq, r, rentry);
 	r->ready = 1;
@@ -922,7 +898,7 @@ start_attempt(struct run *r)
 	double secs;
 
 	r->attempt++;
-	r->state = ST(RUNNING);
+	r->state = MESH_TASK_STATE(RUNNING);
 	r->started_ms = clock_wall_ms();
 	r->next_retry_ms = 0;
 	r->exit_code = 0;
@@ -936,7 +912,7 @@ start_attempt(struct run *r)
 		 * directory; the reason says what to fix. */
 		r->exit_code = 127;
 		log_warnx("task %s (%s): %s", r->id, r->def->name, r->reason);
-		finish(r, ST(FAILED));
+		finish(r, MESH_TASK_STATE(FAILED));
 		return;
 	}
 	r->live = 1;
@@ -1296,7 +1272,7 @@ tasks_free(struct tasks *t)
 			t->running--;
 		}
 		set_reason(r, "node stopped");
-		finish(r, ST(FAILED));
+		finish(r, MESH_TASK_STATE(FAILED));
 	}
 	while ((r = TAILQ_FIRST(&t->done)) != NULL) {
 		TAILQ_REMOVE(&t->done, r, entry);
@@ -1370,17 +1346,17 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	if (t->frozen || t->stopping) {
 		snprintf(msg, msglen, t->frozen ? "node is frozen (read-only)" :
 		    "node is stopping");
-		return CS(REFUSED);
+		return MESH_COMMAND_STATUS(REFUSED);
 	}
 	if (req->command_id != NULL && req->command_id[0] != '\0' &&
 	    !node_id_valid(req->command_id, strlen(req->command_id))) {
 		snprintf(msg, msglen, "command id is not an id");
-		return CS(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	}
 	if (req->principal != NULL && !principal_valid(req->principal)) {
 		snprintf(msg, msglen, "principal must be at most 128 bytes "
 		    "without control characters");
-		return CS(INVALID);
+		return MESH_COMMAND_STATUS(INVALID);
 	}
 	argv = xcalloc(2 * ARGV_MAX + 1, sizeof *argv);
 	if (req->name != NULL) {
@@ -1393,7 +1369,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 			snprintf(msg, msglen, "no task named \"%s\"",
 			    shown(req->name));
 			free(argv);
-			return CS(NOT_FOUND);
+			return MESH_COMMAND_STATUS(NOT_FOUND);
 		}
 		if (req->args != NULL && !json_is_array(req->args)) {
 			snprintf(msg, msglen, "args must be an array of strings");
@@ -1403,7 +1379,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 			snprintf(msg, msglen, "task \"%s\" does not take "
 			    "arguments", d->name);
 			free(argv);
-			return CS(REFUSED);
+			return MESH_COMMAND_STATUS(REFUSED);
 		}
 		for (i = 0; i < d->argc; i++)
 			argv[argc++] = xstrdup(d->argv[i]);
@@ -1419,7 +1395,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 			snprintf(msg, msglen, "ad-hoc commands are disabled on "
 			    "this node");
 			free(argv);
-			return CS(REFUSED);
+			return MESH_COMMAND_STATUS(REFUSED);
 		}
 		if (req->args != NULL) {
 			snprintf(msg, msglen, "args are for named tasks; put "
@@ -1444,7 +1420,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 		for (i = 0; i < argc; i++)
 			free(argv[i]);
 		free(argv);
-		return CS(ERROR);
+		return MESH_COMMAND_STATUS(ERROR);
 	}
 	t->next_id++;
 	principal = xstrdup(req->principal != NULL ? req->principal : "");
@@ -1458,8 +1434,8 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	r->max_attempts = 1 + d->retries;
 	r->out.run = r->err.run = r;
 	r->out.fd = r->err.fd = -1;
-	r->out.stream = LS(STDOUT);
-	r->err.stream = LS(STDERR);
+	r->out.stream = MESH_LOG_STREAM(STDOUT);
+	r->err.stream = MESH_LOG_STREAM(STDERR);
 	r->tokens = t->lines_per_s;
 	r->refill_us = clock_mono_us();
 	r->timeout_ev = evtimer_new(t->base, timeout_cb, r);
@@ -1470,7 +1446,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	if (r->timeout_ev == NULL || r->kill_ev == NULL || r->drain_ev == NULL ||
 	    r->retry_ev == NULL || r->poll_ev == NULL)
 		abort();	/* libevent allocates; like xalloc, fatal */
-	r->state = ST(QUEUED);
+	r->state = MESH_TASK_STATE(QUEUED);
 	r->queued_ms = clock_wall_ms();
 	TAILQ_INSERT_TAIL(&t->active, r, entry);
 	t->nactive++;
@@ -1485,12 +1461,12 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	 * process exists, and never forks inside its own handler. */
 	kick(t);
 	emit_update(r);
-	return CS(OK);
+	return MESH_COMMAND_STATUS(OK);
 invalid:
 	for (i = 0; i < argc; i++)
 		free(argv[i]);
 	free(argv);
-	return CS(INVALID);
+	return MESH_COMMAND_STATUS(INVALID);
 }
 
 int
@@ -1504,18 +1480,20 @@ tasks_cancel(struct tasks *t, const char *task_id, int hard, char *msg,
 		msg[0] = '\0';
 	if (task_id == NULL || (r = hmap_get(t->byid, task_id)) == NULL) {
 		snprintf(msg, msglen, "no task with id \"%s\"", shown(task_id));
-		return CS(NOT_FOUND);
+		return MESH_COMMAND_STATUS(NOT_FOUND);
 	}
-	if (terminal(r->state)) {
+	if (mesh_names_task_state_terminal(r->state)) {
 		snprintf(msg, msglen, "task %s already finished (%s)", r->id,
-		    state_name(r->state));
-		return CS(ERROR);
+		    mesh_names_task_state(r->state));
+		return MESH_COMMAND_STATUS(ERROR);
 	}
-	if (r->state == ST(QUEUED) || r->state == ST(RETRYING)) {
+	if (r->state == MESH_TASK_STATE(QUEUED) ||
+	    r->state == MESH_TASK_STATE(RETRYING)) {
 		set_reason(r, "cancelled (%s) before %s", hard ? "hard" : "soft",
-		    r->state == ST(QUEUED) ? "it started" : "its next attempt");
-		finish(r, ST(CANCELLED));
-		return CS(OK);
+		    r->state == MESH_TASK_STATE(QUEUED) ?
+		    "it started" : "its next attempt");
+		finish(r, MESH_TASK_STATE(CANCELLED));
+		return MESH_COMMAND_STATUS(OK);
 	}
 	if (r->reaped) {
 		/* The process is gone and its end decided; stop waiting for
@@ -1523,7 +1501,7 @@ tasks_cancel(struct tasks *t, const char *task_id, int hard, char *msg,
 		 * of this run may be below us. */
 		event_active(r->drain_ev, EV_TIMEOUT, 0);
 		snprintf(msg, msglen, "task %s is already ending", r->id);
-		return CS(OK);
+		return MESH_COMMAND_STATUS(OK);
 	}
 	if (hard) {
 		r->ending = END_HARD;
@@ -1539,7 +1517,7 @@ tasks_cancel(struct tasks *t, const char *task_id, int hard, char *msg,
 			evtimer_add(r->kill_ev, &tv);
 		}
 	}
-	return CS(OK);
+	return MESH_COMMAND_STATUS(OK);
 }
 
 void

@@ -20,6 +20,7 @@
 #include "feed.h"
 #include "file.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "node.h"
 #include "store.h"
 #include "store_work.h"
@@ -55,9 +56,10 @@ alert_emit(const Agentflow__Mesh__V1__Alert *a, void *arg)
 {
 	struct node *n = arg;
 
-	log_event(a->state == AGENTFLOW__MESH__V1__ALERT_STATE__ALERT_STATE_FIRING ?
+	log_event(a->state == MESH_ALERT_STATE(FIRING) ?
 	    LOG_WARN : LOG_INFO, "alert", "{s:s, s:s, s:s, s:s}", "alert_id",
-	    a->alert_id, "rule", a->rule, "state", work_alert_state_name(a->state),
+	    a->alert_id, "rule", a->rule, "state",
+	    mesh_names_alert_state(a->state),
 	    "message", a->message);
 	sync_emit_alert(n->sync, a);
 }
@@ -115,8 +117,8 @@ fail_unfinished(void *arg, const char *text)
 		return 0;
 	work_json_to_task(j, &t);
 	snprintf(reason, sizeof(reason), "node restarted while the task was %s; "
-	    "it is not run again", work_task_state_name(t.state));
-	t.state = AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_FAILED;
+	    "it is not run again", mesh_names_task_state(t.state));
+	t.state = MESH_TASK_STATE(FAILED);
 	t.reason = reason;
 	t.next_retry_ms = 0;
 	t.finished_ms = clock_wall_ms();
@@ -148,19 +150,23 @@ restore_alert(void *arg, const char *text)
 static void
 recover(struct node *n)
 {
-	static const char *const unfinished[] = { "queued", "running", "retrying" };
-	static const char *const open_states[] = { "firing", "acknowledged" };
+	static const int unfinished[] = { MESH_TASK_STATE(QUEUED),
+	    MESH_TASK_STATE(RUNNING), MESH_TASK_STATE(RETRYING) };
+	static const int open_states[] = { MESH_ALERT_STATE(FIRING),
+	    MESH_ALERT_STATE(ACKNOWLEDGED) };
 	struct recover r = { n, 0 };
 	char buf[8];
 
 	for (size_t i = 0; i < sizeof(open_states) / sizeof(open_states[0]); i++)
-		store_alerts_query(n->store, n->id, open_states[i], 0,
+		store_alerts_query(n->store, n->id,
+		    mesh_names_alert_state(open_states[i]), 0,
 		    restore_alert, &r);
 	if (r.count > 0)
 		log_event(LOG_INFO, "open alerts restored", "{s:i}", "count", r.count);
 	r.count = 0;
 	for (size_t i = 0; i < sizeof(unfinished) / sizeof(unfinished[0]); i++) {
-		struct store_task_query q = { n->id, NULL, unfinished[i], 0 };
+		struct store_task_query q = { n->id, NULL,
+		    mesh_names_task_state(unfinished[i]), 0 };
 		store_tasks_query(n->store, &q, fail_unfinished, &r);
 	}
 	if (r.count > 0)

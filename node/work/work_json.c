@@ -1,94 +1,26 @@
 /*
  * JSON forms of the work events (see work_json.h).  Names of enum values
- * come from one table per enum.
+ * come from mesh_names.c, the one table per enum.
  */
 #include "work_json.h"
 
-#include "json_check.h"
+#include "mesh_names.h"
 
-struct name {
-	int		 value;
-	const char	*name;
-};
-
-static const struct name task_states[] = {
-	{ AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_QUEUED, "queued" },
-	{ AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_RUNNING, "running" },
-	{ AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_SUCCEEDED, "succeeded" },
-	{ AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_FAILED, "failed" },
-	{ AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_CANCELLED, "cancelled" },
-	{ AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_TIMED_OUT, "timed-out" },
-	{ AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_RETRYING, "retrying" },
-};
-
-static const struct name alert_states[] = {
-	{ AGENTFLOW__MESH__V1__ALERT_STATE__ALERT_STATE_FIRING, "firing" },
-	{ AGENTFLOW__MESH__V1__ALERT_STATE__ALERT_STATE_RESOLVED, "resolved" },
-	{ AGENTFLOW__MESH__V1__ALERT_STATE__ALERT_STATE_ACKNOWLEDGED, "acknowledged" },
-};
-
-static const struct name severities[] = {
-	{ AGENTFLOW__MESH__V1__ALERT_SEVERITY__ALERT_SEVERITY_INFO, "info" },
-	{ AGENTFLOW__MESH__V1__ALERT_SEVERITY__ALERT_SEVERITY_WARNING, "warning" },
-	{ AGENTFLOW__MESH__V1__ALERT_SEVERITY__ALERT_SEVERITY_CRITICAL, "critical" },
-};
-
-#define NAME_OF(t, v)	name_of(t, sizeof(t) / sizeof(t[0]), v)
-#define PARSE(t, s)	parse(t, JSON_CHECK_NAME(s, t))
-
-static const char *
-name_of(const struct name *t, size_t n, int v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (t[i].value == v)
-			return t[i].name;
-	return "unknown";
-}
-
-/* The value at index i of a table (JSON_CHECK_NAME's answer), or 0. */
-static int
-parse(const struct name *t, int i)
-{
-	return i >= 0 ? t[i].value : 0;
-}
-
+/*
+ * Kept for node/mesh/sync.c, which is being moved by another change: it
+ * switches to mesh_names_task_state / mesh_names_alert_state, then these
+ * go.
+ */
 const char *
 work_task_state_name(int state)
 {
-	return NAME_OF(task_states, state);
-}
-
-int
-work_task_state_parse(const char *name)
-{
-	return PARSE(task_states, name);
-}
-
-int
-work_task_state_terminal(int state)
-{
-	return state == AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_SUCCEEDED ||
-	    state == AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_FAILED ||
-	    state == AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_CANCELLED ||
-	    state == AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_TIMED_OUT;
+	return mesh_names_task_state(state);
 }
 
 const char *
 work_alert_state_name(int state)
 {
-	return NAME_OF(alert_states, state);
-}
-
-int
-work_alert_state_parse(const char *name)
-{
-	return PARSE(alert_states, name);
-}
-
-const char *
-work_alert_severity_name(int severity)
-{
-	return NAME_OF(severities, severity);
+	return mesh_names_alert_state(state);
 }
 
 /* 0 ("not known") as null, so clients need not know the convention. */
@@ -104,7 +36,7 @@ work_json_task(const char *node, const Agentflow__Mesh__V1__TaskUpdate *t)
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s,"
 	    " s:o, s:o, s:o, s:o, s:s?, s:s?}",
 	    "node", node, "task_id", t->task_id, "name", t->name,
-	    "state", work_task_state_name(t->state),
+	    "state", mesh_names_task_state(t->state),
 	    "attempt", (json_int_t)t->attempt,
 	    "max_attempts", (json_int_t)t->max_attempts,
 	    "exit_code", (int)t->exit_code, "term_signal", (int)t->term_signal,
@@ -122,8 +54,10 @@ work_json_log(const char *node, uint64_t time_ms,
 {
 	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:b, s:I}",
 	    "node", node, "task_id", l->task_id, "line_seq", (json_int_t)l->line_seq,
-	    "stream", l->stream == AGENTFLOW__MESH__V1__LOG_STREAM__LOG_STREAM_STDERR ?
-	    "stderr" : "stdout", "text", l->text, "dropped", (json_int_t)l->dropped,
+	    "stream", mesh_names_log_stream(
+	    l->stream == MESH_LOG_STREAM(STDERR) ? MESH_LOG_STREAM(STDERR) :
+	    MESH_LOG_STREAM(STDOUT)), "text", l->text,
+	    "dropped", (json_int_t)l->dropped,
 	    "continued", l->continued, "time_ms", (json_int_t)time_ms);
 }
 
@@ -133,8 +67,8 @@ work_json_alert(const char *node, const Agentflow__Mesh__V1__Alert *a)
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:o,"
 	    " s:o, s:o, s:s?}",
 	    "node", node, "alert_id", a->alert_id, "rule", a->rule,
-	    "severity", work_alert_severity_name(a->severity),
-	    "state", work_alert_state_name(a->state), "value", a->value,
+	    "severity", mesh_names_alert_severity(a->severity),
+	    "state", mesh_names_alert_state(a->state), "value", a->value,
 	    "threshold", a->threshold, "subject", a->subject,
 	    "message", a->message, "fired_ms", ms(a->fired_ms),
 	    "resolved_ms", ms(a->resolved_ms), "acked_ms", ms(a->acked_ms),
@@ -163,7 +97,7 @@ work_json_to_task(const json_t *j, Agentflow__Mesh__V1__TaskUpdate *t)
 	agentflow__mesh__v1__task_update__init(t);
 	t->task_id = str(j, "task_id");
 	t->name = str(j, "name");
-	t->state = work_task_state_parse(str(j, "state"));
+	t->state = mesh_names_task_state_parse(str(j, "state"));
 	t->attempt = (uint32_t)num(j, "attempt");
 	t->max_attempts = (uint32_t)num(j, "max_attempts");
 	t->exit_code = (int32_t)json_integer_value(json_object_get(j, "exit_code"));
@@ -183,8 +117,8 @@ work_json_to_alert(const json_t *j, Agentflow__Mesh__V1__Alert *a)
 	agentflow__mesh__v1__alert__init(a);
 	a->alert_id = str(j, "alert_id");
 	a->rule = str(j, "rule");
-	a->severity = PARSE(severities, str(j, "severity"));
-	a->state = work_alert_state_parse(str(j, "state"));
+	a->severity = mesh_names_alert_severity_parse(str(j, "severity"));
+	a->state = mesh_names_alert_state_parse(str(j, "state"));
 	a->value = json_number_value(json_object_get(j, "value"));
 	a->threshold = json_number_value(json_object_get(j, "threshold"));
 	a->subject = str(j, "subject");

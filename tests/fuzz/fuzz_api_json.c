@@ -5,8 +5,8 @@
  *
  *  - POST /api/commands (node/api/api_work.c commands_post): the body's fields
  *    read by api_command_fields(), as the API reads them, then
- *    commands_issue(), which
- *    checks the type (commands_type_parse), args, idempotency key and the
+ *    commands_issue(), which checks the type
+ *    (mesh_names_command_type_parse), args, idempotency key and the
  *    target (node id, "all", "k=v,..." or {"labels": {...}}), and routes
  *    the command (to us: fuzz_exec; to others: unreachable, no links);
  *  - POST /api/events (node/api/api.c events_post_cb): name, and the payload
@@ -25,6 +25,7 @@
 
 #include "api_priv.h"
 #include "fuzz_node.h"
+#include "mesh_names.h"
 #include "work_json.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -99,7 +100,7 @@ commands_post(json_t *body)
 		return;
 	}
 	cr.principal = "fuzz";
-	(void)commands_type_name(commands_type_parse(cr.type));
+	(void)mesh_names_command_type(mesh_names_command_type_parse(cr.type));
 	err[0] = '\0';
 	if (commands_issue(node.commands, &cr, id, sizeof(id), &dup, &code, err,
 	    sizeof(err)) != 0) {

@@ -15,12 +15,7 @@
 
 #include "alerts.h"
 #include "frame_codec.h"
-
-#define SEV(x)		AGENTFLOW__MESH__V1__ALERT_SEVERITY__ALERT_SEVERITY_##x
-#define STATE(x)	AGENTFLOW__MESH__V1__ALERT_STATE__ALERT_STATE_##x
-#define STATUS(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
-#define TASK(x)		AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_##x
-#define MEMBER(x)	AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_##x
+#include "mesh_names.h"
 
 #define S		1000ull	/* ms per second */
 #define MAX_SEEN	600
@@ -186,10 +181,10 @@ members(struct fx *fx, uint64_t t, const char *spec)
 		snprintf(ids[n], sizeof(ids[n]), "%s", tok);
 		mi[n].node_id = ids[n];
 		switch (eq[1]) {
-		case 'a': mi[n].state = MEMBER(ALIVE); break;
-		case 's': mi[n].state = MEMBER(SUSPECT); break;
-		case 'd': mi[n].state = MEMBER(DEAD); break;
-		case 'l': mi[n].state = MEMBER(LEFT); break;
+		case 'a': mi[n].state = MESH_MEMBER_STATE(ALIVE); break;
+		case 's': mi[n].state = MESH_MEMBER_STATE(SUSPECT); break;
+		case 'd': mi[n].state = MESH_MEMBER_STATE(DEAD); break;
+		case 'l': mi[n].state = MESH_MEMBER_STATE(LEFT); break;
 		default: fail();
 		}
 		mp[n] = &mi[n];
@@ -210,7 +205,7 @@ task(struct fx *fx, uint64_t t, const char *id, const char *name, int state,
 	tu.task_id = (char *)id;
 	tu.name = (char *)name;
 	tu.state = state;
-	tu.exit_code = state == TASK(FAILED) ? 3 : 0;
+	tu.exit_code = state == MESH_TASK_STATE(FAILED) ? 3 : 0;
 	tu.reason = (char *)(reason != NULL ? reason : "");
 	alerts_task(fx->a, t, &tu);
 }
@@ -234,8 +229,8 @@ test_metric_fires_after_for_s(void **state)
 	assert_string_equal(s->id, "p1-1");
 	assert_string_equal(s->rule, "cpu_high");
 	assert_string_equal(s->subject, "cpu");
-	assert_int_equal(s->state, STATE(FIRING));
-	assert_int_equal(s->severity, SEV(WARNING));
+	assert_int_equal(s->state, MESH_ALERT_STATE(FIRING));
+	assert_int_equal(s->severity, MESH_ALERT_SEVERITY(WARNING));
 	assert_true(s->value == 97.2);
 	assert_true(s->threshold == 90);
 	assert_int_equal(s->fired_ms, 1060 * S);
@@ -249,7 +244,7 @@ test_metric_fires_after_for_s(void **state)
 	cpu(fx, 1210 * S, 90);
 	s = last(fx, 2);
 	assert_string_equal(s->id, "p1-1");
-	assert_int_equal(s->state, STATE(RESOLVED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(RESOLVED));
 	assert_int_equal(s->resolved_ms, 1210 * S);
 	assert_int_equal(s->fired_ms, 1060 * S);
 	assert_true(s->value == 97.2);
@@ -260,7 +255,7 @@ test_metric_fires_after_for_s(void **state)
 	cpu(fx, 1360 * S, 95);
 	s = last(fx, 3);
 	assert_string_equal(s->id, "p1-2");
-	assert_int_equal(s->state, STATE(FIRING));
+	assert_int_equal(s->state, MESH_ALERT_STATE(FIRING));
 }
 
 static void
@@ -277,7 +272,7 @@ test_metric_dip_resets_timer(void **state)
 	cpu(fx, 99 * S, 95);
 	assert_int_equal(fx->n, 0);
 	cpu(fx, 100 * S, 95);
-	assert_int_equal(last(fx, 1)->state, STATE(FIRING));
+	assert_int_equal(last(fx, 1)->state, MESH_ALERT_STATE(FIRING));
 	assert_int_equal(last(fx, 1)->fired_ms, 100 * S);
 }
 
@@ -294,14 +289,14 @@ test_metric_below_rule(void **state)
 	assert_int_equal(fx->n, 0);
 	status(fx, 3 * S, 0, 5, 100, 0, 0);
 	s = last(fx, 1);
-	assert_int_equal(s->state, STATE(FIRING));
+	assert_int_equal(s->state, MESH_ALERT_STATE(FIRING));
 	assert_string_equal(s->subject, "memory");
-	assert_int_equal(s->severity, SEV(INFO));
+	assert_int_equal(s->severity, MESH_ALERT_SEVERITY(INFO));
 	assert_true(s->value == 5.0);
 	assert_true(s->threshold == 10);
 	assert_string_equal(s->message, "mem_percent 5.0 below 10");
 	status(fx, 4 * S, 0, 50, 100, 0, 0);
-	assert_int_equal(last(fx, 2)->state, STATE(RESOLVED));
+	assert_int_equal(last(fx, 2)->state, MESH_ALERT_STATE(RESOLVED));
 }
 
 static void
@@ -318,14 +313,14 @@ test_disk_zero_total_ignored(void **state)
 	s = last(fx, 1);
 	assert_string_equal(s->rule, "disk_full");
 	assert_string_equal(s->subject, "disk");
-	assert_int_equal(s->severity, SEV(CRITICAL));
-	assert_int_equal(s->state, STATE(FIRING));
+	assert_int_equal(s->severity, MESH_ALERT_SEVERITY(CRITICAL));
+	assert_int_equal(s->state, MESH_ALERT_STATE(FIRING));
 	/* A sample that cannot tell neither resolves nor re-fires. */
 	status(fx, 4 * S, 1, 1, 100, 0, 0);
 	assert_int_equal(fx->n, 1);
 	status(fx, 5 * S, 1, 1, 100, 10, 100);
 	s = last(fx, 2);
-	assert_int_equal(s->state, STATE(RESOLVED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(RESOLVED));
 	assert_string_equal(s->id, "p1-1");
 }
 
@@ -337,39 +332,44 @@ test_task_failed(void **state)
 	char id[64];
 
 	start(fx, NULL, NULL);
-	task(fx, 1 * S, "t-1", "backup", TASK(RUNNING), NULL);
-	task(fx, 2 * S, "t-0", "backup", TASK(RETRYING), "exit status 3");
-	task(fx, 2 * S, "t-0", "backup", TASK(CANCELLED), "cancelled");
+	task(fx, 1 * S, "t-1", "backup", MESH_TASK_STATE(RUNNING), NULL);
+	task(fx, 2 * S, "t-0", "backup", MESH_TASK_STATE(RETRYING),
+	    "exit status 3");
+	task(fx, 2 * S, "t-0", "backup", MESH_TASK_STATE(CANCELLED),
+	    "cancelled");
 	assert_int_equal(fx->n, 0);
-	task(fx, 3 * S, "t-1", "backup", TASK(FAILED), "exit status 3");
+	task(fx, 3 * S, "t-1", "backup", MESH_TASK_STATE(FAILED),
+	    "exit status 3");
 	s = last(fx, 1);
 	snprintf(id, sizeof(id), "%s", s->id);
 	assert_string_equal(s->rule, "task_failed");
 	assert_string_equal(s->subject, "backup");
-	assert_int_equal(s->state, STATE(FIRING));
+	assert_int_equal(s->state, MESH_ALERT_STATE(FIRING));
 	assert_int_equal(s->fired_ms, 3 * S);
 	assert_true(s->value == 3);
 	assert_non_null(strstr(s->message, "t-1"));
 	assert_non_null(strstr(s->message, "exit status 3"));
 	/* A second failure while open: no second alert. */
-	task(fx, 4 * S, "t-2", "backup", TASK(TIMED_OUT), "timeout 10 s");
+	task(fx, 4 * S, "t-2", "backup", MESH_TASK_STATE(TIMED_OUT),
+	    "timeout 10 s");
 	assert_int_equal(fx->n, 1);
 	/* Another task's success resolves nothing. */
-	task(fx, 5 * S, "t-3", "report", TASK(SUCCEEDED), NULL);
+	task(fx, 5 * S, "t-3", "report", MESH_TASK_STATE(SUCCEEDED), NULL);
 	assert_int_equal(fx->n, 1);
 	/* Another task's failure is its own alert. */
-	task(fx, 5 * S, "t-4", "report", TASK(TIMED_OUT), "timeout 10 s");
+	task(fx, 5 * S, "t-4", "report", MESH_TASK_STATE(TIMED_OUT),
+	    "timeout 10 s");
 	s = last(fx, 2);
 	assert_string_equal(s->subject, "report");
 	assert_non_null(strstr(s->message, "timed out"));
-	task(fx, 6 * S, "t-5", "backup", TASK(SUCCEEDED), NULL);
+	task(fx, 6 * S, "t-5", "backup", MESH_TASK_STATE(SUCCEEDED), NULL);
 	s = last(fx, 3);
 	assert_string_equal(s->id, id);
 	assert_string_equal(s->subject, "backup");
-	assert_int_equal(s->state, STATE(RESOLVED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(RESOLVED));
 	assert_int_equal(s->resolved_ms, 6 * S);
 	/* Resolved once: a second success changes nothing. */
-	task(fx, 7 * S, "t-6", "backup", TASK(SUCCEEDED), NULL);
+	task(fx, 7 * S, "t-6", "backup", MESH_TASK_STATE(SUCCEEDED), NULL);
 	assert_int_equal(fx->n, 3);
 }
 
@@ -380,12 +380,14 @@ test_task_filter(void **state)
 
 	start(fx, "[{\"name\": \"backup_failed\", \"on\": \"task_failed\","
 	    " \"task\": \"backup\", \"severity\": \"critical\"}]", NULL);
-	task(fx, 1 * S, "t-1", "report", TASK(FAILED), "exit status 3");
+	task(fx, 1 * S, "t-1", "report", MESH_TASK_STATE(FAILED),
+	    "exit status 3");
 	assert_int_equal(fx->n, 0);
-	task(fx, 2 * S, "t-2", "backup", TASK(FAILED), "exit status 3");
+	task(fx, 2 * S, "t-2", "backup", MESH_TASK_STATE(FAILED),
+	    "exit status 3");
 	assert_string_equal(last(fx, 1)->subject, "backup");
 	assert_string_equal(last(fx, 1)->rule, "backup_failed");
-	assert_int_equal(last(fx, 1)->severity, SEV(CRITICAL));
+	assert_int_equal(last(fx, 1)->severity, MESH_ALERT_SEVERITY(CRITICAL));
 }
 
 static void
@@ -405,7 +407,7 @@ test_task_strings_bounded(void **state)
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	name[3] = '\n';
-	task(fx, 1 * S, "t-1", name, TASK(FAILED), reason);
+	task(fx, 1 * S, "t-1", name, MESH_TASK_STATE(FAILED), reason);
 	s = last(fx, 1);
 	assert_true(strlen(s->message) <= 1024);
 	assert_true(strlen(s->subject) <= 255);
@@ -428,7 +430,7 @@ test_peer_unreachable(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		s = &fx->seen[i];
 		assert_string_equal(s->rule, "peer_unreachable");
-		assert_int_equal(s->state, STATE(FIRING));
+		assert_int_equal(s->state, MESH_ALERT_STATE(FIRING));
 		assert_true(s->value == 60);
 		assert_true(s->threshold == 60);
 	}
@@ -441,7 +443,7 @@ test_peer_unreachable(void **state)
 	members(fx, 90 * S, "n2=a n3=a n4=l n5=l");
 	assert_int_equal(fx->n, 6);
 	for (size_t i = 3; i < 6; i++) {
-		assert_int_equal(fx->seen[i].state, STATE(RESOLVED));
+		assert_int_equal(fx->seen[i].state, MESH_ALERT_STATE(RESOLVED));
 		assert_string_equal(fx->seen[i].id, fx->seen[i - 3].id);
 		assert_int_equal(fx->seen[i].resolved_ms, 90 * S);
 	}
@@ -461,7 +463,7 @@ test_peer_left_never_fires(void **state)
 	assert_int_equal(fx->n, 0);
 	/* With for_s 0, the first sample that shows it suspect fires. */
 	members(fx, 101 * S, "n4=s");
-	assert_int_equal(last(fx, 1)->state, STATE(FIRING));
+	assert_int_equal(last(fx, 1)->state, MESH_ALERT_STATE(FIRING));
 	assert_true(last(fx, 1)->value == 0);
 }
 
@@ -473,31 +475,32 @@ test_ack_then_resolve_keeps_acked_by(void **state)
 	char msg[128], id[64];
 
 	start(fx, NULL, NULL);
-	task(fx, 1 * S, "t-1", "backup", TASK(FAILED), "exit status 3");
+	task(fx, 1 * S, "t-1", "backup", MESH_TASK_STATE(FAILED),
+	    "exit status 3");
 	snprintf(id, sizeof(id), "%s", last(fx, 1)->id);
 	assert_int_equal(alerts_ack(fx->a, id, "alice", 2 * S, msg,
-	    sizeof(msg)), STATUS(OK));
+	    sizeof(msg)), MESH_COMMAND_STATUS(OK));
 	s = last(fx, 2);
 	assert_string_equal(s->id, id);
-	assert_int_equal(s->state, STATE(ACKNOWLEDGED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(ACKNOWLEDGED));
 	assert_string_equal(s->acked_by, "alice");
 	assert_int_equal(s->acked_ms, 2 * S);
 	assert_int_equal(s->resolved_ms, 0);
 	/* Again, by someone else: OK, nothing emitted, alice keeps it. */
 	assert_int_equal(alerts_ack(fx->a, id, "bob", 3 * S, msg,
-	    sizeof(msg)), STATUS(OK));
+	    sizeof(msg)), MESH_COMMAND_STATUS(OK));
 	assert_int_equal(fx->n, 2);
 	/* An acknowledged alert still resolves, acked fields intact. */
-	task(fx, 4 * S, "t-2", "backup", TASK(SUCCEEDED), NULL);
+	task(fx, 4 * S, "t-2", "backup", MESH_TASK_STATE(SUCCEEDED), NULL);
 	s = last(fx, 3);
 	assert_string_equal(s->id, id);
-	assert_int_equal(s->state, STATE(RESOLVED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(RESOLVED));
 	assert_string_equal(s->acked_by, "alice");
 	assert_int_equal(s->acked_ms, 2 * S);
 	assert_int_equal(s->resolved_ms, 4 * S);
 	/* Resolved: an ack is an error that says so. */
 	assert_int_equal(alerts_ack(fx->a, id, "alice", 5 * S, msg,
-	    sizeof(msg)), STATUS(ERROR));
+	    sizeof(msg)), MESH_COMMAND_STATUS(ERROR));
 	assert_string_equal(msg, "alert p1-1 is already resolved");
 	assert_int_equal(fx->n, 3);
 }
@@ -510,13 +513,13 @@ test_ack_unknown_not_found(void **state)
 
 	start(fx, NULL, NULL);
 	assert_int_equal(alerts_ack(fx->a, "p1-9", "alice", 1, msg,
-	    sizeof(msg)), STATUS(NOT_FOUND));
+	    sizeof(msg)), MESH_COMMAND_STATUS(NOT_FOUND));
 	assert_string_equal(msg, "no alert p1-9");
 	assert_int_equal(alerts_ack(fx->a, "../etc\n", "alice", 1, msg,
-	    sizeof(msg)), STATUS(NOT_FOUND));
+	    sizeof(msg)), MESH_COMMAND_STATUS(NOT_FOUND));
 	assert_null(strchr(msg, '\n'));
 	assert_int_equal(alerts_ack(fx->a, NULL, NULL, 1, NULL, 0),
-	    STATUS(NOT_FOUND));
+	    MESH_COMMAND_STATUS(NOT_FOUND));
 	assert_int_equal(fx->n, 0);
 }
 
@@ -529,20 +532,22 @@ test_resolved_history_bounded(void **state)
 	start(fx, NULL, NULL);
 	for (int i = 0; i < 300; i++) {
 		snprintf(name, sizeof(name), "job%d", i);
-		task(fx, (uint64_t)i * S + 1, "t-1", name, TASK(FAILED), NULL);
-		task(fx, (uint64_t)i * S + 2, "t-2", name, TASK(SUCCEEDED),
+		task(fx, (uint64_t)i * S + 1, "t-1", name,
+		    MESH_TASK_STATE(FAILED), NULL);
+		task(fx, (uint64_t)i * S + 2, "t-2", name,
+		    MESH_TASK_STATE(SUCCEEDED),
 		    NULL);
 	}
 	assert_int_equal(fx->n, 600);
 	/* The oldest are forgotten; the last 256 are known resolved. */
 	assert_int_equal(alerts_ack(fx->a, "p1-1", "alice", 1, msg,
-	    sizeof(msg)), STATUS(NOT_FOUND));
+	    sizeof(msg)), MESH_COMMAND_STATUS(NOT_FOUND));
 	assert_int_equal(alerts_ack(fx->a, "p1-44", "alice", 1, msg,
-	    sizeof(msg)), STATUS(NOT_FOUND));
+	    sizeof(msg)), MESH_COMMAND_STATUS(NOT_FOUND));
 	assert_int_equal(alerts_ack(fx->a, "p1-45", "alice", 1, msg,
-	    sizeof(msg)), STATUS(ERROR));
+	    sizeof(msg)), MESH_COMMAND_STATUS(ERROR));
 	assert_int_equal(alerts_ack(fx->a, "p1-300", "alice", 1, msg,
-	    sizeof(msg)), STATUS(ERROR));
+	    sizeof(msg)), MESH_COMMAND_STATUS(ERROR));
 }
 
 static void
@@ -561,7 +566,7 @@ test_open_alerts_bounded(void **state)
 		    AGENTFLOW__MESH__V1__MEMBER_INFO__INIT;
 		snprintf(ids[i], sizeof(ids[i]), "n%d", i);
 		mi[i].node_id = ids[i];
-		mi[i].state = MEMBER(DEAD);
+		mi[i].state = MESH_MEMBER_STATE(DEAD);
 		mp[i] = &mi[i];
 	}
 	st.members = mp;
@@ -571,11 +576,11 @@ test_open_alerts_bounded(void **state)
 	assert_int_equal(fx->n, 256);
 	/* ...and the rest fire once there is room. */
 	for (int i = 0; i < 50; i++)
-		mi[i].state = MEMBER(ALIVE);
+		mi[i].state = MESH_MEMBER_STATE(ALIVE);
 	alerts_status(fx->a, 2 * S, &st);
 	assert_int_equal(fx->n, 256 + 50 + 44);
 	assert_string_equal(fx->seen[fx->n - 1].subject, "n299");
-	assert_int_equal(fx->seen[fx->n - 1].state, STATE(FIRING));
+	assert_int_equal(fx->seen[fx->n - 1].state, MESH_ALERT_STATE(FIRING));
 }
 
 static void
@@ -586,7 +591,7 @@ restored(Agentflow__Mesh__V1__Alert *m, const char *id, const char *rule,
 	m->alert_id = (char *)id;
 	m->rule = (char *)rule;
 	m->subject = (char *)subject;
-	m->severity = SEV(WARNING);
+	m->severity = MESH_ALERT_SEVERITY(WARNING);
 	m->state = st;
 	m->value = 97;
 	m->threshold = 90;
@@ -603,13 +608,15 @@ test_restore_continues(void **state)
 	char msg[128];
 
 	start(fx, NULL, "p2");
-	restored(&m, "p1-7", "cpu_high", "cpu", STATE(FIRING));
+	restored(&m, "p1-7", "cpu_high", "cpu", MESH_ALERT_STATE(FIRING));
 	alerts_restore(fx->a, &m);
-	restored(&m, "p1-8", "peer_unreachable", "n2", STATE(ACKNOWLEDGED));
+	restored(&m, "p1-8", "peer_unreachable", "n2",
+	    MESH_ALERT_STATE(ACKNOWLEDGED));
 	m.acked_ms = 600;
 	m.acked_by = "alice";
 	alerts_restore(fx->a, &m);
-	restored(&m, "p1-3", "task_failed", "backup", STATE(RESOLVED));
+	restored(&m, "p1-3", "task_failed", "backup",
+	    MESH_ALERT_STATE(RESOLVED));
 	m.resolved_ms = 400;
 	alerts_restore(fx->a, &m);
 	assert_int_equal(fx->n, 0);
@@ -623,25 +630,25 @@ test_restore_continues(void **state)
 	/* A restored alert can be acknowledged; a restored resolved one
 	 * cannot. */
 	assert_int_equal(alerts_ack(fx->a, "p1-3", "bob", 401 * S, msg,
-	    sizeof(msg)), STATUS(ERROR));
+	    sizeof(msg)), MESH_COMMAND_STATUS(ERROR));
 	assert_int_equal(alerts_ack(fx->a, "p1-7", "bob", 401 * S, msg,
-	    sizeof(msg)), STATUS(OK));
+	    sizeof(msg)), MESH_COMMAND_STATUS(OK));
 	s = last(fx, 1);
 	assert_string_equal(s->id, "p1-7");
-	assert_int_equal(s->state, STATE(ACKNOWLEDGED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(ACKNOWLEDGED));
 	assert_int_equal(s->fired_ms, 500);
 
 	fx->cpu = 10;
 	members(fx, 500 * S, "n2=d");
 	s = last(fx, 2);
 	assert_string_equal(s->id, "p1-7");
-	assert_int_equal(s->state, STATE(RESOLVED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(RESOLVED));
 	assert_string_equal(s->acked_by, "bob");
 	members(fx, 600 * S, "n2=a");
 	s = last(fx, 3);
 	assert_string_equal(s->id, "p1-8");
 	assert_string_equal(s->subject, "n2");
-	assert_int_equal(s->state, STATE(RESOLVED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(RESOLVED));
 	assert_string_equal(s->acked_by, "alice");
 	assert_int_equal(s->acked_ms, 600);
 	/* New alerts take this start's prefix. */
@@ -660,14 +667,14 @@ test_restore_removed_rule_resolves(void **state)
 
 	start(fx, "[{\"name\": \"cpu_high\", \"metric\": \"cpu_percent\","
 	    " \"above\": 90}]", "p2");
-	restored(&m, "p1-4", "load_high", "load", STATE(FIRING));
+	restored(&m, "p1-4", "load_high", "load", MESH_ALERT_STATE(FIRING));
 	alerts_restore(fx->a, &m);
 	assert_int_equal(fx->n, 0);
 	cpu(fx, 10 * S, 5);
 	s = last(fx, 1);
 	assert_string_equal(s->id, "p1-4");
 	assert_string_equal(s->rule, "load_high");
-	assert_int_equal(s->state, STATE(RESOLVED));
+	assert_int_equal(s->state, MESH_ALERT_STATE(RESOLVED));
 	assert_int_equal(s->resolved_ms, 10 * S);
 	assert_string_equal(s->message, "rule removed");
 	cpu(fx, 20 * S, 5);
@@ -682,15 +689,15 @@ test_restore_duplicate_and_same_prefix(void **state)
 
 	start(fx, "[{\"name\": \"cpu_high\", \"metric\": \"cpu_percent\","
 	    " \"above\": 90, \"for_s\": 0}]", "p1");
-	restored(&m, "p1-1", "cpu_high", "cpu", STATE(FIRING));
+	restored(&m, "p1-1", "cpu_high", "cpu", MESH_ALERT_STATE(FIRING));
 	alerts_restore(fx->a, &m);
 	alerts_restore(fx->a, &m);	/* the same id twice: ignored */
-	restored(&m, "p1-2", "cpu_high", "cpu", STATE(FIRING));
+	restored(&m, "p1-2", "cpu_high", "cpu", MESH_ALERT_STATE(FIRING));
 	alerts_restore(fx->a, &m);	/* same rule and subject: a duplicate */
 	cpu(fx, 10 * S, 99);
 	assert_int_equal(fx->n, 1);
 	assert_string_equal(fx->seen[0].id, "p1-2");
-	assert_int_equal(fx->seen[0].state, STATE(RESOLVED));
+	assert_int_equal(fx->seen[0].state, MESH_ALERT_STATE(RESOLVED));
 	cpu(fx, 20 * S, 5);
 	assert_string_equal(last(fx, 2)->id, "p1-1");
 	/* An id taken by a restored alert is skipped, not reused. */

@@ -25,11 +25,8 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "mesh_names.h"
 #include "tasks.h"
-
-#define ST(x)	AGENTFLOW__MESH__V1__TASK_STATE__TASK_STATE_##x
-#define CS(x)	AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_##x
-#define LS(x)	AGENTFLOW__MESH__V1__LOG_STREAM__LOG_STREAM_##x
 
 #define WAIT_MS	15000	/* for things that take well under a second */
 
@@ -78,8 +75,9 @@ struct ctx {
 static int
 is_terminal(int s)
 {
-	return s == ST(SUCCEEDED) || s == ST(FAILED) || s == ST(CANCELLED) ||
-	    s == ST(TIMED_OUT);
+	return s == MESH_TASK_STATE(SUCCEEDED) ||
+	    s == MESH_TASK_STATE(FAILED) || s == MESH_TASK_STATE(CANCELLED) ||
+	    s == MESH_TASK_STATE(TIMED_OUT);
 }
 
 static void
@@ -114,7 +112,8 @@ on_update(const Agentflow__Mesh__V1__TaskUpdate *m, void *arg)
 		char msg[256];
 
 		assert_int_equal(tasks_run(c->t, &req, c->chained,
-		    sizeof c->chained, msg, sizeof msg), CS(OK));
+		    sizeof c->chained, msg, sizeof msg),
+		    MESH_COMMAND_STATUS(OK));
 	}
 }
 
@@ -127,7 +126,8 @@ on_log(const Agentflow__Mesh__V1__TaskLog *m, void *arg)
 	/* What the proto promises every reader. */
 	assert_true(m->line_seq > 0);
 	assert_true(strlen(m->text) <= 4096);
-	assert_true(m->stream == LS(STDOUT) || m->stream == LS(STDERR));
+	assert_true(m->stream == MESH_LOG_STREAM(STDOUT) ||
+	    m->stream == MESH_LOG_STREAM(STDERR));
 	c->l = realloc(c->l, (c->nl + 1) * sizeof *c->l);
 	assert_non_null(c->l);
 	l = &c->l[c->nl++];
@@ -142,7 +142,7 @@ on_log(const Agentflow__Mesh__V1__TaskLog *m, void *arg)
 		char msg[256];
 
 		assert_int_equal(tasks_cancel(c->t, m->task_id, 1, msg,
-		    sizeof msg), CS(OK));
+		    sizeof msg), MESH_COMMAND_STATUS(OK));
 	}
 }
 
@@ -221,7 +221,7 @@ running(struct ctx *c, const char *id)
 {
 	const struct upd *u = last(c, id);
 
-	return u != NULL && u->state == ST(RUNNING);
+	return u != NULL && u->state == MESH_TASK_STATE(RUNNING);
 }
 
 static int
@@ -382,7 +382,7 @@ run_ok(struct ctx *c, const char *name, const json_t *args, char *id,
 	int rc;
 
 	rc = tasks_run(c->t, &req, id, idlen, msg, sizeof msg);
-	if (rc != CS(OK))
+	if (rc != MESH_COMMAND_STATUS(OK))
 		fail_msg("tasks_run %s: %d %s", name, rc, msg);
 	assert_true(id[0] != '\0');
 }
@@ -404,12 +404,12 @@ test_success_with_logs(void **state)
 	assert_string_equal(id, "n1-1");
 	/* Queued first, synchronously, before any process exists. */
 	assert_int_equal(c->nu, 1);
-	assert_int_equal(c->u[0].state, ST(QUEUED));
+	assert_int_equal(c->u[0].state, MESH_TASK_STATE(QUEUED));
 	assert_int_equal(c->u[0].attempt, 0);
 	assert_int_equal(tasks_active(c->t), 1);
 
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(SUCCEEDED));
+	assert_int_equal(u->state, MESH_TASK_STATE(SUCCEEDED));
 	assert_int_equal(u->exit_code, 0);
 	assert_int_equal(u->term_signal, 0);
 	assert_int_equal(u->attempt, 1);
@@ -420,13 +420,13 @@ test_success_with_logs(void **state)
 	assert_true(u->queued_ms > 0);
 	assert_true(u->started_ms >= u->queued_ms);
 	assert_true(u->finished_ms >= u->started_ms);
-	assert_int_equal(count_state(c, id, ST(RUNNING)), 1);
-	nq = count_state(c, id, ST(QUEUED));
+	assert_int_equal(count_state(c, id, MESH_TASK_STATE(RUNNING)), 1);
+	nq = count_state(c, id, MESH_TASK_STATE(QUEUED));
 	assert_int_equal(nq, 1);
 	assert_int_equal(tasks_active(c->t), 0);
 
-	joined(c, id, LS(STDOUT), out, sizeof out);
-	joined(c, id, LS(STDERR), err, sizeof err);
+	joined(c, id, MESH_LOG_STREAM(STDOUT), out, sizeof out);
+	joined(c, id, MESH_LOG_STREAM(STDERR), err, sizeof err);
 	assert_string_equal(out, "one|three");
 	assert_string_equal(err, "two");
 	/* Sequence numbers run 1..3 across both streams. */
@@ -451,7 +451,7 @@ test_exit_code(void **state)
 	start(c, sh_def("three", "exit 3", NULL), NULL);
 	run_ok(c, "three", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(FAILED));
+	assert_int_equal(u->state, MESH_TASK_STATE(FAILED));
 	assert_int_equal(u->exit_code, 3);
 	assert_int_equal(u->term_signal, 0);
 	assert_string_equal(u->reason, "exited with status 3");
@@ -468,7 +468,7 @@ test_killed_by_signal(void **state)
 	start(c, sh_def("suicide", "kill -9 $$", NULL), NULL);
 	run_ok(c, "suicide", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(FAILED));
+	assert_int_equal(u->state, MESH_TASK_STATE(FAILED));
 	assert_int_equal(u->term_signal, SIGKILL);
 	assert_non_null(strstr(u->reason, "killed by signal 9"));
 }
@@ -485,12 +485,12 @@ test_timeout(void **state)
 	    json_pack("{s:i, s:i}", "timeout_s", 1, "retries", 2)), NULL);
 	run_ok(c, "slow", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(TIMED_OUT));
+	assert_int_equal(u->state, MESH_TASK_STATE(TIMED_OUT));
 	assert_int_equal(u->term_signal, SIGTERM);
 	assert_string_equal(u->reason, "timed out after 1 s");
 	/* Timeouts are not retried, even with retries left. */
 	assert_int_equal(u->attempt, 1);
-	assert_int_equal(count_state(c, id, ST(RETRYING)), 0);
+	assert_int_equal(count_state(c, id, MESH_TASK_STATE(RETRYING)), 0);
 	assert_true(now_ms() - t0 >= 900);
 	assert_true(now_ms() - t0 < 10000);
 	c->needle = "started";
@@ -515,9 +515,10 @@ test_cancel_soft_trapped(void **state)
 	run_ok(c, "polite", NULL, id, sizeof id);
 	wait_log(c, id, "ready");
 	t0 = now_ms();
-	assert_int_equal(tasks_cancel(c->t, id, 0, msg, sizeof msg), CS(OK));
+	assert_int_equal(tasks_cancel(c->t, id, 0, msg, sizeof msg),
+	    MESH_COMMAND_STATUS(OK));
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(CANCELLED));
+	assert_int_equal(u->state, MESH_TASK_STATE(CANCELLED));
 	assert_int_equal(u->exit_code, 0);
 	assert_int_equal(u->term_signal, 0);
 	assert_non_null(strstr(u->reason, "cancelled (soft)"));
@@ -540,9 +541,10 @@ test_cancel_hard(void **state)
 	run_ok(c, "stubborn", NULL, id, sizeof id);
 	wait_log(c, id, "ready");
 	t0 = now_ms();
-	assert_int_equal(tasks_cancel(c->t, id, 1, msg, sizeof msg), CS(OK));
+	assert_int_equal(tasks_cancel(c->t, id, 1, msg, sizeof msg),
+	    MESH_COMMAND_STATUS(OK));
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(CANCELLED));
+	assert_int_equal(u->state, MESH_TASK_STATE(CANCELLED));
 	assert_int_equal(u->term_signal, SIGKILL);
 	assert_string_equal(u->reason, "cancelled (hard)");
 	assert_true(now_ms() - t0 < 10000);
@@ -561,12 +563,13 @@ test_cancel_soft_escalates(void **state)
 	run_ok(c, "stubborn", NULL, id, sizeof id);
 	wait_log(c, id, "ready");
 	t0 = now_ms();
-	assert_int_equal(tasks_cancel(c->t, id, 0, msg, sizeof msg), CS(OK));
+	assert_int_equal(tasks_cancel(c->t, id, 0, msg, sizeof msg),
+	    MESH_COMMAND_STATUS(OK));
 	/* TERM is ignored: still running before the grace is over. */
 	spin(c, 100);
-	assert_int_equal(last(c, id)->state, ST(RUNNING));
+	assert_int_equal(last(c, id)->state, MESH_TASK_STATE(RUNNING));
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(CANCELLED));
+	assert_int_equal(u->state, MESH_TASK_STATE(CANCELLED));
 	assert_int_equal(u->term_signal, SIGKILL);
 	assert_non_null(strstr(u->reason, "cancelled (soft)"));
 	assert_non_null(strstr(u->reason, "killed after 300 ms grace"));
@@ -585,21 +588,24 @@ test_cancel_queued_finished_unknown(void **state)
 	run_ok(c, "quick", NULL, a, sizeof a);
 	run_ok(c, "quick", NULL, b, sizeof b);
 	/* b never got a slot: cancelled at once, without a process. */
-	assert_int_equal(tasks_cancel(c->t, b, 0, msg, sizeof msg), CS(OK));
+	assert_int_equal(tasks_cancel(c->t, b, 0, msg, sizeof msg),
+	    MESH_COMMAND_STATUS(OK));
 	u = last(c, b);
-	assert_int_equal(u->state, ST(CANCELLED));
+	assert_int_equal(u->state, MESH_TASK_STATE(CANCELLED));
 	assert_int_equal(u->attempt, 0);
 	assert_true(u->finished_ms > 0);
 	u = wait_end(c, a);
-	assert_int_equal(u->state, ST(SUCCEEDED));
-	assert_int_equal(tasks_cancel(c->t, a, 0, msg, sizeof msg), CS(ERROR));
+	assert_int_equal(u->state, MESH_TASK_STATE(SUCCEEDED));
+	assert_int_equal(tasks_cancel(c->t, a, 0, msg, sizeof msg),
+	    MESH_COMMAND_STATUS(ERROR));
 	assert_string_equal(msg, "task n1-1 already finished (succeeded)");
-	assert_int_equal(tasks_cancel(c->t, b, 1, msg, sizeof msg), CS(ERROR));
+	assert_int_equal(tasks_cancel(c->t, b, 1, msg, sizeof msg),
+	    MESH_COMMAND_STATUS(ERROR));
 	assert_non_null(strstr(msg, "(cancelled)"));
 	assert_int_equal(tasks_cancel(c->t, "n1-99", 0, msg, sizeof msg),
-	    CS(NOT_FOUND));
+	    MESH_COMMAND_STATUS(NOT_FOUND));
 	assert_non_null(strstr(msg, "n1-99"));
-	assert_int_equal(count_state(c, b, ST(RUNNING)), 0);
+	assert_int_equal(count_state(c, b, MESH_TASK_STATE(RUNNING)), 0);
 }
 
 static void
@@ -622,23 +628,23 @@ test_retries_then_success(void **state)
 	u = wait_end(c, id);
 	/* Three attempts, three sets of pipes, none left open. */
 	assert_int_equal(open_fds(), fds);
-	assert_int_equal(u->state, ST(SUCCEEDED));
+	assert_int_equal(u->state, MESH_TASK_STATE(SUCCEEDED));
 	assert_int_equal(u->attempt, 3);
 	assert_int_equal(u->max_attempts, 5);
-	assert_int_equal(count_state(c, id, ST(RETRYING)), 2);
-	assert_int_equal(count_state(c, id, ST(RUNNING)), 3);
+	assert_int_equal(count_state(c, id, MESH_TASK_STATE(RETRYING)), 2);
+	assert_int_equal(count_state(c, id, MESH_TASK_STATE(RUNNING)), 3);
 	for (i = 0; i < c->nu; i++) {
 		if (strcmp(c->u[i].id, id) != 0)
 			continue;
-		if (c->u[i].state == ST(RETRYING)) {
+		if (c->u[i].state == MESH_TASK_STATE(RETRYING)) {
 			assert_int_equal(c->u[i].exit_code, 1);
 			assert_true(c->u[i].next_retry_ms > 0);
 			/* 100 ms * 2^(attempt-1), ±20%. */
 			assert_true(c->u[i].next_retry_ms > c->u[i].started_ms);
 			assert_non_null(strstr(c->u[i].reason, "retrying"));
 		}
-		if (c->u[i].state == ST(RUNNING) || c->u[i].state ==
-		    ST(RETRYING))
+		if (c->u[i].state == MESH_TASK_STATE(RUNNING) ||
+		    c->u[i].state == MESH_TASK_STATE(RETRYING))
 			attempts[n++] = c->u[i].attempt;
 	}
 	/* RUNNING 1, RETRYING 1, RUNNING 2, RETRYING 2, RUNNING 3. */
@@ -649,7 +655,7 @@ test_retries_then_success(void **state)
 	assert_int_equal(attempts[3], 2);
 	assert_int_equal(attempts[4], 3);
 	/* Log numbering continues across attempts. */
-	joined(c, id, LS(STDOUT), out, sizeof out);
+	joined(c, id, MESH_LOG_STREAM(STDOUT), out, sizeof out);
 	assert_string_equal(out, "attempt 1|attempt 2|attempt 3");
 	for (i = 0; i < c->nl; i++)
 		assert_int_equal(c->l[i].seq, i + 1);
@@ -667,12 +673,12 @@ test_retries_exhausted(void **state)
 	    NULL);
 	run_ok(c, "broken", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(FAILED));
+	assert_int_equal(u->state, MESH_TASK_STATE(FAILED));
 	assert_int_equal(u->attempt, 2);
 	assert_int_equal(u->max_attempts, 2);
 	assert_int_equal(u->exit_code, 7);
 	assert_string_equal(u->reason, "exited with status 7 (attempt 2 of 2)");
-	assert_int_equal(count_state(c, id, ST(RETRYING)), 1);
+	assert_int_equal(count_state(c, id, MESH_TASK_STATE(RETRYING)), 1);
 }
 
 static void
@@ -688,14 +694,14 @@ test_concurrency_queues(void **state)
 	assert_true(wait_until(c, running, a, WAIT_MS));
 	spin(c, 300);
 	/* Concurrency 1: b waits while a runs. */
-	assert_int_equal(last(c, a)->state, ST(RUNNING));
-	assert_int_equal(last(c, b)->state, ST(QUEUED));
+	assert_int_equal(last(c, a)->state, MESH_TASK_STATE(RUNNING));
+	assert_int_equal(last(c, b)->state, MESH_TASK_STATE(QUEUED));
 	assert_int_equal(last(c, b)->attempt, 0);
 	assert_int_equal(tasks_active(c->t), 2);
 	ua = wait_end(c, a);
-	assert_int_equal(ua->state, ST(SUCCEEDED));
+	assert_int_equal(ua->state, MESH_TASK_STATE(SUCCEEDED));
 	ub = wait_end(c, b);
-	assert_int_equal(ub->state, ST(SUCCEEDED));
+	assert_int_equal(ub->state, MESH_TASK_STATE(SUCCEEDED));
 	ua = last(c, a);
 	assert_true(ub->started_ms >= ua->finished_ms);
 }
@@ -715,8 +721,8 @@ test_max_running_node_wide(void **state)
 	run_ok(c, "two", NULL, b, sizeof b);
 	assert_true(wait_until(c, running, a, WAIT_MS));
 	spin(c, 200);
-	assert_int_equal(last(c, b)->state, ST(QUEUED));
-	assert_int_equal(wait_end(c, b)->state, ST(SUCCEEDED));
+	assert_int_equal(last(c, b)->state, MESH_TASK_STATE(QUEUED));
+	assert_int_equal(wait_end(c, b)->state, MESH_TASK_STATE(SUCCEEDED));
 	assert_true(last(c, b)->started_ms >= last(c, a)->finished_ms);
 }
 
@@ -734,7 +740,7 @@ test_long_line_split(void **state)
 	    NULL);
 	run_ok(c, "wide", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(SUCCEEDED));
+	assert_int_equal(u->state, MESH_TASK_STATE(SUCCEEDED));
 	for (i = 0; i < c->nl && n < 8; i++) {
 		lens[n] = strlen(c->l[i].text);
 		cont[n++] = c->l[i].continued;
@@ -759,7 +765,7 @@ test_split_keeps_utf8_whole(void **state)
 	    "head -c 4095 /dev/zero | tr '\\0' a; printf '\\303\\251b\\n'",
 	    NULL), NULL);
 	run_ok(c, "accent", NULL, id, sizeof id);
-	assert_int_equal(wait_end(c, id)->state, ST(SUCCEEDED));
+	assert_int_equal(wait_end(c, id)->state, MESH_TASK_STATE(SUCCEEDED));
 	assert_int_equal(c->nl, 2);
 	assert_int_equal(strlen(c->l[0].text), 4095);
 	assert_true(c->l[0].continued);
@@ -779,8 +785,8 @@ test_invalid_utf8_sanitized(void **state)
 	    "printf '\\355\\240\\200 surrogate\\n'; printf 'tail \\342\\202'",
 	    NULL), NULL);
 	run_ok(c, "binary", NULL, id, sizeof id);
-	assert_int_equal(wait_end(c, id)->state, ST(SUCCEEDED));
-	joined(c, id, LS(STDOUT), out, sizeof out);
+	assert_int_equal(wait_end(c, id)->state, MESH_TASK_STATE(SUCCEEDED));
+	joined(c, id, MESH_LOG_STREAM(STDOUT), out, sizeof out);
 	/* Invalid bytes and NUL become '?', valid UTF-8 stays; the last
 	 * line (no newline, truncated sequence) is still handed out. */
 	assert_string_equal(out, "ok ?? ?? end|a?b|caf\303\251|??? surrogate|"
@@ -807,12 +813,13 @@ test_flood_limited(void **state)
 	run_ok(c, "chatty", NULL, id, sizeof id);
 	u = wait_end(c, id);
 	secs = (now_ms() - t0) / 1000 + 1;
-	assert_int_equal(u->state, ST(SUCCEEDED));
+	assert_int_equal(u->state, MESH_TASK_STATE(SUCCEEDED));
 	for (i = 0; i < c->nl; i++) {
 		dropped += c->l[i].dropped;
 		if (strstr(c->l[i].text, "lines dropped") != NULL) {
 			markers++;
-			assert_int_equal(c->l[i].stream, LS(STDERR));
+			assert_int_equal(c->l[i].stream,
+			    MESH_LOG_STREAM(STDERR));
 			snprintf(want, sizeof want, "[%u lines dropped]",
 			    c->l[i].dropped);
 			assert_string_equal(c->l[i].text, want);
@@ -848,21 +855,21 @@ test_adhoc(void **state)
 	start(c, NULL, &cfg);
 	req.adhoc = argv;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(OK));
+	    MESH_COMMAND_STATUS(OK));
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(SUCCEEDED));
+	assert_int_equal(u->state, MESH_TASK_STATE(SUCCEEDED));
 	assert_string_equal(u->name, "adhoc");
 	wait_log(c, id, "adhoc-ok");
 
 	req.adhoc = empty;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(INVALID));
+	    MESH_COMMAND_STATUS(INVALID));
 	req.adhoc = nonstr;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(INVALID));
+	    MESH_COMMAND_STATUS(INVALID));
 	req.adhoc = nul;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(INVALID));
+	    MESH_COMMAND_STATUS(INVALID));
 	assert_string_equal(id, "");
 
 	/* The same request on a node that disabled ad-hoc commands. */
@@ -871,7 +878,7 @@ test_adhoc(void **state)
 	start(c, NULL, NULL);
 	req.adhoc = argv;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(REFUSED));
+	    MESH_COMMAND_STATUS(REFUSED));
 	assert_string_equal(msg, "ad-hoc commands are disabled on this node");
 	assert_int_equal(tasks_active(c->t), 0);
 	json_decref(argv);
@@ -889,12 +896,12 @@ test_unknown_task(void **state)
 
 	start(c, sh_def("real", "true", NULL), NULL);
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(NOT_FOUND));
+	    MESH_COMMAND_STATUS(NOT_FOUND));
 	assert_string_equal(msg, "no task named \"nope\"");
 	assert_int_equal(c->nu, 0);
 	req.name = NULL;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(INVALID));
+	    MESH_COMMAND_STATUS(INVALID));
 }
 
 static void
@@ -919,22 +926,22 @@ test_args(void **state)
 	req.name = "fixed";
 	req.args = args;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(REFUSED));
+	    MESH_COMMAND_STATUS(REFUSED));
 	assert_string_equal(msg, "task \"fixed\" does not take arguments");
 
 	req.name = "echo";
 	req.args = many;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(INVALID));
+	    MESH_COMMAND_STATUS(INVALID));
 	req.args = notarr;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(INVALID));
+	    MESH_COMMAND_STATUS(INVALID));
 	assert_int_equal(c->nu, 0);
 
 	req.args = args;
 	assert_int_equal(tasks_run(c->t, &req, id, sizeof id, msg, sizeof msg),
-	    CS(OK));
-	assert_int_equal(wait_end(c, id)->state, ST(SUCCEEDED));
+	    MESH_COMMAND_STATUS(OK));
+	assert_int_equal(wait_end(c, id)->state, MESH_TASK_STATE(SUCCEEDED));
 	wait_log(c, id, "a b c");
 	json_decref(args);
 	json_decref(many);
@@ -953,13 +960,13 @@ test_frozen(void **state)
 	/* Frozen before the loop got to start it: it stays queued. */
 	tasks_set_frozen(c->t, 1);
 	assert_int_equal(tasks_run(c->t, &req, other, sizeof other, msg,
-	    sizeof msg), CS(REFUSED));
+	    sizeof msg), MESH_COMMAND_STATUS(REFUSED));
 	assert_string_equal(msg, "node is frozen (read-only)");
 	spin(c, 500);
-	assert_int_equal(last(c, id)->state, ST(QUEUED));
-	assert_int_equal(count_state(c, id, ST(RUNNING)), 0);
+	assert_int_equal(last(c, id)->state, MESH_TASK_STATE(QUEUED));
+	assert_int_equal(count_state(c, id, MESH_TASK_STATE(RUNNING)), 0);
 	tasks_set_frozen(c->t, 0);
-	assert_int_equal(wait_end(c, id)->state, ST(SUCCEEDED));
+	assert_int_equal(wait_end(c, id)->state, MESH_TASK_STATE(SUCCEEDED));
 	wait_log(c, id, "hi");
 }
 
@@ -977,10 +984,10 @@ test_cwd_and_env(void **state)
 	    json_pack("{s:s, s:{s:s, s:s}}", "cwd", c->dir, "env", "FOO",
 	    "bar baz", "EMPTY", "")), NULL);
 	run_ok(c, "where", NULL, id, sizeof id);
-	assert_int_equal(wait_end(c, id)->state, ST(SUCCEEDED));
+	assert_int_equal(wait_end(c, id)->state, MESH_TASK_STATE(SUCCEEDED));
 	assert_non_null(realpath(c->dir, real));
 	snprintf(want, sizeof want, "%s|bar baz|from-node|.", real);
-	joined(c, id, LS(STDOUT), out, sizeof out);
+	joined(c, id, MESH_LOG_STREAM(STDOUT), out, sizeof out);
 	assert_string_equal(out, want);
 	unsetenv("AGENTFLOW_TEST_INHERITED");
 	unsetenv("FOO");
@@ -1003,15 +1010,15 @@ test_exec_failure(void **state)
 
 	run_ok(c, "ghost", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(FAILED));
+	assert_int_equal(u->state, MESH_TASK_STATE(FAILED));
 	snprintf(want, sizeof want, "cannot exec /nonexistent/prog: %s",
 	    strerror(ENOENT));
 	assert_string_equal(u->reason, want);
-	assert_int_equal(count_state(c, id, ST(RUNNING)), 0);
+	assert_int_equal(count_state(c, id, MESH_TASK_STATE(RUNNING)), 0);
 
 	run_ok(c, "lost", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(FAILED));
+	assert_int_equal(u->state, MESH_TASK_STATE(FAILED));
 	snprintf(want, sizeof want, "cannot chdir to %s: %s", baddir,
 	    strerror(ENOENT));
 	assert_string_equal(u->reason, want);
@@ -1152,11 +1159,12 @@ test_hooks_reenter(void **state)
 	c->chain = "after";
 	run_ok(c, "loop", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(CANCELLED));
+	assert_int_equal(u->state, MESH_TASK_STATE(CANCELLED));
 	assert_int_equal(u->term_signal, SIGKILL);
 	/* The run the update hook started on the end goes its own way. */
 	assert_true(c->chained[0] != '\0');
-	assert_int_equal(wait_end(c, c->chained)->state, ST(SUCCEEDED));
+	assert_int_equal(wait_end(c, c->chained)->state,
+	    MESH_TASK_STATE(SUCCEEDED));
 	wait_log(c, c->chained, "after");
 }
 
@@ -1175,7 +1183,7 @@ test_grandchild_holding_pipe(void **state)
 	    NULL);
 	run_ok(c, "detach", NULL, id, sizeof id);
 	u = wait_end(c, id);
-	assert_int_equal(u->state, ST(SUCCEEDED));
+	assert_int_equal(u->state, MESH_TASK_STATE(SUCCEEDED));
 	/* Closed about a second after the reap, not after 30 s. */
 	assert_true(now_ms() - t0 < 10000);
 	c->needle = "done";
@@ -1202,12 +1210,13 @@ test_history_bounded(void **state)
 		run_ok(c, "t", NULL, id, sizeof id);
 	assert_int_equal(tasks_active(c->t), 301);
 	assert_true(wait_until(c, all_done, NULL, 4 * WAIT_MS));
-	assert_int_equal(last(c, id)->state, ST(SUCCEEDED));
+	assert_int_equal(last(c, id)->state, MESH_TASK_STATE(SUCCEEDED));
 	/* The newest finished runs are remembered, the oldest forgotten. */
-	assert_int_equal(tasks_cancel(c->t, id, 0, msg, sizeof msg), CS(ERROR));
+	assert_int_equal(tasks_cancel(c->t, id, 0, msg, sizeof msg),
+	    MESH_COMMAND_STATUS(ERROR));
 	assert_int_equal(tasks_cancel(c->t, first, 0, msg, sizeof msg),
-	    CS(NOT_FOUND));
-	assert_int_equal(count_state(c, first, ST(SUCCEEDED)), 1);
+	    MESH_COMMAND_STATUS(NOT_FOUND));
+	assert_int_equal(count_state(c, first, MESH_TASK_STATE(SUCCEEDED)), 1);
 }
 
 static int
@@ -1264,11 +1273,11 @@ test_free_kills_group(void **state)
 	tasks_free(c->t);
 	c->t = NULL;
 	u = last(c, id);
-	assert_int_equal(u->state, ST(FAILED));
+	assert_int_equal(u->state, MESH_TASK_STATE(FAILED));
 	assert_string_equal(u->reason, "node stopped");
 	assert_int_equal(u->term_signal, SIGKILL);
 	u = last(c, queued);
-	assert_int_equal(u->state, ST(FAILED));
+	assert_int_equal(u->state, MESH_TASK_STATE(FAILED));
 	assert_string_equal(u->reason, "node stopped");
 	/* The leader was reaped by us; the grandchild died with the group. */
 	assert_int_equal(kill(leader, 0), -1);

@@ -1,0 +1,108 @@
+/*
+ * A command's arguments from its table row (see cli_cmd.h).
+ */
+#include "cli_cmd.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_id.h"
+
+#define TIMEOUT_MAX_MS		(24LL * 3600 * 1000)
+#define LIST_MAX		10000
+
+static int
+parse_int(const char *name, const char *arg, long long min, long long max,
+    long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+		fprintf(stderr, "agentflow: --%s: an integer %lld-%lld is required, "
+		    "got \"%s\"\n", name, min, max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+on_option(int c, const char *arg, void *ctx)
+{
+	struct cli_args *a = ctx;
+
+	switch (c) {
+	case CLI_O_DETACH: a->detach = 1; return 0;
+	case CLI_O_HARD: a->hard = 1; return 0;
+	case 'f': a->follow = 1; return 0;
+	case CLI_O_TIMEOUT:
+		return parse_int("timeout-ms", arg, 1, TIMEOUT_MAX_MS,
+		    &a->timeout_ms);
+	case CLI_O_SINCE:
+		return parse_int("since", arg, 0, INT64_MAX, &a->since);
+	case CLI_O_LIMIT:
+		return parse_int("limit", arg, 1, LIST_MAX, &a->limit);
+	case CLI_O_KEY:
+		if (*arg == '\0') {
+			fprintf(stderr, "agentflow: --key: an empty key\n");
+			return -1;
+		}
+		a->key = arg;
+		return 0;
+	case CLI_O_NODE:
+		if (!node_id_valid(arg, strlen(arg))) {
+			fprintf(stderr, "agentflow: --node: \"%s\" is not a node id\n",
+			    arg);
+			return -1;
+		}
+		a->node = arg;
+		return 0;
+	case CLI_O_STATE: a->state = arg; return 0;
+	case CLI_O_ACTION: a->action = arg; return 0;
+	}
+	return -1;
+}
+
+int
+cli_cmd_parse(const struct cmd_entry *e, int argc, char **argv,
+    struct cli_args *a, int *rc)
+{
+	int first, n;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->usage, sizeof(a->usage), "%s %s", e->name, e->usage);
+	if ((first = cli_api_opts(argc, argv, &a->o, a->usage, e->options,
+	    on_option, a, rc)) < 0)
+		return -1;
+	n = argc - first;
+	if (n < e->args_min || (e->args_max >= 0 && n > e->args_max)) {
+		fprintf(stderr, "agentflow: %s\nusage: agentflow %s\n",
+		    n < e->args_min ? "missing operand" : "too many operands",
+		    a->usage);
+		*rc = CMD_TABLE_EXIT_USAGE;
+		return -1;
+	}
+	a->argc = n;
+	a->argv = argv + first;
+	return 0;
+}
+
+int
+cli_cmd_usage_error(const struct cli_args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "agentflow: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: agentflow %s\n", a->usage);
+	return CMD_TABLE_EXIT_USAGE;
+}

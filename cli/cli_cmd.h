@@ -1,0 +1,48 @@
+/*
+ * A CLI command's arguments, parsed as its row of the command table
+ * (cli.c) says: the common options (cli_api.h), the row's own options
+ * (codes CLI_O_* below, or a letter for a short form) and between
+ * args_min and args_max operands.  Every check here is made before the
+ * node is asked, so a usage error never reaches the API.
+ */
+#ifndef AGENTFLOW_CLI_CMD_H
+#define AGENTFLOW_CLI_CMD_H
+
+#include "cli_api.h"
+#include "cmd_table.h"
+
+/* The option codes rows may list (struct option .val); -f is 'f'. */
+enum {
+	CLI_O_DETACH = 256, CLI_O_TIMEOUT, CLI_O_KEY, CLI_O_HARD, CLI_O_NODE,
+	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT
+};
+
+struct cli_args {
+	struct cli_opts	 o;
+	long long	 timeout_ms;	/* 0: the command's default */
+	const char	*key;		/* idempotency key */
+	const char	*node;		/* a node id */
+	const char	*state;
+	const char	*action;
+	long long	 since;
+	long long	 limit;		/* 0: the API's default */
+	int		 detach;
+	int		 hard;
+	int		 follow;
+	int		 argc;		/* the operands */
+	char		**argv;
+	char		 usage[2048];	/* "name usage", for messages */
+};
+
+/*
+ * Parses argv (argv[0] the command's name) into a.  0 when the command
+ * should run; -1 with *rc the exit status otherwise (0 after --help, 2
+ * after a usage error, which is printed).  Strings point into argv.
+ */
+int cli_cmd_parse(const struct cmd_entry *, int argc, char **argv,
+    struct cli_args *a, int *rc);
+
+int cli_cmd_usage_error(const struct cli_args *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

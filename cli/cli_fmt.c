@@ -1,0 +1,47 @@
+/*
+ * The CLI's text helpers (see cli_fmt.h).
+ */
+#include "cli_fmt.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "clock.h"
+
+const char *
+cli_fmt_str(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : dflt;
+}
+
+const char *
+cli_fmt_clean(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+const char *
+cli_fmt_ago(json_t *v, char *buf, size_t len)
+{
+	uint64_t now = clock_wall_ms();
+	json_int_t ms = json_integer_value(v);
+
+	if (ms <= 0)
+		snprintf(buf, len, "-");
+	else if ((uint64_t)ms >= now)
+		snprintf(buf, len, "now");
+	else if (now - (uint64_t)ms < 60000)
+		snprintf(buf, len, "%.1fs ago", (double)(now - (uint64_t)ms) / 1000.0);
+	else if (now - (uint64_t)ms < 3600000)
+		snprintf(buf, len, "%" PRIu64 "m ago", (now - (uint64_t)ms) / 60000);
+	else
+		snprintf(buf, len, "%" PRIu64 "h ago", (now - (uint64_t)ms) / 3600000);
+	return buf;
+}

@@ -1,0 +1,20 @@
+/*
+ * The CLI's text helpers, shared by every command that prints what the
+ * node answered.  Each writes into the caller's buffer and returns it.
+ */
+#ifndef AGENTFLOW_CLI_FMT_H
+#define AGENTFLOW_CLI_FMT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* o[key] when it is a string (borrowed from o), else dflt. */
+const char *cli_fmt_str(json_t *o, const char *key, const char *dflt);
+/* s with control characters replaced by '?', cut to fit buf; for text
+ * other nodes wrote. */
+const char *cli_fmt_clean(const char *s, char *buf, size_t len);
+/* How long ago the wall-clock time v (ms since the epoch, a JSON integer)
+ * was: "-" (none), "now", "4.2s ago", "12m ago", "3h ago". */
+const char *cli_fmt_ago(json_t *v, char *buf, size_t len);
+
+#endif
