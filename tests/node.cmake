@@ -26,3 +26,5 @@ if(NOT AGENTFLOW_SANITIZE)
 endif()
 agentflow_system_test(chaos test_chaos.py)
 agentflow_system_test(chaos_work test_chaos_work.py)
+agentflow_unit_test(test_routing SOURCES unit/test_routing.c
+  LIBS agentflow_routing agentflow_common)

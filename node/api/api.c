@@ -25,6 +25,7 @@
 #include "sync.h"
 #include "tasks.h"
 #include "ratelimit.h"
+#include "routing.h"
 #include "transport.h"
 #include "web.h"
 #include "ws.h"
@@ -78,7 +79,8 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	if (fresh < 3000)
 		fresh = 3000;
 	routed = !direct && id != NULL &&
-	    sync_next_hop(n->sync, id, hop, sizeof(hop)) == 0;
+	    routing_next_hop(sync_routing(n->sync), id, hop,
+	    sizeof(hop)) == 0;
 	if (direct || (lmember != NULL && strcmp(lmember, "left") == 0))
 		member = lmember;
 	else if (json_is_true(json_object_get(r, "left")))

@@ -32,6 +32,7 @@
 #include "links.h"
 #include "log.h"
 #include "node_info.h"
+#include "routing.h"
 #include "store.h"
 #include "store_work.h"
 #include "wall_timer.h"
@@ -64,11 +65,7 @@ struct origin {
 	int		 left;
 	int		 dirty;		/* to persist */
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
-	char		**nbrs;		/* its up links, from its status */
-	size_t		 nnbrs;
 };
-
-struct graph_cache;
 
 struct sync {
 	struct event_base		*base;
@@ -101,18 +98,10 @@ struct sync {
 	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
 	void				(*applied)(const struct store_event *, void *);
 	void				 *applied_arg;
-	/* The link-state graph: graph_gen changes with any vertex or edge
-	 * that statuses bring; the cache is rebuilt when it or our own up
-	 * links changed. */
-	uint64_t			 graph_gen;
-	struct graph_cache		*graph;
+	/* The link-state graph and the labels, fed from statuses and
+	 * NodeInfos; it reads our own side from the live links. */
+	struct routing			*routing;
 };
-
-static int
-cmp_ids(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static void *
 pack(const ProtobufCMessage *m, size_t *len)
@@ -134,39 +123,45 @@ set_blob(uint8_t **dst, size_t *dlen, const ProtobufCMessage *m)
 		*dlen = 0;
 }
 
-static void
-free_nbrs(struct origin *o)
-{
-	for (size_t i = 0; i < o->nnbrs; i++)
-		free(o->nbrs[i]);
-	free(o->nbrs);
-	o->nbrs = NULL;
-	o->nnbrs = 0;
-}
-
 /* Takes an origin's new status: its bytes, and its up links for the
- * link-state graph that forwarding follows.  Returns whether the graph
- * changed: a first status (a new vertex) or other up links. */
-static int
-set_status(struct origin *o, const Agentflow__Mesh__V1__NodeStatus *st,
-    uint64_t time_ms)
+ * link-state graph that forwarding follows (routing ignores ours). */
+static void
+set_status(struct sync *s, struct origin *o,
+    const Agentflow__Mesh__V1__NodeStatus *st, uint64_t time_ms)
 {
-	char **nbrs = xcalloc(st->n_links + 1, sizeof(*nbrs));
+	const char **nbrs = xcalloc(st->n_links + 1, sizeof(*nbrs));
 	size_t n = 0;
-	int changed;
 
 	for (size_t i = 0; i < st->n_links; i++)
 		if (st->links[i]->state == AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP)
-			nbrs[n++] = xstrdup(st->links[i]->peer);
-	changed = o->status == NULL || n != o->nnbrs;
-	for (size_t i = 0; i < n && !changed; i++)
-		changed = strcmp(nbrs[i], o->nbrs[i]) != 0;
+			nbrs[n++] = st->links[i]->peer;
+	routing_set_links(s->routing, o->id, nbrs, n);
+	free(nbrs);
 	set_blob(&o->status, &o->status_len, &st->base);
 	o->status_ms = time_ms;
-	free_nbrs(o);
-	o->nbrs = nbrs;
-	o->nnbrs = n;
-	return changed;
+}
+
+/* Takes an origin's NodeInfo: its bytes, and its labels for selectors. */
+static void
+set_info(struct sync *s, struct origin *o, const Agentflow__Mesh__V1__NodeInfo *in)
+{
+	struct routing_label *labels = xcalloc(in->n_labels + 1, sizeof(*labels));
+
+	for (size_t i = 0; i < in->n_labels; i++) {
+		labels[i].key = in->labels[i]->key;
+		labels[i].value = in->labels[i]->value;
+	}
+	routing_set_labels(s->routing, o->id, labels, in->n_labels);
+	free(labels);
+	set_blob(&o->info, &o->info_len, &in->base);
+}
+
+/* Selectors name the origins some life of which we know and that did not
+ * leave; call after either changes. */
+static void
+set_present(struct sync *s, const struct origin *o)
+{
+	routing_set_present(s->routing, o->id, !o->left && o->incarnation != 0);
 }
 
 static struct origin *
@@ -409,9 +404,9 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	s->self->seq = e->seq;
 	s->self->updated_ms = e->time_ms;
 	/* Our own row of the graph is our live links (links_up_generation),
-	 * so our status does not change the graph. */
+	 * so routing leaves it out: our status does not change the graph. */
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
-		(void)set_status(s->self, e->status, e->time_ms);
+		set_status(s, s->self, e->status, e->time_ms);
 	/* Logged with the rest of its batch at flush, in one transaction. */
 	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
 		flush(s);
@@ -816,8 +811,9 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 
 	/* What the peer says about itself is its NodeInfo. */
 	if (h->info != NULL && o != NULL) {
-		set_blob(&o->info, &o->info_len, &h->info->base);
+		set_info(s, o, h->info);
 		o->left = 0;
+		set_present(s, o);
 	}
 	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
 	hmap_sweep(s->origins, collect_behind, &b);
@@ -850,11 +846,11 @@ apply_snapshot(struct sync *s, const char *peer,
 		o->incarnation = c->incarnation;
 		o->seq = c->seq;
 		if (st->info != NULL)
-			set_blob(&o->info, &o->info_len, &st->info->base);
-		if (st->status != NULL && set_status(o, st->status,
-		    st->status_ms))
-			s->graph_gen++;
+			set_info(s, o, st->info);
+		if (st->status != NULL)
+			set_status(s, o, st->status, st->status_ms);
 		o->left = st->left;
+		set_present(s, o);
 		o->updated_ms = clock_wall_ms();
 		o->requested_ms = 0;
 		o->dirty = 1;
@@ -953,17 +949,18 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		request_snapshot(s, peer, o);
 		return 0;
 	}
-	if (e->incarnation != o->incarnation)
+	if (e->incarnation != o->incarnation) {
 		o->left = 0;	/* a new life */
-	o->incarnation = e->incarnation;
+		o->incarnation = e->incarnation;
+		set_present(s, o);
+	}
 	o->seq = e->seq;
 	o->updated_ms = clock_wall_ms();
 	o->dirty = 1;
 	o->requested_ms = 0;	/* in order again: a new gap may ask at once */
 	s->events_in++;
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		if (set_status(o, e->status, e->time_ms))
-			s->graph_gen++;
+		set_status(s, o, e->status, e->time_ms);
 		log_event_row(s, e, o->status, o->status_len);
 	} else
 		log_event_row(s, e, NULL, 0);
@@ -972,348 +969,54 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 
 /* --- forwarding over the link-state graph ---------------------------------------- */
 
-/*
- * The graph: every origin we hold a status of, with the up links that
- * status lists; our own links are our live ones, not our last status.
- * An edge counts only if both ends report it (OSPF's two-way check): a
- * node that died or lost a link keeps claiming it in its last status,
- * and routing over that claim sent copies into links that were down.
- * Vertices are numbered in id order so that every node, holding the same
- * statuses, builds the same breadth-first trees.
- */
-struct graph {
-	const char	**ids;
-	size_t		  n;
-	struct hmap	 *index;	/* id → index + 1 */
-	unsigned char	 *adj;		/* n x n: 1 where both ends report the link */
-};
-
-struct graph_build {
-	struct graph	*g;
-	struct sync	*s;
-};
-
-static int
-graph_collect(const char *id, void *value, void *arg)
-{
-	struct graph_build *b = arg;
-	struct origin *o = value;
-
-	if (o->status != NULL || o == b->s->self)
-		b->g->ids[b->g->n++] = id;
-	return 0;
-}
-
-/* a reports an up link to b (graph_build keeps it if b reports a). */
-static void
-graph_edge(struct graph *g, const char *a, const char *b)
-{
-	uintptr_t i = (uintptr_t)hmap_get(g->index, a);
-	uintptr_t j = (uintptr_t)hmap_get(g->index, b);
-
-	if (i == 0 || j == 0 || i == j)
-		return;
-	g->adj[(i - 1) * g->n + (j - 1)] = 1;
-}
-
-static void
-graph_self_edge(const char *peer, void *arg)
-{
-	struct graph_build *b = arg;
-
-	graph_edge(b->g, b->s->self_id, peer);
-}
-
-static int
-graph_edges(const char *id, void *value, void *arg)
-{
-	struct graph_build *b = arg;
-	struct origin *o = value;
-
-	if (o == b->s->self)
-		return 0;		/* ours are the live links */
-	for (size_t i = 0; i < o->nnbrs; i++)
-		graph_edge(b->g, id, o->nbrs[i]);
-	return 0;
-}
-
-static void
-graph_build(struct sync *s, struct graph *g)
-{
-	struct graph_build b = { g, s };
-
-	g->ids = xcalloc(hmap_count(s->origins) + 1, sizeof(*g->ids));
-	g->n = 0;
-	hmap_sweep(s->origins, graph_collect, &b);
-	qsort(g->ids, g->n, sizeof(*g->ids), cmp_ids);
-	g->index = hmap_new();
-	for (size_t i = 0; i < g->n; i++)
-		hmap_put(g->index, g->ids[i], (void *)(uintptr_t)(i + 1));
-	g->adj = xcalloc(g->n * g->n + 1, 1);
-	hmap_sweep(s->origins, graph_edges, &b);
-	if (s->links != NULL)
-		links_foreach_up(s->links, graph_self_edge, &b);
-	/* Keep the links both ends report. */
-	for (size_t i = 0; i < g->n; i++)
-		for (size_t j = i + 1; j < g->n; j++) {
-			unsigned char both = g->adj[i * g->n + j] &
-			    g->adj[j * g->n + i];
-
-			g->adj[i * g->n + j] = g->adj[j * g->n + i] = both;
-		}
-}
-
-static void
-graph_free(struct graph *g)
-{
-	free(g->ids);
-	hmap_free(g->index);
-	free(g->adj);
-}
-
-/* parent[v] in the breadth-first tree from root (SIZE_MAX: unreached). */
-static void
-graph_bfs(const struct graph *g, size_t root, size_t *parent)
-{
-	size_t *queue = xcalloc(g->n + 1, sizeof(*queue)), head = 0, tail = 0;
-
-	for (size_t i = 0; i < g->n; i++)
-		parent[i] = SIZE_MAX;
-	parent[root] = root;
-	queue[tail++] = root;
-	while (head < tail) {
-		size_t u = queue[head++];
-		for (size_t v = 0; v < g->n; v++) {
-			if (g->adj[u * g->n + v] && parent[v] == SIZE_MAX) {
-				parent[v] = u;
-				queue[tail++] = v;
-			}
-		}
-	}
-	free(queue);
-}
-
-/*
- * The graph and the breadth-first trees asked of it, kept until a status
- * changes a vertex or an edge or one of our links goes up or down.  Every
- * received batch is forwarded over it: rebuilding it each time took a
- * third of an idle 20-node mesh's loop, and statuses (one a second from
- * every node) rarely change it.
- */
-struct graph_cache {
-	struct graph	 g;
-	uint64_t	 gen, links_gen;
-	size_t		**tree;		/* per root: parent[], NULL until asked */
-};
-
-static void
-graph_cache_free(struct graph_cache *gc)
-{
-	if (gc == NULL)
-		return;
-	for (size_t i = 0; i < gc->g.n; i++)
-		free(gc->tree[i]);
-	free(gc->tree);
-	graph_free(&gc->g);
-	free(gc);
-}
-
-static struct graph_cache *
-graph_get(struct sync *s)
-{
-	uint64_t lg = s->links != NULL ? links_up_generation(s->links) : 0;
-	struct graph_cache *gc = s->graph;
-
-	if (gc != NULL && gc->gen == s->graph_gen && gc->links_gen == lg)
-		return gc;
-	graph_cache_free(gc);
-	gc = s->graph = xcalloc(1, sizeof(*gc));
-	graph_build(s, &gc->g);
-	gc->gen = s->graph_gen;
-	gc->links_gen = lg;
-	gc->tree = xcalloc(gc->g.n + 1, sizeof(*gc->tree));
-	return gc;
-}
-
-/* The breadth-first tree from vertex root (index, not id). */
-static const size_t *
-graph_tree(struct graph_cache *gc, size_t root)
-{
-	if (gc->tree[root] == NULL) {
-		gc->tree[root] = xcalloc(gc->g.n + 1, sizeof(size_t));
-		graph_bfs(&gc->g, root, gc->tree[root]);
-	}
-	return gc->tree[root];
-}
-
-int
-sync_next_hop(struct sync *s, const char *dest, char *hop, size_t hoplen)
-{
-	struct graph_cache *gc;
-	const size_t *parent;
-	uintptr_t self, d;
-
-	if (s->links == NULL || strcmp(dest, s->self_id) == 0)
-		return -1;
-	if (links_is_up(s->links, dest)) {
-		snprintf(hop, hoplen, "%s", dest);
-		return 0;
-	}
-	gc = graph_get(s);
-	self = (uintptr_t)hmap_get(gc->g.index, s->self_id);
-	d = (uintptr_t)hmap_get(gc->g.index, dest);
-	if (self == 0 || d == 0)
-		return -1;
-	parent = graph_tree(gc, self - 1);
-	/* Walk back from dest to the node whose parent is us. */
-	for (size_t v = d - 1, steps = 0; parent[v] != SIZE_MAX &&
-	    steps <= gc->g.n; v = parent[v], steps++) {
-		if (parent[v] == self - 1) {
-			snprintf(hop, hoplen, "%s", gc->g.ids[v]);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-struct select_ctx {
-	const struct sync	*s;
-	const json_t		*match;
-	json_t			*out;
-};
-
-static int
-labels_match(const struct origin *o, const json_t *match)
-{
-	Agentflow__Mesh__V1__NodeInfo *in;
-	const char *key;
-	json_t *want;
-	int ok = 1;
-
-	if (match == NULL)
-		return 1;
-	if (o->info == NULL || (in = agentflow__mesh__v1__node_info__unpack(NULL,
-	    o->info_len, o->info)) == NULL)
-		return 0;
-	json_object_foreach((json_t *)match, key, want) {
-		int found = 0;
-		for (size_t i = 0; i < in->n_labels && !found; i++)
-			found = strcmp(in->labels[i]->key, key) == 0 &&
-			    json_is_string(want) && strcmp(in->labels[i]->value,
-			    json_string_value(want)) == 0;
-		if (!found) {
-			ok = 0;
-			break;
-		}
-	}
-	agentflow__mesh__v1__node_info__free_unpacked(in, NULL);
-	return ok;
-}
-
-static int
-select_one(const char *id, void *value, void *arg)
-{
-	struct select_ctx *sc = arg;
-	struct origin *o = value;
-
-	if (!o->left && o->incarnation != 0 && labels_match(o, sc->match))
-		json_array_append_new(sc->out, json_string(id));
-	return 0;
-}
-
-static int
-cmp_json_strings(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-	    json_string_value(*(json_t *const *)b));
-}
-
-json_t *
-sync_select(const struct sync *s, const json_t *match)
-{
-	struct select_ctx sc = { s, match, json_array() };
-	size_t n;
-	json_t **items;
-
-	hmap_sweep(s->origins, select_one, &sc);
-	/* Sorted, so fan-out order and output are stable. */
-	n = json_array_size(sc.out);
-	items = xcalloc(n + 1, sizeof(*items));
-	for (size_t i = 0; i < n; i++)
-		items[i] = json_incref(json_array_get(sc.out, i));
-	qsort(items, n, sizeof(*items), cmp_json_strings);
-	json_array_clear(sc.out);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(sc.out, items[i]);
-	free(items);
-	return sc.out;
-}
-
 struct forward_ctx {
 	struct sync			 *s;
 	const char			 *from;
 	Agentflow__Mesh__V1__Event	**events;	/* new events of this batch */
-	size_t				  nevents;
-	struct graph			 *g;
-	const size_t			**trees;	/* per event: its origin's tree, or NULL */
+	Agentflow__Mesh__V1__Event	**out;
 };
 
-/*
- * Sends to neighbour `peer` the events for which we are its parent in the
- * origin's shortest-path tree: in a full mesh that is never (the origin is
- * everybody's parent), in a partial one exactly one node hands each event
- * to each node.
- */
+/* Sends neighbour peer the events of which[] it gets from us (routing_fanout). */
 static void
-forward_to(const char *peer, void *arg)
+forward_to(const char *peer, const size_t *which, size_t nwhich, void *arg)
 {
 	struct forward_ctx *fc = arg;
-	struct sync *s = fc->s;
-	Agentflow__Mesh__V1__Event **out;
-	uintptr_t pi = (uintptr_t)hmap_get(fc->g->index, peer);
-	uintptr_t self = (uintptr_t)hmap_get(fc->g->index, s->self_id);
 	size_t n = 0;
 
-	if (strcmp(peer, fc->from) == 0 || pi == 0 || self == 0)
+	if (strcmp(peer, fc->from) == 0)
 		return;
-	out = xcalloc(fc->nevents + 1, sizeof(*out));
-	for (size_t i = 0; i < fc->nevents; i++) {
-		Agentflow__Mesh__V1__Event *e = fc->events[i];
-		if (fc->trees[i] == NULL || strcmp(peer, e->origin) == 0 ||
-		    e->hops + 1 >= e->hop_limit)
+	for (size_t i = 0; i < nwhich; i++) {
+		Agentflow__Mesh__V1__Event *e = fc->events[which[i]];
+		if (strcmp(peer, e->origin) == 0 || e->hops + 1 >= e->hop_limit)
 			continue;
-		if (fc->trees[i][pi - 1] == self - 1)
-			out[n++] = e;
+		fc->out[n++] = e;
 	}
-	if (n > 0) {
-		for (size_t i = 0; i < n; i++)
-			out[i]->hops++;
-		send_events(s, peer, out, n);
-		for (size_t i = 0; i < n; i++)
-			out[i]->hops--;
-		s->forwarded += n;
-	}
-	free(out);
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fc->out[i]->hops++;
+	send_events(fc->s, peer, fc->out, n);
+	for (size_t i = 0; i < n; i++)
+		fc->out[i]->hops--;
+	fc->s->forwarded += n;
 }
 
 static void
 forward(struct sync *s, const char *from, Agentflow__Mesh__V1__Event **events,
     size_t n)
 {
-	struct forward_ctx fc = { s, from, events, n, NULL, NULL };
-	struct graph_cache *gc;
+	struct forward_ctx fc = { s, from, events, NULL };
+	const char **roots;
 
 	if (n == 0 || s->links == NULL)
 		return;
-	gc = graph_get(s);
-	fc.g = &gc->g;
-	fc.trees = xcalloc(n, sizeof(*fc.trees));
-	for (size_t i = 0; i < n; i++) {
-		uintptr_t ri = (uintptr_t)hmap_get(gc->g.index, events[i]->origin);
-		fc.trees[i] = ri == 0 ? NULL : graph_tree(gc, ri - 1);
-	}
-	links_foreach_up(s->links, forward_to, &fc);
-	free(fc.trees);
+	roots = xcalloc(n, sizeof(*roots));
+	for (size_t i = 0; i < n; i++)
+		roots[i] = events[i]->origin;
+	fc.out = xcalloc(n + 1, sizeof(*fc.out));
+	routing_fanout(s->routing, roots, n, forward_to, &fc);
+	free(fc.out);
+	free(roots);
 }
 
 void
@@ -1451,12 +1154,14 @@ load_remote(void *arg, const struct store_remote *r)
 	o->incarnation = r->incarnation;
 	o->seq = r->seq;
 	o->updated_ms = (uint64_t)r->updated_ms;
+	set_present(s, o);
 	if (r->status_len > 0) {
 		o->status = xmalloc(r->status_len);
 		memcpy(o->status, r->status, r->status_len);
 		o->status_len = r->status_len;
 		o->status_ms = (uint64_t)r->updated_ms;
-		s->graph_gen++;
+		/* A vertex: its links come with its next status. */
+		routing_set_links(s->routing, o->id, NULL, 0);
 	}
 	return 0;
 }
@@ -1471,9 +1176,10 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->self_id = xstrdup(cfg->self_id);
 	s->incarnation = cfg->incarnation;
 	s->store = cfg->store;
-	s->links = cfg->links;
 	s->events_kept = cfg->events_kept ? cfg->events_kept : 100000;
 	s->origins = hmap_new();
+	s->routing = routing_new(s->self_id);
+	sync_set_links(s, cfg->links);
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
@@ -1485,11 +1191,12 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 
 	s->self->incarnation = s->incarnation;
 	s->self->seq = 0;
+	set_present(s, s->self);
 	/* Our NodeInfo, as snapshots carry it. */
 	node_info_init(&info, s->self_id, s->incarnation, cfg->addresses,
 	    cfg->labels);
 	info.msg.started_ms = clock_wall_ms();
-	set_blob(&s->self->info, &s->self->info_len, &info.msg.base);
+	set_info(s, s->self, &info.msg);
 	node_info_clear(&info);
 	return s;
 }
@@ -1502,10 +1209,39 @@ sync_set_applied(struct sync *s, void (*fn)(const struct store_event *, void *),
 	s->applied_arg = arg;
 }
 
+/* The live links as routing reads them. */
+static uint64_t
+live_generation(void *arg)
+{
+	return links_up_generation(arg);
+}
+
+static int
+live_is_up(void *arg, const char *peer)
+{
+	return links_is_up(arg, peer);
+}
+
+static void
+live_foreach_up(void *arg, void (*fn)(const char *, void *), void *fnarg)
+{
+	links_foreach_up(arg, fn, fnarg);
+}
+
 void
 sync_set_links(struct sync *s, struct links *l)
 {
+	struct routing_live live = { live_generation, live_is_up,
+	    live_foreach_up, l };
+
 	s->links = l;
+	routing_set_live(s->routing, l != NULL ? &live : NULL);
+}
+
+struct routing *
+sync_routing(struct sync *s)
+{
+	return s->routing;
 }
 
 static int
@@ -1517,7 +1253,6 @@ free_origin(const char *id, void *value, void *arg)
 	(void)arg;
 	free(o->info);
 	free(o->status);
-	free_nbrs(o);
 	free(o);
 	return 1;
 }
@@ -1529,7 +1264,7 @@ sync_free(struct sync *s)
 		return;
 	flush(s);
 	hmap_sweep(s->origins, persist_origin, s);
-	graph_cache_free(s->graph);	/* it points into the origins */
+	routing_free(s->routing);
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);
 	if (s->commit_armed)

@@ -42,9 +42,9 @@
 #include "log.h"
 #include "node_id.h"
 #include "rng.h"
+#include "routing.h"
 #include "store.h"
 #include "store_work.h"
-#include "sync.h"
 #include "xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS	30000
@@ -285,8 +285,8 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	json_object_foreach(r->pending, node, v) {
 		cmd->destination = (char *)node;
-		if (c->cfg.sync != NULL && sync_next_hop(c->cfg.sync, node, hop,
-		    sizeof(hop)) == 0 && send_command(c, hop, cmd) == 0)
+		if (c->cfg.routing != NULL && routing_next_hop(c->cfg.routing,
+		    node, hop, sizeof(hop)) == 0 && send_command(c, hop, cmd) == 0)
 			c->retransmitted++;
 	}
 	cmd->destination = NULL;	/* node's, not the message's */
@@ -396,8 +396,8 @@ route_command(struct commands *c, const char *from,
 		answer(c, cmd, ST(UNREACHABLE), "hop limit reached", NULL, 0);
 		return;
 	}
-	if (c->cfg.sync == NULL || sync_next_hop(c->cfg.sync, cmd->destination,
-	    hop, sizeof(hop)) != 0) {
+	if (c->cfg.routing == NULL || routing_next_hop(c->cfg.routing,
+	    cmd->destination, hop, sizeof(hop)) != 0) {
 		c->unreachable++;
 		snprintf(why, sizeof(why), "no route from %s to %s",
 		    c->cfg.self_id, cmd->destination);
@@ -472,8 +472,9 @@ route_result(struct commands *c, Agentflow__Mesh__V1__CommandResult *r)
 		accept_result(c, r);
 		return;
 	}
-	if (c->cfg.sync == NULL || c->cfg.links == NULL ||
-	    sync_next_hop(c->cfg.sync, r->requester, hop, sizeof(hop)) != 0 ||
+	if (c->cfg.routing == NULL || c->cfg.links == NULL ||
+	    routing_next_hop(c->cfg.routing, r->requester, hop,
+	    sizeof(hop)) != 0 ||
 	    r->hops + 1 > r->hop_limit) {
 		c->dropped++;
 		log_event(LOG_WARN, "no route back for a command result",
@@ -750,7 +751,7 @@ resolve_target(struct commands *c, const json_t *t, struct target *out,
 		out->dests = json_pack("[s]", out->node);
 		out->display = json_string(out->node);
 	} else {
-		out->dests = sync_select(c->cfg.sync, out->match);
+		out->dests = routing_select(c->cfg.routing, out->match);
 		out->display = out->all ? json_string("all") :
 		    json_pack("{s:O}", "labels", out->match);
 	}

@@ -26,8 +26,8 @@ struct audit;
 struct commands;
 struct links;
 struct rng;
+struct routing;
 struct store;
-struct sync;
 
 /*
  * Executes a command addressed to this node; returns a CommandStatus and
@@ -40,7 +40,7 @@ typedef int (*commands_exec_fn)(void *arg, const Agentflow__Mesh__V1__Command *,
 struct commands_config {
 	const char	*self_id;
 	struct store	*store;
-	struct sync	*sync;
+	struct routing	*routing;	/* next hops and selectors (borrowed) */
 	struct links	*links;		/* may come later: commands_set_links */
 	struct audit	*audit;
 	struct rng	*rng;

@@ -107,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sync_cursors(&cursors, node.sync);
 	render(sync_counters(node.sync));
 	render(sync_remote_json(node.sync, 1));
-	ids = sync_select(node.sync, NULL);
+	ids = routing_select(sync_routing(node.sync), NULL);
 	json_array_foreach(ids, i, id)
 		render(sync_origin_json(node.sync, json_string_value(id), 1));
 	json_decref(ids);
