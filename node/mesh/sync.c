@@ -18,8 +18,13 @@
  *
  * Invariant: the own origin's cursor is (our incarnation, last seq
  * emitted); nothing received ever changes it.
+ *
+ * Catching a peer up (replays and snapshots) is in sync_catchup.c, the
+ * API's JSON views in sync_json.c; the link-state graph and label
+ * selection are routing.c's, fed here from statuses and NodeInfos.
  */
 #include "sync.h"
+#include "sync_priv.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -39,69 +44,6 @@
 #include "work_json.h"
 #include "xalloc.h"
 
-#define BATCH_MAX_EVENTS	FRAME_CODEC_MAX_EVENTS
-#define BATCH_MAX_BYTES		(2u * 1024 * 1024)
-#define SNAPSHOT_CHUNK		64
-#define SNAPSHOT_TASKS		20	/* an origin's most recent: 64 origins of them fit a frame */
-#define SNAPSHOT_ALERTS		16	/* open ones, likewise */
-#define PERSIST_PERIOD_MS	2000
-#define TRIM_PERIOD_MS		60000
-#define USER_PAYLOAD_MAX	65536
-#define NAME_MAX_LEN		128
-#define HOP_LIMIT		8
-#define ORIGINS_MAX		FRAME_CODEC_MAX_NODES
-#define REPLAY_MAX		50000	/* events behind beyond which a snapshot is cheaper */
-
-struct origin {
-	char		 id[64];
-	uint64_t	 incarnation;
-	uint64_t	 seq;
-	uint8_t		*info;		/* packed NodeInfo, or NULL */
-	size_t		 info_len;
-	uint8_t		*status;	/* packed NodeStatus, or NULL */
-	size_t		 status_len;
-	uint64_t	 status_ms;
-	uint64_t	 updated_ms;	/* wall clock of our last change */
-	int		 left;
-	int		 dirty;		/* to persist */
-	uint64_t	 requested_ms;	/* snapshot asked for, at */
-};
-
-struct sync {
-	struct event_base		*base;
-	char				*self_id;
-	uint64_t			 incarnation;
-	struct store			*store;
-	struct links			*links;
-	uint64_t			 events_kept;
-	struct hmap			*origins;
-	struct origin			*self;
-	/* Own events not yet sent. */
-	Agentflow__Mesh__V1__Event	**pending;
-	size_t				 npending;
-	size_t				 pending_bytes;
-	struct event			*flush_ev;
-	/* Received batches share one commit per turn of the loop. */
-	struct event			*commit_ev;
-	int				 commit_armed;
-	struct wall_timer		*persist_timer;
-	uint64_t			 last_trim_ms;
-	/* Hello cursors, rebuilt on demand. */
-	Agentflow__Mesh__V1__Cursor	*cursor_buf;
-	Agentflow__Mesh__V1__Cursor	**cursor_ptrs;
-	/* Counters. */
-	uint64_t			 events_in, events_out, duplicates, gaps;
-	uint64_t			 snapshots_sent, snapshots_received;
-	uint64_t			 snapshot_requests;
-	uint64_t			 forwarded;
-	uint64_t			 replayed;
-	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
-	void				(*applied)(const struct store_event *, void *);
-	void				 *applied_arg;
-	/* The link-state graph and the labels, fed from statuses and
-	 * NodeInfos; it reads our own side from the live links. */
-	struct routing			*routing;
-};
 
 static void *
 pack(const ProtobufCMessage *m, size_t *len)
@@ -297,8 +239,8 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 
 /* --- sending ---------------------------------------------------------------- */
 
-static int
-send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f)
+int
+sync_send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f)
 {
 	struct frame_codec_error err;
 	uint8_t *buf = NULL;
@@ -317,9 +259,8 @@ send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f
 	return rc;
 }
 
-/* events as one EventBatch frame, to peer or (NULL) every up link. */
-static int
-send_events(struct sync *s, const char *peer,
+int
+sync_send_events(struct sync *s, const char *peer,
     Agentflow__Mesh__V1__Event **events, size_t n)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
@@ -329,11 +270,11 @@ send_events(struct sync *s, const char *peer,
 	batch.events = events;
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
 	f.events = &batch;
-	return send_frame(s, peer, &f);
+	return sync_send_frame(s, peer, &f);
 }
 
-static void
-flush(struct sync *s)
+void
+sync_flush(struct sync *s)
 {
 	if (s->npending == 0)
 		return;
@@ -343,7 +284,7 @@ flush(struct sync *s)
 	if (store_batch_end(s->store) != 0)
 		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
 		    store_error(s->store));
-	send_events(s, NULL, s->pending, s->npending);
+	sync_send_events(s, NULL, s->pending, s->npending);
 	s->events_out += s->npending;
 	for (size_t i = 0; i < s->npending; i++)
 		agentflow__mesh__v1__event__free_unpacked(s->pending[i], NULL);
@@ -373,7 +314,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	flush(arg);
+	sync_flush(arg);
 }
 
 /* Numbers, applies, logs and queues one of our own events. */
@@ -409,7 +350,7 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 		set_status(s, s->self, e->status, e->time_ms);
 	/* Logged with the rest of its batch at flush, in one transaction. */
 	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
-		flush(s);
+		sync_flush(s);
 	else
 		event_active(s->flush_ev, EV_TIMEOUT, 0);
 	return e->seq;
@@ -492,322 +433,13 @@ sync_emit_alert(struct sync *s, const Agentflow__Mesh__V1__Alert *a)
 	return emit(s, &e);
 }
 
-/* --- snapshots -------------------------------------------------------------- */
-
-/*
- * An origin's recent tasks and open alerts for its snapshot, read back
- * from the store; the messages point into rows until work_rows_clear.
- */
-struct work_rows {
-	json_t				 *rows;
-	Agentflow__Mesh__V1__TaskUpdate	 *tasks, **tptrs;
-	Agentflow__Mesh__V1__Alert	 *alerts, **aptrs;
-};
-
-static int
-collect_row(void *arg, const char *text)
-{
-	json_t *j = json_loads(text, 0, NULL);
-
-	if (j != NULL)
-		json_array_append_new(arg, j);
-	return 0;
-}
-
-static void
-work_rows_fill(struct sync *s, const char *origin, struct work_rows *w,
-    Agentflow__Mesh__V1__OriginState *st)
-{
-	static const char *const open_states[] = { "firing", "acknowledged" };
-	struct store_task_query q = { origin, NULL, NULL, SNAPSHOT_TASKS };
-	json_t *tasks = json_array(), *alerts = json_array(), *j;
-	size_t i;
-
-	memset(w, 0, sizeof(*w));
-	w->rows = json_pack("[o, o]", tasks, alerts);
-	store_tasks_query(s->store, &q, collect_row, tasks);
-	for (i = 0; i < 2; i++)
-		store_alerts_query(s->store, origin, open_states[i],
-		    SNAPSHOT_ALERTS / 2, collect_row, alerts);
-	w->tasks = xcalloc(json_array_size(tasks) + 1, sizeof(*w->tasks));
-	w->tptrs = xcalloc(json_array_size(tasks) + 1, sizeof(*w->tptrs));
-	json_array_foreach(tasks, i, j) {
-		work_json_to_task(j, &w->tasks[i]);
-		w->tptrs[i] = &w->tasks[i];
-	}
-	w->alerts = xcalloc(json_array_size(alerts) + 1, sizeof(*w->alerts));
-	w->aptrs = xcalloc(json_array_size(alerts) + 1, sizeof(*w->aptrs));
-	json_array_foreach(alerts, i, j) {
-		work_json_to_alert(j, &w->alerts[i]);
-		w->aptrs[i] = &w->alerts[i];
-	}
-	st->n_tasks = json_array_size(tasks);
-	st->tasks = w->tptrs;
-	st->n_alerts = json_array_size(alerts);
-	st->alerts = w->aptrs;
-}
-
-static void
-work_rows_clear(struct work_rows *w)
-{
-	json_decref(w->rows);
-	free(w->tasks);
-	free(w->tptrs);
-	free(w->alerts);
-	free(w->aptrs);
-}
-
-/* Fills st (whose cursor, info and status the caller frees) from o. */
-static void
-origin_state(const struct origin *o, Agentflow__Mesh__V1__OriginState *st,
-    Agentflow__Mesh__V1__Cursor *cur)
-{
-	agentflow__mesh__v1__origin_state__init(st);
-	agentflow__mesh__v1__cursor__init(cur);
-	cur->origin = (char *)o->id;
-	cur->incarnation = o->incarnation;
-	cur->seq = o->seq;
-	st->cursor = cur;
-	st->info = o->info ? agentflow__mesh__v1__node_info__unpack(NULL,
-	    o->info_len, o->info) : NULL;
-	st->status = o->status ? agentflow__mesh__v1__node_status__unpack(NULL,
-	    o->status_len, o->status) : NULL;
-	st->status_ms = o->status_ms;
-	st->left = o->left;
-}
-
-static void
-origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
-{
-	if (st->info != NULL)
-		agentflow__mesh__v1__node_info__free_unpacked(st->info, NULL);
-	if (st->status != NULL)
-		agentflow__mesh__v1__node_status__free_unpacked(st->status, NULL);
-}
-
-/* Sends snapshots of origins (NULL-terminated ids... as an array) to peer. */
-static void
-send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
-    uint64_t request_id)
-{
-	Agentflow__Mesh__V1__OriginState states[SNAPSHOT_CHUNK], *ptrs[SNAPSHOT_CHUNK];
-	Agentflow__Mesh__V1__Cursor curs[SNAPSHOT_CHUNK];
-	struct work_rows rows[SNAPSHOT_CHUNK];
-	size_t i = 0;
-
-	/* Our own events still pending go first, so the snapshot's cursor
-	 * never runs ahead of what the peer can receive after it. */
-	flush(s);
-	do {
-		Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-		Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
-		size_t k = 0;
-		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
-			origin_state(list[i], &states[k], &curs[k]);
-			work_rows_fill(s, list[i]->id, &rows[k], &states[k]);
-			ptrs[k] = &states[k];
-		}
-		snap.n_origins = k;
-		snap.origins = ptrs;
-		snap.request_id = request_id;
-		snap.last = i >= n;
-		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
-		f.snapshot = &snap;
-		send_frame(s, peer, &f);
-		for (size_t j = 0; j < k; j++) {
-			origin_state_clear(&states[j]);
-			work_rows_clear(&rows[j]);
-		}
-	} while (i < n);
-	s->snapshots_sent++;
-}
-
-struct behind {
-	struct sync			*s;
-	const Agentflow__Mesh__V1__Hello *hello;	/* NULL: every origin */
-	const char *const		*want;		/* requested ids, or NULL */
-	size_t				 nwant;
-	struct origin			**list;
-	size_t				 n;
-};
-
-/* Collects the origins the peer lacks (or asked for). */
-static int
-collect_behind(const char *id, void *value, void *arg)
-{
-	struct behind *b = arg;
-	struct origin *o = value;
-	size_t i;
-
-	if (o->incarnation == 0)
-		return 0;		/* nothing known of it yet */
-	if (b->want != NULL && b->nwant > 0) {
-		for (i = 0; i < b->nwant; i++)
-			if (strcmp(b->want[i], id) == 0)
-				break;
-		if (i == b->nwant)
-			return 0;
-	}
-	if (b->hello != NULL) {
-		for (i = 0; i < b->hello->n_cursors; i++) {
-			const Agentflow__Mesh__V1__Cursor *c = b->hello->cursors[i];
-			if (strcmp(c->origin, id) != 0)
-				continue;
-			if (c->incarnation > o->incarnation ||
-			    (c->incarnation == o->incarnation && c->seq >= o->seq))
-				return 0;	/* it is not behind */
-			break;
-		}
-	}
-	b->list[b->n++] = o;
-	return 0;
-}
-
-/* --- catching a peer up: replayed events, else snapshots ---------------------- */
-
-struct replay {
-	struct sync			 *s;
-	const char			 *peer;
-	uint64_t			  next;		/* seq expected next */
-	Agentflow__Mesh__V1__Event	**batch;
-	size_t				  n;
-	size_t				  bytes;
-	int				  broken;
-};
-
-/* An event of the log as the Event it was (hops reset: it starts anew). */
-static Agentflow__Mesh__V1__Event *
-event_from_row(const struct store_event *row)
-{
-	Agentflow__Mesh__V1__Event *e = xcalloc(1, sizeof(*e));
-	const uint8_t *b = row->body;
-	size_t len = row->body_len;
-
-	agentflow__mesh__v1__event__init(e);
-	switch (row->kind) {
-	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
-		e->status = agentflow__mesh__v1__node_status__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
-		e->task = agentflow__mesh__v1__task_update__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
-		e->log = agentflow__mesh__v1__task_log__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
-		e->alert = agentflow__mesh__v1__alert__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
-		e->user = agentflow__mesh__v1__user_event__unpack(NULL, len, b);
-		break;
-	default:
-		free(e);
-		return NULL;
-	}
-	/* The oneof's members share one pointer: any of them tells. */
-	if (e->status == NULL) {
-		free(e);
-		return NULL;
-	}
-	e->kind_case = (Agentflow__Mesh__V1__Event__KindCase)row->kind;
-	e->origin = xstrdup(row->origin);
-	e->incarnation = row->incarnation;
-	e->seq = row->seq;
-	e->time_ms = (uint64_t)row->time_ms;
-	e->hop_limit = HOP_LIMIT;
-	return e;
-}
-
-static void
-replay_send(struct replay *r)
-{
-	if (r->n == 0)
-		return;
-	if (send_events(r->s, r->peer, r->batch, r->n) != 0)
-		r->broken = 1;
-	r->s->replayed += r->n;
-	for (size_t i = 0; i < r->n; i++)
-		agentflow__mesh__v1__event__free_unpacked(r->batch[i], NULL);
-	r->n = 0;
-	r->bytes = 0;
-}
-
-static int
-replay_row(void *arg, const struct store_event *row)
-{
-	struct replay *r = arg;
-	Agentflow__Mesh__V1__Event *e;
-
-	if (row->seq != r->next || (e = event_from_row(row)) == NULL) {
-		r->broken = 1;		/* a hole in our own log */
-		return 1;
-	}
-	r->batch[r->n++] = e;
-	r->bytes += row->body_len + 64;
-	r->next++;
-	if (r->n >= BATCH_MAX_EVENTS || r->bytes >= BATCH_MAX_BYTES)
-		replay_send(r);
-	return r->broken;
-}
-
-/*
- * Sends peer, which holds origin o up to cursor c, the events after it
- * from our log.  1 when that caught it up; 0 when the log cannot (another
- * incarnation, too far behind, or rows trimmed): a snapshot must then.
- */
-static int
-replay(struct sync *s, const char *peer, const struct origin *o,
-    const Agentflow__Mesh__V1__Cursor *c)
-{
-	struct replay r = { s, peer, c->seq + 1, NULL, 0, 0, 0 };
-
-	if (c->incarnation != o->incarnation || c->seq >= o->seq ||
-	    o->seq - c->seq > REPLAY_MAX)
-		return 0;
-	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
-	if (store_events_after(s->store, o->id, o->incarnation, c->seq,
-	    (unsigned)(o->seq - c->seq), replay_row, &r) < 0)
-		r.broken = 1;
-	if (!r.broken)
-		replay_send(&r);
-	for (size_t i = 0; i < r.n; i++)
-		agentflow__mesh__v1__event__free_unpacked(r.batch[i], NULL);
-	free(r.batch);
-	return !r.broken && r.next == o->seq + 1;
-}
-
-/*
- * Catches peer up on the origins in list: with replayed events where it
- * told us its cursor and our log covers the rest, with snapshots for the
- * others.
- */
-static void
-catch_up(struct sync *s, const char *peer, struct origin **list, size_t n,
-    Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
-{
-	struct origin **snap = xcalloc(n + 1, sizeof(*snap));
-	size_t nsnap = 0;
-
-	flush(s);	/* our own pending events are in the log first */
-	for (size_t i = 0; i < n; i++) {
-		const Agentflow__Mesh__V1__Cursor *c = NULL;
-		for (size_t j = 0; j < ncursors && c == NULL; j++)
-			if (strcmp(cursors[j]->origin, list[i]->id) == 0)
-				c = cursors[j];
-		if (c == NULL || !replay(s, peer, list[i], c))
-			snap[nsnap++] = list[i];
-	}
-	if (nsnap > 0 || request_id != 0)
-		send_snapshot(s, peer, snap, nsnap, request_id);
-	free(snap);
-}
-
 void
 sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 {
 	struct sync *s = arg;
 	struct origin *o = origin_get(s, peer);
-	struct behind b = { s, h, NULL, 0, NULL, 0 };
+	struct origin **list;
+	size_t n;
 
 	/* What the peer says about itself is its NodeInfo. */
 	if (h->info != NULL && o != NULL) {
@@ -815,11 +447,11 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 		o->left = 0;
 		set_present(s, o);
 	}
-	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
-	hmap_sweep(s->origins, collect_behind, &b);
-	if (b.n > 0)
-		catch_up(s, peer, b.list, b.n, h->cursors, h->n_cursors, 0);
-	free(b.list);
+	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
+	n = sync_catchup_behind(s, h, NULL, 0, list);
+	if (n > 0)
+		sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
+	free(list);
 }
 
 static int
@@ -896,7 +528,7 @@ request_snapshot(struct sync *s, const char *peer, struct origin *o)
 	}
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
 	f.snapshot_request = &r;
-	send_frame(s, peer, &f);
+	sync_send_frame(s, peer, &f);
 	s->snapshot_requests++;
 }
 
@@ -904,13 +536,13 @@ static void
 answer_request(struct sync *s, const char *peer,
     const Agentflow__Mesh__V1__SnapshotRequest *r)
 {
-	struct behind b = { s, NULL, (const char *const *)r->origins, r->n_origins,
-	    NULL, 0 };
+	struct origin **list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
+	size_t n = sync_catchup_behind(s, NULL, (const char *const *)r->origins,
+	    r->n_origins, list);
 
-	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
-	hmap_sweep(s->origins, collect_behind, &b);
-	catch_up(s, peer, b.list, b.n, r->cursors, r->n_cursors, r->request_id);
-	free(b.list);
+	sync_catchup_send(s, peer, list, n, r->cursors, r->n_cursors,
+	    r->request_id);
+	free(list);
 }
 
 /* --- receiving events -------------------------------------------------------- */
@@ -995,7 +627,7 @@ forward_to(const char *peer, const size_t *which, size_t nwhich, void *arg)
 		return;
 	for (size_t i = 0; i < n; i++)
 		fc->out[i]->hops++;
-	send_events(fc->s, peer, fc->out, n);
+	sync_send_events(fc->s, peer, fc->out, n);
 	for (size_t i = 0; i < n; i++)
 		fc->out[i]->hops--;
 	fc->s->forwarded += n;
@@ -1262,7 +894,7 @@ sync_free(struct sync *s)
 {
 	if (s == NULL)
 		return;
-	flush(s);
+	sync_flush(s);
 	hmap_sweep(s->origins, persist_origin, s);
 	routing_free(s->routing);
 	hmap_sweep(s->origins, free_origin, NULL);
@@ -1277,216 +909,4 @@ sync_free(struct sync *s)
 	free(s->cursor_ptrs);
 	free(s->self_id);
 	free(s);
-}
-
-/* --- JSON ------------------------------------------------------------------- */
-
-static const char *const link_state_names[] = { "unknown", "connecting", "up", "down" };
-static const char *const member_state_names[] = { "unknown", "alive", "suspect",
-    "dead", "left" };
-
-static json_t *
-status_json(const Agentflow__Mesh__V1__NodeStatus *st)
-{
-	json_t *links = json_array(), *members = json_array();
-
-	for (size_t i = 0; i < st->n_links; i++) {
-		const Agentflow__Mesh__V1__LinkInfo *l = st->links[i];
-		json_array_append_new(links, json_pack("{s:s, s:s, s:f, s:I}",
-		    "peer", l->peer, "state", link_state_names[l->state <= 3 ? l->state : 0],
-		    "rtt_ms", (double)l->rtt_us / 1000.0,
-		    "since_ms", (json_int_t)l->since_ms));
-	}
-	for (size_t i = 0; i < st->n_members; i++) {
-		const Agentflow__Mesh__V1__MemberInfo *m = st->members[i];
-		json_array_append_new(members, json_pack("{s:s, s:s, s:I, s:b}",
-		    "node_id", m->node_id,
-		    "state", member_state_names[m->state <= 4 ? m->state : 0],
-		    "last_seen_ms", (json_int_t)m->last_seen_ms, "direct", m->direct));
-	}
-	return json_pack("{s:f, s:i, s:I, s:I, s:[f,f,f], s:I, s:I, s:I, s:I, s:f, s:f,"
-	    " s:I, s:I, s:o, s:o, s:b, s:b}",
-	    "cpu_percent", st->cpu_percent, "cpu_count", (int)st->cpu_count,
-	    "mem_used_bytes", (json_int_t)st->mem_used_bytes,
-	    "mem_total_bytes", (json_int_t)st->mem_total_bytes,
-	    "load", st->load1, st->load5, st->load15,
-	    "disk_used_bytes", (json_int_t)st->disk_used_bytes,
-	    "disk_total_bytes", (json_int_t)st->disk_total_bytes,
-	    "net_rx_bytes", (json_int_t)st->net_rx_bytes,
-	    "net_tx_bytes", (json_int_t)st->net_tx_bytes,
-	    "net_rx_bytes_per_s", st->net_rx_bytes_per_s,
-	    "net_tx_bytes_per_s", st->net_tx_bytes_per_s,
-	    "uptime_s", (json_int_t)st->uptime_s,
-	    "process_uptime_s", (json_int_t)st->process_uptime_s,
-	    "links", links, "members", members,
-	    "frozen", st->frozen, "signal_reachable", st->signal_reachable);
-}
-
-static json_t *
-info_json(const Agentflow__Mesh__V1__NodeInfo *in)
-{
-	json_t *addrs = json_array(), *labels = json_object();
-
-	for (size_t i = 0; i < in->n_addresses; i++)
-		json_array_append_new(addrs, json_string(in->addresses[i]));
-	for (size_t i = 0; i < in->n_labels; i++)
-		json_object_set_new(labels, in->labels[i]->key,
-		    json_string(in->labels[i]->value));
-	return json_pack("{s:s, s:I, s:s, s:o, s:o, s:I}", "node_id", in->node_id,
-	    "incarnation", (json_int_t)in->incarnation, "version", in->version,
-	    "addresses", addrs, "labels", labels,
-	    "started_ms", (json_int_t)in->started_ms);
-}
-
-static json_t *
-origin_json(const struct origin *o, int with_status)
-{
-	json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "node_id", o->id,
-	    "incarnation", (json_int_t)o->incarnation, "seq", (json_int_t)o->seq,
-	    "status_ms", (json_int_t)o->status_ms,
-	    "updated_ms", (json_int_t)o->updated_ms, "left", o->left);
-	Agentflow__Mesh__V1__NodeStatus *st = o->status && with_status ?
-	    agentflow__mesh__v1__node_status__unpack(NULL, o->status_len, o->status) : NULL;
-	Agentflow__Mesh__V1__NodeInfo *in = o->info ?
-	    agentflow__mesh__v1__node_info__unpack(NULL, o->info_len, o->info) : NULL;
-
-	json_object_set_new(j, "status", st ? status_json(st) : json_null());
-	json_object_set_new(j, "info", in ? info_json(in) : json_null());
-	if (st != NULL)
-		agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
-	if (in != NULL)
-		agentflow__mesh__v1__node_info__free_unpacked(in, NULL);
-	return j;
-}
-
-json_t *
-sync_origin_json(const struct sync *s, const char *id, int with_status)
-{
-	const struct origin *o = hmap_get(s->origins, id);
-
-	return o != NULL && o->incarnation != 0 ? origin_json(o, with_status) :
-	    NULL;
-}
-
-struct remote_list {
-	const struct sync	*s;
-	json_t			*a;
-	int			 with_status;
-};
-
-static int
-remote_one(const char *id, void *value, void *arg)
-{
-	struct remote_list *rl = arg;
-	const struct origin *o = value;
-
-	(void)id;
-	if (o != rl->s->self && o->incarnation != 0)
-		json_array_append_new(rl->a, origin_json(o, rl->with_status));
-	return 0;
-}
-
-json_t *
-sync_remote_json(const struct sync *s, int with_status)
-{
-	struct remote_list rl = { s, json_array(), with_status };
-
-	hmap_sweep(s->origins, remote_one, &rl);
-	return rl.a;
-}
-
-json_t *
-sync_counters(const struct sync *s)
-{
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "refused_origins", (json_int_t)s->refused_origins,
-	    "forwarded", (json_int_t)s->forwarded,
-	    "replayed", (json_int_t)s->replayed,
-	    "events_in", (json_int_t)s->events_in,
-	    "events_out", (json_int_t)s->events_out,
-	    "duplicates", (json_int_t)s->duplicates, "gaps", (json_int_t)s->gaps,
-	    "snapshots_sent", (json_int_t)s->snapshots_sent,
-	    "snapshots_received", (json_int_t)s->snapshots_received,
-	    "snapshot_requests", (json_int_t)s->snapshot_requests,
-	    "pending", (json_int_t)s->npending);
-}
-
-static const struct {
-	const char	*name;
-	int		 kind;
-} kinds[] = {
-	{ "status", AGENTFLOW__MESH__V1__EVENT__KIND_STATUS },
-	{ "task", AGENTFLOW__MESH__V1__EVENT__KIND_TASK },
-	{ "log", AGENTFLOW__MESH__V1__EVENT__KIND_LOG },
-	{ "alert", AGENTFLOW__MESH__V1__EVENT__KIND_ALERT },
-	{ "user", AGENTFLOW__MESH__V1__EVENT__KIND_USER },
-};
-
-const char *
-sync_kind_name(int kind)
-{
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (kinds[i].kind == kind)
-			return kinds[i].name;
-	return "unknown";
-}
-
-int
-sync_kind_parse(const char *name)
-{
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].name, name) == 0)
-			return kinds[i].kind;
-	return -1;
-}
-
-json_t *
-sync_event_body_json(const char *origin, int kind, const void *body, size_t len)
-{
-	json_t *j = NULL;
-
-	if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		Agentflow__Mesh__V1__NodeStatus *st =
-		    agentflow__mesh__v1__node_status__unpack(NULL, len, body);
-		if (st != NULL) {
-			j = status_json(st);
-			agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TASK) {
-		Agentflow__Mesh__V1__TaskUpdate *t =
-		    agentflow__mesh__v1__task_update__unpack(NULL, len, body);
-		if (t != NULL) {
-			j = work_json_task(origin, t);
-			agentflow__mesh__v1__task_update__free_unpacked(t, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_LOG) {
-		Agentflow__Mesh__V1__TaskLog *l =
-		    agentflow__mesh__v1__task_log__unpack(NULL, len, body);
-		if (l != NULL) {
-			j = work_json_log(origin, 0, l);
-			json_object_del(j, "time_ms");
-			agentflow__mesh__v1__task_log__free_unpacked(l, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_ALERT) {
-		Agentflow__Mesh__V1__Alert *a =
-		    agentflow__mesh__v1__alert__unpack(NULL, len, body);
-		if (a != NULL) {
-			j = work_json_alert(origin, a);
-			agentflow__mesh__v1__alert__free_unpacked(a, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_USER) {
-		Agentflow__Mesh__V1__UserEvent *u =
-		    agentflow__mesh__v1__user_event__unpack(NULL, len, body);
-		if (u != NULL) {
-			/* Payloads are bytes: text when they are valid UTF-8,
-			 * else base64 is the caller's to ask for (not yet). */
-			json_t *p = json_stringn((const char *)u->payload.data,
-			    u->payload.len);
-			j = json_pack("{s:s, s:o, s:I}", "name", u->name,
-			    "payload", p ? p : json_null(),
-			    "payload_bytes", (json_int_t)u->payload.len);
-			agentflow__mesh__v1__user_event__free_unpacked(u, NULL);
-		}
-	}
-	return j;
 }

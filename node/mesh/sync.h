@@ -70,22 +70,4 @@ uint64_t sync_emit_alert(struct sync *, const Agentflow__Mesh__V1__Alert *);
  */
 struct routing *sync_routing(struct sync *);
 
-/* One origin's state as JSON (new reference), or NULL if unknown:
- * {node_id, incarnation, seq, info, status, status_ms, updated_ms, left};
- * status is null unless with_status (decoding it is most of the work). */
-json_t *sync_origin_json(const struct sync *, const char *id, int with_status);
-/* Every origin but ourselves, as an array of the above. */
-json_t *sync_remote_json(const struct sync *, int with_status);
-/* Counters: events_in, events_out, duplicates, gaps, snapshots_sent,
- * snapshots_received, snapshot_requests, replayed (events sent from the log
- * to catch a peer up), pending. */
-json_t *sync_counters(const struct sync *);
-
-/* An event log row (the store's body for kind) of origin as JSON, or NULL. */
-json_t *sync_event_body_json(const char *origin, int kind, const void *body,
-    size_t len);
-/* "status", "task", "log", "alert", "user" ↔ the Event oneof numbers. */
-const char *sync_kind_name(int kind);
-int sync_kind_parse(const char *name);
-
 #endif

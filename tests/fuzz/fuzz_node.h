@@ -29,6 +29,7 @@
 #include "routing.h"
 #include "store.h"
 #include "sync.h"
+#include "sync_json.h"
 
 #define FUZZ_SELF_ID	"fuzz-self"
 #define FUZZ_NODE_INPUTS	2000
