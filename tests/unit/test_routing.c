@@ -15,71 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_live.h"
 #include "routing.h"
-
-#define MAX_LIVE	8
-
-/* Our live links, as the links module would show them. */
-struct fake_live {
-	const char	*up[MAX_LIVE];
-	size_t		 n;
-	uint64_t	 gen;
-};
-
-static uint64_t
-fake_generation(void *arg)
-{
-	return ((struct fake_live *)arg)->gen;
-}
-
-static int
-fake_is_up(void *arg, const char *peer)
-{
-	struct fake_live *l = arg;
-
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->up[i], peer) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-fake_foreach_up(void *arg, void (*fn)(const char *, void *), void *fnarg)
-{
-	struct fake_live *l = arg;
-
-	for (size_t i = 0; i < l->n; i++)
-		fn(l->up[i], fnarg);
-}
-
-static void
-live_set(struct fake_live *l, const char *const *up, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		l->up[i] = up[i];
-	l->n = n;
-	l->gen++;
-}
-
-static struct routing *
-routing_with(const char *self, struct fake_live *l)
-{
-	struct routing *r = routing_new(self);
-	struct routing_live live = { fake_generation, fake_is_up,
-	    fake_foreach_up, l };
-
-	routing_set_live(r, &live);
-	return r;
-}
 
 #define LINKS(r, id, ...) do {						\
 	const char *const peers_[] = { __VA_ARGS__ };			\
 	routing_set_links(r, id, peers_, sizeof(peers_) / sizeof(peers_[0])); \
-} while (0)
-
-#define LIVE(l, ...) do {						\
-	const char *const up_[] = { __VA_ARGS__ };			\
-	live_set(l, up_, sizeof(up_) / sizeof(up_[0]));			\
 } while (0)
 
 /* The next hop towards dest, or "" when there is no route. */
