@@ -434,28 +434,40 @@ test_invalid(void **state)
 	run_for(f, 10);
 }
 
+/* A ping with id from origin for dest, as it reaches us from peer n2
+ * after path; frame and cmd are the caller's (kept for resending). */
+static void
+peer_command(Agentflow__Mesh__V1__Frame *fr, Agentflow__Mesh__V1__Command *cmd,
+    const char *id, const char *origin, const char *dest, char **path,
+    size_t npath)
+{
+	agentflow__mesh__v1__frame__init(fr);
+	agentflow__mesh__v1__command__init(cmd);
+	cmd->id = (char *)id;
+	cmd->origin = (char *)origin;
+	cmd->destination = (char *)dest;
+	cmd->target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
+	cmd->node_id = (char *)dest;
+	cmd->type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_PING;
+	cmd->hop_limit = 8;
+	cmd->hops = npath - 1;
+	cmd->n_path = npath;
+	cmd->path = path;
+	fr->body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
+	fr->command = cmd;
+}
+
 /* A command for us from a peer: executed once, answered back each time. */
 static void
 test_destination(void **state)
 {
 	struct fixture *f = *state;
-	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
+	Agentflow__Mesh__V1__Frame fr;
+	Agentflow__Mesh__V1__Command cmd;
 	char *path[] = { (char *)"n3", (char *)"n2" };
 	const Agentflow__Mesh__V1__CommandResult *r;
 
-	cmd.id = (char *)"cabc";
-	cmd.origin = "n3";
-	cmd.destination = "self";
-	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
-	cmd.node_id = "self";
-	cmd.type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_PING;
-	cmd.hop_limit = 8;
-	cmd.hops = 1;
-	cmd.n_path = 2;
-	cmd.path = path;
-	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
-	fr.command = &cmd;
+	peer_command(&fr, &cmd, "cabc", "n3", "self", path, 2);
 	commands_frame(f->c, "n2", &fr);
 	assert_int_equal(f->execs, 1);
 	assert_int_equal(f->nsent, 1);
@@ -485,20 +497,12 @@ static void
 test_relay(void **state)
 {
 	struct fixture *f = *state;
-	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
+	Agentflow__Mesh__V1__Frame fr;
+	Agentflow__Mesh__V1__Command cmd;
 	char *path[] = { (char *)"n2" };
 	const Agentflow__Mesh__V1__CommandResult *r;
 
-	cmd.id = "crelay";
-	cmd.origin = "n2";
-	cmd.destination = "n4";
-	cmd.type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_PING;
-	cmd.hop_limit = 8;
-	cmd.n_path = 1;
-	cmd.path = path;
-	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
-	fr.command = &cmd;
+	peer_command(&fr, &cmd, "crelay", "n2", "n4", path, 1);
 	commands_frame(f->c, "n2", &fr);
 	/* No route to n4: we answer UNREACHABLE for it, back to n2. */
 	assert_int_equal(f->nsent, 1);
