@@ -50,6 +50,7 @@
 #include "rng.h"
 #include "store.h"
 #include "sync.h"
+#include "sync_json.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -191,7 +192,7 @@ static volatile sig_atomic_t g_stop;
 static uint64_t
 counter(const struct sync *s, const char *name)
 {
-	json_t *c = sync_counters(s);
+	json_t *c = sync_json_counters(s);
 	uint64_t v = (uint64_t)json_integer_value(json_object_get(c, name));
 
 	json_decref(c);

@@ -22,13 +22,16 @@
 #include "http_json.h"
 #include "links.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "metrics.h"
 #include "node.h"
 #include "node_id.h"
 #include "store.h"
 #include "sync.h"
+#include "sync_json.h"
 #include "tasks.h"
 #include "ratelimit.h"
+#include "routing.h"
 #include "transport.h"
 #include "web.h"
 #include "ws.h"
@@ -69,7 +72,7 @@ healthz_cb(const struct api_call *call)
 static json_t *
 remote_json(struct node *n, json_t *origin, json_t *link)
 {
-	json_t *r = json_incref(origin);	/* ours: sync_remote_json made it */
+	json_t *r = json_incref(origin);	/* ours: sync_json_remote made it */
 	const char *lstate = json_string_value(json_object_get(link, "state"));
 	const char *lmember = json_string_value(json_object_get(link, "member"));
 	uint64_t updated = (uint64_t)json_integer_value(json_object_get(r, "updated_ms"));
@@ -82,7 +85,8 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	if (fresh < 3000)
 		fresh = 3000;
 	routed = !direct && id != NULL &&
-	    sync_next_hop(n->sync, id, hop, sizeof(hop)) == 0;
+	    routing_next_hop(sync_routing(n->sync), id, hop,
+	    sizeof(hop)) == 0;
 	if (direct || (lmember != NULL && strcmp(lmember, "left") == 0))
 		member = lmember;
 	else if (json_is_true(json_object_get(r, "left")))
@@ -112,7 +116,7 @@ api_cluster_status(struct node *n, int with_status)
 
 	json_array_foreach(links, i, l)
 		json_object_set(byid, json_string_value(json_object_get(l, "peer")), l);
-	origins = sync_remote_json(n->sync, with_status);
+	origins = sync_json_remote(n->sync, with_status);
 	json_array_foreach(origins, i, o) {
 		id = json_string_value(json_object_get(o, "node_id"));
 		json_array_append_new(remote, remote_json(n, o, json_object_get(byid, id)));
@@ -128,7 +132,7 @@ api_cluster_status(struct node *n, int with_status)
 	}
 	json_decref(origins);
 	json_decref(byid);
-	if ((self = sync_origin_json(n->sync, n->id, with_status)) == NULL)
+	if ((self = sync_json_origin(n->sync, n->id, with_status)) == NULL)
 		self = json_null();
 	return json_pack("{s:{s:s, s:I, s:s, s:O, s:O, s:I, s:o, s:o, s:o}, s:o}",
 	    "local", "node_id", n->id, "incarnation", (json_int_t)n->incarnation,
@@ -158,7 +162,7 @@ node_cb(const struct api_call *call)
 		http_reply_error(req, 400, "invalid_field", "not a node id: %.64s", id);
 		return;
 	}
-	if ((o = sync_origin_json(n->sync, id, 1)) == NULL) {
+	if ((o = sync_json_origin(n->sync, id, 1)) == NULL) {
 		http_reply_error(req, 404, "not_found", "no state of node %s is known "
 		    "here", id);
 		return;
@@ -179,11 +183,11 @@ struct event_list {
 json_t *
 api_event_json(const struct store_event *ev)
 {
-	json_t *body = sync_event_body_json(ev->origin, ev->kind, ev->body, ev->body_len);
+	json_t *body = sync_json_event_body(ev->origin, ev->kind, ev->body, ev->body_len);
 
 	return json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:o}",
 	    "origin", ev->origin, "incarnation", (json_int_t)ev->incarnation,
-	    "seq", (json_int_t)ev->seq, "kind", sync_kind_name(ev->kind),
+	    "seq", (json_int_t)ev->seq, "kind", mesh_names_event_kind(ev->kind),
 	    "time_ms", (json_int_t)ev->time_ms,
 	    "received_ms", (json_int_t)ev->received_ms,
 	    "body", body ? body : json_null());
@@ -269,7 +273,7 @@ events_get(const struct api_call *call)
 	if (api_param_node(req, &q, "node", &sq.origin) != 0)
 		goto out;
 	if ((v = evhttp_find_header(&q, "kind")) != NULL &&
-	    (sq.kind = sync_kind_parse(v)) < 0) {
+	    (sq.kind = mesh_names_event_kind_parse(v)) == 0) {
 		http_reply_error(req, 400, "invalid_field", "kind: one of status, "
 		    "task, log, alert, user");
 		goto out;

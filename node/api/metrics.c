@@ -13,7 +13,7 @@
 #include "links.h"
 #include "node.h"
 #include "prom.h"
-#include "sync.h"
+#include "sync_json.h"
 #include "tasks.h"
 #include "transport.h"
 #include "ws.h"
@@ -48,7 +48,7 @@ transport_metrics(struct prom *p, struct node *n)
 static void
 event_metrics(struct prom *p, struct node *n)
 {
-	json_t *c = sync_counters(n->sync);
+	json_t *c = sync_json_counters(n->sync);
 
 	prom_family(p, "agentflow_node_events_total", "counter",
 	    "Events by direction and fate.");

@@ -18,8 +18,13 @@
  *
  * Invariant: the own origin's cursor is (our incarnation, last seq
  * emitted); nothing received ever changes it.
+ *
+ * Catching a peer up (replays and snapshots) is in sync_catchup.c, the
+ * API's JSON views in sync_json.c; the link-state graph and label
+ * selection are routing.c's, fed here from statuses and NodeInfos.
  */
 #include "sync.h"
+#include "sync_priv.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -31,88 +36,15 @@
 #include "hmap.h"
 #include "links.h"
 #include "log.h"
+#include "mesh_names.h"
 #include "node_info.h"
+#include "routing.h"
 #include "store.h"
 #include "store_work.h"
 #include "wall_timer.h"
 #include "work_json.h"
 #include "xalloc.h"
 
-#define BATCH_MAX_EVENTS	FRAME_CODEC_MAX_EVENTS
-#define BATCH_MAX_BYTES		(2u * 1024 * 1024)
-#define SNAPSHOT_CHUNK		64
-#define SNAPSHOT_TASKS		20	/* an origin's most recent: 64 origins of them fit a frame */
-#define SNAPSHOT_ALERTS		16	/* open ones, likewise */
-#define PERSIST_PERIOD_MS	2000
-#define TRIM_PERIOD_MS		60000
-#define USER_PAYLOAD_MAX	65536
-#define NAME_MAX_LEN		128
-#define HOP_LIMIT		8
-#define ORIGINS_MAX		FRAME_CODEC_MAX_NODES
-#define REPLAY_MAX		50000	/* events behind beyond which a snapshot is cheaper */
-
-struct origin {
-	char		 id[64];
-	uint64_t	 incarnation;
-	uint64_t	 seq;
-	uint8_t		*info;		/* packed NodeInfo, or NULL */
-	size_t		 info_len;
-	uint8_t		*status;	/* packed NodeStatus, or NULL */
-	size_t		 status_len;
-	uint64_t	 status_ms;
-	uint64_t	 updated_ms;	/* wall clock of our last change */
-	int		 left;
-	int		 dirty;		/* to persist */
-	uint64_t	 requested_ms;	/* snapshot asked for, at */
-	char		**nbrs;		/* its up links, from its status */
-	size_t		 nnbrs;
-};
-
-struct graph_cache;
-
-struct sync {
-	struct event_base		*base;
-	char				*self_id;
-	uint64_t			 incarnation;
-	struct store			*store;
-	struct links			*links;
-	uint64_t			 events_kept;
-	struct hmap			*origins;
-	struct origin			*self;
-	/* Own events not yet sent. */
-	Agentflow__Mesh__V1__Event	**pending;
-	size_t				 npending;
-	size_t				 pending_bytes;
-	struct event			*flush_ev;
-	/* Received batches share one commit per turn of the loop. */
-	struct event			*commit_ev;
-	int				 commit_armed;
-	struct wall_timer		*persist_timer;
-	uint64_t			 last_trim_ms;
-	/* Hello cursors, rebuilt on demand. */
-	Agentflow__Mesh__V1__Cursor	*cursor_buf;
-	Agentflow__Mesh__V1__Cursor	**cursor_ptrs;
-	/* Counters. */
-	uint64_t			 events_in, events_out, duplicates, gaps;
-	uint64_t			 snapshots_sent, snapshots_received;
-	uint64_t			 snapshot_requests;
-	uint64_t			 forwarded;
-	uint64_t			 replayed;
-	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
-	void				(*applied)(const struct store_event *, void *);
-	void				 *applied_arg;
-	/* The link-state graph: graph_gen changes with any vertex or edge
-	 * that statuses bring; the cache is rebuilt when it or our own up
-	 * links changed. */
-	uint64_t			 graph_gen;
-	struct graph_cache		*graph;
-};
-
-static int
-cmp_ids(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static void *
 pack(const ProtobufCMessage *m, size_t *len)
@@ -134,39 +66,45 @@ set_blob(uint8_t **dst, size_t *dlen, const ProtobufCMessage *m)
 		*dlen = 0;
 }
 
-static void
-free_nbrs(struct origin *o)
-{
-	for (size_t i = 0; i < o->nnbrs; i++)
-		free(o->nbrs[i]);
-	free(o->nbrs);
-	o->nbrs = NULL;
-	o->nnbrs = 0;
-}
-
 /* Takes an origin's new status: its bytes, and its up links for the
- * link-state graph that forwarding follows.  Returns whether the graph
- * changed: a first status (a new vertex) or other up links. */
-static int
-set_status(struct origin *o, const Agentflow__Mesh__V1__NodeStatus *st,
-    uint64_t time_ms)
+ * link-state graph that forwarding follows (routing ignores ours). */
+static void
+set_status(struct sync *s, struct origin *o,
+    const Agentflow__Mesh__V1__NodeStatus *st, uint64_t time_ms)
 {
-	char **nbrs = xcalloc(st->n_links + 1, sizeof(*nbrs));
+	const char **nbrs = xcalloc(st->n_links + 1, sizeof(*nbrs));
 	size_t n = 0;
-	int changed;
 
 	for (size_t i = 0; i < st->n_links; i++)
 		if (st->links[i]->state == AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP)
-			nbrs[n++] = xstrdup(st->links[i]->peer);
-	changed = o->status == NULL || n != o->nnbrs;
-	for (size_t i = 0; i < n && !changed; i++)
-		changed = strcmp(nbrs[i], o->nbrs[i]) != 0;
+			nbrs[n++] = st->links[i]->peer;
+	routing_set_links(s->routing, o->id, nbrs, n);
+	free(nbrs);
 	set_blob(&o->status, &o->status_len, &st->base);
 	o->status_ms = time_ms;
-	free_nbrs(o);
-	o->nbrs = nbrs;
-	o->nnbrs = n;
-	return changed;
+}
+
+/* Takes an origin's NodeInfo: its bytes, and its labels for selectors. */
+static void
+set_info(struct sync *s, struct origin *o, const Agentflow__Mesh__V1__NodeInfo *in)
+{
+	struct routing_label *labels = xcalloc(in->n_labels + 1, sizeof(*labels));
+
+	for (size_t i = 0; i < in->n_labels; i++) {
+		labels[i].key = in->labels[i]->key;
+		labels[i].value = in->labels[i]->value;
+	}
+	routing_set_labels(s->routing, o->id, labels, in->n_labels);
+	free(labels);
+	set_blob(&o->info, &o->info_len, &in->base);
+}
+
+/* Selectors name the origins some life of which we know and that did not
+ * leave; call after either changes. */
+static void
+set_present(struct sync *s, const struct origin *o)
+{
+	routing_set_present(s->routing, o->id, !o->left && o->incarnation != 0);
 }
 
 static struct origin *
@@ -204,7 +142,7 @@ index_json(struct sync *s, const char *origin, json_t *j, int kind,
 	if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TASK) {
 		const Agentflow__Mesh__V1__TaskUpdate *t = msg;
 		rc = store_task_put(s->store, origin, t->task_id, t->name,
-		    work_task_state_name(t->state), (int64_t)time_ms, text);
+		    mesh_names_task_state(t->state), (int64_t)time_ms, text);
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_LOG) {
 		const Agentflow__Mesh__V1__TaskLog *l = msg;
 		rc = store_task_log_put(s->store, origin, l->task_id, l->line_seq,
@@ -212,7 +150,7 @@ index_json(struct sync *s, const char *origin, json_t *j, int kind,
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_ALERT) {
 		const Agentflow__Mesh__V1__Alert *a = msg;
 		rc = store_alert_put(s->store, origin, a->alert_id,
-		    work_alert_state_name(a->state), (int64_t)time_ms, text);
+		    mesh_names_alert_state(a->state), (int64_t)time_ms, text);
 	}
 	if (rc != 0)
 		log_event(LOG_WARN, "cannot index a work event", "{s:s}", "error",
@@ -302,8 +240,8 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 
 /* --- sending ---------------------------------------------------------------- */
 
-static int
-send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f)
+int
+sync_send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f)
 {
 	struct frame_codec_error err;
 	uint8_t *buf = NULL;
@@ -322,9 +260,8 @@ send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f
 	return rc;
 }
 
-/* events as one EventBatch frame, to peer or (NULL) every up link. */
-static int
-send_events(struct sync *s, const char *peer,
+int
+sync_send_events(struct sync *s, const char *peer,
     Agentflow__Mesh__V1__Event **events, size_t n)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
@@ -334,11 +271,11 @@ send_events(struct sync *s, const char *peer,
 	batch.events = events;
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
 	f.events = &batch;
-	return send_frame(s, peer, &f);
+	return sync_send_frame(s, peer, &f);
 }
 
-static void
-flush(struct sync *s)
+void
+sync_flush(struct sync *s)
 {
 	if (s->npending == 0)
 		return;
@@ -348,7 +285,7 @@ flush(struct sync *s)
 	if (store_batch_end(s->store) != 0)
 		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
 		    store_error(s->store));
-	send_events(s, NULL, s->pending, s->npending);
+	sync_send_events(s, NULL, s->pending, s->npending);
 	s->events_out += s->npending;
 	for (size_t i = 0; i < s->npending; i++)
 		agentflow__mesh__v1__event__free_unpacked(s->pending[i], NULL);
@@ -378,7 +315,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	flush(arg);
+	sync_flush(arg);
 }
 
 /* Numbers, applies, logs and queues one of our own events. */
@@ -409,12 +346,12 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	s->self->seq = e->seq;
 	s->self->updated_ms = e->time_ms;
 	/* Our own row of the graph is our live links (links_up_generation),
-	 * so our status does not change the graph. */
+	 * so routing leaves it out: our status does not change the graph. */
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
-		(void)set_status(s->self, e->status, e->time_ms);
+		set_status(s, s->self, e->status, e->time_ms);
 	/* Logged with the rest of its batch at flush, in one transaction. */
 	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
-		flush(s);
+		sync_flush(s);
 	else
 		event_active(s->flush_ev, EV_TIMEOUT, 0);
 	return e->seq;
@@ -497,333 +434,25 @@ sync_emit_alert(struct sync *s, const Agentflow__Mesh__V1__Alert *a)
 	return emit(s, &e);
 }
 
-/* --- snapshots -------------------------------------------------------------- */
-
-/*
- * An origin's recent tasks and open alerts for its snapshot, read back
- * from the store; the messages point into rows until work_rows_clear.
- */
-struct work_rows {
-	json_t				 *rows;
-	Agentflow__Mesh__V1__TaskUpdate	 *tasks, **tptrs;
-	Agentflow__Mesh__V1__Alert	 *alerts, **aptrs;
-};
-
-static int
-collect_row(void *arg, const char *text)
-{
-	json_t *j = json_loads(text, 0, NULL);
-
-	if (j != NULL)
-		json_array_append_new(arg, j);
-	return 0;
-}
-
-static void
-work_rows_fill(struct sync *s, const char *origin, struct work_rows *w,
-    Agentflow__Mesh__V1__OriginState *st)
-{
-	static const char *const open_states[] = { "firing", "acknowledged" };
-	struct store_task_query q = { origin, NULL, NULL, SNAPSHOT_TASKS };
-	json_t *tasks = json_array(), *alerts = json_array(), *j;
-	size_t i;
-
-	memset(w, 0, sizeof(*w));
-	w->rows = json_pack("[o, o]", tasks, alerts);
-	store_tasks_query(s->store, &q, collect_row, tasks);
-	for (i = 0; i < 2; i++)
-		store_alerts_query(s->store, origin, open_states[i],
-		    SNAPSHOT_ALERTS / 2, collect_row, alerts);
-	w->tasks = xcalloc(json_array_size(tasks) + 1, sizeof(*w->tasks));
-	w->tptrs = xcalloc(json_array_size(tasks) + 1, sizeof(*w->tptrs));
-	json_array_foreach(tasks, i, j) {
-		work_json_to_task(j, &w->tasks[i]);
-		w->tptrs[i] = &w->tasks[i];
-	}
-	w->alerts = xcalloc(json_array_size(alerts) + 1, sizeof(*w->alerts));
-	w->aptrs = xcalloc(json_array_size(alerts) + 1, sizeof(*w->aptrs));
-	json_array_foreach(alerts, i, j) {
-		work_json_to_alert(j, &w->alerts[i]);
-		w->aptrs[i] = &w->alerts[i];
-	}
-	st->n_tasks = json_array_size(tasks);
-	st->tasks = w->tptrs;
-	st->n_alerts = json_array_size(alerts);
-	st->alerts = w->aptrs;
-}
-
-static void
-work_rows_clear(struct work_rows *w)
-{
-	json_decref(w->rows);
-	free(w->tasks);
-	free(w->tptrs);
-	free(w->alerts);
-	free(w->aptrs);
-}
-
-/* Fills st (whose cursor, info and status the caller frees) from o. */
-static void
-origin_state(const struct origin *o, Agentflow__Mesh__V1__OriginState *st,
-    Agentflow__Mesh__V1__Cursor *cur)
-{
-	agentflow__mesh__v1__origin_state__init(st);
-	agentflow__mesh__v1__cursor__init(cur);
-	cur->origin = (char *)o->id;
-	cur->incarnation = o->incarnation;
-	cur->seq = o->seq;
-	st->cursor = cur;
-	st->info = o->info ? agentflow__mesh__v1__node_info__unpack(NULL,
-	    o->info_len, o->info) : NULL;
-	st->status = o->status ? agentflow__mesh__v1__node_status__unpack(NULL,
-	    o->status_len, o->status) : NULL;
-	st->status_ms = o->status_ms;
-	st->left = o->left;
-}
-
-static void
-origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
-{
-	if (st->info != NULL)
-		agentflow__mesh__v1__node_info__free_unpacked(st->info, NULL);
-	if (st->status != NULL)
-		agentflow__mesh__v1__node_status__free_unpacked(st->status, NULL);
-}
-
-/* Sends snapshots of origins (NULL-terminated ids... as an array) to peer. */
-static void
-send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
-    uint64_t request_id)
-{
-	Agentflow__Mesh__V1__OriginState states[SNAPSHOT_CHUNK], *ptrs[SNAPSHOT_CHUNK];
-	Agentflow__Mesh__V1__Cursor curs[SNAPSHOT_CHUNK];
-	struct work_rows rows[SNAPSHOT_CHUNK];
-	size_t i = 0;
-
-	/* Our own events still pending go first, so the snapshot's cursor
-	 * never runs ahead of what the peer can receive after it. */
-	flush(s);
-	do {
-		Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-		Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
-		size_t k = 0;
-		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
-			origin_state(list[i], &states[k], &curs[k]);
-			work_rows_fill(s, list[i]->id, &rows[k], &states[k]);
-			ptrs[k] = &states[k];
-		}
-		snap.n_origins = k;
-		snap.origins = ptrs;
-		snap.request_id = request_id;
-		snap.last = i >= n;
-		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
-		f.snapshot = &snap;
-		send_frame(s, peer, &f);
-		for (size_t j = 0; j < k; j++) {
-			origin_state_clear(&states[j]);
-			work_rows_clear(&rows[j]);
-		}
-	} while (i < n);
-	s->snapshots_sent++;
-}
-
-struct behind {
-	struct sync			*s;
-	const Agentflow__Mesh__V1__Hello *hello;	/* NULL: every origin */
-	const char *const		*want;		/* requested ids, or NULL */
-	size_t				 nwant;
-	struct origin			**list;
-	size_t				 n;
-};
-
-/* Collects the origins the peer lacks (or asked for). */
-static int
-collect_behind(const char *id, void *value, void *arg)
-{
-	struct behind *b = arg;
-	struct origin *o = value;
-	size_t i;
-
-	if (o->incarnation == 0)
-		return 0;		/* nothing known of it yet */
-	if (b->want != NULL && b->nwant > 0) {
-		for (i = 0; i < b->nwant; i++)
-			if (strcmp(b->want[i], id) == 0)
-				break;
-		if (i == b->nwant)
-			return 0;
-	}
-	if (b->hello != NULL) {
-		for (i = 0; i < b->hello->n_cursors; i++) {
-			const Agentflow__Mesh__V1__Cursor *c = b->hello->cursors[i];
-			if (strcmp(c->origin, id) != 0)
-				continue;
-			if (c->incarnation > o->incarnation ||
-			    (c->incarnation == o->incarnation && c->seq >= o->seq))
-				return 0;	/* it is not behind */
-			break;
-		}
-	}
-	b->list[b->n++] = o;
-	return 0;
-}
-
-/* --- catching a peer up: replayed events, else snapshots ---------------------- */
-
-struct replay {
-	struct sync			 *s;
-	const char			 *peer;
-	uint64_t			  next;		/* seq expected next */
-	Agentflow__Mesh__V1__Event	**batch;
-	size_t				  n;
-	size_t				  bytes;
-	int				  broken;
-};
-
-/* An event of the log as the Event it was (hops reset: it starts anew). */
-static Agentflow__Mesh__V1__Event *
-event_from_row(const struct store_event *row)
-{
-	Agentflow__Mesh__V1__Event *e = xcalloc(1, sizeof(*e));
-	const uint8_t *b = row->body;
-	size_t len = row->body_len;
-
-	agentflow__mesh__v1__event__init(e);
-	switch (row->kind) {
-	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
-		e->status = agentflow__mesh__v1__node_status__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
-		e->task = agentflow__mesh__v1__task_update__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
-		e->log = agentflow__mesh__v1__task_log__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
-		e->alert = agentflow__mesh__v1__alert__unpack(NULL, len, b);
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
-		e->user = agentflow__mesh__v1__user_event__unpack(NULL, len, b);
-		break;
-	default:
-		free(e);
-		return NULL;
-	}
-	/* The oneof's members share one pointer: any of them tells. */
-	if (e->status == NULL) {
-		free(e);
-		return NULL;
-	}
-	e->kind_case = (Agentflow__Mesh__V1__Event__KindCase)row->kind;
-	e->origin = xstrdup(row->origin);
-	e->incarnation = row->incarnation;
-	e->seq = row->seq;
-	e->time_ms = (uint64_t)row->time_ms;
-	e->hop_limit = HOP_LIMIT;
-	return e;
-}
-
-static void
-replay_send(struct replay *r)
-{
-	if (r->n == 0)
-		return;
-	if (send_events(r->s, r->peer, r->batch, r->n) != 0)
-		r->broken = 1;
-	r->s->replayed += r->n;
-	for (size_t i = 0; i < r->n; i++)
-		agentflow__mesh__v1__event__free_unpacked(r->batch[i], NULL);
-	r->n = 0;
-	r->bytes = 0;
-}
-
-static int
-replay_row(void *arg, const struct store_event *row)
-{
-	struct replay *r = arg;
-	Agentflow__Mesh__V1__Event *e;
-
-	if (row->seq != r->next || (e = event_from_row(row)) == NULL) {
-		r->broken = 1;		/* a hole in our own log */
-		return 1;
-	}
-	r->batch[r->n++] = e;
-	r->bytes += row->body_len + 64;
-	r->next++;
-	if (r->n >= BATCH_MAX_EVENTS || r->bytes >= BATCH_MAX_BYTES)
-		replay_send(r);
-	return r->broken;
-}
-
-/*
- * Sends peer, which holds origin o up to cursor c, the events after it
- * from our log.  1 when that caught it up; 0 when the log cannot (another
- * incarnation, too far behind, or rows trimmed): a snapshot must then.
- */
-static int
-replay(struct sync *s, const char *peer, const struct origin *o,
-    const Agentflow__Mesh__V1__Cursor *c)
-{
-	struct replay r = { s, peer, c->seq + 1, NULL, 0, 0, 0 };
-
-	if (c->incarnation != o->incarnation || c->seq >= o->seq ||
-	    o->seq - c->seq > REPLAY_MAX)
-		return 0;
-	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
-	if (store_events_after(s->store, o->id, o->incarnation, c->seq,
-	    (unsigned)(o->seq - c->seq), replay_row, &r) < 0)
-		r.broken = 1;
-	if (!r.broken)
-		replay_send(&r);
-	for (size_t i = 0; i < r.n; i++)
-		agentflow__mesh__v1__event__free_unpacked(r.batch[i], NULL);
-	free(r.batch);
-	return !r.broken && r.next == o->seq + 1;
-}
-
-/*
- * Catches peer up on the origins in list: with replayed events where it
- * told us its cursor and our log covers the rest, with snapshots for the
- * others.
- */
-static void
-catch_up(struct sync *s, const char *peer, struct origin **list, size_t n,
-    Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
-{
-	struct origin **snap = xcalloc(n + 1, sizeof(*snap));
-	size_t nsnap = 0;
-
-	flush(s);	/* our own pending events are in the log first */
-	for (size_t i = 0; i < n; i++) {
-		const Agentflow__Mesh__V1__Cursor *c = NULL;
-		for (size_t j = 0; j < ncursors && c == NULL; j++)
-			if (strcmp(cursors[j]->origin, list[i]->id) == 0)
-				c = cursors[j];
-		if (c == NULL || !replay(s, peer, list[i], c))
-			snap[nsnap++] = list[i];
-	}
-	if (nsnap > 0 || request_id != 0)
-		send_snapshot(s, peer, snap, nsnap, request_id);
-	free(snap);
-}
-
 void
 sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 {
 	struct sync *s = arg;
 	struct origin *o = origin_get(s, peer);
-	struct behind b = { s, h, NULL, 0, NULL, 0 };
+	struct origin **list;
+	size_t n;
 
 	/* What the peer says about itself is its NodeInfo. */
 	if (h->info != NULL && o != NULL) {
-		set_blob(&o->info, &o->info_len, &h->info->base);
+		set_info(s, o, h->info);
 		o->left = 0;
+		set_present(s, o);
 	}
-	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
-	hmap_sweep(s->origins, collect_behind, &b);
-	if (b.n > 0)
-		catch_up(s, peer, b.list, b.n, h->cursors, h->n_cursors, 0);
-	free(b.list);
+	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
+	n = sync_catchup_behind(s, h, NULL, 0, list);
+	if (n > 0)
+		sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
+	free(list);
 }
 
 static int
@@ -850,11 +479,11 @@ apply_snapshot(struct sync *s, const char *peer,
 		o->incarnation = c->incarnation;
 		o->seq = c->seq;
 		if (st->info != NULL)
-			set_blob(&o->info, &o->info_len, &st->info->base);
-		if (st->status != NULL && set_status(o, st->status,
-		    st->status_ms))
-			s->graph_gen++;
+			set_info(s, o, st->info);
+		if (st->status != NULL)
+			set_status(s, o, st->status, st->status_ms);
 		o->left = st->left;
+		set_present(s, o);
 		o->updated_ms = clock_wall_ms();
 		o->requested_ms = 0;
 		o->dirty = 1;
@@ -900,7 +529,7 @@ request_snapshot(struct sync *s, const char *peer, struct origin *o)
 	}
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
 	f.snapshot_request = &r;
-	send_frame(s, peer, &f);
+	sync_send_frame(s, peer, &f);
 	s->snapshot_requests++;
 }
 
@@ -908,13 +537,13 @@ static void
 answer_request(struct sync *s, const char *peer,
     const Agentflow__Mesh__V1__SnapshotRequest *r)
 {
-	struct behind b = { s, NULL, (const char *const *)r->origins, r->n_origins,
-	    NULL, 0 };
+	struct origin **list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
+	size_t n = sync_catchup_behind(s, NULL, (const char *const *)r->origins,
+	    r->n_origins, list);
 
-	b.list = xcalloc(hmap_count(s->origins) + 1, sizeof(*b.list));
-	hmap_sweep(s->origins, collect_behind, &b);
-	catch_up(s, peer, b.list, b.n, r->cursors, r->n_cursors, r->request_id);
-	free(b.list);
+	sync_catchup_send(s, peer, list, n, r->cursors, r->n_cursors,
+	    r->request_id);
+	free(list);
 }
 
 /* --- receiving events -------------------------------------------------------- */
@@ -953,17 +582,18 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		request_snapshot(s, peer, o);
 		return 0;
 	}
-	if (e->incarnation != o->incarnation)
+	if (e->incarnation != o->incarnation) {
 		o->left = 0;	/* a new life */
-	o->incarnation = e->incarnation;
+		o->incarnation = e->incarnation;
+		set_present(s, o);
+	}
 	o->seq = e->seq;
 	o->updated_ms = clock_wall_ms();
 	o->dirty = 1;
 	o->requested_ms = 0;	/* in order again: a new gap may ask at once */
 	s->events_in++;
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		if (set_status(o, e->status, e->time_ms))
-			s->graph_gen++;
+		set_status(s, o, e->status, e->time_ms);
 		log_event_row(s, e, o->status, o->status_len);
 	} else
 		log_event_row(s, e, NULL, 0);
@@ -972,348 +602,54 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 
 /* --- forwarding over the link-state graph ---------------------------------------- */
 
-/*
- * The graph: every origin we hold a status of, with the up links that
- * status lists; our own links are our live ones, not our last status.
- * An edge counts only if both ends report it (OSPF's two-way check): a
- * node that died or lost a link keeps claiming it in its last status,
- * and routing over that claim sent copies into links that were down.
- * Vertices are numbered in id order so that every node, holding the same
- * statuses, builds the same breadth-first trees.
- */
-struct graph {
-	const char	**ids;
-	size_t		  n;
-	struct hmap	 *index;	/* id → index + 1 */
-	unsigned char	 *adj;		/* n x n: 1 where both ends report the link */
-};
-
-struct graph_build {
-	struct graph	*g;
-	struct sync	*s;
-};
-
-static int
-graph_collect(const char *id, void *value, void *arg)
-{
-	struct graph_build *b = arg;
-	struct origin *o = value;
-
-	if (o->status != NULL || o == b->s->self)
-		b->g->ids[b->g->n++] = id;
-	return 0;
-}
-
-/* a reports an up link to b (graph_build keeps it if b reports a). */
-static void
-graph_edge(struct graph *g, const char *a, const char *b)
-{
-	uintptr_t i = (uintptr_t)hmap_get(g->index, a);
-	uintptr_t j = (uintptr_t)hmap_get(g->index, b);
-
-	if (i == 0 || j == 0 || i == j)
-		return;
-	g->adj[(i - 1) * g->n + (j - 1)] = 1;
-}
-
-static void
-graph_self_edge(const char *peer, void *arg)
-{
-	struct graph_build *b = arg;
-
-	graph_edge(b->g, b->s->self_id, peer);
-}
-
-static int
-graph_edges(const char *id, void *value, void *arg)
-{
-	struct graph_build *b = arg;
-	struct origin *o = value;
-
-	if (o == b->s->self)
-		return 0;		/* ours are the live links */
-	for (size_t i = 0; i < o->nnbrs; i++)
-		graph_edge(b->g, id, o->nbrs[i]);
-	return 0;
-}
-
-static void
-graph_build(struct sync *s, struct graph *g)
-{
-	struct graph_build b = { g, s };
-
-	g->ids = xcalloc(hmap_count(s->origins) + 1, sizeof(*g->ids));
-	g->n = 0;
-	hmap_sweep(s->origins, graph_collect, &b);
-	qsort(g->ids, g->n, sizeof(*g->ids), cmp_ids);
-	g->index = hmap_new();
-	for (size_t i = 0; i < g->n; i++)
-		hmap_put(g->index, g->ids[i], (void *)(uintptr_t)(i + 1));
-	g->adj = xcalloc(g->n * g->n + 1, 1);
-	hmap_sweep(s->origins, graph_edges, &b);
-	if (s->links != NULL)
-		links_foreach_up(s->links, graph_self_edge, &b);
-	/* Keep the links both ends report. */
-	for (size_t i = 0; i < g->n; i++)
-		for (size_t j = i + 1; j < g->n; j++) {
-			unsigned char both = g->adj[i * g->n + j] &
-			    g->adj[j * g->n + i];
-
-			g->adj[i * g->n + j] = g->adj[j * g->n + i] = both;
-		}
-}
-
-static void
-graph_free(struct graph *g)
-{
-	free(g->ids);
-	hmap_free(g->index);
-	free(g->adj);
-}
-
-/* parent[v] in the breadth-first tree from root (SIZE_MAX: unreached). */
-static void
-graph_bfs(const struct graph *g, size_t root, size_t *parent)
-{
-	size_t *queue = xcalloc(g->n + 1, sizeof(*queue)), head = 0, tail = 0;
-
-	for (size_t i = 0; i < g->n; i++)
-		parent[i] = SIZE_MAX;
-	parent[root] = root;
-	queue[tail++] = root;
-	while (head < tail) {
-		size_t u = queue[head++];
-		for (size_t v = 0; v < g->n; v++) {
-			if (g->adj[u * g->n + v] && parent[v] == SIZE_MAX) {
-				parent[v] = u;
-				queue[tail++] = v;
-			}
-		}
-	}
-	free(queue);
-}
-
-/*
- * The graph and the breadth-first trees asked of it, kept until a status
- * changes a vertex or an edge or one of our links goes up or down.  Every
- * received batch is forwarded over it: rebuilding it each time took a
- * third of an idle 20-node mesh's loop, and statuses (one a second from
- * every node) rarely change it.
- */
-struct graph_cache {
-	struct graph	 g;
-	uint64_t	 gen, links_gen;
-	size_t		**tree;		/* per root: parent[], NULL until asked */
-};
-
-static void
-graph_cache_free(struct graph_cache *gc)
-{
-	if (gc == NULL)
-		return;
-	for (size_t i = 0; i < gc->g.n; i++)
-		free(gc->tree[i]);
-	free(gc->tree);
-	graph_free(&gc->g);
-	free(gc);
-}
-
-static struct graph_cache *
-graph_get(struct sync *s)
-{
-	uint64_t lg = s->links != NULL ? links_up_generation(s->links) : 0;
-	struct graph_cache *gc = s->graph;
-
-	if (gc != NULL && gc->gen == s->graph_gen && gc->links_gen == lg)
-		return gc;
-	graph_cache_free(gc);
-	gc = s->graph = xcalloc(1, sizeof(*gc));
-	graph_build(s, &gc->g);
-	gc->gen = s->graph_gen;
-	gc->links_gen = lg;
-	gc->tree = xcalloc(gc->g.n + 1, sizeof(*gc->tree));
-	return gc;
-}
-
-/* The breadth-first tree from vertex root (index, not id). */
-static const size_t *
-graph_tree(struct graph_cache *gc, size_t root)
-{
-	if (gc->tree[root] == NULL) {
-		gc->tree[root] = xcalloc(gc->g.n + 1, sizeof(size_t));
-		graph_bfs(&gc->g, root, gc->tree[root]);
-	}
-	return gc->tree[root];
-}
-
-int
-sync_next_hop(struct sync *s, const char *dest, char *hop, size_t hoplen)
-{
-	struct graph_cache *gc;
-	const size_t *parent;
-	uintptr_t self, d;
-
-	if (s->links == NULL || strcmp(dest, s->self_id) == 0)
-		return -1;
-	if (links_is_up(s->links, dest)) {
-		snprintf(hop, hoplen, "%s", dest);
-		return 0;
-	}
-	gc = graph_get(s);
-	self = (uintptr_t)hmap_get(gc->g.index, s->self_id);
-	d = (uintptr_t)hmap_get(gc->g.index, dest);
-	if (self == 0 || d == 0)
-		return -1;
-	parent = graph_tree(gc, self - 1);
-	/* Walk back from dest to the node whose parent is us. */
-	for (size_t v = d - 1, steps = 0; parent[v] != SIZE_MAX &&
-	    steps <= gc->g.n; v = parent[v], steps++) {
-		if (parent[v] == self - 1) {
-			snprintf(hop, hoplen, "%s", gc->g.ids[v]);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-struct select_ctx {
-	const struct sync	*s;
-	const json_t		*match;
-	json_t			*out;
-};
-
-static int
-labels_match(const struct origin *o, const json_t *match)
-{
-	Agentflow__Mesh__V1__NodeInfo *in;
-	const char *key;
-	json_t *want;
-	int ok = 1;
-
-	if (match == NULL)
-		return 1;
-	if (o->info == NULL || (in = agentflow__mesh__v1__node_info__unpack(NULL,
-	    o->info_len, o->info)) == NULL)
-		return 0;
-	json_object_foreach((json_t *)match, key, want) {
-		int found = 0;
-		for (size_t i = 0; i < in->n_labels && !found; i++)
-			found = strcmp(in->labels[i]->key, key) == 0 &&
-			    json_is_string(want) && strcmp(in->labels[i]->value,
-			    json_string_value(want)) == 0;
-		if (!found) {
-			ok = 0;
-			break;
-		}
-	}
-	agentflow__mesh__v1__node_info__free_unpacked(in, NULL);
-	return ok;
-}
-
-static int
-select_one(const char *id, void *value, void *arg)
-{
-	struct select_ctx *sc = arg;
-	struct origin *o = value;
-
-	if (!o->left && o->incarnation != 0 && labels_match(o, sc->match))
-		json_array_append_new(sc->out, json_string(id));
-	return 0;
-}
-
-static int
-cmp_json_strings(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-	    json_string_value(*(json_t *const *)b));
-}
-
-json_t *
-sync_select(const struct sync *s, const json_t *match)
-{
-	struct select_ctx sc = { s, match, json_array() };
-	size_t n;
-	json_t **items;
-
-	hmap_sweep(s->origins, select_one, &sc);
-	/* Sorted, so fan-out order and output are stable. */
-	n = json_array_size(sc.out);
-	items = xcalloc(n + 1, sizeof(*items));
-	for (size_t i = 0; i < n; i++)
-		items[i] = json_incref(json_array_get(sc.out, i));
-	qsort(items, n, sizeof(*items), cmp_json_strings);
-	json_array_clear(sc.out);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(sc.out, items[i]);
-	free(items);
-	return sc.out;
-}
-
 struct forward_ctx {
 	struct sync			 *s;
 	const char			 *from;
 	Agentflow__Mesh__V1__Event	**events;	/* new events of this batch */
-	size_t				  nevents;
-	struct graph			 *g;
-	const size_t			**trees;	/* per event: its origin's tree, or NULL */
+	Agentflow__Mesh__V1__Event	**out;
 };
 
-/*
- * Sends to neighbour `peer` the events for which we are its parent in the
- * origin's shortest-path tree: in a full mesh that is never (the origin is
- * everybody's parent), in a partial one exactly one node hands each event
- * to each node.
- */
+/* Sends neighbour peer the events of which[] it gets from us (routing_fanout). */
 static void
-forward_to(const char *peer, void *arg)
+forward_to(const char *peer, const size_t *which, size_t nwhich, void *arg)
 {
 	struct forward_ctx *fc = arg;
-	struct sync *s = fc->s;
-	Agentflow__Mesh__V1__Event **out;
-	uintptr_t pi = (uintptr_t)hmap_get(fc->g->index, peer);
-	uintptr_t self = (uintptr_t)hmap_get(fc->g->index, s->self_id);
 	size_t n = 0;
 
-	if (strcmp(peer, fc->from) == 0 || pi == 0 || self == 0)
+	if (strcmp(peer, fc->from) == 0)
 		return;
-	out = xcalloc(fc->nevents + 1, sizeof(*out));
-	for (size_t i = 0; i < fc->nevents; i++) {
-		Agentflow__Mesh__V1__Event *e = fc->events[i];
-		if (fc->trees[i] == NULL || strcmp(peer, e->origin) == 0 ||
-		    e->hops + 1 >= e->hop_limit)
+	for (size_t i = 0; i < nwhich; i++) {
+		Agentflow__Mesh__V1__Event *e = fc->events[which[i]];
+		if (strcmp(peer, e->origin) == 0 || e->hops + 1 >= e->hop_limit)
 			continue;
-		if (fc->trees[i][pi - 1] == self - 1)
-			out[n++] = e;
+		fc->out[n++] = e;
 	}
-	if (n > 0) {
-		for (size_t i = 0; i < n; i++)
-			out[i]->hops++;
-		send_events(s, peer, out, n);
-		for (size_t i = 0; i < n; i++)
-			out[i]->hops--;
-		s->forwarded += n;
-	}
-	free(out);
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fc->out[i]->hops++;
+	sync_send_events(fc->s, peer, fc->out, n);
+	for (size_t i = 0; i < n; i++)
+		fc->out[i]->hops--;
+	fc->s->forwarded += n;
 }
 
 static void
 forward(struct sync *s, const char *from, Agentflow__Mesh__V1__Event **events,
     size_t n)
 {
-	struct forward_ctx fc = { s, from, events, n, NULL, NULL };
-	struct graph_cache *gc;
+	struct forward_ctx fc = { s, from, events, NULL };
+	const char **roots;
 
 	if (n == 0 || s->links == NULL)
 		return;
-	gc = graph_get(s);
-	fc.g = &gc->g;
-	fc.trees = xcalloc(n, sizeof(*fc.trees));
-	for (size_t i = 0; i < n; i++) {
-		uintptr_t ri = (uintptr_t)hmap_get(gc->g.index, events[i]->origin);
-		fc.trees[i] = ri == 0 ? NULL : graph_tree(gc, ri - 1);
-	}
-	links_foreach_up(s->links, forward_to, &fc);
-	free(fc.trees);
+	roots = xcalloc(n, sizeof(*roots));
+	for (size_t i = 0; i < n; i++)
+		roots[i] = events[i]->origin;
+	fc.out = xcalloc(n + 1, sizeof(*fc.out));
+	routing_fanout(s->routing, roots, n, forward_to, &fc);
+	free(fc.out);
+	free(roots);
 }
 
 void
@@ -1451,12 +787,14 @@ load_remote(void *arg, const struct store_remote *r)
 	o->incarnation = r->incarnation;
 	o->seq = r->seq;
 	o->updated_ms = (uint64_t)r->updated_ms;
+	set_present(s, o);
 	if (r->status_len > 0) {
 		o->status = xmalloc(r->status_len);
 		memcpy(o->status, r->status, r->status_len);
 		o->status_len = r->status_len;
 		o->status_ms = (uint64_t)r->updated_ms;
-		s->graph_gen++;
+		/* A vertex: its links come with its next status. */
+		routing_set_links(s->routing, o->id, NULL, 0);
 	}
 	return 0;
 }
@@ -1471,9 +809,10 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->self_id = xstrdup(cfg->self_id);
 	s->incarnation = cfg->incarnation;
 	s->store = cfg->store;
-	s->links = cfg->links;
 	s->events_kept = cfg->events_kept ? cfg->events_kept : 100000;
 	s->origins = hmap_new();
+	s->routing = routing_new(s->self_id);
+	sync_set_links(s, cfg->links);
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
@@ -1485,11 +824,12 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 
 	s->self->incarnation = s->incarnation;
 	s->self->seq = 0;
+	set_present(s, s->self);
 	/* Our NodeInfo, as snapshots carry it. */
 	node_info_init(&info, s->self_id, s->incarnation, cfg->addresses,
 	    cfg->labels);
 	info.msg.started_ms = clock_wall_ms();
-	set_blob(&s->self->info, &s->self->info_len, &info.msg.base);
+	set_info(s, s->self, &info.msg);
 	node_info_clear(&info);
 	return s;
 }
@@ -1502,10 +842,39 @@ sync_set_applied(struct sync *s, void (*fn)(const struct store_event *, void *),
 	s->applied_arg = arg;
 }
 
+/* The live links as routing reads them. */
+static uint64_t
+live_generation(void *arg)
+{
+	return links_up_generation(arg);
+}
+
+static int
+live_is_up(void *arg, const char *peer)
+{
+	return links_is_up(arg, peer);
+}
+
+static void
+live_foreach_up(void *arg, void (*fn)(const char *, void *), void *fnarg)
+{
+	links_foreach_up(arg, fn, fnarg);
+}
+
 void
 sync_set_links(struct sync *s, struct links *l)
 {
+	struct routing_live live = { live_generation, live_is_up,
+	    live_foreach_up, l };
+
 	s->links = l;
+	routing_set_live(s->routing, l != NULL ? &live : NULL);
+}
+
+struct routing *
+sync_routing(struct sync *s)
+{
+	return s->routing;
 }
 
 static int
@@ -1517,7 +886,6 @@ free_origin(const char *id, void *value, void *arg)
 	(void)arg;
 	free(o->info);
 	free(o->status);
-	free_nbrs(o);
 	free(o);
 	return 1;
 }
@@ -1527,9 +895,9 @@ sync_free(struct sync *s)
 {
 	if (s == NULL)
 		return;
-	flush(s);
+	sync_flush(s);
 	hmap_sweep(s->origins, persist_origin, s);
-	graph_cache_free(s->graph);	/* it points into the origins */
+	routing_free(s->routing);
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);
 	if (s->commit_armed)
@@ -1542,216 +910,4 @@ sync_free(struct sync *s)
 	free(s->cursor_ptrs);
 	free(s->self_id);
 	free(s);
-}
-
-/* --- JSON ------------------------------------------------------------------- */
-
-static const char *const link_state_names[] = { "unknown", "connecting", "up", "down" };
-static const char *const member_state_names[] = { "unknown", "alive", "suspect",
-    "dead", "left" };
-
-static json_t *
-status_json(const Agentflow__Mesh__V1__NodeStatus *st)
-{
-	json_t *links = json_array(), *members = json_array();
-
-	for (size_t i = 0; i < st->n_links; i++) {
-		const Agentflow__Mesh__V1__LinkInfo *l = st->links[i];
-		json_array_append_new(links, json_pack("{s:s, s:s, s:f, s:I}",
-		    "peer", l->peer, "state", link_state_names[l->state <= 3 ? l->state : 0],
-		    "rtt_ms", (double)l->rtt_us / 1000.0,
-		    "since_ms", (json_int_t)l->since_ms));
-	}
-	for (size_t i = 0; i < st->n_members; i++) {
-		const Agentflow__Mesh__V1__MemberInfo *m = st->members[i];
-		json_array_append_new(members, json_pack("{s:s, s:s, s:I, s:b}",
-		    "node_id", m->node_id,
-		    "state", member_state_names[m->state <= 4 ? m->state : 0],
-		    "last_seen_ms", (json_int_t)m->last_seen_ms, "direct", m->direct));
-	}
-	return json_pack("{s:f, s:i, s:I, s:I, s:[f,f,f], s:I, s:I, s:I, s:I, s:f, s:f,"
-	    " s:I, s:I, s:o, s:o, s:b, s:b}",
-	    "cpu_percent", st->cpu_percent, "cpu_count", (int)st->cpu_count,
-	    "mem_used_bytes", (json_int_t)st->mem_used_bytes,
-	    "mem_total_bytes", (json_int_t)st->mem_total_bytes,
-	    "load", st->load1, st->load5, st->load15,
-	    "disk_used_bytes", (json_int_t)st->disk_used_bytes,
-	    "disk_total_bytes", (json_int_t)st->disk_total_bytes,
-	    "net_rx_bytes", (json_int_t)st->net_rx_bytes,
-	    "net_tx_bytes", (json_int_t)st->net_tx_bytes,
-	    "net_rx_bytes_per_s", st->net_rx_bytes_per_s,
-	    "net_tx_bytes_per_s", st->net_tx_bytes_per_s,
-	    "uptime_s", (json_int_t)st->uptime_s,
-	    "process_uptime_s", (json_int_t)st->process_uptime_s,
-	    "links", links, "members", members,
-	    "frozen", st->frozen, "signal_reachable", st->signal_reachable);
-}
-
-static json_t *
-info_json(const Agentflow__Mesh__V1__NodeInfo *in)
-{
-	json_t *addrs = json_array(), *labels = json_object();
-
-	for (size_t i = 0; i < in->n_addresses; i++)
-		json_array_append_new(addrs, json_string(in->addresses[i]));
-	for (size_t i = 0; i < in->n_labels; i++)
-		json_object_set_new(labels, in->labels[i]->key,
-		    json_string(in->labels[i]->value));
-	return json_pack("{s:s, s:I, s:s, s:o, s:o, s:I}", "node_id", in->node_id,
-	    "incarnation", (json_int_t)in->incarnation, "version", in->version,
-	    "addresses", addrs, "labels", labels,
-	    "started_ms", (json_int_t)in->started_ms);
-}
-
-static json_t *
-origin_json(const struct origin *o, int with_status)
-{
-	json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "node_id", o->id,
-	    "incarnation", (json_int_t)o->incarnation, "seq", (json_int_t)o->seq,
-	    "status_ms", (json_int_t)o->status_ms,
-	    "updated_ms", (json_int_t)o->updated_ms, "left", o->left);
-	Agentflow__Mesh__V1__NodeStatus *st = o->status && with_status ?
-	    agentflow__mesh__v1__node_status__unpack(NULL, o->status_len, o->status) : NULL;
-	Agentflow__Mesh__V1__NodeInfo *in = o->info ?
-	    agentflow__mesh__v1__node_info__unpack(NULL, o->info_len, o->info) : NULL;
-
-	json_object_set_new(j, "status", st ? status_json(st) : json_null());
-	json_object_set_new(j, "info", in ? info_json(in) : json_null());
-	if (st != NULL)
-		agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
-	if (in != NULL)
-		agentflow__mesh__v1__node_info__free_unpacked(in, NULL);
-	return j;
-}
-
-json_t *
-sync_origin_json(const struct sync *s, const char *id, int with_status)
-{
-	const struct origin *o = hmap_get(s->origins, id);
-
-	return o != NULL && o->incarnation != 0 ? origin_json(o, with_status) :
-	    NULL;
-}
-
-struct remote_list {
-	const struct sync	*s;
-	json_t			*a;
-	int			 with_status;
-};
-
-static int
-remote_one(const char *id, void *value, void *arg)
-{
-	struct remote_list *rl = arg;
-	const struct origin *o = value;
-
-	(void)id;
-	if (o != rl->s->self && o->incarnation != 0)
-		json_array_append_new(rl->a, origin_json(o, rl->with_status));
-	return 0;
-}
-
-json_t *
-sync_remote_json(const struct sync *s, int with_status)
-{
-	struct remote_list rl = { s, json_array(), with_status };
-
-	hmap_sweep(s->origins, remote_one, &rl);
-	return rl.a;
-}
-
-json_t *
-sync_counters(const struct sync *s)
-{
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "refused_origins", (json_int_t)s->refused_origins,
-	    "forwarded", (json_int_t)s->forwarded,
-	    "replayed", (json_int_t)s->replayed,
-	    "events_in", (json_int_t)s->events_in,
-	    "events_out", (json_int_t)s->events_out,
-	    "duplicates", (json_int_t)s->duplicates, "gaps", (json_int_t)s->gaps,
-	    "snapshots_sent", (json_int_t)s->snapshots_sent,
-	    "snapshots_received", (json_int_t)s->snapshots_received,
-	    "snapshot_requests", (json_int_t)s->snapshot_requests,
-	    "pending", (json_int_t)s->npending);
-}
-
-static const struct {
-	const char	*name;
-	int		 kind;
-} kinds[] = {
-	{ "status", AGENTFLOW__MESH__V1__EVENT__KIND_STATUS },
-	{ "task", AGENTFLOW__MESH__V1__EVENT__KIND_TASK },
-	{ "log", AGENTFLOW__MESH__V1__EVENT__KIND_LOG },
-	{ "alert", AGENTFLOW__MESH__V1__EVENT__KIND_ALERT },
-	{ "user", AGENTFLOW__MESH__V1__EVENT__KIND_USER },
-};
-
-const char *
-sync_kind_name(int kind)
-{
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (kinds[i].kind == kind)
-			return kinds[i].name;
-	return "unknown";
-}
-
-int
-sync_kind_parse(const char *name)
-{
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].name, name) == 0)
-			return kinds[i].kind;
-	return -1;
-}
-
-json_t *
-sync_event_body_json(const char *origin, int kind, const void *body, size_t len)
-{
-	json_t *j = NULL;
-
-	if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		Agentflow__Mesh__V1__NodeStatus *st =
-		    agentflow__mesh__v1__node_status__unpack(NULL, len, body);
-		if (st != NULL) {
-			j = status_json(st);
-			agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TASK) {
-		Agentflow__Mesh__V1__TaskUpdate *t =
-		    agentflow__mesh__v1__task_update__unpack(NULL, len, body);
-		if (t != NULL) {
-			j = work_json_task(origin, t);
-			agentflow__mesh__v1__task_update__free_unpacked(t, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_LOG) {
-		Agentflow__Mesh__V1__TaskLog *l =
-		    agentflow__mesh__v1__task_log__unpack(NULL, len, body);
-		if (l != NULL) {
-			j = work_json_log(origin, 0, l);
-			json_object_del(j, "time_ms");
-			agentflow__mesh__v1__task_log__free_unpacked(l, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_ALERT) {
-		Agentflow__Mesh__V1__Alert *a =
-		    agentflow__mesh__v1__alert__unpack(NULL, len, body);
-		if (a != NULL) {
-			j = work_json_alert(origin, a);
-			agentflow__mesh__v1__alert__free_unpacked(a, NULL);
-		}
-	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_USER) {
-		Agentflow__Mesh__V1__UserEvent *u =
-		    agentflow__mesh__v1__user_event__unpack(NULL, len, body);
-		if (u != NULL) {
-			/* Payloads are bytes: text when they are valid UTF-8,
-			 * else base64 is the caller's to ask for (not yet). */
-			json_t *p = json_stringn((const char *)u->payload.data,
-			    u->payload.len);
-			j = json_pack("{s:s, s:o, s:I}", "name", u->name,
-			    "payload", p ? p : json_null(),
-			    "payload_bytes", (json_int_t)u->payload.len);
-			agentflow__mesh__v1__user_event__free_unpacked(u, NULL);
-		}
-	}
-	return j;
 }

@@ -19,6 +19,7 @@
 #include "mesh.pb-c.h"
 
 struct links;
+struct routing;
 struct store;
 struct sync;
 
@@ -63,31 +64,10 @@ uint64_t sync_emit_log(struct sync *, const Agentflow__Mesh__V1__TaskLog *);
 uint64_t sync_emit_alert(struct sync *, const Agentflow__Mesh__V1__Alert *);
 
 /*
- * Routing for commands: the neighbour to hand a message for dest to (the
- * destination itself when linked, else the first hop of a shortest path in
- * the link-state graph) into hop.  0, or -1 when there is no route.
+ * The routing table sync feeds from statuses and NodeInfos (routing.h):
+ * next hops and label selection for commands.  Owned by the sync, valid
+ * until sync_free.
  */
-int sync_next_hop(struct sync *, const char *dest, char *hop, size_t hoplen);
-/* Sorted ids of the known origins, ourselves included and those that left
- * excluded, whose labels hold every key → value of match (NULL: all). */
-json_t *sync_select(const struct sync *, const json_t *match);
-
-/* One origin's state as JSON (new reference), or NULL if unknown:
- * {node_id, incarnation, seq, info, status, status_ms, updated_ms, left};
- * status is null unless with_status (decoding it is most of the work). */
-json_t *sync_origin_json(const struct sync *, const char *id, int with_status);
-/* Every origin but ourselves, as an array of the above. */
-json_t *sync_remote_json(const struct sync *, int with_status);
-/* Counters: events_in, events_out, duplicates, gaps, snapshots_sent,
- * snapshots_received, snapshot_requests, replayed (events sent from the log
- * to catch a peer up), pending. */
-json_t *sync_counters(const struct sync *);
-
-/* An event log row (the store's body for kind) of origin as JSON, or NULL. */
-json_t *sync_event_body_json(const char *origin, int kind, const void *body,
-    size_t len);
-/* "status", "task", "log", "alert", "user" ↔ the Event oneof numbers. */
-const char *sync_kind_name(int kind);
-int sync_kind_parse(const char *name);
+struct routing *sync_routing(struct sync *);
 
 #endif

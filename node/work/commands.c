@@ -11,11 +11,26 @@
  *
  * A record on the issuing node:
  *
- *   pending --(every destination answered: accept_result)--> done
- *   pending --(deadline / per-node timeout: timeout_cb)----> done
+ *   state        entered by                       left by
+ *   PENDING      commands_issue (persisted, in    add_result, the last
+ *                c->active, deadline timer        destination answered
+ *                armed; retry armed while a        (accept_result) -> DONE
+ *                copy went to another node)       timeout_cb, the deadline
+ *                                                  passed -> DONE
+ *                                                 commands_free -> INTERRUPTED
+ *   DONE         finish (persisted, out of        reap_cb frees it on the
+ *                c->active, timers stopped, on     next loop pass
+ *                c->dead)
+ *   INTERRUPTED  commands_free (persisted as      freed there
+ *                "interrupted": the node stopped
+ *                before the answers came)
  *
- * Invariant: a record is in c->active exactly while it is pending, and
- * then its timer is armed; len(results) + len(pending) = destinations.
+ * Invariants (record_check): a record is in c->active exactly while it is
+ * PENDING, and then its timer is armed; len(results) + len(pending) =
+ * len(destinations).  A record is freed only by reap_cb or commands_free,
+ * never in the callback chain that finished it: a result executed on this
+ * node finishes its record inside commands_issue, a relayed result inside
+ * commands_frame, a timeout inside the record's own timer.
  *
  * A copy or its result can be lost on the way: a link reset (a duplicate
  * link replaced, a keepalive timeout) drops what its stream still held.
@@ -31,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <assert.h>
 
@@ -44,9 +60,9 @@
 #include "mesh_names.h"
 #include "node_id.h"
 #include "rng.h"
+#include "routing.h"
 #include "store.h"
 #include "store_work.h"
-#include "sync.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -70,12 +86,17 @@ struct record {
 	size_t		 wire_len;
 	struct event	*retry;		/* armed while a remote copy is pending */
 	unsigned	 retry_ms;
+	TAILQ_ENTRY(record) dead;	/* on c->dead once DONE */
 };
+
+TAILQ_HEAD(records, record);
 
 struct commands {
 	struct event_base	*base;
 	struct commands_config	 cfg;
 	struct hmap		*active;	/* id → struct record */
+	struct records		 dead;		/* DONE, freed by reap_cb */
+	struct event		*reap;
 	uint64_t		 issued, executed, duplicates, forwarded;
 	uint64_t		 results_forwarded, unreachable, timeouts, late;
 	uint64_t		 dropped, retransmitted;
@@ -119,12 +140,38 @@ record_free(struct record *r)
 	free(r);
 }
 
-/* Ends a pending record: persisted as done and dropped from memory. */
+/* The invariants of a PENDING record (see the table above). */
+static void
+record_check(struct commands *c, const struct record *r)
+{
+	assert(hmap_get(c->active, r->id) == r);
+	assert(evtimer_pending(r->timer, NULL));
+	assert(json_array_size(json_object_get(r->rec, "results")) +
+	    json_object_size(r->pending) ==
+	    json_array_size(json_object_get(r->rec, "destinations")));
+	(void)c;
+	(void)r;
+}
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct commands *c = arg;
+	struct record *r;
+
+	(void)fd;
+	(void)what;
+	while ((r = TAILQ_FIRST(&c->dead)) != NULL) {
+		TAILQ_REMOVE(&c->dead, r, dead);
+		record_free(r);
+	}
+}
+
+/* Ends a PENDING record: persisted as done, dropped from c->active, its
+ * timers stopped; reap_cb frees it on the next loop pass. */
 static void
 finish(struct commands *c, struct record *r)
 {
-	char id[ID_MAX];
-
 	assert(hmap_get(c->active, r->id) == r);
 	json_object_set_new(r->rec, "state", json_string("done"));
 	json_object_set_new(r->rec, "finished_ms", json_integer(
@@ -132,9 +179,12 @@ finish(struct commands *c, struct record *r)
 	json_object_set_new(r->rec, "pending", json_array());
 	persist(c, r->rec);
 	hmap_del(c->active, r->id);
-	snprintf(id, sizeof(id), "%s", r->id);
-	record_free(r);
-	changed(c, id);
+	evtimer_del(r->timer);
+	if (r->retry != NULL)
+		evtimer_del(r->retry);
+	TAILQ_INSERT_TAIL(&c->dead, r, dead);
+	event_active(c->reap, EV_TIMEOUT, 0);
+	changed(c, r->id);
 }
 
 static json_t *
@@ -162,6 +212,7 @@ path_json(char **path, size_t n)
 static void
 add_result(struct commands *c, struct record *r, const char *node, json_t *res)
 {
+	record_check(c, r);
 	assert(json_object_get(r->pending, node) != NULL);
 	json_object_set_new(res, "rtt_ms", json_real(
 	    (double)(clock_mono_us() - r->issued_us) / 1000.0));
@@ -206,6 +257,22 @@ static void route_result(struct commands *, Agentflow__Mesh__V1__CommandResult *
 static void receive_command(struct commands *, const char *peer,
     const Agentflow__Mesh__V1__Command *);
 
+/* Whether frames can leave at all: links, or the config's send hook. */
+static int
+can_send(const struct commands *c)
+{
+	return c->cfg.send != NULL || c->cfg.links != NULL;
+}
+
+static int
+send_frame(struct commands *c, const char *hop,
+    const Agentflow__Mesh__V1__Frame *f)
+{
+	if (c->cfg.send != NULL)
+		return c->cfg.send(c->cfg.arg, hop, f);
+	return c->cfg.links != NULL ? links_send_frame(c->cfg.links, hop, f) : -1;
+}
+
 static int
 send_command(struct commands *c, const char *hop,
     const Agentflow__Mesh__V1__Command *cmd)
@@ -214,7 +281,7 @@ send_command(struct commands *c, const char *hop,
 
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
 	f.command = (Agentflow__Mesh__V1__Command *)cmd;
-	return c->cfg.links != NULL ? links_send_frame(c->cfg.links, hop, &f) : -1;
+	return send_frame(c, hop, &f);
 }
 
 /* Sends the copy for each pending destination again where a route is up;
@@ -236,8 +303,8 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	json_object_foreach(r->pending, node, v) {
 		cmd->destination = (char *)node;
-		if (c->cfg.sync != NULL && sync_next_hop(c->cfg.sync, node, hop,
-		    sizeof(hop)) == 0 && send_command(c, hop, cmd) == 0)
+		if (c->cfg.routing != NULL && routing_next_hop(c->cfg.routing,
+		    node, hop, sizeof(hop)) == 0 && send_command(c, hop, cmd) == 0)
 			c->retransmitted++;
 	}
 	cmd->destination = NULL;	/* node's, not the message's */
@@ -348,8 +415,8 @@ route_command(struct commands *c, const char *from,
 		    "hop limit reached", NULL, 0);
 		return;
 	}
-	if (c->cfg.sync == NULL || sync_next_hop(c->cfg.sync, cmd->destination,
-	    hop, sizeof(hop)) != 0) {
+	if (c->cfg.routing == NULL || routing_next_hop(c->cfg.routing,
+	    cmd->destination, hop, sizeof(hop)) != 0) {
 		c->unreachable++;
 		snprintf(why, sizeof(why), "no route from %s to %s",
 		    c->cfg.self_id, cmd->destination);
@@ -425,8 +492,9 @@ route_result(struct commands *c, Agentflow__Mesh__V1__CommandResult *r)
 		accept_result(c, r);
 		return;
 	}
-	if (c->cfg.sync == NULL || c->cfg.links == NULL ||
-	    sync_next_hop(c->cfg.sync, r->requester, hop, sizeof(hop)) != 0 ||
+	if (c->cfg.routing == NULL || !can_send(c) ||
+	    routing_next_hop(c->cfg.routing, r->requester, hop,
+	    sizeof(hop)) != 0 ||
 	    r->hops + 1 > r->hop_limit) {
 		c->dropped++;
 		log_event(LOG_WARN, "no route back for a command result",
@@ -435,7 +503,7 @@ route_result(struct commands *c, Agentflow__Mesh__V1__CommandResult *r)
 	}
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT;
 	f.command_result = r;
-	if (links_send_frame(c->cfg.links, hop, &f) != 0)
+	if (send_frame(c, hop, &f) != 0)
 		c->dropped++;
 }
 
@@ -695,7 +763,7 @@ resolve_target(struct commands *c, const json_t *t, struct target *out,
 		out->dests = json_pack("[s]", out->node);
 		out->display = json_string(out->node);
 	} else {
-		out->dests = sync_select(c->cfg.sync, out->match);
+		out->dests = routing_select(c->cfg.routing, out->match);
 		out->display = out->all ? json_string("all") :
 		    json_pack("{s:O}", "labels", out->match);
 	}
@@ -917,6 +985,8 @@ commands_new(struct event_base *base, const struct commands_config *cfg)
 	c->base = base;
 	c->cfg = *cfg;
 	c->active = hmap_new();
+	TAILQ_INIT(&c->dead);
+	c->reap = event_new(base, -1, 0, reap_cb, c);
 	return c;
 }
 
@@ -947,6 +1017,8 @@ commands_free(struct commands *c)
 		return;
 	hmap_sweep(c->active, free_record, NULL);
 	hmap_free(c->active);
+	reap_cb(-1, 0, c);
+	event_free(c->reap);
 	free(c);
 }
 

@@ -26,8 +26,8 @@ struct audit;
 struct commands;
 struct links;
 struct rng;
+struct routing;
 struct store;
-struct sync;
 
 /*
  * Executes a command addressed to this node; returns a CommandStatus and
@@ -40,7 +40,7 @@ typedef int (*commands_exec_fn)(void *arg, const Agentflow__Mesh__V1__Command *,
 struct commands_config {
 	const char	*self_id;
 	struct store	*store;
-	struct sync	*sync;
+	struct routing	*routing;	/* next hops and selectors (borrowed) */
 	struct links	*links;		/* may come later: commands_set_links */
 	struct audit	*audit;
 	struct rng	*rng;
@@ -48,7 +48,12 @@ struct commands_config {
 	commands_exec_fn exec;
 	/* A record changed (a result arrived, or it finished). */
 	void		(*changed)(const char *id, void *arg);
-	void		*arg;
+	/* Sends a Command or CommandResult frame to neighbour peer: 0, or -1
+	 * when it cannot go.  NULL: links_send_frame over links (the unit
+	 * tests' fake network sets it). */
+	int		(*send)(void *arg, const char *peer,
+			    const Agentflow__Mesh__V1__Frame *);
+	void		*arg;		/* exec's, changed's and send's */
 };
 
 struct commands *commands_new(struct event_base *, const struct commands_config *);

@@ -228,7 +228,7 @@ work_start(struct node *n, char *err, size_t errlen)
 	if ((n->alerts = alerts_new(&ac, &ah, err, errlen)) == NULL)
 		goto out;
 	struct commands_config cc = {
-		.self_id = n->id, .store = n->store, .sync = n->sync,
+		.self_id = n->id, .store = n->store, .routing = sync_routing(n->sync),
 		.links = n->links, .audit = n->audit, .rng = n->rng,
 		.timeout_ms = (uint64_t)cfg->command_timeout_ms,
 		.exec = command_exec, .changed = command_changed, .arg = n,

@@ -6,23 +6,6 @@
 
 #include "mesh_names.h"
 
-/*
- * Kept for node/mesh/sync.c, which is being moved by another change: it
- * switches to mesh_names_task_state / mesh_names_alert_state, then these
- * go.
- */
-const char *
-work_task_state_name(int state)
-{
-	return mesh_names_task_state(state);
-}
-
-const char *
-work_alert_state_name(int state)
-{
-	return mesh_names_alert_state(state);
-}
-
 /* 0 ("not known") as null, so clients need not know the convention. */
 static json_t *
 ms(uint64_t v)

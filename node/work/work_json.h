@@ -25,9 +25,6 @@ void work_json_to_alert(const json_t *j, Agentflow__Mesh__V1__Alert *);
 /* The latest time a task update carries (for ordering). */
 uint64_t work_task_time(const Agentflow__Mesh__V1__TaskUpdate *);
 
-/* The names of enum values are mesh_names.h's.  These two stay until
- * node/mesh/sync.c calls mesh_names_task_state / mesh_names_alert_state. */
-const char *work_task_state_name(int state);
-const char *work_alert_state_name(int state);
+/* The names of enum values are mesh_names.h's. */
 
 #endif

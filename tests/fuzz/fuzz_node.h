@@ -26,8 +26,10 @@
 #include "fuzz_util.h"
 #include "log.h"
 #include "rng.h"
+#include "routing.h"
 #include "store.h"
 #include "sync.h"
+#include "sync_json.h"
 
 #define FUZZ_SELF_ID	"fuzz-self"
 #define FUZZ_NODE_INPUTS	2000
@@ -107,7 +109,7 @@ fuzz_node_init(struct fuzz_node *n)
 	sync_set_applied(n->sync, n->applied, NULL);
 	cc.self_id = FUZZ_SELF_ID;
 	cc.store = n->store;
-	cc.sync = n->sync;
+	cc.routing = sync_routing(n->sync);
 	cc.links = NULL;
 	cc.audit = n->audit;
 	cc.rng = n->rng;

@@ -13,7 +13,7 @@
  *
  * After each input: the loop runs what is ready (our batch flush), and the
  * JSON views the API serves of that state are rendered.  Every event
- * logged is rendered as the API's event feed does (sync_event_body_json).
+ * logged is rendered as the API's event feed does (sync_json_event_body).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,7 +47,7 @@ static void
 applied(const struct store_event *row, void *arg)
 {
 	(void)arg;
-	render(sync_event_body_json(row->origin, row->kind, row->body,
+	render(sync_json_event_body(row->origin, row->kind, row->body,
 	    row->body_len));
 }
 
@@ -105,11 +105,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The views the API and the dashboard read. */
 	(void)sync_cursors(&cursors, node.sync);
-	render(sync_counters(node.sync));
-	render(sync_remote_json(node.sync, 1));
-	ids = sync_select(node.sync, NULL);
+	render(sync_json_counters(node.sync));
+	render(sync_json_remote(node.sync, 1));
+	ids = routing_select(sync_routing(node.sync), NULL);
 	json_array_foreach(ids, i, id)
-		render(sync_origin_json(node.sync, json_string_value(id), 1));
+		render(sync_json_origin(node.sync, json_string_value(id), 1));
 	json_decref(ids);
 	render(commands_list(node.commands, 8));
 	render(commands_counters(node.commands));

@@ -18,6 +18,7 @@
 #include "frame_codec.h"
 #include "store.h"
 #include "sync.h"
+#include "sync_json.h"
 #include "tmpdir.h"
 
 struct fixture {
@@ -96,7 +97,7 @@ deliver(struct fixture *f, const char *origin, uint64_t seq)
 static json_int_t
 counter(struct fixture *f, const char *name)
 {
-	json_t *c = sync_counters(f->sync);
+	json_t *c = sync_json_counters(f->sync);
 	json_int_t v = json_integer_value(json_object_get(c, name));
 
 	json_decref(c);
@@ -115,14 +116,14 @@ test_in_order_and_duplicates(void **state)
 	deliver(f, "n1", 1);		/* older */
 	assert_int_equal(counter(f, "events_in"), 2);
 	assert_int_equal(counter(f, "duplicates"), 2);
-	o = sync_origin_json(f->sync, "n1", 1);
+	o = sync_json_origin(f->sync, "n1", 1);
 	assert_non_null(o);
 	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
 	json_decref(o);
 	/* a gap is not applied (the origin's state waits for the rest) */
 	deliver(f, "n1", 5);
 	assert_int_equal(counter(f, "gaps"), 1);
-	o = sync_origin_json(f->sync, "n1", 1);
+	o = sync_json_origin(f->sync, "n1", 1);
 	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
 	json_decref(o);
 }
@@ -139,7 +140,7 @@ test_origins_are_bounded(void **state)
 		snprintf(id, sizeof(id), "o%d", i);
 		deliver(f, id, 1);
 	}
-	remote = sync_remote_json(f->sync, 1);
+	remote = sync_json_remote(f->sync, 1);
 	/* ourselves plus FRAME_CODEC_MAX_NODES - 1 others */
 	assert_int_equal(json_array_size(remote), FRAME_CODEC_MAX_NODES - 1);
 	json_decref(remote);

@@ -1,0 +1,27 @@
+/*
+ * The JSON views of sync's state, for the API and the dashboard.
+ */
+#ifndef AGENTFLOW_SYNC_JSON_H
+#define AGENTFLOW_SYNC_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct sync;
+
+/* One origin's state as JSON (new reference), or NULL if unknown:
+ * {node_id, incarnation, seq, info, status, status_ms, updated_ms, left};
+ * status is null unless with_status (decoding it is most of the work). */
+json_t *sync_json_origin(const struct sync *, const char *id, int with_status);
+/* Every origin but ourselves, as an array of the above. */
+json_t *sync_json_remote(const struct sync *, int with_status);
+/* Counters: events_in, events_out, duplicates, gaps, snapshots_sent,
+ * snapshots_received, snapshot_requests, replayed (events sent from the log
+ * to catch a peer up), pending. */
+json_t *sync_json_counters(const struct sync *);
+
+/* An event log row (the store's body for kind) of origin as JSON, or NULL. */
+json_t *sync_json_event_body(const char *origin, int kind, const void *body,
+    size_t len);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * For sync.c's siblings only (sync_catchup.c: catching a peer up;
+ * sync_json.c: the API's views): the state sync keeps per origin and the
+ * sending primitives they share.  Callers outside node/mesh/sync*.c use
+ * sync.h.
+ */
+#ifndef AGENTFLOW_SYNC_PRIV_H
+#define AGENTFLOW_SYNC_PRIV_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame_codec.h"
+#include "mesh.pb-c.h"
+
+struct hmap;
+struct links;
+struct routing;
+struct store;
+struct store_event;
+struct wall_timer;
+
+#define BATCH_MAX_EVENTS	FRAME_CODEC_MAX_EVENTS
+#define BATCH_MAX_BYTES		(2u * 1024 * 1024)
+#define SNAPSHOT_CHUNK		64
+#define SNAPSHOT_TASKS		20	/* an origin's most recent: 64 origins of them fit a frame */
+#define SNAPSHOT_ALERTS		16	/* open ones, likewise */
+#define PERSIST_PERIOD_MS	2000
+#define TRIM_PERIOD_MS		60000
+#define USER_PAYLOAD_MAX	65536
+#define NAME_MAX_LEN		128
+#define HOP_LIMIT		8
+#define ORIGINS_MAX		FRAME_CODEC_MAX_NODES
+#define REPLAY_MAX		50000	/* events behind beyond which a snapshot is cheaper */
+
+struct origin {
+	char		 id[64];
+	uint64_t	 incarnation;
+	uint64_t	 seq;
+	uint8_t		*info;		/* packed NodeInfo, or NULL */
+	size_t		 info_len;
+	uint8_t		*status;	/* packed NodeStatus, or NULL */
+	size_t		 status_len;
+	uint64_t	 status_ms;
+	uint64_t	 updated_ms;	/* wall clock of our last change */
+	int		 left;
+	int		 dirty;		/* to persist */
+	uint64_t	 requested_ms;	/* snapshot asked for, at */
+};
+
+struct sync {
+	struct event_base		*base;
+	char				*self_id;
+	uint64_t			 incarnation;
+	struct store			*store;
+	struct links			*links;
+	uint64_t			 events_kept;
+	struct hmap			*origins;
+	struct origin			*self;
+	/* Own events not yet sent. */
+	Agentflow__Mesh__V1__Event	**pending;
+	size_t				 npending;
+	size_t				 pending_bytes;
+	struct event			*flush_ev;
+	/* Received batches share one commit per turn of the loop. */
+	struct event			*commit_ev;
+	int				 commit_armed;
+	struct wall_timer		*persist_timer;
+	uint64_t			 last_trim_ms;
+	/* Hello cursors, rebuilt on demand. */
+	Agentflow__Mesh__V1__Cursor	*cursor_buf;
+	Agentflow__Mesh__V1__Cursor	**cursor_ptrs;
+	/* Counters. */
+	uint64_t			 events_in, events_out, duplicates, gaps;
+	uint64_t			 snapshots_sent, snapshots_received;
+	uint64_t			 snapshot_requests;
+	uint64_t			 forwarded;
+	uint64_t			 replayed;
+	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
+	void				(*applied)(const struct store_event *, void *);
+	void				 *applied_arg;
+	/* The link-state graph and the labels, fed from statuses and
+	 * NodeInfos; it reads our own side from the live links. */
+	struct routing			*routing;
+};
+
+/* Logs and sends our pending events now (they normally wait for the next
+ * loop pass). */
+void sync_flush(struct sync *);
+/* f to peer, or (NULL) to every up link.  0, or -1 (no links, cannot
+ * encode, link down); for a broadcast, the number of links it went to. */
+int sync_send_frame(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Frame *f);
+/* events (borrowed) as one EventBatch frame, like sync_send_frame. */
+int sync_send_events(struct sync *, const char *peer,
+    Agentflow__Mesh__V1__Event **events, size_t n);
+
+/*
+ * sync_catchup.c.  The origins a peer lacks into list (room for every
+ * origin the sync holds): those newer than the peer's cursors in hello
+ * (NULL: every origin we know of), limited to want[0..nwant) when nwant > 0.
+ * Returns how many.
+ */
+size_t sync_catchup_behind(struct sync *, const Agentflow__Mesh__V1__Hello *hello,
+    const char *const *want, size_t nwant, struct origin **list);
+/*
+ * Catches peer up on the origins in list: with replayed events where it
+ * told us its cursor (cursors) and our log covers the rest, with snapshots
+ * for the others.  A request_id (non-zero) is answered with a snapshot
+ * even when nothing is behind.
+ */
+void sync_catchup_send(struct sync *, const char *peer, struct origin **list,
+    size_t n, Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors,
+    uint64_t request_id);
+
+#endif
