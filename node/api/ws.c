@@ -39,7 +39,6 @@
 #include "ws.h"
 
 #include <arpa/inet.h>
-#include <assert.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +57,7 @@
 #include <wslay/wslay.h>
 
 #include "api_auth.h"
+#include "check.h"
 #include "hostport.h"
 #include "http_json.h"
 #include "log.h"
@@ -125,7 +125,7 @@ msg_new(const json_t *j)
 	m = xmalloc(sizeof(*m) + len);
 	m->refs = 1;
 	m->len = json_dumpb(j, (char *)m->data, len, flags);
-	assert(m->len == len);
+	CHECK(m->len == len);
 	return m;
 }
 
@@ -191,9 +191,9 @@ backlog(const struct ws_client *c)
 static void
 check_client(const struct ws_client *c)
 {
-	assert(c->state <= WS_DEAD);
-	assert(c->qlen == 0 || c->state < WS_CLOSING);
-	assert(c->qlen <= c->qcap);
+	CHECK(c->state <= WS_DEAD);
+	CHECK(c->qlen == 0 || c->state < WS_CLOSING);
+	CHECK(c->qlen <= c->qcap);
 	(void)c;
 }
 
@@ -348,7 +348,7 @@ send_snapshot(struct ws_client *c)
 	json_t *s = hub->cfg.snapshot != NULL ? hub->cfg.snapshot(hub->cfg.arg) :
 	    json_object();
 
-	assert(c->qlen == 0);
+	CHECK(c->qlen == 0);
 	if (s == NULL || !json_is_object(s)) {
 		json_decref(s);
 		log_warnx("websocket snapshot: the node could not build one");
@@ -969,7 +969,7 @@ ws_hub_new(struct event_base *base, const struct ws_hub_config *cfg)
 	struct ws_hub *hub = xcalloc(1, sizeof(*hub));
 	struct timeval tv;
 
-	assert(cfg->auth != NULL);
+	CHECK(cfg->auth != NULL);
 	hub->base = base;
 	hub->cfg = *cfg;
 	if (hub->cfg.max_clients == 0)
@@ -1082,7 +1082,7 @@ ws_hub_publish(struct ws_hub *hub, const json_t *msg)
 	struct ws_client *c, *next;
 	struct ws_msg *m;
 
-	assert(json_is_string(json_object_get(msg, "type")));
+	CHECK(json_is_string(json_object_get(msg, "type")));
 	if (hub->nlive == 0)
 		return;
 	if ((m = msg_new(msg)) == NULL) {

@@ -32,9 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <assert.h>
 
 #include "audit.h"
+#include "check.h"
 #include "clock.h"
 #include "frame_codec.h"
 #include "hmap.h"
@@ -174,7 +174,7 @@ finish(struct commands *c, struct record *r)
 {
 	char id[ID_MAX];
 
-	assert(hmap_get(c->active, r->id) == r);
+	CHECK(hmap_get(c->active, r->id) == r);
 	json_object_set_new(r->rec, "state", json_string("done"));
 	json_object_set_new(r->rec, "finished_ms", json_integer(
 	    (json_int_t)clock_wall_ms()));
@@ -211,7 +211,7 @@ path_json(char **path, size_t n)
 static void
 add_result(struct commands *c, struct record *r, const char *node, json_t *res)
 {
-	assert(json_object_get(r->pending, node) != NULL);
+	CHECK(json_object_get(r->pending, node) != NULL);
 	json_object_set_new(res, "rtt_ms", json_real(
 	    (double)(clock_mono_us() - r->issued_us) / 1000.0));
 	json_array_append_new(json_object_get(r->rec, "results"), res);
