@@ -5,9 +5,10 @@
  */
 #include "text.h"
 
-#include <assert.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "check.h"
 
 size_t
 text_utf8_seq(const char *s, size_t avail)
@@ -86,7 +87,7 @@ text_copy(char *dst, size_t cap, const char *src, bool no_ctrl)
 	const char *s = src != NULL ? src : "";
 	size_t len = strlen(s), i = 0, o = 0;
 
-	assert(cap >= 1);
+	CHECK(cap >= 1);
 	while (i < len) {
 		size_t n = text_utf8_seq(s + i, len - i);
 		const char *from = s + i;

@@ -1,12 +1,14 @@
 /*
- * The node's context: its configuration, identity and subsystems, owned by
- * main.c and passed to the parts that need more than one subsystem (the
- * local API).  Loop-thread only, like everything it points to.
+ * The node's context: its configuration, identity and subsystems, built and
+ * owned by node.c (node_new/node_free) and passed to the parts that need
+ * more than one subsystem (the local API).  Loop-thread only, like
+ * everything it points to.
  */
 #ifndef AGENTFLOW_NODE_H
 #define AGENTFLOW_NODE_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct alerts;
@@ -18,6 +20,7 @@ struct commands;
 struct discovery;
 struct event_base;
 struct links;
+struct mesh;
 struct store;
 struct sync;
 struct trust;
@@ -69,6 +72,7 @@ struct node {
 	json_t			*addresses;	/* advertised, array */
 	json_t			*labels;	/* object */
 	struct store		*store;
+	struct mesh		*mesh;		/* owns transport, links, sync */
 	struct transport	*transport;
 	struct links		*links;
 	struct discovery	*discovery;	/* NULL without --signal */
@@ -89,5 +93,17 @@ struct node {
 	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */
 };
+
+/*
+ * Starts the node's subsystems in node.c's one ordered list.  cfg is
+ * borrowed and must outlive the node.  Returns the node (free with
+ * node_free), or NULL with why in err after stopping what had started.
+ */
+struct node *node_new(const struct node_config *cfg, char *err, size_t errlen);
+/* Serves until SIGINT or SIGTERM. */
+void node_run(struct node *);
+/* Stops every subsystem, last started first; after node_run() it leaves
+ * the signals and the mesh gracefully on the way.  NULL: no-op. */
+void node_free(struct node *);
 
 #endif

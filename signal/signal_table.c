@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "check.h"
 #include "hmap.h"
 #include "node_id.h"
 #include "xalloc.h"
@@ -129,8 +130,7 @@ serialize(struct entry *e)
 	size_t len;
 
 	json_decref(p);
-	if (text == NULL)
-		abort();	/* only allocation can fail here */
+	CHECK(text != NULL);	/* only allocation can fail here */
 	len = strlen(text);
 	/* Replace the closing brace with the last_seen key. */
 	e->json = xmalloc(len + sizeof(",\"last_seen\":"));

@@ -1,4 +1,5 @@
 # Unit tests of common/ modules.
+agentflow_unit_test(test_check SOURCES unit/test_check.c LIBS agentflow_common)
 agentflow_unit_test(test_hmap SOURCES unit/test_hmap.c LIBS agentflow_common)
 agentflow_unit_test(test_ratelimit SOURCES unit/test_ratelimit.c LIBS agentflow_common)
 agentflow_unit_test(test_opts SOURCES unit/test_opts.c LIBS agentflow_common)

@@ -2,13 +2,13 @@
  * bench/propagation/bench_link: user events per second over ONE mesh link.
  *
  * Two endpoints, A and B, live in this one process and share ONE libevent
- * loop.  Each is wired exactly as node/main.c wires a node: a transport
- * (mutual-TLS gRPC, 127.0.0.1:0) whose callbacks go to the links, a store
- * (SQLite in a private temporary directory), state sync whose hooks the
- * links call.  Certificates are issued in memory (certs/pki.h).  A learns
- * B's address (links_set_peers), dials it, and once the link is up on both
- * sides A emits user events (sync_emit_user) in bursts of --burst per loop
- * pass for --duration seconds.  The window of events emitted by A and not
+ * loop.  Each is a mesh built as the node builds its own (node/mesh/mesh.h):
+ * a transport (mutual-TLS gRPC, 127.0.0.1:0) whose callbacks go to the
+ * links, a store (SQLite in a private temporary directory), state sync
+ * whose hooks the links call.  Certificates are issued in memory
+ * (certs/pki.h).  A learns B's address (links_set_peers), dials it, and
+ * once the link is up on both sides A emits user events (sync_emit_user)
+ * in bursts of --burst per loop pass for --duration seconds.  The window of events emitted by A and not
  * yet applied by B (B's events_in counter) and the bytes queued on A's
  * stream are both bounded, so A never outruns B and the transport's queue
  * bound (a link reset) is never reached: what is measured is the rate B
@@ -45,6 +45,7 @@
 #include "clock.h"
 #include "links.h"
 #include "log.h"
+#include "mesh.h"
 #include "opts.h"
 #include "pki.h"
 #include "rng.h"
@@ -143,7 +144,8 @@ struct endpoint {
 	char			 id[32];
 	char			 dir[512];
 	struct store		*store;
-	struct transport	*transport;
+	struct mesh		*mesh;
+	struct transport	*transport;	/* the mesh's parts */
 	struct links		*links;
 	struct sync		*sync;
 	json_t			*addresses, *labels;
@@ -205,7 +207,7 @@ t_opened(struct transport_stream *ts, void *arg)
 	struct endpoint *e = arg;
 
 	e->stream = ts;
-	links_stream_opened(e->links, ts);
+	mesh_stream_opened(ts, e->mesh);
 }
 
 static void schedule_burst(struct bench *b);
@@ -218,7 +220,7 @@ t_message(struct transport_stream *ts, const uint8_t *buf, size_t len, void *arg
 
 	e->rx_bytes += len;
 	e->rx_msgs++;
-	links_stream_message(e->links, ts, buf, len);
+	mesh_stream_message(ts, buf, len, e->mesh);
 	e->rx_ns += now_ns(CLOCK_MONOTONIC) - t0;
 	if (e == &e->b->b && e->b->waiting)
 		schedule_burst(e->b);
@@ -234,16 +236,18 @@ t_closed(struct transport_stream *ts, const char *reason, void *arg)
 		if (e->b->ph != NULL)
 			e->b->ph->reset = 1;	/* a link lost mid-measurement */
 	}
-	if (e->links != NULL)
-		links_stream_closed(e->links, ts, reason);
+	if (e->mesh != NULL)
+		mesh_stream_closed(ts, reason, e->mesh);
 }
 
 static int
 endpoint_start(struct bench *b, struct endpoint *e, const char *name,
     const char *id, const char *parent)
 {
-	struct transport_config tc = { 0 };
-	struct transport_callbacks tcb = { t_opened, t_message, t_closed };
+	static const struct transport_callbacks tcb = { t_opened, t_message,
+	    t_closed };
+	struct mesh_config mc = { 0 };
+	struct mesh_hooks mh = { .transport = &tcb, .transport_arg = e };
 	char *cert = NULL, *key = NULL, err[512];
 	struct pki_cert_params params = { 0 };
 	int rc = -1;
@@ -263,36 +267,30 @@ endpoint_start(struct bench *b, struct endpoint *e, const char *name,
 		fprintf(stderr, "bench-link: store %s: %s\n", e->dir, err);
 		goto out;
 	}
-	tc.listen = "127.0.0.1:0";
-	tc.ca_pem = pki_ca_cert_pem(b->ca);
-	tc.cert_pem = cert;
-	tc.key_pem = key;
-	tc.keepalive_ms = 1000;
-	if ((e->transport = transport_new(b->base, &tc, &tcb, e, err,
-	    sizeof(err))) == NULL) {
+	e->addresses = json_array();
+	e->labels = json_object();
+	mc.self_id = e->id;
+	mc.incarnation = 1;
+	mc.addresses = e->addresses;
+	mc.labels = e->labels;
+	mc.advertise_bound = 1;
+	mc.transport.listen = "127.0.0.1:0";
+	mc.transport.ca_pem = pki_ca_cert_pem(b->ca);
+	mc.transport.cert_pem = cert;
+	mc.transport.key_pem = key;
+	mc.transport.keepalive_ms = 1000;
+	mc.rng = b->rng;
+	mc.ping_ms = 1000;
+	mc.dead_ms = 10000;
+	mc.store = e->store;
+	mc.events_kept = 100000;
+	if ((e->mesh = mesh_new(b->base, &mc, &mh, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "bench-link: transport %s: %s\n", id, err);
 		goto out;
 	}
-	e->addresses = json_pack("[s]", "127.0.0.1:0");
-	json_array_set_new(e->addresses, 0, json_sprintf("127.0.0.1:%d",
-	    transport_port(e->transport)));
-	e->labels = json_object();
-
-	struct sync_config sc = {
-		.self_id = e->id, .incarnation = 1,
-		.addresses = e->addresses, .labels = e->labels, .store = e->store,
-		.events_kept = 100000,
-	};
-	e->sync = sync_new(b->base, &sc);
-	struct links_config lc = {
-		.self_id = e->id, .incarnation = 1,
-		.addresses = e->addresses, .labels = e->labels,
-		.ping_ms = 1000, .dead_ms = 10000,
-	};
-	struct links_hooks lh = { .cursors = sync_cursors, .up = sync_link_up,
-	    .frame = sync_frame, .arg = e->sync };
-	e->links = links_new(b->base, e->transport, b->rng, &lc, &lh);
-	sync_set_links(e->sync, e->links);
+	e->transport = mesh_transport(e->mesh);
+	e->links = mesh_links(e->mesh);
+	e->sync = mesh_sync(e->mesh);
 	rc = 0;
 out:
 	free(cert);
@@ -303,14 +301,12 @@ out:
 static void
 endpoint_stop(struct endpoint *e)
 {
-	/* main.c's order: transport (closes streams into the links), sync,
-	 * links, store. */
-	transport_free(e->transport);
-	sync_free(e->sync);
-	links_free(e->links);
+	/* The mesh (transport, sync, links), then the store it wrote to. */
+	mesh_free(e->mesh);
 	store_close(e->store);
 	json_decref(e->addresses);
 	json_decref(e->labels);
+	e->mesh = NULL;
 	e->transport = NULL;
 	e->sync = NULL;
 	e->links = NULL;

@@ -39,7 +39,6 @@
  */
 #include "ws.h"
 
-#include <assert.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +53,7 @@
 #include <event2/keyvalq_struct.h>
 #include <wslay/wslay.h>
 
+#include "check.h"
 #include "http_json.h"
 #include "log.h"
 #include "ws_policy.h"
@@ -116,7 +116,7 @@ msg_new(const json_t *j)
 	m = xmalloc(sizeof(*m) + len);
 	m->refs = 1;
 	m->len = json_dumpb(j, (char *)m->data, len, flags);
-	assert(m->len == len);
+	CHECK(m->len == len);
 	return m;
 }
 
@@ -182,9 +182,9 @@ backlog(const struct ws_client *c)
 static void
 check_client(const struct ws_client *c)
 {
-	assert(c->state <= WS_DEAD);
-	assert(c->qlen == 0 || c->state < WS_CLOSING);
-	assert(c->qlen <= c->qcap);
+	CHECK(c->state <= WS_DEAD);
+	CHECK(c->qlen == 0 || c->state < WS_CLOSING);
+	CHECK(c->qlen <= c->qcap);
 	(void)c;
 }
 
@@ -339,7 +339,7 @@ send_snapshot(struct ws_client *c)
 	json_t *s = hub->cfg.snapshot != NULL ? hub->cfg.snapshot(hub->cfg.arg) :
 	    json_object();
 
-	assert(c->qlen == 0);
+	CHECK(c->qlen == 0);
 	if (s == NULL || !json_is_object(s)) {
 		json_decref(s);
 		log_warnx("websocket snapshot: the node could not build one");
@@ -683,7 +683,7 @@ ws_hub_new(struct event_base *base, const struct ws_hub_config *cfg)
 	struct ws_hub *hub = xcalloc(1, sizeof(*hub));
 	struct timeval tv;
 
-	assert(cfg->authorize != NULL);
+	CHECK(cfg->authorize != NULL);
 	hub->base = base;
 	hub->cfg = *cfg;
 	if (hub->cfg.max_clients == 0)
@@ -796,7 +796,7 @@ ws_hub_publish(struct ws_hub *hub, const json_t *msg)
 	struct ws_client *c, *next;
 	struct ws_msg *m;
 
-	assert(json_is_string(json_object_get(msg, "type")));
+	CHECK(json_is_string(json_object_get(msg, "type")));
 	if (hub->nlive == 0)
 		return;
 	if ((m = msg_new(msg)) == NULL) {

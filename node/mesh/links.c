@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "check.h"
 #include "clock.h"
 #include "frame_codec.h"
 #include "hmap.h"
@@ -136,8 +137,7 @@ static void
 check_peer(const struct peer *p)
 {
 	/* Invariant: an active stream exactly when up. */
-	if ((p->active != NULL) != (p->state == LINK_UP))
-		abort();
+	CHECK((p->active != NULL) == (p->state == LINK_UP));
 }
 
 static void

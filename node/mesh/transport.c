@@ -36,7 +36,6 @@
  */
 #include "transport.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -53,6 +52,7 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "check.h"
 #include "clock.h"
 #include "log.h"
 #include "node_id.h"
@@ -330,7 +330,7 @@ stream_free(struct transport_stream *s)
 {
 	struct msg *m;
 
-	assert(s->pending == 0 && s->sending == NULL && s->recv_bb == NULL);
+	CHECK(s->pending == 0 && s->sending == NULL && s->recv_bb == NULL);
 	while ((m = STAILQ_FIRST(&s->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&s->queue, entry);
 		msg_free(m);
@@ -659,7 +659,7 @@ complete(struct transport *t, struct op *op, int ok)
 	default:
 		break;
 	}
-	assert(s != NULL && s->pending > 0);
+	CHECK(s != NULL && s->pending > 0);
 	s->pending--;
 	switch (op->kind) {
 	case OP_START:
@@ -675,7 +675,7 @@ complete(struct transport *t, struct op *op, int ok)
 		on_send(s, ok);
 		break;
 	default:
-		abort();
+		CHECK(!"an operation of no known kind");
 	}
 	stream_check(s);
 }
@@ -1088,7 +1088,7 @@ transport_free(struct transport *t)
 
 	if (t == NULL)
 		return;
-	assert(t->in_callback == 0);
+	CHECK(t->in_callback == 0);
 	t->stopping = 1;
 	TAILQ_FOREACH(s, &t->streams, entry)
 		stream_fail(s, "transport shutting down");

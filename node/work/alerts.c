@@ -31,7 +31,6 @@
  */
 #include "alerts.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -41,6 +40,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "check.h"
 #include "frame_codec.h"
 #include "hmap.h"
 #include "json_check.h"
@@ -157,24 +157,23 @@ make_key(char *key, const char *rule, const char *subject)
 static void
 alert_check(const struct alerts *a, const struct alert *al)
 {
-	assert(node_id_valid(al->id, strlen(al->id)));
-	assert(hmap_get(a->by_id, al->id) == al);
+	CHECK(node_id_valid(al->id, strlen(al->id)));
+	CHECK(hmap_get(a->by_id, al->id) == al);
 	switch (al->state) {
 	case MESH_ALERT_STATE(FIRING):
-		assert(al->resolved_ms == 0 && al->acked_ms == 0);
-		assert(al->acked_by[0] == '\0');
+		CHECK(al->resolved_ms == 0 && al->acked_ms == 0);
+		CHECK(al->acked_by[0] == '\0');
 		break;
 	case MESH_ALERT_STATE(ACKNOWLEDGED):
-		assert(al->resolved_ms == 0);
+		CHECK(al->resolved_ms == 0);
 		break;
 	case MESH_ALERT_STATE(RESOLVED):
-		assert(!al->keyed && al->orphan == NULL);
+		CHECK(!al->keyed && al->orphan == NULL);
 		break;
 	default:
-		assert(!"alert in no state");
+		CHECK(!"alert in no state");
 	}
-	assert(!al->keyed || al->orphan == NULL);
-	(void)a;
+	CHECK(!al->keyed || al->orphan == NULL);
 }
 
 static void
@@ -262,7 +261,7 @@ fire(struct alerts *a, const struct rule *r, const char *subject,
 {
 	struct alert *al = xcalloc(1, sizeof(*al));
 
-	assert(a->nopen < OPEN_MAX);
+	CHECK(a->nopen < OPEN_MAX);
 	next_id(a, al->id);
 	snprintf(al->rule, sizeof(al->rule), "%s", r->name);
 	text_copy(al->subject, sizeof(al->subject), subject, true);
@@ -283,7 +282,7 @@ resolve(struct alerts *a, struct alert *al, uint64_t now_ms, const char *msg)
 	char key[KEY_MAX];
 	struct alert *old;
 
-	assert(al->state != MESH_ALERT_STATE(RESOLVED));
+	CHECK(al->state != MESH_ALERT_STATE(RESOLVED));
 	if (al->keyed) {
 		make_key(key, al->rule, al->subject);
 		hmap_del(a->open_by_key, key);
@@ -662,7 +661,7 @@ alerts_ack(struct alerts *a, const char *alert_id, const char *principal,
 		emit(a, al);
 		return MESH_COMMAND_STATUS(OK);
 	default:
-		assert(!"alert in no state");
+		CHECK(!"alert in no state");
 		return MESH_COMMAND_STATUS(ERROR);
 	}
 }
@@ -973,7 +972,7 @@ alerts_new(const struct alerts_config *cfg, const struct alerts_hooks *hooks,
 	struct rule *parsed;
 	size_t n;
 
-	assert(cfg != NULL);
+	CHECK(cfg != NULL);
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (cfg->id_prefix == NULL || strlen(cfg->id_prefix) >

@@ -48,9 +48,9 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include <assert.h>
 
 #include "audit.h"
+#include "check.h"
 #include "clock.h"
 #include "frame_codec.h"
 #include "hmap.h"
@@ -144,9 +144,9 @@ record_free(struct record *r)
 static void
 record_check(struct commands *c, const struct record *r)
 {
-	assert(hmap_get(c->active, r->id) == r);
-	assert(evtimer_pending(r->timer, NULL));
-	assert(json_array_size(json_object_get(r->rec, "results")) +
+	CHECK(hmap_get(c->active, r->id) == r);
+	CHECK(evtimer_pending(r->timer, NULL));
+	CHECK(json_array_size(json_object_get(r->rec, "results")) +
 	    json_object_size(r->pending) ==
 	    json_array_size(json_object_get(r->rec, "destinations")));
 	(void)c;
@@ -172,7 +172,7 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 static void
 finish(struct commands *c, struct record *r)
 {
-	assert(hmap_get(c->active, r->id) == r);
+	CHECK(hmap_get(c->active, r->id) == r);
 	json_object_set_new(r->rec, "state", json_string("done"));
 	json_object_set_new(r->rec, "finished_ms", json_integer(
 	    (json_int_t)clock_wall_ms()));
@@ -213,7 +213,7 @@ static void
 add_result(struct commands *c, struct record *r, const char *node, json_t *res)
 {
 	record_check(c, r);
-	assert(json_object_get(r->pending, node) != NULL);
+	CHECK(json_object_get(r->pending, node) != NULL);
 	json_object_set_new(res, "rtt_ms", json_real(
 	    (double)(clock_mono_us() - r->issued_us) / 1000.0));
 	json_array_append_new(json_object_get(r->rec, "results"), res);

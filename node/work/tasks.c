@@ -52,6 +52,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "clock.h"
 #include "hmap.h"
 #include "json_check.h"
@@ -188,15 +189,11 @@ check_run(const struct run *r)
 {
 	/* Only a running run has a live attempt, and only a live attempt
 	 * has a process or open pipes; only a waiting run is ready. */
-	if (r->live && r->state != MESH_TASK_STATE(RUNNING))
-		abort();
-	if (!r->live && (r->out.fd != -1 || r->err.fd != -1))
-		abort();
-	if (r->ready && r->state != MESH_TASK_STATE(QUEUED) &&
-	    r->state != MESH_TASK_STATE(RETRYING))
-		abort();
-	if (mesh_names_task_state_terminal(r->state) && (r->live || r->ready))
-		abort();
+	CHECK(!r->live || r->state == MESH_TASK_STATE(RUNNING));
+	CHECK(r->live || (r->out.fd == -1 && r->err.fd == -1));
+	CHECK(!r->ready || r->state == MESH_TASK_STATE(QUEUED) ||
+	    r->state == MESH_TASK_STATE(RETRYING));
+	CHECK(!mesh_names_task_state_terminal(r->state) || (!r->live && !r->ready));
 }
 
 /* ---- text ---------------------------------------------------------- */
@@ -251,8 +248,7 @@ emit_log(struct run *r, Agentflow__Mesh__V1__LogStream stream,
 	Agentflow__Mesh__V1__TaskLog l = AGENTFLOW__MESH__V1__TASK_LOG__INIT;
 	struct tasks *t = r->t;
 
-	if (len > LINE_MAX_BYTES)
-		abort();
+	CHECK(len <= LINE_MAX_BYTES);
 	memcpy(t->lbuf, text, len);
 	t->lbuf[len] = '\0';
 	text_sanitize(t->lbuf, len);
@@ -928,8 +924,8 @@ start_attempt(struct run *r)
 	    read_cb, &r->out);
 	r->err.ev = event_new(t->base, r->err.fd, EV_READ | EV_PERSIST,
 	    read_cb, &r->err);
-	if (r->out.ev == NULL || r->err.ev == NULL)
-		abort();	/* libevent allocates; like xalloc, fatal */
+	/* libevent allocates; like xalloc, fatal */
+	CHECK(r->out.ev != NULL && r->err.ev != NULL);
 	r->out.len = r->err.len = 0;
 	event_add(r->out.ev, NULL);
 	event_add(r->err.ev, NULL);
@@ -1443,9 +1439,9 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	r->drain_ev = evtimer_new(t->base, drain_cb, r);
 	r->retry_ev = evtimer_new(t->base, retry_cb, r);
 	r->poll_ev = event_new(t->base, -1, EV_PERSIST, poll_cb, r);
-	if (r->timeout_ev == NULL || r->kill_ev == NULL || r->drain_ev == NULL ||
-	    r->retry_ev == NULL || r->poll_ev == NULL)
-		abort();	/* libevent allocates; like xalloc, fatal */
+	/* libevent allocates; like xalloc, fatal */
+	CHECK(r->timeout_ev != NULL && r->kill_ev != NULL && r->drain_ev != NULL &&
+	    r->retry_ev != NULL && r->poll_ev != NULL);
 	r->state = MESH_TASK_STATE(QUEUED);
 	r->queued_ms = clock_wall_ms();
 	TAILQ_INSERT_TAIL(&t->active, r, entry);

@@ -1,6 +1,7 @@
 /*
  * Unit tests of node/mesh/links.c over the real transport (gRPC, mutual TLS on
- * loopback, one process, one loop): a link comes up between two honest
+ * loopback, one process, one loop), each side a mesh without state sync
+ * built as the node builds its own (mesh.h): a link comes up between two honest
  * nodes; a node whose Hello names another id than its certificate is
  * refused; a revoked peer is refused, and a link open when its peer gets
  * revoked is closed by links_recheck.
@@ -20,6 +21,7 @@
 
 #include "clock.h"
 #include "links.h"
+#include "mesh.h"
 #include "pki.h"
 #include "rng.h"
 #include "transport.h"
@@ -28,7 +30,8 @@
 struct side {
 	const char		*id;		/* what its links claim to be */
 	char			*cert, *key;
-	struct transport	*t;
+	struct mesh		*m;
+	struct transport	*t;		/* the mesh's parts */
 	struct links		*l;
 	struct trust		*trust;
 };
@@ -37,27 +40,6 @@ static struct event_base *base;
 static struct pki_ca *ca;
 static struct rng *rng;
 static char dir[64], ca_path[128], crl_path[128];
-
-static void
-t_opened(struct transport_stream *ts, void *arg)
-{
-	links_stream_opened(((struct side *)arg)->l, ts);
-}
-
-static void
-t_message(struct transport_stream *ts, const uint8_t *buf, size_t len, void *arg)
-{
-	links_stream_message(((struct side *)arg)->l, ts, buf, len);
-}
-
-static void
-t_closed(struct transport_stream *ts, const char *reason, void *arg)
-{
-	struct side *s = arg;
-
-	if (s->l != NULL)
-		links_stream_closed(s->l, ts, reason);
-}
 
 static void
 write_file(const char *path, const char *text)
@@ -81,16 +63,17 @@ side_init(struct side *s, const char *cert_id, const char *claimed_id)
 	s->id = claimed_id;
 	s->trust = trust_new(ca_path, crl_path, err, sizeof(err));
 	assert_non_null(s->trust);
-	struct transport_config tc = { .listen = "127.0.0.1:0",
-	    .ca_pem = pki_ca_cert_pem(ca), .cert_pem = s->cert, .key_pem = s->key };
-	struct transport_callbacks cb = { t_opened, t_message, t_closed };
-	s->t = transport_new(base, &tc, &cb, s, err, sizeof(err));
-	assert_non_null(s->t);
 	json_t *addrs = json_array(), *labels = json_object();
-	struct links_config lc = { .self_id = claimed_id, .incarnation = 1,
-	    .addresses = addrs, .labels = labels, .ping_ms = 200, .dead_ms = 2000,
-	    .trust = s->trust };
-	s->l = links_new(base, s->t, rng, &lc, NULL);
+	struct mesh_config mc = { .self_id = claimed_id, .incarnation = 1,
+	    .addresses = addrs, .labels = labels,
+	    .transport = { .listen = "127.0.0.1:0", .ca_pem = pki_ca_cert_pem(ca),
+	    .cert_pem = s->cert, .key_pem = s->key },
+	    .rng = rng, .trust = s->trust, .ping_ms = 200, .dead_ms = 2000 };
+	s->m = mesh_new(base, &mc, NULL, err, sizeof(err));
+	assert_non_null(s->m);
+	assert_null(mesh_sync(s->m));	/* no store: links only */
+	s->t = mesh_transport(s->m);
+	s->l = mesh_links(s->m);
 	json_decref(addrs);
 	json_decref(labels);
 }
@@ -98,8 +81,9 @@ side_init(struct side *s, const char *cert_id, const char *claimed_id)
 static void
 side_clear(struct side *s)
 {
-	transport_free(s->t);
-	links_free(s->l);
+	mesh_free(s->m);
+	s->m = NULL;
+	s->t = NULL;
 	s->l = NULL;
 	trust_free(s->trust);
 	free(s->cert);
