@@ -307,7 +307,7 @@ class Dockerfiles(unittest.TestCase):
         text = re.sub(r"\\\n\s*", " ", slurp(DOCKERFILE["node"]))
         self.assertIn("/usr/share/agentflow/web", text)
         self.assertRegex(text, r"COPY --from=build [^\n]*agentflow-node[^\n]*/usr/bin/")
-        with open(os.path.join(SRC, "node", "web.c")) as f:
+        with open(os.path.join(SRC, "node", "api", "web.c")) as f:
             self.assertIn('"/../share/agentflow/web"', f.read())
 
     def test_healthchecks_ask_healthz_at_the_defaults(self):
