@@ -1,0 +1,179 @@
+/*
+ * For tasks.c's siblings only (tasks_proc.c: the processes, their pipes
+ * and signals; tasks_defs.c: the definitions of --tasks): the run, the
+ * definition and the supervisor they share, and the functions each side
+ * calls in the other.  Callers outside node/work/tasks*.c use tasks.h.
+ *
+ * Everything here runs on the loop thread; the state machine (tasks.c)
+ * owns every struct run, the other files only act on the one handed in.
+ */
+#ifndef AGENTFLOW_TASKS_PRIV_H
+#define AGENTFLOW_TASKS_PRIV_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "mesh.pb-c.h"
+#include "node_id.h"
+#include "tasks.h"
+
+struct hmap;
+
+#define LINE_MAX_BYTES		4096	/* TaskLog.text bound */
+#define ARGV_MAX		64
+#define ARG_MAX_BYTES		4096
+#define REASON_MAX		1024
+#define READ_CHUNK		65536
+#define PREFIX_MAX		40	/* "<prefix>-<uint64>" stays an id */
+#define DEFAULT_BACKOFF_MS	1000
+
+typedef Agentflow__Mesh__V1__TaskState task_state;
+
+struct taskdef {
+	char		 *name;
+	char		**argv;		/* NULL-terminated */
+	size_t		  argc;
+	char		 *cwd;		/* NULL: the node's */
+	char		**env;		/* "K=V", NULL-terminated */
+	size_t		  envc;
+	double		  timeout_s;	/* 0: none */
+	unsigned	  retries;
+	uint64_t	  backoff_ms;
+	unsigned	  concurrency;	/* 0: no per-name limit (ad-hoc) */
+	int		  allow_args;
+	unsigned	  running;	/* attempts in progress */
+};
+
+/* Why we signalled the process group, which decides the final state. */
+enum ending { END_NONE, END_TIMEOUT, END_SOFT, END_HARD };
+
+struct run;
+
+struct outstream {
+	struct run	*run;
+	int		 fd;		/* -1 once closed */
+	struct event	*ev;
+	Agentflow__Mesh__V1__LogStream stream;
+	size_t		 len;
+	char		*buf;		/* the line so far, LINE_MAX_BYTES while open */
+};
+
+struct run {
+	struct tasks		*t;
+	struct taskdef		*def;
+	char			 id[NODE_ID_MAX + 1];
+	char			**argv;		/* owned, NULL-terminated */
+	char			*command_id;
+	char			*principal;
+	task_state		 state;
+	unsigned		 attempt;
+	unsigned		 max_attempts;
+	int			 live;		/* an attempt is in progress */
+	int			 ready;		/* on the ready FIFO */
+	pid_t			 pid;		/* of the live attempt; its pgid */
+	int			 reaped;
+	int32_t			 exit_code;
+	int32_t			 term_signal;
+	enum ending		 ending;
+	int			 escalated;	/* SIGKILL after the grace */
+	struct outstream	 out;
+	struct outstream	 err;
+	struct event		*timeout_ev;
+	struct event		*kill_ev;
+	struct event		*drain_ev;
+	struct event		*retry_ev;
+	struct event		*poll_ev;
+	uint64_t		 queued_ms;
+	uint64_t		 started_ms;
+	uint64_t		 finished_ms;
+	uint64_t		 next_retry_ms;
+	uint64_t		 line_seq;
+	double			 tokens;	/* flood limit bucket */
+	uint64_t		 refill_us;
+	uint32_t		 dropped;	/* lines dropped since the last one out */
+	char			 reason[REASON_MAX];
+	TAILQ_ENTRY(run)	 entry;		/* active or done */
+	TAILQ_ENTRY(run)	 rentry;	/* ready */
+};
+
+TAILQ_HEAD(runlist, run);
+
+struct tasks {
+	struct event_base	*base;
+	struct tasks_hooks	 hooks;
+	struct taskdef		**defs;		/* sorted by name */
+	size_t			 ndefs;
+	struct hmap		*byname;	/* name → struct taskdef */
+	struct taskdef		 adhoc;
+	int			 allow_adhoc;
+	unsigned		 max_running;
+	uint64_t		 grace_ms;
+	unsigned		 lines_per_s;
+	char			 prefix[PREFIX_MAX + 1];
+	uint64_t		 next_id;
+	int			 frozen;
+	int			 stopping;
+	unsigned		 running;	/* attempts in progress */
+	size_t			 nactive;
+	size_t			 ndone;
+	struct runlist		 active;
+	struct runlist		 done;
+	struct runlist		 readyq;
+	struct hmap		*byid;		/* id → struct run, active and done */
+	struct event		*sigchld_ev;
+	struct event		*kick_ev;	/* deferred: start what may start */
+	struct event		*gc_ev;		/* deferred: trim the history */
+	uint64_t		 prng;		/* splitmix64 state for jitter */
+	long			 maxfd;		/* close() bound without close_range */
+	char			 rbuf[READ_CHUNK];
+	char			 lbuf[LINE_MAX_BYTES + 1];
+};
+
+/* tasks.c.  r->reason, printf-style, sanitized. */
+void tasks_set_reason(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Ends the live attempt once its process is reaped and both pipes are
+ * closed; otherwise does nothing.  May run hooks: r may be finished (but
+ * not freed) on return. */
+void tasks_maybe_end(struct run *r);
+
+/*
+ * tasks_proc.c.  Forks and execs r->argv in its own process group.
+ * Returns 0 with r->pid and the pipes set (not yet watched), or -1 with
+ * r->reason set.
+ */
+int tasks_proc_spawn(struct run *r);
+/* sig to r's process group, when it has one. */
+void tasks_proc_kill(struct run *r, int sig);
+/* At node stop: SIGKILLs the group, waits for the process (recording its
+ * status), drops buffered output and closes both pipes. */
+void tasks_proc_stop(struct run *r);
+/* A line (or a continued piece, len <= LINE_MAX_BYTES) through the log
+ * hook, with the count of lines dropped before it. */
+void tasks_proc_emit_log(struct run *r, Agentflow__Mesh__V1__LogStream stream,
+    const char *text, size_t len, int continued);
+/* Event callbacks.  arg: struct tasks (sigchld), struct outstream (read),
+ * struct run (the others). */
+void tasks_proc_sigchld_cb(evutil_socket_t, short, void *arg);
+void tasks_proc_read_cb(evutil_socket_t, short, void *arg);
+void tasks_proc_poll_cb(evutil_socket_t, short, void *arg);
+void tasks_proc_drain_cb(evutil_socket_t, short, void *arg);
+void tasks_proc_timeout_cb(evutil_socket_t, short, void *arg);
+void tasks_proc_kill_cb(evutil_socket_t, short, void *arg);
+
+/*
+ * tasks_defs.c.  Parses defs (a JSON object, name → definition) into
+ * t->defs, sorted by name, and t->byname.  -1 with err naming the task
+ * and the field; what was parsed until then stays in t for
+ * tasks_defs_clear.
+ */
+int tasks_defs_load(struct tasks *t, const json_t *defs, char *err,
+    size_t errlen);
+/* Frees t's definitions (not t->byname, which only borrows them). */
+void tasks_defs_clear(struct tasks *t);
+
+#endif
