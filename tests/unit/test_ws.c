@@ -924,6 +924,11 @@ test_slow_client_soft(void **state)
 
 		if (tc_frame(&f, slow, &fr, 500) != 0)
 			break;
+		if (fr.op == OP_PING) {
+			/* The hub's keepalive, when reading took that long. */
+			free(fr.data);
+			continue;
+		}
 		assert_int_equal(fr.op, OP_TEXT);
 		j = json_loadb(fr.data, fr.len, 0, NULL);
 		free(fr.data);
