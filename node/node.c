@@ -35,6 +35,7 @@
 #include "certs_file.h"
 #include "clock.h"
 #include "collector.h"
+#include "datadir_lock.h"
 #include "discovery.h"
 #include "feed.h"
 #include "hostport.h"
@@ -72,6 +73,7 @@ struct node_life {
 	struct evhttp		*http;
 	struct wall_timer	*crl_timer;
 	struct event		*sigint, *sigterm;
+	struct datadir_lock	*lock;		/* one process per --data-dir */
 	char			 web_root[4096];	/* n.web_root when found */
 	size_t			 started;	/* steps[] whose start ran */
 	int			 served;	/* node_run() ran: leave gracefully */
@@ -260,6 +262,23 @@ stale_address(const char *peer, void *arg)
 	discovery_refresh(n->discovery);
 }
 
+/*
+ * A peer knew a newer life of ours (a restored backup, a copied data
+ * directory): sync and the links moved to a new incarnation above it.
+ * Our ids and API answers take it, and our status goes out at once as
+ * the new life's first event.
+ */
+static void
+reborn(uint64_t incarnation, void *arg)
+{
+	struct node *n = arg;
+
+	n->incarnation = incarnation;
+	work_set_incarnation(n);
+	if (n->status_timer != NULL)
+		wall_timer_soon(n->status_timer, 0);
+}
+
 /* Re-reads the CRL when its file changed and closes revoked peers' links. */
 static void
 crl_cb(void *arg)
@@ -379,6 +398,22 @@ profile_stop(struct node_life *l)
 	json_decref(l->n.labels);
 }
 
+/* Before anything reads or writes the data directory or binds a port:
+ * a second node on it must change nothing. */
+static int
+lock_start(struct node_life *l, char *err, size_t errlen)
+{
+	l->lock = datadir_lock_take(l->n.cfg->data_dir, err, errlen);
+	return l->lock != NULL ? 0 : -1;
+}
+
+static void
+lock_stop(struct node_life *l)
+{
+	datadir_lock_release(l->lock);
+	l->lock = NULL;
+}
+
 static int
 store_start(struct node_life *l, char *err, size_t errlen)
 {
@@ -474,7 +509,7 @@ mesh_start(struct node_life *l, char *err, size_t errlen)
 		.store = n->store, .events_kept = (uint64_t)cfg->events_kept,
 	};
 	struct mesh_hooks mh = { link_changed, link_frame, stale_address, n,
-	    NULL, NULL };
+	    NULL, NULL, reborn };
 
 	if ((n->mesh = mesh_new(n->base, &mc, &mh, err, errlen)) == NULL)
 		return -1;
@@ -751,6 +786,7 @@ static const struct step {
 } steps[] = {
 	{ "identity",		identity_start,		identity_stop },
 	{ "profile",		profile_start,		profile_stop },
+	{ "lock",		lock_start,		lock_stop },
 	{ "store",		store_start,		store_stop },
 	{ "trust",		trust_start,		trust_stop },
 	{ "incarnation",	incarnation_start,	NULL },

@@ -497,6 +497,12 @@ recheck_peer(const char *id, void *value, void *arg)
 }
 
 void
+links_set_incarnation(struct links *l, uint64_t incarnation)
+{
+	l->incarnation = incarnation;
+}
+
+void
 links_recheck(struct links *l)
 {
 	hmap_sweep(l->peers, recheck_peer, l);

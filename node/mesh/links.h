@@ -86,6 +86,10 @@ void links_free(struct links *);
  * missing from the list are kept: the mesh outlives the signal. */
 void links_set_peers(struct links *, json_t *peers);
 
+/* Our incarnation as the next Hellos and Leaves carry it (after sync
+ * moved to a new one, sync_set_reborn). */
+void links_set_incarnation(struct links *, uint64_t incarnation);
+
 /* Re-checks every open link against the trust's CRL (after it was
  * reloaded) and closes those of revoked peers. */
 void links_recheck(struct links *);

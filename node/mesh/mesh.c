@@ -85,6 +85,17 @@ h_stale_address(const char *peer, void *arg)
 	m->hooks.stale_address(peer, m->hooks.arg);
 }
 
+/* Sync moved to a new incarnation: our next Hellos say so too. */
+static void
+s_reborn(uint64_t incarnation, void *arg)
+{
+	struct mesh *m = arg;
+
+	links_set_incarnation(m->links, incarnation);
+	if (m->hooks.reborn != NULL)
+		m->hooks.reborn(incarnation, m->hooks.arg);
+}
+
 /* "HOST:PORT" of cfg's listen address with the bound port, into addresses. */
 static int
 advertise_bound(const struct mesh_config *cfg, int port, char *err,
@@ -152,8 +163,10 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 		.arg = m,
 	};
 	m->links = links_new(base, m->transport, cfg->rng, &lc, &lh);
-	if (m->sync != NULL)
+	if (m->sync != NULL) {
 		sync_set_links(m->sync, m->links);
+		sync_set_reborn(m->sync, s_reborn, m);
+	}
 	return m;
 }
 

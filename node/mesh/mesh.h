@@ -67,6 +67,12 @@ struct mesh_hooks {
 	 */
 	const struct transport_callbacks *transport;
 	void	*transport_arg;
+	/*
+	 * A peer knew a newer life of ours (a restored backup, a copied data
+	 * directory): sync moved to incarnation, persisted, and the links
+	 * took it.  NULL: nothing.
+	 */
+	void	(*reborn)(uint64_t incarnation, void *arg);
 };
 
 /* Builds the mesh and starts serving (cfg->transport.listen).  hooks may be

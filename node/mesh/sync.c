@@ -442,6 +442,7 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	struct origin **list;
 	size_t n;
 
+	sync_incarnation_check(s, peer, h);
 	/* What the peer says about itself is its NodeInfo. */
 	if (h->info != NULL && o != NULL) {
 		set_info(s, o, h->info);
@@ -832,6 +833,13 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	set_info(s, s->self, &info.msg);
 	node_info_clear(&info);
 	return s;
+}
+
+void
+sync_set_reborn(struct sync *s, void (*fn)(uint64_t, void *), void *arg)
+{
+	s->reborn = fn;
+	s->reborn_arg = arg;
 }
 
 void

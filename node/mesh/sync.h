@@ -43,6 +43,13 @@ struct store_event;
 void sync_set_applied(struct sync *, void (*fn)(const struct store_event *row,
     void *arg), void *arg);
 void sync_set_links(struct sync *, struct links *);
+/*
+ * Called when a peer told us of a newer life of ours and we moved to a
+ * new incarnation above it (already persisted): whoever stamps our
+ * incarnation elsewhere takes the new one.  NULL fn: none.
+ */
+void sync_set_reborn(struct sync *, void (*fn)(uint64_t incarnation,
+    void *arg), void *arg);
 /* Flushes pending events and persists dirty state. */
 void sync_free(struct sync *);
 

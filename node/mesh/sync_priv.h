@@ -80,6 +80,10 @@ struct sync {
 	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
 	void				(*applied)(const struct store_event *, void *);
 	void				 *applied_arg;
+	/* We moved to a new incarnation (sync_incarnation.c). */
+	void				(*reborn)(uint64_t incarnation, void *);
+	void				 *reborn_arg;
+	uint64_t			 reborn_count;
 	/* The link-state graph and the labels, fed from statuses and
 	 * NodeInfos; it reads our own side from the live links. */
 	struct routing			*routing;
@@ -113,5 +117,14 @@ size_t sync_catchup_behind(struct sync *, const Agentflow__Mesh__V1__Hello *hell
 void sync_catchup_send(struct sync *, const char *peer, struct origin **list,
     size_t n, Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors,
     uint64_t request_id);
+
+/*
+ * sync_incarnation.c.  Moves us to a new incarnation, persisted, when the
+ * peer's Hello holds a newer life of ours than the one we run (a restored
+ * backup, a copied data directory), and tells the reborn hook.  Call
+ * before catching the peer up.  1 when it moved, else 0.
+ */
+int sync_incarnation_check(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Hello *hello);
 
 #endif

@@ -152,8 +152,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[S_INCARNATION] = "INSERT INTO meta (key, value) VALUES ('incarnation', 1)"
-	    " ON CONFLICT (key) DO UPDATE SET value = value + 1"
+	[S_INCARNATION] = "INSERT INTO meta (key, value) VALUES ('incarnation', ?1 + 1)"
+	    " ON CONFLICT (key) DO UPDATE SET"
+	    " value = max(CAST(value AS INTEGER), ?1) + 1"
 	    " RETURNING value",
 	[S_PEERS_CLEAR] = "DELETE FROM peers",
 	[S_PEER_PUT] = "INSERT OR REPLACE INTO peers (node_id, addresses,"
@@ -547,9 +548,22 @@ store_close(struct store *st)
 int
 store_next_incarnation(struct store *st, uint64_t *out)
 {
+	return store_incarnation_above(st, 0, out);
+}
+
+int
+store_incarnation_above(struct store *st, uint64_t seen, uint64_t *out)
+{
 	sqlite3_stmt *s;
 	int64_t v = 0;
 	int rc;
+
+	/* SQLite's integers are signed: the counter must stay below 2^63. */
+	if (seen >= (uint64_t)INT64_MAX) {
+		snprintf(st->err, sizeof(st->err), "incarnation %llu is beyond "
+		    "the counter's range", (unsigned long long)seen);
+		return -1;
+	}
 
 	/*
 	 * WAL at synchronous=NORMAL may lose the last commits on power loss;
@@ -561,6 +575,11 @@ store_next_incarnation(struct store *st, uint64_t *out)
 		goto fail_sync;
 	if ((s = stmt(st, S_INCARNATION)) == NULL)
 		goto fail;
+	if (sqlite3_bind_int64(s, 1, (sqlite3_int64)seen) != SQLITE_OK) {
+		set_err(st, "binding the incarnation");
+		done(s);
+		goto fail;
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
 	if (rc != SQLITE_DONE) {

@@ -49,6 +49,13 @@ int store_schema_version(void);
  * not even across a crash or a power loss.
  */
 int store_next_incarnation(struct store *st, uint64_t *out);
+/*
+ * Like store_next_incarnation, but the new value is also above seen (an
+ * incarnation of ours a peer holds: a restored backup or a copied data
+ * directory counted less): max(counter, seen) + 1.  seen must be below
+ * 2^63 - 1, or -1.
+ */
+int store_incarnation_above(struct store *st, uint64_t seen, uint64_t *out);
 
 /*
  * Free-form key/value metadata (the incarnation lives here too, under

@@ -728,6 +728,22 @@ alerts_restore(struct alerts *a, const Agentflow__Mesh__V1__Alert *m)
 	alert_check(a, al);
 }
 
+static bool
+prefix_valid(const char *prefix)
+{
+	return prefix != NULL && strlen(prefix) <= ALERTS_ID_PREFIX_MAX &&
+	    node_id_valid(prefix, strlen(prefix));
+}
+
+int
+alerts_set_id_prefix(struct alerts *a, const char *prefix)
+{
+	if (!prefix_valid(prefix))
+		return -1;
+	snprintf(a->prefix, sizeof(a->prefix), "%s", prefix);
+	return 0;
+}
+
 struct alerts *
 alerts_new(const struct alerts_config *cfg, const struct alerts_hooks *hooks,
     char *err, size_t errlen)
@@ -739,9 +755,7 @@ alerts_new(const struct alerts_config *cfg, const struct alerts_hooks *hooks,
 	CHECK(cfg != NULL);
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if (cfg->id_prefix == NULL || strlen(cfg->id_prefix) >
-	    ALERTS_ID_PREFIX_MAX || !node_id_valid(cfg->id_prefix,
-	    strlen(cfg->id_prefix))) {
+	if (!prefix_valid(cfg->id_prefix)) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "alert id prefix: must be 1-%d of "
 			    "[A-Za-z0-9._-] starting with a letter or digit",

@@ -64,6 +64,10 @@ struct alerts_config {
 /* NULL with err set when a rule is invalid (names the rule and field). */
 struct alerts *alerts_new(const struct alerts_config *,
     const struct alerts_hooks *, char *err, size_t errlen);
+/* Ids of the alerts opened from now on are "<prefix>-<n>" (the node moved
+ * to a new incarnation).  -1, unchanged, when prefix is not id_prefix's
+ * syntax. */
+int alerts_set_id_prefix(struct alerts *, const char *prefix);
 void alerts_free(struct alerts *);
 /* The default rules (new reference). */
 json_t *alerts_default_rules(void);

@@ -406,6 +406,22 @@ gc_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the interface ------------------------------------------------- */
 
+static int
+prefix_valid(const char *prefix)
+{
+	return strlen(prefix) <= PREFIX_MAX &&
+	    node_id_valid(prefix, strlen(prefix));
+}
+
+int
+tasks_set_id_prefix(struct tasks *t, const char *prefix)
+{
+	if (!prefix_valid(prefix))
+		return -1;
+	snprintf(t->prefix, sizeof t->prefix, "%s", prefix);
+	return 0;
+}
+
 struct tasks *
 tasks_new(struct event_base *base, const struct tasks_config *cfg,
     const struct tasks_hooks *hooks, char *err, size_t errlen)
@@ -417,8 +433,7 @@ tasks_new(struct event_base *base, const struct tasks_config *cfg,
 	if (errlen > 0)
 		err[0] = '\0';
 	prefix = cfg->id_prefix != NULL ? cfg->id_prefix : "task";
-	if (strlen(prefix) > PREFIX_MAX ||
-	    !node_id_valid(prefix, strlen(prefix))) {
+	if (!prefix_valid(prefix)) {
 		snprintf(err, errlen, "task id prefix must be 1-%d characters "
 		    "of [A-Za-z0-9._-] starting with a letter or digit",
 		    PREFIX_MAX);

@@ -61,6 +61,10 @@ struct tasks_request {
 /* NULL with err set when a definition is invalid (names the task and field). */
 struct tasks *tasks_new(struct event_base *, const struct tasks_config *,
     const struct tasks_hooks *, char *err, size_t errlen);
+/* Ids of the tasks started from now on are "<prefix>-<n>" (the node moved
+ * to a new incarnation).  -1, unchanged, when prefix is not id_prefix's
+ * syntax. */
+int tasks_set_id_prefix(struct tasks *, const char *prefix);
 /* Kills every running process group (SIGKILL), reports each run as failed
  * ("node stopped") through the hook, and frees everything.  NULL: no-op. */
 void tasks_free(struct tasks *);

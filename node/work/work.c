@@ -196,6 +196,26 @@ struct work {
 	struct event	*trim_ev;
 };
 
+/* Task ('t') and alert ('a') ids of one incarnation: "<kind><incarnation>". */
+static void
+id_prefix(char *buf, size_t len, char kind, uint64_t incarnation)
+{
+	snprintf(buf, len, "%c%llu", kind, (unsigned long long)incarnation);
+}
+
+void
+work_set_incarnation(struct node *n)
+{
+	char prefix[32];
+
+	id_prefix(prefix, sizeof(prefix), 't', n->incarnation);
+	if (n->tasks != NULL)
+		tasks_set_id_prefix(n->tasks, prefix);
+	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);
+	if (n->alerts != NULL)
+		alerts_set_id_prefix(n->alerts, prefix);
+}
+
 int
 work_start(struct node *n, char *err, size_t errlen)
 {
@@ -214,7 +234,7 @@ work_start(struct node *n, char *err, size_t errlen)
 	if (rules == NULL && err[0] != '\0')
 		goto out;
 	/* Ids unique across restarts: the incarnation is never reused. */
-	snprintf(prefix, sizeof(prefix), "t%llu", (unsigned long long)n->incarnation);
+	id_prefix(prefix, sizeof(prefix), 't', n->incarnation);
 	struct tasks_config tc = {
 		.defs = defs, .allow_adhoc = cfg->allow_adhoc,
 		.max_running = (unsigned)cfg->max_running, .id_prefix = prefix,
@@ -222,7 +242,7 @@ work_start(struct node *n, char *err, size_t errlen)
 	struct tasks_hooks th = { task_update, task_log, n };
 	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
 		goto out;
-	snprintf(prefix, sizeof(prefix), "a%llu", (unsigned long long)n->incarnation);
+	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);
 	struct alerts_config ac = { rules, prefix };
 	struct alerts_hooks ah = { alert_emit, n };
 	if ((n->alerts = alerts_new(&ac, &ah, err, errlen)) == NULL)

@@ -16,6 +16,9 @@ struct node;
 int work_start(struct node *, char *err, size_t errlen);
 /* Stops running tasks (recorded as failed) and frees the subsystems. */
 void work_stop(struct node *);
+/* n->incarnation changed: new task and alert ids carry the new one, so
+ * they never repeat ids a previous life of the same incarnation used. */
+void work_set_incarnation(struct node *);
 /* Adds our part to a status sample (frozen) and feeds the alert rules. */
 void work_status(struct node *, Agentflow__Mesh__V1__NodeStatus *);
 /* Frames from the links: commands and results here, the rest to sync. */

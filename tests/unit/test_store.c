@@ -183,6 +183,34 @@ test_incarnation_strictly_increases(void **state)
 	store_close(st);
 }
 
+/* A peer's higher incarnation of ours lifts the counter above it, never
+ * below what it already was; one out of range is refused untouched. */
+static void
+test_incarnation_above_what_peers_saw(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f);
+	uint64_t inc;
+	char buf[32];
+
+	assert_int_equal(store_incarnation_above(st, 40, &inc), 0);
+	assert_true(inc == 41);		/* fresh database: above what was seen */
+	assert_int_equal(store_incarnation_above(st, 7, &inc), 0);
+	assert_true(inc == 42);		/* lower than the counter: +1 */
+	assert_int_equal(store_incarnation_above(st, 42, &inc), 0);
+	assert_true(inc == 43);		/* equal: above it */
+	assert_int_equal(store_incarnation_above(st, UINT64_MAX, &inc), -1);
+	assert_non_null(strstr(store_error(st), "range"));
+	assert_int_equal(store_incarnation_above(st, (uint64_t)INT64_MAX, &inc), -1);
+	store_close(st);
+	st = open_ok(f);
+	assert_int_equal(store_next_incarnation(st, &inc), 0);
+	assert_true(inc == 44);		/* persisted */
+	assert_int_equal(store_meta_get(st, "incarnation", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "44");
+	store_close(st);
+}
+
 static void
 test_newer_schema_refused_untouched(void **state)
 {
@@ -600,6 +628,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrates_from_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_dir_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incarnation_strictly_increases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incarnation_above_what_peers_saw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peers_replace_load, setup, teardown),
