@@ -24,7 +24,7 @@ static const struct opt options[] = {
 	{ "config", OPT_STRING, OPT(config), NULL, 0, 0,
 	  "configuration file of \"flag-name = value\" lines (flags and environment win)" },
 	{ "data-dir", OPT_STRING, OPT(data_dir), "./agentflow-data", 0, 0,
-	  "directory for the node's database" },
+	  "directory for the node's database; one node per directory (a second exits)" },
 	{ "ca", OPT_STRING, OPT(ca), NULL, 0, 0, "mesh CA certificate (PEM; required)" },
 	{ "crl", OPT_STRING, OPT(crl), NULL, 0, 0,
 	  "CRL of the mesh CA (PEM or DER): links of revoked peers are refused "
