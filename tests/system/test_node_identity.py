@@ -77,6 +77,21 @@ class Incarnation(MeshTest):
                 interval=0.3), (p.node_id, events(p, kind="user", node=c.node_id)))
         return inc
 
+    def later_life(self, c, peers):
+        """Restarts c into a life its saved data will not know of, lets it
+        emit events every peer gets, and stops it.  Returns its incarnation."""
+        c.restart()
+        self.wait_full_mesh(peers + [c])
+        used = self.live_once(c, peers, "old-life", 5)
+        c.stop()
+        return used
+
+    def start_from(self, c, saved):
+        """Starts c on a copy of the data directory saved earlier."""
+        shutil.rmtree(c.data_dir)
+        shutil.copytree(saved, c.data_dir)
+        c.restart()
+
     def rejoins(self, c, peers, used):
         """c, restarted from an older copy of its data, moves above the
         incarnation `used` its peers saw, and its new events reach them."""
@@ -102,16 +117,11 @@ class Incarnation(MeshTest):
         c.stop()
         copy = os.path.join(self.tmp, "copy-node-3")
         shutil.copytree(c.data_dir, copy)
-        c.restart()
-        self.wait_full_mesh([a, b, c])
-        used = self.live_once(c, [a, b], "old-life", 5)
-        c.stop()
+        used = self.later_life(c, [a, b])
         # the peers restart too: what they saw of node-3 outlives them
         for p in (a, b):
             p.restart()
-        shutil.rmtree(c.data_dir)
-        shutil.copytree(copy, c.data_dir)
-        c.restart()
+        self.start_from(c, copy)
         self.assertEqual(c.incarnation, used)   # the copy counts from before
         self.rejoins(c, [a, b], used)
 
@@ -128,14 +138,9 @@ class Incarnation(MeshTest):
         shutil.copy(os.path.join(c.data_dir, "tokens.json"), backup)
         backed_up = c.incarnation
         c.stop()
-        c.restart()     # a later life, the backup knows nothing of
-        self.wait_full_mesh([a, b, c])
-        used = self.live_once(c, [a, b], "old-life", 5)
+        used = self.later_life(c, [a, b])
         self.assertGreater(used, backed_up)
-        c.stop()
-        shutil.rmtree(c.data_dir)
-        shutil.copytree(backup, c.data_dir)
-        c.restart()
+        self.start_from(c, backup)
         self.assertLessEqual(c.incarnation, used)   # the backup counts from before
         self.rejoins(c, [a, b], used)
 
