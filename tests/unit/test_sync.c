@@ -3,7 +3,8 @@
  * temporary directory: events applied in order with duplicates dropped,
  * and the bound on how many origins a node keeps, so a peer naming ever
  * new node ids cannot grow its memory, its database or the graph every
- * batch is forwarded over.
+ * batch is forwarded over; and a peer's Hello that holds a newer life of
+ * ours moving us to an incarnation above it (sync_incarnation.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,12 +155,79 @@ test_origins_are_bounded(void **state)
 	    sizeof(id)), 0);
 }
 
+/* A peer's Hello holding (incarnation, seq) for us. */
+static void
+hello_seeing_us(struct fixture *f, uint64_t incarnation, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Hello h = AGENTFLOW__MESH__V1__HELLO__INIT;
+	Agentflow__Mesh__V1__Cursor c = AGENTFLOW__MESH__V1__CURSOR__INIT, *cp = &c;
+
+	c.origin = "self";
+	c.incarnation = incarnation;
+	c.seq = seq;
+	h.n_cursors = 1;
+	h.cursors = &cp;
+	sync_link_up("peer", &h, f->sync);
+}
+
+static void
+reborn_cb(uint64_t incarnation, void *arg)
+{
+	*(uint64_t *)arg = incarnation;
+}
+
+static uint64_t
+stored_incarnation(struct fixture *f)
+{
+	char buf[32];
+
+	if (store_meta_get(f->st, "incarnation", buf, sizeof(buf)) != 1)
+		return 0;
+	return strtoull(buf, NULL, 10);
+}
+
+static void
+test_a_newer_life_of_ours_moves_us_above_it(void **state)
+{
+	struct fixture *f = *state;
+	char err[64];
+	uint64_t reborn = 0;
+
+	sync_set_reborn(f->sync, reborn_cb, &reborn);
+	/* this life as the peer knows it (a link that came back): no move */
+	hello_seeing_us(f, 1, 0);
+	assert_int_equal(sync_emit_user(f->sync, "a", "", 0, err, sizeof(err)), 1);
+	assert_int_equal(sync_emit_user(f->sync, "b", "", 0, err, sizeof(err)), 2);
+	hello_seeing_us(f, 1, 2);
+	hello_seeing_us(f, 1, 1);
+	assert_true(reborn == 0);
+	/* our incarnation with more events than we emitted: another life */
+	hello_seeing_us(f, 1, 3);
+	assert_true(reborn == 2);
+	assert_true(stored_incarnation(f) == 2);	/* persisted */
+	assert_int_equal(sync_emit_user(f->sync, "c", "", 0, err, sizeof(err)), 1);
+	/* a higher incarnation: above it, numbering from the start again */
+	hello_seeing_us(f, 7, 1);
+	assert_true(reborn == 8);
+	assert_true(stored_incarnation(f) == 8);
+	assert_int_equal(sync_emit_user(f->sync, "d", "", 0, err, sizeof(err)), 1);
+	/* an older life, or this one: no move again */
+	hello_seeing_us(f, 7, 1);
+	hello_seeing_us(f, 8, 1);
+	assert_true(reborn == 8);
+	/* out of the counter's range: refused, we keep the life we run */
+	hello_seeing_us(f, UINT64_MAX, 1);
+	assert_true(reborn == 8);
+	assert_int_equal(sync_emit_user(f->sync, "e", "", 0, err, sizeof(err)), 2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_in_order_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_origins_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_newer_life_of_ours_moves_us_above_it, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
