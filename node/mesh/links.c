@@ -10,6 +10,9 @@
  * and the member state, our view of the peer:
  *
  *   ALIVE (link up) --link lost--> SUSPECT --dead_ms without a link--> DEAD
+ *
+ * where dead_ms counts from the last frame heard from the peer (or from
+ * when we first heard of a peer never reached), whatever the redials do.
  *   any --Leave received--> LEFT;  any --link up--> ALIVE
  *
  * A peer may have several streams for a moment (we dialed while it dialed
@@ -151,8 +154,12 @@ set_state(struct peer *p, enum link_state s)
 	    "from", link_name(p->state), "to", link_name(s));
 	p->state = s;
 	p->since_ms = clock_wall_ms();
-	if (s == LINK_DOWN)
-		p->down_since_ms = clock_mono_ms();
+	/* The dead clock runs from the last frame heard on the link that
+	 * went down, not from when the loss was noticed, and failed redials
+	 * (CONNECTING → DOWN) do not restart it: --dead-ms after a peer
+	 * died, it is dead. */
+	if (s == LINK_DOWN && up_changed)
+		p->down_since_ms = p->heard_mono_ms;
 	if (s == LINK_UP && p->member != MEMBER_ALIVE)
 		p->member = MEMBER_ALIVE;
 	else if (s == LINK_DOWN && p->member == MEMBER_ALIVE)
