@@ -7,54 +7,29 @@ Real nodes and a real signal on loopback.  Timing: the checks poll with
 deadlines; the dead-timing test measures from the kill, with one status
 period of slack below and two above."""
 
-import json
 import os
-import shutil
 import sqlite3
 import signal as _signal
 import subprocess
-import tempfile
 import time
-import unittest
 
 import harness
+from test_node_mesh import MeshTest
 
-FORM_TIMEOUT = 40
 DEAD_MS = 4000
 STATUS_MS = 500
 
 
-class MembershipTest(unittest.TestCase):
-
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="af-member-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.pki = harness.Pki(self.tmp)
-        self.procs = []
-
-    def tearDown(self):
-        for p in reversed(self.procs):
-            p.stop()
-
-    def signal(self):
-        s = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
-                           ca=self.pki.ca_path).start()
-        self.procs.append(s)
-        return s
+class MembershipTest(MeshTest):
+    """test_node_mesh's mesh with a short dead timeout and status period
+    (the later flags win)."""
 
     def mesh(self, count, args=()):
         sig = self.signal()
-        nodes = []
-        for i in range(1, count + 1):
-            n = harness.MeshNode(self.pki, "node-%d" % i, signals=[sig.url],
-                                 args=["--dead-ms", str(DEAD_MS), "--status-ms",
-                                       str(STATUS_MS), "--ping-ms", "500"] + list(args))
-            self.procs.append(n)
-            nodes.append(n.start())
-        want = {n.node_id: sorted(m.node_id for m in nodes if m is not n) for n in nodes}
-        if not harness.wait_until(lambda: all(n.up_peers() == want[n.node_id]
-                                              for n in nodes), FORM_TIMEOUT, 0.3):
-            self.fail("mesh did not form: %s" % {n.node_id: n.up_peers() for n in nodes})
+        nodes = [self.node("node-%d" % i, [sig.url],
+                           ["--dead-ms", str(DEAD_MS), "--status-ms", str(STATUS_MS)] +
+                           list(args)) for i in range(1, count + 1)]
+        self.wait_full_mesh(nodes)
         return sig, nodes
 
     @staticmethod
@@ -178,7 +153,7 @@ class Forget(MembershipTest):
         c.restart()
         self.assertTrue(harness.wait_until(lambda: all(
             self.remote(n).get("node-3", {}).get("member") == "alive"
-            for n in (a, b)), FORM_TIMEOUT, 0.3),
+            for n in (a, b)), 40, 0.3),
             [self.remote(n).get("node-3") for n in (a, b)])
 
 
