@@ -126,6 +126,11 @@ static const struct cmd_entry commands[] = {
 	  "  prints the path each node's command took and its round trip",
 	  1, 1, command_options, cli_work_ping,
 	  "the path a command takes to a node, and its RTT", NULL },
+	{ "forget", "NODE " API_OPTS "\n\n"
+	  "  NODE must be dead or left (refused for a node alive or suspect);\n"
+	  "  a node that comes back later is a new member again",
+	  1, 1, NULL, cli_mesh_forget,
+	  "drop a dead or left node from every node's view", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,
 	  "manage the mesh PKI: CA, node certificates, revocation", NULL },
 };

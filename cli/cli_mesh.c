@@ -1,5 +1,5 @@
 /*
- * `agentflow status | nodes | event`: the mesh as the local node sees it,
+ * `agentflow status | nodes | event | forget`: the mesh as the local node sees it,
  * over its local API (cli_api.h says how the API and token are found).
  * Exit status: 0 done, 1 the node could not be asked or refused, 2 usage.
  */
@@ -143,5 +143,36 @@ cli_mesh_event(const struct cmd_entry *e, int argc, char **argv)
 	printf("\n");
 	json_decref(r.body);
 	json_decref(body);
+	return 0;
+}
+
+int
+cli_mesh_forget(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_reply r;
+	char path[256];
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (strlen(a.argv[0]) > 64 || strchr(a.argv[0], '/') != NULL ||
+	    strchr(a.argv[0], '?') != NULL) {
+		fprintf(stderr, "agentflow: \"%.64s\" is not a node id\n", a.argv[0]);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/api/nodes/%s/forget", a.argv[0]);
+	if (cli_api_call(&a.o, EVHTTP_REQ_POST, path, NULL, &r) != 0) {
+		fprintf(stderr, "agentflow: %s\n", r.error);
+		json_decref(r.body);
+		return 1;
+	}
+	if (a.o.json)
+		cli_api_print_json(r.body);
+	else
+		printf("forgot %s (it was %s); every node is told by command %s\n",
+		    a.argv[0], cli_fmt_str(r.body, "member", "?"),
+		    cli_fmt_str(r.body, "command_id", "-"));
+	json_decref(r.body);
 	return 0;
 }

@@ -2,7 +2,8 @@
  * The CLI's read-and-tell commands over the local node's API:
  * `agentflow status` (each peer, its member state, direct or relayed, RTT,
  * last seen), `agentflow nodes` (resources of every node), `agentflow
- * event NAME [PAYLOAD]` (a user event to the whole mesh).  Each is the
+ * event NAME [PAYLOAD]` (a user event to the whole mesh), `agentflow
+ * forget NODE` (a dead or left node out of every node's view).  Each is the
  * exec of its row in cli.c's table and returns the exit status.
  */
 #ifndef AGENTFLOW_CLI_MESH_H
@@ -13,5 +14,7 @@
 int cli_mesh_status(const struct cmd_entry *, int argc, char **argv);
 int cli_mesh_nodes(const struct cmd_entry *, int argc, char **argv);
 int cli_mesh_event(const struct cmd_entry *, int argc, char **argv);
+/* `agentflow forget NODE`: POST /api/nodes/NODE/forget. */
+int cli_mesh_forget(const struct cmd_entry *, int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,39 @@ set_value(const struct opt *o, void *cfg, const char *val, const char *origin,
 	return opts_set(o, cfg, val, label(o, origin), err, errlen);
 }
 
+/* A duration's unit suffixes, in seconds; none means seconds. */
+static const struct {
+	const char	*suffix;
+	long		 seconds;
+} duration_units[] = {
+	{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	{ "w", 604800 },
+};
+
+/* "7d" → 604800 into *out; -1 when not a non-negative integer with one
+ * of the units, or too large for a long. */
+static int
+parse_duration(const char *val, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (errno != 0 || end == val || v < 0 || !isdigit((unsigned char)val[0]))
+		return -1;
+	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
+	    i++) {
+		if (strcmp(end, duration_units[i].suffix) != 0)
+			continue;
+		if (v > LONG_MAX / duration_units[i].seconds)
+			return -1;
+		*out = v * duration_units[i].seconds;
+		return 0;
+	}
+	return -1;
+}
+
 int
 opts_set(const struct opt *o, void *cfg, const char *val, const char *where,
     char *err, size_t errlen)
@@ -72,6 +106,19 @@ opts_set(const struct opt *o, void *cfg, const char *val, const char *where,
 		}
 		if (v < o->min || v > o->max) {
 			snprintf(err, errlen, "%s: %ld is outside [%ld, %ld]",
+			    where, v, o->min, o->max);
+			return -1;
+		}
+		*(long *)((char *)cfg + o->offset) = v;
+		return 0;
+	case OPT_DURATION:
+		if (parse_duration(val, &v) != 0) {
+			snprintf(err, errlen, "%s: \"%s\" is not a duration (seconds, "
+			    "or a number with s, m, h, d or w)", where, val);
+			return -1;
+		}
+		if (v < o->min || v > o->max) {
+			snprintf(err, errlen, "%s: %ld s is outside [%ld, %ld] s",
 			    where, v, o->min, o->max);
 			return -1;
 		}

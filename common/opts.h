@@ -19,6 +19,7 @@ enum opt_type {
 	OPT_STRING,	/* const char * into argv, environ or the default; may be NULL */
 	OPT_INT,	/* long, checked against [min, max] */
 	OPT_BOOL,	/* int 0/1; flag form takes no value, env takes 0/1/true/false */
+	OPT_DURATION,	/* long seconds: "90", "90s", "15m", "12h", "7d", "2w"; in [min, max] */
 };
 
 struct opt {

@@ -51,7 +51,11 @@ static const struct opt options[] = {
 	{ "ping-ms", OPT_INT, OPT(ping_ms), "5000", 100, 60000,
 	  "application ping period on each link (RTT)" },
 	{ "dead-ms", OPT_INT, OPT(dead_ms), "10000", 1000, 3600000,
-	  "a peer unreachable this long is marked dead" },
+	  "a peer unreachable this long is marked dead (counted from the last "
+	  "frame heard from it)" },
+	{ "prune-after", OPT_DURATION, OPT(prune_after_s), "7d", 0, 315360000,
+	  "a node dead this long is forgotten, as by agentflow forget: seconds, "
+	  "or a number with s, m, h, d or w; 0: never" },
 	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "5000", 100, 60000,
 	  "HTTP/2 keepalive on links (a link silent for three status periods is "
 	  "closed anyway)" },

@@ -32,12 +32,14 @@
 
 #include "api.h"
 #include "api_auth.h"
+#include "audit.h"
 #include "certs_file.h"
 #include "clock.h"
 #include "collector.h"
 #include "datadir_lock.h"
 #include "discovery.h"
 #include "feed.h"
+#include "forget.h"
 #include "hostport.h"
 #include "links.h"
 #include "log.h"
@@ -72,6 +74,7 @@ struct node_life {
 	struct evdns_base	*dns;
 	struct evhttp		*http;
 	struct wall_timer	*crl_timer;
+	struct wall_timer	*prune_timer;	/* --prune-after; NULL: never */
 	struct event		*sigint, *sigterm;
 	struct datadir_lock	*lock;		/* one process per --data-dir */
 	char			 web_root[4096];	/* n.web_root when found */
@@ -138,7 +141,9 @@ d_peers(json_t *peers, void *arg)
 	links_set_peers(n->links, peers);
 	json_array_foreach(peers, i, p) {
 		const char *id = json_string_value(json_object_get(p, "node_id"));
-		if (id == NULL || strcmp(id, n->id) == 0)
+		/* A node forgotten and not back since stays forgotten. */
+		if (id == NULL || strcmp(id, n->id) == 0 ||
+		    links_forgotten(n->links, id, p))
 			continue;
 		rows[k].node_id = id;
 		rows[k].addresses = texts[2 * k] = json_dumps(
@@ -603,6 +608,52 @@ timers_stop(struct node_life *l)
 	l->n.status_timer = NULL;
 }
 
+/* --- pruning: dead nodes forgotten after --prune-after ----------------------- */
+
+static void
+pruned_cb(const char *id, void *arg)
+{
+	struct node *n = arg;
+	char actor[80];
+
+	snprintf(actor, sizeof(actor), "node:%s", n->id);
+	log_event(LOG_INFO, "dead node pruned", "{s:s, s:I}", "node", id,
+	    "prune_after_s", (json_int_t)n->cfg->prune_after_s);
+	audit_record(n->audit, "node.pruned", actor, "ok",
+	    json_pack("{s:s}", "node", id));
+}
+
+static void
+prune_cb(void *arg)
+{
+	struct node *n = arg;
+
+	/* Dead is silent for --dead-ms; pruned, dead for --prune-after. */
+	forget_prune(n->links, n->sync, n->id, (uint64_t)n->cfg->dead_ms +
+	    (uint64_t)n->cfg->prune_after_s * 1000, pruned_cb, n);
+}
+
+static int
+prune_start(struct node_life *l, char *err, size_t errlen)
+{
+	uint64_t period = (uint64_t)l->n.cfg->prune_after_s * 1000 / 4;
+
+	(void)err;
+	(void)errlen;
+	if (l->n.cfg->prune_after_s <= 0)
+		return 0;
+	period = period < 500 ? 500 : period > 60000 ? 60000 : period;
+	l->prune_timer = wall_timer_new(l->n.base, period, 0, prune_cb, &l->n);
+	return 0;
+}
+
+static void
+prune_stop(struct node_life *l)
+{
+	wall_timer_free(l->prune_timer);
+	l->prune_timer = NULL;
+}
+
 /* SIGINT and SIGTERM end node_run(), and cut leaving short. */
 static int
 signals_start(struct node_life *l, char *err, size_t errlen)
@@ -800,6 +851,7 @@ static const struct step {
 	{ "leave",		NULL,			leave_stop },
 	{ "work",		work_step_start,	work_step_stop },
 	{ "auth",		auth_start,		auth_stop },
+	{ "prune",		prune_start,		prune_stop },
 	{ "first status",	first_status_start,	NULL },
 	{ "stored peers",	stored_peers_start,	NULL },
 	{ "api",		api_start,		api_stop },

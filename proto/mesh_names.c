@@ -64,6 +64,7 @@ static const struct name command_types[] = {
 	{ MESH_COMMAND_TYPE(FREEZE), "freeze", 0 },
 	{ MESH_COMMAND_TYPE(UNFREEZE), "unfreeze", 0 },
 	{ MESH_COMMAND_TYPE(TASK_LOGS), "task_logs", 0 },
+	{ MESH_COMMAND_TYPE(FORGET_NODE), "forget_node", 0 },
 };
 
 static const struct name command_statuses[] = {

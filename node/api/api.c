@@ -381,6 +381,7 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/metrics",		0, 0, metrics_get },
 	{ EVHTTP_REQ_GET,  "/api/cluster/status", 0, 0, cluster_status_cb },
 	{ EVHTTP_REQ_GET,  "/api/nodes/",	1, 0, node_cb },
+	{ EVHTTP_REQ_POST, "/api/nodes/",	1, 0, api_nodes_post },
 	{ EVHTTP_REQ_GET,  "/api/events",	0, 0, events_get },
 	{ EVHTTP_REQ_POST, "/api/events",	0, 0, events_post },
 	{ EVHTTP_REQ_GET,  "/api/commands",	0, 0, api_work_commands_list },

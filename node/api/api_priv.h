@@ -44,6 +44,8 @@ void api_work_task(const struct api_call *);	/* {node}/{id}[/logs] */
 void api_work_alerts(const struct api_call *);
 void api_work_audit(const struct api_call *);
 void api_work_definitions(const struct api_call *);
+/* POST /api/nodes/{id}/forget (api_nodes.c). */
+void api_nodes_post(const struct api_call *);
 
 /*
  * Query parameters as the node API reads them: absent leaves *out as it

@@ -10,6 +10,9 @@
  * and the member state, our view of the peer:
  *
  *   ALIVE (link up) --link lost--> SUSPECT --dead_ms without a link--> DEAD
+ *
+ * where dead_ms counts from the last frame heard from the peer (or from
+ * when we first heard of a peer never reached), whatever the redials do.
  *   any --Leave received--> LEFT;  any --link up--> ALIVE
  *
  * A peer may have several streams for a moment (we dialed while it dialed
@@ -131,6 +134,7 @@ struct links {
 	struct links_hooks	 hooks;
 	int			 closing;	/* leaving: no more dials */
 	uint64_t		 up_gen;	/* changes whenever a link goes up or down */
+	struct hmap		*forgotten;	/* id → heap uint64_t: wall ms of links_forget */
 };
 
 static void
@@ -151,8 +155,12 @@ set_state(struct peer *p, enum link_state s)
 	    "from", link_name(p->state), "to", link_name(s));
 	p->state = s;
 	p->since_ms = clock_wall_ms();
-	if (s == LINK_DOWN)
-		p->down_since_ms = clock_mono_ms();
+	/* The dead clock runs from the last frame heard on the link that
+	 * went down, not from when the loss was noticed, and failed redials
+	 * (CONNECTING → DOWN) do not restart it: --dead-ms after a peer
+	 * died, it is dead. */
+	if (s == LINK_DOWN && up_changed)
+		p->down_since_ms = p->heard_mono_ms;
 	if (s == LINK_UP && p->member != MEMBER_ALIVE)
 		p->member = MEMBER_ALIVE;
 	else if (s == LINK_DOWN && p->member == MEMBER_ALIVE)
@@ -215,6 +223,9 @@ send_hello(struct links *l, struct transport_stream *ts)
 }
 
 static void choose_neighbours(struct links *);
+static void unforget(struct links *, const char *id);
+static int forgotten_entry(const struct links *, const char *id,
+    const json_t *entry);
 
 static struct peer *
 peer_get(struct links *l, const char *id)
@@ -223,6 +234,7 @@ peer_get(struct links *l, const char *id)
 
 	if (p != NULL)
 		return p;
+	unforget(l, id);	/* heard of again: a member like any other */
 	p = xcalloc(1, sizeof(*p));
 	p->l = l;
 	snprintf(p->id, sizeof(p->id), "%s", id);
@@ -402,7 +414,8 @@ links_set_peers(struct links *l, json_t *peers)
 	json_array_foreach(peers, i, e) {
 		struct peer *p;
 		id = json_string_value(json_object_get(e, "node_id"));
-		if (id == NULL || strcmp(id, l->self_id) == 0)
+		if (id == NULL || strcmp(id, l->self_id) == 0 ||
+		    forgotten_entry(l, id, e))
 			continue;
 		p = peer_get(l, id);
 		addrs = json_object_get(e, "addresses");
@@ -936,6 +949,7 @@ links_free(struct links *l)
 		free(s);
 	}
 	wall_timer_free(l->tick);
+	unforget(l, NULL);
 	hmap_sweep(l->peers, free_peer, NULL);
 	hmap_free(l->peers);
 	json_decref(l->addresses);
@@ -1034,4 +1048,126 @@ links_up(const struct links *l)
 
 	hmap_sweep(l->peers, count_up, &n);
 	return n;
+}
+
+/* --- forgetting (agentflow forget, pruning) ----------------------------------- */
+
+static int
+free_forgotten(const char *id, void *value, void *arg)
+{
+	(void)id;
+	(void)arg;
+	free(value);
+	return 1;
+}
+
+/* Drops id's tombstone; NULL: all of them. */
+static void
+unforget(struct links *l, const char *id)
+{
+	if (l->forgotten == NULL)
+		return;
+	if (id != NULL)
+		free(hmap_del(l->forgotten, id));
+	else {
+		hmap_sweep(l->forgotten, free_forgotten, NULL);
+		hmap_free(l->forgotten);
+		l->forgotten = NULL;
+	}
+}
+
+/*
+ * Whether a signal's (or the stored list's) entry names a node we forgot
+ * and that has not been heard of since: its last heartbeat at the signal
+ * ("last_seen", Unix ms) is not after the forget.  A node that comes back
+ * registers again and is a new member.
+ */
+static int
+forgotten_entry(const struct links *l, const char *id, const json_t *entry)
+{
+	const uint64_t *at = l->forgotten != NULL ?
+	    hmap_get(l->forgotten, id) : NULL;
+	json_int_t seen = json_integer_value(json_object_get(entry, "last_seen"));
+
+	return at != NULL && (seen <= 0 || (uint64_t)seen <= *at);
+}
+
+int
+links_forgotten(const struct links *l, const char *peer_id,
+    const json_t *entry)
+{
+	return forgotten_entry(l, peer_id, entry);
+}
+
+int
+links_forget(struct links *l, const char *peer_id)
+{
+	struct peer *p = hmap_get(l->peers, peer_id);
+	struct transport_stream **close;
+	struct lstream *s;
+	uint64_t *at;
+	size_t n = 0;
+
+	if (p != NULL && p->state == LINK_UP)
+		return -1;
+	if (l->forgotten == NULL)
+		l->forgotten = hmap_new();
+	if ((at = hmap_get(l->forgotten, peer_id)) == NULL) {
+		at = xcalloc(1, sizeof(*at));
+		hmap_put(l->forgotten, peer_id, at);
+	}
+	*at = clock_wall_ms();
+	if (p == NULL)
+		return 0;
+	/* Its streams (a dial, a handshake) lose their peer before they
+	 * close, so their callbacks never see it again. */
+	close = xcalloc(1, sizeof(*close));
+	LIST_FOREACH(s, &l->streams, entry)
+		if (s->peer == p) {
+			s->peer = NULL;
+			close = xrealloc(close, (n + 1) * sizeof(*close));
+			close[n++] = s->ts;
+		}
+	hmap_del(l->peers, p->id);
+	log_event(LOG_INFO, "peer forgotten", "{s:s, s:s}", "peer", peer_id,
+	    "member", member_name(p->member));
+	free_peer(p->id, p, NULL);
+	for (size_t i = 0; i < n; i++)
+		transport_close(close[i]);
+	free(close);
+	choose_neighbours(l);
+	return 1;
+}
+
+int
+links_silent(const struct links *l, const char *peer_id, uint64_t ms)
+{
+	const struct peer *p = hmap_get(l->peers, peer_id);
+
+	return p == NULL || (p->state != LINK_UP && p->member != MEMBER_ALIVE &&
+	    clock_mono_ms() - p->down_since_ms >= ms);
+}
+
+struct foreach_peer {
+	void	(*fn)(const char *, void *);
+	void	*arg;
+};
+
+static int
+foreach_peer_one(const char *id, void *value, void *arg)
+{
+	struct foreach_peer *f = arg;
+
+	(void)value;
+	f->fn(id, f->arg);
+	return 0;
+}
+
+void
+links_foreach_peer(const struct links *l, void (*fn)(const char *, void *),
+    void *arg)
+{
+	struct foreach_peer f = { fn, arg };
+
+	hmap_sweep(l->peers, foreach_peer_one, &f);
 }

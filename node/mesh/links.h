@@ -114,4 +114,23 @@ int links_is_up(const struct links *, const char *peer_id);
 void links_foreach_up(const struct links *, void (*fn)(const char *peer_id,
     void *arg), void *arg);
 
+/*
+ * Forgets a peer (agentflow forget, pruning): it leaves the peer table, its
+ * dial stops, and signal entries for it are ignored until it registers
+ * again (links_forgotten).  Returns 1, 0 if it was not known (it is still
+ * remembered as forgotten), or -1 when its link is up (nothing is done).
+ */
+int links_forget(struct links *, const char *peer_id);
+/* Whether a peer-list entry (API.md peer object) names a node we forgot
+ * that has not registered since; links_set_peers skips those. */
+int links_forgotten(const struct links *, const char *peer_id,
+    const json_t *entry);
+/* 1 when we have no link to peer_id and heard nothing from it for ms or
+ * more (the dead clock: from its last frame, or from when we learnt of a
+ * peer never reached), or do not know it; else 0. */
+int links_silent(const struct links *, const char *peer_id, uint64_t ms);
+/* Calls fn for every peer we know; fn must not forget one. */
+void links_foreach_peer(const struct links *, void (*fn)(const char *peer_id,
+    void *arg), void *arg);
+
 #endif

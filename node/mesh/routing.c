@@ -3,8 +3,9 @@
  * (see routing.h).
  *
  * Each node the caller told us about is a member: its reported up links,
- * its labels and whether it is present.  Members are never removed (the
- * caller bounds how many nodes it knows).  The graph built from them is
+ * its labels and whether it is present.  Members are removed only when the
+ * caller forgets a node (routing_forget); the caller bounds how many nodes
+ * it knows.  The graph built from them is
  * cached with the breadth-first trees asked of it until a status changes a
  * vertex or an edge (gen) or one of our links goes up or down (the live
  * links' generation).  Every received batch is forwarded over it:
@@ -333,6 +334,20 @@ void
 routing_set_present(struct routing *r, const char *id, int present)
 {
 	member_get(r, id)->present = present != 0;
+}
+
+void
+routing_forget(struct routing *r, const char *id)
+{
+	struct member *m;
+
+	if (strcmp(id, r->self_id) == 0 || (m = hmap_del(r->members, id)) == NULL)
+		return;
+	/* The cached graph points into the members: build it anew. */
+	graph_cache_free(r->cache);
+	r->cache = NULL;
+	r->gen++;
+	member_free(m->id, m, NULL);
 }
 
 /* --- questions ------------------------------------------------------------------ */

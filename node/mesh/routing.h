@@ -64,6 +64,11 @@ void routing_set_labels(struct routing *, const char *id,
  * it has not left.  0 until set. */
 void routing_set_present(struct routing *, const char *id, int present);
 
+/* Drops everything known of a node (agentflow forget): it is no vertex,
+ * holds no labels and is selected by nothing until set again.  Ours is
+ * kept. */
+void routing_forget(struct routing *, const char *id);
+
 /*
  * The neighbour to hand a message for dest to: dest itself when our link
  * to it is up, else the first hop of a shortest path, into hop (truncated

@@ -472,7 +472,8 @@ apply_snapshot(struct sync *s, const char *peer,
 		const Agentflow__Mesh__V1__Cursor *c = st->cursor;
 		struct origin *o;
 
-		if (c == NULL || strcmp(c->origin, s->self_id) == 0)
+		if (c == NULL || strcmp(c->origin, s->self_id) == 0 ||
+		    sync_forgotten(s, c->origin, c->incarnation))
 			continue;
 		o = origin_get(s, c->origin);
 		if (o == NULL || !newer(o, c->incarnation, c->seq))
@@ -557,6 +558,8 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 
 	if (strcmp(e->origin, s->self_id) == 0)
 		return 0;		/* our own, echoed */
+	if (sync_forgotten(s, e->origin, e->incarnation))
+		return 0;		/* of a life we forgot */
 	if ((o = origin_get(s, e->origin)) == NULL) {
 		log_event(LOG_WARN, "too many origins; event dropped", "{s:s, s:s}",
 		    "origin", e->origin, "from", peer);
@@ -908,6 +911,7 @@ sync_free(struct sync *s)
 	routing_free(s->routing);
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);
+	sync_forget_clear(s);
 	if (s->commit_armed)
 		commit_received(s);
 	event_free(s->commit_ev);

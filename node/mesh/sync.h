@@ -71,6 +71,22 @@ uint64_t sync_emit_log(struct sync *, const Agentflow__Mesh__V1__TaskLog *);
 uint64_t sync_emit_alert(struct sync *, const Agentflow__Mesh__V1__Alert *);
 
 /*
+ * sync_forget.c.  Forgets a node: its origin state (memory and store), its
+ * stored peer row and its routing entry; its events stay in the log.
+ * Snapshots and events of the life forgotten are ignored afterwards, a
+ * later incarnation is welcome.  Returns 1 if we held its state, 0 if not
+ * (the rest is still done), -1 for our own id.
+ */
+int sync_forget(struct sync *, const char *id);
+/* 1 when no event or snapshot of origin id reached us for ms or more (or
+ * we hold none of it); 0 otherwise, and always for ourselves. */
+int sync_silent(const struct sync *, const char *id, uint64_t ms);
+/* Calls fn with the id of every origin we hold but ourselves; fn must not
+ * forget one (collect the ids first). */
+void sync_foreach_origin(const struct sync *, void (*fn)(const char *id,
+    void *arg), void *arg);
+
+/*
  * The routing table sync feeds from statuses and NodeInfos (routing.h):
  * next hops and label selection for commands.  Owned by the sync, valid
  * until sync_free.

@@ -87,6 +87,9 @@ struct sync {
 	/* The link-state graph and the labels, fed from statuses and
 	 * NodeInfos; it reads our own side from the live links. */
 	struct routing			*routing;
+	/* Lives we forgot (sync_forget.c): id → highest incarnation; NULL
+	 * until the first forget. */
+	struct hmap			*forgotten;
 };
 
 /* Logs and sends our pending events now (they normally wait for the next
@@ -99,6 +102,11 @@ int sync_send_frame(struct sync *, const char *peer,
 /* events (borrowed) as one EventBatch frame, like sync_send_frame. */
 int sync_send_events(struct sync *, const char *peer,
     Agentflow__Mesh__V1__Event **events, size_t n);
+
+/* sync_forget.c: whether a snapshot or event of origin id's incarnation
+ * is of a life we forgot (and so is ignored); frees what forgets kept. */
+int sync_forgotten(const struct sync *, const char *id, uint64_t incarnation);
+void sync_forget_clear(struct sync *);
 
 /*
  * sync_catchup.c.  The origins a peer lacks into list (room for every

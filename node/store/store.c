@@ -142,6 +142,8 @@ enum stmt_id {
 	S_EVENTS_NEWEST,
 	S_EVENTS_AFTER,
 	S_EVENTS_TRIM,
+	S_PEER_DEL,
+	S_REMOTE_DEL,
 	S_COUNT
 };
 
@@ -189,6 +191,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " AND seq > ?3 ORDER BY seq LIMIT ?4",
 	[S_EVENTS_TRIM] = "DELETE FROM events WHERE rowid <="
 	    " (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
+	[S_PEER_DEL] = "DELETE FROM peers WHERE node_id = ?1",
+	[S_REMOTE_DEL] = "DELETE FROM remote_state WHERE origin = ?1",
 };
 
 struct store {
@@ -741,6 +745,31 @@ store_remote_upsert(struct store *st, const struct store_remote *r)
 	if (bound(st, s, rc, 5, "storing remote state") != 0)
 		return -1;
 	return step_done(st, s, "storing remote state");
+}
+
+/* One DELETE by node id (each its own statement: this may run inside a
+ * batch, so it opens no transaction of its own). */
+static int
+delete_node(struct store *st, enum stmt_id id, const char *node_id,
+    const char *what)
+{
+	sqlite3_stmt *s = stmt(st, id);
+	int rc[1];
+
+	if (s == NULL)
+		return -1;
+	rc[0] = bind_text(s, 1, node_id);
+	if (bound(st, s, rc, 1, what) != 0)
+		return -1;
+	return step_done(st, s, what);
+}
+
+int
+store_forget_node(struct store *st, const char *node_id)
+{
+	if (delete_node(st, S_PEER_DEL, node_id, "forgetting a peer") != 0)
+		return -1;
+	return delete_node(st, S_REMOTE_DEL, node_id, "forgetting remote state");
 }
 
 int

@@ -126,6 +126,13 @@ typedef int (*store_remote_cb)(void *arg, const struct store_remote *r);
 int store_remote_load(struct store *st, store_remote_cb cb, void *arg);
 
 /*
+ * Forgets a node (agentflow forget, pruning): its stored peer row and its
+ * remote state, so a restart neither redials nor shows it.  Its events,
+ * tasks and alerts stay: they are history, trimmed as usual.
+ */
+int store_forget_node(struct store *st, const char *node_id);
+
+/*
  * Events, keyed by (origin, incarnation, seq).  kind is the Event oneof
  * case number from mesh.proto (never 0); body is the opaque encoded event.
  */

@@ -10,10 +10,12 @@
 
 #include "alerts.h"
 #include "clock.h"
+#include "forget.h"
 #include "json_check.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
+#include "node_id.h"
 #include "store.h"
 #include "store_work.h"
 #include "tasks.h"
@@ -182,6 +184,33 @@ task_logs(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	return MESH_COMMAND_STATUS(OK);
 }
 
+/* Drops a dead or left node from this node's view (forget.h).  The
+ * issuing node checked it is not alive; here only a link up to it
+ * refuses, so a node cut off from the issuer keeps what it still sees. */
+static int
+forget(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	const char *id = need_string(args, "node", err, errlen);
+	enum forget_result r;
+
+	(void)c;
+	if (id == NULL)
+		return MESH_COMMAND_STATUS(INVALID);
+	if (!node_id_valid(id, strlen(id))) {
+		snprintf(err, errlen, "args.node: not a node id");
+		return MESH_COMMAND_STATUS(INVALID);
+	}
+	r = forget_node(n->links, n->sync, n->id, id);
+	if (r == FORGET_SELF || r == FORGET_LINKED) {
+		snprintf(err, errlen, r == FORGET_SELF ? "%s cannot forget itself" :
+		    "%s has a link up to %s: it is alive", n->id, id);
+		return MESH_COMMAND_STATUS(REFUSED);
+	}
+	*body = json_pack("{s:s, s:b}", "node", id, "forgotten", r == FORGET_DONE);
+	return MESH_COMMAND_STATUS(OK);
+}
+
 static const struct {
 	int		 type;
 	handler_fn	 fn;
@@ -194,6 +223,7 @@ static const struct {
 	{ MESH_COMMAND_TYPE(FREEZE), freeze, 1 },
 	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1 },
 	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1 },
+	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 1 },
 };
 
 int

@@ -688,7 +688,8 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	if ((type = mesh_names_command_type_parse(req->type)) == 0) {
 		*code = "unknown_type";
 		snprintf(err, errlen, "type: \"%.64s\" is not a command type (run_task, "
-		    "cancel_task, ack_alert, ping, freeze, unfreeze, task_logs)",
+		    "cancel_task, ack_alert, ping, freeze, unfreeze, task_logs, "
+		    "forget_node)",
 		    req->type ? req->type : "");
 		return -1;
 	}

@@ -33,6 +33,7 @@ struct fcfg {
 	long		 port;
 	int		 verbose;
 	int		 tls;
+	long		 keep;
 };
 
 #define OPT(field) offsetof(struct fcfg, field)
@@ -43,6 +44,7 @@ static const struct opt table[] = {
 	{ "port", OPT_INT, OPT(port), "7443", 0, 65535, "a port" },
 	{ "verbose", OPT_BOOL, OPT(verbose), "0", 0, 1, "a boolean" },
 	{ "tls", OPT_BOOL, OPT(tls), "1", 0, 1, "another" },
+	{ "keep", OPT_DURATION, OPT(keep), "7d", 0, 315360000, "a duration" },
 };
 #define NOPTS	(sizeof(table) / sizeof(table[0]))
 
@@ -116,7 +118,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if (cf == NULL || cfg.max_links < 1 || cfg.max_links > 64 ||
 		    cfg.port < 0 || cfg.port > 65535 ||
-		    (cfg.verbose != 0 && cfg.verbose != 1))
+		    (cfg.verbose != 0 && cfg.verbose != 1) ||
+		    cfg.keep < 0 || cfg.keep > 315360000)
 			abort();
 		/* The loader is the stricter: "refuse" is an unknown key to it. */
 		if (parsed != 0)

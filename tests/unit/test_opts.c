@@ -104,6 +104,41 @@ test_list_items(void **state)
 	assert_int_equal(opts_list_next(&cursor, &item, &len), 0);
 }
 
+/* Durations: seconds bare or with a unit, bounded, anything else refused
+ * with the option named. */
+static void
+test_durations(void **state)
+{
+	static const struct opt dur = { "prune-after", OPT_DURATION, 0, "7d", 0,
+	    315360000, "a duration" };
+	static const struct { const char *in; long want; } ok[] = {
+		{ "0", 0 }, { "90", 90 }, { "90s", 90 }, { "15m", 900 },
+		{ "12h", 43200 }, { "7d", 604800 }, { "2w", 1209600 },
+		{ "3650d", 315360000 },
+	};
+	static const char *const bad[] = {
+		"", "d", "-1", "+5", " 5", "5x", "5 d", "5dd", "1.5h", "3651d",
+		"99999999999999999999", "9223372036854775807w",
+	};
+	long v;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = -1;
+		assert_int_equal(opts_set(&dur, &v, ok[i].in, "--prune-after", err,
+		    sizeof(err)), 0);
+		assert_int_equal(v, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = -1;
+		assert_int_equal(opts_set(&dur, &v, bad[i], "--prune-after", err,
+		    sizeof(err)), -1);
+		assert_int_equal(v, -1);
+		assert_non_null(strstr(err, "--prune-after"));
+	}
+}
+
 int
 main(void)
 {
@@ -111,6 +146,7 @@ main(void)
 		cmocka_unit_test(test_defaults_env_flags_precedence),
 		cmocka_unit_test(test_errors_name_the_option),
 		cmocka_unit_test(test_list_items),
+		cmocka_unit_test(test_durations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

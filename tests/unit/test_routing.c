@@ -311,6 +311,38 @@ test_select(void **state)
 	routing_free(r);
 }
 
+/* A forgotten node is no vertex (no route through or to it) and selected
+ * by nothing; set again, it is a member like any other.  Forgetting
+ * ourselves or an unknown node changes nothing. */
+static void
+test_forget(void **state)
+{
+	struct fake_live l = { 0 };
+	struct routing *r = routing_with("a", &l);
+	json_t *sel;
+
+	(void)state;
+	LIVE(&l, "b");
+	LINKS(r, "b", "a", "c");
+	LINKS(r, "c", "b");
+	routing_set_present(r, "b", 1);
+	routing_set_present(r, "c", 1);
+	assert_string_equal(hop_to(r, "c"), "b");	/* cached */
+	routing_forget(r, "c");
+	routing_forget(r, "x");
+	routing_forget(r, "a");
+	assert_string_equal(hop_to(r, "c"), "");
+	assert_string_equal(hop_to(r, "b"), "b");
+	sel = routing_select(r, NULL);
+	assert_int_equal(json_array_size(sel), 1);
+	assert_string_equal(json_string_value(json_array_get(sel, 0)), "b");
+	json_decref(sel);
+	LINKS(r, "c", "b");
+	routing_set_present(r, "c", 1);
+	assert_string_equal(hop_to(r, "c"), "b");
+	routing_free(r);
+}
+
 int
 main(void)
 {
@@ -324,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_own_status_ignored),
 		cmocka_unit_test(test_fanout),
 		cmocka_unit_test(test_select),
+		cmocka_unit_test(test_forget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -439,6 +439,41 @@ test_remote_upsert(void **state)
 	store_close(st);
 }
 
+/* Forgetting a node drops its peer row and its remote state, nobody
+ * else's, and forgetting an unknown node is no error. */
+static void
+test_forget_node(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f);
+	struct remote_list rl;
+	struct peer_list pl;
+	const struct store_peer two[] = {
+		{ "node-a", "[\"a:1\"]", NULL, NULL, NULL, 1 },
+		{ "node-b", "[\"b:1\"]", NULL, NULL, NULL, 2 },
+	};
+	struct store_remote a = { "node-a", 1, 5, NULL, 0, 10 };
+	struct store_remote b = { "node-b", 2, 6, NULL, 0, 20 };
+
+	assert_int_equal(store_peers_replace(st, two, 2), 0);
+	assert_int_equal(store_remote_upsert(st, &a), 0);
+	assert_int_equal(store_remote_upsert(st, &b), 0);
+	assert_int_equal(store_forget_node(st, "node-a"), 0);
+	assert_int_equal(store_forget_node(st, "node-x"), 0);
+	store_close(st);
+
+	st = open_ok(f);
+	memset(&pl, 0, sizeof(pl));
+	assert_int_equal(store_peers_load(st, peer_cb, &pl), 0);
+	assert_int_equal(pl.n, 1);
+	assert_string_equal(pl.p[0].id, "node-b");
+	memset(&rl, 0, sizeof(rl));
+	assert_int_equal(store_remote_load(st, remote_cb, &rl), 0);
+	assert_int_equal(rl.n, 1);
+	assert_string_equal(rl.r[0].origin, "node-b");
+	store_close(st);
+}
+
 /* ---- events ---- */
 
 struct ev_list {
@@ -633,6 +668,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peers_replace_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_upsert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_append_query_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_pages_give_errors, setup, teardown),

@@ -1,0 +1,58 @@
+/*
+ * Forgetting a node (see forget.h): the links first, since a link up
+ * refuses the whole forget, then the sync (which also clears the store).
+ */
+#include "forget.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "links.h"
+#include "log.h"
+#include "sync.h"
+
+enum forget_result
+forget_node(struct links *l, struct sync *s, const char *self_id,
+    const char *id)
+{
+	int lr, sr;
+
+	if (strcmp(id, self_id) == 0)
+		return FORGET_SELF;
+	if ((lr = links_forget(l, id)) < 0)
+		return FORGET_LINKED;
+	sr = sync_forget(s, id);
+	log_event(LOG_INFO, "node forgotten", "{s:s, s:b}", "node", id,
+	    "known", lr > 0 || sr > 0);
+	return lr > 0 || sr > 0 ? FORGET_DONE : FORGET_UNKNOWN;
+}
+
+static void
+add_id(const char *id, void *arg)
+{
+	json_object_set_new(arg, id, json_true());
+}
+
+size_t
+forget_prune(struct links *l, struct sync *s, const char *self_id,
+    uint64_t silent_ms, void (*pruned)(const char *, void *), void *arg)
+{
+	json_t *ids = json_object(), *v;
+	const char *id;
+	size_t n = 0;
+
+	/* Collected first: forgetting changes the tables walked. */
+	links_foreach_peer(l, add_id, ids);
+	sync_foreach_origin(s, add_id, ids);
+	json_object_foreach(ids, id, v) {
+		if (!links_silent(l, id, silent_ms) || !sync_silent(s, id, silent_ms))
+			continue;
+		if (forget_node(l, s, self_id, id) != FORGET_DONE)
+			continue;
+		n++;
+		if (pruned != NULL)
+			pruned(id, arg);
+	}
+	json_decref(ids);
+	return n;
+}

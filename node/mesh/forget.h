@@ -1,0 +1,41 @@
+/*
+ * Forgetting a node (agentflow forget, POST /api/nodes/{id}/forget, and
+ * pruning after --prune-after): the node leaves the links' peer table and
+ * the stored peers (so it is not redialled), and sync's origin state, the
+ * stored remote state and the routing table (so no view lists it).  The
+ * parts remember the life they forgot, so a peer or a signal that has not
+ * forgotten it yet cannot bring it back; the node itself coming back
+ * (registering again, linking, a new incarnation) is a new member.
+ *
+ * Loop thread only, like the links and the sync it works on.
+ */
+#ifndef AGENTFLOW_FORGET_H
+#define AGENTFLOW_FORGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct links;
+struct sync;
+
+enum forget_result {
+	FORGET_DONE,		/* it was known and is forgotten */
+	FORGET_UNKNOWN,		/* nothing of it was known (still remembered as forgotten) */
+	FORGET_LINKED,		/* our link to it is up: nothing done */
+	FORGET_SELF,		/* our own id: nothing done */
+};
+
+/* Forgets node id (see above); self_id is ours. */
+enum forget_result forget_node(struct links *, struct sync *,
+    const char *self_id, const char *id);
+
+/*
+ * Pruning: forgets every node neither the links nor the sync heard from
+ * for silent_ms or more (no link up, no frame, no event or snapshot of
+ * it), calling pruned (may be NULL) with each id after it is forgotten.
+ * Returns how many were.
+ */
+size_t forget_prune(struct links *, struct sync *, const char *self_id,
+    uint64_t silent_ms, void (*pruned)(const char *id, void *arg), void *arg);
+
+#endif

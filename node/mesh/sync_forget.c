@@ -1,0 +1,112 @@
+/*
+ * Forgetting origins (agentflow forget, pruning; see sync.h): an origin's
+ * state leaves memory, the store and the routing table, and the life we
+ * forgot is remembered so that a peer that has not forgotten it yet
+ * cannot bring it back with a snapshot or a late event.  A later life of
+ * the node (a higher incarnation) is a new member, never refused.
+ *
+ * Invariant: s->forgotten maps a node id to a heap uint64_t, the highest
+ * incarnation forgotten; ours is never in it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "hmap.h"
+#include "log.h"
+#include "routing.h"
+#include "store.h"
+#include "sync.h"
+#include "sync_priv.h"
+#include "xalloc.h"
+
+int
+sync_forgotten(const struct sync *s, const char *id, uint64_t incarnation)
+{
+	const uint64_t *inc = s->forgotten != NULL ?
+	    hmap_get(s->forgotten, id) : NULL;
+
+	return inc != NULL && incarnation <= *inc;
+}
+
+int
+sync_forget(struct sync *s, const char *id)
+{
+	struct origin *o;
+	uint64_t *inc;
+
+	if (strcmp(id, s->self_id) == 0)
+		return -1;
+	if (s->forgotten == NULL)
+		s->forgotten = hmap_new();
+	if ((inc = hmap_get(s->forgotten, id)) == NULL) {
+		inc = xcalloc(1, sizeof(*inc));
+		hmap_put(s->forgotten, id, inc);
+	}
+	routing_forget(s->routing, id);
+	if (store_forget_node(s->store, id) != 0)
+		log_event(LOG_WARN, "cannot forget a node's stored state",
+		    "{s:s, s:s}", "node", id, "error", store_error(s->store));
+	if ((o = hmap_del(s->origins, id)) == NULL)
+		return 0;
+	if (o->incarnation > *inc)
+		*inc = o->incarnation;
+	free(o->info);
+	free(o->status);
+	free(o);
+	return 1;
+}
+
+int
+sync_silent(const struct sync *s, const char *id, uint64_t ms)
+{
+	const struct origin *o = hmap_get(s->origins, id);
+	uint64_t now = clock_wall_ms();
+
+	return o == NULL || (o != s->self && now >= o->updated_ms &&
+	    now - o->updated_ms >= ms);
+}
+
+struct foreach_ctx {
+	const struct sync	*s;
+	void			(*fn)(const char *, void *);
+	void			*arg;
+};
+
+static int
+foreach_one(const char *id, void *value, void *arg)
+{
+	struct foreach_ctx *fc = arg;
+
+	if (value != fc->s->self)
+		fc->fn(id, fc->arg);
+	return 0;
+}
+
+void
+sync_foreach_origin(const struct sync *s, void (*fn)(const char *id, void *arg),
+    void *arg)
+{
+	struct foreach_ctx fc = { s, fn, arg };
+
+	hmap_sweep(s->origins, foreach_one, &fc);
+}
+
+static int
+free_tombstone(const char *id, void *value, void *arg)
+{
+	(void)id;
+	(void)arg;
+	free(value);
+	return 1;
+}
+
+void
+sync_forget_clear(struct sync *s)
+{
+	if (s->forgotten == NULL)
+		return;
+	hmap_sweep(s->forgotten, free_tombstone, NULL);
+	hmap_free(s->forgotten);
+	s->forgotten = NULL;
+}
