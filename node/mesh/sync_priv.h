@@ -47,6 +47,7 @@ struct origin {
 	int		 left;
 	int		 dirty;		/* to persist */
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
+	uint64_t	 info_asked_ms;	/* its NodeInfo asked for, at */
 };
 
 struct sync {
@@ -83,6 +84,8 @@ struct sync {
 	/* The link-state graph and the labels, fed from statuses and
 	 * NodeInfos; it reads our own side from the live links. */
 	struct routing			*routing;
+	/* Our NodeInfo goes out with our next status (sync_emit_status). */
+	int				 info_unsent;
 };
 
 /* Logs and sends our pending events now (they normally wait for the next
