@@ -47,6 +47,13 @@ export function NodeDetail({ id }: { id: string }) {
   const links = v.local
     ? cluster.local.links.map((l) => ({ peer: l.peer, state: l.state, rtt: l.rtt_ms, since: l.since_ms, extra: `${l.member}${l.direction ? `, ${l.direction}` : ''}${l.address ? `, ${l.address}` : ''}${l.last_error ? ` — ${l.last_error}` : ''}` }))
     : (st?.links ?? []).map((l) => ({ peer: l.peer, state: l.state, rtt: l.rtt_ms, since: l.since_ms, extra: '' }));
+  // Known nodes it has no link to: under --max-links that is by design (it
+  // reaches them through others), so they are "not linked", never "down".
+  const linked = new Set(links.map((l) => l.peer));
+  const views = nodeViews({ cluster, latest, alerts: alertsAll });
+  const unlinked = views
+    .filter((x) => x.id !== id && !linked.has(x.id))
+    .map((x) => ({ peer: x.id, extra: v.local ? `${x.member}, ${x.path}` : '' }));
 
   return (
     <section data-testid={`node-detail-${id}`} className="node-detail">
@@ -125,6 +132,23 @@ export function NodeDetail({ id }: { id: string }) {
               </td>
               <td>{fmtRtt(l.rtt) || '–'}</td>
               <td className="small">{fmtAgo(l.since, now)}</td>
+              <td className="small muted">{l.extra}</td>
+            </tr>
+          ))}
+          {unlinked.map((l) => (
+            <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state="none">
+              <td>
+                <a href={`#/nodes/${encodeURIComponent(l.peer)}`} className="mono">
+                  {l.peer}
+                </a>
+              </td>
+              <td>
+                <span className="badge link-none" title="no direct link by design: reached through other nodes">
+                  not linked
+                </span>
+              </td>
+              <td>–</td>
+              <td className="small">–</td>
               <td className="small muted">{l.extra}</td>
             </tr>
           ))}
