@@ -71,28 +71,38 @@ teardown(void **state)
 	return rc;
 }
 
-/* One user event of origin (incarnation 1, seq) as a peer would send it. */
+/* Event e of origin (incarnation 1, seq), its kind set by the caller, as
+ * a peer would send it. */
 static void
-deliver(struct fixture *f, const char *origin, uint64_t seq)
+deliver_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
+    const char *origin, uint64_t seq)
 {
 	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
-	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
 
-	u.name = "ev";
-	e.origin = (char *)origin;
-	e.incarnation = 1;
-	e.seq = seq;
-	e.time_ms = 1;
-	e.hop_limit = 8;
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
-	e.user = &u;
+	e->origin = (char *)origin;
+	e->incarnation = 1;
+	e->seq = seq;
+	e->time_ms = 1;
+	e->hop_limit = 8;
 	b.n_events = 1;
-	b.events = &ep;
+	b.events = &e;
 	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
 	fr.events = &b;
 	sync_frame("peer", &fr, f->sync);
+}
+
+/* One user event of origin (incarnation 1, seq). */
+static void
+deliver(struct fixture *f, const char *origin, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
+
+	u.name = "ev";
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+	e.user = &u;
+	deliver_event(f, &e, origin, seq);
 }
 
 static json_int_t
@@ -194,9 +204,7 @@ static void
 test_relayed_info(void **state)
 {
 	struct fixture *f = *state;
-	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
 	Agentflow__Mesh__V1__NodeStatus st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
 	Agentflow__Mesh__V1__NodeInfo in = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
 	Agentflow__Mesh__V1__Label l = AGENTFLOW__MESH__V1__LABEL__INIT, *lp = &l;
@@ -214,18 +222,9 @@ test_relayed_info(void **state)
 	in.n_labels = 1;
 	in.labels = &lp;
 	st.info = &in;
-	e.origin = "far";
-	e.incarnation = 1;
-	e.seq = 2;
-	e.time_ms = 1;
-	e.hop_limit = 8;
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
 	e.status = &st;
-	b.n_events = 1;
-	b.events = &ep;
-	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	fr.events = &b;
-	sync_frame("peer", &fr, f->sync);
+	deliver_event(f, &e, "far", 2);
 	o = sync_json_origin(f->sync, "far", 0);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    json_object_get(o, "info"), "labels"), "role")), "backup");
@@ -237,8 +236,7 @@ test_relayed_info(void **state)
 	json_decref(match);
 	/* A later status without it keeps what we know. */
 	st.info = NULL;
-	e.seq = 3;
-	sync_frame("peer", &fr, f->sync);
+	deliver_event(f, &e, "far", 3);
 	o = sync_json_origin(f->sync, "far", 0);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    o, "info"), "version")), "9.9");

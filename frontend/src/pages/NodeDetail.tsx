@@ -11,6 +11,14 @@ import type { Task } from '../lib/types';
 
 const EMPTY: Sample[] = [];
 
+const PeerCell = ({ peer }: { peer: string }) => (
+  <td>
+    <a href={`#/nodes/${encodeURIComponent(peer)}`} className="mono">
+      {peer}
+    </a>
+  </td>
+);
+
 export function NodeDetail({ id }: { id: string }) {
   const cluster = useStore((s) => s.cluster);
   const latest = useStore((s) => s.latest);
@@ -122,11 +130,7 @@ export function NodeDetail({ id }: { id: string }) {
         <tbody>
           {links.map((l) => (
             <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state={l.state}>
-              <td>
-                <a href={`#/nodes/${encodeURIComponent(l.peer)}`} className="mono">
-                  {l.peer}
-                </a>
-              </td>
+              <PeerCell peer={l.peer} />
               <td>
                 <span className={`badge link-${l.state}`}>{l.state}</span>
               </td>
@@ -137,11 +141,7 @@ export function NodeDetail({ id }: { id: string }) {
           ))}
           {unlinked.map((l) => (
             <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state="none">
-              <td>
-                <a href={`#/nodes/${encodeURIComponent(l.peer)}`} className="mono">
-                  {l.peer}
-                </a>
-              </td>
+              <PeerCell peer={l.peer} />
               <td>
                 <span className="badge link-none" title="no direct link by design: reached through other nodes">
                   not linked
