@@ -131,12 +131,29 @@ record_id(json_t *rec)
 	return id != NULL && node_id_valid(id, strlen(id)) ? id : NULL;
 }
 
+/* The nodes a selector may match that the node could not tell (their
+ * labels are not known there yet), on stderr; how many. */
+static size_t
+print_skipped(json_t *rec)
+{
+	json_t *e, *skipped = json_object_get(rec, "skipped");
+	char node[80], why[200];
+	size_t i;
+
+	json_array_foreach(skipped, i, e)
+		fprintf(stderr, "agentflow: skipped %s: %s\n", cli_fmt_clean(
+		    cli_fmt_str(e, "node", "?"), node, sizeof(node)),
+		    cli_fmt_clean(cli_fmt_str(e, "reason", "?"), why, sizeof(why)));
+	return json_array_size(skipped);
+}
+
 /*
  * Issues a command and follows its record until it is done or the
- * deadline passes, printing each result as it arrives (unless quiet).
- * Returns the last record seen (new reference), or NULL after printing
- * why the command was not issued.  *all_ok: it is done and every
- * destination answered ok.
+ * deadline passes, printing each result as it arrives (unless quiet) and
+ * the nodes skipped (always, on stderr).  Returns the last record seen
+ * (new reference), or NULL after printing why the command was not
+ * issued.  *all_ok: it is done, nothing was skipped and every destination
+ * answered ok.
  */
 static json_t *
 issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
@@ -145,7 +162,7 @@ issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
 	struct cli_reply r;
 	json_t *body, *rec, *res;
 	char id[NODE_ID_MAX + 1], path[256];
-	size_t seen = 0, i;
+	size_t seen = 0, i, skipped;
 	int64_t hold;
 
 	*all_ok = 0;
@@ -170,6 +187,7 @@ issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
 	snprintf(id, sizeof(id), "%s", record_id(rec));
 	if (!quiet && json_is_true(json_object_get(rec, "duplicate")))
 		printf("same idempotency key as command %s: its results follow\n", id);
+	skipped = print_skipped(rec);
 	for (;;) {
 		json_t *results = json_object_get(rec, "results");
 
@@ -211,7 +229,7 @@ issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
 	json_array_foreach(json_object_get(rec, "results"), i, res)
 		if (strcmp(cli_fmt_str(res, "status", "?"), "ok") != 0)
 			*all_ok = 0;
-	if (json_array_size(json_object_get(rec, "results")) == 0)
+	if (json_array_size(json_object_get(rec, "results")) == 0 || skipped > 0)
 		*all_ok = 0;
 	return rec;
 }

@@ -484,6 +484,20 @@ check_node_status(struct ck *ck, const PB(NodeStatus) *s)
 	for (i = 0; i < s->n_members; i++)
 		CHECK(ck, check_member_info(ck, s->members[i]), "members",
 		    (long)i);
+	if (s->info != NULL)
+		CHECK(ck, check_node_info(ck, s->info), "info", -1);
+	return 0;
+}
+
+/* A status speaks for its origin only: the NodeInfo it carries is that
+ * node's (checked after check_node_status). */
+static int
+check_status_owner(struct ck *ck, const PB(NodeStatus) *s, const char *origin)
+{
+	if (s->info != NULL && strcmp(str(s->info->node_id), str(origin)) != 0)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "info",
+		    "node_id \"%s\" is not the origin \"%s\"",
+		    str(s->info->node_id), str(origin));
 	return 0;
 }
 
@@ -564,8 +578,11 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 			    "node_id \"%s\" is not the cursor's origin \"%s\"",
 			    str(o->info->node_id), str(o->cursor->origin));
 	}
-	if (o->status != NULL)
+	if (o->status != NULL) {
 		CHECK(ck, check_node_status(ck, o->status), "status", -1);
+		CHECK(ck, check_status_owner(ck, o->status, o->cursor->origin),
+		    "status", -1);
+	}
 	CHECK(ck, check_count(ck, "tasks", o->n_tasks, o->tasks,
 	    FRAME_CODEC_MAX_TASKS), NULL, -1);
 	for (i = 0; i < o->n_tasks; i++)
@@ -602,6 +619,8 @@ check_event(struct ck *ck, const PB(Event) *e)
 	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
 		CHECK(ck, check_present(ck, "status", e->status), NULL, -1);
 		CHECK(ck, check_node_status(ck, e->status), "status", -1);
+		CHECK(ck, check_status_owner(ck, e->status, e->origin), "status",
+		    -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
 		CHECK(ck, check_task_update(ck, e->task), "task", -1);

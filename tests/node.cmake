@@ -10,6 +10,7 @@ agentflow_unit_test(test_transport SOURCES unit/test_transport.c
 agentflow_system_test(node_mesh test_node_mesh.py)
 agentflow_system_test(node_sync test_node_sync.py)
 agentflow_system_test(node_identity test_node_identity.py)
+agentflow_system_test(partial_mesh test_partial_mesh.py)
 agentflow_unit_test(test_links SOURCES unit/test_links.c
   LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_system_test(cli test_cli.py)

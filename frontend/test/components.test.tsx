@@ -345,4 +345,23 @@ describe('NodeDetail', () => {
     expect(screen.getByTestId('chart-cpu')).toHaveTextContent('cpu 30%');
     expect(screen.getByTestId('chart-cpu')).toHaveTextContent('3 samples');
   });
+
+  it('shows a node it does not link to as not linked, not down', () => {
+    // d is relayed: neither a nor d report a link between them.
+    const store = storeWith(hello(), snapshot(cluster(['a', 'b', 'c', 'd'], { relayed: ['d'] })));
+    renderWith(store, <NodeDetail id="a" />);
+    expect(screen.getByTestId('node-link-a-b')).toHaveAttribute('data-state', 'up');
+    const d = screen.getByTestId('node-link-a-d');
+    expect(d).toHaveAttribute('data-state', 'none');
+    expect(d).toHaveTextContent('not linked');
+    expect(d).toHaveTextContent('alive, relayed');
+    expect(d).not.toHaveTextContent('down');
+  });
+
+  it('lists the nodes a remote node does not link to as not linked', () => {
+    const store = storeWith(hello(), snapshot(cluster(['a', 'b', 'c', 'd'], { relayed: ['d'] })));
+    renderWith(store, <NodeDetail id="d" />);
+    expect(screen.getByTestId('node-link-d-b')).toHaveAttribute('data-state', 'up');
+    expect(screen.getByTestId('node-link-d-a')).toHaveAttribute('data-state', 'none');
+  });
 });

@@ -260,7 +260,8 @@ api_work_commands_post(const struct api_call *call)
 	if (commands_issue(n->commands, &cr, id, sizeof(id), &dup, &code, err,
 	    sizeof(err)) != 0) {
 		status = strcmp(code, "too_large") == 0 ? 413 :
-		    strcmp(code, "no_target") == 0 ? 404 : 400;
+		    strcmp(code, "no_target") == 0 ? 404 :
+		    strcmp(code, "labels_unknown") == 0 ? 503 : 400;
 		http_reply_error(req, status, code, "%s", err);
 		goto out;
 	}

@@ -15,6 +15,10 @@
  * when we first heard of a peer never reached), whatever the redials do.
  *   any --Leave received--> LEFT;  any --link up--> ALIVE
  *
+ * That is our link's view.  What we report (status members, links_member,
+ * links_status) is the mesh's: a suspect or dead peer that a route over
+ * other nodes reaches (hooks.reachable) is alive, relayed.
+ *
  * A peer may have several streams for a moment (we dialed while it dialed
  * us): each gets its Hello, and when a second one comes up the pair keeps
  * the stream dialed by the smaller node id and closes the other.  Both
@@ -863,12 +867,33 @@ links_broadcast_raw(struct links *l, const uint8_t *buf, size_t len)
 	return b.sent;
 }
 
+/* The member state we report: our link's, but alive while a route over
+ * other nodes leads to a peer our link does not reach. */
+static enum member_state
+reported_member(const struct peer *p)
+{
+	const struct links_hooks *h = &p->l->hooks;
+
+	if (p->state != LINK_UP && (p->member == MEMBER_SUSPECT ||
+	    p->member == MEMBER_DEAD) && h->reachable != NULL &&
+	    h->reachable(p->id, h->arg))
+		return MEMBER_ALIVE;
+	return p->member;
+}
+
+/* A peer we do not link to by design (max_links): it has no link state. */
+static int
+not_a_neighbour(const struct peer *p)
+{
+	return !p->wanted && p->state == LINK_DOWN;
+}
+
 const char *
 links_member(const struct links *l, const char *peer_id)
 {
 	const struct peer *p = hmap_get(l->peers, peer_id);
 
-	return p != NULL ? member_name(p->member) : NULL;
+	return p != NULL ? member_name(reported_member(p)) : NULL;
 }
 
 static int
@@ -876,20 +901,21 @@ fill_peer(const char *id, void *value, void *arg)
 {
 	struct peer *p = value;
 	Agentflow__Mesh__V1__NodeStatus *st = arg;
-	Agentflow__Mesh__V1__LinkInfo *li = st->links[st->n_links] =
-	    xcalloc(1, sizeof(*li));
+	Agentflow__Mesh__V1__LinkInfo *li;
 	Agentflow__Mesh__V1__MemberInfo *mi = st->members[st->n_members] =
 	    xcalloc(1, sizeof(*mi));
 
-	agentflow__mesh__v1__link_info__init(li);
-	li->peer = (char *)id;
-	li->state = link_state_pb[p->state];
-	li->rtt_us = p->state == LINK_UP ? p->rtt_us : 0;
-	li->since_ms = p->since_ms;
-	st->n_links++;
+	if (!not_a_neighbour(p)) {
+		li = st->links[st->n_links++] = xcalloc(1, sizeof(*li));
+		agentflow__mesh__v1__link_info__init(li);
+		li->peer = (char *)id;
+		li->state = link_state_pb[p->state];
+		li->rtt_us = p->state == LINK_UP ? p->rtt_us : 0;
+		li->since_ms = p->since_ms;
+	}
 	agentflow__mesh__v1__member_info__init(mi);
 	mi->node_id = (char *)id;
-	mi->state = member_pb[p->member];
+	mi->state = member_pb[reported_member(p)];
 	mi->last_seen_ms = p->last_seen_ms;
 	mi->direct = p->state == LINK_UP;
 	st->n_members++;
@@ -965,14 +991,15 @@ status_peer(const char *id, void *value, void *arg)
 	json_t *a = arg, *o;
 	const char *address;
 
-	if (!p->wanted && p->state == LINK_DOWN)
-		return 0;	/* not a neighbour of ours under --max-links */
+	if (not_a_neighbour(p))
+		return 0;	/* not linked, by design (--max-links) */
 	/* The address we dialed, else the first one it advertises. */
 	address = p->address[0] != '\0' ? p->address :
 	    json_string_value(json_array_get(p->addresses, 0));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}",
 	    "peer", id, "state", link_name(p->state),
-	    "member", member_name(p->member), "address", address ? address : "",
+	    "member", member_name(reported_member(p)),
+	    "address", address ? address : "",
 	    "since_ms", (json_int_t)p->since_ms, "reconnects", (int)p->reconnects,
 	    "last_error", p->last_error, "incarnation", (json_int_t)p->incarnation);
 	json_object_set_new(o, "direction", p->active == NULL ? json_null() :

@@ -55,6 +55,11 @@ struct links_hooks {
 	/* Dialing peer_id failed several times in a row: its address may
 	 * have changed, ask the signal again. */
 	void	(*stale_address)(const char *peer_id, void *arg);
+	/* Whether a route over other nodes leads to peer_id (routing.h's
+	 * next hop).  Such a peer is reported alive (not direct) though our
+	 * own link to it is down or never wanted under max_links.  NULL: no
+	 * routes, our links alone say. */
+	int	(*reachable)(const char *peer_id, void *arg);
 	void	*arg;
 };
 
@@ -71,10 +76,13 @@ int links_send_frame(struct links *, const char *peer_id,
     const Agentflow__Mesh__V1__Frame *);
 /* Sends an encoded frame on every up link; returns how many took it. */
 size_t links_broadcast_raw(struct links *, const uint8_t *buf, size_t len);
-/* The peer's member state as text ("alive"...), or NULL if unknown. */
+/* The peer's member state as text ("alive"...), or NULL if unknown: our
+ * link's view, alive while a route leads to it (hooks.reachable). */
 const char *links_member(const struct links *, const char *peer_id);
 /* Fills a NodeStatus's links and members from our view (arrays allocated
- * with xcalloc; free with links_status_free). */
+ * with xcalloc; free with links_status_free).  Links lists our
+ * neighbours only: a peer we do not link to by design under max_links has
+ * no link to report, only a member state. */
 void links_fill_status(const struct links *, Agentflow__Mesh__V1__NodeStatus *);
 void links_status_free(Agentflow__Mesh__V1__NodeStatus *);
 /* Sends Leave on every up link; the streams close right after. */

@@ -11,6 +11,8 @@
 
 #include "hostport.h"
 #include "links.h"
+#include "node_id.h"
+#include "routing.h"
 #include "sync.h"
 #include "xalloc.h"
 
@@ -96,6 +98,16 @@ s_reborn(uint64_t incarnation, void *arg)
 		m->hooks.reborn(incarnation, m->hooks.arg);
 }
 
+/* The links ask the routing sync feeds whether others relay to a peer. */
+static int
+h_reachable(const char *peer, void *arg)
+{
+	char hop[NODE_ID_MAX + 1];
+
+	return routing_next_hop(sync_routing(((struct mesh *)arg)->sync), peer,
+	    hop, sizeof(hop)) == 0;
+}
+
 /* "HOST:PORT" of cfg's listen address with the bound port, into addresses. */
 static int
 advertise_bound(const struct mesh_config *cfg, int port, char *err,
@@ -160,6 +172,7 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 		.frame = m->hooks.frame != NULL || m->sync != NULL ? h_frame : NULL,
 		.stale_address = m->hooks.stale_address != NULL ?
 		    h_stale_address : NULL,
+		.reachable = m->sync != NULL ? h_reachable : NULL,
 		.arg = m,
 	};
 	m->links = links_new(base, m->transport, cfg->rng, &lc, &lh);

@@ -442,6 +442,7 @@ labels_match(const struct member *m, const json_t *match)
 
 struct select_ctx {
 	const json_t	 *match;
+	int		  unlabelled;	/* instead: those without labels */
 	const char	**ids;
 	size_t		  n;
 };
@@ -452,15 +453,16 @@ select_one(const char *id, void *value, void *arg)
 	struct select_ctx *sc = arg;
 	const struct member *m = value;
 
-	if (m->present && labels_match(m, sc->match))
+	if (m->present && (sc->unlabelled ? !m->has_labels :
+	    labels_match(m, sc->match)))
 		sc->ids[sc->n++] = id;
 	return 0;
 }
 
-json_t *
-routing_select(const struct routing *r, const json_t *match)
+static json_t *
+select_ids(const struct routing *r, const json_t *match, int unlabelled)
 {
-	struct select_ctx sc = { match, NULL, 0 };
+	struct select_ctx sc = { match, unlabelled, NULL, 0 };
 	json_t *out = json_array();
 
 	sc.ids = xcalloc(hmap_count(r->members) + 1, sizeof(*sc.ids));
@@ -471,4 +473,16 @@ routing_select(const struct routing *r, const json_t *match)
 		json_array_append_new(out, json_string(sc.ids[i]));
 	free(sc.ids);
 	return out;
+}
+
+json_t *
+routing_select(const struct routing *r, const json_t *match)
+{
+	return select_ids(r, match, 0);
+}
+
+json_t *
+routing_unlabelled(const struct routing *r)
+{
+	return select_ids(r, NULL, 1);
 }

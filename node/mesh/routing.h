@@ -95,5 +95,11 @@ void routing_fanout(struct routing *, const char *const *roots, size_t n,
  * every key → value of match (NULL: all).  A new array reference.
  */
 json_t *routing_select(const struct routing *, const json_t *match);
+/*
+ * Sorted ids of the present nodes whose labels are not known yet: any
+ * selector may match them, and routing_select leaves them out.  A new
+ * array reference.
+ */
+json_t *routing_unlabelled(const struct routing *);
 
 #endif

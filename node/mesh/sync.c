@@ -66,6 +66,9 @@ set_blob(uint8_t **dst, size_t *dlen, const ProtobufCMessage *m)
 		*dlen = 0;
 }
 
+static void set_info(struct sync *, struct origin *,
+    const Agentflow__Mesh__V1__NodeInfo *);
+
 /* Takes an origin's new status: its bytes, and its up links for the
  * link-state graph that forwarding follows (routing ignores ours). */
 static void
@@ -82,6 +85,9 @@ set_status(struct sync *s, struct origin *o,
 	free(nbrs);
 	set_blob(&o->status, &o->status_len, &st->base);
 	o->status_ms = time_ms;
+	/* The codec checked it is the origin's own (check_status_owner). */
+	if (st->info != NULL)
+		set_info(s, o, st->info);
 }
 
 /* Takes an origin's NodeInfo: its bytes, and its labels for selectors. */
@@ -357,14 +363,29 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	return e->seq;
 }
 
+/*
+ * Our status; the first after our NodeInfo was set carries it, so that it
+ * travels like every event to every node, neighbour or not.
+ */
 uint64_t
 sync_emit_status(struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
 {
 	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__NodeStatus with = *st;
+	uint64_t seq;
 
+	if (s->info_unsent && s->self->info != NULL)
+		with.info = agentflow__mesh__v1__node_info__unpack(NULL,
+		    s->self->info_len, s->self->info);
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
-	e.status = (Agentflow__Mesh__V1__NodeStatus *)st;
-	return emit(s, &e);
+	e.status = &with;
+	seq = emit(s, &e);
+	if (with.info != NULL) {
+		if (seq != 0)
+			s->info_unsent = 0;
+		agentflow__mesh__v1__node_info__free_unpacked(with.info, NULL);
+	}
+	return seq;
 }
 
 uint64_t
@@ -476,8 +497,15 @@ apply_snapshot(struct sync *s, const char *peer,
 		    sync_forgotten(s, c->origin, c->incarnation))
 			continue;
 		o = origin_get(s, c->origin);
-		if (o == NULL || !newer(o, c->incarnation, c->seq))
+		if (o == NULL)
 			continue;
+		if (!newer(o, c->incarnation, c->seq)) {
+			/* Not news, but it may know what we do not (info_heal). */
+			if (o->info == NULL && st->info != NULL &&
+			    c->incarnation == o->incarnation)
+				set_info(s, o, st->info);
+			continue;
+		}
 		o->incarnation = c->incarnation;
 		o->seq = c->seq;
 		if (st->info != NULL)
@@ -505,23 +533,20 @@ apply_snapshot(struct sync *s, const char *peer,
 	}
 }
 
+/* Asks peer for origin o's state; with_cursor: what we hold, so that it
+ * can answer with just the events we miss. */
 static void
-request_snapshot(struct sync *s, const char *peer, struct origin *o)
+send_request(struct sync *s, const char *peer, struct origin *o,
+    int with_cursor)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__SnapshotRequest r = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
 	Agentflow__Mesh__V1__Cursor cur, *curp = &cur;
 	char *ids[1] = { o->id };
-	uint64_t now = clock_mono_ms();
 
-	/* One outstanding request per origin (re-asked after 5 s). */
-	if (o->requested_ms != 0 && now - o->requested_ms < 5000)
-		return;
-	o->requested_ms = now;
 	r.n_origins = 1;
 	r.origins = ids;
-	/* What we hold, so the peer can send just the missing events. */
-	if (o->incarnation != 0) {
+	if (with_cursor && o->incarnation != 0) {
 		agentflow__mesh__v1__cursor__init(&cur);
 		cur.origin = o->id;
 		cur.incarnation = o->incarnation;
@@ -533,6 +558,37 @@ request_snapshot(struct sync *s, const char *peer, struct origin *o)
 	f.snapshot_request = &r;
 	sync_send_frame(s, peer, &f);
 	s->snapshot_requests++;
+}
+
+static void
+request_snapshot(struct sync *s, const char *peer, struct origin *o)
+{
+	uint64_t now = clock_mono_ms();
+
+	/* One outstanding request per origin (re-asked after 5 s). */
+	if (o->requested_ms != 0 && now - o->requested_ms < 5000)
+		return;
+	o->requested_ms = now;
+	send_request(s, peer, o, 1);
+}
+
+/*
+ * We apply o's events but do not know its NodeInfo (we restarted: it is
+ * not persisted; or its status that carried it reached us before a
+ * snapshot without it).  The peer that hands us its events may know it:
+ * a snapshot (asked without a cursor, so not answered by a replay) tells,
+ * at most every 5 s per origin while we do not.
+ */
+static void
+info_heal(struct sync *s, const char *peer, struct origin *o)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (o->info != NULL || (o->info_asked_ms != 0 &&
+	    now - o->info_asked_ms < 5000))
+		return;
+	o->info_asked_ms = now;
+	send_request(s, peer, o, 0);
 }
 
 static void
@@ -601,6 +657,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		log_event_row(s, e, o->status, o->status_len);
 	} else
 		log_event_row(s, e, NULL, 0);
+	info_heal(s, peer, o);
 	return 1;
 }
 
@@ -835,6 +892,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	info.msg.started_ms = clock_wall_ms();
 	set_info(s, s->self, &info.msg);
 	node_info_clear(&info);
+	s->info_unsent = 1;
 	return s;
 }
 

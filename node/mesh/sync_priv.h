@@ -47,6 +47,7 @@ struct origin {
 	int		 left;
 	int		 dirty;		/* to persist */
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
+	uint64_t	 info_asked_ms;	/* its NodeInfo asked for, at */
 };
 
 struct sync {
@@ -90,6 +91,8 @@ struct sync {
 	/* Lives we forgot (sync_forget.c): id → highest incarnation; NULL
 	 * until the first forget. */
 	struct hmap			*forgotten;
+	/* Our NodeInfo goes out with our next status (sync_emit_status). */
+	int				 info_unsent;
 };
 
 /* Logs and sends our pending events now (they normally wait for the next

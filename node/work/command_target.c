@@ -3,6 +3,9 @@
  * The selector rules are the wire's: at most FRAME_CODEC_MAX_LABELS labels,
  * keys by text.h's label rule, values bounded text.  A target that
  * matches no known node is refused here, before anything is recorded.
+ * A selector never reaches a silently smaller set: nodes whose labels are
+ * not known yet (they could match) are listed as skipped, and refuse the
+ * command when no known node matches.
  */
 #include "command_target.h"
 
@@ -65,6 +68,41 @@ valid_selector(const json_t *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The present nodes whose labels we do not know, as skipped entries. */
+static json_t *
+skipped_unlabelled(struct routing *routing)
+{
+	json_t *ids = routing_unlabelled(routing), *out = json_array(), *id;
+	size_t i;
+
+	json_array_foreach(ids, i, id)
+		json_array_append_new(out, json_pack("{s:O, s:s}", "node", id,
+		    "reason", "its labels are not known here yet"));
+	json_decref(ids);
+	return out;
+}
+
+/* "a, b, c" of skipped's nodes into buf (cut with "..." when long). */
+static void
+skipped_names(const json_t *skipped, char *buf, size_t len)
+{
+	size_t i, at = 0;
+	json_t *e;
+	int n;
+
+	buf[0] = '\0';
+	json_array_foreach(skipped, i, e) {
+		n = snprintf(buf + at, len - at, "%s%s", i ? ", " : "",
+		    json_string_value(json_object_get(e, "node")));
+		if (n < 0 || (size_t)n >= len - at) {
+			snprintf(buf + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len,
+			    "...");
+			return;
+		}
+		at += (size_t)n;
+	}
+}
+
 int
 command_target_resolve(struct routing *routing, const json_t *t,
     struct command_target *out,
@@ -110,9 +148,23 @@ command_target_resolve(struct routing *routing, const json_t *t,
 		out->display = out->all ? json_string("all") :
 		    json_pack("{s:O}", "labels", out->match);
 	}
-	if (json_array_size(out->dests) == 0) {
+	out->skipped = out->match != NULL ? skipped_unlabelled(routing) :
+	    json_array();
+	if (json_array_size(out->dests) == 0 &&
+	    json_array_size(out->skipped) > 0) {
+		char names[512];
+
+		*code = "labels_unknown";
+		skipped_names(out->skipped, names, sizeof(names));
+		snprintf(err, errlen, "target matches none of the nodes whose "
+		    "labels are known here; those of %s are not known yet: try "
+		    "again shortly", names);
+	} else if (json_array_size(out->dests) == 0) {
 		*code = "no_target";
 		snprintf(err, errlen, "target matches no known node");
+	}
+	if (json_array_size(out->dests) == 0) {
+		json_decref(out->skipped);
 		json_decref(out->dests);
 		json_decref(out->display);
 		json_decref(out->match);
@@ -127,4 +179,5 @@ command_target_clear(struct command_target *t)
 	json_decref(t->display);
 	json_decref(t->dests);
 	json_decref(t->match);
+	json_decref(t->skipped);
 }

@@ -14,14 +14,20 @@ struct command_target {
 	json_t		*display;	/* as the record shows it */
 	json_t		*dests;		/* array of node ids, sorted */
 	json_t		*match;		/* selector, or NULL */
+	/* A selector's nodes it may match but cannot tell, as the record
+	 * shows them: [{"node", "reason"}] (their labels are not known here
+	 * yet); empty otherwise.  Never silently left out. */
+	json_t		*skipped;
 	const char	*node;		/* one node (borrowed from the request), or NULL */
 	int		 all;
 };
 
 /*
  * Fills out from t (a request's "target", borrowed: out->node points into
- * it).  Returns 0, or -1 with *code ("invalid_target", "no_target") and
- * err set and nothing to clear.
+ * it).  Returns 0, or -1 with *code ("invalid_target", "no_target", or
+ * "labels_unknown": a selector matches none of the nodes whose labels are
+ * known, and some are not, listed in err) and err set and nothing to
+ * clear.
  */
 int command_target_resolve(struct routing *, const json_t *t,
     struct command_target *out, const char **code, char *err, size_t errlen);

@@ -381,6 +381,20 @@ test_selector(void **state)
 	rec = record(f, id);
 	dests = json_object_get(rec, "destinations");
 	assert_int_equal(json_array_size(dests), 2);
+	/* n4 could match: its labels are unknown, it is named, not dropped. */
+	assert_int_equal(json_array_size(json_object_get(rec, "skipped")), 1);
+	assert_string_equal(field(json_array_get(json_object_get(rec, "skipped"),
+	    0), "node"), "n4");
+	json_decref(rec);
+	sent_clear(f);
+
+	/* Its labels known, nothing is skipped. */
+	routing_set_labels(f->routing, "n4", (const struct routing_label[]){
+	    { "role", "db" } }, 1);
+	assert_int_equal(issue(f, "\"role=web\"", "ping", NULL, 0, id, &code), 0);
+	rec = record(f, id);
+	assert_int_equal(json_array_size(json_object_get(rec, "destinations")), 2);
+	assert_int_equal(json_array_size(json_object_get(rec, "skipped")), 0);
 	json_decref(rec);
 	sent_clear(f);
 
@@ -410,6 +424,19 @@ test_invalid(void **state)
 
 	assert_int_equal(issue(f, "\"self\"", "reboot", NULL, 0, id, &code), -1);
 	assert_string_equal(code, "unknown_type");
+	/* No known node matches, but n4 might: refused, naming n4. */
+	t = json_string("role=cache");
+	req.target = t;
+	req.idempotency_key = NULL;
+	assert_int_equal(commands_issue(f->c, &req, id, sizeof(id), &dup, &code,
+	    err, sizeof(err)), -1);
+	assert_string_equal(code, "labels_unknown");
+	assert_non_null(strstr(err, "n4"));
+	json_decref(t);
+	req.idempotency_key = "k1";
+	/* Once every node's labels are known: no node matches. */
+	routing_set_labels(f->routing, "n4", (const struct routing_label[]){
+	    { "role", "db" } }, 1);
 	assert_int_equal(issue(f, "\"role=cache\"", "ping", NULL, 0, id, &code), -1);
 	assert_string_equal(code, "no_target");
 	assert_int_equal(issue(f, "\"not a node!\"", "ping", NULL, 0, id, &code), -1);

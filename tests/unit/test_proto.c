@@ -1430,7 +1430,8 @@ test_bad_snapshot(void **state)
 	PB(OriginState) o = AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
 	PB(OriginState) *origins[] = { &o, NULL };
 	PB(Cursor) c = AGENTFLOW__MESH__V1__CURSOR__INIT;
-	PB(NodeInfo) info;
+	PB(NodeInfo) info, info2;
+	PB(NodeStatus) st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
 	PB(Alert) a;
 	PB(Alert) **alerts;
 	char reason[FRAME_CODEC_MAX_TEXT + 2];
@@ -1441,6 +1442,8 @@ test_bad_snapshot(void **state)
 	c.origin = "alpha";
 	c.incarnation = 5;
 	init_node_info(&info, "alpha");
+	init_node_info(&info2, "alpha");
+	info2.incarnation = 5;
 	o.cursor = &c;
 	o.info = &info;
 	s.n_origins = 1;
@@ -1461,6 +1464,20 @@ test_bad_snapshot(void **state)
 	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE,
 	    "snapshot.origins[0].cursor.incarnation");
 	c.incarnation = 5;
+
+	/* A status carries its own origin's NodeInfo, checked like the rest. */
+	st.info = &info2;
+	o.status = &st;
+	assert_int_equal(frame_codec_check(&f, NULL), FRAME_CODEC_OK);
+	info2.node_id = "beta";
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE,
+	    "snapshot.origins[0].status.info: node_id \"beta\" is not the origin");
+	info2.node_id = "alpha";
+	info2.incarnation = 0;
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE,
+	    "snapshot.origins[0].status.info.incarnation");
+	info2.incarnation = 5;
+	o.status = NULL;
 
 	/* Alerts: 256 pass, 257 do not. */
 	init_alert(&a, "al-1", E(ALERT_STATE, FIRING));

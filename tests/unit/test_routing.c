@@ -277,6 +277,17 @@ assert_selected(struct routing *r, const char *match_text, const char *want)
 }
 
 static void
+assert_unlabelled(struct routing *r, const char *want)
+{
+	json_t *got = routing_unlabelled(r);
+	char *text = json_dumps(got, JSON_COMPACT);
+
+	assert_string_equal(text, want);
+	free(text);
+	json_decref(got);
+}
+
+static void
 test_select(void **state)
 {
 	struct routing *r = routing_new("m");
@@ -302,12 +313,16 @@ test_select(void **state)
 	assert_selected(r, "{\"role\":\"cache\"}", "[]");
 	assert_selected(r, "{\"role\":1}", "[]");	/* values are strings */
 	assert_selected(r, "{}", "[\"b\",\"m\",\"z\"]");	/* q: unknown labels */
+	/* ...which is what routing_unlabelled names: present, no labels. */
+	assert_unlabelled(r, "[\"q\"]");
 	/* Labels are replaced, not merged; a node that comes back counts. */
 	set_labels(r, "z", "db", "us");
 	routing_set_present(r, "gone", 1);
 	assert_selected(r, "{\"role\":\"web\"}", "[\"b\",\"gone\"]");
 	routing_set_present(r, "m", 0);
 	assert_selected(r, "{\"role\":\"db\"}", "[\"z\"]");
+	set_labels(r, "q", "web", "us");
+	assert_unlabelled(r, "[]");
 	routing_free(r);
 }
 

@@ -1,10 +1,11 @@
 /*
  * Unit tests of node/mesh/sync.c without links, on a real store in a private
  * temporary directory: events applied in order with duplicates dropped,
- * and the bound on how many origins a node keeps, so a peer naming ever
+ * the bound on how many origins a node keeps, so a peer naming ever
  * new node ids cannot grow its memory, its database or the graph every
- * batch is forwarded over; and a peer's Hello that holds a newer life of
- * ours moving us to an incarnation above it (sync_incarnation.c).
+ * batch is forwarded over; NodeInfo travelling in statuses; and a peer's
+ * Hello that holds a newer life of ours moving us to an incarnation above
+ * it (sync_incarnation.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "frame_codec.h"
+#include "routing.h"
 #include "store.h"
 #include "sync.h"
 #include "sync_json.h"
@@ -71,28 +73,38 @@ teardown(void **state)
 	return rc;
 }
 
-/* One user event of origin (incarnation 1, seq) as a peer would send it. */
+/* Event e of origin (incarnation 1, seq), its kind set by the caller, as
+ * a peer would send it. */
 static void
-deliver(struct fixture *f, const char *origin, uint64_t seq)
+deliver_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
+    const char *origin, uint64_t seq)
 {
 	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
-	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
 
-	u.name = "ev";
-	e.origin = (char *)origin;
-	e.incarnation = 1;
-	e.seq = seq;
-	e.time_ms = 1;
-	e.hop_limit = 8;
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
-	e.user = &u;
+	e->origin = (char *)origin;
+	e->incarnation = 1;
+	e->seq = seq;
+	e->time_ms = 1;
+	e->hop_limit = 8;
 	b.n_events = 1;
-	b.events = &ep;
+	b.events = &e;
 	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
 	fr.events = &b;
 	sync_frame("peer", &fr, f->sync);
+}
+
+/* One user event of origin (incarnation 1, seq). */
+static void
+deliver(struct fixture *f, const char *origin, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
+
+	u.name = "ev";
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+	e.user = &u;
+	deliver_event(f, &e, origin, seq);
 }
 
 static json_int_t
@@ -221,6 +233,84 @@ test_a_newer_life_of_ours_moves_us_above_it(void **state)
 	assert_int_equal(sync_emit_user(f->sync, "e", "", 0, err, sizeof(err)), 2);
 }
 
+/* Whether each of our logged statuses carries a NodeInfo, as "10..." */
+static int
+status_info_row(void *arg, const struct store_event *row)
+{
+	Agentflow__Mesh__V1__NodeStatus *st =
+	    agentflow__mesh__v1__node_status__unpack(NULL, row->body_len, row->body);
+
+	assert_non_null(st);
+	strcat(arg, st->info != NULL ? "1" : "0");
+	if (st->info != NULL)
+		assert_string_equal(st->info->node_id, "self");
+	agentflow__mesh__v1__node_status__free_unpacked(st, NULL);
+	return 0;
+}
+
+/* Our first status carries our NodeInfo, the next ones do not. */
+static void
+test_first_status_carries_info(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__NodeStatus st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+	char seen[8] = "";
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sync_emit_status(f->sync, &st), (uint64_t)i + 1);
+		assert_null(st.info);	/* the caller's status is left alone */
+	}
+	event_base_loop(f->base, EVLOOP_NONBLOCK);	/* the flush */
+	assert_int_equal(store_events_after(f->st, "self", 1, 0, 10,
+	    status_info_row, seen), 0);
+	assert_string_equal(seen, "100");
+}
+
+/* A status of an origin we have no link to, with its NodeInfo: its labels
+ * are known and selectors find it. */
+static void
+test_relayed_info(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__NodeStatus st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+	Agentflow__Mesh__V1__NodeInfo in = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
+	Agentflow__Mesh__V1__Label l = AGENTFLOW__MESH__V1__LABEL__INIT, *lp = &l;
+	json_t *o, *match = json_pack("{s:s}", "role", "backup"), *sel;
+
+	deliver(f, "far", 1);		/* its events, not its info yet */
+	sel = routing_unlabelled(sync_routing(f->sync));
+	assert_string_equal(json_string_value(json_array_get(sel, 0)), "far");
+	json_decref(sel);
+	l.key = "role";
+	l.value = "backup";
+	in.node_id = "far";
+	in.incarnation = 1;
+	in.version = "9.9";
+	in.n_labels = 1;
+	in.labels = &lp;
+	st.info = &in;
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	e.status = &st;
+	deliver_event(f, &e, "far", 2);
+	o = sync_json_origin(f->sync, "far", 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(o, "info"), "labels"), "role")), "backup");
+	json_decref(o);
+	sel = routing_select(sync_routing(f->sync), match);
+	assert_int_equal(json_array_size(sel), 1);
+	assert_string_equal(json_string_value(json_array_get(sel, 0)), "far");
+	json_decref(sel);
+	json_decref(match);
+	/* A later status without it keeps what we know. */
+	st.info = NULL;
+	deliver_event(f, &e, "far", 3);
+	o = sync_json_origin(f->sync, "far", 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    o, "info"), "version")), "9.9");
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -228,6 +318,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_in_order_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_origins_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_newer_life_of_ours_moves_us_above_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_status_carries_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relayed_info, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,14 @@ import type { Task } from '../lib/types';
 
 const EMPTY: Sample[] = [];
 
+const PeerCell = ({ peer }: { peer: string }) => (
+  <td>
+    <a href={`#/nodes/${encodeURIComponent(peer)}`} className="mono">
+      {peer}
+    </a>
+  </td>
+);
+
 export function NodeDetail({ id }: { id: string }) {
   const cluster = useStore((s) => s.cluster);
   const latest = useStore((s) => s.latest);
@@ -47,6 +55,13 @@ export function NodeDetail({ id }: { id: string }) {
   const links = v.local
     ? cluster.local.links.map((l) => ({ peer: l.peer, state: l.state, rtt: l.rtt_ms, since: l.since_ms, extra: `${l.member}${l.direction ? `, ${l.direction}` : ''}${l.address ? `, ${l.address}` : ''}${l.last_error ? ` — ${l.last_error}` : ''}` }))
     : (st?.links ?? []).map((l) => ({ peer: l.peer, state: l.state, rtt: l.rtt_ms, since: l.since_ms, extra: '' }));
+  // Known nodes it has no link to: under --max-links that is by design (it
+  // reaches them through others), so they are "not linked", never "down".
+  const linked = new Set(links.map((l) => l.peer));
+  const views = nodeViews({ cluster, latest, alerts: alertsAll });
+  const unlinked = views
+    .filter((x) => x.id !== id && !linked.has(x.id))
+    .map((x) => ({ peer: x.id, extra: v.local ? `${x.member}, ${x.path}` : '' }));
 
   return (
     <section data-testid={`node-detail-${id}`} className="node-detail">
@@ -115,16 +130,25 @@ export function NodeDetail({ id }: { id: string }) {
         <tbody>
           {links.map((l) => (
             <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state={l.state}>
-              <td>
-                <a href={`#/nodes/${encodeURIComponent(l.peer)}`} className="mono">
-                  {l.peer}
-                </a>
-              </td>
+              <PeerCell peer={l.peer} />
               <td>
                 <span className={`badge link-${l.state}`}>{l.state}</span>
               </td>
               <td>{fmtRtt(l.rtt) || '–'}</td>
               <td className="small">{fmtAgo(l.since, now)}</td>
+              <td className="small muted">{l.extra}</td>
+            </tr>
+          ))}
+          {unlinked.map((l) => (
+            <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state="none">
+              <PeerCell peer={l.peer} />
+              <td>
+                <span className="badge link-none" title="no direct link by design: reached through other nodes">
+                  not linked
+                </span>
+              </td>
+              <td>–</td>
+              <td className="small">–</td>
               <td className="small muted">{l.extra}</td>
             </tr>
           ))}
