@@ -426,6 +426,9 @@ check_hello(struct ck *ck, const PB(Hello) *h)
 	    FRAME_CODEC_MAX_NODES), NULL, -1);
 	for (i = 0; i < h->n_cursors; i++)
 		CHECK(ck, check_cursor(ck, h->cursors[i]), "cursors", (long)i);
+	if (h->max_links < -1 || h->max_links > FRAME_CODEC_MAX_LINKS)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "max_links",
+		    "must be -1..1024");
 	return 0;
 }
 

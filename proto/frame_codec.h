@@ -50,6 +50,7 @@
 #define FRAME_CODEC_MAX_HOSTNAME	255
 #define FRAME_CODEC_MAX_HOPS		16	/* hop_limit, and entries of a path */
 #define FRAME_CODEC_MAX_SIGNAL		128	/* TaskUpdate.term_signal */
+#define FRAME_CODEC_MAX_LINKS		1024	/* Hello.max_links, as --max-links */
 
 enum frame_codec_err {
 	FRAME_CODEC_OK = 0,

@@ -52,6 +52,7 @@
 #define PROTOCOL_VERSION	1
 #define DEFAULT_MESH_PORT	50051
 #define LINKS_TICK_MS		250
+#define LINK_STABLE_MS		10000	/* a link up this long resets the backoff */
 
 enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
 enum member_state { MEMBER_ALIVE, MEMBER_SUSPECT, MEMBER_DEAD, MEMBER_LEFT };
@@ -115,6 +116,8 @@ struct peer {
 	uint64_t		 heard_mono_ms;	/* last frame on the active link */
 	uint64_t		 incarnation;	/* from its Hello */
 	int			 wanted;	/* a ring neighbour under max_links */
+	long			 max_links;	/* its Hello's: -1 none, 0 not said */
+	uint64_t		 up_mono_ms;	/* when the active link came up */
 	char			 last_error[512];
 };
 
@@ -220,6 +223,7 @@ send_hello(struct links *l, struct transport_stream *ts)
 	if (l->hooks.cursors != NULL)
 		h.n_cursors = l->hooks.cursors(&h.cursors, l->hooks.arg);
 	h.time_ms = clock_wall_ms();
+	h.max_links = l->max_links > 0 ? (int32_t)l->max_links : -1;
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_HELLO;
 	f.hello = &h;
 	send_frame(ts, &f);
@@ -374,11 +378,22 @@ ring_picks(size_t n, size_t from, size_t to, size_t k)
 	return 0;
 }
 
+/* How many ring neighbours p picks on a ring of n: its Hello's limit,
+ * every node when it has none, ours when it did not say (older nodes). */
+static size_t
+peer_limit(const struct links *l, const struct peer *p, size_t n)
+{
+	if (p->max_links < 0)
+		return n;
+	return (size_t)(p->max_links > 0 ? p->max_links : l->max_links);
+}
+
 /*
  * Marks which peers we link to.  Without a limit, all of them.  With
  * max_links K: those on the ring of all known ids (ours included, sorted)
- * that we pick as neighbours or that pick us, so that both ends of a link
- * agree on keeping it.
+ * that we pick as neighbours or that pick us under their own limit (a
+ * node without one picks everyone), so that both ends of a link agree on
+ * keeping it whatever limits they run with.
  */
 static void
 choose_neighbours(struct links *l)
@@ -403,7 +418,7 @@ choose_neighbours(struct links *l)
 		if (p == NULL)
 			continue;
 		p->wanted = ring_picks(il.n, self, i, (size_t)l->max_links) ||
-		    ring_picks(il.n, i, self, (size_t)l->max_links);
+		    ring_picks(il.n, i, self, peer_limit(l, p, il.n));
 	}
 	free(il.ids);
 }
@@ -556,6 +571,10 @@ hello_received(struct links *l, struct lstream *s,
 	}
 	s->hello_in = 1;
 	p->incarnation = h->info->incarnation;
+	if (p->max_links != h->max_links) {	/* whether it picks us changed */
+		p->max_links = h->max_links;
+		choose_neighbours(l);
+	}
 	if (p->dialing == s->ts)
 		p->dialing = NULL;
 	if (p->state == LINK_UP && p->active != s->ts) {
@@ -577,7 +596,7 @@ hello_received(struct links *l, struct lstream *s,
 	}
 	p->active = s->ts;
 	set_state(p, LINK_UP);
-	p->backoff_ms = BACKOFF_MIN_MS;
+	p->up_mono_ms = clock_mono_ms();
 	p->failures = 0;
 	p->next_ping_ms = 0;		/* measure the RTT at once */
 	p->heard_mono_ms = clock_mono_ms();
@@ -685,6 +704,11 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 	if (p->active == ts) {
 		p->active = NULL;
 		p->reconnects++;
+		/* Only a link that lasted resets the backoff: one closed soon
+		 * after it came up (by a peer that does not want it, say) is
+		 * redialled ever later, not at once. */
+		if (clock_mono_ms() - p->up_mono_ms >= LINK_STABLE_MS)
+			p->backoff_ms = BACKOFF_MIN_MS;
 		log_event(LOG_INFO, "link down", "{s:s, s:s}", "peer", p->id,
 		    "reason", reason ? reason : "");
 		set_state(p, LINK_DOWN);

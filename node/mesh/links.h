@@ -5,6 +5,10 @@
  * all known node ids (alternately the next and the previous one), a rule
  * every node computes alike, so the links are symmetric and the graph stays
  * connected; the rest of the mesh is reached through forwarding (sync.c).
+ * It also keeps the links of peers that pick it under their own limit,
+ * which their Hello states (one without a limit picks everyone), so both
+ * ends agree even when their limits differ.  A link closed soon after it
+ * came up does not reset the redial backoff.
  * The link manager knows every peer the node has heard of (from the
  * signal, or from its stored list), dials the ones it has no link to with
  * exponential backoff and jitter, exchanges Hello on every new stream

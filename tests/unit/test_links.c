@@ -4,7 +4,9 @@
  * built as the node builds its own (mesh.h): a link comes up between two honest
  * nodes; a node whose Hello names another id than its certificate is
  * refused; a revoked peer is refused, and a link open when its peer gets
- * revoked is closed by links_recheck.
+ * revoked is closed by links_recheck; under --max-links a peer without a
+ * limit keeps its link to a node that does not pick it, and a peer that
+ * keeps closing a link gets redialled ever later.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,8 +53,10 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* A side linking to at most max_links ring neighbours (0: to all). */
 static void
-side_init(struct side *s, const char *cert_id, const char *claimed_id)
+side_init_limited(struct side *s, const char *cert_id, const char *claimed_id,
+    long max_links)
 {
 	struct pki_cert_params p = { 0 };
 	char err[256];
@@ -68,7 +72,8 @@ side_init(struct side *s, const char *cert_id, const char *claimed_id)
 	    .addresses = addrs, .labels = labels,
 	    .transport = { .listen = "127.0.0.1:0", .ca_pem = pki_ca_cert_pem(ca),
 	    .cert_pem = s->cert, .key_pem = s->key },
-	    .rng = rng, .trust = s->trust, .ping_ms = 200, .dead_ms = 2000 };
+	    .rng = rng, .trust = s->trust, .ping_ms = 200, .dead_ms = 2000,
+	    .max_links = max_links };
 	s->m = mesh_new(base, &mc, NULL, err, sizeof(err));
 	assert_non_null(s->m);
 	assert_null(mesh_sync(s->m));	/* no store: links only */
@@ -76,6 +81,12 @@ side_init(struct side *s, const char *cert_id, const char *claimed_id)
 	s->l = mesh_links(s->m);
 	json_decref(addrs);
 	json_decref(labels);
+}
+
+static void
+side_init(struct side *s, const char *cert_id, const char *claimed_id)
+{
+	side_init_limited(s, cert_id, claimed_id, 0);
 }
 
 static void
@@ -249,6 +260,85 @@ test_revoked_peer_is_refused_and_cut_off(void **state)
 	free(empty);
 }
 
+/* a's count of links to b lost, from its status. */
+static int
+reconnects(struct side *a, const char *b_id)
+{
+	json_t *st = peer_status(a->l, b_id);
+	int n = st != NULL ? (int)json_integer_value(json_object_get(st,
+	    "reconnects")) : -1;
+
+	json_decref(st);
+	return n;
+}
+
+static int
+never(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/*
+ * delta links to 1 neighbour on the ring alpha, beta, delta, gamma: it
+ * picks gamma and is picked by beta (both never reached here), not alpha.
+ */
+static void
+delta_limited(struct side *d)
+{
+	json_t *peers = json_pack("[{s:s, s:[s]}, {s:s, s:[s]}]", "node_id",
+	    "beta", "addresses", "127.0.0.1:1", "node_id", "gamma", "addresses",
+	    "127.0.0.1:1");
+
+	side_init_limited(d, "delta", "delta", 1);
+	links_set_peers(d->l, peers);
+	json_decref(peers);
+}
+
+static void
+test_unlimited_peer_keeps_its_link_to_a_limited_node(void **state)
+{
+	struct side a = { 0 }, d = { 0 };
+	struct pair p = { &a, &d, "alpha", "delta" };
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");		/* links to everyone */
+	delta_limited(&d);
+	introduce(&a, &d, "delta");
+	introduce(&d, &a, "alpha");
+	assert_true(run_until(both_up, &p, 10000));
+	/* alpha's Hello says it picks everyone: delta keeps the link */
+	run_until(never, NULL, 2000);
+	assert_true(both_up(&p));
+	assert_int_equal(reconnects(&a, "delta"), 0);
+	assert_int_equal(reconnects(&d, "alpha"), 0);
+	side_clear(&a);
+	side_clear(&d);
+}
+
+static void
+test_a_link_closed_at_once_is_redialled_ever_later(void **state)
+{
+	struct side a = { 0 }, d = { 0 };
+	struct pair p = { &a, &d, "alpha", "delta" };
+	int n;
+
+	(void)state;
+	/* alpha (1 link, knowing only delta) picks delta; delta does not
+	 * pick alpha and closes each link alpha dials. */
+	side_init_limited(&a, "alpha", "alpha", 1);
+	delta_limited(&d);
+	introduce(&a, &d, "delta");
+	assert_true(run_until(both_up, &p, 10000));
+	/* Redials after 0.5, 1, 2, 4 s (+-25%): at most 4 more links in 6 s,
+	 * where a backoff reset at every link up would make about 8. */
+	run_until(never, NULL, 6000);
+	n = reconnects(&a, "delta");
+	assert_in_range(n, 1, 5);
+	side_clear(&a);
+	side_clear(&d);
+}
+
 static int
 setup(void **state)
 {
@@ -292,6 +382,8 @@ main(void)
 		cmocka_unit_test(test_honest_link_comes_up),
 		cmocka_unit_test(test_hello_naming_another_id_is_refused),
 		cmocka_unit_test(test_revoked_peer_is_refused_and_cut_off),
+		cmocka_unit_test(test_unlimited_peer_keeps_its_link_to_a_limited_node),
+		cmocka_unit_test(test_a_link_closed_at_once_is_redialled_ever_later),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1123,6 +1123,17 @@ test_bad_node_ids(void **state)
 	info.incarnation = 1;
 	h.protocol_version = 0;
 	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE, "hello.protocol_version");
+	h.protocol_version = 1;
+
+	/* max_links: -1 (no limit), 0 (not said) .. 1024, nothing else. */
+	h.max_links = -1;
+	assert_int_equal(frame_codec_check(&f, NULL), FRAME_CODEC_OK);
+	h.max_links = FRAME_CODEC_MAX_LINKS;
+	assert_int_equal(frame_codec_check(&f, NULL), FRAME_CODEC_OK);
+	h.max_links = -2;
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE, "hello.max_links");
+	h.max_links = FRAME_CODEC_MAX_LINKS + 1;
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE, "hello.max_links");
 }
 
 static void
