@@ -5,6 +5,8 @@
 # frozen-peer case).
 agentflow_unit_test(test_transport SOURCES unit/test_transport.c
   LIBS agentflow_transport agentflow_certs agentflow_common)
+agentflow_unit_test(test_decompress SOURCES unit/test_decompress.c
+  LIBS agentflow_transport agentflow_common)
 
 # System tests of agentflow-node: real nodes and signals on loopback.
 agentflow_system_test(node_mesh test_node_mesh.py)
