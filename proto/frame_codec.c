@@ -459,6 +459,11 @@ check_hello(struct ck *ck, const PB(Hello) *h)
 	    FRAME_CODEC_MAX_NODES), NULL, -1);
 	for (i = 0; i < h->n_cursors; i++)
 		CHECK(ck, check_cursor(ck, h->cursors[i]), "cursors", (long)i);
+	CHECK(ck, check_count(ck, "features", h->n_features, h->features,
+	    FRAME_CODEC_MAX_FEATURES), NULL, -1);
+	for (i = 0; i < h->n_features; i++)
+		if (check_name(ck, NULL, h->features[i]) != 0)
+			return up(ck, "features", (long)i);
 	return 0;
 }
 

@@ -58,6 +58,7 @@
 #define FRAME_CODEC_MAX_NAME		128	/* names, principals, keys */
 #define FRAME_CODEC_MAX_VERSION		32
 #define FRAME_CODEC_MAX_HOSTNAME	255
+#define FRAME_CODEC_MAX_FEATURES	32	/* names per Hello */
 #define FRAME_CODEC_MAX_HOPS		16	/* hop_limit, and entries of a path */
 #define FRAME_CODEC_MAX_SIGNAL		128	/* TaskUpdate.term_signal */
 

@@ -482,8 +482,11 @@ test_hello(void **state)
 	PB(Cursor) c1 = AGENTFLOW__MESH__V1__CURSOR__INIT;
 	PB(Cursor) c2 = AGENTFLOW__MESH__V1__CURSOR__INIT;
 	PB(Cursor) *cursors[] = { &c1, &c2 };
+	char *features[FRAME_CODEC_MAX_FEATURES + 1];
 
 	(void)state;
+	for (int i = 0; i <= FRAME_CODEC_MAX_FEATURES; i++)
+		features[i] = i == 1 ? "future_thing" : "events";
 	init_node_info(&info, "alpha");
 	c1.origin = "beta";
 	c1.incarnation = 11;
@@ -497,10 +500,14 @@ test_hello(void **state)
 	h.cursors = cursors;
 	h.time_ms = 1700000000999ull;
 	h.frozen = 1;
+	h.n_features = 2;
+	h.features = features;
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_HELLO;
 	f.hello = &h;
 
 	out = roundtrip(&f);
+	assert_int_equal(out->hello->n_features, 2);
+	assert_string_equal(out->hello->features[1], "future_thing");
 	cmp_node_info(&info, out->hello->info);
 	assert_int_equal(out->hello->protocol_version, 1);
 	assert_int_equal(out->hello->n_cursors, 2);
@@ -510,6 +517,15 @@ test_hello(void **state)
 	assert_int_equal(out->hello->frozen, 1);
 	assert_string_equal(frame_codec_body_name(out), "hello");
 	frame_codec_free(out);
+
+	/* Features: at most 32 names. */
+	h.n_features = FRAME_CODEC_MAX_FEATURES + 1;
+	expect_invalid(&f, FRAME_CODEC_ERR_TOO_MANY, "hello.features");
+	h.n_features = 2;
+	features[1] = "";
+	expect_invalid(&f, FRAME_CODEC_ERR_MISSING, "hello.features[1]");
+	features[1] = "tab\there";
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_STRING, "hello.features[1]");
 }
 
 static void
