@@ -33,3 +33,14 @@ agentflow_unit_test(test_routing SOURCES unit/test_routing.c
   LIBS agentflow_routing agentflow_common)
 agentflow_unit_test(test_commands SOURCES unit/test_commands.c
   LIBS agentflow_node_core agentflow_common)
+
+# agentflow-node-extra: the node built with an Event kind and a Frame body
+# the normal build does not know (tests/extra/node_extra.c), for a mixed
+# mesh.  Its own copy of proto/mesh_features.c, built with the same
+# definition, lists "test_extra" and is linked ahead of agentflow_proto's.
+add_executable(agentflow-node-extra ${CMAKE_SOURCE_DIR}/node/main.c
+  ${CMAKE_SOURCE_DIR}/proto/mesh_features.c ${CMAKE_CURRENT_SOURCE_DIR}/extra/node_extra.c)
+target_compile_definitions(agentflow-node-extra PRIVATE AGENTFLOW_TEST_EXTRA_KIND)
+target_include_directories(agentflow-node-extra PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
+target_link_libraries(agentflow-node-extra PRIVATE agentflow_node_core)
+agentflow_system_test(version_skew test_version_skew.py)

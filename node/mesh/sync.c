@@ -434,6 +434,12 @@ sync_emit_alert(struct sync *s, const Agentflow__Mesh__V1__Alert *a)
 	return emit(s, &e);
 }
 
+uint64_t
+sync_emit_event(struct sync *s, Agentflow__Mesh__V1__Event *e)
+{
+	return emit(s, e);
+}
+
 void
 sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 {
