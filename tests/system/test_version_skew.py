@@ -10,6 +10,7 @@ import unittest
 
 import harness
 from test_node_mesh import MeshTest
+from test_node_sync import events, post_event
 
 EXTRA_BIN = os.path.join(harness.BIN, "agentflow-node-extra")
 N_EVENTS = 20
@@ -30,16 +31,7 @@ def metrics(node):
 
 
 def user_events(node, origin):
-    r = node.client().get("/api/events?kind=user&limit=1000&node=" + origin)
-    if r.status != 200:
-        raise AssertionError("GET /api/events answered %r" % r)
-    return r.json()["events"]
-
-
-def post_event(node, name, payload):
-    return node.client().request("POST", "/api/events",
-                                 json.dumps({"name": name, "payload": payload}).encode(),
-                                 {"Content-Type": "application/json"})
+    return events(node, kind="user", node=origin, limit=1000)
 
 
 class VersionSkew(MeshTest):
