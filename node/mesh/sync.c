@@ -24,6 +24,7 @@
  * selection are routing.c's, fed here from statuses and NodeInfos.
  */
 #include "sync.h"
+#include "sync_opaque.h"
 #include "sync_priv.h"
 
 #include <stdint.h>
@@ -197,7 +198,7 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	const ProtobufCMessage *body = NULL;
 	size_t len = packed_len;
 	void *buf = NULL;
-	int added = 0;
+	int added = 0, kind = (int)e->kind_case;
 
 	switch (e->kind_case) {
 	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
@@ -215,15 +216,17 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
 		body = &e->alert->base;
 		break;
-	default:
-		return;
+	default:	/* a newer kind: kept as it came, replayed as such */
+		if (!sync_opaque_body(e, &kind, &packed, &len))
+			return;
+		break;
 	}
 	if (packed == NULL)
 		packed = buf = pack(body, &len);
 	row.origin = e->origin;
 	row.incarnation = e->incarnation;
 	row.seq = e->seq;
-	row.kind = (int)e->kind_case;
+	row.kind = kind;
 	row.time_ms = (int64_t)e->time_ms;
 	row.received_ms = (int64_t)clock_wall_ms();
 	row.body = packed;

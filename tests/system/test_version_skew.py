@@ -101,6 +101,32 @@ class VersionSkew(MeshTest):
         # The extra node knows its own kind: nothing of it skipped there.
         self.assertEqual(self.skipped(x, "event_kind"), 0)
 
+    def test_catch_up_replays_the_extra_kind(self):
+        # A node that was away is caught up from the others' event logs;
+        # the extra kind is kept there as it came, so the replay has no
+        # hole and the user events of the outage arrive, without a gap.
+        a, b, x = self.mixed_mesh(ignore_features=False)
+        self.assertTrue(harness.wait_until(
+            lambda: self.skipped(a, "event_kind") >= 3, 20, interval=0.3))
+        a.stop()
+        for i in range(N_EVENTS):
+            self.assertEqual(post_event(x, "away", {"i": i}).status, 200)
+        harness.wait_until(lambda: False, 1.0, interval=0.5)  # more extra ones
+        a.restart()
+        self.wait_full_mesh([a, b, x])
+
+        def caught_up():
+            evs = [e for e in user_events(a, "node-x") if e["body"]["name"] == "away"]
+            return evs if len(evs) >= N_EVENTS else None
+        evs = harness.wait_until(caught_up, 30, interval=0.3)
+        self.assertTrue(evs, user_events(a, "node-x"))
+        self.assertEqual(len(evs), N_EVENTS)
+        m = metrics(a)
+        self.assertGreater(m["agentflow_node_replayed_total"] + metrics(x)[
+            "agentflow_node_replayed_total"] + metrics(b)["agentflow_node_replayed_total"], 0)
+        self.assertEqual(m["agentflow_node_gaps_total"], 0, m)
+        self.assertGreater(m['agentflow_node_skipped_total{what="event_kind"}'], 0)
+
     def test_mixed_mesh_respecting_features(self):
         self.check_mixed_mesh(self.mixed_mesh(ignore_features=False), False)
 
