@@ -16,6 +16,9 @@
 #include "config_file.h"
 #include "log.h"
 #include "node.h"
+#ifdef AGENTFLOW_TEST_EXTRA_KIND
+#include "node_extra.h"
+#endif
 #include "opts.h"
 
 #define OPT(field) offsetof(struct node_config, field)
@@ -146,7 +149,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "agentflow-node: %s\n", err);
 		rc = 1;
 	} else {
+#ifdef AGENTFLOW_TEST_EXTRA_KIND	/* tests/extra: a newer version's stand-in */
+		node_extra_start(n);
 		node_run(n);
+		node_extra_stop();
+#else
+		node_run(n);
+#endif
 		node_free(n);
 		log_event(LOG_INFO, "stopped", NULL);
 		rc = 0;

@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,37 @@ struct ck {
 	int			 nseg;		/* segments, innermost first */
 	const char		*seg[PATH_DEPTH];
 	long			 idx[PATH_DEPTH]; /* -1: not an array element */
+	uint64_t		 skips[FRAME_CODEC_SKIP_N]; /* what a newer peer sent */
 };
+
+static _Atomic uint64_t skipped[FRAME_CODEC_SKIP_N];
+
+static const char *const skip_names[FRAME_CODEC_SKIP_N] = {
+	[FRAME_CODEC_SKIP_FRAME_BODY] = "frame_body",
+	[FRAME_CODEC_SKIP_EVENT_KIND] = "event_kind",
+	[FRAME_CODEC_SKIP_COMMAND_TYPE] = "command_type",
+	[FRAME_CODEC_SKIP_ENUM] = "enum",
+	[FRAME_CODEC_SKIP_FIELD] = "field",
+};
+
+const char *
+frame_codec_skip_name(enum frame_codec_skip what)
+{
+	return (unsigned)what < FRAME_CODEC_SKIP_N ? skip_names[what] : "?";
+}
+
+uint64_t
+frame_codec_skipped(enum frame_codec_skip what)
+{
+	return (unsigned)what < FRAME_CODEC_SKIP_N ? skipped[what] : 0;
+}
+
+void
+frame_codec_skip_count(enum frame_codec_skip what, uint64_t n)
+{
+	if ((unsigned)what < FRAME_CODEC_SKIP_N)
+		skipped[what] += n;
+}
 
 static const char *const errstr[] = {
 	[FRAME_CODEC_OK] = "ok",
@@ -283,7 +314,10 @@ check_present(struct ck *ck, const char *field, const void *p)
 	return 0;
 }
 
-/* A required enum: not UNSPECIFIED (0) and a value this version knows. */
+/*
+ * A required enum: not UNSPECIFIED (0).  A value this version does not
+ * know is a newer peer's: kept, and counted.
+ */
 static int
 check_enum(struct ck *ck, const char *field, const ProtobufCEnumDescriptor *d,
     int v)
@@ -292,8 +326,7 @@ check_enum(struct ck *ck, const char *field, const ProtobufCEnumDescriptor *d,
 		return fail(ck, FRAME_CODEC_ERR_BAD_ENUM, field,
 		    "unspecified (0)");
 	if (protobuf_c_enum_descriptor_get_value(d, v) == NULL)
-		return fail(ck, FRAME_CODEC_ERR_BAD_ENUM, field,
-		    "unknown %s value %d", d->short_name, v);
+		ck->skips[FRAME_CODEC_SKIP_ENUM]++;
 	return 0;
 }
 
@@ -429,6 +462,11 @@ check_hello(struct ck *ck, const PB(Hello) *h)
 	if (h->max_links < -1 || h->max_links > FRAME_CODEC_MAX_LINKS)
 		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "max_links",
 		    "must be -1..1024");
+	CHECK(ck, check_count(ck, "features", h->n_features, h->features,
+	    FRAME_CODEC_MAX_FEATURES), NULL, -1);
+	for (i = 0; i < h->n_features; i++)
+		if (check_name(ck, NULL, h->features[i]) != 0)
+			return up(ck, "features", (long)i);
 	return 0;
 }
 
@@ -640,6 +678,11 @@ check_event(struct ck *ck, const PB(Event) *e)
 		CHECK(ck, check_user_event(ck, e->user), "user", -1);
 		return 0;
 	default:
+		if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND__NOT_SET &&
+		    e->base.n_unknown_fields > 0) {
+			ck->skips[FRAME_CODEC_SKIP_EVENT_KIND]++;
+			return 0;	/* a newer kind: numbered, not applied */
+		}
 		return fail(ck, FRAME_CODEC_ERR_MISSING, "kind",
 		    "no event kind this version knows");
 	}
@@ -728,6 +771,19 @@ check_leave(struct ck *ck, const PB(Leave) *l)
 	return check_text(ck, "reason", l->reason, FRAME_CODEC_MAX_TEXT);
 }
 
+/* A Frame or Event whose body or kind is a newer one (unknown fields only). */
+static bool
+newer_kind(const ProtobufCMessage *m)
+{
+	if (m->descriptor == &agentflow__mesh__v1__frame__descriptor)
+		return ((const PB(Frame) *)m)->body_case ==
+		    AGENTFLOW__MESH__V1__FRAME__BODY__NOT_SET;
+	if (m->descriptor == &agentflow__mesh__v1__event__descriptor)
+		return ((const PB(Event) *)m)->kind_case ==
+		    AGENTFLOW__MESH__V1__EVENT__KIND__NOT_SET;
+	return false;
+}
+
 /*
  * protobuf-c keeps fields it does not know (good: a relay re-encoding a
  * newer node's event keeps them), but it also accepts field number 0, which
@@ -746,6 +802,8 @@ check_field_numbers(struct ck *ck, const ProtobufCMessage *m)
 		if (m->unknown_fields[i].tag == 0)
 			return fail(ck, FRAME_CODEC_ERR_NOT_PROTOBUF, d->short_name,
 			    "field number 0");
+	if (!newer_kind(m))	/* a newer body or kind is counted as such */
+		ck->skips[FRAME_CODEC_SKIP_FIELD] += m->n_unknown_fields;
 	for (i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		const ProtobufCMessage *const *v;
@@ -805,10 +863,12 @@ check_frame(struct ck *ck, const PB(Frame) *f)
 	const char *name = frame_codec_body_name(f);
 
 	if (!body_known(f)) {
-		if (f->base.n_unknown_fields > 0)
-			return fail(ck, FRAME_CODEC_ERR_EMPTY, NULL,
-			    "no body this version knows (field %u)",
-			    f->base.unknown_fields[0].tag);
+		if (f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY__NOT_SET &&
+		    f->base.n_unknown_fields > 0) {
+			/* A newer body: the caller ignores the Frame. */
+			ck->skips[FRAME_CODEC_SKIP_FRAME_BODY]++;
+			return check_field_numbers(ck, &f->base);
+		}
 		return fail(ck, FRAME_CODEC_ERR_EMPTY, NULL, "no body set");
 	}
 	CHECK(ck, check_present(ck, name, body_ptr(f)), NULL, -1);
@@ -843,24 +903,29 @@ check_frame(struct ck *ck, const PB(Frame) *f)
 	return check_field_numbers(ck, &f->base);
 }
 
+/* frame_codec_check(), leaving in ck what the walk skipped. */
+static enum frame_codec_err
+check_walk(struct ck *ck, const PB(Frame) *f, struct frame_codec_error *err)
+{
+	memset(ck, 0, sizeof(*ck));
+	if (f == NULL) {
+		set_error(err, FRAME_CODEC_ERR_EMPTY, "no frame");
+		return FRAME_CODEC_ERR_EMPTY;
+	}
+	if (check_frame(ck, f) == 0) {
+		set_error(err, FRAME_CODEC_OK, "ok");
+		return FRAME_CODEC_OK;
+	}
+	ck_detail(ck, err);
+	return ck->code;
+}
+
 enum frame_codec_err
 frame_codec_check(const PB(Frame) *f, struct frame_codec_error *err)
 {
 	struct ck ck;
 
-	if (f == NULL) {
-		set_error(err, FRAME_CODEC_ERR_EMPTY, "no frame");
-		return FRAME_CODEC_ERR_EMPTY;
-	}
-	ck.code = FRAME_CODEC_OK;
-	ck.nseg = 0;
-	ck.msg[0] = '\0';
-	if (check_frame(&ck, f) == 0) {
-		set_error(err, FRAME_CODEC_OK, "ok");
-		return FRAME_CODEC_OK;
-	}
-	ck_detail(&ck, err);
-	return ck.code;
+	return check_walk(&ck, f, err);
 }
 
 /* ---- decode ------------------------------------------------------------ */
@@ -920,6 +985,7 @@ frame_codec_decode(const uint8_t *buf, size_t len, PB(Frame) **out,
 	struct budget b;
 	ProtobufCAllocator a = { budget_alloc, budget_free, &b };
 	enum frame_codec_err rc;
+	struct ck ck;
 	PB(Frame) *f;
 
 	*out = NULL;
@@ -946,11 +1012,13 @@ frame_codec_decode(const uint8_t *buf, size_t len, PB(Frame) **out,
 		    "%zu bytes are not a valid encoding", len);
 		return FRAME_CODEC_ERR_NOT_PROTOBUF;
 	}
-	rc = frame_codec_check(f, err);
+	rc = check_walk(&ck, f, err);
 	if (rc != FRAME_CODEC_OK) {
 		frame_codec_free(f);
 		return rc;
 	}
+	for (int i = 0; i < FRAME_CODEC_SKIP_N; i++)
+		frame_codec_skip_count((enum frame_codec_skip)i, ck.skips[i]);
 	*out = f;
 	return FRAME_CODEC_OK;
 }

@@ -10,9 +10,19 @@
  * mirrored by the limits below).  A Frame it returns is safe to use: every
  * string is non-NULL, valid UTF-8 and within its length limit, every node id
  * passes node_id_valid(), every repeated field is within its count, every
- * required sub-message and oneof is present, every enum holds a value this
- * version knows (Command.type excepted: any non-zero value), and every
- * floating-point field is finite.
+ * required sub-message and oneof is present, every enum is non-zero, and
+ * every floating-point field is finite.
+ *
+ * What a newer peer may send that this version does not know is skipped
+ * and counted (frame_codec_skipped()), never refused, so that a mesh can
+ * be upgraded one node at a time: a Frame whose body is a newer kind
+ * decodes with body_case NOT_SET (the caller ignores it), an Event of a
+ * newer kind with kind_case NOT_SET (numbered, so it advances its
+ * origin's cursor and is forwarded, but not applied), an enum value this
+ * version does not name stays as it is (mesh_names.h calls it "unknown"),
+ * and unknown fields stay in the message (protobuf-c re-encodes them, so
+ * a relay forwards them intact).  A Frame with no body and no unknown
+ * field, or an Event with no kind at all, is still refused.
  *
  * The encode functions apply the same checks before packing, so a node
  * never sends what its peers would refuse.
@@ -48,6 +58,7 @@
 #define FRAME_CODEC_MAX_NAME		128	/* names, principals, keys */
 #define FRAME_CODEC_MAX_VERSION		32
 #define FRAME_CODEC_MAX_HOSTNAME	255
+#define FRAME_CODEC_MAX_FEATURES	32	/* names per Hello */
 #define FRAME_CODEC_MAX_HOPS		16	/* hop_limit, and entries of a path */
 #define FRAME_CODEC_MAX_SIGNAL		128	/* TaskUpdate.term_signal */
 #define FRAME_CODEC_MAX_LINKS		1024	/* Hello.max_links, as --max-links */
@@ -76,6 +87,28 @@ struct frame_codec_error {
 	enum frame_codec_err	 code;
 	char			 detail[256];
 };
+
+/* What decoding skipped; the names are the values of /metrics' label. */
+enum frame_codec_skip {
+	FRAME_CODEC_SKIP_FRAME_BODY,	/* "frame_body": a newer Frame body */
+	FRAME_CODEC_SKIP_EVENT_KIND,	/* "event_kind": a newer Event kind */
+	FRAME_CODEC_SKIP_COMMAND_TYPE,	/* "command_type": counted by the executor */
+	FRAME_CODEC_SKIP_ENUM,		/* "enum": an enum value not named here */
+	FRAME_CODEC_SKIP_FIELD,		/* "field": an unknown field */
+	FRAME_CODEC_SKIP_N
+};
+
+/* "frame_body", "event_kind", ...: a static string. */
+const char *frame_codec_skip_name(enum frame_codec_skip what);
+
+/*
+ * How many of what successful decodes in this process skipped (a
+ * process-wide counter, safe from any thread).
+ */
+uint64_t frame_codec_skipped(enum frame_codec_skip what);
+
+/* Adds n to a skip counter (for what only a later stage can tell). */
+void frame_codec_skip_count(enum frame_codec_skip what, uint64_t n);
 
 /* A static string describing code ("frame too large", ...). */
 const char *frame_codec_strerror(enum frame_codec_err code);

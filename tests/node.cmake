@@ -5,6 +5,8 @@
 # frozen-peer case).
 agentflow_unit_test(test_transport SOURCES unit/test_transport.c
   LIBS agentflow_transport agentflow_certs agentflow_common)
+agentflow_unit_test(test_decompress SOURCES unit/test_decompress.c
+  LIBS agentflow_transport agentflow_common)
 
 # System tests of agentflow-node: real nodes and signals on loopback.
 agentflow_system_test(node_mesh test_node_mesh.py)
@@ -22,6 +24,8 @@ agentflow_unit_test(test_api_auth SOURCES unit/test_api_auth.c
 agentflow_system_test(netns test_netns.py)
 agentflow_unit_test(test_sync SOURCES unit/test_sync.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c
+  LIBS agentflow_node_core agentflow_common)
 # valgrind cannot run the sanitizer build's binaries.
 if(NOT AGENTFLOW_SANITIZE)
   agentflow_system_test(valgrind test_valgrind.py)
@@ -34,3 +38,14 @@ agentflow_unit_test(test_commands SOURCES unit/test_commands.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(membership test_membership.py)
 agentflow_system_test(mixed_links test_mixed_links.py)
+
+# agentflow-node-extra: the node built with an Event kind and a Frame body
+# the normal build does not know (tests/extra/node_extra.c), for a mixed
+# mesh.  Its own copy of proto/mesh_features.c, built with the same
+# definition, lists "test_extra" and is linked ahead of agentflow_proto's.
+add_executable(agentflow-node-extra ${CMAKE_SOURCE_DIR}/node/main.c
+  ${CMAKE_SOURCE_DIR}/proto/mesh_features.c ${CMAKE_CURRENT_SOURCE_DIR}/extra/node_extra.c)
+target_compile_definitions(agentflow-node-extra PRIVATE AGENTFLOW_TEST_EXTRA_KIND)
+target_include_directories(agentflow-node-extra PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
+target_link_libraries(agentflow-node-extra PRIVATE agentflow_node_core)
+agentflow_system_test(version_skew test_version_skew.py)

@@ -6,3 +6,7 @@ agentflow_unit_test(test_proto
 agentflow_unit_test(test_mesh_names
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_mesh_names.c
   LIBS agentflow_proto)
+# proto/mesh_features.c: the features a Hello lists.
+agentflow_unit_test(test_mesh_features
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_mesh_features.c
+  LIBS agentflow_proto)

@@ -10,6 +10,7 @@
 #include "api_priv.h"
 #include "commands.h"
 #include "discovery.h"
+#include "frame_codec.h"
 #include "links.h"
 #include "node.h"
 #include "prom.h"
@@ -69,6 +70,22 @@ event_metrics(struct prom *p, struct node *n)
 	prom_metric(p, "agentflow_node_events_pending", "gauge",
 	    "Own events waiting to be sent.", num(c, "pending"));
 	json_decref(c);
+}
+
+/* What newer peers sent that this version skipped (frame_codec.h). */
+static void
+skip_metrics(struct prom *p)
+{
+	char label[64];
+
+	prom_family(p, "agentflow_node_skipped_total", "counter",
+	    "Parts of received frames this version does not know, skipped.");
+	for (int i = 0; i < FRAME_CODEC_SKIP_N; i++) {
+		snprintf(label, sizeof(label), "what=\"%s\"",
+		    frame_codec_skip_name((enum frame_codec_skip)i));
+		prom_sample(p, label,
+		    (int64_t)frame_codec_skipped((enum frame_codec_skip)i));
+	}
 }
 
 static void
@@ -139,6 +156,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 	prom_init(&p, out);
 	transport_metrics(&p, n);
 	event_metrics(&p, n);
+	skip_metrics(&p);
 	link_metrics(&p, n);
 	work_metrics(&p, n);
 }

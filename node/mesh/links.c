@@ -39,6 +39,7 @@
 #include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
+#include "mesh_features.h"
 #include "mesh_names.h"
 #include "node_info.h"
 #include "rng.h"
@@ -115,6 +116,7 @@ struct peer {
 	uint64_t		 next_ping_ms;	/* monotonic; 0: at the next tick */
 	uint64_t		 heard_mono_ms;	/* last frame on the active link */
 	uint64_t		 incarnation;	/* from its Hello */
+	unsigned		 features;	/* from its Hello (mesh_features.h) */
 	int			 wanted;	/* a ring neighbour under max_links */
 	long			 max_links;	/* its Hello's: -1 none, 0 not said */
 	uint64_t		 up_mono_ms;	/* when the active link came up */
@@ -220,6 +222,7 @@ send_hello(struct links *l, struct transport_stream *ts)
 	    l->labels);
 	h.info = &info.msg;
 	h.protocol_version = PROTOCOL_VERSION;
+	h.n_features = mesh_features_ours((const char *const **)&h.features);
 	if (l->hooks.cursors != NULL)
 		h.n_cursors = l->hooks.cursors(&h.cursors, l->hooks.arg);
 	h.time_ms = clock_wall_ms();
@@ -575,6 +578,7 @@ hello_received(struct links *l, struct lstream *s,
 		p->max_links = h->max_links;
 		choose_neighbours(l);
 	}
+	p->features = mesh_features_mask(h->features, h->n_features);
 	if (p->dialing == s->ts)
 		p->dialing = NULL;
 	if (p->state == LINK_UP && p->active != s->ts) {
@@ -839,6 +843,8 @@ links_send_frame(struct links *l, const char *peer_id,
 	size_t len;
 	int rc;
 
+	if (!links_peer_speaks(l, peer_id, mesh_features_of_body(f->body_case)))
+		return -1;	/* a body it would not understand */
 	if (encode(f, &buf, &len) != 0)
 		return -1;
 	rc = links_send_raw(l, peer_id, buf, len);
@@ -910,6 +916,15 @@ static int
 not_a_neighbour(const struct peer *p)
 {
 	return !p->wanted && p->state == LINK_DOWN;
+}
+
+int
+links_peer_speaks(const struct links *l, const char *peer_id,
+    const char *feature)
+{
+	const struct peer *p = hmap_get(l->peers, peer_id);
+
+	return p != NULL && mesh_features_has(p->features, feature);
 }
 
 const char *

@@ -75,11 +75,16 @@ struct links *links_new(struct event_base *, struct transport *, struct rng *,
  * resync from a snapshot). */
 int links_send_raw(struct links *, const char *peer_id, const uint8_t *buf,
     size_t len);
-/* Encodes f and sends it as links_send_raw does. */
+/* Encodes f and sends it as links_send_raw does; -1 too when the peer
+ * did not list the feature f's body needs (links_peer_speaks). */
 int links_send_frame(struct links *, const char *peer_id,
     const Agentflow__Mesh__V1__Frame *);
 /* Sends an encoded frame on every up link; returns how many took it. */
 size_t links_broadcast_raw(struct links *, const uint8_t *buf, size_t len);
+/* 1 if the peer's last Hello listed feature (mesh_features.h; NULL: a
+ * body every version speaks), 0 if not or the peer is unknown. */
+int links_peer_speaks(const struct links *, const char *peer_id,
+    const char *feature);
 /* The peer's member state as text ("alive"...), or NULL if unknown: our
  * link's view, alive while a route leads to it (hooks.reachable). */
 const char *links_member(const struct links *, const char *peer_id);

@@ -24,6 +24,7 @@
  * selection are routing.c's, fed here from statuses and NodeInfos.
  */
 #include "sync.h"
+#include "sync_opaque.h"
 #include "sync_priv.h"
 
 #include <stdint.h>
@@ -203,7 +204,7 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	const ProtobufCMessage *body = NULL;
 	size_t len = packed_len;
 	void *buf = NULL;
-	int added = 0;
+	int added = 0, kind = (int)e->kind_case;
 
 	switch (e->kind_case) {
 	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
@@ -221,15 +222,17 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
 		body = &e->alert->base;
 		break;
-	default:
-		return;
+	default:	/* a newer kind: kept as it came, replayed as such */
+		if (!sync_opaque_body(e, &kind, &packed, &len))
+			return;
+		break;
 	}
 	if (packed == NULL)
 		packed = buf = pack(body, &len);
 	row.origin = e->origin;
 	row.incarnation = e->incarnation;
 	row.seq = e->seq;
-	row.kind = (int)e->kind_case;
+	row.kind = kind;
 	row.time_ms = (int64_t)e->time_ms;
 	row.received_ms = (int64_t)clock_wall_ms();
 	row.body = packed;
@@ -453,6 +456,12 @@ sync_emit_alert(struct sync *s, const Agentflow__Mesh__V1__Alert *a)
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_ALERT;
 	e.alert = (Agentflow__Mesh__V1__Alert *)a;
 	return emit(s, &e);
+}
+
+uint64_t
+sync_emit_event(struct sync *s, Agentflow__Mesh__V1__Event *e)
+{
+	return emit(s, e);
 }
 
 void

@@ -69,6 +69,10 @@ uint64_t sync_emit_user(struct sync *, const char *name, const void *payload,
 uint64_t sync_emit_task(struct sync *, const Agentflow__Mesh__V1__TaskUpdate *);
 uint64_t sync_emit_log(struct sync *, const Agentflow__Mesh__V1__TaskLog *);
 uint64_t sync_emit_alert(struct sync *, const Agentflow__Mesh__V1__Alert *);
+/* Numbers and queues an event the caller built, of any kind (a test
+ * build's extra kind too: one this build cannot apply goes out, unlogged);
+ * the seq it got, 0 if it could not be queued. */
+uint64_t sync_emit_event(struct sync *, Agentflow__Mesh__V1__Event *);
 
 /*
  * sync_forget.c.  Forgets a node: its origin state (memory and store), its

@@ -8,6 +8,7 @@
  * Our own pending events are flushed first, so neither a replay nor a
  * snapshot's cursor runs ahead of what the peer can receive after it.
  */
+#include "sync_opaque.h"
 #include "sync_priv.h"
 
 #include <stdint.h>
@@ -240,16 +241,20 @@ event_from_row(const struct store_event *row)
 	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
 		e->user = agentflow__mesh__v1__user_event__unpack(NULL, len, b);
 		break;
-	default:
-		free(e);
-		return NULL;
+	default:	/* a newer kind, kept opaque (sync_opaque.h) */
+		if (sync_opaque_event(e, row->kind, b, len) != 0) {
+			free(e);
+			return NULL;
+		}
+		break;
 	}
 	/* The oneof's members share one pointer: any of them tells. */
-	if (e->status == NULL) {
+	if (e->status == NULL && e->base.n_unknown_fields == 0) {
 		free(e);
 		return NULL;
 	}
-	e->kind_case = (Agentflow__Mesh__V1__Event__KindCase)row->kind;
+	if (e->base.n_unknown_fields == 0)
+		e->kind_case = (Agentflow__Mesh__V1__Event__KindCase)row->kind;
 	e->origin = xstrdup(row->origin);
 	e->incarnation = row->incarnation;
 	e->seq = row->seq;

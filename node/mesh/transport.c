@@ -54,6 +54,7 @@
 
 #include "check.h"
 #include "clock.h"
+#include "decompress.h"
 #include "log.h"
 #include "node_id.h"
 #include "xalloc.h"
@@ -63,6 +64,9 @@
 #define DEFAULT_CONNECT_MS	5000
 #define DEFAULT_QUEUE_BYTES	(8u * 1024 * 1024)
 #define DEFAULT_MAX_MESSAGE	(4u * 1024 * 1024)
+/* Compression accepted from peers (read_message() inflates them). */
+#define ACCEPTED_COMPRESSION	(1 << GRPC_COMPRESS_NONE | \
+	1 << GRPC_COMPRESS_DEFLATE | 1 << GRPC_COMPRESS_GZIP)
 #define SHUTDOWN_WAIT_MS	5000	/* for gRPC's own threads at exit */
 #define REASON_MAX		512
 #define STREAM_WINDOW		(1 << 20)	/* HTTP/2 flow-control window per stream */
@@ -134,6 +138,7 @@ struct transport {
 	int			 connect_ms;
 	size_t			 max_queue;
 	size_t			 max_message;
+	int			 send_compression; /* grpc_compression_algorithm */
 
 	grpc_completion_queue	*cq;
 	grpc_channel_credentials *channel_creds;
@@ -585,13 +590,62 @@ on_status(struct transport_stream *s, int ok)
 	stream_fail(s, why);
 }
 
+/*
+ * The bytes of a received message, into a new *slice.  gRPC's own
+ * decompression is off (it inflates without bound before the size limit
+ * applies): a message a peer compressed (gzip or deflate, the algorithms
+ * the channels accept) arrives compressed, and is inflated here within
+ * max_message.
+ */
+static int
+read_message(struct transport *t, grpc_byte_buffer *bb, grpc_slice *slice,
+    char *why, size_t whylen)
+{
+	grpc_byte_buffer_reader reader;
+	grpc_compression_algorithm alg = bb->data.raw.compression;
+	grpc_slice packed;
+	uint8_t *out;
+	size_t outlen;
+	int rc;
+
+	if (alg != GRPC_COMPRESS_NONE && alg != GRPC_COMPRESS_GZIP &&
+	    alg != GRPC_COMPRESS_DEFLATE) {
+		snprintf(why, whylen, "message compressed with algorithm %d",
+		    (int)alg);
+		return -1;
+	}
+	/* The reader would inflate: read the raw slices with it uncompressed. */
+	bb->data.raw.compression = GRPC_COMPRESS_NONE;
+	rc = grpc_byte_buffer_reader_init(&reader, bb);
+	bb->data.raw.compression = alg;
+	if (!rc) {
+		snprintf(why, whylen, "cannot read a received message");
+		return -1;
+	}
+	packed = grpc_byte_buffer_reader_readall(&reader);
+	grpc_byte_buffer_reader_destroy(&reader);
+	if (alg == GRPC_COMPRESS_NONE) {
+		*slice = packed;
+		return 0;
+	}
+	rc = decompress_message(alg == GRPC_COMPRESS_GZIP ? DECOMPRESS_GZIP :
+	    DECOMPRESS_DEFLATE, GRPC_SLICE_START_PTR(packed),
+	    GRPC_SLICE_LENGTH(packed), t->max_message, &out, &outlen, why,
+	    whylen);
+	grpc_slice_unref(packed);
+	if (rc != 0)
+		return -1;
+	*slice = grpc_slice_new(out, outlen, free);
+	return 0;
+}
+
 static void
 on_recv(struct transport_stream *s, int ok)
 {
 	struct transport *t = s->t;
-	grpc_byte_buffer_reader reader;
 	grpc_slice slice;
 	grpc_byte_buffer *bb = s->recv_bb;
+	char why[256];
 
 	s->recv_bb = NULL;
 	if (!ok || bb == NULL) {
@@ -604,13 +658,11 @@ on_recv(struct transport_stream *s, int ok)
 		grpc_byte_buffer_destroy(bb);
 		return;
 	}
-	if (!grpc_byte_buffer_reader_init(&reader, bb)) {
+	if (read_message(t, bb, &slice, why, sizeof(why)) != 0) {
 		grpc_byte_buffer_destroy(bb);
-		stream_fail(s, "cannot read a received message");
+		stream_fail(s, why);
 		return;
 	}
-	slice = grpc_byte_buffer_reader_readall(&reader);
-	grpc_byte_buffer_reader_destroy(&reader);
 	grpc_byte_buffer_destroy(bb);
 	t->bytes_in += GRPC_SLICE_LENGTH(slice);
 	t->messages_in++;
@@ -800,9 +852,14 @@ start_server(struct transport *t, const struct transport_config *c,
 		/* A link is one call on its own connection; a few more
 		 * cover a peer redialing before its old call ended. */
 		arg_int(GRPC_ARG_MAX_CONCURRENT_STREAMS, 8),
-		/* Our peers never compress: refuse it, and with it any
-		 * decompression of hostile input. */
-		arg_int(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET, 1),
+		/* Accept what a peer compressed with gRPC's standard gzip
+		 * or deflate, inflated by read_message() within
+		 * max_message, never by gRPC (unbounded). */
+		arg_int(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET,
+		    ACCEPTED_COMPRESSION),
+		arg_int(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0),
+		arg_int(GRPC_COMPRESSION_CHANNEL_DEFAULT_ALGORITHM,
+		    t->send_compression),
 	};
 	grpc_channel_args args = { sizeof(a) / sizeof(a[0]), a };
 
@@ -861,6 +918,7 @@ transport_new(struct event_base *base, const struct transport_config *c,
 	t->max_queue = c->max_queue_bytes ? c->max_queue_bytes :
 	    DEFAULT_QUEUE_BYTES;
 	t->max_message = c->max_message ? c->max_message : DEFAULT_MAX_MESSAGE;
+	t->send_compression = c->send_compression;
 	t->accept_op.kind = OP_ACCEPT;
 	t->shutdown_op.kind = OP_SHUTDOWN;
 	TAILQ_INIT(&t->streams);
@@ -934,7 +992,11 @@ transport_dial(struct transport *t, const char *address,
 		arg_int(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, t->connect_ms),
 		/* An http_proxy in the environment must not carry links. */
 		arg_int(GRPC_ARG_ENABLE_HTTP_PROXY, 0),
-		arg_int(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET, 1),
+		arg_int(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET,
+		    ACCEPTED_COMPRESSION),
+		arg_int(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0),
+		arg_int(GRPC_COMPRESSION_CHANNEL_DEFAULT_ALGORITHM,
+		    t->send_compression),
 	};
 	grpc_channel_args args = { sizeof(a) / sizeof(a[0]), a };
 

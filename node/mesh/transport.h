@@ -53,8 +53,13 @@ struct transport_config {
 	 * handed to gRPC.  0: 8 MiB. */
 	size_t		 max_queue_bytes;
 	/* Largest message sent or received; a peer sending more has its
-	 * stream closed.  0: 4 MiB (frame_codec's limit). */
+	 * stream closed.  0: 4 MiB (frame_codec's limit).  A message a peer
+	 * compressed (gzip or deflate, both accepted) is held to it after
+	 * inflating. */
 	size_t		 max_message;
+	/* The grpc_compression_algorithm for what this transport sends.
+	 * Nodes send uncompressed (0); a test plays a peer that compresses. */
+	int		 send_compression;
 };
 
 /* All run on the loop thread.  A callback may call transport_send(),

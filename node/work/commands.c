@@ -616,6 +616,8 @@ receive_command(struct commands *c, const char *peer,
 		status = MESH_COMMAND_STATUS(UNSUPPORTED);
 		snprintf(err, sizeof(err), "command type %d is not known to %s",
 		    (int)cmd->type, c->cfg.self_id);
+		/* A newer requester's type: answered, and counted in /metrics. */
+		frame_codec_skip_count(FRAME_CODEC_SKIP_COMMAND_TYPE, 1);
 	} else if (cmd->args_json.len > 0 && ((args = json_loadb(
 	    (const char *)cmd->args_json.data, cmd->args_json.len,
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(args))) {

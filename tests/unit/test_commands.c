@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "commands.h"
 #include "fake_live.h"
+#include "frame_codec.h"
 #include "rng.h"
 #include "routing.h"
 #include "store.h"
@@ -519,6 +520,34 @@ test_destination(void **state)
 	assert_int_equal(counter(f, "executed"), 1);
 }
 
+/*
+ * A command of a type only a newer version knows: answered "unsupported",
+ * never run, and counted as skipped in /metrics.
+ */
+static void
+test_newer_command_type(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Frame fr;
+	Agentflow__Mesh__V1__Command cmd;
+	char *path[] = { (char *)"n3", (char *)"n2" };
+	uint64_t before = frame_codec_skipped(FRAME_CODEC_SKIP_COMMAND_TYPE);
+	const Agentflow__Mesh__V1__CommandResult *r;
+
+	peer_command(&fr, &cmd, "cnew", "n3", "self", path, 2);
+	cmd.type = 999;
+	commands_frame(f->c, "n2", &fr);
+	assert_int_equal(f->execs, 0);
+	assert_int_equal(f->nsent, 1);
+	r = f->sent[0]->command_result;
+	assert_non_null(r);
+	assert_int_equal(r->status,
+	    AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_UNSUPPORTED);
+	assert_non_null(strstr(r->error, "999"));
+	assert_int_equal(frame_codec_skipped(FRAME_CODEC_SKIP_COMMAND_TYPE),
+	    before + 1);
+}
+
 /* Relaying: n2's command for n4 has no route on; n3's result goes on. */
 static void
 test_relay(void **state)
@@ -590,6 +619,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_selector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destination, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_command_type, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_relay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted, setup, teardown),
 	};

@@ -179,6 +179,29 @@ test_honest_link_comes_up(void **state)
 	side_clear(&b);
 }
 
+/* Each side records the features the other's Hello listed. */
+static void
+test_peer_features_recorded(void **state)
+{
+	struct side a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b, "alpha", "beta" };
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");
+	side_init(&b, "beta", "beta");
+	assert_false(links_peer_speaks(a.l, "beta", "events"));
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 10000));
+	assert_true(links_peer_speaks(a.l, "beta", "events"));
+	assert_true(links_peer_speaks(a.l, "beta", "snapshots"));
+	assert_true(links_peer_speaks(b.l, "alpha", "commands"));
+	assert_true(links_peer_speaks(b.l, "alpha", NULL));
+	assert_false(links_peer_speaks(b.l, "alpha", "from_the_future"));
+	assert_false(links_peer_speaks(b.l, "gamma", NULL));
+	side_clear(&a);
+	side_clear(&b);
+}
+
 static void
 test_hello_naming_another_id_is_refused(void **state)
 {
@@ -380,6 +403,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_honest_link_comes_up),
+		cmocka_unit_test(test_peer_features_recorded),
 		cmocka_unit_test(test_hello_naming_another_id_is_refused),
 		cmocka_unit_test(test_revoked_peer_is_refused_and_cut_off),
 		cmocka_unit_test(test_unlimited_peer_keeps_its_link_to_a_limited_node),

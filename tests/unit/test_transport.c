@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <grpc/compression.h>
 #include <signal.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -732,6 +733,92 @@ test_oversized_message_closes(void **state)
 	transport_free(b.t);
 }
 
+/* alpha, compressing what it sends with gzip, dialled up to beta. */
+static void
+gzip_link_up(struct side *a, struct side *b, size_t a_max)
+{
+	struct transport_config c = { 0 };
+	char err[256];
+
+	memset(a, 0, sizeof(*a));
+	c.ca_pem = pki_ca_cert_pem(mesh_ca);
+	c.cert_pem = alpha_pem.cert;
+	c.key_pem = alpha_pem.key;
+	c.max_message = a_max;
+	c.max_queue_bytes = 2 * a_max;
+	c.send_compression = GRPC_COMPRESS_GZIP;
+	a->t = transport_new(base, &c, &cbs, a, err, sizeof(err));
+	assert_non_null(a->t);
+	make(b, "beta", &beta_pem, pki_ca_cert_pem(mesh_ca), 1, 0);
+	link_up(a, b);
+}
+
+/*
+ * A peer using gRPC's standard gzip message compression is understood:
+ * its messages arrive intact (and ours, uncompressed, reach it).
+ */
+static void
+test_gzip_peer_understood(void **state)
+{
+	struct side a, b;
+	struct want w;
+	static uint8_t buf[BIG_LEN];
+
+	(void)state;
+	gzip_link_up(&a, &b, 4u * 1024 * 1024);
+	w.d = &b;
+	w.n = 3;
+	for (uint32_t seq = 0; seq < 3; seq++) {
+		size_t len = seq == 1 ? BIG_LEN : 100;
+
+		fill(buf, len, seq);
+		assert_int_equal(transport_send(a.s, buf, len), 0);
+	}
+	assert_true(run_until(has_rx, &w, 10000));
+	assert_int_equal(b.rx_bad, 0);
+	assert_int_equal(b.rx_bytes, 200 + BIG_LEN);
+	assert_int_equal(b.closed, 0);
+	/* And back: beta's sends are not compressed, alpha reads them. */
+	w.d = &a;
+	w.n = 1;
+	fill(buf, 100, 0);
+	assert_int_equal(transport_send(b.s, buf, 100), 0);
+	assert_true(run_until(has_rx, &w, 10000));
+	assert_int_equal(a.rx_bad, 0);
+	assert_int_equal(a.closed, 0);
+	transport_free(a.t);
+	transport_free(b.t);
+}
+
+/*
+ * A compressed message that inflates beyond max_message (8 MiB of zeros,
+ * a few KiB on the wire) closes the stream without taking the memory.
+ */
+static void
+test_gzip_bomb_refused(void **state)
+{
+	struct side a, b;
+	size_t len = 8u * 1024 * 1024;
+	uint8_t *buf = calloc(1, len);
+
+	(void)state;
+	assert_non_null(buf);
+	gzip_link_up(&a, &b, 2 * len);
+	fill(buf, 100, 0);
+	assert_int_equal(transport_send(a.s, buf, 100), 0);
+	memset(buf, 0, len);
+	assert_int_equal(transport_send(a.s, buf, len), 0);
+	assert_true(run_until(is_closed, &b, 10000));
+	assert_true(run_until(is_closed, &a, 10000));
+	assert_int_equal(b.rx, 1);
+	assert_non_null(strstr(b.reason, "inflates to over"));
+	print_message("gzip bomb: sender: %s; receiver: %s\n", a.reason,
+	    b.reason);
+	free(buf);
+	transport_free(a.t);
+	transport_free(b.t);
+}
+
 static void
 test_peer_freed_closes_link(void **state)
 {
@@ -981,6 +1068,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_certificate_with_two_names_refused),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_oversized_message_closes),
+		cmocka_unit_test(test_gzip_peer_understood),
+		cmocka_unit_test(test_gzip_bomb_refused),
 		cmocka_unit_test(test_peer_freed_closes_link),
 		cmocka_unit_test(test_dial_nobody),
 		cmocka_unit_test(test_dial_silent_server),
