@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "hmap.h"
+#include "links.h"
 #include "store.h"
 #include "store_work.h"
 #include "work_json.h"
@@ -220,12 +222,14 @@ sync_catchup_behind(struct sync *s, const Agentflow__Mesh__V1__Hello *hello,
 /* --- catching a peer up: replayed events, snapshots where the log lacks them --- */
 
 /*
- * What one catch-up may queue on a link: replayed events (their bodies and
- * a little framing each) and a snapshot per hole in our log, well under
- * the link's 8 MiB queue so a long log cannot make the link reset itself.
- * An origin's older events beyond it go as a snapshot.
+ * What one turn of a catch-up may queue on a link: replayed events (their
+ * bodies and a little framing each) and a snapshot per hole in our log,
+ * well under the link's 8 MiB queue so a long log cannot make the link
+ * reset itself.  What does not fit goes on in a later turn, RESUME_MS on,
+ * from where the last one stopped, while the link stays up.
  */
-#define REPLAY_BYTES_MAX	(4u * 1024 * 1024)
+#define REPLAY_BYTES_MAX	(2u * 1024 * 1024)
+#define RESUME_MS		250
 #define ROW_OVERHEAD		64
 #define HOLE_COST		(16u * 1024)
 
@@ -252,27 +256,26 @@ rows_add(void *arg, const struct store_event *row)
 }
 
 /*
- * The first of z's rows to replay when the peer holds up to seq from:
- * the newest ones that fit *budget (charged for them), counting a hole
- * (a snapshot) before every run of seqs that does not follow on.
+ * How many of z's rows, oldest first, fit *budget (charged for them) when
+ * the peer holds up to seq from, counting a hole (a snapshot) before
+ * every run of seqs that does not follow on.
  */
 static size_t
-rows_start(const struct rows *z, uint64_t from, size_t *budget)
+rows_fit(const struct rows *z, uint64_t from, size_t *budget)
 {
-	size_t start = z->n, used = 0;
+	size_t end = 0, used = 0;
 
-	while (start > 0) {
-		size_t i = start - 1, cost = z->bytes[i];
-		uint64_t before = i > 0 ? z->seq[i - 1] : from;
-		if (z->seq[i] != before + 1)
+	for (; end < z->n; end++) {
+		size_t cost = z->bytes[end];
+		uint64_t before = end > 0 ? z->seq[end - 1] : from;
+		if (z->seq[end] != before + 1)
 			cost += HOLE_COST;
 		if (used + cost > *budget)
 			break;
 		used += cost;
-		start = i;
 	}
 	*budget -= used;
-	return start;
+	return end;
 }
 
 struct replay {
@@ -360,33 +363,44 @@ replay_row(void *arg, const struct store_event *row)
 	return r->broken;
 }
 
+/* What a replay of one origin came to. */
+enum replay_end {
+	REPLAY_DONE,		/* the peer holds all of it */
+	REPLAY_MORE,		/* out of budget: it goes on in a later turn */
+	REPLAY_SNAPSHOT		/* the log lacks the newest: snapshot it */
+};
+
 /*
- * Catches peer up on origin o from seq from (what it holds of o's life):
- * the events our log keeps after it, replayed run by run, each run that
- * does not follow on opened by a snapshot whose cursor sits just before
- * it, so the peer takes the state now and then every event still kept.
- * Returns the seq the peer holds after it (o->seq when it is caught up):
- * what the log cannot give is the caller's to snapshot.
+ * Catches peer up on origin o from *from (what it holds of o's life): the
+ * events our log keeps after it, oldest first as far as *budget goes,
+ * replayed run by run, each run that does not follow on opened by a
+ * snapshot whose cursor sits just before it, so the peer takes the state
+ * now and then every event still kept.  *from becomes what it holds after.
  */
-static uint64_t
-replay(struct sync *s, const char *peer, const struct origin *o, uint64_t from,
+static enum replay_end
+replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
     size_t *budget)
 {
 	struct rows z = { 0 };
-	struct replay r = { s, peer, from + 1, NULL, 0, 0, 0 };
-	uint64_t after = from;
-	size_t i;
+	struct replay r = { s, peer, *from + 1, NULL, 0, 0, 0 };
+	uint64_t limit = *budget / ROW_OVERHEAD + 1;	/* rows that may fit */
+	int fresh = *budget == REPLAY_BYTES_MAX;
+	size_t i = 0, end;
 
-	if (o->seq - from > REPLAY_MAX)
-		after = o->seq - REPLAY_MAX;
-	if (store_events_after(s->store, o->id, o->incarnation, after,
-	    (unsigned)(o->seq - after), rows_add, &z) < 0)
+	if (limit > REPLAY_MAX)
+		limit = REPLAY_MAX;
+	if (limit > o->seq - *from)
+		limit = o->seq - *from;
+	if (store_events_after(s->store, o->id, o->incarnation, *from,
+	    (unsigned)limit, rows_add, &z) < 0)
 		z.n = 0;
-	i = rows_start(&z, from, budget);
+	end = rows_fit(&z, *from, budget);
+	if (end == 0 && fresh)
+		z.n = 0;	/* a row larger than a turn: snapshot instead */
 	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
-	while (i < z.n && !r.broken) {
+	while (i < end && !r.broken) {
 		size_t j = i;
-		while (j + 1 < z.n && z.seq[j + 1] == z.seq[j] + 1)
+		while (j + 1 < end && z.seq[j + 1] == z.seq[j] + 1)
 			j++;		/* z.seq[i..j] is one run */
 		if (z.seq[i] != r.next) {
 			struct snap_item at = { (struct origin *)o, z.seq[i] - 1 };
@@ -405,19 +419,106 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t from,
 	free(r.batch);
 	free(z.seq);
 	free(z.bytes);
-	return r.broken ? 0 : r.next - 1;
+	if (r.broken)
+		return REPLAY_SNAPSHOT;
+	*from = r.next - 1;
+	if (*from == o->seq)
+		return REPLAY_DONE;
+	return end < z.n || z.n == limit ? REPLAY_MORE : REPLAY_SNAPSHOT;
+}
+
+/* --- turns of a catch-up too long for one -------------------------------------- */
+
+/* The rest of a catch-up: the peer's cursors for the origins still to do. */
+struct catchup_rest {
+	struct sync			 *s;
+	char				 *peer;
+	Agentflow__Mesh__V1__Cursor	 *curs;
+	Agentflow__Mesh__V1__Cursor	**ptrs;
+	size_t				  n;
+	struct event			 *ev;
+	struct catchup_rest		 *next;
+};
+
+static void
+rest_free(struct catchup_rest *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->curs[i].origin);
+	free(r->curs);
+	free(r->ptrs);
+	free(r->peer);
+	if (r->ev != NULL)
+		event_free(r->ev);
+	free(r);
+}
+
+static void
+rest_add(struct catchup_rest *r, const struct origin *o, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Cursor *c = &r->curs[r->n];
+
+	agentflow__mesh__v1__cursor__init(c);
+	c->origin = xstrdup(o->id);
+	c->incarnation = o->incarnation;
+	c->seq = seq;
+	r->ptrs[r->n++] = c;
+}
+
+static void
+rest_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct catchup_rest *r = arg, **p;
+	struct sync *s = r->s;
+
+	(void)fd;
+	(void)what;
+	for (p = &s->catchup_rests; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	if (s->links != NULL && links_is_up(s->links, r->peer)) {
+		struct origin **list = xcalloc(hmap_count(s->origins) + 1,
+		    sizeof(*list));
+		const char **ids = xcalloc(r->n + 1, sizeof(*ids));
+		size_t n;
+		for (size_t i = 0; i < r->n; i++)
+			ids[i] = r->curs[i].origin;
+		n = sync_catchup_behind(s, NULL, ids, r->n, list);
+		if (n > 0)
+			sync_catchup_send(s, r->peer, list, n, r->ptrs, r->n, 0);
+		free(ids);
+		free(list);
+	}
+	rest_free(r);
+}
+
+void
+sync_catchup_free(struct sync *s)
+{
+	while (s->catchup_rests != NULL) {
+		struct catchup_rest *r = s->catchup_rests;
+		s->catchup_rests = r->next;
+		rest_free(r);
+	}
 }
 
 void
 sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t n,
     Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
 {
+	static const struct timeval later = { 0, RESUME_MS * 1000 };
 	struct snap_item *snap = xcalloc(n + 1, sizeof(*snap));
+	struct catchup_rest *rest = xcalloc(1, sizeof(*rest));
 	size_t nsnap = 0, budget = REPLAY_BYTES_MAX;
 
+	rest->curs = xcalloc(n + 1, sizeof(*rest->curs));
+	rest->ptrs = xcalloc(n + 1, sizeof(*rest->ptrs));
 	sync_flush(s);	/* our own pending events are in the log first */
 	for (size_t i = 0; i < n; i++) {
 		const Agentflow__Mesh__V1__Cursor *c = NULL;
+		enum replay_end end = REPLAY_SNAPSHOT;
 		uint64_t from = 0;
 		for (size_t j = 0; j < ncursors && c == NULL; j++)
 			if (strcmp(cursors[j]->origin, list[i]->id) == 0)
@@ -426,13 +527,27 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 		if (c != NULL && c->incarnation == list[i]->incarnation)
 			from = c->seq;
 		if ((c == NULL || c->incarnation <= list[i]->incarnation) &&
-		    from < list[i]->seq &&
-		    replay(s, peer, list[i], from, &budget) == list[i]->seq)
-			continue;
-		snap[nsnap].o = list[i];
-		snap[nsnap++].seq = list[i]->seq;
+		    from < list[i]->seq)
+			end = budget < HOLE_COST ? REPLAY_MORE :
+			    replay(s, peer, list[i], &from, &budget);
+		if (end == REPLAY_MORE)
+			rest_add(rest, list[i], from);
+		else if (end == REPLAY_SNAPSHOT) {
+			snap[nsnap].o = list[i];
+			snap[nsnap++].seq = list[i]->seq;
+		}
 	}
 	if (nsnap > 0 || request_id != 0)
 		send_snapshot(s, peer, snap, nsnap, request_id);
 	free(snap);
+	if (rest->n == 0) {
+		rest_free(rest);
+		return;
+	}
+	rest->s = s;
+	rest->peer = xstrdup(peer);
+	rest->ev = evtimer_new(s->base, rest_cb, rest);
+	rest->next = s->catchup_rests;
+	s->catchup_rests = rest;
+	evtimer_add(rest->ev, &later);
 }

@@ -109,6 +109,27 @@ class JoinCatchesUp(MeshTest):
         self.assertEqual(remote(c, "node-2")["seq"], remote(a, "node-2")["seq"])
         self.assertGreaterEqual(remote(c, "node-2")["seq"], last)
 
+    def test_a_log_larger_than_the_link_queue_arrives_in_turns(self):
+        sig = self.signal()
+        a = self.node("node-1", [sig.url])
+        # 150 events of 60 KB: 9 MB, more than a link queues (8 MiB)
+        payload = "p" * 60000
+        for i in range(150):
+            self.assertEqual(post_event(a, "big", payload).status, 200)
+        want = set(user_keys(a, "node-1"))
+        self.assertEqual(len(want), 150)
+        c = self.node("node-3", [sig.url])
+        self.wait_full_mesh([a, c])
+        self.wait_keys(c, want, "node-1")
+        self.assert_once(c)
+        self.assertGreaterEqual(metric(a, "agentflow_node_replayed_total"), 150)
+        # in turns the queue bears, so the link never had to reset
+        resets = [l for l in a.logs() + c.logs()
+                  if l.get("msg") == "peer cannot keep up; resetting the link"]
+        self.assertEqual(resets, [])
+        evs = events(c, kind="user", node="node-1", limit=1)
+        self.assertEqual(evs[0]["body"]["payload"], payload)
+
 
 if __name__ == "__main__":
     unittest.main()
