@@ -225,8 +225,9 @@ sync_catchup_behind(struct sync *s, const Agentflow__Mesh__V1__Hello *hello,
  * What one turn of a catch-up may queue on a link: replayed events (their
  * bodies and a little framing each) and a snapshot per hole in our log,
  * well under the link's 8 MiB queue so a long log cannot make the link
- * reset itself.  What does not fit goes on in a later turn, RESUME_MS on,
- * from where the last one stopped, while the link stays up.
+ * reset itself.  What does not fit goes on in a later turn, RESUME_MS on
+ * and once the link has sent the last one down to REPLAY_BYTES_MAX, from
+ * where the last one stopped, while the link stays up.
  */
 #define REPLAY_BYTES_MAX	(2u * 1024 * 1024)
 #define RESUME_MS		250
@@ -429,6 +430,8 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 
 /* --- turns of a catch-up too long for one -------------------------------------- */
 
+static const struct timeval resume_later = { 0, RESUME_MS * 1000 };
+
 /* The rest of a catch-up: the peer's cursors for the origins still to do. */
 struct catchup_rest {
 	struct sync			 *s;
@@ -473,6 +476,11 @@ rest_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->links != NULL && links_queued(s->links, r->peer) > REPLAY_BYTES_MAX) {
+		/* The last turn is still on its way: wait until it drains. */
+		evtimer_add(r->ev, &resume_later);
+		return;
+	}
 	for (p = &s->catchup_rests; *p != NULL; p = &(*p)->next)
 		if (*p == r) {
 			*p = r->next;
@@ -508,7 +516,6 @@ void
 sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t n,
     Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
 {
-	static const struct timeval later = { 0, RESUME_MS * 1000 };
 	struct snap_item *snap = xcalloc(n + 1, sizeof(*snap));
 	struct catchup_rest *rest = xcalloc(1, sizeof(*rest));
 	size_t nsnap = 0, budget = REPLAY_BYTES_MAX;
@@ -549,5 +556,5 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 	rest->ev = evtimer_new(s->base, rest_cb, rest);
 	rest->next = s->catchup_rests;
 	s->catchup_rests = rest;
-	evtimer_add(rest->ev, &later);
+	evtimer_add(rest->ev, &resume_later);
 }
