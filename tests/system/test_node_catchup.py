@@ -24,6 +24,12 @@ def user_keys(node, origin=None):
     return [(e["origin"], e["incarnation"], e["seq"]) for e in events(node, **q)]
 
 
+def all_keys(node, origin):
+    """The keys of every event of origin's that node's log holds."""
+    return {(e["origin"], e["incarnation"], e["seq"])
+            for e in events(node, node=origin, limit=10000)}
+
+
 def post_many(node, name, count):
     for i in range(count):
         r = post_event(node, name, {"i": i})
@@ -55,10 +61,14 @@ class JoinCatchesUp(MeshTest):
         self.wait_keys(a, both)
         self.wait_keys(b, both)
 
+        history = all_keys(a, "node-1")     # statuses too, every kind
         # a node with a new data directory joins after all of them
         c = self.node("node-3", [sig.url])
         self.wait_full_mesh([a, b, c])
         self.wait_keys(c, both)
+        self.assertTrue(harness.wait_until(
+            lambda: history <= all_keys(c, "node-1"), WAIT, interval=0.5),
+            len(history - all_keys(c, "node-1")))
         self.assert_once(c)
         for origin, count in (("node-1", 50), ("node-2", 20)):
             seqs = sorted(k[2] for k in user_keys(c, origin))
