@@ -1077,6 +1077,14 @@ links_is_up(const struct links *l, const char *peer_id)
 	return p != NULL && p->state == LINK_UP;
 }
 
+size_t
+links_queued(const struct links *l, const char *peer_id)
+{
+	const struct peer *p = hmap_get(l->peers, peer_id);
+
+	return p != NULL && p->state == LINK_UP ? transport_queued(p->active) : 0;
+}
+
 struct foreach_up {
 	void	(*fn)(const char *, void *);
 	void	*arg;

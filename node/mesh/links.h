@@ -127,6 +127,8 @@ size_t links_up(const struct links *);
 uint64_t links_up_generation(const struct links *);
 /* 1 if the link to peer_id is up. */
 int links_is_up(const struct links *, const char *peer_id);
+/* Bytes queued to peer_id and not yet sent (0 when its link is not up). */
+size_t links_queued(const struct links *, const char *peer_id);
 /* Calls fn for each peer with an up link. */
 void links_foreach_up(const struct links *, void (*fn)(const char *peer_id,
     void *arg), void *arg);

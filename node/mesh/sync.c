@@ -974,6 +974,7 @@ sync_free(struct sync *s)
 	if (s == NULL)
 		return;
 	sync_flush(s);
+	sync_catchup_free(s);
 	hmap_sweep(s->origins, persist_origin, s);
 	routing_free(s->routing);
 	hmap_sweep(s->origins, free_origin, NULL);

@@ -1,9 +1,13 @@
 /*
  * Catching a peer up (sync_priv.h): which origins it lacks, then the
- * events it missed replayed from our log where the log still covers them
- * (one incarnation, not too far behind, no trimmed rows), else snapshots
- * of those origins: their cursor, NodeInfo, latest status, recent tasks
- * and open alerts.
+ * events it missed replayed from our log, from its cursor or, when it
+ * holds nothing of the origin's current life, from seq 1: every event our
+ * log still keeps (--events-kept), whoever sent it to us.  What the log no
+ * longer has (trimmed rows, a hole where we healed by snapshot, more than
+ * one catch-up may queue on the link) goes as a snapshot of the origin:
+ * its cursor, NodeInfo, latest status, recent tasks and open alerts; a
+ * snapshot whose cursor sits just before the events kept, when they
+ * follow it.
  *
  * Our own pending events are flushed first, so neither a replay nor a
  * snapshot's cursor runs ahead of what the peer can receive after it.
@@ -15,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "hmap.h"
+#include "links.h"
 #include "store.h"
 #include "store_work.h"
 #include "work_json.h"
@@ -88,16 +94,20 @@ work_rows_clear(struct work_rows *w)
 	free(w->aptrs);
 }
 
-/* Fills st (whose cursor, info and status the caller frees) from o. */
+/*
+ * Fills st (whose cursor, info and status the caller frees) from o, its
+ * cursor at seq: o's own, or an older one when the events after it follow
+ * the snapshot as a replay.
+ */
 static void
-origin_state(const struct origin *o, Agentflow__Mesh__V1__OriginState *st,
-    Agentflow__Mesh__V1__Cursor *cur)
+origin_state(const struct origin *o, uint64_t seq,
+    Agentflow__Mesh__V1__OriginState *st, Agentflow__Mesh__V1__Cursor *cur)
 {
 	agentflow__mesh__v1__origin_state__init(st);
 	agentflow__mesh__v1__cursor__init(cur);
 	cur->origin = (char *)o->id;
 	cur->incarnation = o->incarnation;
-	cur->seq = o->seq;
+	cur->seq = seq;
 	st->cursor = cur;
 	st->info = o->info ? agentflow__mesh__v1__node_info__unpack(NULL,
 	    o->info_len, o->info) : NULL;
@@ -116,10 +126,16 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 		agentflow__mesh__v1__node_status__free_unpacked(st->status, NULL);
 }
 
-/* Sends snapshots of origins (NULL-terminated ids... as an array) to peer. */
+/* An origin to snapshot, and the seq its cursor gives. */
+struct snap_item {
+	struct origin	*o;
+	uint64_t	 seq;
+};
+
+/* Sends snapshots of the origins list[0..n) to peer. */
 static void
-send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
-    uint64_t request_id)
+send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
+    size_t n, uint64_t request_id)
 {
 	Agentflow__Mesh__V1__OriginState states[SNAPSHOT_CHUNK], *ptrs[SNAPSHOT_CHUNK];
 	Agentflow__Mesh__V1__Cursor curs[SNAPSHOT_CHUNK];
@@ -134,8 +150,8 @@ send_snapshot(struct sync *s, const char *peer, struct origin **list, size_t n,
 		Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
 		size_t k = 0;
 		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
-			origin_state(list[i], &states[k], &curs[k]);
-			work_rows_fill(s, list[i]->id, &rows[k], &states[k]);
+			origin_state(list[i].o, list[i].seq, &states[k], &curs[k]);
+			work_rows_fill(s, list[i].o->id, &rows[k], &states[k]);
 			ptrs[k] = &states[k];
 		}
 		snap.n_origins = k;
@@ -204,7 +220,65 @@ sync_catchup_behind(struct sync *s, const Agentflow__Mesh__V1__Hello *hello,
 	return b.n;
 }
 
-/* --- catching a peer up: replayed events, else snapshots ---------------------- */
+/* --- catching a peer up: replayed events, snapshots where the log lacks them --- */
+
+/*
+ * What one turn of a catch-up may queue on a link: replayed events (their
+ * bodies and a little framing each) and a snapshot per hole in our log,
+ * well under the link's 8 MiB queue so a long log cannot make the link
+ * reset itself.  What does not fit goes on in a later turn, RESUME_MS on
+ * and once the link has sent the last one down to REPLAY_BYTES_MAX, from
+ * where the last one stopped, while the link stays up.
+ */
+#define REPLAY_BYTES_MAX	(2u * 1024 * 1024)
+#define RESUME_MS		250
+#define ROW_OVERHEAD		64
+#define HOLE_COST		(16u * 1024)
+
+/* The seqs and sizes of the rows our log keeps of one origin's life. */
+struct rows {
+	uint64_t	*seq;
+	size_t		*bytes;
+	size_t		 n, cap;
+};
+
+static int
+rows_add(void *arg, const struct store_event *row)
+{
+	struct rows *z = arg;
+
+	if (z->n == z->cap) {
+		z->cap = z->cap ? 2 * z->cap : 256;
+		z->seq = xrealloc(z->seq, z->cap * sizeof(*z->seq));
+		z->bytes = xrealloc(z->bytes, z->cap * sizeof(*z->bytes));
+	}
+	z->seq[z->n] = row->seq;
+	z->bytes[z->n++] = row->body_len + ROW_OVERHEAD;
+	return 0;
+}
+
+/*
+ * How many of z's rows, oldest first, fit *budget (charged for them) when
+ * the peer holds up to seq from, counting a hole (a snapshot) before
+ * every run of seqs that does not follow on.
+ */
+static size_t
+rows_fit(const struct rows *z, uint64_t from, size_t *budget)
+{
+	size_t end = 0, used = 0;
+
+	for (; end < z->n; end++) {
+		size_t cost = z->bytes[end];
+		uint64_t before = end > 0 ? z->seq[end - 1] : from;
+		if (z->seq[end] != before + 1)
+			cost += HOLE_COST;
+		if (used + cost > *budget)
+			break;
+		used += cost;
+	}
+	*budget -= used;
+	return end;
+}
 
 struct replay {
 	struct sync			 *s;
@@ -284,60 +358,208 @@ replay_row(void *arg, const struct store_event *row)
 	Agentflow__Mesh__V1__Event *e;
 
 	if (row->seq != r->next || (e = event_from_row(row)) == NULL) {
-		r->broken = 1;		/* a hole in our own log */
+		r->broken = 1;		/* the log changed under us */
 		return 1;
 	}
 	r->batch[r->n++] = e;
-	r->bytes += row->body_len + 64;
+	r->bytes += row->body_len + ROW_OVERHEAD;
 	r->next++;
 	if (r->n >= BATCH_MAX_EVENTS || r->bytes >= BATCH_MAX_BYTES)
 		replay_send(r);
 	return r->broken;
 }
 
-/*
- * Sends peer, which holds origin o up to cursor c, the events after it
- * from our log.  1 when that caught it up; 0 when the log cannot (another
- * incarnation, too far behind, or rows trimmed): a snapshot must then.
- */
-static int
-replay(struct sync *s, const char *peer, const struct origin *o,
-    const Agentflow__Mesh__V1__Cursor *c)
-{
-	struct replay r = { s, peer, c->seq + 1, NULL, 0, 0, 0 };
+/* What a replay of one origin came to. */
+enum replay_end {
+	REPLAY_DONE,		/* the peer holds all of it */
+	REPLAY_MORE,		/* out of budget: it goes on in a later turn */
+	REPLAY_SNAPSHOT		/* the log lacks the newest: snapshot it */
+};
 
-	if (c->incarnation != o->incarnation || c->seq >= o->seq ||
-	    o->seq - c->seq > REPLAY_MAX)
-		return 0;
+/*
+ * Catches peer up on origin o from *from (what it holds of o's life): the
+ * events our log keeps after it, oldest first as far as *budget goes,
+ * replayed run by run, each run that does not follow on opened by a
+ * snapshot whose cursor sits just before it, so the peer takes the state
+ * now and then every event still kept.  *from becomes what it holds after.
+ */
+static enum replay_end
+replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
+    size_t *budget)
+{
+	struct rows z = { 0 };
+	struct replay r = { s, peer, *from + 1, NULL, 0, 0, 0 };
+	uint64_t limit = *budget / ROW_OVERHEAD + 1;	/* rows that may fit */
+	int fresh = *budget == REPLAY_BYTES_MAX;
+	size_t i = 0, end;
+
+	if (limit > REPLAY_MAX)
+		limit = REPLAY_MAX;
+	if (limit > o->seq - *from)
+		limit = o->seq - *from;
+	if (store_events_after(s->store, o->id, o->incarnation, *from,
+	    (unsigned)limit, rows_add, &z) < 0)
+		z.n = 0;
+	end = rows_fit(&z, *from, budget);
+	if (end == 0 && fresh)
+		z.n = 0;	/* a row larger than a turn: snapshot instead */
 	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
-	if (store_events_after(s->store, o->id, o->incarnation, c->seq,
-	    (unsigned)(o->seq - c->seq), replay_row, &r) < 0)
-		r.broken = 1;
-	if (!r.broken)
-		replay_send(&r);
-	for (size_t i = 0; i < r.n; i++)
-		agentflow__mesh__v1__event__free_unpacked(r.batch[i], NULL);
+	while (i < end && !r.broken) {
+		size_t j = i;
+		while (j + 1 < end && z.seq[j + 1] == z.seq[j] + 1)
+			j++;		/* z.seq[i..j] is one run */
+		if (z.seq[i] != r.next) {
+			struct snap_item at = { (struct origin *)o, z.seq[i] - 1 };
+			send_snapshot(s, peer, &at, 1, 0);
+			r.next = z.seq[i];
+		}
+		if (store_events_after(s->store, o->id, o->incarnation,
+		    z.seq[i] - 1, (unsigned)(j - i + 1), replay_row, &r) < 0)
+			r.broken = 1;
+		if (!r.broken)
+			replay_send(&r);
+		i = j + 1;
+	}
+	for (size_t k = 0; k < r.n; k++)
+		agentflow__mesh__v1__event__free_unpacked(r.batch[k], NULL);
 	free(r.batch);
-	return !r.broken && r.next == o->seq + 1;
+	free(z.seq);
+	free(z.bytes);
+	if (r.broken)
+		return REPLAY_SNAPSHOT;
+	*from = r.next - 1;
+	if (*from == o->seq)
+		return REPLAY_DONE;
+	return end < z.n || z.n == limit ? REPLAY_MORE : REPLAY_SNAPSHOT;
+}
+
+/* --- turns of a catch-up too long for one -------------------------------------- */
+
+static const struct timeval resume_later = { 0, RESUME_MS * 1000 };
+
+/* The rest of a catch-up: the peer's cursors for the origins still to do. */
+struct catchup_rest {
+	struct sync			 *s;
+	char				 *peer;
+	Agentflow__Mesh__V1__Cursor	 *curs;
+	Agentflow__Mesh__V1__Cursor	**ptrs;
+	size_t				  n;
+	struct event			 *ev;
+	struct catchup_rest		 *next;
+};
+
+static void
+rest_free(struct catchup_rest *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->curs[i].origin);
+	free(r->curs);
+	free(r->ptrs);
+	free(r->peer);
+	if (r->ev != NULL)
+		event_free(r->ev);
+	free(r);
+}
+
+static void
+rest_add(struct catchup_rest *r, const struct origin *o, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Cursor *c = &r->curs[r->n];
+
+	agentflow__mesh__v1__cursor__init(c);
+	c->origin = xstrdup(o->id);
+	c->incarnation = o->incarnation;
+	c->seq = seq;
+	r->ptrs[r->n++] = c;
+}
+
+static void
+rest_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct catchup_rest *r = arg, **p;
+	struct sync *s = r->s;
+
+	(void)fd;
+	(void)what;
+	if (s->links != NULL && links_queued(s->links, r->peer) > REPLAY_BYTES_MAX) {
+		/* The last turn is still on its way: wait until it drains. */
+		evtimer_add(r->ev, &resume_later);
+		return;
+	}
+	for (p = &s->catchup_rests; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	if (s->links != NULL && links_is_up(s->links, r->peer)) {
+		struct origin **list = xcalloc(hmap_count(s->origins) + 1,
+		    sizeof(*list));
+		const char **ids = xcalloc(r->n + 1, sizeof(*ids));
+		size_t n;
+		for (size_t i = 0; i < r->n; i++)
+			ids[i] = r->curs[i].origin;
+		n = sync_catchup_behind(s, NULL, ids, r->n, list);
+		if (n > 0)
+			sync_catchup_send(s, r->peer, list, n, r->ptrs, r->n, 0);
+		free(ids);
+		free(list);
+	}
+	rest_free(r);
+}
+
+void
+sync_catchup_free(struct sync *s)
+{
+	while (s->catchup_rests != NULL) {
+		struct catchup_rest *r = s->catchup_rests;
+		s->catchup_rests = r->next;
+		rest_free(r);
+	}
 }
 
 void
 sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t n,
     Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
 {
-	struct origin **snap = xcalloc(n + 1, sizeof(*snap));
-	size_t nsnap = 0;
+	struct snap_item *snap = xcalloc(n + 1, sizeof(*snap));
+	struct catchup_rest *rest = xcalloc(1, sizeof(*rest));
+	size_t nsnap = 0, budget = REPLAY_BYTES_MAX;
 
+	rest->curs = xcalloc(n + 1, sizeof(*rest->curs));
+	rest->ptrs = xcalloc(n + 1, sizeof(*rest->ptrs));
 	sync_flush(s);	/* our own pending events are in the log first */
 	for (size_t i = 0; i < n; i++) {
 		const Agentflow__Mesh__V1__Cursor *c = NULL;
+		enum replay_end end = REPLAY_SNAPSHOT;
+		uint64_t from = 0;
 		for (size_t j = 0; j < ncursors && c == NULL; j++)
 			if (strcmp(cursors[j]->origin, list[i]->id) == 0)
 				c = cursors[j];
-		if (c == NULL || !replay(s, peer, list[i], c))
-			snap[nsnap++] = list[i];
+		/* A peer that holds none of this life starts from its seq 0. */
+		if (c != NULL && c->incarnation == list[i]->incarnation)
+			from = c->seq;
+		if ((c == NULL || c->incarnation <= list[i]->incarnation) &&
+		    from < list[i]->seq)
+			end = budget < HOLE_COST ? REPLAY_MORE :
+			    replay(s, peer, list[i], &from, &budget);
+		if (end == REPLAY_MORE)
+			rest_add(rest, list[i], from);
+		else if (end == REPLAY_SNAPSHOT) {
+			snap[nsnap].o = list[i];
+			snap[nsnap++].seq = list[i]->seq;
+		}
 	}
 	if (nsnap > 0 || request_id != 0)
 		send_snapshot(s, peer, snap, nsnap, request_id);
 	free(snap);
+	if (rest->n == 0) {
+		rest_free(rest);
+		return;
+	}
+	rest->s = s;
+	rest->peer = xstrdup(peer);
+	rest->ev = evtimer_new(s->base, rest_cb, rest);
+	rest->next = s->catchup_rests;
+	s->catchup_rests = rest;
+	evtimer_add(rest->ev, &resume_later);
 }

@@ -14,6 +14,7 @@
 #include "frame_codec.h"
 #include "mesh.pb-c.h"
 
+struct catchup_rest;
 struct hmap;
 struct links;
 struct routing;
@@ -32,7 +33,7 @@ struct wall_timer;
 #define NAME_MAX_LEN		128
 #define HOP_LIMIT		8
 #define ORIGINS_MAX		FRAME_CODEC_MAX_NODES
-#define REPLAY_MAX		50000	/* events behind beyond which a snapshot is cheaper */
+#define REPLAY_MAX		50000	/* log rows one turn of a catch-up reads at most */
 
 struct origin {
 	char		 id[64];
@@ -93,6 +94,8 @@ struct sync {
 	struct hmap			*forgotten;
 	/* Our NodeInfo goes out with our next status (sync_emit_status). */
 	int				 info_unsent;
+	/* Catch-ups to go on in a later turn (sync_catchup.c). */
+	struct catchup_rest		*catchup_rests;
 };
 
 /* Logs and sends our pending events now (they normally wait for the next
@@ -120,14 +123,17 @@ void sync_forget_clear(struct sync *);
 size_t sync_catchup_behind(struct sync *, const Agentflow__Mesh__V1__Hello *hello,
     const char *const *want, size_t nwant, struct origin **list);
 /*
- * Catches peer up on the origins in list: with replayed events where it
- * told us its cursor (cursors) and our log covers the rest, with snapshots
- * for the others.  A request_id (non-zero) is answered with a snapshot
+ * Catches peer up on the origins in list: with the events our log keeps
+ * after its cursors (cursors; none: from seq 1), in turns of a bounded
+ * size while the link stays up, with snapshots for what the log lacks.  A request_id (non-zero) is answered with a snapshot
  * even when nothing is behind.
  */
 void sync_catchup_send(struct sync *, const char *peer, struct origin **list,
     size_t n, Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors,
     uint64_t request_id);
+
+/* Drops the catch-ups waiting for a later turn (from sync_free). */
+void sync_catchup_free(struct sync *);
 
 /*
  * sync_incarnation.c.  Moves us to a new incarnation, persisted, when the

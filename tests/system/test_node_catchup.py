@@ -1,0 +1,144 @@
+"""System tests of a join catching up completely: a node that joins late,
+or comes back, receives the user events the others still keep in their
+event logs (replayed, not just a snapshot of state), so its event log
+(GET /api/events) matches theirs; where a log's retention (--events-kept)
+dropped the oldest events, it gets a snapshot and then every event still
+kept, none twice."""
+
+import signal as _signal
+import unittest
+
+import harness
+from test_node_mesh import MeshTest
+from test_node_sync import events, metric, post_event, remote
+
+WAIT = 60       # generous: the machine is shared
+TRIM_WAIT = 120 # a node trims its log every minute
+
+
+def user_keys(node, origin=None):
+    """(origin, incarnation, seq) of the user events node's log holds."""
+    q = {"kind": "user", "limit": 10000}
+    if origin is not None:
+        q["node"] = origin
+    return [(e["origin"], e["incarnation"], e["seq"]) for e in events(node, **q)]
+
+
+def all_keys(node, origin):
+    """The keys of every event of origin's that node's log holds."""
+    return {(e["origin"], e["incarnation"], e["seq"])
+            for e in events(node, node=origin, limit=10000)}
+
+
+def post_many(node, name, count):
+    for i in range(count):
+        r = post_event(node, name, {"i": i})
+        if r.status != 200:
+            raise AssertionError("POST /api/events on %s answered %r" % (node.node_id, r))
+
+
+class JoinCatchesUp(MeshTest):
+
+    def wait_keys(self, node, want, origin=None):
+        """Waits until node's log holds exactly the user events want (a set)."""
+        if harness.wait_until(lambda: set(user_keys(node, origin)) == want, WAIT,
+                              interval=0.5):
+            return
+        got = set(user_keys(node, origin))
+        self.fail("%s: %d missing, %d extra (of %d)" % (
+            node.node_id, len(want - got), len(got - want), len(want)))
+
+    def assert_once(self, node):
+        keys = user_keys(node)
+        self.assertEqual(len(keys), len(set(keys)), "duplicates on %s" % node.node_id)
+
+    def test_a_late_joiner_and_a_returning_node_get_every_user_event(self):
+        sig, (a, b) = self.mesh(2)
+        post_many(a, "from-a", 50)
+        post_many(b, "from-b", 20)
+        both = set(user_keys(a, "node-1")) | set(user_keys(b, "node-2"))
+        self.assertEqual(len(both), 70)
+        self.wait_keys(a, both)
+        self.wait_keys(b, both)
+
+        history = all_keys(a, "node-1")     # statuses too, every kind
+        # a node with a new data directory joins after all of them
+        c = self.node("node-3", [sig.url])
+        self.wait_full_mesh([a, b, c])
+        self.wait_keys(c, both)
+        self.assertTrue(harness.wait_until(
+            lambda: history <= all_keys(c, "node-1"), WAIT, interval=0.5),
+            len(history - all_keys(c, "node-1")))
+        self.assert_once(c)
+        for origin, count in (("node-1", 50), ("node-2", 20)):
+            seqs = sorted(k[2] for k in user_keys(c, origin))
+            self.assertEqual(len(seqs), count, origin)
+            self.assertEqual(seqs, sorted(k[2] for k in user_keys(a, origin)), origin)
+        self.assertGreater(metric(a, "agentflow_node_replayed_total") +
+                           metric(b, "agentflow_node_replayed_total"), 0)
+
+        # it leaves, more happens, it comes back: it gets what it missed
+        c.stop()
+        post_many(a, "while-away", 30)
+        now = set(user_keys(a, "node-1")) | set(user_keys(b, "node-2"))
+        self.assertEqual(len(now), 100)
+        c.restart()
+        self.wait_full_mesh([a, b, c])
+        self.wait_keys(c, now)
+        self.assert_once(c)
+
+    def test_a_joiner_gets_a_snapshot_and_every_event_the_log_still_keeps(self):
+        sig = self.signal()
+        # a keeps 100 events and trims its log a minute after it starts
+        a = self.node("node-1", [sig.url],
+                      args=["--events-kept", "100", "--status-ms", "10000"])
+        b = self.node("node-2", [sig.url])
+        self.wait_full_mesh([a, b])
+        post_many(b, "from-b", 150)
+        self.wait_keys(a, set(user_keys(b, "node-2")), "node-2")
+        last = max(k[2] for k in user_keys(b, "node-2"))
+        # b goes away, and a's retention drops the oldest
+        b.stop()
+        self.assertTrue(harness.wait_until(
+            lambda: 0 < len(user_keys(a, "node-2")) < 150, TRIM_WAIT, interval=0.5),
+            len(user_keys(a, "node-2")))
+        kept = set(user_keys(a, "node-2"))
+        self.assertEqual(max(k[2] for k in kept), last, "the newest are kept")
+
+        # a new node that only a can catch up on b
+        c = self.node("node-3", [sig.url])
+        self.wait_full_mesh([a, c])
+        self.wait_keys(c, kept, "node-2")
+        self.assert_once(c)
+        # the state before them came as a snapshot of b
+        self.assertTrue(harness.wait_until(
+            lambda: (remote(c, "node-2") or {}).get("status"), WAIT, interval=0.5))
+        self.assertGreaterEqual(
+            metric(c, 'agentflow_node_snapshots_total{dir="received"}'), 1)
+        self.assertEqual(remote(c, "node-2")["seq"], remote(a, "node-2")["seq"])
+        self.assertGreaterEqual(remote(c, "node-2")["seq"], last)
+
+    def test_a_log_larger_than_the_link_queue_arrives_in_turns(self):
+        sig = self.signal()
+        a = self.node("node-1", [sig.url])
+        # 150 events of 60 KB: 9 MB, more than a link queues (8 MiB)
+        payload = "p" * 60000
+        for i in range(150):
+            self.assertEqual(post_event(a, "big", payload).status, 200)
+        want = set(user_keys(a, "node-1"))
+        self.assertEqual(len(want), 150)
+        c = self.node("node-3", [sig.url])
+        self.wait_full_mesh([a, c])
+        self.wait_keys(c, want, "node-1")
+        self.assert_once(c)
+        self.assertGreaterEqual(metric(a, "agentflow_node_replayed_total"), 150)
+        # in turns the queue bears, so the link never had to reset
+        resets = [l for l in a.logs() + c.logs()
+                  if l.get("msg") == "peer cannot keep up; resetting the link"]
+        self.assertEqual(resets, [])
+        evs = events(c, kind="user", node="node-1", limit=1)
+        self.assertEqual(evs[0]["body"]["payload"], payload)
+
+
+if __name__ == "__main__":
+    unittest.main()
