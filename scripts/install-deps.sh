@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
+  libgrpc-dev protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
   libmbedtls-dev libevent-dev libsqlite3-dev libjansson-dev libwslay-dev
   libcmocka-dev clang-14 libclang-rt-14-dev
   openssl curl ca-certificates
