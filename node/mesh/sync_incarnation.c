@@ -22,6 +22,13 @@
  * as far as it can tell (a link that came back); an older life of the same
  * incarnation that emitted fewer events than this one before the link came
  * up cannot be told apart from it.
+ *
+ * A Hello is a peer's word, and a peer may lie: a node moves at most once
+ * per run (a restored node needs one move; two processes that share an
+ * identity would otherwise bump each other for ever), and never by more
+ * than JUMP_MAX above its own incarnation, so a forged cursor cannot push
+ * the counter to its limit.  Claims past either bound are logged and
+ * ignored.
  */
 #include "sync_priv.h"
 
@@ -35,6 +42,10 @@
 #include "log.h"
 #include "store.h"
 #include "xalloc.h"
+
+/* How far above our own incarnation a peer's claim may lead us: far
+ * more restarts than a real node makes between two backups. */
+#define JUMP_MAX	((uint64_t)1 << 20)
 
 /* The peer's cursor for us when it names a life we are not: its incarnation. */
 static int
@@ -82,6 +93,14 @@ sync_incarnation_check(struct sync *s, const char *peer,
 
 	if (!other_life(s, h, &seen))
 		return 0;
+	if (s->reborn_count > 0 || seen - s->incarnation > JUMP_MAX) {
+		log_event(LOG_WARN, "a peer claims a newer life of ours; ignored "
+		    "(we move once per run, and at most 2^20 above our own)",
+		    "{s:s, s:I, s:I, s:I}", "peer", peer, "seen",
+		    (json_int_t)seen, "incarnation", (json_int_t)s->incarnation,
+		    "moves", (json_int_t)s->reborn_count);
+		return 0;
+	}
 	/* What is numbered in the old life goes out in it. */
 	sync_flush(s);
 	emitted = s->self->seq;

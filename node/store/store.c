@@ -562,8 +562,9 @@ store_incarnation_above(struct store *st, uint64_t seen, uint64_t *out)
 	int64_t v = 0;
 	int rc;
 
-	/* SQLite's integers are signed: the counter must stay below 2^63. */
-	if (seen >= (uint64_t)INT64_MAX) {
+	/* SQLite's integers are signed, and max + 1 must not overflow into a
+	 * REAL: the counter stays below STORE_INCARNATION_MAX. */
+	if (seen >= STORE_INCARNATION_MAX) {
 		snprintf(st->err, sizeof(st->err), "incarnation %llu is beyond "
 		    "the counter's range", (unsigned long long)seen);
 		return -1;
@@ -585,16 +586,17 @@ store_incarnation_above(struct store *st, uint64_t seen, uint64_t *out)
 		goto fail;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
+		v = sqlite3_column_type(s, 0) == SQLITE_INTEGER ?
+		    sqlite3_column_int64(s, 0) : -1;
 	if (rc != SQLITE_DONE) {
 		set_err(st, "incrementing the incarnation");
 		done(s);
 		goto fail;
 	}
 	done(s);
-	if (v <= 0) {
+	if (v <= 0 || (uint64_t)v >= STORE_INCARNATION_MAX) {
 		snprintf(st->err, sizeof(st->err), "incarnation counter in "
-		    "meta is %lld, not a positive integer", (long long)v);
+		    "meta is %lld, not an integer in 1..2^62", (long long)v);
 		goto fail;
 	}
 	if (commit(st) != 0)

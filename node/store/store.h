@@ -53,8 +53,10 @@ int store_next_incarnation(struct store *st, uint64_t *out);
  * Like store_next_incarnation, but the new value is also above seen (an
  * incarnation of ours a peer holds: a restored backup or a copied data
  * directory counted less): max(counter, seen) + 1.  seen must be below
- * 2^63 - 1, or -1.
+ * STORE_INCARNATION_MAX, or -1; so is the stored counter, or -1 (a counter
+ * at the limit would repeat itself at every start).
  */
+#define STORE_INCARNATION_MAX	((uint64_t)1 << 62)
 int store_incarnation_above(struct store *st, uint64_t seen, uint64_t *out);
 
 /*

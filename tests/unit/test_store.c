@@ -202,6 +202,8 @@ test_incarnation_above_what_peers_saw(void **state)
 	assert_int_equal(store_incarnation_above(st, UINT64_MAX, &inc), -1);
 	assert_non_null(strstr(store_error(st), "range"));
 	assert_int_equal(store_incarnation_above(st, (uint64_t)INT64_MAX, &inc), -1);
+	/* the limit, where max + 1 would no longer be an integer next time */
+	assert_int_equal(store_incarnation_above(st, STORE_INCARNATION_MAX, &inc), -1);
 	store_close(st);
 	st = open_ok(f);
 	assert_int_equal(store_next_incarnation(st, &inc), 0);

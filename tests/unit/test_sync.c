@@ -218,19 +218,33 @@ test_a_newer_life_of_ours_moves_us_above_it(void **state)
 	assert_true(reborn == 2);
 	assert_true(stored_incarnation(f) == 2);	/* persisted */
 	assert_int_equal(sync_emit_user(f->sync, "c", "", 0, err, sizeof(err)), 1);
-	/* a higher incarnation: above it, numbering from the start again */
+	/* once per run: a second claim, even a higher one, is ignored, so two
+	 * processes sharing an identity cannot bump each other for ever */
 	hello_seeing_us(f, 7, 1);
-	assert_true(reborn == 8);
-	assert_true(stored_incarnation(f) == 8);
-	assert_int_equal(sync_emit_user(f->sync, "d", "", 0, err, sizeof(err)), 1);
-	/* an older life, or this one: no move again */
-	hello_seeing_us(f, 7, 1);
-	hello_seeing_us(f, 8, 1);
-	assert_true(reborn == 8);
-	/* out of the counter's range: refused, we keep the life we run */
+	assert_true(reborn == 2);
+	assert_true(stored_incarnation(f) == 2);
+	assert_int_equal(sync_emit_user(f->sync, "d", "", 0, err, sizeof(err)), 2);
+}
+
+/* A forged cursor cannot push the counter far, or to its limit. */
+static void
+test_a_claim_far_above_us_is_ignored(void **state)
+{
+	struct fixture *f = *state;
+	char err[64];
+	uint64_t reborn = 0;
+
+	sync_set_reborn(f->sync, reborn_cb, &reborn);
 	hello_seeing_us(f, UINT64_MAX, 1);
-	assert_true(reborn == 8);
-	assert_int_equal(sync_emit_user(f->sync, "e", "", 0, err, sizeof(err)), 2);
+	hello_seeing_us(f, (uint64_t)1 << 62, 1);
+	hello_seeing_us(f, ((uint64_t)1 << 20) + 2, 1);
+	assert_true(reborn == 0);
+	assert_true(stored_incarnation(f) == 0);	/* nothing written */
+	assert_int_equal(sync_emit_user(f->sync, "a", "", 0, err, sizeof(err)), 1);
+	/* within the bound it still moves */
+	hello_seeing_us(f, ((uint64_t)1 << 20) + 1, 1);
+	assert_true(reborn == ((uint64_t)1 << 20) + 2);
+	assert_true(stored_incarnation(f) == ((uint64_t)1 << 20) + 2);
 }
 
 /* Whether each of our logged statuses carries a NodeInfo, as "10..." */
@@ -318,6 +332,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_in_order_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_origins_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_newer_life_of_ours_moves_us_above_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_claim_far_above_us_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_status_carries_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_info, setup, teardown),
 	};
