@@ -68,16 +68,26 @@ valid_selector(const json_t *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* The present nodes whose labels we do not know, as skipped entries. */
+/*
+ * The present nodes whose labels we do not know, as skipped entries: only
+ * those a route leads to.  A dead node whose info went with a restart
+ * could not run the command anyway, and would otherwise turn every
+ * selector into "skipped" (or 503) until it is pruned.
+ */
 static json_t *
 skipped_unlabelled(struct routing *routing)
 {
 	json_t *ids = routing_unlabelled(routing), *out = json_array(), *id;
+	char hop[NODE_ID_MAX + 1];
 	size_t i;
 
-	json_array_foreach(ids, i, id)
+	json_array_foreach(ids, i, id) {
+		if (routing_next_hop(routing, json_string_value(id), hop,
+		    sizeof(hop)) != 0)
+			continue;
 		json_array_append_new(out, json_pack("{s:O, s:s}", "node", id,
 		    "reason", "its labels are not known here yet"));
+	}
 	json_decref(ids);
 	return out;
 }

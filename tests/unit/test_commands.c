@@ -364,6 +364,19 @@ test_timeout_and_retry(void **state)
 }
 
 /* A selector fans out to the matching nodes in id order; ours runs here. */
+/* n4 reachable over n3 (both ends report the link), or cut off again. */
+static void
+route_n4(struct fixture *f, int on)
+{
+	if (on) {
+		routing_set_links(f->routing, "n3", (const char *[]){ "n2", "n4" }, 2);
+		routing_set_links(f->routing, "n4", (const char *[]){ "n3" }, 1);
+	} else {
+		routing_set_links(f->routing, "n3", (const char *[]){ "n2" }, 1);
+		routing_set_links(f->routing, "n4", NULL, 0);
+	}
+}
+
 static void
 test_selector(void **state)
 {
@@ -372,6 +385,13 @@ test_selector(void **state)
 	char id[64];
 	json_t *rec, *dests;
 
+	/* n4 cut off: no route, so not a node the command could reach. */
+	assert_int_equal(issue(f, "\"role=web\"", "ping", NULL, 0, id, &code), 0);
+	rec = record(f, id);
+	assert_int_equal(json_array_size(json_object_get(rec, "skipped")), 0);
+	json_decref(rec);
+	sent_clear(f);
+	route_n4(f, 1);
 	assert_int_equal(issue(f, "\"role=web\"", "ping", NULL, 0, id, &code), 0);
 	assert_int_equal(f->execs, 0);
 	assert_int_equal(f->nsent, 2);
@@ -399,6 +419,7 @@ test_selector(void **state)
 	json_decref(rec);
 	sent_clear(f);
 
+	route_n4(f, 0);
 	/* "all": the four present nodes, ourselves executed at once. */
 	assert_int_equal(issue(f, "\"all\"", "ping", NULL, 0, id, &code), 0);
 	assert_int_equal(f->execs, 1);
@@ -425,7 +446,12 @@ test_invalid(void **state)
 
 	assert_int_equal(issue(f, "\"self\"", "reboot", NULL, 0, id, &code), -1);
 	assert_string_equal(code, "unknown_type");
-	/* No known node matches, but n4 might: refused, naming n4. */
+	/* n4 cut off: nothing known matches and n4 could not run it. */
+	assert_int_equal(issue(f, "\"role=cache\"", "ping", NULL, 0, id, &code), -1);
+	assert_string_equal(code, "no_target");
+	/* A route to n4: no known node matches, but n4 might: refused,
+	 * naming n4. */
+	route_n4(f, 1);
 	t = json_string("role=cache");
 	req.target = t;
 	req.idempotency_key = NULL;
