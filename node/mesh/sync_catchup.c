@@ -544,7 +544,10 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 			    replay(s, peer, list[i], &from, &budget);
 		if (end == REPLAY_MORE)
 			rest_add(rest, list[i], from);
-		else if (end == REPLAY_SNAPSHOT) {
+		/* A request that names the origin (request_id) also wants its
+		 * snapshot, the NodeInfo with it, when the peer misses nothing. */
+		else if (end == REPLAY_SNAPSHOT ||
+		    (end == REPLAY_DONE && request_id != 0)) {
 			snap[nsnap].o = list[i];
 			snap[nsnap++].seq = list[i]->seq;
 		}
