@@ -375,18 +375,20 @@ sync_emit_status(struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
 {
 	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
 	Agentflow__Mesh__V1__NodeStatus with = *st;
+	Agentflow__Mesh__V1__NodeInfo *info = NULL;	/* ours to free */
 	uint64_t seq;
 
-	if (s->info_unsent && s->self->info != NULL)
-		with.info = agentflow__mesh__v1__node_info__unpack(NULL,
-		    s->self->info_len, s->self->info);
+	if (s->info_unsent && s->self->info != NULL &&
+	    (info = agentflow__mesh__v1__node_info__unpack(NULL,
+	    s->self->info_len, s->self->info)) != NULL)
+		with.info = info;
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
 	e.status = &with;
 	seq = emit(s, &e);
-	if (with.info != NULL) {
+	if (info != NULL) {
 		if (seq != 0)
 			s->info_unsent = 0;
-		agentflow__mesh__v1__node_info__free_unpacked(with.info, NULL);
+		agentflow__mesh__v1__node_info__free_unpacked(info, NULL);
 	}
 	return seq;
 }
