@@ -483,8 +483,9 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	}
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
 	n = sync_catchup_behind(s, h, NULL, 0, list);
-	if (n > 0)
-		sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
+	/* Even with nothing behind: it replaces a catch-up the peer's last
+	 * link left pending (its cursors are stale now). */
+	sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
 	free(list);
 }
 
