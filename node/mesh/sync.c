@@ -375,18 +375,20 @@ sync_emit_status(struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
 {
 	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
 	Agentflow__Mesh__V1__NodeStatus with = *st;
+	Agentflow__Mesh__V1__NodeInfo *info = NULL;	/* ours to free */
 	uint64_t seq;
 
-	if (s->info_unsent && s->self->info != NULL)
-		with.info = agentflow__mesh__v1__node_info__unpack(NULL,
-		    s->self->info_len, s->self->info);
+	if (s->info_unsent && s->self->info != NULL &&
+	    (info = agentflow__mesh__v1__node_info__unpack(NULL,
+	    s->self->info_len, s->self->info)) != NULL)
+		with.info = info;
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
 	e.status = &with;
 	seq = emit(s, &e);
-	if (with.info != NULL) {
+	if (info != NULL) {
 		if (seq != 0)
 			s->info_unsent = 0;
-		agentflow__mesh__v1__node_info__free_unpacked(with.info, NULL);
+		agentflow__mesh__v1__node_info__free_unpacked(info, NULL);
 	}
 	return seq;
 }
@@ -481,8 +483,9 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	}
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
 	n = sync_catchup_behind(s, h, NULL, 0, list);
-	if (n > 0)
-		sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
+	/* Even with nothing behind: it replaces a catch-up the peer's last
+	 * link left pending (its cursors are stale now). */
+	sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
 	free(list);
 }
 
@@ -542,11 +545,12 @@ apply_snapshot(struct sync *s, const char *peer,
 	}
 }
 
-/* Asks peer for origin o's state; with_cursor: what we hold, so that it
- * can answer with just the events we miss. */
+/* Asks peer for origin o's state with what we hold (o's cursor), so that
+ * it answers with just the events we miss; a non-zero request_id also
+ * asks for o's snapshot when we miss none. */
 static void
 send_request(struct sync *s, const char *peer, struct origin *o,
-    int with_cursor)
+    uint64_t request_id)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__SnapshotRequest r = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
@@ -555,7 +559,8 @@ send_request(struct sync *s, const char *peer, struct origin *o,
 
 	r.n_origins = 1;
 	r.origins = ids;
-	if (with_cursor && o->incarnation != 0) {
+	r.request_id = request_id;
+	if (o->incarnation != 0) {
 		agentflow__mesh__v1__cursor__init(&cur);
 		cur.origin = o->id;
 		cur.incarnation = o->incarnation;
@@ -578,16 +583,20 @@ request_snapshot(struct sync *s, const char *peer, struct origin *o)
 	if (o->requested_ms != 0 && now - o->requested_ms < 5000)
 		return;
 	o->requested_ms = now;
-	send_request(s, peer, o, 1);
+	send_request(s, peer, o, 0);
 }
 
 /*
  * We apply o's events but do not know its NodeInfo (we restarted: it is
  * not persisted; or its status that carried it reached us before a
  * snapshot without it).  The peer that hands us its events may know it:
- * a snapshot (asked without a cursor, so not answered by a replay) tells,
- * at most every 5 s per origin while we do not.
+ * its snapshot, asked with our cursor (no cursor would ask for a replay
+ * from seq 1 of what we hold) and a request_id (so that the answer holds
+ * the snapshot even when we miss no event), at most every 5 s per origin
+ * while we do not.
  */
+#define INFO_HEAL_REQUEST	1	/* any non-zero id; the answer echoes it */
+
 static void
 info_heal(struct sync *s, const char *peer, struct origin *o)
 {
@@ -597,7 +606,7 @@ info_heal(struct sync *s, const char *peer, struct origin *o)
 	    now - o->info_asked_ms < 5000))
 		return;
 	o->info_asked_ms = now;
-	send_request(s, peer, o, 0);
+	send_request(s, peer, o, INFO_HEAL_REQUEST);
 }
 
 static void

@@ -473,10 +473,53 @@ rest_add(struct catchup_rest *r, const struct origin *o, uint64_t seq)
 	r->ptrs[r->n++] = c;
 }
 
+/* Takes peer's pending rest out of s's list (NULL: none). */
+static struct catchup_rest *
+rest_take(struct sync *s, const char *peer)
+{
+	struct catchup_rest **p, *r;
+
+	for (p = &s->catchup_rests; *p != NULL; p = &(*p)->next)
+		if (strcmp((*p)->peer, peer) == 0) {
+			r = *p;
+			*p = r->next;
+			return r;
+		}
+	return NULL;
+}
+
+/*
+ * Carries into r the cursors of old, a rest the catch-up of list[0..n)
+ * with cursors[0..ncursors) replaces, for the origins that catch-up says
+ * nothing of (a request that named others): those go on where old was.
+ */
+static void
+rest_carry(struct catchup_rest *r, const struct catchup_rest *old,
+    struct origin *const *list, size_t n,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors)
+{
+	for (size_t i = 0; i < old->n; i++) {
+		const Agentflow__Mesh__V1__Cursor *c = &old->curs[i];
+		size_t j = 0, k = 0;
+		while (j < n && strcmp(list[j]->id, c->origin) != 0)
+			j++;
+		while (k < ncursors && strcmp(cursors[k]->origin, c->origin) != 0)
+			k++;
+		if (j < n || k < ncursors)
+			continue;
+		agentflow__mesh__v1__cursor__init(&r->curs[r->n]);
+		r->curs[r->n].origin = xstrdup(c->origin);
+		r->curs[r->n].incarnation = c->incarnation;
+		r->curs[r->n].seq = c->seq;
+		r->ptrs[r->n] = &r->curs[r->n];
+		r->n++;
+	}
+}
+
 static void
 rest_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct catchup_rest *r = arg, **p;
+	struct catchup_rest *r = arg;
 	struct sync *s = r->s;
 
 	(void)fd;
@@ -486,11 +529,9 @@ rest_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(r->ev, &resume_later);
 		return;
 	}
-	for (p = &s->catchup_rests; *p != NULL; p = &(*p)->next)
-		if (*p == r) {
-			*p = r->next;
-			break;
-		}
+	(void)rest_take(s, r->peer);	/* r: the only one of its peer */
+	/* A link that went down drops it; one up again has sent a Hello
+	 * whose catch-up replaced it. */
 	if (s->links != NULL && links_is_up(s->links, r->peer)) {
 		struct origin **list = xcalloc(hmap_count(s->origins) + 1,
 		    sizeof(*list));
@@ -523,10 +564,13 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 {
 	struct snap_item *snap = xcalloc(n + 1, sizeof(*snap));
 	struct catchup_rest *rest = xcalloc(1, sizeof(*rest));
-	size_t nsnap = 0, budget = REPLAY_BYTES_MAX;
+	/* At most one rest per peer: this catch-up replaces the pending one,
+	 * so two chains never replay at once (a link flap, a request). */
+	struct catchup_rest *old = rest_take(s, peer);
+	size_t nsnap = 0, budget = REPLAY_BYTES_MAX, most = n + (old ? old->n : 0);
 
-	rest->curs = xcalloc(n + 1, sizeof(*rest->curs));
-	rest->ptrs = xcalloc(n + 1, sizeof(*rest->ptrs));
+	rest->curs = xcalloc(most + 1, sizeof(*rest->curs));
+	rest->ptrs = xcalloc(most + 1, sizeof(*rest->ptrs));
 	sync_flush(s);	/* our own pending events are in the log first */
 	for (size_t i = 0; i < n; i++) {
 		const Agentflow__Mesh__V1__Cursor *c = NULL;
@@ -544,7 +588,10 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 			    replay(s, peer, list[i], &from, &budget);
 		if (end == REPLAY_MORE)
 			rest_add(rest, list[i], from);
-		else if (end == REPLAY_SNAPSHOT) {
+		/* A request that names the origin (request_id) also wants its
+		 * snapshot, the NodeInfo with it, when the peer misses nothing. */
+		else if (end == REPLAY_SNAPSHOT ||
+		    (end == REPLAY_DONE && request_id != 0)) {
 			snap[nsnap].o = list[i];
 			snap[nsnap++].seq = list[i]->seq;
 		}
@@ -552,6 +599,10 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 	if (nsnap > 0 || request_id != 0)
 		send_snapshot(s, peer, snap, nsnap, request_id);
 	free(snap);
+	if (old != NULL) {
+		rest_carry(rest, old, list, n, cursors, ncursors);
+		rest_free(old);
+	}
 	if (rest->n == 0) {
 		rest_free(rest);
 		return;

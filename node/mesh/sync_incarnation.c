@@ -115,6 +115,7 @@ sync_incarnation_check(struct sync *s, const char *peer,
 	s->self->seq = 0;
 	s->self->updated_ms = clock_wall_ms();
 	info_set_incarnation(s->self, inc);
+	s->info_unsent = 1;	/* the new life's first status carries it */
 	s->reborn_count++;
 	log_event(LOG_WARN, "a peer holds a newer life of ours (a restored "
 	    "backup or a copied data directory?); starting a new incarnation "
