@@ -5,52 +5,98 @@
  * cannot bring it back with a snapshot or a late event.  A later life of
  * the node (a higher incarnation) is a new member, never refused.
  *
- * Invariant: s->forgotten maps a node id to a heap uint64_t, the highest
- * incarnation forgotten; ours is never in it.
+ * Invariant: s->forgotten maps a node id to a heap struct tombstone (the
+ * highest incarnation forgotten, and when); ours is never in it, nor an
+ * id we never held, and it holds at most SYNC_FORGOTTEN_MAX (the oldest
+ * goes first).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "hmap.h"
 #include "log.h"
+#include "node_id.h"
 #include "routing.h"
 #include "store.h"
 #include "sync.h"
 #include "sync_priv.h"
 #include "xalloc.h"
 
+#define SYNC_FORGOTTEN_MAX	1024
+
+struct tombstone {
+	uint64_t	 incarnation;
+	uint64_t	 at;		/* wall ms of the forget */
+};
+
 int
 sync_forgotten(const struct sync *s, const char *id, uint64_t incarnation)
 {
-	const uint64_t *inc = s->forgotten != NULL ?
+	const struct tombstone *t = s->forgotten != NULL ?
 	    hmap_get(s->forgotten, id) : NULL;
 
-	return inc != NULL && incarnation <= *inc;
+	return t != NULL && incarnation <= t->incarnation;
+}
+
+/* The oldest tombstone, found by one walk. */
+struct oldest {
+	char		 id[NODE_ID_MAX + 1];
+	uint64_t	 at;
+};
+
+static int
+find_oldest(const char *id, void *value, void *arg)
+{
+	const struct tombstone *t = value;
+	struct oldest *o = arg;
+
+	if (o->id[0] == '\0' || t->at < o->at) {
+		snprintf(o->id, sizeof(o->id), "%s", id);
+		o->at = t->at;
+	}
+	return 0;
+}
+
+static void
+forget_oldest(struct sync *s)
+{
+	struct oldest o = { "", 0 };
+
+	hmap_sweep(s->forgotten, find_oldest, &o);
+	if (o.id[0] != '\0') {
+		log_event(LOG_INFO, "forgotten origin's tombstone dropped: too many",
+		    "{s:s, s:i}", "node", o.id, "max", SYNC_FORGOTTEN_MAX);
+		free(hmap_del(s->forgotten, o.id));
+	}
 }
 
 int
 sync_forget(struct sync *s, const char *id)
 {
 	struct origin *o;
-	uint64_t *inc;
+	struct tombstone *t;
 
 	if (strcmp(id, s->self_id) == 0)
 		return -1;
-	if (s->forgotten == NULL)
-		s->forgotten = hmap_new();
-	if ((inc = hmap_get(s->forgotten, id)) == NULL) {
-		inc = xcalloc(1, sizeof(*inc));
-		hmap_put(s->forgotten, id, inc);
-	}
 	routing_forget(s->routing, id);
 	if (store_forget_node(s->store, id) != 0)
 		log_event(LOG_WARN, "cannot forget a node's stored state",
 		    "{s:s, s:s}", "node", id, "error", store_error(s->store));
 	if ((o = hmap_del(s->origins, id)) == NULL)
-		return 0;
-	if (o->incarnation > *inc)
-		*inc = o->incarnation;
+		return 0;	/* never held: no tombstone */
+	if (s->forgotten == NULL)
+		s->forgotten = hmap_new();
+	if ((t = hmap_get(s->forgotten, id)) == NULL) {
+		if (hmap_count(s->forgotten) >= SYNC_FORGOTTEN_MAX)
+			forget_oldest(s);
+		t = xcalloc(1, sizeof(*t));
+		hmap_put(s->forgotten, id, t);
+	}
+	t->at = clock_wall_ms();
+	if (o->incarnation > t->incarnation)
+		t->incarnation = o->incarnation;
 	free(o->info);
 	free(o->status);
 	free(o);
