@@ -9,7 +9,23 @@
 
 #include "links.h"
 #include "log.h"
+#include "node_id.h"
+#include "routing.h"
 #include "sync.h"
+
+int
+forget_may(struct links *l, struct sync *s, const char *id, uint64_t dead_ms)
+{
+	const char *member = links_member(l, id);
+	char hop[NODE_ID_MAX + 1];
+
+	if (links_is_up(l, id))
+		return 0;
+	if ((member != NULL && strcmp(member, "left") == 0) || sync_left(s, id))
+		return 1;
+	return links_silent(l, id, dead_ms) && sync_silent(s, id, dead_ms) &&
+	    routing_next_hop(sync_routing(s), id, hop, sizeof(hop)) != 0;
+}
 
 enum forget_result
 forget_node(struct links *l, struct sync *s, const char *self_id,

@@ -25,6 +25,16 @@ enum forget_result {
 	FORGET_SELF,		/* our own id: nothing done */
 };
 
+/*
+ * 1 when our own view says node id is dead or left, so it may be
+ * forgotten: no link of ours is up to it, and it left (a Leave we
+ * received) or it is silent for dead_ms (links and sync) with no route
+ * to it.  The rule /api/cluster/status's "dead" follows; a forget_node
+ * command from elsewhere is refused here unless it holds.
+ */
+int forget_may(struct links *, struct sync *, const char *id,
+    uint64_t dead_ms);
+
 /* Forgets node id (see above); self_id is ours. */
 enum forget_result forget_node(struct links *, struct sync *,
     const char *self_id, const char *id);

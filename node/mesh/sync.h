@@ -83,6 +83,8 @@ uint64_t sync_emit_event(struct sync *, Agentflow__Mesh__V1__Event *);
  * At most 1024 lives are remembered: the oldest goes first.
  */
 int sync_forget(struct sync *, const char *id);
+/* 1 when origin id sent a Leave (its state says it left), 0 otherwise. */
+int sync_left(const struct sync *, const char *id);
 /* 1 when no event or snapshot of origin id reached us for ms or more (or
  * we hold none of it); 0 otherwise, and always for ourselves. */
 int sync_silent(const struct sync *, const char *id, uint64_t ms);

@@ -73,6 +73,14 @@ forget_oldest(struct sync *s)
 }
 
 int
+sync_left(const struct sync *s, const char *id)
+{
+	const struct origin *o = hmap_get(s->origins, id);
+
+	return o != NULL && o != s->self && o->left;
+}
+
+int
 sync_forget(struct sync *s, const char *id)
 {
 	struct origin *o;

@@ -183,6 +183,7 @@ test_forget_remembers_only_known_lives(void **state)
 	assert_int_equal(sync_forget(f->sync, "n9"), 0);
 	deliver(f, "n9", 1);
 	assert_int_equal(counter(f, "events_in"), 2);
+	assert_int_equal(sync_left(f->sync, "n9"), 0);
 	assert_int_equal(sync_forget(f->sync, "self"), -1);
 }
 
