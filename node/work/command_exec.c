@@ -231,7 +231,7 @@ static const struct {
 	{ MESH_COMMAND_TYPE(FREEZE), freeze, 1 },
 	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1 },
 	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1 },
-	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 1 },
+	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0 },
 };
 
 int
