@@ -628,8 +628,9 @@ prune_cb(void *arg)
 {
 	struct node *n = arg;
 
-	/* A frozen node changes nothing. */
-	if (n->frozen)
+	/* A frozen node changes nothing; a node with no link up at all is
+	 * cut off itself (its own network is down), so everyone looks dead. */
+	if (n->frozen || links_up(n->links) == 0)
 		return;
 	/* Dead is silent for --dead-ms; pruned, dead for --prune-after. */
 	forget_prune(n->links, n->sync, n->id, (uint64_t)n->cfg->dead_ms +
