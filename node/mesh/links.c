@@ -36,12 +36,12 @@
 
 #include "check.h"
 #include "clock.h"
+#include "forget.h"
 #include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
 #include "mesh_features.h"
 #include "mesh_names.h"
-#include "node_id.h"
 #include "node_info.h"
 #include "rng.h"
 #include "transport.h"
@@ -55,7 +55,6 @@
 #define DEFAULT_MESH_PORT	50051
 #define LINKS_TICK_MS		250
 #define LINK_STABLE_MS		10000	/* a link up this long resets the backoff */
-#define LINKS_FORGOTTEN_MAX	1024	/* tombstones kept; the oldest goes first */
 
 enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
 enum member_state { MEMBER_ALIVE, MEMBER_SUSPECT, MEMBER_DEAD, MEMBER_LEFT };
@@ -1137,37 +1136,6 @@ free_forgotten(const char *id, void *value, void *arg)
 	return 1;
 }
 
-/* The oldest tombstone, found by one walk. */
-struct oldest {
-	char		 id[NODE_ID_MAX + 1];
-	uint64_t	 at;
-};
-
-static int
-find_oldest(const char *id, void *value, void *arg)
-{
-	struct oldest *o = arg;
-
-	if (o->id[0] == '\0' || *(uint64_t *)value < o->at) {
-		snprintf(o->id, sizeof(o->id), "%s", id);
-		o->at = *(uint64_t *)value;
-	}
-	return 0;
-}
-
-static void
-forget_oldest(struct links *l)
-{
-	struct oldest o = { "", 0 };
-
-	hmap_sweep(l->forgotten, find_oldest, &o);
-	if (o.id[0] != '\0') {
-		log_event(LOG_INFO, "forgotten peer's tombstone dropped: too many",
-		    "{s:s, s:i}", "peer", o.id, "max", LINKS_FORGOTTEN_MAX);
-		free(hmap_del(l->forgotten, o.id));
-	}
-}
-
 /* Drops id's tombstone; NULL: all of them. */
 static void
 unforget(struct links *l, const char *id)
@@ -1220,12 +1188,11 @@ links_forget(struct links *l, const char *peer_id)
 	if (l->forgotten == NULL)
 		l->forgotten = hmap_new();
 	/* A tombstone only for a peer we knew (or forgot before), and at
-	 * most LINKS_FORGOTTEN_MAX of them: the oldest goes first. */
+	 * most FORGET_TOMBSTONES_MAX of them: the oldest goes first. */
 	if ((at = hmap_get(l->forgotten, peer_id)) == NULL) {
 		if (p == NULL)
 			return 0;
-		if (hmap_count(l->forgotten) >= LINKS_FORGOTTEN_MAX)
-			forget_oldest(l);
+		forget_tombstones_trim(l->forgotten, "peer");
 		at = xcalloc(1, sizeof(*at));
 		hmap_put(l->forgotten, peer_id, at);
 	}

@@ -7,28 +7,26 @@
  *
  * Invariant: s->forgotten maps a node id to a heap struct tombstone (the
  * highest incarnation forgotten, and when); ours is never in it, nor an
- * id we never held, and it holds at most SYNC_FORGOTTEN_MAX (the oldest
- * goes first).
+ * id we never held, and it holds at most FORGET_TOMBSTONES_MAX (the
+ * oldest goes first).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "forget.h"
 #include "hmap.h"
 #include "log.h"
-#include "node_id.h"
 #include "routing.h"
 #include "store.h"
 #include "sync.h"
 #include "sync_priv.h"
 #include "xalloc.h"
 
-#define SYNC_FORGOTTEN_MAX	1024
-
+/* First the time, as forget_tombstones_trim reads it. */
 struct tombstone {
-	uint64_t	 incarnation;
 	uint64_t	 at;		/* wall ms of the forget */
+	uint64_t	 incarnation;
 };
 
 int
@@ -38,38 +36,6 @@ sync_forgotten(const struct sync *s, const char *id, uint64_t incarnation)
 	    hmap_get(s->forgotten, id) : NULL;
 
 	return t != NULL && incarnation <= t->incarnation;
-}
-
-/* The oldest tombstone, found by one walk. */
-struct oldest {
-	char		 id[NODE_ID_MAX + 1];
-	uint64_t	 at;
-};
-
-static int
-find_oldest(const char *id, void *value, void *arg)
-{
-	const struct tombstone *t = value;
-	struct oldest *o = arg;
-
-	if (o->id[0] == '\0' || t->at < o->at) {
-		snprintf(o->id, sizeof(o->id), "%s", id);
-		o->at = t->at;
-	}
-	return 0;
-}
-
-static void
-forget_oldest(struct sync *s)
-{
-	struct oldest o = { "", 0 };
-
-	hmap_sweep(s->forgotten, find_oldest, &o);
-	if (o.id[0] != '\0') {
-		log_event(LOG_INFO, "forgotten origin's tombstone dropped: too many",
-		    "{s:s, s:i}", "node", o.id, "max", SYNC_FORGOTTEN_MAX);
-		free(hmap_del(s->forgotten, o.id));
-	}
 }
 
 int
@@ -97,8 +63,7 @@ sync_forget(struct sync *s, const char *id)
 	if (s->forgotten == NULL)
 		s->forgotten = hmap_new();
 	if ((t = hmap_get(s->forgotten, id)) == NULL) {
-		if (hmap_count(s->forgotten) >= SYNC_FORGOTTEN_MAX)
-			forget_oldest(s);
+		forget_tombstones_trim(s->forgotten, "origin");
 		t = xcalloc(1, sizeof(*t));
 		hmap_put(s->forgotten, id, t);
 	}
