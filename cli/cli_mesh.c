@@ -13,6 +13,7 @@
 #include "cli_api.h"
 #include "cli_cmd.h"
 #include "cli_fmt.h"
+#include "node_id.h"
 
 static int
 print_status(json_t *st)
@@ -156,8 +157,7 @@ cli_mesh_forget(const struct cmd_entry *e, int argc, char **argv)
 
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
-	if (strlen(a.argv[0]) > 64 || strchr(a.argv[0], '/') != NULL ||
-	    strchr(a.argv[0], '?') != NULL) {
+	if (!node_id_valid(a.argv[0], strlen(a.argv[0]))) {
 		fprintf(stderr, "agentflow: \"%.64s\" is not a node id\n", a.argv[0]);
 		return 2;
 	}

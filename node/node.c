@@ -628,6 +628,10 @@ prune_cb(void *arg)
 {
 	struct node *n = arg;
 
+	/* A frozen node changes nothing; a node with no link up at all is
+	 * cut off itself (its own network is down), so everyone looks dead. */
+	if (n->frozen || links_up(n->links) == 0)
+		return;
 	/* Dead is silent for --dead-ms; pruned, dead for --prune-after. */
 	forget_prune(n->links, n->sync, n->id, (uint64_t)n->cfg->dead_ms +
 	    (uint64_t)n->cfg->prune_after_s * 1000, pruned_cb, n);

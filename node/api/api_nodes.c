@@ -71,6 +71,12 @@ api_nodes_post(const struct api_call *call)
 		return;
 	}
 	snprintf(id, sizeof(id), "%.*s", (int)(slash - call->arg), call->arg);
+	if (n->frozen) {
+		snprintf(msg, sizeof(msg), "%s is frozen (read-only mode): "
+		    "forgetting a node is refused until an unfreeze", n->id);
+		refuse(call, id, 423, "frozen", "refused", msg);
+		return;
+	}
 	if (strcmp(id, n->id) == 0) {
 		refuse(call, id, 409, "conflict", "refused", "a node cannot forget "
 		    "itself");

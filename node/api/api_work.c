@@ -252,6 +252,14 @@ api_work_commands_post(const struct api_call *call)
 	}
 	cr.principal = call->principal;
 	type = mesh_names_command_type_parse(cr.type);
+	/* Forgetting goes through the nodes route, which checks the node is
+	 * dead or left here first. */
+	if (type == MESH_COMMAND_TYPE(FORGET_NODE)) {
+		http_reply_error(req, 400, "invalid_field", "type: forget_node is "
+		    "issued by POST /api/nodes/{id}/forget (it checks the node is "
+		    "dead or left), not here");
+		goto out;
+	}
 	if (n->frozen && type != 0 && !command_exec_allowed_frozen(type)) {
 		http_reply_error(req, 423, "frozen", "%s is frozen (read-only mode): "
 		    "%s is refused until an unfreeze", n->id, cr.type);

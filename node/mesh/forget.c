@@ -5,11 +5,65 @@
 #include "forget.h"
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "links.h"
 #include "log.h"
+#include "node_id.h"
+#include "routing.h"
 #include "sync.h"
+
+/* The oldest tombstone, found by one walk. */
+struct oldest {
+	char		 id[NODE_ID_MAX + 1];
+	uint64_t	 at;
+};
+
+static int
+find_oldest(const char *id, void *value, void *arg)
+{
+	struct oldest *o = arg;
+	uint64_t at = *(const uint64_t *)value;
+
+	if (o->id[0] == '\0' || at < o->at) {
+		snprintf(o->id, sizeof(o->id), "%s", id);
+		o->at = at;
+	}
+	return 0;
+}
+
+void
+forget_tombstones_trim(struct hmap *m, const char *what)
+{
+	struct oldest o;
+
+	while (hmap_count(m) >= FORGET_TOMBSTONES_MAX) {
+		o.id[0] = '\0';
+		o.at = 0;
+		hmap_sweep(m, find_oldest, &o);
+		log_event(LOG_INFO, "tombstone dropped: too many forgotten",
+		    "{s:s, s:s, s:i}", "of", what, "node", o.id, "max",
+		    FORGET_TOMBSTONES_MAX);
+		free(hmap_del(m, o.id));
+	}
+}
+
+int
+forget_may(struct links *l, struct sync *s, const char *id, uint64_t dead_ms)
+{
+	const char *member = links_member(l, id);
+	char hop[NODE_ID_MAX + 1];
+
+	if (links_is_up(l, id))
+		return 0;
+	if ((member != NULL && strcmp(member, "left") == 0) || sync_left(s, id))
+		return 1;
+	return links_silent(l, id, dead_ms) && sync_silent(s, id, dead_ms) &&
+	    routing_next_hop(sync_routing(s), id, hop, sizeof(hop)) != 0;
+}
 
 enum forget_result
 forget_node(struct links *l, struct sync *s, const char *self_id,

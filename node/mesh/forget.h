@@ -25,6 +25,27 @@ enum forget_result {
 	FORGET_SELF,		/* our own id: nothing done */
 };
 
+/*
+ * 1 when our own view says node id is dead or left, so it may be
+ * forgotten: no link of ours is up to it, and it left (a Leave we
+ * received) or it is silent for dead_ms (links and sync) with no route
+ * to it.  The rule /api/cluster/status's "dead" follows; a forget_node
+ * command from elsewhere is refused here unless it holds.
+ */
+int forget_may(struct links *, struct sync *, const char *id,
+    uint64_t dead_ms);
+
+/*
+ * Tombstones (links.c, sync_forget.c): a map of id to a heap value that
+ * starts with a uint64_t, the wall ms of the forget.  Before adding one,
+ * drops the oldest while the map holds FORGET_TOMBSTONES_MAX or more
+ * (logged with what, e.g. "peer"), so forgetting cannot grow it without
+ * bound.
+ */
+#define FORGET_TOMBSTONES_MAX	1024
+struct hmap;
+void forget_tombstones_trim(struct hmap *, const char *what);
+
 /* Forgets node id (see above); self_id is ours. */
 enum forget_result forget_node(struct links *, struct sync *,
     const char *self_id, const char *id);

@@ -36,6 +36,7 @@
 
 #include "check.h"
 #include "clock.h"
+#include "forget.h"
 #include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
@@ -1186,7 +1187,12 @@ links_forget(struct links *l, const char *peer_id)
 		return -1;
 	if (l->forgotten == NULL)
 		l->forgotten = hmap_new();
+	/* A tombstone only for a peer we knew (or forgot before), and at
+	 * most FORGET_TOMBSTONES_MAX of them: the oldest goes first. */
 	if ((at = hmap_get(l->forgotten, peer_id)) == NULL) {
+		if (p == NULL)
+			return 0;
+		forget_tombstones_trim(l->forgotten, "peer");
 		at = xcalloc(1, sizeof(*at));
 		hmap_put(l->forgotten, peer_id, at);
 	}

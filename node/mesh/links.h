@@ -136,8 +136,9 @@ void links_foreach_up(const struct links *, void (*fn)(const char *peer_id,
 /*
  * Forgets a peer (agentflow forget, pruning): it leaves the peer table, its
  * dial stops, and signal entries for it are ignored until it registers
- * again (links_forgotten).  Returns 1, 0 if it was not known (it is still
- * remembered as forgotten), or -1 when its link is up (nothing is done).
+ * again (links_forgotten).  Returns 1, 0 if it was not known (no
+ * tombstone is made for it), or -1 when its link is up (nothing is done).
+ * At most 1024 tombstones are kept: the oldest goes first.
  */
 int links_forget(struct links *, const char *peer_id);
 /* Whether a peer-list entry (API.md peer object) names a node we forgot

@@ -79,9 +79,12 @@ uint64_t sync_emit_event(struct sync *, Agentflow__Mesh__V1__Event *);
  * stored peer row and its routing entry; its events stay in the log.
  * Snapshots and events of the life forgotten are ignored afterwards, a
  * later incarnation is welcome.  Returns 1 if we held its state, 0 if not
- * (the rest is still done), -1 for our own id.
+ * (the rest is still done, but nothing is remembered), -1 for our own id.
+ * At most 1024 lives are remembered: the oldest goes first.
  */
 int sync_forget(struct sync *, const char *id);
+/* 1 when origin id sent a Leave (its state says it left), 0 otherwise. */
+int sync_left(const struct sync *, const char *id);
 /* 1 when no event or snapshot of origin id reached us for ms or more (or
  * we hold none of it); 0 otherwise, and always for ourselves. */
 int sync_silent(const struct sync *, const char *id, uint64_t ms);

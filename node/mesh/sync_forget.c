@@ -5,13 +5,16 @@
  * cannot bring it back with a snapshot or a late event.  A later life of
  * the node (a higher incarnation) is a new member, never refused.
  *
- * Invariant: s->forgotten maps a node id to a heap uint64_t, the highest
- * incarnation forgotten; ours is never in it.
+ * Invariant: s->forgotten maps a node id to a heap struct tombstone (the
+ * highest incarnation forgotten, and when); ours is never in it, nor an
+ * id we never held, and it holds at most FORGET_TOMBSTONES_MAX (the
+ * oldest goes first).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "forget.h"
 #include "hmap.h"
 #include "log.h"
 #include "routing.h"
@@ -20,37 +23,53 @@
 #include "sync_priv.h"
 #include "xalloc.h"
 
+/* First the time, as forget_tombstones_trim reads it. */
+struct tombstone {
+	uint64_t	 at;		/* wall ms of the forget */
+	uint64_t	 incarnation;
+};
+
 int
 sync_forgotten(const struct sync *s, const char *id, uint64_t incarnation)
 {
-	const uint64_t *inc = s->forgotten != NULL ?
+	const struct tombstone *t = s->forgotten != NULL ?
 	    hmap_get(s->forgotten, id) : NULL;
 
-	return inc != NULL && incarnation <= *inc;
+	return t != NULL && incarnation <= t->incarnation;
+}
+
+int
+sync_left(const struct sync *s, const char *id)
+{
+	const struct origin *o = hmap_get(s->origins, id);
+
+	return o != NULL && o != s->self && o->left;
 }
 
 int
 sync_forget(struct sync *s, const char *id)
 {
 	struct origin *o;
-	uint64_t *inc;
+	struct tombstone *t;
 
 	if (strcmp(id, s->self_id) == 0)
 		return -1;
-	if (s->forgotten == NULL)
-		s->forgotten = hmap_new();
-	if ((inc = hmap_get(s->forgotten, id)) == NULL) {
-		inc = xcalloc(1, sizeof(*inc));
-		hmap_put(s->forgotten, id, inc);
-	}
 	routing_forget(s->routing, id);
 	if (store_forget_node(s->store, id) != 0)
 		log_event(LOG_WARN, "cannot forget a node's stored state",
 		    "{s:s, s:s}", "node", id, "error", store_error(s->store));
 	if ((o = hmap_del(s->origins, id)) == NULL)
-		return 0;
-	if (o->incarnation > *inc)
-		*inc = o->incarnation;
+		return 0;	/* never held: no tombstone */
+	if (s->forgotten == NULL)
+		s->forgotten = hmap_new();
+	if ((t = hmap_get(s->forgotten, id)) == NULL) {
+		forget_tombstones_trim(s->forgotten, "origin");
+		t = xcalloc(1, sizeof(*t));
+		hmap_put(s->forgotten, id, t);
+	}
+	t->at = clock_wall_ms();
+	if (o->incarnation > t->incarnation)
+		t->incarnation = o->incarnation;
 	free(o->info);
 	free(o->status);
 	free(o);

@@ -89,7 +89,7 @@ struct sync {
 	/* The link-state graph and the labels, fed from statuses and
 	 * NodeInfos; it reads our own side from the live links. */
 	struct routing			*routing;
-	/* Lives we forgot (sync_forget.c): id → highest incarnation; NULL
+	/* Lives we forgot (sync_forget.c): id → tombstone; NULL
 	 * until the first forget. */
 	struct hmap			*forgotten;
 	/* Our NodeInfo goes out with our next status (sync_emit_status). */

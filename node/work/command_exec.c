@@ -184,9 +184,10 @@ task_logs(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	return MESH_COMMAND_STATUS(OK);
 }
 
-/* Drops a dead or left node from this node's view (forget.h).  The
- * issuing node checked it is not alive; here only a link up to it
- * refuses, so a node cut off from the issuer keeps what it still sees. */
+/* Drops a dead or left node from this node's view (forget.h).  Whoever
+ * issued it, our own view must say the node is dead or left (no link up,
+ * silent for --dead-ms and no route, or left): a node alive for us, even
+ * through a relay, is kept. */
 static int
 forget(struct node *n, const Agentflow__Mesh__V1__Command *c,
     const json_t *args, json_t **body, char *err, size_t errlen)
@@ -200,6 +201,13 @@ forget(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	if (!node_id_valid(id, strlen(id))) {
 		snprintf(err, errlen, "args.node: not a node id");
 		return MESH_COMMAND_STATUS(INVALID);
+	}
+	if (strcmp(id, n->id) != 0 && !forget_may(n->links, n->sync, id,
+	    (uint64_t)n->cfg->dead_ms)) {
+		snprintf(err, errlen, "%s still sees %s (linked, relayed or heard "
+		    "from within --dead-ms): only a dead or left node is "
+		    "forgotten", n->id, id);
+		return MESH_COMMAND_STATUS(REFUSED);
 	}
 	r = forget_node(n->links, n->sync, n->id, id);
 	if (r == FORGET_SELF || r == FORGET_LINKED) {
@@ -223,7 +231,7 @@ static const struct {
 	{ MESH_COMMAND_TYPE(FREEZE), freeze, 1 },
 	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1 },
 	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1 },
-	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 1 },
+	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0 },
 };
 
 int

@@ -120,6 +120,31 @@ class Forget(MembershipTest):
         outcomes = sorted(e["result"] for e in audit["records"])
         self.assertEqual(outcomes, ["not_found", "refused", "refused", "refused"], audit)
 
+    def test_forget_node_only_by_the_nodes_route(self):
+        sig, (a, b) = self.mesh(2)
+        # a forget_node command straight to /api/commands skips the dead
+        # or left check: refused, pointing at the nodes route
+        r = a.post("/api/commands", {"target": "all", "type": "forget_node",
+                                     "args": {"node": "node-2"}})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("/api/nodes/{id}/forget", r.json()["message"])
+        self.assertEqual(self.remote(a)["node-2"]["member"], "alive")
+        self.assertEqual(b.up_peers(), ["node-1"])
+
+    def test_frozen_refuses_forget(self):
+        sig, (a, b) = self.mesh(2)
+        r = a.post("/api/commands", {"target": "all", "type": "freeze", "wait_ms": 5000})
+        self.assertEqual(r.status, 200, r)
+        r = self.forget(a, "node-2")
+        self.assertEqual(r.status, 423, r)
+        self.assertEqual(r.json()["error"], "frozen", r.json())
+        self.assertIn("frozen", r.json()["message"])
+        self.assertEqual(self.remote(a)["node-2"]["member"], "alive")
+        # unfrozen, the usual answer again (node-2 is alive)
+        r = a.post("/api/commands", {"target": "all", "type": "unfreeze", "wait_ms": 5000})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.forget(a, "node-2").status, 409)
+
     def test_forget_dead_node_everywhere_and_it_may_come_back(self):
         sig, (a, b, c) = self.mesh(3)
         c.stop(_signal.SIGKILL)

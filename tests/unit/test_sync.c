@@ -167,6 +167,26 @@ test_origins_are_bounded(void **state)
 	    sizeof(id)), 0);
 }
 
+/* Forgetting: a life we held is remembered, so its late events are
+ * ignored; an id we never held leaves nothing behind (no tombstone), so
+ * forgetting made-up ids cannot grow memory, and the node is welcome. */
+static void
+test_forget_remembers_only_known_lives(void **state)
+{
+	struct fixture *f = *state;
+
+	deliver(f, "n1", 1);
+	assert_int_equal(sync_forget(f->sync, "n1"), 1);
+	deliver(f, "n1", 2);		/* late, of the life forgotten */
+	assert_int_equal(counter(f, "events_in"), 1);
+	assert_null(sync_json_origin(f->sync, "n1", 1));
+	assert_int_equal(sync_forget(f->sync, "n9"), 0);
+	deliver(f, "n9", 1);
+	assert_int_equal(counter(f, "events_in"), 2);
+	assert_int_equal(sync_left(f->sync, "n9"), 0);
+	assert_int_equal(sync_forget(f->sync, "self"), -1);
+}
+
 /* A peer's Hello holding (incarnation, seq) for us. */
 static void
 hello_seeing_us(struct fixture *f, uint64_t incarnation, uint64_t seq)
@@ -335,6 +355,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_a_claim_far_above_us_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_status_carries_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_remembers_only_known_lives, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
