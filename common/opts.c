@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "text.h"
 
 #define OPTS_MAX 64
 
@@ -236,10 +235,4 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 		return OPTS_ERROR;
 	}
 	return OPTS_OK;
-}
-
-int
-opts_list_next(const char **cursor, const char **item, size_t *len)
-{
-	return text_list_next(cursor, item, len);
 }

@@ -65,13 +65,4 @@ enum opts_result opts_apply(const struct opt *table, size_t n, void *cfg,
 int opts_set(const struct opt *o, void *cfg, const char *val,
     const char *where, char *err, size_t errlen);
 
-/*
- * Walks a comma-separated option value ("a,b,,c"): each call points *item
- * at the next item and sets *len (0 for an empty one) and returns 1, or
- * returns 0 past the last.  *cursor starts at the value (NULL: no items)
- * and is advanced; items are not copied.  The rule is text_list_next's
- * (text.h); this name stays for the option parsers that use it.
- */
-int opts_list_next(const char **cursor, const char **item, size_t *len);
-
 #endif

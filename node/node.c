@@ -45,7 +45,6 @@
 #include "log.h"
 #include "mesh.h"
 #include "node_id.h"
-#include "opts.h"
 #include "rng.h"
 #include "store.h"
 #include "sync.h"
@@ -56,6 +55,7 @@
 #include "web.h"
 #include "work.h"
 #include "ws.h"
+#include "ws_policy.h"
 #include "xalloc.h"
 
 /* How soon peers hear of a link that went up or down. */
@@ -90,7 +90,7 @@ split_list(const char *s)
 	const char *cursor = s, *item;
 	size_t n;
 
-	while (opts_list_next(&cursor, &item, &n))
+	while (text_list_next(&cursor, &item, &n))
 		if (n > 0)
 			json_array_append_new(a, json_stringn(item, n));
 	return a;
@@ -787,7 +787,7 @@ api_start(struct node_life *l, char *err, size_t errlen)
 		snprintf(err, errlen, "--api \"%s\" is not HOST:PORT", cfg->api);
 		return -1;
 	}
-	if (ws_check_origins(cfg->allow_origins, err, errlen) != 0)
+	if (ws_policy_check_origins(cfg->allow_origins, err, errlen) != 0)
 		return -1;
 	l->http = evhttp_new(n->base);
 	evhttp_set_timeout(l->http, 30);

@@ -560,12 +560,6 @@ ping_cb(evutil_socket_t fd, short what, void *arg)
 
 /* The upgrade. */
 
-int
-ws_check_origins(const char *list, char *err, size_t errlen)
-{
-	return ws_policy_check_origins(list, err, errlen);
-}
-
 static void
 refuse(struct ws_hub *hub, struct evhttp_request *req, enum ws_refusal why)
 {

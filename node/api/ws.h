@@ -48,10 +48,6 @@ struct ws_hub_config {
 	const char	*allow_origins;
 };
 
-/* 0 if list (as allow_origins) is well formed, else -1 and why in err
- * (ws_policy_check_origins, for main's option check). */
-int ws_check_origins(const char *list, char *err, size_t errlen);
-
 struct ws_hub *ws_hub_new(struct event_base *, const struct ws_hub_config *);
 /* Sends Close 1001 to every client and frees them.  NULL is a no-op. */
 void ws_hub_free(struct ws_hub *);

@@ -22,7 +22,7 @@
 
 #include "hostport.h"
 #include "http_json.h"
-#include "opts.h"
+#include "text.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_TOKEN_PREFIX	"token."
@@ -131,7 +131,7 @@ each_item(const char *list, int (*fn)(const char *, size_t, void *), void *arg)
 	size_t m;
 	int rc;
 
-	while (opts_list_next(&cursor, &q, &m)) {
+	while (text_list_next(&cursor, &q, &m)) {
 		while (m > 0 && *q == ' ')
 			q++, m--;
 		while (m > 0 && q[m - 1] == ' ')

@@ -82,28 +82,6 @@ test_errors_name_the_option(void **state)
 	unsetenv("AGENTFLOW_FLAG");
 }
 
-/* Items in order, empty ones as empty, nothing after a trailing comma. */
-static void
-test_list_items(void **state)
-{
-	const char *cursor = "a,,bc, d,", *item;
-	const char *want[] = { "a", "", "bc", " d" };
-	size_t len, i = 0;
-
-	(void)state;
-	while (opts_list_next(&cursor, &item, &len)) {
-		assert_true(i < sizeof(want) / sizeof(want[0]));
-		assert_int_equal(len, strlen(want[i]));
-		assert_memory_equal(item, want[i], len);
-		i++;
-	}
-	assert_int_equal(i, sizeof(want) / sizeof(want[0]));
-	cursor = NULL;
-	assert_int_equal(opts_list_next(&cursor, &item, &len), 0);
-	cursor = "";
-	assert_int_equal(opts_list_next(&cursor, &item, &len), 0);
-}
-
 /* Durations: seconds bare or with a unit, bounded, anything else refused
  * with the option named. */
 static void
@@ -145,7 +123,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_env_flags_precedence),
 		cmocka_unit_test(test_errors_name_the_option),
-		cmocka_unit_test(test_list_items),
 		cmocka_unit_test(test_durations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
