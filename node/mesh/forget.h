@@ -6,6 +6,8 @@
  * parts remember the life they forgot, so a peer or a signal that has not
  * forgotten it yet cannot bring it back; the node itself coming back
  * (registering again, linking, a new incarnation) is a new member.
+ * What was forgotten is kept in the store too (store_forget_node), so a
+ * restart remembers it (forget_load).
  *
  * Loop thread only, like the links and the sync it works on.
  */
@@ -23,6 +25,9 @@ enum forget_result {
 	FORGET_UNKNOWN,		/* nothing of it was known (still remembered as forgotten) */
 	FORGET_LINKED,		/* our link to it is up: nothing done */
 	FORGET_SELF,		/* our own id: nothing done */
+	FORGET_NOT_STORED,	/* forgotten in memory, but the store failed
+				 * (store_error says why): a restart may
+				 * bring it back */
 };
 
 /*
@@ -49,6 +54,11 @@ void forget_tombstones_trim(struct hmap *, const char *what);
 /* Forgets node id (see above); self_id is ours. */
 enum forget_result forget_node(struct links *, struct sync *,
     const char *self_id, const char *id);
+
+/* At start: the nodes forgotten before (the store's) into the links' and
+ * the sync's tombstones.  -1 with store_error() if it cannot read them. */
+struct store;
+int forget_load(struct links *, struct sync *, struct store *);
 
 /*
  * Pruning: forgets every node neither the links nor the sync heard from

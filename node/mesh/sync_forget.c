@@ -18,7 +18,6 @@
 #include "hmap.h"
 #include "log.h"
 #include "routing.h"
-#include "store.h"
 #include "sync.h"
 #include "sync_priv.h"
 #include "xalloc.h"
@@ -46,20 +45,12 @@ sync_left(const struct sync *s, const char *id)
 	return o != NULL && o != s->self && o->left;
 }
 
-int
-sync_forget(struct sync *s, const char *id)
+/* id's tombstone (made if missing, the oldest dropped past the cap). */
+static struct tombstone *
+tombstone_put(struct sync *s, const char *id)
 {
-	struct origin *o;
 	struct tombstone *t;
 
-	if (strcmp(id, s->self_id) == 0)
-		return -1;
-	routing_forget(s->routing, id);
-	if (store_forget_node(s->store, id) != 0)
-		log_event(LOG_WARN, "cannot forget a node's stored state",
-		    "{s:s, s:s}", "node", id, "error", store_error(s->store));
-	if ((o = hmap_del(s->origins, id)) == NULL)
-		return 0;	/* never held: no tombstone */
 	if (s->forgotten == NULL)
 		s->forgotten = hmap_new();
 	if ((t = hmap_get(s->forgotten, id)) == NULL) {
@@ -67,13 +58,50 @@ sync_forget(struct sync *s, const char *id)
 		t = xcalloc(1, sizeof(*t));
 		hmap_put(s->forgotten, id, t);
 	}
+	return t;
+}
+
+int
+sync_forget(struct sync *s, const char *id, uint64_t *incarnation)
+{
+	struct origin *o;
+	struct tombstone *t;
+
+	*incarnation = 0;
+	if (strcmp(id, s->self_id) == 0)
+		return -1;
+	routing_forget(s->routing, id);
+	if ((o = hmap_del(s->origins, id)) == NULL)
+		return 0;	/* never held: no tombstone */
+	t = tombstone_put(s, id);
 	t->at = clock_wall_ms();
 	if (o->incarnation > t->incarnation)
 		t->incarnation = o->incarnation;
+	*incarnation = t->incarnation;
 	free(o->info);
 	free(o->status);
 	free(o);
 	return 1;
+}
+
+void
+sync_forgotten_restore(struct sync *s, const char *id, uint64_t at,
+    uint64_t incarnation)
+{
+	struct tombstone *t;
+
+	if (incarnation == 0 || strcmp(id, s->self_id) == 0)
+		return;		/* no life was held: nothing to refuse */
+	t = tombstone_put(s, id);
+	t->at = at;
+	if (incarnation > t->incarnation)
+		t->incarnation = incarnation;
+}
+
+struct store *
+sync_store(struct sync *s)
+{
+	return s->store;
 }
 
 int

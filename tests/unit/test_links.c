@@ -398,6 +398,74 @@ teardown(void **state)
 	return 0;
 }
 
+/* A signal peer entry for id, seen (last_seen) and registered at the
+ * signal's clock (new reference). */
+static json_t *
+entry(const char *id, int64_t seen, int64_t registered)
+{
+	return json_pack("{s:s, s:[s], s:I, s:I}", "node_id", id, "addresses",
+	    "127.0.0.1:1", "last_seen", (json_int_t)seen, "registered_at",
+	    (json_int_t)registered);
+}
+
+static int
+forgotten(struct links *l, const char *id, int64_t seen, int64_t registered)
+{
+	json_t *e = entry(id, seen, registered);
+	int rc = links_forgotten(l, id, e);
+
+	json_decref(e);
+	return rc;
+}
+
+/*
+ * A forgotten peer's signal entry is compared with the signal's clock, not
+ * ours: with the signal a minute ahead, its stale entry (seen "later" than
+ * our forget by our clock) stays forgotten; a heartbeat or a registration
+ * after the forget by the signal's clock brings the node back.  A
+ * tombstone restored after a restart holds the same way, and an entry of
+ * our stored list (no times) never brings a node back.
+ */
+static void
+test_forgotten_entries_use_the_signals_clock(void **state)
+{
+	struct side a = { 0 };
+	const int64_t ahead = 60000;
+	int64_t now, sig, seen;
+	json_t *list;
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");
+	now = (int64_t)clock_wall_ms();
+	seen = now + ahead - 3000;	/* its last heartbeat, 3 s ago */
+	links_set_signal_offset(a.l, ahead);
+	list = json_pack("[o]", entry("ghost", seen, seen - 5000));
+	links_set_peers(a.l, list);
+	json_decref(list);
+	assert_int_equal(links_forget(a.l, "ghost", &sig), 1);
+	assert_true(sig >= now + ahead);
+	assert_true(forgotten(a.l, "ghost", seen, seen - 5000));
+	assert_true(forgotten(a.l, "ghost", 0, 0));
+	/* news by the signal's clock */
+	assert_false(forgotten(a.l, "ghost", sig + 1, seen - 5000));
+	assert_false(forgotten(a.l, "ghost", seen, sig + 1));
+	/* the list skips the stale entry: ghost is not a peer again */
+	list = json_pack("[o]", entry("ghost", seen, seen - 5000));
+	links_set_peers(a.l, list);
+	json_decref(list);
+	assert_int_equal(links_forget(a.l, "ghost", &sig), 0);
+	/* a restart: the tombstone comes back from the store */
+	side_clear(&a);
+	side_init(&a, "alpha", "alpha");
+	assert_false(forgotten(a.l, "ghost", seen, seen - 5000));
+	links_forgotten_restore(a.l, "ghost", (uint64_t)now, sig);
+	links_forgotten_restore(a.l, "alpha", (uint64_t)now, sig);
+	assert_true(forgotten(a.l, "ghost", seen, seen - 5000));
+	assert_false(forgotten(a.l, "ghost", sig + 1000, 0));
+	assert_false(forgotten(a.l, "alpha", seen, 0));
+	side_clear(&a);
+}
+
 int
 main(void)
 {
@@ -408,6 +476,7 @@ main(void)
 		cmocka_unit_test(test_revoked_peer_is_refused_and_cut_off),
 		cmocka_unit_test(test_unlimited_peer_keeps_its_link_to_a_limited_node),
 		cmocka_unit_test(test_a_link_closed_at_once_is_redialled_ever_later),
+		cmocka_unit_test(test_forgotten_entries_use_the_signals_clock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
