@@ -121,6 +121,7 @@ struct peer {
 	int			 wanted;	/* a ring neighbour under max_links */
 	long			 max_links;	/* its Hello's: -1 none, 0 not said */
 	uint64_t		 up_mono_ms;	/* when the active link came up */
+	uint64_t		 link_gen;	/* l->up_gen when it came up */
 	char			 last_error[512];
 };
 
@@ -184,6 +185,8 @@ set_state(struct peer *p, enum link_state s)
 		p->member = MEMBER_SUSPECT;
 	if (up_changed) {
 		p->l->up_gen++;
+		if (s == LINK_UP)
+			p->link_gen = p->l->up_gen;	/* names this link */
 		if (p->l->hooks.changed != NULL)
 			p->l->hooks.changed(p->l->hooks.arg);
 	}
@@ -601,6 +604,7 @@ hello_received(struct links *l, struct lstream *s,
 		log_event(LOG_DEBUG, "duplicate link; keeping the new one",
 		    "{s:s}", "peer", p->id);
 		transport_close(old);
+		p->link_gen = ++l->up_gen;	/* another link, though still up */
 		/* Frames in flight on the old stream are lost: resync. */
 		if (l->hooks.up != NULL)
 			l->hooks.up(p->id, h, l->hooks.arg);
@@ -1121,6 +1125,14 @@ uint64_t
 links_up_generation(const struct links *l)
 {
 	return l->up_gen;
+}
+
+uint64_t
+links_link_generation(const struct links *l, const char *peer_id)
+{
+	const struct peer *p = hmap_get(l->peers, peer_id);
+
+	return p != NULL && p->state == LINK_UP ? p->link_gen : 0;
 }
 
 size_t

@@ -125,6 +125,10 @@ json_t *links_status(const struct links *);
 size_t links_up(const struct links *);
 /* A number that changes whenever a link goes up or down. */
 uint64_t links_up_generation(const struct links *);
+/* A number naming peer_id's up link: never the same for two links (one
+ * that went down and came back has another), 0 while none is up.  What a
+ * catch-up pending for a peer checks it still goes to the same link. */
+uint64_t links_link_generation(const struct links *, const char *peer_id);
 /* 1 if the link to peer_id is up. */
 int links_is_up(const struct links *, const char *peer_id);
 /* Bytes queued to peer_id and not yet sent (0 when its link is not up). */

@@ -139,6 +139,24 @@ class JoinCatchesUp(MeshTest):
         evs = events(c, kind="user", node="node-1", limit=1)
         self.assertEqual(evs[0]["body"]["payload"], payload)
 
+    def test_a_catch_up_cut_by_a_lost_link_goes_on_with_the_new_one(self):
+        sig = self.signal()
+        a = self.node("node-1", [sig.url])
+        payload = "p" * 60000
+        for i in range(150):
+            self.assertEqual(post_event(a, "big", payload).status, 200)
+        want = set(user_keys(a, "node-1"))
+        c = self.node("node-3", [sig.url])
+        # the link goes while turns are still pending, and comes back:
+        # the new link is caught up from where c is, every event once
+        self.assertTrue(harness.wait_until(
+            lambda: len(user_keys(c, "node-1")) > 0, WAIT, 0.05))
+        self.assertLess(len(user_keys(c, "node-1")), len(want))
+        c.stop(_signal.SIGKILL)
+        c.restart()
+        self.wait_keys(c, want, "node-1")
+        self.assert_once(c)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -179,6 +179,42 @@ test_honest_link_comes_up(void **state)
 	side_clear(&b);
 }
 
+static int
+a_lost_beta(void *arg)
+{
+	return !links_is_up(((struct pair *)arg)->a->l, "beta");
+}
+
+/* Each link up has its own generation (what a pending catch-up checks it
+ * still goes to): none while down, another once the peer is back. */
+static void
+test_a_link_back_has_another_generation(void **state)
+{
+	struct side a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b, "alpha", "beta" };
+	uint64_t first;
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");
+	side_init(&b, "beta", "beta");
+	assert_true(links_link_generation(a.l, "beta") == 0);
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 10000));
+	first = links_link_generation(a.l, "beta");
+	assert_true(first != 0);
+	assert_true(links_link_generation(a.l, "gamma") == 0);
+	side_clear(&b);			/* beta goes away */
+	assert_true(run_until(a_lost_beta, &p, 10000));
+	assert_true(links_link_generation(a.l, "beta") == 0);
+	side_init(&b, "beta", "beta");	/* and comes back */
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 15000));
+	assert_true(links_link_generation(a.l, "beta") != 0);
+	assert_true(links_link_generation(a.l, "beta") != first);
+	side_clear(&a);
+	side_clear(&b);
+}
+
 /* Each side records the features the other's Hello listed. */
 static void
 test_peer_features_recorded(void **state)
@@ -471,6 +507,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_honest_link_comes_up),
+		cmocka_unit_test(test_a_link_back_has_another_generation),
 		cmocka_unit_test(test_peer_features_recorded),
 		cmocka_unit_test(test_hello_naming_another_id_is_refused),
 		cmocka_unit_test(test_revoked_peer_is_refused_and_cut_off),
