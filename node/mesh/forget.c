@@ -18,6 +18,7 @@
 #include "routing.h"
 #include "store.h"
 #include "sync.h"
+#include "xalloc.h"
 
 /* The oldest tombstone, found by one walk. */
 struct oldest {
@@ -38,8 +39,8 @@ find_oldest(const char *id, void *value, void *arg)
 	return 0;
 }
 
-void
-forget_tombstones_trim(struct hmap *m, const char *what)
+static void
+tombstones_trim(struct hmap *m, const char *what)
 {
 	struct oldest o;
 
@@ -52,6 +53,22 @@ forget_tombstones_trim(struct hmap *m, const char *what)
 		    FORGET_TOMBSTONES_MAX);
 		free(hmap_del(m, o.id));
 	}
+}
+
+void *
+forget_tombstone_put(struct hmap **m, const char *id, size_t size,
+    const char *what)
+{
+	void *t;
+
+	if (*m == NULL)
+		*m = hmap_new();
+	if ((t = hmap_get(*m, id)) == NULL) {
+		tombstones_trim(*m, what);
+		t = xcalloc(1, size);
+		hmap_put(*m, id, t);
+	}
+	return t;
 }
 
 int

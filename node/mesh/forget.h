@@ -42,14 +42,16 @@ int forget_may(struct links *, struct sync *, const char *id,
 
 /*
  * Tombstones (links.c, sync_forget.c): a map of id to a heap value that
- * starts with a uint64_t, the wall ms of the forget.  Before adding one,
- * drops the oldest while the map holds FORGET_TOMBSTONES_MAX or more
- * (logged with what, e.g. "peer"), so forgetting cannot grow it without
- * bound.
+ * starts with a uint64_t, the wall ms of the forget.  Returns id's value
+ * in *m (the map made if NULL), a new zeroed one of size bytes if it held
+ * none; before adding one, drops the oldest while the map holds
+ * FORGET_TOMBSTONES_MAX or more (logged with what, e.g. "peer"), so
+ * forgetting cannot grow it without bound.  The map owns the value.
  */
 #define FORGET_TOMBSTONES_MAX	1024
 struct hmap;
-void forget_tombstones_trim(struct hmap *, const char *what);
+void *forget_tombstone_put(struct hmap **m, const char *id, size_t size,
+    const char *what);
 
 /* Forgets node id (see above); self_id is ours. */
 enum forget_result forget_node(struct links *, struct sync *,

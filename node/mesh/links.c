@@ -149,7 +149,7 @@ struct links {
 	int64_t			 signal_offset_ms; /* the signal's clock minus ours */
 };
 
-/* A forgotten peer.  First the time, as forget_tombstones_trim reads it. */
+/* A forgotten peer.  First the time, as forget_tombstone_put reads it. */
 struct tombstone {
 	uint64_t	 at;		/* our wall ms of the forget */
 	int64_t		 signal_ms;	/* the signal's clock then, estimated */
@@ -1207,20 +1207,11 @@ links_set_signal_offset(struct links *l, int64_t offset_ms)
 	l->signal_offset_ms = offset_ms;
 }
 
-/* A tombstone for id (made if missing, the oldest dropped past the cap). */
 static struct tombstone *
 tombstone_put(struct links *l, const char *id)
 {
-	struct tombstone *t;
-
-	if (l->forgotten == NULL)
-		l->forgotten = hmap_new();
-	if ((t = hmap_get(l->forgotten, id)) == NULL) {
-		forget_tombstones_trim(l->forgotten, "peer");
-		t = xcalloc(1, sizeof(*t));
-		hmap_put(l->forgotten, id, t);
-	}
-	return t;
+	return forget_tombstone_put(&l->forgotten, id, sizeof(struct tombstone),
+	    "peer");
 }
 
 void

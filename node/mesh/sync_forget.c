@@ -20,9 +20,8 @@
 #include "routing.h"
 #include "sync.h"
 #include "sync_priv.h"
-#include "xalloc.h"
 
-/* First the time, as forget_tombstones_trim reads it. */
+/* First the time, as forget_tombstone_put reads it. */
 struct tombstone {
 	uint64_t	 at;		/* wall ms of the forget */
 	uint64_t	 incarnation;
@@ -45,20 +44,11 @@ sync_left(const struct sync *s, const char *id)
 	return o != NULL && o != s->self && o->left;
 }
 
-/* id's tombstone (made if missing, the oldest dropped past the cap). */
 static struct tombstone *
 tombstone_put(struct sync *s, const char *id)
 {
-	struct tombstone *t;
-
-	if (s->forgotten == NULL)
-		s->forgotten = hmap_new();
-	if ((t = hmap_get(s->forgotten, id)) == NULL) {
-		forget_tombstones_trim(s->forgotten, "origin");
-		t = xcalloc(1, sizeof(*t));
-		hmap_put(s->forgotten, id, t);
-	}
-	return t;
+	return forget_tombstone_put(&s->forgotten, id, sizeof(struct tombstone),
+	    "origin");
 }
 
 int
