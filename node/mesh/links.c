@@ -1240,8 +1240,9 @@ links_forget(struct links *l, const char *peer_id, int64_t *signal_ms)
 
 	if (p != NULL && p->state == LINK_UP)
 		return -1;
-	/* The signal's clock now, rounded up by the second its Date header
-	 * drops: an entry it lists as seen after this is news. */
+	/* The signal's clock now, plus a second for what its Date header
+	 * (whole seconds) and the reply's flight leave unknown: an entry it
+	 * lists as seen after this is news. */
 	*signal_ms = (int64_t)now + l->signal_offset_ms + 1000;
 	/* A tombstone only for a peer we knew (or forgot before), and at
 	 * most FORGET_TOMBSTONES_MAX of them: the oldest goes first. */
