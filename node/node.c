@@ -137,7 +137,12 @@ d_peers(json_t *peers, void *arg)
 	char **texts = xcalloc(2 * json_array_size(peers) + 1, sizeof(*texts));
 	json_t *p;
 	size_t i, k = 0;
+	int64_t offset;
 
+	/* Forgets are dated by the signal's clock (links_forgotten). */
+	if (n->discovery != NULL && discovery_signal_offset(n->discovery,
+	    &offset) == 0)
+		links_set_signal_offset(n->links, offset);
 	links_set_peers(n->links, peers);
 	json_array_foreach(peers, i, p) {
 		const char *id = json_string_value(json_object_get(p, "node_id"));
@@ -173,9 +178,12 @@ stored_peer_cb(void *arg, const struct store_peer *sp)
 	json_t *list = arg;
 	json_t *addrs = sp->addresses ? json_loads(sp->addresses, 0, NULL) : NULL;
 
-	json_array_append_new(list, json_pack("{s:s, s:o, s:s}", "node_id",
+	/* last_seen as the signal gave it: a node forgotten and listed
+	 * again since is not held back by its tombstone (links_forgotten). */
+	json_array_append_new(list, json_pack("{s:s, s:o, s:s, s:I}", "node_id",
 	    sp->node_id, "addresses", json_is_array(addrs) ? addrs : json_array(),
-	    "observed_address", sp->observed_address ? sp->observed_address : ""));
+	    "observed_address", sp->observed_address ? sp->observed_address : "",
+	    "last_seen", (json_int_t)sp->last_seen_ms));
 	if (addrs != NULL && !json_is_array(addrs))
 		json_decref(addrs);
 	return 0;

@@ -3,8 +3,9 @@
  * from every node's view.  This node checks the node is dead or left as
  * /api/cluster/status shows it (409 otherwise, 404 if no view holds it),
  * forgets it itself, then tells every other node with a forget_node
- * command to "all" (forget.h says what each drops).  Audited as
- * node.forget with its outcome.
+ * command to "all" (forget.h says what each drops).  A store that cannot
+ * record the forget answers 500 with its reason, and the others are not
+ * told.  Audited as node.forget with its outcome.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "http_json.h"
 #include "node.h"
 #include "node_id.h"
+#include "store.h"
 
 #define FORGET_SUFFIX	"/forget"
 
@@ -54,7 +56,7 @@ api_nodes_post(const struct api_call *call)
 	struct node *n = call->n;
 	const char *slash = strchr(call->arg, '/');
 	struct commands_request cr = { 0 };
-	char id[NODE_ID_MAX + 1], member[32], msg[256], cid[64], err[256];
+	char id[NODE_ID_MAX + 1], member[32], msg[640], cid[64], err[256];
 	const char *code;
 	json_t *target, *args;
 	int dup, issued;
@@ -94,11 +96,21 @@ api_nodes_post(const struct api_call *call)
 		refuse(call, id, 409, "conflict", "refused", msg);
 		return;
 	}
-	if (forget_node(n->links, n->sync, n->id, id) == FORGET_LINKED) {
+	switch (forget_node(n->links, n->sync, n->id, id)) {
+	case FORGET_LINKED:
 		snprintf(msg, sizeof(msg), "%s has just linked to %s: it is alive",
 		    n->id, id);
 		refuse(call, id, 409, "conflict", "refused", msg);
 		return;
+	case FORGET_NOT_STORED:
+		/* Not told to the others: the user retries once the store
+		 * works, and every node forgets it then. */
+		snprintf(msg, sizeof(msg), "%s forgot %s until it restarts, but "
+		    "cannot store it: %s", n->id, id, store_error(n->store));
+		refuse(call, id, 500, "internal", "error", msg);
+		return;
+	default:
+		break;
 	}
 	/* Every other node forgets it too; we already have (ours answers
 	 * "forgotten": false). */

@@ -72,6 +72,8 @@ struct sigcli {
 	char				 last_error[256];
 	uint64_t			 last_ok_ms;
 	json_t				*peers;		/* last list, or NULL */
+	int64_t				 offset_ms;	/* its clock minus ours */
+	int				 has_offset;	/* it sent a Date */
 };
 
 struct discovery {
@@ -163,6 +165,31 @@ error_message(json_t *body)
 	return m != NULL ? m : "(no message)";
 }
 
+/*
+ * The signal's clock minus ours from a reply's Date header (RFC 7231's
+ * IMF-fixdate, whole seconds): the header's second plus half of it, so
+ * the error is at most half a second plus the reply's flight.  Unset when
+ * there is no such header.
+ */
+static void
+note_clock(struct sigcli *c, struct evhttp_request *req)
+{
+	const char *date = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Date");
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	if (date == NULL)
+		return;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return;
+	c->offset_ms = (int64_t)t * 1000 + 500 - (int64_t)clock_wall_ms();
+	c->has_offset = 1;
+}
+
 static void
 reply_cb(struct evhttp_request *req, void *arg)
 {
@@ -185,6 +212,7 @@ reply_cb(struct evhttp_request *req, void *arg)
 		failed(c, 0);
 		return;
 	}
+	note_clock(c, req);
 	in = evhttp_request_get_input_buffer(req);
 	if (evbuffer_get_length(in) > 0)
 		body = json_loadb((const char *)evbuffer_pullup(in, -1),
@@ -534,6 +562,20 @@ discovery_reachable(const struct discovery *d)
 		if (d->clients[i].reachable)
 			return 1;
 	return 0;
+}
+
+int
+discovery_signal_offset(const struct discovery *d, int64_t *offset_ms)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->clients[i].has_offset && (!found ||
+		    d->clients[i].offset_ms > *offset_ms)) {
+			*offset_ms = d->clients[i].offset_ms;
+			found = 1;
+		}
+	return found ? 0 : -1;
 }
 
 json_t *

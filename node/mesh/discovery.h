@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <mbedtls/pk.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct discovery;
 struct rng;
@@ -59,6 +60,10 @@ void discovery_refresh(struct discovery *);
 
 /* 1 if at least one signal answered its last request. */
 int discovery_reachable(const struct discovery *);
+/* The signal's clock minus ours in ms, from the Date of its replies: the
+ * largest over the signals (the one running furthest ahead), so a time
+ * after it is after it for every signal.  -1 while no signal sent one. */
+int discovery_signal_offset(const struct discovery *, int64_t *offset_ms);
 /* [{url, reachable, registered, observed_address, generation, last_error,
  *   last_ok_ms}] (new reference). */
 json_t *discovery_status(const struct discovery *);

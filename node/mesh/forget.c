@@ -1,6 +1,7 @@
 /*
  * Forgetting a node (see forget.h): the links first, since a link up
- * refuses the whole forget, then the sync (which also clears the store).
+ * refuses the whole forget, then the sync, then the store, which keeps
+ * both parts' tombstones in one row for the next start.
  */
 #include "forget.h"
 
@@ -9,12 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "hmap.h"
 #include "links.h"
 #include "log.h"
 #include "node_id.h"
 #include "routing.h"
+#include "store.h"
 #include "sync.h"
+#include "xalloc.h"
 
 /* The oldest tombstone, found by one walk. */
 struct oldest {
@@ -35,8 +39,8 @@ find_oldest(const char *id, void *value, void *arg)
 	return 0;
 }
 
-void
-forget_tombstones_trim(struct hmap *m, const char *what)
+static void
+tombstones_trim(struct hmap *m, const char *what)
 {
 	struct oldest o;
 
@@ -49,6 +53,22 @@ forget_tombstones_trim(struct hmap *m, const char *what)
 		    FORGET_TOMBSTONES_MAX);
 		free(hmap_del(m, o.id));
 	}
+}
+
+void *
+forget_tombstone_put(struct hmap **m, const char *id, size_t size,
+    const char *what)
+{
+	void *t;
+
+	if (*m == NULL)
+		*m = hmap_new();
+	if ((t = hmap_get(*m, id)) == NULL) {
+		tombstones_trim(*m, what);
+		t = xcalloc(1, size);
+		hmap_put(*m, id, t);
+	}
+	return t;
 }
 
 int
@@ -69,16 +89,57 @@ enum forget_result
 forget_node(struct links *l, struct sync *s, const char *self_id,
     const char *id)
 {
+	struct store_forgotten t = { 0 };
+	struct store *st = sync_store(s);
 	int lr, sr;
 
 	if (strcmp(id, self_id) == 0)
 		return FORGET_SELF;
-	if ((lr = links_forget(l, id)) < 0)
+	if ((lr = links_forget(l, id, &t.signal_ms)) < 0)
 		return FORGET_LINKED;
-	sr = sync_forget(s, id);
+	sr = sync_forget(s, id, &t.incarnation);
+	t.forgot_ms = (int64_t)clock_wall_ms();
 	log_event(LOG_INFO, "node forgotten", "{s:s, s:b}", "node", id,
 	    "known", lr > 0 || sr > 0);
+	/* Remembered only when something of it was known, like the
+	 * tombstones in memory, so made-up ids cannot grow the table. */
+	if (store_forget_node(st, id, lr > 0 || sr > 0 ? &t : NULL,
+	    FORGET_TOMBSTONES_MAX) != 0) {
+		log_event(LOG_WARN, "cannot store a forgotten node",
+		    "{s:s, s:s}", "node", id, "error", store_error(st));
+		return FORGET_NOT_STORED;
+	}
 	return lr > 0 || sr > 0 ? FORGET_DONE : FORGET_UNKNOWN;
+}
+
+struct load_ctx {
+	struct links	*l;
+	struct sync	*s;
+	size_t		 n;
+};
+
+static int
+load_one(void *arg, const char *id, const struct store_forgotten *f)
+{
+	struct load_ctx *c = arg;
+
+	links_forgotten_restore(c->l, id, (uint64_t)f->forgot_ms, f->signal_ms);
+	sync_forgotten_restore(c->s, id, (uint64_t)f->forgot_ms, f->incarnation);
+	c->n++;
+	return 0;
+}
+
+int
+forget_load(struct links *l, struct sync *s, struct store *st)
+{
+	struct load_ctx c = { l, s, 0 };
+
+	if (store_forgotten_load(st, load_one, &c) != 0)
+		return -1;
+	if (c.n > 0)
+		log_event(LOG_INFO, "forgotten nodes remembered", "{s:i}",
+		    "count", (int)c.n);
+	return 0;
 }
 
 static void

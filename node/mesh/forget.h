@@ -6,6 +6,8 @@
  * parts remember the life they forgot, so a peer or a signal that has not
  * forgotten it yet cannot bring it back; the node itself coming back
  * (registering again, linking, a new incarnation) is a new member.
+ * What was forgotten is kept in the store too (store_forget_node), so a
+ * restart remembers it (forget_load).
  *
  * Loop thread only, like the links and the sync it works on.
  */
@@ -23,6 +25,9 @@ enum forget_result {
 	FORGET_UNKNOWN,		/* nothing of it was known (still remembered as forgotten) */
 	FORGET_LINKED,		/* our link to it is up: nothing done */
 	FORGET_SELF,		/* our own id: nothing done */
+	FORGET_NOT_STORED,	/* forgotten in memory, but the store failed
+				 * (store_error says why): a restart may
+				 * bring it back */
 };
 
 /*
@@ -37,18 +42,25 @@ int forget_may(struct links *, struct sync *, const char *id,
 
 /*
  * Tombstones (links.c, sync_forget.c): a map of id to a heap value that
- * starts with a uint64_t, the wall ms of the forget.  Before adding one,
- * drops the oldest while the map holds FORGET_TOMBSTONES_MAX or more
- * (logged with what, e.g. "peer"), so forgetting cannot grow it without
- * bound.
+ * starts with a uint64_t, the wall ms of the forget.  Returns id's value
+ * in *m (the map made if NULL), a new zeroed one of size bytes if it held
+ * none; before adding one, drops the oldest while the map holds
+ * FORGET_TOMBSTONES_MAX or more (logged with what, e.g. "peer"), so
+ * forgetting cannot grow it without bound.  The map owns the value.
  */
 #define FORGET_TOMBSTONES_MAX	1024
 struct hmap;
-void forget_tombstones_trim(struct hmap *, const char *what);
+void *forget_tombstone_put(struct hmap **m, const char *id, size_t size,
+    const char *what);
 
 /* Forgets node id (see above); self_id is ours. */
 enum forget_result forget_node(struct links *, struct sync *,
     const char *self_id, const char *id);
+
+/* At start: the nodes forgotten before (the store's) into the links' and
+ * the sync's tombstones.  -1 with store_error() if it cannot read them. */
+struct store;
+int forget_load(struct links *, struct sync *, struct store *);
 
 /*
  * Pruning: forgets every node neither the links nor the sync heard from

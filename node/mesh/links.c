@@ -121,6 +121,7 @@ struct peer {
 	int			 wanted;	/* a ring neighbour under max_links */
 	long			 max_links;	/* its Hello's: -1 none, 0 not said */
 	uint64_t		 up_mono_ms;	/* when the active link came up */
+	uint64_t		 link_gen;	/* l->up_gen when it came up */
 	char			 last_error[512];
 };
 
@@ -144,7 +145,14 @@ struct links {
 	struct links_hooks	 hooks;
 	int			 closing;	/* leaving: no more dials */
 	uint64_t		 up_gen;	/* changes whenever a link goes up or down */
-	struct hmap		*forgotten;	/* id → heap uint64_t: wall ms of links_forget */
+	struct hmap		*forgotten;	/* id → struct tombstone */
+	int64_t			 signal_offset_ms; /* the signal's clock minus ours */
+};
+
+/* A forgotten peer.  First the time, as forget_tombstone_put reads it. */
+struct tombstone {
+	uint64_t	 at;		/* our wall ms of the forget */
+	int64_t		 signal_ms;	/* the signal's clock then, estimated */
 };
 
 static void
@@ -177,6 +185,8 @@ set_state(struct peer *p, enum link_state s)
 		p->member = MEMBER_SUSPECT;
 	if (up_changed) {
 		p->l->up_gen++;
+		if (s == LINK_UP)
+			p->link_gen = p->l->up_gen;	/* names this link */
 		if (p->l->hooks.changed != NULL)
 			p->l->hooks.changed(p->l->hooks.arg);
 	}
@@ -594,6 +604,7 @@ hello_received(struct links *l, struct lstream *s,
 		log_event(LOG_DEBUG, "duplicate link; keeping the new one",
 		    "{s:s}", "peer", p->id);
 		transport_close(old);
+		p->link_gen = ++l->up_gen;	/* another link, though still up */
 		/* Frames in flight on the old stream are lost: resync. */
 		if (l->hooks.up != NULL)
 			l->hooks.up(p->id, h, l->hooks.arg);
@@ -1116,6 +1127,14 @@ links_up_generation(const struct links *l)
 	return l->up_gen;
 }
 
+uint64_t
+links_link_generation(const struct links *l, const char *peer_id)
+{
+	const struct peer *p = hmap_get(l->peers, peer_id);
+
+	return p != NULL && p->state == LINK_UP ? p->link_gen : 0;
+}
+
 size_t
 links_up(const struct links *l)
 {
@@ -1153,18 +1172,26 @@ unforget(struct links *l, const char *id)
 
 /*
  * Whether a signal's (or the stored list's) entry names a node we forgot
- * and that has not been heard of since: its last heartbeat at the signal
- * ("last_seen", Unix ms) is not after the forget.  A node that comes back
- * registers again and is a new member.
+ * and that has not been heard of since.  Both sides of the comparison are
+ * the signal's clock: the entry's last heartbeat or registration
+ * ("last_seen", "registered_at", Unix ms) against the signal's time at
+ * the forget as we estimated it (links_set_signal_offset), so a signal
+ * whose clock runs ahead of ours cannot bring back a stale entry.  An
+ * entry without those times (our stored list) is not news either.  A
+ * node that comes back heartbeats or registers again: a new member.
  */
 static int
 forgotten_entry(const struct links *l, const char *id, const json_t *entry)
 {
-	const uint64_t *at = l->forgotten != NULL ?
+	const struct tombstone *t = l->forgotten != NULL ?
 	    hmap_get(l->forgotten, id) : NULL;
 	json_int_t seen = json_integer_value(json_object_get(entry, "last_seen"));
+	json_int_t reg = json_integer_value(json_object_get(entry,
+	    "registered_at"));
 
-	return at != NULL && (seen <= 0 || (uint64_t)seen <= *at);
+	if (reg > seen)
+		seen = reg;
+	return t != NULL && (seen <= 0 || seen <= t->signal_ms);
 }
 
 int
@@ -1174,29 +1201,57 @@ links_forgotten(const struct links *l, const char *peer_id,
 	return forgotten_entry(l, peer_id, entry);
 }
 
+void
+links_set_signal_offset(struct links *l, int64_t offset_ms)
+{
+	l->signal_offset_ms = offset_ms;
+}
+
+static struct tombstone *
+tombstone_put(struct links *l, const char *id)
+{
+	return forget_tombstone_put(&l->forgotten, id, sizeof(struct tombstone),
+	    "peer");
+}
+
+void
+links_forgotten_restore(struct links *l, const char *peer_id, uint64_t at,
+    int64_t signal_ms)
+{
+	struct tombstone *t;
+
+	if (strcmp(peer_id, l->self_id) == 0 || hmap_get(l->peers, peer_id))
+		return;
+	t = tombstone_put(l, peer_id);
+	t->at = at;
+	if (signal_ms > t->signal_ms)
+		t->signal_ms = signal_ms;
+}
+
 int
-links_forget(struct links *l, const char *peer_id)
+links_forget(struct links *l, const char *peer_id, int64_t *signal_ms)
 {
 	struct peer *p = hmap_get(l->peers, peer_id);
 	struct transport_stream **close;
+	struct tombstone *t;
 	struct lstream *s;
-	uint64_t *at;
+	uint64_t now = clock_wall_ms();
 	size_t n = 0;
 
 	if (p != NULL && p->state == LINK_UP)
 		return -1;
-	if (l->forgotten == NULL)
-		l->forgotten = hmap_new();
+	/* The signal's clock now, plus a second for what its Date header
+	 * (whole seconds) and the reply's flight leave unknown: an entry it
+	 * lists as seen after this is news. */
+	*signal_ms = (int64_t)now + l->signal_offset_ms + 1000;
 	/* A tombstone only for a peer we knew (or forgot before), and at
 	 * most FORGET_TOMBSTONES_MAX of them: the oldest goes first. */
-	if ((at = hmap_get(l->forgotten, peer_id)) == NULL) {
-		if (p == NULL)
-			return 0;
-		forget_tombstones_trim(l->forgotten, "peer");
-		at = xcalloc(1, sizeof(*at));
-		hmap_put(l->forgotten, peer_id, at);
-	}
-	*at = clock_wall_ms();
+	if (p == NULL && (l->forgotten == NULL ||
+	    hmap_get(l->forgotten, peer_id) == NULL))
+		return 0;
+	t = tombstone_put(l, peer_id);
+	t->at = now;
+	t->signal_ms = *signal_ms;
 	if (p == NULL)
 		return 0;
 	/* Its streams (a dial, a handshake) lose their peer before they

@@ -125,6 +125,10 @@ json_t *links_status(const struct links *);
 size_t links_up(const struct links *);
 /* A number that changes whenever a link goes up or down. */
 uint64_t links_up_generation(const struct links *);
+/* A number naming peer_id's up link: never the same for two links (one
+ * that went down and came back has another), 0 while none is up.  What a
+ * catch-up pending for a peer checks it still goes to the same link. */
+uint64_t links_link_generation(const struct links *, const char *peer_id);
 /* 1 if the link to peer_id is up. */
 int links_is_up(const struct links *, const char *peer_id);
 /* Bytes queued to peer_id and not yet sent (0 when its link is not up). */
@@ -135,16 +139,26 @@ void links_foreach_up(const struct links *, void (*fn)(const char *peer_id,
 
 /*
  * Forgets a peer (agentflow forget, pruning): it leaves the peer table, its
- * dial stops, and signal entries for it are ignored until it registers
- * again (links_forgotten).  Returns 1, 0 if it was not known (no
- * tombstone is made for it), or -1 when its link is up (nothing is done).
- * At most 1024 tombstones are kept: the oldest goes first.
+ * dial stops, and signal entries for it are ignored until it heartbeats
+ * or registers again (links_forgotten).  *signal_ms receives the signal's
+ * clock at the forget as estimated (what links_forgotten_restore takes
+ * back after a restart).  Returns 1, 0 if it was not known (no tombstone
+ * is made for it), or -1 when its link is up (nothing is done).  At most
+ * FORGET_TOMBSTONES_MAX tombstones are kept: the oldest goes first.
  */
-int links_forget(struct links *, const char *peer_id);
+int links_forget(struct links *, const char *peer_id, int64_t *signal_ms);
+/* A tombstone remembered from before a restart (forget_load): at, our wall
+ * ms of the forget; signal_ms as links_forget gave it. */
+void links_forgotten_restore(struct links *, const char *peer_id,
+    uint64_t at, int64_t signal_ms);
 /* Whether a peer-list entry (API.md peer object) names a node we forgot
- * that has not registered since; links_set_peers skips those. */
+ * that has not heartbeated or registered since, by the signal's clock;
+ * links_set_peers skips those. */
 int links_forgotten(const struct links *, const char *peer_id,
     const json_t *entry);
+/* The signal's clock minus ours, in ms (discovery_signal_offset): what
+ * links_forget adds to our clock to date a forget as the signal would. */
+void links_set_signal_offset(struct links *, int64_t offset_ms);
 /* 1 when we have no link to peer_id and heard nothing from it for ms or
  * more (the dead clock: from its last frame, or from when we learnt of a
  * peer never reached), or do not know it; else 0. */

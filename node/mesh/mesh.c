@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "forget.h"
 #include "hostport.h"
 #include "links.h"
 #include "node_id.h"
 #include "routing.h"
+#include "store.h"
 #include "sync.h"
 #include "xalloc.h"
 
@@ -179,6 +181,13 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 	if (m->sync != NULL) {
 		sync_set_links(m->sync, m->links);
 		sync_set_reborn(m->sync, s_reborn, m);
+		/* Nodes forgotten before a restart stay forgotten. */
+		if (forget_load(m->links, m->sync, cfg->store) != 0) {
+			snprintf(err, errlen, "cannot read the forgotten nodes: %s",
+			    store_error(cfg->store));
+			mesh_free(m);
+			return NULL;
+		}
 	}
 	return m;
 }

@@ -75,14 +75,21 @@ uint64_t sync_emit_alert(struct sync *, const Agentflow__Mesh__V1__Alert *);
 uint64_t sync_emit_event(struct sync *, Agentflow__Mesh__V1__Event *);
 
 /*
- * sync_forget.c.  Forgets a node: its origin state (memory and store), its
- * stored peer row and its routing entry; its events stay in the log.
- * Snapshots and events of the life forgotten are ignored afterwards, a
- * later incarnation is welcome.  Returns 1 if we held its state, 0 if not
- * (the rest is still done, but nothing is remembered), -1 for our own id.
- * At most 1024 lives are remembered: the oldest goes first.
+ * sync_forget.c.  Forgets a node in memory: its origin state and its
+ * routing entry (forget.c clears the store).  Snapshots and events of the
+ * life forgotten are ignored afterwards, a later incarnation is welcome.
+ * Returns 1 if we held its state (*incarnation: the highest life
+ * forgotten), 0 if not (the rest is still done, but nothing is
+ * remembered; *incarnation 0), -1 for our own id.  At most
+ * FORGET_TOMBSTONES_MAX lives are remembered: the oldest goes first.
  */
-int sync_forget(struct sync *, const char *id);
+int sync_forget(struct sync *, const char *id, uint64_t *incarnation);
+/* A life forgotten before a restart (forget_load); at is the wall ms of
+ * the forget.  Incarnation 0 (none held) remembers nothing. */
+void sync_forgotten_restore(struct sync *, const char *id, uint64_t at,
+    uint64_t incarnation);
+/* The store the sync persists into (borrowed, lives as long as the node). */
+struct store *sync_store(struct sync *);
 /* 1 when origin id sent a Leave (its state says it left), 0 otherwise. */
 int sync_left(const struct sync *, const char *id);
 /* 1 when no event or snapshot of origin id reached us for ms or more (or

@@ -11,6 +11,10 @@
  *
  * Our own pending events are flushed first, so neither a replay nor a
  * snapshot's cursor runs ahead of what the peer can receive after it.
+ *
+ * Invariant: a catch-up's later turns (a rest, at most one per peer) go
+ * only to the link they began on (links_link_generation); a link that
+ * went down drops its rest, and a new link starts from its own Hello.
  */
 #include "sync_opaque.h"
 #include "sync_priv.h"
@@ -446,7 +450,15 @@ struct catchup_rest {
 	size_t				  n;
 	struct event			 *ev;
 	struct catchup_rest		 *next;
+	uint64_t			  link;	/* links_link_generation when made */
 };
+
+/* The peer's up link as links_link_generation names it; 0: none. */
+static uint64_t
+link_of(const struct sync *s, const char *peer)
+{
+	return s->links != NULL ? links_link_generation(s->links, peer) : 0;
+}
 
 static void
 rest_free(struct catchup_rest *r)
@@ -530,9 +542,9 @@ rest_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	(void)rest_take(s, r->peer);	/* r: the only one of its peer */
-	/* A link that went down drops it; one up again has sent a Hello
-	 * whose catch-up replaced it. */
-	if (s->links != NULL && links_is_up(s->links, r->peer)) {
+	/* Only to the link it was made for: one that went down drops it,
+	 * and a new link's own Hello says where the peer is now. */
+	if (r->link != 0 && r->link == link_of(s, r->peer)) {
 		struct origin **list = xcalloc(hmap_count(s->origins) + 1,
 		    sizeof(*list));
 		const char **ids = xcalloc(r->n + 1, sizeof(*ids));
@@ -599,11 +611,15 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 	if (nsnap > 0 || request_id != 0)
 		send_snapshot(s, peer, snap, nsnap, request_id);
 	free(snap);
+	/* A rest of this link goes on (a request named other origins); one
+	 * of a link since gone holds stale cursors and is dropped. */
 	if (old != NULL) {
-		rest_carry(rest, old, list, n, cursors, ncursors);
+		if (old->link != 0 && old->link == link_of(s, peer))
+			rest_carry(rest, old, list, n, cursors, ncursors);
 		rest_free(old);
 	}
-	if (rest->n == 0) {
+	/* No rest without an up link to go on with. */
+	if (rest->n == 0 || (rest->link = link_of(s, peer)) == 0) {
 		rest_free(rest);
 		return;
 	}

@@ -18,12 +18,10 @@
 #include "hmap.h"
 #include "log.h"
 #include "routing.h"
-#include "store.h"
 #include "sync.h"
 #include "sync_priv.h"
-#include "xalloc.h"
 
-/* First the time, as forget_tombstones_trim reads it. */
+/* First the time, as forget_tombstone_put reads it. */
 struct tombstone {
 	uint64_t	 at;		/* wall ms of the forget */
 	uint64_t	 incarnation;
@@ -46,34 +44,54 @@ sync_left(const struct sync *s, const char *id)
 	return o != NULL && o != s->self && o->left;
 }
 
+static struct tombstone *
+tombstone_put(struct sync *s, const char *id)
+{
+	return forget_tombstone_put(&s->forgotten, id, sizeof(struct tombstone),
+	    "origin");
+}
+
 int
-sync_forget(struct sync *s, const char *id)
+sync_forget(struct sync *s, const char *id, uint64_t *incarnation)
 {
 	struct origin *o;
 	struct tombstone *t;
 
+	*incarnation = 0;
 	if (strcmp(id, s->self_id) == 0)
 		return -1;
 	routing_forget(s->routing, id);
-	if (store_forget_node(s->store, id) != 0)
-		log_event(LOG_WARN, "cannot forget a node's stored state",
-		    "{s:s, s:s}", "node", id, "error", store_error(s->store));
 	if ((o = hmap_del(s->origins, id)) == NULL)
 		return 0;	/* never held: no tombstone */
-	if (s->forgotten == NULL)
-		s->forgotten = hmap_new();
-	if ((t = hmap_get(s->forgotten, id)) == NULL) {
-		forget_tombstones_trim(s->forgotten, "origin");
-		t = xcalloc(1, sizeof(*t));
-		hmap_put(s->forgotten, id, t);
-	}
+	t = tombstone_put(s, id);
 	t->at = clock_wall_ms();
 	if (o->incarnation > t->incarnation)
 		t->incarnation = o->incarnation;
+	*incarnation = t->incarnation;
 	free(o->info);
 	free(o->status);
 	free(o);
 	return 1;
+}
+
+void
+sync_forgotten_restore(struct sync *s, const char *id, uint64_t at,
+    uint64_t incarnation)
+{
+	struct tombstone *t;
+
+	if (incarnation == 0 || strcmp(id, s->self_id) == 0)
+		return;		/* no life was held: nothing to refuse */
+	t = tombstone_put(s, id);
+	t->at = at;
+	if (incarnation > t->incarnation)
+		t->incarnation = incarnation;
+}
+
+struct store *
+sync_store(struct sync *s)
+{
+	return s->store;
 }
 
 int

@@ -122,6 +122,17 @@ static const char *const migrations[] = {
 	"  body    TEXT NOT NULL CHECK (json_valid(body))"
 	");"
 	"CREATE INDEX audit_time ON audit (time_ms);",
+	/*
+	 * 4: the nodes we forgot (forget.c), so a restart does not bring
+	 * them back: the highest life forgotten (0: none held) and the
+	 * signal's clock at the forget, as we estimated it.
+	 */
+	"CREATE TABLE forgotten ("
+	"  node_id     TEXT PRIMARY KEY NOT NULL,"
+	"  forgot_ms   INTEGER NOT NULL,"
+	"  incarnation INTEGER NOT NULL,"
+	"  signal_ms   INTEGER NOT NULL"
+	");",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -144,6 +155,9 @@ enum stmt_id {
 	S_EVENTS_TRIM,
 	S_PEER_DEL,
 	S_REMOTE_DEL,
+	S_FORGOTTEN_PUT,
+	S_FORGOTTEN_TRIM,
+	S_FORGOTTEN_ALL,
 	S_COUNT
 };
 
@@ -193,6 +207,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
 	[S_PEER_DEL] = "DELETE FROM peers WHERE node_id = ?1",
 	[S_REMOTE_DEL] = "DELETE FROM remote_state WHERE origin = ?1",
+	[S_FORGOTTEN_PUT] = "INSERT INTO forgotten (node_id, forgot_ms,"
+	    " incarnation, signal_ms) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (node_id) DO UPDATE SET forgot_ms = excluded.forgot_ms,"
+	    " incarnation = max(incarnation, excluded.incarnation),"
+	    " signal_ms = max(signal_ms, excluded.signal_ms)",
+	/* The newest ?1 stay. */
+	[S_FORGOTTEN_TRIM] = "DELETE FROM forgotten WHERE node_id NOT IN"
+	    " (SELECT node_id FROM forgotten ORDER BY forgot_ms DESC, rowid DESC"
+	    " LIMIT ?1)",
+	[S_FORGOTTEN_ALL] = "SELECT node_id, forgot_ms, incarnation, signal_ms"
+	    " FROM forgotten ORDER BY forgot_ms, rowid",
 };
 
 struct store {
@@ -767,11 +792,55 @@ delete_node(struct store *st, enum stmt_id id, const char *node_id,
 }
 
 int
-store_forget_node(struct store *st, const char *node_id)
+store_forget_node(struct store *st, const char *node_id,
+    const struct store_forgotten *remember, unsigned keep)
 {
-	if (delete_node(st, S_PEER_DEL, node_id, "forgetting a peer") != 0)
+	sqlite3_stmt *s;
+	int rc[4];
+
+	if (delete_node(st, S_PEER_DEL, node_id, "forgetting a peer") != 0 ||
+	    delete_node(st, S_REMOTE_DEL, node_id, "forgetting remote state") != 0)
 		return -1;
-	return delete_node(st, S_REMOTE_DEL, node_id, "forgetting remote state");
+	if (remember == NULL)
+		return 0;
+	if ((s = stmt(st, S_FORGOTTEN_PUT)) == NULL)
+		return -1;
+	rc[0] = bind_text(s, 1, node_id);
+	rc[1] = sqlite3_bind_int64(s, 2, remember->forgot_ms);
+	rc[2] = sqlite3_bind_int64(s, 3, (sqlite3_int64)remember->incarnation);
+	rc[3] = sqlite3_bind_int64(s, 4, remember->signal_ms);
+	if (bound(st, s, rc, 4, "remembering a forgotten node") != 0 ||
+	    step_done(st, s, "remembering a forgotten node") != 0)
+		return -1;
+	if ((s = stmt(st, S_FORGOTTEN_TRIM)) == NULL)
+		return -1;
+	rc[0] = sqlite3_bind_int64(s, 1, keep);
+	if (bound(st, s, rc, 1, "trimming forgotten nodes") != 0)
+		return -1;
+	return step_done(st, s, "trimming forgotten nodes");
+}
+
+int
+store_forgotten_load(struct store *st, store_forgotten_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_FORGOTTEN_ALL);
+	struct store_forgotten f;
+	const char *id;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(s, 0);
+		f.forgot_ms = sqlite3_column_int64(s, 1);
+		f.incarnation = (uint64_t)sqlite3_column_int64(s, 2);
+		f.signal_ms = sqlite3_column_int64(s, 3);
+		if (id == NULL)
+			continue;	/* NOT NULL in the schema */
+		if ((rc = cb(arg, id, &f)) != 0)
+			return walk_end(st, s, rc, 1, "loading forgotten nodes");
+	}
+	return walk_end(st, s, rc, 0, "loading forgotten nodes");
 }
 
 int

@@ -128,11 +128,31 @@ typedef int (*store_remote_cb)(void *arg, const struct store_remote *r);
 int store_remote_load(struct store *st, store_remote_cb cb, void *arg);
 
 /*
- * Forgets a node (agentflow forget, pruning): its stored peer row and its
- * remote state, so a restart neither redials nor shows it.  Its events,
- * tasks and alerts stay: they are history, trimmed as usual.
+ * What a forget remembers of a node (forget.c), so that after a restart a
+ * stale signal entry or a peer's snapshot of it cannot bring it back.
  */
-int store_forget_node(struct store *st, const char *node_id);
+struct store_forgotten {
+	int64_t		 forgot_ms;	/* our wall clock at the forget */
+	uint64_t	 incarnation;	/* the highest life forgotten (0: none held) */
+	int64_t		 signal_ms;	/* the signal's clock at the forget, estimated */
+};
+
+/*
+ * Forgets a node (agentflow forget, pruning): its stored peer row and its
+ * remote state, so a restart neither redials nor shows it, and, unless
+ * remember is NULL, records remember for node_id (a second forget keeps
+ * the higher incarnation and signal_ms), keeping only the keep most
+ * recently forgotten nodes.  Its events, tasks and alerts stay: they are
+ * history, trimmed as usual.  -1 with store_error() on failure.
+ */
+int store_forget_node(struct store *st, const char *node_id,
+    const struct store_forgotten *remember, unsigned keep);
+
+/* Calls cb per remembered node, the least recently forgotten first;
+ * stops as store_peers_load. */
+typedef int (*store_forgotten_cb)(void *arg, const char *node_id,
+    const struct store_forgotten *f);
+int store_forgotten_load(struct store *st, store_forgotten_cb cb, void *arg);
 
 /*
  * Events, keyed by (origin, incarnation, seq).  kind is the Event oneof

@@ -24,8 +24,8 @@ class MembershipTest(MeshTest):
     """test_node_mesh's mesh with a short dead timeout and status period
     (the later flags win)."""
 
-    def mesh(self, count, args=()):
-        sig = self.signal()
+    def mesh(self, count, args=(), sig_args=()):
+        sig = self.signal(*sig_args)
         nodes = [self.node("node-%d" % i, [sig.url],
                            ["--dead-ms", str(DEAD_MS), "--status-ms", str(STATUS_MS)] +
                            list(args)) for i in range(1, count + 1)]
@@ -180,6 +180,60 @@ class Forget(MembershipTest):
             self.remote(n).get("node-3", {}).get("member") == "alive"
             for n in (a, b)), 40, 0.3),
             [self.remote(n).get("node-3") for n in (a, b)])
+
+
+    def test_a_store_failure_is_reported(self):
+        sig, (a, b) = self.mesh(2)
+        b.stop(_signal.SIGKILL)
+        self.wait_dead([a], "node-2")
+        # the table a forget is recorded in goes away under the node
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"), timeout=10)
+        db.execute("DROP TABLE forgotten")
+        db.commit()
+        db.close()
+        r = self.forget(a, "node-2")
+        self.assertEqual(r.status, 500, r)
+        self.assertIn("cannot store it", r.json()["message"])
+        self.assertIn("forgotten", r.json()["message"])
+        audit = a.client().get("/api/audit?limit=100&action=node.forget").json()
+        self.assertEqual([e["result"] for e in audit["records"]], ["error"], audit)
+
+    def test_forgotten_node_stays_forgotten_after_a_restart(self):
+        # the signal keeps a dead node's entry for a minute (the default
+        # 30 s is the point; the tests' 5 s would drop it too soon)
+        sig, (a, b, c) = self.mesh(3, sig_args=["--ttl", "60"])
+        # b leaves while node-3 is alive: it keeps node-3's state and will
+        # offer it in a snapshot, never having heard of the forget
+        b.stop()
+        killed = time.monotonic()
+        c.stop(_signal.SIGKILL)
+        self.wait_dead([a], "node-3")
+        r = self.forget(a, "node-3")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(harness.wait_until(
+            lambda: "node-3" not in self.remote(a) and "node-3" not in a.links(),
+            10, 0.2))
+        # a restarts while the signal still lists node-3's stale entry (its
+        # 30 s TTL runs), then b comes back with node-3 in its store
+        a.restart()
+        b.restart()
+        self.assertTrue(harness.wait_until(
+            lambda: "node-3" in self.remote(b) and
+            self.remote(a).get("node-2", {}).get("member") == "alive", 20, 0.2),
+            (self.remote(a), self.remote(b)))
+
+        def gone():
+            return "node-3" not in self.remote(a) and "node-3" not in a.links()
+        end = time.monotonic() + 6
+        while time.monotonic() < end:
+            self.assertTrue(gone(), (self.remote(a).get("node-3"),
+                                     a.links().get("node-3")))
+            time.sleep(0.3)
+        # all of it while the signal listed node-3
+        self.assertLess(time.monotonic() - killed, 60)
+        self.assertNotIn("node-3", self.stored_peers(a))
+        self.assertTrue(any(l.get("msg") == "forgotten nodes remembered"
+                            for l in a.logs()))
 
 
 class Prune(MembershipTest):

@@ -6,7 +6,10 @@
  * refused; a revoked peer is refused, and a link open when its peer gets
  * revoked is closed by links_recheck; under --max-links a peer without a
  * limit keeps its link to a node that does not pick it, and a peer that
- * keeps closing a link gets redialled ever later.
+ * keeps closing a link gets redialled ever later; a forgotten peer's signal
+ * entries are judged by the signal's clock; a link that comes back has
+ * another generation; and a peer reached only over a route is alive and
+ * not forgotten (with a store, so the mesh has its sync).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,15 +25,20 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "forget.h"
 #include "links.h"
 #include "mesh.h"
 #include "pki.h"
 #include "rng.h"
+#include "store.h"
+#include "sync.h"
+#include "tmpdir.h"
 #include "transport.h"
 #include "trust.h"
 
 struct side {
 	const char		*id;		/* what its links claim to be */
+	struct store		*store;		/* set before init: a mesh with sync */
 	char			*cert, *key;
 	struct mesh		*m;
 	struct transport	*t;		/* the mesh's parts */
@@ -73,10 +81,10 @@ side_init_limited(struct side *s, const char *cert_id, const char *claimed_id,
 	    .transport = { .listen = "127.0.0.1:0", .ca_pem = pki_ca_cert_pem(ca),
 	    .cert_pem = s->cert, .key_pem = s->key },
 	    .rng = rng, .trust = s->trust, .ping_ms = 200, .dead_ms = 2000,
-	    .max_links = max_links };
+	    .max_links = max_links, .store = s->store };
 	s->m = mesh_new(base, &mc, NULL, err, sizeof(err));
 	assert_non_null(s->m);
-	assert_null(mesh_sync(s->m));	/* no store: links only */
+	assert_true((mesh_sync(s->m) == NULL) == (s->store == NULL));
 	s->t = mesh_transport(s->m);
 	s->l = mesh_links(s->m);
 	json_decref(addrs);
@@ -175,6 +183,42 @@ test_honest_link_comes_up(void **state)
 	side_init(&b, "beta", "beta");
 	introduce(&a, &b, "beta");
 	assert_true(run_until(both_up, &p, 10000));
+	side_clear(&a);
+	side_clear(&b);
+}
+
+static int
+a_lost_beta(void *arg)
+{
+	return !links_is_up(((struct pair *)arg)->a->l, "beta");
+}
+
+/* Each link up has its own generation (what a pending catch-up checks it
+ * still goes to): none while down, another once the peer is back. */
+static void
+test_a_link_back_has_another_generation(void **state)
+{
+	struct side a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b, "alpha", "beta" };
+	uint64_t first;
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");
+	side_init(&b, "beta", "beta");
+	assert_true(links_link_generation(a.l, "beta") == 0);
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 10000));
+	first = links_link_generation(a.l, "beta");
+	assert_true(first != 0);
+	assert_true(links_link_generation(a.l, "gamma") == 0);
+	side_clear(&b);			/* beta goes away */
+	assert_true(run_until(a_lost_beta, &p, 10000));
+	assert_true(links_link_generation(a.l, "beta") == 0);
+	side_init(&b, "beta", "beta");	/* and comes back */
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 15000));
+	assert_true(links_link_generation(a.l, "beta") != 0);
+	assert_true(links_link_generation(a.l, "beta") != first);
 	side_clear(&a);
 	side_clear(&b);
 }
@@ -398,16 +442,180 @@ teardown(void **state)
 	return 0;
 }
 
+/* A signal peer entry for id, seen (last_seen) and registered at the
+ * signal's clock (new reference). */
+static json_t *
+entry(const char *id, int64_t seen, int64_t registered)
+{
+	return json_pack("{s:s, s:[s], s:I, s:I}", "node_id", id, "addresses",
+	    "127.0.0.1:1", "last_seen", (json_int_t)seen, "registered_at",
+	    (json_int_t)registered);
+}
+
+static int
+forgotten(struct links *l, const char *id, int64_t seen, int64_t registered)
+{
+	json_t *e = entry(id, seen, registered);
+	int rc = links_forgotten(l, id, e);
+
+	json_decref(e);
+	return rc;
+}
+
+/*
+ * A forgotten peer's signal entry is compared with the signal's clock, not
+ * ours: with the signal a minute ahead, its stale entry (seen "later" than
+ * our forget by our clock) stays forgotten; a heartbeat or a registration
+ * after the forget by the signal's clock brings the node back.  A
+ * tombstone restored after a restart holds the same way, and an entry of
+ * our stored list (no times) never brings a node back.
+ */
+static void
+test_forgotten_entries_use_the_signals_clock(void **state)
+{
+	struct side a = { 0 };
+	const int64_t ahead = 60000;
+	int64_t now, sig, seen;
+	json_t *list;
+
+	(void)state;
+	side_init(&a, "alpha", "alpha");
+	now = (int64_t)clock_wall_ms();
+	seen = now + ahead - 3000;	/* its last heartbeat, 3 s ago */
+	links_set_signal_offset(a.l, ahead);
+	list = json_pack("[o]", entry("ghost", seen, seen - 5000));
+	links_set_peers(a.l, list);
+	json_decref(list);
+	assert_int_equal(links_forget(a.l, "ghost", &sig), 1);
+	assert_true(sig >= now + ahead);
+	assert_true(forgotten(a.l, "ghost", seen, seen - 5000));
+	assert_true(forgotten(a.l, "ghost", 0, 0));
+	/* news by the signal's clock */
+	assert_false(forgotten(a.l, "ghost", sig + 1, seen - 5000));
+	assert_false(forgotten(a.l, "ghost", seen, sig + 1));
+	/* the list skips the stale entry: ghost is not a peer again */
+	list = json_pack("[o]", entry("ghost", seen, seen - 5000));
+	links_set_peers(a.l, list);
+	json_decref(list);
+	assert_int_equal(links_forget(a.l, "ghost", &sig), 0);
+	/* a restart: the tombstone comes back from the store */
+	side_clear(&a);
+	side_init(&a, "alpha", "alpha");
+	assert_false(forgotten(a.l, "ghost", seen, seen - 5000));
+	links_forgotten_restore(a.l, "ghost", (uint64_t)now, sig);
+	links_forgotten_restore(a.l, "alpha", (uint64_t)now, sig);
+	assert_true(forgotten(a.l, "ghost", seen, seen - 5000));
+	assert_false(forgotten(a.l, "ghost", sig + 1000, 0));
+	assert_false(forgotten(a.l, "alpha", seen, 0));
+	side_clear(&a);
+}
+
+/* A status event of origin at seq (incarnation 1) reporting up links to
+ * peers, delivered to s's sync as its peer "beta" would relay it. */
+static void
+relay_status(struct side *s, const char *origin, uint64_t seq,
+    const char *const *peers, size_t n)
+{
+	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
+	Agentflow__Mesh__V1__NodeStatus st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+	Agentflow__Mesh__V1__LinkInfo li[4], *lp[4];
+
+	assert_true(n <= 4);
+	for (size_t i = 0; i < n; i++) {
+		agentflow__mesh__v1__link_info__init(&li[i]);
+		li[i].peer = (char *)peers[i];
+		li[i].state = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP;
+		lp[i] = &li[i];
+	}
+	st.n_links = n;
+	st.links = lp;
+	e.origin = (char *)origin;
+	e.incarnation = 1;
+	e.seq = seq;
+	e.time_ms = clock_wall_ms();
+	e.hop_limit = 8;
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	e.status = &st;
+	b.n_events = 1;
+	b.events = &ep;
+	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	fr.events = &b;
+	sync_frame("beta", &fr, mesh_sync(s->m));
+}
+
+static const char *
+member_of(struct side *s, const char *peer)
+{
+	const char *m = links_member(s->l, peer);
+
+	return m != NULL ? m : "(unknown)";
+}
+
+/*
+ * far, a peer alpha never reaches itself, is reported alive while a route
+ * over beta leads to it (the links' reachable hook), and forget's rule
+ * refuses to forget it then; once no route is left it is not alive any
+ * more and may be forgotten.
+ */
+static void
+test_a_relayed_peer_is_alive_and_not_forgotten(void **state)
+{
+	struct side a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b, "alpha", "beta" };
+	const char *beta_links[] = { "alpha", "far" }, *far_links[] = { "beta" };
+	char sdir[64], err[256];
+	json_t *far;
+
+	(void)state;
+	assert_int_equal(tmpdir_make(sdir, sizeof(sdir), "test_links"), 0);
+	assert_non_null(a.store = store_open(sdir, err, sizeof(err)));
+	side_init(&a, "alpha", "alpha");
+	side_init(&b, "beta", "beta");
+	far = json_pack("[{s:s, s:[s]}]", "node_id", "far", "addresses",
+	    "127.0.0.1:1");
+	links_set_peers(a.l, far);	/* known, never reached */
+	json_decref(far);
+	introduce(&a, &b, "beta");
+	assert_true(run_until(both_up, &p, 10000));
+	assert_string_equal(member_of(&a, "far"), "suspect");
+	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "far", 0), 1);
+
+	/* beta and far report their link: a route over beta */
+	relay_status(&a, "beta", 1, beta_links, 2);
+	relay_status(&a, "far", 1, far_links, 1);
+	assert_string_equal(member_of(&a, "far"), "alive");
+	assert_string_equal(member_of(&a, "beta"), "alive");
+	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "far", 0), 0);
+	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "beta", 0), 0);
+
+	/* far loses its link: no route, not alive, may be forgotten */
+	relay_status(&a, "far", 2, NULL, 0);
+	assert_string_not_equal(member_of(&a, "far"), "alive");
+	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "far", 0), 1);
+	assert_int_equal(forget_node(a.l, mesh_sync(a.m), "alpha", "far"),
+	    FORGET_DONE);
+	assert_null(links_member(a.l, "far"));
+	side_clear(&a);
+	side_clear(&b);
+	store_close(a.store);
+	assert_int_equal(tmpdir_remove(sdir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_honest_link_comes_up),
+		cmocka_unit_test(test_a_link_back_has_another_generation),
 		cmocka_unit_test(test_peer_features_recorded),
 		cmocka_unit_test(test_hello_naming_another_id_is_refused),
 		cmocka_unit_test(test_revoked_peer_is_refused_and_cut_off),
 		cmocka_unit_test(test_unlimited_peer_keeps_its_link_to_a_limited_node),
 		cmocka_unit_test(test_a_link_closed_at_once_is_redialled_ever_later),
+		cmocka_unit_test(test_forgotten_entries_use_the_signals_clock),
+		cmocka_unit_test(test_a_relayed_peer_is_alive_and_not_forgotten),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -441,6 +441,23 @@ test_remote_upsert(void **state)
 	store_close(st);
 }
 
+struct forgotten_list {
+	char			id[8][16];
+	struct store_forgotten	f[8];
+	size_t			n;
+};
+
+static int
+forgotten_cb(void *arg, const char *id, const struct store_forgotten *f)
+{
+	struct forgotten_list *l = arg;
+
+	assert_true(l->n < 8);
+	snprintf(l->id[l->n], sizeof(l->id[0]), "%s", id);
+	l->f[l->n++] = *f;
+	return 0;
+}
+
 /* Forgetting a node drops its peer row and its remote state, nobody
  * else's, and forgetting an unknown node is no error. */
 static void
@@ -448,6 +465,7 @@ test_forget_node(void **state)
 {
 	struct fixture *f = *state;
 	struct store *st = open_ok(f);
+	struct forgotten_list fl;
 	struct remote_list rl;
 	struct peer_list pl;
 	const struct store_peer two[] = {
@@ -460,11 +478,14 @@ test_forget_node(void **state)
 	assert_int_equal(store_peers_replace(st, two, 2), 0);
 	assert_int_equal(store_remote_upsert(st, &a), 0);
 	assert_int_equal(store_remote_upsert(st, &b), 0);
-	assert_int_equal(store_forget_node(st, "node-a"), 0);
-	assert_int_equal(store_forget_node(st, "node-x"), 0);
+	assert_int_equal(store_forget_node(st, "node-a", NULL, 8), 0);
+	assert_int_equal(store_forget_node(st, "node-x", NULL, 8), 0);
 	store_close(st);
 
 	st = open_ok(f);
+	memset(&fl, 0, sizeof(fl));
+	assert_int_equal(store_forgotten_load(st, forgotten_cb, &fl), 0);
+	assert_int_equal(fl.n, 0);	/* nothing asked to be remembered */
 	memset(&pl, 0, sizeof(pl));
 	assert_int_equal(store_peers_load(st, peer_cb, &pl), 0);
 	assert_int_equal(pl.n, 1);
@@ -473,6 +494,43 @@ test_forget_node(void **state)
 	assert_int_equal(store_remote_load(st, remote_cb, &rl), 0);
 	assert_int_equal(rl.n, 1);
 	assert_string_equal(rl.r[0].origin, "node-b");
+	store_close(st);
+}
+
+/* What a forget remembers survives a reopen (a restart); a second
+ * forget keeps the higher life and signal clock; at most keep nodes are
+ * remembered, the least recently forgotten going first. */
+static void
+test_forgotten_survive_and_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f);
+	struct forgotten_list fl;
+	struct store_forgotten a = { 100, 3, 5000 }, a2 = { 150, 2, 4000 };
+	struct store_forgotten b = { 200, 0, 6000 }, c = { 300, 7, 7000 };
+
+	assert_int_equal(store_forget_node(st, "node-a", &a, 2), 0);
+	assert_int_equal(store_forget_node(st, "node-a", &a2, 2), 0);
+	assert_int_equal(store_forget_node(st, "node-b", &b, 2), 0);
+	store_close(st);
+
+	st = open_ok(f);
+	memset(&fl, 0, sizeof(fl));
+	assert_int_equal(store_forgotten_load(st, forgotten_cb, &fl), 0);
+	assert_int_equal(fl.n, 2);
+	assert_string_equal(fl.id[0], "node-a");
+	assert_true(fl.f[0].forgot_ms == 150);
+	assert_true(fl.f[0].incarnation == 3);
+	assert_true(fl.f[0].signal_ms == 5000);
+	assert_string_equal(fl.id[1], "node-b");
+	assert_true(fl.f[1].incarnation == 0);
+	/* a third: the least recently forgotten (node-a) goes */
+	assert_int_equal(store_forget_node(st, "node-c", &c, 2), 0);
+	memset(&fl, 0, sizeof(fl));
+	assert_int_equal(store_forgotten_load(st, forgotten_cb, &fl), 0);
+	assert_int_equal(fl.n, 2);
+	assert_string_equal(fl.id[0], "node-b");
+	assert_string_equal(fl.id[1], "node-c");
 	store_close(st);
 }
 
@@ -671,6 +729,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_peers_replace_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_upsert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forgotten_survive_and_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_append_query_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_pages_give_errors, setup, teardown),

@@ -174,17 +174,39 @@ static void
 test_forget_remembers_only_known_lives(void **state)
 {
 	struct fixture *f = *state;
+	uint64_t inc;
 
 	deliver(f, "n1", 1);
-	assert_int_equal(sync_forget(f->sync, "n1"), 1);
+	assert_int_equal(sync_forget(f->sync, "n1", &inc), 1);
+	assert_true(inc == 1);
 	deliver(f, "n1", 2);		/* late, of the life forgotten */
 	assert_int_equal(counter(f, "events_in"), 1);
 	assert_null(sync_json_origin(f->sync, "n1", 1));
-	assert_int_equal(sync_forget(f->sync, "n9"), 0);
+	assert_int_equal(sync_forget(f->sync, "n9", &inc), 0);
+	assert_true(inc == 0);
 	deliver(f, "n9", 1);
 	assert_int_equal(counter(f, "events_in"), 2);
 	assert_int_equal(sync_left(f->sync, "n9"), 0);
-	assert_int_equal(sync_forget(f->sync, "self"), -1);
+	assert_int_equal(sync_forget(f->sync, "self", &inc), -1);
+}
+
+/* A life forgotten before a restart (forget_load gives it back): its
+ * events are still ignored, a later life is welcome, and a restore of
+ * "none held" or of ourselves remembers nothing. */
+static void
+test_restored_tombstone_refuses_the_old_life(void **state)
+{
+	struct fixture *f = *state;
+
+	sync_forgotten_restore(f->sync, "n1", 1000, 1);
+	sync_forgotten_restore(f->sync, "n2", 1000, 0);
+	sync_forgotten_restore(f->sync, "self", 1000, 5);
+	deliver(f, "n1", 1);		/* the life forgotten */
+	assert_int_equal(counter(f, "events_in"), 0);
+	assert_null(sync_json_origin(f->sync, "n1", 1));
+	deliver(f, "n2", 1);
+	assert_int_equal(counter(f, "events_in"), 1);
+	assert_non_null(sync_store(f->sync));
 }
 
 /* A peer's Hello holding (incarnation, seq) for us. */
@@ -356,6 +378,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_first_status_carries_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_remembers_only_known_lives, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
