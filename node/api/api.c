@@ -443,7 +443,7 @@ api_require_role(const struct api_call *call, enum principal_role need,
 		return 0;
 	http_peer_ip(call->req, ip, sizeof(ip));
 	if (ratelimit_take(call->api->auth_audit, ip, clock_mono_ms(), NULL))
-		audit_record(call->n->audit, "auth.forbidden", p ? p->name : ip,
+		audit_record(call->n->audit, "auth.failed", p ? p->name : ip,
 		    "forbidden", json_pack("{s:s, s:s, s:s, s:s, s:s?}", "what", what,
 		    "role_needed", principal_role_name(need), "role_held",
 		    principal_role_name(p ? p->role : PRINCIPAL_NONE), "ip", ip,

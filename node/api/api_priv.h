@@ -38,7 +38,8 @@ struct api_call {
 /*
  * 0 when the caller's role is at least need; otherwise answers 403
  * forbidden naming the role needed and the role held (what: the action
- * refused, e.g. "POST /api/tokens"), audits auth.forbidden and returns -1.
+ * refused, e.g. "POST /api/tokens"), audits auth.failed "forbidden" and
+ * returns -1.
  */
 int api_require_role(const struct api_call *, enum principal_role need,
     const char *what);
