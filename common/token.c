@@ -233,6 +233,7 @@ token_decode(const char *text, struct token_claims *c, char *err,
 		c->exp_ms = exp;
 	}
 	if (!ok || !claims_valid(c)) {
+		memset(c, 0, sizeof(*c));	/* nothing of a refused token */
 		snprintf(err, errlen, "malformed token: the payload is not "
 		    "{id, name, role, iss, iat, exp} with valid values");
 		return -1;

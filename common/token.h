@@ -7,7 +7,7 @@
  * prefix and the payload), so any tool that signs like
  * `openssl dgst -sha256 -sign` can check one.
  *
- * Pure: no clock, no store.  What a token may do (expiry, revocation,
+ * Pure: no clock, no store.  A refused token leaves its claims zeroed.  What a token may do (expiry, revocation,
  * which certificate an issuer has) is node/api/tokens.c's.
  */
 #ifndef AGENTFLOW_TOKEN_H

@@ -4,7 +4,7 @@ held), signed tokens minted by POST /api/tokens and `agentflow token`
 (used, listed without their text, audited under the person's name,
 refused once expired, revoked, tampered with, or signed by a key that is
 not the issuer's, or from an issuer whose certificate is not known), and
-tokens.json rotated without a restart (SIGHUP, or a changed file) while a
+the live feed opened with a signed token, and tokens.json rotated without a restart (SIGHUP, or a changed file) while a
 task runs, which ends normally."""
 
 import base64
@@ -171,6 +171,14 @@ class Tokens(unittest.TestCase):
         self.assertEqual(issued[0]["details"]["token_id"], tok["id"])
         ev = [a for a in self.audit("api.event") if a["details"]["name"] == "by-alice"]
         self.assertEqual((ev[0]["actor"], ev[0]["details"]["token_id"]), ("alice", tok["id"]))
+        # the live feed takes it too (as a subprotocol and as ?token=)
+        ws = harness.WsClient(self.node.api_port, token=t)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.status, 101)
+        self.assertEqual(ws.recv()["role"], "write")
+        ws2 = harness.WsClient(self.node.api_port, path="/ws?token=" + t)
+        self.addCleanup(ws2.close)
+        self.assertEqual(ws2.status, 101)
         # but not the kill switch: 403 naming both roles
         self.assert_refused(self.command(t, "freeze"), 403, "admin", "write",
                             "alice holds the write role")
@@ -199,6 +207,7 @@ class Tokens(unittest.TestCase):
         r = self.req(TOKENS["admin"], "POST", "/api/tokens/%s/revoke" % tok["id"])
         self.assertEqual(r.status, 200, r)
         self.assert_refused(self.req(t, "GET", "/api/tasks"), 401, message="token revoked")
+        self.assertEqual(harness.WsClient(self.node.api_port, token=t).status, 401)
         self.assertEqual(self.req(TOKENS["admin"], "POST",
                                   "/api/tokens/%s/revoke" % ("0" * 32)).status, 404)
         self.assertTrue(any(a["details"]["id"] == tok["id"] and a["result"] == "ok"
