@@ -13,6 +13,7 @@
 #include "cli_cmd.h"
 #include "cli_list.h"
 #include "cli_mesh.h"
+#include "cli_token.h"
 #include "cli_work.h"
 #include "cmd_table.h"
 
@@ -131,6 +132,8 @@ static const struct cmd_entry commands[] = {
 	  "  a node that comes back later is a new member again",
 	  1, 1, NULL, cli_mesh_forget,
 	  "drop a dead or left node from every node's view", NULL },
+	{ "token", NULL, 0, -1, NULL, cli_token_main,
+	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,
 	  "manage the mesh PKI: CA, node certificates, revocation", NULL },
 };

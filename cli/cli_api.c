@@ -77,8 +77,8 @@ api_address(const struct cli_opts *o, char *host, size_t hostlen, int *port)
 static const char *
 token(const struct cli_opts *o, char *buf, size_t len)
 {
-	static const char *const keys[] = { "write", "write-next", "read",
-	    "read-next" };
+	static const char *const keys[] = { "admin", "admin-next", "write",
+	    "write-next", "read", "read-next" };
 	const char *t = o->token ? o->token : getenv("AGENTFLOW_TOKEN");
 	char path[4096];
 	json_t *j;

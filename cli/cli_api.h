@@ -4,7 +4,8 @@
  * AGENTFLOW_API, else DATA_DIR/api.json written by the node at start
  * (--data-dir, AGENTFLOW_DATA_DIR, default ./agentflow-data), else
  * 127.0.0.1:8080.  The token: --token, else AGENTFLOW_TOKEN, else
- * DATA_DIR/tokens.json (its write token, else its read token).
+ * DATA_DIR/tokens.json (its admin token, else its write token, else its
+ * read token).
  */
 #ifndef AGENTFLOW_CLI_API_H
 #define AGENTFLOW_CLI_API_H

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "node_id.h"
+#include "token.h"
 
 #define TIMEOUT_MAX_MS		(24LL * 3600 * 1000)
 #define LIST_MAX		10000
@@ -64,6 +65,33 @@ on_option(int c, const char *arg, void *ctx)
 		}
 		a->node = arg;
 		return 0;
+	case CLI_O_NAME:
+		if (!token_name_valid(arg, strlen(arg))) {
+			fprintf(stderr, "agentflow: --name: 1-%d of [A-Za-z0-9._@-], "
+			    "got \"%s\"\n", PRINCIPAL_NAME_MAX, arg);
+			return -1;
+		}
+		a->name = arg;
+		return 0;
+	case CLI_O_ROLE:
+		if (principal_role_parse(arg) == PRINCIPAL_NONE) {
+			fprintf(stderr, "agentflow: --role: read, write or admin, got "
+			    "\"%s\"\n", arg);
+			return -1;
+		}
+		a->role = arg;
+		return 0;
+	case CLI_O_TTL: {
+		int64_t ms;
+		if (token_ttl_parse(arg, &ms) != 0) {
+			fprintf(stderr, "agentflow: --ttl: 90s, 30m, 8h, 7d or seconds, "
+			    "at most %lld days, got \"%s\"\n",
+			    TOKEN_TTL_MAX_MS / 86400000, arg);
+			return -1;
+		}
+		a->ttl = arg;
+		return 0;
+	}
 	case CLI_O_STATE: a->state = arg; return 0;
 	case CLI_O_ACTION: a->action = arg; return 0;
 	}

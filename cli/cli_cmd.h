@@ -14,7 +14,8 @@
 /* The option codes rows may list (struct option .val); -f is 'f'. */
 enum {
 	CLI_O_DETACH = 256, CLI_O_TIMEOUT, CLI_O_KEY, CLI_O_HARD, CLI_O_NODE,
-	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT
+	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT, CLI_O_NAME,
+	CLI_O_ROLE, CLI_O_TTL
 };
 
 struct cli_args {
@@ -26,6 +27,9 @@ struct cli_args {
 	const char	*action;
 	long long	 since;
 	long long	 limit;		/* 0: the API's default */
+	const char	*name;		/* a principal's name (token issue) */
+	const char	*role;		/* read, write or admin */
+	const char	*ttl;		/* "8h" (token_ttl_parse) */
 	int		 detach;
 	int		 hard;
 	int		 follow;

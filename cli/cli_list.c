@@ -136,6 +136,16 @@ cell_json(json_t *row, const struct column *c, char *out, size_t len)
 		memcpy(out + DETAILS_SHOWN - 3, "...", 4);
 }
 
+/* A token's state: revoked, expired or valid. */
+static void
+cell_token_state(json_t *row, const struct column *c, char *out, size_t len)
+{
+	(void)c;
+	snprintf(out, len, "%s", json_is_true(json_object_get(row, "revoked")) ?
+	    "revoked" : json_is_true(json_object_get(row, "expired")) ?
+	    "expired" : "valid");
+}
+
 /* --- the lists -------------------------------------------------------------- */
 
 const struct cli_list cli_list_tasks = {
@@ -171,6 +181,17 @@ const struct cli_list cli_list_audit = {
 		{ "ACTOR", -16, "actor", "?", 80, cell_text },
 		{ "RESULT", -11, "result", "?", 32, cell_text },
 		{ "DETAILS", 0, "details", NULL, 200, cell_json },
+	}, NULL, NULL,
+};
+
+const struct cli_list cli_list_tokens = {
+	"/api/tokens", "tokens", {
+		{ "ID", -32, "id", "?", 40, cell_text },
+		{ "NAME", -16, "name", "?", 80, cell_text },
+		{ "ROLE", -6, "role", "?", 16, cell_text },
+		{ "ISSUED", -19, "iat", NULL, 0, cell_time },
+		{ "EXPIRES", -19, "exp", NULL, 0, cell_time },
+		{ "STATE", 0, NULL, NULL, 0, cell_token_state },
 	}, NULL, NULL,
 };
 

@@ -1,5 +1,5 @@
 /*
- * `agentflow tasks | alerts | audit`: one list command, driven by the
+ * `agentflow tasks | alerts | audit | token ls`: one list command, driven by the
  * description its table row carries (cmd_entry.data): the API path, the
  * array in the answer, the columns, and which filters it takes.  With
  * --json it prints the API's answer as it came.
@@ -14,6 +14,7 @@ struct cli_list;
 extern const struct cli_list cli_list_tasks;
 extern const struct cli_list cli_list_alerts;
 extern const struct cli_list cli_list_audit;
+extern const struct cli_list cli_list_tokens;	/* token ls */
 
 /* The exec of every list row; e->data is one of the above. */
 int cli_list_exec(const struct cmd_entry *e, int argc, char **argv);

@@ -89,6 +89,11 @@ static const struct opt options[] = {
 	  "API read-write token" },
 	{ "token-write-next", OPT_STRING, OPT(token_write_next), "", 0, 0,
 	  "second read-write token, for rotation" },
+	{ "token-admin", OPT_STRING, OPT(token_admin), "", 0, 0,
+	  "API admin token (freeze, unfreeze, forget, tokens); none given: "
+	  "the write tokens are admin" },
+	{ "token-admin-next", OPT_STRING, OPT(token_admin_next), "", 0, 0,
+	  "second admin token, for rotation" },
 	{ "web-root", OPT_STRING, OPT(web_root), "", 0, 0,
 	  "directory of the built dashboard (frontend/dist); empty: found next "
 	  "to the binary, or none" },

@@ -49,6 +49,7 @@
 #include "store.h"
 #include "sync.h"
 #include "text.h"
+#include "tokens.h"
 #include "transport.h"
 #include "trust.h"
 #include "wall_timer.h"
@@ -69,6 +70,7 @@ struct node_life {
 	struct node		 n;	/* first: a struct node * is one of these */
 	char			*ca_pem, *cert_pem, *key_pem;
 	mbedtls_pk_context	 key;
+	mbedtls_x509_crt	 crt;		/* ours: checks our API tokens */
 	json_t			*signals;	/* --signal, array of URLs */
 	const char		**urls;		/* into signals */
 	struct evdns_base	*dns;
@@ -76,6 +78,7 @@ struct node_life {
 	struct wall_timer	*crl_timer;
 	struct wall_timer	*prune_timer;	/* --prune-after; NULL: never */
 	struct event		*sigint, *sigterm;
+	struct event		*sighup;	/* reloads tokens.json */
 	struct datadir_lock	*lock;		/* one process per --data-dir */
 	char			 web_root[4096];	/* n.web_root when found */
 	size_t			 started;	/* steps[] whose start ran */
@@ -347,27 +350,25 @@ identity_start(struct node_life *l, char *err, size_t errlen)
 {
 	const struct node_config *cfg = l->n.cfg;
 	struct trust *trust;
-	mbedtls_x509_crt crt;
+	mbedtls_x509_crt *crt = &l->crt;
 	char detail[256];
 	size_t len;
 	int rc;
 
 	mbedtls_pk_init(&l->key);
+	mbedtls_x509_crt_init(&l->crt);
 	if ((l->ca_pem = certs_file_read(cfg->ca, NULL, err, errlen)) == NULL ||
 	    (l->cert_pem = certs_file_read(cfg->cert, &len, err, errlen)) == NULL ||
 	    (l->key_pem = certs_file_read(cfg->key, NULL, err, errlen)) == NULL)
 		return -1;
-	mbedtls_x509_crt_init(&crt);
-	rc = mbedtls_x509_crt_parse(&crt, (const unsigned char *)l->cert_pem,
+	rc = mbedtls_x509_crt_parse(crt, (const unsigned char *)l->cert_pem,
 	    len + 1);
-	if (rc != 0 || trust_cert_identity(&crt, l->n.id, sizeof(l->n.id)) != 0 ||
+	if (rc != 0 || trust_cert_identity(crt, l->n.id, sizeof(l->n.id)) != 0 ||
 	    !node_id_valid(l->n.id, strlen(l->n.id))) {
-		mbedtls_x509_crt_free(&crt);
 		snprintf(err, errlen, "%s carries no node identity (a CN that is "
 		    "also a DNS SAN); issue it with `agentflow certs issue`", cfg->cert);
 		return -1;
 	}
-	mbedtls_x509_crt_free(&crt);
 	if ((trust = trust_new(cfg->ca, NULL, err, errlen)) == NULL)
 		return -1;
 	if (trust_verify_pem(trust, l->cert_pem, len, l->n.id, NULL, NULL, detail,
@@ -390,6 +391,7 @@ static void
 identity_stop(struct node_life *l)
 {
 	mbedtls_pk_free(&l->key);
+	mbedtls_x509_crt_free(&l->crt);
 	free(l->ca_pem);
 	free(l->cert_pem);
 	free(l->key_pem);
@@ -666,7 +668,21 @@ prune_stop(struct node_life *l)
 	l->prune_timer = NULL;
 }
 
-/* SIGINT and SIGTERM end node_run(), and cut leaving short. */
+/* SIGHUP: tokens.json again, now; running tasks are not touched. */
+static void
+reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	char err[512];
+
+	(void)fd;
+	(void)what;
+	if (n->auth != NULL)
+		api_auth_reload(n->auth, err, sizeof(err));
+}
+
+/* SIGINT and SIGTERM end node_run(), and cut leaving short; SIGHUP reloads
+ * the API tokens. */
 static int
 signals_start(struct node_life *l, char *err, size_t errlen)
 {
@@ -676,8 +692,10 @@ signals_start(struct node_life *l, char *err, size_t errlen)
 	(void)errlen;
 	l->sigint = evsignal_new(base, SIGINT, stop_cb, base);
 	l->sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
+	l->sighup = evsignal_new(base, SIGHUP, reload_cb, &l->n);
 	event_add(l->sigint, NULL);
 	event_add(l->sigterm, NULL);
+	event_add(l->sighup, NULL);
 	return 0;
 }
 
@@ -688,6 +706,8 @@ signals_stop(struct node_life *l)
 		event_free(l->sigint);
 	if (l->sigterm != NULL)
 		event_free(l->sigterm);
+	if (l->sighup != NULL)
+		event_free(l->sighup);
 }
 
 /*
@@ -729,15 +749,33 @@ work_step_stop(struct node_life *l)
 	work_stop(&l->n);
 }
 
+/*
+ * The certificate of a signed token's issuer: ours.  Other nodes' tokens
+ * are "issuer unknown" until the mesh carries every node's certificate;
+ * this hook is where that plugs in.
+ */
+static const mbedtls_x509_crt *
+cert_of(const char *node_id, void *arg)
+{
+	struct node_life *l = arg;
+
+	return strcmp(node_id, l->n.id) == 0 ? &l->crt : NULL;
+}
+
 static int
 auth_start(struct node_life *l, char *err, size_t errlen)
 {
 	const struct node_config *cfg = l->n.cfg;
+	struct tokens_config tc = {
+		.self_id = l->n.id, .store = l->n.store, .key = &l->key,
+		.rng = l->n.rng, .cert_of = cert_of, .cert_arg = l,
+	};
 	struct api_auth_config aac = {
 		.data_dir = cfg->data_dir, .read = cfg->token_read,
 		.read_next = cfg->token_read_next, .write = cfg->token_write,
 		.write_next = cfg->token_write_next,
-		.write_rate = (double)cfg->write_rate,
+		.admin = cfg->token_admin, .admin_next = cfg->token_admin_next,
+		.write_rate = (double)cfg->write_rate, .signed_tokens = &tc,
 	};
 
 	l->n.auth = api_auth_new(&aac, l->n.rng, err, errlen);

@@ -59,6 +59,7 @@ struct node_config {
 	long		 command_timeout_ms;
 	const char	*token_read, *token_read_next;
 	const char	*token_write, *token_write_next;
+	const char	*token_admin, *token_admin_next;
 	long		 write_rate;
 	const char	*web_root;	/* dashboard files; "" finds them */
 	const char	*allow_origins;	/* more origins /ws accepts (ws.h) */

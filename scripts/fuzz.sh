@@ -21,7 +21,7 @@ seconds=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-$(nproc)}
 build=build-fuzz
 all_targets=(fuzz_frame fuzz_sync_apply fuzz_signal_register fuzz_config_file
-  fuzz_api_json fuzz_ws fuzz_ws_policy fuzz_text)
+  fuzz_api_json fuzz_ws fuzz_ws_policy fuzz_text fuzz_token)
 
 case "$seconds" in
   ''|*[!0-9]*|0) echo "fuzz.sh: FUZZ_SECONDS must be a positive integer" >&2; exit 2 ;;

@@ -17,11 +17,14 @@ agentflow_system_test(partial_mesh test_partial_mesh.py)
 agentflow_unit_test(test_links SOURCES unit/test_links.c
   LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_system_test(cli test_cli.py)
+agentflow_system_test(tokens test_tokens.py)
 agentflow_system_test(commands test_commands.py)
 agentflow_system_test(cli_work test_cli_work.py)
 agentflow_system_test(ws test_ws.py)
 agentflow_unit_test(test_api_auth SOURCES unit/test_api_auth.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_tokens SOURCES unit/test_tokens.c
+  LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_system_test(netns test_netns.py)
 agentflow_unit_test(test_sync SOURCES unit/test_sync.c
   LIBS agentflow_node_core agentflow_common)

@@ -343,7 +343,7 @@ events_post(const struct api_call *call)
 		return;
 	}
 	seq = sync_emit_user(n->sync, name, raw, plen, err, sizeof(err));
-	audit_record(n->audit, "api.event", call->principal, seq ? "ok" : "invalid",
+	api_audit(call, "api.event", seq ? "ok" : "invalid",
 	    json_pack("{s:s, s:I}", "name", name, "bytes", (json_int_t)plen));
 	if (seq == 0)
 		http_reply_error(req, plen > 65536 ? 413 : 400,
@@ -368,33 +368,46 @@ ws_cb(const struct api_call *call)
 /*
  * Routes: one row per method and path.  A path is exact, or a prefix whose
  * remainder is the handler's argument.  A path's rows, in table order, make
- * its Allow header.
+ * its Allow header.  Each row names the least role that may call it
+ * (PRINCIPAL_NONE: open, no token): read for every GET, write for the
+ * POSTs that change work, admin for forget and tokens.  Freeze and
+ * unfreeze are commands: api_work.c asks admin of those types.
  */
+#define R	PRINCIPAL_READ
+#define W	PRINCIPAL_WRITE
+#define A	PRINCIPAL_ADMIN
 static const struct route {
 	enum evhttp_cmd_type	 method;
 	const char		*path;
 	int			 prefix;
-	int			 open;		/* needs no token */
+	enum principal_role	 role;		/* least role; NONE: open */
 	void			(*fn)(const struct api_call *);
 } routes[] = {
-	{ EVHTTP_REQ_GET,  "/healthz",		0, 1, healthz_cb },
-	{ EVHTTP_REQ_GET,  "/metrics",		0, 0, metrics_get },
-	{ EVHTTP_REQ_GET,  "/api/cluster/status", 0, 0, cluster_status_cb },
-	{ EVHTTP_REQ_GET,  "/api/nodes/",	1, 0, node_cb },
-	{ EVHTTP_REQ_POST, "/api/nodes/",	1, 0, api_nodes_post },
-	{ EVHTTP_REQ_GET,  "/api/events",	0, 0, events_get },
-	{ EVHTTP_REQ_POST, "/api/events",	0, 0, events_post },
-	{ EVHTTP_REQ_GET,  "/api/commands",	0, 0, api_work_commands_list },
-	{ EVHTTP_REQ_POST, "/api/commands",	0, 0, api_work_commands_post },
-	{ EVHTTP_REQ_GET,  "/api/commands/",	1, 0, api_work_command },
-	{ EVHTTP_REQ_GET,  "/api/tasks",	0, 0, api_work_tasks },
-	{ EVHTTP_REQ_GET,  "/api/tasks/",	1, 0, api_work_task },
-	{ EVHTTP_REQ_GET,  "/api/alerts",	0, 0, api_work_alerts },
-	{ EVHTTP_REQ_GET,  "/api/audit",	0, 0, api_work_audit },
-	{ EVHTTP_REQ_GET,  "/api/definitions",	0, 0, api_work_definitions },
-	/* The hub checks the token itself (also given as a subprotocol). */
-	{ EVHTTP_REQ_GET,  "/ws",		0, 1, ws_cb },
+	{ EVHTTP_REQ_GET,  "/healthz",		0, PRINCIPAL_NONE, healthz_cb },
+	{ EVHTTP_REQ_GET,  "/metrics",		0, R, metrics_get },
+	{ EVHTTP_REQ_GET,  "/api/cluster/status", 0, R, cluster_status_cb },
+	{ EVHTTP_REQ_GET,  "/api/nodes/",	1, R, node_cb },
+	{ EVHTTP_REQ_POST, "/api/nodes/",	1, A, api_nodes_post },
+	{ EVHTTP_REQ_GET,  "/api/events",	0, R, events_get },
+	{ EVHTTP_REQ_POST, "/api/events",	0, W, events_post },
+	{ EVHTTP_REQ_GET,  "/api/commands",	0, R, api_work_commands_list },
+	{ EVHTTP_REQ_POST, "/api/commands",	0, W, api_work_commands_post },
+	{ EVHTTP_REQ_GET,  "/api/commands/",	1, R, api_work_command },
+	{ EVHTTP_REQ_GET,  "/api/tasks",	0, R, api_work_tasks },
+	{ EVHTTP_REQ_GET,  "/api/tasks/",	1, R, api_work_task },
+	{ EVHTTP_REQ_GET,  "/api/alerts",	0, R, api_work_alerts },
+	{ EVHTTP_REQ_GET,  "/api/audit",	0, R, api_work_audit },
+	{ EVHTTP_REQ_GET,  "/api/definitions",	0, R, api_work_definitions },
+	{ EVHTTP_REQ_GET,  "/api/tokens",	0, A, api_tokens_list },
+	{ EVHTTP_REQ_POST, "/api/tokens",	0, A, api_tokens_issue },
+	{ EVHTTP_REQ_POST, "/api/tokens/",	1, A, api_tokens_post_id },
+	/* The hub checks the token itself (also given as a subprotocol):
+	 * any role reads the feed. */
+	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },
 };
+#undef R
+#undef W
+#undef A
 
 /* 1 when path is r's: equal, or (prefix) longer and starting with it. */
 static int
@@ -419,53 +432,92 @@ request_token(struct evhttp_request *req, struct evkeyvalq *q)
 	return evhttp_find_header(q, "token");
 }
 
+int
+api_require_role(const struct api_call *call, enum principal_role need,
+    const char *what)
+{
+	const struct principal *p = call->principal;
+	char ip[64], msg[384];
+
+	if (p != NULL && p->role >= need)
+		return 0;
+	http_peer_ip(call->req, ip, sizeof(ip));
+	if (ratelimit_take(call->api->auth_audit, ip, clock_mono_ms(), NULL))
+		audit_record(call->n->audit, "auth.failed", p ? p->name : ip,
+		    "forbidden", json_pack("{s:s, s:s, s:s, s:s, s:s?}", "what", what,
+		    "role_needed", principal_role_name(need), "role_held",
+		    principal_role_name(p ? p->role : PRINCIPAL_NONE), "ip", ip,
+		    "token_id", p && p->token_id[0] ? p->token_id : NULL));
+	snprintf(msg, sizeof(msg), "%s needs the %s role; %s holds the %s role",
+	    what, principal_role_name(need), p ? p->name : "this client",
+	    principal_role_name(p ? p->role : PRINCIPAL_NONE));
+	http_reply_json(call->req, 403, json_pack("{s:s, s:s, s:s, s:s}",
+	    "error", "forbidden", "message", msg, "role_needed",
+	    principal_role_name(need), "role_held",
+	    principal_role_name(p ? p->role : PRINCIPAL_NONE)));
+	return -1;
+}
+
+void
+api_audit(const struct api_call *call, const char *action, const char *result,
+    json_t *details)
+{
+	const struct principal *p = call->principal;
+
+	if (p != NULL && p->token_id[0] != '\0') {
+		if (details == NULL)
+			details = json_object();
+		json_object_set_new(details, "token_id", json_string(p->token_id));
+	}
+	audit_record(call->n->audit, action, p != NULL ? p->name : "",
+	    result, details);
+}
+
 /*
- * Checks the token against the route: any valid token reads, a write
- * token writes (within its rate).  Refusals are answered and audited
- * (rate limited per client, so a scanner cannot flood the audit log).
+ * Who the request is, checked against the route's role: a refusal is
+ * answered (401 with why the token is refused, 403 naming the role
+ * needed and the role held) and audited (rate limited per client, so a
+ * scanner cannot flood the audit log); writes are rate limited per token.
  */
 static int
-authorize(struct api *a, struct evhttp_request *req, const char **principal)
+authorize(struct api *a, struct api_call *call, const struct route *r,
+    const char *path)
 {
+	struct evhttp_request *req = call->req;
 	struct evkeyvalq q;
-	const char *name = NULL;
-	enum api_role role;
-	int write = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+	enum principal_role role;
 	unsigned retry = 1;
-	char ip[64], num[16];
+	char ip[64], num[16], why[256], what[200];
 	uint64_t now = clock_mono_ms();
 
 	TAILQ_INIT(&q);
-	role = api_auth_check(a->n->auth, request_token(req, &q), &name);
+	role = api_auth_check(a->n->auth, request_token(req, &q), &a->principal,
+	    why, sizeof(why));
 	evhttp_clear_headers(&q);
-	http_peer_ip(req, ip, sizeof(ip));
-	if (role == API_ROLE_NONE || (write && role != API_ROLE_WRITE)) {
+	if (role == PRINCIPAL_NONE) {
+		http_peer_ip(req, ip, sizeof(ip));
 		if (ratelimit_take(a->auth_audit, ip, now, NULL))
-			audit_record(a->n->audit, "auth.failed", ip,
-			    role == API_ROLE_NONE ? "unauthorized" : "forbidden",
-			    json_pack("{s:s, s:s, s:s?}", "method", http_method_str(req),
-			    "path", evhttp_request_get_uri(req), "token", name));
-		if (role == API_ROLE_NONE) {
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "WWW-Authenticate", "Bearer realm=\"agentflow\"");
-			http_reply_error(req, 401, "unauthorized", "a valid API token is "
-			    "required (Authorization: Bearer TOKEN)");
-		} else {
-			http_reply_error(req, 403, "forbidden", "the %s token is "
-			    "read-only; writes need a write token", name);
-		}
+			audit_record(a->n->audit, "auth.failed", ip, "unauthorized",
+			    json_pack("{s:s, s:s, s:s}", "method", http_method_str(req),
+			    "path", evhttp_request_get_uri(req), "reason", why));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer realm=\"agentflow\"");
+		http_reply_error(req, 401, "unauthorized", "%s", why);
 		return -1;
 	}
-	if (write && !api_auth_write_allowed(a->n->auth, name, now, &retry)) {
+	call->principal = &a->principal;
+	snprintf(what, sizeof(what), "%s %.160s", http_method_str(req), path);
+	if (api_require_role(call, r->role, what) != 0)
+		return -1;
+	if (r->role >= PRINCIPAL_WRITE && !api_auth_write_allowed(a->n->auth,
+	    &a->principal, now, &retry)) {
 		snprintf(num, sizeof(num), "%u", retry ? retry : 1);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", num);
-		http_reply_error(req, 429, "rate_limited", "too many writes with the "
-		    "%s token; retry in %s s", name, num);
+		http_reply_error(req, 429, "rate_limited", "too many writes by "
+		    "%s; retry in %s s", a->principal.name, num);
 		return -1;
 	}
-	snprintf(a->principal, sizeof(a->principal), "token:%s", name);
-	*principal = a->principal;
 	return 0;
 }
 
@@ -498,7 +550,8 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (hit != NULL) {
-		if (!hit->open && authorize(a, req, &call.principal) != 0)
+		if (hit->role != PRINCIPAL_NONE && authorize(a, &call, hit,
+		    path) != 0)
 			return;
 		call.arg = hit->prefix ? path + strlen(hit->path) : NULL;
 		hit->fn(&call);

@@ -1,7 +1,7 @@
 /*
  * The node's local HTTP API (evhttp; default 127.0.0.1:8080): JSON under
  * /api/, /healthz and Prometheus /metrics.  Every route but /healthz needs
- * a token (api_auth.h); POSTs need a write token.
+ * a token (api_auth.h) of the role its row in api.c's table names.
  */
 #ifndef AGENTFLOW_API_H
 #define AGENTFLOW_API_H

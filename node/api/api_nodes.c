@@ -1,5 +1,5 @@
 /*
- * POST /api/nodes/{id}/forget (write token): drops a dead or left node
+ * POST /api/nodes/{id}/forget (admin role): drops a dead or left node
  * from every node's view.  This node checks the node is dead or left as
  * /api/cluster/status shows it (409 otherwise, 404 if no view holds it),
  * forgets it itself, then tells every other node with a forget_node
@@ -45,8 +45,7 @@ static void
 refuse(const struct api_call *call, const char *id, int status,
     const char *code, const char *outcome, const char *msg)
 {
-	audit_record(call->n->audit, "node.forget", call->principal, outcome,
-	    json_pack("{s:s}", "node", id));
+	api_audit(call, "node.forget", outcome, json_pack("{s:s}", "node", id));
 	http_reply_error(call->req, status, code, "%s", msg);
 }
 
@@ -122,8 +121,7 @@ api_nodes_post(const struct api_call *call)
 	cr.principal = call->principal;
 	issued = commands_issue(n->commands, &cr, cid, sizeof(cid), &dup, &code,
 	    err, sizeof(err)) == 0;
-	audit_record(n->audit, "node.forget", call->principal, "ok",
-	    json_pack("{s:s, s:s, s:s?}", "node", id, "member", member,
+	api_audit(call, "node.forget", "ok", json_pack("{s:s, s:s, s:s?}", "node", id, "member", member,
 	    "command_id", issued ? cid : NULL));
 	http_reply_json(call->req, 200, json_pack("{s:s, s:b, s:s, s:s?, s:s?}",
 	    "node", id, "forgotten", 1, "member", member, "command_id",

@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "principal.h"
+
 struct evkeyvalq;
 
 struct api_work;
@@ -20,7 +22,7 @@ struct api {
 	struct node		*n;
 	struct api_work		*work;
 	struct ratelimit	*auth_audit;	/* auth failures audited per IP */
-	char			 principal[64];	/* of the request being served */
+	struct principal	 principal;	/* of the request being served */
 };
 
 /* One request as a route handler sees it. */
@@ -29,8 +31,22 @@ struct api_call {
 	struct node		*n;
 	struct api		*api;
 	const char		*arg;		/* rest of a prefix route's path */
-	const char		*principal;	/* "token:<name>"; NULL on open routes */
+	/* Who asks (api_auth.h); NULL on open routes. */
+	const struct principal	*principal;
 };
+
+/*
+ * 0 when the caller's role is at least need; otherwise answers 403
+ * forbidden naming the role needed and the role held (what: the action
+ * refused, e.g. "POST /api/tokens"), audits auth.failed "forbidden" and
+ * returns -1.
+ */
+int api_require_role(const struct api_call *, enum principal_role need,
+    const char *what);
+/* audit_record with the caller as actor and its token id (signed tokens)
+ * added to details (stolen, may be NULL). */
+void api_audit(const struct api_call *, const char *action,
+    const char *result, json_t *details);
 
 struct api_work *api_work_new(struct node *);
 void api_work_free(struct api_work *);
@@ -46,6 +62,10 @@ void api_work_audit(const struct api_call *);
 void api_work_definitions(const struct api_call *);
 /* POST /api/nodes/{id}/forget (api_nodes.c). */
 void api_nodes_post(const struct api_call *);
+/* GET and POST /api/tokens, POST /api/tokens/{id}/revoke (api_tokens.c). */
+void api_tokens_list(const struct api_call *);
+void api_tokens_issue(const struct api_call *);
+void api_tokens_post_id(const struct api_call *);
 
 /*
  * Query parameters as the node API reads them: absent leaves *out as it

@@ -227,6 +227,26 @@ reply_list(struct evhttp_request *req, struct node *n, const char *key,
 
 /* --- commands ------------------------------------------------------------------- */
 
+/* The least role that may issue each command type beyond the route's
+ * write: the kill switch is admin's. */
+static const struct {
+	int			 type;
+	enum principal_role	 role;
+} command_roles[] = {
+	{ MESH_COMMAND_TYPE(FREEZE), PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(UNFREEZE), PRINCIPAL_ADMIN },
+};
+
+static enum principal_role
+command_role(int type)
+{
+	for (size_t i = 0; i < sizeof(command_roles) / sizeof(command_roles[0]);
+	    i++)
+		if (command_roles[i].type == type)
+			return command_roles[i].role;
+	return PRINCIPAL_WRITE;
+}
+
 void
 api_work_commands_post(const struct api_call *call)
 {
@@ -235,7 +255,7 @@ api_work_commands_post(const struct api_call *call)
 	struct commands_request cr = { 0 };
 	json_t *body, *rec;
 	const char *code = "invalid";
-	char id[64], err[512];
+	char id[64], err[512], what[96];
 	long wait_ms = 0;
 	int dup, type, status;
 
@@ -252,6 +272,9 @@ api_work_commands_post(const struct api_call *call)
 	}
 	cr.principal = call->principal;
 	type = mesh_names_command_type_parse(cr.type);
+	snprintf(what, sizeof(what), "a %s command", cr.type ? cr.type : "");
+	if (api_require_role(call, command_role(type), what) != 0)
+		goto out;
 	/* Forgetting goes through the nodes route, which checks the node is
 	 * dead or left here first. */
 	if (type == MESH_COMMAND_TYPE(FORGET_NODE)) {

@@ -110,16 +110,19 @@ feed_command(struct feed *f, const char *id)
 		publish(f, "command", "command", commands_get(f->n->commands, id));
 }
 
-/* The hub's authoriser: the API's tokens, read or write. */
+/* The hub's authoriser: the API's tokens; any role reads the feed, write
+ * and admin may also send what a write may. */
 static enum ws_role
 authorize(void *arg, const char *token)
 {
-	const char *name;
+	struct principal p;
+	char why[256];
 
-	switch (api_auth_check(arg, token, &name)) {
-	case API_ROLE_WRITE:
+	switch (api_auth_check(arg, token, &p, why, sizeof(why))) {
+	case PRINCIPAL_ADMIN:
+	case PRINCIPAL_WRITE:
 		return WS_ROLE_WRITE;
-	case API_ROLE_READ:
+	case PRINCIPAL_READ:
 		return WS_ROLE_READ;
 	default:
 		return WS_ROLE_NONE;

@@ -18,7 +18,7 @@
 struct evkeyvalq;
 
 #define WS_POLICY_PROTOCOL	"agentflow.v1"
-#define WS_POLICY_TOKEN_MAX	256
+#define WS_POLICY_TOKEN_MAX	1024	/* a signed token: token.h TOKEN_TEXT_MAX */
 
 /* In the order they are checked. */
 enum ws_refusal {

@@ -133,6 +133,16 @@ static const char *const migrations[] = {
 	"  incarnation INTEGER NOT NULL,"
 	"  signal_ms   INTEGER NOT NULL"
 	");",
+	/* 5: signed API tokens issued here (store_tokens.h). */
+	"CREATE TABLE api_tokens ("
+	"  id         TEXT PRIMARY KEY NOT NULL,"
+	"  name       TEXT NOT NULL,"
+	"  role       TEXT NOT NULL,"
+	"  iss        TEXT NOT NULL,"
+	"  iat_ms     INTEGER NOT NULL,"
+	"  exp_ms     INTEGER NOT NULL,"
+	"  revoked_ms INTEGER NOT NULL DEFAULT 0"
+	");",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -681,7 +681,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	char *args_text = NULL, hex[17], *origin = (char *)c->cfg.self_id;
 	uint64_t now = clock_wall_ms(), wait;
 	size_t nl = 0, i;
-	const char *key;
+	const char *key, *who = req->principal != NULL ? req->principal->name : "";
 	json_t *v, *dest;
 	int type;
 
@@ -742,7 +742,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	    " s:I, s:s, s:O, s:[], s:[]}",
 	    "id", id, "origin", origin, "target", t.display, "type", req->type,
 	    "args", req->args ? json_deep_copy(req->args) : json_object(),
-	    "principal", req->principal ? req->principal : "",
+	    "principal", who,
 	    "idempotency_key", req->idempotency_key, "issued_ms", (json_int_t)now,
 	    "deadline_ms", req->deadline_ms ? json_integer((json_int_t)(now +
 	    req->deadline_ms)) : json_null(), "timeout_ms", (json_int_t)wait,
@@ -758,9 +758,11 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	evtimer_add(r->timer, &tv);
 	persist(c, r->rec);
 	c->issued++;
-	audit_record(c->cfg.audit, "command.issued", req->principal, "ok",
-	    json_pack("{s:s, s:s, s:O, s:O}", "command_id", id, "type", req->type,
-	    "target", t.display, "destinations", t.dests));
+	audit_record(c->cfg.audit, "command.issued", who, "ok",
+	    json_pack("{s:s, s:s, s:O, s:O, s:s?}", "command_id", id, "type",
+	    req->type, "target", t.display, "destinations", t.dests, "token_id",
+	    req->principal != NULL && req->principal->token_id[0] != '\0' ?
+	    req->principal->token_id : NULL));
 
 	/* The wire form, one copy per destination. */
 	cmd.id = id;
@@ -786,7 +788,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 		cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_SELECTOR;
 		cmd.selector = &sel;
 	}
-	cmd.principal = (char *)(req->principal ? req->principal : "");
+	cmd.principal = (char *)who;
 	cmd.type = type;
 	if (args_text != NULL) {
 		cmd.args_json.data = (uint8_t *)args_text;

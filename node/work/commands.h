@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "mesh.pb-c.h"
+#include "principal.h"
 
 struct audit;
 struct commands;
@@ -66,7 +67,12 @@ struct commands_request {
 	const json_t	*args;		/* object, or NULL for {} */
 	const char	*idempotency_key; /* or NULL */
 	uint64_t	 deadline_ms;	/* from now; 0: none (the per-node timeout applies) */
-	const char	*principal;	/* who asks: a token name */
+	/* Who asks (borrowed for the call; NULL: nobody named).  Its name
+	 * travels as Command.principal and is the audit's actor; its token
+	 * id goes in the audit's details; its role is what the caller
+	 * checked, for the executing node to check again once the wire
+	 * carries it. */
+	const struct principal *principal;
 };
 
 /*

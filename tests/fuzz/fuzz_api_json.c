@@ -31,6 +31,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static const struct principal fuzz_principal = { "fuzz", "", PRINCIPAL_WRITE };
+
 static struct fuzz_node node;
 
 int
@@ -99,7 +101,7 @@ commands_post(json_t *body)
 			abort();	/* a refusal says why */
 		return;
 	}
-	cr.principal = "fuzz";
+	cr.principal = &fuzz_principal;
 	(void)mesh_names_command_type(mesh_names_command_type_parse(cr.type));
 	err[0] = '\0';
 	if (commands_issue(node.commands, &cr, id, sizeof(id), &dup, &code, err,

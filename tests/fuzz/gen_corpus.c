@@ -558,6 +558,21 @@ text(void)
 	put("fuzz_text", "nul", "a\0b\xff", 4);
 }
 
+/* --- signed API tokens ------------------------------------------------------ */
+
+static void
+tokens(void)
+{
+	put_str("fuzz_token", "good_shape", "af1.eyJleHAiOjE3NjcyNTQ0MDAwMDAsImlh"
+	    "dCI6MTc2NzIyNTYwMDAwMCwiaWQiOiIwMTIzNDU2Nzg5YWJjZGVmIiwiaXNzIjoibm9k"
+	    "ZS0xIiwibmFtZSI6ImFsaWNlIiwicm9sZSI6IndyaXRlIn0.MEUCIQDx");
+	put_str("fuzz_token", "bad_claims", "af1.eyJleHAiOjEsImlhdCI6MiwiaWQiOi"
+	    "J4IiwiaXNzIjoibm9kZS0xIiwibmFtZSI6ImEgYiIsInJvbGUiOiJyb290IiwiZXh0cm"
+	    "EiOjF9.AA");
+	put_str("fuzz_token", "ttl", "8h");
+	put_str("fuzz_token", "static", "writer-0123456789abcdef");
+}
+
 /* --- WebSocket sessions ----------------------------------------------------- */
 
 /* Appends a masked client frame (RFC 6455 5.2) with mask key 0x37fa213d. */
@@ -720,5 +735,6 @@ main(int argc, char **argv)
 	ws();
 	ws_policy();
 	text();
+	tokens();
 	return 0;
 }

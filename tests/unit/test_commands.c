@@ -167,13 +167,15 @@ teardown(void **state)
 	return rc;
 }
 
+static const struct principal tester = { "tester", "", PRINCIPAL_WRITE };
+
 /* Issues type to target (a JSON text); the command's id into id. */
 static int
 issue(struct fixture *f, const char *target, const char *type,
     const char *key, uint64_t deadline_ms, char *id, const char **code)
 {
 	json_t *t = json_loads(target, JSON_DECODE_ANY, NULL);
-	struct commands_request req = { t, type, NULL, key, deadline_ms, "tester" };
+	struct commands_request req = { t, type, NULL, key, deadline_ms, &tester };
 	char err[256];
 	int dup = 0, rc;
 
@@ -440,7 +442,7 @@ test_invalid(void **state)
 	const char *code;
 	char id[64], id2[64];
 	json_t *t;
-	struct commands_request req = { NULL, "ping", NULL, "k1", 0, "tester" };
+	struct commands_request req = { NULL, "ping", NULL, "k1", 0, &tester };
 	char err[256];
 	int dup = 0;
 

@@ -1,0 +1,78 @@
+/*
+ * Signed API tokens on a node: minting them for named principals
+ * (POST /api/tokens), checking the ones requests carry, listing and
+ * revoking those issued here.  The text format is common/token.h's.
+ *
+ * A token is good when its signature verifies against its issuer's
+ * certificate (found through cert_of: ours for our own tokens; a node
+ * whose certificate is not at hand is an unknown issuer), it has not
+ * expired, and it is not revoked here.  Signature verdicts are cached by
+ * the SHA-256 of the text (an ECDSA verify costs about a millisecond, a
+ * lookup a microsecond); expiry and revocation are checked on every use.
+ * Issued tokens and revocations are kept in the store (store_tokens.h),
+ * never the token text.  Loop thread only.
+ */
+#ifndef AGENTFLOW_TOKENS_H
+#define AGENTFLOW_TOKENS_H
+
+#include <jansson.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "principal.h"
+#include "token.h"
+
+struct rng;
+struct store;
+struct tokens;
+
+/* The certificate of node_id (borrowed; valid until the next call), or
+ * NULL when none is known here. */
+typedef const mbedtls_x509_crt *(*tokens_cert_fn)(const char *node_id,
+    void *arg);
+
+struct tokens_config {
+	const char		*self_id;	/* the iss of tokens minted here */
+	struct store		*store;
+	mbedtls_pk_context	*key;		/* signs; NULL: cannot issue */
+	struct rng		*rng;
+	tokens_cert_fn		 cert_of;	/* NULL: no issuer is known */
+	void			*cert_arg;
+};
+
+/* Everything borrowed must outlive the tokens.  NULL with err when the
+ * store's revocations cannot be read. */
+struct tokens *tokens_new(const struct tokens_config *, char *err,
+    size_t errlen);
+void tokens_free(struct tokens *);
+
+/*
+ * Checks a signed token at now_ms (Unix ms): 0 with the principal in *p,
+ * or -1 with why it is refused in why ("token expired at ...", "token
+ * revoked", "token signature invalid", "token issuer unknown: ...",
+ * "malformed token: ...").
+ */
+int tokens_check(struct tokens *, const char *text, int64_t now_ms,
+    struct principal *p, char *why, size_t whylen);
+
+/*
+ * Mints a token for name with role, living ttl_ms from now_ms, and
+ * records it: 0 with its text in text and its claims in *c, or -1 with
+ * err (a bad name or ttl, no key, the store failing).
+ */
+int tokens_issue(struct tokens *, const char *name, enum principal_role,
+    int64_t ttl_ms, int64_t now_ms, char *text, size_t textlen,
+    struct token_claims *c, char *err, size_t errlen);
+
+/* The tokens issued here, newest first, as {id, name, role, iss, iat, exp,
+ * expired, revoked, revoked_ms} (new reference), or NULL when the store
+ * fails. */
+json_t *tokens_list(struct tokens *, int64_t now_ms);
+
+/* Revokes id: 0 done (or already revoked), 1 no such token was issued
+ * here, -1 the store failed. */
+int tokens_revoke(struct tokens *, const char *id, int64_t now_ms);
+
+#endif
