@@ -50,3 +50,5 @@ target_compile_definitions(agentflow-node-extra PRIVATE AGENTFLOW_TEST_EXTRA_KIN
 target_include_directories(agentflow-node-extra PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
 target_link_libraries(agentflow-node-extra PRIVATE agentflow_node_core)
 agentflow_system_test(version_skew test_version_skew.py)
+agentflow_unit_test(test_audit SOURCES unit/test_audit.c
+  LIBS agentflow_node_core agentflow_common)
