@@ -344,7 +344,8 @@ events_post(const struct api_call *call)
 	}
 	seq = sync_emit_user(n->sync, name, raw, plen, err, sizeof(err));
 	audit_record(n->audit, "api.event", call->principal, seq ? "ok" : "invalid",
-	    json_pack("{s:s, s:I}", "name", name, "bytes", (json_int_t)plen));
+	    json_pack("{s:s, s:I, s:o}", "name", name, "bytes", (json_int_t)plen,
+	    "payload_sha256", audit_sha256_json(raw, plen)));
 	if (seq == 0)
 		http_reply_error(req, plen > 65536 ? 413 : 400,
 		    plen > 65536 ? "payload_too_large" : "invalid_field", "%s", err);

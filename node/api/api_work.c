@@ -19,6 +19,7 @@
 
 #include "alerts.h"
 #include "api.h"
+#include "audit.h"
 #include "api_priv.h"
 #include "command_exec.h"
 #include "commands.h"
@@ -227,6 +228,21 @@ reply_list(struct evhttp_request *req, struct node *n, const char *key,
 
 /* --- commands ------------------------------------------------------------------- */
 
+/* A command the issuing node refused before it left: who asked for what,
+ * the args' hash, and why not. */
+static void
+audit_refused(const struct api_call *call, const struct commands_request *cr,
+    const char *code, const char *why)
+{
+	char *text = cr->args != NULL ? json_dumps(cr->args, JSON_COMPACT) : NULL;
+
+	audit_record(call->n->audit, "command.refused", call->principal, code,
+	    json_pack("{s:s?, s:O?, s:O?, s:o, s:s}", "type", cr->type, "target",
+	    cr->target, "args", cr->args, "args_sha256", audit_sha256_json(text,
+	    text != NULL ? strlen(text) : 0), "error", why));
+	free(text);
+}
+
 void
 api_work_commands_post(const struct api_call *call)
 {
@@ -261,8 +277,10 @@ api_work_commands_post(const struct api_call *call)
 		goto out;
 	}
 	if (n->frozen && type != 0 && !command_exec_allowed_frozen(type)) {
-		http_reply_error(req, 423, "frozen", "%s is frozen (read-only mode): "
-		    "%s is refused until an unfreeze", n->id, cr.type);
+		snprintf(err, sizeof(err), "%s is frozen (read-only mode): %s is "
+		    "refused until an unfreeze", n->id, cr.type);
+		audit_refused(call, &cr, "frozen", err);
+		http_reply_error(req, 423, "frozen", "%s", err);
 		goto out;
 	}
 	if (commands_issue(n->commands, &cr, id, sizeof(id), &dup, &code, err,
@@ -270,6 +288,7 @@ api_work_commands_post(const struct api_call *call)
 		status = strcmp(code, "too_large") == 0 ? 413 :
 		    strcmp(code, "no_target") == 0 ? 404 :
 		    strcmp(code, "labels_unknown") == 0 ? 503 : 400;
+		audit_refused(call, &cr, code, err);
 		http_reply_error(req, status, code, "%s", err);
 		goto out;
 	}
