@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "node_id.h"
 
 #define TIMEOUT_MAX_MS		(24LL * 3600 * 1000)
@@ -33,6 +34,39 @@ parse_int(const char *name, const char *arg, long long min, long long max,
 	return 0;
 }
 
+/* The units --since takes after a number: that long ago. */
+static const struct {
+	char		 unit;
+	long long	 ms;
+} since_units[] = {
+	{ 's', 1000LL }, { 'm', 60000LL }, { 'h', 3600000LL }, { 'd', 86400000LL },
+};
+
+/* --since: N{s,m,h,d} (that long ago), or ms since the epoch. */
+static int
+parse_since(const char *arg, long long *out)
+{
+	size_t len = strlen(arg);
+	char num[32];
+	long long n;
+
+	for (size_t i = 0; len > 1 && len < sizeof(num) &&
+	    i < sizeof(since_units) / sizeof(since_units[0]); i++) {
+		if (arg[len - 1] != since_units[i].unit)
+			continue;
+		memcpy(num, arg, len - 1);
+		num[len - 1] = '\0';
+		if (parse_int("since", num, 0, INT64_MAX / since_units[i].ms,
+		    &n) != 0)
+			return -1;
+		*out = (long long)clock_wall_ms() - n * since_units[i].ms;
+		if (*out < 0)
+			*out = 0;
+		return 0;
+	}
+	return parse_int("since", arg, 0, INT64_MAX, out);
+}
+
 static int
 on_option(int c, const char *arg, void *ctx)
 {
@@ -46,7 +80,7 @@ on_option(int c, const char *arg, void *ctx)
 		return parse_int("timeout-ms", arg, 1, TIMEOUT_MAX_MS,
 		    &a->timeout_ms);
 	case CLI_O_SINCE:
-		return parse_int("since", arg, 0, INT64_MAX, &a->since);
+		return parse_since(arg, &a->since);
 	case CLI_O_LIMIT:
 		return parse_int("limit", arg, 1, LIST_MAX, &a->limit);
 	case CLI_O_KEY:
@@ -66,6 +100,8 @@ on_option(int c, const char *arg, void *ctx)
 		return 0;
 	case CLI_O_STATE: a->state = arg; return 0;
 	case CLI_O_ACTION: a->action = arg; return 0;
+	case CLI_O_ACTOR: a->actor = arg; return 0;
+	case CLI_O_FILE: a->file = arg; return 0;
 	}
 	return -1;
 }

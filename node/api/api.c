@@ -391,7 +391,8 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/tasks",	0, 0, api_work_tasks },
 	{ EVHTTP_REQ_GET,  "/api/tasks/",	1, 0, api_work_task },
 	{ EVHTTP_REQ_GET,  "/api/alerts",	0, 0, api_work_alerts },
-	{ EVHTTP_REQ_GET,  "/api/audit",	0, 0, api_work_audit },
+	{ EVHTTP_REQ_GET,  "/api/audit",	0, 0, api_audit_list },
+	{ EVHTTP_REQ_GET,  "/api/audit/verify", 0, 0, api_audit_verify },
 	{ EVHTTP_REQ_GET,  "/api/definitions",	0, 0, api_work_definitions },
 	/* The hub checks the token itself (also given as a subprotocol). */
 	{ EVHTTP_REQ_GET,  "/ws",		0, 1, ws_cb },
