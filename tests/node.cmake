@@ -18,6 +18,7 @@ agentflow_unit_test(test_links SOURCES unit/test_links.c
   LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_system_test(cli test_cli.py)
 agentflow_system_test(commands test_commands.py)
+agentflow_system_test(audit test_audit.py)
 agentflow_system_test(cli_work test_cli_work.py)
 agentflow_system_test(ws test_ws.py)
 agentflow_unit_test(test_api_auth SOURCES unit/test_api_auth.c

@@ -70,7 +70,7 @@ remote_list(const struct api_call *call, const char *node,
 	char id[64], err[512];
 	int dup;
 
-	args = json_pack("{s:s?, s:s?, s:I, s:i}", "action", q->action, "actor",
+	args = json_pack("{s:s*, s:s*, s:I, s:i}", "action", q->action, "actor",
 	    q->actor, "since_ms", (json_int_t)q->since_ms, "limit", (int)q->limit);
 	cr.target = target;
 	cr.type = "audit_query";
