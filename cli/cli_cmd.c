@@ -3,6 +3,7 @@
  */
 #include "cli_cmd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 #include "clock.h"
 #include "node_id.h"
+#include "opts.h"
 
 #define TIMEOUT_MAX_MS		(24LL * 3600 * 1000)
 #define LIST_MAX		10000
@@ -34,37 +36,25 @@ parse_int(const char *name, const char *arg, long long min, long long max,
 	return 0;
 }
 
-/* The units --since takes after a number: that long ago. */
-static const struct {
-	char		 unit;
-	long long	 ms;
-} since_units[] = {
-	{ 's', 1000LL }, { 'm', 60000LL }, { 'h', 3600000LL }, { 'd', 86400000LL },
-};
-
-/* --since: N{s,m,h,d} (that long ago), or ms since the epoch. */
+/* --since: a duration with its unit (1h, 30m, 2d, as --prune-after's:
+ * that long ago), or a plain number of ms since the epoch. */
 static int
 parse_since(const char *arg, long long *out)
 {
 	size_t len = strlen(arg);
-	char num[32];
-	long long n;
+	long s;
 
-	for (size_t i = 0; len > 1 && len < sizeof(num) &&
-	    i < sizeof(since_units) / sizeof(since_units[0]); i++) {
-		if (arg[len - 1] != since_units[i].unit)
-			continue;
-		memcpy(num, arg, len - 1);
-		num[len - 1] = '\0';
-		if (parse_int("since", num, 0, INT64_MAX / since_units[i].ms,
-		    &n) != 0)
-			return -1;
-		*out = (long long)clock_wall_ms() - n * since_units[i].ms;
-		if (*out < 0)
-			*out = 0;
-		return 0;
+	if (len == 0 || !isalpha((unsigned char)arg[len - 1]))
+		return parse_int("since", arg, 0, INT64_MAX, out);
+	if (opts_duration_parse(arg, &s) != 0 || s > INT64_MAX / 1000) {
+		fprintf(stderr, "agentflow: --since: \"%s\" is not a duration "
+		    "(1h, 30m, 2d) or ms since the epoch\n", arg);
+		return -1;
 	}
-	return parse_int("since", arg, 0, INT64_MAX, out);
+	*out = (long long)clock_wall_ms() - (long long)s * 1000;
+	if (*out < 0)
+		*out = 0;
+	return 0;
 }
 
 static int

@@ -8,26 +8,15 @@ an edited or deleted line of audit.jsonl."""
 import hashlib
 import json
 import os
-import re
 import shutil
-import subprocess
 import time
 
 import harness
 import test_commands
 
-CLI = os.path.join(harness.BIN, "agentflow")
+from test_cli_work import cli
+
 ARGV = ["/bin/echo", "rm", "-rf", "/srv/backup"]
-
-
-def cli(*args, timeout=60):
-    e = dict(os.environ)
-    for k in ("AGENTFLOW_API", "AGENTFLOW_TOKEN", "AGENTFLOW_DATA_DIR"):
-        e.pop(k, None)
-    p = subprocess.run([CLI] + list(args), capture_output=True, text=True,
-                       errors="replace", timeout=timeout, env=e,
-                       stdin=subprocess.DEVNULL)
-    return p.returncode, p.stdout, p.stderr
 
 
 class Audit(test_commands.Mesh):
