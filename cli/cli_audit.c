@@ -54,16 +54,8 @@ verify(const struct cli_args *a)
 		json_decref(rep.body);
 		return rc;
 	}
-	if (audit_chain_verify_file(a->file, &r) != 0)
-		v = json_pack("{s:b, s:s, s:s}", "ok", 0, "file", a->file, "error",
-		    r.why);
-	else if (r.bad_line != 0)
-		v = json_pack("{s:b, s:I, s:s, s:I, s:s}", "ok", 0, "records",
-		    (json_int_t)r.records, "file", a->file, "line",
-		    (json_int_t)r.bad_line, "error", r.why);
-	else
-		v = json_pack("{s:b, s:I, s:s}", "ok", 1, "records",
-		    (json_int_t)r.records, "file", a->file);
+	rc = audit_chain_verify_file(a->file, &r);
+	v = audit_chain_report_json(a->file, &r, rc);
 	rc = print_verdict(a, v);
 	json_decref(v);
 	return rc;

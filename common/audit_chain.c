@@ -173,6 +173,21 @@ audit_chain_verify_file(const char *path, struct audit_chain_report *r)
 	return 0;
 }
 
+json_t *
+audit_chain_report_json(const char *file, const struct audit_chain_report *r,
+    int rc)
+{
+	if (rc != 0)
+		return json_pack("{s:b, s:s, s:s}", "ok", 0, "file", file, "error",
+		    r->why);
+	if (r->bad_line != 0)
+		return json_pack("{s:b, s:I, s:s, s:I, s:s}", "ok", 0, "records",
+		    (json_int_t)r->records, "file", file, "line",
+		    (json_int_t)r->bad_line, "error", r->why);
+	return json_pack("{s:b, s:I, s:s}", "ok", 1, "records",
+	    (json_int_t)r->records, "file", file);
+}
+
 int
 audit_chain_last(int fd, char prev[AUDIT_CHAIN_HEX], char hash[AUDIT_CHAIN_HEX],
     char *why, size_t whylen)

@@ -62,6 +62,14 @@ struct audit_chain_report {
 int audit_chain_verify_file(const char *path, struct audit_chain_report *r);
 
 /*
+ * A verification as the node's API and the CLI show it (new reference):
+ * {"ok", "records", "file", "line"?, "error"?}; rc is what
+ * audit_chain_verify_file returned.
+ */
+json_t *audit_chain_report_json(const char *file,
+    const struct audit_chain_report *, int rc);
+
+/*
  * The file's last line as audit_chain_check_line sees it, read from the
  * end (the node's start-up does not read the whole log).  Returns 1 with
  * prev and hash, 0 when the file is empty, -1 with why when the last line

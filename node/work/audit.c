@@ -286,20 +286,13 @@ audit_verify_json(struct audit *a)
 {
 	struct audit_chain_report r;
 	char ihash[AUDIT_CHAIN_HEX];
+	int rc = audit_chain_verify_file(a->path, &r);
 
-	if (audit_chain_verify_file(a->path, &r) != 0)
-		return json_pack("{s:b, s:s, s:s}", "ok", 0, "file", a->path,
-		    "error", r.why);
-	if (r.bad_line == 0 && index_head(a, ihash) && strcmp(ihash, r.head) != 0 &&
-	    strcmp(ihash, r.head_prev) != 0) {
+	if (rc == 0 && r.bad_line == 0 && index_head(a, ihash) &&
+	    strcmp(ihash, r.head) != 0 && strcmp(ihash, r.head_prev) != 0) {
 		r.bad_line = r.records + 1;
 		snprintf(r.why, sizeof(r.why), "missing: the file ends before the "
 		    "last record indexed (records removed from its end)");
 	}
-	if (r.bad_line != 0)
-		return json_pack("{s:b, s:I, s:s, s:I, s:s}", "ok", 0, "records",
-		    (json_int_t)r.records, "file", a->path, "line",
-		    (json_int_t)r.bad_line, "error", r.why);
-	return json_pack("{s:b, s:I, s:s}", "ok", 1, "records",
-	    (json_int_t)r.records, "file", a->path);
+	return audit_chain_report_json(a->path, &r, rc);
 }
