@@ -69,8 +69,13 @@ cli_audit_exec(const struct cmd_entry *e, int argc, char **argv)
 
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
-	if (a.argc == 1 && strcmp(a.argv[0], "verify") == 0)
+	if (a.argc == 1 && strcmp(a.argv[0], "verify") == 0) {
+		if (a.node != NULL || a.action != NULL || a.actor != NULL ||
+		    a.since != 0 || a.limit != 0)
+			return cli_cmd_usage_error(&a, "verify checks the local "
+			    "node's whole log (or --file): it takes no filter");
 		return verify(&a);
+	}
 	if (a.argc == 1)
 		return cli_cmd_usage_error(&a, "\"%s\": the only subcommand is "
 		    "verify", a.argv[0]);
