@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "certs_cli.h"
+#include "cli_audit.h"
 #include "cli_cmd.h"
 #include "cli_list.h"
 #include "cli_mesh.h"
@@ -56,7 +57,9 @@ static const struct option list_options[] = {
 static const struct option audit_options[] = {
 	{ "node", required_argument, NULL, CLI_O_NODE },
 	{ "action", required_argument, NULL, CLI_O_ACTION },
+	{ "actor", required_argument, NULL, CLI_O_ACTOR },
 	{ "since", required_argument, NULL, CLI_O_SINCE },
+	{ "file", required_argument, NULL, CLI_O_FILE },
 	{ "limit", required_argument, NULL, CLI_O_LIMIT },
 	{ NULL, 0, NULL, 0 },
 };
@@ -109,11 +112,22 @@ static const struct cmd_entry commands[] = {
 	{ "ack", "NODE ALERT_ID " COMMAND_OPTS,
 	  2, 2, command_options, cli_work_ack,
 	  "acknowledge an alert", NULL },
-	{ "audit", "[--node NODE] [--action ACTION] [--since MS] [--limit N] "
-	  API_OPTS "\n\n  ACTION: command.issued, command.executed, ...\n"
-	  "  --since MS        records from this time on (ms since the epoch)",
-	  0, 0, audit_options, cli_list_exec,
-	  "who did what: commands issued, executed, refused", &cli_list_audit },
+	{ "audit", "[verify [--file PATH]] [--node NODE] [--action ACTION] "
+	  "[--actor PRINCIPAL] [--since WHEN] [--limit N] " API_OPTS "\n\n"
+	  "  --node NODE       that node's records (fetched over the mesh)\n"
+	  "  --action ACTION   command.issued, command.forwarded, "
+	  "command.executed,\n"
+	  "                    command.refused, command.done, api.event, "
+	  "auth.failed, ...\n"
+	  "  --actor P         records of one principal (token:NAME)\n"
+	  "  --since WHEN      1h, 30m, 2d, 10s ago, or ms since the epoch\n"
+	  "  verify            check the hash chain of the node's audit.jsonl "
+	  "(exit 1\n"
+	  "                    naming the first bad line); --file PATH checks a "
+	  "file\n"
+	  "                    offline, without a node",
+	  0, 1, audit_options, cli_audit_exec,
+	  "who did what, on any node; audit verify checks the log's chain", NULL },
 	{ "freeze", "[TARGET] " COMMAND_OPTS "\n\n"
 	  "  read-only mode on TARGET (default: all): tasks and acks are "
 	  "refused",

@@ -3,6 +3,7 @@
  */
 #include "cli_cmd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -10,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "node_id.h"
+#include "opts.h"
 #include "token.h"
 
 #define TIMEOUT_MAX_MS		(24LL * 3600 * 1000)
@@ -34,6 +37,27 @@ parse_int(const char *name, const char *arg, long long min, long long max,
 	return 0;
 }
 
+/* --since: a duration with its unit (1h, 30m, 2d, as --prune-after's:
+ * that long ago), or a plain number of ms since the epoch. */
+static int
+parse_since(const char *arg, long long *out)
+{
+	size_t len = strlen(arg);
+	long s;
+
+	if (len == 0 || !isalpha((unsigned char)arg[len - 1]))
+		return parse_int("since", arg, 0, INT64_MAX, out);
+	if (opts_duration_parse(arg, &s) != 0 || s > INT64_MAX / 1000) {
+		fprintf(stderr, "agentflow: --since: \"%s\" is not a duration "
+		    "(1h, 30m, 2d) or ms since the epoch\n", arg);
+		return -1;
+	}
+	*out = (long long)clock_wall_ms() - (long long)s * 1000;
+	if (*out < 0)
+		*out = 0;
+	return 0;
+}
+
 static int
 on_option(int c, const char *arg, void *ctx)
 {
@@ -47,7 +71,7 @@ on_option(int c, const char *arg, void *ctx)
 		return parse_int("timeout-ms", arg, 1, TIMEOUT_MAX_MS,
 		    &a->timeout_ms);
 	case CLI_O_SINCE:
-		return parse_int("since", arg, 0, INT64_MAX, &a->since);
+		return parse_since(arg, &a->since);
 	case CLI_O_LIMIT:
 		return parse_int("limit", arg, 1, LIST_MAX, &a->limit);
 	case CLI_O_KEY:
@@ -94,6 +118,8 @@ on_option(int c, const char *arg, void *ctx)
 	}
 	case CLI_O_STATE: a->state = arg; return 0;
 	case CLI_O_ACTION: a->action = arg; return 0;
+	case CLI_O_ACTOR: a->actor = arg; return 0;
+	case CLI_O_FILE: a->file = arg; return 0;
 	}
 	return -1;
 }

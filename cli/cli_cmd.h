@@ -15,7 +15,7 @@
 enum {
 	CLI_O_DETACH = 256, CLI_O_TIMEOUT, CLI_O_KEY, CLI_O_HARD, CLI_O_NODE,
 	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT, CLI_O_NAME,
-	CLI_O_ROLE, CLI_O_TTL
+	CLI_O_ROLE, CLI_O_TTL, CLI_O_ACTOR, CLI_O_FILE
 };
 
 struct cli_args {
@@ -25,7 +25,9 @@ struct cli_args {
 	const char	*node;		/* a node id */
 	const char	*state;
 	const char	*action;
-	long long	 since;
+	const char	*actor;
+	const char	*file;
+	long long	 since;		/* ms since the epoch */
 	long long	 limit;		/* 0: the API's default */
 	const char	*name;		/* a principal's name (token issue) */
 	const char	*role;		/* read, write or admin */

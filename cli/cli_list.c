@@ -2,7 +2,7 @@
  * The list command (see cli_list.h).  A list is its path, the key of the
  * array in the answer, a row of columns and an optional --state check;
  * the query is built from the filters given (--node, --state, --action,
- * --since, --limit, in that order).  A column is a title, a printf width
+ * --actor, --since, --limit, in that order).  A column is a title, a printf width
  * (negative: left-aligned; 0: the last, printed as it is) and how its
  * cell is made from a row; text other nodes wrote is cleaned and cut to
  * the column's cap.
@@ -23,7 +23,8 @@
 #include "mesh_names.h"
 
 #define CELL_MAX	256
-#define ACTION_MAX	64
+#define FILTER_MAX	128	/* --action, --actor */
+#define REMOTE_WAIT_S	20
 #define DETAILS_SHOWN	120
 
 struct column;
@@ -213,9 +214,11 @@ print_columns(const struct cli_list *l, json_t *row)
 	printf("\n");
 }
 
-/* "?node=..&state=..&limit=.." from what was given, into q. */
+/* "?node=..&state=..&limit=.." from what was given, into q; action and
+ * actor come URI-encoded. */
 static void
-query(char *q, size_t len, const struct cli_args *a, const char *action)
+query(char *q, size_t len, const struct cli_args *a, const char *action,
+    const char *actor)
 {
 	size_t at = 0;
 
@@ -230,6 +233,8 @@ query(char *q, size_t len, const struct cli_args *a, const char *action)
 		ADD("%sstate=%s", at ? "&" : "?", a->state);
 	if (action != NULL)
 		ADD("%saction=%s", at ? "&" : "?", action);
+	if (actor != NULL)
+		ADD("%sactor=%s", at ? "&" : "?", actor);
 	if (a->since > 0)
 		ADD("%ssince=%lld", at ? "&" : "?", a->since);
 	if (a->limit > 0)
@@ -240,43 +245,71 @@ query(char *q, size_t len, const struct cli_args *a, const char *action)
 int
 cli_list_exec(const struct cmd_entry *e, int argc, char **argv)
 {
-	const struct cli_list *l = e->data;
 	struct cli_args a;
-	struct cli_reply r;
-	char q[512], path[600], *action = NULL;
-	json_t *v;
-	size_t i;
 	int rc;
 
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
-	if (a.state != NULL && (l->state_parse == NULL ||
-	    l->state_parse(a.state) == 0))
-		return cli_cmd_usage_error(&a, "--state: \"%s\" is not %s",
-		    a.state, l->state_what != NULL ? l->state_what : "a state");
-	if (a.action != NULL && (a.action[0] == '\0' ||
-	    strlen(a.action) > ACTION_MAX))
-		return cli_cmd_usage_error(&a, "--action: \"%s\" is not an "
-		    "action", a.action);
-	if (a.action != NULL && (action = evhttp_encode_uri(a.action)) == NULL) {
+	return cli_list_run(e->data, &a);
+}
+
+/* A filter's text, checked and URI-encoded into *out (freed by the
+ * caller): 0, 2 after a usage error, 1 out of memory. */
+static int
+filter(const struct cli_args *a, const char *name, const char *v, char **out)
+{
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (v[0] == '\0' || strlen(v) > FILTER_MAX)
+		return cli_cmd_usage_error(a, "--%s: 1-%d bytes, got \"%s\"", name,
+		    FILTER_MAX, v);
+	if ((*out = evhttp_encode_uri(v)) == NULL) {
 		fprintf(stderr, "agentflow: out of memory\n");
 		return 1;
 	}
-	query(q, sizeof(q), &a, action);
+	return 0;
+}
+
+int
+cli_list_run(const struct cli_list *l, struct cli_args *a)
+{
+	struct cli_reply r;
+	char q[1024], path[1100], *action = NULL, *actor = NULL;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	if (a->state != NULL && (l->state_parse == NULL ||
+	    l->state_parse(a->state) == 0))
+		return cli_cmd_usage_error(a, "--state: \"%s\" is not %s",
+		    a->state, l->state_what != NULL ? l->state_what : "a state");
+	if ((rc = filter(a, "action", a->action, &action)) != 0 ||
+	    (rc = filter(a, "actor", a->actor, &actor)) != 0) {
+		free(action);
+		return rc;
+	}
+	query(q, sizeof(q), a, action, actor);
 	free(action);
+	free(actor);
 	snprintf(path, sizeof(path), "%s%s", l->path, q);
-	if (cli_api_call(&a.o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
+	/* Another node's audit comes over the mesh: allow it the time. */
+	if (cli_api_request(&a->o, EVHTTP_REQ_GET, path, NULL, REMOTE_WAIT_S,
+	    &r) != 0) {
 		fprintf(stderr, "agentflow: %s\n", r.error);
 		json_decref(r.body);
 		return 1;
 	}
-	if (a.o.json)
+	if (a->o.json)
 		cli_api_print_json(r.body);
 	else {
 		print_columns(l, NULL);
 		json_array_foreach(json_object_get(r.body, l->key), i, v)
 			if (json_is_object(v))
 				print_columns(l, v);
+		if (json_is_true(json_object_get(r.body, "truncated")))
+			printf("(truncated: older records did not fit in one "
+			    "answer; narrow with --since, --action or --actor)\n");
 	}
 	json_decref(r.body);
 	return 0;

@@ -18,5 +18,8 @@ extern const struct cli_list cli_list_tokens;	/* token ls */
 
 /* The exec of every list row; e->data is one of the above. */
 int cli_list_exec(const struct cmd_entry *e, int argc, char **argv);
+/* The same with the arguments already parsed (a, cli_cmd.h). */
+struct cli_args;
+int cli_list_run(const struct cli_list *, struct cli_args *a);
 
 #endif

@@ -60,10 +60,8 @@ static const struct {
 	{ "w", 604800 },
 };
 
-/* "7d" → 604800 into *out; -1 when not a non-negative integer with one
- * of the units, or too large for a long. */
-static int
-parse_duration(const char *val, long *out)
+int
+opts_duration_parse(const char *val, long *out)
 {
 	char *end;
 	long v;
@@ -111,7 +109,7 @@ opts_set(const struct opt *o, void *cfg, const char *val, const char *where,
 		*(long *)((char *)cfg + o->offset) = v;
 		return 0;
 	case OPT_DURATION:
-		if (parse_duration(val, &v) != 0) {
+		if (opts_duration_parse(val, &v) != 0) {
 			snprintf(err, errlen, "%s: \"%s\" is not a duration (seconds, "
 			    "or a number with s, m, h, d or w)", where, val);
 			return -1;

@@ -65,4 +65,9 @@ enum opts_result opts_apply(const struct opt *table, size_t n, void *cfg,
 int opts_set(const struct opt *o, void *cfg, const char *val,
     const char *where, char *err, size_t errlen);
 
+/* An OPT_DURATION value, "90", "90s", "15m", "12h", "7d", "2w", into
+ * seconds; -1 when not a non-negative integer with one of those units, or
+ * too large for a long. */
+int opts_duration_parse(const char *val, long *out);
+
 #endif

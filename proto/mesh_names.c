@@ -65,6 +65,7 @@ static const struct name command_types[] = {
 	{ MESH_COMMAND_TYPE(UNFREEZE), "unfreeze", 0 },
 	{ MESH_COMMAND_TYPE(TASK_LOGS), "task_logs", 0 },
 	{ MESH_COMMAND_TYPE(FORGET_NODE), "forget_node", 0 },
+	{ MESH_COMMAND_TYPE(AUDIT_QUERY), "audit_query", 0 },
 };
 
 static const struct name command_statuses[] = {

@@ -23,6 +23,7 @@
 #include "signal_api.h"
 #include "tls_server.h"
 #include "trust.h"
+#include "ws_policy.h"
 
 #define OPT(field) offsetof(struct signal_config, field)
 
@@ -65,6 +66,9 @@ static const struct opt options[] = {
 	  "threads verifying registration signatures (0: one per CPU)" },
 	{ "log-level", OPT_STRING, OPT(log_level), "info", 0, 0,
 	  "debug, info, warn or error" },
+	{ "cors-origins", OPT_STRING, OPT(cors_origins), NULL, 0, 0,
+	  "browser origins (scheme://host[:port], comma-separated) allowed to "
+	  "call the API cross-site; default none: no CORS headers" },
 };
 
 static const char usage[] =
@@ -233,6 +237,13 @@ main(int argc, char **argv)
 		cfg.tls_key = NULL;
 	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
 		fprintf(stderr, "agentflow-signal: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (cfg.cors_origins != NULL && cfg.cors_origins[0] == '\0')
+		cfg.cors_origins = NULL;
+	if (ws_policy_check_origin_list("--cors-origins", cfg.cors_origins, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "agentflow-signal: %s\n", err);
 		return 2;
 	}
 	if (hostport_split(cfg.listen, host, sizeof(host), &port) != 0) {

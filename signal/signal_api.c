@@ -34,6 +34,7 @@
 #include "signed_request.h"
 #include "trust.h"
 #include "workq.h"
+#include "ws_policy.h"
 #include "xalloc.h"
 
 #define RATE_KEYS_MAX	65536
@@ -562,6 +563,37 @@ static const struct route {
 	{ "/metrics",		EVHTTP_REQ_GET,		metrics_cb,	"GET" },
 };
 
+/*
+ * CORS (--cors-origins): a listed Origin gets Access-Control-Allow-Origin
+ * on every answer, and its preflight (OPTIONS with
+ * Access-Control-Request-Method on a known path) is answered 204 with the
+ * path's methods.  Any other origin, or none, gets no CORS header, so a
+ * browser keeps other sites' pages out; a preflight from it falls through
+ * to 405 like any OPTIONS.  Returns 1 when it answered.
+ */
+static int
+cors(struct signal_api *api, struct evhttp_request *req, const char *allow)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *origin = evhttp_find_header(in, "Origin");
+
+	if (!ws_policy_origin_listed(api->cfg->cors_origins, origin))
+		return 0;
+	evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+	evhttp_add_header(out, "Vary", "Origin");
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_OPTIONS ||
+	    allow == NULL ||
+	    evhttp_find_header(in, "Access-Control-Request-Method") == NULL)
+		return 0;
+	evhttp_add_header(out, "Access-Control-Allow-Methods", allow);
+	evhttp_add_header(out, "Access-Control-Allow-Headers",
+	    "Authorization, Content-Type, X-AgentFlow-Signature");
+	evhttp_add_header(out, "Access-Control-Max-Age", "600");
+	evhttp_send_reply(req, 204, "No Content", NULL);
+	return 1;
+}
+
 static void
 dispatch_cb(struct evhttp_request *req, void *arg)
 {
@@ -587,10 +619,14 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	}
 	if (path == NULL)
 		path = "";
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strcmp(path, routes[i].path) == 0)
+			allow = routes[i].allow;
+	if (cors(api, req, allow))
+		return;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (strcmp(path, routes[i].path) != 0)
 			continue;
-		allow = routes[i].allow;
 		if (evhttp_request_get_command(req) == routes[i].method) {
 			routes[i].fn(api, req, ip);
 			return;

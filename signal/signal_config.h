@@ -13,6 +13,7 @@ struct signal_config {
 	const char	*tls_cert;
 	const char	*tls_key;
 	const char	*log_level;
+	const char	*cors_origins;	/* NULL: no CORS */
 	int		 plain_http;
 	int		 trust_proxy;
 	long		 ttl_s;

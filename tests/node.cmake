@@ -19,6 +19,7 @@ agentflow_unit_test(test_links SOURCES unit/test_links.c
 agentflow_system_test(cli test_cli.py)
 agentflow_system_test(tokens test_tokens.py)
 agentflow_system_test(commands test_commands.py)
+agentflow_system_test(audit test_audit.py)
 agentflow_system_test(cli_work test_cli_work.py)
 agentflow_system_test(ws test_ws.py)
 agentflow_unit_test(test_api_auth SOURCES unit/test_api_auth.c
@@ -53,3 +54,5 @@ target_compile_definitions(agentflow-node-extra PRIVATE AGENTFLOW_TEST_EXTRA_KIN
 target_include_directories(agentflow-node-extra PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
 target_link_libraries(agentflow-node-extra PRIVATE agentflow_node_core)
 agentflow_system_test(version_skew test_version_skew.py)
+agentflow_unit_test(test_audit SOURCES unit/test_audit.c
+  LIBS agentflow_node_core agentflow_common)

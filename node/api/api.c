@@ -344,7 +344,8 @@ events_post(const struct api_call *call)
 	}
 	seq = sync_emit_user(n->sync, name, raw, plen, err, sizeof(err));
 	api_audit(call, "api.event", seq ? "ok" : "invalid",
-	    json_pack("{s:s, s:I}", "name", name, "bytes", (json_int_t)plen));
+	    json_pack("{s:s, s:I, s:o}", "name", name, "bytes", (json_int_t)plen,
+	    "payload_sha256", audit_sha256_json(raw, plen)));
 	if (seq == 0)
 		http_reply_error(req, plen > 65536 ? 413 : 400,
 		    plen > 65536 ? "payload_too_large" : "invalid_field", "%s", err);
@@ -396,7 +397,8 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/tasks",	0, R, api_work_tasks },
 	{ EVHTTP_REQ_GET,  "/api/tasks/",	1, R, api_work_task },
 	{ EVHTTP_REQ_GET,  "/api/alerts",	0, R, api_work_alerts },
-	{ EVHTTP_REQ_GET,  "/api/audit",	0, R, api_work_audit },
+	{ EVHTTP_REQ_GET,  "/api/audit",	0, R, api_audit_list },
+	{ EVHTTP_REQ_GET,  "/api/audit/verify", 0, R, api_audit_verify },
 	{ EVHTTP_REQ_GET,  "/api/definitions",	0, R, api_work_definitions },
 	{ EVHTTP_REQ_GET,  "/api/tokens",	0, A, api_tokens_list },
 	{ EVHTTP_REQ_POST, "/api/tokens",	0, A, api_tokens_issue },

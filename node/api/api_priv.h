@@ -1,6 +1,6 @@
 /*
  * Shared by the API's files (api.c: routing, auth, mesh state;
- * api_work.c: commands, tasks, alerts, audit).
+ * api_work.c: commands, tasks, alerts; api_audit.c: the audit).
  */
 #ifndef AGENTFLOW_API_PRIV_H
 #define AGENTFLOW_API_PRIV_H
@@ -58,7 +58,20 @@ void api_work_command(const struct api_call *);	/* GET /api/commands/{id} */
 void api_work_tasks(const struct api_call *);
 void api_work_task(const struct api_call *);	/* {node}/{id}[/logs] */
 void api_work_alerts(const struct api_call *);
-void api_work_audit(const struct api_call *);
+/* GET /api/audit and /api/audit/verify (api_audit.c). */
+void api_audit_list(const struct api_call *);
+void api_audit_verify(const struct api_call *);
+
+/*
+ * Answers a command's record (stolen; NULL when it is gone) to req; the
+ * record may still be pending when the wait ran out.
+ */
+typedef void (*api_reply_fn)(struct evhttp_request *req, const char *id,
+    json_t *rec);
+/* Answers rec with reply now if it is done, else when it is done or
+ * wait_ms pass (api_work.c). */
+void api_work_wait(const struct api_call *, const char *id, json_t *rec,
+    long wait_ms, api_reply_fn reply);
 void api_work_definitions(const struct api_call *);
 /* POST /api/nodes/{id}/forget (api_nodes.c). */
 void api_nodes_post(const struct api_call *);

@@ -1,6 +1,7 @@
 /*
  * The local API's work routes: commands (issue, follow, long-poll), tasks
- * and their logs, alerts, audit, and this node's definitions.
+ * and their logs, alerts, and this node's definitions (the audit's are
+ * api_audit.c).
  *
  * A request may wait for a command (?wait_ms=N): it is parked as a waiter
  * until the command's record gains a result beyond what the client has
@@ -19,6 +20,7 @@
 
 #include "alerts.h"
 #include "api.h"
+#include "audit.h"
 #include "api_priv.h"
 #include "command_exec.h"
 #include "commands.h"
@@ -48,6 +50,7 @@ struct waiter {
 	struct evhttp_connection *conn;
 	char			 id[64];
 	size_t			 seen;		/* results the client has */
+	api_reply_fn		 reply;		/* how the record is answered */
 	struct event		*timer;
 };
 
@@ -123,11 +126,14 @@ static void
 waiter_reply(struct waiter *wt, json_t *rec)
 {
 	struct evhttp_request *req = wt->req;
+	api_reply_fn reply = wt->reply;
 	char id[sizeof(wt->id)];
 
 	snprintf(id, sizeof(id), "%s", wt->id);
 	waiter_free(wt);
-	if (rec != NULL)
+	if (reply != NULL)
+		reply(req, id, rec);
+	else if (rec != NULL)
 		reply_record(req, rec, 0);
 	else
 		http_reply_error(req, 404, "not_found", "no command %s", id);
@@ -175,13 +181,16 @@ api_work_changed(struct api_work *w, const char *id)
 /* Replies now, or parks the request until the record moves on. */
 static void
 answer_or_wait(const struct api_call *call, const char *id, json_t *rec,
-    size_t seen, long wait_ms, int duplicate)
+    size_t seen, long wait_ms, int duplicate, api_reply_fn reply)
 {
 	struct api_work *w = call->api->work;
 	struct waiter *wt;
 
 	if (wait_ms <= 0 || ready(rec, seen) || w->nwaiters >= WAITERS_MAX) {
-		reply_record(call->req, rec, duplicate);
+		if (reply != NULL)
+			reply(call->req, id, rec);
+		else
+			reply_record(call->req, rec, duplicate);
 		return;
 	}
 	json_decref(rec);
@@ -191,6 +200,7 @@ answer_or_wait(const struct api_call *call, const char *id, json_t *rec,
 	wt->conn = evhttp_request_get_connection(call->req);
 	snprintf(wt->id, sizeof(wt->id), "%s", id);
 	wt->seen = seen;
+	wt->reply = reply;
 	struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
 	wt->timer = evtimer_new(call->n->base, waiter_timeout_cb, wt);
 	evtimer_add(wt->timer, &tv);
@@ -198,6 +208,13 @@ answer_or_wait(const struct api_call *call, const char *id, json_t *rec,
 		evhttp_connection_set_closecb(wt->conn, waiter_gone_cb, wt);
 	TAILQ_INSERT_TAIL(&w->waiters, wt, entry);
 	w->nwaiters++;
+}
+
+void
+api_work_wait(const struct api_call *call, const char *id, json_t *rec,
+    long wait_ms, api_reply_fn reply)
+{
+	answer_or_wait(call, id, rec, (size_t)-1 >> 1, wait_ms, 0, reply);
 }
 
 /* --- lists ---------------------------------------------------------------------- */
@@ -247,6 +264,21 @@ command_role(int type)
 	return PRINCIPAL_WRITE;
 }
 
+/* A command the issuing node refused before it left: who asked for what,
+ * the args' hash, and why not. */
+static void
+audit_refused(const struct api_call *call, const struct commands_request *cr,
+    const char *code, const char *why)
+{
+	char *text = cr->args != NULL ? json_dumps(cr->args, JSON_COMPACT) : NULL;
+
+	api_audit(call, "command.refused", code,
+	    json_pack("{s:s?, s:O?, s:O?, s:o, s:s}", "type", cr->type, "target",
+	    cr->target, "args", cr->args, "args_sha256", audit_sha256_json(text,
+	    text != NULL ? strlen(text) : 0), "error", why));
+	free(text);
+}
+
 void
 api_work_commands_post(const struct api_call *call)
 {
@@ -284,8 +316,10 @@ api_work_commands_post(const struct api_call *call)
 		goto out;
 	}
 	if (n->frozen && type != 0 && !command_exec_allowed_frozen(type)) {
-		http_reply_error(req, 423, "frozen", "%s is frozen (read-only mode): "
-		    "%s is refused until an unfreeze", n->id, cr.type);
+		snprintf(err, sizeof(err), "%s is frozen (read-only mode): %s is "
+		    "refused until an unfreeze", n->id, cr.type);
+		audit_refused(call, &cr, "frozen", err);
+		http_reply_error(req, 423, "frozen", "%s", err);
 		goto out;
 	}
 	if (commands_issue(n->commands, &cr, id, sizeof(id), &dup, &code, err,
@@ -293,6 +327,7 @@ api_work_commands_post(const struct api_call *call)
 		status = strcmp(code, "too_large") == 0 ? 413 :
 		    strcmp(code, "no_target") == 0 ? 404 :
 		    strcmp(code, "labels_unknown") == 0 ? 503 : 400;
+		audit_refused(call, &cr, code, err);
 		http_reply_error(req, status, code, "%s", err);
 		goto out;
 	}
@@ -303,7 +338,8 @@ api_work_commands_post(const struct api_call *call)
 	}
 	/* Wait for every result: seen = number of destinations - 1 would
 	 * wake at the last one; waiting on "done" is simpler to state. */
-	answer_or_wait(call, id, rec, (size_t)-1 >> 1, dup ? 0 : wait_ms, dup);
+	answer_or_wait(call, id, rec, (size_t)-1 >> 1, dup ? 0 : wait_ms, dup,
+	    NULL);
 out:
 	json_decref(body);
 }
@@ -376,12 +412,12 @@ api_work_command(const struct api_call *call)
 	}
 	/* Without ?results=, wait for the end. */
 	answer_or_wait(call, call->arg, rec, seen < 0 ? (size_t)-1 >> 1 :
-	    (size_t)seen, (long)wait_ms, 0);
+	    (size_t)seen, (long)wait_ms, 0, NULL);
 out:
 	evhttp_clear_headers(&q);
 }
 
-/* --- tasks, alerts, audit -------------------------------------------------------- */
+/* --- tasks, alerts -------------------------------------------------------- */
 
 void
 api_work_tasks(const struct api_call *call)
@@ -477,29 +513,6 @@ api_work_alerts(const struct api_call *call)
 	list = json_array();
 	reply_list(call->req, call->n, "alerts", list, store_alerts_query(
 	    call->n->store, node, state, (unsigned)limit, append_json, list));
-out:
-	evhttp_clear_headers(&q);
-}
-
-void
-api_work_audit(const struct api_call *call)
-{
-	struct evkeyvalq q;
-	struct store_audit_query aq = { 0 };
-	long long since = 0, limit = LIST_DEFAULT;
-	json_t *list;
-
-	http_query(call->req, &q);
-	if (api_param_node(call->req, &q, "node", &aq.node) != 0 ||
-	    api_param_int(call->req, &q, "since", 0, INT64_MAX, &since) != 0 ||
-	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
-		goto out;
-	aq.action = evhttp_find_header(&q, "action");
-	aq.since_ms = since;
-	aq.limit = (unsigned)limit;
-	list = json_array();
-	reply_list(call->req, call->n, "records", list,
-	    store_audit_query(call->n->store, &aq, append_json, list));
 out:
 	evhttp_clear_headers(&q);
 }

@@ -176,14 +176,21 @@ origin_malformed(const char *item, size_t n, void *arg)
 }
 
 int
-ws_policy_check_origins(const char *list, char *err, size_t errlen)
+ws_policy_check_origin_list(const char *flag, const char *list, char *err,
+    size_t errlen)
 {
 	struct origin_check oc = { NULL, "" };
 
 	if (each_item(list, origin_malformed, &oc) == 0)
 		return 0;
-	snprintf(err, errlen, "--allow-origins: \"%.64s\" %s", oc.item, oc.why);
+	snprintf(err, errlen, "%s: \"%.64s\" %s", flag, oc.item, oc.why);
 	return -1;
+}
+
+int
+ws_policy_check_origins(const char *list, char *err, size_t errlen)
+{
+	return ws_policy_check_origin_list("--allow-origins", list, err, errlen);
 }
 
 static int
@@ -192,6 +199,13 @@ origin_is(const char *item, size_t n, void *arg)
 	const char *origin = arg;
 
 	return strlen(origin) == n && strncasecmp(origin, item, n) == 0;
+}
+
+int
+ws_policy_origin_listed(const char *list, const char *origin)
+{
+	return list != NULL && origin != NULL &&
+	    each_item(list, origin_is, (void *)origin) != 0;
 }
 
 /*

@@ -68,5 +68,12 @@ const struct ws_refusal_answer *ws_policy_answer(enum ws_refusal r);
 /* 0 if list (as allow_origins: comma-separated scheme://host[:port]) is
  * well formed, else -1 and why in err. */
 int ws_policy_check_origins(const char *list, char *err, size_t errlen);
+/* The same rule for another flag's list (the signal's --cors-origins):
+ * err starts with flag. */
+int ws_policy_check_origin_list(const char *flag, const char *list, char *err,
+    size_t errlen);
+/* 1 when origin (NULL: none) is an item of list (NULL: none), compared
+ * as ws_policy_check's allow_origins: case-insensitively, whole. */
+int ws_policy_origin_listed(const char *list, const char *origin);
 
 #endif

@@ -300,12 +300,15 @@ store_audit_query(struct store *st, const struct store_audit_query *q,
     store_json_cb cb, void *arg)
 {
 	const struct arg a[] = { I(q->since_ms), T(q->node), T(q->action),
-	    LIMIT(q->limit) };
+	    LIMIT(q->limit), T(q->actor) };
 
-	/* The newest `limit` records, shown oldest first. */
+	/* The newest `limit` records, shown oldest first.  The actor is
+	 * read from the record itself: no column, no migration. */
 	return query(st, "SELECT body FROM (SELECT seq, body FROM audit"
 	    " WHERE time_ms >= ?1 AND (?2 IS NULL OR node = ?2)"
-	    " AND (?3 IS NULL OR action = ?3) ORDER BY seq DESC LIMIT ?4)"
+	    " AND (?3 IS NULL OR action = ?3)"
+	    " AND (?5 IS NULL OR json_extract(body, '$.actor') = ?5)"
+	    " ORDER BY seq DESC LIMIT ?4)"
 	    " ORDER BY seq", a, N(a), cb, arg, "reading the audit log");
 }
 

@@ -79,9 +79,10 @@ struct store_audit_query {
 	int64_t		 since_ms;
 	const char	*node;
 	const char	*action;
+	const char	*actor;		/* the record's "actor"; NULL: any */
 	unsigned	 limit;
 };
-/* Oldest first. */
+/* The newest limit records that match, oldest first. */
 int store_audit_query(struct store *, const struct store_audit_query *,
     store_json_cb, void *arg);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "audit.h"
 #include "clock.h"
 #include "forget.h"
 #include "json_check.h"
@@ -21,6 +22,8 @@
 #include "tasks.h"
 
 #define LOG_LIMIT_MAX	1000
+#define AUDIT_LIMIT_MAX	10000
+#define AUDIT_FIELD_MAX	128
 
 typedef int (*handler_fn)(struct node *, const Agentflow__Mesh__V1__Command *,
     const json_t *, json_t **, char *, size_t);
@@ -219,6 +222,41 @@ forget(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	return MESH_COMMAND_STATUS(OK);
 }
 
+/* This node's audit records for another node's `audit --node`: a read. */
+static int
+audit_query(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	struct audit_query q = { 0 };
+	json_t *since = json_object_get(args, "since_ms");
+	json_t *limit = json_object_get(args, "limit");
+	json_t *action = json_object_get(args, "action");
+	json_t *actor = json_object_get(args, "actor");
+
+	(void)c;
+	if ((action != NULL && (!json_is_string(action) ||
+	    json_string_length(action) > AUDIT_FIELD_MAX)) ||
+	    (actor != NULL && (!json_is_string(actor) ||
+	    json_string_length(actor) > AUDIT_FIELD_MAX)) ||
+	    (since != NULL && !json_check_int(since, 0, JSON_CHECK_INT_MAX, NULL)) ||
+	    (limit != NULL && !json_check_int(limit, 1, AUDIT_LIMIT_MAX, NULL))) {
+		snprintf(err, errlen, "args: action and actor strings of at most "
+		    "%d bytes, since_ms >= 0, limit 1-%d", AUDIT_FIELD_MAX,
+		    AUDIT_LIMIT_MAX);
+		return MESH_COMMAND_STATUS(INVALID);
+	}
+	q.action = json_string_value(action);
+	q.actor = json_string_value(actor);
+	q.since_ms = since != NULL ? json_integer_value(since) : 0;
+	q.limit = limit != NULL ? (unsigned)json_integer_value(limit) :
+	    AUDIT_LIMIT_MAX;
+	/* The answer's envelope fits in the rest of the frame's payload. */
+	q.max_bytes = AUDIT_QUERY_MAX_BYTES;
+	if ((*body = audit_query_json(n->audit, &q, err, errlen)) == NULL)
+		return MESH_COMMAND_STATUS(ERROR);
+	return MESH_COMMAND_STATUS(OK);
+}
+
 static const struct {
 	int		 type;
 	handler_fn	 fn;
@@ -232,6 +270,7 @@ static const struct {
 	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1 },
 	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1 },
 	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0 },
+	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1 },
 };
 
 int

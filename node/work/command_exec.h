@@ -2,8 +2,8 @@
  * What each command type does on its destination: one table of
  * {type, handler}, called by commands.c (its commands_exec_fn) with the
  * node as argument.  Read-only mode (freeze) is enforced here: while
- * frozen, only ping, task_logs, cancel_task, freeze, unfreeze and
- * forget_node run.
+ * frozen, only ping, task_logs, audit_query, cancel_task, freeze,
+ * unfreeze and forget_node run.
  */
 #ifndef AGENTFLOW_COMMAND_EXEC_H
 #define AGENTFLOW_COMMAND_EXEC_H

@@ -167,6 +167,30 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The issuer's record of how a command ended: each destination's status;
+ * "ok" when every one answered ok, "failed" when none did, else
+ * "partial". */
+static void
+audit_done(struct commands *c, const struct record *r)
+{
+	json_t *results = json_object_get(r->rec, "results"), *v, *sum;
+	size_t i, ok = 0;
+
+	sum = json_array();
+	json_array_foreach(results, i, v) {
+		const char *st = json_string_value(json_object_get(v, "status"));
+		ok += st != NULL && strcmp(st, "ok") == 0;
+		json_array_append_new(sum, json_pack("{s:O, s:O, s:O?}", "node",
+		    json_object_get(v, "node"), "status", json_object_get(v,
+		    "status"), "error", json_object_get(v, "error")));
+	}
+	audit_record(c->cfg.audit, "command.done", json_string_value(
+	    json_object_get(r->rec, "principal")), ok == json_array_size(results) ?
+	    "ok" : ok == 0 ? "failed" : "partial", json_pack("{s:s, s:O, s:o}",
+	    "command_id", r->id, "type", json_object_get(r->rec, "type"),
+	    "results", sum));
+}
+
 /* Ends a PENDING record: persisted as done, dropped from c->active, its
  * timers stopped; reap_cb frees it on the next loop pass. */
 static void
@@ -178,6 +202,7 @@ finish(struct commands *c, struct record *r)
 	    (json_int_t)clock_wall_ms()));
 	json_object_set_new(r->rec, "pending", json_array());
 	persist(c, r->rec);
+	audit_done(c, r);
 	hmap_del(c->active, r->id);
 	evtimer_del(r->timer);
 	if (r->retry != NULL)
@@ -396,6 +421,21 @@ answer(struct commands *c, const Agentflow__Mesh__V1__Command *cmd, int status,
 	result_clear(&m);
 }
 
+/* A relay's record of a copy it handed on (result "ok", next_hop set) or
+ * could not ("unreachable", with why). */
+static void
+audit_relay(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
+    const char *hop, const char *result, const char *why)
+{
+	json_t *d = audit_command_details(cmd);
+
+	if (hop != NULL)
+		json_object_set_new(d, "next_hop", json_string(hop));
+	if (why != NULL)
+		json_object_set_new(d, "error", json_string(why));
+	audit_record(c->cfg.audit, "command.forwarded", cmd->principal, result, d);
+}
+
 /* Hands a copy on towards its destination, or answers UNREACHABLE. */
 static void
 route_command(struct commands *c, const char *from,
@@ -413,6 +453,7 @@ route_command(struct commands *c, const char *from,
 		c->unreachable++;
 		answer(c, cmd, MESH_COMMAND_STATUS(UNREACHABLE),
 		    "hop limit reached", NULL, 0);
+		audit_relay(c, cmd, NULL, "unreachable", "hop limit reached");
 		return;
 	}
 	if (c->cfg.routing == NULL || routing_next_hop(c->cfg.routing,
@@ -421,6 +462,8 @@ route_command(struct commands *c, const char *from,
 		snprintf(why, sizeof(why), "no route from %s to %s",
 		    c->cfg.self_id, cmd->destination);
 		answer(c, cmd, MESH_COMMAND_STATUS(UNREACHABLE), why, NULL, 0);
+		if (from != NULL)
+			audit_relay(c, cmd, NULL, "unreachable", why);
 		return;
 	}
 	copy = *cmd;
@@ -438,13 +481,11 @@ route_command(struct commands *c, const char *from,
 		snprintf(why, sizeof(why), "link from %s to %s is not up",
 		    c->cfg.self_id, hop);
 		answer(c, cmd, MESH_COMMAND_STATUS(UNREACHABLE), why, NULL, 0);
+		if (from != NULL)
+			audit_relay(c, cmd, hop, "unreachable", why);
 	} else if (from != NULL) {
 		c->forwarded++;
-		audit_record(c->cfg.audit, "command.forwarded", cmd->principal,
-		    "ok", json_pack("{s:s, s:s, s:s, s:s, s:s}", "command_id",
-		    cmd->id, "type", mesh_names_command_type(cmd->type),
-		    "origin",
-		    cmd->origin, "destination", cmd->destination, "next_hop", hop));
+		audit_relay(c, cmd, hop, "ok", NULL);
 	}
 	free(path);
 }
@@ -576,6 +617,24 @@ store_result(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
 	result_clear(&m);
 }
 
+/* The destination's record: refused, or executed with its status, the
+ * error, and the task it started. */
+static void
+audit_executed(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
+    int status, const char *err, const json_t *body)
+{
+	json_t *d = audit_command_details(cmd);
+	json_t *task = json_object_get(body, "task_id");
+
+	if (status != MESH_COMMAND_STATUS(OK))
+		json_object_set_new(d, "error", json_string(err));
+	if (json_is_string(task))
+		json_object_set(d, "task_id", task);
+	audit_record(c->cfg.audit, status == MESH_COMMAND_STATUS(REFUSED) ?
+	    "command.refused" : "command.executed", cmd->principal,
+	    mesh_names_command_status(status), d);
+}
+
 static void
 receive_command(struct commands *c, const char *peer,
     const Agentflow__Mesh__V1__Command *cmd)
@@ -584,7 +643,6 @@ receive_command(struct commands *c, const char *peer,
 	json_t *args = NULL, *body = NULL;
 	json_error_t jerr;
 	char err[1024] = "";
-	const char *actor = cmd->principal;
 	int fresh = 0, status;
 
 	(void)peer;
@@ -633,12 +691,7 @@ receive_command(struct commands *c, const char *peer,
 	c->executed++;
 	store_result(c, cmd, status, status == MESH_COMMAND_STATUS(OK) ?
 	    NULL : err, body);
-	audit_record(c->cfg.audit, status == MESH_COMMAND_STATUS(REFUSED) ?
-	    "command.refused" :
-	    "command.executed", actor, mesh_names_command_status(status),
-	    json_pack("{s:s, s:s, s:s, s:s?}", "command_id", cmd->id, "type",
-	    mesh_names_command_type(cmd->type), "origin", cmd->origin, "error",
-	    status == MESH_COMMAND_STATUS(OK) ? NULL : err));
+	audit_executed(c, cmd, status, err, body);
 	if (store_batch_end(c->cfg.store) != 0)
 		log_event(LOG_WARN, "cannot commit a command's record", "{s:s, s:s}",
 		    "id", cmd->id, "error", store_error(c->cfg.store));
@@ -668,6 +721,23 @@ valid_text(const char *s, size_t max)
 	return n <= max && text_utf8_valid(s, n, true);
 }
 
+/* The issuer's record: the command in full, where it goes, whom it
+ * skipped, and the signed token it was issued with (p may be NULL). */
+static void
+audit_issued(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
+    const struct command_target *t, const struct principal *p)
+{
+	json_t *d = audit_command_details(cmd);
+
+	if (p != NULL && p->token_id[0] != '\0')
+		json_object_set_new(d, "token_id", json_string(p->token_id));
+	json_object_set(d, "target", t->display);
+	json_object_set(d, "destinations", t->dests);
+	if (t->skipped != NULL)
+		json_object_set(d, "skipped", t->skipped);
+	audit_record(c->cfg.audit, "command.issued", cmd->principal, "ok", d);
+}
+
 int
 commands_issue(struct commands *c, const struct commands_request *req,
     char *id, size_t idlen, int *duplicate, const char **code, char *err,
@@ -691,7 +761,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 		*code = "unknown_type";
 		snprintf(err, errlen, "type: \"%.64s\" is not a command type (run_task, "
 		    "cancel_task, ack_alert, ping, freeze, unfreeze, task_logs, "
-		    "forget_node)",
+		    "forget_node, audit_query)",
 		    req->type ? req->type : "");
 		return -1;
 	}
@@ -758,11 +828,6 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	evtimer_add(r->timer, &tv);
 	persist(c, r->rec);
 	c->issued++;
-	audit_record(c->cfg.audit, "command.issued", who, "ok",
-	    json_pack("{s:s, s:s, s:O, s:O, s:s?}", "command_id", id, "type",
-	    req->type, "target", t.display, "destinations", t.dests, "token_id",
-	    req->principal != NULL && req->principal->token_id[0] != '\0' ?
-	    req->principal->token_id : NULL));
 
 	/* The wire form, one copy per destination. */
 	cmd.id = id;
@@ -801,6 +866,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	cmd.hop_limit = HOP_LIMIT;
 	cmd.n_path = 1;
 	cmd.path = &origin;
+	audit_issued(c, &cmd, &t, req->principal);
 	if (json_array_size(t.dests) > 1 || t.node == NULL ||
 	    strcmp(t.node, c->cfg.self_id) != 0)
 		arm_retry(r, &cmd);

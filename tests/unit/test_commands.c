@@ -576,6 +576,35 @@ test_newer_command_type(void **state)
 	    before + 1);
 }
 
+/* The relay's two command.forwarded records of id: unreachable, then
+ * ok by way of n4. */
+static void
+assert_relayed(struct fixture *f, const char *id)
+{
+	char err[256];
+	json_t *v = audit_query_json(f->audit, &(struct audit_query){ .action =
+	    "command.forwarded" }, err, sizeof(err));
+	json_t *recs = json_object_get(v, "records"), *d;
+	const char *results[] = { "unreachable", "ok" };
+
+	assert_int_equal(json_array_size(recs), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *rec = json_array_get(recs, i);
+		assert_string_equal(json_string_value(json_object_get(rec,
+		    "result")), results[i]);
+		d = json_object_get(rec, "details");
+		assert_string_equal(json_string_value(json_object_get(d,
+		    "command_id")), id);
+		assert_string_equal(json_string_value(json_object_get(d,
+		    "destination")), "n4");
+		assert_int_equal(json_string_length(json_object_get(d,
+		    "args_sha256")), 64);
+	}
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(recs, 1), "details"), "next_hop")), "n4");
+	json_decref(v);
+}
+
 /* Relaying: n2's command for n4 has no route on; n3's result goes on. */
 static void
 test_relay(void **state)
@@ -616,6 +645,10 @@ test_relay(void **state)
 	assert_int_equal(r->n_path, 2);
 	assert_string_equal(r->path[1], "self");
 	assert_int_equal(counter(f, "results_forwarded"), 1);
+
+	/* Both copies are in our audit: the one that could not go on, and
+	 * the one handed to n4, each with the command's principal and hash. */
+	assert_relayed(f, "crelay");
 }
 
 /* PENDING → INTERRUPTED: the node stops before the answer. */
