@@ -244,24 +244,14 @@ reply_list(struct evhttp_request *req, struct node *n, const char *key,
 
 /* --- commands ------------------------------------------------------------------- */
 
-/* The least role that may issue each command type beyond the route's
- * write: the kill switch is admin's. */
-static const struct {
-	int			 type;
-	enum principal_role	 role;
-} command_roles[] = {
-	{ MESH_COMMAND_TYPE(FREEZE), PRINCIPAL_ADMIN },
-	{ MESH_COMMAND_TYPE(UNFREEZE), PRINCIPAL_ADMIN },
-};
-
+/* The least role that may issue a command type here: the executor's
+ * (command_exec_role), at least the route's write. */
 static enum principal_role
 command_role(int type)
 {
-	for (size_t i = 0; i < sizeof(command_roles) / sizeof(command_roles[0]);
-	    i++)
-		if (command_roles[i].type == type)
-			return command_roles[i].role;
-	return PRINCIPAL_WRITE;
+	enum principal_role r = command_exec_role(type);
+
+	return r > PRINCIPAL_WRITE ? r : PRINCIPAL_WRITE;
 }
 
 /* A command the issuing node refused before it left: who asked for what,

@@ -17,6 +17,7 @@
 #include "mesh_names.h"
 #include "node.h"
 #include "node_id.h"
+#include "principal.h"
 #include "store.h"
 #include "store_work.h"
 #include "tasks.h"
@@ -257,20 +258,23 @@ audit_query(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	return MESH_COMMAND_STATUS(OK);
 }
 
+/* Each type's handler, whether it runs while frozen, and the least role
+ * that may issue it (command_exec_role). */
 static const struct {
-	int		 type;
-	handler_fn	 fn;
-	int		 when_frozen;
+	int			 type;
+	handler_fn		 fn;
+	int			 when_frozen;
+	enum principal_role	 role;
 } handlers[] = {
-	{ MESH_COMMAND_TYPE(RUN_TASK), run_task, 0 },
-	{ MESH_COMMAND_TYPE(CANCEL_TASK), cancel_task, 1 },
-	{ MESH_COMMAND_TYPE(ACK_ALERT), ack_alert, 0 },
-	{ MESH_COMMAND_TYPE(PING), ping, 1 },
-	{ MESH_COMMAND_TYPE(FREEZE), freeze, 1 },
-	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1 },
-	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1 },
-	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0 },
-	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1 },
+	{ MESH_COMMAND_TYPE(RUN_TASK), run_task, 0, PRINCIPAL_WRITE },
+	{ MESH_COMMAND_TYPE(CANCEL_TASK), cancel_task, 1, PRINCIPAL_WRITE },
+	{ MESH_COMMAND_TYPE(ACK_ALERT), ack_alert, 0, PRINCIPAL_WRITE },
+	{ MESH_COMMAND_TYPE(PING), ping, 1, PRINCIPAL_READ },
+	{ MESH_COMMAND_TYPE(FREEZE), freeze, 1, PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1, PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1, PRINCIPAL_READ },
+	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0, PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1, PRINCIPAL_READ },
 };
 
 int
@@ -282,16 +286,47 @@ command_exec_allowed_frozen(int type)
 	return 0;
 }
 
+enum principal_role
+command_exec_role(int type)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].type == type)
+			return handlers[i].role;
+	return PRINCIPAL_NONE;
+}
+
+/*
+ * The role the issuer held, as the command carries it; PRINCIPAL_NONE when
+ * it carries none.  The wire Command has no role yet (Command.role, field
+ * 18, is being added with the commands' signatures): until then every
+ * command answers NONE here and is not checked, as before roles.
+ */
+static enum principal_role
+role_held(const Agentflow__Mesh__V1__Command *c)
+{
+	(void)c;
+	return PRINCIPAL_NONE;
+}
+
 int
 command_exec(void *arg, const Agentflow__Mesh__V1__Command *c,
     const json_t *args, json_t **body, char *err, size_t errlen)
 {
 	struct node *n = arg;
+	enum principal_role held;
 
 	*body = NULL;
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		if (handlers[i].type != (int)c->type)
 			continue;
+		held = role_held(c);
+		if (held != PRINCIPAL_NONE && held < handlers[i].role) {
+			snprintf(err, errlen, "%s needs the %s role; %s holds the %s "
+			    "role", mesh_names_command_type(c->type),
+			    principal_role_name(handlers[i].role), c->principal,
+			    principal_role_name(held));
+			return MESH_COMMAND_STATUS(REFUSED);
+		}
 		if (n->frozen && !handlers[i].when_frozen) {
 			snprintf(err, errlen, "%s is frozen (read-only mode)", n->id);
 			return MESH_COMMAND_STATUS(REFUSED);

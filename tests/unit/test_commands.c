@@ -20,9 +20,11 @@
 #include <string.h>
 
 #include "audit.h"
+#include "command_exec.h"
 #include "commands.h"
 #include "fake_live.h"
 #include "frame_codec.h"
+#include "mesh_names.h"
 #include "rng.h"
 #include "routing.h"
 #include "store.h"
@@ -668,6 +670,33 @@ test_interrupted(void **state)
 	json_decref(rec);
 }
 
+/* The least role each type needs: reads, writes, and the kill switch and
+ * forget for admin; a type not known here needs none it could name. */
+static void
+test_roles(void **state)
+{
+	(void)state;
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(PING)), PRINCIPAL_READ);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(TASK_LOGS)),
+	    PRINCIPAL_READ);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(AUDIT_QUERY)),
+	    PRINCIPAL_READ);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(RUN_TASK)),
+	    PRINCIPAL_WRITE);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(CANCEL_TASK)),
+	    PRINCIPAL_WRITE);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(ACK_ALERT)),
+	    PRINCIPAL_WRITE);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(FREEZE)),
+	    PRINCIPAL_ADMIN);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(UNFREEZE)),
+	    PRINCIPAL_ADMIN);
+	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(FORGET_NODE)),
+	    PRINCIPAL_ADMIN);
+	assert_int_equal(command_exec_role(0), PRINCIPAL_NONE);
+	assert_int_equal(command_exec_role(9999), PRINCIPAL_NONE);
+}
+
 int
 main(void)
 {
@@ -684,6 +713,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_relay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted, setup, teardown),
+		cmocka_unit_test(test_roles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
