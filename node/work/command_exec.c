@@ -219,6 +219,13 @@ forget(struct node *n, const Agentflow__Mesh__V1__Command *c,
 		    "%s has a link up to %s: it is alive", n->id, id);
 		return MESH_COMMAND_STATUS(REFUSED);
 	}
+	/* Not an OK: the issuer sees this node may bring it back on a
+	 * restart, and retries once the store works. */
+	if (r == FORGET_NOT_STORED) {
+		snprintf(err, errlen, "%s forgot %s until it restarts, but cannot "
+		    "store it: %s", n->id, id, store_error(n->store));
+		return MESH_COMMAND_STATUS(ERROR);
+	}
 	*body = json_pack("{s:s, s:b}", "node", id, "forgotten", r == FORGET_DONE);
 	return MESH_COMMAND_STATUS(OK);
 }

@@ -198,6 +198,26 @@ class Forget(MembershipTest):
         audit = a.client().get("/api/audit?limit=100&action=node.forget").json()
         self.assertEqual([e["result"] for e in audit["records"]], ["error"], audit)
 
+    def test_a_store_failure_elsewhere_is_that_nodes_error(self):
+        sig, (a, b, c) = self.mesh(3)
+        c.stop(_signal.SIGKILL)
+        self.wait_dead([a, b], "node-3")
+        # node-2 cannot record a forget: its answer to the command is an
+        # error saying so, not an OK with "forgotten": false
+        db = sqlite3.connect(os.path.join(b.data_dir, "agentflow.db"), timeout=10)
+        db.execute("DROP TABLE forgotten")
+        db.commit()
+        db.close()
+        r = self.forget(a, "node-3")
+        self.assertEqual(r.status, 200, r)
+        cid = r.json()["command_id"]
+        rec = a.client().get("/api/commands/%s?wait_ms=10000&results=1" % cid).json()
+        self.assertEqual(rec["state"], "done", rec)
+        res = {x["node"]: x for x in rec["results"]}
+        self.assertEqual(res["node-2"]["status"], "error", rec)
+        self.assertIn("cannot store it", res["node-2"]["error"])
+        self.assertIn("node-3", res["node-2"]["error"])
+
     def test_forgotten_node_stays_forgotten_after_a_restart(self):
         # the signal keeps a dead node's entry for a minute (the default
         # 30 s is the point; the tests' 5 s would drop it too soon)
