@@ -114,6 +114,14 @@ class Audit(test_commands.Mesh):
         self.assertEqual(self.records(a, "?node=node-2&actor=token:nobody")["records"], [])
         future = int(time.time() * 1000) + 3600 * 1000
         self.assertEqual(self.records(a, "?node=node-2&since=%d" % future)["records"], [])
+        # a read: the read token asks another node too, and node-2 audits
+        # the query under that token's name
+        r = a.client(token="read").get("/api/audit?node=node-2&action=command.executed")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["node"], "node-2")
+        self.assertTrue(harness.wait_until(lambda: any(
+            x["details"].get("type") == "audit_query" and x["actor"] == "token:read"
+            for x in self.records(b, "?action=command.executed")["records"]), 10))
         r = a.client().get("/api/audit?node=node-9")
         self.assertEqual(r.status, 502, r)
         self.assertEqual(r.json()["error"], "unreachable")
