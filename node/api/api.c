@@ -460,21 +460,6 @@ api_require_role(const struct api_call *call, enum principal_role need,
 	return -1;
 }
 
-void
-api_audit(const struct api_call *call, const char *action, const char *result,
-    json_t *details)
-{
-	const struct principal *p = call->principal;
-
-	if (p != NULL && p->token_id[0] != '\0') {
-		if (details == NULL)
-			details = json_object();
-		json_object_set_new(details, "token_id", json_string(p->token_id));
-	}
-	audit_record(call->n->audit, action, p != NULL ? p->name : "",
-	    result, details);
-}
-
 /*
  * Who the request is, checked against the route's role: a refusal is
  * answered (401 with why the token is refused, 403 naming the role

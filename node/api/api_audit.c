@@ -3,7 +3,8 @@
  * node's log or — ?node= another node — from that node's, fetched over the
  * mesh with an audit_query command (the answer has the same shape either
  * way: {"node", "records", "truncated"}); GET /api/audit/verify checks this
- * node's hash chain (audit.h).
+ * node's hash chain (audit.h).  And api_audit, how every route records
+ * what its caller did.
  */
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -16,11 +17,27 @@
 #include "http_json.h"
 #include "mesh_names.h"
 #include "node.h"
+#include "principal.h"
 
 #define LIST_MAX	10000
 #define LIST_DEFAULT	1000
 #define FIELD_MAX	128
 #define REMOTE_WAIT_MS	15000
+
+void
+api_audit(const struct api_call *call, const char *action, const char *result,
+    json_t *details)
+{
+	const struct principal *p = call->principal;
+
+	if (p != NULL && p->token_id[0] != '\0') {
+		if (details == NULL)
+			details = json_object();
+		json_object_set_new(details, "token_id", json_string(p->token_id));
+	}
+	audit_record(call->n->audit, action, p != NULL ? p->name : "",
+	    result, details);
+}
 
 /* The HTTP status of a remote node's non-ok answer. */
 static const struct {

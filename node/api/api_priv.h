@@ -1,6 +1,6 @@
 /*
  * Shared by the API's files (api.c: routing, auth, mesh state;
- * api_work.c: commands, tasks, alerts; api_audit.c: the audit).
+ * api_work.c: commands, tasks, alerts; api_audit.c: the audit, api_audit).
  */
 #ifndef AGENTFLOW_API_PRIV_H
 #define AGENTFLOW_API_PRIV_H
