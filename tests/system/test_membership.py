@@ -94,6 +94,14 @@ class Forget(MembershipTest):
         finally:
             db.close()
 
+    @staticmethod
+    def break_forget_store(node):
+        """The table a forget is recorded in goes away under the node."""
+        db = sqlite3.connect(os.path.join(node.data_dir, "agentflow.db"), timeout=10)
+        db.execute("DROP TABLE forgotten")
+        db.commit()
+        db.close()
+
     def test_refusals(self):
         sig, (a, b) = self.mesh(2)
         # alive: 409 with the reason
@@ -186,11 +194,7 @@ class Forget(MembershipTest):
         sig, (a, b) = self.mesh(2)
         b.stop(_signal.SIGKILL)
         self.wait_dead([a], "node-2")
-        # the table a forget is recorded in goes away under the node
-        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"), timeout=10)
-        db.execute("DROP TABLE forgotten")
-        db.commit()
-        db.close()
+        self.break_forget_store(a)
         r = self.forget(a, "node-2")
         self.assertEqual(r.status, 500, r)
         self.assertIn("cannot store it", r.json()["message"])
@@ -204,10 +208,7 @@ class Forget(MembershipTest):
         self.wait_dead([a, b], "node-3")
         # node-2 cannot record a forget: its answer to the command is an
         # error saying so, not an OK with "forgotten": false
-        db = sqlite3.connect(os.path.join(b.data_dir, "agentflow.db"), timeout=10)
-        db.execute("DROP TABLE forgotten")
-        db.commit()
-        db.close()
+        self.break_forget_store(b)
         r = self.forget(a, "node-3")
         self.assertEqual(r.status, 200, r)
         cid = r.json()["command_id"]

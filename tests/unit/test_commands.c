@@ -675,26 +675,26 @@ test_interrupted(void **state)
 static void
 test_roles(void **state)
 {
+	static const struct {
+		int			 type;
+		enum principal_role	 role;
+	} want[] = {
+		{ MESH_COMMAND_TYPE(PING), PRINCIPAL_READ },
+		{ MESH_COMMAND_TYPE(TASK_LOGS), PRINCIPAL_READ },
+		{ MESH_COMMAND_TYPE(AUDIT_QUERY), PRINCIPAL_READ },
+		{ MESH_COMMAND_TYPE(RUN_TASK), PRINCIPAL_WRITE },
+		{ MESH_COMMAND_TYPE(CANCEL_TASK), PRINCIPAL_WRITE },
+		{ MESH_COMMAND_TYPE(ACK_ALERT), PRINCIPAL_WRITE },
+		{ MESH_COMMAND_TYPE(FREEZE), PRINCIPAL_ADMIN },
+		{ MESH_COMMAND_TYPE(UNFREEZE), PRINCIPAL_ADMIN },
+		{ MESH_COMMAND_TYPE(FORGET_NODE), PRINCIPAL_ADMIN },
+		{ 0, PRINCIPAL_NONE },
+		{ 9999, PRINCIPAL_NONE },
+	};
+
 	(void)state;
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(PING)), PRINCIPAL_READ);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(TASK_LOGS)),
-	    PRINCIPAL_READ);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(AUDIT_QUERY)),
-	    PRINCIPAL_READ);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(RUN_TASK)),
-	    PRINCIPAL_WRITE);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(CANCEL_TASK)),
-	    PRINCIPAL_WRITE);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(ACK_ALERT)),
-	    PRINCIPAL_WRITE);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(FREEZE)),
-	    PRINCIPAL_ADMIN);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(UNFREEZE)),
-	    PRINCIPAL_ADMIN);
-	assert_int_equal(command_exec_role(MESH_COMMAND_TYPE(FORGET_NODE)),
-	    PRINCIPAL_ADMIN);
-	assert_int_equal(command_exec_role(0), PRINCIPAL_NONE);
-	assert_int_equal(command_exec_role(9999), PRINCIPAL_NONE);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(command_exec_role(want[i].type), want[i].role);
 }
 
 int
