@@ -155,6 +155,12 @@ origin_keys_own(struct origin_keys *ok, uint64_t incarnation)
 	return k;
 }
 
+const Agentflow__Mesh__V1__OriginKey *
+origin_keys_current(const struct origin_keys *ok)
+{
+	return ok->own.signature.len > 0 ? &ok->own : NULL;
+}
+
 void
 origin_keys_sign(const struct origin_keys *ok, const void *msg, size_t len,
     uint8_t *sig)

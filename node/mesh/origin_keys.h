@@ -47,6 +47,11 @@ void origin_keys_free(struct origin_keys *);
 const Agentflow__Mesh__V1__OriginKey *origin_keys_own(struct origin_keys *,
     uint64_t incarnation);
 
+/* The OriginKey origin_keys_own() made last (NULL before): the life we
+ * sign for now. */
+const Agentflow__Mesh__V1__OriginKey *origin_keys_current(
+    const struct origin_keys *);
+
 /* Signs msg with our Ed25519 key into sig (ORIGIN_KEYS_SIGNATURE bytes). */
 void origin_keys_sign(const struct origin_keys *, const void *msg, size_t len,
     uint8_t *sig);
