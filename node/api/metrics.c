@@ -144,6 +144,8 @@ work_metrics(struct prom *p, struct node *n)
 		{ "unreachable", "unreachable" },
 		{ "timeout", "timeouts" },
 		{ "retransmitted", "retransmitted" },
+		{ "forged", "forged" },			/* not signed by its origin */
+		{ "forged_result", "forged_results" },	/* nor by the node it names */
 	};
 	json_t *c = n->commands ? commands_counters(n->commands) : json_object();
 	json_t *w = n->ws ? ws_hub_counters(n->ws) : json_object();

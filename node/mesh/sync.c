@@ -467,6 +467,7 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	size_t n;
 
 	sync_incarnation_check(s, peer, h);
+	sync_vouch_link_up(s, peer);
 	if (h->info != NULL && h->info->key != NULL)
 		sync_vouch_learn(s, peer, peer, h->info->key);
 	/* What the peer says about itself is its NodeInfo. */

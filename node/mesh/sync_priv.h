@@ -147,6 +147,8 @@ struct sync_vouched {
 };
 void sync_vouch_state(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__OriginState *st, struct sync_vouched *out);
+/* A new link to peer: its strikes start anew. */
+void sync_vouch_link_up(struct sync *, const char *peer);
 void sync_vouch_free(struct sync *);
 
 /* Logs and sends our pending events now (they normally wait for the next

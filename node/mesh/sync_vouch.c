@@ -113,9 +113,9 @@ sync_vouch_strike(struct sync *s, const char *peer)
 		st->count = 0;
 		st->since_ms = now;
 	}
-	if (++st->count < STRIKES)
+	/* Once: the rest of what this link had in flight changes nothing. */
+	if (++st->count != STRIKES)
 		return;
-	st->count = 0;
 	s->vouch.links_closed++;
 	if (s->links != NULL)
 		links_drop(s->links, peer, "it handed us data its origin did not "
@@ -252,6 +252,12 @@ free_strike(const char *id, void *value, void *arg)
 	(void)arg;
 	free(value);
 	return 1;
+}
+
+void
+sync_vouch_link_up(struct sync *s, const char *peer)
+{
+	free(hmap_del(s->strikes, peer));
 }
 
 void
