@@ -25,6 +25,8 @@ agentflow_unit_test(test_api_auth SOURCES unit/test_api_auth.c
 agentflow_system_test(netns test_netns.py)
 agentflow_unit_test(test_sync SOURCES unit/test_sync.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_origin_keys SOURCES unit/test_origin_keys.c
+  LIBS agentflow_origin_keys agentflow_certs agentflow_common)
 agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c
   LIBS agentflow_node_core agentflow_common)
 # valgrind cannot run the sanitizer build's binaries.
