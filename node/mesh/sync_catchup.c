@@ -490,6 +490,16 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 	if (end == 0 && fresh)
 		z.n = 0;	/* a row larger than a turn: snapshot instead */
 	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
+	/*
+	 * Another origin's events replayed from where the peer is: its state
+	 * at that cursor goes first, which moves nothing there but carries
+	 * the origin's NodeInfo and key, so a peer that restarted (keys are
+	 * not kept) can check the signatures of what follows.
+	 */
+	if (*from > 0 && end > 0 && z.seq[0] == *from + 1 && o != s->self) {
+		struct snap_item at = { (struct origin *)o, *from };
+		send_snapshot(s, peer, &at, 1, 0);
+	}
 	while (i < end && !r.broken) {
 		size_t j = i;
 		while (j + 1 < end && z.seq[j + 1] == z.seq[j] + 1)
