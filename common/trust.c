@@ -255,37 +255,30 @@ trust_cert_identity(const mbedtls_x509_crt *crt, char *out, size_t outlen)
 	return 0;
 }
 
-enum trust_result
-trust_verify_pem(struct trust *t, const char *pem, size_t len,
-    const char *expected_id, mbedtls_x509_crt *out_chain, char *fingerprint,
+/* Checks a parsed chain (rc: what parsing it returned); frees it unless
+ * it is handed to out_chain. */
+static enum trust_result
+verify_chain(struct trust *t, mbedtls_x509_crt *chain, int rc,
+    const char *form, const char *expected_id, mbedtls_x509_crt *out_chain, char *fingerprint,
     char *detail, size_t detaillen)
 {
-	mbedtls_x509_crt chain;
 	char ident[256];
 	uint32_t flags = 0;
-	unsigned char *buf;
 	enum trust_result r = TRUST_OK;
-	int rc;
 
-	/* mbedtls_x509_crt_parse wants a NUL-terminated PEM with len counting it. */
-	buf = xmalloc(len + 1);
-	memcpy(buf, pem, len);
-	buf[len] = '\0';
-	mbedtls_x509_crt_init(&chain);
-	rc = mbedtls_x509_crt_parse(&chain, buf, len + 1);
-	free(buf);
-	if (rc != 0 || chain.raw.p == NULL) {
-		snprintf(detail, detaillen, "certificate is not a valid PEM X.509 chain");
+	if (rc != 0 || chain->raw.p == NULL) {
+		snprintf(detail, detaillen, "certificate is not a valid %s X.509 chain",
+		    form);
 		r = TRUST_BAD_CERT;
 		goto out;
 	}
-	if (mbedtls_pk_get_type(&chain.pk) != MBEDTLS_PK_ECKEY ||
-	    mbedtls_pk_ec(chain.pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+	if (mbedtls_pk_get_type(&chain->pk) != MBEDTLS_PK_ECKEY ||
+	    mbedtls_pk_ec(chain->pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
 		snprintf(detail, detaillen, "certificate key is not ECDSA P-256");
 		r = TRUST_BAD_CERT;
 		goto out;
 	}
-	rc = mbedtls_x509_crt_verify(&chain, &t->ca, t->have_crl ? &t->crl : NULL,
+	rc = mbedtls_x509_crt_verify(chain, &t->ca, t->have_crl ? &t->crl : NULL,
 	    NULL, &flags, NULL, NULL);
 	/* A stale CRL must not lock everybody out; it is logged at load. */
 	flags &= ~(uint32_t)(MBEDTLS_X509_BADCRL_EXPIRED | MBEDTLS_X509_BADCRL_FUTURE);
@@ -308,7 +301,7 @@ trust_verify_pem(struct trust *t, const char *pem, size_t len,
 		snprintf(detail, detaillen, "certificate verification failed (flags 0x%x)",
 		    (unsigned)flags);
 		r = TRUST_BAD_CERT;
-	} else if (trust_cert_identity(&chain, ident, sizeof(ident)) != 0) {
+	} else if (trust_cert_identity(chain, ident, sizeof(ident)) != 0) {
 		snprintf(detail, detaillen,
 		    "certificate carries no identity (CN that is also a DNS SAN)");
 		r = TRUST_IDENTITY_MISMATCH;
@@ -319,11 +312,45 @@ trust_verify_pem(struct trust *t, const char *pem, size_t len,
 		r = TRUST_IDENTITY_MISMATCH;
 	}
 	if (r == TRUST_OK && fingerprint != NULL)
-		trust_fingerprint(&chain, fingerprint);
+		trust_fingerprint(chain, fingerprint);
 out:
 	if (r == TRUST_OK && out_chain != NULL)
-		*out_chain = chain;	/* the caller frees it */
+		*out_chain = *chain;	/* the caller frees it */
 	else
-		mbedtls_x509_crt_free(&chain);
+		mbedtls_x509_crt_free(chain);
 	return r;
+}
+
+enum trust_result
+trust_verify_pem(struct trust *t, const char *pem, size_t len,
+    const char *expected_id, mbedtls_x509_crt *out_chain, char *fingerprint,
+    char *detail, size_t detaillen)
+{
+	mbedtls_x509_crt chain;
+	unsigned char *buf;
+	int rc;
+
+	/* mbedtls_x509_crt_parse wants a NUL-terminated PEM with len counting it. */
+	buf = xmalloc(len + 1);
+	memcpy(buf, pem, len);
+	buf[len] = '\0';
+	mbedtls_x509_crt_init(&chain);
+	rc = mbedtls_x509_crt_parse(&chain, buf, len + 1);
+	free(buf);
+	return verify_chain(t, &chain, rc, "PEM", expected_id, out_chain, fingerprint,
+	    detail, detaillen);
+}
+
+enum trust_result
+trust_verify_der(struct trust *t, const unsigned char *der, size_t len,
+    const char *expected_id, mbedtls_x509_crt *out_chain, char *fingerprint,
+    char *detail, size_t detaillen)
+{
+	mbedtls_x509_crt chain;
+	int rc;
+
+	mbedtls_x509_crt_init(&chain);
+	rc = mbedtls_x509_crt_parse_der(&chain, der, len);
+	return verify_chain(t, &chain, rc, "DER", expected_id, out_chain, fingerprint,
+	    detail, detaillen);
 }

@@ -54,6 +54,11 @@ enum trust_result trust_verify_pem(struct trust *, const char *pem, size_t len,
     const char *expected_id, mbedtls_x509_crt *out_chain, char *fingerprint,
     char *detail, size_t detaillen);
 
+/* The same of one DER certificate (a leaf alone: no chain). */
+enum trust_result trust_verify_der(struct trust *, const unsigned char *der,
+    size_t len, const char *expected_id, mbedtls_x509_crt *out_chain,
+    char *fingerprint, char *detail, size_t detaillen);
+
 #define TRUST_FINGERPRINT_SIZE 72	/* "sha256:" + 64 hex + NUL */
 
 /* Writes "sha256:<64 lowercase hex>" of der (a certificate's DER, or any

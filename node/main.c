@@ -16,8 +16,8 @@
 #include "config_file.h"
 #include "log.h"
 #include "node.h"
-#ifdef AGENTFLOW_TEST_EXTRA_KIND
-#include "node_extra.h"
+#ifdef AGENTFLOW_TEST_HOOKS
+#include "test_hooks.h"
 #endif
 #include "opts.h"
 
@@ -154,10 +154,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "agentflow-node: %s\n", err);
 		rc = 1;
 	} else {
-#ifdef AGENTFLOW_TEST_EXTRA_KIND	/* tests/extra: a newer version's stand-in */
-		node_extra_start(n);
+#ifdef AGENTFLOW_TEST_HOOKS	/* tests/extra: test-only builds */
+		test_hooks_start(n);
 		node_run(n);
-		node_extra_stop();
+		test_hooks_stop();
 #else
 		node_run(n);
 #endif

@@ -416,10 +416,45 @@ check_labels(struct ck *ck, const char *field, size_t n, PB(Label) **labels,
 
 /* ---- messages ---------------------------------------------------------- */
 
+/* An Ed25519 signature: 64 bytes, or none (a sender from before them). */
+static int
+check_signature(struct ck *ck, const char *field, const ProtobufCBinaryData *b)
+{
+	CHECK(ck, check_bytes(ck, field, b, FRAME_CODEC_SIGNATURE), NULL, -1);
+	if (b->len != 0 && b->len != FRAME_CODEC_SIGNATURE)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "%zu bytes; an Ed25519 signature has %u", b->len,
+		    FRAME_CODEC_SIGNATURE);
+	return 0;
+}
+
+static int
+check_origin_key(struct ck *ck, const PB(OriginKey) *k)
+{
+	CHECK(ck, check_bytes(ck, "cert", &k->cert, FRAME_CODEC_MAX_CERT), NULL,
+	    -1);
+	if (k->cert.len == 0)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, "cert", "empty");
+	CHECK(ck, check_nonzero(ck, "incarnation", k->incarnation), NULL, -1);
+	if (k->public_key.len != FRAME_CODEC_PUBLIC_KEY ||
+	    k->public_key.data == NULL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "public_key",
+		    "%zu bytes; an Ed25519 key has %u", k->public_key.len,
+		    FRAME_CODEC_PUBLIC_KEY);
+	CHECK(ck, check_bytes(ck, "signature", &k->signature,
+	    FRAME_CODEC_MAX_KEY_SIGNATURE), NULL, -1);
+	if (k->signature.len == 0)
+		return fail(ck, FRAME_CODEC_ERR_MISSING, "signature", "empty");
+	return 0;
+}
+
 static int
 check_node_info(struct ck *ck, const PB(NodeInfo) *n)
 {
 	size_t i;
+
+	if (n->key != NULL)
+		CHECK(ck, check_origin_key(ck, n->key), "key", -1);
 
 	CHECK(ck, check_node_id(ck, "node_id", n->node_id), NULL, -1);
 	CHECK(ck, check_nonzero(ck, "incarnation", n->incarnation), NULL, -1);
@@ -604,6 +639,8 @@ check_user_event(struct ck *ck, const PB(UserEvent) *u)
 	return check_bytes(ck, "payload", &u->payload, FRAME_CODEC_MAX_PAYLOAD);
 }
 
+static int check_event(struct ck *, const PB(Event) *);
+
 static int
 check_origin_state(struct ck *ck, const PB(OriginState) *o)
 {
@@ -632,6 +669,15 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	    FRAME_CODEC_MAX_ALERTS), NULL, -1);
 	for (i = 0; i < o->n_alerts; i++)
 		CHECK(ck, check_alert(ck, o->alerts[i]), "alerts", (long)i);
+	CHECK(ck, check_count(ck, "proof", o->n_proof, o->proof,
+	    FRAME_CODEC_MAX_PROOF), NULL, -1);
+	for (i = 0; i < o->n_proof; i++) {
+		CHECK(ck, check_event(ck, o->proof[i]), "proof", (long)i);
+		if (strcmp(str(o->proof[i]->origin), str(o->cursor->origin)) != 0)
+			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "proof",
+			    "an event of \"%s\", not of the cursor's origin",
+			    str(o->proof[i]->origin));
+	}
 	return 0;
 }
 
@@ -656,6 +702,7 @@ check_event(struct ck *ck, const PB(Event) *e)
 	CHECK(ck, check_nonzero(ck, "incarnation", e->incarnation), NULL, -1);
 	CHECK(ck, check_nonzero(ck, "seq", e->seq), NULL, -1);
 	CHECK(ck, check_hops(ck, e->hops, e->hop_limit), NULL, -1);
+	CHECK(ck, check_signature(ck, "signature", &e->signature), NULL, -1);
 	switch (e->kind_case) {
 	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
 		CHECK(ck, check_present(ck, "status", e->status), NULL, -1);
@@ -737,6 +784,11 @@ check_command(struct ck *ck, const PB(Command) *c)
 	CHECK(ck, check_str(ck, "idempotency_key", c->idempotency_key, 0,
 	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
 	CHECK(ck, check_hops(ck, c->hops, c->hop_limit), NULL, -1);
+	CHECK(ck, check_signature(ck, "signature", &c->signature), NULL, -1);
+	if (c->issuer_key != NULL)
+		CHECK(ck, check_origin_key(ck, c->issuer_key), "issuer_key", -1);
+	CHECK(ck, check_str(ck, "role", c->role, 0, FRAME_CODEC_MAX_ROLE, true),
+	    NULL, -1);
 	return check_node_ids(ck, "path", c->n_path, c->path,
 	    FRAME_CODEC_MAX_HOPS);
 }
@@ -757,6 +809,9 @@ check_command_result(struct ck *ck, const PB(CommandResult) *r)
 	CHECK(ck, check_text(ck, "error", r->error, FRAME_CODEC_MAX_TEXT), NULL,
 	    -1);
 	CHECK(ck, check_hops(ck, r->hops, r->hop_limit), NULL, -1);
+	CHECK(ck, check_signature(ck, "signature", &r->signature), NULL, -1);
+	if (r->signer_key != NULL)
+		CHECK(ck, check_origin_key(ck, r->signer_key), "signer_key", -1);
 	CHECK(ck, check_node_ids(ck, "path", r->n_path, r->path,
 	    FRAME_CODEC_MAX_HOPS), NULL, -1);
 	return check_node_ids(ck, "command_path", r->n_command_path,

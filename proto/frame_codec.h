@@ -62,6 +62,12 @@
 #define FRAME_CODEC_MAX_HOPS		16	/* hop_limit, and entries of a path */
 #define FRAME_CODEC_MAX_SIGNAL		128	/* TaskUpdate.term_signal */
 #define FRAME_CODEC_MAX_LINKS		1024	/* Hello.max_links, as --max-links */
+#define FRAME_CODEC_MAX_CERT		4096	/* OriginKey.cert, DER */
+#define FRAME_CODEC_PUBLIC_KEY		32	/* OriginKey.public_key: Ed25519 */
+#define FRAME_CODEC_MAX_KEY_SIGNATURE	80	/* OriginKey.signature: ECDSA P-256 DER */
+#define FRAME_CODEC_SIGNATURE		64	/* Event/Command/Result: Ed25519 */
+#define FRAME_CODEC_MAX_PROOF		2	/* OriginState.proof events */
+#define FRAME_CODEC_MAX_ROLE		16	/* Command.role */
 
 enum frame_codec_err {
 	FRAME_CODEC_OK = 0,

@@ -29,6 +29,8 @@ agentflow_unit_test(test_tokens SOURCES unit/test_tokens.c
 agentflow_system_test(netns test_netns.py)
 agentflow_unit_test(test_sync SOURCES unit/test_sync.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_origin_keys SOURCES unit/test_origin_keys.c
+  LIBS agentflow_origin_keys agentflow_certs agentflow_common)
 agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c
   LIBS agentflow_node_core agentflow_common)
 # valgrind cannot run the sanitizer build's binaries.
@@ -50,9 +52,19 @@ agentflow_system_test(mixed_links test_mixed_links.py)
 # definition, lists "test_extra" and is linked ahead of agentflow_proto's.
 add_executable(agentflow-node-extra ${CMAKE_SOURCE_DIR}/node/main.c
   ${CMAKE_SOURCE_DIR}/proto/mesh_features.c ${CMAKE_CURRENT_SOURCE_DIR}/extra/node_extra.c)
-target_compile_definitions(agentflow-node-extra PRIVATE AGENTFLOW_TEST_EXTRA_KIND)
+target_compile_definitions(agentflow-node-extra PRIVATE AGENTFLOW_TEST_EXTRA_KIND
+  AGENTFLOW_TEST_HOOKS)
 target_include_directories(agentflow-node-extra PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
 target_link_libraries(agentflow-node-extra PRIVATE agentflow_node_core)
 agentflow_system_test(version_skew test_version_skew.py)
 agentflow_unit_test(test_audit SOURCES unit/test_audit.c
   LIBS agentflow_node_core agentflow_common)
+
+# agentflow-node-forger: a member with a valid certificate that speaks for
+# others (tests/extra/node_forger.c), for tests/system/test_trust.py.
+add_executable(agentflow-node-forger ${CMAKE_SOURCE_DIR}/node/main.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/extra/node_forger.c)
+target_compile_definitions(agentflow-node-forger PRIVATE AGENTFLOW_TEST_HOOKS)
+target_include_directories(agentflow-node-forger PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
+target_link_libraries(agentflow-node-forger PRIVATE agentflow_node_core)
+agentflow_system_test(trust test_trust.py)

@@ -46,6 +46,27 @@ transport_metrics(struct prom *p, struct node *n)
 	    "Link streams open (including ones handshaking).", (int64_t)ts.streams);
 }
 
+/* What peers handed us that its origin did not vouch for (sync_vouch.c). */
+static void
+vouch_metrics(struct prom *p, struct node *n)
+{
+	static const char *const what[] = { "forged", "unknown_key", "revoked",
+	    "keys_refused", "states_refused", "work_ignored" };
+	json_t *v = sync_json_vouch(n->sync);
+	char label[64];
+
+	prom_family(p, "agentflow_node_unvouched_total", "counter",
+	    "Data refused because its origin did not sign it, by why.");
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		snprintf(label, sizeof(label), "why=\"%s\"", what[i]);
+		prom_sample(p, label, num(v, what[i]));
+	}
+	prom_metric(p, "agentflow_node_forger_links_closed_total", "counter",
+	    "Links closed because the peer kept handing us unsigned data.",
+	    num(v, "links_closed"));
+	json_decref(v);
+}
+
 static void
 event_metrics(struct prom *p, struct node *n)
 {
@@ -70,6 +91,7 @@ event_metrics(struct prom *p, struct node *n)
 	prom_metric(p, "agentflow_node_events_pending", "gauge",
 	    "Own events waiting to be sent.", num(c, "pending"));
 	json_decref(c);
+	vouch_metrics(p, n);
 }
 
 /* What newer peers sent that this version skipped (frame_codec.h). */
@@ -122,6 +144,8 @@ work_metrics(struct prom *p, struct node *n)
 		{ "unreachable", "unreachable" },
 		{ "timeout", "timeouts" },
 		{ "retransmitted", "retransmitted" },
+		{ "forged", "forged" },			/* not signed by its origin */
+		{ "forged_result", "forged_results" },	/* nor by the node it names */
 	};
 	json_t *c = n->commands ? commands_counters(n->commands) : json_object();
 	json_t *w = n->ws ? ws_hub_counters(n->ws) : json_object();

@@ -43,6 +43,7 @@
 #include "mesh_features.h"
 #include "mesh_names.h"
 #include "node_info.h"
+#include "origin_keys.h"
 #include "rng.h"
 #include "transport.h"
 #include "trust.h"
@@ -138,6 +139,7 @@ struct links {
 	long			 max_links;
 	long			 silence_ms;
 	struct trust		*trust;
+	struct origin_keys	*keys;		/* ours in our Hello; may be NULL */
 	struct hmap		*peers;		/* id → struct peer */
 	LIST_HEAD(, lstream)	 streams;
 	struct wall_timer	*tick;
@@ -231,6 +233,9 @@ send_hello(struct links *l, struct transport_stream *ts)
 
 	node_info_init(&info, l->self_id, l->incarnation, l->addresses,
 	    l->labels);
+	if (l->keys != NULL)
+		info.msg.key = (Agentflow__Mesh__V1__OriginKey *)
+		    origin_keys_own(l->keys, l->incarnation);
 	h.info = &info.msg;
 	h.protocol_version = PROTOCOL_VERSION;
 	h.n_features = mesh_features_ours((const char *const **)&h.features);
@@ -811,6 +816,7 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
 	l->max_links = cfg->max_links;
 	l->silence_ms = cfg->silence_ms;
 	l->trust = cfg->trust;
+	l->keys = cfg->keys;
 	l->peers = hmap_new();
 	LIST_INIT(&l->streams);
 	if (hooks != NULL)
@@ -862,6 +868,19 @@ links_send_frame(struct links *l, const char *peer_id,
 	rc = links_send_raw(l, peer_id, buf, len);
 	free(buf);
 	return rc;
+}
+
+int
+links_drop(struct links *l, const char *peer_id, const char *why)
+{
+	struct peer *p = hmap_get(l->peers, peer_id);
+
+	if (p == NULL || p->state != LINK_UP)
+		return -1;
+	log_event(LOG_WARN, "closing the link", "{s:s, s:s}", "peer", p->id,
+	    "why", why);
+	transport_close(p->active);
+	return 0;
 }
 
 int

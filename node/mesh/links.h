@@ -30,6 +30,7 @@ struct transport;
 struct transport_stream;
 struct rng;
 struct trust;
+struct origin_keys;
 
 struct links_config {
 	const char	*self_id;
@@ -41,6 +42,8 @@ struct links_config {
 	long		 silence_ms;	/* an up link silent this long is closed (0: never) */
 	long		 max_links;	/* 0: link to every peer; else at most this many dialed */
 	struct trust	*trust;		/* CA + CRL: refuses revoked peers; may be NULL */
+	/* Our OriginKey goes in our Hello's NodeInfo (borrowed); may be NULL. */
+	struct origin_keys *keys;
 };
 
 /* What the layer above (state sync) hears from the links; all optional. */
@@ -132,6 +135,9 @@ uint64_t links_link_generation(const struct links *, const char *peer_id);
 /* 1 if the link to peer_id is up. */
 int links_is_up(const struct links *, const char *peer_id);
 /* Bytes queued to peer_id and not yet sent (0 when its link is not up). */
+/* Closes the up link to peer_id (why goes to the log); it is dialed
+ * again with backoff like any closed link.  0, or -1 when none is up. */
+int links_drop(struct links *, const char *peer_id, const char *why);
 size_t links_queued(const struct links *, const char *peer_id);
 /* Calls fn for each peer with an up link. */
 void links_foreach_up(const struct links *, void (*fn)(const char *peer_id,

@@ -13,6 +13,7 @@
 #include "hostport.h"
 #include "links.h"
 #include "node_id.h"
+#include "origin_keys.h"
 #include "routing.h"
 #include "store.h"
 #include "sync.h"
@@ -22,6 +23,7 @@ struct mesh {
 	struct transport	*transport;
 	struct links		*links;
 	struct sync		*sync;		/* NULL without a store */
+	struct origin_keys	*keys;
 	struct mesh_hooks	 hooks;
 };
 
@@ -144,7 +146,11 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 		tcb = m->hooks.transport;
 		targ = m->hooks.transport_arg;
 	}
-	if ((m->transport = transport_new(base, &cfg->transport, tcb, targ, err,
+	struct origin_keys_config kc = { cfg->self_id, cfg->transport.cert_pem,
+	    cfg->transport.key_pem, cfg->rng, cfg->trust };
+
+	if ((m->keys = origin_keys_new(&kc, err, errlen)) == NULL ||
+	    (m->transport = transport_new(base, &cfg->transport, tcb, targ, err,
 	    errlen)) == NULL ||
 	    (cfg->advertise_bound && advertise_bound(cfg,
 	    transport_port(m->transport), err, errlen) != 0)) {
@@ -157,6 +163,7 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 			.self_id = cfg->self_id, .incarnation = cfg->incarnation,
 			.addresses = cfg->addresses, .labels = cfg->labels,
 			.store = cfg->store, .events_kept = cfg->events_kept,
+			.keys = m->keys,
 		};
 		m->sync = sync_new(base, &sc);
 	}
@@ -165,7 +172,7 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 		.addresses = cfg->addresses, .labels = cfg->labels,
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
 		.silence_ms = cfg->silence_ms, .max_links = cfg->max_links,
-		.trust = cfg->trust,
+		.trust = cfg->trust, .keys = m->keys,
 	};
 	struct links_hooks lh = {
 		.cursors = m->sync != NULL ? h_cursors : NULL,
@@ -201,6 +208,7 @@ mesh_free(struct mesh *m)
 	transport_free(m->transport);
 	sync_free(m->sync);
 	links_free(m->links);
+	origin_keys_free(m->keys);
 	free(m);
 }
 
@@ -214,6 +222,12 @@ struct links *
 mesh_links(const struct mesh *m)
 {
 	return m->links;
+}
+
+struct origin_keys *
+mesh_origin_keys(const struct mesh *m)
+{
+	return m->keys;
 }
 
 struct sync *

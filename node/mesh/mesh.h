@@ -23,6 +23,7 @@
 struct event_base;
 struct links;
 struct mesh;
+struct origin_keys;
 struct rng;
 struct store;
 struct sync;
@@ -85,6 +86,8 @@ void mesh_free(struct mesh *);
 /* The parts, owned by the mesh and valid until mesh_free(). */
 struct transport *mesh_transport(const struct mesh *);
 struct links *mesh_links(const struct mesh *);
+/* What vouches for our data and checks others' (origin_keys.h). */
+struct origin_keys *mesh_origin_keys(const struct mesh *);
 /* NULL when the mesh was built without a store. */
 struct sync *mesh_sync(const struct mesh *);
 

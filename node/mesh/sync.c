@@ -74,7 +74,8 @@ static void set_info(struct sync *, struct origin *,
  * link-state graph that forwarding follows (routing ignores ours). */
 static void
 set_status(struct sync *s, struct origin *o,
-    const Agentflow__Mesh__V1__NodeStatus *st, uint64_t time_ms)
+    const Agentflow__Mesh__V1__NodeStatus *st, uint64_t time_ms, uint64_t seq,
+    const ProtobufCBinaryData *sig)
 {
 	const char **nbrs = xcalloc(st->n_links + 1, sizeof(*nbrs));
 	size_t n = 0;
@@ -86,6 +87,13 @@ set_status(struct sync *s, struct origin *o,
 	free(nbrs);
 	set_blob(&o->status, &o->status_len, &st->base);
 	o->status_ms = time_ms;
+	/* What vouches for it when we hand it on (sync_catchup.c). */
+	o->status_seq = seq;
+	o->status_sig_len = 0;
+	if (sig != NULL && sig->len == sizeof(o->status_sig)) {
+		memcpy(o->status_sig, sig->data, sig->len);
+		o->status_sig_len = sig->len;
+	}
 	/* The codec checked it is the origin's own (check_status_owner). */
 	if (st->info != NULL)
 		set_info(s, o, st->info);
@@ -201,34 +209,13 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
     const void *packed, size_t packed_len)
 {
 	struct store_event row = { 0 };
-	const ProtobufCMessage *body = NULL;
 	size_t len = packed_len;
 	void *buf = NULL;
 	int added = 0, kind = (int)e->kind_case;
 
-	switch (e->kind_case) {
-	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
-		body = &e->status->base;
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
-		body = &e->user->base;
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
-		body = &e->task->base;
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
-		body = &e->log->base;
-		break;
-	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
-		body = &e->alert->base;
-		break;
-	default:	/* a newer kind: kept as it came, replayed as such */
-		if (!sync_opaque_body(e, &kind, &packed, &len))
-			return;
-		break;
-	}
-	if (packed == NULL)
-		packed = buf = pack(body, &len);
+	/* A newer kind is kept as it came, and replayed as such. */
+	if (packed == NULL && sync_vouch_body(e, &kind, &packed, &len, &buf) != 0)
+		return;
 	row.origin = e->origin;
 	row.incarnation = e->incarnation;
 	row.seq = e->seq;
@@ -237,6 +224,8 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	row.received_ms = (int64_t)clock_wall_ms();
 	row.body = packed;
 	row.body_len = len;
+	row.sig = e->signature.len > 0 ? e->signature.data : NULL;
+	row.sig_len = e->signature.len;
 	if (store_event_append(s->store, &row, &added) != 0)
 		log_event(LOG_WARN, "cannot log event", "{s:s}", "error",
 		    store_error(s->store));
@@ -331,6 +320,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 static uint64_t
 emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 {
+	uint8_t sig[ORIGIN_KEYS_SIGNATURE];
 	size_t len;
 	uint8_t *buf;
 
@@ -340,6 +330,7 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	e->time_ms = clock_wall_ms();
 	e->hops = 0;
 	e->hop_limit = HOP_LIMIT;
+	sync_vouch_sign(s, e, sig);
 	/* A heap copy of our own, owned by the pending batch. */
 	buf = pack(&e->base, &len);
 	if (len > FRAME_CODEC_MAX_FRAME / 2) {
@@ -357,7 +348,8 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	/* Our own row of the graph is our live links (links_up_generation),
 	 * so routing leaves it out: our status does not change the graph. */
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
-		set_status(s, s->self, e->status, e->time_ms);
+		set_status(s, s->self, e->status, e->time_ms, e->seq,
+		    &e->signature);
 	/* Logged with the rest of its batch at flush, in one transaction. */
 	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
 		sync_flush(s);
@@ -475,6 +467,9 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	size_t n;
 
 	sync_incarnation_check(s, peer, h);
+	sync_vouch_link_up(s, peer);
+	if (h->info != NULL && h->info->key != NULL)
+		sync_vouch_learn(s, peer, peer, h->info->key);
 	/* What the peer says about itself is its NodeInfo. */
 	if (h->info != NULL && o != NULL) {
 		set_info(s, o, h->info);
@@ -503,38 +498,44 @@ apply_snapshot(struct sync *s, const char *peer,
 	for (size_t i = 0; i < snap->n_origins; i++) {
 		const Agentflow__Mesh__V1__OriginState *st = snap->origins[i];
 		const Agentflow__Mesh__V1__Cursor *c = st->cursor;
+		struct sync_vouched v;
 		struct origin *o;
 
 		if (c == NULL || strcmp(c->origin, s->self_id) == 0 ||
 		    sync_forgotten(s, c->origin, c->incarnation))
 			continue;
+		/* Only what the origin vouches for (sync_vouch.c). */
+		sync_vouch_state(s, peer, st, &v);
+		if (!v.cursor && v.info == NULL)
+			continue;
 		o = origin_get(s, c->origin);
 		if (o == NULL)
 			continue;
-		if (!newer(o, c->incarnation, c->seq)) {
+		if (!v.cursor || !newer(o, c->incarnation, c->seq)) {
 			/* Not news, but it may know what we do not (info_heal). */
-			if (o->info == NULL && st->info != NULL &&
-			    c->incarnation == o->incarnation)
-				set_info(s, o, st->info);
+			if (o->info == NULL && v.info != NULL &&
+			    (c->incarnation == o->incarnation || o->incarnation == 0))
+				set_info(s, o, v.info);
 			continue;
 		}
 		o->incarnation = c->incarnation;
 		o->seq = c->seq;
-		if (st->info != NULL)
-			set_info(s, o, st->info);
-		if (st->status != NULL)
-			set_status(s, o, st->status, st->status_ms);
-		o->left = st->left;
+		if (v.info != NULL)
+			set_info(s, o, v.info);
+		if (v.status != NULL)
+			set_status(s, o, v.status, v.status_ms, v.status_seq,
+			    v.status_sig);
+		o->left = v.work ? st->left : 0;
 		set_present(s, o);
 		o->updated_ms = clock_wall_ms();
 		o->requested_ms = 0;
 		o->dirty = 1;
 		/* Work the events before the cursor carried (we missed them). */
-		for (size_t k = 0; k < st->n_tasks; k++)
+		for (size_t k = 0; v.work && k < st->n_tasks; k++)
 			index_json(s, o->id, work_json_task(o->id, st->tasks[k]),
 			    AGENTFLOW__MESH__V1__EVENT__KIND_TASK, st->tasks[k],
 			    work_task_time(st->tasks[k]));
-		for (size_t k = 0; k < st->n_alerts; k++)
+		for (size_t k = 0; v.work && k < st->n_alerts; k++)
 			index_json(s, o->id, work_json_alert(o->id, st->alerts[k]),
 			    AGENTFLOW__MESH__V1__EVENT__KIND_ALERT, st->alerts[k],
 			    st->alerts[k]->acked_ms > st->alerts[k]->fired_ms ?
@@ -609,6 +610,31 @@ info_heal(struct sync *s, const char *peer, struct origin *o)
 	send_request(s, peer, o, INFO_HEAL_REQUEST);
 }
 
+/* A relayed event of o's came for a life whose key we lack: the snapshot
+ * info_heal asks for carries o's NodeInfo, and its key. */
+static void
+key_heal(struct sync *s, const char *peer, const char *id)
+{
+	struct origin *o = hmap_get(s->origins, id), unknown;
+	uint64_t now = clock_mono_ms();
+
+	if (o == NULL) {
+		/* Nothing of it yet: no entry until it is vouched for, and
+		 * one such question a second. */
+		if (now - s->key_asked_ms < 1000)
+			return;
+		s->key_asked_ms = now;
+		memset(&unknown, 0, sizeof(unknown));
+		snprintf(unknown.id, sizeof(unknown.id), "%s", id);
+		send_request(s, peer, &unknown, INFO_HEAL_REQUEST);
+		return;
+	}
+	if (o->info_asked_ms != 0 && now - o->info_asked_ms < 5000)
+		return;
+	o->info_asked_ms = now;
+	send_request(s, peer, o, INFO_HEAL_REQUEST);
+}
+
 static void
 answer_request(struct sync *s, const char *peer,
     const Agentflow__Mesh__V1__SnapshotRequest *r)
@@ -634,6 +660,16 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		return 0;		/* our own, echoed */
 	if (sync_forgotten(s, e->origin, e->incarnation))
 		return 0;		/* of a life we forgot */
+	switch (sync_vouch_event(s, peer, e)) {
+	case ORIGIN_KEYS_VALID:
+		break;
+	case ORIGIN_KEYS_UNKNOWN:
+		/* Its key comes with its NodeInfo: ask for it. */
+		key_heal(s, peer, e->origin);
+		return 0;
+	default:
+		return 0;
+	}
 	if ((o = origin_get(s, e->origin)) == NULL) {
 		log_event(LOG_WARN, "too many origins; event dropped", "{s:s, s:s}",
 		    "origin", e->origin, "from", peer);
@@ -671,7 +707,8 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	o->requested_ms = 0;	/* in order again: a new gap may ask at once */
 	s->events_in++;
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		set_status(s, o, e->status, e->time_ms);
+		set_status(s, o, e->status, e->time_ms, e->seq,
+		    &e->signature);
 		log_event_row(s, e, o->status, o->status_len);
 	} else
 		log_event_row(s, e, NULL, 0);
@@ -892,6 +929,8 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->origins = hmap_new();
 	s->routing = routing_new(s->self_id);
 	sync_set_links(s, cfg->links);
+	s->keys = cfg->keys;
+	s->strikes = hmap_new();
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
@@ -908,6 +947,9 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	node_info_init(&info, s->self_id, s->incarnation, cfg->addresses,
 	    cfg->labels);
 	info.msg.started_ms = clock_wall_ms();
+	if (s->keys != NULL)
+		info.msg.key = (Agentflow__Mesh__V1__OriginKey *)origin_keys_own(
+		    s->keys, s->incarnation);
 	set_info(s, s->self, &info.msg);
 	node_info_clear(&info);
 	s->info_unsent = 1;
@@ -989,6 +1031,7 @@ sync_free(struct sync *s)
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);
 	sync_forget_clear(s);
+	sync_vouch_free(s);
 	if (s->commit_armed)
 		commit_received(s);
 	event_free(s->commit_ev);

@@ -31,6 +31,10 @@ struct sync_config {
 	struct store	*store;
 	struct links	*links;		/* may be set later with sync_set_links */
 	uint64_t	 events_kept;	/* retention of the event log */
+	/* Signs our events, checks relayed ones (borrowed; outlives the
+	 * sync).  NULL: nothing signed, only events straight from their
+	 * origin taken (unit tests). */
+	struct origin_keys *keys;
 };
 
 struct sync *sync_new(struct event_base *, const struct sync_config *);

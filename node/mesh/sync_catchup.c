@@ -98,13 +98,88 @@ work_rows_clear(struct work_rows *w)
 	free(w->aptrs);
 }
 
+static Agentflow__Mesh__V1__Event *event_from_row(const struct store_event *);
+
+/* Keeps the first row as a proof event (sync_vouch.c). */
+struct proof_pick {
+	Agentflow__Mesh__V1__Event	*e;
+	uint64_t			 incarnation;
+	uint64_t			 max_seq;	/* 0: any */
+};
+
+static int
+proof_row(void *arg, const struct store_event *row)
+{
+	struct proof_pick *p = arg;
+
+	if (p->e != NULL || row->sig_len == 0 ||
+	    row->incarnation != p->incarnation ||
+	    (p->max_seq != 0 && row->seq > p->max_seq))
+		return 0;
+	p->e = event_from_row(row);
+	return p->e != NULL;
+}
+
 /*
- * Fills st (whose cursor, info and status the caller frees) from o, its
- * cursor at seq: o's own, or an older one when the events after it follow
- * the snapshot as a replay.
+ * The proof of another origin's state at (o's life, seq), from our log:
+ * the first of its signed events at or after seq (its cursor cannot run
+ * past what the origin emitted), and its newest status up to seq.
  */
 static void
-origin_state(const struct origin *o, uint64_t seq,
+origin_proof(struct sync *s, const struct origin *o, uint64_t seq,
+    Agentflow__Mesh__V1__OriginState *st)
+{
+	struct proof_pick head = { NULL, o->incarnation, 0 };
+	struct proof_pick status = { NULL, o->incarnation, seq };
+	struct store_event_query q = { 0 };
+
+	st->proof = xcalloc(FRAME_CODEC_MAX_PROOF, sizeof(*st->proof));
+	store_events_after(s->store, o->id, o->incarnation, seq > 0 ? seq - 1 : 0,
+	    1, proof_row, &head);
+	q.origin = o->id;
+	q.kind = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	q.limit = 1;
+	q.newest = 1;
+	/* The status we show, as its origin signed it; else the log's. */
+	if (o->status != NULL && o->status_sig_len > 0 && o->status_seq <= seq &&
+	    o->status_seq > 0) {
+		Agentflow__Mesh__V1__Event *e = xcalloc(1, sizeof(*e));
+		agentflow__mesh__v1__event__init(e);
+		e->status = agentflow__mesh__v1__node_status__unpack(NULL,
+		    o->status_len, o->status);
+		if (e->status == NULL)
+			free(e);
+		else {
+			e->kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+			e->origin = xstrdup(o->id);
+			e->incarnation = o->incarnation;
+			e->seq = o->status_seq;
+			e->time_ms = o->status_ms;
+			e->hop_limit = HOP_LIMIT;
+			e->signature.data = xmalloc(o->status_sig_len);
+			memcpy(e->signature.data, o->status_sig, o->status_sig_len);
+			e->signature.len = o->status_sig_len;
+			status.e = e;
+		}
+	}
+	if (status.e == NULL)
+		store_events_query(s->store, &q, proof_row, &status);
+	if (head.e != NULL)
+		st->proof[st->n_proof++] = head.e;
+	if (status.e != NULL && (head.e == NULL || status.e->seq != head.e->seq))
+		st->proof[st->n_proof++] = status.e;
+	else if (status.e != NULL)
+		agentflow__mesh__v1__event__free_unpacked(status.e, NULL);
+}
+
+/*
+ * Fills st (whose cursor, info, status and proof the caller frees) from o,
+ * its cursor at seq: o's own, or an older one when the events after it
+ * follow the snapshot as a replay.  Another origin's state carries the
+ * proof its receiver needs.
+ */
+static void
+origin_state(struct sync *s, const struct origin *o, uint64_t seq,
     Agentflow__Mesh__V1__OriginState *st, Agentflow__Mesh__V1__Cursor *cur)
 {
 	agentflow__mesh__v1__origin_state__init(st);
@@ -119,6 +194,8 @@ origin_state(const struct origin *o, uint64_t seq,
 	    o->status_len, o->status) : NULL;
 	st->status_ms = o->status_ms;
 	st->left = o->left;
+	if (o != s->self)
+		origin_proof(s, o, seq, st);
 }
 
 static void
@@ -128,6 +205,9 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 		agentflow__mesh__v1__node_info__free_unpacked(st->info, NULL);
 	if (st->status != NULL)
 		agentflow__mesh__v1__node_status__free_unpacked(st->status, NULL);
+	for (size_t i = 0; i < st->n_proof; i++)
+		agentflow__mesh__v1__event__free_unpacked(st->proof[i], NULL);
+	free(st->proof);
 }
 
 /* An origin to snapshot, and the seq its cursor gives. */
@@ -154,7 +234,7 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 		Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
 		size_t k = 0;
 		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
-			origin_state(list[i].o, list[i].seq, &states[k], &curs[k]);
+			origin_state(s, list[i].o, list[i].seq, &states[k], &curs[k]);
 			work_rows_fill(s, list[i].o->id, &rows[k], &states[k]);
 			ptrs[k] = &states[k];
 		}
@@ -338,6 +418,12 @@ event_from_row(const struct store_event *row)
 	e->seq = row->seq;
 	e->time_ms = (uint64_t)row->time_ms;
 	e->hop_limit = HOP_LIMIT;
+	/* Its origin's signature, in e's own copy (freed with e). */
+	if (row->sig_len == FRAME_CODEC_SIGNATURE) {
+		e->signature.data = xmalloc(row->sig_len);
+		memcpy(e->signature.data, row->sig, row->sig_len);
+		e->signature.len = row->sig_len;
+	}
 	return e;
 }
 
@@ -408,6 +494,16 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 	if (end == 0 && fresh)
 		z.n = 0;	/* a row larger than a turn: snapshot instead */
 	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
+	/*
+	 * Another origin's events replayed from where the peer is: its state
+	 * at that cursor goes first, which moves nothing there but carries
+	 * the origin's NodeInfo and key, so a peer that restarted (keys are
+	 * not kept) can check the signatures of what follows.
+	 */
+	if (*from > 0 && end > 0 && z.seq[0] == *from + 1 && o != s->self) {
+		struct snap_item at = { (struct origin *)o, *from };
+		send_snapshot(s, peer, &at, 1, 0);
+	}
 	while (i < end && !r.broken) {
 		size_t j = i;
 		while (j + 1 < end && z.seq[j + 1] == z.seq[j] + 1)

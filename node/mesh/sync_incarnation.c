@@ -40,6 +40,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "origin_keys.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -69,19 +70,26 @@ other_life(const struct sync *s, const Agentflow__Mesh__V1__Hello *h,
 
 /* Our NodeInfo, as snapshots carry it, with the new incarnation. */
 static void
-info_set_incarnation(struct origin *self, uint64_t inc)
+info_set_incarnation(struct sync *s, struct origin *self, uint64_t inc)
 {
 	Agentflow__Mesh__V1__NodeInfo *in;
+	Agentflow__Mesh__V1__OriginKey *had;
 
 	if (self->info == NULL || (in = agentflow__mesh__v1__node_info__unpack(
 	    NULL, self->info_len, self->info)) == NULL)
 		return;
 	in->incarnation = inc;
 	in->started_ms = clock_wall_ms();
+	/* The new life's key: ours, borrowed while packing. */
+	had = in->key;
+	if (s->keys != NULL)
+		in->key = (Agentflow__Mesh__V1__OriginKey *)origin_keys_own(
+		    s->keys, inc);
 	free(self->info);
 	self->info_len = protobuf_c_message_get_packed_size(&in->base);
 	self->info = xmalloc(self->info_len ? self->info_len : 1);
 	protobuf_c_message_pack(&in->base, self->info);
+	in->key = had;
 	agentflow__mesh__v1__node_info__free_unpacked(in, NULL);
 }
 
@@ -114,7 +122,7 @@ sync_incarnation_check(struct sync *s, const char *peer,
 	s->self->incarnation = inc;
 	s->self->seq = 0;
 	s->self->updated_ms = clock_wall_ms();
-	info_set_incarnation(s->self, inc);
+	info_set_incarnation(s, s->self, inc);
 	s->info_unsent = 1;	/* the new life's first status carries it */
 	s->reborn_count++;
 	log_event(LOG_WARN, "a peer holds a newer life of ours (a restored "

@@ -141,6 +141,19 @@ sync_json_counters(const struct sync *s)
 }
 
 json_t *
+sync_json_vouch(const struct sync *s)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "forged", (json_int_t)s->vouch.forged,
+	    "unknown_key", (json_int_t)s->vouch.unknown_key,
+	    "revoked", (json_int_t)s->vouch.revoked,
+	    "keys_refused", (json_int_t)s->vouch.keys_refused,
+	    "states_refused", (json_int_t)s->vouch.states_refused,
+	    "work_ignored", (json_int_t)s->vouch.work_ignored,
+	    "links_closed", (json_int_t)s->vouch.links_closed);
+}
+
+json_t *
 sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 {
 	json_t *j = NULL;

@@ -24,4 +24,9 @@ json_t *sync_json_counters(const struct sync *);
 json_t *sync_json_event_body(const char *origin, int kind, const void *body,
     size_t len);
 
+/* What sync refused because its origin did not vouch for it (sync_vouch.c):
+ * {forged, unknown_key, revoked, keys_refused, states_refused,
+ * work_ignored, links_closed}.  New reference. */
+json_t *sync_json_vouch(const struct sync *);
+
 #endif

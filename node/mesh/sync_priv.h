@@ -13,6 +13,7 @@
 
 #include "frame_codec.h"
 #include "mesh.pb-c.h"
+#include "origin_keys.h"
 
 struct catchup_rest;
 struct hmap;
@@ -21,6 +22,7 @@ struct routing;
 struct store;
 struct store_event;
 struct wall_timer;
+
 
 #define BATCH_MAX_EVENTS	FRAME_CODEC_MAX_EVENTS
 #define BATCH_MAX_BYTES		(2u * 1024 * 1024)
@@ -44,6 +46,9 @@ struct origin {
 	uint8_t		*status;	/* packed NodeStatus, or NULL */
 	size_t		 status_len;
 	uint64_t	 status_ms;
+	uint64_t	 status_seq;	/* the event that carried it, and */
+	uint8_t		 status_sig[FRAME_CODEC_SIGNATURE];	/* its signature */
+	size_t		 status_sig_len;			/* (0: none kept) */
 	uint64_t	 updated_ms;	/* wall clock of our last change */
 	int		 left;
 	int		 dirty;		/* to persist */
@@ -96,7 +101,55 @@ struct sync {
 	int				 info_unsent;
 	/* Catch-ups to go on in a later turn (sync_catchup.c). */
 	struct catchup_rest		*catchup_rests;
+	/* Signs ours, checks relayed ones (sync_vouch.c); may be NULL. */
+	struct origin_keys		*keys;
+	struct hmap			*strikes;	/* peer → struct strike */
+	uint64_t			 key_asked_ms;	/* for an origin not yet known */
+	struct {
+		uint64_t	forged;		/* bad or no signature, not from the origin */
+		uint64_t	unknown_key;	/* no key known for that life yet */
+		uint64_t	revoked;	/* certificate revoked or expired */
+		uint64_t	keys_refused;	/* OriginKeys that did not verify */
+		uint64_t	states_refused;	/* snapshot states without proof */
+		uint64_t	work_ignored;	/* tasks/alerts in others' snapshots */
+		uint64_t	links_closed;	/* peers closed for forgery */
+	} vouch;
 };
+
+/*
+ * sync_vouch.c.  An event's kind and body as the log stores them (and
+ * its signature covers): *packed points into e or into *buf, which the
+ * caller frees.  0, or -1 for an event with no body.
+ */
+int sync_vouch_body(const Agentflow__Mesh__V1__Event *e, int *kind,
+    const void **packed, size_t *len, void **buf);
+/* Signs our event e, its signature in sig (ORIGIN_KEYS_SIGNATURE bytes,
+ * which must outlive e's use); unsigned without keys. */
+void sync_vouch_sign(struct sync *, Agentflow__Mesh__V1__Event *e, uint8_t *sig);
+/* Whether e's origin vouches for it as peer hands it to us (counted, and
+ * a strike against peer when forged). */
+enum origin_keys_verdict sync_vouch_event(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Event *e);
+/* Learns node_id's key k as peer handed it; 0, or -1 (counted, a strike). */
+int sync_vouch_learn(struct sync *, const char *peer, const char *node_id,
+    const Agentflow__Mesh__V1__OriginKey *k);
+/* One more item peer handed us that its origin did not sign. */
+void sync_vouch_strike(struct sync *, const char *peer);
+/* What of a snapshot's state of one origin we may take (borrowed from st). */
+struct sync_vouched {
+	int					 cursor;	/* its cursor */
+	const Agentflow__Mesh__V1__NodeInfo	*info;		/* NULL: none */
+	const Agentflow__Mesh__V1__NodeStatus	*status;	/* NULL: none */
+	uint64_t				 status_ms;
+	uint64_t				 status_seq;	/* 0: not known */
+	const ProtobufCBinaryData		*status_sig;	/* NULL: none */
+	int					 work;		/* its tasks, alerts */
+};
+void sync_vouch_state(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__OriginState *st, struct sync_vouched *out);
+/* A new link to peer: its strikes start anew. */
+void sync_vouch_link_up(struct sync *, const char *peer);
+void sync_vouch_free(struct sync *);
 
 /* Logs and sends our pending events now (they normally wait for the next
  * loop pass). */

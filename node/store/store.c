@@ -143,6 +143,8 @@ static const char *const migrations[] = {
 	"  exp_ms     INTEGER NOT NULL,"
 	"  revoked_ms INTEGER NOT NULL DEFAULT 0"
 	");",
+	/* 6: the origin's signature of each event, replayed with it. */
+	"ALTER TABLE events ADD COLUMN sig BLOB;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -196,22 +198,22 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_REMOTE_ALL] = "SELECT origin, incarnation, seq, status, updated_ms"
 	    " FROM remote_state ORDER BY origin",
 	[S_EVENT_PUT] = "INSERT INTO events (origin, incarnation, seq, kind,"
-	    " time_ms, body, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-	    " ON CONFLICT DO NOTHING",
+	    " time_ms, body, received_ms, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8) ON CONFLICT DO NOTHING",
 	[S_EVENTS_QUERY] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
-	    " received_ms"
+	    " received_ms, sig"
 	    " FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
 	    " AND (?5 = 0 OR kind <> ?5)"
 	    " ORDER BY time_ms, rowid LIMIT ?4",
 	/* The newest `limit` of the same selection, still oldest first. */
 	[S_EVENTS_NEWEST] = "SELECT * FROM (SELECT origin, incarnation, seq, kind,"
-	    " time_ms, body, received_ms, rowid AS r FROM events WHERE time_ms >= ?1"
+	    " time_ms, body, received_ms, sig, rowid AS r FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
 	    " AND (?5 = 0 OR kind <> ?5)"
 	    " ORDER BY time_ms DESC, rowid DESC LIMIT ?4) ORDER BY time_ms, r",
 	[S_EVENTS_AFTER] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
-	    " received_ms FROM events WHERE origin = ?1 AND incarnation = ?2"
+	    " received_ms, sig FROM events WHERE origin = ?1 AND incarnation = ?2"
 	    " AND seq > ?3 ORDER BY seq LIMIT ?4",
 	[S_EVENTS_TRIM] = "DELETE FROM events WHERE rowid <="
 	    " (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
@@ -882,7 +884,7 @@ store_event_append(struct store *st, const struct store_event *ev,
     int *added)
 {
 	sqlite3_stmt *s = stmt(st, S_EVENT_PUT);
-	int rc[7];
+	int rc[8];
 
 	if (s == NULL)
 		return -1;
@@ -893,7 +895,8 @@ store_event_append(struct store *st, const struct store_event *ev,
 	rc[4] = sqlite3_bind_int64(s, 5, ev->time_ms);
 	rc[5] = bind_blob(s, 6, ev->body, ev->body_len);
 	rc[6] = sqlite3_bind_int64(s, 7, ev->received_ms);
-	if (bound(st, s, rc, 7, "appending an event") != 0)
+	rc[7] = bind_blob(s, 8, ev->sig, ev->sig_len);
+	if (bound(st, s, rc, 8, "appending an event") != 0)
 		return -1;
 	if (step_done(st, s, "appending an event") != 0)
 		return -1;
@@ -902,7 +905,8 @@ store_event_append(struct store *st, const struct store_event *ev,
 	return 0;
 }
 
-/* The columns origin, incarnation, seq, kind, time_ms, body, received_ms. */
+/* The columns origin, incarnation, seq, kind, time_ms, body, received_ms,
+ * sig. */
 static void
 event_row(sqlite3_stmt *s, struct store_event *ev)
 {
@@ -914,6 +918,8 @@ event_row(sqlite3_stmt *s, struct store_event *ev)
 	ev->body = sqlite3_column_blob(s, 5);
 	ev->body_len = (size_t)sqlite3_column_bytes(s, 5);
 	ev->received_ms = sqlite3_column_int64(s, 6);
+	ev->sig = sqlite3_column_blob(s, 7);
+	ev->sig_len = (size_t)sqlite3_column_bytes(s, 7);
 }
 
 /* Steps a bound events statement, calling cb per row (see store.h). */

@@ -167,6 +167,8 @@ struct store_event {
 	const void	*body;
 	size_t		 body_len;
 	int64_t		 received_ms;	/* when it reached this node (0: unknown) */
+	const void	*sig;		/* the origin's signature (NULL, 0: none) */
+	size_t		 sig_len;
 };
 
 /*

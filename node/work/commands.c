@@ -52,6 +52,7 @@
 #include "audit.h"
 #include "check.h"
 #include "clock.h"
+#include "command_sign.h"
 #include "command_target.h"
 #include "frame_codec.h"
 #include "hmap.h"
@@ -100,6 +101,7 @@ struct commands {
 	uint64_t		 issued, executed, duplicates, forwarded;
 	uint64_t		 results_forwarded, unreachable, timeouts, late;
 	uint64_t		 dropped, retransmitted;
+	uint64_t		 forged, forged_results;	/* unsigned by their maker */
 };
 
 /* --- records ---------------------------------------------------------------- */
@@ -327,10 +329,17 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	if (cmd == NULL)
 		return;
 	json_object_foreach(r->pending, node, v) {
+		uint8_t sig[ORIGIN_KEYS_SIGNATURE];
 		cmd->destination = (char *)node;
+		/* The kept wire form is unsigned: each copy is signed anew. */
+		if (c->cfg.keys != NULL)
+			command_sign(c->cfg.keys, cmd, sig);
 		if (c->cfg.routing != NULL && routing_next_hop(c->cfg.routing,
 		    node, hop, sizeof(hop)) == 0 && send_command(c, hop, cmd) == 0)
 			c->retransmitted++;
+		cmd->issuer_key = NULL;		/* borrowed, not cmd's to free */
+		cmd->signature.data = NULL;
+		cmd->signature.len = 0;
 	}
 	cmd->destination = NULL;	/* node's, not the message's */
 	agentflow__mesh__v1__command__free_unpacked(cmd, NULL);
@@ -358,6 +367,7 @@ arm_retry(struct record *r, Agentflow__Mesh__V1__Command *cmd)
  * and the path arrays are freed by result_clear. */
 struct made {
 	Agentflow__Mesh__V1__CommandResult	 r;
+	uint8_t					 sig[ORIGIN_KEYS_SIGNATURE];
 	char					*self;
 	char					*text;
 	char					**cpath;
@@ -399,6 +409,8 @@ result_make(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
 	r->n_command_path = npath <= FRAME_CODEC_MAX_HOPS ? npath :
 	    FRAME_CODEC_MAX_HOPS;
 	r->command_path = m->cpath;
+	if (c->cfg.keys != NULL)
+		command_sign_result(c->cfg.keys, r, m->sig);
 }
 
 static void
@@ -442,6 +454,7 @@ route_command(struct commands *c, const char *from,
     const Agentflow__Mesh__V1__Command *cmd)
 {
 	Agentflow__Mesh__V1__Command copy;
+	uint8_t sig[ORIGIN_KEYS_SIGNATURE];
 	char hop[ID_MAX], why[160];
 	char **path;
 
@@ -476,6 +489,9 @@ route_command(struct commands *c, const char *from,
 		path[copy.n_path++] = (char *)c->cfg.self_id;
 	copy.path = path;
 	copy.hops = from != NULL ? cmd->hops + 1 : cmd->hops;
+	/* Ours, for this destination: signed; others' go on as they came. */
+	if (from == NULL && c->cfg.keys != NULL)
+		command_sign(c->cfg.keys, &copy, sig);
 	if (send_command(c, hop, &copy) != 0) {
 		c->unreachable++;
 		snprintf(why, sizeof(why), "link from %s to %s is not up",
@@ -500,12 +516,21 @@ accept_result(struct commands *c, const Agentflow__Mesh__V1__CommandResult *r)
 	 * reach, not for itself. */
 	const char *dest = r->destination[0] != '\0' ? r->destination : r->node;
 	json_t *res, *body = NULL;
+	char why[512];
 
 	if (rec == NULL || json_object_get(rec->pending, dest) == NULL) {
 		/* After its timeout, or a duplicate answer: the record is final. */
 		c->late++;
 		log_event(LOG_DEBUG, "late or unexpected command result",
 		    "{s:s, s:s}", "id", r->command_id, "node", r->node);
+		return;
+	}
+	/* Only the node it names may answer (a relay for UNREACHABLE). */
+	if (c->cfg.keys != NULL && command_sign_result_check(c->cfg.keys, r,
+	    why, sizeof(why)) != 0) {
+		c->forged_results++;
+		log_event(LOG_WARN, "command result refused", "{s:s, s:s, s:s}",
+		    "id", r->command_id, "node", r->node, "why", why);
 		return;
 	}
 	if (r->body_json.len > 0)
@@ -645,7 +670,23 @@ receive_command(struct commands *c, const char *peer,
 	char err[1024] = "";
 	int fresh = 0, status;
 
-	(void)peer;
+	/*
+	 * From another node, only what its origin signed: a member may not
+	 * speak for another (nor its principal).  Refused before the
+	 * at-most-once mark, so a forgery cannot spend a real command's id.
+	 */
+	if (peer != NULL && c->cfg.keys != NULL &&
+	    command_sign_check(c->cfg.keys, cmd, err, sizeof(err)) != 0) {
+		c->forged++;
+		log_event(LOG_WARN, "command refused: not signed by its origin",
+		    "{s:s, s:s, s:s, s:s}", "id", cmd->id, "origin", cmd->origin,
+		    "from", peer, "why", err);
+		audit_record(c->cfg.audit, "command.refused", actor,
+		    "forged", json_pack("{s:s, s:s, s:s, s:s}", "command_id",
+		    cmd->id, "origin", cmd->origin, "from", peer, "error", err));
+		answer(c, cmd, MESH_COMMAND_STATUS(REFUSED), err, NULL, 0);
+		return;
+	}
 	/* The at-most-once mark, the result and the audit index: one commit. */
 	store_batch_begin(c->cfg.store);
 	if (store_command_seen(c->cfg.store, cmd->id, cmd->origin,
@@ -978,7 +1019,8 @@ commands_free(struct commands *c)
 json_t *
 commands_counters(const struct commands *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+	    " s:I, s:I}",
 	    "issued", (json_int_t)c->issued, "executed", (json_int_t)c->executed,
 	    "duplicates", (json_int_t)c->duplicates,
 	    "forwarded", (json_int_t)c->forwarded,
@@ -987,5 +1029,7 @@ commands_counters(const struct commands *c)
 	    "timeouts", (json_int_t)c->timeouts, "late", (json_int_t)c->late,
 	    "dropped", (json_int_t)c->dropped,
 	    "retransmitted", (json_int_t)c->retransmitted,
+	    "forged", (json_int_t)c->forged,
+	    "forged_results", (json_int_t)c->forged_results,
 	    "active", (json_int_t)hmap_count(c->active));
 }

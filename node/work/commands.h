@@ -26,6 +26,7 @@
 struct audit;
 struct commands;
 struct links;
+struct origin_keys;
 struct rng;
 struct routing;
 struct store;
@@ -55,6 +56,10 @@ struct commands_config {
 	int		(*send)(void *arg, const char *peer,
 			    const Agentflow__Mesh__V1__Frame *);
 	void		*arg;		/* exec's, changed's and send's */
+	/* Signs what we issue and answer, checks what others do
+	 * (command_sign.h); borrowed.  NULL: nothing signed or checked (the
+	 * unit tests' fake network). */
+	struct origin_keys *keys;
 };
 
 struct commands *commands_new(struct event_base *, const struct commands_config *);

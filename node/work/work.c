@@ -20,6 +20,7 @@
 #include "feed.h"
 #include "file.h"
 #include "log.h"
+#include "mesh.h"
 #include "mesh_names.h"
 #include "node.h"
 #include "store.h"
@@ -252,6 +253,7 @@ work_start(struct node *n, char *err, size_t errlen)
 		.links = n->links, .audit = n->audit, .rng = n->rng,
 		.timeout_ms = (uint64_t)cfg->command_timeout_ms,
 		.exec = command_exec, .changed = command_changed, .arg = n,
+		.keys = mesh_origin_keys(n->mesh),
 	};
 	n->commands = commands_new(n->base, &cc);
 	recover(n);

@@ -10,7 +10,7 @@
  * AGENTFLOW_TEST_EXTRA_IGNORE_FEATURES=1 in its environment, to every peer
  * (a peer that ignores features, to check the others survive it).
  */
-#include "node_extra.h"
+#include "test_hooks.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -101,7 +101,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-node_extra_start(struct node *n)
+test_hooks_start(struct node *n)
 {
 	struct timeval tv = { EXTRA_EVERY_MS / 1000,
 	    (EXTRA_EVERY_MS % 1000) * 1000 };
@@ -113,7 +113,7 @@ node_extra_start(struct node *n)
 }
 
 void
-node_extra_stop(void)
+test_hooks_stop(void)
 {
 	if (tick != NULL)
 		event_free(tick);

@@ -578,7 +578,7 @@ append(struct store *st, const char *origin, uint64_t inc, uint64_t seq,
 {
 	unsigned char body[300];
 	struct store_event ev = { origin, inc, seq, kind, t, body,
-	    (size_t)(seq % 3) * 100, t + 7 };
+	    (size_t)(seq % 3) * 100, t + 7, NULL, 0 };
 	int added = -1;
 
 	memset(body, (int)(seq & 0xff), sizeof(body));

@@ -74,7 +74,8 @@ teardown(void **state)
 }
 
 /* Event e of origin (incarnation 1, seq), its kind set by the caller, as
- * a peer would send it. */
+ * the origin itself sends it over its link (a relayed event needs the
+ * origin's signature: tests/system/test_trust.py). */
 static void
 deliver_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
     const char *origin, uint64_t seq)
@@ -91,7 +92,7 @@ deliver_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
 	b.events = &e;
 	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
 	fr.events = &b;
-	sync_frame("peer", &fr, f->sync);
+	sync_frame(origin, &fr, f->sync);
 }
 
 /* One user event of origin (incarnation 1, seq). */

@@ -1,0 +1,270 @@
+/*
+ * Whether an origin vouches for what a peer hands us (sync_priv.h).
+ *
+ * An origin's events, and the state a snapshot says it is in, are taken
+ * straight from the origin (its link's certificate names it) or, from any
+ * other peer, only with the origin's signature (origin_keys.h) over each
+ * event.  A snapshot from another peer moves our cursor only when it
+ * carries a signed event of the origin at or after that cursor
+ * (OriginState.proof: the cursor cannot pass what the origin emitted) and
+ * shows only a status such an event holds; its tasks and alerts come from the origin alone (a
+ * replay of the origin's signed events from the log brings them too).
+ *
+ * A peer that hands us data its origin did not sign is closed after
+ * STRIKES such items within STRIKE_WINDOW_MS: it is forging or relaying a
+ * forger's data, and a link reset costs an honest relay little.
+ */
+#include "sync_priv.h"
+#include "sync_opaque.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "hmap.h"
+#include "links.h"
+#include "log.h"
+#include "mesh_signed.h"
+#include "origin_keys.h"
+#include "xalloc.h"
+
+#define STRIKES			16
+#define STRIKE_WINDOW_MS	60000
+
+struct strike {
+	unsigned	count;
+	uint64_t	since_ms;
+};
+
+static void *
+pack_body(const ProtobufCMessage *m, size_t *len)
+{
+	uint8_t *buf;
+
+	*len = protobuf_c_message_get_packed_size(m);
+	buf = xmalloc(*len + 1);
+	protobuf_c_message_pack(m, buf);
+	return buf;
+}
+
+int
+sync_vouch_body(const Agentflow__Mesh__V1__Event *e, int *kind,
+    const void **packed, size_t *len, void **buf)
+{
+	const ProtobufCMessage *body = NULL;
+
+	*kind = (int)e->kind_case;
+	*buf = NULL;
+	switch (e->kind_case) {
+	case AGENTFLOW__MESH__V1__EVENT__KIND_STATUS:
+		body = &e->status->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
+		body = &e->user->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
+		body = &e->task->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
+		body = &e->log->base;
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
+		body = &e->alert->base;
+		break;
+	default:	/* a newer kind: its bytes as they came */
+		return sync_opaque_body(e, kind, packed, len) ? 0 : -1;
+	}
+	*packed = *buf = pack_body(body, len);
+	return 0;
+}
+
+void
+sync_vouch_sign(struct sync *s, Agentflow__Mesh__V1__Event *e, uint8_t *sig)
+{
+	const void *packed;
+	void *buf;
+	uint8_t *msg;
+	size_t len, mlen;
+	int kind;
+
+	e->signature.len = 0;
+	if (s->keys == NULL || sync_vouch_body(e, &kind, &packed, &len, &buf) != 0)
+		return;
+	msg = mesh_signed_event(e, kind, packed, len, &mlen);
+	origin_keys_sign(s->keys, msg, mlen, sig);
+	e->signature.data = sig;
+	e->signature.len = ORIGIN_KEYS_SIGNATURE;
+	free(msg);
+	free(buf);
+}
+
+void
+sync_vouch_strike(struct sync *s, const char *peer)
+{
+	struct strike *st = hmap_get(s->strikes, peer);
+	uint64_t now = clock_mono_ms();
+
+	if (st == NULL) {
+		st = xcalloc(1, sizeof(*st));
+		hmap_put(s->strikes, peer, st);
+	}
+	if (st->count == 0 || now - st->since_ms > STRIKE_WINDOW_MS) {
+		st->count = 0;
+		st->since_ms = now;
+	}
+	/* Once: the rest of what this link had in flight changes nothing. */
+	if (++st->count != STRIKES)
+		return;
+	s->vouch.links_closed++;
+	if (s->links != NULL)
+		links_drop(s->links, peer, "it handed us data its origin did not "
+		    "sign");
+}
+
+int
+sync_vouch_learn(struct sync *s, const char *peer, const char *node_id,
+    const Agentflow__Mesh__V1__OriginKey *k)
+{
+	char detail[256];
+
+	if (k == NULL || s->keys == NULL)
+		return -1;
+	if (origin_keys_learn(s->keys, node_id, k, detail, sizeof(detail)) == 0)
+		return 0;
+	s->vouch.keys_refused++;
+	log_event(LOG_WARN, "origin key refused", "{s:s, s:s, s:s}", "origin",
+	    node_id, "from", peer, "why", detail);
+	sync_vouch_strike(s, peer);
+	return -1;
+}
+
+enum origin_keys_verdict
+sync_vouch_event(struct sync *s, const char *peer,
+    const Agentflow__Mesh__V1__Event *e)
+{
+	enum origin_keys_verdict v;
+	const void *packed;
+	void *buf;
+	uint8_t *msg;
+	size_t len, mlen;
+	int kind;
+
+	/* Its first status of a life carries its key. */
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
+	    s->keys != NULL && e->status->info != NULL &&
+	    e->status->info->key != NULL &&
+	    (strcmp(peer, e->origin) == 0 || !origin_keys_known(s->keys,
+	    e->origin, e->incarnation)))
+		sync_vouch_learn(s, peer, e->origin, e->status->info->key);
+	if (strcmp(peer, e->origin) == 0)
+		return ORIGIN_KEYS_VALID;	/* its link's certificate names it */
+	if (s->keys == NULL)
+		v = ORIGIN_KEYS_UNKNOWN;
+	else if (e->signature.len == 0)
+		v = ORIGIN_KEYS_FORGED;
+	else if (sync_vouch_body(e, &kind, &packed, &len, &buf) != 0)
+		v = ORIGIN_KEYS_FORGED;
+	else {
+		msg = mesh_signed_event(e, kind, packed, len, &mlen);
+		v = origin_keys_verify(s->keys, e->origin, e->incarnation, msg,
+		    mlen, &e->signature);
+		free(msg);
+		free(buf);
+	}
+	switch (v) {
+	case ORIGIN_KEYS_VALID:
+		break;
+	case ORIGIN_KEYS_FORGED:
+		s->vouch.forged++;
+		log_event(LOG_DEBUG, "event its origin did not sign; dropped",
+		    "{s:s, s:s, s:I}", "origin", e->origin, "from", peer, "seq",
+		    (json_int_t)e->seq);
+		sync_vouch_strike(s, peer);
+		break;
+	case ORIGIN_KEYS_UNKNOWN:
+		s->vouch.unknown_key++;
+		log_event(LOG_DEBUG, "no key yet for a relayed event's origin; "
+		    "dropped", "{s:s, s:s, s:I, s:I}", "origin", e->origin, "from",
+		    peer, "incarnation", (json_int_t)e->incarnation, "seq",
+		    (json_int_t)e->seq);
+		break;
+	case ORIGIN_KEYS_REVOKED:
+		s->vouch.revoked++;
+		break;
+	}
+	return v;
+}
+
+void
+sync_vouch_state(struct sync *s, const char *peer,
+    const Agentflow__Mesh__V1__OriginState *st, struct sync_vouched *out)
+{
+	const Agentflow__Mesh__V1__Cursor *c = st->cursor;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(peer, c->origin) == 0) {
+		/* The origin's own word on itself. */
+		if (st->info != NULL && st->info->key != NULL)
+			sync_vouch_learn(s, peer, c->origin, st->info->key);
+		out->cursor = 1;
+		out->info = st->info;
+		out->status = st->status;
+		out->status_ms = st->status_ms;
+		out->work = 1;
+		return;
+	}
+	/* Its NodeInfo only with a key its certificate signs, for its life. */
+	if (st->info != NULL && st->info->key != NULL &&
+	    st->info->incarnation == c->incarnation &&
+	    st->info->key->incarnation == c->incarnation &&
+	    sync_vouch_learn(s, peer, c->origin, st->info->key) == 0)
+		out->info = st->info;
+	for (size_t i = 0; i < st->n_proof; i++) {
+		const Agentflow__Mesh__V1__Event *e = st->proof[i];
+		if (e->incarnation != c->incarnation ||
+		    sync_vouch_event(s, peer, e) != ORIGIN_KEYS_VALID)
+			continue;
+		/* The cursor cannot pass what the origin emitted. */
+		if (e->seq >= c->seq)
+			out->cursor = 1;
+		if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
+		    e->seq <= c->seq && (out->status == NULL ||
+		    e->time_ms > out->status_ms)) {
+			out->status = e->status;
+			out->status_ms = e->time_ms;
+			out->status_seq = e->seq;
+			out->status_sig = &e->signature;
+		}
+	}
+	if (!out->cursor) {
+		s->vouch.states_refused++;
+		out->status = NULL;
+	}
+	if (st->n_tasks > 0 || st->n_alerts > 0)
+		s->vouch.work_ignored++;
+}
+
+static int
+free_strike(const char *id, void *value, void *arg)
+{
+	(void)id;
+	(void)arg;
+	free(value);
+	return 1;
+}
+
+void
+sync_vouch_link_up(struct sync *s, const char *peer)
+{
+	free(hmap_del(s->strikes, peer));
+}
+
+void
+sync_vouch_free(struct sync *s)
+{
+	if (s->strikes == NULL)
+		return;
+	hmap_sweep(s->strikes, free_strike, NULL);
+	hmap_free(s->strikes);
+}

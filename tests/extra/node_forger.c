@@ -1,0 +1,271 @@
+/*
+ * The test-only forger build of agentflow-node (agentflow-node-forger,
+ * tests/node.cmake): the same node, holding a valid certificate of the mesh
+ * CA, that tries to speak for other members (tests/system/test_trust.py).
+ *
+ * AGENTFLOW_TEST_FORGE="A,B,C" (three node ids) makes it, every FORGE_MS
+ * once a link is up, send every up peer:
+ *   - a user event "forged" claiming origin B, numbered right after B's
+ *     latest event as the forger sees it, with no signature, and one with
+ *     64 bytes of nonsense as its signature;
+ *   - a snapshot of C: C's life, seq 10^12, status frozen with CPU 99, no
+ *     proof;
+ *   - a run_task command for C claiming origin A and principal
+ *     "token:write", once unsigned and once signed by the forger's own key
+ *     (which names the forger, not A);
+ * and once, events of FORGE_GHOSTS invented origins ("ghost-N").
+ * Each forged command's id is logged ("forged command"), so the test can
+ * look for it on C.
+ */
+#include "test_hooks.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "command_sign.h"
+#include "links.h"
+#include "log.h"
+#include "mesh.h"
+#include "node.h"
+#include "rng.h"
+#include "sync.h"
+#include "sync_json.h"
+
+#define FORGE_MS	400
+#define FORGE_GHOSTS	1100
+#define GHOST_BATCH	500
+
+static struct event *tick;
+static char ids[3][64];
+static int ghosts_sent, ticks;
+
+struct up_peers {
+	char	 id[16][64];
+	size_t	 n;
+};
+
+static int
+up_peers(struct node *n, struct up_peers *up)
+{
+	json_t *peers = links_status(n->links), *p;
+	size_t i;
+
+	up->n = 0;
+	json_array_foreach(peers, i, p)
+		if (up->n < 16 && strcmp(json_string_value(json_object_get(p,
+		    "state")), "up") == 0)
+			snprintf(up->id[up->n++], sizeof(up->id[0]), "%s",
+			    json_string_value(json_object_get(p, "peer")));
+	json_decref(peers);
+	return up->n > 0;
+}
+
+/* origin's life and latest seq as we see it: 0 when unknown. */
+static int
+seen(struct node *n, const char *origin, uint64_t *inc, uint64_t *seq)
+{
+	json_t *o = sync_json_origin(n->sync, origin, 0);
+
+	*inc = (uint64_t)json_integer_value(json_object_get(o, "incarnation"));
+	*seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
+	json_decref(o);
+	return *inc != 0;
+}
+
+static void
+send_all(struct node *n, const struct up_peers *up,
+    const Agentflow__Mesh__V1__Frame *f)
+{
+	for (size_t i = 0; i < up->n; i++)
+		links_send_frame(n->links, up->id[i], f);
+}
+
+static void
+forge_events(struct node *n, const struct up_peers *up)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+	Agentflow__Mesh__V1__Event e[2], *ep[2] = { &e[0], &e[1] };
+	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
+	uint8_t nonsense[64];
+	uint64_t inc, seq;
+
+	if (!seen(n, ids[1], &inc, &seq))
+		return;
+	memset(nonsense, 0xa5, sizeof(nonsense));
+	u.name = "forged";
+	for (int i = 0; i < 2; i++) {
+		agentflow__mesh__v1__event__init(&e[i]);
+		e[i].origin = ids[1];
+		e[i].incarnation = inc;
+		e[i].seq = seq + 1 + (uint64_t)i;
+		e[i].time_ms = clock_wall_ms();
+		e[i].hop_limit = 8;
+		e[i].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+		e[i].user = &u;
+	}
+	e[1].signature.data = nonsense;
+	e[1].signature.len = sizeof(nonsense);
+	b.n_events = 2;
+	b.events = ep;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	f.events = &b;
+	send_all(n, up, &f);
+}
+
+static void
+forge_snapshot(struct node *n, const struct up_peers *up)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
+	Agentflow__Mesh__V1__OriginState st = AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
+	Agentflow__Mesh__V1__OriginState *stp = &st;
+	Agentflow__Mesh__V1__Cursor c = AGENTFLOW__MESH__V1__CURSOR__INIT;
+	Agentflow__Mesh__V1__NodeStatus ns = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+	uint64_t inc, seq;
+
+	if (!seen(n, ids[2], &inc, &seq))
+		return;
+	c.origin = ids[2];
+	c.incarnation = inc;
+	c.seq = 1000000000000ull;
+	ns.cpu_percent = 99;
+	ns.cpu_count = 2;
+	ns.frozen = 1;
+	st.cursor = &c;
+	st.status = &ns;
+	st.status_ms = clock_wall_ms();
+	snap.n_origins = 1;
+	snap.origins = &stp;
+	snap.last = 1;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
+	f.snapshot = &snap;
+	send_all(n, up, &f);
+}
+
+static void
+forge_command(struct node *n, int sign)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
+	static const char args[] = "{\"task\":\"hello\"}";
+	uint8_t sig[ORIGIN_KEYS_SIGNATURE];
+	char id[40], *path[1] = { ids[0] };
+
+	rng_hex(n->rng, id + 1, 16);
+	id[0] = 'f';
+	cmd.id = id;
+	cmd.origin = ids[0];
+	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
+	cmd.node_id = ids[2];
+	cmd.destination = ids[2];
+	cmd.principal = "token:write";
+	cmd.role = "admin";
+	cmd.type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK;
+	cmd.args_json.data = (uint8_t *)args;
+	cmd.args_json.len = sizeof(args) - 1;
+	cmd.issued_ms = clock_wall_ms();
+	cmd.hop_limit = 8;
+	cmd.hops = 1;
+	cmd.n_path = 1;
+	cmd.path = path;
+	if (sign)
+		command_sign(mesh_origin_keys(n->mesh), &cmd, sig);
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
+	f.command = &cmd;
+	if (links_send_frame(n->links, ids[2], &f) == 0)
+		log_event(LOG_INFO, "forged command", "{s:s, s:b}", "id", id,
+		    "signed", sign);
+}
+
+static void
+forge_ghosts(struct node *n, const struct up_peers *up)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
+	Agentflow__Mesh__V1__Event *e = calloc(GHOST_BATCH, sizeof(*e));
+	Agentflow__Mesh__V1__Event **ep = calloc(GHOST_BATCH, sizeof(*ep));
+	char (*names)[32] = calloc(GHOST_BATCH, sizeof(*names));
+
+	if (e == NULL || ep == NULL || names == NULL)
+		goto out;
+	u.name = "ghost";
+	for (int base = 0; base < FORGE_GHOSTS; base += GHOST_BATCH) {
+		size_t k = 0;
+		for (; k < GHOST_BATCH && base + (int)k < FORGE_GHOSTS; k++) {
+			agentflow__mesh__v1__event__init(&e[k]);
+			snprintf(names[k], sizeof(names[k]), "ghost-%d",
+			    base + (int)k);
+			e[k].origin = names[k];
+			e[k].incarnation = 1;
+			e[k].seq = 1;
+			e[k].time_ms = clock_wall_ms();
+			e[k].hop_limit = 8;
+			e[k].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+			e[k].user = &u;
+			ep[k] = &e[k];
+		}
+		b.n_events = k;
+		b.events = ep;
+		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+		f.events = &b;
+		send_all(n, up, &f);
+	}
+	ghosts_sent = 1;
+	log_event(LOG_INFO, "forged invented origins", "{s:i}", "count",
+	    FORGE_GHOSTS);
+out:
+	free(e);
+	free(ep);
+	free(names);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct up_peers up;
+
+	(void)fd;
+	(void)what;
+	if (!up_peers(n, &up))
+		return;
+	/* Commands first: what follows gets the link closed. */
+	forge_command(n, 0);
+	forge_command(n, 1);
+	forge_snapshot(n, &up);
+	forge_events(n, &up);
+	if (!ghosts_sent && ++ticks >= 3)
+		forge_ghosts(n, &up);
+}
+
+void
+test_hooks_start(struct node *n)
+{
+	struct timeval tv = { FORGE_MS / 1000, (FORGE_MS % 1000) * 1000 };
+	const char *env = getenv("AGENTFLOW_TEST_FORGE");
+
+	if (env == NULL || sscanf(env, "%63[^,],%63[^,],%63s", ids[0], ids[1],
+	    ids[2]) != 3) {
+		log_event(LOG_WARN, "forger build without AGENTFLOW_TEST_FORGE="
+		    "A,B,C: forging nothing", NULL);
+		return;
+	}
+	tick = event_new(n->base, -1, EV_PERSIST, tick_cb, n);
+	event_add(tick, &tv);
+	log_event(LOG_INFO, "forger build: speaking for others", "{s:s}",
+	    "ids", env);
+}
+
+void
+test_hooks_stop(void)
+{
+	if (tick != NULL)
+		event_free(tick);
+	tick = NULL;
+}

@@ -1,0 +1,113 @@
+"""System test of issue 19's first rule, "no member speaks for another":
+a member holding a valid certificate of the mesh CA (agentflow-node-forger,
+tests/extra/node_forger.c) sends every peer, over and over, events that
+claim another origin (unsigned, and with a signature that does not
+verify), a snapshot that makes another node frozen at seq 10^12, run_task
+commands claiming another origin and principal (unsigned, and signed with
+its own key), and events of 1,100 invented origins.  Every one is refused
+and counted; the real nodes' events keep flowing and their state stays
+theirs; the forged command runs nowhere and is audited as refused; the
+forger's links are closed for it."""
+
+import json
+import os
+import time
+import unittest
+
+import harness
+from test_node_mesh import MeshTest
+from test_node_sync import events, post_event
+
+FORGER_BIN = os.path.join(harness.BIN, "agentflow-node-forger")
+WAIT = 30
+
+
+class ForgerNode(harness.MeshNode):
+    """A MeshNode running the forger build."""
+
+    def binary(self):
+        return FORGER_BIN
+
+    def argv(self):
+        return [FORGER_BIN] + super().argv()[1:]
+
+
+def metrics(node):
+    return harness.parse_metrics(node.client().get("/metrics").body.decode())
+
+
+def remote(node, origin):
+    st = node.client().get("/api/cluster/status").json()
+    return {r["node_id"]: r for r in st["remote"]}.get(origin)
+
+
+class NoMemberSpeaksForAnother(MeshTest):
+
+    def test_forged_events_snapshots_commands_and_origins_are_refused(self):
+        tasks = os.path.join(self.tmp, "tasks.json")
+        with open(tasks, "w") as f:
+            json.dump({"hello": {"command": ["/bin/sh", "-c", "echo hello"]}}, f)
+        sig = self.signal()
+        a = self.node("node-1", [sig.url], args=["--tasks", tasks])
+        b = self.node("node-2", [sig.url], args=["--tasks", tasks])
+        c = self.node("node-3", [sig.url], args=["--tasks", tasks])
+        self.wait_full_mesh([a, b, c])
+        x = ForgerNode(self.pki, "node-x", signals=[sig.url],
+                       args=["--dead-ms", "3000", "--ping-ms", "500"])
+        x.env["AGENTFLOW_TEST_FORGE"] = "node-1,node-2,node-3"
+        self.procs.append(x)
+        x.start()
+
+        # it forges for a while: long enough to be closed for it
+        def closed_everywhere():
+            return all(metrics(n).get("agentflow_node_forger_links_closed_total", 0) >= 1
+                       for n in (a, b))
+        self.assertTrue(harness.wait_until(closed_everywhere, WAIT, interval=0.5),
+                        {n.node_id: metrics(n).get("agentflow_node_forger_links_closed_total")
+                         for n in (a, b, c)})
+        forged_ids = [l["id"] for l in x.logs() if l.get("msg") == "forged command"]
+        self.assertGreater(len(forged_ids), 0, "the forger sent no command")
+        self.assertTrue(any(l.get("msg") == "forged invented origins" for l in x.logs()))
+
+        # real events keep flowing, and only real ones are node-2's
+        self.assertEqual(post_event(b, "real", {"n": 1}).status, 200)
+        for n in (a, c):
+            self.assertTrue(harness.wait_until(
+                lambda: any(e["body"]["name"] == "real" for e in events(n, node="node-2", kind="user")),
+                WAIT, interval=0.3), n.node_id)
+            names = {e["body"]["name"] for e in events(n, node="node-2", kind="user", limit=1000)}
+            self.assertEqual(names, {"real"}, n.node_id)
+            m = metrics(n)
+            self.assertGreater(m.get('agentflow_node_unvouched_total{why="forged"}', 0), 0,
+                               n.node_id)
+
+        # node-3's state is its own: not frozen, its cursor where it is
+        for n in (a, b):
+            r = remote(n, "node-3")
+            self.assertLess(r["seq"], 10 ** 9, (n.node_id, r["seq"]))
+            self.assertFalse((r.get("status") or {}).get("frozen"), n.node_id)
+            self.assertLess((r.get("status") or {}).get("cpu_percent", 0), 99, n.node_id)
+        seq = remote(a, "node-3")["seq"]
+        self.assertTrue(harness.wait_until(
+            lambda: remote(a, "node-3")["seq"] > seq, WAIT, interval=0.3),
+            "node-3's real events stopped reaching node-1")
+
+        # no invented origin took a slot anywhere
+        for n in (a, b, c):
+            ids = {r["node_id"] for r in n.client().get("/api/cluster/status").json()["remote"]}
+            self.assertFalse([i for i in ids if i.startswith("ghost-")], n.node_id)
+
+        # the forged commands ran nowhere, and node-3 audited each refusal
+        tasks_c = c.client().get("/api/tasks?limit=1000").json()["tasks"]
+        self.assertEqual([t for t in tasks_c if t.get("command_id") in forged_ids], [])
+        self.assertEqual(tasks_c, [])
+        refused = c.client().get("/api/audit?action=command.refused&limit=1000").json()["records"]
+        flat = json.dumps(refused)
+        self.assertTrue(any(i in flat for i in forged_ids), refused[:3])
+        self.assertIn("not signed by node-1", flat)
+        self.assertIn("does not match the certificate identity", flat)
+        self.assertGreater(metrics(c).get('agentflow_node_commands_total{what="forged"}', 0), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
