@@ -44,6 +44,7 @@
 #include "links.h"
 #include "log.h"
 #include "mesh.h"
+#include "origin_keys.h"
 #include "node_id.h"
 #include "rng.h"
 #include "store.h"
@@ -750,16 +751,19 @@ work_step_stop(struct node_life *l)
 }
 
 /*
- * The certificate of a signed token's issuer: ours.  Other nodes' tokens
- * are "issuer unknown" until the mesh carries every node's certificate;
- * this hook is where that plugs in.
+ * The certificate of a signed token's issuer: ours, or the one that
+ * vouched for that node's origin key (every node's reaches every node in
+ * its NodeInfo, origin_keys.h); NULL (issuer unknown) before it did.
  */
 static const mbedtls_x509_crt *
 cert_of(const char *node_id, void *arg)
 {
 	struct node_life *l = arg;
 
-	return strcmp(node_id, l->n.id) == 0 ? &l->crt : NULL;
+	if (strcmp(node_id, l->n.id) == 0)
+		return &l->crt;
+	return l->n.mesh != NULL ?
+	    origin_keys_cert(mesh_origin_keys(l->n.mesh), node_id) : NULL;
 }
 
 static int

@@ -246,6 +246,19 @@ origin_keys_learn(struct origin_keys *ok, const char *node_id,
 	return 0;
 }
 
+const mbedtls_x509_crt *
+origin_keys_cert(const struct origin_keys *ok, const char *node_id)
+{
+	const struct known *kn = hmap_get(ok->known, node_id);
+
+	if (kn == NULL || kn->incarnation[0] == 0 ||
+	    mbedtls_x509_time_is_past(&kn->cert.valid_to) ||
+	    (ok->trust != NULL && trust_serial_revoked(ok->trust,
+	    kn->cert.serial.p, kn->cert.serial.len)))
+		return NULL;
+	return &kn->cert;
+}
+
 int
 origin_keys_known(const struct origin_keys *ok, const char *node_id,
     uint64_t incarnation)

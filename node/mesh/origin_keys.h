@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mbedtls/x509_crt.h>
+
 #include "mesh.pb-c.h"
 
 struct origin_keys;
@@ -75,6 +77,12 @@ enum origin_keys_verdict {
 enum origin_keys_verdict origin_keys_verify(const struct origin_keys *,
     const char *node_id, uint64_t incarnation, const void *msg, size_t len,
     const ProtobufCBinaryData *sig);
+
+/* The certificate that vouched for node_id's latest key learnt, while it
+ * is neither revoked nor expired; NULL otherwise.  Valid until the next
+ * origin_keys_learn(). */
+const mbedtls_x509_crt *origin_keys_cert(const struct origin_keys *,
+    const char *node_id);
 
 /* Whether a key of node_id's incarnation is known (learnt). */
 int origin_keys_known(const struct origin_keys *, const char *node_id,

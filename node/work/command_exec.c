@@ -303,16 +303,17 @@ command_exec_role(int type)
 }
 
 /*
- * The role the issuer held, as the command carries it; PRINCIPAL_NONE when
- * it carries none.  The wire Command has no role yet (Command.role, field
- * 18, is being added with the commands' signatures): until then every
- * command answers NONE here and is not checked, as before roles.
+ * The role the issuer's principal held, as the command carries it
+ * (Command.role, under the issuing node's signature, command_sign.h);
+ * PRINCIPAL_NONE when it carries none: a node's own command (a prune) or
+ * one from a node before roles, not checked.  A role this version does
+ * not know is refused by the caller.
  */
 static enum principal_role
 role_held(const Agentflow__Mesh__V1__Command *c)
 {
-	(void)c;
-	return PRINCIPAL_NONE;
+	return c->role != NULL && c->role[0] != '\0' ?
+	    principal_role_parse(c->role) : PRINCIPAL_NONE;
 }
 
 int
@@ -327,6 +328,11 @@ command_exec(void *arg, const Agentflow__Mesh__V1__Command *c,
 		if (handlers[i].type != (int)c->type)
 			continue;
 		held = role_held(c);
+		if (held == PRINCIPAL_NONE && c->role != NULL &&
+		    c->role[0] != '\0') {
+			snprintf(err, errlen, "role \"%.16s\" is not a role", c->role);
+			return MESH_COMMAND_STATUS(REFUSED);
+		}
 		if (held != PRINCIPAL_NONE && held < handlers[i].role) {
 			snprintf(err, errlen, "%s needs the %s role; %s holds the %s "
 			    "role", mesh_names_command_type(c->type),

@@ -681,7 +681,7 @@ receive_command(struct commands *c, const char *peer,
 		log_event(LOG_WARN, "command refused: not signed by its origin",
 		    "{s:s, s:s, s:s, s:s}", "id", cmd->id, "origin", cmd->origin,
 		    "from", peer, "why", err);
-		audit_record(c->cfg.audit, "command.refused", actor,
+		audit_record(c->cfg.audit, "command.refused", cmd->principal,
 		    "forged", json_pack("{s:s, s:s, s:s, s:s}", "command_id",
 		    cmd->id, "origin", cmd->origin, "from", peer, "error", err));
 		answer(c, cmd, MESH_COMMAND_STATUS(REFUSED), err, NULL, 0);
@@ -895,6 +895,10 @@ commands_issue(struct commands *c, const struct commands_request *req,
 		cmd.selector = &sel;
 	}
 	cmd.principal = (char *)who;
+	/* Signed with the rest: the destination checks it (command_exec.c). */
+	cmd.role = (char *)(req->principal != NULL &&
+	    req->principal->role != PRINCIPAL_NONE ?
+	    principal_role_name(req->principal->role) : "");
 	cmd.type = type;
 	if (args_text != NULL) {
 		cmd.args_json.data = (uint8_t *)args_text;

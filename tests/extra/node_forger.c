@@ -13,6 +13,8 @@
  *   - a run_task command for C claiming origin A and principal
  *     "token:write", once unsigned and once signed by the forger's own key
  *     (which names the forger, not A);
+ *   - in its own name, properly signed, a freeze command for C whose
+ *     principal holds the read role, and one with a role that is none;
  * and once, events of FORGE_GHOSTS invented origins ("ghost-N").
  * Each forged command's id is logged ("forged command"), so the test can
  * look for it on C.
@@ -182,6 +184,37 @@ forge_command(struct node *n, int sign)
 		    "signed", sign);
 }
 
+/* Ours, signed, but beyond the principal's role (or with no real role). */
+static void
+forge_role(struct node *n, const char *role)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
+	uint8_t sig[ORIGIN_KEYS_SIGNATURE];
+	char id[40], *path[1] = { (char *)n->id };
+
+	rng_hex(n->rng, id + 1, 16);
+	id[0] = 'r';
+	cmd.id = id;
+	cmd.origin = (char *)n->id;
+	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
+	cmd.node_id = ids[2];
+	cmd.destination = ids[2];
+	cmd.principal = "carol";
+	cmd.role = (char *)role;
+	cmd.type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE;
+	cmd.issued_ms = clock_wall_ms();
+	cmd.hop_limit = 8;
+	cmd.n_path = 1;
+	cmd.path = path;
+	command_sign(mesh_origin_keys(n->mesh), &cmd, sig);
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
+	f.command = &cmd;
+	if (links_send_frame(n->links, ids[2], &f) == 0)
+		log_event(LOG_INFO, "forged command", "{s:s, s:s}", "id", id,
+		    "role", role);
+}
+
 static void
 forge_ghosts(struct node *n, const struct up_peers *up)
 {
@@ -238,6 +271,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	/* Commands first: what follows gets the link closed. */
 	forge_command(n, 0);
 	forge_command(n, 1);
+	forge_role(n, "read");
+	forge_role(n, "root");
 	forge_snapshot(n, &up);
 	forge_events(n, &up);
 	if (!ghosts_sent && ++ticks >= 3)

@@ -106,7 +106,38 @@ class NoMemberSpeaksForAnother(MeshTest):
         self.assertTrue(any(i in flat for i in forged_ids), refused[:3])
         self.assertIn("not signed by node-1", flat)
         self.assertIn("does not match the certificate identity", flat)
+        # its own freeze, signed, for a principal that holds read, or no role
+        self.assertIn("freeze needs the admin role; carol holds the read role", flat)
+        self.assertIn('role \\"root\\" is not a role', flat)
+        self.assertFalse((remote(a, "node-3").get("status") or {}).get("frozen"))
         self.assertGreater(metrics(c).get('agentflow_node_commands_total{what="forged"}', 0), 0)
+
+
+class TokensAcrossTheMesh(MeshTest):
+
+    def test_a_token_minted_on_one_node_works_on_another(self):
+        # node-1's certificate reaches node-2 with node-1's origin key, so
+        # node-2 checks a token node-1 signed
+        sig = self.signal()
+        a = self.node("node-1", [sig.url])
+        b = self.node("node-2", [sig.url])
+        self.wait_full_mesh([a, b])
+        r = a.client().request("POST", "/api/tokens", json.dumps(
+            {"name": "alice", "role": "read", "ttl": "1h"}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        tok = r.json()["token"]
+        c = harness.Client("127.0.0.1", b.api_port, token=tok)
+        self.assertTrue(harness.wait_until(
+            lambda: c.get("/api/tasks").status == 200, WAIT, interval=0.3))
+        # read, not write: node-2 holds it to the role node-1 signed
+        r = c.request("POST", "/api/events", json.dumps({"name": "x"}).encode(),
+                      {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 403, r)
+        # a token claiming an issuer that never vouched for a key here
+        other = harness.Client("127.0.0.1", b.api_port, token=tok.replace(
+            tok.split(".")[2], "A" * len(tok.split(".")[2])))
+        self.assertEqual(other.get("/api/tasks").status, 401)
 
 
 if __name__ == "__main__":
