@@ -47,6 +47,13 @@ static const struct option command_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct option freeze_options[] = {
+	{ "stop", no_argument, NULL, CLI_O_STOP },
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct option list_options[] = {
 	{ "node", required_argument, NULL, CLI_O_NODE },
 	{ "state", required_argument, NULL, CLI_O_STATE },
@@ -128,10 +135,14 @@ static const struct cmd_entry commands[] = {
 	  "                    offline, without a node",
 	  0, 1, audit_options, cli_audit_exec,
 	  "who did what, on any node; audit verify checks the log's chain", NULL },
-	{ "freeze", "[TARGET] " COMMAND_OPTS "\n\n"
+	{ "freeze", "[TARGET] [--stop] " COMMAND_OPTS "\n\n"
 	  "  read-only mode on TARGET (default: all): tasks and acks are "
-	  "refused",
-	  0, 1, command_options, cli_work_freeze,
+	  "refused;\n"
+	  "  a node that was away learns it on its first link\n"
+	  "  --stop            also stop every unfinished task (SIGTERM, then "
+	  "SIGKILL\n"
+	  "                    after its grace)",
+	  0, 1, freeze_options, cli_work_freeze,
 	  "read-only mode on (default: every node)", NULL },
 	{ "unfreeze", "[TARGET] " COMMAND_OPTS "\n\n"
 	  "  read-only mode off on TARGET (default: all)",

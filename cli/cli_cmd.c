@@ -66,6 +66,7 @@ on_option(int c, const char *arg, void *ctx)
 	switch (c) {
 	case CLI_O_DETACH: a->detach = 1; return 0;
 	case CLI_O_HARD: a->hard = 1; return 0;
+	case CLI_O_STOP: a->stop = 1; return 0;
 	case 'f': a->follow = 1; return 0;
 	case CLI_O_TIMEOUT:
 		return parse_int("timeout-ms", arg, 1, TIMEOUT_MAX_MS,

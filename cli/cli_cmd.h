@@ -13,7 +13,7 @@
 
 /* The option codes rows may list (struct option .val); -f is 'f'. */
 enum {
-	CLI_O_DETACH = 256, CLI_O_TIMEOUT, CLI_O_KEY, CLI_O_HARD, CLI_O_NODE,
+	CLI_O_DETACH = 256, CLI_O_TIMEOUT, CLI_O_KEY, CLI_O_HARD, CLI_O_STOP, CLI_O_NODE,
 	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT, CLI_O_NAME,
 	CLI_O_ROLE, CLI_O_TTL, CLI_O_ACTOR, CLI_O_FILE
 };
@@ -34,6 +34,7 @@ struct cli_args {
 	const char	*ttl;		/* "8h" (token_ttl_parse) */
 	int		 detach;
 	int		 hard;
+	int		 stop;		/* freeze --stop */
 	int		 follow;
 	int		 argc;		/* the operands */
 	char		**argv;

@@ -640,6 +640,8 @@ target_command(const struct cmd_entry *e, int argc, char **argv, int type,
 		    "\"all\" or k=v", is.target);
 	is.type = mesh_names_command_type(type);
 	is.args = json_object();
+	if (a.stop)
+		json_object_set_new(is.args, "stop", json_true());
 	is.describe = describe;
 	return command_main(&a, &is);
 }

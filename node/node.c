@@ -43,6 +43,7 @@
 #include "hostport.h"
 #include "links.h"
 #include "log.h"
+#include "freeze.h"
 #include "mesh.h"
 #include "origin_keys.h"
 #include "node_id.h"
@@ -285,6 +286,13 @@ stale_address(const char *peer, void *arg)
  * Our ids and API answers take it, and our status goes out at once as
  * the new life's first event.
  */
+/* A peer's Hello: the mesh's freeze state it holds, before its catch-up. */
+static void
+link_hello(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
+{
+	freeze_hello(arg, peer, h);
+}
+
 static void
 reborn(uint64_t incarnation, void *arg)
 {
@@ -525,7 +533,7 @@ mesh_start(struct node_life *l, char *err, size_t errlen)
 		.store = n->store, .events_kept = (uint64_t)cfg->events_kept,
 	};
 	struct mesh_hooks mh = { link_changed, link_frame, stale_address, n,
-	    NULL, NULL, reborn };
+	    NULL, NULL, reborn, link_hello };
 
 	if ((n->mesh = mesh_new(n->base, &mc, &mh, err, errlen)) == NULL)
 		return -1;

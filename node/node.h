@@ -94,6 +94,7 @@ struct node {
 	struct wall_timer	*status_timer;	/* samples and sends our status */
 	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */
+	uint64_t		 freeze_epoch;	/* of the freeze state held (freeze.h) */
 };
 
 /*

@@ -480,6 +480,8 @@ check_cursor(struct ck *ck, const PB(Cursor) *c)
 	return check_nonzero(ck, "incarnation", c->incarnation);
 }
 
+static int check_command(struct ck *, const PB(Command) *);
+
 static int
 check_hello(struct ck *ck, const PB(Hello) *h)
 {
@@ -502,6 +504,8 @@ check_hello(struct ck *ck, const PB(Hello) *h)
 	for (i = 0; i < h->n_features; i++)
 		if (check_name(ck, NULL, h->features[i]) != 0)
 			return up(ck, "features", (long)i);
+	if (h->freeze != NULL)
+		CHECK(ck, check_command(ck, h->freeze), "freeze", -1);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "api_priv.h"
 #include "command_exec.h"
 #include "commands.h"
+#include "freeze.h"
 #include "http_json.h"
 #include "json_check.h"
 #include "log.h"
@@ -275,7 +276,7 @@ api_work_commands_post(const struct api_call *call)
 	struct evhttp_request *req = call->req;
 	struct node *n = call->n;
 	struct commands_request cr = { 0 };
-	json_t *body, *rec;
+	json_t *body, *rec, *epoched = NULL;
 	const char *code = "invalid";
 	char id[64], err[512], what[96];
 	long wait_ms = 0;
@@ -312,6 +313,16 @@ api_work_commands_post(const struct api_call *call)
 		http_reply_error(req, 423, "frozen", "%s", err);
 		goto out;
 	}
+	/* A freeze or unfreeze moves the mesh's freeze state one epoch on
+	 * (freeze.h): the destinations apply it only above theirs. */
+	if ((type == MESH_COMMAND_TYPE(FREEZE) ||
+	    type == MESH_COMMAND_TYPE(UNFREEZE)) &&
+	    (cr.args == NULL || json_is_object(cr.args))) {
+		epoched = cr.args != NULL ? json_deep_copy(cr.args) : json_object();
+		json_object_set_new(epoched, "epoch",
+		    json_integer((json_int_t)freeze_next_epoch(n)));
+		cr.args = epoched;
+	}
 	if (commands_issue(n->commands, &cr, id, sizeof(id), &dup, &code, err,
 	    sizeof(err)) != 0) {
 		status = strcmp(code, "too_large") == 0 ? 413 :
@@ -331,6 +342,7 @@ api_work_commands_post(const struct api_call *call)
 	answer_or_wait(call, id, rec, (size_t)-1 >> 1, dup ? 0 : wait_ms, dup,
 	    NULL);
 out:
+	json_decref(epoched);
 	json_decref(body);
 }
 

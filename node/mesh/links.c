@@ -140,6 +140,8 @@ struct links {
 	long			 silence_ms;
 	struct trust		*trust;
 	struct origin_keys	*keys;		/* ours in our Hello; may be NULL */
+	uint8_t			*freeze;	/* packed Hello.freeze, or NULL */
+	size_t			 freeze_len;
 	struct hmap		*peers;		/* id → struct peer */
 	LIST_HEAD(, lstream)	 streams;
 	struct wall_timer	*tick;
@@ -243,9 +245,14 @@ send_hello(struct links *l, struct transport_stream *ts)
 		h.n_cursors = l->hooks.cursors(&h.cursors, l->hooks.arg);
 	h.time_ms = clock_wall_ms();
 	h.max_links = l->max_links > 0 ? (int32_t)l->max_links : -1;
+	if (l->freeze != NULL)
+		h.freeze = agentflow__mesh__v1__command__unpack(NULL,
+		    l->freeze_len, l->freeze);
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_HELLO;
 	f.hello = &h;
 	send_frame(ts, &f);
+	if (h.freeze != NULL)
+		agentflow__mesh__v1__command__free_unpacked(h.freeze, NULL);
 	node_info_clear(&info);
 }
 
@@ -870,6 +877,19 @@ links_send_frame(struct links *l, const char *peer_id,
 	return rc;
 }
 
+void
+links_set_freeze(struct links *l, const uint8_t *packed, size_t len)
+{
+	free(l->freeze);
+	l->freeze = NULL;
+	l->freeze_len = 0;
+	if (packed == NULL || len == 0)
+		return;
+	l->freeze = xmalloc(len);
+	memcpy(l->freeze, packed, len);
+	l->freeze_len = len;
+}
+
 int
 links_drop(struct links *l, const char *peer_id, const char *why)
 {
@@ -1051,6 +1071,7 @@ links_free(struct links *l)
 	json_decref(l->addresses);
 	json_decref(l->labels);
 	free(l->self_id);
+	free(l->freeze);
 	free(l);
 }
 

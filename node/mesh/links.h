@@ -135,6 +135,10 @@ uint64_t links_link_generation(const struct links *, const char *peer_id);
 /* 1 if the link to peer_id is up. */
 int links_is_up(const struct links *, const char *peer_id);
 /* Bytes queued to peer_id and not yet sent (0 when its link is not up). */
+/* The freeze or unfreeze command our Hellos carry from now on (Hello.freeze):
+ * packed, copied; NULL: none. */
+void links_set_freeze(struct links *, const uint8_t *packed, size_t len);
+
 /* Closes the up link to peer_id (why goes to the log); it is dialed
  * again with backoff like any closed link.  0, or -1 when none is up. */
 int links_drop(struct links *, const char *peer_id, const char *why);

@@ -61,7 +61,13 @@ h_cursors(Agentflow__Mesh__V1__Cursor ***out, void *arg)
 static void
 h_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 {
-	sync_link_up(peer, h, ((struct mesh *)arg)->sync);
+	struct mesh *m = arg;
+
+	/* The node first: what the Hello says of the mesh (a freeze) holds
+	 * before the peer's catch-up brings anything to act on. */
+	if (m->hooks.hello != NULL)
+		m->hooks.hello(peer, h, m->hooks.arg);
+	sync_link_up(peer, h, m->sync);
 }
 
 static void

@@ -74,6 +74,10 @@ struct mesh_hooks {
 	 * took it.  NULL: nothing.
 	 */
 	void	(*reborn)(uint64_t incarnation, void *arg);
+	/* A link came up: the peer's Hello (valid during the call), before
+	 * state sync catches up on it.  NULL: nothing. */
+	void	(*hello)(const char *peer_id,
+		    const Agentflow__Mesh__V1__Hello *hello, void *arg);
 };
 
 /* Builds the mesh and starts serving (cfg->transport.listen).  hooks may be

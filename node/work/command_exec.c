@@ -4,6 +4,7 @@
  * the field named.
  */
 #include "command_exec.h"
+#include "freeze.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -135,20 +136,6 @@ command_exec_set_frozen(struct node *n, int frozen)
 }
 
 static int
-freeze(struct node *n, const Agentflow__Mesh__V1__Command *c,
-    const json_t *args, json_t **body, char *err, size_t errlen)
-{
-	int on = c->type == MESH_COMMAND_TYPE(FREEZE);
-
-	(void)args;
-	(void)err;
-	(void)errlen;
-	command_exec_set_frozen(n, on);
-	*body = json_pack("{s:b}", "frozen", on);
-	return MESH_COMMAND_STATUS(OK);
-}
-
-static int
 append_line(void *arg, const char *text)
 {
 	json_t *v = json_loads(text, 0, NULL);
@@ -277,8 +264,8 @@ static const struct {
 	{ MESH_COMMAND_TYPE(CANCEL_TASK), cancel_task, 1, PRINCIPAL_WRITE },
 	{ MESH_COMMAND_TYPE(ACK_ALERT), ack_alert, 0, PRINCIPAL_WRITE },
 	{ MESH_COMMAND_TYPE(PING), ping, 1, PRINCIPAL_READ },
-	{ MESH_COMMAND_TYPE(FREEZE), freeze, 1, PRINCIPAL_ADMIN },
-	{ MESH_COMMAND_TYPE(UNFREEZE), freeze, 1, PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(FREEZE), freeze_command, 1, PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(UNFREEZE), freeze_command, 1, PRINCIPAL_ADMIN },
 	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1, PRINCIPAL_READ },
 	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0, PRINCIPAL_ADMIN },
 	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1, PRINCIPAL_READ },

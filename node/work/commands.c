@@ -459,7 +459,14 @@ route_command(struct commands *c, const char *from,
 	char **path;
 
 	if (strcmp(cmd->destination, c->cfg.self_id) == 0) {
-		receive_command(c, from, cmd);
+		/* Ours, here: signed like any copy, as what it leaves behind
+		 * (a freeze our Hellos carry) may travel on. */
+		if (from == NULL && c->cfg.keys != NULL) {
+			copy = *cmd;
+			command_sign(c->cfg.keys, &copy, sig);
+			receive_command(c, from, &copy);
+		} else
+			receive_command(c, from, cmd);
 		return;
 	}
 	if (cmd->hops + 1 > cmd->hop_limit || cmd->n_path >= FRAME_CODEC_MAX_HOPS) {

@@ -749,6 +749,27 @@ tasks_cancel(struct tasks *t, const char *task_id, int hard, char *msg,
 	return MESH_COMMAND_STATUS(OK);
 }
 
+size_t
+tasks_cancel_all(struct tasks *t)
+{
+	char **ids = xcalloc(t->nactive + 1, sizeof(*ids)), msg[256];
+	size_t n = 0, done = 0;
+	struct run *r;
+
+	/* Ids first: a queued run leaves the list as it is cancelled. */
+	TAILQ_FOREACH(r, &t->active, entry)
+		if (n < t->nactive)
+			ids[n++] = xstrdup(r->id);
+	for (size_t i = 0; i < n; i++) {
+		if (tasks_cancel(t, ids[i], 0, msg, sizeof(msg)) ==
+		    MESH_COMMAND_STATUS(OK))
+			done++;
+		free(ids[i]);
+	}
+	free(ids);
+	return done;
+}
+
 void
 tasks_set_frozen(struct tasks *t, int frozen)
 {

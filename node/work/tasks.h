@@ -81,6 +81,8 @@ int tasks_run(struct tasks *, const struct tasks_request *, char *task_id,
  * finished (msg says in which state). */
 int tasks_cancel(struct tasks *, const char *task_id, int hard, char *msg,
     size_t msglen);
+/* Soft-cancels every unfinished run (freeze --stop); how many. */
+size_t tasks_cancel_all(struct tasks *);
 /* While frozen tasks_run refuses and nothing queued or retrying starts. */
 void tasks_set_frozen(struct tasks *, int frozen);
 /* The definitions as the API shows them: [{name, command, timeout_s, ...}]. */

@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "feed.h"
 #include "file.h"
+#include "freeze.h"
 #include "log.h"
 #include "mesh.h"
 #include "mesh_names.h"
@@ -176,6 +177,7 @@ recover(struct node *n)
 	if (store_meta_get(n->store, "frozen", buf, sizeof(buf)) == 1 &&
 	    strcmp(buf, "1") == 0)
 		command_exec_set_frozen(n, 1);
+	freeze_load(n);
 }
 
 static void

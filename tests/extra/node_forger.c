@@ -15,7 +15,9 @@
  *     (which names the forger, not A);
  *   - in its own name, properly signed, a freeze command for C whose
  *     principal holds the read role, and one with a role that is none;
- * and once, events of FORGE_GHOSTS invented origins ("ghost-N").
+ * and once, events of FORGE_GHOSTS invented origins ("ghost-N").  Its
+ * Hellos carry an unfreeze of epoch 10^6 claiming A as its issuer and an
+ * admin as its principal, unsigned (Hello.freeze).
  * Each forged command's id is logged ("forged command"), so the test can
  * look for it on C.
  */
@@ -279,6 +281,34 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		forge_ghosts(n, &up);
 }
 
+/* An unsigned unfreeze "from" A in every Hello we send. */
+static void
+forge_hello_freeze(struct node *n)
+{
+	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
+	static const char args[] = "{\"epoch\":1000000}";
+	char *path[1] = { ids[0] };
+	uint8_t buf[512];
+	size_t len;
+
+	cmd.id = "fhello";
+	cmd.origin = ids[0];
+	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_ALL;
+	cmd.all = 1;
+	cmd.destination = ids[0];
+	cmd.principal = "mallory";
+	cmd.role = "admin";
+	cmd.type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_UNFREEZE;
+	cmd.args_json.data = (uint8_t *)args;
+	cmd.args_json.len = sizeof(args) - 1;
+	cmd.issued_ms = clock_wall_ms();
+	cmd.hop_limit = 8;
+	cmd.n_path = 1;
+	cmd.path = path;
+	len = agentflow__mesh__v1__command__pack(&cmd, buf);
+	links_set_freeze(n->links, buf, len);
+}
+
 void
 test_hooks_start(struct node *n)
 {
@@ -291,6 +321,7 @@ test_hooks_start(struct node *n)
 		    "A,B,C: forging nothing", NULL);
 		return;
 	}
+	forge_hello_freeze(n);
 	tick = event_new(n->base, -1, EV_PERSIST, tick_cb, n);
 	event_add(tick, &tv);
 	log_event(LOG_INFO, "forger build: speaking for others", "{s:s}",

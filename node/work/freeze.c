@@ -1,0 +1,169 @@
+/* The kill switch as mesh state with an epoch (freeze.h). */
+#include "freeze.h"
+
+#include <mbedtls/base64.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command_exec.h"
+#include "command_sign.h"
+#include "log.h"
+#include "links.h"
+#include "mesh.h"
+#include "mesh_names.h"
+#include "node.h"
+#include "principal.h"
+#include "store.h"
+#include "tasks.h"
+#include "xalloc.h"
+
+#define PACKED_MAX	4096	/* a freeze command kept for Hellos, packed */
+#define META_MAX	(PACKED_MAX * 4 / 3 + 8)
+
+/* The "epoch" of a freeze or unfreeze's args; 0 when it has none. */
+static uint64_t
+args_epoch(const Agentflow__Mesh__V1__Command *c, int *stop)
+{
+	json_t *args = NULL, *v;
+	uint64_t epoch = 0;
+
+	*stop = 0;
+	if (c->args_json.len > 0)
+		args = json_loadb((const char *)c->args_json.data,
+		    c->args_json.len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(args)) {
+		v = json_object_get(args, "epoch");
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			epoch = (uint64_t)json_integer_value(v);
+		*stop = json_is_true(json_object_get(args, "stop"));
+	}
+	json_decref(args);
+	return epoch;
+}
+
+/* Keeps c (packed) for our Hellos and in the store with epoch. */
+static void
+keep(struct node *n, const Agentflow__Mesh__V1__Command *c, uint64_t epoch)
+{
+	size_t len = agentflow__mesh__v1__command__get_packed_size(c);
+	char num[32], *text = NULL;
+	uint8_t *buf;
+	size_t olen = 0;
+
+	n->freeze_epoch = epoch;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)epoch);
+	if (store_meta_set(n->store, "freeze_epoch", num) != 0)
+		log_event(LOG_ERROR, "cannot persist the freeze epoch", "{s:s}",
+		    "error", store_error(n->store));
+	if (len > PACKED_MAX)
+		return;		/* applied here, not handed on */
+	buf = xmalloc(len + 1);
+	agentflow__mesh__v1__command__pack(c, buf);
+	if (n->links != NULL)
+		links_set_freeze(n->links, buf, len);
+	text = xmalloc(META_MAX);
+	if (mbedtls_base64_encode((unsigned char *)text, META_MAX, &olen, buf,
+	    len) == 0 && store_meta_set(n->store, "freeze_cmd", text) != 0)
+		log_event(LOG_ERROR, "cannot persist the freeze command", "{s:s}",
+		    "error", store_error(n->store));
+	free(text);
+	free(buf);
+}
+
+/* Applies c, of epoch (above ours); stop cancels what is unfinished. */
+static void
+apply(struct node *n, const Agentflow__Mesh__V1__Command *c, uint64_t epoch,
+    int stop, const char *from)
+{
+	int on = c->type == AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE;
+	size_t cancelled = 0;
+
+	command_exec_set_frozen(n, on);
+	keep(n, c, epoch);
+	if (on && stop && n->tasks != NULL)
+		cancelled = tasks_cancel_all(n->tasks);
+	log_event(LOG_WARN, on ? "freeze applied" : "unfreeze applied",
+	    "{s:I, s:s, s:s, s:s, s:I}", "epoch", (json_int_t)epoch, "by",
+	    c->principal, "origin", c->origin, "from", from,
+	    "tasks_stopped", (json_int_t)cancelled);
+}
+
+void
+freeze_load(struct node *n)
+{
+	char buf[META_MAX];
+	unsigned char *packed = NULL;
+	size_t len = 0;
+
+	if (store_meta_get(n->store, "freeze_epoch", buf, sizeof(buf)) == 1)
+		n->freeze_epoch = strtoull(buf, NULL, 10);
+	if (store_meta_get(n->store, "freeze_cmd", buf, sizeof(buf)) == 1) {
+		packed = xmalloc(PACKED_MAX + 1);
+		if (mbedtls_base64_decode(packed, PACKED_MAX, &len,
+		    (const unsigned char *)buf, strlen(buf)) == 0 &&
+		    n->links != NULL)
+			links_set_freeze(n->links, packed, len);
+		free(packed);
+	}
+}
+
+uint64_t
+freeze_next_epoch(const struct node *n)
+{
+	return n->freeze_epoch + 1;
+}
+
+int
+freeze_command(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	int on = c->type == AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE;
+	int stop = 0;
+	uint64_t epoch = args_epoch(c, &stop);
+
+	(void)args;
+	(void)err;
+	(void)errlen;
+	if (epoch == 0) {
+		/* From a node before epochs: applied, the epoch unchanged. */
+		command_exec_set_frozen(n, on);
+	} else if (epoch <= n->freeze_epoch) {
+		*body = json_pack("{s:b, s:I, s:b}", "frozen", n->frozen,
+		    "epoch", (json_int_t)n->freeze_epoch, "stale", 1);
+		return AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_OK;
+	} else
+		apply(n, c, epoch, stop, c->origin);
+	*body = json_pack("{s:b, s:I}", "frozen", on, "epoch",
+	    (json_int_t)n->freeze_epoch);
+	return AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_OK;
+}
+
+void
+freeze_hello(struct node *n, const char *peer,
+    const Agentflow__Mesh__V1__Hello *h)
+{
+	const Agentflow__Mesh__V1__Command *c = h->freeze;
+	char why[512] = "";
+	uint64_t epoch;
+	int stop;
+
+	if (c == NULL || n->work == NULL || n->mesh == NULL)
+		return;
+	if (c->type != AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE &&
+	    c->type != AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_UNFREEZE)
+		return;
+	if ((epoch = args_epoch(c, &stop)) <= n->freeze_epoch)
+		return;
+	if (principal_role_parse(c->role) < PRINCIPAL_ADMIN)
+		snprintf(why, sizeof(why), "its principal holds the %s role, "
+		    "not admin", c->role[0] ? c->role : "no");
+	else
+		command_sign_check(mesh_origin_keys(n->mesh), c, why, sizeof(why));
+	if (why[0] != '\0') {
+		log_event(LOG_WARN, "a peer's freeze state refused", "{s:s, s:I, "
+		    "s:s}", "peer", peer, "epoch", (json_int_t)epoch, "why", why);
+		return;
+	}
+	apply(n, c, epoch, stop, peer);
+}
