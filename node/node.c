@@ -774,6 +774,25 @@ cert_of(const char *node_id, void *arg)
 	    origin_keys_cert(mesh_origin_keys(l->n.mesh), node_id) : NULL;
 }
 
+/* Another node revoked a token it issued: refused here too. */
+static void
+token_revoked(const char *origin, const char *token_id, void *arg)
+{
+	struct node *n = arg;
+	struct tokens *tk = n->auth != NULL ? api_auth_tokens(n->auth) : NULL;
+
+	if (tk == NULL)
+		return;
+	if (tokens_revoked_by(tk, origin, token_id,
+	    (int64_t)clock_wall_ms()) != 0)
+		log_event(LOG_WARN, "cannot record another node's token "
+		    "revocation", "{s:s, s:s, s:s}", "issuer", origin, "id",
+		    token_id, "error", store_error(n->store));
+	else
+		log_event(LOG_INFO, "token revoked by its issuer", "{s:s, s:s}",
+		    "issuer", origin, "id", token_id);
+}
+
 static int
 auth_start(struct node_life *l, char *err, size_t errlen)
 {
@@ -791,12 +810,18 @@ auth_start(struct node_life *l, char *err, size_t errlen)
 	};
 
 	l->n.auth = api_auth_new(&aac, l->n.rng, err, errlen);
-	return l->n.auth != NULL ? 0 : -1;
+	if (l->n.auth == NULL)
+		return -1;
+	if (l->n.sync != NULL)
+		sync_set_token_revoked(l->n.sync, token_revoked, &l->n);
+	return 0;
 }
 
 static void
 auth_stop(struct node_life *l)
 {
+	if (l->n.sync != NULL)
+		sync_set_token_revoked(l->n.sync, NULL, NULL);
 	api_auth_free(l->n.auth);
 	l->n.auth = NULL;
 }

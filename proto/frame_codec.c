@@ -24,6 +24,7 @@
 
 #include "node_id.h"
 #include "text.h"
+#include "token.h"
 
 /* Generated names are long; this keeps declarations readable. */
 #define PB(name)	struct Agentflow__Mesh__V1__##name
@@ -727,6 +728,15 @@ check_event(struct ck *ck, const PB(Event) *e)
 	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
 		CHECK(ck, check_present(ck, "user", e->user), NULL, -1);
 		CHECK(ck, check_user_event(ck, e->user), "user", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
+		CHECK(ck, check_present(ck, "token_revoked", e->token_revoked),
+		    NULL, -1);
+		if (!token_id_valid(str(e->token_revoked->token_id),
+		    strlen(str(e->token_revoked->token_id))))
+			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE,
+			    "token_revoked.token_id", "not 1-32 lowercase hex "
+			    "digits");
 		return 0;
 	default:
 		if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND__NOT_SET &&

@@ -15,6 +15,7 @@
 #include "http_json.h"
 #include "json_check.h"
 #include "node.h"
+#include "sync.h"
 #include "tokens.h"
 
 #define REVOKE_SUFFIX	"/revoke"
@@ -135,7 +136,11 @@ api_tokens_post_id(const struct api_call *call)
 	else if (rc > 0)
 		http_reply_error(call->req, 404, "not_found", "no token %s was "
 		    "issued here", id);
-	else
+	else {
+		/* Every node refuses it from now on (TokenRevoked). */
+		if (call->n->sync != NULL)
+			sync_emit_token_revoked(call->n->sync, id);
 		http_reply_json(call->req, 200, json_pack("{s:s, s:b}", "id", id,
 		    "revoked", 1));
+	}
 }

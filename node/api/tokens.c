@@ -33,16 +33,26 @@ struct verdict {
 struct tokens {
 	struct tokens_config	 cfg;
 	struct hmap		*verdicts;	/* sha256 hex → struct verdict */
-	struct hmap		*revoked;	/* id → (void *)1 */
+	struct hmap		*revoked;	/* "iss/id" → (void *)1 */
 };
+
+/* The revocation key: a node revokes only the tokens it issued. */
+static void
+revoked_key(const char *iss, const char *id, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", iss, id);
+}
 
 static int
 load_revoked_cb(void *arg, const struct store_token *t)
 {
 	struct tokens *tk = arg;
+	char key[160];
 
-	if (t->revoked_ms != 0)
-		hmap_put(tk->revoked, t->id, (void *)1);
+	if (t->revoked_ms != 0) {
+		revoked_key(t->iss, t->id, key, sizeof(key));
+		hmap_put(tk->revoked, key, (void *)1);
+	}
 	return 0;
 }
 
@@ -140,7 +150,7 @@ tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
     struct principal *p, char *why, size_t whylen)
 {
 	const struct verdict *v;
-	char when[32];
+	char when[32], key[160];
 
 	memset(p, 0, sizeof(*p));
 	if ((v = verdict_of(tk, text, why, whylen)) == NULL)
@@ -154,7 +164,8 @@ tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
 		snprintf(why, whylen, "token expired at %s", when);
 		return -1;
 	}
-	if (hmap_get(tk->revoked, v->c.id) != NULL) {
+	revoked_key(v->c.iss, v->c.id, key, sizeof(key));
+	if (hmap_get(tk->revoked, key) != NULL) {
 		snprintf(why, whylen, "token revoked");
 		return -1;
 	}
@@ -213,8 +224,9 @@ tokens_issue(struct tokens *tk, const char *name, enum principal_role role,
 }
 
 struct list_ctx {
-	json_t	*list;
-	int64_t	 now;
+	json_t		*list;
+	int64_t		 now;
+	const char	*self;
 };
 
 static int
@@ -222,6 +234,8 @@ list_cb(void *arg, const struct store_token *t)
 {
 	struct list_ctx *l = arg;
 
+	if (strcmp(t->iss, l->self) != 0)
+		return 0;	/* another node's revocation, kept here */
 	json_array_append_new(l->list, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I,"
 	    " s:b, s:b, s:I}", "id", t->id, "name", t->name, "role", t->role,
 	    "iss", t->iss, "iat", (json_int_t)t->iat_ms, "exp",
@@ -233,7 +247,7 @@ list_cb(void *arg, const struct store_token *t)
 json_t *
 tokens_list(struct tokens *tk, int64_t now_ms)
 {
-	struct list_ctx l = { json_array(), now_ms };
+	struct list_ctx l = { json_array(), now_ms, tk->cfg.self_id };
 
 	if (store_tokens_list(tk->cfg.store, list_cb, &l) != 0) {
 		json_decref(l.list);
@@ -247,10 +261,32 @@ tokens_revoke(struct tokens *tk, const char *id, int64_t now_ms)
 {
 	int found;
 
+	char key[160];
+
 	if (store_token_revoke(tk->cfg.store, id, now_ms, &found) != 0)
 		return -1;
 	if (!found)
 		return 1;
-	hmap_put(tk->revoked, id, (void *)1);
+	revoked_key(tk->cfg.self_id, id, key, sizeof(key));
+	hmap_put(tk->revoked, key, (void *)1);
+	return 0;
+}
+
+int
+tokens_revoked_by(struct tokens *tk, const char *iss, const char *id,
+    int64_t now_ms)
+{
+	struct store_token t = { id, "", "", iss, 0, 0, now_ms };
+	char key[160];
+	int found;
+
+	revoked_key(iss, id, key, sizeof(key));
+	if (strcmp(iss, tk->cfg.self_id) == 0 || hmap_get(tk->revoked, key))
+		return 0;
+	/* Kept like ours, so a restart still refuses it. */
+	if (store_token_put(tk->cfg.store, &t) != 0 ||
+	    store_token_revoke(tk->cfg.store, id, now_ms, &found) != 0)
+		return -1;
+	hmap_put(tk->revoked, key, (void *)1);
 	return 0;
 }

@@ -71,6 +71,12 @@ int tokens_issue(struct tokens *, const char *name, enum principal_role,
  * fails. */
 json_t *tokens_list(struct tokens *, int64_t now_ms);
 
+/* Another node revoked a token it issued (its TokenRevoked event): refused
+ * here too from now on, and after a restart.  0, or -1 when the store
+ * fails. */
+int tokens_revoked_by(struct tokens *, const char *iss, const char *id,
+    int64_t now_ms);
+
 /* Revokes id: 0 done (or already revoked), 1 no such token was issued
  * here, -1 the store failed. */
 int tokens_revoke(struct tokens *, const char *id, int64_t now_ms);

@@ -453,6 +453,26 @@ sync_emit_alert(struct sync *s, const Agentflow__Mesh__V1__Alert *a)
 }
 
 uint64_t
+sync_emit_token_revoked(struct sync *s, const char *token_id)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__TokenRevoked t = AGENTFLOW__MESH__V1__TOKEN_REVOKED__INIT;
+
+	t.token_id = (char *)token_id;
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED;
+	e.token_revoked = &t;
+	return emit(s, &e);
+}
+
+void
+sync_set_token_revoked(struct sync *s, void (*fn)(const char *, const char *,
+    void *), void *arg)
+{
+	s->token_revoked = fn;
+	s->token_revoked_arg = arg;
+}
+
+uint64_t
 sync_emit_event(struct sync *s, Agentflow__Mesh__V1__Event *e)
 {
 	return emit(s, e);
@@ -712,6 +732,10 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		log_event_row(s, e, o->status, o->status_len);
 	} else
 		log_event_row(s, e, NULL, 0);
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
+	    s->token_revoked != NULL)
+		s->token_revoked(o->id, e->token_revoked->token_id,
+		    s->token_revoked_arg);
 	info_heal(s, peer, o);
 	return 1;
 }

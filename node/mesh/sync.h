@@ -73,6 +73,12 @@ uint64_t sync_emit_user(struct sync *, const char *name, const void *payload,
 uint64_t sync_emit_task(struct sync *, const Agentflow__Mesh__V1__TaskUpdate *);
 uint64_t sync_emit_log(struct sync *, const Agentflow__Mesh__V1__TaskLog *);
 uint64_t sync_emit_alert(struct sync *, const Agentflow__Mesh__V1__Alert *);
+/* That we revoked a signed API token we issued (id: token.h's syntax). */
+uint64_t sync_emit_token_revoked(struct sync *, const char *token_id);
+/* Called when another origin's TokenRevoked is applied: the token id it
+ * issued and revoked.  NULL fn: none. */
+void sync_set_token_revoked(struct sync *, void (*fn)(const char *origin,
+    const char *token_id, void *arg), void *arg);
 /* Numbers and queues an event the caller built, of any kind (a test
  * build's extra kind too: one this build cannot apply goes out, unlogged);
  * the seq it got, 0 if it could not be queued. */

@@ -399,6 +399,10 @@ event_from_row(const struct store_event *row)
 	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
 		e->user = agentflow__mesh__v1__user_event__unpack(NULL, len, b);
 		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
+		e->token_revoked = agentflow__mesh__v1__token_revoked__unpack(NULL,
+		    len, b);
+		break;
 	default:	/* a newer kind, kept opaque (sync_opaque.h) */
 		if (sync_opaque_event(e, row->kind, b, len) != 0) {
 			free(e);

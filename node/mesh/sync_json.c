@@ -200,6 +200,13 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			    "payload_bytes", (json_int_t)u->payload.len);
 			agentflow__mesh__v1__user_event__free_unpacked(u, NULL);
 		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED) {
+		Agentflow__Mesh__V1__TokenRevoked *t =
+		    agentflow__mesh__v1__token_revoked__unpack(NULL, len, body);
+		if (t != NULL) {
+			j = json_pack("{s:s}", "token_id", t->token_id);
+			agentflow__mesh__v1__token_revoked__free_unpacked(t, NULL);
+		}
 	}
 	return j;
 }

@@ -105,6 +105,9 @@ struct sync {
 	struct origin_keys		*keys;
 	struct hmap			*strikes;	/* peer → struct strike */
 	uint64_t			 key_asked_ms;	/* for an origin not yet known */
+	void				(*token_revoked)(const char *origin,
+					    const char *token_id, void *arg);
+	void				 *token_revoked_arg;
 	struct {
 		uint64_t	forged;		/* bad or no signature, not from the origin */
 		uint64_t	unknown_key;	/* no key known for that life yet */

@@ -72,6 +72,9 @@ sync_vouch_body(const Agentflow__Mesh__V1__Event *e, int *kind,
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
 		body = &e->alert->base;
 		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
+		body = &e->token_revoked->base;
+		break;
 	default:	/* a newer kind: its bytes as they came */
 		return sync_opaque_body(e, kind, packed, len) ? 0 : -1;
 	}

@@ -130,7 +130,7 @@ class TokensAcrossTheMesh(MeshTest):
             {"name": "alice", "role": "read", "ttl": "1h"}).encode(),
             {"Content-Type": "application/json"})
         self.assertEqual(r.status, 200, r)
-        tok = r.json()["token"]
+        tok, tid = r.json()["token"], r.json()["id"]
         c = harness.Client("127.0.0.1", b.api_port, token=tok)
         self.assertTrue(harness.wait_until(
             lambda: c.get("/api/tasks").status == 200, WAIT, interval=0.3))
@@ -138,10 +138,26 @@ class TokensAcrossTheMesh(MeshTest):
         r = c.request("POST", "/api/events", json.dumps({"name": "x"}).encode(),
                       {"Content-Type": "application/json"})
         self.assertEqual(r.status, 403, r)
-        # a token claiming an issuer that never vouched for a key here
+        # its signature changed: refused
         other = harness.Client("127.0.0.1", b.api_port, token=tok.replace(
             tok.split(".")[2], "A" * len(tok.split(".")[2])))
         self.assertEqual(other.get("/api/tasks").status, 401)
+        # revoked on its issuer: refused everywhere, and after a restart
+        r = a.client().request("POST", "/api/tokens/%s/revoke" % tid, b"{}",
+                               {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r)
+
+        def refused_on_b():
+            r = c.get("/api/tasks")
+            return r.status == 401 and "token revoked" in r.json()["message"]
+        self.assertTrue(harness.wait_until(refused_on_b, WAIT, interval=0.2))
+        b.restart()
+        c = harness.Client("127.0.0.1", b.api_port, token=tok)
+        self.assertEqual(c.get("/api/tasks").status, 401)
+        self.wait_full_mesh([a, b])
+        self.assertTrue(harness.wait_until(refused_on_b, WAIT, interval=0.2))
+        # node-2 lists only the tokens it issued
+        self.assertEqual(b.client().get("/api/tokens").json()["tokens"], [])
 
 
 if __name__ == "__main__":
