@@ -332,6 +332,11 @@ api_work_commands_post(const struct api_call *call)
 		http_reply_error(req, status, code, "%s", err);
 		goto out;
 	}
+	/* Ours to number from too, a destination or not (applied here
+	 * already when it is one). */
+	if (epoched != NULL)
+		freeze_issued(n, (uint64_t)json_integer_value(json_object_get(
+		    epoched, "epoch")));
 	if ((rec = commands_get(n->commands, id)) == NULL) {
 		http_reply_error(req, 500, "internal", "command %s was issued but "
 		    "its record cannot be read", id);

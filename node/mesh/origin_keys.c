@@ -21,13 +21,19 @@
 #include "trust.h"
 #include "xalloc.h"
 
-#define LIVES	2	/* incarnations kept per node */
+#define LIVES		2	/* incarnations kept per node */
+/* New keys taken per node a minute: a node has one per start; more is a
+ * member making us verify certificates in a loop. */
+#define LEARN_MAX	8
+#define LEARN_WINDOW_MS	60000
 
 /* The keys of one node's latest lives, newest first. */
 struct known {
 	uint64_t		 incarnation[LIVES];
 	uint8_t			 pub[LIVES][crypto_sign_PUBLICKEYBYTES];
-	mbedtls_x509_crt	 cert;		/* the leaf that vouched, for CRL and expiry */
+	mbedtls_x509_crt	 cert[LIVES];	/* the leaf that vouched for each */
+	uint64_t		 window_ms;	/* new keys learnt since, and */
+	unsigned		 learnt;	/* how many (LEARN_MAX a minute) */
 };
 
 struct origin_keys {
@@ -107,7 +113,8 @@ free_known(const char *id, void *value, void *arg)
 
 	(void)id;
 	(void)arg;
-	mbedtls_x509_crt_free(&k->cert);
+	for (int i = 0; i < LIVES; i++)
+		mbedtls_x509_crt_free(&k->cert[i]);
 	free(k);
 	return 1;
 }
@@ -178,6 +185,35 @@ life(const struct known *k, uint64_t incarnation)
 	return -1;
 }
 
+/* Whether cert names node_id (cheap: before the chain's verification). */
+static int
+names(const Agentflow__Mesh__V1__OriginKey *k, const char *node_id)
+{
+	mbedtls_x509_crt crt;
+	char ident[256];
+	int ok;
+
+	mbedtls_x509_crt_init(&crt);
+	ok = mbedtls_x509_crt_parse_der(&crt, k->cert.data, k->cert.len) == 0 &&
+	    trust_cert_identity(&crt, ident, sizeof(ident)) == 0 &&
+	    strcmp(ident, node_id) == 0;
+	mbedtls_x509_crt_free(&crt);
+	return ok;
+}
+
+/* One more new key of kn's: 0, or -1 past LEARN_MAX a minute. */
+static int
+learn_budget(struct known *kn)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (kn->window_ms == 0 || now - kn->window_ms > LEARN_WINDOW_MS) {
+		kn->window_ms = now;
+		kn->learnt = 0;
+	}
+	return ++kn->learnt <= LEARN_MAX ? 0 : -1;
+}
+
 int
 origin_keys_learn(struct origin_keys *ok, const char *node_id,
     const Agentflow__Mesh__V1__OriginKey *k, char *detail, size_t detaillen)
@@ -193,14 +229,39 @@ origin_keys_learn(struct origin_keys *ok, const char *node_id,
 		snprintf(detail, detaillen, "no usable key");
 		return -1;
 	}
-	/* The same key for a life already vouched for: nothing new. */
 	if (kn != NULL && (i = life(kn, k->incarnation)) >= 0 &&
 	    memcmp(kn->pub[i], k->public_key.data, sizeof(kn->pub[i])) == 0)
-		return 0;
+		return 0;	/* the same key for a life vouched for: nothing new */
+	if (!names(k, node_id)) {
+		snprintf(detail, detaillen, "the certificate of the key offered "
+		    "for %s does not match the certificate identity", node_id);
+		return -1;
+	}
+	if (kn != NULL && (i = life(kn, k->incarnation)) >= 0) {
+		/* The same key for a life already vouched for: nothing new;
+		 * another one for it is refused (a life has one key). */
+		if (memcmp(kn->pub[i], k->public_key.data, sizeof(kn->pub[i])) == 0)
+			return 0;
+		snprintf(detail, detaillen, "%s's life %llu already has another "
+		    "key", node_id, (unsigned long long)k->incarnation);
+		return -1;
+	}
+	/* A life older than both kept is of no use. */
+	if (kn != NULL && kn->incarnation[LIVES - 1] != 0 &&
+	    k->incarnation < kn->incarnation[LIVES - 1]) {
+		snprintf(detail, detaillen, "%s's life %llu is older than the "
+		    "two kept", node_id, (unsigned long long)k->incarnation);
+		return 1;
+	}
 	if (ok->trust == NULL) {
 		snprintf(detail, detaillen, "no mesh CA to check %s's certificate",
 		    node_id);
 		return -1;
+	}
+	if (kn != NULL && learn_budget(kn) != 0) {
+		snprintf(detail, detaillen, "more than %d new keys of %s within "
+		    "a minute", LEARN_MAX, node_id);
+		return 1;
 	}
 	if (trust_verify_der(ok->trust, k->cert.data, k->cert.len, node_id, &crt,
 	    NULL, detail, detaillen) != TRUST_OK)
@@ -222,28 +283,37 @@ origin_keys_learn(struct origin_keys *ok, const char *node_id,
 			return -1;
 		}
 		kn = xcalloc(1, sizeof(*kn));
-		mbedtls_x509_crt_init(&kn->cert);
+		for (i = 0; i < LIVES; i++)
+			mbedtls_x509_crt_init(&kn->cert[i]);
 		hmap_put(ok->known, node_id, kn);
+		learn_budget(kn);
 	}
-	/* A life older than both kept is of no use. */
-	if (k->incarnation < kn->incarnation[LIVES - 1] &&
-	    kn->incarnation[0] != 0 && kn->incarnation[LIVES - 1] != 0) {
-		mbedtls_x509_crt_free(&crt);
-		return 0;
-	}
-	i = life(kn, k->incarnation);
-	if (i < 0) {
-		i = k->incarnation > kn->incarnation[0] ? 0 : LIVES - 1;
-		if (i == 0) {
-			memmove(kn->pub[1], kn->pub[0], sizeof(kn->pub[0]));
-			kn->incarnation[1] = kn->incarnation[0];
+	/* Newest first: a newer life pushes the older one down. */
+	if (k->incarnation > kn->incarnation[0]) {
+		mbedtls_x509_crt_free(&kn->cert[LIVES - 1]);
+		for (i = LIVES - 1; i > 0; i--) {
+			kn->incarnation[i] = kn->incarnation[i - 1];
+			memcpy(kn->pub[i], kn->pub[i - 1], sizeof(kn->pub[i]));
+			kn->cert[i] = kn->cert[i - 1];
 		}
+		i = 0;
+	} else {
+		i = LIVES - 1;
+		mbedtls_x509_crt_free(&kn->cert[i]);
 	}
 	kn->incarnation[i] = k->incarnation;
 	memcpy(kn->pub[i], k->public_key.data, sizeof(kn->pub[i]));
-	mbedtls_x509_crt_free(&kn->cert);
-	kn->cert = crt;
+	kn->cert[i] = crt;
 	return 0;
+}
+
+/* Whether cert no longer vouches: expired or revoked now. */
+static int
+lapsed(const struct origin_keys *ok, const mbedtls_x509_crt *cert)
+{
+	return mbedtls_x509_time_is_past(&cert->valid_to) ||
+	    (ok->trust != NULL && trust_serial_revoked(ok->trust,
+	    cert->serial.p, cert->serial.len));
 }
 
 const mbedtls_x509_crt *
@@ -251,12 +321,9 @@ origin_keys_cert(const struct origin_keys *ok, const char *node_id)
 {
 	const struct known *kn = hmap_get(ok->known, node_id);
 
-	if (kn == NULL || kn->incarnation[0] == 0 ||
-	    mbedtls_x509_time_is_past(&kn->cert.valid_to) ||
-	    (ok->trust != NULL && trust_serial_revoked(ok->trust,
-	    kn->cert.serial.p, kn->cert.serial.len)))
+	if (kn == NULL || kn->incarnation[0] == 0 || lapsed(ok, &kn->cert[0]))
 		return NULL;
-	return &kn->cert;
+	return &kn->cert[0];
 }
 
 int
@@ -278,9 +345,7 @@ origin_keys_verify(const struct origin_keys *ok, const char *node_id,
 
 	if (kn == NULL || (i = life(kn, incarnation)) < 0)
 		return ORIGIN_KEYS_UNKNOWN;
-	if (mbedtls_x509_time_is_past(&kn->cert.valid_to) ||
-	    (ok->trust != NULL && trust_serial_revoked(ok->trust,
-	    kn->cert.serial.p, kn->cert.serial.len)))
+	if (lapsed(ok, &kn->cert[i]))
 		return ORIGIN_KEYS_REVOKED;
 	if (sig == NULL || sig->len != crypto_sign_BYTES ||
 	    crypto_sign_verify_detached(sig->data, msg, len, kn->pub[i]) != 0)

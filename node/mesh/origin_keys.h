@@ -59,9 +59,11 @@ void origin_keys_sign(const struct origin_keys *, const void *msg, size_t len,
     uint8_t *sig);
 
 /*
- * Checks k as node_id's key and remembers it for k->incarnation.  0, or -1
- * with a sentence in detail (bad certificate, other identity, revoked,
- * bad signature, no trust anchor).
+ * Checks k as node_id's key and remembers it for k->incarnation.  0; -1
+ * when it is refused, with a sentence in detail (bad certificate, other
+ * identity, revoked, bad signature, another key for a life already known,
+ * no trust anchor); 1 when it is not taken but proves nothing false (a life
+ * older than the two kept; more than 8 new keys of that node a minute).
  */
 int origin_keys_learn(struct origin_keys *, const char *node_id,
     const Agentflow__Mesh__V1__OriginKey *k, char *detail, size_t detaillen);

@@ -487,7 +487,6 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	size_t n;
 
 	sync_incarnation_check(s, peer, h);
-	sync_vouch_link_up(s, peer);
 	if (h->info != NULL && h->info->key != NULL)
 		sync_vouch_learn(s, peer, peer, h->info->key);
 	/* What the peer says about itself is its NodeInfo. */
@@ -545,7 +544,8 @@ apply_snapshot(struct sync *s, const char *peer,
 		if (v.status != NULL)
 			set_status(s, o, v.status, v.status_ms, v.status_seq,
 			    v.status_sig);
-		o->left = v.work ? st->left : 0;
+		if (v.work)
+			o->left = st->left;
 		set_present(s, o);
 		o->updated_ms = clock_wall_ms();
 		o->requested_ms = 0;
@@ -815,7 +815,9 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 			s->commit_armed = 1;
 			event_active(s->commit_ev, EV_TIMEOUT, 0);
 		}
-		for (size_t i = 0; i < f->events->n_events; i++)
+		s->vouch_dropped = 0;
+		for (size_t i = 0; i < f->events->n_events &&
+		    !s->vouch_dropped; i++)
 			if (apply_event(s, peer, f->events->events[i]))
 				fresh[nfresh++] = f->events->events[i];
 		forward(s, peer, fresh, nfresh);

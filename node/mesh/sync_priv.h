@@ -105,6 +105,7 @@ struct sync {
 	struct origin_keys		*keys;
 	struct hmap			*strikes;	/* peer → struct strike */
 	uint64_t			 key_asked_ms;	/* for an origin not yet known */
+	int				 vouch_dropped;	/* a strike closed the link */
 	void				(*token_revoked)(const char *origin,
 					    const char *token_id, void *arg);
 	void				 *token_revoked_arg;
@@ -150,8 +151,6 @@ struct sync_vouched {
 };
 void sync_vouch_state(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__OriginState *st, struct sync_vouched *out);
-/* A new link to peer: its strikes start anew. */
-void sync_vouch_link_up(struct sync *, const char *peer);
 void sync_vouch_free(struct sync *);
 
 /* Logs and sends our pending events now (they normally wait for the next

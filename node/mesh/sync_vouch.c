@@ -116,10 +116,12 @@ sync_vouch_strike(struct sync *s, const char *peer)
 		st->count = 0;
 		st->since_ms = now;
 	}
-	/* Once: the rest of what this link had in flight changes nothing. */
-	if (++st->count != STRIKES)
+	/* Every STRIKES within the window, also across reconnects: the rest
+	 * of what a link had in flight adds to the next round. */
+	if (++st->count % STRIKES != 0)
 		return;
 	s->vouch.links_closed++;
+	s->vouch_dropped = 1;
 	if (s->links != NULL)
 		links_drop(s->links, peer, "it handed us data its origin did not "
 		    "sign");
@@ -131,14 +133,18 @@ sync_vouch_learn(struct sync *s, const char *peer, const char *node_id,
 {
 	char detail[256];
 
+	int rc;
+
 	if (k == NULL || s->keys == NULL)
 		return -1;
-	if (origin_keys_learn(s->keys, node_id, k, detail, sizeof(detail)) == 0)
+	if ((rc = origin_keys_learn(s->keys, node_id, k, detail,
+	    sizeof(detail))) == 0)
 		return 0;
 	s->vouch.keys_refused++;
-	log_event(LOG_WARN, "origin key refused", "{s:s, s:s, s:s}", "origin",
-	    node_id, "from", peer, "why", detail);
-	sync_vouch_strike(s, peer);
+	log_event(rc < 0 ? LOG_WARN : LOG_DEBUG, "origin key not taken",
+	    "{s:s, s:s, s:s}", "origin", node_id, "from", peer, "why", detail);
+	if (rc < 0)
+		sync_vouch_strike(s, peer);
 	return -1;
 }
 
@@ -151,7 +157,7 @@ sync_vouch_event(struct sync *s, const char *peer,
 	void *buf;
 	uint8_t *msg;
 	size_t len, mlen;
-	int kind;
+	int kind, direct, known;
 
 	/* Its first status of a life carries its key. */
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
@@ -160,9 +166,16 @@ sync_vouch_event(struct sync *s, const char *peer,
 	    (strcmp(peer, e->origin) == 0 || !origin_keys_known(s->keys,
 	    e->origin, e->incarnation)))
 		sync_vouch_learn(s, peer, e->origin, e->status->info->key);
-	if (strcmp(peer, e->origin) == 0)
-		return ORIGIN_KEYS_VALID;	/* its link's certificate names it */
-	if (s->keys == NULL)
+	direct = strcmp(peer, e->origin) == 0;
+	known = s->keys != NULL && origin_keys_known(s->keys, e->origin,
+	    e->incarnation);
+	/* Straight from a node whose key we lack (a version before keys):
+	 * its link's certificate names it.  Else its signature must hold
+	 * here too, or an honest relay would hand on what its next hop then
+	 * strikes it for. */
+	if (direct && !known)
+		return ORIGIN_KEYS_VALID;
+	if (s->keys == NULL || (!known && e->signature.len == 0))
 		v = ORIGIN_KEYS_UNKNOWN;
 	else if (e->signature.len == 0)
 		v = ORIGIN_KEYS_FORGED;
@@ -181,8 +194,8 @@ sync_vouch_event(struct sync *s, const char *peer,
 	case ORIGIN_KEYS_FORGED:
 		s->vouch.forged++;
 		log_event(LOG_DEBUG, "event its origin did not sign; dropped",
-		    "{s:s, s:s, s:I}", "origin", e->origin, "from", peer, "seq",
-		    (json_int_t)e->seq);
+		    "{s:s, s:s, s:I, s:b}", "origin", e->origin, "from", peer,
+		    "seq", (json_int_t)e->seq, "direct", direct);
 		sync_vouch_strike(s, peer);
 		break;
 	case ORIGIN_KEYS_UNKNOWN:
@@ -255,12 +268,6 @@ free_strike(const char *id, void *value, void *arg)
 	(void)arg;
 	free(value);
 	return 1;
-}
-
-void
-sync_vouch_link_up(struct sync *s, const char *peer)
-{
-	free(hmap_del(s->strikes, peer));
 }
 
 void

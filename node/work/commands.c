@@ -68,6 +68,10 @@
 #include "text.h"
 #include "xalloc.h"
 
+/* The oldest another node's command may be: well inside the 30 days its
+ * at-most-once record is kept (work.c), clocks' skew included. */
+#define COMMAND_MAX_AGE_MS	(7LL * 24 * 3600 * 1000)
+
 #define DEFAULT_TIMEOUT_MS	30000
 #define RETRY_FIRST_MS		1000
 #define RETRY_MAX_MS		8000
@@ -486,6 +490,18 @@ route_command(struct commands *c, const char *from,
 			audit_relay(c, cmd, NULL, "unreachable", why);
 		return;
 	}
+	/* Link states just after a cut can point two nodes at each other:
+	 * a hop the command already passed is a loop, not a route. */
+	for (size_t i = 0; i < cmd->n_path; i++)
+		if (strcmp(cmd->path[i], hop) == 0) {
+			c->unreachable++;
+			snprintf(why, sizeof(why), "no route from %s to %s (the "
+			    "next hop, %s, is where it came from)",
+			    c->cfg.self_id, cmd->destination, hop);
+			answer(c, cmd, MESH_COMMAND_STATUS(UNREACHABLE), why,
+			    NULL, 0);
+			return;
+		}
 	copy = *cmd;
 	path = xcalloc(cmd->n_path + 1, sizeof(*path));
 	for (size_t i = 0; i < cmd->n_path; i++)
@@ -525,6 +541,17 @@ accept_result(struct commands *c, const Agentflow__Mesh__V1__CommandResult *r)
 	json_t *res, *body = NULL;
 	char why[512];
 
+	/* Only the destination answers for itself; another node only to say
+	 * it could not reach it (a signed result names its maker, not whom
+	 * it answers for). */
+	if (strcmp(dest, r->node) != 0 &&
+	    r->status != MESH_COMMAND_STATUS(UNREACHABLE)) {
+		c->forged_results++;
+		log_event(LOG_WARN, "command result refused: a node answered for "
+		    "another", "{s:s, s:s, s:s}", "id", r->command_id, "node",
+		    r->node, "for", dest);
+		return;
+	}
 	if (rec == NULL || json_object_get(rec->pending, dest) == NULL) {
 		/* After its timeout, or a duplicate answer: the record is final. */
 		c->late++;
@@ -667,6 +694,27 @@ audit_executed(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
 	    mesh_names_command_status(status), d);
 }
 
+/*
+ * Another node's command must say its principal's role, and must not be
+ * older than the at-most-once record is kept (a replay of a captured one
+ * would run again once its record is gone).  0, or -1 with why in err.
+ */
+static int
+command_fresh(const Agentflow__Mesh__V1__Command *cmd, char *err,
+    size_t errlen)
+{
+	if (cmd->role == NULL || cmd->role[0] == '\0') {
+		snprintf(err, errlen, "command %s carries no role", cmd->id);
+		return -1;
+	}
+	if (cmd->issued_ms + COMMAND_MAX_AGE_MS < clock_wall_ms()) {
+		snprintf(err, errlen, "command %s was issued more than %d days "
+		    "ago", cmd->id, (int)(COMMAND_MAX_AGE_MS / 86400000));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 receive_command(struct commands *c, const char *peer,
     const Agentflow__Mesh__V1__Command *cmd)
@@ -683,9 +731,10 @@ receive_command(struct commands *c, const char *peer,
 	 * at-most-once mark, so a forgery cannot spend a real command's id.
 	 */
 	if (peer != NULL && c->cfg.keys != NULL &&
-	    command_sign_check(c->cfg.keys, cmd, err, sizeof(err)) != 0) {
+	    (command_sign_check(c->cfg.keys, cmd, err, sizeof(err)) != 0 ||
+	    command_fresh(cmd, err, sizeof(err)) != 0)) {
 		c->forged++;
-		log_event(LOG_WARN, "command refused: not signed by its origin",
+		log_event(LOG_WARN, "command refused: not its origin's, no role, or too old",
 		    "{s:s, s:s, s:s, s:s}", "id", cmd->id, "origin", cmd->origin,
 		    "from", peer, "why", err);
 		audit_record(c->cfg.audit, "command.refused", cmd->principal,
@@ -902,8 +951,9 @@ commands_issue(struct commands *c, const struct commands_request *req,
 		cmd.selector = &sel;
 	}
 	cmd.principal = (char *)who;
-	/* Signed with the rest: the destination checks it (command_exec.c). */
-	cmd.role = (char *)(req->principal != NULL &&
+	/* Signed with the rest: the destination checks it (command_exec.c).
+	 * No principal: the node itself (a prune), which may all it asks. */
+	cmd.role = (char *)(req->principal == NULL ? "admin" :
 	    req->principal->role != PRINCIPAL_NONE ?
 	    principal_role_name(req->principal->role) : "");
 	cmd.type = type;

@@ -18,7 +18,11 @@
 #include "tasks.h"
 #include "xalloc.h"
 
-#define PACKED_MAX	4096	/* a freeze command kept for Hellos, packed */
+#define PACKED_MAX	8192	/* a freeze command kept for Hellos, packed */
+/* How far above ours an epoch may jump: an honest one is ours plus one
+ * (or a few, from nodes that saw more); a huge one would lock the switch
+ * (nothing could ever be newer). */
+#define EPOCH_JUMP_MAX	1024
 #define META_MAX	(PACKED_MAX * 4 / 3 + 8)
 
 /* The "epoch" of a freeze or unfreeze's args; 0 when it has none. */
@@ -36,6 +40,8 @@ args_epoch(const Agentflow__Mesh__V1__Command *c, int *stop)
 		v = json_object_get(args, "epoch");
 		if (json_is_integer(v) && json_integer_value(v) > 0)
 			epoch = (uint64_t)json_integer_value(v);
+		else if (v != NULL)
+			epoch = UINT64_MAX;	/* there, but no epoch: refused */
 		*stop = json_is_true(json_object_get(args, "stop"));
 	}
 	json_decref(args);
@@ -56,8 +62,11 @@ keep(struct node *n, const Agentflow__Mesh__V1__Command *c, uint64_t epoch)
 	if (store_meta_set(n->store, "freeze_epoch", num) != 0)
 		log_event(LOG_ERROR, "cannot persist the freeze epoch", "{s:s}",
 		    "error", store_error(n->store));
-	if (len > PACKED_MAX)
-		return;		/* applied here, not handed on */
+	if (len > PACKED_MAX) {
+		log_event(LOG_WARN, "freeze command too large to hand on in "
+		    "Hellos; applied here only", "{s:I}", "bytes", (json_int_t)len);
+		return;
+	}
 	buf = xmalloc(len + 1);
 	agentflow__mesh__v1__command__pack(c, buf);
 	if (n->links != NULL)
@@ -80,7 +89,12 @@ apply(struct node *n, const Agentflow__Mesh__V1__Command *c, uint64_t epoch,
 	size_t cancelled = 0;
 
 	command_exec_set_frozen(n, on);
-	keep(n, c, epoch);
+	/* Mesh state only when meant for every node; a targeted one moves
+	 * the epoch but is not handed on. */
+	if (c->target_case == AGENTFLOW__MESH__V1__COMMAND__TARGET_ALL)
+		keep(n, c, epoch);
+	else
+		freeze_issued(n, epoch);
 	if (on && stop && n->tasks != NULL)
 		cancelled = tasks_cancel_all(n->tasks);
 	log_event(LOG_WARN, on ? "freeze applied" : "unfreeze applied",
@@ -114,6 +128,20 @@ freeze_next_epoch(const struct node *n)
 	return n->freeze_epoch + 1;
 }
 
+void
+freeze_issued(struct node *n, uint64_t epoch)
+{
+	char num[32];
+
+	if (epoch <= n->freeze_epoch)
+		return;
+	n->freeze_epoch = epoch;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)epoch);
+	if (store_meta_set(n->store, "freeze_epoch", num) != 0)
+		log_event(LOG_ERROR, "cannot persist the freeze epoch", "{s:s}",
+		    "error", store_error(n->store));
+}
+
 int
 freeze_command(struct node *n, const Agentflow__Mesh__V1__Command *c,
     const json_t *args, json_t **body, char *err, size_t errlen)
@@ -125,15 +153,20 @@ freeze_command(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	(void)args;
 	(void)err;
 	(void)errlen;
-	if (epoch == 0) {
-		/* From a node before epochs: applied, the epoch unchanged. */
-		command_exec_set_frozen(n, on);
-	} else if (epoch <= n->freeze_epoch) {
-		*body = json_pack("{s:b, s:I, s:b}", "frozen", n->frozen,
-		    "epoch", (json_int_t)n->freeze_epoch, "stale", 1);
-		return AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_OK;
-	} else
-		apply(n, c, epoch, stop, c->origin);
+	if (epoch == 0 || epoch == UINT64_MAX ||
+	    epoch > n->freeze_epoch + EPOCH_JUMP_MAX) {
+		snprintf(err, errlen, "args: \"epoch\" must be above %llu and at "
+		    "most %llu", (unsigned long long)n->freeze_epoch,
+		    (unsigned long long)(n->freeze_epoch + EPOCH_JUMP_MAX));
+		return AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_INVALID;
+	}
+	if (epoch <= n->freeze_epoch) {
+		snprintf(err, errlen, "stale: epoch %llu, %s holds %llu "
+		    "(frozen: %s)", (unsigned long long)epoch, n->id,
+		    (unsigned long long)n->freeze_epoch, n->frozen ? "yes" : "no");
+		return AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_REFUSED;
+	}
+	apply(n, c, epoch, stop, c->origin);
 	*body = json_pack("{s:b, s:I}", "frozen", on, "epoch",
 	    (json_int_t)n->freeze_epoch);
 	return AGENTFLOW__MESH__V1__COMMAND_STATUS__COMMAND_STATUS_OK;
@@ -154,8 +187,13 @@ freeze_hello(struct node *n, const char *peer,
 	    c->type != AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_UNFREEZE)
 		return;
 	if ((epoch = args_epoch(c, &stop)) <= n->freeze_epoch)
-		return;
-	if (principal_role_parse(c->role) < PRINCIPAL_ADMIN)
+		return;		/* what we hold already, or older */
+	if (epoch == UINT64_MAX || epoch > n->freeze_epoch + EPOCH_JUMP_MAX)
+		snprintf(why, sizeof(why), "epoch more than %d above ours",
+		    EPOCH_JUMP_MAX);
+	else if (c->target_case != AGENTFLOW__MESH__V1__COMMAND__TARGET_ALL)
+		snprintf(why, sizeof(why), "not meant for every node");
+	else if (principal_role_parse(c->role) < PRINCIPAL_ADMIN)
 		snprintf(why, sizeof(why), "its principal holds the %s role, "
 		    "not admin", c->role[0] ? c->role : "no");
 	else
@@ -165,5 +203,7 @@ freeze_hello(struct node *n, const char *peer,
 		    "s:s}", "peer", peer, "epoch", (json_int_t)epoch, "why", why);
 		return;
 	}
-	apply(n, c, epoch, stop, peer);
+	/* The state, not the act: a Hello never stops tasks (an old
+	 * freeze --stop replayed to a fresh node would). */
+	apply(n, c, epoch, 0, peer);
 }

@@ -26,6 +26,9 @@ struct node;
 void freeze_load(struct node *);
 /* The epoch a freeze or unfreeze issued here carries. */
 uint64_t freeze_next_epoch(const struct node *);
+/* A freeze or unfreeze was issued here with epoch: later ones go above
+ * it, whether or not this node is one of its destinations. */
+void freeze_issued(struct node *, uint64_t epoch);
 /* The executor's handler for FREEZE and UNFREEZE (command_exec.c). */
 int freeze_command(struct node *, const Agentflow__Mesh__V1__Command *,
     const json_t *args, json_t **body, char *err, size_t errlen);

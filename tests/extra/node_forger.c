@@ -16,7 +16,7 @@
  *   - in its own name, properly signed, a freeze command for C whose
  *     principal holds the read role, and one with a role that is none;
  * and once, events of FORGE_GHOSTS invented origins ("ghost-N").  Its
- * Hellos carry an unfreeze of epoch 10^6 claiming A as its issuer and an
+ * Hellos carry an unfreeze of epoch 5 claiming A as its issuer and an
  * admin as its principal, unsigned (Hello.freeze).
  * Each forged command's id is logged ("forged command"), so the test can
  * look for it on C.
@@ -286,7 +286,7 @@ static void
 forge_hello_freeze(struct node *n)
 {
 	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
-	static const char args[] = "{\"epoch\":1000000}";
+	static const char args[] = "{\"epoch\":5}";
 	char *path[1] = { ids[0] };
 	uint8_t buf[512];
 	size_t len;

@@ -61,13 +61,18 @@ class NoMemberSpeaksForAnother(MeshTest):
         # it forges for a while: long enough to be closed for it
         def closed_everywhere():
             return all(metrics(n).get("agentflow_node_forger_links_closed_total", 0) >= 1
-                       for n in (a, b))
+                       for n in (a, c))
         self.assertTrue(harness.wait_until(closed_everywhere, WAIT, interval=0.5),
                         {n.node_id: metrics(n).get("agentflow_node_forger_links_closed_total")
                          for n in (a, b, c)})
         forged_ids = [l["id"] for l in x.logs() if l.get("msg") == "forged command"]
         self.assertGreater(len(forged_ids), 0, "the forger sent no command")
         self.assertTrue(any(l.get("msg") == "forged invented origins" for l in x.logs()))
+        # the invented origins were counted (no key for them) and dropped
+        self.assertTrue(harness.wait_until(lambda: all(
+            metrics(n).get('agentflow_node_unvouched_total{why="unknown_key"}', 0) >= 1100
+            for n in (a, b, c)), WAIT, interval=0.5),
+            [metrics(n).get('agentflow_node_unvouched_total{why="unknown_key"}') for n in (a, b, c)])
 
         # real events keep flowing, and only real ones are node-2's
         self.assertEqual(post_event(b, "real", {"n": 1}).status, 200)

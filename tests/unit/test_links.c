@@ -28,6 +28,8 @@
 #include "forget.h"
 #include "links.h"
 #include "mesh.h"
+#include "mesh_signed.h"
+#include "origin_keys.h"
 #include "pki.h"
 #include "rng.h"
 #include "store.h"
@@ -514,8 +516,10 @@ test_forgotten_entries_use_the_signals_clock(void **state)
  * peers, delivered to s's sync as its peer "beta" would relay it. */
 static void
 relay_status(struct side *s, const char *origin, uint64_t seq,
-    const char *const *peers, size_t n)
+    const char *const *peers, size_t n, struct origin_keys *keys)
 {
+	uint8_t sig[ORIGIN_KEYS_SIGNATURE], body[512], *msg;
+	size_t blen, mlen;
 	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
 	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
@@ -538,6 +542,17 @@ relay_status(struct side *s, const char *origin, uint64_t seq,
 	e.hop_limit = 8;
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
 	e.status = &st;
+	/* A node whose key alpha knows signs, as the node does (sync_vouch.c). */
+	if (keys != NULL) {
+		assert_true(agentflow__mesh__v1__node_status__get_packed_size(&st) <=
+		    sizeof(body));
+		blen = agentflow__mesh__v1__node_status__pack(&st, body);
+		msg = mesh_signed_event(&e, (int)e.kind_case, body, blen, &mlen);
+		origin_keys_sign(keys, msg, mlen, sig);
+		free(msg);
+		e.signature.data = sig;
+		e.signature.len = sizeof(sig);
+	}
 	b.n_events = 1;
 	b.events = &ep;
 	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
@@ -585,15 +600,15 @@ test_a_relayed_peer_is_alive_and_not_forgotten(void **state)
 	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "far", 0), 1);
 
 	/* beta and far report their link: a route over beta */
-	relay_status(&a, "beta", 1, beta_links, 2);
-	relay_status(&a, "far", 1, far_links, 1);
+	relay_status(&a, "beta", 1, beta_links, 2, mesh_origin_keys(b.m));
+	relay_status(&a, "far", 1, far_links, 1, NULL);
 	assert_string_equal(member_of(&a, "far"), "alive");
 	assert_string_equal(member_of(&a, "beta"), "alive");
 	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "far", 0), 0);
 	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "beta", 0), 0);
 
 	/* far loses its link: no route, not alive, may be forgotten */
-	relay_status(&a, "far", 2, NULL, 0);
+	relay_status(&a, "far", 2, NULL, 0, NULL);
 	assert_string_not_equal(member_of(&a, "far"), "alive");
 	assert_int_equal(forget_may(a.l, mesh_sync(a.m), "far", 0), 1);
 	assert_int_equal(forget_node(a.l, mesh_sync(a.m), "alpha", "far"),
