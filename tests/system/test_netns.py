@@ -7,15 +7,29 @@ port one peer cannot reach (an nftables rule) is reached through the third
 node, for events and commands; a host cut off (its interface down) and
 healed gets back into the mesh and no event is lost or doubled.
 
+Member state comes from the mesh (issue 15): a node whose mesh port one
+peer cannot reach is alive and relayed there, in its status members too,
+and no peer_unreachable alert fires for it; cut off entirely it is dead on
+both peers after --dead-ms (measured from the cut and printed; bounded by
+--dead-ms minus one status period and plus two: the one tight bound), the
+alert fires, and after the heal it is alive again and the alert resolves.  The kill switch holds
+across a partition (issue 19 point 4): a freeze issued while a node is cut
+off for CUT_S (its copy of the command expires) reaches it from its peers'
+Hello within 10 s of the heal (measured and printed); work is then refused,
+and an unfreeze reaches it too.
+
 Everything is asserted through the nodes' and the signal's APIs, which the
 test reaches from inside each namespace (see netns.py).  Each test builds
 its own namespaces and processes and tears them down, even on failure.
 Skipped without CAP_NET_ADMIN.  Timing: generous bounds (shared machine).
 """
 
+import json
+import os
 import time
 import unittest
 
+import harness
 import netns
 
 ROUTE_TIMEOUT = 30     # a relayed path is learnt from link-state
@@ -23,6 +37,13 @@ DETECT_TIMEOUT = 20    # a cut link is noticed (3 silent status periods)
 HEAL_TIMEOUT = 75      # links back up after a cut (redial backoff grows to 30 s)
 DELIVER_TIMEOUT = 20
 CUT_S = 9              # how long a host stays cut off
+DEAD_MS = 3000         # the lab's --dead-ms (netns.LabTest.start_mesh)
+STATUS_MS = 1000       # --status-ms, its default
+FREEZE_TIMEOUT = 10    # issue 19: a rejoining node is frozen within 10 s
+# peer_unreachable after 2 s instead of 60: a wrong "dead" shows at once
+RULES = [{"name": "peer_unreachable", "on": "peer_unreachable", "for_s": 2,
+          "severity": "warning"}]
+TASKS = {"hello": {"command": ["/bin/echo", "hello"]}}
 MESH_PORT = netns.MESH_PORT
 NODES = netns.NODES
 
@@ -34,6 +55,40 @@ class Netns(netns.LabTest):
     def wait_full_mesh(self, timeout=netns.FORM_TIMEOUT):
         """Every pair linked directly (the tests below take links away)."""
         super().wait_full_mesh(timeout, direct=True)
+
+    def write_json(self, name, doc):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def firing(self, node):
+        """(rule, subject) of the alerts firing on node."""
+        r = node.client().get("/api/alerts?state=firing")
+        self.assertEqual(r.status, 200, r)
+        return sorted((a["rule"], a["subject"]) for a in r.json()["alerts"])
+
+    def frozen(self, node):
+        body = node.client().get("/metrics").body.decode()
+        return harness.parse_metrics(body).get("agentflow_node_frozen")
+
+    def cut(self, host):
+        """Takes host's interface down; returns when its peers and it have
+        dropped their links (and the monotonic time of the cut)."""
+        self.lab.link(host, False)
+        t = time.monotonic()
+        others = [n for h, n in self.nodes.items() if h != host]
+
+        def seen():
+            return (all(host not in n.up_peers() for n in others)
+                    and self.nodes[host].up_peers() == [])
+        self.wait(seen, DETECT_TIMEOUT, "%s's links dropped" % host)
+        self.log("cut of %s noticed after %.1fs" % (host, time.monotonic() - t))
+        return t
+
+    def command(self, node, target, type_, **kw):
+        r = node.post("/api/commands", dict(target=target, type=type_, **kw))
+        return r
 
     # -- the tests
 
@@ -214,6 +269,130 @@ class Netns(netns.LabTest):
         self.wait_everything_everywhere(expected, DELIVER_TIMEOUT, "after the heal")
         time.sleep(1.5)
         self.assert_exactly_once(expected)
+
+    def test_member_state_comes_from_the_mesh(self):
+        # issue 15: n1 cannot reach n3's mesh port (nor n3 n1's), so n1
+        # reaches n3 through n2; it is alive there, not dead, no alert
+        self.lab.block("n1", "n3", MESH_PORT)
+        rules = self.write_json("alerts.json", RULES)
+        n1, n2, n3 = self.start_mesh(["--alerts", rules])
+
+        def n3_on_n1():
+            r = netns.remotes(n1).get("n3")
+            if not r or r["member"] != "alive" or r["path"] != "relayed" or not r["status"]:
+                return "n1 sees n3 as %s" % (r and (r["member"], r["path"], r["link"]))
+            if (r["link"] or {}).get("state") == "up":
+                return "n1's direct link to n3 is up: %s" % r["link"]
+            own = ((n1.status()["local"]["state"] or {}).get("status") or {})
+            mi = {m["node_id"]: m for m in own.get("members", [])}.get("n3")
+            if not mi or mi["state"] != "alive" or mi["direct"] is not False:
+                return "n1's own status lists n3 as %s" % mi
+            if n2.up_peers() != ["n1", "n3"]:
+                return "n2's links %s" % n2.up_peers()
+            return None
+        self.wait(lambda: n3_on_n1() is None, netns.FORM_TIMEOUT + ROUTE_TIMEOUT,
+                  "n3 alive and relayed on n1")
+        self.log("n1 sees n3 alive, relayed through n2")
+        # past --dead-ms and the rule's 2 s: a wrong "dead" would show, and fire
+        time.sleep(DEAD_MS / 1000 + 3)
+        self.assertIsNone(n3_on_n1(), self.views())
+        self.assertEqual([a for a in self.firing(n1) if a[1] == "n3"], [])
+
+        # n3 cut off entirely: dead on n1 and n2 after --dead-ms (counted
+        # from the last frame heard, up to a ping period before the cut),
+        # give or take a status period or two
+        self.lab.link("n3", False)
+        cut = time.monotonic()
+        dead_at = {}
+
+        def dead_everywhere():
+            for n in (n1, n2):
+                if n.node_id not in dead_at:
+                    r = netns.remotes(n).get("n3")
+                    if r and r["member"] == "dead":
+                        dead_at[n.node_id] = time.monotonic() - cut
+                        self.assertEqual(r["path"], "none", r)
+            return len(dead_at) == 2
+        self.wait(dead_everywhere, DETECT_TIMEOUT, "n3 dead on n1 and n2", 0.1)
+        self.log("n3 dead %s s after the cut (--dead-ms %d, status every %d ms)" % (
+            {h: round(t, 2) for h, t in sorted(dead_at.items())}, DEAD_MS, STATUS_MS))
+        for h, t in dead_at.items():
+            self.assertGreaterEqual(t, (DEAD_MS - STATUS_MS) / 1000, (h, t))
+            self.assertLessEqual(t, (DEAD_MS + 2 * STATUS_MS) / 1000 + 0.3, (h, t))
+        # and now, with no route to it, the alert fires for n3
+        self.wait(lambda: ("peer_unreachable", "n3") in self.firing(n1), 20,
+                  "peer_unreachable for n3 on n1")
+
+        # heal: alive again, relayed on n1 (the rule stays), direct on n2
+        self.lab.link("n3", True)
+        healed = time.monotonic()
+
+        def alive_again():
+            a, b = netns.remotes(n1).get("n3"), netns.remotes(n2).get("n3")
+            return ((a["member"], a["path"]) == ("alive", "relayed")
+                    and (b["member"], b["path"]) == ("alive", "direct"))
+        self.wait(alive_again, HEAL_TIMEOUT, "n3 alive again after the heal")
+        self.log("n3 alive again %.1fs after the heal" % (time.monotonic() - healed))
+        self.wait(lambda: ("peer_unreachable", "n3") not in self.firing(n1), 20,
+                  "peer_unreachable for n3 resolved on n1")
+
+    def test_freeze_holds_across_a_partition(self):
+        # issue 19 point 4: a node partitioned during a freeze learns it on
+        # its first link after the heal, from its peers' Hello
+        tasks = self.write_json("tasks.json", TASKS)
+        n1, n2, n3 = self.start_mesh(["--tasks", tasks])
+        self.wait_full_mesh()
+        cut = self.cut("n3")
+        # n3's copy gives up after 1 s: only a Hello can tell it later
+        r = self.command(n1, "all", "freeze", deadline_ms=1000, wait_ms=3000)
+        self.assertEqual(r.status, 200, r)
+        rec = r.json()
+        by_node = {x["node"]: x for x in rec["results"]}
+        for h in ("n1", "n2"):
+            self.assertEqual(by_node[h]["status"], "ok", rec)
+            self.assertIs(by_node[h]["body"]["frozen"], True, rec)
+        self.assertNotEqual(by_node.get("n3", {}).get("status"), "ok", rec)
+        epoch = by_node["n1"]["body"]["epoch"]
+        for n in (n1, n2):
+            self.wait(lambda: self.frozen(n) == 1, 10, "%s frozen" % n.node_id, 0.2)
+        self.assertEqual(self.frozen(n3), 0)
+        self.log("n1 and n2 frozen (epoch %d), n3 not, still cut off; n3's result: %s"
+                 % (epoch, json.dumps(by_node.get("n3"))))
+        # cut off for CUT_S, the redial backoff grown meanwhile; the
+        # command long past its deadline
+        time.sleep(max(1.0, CUT_S - (time.monotonic() - cut)))
+        self.assertEqual(self.frozen(n3), 0)
+
+        self.lab.link("n3", True)
+        healed = time.monotonic()
+        self.log("healed after a %.1fs cut" % (healed - cut))
+        ok = harness.wait_until(lambda: self.frozen(n3) == 1, FREEZE_TIMEOUT, 0.1)
+        took = time.monotonic() - healed
+        self.log("freeze reached n3 %.2f s after the heal" % took)
+        self.assertTrue(ok, "n3 not frozen %d s after the heal\n%s"
+                        % (FREEZE_TIMEOUT, self.views()))
+        # a command arriving past its deadline is refused (commands.c), so
+        # what froze n3 is a Hello's freeze state (freeze_hello)
+        applied = [l for l in n3.logs() if l.get("msg") == "freeze applied"]
+        self.assertTrue(applied and applied[-1]["from"] in ("n1", "n2"), applied)
+        self.assertEqual(applied[-1]["epoch"], epoch, applied)
+        # work is refused: from n1, and on n3's own API
+        for n in (n1, n3):
+            r = self.command(n, "n3", "run_task", args={"task": "hello"}, wait_ms=5000)
+            self.assertEqual(r.status, 423, r)
+
+        # unfreeze (the bootstrap write token is admin): n3 follows
+        self.wait_full_mesh(HEAL_TIMEOUT)
+        r = self.command(n1, "all", "unfreeze", deadline_ms=1000, wait_ms=3000)
+        self.assertEqual(r.status, 200, r)
+        t = time.monotonic()
+        for n in (n1, n2, n3):
+            self.wait(lambda: self.frozen(n) == 0, FREEZE_TIMEOUT,
+                      "%s unfrozen" % n.node_id, 0.1)
+        self.log("all unfrozen %.2f s after the unfreeze" % (time.monotonic() - t))
+        r = self.command(n1, "n3", "run_task", args={"task": "hello"}, wait_ms=10000)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["results"][0]["status"], "ok", r.json())
 
 
 if __name__ == "__main__":
