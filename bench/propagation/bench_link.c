@@ -48,6 +48,7 @@
 #include "mesh.h"
 #include "opts.h"
 #include "pki.h"
+#include "trust.h"
 #include "rng.h"
 #include "store.h"
 #include "sync.h"
@@ -174,6 +175,7 @@ struct bench {
 	struct event_base	*base;
 	struct rng		*rng;
 	struct pki_ca		*ca;
+	struct trust		*trust;		/* the CA, so B checks A's keys as a node does */
 	char			 root[512];
 	struct endpoint		 a, b;
 	struct phase		*ph;
@@ -280,6 +282,7 @@ endpoint_start(struct bench *b, struct endpoint *e, const char *name,
 	mc.transport.key_pem = key;
 	mc.transport.keepalive_ms = 1000;
 	mc.rng = b->rng;
+	mc.trust = b->trust;
 	mc.ping_ms = 1000;
 	mc.dead_ms = 10000;
 	mc.store = e->store;
@@ -717,6 +720,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-link: mkdtemp %s: %s\n", b.root, strerror(errno));
 		return 1;
 	}
+	/* The mesh CA as a file, as a node has it: origin keys are checked
+	 * against it, and so each event's signature on B. */
+	{
+		char capath[600];
+		FILE *f;
+
+		snprintf(capath, sizeof(capath), "%s/ca.crt", b.root);
+		if ((f = fopen(capath, "w")) == NULL ||
+		    fputs(pki_ca_cert_pem(b.ca), f) < 0 || fclose(f) != 0 ||
+		    (b.trust = trust_new(capath, NULL, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "bench-link: the CA file: %s\n", err);
+			return 1;
+		}
+	}
 	b.burst_ev = evtimer_new(b.base, burst_cb, &b);
 	b.stop_ev = evtimer_new(b.base, stop_cb, &b);
 	b.watch_ev = event_new(b.base, -1, EV_PERSIST, watch_cb, &b);
@@ -783,6 +800,7 @@ main(int argc, char **argv)
 	event_free(b.watch_ev);
 	event_base_free(b.base);
 	pki_ca_free(b.ca);
+	trust_free(b.trust);
 	rng_free(b.rng);
 	free(b.payload);
 	nftw(b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);

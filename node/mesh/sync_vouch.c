@@ -1,10 +1,10 @@
 /*
  * Whether an origin vouches for what a peer hands us (sync_priv.h).
  *
- * An origin's events, and the state a snapshot says it is in, are taken
- * straight from the origin (its link's certificate names it) or, from any
- * other peer, only with the origin's signature (origin_keys.h) over each
- * event.  A snapshot from another peer moves our cursor only when it
+ * An origin's events are taken only with its signature (origin_keys.h)
+ * over each, whoever hands them over; straight from an origin whose key we
+ * lack (a node from before keys) its link's certificate vouches.  The state
+ * a snapshot says an origin is in is taken whole from the origin itself.  A snapshot from another peer moves our cursor only when it
  * carries a signed event of the origin at or after that cursor
  * (OriginState.proof: the cursor cannot pass what the origin emitted) and
  * shows only a status such an event holds; its tasks and alerts come from the origin alone (a
