@@ -36,20 +36,27 @@ check(struct origin_keys *keys, const char *maker,
 	return -1;
 }
 
+/* Signs msg (freed here) into sig, which *out then points to, and sets
+ * *key to the OriginKey that vouches for it (ours, borrowed). */
+static void
+sign(struct origin_keys *keys, uint8_t *msg, size_t len, uint8_t *sig,
+    ProtobufCBinaryData *out, Agentflow__Mesh__V1__OriginKey **key)
+{
+	*key = (Agentflow__Mesh__V1__OriginKey *)origin_keys_current(keys);
+	origin_keys_sign(keys, msg, len, sig);
+	free(msg);
+	out->data = sig;
+	out->len = ORIGIN_KEYS_SIGNATURE;
+}
+
 void
 command_sign(struct origin_keys *keys, Agentflow__Mesh__V1__Command *cmd,
     uint8_t *sig)
 {
-	uint8_t *msg;
 	size_t len;
+	uint8_t *msg = mesh_signed_command(cmd, &len);
 
-	cmd->issuer_key = (Agentflow__Mesh__V1__OriginKey *)
-	    origin_keys_current(keys);
-	msg = mesh_signed_command(cmd, &len);
-	origin_keys_sign(keys, msg, len, sig);
-	free(msg);
-	cmd->signature.data = sig;
-	cmd->signature.len = ORIGIN_KEYS_SIGNATURE;
+	sign(keys, msg, len, sig, &cmd->signature, &cmd->issuer_key);
 }
 
 int
@@ -67,16 +74,10 @@ void
 command_sign_result(struct origin_keys *keys,
     Agentflow__Mesh__V1__CommandResult *r, uint8_t *sig)
 {
-	uint8_t *msg;
 	size_t len;
+	uint8_t *msg = mesh_signed_result(r, &len);
 
-	r->signer_key = (Agentflow__Mesh__V1__OriginKey *)
-	    origin_keys_current(keys);
-	msg = mesh_signed_result(r, &len);
-	origin_keys_sign(keys, msg, len, sig);
-	free(msg);
-	r->signature.data = sig;
-	r->signature.len = ORIGIN_KEYS_SIGNATURE;
+	sign(keys, msg, len, sig, &r->signature, &r->signer_key);
 }
 
 int
