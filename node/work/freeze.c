@@ -53,15 +53,11 @@ static void
 keep(struct node *n, const Agentflow__Mesh__V1__Command *c, uint64_t epoch)
 {
 	size_t len = agentflow__mesh__v1__command__get_packed_size(c);
-	char num[32], *text = NULL;
+	char *text = NULL;
 	uint8_t *buf;
 	size_t olen = 0;
 
-	n->freeze_epoch = epoch;
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)epoch);
-	if (store_meta_set(n->store, "freeze_epoch", num) != 0)
-		log_event(LOG_ERROR, "cannot persist the freeze epoch", "{s:s}",
-		    "error", store_error(n->store));
+	freeze_issued(n, epoch);	/* the epoch, held and persisted */
 	if (len > PACKED_MAX) {
 		log_event(LOG_WARN, "freeze command too large to hand on in "
 		    "Hellos; applied here only", "{s:I}", "bytes", (json_int_t)len);
