@@ -1,3 +1,5 @@
 # Unit tests of node/work/tasks.c: real child processes via /bin/sh on a real
 # event loop.
 agentflow_unit_test(test_tasks SOURCES unit/test_tasks.c LIBS agentflow_tasks agentflow_common)
+# A job's run: its environment, payload and result files (tasks_job.c).
+agentflow_unit_test(test_tasks_job SOURCES unit/test_tasks_job.c LIBS agentflow_tasks agentflow_common)

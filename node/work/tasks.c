@@ -168,6 +168,7 @@ finish(struct run *r, task_state state)
 		tasks_proc_emit_log(r, MESH_LOG_STREAM(STDERR), marker,
 		    strlen(marker), 0);
 	}
+	tasks_job_finish(r);
 	emit_update(r);
 }
 
@@ -303,7 +304,7 @@ start_attempt(struct run *r)
 	r->escalated = 0;
 	r->reaped = 0;
 	r->reason[0] = '\0';
-	if (tasks_proc_spawn(r) == -1) {
+	if (tasks_job_prepare(r) == -1 || tasks_proc_spawn(r) == -1) {
 		/* Retrying would meet the same missing program or
 		 * directory; the reason says what to fix. */
 		r->exit_code = 127;
@@ -384,6 +385,7 @@ run_free(struct run *r)
 	free(r->err.buf);
 	free(r->command_id);
 	free(r->principal);
+	tasks_job_clear(r);
 	free(r);
 }
 
@@ -468,8 +470,9 @@ tasks_new(struct event_base *base, const struct tasks_config *cfg,
 	t->adhoc.name = (char *)ADHOC_NAME;
 	t->adhoc.backoff_ms = DEFAULT_BACKOFF_MS;
 
-	if (cfg->defs != NULL &&
-	    tasks_defs_load(t, cfg->defs, err, errlen) == -1) {
+	if (tasks_job_init(t, cfg->run_dir, err, errlen) == -1 ||
+	    (cfg->defs != NULL &&
+	    tasks_defs_load(t, cfg->defs, err, errlen) == -1)) {
 		tasks_free(t);
 		return NULL;
 	}
@@ -516,6 +519,7 @@ tasks_free(struct tasks *t)
 	if (t->gc_ev != NULL)
 		event_free(t->gc_ev);
 	tasks_defs_clear(t);
+	free(t->run_dir);
 	hmap_free(t->byname);
 	hmap_free(t->byid);
 	free(t);
@@ -567,6 +571,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	char id[NODE_ID_MAX + 1], **argv;
 	size_t argc = 0, i;
 	char *principal;
+	int rc;
 
 	if (idlen > 0)
 		task_id[0] = '\0';
@@ -587,6 +592,9 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 		    "without control characters");
 		return MESH_COMMAND_STATUS(INVALID);
 	}
+	if (req->job != NULL && (rc = tasks_job_check(t, req->job, msg,
+	    msglen)) != MESH_COMMAND_STATUS(OK))
+		return rc;
 	argv = xcalloc(2 * ARGV_MAX + 1, sizeof *argv);
 	if (req->name != NULL) {
 		if (req->adhoc != NULL) {
@@ -661,6 +669,8 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	r->command_id = xstrdup(req->command_id != NULL ? req->command_id : "");
 	r->principal = principal;
 	r->max_attempts = 1 + d->retries;
+	if (req->job != NULL)
+		tasks_job_attach(r, req->job);
 	r->out.run = r->err.run = r;
 	r->out.fd = r->err.fd = -1;
 	r->out.stream = MESH_LOG_STREAM(STDOUT);
@@ -683,9 +693,9 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	r->ready = 1;
 	hmap_put(t->byid, r->id, r);
 	snprintf(task_id, idlen, "%s", r->id);
-	log_event(LOG_INFO, "task queued", "{s:s, s:s, s:s, s:s}", "task", r->id,
-	    "name", d->name, "command_id", r->command_id, "principal",
-	    r->principal);
+	log_event(LOG_INFO, "task queued", "{s:s, s:s, s:s, s:s, s:s?}", "task",
+	    r->id, "name", d->name, "command_id", r->command_id, "principal",
+	    r->principal, "job", r->job_id);
 	/* Starting is deferred so the caller has its answer before any
 	 * process exists, and never forks inside its own handler. */
 	kick(t);

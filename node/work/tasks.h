@@ -22,6 +22,18 @@
  *    "allow_args": false}                     may callers append argv?
  *
  * Pointers handed to hooks are valid only during the call.
+ *
+ * A job's run (tasks_request.job) sees its job in its environment:
+ * AGENTFLOW_JOB_ID, AGENTFLOW_JOB_EPOCH, AGENTFLOW_JOB_ATTEMPT (the job's
+ * dispatch count), AGENTFLOW_TASK_ATTEMPT (this run's retry attempt),
+ * AGENTFLOW_PAYLOAD_FILE (the payload, or "null" when the job has none)
+ * and AGENTFLOW_RESULT_FILE (where the task may leave its JSON result).
+ * Both files live in a private directory, <run_dir>/<task id> (0700, the
+ * files 0600), made before the first attempt and removed once the run
+ * is over and job_result was called.  The result file is removed before
+ * each attempt, so a retry never hands out an earlier attempt's result.
+ * Those names are dropped from the node's inherited environment for
+ * every run, so a task never mistakes the node's own for its job's.
  */
 #ifndef AGENTFLOW_TASKS_H
 #define AGENTFLOW_TASKS_H
@@ -39,6 +51,16 @@ struct tasks_hooks {
 	void	(*update)(const Agentflow__Mesh__V1__TaskUpdate *, void *arg);
 	void	(*log)(const Agentflow__Mesh__V1__TaskLog *, void *arg);
 	void	 *arg;
+	/*
+	 * A run of a job ended (terminal state, after the last attempt):
+	 * result is the JSON the task left in its result file (validated,
+	 * <= TASKS_RESULT_MAX bytes, NUL-terminated) or NULL; why_no_result
+	 * says why when the file was there but refused ("result over 65536
+	 * bytes", "result is not JSON", "result is not a regular file").
+	 * Called just before the terminal update.  May be NULL.
+	 */
+	void	(*job_result)(const char *task_id, const char *result,
+		    size_t len, const char *why_no_result, void *arg);
 };
 
 struct tasks_config {
@@ -48,6 +70,22 @@ struct tasks_config {
 	uint64_t	 grace_ms;	/* soft cancel SIGTERM → SIGKILL, 0: 5000 */
 	unsigned	 lines_per_s;	/* per task flood limit, 0: 1000 */
 	const char	*id_prefix;	/* task ids are "<prefix>-<n>"; unique per start */
+	/* Where job runs get their private directories (made 0700 when
+	 * missing; what a previous life left there is removed).  NULL: no
+	 * job support, job runs are refused as INVALID. */
+	const char	*run_dir;
+};
+
+#define TASKS_PAYLOAD_MAX	65536	/* bytes of a job's payload */
+#define TASKS_RESULT_MAX	65536	/* bytes of a job's result */
+
+/* A job's run; everything borrowed for the call of tasks_run. */
+struct tasks_job {
+	const char	*job_id;	/* id syntax */
+	uint64_t	 epoch;		/* lease epoch, >= 1 */
+	uint32_t	 attempt;	/* 1-based dispatch count of the job */
+	const char	*payload;	/* JSON text, <= TASKS_PAYLOAD_MAX, or NULL */
+	size_t		 payload_len;
 };
 
 struct tasks_request {
@@ -56,6 +94,7 @@ struct tasks_request {
 	const json_t	*adhoc;		/* argv array for an ad-hoc run, or NULL */
 	const char	*command_id;	/* may be NULL */
 	const char	*principal;	/* may be NULL */
+	const struct tasks_job *job;	/* or NULL: not a job's run */
 };
 
 /* NULL with err set when a definition is invalid (names the task and field). */
@@ -72,7 +111,9 @@ void tasks_free(struct tasks *);
 /*
  * Starts or queues a run.  Returns an Agentflow__Mesh__V1__CommandStatus:
  * OK with the new id in task_id; NOT_FOUND (unknown name), REFUSED (ad-hoc
- * disabled, frozen), INVALID (bad args or argv) with a reason in msg.
+ * disabled, frozen), INVALID (bad args or argv, a job without run_dir, a
+ * bad job id, epoch 0, attempt 0, a payload over TASKS_PAYLOAD_MAX or not
+ * JSON) with a reason in msg.
  */
 int tasks_run(struct tasks *, const struct tasks_request *, char *task_id,
     size_t idlen, char *msg, size_t msglen);

@@ -96,6 +96,13 @@ struct run {
 	uint64_t		 refill_us;
 	uint32_t		 dropped;	/* lines dropped since the last one out */
 	char			 reason[REASON_MAX];
+	/* A job's run (tasks_job.c); job_id NULL otherwise. */
+	char			*job_id;
+	uint64_t		 job_epoch;
+	uint32_t		 job_attempt;
+	char			*payload;	/* NUL-terminated; NULL: none */
+	size_t			 payload_len;
+	char			*job_dir;	/* made at the first attempt */
 	TAILQ_ENTRY(run)	 entry;		/* active or done */
 	TAILQ_ENTRY(run)	 rentry;	/* ready */
 };
@@ -129,6 +136,7 @@ struct tasks {
 	struct event		*gc_ev;		/* deferred: trim the history */
 	uint64_t		 prng;		/* splitmix64 state for jitter */
 	long			 maxfd;		/* close() bound without close_range */
+	char			*run_dir;	/* NULL: no job runs */
 	char			 rbuf[READ_CHUNK];
 	char			 lbuf[LINE_MAX_BYTES + 1];
 };
@@ -164,6 +172,33 @@ void tasks_proc_poll_cb(evutil_socket_t, short, void *arg);
 void tasks_proc_drain_cb(evutil_socket_t, short, void *arg);
 void tasks_proc_timeout_cb(evutil_socket_t, short, void *arg);
 void tasks_proc_kill_cb(evutil_socket_t, short, void *arg);
+
+/*
+ * tasks_job.c: a job's run.  tasks_job_init makes t's run directory and
+ * clears what a previous life left in it (-1 with err).
+ */
+int tasks_job_init(struct tasks *t, const char *run_dir, char *err,
+    size_t errlen);
+/* Checks req's job against what tasks_run accepts: an
+ * Agentflow__Mesh__V1__CommandStatus, with msg set unless OK. */
+int tasks_job_check(const struct tasks *t, const struct tasks_job *job,
+    char *msg, size_t msglen);
+/* Copies a checked job into r. */
+void tasks_job_attach(struct run *r, const struct tasks_job *job);
+/* Before each attempt: the directory and payload there, no result.  -1
+ * with r->reason set. */
+int tasks_job_prepare(struct run *r);
+#define TASKS_JOB_ENV_N	6
+/* The job's "K=V" strings, TASKS_JOB_ENV_N of them (the caller frees
+ * each), for a job's run; 0 for any other run. */
+size_t tasks_job_env(const struct run *r, char **out);
+/* Whether the environment entry kv ("K=V") is one of the job names. */
+int tasks_job_env_name(const char *kv);
+/* r ended for good: its result through the hook, then the directory goes.
+ * Nothing for a run that is not a job's. */
+void tasks_job_finish(struct run *r);
+/* Frees r's job fields. */
+void tasks_job_clear(struct run *r);
 
 /*
  * tasks_defs.c.  Parses defs (a JSON object, name → definition) into

@@ -410,21 +410,25 @@ fd_above2(int fd)
 	return nfd;
 }
 
-/* environ, minus the names the definition sets, plus the definition's. */
+/*
+ * environ, minus the names the definition sets and the job's names
+ * (tasks.h), plus the definition's, plus the job's (jobenv, njob of
+ * them; they win over a definition's of the same name).
+ */
 static char **
-build_env(const struct taskdef *d)
+build_env(const struct taskdef *d, char **jobenv, size_t njob)
 {
 	size_t n = 0, i, j, k = 0;
 	char **envp;
 
 	while (environ != NULL && environ[n] != NULL)
 		n++;
-	envp = xcalloc(n + d->envc + 1, sizeof *envp);
+	envp = xcalloc(n + d->envc + njob + 1, sizeof *envp);
 	for (i = 0; i < n; i++) {
 		const char *eq = strchr(environ[i], '=');
 		size_t klen = eq != NULL ? (size_t)(eq - environ[i]) :
 		    strlen(environ[i]);
-		int overridden = 0;
+		int overridden = tasks_job_env_name(environ[i]);
 
 		for (j = 0; j < d->envc && !overridden; j++)
 			overridden = strncmp(d->env[j], environ[i], klen) == 0 &&
@@ -433,7 +437,10 @@ build_env(const struct taskdef *d)
 			envp[k++] = environ[i];
 	}
 	for (j = 0; j < d->envc; j++)
-		envp[k++] = d->env[j];
+		if (njob == 0 || !tasks_job_env_name(d->env[j]))
+			envp[k++] = d->env[j];
+	for (j = 0; j < njob; j++)
+		envp[k++] = jobenv[j];
 	envp[k] = NULL;
 	return envp;
 }
@@ -451,7 +458,8 @@ tasks_proc_spawn(struct run *r)
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, st[2] = { -1, -1 };
 	struct child_report rep;
 	sigset_t all, old;
-	char **envp;
+	char **envp, *jobenv[TASKS_JOB_ENV_N];
+	size_t njob, j;
 	ssize_t n;
 	pid_t pid;
 	int i, status, *fds[3] = { outp, errp, st };
@@ -474,7 +482,8 @@ tasks_proc_spawn(struct run *r)
 		    strerror(errno));
 		goto fail;
 	}
-	envp = build_env(r->def);
+	njob = tasks_job_env(r, jobenv);
+	envp = build_env(r->def, jobenv, njob);
 	/* No signal handler of ours may run in the child before it has
 	 * reset them. */
 	sigfillset(&all);
@@ -485,6 +494,8 @@ tasks_proc_spawn(struct run *r)
 		    t->maxfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(envp);
+	for (j = 0; j < njob; j++)
+		free(jobenv[j]);
 	if (pid == -1) {
 		tasks_set_reason(r, "cannot fork: %s", strerror(errno));
 		goto fail;

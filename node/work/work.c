@@ -224,7 +224,7 @@ work_start(struct node *n, char *err, size_t errlen)
 {
 	const struct node_config *cfg = n->cfg;
 	json_t *defs = NULL, *rules = NULL;
-	char prefix[32];
+	char prefix[32], run_dir[4096];
 	int rc = -1;
 
 	if ((n->audit = audit_open(cfg->data_dir, n->id, n->store, err,
@@ -238,11 +238,15 @@ work_start(struct node *n, char *err, size_t errlen)
 		goto out;
 	/* Ids unique across restarts: the incarnation is never reused. */
 	id_prefix(prefix, sizeof(prefix), 't', n->incarnation);
+	/* Jobs' payload and result files (tasks.h). */
+	snprintf(run_dir, sizeof(run_dir), "%s/runs", cfg->data_dir);
 	struct tasks_config tc = {
 		.defs = defs, .allow_adhoc = cfg->allow_adhoc,
 		.max_running = (unsigned)cfg->max_running, .id_prefix = prefix,
+		.run_dir = run_dir,
 	};
-	struct tasks_hooks th = { task_update, task_log, n };
+	struct tasks_hooks th = { .update = task_update, .log = task_log,
+	    .arg = n };
 	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
 		goto out;
 	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);

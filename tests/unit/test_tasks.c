@@ -338,7 +338,8 @@ static void
 start(struct ctx *c, json_t *defs, struct tasks_config *cfg)
 {
 	struct tasks_config dflt = { 0 };
-	struct tasks_hooks hooks = { on_update, on_log, c };
+	struct tasks_hooks hooks = { .update = on_update, .log = on_log,
+	    .arg = c };
 	char err[512];
 
 	if (cfg == NULL)
@@ -377,7 +378,8 @@ static void
 run_ok(struct ctx *c, const char *name, const json_t *args, char *id,
     size_t idlen)
 {
-	struct tasks_request req = { name, args, NULL, "cmd-1", "alice" };
+	struct tasks_request req = { .name = name, .args = args,
+	    .command_id = "cmd-1", .principal = "alice" };
 	char msg[256];
 	int rc;
 
@@ -1076,7 +1078,8 @@ test_invalid_definitions(void **state)
 		{ "[]", "task definitions must be an object" },
 	};
 	struct ctx *c = *state;
-	struct tasks_hooks hooks = { on_update, on_log, c };
+	struct tasks_hooks hooks = { .update = on_update, .log = on_log,
+	    .arg = c };
 	struct tasks_config cfg = { 0 };
 	char err[512];
 	size_t i;
