@@ -20,6 +20,7 @@
 #include "test_hooks.h"
 #endif
 #include "opts.h"
+#include "tasks.h"
 
 #define OPT(field) offsetof(struct node_config, field)
 
@@ -119,6 +120,9 @@ main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	/* The node's run guardian (tasks.h) is this binary, exec'd so. */
+	if (argc == 2 && strcmp(argv[1], TASKS_GUARD_FLAG) == 0)
+		return tasks_guard_main();
 	memset(&cfg, 0, sizeof(cfg));
 	switch (config_file_opts_parse(options, sizeof(options) / sizeof(options[0]),
 	    &cfg, argc, argv, usage, NULL, "config", &cf, err, sizeof(err))) {

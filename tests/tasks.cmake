@@ -3,3 +3,6 @@
 agentflow_unit_test(test_tasks SOURCES unit/test_tasks.c LIBS agentflow_tasks agentflow_common)
 # A job's run: its environment, payload and result files (tasks_job.c).
 agentflow_unit_test(test_tasks_job SOURCES unit/test_tasks_job.c LIBS agentflow_tasks agentflow_common)
+# No orphans: a run's processes die with their node (kill -9, guardian
+# gone too, SIGTERM), with a real node.
+agentflow_system_test(orphans test_orphans.py)

@@ -22,5 +22,10 @@ sqlite3 *store_db(struct store *);
 void store_reset(sqlite3_stmt *);
 /* Records "what: SQLite's last message" as the store's error. */
 void store_fail(struct store *, const char *what);
+/* Steps a statement that returns no rows and resets it.  bound is 0 when
+ * every sqlite3_bind_* succeeded (OR their failures together); -1 with
+ * store_error() naming what when not or when the step fails. */
+int store_step_bound(struct store *, sqlite3_stmt *, int bound,
+    const char *what);
 
 #endif

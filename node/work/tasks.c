@@ -212,6 +212,7 @@ end_attempt(struct run *r)
 	event_del(r->kill_ev);
 	event_del(r->drain_ev);
 	event_del(r->poll_ev);
+	tasks_guard_forget(r);
 	r->pid = 0;
 	check_run(r);
 
@@ -469,6 +470,7 @@ tasks_new(struct event_base *base, const struct tasks_config *cfg,
 	t->maxfd = maxfd > 0 && maxfd < 65536 ? maxfd : 65536;
 	t->adhoc.name = (char *)ADHOC_NAME;
 	t->adhoc.backoff_ms = DEFAULT_BACKOFF_MS;
+	tasks_guard_init(t, cfg->guardian);
 
 	if (tasks_job_init(t, cfg->run_dir, err, errlen) == -1 ||
 	    (cfg->defs != NULL &&
@@ -500,6 +502,7 @@ tasks_free(struct tasks *t)
 	while ((r = TAILQ_FIRST(&t->active)) != NULL) {
 		if (r->live) {
 			tasks_proc_stop(r);
+			tasks_guard_forget(r);
 			r->live = 0;
 			r->pid = 0;
 			r->def->running--;
@@ -512,6 +515,7 @@ tasks_free(struct tasks *t)
 		TAILQ_REMOVE(&t->done, r, entry);
 		run_free(r);
 	}
+	tasks_guard_stop(t);
 	if (t->sigchld_ev != NULL)
 		event_free(t->sigchld_ev);
 	if (t->kick_ev != NULL)

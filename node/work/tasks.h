@@ -34,6 +34,35 @@
  * each attempt, so a retry never hands out an earlier attempt's result.
  * Those names are dropped from the node's inherited environment for
  * every run, so a task never mistakes the node's own for its job's.
+ *
+ * No orphans: a run's processes die with their node.  Each attempt is
+ * its own process group.  A stop of the node (tasks_free) SIGKILLs every
+ * group, as before.  For a node that dies without stopping (kill -9, a
+ * crash, the OOM killer) there is a guardian: one small process per
+ * node, the node's own binary exec'd as "<guardian> --run-guardian" at
+ * the first run.  The node tells it each group as it starts and ends
+ * over a socket; when that socket reaches EOF (the kernel closes it
+ * whatever way the node died) the guardian SIGKILLs every group it holds
+ * and exits.  A process group, not only the direct child: "sh -c 'a &
+ * b'" leaves grandchildren that PR_SET_PDEATHSIG alone would not reach
+ * (the direct child gets that too, for the window before the guardian
+ * hears of it).  Not cgroups: they need a delegated, writable hierarchy
+ * that a home server's container or user service seldom has.  Exec'd
+ * rather than forked: the node has gRPC threads, and a forked child of a
+ * threaded process may only make async-signal-safe calls.  A guardian
+ * that dies is started anew (and told every live group) when a run
+ * starts, or at once when runs are live and it had lived a second.
+ *
+ * When the guardian dies with the node (both killed), what they left
+ * runs on; so each group is also handed out through the group hook (the
+ * node records it in SQLite) and tasks_leftovers_end, at the next start,
+ * ends those still there: the group's leader still alive with the same
+ * start time (field 22 of /proc/<pid>/stat) and the same boot, or the
+ * leader gone but processes still in the group — a pgid cannot be handed
+ * to a new process while any process is in that group, so those are
+ * ours.  What escapes its group (setsid, setpgid) escapes all of this;
+ * background processes a run leaves when it ends normally stay, as
+ * before, and are no longer its.
  */
 #ifndef AGENTFLOW_TASKS_H
 #define AGENTFLOW_TASKS_H
@@ -46,6 +75,18 @@
 #include "mesh.pb-c.h"
 
 struct tasks;
+
+/* A run's process group, as a later start needs it to find leftovers. */
+struct tasks_group {
+	const char	*task_id;
+	int		 pgid;		/* = pid of the attempt's first process */
+	uint64_t	 start_ticks;	/* its start, /proc/<pid>/stat field 22 */
+	const char	*boot_id;	/* /proc/sys/kernel/random/boot_id, or "" */
+};
+
+/* argv[1] of the guardian (see above); main() hands over to
+ * tasks_guard_main when it sees it. */
+#define TASKS_GUARD_FLAG	"--run-guardian"
 
 struct tasks_hooks {
 	void	(*update)(const Agentflow__Mesh__V1__TaskUpdate *, void *arg);
@@ -61,6 +102,12 @@ struct tasks_hooks {
 	 */
 	void	(*job_result)(const char *task_id, const char *result,
 		    size_t len, const char *why_no_result, void *arg);
+	/* A run's process group started (running 1: record it) or is over
+	 * (running 0: forget it).  May be NULL. */
+	void	(*group)(const struct tasks_group *, int running, void *arg);
+	/* tasks_leftovers_end ended what a previous life of the node left
+	 * of task_id's run (logged already): for its history.  May be NULL. */
+	void	(*leftover)(const char *task_id, int pgid, void *arg);
 };
 
 struct tasks_config {
@@ -74,6 +121,10 @@ struct tasks_config {
 	 * missing; what a previous life left there is removed).  NULL: no
 	 * job support, job runs are refused as INVALID. */
 	const char	*run_dir;
+	/* The program exec'd as the guardian ("/proc/self/exe": the node's
+	 * binary, whose main() knows TASKS_GUARD_FLAG).  NULL: none, runs
+	 * die only with a stop of the node. */
+	const char	*guardian;
 };
 
 #define TASKS_PAYLOAD_MAX	65536	/* bytes of a job's payload */
@@ -130,5 +181,17 @@ void tasks_set_frozen(struct tasks *, int frozen);
 json_t *tasks_defs_json(const struct tasks *);
 /* Runs that are not finished (queued, running, retrying). */
 size_t tasks_active(const struct tasks *);
+
+/*
+ * At start, before any run: ends what the groups a previous life
+ * recorded left running (see above), logs each ("ended leftover run from
+ * a previous life") and calls the leftover hook.  Returns how many were
+ * ended.  The caller then forgets the records.
+ */
+size_t tasks_leftovers_end(struct tasks *, const struct tasks_group *,
+    size_t n);
+/* The guardian's program: reads the node's socket on fd 3 until EOF,
+ * then SIGKILLs the groups it was told of.  Returns main()'s status. */
+int tasks_guard_main(void);
 
 #endif

@@ -103,6 +103,7 @@ struct run {
 	char			*payload;	/* NUL-terminated; NULL: none */
 	size_t			 payload_len;
 	char			*job_dir;	/* made at the first attempt */
+	uint64_t		 start_ticks;	/* of the live attempt's leader */
 	TAILQ_ENTRY(run)	 entry;		/* active or done */
 	TAILQ_ENTRY(run)	 rentry;	/* ready */
 };
@@ -137,6 +138,11 @@ struct tasks {
 	uint64_t		 prng;		/* splitmix64 state for jitter */
 	long			 maxfd;		/* close() bound without close_range */
 	char			*run_dir;	/* NULL: no job runs */
+	char			*guard_exe;	/* NULL: no guardian */
+	int			 guard_fd;	/* -1: not running */
+	pid_t			 guard_pid;	/* 0: none to reap */
+	uint64_t		 guard_started_ms;
+	char			 boot_id[40];
 	char			 rbuf[READ_CHUNK];
 	char			 lbuf[LINE_MAX_BYTES + 1];
 };
@@ -199,6 +205,26 @@ int tasks_job_env_name(const char *kv);
 void tasks_job_finish(struct run *r);
 /* Frees r's job fields. */
 void tasks_job_clear(struct run *r);
+
+/*
+ * tasks_guard.c: the guardian and leftovers (tasks.h).  tasks_guard_init
+ * reads the boot id and notes the program (nothing starts yet).
+ */
+void tasks_guard_init(struct tasks *t, const char *guardian);
+/* r's group started: the guardian hears of it (started first when
+ * needed), then the group hook.  Right after the fork: r->pid is set. */
+void tasks_guard_watch(struct run *r);
+/* r's group is over (before r->pid is cleared): the guardian and the
+ * group hook forget it. */
+void tasks_guard_forget(struct run *r);
+/* From SIGCHLD: reaps a guardian that died and starts another when runs
+ * are live. */
+void tasks_guard_reap(struct tasks *t);
+/* At tasks_free, after every group is gone: the guardian exits. */
+void tasks_guard_stop(struct tasks *t);
+/* tasks_proc.c: between fork and exec, async-signal-safe: default
+ * dispositions, nothing blocked.  -1 on failure. */
+int tasks_proc_child_signals(void);
 
 /*
  * tasks_defs.c.  Parses defs (a JSON object, name → definition) into

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,6 +205,7 @@ tasks_proc_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	tasks_guard_reap(t);
 	/* A hook may add or end runs; rescan after every reap. */
 again:
 	TAILQ_FOREACH(r, &t->active, entry) {
@@ -348,19 +350,12 @@ child_fail(int stfd, int stage)
 	_exit(127);
 }
 
-/*
- * The child between fork and exec.  The node has other threads, so only
- * async-signal-safe calls here: everything that allocates was prepared
- * by the parent.
- */
-static void __attribute__((noreturn))
-child_exec(char *const argv[], const char *cwd, char **envp, int outw,
-    int errw, int stfd, long maxfd)
+int
+tasks_proc_child_signals(void)
 {
 	struct sigaction dfl;
 	sigset_t none;
-	int sig, nullfd;
-	long fd;
+	int sig;
 
 	/* Dispositions the node ignored would survive exec; handlers of
 	 * the node (libevent's) must not run here. */
@@ -370,9 +365,29 @@ child_exec(char *const argv[], const char *cwd, char **envp, int outw,
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * The child between fork and exec.  The node has other threads, so only
+ * async-signal-safe calls here: everything that allocates was prepared
+ * by the parent.
+ */
+static void __attribute__((noreturn))
+child_exec(char *const argv[], const char *cwd, char **envp, int outw,
+    int errw, int stfd, long maxfd, pid_t node)
+{
+	int nullfd;
+	long fd;
+
+	if (tasks_proc_child_signals() == -1)
 		child_fail(stfd, STAGE_SETUP);
 	if (setpgid(0, 0) == -1)
+		child_fail(stfd, STAGE_SETUP);
+	/* Until the guardian has heard of this group (tasks.h), the node's
+	 * death takes at least this process along; a node already gone
+	 * before the prctl would never send the signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != node)
 		child_fail(stfd, STAGE_SETUP);
 	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		child_fail(stfd, STAGE_SETUP);
@@ -461,7 +476,7 @@ tasks_proc_spawn(struct run *r)
 	char **envp, *jobenv[TASKS_JOB_ENV_N];
 	size_t njob, j;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, self = getpid();
 	int i, status, *fds[3] = { outp, errp, st };
 
 	for (i = 0; i < 3; i++) {
@@ -491,7 +506,7 @@ tasks_proc_spawn(struct run *r)
 	pid = fork();
 	if (pid == 0)
 		child_exec(r->argv, r->def->cwd, envp, outp[1], errp[1], st[1],
-		    t->maxfd);
+		    t->maxfd, self);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(envp);
 	for (j = 0; j < njob; j++)
@@ -504,6 +519,10 @@ tasks_proc_spawn(struct run *r)
 	 * EACCES means the child has exec'd, having done it itself. */
 	if (setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
 		log_warn("setpgid for task %s", r->id);
+	/* Guarded before anything can block us: the exec report waits on
+	 * the child. */
+	r->pid = pid;
+	tasks_guard_watch(r);
 	(void)close(outp[1]);
 	(void)close(errp[1]);
 	(void)close(st[1]);
@@ -516,6 +535,8 @@ tasks_proc_spawn(struct run *r)
 	if (n == (ssize_t)sizeof rep) {
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
+		tasks_guard_forget(r);
+		r->pid = 0;
 		if (rep.stage == STAGE_EXEC)
 			tasks_set_reason(r, "cannot exec %s: %s", r->argv[0],
 			    strerror(rep.err));
@@ -529,7 +550,6 @@ tasks_proc_spawn(struct run *r)
 	}
 	if (n == -1)
 		log_warn("task %s: reading the exec report", r->id);
-	r->pid = pid;
 	r->out.fd = outp[0];
 	r->err.fd = errp[0];
 	r->out.buf = xmalloc(LINE_MAX_BYTES);

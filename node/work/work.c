@@ -7,9 +7,11 @@
  */
 #include "work.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alerts.h"
 #include "api.h"
@@ -25,6 +27,7 @@
 #include "mesh_names.h"
 #include "node.h"
 #include "store.h"
+#include "store_runs.h"
 #include "store_work.h"
 #include "sync.h"
 #include "tasks.h"
@@ -52,6 +55,23 @@ task_log(const Agentflow__Mesh__V1__TaskLog *l, void *arg)
 {
 	sync_emit_log(((struct node *)arg)->sync, l);
 }
+
+/* A run's process group, recorded while it runs (tasks.h: no orphans). */
+static void
+task_group(const struct tasks_group *g, int running, void *arg)
+{
+	struct node *n = arg;
+	struct store_run r = { g->task_id, g->pgid, g->start_ticks, g->boot_id,
+	    (int64_t)clock_wall_ms() };
+
+	if ((running ? store_runs_put(n->store, &r) :
+	    store_runs_del(n->store, g->task_id)) != 0)
+		log_event(LOG_WARN, "cannot record a task's process group",
+		    "{s:s, s:s}", "task", g->task_id, "error",
+		    store_error(n->store));
+}
+
+static void task_leftover(const char *task_id, int pgid, void *arg);
 
 static void
 alert_emit(const Agentflow__Mesh__V1__Alert *a, void *arg)
@@ -102,6 +122,64 @@ load_json(const char *path, const char *flag, char *err, size_t errlen)
 
 /* --- restart recovery ---------------------------------------------------------- */
 
+struct work {
+	struct event	*trim_ev;
+	json_t		*leftovers;	/* at start: task id → pgid ended */
+};
+
+/* What a previous life left of task_id's run was ended: its record says
+ * so when recover() closes it. */
+static void
+task_leftover(const char *task_id, int pgid, void *arg)
+{
+	struct node *n = arg;
+
+	json_object_set_new(n->work->leftovers, task_id, json_integer(pgid));
+}
+
+struct groups {
+	struct tasks_group	*g;
+	size_t			 n;
+};
+
+static int
+collect_group(void *arg, const struct store_run *r)
+{
+	struct groups *gs = arg;
+	struct tasks_group *g;
+
+	/* A pgid that is not a positive int is no group of ours. */
+	if (r->pgid <= 1 || r->pgid > INT_MAX)
+		return 0;
+	gs->g = xrealloc(gs->g, (gs->n + 1) * sizeof(*gs->g));
+	g = &gs->g[gs->n++];
+	g->task_id = xstrdup(r->task_id);
+	g->pgid = (int)r->pgid;
+	g->start_ticks = r->start_ticks;
+	g->boot_id = xstrdup(r->boot_id);
+	return 0;
+}
+
+/* Ends what the process groups a previous life recorded left running. */
+static void
+end_leftovers(struct node *n)
+{
+	struct groups gs = { NULL, 0 };
+
+	if (store_runs_list(n->store, collect_group, &gs) != 0)
+		log_event(LOG_WARN, "cannot read the recorded process groups",
+		    "{s:s}", "error", store_error(n->store));
+	tasks_leftovers_end(n->tasks, gs.g, gs.n);
+	for (size_t i = 0; i < gs.n; i++) {
+		free((char *)gs.g[i].task_id);
+		free((char *)gs.g[i].boot_id);
+	}
+	free(gs.g);
+	if (store_runs_clear(n->store) != 0)
+		log_event(LOG_WARN, "cannot forget the recorded process groups",
+		    "{s:s}", "error", store_error(n->store));
+}
+
 struct recover {
 	struct node	*n;
 	int		 count;
@@ -112,14 +190,19 @@ fail_unfinished(void *arg, const char *text)
 {
 	struct recover *r = arg;
 	Agentflow__Mesh__V1__TaskUpdate t;
-	json_t *j = json_loads(text, 0, NULL);
+	json_t *j = json_loads(text, 0, NULL), *pgid;
 	char reason[256];
 
 	if (j == NULL)
 		return 0;
 	work_json_to_task(j, &t);
+	pgid = json_object_get(r->n->work->leftovers, t.task_id);
 	snprintf(reason, sizeof(reason), "node restarted while the task was %s; "
 	    "it is not run again", mesh_names_task_state(t.state));
+	if (pgid != NULL)
+		snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+		    "; what it left running (process group %lld) was ended",
+		    (long long)json_integer_value(pgid));
 	t.state = MESH_TASK_STATE(FAILED);
 	t.reason = reason;
 	t.next_retry_ms = 0;
@@ -195,9 +278,21 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- lifetime -------------------------------------------------------------------- */
 
-struct work {
-	struct event	*trim_ev;
-};
+/* The node's binary for the run guardian: its path when it can be found
+ * (valgrind and the like see to it that it is the node's), else
+ * /proc/self/exe (which works even once the file was replaced). */
+static void
+guardian_path(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n > 0) {
+		buf[n] = '\0';
+		if (access(buf, X_OK) == 0)
+			return;
+	}
+	snprintf(buf, len, "/proc/self/exe");
+}
 
 /* Task ('t') and alert ('a') ids of one incarnation: "<kind><incarnation>". */
 static void
@@ -224,9 +319,11 @@ work_start(struct node *n, char *err, size_t errlen)
 {
 	const struct node_config *cfg = n->cfg;
 	json_t *defs = NULL, *rules = NULL;
-	char prefix[32], run_dir[4096];
+	char prefix[32], run_dir[4096], guardian[4096];
 	int rc = -1;
 
+	n->work = xcalloc(1, sizeof(*n->work));
+	n->work->leftovers = json_object();
 	if ((n->audit = audit_open(cfg->data_dir, n->id, n->store, err,
 	    errlen)) == NULL)
 		return -1;
@@ -243,10 +340,12 @@ work_start(struct node *n, char *err, size_t errlen)
 	struct tasks_config tc = {
 		.defs = defs, .allow_adhoc = cfg->allow_adhoc,
 		.max_running = (unsigned)cfg->max_running, .id_prefix = prefix,
-		.run_dir = run_dir,
+		.run_dir = run_dir, .guardian = guardian,
 	};
 	struct tasks_hooks th = { .update = task_update, .log = task_log,
-	    .arg = n };
+	    .arg = n, .group = task_group, .leftover = task_leftover };
+
+	guardian_path(guardian, sizeof(guardian));
 	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
 		goto out;
 	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);
@@ -262,8 +361,9 @@ work_start(struct node *n, char *err, size_t errlen)
 		.keys = mesh_origin_keys(n->mesh),
 	};
 	n->commands = commands_new(n->base, &cc);
+	end_leftovers(n);
 	recover(n);
-	n->work = xcalloc(1, sizeof(*n->work));
+	json_object_clear(n->work->leftovers);
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
 	rc = 0;
@@ -308,6 +408,7 @@ work_stop(struct node *n)
 	if (n->work != NULL) {
 		if (n->work->trim_ev != NULL)
 			event_free(n->work->trim_ev);
+		json_decref(n->work->leftovers);
 		free(n->work);
 		n->work = NULL;
 	}

@@ -3,7 +3,8 @@
  * directory: tasks filtered and ordered, log lines after a sequence,
  * alerts by state, a command's idempotency key, the at-most-once record
  * and its stored result, the audit log's filters, and retention that keeps
- * running tasks and the audit log.
+ * running tasks and the audit log; and running tasks' process groups
+ * (store_runs.c), recorded, replaced, forgotten and kept across a reopen.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_runs.h"
 #include "store_work.h"
 #include "tmpdir.h"
 
@@ -304,6 +306,82 @@ test_trim_keeps_running_tasks_and_the_audit_log(void **state)
 	json_decref(a);
 }
 
+/* ---- running tasks' process groups (store_runs.c) ---- */
+
+/* "task:pgid:ticks:boot," for each row, in order. */
+static int
+collect_run(void *arg, const struct store_run *r)
+{
+	char *out = arg;
+	size_t off = strlen(out);
+
+	snprintf(out + off, 512 - off, "%s:%lld:%llu:%s,", r->task_id,
+	    (long long)r->pgid, (unsigned long long)r->start_ticks, r->boot_id);
+	return 0;
+}
+
+static void
+listed(struct store *st, const char *want)
+{
+	char out[512] = "";
+
+	assert_int_equal(store_runs_list(st, collect_run, out), 0);
+	assert_string_equal(out, want);
+}
+
+static void
+test_runs_put_replace_del(void **state)
+{
+	struct fixture *f = *state;
+	struct store_run a = { "t1-1", 100, 5000, "boot-a", 10 };
+	struct store_run b = { "t1-2", 200, UINT64_MAX, "boot-a", 20 };
+	char err[512];
+
+	listed(f->st, "");
+	assert_int_equal(store_runs_put(f->st, &a), 0);
+	assert_int_equal(store_runs_put(f->st, &b), 0);
+	listed(f->st, "t1-1:100:5000:boot-a,t1-2:200:18446744073709551615:boot-a,");
+	/* The next attempt of a task replaces its earlier group. */
+	a.pgid = 101;
+	a.start_ticks = 6000;
+	a.started_ms = 30;
+	assert_int_equal(store_runs_put(f->st, &a), 0);
+	listed(f->st, "t1-2:200:18446744073709551615:boot-a,t1-1:101:6000:boot-a,");
+	assert_int_equal(store_runs_del(f->st, "t1-2"), 0);
+	assert_int_equal(store_runs_del(f->st, "unknown"), 0);
+	listed(f->st, "t1-1:101:6000:boot-a,");
+	/* What a crash leaves is there at the next open. */
+	store_close(f->st);
+	assert_non_null(f->st = store_open(f->root, err, sizeof(err)));
+	listed(f->st, "t1-1:101:6000:boot-a,");
+	assert_int_equal(store_runs_clear(f->st), 0);
+	listed(f->st, "");
+}
+
+static int
+stop_at_first(void *arg, const struct store_run *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 7;
+}
+
+static void
+test_runs_callback_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct store_run a = { "t1-1", 100, 1, "b", 1 }, b = { "t1-2", 200, 2,
+	    "b", 2 };
+	int calls = 0;
+
+	assert_int_equal(store_runs_put(f->st, &a), 0);
+	assert_int_equal(store_runs_put(f->st, &b), 0);
+	assert_int_equal(store_runs_list(f->st, stop_at_first, &calls), 7);
+	assert_int_equal(calls, 1);
+	/* The statement was reset: the next walk sees both. */
+	listed(f->st, "t1-1:100:1:b,t1-2:200:2:b,");
+}
+
 int
 main(void)
 {
@@ -315,6 +393,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_at_most_once_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trim_keeps_running_tasks_and_the_audit_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_put_replace_del, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_callback_stops, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
