@@ -6,3 +6,6 @@ agentflow_unit_test(test_tasks_job SOURCES unit/test_tasks_job.c LIBS agentflow_
 # No orphans: a run's processes die with their node (kill -9, guardian
 # gone too, SIGTERM), with a real node.
 agentflow_system_test(orphans test_orphans.py)
+# No orphans: the group hook, the guardian (this binary is its own, as the
+# node's is) and the ending of a previous life's leftovers (tasks_guard.c).
+agentflow_unit_test(test_tasks_guard SOURCES unit/test_tasks_guard.c LIBS agentflow_tasks agentflow_common)

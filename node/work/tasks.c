@@ -697,7 +697,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	r->ready = 1;
 	hmap_put(t->byid, r->id, r);
 	snprintf(task_id, idlen, "%s", r->id);
-	log_event(LOG_INFO, "task queued", "{s:s, s:s, s:s, s:s, s:s?}", "task",
+	log_event(LOG_INFO, "task queued", "{s:s, s:s, s:s, s:s, s:s*}", "task",
 	    r->id, "name", d->name, "command_id", r->command_id, "principal",
 	    r->principal, "job", r->job_id);
 	/* Starting is deferred so the caller has its answer before any
