@@ -339,6 +339,7 @@ end_leftover(const struct tasks *t, const struct tasks_group *g)
 	uint64_t ticks;
 	pid_t pgrp;
 	char state;
+	int found;
 
 	if (g->pgid <= 1 || g->boot_id == NULL ||
 	    strcmp(g->boot_id, t->boot_id) != 0)
@@ -347,10 +348,12 @@ end_leftover(const struct tasks *t, const struct tasks_group *g)
 		/* The pid was handed on: the group had emptied first. */
 		if (ticks != g->start_ticks)
 			return 0;
+		/* Counted before the kill, which is quick to show. */
+		found = state != 'Z' || group_has_members(g->pgid);
 		/* The leader itself, even if it left its group. */
 		(void)kill(g->pgid, SIGKILL);
 		(void)kill(-g->pgid, SIGKILL);
-		return state != 'Z' || group_has_members(g->pgid);
+		return found;
 	}
 	if (!group_has_members(g->pgid))
 		return 0;

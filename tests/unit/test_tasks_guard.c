@@ -312,6 +312,32 @@ test_leftover_members_without_leader(void **state)
 }
 
 static void
+test_leftover_leader_zombie(void **state)
+{
+	struct ctx *c = *state;
+	struct tasks_group g;
+	char boot[64];
+	pid_t leader, member;
+	char st = 0;
+	unsigned long long ticks;
+	int pgrp;
+
+	/* The leader exited but nobody reaped it (an init that does not
+	 * reap): a zombie with the recorded start time, members alive. */
+	start(c, "true", NULL);
+	leader = make_group(1, &member);
+	record_of(leader, &g, boot, sizeof boot);
+	assert_int_equal(loop_until(c->base, gone_cb, &leader, WAIT_MS), 1);
+	assert_int_equal(stat_of(leader, &st, &pgrp, &ticks), 0);
+	assert_int_equal(st, 'Z');
+	assert_true(alive(member));
+	assert_int_equal(tasks_leftovers_end(c->t, &g, 1), 1);
+	wait_gone(c, member);
+	assert_int_equal(c->nleft, 1);
+	reap(leader);
+}
+
+static void
 test_leftover_not_ours(void **state)
 {
 	struct ctx *c = *state;
@@ -344,6 +370,7 @@ main(int argc, char **argv)
 		T(test_group_hook_and_guardian),
 		T(test_leftover_leader_alive),
 		T(test_leftover_members_without_leader),
+		T(test_leftover_leader_zombie),
 		T(test_leftover_not_ours),
 #undef T
 	};
