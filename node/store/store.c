@@ -145,18 +145,10 @@ static const char *const migrations[] = {
 	");",
 	/* 6: the origin's signature of each event, replayed with it. */
 	"ALTER TABLE events ADD COLUMN sig BLOB;",
-	/*
-	 * 7: the process groups of this node's running tasks (store_runs.h),
-	 * so that a start after a crash can end what is left of them.  A
-	 * live group's pgid is unique, so it is the key.
-	 */
-	"CREATE TABLE task_groups ("
-	"  pgid        INTEGER PRIMARY KEY,"
-	"  task_id     TEXT NOT NULL,"
-	"  start_ticks INTEGER NOT NULL,"
-	"  boot_id     TEXT NOT NULL,"
-	"  started_ms  INTEGER NOT NULL"
-	");",
+	/* 7: tasks' process groups, ended after a crash (store_runs.h). */
+	"CREATE TABLE task_groups (pgid INTEGER PRIMARY KEY, task_id TEXT NOT NULL,"
+	"  start_ticks INTEGER NOT NULL, boot_id TEXT NOT NULL,"
+	"  started_ms INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -361,18 +353,6 @@ step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	}
 	done(s);
 	return 0;
-}
-
-int
-store_step_bound(struct store *st, sqlite3_stmt *s, int bound,
-    const char *what)
-{
-	if (bound != 0) {
-		set_err(st, "%s", what);
-		done(s);
-		return -1;
-	}
-	return step_done(st, s, what);
 }
 
 static int

@@ -25,7 +25,16 @@ void store_fail(struct store *, const char *what);
 /* Steps a statement that returns no rows and resets it.  bound is 0 when
  * every sqlite3_bind_* succeeded (OR their failures together); -1 with
  * store_error() naming what when not or when the step fails. */
-int store_step_bound(struct store *, sqlite3_stmt *, int bound,
-    const char *what);
+static inline int
+store_step_bound(struct store *st, sqlite3_stmt *s, int bound,
+    const char *what)
+{
+	int rc = bound == 0 ? sqlite3_step(s) : SQLITE_ERROR;
+
+	if (rc != SQLITE_DONE)
+		store_fail(st, what);
+	store_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
 
 #endif
