@@ -60,7 +60,10 @@
  * start time (field 22 of /proc/<pid>/stat) and the same boot, or the
  * leader gone but processes still in the group — a pgid cannot be handed
  * to a new process while any process is in that group, so those are
- * ours.  What escapes its group (setsid, setpgid) escapes all of this;
+ * ours (unless the group emptied, its number went to a new group and that
+ * group's leader died too, all between the crash and the restart: a pid
+ * wrap-around we accept).  What escapes its group (setsid, setpgid)
+ * escapes all of this;
  * background processes a run leaves when it ends normally stay, as
  * before, and are no longer its.
  */
