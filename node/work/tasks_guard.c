@@ -188,8 +188,10 @@ guard_send(struct tasks *t, int op, pid_t pgid)
 
 /* Between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
-guard_child(char *const argv[], int fd)
+guard_child(char *const argv[], int fd, long maxfd)
 {
+	long i;
+
 	if (tasks_proc_child_signals() == -1 || setpgid(0, 0) == -1)
 		_exit(127);
 	if (fd == GUARD_FD) {
@@ -197,7 +199,11 @@ guard_child(char *const argv[], int fd)
 			_exit(127);
 	} else if (dup2(fd, GUARD_FD) == -1)
 		_exit(127);
-	(void)close_range(GUARD_FD + 1, ~0U, 0);
+	/* Nothing of the node's (its data directory's lock above all) may
+	 * stay open in a process that outlives it. */
+	if (close_range(GUARD_FD + 1, ~0U, 0) == -1)
+		for (i = GUARD_FD + 1; i < maxfd; i++)
+			(void)close((int)i);
 	execv(argv[0], argv);
 	_exit(127);
 }
@@ -220,7 +226,7 @@ guard_spawn(struct tasks *t)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		guard_child(argv, sv[1]);
+		guard_child(argv, sv[1], t->maxfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	(void)close(sv[1]);
 	if (pid == -1) {
