@@ -145,6 +145,19 @@ static const char *const migrations[] = {
 	");",
 	/* 6: the origin's signature of each event, replayed with it. */
 	"ALTER TABLE events ADD COLUMN sig BLOB;",
+	/* 7: job result callbacks waiting or done (store_callbacks.h). */
+	"CREATE TABLE callbacks ("
+	"  job_id      TEXT PRIMARY KEY NOT NULL,"
+	"  url         TEXT NOT NULL,"
+	"  secret      TEXT NOT NULL,"
+	"  body        BLOB NOT NULL,"
+	"  deadline_ms INTEGER NOT NULL,"
+	"  next_ms     INTEGER NOT NULL,"
+	"  attempts    INTEGER NOT NULL,"
+	"  state       TEXT NOT NULL,"
+	"  history     TEXT NOT NULL CHECK (json_valid(history))"
+	");"
+	"CREATE INDEX callbacks_state ON callbacks (state, next_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
