@@ -71,3 +71,4 @@ agentflow_system_test(trust test_trust.py)
 agentflow_system_test(freeze test_freeze.py)
 agentflow_unit_test(test_callbacks SOURCES unit/test_callbacks.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_system_test(retention test_retention.py)
