@@ -61,6 +61,11 @@ static const struct option list_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct option purge_options[] = {
+	{ "older-than", required_argument, NULL, CLI_O_OLDER_THAN },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct option audit_options[] = {
 	{ "node", required_argument, NULL, CLI_O_NODE },
 	{ "action", required_argument, NULL, CLI_O_ACTION },
@@ -157,6 +162,14 @@ static const struct cmd_entry commands[] = {
 	  "  a node that comes back later is a new member again",
 	  1, 1, NULL, cli_mesh_forget,
 	  "drop a dead or left node from every node's view", NULL },
+	{ "purge", "--older-than AGE " API_OPTS "\n\n"
+	  "  removes the node's records older than AGE (at least 1h: 12h, 30d, "
+	  "2w):\n"
+	  "  finished tasks and their logs, command records, resolved alerts, "
+	  "events;\n"
+	  "  never unfinished tasks or the audit log (it rotates by size)",
+	  0, 0, purge_options, cli_mesh_purge,
+	  "remove old records from a node (admin)", NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,

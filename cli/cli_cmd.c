@@ -121,6 +121,7 @@ on_option(int c, const char *arg, void *ctx)
 	case CLI_O_ACTION: a->action = arg; return 0;
 	case CLI_O_ACTOR: a->actor = arg; return 0;
 	case CLI_O_FILE: a->file = arg; return 0;
+	case CLI_O_OLDER_THAN: a->older_than = arg; return 0;
 	}
 	return -1;
 }

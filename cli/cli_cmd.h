@@ -15,7 +15,8 @@
 enum {
 	CLI_O_DETACH = 256, CLI_O_TIMEOUT, CLI_O_KEY, CLI_O_HARD, CLI_O_STOP, CLI_O_NODE,
 	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT, CLI_O_NAME,
-	CLI_O_ROLE, CLI_O_TTL, CLI_O_ACTOR, CLI_O_FILE
+	CLI_O_ROLE, CLI_O_TTL, CLI_O_ACTOR, CLI_O_FILE,
+	CLI_O_OLDER_THAN
 };
 
 struct cli_args {
@@ -27,6 +28,7 @@ struct cli_args {
 	const char	*action;
 	const char	*actor;
 	const char	*file;
+	const char	*older_than;	/* purge: "30d" (opts_duration_parse) */
 	long long	 since;		/* ms since the epoch */
 	long long	 limit;		/* 0: the API's default */
 	const char	*name;		/* a principal's name (token issue) */

@@ -176,3 +176,41 @@ cli_mesh_forget(const struct cmd_entry *e, int argc, char **argv)
 	json_decref(r.body);
 	return 0;
 }
+
+int
+cli_mesh_purge(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_reply r;
+	json_t *body, *n;
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (a.older_than == NULL)
+		return cli_cmd_usage_error(&a, "--older-than is required");
+	body = json_pack("{s:s}", "older_than", a.older_than);
+	rc = cli_api_call(&a.o, EVHTTP_REQ_POST, "/api/purge", body, &r);
+	json_decref(body);
+	if (rc != 0) {
+		fprintf(stderr, "agentflow: %s\n", r.error);
+		json_decref(r.body);
+		return 1;
+	}
+	if (a.o.json)
+		cli_api_print_json(r.body);
+	else {
+		n = json_object_get(r.body, "removed");
+		printf("removed records older than %s: %" JSON_INTEGER_FORMAT
+		    " tasks, %" JSON_INTEGER_FORMAT " log lines, %"
+		    JSON_INTEGER_FORMAT " commands, %" JSON_INTEGER_FORMAT
+		    " alerts, %" JSON_INTEGER_FORMAT " events\n", a.older_than,
+		    json_integer_value(json_object_get(n, "tasks")),
+		    json_integer_value(json_object_get(n, "task_logs")),
+		    json_integer_value(json_object_get(n, "commands")),
+		    json_integer_value(json_object_get(n, "alerts")),
+		    json_integer_value(json_object_get(n, "events")));
+	}
+	json_decref(r.body);
+	return 0;
+}

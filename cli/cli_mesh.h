@@ -17,4 +17,7 @@ int cli_mesh_event(const struct cmd_entry *, int argc, char **argv);
 /* `agentflow forget NODE`: POST /api/nodes/NODE/forget. */
 int cli_mesh_forget(const struct cmd_entry *, int argc, char **argv);
 
+/* `agentflow purge --older-than AGE`: POST /api/purge. */
+int cli_mesh_purge(const struct cmd_entry *, int argc, char **argv);
+
 #endif

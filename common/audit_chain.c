@@ -124,6 +124,13 @@ out:
 int
 audit_chain_verify_file(const char *path, struct audit_chain_report *r)
 {
+	return audit_chain_verify_file_from(path, AUDIT_CHAIN_GENESIS, r);
+}
+
+int
+audit_chain_verify_file_from(const char *path, const char *start,
+    struct audit_chain_report *r)
+{
 	FILE *f;
 	char *line = NULL, prev[AUDIT_CHAIN_HEX], hash[AUDIT_CHAIN_HEX];
 	size_t cap = 0;
@@ -131,8 +138,8 @@ audit_chain_verify_file(const char *path, struct audit_chain_report *r)
 	uint64_t lineno = 0;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->head, sizeof(r->head), "%s", AUDIT_CHAIN_GENESIS);
-	snprintf(r->head_prev, sizeof(r->head_prev), "%s", AUDIT_CHAIN_GENESIS);
+	snprintf(r->head, sizeof(r->head), "%s", start);
+	snprintf(r->head_prev, sizeof(r->head_prev), "%s", start);
 	if ((f = fopen(path, "re")) == NULL) {
 		snprintf(r->why, sizeof(r->why), "%s: %s", path, strerror(errno));
 		return -1;
@@ -149,8 +156,9 @@ audit_chain_verify_file(const char *path, struct audit_chain_report *r)
 			break;
 		if (strcmp(prev, r->head) != 0) {
 			snprintf(r->why, sizeof(r->why), "prev mismatch: %s",
-			    lineno == 1 ? "the file does not start at the first "
-			    "record (lines before it were removed)" : "the line "
+			    lineno == 1 ? "the file does not start where the "
+			    "chain before it ended (lines before it were removed)" :
+			    "the line "
 			    "before it is not the record it follows (a record was "
 			    "deleted, inserted or moved)");
 			break;
@@ -235,5 +243,31 @@ audit_chain_last(int fd, char prev[AUDIT_CHAIN_HEX], char hash[AUDIT_CHAIN_HEX],
 		rc = 1;
 out:
 	free(buf);
+	return rc;
+}
+
+int
+audit_chain_first_prev(const char *path, char prev[AUDIT_CHAIN_HEX],
+    char *why, size_t whylen)
+{
+	char hash[AUDIT_CHAIN_HEX], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT ? 0 : (snprintf(why, whylen, "%s: %s", path,
+		    strerror(errno)), -1);
+	if ((n = getline(&line, &cap, f)) <= 0)
+		rc = 0;
+	else if (line[n - 1] != '\n') {
+		snprintf(why, whylen, "%s: its first line is incomplete", path);
+		rc = -1;
+	} else
+		rc = audit_chain_check_line(line, (size_t)n - 1, prev, hash, why,
+		    whylen) == 0 ? 1 : -1;
+	free(line);
+	fclose(f);
 	return rc;
 }

@@ -60,6 +60,17 @@ struct audit_chain_report {
  * truncated.
  */
 int audit_chain_verify_file(const char *path, struct audit_chain_report *r);
+/* The same for a file whose chain goes on from start (the hash of the
+ * last record of the file before it, or AUDIT_CHAIN_GENESIS). */
+int audit_chain_verify_file_from(const char *path, const char *start,
+    struct audit_chain_report *r);
+/*
+ * The prev of the first record of the file at path: 1 with it in prev,
+ * 0 when the file is empty or missing, -1 with why when its first line is
+ * not a record.
+ */
+int audit_chain_first_prev(const char *path, char prev[AUDIT_CHAIN_HEX],
+    char *why, size_t whylen);
 
 /*
  * A verification as the node's API and the CLI show it (new reference):

@@ -67,6 +67,19 @@ static const struct opt options[] = {
 	  "how often the node samples and broadcasts its status" },
 	{ "events-kept", OPT_INT, OPT(events_kept), "100000", 100, 100000000,
 	  "events the local log keeps (oldest dropped first)" },
+	{ "retain-tasks", OPT_INT, OPT(retain_tasks), "10000", 10, 100000000,
+	  "task records kept (finished ones dropped first, with their logs)" },
+	{ "retain-log-lines", OPT_INT, OPT(retain_log_lines), "1000000", 100,
+	  1000000000, "task log lines kept (oldest dropped first)" },
+	{ "retain-commands", OPT_DURATION, OPT(retain_commands_s), "30d", 3600,
+	  315360000, "how long command records and at-most-once ids are kept: "
+	  "seconds, or a number with s, m, h, d or w" },
+	{ "audit-max-bytes", OPT_INT, OPT(audit_max_bytes), "67108864", 0,
+	  1099511627776, "audit.jsonl is rotated to audit.jsonl.1 before it "
+	  "grows past this (0: never)" },
+	{ "audit-keep", OPT_INT, OPT(audit_keep), "10", 1, 10000,
+	  "rotated audit files kept (audit.jsonl.1 the newest; older ones are "
+	  "removed and their records leave the index)" },
 	{ "log-level", OPT_STRING, OPT(log_level), "info", 0, 0,
 	  "debug, info, warn or error" },
 	{ "tasks", OPT_STRING, OPT(tasks), "", 0, 0,

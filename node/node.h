@@ -52,6 +52,11 @@ struct node_config {
 	long		 status_ms;
 	long		 max_links;
 	long		 events_kept;
+	long		 retain_tasks;		/* task records kept */
+	long		 retain_log_lines;	/* task log lines kept */
+	long		 retain_commands_s;	/* command records kept this long */
+	long		 audit_max_bytes;	/* rotate audit.jsonl past it; 0 never */
+	long		 audit_keep;		/* rotated audit files kept */
 	const char	*tasks;		/* JSON task definitions file */
 	const char	*alerts;	/* JSON alert rules file */
 	int		 allow_adhoc;

@@ -69,3 +69,6 @@ target_include_directories(agentflow-node-forger PRIVATE ${CMAKE_CURRENT_SOURCE_
 target_link_libraries(agentflow-node-forger PRIVATE agentflow_node_core)
 agentflow_system_test(trust test_trust.py)
 agentflow_system_test(freeze test_freeze.py)
+agentflow_unit_test(test_callbacks SOURCES unit/test_callbacks.c
+  LIBS agentflow_node_core agentflow_common)
+agentflow_system_test(retention test_retention.py)

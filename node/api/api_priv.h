@@ -109,4 +109,7 @@ int api_command_fields(const json_t *body, struct commands_request *cr,
 void api_event_payload(const json_t *payload, const char **raw, size_t *len,
     char **text);
 
+/* POST /api/purge (api_purge.c). */
+void api_purge_post(const struct api_call *);
+
 #endif

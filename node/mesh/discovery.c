@@ -38,10 +38,10 @@
 #include <time.h>
 
 #include "clock.h"
+#include "http_client.h"
 #include "log.h"
 #include "rng.h"
 #include "signed_request.h"
-#include "tls_tunnel.h"
 #include "xalloc.h"
 
 #define BACKOFF_MIN_MS		1000
@@ -54,10 +54,7 @@ enum sig_req { REQ_NONE, REQ_REGISTER, REQ_HEARTBEAT, REQ_PEERS, REQ_LEAVE };
 struct sigcli {
 	struct discovery		*d;
 	char				*url;
-	char				*host;		/* for the Host header */
-	int				 port;
-	struct tls_tunnel		*tunnel;	/* https only */
-	struct evhttp_connection	*evcon;
+	struct http_client		 http;
 	struct event			*timer;
 	enum sig_state			 state;
 	enum sig_req			 busy;
@@ -330,7 +327,7 @@ send_request(struct sigcli *c, enum sig_req kind, enum evhttp_cmd_type method,
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	char hostport[300], auth[96];
 
-	snprintf(hostport, sizeof(hostport), "%s:%d", c->host, c->port);
+	http_client_hostport(&c->http, hostport, sizeof(hostport));
 	evhttp_add_header(h, "Host", hostport);
 	evhttp_add_header(h, "User-Agent", "agentflow-node/" AGENTFLOW_VERSION);
 	if (c->state == SIG_REGISTERED && kind != REQ_REGISTER) {
@@ -346,7 +343,7 @@ send_request(struct sigcli *c, enum sig_req kind, enum evhttp_cmd_type method,
 		evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	}
 	c->busy = kind;
-	if (evhttp_make_request(c->evcon, req, method, path) != 0) {
+	if (evhttp_make_request(c->http.evcon, req, method, path) != 0) {
 		c->busy = REQ_NONE;
 		return -1;
 	}
@@ -423,45 +420,13 @@ static int
 sigcli_init(struct discovery *d, struct sigcli *c, const char *url,
     const char *ca, char *err, size_t errlen)
 {
-	struct evhttp_uri *u = evhttp_uri_parse(url);
-	const char *scheme, *host;
-	int https, port;
-
 	c->d = d;
 	c->url = xstrdup(url);
 	c->backoff_ms = BACKOFF_MIN_MS;
 	c->generation = -1;
-	if (u == NULL || (scheme = evhttp_uri_get_scheme(u)) == NULL ||
-	    (host = evhttp_uri_get_host(u)) == NULL || host[0] == '\0' ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		snprintf(err, errlen, "signal URL \"%s\" is not http://HOST[:PORT] "
-		    "or https://HOST[:PORT]", url);
-		evhttp_uri_free(u);
+	if (http_client_open(&c->http, d->base, d->dns, url, "signal URL", ca,
+	    REQUEST_TIMEOUT_S, err, errlen) != 0)
 		return -1;
-	}
-	https = strcmp(scheme, "https") == 0;
-	port = evhttp_uri_get_port(u);
-	if (port <= 0)
-		port = https ? 443 : 80;
-	c->host = xstrdup(host);
-	c->port = port;
-	evhttp_uri_free(u);
-	if (https) {
-		c->tunnel = tls_tunnel_new(d->base, d->dns, c->host, port, ca, err,
-		    errlen);
-		if (c->tunnel == NULL)
-			return -1;
-		c->evcon = evhttp_connection_base_new(d->base, NULL, "127.0.0.1",
-		    (unsigned short)tls_tunnel_port(c->tunnel));
-	} else
-		c->evcon = evhttp_connection_base_new(d->base, d->dns, c->host,
-		    (unsigned short)port);
-	if (c->evcon == NULL) {
-		snprintf(err, errlen, "cannot create an HTTP connection for %s", url);
-		return -1;
-	}
-	evhttp_connection_set_timeout(c->evcon, REQUEST_TIMEOUT_S);
-	evhttp_connection_set_retries(c->evcon, 0);
 	c->timer = evtimer_new(d->base, timer_cb, c);
 	return 0;
 }
@@ -522,12 +487,9 @@ discovery_free(struct discovery *d)
 		if (c->timer != NULL)
 			event_free(c->timer);
 		/* Frees pending requests without calling their callbacks. */
-		if (c->evcon != NULL)
-			evhttp_connection_free(c->evcon);
-		tls_tunnel_free(c->tunnel);
+		http_client_close(&c->http);
 		json_decref(c->peers);
 		free(c->url);
-		free(c->host);
 	}
 	free(d->clients);
 	json_decref(d->addresses);

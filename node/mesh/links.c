@@ -57,107 +57,33 @@
 #define LINKS_TICK_MS		250
 #define LINK_STABLE_MS		10000	/* a link up this long resets the backoff */
 
-enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
-enum member_state { MEMBER_ALIVE, MEMBER_SUSPECT, MEMBER_DEAD, MEMBER_LEFT };
+#include "links_priv.h"
 
 /* Our states as mesh.proto's, which also give their names. */
-static const Agentflow__Mesh__V1__LinkState link_state_pb[] = {
+const Agentflow__Mesh__V1__LinkState links_state_pb[] = {
 	[LINK_DOWN] = MESH_LINK_STATE(DOWN),
 	[LINK_CONNECTING] = MESH_LINK_STATE(CONNECTING),
 	[LINK_UP] = MESH_LINK_STATE(UP),
 };
 
-static const Agentflow__Mesh__V1__MemberState member_pb[] = {
+const Agentflow__Mesh__V1__MemberState links_member_pb[] = {
 	[MEMBER_ALIVE] = MESH_MEMBER_STATE(ALIVE),
 	[MEMBER_SUSPECT] = MESH_MEMBER_STATE(SUSPECT),
 	[MEMBER_DEAD] = MESH_MEMBER_STATE(DEAD),
 	[MEMBER_LEFT] = MESH_MEMBER_STATE(LEFT),
 };
 
-static const char *
-link_name(enum link_state s)
+const char *
+links_link_name(enum link_state s)
 {
-	return mesh_names_link_state(link_state_pb[s]);
+	return mesh_names_link_state(links_state_pb[s]);
 }
 
-static const char *
-member_name(enum member_state m)
+const char *
+links_member_name(enum member_state m)
 {
-	return mesh_names_member_state(member_pb[m]);
+	return mesh_names_member_state(links_member_pb[m]);
 }
-
-struct peer;
-
-struct lstream {
-	struct transport_stream	*ts;
-	struct peer		*peer;		/* known once opened */
-	int			 hello_in;	/* their Hello arrived */
-	int			 refused;	/* we closed it: last_error says why */
-	LIST_ENTRY(lstream)	 entry;
-};
-
-struct peer {
-	struct links		*l;
-	char			 id[64];
-	json_t			*addresses;	/* array of "host:port" */
-	char			 observed[64];
-	enum link_state		 state;
-	enum member_state	 member;
-	struct transport_stream	*active;	/* the stream in use, when UP */
-	struct transport_stream	*dialing;	/* our outbound attempt */
-	struct event		*redial;
-	long			 backoff_ms;
-	unsigned		 attempt;	/* picks the address to try */
-	char			 address[300];	/* of the current/last dial */
-	uint64_t		 since_ms;	/* of the current link state */
-	uint64_t		 down_since_ms;
-	uint64_t		 last_seen_ms;	/* any frame from it */
-	uint64_t		 rtt_us;
-	unsigned		 reconnects;
-	unsigned		 failures;	/* dials in a row that never came up */
-	uint64_t		 next_ping_ms;	/* monotonic; 0: at the next tick */
-	uint64_t		 heard_mono_ms;	/* last frame on the active link */
-	uint64_t		 incarnation;	/* from its Hello */
-	unsigned		 features;	/* from its Hello (mesh_features.h) */
-	int			 wanted;	/* a ring neighbour under max_links */
-	long			 max_links;	/* its Hello's: -1 none, 0 not said */
-	uint64_t		 up_mono_ms;	/* when the active link came up */
-	uint64_t		 link_gen;	/* l->up_gen when it came up */
-	char			 last_error[512];
-};
-
-struct links {
-	struct event_base	*base;
-	struct transport	*transport;
-	struct rng		*rng;
-	char			*self_id;
-	uint64_t		 incarnation;
-	json_t			*addresses;
-	json_t			*labels;
-	long			 ping_ms;
-	long			 dead_ms;
-	long			 max_links;
-	long			 silence_ms;
-	struct trust		*trust;
-	struct origin_keys	*keys;		/* ours in our Hello; may be NULL */
-	uint8_t			*freeze;	/* packed Hello.freeze, or NULL */
-	size_t			 freeze_len;
-	struct hmap		*peers;		/* id → struct peer */
-	LIST_HEAD(, lstream)	 streams;
-	struct wall_timer	*tick;
-	uint64_t		 ping_seq;
-	struct links_hooks	 hooks;
-	int			 closing;	/* leaving: no more dials */
-	uint64_t		 up_gen;	/* changes whenever a link goes up or down */
-	struct hmap		*forgotten;	/* id → struct tombstone */
-	int64_t			 signal_offset_ms; /* the signal's clock minus ours */
-};
-
-/* A forgotten peer.  First the time, as forget_tombstone_put reads it. */
-struct tombstone {
-	uint64_t	 at;		/* our wall ms of the forget */
-	int64_t		 signal_ms;	/* the signal's clock then, estimated */
-};
 
 static void
 check_peer(const struct peer *p)
@@ -174,7 +100,7 @@ set_state(struct peer *p, enum link_state s)
 	if (p->state == s)
 		return;
 	log_event(LOG_INFO, "link state", "{s:s, s:s, s:s}", "peer", p->id,
-	    "from", link_name(p->state), "to", link_name(s));
+	    "from", links_link_name(p->state), "to", links_link_name(s));
 	p->state = s;
 	p->since_ms = clock_wall_ms();
 	/* The dead clock runs from the last frame heard on the link that
@@ -256,11 +182,6 @@ send_hello(struct links *l, struct transport_stream *ts)
 	node_info_clear(&info);
 }
 
-static void choose_neighbours(struct links *);
-static void unforget(struct links *, const char *id);
-static int forgotten_entry(const struct links *, const char *id,
-    const json_t *entry);
-
 static struct peer *
 peer_get(struct links *l, const char *id)
 {
@@ -268,7 +189,7 @@ peer_get(struct links *l, const char *id)
 
 	if (p != NULL)
 		return p;
-	unforget(l, id);	/* heard of again: a member like any other */
+	links_unforget(l, id);	/* heard of again: a member like any other */
 	p = xcalloc(1, sizeof(*p));
 	p->l = l;
 	snprintf(p->id, sizeof(p->id), "%s", id);
@@ -279,7 +200,7 @@ peer_get(struct links *l, const char *id)
 	p->since_ms = clock_wall_ms();
 	p->down_since_ms = clock_mono_ms();
 	hmap_put(l->peers, p->id, p);
-	choose_neighbours(l);
+	links_choose_neighbours(l);
 	return p;
 }
 
@@ -421,8 +342,8 @@ peer_limit(const struct links *l, const struct peer *p, size_t n)
  * node without one picks everyone), so that both ends of a link agree on
  * keeping it whatever limits they run with.
  */
-static void
-choose_neighbours(struct links *l)
+void
+links_choose_neighbours(struct links *l)
 {
 	struct id_list il;
 	size_t n = hmap_count(l->peers), self = 0, i;
@@ -460,7 +381,7 @@ links_set_peers(struct links *l, json_t *peers)
 		struct peer *p;
 		id = json_string_value(json_object_get(e, "node_id"));
 		if (id == NULL || strcmp(id, l->self_id) == 0 ||
-		    forgotten_entry(l, id, e))
+		    links_forgotten(l, id, e))
 			continue;
 		p = peer_get(l, id);
 		addrs = json_object_get(e, "addresses");
@@ -475,7 +396,7 @@ links_set_peers(struct links *l, json_t *peers)
 		if (p->member == MEMBER_LEFT)
 			p->member = MEMBER_SUSPECT;
 	}
-	choose_neighbours(l);
+	links_choose_neighbours(l);
 	json_array_foreach(peers, i, e) {
 		struct peer *p;
 		id = json_string_value(json_object_get(e, "node_id"));
@@ -599,7 +520,7 @@ hello_received(struct links *l, struct lstream *s,
 	p->incarnation = h->info->incarnation;
 	if (p->max_links != h->max_links) {	/* whether it picks us changed */
 		p->max_links = h->max_links;
-		choose_neighbours(l);
+		links_choose_neighbours(l);
 	}
 	p->features = mesh_features_mask(h->features, h->n_features);
 	if (p->dialing == s->ts)
@@ -948,106 +869,21 @@ links_broadcast_raw(struct links *l, const uint8_t *buf, size_t len)
 	return b.sent;
 }
 
-/* The member state we report: our link's, but alive while a route over
- * other nodes leads to a peer our link does not reach. */
-static enum member_state
-reported_member(const struct peer *p)
-{
-	const struct links_hooks *h = &p->l->hooks;
-
-	if (p->state != LINK_UP && (p->member == MEMBER_SUSPECT ||
-	    p->member == MEMBER_DEAD) && h->reachable != NULL &&
-	    h->reachable(p->id, h->arg))
-		return MEMBER_ALIVE;
-	return p->member;
-}
-
-/* A peer we do not link to by design (max_links): it has no link state. */
-static int
-not_a_neighbour(const struct peer *p)
-{
-	return !p->wanted && p->state == LINK_DOWN;
-}
-
-int
-links_peer_speaks(const struct links *l, const char *peer_id,
-    const char *feature)
-{
-	const struct peer *p = hmap_get(l->peers, peer_id);
-
-	return p != NULL && mesh_features_has(p->features, feature);
-}
-
-const char *
-links_member(const struct links *l, const char *peer_id)
-{
-	const struct peer *p = hmap_get(l->peers, peer_id);
-
-	return p != NULL ? member_name(reported_member(p)) : NULL;
-}
-
-static int
-fill_peer(const char *id, void *value, void *arg)
-{
-	struct peer *p = value;
-	Agentflow__Mesh__V1__NodeStatus *st = arg;
-	Agentflow__Mesh__V1__LinkInfo *li;
-	Agentflow__Mesh__V1__MemberInfo *mi = st->members[st->n_members] =
-	    xcalloc(1, sizeof(*mi));
-
-	if (!not_a_neighbour(p)) {
-		li = st->links[st->n_links++] = xcalloc(1, sizeof(*li));
-		agentflow__mesh__v1__link_info__init(li);
-		li->peer = (char *)id;
-		li->state = link_state_pb[p->state];
-		li->rtt_us = p->state == LINK_UP ? p->rtt_us : 0;
-		li->since_ms = p->since_ms;
-	}
-	agentflow__mesh__v1__member_info__init(mi);
-	mi->node_id = (char *)id;
-	mi->state = member_pb[reported_member(p)];
-	mi->last_seen_ms = p->last_seen_ms;
-	mi->direct = p->state == LINK_UP;
-	st->n_members++;
-	return 0;
-}
-
 void
-links_fill_status(const struct links *l, Agentflow__Mesh__V1__NodeStatus *st)
+links_peer_free(struct peer *p)
 {
-	size_t n = hmap_count(l->peers);
-
-	st->links = xcalloc(n + 1, sizeof(*st->links));
-	st->members = xcalloc(n + 1, sizeof(*st->members));
-	st->n_links = st->n_members = 0;
-	hmap_sweep(l->peers, fill_peer, st);
-}
-
-void
-links_status_free(Agentflow__Mesh__V1__NodeStatus *st)
-{
-	for (size_t i = 0; i < st->n_links; i++)
-		free(st->links[i]);
-	for (size_t i = 0; i < st->n_members; i++)
-		free(st->members[i]);
-	free(st->links);
-	free(st->members);
-	st->links = NULL;
-	st->members = NULL;
-	st->n_links = st->n_members = 0;
+	if (p->redial != NULL)
+		event_free(p->redial);
+	json_decref(p->addresses);
+	free(p);
 }
 
 static int
 free_peer(const char *id, void *value, void *arg)
 {
-	struct peer *p = value;
-
 	(void)id;
 	(void)arg;
-	if (p->redial != NULL)
-		event_free(p->redial);
-	json_decref(p->addresses);
-	free(p);
+	links_peer_free(value);
 	return 1;
 }
 
@@ -1065,7 +901,7 @@ links_free(struct links *l)
 		free(s);
 	}
 	wall_timer_free(l->tick);
-	unforget(l, NULL);
+	links_unforget(l, NULL);
 	hmap_sweep(l->peers, free_peer, NULL);
 	hmap_free(l->peers);
 	json_decref(l->addresses);
@@ -1073,276 +909,4 @@ links_free(struct links *l)
 	free(l->self_id);
 	free(l->freeze);
 	free(l);
-}
-
-static int
-status_peer(const char *id, void *value, void *arg)
-{
-	const struct peer *p = value;
-	json_t *a = arg, *o;
-	const char *address;
-
-	if (not_a_neighbour(p))
-		return 0;	/* not linked, by design (--max-links) */
-	/* The address we dialed, else the first one it advertises. */
-	address = p->address[0] != '\0' ? p->address :
-	    json_string_value(json_array_get(p->addresses, 0));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}",
-	    "peer", id, "state", link_name(p->state),
-	    "member", member_name(reported_member(p)),
-	    "address", address ? address : "",
-	    "since_ms", (json_int_t)p->since_ms, "reconnects", (int)p->reconnects,
-	    "last_error", p->last_error, "incarnation", (json_int_t)p->incarnation);
-	json_object_set_new(o, "direction", p->active == NULL ? json_null() :
-	    json_string(transport_is_inbound(p->active) ? "inbound" : "outbound"));
-	json_object_set_new(o, "rtt_ms", p->state == LINK_UP && p->rtt_us > 0 ?
-	    json_real((double)p->rtt_us / 1000.0) : json_null());
-	json_object_set_new(o, "last_seen_ms", p->last_seen_ms > 0 ?
-	    json_integer((json_int_t)p->last_seen_ms) : json_null());
-	json_array_append_new(a, o);
-	return 0;
-}
-
-json_t *
-links_status(const struct links *l)
-{
-	json_t *a = json_array();
-
-	hmap_sweep(l->peers, status_peer, a);
-	return a;
-}
-
-static int
-count_up(const char *id, void *value, void *arg)
-{
-	(void)id;
-	if (((struct peer *)value)->state == LINK_UP)
-		(*(size_t *)arg)++;
-	return 0;
-}
-
-int
-links_is_up(const struct links *l, const char *peer_id)
-{
-	const struct peer *p = hmap_get(l->peers, peer_id);
-
-	return p != NULL && p->state == LINK_UP;
-}
-
-size_t
-links_queued(const struct links *l, const char *peer_id)
-{
-	const struct peer *p = hmap_get(l->peers, peer_id);
-
-	return p != NULL && p->state == LINK_UP ? transport_queued(p->active) : 0;
-}
-
-struct foreach_up {
-	void	(*fn)(const char *, void *);
-	void	*arg;
-};
-
-static int
-foreach_up_one(const char *id, void *value, void *arg)
-{
-	struct foreach_up *f = arg;
-
-	if (((struct peer *)value)->state == LINK_UP)
-		f->fn(id, f->arg);
-	return 0;
-}
-
-void
-links_foreach_up(const struct links *l, void (*fn)(const char *, void *),
-    void *arg)
-{
-	struct foreach_up f = { fn, arg };
-
-	hmap_sweep(l->peers, foreach_up_one, &f);
-}
-
-uint64_t
-links_up_generation(const struct links *l)
-{
-	return l->up_gen;
-}
-
-uint64_t
-links_link_generation(const struct links *l, const char *peer_id)
-{
-	const struct peer *p = hmap_get(l->peers, peer_id);
-
-	return p != NULL && p->state == LINK_UP ? p->link_gen : 0;
-}
-
-size_t
-links_up(const struct links *l)
-{
-	size_t n = 0;
-
-	hmap_sweep(l->peers, count_up, &n);
-	return n;
-}
-
-/* --- forgetting (agentflow forget, pruning) ----------------------------------- */
-
-static int
-free_forgotten(const char *id, void *value, void *arg)
-{
-	(void)id;
-	(void)arg;
-	free(value);
-	return 1;
-}
-
-/* Drops id's tombstone; NULL: all of them. */
-static void
-unforget(struct links *l, const char *id)
-{
-	if (l->forgotten == NULL)
-		return;
-	if (id != NULL)
-		free(hmap_del(l->forgotten, id));
-	else {
-		hmap_sweep(l->forgotten, free_forgotten, NULL);
-		hmap_free(l->forgotten);
-		l->forgotten = NULL;
-	}
-}
-
-/*
- * Whether a signal's (or the stored list's) entry names a node we forgot
- * and that has not been heard of since.  Both sides of the comparison are
- * the signal's clock: the entry's last heartbeat or registration
- * ("last_seen", "registered_at", Unix ms) against the signal's time at
- * the forget as we estimated it (links_set_signal_offset), so a signal
- * whose clock runs ahead of ours cannot bring back a stale entry.  An
- * entry without those times (our stored list) is not news either.  A
- * node that comes back heartbeats or registers again: a new member.
- */
-static int
-forgotten_entry(const struct links *l, const char *id, const json_t *entry)
-{
-	const struct tombstone *t = l->forgotten != NULL ?
-	    hmap_get(l->forgotten, id) : NULL;
-	json_int_t seen = json_integer_value(json_object_get(entry, "last_seen"));
-	json_int_t reg = json_integer_value(json_object_get(entry,
-	    "registered_at"));
-
-	if (reg > seen)
-		seen = reg;
-	return t != NULL && (seen <= 0 || seen <= t->signal_ms);
-}
-
-int
-links_forgotten(const struct links *l, const char *peer_id,
-    const json_t *entry)
-{
-	return forgotten_entry(l, peer_id, entry);
-}
-
-void
-links_set_signal_offset(struct links *l, int64_t offset_ms)
-{
-	l->signal_offset_ms = offset_ms;
-}
-
-static struct tombstone *
-tombstone_put(struct links *l, const char *id)
-{
-	return forget_tombstone_put(&l->forgotten, id, sizeof(struct tombstone),
-	    "peer");
-}
-
-void
-links_forgotten_restore(struct links *l, const char *peer_id, uint64_t at,
-    int64_t signal_ms)
-{
-	struct tombstone *t;
-
-	if (strcmp(peer_id, l->self_id) == 0 || hmap_get(l->peers, peer_id))
-		return;
-	t = tombstone_put(l, peer_id);
-	t->at = at;
-	if (signal_ms > t->signal_ms)
-		t->signal_ms = signal_ms;
-}
-
-int
-links_forget(struct links *l, const char *peer_id, int64_t *signal_ms)
-{
-	struct peer *p = hmap_get(l->peers, peer_id);
-	struct transport_stream **close;
-	struct tombstone *t;
-	struct lstream *s;
-	uint64_t now = clock_wall_ms();
-	size_t n = 0;
-
-	if (p != NULL && p->state == LINK_UP)
-		return -1;
-	/* The signal's clock now, plus a second for what its Date header
-	 * (whole seconds) and the reply's flight leave unknown: an entry it
-	 * lists as seen after this is news. */
-	*signal_ms = (int64_t)now + l->signal_offset_ms + 1000;
-	/* A tombstone only for a peer we knew (or forgot before), and at
-	 * most FORGET_TOMBSTONES_MAX of them: the oldest goes first. */
-	if (p == NULL && (l->forgotten == NULL ||
-	    hmap_get(l->forgotten, peer_id) == NULL))
-		return 0;
-	t = tombstone_put(l, peer_id);
-	t->at = now;
-	t->signal_ms = *signal_ms;
-	if (p == NULL)
-		return 0;
-	/* Its streams (a dial, a handshake) lose their peer before they
-	 * close, so their callbacks never see it again. */
-	close = xcalloc(1, sizeof(*close));
-	LIST_FOREACH(s, &l->streams, entry)
-		if (s->peer == p) {
-			s->peer = NULL;
-			close = xrealloc(close, (n + 1) * sizeof(*close));
-			close[n++] = s->ts;
-		}
-	hmap_del(l->peers, p->id);
-	log_event(LOG_INFO, "peer forgotten", "{s:s, s:s}", "peer", peer_id,
-	    "member", member_name(p->member));
-	free_peer(p->id, p, NULL);
-	for (size_t i = 0; i < n; i++)
-		transport_close(close[i]);
-	free(close);
-	choose_neighbours(l);
-	return 1;
-}
-
-int
-links_silent(const struct links *l, const char *peer_id, uint64_t ms)
-{
-	const struct peer *p = hmap_get(l->peers, peer_id);
-
-	return p == NULL || (p->state != LINK_UP && p->member != MEMBER_ALIVE &&
-	    clock_mono_ms() - p->down_since_ms >= ms);
-}
-
-struct foreach_peer {
-	void	(*fn)(const char *, void *);
-	void	*arg;
-};
-
-static int
-foreach_peer_one(const char *id, void *value, void *arg)
-{
-	struct foreach_peer *f = arg;
-
-	(void)value;
-	f->fn(id, f->arg);
-	return 0;
-}
-
-void
-links_foreach_peer(const struct links *l, void (*fn)(const char *, void *),
-    void *arg)
-{
-	struct foreach_peer f = { fn, arg };
-
-	hmap_sweep(l->peers, foreach_peer_one, &f);
 }

@@ -1,7 +1,8 @@
 /*
- * The mesh transport over gRPC core (see transport.h).  This is the only
- * file of the node that calls gRPC; what it relies on was verified against
- * Debian's gRPC 1.51 (shared notes, grpc-core-c.md).
+ * The mesh transport over gRPC core (see transport.h).  This file and
+ * transport_open.c are the only ones of the node that call gRPC; what
+ * they rely on was verified against Debian's gRPC 1.51 (shared notes,
+ * grpc-core-c.md).
  *
  * Threads.  gRPC runs its own threads.  Every operation we start reports
  * to one completion queue (created _for_next), which one pump thread
@@ -23,12 +24,12 @@
  *
  *   CONNECTING --on_start() verified--> OPEN          (outbound only)
  *   (accept) ---accept_done() verified--> OPEN        (inbound)
- *   CONNECTING, OPEN --stream_fail()--> CLOSING       (cancels the call)
- *   CLOSING --last batch completed, stream_check()--> DEAD
- *   DEAD --reap_cb(): closed(), stream_free()
+ *   CONNECTING, OPEN --transport_stream_fail()--> CLOSING (cancels the call)
+ *   CLOSING --last batch completed, transport_stream_check()--> DEAD
+ *   DEAD --transport_reap_cb(): closed(), stream_free()
  *
- * stream_fail() runs on whatever ends a stream: transport_close(), a
- * refused identity, the status batch completing, a failed batch.  The call
+ * transport_stream_fail() runs on whatever ends a stream:
+ * transport_close(), a refused identity, the status batch completing, a failed batch.  The call
  * is cancelled so that every batch on it completes; only then (pending ==
  * 0) is the stream DEAD, and it is reaped from a separate event, so a
  * stream is never freed inside its own callback chain and never while gRPC
@@ -58,143 +59,14 @@
 #include "log.h"
 #include "node_id.h"
 #include "xalloc.h"
+#include "transport_priv.h"
 
-#define LINK_METHOD		"/agentflow.mesh.v1.Mesh/Link"
-#define DEFAULT_KEEPALIVE_MS	1000
-#define DEFAULT_CONNECT_MS	5000
-#define DEFAULT_QUEUE_BYTES	(8u * 1024 * 1024)
-#define DEFAULT_MAX_MESSAGE	(4u * 1024 * 1024)
-/* Compression accepted from peers (read_message() inflates them). */
-#define ACCEPTED_COMPRESSION	(1 << GRPC_COMPRESS_NONE | \
-	1 << GRPC_COMPRESS_DEFLATE | 1 << GRPC_COMPRESS_GZIP)
-#define SHUTDOWN_WAIT_MS	5000	/* for gRPC's own threads at exit */
-#define REASON_MAX		512
-#define STREAM_WINDOW		(1 << 20)	/* HTTP/2 flow-control window per stream */
-
-enum op_kind {
-	OP_START,		/* client: send + recv initial metadata; server: send */
-	OP_STATUS,		/* client: RECV_STATUS_ON_CLIENT; server: RECV_CLOSE_ON_SERVER */
-	OP_RECV,		/* RECV_MESSAGE */
-	OP_SEND,		/* SEND_MESSAGE */
-	OP_STREAM_KINDS,
-	OP_ACCEPT = OP_STREAM_KINDS,	/* grpc_server_request_registered_call */
-	OP_SHUTDOWN,		/* grpc_server_shutdown_and_notify */
-};
-
-struct op {
-	enum op_kind		 kind;
-	struct transport_stream	*s;	/* NULL for the transport's own ops */
-};
-
-struct completion {
-	struct op		*op;
-	int			 ok;
-};
-
-struct msg {
-	STAILQ_ENTRY(msg)	 entry;
-	grpc_byte_buffer	*bb;
-	size_t			 len;
-};
-
-enum stream_state { ST_CONNECTING, ST_OPEN, ST_CLOSING, ST_DEAD };
-
-struct transport_stream {
-	struct transport	*t;
-	TAILQ_ENTRY(transport_stream) entry;	/* t->streams, or t->dead once DEAD */
-	enum stream_state	 state;
-	int			 inbound;
-	int			 opened;	/* opened() was called */
-	unsigned int		 pending;	/* batches in flight */
-	struct op		 ops[OP_STREAM_KINDS];
-	grpc_call		*call;
-	grpc_channel		*channel;	/* outbound: ours alone */
-	char			*address;	/* outbound, for logs */
-	char			 peer_id[NODE_ID_MAX + 1];
-	char			*peer_cert;	/* PEM of its verified certificate */
-	char			 reason[REASON_MAX];
-	void			*data;
-
-	STAILQ_HEAD(, msg)	 queue;		/* waiting to be sent */
-	size_t			 queued;	/* bytes in queue + in flight */
-	struct msg		*sending;	/* the SEND_MESSAGE in flight */
-
-	grpc_byte_buffer	*recv_bb;
-	grpc_metadata_array	 md_initial;	/* client */
-	grpc_metadata_array	 md_trailing;	/* client */
-	grpc_status_code	 status;	/* client */
-	grpc_slice		 status_details; /* client */
-	const char		*error_string;	/* client, gpr_free() */
-	int			 cancelled;	/* server */
-};
-
-TAILQ_HEAD(stream_list, transport_stream);
-
-struct transport {
-	struct event_base	*base;
-	struct transport_callbacks cb;
-	void			*arg;
-	int			 keepalive_ms;
-	int			 connect_ms;
-	size_t			 max_queue;
-	size_t			 max_message;
-	int			 send_compression; /* grpc_compression_algorithm */
-
-	grpc_completion_queue	*cq;
-	grpc_channel_credentials *channel_creds;
-	grpc_server_credentials	*server_creds;
-	grpc_server		*server;
-	void			*method;
-	int			 port;
-	int			 server_started;
-
-	/* The server's outstanding request for a call. */
-	struct op		 accept_op;
-	int			 accept_pending;
-	grpc_call		*accept_call;
-	gpr_timespec		 accept_deadline;
-	grpc_metadata_array	 accept_md;
-	struct op		 shutdown_op;
-	int			 shutdown_pending;
-
-	/* Totals for /metrics (loop thread). */
-	uint64_t		 bytes_in, bytes_out, messages_in, messages_out;
-
-	/* Pump → loop hand-off; the only state shared between threads. */
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	struct completion	*ready;
-	size_t			 nready, capready;
-	struct completion	*work;		/* loop's copy, swapped with ready */
-	size_t			 capwork;
-	struct event		*ready_ev;
-	pthread_t		 pump;
-	int			 pump_started;
-
-	struct stream_list	 streams;	/* not DEAD */
-	struct stream_list	 dead;		/* waiting for reap_cb */
-	struct event		*reap_ev;
-	int			 stopping;
-	int			 in_callback;
-};
-
-/*
- * gRPC's initialisation is process-wide and reference-counted; the count
- * of live transports tells transport_free() whether it dropped the last
- * reference and should wait for gRPC's threads to finish.  This is the
- * module's one global, mirroring a global that gRPC itself keeps.
- */
-static atomic_int live_transports;
-
-static void stream_fail(struct transport_stream *, const char *reason);
-static void stream_check(struct transport_stream *);
 static void send_next(struct transport_stream *);
 static void start_recv(struct transport_stream *);
-static void accept_call(struct transport *);
 
 /* gRPC's own log, where TLS handshake failures appear, goes into ours. */
-static void
-grpc_log_cb(gpr_log_func_args *a)
+void
+transport_grpc_log(gpr_log_func_args *a)
 {
 	enum log_level level;
 
@@ -216,8 +88,8 @@ grpc_log_cb(gpr_log_func_args *a)
 
 /* ---- pump thread ---- */
 
-static void *
-pump_main(void *arg)
+void *
+transport_pump_main(void *arg)
 {
 	struct transport *t = arg;
 	grpc_event ev;
@@ -247,9 +119,9 @@ pump_main(void *arg)
 
 /* ---- batches ---- */
 
-static int
-start_batch(struct transport_stream *s, enum op_kind kind, const grpc_op *ops,
-    size_t n)
+int
+transport_start_batch(struct transport_stream *s, enum op_kind kind,
+    const grpc_op *ops, size_t n)
 {
 	grpc_call_error e;
 
@@ -273,8 +145,8 @@ start_recv(struct transport_stream *s)
 	memset(&op, 0, sizeof(op));
 	op.op = GRPC_OP_RECV_MESSAGE;
 	op.data.recv_message.recv_message = &s->recv_bb;
-	if (start_batch(s, OP_RECV, &op, 1) == -1)
-		stream_fail(s, "cannot start receiving");
+	if (transport_start_batch(s, OP_RECV, &op, 1) == -1)
+		transport_stream_fail(s, "cannot start receiving");
 }
 
 /*
@@ -297,8 +169,8 @@ send_next(struct transport_stream *s)
 	op.op = GRPC_OP_SEND_MESSAGE;
 	op.flags = STAILQ_EMPTY(&s->queue) ? 0 : GRPC_WRITE_BUFFER_HINT;
 	op.data.send_message.send_message = m->bb;
-	if (start_batch(s, OP_SEND, &op, 1) == -1)
-		stream_fail(s, "cannot start sending");
+	if (transport_start_batch(s, OP_SEND, &op, 1) == -1)
+		transport_stream_fail(s, "cannot start sending");
 }
 
 static void
@@ -310,8 +182,8 @@ msg_free(struct msg *m)
 
 /* ---- stream life ---- */
 
-static struct transport_stream *
-stream_new(struct transport *t, int inbound)
+struct transport_stream *
+transport_stream_new(struct transport *t, int inbound)
 {
 	struct transport_stream *s = xcalloc(1, sizeof(*s));
 
@@ -358,8 +230,8 @@ stream_free(struct transport_stream *s)
  * normally the call's status, say why), drops what was not yet sent and
  * cancels the call so every batch on it completes.
  */
-static void
-stream_fail(struct transport_stream *s, const char *reason)
+void
+transport_stream_fail(struct transport_stream *s, const char *reason)
 {
 	struct msg *m;
 
@@ -380,8 +252,8 @@ stream_fail(struct transport_stream *s, const char *reason)
 }
 
 /* A CLOSING stream whose batches have all completed goes to reap_cb. */
-static void
-stream_check(struct transport_stream *s)
+void
+transport_stream_check(struct transport_stream *s)
 {
 	struct transport *t = s->t;
 
@@ -475,33 +347,33 @@ accept_done(struct transport *t, int ok)
 		/* Only the server's shutdown fails a request. */
 		return;
 	}
-	s = stream_new(t, 1);
+	s = transport_stream_new(t, 1);
 	s->call = t->accept_call;
 	t->accept_call = NULL;
-	accept_call(t);
+	transport_accept_call(t);
 
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	if (start_batch(s, OP_START, ops, 1) == -1) {
-		stream_fail(s, "cannot answer the call");
+	if (transport_start_batch(s, OP_START, ops, 1) == -1) {
+		transport_stream_fail(s, "cannot answer the call");
 		return;
 	}
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	ops[0].data.recv_close_on_server.cancelled = &s->cancelled;
-	if (start_batch(s, OP_STATUS, ops, 1) == -1) {
-		stream_fail(s, "cannot answer the call");
+	if (transport_start_batch(s, OP_STATUS, ops, 1) == -1) {
+		transport_stream_fail(s, "cannot answer the call");
 		return;
 	}
 	if (t->stopping) {
-		stream_fail(s, "transport shutting down");
+		transport_stream_fail(s, "transport shutting down");
 		return;
 	}
 	if (peer_identity(s->call, s->peer_id, sizeof(s->peer_id), &s->peer_cert,
 	    why, sizeof(why)) == -1) {
 		log_event(LOG_WARN, "transport: inbound link refused",
 		    "{s:s}", "reason", why);
-		stream_fail(s, why);
+		transport_stream_fail(s, why);
 		return;
 	}
 	start_recv(s);
@@ -509,8 +381,8 @@ accept_done(struct transport *t, int ok)
 		call_opened(s);
 }
 
-static void
-accept_call(struct transport *t)
+void
+transport_accept_call(struct transport *t)
 {
 	grpc_call_error e;
 
@@ -537,11 +409,11 @@ on_start(struct transport_stream *s, int ok)
 
 	if (s->inbound || s->state != ST_CONNECTING) {
 		if (!ok)
-			stream_fail(s, NULL);
+			transport_stream_fail(s, NULL);
 		return;
 	}
 	if (!ok) {
-		stream_fail(s, NULL);	/* the status says why */
+		transport_stream_fail(s, NULL);	/* the status says why */
 		return;
 	}
 	if (peer_identity(s->call, id, sizeof(id), &s->peer_cert, why,
@@ -554,7 +426,7 @@ on_start(struct transport_stream *s, int ok)
 		log_event(LOG_WARN, "transport: outbound link refused",
 		    "{s:s, s:s, s:s}", "address", s->address,
 		    "expected", s->peer_id, "reason", why);
-		stream_fail(s, why);
+		transport_stream_fail(s, why);
 		return;
 	}
 	if (strcmp(id, s->peer_id) != 0) {
@@ -562,7 +434,7 @@ on_start(struct transport_stream *s, int ok)
 		log_event(LOG_WARN, "transport: outbound link refused",
 		    "{s:s, s:s, s:s}", "address", s->address,
 		    "expected", s->peer_id, "reason", why);
-		stream_fail(s, why);
+		transport_stream_fail(s, why);
 		return;
 	}
 	s->state = ST_OPEN;
@@ -587,7 +459,7 @@ on_status(struct transport_stream *s, int ok)
 		    (int)GRPC_SLICE_LENGTH(s->status_details),
 		    (const char *)GRPC_SLICE_START_PTR(s->status_details));
 	}
-	stream_fail(s, why);
+	transport_stream_fail(s, why);
 }
 
 /*
@@ -654,13 +526,13 @@ on_recv(struct transport_stream *s, int ok)
 		 * peers never do on a live link, or the call's end).  The
 		 * status batch, which completes next, says why.
 		 */
-		stream_fail(s, NULL);
+		transport_stream_fail(s, NULL);
 		grpc_byte_buffer_destroy(bb);
 		return;
 	}
 	if (read_message(t, bb, &slice, why, sizeof(why)) != 0) {
 		grpc_byte_buffer_destroy(bb);
-		stream_fail(s, why);
+		transport_stream_fail(s, why);
 		return;
 	}
 	grpc_byte_buffer_destroy(bb);
@@ -690,7 +562,7 @@ on_send(struct transport_stream *s, int ok)
 	}
 	msg_free(m);
 	if (!ok) {
-		stream_fail(s, NULL);
+		transport_stream_fail(s, NULL);
 		return;
 	}
 	send_next(s);
@@ -729,12 +601,12 @@ complete(struct transport *t, struct op *op, int ok)
 	default:
 		CHECK(!"an operation of no known kind");
 	}
-	stream_check(s);
+	transport_stream_check(s);
 }
 
 /* Runs what the pump handed over, in order. */
-static void
-run_ready(struct transport *t)
+void
+transport_run_ready(struct transport *t)
 {
 	struct completion *c;
 	size_t n, cap;
@@ -753,16 +625,16 @@ run_ready(struct transport *t)
 		complete(t, c[i].op, c[i].ok);
 }
 
-static void
-ready_cb(evutil_socket_t fd, short what, void *arg)
+void
+transport_ready_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	run_ready(arg);
+	transport_run_ready(arg);
 }
 
-static void
-reap(struct transport *t)
+void
+transport_reap(struct transport *t)
 {
 	struct transport_stream *s;
 
@@ -782,257 +654,12 @@ reap(struct transport *t)
 	}
 }
 
-static void
-reap_cb(evutil_socket_t fd, short what, void *arg)
+void
+transport_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	reap(arg);
-}
-
-/* ---- public API ---- */
-
-static grpc_arg
-arg_int(const char *key, int value)
-{
-	grpc_arg a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = GRPC_ARG_INTEGER;
-	a.key = (char *)key;
-	a.value.integer = value;
-	return a;
-}
-
-static grpc_arg
-arg_str(const char *key, const char *value)
-{
-	grpc_arg a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = GRPC_ARG_STRING;
-	a.key = (char *)key;
-	a.value.string = (char *)value;
-	return a;
-}
-
-static int
-clamp_int(size_t v)
-{
-	return v > (size_t)0x7fffffff ? 0x7fffffff : (int)v;
-}
-
-static int
-start_server(struct transport *t, const struct transport_config *c,
-    char *err, size_t errlen)
-{
-	grpc_ssl_pem_key_cert_pair pair = { c->key_pem, c->cert_pem };
-	grpc_arg a[] = {
-		arg_int(GRPC_ARG_ALLOW_REUSEPORT, 0),
-		arg_int(GRPC_ARG_KEEPALIVE_TIME_MS, t->keepalive_ms),
-		arg_int(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, t->keepalive_ms),
-		arg_int(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
-		arg_int(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0),
-		/* No BDP pings (an extra frame, timer and wakeup per burst
-		 * received: 10-15 % of an idle node's CPU in a 20-node mesh);
-		 * the fixed window is large enough for a 4 MiB snapshot
-		 * over a long home uplink instead. */
-		arg_int(GRPC_ARG_HTTP2_BDP_PROBE, 0),
-		arg_int(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, STREAM_WINDOW),
-		/* Consent to the clients' keepalive pings, with margin
-		 * for timer jitter; no strikes, so never "too many pings". */
-		arg_int(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-		    t->keepalive_ms / 2),
-		arg_int(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0),
-		arg_int(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-		    clamp_int(t->max_message)),
-		arg_int(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
-		    clamp_int(t->max_message)),
-		arg_int(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, t->connect_ms),
-		/* A link is one call on its own connection; a few more
-		 * cover a peer redialing before its old call ended. */
-		arg_int(GRPC_ARG_MAX_CONCURRENT_STREAMS, 8),
-		/* Accept what a peer compressed with gRPC's standard gzip
-		 * or deflate, inflated by read_message() within
-		 * max_message, never by gRPC (unbounded). */
-		arg_int(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET,
-		    ACCEPTED_COMPRESSION),
-		arg_int(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0),
-		arg_int(GRPC_COMPRESSION_CHANNEL_DEFAULT_ALGORITHM,
-		    t->send_compression),
-	};
-	grpc_channel_args args = { sizeof(a) / sizeof(a[0]), a };
-
-	t->server_creds = grpc_ssl_server_credentials_create_ex(c->ca_pem,
-	    &pair, 1, GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
-	    NULL);
-	if (t->server_creds == NULL) {
-		snprintf(err, errlen, "cannot create TLS server credentials");
-		return -1;
-	}
-	t->server = grpc_server_create(&args, NULL);
-	grpc_server_register_completion_queue(t->server, t->cq, NULL);
-	t->method = grpc_server_register_method(t->server, LINK_METHOD, NULL,
-	    GRPC_SRM_PAYLOAD_NONE, 0);
-	if (t->method == NULL) {
-		snprintf(err, errlen, "cannot register %s", LINK_METHOD);
-		return -1;
-	}
-	t->port = grpc_server_add_http2_port(t->server, c->listen,
-	    t->server_creds);
-	if (t->port == 0) {
-		/* gRPC logged the cause (through grpc_log_cb). */
-		snprintf(err, errlen, "cannot listen on %s: address in use, "
-		    "not an address, or refused TLS material", c->listen);
-		return -1;
-	}
-	grpc_server_start(t->server);
-	t->server_started = 1;
-	accept_call(t);
-	return 0;
-}
-
-struct transport *
-transport_new(struct event_base *base, const struct transport_config *c,
-    const struct transport_callbacks *cb, void *arg, char *err, size_t errlen)
-{
-	struct transport *t;
-	grpc_ssl_pem_key_cert_pair pair;
-
-	if (c->ca_pem == NULL || c->cert_pem == NULL || c->key_pem == NULL) {
-		snprintf(err, errlen, "TLS material missing: the mesh CA, "
-		    "this node's certificate and its key are all needed");
-		return NULL;
-	}
-	if (c->keepalive_ms < 0 || c->connect_timeout_ms < 0) {
-		snprintf(err, errlen, "negative keepalive or connect timeout");
-		return NULL;
-	}
-	t = xcalloc(1, sizeof(*t));
-	t->base = base;
-	t->cb = *cb;
-	t->arg = arg;
-	t->keepalive_ms = c->keepalive_ms ? c->keepalive_ms : DEFAULT_KEEPALIVE_MS;
-	t->connect_ms = c->connect_timeout_ms ? c->connect_timeout_ms :
-	    DEFAULT_CONNECT_MS;
-	t->max_queue = c->max_queue_bytes ? c->max_queue_bytes :
-	    DEFAULT_QUEUE_BYTES;
-	t->max_message = c->max_message ? c->max_message : DEFAULT_MAX_MESSAGE;
-	t->send_compression = c->send_compression;
-	t->accept_op.kind = OP_ACCEPT;
-	t->shutdown_op.kind = OP_SHUTDOWN;
-	TAILQ_INIT(&t->streams);
-	TAILQ_INIT(&t->dead);
-	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->cond, NULL);
-	t->ready_ev = event_new(base, -1, 0, ready_cb, t);
-	t->reap_ev = event_new(base, -1, 0, reap_cb, t);
-
-	gpr_set_log_function(grpc_log_cb);
-	grpc_init();
-	atomic_fetch_add(&live_transports, 1);
-	t->cq = grpc_completion_queue_create_for_next(NULL);
-	if (pthread_create(&t->pump, NULL, pump_main, t) != 0) {
-		snprintf(err, errlen, "cannot start the gRPC pump thread: %s",
-		    strerror(errno));
-		transport_free(t);
-		return NULL;
-	}
-	t->pump_started = 1;
-
-	pair.private_key = c->key_pem;
-	pair.cert_chain = c->cert_pem;
-	t->channel_creds = grpc_ssl_credentials_create(c->ca_pem, &pair, NULL,
-	    NULL);
-	if (t->channel_creds == NULL) {
-		snprintf(err, errlen, "cannot create TLS client credentials");
-		transport_free(t);
-		return NULL;
-	}
-	if (c->listen != NULL && start_server(t, c, err, errlen) == -1) {
-		transport_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-int
-transport_port(const struct transport *t)
-{
-	return t->port;
-}
-
-struct transport_stream *
-transport_dial(struct transport *t, const char *address,
-    const char *expected_id)
-{
-	struct transport_stream *s;
-	grpc_op ops[2];
-	grpc_arg a[] = {
-		arg_str(GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, expected_id),
-		arg_int(GRPC_ARG_KEEPALIVE_TIME_MS, t->keepalive_ms),
-		arg_int(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, t->keepalive_ms),
-		arg_int(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
-		arg_int(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0),
-		/* No BDP pings (an extra frame, timer and wakeup per burst
-		 * received: 10-15 % of an idle node's CPU in a 20-node mesh);
-		 * the fixed window is large enough for a 4 MiB snapshot
-		 * over a long home uplink instead. */
-		arg_int(GRPC_ARG_HTTP2_BDP_PROBE, 0),
-		arg_int(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, STREAM_WINDOW),
-		arg_int(GRPC_ARG_ENABLE_RETRIES, 0),
-		arg_int(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-		    clamp_int(t->max_message)),
-		arg_int(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
-		    clamp_int(t->max_message)),
-		/* One connection per link: a reset link is a new TCP
-		 * connection, not a stream on a shared, possibly stuck one. */
-		arg_int(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1),
-		/* Bounds connect + handshake (gRPC's default is 20 s). */
-		arg_int(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, t->connect_ms),
-		/* An http_proxy in the environment must not carry links. */
-		arg_int(GRPC_ARG_ENABLE_HTTP_PROXY, 0),
-		arg_int(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET,
-		    ACCEPTED_COMPRESSION),
-		arg_int(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0),
-		arg_int(GRPC_COMPRESSION_CHANNEL_DEFAULT_ALGORITHM,
-		    t->send_compression),
-	};
-	grpc_channel_args args = { sizeof(a) / sizeof(a[0]), a };
-
-	if (t->stopping || expected_id == NULL ||
-	    !node_id_valid(expected_id, strlen(expected_id)))
-		return NULL;
-	s = stream_new(t, 0);
-	snprintf(s->peer_id, sizeof(s->peer_id), "%s", expected_id);
-	s->address = xstrdup(address);
-	s->channel = grpc_channel_create(address, t->channel_creds, &args);
-	s->call = grpc_channel_create_call(s->channel, NULL,
-	    GRPC_PROPAGATE_DEFAULTS, t->cq,
-	    grpc_slice_from_static_string(LINK_METHOD), NULL,
-	    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[1].data.recv_initial_metadata.recv_initial_metadata =
-	    &s->md_initial;
-	if (start_batch(s, OP_START, ops, 2) == -1)
-		goto fail;
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	ops[0].data.recv_status_on_client.trailing_metadata = &s->md_trailing;
-	ops[0].data.recv_status_on_client.status = &s->status;
-	ops[0].data.recv_status_on_client.status_details = &s->status_details;
-	ops[0].data.recv_status_on_client.error_string = &s->error_string;
-	if (start_batch(s, OP_STATUS, ops, 1) == -1)
-		goto fail;
-	return s;
-fail:
-	/* closed() follows from the loop, as for any failed dial. */
-	stream_fail(s, "cannot start the call");
-	stream_check(s);
-	return s;
+	transport_reap(arg);
 }
 
 int
@@ -1102,8 +729,8 @@ transport_is_inbound(const struct transport_stream *s)
 void
 transport_close(struct transport_stream *s)
 {
-	stream_fail(s, "closed locally");
-	stream_check(s);
+	transport_stream_fail(s, "closed locally");
+	transport_stream_check(s);
 }
 
 void
@@ -1116,116 +743,4 @@ void *
 transport_get_data(const struct transport_stream *s)
 {
 	return s->data;
-}
-
-/* Waits up to a second for the pump to hand something over. */
-static void
-wait_ready(struct transport *t)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 1;
-	pthread_mutex_lock(&t->lock);
-	while (t->nready == 0) {
-		if (pthread_cond_timedwait(&t->cond, &t->lock, &ts) != 0)
-			break;
-	}
-	pthread_mutex_unlock(&t->lock);
-}
-
-/*
- * The order gRPC needs: cancel every call and let its batches complete
- * (each stream then unrefs its call and destroys its channel); shut the
- * server down and drain until its notification and every call are done;
- * destroy the server; shut the queue down and let the pump see
- * GRPC_QUEUE_SHUTDOWN; destroy the queue; release the credentials;
- * grpc_shutdown().
- */
-void
-transport_free(struct transport *t)
-{
-	struct transport_stream *s, *next;
-	uint64_t since, warned;
-
-	if (t == NULL)
-		return;
-	CHECK(t->in_callback == 0);
-	t->stopping = 1;
-	TAILQ_FOREACH(s, &t->streams, entry)
-		stream_fail(s, "transport shutting down");
-	if (t->server != NULL) {
-		grpc_server_shutdown_and_notify(t->server, t->cq,
-		    &t->shutdown_op);
-		t->shutdown_pending = 1;
-		grpc_server_cancel_all_calls(t->server);
-	}
-	since = warned = clock_mono_ms();
-	for (;;) {
-		/* A stream may have just become DEAD. */
-		for (s = TAILQ_FIRST(&t->streams); s != NULL; s = next) {
-			next = TAILQ_NEXT(s, entry);
-			stream_check(s);
-		}
-		reap(t);
-		if (TAILQ_EMPTY(&t->streams) && !t->shutdown_pending &&
-		    !t->accept_pending)
-			break;
-		wait_ready(t);
-		run_ready(t);
-		if (clock_mono_ms() - warned >= 5000) {
-			warned = clock_mono_ms();
-			log_event(LOG_WARN, "transport: shutdown still waiting "
-			    "for gRPC", "{s:i, s:b, s:b}", "waited_ms",
-			    (int)(warned - since), "server",
-			    t->shutdown_pending, "streams",
-			    !TAILQ_EMPTY(&t->streams));
-		}
-	}
-	if (t->server != NULL)
-		grpc_server_destroy(t->server);
-	grpc_completion_queue_shutdown(t->cq);
-	if (t->pump_started)
-		pthread_join(t->pump, NULL);
-	else
-		while (grpc_completion_queue_next(t->cq,
-		    gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-		    GRPC_QUEUE_SHUTDOWN)
-			;
-	grpc_completion_queue_destroy(t->cq);
-	if (t->server_creds != NULL)
-		grpc_server_credentials_release(t->server_creds);
-	if (t->channel_creds != NULL)
-		grpc_channel_credentials_release(t->channel_creds);
-	grpc_shutdown();
-
-	/*
-	 * After failed handshakes gRPC holds its own init references for a
-	 * moment and finishes shutting down on one of its threads; wait for
-	 * it (bounded) when this was the last transport.
-	 */
-	if (atomic_fetch_sub(&live_transports, 1) == 1) {
-		since = clock_mono_ms();
-		while (grpc_is_initialized() &&
-		    clock_mono_ms() - since < SHUTDOWN_WAIT_MS) {
-			struct timespec ts = { 0, 5 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-		}
-		if (grpc_is_initialized())
-			log_event(LOG_WARN, "transport: gRPC still running "
-			    "after shutdown", "{s:i}", "waited_ms",
-			    SHUTDOWN_WAIT_MS);
-		else
-			log_event(LOG_DEBUG, "transport: gRPC shut down",
-			    "{s:i}", "waited_ms",
-			    (int)(clock_mono_ms() - since));
-	}
-
-	event_free(t->ready_ev);
-	event_free(t->reap_ev);
-	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->lock);
-	free(t->ready);
-	free(t->work);
-	free(t);
 }

@@ -145,7 +145,20 @@ static const char *const migrations[] = {
 	");",
 	/* 6: the origin's signature of each event, replayed with it. */
 	"ALTER TABLE events ADD COLUMN sig BLOB;",
-	/* 7: tasks' process groups, ended after a crash (store_runs.h). */
+	/* 7: job result callbacks waiting or done (store_callbacks.h). */
+	"CREATE TABLE callbacks ("
+	"  job_id      TEXT PRIMARY KEY NOT NULL,"
+	"  url         TEXT NOT NULL,"
+	"  secret      TEXT NOT NULL,"
+	"  body        BLOB NOT NULL,"
+	"  deadline_ms INTEGER NOT NULL,"
+	"  next_ms     INTEGER NOT NULL,"
+	"  attempts    INTEGER NOT NULL,"
+	"  state       TEXT NOT NULL,"
+	"  history     TEXT NOT NULL CHECK (json_valid(history))"
+	");"
+	"CREATE INDEX callbacks_state ON callbacks (state, next_ms);",
+	/* 8: tasks' process groups, ended after a crash (store_runs.h). */
 	"CREATE TABLE task_groups (pgid INTEGER PRIMARY KEY, task_id TEXT NOT NULL,"
 	"  start_ticks INTEGER NOT NULL, boot_id TEXT NOT NULL,"
 	"  started_ms INTEGER NOT NULL);",

@@ -296,6 +296,18 @@ store_audit_append(struct store *st, int64_t time_ms, const char *node,
 }
 
 int
+store_audit_forget_through(struct store *st, const char *node,
+    const char *hash)
+{
+	const struct arg a[] = { T(node), T(hash) };
+
+	return exec(st, "DELETE FROM audit WHERE node = ?1 AND seq <="
+	    " (SELECT seq FROM audit WHERE node = ?1 AND"
+	    " json_extract(body, '$.hash') = ?2)", a, N(a),
+	    "dropping rotated audit records from the index");
+}
+
+int
 store_audit_query(struct store *st, const struct store_audit_query *q,
     store_json_cb cb, void *arg)
 {
@@ -310,6 +322,44 @@ store_audit_query(struct store *st, const struct store_audit_query *q,
 	    " AND (?5 IS NULL OR json_extract(body, '$.actor') = ?5)"
 	    " ORDER BY seq DESC LIMIT ?4)"
 	    " ORDER BY seq", a, N(a), cb, arg, "reading the audit log");
+}
+
+/* exec, then adds the rows it changed to *n. */
+static int
+purge_step(struct store *st, uint64_t *n, const char *sql, int64_t cutoff_ms,
+    const char *what)
+{
+	const struct arg a[] = { I(cutoff_ms) };
+
+	if (exec(st, sql, a, N(a), what) != 0)
+		return -1;
+	*n += (uint64_t)sqlite3_changes(store_db(st));
+	return 0;
+}
+
+int
+store_work_purge(struct store *st, int64_t cutoff_ms, int64_t seen_cutoff_ms,
+    struct store_purged *p)
+{
+	memset(p, 0, sizeof(*p));
+	return purge_step(st, &p->tasks, "DELETE FROM tasks WHERE updated_ms <"
+	    " ?1 AND state NOT IN ('queued', 'running', 'retrying')", cutoff_ms,
+	    "purging tasks") ||
+	    purge_step(st, &p->task_logs, "DELETE FROM task_logs WHERE NOT"
+	    " EXISTS (SELECT 1 FROM tasks t WHERE t.node = task_logs.node AND"
+	    " t.task_id = task_logs.task_id) AND ?1 IS NOT NULL", cutoff_ms,
+	    "purging logs") ||
+	    purge_step(st, &p->task_logs, "DELETE FROM task_logs WHERE"
+	    " time_ms < ?1", cutoff_ms, "purging logs") ||
+	    purge_step(st, &p->commands, "DELETE FROM commands WHERE"
+	    " issued_ms < ?1", cutoff_ms, "purging commands") ||
+	    purge_step(st, &p->commands_seen, "DELETE FROM commands_seen WHERE"
+	    " received_ms < ?1", seen_cutoff_ms, "purging commands seen") ||
+	    purge_step(st, &p->alerts, "DELETE FROM alerts WHERE state ="
+	    " 'resolved' AND updated_ms < ?1", cutoff_ms, "purging alerts") ||
+	    purge_step(st, &p->events, "DELETE FROM events WHERE"
+	    " (CASE received_ms WHEN 0 THEN time_ms ELSE received_ms END) < ?1",
+	    cutoff_ms, "purging events") ? -1 : 0;
 }
 
 int

@@ -75,6 +75,10 @@ int store_command_result_get(struct store *, const char *id, store_blob_cb,
 /* Appends an audit record; its sequence number into *seq if not NULL. */
 int store_audit_append(struct store *, int64_t time_ms, const char *node,
     const char *action, const char *json, int64_t *seq);
+/* Drops node's index rows up to and including the record whose hash is
+ * hash (a rotated file was removed); none when no record has it. */
+int store_audit_forget_through(struct store *, const char *node,
+    const char *hash);
 struct store_audit_query {
 	int64_t		 since_ms;
 	const char	*node;
@@ -94,5 +98,18 @@ int store_audit_query(struct store *, const struct store_audit_query *,
  */
 int store_work_trim(struct store *, unsigned keep_tasks, unsigned keep_lines,
     int64_t keep_ms, int64_t now_ms);
+
+/*
+ * `agentflow purge`: removes what is older than cutoff_ms — finished tasks
+ * and their log lines, log lines, command records, resolved alerts and
+ * events (by when they reached this node) — and at-most-once records older
+ * than seen_cutoff_ms.  Never a queued, running or retrying task, never the
+ * audit log.  The rows removed per table into *p.
+ */
+struct store_purged {
+	uint64_t	tasks, task_logs, commands, commands_seen, alerts, events;
+};
+int store_work_purge(struct store *, int64_t cutoff_ms, int64_t seen_cutoff_ms,
+    struct store_purged *p);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit_chain.h"
@@ -26,7 +27,31 @@ struct audit {
 	char		*path;
 	struct store	*store;
 	char		 head[AUDIT_CHAIN_HEX];	/* hash of the last record */
+	uint64_t	 max_bytes;	/* rotate past this; 0: never */
+	unsigned	 keep;		/* rotated files kept */
 };
+
+/* Where the oldest file kept starts (store meta): the hash of the last
+ * record of the files rotated away, or the genesis. */
+#define ANCHOR_META	"audit_anchor"
+
+/* The name of rotated file k (1: the newest), or of the live file (0). */
+static void
+file_name(const struct audit *a, unsigned k, char *out, size_t len)
+{
+	if (k == 0)
+		snprintf(out, len, "%s", a->path);
+	else
+		snprintf(out, len, "%s.%u", a->path, k);
+}
+
+static void
+anchor(struct audit *a, char out[AUDIT_CHAIN_HEX])
+{
+	if (store_meta_get(a->store, ANCHOR_META, out, AUDIT_CHAIN_HEX) != 1 ||
+	    strlen(out) != AUDIT_CHAIN_HEX - 1)
+		snprintf(out, AUDIT_CHAIN_HEX, "%s", AUDIT_CHAIN_GENESIS);
+}
 
 static int
 take_hash(void *arg, const char *text)
@@ -55,6 +80,21 @@ index_head(struct audit *a, char head[AUDIT_CHAIN_HEX])
 	return head[0] != '\0';
 }
 
+/* Whether the newest rotated file ends with the record hashed hash. */
+static int
+rotated_ends_at(struct audit *a, const char *hash)
+{
+	char name[4096], prev[AUDIT_CHAIN_HEX], last[AUDIT_CHAIN_HEX], why[256];
+	int fd, rc;
+
+	file_name(a, 1, name, sizeof(name));
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	rc = audit_chain_last(fd, prev, last, why, sizeof(why));
+	close(fd);
+	return rc == 1 && strcmp(last, hash) == 0;
+}
+
 /*
  * Where the chain goes on (see audit.h): a->head, and in damage what is
  * wrong, or "" when the file and the index agree.
@@ -80,7 +120,9 @@ find_head(struct audit *a, char *damage, size_t len)
 			snprintf(damage, len, "its last record is not the last "
 			    "one indexed (records removed from its end?)");
 	} else if (rc == 0) {
-		if (have_index)
+		/* Just rotated: the chain goes on from the newest rotated
+		 * file's last record. */
+		if (have_index && !rotated_ends_at(a, ihash))
 			snprintf(damage, len, "it is empty or missing while the "
 			    "index holds records");
 	} else {
@@ -114,6 +156,7 @@ audit_open(const char *dir, const char *self_id, struct store *store,
 	a->self_id = xstrdup(self_id);
 	a->path = xstrdup(path);
 	a->store = store;
+	a->keep = 1;
 	find_head(a, damage, sizeof(damage));
 	if (damage[0] != '\0') {
 		log_event(LOG_ERROR, "the audit log is damaged; its chain goes on "
@@ -138,11 +181,70 @@ audit_close(struct audit *a)
 }
 
 void
+audit_set_rotation(struct audit *a, uint64_t max_bytes, unsigned keep)
+{
+	a->max_bytes = max_bytes;
+	a->keep = keep > 0 ? keep : 1;
+}
+
+/*
+ * Moves the live file to .1 (and .k to .k+1; the one past keep goes) and
+ * opens a new live file.  The oldest file kept then starts after the
+ * records that went, so that point is stored (ANCHOR_META) before they
+ * go, and their index rows with it.  On failure the live file grows on.
+ */
+static void
+rotate(struct audit *a)
+{
+	char from[4096], to[4096], start[AUDIT_CHAIN_HEX], why[256];
+	int fd;
+
+	file_name(a, a->keep, from, sizeof(from));
+	if (access(from, F_OK) == 0) {
+		file_name(a, a->keep - 1, to, sizeof(to));
+		if (audit_chain_first_prev(to, start, why, sizeof(why)) != 1 ||
+		    store_meta_set(a->store, ANCHOR_META, start) != 0) {
+			log_event(LOG_ERROR, "audit log not rotated: cannot keep "
+			    "where the files kept start", "{s:s}", "file", to);
+			return;
+		}
+		if (store_audit_forget_through(a->store, a->self_id, start) != 0)
+			log_event(LOG_WARN, "rotated audit records stay indexed",
+			    "{s:s}", "error", store_error(a->store));
+		if (unlink(from) != 0)
+			log_event(LOG_WARN, "cannot remove a rotated audit file",
+			    "{s:s, s:s}", "file", from, "error", strerror(errno));
+	}
+	for (unsigned k = a->keep; k > 0; k--) {
+		file_name(a, k - 1, from, sizeof(from));
+		file_name(a, k, to, sizeof(to));
+		if (rename(from, to) != 0 && errno != ENOENT) {
+			log_event(LOG_ERROR, "audit log not rotated", "{s:s, s:s}",
+			    "file", from, "error", strerror(errno));
+			return;
+		}
+	}
+	fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1) {
+		/* Records go on into the file now named .1. */
+		log_event(LOG_ERROR, "cannot open a new audit log after rotating",
+		    "{s:s, s:s}", "file", a->path, "error", strerror(errno));
+		return;
+	}
+	close(a->fd);
+	a->fd = fd;
+	log_event(LOG_INFO, "audit log rotated", "{s:s, s:i}", "file", a->path,
+	    "kept", (int)a->keep);
+}
+
+void
 audit_record(struct audit *a, const char *action, const char *actor,
     const char *result, json_t *details)
 {
 	uint64_t now = clock_wall_ms();
 	char hash[AUDIT_CHAIN_HEX];
+	struct stat st;
 	json_t *rec;
 	char *line;
 	size_t len;
@@ -159,6 +261,9 @@ audit_record(struct audit *a, const char *action, const char *actor,
 	if ((line = audit_chain_seal(rec, a->head, hash)) == NULL)
 		goto out;
 	len = strlen(line);
+	if (a->max_bytes != 0 && fstat(a->fd, &st) == 0 && st.st_size > 0 &&
+	    (uint64_t)st.st_size + len + 1 > a->max_bytes)
+		rotate(a);
 	line[len] = '\n';	/* json_dumps' NUL becomes the newline */
 	/* One write(2) per record: O_APPEND keeps records whole. */
 	if (write(a->fd, line, len + 1) != (ssize_t)(len + 1)) {
@@ -285,11 +390,28 @@ json_t *
 audit_verify_json(struct audit *a)
 {
 	struct audit_chain_report r;
-	char ihash[AUDIT_CHAIN_HEX];
-	int rc = audit_chain_verify_file(a->path, &r);
+	char ihash[AUDIT_CHAIN_HEX], start[AUDIT_CHAIN_HEX], name[4096];
+	uint64_t before = 0;
+	int rc = 0;
 
-	if (rc == 0 && r.bad_line == 0 && index_head(a, ihash) &&
-	    strcmp(ihash, r.head) != 0 && strcmp(ihash, r.head_prev) != 0) {
+	/* The rotated files oldest first, then the live one, each going on
+	 * from where the one before it ended. */
+	anchor(a, start);
+	for (unsigned k = a->keep; ; k--) {
+		file_name(a, k, name, sizeof(name));
+		if (k == 0 || access(name, F_OK) == 0) {
+			rc = audit_chain_verify_file_from(name, start, &r);
+			r.records += before;
+			if (rc != 0 || r.bad_line != 0)
+				return audit_chain_report_json(name, &r, rc);
+			before = r.records;
+			snprintf(start, sizeof(start), "%s", r.head);
+		}
+		if (k == 0)
+			break;
+	}
+	if (index_head(a, ihash) && strcmp(ihash, r.head) != 0 &&
+	    strcmp(ihash, r.head_prev) != 0) {
 		r.bad_line = r.records + 1;
 		snprintf(r.why, sizeof(r.why), "missing: the file ends before the "
 		    "last record indexed (records removed from its end)");

@@ -35,6 +35,14 @@ struct store;
 /* Opens (creating, mode 0600) dir/audit.jsonl.  NULL with err set. */
 struct audit *audit_open(const char *dir, const char *self_id,
     struct store *, char *err, size_t errlen);
+/*
+ * Rotation by size: before a record would take the live file past
+ * max_bytes (0: never), it becomes audit.jsonl.1 (.1 becomes .2 ...; the
+ * one past keep, >= 1, is removed, and its records leave the index).  The
+ * chain runs on across the files; `audit verify` checks them oldest first
+ * from where the removed ones ended (kept in the store).
+ */
+void audit_set_rotation(struct audit *, uint64_t max_bytes, unsigned keep);
 void audit_close(struct audit *);
 
 /*

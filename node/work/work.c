@@ -36,9 +36,6 @@
 
 #define CONFIG_FILE_MAX	(1u << 20)
 #define TRIM_PERIOD_S	600
-#define KEEP_TASKS	10000
-#define KEEP_LINES	1000000
-#define KEEP_MS		(30LL * 24 * 3600 * 1000)
 
 static void
 task_update(const Agentflow__Mesh__V1__TaskUpdate *t, void *arg)
@@ -270,7 +267,9 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (store_work_trim(n->store, KEEP_TASKS, KEEP_LINES, KEEP_MS,
+	if (store_work_trim(n->store, (unsigned)n->cfg->retain_tasks,
+	    (unsigned)n->cfg->retain_log_lines,
+	    (int64_t)n->cfg->retain_commands_s * 1000,
 	    (int64_t)clock_wall_ms()) != 0)
 		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
 		    store_error(n->store));
@@ -327,6 +326,8 @@ work_start(struct node *n, char *err, size_t errlen)
 	if ((n->audit = audit_open(cfg->data_dir, n->id, n->store, err,
 	    errlen)) == NULL)
 		return -1;
+	audit_set_rotation(n->audit, (uint64_t)cfg->audit_max_bytes,
+	    (unsigned)cfg->audit_keep);
 	defs = load_json(cfg->tasks, "tasks", err, errlen);
 	if (defs == NULL && err[0] != '\0')
 		goto out;

@@ -124,8 +124,19 @@ class VersionSkew(MeshTest):
         m = metrics(a)
         self.assertGreater(m["agentflow_node_replayed_total"] + metrics(x)[
             "agentflow_node_replayed_total"] + metrics(b)["agentflow_node_replayed_total"], 0)
-        self.assertEqual(m["agentflow_node_gaps_total"], 0, m)
         self.assertGreater(m['agentflow_node_skipped_total{what="event_kind"}'], 0)
+        # No hole: node-a holds every event of node-x's life from the first
+        # it got to the last, the extra kind included.  A live event that
+        # overtakes the catch-up may count a gap, which the replay then
+        # fills; a hole that stays is what the extra kind must not cause.
+        evs_x = events(a, node="node-x", limit=10000)
+        life = max(e["incarnation"] for e in evs_x)
+        seqs = sorted(e["seq"] for e in evs_x if e["incarnation"] == life)
+        self.assertGreater(len(seqs), N_EVENTS)
+        self.assertEqual(seqs, list(range(seqs[0], seqs[-1] + 1)),
+                         "missing seqs %s (gaps_total %d)" % (
+                             sorted(set(range(seqs[0], seqs[-1] + 1)) - set(seqs)),
+                             m["agentflow_node_gaps_total"]))
 
     def test_mixed_mesh_respecting_features(self):
         self.check_mixed_mesh(self.mixed_mesh(ignore_features=False), False)

@@ -684,13 +684,11 @@ test_damaged_pages_give_errors(void **state)
 	struct store_event_query q = { 0, NULL, 0, 0, 0, 0 };
 	unsigned char *db, junk[4096];
 	char err[512];
-	size_t len;
+	size_t len, schema_len;
 	FILE *fp;
-	size_t schema_len;
 	int rc;
 
-	/* The pages of the schema and the tables' roots: as many as the
-	 * schema needs (it outgrew page 1 with the migrations). */
+	/* The schema's pages are the file as the migrations left it. */
 	store_close(st);
 	free(slurp(f->db, &schema_len));
 	st = open_ok(f);
@@ -698,7 +696,7 @@ test_damaged_pages_give_errors(void **state)
 		append(st, "a", 1, s, 10, (int64_t)s, 1);
 	store_close(st);
 
-	/* Keep those, overwrite every page the events were added to. */
+	/* Keep the schema's pages, overwrite the events' (every page after). */
 	db = slurp(f->db, &len);
 	assert_true(len > schema_len);
 	memset(junk, 0xa5, sizeof(junk));
@@ -709,8 +707,7 @@ test_damaged_pages_give_errors(void **state)
 	fclose(fp);
 	free(db);
 
-	/* The schema is intact, so opening works; reading the events does
-	 * not. */
+	/* The schema is intact, so opening works; reading the events does not. */
 	if ((st = store_open(f->dir, err, sizeof(err))) == NULL)
 		fail_msg("store_open: %s", err);
 	memset(&l, 0, sizeof(l));
