@@ -11,6 +11,7 @@
 #include "tokens.h"
 
 #include <mbedtls/sha256.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 struct verdict {
 	struct token_claims	 c;
 	int			 signed_ok;
+	int			 key_ok;	/* no seed part, or its key is pk */
 };
 
 struct tokens {
@@ -115,6 +117,24 @@ utc(int64_t ms, char *out, size_t len)
 		snprintf(out, len, "%lld ms", (long long)ms);
 }
 
+/* Whether text's seed part (if any) is the key its pk claims: a holder
+ * who swapped it would sign proofs no node accepts, so say it here. */
+static int
+key_matches(const char *text, const struct token_claims *c)
+{
+	unsigned char seed[TOKEN_KEY_BYTES], pk[crypto_sign_PUBLICKEYBYTES],
+	    sk[crypto_sign_SECRETKEYBYTES];
+	int ok;
+
+	if (token_seed(text, seed) != 0)
+		return 1;
+	ok = c->has_pk && crypto_sign_seed_keypair(pk, sk, seed) == 0 &&
+	    sodium_memcmp(pk, c->pk, sizeof(pk)) == 0;
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+	return ok;
+}
+
 /* The cached verdict of text, or a new one (NULL: unknown issuer, why
  * set). */
 static const struct verdict *
@@ -137,6 +157,7 @@ verdict_of(struct tokens *tk, const char *text, char *why, size_t whylen)
 		return NULL;
 	}
 	v.signed_ok = token_verify(text, crt) == 0;
+	v.key_ok = key_matches(text, &v.c);
 	if (hmap_count(tk->verdicts) >= VERDICTS_MAX)
 		hmap_sweep(tk->verdicts, drop_verdict, NULL);
 	cached = xmalloc(sizeof(*cached));
@@ -150,6 +171,7 @@ tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
     struct principal *p, char *why, size_t whylen)
 {
 	const struct verdict *v;
+	unsigned char seed[TOKEN_KEY_BYTES];
 	char when[32], key[160];
 
 	memset(p, 0, sizeof(*p));
@@ -157,6 +179,10 @@ tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
 		return -1;
 	if (!v->signed_ok) {
 		snprintf(why, whylen, "token signature invalid");
+		return -1;
+	}
+	if (!v->key_ok) {
+		snprintf(why, whylen, "token key does not match its pk claim");
 		return -1;
 	}
 	if (now_ms >= v->c.exp_ms) {
@@ -172,6 +198,11 @@ tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
 	snprintf(p->name, sizeof(p->name), "%s", v->c.name);
 	snprintf(p->token_id, sizeof(p->token_id), "%s", v->c.id);
 	p->role = v->c.role;
+	/* With its key: this node can prove the principal's commands. */
+	if (v->c.has_pk && strlen(text) < sizeof(p->token) &&
+	    token_seed(text, seed) == 0)
+		snprintf(p->token, sizeof(p->token), "%s", text);
+	sodium_memzero(seed, sizeof(seed));
 	return 0;
 }
 
@@ -180,8 +211,10 @@ tokens_issue(struct tokens *tk, const char *name, enum principal_role role,
     int64_t ttl_ms, int64_t now_ms, char *text, size_t textlen,
     struct token_claims *c, char *err, size_t errlen)
 {
-	unsigned char raw[PRINCIPAL_TOKEN_ID_MAX / 2];
+	unsigned char raw[PRINCIPAL_TOKEN_ID_MAX / 2], seed[TOKEN_KEY_BYTES],
+	    sk[crypto_sign_SECRETKEYBYTES];
 	struct store_token st;
+	int minted;
 
 	memset(c, 0, sizeof(*c));
 	if (name == NULL || !token_name_valid(name, strlen(name))) {
@@ -198,7 +231,10 @@ tokens_issue(struct tokens *tk, const char *name, enum principal_role role,
 		    TOKEN_TTL_MAX_MS / 86400000);
 		return -1;
 	}
-	if (tk->cfg.key == NULL || rng_bytes(tk->cfg.rng, raw, sizeof(raw)) != 0) {
+	if (tk->cfg.key == NULL || rng_bytes(tk->cfg.rng, raw, sizeof(raw)) != 0 ||
+	    rng_bytes(tk->cfg.rng, seed, sizeof(seed)) != 0 ||
+	    sodium_init() < 0 ||
+	    crypto_sign_seed_keypair(c->pk, sk, seed) != 0) {
 		snprintf(err, errlen, "this node cannot sign tokens");
 		return -1;
 	}
@@ -209,7 +245,11 @@ tokens_issue(struct tokens *tk, const char *name, enum principal_role role,
 	c->role = role;
 	c->iat_ms = now_ms;
 	c->exp_ms = now_ms + ttl_ms;
-	if (token_mint(c, tk->cfg.key, tk->cfg.rng, text, textlen) != 0) {
+	c->has_pk = 1;
+	minted = token_mint(c, seed, tk->cfg.key, tk->cfg.rng, text, textlen);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+	if (minted != 0) {
 		snprintf(err, errlen, "cannot sign the token with this node's key");
 		return -1;
 	}

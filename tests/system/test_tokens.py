@@ -191,16 +191,23 @@ class Tokens(unittest.TestCase):
         self.assertNotIn(t, r.body.decode())
         self.assertNotIn("token", rows[0])
         # a tampered token: one byte of the payload changed (role raised)
-        head, payload, sig = t.split(".")
+        head, payload, sig, key = t.split(".")
         claims = json.loads(unb64url(payload))
+        self.assertEqual(len(unb64url(claims["pk"])), 32)
+        self.assertEqual(len(unb64url(key)), 32)
         claims["role"] = "admin"
         raised = ".".join((head, b64url(json.dumps(claims, separators=(",", ":"),
-                                                   sort_keys=True).encode()), sig))
+                                                   sort_keys=True).encode()), sig, key))
         self.assert_refused(self.req(raised, "GET", "/api/tasks"), 401,
                             message="token signature invalid")
-        bad = t[:-2] + ("AA" if t[-2:] != "AA" else "BB")
+        bad = ".".join((head, payload, sig[:-2] + ("AA" if sig[-2:] != "AA" else "BB"), key))
         self.assert_refused(self.req(bad, "GET", "/api/tasks"), 401,
                             message="token signature invalid")
+        # another key than the one its claims name
+        other_key = b64url(bytes(32))
+        self.assert_refused(self.req(".".join((head, payload, sig, other_key)),
+                                     "GET", "/api/tasks"), 401,
+                            message="token key does not match")
         self.assert_refused(self.req("af1.junk", "GET", "/api/tasks"), 401,
                             message="malformed token")
         # revoked: 401 saying so, audited
