@@ -112,10 +112,22 @@ b64url_decode(const char *in, size_t len, unsigned char *out, size_t outlen,
 
 /* --- mint, decode, verify ------------------------------------------------- */
 
+void
+token_kid(const unsigned char *der, size_t len, char *kid)
+{
+	unsigned char h[32];
+
+	mbedtls_sha256_ret(der, len, h, 0);
+	for (size_t i = 0; i < TOKEN_KID_LEN / 2; i++)
+		snprintf(kid + 2 * i, 3, "%02x", h[i]);
+}
+
 static int
 claims_valid(const struct token_claims *c)
 {
-	return token_id_valid(c->id, strlen(c->id)) &&
+	return (c->kid[0] == '\0' || (strlen(c->kid) == TOKEN_KID_LEN &&
+	    strspn(c->kid, "0123456789abcdef") == TOKEN_KID_LEN)) &&
+	    token_id_valid(c->id, strlen(c->id)) &&
 	    token_name_valid(c->name, strlen(c->name)) &&
 	    c->role >= PRINCIPAL_READ && c->role <= PRINCIPAL_ADMIN &&
 	    node_id_valid(c->iss, strlen(c->iss)) && c->iat_ms >= 0 &&
@@ -151,6 +163,8 @@ token_mint(const struct token_claims *c, const unsigned char *seed,
 		}
 		json_object_set_new(j, "pk", json_string(pk));
 	}
+	if (c->kid[0] != '\0')
+		json_object_set_new(j, "kid", json_string(c->kid));
 	payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	if (payload == NULL)
@@ -235,7 +249,7 @@ token_decode(const char *text, struct token_claims *c, char *err,
 	size_t n, pkn = 0;
 	json_int_t iat, exp;
 	json_t *j;
-	int ok;
+	int ok, kid;
 
 	memset(c, 0, sizeof(*c));
 	if (split(text, &sp) != 0) {
@@ -253,7 +267,10 @@ token_decode(const char *text, struct token_claims *c, char *err,
 		return -1;
 	}
 	c->has_pk = json_object_get(j, "pk") != NULL;
-	ok = json_is_object(j) && json_object_size(j) == (c->has_pk ? 7u : 6u) &&
+	kid = json_object_get(j, "kid") != NULL;
+	ok = json_is_object(j) &&
+	    json_object_size(j) == 6u + (c->has_pk ? 1 : 0) + (kid ? 1 : 0) &&
+	    (!kid || claim_str(j, "kid", c->kid, sizeof(c->kid)) == 0) &&
 	    (!c->has_pk || (claim_str(j, "pk", pk, sizeof(pk)) == 0 &&
 	    b64url_decode(pk, strlen(pk), c->pk, sizeof(c->pk), &pkn) == 0 &&
 	    pkn == sizeof(c->pk))) &&
@@ -273,7 +290,7 @@ token_decode(const char *text, struct token_claims *c, char *err,
 	if (!ok || !claims_valid(c)) {
 		memset(c, 0, sizeof(*c));	/* nothing of a refused token */
 		snprintf(err, errlen, "malformed token: the payload is not "
-		    "{id, name, role, iss, iat, exp[, pk]} with valid values");
+		    "{id, name, role, iss, iat, exp[, pk][, kid]} with valid values");
 		return -1;
 	}
 	return 0;

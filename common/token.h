@@ -2,8 +2,11 @@
  * Signed API tokens, the codec: compact text
  * "af1.<payload>.<signature>[.<seed>]", every part base64url without
  * padding.  The payload is the compact JSON object {id, name, role, iss,
- * iat, exp[, pk]} (iat and exp in Unix ms, iss the issuing node's id, pk
- * the token's own Ed25519 public key); the signature is ECDSA P-256 with
+ * iat, exp[, pk][, kid]} (iat and exp in Unix ms, iss the issuing node's
+ * id, pk the token's own Ed25519 public key, kid the signing
+ * certificate's: the first 16 hex digits of its DER's SHA-256, so a
+ * verifier picks the right one of an issuer's certificates across a
+ * rotation); the signature is ECDSA P-256 with
  * SHA-256, DER, by the issuing node's TLS key over the prefix and the
  * payload, so any tool that signs like `openssl dgst -sha256 -sign` can
  * check one.  A token with pk ends with the 32-byte Ed25519 seed of that
@@ -33,6 +36,7 @@
 #define TOKEN_TTL_MAX_MS	(30LL * 24 * 3600 * 1000)	/* 30 days */
 #define TOKEN_KEY_BYTES	32	/* an Ed25519 public key, and its seed */
 #define TOKEN_SIG_MAX	80	/* a DER ECDSA P-256 signature */
+#define TOKEN_KID_LEN	16	/* hex digits */
 
 struct rng;
 
@@ -44,7 +48,11 @@ struct token_claims {
 	int64_t			 iat_ms, exp_ms;
 	int			 has_pk;	/* pk is set */
 	unsigned char		 pk[TOKEN_KEY_BYTES];
+	char			 kid[TOKEN_KID_LEN + 1];	/* "": none */
 };
+
+/* The kid of a certificate (its DER) into kid (TOKEN_KID_LEN + 1). */
+void token_kid(const unsigned char *der, size_t len, char *kid);
 
 /* What a principal proof carries of a token (Command.principal_proof):
  * its payload part as text and its issuer's signature, raw.  Plain data. */

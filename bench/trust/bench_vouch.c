@@ -291,7 +291,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-vouch: token store: %s\n", err);
 		return 1;
 	}
-	struct tokens_config tkc = { "bench-a", st, &c.ec, c.rng, cert_of, NULL };
+	struct tokens_config tkc = { "bench-a", st, &c.ec, c.rng, cert_of, NULL,
+	    NULL };
 	if ((c.tokens = tokens_new(&tkc, err, sizeof(err))) == NULL ||
 	    tokens_issue(c.tokens, "alice", PRINCIPAL_WRITE, 3600000,
 	    (int64_t)clock_wall_ms(), tok, sizeof(tok), &tc, err,

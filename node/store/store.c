@@ -145,6 +145,17 @@ static const char *const migrations[] = {
 	");",
 	/* 6: the origin's signature of each event, replayed with it. */
 	"ALTER TABLE events ADD COLUMN sig BLOB;",
+	/* 7 (trust): the certificate each token was signed under, and every
+	 * token issuer's certificates learnt, so a token outlives its
+	 * issuer's certificate rotation (store_tokens.h). */
+	"ALTER TABLE api_tokens ADD COLUMN kid TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE issuer_certs ("
+	"  node_id TEXT NOT NULL,"
+	"  kid     TEXT NOT NULL,"
+	"  der     BLOB NOT NULL,"
+	"  last_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (node_id, kid)"
+	");",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -261,6 +261,11 @@ class Tokens(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn(row["id"], out)
         self.assertNotIn(text, out)
+        # the certificate it was signed under, as its claims name it
+        self.assertEqual(len(row["kid"]), 16, row)
+        self.assertEqual(json.loads(unb64url(text.split(".")[1]))["kid"], row["kid"])
+        self.assertIn("KID", out.splitlines()[0])
+        self.assertIn(row["kid"], out)
         rc, out, err = self.cli("token", "revoke", "--data-dir", dd, row["id"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.req(text, "GET", "/api/tasks").status, 401)

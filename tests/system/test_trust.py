@@ -9,6 +9,7 @@ and counted; the real nodes' events keep flowing and their state stays
 theirs; the forged command runs nowhere and is audited as refused; the
 forger's links are closed for it."""
 
+import base64
 import json
 import os
 import time
@@ -215,6 +216,69 @@ class TokensAcrossTheMesh(MeshTest):
         refused = b.client().get("/api/audit?action=command.refused&limit=100").json()["records"]
         self.assertTrue(any(x["details"].get("command_id") == cid for x in refused), refused)
         self.assertGreater(metrics(b).get('agentflow_node_commands_total{what="forged"}', 0), 0)
+
+    def test_a_token_outlives_its_issuers_certificate(self):
+        # node-1 restarts with a new certificate: what it issued before
+        # still works everywhere (the old certificate is kept by kid, also
+        # across restarts), what it issues after too, until the CRL
+        # revokes the old certificate
+        crl = self.pki.write_crl("mesh.crl")
+        sig = self.signal("--crl", crl)
+        a = self.node("node-1", [sig.url], ["--crl", crl])
+        b = self.node("node-2", [sig.url], ["--crl", crl])
+        self.wait_full_mesh([a, b])
+
+        def issue():
+            r = a.client().request("POST", "/api/tokens", json.dumps(
+                {"name": "alice", "role": "read", "ttl": "1h"}).encode(),
+                {"Content-Type": "application/json"})
+            self.assertEqual(r.status, 200, r)
+            return r.json()["token"], r.json()["id"]
+
+        def answer(node, tok):
+            return harness.Client("127.0.0.1", node.api_port, token=tok).get("/api/tasks")
+
+        def kid(tok):
+            payload = tok.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["kid"]
+
+        before, before_id = issue()
+        self.assertTrue(harness.wait_until(lambda: answer(b, before).status == 200, WAIT,
+                                           interval=0.3))
+        ls = a.client().get("/api/tokens").json()["tokens"]
+        self.assertEqual([t["kid"] for t in ls if t["id"] == before_id], [kid(before)])
+        old_cert = a.cert
+        a.stop()
+        fresh = self.pki.node("node-1")
+        a.cert = fresh.cert
+        self.pki.write("node-1.crt", harness.cert_pem(fresh.cert))
+        self.pki.write("node-1.key", harness.key_pem(fresh.key), 0o600)
+        a.restart()
+        self.wait_full_mesh([a, b])
+        after, _ = issue()
+        self.assertNotEqual(kid(before), kid(after))
+        for n in (a, b):
+            self.assertTrue(harness.wait_until(lambda: answer(n, after).status == 200,
+                                               WAIT, interval=0.3), n.node_id)
+            self.assertEqual(answer(n, before).status, 200, n.node_id)
+        # node-2 forgets nothing of node-1's old certificate on a restart
+        b.restart()
+        self.wait_full_mesh([a, b])
+        self.assertEqual(answer(b, before).status, 200)
+        self.assertTrue(harness.wait_until(lambda: answer(b, after).status == 200, WAIT,
+                                           interval=0.3))
+        # the CA revokes the old certificate: its tokens are refused, saying so
+        self.pki.ca.revoke(old_cert)
+        self.pki.write_crl("mesh.crl")
+        later = time.time() + 2
+        os.utime(crl, (later, later))
+        for n in (a, b):
+            def refused():
+                r = answer(n, before)
+                return r.status == 401 and "certificate revoked" in r.json()["message"]
+            self.assertTrue(harness.wait_until(refused, WAIT, interval=0.3),
+                            (n.node_id, answer(n, before).body))
+            self.assertEqual(answer(n, after).status, 200, n.node_id)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ struct fixture {
 	struct rng		*rng;
 	struct pki_ca		*ca;
 	struct node_keys	 a, b;	/* node-a, node-b */
+	struct node_keys	 a2;	/* node-a's next certificate */
+	struct node_keys	*cur_a;	/* node-a's current one */
 	struct store		*store;
 };
 
@@ -73,6 +75,8 @@ setup(void **state)
 		return -1;
 	make_node(f, "node-a", &f->a);
 	make_node(f, "node-b", &f->b);
+	make_node(f, "node-a", &f->a2);
+	f->cur_a = &f->a;
 	if ((f->store = store_open(f->dir, err, sizeof(err))) == NULL)
 		return -1;
 	*state = f;
@@ -91,6 +95,8 @@ teardown(void **state)
 	mbedtls_x509_crt_free(&f->a.crt);
 	mbedtls_pk_free(&f->b.key);
 	mbedtls_x509_crt_free(&f->b.crt);
+	mbedtls_pk_free(&f->a2.key);
+	mbedtls_x509_crt_free(&f->a2.crt);
 	pki_ca_free(f->ca);
 	rng_free(f->rng);
 	free(f);
@@ -191,14 +197,14 @@ cert_of(const char *node_id, void *arg)
 {
 	struct fixture *f = arg;
 
-	return strcmp(node_id, "node-a") == 0 ? &f->a.crt : NULL;
+	return strcmp(node_id, "node-a") == 0 ? &f->cur_a->crt : NULL;
 }
 
 static struct tokens *
 registry(struct fixture *f)
 {
-	struct tokens_config tc = { "node-a", f->store, &f->a.key, f->rng,
-	    cert_of, f };
+	struct tokens_config tc = { "node-a", f->store, &f->cur_a->key, f->rng,
+	    cert_of, f, NULL };
 	char err[256];
 	struct tokens *tk = tokens_new(&tc, err, sizeof(err));
 
@@ -448,6 +454,54 @@ test_principal_proof(void **state)
 	tokens_free(tk);
 }
 
+/* node-a restarts with a new certificate: its tokens signed under the old
+ * one still check (the old one is kept in the store by kid), new ones are
+ * signed under the new one. */
+static void
+test_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct tokens *tk = registry(f);
+	struct token_claims old, now, odd;
+	struct principal p;
+	char told[TOKEN_TEXT_MAX], tnew[TOKEN_TEXT_MAX], tb[TOKEN_TEXT_MAX];
+	char why[256], err[256], kid[TOKEN_KID_LEN + 1];
+	json_t *list;
+
+	assert_int_equal(tokens_issue(tk, "alice", PRINCIPAL_READ, HOUR, NOW,
+	    told, sizeof(told), &old, err, sizeof(err)), 0);
+	token_kid(f->a.crt.raw.p, f->a.crt.raw.len, kid);
+	assert_string_equal(old.kid, kid);
+	list = tokens_list(tk, NOW);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    list, 0), "kid")), kid);
+	json_decref(list);
+	tokens_free(tk);
+
+	f->cur_a = &f->a2;	/* the restart, with a new certificate */
+	tk = registry(f);
+	assert_int_equal(tokens_issue(tk, "bob", PRINCIPAL_READ, HOUR, NOW,
+	    tnew, sizeof(tnew), &now, err, sizeof(err)), 0);
+	assert_string_not_equal(now.kid, old.kid);
+	assert_int_equal(tokens_check(tk, tnew, NOW + 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(tokens_check(tk, told, NOW + 1, &p, why, sizeof(why)), 0);
+	assert_string_equal(p.name, "alice");
+	/* a kid never seen here: an unknown issuer, naming the kid */
+	claims(&odd, "node-a", NOW + HOUR);
+	snprintf(odd.kid, sizeof(odd.kid), "0123456789abcdef");
+	assert_int_equal(token_mint(&odd, NULL, &f->b.key, f->rng, tb,
+	    sizeof(tb)), 0);
+	expect_refused(tk, tb, NOW, "certificate 0123456789abcdef of node node-a "
+	    "is not known here");
+	/* the old certificate under another's kid: the signature fails */
+	snprintf(odd.kid, sizeof(odd.kid), "%s", old.kid);
+	assert_int_equal(token_mint(&odd, NULL, &f->b.key, f->rng, tb,
+	    sizeof(tb)), 0);
+	expect_refused(tk, tb, NOW, "token signature invalid");
+	tokens_free(tk);
+	f->cur_a = &f->a;
+}
+
 int
 main(void)
 {
@@ -457,6 +511,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_principal_proof, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
