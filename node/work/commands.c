@@ -736,13 +736,14 @@ receive_command(struct commands *c, const char *peer,
 
 	/*
 	 * From another node, only what its origin signed: a member may not
-	 * speak for another (nor its principal).  Refused before the
+	 * speak for another (nor its principal, whose proof is checked
+	 * there; ours was checked by our API).  Refused before the
 	 * at-most-once mark, so a forgery cannot spend a real command's id.
 	 */
 	if ((peer != NULL && c->cfg.keys != NULL &&
 	    (command_sign_check(c->cfg.keys, cmd, err, sizeof(err)) != 0 ||
 	    command_fresh(cmd, err, sizeof(err)) != 0)) ||
-	    (c->cfg.principal_check != NULL &&
+	    (peer != NULL && c->cfg.principal_check != NULL &&
 	    c->cfg.principal_check(c->cfg.arg, cmd, err, sizeof(err)) != 0)) {
 		c->forged++;
 		log_event(LOG_WARN, "command refused: not its origin's, no role, "

@@ -18,8 +18,10 @@
  *   - in its own name, properly signed, run_task commands for C whose
  *     principal is a signed token's, "alice": without a proof (role admin
  *     by its word), with a proof made for another command, with a valid
- *     proof of a read token, and with a valid proof of an expired token
- *     (tokens it mints itself, so C knows their issuer);
+ *     proof of a read token, with a valid proof of an expired token, and
+ *     (from its second round on) with a valid proof of a token it revoked
+ *     a round before, its TokenRevoked event sent (tokens it mints
+ *     itself, so C knows their issuer);
  * and once, events of FORGE_GHOSTS invented origins ("ghost-N").  Its
  * Hellos carry an unfreeze of epoch 5 claiming A as its issuer and an
  * admin as its principal, unsigned (Hello.freeze).
@@ -236,17 +238,35 @@ forge_role(struct node *n, const char *role)
  * proof maker: 0, or -1 (no tokens here). */
 static int
 mint(struct node *n, enum principal_role role, int64_t age_ms,
-    struct command_proof *cp)
+    struct command_proof *cp, struct token_claims *c)
 {
 	struct tokens *tk = n->auth != NULL ? api_auth_tokens(n->auth) : NULL;
-	struct token_claims c;
 	char text[TOKEN_TEXT_MAX], err[256];
 
 	if (tk == NULL || tokens_issue(tk, "alice", role, 3600000,
-	    (int64_t)clock_wall_ms() - age_ms, text, sizeof(text), &c, err,
+	    (int64_t)clock_wall_ms() - age_ms, text, sizeof(text), c, err,
 	    sizeof(err)) != 0)
 		return -1;
 	return command_proof_init(cp, text);
+}
+
+/* alice's write token, revoked here and its revocation sent: its proof
+ * goes out a round later, once C has the TokenRevoked event. */
+static struct command_proof revoked_cp;
+static int revoked_ready;
+
+static void
+revoke_one(struct node *n)
+{
+	struct token_claims c;
+
+	if (revoked_ready || mint(n, PRINCIPAL_WRITE, 0, &revoked_cp, &c) != 0)
+		return;
+	if (tokens_revoke(api_auth_tokens(n->auth), c.id,
+	    (int64_t)clock_wall_ms()) == 0) {
+		sync_emit_token_revoked(n->sync, c.id);
+		revoked_ready = 1;
+	}
 }
 
 /* Ours, signed, for signed-token principal alice: kind "none" (no proof,
@@ -257,6 +277,7 @@ forge_proof(struct node *n, const char *kind)
 {
 	struct forgery fg;
 	struct command_proof cp;
+	struct token_claims c;
 
 	forgery_init(n, &fg, 'p', (char *)n->id, "alice", "admin",
 	    AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK);
@@ -264,9 +285,16 @@ forge_proof(struct node *n, const char *kind)
 		forgery_send(n, &fg, 1, "proof", kind);
 		return;
 	}
+	if (strcmp(kind, "revoked") == 0) {
+		if (!revoked_ready)
+			return;
+		command_proof_sign(&revoked_cp, &fg.cmd);
+		forgery_send(n, &fg, 1, "proof", kind);
+		return;
+	}
 	if (mint(n, strcmp(kind, "read") == 0 ? PRINCIPAL_READ :
 	    PRINCIPAL_WRITE, strcmp(kind, "expired") == 0 ? 7200000 : 0,
-	    &cp) != 0)
+	    &cp, &c) != 0)
 		return;
 	command_proof_sign(&cp, &fg.cmd);
 	/* proved for this id, sent under another */
@@ -338,6 +366,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	forge_proof(n, "replay");
 	forge_proof(n, "read");
 	forge_proof(n, "expired");
+	forge_proof(n, "revoked");
+	revoke_one(n);
 	forge_snapshot(n, &up);
 	forge_events(n, &up);
 	if (!ghosts_sent && ++ticks >= 3)
@@ -397,4 +427,7 @@ test_hooks_stop(void)
 	if (tick != NULL)
 		event_free(tick);
 	tick = NULL;
+	if (revoked_ready)
+		command_proof_clear(&revoked_cp);
+	revoked_ready = 0;
 }

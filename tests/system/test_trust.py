@@ -124,6 +124,7 @@ class NoMemberSpeaksForAnother(MeshTest):
         self.assertIn("principal proof does not verify", flat)
         self.assertIn("role read may not run_task", flat)
         self.assertIn("principal alice: token expired at", flat)
+        self.assertIn("principal alice: token revoked", flat)
         self.assertIn('role \\"root\\" is not a role', flat)
         self.assertFalse((remote(a, "node-3").get("status") or {}).get("frozen"))
         # an unsigned unfreeze in its Hello, claiming node-1 and an admin
@@ -188,10 +189,10 @@ class TokensAcrossTheMesh(MeshTest):
         tok = r.json()["token"]
         self.assertEqual(len(tok.split(".")), 4, tok)
 
-        def run(token):
+        def run(token, target="node-2"):
             c = harness.Client("127.0.0.1", a.api_port, token=token)
             r = c.request("POST", "/api/commands", json.dumps(
-                {"target": "node-2", "type": "run_task", "wait_ms": 10000,
+                {"target": target, "type": "run_task", "wait_ms": 10000,
                  "args": {"task": "hello"}}).encode(),
                 {"Content-Type": "application/json"})
             self.assertEqual(r.status, 200, r)
@@ -215,6 +216,9 @@ class TokensAcrossTheMesh(MeshTest):
         self.assertIn("principal alice carries no proof", res["error"])
         refused = b.client().get("/api/audit?action=command.refused&limit=100").json()["records"]
         self.assertTrue(any(x["details"].get("command_id") == cid for x in refused), refused)
+        # on node-1 itself its API's check is enough
+        cid, res = run(keyless, "node-1")
+        self.assertEqual(res["status"], "ok", res)
         self.assertGreater(metrics(b).get('agentflow_node_commands_total{what="forged"}', 0), 0)
 
     def test_a_token_outlives_its_issuers_certificate(self):
