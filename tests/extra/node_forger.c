@@ -24,7 +24,9 @@
  *     itself, so C knows their issuer);
  * and once, events of FORGE_GHOSTS invented origins ("ghost-N").  Its
  * Hellos carry an unfreeze of epoch 5 claiming A as its issuer and an
- * admin as its principal, unsigned (Hello.freeze).
+ * admin as its principal, unsigned, and (every other round) its own,
+ * signed, for principal mallory, an admin by its word, without her proof
+ * (Hello.freeze).
  * Each forged command's id is logged ("forged command"), so the test can
  * look for it on C.
  */
@@ -347,6 +349,8 @@ out:
 	free(names);
 }
 
+static void forge_hello_freeze(struct node *, int);
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -372,20 +376,24 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	forge_events(n, &up);
 	if (!ghosts_sent && ++ticks >= 3)
 		forge_ghosts(n, &up);
+	/* The next Hellos (links closed for the forgeries come back)
+	 * carry the other kind. */
+	forge_hello_freeze(n, ticks % 2);
 }
 
-/* An unsigned unfreeze "from" A in every Hello we send. */
+/* An unfreeze in every Hello we send: unsigned "from" A, or (own) ours,
+ * signed, for signed-token principal mallory without her proof. */
 static void
-forge_hello_freeze(struct node *n)
+forge_hello_freeze(struct node *n, int own)
 {
 	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
 	static const char args[] = "{\"epoch\":5}";
-	char *path[1] = { ids[0] };
-	uint8_t buf[512];
+	char *path[1] = { own ? (char *)n->id : ids[0] };
+	uint8_t buf[1024], sig[ORIGIN_KEYS_SIGNATURE];
 	size_t len;
 
 	cmd.id = "fhello";
-	cmd.origin = ids[0];
+	cmd.origin = path[0];
 	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_ALL;
 	cmd.all = 1;
 	cmd.destination = ids[0];
@@ -398,6 +406,10 @@ forge_hello_freeze(struct node *n)
 	cmd.hop_limit = 8;
 	cmd.n_path = 1;
 	cmd.path = path;
+	if (own)
+		command_sign(mesh_origin_keys(n->mesh), &cmd, sig);
+	if (agentflow__mesh__v1__command__get_packed_size(&cmd) > sizeof(buf))
+		return;
 	len = agentflow__mesh__v1__command__pack(&cmd, buf);
 	links_set_freeze(n->links, buf, len);
 }
@@ -414,7 +426,7 @@ test_hooks_start(struct node *n)
 		    "A,B,C: forging nothing", NULL);
 		return;
 	}
-	forge_hello_freeze(n);
+	forge_hello_freeze(n, 0);
 	tick = event_new(n->base, -1, EV_PERSIST, tick_cb, n);
 	event_add(tick, &tv);
 	log_event(LOG_INFO, "forger build: speaking for others", "{s:s}",

@@ -127,11 +127,17 @@ class NoMemberSpeaksForAnother(MeshTest):
         self.assertIn("principal alice: token revoked", flat)
         self.assertIn('role \\"root\\" is not a role', flat)
         self.assertFalse((remote(a, "node-3").get("status") or {}).get("frozen"))
-        # an unsigned unfreeze in its Hello, claiming node-1 and an admin
+        # an unsigned unfreeze in its Hello, claiming node-1 and an admin;
+        # and its own, signed, for a signed token's principal without proof
+        whys = set()
         for n in (a, b, c):
-            self.assertTrue(any(l.get("msg") == "a peer's freeze state refused" and
-                                l.get("peer") == "node-x" for l in n.logs()), n.node_id)
+            refusals = [l for l in n.logs() if l.get("msg") == "a peer's freeze state refused"
+                        and l.get("peer") == "node-x"]
+            self.assertTrue(refusals, n.node_id)
+            whys.update(l.get("why", "") for l in refusals)
             self.assertFalse(any(l.get("msg") == "unfreeze applied" for l in n.logs()))
+        self.assertTrue(any("not signed by node-1" in w for w in whys), whys)
+        self.assertTrue(any("principal mallory carries no proof" in w for w in whys), whys)
         self.assertGreater(metrics(c).get('agentflow_node_commands_total{what="forged"}', 0), 0)
 
 
