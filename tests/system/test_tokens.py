@@ -156,6 +156,7 @@ class Tokens(unittest.TestCase):
         tok = self.issue("alice", "write", "8h")
         self.assertTrue(tok["token"].startswith("af1."), tok)
         self.assertEqual((tok["name"], tok["role"], tok["iss"]), ("alice", "write", "node-1"))
+        self.assertEqual(len(tok["kid"]), 16, tok)
         self.assertAlmostEqual(tok["exp"] - tok["iat"], 8 * 3600 * 1000, delta=1)
         t = tok["token"]
         # it writes, and the audit and the command carry alice
