@@ -192,6 +192,7 @@ const struct cli_list cli_list_tokens = {
 		{ "ROLE", -6, "role", "?", 16, cell_text },
 		{ "ISSUED", -19, "iat", NULL, 0, cell_time },
 		{ "EXPIRES", -19, "exp", NULL, 0, cell_time },
+		{ "KID", -16, "kid", "-", 17, cell_text },
 		{ "STATE", 0, NULL, NULL, 0, cell_token_state },
 	}, NULL, NULL,
 };

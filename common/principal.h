@@ -24,6 +24,13 @@ struct principal {
 	char			 name[PRINCIPAL_NAME_MAX + 16];
 	char			 token_id[PRINCIPAL_TOKEN_ID_MAX + 1];
 	enum principal_role	 role;
+	/*
+	 * The signed token that carries a key (token.h's seed part), as the
+	 * request gave it: what this node signs the principal's commands
+	 * with (Command.principal_proof).  A secret: never logged, stored or
+	 * sent; "" for a static token or a token without a key.
+	 */
+	char			 token[1024];
 };
 
 /* "read", "write", "admin" ("none" for PRINCIPAL_NONE); static strings. */

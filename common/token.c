@@ -1,7 +1,7 @@
 /*
  * Signed API tokens (see token.h).  Decoding refuses anything but exactly
- * the six claims with their types and bounds, so a token that decodes is
- * safe to print, store and compare.
+ * the six claims (seven with pk) with their types and bounds, so a token
+ * that decodes is safe to print, store and compare.
  */
 #include "token.h"
 
@@ -18,6 +18,7 @@
 
 #define PAYLOAD_MAX	600	/* decoded JSON */
 #define SIG_MAX		MBEDTLS_PK_SIGNATURE_MAX_SIZE
+#define KEY_B64_LEN	43	/* 32 bytes in base64url without padding */
 
 bool
 token_name_valid(const char *s, size_t len)
@@ -111,10 +112,22 @@ b64url_decode(const char *in, size_t len, unsigned char *out, size_t outlen,
 
 /* --- mint, decode, verify ------------------------------------------------- */
 
+void
+token_kid(const unsigned char *der, size_t len, char *kid)
+{
+	unsigned char h[32];
+
+	mbedtls_sha256_ret(der, len, h, 0);
+	for (size_t i = 0; i < TOKEN_KID_LEN / 2; i++)
+		snprintf(kid + 2 * i, 3, "%02x", h[i]);
+}
+
 static int
 claims_valid(const struct token_claims *c)
 {
-	return token_id_valid(c->id, strlen(c->id)) &&
+	return (c->kid[0] == '\0' || (strlen(c->kid) == TOKEN_KID_LEN &&
+	    strspn(c->kid, "0123456789abcdef") == TOKEN_KID_LEN)) &&
+	    token_id_valid(c->id, strlen(c->id)) &&
 	    token_name_valid(c->name, strlen(c->name)) &&
 	    c->role >= PRINCIPAL_READ && c->role <= PRINCIPAL_ADMIN &&
 	    node_id_valid(c->iss, strlen(c->iss)) && c->iat_ms >= 0 &&
@@ -128,20 +141,30 @@ hash_signed_part(const char *text, size_t len, unsigned char hash[32])
 }
 
 int
-token_mint(const struct token_claims *c, mbedtls_pk_context *key,
-    struct rng *rng, char *out, size_t outlen)
+token_mint(const struct token_claims *c, const unsigned char *seed,
+    mbedtls_pk_context *key, struct rng *rng, char *out, size_t outlen)
 {
 	unsigned char hash[32], sig[SIG_MAX];
 	size_t plen = strlen(TOKEN_PREFIX), n, siglen = 0;
+	char pk[KEY_B64_LEN + 4];
 	json_t *j;
 	char *payload;
 	int rc = -1;
 
-	if (!claims_valid(c) || outlen < plen + 1)
+	if (!claims_valid(c) || outlen < plen + 1 || (c->has_pk && seed == NULL))
 		return -1;
 	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", c->id, "name",
 	    c->name, "role", principal_role_name(c->role), "iss", c->iss, "iat",
 	    (json_int_t)c->iat_ms, "exp", (json_int_t)c->exp_ms);
+	if (c->has_pk) {
+		if (b64url_encode(c->pk, sizeof(c->pk), pk, sizeof(pk), &n) != 0) {
+			json_decref(j);
+			return -1;
+		}
+		json_object_set_new(j, "pk", json_string(pk));
+	}
+	if (c->kid[0] != '\0')
+		json_object_set_new(j, "kid", json_string(c->kid));
 	payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	if (payload == NULL)
@@ -158,26 +181,50 @@ token_mint(const struct token_claims *c, mbedtls_pk_context *key,
 	out[plen++] = '.';
 	if (b64url_encode(sig, siglen, out + plen, outlen - plen, &n) != 0)
 		goto out;
-	rc = plen + n < TOKEN_TEXT_MAX ? 0 : -1;
+	plen += n;
+	if (c->has_pk) {
+		if (plen + 2 > outlen)
+			goto out;
+		out[plen++] = '.';
+		if (b64url_encode(seed, TOKEN_KEY_BYTES, out + plen,
+		    outlen - plen, &n) != 0)
+			goto out;
+		plen += n;
+	}
+	rc = plen < TOKEN_TEXT_MAX ? 0 : -1;
 out:
 	free(payload);
 	return rc;
 }
 
-/* Splits text into its payload and signature parts; -1 if not a token. */
-static int
-split(const char *text, const char **payload, size_t *plen, const char **sig)
-{
-	const char *dot;
-	size_t len;
+/* Splits text into its payload, signature and (NULL when none) seed
+ * parts, each with its length; -1 if not a token. */
+struct split {
+	const char	*payload, *sig, *seed;
+	size_t		 plen, siglen, seedlen;
+};
 
-	if (!token_is_signed(text) || (len = strlen(text)) >= TOKEN_TEXT_MAX)
+static int
+split(const char *text, struct split *sp)
+{
+	const char *dot, *dot2;
+
+	memset(sp, 0, sizeof(*sp));
+	if (!token_is_signed(text) || strlen(text) >= TOKEN_TEXT_MAX)
 		return -1;
-	*payload = text + strlen(TOKEN_PREFIX);
-	if ((dot = strchr(*payload, '.')) == NULL || strchr(dot + 1, '.') != NULL)
+	sp->payload = text + strlen(TOKEN_PREFIX);
+	if ((dot = strchr(sp->payload, '.')) == NULL)
 		return -1;
-	*plen = (size_t)(dot - *payload);
-	*sig = dot + 1;
+	sp->plen = (size_t)(dot - sp->payload);
+	sp->sig = dot + 1;
+	sp->siglen = strlen(sp->sig);
+	if ((dot2 = strchr(sp->sig, '.')) != NULL) {
+		sp->siglen = (size_t)(dot2 - sp->sig);
+		sp->seed = dot2 + 1;
+		sp->seedlen = strlen(sp->seed);
+		if (strchr(sp->seed, '.') != NULL || sp->seedlen != KEY_B64_LEN)
+			return -1;
+	}
 	return 0;
 }
 
@@ -197,21 +244,21 @@ token_decode(const char *text, struct token_claims *c, char *err,
     size_t errlen)
 {
 	unsigned char buf[PAYLOAD_MAX + 1];
-	const char *payload, *sig;
-	char role[16];
-	size_t plen, n;
+	struct split sp;
+	char role[16], pk[KEY_B64_LEN + 4];
+	size_t n, pkn = 0;
 	json_int_t iat, exp;
 	json_t *j;
-	int ok;
+	int ok, kid;
 
 	memset(c, 0, sizeof(*c));
-	if (split(text, &payload, &plen, &sig) != 0) {
-		snprintf(err, errlen, "malformed token: not %s<payload>.<signature>",
-		    TOKEN_PREFIX);
+	if (split(text, &sp) != 0) {
+		snprintf(err, errlen, "malformed token: not %s<payload>.<signature>"
+		    "[.<key>]", TOKEN_PREFIX);
 		return -1;
 	}
-	if (b64url_decode(payload, plen, buf, PAYLOAD_MAX, &n) != 0 ||
-	    strlen(sig) == 0) {
+	if (b64url_decode(sp.payload, sp.plen, buf, PAYLOAD_MAX, &n) != 0 ||
+	    sp.siglen == 0) {
 		snprintf(err, errlen, "malformed token: bad base64url");
 		return -1;
 	}
@@ -219,7 +266,15 @@ token_decode(const char *text, struct token_claims *c, char *err,
 		snprintf(err, errlen, "malformed token: the payload is not JSON");
 		return -1;
 	}
-	ok = json_is_object(j) && json_object_size(j) == 6 &&
+	c->has_pk = json_object_get(j, "pk") != NULL;
+	kid = json_object_get(j, "kid") != NULL;
+	ok = json_is_object(j) &&
+	    json_object_size(j) == 6u + (c->has_pk ? 1 : 0) + (kid ? 1 : 0) &&
+	    (!kid || claim_str(j, "kid", c->kid, sizeof(c->kid)) == 0) &&
+	    (!c->has_pk || (claim_str(j, "pk", pk, sizeof(pk)) == 0 &&
+	    b64url_decode(pk, strlen(pk), c->pk, sizeof(c->pk), &pkn) == 0 &&
+	    pkn == sizeof(c->pk))) &&
+	    (c->has_pk || sp.seed == NULL) &&
 	    claim_str(j, "id", c->id, sizeof(c->id)) == 0 &&
 	    claim_str(j, "name", c->name, sizeof(c->name)) == 0 &&
 	    claim_str(j, "role", role, sizeof(role)) == 0 &&
@@ -235,7 +290,7 @@ token_decode(const char *text, struct token_claims *c, char *err,
 	if (!ok || !claims_valid(c)) {
 		memset(c, 0, sizeof(*c));	/* nothing of a refused token */
 		snprintf(err, errlen, "malformed token: the payload is not "
-		    "{id, name, role, iss, iat, exp} with valid values");
+		    "{id, name, role, iss, iat, exp[, pk][, kid]} with valid values");
 		return -1;
 	}
 	return 0;
@@ -245,18 +300,73 @@ int
 token_verify(const char *text, const mbedtls_x509_crt *issuer)
 {
 	unsigned char hash[32], sig[SIG_MAX];
-	const char *payload, *s;
-	size_t plen, siglen;
+	struct split sp;
+	size_t siglen;
 
-	if (issuer == NULL || split(text, &payload, &plen, &s) != 0 ||
-	    b64url_decode(s, strlen(s), sig, sizeof(sig), &siglen) != 0)
+	if (issuer == NULL || split(text, &sp) != 0 ||
+	    b64url_decode(sp.sig, sp.siglen, sig, sizeof(sig), &siglen) != 0)
 		return -1;
 	if (!mbedtls_pk_can_do(&issuer->pk, MBEDTLS_PK_ECDSA))
 		return -1;
-	if (hash_signed_part(text, (size_t)(payload + plen - text), hash) != 0)
+	if (hash_signed_part(text, (size_t)(sp.payload + sp.plen - text),
+	    hash) != 0)
 		return -1;
 	/* mbedTLS 2 takes the key non-const though verifying changes
 	 * nothing in it. */
 	return mbedtls_pk_verify((mbedtls_pk_context *)&issuer->pk,
 	    MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, siglen) == 0 ? 0 : -1;
+}
+
+int
+token_seed(const char *text, unsigned char *seed)
+{
+	struct split sp;
+	size_t n;
+
+	if (split(text, &sp) != 0 || sp.seed == NULL ||
+	    b64url_decode(sp.seed, sp.seedlen, seed, TOKEN_KEY_BYTES, &n) != 0 ||
+	    n != TOKEN_KEY_BYTES)
+		return -1;
+	return 0;
+}
+
+int
+token_parts(const char *text, struct token_parts *p)
+{
+	struct split sp;
+
+	memset(p, 0, sizeof(*p));
+	if (split(text, &sp) != 0 || sp.plen == 0 ||
+	    sp.plen >= sizeof(p->claims) || b64url_decode(sp.sig, sp.siglen,
+	    p->issuer_sig, sizeof(p->issuer_sig), &p->issuer_sig_len) != 0)
+		return -1;
+	memcpy(p->claims, sp.payload, sp.plen);
+	p->claims[sp.plen] = '\0';
+	p->claims_len = sp.plen;
+	return 0;
+}
+
+int
+token_from_parts(const void *claims, size_t claims_len, const void *issuer_sig,
+    size_t sig_len, char *out, size_t outlen)
+{
+	size_t plen = strlen(TOKEN_PREFIX), n;
+
+	/* The claims are text a peer sent: only base64url reaches out. */
+	if (claims_len == 0 || sig_len == 0 || sig_len > SIG_MAX ||
+	    plen + claims_len + 2 > outlen || plen + claims_len + 2 > TOKEN_TEXT_MAX)
+		return -1;
+	for (size_t i = 0; i < claims_len; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_", ((const char *)claims)[i]) == NULL ||
+		    ((const char *)claims)[i] == '\0')
+			return -1;
+	memcpy(out, TOKEN_PREFIX, plen);
+	memcpy(out + plen, claims, claims_len);
+	plen += claims_len;
+	out[plen++] = '.';
+	if (b64url_encode(issuer_sig, sig_len, out + plen, outlen - plen,
+	    &n) != 0 || plen + n >= TOKEN_TEXT_MAX)
+		return -1;
+	return 0;
 }

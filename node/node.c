@@ -793,6 +793,16 @@ token_revoked(const char *origin, const char *token_id, void *arg)
 		    "issuer", origin, "id", token_id);
 }
 
+/* A node's certificate vouched for its key: kept for its tokens. */
+static void
+issuer_learned(void *arg, const char *node_id, const mbedtls_x509_crt *crt)
+{
+	struct node *n = arg;
+
+	tokens_learn_cert(n->auth != NULL ? api_auth_tokens(n->auth) : NULL,
+	    node_id, crt, (int64_t)clock_wall_ms());
+}
+
 static int
 auth_start(struct node_life *l, char *err, size_t errlen)
 {
@@ -800,6 +810,7 @@ auth_start(struct node_life *l, char *err, size_t errlen)
 	struct tokens_config tc = {
 		.self_id = l->n.id, .store = l->n.store, .key = &l->key,
 		.rng = l->n.rng, .cert_of = cert_of, .cert_arg = l,
+		.trust = l->n.trust,
 	};
 	struct api_auth_config aac = {
 		.data_dir = cfg->data_dir, .read = cfg->token_read,
@@ -814,6 +825,9 @@ auth_start(struct node_life *l, char *err, size_t errlen)
 		return -1;
 	if (l->n.sync != NULL)
 		sync_set_token_revoked(l->n.sync, token_revoked, &l->n);
+	if (l->n.mesh != NULL)
+		origin_keys_set_learned(mesh_origin_keys(l->n.mesh),
+		    issuer_learned, &l->n);
 	return 0;
 }
 
@@ -822,6 +836,8 @@ auth_stop(struct node_life *l)
 {
 	if (l->n.sync != NULL)
 		sync_set_token_revoked(l->n.sync, NULL, NULL);
+	if (l->n.mesh != NULL)
+		origin_keys_set_learned(mesh_origin_keys(l->n.mesh), NULL, NULL);
 	api_auth_free(l->n.auth);
 	l->n.auth = NULL;
 }

@@ -764,6 +764,20 @@ check_event_batch(struct ck *ck, const PB(EventBatch) *b)
 	return 0;
 }
 
+/* Command.principal_proof: every part present and within its bound. */
+static int
+check_principal_proof(struct ck *ck, const PB(PrincipalProof) *p)
+{
+	CHECK(ck, check_bytes(ck, "claims", &p->claims, 800), NULL, -1);
+	CHECK(ck, check_bytes(ck, "issuer_sig", &p->issuer_sig, 80), NULL, -1);
+	if (p->claims.len == 0 || p->issuer_sig.len == 0 ||
+	    p->sig.len != FRAME_CODEC_SIGNATURE)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, NULL, "claims, "
+		    "issuer_sig and a %u-byte sig are required",
+		    FRAME_CODEC_SIGNATURE);
+	return check_signature(ck, "sig", &p->sig);
+}
+
 static int
 check_command(struct ck *ck, const PB(Command) *c)
 {
@@ -803,6 +817,9 @@ check_command(struct ck *ck, const PB(Command) *c)
 		CHECK(ck, check_origin_key(ck, c->issuer_key), "issuer_key", -1);
 	CHECK(ck, check_str(ck, "role", c->role, 0, FRAME_CODEC_MAX_ROLE, true),
 	    NULL, -1);
+	if (c->principal_proof != NULL)
+		CHECK(ck, check_principal_proof(ck, c->principal_proof),
+		    "principal_proof", -1);
 	return check_node_ids(ck, "path", c->n_path, c->path,
 	    FRAME_CODEC_MAX_HOPS);
 }

@@ -83,9 +83,14 @@ mesh_signed_event(const Agentflow__Mesh__V1__Event *e, int kind,
 	return done(&b, len);
 }
 
-uint8_t *
-mesh_signed_command(const Agentflow__Mesh__V1__Command *c, size_t *len)
+/* The command's signed fields; with its principal proof appended when
+ * with_proof and it carries one (a command without one signs as before
+ * the proof existed). */
+static uint8_t *
+command_bytes(const Agentflow__Mesh__V1__Command *c, int with_proof,
+    size_t *len)
 {
+	const Agentflow__Mesh__V1__PrincipalProof *p = c->principal_proof;
 	struct buf b = begin("agentflow command v1");
 
 	put_str(&b, c->id);
@@ -115,7 +120,26 @@ mesh_signed_command(const Agentflow__Mesh__V1__Command *c, size_t *len)
 	put_u64(&b, c->deadline_ms);
 	put_str(&b, c->idempotency_key);
 	put_u64(&b, c->issued_ms);
+	if (with_proof && p != NULL) {
+		put_str(&b, "principal proof");
+		put_bytes(&b, p->claims.data, p->claims.len);
+		put_bytes(&b, p->issuer_sig.data, p->issuer_sig.len);
+		put_bytes(&b, p->sig.data, p->sig.len);
+	}
 	return done(&b, len);
+}
+
+uint8_t *
+mesh_signed_command(const Agentflow__Mesh__V1__Command *c, size_t *len)
+{
+	return command_bytes(c, 1, len);
+}
+
+uint8_t *
+mesh_signed_command_for_proof(const Agentflow__Mesh__V1__Command *c,
+    size_t *len)
+{
+	return command_bytes(c, 0, len);
 }
 
 uint8_t *

@@ -26,8 +26,12 @@ uint8_t *mesh_signed_event(const Agentflow__Mesh__V1__Event *e, int kind,
     const void *body, size_t body_len, size_t *len);
 
 /* A command: id, origin, target, destination, principal, role, type,
- * args, deadline, idempotency key, issued_ms. */
+ * args, deadline, idempotency key, issued_ms, then, when it carries one,
+ * its principal proof (the issuing node's signature covers the proof). */
 uint8_t *mesh_signed_command(const Agentflow__Mesh__V1__Command *c, size_t *len);
+/* The same without the principal proof: what the proof's token key signs. */
+uint8_t *mesh_signed_command_for_proof(const Agentflow__Mesh__V1__Command *c,
+    size_t *len);
 
 /* A result: command_id, node, requester, destination, status, body,
  * error, finished_ms. */

@@ -28,7 +28,7 @@ agentflow_unit_test(test_tokens SOURCES unit/test_tokens.c
   LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_system_test(netns test_netns.py)
 agentflow_unit_test(test_sync SOURCES unit/test_sync.c
-  LIBS agentflow_node_core agentflow_common)
+  LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_unit_test(test_origin_keys SOURCES unit/test_origin_keys.c
   LIBS agentflow_origin_keys agentflow_certs agentflow_common)
 agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c

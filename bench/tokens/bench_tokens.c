@@ -70,7 +70,7 @@ main(int argc, char **argv)
 		die("key", "cannot parse what the CA issued");
 	if ((st = store_open(dir, err, sizeof(err))) == NULL)
 		die("store", err);
-	tc = (struct tokens_config){ "node-1", st, &key, rng, cert_of, NULL };
+	tc = (struct tokens_config){ "node-1", st, &key, rng, cert_of, NULL, NULL };
 	if ((tk = tokens_new(&tc, err, sizeof(err))) == NULL)
 		die("tokens", err);
 

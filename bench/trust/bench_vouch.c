@@ -9,6 +9,10 @@
  *
  * "event: check" is what a receiver pays for every event once the
  * origin's key is known (relayed or not); bench-link shows it in a flood.
+ * "command with principal proof" adds a signed token's proof (alice's,
+ * minted by bench-a): the token key's Ed25519 signature at the issuing
+ * node, and at the destination the claims' ECDSA check (cached after
+ * the first, as tokens.h does) and the Ed25519 check.
  */
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk.h>
@@ -25,6 +29,8 @@
 #include "origin_keys.h"
 #include "pki.h"
 #include "rng.h"
+#include "store.h"
+#include "tokens.h"
 #include "trust.h"
 
 typedef void (*work_fn)(void *);
@@ -67,6 +73,9 @@ struct ctx {
 	size_t				 eclen;
 	const Agentflow__Mesh__V1__OriginKey *key;
 	int				 failed;
+	Agentflow__Mesh__V1__Command	 pcmd;	/* alice's, with her proof */
+	struct command_proof		 proof;
+	struct tokens			*tokens;	/* bench-b's view */
 };
 
 static void
@@ -118,6 +127,37 @@ command_check(void *arg)
 
 	if (command_sign_check(c->peer, &c->cmd, err, sizeof(err)) != 0)
 		c->failed++;
+}
+
+static void
+proof_make(void *arg)
+{
+	struct ctx *c = arg;
+
+	command_proof_sign(&c->proof, &c->pcmd);
+	command_sign(c->self, &c->pcmd, c->csig);
+}
+
+static void
+proof_check(void *arg)
+{
+	struct ctx *c = arg;
+	char err[256];
+	int proved;
+
+	if (command_sign_check(c->peer, &c->pcmd, err, sizeof(err)) != 0 ||
+	    command_sign_check_principal(c->tokens, &c->pcmd, PRINCIPAL_WRITE,
+	    (int64_t)clock_wall_ms(), &proved, err, sizeof(err)) != 0 || !proved)
+		c->failed++;
+}
+
+static mbedtls_x509_crt bench_crt_a;
+
+static const mbedtls_x509_crt *
+cert_of(const char *node_id, void *arg)
+{
+	(void)arg;
+	return strcmp(node_id, "bench-a") == 0 ? &bench_crt_a : NULL;
 }
 
 /* The receiver's configuration, for a fresh one without a cache. */
@@ -240,6 +280,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-vouch: key\n");
 		return 1;
 	}
+	/* alice's write token, minted by bench-a, checked by bench-b */
+	char dir[] = "/tmp/bench-vouch-store-XXXXXX", tok[TOKEN_TEXT_MAX];
+	struct token_claims tc;
+	struct store *st;
+	mbedtls_x509_crt_init(&bench_crt_a);
+	if (mkdtemp(dir) == NULL || (st = store_open(dir, err,
+	    sizeof(err))) == NULL || mbedtls_x509_crt_parse(&bench_crt_a,
+	    (const unsigned char *)cert_a, strlen(cert_a) + 1) != 0) {
+		fprintf(stderr, "bench-vouch: token store: %s\n", err);
+		return 1;
+	}
+	struct tokens_config tkc = { "bench-a", st, &c.ec, c.rng, cert_of, NULL,
+	    NULL };
+	if ((c.tokens = tokens_new(&tkc, err, sizeof(err))) == NULL ||
+	    tokens_issue(c.tokens, "alice", PRINCIPAL_WRITE, 3600000,
+	    (int64_t)clock_wall_ms(), tok, sizeof(tok), &tc, err,
+	    sizeof(err)) != 0 || command_proof_init(&c.proof, tok) != 0) {
+		fprintf(stderr, "bench-vouch: token: %s\n", err);
+		return 1;
+	}
+	c.pcmd = c.cmd;
 	printf("bench-vouch: %d rounds each, one core\n", rounds);
 	event_sign(&c);
 	timed("event (100 B user): sign at the origin", rounds, event_sign, &c);
@@ -248,6 +309,9 @@ main(int argc, char **argv)
 	timed("command (run_task): sign per destination", rounds, command_make, &c);
 	timed("command (run_task): check at the destination", rounds,
 	    command_check, &c);
+	proof_make(&c);
+	timed("command with principal proof: sign", rounds, proof_make, &c);
+	timed("command with principal proof: check", rounds, proof_check, &c);
 	timed("origin key: first check (cert + ECDSA, + new keys)", rounds / 20 + 5,
 	    key_learn, &c);
 	ecdsa_sign(&c);
@@ -259,6 +323,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-vouch: %d checks failed\n", c.failed);
 		return 1;
 	}
+	command_proof_clear(&c.proof);
+	tokens_free(c.tokens);
+	store_close(st);
+	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
+	if (system(err) != 0)
+		fprintf(stderr, "bench-vouch: cannot remove %s\n", dir);
+	mbedtls_x509_crt_free(&bench_crt_a);
 	mbedtls_pk_free(&c.ec);
 	origin_keys_free(c.self);
 	origin_keys_free(c.peer);

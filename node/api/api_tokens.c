@@ -83,9 +83,10 @@ api_tokens_issue(const struct api_call *call)
 		    "s:I}", "id", c.id, "name", c.name, "role",
 		    principal_role_name(c.role), "exp", (json_int_t)c.exp_ms));
 		http_reply_json(call->req, 200, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:s, s:I, s:I}", "token", text, "id", c.id, "name", c.name,
-		    "role", principal_role_name(c.role), "iss", c.iss, "iat",
-		    (json_int_t)c.iat_ms, "exp", (json_int_t)c.exp_ms));
+		    "s:s, s:I, s:I, s:s}", "token", text, "id", c.id, "name",
+		    c.name, "role", principal_role_name(c.role), "iss", c.iss,
+		    "iat", (json_int_t)c.iat_ms, "exp", (json_int_t)c.exp_ms,
+		    "kid", c.kid));
 	}
 	json_decref(body);
 }

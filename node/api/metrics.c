@@ -64,6 +64,12 @@ vouch_metrics(struct prom *p, struct node *n)
 	prom_metric(p, "agentflow_node_forger_links_closed_total", "counter",
 	    "Links closed because the peer kept handing us unsigned data.",
 	    num(v, "links_closed"));
+	prom_family(p, "agentflow_node_event_holes_total", "counter",
+	    "Events a relayed snapshot moved the cursor past: holes opened, "
+	    "events that filled them later, holes no peer could fill.");
+	prom_sample(p, "what=\"opened\"", num(v, "holes_opened"));
+	prom_sample(p, "what=\"filled\"", num(v, "hole_events"));
+	prom_sample(p, "what=\"abandoned\"", num(v, "holes_abandoned"));
 	json_decref(v);
 }
 

@@ -6,7 +6,16 @@
  * A token is good when its signature verifies against its issuer's
  * certificate (found through cert_of: ours for our own tokens; a node
  * whose certificate is not at hand is an unknown issuer), it has not
- * expired, and it is not revoked here.  Signature verdicts are cached by
+ * expired, and it is not revoked here.
+ *
+ * An issuer's certificate changes (a new one at a restart): a token names
+ * the one that signed it (its kid), and every certificate of an issuer
+ * learnt here (tokens_learn_cert: each origin key's, and ours) is kept in
+ * the store, so a token minted under the old one keeps working on every
+ * node, and after their restarts, until the old certificate was last
+ * current here TOKEN_TTL_MAX_MS ago (no token of it can be alive then),
+ * it expires, or the CRL revokes it ("token issuer's certificate
+ * revoked", checked on every use).  Signature verdicts are cached by
  * the SHA-256 of the text (an ECDSA verify costs about a millisecond, a
  * lookup a microsecond); expiry and revocation are checked on every use.
  * Issued tokens and revocations are kept in the store (store_tokens.h),
@@ -26,6 +35,7 @@
 
 struct rng;
 struct store;
+struct trust;
 struct tokens;
 
 /* The certificate of node_id (borrowed; valid until the next call), or
@@ -40,6 +50,7 @@ struct tokens_config {
 	struct rng		*rng;
 	tokens_cert_fn		 cert_of;	/* NULL: no issuer is known */
 	void			*cert_arg;
+	struct trust		*trust;		/* its CRL; NULL: none */
 };
 
 /* Everything borrowed must outlive the tokens.  NULL with err when the
@@ -76,6 +87,11 @@ json_t *tokens_list(struct tokens *, int64_t now_ms);
  * fails. */
 int tokens_revoked_by(struct tokens *, const char *iss, const char *id,
     int64_t now_ms);
+
+/* node_id's certificate crt was seen current at now_ms (a key it vouched
+ * for was learnt, or it is ours): kept to check the tokens it signs. */
+void tokens_learn_cert(struct tokens *, const char *node_id,
+    const mbedtls_x509_crt *crt, int64_t now_ms);
 
 /* Revokes id: 0 done (or already revoked), 1 no such token was issued
  * here, -1 the store failed. */

@@ -48,6 +48,8 @@ struct origin_keys {
 	Agentflow__Mesh__V1__OriginKey	 own;
 	uint8_t				 own_sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
 	struct hmap			*known;
+	origin_keys_learned_fn		 learned;
+	void				*learned_arg;
 };
 
 static const char *const verdict_names[] = {
@@ -304,7 +306,17 @@ origin_keys_learn(struct origin_keys *ok, const char *node_id,
 	kn->incarnation[i] = k->incarnation;
 	memcpy(kn->pub[i], k->public_key.data, sizeof(kn->pub[i]));
 	kn->cert[i] = crt;
+	if (ok->learned != NULL)
+		ok->learned(ok->learned_arg, node_id, &kn->cert[i]);
 	return 0;
+}
+
+void
+origin_keys_set_learned(struct origin_keys *ok, origin_keys_learned_fn fn,
+    void *arg)
+{
+	ok->learned = fn;
+	ok->learned_arg = arg;
 }
 
 /* Whether cert no longer vouches: expired or revoked now. */

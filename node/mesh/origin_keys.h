@@ -86,6 +86,14 @@ enum origin_keys_verdict origin_keys_verify(const struct origin_keys *,
 const mbedtls_x509_crt *origin_keys_cert(const struct origin_keys *,
     const char *node_id);
 
+/* Told of each key origin_keys_learn() takes, with the certificate that
+ * vouched for it (borrowed for the call), so what checks that node's
+ * other signatures (its API tokens, tokens.h) can keep it.  NULL: none. */
+typedef void (*origin_keys_learned_fn)(void *arg, const char *node_id,
+    const mbedtls_x509_crt *crt);
+void origin_keys_set_learned(struct origin_keys *, origin_keys_learned_fn,
+    void *arg);
+
 /* Whether a key of node_id's incarnation is known (learnt). */
 int origin_keys_known(const struct origin_keys *, const char *node_id,
     uint64_t incarnation);

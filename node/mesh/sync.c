@@ -509,6 +509,8 @@ newer(const struct origin *o, uint64_t inc, uint64_t seq)
 	return inc > o->incarnation || (inc == o->incarnation && seq > o->seq);
 }
 
+static void hole_ask(struct sync *, const char *, struct origin *);
+
 static void
 apply_snapshot(struct sync *s, const char *peer,
     const Agentflow__Mesh__V1__Snapshot *snap)
@@ -537,6 +539,18 @@ apply_snapshot(struct sync *s, const char *peer,
 				set_info(s, o, v.info);
 			continue;
 		}
+		/*
+		 * Another peer's word on a life we follow: the events we
+		 * skip stay wanted (sync_vouch.c), and the one at the cursor,
+		 * which vouches for it, is ours from now on.
+		 */
+		if (!v.work && c->incarnation == o->incarnation &&
+		    o->incarnation != 0) {
+			if (v.at != NULL)
+				log_event_row(s, v.at, NULL, 0);
+			sync_vouch_hole_open(s, o, o->seq + 1,
+			    v.at != NULL ? c->seq - 1 : c->seq);
+		}
 		o->incarnation = c->incarnation;
 		o->seq = c->seq;
 		if (v.info != NULL)
@@ -563,6 +577,7 @@ apply_snapshot(struct sync *s, const char *peer,
 		log_event(LOG_DEBUG, "snapshot applied", "{s:s, s:s, s:I, s:I}",
 		    "origin", o->id, "from", peer, "incarnation",
 		    (json_int_t)o->incarnation, "seq", (json_int_t)o->seq);
+		hole_ask(s, peer, o);
 	}
 }
 
@@ -585,7 +600,8 @@ send_request(struct sync *s, const char *peer, struct origin *o,
 		agentflow__mesh__v1__cursor__init(&cur);
 		cur.origin = o->id;
 		cur.incarnation = o->incarnation;
-		cur.seq = o->seq;
+		/* With a hole, from its start: the peer replays it too. */
+		cur.seq = o->hole_lo != 0 ? o->hole_lo - 1 : o->seq;
 		r.n_cursors = 1;
 		r.cursors = &curp;
 	}
@@ -605,6 +621,17 @@ request_snapshot(struct sync *s, const char *peer, struct origin *o)
 		return;
 	o->requested_ms = now;
 	send_request(s, peer, o, 0);
+}
+
+/* Asks for o's hole when due: of the origin itself when it is linked (a
+ * relay sent a snapshot because its log lacks the events), else of peer. */
+static void
+hole_ask(struct sync *s, const char *peer, struct origin *o)
+{
+	if (!sync_vouch_hole_due(s, o))
+		return;
+	send_request(s, s->links != NULL && links_is_up(s->links, o->id) ?
+	    o->id : peer, o, 0);
 }
 
 /*
@@ -705,6 +732,19 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		return 0;
 	}
 	if (e->incarnation == o->incarnation && e->seq <= o->seq) {
+		/* One we skipped on another's snapshot: logged and indexed,
+		 * though it moves nothing (its state is older than ours). */
+		if (sync_vouch_hole_fill(s, o, e->seq)) {
+			log_event_row(s, e, NULL, 0);
+			if (e->kind_case ==
+			    AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
+			    s->token_revoked != NULL)
+				s->token_revoked(o->id, e->token_revoked->token_id,
+				    s->token_revoked_arg);
+			s->events_in++;
+			o->dirty = 1;
+			return 0;
+		}
 		s->duplicates++;
 		return 0;
 	}
@@ -737,6 +777,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		s->token_revoked(o->id, e->token_revoked->token_id,
 		    s->token_revoked_arg);
 	info_heal(s, peer, o);
+	hole_ask(s, peer, o);
 	return 1;
 }
 

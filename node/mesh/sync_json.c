@@ -79,6 +79,10 @@ origin_json(const struct origin *o, int with_status)
 	Agentflow__Mesh__V1__NodeInfo *in = o->info ?
 	    agentflow__mesh__v1__node_info__unpack(NULL, o->info_len, o->info) : NULL;
 
+	/* Events skipped on a relayed snapshot, still asked for. */
+	if (o->hole_lo != 0)
+		json_object_set_new(j, "missing", json_pack("{s:I, s:I}", "from",
+		    (json_int_t)o->hole_lo, "to", (json_int_t)o->hole_hi));
 	json_object_set_new(j, "status", st ? status_json(st) : json_null());
 	json_object_set_new(j, "info", in ? info_json(in) : json_null());
 	if (st != NULL)
@@ -143,14 +147,17 @@ sync_json_counters(const struct sync *s)
 json_t *
 sync_json_vouch(const struct sync *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "forged", (json_int_t)s->vouch.forged,
 	    "unknown_key", (json_int_t)s->vouch.unknown_key,
 	    "revoked", (json_int_t)s->vouch.revoked,
 	    "keys_refused", (json_int_t)s->vouch.keys_refused,
 	    "states_refused", (json_int_t)s->vouch.states_refused,
 	    "work_ignored", (json_int_t)s->vouch.work_ignored,
-	    "links_closed", (json_int_t)s->vouch.links_closed);
+	    "links_closed", (json_int_t)s->vouch.links_closed,
+	    "holes_opened", (json_int_t)s->vouch.holes_opened,
+	    "hole_events", (json_int_t)s->vouch.hole_events,
+	    "holes_abandoned", (json_int_t)s->vouch.holes_abandoned);
 }
 
 json_t *

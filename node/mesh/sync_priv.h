@@ -54,6 +54,14 @@ struct origin {
 	int		 dirty;		/* to persist */
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
 	uint64_t	 info_asked_ms;	/* its NodeInfo asked for, at */
+	/*
+	 * Events of this life at or below seq we still want: a relayed
+	 * snapshot moved the cursor past them (sync_vouch.c).  hole_lo 0:
+	 * none.  Not persisted: a restart gives the hole up.
+	 */
+	uint64_t	 hole_lo, hole_hi;
+	uint64_t	 hole_asked_ms;	/* mono */
+	unsigned	 hole_asks;	/* asks since it last shrank */
 };
 
 struct sync {
@@ -117,6 +125,9 @@ struct sync {
 		uint64_t	states_refused;	/* snapshot states without proof */
 		uint64_t	work_ignored;	/* tasks/alerts in others' snapshots */
 		uint64_t	links_closed;	/* peers closed for forgery */
+		uint64_t	holes_opened;	/* cursors moved past events */
+		uint64_t	hole_events;	/* events that filled them */
+		uint64_t	holes_abandoned; /* asked for in vain */
 	} vouch;
 };
 
@@ -148,10 +159,25 @@ struct sync_vouched {
 	uint64_t				 status_seq;	/* 0: not known */
 	const ProtobufCBinaryData		*status_sig;	/* NULL: none */
 	int					 work;		/* its tasks, alerts */
+	/* A signed event of the origin at exactly the cursor: what a
+	 * relayed snapshot's cursor may stand on (NULL: none). */
+	const Agentflow__Mesh__V1__Event	*at;
 };
 void sync_vouch_state(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__OriginState *st, struct sync_vouched *out);
 void sync_vouch_free(struct sync *);
+
+/*
+ * o's hole (struct origin): opened when a relayed snapshot of its life
+ * moves its cursor past [lo, hi]; hole_fill says whether an event of its
+ * life at seq, at or below the cursor, is one it lacks (1: take it; the
+ * hole shrinks), hole_due whether to ask for it again now (at most every
+ * 5 s; given up, and counted, after HOLE_ASKS asks that brought nothing).
+ */
+void sync_vouch_hole_open(struct sync *, struct origin *o, uint64_t lo,
+    uint64_t hi);
+int sync_vouch_hole_fill(struct sync *, struct origin *o, uint64_t seq);
+int sync_vouch_hole_due(struct sync *, struct origin *o);
 
 /* Logs and sends our pending events now (they normally wait for the next
  * loop pass). */

@@ -10,6 +10,12 @@
  * shows only a status such an event holds; its tasks and alerts come from the origin alone (a
  * replay of the origin's signed events from the log brings them too).
  *
+ * A relayed snapshot of an origin's life we follow moves our cursor to a
+ * point a signed event vouches for (kept in our log when it is the event
+ * at the cursor), but the events we skipped are not given up: they stay
+ * a hole we ask for (from the origin when it is linked, else the peer)
+ * and take when they come, though below the cursor.
+ *
  * A peer that hands us data its origin did not sign is closed after
  * STRIKES such items within STRIKE_WINDOW_MS: it is forging or relaying a
  * forger's data, and a link reset costs an honest relay little.
@@ -31,6 +37,8 @@
 
 #define STRIKES			16
 #define STRIKE_WINDOW_MS	60000
+#define HOLE_ASKS		5
+#define HOLE_ASK_MS		5000
 
 struct strike {
 	unsigned	count;
@@ -244,6 +252,8 @@ sync_vouch_state(struct sync *s, const char *peer,
 		/* The cursor cannot pass what the origin emitted. */
 		if (e->seq >= c->seq)
 			out->cursor = 1;
+		if (e->seq == c->seq)
+			out->at = e;
 		if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
 		    e->seq <= c->seq && (out->status == NULL ||
 		    e->time_ms > out->status_ms)) {
@@ -259,6 +269,61 @@ sync_vouch_state(struct sync *s, const char *peer,
 	}
 	if (st->n_tasks > 0 || st->n_alerts > 0)
 		s->vouch.work_ignored++;
+}
+
+void
+sync_vouch_hole_open(struct sync *s, struct origin *o, uint64_t lo,
+    uint64_t hi)
+{
+	if (lo > hi)
+		return;
+	/* An older hole still open is kept: it widens. */
+	if (o->hole_lo == 0 || lo < o->hole_lo)
+		o->hole_lo = lo;
+	if (hi > o->hole_hi)
+		o->hole_hi = hi;
+	o->hole_asks = 0;
+	o->hole_asked_ms = 0;
+	s->vouch.holes_opened++;
+	log_event(LOG_INFO, "a relayed snapshot moved a cursor past events; "
+	    "asking for them", "{s:s, s:I, s:I}", "origin", o->id, "from",
+	    (json_int_t)o->hole_lo, "to", (json_int_t)o->hole_hi);
+}
+
+int
+sync_vouch_hole_fill(struct sync *s, struct origin *o, uint64_t seq)
+{
+	if (o->hole_lo == 0 || seq < o->hole_lo || seq > o->hole_hi)
+		return 0;
+	s->vouch.hole_events++;
+	o->hole_asks = 0;
+	/* Replays come in order: the hole shrinks from its start.  One that
+	 * came out of order is taken and asked for again (a duplicate). */
+	if (seq == o->hole_lo && ++o->hole_lo > o->hole_hi)
+		o->hole_lo = o->hole_hi = 0;
+	return 1;
+}
+
+int
+sync_vouch_hole_due(struct sync *s, struct origin *o)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (o->hole_lo == 0 || (o->hole_asked_ms != 0 &&
+	    now - o->hole_asked_ms < HOLE_ASK_MS))
+		return 0;
+	if (o->hole_asks >= HOLE_ASKS) {
+		/* No peer has them (trimmed everywhere): given up. */
+		s->vouch.holes_abandoned++;
+		log_event(LOG_WARN, "events of an origin are lost here: no peer "
+		    "had them", "{s:s, s:I, s:I}", "origin", o->id, "from",
+		    (json_int_t)o->hole_lo, "to", (json_int_t)o->hole_hi);
+		o->hole_lo = o->hole_hi = 0;
+		return 0;
+	}
+	o->hole_asks++;
+	o->hole_asked_ms = now;
+	return 1;
 }
 
 static int

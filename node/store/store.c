@@ -162,6 +162,17 @@ static const char *const migrations[] = {
 	"CREATE TABLE task_groups (pgid INTEGER PRIMARY KEY, task_id TEXT NOT NULL,"
 	"  start_ticks INTEGER NOT NULL, boot_id TEXT NOT NULL,"
 	"  started_ms INTEGER NOT NULL);",
+	/* 9: the certificate each token was signed under, and every
+	 * token issuer's certificates learnt, so a token outlives its
+	 * issuer's certificate rotation (store_tokens.h). */
+	"ALTER TABLE api_tokens ADD COLUMN kid TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE issuer_certs ("
+	"  node_id TEXT NOT NULL,"
+	"  kid     TEXT NOT NULL,"
+	"  der     BLOB NOT NULL,"
+	"  last_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (node_id, kid)"
+	");",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

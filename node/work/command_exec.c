@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "api_auth.h"
 #include "audit.h"
 #include "clock.h"
+#include "command_sign.h"
 #include "forget.h"
 #include "json_check.h"
 #include "log.h"
@@ -291,7 +293,9 @@ command_exec_role(int type)
 
 /*
  * The role the issuer's principal held, as the command carries it
- * (Command.role, under the issuing node's signature, command_sign.h);
+ * (Command.role, under the issuing node's signature, command_sign.h; a
+ * signed token's principal was held to its proof's role before, by
+ * command_exec_principal);
  * PRINCIPAL_NONE when it carries none: a node's own command (a prune) or
  * one from a node before roles, not checked.  A role this version does
  * not know is refused by the caller.
@@ -301,6 +305,18 @@ role_held(const Agentflow__Mesh__V1__Command *c)
 {
 	return c->role != NULL && c->role[0] != '\0' ?
 	    principal_role_parse(c->role) : PRINCIPAL_NONE;
+}
+
+int
+command_exec_principal(void *arg, const Agentflow__Mesh__V1__Command *c,
+    char *err, size_t errlen)
+{
+	struct node *n = arg;
+	int proved;
+
+	return command_sign_check_principal(n->auth != NULL ?
+	    api_auth_tokens(n->auth) : NULL, c, command_exec_role((int)c->type),
+	    (int64_t)clock_wall_ms(), &proved, err, errlen);
 }
 
 int

@@ -27,6 +27,15 @@ int command_exec_allowed_frozen(int type);
  * command that carries its issuer's role below this is refused.
  */
 enum principal_role command_exec_role(int type);
+
+/*
+ * commands_config.principal_check for a node (arg): a command whose
+ * principal holds a signed token must carry its proof, checked here
+ * against the type's role (command_sign_check_principal).  0, or -1 with
+ * why in err.
+ */
+int command_exec_principal(void *arg, const Agentflow__Mesh__V1__Command *,
+    char *err, size_t errlen);
 /* Sets read-only mode, persists it and tells the task runner. */
 struct node;
 void command_exec_set_frozen(struct node *, int frozen);

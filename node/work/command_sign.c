@@ -1,10 +1,14 @@
 /* Signing and checking commands and results (command_sign.h). */
 #include "command_sign.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "mesh_names.h"
 #include "mesh_signed.h"
+#include "tokens.h"
 
 /* Checks sig over msg as maker's, whose key k claims to be. */
 static int
@@ -89,4 +93,117 @@ command_sign_result_check(struct origin_keys *keys,
 
 	return check(keys, r->node, r->signer_key, msg, len, &r->signature,
 	    "result", err, errlen);
+}
+
+/* --- principal proofs ----------------------------------------------------- */
+
+int
+command_proof_init(struct command_proof *cp, const char *token)
+{
+	unsigned char seed[TOKEN_KEY_BYTES], pk[crypto_sign_PUBLICKEYBYTES];
+	int rc;
+
+	memset(cp, 0, sizeof(*cp));
+	if (token == NULL || token_seed(token, seed) != 0 ||
+	    token_parts(token, &cp->parts) != 0)
+		return -1;
+	rc = sodium_init() >= 0 &&
+	    crypto_sign_seed_keypair(pk, cp->sk, seed) == 0 ? 0 : -1;
+	sodium_memzero(seed, sizeof(seed));
+	agentflow__mesh__v1__principal_proof__init(&cp->pb);
+	cp->pb.claims.data = (uint8_t *)cp->parts.claims;
+	cp->pb.claims.len = cp->parts.claims_len;
+	cp->pb.issuer_sig.data = cp->parts.issuer_sig;
+	cp->pb.issuer_sig.len = cp->parts.issuer_sig_len;
+	cp->pb.sig.data = cp->sig;
+	cp->pb.sig.len = sizeof(cp->sig);
+	if (rc != 0)
+		command_proof_clear(cp);
+	return rc;
+}
+
+void
+command_proof_clear(struct command_proof *cp)
+{
+	sodium_memzero(cp->sk, sizeof(cp->sk));
+}
+
+void
+command_proof_sign(struct command_proof *cp, Agentflow__Mesh__V1__Command *cmd)
+{
+	size_t len;
+	uint8_t *msg;
+
+	msg = mesh_signed_command_for_proof(cmd, &len);
+	crypto_sign_detached(cp->sig, NULL, msg, len, cp->sk);
+	free(msg);
+	cmd->principal_proof = &cp->pb;
+}
+
+/* Signed tokens' names have no ':'; tokens.json's ("token:write") and a
+ * node's own ("" or "node:<id>") do. */
+static int
+needs_proof(const char *principal)
+{
+	return principal != NULL && principal[0] != '\0' &&
+	    strchr(principal, ':') == NULL;
+}
+
+int
+command_sign_check_principal(struct tokens *tk,
+    const Agentflow__Mesh__V1__Command *cmd, enum principal_role need,
+    int64_t now_ms, int *proved, char *err, size_t errlen)
+{
+	const Agentflow__Mesh__V1__PrincipalProof *p = cmd->principal_proof;
+	struct token_claims c;
+	struct principal who;
+	char text[TOKEN_TEXT_MAX], why[256];
+	uint8_t *msg;
+	size_t len;
+	int ok;
+
+	*proved = 0;
+	if (p == NULL) {
+		if (!needs_proof(cmd->principal))
+			return 0;
+		snprintf(err, errlen, "principal %s carries no proof (a signed "
+		    "token's principal must)", cmd->principal);
+		return -1;
+	}
+	if (tk == NULL) {
+		snprintf(err, errlen, "principal proof cannot be checked: signed "
+		    "tokens are not accepted here");
+		return -1;
+	}
+	if (token_from_parts(p->claims.data, p->claims.len, p->issuer_sig.data,
+	    p->issuer_sig.len, text, sizeof(text)) != 0 ||
+	    token_decode(text, &c, why, sizeof(why)) != 0 || !c.has_pk ||
+	    p->sig.len != crypto_sign_BYTES) {
+		snprintf(err, errlen, "principal proof is malformed");
+		return -1;
+	}
+	if (tokens_check(tk, text, now_ms, &who, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "principal %s: %s", c.name, why);
+		return -1;
+	}
+	if (strcmp(c.name, cmd->principal) != 0) {
+		snprintf(err, errlen, "principal proof names %s, not %s", c.name,
+		    cmd->principal);
+		return -1;
+	}
+	msg = mesh_signed_command_for_proof(cmd, &len);
+	ok = sodium_init() >= 0 && crypto_sign_verify_detached(p->sig.data, msg,
+	    len, c.pk) == 0;
+	free(msg);
+	if (!ok) {
+		snprintf(err, errlen, "principal proof does not verify");
+		return -1;
+	}
+	if (c.role < need) {
+		snprintf(err, errlen, "role %s may not %s", principal_role_name(c.role),
+		    mesh_names_command_type(cmd->type));
+		return -1;
+	}
+	*proved = 1;
+	return 0;
 }

@@ -91,6 +91,9 @@ struct record {
 	size_t		 wire_len;
 	struct event	*retry;		/* armed while a remote copy is pending */
 	unsigned	 retry_ms;
+	/* Proves each copy (and retransmission) for its destination; NULL:
+	 * a principal without a signed token's key. */
+	struct command_proof *proof;
 	TAILQ_ENTRY(record) dead;	/* on c->dead once DONE */
 };
 
@@ -141,6 +144,9 @@ record_free(struct record *r)
 	if (r->retry != NULL)
 		event_free(r->retry);
 	free(r->wire);
+	if (r->proof != NULL)
+		command_proof_clear(r->proof);
+	free(r->proof);
 	json_decref(r->rec);
 	json_decref(r->pending);
 	free(r);
@@ -336,12 +342,15 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 		uint8_t sig[ORIGIN_KEYS_SIGNATURE];
 		cmd->destination = (char *)node;
 		/* The kept wire form is unsigned: each copy is signed anew. */
+		if (r->proof != NULL)
+			command_proof_sign(r->proof, cmd);
 		if (c->cfg.keys != NULL)
 			command_sign(c->cfg.keys, cmd, sig);
 		if (c->cfg.routing != NULL && routing_next_hop(c->cfg.routing,
 		    node, hop, sizeof(hop)) == 0 && send_command(c, hop, cmd) == 0)
 			c->retransmitted++;
 		cmd->issuer_key = NULL;		/* borrowed, not cmd's to free */
+		cmd->principal_proof = NULL;
 		cmd->signature.data = NULL;
 		cmd->signature.len = 0;
 	}
@@ -727,14 +736,18 @@ receive_command(struct commands *c, const char *peer,
 
 	/*
 	 * From another node, only what its origin signed: a member may not
-	 * speak for another (nor its principal).  Refused before the
+	 * speak for another (nor its principal, whose proof is checked
+	 * there; ours was checked by our API).  Refused before the
 	 * at-most-once mark, so a forgery cannot spend a real command's id.
 	 */
-	if (peer != NULL && c->cfg.keys != NULL &&
+	if ((peer != NULL && c->cfg.keys != NULL &&
 	    (command_sign_check(c->cfg.keys, cmd, err, sizeof(err)) != 0 ||
-	    command_fresh(cmd, err, sizeof(err)) != 0)) {
+	    command_fresh(cmd, err, sizeof(err)) != 0)) ||
+	    (peer != NULL && c->cfg.principal_check != NULL &&
+	    c->cfg.principal_check(c->cfg.arg, cmd, err, sizeof(err)) != 0)) {
 		c->forged++;
-		log_event(LOG_WARN, "command refused: not its origin's, no role, or too old",
+		log_event(LOG_WARN, "command refused: not its origin's, no role, "
+		    "too old, or its principal unproved",
 		    "{s:s, s:s, s:s, s:s}", "id", cmd->id, "origin", cmd->origin,
 		    "from", peer, "why", err);
 		audit_record(c->cfg.audit, "command.refused", cmd->principal,
@@ -972,10 +985,20 @@ commands_issue(struct commands *c, const struct commands_request *req,
 	if (json_array_size(t.dests) > 1 || t.node == NULL ||
 	    strcmp(t.node, c->cfg.self_id) != 0)
 		arm_retry(r, &cmd);
+	/* A signed token's principal proves each copy (command_sign.h). */
+	if (req->principal != NULL && req->principal->token[0] != '\0') {
+		r->proof = xmalloc(sizeof(*r->proof));
+		if (command_proof_init(r->proof, req->principal->token) != 0) {
+			free(r->proof);
+			r->proof = NULL;
+		}
+	}
 	/* Copy the destinations: a local execution may finish the record. */
 	dest = json_deep_copy(t.dests);
 	json_array_foreach(dest, i, v) {
 		cmd.destination = (char *)json_string_value(v);
+		if (r->proof != NULL)
+			command_proof_sign(r->proof, &cmd);
 		route_command(c, NULL, &cmd);
 	}
 	json_decref(dest);

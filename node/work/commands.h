@@ -60,6 +60,12 @@ struct commands_config {
 	 * (command_sign.h); borrowed.  NULL: nothing signed or checked (the
 	 * unit tests' fake network). */
 	struct origin_keys *keys;
+	/* Whether a command's principal may ask for it (its proof,
+	 * command_sign.h): 0, or -1 with why; refused as forged.  NULL:
+	 * not checked. */
+	int		(*principal_check)(void *arg,
+			    const Agentflow__Mesh__V1__Command *, char *err,
+			    size_t errlen);
 };
 
 struct commands *commands_new(struct event_base *, const struct commands_config *);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_auth.h"
 #include "command_exec.h"
 #include "command_sign.h"
 #include "log.h"
@@ -175,7 +176,7 @@ freeze_hello(struct node *n, const char *peer,
 	const Agentflow__Mesh__V1__Command *c = h->freeze;
 	char why[512] = "";
 	uint64_t epoch;
-	int stop;
+	int stop, proved;
 
 	if (c == NULL || n->work == NULL || n->mesh == NULL)
 		return;
@@ -192,8 +193,13 @@ freeze_hello(struct node *n, const char *peer,
 	else if (principal_role_parse(c->role) < PRINCIPAL_ADMIN)
 		snprintf(why, sizeof(why), "its principal holds the %s role, "
 		    "not admin", c->role[0] ? c->role : "no");
-	else
-		command_sign_check(mesh_origin_keys(n->mesh), c, why, sizeof(why));
+	else if (command_sign_check(mesh_origin_keys(n->mesh), c, why,
+	    sizeof(why)) == 0)
+		/* A signed token's principal by its proof, as it stood when
+		 * the freeze was issued: a node away since then learns it. */
+		command_sign_check_principal(n->auth != NULL ?
+		    api_auth_tokens(n->auth) : NULL, c, PRINCIPAL_ADMIN,
+		    (int64_t)c->issued_ms, &proved, why, sizeof(why));
 	if (why[0] != '\0') {
 		log_event(LOG_WARN, "a peer's freeze state refused", "{s:s, s:I, "
 		    "s:s}", "peer", peer, "epoch", (json_int_t)epoch, "why", why);

@@ -360,6 +360,7 @@ work_start(struct node *n, char *err, size_t errlen)
 		.timeout_ms = (uint64_t)cfg->command_timeout_ms,
 		.exec = command_exec, .changed = command_changed, .arg = n,
 		.keys = mesh_origin_keys(n->mesh),
+		.principal_check = command_exec_principal,
 	};
 	n->commands = commands_new(n->base, &cc);
 	end_leftovers(n);

@@ -15,9 +15,18 @@
  *     (which names the forger, not A);
  *   - in its own name, properly signed, a freeze command for C whose
  *     principal holds the read role, and one with a role that is none;
+ *   - in its own name, properly signed, run_task commands for C whose
+ *     principal is a signed token's, "alice": without a proof (role admin
+ *     by its word), with a proof made for another command, with a valid
+ *     proof of a read token, with a valid proof of an expired token, and
+ *     (from its second round on) with a valid proof of a token it revoked
+ *     a round before, its TokenRevoked event sent (tokens it mints
+ *     itself, so C knows their issuer);
  * and once, events of FORGE_GHOSTS invented origins ("ghost-N").  Its
  * Hellos carry an unfreeze of epoch 5 claiming A as its issuer and an
- * admin as its principal, unsigned (Hello.freeze).
+ * admin as its principal, unsigned, and (every other round) its own,
+ * signed, for principal mallory, an admin by its word, without her proof
+ * (Hello.freeze).
  * Each forged command's id is logged ("forged command"), so the test can
  * look for it on C.
  */
@@ -29,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_auth.h"
 #include "clock.h"
 #include "command_sign.h"
 #include "links.h"
@@ -38,6 +48,7 @@
 #include "rng.h"
 #include "sync.h"
 #include "sync_json.h"
+#include "tokens.h"
 
 #define FORGE_MS	400
 #define FORGE_GHOSTS	1100
@@ -151,70 +162,148 @@ forge_snapshot(struct node *n, const struct up_peers *up)
 	send_all(n, up, &f);
 }
 
+/* A run_task (or another type's) command for C, as it leaves the forger. */
+struct forgery {
+	Agentflow__Mesh__V1__Command	 cmd;
+	char				 id[40];
+	char				*path[1];
+	uint8_t				 sig[ORIGIN_KEYS_SIGNATURE];
+};
+
+static const char hello_args[] = "{\"task\":\"hello\"}";
+
+static void
+forgery_init(struct node *n, struct forgery *fg, char tag, char *origin,
+    const char *principal, const char *role, int type)
+{
+	agentflow__mesh__v1__command__init(&fg->cmd);
+	rng_hex(n->rng, fg->id + 1, 16);
+	fg->id[0] = tag;
+	fg->path[0] = origin;
+	fg->cmd.id = fg->id;
+	fg->cmd.origin = origin;
+	fg->cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
+	fg->cmd.node_id = ids[2];
+	fg->cmd.destination = ids[2];
+	fg->cmd.principal = (char *)principal;
+	fg->cmd.role = (char *)role;
+	fg->cmd.type = type;
+	if (type == AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK) {
+		fg->cmd.args_json.data = (uint8_t *)hello_args;
+		fg->cmd.args_json.len = sizeof(hello_args) - 1;
+	}
+	fg->cmd.issued_ms = clock_wall_ms();
+	fg->cmd.hop_limit = 8;
+	fg->cmd.n_path = 1;
+	fg->cmd.path = fg->path;
+}
+
+/* Sends it to C, signed by us when sign, and logs its id with what. */
+static void
+forgery_send(struct node *n, struct forgery *fg, int sign, const char *key,
+    const char *what)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+
+	if (sign)
+		command_sign(mesh_origin_keys(n->mesh), &fg->cmd, fg->sig);
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
+	f.command = &fg->cmd;
+	if (links_send_frame(n->links, ids[2], &f) == 0)
+		log_event(LOG_INFO, "forged command", "{s:s, s:s}", "id", fg->id,
+		    key, what);
+}
+
 static void
 forge_command(struct node *n, int sign)
 {
-	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
-	static const char args[] = "{\"task\":\"hello\"}";
-	uint8_t sig[ORIGIN_KEYS_SIGNATURE];
-	char id[40], *path[1] = { ids[0] };
+	struct forgery fg;
 
-	rng_hex(n->rng, id + 1, 16);
-	id[0] = 'f';
-	cmd.id = id;
-	cmd.origin = ids[0];
-	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
-	cmd.node_id = ids[2];
-	cmd.destination = ids[2];
-	cmd.principal = "token:write";
-	cmd.role = "admin";
-	cmd.type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK;
-	cmd.args_json.data = (uint8_t *)args;
-	cmd.args_json.len = sizeof(args) - 1;
-	cmd.issued_ms = clock_wall_ms();
-	cmd.hop_limit = 8;
-	cmd.hops = 1;
-	cmd.n_path = 1;
-	cmd.path = path;
-	if (sign)
-		command_sign(mesh_origin_keys(n->mesh), &cmd, sig);
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
-	f.command = &cmd;
-	if (links_send_frame(n->links, ids[2], &f) == 0)
-		log_event(LOG_INFO, "forged command", "{s:s, s:b}", "id", id,
-		    "signed", sign);
+	forgery_init(n, &fg, 'f', ids[0], "token:write", "admin",
+	    AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK);
+	fg.cmd.hops = 1;
+	forgery_send(n, &fg, sign, "signed", sign ? "yes" : "no");
 }
 
 /* Ours, signed, but beyond the principal's role (or with no real role). */
 static void
 forge_role(struct node *n, const char *role)
 {
-	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
-	uint8_t sig[ORIGIN_KEYS_SIGNATURE];
-	char id[40], *path[1] = { (char *)n->id };
+	struct forgery fg;
 
-	rng_hex(n->rng, id + 1, 16);
-	id[0] = 'r';
-	cmd.id = id;
-	cmd.origin = (char *)n->id;
-	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
-	cmd.node_id = ids[2];
-	cmd.destination = ids[2];
-	cmd.principal = "carol";
-	cmd.role = (char *)role;
-	cmd.type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE;
-	cmd.issued_ms = clock_wall_ms();
-	cmd.hop_limit = 8;
-	cmd.n_path = 1;
-	cmd.path = path;
-	command_sign(mesh_origin_keys(n->mesh), &cmd, sig);
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
-	f.command = &cmd;
-	if (links_send_frame(n->links, ids[2], &f) == 0)
-		log_event(LOG_INFO, "forged command", "{s:s, s:s}", "id", id,
-		    "role", role);
+	forgery_init(n, &fg, 'r', (char *)n->id, "token:read", role,
+	    AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_FREEZE);
+	forgery_send(n, &fg, 1, "role", role);
+}
+
+/* alice's token of role, minted by us at now - age_ms for an hour, as a
+ * proof maker: 0, or -1 (no tokens here). */
+static int
+mint(struct node *n, enum principal_role role, int64_t age_ms,
+    struct command_proof *cp, struct token_claims *c)
+{
+	struct tokens *tk = n->auth != NULL ? api_auth_tokens(n->auth) : NULL;
+	char text[TOKEN_TEXT_MAX], err[256];
+
+	if (tk == NULL || tokens_issue(tk, "alice", role, 3600000,
+	    (int64_t)clock_wall_ms() - age_ms, text, sizeof(text), c, err,
+	    sizeof(err)) != 0)
+		return -1;
+	return command_proof_init(cp, text);
+}
+
+/* alice's write token, revoked here and its revocation sent: its proof
+ * goes out a round later, once C has the TokenRevoked event. */
+static struct command_proof revoked_cp;
+static int revoked_ready;
+
+static void
+revoke_one(struct node *n)
+{
+	struct token_claims c;
+
+	if (revoked_ready || mint(n, PRINCIPAL_WRITE, 0, &revoked_cp, &c) != 0)
+		return;
+	if (tokens_revoke(api_auth_tokens(n->auth), c.id,
+	    (int64_t)clock_wall_ms()) == 0) {
+		sync_emit_token_revoked(n->sync, c.id);
+		revoked_ready = 1;
+	}
+}
+
+/* Ours, signed, for signed-token principal alice: kind "none" (no proof,
+ * role admin by our word), "replay" (a proof made for another command),
+ * "read" (a read token's valid proof) or "expired" (an expired token's). */
+static void
+forge_proof(struct node *n, const char *kind)
+{
+	struct forgery fg;
+	struct command_proof cp;
+	struct token_claims c;
+
+	forgery_init(n, &fg, 'p', (char *)n->id, "alice", "admin",
+	    AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK);
+	if (strcmp(kind, "none") == 0) {
+		forgery_send(n, &fg, 1, "proof", kind);
+		return;
+	}
+	if (strcmp(kind, "revoked") == 0) {
+		if (!revoked_ready)
+			return;
+		command_proof_sign(&revoked_cp, &fg.cmd);
+		forgery_send(n, &fg, 1, "proof", kind);
+		return;
+	}
+	if (mint(n, strcmp(kind, "read") == 0 ? PRINCIPAL_READ :
+	    PRINCIPAL_WRITE, strcmp(kind, "expired") == 0 ? 7200000 : 0,
+	    &cp, &c) != 0)
+		return;
+	command_proof_sign(&cp, &fg.cmd);
+	/* proved for this id, sent under another */
+	if (strcmp(kind, "replay") == 0)
+		rng_hex(n->rng, fg.id + 1, 16);
+	forgery_send(n, &fg, 1, "proof", kind);
+	command_proof_clear(&cp);
 }
 
 static void
@@ -260,6 +349,8 @@ out:
 	free(names);
 }
 
+static void forge_hello_freeze(struct node *, int);
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -275,24 +366,34 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	forge_command(n, 1);
 	forge_role(n, "read");
 	forge_role(n, "root");
+	forge_proof(n, "none");
+	forge_proof(n, "replay");
+	forge_proof(n, "read");
+	forge_proof(n, "expired");
+	forge_proof(n, "revoked");
+	revoke_one(n);
 	forge_snapshot(n, &up);
 	forge_events(n, &up);
 	if (!ghosts_sent && ++ticks >= 3)
 		forge_ghosts(n, &up);
+	/* The next Hellos (links closed for the forgeries come back)
+	 * carry the other kind. */
+	forge_hello_freeze(n, ticks % 2);
 }
 
-/* An unsigned unfreeze "from" A in every Hello we send. */
+/* An unfreeze in every Hello we send: unsigned "from" A, or (own) ours,
+ * signed, for signed-token principal mallory without her proof. */
 static void
-forge_hello_freeze(struct node *n)
+forge_hello_freeze(struct node *n, int own)
 {
 	Agentflow__Mesh__V1__Command cmd = AGENTFLOW__MESH__V1__COMMAND__INIT;
 	static const char args[] = "{\"epoch\":5}";
-	char *path[1] = { ids[0] };
-	uint8_t buf[512];
+	char *path[1] = { own ? (char *)n->id : ids[0] };
+	uint8_t buf[1024], sig[ORIGIN_KEYS_SIGNATURE];
 	size_t len;
 
 	cmd.id = "fhello";
-	cmd.origin = ids[0];
+	cmd.origin = path[0];
 	cmd.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_ALL;
 	cmd.all = 1;
 	cmd.destination = ids[0];
@@ -305,6 +406,10 @@ forge_hello_freeze(struct node *n)
 	cmd.hop_limit = 8;
 	cmd.n_path = 1;
 	cmd.path = path;
+	if (own)
+		command_sign(mesh_origin_keys(n->mesh), &cmd, sig);
+	if (agentflow__mesh__v1__command__get_packed_size(&cmd) > sizeof(buf))
+		return;
 	len = agentflow__mesh__v1__command__pack(&cmd, buf);
 	links_set_freeze(n->links, buf, len);
 }
@@ -321,7 +426,7 @@ test_hooks_start(struct node *n)
 		    "A,B,C: forging nothing", NULL);
 		return;
 	}
-	forge_hello_freeze(n);
+	forge_hello_freeze(n, 0);
 	tick = event_new(n->base, -1, EV_PERSIST, tick_cb, n);
 	event_add(tick, &tv);
 	log_event(LOG_INFO, "forger build: speaking for others", "{s:s}",
@@ -334,4 +439,7 @@ test_hooks_stop(void)
 	if (tick != NULL)
 		event_free(tick);
 	tick = NULL;
+	if (revoked_ready)
+		command_proof_clear(&revoked_cp);
+	revoked_ready = 0;
 }

@@ -31,7 +31,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct principal fuzz_principal = { "fuzz", "", PRINCIPAL_WRITE };
+static const struct principal fuzz_principal = { "fuzz", "", PRINCIPAL_WRITE, "" };
 
 static struct fuzz_node node;
 

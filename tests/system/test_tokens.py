@@ -156,6 +156,7 @@ class Tokens(unittest.TestCase):
         tok = self.issue("alice", "write", "8h")
         self.assertTrue(tok["token"].startswith("af1."), tok)
         self.assertEqual((tok["name"], tok["role"], tok["iss"]), ("alice", "write", "node-1"))
+        self.assertEqual(len(tok["kid"]), 16, tok)
         self.assertAlmostEqual(tok["exp"] - tok["iat"], 8 * 3600 * 1000, delta=1)
         t = tok["token"]
         # it writes, and the audit and the command carry alice
@@ -191,16 +192,23 @@ class Tokens(unittest.TestCase):
         self.assertNotIn(t, r.body.decode())
         self.assertNotIn("token", rows[0])
         # a tampered token: one byte of the payload changed (role raised)
-        head, payload, sig = t.split(".")
+        head, payload, sig, key = t.split(".")
         claims = json.loads(unb64url(payload))
+        self.assertEqual(len(unb64url(claims["pk"])), 32)
+        self.assertEqual(len(unb64url(key)), 32)
         claims["role"] = "admin"
         raised = ".".join((head, b64url(json.dumps(claims, separators=(",", ":"),
-                                                   sort_keys=True).encode()), sig))
+                                                   sort_keys=True).encode()), sig, key))
         self.assert_refused(self.req(raised, "GET", "/api/tasks"), 401,
                             message="token signature invalid")
-        bad = t[:-2] + ("AA" if t[-2:] != "AA" else "BB")
+        bad = ".".join((head, payload, sig[:-2] + ("AA" if sig[-2:] != "AA" else "BB"), key))
         self.assert_refused(self.req(bad, "GET", "/api/tasks"), 401,
                             message="token signature invalid")
+        # another key than the one its claims name
+        other_key = b64url(bytes(32))
+        self.assert_refused(self.req(".".join((head, payload, sig, other_key)),
+                                     "GET", "/api/tasks"), 401,
+                            message="token key does not match")
         self.assert_refused(self.req("af1.junk", "GET", "/api/tasks"), 401,
                             message="malformed token")
         # revoked: 401 saying so, audited
@@ -254,6 +262,11 @@ class Tokens(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn(row["id"], out)
         self.assertNotIn(text, out)
+        # the certificate it was signed under, as its claims name it
+        self.assertEqual(len(row["kid"]), 16, row)
+        self.assertEqual(json.loads(unb64url(text.split(".")[1]))["kid"], row["kid"])
+        self.assertIn("KID", out.splitlines()[0])
+        self.assertIn(row["kid"], out)
         rc, out, err = self.cli("token", "revoke", "--data-dir", dd, row["id"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.req(text, "GET", "/api/tasks").status, 401)

@@ -9,6 +9,7 @@ and counted; the real nodes' events keep flowing and their state stays
 theirs; the forged command runs nowhere and is audited as refused; the
 forger's links are closed for it."""
 
+import base64
 import json
 import os
 import time
@@ -41,17 +42,22 @@ def remote(node, origin):
     return {r["node_id"]: r for r in st["remote"]}.get(origin)
 
 
+def hello_mesh(test, count):
+    """A signal and count linked nodes (node-1...) that know task hello."""
+    tasks = os.path.join(test.tmp, "tasks.json")
+    with open(tasks, "w") as f:
+        json.dump({"hello": {"command": ["/bin/sh", "-c", "echo hello"]}}, f)
+    sig = test.signal()
+    nodes = [test.node("node-%d" % (i + 1), [sig.url], args=["--tasks", tasks])
+             for i in range(count)]
+    test.wait_full_mesh(nodes)
+    return sig, nodes
+
+
 class NoMemberSpeaksForAnother(MeshTest):
 
     def test_forged_events_snapshots_commands_and_origins_are_refused(self):
-        tasks = os.path.join(self.tmp, "tasks.json")
-        with open(tasks, "w") as f:
-            json.dump({"hello": {"command": ["/bin/sh", "-c", "echo hello"]}}, f)
-        sig = self.signal()
-        a = self.node("node-1", [sig.url], args=["--tasks", tasks])
-        b = self.node("node-2", [sig.url], args=["--tasks", tasks])
-        c = self.node("node-3", [sig.url], args=["--tasks", tasks])
-        self.wait_full_mesh([a, b, c])
+        sig, (a, b, c) = hello_mesh(self, 3)
         x = ForgerNode(self.pki, "node-x", signals=[sig.url],
                        args=["--dead-ms", "3000", "--ping-ms", "500"])
         x.env["AGENTFLOW_TEST_FORGE"] = "node-1,node-2,node-3"
@@ -111,14 +117,27 @@ class NoMemberSpeaksForAnother(MeshTest):
         self.assertIn("not signed by node-1", flat)
         self.assertIn("does not match the certificate identity", flat)
         # its own freeze, signed, for a principal that holds read, or no role
-        self.assertIn("freeze needs the admin role; carol holds the read role", flat)
+        self.assertIn("freeze needs the admin role; token:read holds the read role", flat)
+        # its own run_task for a signed token's principal: node-3 checks
+        # the principal's proof, not the role node-x claims for it
+        self.assertIn("principal alice carries no proof", flat)
+        self.assertIn("principal proof does not verify", flat)
+        self.assertIn("role read may not run_task", flat)
+        self.assertIn("principal alice: token expired at", flat)
+        self.assertIn("principal alice: token revoked", flat)
         self.assertIn('role \\"root\\" is not a role', flat)
         self.assertFalse((remote(a, "node-3").get("status") or {}).get("frozen"))
-        # an unsigned unfreeze in its Hello, claiming node-1 and an admin
+        # an unsigned unfreeze in its Hello, claiming node-1 and an admin;
+        # and its own, signed, for a signed token's principal without proof
+        whys = set()
         for n in (a, b, c):
-            self.assertTrue(any(l.get("msg") == "a peer's freeze state refused" and
-                                l.get("peer") == "node-x" for l in n.logs()), n.node_id)
+            refusals = [l for l in n.logs() if l.get("msg") == "a peer's freeze state refused"
+                        and l.get("peer") == "node-x"]
+            self.assertTrue(refusals, n.node_id)
+            whys.update(l.get("why", "") for l in refusals)
             self.assertFalse(any(l.get("msg") == "unfreeze applied" for l in n.logs()))
+        self.assertTrue(any("not signed by node-1" in w for w in whys), whys)
+        self.assertTrue(any("principal mallory carries no proof" in w for w in whys), whys)
         self.assertGreater(metrics(c).get('agentflow_node_commands_total{what="forged"}', 0), 0)
 
 
@@ -163,6 +182,113 @@ class TokensAcrossTheMesh(MeshTest):
         self.assertTrue(harness.wait_until(refused_on_b, WAIT, interval=0.2))
         # node-2 lists only the tokens it issued
         self.assertEqual(b.client().get("/api/tokens").json()["tokens"], [])
+
+    def test_a_command_for_a_token_principal_carries_its_proof(self):
+        # alice's write token, served by node-1: node-2 runs her task,
+        # having checked her proof; the same token without its key part
+        # still reads on node-1, but proves nothing to node-2
+        _, (a, b) = hello_mesh(self, 2)
+        r = a.client().request("POST", "/api/tokens", json.dumps(
+            {"name": "alice", "role": "write", "ttl": "1h"}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        tok = r.json()["token"]
+        self.assertEqual(len(tok.split(".")), 4, tok)
+
+        def run(token, target="node-2"):
+            c = harness.Client("127.0.0.1", a.api_port, token=token)
+            r = c.request("POST", "/api/commands", json.dumps(
+                {"target": target, "type": "run_task", "wait_ms": 10000,
+                 "args": {"task": "hello"}}).encode(),
+                {"Content-Type": "application/json"})
+            self.assertEqual(r.status, 200, r)
+            rec = r.json()
+            self.assertEqual(rec["state"], "done", rec)
+            self.assertEqual(len(rec["results"]), 1, rec)
+            return rec["id"], rec["results"][0]
+
+        cid, res = run(tok)
+        self.assertEqual(res["status"], "ok", res)
+        executed = b.client().get("/api/audit?action=command.executed&limit=100").json()["records"]
+        mine = [x for x in executed if x["details"].get("command_id") == cid]
+        self.assertEqual(len(mine), 1, executed)
+        self.assertEqual(mine[0]["actor"], "alice")
+        # without its key part: node-1 takes it, node-2 refuses the command
+        keyless = ".".join(tok.split(".")[:3])
+        c = harness.Client("127.0.0.1", a.api_port, token=keyless)
+        self.assertEqual(c.get("/api/tasks").status, 200)
+        cid, res = run(keyless)
+        self.assertEqual(res["status"], "refused", res)
+        self.assertIn("principal alice carries no proof", res["error"])
+        refused = b.client().get("/api/audit?action=command.refused&limit=100").json()["records"]
+        self.assertTrue(any(x["details"].get("command_id") == cid for x in refused), refused)
+        # on node-1 itself its API's check is enough
+        cid, res = run(keyless, "node-1")
+        self.assertEqual(res["status"], "ok", res)
+        self.assertGreater(metrics(b).get('agentflow_node_commands_total{what="forged"}', 0), 0)
+
+    def test_a_token_outlives_its_issuers_certificate(self):
+        # node-1 restarts with a new certificate: what it issued before
+        # still works everywhere (the old certificate is kept by kid, also
+        # across restarts), what it issues after too, until the CRL
+        # revokes the old certificate
+        crl = self.pki.write_crl("mesh.crl")
+        sig = self.signal("--crl", crl)
+        a = self.node("node-1", [sig.url], ["--crl", crl])
+        b = self.node("node-2", [sig.url], ["--crl", crl])
+        self.wait_full_mesh([a, b])
+
+        def issue():
+            r = a.client().request("POST", "/api/tokens", json.dumps(
+                {"name": "alice", "role": "read", "ttl": "1h"}).encode(),
+                {"Content-Type": "application/json"})
+            self.assertEqual(r.status, 200, r)
+            return r.json()["token"], r.json()["id"]
+
+        def answer(node, tok):
+            return harness.Client("127.0.0.1", node.api_port, token=tok).get("/api/tasks")
+
+        def kid(tok):
+            payload = tok.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["kid"]
+
+        before, before_id = issue()
+        self.assertTrue(harness.wait_until(lambda: answer(b, before).status == 200, WAIT,
+                                           interval=0.3))
+        ls = a.client().get("/api/tokens").json()["tokens"]
+        self.assertEqual([t["kid"] for t in ls if t["id"] == before_id], [kid(before)])
+        old_cert = a.cert
+        a.stop()
+        fresh = self.pki.node("node-1")
+        a.cert = fresh.cert
+        self.pki.write("node-1.crt", harness.cert_pem(fresh.cert))
+        self.pki.write("node-1.key", harness.key_pem(fresh.key), 0o600)
+        a.restart()
+        self.wait_full_mesh([a, b])
+        after, _ = issue()
+        self.assertNotEqual(kid(before), kid(after))
+        for n in (a, b):
+            self.assertTrue(harness.wait_until(lambda: answer(n, after).status == 200,
+                                               WAIT, interval=0.3), n.node_id)
+            self.assertEqual(answer(n, before).status, 200, n.node_id)
+        # node-2 forgets nothing of node-1's old certificate on a restart
+        b.restart()
+        self.wait_full_mesh([a, b])
+        self.assertEqual(answer(b, before).status, 200)
+        self.assertTrue(harness.wait_until(lambda: answer(b, after).status == 200, WAIT,
+                                           interval=0.3))
+        # the CA revokes the old certificate: its tokens are refused, saying so
+        self.pki.ca.revoke(old_cert)
+        self.pki.write_crl("mesh.crl")
+        later = time.time() + 2
+        os.utime(crl, (later, later))
+        for n in (a, b):
+            def refused():
+                r = answer(n, before)
+                return r.status == 401 and "certificate revoked" in r.json()["message"]
+            self.assertTrue(harness.wait_until(refused, WAIT, interval=0.3),
+                            (n.node_id, answer(n, before).body))
+            self.assertEqual(answer(n, after).status, 200, n.node_id)
 
 
 if __name__ == "__main__":

@@ -183,9 +183,9 @@ test_write_rate_per_token(void **state)
 
 	assert_non_null(a = api_auth_new(&c, f->rng, err, sizeof(err)));
 	/* rate 1/s, burst 3: three at once, then a refusal with a retry time */
-	struct principal w = { "token:write", "", PRINCIPAL_WRITE };
-	struct principal wn = { "token:write-next", "", PRINCIPAL_WRITE };
-	struct principal alice = { "alice", "00ff", PRINCIPAL_WRITE };
+	struct principal w = { "token:write", "", PRINCIPAL_WRITE, "" };
+	struct principal wn = { "token:write-next", "", PRINCIPAL_WRITE, "" };
+	struct principal alice = { "alice", "00ff", PRINCIPAL_WRITE, "" };
 
 	for (int i = 0; i < 10; i++)
 		allowed += api_auth_write_allowed(a, &w, 1000, &retry);

@@ -169,7 +169,7 @@ teardown(void **state)
 	return rc;
 }
 
-static const struct principal tester = { "tester", "", PRINCIPAL_WRITE };
+static const struct principal tester = { "tester", "", PRINCIPAL_WRITE, "" };
 
 /* Issues type to target (a JSON text); the command's id into id. */
 static int

@@ -742,6 +742,50 @@ test_command_targets(void **state)
 	}
 }
 
+/* Command.principal_proof: its parts travel as they are, within bounds. */
+static void
+test_command_principal_proof(void **state)
+{
+	PB(Frame) f = AGENTFLOW__MESH__V1__FRAME__INIT, *out;
+	PB(Command) c;
+	PB(PrincipalProof) p = AGENTFLOW__MESH__V1__PRINCIPAL_PROOF__INIT;
+	uint8_t claims[801], isig[81], sig[64];
+
+	(void)state;
+	memset(claims, 'A', sizeof(claims));
+	memset(isig, 0x30, sizeof(isig));
+	memset(sig, 0x5a, sizeof(sig));
+	init_command(&c);
+	c.target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
+	c.node_id = "gamma";
+	c.principal_proof = &p;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND;
+	f.command = &c;
+	p.claims = (ProtobufCBinaryData){ 120, claims };
+	p.issuer_sig = (ProtobufCBinaryData){ 71, isig };
+	p.sig = (ProtobufCBinaryData){ sizeof(sig), sig };
+	out = roundtrip(&f);
+	assert_non_null(out->command->principal_proof);
+	cmp_bytes(&p.claims, &out->command->principal_proof->claims);
+	cmp_bytes(&p.issuer_sig, &out->command->principal_proof->issuer_sig);
+	cmp_bytes(&p.sig, &out->command->principal_proof->sig);
+	frame_codec_free(out);
+
+	p.claims.len = sizeof(claims);
+	expect_invalid(&f, FRAME_CODEC_ERR_TOO_LONG,
+	    "command.principal_proof.claims");
+	p.claims.len = 120;
+	p.issuer_sig.len = sizeof(isig);
+	expect_invalid(&f, FRAME_CODEC_ERR_TOO_LONG,
+	    "command.principal_proof.issuer_sig");
+	p.issuer_sig.len = 71;
+	p.sig.len = 32;
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE, "command.principal_proof");
+	p.sig.len = sizeof(sig);
+	p.claims.len = 0;
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_VALUE, "command.principal_proof");
+}
+
 static void
 test_command_result(void **state)
 {
@@ -1814,6 +1858,7 @@ main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_events_every_kind),
 		cmocka_unit_test(test_command_targets),
+		cmocka_unit_test(test_command_principal_proof),
 		cmocka_unit_test(test_command_result),
 		cmocka_unit_test(test_ping_pong_leave),
 		cmocka_unit_test(test_unknown_fields_kept),

@@ -5,7 +5,10 @@
  * new node ids cannot grow its memory, its database or the graph every
  * batch is forwarded over; NodeInfo travelling in statuses; and a peer's
  * Hello that holds a newer life of ours moving us to an incarnation above
- * it (sync_incarnation.c).
+ * it (sync_incarnation.c); and, with real origin keys on in-memory
+ * certificates, a relayed snapshot that moves a cursor past events we
+ * never got keeping them wanted (sync_vouch.c): before that fix only a
+ * replay carried them, and it was dropped as duplicates.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,13 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frame_codec.h"
+#include "mesh_signed.h"
+#include "origin_keys.h"
+#include "pki.h"
+#include "rng.h"
 #include "routing.h"
 #include "store.h"
 #include "sync.h"
 #include "sync_json.h"
 #include "tmpdir.h"
+#include "trust.h"
 
 struct fixture {
 	char			 dir[64];
@@ -30,17 +39,23 @@ struct fixture {
 	struct store		*st;
 	struct sync		*sync;
 	json_t			*addresses, *labels;
+	/* setup_keyed only: a mesh CA, our keys and origin n1's */
+	char			 ca_path[128];
+	struct rng		*rng;
+	struct pki_ca		*ca;
+	struct trust		*trust;
+	char			*cert[2], *key[2];
+	struct origin_keys	*self, *n1;
+	uint8_t			 sig[8][ORIGIN_KEYS_SIGNATURE];
 };
 
+/* Our sync on a fresh store, checking signatures with keys (or none). */
 static int
-setup(void **state)
+open_sync(struct fixture *f, struct origin_keys *keys)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
 	struct sync_config c = { 0 };
 	char err[256];
 
-	if (f == NULL)
-		return -1;
 	if (tmpdir_make(f->dir, sizeof(f->dir), "test_sync") != 0 ||
 	    (f->st = store_open(f->dir, err, sizeof(err))) == NULL)
 		return -1;
@@ -52,7 +67,62 @@ setup(void **state)
 	c.addresses = f->addresses;
 	c.labels = f->labels;
 	c.store = f->st;
+	c.keys = keys;
 	f->sync = sync_new(f->base, &c);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || open_sync(f, NULL) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static struct origin_keys *
+keys_of(struct fixture *f, int i, const char *id)
+{
+	struct pki_cert_params p = { 0 };
+	struct origin_keys_config c;
+	char err[256];
+	struct origin_keys *k;
+
+	p.node_id = id;
+	p.days = 1;
+	assert_int_equal(pki_ca_issue(f->ca, &p, &f->cert[i], &f->key[i], err,
+	    sizeof(err)), 0);
+	c = (struct origin_keys_config){ id, f->cert[i], f->key[i], f->rng,
+	    f->trust };
+	assert_non_null(k = origin_keys_new(&c, err, sizeof(err)));
+	return k;
+}
+
+static int
+setup_keyed(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256], dir[] = "/tmp/test_sync_ca.XXXXXX";
+	FILE *fp;
+
+	assert_non_null(f);
+	assert_non_null(f->rng = rng_new("test_sync"));
+	assert_non_null(f->ca = pki_ca_new("test CA", 0, 2, err, sizeof(err)));
+	assert_non_null(mkdtemp(dir));
+	snprintf(f->ca_path, sizeof(f->ca_path), "%s/ca.crt", dir);
+	assert_non_null(fp = fopen(f->ca_path, "w"));
+	fputs(pki_ca_cert_pem(f->ca), fp);
+	fclose(fp);
+	assert_non_null(f->trust = trust_new(f->ca_path, NULL, err, sizeof(err)));
+	unlink(f->ca_path);
+	rmdir(dir);
+	f->self = keys_of(f, 0, "self");
+	f->n1 = keys_of(f, 1, "n1");
+	if (open_sync(f, f->self) != 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -69,30 +139,46 @@ teardown(void **state)
 	json_decref(f->addresses);
 	json_decref(f->labels);
 	rc = tmpdir_remove(f->dir);
+	origin_keys_free(f->self);
+	origin_keys_free(f->n1);
+	trust_free(f->trust);
+	for (int i = 0; i < 2; i++) {
+		free(f->cert[i]);
+		pki_secret_free(f->key[i]);
+	}
+	pki_ca_free(f->ca);
+	rng_free(f->rng);
 	free(f);
 	return rc;
 }
 
-/* Event e of origin (incarnation 1, seq), its kind set by the caller, as
- * the origin itself sends it over its link (a relayed event needs the
- * origin's signature: tests/system/test_trust.py). */
+/* e, one batch, from peer. */
 static void
-deliver_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
-    const char *origin, uint64_t seq)
+send_batch(struct fixture *f, const char *peer, Agentflow__Mesh__V1__Event *e)
 {
 	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
 
+	b.n_events = 1;
+	b.events = &e;
+	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	fr.events = &b;
+	sync_frame(peer, &fr, f->sync);
+}
+
+/* Event e of origin (incarnation 1, seq), its kind set by the caller, as
+ * the origin itself sends it over its link (a relayed event needs the
+ * origin's signature: test_a_relayed_snapshot_keeps_the_events_it_skips). */
+static void
+deliver_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
+    const char *origin, uint64_t seq)
+{
 	e->origin = (char *)origin;
 	e->incarnation = 1;
 	e->seq = seq;
 	e->time_ms = 1;
 	e->hop_limit = 8;
-	b.n_events = 1;
-	b.events = &e;
-	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	fr.events = &b;
-	sync_frame(origin, &fr, f->sync);
+	send_batch(f, origin, e);
 }
 
 /* One user event of origin (incarnation 1, seq). */
@@ -108,14 +194,20 @@ deliver(struct fixture *f, const char *origin, uint64_t seq)
 	deliver_event(f, &e, origin, seq);
 }
 
+/* A number of counters (a new reference, dropped here). */
+static json_int_t
+number(json_t *counters, const char *name)
+{
+	json_int_t v = json_integer_value(json_object_get(counters, name));
+
+	json_decref(counters);
+	return v;
+}
+
 static json_int_t
 counter(struct fixture *f, const char *name)
 {
-	json_t *c = sync_json_counters(f->sync);
-	json_int_t v = json_integer_value(json_object_get(c, name));
-
-	json_decref(c);
-	return v;
+	return number(sync_json_counters(f->sync), name);
 }
 
 static void
@@ -368,6 +460,192 @@ test_relayed_info(void **state)
 	json_decref(o);
 }
 
+/* Signs e (its kind's message body) as n1 (sig slot e->seq % 8). */
+static void
+n1_sign(struct fixture *f, Agentflow__Mesh__V1__Event *e,
+    const ProtobufCMessage *body)
+{
+	uint8_t buf[2048], *msg;
+	size_t blen, mlen;
+
+	e->origin = "n1";
+	e->incarnation = 1;
+	e->time_ms = 1000 + e->seq;
+	e->hop_limit = 8;
+	assert_true(protobuf_c_message_get_packed_size(body) <= sizeof(buf));
+	blen = protobuf_c_message_pack(body, buf);
+	msg = mesh_signed_event(e, (int)e->kind_case, buf, blen, &mlen);
+	origin_keys_sign(f->n1, msg, mlen, f->sig[e->seq % 8]);
+	free(msg);
+	e->signature.data = f->sig[e->seq % 8];
+	e->signature.len = ORIGIN_KEYS_SIGNATURE;
+}
+
+/* n1's user event seq (life 1) in e, signed. */
+static void
+n1_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
+    Agentflow__Mesh__V1__UserEvent *u, uint64_t seq)
+{
+	agentflow__mesh__v1__event__init(e);
+	agentflow__mesh__v1__user_event__init(u);
+	u->name = "ev";
+	e->kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+	e->user = u;
+	e->seq = seq;
+	n1_sign(f, e, &u->base);
+}
+
+/* n1's user event seq, signed, from peer. */
+static void
+n1_deliver(struct fixture *f, const char *peer, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Event e;
+	Agentflow__Mesh__V1__UserEvent u;
+
+	n1_event(f, &e, &u, seq);
+	send_batch(f, peer, &e);
+}
+
+/* p's snapshot of n1 at (1, seq), its proof n1's event proof_seq. */
+static void
+relayed_snapshot(struct fixture *f, uint64_t seq, uint64_t proof_seq)
+{
+	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
+	Agentflow__Mesh__V1__OriginState st = AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
+	Agentflow__Mesh__V1__OriginState *stp = &st;
+	Agentflow__Mesh__V1__Cursor c = AGENTFLOW__MESH__V1__CURSOR__INIT;
+	Agentflow__Mesh__V1__Event e, *ep = &e;
+	Agentflow__Mesh__V1__UserEvent u;
+
+	n1_event(f, &e, &u, proof_seq);
+	c.origin = "n1";
+	c.incarnation = 1;
+	c.seq = seq;
+	st.cursor = &c;
+	st.n_proof = 1;
+	st.proof = &ep;
+	snap.n_origins = 1;
+	snap.origins = &stp;
+	snap.last = 1;
+	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
+	fr.snapshot = &snap;
+	sync_frame("p", &fr, f->sync);
+}
+
+static int
+count_row(void *arg, const struct store_event *row)
+{
+	(void)row;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* How many of n1's events (life 1) after seq our log holds, up to 100. */
+static int
+logged_after(struct fixture *f, uint64_t seq)
+{
+	int n = 0;
+
+	assert_true(store_events_after(f->st, "n1", 1, seq, 100, count_row,
+	    &n) >= 0);
+	return n;
+}
+
+static json_int_t
+vouch_count(struct fixture *f, const char *name)
+{
+	return number(sync_json_vouch(f->sync), name);
+}
+
+static json_t *
+n1_origin(struct fixture *f)
+{
+	json_t *o = sync_json_origin(f->sync, "n1", 0);
+
+	assert_non_null(o);
+	return o;
+}
+
+/* n1's cursor is seq, with [from, to] still wanted (from 0: none). */
+static void
+assert_n1(struct fixture *f, uint64_t seq, uint64_t from, uint64_t to)
+{
+	json_t *o = n1_origin(f), *m = json_object_get(o, "missing");
+
+	assert_int_equal(json_integer_value(json_object_get(o, "seq")), seq);
+	if (from == 0)
+		assert_null(m);
+	else {
+		assert_int_equal(json_integer_value(json_object_get(m, "from")),
+		    from);
+		assert_int_equal(json_integer_value(json_object_get(m, "to")), to);
+	}
+	json_decref(o);
+}
+
+static void
+test_a_relayed_snapshot_keeps_the_events_it_skips(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__NodeStatus ns = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+	Agentflow__Mesh__V1__NodeInfo in = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
+
+	/* n1 itself: its first status carries its key, then an event */
+	in.node_id = "n1";
+	in.incarnation = 1;
+	in.key = (Agentflow__Mesh__V1__OriginKey *)origin_keys_own(f->n1, 1);
+	ns.info = &in;
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	e.status = &ns;
+	e.seq = 1;
+	n1_sign(f, &e, &ns.base);
+	send_batch(f, "n1", &e);
+	n1_deliver(f, "n1", 2);
+	assert_n1(f, 2, 0, 0);
+
+	/* p, a relay, snapshots n1 at 5 with n1's signed event 5: 3 and 4
+	 * are still wanted; 5, which vouches for the cursor, is held */
+	relayed_snapshot(f, 5, 5);
+	assert_n1(f, 5, 3, 4);
+	assert_int_equal(vouch_count(f, "holes_opened"), 1);
+	assert_int_equal(logged_after(f, 2), 1);
+
+	/* the replay brings 3 and 4: taken, though below the cursor */
+	n1_deliver(f, "p", 3);
+	n1_deliver(f, "p", 4);
+	assert_int_equal(logged_after(f, 2), 3);
+	assert_int_equal(vouch_count(f, "hole_events"), 2);
+	assert_n1(f, 5, 0, 0);
+	/* then they are duplicates again; and the live flow goes on */
+	n1_deliver(f, "p", 4);
+	assert_int_equal(vouch_count(f, "hole_events"), 2);
+	n1_deliver(f, "n1", 6);
+	assert_int_equal(logged_after(f, 2), 4);
+
+	/* a snapshot whose proof lies after its cursor (a replay's run
+	 * follows it): the cursor's own seq is wanted too */
+	relayed_snapshot(f, 8, 9);
+	assert_n1(f, 8, 7, 8);
+	/* an event outside the hole and below the cursor stays a duplicate */
+	n1_deliver(f, "p", 6);
+	assert_int_equal(vouch_count(f, "hole_events"), 2);
+	/* one out of order is taken, and asked again: the hole shrinks
+	 * from its start */
+	n1_deliver(f, "p", 8);
+	n1_deliver(f, "p", 7);
+	assert_int_equal(vouch_count(f, "hole_events"), 4);
+	assert_n1(f, 8, 8, 8);
+	n1_deliver(f, "p", 8);
+	assert_n1(f, 8, 0, 0);
+	assert_int_equal(logged_after(f, 2), 6);
+
+	/* without a signed event at or past its cursor: nothing moves */
+	relayed_snapshot(f, 20, 12);
+	assert_n1(f, 8, 0, 0);
+}
+
 int
 main(void)
 {
@@ -380,6 +658,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_relayed_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_remembers_only_known_lives, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

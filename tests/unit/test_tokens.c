@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_sign.h"
+#include "mesh_signed.h"
 #include "pki.h"
 #include "rng.h"
 #include "store.h"
@@ -25,6 +27,7 @@
 
 #define NOW	1767225600000LL		/* 2026-01-01T00:00:00Z */
 #define HOUR	3600000LL
+#define SEED	"0123456789abcdef0123456789abcdef"	/* 32 bytes */
 
 struct node_keys {
 	mbedtls_pk_context	 key;
@@ -36,6 +39,8 @@ struct fixture {
 	struct rng		*rng;
 	struct pki_ca		*ca;
 	struct node_keys	 a, b;	/* node-a, node-b */
+	struct node_keys	 a2;	/* node-a's next certificate */
+	struct node_keys	*cur_a;	/* node-a's current one */
 	struct store		*store;
 };
 
@@ -70,6 +75,8 @@ setup(void **state)
 		return -1;
 	make_node(f, "node-a", &f->a);
 	make_node(f, "node-b", &f->b);
+	make_node(f, "node-a", &f->a2);
+	f->cur_a = &f->a;
 	if ((f->store = store_open(f->dir, err, sizeof(err))) == NULL)
 		return -1;
 	*state = f;
@@ -88,6 +95,8 @@ teardown(void **state)
 	mbedtls_x509_crt_free(&f->a.crt);
 	mbedtls_pk_free(&f->b.key);
 	mbedtls_x509_crt_free(&f->b.crt);
+	mbedtls_pk_free(&f->a2.key);
+	mbedtls_x509_crt_free(&f->a2.crt);
 	pki_ca_free(f->ca);
 	rng_free(f->rng);
 	free(f);
@@ -115,7 +124,7 @@ test_codec(void **state)
 	char *dot;
 
 	claims(&c, "node-a", NOW + HOUR);
-	assert_int_equal(token_mint(&c, &f->a.key, f->rng, text, sizeof(text)), 0);
+	assert_int_equal(token_mint(&c, NULL, &f->a.key, f->rng, text, sizeof(text)), 0);
 	assert_true(token_is_signed(text));
 	assert_null(strchr(text, '='));
 	assert_int_equal(token_decode(text, &d, err, sizeof(err)), 0);
@@ -153,10 +162,10 @@ test_codec(void **state)
 
 	/* invalid claims are not minted */
 	claims(&c, "node-a", NOW - 1);
-	assert_int_equal(token_mint(&c, &f->a.key, f->rng, text, sizeof(text)), -1);
+	assert_int_equal(token_mint(&c, NULL, &f->a.key, f->rng, text, sizeof(text)), -1);
 	claims(&c, "node-a", NOW + HOUR);
 	snprintf(c.name, sizeof(c.name), "al ice");
-	assert_int_equal(token_mint(&c, &f->a.key, f->rng, text, sizeof(text)), -1);
+	assert_int_equal(token_mint(&c, NULL, &f->a.key, f->rng, text, sizeof(text)), -1);
 }
 
 static void
@@ -188,14 +197,14 @@ cert_of(const char *node_id, void *arg)
 {
 	struct fixture *f = arg;
 
-	return strcmp(node_id, "node-a") == 0 ? &f->a.crt : NULL;
+	return strcmp(node_id, "node-a") == 0 ? &f->cur_a->crt : NULL;
 }
 
 static struct tokens *
 registry(struct fixture *f)
 {
-	struct tokens_config tc = { "node-a", f->store, &f->a.key, f->rng,
-	    cert_of, f };
+	struct tokens_config tc = { "node-a", f->store, &f->cur_a->key, f->rng,
+	    cert_of, f, NULL };
 	char err[256];
 	struct tokens *tk = tokens_new(&tc, err, sizeof(err));
 
@@ -253,25 +262,27 @@ test_registry(void **state)
 	/* a token signed by node-b's key claiming node-a: signature invalid */
 	claims(&other, "node-a", NOW + HOUR);
 	other.role = PRINCIPAL_ADMIN;
-	assert_int_equal(token_mint(&other, &f->b.key, f->rng, forged,
+	assert_int_equal(token_mint(&other, NULL, &f->b.key, f->rng, forged,
 	    sizeof(forged)), 0);
 	expect_refused(tk, forged, NOW, "token signature invalid");
 	/* node-b's own token: its certificate is not known here */
 	claims(&other, "node-b", NOW + HOUR);
-	assert_int_equal(token_mint(&other, &f->b.key, f->rng, forged,
+	assert_int_equal(token_mint(&other, NULL, &f->b.key, f->rng, forged,
 	    sizeof(forged)), 0);
 	expect_refused(tk, forged, NOW, "token issuer unknown");
 	/* a tampered payload: the role raised to admin */
 	{
 		struct token_claims up = c;
+		struct token_parts ours, theirs;
 		char payload_tok[TOKEN_TEXT_MAX];
 		up.role = PRINCIPAL_ADMIN;
-		assert_int_equal(token_mint(&up, &f->b.key, f->rng, payload_tok,
-		    sizeof(payload_tok)), 0);
+		assert_int_equal(token_mint(&up, (const unsigned char *)SEED,
+		    &f->b.key, f->rng, payload_tok, sizeof(payload_tok)), 0);
 		/* node-a's signature on alice's write token, node-b's payload */
-		snprintf(forged, sizeof(forged), "%.*s%s",
-		    (int)(strrchr(payload_tok, '.') - payload_tok), payload_tok,
-		    strrchr(text, '.'));
+		assert_int_equal(token_parts(text, &ours), 0);
+		assert_int_equal(token_parts(payload_tok, &theirs), 0);
+		assert_int_equal(token_from_parts(theirs.claims, theirs.claims_len,
+		    ours.issuer_sig, ours.issuer_sig_len, forged, sizeof(forged)), 0);
 		expect_refused(tk, forged, NOW, "token signature invalid");
 	}
 	expect_refused(tk, "af1.garbage", NOW, "malformed token");
@@ -307,6 +318,190 @@ test_registry(void **state)
 	tokens_free(tk);
 }
 
+/* A run_task command as node-a would issue it for principal. */
+static void
+command_for(Agentflow__Mesh__V1__Command *cmd, const char *id,
+    const char *principal)
+{
+	agentflow__mesh__v1__command__init(cmd);
+	cmd->id = (char *)id;
+	cmd->origin = "node-a";
+	cmd->target_case = AGENTFLOW__MESH__V1__COMMAND__TARGET_NODE_ID;
+	cmd->node_id = "node-b";
+	cmd->destination = "node-b";
+	cmd->principal = (char *)principal;
+	cmd->role = "admin";	/* the issuing node's word: not what counts */
+	cmd->type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_RUN_TASK;
+	cmd->issued_ms = NOW;
+	cmd->hop_limit = 8;
+}
+
+static void
+expect_unproved(struct tokens *tk, const Agentflow__Mesh__V1__Command *cmd,
+    int64_t now, const char *why_part)
+{
+	char err[512] = "";
+	int proved = 1;
+
+	assert_int_equal(command_sign_check_principal(tk, cmd, PRINCIPAL_WRITE,
+	    now, &proved, err, sizeof(err)), -1);
+	assert_int_equal(proved, 0);
+	if (strstr(err, why_part) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", err, why_part);
+}
+
+static void
+test_principal_proof(void **state)
+{
+	struct fixture *f = *state;
+	struct tokens *tk = registry(f);
+	Agentflow__Mesh__V1__Command cmd, other;
+	Agentflow__Mesh__V1__PrincipalProof copy;
+	struct command_proof cp, rp;
+	struct token_claims c, rc;
+	struct principal p;
+	char text[TOKEN_TEXT_MAX], rtext[TOKEN_TEXT_MAX], err[512], why[256];
+	int proved;
+
+	assert_int_equal(tokens_issue(tk, "alice", PRINCIPAL_WRITE, HOUR, NOW,
+	    text, sizeof(text), &c, err, sizeof(err)), 0);
+	/* the key travels with the token, its public half in the claims */
+	assert_true(c.has_pk);
+	assert_int_equal(tokens_check(tk, text, NOW, &p, why, sizeof(why)), 0);
+	assert_string_equal(p.token, text);
+	assert_int_equal(command_proof_init(&cp, p.token), 0);
+
+	/* proved: the claims' role counts, not Command.role */
+	command_for(&cmd, "c1", "alice");
+	command_proof_sign(&cp, &cmd);
+	assert_int_equal(command_sign_check_principal(tk, &cmd, PRINCIPAL_WRITE,
+	    NOW + 1, &proved, err, sizeof(err)), 0);
+	assert_int_equal(proved, 1);
+	assert_int_equal(command_sign_check_principal(tk, &cmd, PRINCIPAL_ADMIN,
+	    NOW + 1, &proved, err, sizeof(err)), -1);
+	assert_string_equal(err, "role write may not run_task");
+	/* the token key signs none of the proof: it travels as the claims */
+	assert_null(strchr((char *)cmd.principal_proof->claims.data, '.'));
+
+	/* expired, then revoked: refused by the destination itself */
+	expect_unproved(tk, &cmd, NOW + HOUR, "token expired at");
+	/* a replay on another command (another id, or destination) */
+	command_for(&other, "c2", "alice");
+	copy = *cmd.principal_proof;
+	other.principal_proof = &copy;
+	expect_unproved(tk, &other, NOW + 1, "principal proof does not verify");
+	other.id = "c1";
+	other.destination = "node-a";
+	expect_unproved(tk, &other, NOW + 1, "principal proof does not verify");
+	/* the proof of alice for another name */
+	other.destination = "node-b";
+	other.principal = "mallory";
+	expect_unproved(tk, &other, NOW + 1, "principal proof names alice, not "
+	    "mallory");
+	/* no proof: a signed token's name is refused, a static one passes */
+	other.principal_proof = NULL;
+	other.principal = "alice";
+	expect_unproved(tk, &other, NOW + 1, "principal alice carries no proof");
+	other.principal = "token:write";
+	assert_int_equal(command_sign_check_principal(tk, &other, PRINCIPAL_ADMIN,
+	    NOW + 1, &proved, err, sizeof(err)), 0);
+	assert_int_equal(proved, 0);
+	/* a changed claim byte breaks the issuer's signature */
+	other = cmd;
+	copy = *cmd.principal_proof;
+	{
+		uint8_t claims[1024];
+		memcpy(claims, copy.claims.data, copy.claims.len);
+		claims[3] = claims[3] == 'A' ? 'B' : 'A';
+		copy.claims.data = claims;
+		other.principal_proof = &copy;
+		expect_unproved(tk, &other, NOW + 1, "principal ");
+		copy.claims.len = 0;
+		expect_unproved(tk, &other, NOW + 1, "principal proof is malformed");
+	}
+	/* a read token's proof, valid, for a write command */
+	assert_int_equal(tokens_issue(tk, "rita", PRINCIPAL_READ, HOUR, NOW,
+	    rtext, sizeof(rtext), &rc, err, sizeof(err)), 0);
+	assert_int_equal(command_proof_init(&rp, rtext), 0);
+	command_for(&other, "c3", "rita");
+	command_proof_sign(&rp, &other);
+	expect_unproved(tk, &other, NOW + 1, "role read may not run_task");
+	/* the issuing node's signature covers the proof; the token key's
+	 * does not (it cannot sign itself) */
+	{
+		size_t l1, l2, l3;
+		uint8_t *with = mesh_signed_command(&other, &l1);
+		uint8_t *without = mesh_signed_command_for_proof(&other, &l2);
+		uint8_t *changed;
+		assert_true(l1 > l2);
+		assert_memory_equal(with, without, l2);
+		other.principal_proof->sig.data[0] ^= 1;
+		changed = mesh_signed_command(&other, &l3);
+		assert_int_equal(l1, l3);
+		assert_memory_not_equal(with, changed, l1);
+		free(with);
+		free(without);
+		free(changed);
+	}
+	assert_int_equal(tokens_revoke(tk, c.id, NOW + 2), 0);
+	expect_unproved(tk, &cmd, NOW + 3, "token revoked");
+	/* a token without a key proves nothing */
+	claims(&rc, "node-a", NOW + HOUR);
+	assert_int_equal(token_mint(&rc, NULL, &f->a.key, f->rng, rtext,
+	    sizeof(rtext)), 0);
+	assert_int_equal(command_proof_init(&rp, rtext), -1);
+	command_proof_clear(&cp);
+	tokens_free(tk);
+}
+
+/* node-a restarts with a new certificate: its tokens signed under the old
+ * one still check (the old one is kept in the store by kid), new ones are
+ * signed under the new one. */
+static void
+test_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct tokens *tk = registry(f);
+	struct token_claims old, now, odd;
+	struct principal p;
+	char told[TOKEN_TEXT_MAX], tnew[TOKEN_TEXT_MAX], tb[TOKEN_TEXT_MAX];
+	char why[256], err[256], kid[TOKEN_KID_LEN + 1];
+	json_t *list;
+
+	assert_int_equal(tokens_issue(tk, "alice", PRINCIPAL_READ, HOUR, NOW,
+	    told, sizeof(told), &old, err, sizeof(err)), 0);
+	token_kid(f->a.crt.raw.p, f->a.crt.raw.len, kid);
+	assert_string_equal(old.kid, kid);
+	list = tokens_list(tk, NOW);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    list, 0), "kid")), kid);
+	json_decref(list);
+	tokens_free(tk);
+
+	f->cur_a = &f->a2;	/* the restart, with a new certificate */
+	tk = registry(f);
+	assert_int_equal(tokens_issue(tk, "bob", PRINCIPAL_READ, HOUR, NOW,
+	    tnew, sizeof(tnew), &now, err, sizeof(err)), 0);
+	assert_string_not_equal(now.kid, old.kid);
+	assert_int_equal(tokens_check(tk, tnew, NOW + 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(tokens_check(tk, told, NOW + 1, &p, why, sizeof(why)), 0);
+	assert_string_equal(p.name, "alice");
+	/* a kid never seen here: an unknown issuer, naming the kid */
+	claims(&odd, "node-a", NOW + HOUR);
+	snprintf(odd.kid, sizeof(odd.kid), "0123456789abcdef");
+	assert_int_equal(token_mint(&odd, NULL, &f->b.key, f->rng, tb,
+	    sizeof(tb)), 0);
+	expect_refused(tk, tb, NOW, "certificate 0123456789abcdef of node node-a "
+	    "is not known here");
+	/* the old certificate under another's kid: the signature fails */
+	snprintf(odd.kid, sizeof(odd.kid), "%s", old.kid);
+	assert_int_equal(token_mint(&odd, NULL, &f->b.key, f->rng, tb,
+	    sizeof(tb)), 0);
+	expect_refused(tk, tb, NOW, "token signature invalid");
+	tokens_free(tk);
+	f->cur_a = &f->a;
+}
+
 int
 main(void)
 {
@@ -314,6 +509,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
 		cmocka_unit_test(test_ttl_and_names),
 		cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_principal_proof, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
