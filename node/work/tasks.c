@@ -42,6 +42,7 @@
  */
 #include "tasks_priv.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -139,6 +140,79 @@ kick(struct tasks *t)
 	event_active(t->kick_ev, EV_TIMEOUT, 0);
 }
 
+/*
+ * A job's run: its payload in a private directory and the environment
+ * naming it (temporary: the orphans branch replaces this).  0, or -1
+ * with msg set.
+ */
+static int
+job_begin(struct run *r, const struct tasks_job *j, char *msg, size_t msglen)
+{
+	char tmpl[] = "/tmp/agentflow-job-XXXXXX", path[128], buf[256];
+	FILE *f;
+
+	if (mkdtemp(tmpl) == NULL) {
+		snprintf(msg, msglen, "cannot make the job's directory: %s",
+		    strerror(errno));
+		return -1;
+	}
+	r->job_dir = xstrdup(tmpl);
+	snprintf(path, sizeof path, "%s/payload.json", r->job_dir);
+	if ((f = fopen(path, "w")) == NULL) {
+		snprintf(msg, msglen, "cannot write the job's payload");
+		return -1;
+	}
+	if ((j->payload != NULL && fwrite(j->payload, 1, j->payload_len, f) !=
+	    j->payload_len) | (fclose(f) != 0)) {
+		snprintf(msg, msglen, "cannot write the job's payload");
+		return -1;
+	}
+	snprintf(buf, sizeof buf, "AGENTFLOW_JOB_ID=%s", j->job_id);
+	r->job_env[0] = xstrdup(buf);
+	snprintf(buf, sizeof buf, "AGENTFLOW_JOB_EPOCH=%" PRIu64, j->epoch);
+	r->job_env[1] = xstrdup(buf);
+	snprintf(buf, sizeof buf, "AGENTFLOW_JOB_ATTEMPT=%" PRIu32, j->attempt);
+	r->job_env[2] = xstrdup(buf);
+	snprintf(buf, sizeof buf, "AGENTFLOW_PAYLOAD_FILE=%s", path);
+	r->job_env[3] = xstrdup(buf);
+	snprintf(buf, sizeof buf, "AGENTFLOW_RESULT_FILE=%s/result.json",
+	    r->job_dir);
+	r->job_env[4] = xstrdup(buf);
+	return 0;
+}
+
+/* Hands a job's result file to the hook and removes its files. */
+static void
+job_end(struct run *r)
+{
+	struct tasks *t = r->t;
+	char path[160], buf[TASKS_JOB_RESULT_MAX + 1];
+	const char *why = NULL;
+	size_t len = 0;
+	json_t *v = NULL;
+	FILE *f;
+
+	if (r->job_dir == NULL)
+		return;
+	snprintf(path, sizeof path, "%s/result.json", r->job_dir);
+	if ((f = fopen(path, "r")) != NULL) {
+		len = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		if (len > TASKS_JOB_RESULT_MAX)
+			why = "result over 65536 bytes";
+		else if ((v = json_loadb(buf, len, JSON_DECODE_ANY, NULL)) == NULL)
+			why = "result is not JSON";
+		json_decref(v);
+		(void)unlink(path);
+	}
+	if (t->hooks.job_result != NULL)
+		t->hooks.job_result(r->id, f != NULL && why == NULL ? buf : NULL,
+		    f != NULL && why == NULL ? len : 0, why, t->hooks.arg);
+	snprintf(path, sizeof path, "%s/payload.json", r->job_dir);
+	(void)unlink(path);
+	(void)rmdir(r->job_dir);
+}
+
 /* Moves r into the history; the update is the last thing done. */
 static void
 finish(struct run *r, task_state state)
@@ -161,6 +235,7 @@ finish(struct run *r, task_state state)
 	if (t->ndone > HISTORY_MAX)
 		event_active(t->gc_ev, EV_TIMEOUT, 0);
 	kick(t);
+	job_end(r);
 	if (r->dropped > 0) {
 		/* Said on stderr: it is the supervisor talking, not stdout. */
 		snprintf(marker, sizeof marker, "[%" PRIu32 " lines dropped]",
@@ -384,6 +459,9 @@ run_free(struct run *r)
 	free(r->err.buf);
 	free(r->command_id);
 	free(r->principal);
+	for (i = 0; i < 5; i++)
+		free(r->job_env[i]);
+	free(r->job_dir);
 	free(r);
 }
 
@@ -660,6 +738,10 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	r->argv = argv;
 	r->command_id = xstrdup(req->command_id != NULL ? req->command_id : "");
 	r->principal = principal;
+	if (req->job != NULL && job_begin(r, req->job, msg, msglen) != 0) {
+		run_free(r);
+		return MESH_COMMAND_STATUS(ERROR);
+	}
 	r->max_attempts = 1 + d->retries;
 	r->out.run = r->err.run = r;
 	r->out.fd = r->err.fd = -1;

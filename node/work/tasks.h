@@ -35,10 +35,27 @@
 
 struct tasks;
 
+/* A job's run; all borrowed for the call of tasks_run. */
+struct tasks_job {
+	const char	*job_id;	/* id syntax */
+	uint64_t	 epoch;		/* lease epoch, >= 1 */
+	uint32_t	 attempt;	/* 1-based dispatch count of the job */
+	const char	*payload;	/* JSON text, <= 64 KiB, or NULL */
+	size_t		 payload_len;
+};
+
+#define TASKS_JOB_RESULT_MAX	65536
+
 struct tasks_hooks {
 	void	(*update)(const Agentflow__Mesh__V1__TaskUpdate *, void *arg);
 	void	(*log)(const Agentflow__Mesh__V1__TaskLog *, void *arg);
 	void	 *arg;
+	/* A run of a job ended (terminal state, after the last attempt):
+	 * result is the JSON the task left in its result file (validated,
+	 * <= 64 KiB) or NULL; why_no_result says why when the file was
+	 * there but refused.  Called just before the terminal update. */
+	void	(*job_result)(const char *task_id, const char *result,
+		    size_t len, const char *why_no_result, void *arg);
 };
 
 struct tasks_config {
@@ -56,6 +73,7 @@ struct tasks_request {
 	const json_t	*adhoc;		/* argv array for an ad-hoc run, or NULL */
 	const char	*command_id;	/* may be NULL */
 	const char	*principal;	/* may be NULL */
+	const struct tasks_job *job;	/* a job's run, or NULL */
 };
 
 /* NULL with err set when a definition is invalid (names the task and field). */

@@ -96,6 +96,8 @@ struct run {
 	uint64_t		 refill_us;
 	uint32_t		 dropped;	/* lines dropped since the last one out */
 	char			 reason[REASON_MAX];
+	char			*job_dir;	/* a job's private files, or NULL */
+	char			*job_env[5];	/* AGENTFLOW_JOB_* for the child */
 	TAILQ_ENTRY(run)	 entry;		/* active or done */
 	TAILQ_ENTRY(run)	 rentry;	/* ready */
 };

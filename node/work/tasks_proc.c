@@ -410,16 +410,18 @@ fd_above2(int fd)
 	return nfd;
 }
 
-/* environ, minus the names the definition sets, plus the definition's. */
+/* environ, minus the names the definition sets, plus the definition's
+ * and a job's context. */
 static char **
-build_env(const struct taskdef *d)
+build_env(const struct run *r)
 {
+	const struct taskdef *d = r->def;
 	size_t n = 0, i, j, k = 0;
 	char **envp;
 
 	while (environ != NULL && environ[n] != NULL)
 		n++;
-	envp = xcalloc(n + d->envc + 1, sizeof *envp);
+	envp = xcalloc(n + d->envc + 5 + 1, sizeof *envp);
 	for (i = 0; i < n; i++) {
 		const char *eq = strchr(environ[i], '=');
 		size_t klen = eq != NULL ? (size_t)(eq - environ[i]) :
@@ -434,6 +436,8 @@ build_env(const struct taskdef *d)
 	}
 	for (j = 0; j < d->envc; j++)
 		envp[k++] = d->env[j];
+	for (j = 0; j < 5 && r->job_env[j] != NULL; j++)
+		envp[k++] = r->job_env[j];
 	envp[k] = NULL;
 	return envp;
 }
@@ -474,7 +478,7 @@ tasks_proc_spawn(struct run *r)
 		    strerror(errno));
 		goto fail;
 	}
-	envp = build_env(r->def);
+	envp = build_env(r);
 	/* No signal handler of ours may run in the child before it has
 	 * reset them. */
 	sigfillset(&all);

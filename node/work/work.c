@@ -242,7 +242,7 @@ work_start(struct node *n, char *err, size_t errlen)
 		.defs = defs, .allow_adhoc = cfg->allow_adhoc,
 		.max_running = (unsigned)cfg->max_running, .id_prefix = prefix,
 	};
-	struct tasks_hooks th = { task_update, task_log, n };
+	struct tasks_hooks th = { task_update, task_log, n, NULL };
 	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
 		goto out;
 	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);

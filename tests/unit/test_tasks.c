@@ -338,7 +338,7 @@ static void
 start(struct ctx *c, json_t *defs, struct tasks_config *cfg)
 {
 	struct tasks_config dflt = { 0 };
-	struct tasks_hooks hooks = { on_update, on_log, c };
+	struct tasks_hooks hooks = { on_update, on_log, c, NULL };
 	char err[512];
 
 	if (cfg == NULL)
@@ -377,7 +377,7 @@ static void
 run_ok(struct ctx *c, const char *name, const json_t *args, char *id,
     size_t idlen)
 {
-	struct tasks_request req = { name, args, NULL, "cmd-1", "alice" };
+	struct tasks_request req = { name, args, NULL, "cmd-1", "alice", NULL };
 	char msg[256];
 	int rc;
 
@@ -1076,7 +1076,7 @@ test_invalid_definitions(void **state)
 		{ "[]", "task definitions must be an object" },
 	};
 	struct ctx *c = *state;
-	struct tasks_hooks hooks = { on_update, on_log, c };
+	struct tasks_hooks hooks = { on_update, on_log, c, NULL };
 	struct tasks_config cfg = { 0 };
 	char err[512];
 	size_t i;
