@@ -20,6 +20,8 @@
 #include "feed.h"
 #include "file.h"
 #include "freeze.h"
+#include "job_runs.h"
+#include "jobs.h"
 #include "log.h"
 #include "mesh.h"
 #include "mesh_names.h"
@@ -45,6 +47,18 @@ task_update(const Agentflow__Mesh__V1__TaskUpdate *t, void *arg)
 	sync_emit_task(n->sync, t);
 	if (n->alerts != NULL)
 		alerts_task(n->alerts, clock_wall_ms(), t);
+	if (n->job_runs != NULL)
+		job_runs_task_update(n->job_runs, t);
+}
+
+static void
+task_job_result(const char *task_id, const char *result, size_t len,
+    const char *why, void *arg)
+{
+	struct node *n = arg;
+
+	if (n->job_runs != NULL)
+		job_runs_task_result(n->job_runs, task_id, result, len, why);
 }
 
 static void
@@ -242,7 +256,7 @@ work_start(struct node *n, char *err, size_t errlen)
 		.defs = defs, .allow_adhoc = cfg->allow_adhoc,
 		.max_running = (unsigned)cfg->max_running, .id_prefix = prefix,
 	};
-	struct tasks_hooks th = { task_update, task_log, n, NULL };
+	struct tasks_hooks th = { task_update, task_log, n, task_job_result };
 	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
 		goto out;
 	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);
@@ -259,6 +273,8 @@ work_start(struct node *n, char *err, size_t errlen)
 	};
 	n->commands = commands_new(n->base, &cc);
 	recover(n);
+	n->job_runs = job_runs_new(n);
+	n->jobs = jobs_new(n);
 	n->work = xcalloc(1, sizeof(*n->work));
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
@@ -295,6 +311,10 @@ work_stop(struct node *n)
 	/* Tasks first: their last updates still go out through sync. */
 	tasks_free(n->tasks);
 	n->tasks = NULL;
+	jobs_free(n->jobs);
+	n->jobs = NULL;
+	job_runs_free(n->job_runs);
+	n->job_runs = NULL;
 	commands_free(n->commands);
 	n->commands = NULL;
 	alerts_free(n->alerts);
