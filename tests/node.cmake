@@ -69,3 +69,4 @@ target_include_directories(agentflow-node-forger PRIVATE ${CMAKE_CURRENT_SOURCE_
 target_link_libraries(agentflow-node-forger PRIVATE agentflow_node_core)
 agentflow_system_test(trust test_trust.py)
 agentflow_system_test(freeze test_freeze.py)
+agentflow_system_test(jobs test_jobs.py)

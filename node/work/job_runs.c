@@ -63,6 +63,15 @@ str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* A field that is there and not null, or NULL. */
+static const json_t *
+given(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_null(v) ? NULL : v;
+}
+
 /* --- rows ------------------------------------------------------------------- */
 
 static int
@@ -318,8 +327,8 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 	job.payload = payload;
 	job.payload_len = payload != NULL ? strlen(payload) : 0;
 	req.name = str(args, "task");
-	req.args = json_object_get(args, "args");
-	req.adhoc = json_object_get(args, "command");
+	req.args = given(args, "args");
+	req.adhoc = given(args, "command");
 	req.command_id = c->id;
 	req.principal = str(args, "principal");
 	req.job = &job;
@@ -358,7 +367,7 @@ job_runs_fence(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 	int stopped = 0;
 	size_t i;
 
-	if (c->principal != NULL && c->principal[0] != '\0') {
+	if (!jobs_from_node(c->principal, c->origin)) {
 		snprintf(err, errlen, "job_fence is node-internal");
 		return MESH_COMMAND_STATUS(REFUSED);
 	}
@@ -552,6 +561,7 @@ static void
 send_result(struct job_runs *jr, const json_t *row)
 {
 	struct commands_request cr = { 0 };
+	struct principal p;
 	struct sending *s;
 	json_t *args, *target;
 	const char *code;
@@ -574,6 +584,8 @@ send_result(struct job_runs *jr, const json_t *row)
 	cr.target = target;
 	cr.type = "job_result";
 	cr.args = args;
+	jobs_node_principal(&p, jr->n->id);
+	cr.principal = &p;
 	cr.done = sent_done;
 	cr.done_arg = jr;
 	s->inflight = 1;

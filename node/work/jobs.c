@@ -365,7 +365,7 @@ jobs_result_command(struct jobs *js, const Agentflow__Mesh__V1__Command *c,
 	static const char *const copied[] = { "exit_code", "term_signal",
 	    "result", "started_ms", "task_id", "why_no_result" };
 
-	if (c->principal != NULL && c->principal[0] != '\0') {
+	if (!jobs_from_node(c->principal, c->origin)) {
 		snprintf(err, errlen, "job_result is node-internal");
 		return MESH_COMMAND_STATUS(REFUSED);
 	}

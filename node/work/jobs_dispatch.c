@@ -218,7 +218,7 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 	char cid[64], err[512];
 	int dup;
 
-	if (!json_is_string(json_object_get(j->rec, "node"))) {
+	if (!json_is_string(json_object_get(j->rec, "node")) || epoch_of(j) == 0) {
 		/* A new lease: a new epoch. */
 		json_object_set_new(j->rec, "epoch", json_integer(
 		    (json_int_t)epoch_of(j) + 1));
@@ -362,14 +362,19 @@ fence_done(const char *cid, const json_t *crec, void *arg)
 	if (store_job_fence_del(js->n->store, id, node) != 0)
 		log_event(LOG_WARN, "cannot remove a job fence", "{s:s}", "error",
 		    store_error(js->n->store));
-	jobs_history(js, id, "fenced_at", json_pack("{s:s, s:O?}", "node", node,
-	    "stopped", json_object_get(json_object_get(res, "body"), "stopped")));
+	/* The old run is recorded fenced on its node: it never answers for
+	 * the job (a result it still sends is refused, jobs_result_command). */
+	jobs_history(js, id, "fenced", json_pack("{s:s, s:O?, s:O?, s:s}", "node",
+	    node, "epoch", json_object_get(args, "epoch"), "stopped",
+	    json_object_get(json_object_get(res, "body"), "stopped"), "why",
+	    "fence delivered"));
 }
 
 static void
 send_fences(struct jobs *js)
 {
 	struct commands_request cr = { 0 };
+	struct principal p;
 	const char *code, *id, *node;
 	char cid[64], err[512], key[2 * JOB_ID_MAX + 2];
 	json_t *f, *args, *target;
@@ -391,6 +396,8 @@ send_fences(struct jobs *js)
 		cr.target = target;
 		cr.type = "job_fence";
 		cr.args = args;
+		jobs_node_principal(&p, js->n->id);
+		cr.principal = &p;
 		cr.done = fence_done;
 		cr.done_arg = js;
 		if (commands_issue(js->n->commands, &cr, cid, sizeof(cid), &dup,

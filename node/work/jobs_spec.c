@@ -214,6 +214,10 @@ jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 	    "command", cmd, "args", args, "key", key, "deadline_ms",
 	    dl != NULL ? json_integer_value(dl) : JOBS_DEADLINE_DEFAULT_MS,
 	    "at_most_once", json_is_true(amo));
+	/* Only what was given: a null means "not given" nowhere. */
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (json_is_null(json_object_get(out, known[i])))
+			json_object_del(out, known[i]);
 	json_object_set(out, "to", json_object_get(body, "to"));
 	if (placement(out, json_object_get(body, "to"), err, errlen) != 0) {
 		json_decref(out);
@@ -235,4 +239,20 @@ jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 	free(text);
 	json_object_set_new(out, "args_hash", args_hash(out));
 	return out;
+}
+
+void
+jobs_node_principal(struct principal *p, const char *node_id)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "node:%s", node_id);
+	p->role = PRINCIPAL_ADMIN;
+}
+
+int
+jobs_from_node(const char *principal, const char *origin)
+{
+	return principal != NULL && origin != NULL &&
+	    strncmp(principal, "node:", 5) == 0 && strcmp(principal + 5,
+	    origin) == 0;
 }

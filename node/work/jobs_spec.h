@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "principal.h"
+
 /* The dispatch envelope must fit one command's args (64 KiB, the frame
  * codec's bound): payloads and results leave it 1 KiB. */
 #define JOBS_PAYLOAD_MAX	(65536 - 1024)
@@ -56,6 +58,13 @@ int jobs_state_parse(const char *s);
 int jobs_state_final(enum jobs_state);
 /* Whether a job may move from one state to another (the table above). */
 int jobs_state_may(enum jobs_state from, enum jobs_state to);
+
+/* The principal node-internal job commands (JOB_RESULT, JOB_FENCE) carry:
+ * "node:<id>" of the node that issues them, role admin.  No API token's
+ * name has a colon, so no user can issue one. */
+void jobs_node_principal(struct principal *, const char *node_id);
+/* 1 when a command carries its origin's node principal. */
+int jobs_from_node(const char *principal, const char *origin);
 
 /*
  * A submitted job, checked: returns the job's stored fields as a new
