@@ -70,3 +70,5 @@ target_link_libraries(agentflow-node-forger PRIVATE agentflow_node_core)
 agentflow_system_test(trust test_trust.py)
 agentflow_system_test(freeze test_freeze.py)
 agentflow_system_test(jobs test_jobs.py)
+agentflow_unit_test(test_jobs SOURCES unit/test_jobs.c
+  LIBS agentflow_node_core agentflow_common)

@@ -196,7 +196,7 @@ jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 		    "named task", ARGV_MAX);
 		return NULL;
 	}
-	if (key != NULL && !json_check_text(key, 1, JOBS_KEY_MAX, false)) {
+	if (key != NULL && !json_check_text(key, 1, JOBS_KEY_MAX, true)) {
 		snprintf(err, errlen, "key: 1-%d bytes of text without control "
 		    "characters", JOBS_KEY_MAX);
 		return NULL;
@@ -225,7 +225,7 @@ jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 	}
 	/* The payload travels as JSON text: the task reads it from a file. */
 	text = payload != NULL ? json_dumps(payload, JSON_COMPACT |
-	    JSON_ENCODE_ANY) : NULL;
+	    JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
 	if (text != NULL && strlen(text) > JOBS_PAYLOAD_MAX) {
 		*status = 413;
 		snprintf(err, errlen, "payload: %zu bytes of JSON, at most %d",
