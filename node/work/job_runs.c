@@ -13,15 +13,14 @@
 #include "clock.h"
 #include "commands.h"
 #include "hmap.h"
+#include "jobs.h"
 #include "jobs_spec.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
 #include "node_id.h"
-#include "routing.h"
 #include "store.h"
 #include "store_jobs.h"
-#include "sync.h"
 #include "tasks.h"
 #include "xalloc.h"
 
@@ -548,15 +547,6 @@ sent_done(const char *cid, const json_t *crec, void *arg)
 	free(hmap_del(jr->sending, rk));
 }
 
-static int
-reachable(struct job_runs *jr, const char *node)
-{
-	char hop[NODE_ID_MAX + 1];
-
-	return strcmp(node, jr->n->id) == 0 || routing_next_hop(
-	    sync_routing(jr->n->sync), node, hop, sizeof(hop)) == 0;
-}
-
 static void
 send_result(struct job_runs *jr, const json_t *row)
 {
@@ -575,7 +565,7 @@ send_result(struct job_runs *jr, const json_t *row)
 		hmap_put(jr->sending, rk, s);
 	}
 	if (s->inflight || clock_wall_ms() < s->next_ms ||
-	    !reachable(jr, str(row, "issuer")))
+	    !jobs_reachable(jr->n, str(row, "issuer")))
 		return;
 	args = json_pack("{s:O, s:O}", "job_id", json_object_get(row, "job_id"),
 	    "epoch", json_object_get(row, "epoch"));

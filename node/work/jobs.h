@@ -61,6 +61,10 @@ int jobs_cancel(struct jobs *, const char *id, const struct principal *p,
 int jobs_result_command(struct jobs *, const Agentflow__Mesh__V1__Command *,
     const json_t *args, json_t **body, char *err, size_t errlen);
 
+/* A command can go to node now: it is this node, or a route leads there
+ * (job_runs.c sends results only then). */
+int jobs_reachable(struct node *, const char *node);
+
 /* Counters for /metrics: {"submitted": n, ..., "queued": depth} (new ref). */
 json_t *jobs_counters(const struct jobs *);
 

@@ -14,6 +14,7 @@
  * runs it twice.  Only a dead node makes an "any" job move, and then with
  * epoch + 1.
  */
+#include "jobs.h"
 #include "jobs_priv.h"
 
 #include <stdio.h>
@@ -95,14 +96,13 @@ node_dead(const json_t *view, const char *node)
 	return member_is(view, node, "dead") || member_is(view, node, "left");
 }
 
-/* A command can go there now: ourselves, or a route. */
-static int
-reachable(struct jobs *js, const char *node)
+int
+jobs_reachable(struct node *n, const char *node)
 {
 	char hop[JOB_ID_MAX];
 
-	return strcmp(node, js->n->id) == 0 || routing_next_hop(
-	    sync_routing(js->n->sync), node, hop, sizeof(hop)) == 0;
+	return strcmp(node, n->id) == 0 || routing_next_hop(
+	    sync_routing(n->sync), node, hop, sizeof(hop)) == 0;
 }
 
 /*
@@ -124,7 +124,7 @@ choose(struct jobs *js, const json_t *view, const struct job *j)
 		o = json_object_get(view, id);
 		if (o == NULL || !member_is(view, id, "alive") ||
 		    json_is_true(json_object_get(o, "frozen")) ||
-		    !reachable(js, id))
+		    !jobs_reachable(js->n, id))
 			continue;
 		if (best == NULL || json_integer_value(json_object_get(o, "ours")) <
 		    json_integer_value(json_object_get(best, "ours")) ||
@@ -323,7 +323,7 @@ tick_job(const char *key, void *value, void *arg)
 			return 0;
 		node = choose(js, t->view, j);
 	}
-	if (node == NULL || !reachable(js, node))
+	if (node == NULL || !jobs_reachable(js->n, node))
 		return 0;
 	dispatch(js, j, node);
 	/* Counted at once: the next job of the same tick sees it. */
@@ -384,7 +384,7 @@ send_fences(struct jobs *js)
 	json_array_foreach(js->fences, i, f) {
 		id = json_string_value(json_object_get(f, "job_id"));
 		node = json_string_value(json_object_get(f, "node"));
-		if (id == NULL || node == NULL || !reachable(js, node))
+		if (id == NULL || node == NULL || !jobs_reachable(js->n, node))
 			continue;
 		snprintf(key, sizeof(key), "%s/%s", id, node);
 		if (json_object_get(js->fencing, key) != NULL)
