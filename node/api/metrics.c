@@ -189,8 +189,11 @@ job_metrics(struct prom *p, struct node *n)
 		snprintf(label, sizeof(label), "what=\"%s\"", what[i]);
 		prom_sample(p, label, num(c, what[i]));
 	}
+	prom_metric(p, "agentflow_node_jobs_queued", "gauge",
+	    "Jobs issued here waiting for their node (the queue's depth).",
+	    num(c, "queued"));
 	prom_metric(p, "agentflow_node_jobs_open", "gauge",
-	    "Jobs issued here not final yet (the queue and the running).",
+	    "Jobs issued here not final yet (queued, dispatched, running).",
 	    num(c, "open"));
 	json_decref(c);
 }

@@ -452,14 +452,39 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 static int
 load_open(void *arg, const char *text)
 {
-	struct jobs *js = arg;
 	json_t *rec = json_loads(text, 0, NULL);
 
 	if (rec != NULL && json_is_string(json_object_get(rec, "id")))
-		job_add(js, rec);
+		json_array_append_new(arg, rec);
 	else
 		json_decref(rec);
 	return 0;
+}
+
+/* The open jobs of a previous life.  A dispatch whose answer had not come
+ * is sent again (same node, same epoch: the executor answers a repeat
+ * from its record); a running job waits for its result. */
+static void
+reload(struct jobs *js)
+{
+	json_t *recs = json_array(), *rec;
+	struct job *j;
+	size_t i;
+
+	if (store_jobs_open(js->n->store, load_open, recs) < 0 ||
+	    store_job_fences(js->n->store, append_cb, js->fences) < 0)
+		log_event(LOG_ERROR, "cannot read the open jobs", "{s:s}", "error",
+		    store_error(js->n->store));
+	json_array_foreach(recs, i, rec) {
+		j = job_add(js, json_incref(rec));
+		if (j->state == JOBS_DISPATCHED)
+			jobs_set_state(js, j, JOBS_QUEUED, "issuer restarted before "
+			    "the dispatch was answered", NULL);
+	}
+	if (json_array_size(recs) > 0)
+		log_event(LOG_INFO, "open jobs reloaded", "{s:i}", "count",
+		    (int)json_array_size(recs));
+	json_decref(recs);
 }
 
 struct jobs *
@@ -471,13 +496,7 @@ jobs_new(struct node *n)
 	js->open = hmap_new();
 	js->fences = json_array();
 	js->fencing = json_object();
-	if (store_jobs_open(n->store, load_open, js) < 0 ||
-	    store_job_fences(n->store, append_cb, js->fences) < 0)
-		log_event(LOG_ERROR, "cannot read the open jobs", "{s:s}", "error",
-		    store_error(n->store));
-	if (hmap_count(js->open) > 0)
-		log_event(LOG_INFO, "open jobs reloaded", "{s:i}", "count",
-		    (int)hmap_count(js->open));
+	reload(js);
 	js->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, js);
 	event_add(js->tick, &(struct timeval){ 0, TICK_MS * 1000 });
 	return js;
@@ -506,8 +525,19 @@ jobs_free(struct jobs *js)
 	free(js);
 }
 
+static int
+count_queued(const char *id, void *value, void *arg)
+{
+	const struct job *j = value;
+
+	(void)id;
+	if (!j->final && j->state == JOBS_QUEUED)
+		(*(size_t *)arg)++;
+	return 0;
+}
+
 json_t *
-jobs_counters(const struct jobs *js)
+jobs_counters(struct jobs *js)
 {
 	json_t *o = json_object();
 	size_t queued = 0;
@@ -515,8 +545,10 @@ jobs_counters(const struct jobs *js)
 	for (int i = 0; i < JC_COUNT; i++)
 		json_object_set_new(o, counter_names[i],
 		    json_integer((json_int_t)js->count[i]));
-	/* The queue: open jobs not yet running anywhere. */
-	queued = hmap_count(js->open);
-	json_object_set_new(o, "open", json_integer((json_int_t)queued));
+	/* The queue: jobs waiting for their node (or for one to match). */
+	hmap_sweep(js->open, count_queued, &queued);
+	json_object_set_new(o, "queued", json_integer((json_int_t)queued));
+	json_object_set_new(o, "open", json_integer((json_int_t)
+	    hmap_count(js->open)));
 	return o;
 }

@@ -65,7 +65,8 @@ int jobs_result_command(struct jobs *, const Agentflow__Mesh__V1__Command *,
  * (job_runs.c sends results only then). */
 int jobs_reachable(struct node *, const char *node);
 
-/* Counters for /metrics: {"submitted": n, ..., "queued": depth} (new ref). */
-json_t *jobs_counters(const struct jobs *);
+/* Counters for /metrics: {"submitted": n, ..., "queued": depth, "open":
+ * not final} (new reference). */
+json_t *jobs_counters(struct jobs *);
 
 #endif

@@ -323,7 +323,10 @@ tick_job(const char *key, void *value, void *arg)
 			return 0;
 		node = choose(js, t->view, j);
 	}
-	if (node == NULL || !jobs_reachable(js->n, node))
+	/* A frozen node would refuse it: wait for the unfreeze quietly. */
+	if (node == NULL || !jobs_reachable(js->n, node) ||
+	    json_is_true(json_object_get(json_object_get(t->view, node),
+	    "frozen")))
 		return 0;
 	dispatch(js, j, node);
 	/* Counted at once: the next job of the same tick sees it. */
