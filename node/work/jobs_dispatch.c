@@ -262,10 +262,12 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 /* The lease of an "any" job on a dead node ends: lost, or queued for a
  * new node with the old one fenced. */
 static void
-node_died(struct jobs *js, struct job *j, const char *node)
+node_died(struct jobs *js, struct job *j, const char *dead)
 {
-	char why[160];
+	char why[160], node[JOB_ID_MAX];
 
+	/* A copy: the record's string goes when "node" is cleared. */
+	snprintf(node, sizeof(node), "%s", dead);
 	snprintf(why, sizeof(why), "node %s is dead", node);
 	if (json_is_true(json_object_get(j->rec, "at_most_once"))) {
 		jobs_set_state(js, j, JOBS_LOST, why, NULL);

@@ -20,6 +20,7 @@ import harness
 
 FORM_TIMEOUT = 40
 CLI = os.path.join(harness.BIN, "agentflow")
+ADMIN = "admin-0123456789abcdef"
 FINAL = ("succeeded", "failed", "cancelled", "expired", "lost")
 
 
@@ -70,9 +71,19 @@ class Jobs(unittest.TestCase):
         path = os.path.join(cls.tmp, "tasks-%s.json" % node_id)
         with open(path, "w") as f:
             json.dump(tasks_for(cls.tmp, node_id), f)
-        return harness.MeshNode(cls.pki, node_id, signals=[cls.sig.url], args=[
+        node = harness.MeshNode(cls.pki, node_id, signals=[cls.sig.url], args=[
             "--dead-ms", "2000", "--ping-ms", "300", "--tasks", path,
             "--labels", "role=" + role, "--command-timeout-ms", "3000"])
+        # Its tokens, an admin's among them (freeze).
+        if not os.path.exists(node.data_dir):
+            os.makedirs(node.data_dir, 0o700)
+            path = os.path.join(node.data_dir, "tokens.json")
+            with open(path, "w") as f:
+                json.dump({"read": "read-" + node_id + "-0123456789",
+                           "write": "write-" + node_id + "-0123456789",
+                           "admin": ADMIN}, f)
+            os.chmod(path, 0o600)
+        return node
 
     @classmethod
     def wait_formed(cls, nodes):
@@ -115,6 +126,11 @@ class Jobs(unittest.TestCase):
             timeout, 0.2)
         self.assertTrue(got, self.job(node, jid))
         return got
+
+    def admin(self, node, doc):
+        return harness.Client("127.0.0.1", node.api_port, None, ADMIN).request(
+            "POST", "/api/commands", json.dumps(doc).encode(),
+            {"Content-Type": "application/json"})
 
     def runs(self, node_id, jid):
         try:
@@ -248,6 +264,46 @@ class Jobs(unittest.TestCase):
         finally:
             n4.stop()
             del self.nodes["node-4"]
+
+    def test_cancel_stops_the_run_and_refuses_its_result(self):
+        doc = self.submit(self.n(1), {"task": "slow", "to": "node-3"})
+        self.wait_job(self.n(1), doc["id"], ("running",))
+        r = self.n(1).post("/api/jobs/%s/cancel" % doc["id"], {})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.n(1).post("/api/jobs/%s/cancel" % doc["id"], {}).status,
+                         409)
+        got = harness.wait_until(lambda: self.events(
+            self.job(self.n(1), doc["id"]), "fenced"), 15, 0.2)
+        self.assertTrue(got, self.job(self.n(1), doc["id"]))
+        self.assertEqual(got[0]["node"], "node-3")
+        self.assertEqual(got[0]["stopped"], 1)
+        job = self.job(self.n(1), doc["id"])
+        self.assertEqual(job["state"], "cancelled")
+        self.assertNotIn("result", job)
+        self.assertEqual(self.n(1).post("/api/jobs/jnosuchjob/cancel", {}).status, 404)
+
+    def test_a_frozen_node_keeps_the_job_queued(self):
+        r = self.admin(self.n(1), {"target": "node-2", "type": "freeze",
+                                   "wait_ms": 5000})
+        self.assertEqual(r.status, 200, r)
+        try:
+            doc = self.submit(self.n(1), {"task": "report", "to": "node-2"})
+            time.sleep(3)
+            job = self.job(self.n(1), doc["id"])
+            self.assertEqual(job["state"], "queued", job)
+            self.assertEqual(self.all_runs(doc["id"]), {})
+        finally:
+            r = self.admin(self.n(1), {"target": "node-2", "type": "unfreeze",
+                                       "wait_ms": 5000})
+            self.assertEqual(r.status, 200, r)
+        job = self.wait_job(self.n(1), doc["id"], timeout=20)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+        # The jobs' counters.
+        m = harness.parse_metrics(self.n(1).client().get("/metrics").body.decode())
+        self.assertGreaterEqual(m['agentflow_node_jobs_total{what="submitted"}'], 1)
+        self.assertGreaterEqual(m['agentflow_node_jobs_total{what="succeeded"}'], 1)
+        self.assertIn("agentflow_node_jobs_queued", m)
 
     def restart(self, node):
         node.restart()
