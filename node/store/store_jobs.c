@@ -22,8 +22,13 @@ store_job_put(struct store *st, const char *id, const char *state,
 	const struct arg a[] = { T(id), T(state), T(task), T(key),
 	    I(updated_ms), T(json) };
 
-	return store_exec(st, "INSERT OR REPLACE INTO jobs (id, state, task,"
-	    " idempotency_key, updated_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* Not INSERT OR REPLACE: that would delete another job holding the
+	 * same key; a key conflict is an error. */
+	return store_exec(st, "INSERT INTO jobs (id, state, task,"
+	    " idempotency_key, updated_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+	    " task = excluded.task, idempotency_key = excluded.idempotency_key,"
+	    " updated_ms = excluded.updated_ms, body = excluded.body",
 	    a, N(a), "storing a job");
 }
 
@@ -156,4 +161,23 @@ store_job_fences(struct store *st, store_jobs_cb cb, void *arg)
 	return store_query(st, "SELECT json_object('job_id', job_id, 'node',"
 	    " node, 'epoch', epoch) FROM job_fences ORDER BY rowid", NULL, 0,
 	    cb, arg, "reading job fences");
+}
+
+int
+store_jobs_trim(struct store *st, int64_t before_ms)
+{
+	const struct arg a[] = { I(before_ms) };
+
+	if (store_exec(st, "DELETE FROM jobs WHERE state IN " FINAL_STATES
+	    " AND updated_ms < ?1", a, N(a), "trimming jobs") != 0 ||
+	    store_exec(st, "DELETE FROM job_history WHERE NOT EXISTS (SELECT 1"
+	    " FROM jobs j WHERE j.id = job_history.job_id)", NULL, 0,
+	    "trimming the history of trimmed jobs") != 0 ||
+	    store_exec(st, "DELETE FROM job_fences WHERE NOT EXISTS (SELECT 1"
+	    " FROM jobs j WHERE j.id = job_fences.job_id)", NULL, 0,
+	    "trimming the fences of trimmed jobs") != 0 ||
+	    store_exec(st, "DELETE FROM job_runs WHERE delivered = 1 AND"
+	    " updated_ms < ?1", a, N(a), "trimming job runs") != 0)
+		return -1;
+	return 0;
 }

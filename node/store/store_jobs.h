@@ -59,4 +59,9 @@ int store_job_runs(struct store *, const char *job_id, const char *key,
 int store_job_runs_in(struct store *, const char *state, store_jobs_cb,
     void *arg);
 
+/* Drops what is older than before_ms and settled: final jobs and their
+ * history, fences, and runs whose result the issuer has (a run's key is
+ * remembered as long as its row). */
+int store_jobs_trim(struct store *, int64_t before_ms);
+
 #endif

@@ -27,6 +27,7 @@
 #include "mesh_names.h"
 #include "node.h"
 #include "store.h"
+#include "store_jobs.h"
 #include "store_work.h"
 #include "sync.h"
 #include "tasks.h"
@@ -202,7 +203,8 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (store_work_trim(n->store, KEEP_TASKS, KEEP_LINES, KEEP_MS,
-	    (int64_t)clock_wall_ms()) != 0)
+	    (int64_t)clock_wall_ms()) != 0 ||
+	    store_jobs_trim(n->store, (int64_t)clock_wall_ms() - KEEP_MS) != 0)
 		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
 		    store_error(n->store));
 }
