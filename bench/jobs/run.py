@@ -62,7 +62,9 @@ def main():
             role = "desk" if i == 1 else "worker"
             nodes.append(harness.MeshNode(pki, "node-%d" % i, signals=[sig.url], args=[
                 "--tasks", tasks, "--labels", "role=" + role, "--max-running", "8"],
-                log_level="info").start())
+                log_level="info"))
+            nodes[-1].env["TMPDIR"] = tmp
+            nodes[-1].start()
         ids = sorted(n.node_id for n in nodes)
         if not harness.wait_until(lambda: all(
                 n.up_peers() == [i for i in ids if i != n.node_id] and

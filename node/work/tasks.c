@@ -148,9 +148,12 @@ kick(struct tasks *t)
 static int
 job_begin(struct run *r, const struct tasks_job *j, char *msg, size_t msglen)
 {
-	char tmpl[] = "/tmp/agentflow-job-XXXXXX", path[128], buf[256];
+	const char *tmp = getenv("TMPDIR");
+	char tmpl[128], path[160], buf[256];
 	FILE *f;
 
+	snprintf(tmpl, sizeof tmpl, "%s/agentflow-job-XXXXXX",
+	    tmp != NULL && tmp[0] == '/' && strlen(tmp) < 64 ? tmp : "/tmp");
 	if (mkdtemp(tmpl) == NULL) {
 		snprintf(msg, msglen, "cannot make the job's directory: %s",
 		    strerror(errno));
@@ -186,7 +189,7 @@ static void
 job_end(struct run *r)
 {
 	struct tasks *t = r->t;
-	char path[160], buf[TASKS_JOB_RESULT_MAX + 1];
+	char path[192], buf[TASKS_JOB_RESULT_MAX + 1];
 	const char *why = NULL;
 	size_t len = 0;
 	json_t *v = NULL;

@@ -74,6 +74,8 @@ class Jobs(unittest.TestCase):
         node = harness.MeshNode(cls.pki, node_id, signals=[cls.sig.url], args=[
             "--dead-ms", "2000", "--ping-ms", "300", "--tasks", path,
             "--labels", "role=" + role, "--command-timeout-ms", "3000"])
+        # A job's files in the test's directory, not /tmp.
+        node.env["TMPDIR"] = cls.tmp
         # Its tokens, an admin's among them (freeze).
         if not os.path.exists(node.data_dir):
             os.makedirs(node.data_dir, 0o700)
@@ -251,7 +253,7 @@ class Jobs(unittest.TestCase):
                                      "deadline_ms": 60000})
         late = self.submit(self.n(1), {"task": "report", "to": "node-4",
                                        "deadline_ms": 3000})
-        time.sleep(4)
+        time.sleep(10)      # node-4 starts 10 s after the submit
         self.assertEqual(self.job(self.n(1), ok["id"])["state"], "queued")
         self.assertEqual(self.wait_job(self.n(1), late["id"])["state"], "expired")
         n4 = self.make_node("node-4", "late").start()
@@ -328,12 +330,28 @@ class Jobs(unittest.TestCase):
         self.assertEqual(job["result"]["node"], "node-2")
         self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
 
+    def test_a_named_node_killed_mid_run_reports_it_failed(self):
+        doc = self.submit(self.n(1), {"task": "slow", "to": "node-2"})
+        self.wait_job(self.n(1), doc["id"], ("running",))
+        self.assertTrue(harness.wait_until(lambda: self.runs("node-2", doc["id"]), 10, 0.05))
+        self.n(2).stop(_signal.SIGKILL)
+        time.sleep(3)       # dead by --dead-ms: a named job waits for its node
+        self.assertEqual(self.job(self.n(1), doc["id"])["state"], "running")
+        self.restart(self.n(2))
+        job = self.wait_job(self.n(1), doc["id"], timeout=30)
+        self.assertEqual(job["state"], "failed", job)
+        self.assertEqual(job["reason"], "node restarted")
+        self.assertEqual(job["node"], "node-2")
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+
     def any_job_on_a_killed_node(self, at_most_once):
         doc = self.submit(self.n(1), {"task": "slow", "to": "any:role=worker",
                                       "at_most_once": at_most_once})
         job = self.wait_job(self.n(1), doc["id"], ("running",))
         first = job["node"]
         victim = self.nodes[first]
+        # "running" is the task accepted; its process starts a moment later.
+        self.assertTrue(harness.wait_until(lambda: self.runs(first, doc["id"]), 10, 0.05))
         victim.stop(_signal.SIGKILL)
         try:
             job = self.wait_job(self.n(1), doc["id"], timeout=40)
