@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "commands.h"
 #include "hmap.h"
 #include "jobs.h"
 #include "jobs_spec.h"
@@ -550,13 +549,9 @@ sent_done(const char *cid, const json_t *crec, void *arg)
 static void
 send_result(struct job_runs *jr, const json_t *row)
 {
-	struct commands_request cr = { 0 };
-	struct principal p;
 	struct sending *s;
-	json_t *args, *target;
-	const char *code;
-	char rk[RUN_KEY_MAX], cid[64], err[512];
-	int dup;
+	json_t *args;
+	char rk[RUN_KEY_MAX], err[512];
 
 	run_key(rk, sizeof(rk), str(row, "job_id"), epoch_of(row));
 	if ((s = hmap_get(jr->sending, rk)) == NULL) {
@@ -570,24 +565,15 @@ send_result(struct job_runs *jr, const json_t *row)
 	args = json_pack("{s:O, s:O}", "job_id", json_object_get(row, "job_id"),
 	    "epoch", json_object_get(row, "epoch"));
 	copy_result(args, row);
-	target = json_string(str(row, "issuer"));
-	cr.target = target;
-	cr.type = "job_result";
-	cr.args = args;
-	jobs_node_principal(&p, jr->n->id);
-	cr.principal = &p;
-	cr.done = sent_done;
-	cr.done_arg = jr;
 	s->inflight = 1;
-	if (commands_issue(jr->n->commands, &cr, cid, sizeof(cid), &dup, &code,
-	    err, sizeof(err)) != 0) {
+	if (jobs_node_command(jr->n, str(row, "issuer"), "job_result", args,
+	    sent_done, jr, err, sizeof(err)) != 0) {
 		s->inflight = 0;
 		s->next_ms = clock_wall_ms() + s->backoff_ms;
 		log_event(LOG_WARN, "cannot send a job result", "{s:s, s:s}",
 		    "job", str(row, "job_id"), "error", err);
 	}
 	json_decref(args);
-	json_decref(target);
 }
 
 static void

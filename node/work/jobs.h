@@ -65,6 +65,13 @@ int jobs_result_command(struct jobs *, const Agentflow__Mesh__V1__Command *,
  * (job_runs.c sends results only then). */
 int jobs_reachable(struct node *, const char *node);
 
+/* Issues a node-internal job command (job_result, job_fence) to node,
+ * as this node (jobs_node_principal); done as commands_request's.  0, or
+ * -1 with err set. */
+int jobs_node_command(struct node *, const char *node, const char *type,
+    const json_t *args, void (*done)(const char *id, const json_t *rec,
+    void *arg), void *arg, char *err, size_t errlen);
+
 /* Counters for /metrics: {"submitted": n, ..., "queued": depth, "open":
  * not final} (new reference). */
 json_t *jobs_counters(struct jobs *);

@@ -97,6 +97,31 @@ node_dead(const json_t *view, const char *node)
 }
 
 int
+jobs_node_command(struct node *n, const char *node, const char *type,
+    const json_t *args, void (*done)(const char *, const json_t *, void *),
+    void *arg, char *err, size_t errlen)
+{
+	struct commands_request cr = { 0 };
+	struct principal p;
+	json_t *target = json_string(node);
+	const char *code;
+	char cid[64];
+	int dup, rc;
+
+	jobs_node_principal(&p, n->id);
+	cr.target = target;
+	cr.type = type;
+	cr.args = args;
+	cr.principal = &p;
+	cr.done = done;
+	cr.done_arg = arg;
+	rc = commands_issue(n->commands, &cr, cid, sizeof(cid), &dup, &code, err,
+	    errlen);
+	json_decref(target);
+	return rc;
+}
+
+int
 jobs_reachable(struct node *n, const char *node)
 {
 	char hop[JOB_ID_MAX];
@@ -378,13 +403,10 @@ fence_done(const char *cid, const json_t *crec, void *arg)
 static void
 send_fences(struct jobs *js)
 {
-	struct commands_request cr = { 0 };
-	struct principal p;
-	const char *code, *id, *node;
-	char cid[64], err[512], key[2 * JOB_ID_MAX + 2];
-	json_t *f, *args, *target;
+	const char *id, *node;
+	char err[512], key[2 * JOB_ID_MAX + 2];
+	json_t *f, *args;
 	size_t i;
-	int dup;
 
 	json_array_foreach(js->fences, i, f) {
 		id = json_string_value(json_object_get(f, "job_id"));
@@ -397,19 +419,10 @@ send_fences(struct jobs *js)
 		json_object_set_new(js->fencing, key, json_true());
 		args = json_pack("{s:s, s:O}", "job_id", id, "epoch",
 		    json_object_get(f, "epoch"));
-		target = json_string(node);
-		cr.target = target;
-		cr.type = "job_fence";
-		cr.args = args;
-		jobs_node_principal(&p, js->n->id);
-		cr.principal = &p;
-		cr.done = fence_done;
-		cr.done_arg = js;
-		if (commands_issue(js->n->commands, &cr, cid, sizeof(cid), &dup,
-		    &code, err, sizeof(err)) != 0)
+		if (jobs_node_command(js->n, node, "job_fence", args, fence_done,
+		    js, err, sizeof(err)) != 0)
 			json_object_del(js->fencing, key);
 		json_decref(args);
-		json_decref(target);
 	}
 }
 
