@@ -194,6 +194,11 @@ run_done(const char *cid, const json_t *crec, void *arg)
 	    json_object_get(args, "epoch")) != epoch_of(j))
 		return;
 	j->inflight = 0;
+	/* The lease moved on (its node died meanwhile): a stale answer. */
+	if (!json_is_string(json_object_get(j->rec, "node")) ||
+	    !json_equal(json_object_get(j->rec, "node"),
+	    json_object_get(res, "node")))
+		return;
 	if (status == NULL || strcmp(status, "timeout") == 0 ||
 	    strcmp(status, "unreachable") == 0) {
 		/* Maybe delivered: the same node and epoch again, later. */

@@ -30,8 +30,10 @@ static const char *const names[JOBS_NSTATES] = {
 #define B(s)	(1u << (s))
 #define ENDS	(B(JOBS_SUCCEEDED) | B(JOBS_FAILED) | B(JOBS_CANCELLED))
 static const unsigned may[JOBS_NSTATES] = {
-	[JOBS_QUEUED] = B(JOBS_DISPATCHED) | B(JOBS_EXPIRED) | B(JOBS_CANCELLED) |
-	    B(JOBS_LOST) | B(JOBS_FAILED),
+	/* queued → queued: requeued with a new reason (its node cleared, or
+	 * refused while frozen) before it left the queue. */
+	[JOBS_QUEUED] = B(JOBS_QUEUED) | B(JOBS_DISPATCHED) | B(JOBS_EXPIRED) |
+	    B(JOBS_CANCELLED) | B(JOBS_LOST) | B(JOBS_FAILED),
 	[JOBS_DISPATCHED] = B(JOBS_RUNNING) | B(JOBS_QUEUED) | B(JOBS_LOST) |
 	    B(JOBS_EXPIRED) | ENDS,
 	[JOBS_RUNNING] = B(JOBS_QUEUED) | B(JOBS_LOST) | ENDS,

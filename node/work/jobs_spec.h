@@ -8,6 +8,10 @@
  *   queued       jobs_submit; a redispatch (node     dispatch → dispatched
  *                dead, "node restarted")             deadline → expired
  *                                                    cancel → cancelled
+ *                                                    requeue → queued (its
+ *                                                    node cleared, a reason)
+ *                                                    "node restarted" with
+ *                                                    at_most_once → lost
  *   dispatched   a JOB_RUN sent (jobs.c dispatch)    answer "running" → running
  *                                                    no answer → queued (same
  *                                                    epoch, same node)

@@ -33,6 +33,8 @@ test_state_table(void **state)
 {
 	(void)state;
 	assert_true(jobs_state_may(JOBS_QUEUED, JOBS_DISPATCHED));
+	assert_true(jobs_state_may(JOBS_QUEUED, JOBS_QUEUED));	/* requeued */
+	assert_false(jobs_state_may(JOBS_RUNNING, JOBS_DISPATCHED));
 	assert_true(jobs_state_may(JOBS_QUEUED, JOBS_EXPIRED));
 	assert_true(jobs_state_may(JOBS_DISPATCHED, JOBS_RUNNING));
 	assert_true(jobs_state_may(JOBS_DISPATCHED, JOBS_QUEUED));
