@@ -12,6 +12,7 @@
 #include "certs_cli.h"
 #include "cli_audit.h"
 #include "cli_cmd.h"
+#include "cli_jobs.h"
 #include "cli_list.h"
 #include "cli_mesh.h"
 #include "cli_token.h"
@@ -73,6 +74,28 @@ static const struct option audit_options[] = {
 	{ "since", required_argument, NULL, CLI_O_SINCE },
 	{ "file", required_argument, NULL, CLI_O_FILE },
 	{ "limit", required_argument, NULL, CLI_O_LIMIT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option submit_options[] = {
+	{ "to", required_argument, NULL, CLI_O_TO },
+	{ "payload", required_argument, NULL, CLI_O_PAYLOAD },
+	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ "deadline", required_argument, NULL, CLI_O_DEADLINE },
+	{ "at-most-once", no_argument, NULL, CLI_O_AT_MOST_ONCE },
+	{ "wait", no_argument, NULL, CLI_O_WAIT },
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option jobs_options[] = {
+	{ "state", required_argument, NULL, CLI_O_STATE },
+	{ "limit", required_argument, NULL, CLI_O_LIMIT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option wait_options[] = {
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -170,6 +193,28 @@ static const struct cmd_entry commands[] = {
 	  "  never unfinished tasks or the audit log (it rotates by size)",
 	  0, 0, purge_options, cli_mesh_purge,
 	  "remove old records from a node (admin)", NULL },
+	{ "submit", "TASK --to NODE|any|any:KEY=VALUE [--payload JSON|@FILE] "
+	  "[--key K] [--deadline 60s] [--at-most-once] [--wait] [--timeout-ms N] "
+	  API_OPTS "\n\n"
+	  "  a durable job, issued by the local node: stored, sent when its "
+	  "node is\n"
+	  "  reachable, until its deadline (default 24h)\n"
+	  "  --wait            block until the job is final; exit with its "
+	  "status\n"
+	  "                    (the task's exit status, 124 expired or lost)",
+	  1, 1, submit_options, cli_jobs_submit,
+	  "submit a durable job to a node or to any matching node", NULL },
+	{ "jobs", "[--state STATE] [--limit N] " API_OPTS "\n\n"
+	  "  STATE: queued, dispatched, running, succeeded, failed, cancelled,\n"
+	  "         expired, lost",
+	  0, 0, jobs_options, cli_jobs_list,
+	  "the jobs issued on this node", NULL },
+	{ "job", "ID " API_OPTS, 1, 1, NULL, cli_jobs_show,
+	  "one job and its history: every transition, node and epoch", NULL },
+	{ "wait", "ID [--timeout-ms N] " API_OPTS "\n\n"
+	  "  exit status: the task's, 124 expired, lost or --timeout-ms passed",
+	  1, 1, wait_options, cli_jobs_wait,
+	  "block until a job is final; exit with its status", NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,

@@ -117,6 +117,17 @@ on_option(int c, const char *arg, void *ctx)
 		a->ttl = arg;
 		return 0;
 	}
+	case CLI_O_DEADLINE:
+		if (token_ttl_parse(arg, &a->deadline_ms) != 0) {
+			fprintf(stderr, "agentflow: --deadline: 90s, 30m, 8h, 7d or "
+			    "seconds, got \"%s\"\n", arg);
+			return -1;
+		}
+		return 0;
+	case CLI_O_TO: a->to = arg; return 0;
+	case CLI_O_PAYLOAD: a->payload = arg; return 0;
+	case CLI_O_AT_MOST_ONCE: a->at_most_once = 1; return 0;
+	case CLI_O_WAIT: a->wait = 1; return 0;
 	case CLI_O_STATE: a->state = arg; return 0;
 	case CLI_O_ACTION: a->action = arg; return 0;
 	case CLI_O_ACTOR: a->actor = arg; return 0;

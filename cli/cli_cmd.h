@@ -8,6 +8,8 @@
 #ifndef AGENTFLOW_CLI_CMD_H
 #define AGENTFLOW_CLI_CMD_H
 
+#include <stdint.h>
+
 #include "cli_api.h"
 #include "cmd_table.h"
 
@@ -16,7 +18,8 @@ enum {
 	CLI_O_DETACH = 256, CLI_O_TIMEOUT, CLI_O_KEY, CLI_O_HARD, CLI_O_STOP, CLI_O_NODE,
 	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT, CLI_O_NAME,
 	CLI_O_ROLE, CLI_O_TTL, CLI_O_ACTOR, CLI_O_FILE,
-	CLI_O_OLDER_THAN
+	CLI_O_OLDER_THAN,
+	CLI_O_TO, CLI_O_PAYLOAD, CLI_O_DEADLINE, CLI_O_AT_MOST_ONCE, CLI_O_WAIT
 };
 
 struct cli_args {
@@ -38,6 +41,11 @@ struct cli_args {
 	int		 hard;
 	int		 stop;		/* freeze --stop */
 	int		 follow;
+	const char	*to;		/* a job's placement (submit --to) */
+	const char	*payload;	/* JSON text or @file (submit) */
+	int64_t		 deadline_ms;	/* submit --deadline; 0: the node's */
+	int		 at_most_once;
+	int		 wait;		/* submit --wait */
 	int		 argc;		/* the operands */
 	char		**argv;
 	char		 usage[2048];	/* "name usage", for messages */

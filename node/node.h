@@ -30,6 +30,8 @@ struct rng;
 struct work;
 struct ws_hub;
 struct feed;
+struct jobs;
+struct job_runs;
 
 struct node_config {
 	const char	*config;
@@ -100,6 +102,8 @@ struct node {
 	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */
 	uint64_t		 freeze_epoch;	/* of the freeze state held (freeze.h) */
+	struct jobs		*jobs;		/* jobs issued here (jobs.h) */
+	struct job_runs		*job_runs;	/* job runs held here (job_runs.h) */
 };
 
 /*

@@ -66,6 +66,9 @@ static const struct name command_types[] = {
 	{ MESH_COMMAND_TYPE(TASK_LOGS), "task_logs", 0 },
 	{ MESH_COMMAND_TYPE(FORGET_NODE), "forget_node", 0 },
 	{ MESH_COMMAND_TYPE(AUDIT_QUERY), "audit_query", 0 },
+	{ MESH_COMMAND_TYPE(JOB_RUN), "job_run", 0 },
+	{ MESH_COMMAND_TYPE(JOB_RESULT), "job_result", 0 },
+	{ MESH_COMMAND_TYPE(JOB_FENCE), "job_fence", 0 },
 };
 
 static const struct name command_statuses[] = {

@@ -404,6 +404,10 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/tokens",	0, A, api_tokens_issue },
 	{ EVHTTP_REQ_POST, "/api/tokens/",	1, A, api_tokens_post_id },
 	{ EVHTTP_REQ_POST, "/api/purge",	0, A, api_purge_post },
+	{ EVHTTP_REQ_GET,  "/api/jobs",		0, R, api_jobs_list },
+	{ EVHTTP_REQ_POST, "/api/jobs",		0, W, api_jobs_post },
+	{ EVHTTP_REQ_GET,  "/api/jobs/",	1, R, api_jobs_get },
+	{ EVHTTP_REQ_POST, "/api/jobs/",	1, W, api_jobs_post_id },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

@@ -79,6 +79,12 @@ void api_nodes_post(const struct api_call *);
 void api_tokens_list(const struct api_call *);
 void api_tokens_issue(const struct api_call *);
 void api_tokens_post_id(const struct api_call *);
+/* GET and POST /api/jobs, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel
+ * (api_jobs.c). */
+void api_jobs_list(const struct api_call *);
+void api_jobs_post(const struct api_call *);
+void api_jobs_get(const struct api_call *);
+void api_jobs_post_id(const struct api_call *);
 
 /*
  * Query parameters as the node API reads them: absent leaves *out as it

@@ -300,6 +300,13 @@ api_work_commands_post(const struct api_call *call)
 		goto out;
 	/* Forgetting goes through the nodes route, which checks the node is
 	 * dead or left here first. */
+	if (type == MESH_COMMAND_TYPE(JOB_RUN) ||
+	    type == MESH_COMMAND_TYPE(JOB_RESULT) ||
+	    type == MESH_COMMAND_TYPE(JOB_FENCE)) {
+		http_reply_error(req, 400, "invalid_field", "type: %s is the jobs "
+		    "module's own; submit jobs with POST /api/jobs", cr.type);
+		goto out;
+	}
 	if (type == MESH_COMMAND_TYPE(FORGET_NODE)) {
 		http_reply_error(req, 400, "invalid_field", "type: forget_node is "
 		    "issued by POST /api/nodes/{id}/forget (it checks the node is "

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "discovery.h"
 #include "frame_codec.h"
+#include "jobs.h"
 #include "links.h"
 #include "node.h"
 #include "prom.h"
@@ -178,6 +179,31 @@ work_metrics(struct prom *p, struct node *n)
 	json_decref(w);
 }
 
+/* Jobs issued here (jobs.h): what happened to them, and the open ones. */
+static void
+job_metrics(struct prom *p, struct node *n)
+{
+	static const char *const what[] = { "submitted", "dispatched",
+	    "redispatched", "fenced", "lost", "succeeded", "failed", "expired",
+	    "cancelled" };
+	json_t *c = n->jobs ? jobs_counters(n->jobs) : json_object();
+	char label[64];
+
+	prom_family(p, "agentflow_node_jobs_total", "counter",
+	    "Jobs issued here by what happened to them.");
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		snprintf(label, sizeof(label), "what=\"%s\"", what[i]);
+		prom_sample(p, label, num(c, what[i]));
+	}
+	prom_metric(p, "agentflow_node_jobs_queued", "gauge",
+	    "Jobs issued here waiting for their node (the queue's depth).",
+	    num(c, "queued"));
+	prom_metric(p, "agentflow_node_jobs_open", "gauge",
+	    "Jobs issued here not final yet (queued, dispatched, running).",
+	    num(c, "open"));
+	json_decref(c);
+}
+
 void
 metrics_render(struct node *n, struct evbuffer *out)
 {
@@ -189,6 +215,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 	skip_metrics(&p);
 	link_metrics(&p, n);
 	work_metrics(&p, n);
+	job_metrics(&p, n);
 }
 
 void

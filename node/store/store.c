@@ -173,6 +173,45 @@ static const char *const migrations[] = {
 	"  last_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (node_id, kid)"
 	");",
+	/*
+	 * 10: durable jobs (store_jobs.h).  jobs and job_history on the
+	 * issuer; job_runs on the executor, one row per (job, epoch), with
+	 * the result until the issuer has it (delivered).
+	 */
+	"CREATE TABLE jobs ("
+	"  id              TEXT PRIMARY KEY NOT NULL,"
+	"  state           TEXT NOT NULL,"
+	"  task            TEXT NOT NULL,"
+	"  idempotency_key TEXT UNIQUE,"
+	"  updated_ms      INTEGER NOT NULL,"
+	"  body            TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE INDEX jobs_state ON jobs (state);"
+	"CREATE TABLE job_history ("
+	"  seq     INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  job_id  TEXT NOT NULL,"
+	"  time_ms INTEGER NOT NULL,"
+	"  body    TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE INDEX job_history_job ON job_history (job_id, seq);"
+	"CREATE TABLE job_runs ("
+	"  job_id     TEXT NOT NULL,"
+	"  epoch      INTEGER NOT NULL,"
+	"  issuer     TEXT NOT NULL,"
+	"  key        TEXT,"
+	"  state      TEXT NOT NULL,"
+	"  delivered  INTEGER NOT NULL DEFAULT 0,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  body       TEXT NOT NULL CHECK (json_valid(body)),"
+	"  PRIMARY KEY (job_id, epoch)"
+	");"
+	"CREATE INDEX job_runs_key ON job_runs (key);"
+	"CREATE TABLE job_fences ("
+	"  job_id TEXT NOT NULL,"
+	"  node   TEXT NOT NULL,"
+	"  epoch  INTEGER NOT NULL,"
+	"  PRIMARY KEY (job_id, node)"
+	");",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

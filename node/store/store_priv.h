@@ -37,4 +37,26 @@ store_step_bound(struct store *st, sqlite3_stmt *s, int bound,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Binding kinds for store_exec and store_query: 't' text (NULL allowed),
+ * 'i' int64. */
+struct arg {
+	char		 type;
+	const char	*text;
+	int64_t		 num;
+};
+#define T(v)	{ 't', (v), 0 }
+#define I(v)	{ 'i', NULL, (int64_t)(v) }
+/* SQLite's LIMIT -1 is "no limit"; ours is 0. */
+#define LIMIT(v)	I((v) != 0 ? (int64_t)(v) : -1)
+
+typedef int (*store_row_cb)(void *arg, const char *json);
+/* Runs a statement without rows, args bound in order: 0, or -1 with
+ * store_error() set to what failed. */
+int store_exec(struct store *, const char *sql, const struct arg *args,
+    size_t n, const char *what);
+/* Runs a query whose first column is JSON text, calling cb per row
+ * (non-zero from cb stops and is returned); -1 on an error. */
+int store_query(struct store *, const char *sql, const struct arg *args,
+    size_t n, store_row_cb cb, void *arg, const char *what);
+
 #endif

@@ -13,16 +13,6 @@
 #include "store.h"
 #include "store_priv.h"
 
-/* Binding kinds for bind_all: 't' text (NULL allowed), 'i' int64. */
-struct arg {
-	char		 type;
-	const char	*text;
-	int64_t		 num;
-};
-#define T(v)	{ 't', (v), 0 }
-#define I(v)	{ 'i', NULL, (int64_t)(v) }
-/* SQLite's LIMIT -1 is "no limit"; ours is 0. */
-#define LIMIT(v)	I((v) != 0 ? (int64_t)(v) : -1)
 
 static sqlite3_stmt *
 prepare_bound(struct store *st, const char *sql, const struct arg *args,
@@ -387,4 +377,18 @@ store_work_trim(struct store *st, unsigned keep_tasks, unsigned keep_lines,
 	    " updated_ms < ?1", old, N(old), "trimming resolved alerts") != 0)
 		return -1;
 	return 0;
+}
+
+int
+store_exec(struct store *st, const char *sql, const struct arg *args, size_t n,
+    const char *what)
+{
+	return exec(st, sql, args, n, what);
+}
+
+int
+store_query(struct store *st, const char *sql, const struct arg *args,
+    size_t n, store_json_cb cb, void *arg, const char *what)
+{
+	return query(st, sql, args, n, cb, arg, what);
 }

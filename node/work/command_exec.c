@@ -15,6 +15,8 @@
 #include "clock.h"
 #include "command_sign.h"
 #include "forget.h"
+#include "job_runs.h"
+#include "jobs.h"
 #include "json_check.h"
 #include "log.h"
 #include "mesh_names.h"
@@ -254,6 +256,27 @@ audit_query(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	return MESH_COMMAND_STATUS(OK);
 }
 
+static int
+job_run(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	return job_runs_run(n->job_runs, c, args, body, err, errlen);
+}
+
+static int
+job_result(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	return jobs_result_command(n->jobs, c, args, body, err, errlen);
+}
+
+static int
+job_fence(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	return job_runs_fence(n->job_runs, c, args, body, err, errlen);
+}
+
 /* Each type's handler, whether it runs while frozen, and the least role
  * that may issue it (command_exec_role). */
 static const struct {
@@ -271,6 +294,12 @@ static const struct {
 	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1, PRINCIPAL_READ },
 	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0, PRINCIPAL_ADMIN },
 	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1, PRINCIPAL_READ },
+	/* A frozen node takes no new run (the job stays queued at its
+	 * issuer); results and fences still flow.  RESULT and FENCE are
+	 * node-internal: their handlers refuse a named principal. */
+	{ MESH_COMMAND_TYPE(JOB_RUN), job_run, 0, PRINCIPAL_WRITE },
+	{ MESH_COMMAND_TYPE(JOB_RESULT), job_result, 1, PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(JOB_FENCE), job_fence, 1, PRINCIPAL_ADMIN },
 };
 
 int

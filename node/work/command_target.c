@@ -191,3 +191,15 @@ command_target_clear(struct command_target *t)
 	json_decref(t->match);
 	json_decref(t->skipped);
 }
+
+json_t *
+command_target_selector(const char *text, char *err, size_t errlen)
+{
+	json_t *m = parse_selector_text(text, err, errlen);
+
+	if (m != NULL && valid_selector(m, err, errlen) != 0) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}

@@ -33,5 +33,8 @@ int command_target_resolve(struct routing *, const json_t *t,
     struct command_target *out, const char **code, char *err, size_t errlen);
 /* Drops what command_target_resolve filled. */
 void command_target_clear(struct command_target *);
+/* A "k=v,k2=v2" selector checked by the same rules as a target's, as
+ * {"k": "v", ...} (new reference), or NULL with err set. */
+json_t *command_target_selector(const char *text, char *err, size_t errlen);
 
 #endif

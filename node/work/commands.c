@@ -94,6 +94,8 @@ struct record {
 	/* Proves each copy (and retransmission) for its destination; NULL:
 	 * a principal without a signed token's key. */
 	struct command_proof *proof;
+	void		(*done)(const char *, const json_t *, void *);
+	void		*done_arg;
 	TAILQ_ENTRY(record) dead;	/* on c->dead once DONE */
 };
 
@@ -222,6 +224,8 @@ finish(struct commands *c, struct record *r)
 	TAILQ_INSERT_TAIL(&c->dead, r, dead);
 	event_active(c->reap, EV_TIMEOUT, 0);
 	changed(c, r->id);
+	if (r->done != NULL)
+		r->done(r->id, r->rec, r->done_arg);
 }
 
 static json_t *
@@ -913,6 +917,8 @@ commands_issue(struct commands *c, const struct commands_request *req,
 
 	r = xcalloc(1, sizeof(*r));
 	r->c = c;
+	r->done = req->done;
+	r->done_arg = req->done_arg;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->issued_us = clock_mono_us();
 	r->pending = json_object();

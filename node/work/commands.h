@@ -84,6 +84,12 @@ struct commands_request {
 	 * checked, for the executing node to check again once the wire
 	 * carries it. */
 	const struct principal *principal;
+	/* Called once with the record when it is done (every destination
+	 * answered or timed out), possibly before commands_issue returns;
+	 * never when the node stops first.  rec is borrowed for the call.
+	 * NULL: not called. */
+	void		(*done)(const char *id, const json_t *rec, void *arg);
+	void		*done_arg;
 };
 
 /*

@@ -22,12 +22,15 @@
 #include "feed.h"
 #include "file.h"
 #include "freeze.h"
+#include "job_runs.h"
+#include "jobs.h"
 #include "log.h"
 #include "mesh.h"
 #include "mesh_names.h"
 #include "node.h"
 #include "store.h"
 #include "store_runs.h"
+#include "store_jobs.h"
 #include "store_work.h"
 #include "sync.h"
 #include "tasks.h"
@@ -45,6 +48,18 @@ task_update(const Agentflow__Mesh__V1__TaskUpdate *t, void *arg)
 	sync_emit_task(n->sync, t);
 	if (n->alerts != NULL)
 		alerts_task(n->alerts, clock_wall_ms(), t);
+	if (n->job_runs != NULL)
+		job_runs_task_update(n->job_runs, t);
+}
+
+static void
+task_job_result(const char *task_id, const char *result, size_t len,
+    const char *why, void *arg)
+{
+	struct node *n = arg;
+
+	if (n->job_runs != NULL)
+		job_runs_task_result(n->job_runs, task_id, result, len, why);
 }
 
 static void
@@ -270,7 +285,9 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	if (store_work_trim(n->store, (unsigned)n->cfg->retain_tasks,
 	    (unsigned)n->cfg->retain_log_lines,
 	    (int64_t)n->cfg->retain_commands_s * 1000,
-	    (int64_t)clock_wall_ms()) != 0)
+	    (int64_t)clock_wall_ms()) != 0 ||
+	    store_jobs_trim(n->store, (int64_t)clock_wall_ms() -
+	    (int64_t)n->cfg->retain_commands_s * 1000) != 0)
 		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
 		    store_error(n->store));
 }
@@ -344,7 +361,8 @@ work_start(struct node *n, char *err, size_t errlen)
 		.run_dir = run_dir, .guardian = guardian,
 	};
 	struct tasks_hooks th = { .update = task_update, .log = task_log,
-	    .arg = n, .group = task_group, .leftover = task_leftover };
+	    .arg = n, .job_result = task_job_result, .group = task_group,
+	    .leftover = task_leftover };
 
 	guardian_path(guardian, sizeof(guardian));
 	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
@@ -366,6 +384,8 @@ work_start(struct node *n, char *err, size_t errlen)
 	end_leftovers(n);
 	recover(n);
 	json_object_clear(n->work->leftovers);
+	n->job_runs = job_runs_new(n);
+	n->jobs = jobs_new(n);
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
 	rc = 0;
@@ -401,6 +421,10 @@ work_stop(struct node *n)
 	/* Tasks first: their last updates still go out through sync. */
 	tasks_free(n->tasks);
 	n->tasks = NULL;
+	jobs_free(n->jobs);
+	n->jobs = NULL;
+	job_runs_free(n->job_runs);
+	n->job_runs = NULL;
 	commands_free(n->commands);
 	n->commands = NULL;
 	alerts_free(n->alerts);

@@ -177,7 +177,8 @@ issue(struct fixture *f, const char *target, const char *type,
     const char *key, uint64_t deadline_ms, char *id, const char **code)
 {
 	json_t *t = json_loads(target, JSON_DECODE_ANY, NULL);
-	struct commands_request req = { t, type, NULL, key, deadline_ms, &tester };
+	struct commands_request req = { t, type, NULL, key, deadline_ms, &tester,
+	    NULL, NULL };
 	char err[256];
 	int dup = 0, rc;
 
@@ -444,7 +445,8 @@ test_invalid(void **state)
 	const char *code;
 	char id[64], id2[64];
 	json_t *t;
-	struct commands_request req = { NULL, "ping", NULL, "k1", 0, &tester };
+	struct commands_request req = { NULL, "ping", NULL, "k1", 0, &tester,
+	    NULL, NULL };
 	char err[256];
 	int dup = 0;
 

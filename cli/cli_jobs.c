@@ -1,0 +1,279 @@
+/*
+ * Durable jobs from the command line (see cli_jobs.h).
+ */
+#include "cli_jobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+
+#include "cli_api.h"
+#include "cli_cmd.h"
+#include "cli_fmt.h"
+#include "clock.h"
+#include "file.h"
+#include "node_id.h"
+
+#define PAYLOAD_FILE_MAX	(1u << 20)
+#define WAIT_DEFAULT_MS		600000
+#define POLL_MS			200
+#define EXIT_EXPIRED		124
+
+/* --payload: JSON text, or @FILE holding it; a new reference or NULL
+ * after printing why. */
+static json_t *
+payload_arg(const char *arg)
+{
+	char ferr[256], *text = NULL;
+	json_error_t jerr;
+	size_t len;
+	json_t *v;
+
+	if (arg[0] == '@') {
+		if ((text = file_read(arg + 1, PAYLOAD_FILE_MAX, &len, NULL, ferr,
+		    sizeof(ferr))) == NULL) {
+			fprintf(stderr, "agentflow: --payload %s: %s\n", arg, ferr);
+			return NULL;
+		}
+		v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+		    &jerr);
+	} else
+		v = json_loads(arg, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (v == NULL)
+		fprintf(stderr, "agentflow: --payload: not JSON: %s (line %d)\n",
+		    jerr.text, jerr.line);
+	return v;
+}
+
+static int
+final_state(const char *s)
+{
+	static const char *const finals[] = { "succeeded", "failed", "cancelled",
+	    "expired", "lost" };
+
+	for (size_t i = 0; s != NULL && i < sizeof(finals) / sizeof(finals[0]); i++)
+		if (strcmp(s, finals[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The exit status a final job stands for (cli_jobs.h). */
+static int
+job_status(json_t *job)
+{
+	const char *s = cli_fmt_str(job, "state", "");
+	json_t *code = json_object_get(job, "exit_code");
+	json_t *sig = json_object_get(job, "term_signal");
+
+	if (strcmp(s, "expired") == 0 || strcmp(s, "lost") == 0)
+		return EXIT_EXPIRED;
+	if (json_integer_value(sig) > 0)
+		return 128 + (int)json_integer_value(sig);
+	if (json_is_integer(code) && (strcmp(s, "succeeded") == 0 ||
+	    strcmp(s, "failed") == 0) && json_integer_value(code) >= 0 &&
+	    json_integer_value(code) < 256)
+		return strcmp(s, "failed") == 0 && json_integer_value(code) == 0 ?
+		    1 : (int)json_integer_value(code);
+	return strcmp(s, "succeeded") == 0 ? 0 : 1;
+}
+
+static void
+print_job(json_t *job)
+{
+	char ago[64], *res;
+	json_t *h, *r = json_object_get(job, "result");
+	size_t i;
+
+	printf("%s %s (task %s, to %s, node %s, epoch %lld)\n",
+	    cli_fmt_str(job, "id", "?"), cli_fmt_str(job, "state", "?"),
+	    cli_fmt_str(job, "task", "(ad-hoc)"), cli_fmt_str(job, "to", "?"),
+	    cli_fmt_str(job, "node", "-"),
+	    (long long)json_integer_value(json_object_get(job, "epoch")));
+	if (json_object_get(job, "reason") != NULL)
+		printf("  reason: %s\n", cli_fmt_str(job, "reason", ""));
+	if (json_is_integer(json_object_get(job, "exit_code")))
+		printf("  exit: %lld\n", (long long)json_integer_value(
+		    json_object_get(job, "exit_code")));
+	if (r != NULL && !json_is_null(r)) {
+		res = json_dumps(r, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("  result: %s\n", res != NULL ? res : "?");
+		free(res);
+	}
+	json_array_foreach(json_object_get(job, "history"), i, h) {
+		printf("  %s %-10s node=%s epoch=%lld%s%s\n",
+		    cli_fmt_ago(json_object_get(h, "time_ms"), ago, sizeof(ago)),
+		    cli_fmt_str(h, "event", "?"), cli_fmt_str(h, "node", "-"),
+		    (long long)json_integer_value(json_object_get(h, "epoch")),
+		    json_object_get(h, "reason") ? " reason=" : "",
+		    cli_fmt_str(h, "reason", ""));
+	}
+}
+
+/* Polls the job until it is final or timeout_ms passes; the exit status. */
+static int
+wait_job(const struct cli_args *a, const char *id, long long timeout_ms)
+{
+	uint64_t end = clock_mono_ms() + (uint64_t)timeout_ms;
+	struct cli_reply r = { 0 };
+	char path[128];
+	int rc;
+
+	snprintf(path, sizeof(path), "/api/jobs/%s", id);
+	for (;;) {
+		memset(&r, 0, sizeof(r));
+		if (cli_api_call(&a->o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
+			fprintf(stderr, "agentflow: job %s: %s\n", id, r.error);
+			json_decref(r.body);
+			return 1;
+		}
+		if (final_state(cli_fmt_str(r.body, "state", NULL)))
+			break;
+		json_decref(r.body);
+		if (clock_mono_ms() >= end) {
+			fprintf(stderr, "agentflow: job %s is not final after %lld ms\n",
+			    id, timeout_ms);
+			return EXIT_EXPIRED;
+		}
+		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
+	}
+	if (a->o.json)
+		cli_api_print_json(json_incref(r.body));
+	else
+		print_job(r.body);
+	rc = job_status(r.body);
+	json_decref(r.body);
+	return rc;
+}
+
+int
+cli_jobs_submit(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_reply r = { 0 };
+	json_t *body, *payload = NULL;
+	char id[64];
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (a.to == NULL)
+		return cli_cmd_usage_error(&a, "--to NODE|any|any:KEY=VALUE is "
+		    "required");
+	if (a.payload != NULL && (payload = payload_arg(a.payload)) == NULL)
+		return 2;
+	body = json_pack("{s:s, s:s, s:b}", "task", a.argv[0], "to", a.to,
+	    "at_most_once", a.at_most_once);
+	if (payload != NULL)
+		json_object_set_new(body, "payload", payload);
+	if (a.key != NULL)
+		json_object_set_new(body, "key", json_string(a.key));
+	if (a.deadline_ms > 0)
+		json_object_set_new(body, "deadline_ms",
+		    json_integer((json_int_t)a.deadline_ms));
+	rc = cli_api_request(&a.o, EVHTTP_REQ_POST, "/api/jobs", body, 0, &r);
+	json_decref(body);
+	if (rc != 0) {
+		fprintf(stderr, "agentflow: submit: %s%s%s\n", r.error,
+		    r.status == 409 ? "; first job " : "",
+		    r.status == 409 ? cli_fmt_str(r.body, "job", "?") : "");
+		json_decref(r.body);
+		return 1;
+	}
+	snprintf(id, sizeof(id), "%s", cli_fmt_str(r.body, "id", ""));
+	if (!a.wait) {
+		if (a.o.json)
+			cli_api_print_json(json_incref(r.body));
+		else
+			printf("%s%s\n", id, r.status == 200 ?
+			    " (the key's first job)" : "");
+	}
+	json_decref(r.body);
+	if (!a.wait)
+		return 0;
+	return wait_job(&a, id, a.timeout_ms > 0 ? a.timeout_ms : WAIT_DEFAULT_MS);
+}
+
+int
+cli_jobs_wait(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (!node_id_valid(a.argv[0], strlen(a.argv[0])))
+		return cli_cmd_usage_error(&a, "\"%s\" is not a job id", a.argv[0]);
+	return wait_job(&a, a.argv[0], a.timeout_ms > 0 ? a.timeout_ms :
+	    WAIT_DEFAULT_MS);
+}
+
+int
+cli_jobs_show(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_reply r = { 0 };
+	char path[128];
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (!node_id_valid(a.argv[0], strlen(a.argv[0])))
+		return cli_cmd_usage_error(&a, "\"%s\" is not a job id", a.argv[0]);
+	snprintf(path, sizeof(path), "/api/jobs/%s", a.argv[0]);
+	if (cli_api_call(&a.o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
+		fprintf(stderr, "agentflow: job %s: %s\n", a.argv[0], r.error);
+		json_decref(r.body);
+		return 1;
+	}
+	if (a.o.json)
+		cli_api_print_json(json_incref(r.body));
+	else
+		print_job(r.body);
+	json_decref(r.body);
+	return 0;
+}
+
+int
+cli_jobs_list(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_reply r = { 0 };
+	char path[256], ago[64];
+	json_t *j;
+	size_t i;
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (a.state != NULL && strspn(a.state, "abcdefghijklmnopqrstuvwxyz") !=
+	    strlen(a.state))
+		return cli_cmd_usage_error(&a, "--state: a job state");
+	snprintf(path, sizeof(path), "/api/jobs?limit=%lld%s%s",
+	    a.limit > 0 ? a.limit : 100, a.state ? "&state=" : "",
+	    a.state ? a.state : "");
+	if (cli_api_call(&a.o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
+		fprintf(stderr, "agentflow: jobs: %s\n", r.error);
+		json_decref(r.body);
+		return 1;
+	}
+	if (a.o.json) {
+		cli_api_print_json(json_incref(r.body));
+	} else {
+		printf("%-18s %-10s %-16s %-16s %5s %s\n", "ID", "STATE", "TASK",
+		    "NODE", "EPOCH", "SUBMITTED");
+		json_array_foreach(json_object_get(r.body, "jobs"), i, j)
+			printf("%-18s %-10s %-16s %-16s %5lld %s\n",
+			    cli_fmt_str(j, "id", "?"), cli_fmt_str(j, "state", "?"),
+			    cli_fmt_str(j, "task", "(ad-hoc)"),
+			    cli_fmt_str(j, "node", "-"),
+			    (long long)json_integer_value(json_object_get(j, "epoch")),
+			    cli_fmt_ago(json_object_get(j, "submitted_ms"), ago,
+			    sizeof(ago)));
+	}
+	json_decref(r.body);
+	return 0;
+}

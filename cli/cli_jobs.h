@@ -1,0 +1,27 @@
+/*
+ * The CLI's durable-job commands, clients of the local node's jobs API
+ * (the node is the job's issuer; jobs.h):
+ *
+ *   submit TASK --to NODE|any|any:SEL   submit a job; print its id
+ *       [--payload JSON|@FILE] [--key K] [--deadline 60s]
+ *       [--at-most-once] [--wait]
+ *   jobs [--state S] [--limit N]        the jobs issued on this node
+ *   job ID                              one job and its history
+ *   wait ID [--timeout-ms N]            block until the job is final
+ *
+ * Exit status of wait and submit --wait: the remote task's exit status
+ * (128 + its signal when killed); 1 for a job that failed without one or
+ * was cancelled; 124 for a job expired or lost, or when --timeout-ms
+ * passes first.  Otherwise 0 done, 1 failed, 2 usage.
+ */
+#ifndef AGENTFLOW_CLI_JOBS_H
+#define AGENTFLOW_CLI_JOBS_H
+
+#include "cmd_table.h"
+
+int cli_jobs_submit(const struct cmd_entry *, int argc, char **argv);
+int cli_jobs_list(const struct cmd_entry *, int argc, char **argv);
+int cli_jobs_show(const struct cmd_entry *, int argc, char **argv);
+int cli_jobs_wait(const struct cmd_entry *, int argc, char **argv);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * The jobs routes (jobs.h): POST /api/jobs submits (write role), GET
+ * /api/jobs lists, GET /api/jobs/{id} shows one with its history, POST
+ * /api/jobs/{id}/cancel cancels.  Jobs are served by their issuer: another
+ * node answers 404 for a job it did not issue.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "api_priv.h"
+#include "http_json.h"
+#include "jobs.h"
+#include "jobs_spec.h"
+#include "node.h"
+#include "node_id.h"
+
+#define LIST_DEFAULT	100
+#define LIST_MAX	1000
+
+void
+api_jobs_post(const struct api_call *call)
+{
+	json_t *body;
+	char id[64] = "", err[512] = "";
+	int status;
+
+	if ((body = http_body_json(call->req)) == NULL)
+		return;
+	status = jobs_submit(call->n->jobs, body, call->principal, id, sizeof(id),
+	    err, sizeof(err));
+	json_decref(body);
+	switch (status) {
+	case 202:
+		http_reply_json(call->req, 202, json_pack("{s:s, s:s}", "id", id,
+		    "state", "queued"));
+		break;
+	case 200:
+		http_reply_json(call->req, 200, json_pack("{s:s, s:b}", "id", id,
+		    "duplicate", 1));
+		break;
+	case 409:
+		http_reply_json(call->req, 409, json_pack("{s:s, s:s, s:s}", "error",
+		    err, "message", err, "job", id));
+		break;
+	default:
+		http_reply_error(call->req, status, status == 500 ? "internal" :
+		    status == 413 ? "too_large" : "invalid_field", "%s", err);
+	}
+}
+
+void
+api_jobs_list(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	long long limit = LIST_DEFAULT;
+	const char *state;
+
+	http_query(call->req, &q);
+	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+		goto out;
+	state = evhttp_find_header(&q, "state");
+	if (state != NULL && jobs_state_parse(state) < 0) {
+		http_reply_error(call->req, 400, "invalid_field", "state: one of "
+		    "queued, dispatched, running, succeeded, failed, cancelled, "
+		    "expired, lost");
+		goto out;
+	}
+	http_reply_json(call->req, 200, json_pack("{s:o}", "jobs",
+	    jobs_list(call->n->jobs, state, evhttp_find_header(&q, "task"),
+	    (unsigned)limit)));
+out:
+	evhttp_clear_headers(&q);
+}
+
+void
+api_jobs_get(const struct api_call *call)
+{
+	json_t *rec;
+
+	if (!node_id_valid(call->arg, strlen(call->arg))) {
+		http_reply_error(call->req, 400, "invalid_field", "not a job id: "
+		    "%.64s", call->arg);
+		return;
+	}
+	if ((rec = jobs_get(call->n->jobs, call->arg)) == NULL) {
+		http_reply_error(call->req, 404, "not_found", "no job %s issued by "
+		    "%s (a job is served by its issuer)", call->arg, call->n->id);
+		return;
+	}
+	http_reply_json(call->req, 200, rec);
+}
+
+/* POST /api/jobs/{id}/cancel */
+void
+api_jobs_post_id(const struct api_call *call)
+{
+	char id[64], verb[16], err[512];
+	int status;
+
+	if (sscanf(call->arg, "%63[^/]/%15s", id, verb) != 2 ||
+	    strcmp(verb, "cancel") != 0 || !node_id_valid(id, strlen(id))) {
+		http_reply_error(call->req, 404, "not_found", "no such endpoint: "
+		    "POST /api/jobs/%.64s (POST /api/jobs/{id}/cancel)", call->arg);
+		return;
+	}
+	status = jobs_cancel(call->n->jobs, id, call->principal, err, sizeof(err));
+	if (status != 200) {
+		http_reply_error(call->req, status, status == 404 ? "not_found" :
+		    "conflict", "%s", err);
+		return;
+	}
+	http_reply_json(call->req, 200, json_pack("{s:s, s:s}", "id", id,
+	    "state", "cancelled"));
+}

@@ -1,0 +1,554 @@
+/*
+ * Durable jobs on the issuer: the records, the API's operations on them
+ * and the results the executors send back (see jobs.h; the dispatcher is
+ * jobs_dispatch.c).
+ *
+ * A job's record is JSON, stored whole in the jobs table at every change
+ * (a change is rare: a handful per job), with its history appended to
+ * job_history: every transition with its time, node, epoch and reason.
+ * Invariants: a job is in jobs->open exactly while it is not final
+ * (swept by the next tick once final); its record's "epoch" only grows;
+ * it holds a result only in a final state, from the node and epoch of its
+ * last dispatch.
+ */
+#include "jobs.h"
+#include "jobs_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "check.h"
+#include "clock.h"
+#include "hmap.h"
+#include "log.h"
+#include "mesh_names.h"
+#include "node.h"
+#include "node_id.h"
+#include "rng.h"
+#include "store.h"
+#include "store_jobs.h"
+#include "xalloc.h"
+
+#define TICK_MS		500
+#define LIST_MAX	1000
+
+static const char *const counter_names[JC_COUNT] = {
+	"submitted", "dispatched", "redispatched", "fenced", "lost",
+	"succeeded", "failed", "expired", "cancelled",
+};
+
+/* --- records ---------------------------------------------------------------- */
+
+int
+jobs_persist(struct jobs *js, struct job *j)
+{
+	const char *task = json_string_value(json_object_get(j->rec, "task"));
+	char *text;
+	int rc;
+
+	json_object_set_new(j->rec, "updated_ms",
+	    json_integer((json_int_t)clock_wall_ms()));
+	text = json_dumps(j->rec, JSON_COMPACT);
+	if ((rc = store_job_put(js->n->store, j->id, jobs_state_name(j->state),
+	    task != NULL ? task : "(ad-hoc)",
+	    json_string_value(json_object_get(j->rec, "key")),
+	    (int64_t)clock_wall_ms(), text)) != 0)
+		log_event(LOG_ERROR, "cannot store a job", "{s:s, s:s}", "job",
+		    j->id, "error", store_error(js->n->store));
+	free(text);
+	return rc;
+}
+
+void
+jobs_history(struct jobs *js, const char *job_id, const char *event,
+    json_t *extra)
+{
+	json_t *h = extra != NULL ? extra : json_object();
+	uint64_t now = clock_wall_ms();
+	char *text;
+
+	json_object_set_new(h, "time_ms", json_integer((json_int_t)now));
+	json_object_set_new(h, "event", json_string(event));
+	json_object_set_new(h, "by", json_string(js->n->id));
+	text = json_dumps(h, JSON_COMPACT);
+	if (store_job_history_add(js->n->store, job_id, (int64_t)now, text) != 0)
+		log_event(LOG_ERROR, "cannot store a job's history", "{s:s, s:s}",
+		    "job", job_id, "error", store_error(js->n->store));
+	free(text);
+	json_decref(h);
+}
+
+static void
+count_final(struct jobs *js, enum jobs_state s)
+{
+	switch (s) {
+	case JOBS_SUCCEEDED: js->count[JC_SUCCEEDED]++; break;
+	case JOBS_FAILED: js->count[JC_FAILED]++; break;
+	case JOBS_EXPIRED: js->count[JC_EXPIRED]++; break;
+	case JOBS_LOST: js->count[JC_LOST]++; break;
+	case JOBS_CANCELLED: js->count[JC_CANCELLED]++; break;
+	default: break;
+	}
+}
+
+void
+jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
+    const char *reason, json_t *extra)
+{
+	CHECK(!j->final && jobs_state_may(j->state, to));
+	j->state = to;
+	json_object_set_new(j->rec, "state", json_string(jobs_state_name(to)));
+	if (reason != NULL)
+		json_object_set_new(j->rec, "reason", json_string(reason));
+	if (jobs_state_final(to)) {
+		j->final = 1;
+		json_object_set_new(j->rec, "finished_ms",
+		    json_integer((json_int_t)clock_wall_ms()));
+		count_final(js, to);
+		log_event(LOG_INFO, "job finished", "{s:s, s:s, s:s?}", "job",
+		    j->id, "state", jobs_state_name(to), "reason", reason);
+	}
+	jobs_persist(js, j);
+	extra = extra != NULL ? extra : json_object();
+	if (reason != NULL)
+		json_object_set_new(extra, "reason", json_string(reason));
+	if (json_object_get(extra, "node") == NULL &&
+	    json_is_string(json_object_get(j->rec, "node")))
+		json_object_set(extra, "node", json_object_get(j->rec, "node"));
+	json_object_set(extra, "epoch", json_object_get(j->rec, "epoch"));
+	jobs_history(js, j->id, jobs_state_name(to), extra);
+}
+
+void
+jobs_fence_add(struct jobs *js, const char *job_id, const char *node,
+    uint64_t epoch)
+{
+	if (store_job_fence_put(js->n->store, job_id, node, epoch) != 0)
+		log_event(LOG_ERROR, "cannot store a job fence", "{s:s, s:s}",
+		    "job", job_id, "error", store_error(js->n->store));
+	json_array_append_new(js->fences, json_pack("{s:s, s:s, s:I}", "job_id",
+	    job_id, "node", node, "epoch", (json_int_t)epoch));
+	jobs_history(js, job_id, "fence", json_pack("{s:s, s:I}", "node", node,
+	    "epoch", (json_int_t)epoch));
+}
+
+static struct job *
+job_add(struct jobs *js, json_t *rec)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	int s = jobs_state_parse(json_string_value(json_object_get(rec, "state")));
+
+	snprintf(j->id, sizeof(j->id), "%s",
+	    json_string_value(json_object_get(rec, "id")));
+	j->rec = rec;
+	j->state = s < 0 ? JOBS_QUEUED : (enum jobs_state)s;
+	hmap_put(js->open, j->id, j);
+	return j;
+}
+
+static void
+job_free(struct job *j)
+{
+	json_decref(j->rec);
+	free(j);
+}
+
+/* --- submitting --------------------------------------------------------------- */
+
+static int
+load_one(void *arg, const char *text)
+{
+	json_t **out = arg;
+
+	*out = json_loads(text, 0, NULL);
+	return 0;
+}
+
+/* The stored record of a job by id or key (new reference), or NULL. */
+static json_t *
+stored(struct jobs *js, const char *id, const char *key)
+{
+	json_t *rec = NULL;
+
+	if (store_job_get(js->n->store, id, key, load_one, &rec) != 1) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+int
+jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
+    char *id, size_t idlen, char *err, size_t errlen)
+{
+	json_t *rec, *first;
+	const char *key;
+	char hex[17];
+	uint64_t now = clock_wall_ms();
+	int status;
+	struct job *j;
+
+	if ((rec = jobs_spec_parse(body, &status, err, errlen)) == NULL)
+		return status;
+	key = json_string_value(json_object_get(rec, "key"));
+	if (key != NULL && (first = stored(js, NULL, key)) != NULL) {
+		snprintf(id, idlen, "%s",
+		    json_string_value(json_object_get(first, "id")));
+		status = json_equal(json_object_get(first, "args_hash"),
+		    json_object_get(rec, "args_hash")) ? 200 : 409;
+		if (status == 409)
+			snprintf(err, errlen, "idempotency key used for other "
+			    "arguments");
+		json_decref(first);
+		json_decref(rec);
+		return status;
+	}
+	rng_hex(js->n->rng, hex, (sizeof(hex) - 1) / 2);
+	snprintf(id, idlen, "j%s", hex);
+	json_object_set_new(rec, "id", json_string(id));
+	json_object_set_new(rec, "issuer", json_string(js->n->id));
+	json_object_set_new(rec, "principal", json_string(p != NULL ?
+	    p->name : ""));
+	json_object_set_new(rec, "state", json_string("queued"));
+	json_object_set_new(rec, "epoch", json_integer(0));
+	json_object_set_new(rec, "submitted_ms", json_integer((json_int_t)now));
+	/* Relative in the request, absolute in the record. */
+	json_object_set_new(rec, "deadline_ms", json_integer((json_int_t)now +
+	    json_integer_value(json_object_get(rec, "deadline_ms"))));
+	json_object_set_new(rec, "any", json_boolean(json_object_get(rec,
+	    "node") == NULL));
+	if (json_object_get(rec, "node") == NULL)
+		json_object_set_new(rec, "node", json_null());
+	j = job_add(js, rec);
+	if (jobs_persist(js, j) != 0) {
+		snprintf(err, errlen, "cannot store the job: %s",
+		    store_error(js->n->store));
+		hmap_del(js->open, j->id);
+		job_free(j);
+		return 500;
+	}
+	js->count[JC_SUBMITTED]++;
+	jobs_history(js, id, "submitted", json_pack("{s:s, s:O}", "principal",
+	    p != NULL ? p->name : "", "to", json_object_get(rec, "to")));
+	audit_record(js->n->audit, "job.submitted", p != NULL ? p->name : "",
+	    "ok", json_pack("{s:s, s:O, s:O?, s:O, s:O}", "job_id", id, "to",
+	    json_object_get(rec, "to"), "task", json_object_get(rec, "task"),
+	    "args_sha256", json_object_get(rec, "args_hash"), "at_most_once",
+	    json_object_get(rec, "at_most_once")));
+	log_event(LOG_INFO, "job submitted", "{s:s, s:O}", "job", id, "to",
+	    json_object_get(rec, "to"));
+	/* The first dispatch need not wait for the tick. */
+	event_active(js->tick, EV_TIMEOUT, 0);
+	return 202;
+}
+
+/* --- reading ------------------------------------------------------------------ */
+
+static int
+append_cb(void *arg, const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+
+	if (v != NULL)
+		json_array_append_new(arg, v);
+	return 0;
+}
+
+json_t *
+jobs_get(struct jobs *js, const char *id)
+{
+	struct job *j = hmap_get(js->open, id);
+	json_t *rec = j != NULL ? json_deep_copy(j->rec) : stored(js, id, NULL);
+	json_t *h;
+
+	if (rec == NULL)
+		return NULL;
+	h = json_array();
+	store_job_history(js->n->store, id, append_cb, h);
+	json_object_set_new(rec, "history", h);
+	return rec;
+}
+
+json_t *
+jobs_list(struct jobs *js, const char *state, const char *task, unsigned limit)
+{
+	json_t *a = json_array();
+
+	store_jobs_query(js->n->store, state, task, limit != 0 && limit <
+	    LIST_MAX ? limit : LIST_MAX, append_cb, a);
+	return a;
+}
+
+int
+jobs_cancel(struct jobs *js, const char *id, const struct principal *p,
+    char *err, size_t errlen)
+{
+	struct job *j = hmap_get(js->open, id);
+	json_t *rec;
+	const char *node;
+
+	if (j == NULL || j->final) {
+		if ((rec = stored(js, id, NULL)) == NULL) {
+			snprintf(err, errlen, "no job %s on this node (jobs are "
+			    "served by their issuer)", id);
+			return 404;
+		}
+		snprintf(err, errlen, "job %s is already %s", id,
+		    json_string_value(json_object_get(rec, "state")));
+		json_decref(rec);
+		return 409;
+	}
+	node = json_string_value(json_object_get(j->rec, "node"));
+	/* A run may have started: stop it, and refuse its result. */
+	if (node != NULL && j->state != JOBS_QUEUED)
+		jobs_fence_add(js, id, node,
+		    (uint64_t)json_integer_value(json_object_get(j->rec, "epoch")));
+	jobs_set_state(js, j, JOBS_CANCELLED, "cancelled by request",
+	    json_pack("{s:s}", "principal", p != NULL ? p->name : ""));
+	audit_record(js->n->audit, "job.cancelled", p != NULL ? p->name : "",
+	    "ok", json_pack("{s:s}", "job_id", id));
+	return 200;
+}
+
+/* --- results ------------------------------------------------------------------ */
+
+/* A JOB_RESULT for a run that is not the job's: recorded, never taken. */
+static int
+fenced_run(struct jobs *js, const char *job_id, const char *origin,
+    const json_t *args, json_t **body, const char *why)
+{
+	js->count[JC_FENCED]++;
+	jobs_history(js, job_id, "fenced", json_pack("{s:s, s:O, s:O, s:O?, s:s}",
+	    "node", origin, "epoch", json_object_get(args, "epoch"), "state",
+	    json_object_get(args, "state"), "reason",
+	    json_object_get(args, "reason"), "why", why));
+	log_event(LOG_INFO, "job run fenced", "{s:s, s:s, s:s}", "job", job_id,
+	    "node", origin, "why", why);
+	*body = json_pack("{s:b, s:b}", "accepted", 0, "fenced", 1);
+	return MESH_COMMAND_STATUS(OK);
+}
+
+/* An "any" job whose node restarted mid-run goes back to the queue when
+ * it may run again; 1 when it did. */
+static int
+requeue_restarted(struct jobs *js, struct job *j, const char *reason)
+{
+	if (!json_is_true(json_object_get(j->rec, "any")))
+		return 0;
+	if (json_is_true(json_object_get(j->rec, "at_most_once"))) {
+		jobs_set_state(js, j, JOBS_LOST, reason, NULL);
+		return 1;
+	}
+	if (clock_wall_ms() >= (uint64_t)json_integer_value(
+	    json_object_get(j->rec, "deadline_ms")))
+		return 0;
+	jobs_set_state(js, j, JOBS_QUEUED, reason, NULL);
+	json_object_set_new(j->rec, "node", json_null());
+	jobs_persist(js, j);
+	return 1;
+}
+
+int
+jobs_result_command(struct jobs *js, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	const char *id = json_string_value(json_object_get(args, "job_id"));
+	const char *st = json_string_value(json_object_get(args, "state"));
+	const char *reason = json_string_value(json_object_get(args, "reason"));
+	json_t *ep = json_object_get(args, "epoch"), *rec;
+	struct job *j;
+	uint64_t epoch, cur;
+	int s = jobs_state_parse(st);
+	const char *node;
+	static const char *const copied[] = { "exit_code", "term_signal",
+	    "result", "started_ms", "task_id", "why_no_result" };
+
+	if (!jobs_from_node(c->principal, c->origin)) {
+		snprintf(err, errlen, "job_result is node-internal");
+		return MESH_COMMAND_STATUS(REFUSED);
+	}
+	if (id == NULL || !node_id_valid(id, strlen(id)) ||
+	    !json_is_integer(ep) || json_integer_value(ep) < 1 || s < 0 ||
+	    !jobs_state_final((enum jobs_state)s)) {
+		snprintf(err, errlen, "args: job_id, epoch >= 1 and a final state "
+		    "are required");
+		return MESH_COMMAND_STATUS(INVALID);
+	}
+	epoch = (uint64_t)json_integer_value(ep);
+	if ((j = hmap_get(js->open, id)) == NULL || j->final) {
+		if ((rec = j != NULL ? json_incref(j->rec) : stored(js, id, NULL)) ==
+		    NULL) {
+			*body = json_pack("{s:b, s:b}", "accepted", 0, "unknown", 1);
+			return MESH_COMMAND_STATUS(OK);
+		}
+		cur = (uint64_t)json_integer_value(json_object_get(rec, "epoch"));
+		node = json_string_value(json_object_get(rec, "node"));
+		/* The same result again (its first answer was lost). */
+		if (epoch == cur && node != NULL && strcmp(node, c->origin) == 0 &&
+		    json_object_get(rec, "result_from") != NULL) {
+			json_decref(rec);
+			*body = json_pack("{s:b, s:b}", "accepted", 1, "duplicate", 1);
+			return MESH_COMMAND_STATUS(OK);
+		}
+		json_decref(rec);
+		return fenced_run(js, id, c->origin, args, body, "the job is final");
+	}
+	cur = (uint64_t)json_integer_value(json_object_get(j->rec, "epoch"));
+	node = json_string_value(json_object_get(j->rec, "node"));
+	if (epoch != cur || node == NULL || strcmp(node, c->origin) != 0)
+		return fenced_run(js, id, c->origin, args, body, epoch < cur ?
+		    "an older epoch" : "not the job's current run");
+	/* The run ended with its node, not by itself. */
+	if (reason != NULL && (strcmp(reason, "node restarted") == 0 ||
+	    strcmp(reason, "node stopped") == 0) &&
+	    requeue_restarted(js, j, reason)) {
+		*body = json_pack("{s:b, s:b}", "accepted", 1, "fenced", 0);
+		return MESH_COMMAND_STATUS(OK);
+	}
+	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
+		if (json_object_get(args, copied[i]) != NULL)
+			json_object_set(j->rec, copied[i],
+			    json_object_get(args, copied[i]));
+	json_object_set_new(j->rec, "result_from", json_pack("{s:s, s:I}",
+	    "node", c->origin, "epoch", (json_int_t)epoch));
+	if (j->state == JOBS_QUEUED)	/* the answer to the dispatch was lost */
+		jobs_set_state(js, j, JOBS_DISPATCHED, NULL, NULL);
+	jobs_set_state(js, j, (enum jobs_state)s, reason, json_pack("{s:O?, s:O?}",
+	    "exit_code", json_object_get(args, "exit_code"), "term_signal",
+	    json_object_get(args, "term_signal")));
+	*body = json_pack("{s:b, s:b}", "accepted", 1, "fenced", 0);
+	return MESH_COMMAND_STATUS(OK);
+}
+
+/* --- lifetime ----------------------------------------------------------------- */
+
+static int
+sweep_final(const char *id, void *value, void *arg)
+{
+	struct job *j = value;
+
+	(void)id;
+	(void)arg;
+	if (!j->final)
+		return 0;
+	job_free(j);
+	return 1;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jobs *js = arg;
+
+	(void)fd;
+	(void)what;
+	hmap_sweep(js->open, sweep_final, NULL);
+	jobs_dispatch_tick(js);
+	hmap_sweep(js->open, sweep_final, NULL);
+}
+
+static int
+load_open(void *arg, const char *text)
+{
+	json_t *rec = json_loads(text, 0, NULL);
+
+	if (rec != NULL && json_is_string(json_object_get(rec, "id")))
+		json_array_append_new(arg, rec);
+	else
+		json_decref(rec);
+	return 0;
+}
+
+/* The open jobs of a previous life.  A dispatch whose answer had not come
+ * is sent again (same node, same epoch: the executor answers a repeat
+ * from its record); a running job waits for its result. */
+static void
+reload(struct jobs *js)
+{
+	json_t *recs = json_array(), *rec;
+	struct job *j;
+	size_t i;
+
+	if (store_jobs_open(js->n->store, load_open, recs) < 0 ||
+	    store_job_fences(js->n->store, append_cb, js->fences) < 0)
+		log_event(LOG_ERROR, "cannot read the open jobs", "{s:s}", "error",
+		    store_error(js->n->store));
+	json_array_foreach(recs, i, rec) {
+		j = job_add(js, json_incref(rec));
+		if (j->state == JOBS_DISPATCHED)
+			jobs_set_state(js, j, JOBS_QUEUED, "issuer restarted before "
+			    "the dispatch was answered", NULL);
+	}
+	if (json_array_size(recs) > 0)
+		log_event(LOG_INFO, "open jobs reloaded", "{s:i}", "count",
+		    (int)json_array_size(recs));
+	json_decref(recs);
+}
+
+struct jobs *
+jobs_new(struct node *n)
+{
+	struct jobs *js = xcalloc(1, sizeof(*js));
+
+	js->n = n;
+	js->open = hmap_new();
+	js->fences = json_array();
+	js->fencing = json_object();
+	reload(js);
+	js->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, js);
+	event_add(js->tick, &(struct timeval){ 0, TICK_MS * 1000 });
+	return js;
+}
+
+static int
+free_job(const char *id, void *value, void *arg)
+{
+	(void)id;
+	(void)arg;
+	job_free(value);
+	return 1;
+}
+
+void
+jobs_free(struct jobs *js)
+{
+	if (js == NULL)
+		return;
+	if (js->tick != NULL)
+		event_free(js->tick);
+	hmap_sweep(js->open, free_job, NULL);
+	hmap_free(js->open);
+	json_decref(js->fences);
+	json_decref(js->fencing);
+	free(js);
+}
+
+static int
+count_queued(const char *id, void *value, void *arg)
+{
+	const struct job *j = value;
+
+	(void)id;
+	if (!j->final && j->state == JOBS_QUEUED)
+		(*(size_t *)arg)++;
+	return 0;
+}
+
+json_t *
+jobs_counters(struct jobs *js)
+{
+	json_t *o = json_object();
+	size_t queued = 0;
+
+	for (int i = 0; i < JC_COUNT; i++)
+		json_object_set_new(o, counter_names[i],
+		    json_integer((json_int_t)js->count[i]));
+	/* The queue: jobs waiting for their node (or for one to match). */
+	hmap_sweep(js->open, count_queued, &queued);
+	json_object_set_new(o, "queued", json_integer((json_int_t)queued));
+	json_object_set_new(o, "open", json_integer((json_int_t)
+	    hmap_count(js->open)));
+	return o;
+}

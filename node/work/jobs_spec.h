@@ -1,0 +1,84 @@
+/*
+ * What a job is, apart from where it runs: the states a job moves
+ * through on its issuer and the rule of which moves are allowed, and the
+ * one validation of a submitted job (POST /api/jobs, `agentflow submit`).
+ * Pure functions, no node: the unit tests drive them directly.
+ *
+ *   state        entered by                         left by
+ *   queued       jobs_submit; a redispatch (node     dispatch → dispatched
+ *                dead, "node restarted")             deadline → expired
+ *                                                    cancel → cancelled
+ *                                                    requeue → queued (its
+ *                                                    node cleared, a reason)
+ *                                                    "node restarted" with
+ *                                                    at_most_once → lost
+ *   dispatched   a JOB_RUN sent (jobs.c dispatch)    answer "running" → running
+ *                                                    no answer → queued (same
+ *                                                    epoch, same node)
+ *                                                    node dead → queued
+ *                                                    (epoch + 1) | lost
+ *   running      the executor started the task       result → succeeded |
+ *                                                    failed | cancelled
+ *                                                    node dead → queued
+ *                                                    (epoch + 1) | lost
+ *   succeeded, failed, cancelled, expired, lost      final: never left
+ *
+ * A final job is never dispatched again and takes no other result: an
+ * older epoch's result is recorded in its history as a fenced run.
+ */
+#ifndef AGENTFLOW_JOBS_SPEC_H
+#define AGENTFLOW_JOBS_SPEC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "principal.h"
+
+/* The dispatch envelope must fit one command's args (64 KiB, the frame
+ * codec's bound): payloads and results leave it 1 KiB. */
+#define JOBS_PAYLOAD_MAX	(65536 - 1024)
+#define JOBS_RESULT_MAX		JOBS_PAYLOAD_MAX
+#define JOBS_DEADLINE_DEFAULT_MS	(24LL * 3600 * 1000)
+#define JOBS_DEADLINE_MAX_MS	(30LL * 24 * 3600 * 1000)
+#define JOBS_KEY_MAX		128
+
+enum jobs_state {
+	JOBS_QUEUED,
+	JOBS_DISPATCHED,
+	JOBS_RUNNING,
+	JOBS_SUCCEEDED,
+	JOBS_FAILED,
+	JOBS_CANCELLED,
+	JOBS_EXPIRED,
+	JOBS_LOST,
+	JOBS_NSTATES
+};
+
+/* "queued", ...; NULL for a value out of range. */
+const char *jobs_state_name(enum jobs_state);
+/* The state named s, or -1. */
+int jobs_state_parse(const char *s);
+int jobs_state_final(enum jobs_state);
+/* Whether a job may move from one state to another (the table above). */
+int jobs_state_may(enum jobs_state from, enum jobs_state to);
+
+/* The principal node-internal job commands (JOB_RESULT, JOB_FENCE) carry:
+ * "node:<id>" of the node that issues them, role admin.  No API token's
+ * name has a colon, so no user can issue one. */
+void jobs_node_principal(struct principal *, const char *node_id);
+/* 1 when a command carries its origin's node principal. */
+int jobs_from_node(const char *principal, const char *origin);
+
+/*
+ * A submitted job, checked: returns the job's stored fields as a new
+ * object {task | command, args?, payload (text or null), to, selector?
+ * (object, for any:SEL), node? (for a named node), key?, deadline_ms
+ * (relative), at_most_once, args_hash}, or NULL with err naming the
+ * field.  *status is the HTTP status to answer (400, or 413 for an
+ * oversized payload).
+ */
+json_t *jobs_spec_parse(const json_t *body, int *status, char *err,
+    size_t errlen);
+
+#endif

@@ -1,0 +1,389 @@
+"""System tests of durable jobs (node/work/jobs.h, job_runs.h): real nodes
+on loopback, jobs submitted through one node's API or the CLI, run on
+another, their results, fencing and recovery observed through the
+issuer's API, the CLI's exit status and the files the tasks write.
+
+Every task appends "JOB EPOCH" to runs-NODE in the test's directory when
+it starts, so a test counts the runs of a job on each node.  Short
+deadlines, --dead-ms 2000, bounded polls."""
+
+import json
+import os
+import shutil
+import signal as _signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+
+FORM_TIMEOUT = 40
+CLI = os.path.join(harness.BIN, "agentflow")
+ADMIN = "admin-0123456789abcdef"
+FINAL = ("succeeded", "failed", "cancelled", "expired", "lost")
+
+
+def tasks_for(tmp, node_id):
+    runs = os.path.join(tmp, "runs-" + node_id)
+    start = 'echo "$AGENTFLOW_JOB_ID $AGENTFLOW_JOB_EPOCH" >> %s; ' % runs
+    report = ('p=$(cat "$AGENTFLOW_PAYLOAD_FILE"); printf \'{"job":"%%s",'
+              '"epoch":%%s,"attempt":%%s,"node":"%s","payload":%%s}\' '
+              '"$AGENTFLOW_JOB_ID" "$AGENTFLOW_JOB_EPOCH" "$AGENTFLOW_JOB_ATTEMPT" '
+              '"${p:-null}" > "$AGENTFLOW_RESULT_FILE"; ' % node_id)
+    return {
+        "report": {"command": ["/bin/sh", "-c", start + report + "exit 0"]},
+        "fail3": {"command": ["/bin/sh", "-c", start + report + "exit 3"]},
+        "slow": {"command": ["/bin/sh", "-c", start + "sleep 6; " + report]},
+        "badresult": {"command": ["/bin/sh", "-c",
+                                  start + 'echo "not json" > "$AGENTFLOW_RESULT_FILE"']},
+    }
+
+
+def cli(node, *args, timeout=120):
+    e = dict(os.environ)
+    for k in ("AGENTFLOW_API", "AGENTFLOW_TOKEN", "AGENTFLOW_DATA_DIR"):
+        e.pop(k, None)
+    p = subprocess.run([CLI, args[0], "--data-dir", node.data_dir] + list(args[1:]),
+                       capture_output=True, text=True, errors="replace",
+                       timeout=timeout, env=e, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Jobs(unittest.TestCase):
+    """A signal, node-1 (role=desk) and node-2, node-3 (role=worker);
+    node-4 (role=late) only where a test starts it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="af-jobs-")
+        cls.pki = harness.Pki(cls.tmp)
+        cls.sig = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
+                                 ca=cls.pki.ca_path).start()
+        cls.nodes = {}
+        for i, role in ((1, "desk"), (2, "worker"), (3, "worker")):
+            nid = "node-%d" % i
+            cls.nodes[nid] = cls.make_node(nid, role).start()
+        cls.wait_formed(list(cls.nodes.values()))
+
+    @classmethod
+    def make_node(cls, node_id, role):
+        path = os.path.join(cls.tmp, "tasks-%s.json" % node_id)
+        with open(path, "w") as f:
+            json.dump(tasks_for(cls.tmp, node_id), f)
+        node = harness.MeshNode(cls.pki, node_id, signals=[cls.sig.url], args=[
+            "--dead-ms", "2000", "--ping-ms", "300", "--tasks", path,
+            "--labels", "role=" + role, "--command-timeout-ms", "3000"])
+        # A job's files in the test's directory, not /tmp.
+        node.env["TMPDIR"] = cls.tmp
+        # Its tokens, an admin's among them (freeze).
+        if not os.path.exists(node.data_dir):
+            os.makedirs(node.data_dir, 0o700)
+            path = os.path.join(node.data_dir, "tokens.json")
+            with open(path, "w") as f:
+                json.dump({"read": "read-" + node_id + "-0123456789",
+                           "write": "write-" + node_id + "-0123456789",
+                           "admin": ADMIN}, f)
+            os.chmod(path, 0o600)
+        return node
+
+    @classmethod
+    def wait_formed(cls, nodes):
+        ids = sorted(n.node_id for n in nodes)
+
+        def formed():
+            try:
+                return all(n.up_peers() == [i for i in ids if i != n.node_id]
+                           for n in nodes)
+            except (AssertionError, OSError):
+                return False
+        if not harness.wait_until(formed, FORM_TIMEOUT, 0.3):
+            raise AssertionError("mesh did not form")
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in cls.nodes.values():
+            n.stop()
+        cls.sig.stop()
+        shutil.rmtree(cls.tmp, True)
+
+    # -- helpers
+
+    def n(self, i):
+        return self.nodes["node-%d" % i]
+
+    def submit(self, node, doc, status=202):
+        r = node.post("/api/jobs", doc)
+        self.assertEqual(r.status, status, r)
+        return r.json()
+
+    def job(self, node, jid):
+        r = node.client().get("/api/jobs/" + jid)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def wait_job(self, node, jid, states=FINAL, timeout=30):
+        got = harness.wait_until(
+            lambda: self.job(node, jid)["state"] in states and self.job(node, jid),
+            timeout, 0.2)
+        self.assertTrue(got, self.job(node, jid))
+        return got
+
+    def admin(self, node, doc):
+        return harness.Client("127.0.0.1", node.api_port, None, ADMIN).request(
+            "POST", "/api/commands", json.dumps(doc).encode(),
+            {"Content-Type": "application/json"})
+
+    def runs(self, node_id, jid):
+        try:
+            with open(os.path.join(self.tmp, "runs-" + node_id)) as f:
+                return [l.split()[1] for l in f if l.split()[0] == jid]
+        except FileNotFoundError:
+            return []
+
+    def all_runs(self, jid):
+        return {n: self.runs(n, jid) for n in ("node-1", "node-2", "node-3", "node-4")
+                if self.runs(n, jid)}
+
+    def events(self, job, name):
+        return [h for h in job["history"] if h["event"] == name]
+
+    # -- tests
+
+    def test_payload_and_result_to_a_named_node(self):
+        doc = self.submit(self.n(1), {"task": "report", "to": "node-2",
+                                      "payload": {"x": [1, 2], "s": "é"}})
+        job = self.wait_job(self.n(1), doc["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(job["exit_code"], 0)
+        self.assertEqual(job["result"], {"job": doc["id"], "epoch": 1, "attempt": 1,
+                                         "node": "node-2",
+                                         "payload": {"s": "é", "x": [1, 2]}})
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+        self.assertEqual([h["event"] for h in job["history"]],
+                         ["submitted", "dispatched", "running", "succeeded"])
+        # Another node did not issue it.
+        self.assertEqual(self.n(3).client().get("/api/jobs/" + doc["id"]).status, 404)
+
+    def test_cli_wait_exits_with_the_remote_status(self):
+        rc, out, err = cli(self.n(1), "submit", "fail3", "--to", "node-3",
+                           "--payload", '{"k": 1}', "--wait")
+        self.assertEqual(rc, 3, (out, err))
+        self.assertIn("failed", out)
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-3")
+        self.assertEqual(rc, 0, err)
+        jid = out.split()[0]
+        rc, out, err = cli(self.n(1), "wait", jid)
+        self.assertEqual(rc, 0, (out, err))
+        rc, out, err = cli(self.n(1), "job", jid)
+        self.assertEqual(rc, 0, err)
+        for word in ("submitted", "dispatched", "running", "succeeded"):
+            self.assertIn(word, out)
+        rc, out, err = cli(self.n(1), "jobs", "--state", "succeeded")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(jid, out)
+
+    def test_result_file_refused_and_unknown_task(self):
+        doc = self.submit(self.n(1), {"task": "badresult", "to": "node-2"})
+        job = self.wait_job(self.n(1), doc["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertIsNone(job.get("result"))
+        self.assertEqual(job["why_no_result"], "result is not JSON")
+        doc = self.submit(self.n(1), {"task": "nosuch", "to": "node-2"})
+        job = self.wait_job(self.n(1), doc["id"])
+        self.assertEqual(job["state"], "failed", job)
+        self.assertIn("no task named", job["reason"])
+
+    def test_bad_input_is_refused_and_nothing_stored(self):
+        before = self.n(2).client().get("/api/jobs").json()["jobs"]
+        cases = [
+            ({"task": "report", "to": "node-3", "payload": "x" * 70000}, 413, "payload"),
+            ({"task": "report", "to": "no such node!"}, 400, "to"),
+            ({"task": "report", "to": "any:=x"}, 400, "selector"),
+            ({"task": "report", "to": "all"}, 400, "not yet"),
+            ({"task": "report", "to": "role=worker"}, 400, "not yet"),
+            ({"task": "report"}, 400, "to"),
+            ({"to": "node-3"}, 400, "task"),
+            ({"task": "report", "to": "node-3", "colour": 1}, 400, "colour"),
+            ({"task": "report", "to": "node-3", "deadline_ms": -5}, 400, "deadline_ms"),
+            ({"task": "report", "to": "node-3", "key": ""}, 400, "key"),
+        ]
+        for doc, status, word in cases:
+            r = self.n(2).post("/api/jobs", doc)
+            self.assertEqual(r.status, status, (doc, r))
+            self.assertIn(word, r.json()["message"], (doc, r.json()))
+        r = self.n(2).client().request("POST", "/api/jobs", b'{"task": "report", "to":',
+                                       {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(self.n(2).client().get("/api/jobs").json()["jobs"], before)
+
+    def test_idempotency_key_across_issuers(self):
+        key = "key-%d" % time.monotonic_ns()
+        body = {"task": "report", "to": "node-2", "key": key, "payload": {"n": 1}}
+        a = self.submit(self.n(1), body)
+        self.wait_job(self.n(1), a["id"])
+        b = self.submit(self.n(3), body)
+        jb = self.wait_job(self.n(3), b["id"])
+        ja = self.job(self.n(1), a["id"])
+        self.assertEqual(self.all_runs(a["id"]), {"node-2": ["1"]})
+        self.assertEqual(self.all_runs(b["id"]), {})
+        self.assertEqual(jb["state"], "succeeded", jb)
+        self.assertEqual(jb["result"], ja["result"])
+        self.assertTrue(self.events(jb, "duplicate"), jb)
+        # The same issuer knows the key: the first job, or 409.
+        again = self.submit(self.n(1), body, status=200)
+        self.assertEqual(again["id"], a["id"])
+        r = self.n(1).post("/api/jobs", dict(body, payload={"n": 2}))
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.json()["job"], a["id"])
+        self.assertEqual(r.json()["error"], "idempotency key used for other arguments")
+        # Through another issuer, other arguments: refused by the executor.
+        key2 = key + "-2"
+        d = self.submit(self.n(1), dict(body, key=key2))
+        self.wait_job(self.n(1), d["id"])
+        c = self.submit(self.n(3), dict(body, payload={"n": 3}, key=key2))
+        jc = self.wait_job(self.n(3), c["id"])
+        self.assertEqual(jc["state"], "failed", jc)
+        self.assertIn(d["id"], jc["reason"])
+        self.assertEqual(jc["conflict_with"], d["id"])
+        self.assertEqual(self.all_runs(c["id"]), {})
+
+    def test_store_and_forward_to_a_node_that_starts_later(self):
+        ok = self.submit(self.n(1), {"task": "report", "to": "node-4",
+                                     "deadline_ms": 60000})
+        late = self.submit(self.n(1), {"task": "report", "to": "node-4",
+                                       "deadline_ms": 3000})
+        time.sleep(10)      # node-4 starts 10 s after the submit
+        self.assertEqual(self.job(self.n(1), ok["id"])["state"], "queued")
+        self.assertEqual(self.wait_job(self.n(1), late["id"])["state"], "expired")
+        n4 = self.make_node("node-4", "late").start()
+        self.nodes["node-4"] = n4
+        try:
+            job = self.wait_job(self.n(1), ok["id"], timeout=45)
+            self.assertEqual(job["state"], "succeeded", job)
+            self.assertEqual(self.all_runs(ok["id"]), {"node-4": ["1"]})
+            self.assertEqual(self.all_runs(late["id"]), {})
+        finally:
+            n4.stop()
+            del self.nodes["node-4"]
+
+    def test_cancel_stops_the_run_and_refuses_its_result(self):
+        doc = self.submit(self.n(1), {"task": "slow", "to": "node-3"})
+        self.wait_job(self.n(1), doc["id"], ("running",))
+        r = self.n(1).post("/api/jobs/%s/cancel" % doc["id"], {})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.n(1).post("/api/jobs/%s/cancel" % doc["id"], {}).status,
+                         409)
+        got = harness.wait_until(lambda: self.events(
+            self.job(self.n(1), doc["id"]), "fenced"), 15, 0.2)
+        self.assertTrue(got, self.job(self.n(1), doc["id"]))
+        self.assertEqual(got[0]["node"], "node-3")
+        self.assertEqual(got[0]["stopped"], 1)
+        job = self.job(self.n(1), doc["id"])
+        self.assertEqual(job["state"], "cancelled")
+        self.assertNotIn("result", job)
+        self.assertEqual(self.n(1).post("/api/jobs/jnosuchjob/cancel", {}).status, 404)
+
+    def test_a_frozen_node_keeps_the_job_queued(self):
+        r = self.admin(self.n(1), {"target": "node-2", "type": "freeze",
+                                   "wait_ms": 5000})
+        self.assertEqual(r.status, 200, r)
+        try:
+            doc = self.submit(self.n(1), {"task": "report", "to": "node-2"})
+            time.sleep(3)
+            job = self.job(self.n(1), doc["id"])
+            self.assertEqual(job["state"], "queued", job)
+            self.assertEqual(self.all_runs(doc["id"]), {})
+        finally:
+            r = self.admin(self.n(1), {"target": "node-2", "type": "unfreeze",
+                                       "wait_ms": 5000})
+            self.assertEqual(r.status, 200, r)
+        job = self.wait_job(self.n(1), doc["id"], timeout=20)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+        # The jobs' counters.
+        m = harness.parse_metrics(self.n(1).client().get("/metrics").body.decode())
+        self.assertGreaterEqual(m['agentflow_node_jobs_total{what="submitted"}'], 1)
+        self.assertGreaterEqual(m['agentflow_node_jobs_total{what="succeeded"}'], 1)
+        self.assertIn("agentflow_node_jobs_queued", m)
+
+    def restart(self, node):
+        node.restart()
+        self.wait_formed([self.n(1), self.n(2), self.n(3)])
+
+    def test_issuer_killed_after_202_and_restarted(self):
+        doc = self.submit(self.n(3), {"task": "report", "to": "node-2"})
+        self.n(3).stop(_signal.SIGKILL)
+        self.restart(self.n(3))
+        job = self.wait_job(self.n(3), doc["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+
+    def test_result_held_while_the_issuer_is_down(self):
+        doc = self.submit(self.n(3), {"task": "slow", "to": "node-2"})
+        self.wait_job(self.n(3), doc["id"], ("running",))
+        self.n(3).stop(_signal.SIGKILL)
+        time.sleep(7)       # the run ends while its issuer is down
+        self.restart(self.n(3))
+        job = self.wait_job(self.n(3), doc["id"], timeout=40)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(job["result"]["node"], "node-2")
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+
+    def test_a_named_node_killed_mid_run_reports_it_failed(self):
+        doc = self.submit(self.n(1), {"task": "slow", "to": "node-2"})
+        self.wait_job(self.n(1), doc["id"], ("running",))
+        self.assertTrue(harness.wait_until(lambda: self.runs("node-2", doc["id"]), 10, 0.05))
+        self.n(2).stop(_signal.SIGKILL)
+        time.sleep(3)       # dead by --dead-ms: a named job waits for its node
+        self.assertEqual(self.job(self.n(1), doc["id"])["state"], "running")
+        self.restart(self.n(2))
+        job = self.wait_job(self.n(1), doc["id"], timeout=30)
+        self.assertEqual(job["state"], "failed", job)
+        self.assertEqual(job["reason"], "node restarted")
+        self.assertEqual(job["node"], "node-2")
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+
+    def any_job_on_a_killed_node(self, at_most_once):
+        doc = self.submit(self.n(1), {"task": "slow", "to": "any:role=worker",
+                                      "at_most_once": at_most_once})
+        job = self.wait_job(self.n(1), doc["id"], ("running",))
+        first = job["node"]
+        victim = self.nodes[first]
+        # "running" is the task accepted; its process starts a moment later.
+        self.assertTrue(harness.wait_until(lambda: self.runs(first, doc["id"]), 10, 0.05))
+        victim.stop(_signal.SIGKILL)
+        try:
+            job = self.wait_job(self.n(1), doc["id"], timeout=40)
+        finally:
+            self.restart(victim)
+        return doc["id"], first, job
+
+    def test_any_job_moves_when_its_node_dies(self):
+        jid, first, job = self.any_job_on_a_killed_node(False)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertNotEqual(job["node"], first)
+        self.assertEqual(job["epoch"], 2)
+        self.assertEqual(job["result"]["node"], job["node"])
+        self.assertEqual(job["result"]["epoch"], 2)
+        self.assertEqual(self.all_runs(jid), {first: ["1"], job["node"]: ["2"]})
+        # The killed node, back, reports its old run: recorded fenced.
+        got = harness.wait_until(lambda: self.events(self.job(self.n(1), jid), "fenced"),
+                                 30, 0.3)
+        self.assertTrue(got, self.job(self.n(1), jid))
+        self.assertEqual(got[0]["node"], first)
+        self.assertEqual(got[0]["epoch"], 1)
+        after = self.job(self.n(1), jid)
+        self.assertEqual(after["result"], job["result"])
+        self.assertEqual(after["state"], "succeeded")
+
+    def test_at_most_once_job_is_lost_not_run_twice(self):
+        jid, first, job = self.any_job_on_a_killed_node(True)
+        self.assertEqual(job["state"], "lost", job)
+        self.assertIn(first, job["reason"])
+        time.sleep(2)
+        self.assertEqual(self.all_runs(jid), {first: ["1"]})
+
+
+if __name__ == "__main__":
+    unittest.main()
