@@ -240,7 +240,7 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 	log_event(LOG_INFO, "job submitted", "{s:s, s:O}", "job", id, "to",
 	    json_object_get(rec, "to"));
 	/* The first dispatch need not wait for the tick. */
-	event_active(js->tick, EV_TIMEOUT, 0);
+	event_active(js->kick, 0, 0);
 	return 202;
 }
 
@@ -498,6 +498,7 @@ jobs_new(struct node *n)
 	js->fencing = json_object();
 	reload(js);
 	js->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, js);
+	js->kick = event_new(n->base, -1, 0, tick_cb, js);
 	event_add(js->tick, &(struct timeval){ 0, TICK_MS * 1000 });
 	return js;
 }
@@ -518,6 +519,8 @@ jobs_free(struct jobs *js)
 		return;
 	if (js->tick != NULL)
 		event_free(js->tick);
+	if (js->kick != NULL)
+		event_free(js->kick);
 	hmap_sweep(js->open, free_job, NULL);
 	hmap_free(js->open);
 	json_decref(js->fences);

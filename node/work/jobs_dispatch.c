@@ -299,6 +299,9 @@ node_died(struct jobs *js, struct job *j, const char *dead)
 	/* A copy: the record's string goes when "node" is cleared. */
 	snprintf(node, sizeof(node), "%s", dead);
 	snprintf(why, sizeof(why), "node %s is dead", node);
+	log_event(LOG_WARN, "job's node is dead", "{s:s, s:s, s:b}", "job", j->id,
+	    "node", node, "at_most_once",
+	    json_is_true(json_object_get(j->rec, "at_most_once")));
 	if (json_is_true(json_object_get(j->rec, "at_most_once"))) {
 		jobs_set_state(js, j, JOBS_LOST, why, NULL);
 		return;

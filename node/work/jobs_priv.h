@@ -37,6 +37,9 @@ struct jobs {
 	json_t		*fences;	/* [{job_id, node, epoch}] still to send */
 	json_t		*fencing;	/* "job/node" → true while one is in flight */
 	struct event	*tick;
+	/* One pass now (a submit): its own event, since activating the
+	 * periodic one by hand pushes its next run later each time. */
+	struct event	*kick;
 	uint64_t	 count[JC_COUNT];
 };
 
