@@ -174,6 +174,22 @@ epoch_of(const struct job *j)
 	return (uint64_t)json_integer_value(json_object_get(j->rec, "epoch"));
 }
 
+json_t *
+jobs_run_args(const json_t *rec)
+{
+	json_t *ep = json_object_get(rec, "epoch");
+
+	return json_pack("{s:O, s:O, s:O, s:O?, s:O?, s:O?, s:O, s:O?, s:O, "
+	    "s:O, s:O}", "job_id", json_object_get(rec, "id"), "epoch", ep,
+	    "attempt", ep, "task", json_object_get(rec, "task"), "command",
+	    json_object_get(rec, "command"), "args", json_object_get(rec, "args"),
+	    "payload", json_object_get(rec, "payload"), "key",
+	    json_object_get(rec, "key"), "args_hash",
+	    json_object_get(rec, "args_hash"), "deadline_ms",
+	    json_object_get(rec, "deadline_ms"), "principal",
+	    json_object_get(rec, "principal"));
+}
+
 /* The answer to a JOB_RUN (commands.h's done hook). */
 static void
 run_done(const char *cid, const json_t *crec, void *arg)
@@ -256,17 +272,7 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 		js->count[epoch_of(j) > 1 ? JC_REDISPATCHED : JC_DISPATCHED]++;
 	}
 	json_object_set_new(j->rec, "attempt", json_integer((json_int_t)epoch_of(j)));
-	args = json_pack("{s:s, s:I, s:I, s:O?, s:O?, s:O?, s:O, s:O?, s:O, "
-	    "s:O, s:O}", "job_id", j->id, "epoch", (json_int_t)epoch_of(j),
-	    "attempt", (json_int_t)epoch_of(j), "task",
-	    json_object_get(j->rec, "task"), "command",
-	    json_object_get(j->rec, "command"), "args",
-	    json_object_get(j->rec, "args"), "payload",
-	    json_object_get(j->rec, "payload"), "key",
-	    json_object_get(j->rec, "key"), "args_hash",
-	    json_object_get(j->rec, "args_hash"), "deadline_ms",
-	    json_object_get(j->rec, "deadline_ms"), "principal",
-	    json_object_get(j->rec, "principal"));
+	args = jobs_run_args(j->rec);
 	snprintf(p.name, sizeof(p.name), "%s",
 	    json_string_value(json_object_get(j->rec, "principal")));
 	cr.target = target;

@@ -56,6 +56,9 @@ int jobs_persist(struct jobs *, struct job *);
 void jobs_fence_add(struct jobs *, const char *job_id, const char *node,
     uint64_t epoch);
 
+/* A JOB_RUN's args for the record's job at its epoch (new reference). */
+json_t *jobs_run_args(const json_t *rec);
+
 /* The dispatcher (jobs_dispatch.c): the tick's work on every open job. */
 void jobs_dispatch_tick(struct jobs *);
 

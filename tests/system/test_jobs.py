@@ -198,6 +198,8 @@ class Jobs(unittest.TestCase):
         before = self.n(2).client().get("/api/jobs").json()["jobs"]
         cases = [
             ({"task": "report", "to": "node-3", "payload": "x" * 70000}, 413, "payload"),
+            ({"task": "report", "to": "node-3", "payload": "x" * 60000,
+              "args": ["a" * 4000] * 3}, 413, "travels"),
             ({"task": "report", "to": "no such node!"}, 400, "to"),
             ({"task": "report", "to": "any:=x"}, 400, "selector"),
             ({"task": "report", "to": "all"}, 400, "not yet"),
