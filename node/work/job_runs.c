@@ -417,7 +417,7 @@ job_runs_task_result(struct job_runs *jr, const char *task_id,
 	if (r != NULL && len > JOBS_RESULT_MAX) {
 		json_decref(r);
 		r = NULL;
-		why = "result over 64512 bytes (the most a result command carries)";
+		why = "result over 63488 bytes (the most a result command carries)";
 	}
 	json_decref(hmap_put(jr->results, task_id, json_pack("{s:o, s:s?}",
 	    "result", r != NULL ? r : json_null(), "why", why)));
