@@ -182,6 +182,25 @@ class Jobs(unittest.TestCase):
         rc, out, err = cli(self.n(1), "jobs", "--state", "succeeded")
         self.assertEqual(rc, 0, err)
         self.assertIn(jid, out)
+        # Expired: 124.  A key reused with other arguments: 1, naming the
+        # first job.  No --to: a usage error.
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-9",
+                           "--deadline", "1s", "--wait")
+        self.assertEqual(rc, 124, (out, err))
+        self.assertIn("expired", out)
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-3",
+                           "--key", "cli-key", "--payload", "1")
+        self.assertEqual(rc, 0, err)
+        first = out.split()[0]
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-3",
+                           "--key", "cli-key", "--payload", "2")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn(first, err)
+        rc, out, err = cli(self.n(1), "submit", "report")
+        self.assertEqual(rc, 2, (out, err))
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-3",
+                           "--payload", "{bad")
+        self.assertEqual(rc, 2, (out, err))
 
     def test_result_file_refused_and_unknown_task(self):
         doc = self.submit(self.n(1), {"task": "badresult", "to": "node-2"})
