@@ -31,7 +31,8 @@
 #include "store_jobs.h"
 #include "sync.h"
 
-#define RETRY_MS	1000	/* after an unanswered or refused dispatch */
+#define RETRY_MS	1000	/* after an unanswered or refused dispatch, */
+#define RETRY_MAX_MS	60000	/* doubled up to this while unanswered */
 #define FROZEN_RETRY_MS	2000
 
 /* --- what the dispatcher knows of the nodes ----------------------------------- */
@@ -217,13 +218,18 @@ run_done(const char *cid, const json_t *crec, void *arg)
 		return;
 	if (status == NULL || strcmp(status, "timeout") == 0 ||
 	    strcmp(status, "unreachable") == 0) {
-		/* Maybe delivered: the same node and epoch again, later. */
-		j->next_ms = clock_wall_ms() + RETRY_MS;
+		/* Maybe delivered: the same node and epoch again, later, and
+		 * less often while it stays unanswered (each try is two
+		 * history entries). */
+		j->retry_ms = j->retry_ms == 0 ? RETRY_MS : j->retry_ms * 2 >
+		    RETRY_MAX_MS ? RETRY_MAX_MS : j->retry_ms * 2;
+		j->next_ms = clock_wall_ms() + j->retry_ms;
 		if (j->state == JOBS_DISPATCHED)
 			jobs_set_state(js, j, JOBS_QUEUED, error != NULL ? error :
 			    "no answer to the dispatch", NULL);
 		return;
 	}
+	j->retry_ms = 0;
 	if (strcmp(status, "ok") == 0) {
 		s = jobs_state_parse(state);
 		if (json_is_string(json_object_get(body, "duplicate_of")))

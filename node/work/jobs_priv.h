@@ -23,6 +23,7 @@ struct job {
 	enum jobs_state	 state;
 	int		 inflight;	/* a JOB_RUN awaits its answer */
 	uint64_t	 next_ms;	/* no dispatch before (wall clock) */
+	uint64_t	 retry_ms;	/* the wait after an unanswered dispatch */
 	int		 final;		/* swept by the next tick */
 };
 
