@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--nodes", type=int, default=4)
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--serial", type=int, default=30)
+    ap.add_argument("--kills", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
     if a.nodes < 2 or a.count < 1:
@@ -55,13 +56,15 @@ def main():
         pki = harness.Pki(tmp)
         tasks = os.path.join(tmp, "tasks.json")
         with open(tasks, "w") as f:
-            json.dump({"empty": {"command": ["/bin/true"], "concurrency": 8}}, f)
+            json.dump({"empty": {"command": ["/bin/true"], "concurrency": 8},
+                       "sleep": {"command": ["/bin/sleep", "8"]}}, f)
         sig = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
                              ca=pki.ca_path).start()
         for i in range(1, a.nodes + 1):
             role = "desk" if i == 1 else "worker"
             nodes.append(harness.MeshNode(pki, "node-%d" % i, signals=[sig.url], args=[
-                "--tasks", tasks, "--labels", "role=" + role, "--max-running", "8"],
+                "--tasks", tasks, "--labels", "role=" + role, "--max-running", "8",
+                "--dead-ms", "2000", "--ping-ms", "300"],
                 log_level="info"))
             nodes[-1].env["TMPDIR"] = tmp
             nodes[-1].start()
@@ -122,6 +125,47 @@ def main():
             print("  one at a time (%d): p50 %d ms  p99 %d ms  max %d ms" % (
                 len(serial), percentile(serial, 50), percentile(serial, 99),
                 max(serial)))
+        # A running job's node killed (-9): time until the job runs
+        # elsewhere (epoch 2), over --kills kills.
+        moved = []
+        sleep_body = json.dumps({"task": "sleep", "to": "any:role=worker"}).encode()
+        for _ in range(a.kills):
+            jid = json.loads(api.request("POST", "/api/jobs", sleep_body)[1])["id"]
+            job = harness.wait_until(lambda: (lambda j: j if j["state"] == "running"
+                                              else None)(json.loads(api.request(
+                                                  "GET", "/api/jobs/" + jid)[1])), 20, 0.02)
+            if not job:
+                print("job %s never ran" % jid, file=sys.stderr)
+                return 1
+            victim = next(n for n in nodes if n.node_id == job["node"])
+            victim.stop(harness._signal.SIGKILL)
+            t_kill = time.monotonic()
+            again = harness.wait_until(lambda: (lambda j: j if j["epoch"] >= 2 and
+                                                j["state"] in ("running", "succeeded")
+                                                else None)(json.loads(api.request(
+                                                    "GET", "/api/jobs/" + jid)[1])), 30, 0.02)
+            if not again:
+                st = json.loads(api.request("GET", "/api/cluster/status")[1])
+                print("job %s did not move: %s; node-1 sees %s" % (
+                    jid, api.request("GET", "/api/jobs/" + jid)[1][:2000],
+                    [(r["node_id"], r.get("member"), r.get("path"),
+                      (r.get("link") or {}).get("member"))
+                     for r in st["remote"]]), file=sys.stderr)
+                for l in nodes[0].logs()[-40:]:
+                    print(l, file=sys.stderr)
+                return 1
+            moved.append((time.monotonic() - t_kill) * 1000)
+            victim.restart()
+            if not harness.wait_until(lambda: all(
+                    n.up_peers() == [i for i in ids if i != n.node_id] for n in nodes),
+                    60, 0.3):
+                print("mesh did not re-form", file=sys.stderr)
+                return 1
+        if moved:
+            print("  node killed -> its job running elsewhere (%d kills, --dead-ms "
+                  "2000): p50 %d ms  p99 %d ms  max %d ms" % (
+                      len(moved), percentile(moved, 50), percentile(moved, 99),
+                      max(moved)))
         return 0 if ok == a.count else 1
     finally:
         for n in reversed(nodes):

@@ -41,6 +41,7 @@ struct job_runs {
 	struct hmap	*results;	/* task id → json_t {result, why} */
 	struct hmap	*sending;	/* "job/epoch" → struct sending */
 	struct event	*tick;
+	struct event	*kick;		/* one pass now (see jobs_priv.h) */
 };
 
 static void
@@ -349,7 +350,7 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 	*body = answer(row);
 	json_decref(row);
 	if (st != MESH_COMMAND_STATUS(OK))
-		event_active(jr->tick, EV_TIMEOUT, 0);
+		event_active(jr->kick, 0, 0);
 	return MESH_COMMAND_STATUS(OK);
 }
 
@@ -416,7 +417,7 @@ job_runs_task_result(struct job_runs *jr, const char *task_id,
 	if (r != NULL && len > JOBS_RESULT_MAX) {
 		json_decref(r);
 		r = NULL;
-		why = "result over 64512 bytes (the most a result command carries)";
+		why = "result over 63488 bytes (the most a result command carries)";
 	}
 	json_decref(hmap_put(jr->results, task_id, json_pack("{s:o, s:s?}",
 	    "result", r != NULL ? r : json_null(), "why", why)));
@@ -496,7 +497,7 @@ job_runs_task_update(struct job_runs *jr,
 			to_aliases(jr, row);
 		}
 		put(jr, row);
-		event_active(jr->tick, EV_TIMEOUT, 0);
+		event_active(jr->kick, 0, 0);
 	}
 	json_decref(held);
 	json_decref(res);
@@ -636,6 +637,7 @@ job_runs_new(struct node *n)
 		log_event(LOG_WARN, "job runs interrupted by the restart reported "
 		    "failed", "{s:i}", "count", settled);
 	jr->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, jr);
+	jr->kick = event_new(n->base, -1, 0, tick_cb, jr);
 	event_add(jr->tick, &(struct timeval){ SEND_TICK_MS / 1000, 0 });
 	return jr;
 }
@@ -665,6 +667,8 @@ job_runs_free(struct job_runs *jr)
 		return;
 	if (jr->tick != NULL)
 		event_free(jr->tick);
+	if (jr->kick != NULL)
+		event_free(jr->kick);
 	hmap_sweep(jr->bytask, free_value, NULL);
 	hmap_sweep(jr->results, free_json, NULL);
 	hmap_sweep(jr->sending, free_value, NULL);

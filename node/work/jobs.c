@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "jobs_priv.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "audit.h"
 #include "check.h"
 #include "clock.h"
+#include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
 #include "mesh_names.h"
@@ -179,6 +181,19 @@ stored(struct jobs *js, const char *id, const char *key)
 	return rec;
 }
 
+/* How many bytes a JOB_RUN's args for rec take. */
+static int
+dispatch_size(const json_t *rec)
+{
+	json_t *args = jobs_run_args(rec);
+	char *text = json_dumps(args, JSON_COMPACT);
+	int n = text != NULL ? (int)strlen(text) : INT32_MAX;
+
+	free(text);
+	json_decref(args);
+	return n;
+}
+
 int
 jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen)
@@ -212,13 +227,22 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 	json_object_set_new(rec, "principal", json_string(p != NULL ?
 	    p->name : ""));
 	json_object_set_new(rec, "state", json_string("queued"));
-	json_object_set_new(rec, "epoch", json_integer(0));
 	json_object_set_new(rec, "submitted_ms", json_integer((json_int_t)now));
 	/* Relative in the request, absolute in the record. */
 	json_object_set_new(rec, "deadline_ms", json_integer((json_int_t)now +
 	    json_integer_value(json_object_get(rec, "deadline_ms"))));
 	json_object_set_new(rec, "any", json_boolean(json_object_get(rec,
 	    "node") == NULL));
+	/* What travels must fit one command (a payload near its bound with
+	 * long args would not): refused now, not queued until the deadline. */
+	json_object_set_new(rec, "epoch", json_integer(INT64_MAX));
+	if ((status = dispatch_size(rec)) > FRAME_CODEC_MAX_PAYLOAD) {
+		snprintf(err, errlen, "payload and args: %d bytes as the job "
+		    "travels, at most %d", status, FRAME_CODEC_MAX_PAYLOAD);
+		json_decref(rec);
+		return 413;
+	}
+	json_object_set_new(rec, "epoch", json_integer(0));
 	if (json_object_get(rec, "node") == NULL)
 		json_object_set_new(rec, "node", json_null());
 	j = job_add(js, rec);
@@ -240,7 +264,7 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 	log_event(LOG_INFO, "job submitted", "{s:s, s:O}", "job", id, "to",
 	    json_object_get(rec, "to"));
 	/* The first dispatch need not wait for the tick. */
-	event_active(js->tick, EV_TIMEOUT, 0);
+	event_active(js->kick, 0, 0);
 	return 202;
 }
 
@@ -498,6 +522,7 @@ jobs_new(struct node *n)
 	js->fencing = json_object();
 	reload(js);
 	js->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, js);
+	js->kick = event_new(n->base, -1, 0, tick_cb, js);
 	event_add(js->tick, &(struct timeval){ 0, TICK_MS * 1000 });
 	return js;
 }
@@ -518,6 +543,8 @@ jobs_free(struct jobs *js)
 		return;
 	if (js->tick != NULL)
 		event_free(js->tick);
+	if (js->kick != NULL)
+		event_free(js->kick);
 	hmap_sweep(js->open, free_job, NULL);
 	hmap_free(js->open);
 	json_decref(js->fences);

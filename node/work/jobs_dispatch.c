@@ -31,7 +31,8 @@
 #include "store_jobs.h"
 #include "sync.h"
 
-#define RETRY_MS	1000	/* after an unanswered or refused dispatch */
+#define RETRY_MS	1000	/* after an unanswered or refused dispatch, */
+#define RETRY_MAX_MS	60000	/* doubled up to this while unanswered */
 #define FROZEN_RETRY_MS	2000
 
 /* --- what the dispatcher knows of the nodes ----------------------------------- */
@@ -174,6 +175,22 @@ epoch_of(const struct job *j)
 	return (uint64_t)json_integer_value(json_object_get(j->rec, "epoch"));
 }
 
+json_t *
+jobs_run_args(const json_t *rec)
+{
+	json_t *ep = json_object_get(rec, "epoch");
+
+	return json_pack("{s:O, s:O, s:O, s:O?, s:O?, s:O?, s:O, s:O?, s:O, "
+	    "s:O, s:O}", "job_id", json_object_get(rec, "id"), "epoch", ep,
+	    "attempt", ep, "task", json_object_get(rec, "task"), "command",
+	    json_object_get(rec, "command"), "args", json_object_get(rec, "args"),
+	    "payload", json_object_get(rec, "payload"), "key",
+	    json_object_get(rec, "key"), "args_hash",
+	    json_object_get(rec, "args_hash"), "deadline_ms",
+	    json_object_get(rec, "deadline_ms"), "principal",
+	    json_object_get(rec, "principal"));
+}
+
 /* The answer to a JOB_RUN (commands.h's done hook). */
 static void
 run_done(const char *cid, const json_t *crec, void *arg)
@@ -201,13 +218,18 @@ run_done(const char *cid, const json_t *crec, void *arg)
 		return;
 	if (status == NULL || strcmp(status, "timeout") == 0 ||
 	    strcmp(status, "unreachable") == 0) {
-		/* Maybe delivered: the same node and epoch again, later. */
-		j->next_ms = clock_wall_ms() + RETRY_MS;
+		/* Maybe delivered: the same node and epoch again, later, and
+		 * less often while it stays unanswered (each try is two
+		 * history entries). */
+		j->retry_ms = j->retry_ms == 0 ? RETRY_MS : j->retry_ms * 2 >
+		    RETRY_MAX_MS ? RETRY_MAX_MS : j->retry_ms * 2;
+		j->next_ms = clock_wall_ms() + j->retry_ms;
 		if (j->state == JOBS_DISPATCHED)
 			jobs_set_state(js, j, JOBS_QUEUED, error != NULL ? error :
 			    "no answer to the dispatch", NULL);
 		return;
 	}
+	j->retry_ms = 0;
 	if (strcmp(status, "ok") == 0) {
 		s = jobs_state_parse(state);
 		if (json_is_string(json_object_get(body, "duplicate_of")))
@@ -256,17 +278,7 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 		js->count[epoch_of(j) > 1 ? JC_REDISPATCHED : JC_DISPATCHED]++;
 	}
 	json_object_set_new(j->rec, "attempt", json_integer((json_int_t)epoch_of(j)));
-	args = json_pack("{s:s, s:I, s:I, s:O?, s:O?, s:O?, s:O, s:O?, s:O, "
-	    "s:O, s:O}", "job_id", j->id, "epoch", (json_int_t)epoch_of(j),
-	    "attempt", (json_int_t)epoch_of(j), "task",
-	    json_object_get(j->rec, "task"), "command",
-	    json_object_get(j->rec, "command"), "args",
-	    json_object_get(j->rec, "args"), "payload",
-	    json_object_get(j->rec, "payload"), "key",
-	    json_object_get(j->rec, "key"), "args_hash",
-	    json_object_get(j->rec, "args_hash"), "deadline_ms",
-	    json_object_get(j->rec, "deadline_ms"), "principal",
-	    json_object_get(j->rec, "principal"));
+	args = jobs_run_args(j->rec);
 	snprintf(p.name, sizeof(p.name), "%s",
 	    json_string_value(json_object_get(j->rec, "principal")));
 	cr.target = target;
@@ -299,6 +311,9 @@ node_died(struct jobs *js, struct job *j, const char *dead)
 	/* A copy: the record's string goes when "node" is cleared. */
 	snprintf(node, sizeof(node), "%s", dead);
 	snprintf(why, sizeof(why), "node %s is dead", node);
+	log_event(LOG_WARN, "job's node is dead", "{s:s, s:s, s:b}", "job", j->id,
+	    "node", node, "at_most_once",
+	    json_is_true(json_object_get(j->rec, "at_most_once")));
 	if (json_is_true(json_object_get(j->rec, "at_most_once"))) {
 		jobs_set_state(js, j, JOBS_LOST, why, NULL);
 		return;

@@ -23,6 +23,7 @@ struct job {
 	enum jobs_state	 state;
 	int		 inflight;	/* a JOB_RUN awaits its answer */
 	uint64_t	 next_ms;	/* no dispatch before (wall clock) */
+	uint64_t	 retry_ms;	/* the wait after an unanswered dispatch */
 	int		 final;		/* swept by the next tick */
 };
 
@@ -37,6 +38,9 @@ struct jobs {
 	json_t		*fences;	/* [{job_id, node, epoch}] still to send */
 	json_t		*fencing;	/* "job/node" → true while one is in flight */
 	struct event	*tick;
+	/* One pass now (a submit): its own event, since activating the
+	 * periodic one by hand pushes its next run later each time. */
+	struct event	*kick;
 	uint64_t	 count[JC_COUNT];
 };
 
@@ -52,6 +56,9 @@ int jobs_persist(struct jobs *, struct job *);
 /* Records a fence for (job, node, epoch) to send until answered. */
 void jobs_fence_add(struct jobs *, const char *job_id, const char *node,
     uint64_t epoch);
+
+/* A JOB_RUN's args for the record's job at its epoch (new reference). */
+json_t *jobs_run_args(const json_t *rec);
 
 /* The dispatcher (jobs_dispatch.c): the tick's work on every open job. */
 void jobs_dispatch_tick(struct jobs *);

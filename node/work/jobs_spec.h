@@ -35,10 +35,11 @@
 
 #include "principal.h"
 
-/* The dispatch envelope must fit one command's args (64 KiB, the frame
- * codec's bound): payloads and results leave it 1 KiB. */
+/* What travels must fit one command's args (64 KiB, the frame codec's
+ * bound): a payload leaves 1 KiB to the dispatch's envelope (jobs_submit
+ * checks the whole), a result 2 KiB to its reason and times. */
 #define JOBS_PAYLOAD_MAX	(65536 - 1024)
-#define JOBS_RESULT_MAX		JOBS_PAYLOAD_MAX
+#define JOBS_RESULT_MAX		(65536 - 2048)
 #define JOBS_DEADLINE_DEFAULT_MS	(24LL * 3600 * 1000)
 #define JOBS_DEADLINE_MAX_MS	(30LL * 24 * 3600 * 1000)
 #define JOBS_KEY_MAX		128

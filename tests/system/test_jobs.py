@@ -182,6 +182,25 @@ class Jobs(unittest.TestCase):
         rc, out, err = cli(self.n(1), "jobs", "--state", "succeeded")
         self.assertEqual(rc, 0, err)
         self.assertIn(jid, out)
+        # Expired: 124.  A key reused with other arguments: 1, naming the
+        # first job.  No --to: a usage error.
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-9",
+                           "--deadline", "1s", "--wait")
+        self.assertEqual(rc, 124, (out, err))
+        self.assertIn("expired", out)
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-3",
+                           "--key", "cli-key", "--payload", "1")
+        self.assertEqual(rc, 0, err)
+        first = out.split()[0]
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-3",
+                           "--key", "cli-key", "--payload", "2")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn(first, err)
+        rc, out, err = cli(self.n(1), "submit", "report")
+        self.assertEqual(rc, 2, (out, err))
+        rc, out, err = cli(self.n(1), "submit", "report", "--to", "node-3",
+                           "--payload", "{bad")
+        self.assertEqual(rc, 2, (out, err))
 
     def test_result_file_refused_and_unknown_task(self):
         doc = self.submit(self.n(1), {"task": "badresult", "to": "node-2"})
@@ -198,6 +217,8 @@ class Jobs(unittest.TestCase):
         before = self.n(2).client().get("/api/jobs").json()["jobs"]
         cases = [
             ({"task": "report", "to": "node-3", "payload": "x" * 70000}, 413, "payload"),
+            ({"task": "report", "to": "node-3", "payload": "x" * 60000,
+              "args": ["a" * 4000] * 3}, 413, "travels"),
             ({"task": "report", "to": "no such node!"}, 400, "to"),
             ({"task": "report", "to": "any:=x"}, 400, "selector"),
             ({"task": "report", "to": "all"}, 400, "not yet"),
