@@ -85,6 +85,9 @@ static const struct option submit_options[] = {
 	{ "at-most-once", no_argument, NULL, CLI_O_AT_MOST_ONCE },
 	{ "wait", no_argument, NULL, CLI_O_WAIT },
 	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "callback", required_argument, NULL, CLI_O_CALLBACK },
+	{ "callback-secret-file", required_argument, NULL,
+	  CLI_O_CALLBACK_SECRET_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -195,13 +198,16 @@ static const struct cmd_entry commands[] = {
 	  "remove old records from a node (admin)", NULL },
 	{ "submit", "TASK --to NODE|any|any:KEY=VALUE [--payload JSON|@FILE] "
 	  "[--key K] [--deadline 60s] [--at-most-once] [--wait] [--timeout-ms N] "
-	  API_OPTS "\n\n"
+	  "[--callback URL --callback-secret-file FILE] " API_OPTS "\n\n"
 	  "  a durable job, issued by the local node: stored, sent when its "
 	  "node is\n"
 	  "  reachable, until its deadline (default 24h)\n"
 	  "  --wait            block until the job is final; exit with its "
 	  "status\n"
-	  "                    (the task's exit status, 124 expired or lost)",
+	  "                    (the task's exit status, 124 expired or lost)\n"
+	  "  --callback URL    POST the result there when the job ends, signed\n"
+	  "                    (HMAC-SHA256 with the secret in the file, or\n"
+	  "                    $AGENTFLOW_CALLBACK_SECRET), retried until a 2xx",
 	  1, 1, submit_options, cli_jobs_submit,
 	  "submit a durable job to a node or to any matching node", NULL },
 	{ "jobs", "[--state STATE] [--limit N] " API_OPTS "\n\n"

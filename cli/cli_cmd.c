@@ -128,6 +128,8 @@ on_option(int c, const char *arg, void *ctx)
 	case CLI_O_PAYLOAD: a->payload = arg; return 0;
 	case CLI_O_AT_MOST_ONCE: a->at_most_once = 1; return 0;
 	case CLI_O_WAIT: a->wait = 1; return 0;
+	case CLI_O_CALLBACK: a->callback = arg; return 0;
+	case CLI_O_CALLBACK_SECRET_FILE: a->callback_secret_file = arg; return 0;
 	case CLI_O_STATE: a->state = arg; return 0;
 	case CLI_O_ACTION: a->action = arg; return 0;
 	case CLI_O_ACTOR: a->actor = arg; return 0;

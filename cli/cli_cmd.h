@@ -19,7 +19,8 @@ enum {
 	CLI_O_STATE, CLI_O_ACTION, CLI_O_SINCE, CLI_O_LIMIT, CLI_O_NAME,
 	CLI_O_ROLE, CLI_O_TTL, CLI_O_ACTOR, CLI_O_FILE,
 	CLI_O_OLDER_THAN,
-	CLI_O_TO, CLI_O_PAYLOAD, CLI_O_DEADLINE, CLI_O_AT_MOST_ONCE, CLI_O_WAIT
+	CLI_O_TO, CLI_O_PAYLOAD, CLI_O_DEADLINE, CLI_O_AT_MOST_ONCE, CLI_O_WAIT,
+	CLI_O_CALLBACK, CLI_O_CALLBACK_SECRET_FILE
 };
 
 struct cli_args {
@@ -43,6 +44,8 @@ struct cli_args {
 	int		 follow;
 	const char	*to;		/* a job's placement (submit --to) */
 	const char	*payload;	/* JSON text or @file (submit) */
+	const char	*callback;	/* submit: the result's URL */
+	const char	*callback_secret_file;	/* submit: its secret's file */
 	int64_t		 deadline_ms;	/* submit --deadline; 0: the node's */
 	int		 at_most_once;
 	int		 wait;		/* submit --wait */

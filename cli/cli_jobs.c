@@ -3,6 +3,7 @@
  */
 #include "cli_jobs.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,42 @@ wait_job(const struct cli_args *a, const char *id, long long timeout_ms)
 	return rc;
 }
 
+/*
+ * body.callback from --callback and the secret: the first line of
+ * --callback-secret-file, else $AGENTFLOW_CALLBACK_SECRET (never a flag's
+ * value, which any local user could read in the process list).
+ */
+static int
+callback_arg(const struct cli_args *a, json_t *body)
+{
+	char secret[300] = "";
+	const char *env = getenv("AGENTFLOW_CALLBACK_SECRET");
+	FILE *f;
+
+	if (a->callback_secret_file != NULL) {
+		if ((f = fopen(a->callback_secret_file, "re")) == NULL ||
+		    fgets(secret, sizeof(secret), f) == NULL) {
+			fprintf(stderr, "agentflow: --callback-secret-file %s: %s\n",
+			    a->callback_secret_file, f == NULL ? strerror(errno) :
+			    "empty");
+			if (f != NULL)
+				fclose(f);
+			return -1;
+		}
+		fclose(f);
+		secret[strcspn(secret, "\r\n")] = '\0';
+	} else if (env != NULL)
+		snprintf(secret, sizeof(secret), "%s", env);
+	if (secret[0] == '\0') {
+		fprintf(stderr, "agentflow: --callback needs a secret: "
+		    "--callback-secret-file FILE or $AGENTFLOW_CALLBACK_SECRET\n");
+		return -1;
+	}
+	json_object_set_new(body, "callback", json_pack("{s:s, s:s}", "url",
+	    a->callback, "secret", secret));
+	return 0;
+}
+
 int
 cli_jobs_submit(const struct cmd_entry *e, int argc, char **argv)
 {
@@ -174,6 +211,10 @@ cli_jobs_submit(const struct cmd_entry *e, int argc, char **argv)
 	if (a.deadline_ms > 0)
 		json_object_set_new(body, "deadline_ms",
 		    json_integer((json_int_t)a.deadline_ms));
+	if (a.callback != NULL && callback_arg(&a, body) != 0) {
+		json_decref(body);
+		return 2;
+	}
 	rc = cli_api_request(&a.o, EVHTTP_REQ_POST, "/api/jobs", body, 0, &r);
 	json_decref(body);
 	if (rc != 0) {

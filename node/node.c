@@ -501,6 +501,7 @@ loop_start(struct node_life *l, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the event loop");
 		return -1;
 	}
+	l->n.dns = l->dns;
 	return 0;
 }
 

@@ -31,6 +31,8 @@ struct work;
 struct ws_hub;
 struct feed;
 struct jobs;
+struct callbacks;
+struct evdns_base;
 struct job_runs;
 
 struct node_config {
@@ -103,6 +105,8 @@ struct node {
 	int			 frozen;	/* read-only mode (freeze) */
 	uint64_t		 freeze_epoch;	/* of the freeze state held (freeze.h) */
 	struct jobs		*jobs;		/* jobs issued here (jobs.h) */
+	struct callbacks	*callbacks;	/* their result callbacks */
+	struct evdns_base	*dns;		/* the loop's resolver */
 	struct job_runs		*job_runs;	/* job runs held here (job_runs.h) */
 };
 

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "discovery.h"
 #include "frame_codec.h"
+#include "callbacks.h"
 #include "jobs.h"
 #include "links.h"
 #include "node.h"
@@ -201,6 +202,15 @@ job_metrics(struct prom *p, struct node *n)
 	prom_metric(p, "agentflow_node_jobs_open", "gauge",
 	    "Jobs issued here not final yet (queued, dispatched, running).",
 	    num(c, "open"));
+	json_decref(c);
+	c = n->callbacks ? callbacks_counters(n->callbacks) : json_object();
+	prom_family(p, "agentflow_node_job_callbacks_total", "counter",
+	    "Job result callback attempts, and callbacks delivered or given up.");
+	prom_sample(p, "what=\"attempt\"", num(c, "attempts"));
+	prom_sample(p, "what=\"delivered\"", num(c, "delivered"));
+	prom_sample(p, "what=\"failed\"", num(c, "failed"));
+	prom_metric(p, "agentflow_node_job_callbacks_pending", "gauge",
+	    "Job result callbacks being retried.", num(c, "pending"));
 	json_decref(c);
 }
 

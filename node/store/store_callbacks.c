@@ -37,6 +37,33 @@ store_callback_put(struct store *st, const struct store_callback *c)
 }
 
 int
+store_callback_fire(struct store *st, const char *job_id, const char *body,
+    size_t len, int64_t deadline_ms, int64_t next_ms, int *found)
+{
+	sqlite3_stmt *s = store_prepare(st, "UPDATE callbacks SET body = ?2,"
+	    " deadline_ms = ?3, next_ms = ?4, state = 'pending'"
+	    " WHERE job_id = ?1 AND state = 'waiting'");
+	int rc;
+
+	*found = 0;
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_text(s, 1, job_id, -1, SQLITE_STATIC) |
+	    sqlite3_bind_blob(s, 2, body, (int)len, SQLITE_STATIC) |
+	    sqlite3_bind_int64(s, 3, deadline_ms) |
+	    sqlite3_bind_int64(s, 4, next_ms))
+		rc = SQLITE_ERROR;
+	else
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		store_fail(st, "firing a callback");
+	else
+		*found = sqlite3_changes(store_db(st)) > 0;
+	store_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 store_callback_update(struct store *st, const struct store_callback *c)
 {
 	sqlite3_stmt *s = store_prepare(st, "UPDATE callbacks SET state = ?2,"

@@ -404,6 +404,61 @@ callbacks_add(struct callbacks *cbs, const char *job_id, const char *url,
 	return 0;
 }
 
+int
+callbacks_wait(struct callbacks *cbs, const char *job_id, const char *url,
+    const char *secret, int64_t after_ms, char *err, size_t errlen)
+{
+	struct store_callback c = {
+		.job_id = job_id, .url = url, .secret = secret, .body = "",
+		.body_len = 0, .deadline_ms = after_ms > 0 ? after_ms :
+		    24LL * 3600 * 1000, .next_ms = 0, .state = "waiting",
+		.history = "[]",
+	};
+
+	if (callbacks_check(url, secret, err, errlen) != 0)
+		return -1;
+	if (store_callback_put(cbs->cfg.store, &c) != 0) {
+		snprintf(err, errlen, "job %s: callback not recorded (one per "
+		    "job): %s", job_id, store_error(cbs->cfg.store));
+		return -1;
+	}
+	return 0;
+}
+
+struct waiting {
+	const char	*job_id;
+	int64_t		 after_ms;
+	int		 found;
+};
+
+static int
+waiting_one(void *arg, const struct store_callback *c)
+{
+	struct waiting *w = arg;
+
+	w->after_ms = c->deadline_ms;
+	w->found = 1;
+	return 1;
+}
+
+int
+callbacks_fire(struct callbacks *cbs, const char *job_id, const char *body,
+    size_t len)
+{
+	struct waiting w = { job_id, 0, 0 };
+	int64_t now = (int64_t)clock_wall_ms();
+	int found;
+
+	if (len > CALLBACK_BODY_MAX || store_callbacks_each(cbs->cfg.store,
+	    "waiting", job_id, waiting_one, &w) != 0 || !w.found)
+		return -1;
+	if (store_callback_fire(cbs->cfg.store, job_id, body, len,
+	    now + w.after_ms, now, &found) != 0 || !found)
+		return -1;
+	store_callbacks_each(cbs->cfg.store, "pending", job_id, resume_one, cbs);
+	return 0;
+}
+
 static int
 get_one(void *arg, const struct store_callback *c)
 {

@@ -17,8 +17,14 @@
  * Attempts are spaced by exponential backoff with jitter (rng_jitter):
  * base, 2 base, 4 base ... up to the cap.  A callback is
  *
+ *   waiting --callbacks_fire (the job ended)--> pending
  *   pending --2xx--> delivered
  *   pending --next attempt would fall past the deadline--> failed
+ *
+ * A job's callback is registered when the job is submitted (waiting: the
+ * URL and secret kept here, never in the job's record) and fired with the
+ * result's body when the job ends, however long after and across
+ * restarts.
  *
  * Every callback and every attempt is in the store (store_callbacks.h), so
  * a restart goes on where it was: what was pending is tried again at its
@@ -81,6 +87,18 @@ int callbacks_check(const char *url, const char *secret, char *err,
 int callbacks_add(struct callbacks *, const char *job_id, const char *url,
     const char *secret, const char *body, size_t len, int64_t deadline_ms,
     char *err, size_t errlen);
+/*
+ * Registers job_id's callback, to be fired later: 0, or -1 with err (as
+ * callbacks_add).  after_ms: how long after the firing attempts go on
+ * (0: 24 h).
+ */
+int callbacks_wait(struct callbacks *, const char *job_id, const char *url,
+    const char *secret, int64_t after_ms, char *err, size_t errlen);
+/* Fires job_id's waiting callback with body: its first attempt now.
+ * 0, or -1 when job_id has no waiting callback or body is too large. */
+int callbacks_fire(struct callbacks *, const char *job_id, const char *body,
+    size_t len);
+
 /* job_id's callback as the API shows it: {url, state, attempts,
  * next_ms, deadline_ms, history: [...]}, never the secret; NULL if none
  * (new reference). */

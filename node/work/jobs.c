@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "callbacks.h"
 #include "check.h"
 #include "clock.h"
 #include "frame_codec.h"
@@ -95,6 +96,44 @@ count_final(struct jobs *js, enum jobs_state s)
 	}
 }
 
+/*
+ * A final job's result to its callback, if it has one (callbacks.h): what
+ * GET /api/jobs/ID says of the outcome, without the history.
+ */
+static void
+fire_callback(struct jobs *js, struct job *j)
+{
+	static const char *const fields[] = { "id", "issuer", "principal",
+	    "state", "reason", "task", "command", "to", "node", "epoch",
+	    "exit_code", "term_signal", "result", "why_no_result",
+	    "submitted_ms", "finished_ms", "key" };
+	json_t *body;
+	char *text;
+
+	if (js->n->callbacks == NULL ||
+	    json_object_get(j->rec, "callback") == NULL)
+		return;
+	body = json_object();
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (json_object_get(j->rec, fields[i]) != NULL)
+			json_object_set(body, fields[i],
+			    json_object_get(j->rec, fields[i]));
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text == NULL || callbacks_fire(js->n->callbacks, j->id, text,
+	    strlen(text)) != 0)
+		log_event(LOG_WARN, "job callback not fired", "{s:s}", "job",
+		    j->id);
+	free(text);
+	json_decref(body);
+}
+
+void
+jobs_note(struct jobs *js, const char *job_id, const char *event,
+    json_t *extra)
+{
+	jobs_history(js, job_id, event, extra);
+}
+
 void
 jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
     const char *reason, json_t *extra)
@@ -113,6 +152,8 @@ jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
 		    j->id, "state", jobs_state_name(to), "reason", reason);
 	}
 	jobs_persist(js, j);
+	if (j->final)
+		fire_callback(js, j);
 	extra = extra != NULL ? extra : json_object();
 	if (reason != NULL)
 		json_object_set_new(extra, "reason", json_string(reason));
@@ -198,7 +239,7 @@ int
 jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen)
 {
-	json_t *rec, *first;
+	json_t *rec, *first, *cb;
 	const char *key;
 	char hex[17];
 	uint64_t now = clock_wall_ms();
@@ -254,6 +295,14 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 		return 500;
 	}
 	js->count[JC_SUBMITTED]++;
+	if ((cb = json_object_get(body, "callback")) != NULL &&
+	    (js->n->callbacks == NULL || callbacks_wait(js->n->callbacks, id,
+	    json_string_value(json_object_get(cb, "url")),
+	    json_string_value(json_object_get(cb, "secret")),
+	    json_integer_value(json_object_get(json_object_get(rec, "callback"),
+	    "deadline_ms")), err, errlen) != 0))
+		log_event(LOG_ERROR, "job callback not registered", "{s:s, s:s}",
+		    "job", id, "error", js->n->callbacks ? err : "no callbacks");
 	jobs_history(js, id, "submitted", json_pack("{s:s, s:O}", "principal",
 	    p != NULL ? p->name : "", "to", json_object_get(rec, "to")));
 	audit_record(js->n->audit, "job.submitted", p != NULL ? p->name : "",
@@ -292,6 +341,9 @@ jobs_get(struct jobs *js, const char *id)
 	h = json_array();
 	store_job_history(js->n->store, id, append_cb, h);
 	json_object_set_new(rec, "history", h);
+	if (js->n->callbacks != NULL && json_object_get(rec, "callback") &&
+	    (h = callbacks_get(js->n->callbacks, id)) != NULL)
+		json_object_set_new(rec, "callback", h);
 	return rec;
 }
 

@@ -57,6 +57,11 @@ json_t *jobs_list(struct jobs *, const char *state, const char *task,
 int jobs_cancel(struct jobs *, const char *id, const struct principal *p,
     char *err, size_t errlen);
 
+/* Adds an entry to a job's history (event: what happened; extra: its
+ * fields, reference stolen), e.g. a callback attempt. */
+void jobs_note(struct jobs *, const char *job_id, const char *event,
+    json_t *extra);
+
 /* The JOB_RESULT command handler (command_exec.c). */
 int jobs_result_command(struct jobs *, const Agentflow__Mesh__V1__Command *,
     const json_t *args, json_t **body, char *err, size_t errlen);

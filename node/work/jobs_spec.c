@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "callbacks.h"
 #include "command_target.h"
 #include "json_check.h"
 #include "node_id.h"
@@ -145,11 +146,48 @@ args_hash(const json_t *job)
 	return h;
 }
 
+/* The callback of a job, when given: {url, secret, deadline_ms?}. */
+static int
+callback_check(const json_t *cb, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v, *dl;
+	char why[300];
+
+	if (cb == NULL)
+		return 0;
+	if (!json_is_object(cb)) {
+		snprintf(err, errlen, "callback: an object {url, secret, "
+		    "deadline_ms?}");
+		return -1;
+	}
+	json_object_foreach((json_t *)cb, k, v)
+		if (strcmp(k, "url") != 0 && strcmp(k, "secret") != 0 &&
+		    strcmp(k, "deadline_ms") != 0) {
+			snprintf(err, errlen, "callback.%.64s: not a field of a "
+			    "callback", k);
+			return -1;
+		}
+	if (callbacks_check(json_string_value(json_object_get(cb, "url")),
+	    json_string_value(json_object_get(cb, "secret")), why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errlen, "callback: %s", why);
+		return -1;
+	}
+	dl = json_object_get(cb, "deadline_ms");
+	if (dl != NULL && !json_check_int(dl, 1000, JOBS_DEADLINE_MAX_MS, NULL)) {
+		snprintf(err, errlen, "callback.deadline_ms: an integer 1000-%lld",
+		    (long long)JOBS_DEADLINE_MAX_MS);
+		return -1;
+	}
+	return 0;
+}
+
 json_t *
 jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 {
 	static const char *const known[] = { "task", "command", "args",
-	    "payload", "to", "key", "deadline_ms", "at_most_once" };
+	    "payload", "to", "key", "deadline_ms", "at_most_once", "callback" };
 	json_t *out, *v, *task, *cmd, *args, *payload, *key, *dl, *amo;
 	const char *k;
 	char *text;
@@ -212,6 +250,8 @@ jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 		snprintf(err, errlen, "at_most_once: true or false");
 		return NULL;
 	}
+	if (callback_check(json_object_get(body, "callback"), err, errlen) != 0)
+		return NULL;
 	out = json_pack("{s:O?, s:O?, s:O?, s:O?, s:I, s:b}", "task", task,
 	    "command", cmd, "args", args, "key", key, "deadline_ms",
 	    dl != NULL ? json_integer_value(dl) : JOBS_DEADLINE_DEFAULT_MS,
@@ -220,6 +260,12 @@ jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (json_is_null(json_object_get(out, known[i])))
 			json_object_del(out, known[i]);
+	if ((v = json_object_get(body, "callback")) != NULL)
+		json_object_set_new(out, "callback", json_pack("{s:O, s:I}", "url",
+		    json_object_get(v, "url"), "deadline_ms",
+		    json_is_integer(json_object_get(v, "deadline_ms")) ?
+		    json_integer_value(json_object_get(v, "deadline_ms")) :
+		    JOBS_DEADLINE_DEFAULT_MS));
 	json_object_set(out, "to", json_object_get(body, "to"));
 	if (placement(out, json_object_get(body, "to"), err, errlen) != 0) {
 		json_decref(out);

@@ -16,6 +16,7 @@
 #include "alerts.h"
 #include "api.h"
 #include "audit.h"
+#include "callbacks.h"
 #include "clock.h"
 #include "command_exec.h"
 #include "commands.h"
@@ -330,6 +331,21 @@ work_set_incarnation(struct node *n)
 		alerts_set_id_prefix(n->alerts, prefix);
 }
 
+/* A job's callback was tried: the attempt goes in the job's history. */
+static void
+callback_attempted(const char *job_id, const json_t *entry, const char *state,
+    void *arg)
+{
+	struct node *n = arg;
+	json_t *e;
+
+	if (n->jobs == NULL)
+		return;
+	e = json_deep_copy(entry);
+	json_object_set_new(e, "callback", json_string(state));
+	jobs_note(n->jobs, job_id, "callback", e);
+}
+
 int
 work_start(struct node *n, char *err, size_t errlen)
 {
@@ -372,6 +388,10 @@ work_start(struct node *n, char *err, size_t errlen)
 	struct alerts_hooks ah = { alert_emit, n };
 	if ((n->alerts = alerts_new(&ac, &ah, err, errlen)) == NULL)
 		goto out;
+	struct callbacks_config cbc = {
+		.store = n->store, .rng = n->rng, .attempted = callback_attempted,
+		.arg = n,
+	};
 	struct commands_config cc = {
 		.self_id = n->id, .store = n->store, .routing = sync_routing(n->sync),
 		.links = n->links, .audit = n->audit, .rng = n->rng,
@@ -385,6 +405,9 @@ work_start(struct node *n, char *err, size_t errlen)
 	recover(n);
 	json_object_clear(n->work->leftovers);
 	n->job_runs = job_runs_new(n);
+	cbc.dns = n->dns;
+	if ((n->callbacks = callbacks_new(n->base, &cbc, err, errlen)) == NULL)
+		goto out;
 	n->jobs = jobs_new(n);
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
@@ -423,6 +446,8 @@ work_stop(struct node *n)
 	n->tasks = NULL;
 	jobs_free(n->jobs);
 	n->jobs = NULL;
+	callbacks_free(n->callbacks);
+	n->callbacks = NULL;
 	job_runs_free(n->job_runs);
 	n->job_runs = NULL;
 	commands_free(n->commands);

@@ -365,6 +365,40 @@ test_refused_before_stored(void **state)
 }
 
 static void
+test_waits_for_the_job_then_fires(void **state)
+{
+	struct fix *f = *state;
+	char url[96], err[256];
+	json_t *c;
+
+	rx_start(f, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/done", f->rx.port);
+	assert_int_equal(callbacks_wait(f->cbs, "j-7", url, SECRET, 30000, err,
+	    sizeof(err)), 0);
+	json_decref(run_until_done(f, "j-7", 200));
+	c = callbacks_get(f->cbs, "j-7");
+	assert_string_equal(json_string_value(json_object_get(c, "state")),
+	    "waiting");
+	json_decref(c);
+	assert_int_equal(f->rx.requests, 0);
+	/* The node restarts before the job ends: the URL and secret stay. */
+	callbacks_free(f->cbs);
+	cbs_open(f);
+	assert_int_equal(callbacks_fire(f->cbs, "j-7", BODY, strlen(BODY)), 0);
+	c = run_until_done(f, "j-7", 10000);
+	assert_string_equal(json_string_value(json_object_get(c, "state")),
+	    "delivered");
+	json_decref(c);
+	assert_int_equal(f->rx.accepted, 1);
+	assert_string_equal(f->rx.last_body, BODY);
+	/* Fired once: a second firing, or one for no callback, is refused. */
+	assert_int_equal(callbacks_fire(f->cbs, "j-7", BODY, strlen(BODY)), -1);
+	assert_int_equal(callbacks_fire(f->cbs, "j-8", BODY, strlen(BODY)), -1);
+	assert_int_equal(callbacks_wait(f->cbs, "j-9", "gopher://x", SECRET, 0,
+	    err, sizeof(err)), -1);
+}
+
+static void
 test_sign_known_answer(void **state)
 {
 	char sig[80];
@@ -395,6 +429,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused_before_stored, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_waits_for_the_job_then_fires,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
