@@ -4,6 +4,7 @@ import type { Connection } from './lib/connection';
 import { useRoute, useStore } from './lib/hooks';
 import { Alerts } from './pages/Alerts';
 import { Audit } from './pages/Audit';
+import { Jobs } from './pages/Jobs';
 import { NodeDetail } from './pages/NodeDetail';
 import { Nodes } from './pages/Nodes';
 import { Tasks } from './pages/Tasks';
@@ -36,6 +37,9 @@ export function App({ connection }: { connection: Pick<Connection, 'useToken' | 
       break;
     case 'tasks':
       page = <Tasks param={route.param} />;
+      break;
+    case 'jobs':
+      page = <Jobs param={route.param} />;
       break;
     case 'alerts':
       page = <Alerts />;

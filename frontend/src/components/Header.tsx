@@ -25,6 +25,7 @@ const pages = [
   ['topology', 'Topology'],
   ['nodes', 'Nodes'],
   ['tasks', 'Tasks'],
+  ['jobs', 'Jobs'],
   ['alerts', 'Alerts'],
   ['timeline', 'Timeline'],
   ['audit', 'Audit'],

@@ -3,7 +3,7 @@
 // to the app (token form); 403 means a read-only token tried to write.
 
 import { getToken } from './token';
-import type { AuditRecord, CommandRecord, Definitions, LogLine } from './types';
+import type { AuditRecord, CommandRecord, Definitions, Job, JobSubmit, LogLine } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -66,6 +66,15 @@ export const getDefinitions = () => apiGet<Definitions>('/api/definitions');
 
 export const getAudit = (limit = 500) =>
   apiGet<{ records: AuditRecord[] }>(`/api/audit?limit=${limit}`).then((r) => r.records ?? []);
+
+export const getJobs = (state = '', limit = 200) =>
+  apiGet<{ jobs: Job[] }>(`/api/jobs?limit=${limit}${state ? `&state=${encodeURIComponent(state)}` : ''}`).then((r) => r.jobs ?? []);
+
+export const getJob = (id: string) => apiGet<Job>(`/api/jobs/${encodeURIComponent(id)}`);
+
+export const submitJob = (j: JobSubmit) => apiPost<{ id: string; state?: string; duplicate?: boolean }>('/api/jobs', j);
+
+export const cancelJob = (id: string) => apiPost<unknown>(`/api/jobs/${encodeURIComponent(id)}/cancel`, {});
 
 export const postUserEvent = (name: string, payload: unknown) =>
   apiPost<{ origin: string; seq: number }>('/api/events', { name, payload });

@@ -244,3 +244,48 @@ export type ServerMessage =
   | { type: 'cluster'; cluster: ClusterStatus }
   | { type: 'command'; command: CommandRecord }
   | { type: 'pong' };
+
+/** A durable job as its issuer serves it (GET /api/jobs, /api/jobs/ID). */
+export interface Job {
+  id: string;
+  issuer: string;
+  principal: string;
+  state: 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'lost';
+  task?: string;
+  command?: string[];
+  to: string;
+  node: string | null;
+  epoch: number;
+  submitted_ms: number;
+  updated_ms?: number;
+  deadline_ms: number;
+  finished_ms?: number;
+  reason?: string;
+  key?: string;
+  at_most_once?: boolean;
+  payload?: string | null;
+  exit_code?: number;
+  term_signal?: number;
+  result?: unknown;
+  history?: JobHistoryEntry[];
+}
+
+/** One step of a job's story: what happened, when, where, in which epoch. */
+export interface JobHistoryEntry {
+  time_ms: number;
+  event: string;
+  by: string;
+  node?: string | null;
+  epoch?: number;
+  reason?: string;
+  [k: string]: unknown;
+}
+
+export interface JobSubmit {
+  task: string;
+  to: string;
+  payload?: unknown;
+  key?: string;
+  deadline_ms?: number;
+  at_most_once?: boolean;
+}

@@ -1,0 +1,285 @@
+// Durable jobs issued on this node: a list with filters, a submit form
+// (write tokens), and a job's page with its whole story (the history the
+// issuer records: submitted, dispatched with node and epoch, fenced,
+// finished...), refreshed while it is open.
+
+import { useCallback, useEffect, useState } from 'react';
+import { StateBadge } from '../components/Badges';
+import { cancelJob, describeError, getJob, getJobs, submitJob } from '../lib/api';
+import { fmtDateTime } from '../lib/format';
+import { useCanWrite } from '../lib/hooks';
+import type { Job, JobHistoryEntry } from '../lib/types';
+
+const STATES = ['', 'queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled', 'expired', 'lost'];
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired', 'lost']);
+/** The fields of a history entry shown in its own columns. */
+const COLUMNS = new Set(['time_ms', 'event', 'by', 'node', 'epoch', 'reason']);
+
+function what(j: Job): string {
+  return j.task ?? (j.command ? j.command.join(' ') : '?');
+}
+
+/** A history entry's other fields, as "k=v" text. */
+export function entryDetails(e: JobHistoryEntry): string {
+  return Object.keys(e)
+    .filter((k) => !COLUMNS.has(k) && e[k] !== null && e[k] !== undefined)
+    .sort()
+    .map((k) => `${k}=${typeof e[k] === 'object' ? JSON.stringify(e[k]) : String(e[k])}`)
+    .join(' ');
+}
+
+function usePoll(load: () => Promise<void>, pollMs: number, stop = false) {
+  useEffect(() => {
+    void load();
+    if (stop) return;
+    const t = setInterval(() => void load(), pollMs);
+    return () => clearInterval(t);
+  }, [load, pollMs, stop]);
+}
+
+function SubmitForm({ onDone }: { onDone: (id: string) => void }) {
+  const [task, setTask] = useState('');
+  const [to, setTo] = useState('any');
+  const [payload, setPayload] = useState('');
+  const [key, setKey] = useState('');
+  const [atMostOnce, setAtMostOnce] = useState(false);
+  const [msg, setMsg] = useState<string | null>(null);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    let body: unknown;
+    if (payload.trim()) {
+      try {
+        body = JSON.parse(payload);
+      } catch {
+        setMsg('payload: not JSON');
+        return;
+      }
+    }
+    try {
+      const r = await submitJob({
+        task: task.trim(),
+        to: to.trim(),
+        ...(body !== undefined ? { payload: body } : {}),
+        ...(key.trim() ? { key: key.trim() } : {}),
+        ...(atMostOnce ? { at_most_once: true } : {}),
+      });
+      setMsg(r.duplicate ? `job ${r.id} (this key's first job)` : `job ${r.id} queued`);
+      onDone(r.id);
+    } catch (err) {
+      setMsg(`submit failed — ${describeError(err)}`);
+    }
+  };
+
+  return (
+    <form className="row wrap gap filters" onSubmit={(e) => void submit(e)} data-testid="job-form">
+      <input placeholder="task" value={task} onChange={(e) => setTask(e.target.value)} data-testid="job-task" required />
+      <input placeholder="node, any or any:k=v" value={to} onChange={(e) => setTo(e.target.value)} data-testid="job-to" required />
+      <input placeholder='payload JSON, e.g. {"n": 1}' value={payload} onChange={(e) => setPayload(e.target.value)} data-testid="job-payload" />
+      <input placeholder="idempotency key" value={key} onChange={(e) => setKey(e.target.value)} data-testid="job-key" />
+      <label className="small">
+        <input type="checkbox" checked={atMostOnce} onChange={(e) => setAtMostOnce(e.target.checked)} data-testid="job-at-most-once" /> at most once
+      </label>
+      <button type="submit" data-testid="job-submit">
+        Submit
+      </button>
+      {msg && (
+        <span className="small" data-testid="job-submit-msg">
+          {msg}
+        </span>
+      )}
+    </form>
+  );
+}
+
+function JobList({ pollMs }: { pollMs: number }) {
+  const canWrite = useCanWrite();
+  const [jobs, setJobs] = useState<Job[]>([]);
+  const [state, setState] = useState('');
+  const [q, setQ] = useState('');
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setJobs(await getJobs(state));
+      setError(null);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }, [state]);
+  usePoll(load, pollMs);
+
+  const text = q.trim().toLowerCase();
+  const shown = text ? jobs.filter((j) => `${j.id} ${what(j)} ${j.to} ${j.node ?? ''} ${j.principal}`.toLowerCase().includes(text)) : jobs;
+
+  return (
+    <section data-testid="jobs-page">
+      {canWrite && <SubmitForm onDone={() => void load()} />}
+      <div className="row wrap gap filters">
+        <select value={state} onChange={(e) => setState(e.target.value)} data-testid="jobs-state">
+          {STATES.map((s) => (
+            <option key={s} value={s}>
+              {s || 'every state'}
+            </option>
+          ))}
+        </select>
+        <input placeholder="filter" value={q} onChange={(e) => setQ(e.target.value)} data-testid="jobs-filter" />
+        <span className="muted small">{shown.length} jobs issued on this node, newest first</span>
+        {error && (
+          <span className="error" data-testid="jobs-error">
+            {error}
+          </span>
+        )}
+      </div>
+      <table className="table" data-testid="jobs-table">
+        <thead>
+          <tr>
+            <th>job</th>
+            <th>task</th>
+            <th>placement</th>
+            <th>node</th>
+            <th>epoch</th>
+            <th>state</th>
+            <th>submitted</th>
+            <th>by</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((j) => (
+            <tr key={j.id} data-testid="job-row" data-job={j.id} data-state={j.state}>
+              <td className="mono">
+                <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{j.id}</a>
+              </td>
+              <td>{what(j)}</td>
+              <td className="mono small">{j.to}</td>
+              <td className="mono">{j.node ?? '—'}</td>
+              <td>{j.epoch}</td>
+              <td>
+                <StateBadge state={j.state} />
+              </td>
+              <td className="small">{fmtDateTime(j.submitted_ms)}</td>
+              <td className="small">{j.principal}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
+  const canWrite = useCanWrite();
+  const [job, setJob] = useState<Job | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [msg, setMsg] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setJob(await getJob(id));
+      setError(null);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }, [id]);
+  usePoll(load, pollMs, job !== null && FINAL.has(job.state));
+
+  const cancel = async () => {
+    try {
+      await cancelJob(id);
+      setMsg('cancel sent');
+      void load();
+    } catch (e) {
+      setMsg(`cancel failed — ${describeError(e)}`);
+    }
+  };
+
+  return (
+    <section data-testid="job-page" data-job={id}>
+      <p>
+        <a href="#/jobs">← all jobs</a>
+      </p>
+      {error && (
+        <p className="error" data-testid="job-error">
+          {error}
+        </p>
+      )}
+      {job && (
+        <>
+          <h2 className="row gap">
+            <span className="mono">{job.id}</span> <StateBadge state={job.state} testId="job-state" />
+          </h2>
+          <dl className="facts" data-testid="job-facts">
+            <dt>task</dt>
+            <dd>{what(job)}</dd>
+            <dt>placement</dt>
+            <dd className="mono">{job.to}</dd>
+            <dt>node, epoch</dt>
+            <dd className="mono">
+              {job.node ?? '—'}, {job.epoch}
+            </dd>
+            <dt>submitted</dt>
+            <dd>
+              {fmtDateTime(job.submitted_ms)} by {job.principal} on {job.issuer}
+            </dd>
+            <dt>deadline</dt>
+            <dd>{fmtDateTime(job.deadline_ms)}</dd>
+            {job.reason && (
+              <>
+                <dt>reason</dt>
+                <dd>{job.reason}</dd>
+              </>
+            )}
+            {job.exit_code !== undefined && (
+              <>
+                <dt>exit</dt>
+                <dd data-testid="job-exit">{job.term_signal ? `signal ${job.term_signal}` : job.exit_code}</dd>
+              </>
+            )}
+          </dl>
+          {job.result !== undefined && job.result !== null && (
+            <pre className="mono small" data-testid="job-result">
+              {JSON.stringify(job.result, null, 2)}
+            </pre>
+          )}
+          {canWrite && !FINAL.has(job.state) && (
+            <button type="button" onClick={() => void cancel()} data-testid="job-cancel">
+              Cancel
+            </button>
+          )}
+          {msg && <span className="small">{msg}</span>}
+          <h3>Story</h3>
+          <table className="table" data-testid="job-history">
+            <thead>
+              <tr>
+                <th>time</th>
+                <th>event</th>
+                <th>by</th>
+                <th>node</th>
+                <th>epoch</th>
+                <th>reason</th>
+                <th>details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(job.history ?? []).map((e, i) => (
+                <tr key={i} data-testid="job-history-row" data-event={e.event}>
+                  <td className="small">{fmtDateTime(e.time_ms)}</td>
+                  <td>{e.event}</td>
+                  <td className="mono">{e.by}</td>
+                  <td className="mono">{e.node ?? ''}</td>
+                  <td>{e.epoch ?? ''}</td>
+                  <td className="small">{e.reason ?? ''}</td>
+                  <td className="small mono details">{entryDetails(e)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
+
+export function Jobs({ param, pollMs = 2000 }: { param: string | null; pollMs?: number }) {
+  return param ? <JobPage id={param} pollMs={pollMs} /> : <JobList pollMs={pollMs} />;
+}
