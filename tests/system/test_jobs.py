@@ -325,6 +325,12 @@ class Jobs(unittest.TestCase):
                                    "wait_ms": 5000})
         self.assertEqual(r.status, 200, r)
         try:
+            # The refusal says "frozen" in its body, not only in its text.
+            r = self.admin(self.n(1), {"target": "node-2", "type": "run_task",
+                                       "args": {"task": "report"}, "wait_ms": 5000})
+            res = r.json()["results"][0]
+            self.assertEqual((res["status"], res["body"]), ("refused", {"frozen": True}),
+                             r.json())
             doc = self.submit(self.n(1), {"task": "report", "to": "node-2"})
             time.sleep(3)
             job = self.job(self.n(1), doc["id"])
