@@ -441,6 +441,7 @@ jobs_result_command(struct jobs *js, const Agentflow__Mesh__V1__Command *c,
 	const char *st = json_string_value(json_object_get(args, "state"));
 	const char *reason = json_string_value(json_object_get(args, "reason"));
 	json_t *ep = json_object_get(args, "epoch"), *rec;
+	char clean[JOBS_REASON_MAX];
 	struct job *j;
 	uint64_t epoch, cur;
 	int s = jobs_state_parse(st);
@@ -500,7 +501,10 @@ jobs_result_command(struct jobs *js, const Agentflow__Mesh__V1__Command *c,
 	    "node", c->origin, "epoch", (json_int_t)epoch));
 	if (j->state == JOBS_QUEUED)	/* the answer to the dispatch was lost */
 		jobs_set_state(js, j, JOBS_DISPATCHED, NULL, NULL);
-	jobs_set_state(js, j, (enum jobs_state)s, reason, json_pack("{s:O?, s:O?}",
+	/* The job's reason is the executor's text: kept bounded and clean. */
+	jobs_set_state(js, j, (enum jobs_state)s, reason != NULL ?
+	    jobs_clean_text(reason, clean, sizeof(clean)) : NULL,
+	    json_pack("{s:O?, s:O?}",
 	    "exit_code", json_object_get(args, "exit_code"), "term_signal",
 	    json_object_get(args, "term_signal")));
 	*body = json_pack("{s:b, s:b}", "accepted", 1, "fenced", 0);
