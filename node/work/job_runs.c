@@ -146,6 +146,19 @@ is_fenced(const json_t *row)
 	return s != NULL && strcmp(s, "fenced") == 0;
 }
 
+/* Whether r is an alias waiting on run (its job, under its issuer: an
+ * alias recorded before issuers were kept names the job only). */
+static int
+waits_on(const json_t *r, const json_t *run)
+{
+	const json_t *of = json_object_get(r, "alias_of");
+
+	return of != NULL && !row_final(r) && str(of, "job_id") != NULL &&
+	    strcmp(str(of, "job_id"), str(run, "job_id")) == 0 &&
+	    (str(of, "issuer") == NULL || (str(run, "issuer") != NULL &&
+	    strcmp(str(of, "issuer"), str(run, "issuer")) == 0));
+}
+
 /*
  * The runs waiting as aliases on a run that will not end with a result
  * of its job here (its issuer fenced it) fail, saying why: their issuers
@@ -154,7 +167,7 @@ is_fenced(const json_t *row)
 static void
 release_aliases(struct job_runs *jr, const json_t *row)
 {
-	json_t *krows, *r, *of;
+	json_t *krows, *r;
 	char why[256];
 	size_t i;
 
@@ -165,9 +178,7 @@ release_aliases(struct job_runs *jr, const json_t *row)
 	    (unsigned long long)epoch_of(row));
 	krows = rows(jr, NULL, str(row, "key"), 0);
 	json_array_foreach(krows, i, r) {
-		of = json_object_get(r, "alias_of");
-		if (of == NULL || row_final(r) || str(of, "job_id") == NULL ||
-		    strcmp(str(of, "job_id"), str(row, "job_id")) != 0)
+		if (!waits_on(r, row))
 			continue;
 		json_object_set_new(r, "state", json_string("failed"));
 		json_object_set_new(r, "reason", json_string(why));
@@ -295,10 +306,11 @@ first_of_key(json_t *krows, const char *job_id)
 		    "received_ms")))
 			first = r;
 	}
-	/* Its newest epoch holds its result. */
+	/* Its newest epoch (under its issuer) holds its result. */
 	json_array_foreach(krows, i, r)
 		if (first != NULL && strcmp(str(r, "job_id"),
 		    str(first, "job_id")) == 0 && epoch_of(r) > epoch_of(first) &&
+		    strcmp(str(r, "issuer"), str(first, "issuer")) == 0 &&
 		    json_object_get(r, "alias_of") == NULL && !is_fenced(r))
 			first = r;
 	return first;
@@ -401,9 +413,10 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 				return MESH_COMMAND_STATUS(REFUSED);
 			}
 			/* The same job through another issuer: not run again. */
-			json_object_set_new(row, "alias_of", json_pack("{s:O, s:O}",
-			    "job_id", json_object_get(first, "job_id"), "epoch",
-			    json_object_get(first, "epoch")));
+			json_object_set_new(row, "alias_of", json_pack("{s:O, s:O, "
+			    "s:O}", "job_id", json_object_get(first, "job_id"), "epoch",
+			    json_object_get(first, "epoch"), "issuer",
+			    json_object_get(first, "issuer")));
 			if (row_final(first))
 				copy_result(row, first);
 			put(jr, row);
@@ -545,16 +558,14 @@ run_state(Agentflow__Mesh__V1__TaskState s)
 static void
 to_aliases(struct job_runs *jr, const json_t *row)
 {
-	json_t *krows, *r, *of;
+	json_t *krows, *r;
 	size_t i;
 
 	if (str(row, "key") == NULL)
 		return;
 	krows = rows(jr, NULL, str(row, "key"), 0);
 	json_array_foreach(krows, i, r) {
-		of = json_object_get(r, "alias_of");
-		if (of == NULL || row_final(r) || strcmp(str(of, "job_id"),
-		    str(row, "job_id")) != 0)
+		if (!waits_on(r, row))
 			continue;
 		copy_result(r, row);
 		put(jr, r);
