@@ -570,6 +570,20 @@ class Jobs(unittest.TestCase):
             job = self.wait_job(self.n(1), mine["id"], timeout=30)
             self.assertEqual(job["state"], "succeeded", job)
             self.assertEqual(job["result"]["node"], "node-5")
+            # As a job's executor it may end it, but its reason is kept
+            # cleaned and cut to 1 KiB.
+            cut = self.submit(self.n(1), {"task": "slow", "to": "node-5"})
+            self.wait_job(self.n(1), cut["id"], ("running",))
+            got = self.forge(forger, [
+                {"tag": "cut", "target": "node-1", "type": "job_result",
+                 "args": {"job_id": cut["id"], "epoch": 1, "state": "failed",
+                          "reason": "\x1b[2J" + "r" * 60000}}])
+            self.assertEqual(got["cut"]["status"], "ok", got)
+            job = self.wait_job(self.n(1), cut["id"])
+            self.assertEqual(job["state"], "failed", job)
+            self.assertEqual(len(job["reason"]), 1023)
+            self.assertTrue(job["reason"].startswith("?[2Jrrr"), job["reason"][:20])
+            self.assertEqual([len(h["reason"]) for h in self.events(job, "failed")], [1023])
             job = self.wait_job(self.n(1), other["id"], timeout=30)
             self.assertEqual(job["state"], "succeeded", job)
             self.assertEqual([h for h in job["history"] if h.get("node") == "node-5"], [])
