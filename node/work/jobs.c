@@ -97,8 +97,14 @@ count_final(struct jobs *js, enum jobs_state s)
 
 void
 jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
-    const char *reason, json_t *extra)
+    const char *why, json_t *extra)
 {
+	char clean[JOBS_REASON_MAX];
+	/* A reason is often a peer's text (an executor's result or error):
+	 * kept bounded and without control bytes. */
+	const char *reason = why != NULL ? jobs_clean_text(why, clean,
+	    sizeof(clean)) : NULL;
+
 	CHECK(!j->final && jobs_state_may(j->state, to));
 	j->state = to;
 	json_object_set_new(j->rec, "state", json_string(jobs_state_name(to)));
@@ -441,7 +447,6 @@ jobs_result_command(struct jobs *js, const Agentflow__Mesh__V1__Command *c,
 	const char *st = json_string_value(json_object_get(args, "state"));
 	const char *reason = json_string_value(json_object_get(args, "reason"));
 	json_t *ep = json_object_get(args, "epoch"), *rec;
-	char clean[JOBS_REASON_MAX];
 	struct job *j;
 	uint64_t epoch, cur;
 	int s = jobs_state_parse(st);
@@ -501,10 +506,7 @@ jobs_result_command(struct jobs *js, const Agentflow__Mesh__V1__Command *c,
 	    "node", c->origin, "epoch", (json_int_t)epoch));
 	if (j->state == JOBS_QUEUED)	/* the answer to the dispatch was lost */
 		jobs_set_state(js, j, JOBS_DISPATCHED, NULL, NULL);
-	/* The job's reason is the executor's text: kept bounded and clean. */
-	jobs_set_state(js, j, (enum jobs_state)s, reason != NULL ?
-	    jobs_clean_text(reason, clean, sizeof(clean)) : NULL,
-	    json_pack("{s:O?, s:O?}",
+	jobs_set_state(js, j, (enum jobs_state)s, reason, json_pack("{s:O?, s:O?}",
 	    "exit_code", json_object_get(args, "exit_code"), "term_signal",
 	    json_object_get(args, "term_signal")));
 	*body = json_pack("{s:b, s:b}", "accepted", 1, "fenced", 0);
