@@ -82,20 +82,27 @@ job_status(json_t *job)
 	return strcmp(s, "succeeded") == 0 ? 0 : 1;
 }
 
+/* Text other nodes wrote (a reason, a node, an event), printed: no
+ * terminal escapes get through. */
+#define CLEAN_MAX	1024
+#define CLEAN(o, key, dflt, buf) \
+	cli_fmt_clean(cli_fmt_str((o), (key), (dflt)), (buf), sizeof(buf))
+
 static void
 print_job(json_t *job)
 {
-	char ago[64], *res;
+	char ago[64], *res, c1[CLEAN_MAX], c2[CLEAN_MAX], c3[CLEAN_MAX];
+	char c4[CLEAN_MAX], c5[CLEAN_MAX];
 	json_t *h, *r = json_object_get(job, "result");
 	size_t i;
 
 	printf("%s %s (task %s, to %s, node %s, epoch %lld)\n",
-	    cli_fmt_str(job, "id", "?"), cli_fmt_str(job, "state", "?"),
-	    cli_fmt_str(job, "task", "(ad-hoc)"), cli_fmt_str(job, "to", "?"),
-	    cli_fmt_str(job, "node", "-"),
+	    CLEAN(job, "id", "?", c1), CLEAN(job, "state", "?", c2),
+	    CLEAN(job, "task", "(ad-hoc)", c3), CLEAN(job, "to", "?", c4),
+	    CLEAN(job, "node", "-", c5),
 	    (long long)json_integer_value(json_object_get(job, "epoch")));
 	if (json_object_get(job, "reason") != NULL)
-		printf("  reason: %s\n", cli_fmt_str(job, "reason", ""));
+		printf("  reason: %s\n", CLEAN(job, "reason", "", c1));
 	if (json_is_integer(json_object_get(job, "exit_code")))
 		printf("  exit: %lld\n", (long long)json_integer_value(
 		    json_object_get(job, "exit_code")));
@@ -107,10 +114,10 @@ print_job(json_t *job)
 	json_array_foreach(json_object_get(job, "history"), i, h) {
 		printf("  %s %-10s node=%s epoch=%lld%s%s\n",
 		    cli_fmt_ago(json_object_get(h, "time_ms"), ago, sizeof(ago)),
-		    cli_fmt_str(h, "event", "?"), cli_fmt_str(h, "node", "-"),
+		    CLEAN(h, "event", "?", c1), CLEAN(h, "node", "-", c2),
 		    (long long)json_integer_value(json_object_get(h, "epoch")),
 		    json_object_get(h, "reason") ? " reason=" : "",
-		    cli_fmt_str(h, "reason", ""));
+		    CLEAN(h, "reason", "", c3));
 	}
 }
 
@@ -283,7 +290,8 @@ cli_jobs_list(const struct cmd_entry *e, int argc, char **argv)
 {
 	struct cli_args a;
 	struct cli_reply r = { 0 };
-	char path[256], ago[64];
+	char path[256], ago[64], c1[CLEAN_MAX], c2[CLEAN_MAX], c3[CLEAN_MAX];
+	char c4[CLEAN_MAX];
 	json_t *j;
 	size_t i;
 	int rc;
@@ -308,9 +316,9 @@ cli_jobs_list(const struct cmd_entry *e, int argc, char **argv)
 		    "NODE", "EPOCH", "SUBMITTED");
 		json_array_foreach(json_object_get(r.body, "jobs"), i, j)
 			printf("%-18s %-10s %-16s %-16s %5lld %s\n",
-			    cli_fmt_str(j, "id", "?"), cli_fmt_str(j, "state", "?"),
-			    cli_fmt_str(j, "task", "(ad-hoc)"),
-			    cli_fmt_str(j, "node", "-"),
+			    CLEAN(j, "id", "?", c1), CLEAN(j, "state", "?", c2),
+			    CLEAN(j, "task", "(ad-hoc)", c3),
+			    CLEAN(j, "node", "-", c4),
 			    (long long)json_integer_value(json_object_get(j, "epoch")),
 			    cli_fmt_ago(json_object_get(j, "submitted_ms"), ago,
 			    sizeof(ago)));

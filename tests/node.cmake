@@ -72,6 +72,13 @@ agentflow_system_test(freeze test_freeze.py)
 agentflow_unit_test(test_callbacks SOURCES unit/test_callbacks.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(retention test_retention.py)
+# agentflow-node-jobforger: a member that sends the job commands a test
+# hands it (tests/extra/node_jobforger.c), for tests/system/test_jobs.py.
+add_executable(agentflow-node-jobforger ${CMAKE_SOURCE_DIR}/node/main.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/extra/node_jobforger.c)
+target_compile_definitions(agentflow-node-jobforger PRIVATE AGENTFLOW_TEST_HOOKS)
+target_include_directories(agentflow-node-jobforger PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
+target_link_libraries(agentflow-node-jobforger PRIVATE agentflow_node_core)
 agentflow_system_test(jobs test_jobs.py)
 agentflow_unit_test(test_jobs SOURCES unit/test_jobs.c
   LIBS agentflow_node_core agentflow_common)

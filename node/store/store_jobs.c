@@ -147,12 +147,15 @@ store_job_fence_put(struct store *st, const char *job_id, const char *node,
 }
 
 int
-store_job_fence_del(struct store *st, const char *job_id, const char *node)
+store_job_fence_del(struct store *st, const char *job_id, const char *node,
+    uint64_t epoch)
 {
-	const struct arg a[] = { T(job_id), T(node) };
+	const struct arg a[] = { T(job_id), T(node), I(epoch) };
 
+	/* Only that epoch's: a newer fence of the same (job, node) replaced
+	 * it and is still to send. */
 	return store_exec(st, "DELETE FROM job_fences WHERE job_id = ?1 AND"
-	    " node = ?2", a, N(a), "removing a job fence");
+	    " node = ?2 AND epoch = ?3", a, N(a), "removing a job fence");
 }
 
 int

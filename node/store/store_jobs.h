@@ -40,8 +40,9 @@ int store_job_history(struct store *, const char *job_id, store_jobs_cb,
 /* A fence to send: (job, node, epoch), replacing one for (job, node). */
 int store_job_fence_put(struct store *, const char *job_id, const char *node,
     uint64_t epoch);
-/* The node answered it. */
-int store_job_fence_del(struct store *, const char *job_id, const char *node);
+/* The node answered the fence of that epoch (a newer one stays). */
+int store_job_fence_del(struct store *, const char *job_id, const char *node,
+    uint64_t epoch);
 /* Every fence still to send, as {"job_id", "node", "epoch"}. */
 int store_job_fences(struct store *, store_jobs_cb, void *arg);
 

@@ -374,6 +374,7 @@ command_exec(void *arg, const Agentflow__Mesh__V1__Command *c,
 		}
 		if (n->frozen && !handlers[i].when_frozen) {
 			snprintf(err, errlen, "%s is frozen (read-only mode)", n->id);
+			*body = json_pack("{s:b}", "frozen", 1);
 			return MESH_COMMAND_STATUS(REFUSED);
 		}
 		return handlers[i].fn(n, c, args, body, err, errlen);

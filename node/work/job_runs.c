@@ -138,10 +138,63 @@ answer(const json_t *row)
 	return b;
 }
 
-/* A run of an older epoch, or one its issuer fenced: stopped, final,
- * never sent as a result. */
+static int
+is_fenced(const json_t *row)
+{
+	const char *s = str(row, "state");
+
+	return s != NULL && strcmp(s, "fenced") == 0;
+}
+
+/* Whether r is an alias waiting on run (its job, under its issuer: an
+ * alias recorded before issuers were kept names the job only). */
+static int
+waits_on(const json_t *r, const json_t *run)
+{
+	const json_t *of = json_object_get(r, "alias_of");
+
+	return of != NULL && !row_final(r) && str(of, "job_id") != NULL &&
+	    strcmp(str(of, "job_id"), str(run, "job_id")) == 0 &&
+	    (str(of, "issuer") == NULL || (str(run, "issuer") != NULL &&
+	    strcmp(str(of, "issuer"), str(run, "issuer")) == 0));
+}
+
+/*
+ * The runs waiting as aliases on a run that will not end with a result
+ * of its job here (its issuer fenced it) fail, saying why: their issuers
+ * have an answer instead of a job running forever.
+ */
 static void
-fence_row(struct job_runs *jr, json_t *row, const char *why)
+release_aliases(struct job_runs *jr, const json_t *row)
+{
+	json_t *krows, *r;
+	char why[256];
+	size_t i;
+
+	if (str(row, "key") == NULL)
+		return;
+	snprintf(why, sizeof(why), "the run it waited for (job %s epoch %llu, "
+	    "same key) was fenced: submit it again", str(row, "job_id"),
+	    (unsigned long long)epoch_of(row));
+	krows = rows(jr, NULL, str(row, "key"), 0);
+	json_array_foreach(krows, i, r) {
+		if (!waits_on(r, row))
+			continue;
+		json_object_set_new(r, "state", json_string("failed"));
+		json_object_set_new(r, "reason", json_string(why));
+		json_object_set_new(r, "finished_ms",
+		    json_integer((json_int_t)clock_wall_ms()));
+		put(jr, r);
+		event_active(jr->kick, 0, 0);
+	}
+	json_decref(krows);
+}
+
+/* A run of an older epoch, or one its issuer fenced: stopped, final,
+ * never sent as a result.  release: no newer epoch of its job follows
+ * here, so the aliases waiting on it are released. */
+static void
+fence_row(struct job_runs *jr, json_t *row, const char *why, int release)
 {
 	char msg[256];
 	const char *task = str(row, "task_id");
@@ -155,6 +208,53 @@ fence_row(struct job_runs *jr, json_t *row, const char *why)
 	put(jr, row);
 	log_event(LOG_INFO, "job run fenced", "{s:s, s:I, s:s}", "job",
 	    str(row, "job_id"), "epoch", (json_int_t)epoch_of(row), "why", why);
+	if (release)
+		release_aliases(jr, row);
+}
+
+/*
+ * Runs are the issuer's: job ids are the issuer's names, and another
+ * peer naming the same id must not reach them.  The rows of job_id held
+ * for issuer (new reference), the newest epoch among them in *newest (0:
+ * none), and in *other the row at epoch held for another issuer, if any
+ * (the table's key is (job, epoch); borrowed from *all, which the caller
+ * frees).
+ */
+static json_t *
+issuer_rows(struct job_runs *jr, const char *job_id, const char *issuer,
+    uint64_t epoch, json_t **all, uint64_t *newest, json_t **other)
+{
+	json_t *mine = json_array(), *r;
+	size_t i;
+
+	*all = rows(jr, job_id, NULL, 0);
+	*newest = 0;
+	*other = NULL;
+	json_array_foreach(*all, i, r) {
+		if (str(r, "issuer") == NULL || strcmp(str(r, "issuer"),
+		    issuer) != 0) {
+			if (epoch_of(r) == epoch)
+				*other = r;
+			continue;
+		}
+		json_array_append(mine, r);
+		if (epoch_of(r) > *newest)
+			*newest = epoch_of(r);
+	}
+	return mine;
+}
+
+static int
+epoch_refused(const char *id, uint64_t epoch, uint64_t newest, char *err,
+    size_t errlen)
+{
+	if (jobs_epoch_ok(epoch, newest))
+		return 0;
+	snprintf(err, errlen, "args.epoch: %llu for job %s is out of bounds (at "
+	    "most %llu, and %llu above the newest held, %llu)",
+	    (unsigned long long)epoch, id, (unsigned long long)JOBS_EPOCH_MAX,
+	    (unsigned long long)JOBS_EPOCH_AHEAD, (unsigned long long)newest);
+	return 1;
 }
 
 /* --- JOB_RUN ---------------------------------------------------------------- */
@@ -196,20 +296,22 @@ first_of_key(json_t *krows, const char *job_id)
 	size_t i;
 
 	json_array_foreach(krows, i, r) {
+		/* A fenced run gives no result: not one to wait on. */
 		if (strcmp(str(r, "job_id"), job_id) == 0 ||
 		    json_object_get(r, "alias_of") != NULL ||
-		    json_is_true(json_object_get(r, "marker")))
+		    json_is_true(json_object_get(r, "marker")) || is_fenced(r))
 			continue;
 		if (first == NULL || json_integer_value(json_object_get(r,
 		    "received_ms")) < json_integer_value(json_object_get(first,
 		    "received_ms")))
 			first = r;
 	}
-	/* Its newest epoch holds its result. */
+	/* Its newest epoch (under its issuer) holds its result. */
 	json_array_foreach(krows, i, r)
 		if (first != NULL && strcmp(str(r, "job_id"),
 		    str(first, "job_id")) == 0 && epoch_of(r) > epoch_of(first) &&
-		    json_object_get(r, "alias_of") == NULL)
+		    strcmp(str(r, "issuer"), str(first, "issuer")) == 0 &&
+		    json_object_get(r, "alias_of") == NULL && !is_fenced(r))
 			first = r;
 	return first;
 }
@@ -236,9 +338,9 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 	struct tasks_request req = { 0 };
 	struct tasks_job job = { 0 };
 	const char *id, *key, *payload;
-	json_t *held, *r, *row, *krows, *first;
+	json_t *all, *other, *held, *r, *row, *krows, *first;
 	char task_id[64], rk[RUN_KEY_MAX];
-	uint64_t epoch;
+	uint64_t epoch, newest;
 	size_t i;
 	int st;
 
@@ -247,7 +349,20 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 	id = str(args, "job_id");
 	epoch = (uint64_t)json_integer_value(json_object_get(args, "epoch"));
 	key = str(args, "key");
-	held = rows(jr, id, NULL, 0);
+	held = issuer_rows(jr, id, c->origin, epoch, &all, &newest, &other);
+	if (epoch_refused(id, epoch, newest, err, errlen) ||
+	    (other != NULL && !json_is_true(json_object_get(other, "marker")))) {
+		if (other != NULL)
+			snprintf(err, errlen, "job %s epoch %llu is held on %s for "
+			    "another issuer", id, (unsigned long long)epoch,
+			    jr->n->id);
+		json_decref(held);
+		json_decref(all);
+		return MESH_COMMAND_STATUS(REFUSED);
+	}
+	/* Another issuer's marker only keeps its own late JOB_RUN out; this
+	 * row, under another issuer, still does. */
+	json_decref(all);
 	json_array_foreach(held, i, r) {
 		if (epoch_of(r) == epoch) {
 			*body = answer(r);
@@ -267,7 +382,7 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 	/* A newer lease: what an older one still runs here stops. */
 	json_array_foreach(held, i, r)
 		if (!row_final(r))
-			fence_row(jr, r, "a newer epoch arrived");
+			fence_row(jr, r, "a newer epoch arrived", 0);
 	json_decref(held);
 	if ((uint64_t)json_integer_value(json_object_get(args, "deadline_ms")) <
 	    clock_wall_ms() && json_integer_value(json_object_get(args,
@@ -298,9 +413,10 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 				return MESH_COMMAND_STATUS(REFUSED);
 			}
 			/* The same job through another issuer: not run again. */
-			json_object_set_new(row, "alias_of", json_pack("{s:O, s:O}",
-			    "job_id", json_object_get(first, "job_id"), "epoch",
-			    json_object_get(first, "epoch")));
+			json_object_set_new(row, "alias_of", json_pack("{s:O, s:O, "
+			    "s:O}", "job_id", json_object_get(first, "job_id"), "epoch",
+			    json_object_get(first, "epoch"), "issuer",
+			    json_object_get(first, "issuer")));
 			if (row_final(first))
 				copy_result(row, first);
 			put(jr, row);
@@ -361,8 +477,9 @@ job_runs_fence(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
     const json_t *args, json_t **body, char *err, size_t errlen)
 {
 	const char *id = str(args, "job_id");
-	json_t *ep = json_object_get(args, "epoch"), *held, *r, *marker;
-	uint64_t epoch, newest = 0;
+	json_t *ep = json_object_get(args, "epoch"), *all, *other, *held, *r;
+	json_t *marker;
+	uint64_t epoch, newest;
 	int stopped = 0;
 	size_t i;
 
@@ -376,18 +493,21 @@ job_runs_fence(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 		return MESH_COMMAND_STATUS(INVALID);
 	}
 	epoch = (uint64_t)json_integer_value(ep);
-	held = rows(jr, id, NULL, 0);
+	held = issuer_rows(jr, id, c->origin, epoch, &all, &newest, &other);
+	if (epoch_refused(id, epoch, newest, err, errlen)) {
+		json_decref(held);
+		json_decref(all);
+		return MESH_COMMAND_STATUS(INVALID);
+	}
 	json_array_foreach(held, i, r) {
-		if (epoch_of(r) > newest)
-			newest = epoch_of(r);
-		if (epoch_of(r) <= epoch && strcmp(str(r, "issuer"),
-		    c->origin) == 0 && strcmp(str(r, "state"), "fenced") != 0) {
+		if (epoch_of(r) <= epoch && !is_fenced(r)) {
 			stopped += !row_final(r);
-			fence_row(jr, r, "fenced by the issuer");
+			fence_row(jr, r, "fenced by the issuer", 1);
 		}
 	}
-	/* Nothing of that epoch yet: a late JOB_RUN of it is refused. */
-	if (newest < epoch) {
+	/* Nothing of that epoch yet: a late JOB_RUN of it is refused.  Not
+	 * over another issuer's row of that (job, epoch). */
+	if (newest < epoch && other == NULL) {
 		marker = json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:s}", "job_id",
 		    id, "epoch", (json_int_t)epoch, "issuer", c->origin, "state",
 		    "fenced", "delivered", 1, "marker", 1, "reason",
@@ -396,6 +516,7 @@ job_runs_fence(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 		json_decref(marker);
 	}
 	json_decref(held);
+	json_decref(all);
 	*body = json_pack("{s:s, s:I, s:i}", "job_id", id, "epoch",
 	    (json_int_t)epoch, "stopped", stopped);
 	return MESH_COMMAND_STATUS(OK);
@@ -437,16 +558,14 @@ run_state(Agentflow__Mesh__V1__TaskState s)
 static void
 to_aliases(struct job_runs *jr, const json_t *row)
 {
-	json_t *krows, *r, *of;
+	json_t *krows, *r;
 	size_t i;
 
 	if (str(row, "key") == NULL)
 		return;
 	krows = rows(jr, NULL, str(row, "key"), 0);
 	json_array_foreach(krows, i, r) {
-		of = json_object_get(r, "alias_of");
-		if (of == NULL || row_final(r) || strcmp(str(of, "job_id"),
-		    str(row, "job_id")) != 0)
+		if (!waits_on(r, row))
 			continue;
 		copy_result(r, row);
 		put(jr, r);

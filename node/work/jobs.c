@@ -136,8 +136,14 @@ jobs_note(struct jobs *js, const char *job_id, const char *event,
 
 void
 jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
-    const char *reason, json_t *extra)
+    const char *why, json_t *extra)
 {
+	char clean[JOBS_REASON_MAX];
+	/* A reason is often a peer's text (an executor's result or error):
+	 * kept bounded and without control bytes. */
+	const char *reason = why != NULL ? jobs_clean_text(why, clean,
+	    sizeof(clean)) : NULL;
+
 	CHECK(!j->final && jobs_state_may(j->state, to));
 	j->state = to;
 	json_object_set_new(j->rec, "state", json_string(jobs_state_name(to)));
@@ -350,10 +356,17 @@ jobs_get(struct jobs *js, const char *id)
 json_t *
 jobs_list(struct jobs *js, const char *state, const char *task, unsigned limit)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *j;
+	size_t i;
 
 	store_jobs_query(js->n->store, state, task, limit != 0 && limit <
 	    LIST_MAX ? limit : LIST_MAX, append_cb, a);
+	/* Summaries: a payload and a result are up to 64 KiB each; the job's
+	 * own page (jobs_get) has them. */
+	json_array_foreach(a, i, j) {
+		json_object_del(j, "payload");
+		json_object_del(j, "result");
+	}
 	return a;
 }
 
@@ -377,8 +390,11 @@ jobs_cancel(struct jobs *js, const char *id, const struct principal *p,
 		return 409;
 	}
 	node = json_string_value(json_object_get(j->rec, "node"));
-	/* A run may have started: stop it, and refuse its result. */
-	if (node != NULL && j->state != JOBS_QUEUED)
+	/* A run may have started, even for a queued job (a JOB_RUN whose
+	 * answer was lost, or sent before a restart): stop it, and refuse
+	 * its result. */
+	if (node != NULL && json_integer_value(json_object_get(j->rec,
+	    "epoch")) > 0)
 		jobs_fence_add(js, id, node,
 		    (uint64_t)json_integer_value(json_object_get(j->rec, "epoch")));
 	jobs_set_state(js, j, JOBS_CANCELLED, "cancelled by request",
@@ -390,19 +406,68 @@ jobs_cancel(struct jobs *js, const char *id, const struct principal *p,
 
 /* --- results ------------------------------------------------------------------ */
 
-/* A JOB_RESULT for a run that is not the job's: recorded, never taken. */
+struct lease {
+	const char	*node;
+	json_int_t	 epoch;
+	int		 found;
+};
+
+static int
+lease_cb(void *arg, const char *text)
+{
+	struct lease *l = arg;
+	json_t *h = json_loads(text, 0, NULL);
+
+	if (json_is_string(json_object_get(h, "node")) &&
+	    strcmp(json_string_value(json_object_get(h, "node")), l->node) == 0 &&
+	    json_integer_value(json_object_get(h, "epoch")) == l->epoch &&
+	    json_is_string(json_object_get(h, "event")) &&
+	    strcmp(json_string_value(json_object_get(h, "event")),
+	    "dispatched") == 0)
+		l->found = 1;
+	json_decref(h);
+	return l->found;
+}
+
+/* Whether node held the job's lease of that epoch (it was dispatched
+ * there): only then is its run's end the job's story. */
+static int
+held_lease(struct jobs *js, const char *job_id, const char *node,
+    json_int_t epoch)
+{
+	struct lease l = { node, epoch, 0 };
+
+	if (store_job_history(js->n->store, job_id, lease_cb, &l) < 0)
+		return 0;
+	return l.found;
+}
+
+/* A JOB_RESULT for a run that is not the job's: recorded (when its node
+ * held a lease of the job, with its reason bounded), never taken. */
 static int
 fenced_run(struct jobs *js, const char *job_id, const char *origin,
     const json_t *args, json_t **body, const char *why)
 {
+	char reason[JOBS_REASON_MAX];
+
+	*body = json_pack("{s:b, s:b}", "accepted", 0, "fenced", 1);
+	if (!held_lease(js, job_id, origin, json_integer_value(
+	    json_object_get(args, "epoch")))) {
+		log_event(LOG_WARN, "job result from a node without its lease "
+		    "ignored", "{s:s, s:s}", "job", job_id, "node", origin);
+		return MESH_COMMAND_STATUS(OK);
+	}
 	js->count[JC_FENCED]++;
-	jobs_history(js, job_id, "fenced", json_pack("{s:s, s:O, s:O, s:O?, s:s}",
-	    "node", origin, "epoch", json_object_get(args, "epoch"), "state",
-	    json_object_get(args, "state"), "reason",
-	    json_object_get(args, "reason"), "why", why));
+	jobs_clean_text(json_string_value(json_object_get(args, "reason")),
+	    reason, sizeof(reason));
+	jobs_history(js, job_id, "fenced", json_pack("{s:s, s:O, s:s?, s:s?, "
+	    "s:s}", "node", origin, "epoch", json_object_get(args, "epoch"),
+	    "state", jobs_state_name((enum jobs_state)jobs_state_parse(
+	    json_string_value(json_object_get(args, "state")))), "reason",
+	    json_is_string(json_object_get(args, "reason")) ? reason : NULL,
+	    "why", why));
 	log_event(LOG_INFO, "job run fenced", "{s:s, s:s, s:s}", "job", job_id,
 	    "node", origin, "why", why);
-	*body = json_pack("{s:b, s:b}", "accepted", 0, "fenced", 1);
 	return MESH_COMMAND_STATUS(OK);
 }
 
@@ -446,10 +511,12 @@ jobs_result_command(struct jobs *js, const Agentflow__Mesh__V1__Command *c,
 		return MESH_COMMAND_STATUS(REFUSED);
 	}
 	if (id == NULL || !node_id_valid(id, strlen(id)) ||
-	    !json_is_integer(ep) || json_integer_value(ep) < 1 || s < 0 ||
-	    !jobs_state_final((enum jobs_state)s)) {
-		snprintf(err, errlen, "args: job_id, epoch >= 1 and a final state "
-		    "are required");
+	    !json_is_integer(ep) || json_integer_value(ep) < 1 ||
+	    !jobs_state_from_executor(s)) {
+		/* Expired and lost are the issuer's verdicts, not a run's: taken
+		 * from a peer they would be moves the state table forbids. */
+		snprintf(err, errlen, "args: job_id, epoch >= 1 and a state "
+		    "(succeeded, failed or cancelled) are required");
 		return MESH_COMMAND_STATUS(INVALID);
 	}
 	epoch = (uint64_t)json_integer_value(ep);

@@ -45,7 +45,8 @@ struct jobs {
 };
 
 /* Moves j to state `to` (jobs_state_may checked), with a history entry
- * {event: to's name, ...extra} (extra stolen, may be NULL); persisted. */
+ * {event: to's name, ...extra} (extra stolen, may be NULL); persisted.
+ * The reason is kept cleaned and cut (jobs_clean_text). */
 void jobs_set_state(struct jobs *, struct job *, enum jobs_state to,
     const char *reason, json_t *extra);
 /* Appends {time_ms, event, ...extra} to a job's history (extra stolen). */

@@ -304,3 +304,37 @@ jobs_from_node(const char *principal, const char *origin)
 	    strncmp(principal, "node:", 5) == 0 && strcmp(principal + 5,
 	    origin) == 0;
 }
+
+int
+jobs_state_from_executor(int s)
+{
+	return s == JOBS_SUCCEEDED || s == JOBS_FAILED || s == JOBS_CANCELLED;
+}
+
+int
+jobs_epoch_ok(uint64_t epoch, uint64_t held)
+{
+	return epoch >= 1 && epoch <= JOBS_EPOCH_MAX &&
+	    epoch <= held + JOBS_EPOCH_AHEAD;
+}
+
+char *
+jobs_clean_text(const char *in, char *out, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0)
+		return out;
+	for (; in != NULL && in[i] != '\0' && i < len - 1; i++)
+		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' :
+		    in[i];
+	/* Cut inside a UTF-8 sequence: the sequence goes whole. */
+	if (in != NULL && ((unsigned char)in[i] & 0xc0) == 0x80) {
+		while (i > 0 && ((unsigned char)out[i - 1] & 0xc0) == 0x80)
+			i--;
+		if (i > 0 && ((unsigned char)out[i - 1] & 0xc0) == 0xc0)
+			i--;
+	}
+	out[i] = '\0';
+	return out;
+}

@@ -71,6 +71,24 @@ void jobs_node_principal(struct principal *, const char *node_id);
 /* 1 when a command carries its origin's node principal. */
 int jobs_from_node(const char *principal, const char *origin);
 
+/* What a peer may tell: an executor ends a run succeeded, failed or
+ * cancelled (expired and lost are the issuer's own verdicts); 1 when
+ * state s is one of those. */
+int jobs_state_from_executor(int s);
+
+/* Epochs a peer sends are bounded: at most JOBS_EPOCH_MAX, and at most
+ * JOBS_EPOCH_AHEAD above the newest held for that issuer's job (held 0:
+ * none), so a JOB_RUN or JOB_FENCE cannot claim a job's whole future.
+ * 1 when epoch may be taken. */
+#define JOBS_EPOCH_MAX		1000000000ULL
+#define JOBS_EPOCH_AHEAD	1000ULL
+int jobs_epoch_ok(uint64_t epoch, uint64_t held);
+
+/* A peer's text (a reason) as it may be kept: at most len - 1 bytes of
+ * it, control bytes as '?', cut on a character boundary; returns out. */
+#define JOBS_REASON_MAX		1024
+char *jobs_clean_text(const char *in, char *out, size_t len);
+
 /*
  * A submitted job, checked: returns the job's stored fields as a new
  * object {task | command, args?, payload (text or null), to, selector?

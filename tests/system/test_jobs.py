@@ -40,6 +40,20 @@ def tasks_for(tmp, node_id):
     }
 
 
+JOBFORGER_BIN = os.path.join(harness.BIN, "agentflow-node-jobforger")
+
+
+class JobForger(harness.MeshNode):
+    """A member that sends the job commands the test writes to its file
+    (tests/extra/node_jobforger.c), in its own name."""
+
+    def binary(self):
+        return JOBFORGER_BIN
+
+    def argv(self):
+        return [JOBFORGER_BIN] + super().argv()[1:]
+
+
 def cli(node, *args, timeout=120):
     e = dict(os.environ)
     for k in ("AGENTFLOW_API", "AGENTFLOW_TOKEN", "AGENTFLOW_DATA_DIR"):
@@ -67,11 +81,11 @@ class Jobs(unittest.TestCase):
         cls.wait_formed(list(cls.nodes.values()))
 
     @classmethod
-    def make_node(cls, node_id, role):
+    def make_node(cls, node_id, role, kind=harness.MeshNode):
         path = os.path.join(cls.tmp, "tasks-%s.json" % node_id)
         with open(path, "w") as f:
             json.dump(tasks_for(cls.tmp, node_id), f)
-        node = harness.MeshNode(cls.pki, node_id, signals=[cls.sig.url], args=[
+        node = kind(cls.pki, node_id, signals=[cls.sig.url], args=[
             "--dead-ms", "2000", "--ping-ms", "300", "--tasks", path,
             "--labels", "role=" + role, "--command-timeout-ms", "3000"])
         # A job's files in the test's directory, not /tmp.
@@ -142,7 +156,8 @@ class Jobs(unittest.TestCase):
             return []
 
     def all_runs(self, jid):
-        return {n: self.runs(n, jid) for n in ("node-1", "node-2", "node-3", "node-4")
+        return {n: self.runs(n, jid) for n in ("node-1", "node-2", "node-3", "node-4",
+                                               "node-5")
                 if self.runs(n, jid)}
 
     def events(self, job, name):
@@ -310,6 +325,12 @@ class Jobs(unittest.TestCase):
                                    "wait_ms": 5000})
         self.assertEqual(r.status, 200, r)
         try:
+            # The refusal says "frozen" in its body, not only in its text.
+            r = self.admin(self.n(1), {"target": "node-2", "type": "run_task",
+                                       "args": {"task": "report"}, "wait_ms": 5000})
+            res = r.json()["results"][0]
+            self.assertEqual((res["status"], res["body"]), ("refused", {"frozen": True}),
+                             r.json())
             doc = self.submit(self.n(1), {"task": "report", "to": "node-2"})
             time.sleep(3)
             job = self.job(self.n(1), doc["id"])
@@ -404,6 +425,171 @@ class Jobs(unittest.TestCase):
         self.assertIn(first, job["reason"])
         time.sleep(2)
         self.assertEqual(self.all_runs(jid), {first: ["1"]})
+
+    # -- what a hostile review found (each failed before its fix)
+
+    def test_cancel_of_a_queued_job_fences_its_node(self):
+        # node-3 stopped (not dead yet): the JOB_RUN goes out and is not
+        # answered, so the job is queued again with node-3 and epoch 1, a
+        # copy maybe on its way.  Its cancel must fence node-3.
+        n3 = self.n(3)
+        os.kill(n3.proc.pid, _signal.SIGSTOP)
+        try:
+            doc = self.submit(self.n(1), {"task": "report", "to": "node-3"})
+            got = harness.wait_until(lambda: (lambda j: j["state"] == "queued" and
+                                              j["epoch"] == 1 and j)(
+                self.job(self.n(1), doc["id"])), 15, 0.2)
+            self.assertTrue(got, self.job(self.n(1), doc["id"]))
+            r = self.n(1).post("/api/jobs/%s/cancel" % doc["id"], {})
+            self.assertEqual(r.status, 200, r)
+            job = self.job(self.n(1), doc["id"])
+            self.assertEqual(job["state"], "cancelled")
+            fences = self.events(job, "fence")
+            self.assertEqual([(f["node"], f["epoch"]) for f in fences],
+                             [("node-3", 1)], job)
+        finally:
+            os.kill(n3.proc.pid, _signal.SIGCONT)
+            self.wait_formed([self.n(1), self.n(2), self.n(3)])
+        # Back, node-3 is told: the fence is delivered.
+        got = harness.wait_until(lambda: [h for h in self.job(self.n(1), doc["id"])[
+            "history"] if h["event"] == "fenced" and h.get("why") == "fence delivered"],
+            30, 0.3)
+        self.assertTrue(got, self.job(self.n(1), doc["id"]))
+
+    def test_list_is_summaries_the_job_page_is_whole(self):
+        doc = self.submit(self.n(1), {"task": "report", "to": "node-2",
+                                      "payload": {"big": "x" * 1000}})
+        self.wait_job(self.n(1), doc["id"])
+        r = self.n(1).client().get("/api/jobs?limit=1000")
+        self.assertEqual(r.status, 200, r)
+        listed = [j for j in r.json()["jobs"] if j["id"] == doc["id"]]
+        self.assertEqual(len(listed), 1, r.json())
+        self.assertEqual(listed[0]["state"], "succeeded")
+        self.assertNotIn("payload", listed[0])
+        self.assertNotIn("result", listed[0])
+        job = self.job(self.n(1), doc["id"])
+        self.assertEqual(json.loads(job["payload"]), {"big": "x" * 1000})
+        self.assertEqual(job["result"]["node"], "node-2")
+
+    def test_an_alias_of_a_fenced_run_is_released(self):
+        key = "alias-%d" % time.monotonic_ns()
+        body = {"task": "slow", "to": "node-2", "key": key}
+        a = self.submit(self.n(1), body)
+        self.wait_job(self.n(1), a["id"], ("running",))
+        b = self.submit(self.n(3), body)
+        self.assertTrue(harness.wait_until(
+            lambda: self.events(self.job(self.n(3), b["id"]), "duplicate"), 10, 0.2),
+            self.job(self.n(3), b["id"]))
+        # The first job's issuer cancels it: its run on node-2 is fenced,
+        # and the alias waiting on it gets an answer, not "running" forever.
+        self.assertEqual(self.n(1).post("/api/jobs/%s/cancel" % a["id"], {}).status, 200)
+        jb = self.wait_job(self.n(3), b["id"], timeout=20)
+        self.assertEqual(jb["state"], "failed", jb)
+        self.assertIn("fenced", jb["reason"])
+        self.assertIn(a["id"], jb["reason"])
+        self.assertEqual(self.all_runs(b["id"]), {})
+        # The key is free again for a run: a fenced run is no first job.
+        # (through node-2: the other issuers remember the key themselves)
+        c = self.submit(self.n(2), dict(body, task="report"))
+        jc = self.wait_job(self.n(2), c["id"], timeout=20)
+        self.assertEqual(jc["state"], "succeeded", jc)
+        self.assertEqual(self.all_runs(c["id"]), {"node-2": ["1"]})
+
+    def forge(self, forger, cmds, timeout=20):
+        """Has the forger send cmds; their answers by tag."""
+        path = forger.env["AGENTFLOW_TEST_JOBFORGE"]
+        with open(path + ".tmp", "w") as f:
+            json.dump(cmds, f)
+        os.rename(path + ".tmp", path)
+        tags = {c["tag"] for c in cmds}
+
+        def answers():
+            got = {l["tag"]: l for l in forger.logs()
+                   if l.get("msg") == "jobforge answer" and l.get("tag") in tags}
+            return len(got) == len(tags) and got
+        got = harness.wait_until(answers, timeout, 0.2)
+        self.assertTrue(got, [l for l in forger.logs() if l.get("msg") == "jobforge answer"])
+        return got
+
+    def test_a_hostile_member_cannot_touch_another_issuers_job(self):
+        forger = self.make_node("node-5", "forger", kind=JobForger)
+        forger.env["AGENTFLOW_TEST_JOBFORGE"] = os.path.join(self.tmp, "forge-node-5.json")
+        self.nodes["node-5"] = forger.start()
+        try:
+            self.wait_formed(list(self.nodes.values()))
+            victim = self.submit(self.n(1), {"task": "slow", "to": "node-2"})
+            self.wait_job(self.n(1), victim["id"], ("running",))
+            run = {"job_id": victim["id"], "task": "report", "args_hash": "x" * 64,
+                   "deadline_ms": 0}
+            got = self.forge(forger, [
+                # Another issuer's (job, epoch): not answered, not taken.
+                {"tag": "same-epoch", "target": "node-2", "type": "job_run",
+                 "args": dict(run, epoch=1)},
+                # A fence that would block the job's every future epoch.
+                {"tag": "fence-max", "target": "node-2", "type": "job_fence",
+                 "args": {"job_id": victim["id"], "epoch": 2 ** 63 - 1}},
+                {"tag": "run-far", "target": "node-2", "type": "job_run",
+                 "args": dict(run, epoch=5000)},
+                # A newer epoch of the same id, in the forger's own name: its
+                # own run, which does not fence node-1's.
+                {"tag": "run-newer", "target": "node-2", "type": "job_run",
+                 "args": dict(run, epoch=2)},
+            ])
+            self.assertEqual(got["same-epoch"]["status"], "refused", got)
+            self.assertIn("another issuer", got["same-epoch"]["error"])
+            self.assertEqual(got["fence-max"]["status"], "invalid", got)
+            self.assertEqual(got["run-far"]["status"], "refused", got)
+            self.assertIn("out of bounds", got["run-far"]["error"])
+            job = self.wait_job(self.n(1), victim["id"], timeout=30)
+            self.assertEqual(job["state"], "succeeded", job)
+            self.assertEqual(job["result"]["epoch"], 1)
+            self.assertEqual(job["result"]["node"], "node-2")
+
+            # A job running on the forger: it answers with the issuer's own
+            # verdicts, which an executor may not give.
+            mine = self.submit(self.n(1), {"task": "slow", "to": "node-5"})
+            self.wait_job(self.n(1), mine["id"], ("running",))
+            other = self.submit(self.n(1), {"task": "slow", "to": "node-3"})
+            self.wait_job(self.n(1), other["id"], ("running",))
+            got = self.forge(forger, [
+                {"tag": "lost", "target": "node-1", "type": "job_result",
+                 "args": {"job_id": mine["id"], "epoch": 1, "state": "lost"}},
+                {"tag": "expired", "target": "node-1", "type": "job_result",
+                 "args": {"job_id": mine["id"], "epoch": 1, "state": "expired"}},
+                # A result for a job it never held: no history of it.
+                {"tag": "not-mine", "target": "node-1", "type": "job_result",
+                 "args": {"job_id": other["id"], "epoch": 1, "state": "failed",
+                          "reason": "\x1b[2J" + "r" * 60000}},
+            ])
+            self.assertEqual(got["lost"]["status"], "invalid", got)
+            self.assertEqual(got["expired"]["status"], "invalid", got)
+            self.assertEqual(got["not-mine"]["status"], "ok", got)
+            self.assertTrue(got["not-mine"]["body"]["fenced"], got)
+            # The issuer is alive, its job still the forger's to finish.
+            self.assertEqual(self.job(self.n(1), mine["id"])["state"], "running")
+            job = self.wait_job(self.n(1), mine["id"], timeout=30)
+            self.assertEqual(job["state"], "succeeded", job)
+            self.assertEqual(job["result"]["node"], "node-5")
+            # As a job's executor it may end it, but its reason is kept
+            # cleaned and cut to 1 KiB.
+            cut = self.submit(self.n(1), {"task": "slow", "to": "node-5"})
+            self.wait_job(self.n(1), cut["id"], ("running",))
+            got = self.forge(forger, [
+                {"tag": "cut", "target": "node-1", "type": "job_result",
+                 "args": {"job_id": cut["id"], "epoch": 1, "state": "failed",
+                          "reason": "\x1b[2J" + "r" * 60000}}])
+            self.assertEqual(got["cut"]["status"], "ok", got)
+            job = self.wait_job(self.n(1), cut["id"])
+            self.assertEqual(job["state"], "failed", job)
+            self.assertEqual(len(job["reason"]), 1023)
+            self.assertTrue(job["reason"].startswith("?[2Jrrr"), job["reason"][:20])
+            self.assertEqual([len(h["reason"]) for h in self.events(job, "failed")], [1023])
+            job = self.wait_job(self.n(1), other["id"], timeout=30)
+            self.assertEqual(job["state"], "succeeded", job)
+            self.assertEqual([h for h in job["history"] if h.get("node") == "node-5"], [])
+        finally:
+            forger.stop()
+            del self.nodes["node-5"]
 
 
 if __name__ == "__main__":

@@ -234,6 +234,77 @@ test_node_principal(void **state)
 	assert_false(jobs_from_node(NULL, "node-7"));
 }
 
+/* Review item 1: a peer's JOB_RESULT may end a run, not give the
+ * issuer's verdicts (expired and lost from running would break the
+ * state table and its CHECK). */
+static void
+test_states_an_executor_may_send(void **state)
+{
+	(void)state;
+	assert_true(jobs_state_from_executor(JOBS_SUCCEEDED));
+	assert_true(jobs_state_from_executor(JOBS_FAILED));
+	assert_true(jobs_state_from_executor(JOBS_CANCELLED));
+	assert_false(jobs_state_from_executor(JOBS_EXPIRED));
+	assert_false(jobs_state_from_executor(JOBS_LOST));
+	assert_false(jobs_state_from_executor(JOBS_QUEUED));
+	assert_false(jobs_state_from_executor(JOBS_RUNNING));
+	assert_false(jobs_state_from_executor(-1));
+	assert_false(jobs_state_from_executor(JOBS_NSTATES));
+	/* Every state it takes is one a running job may move to. */
+	for (int s = 0; s < JOBS_NSTATES; s++)
+		if (jobs_state_from_executor(s))
+			assert_true(jobs_state_may(JOBS_RUNNING, s));
+}
+
+/* Review item 2: an epoch cannot claim a job's whole future. */
+static void
+test_epoch_bounds(void **state)
+{
+	(void)state;
+	assert_false(jobs_epoch_ok(0, 0));
+	assert_true(jobs_epoch_ok(1, 0));
+	assert_true(jobs_epoch_ok(JOBS_EPOCH_AHEAD, 0));
+	assert_false(jobs_epoch_ok(JOBS_EPOCH_AHEAD + 1, 0));
+	assert_true(jobs_epoch_ok(JOBS_EPOCH_AHEAD + 5, 5));
+	assert_false(jobs_epoch_ok(INT64_MAX, 0));
+	assert_false(jobs_epoch_ok(INT64_MAX, INT64_MAX - 1));
+	assert_true(jobs_epoch_ok(JOBS_EPOCH_MAX, JOBS_EPOCH_MAX - 1));
+	assert_false(jobs_epoch_ok(JOBS_EPOCH_MAX + 1, JOBS_EPOCH_MAX));
+	/* An older epoch is not out of bounds (it is answered "fenced"). */
+	assert_true(jobs_epoch_ok(3, 900));
+}
+
+/* Review item 7: a peer's reason is kept bounded and without control
+ * bytes, never cut inside a character. */
+static void
+test_clean_text(void **state)
+{
+	char out[JOBS_REASON_MAX], small[6], *big;
+
+	(void)state;
+	assert_string_equal(jobs_clean_text("exit 3", out, sizeof(out)),
+	    "exit 3");
+	assert_string_equal(jobs_clean_text("a\033[2Jb\nc\x7f", out,
+	    sizeof(out)), "a?[2Jb?c?");
+	assert_string_equal(jobs_clean_text(NULL, out, sizeof(out)), "");
+	/* "abcé…": é (2 bytes) would be cut at 5 bytes: it goes whole. */
+	assert_string_equal(jobs_clean_text("abc\xc3\xa9xyz", small,
+	    sizeof(small)), "abc\xc3\xa9");
+	assert_string_equal(jobs_clean_text("abcd\xc3\xa9", small,
+	    sizeof(small)), "abcd");
+	assert_string_equal(jobs_clean_text("ab\xe2\x82\xac\xe2\x82\xac",
+	    small, sizeof(small)), "ab\xe2\x82\xac");
+	assert_string_equal(jobs_clean_text("abc\xe2\x82\xac", small,
+	    sizeof(small)), "abc");
+	big = malloc(65536);
+	assert_non_null(big);
+	memset(big, 'r', 65535);
+	big[65535] = '\0';
+	assert_int_equal(strlen(jobs_clean_text(big, out, sizeof(out))),
+	    JOBS_REASON_MAX - 1);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -245,6 +316,9 @@ main(void)
 		cmocka_unit_test(test_refusals_name_the_field),
 		cmocka_unit_test(test_payload_bound),
 		cmocka_unit_test(test_node_principal),
+		cmocka_unit_test(test_states_an_executor_may_send),
+		cmocka_unit_test(test_epoch_bounds),
+		cmocka_unit_test(test_clean_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

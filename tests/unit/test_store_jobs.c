@@ -160,7 +160,18 @@ test_history_fences_and_trim(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 1),
 	    "epoch")), 2);
 	json_decref(a);
-	assert_int_equal(store_job_fence_del(f->st, "new", "node-2"), 0);
+	/* The answer to the epoch 1 fence arrives after epoch 2 replaced
+	 * it: the newer fence is still to send. */
+	assert_int_equal(store_job_fence_del(f->st, "new", "node-2", 1), 0);
+	a = json_array();
+	assert_int_equal(store_job_fences(f->st, collect, a), 0);
+	assert_int_equal(json_array_size(a), 2);
+	json_decref(a);
+	assert_int_equal(store_job_fence_del(f->st, "new", "node-2", 2), 0);
+	a = json_array();
+	assert_int_equal(store_job_fences(f->st, collect, a), 0);
+	assert_int_equal(json_array_size(a), 1);
+	json_decref(a);
 
 	/* Trim at 1000: the old final job goes with its history and fence;
 	 * the open one (however old) and the new one stay. */
