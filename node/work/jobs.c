@@ -22,6 +22,7 @@
 #include "check.h"
 #include "clock.h"
 #include "hmap.h"
+#include "job_grant.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
@@ -157,6 +158,28 @@ job_free(struct job *j)
 
 /* --- submitting --------------------------------------------------------------- */
 
+/* A signed token's job carries its grant (job_grant.h): stored with it, so
+ * any later dispatch proves the principal without the token. */
+static void
+grant(json_t *rec, const struct principal *p)
+{
+	struct job_grant_fields f = {
+		.job_id = json_string_value(json_object_get(rec, "id")),
+		.issuer = json_string_value(json_object_get(rec, "issuer")),
+		.principal = p->name,
+		.args_hash = json_string_value(json_object_get(rec, "args_hash")),
+		.to = json_string_value(json_object_get(rec, "to")),
+		.deadline_ms = json_integer_value(json_object_get(rec,
+		    "deadline_ms")),
+		.submitted_ms = json_integer_value(json_object_get(rec,
+		    "submitted_ms")),
+	};
+	json_t *g = job_grant_make(p->token, &f);
+
+	if (g != NULL)
+		json_object_set_new(rec, "grant", g);
+}
+
 static int
 load_one(void *arg, const char *text)
 {
@@ -221,6 +244,8 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 	    "node") == NULL));
 	if (json_object_get(rec, "node") == NULL)
 		json_object_set_new(rec, "node", json_null());
+	if (p != NULL && p->token[0] != '\0')
+		grant(rec, p);
 	j = job_add(js, rec);
 	if (jobs_persist(js, j) != 0) {
 		snprintf(err, errlen, "cannot store the job: %s",
@@ -265,6 +290,9 @@ jobs_get(struct jobs *js, const char *id)
 
 	if (rec == NULL)
 		return NULL;
+	/* The grant's claims and issuer signature make the token's text
+	 * (without its key): not for readers. */
+	json_object_del(rec, "grant");
 	h = json_array();
 	store_job_history(js->n->store, id, append_cb, h);
 	json_object_set_new(rec, "history", h);
@@ -274,10 +302,13 @@ jobs_get(struct jobs *js, const char *id)
 json_t *
 jobs_list(struct jobs *js, const char *state, const char *task, unsigned limit)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *r;
+	size_t i;
 
 	store_jobs_query(js->n->store, state, task, limit != 0 && limit <
 	    LIST_MAX ? limit : LIST_MAX, append_cb, a);
+	json_array_foreach(a, i, r)
+		json_object_del(r, "grant");	/* as jobs_get */
 	return a;
 }
 

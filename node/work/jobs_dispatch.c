@@ -267,6 +267,13 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 	    json_object_get(j->rec, "args_hash"), "deadline_ms",
 	    json_object_get(j->rec, "deadline_ms"), "principal",
 	    json_object_get(j->rec, "principal"));
+	/* What the destination checks a signed token's grant against. */
+	if (json_object_get(j->rec, "grant") != NULL) {
+		json_object_set(args, "grant", json_object_get(j->rec, "grant"));
+		json_object_set(args, "submitted_ms", json_object_get(j->rec,
+		    "submitted_ms"));
+		json_object_set(args, "to", json_object_get(j->rec, "to"));
+	}
 	snprintf(p.name, sizeof(p.name), "%s",
 	    json_string_value(json_object_get(j->rec, "principal")));
 	cr.target = target;

@@ -80,5 +80,8 @@ int jobs_from_node(const char *principal, const char *origin);
  */
 json_t *jobs_spec_parse(const json_t *body, int *status, char *err,
     size_t errlen);
+/* The args_hash of a job's (or a JOB_RUN's args') task, command, args and
+ * payload: what the executor recomputes (new reference). */
+json_t *jobs_spec_args_hash(const json_t *job);
 
 #endif
