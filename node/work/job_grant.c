@@ -107,8 +107,10 @@ check_token(struct tokens *tk, const Agentflow__Mesh__V1__Command *cmd,
 	struct principal who;
 	char why[256];
 
-	if (f->submitted_ms <= 0 || f->submitted_ms > now_ms + JOB_GRANT_SKEW_MS) {
-		snprintf(err, errlen, "job grant: submitted_ms is in the future");
+	if (f->submitted_ms <= 0 ||
+	    f->submitted_ms > now_ms + JOB_GRANT_SKEW_MS) {
+		snprintf(err, errlen, "job grant: submitted_ms is in the "
+		    "future");
 		return -1;
 	}
 	if (f->deadline_ms > f->submitted_ms + JOBS_DEADLINE_MAX_MS) {
@@ -118,7 +120,8 @@ check_token(struct tokens *tk, const Agentflow__Mesh__V1__Command *cmd,
 	}
 	/* Current when submitted (expiry, the issuer's certificate); the
 	 * revocations are the ones known now. */
-	if (tokens_check(tk, text, f->submitted_ms, &who, why, sizeof(why)) != 0) {
+	if (tokens_check(tk, text, f->submitted_ms, &who, why,
+	    sizeof(why)) != 0) {
 		snprintf(err, errlen, "job grant of %s: %s", c->name, why);
 		return -1;
 	}
@@ -156,8 +159,8 @@ job_grant_check(struct tokens *tk, const Agentflow__Mesh__V1__Command *cmd,
 		goto out;
 	}
 	if (tk == NULL) {
-		snprintf(err, errlen, "job grant cannot be checked: signed tokens "
-		    "are not accepted here");
+		snprintf(err, errlen, "job grant cannot be checked: signed "
+		    "tokens are not accepted here");
 		goto out;
 	}
 	if (grant_parts(args, text, sizeof(text), &c, sig) != 0 ||
@@ -172,7 +175,8 @@ job_grant_check(struct tokens *tk, const Agentflow__Mesh__V1__Command *cmd,
 	f.principal = cmd->principal;
 	f.args_hash = str(args, "args_hash");
 	f.to = str(args, "to");
-	f.deadline_ms = json_integer_value(json_object_get(args, "deadline_ms"));
+	f.deadline_ms = json_integer_value(json_object_get(args,
+	    "deadline_ms"));
 	f.submitted_ms = json_integer_value(json_object_get(args,
 	    "submitted_ms"));
 	if (strcmp(f.args_hash, json_string_value(h)) != 0 ||

@@ -21,7 +21,8 @@
 
 struct tokens;
 
-#define JOB_GRANT_SKEW_MS	(5LL * 60 * 1000)	/* submitted_ms ahead of us */
+/* How far ahead of our clock a grant's submitted_ms may be. */
+#define JOB_GRANT_SKEW_MS	(5LL * 60 * 1000)
 
 /* What a grant states. */
 struct job_grant_fields {
