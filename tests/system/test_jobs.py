@@ -393,9 +393,10 @@ class Jobs(unittest.TestCase):
         self.assertEqual(job["node"], "node-2")
         self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
 
-    def any_job_on_a_killed_node(self, at_most_once):
-        doc = self.submit(self.n(1), {"task": "slow", "to": "any:role=worker",
-                                      "at_most_once": at_most_once})
+    def any_job_on_a_killed_node(self, at_most_once, token=None):
+        body = {"task": "slow", "to": "any:role=worker", "at_most_once": at_most_once}
+        doc = (self.submit_as(self.n(1), token, body) if token
+               else self.submit(self.n(1), body))
         job = self.wait_job(self.n(1), doc["id"], ("running",))
         first = job["node"]
         victim = self.nodes[first]
@@ -409,7 +410,9 @@ class Jobs(unittest.TestCase):
         return doc["id"], first, job
 
     def test_any_job_moves_when_its_node_dies(self):
-        jid, first, job = self.any_job_on_a_killed_node(False)
+        # submitted by alice's signed token: its grant proves epoch 2 too
+        alice = self.signed_token(self.n(1), "alice", "write")
+        jid, first, job = self.any_job_on_a_killed_node(False, alice)
         self.assertEqual(job["state"], "succeeded", job)
         self.assertNotEqual(job["node"], first)
         self.assertEqual(job["epoch"], 2)
