@@ -340,6 +340,19 @@ class Jobs(unittest.TestCase):
         self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
         listed = self.n(1).client().get("/api/jobs").json()["jobs"]
         self.assertFalse([j for j in listed if "grant" in j])
+        # nor in the commands and audit records that show a JOB_RUN's args:
+        # its claims would rebuild alice's token without the key
+        claims = alice.split(".")[1]
+        for node, path in ((self.n(1), "/api/commands?limit=1000"),
+                           (self.n(1), "/api/audit?limit=1000"),
+                           (self.n(2), "/api/audit?limit=1000")):
+            r = node.client(token="read").get(path)
+            self.assertEqual(r.status, 200, r)
+            self.assertNotIn(claims, r.body.decode(), (node.node_id, path))
+        executed = self.n(2).client().get(
+            "/api/audit?action=command.executed&limit=1000").json()["records"]
+        self.assertTrue([x for x in executed if x["actor"] == "alice"
+                         and x["details"]["args"].get("job_id") == doc["id"]], executed)
         # queued while node-2 is frozen, node-1 restarted, then dispatched
         r = self.admin(self.n(1), {"target": "node-2", "type": "freeze",
                                    "wait_ms": 5000})
