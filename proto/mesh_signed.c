@@ -170,3 +170,21 @@ mesh_signed_origin_key(const char *node_id,
 	put_u64(&b, k->issued_ms);
 	return done(&b, len);
 }
+
+uint8_t *
+mesh_signed_job_grant(const char *job_id, const char *issuer,
+    const char *principal, const char *args_hash, const char *to,
+    int64_t deadline_ms, int64_t submitted_ms, size_t *len)
+{
+	struct buf b = { NULL, 0, 0 };
+
+	put(&b, "agentflow job grant v1", sizeof("agentflow job grant v1"));
+	put_str(&b, job_id);
+	put_str(&b, issuer);
+	put_str(&b, principal);
+	put_str(&b, args_hash);
+	put_str(&b, to);
+	put_u64(&b, (uint64_t)deadline_ms);
+	put_u64(&b, (uint64_t)submitted_ms);
+	return done(&b, len);
+}

@@ -43,4 +43,13 @@ uint8_t *mesh_signed_result(const Agentflow__Mesh__V1__CommandResult *r,
 uint8_t *mesh_signed_origin_key(const char *node_id,
     const Agentflow__Mesh__V1__OriginKey *k, size_t *len);
 
+/*
+ * A job grant (node/work/job_grant.h): what a signed token's key signs
+ * at submit so the job may run later without the token.  The tag ends
+ * in a NUL so no other statement's bytes can read as one.
+ */
+uint8_t *mesh_signed_job_grant(const char *job_id, const char *issuer,
+    const char *principal, const char *args_hash, const char *to,
+    int64_t deadline_ms, int64_t submitted_ms, size_t *len);
+
 #endif

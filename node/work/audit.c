@@ -300,6 +300,9 @@ audit_command_details(const Agentflow__Mesh__V1__Command *cmd)
 	if (cmd->args_json.len > 0)
 		args = json_loadb((const char *)cmd->args_json.data,
 		    cmd->args_json.len, JSON_REJECT_DUPLICATES, NULL);
+	/* A job grant's claims and issuer signature make its token's text
+	 * without the key (job_grant.h): not for readers. */
+	json_object_del(args, "grant");
 	d = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:o}", "command_id",
 	    cmd->id, "type", mesh_names_command_type(cmd->type), "origin",
 	    cmd->origin, "destination", cmd->destination != NULL &&

@@ -64,7 +64,8 @@ void command_proof_sign(struct command_proof *cp,
  * at now_ms: 0, or -1 with why in err ("principal alice carries no proof",
  * "token expired at ...", "token revoked", "principal proof does not
  * verify", "role read may not run_task").  A command without a proof
- * passes when its principal is no signed token's (0, *proved = 0).
+ * passes when its principal is no signed token's (0, *proved = 0); a
+ * JOB_RUN without one by the job grant in its args (job_grant.h).
  */
 int command_sign_check_principal(struct tokens *tk,
     const Agentflow__Mesh__V1__Command *cmd, enum principal_role need,

@@ -937,6 +937,8 @@ commands_issue(struct commands *c, const struct commands_request *req,
 		json_object_set_new(r->pending, json_string_value(dest), json_true());
 	json_object_set_new(r->rec, "pending", pending_array(r));
 	json_object_set(r->rec, "skipped", t.skipped);
+	/* As audit_command_details: a job grant is not for readers. */
+	json_object_del(json_object_get(r->rec, "args"), "grant");
 	hmap_put(c->active, r->id, r);
 	struct timeval tv = { (time_t)(wait / 1000),
 	    (suseconds_t)(wait % 1000) * 1000 };

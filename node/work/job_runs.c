@@ -284,6 +284,15 @@ check_run_args(const json_t *args, char *err, size_t errlen)
 		snprintf(err, errlen, "args.args_hash: required");
 		return -1;
 	}
+	/* What runs is what was hashed (and granted, job_grant.h). */
+	p = jobs_spec_args_hash(args);
+	if (!json_equal(p, json_object_get(args, "args_hash"))) {
+		json_decref(p);
+		snprintf(err, errlen, "args.args_hash: does not match the job's "
+		    "task, command, args and payload");
+		return -1;
+	}
+	json_decref(p);
 	return 0;
 }
 

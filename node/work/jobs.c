@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "frame_codec.h"
 #include "hmap.h"
+#include "job_grant.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
@@ -206,6 +207,28 @@ job_free(struct job *j)
 
 /* --- submitting --------------------------------------------------------------- */
 
+/* A signed token's job carries its grant (job_grant.h): stored with it, so
+ * any later dispatch proves the principal without the token. */
+static void
+grant(json_t *rec, const struct principal *p)
+{
+	struct job_grant_fields f = {
+		.job_id = json_string_value(json_object_get(rec, "id")),
+		.issuer = json_string_value(json_object_get(rec, "issuer")),
+		.principal = p->name,
+		.args_hash = json_string_value(json_object_get(rec, "args_hash")),
+		.to = json_string_value(json_object_get(rec, "to")),
+		.deadline_ms = json_integer_value(json_object_get(rec,
+		    "deadline_ms")),
+		.submitted_ms = json_integer_value(json_object_get(rec,
+		    "submitted_ms")),
+	};
+	json_t *g = job_grant_make(p->token, &f);
+
+	if (g != NULL)
+		json_object_set_new(rec, "grant", g);
+}
+
 static int
 load_one(void *arg, const char *text)
 {
@@ -280,8 +303,11 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 	    json_integer_value(json_object_get(rec, "deadline_ms"))));
 	json_object_set_new(rec, "any", json_boolean(json_object_get(rec,
 	    "node") == NULL));
+	if (p != NULL && p->token[0] != '\0')
+		grant(rec, p);
 	/* What travels must fit one command (a payload near its bound with
-	 * long args would not): refused now, not queued until the deadline. */
+	 * long args would not, nor with a grant): refused now, not queued
+	 * until the deadline. */
 	json_object_set_new(rec, "epoch", json_integer(INT64_MAX));
 	if ((status = dispatch_size(rec)) > FRAME_CODEC_MAX_PAYLOAD) {
 		snprintf(err, errlen, "payload and args: %d bytes as the job "
@@ -344,6 +370,9 @@ jobs_get(struct jobs *js, const char *id)
 
 	if (rec == NULL)
 		return NULL;
+	/* The grant's claims and issuer signature make the token's text
+	 * (without its key): not for readers. */
+	json_object_del(rec, "grant");
 	h = json_array();
 	store_job_history(js->n->store, id, append_cb, h);
 	json_object_set_new(rec, "history", h);
@@ -362,10 +391,11 @@ jobs_list(struct jobs *js, const char *state, const char *task, unsigned limit)
 	store_jobs_query(js->n->store, state, task, limit != 0 && limit <
 	    LIST_MAX ? limit : LIST_MAX, append_cb, a);
 	/* Summaries: a payload and a result are up to 64 KiB each; the job's
-	 * own page (jobs_get) has them. */
+	 * own page (jobs_get) has them.  The grant is never shown (jobs_get). */
 	json_array_foreach(a, i, j) {
 		json_object_del(j, "payload");
 		json_object_del(j, "result");
+		json_object_del(j, "grant");
 	}
 	return a;
 }

@@ -180,8 +180,8 @@ jobs_run_args(const json_t *rec)
 {
 	json_t *ep = json_object_get(rec, "epoch");
 
-	return json_pack("{s:O, s:O, s:O, s:O?, s:O?, s:O?, s:O, s:O?, s:O, "
-	    "s:O, s:O}", "job_id", json_object_get(rec, "id"), "epoch", ep,
+	json_t *args = json_pack("{s:O, s:O, s:O, s:O?, s:O?, s:O?, s:O, s:O?, "
+	    "s:O, s:O, s:O}", "job_id", json_object_get(rec, "id"), "epoch", ep,
 	    "attempt", ep, "task", json_object_get(rec, "task"), "command",
 	    json_object_get(rec, "command"), "args", json_object_get(rec, "args"),
 	    "payload", json_object_get(rec, "payload"), "key",
@@ -189,6 +189,15 @@ jobs_run_args(const json_t *rec)
 	    json_object_get(rec, "args_hash"), "deadline_ms",
 	    json_object_get(rec, "deadline_ms"), "principal",
 	    json_object_get(rec, "principal"));
+
+	/* What the destination checks a signed token's grant against. */
+	if (json_object_get(rec, "grant") != NULL) {
+		json_object_set(args, "grant", json_object_get(rec, "grant"));
+		json_object_set(args, "submitted_ms", json_object_get(rec,
+		    "submitted_ms"));
+		json_object_set(args, "to", json_object_get(rec, "to"));
+	}
+	return args;
 }
 
 /* The answer to a JOB_RUN (commands.h's done hook). */

@@ -131,8 +131,8 @@ placement(json_t *out, const json_t *to, char *err, size_t errlen)
 
 /* The hash that tells "the same job" from "another job under the same
  * key": what runs and with what, not where or until when. */
-static json_t *
-args_hash(const json_t *job)
+json_t *
+jobs_spec_args_hash(const json_t *job)
 {
 	json_t *what = json_pack("{s:O?, s:O?, s:O?, s:O?}", "task",
 	    json_object_get(job, "task"), "command",
@@ -285,7 +285,7 @@ jobs_spec_parse(const json_t *body, int *status, char *err, size_t errlen)
 	json_object_set_new(out, "payload", text != NULL ? json_string(text) :
 	    json_null());
 	free(text);
-	json_object_set_new(out, "args_hash", args_hash(out));
+	json_object_set_new(out, "args_hash", jobs_spec_args_hash(out));
 	return out;
 }
 

@@ -99,5 +99,8 @@ char *jobs_clean_text(const char *in, char *out, size_t len);
  */
 json_t *jobs_spec_parse(const json_t *body, int *status, char *err,
     size_t errlen);
+/* The args_hash of a job's (or a JOB_RUN's args') task, command, args and
+ * payload: what the executor recomputes (new reference). */
+json_t *jobs_spec_args_hash(const json_t *job);
 
 #endif

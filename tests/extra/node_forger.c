@@ -22,6 +22,9 @@
  *     (from its second round on) with a valid proof of a token it revoked
  *     a round before, its TokenRevoked event sent (tokens it mints
  *     itself, so C knows their issuer);
+ *   - in its own name, properly signed, a job_run for C of principal
+ *     alice whose job grant (her valid write token's) was made for other
+ *     arguments;
  * and once, events of FORGE_GHOSTS invented origins ("ghost-N").  Its
  * Hellos carry an unfreeze of epoch 5 claiming A as its issuer and an
  * admin as its principal, unsigned, and (every other round) its own,
@@ -41,6 +44,8 @@
 #include "api_auth.h"
 #include "clock.h"
 #include "command_sign.h"
+#include "job_grant.h"
+#include "jobs_spec.h"
 #include "links.h"
 #include "log.h"
 #include "mesh.h"
@@ -236,18 +241,28 @@ forge_role(struct node *n, const char *role)
 	forgery_send(n, &fg, 1, "role", role);
 }
 
-/* alice's token of role, minted by us at now - age_ms for an hour, as a
- * proof maker: 0, or -1 (no tokens here). */
+/* alice's token of role, minted by us at now - age_ms for an hour, into
+ * text (TOKEN_TEXT_MAX): 0, or -1 (no tokens here). */
+static int
+mint_text(struct node *n, enum principal_role role, int64_t age_ms,
+    char *text, struct token_claims *c)
+{
+	struct tokens *tk = n->auth != NULL ? api_auth_tokens(n->auth) : NULL;
+	char err[256];
+
+	return tk == NULL || tokens_issue(tk, "alice", role, 3600000,
+	    (int64_t)clock_wall_ms() - age_ms, text, TOKEN_TEXT_MAX, c, err,
+	    sizeof(err)) != 0 ? -1 : 0;
+}
+
+/* The same as a proof maker. */
 static int
 mint(struct node *n, enum principal_role role, int64_t age_ms,
     struct command_proof *cp, struct token_claims *c)
 {
-	struct tokens *tk = n->auth != NULL ? api_auth_tokens(n->auth) : NULL;
-	char text[TOKEN_TEXT_MAX], err[256];
+	char text[TOKEN_TEXT_MAX];
 
-	if (tk == NULL || tokens_issue(tk, "alice", role, 3600000,
-	    (int64_t)clock_wall_ms() - age_ms, text, sizeof(text), c, err,
-	    sizeof(err)) != 0)
+	if (mint_text(n, role, age_ms, text, c) != 0)
 		return -1;
 	return command_proof_init(cp, text);
 }
@@ -304,6 +319,42 @@ forge_proof(struct node *n, const char *kind)
 		rng_hex(n->rng, fg.id + 1, 16);
 	forgery_send(n, &fg, 1, "proof", kind);
 	command_proof_clear(&cp);
+}
+
+/* Ours, signed, a JOB_RUN of task hello for alice whose job grant, by
+ * her valid write token, was made for other arguments (args_hash). */
+static void
+forge_grant(struct node *n)
+{
+	static char args_text[4096];
+	struct forgery fg;
+	struct token_claims c;
+	struct job_grant_fields f;
+	char text[TOKEN_TEXT_MAX], jid[24] = "jforged";
+	int64_t now = (int64_t)clock_wall_ms();
+	json_t *args;
+	size_t len;
+
+	if (mint_text(n, PRINCIPAL_WRITE, 0, text, &c) != 0)
+		return;
+	forgery_init(n, &fg, 'g', (char *)n->id, "alice", "write",
+	    AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_JOB_RUN);
+	rng_hex(n->rng, jid + 7, 8);
+	args = json_pack("{s:s, s:i, s:s, s:n, s:n, s:n, s:s, s:I, s:I, s:s}",
+	    "job_id", jid, "epoch", 1, "task", "hello", "args", "command",
+	    "payload", "principal", "alice", "deadline_ms", (json_int_t)(now +
+	    60000), "submitted_ms", (json_int_t)now, "to", ids[2]);
+	json_object_set_new(args, "args_hash", jobs_spec_args_hash(args));
+	f = (struct job_grant_fields){ jid, n->id, "alice", "sha256:other",
+	    ids[2], now + 60000, now };
+	json_object_set_new(args, "grant", job_grant_make(text, &f));
+	len = json_dumpb(args, args_text, sizeof(args_text), JSON_COMPACT);
+	json_decref(args);
+	if (len == 0 || len >= sizeof(args_text))
+		return;
+	fg.cmd.args_json.data = (uint8_t *)args_text;
+	fg.cmd.args_json.len = len;
+	forgery_send(n, &fg, 1, "grant", "other args");
 }
 
 static void
@@ -371,6 +422,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	forge_proof(n, "read");
 	forge_proof(n, "expired");
 	forge_proof(n, "revoked");
+	forge_grant(n);
 	revoke_one(n);
 	forge_snapshot(n, &up);
 	forge_events(n, &up);

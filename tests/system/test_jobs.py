@@ -353,6 +353,68 @@ class Jobs(unittest.TestCase):
         node.restart()
         self.wait_formed([self.n(1), self.n(2), self.n(3)])
 
+    def signed_token(self, node, name, role):
+        r = harness.Client("127.0.0.1", node.api_port, None, ADMIN).request(
+            "POST", "/api/tokens", json.dumps({"name": name, "role": role,
+                                               "ttl": "1h"}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        return r.json()["token"]
+
+    def submit_as(self, node, token, doc, status=202):
+        r = harness.Client("127.0.0.1", node.api_port, None, token).request(
+            "POST", "/api/jobs", json.dumps(doc).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(r.status, status, r)
+        return r.json()
+
+    def test_a_signed_token_job_runs_remotely_by_its_grant(self):
+        # alice's job runs on node-2 long after her request: node-2 checks
+        # the grant node-1 stored with the job, even after node-1 restarts
+        alice = self.signed_token(self.n(1), "alice", "write")
+        doc = self.submit_as(self.n(1), alice, {"task": "report", "to": "node-2",
+                                                "payload": {"n": 7}})
+        job = self.wait_job(self.n(1), doc["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(job["principal"], "alice")
+        self.assertEqual(job["result"]["payload"], {"n": 7}, job)
+        self.assertNotIn("grant", job)      # not for readers
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+        listed = self.n(1).client().get("/api/jobs").json()["jobs"]
+        self.assertFalse([j for j in listed if "grant" in j])
+        # nor in the commands and audit records that show a JOB_RUN's args:
+        # its claims would rebuild alice's token without the key
+        claims = alice.split(".")[1]
+        for node, path in ((self.n(1), "/api/commands?limit=1000"),
+                           (self.n(1), "/api/audit?limit=1000"),
+                           (self.n(2), "/api/audit?limit=1000")):
+            r = node.client(token="read").get(path)
+            self.assertEqual(r.status, 200, r)
+            self.assertNotIn(claims, r.body.decode(), (node.node_id, path))
+        executed = self.n(2).client().get(
+            "/api/audit?action=command.executed&limit=1000").json()["records"]
+        self.assertTrue([x for x in executed if x["actor"] == "alice"
+                         and x["details"]["args"].get("job_id") == doc["id"]], executed)
+        # queued while node-2 is frozen, node-1 restarted, then dispatched
+        r = self.admin(self.n(1), {"target": "node-2", "type": "freeze",
+                                   "wait_ms": 5000})
+        self.assertEqual(r.status, 200, r)
+        try:
+            doc = self.submit_as(self.n(1), alice, {"task": "report", "to": "node-2"})
+            time.sleep(2)
+            self.assertEqual(self.job(self.n(1), doc["id"])["state"], "queued")
+            self.restart(self.n(1))
+        finally:
+            r = self.admin(self.n(1), {"target": "node-2", "type": "unfreeze",
+                                       "wait_ms": 5000})
+            self.assertEqual(r.status, 200, r)
+        job = self.wait_job(self.n(1), doc["id"], timeout=30)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
+        # a read token may not submit
+        rita = self.signed_token(self.n(1), "rita", "read")
+        self.submit_as(self.n(1), rita, {"task": "report", "to": "node-2"}, 403)
+
     def test_issuer_killed_after_202_and_restarted(self):
         doc = self.submit(self.n(3), {"task": "report", "to": "node-2"})
         self.n(3).stop(_signal.SIGKILL)
@@ -386,9 +448,10 @@ class Jobs(unittest.TestCase):
         self.assertEqual(job["node"], "node-2")
         self.assertEqual(self.all_runs(doc["id"]), {"node-2": ["1"]})
 
-    def any_job_on_a_killed_node(self, at_most_once):
-        doc = self.submit(self.n(1), {"task": "slow", "to": "any:role=worker",
-                                      "at_most_once": at_most_once})
+    def any_job_on_a_killed_node(self, at_most_once, token=None):
+        body = {"task": "slow", "to": "any:role=worker", "at_most_once": at_most_once}
+        doc = (self.submit_as(self.n(1), token, body) if token
+               else self.submit(self.n(1), body))
         job = self.wait_job(self.n(1), doc["id"], ("running",))
         first = job["node"]
         victim = self.nodes[first]
@@ -402,7 +465,9 @@ class Jobs(unittest.TestCase):
         return doc["id"], first, job
 
     def test_any_job_moves_when_its_node_dies(self):
-        jid, first, job = self.any_job_on_a_killed_node(False)
+        # submitted by alice's signed token: its grant proves epoch 2 too
+        alice = self.signed_token(self.n(1), "alice", "write")
+        jid, first, job = self.any_job_on_a_killed_node(False, alice)
         self.assertEqual(job["state"], "succeeded", job)
         self.assertNotEqual(job["node"], first)
         self.assertEqual(job["epoch"], 2)

@@ -125,6 +125,8 @@ class NoMemberSpeaksForAnother(MeshTest):
         self.assertIn("role read may not run_task", flat)
         self.assertIn("principal alice: token expired at", flat)
         self.assertIn("principal alice: token revoked", flat)
+        # a job run whose grant was made for other arguments
+        self.assertIn("job grant does not verify", flat)
         self.assertIn('role \\"root\\" is not a role', flat)
         self.assertFalse((remote(a, "node-3").get("status") or {}).get("frozen"))
         # an unsigned unfreeze in its Hello, claiming node-1 and an admin;

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "command_sign.h"
+#include "job_grant.h"
+#include "jobs_spec.h"
 #include "mesh_signed.h"
 #include "pki.h"
 #include "rng.h"
@@ -457,6 +459,151 @@ test_principal_proof(void **state)
 /* node-a restarts with a new certificate: its tokens signed under the old
  * one still check (the old one is kept in the store by kid), new ones are
  * signed under the new one. */
+/* --- job grants ------------------------------------------------------------ */
+
+/* A JOB_RUN of args from node-a for principal, args_json in buf. */
+static void
+job_run_for(Agentflow__Mesh__V1__Command *cmd, const char *principal,
+    const json_t *args, char *buf, size_t buflen)
+{
+	size_t n = json_dumpb(args, buf, buflen, JSON_COMPACT);
+
+	assert_true(n > 0 && n < buflen);
+	command_for(cmd, "c9", principal);
+	cmd->type = AGENTFLOW__MESH__V1__COMMAND_TYPE__COMMAND_TYPE_JOB_RUN;
+	cmd->args_json.data = (uint8_t *)buf;
+	cmd->args_json.len = n;
+}
+
+/* The JOB_RUN args for job j1 of principal, submitted at sub and granted
+ * by token (no grant when token is NULL): new reference. */
+static json_t *
+granted_args(const char *token, const char *principal, int64_t sub)
+{
+	json_t *a = json_pack("{s:s, s:i, s:s, s:[s], s:n, s:n, s:s, s:I, s:I,"
+	    " s:s}", "job_id", "j1", "epoch", 1, "task", "echo", "args", "x",
+	    "payload", "command", "principal", principal, "deadline_ms",
+	    (json_int_t)(sub + HOUR), "submitted_ms", (json_int_t)sub, "to",
+	    "node-b");
+	struct job_grant_fields f = { "j1", "node-a", principal, NULL, "node-b",
+	    sub + HOUR, sub };
+
+	json_object_set_new(a, "args_hash", jobs_spec_args_hash(a));
+	f.args_hash = json_string_value(json_object_get(a, "args_hash"));
+	if (token != NULL)
+		json_object_set_new(a, "grant", job_grant_make(token, &f));
+	return a;
+}
+
+static void
+expect_grant(struct tokens *tk, const char *principal, const json_t *args,
+    int64_t now, const char *why_part)
+{
+	Agentflow__Mesh__V1__Command cmd;
+	char buf[4096], err[512] = "";
+	int proved = 0;
+
+	job_run_for(&cmd, principal, args, buf, sizeof(buf));
+	if (why_part == NULL) {
+		if (command_sign_check_principal(tk, &cmd, PRINCIPAL_WRITE, now,
+		    &proved, err, sizeof(err)) != 0)
+			fail_msg("refused: %s", err);
+		assert_int_equal(proved, 1);
+		return;
+	}
+	expect_unproved(tk, &cmd, now, why_part);
+}
+
+static void
+test_job_grant(void **state)
+{
+	struct fixture *f = *state;
+	struct tokens *tk = registry(f);
+	struct token_claims c, rc;
+	struct principal p;
+	char text[TOKEN_TEXT_MAX], rtext[TOKEN_TEXT_MAX], err[512], why[256];
+	json_t *a, *g;
+
+	assert_int_equal(tokens_issue(tk, "alice", PRINCIPAL_WRITE, HOUR, NOW,
+	    text, sizeof(text), &c, err, sizeof(err)), 0);
+	assert_int_equal(tokens_check(tk, text, NOW, &p, why, sizeof(why)), 0);
+
+	/* runs after the token expired: it was current at submit */
+	a = granted_args(p.token, "alice", NOW);
+	expect_grant(tk, "alice", a, NOW + 2 * HOUR, NULL);
+	/* the grant holds no secret: no seed part, no token text */
+	g = json_object_get(a, "grant");
+	assert_null(strchr(json_string_value(json_object_get(g, "claims")), '.'));
+	assert_int_equal(json_object_size(g), 3);
+
+	/* another job id, arguments or "to" than granted */
+	json_object_set_new(a, "job_id", json_string("j2"));
+	expect_grant(tk, "alice", a, NOW + 1, "job grant does not verify");
+	json_object_set_new(a, "job_id", json_string("j1"));
+	json_object_set_new(a, "args", json_pack("[s]", "y"));
+	expect_grant(tk, "alice", a, NOW + 1, "arguments or principal do not "
+	    "match");
+	json_object_set_new(a, "args_hash", jobs_spec_args_hash(a));
+	expect_grant(tk, "alice", a, NOW + 1, "job grant does not verify");
+	json_decref(a);
+	a = granted_args(p.token, "alice", NOW);
+	json_object_set_new(a, "to", json_string("any"));
+	expect_grant(tk, "alice", a, NOW + 1, "job grant does not verify");
+	json_decref(a);
+
+	/* alice's grant for another principal, or from another issuer */
+	a = granted_args(p.token, "alice", NOW);
+	json_object_set_new(a, "principal", json_string("mallory"));
+	expect_grant(tk, "mallory", a, NOW + 1, "job grant names alice, not "
+	    "mallory");
+	expect_grant(tk, "alice", a, NOW + 1, "arguments or principal");
+	json_decref(a);
+	a = granted_args(p.token, "alice", NOW);
+	{
+		Agentflow__Mesh__V1__Command cmd;
+		char buf[4096];
+
+		job_run_for(&cmd, "alice", a, buf, sizeof(buf));
+		cmd.origin = "node-c";
+		expect_unproved(tk, &cmd, NOW + 1, "job grant does not verify");
+	}
+	json_decref(a);
+
+	/* submitted when the token had expired, in the future, too long */
+	a = granted_args(p.token, "alice", NOW + HOUR);
+	expect_grant(tk, "alice", a, NOW + HOUR, "token expired at");
+	json_decref(a);
+	a = granted_args(p.token, "alice", NOW + 10 * 60 * 1000);
+	expect_grant(tk, "alice", a, NOW, "submitted_ms is in the future");
+	json_decref(a);
+	a = granted_args(p.token, "alice", NOW);
+	json_object_set_new(a, "deadline_ms", json_integer(NOW + 31 * 24 * HOUR));
+	expect_grant(tk, "alice", a, NOW + 1, "over 30 days");
+	json_decref(a);
+
+	/* no grant, a malformed one */
+	a = granted_args(NULL, "alice", NOW);
+	expect_grant(tk, "alice", a, NOW + 1, "carries no proof nor job grant");
+	json_object_set_new(a, "grant", json_pack("{s:s, s:s, s:s}", "claims",
+	    "x", "issuer_sig", "zz", "sig", "00"));
+	expect_grant(tk, "alice", a, NOW + 1, "job grant is malformed");
+	json_decref(a);
+
+	/* a read token's grant */
+	assert_int_equal(tokens_issue(tk, "rita", PRINCIPAL_READ, HOUR, NOW,
+	    rtext, sizeof(rtext), &rc, err, sizeof(err)), 0);
+	a = granted_args(rtext, "rita", NOW);
+	expect_grant(tk, "rita", a, NOW + 1, "role read may not run a job");
+	json_decref(a);
+
+	/* revoked since submit: refused now */
+	a = granted_args(p.token, "alice", NOW);
+	assert_int_equal(tokens_revoke(tk, c.id, NOW + 5), 0);
+	expect_grant(tk, "alice", a, NOW + 6, "token revoked");
+	json_decref(a);
+	tokens_free(tk);
+}
+
 static void
 test_rotation(void **state)
 {
@@ -512,6 +659,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_principal_proof, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_grant, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
