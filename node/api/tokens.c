@@ -31,7 +31,7 @@
 struct verdict {
 	struct token_claims	 c;
 	int			 signed_ok;
-	int			 key_ok;	/* no seed part, or its key is pk */
+	int			 key_ok;	/* key_matches() */
 };
 
 struct tokens {
@@ -207,8 +207,15 @@ utc(int64_t ms, char *out, size_t len)
 		snprintf(out, len, "%lld ms", (long long)ms);
 }
 
-/* Whether text's seed part (if any) is the key its pk claims: a holder
- * who swapped it would sign proofs no node accepts, so say it here. */
+/*
+ * Whether text's seed part is the key its pk claims: 1, 0 when it is
+ * another (a holder who swapped it would sign proofs no node accepts, so
+ * say it here), -1 when a token whose claims name a key comes without it.
+ * The claims and the issuer's signature travel in every principal proof
+ * and job grant, so any relay could rebuild the text before the key part:
+ * without the key it is no credential.  A token minted without pk (an
+ * older node's) has no key part to give.
+ */
 static int
 key_matches(const char *text, const struct token_claims *c)
 {
@@ -217,7 +224,7 @@ key_matches(const char *text, const struct token_claims *c)
 	int ok;
 
 	if (token_seed(text, seed) != 0)
-		return 1;
+		return c->has_pk ? -1 : 1;
 	ok = c->has_pk && crypto_sign_seed_keypair(pk, sk, seed) == 0 &&
 	    sodium_memcmp(pk, c->pk, sizeof(pk)) == 0;
 	sodium_memzero(seed, sizeof(seed));
@@ -307,9 +314,11 @@ verdict_of(struct tokens *tk, const char *text, char *why, size_t whylen)
 	return cached;
 }
 
-int
-tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
-    struct principal *p, char *why, size_t whylen)
+/* tokens_check and tokens_check_claims; need_key: a credential must
+ * come with its key part (key_matches). */
+static int
+check(struct tokens *tk, const char *text, int64_t now_ms,
+    struct principal *p, char *why, size_t whylen, int need_key)
 {
 	const struct verdict *v;
 	unsigned char seed[TOKEN_KEY_BYTES];
@@ -323,8 +332,10 @@ tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
 		snprintf(why, whylen, "token signature invalid");
 		return -1;
 	}
-	if (!v->key_ok) {
-		snprintf(why, whylen, "token key does not match its pk claim");
+	if (v->key_ok == 0 || (need_key && v->key_ok != 1)) {
+		snprintf(why, whylen, "%s", v->key_ok == 0 ? "token key does not "
+		    "match its pk claim" : "token key part missing (the token's "
+		    "claims name a key; without it the text is no credential)");
 		return -1;
 	}
 	if ((lapsed = signer_lapsed(tk, &v->c, now_ms)) != NULL) {
@@ -350,6 +361,20 @@ tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
 		snprintf(p->token, sizeof(p->token), "%s", text);
 	sodium_memzero(seed, sizeof(seed));
 	return 0;
+}
+
+int
+tokens_check(struct tokens *tk, const char *text, int64_t now_ms,
+    struct principal *p, char *why, size_t whylen)
+{
+	return check(tk, text, now_ms, p, why, whylen, 1);
+}
+
+int
+tokens_check_claims(struct tokens *tk, const char *text, int64_t now_ms,
+    struct principal *p, char *why, size_t whylen)
+{
+	return check(tk, text, now_ms, p, why, whylen, 0);
 }
 
 int

@@ -67,6 +67,14 @@ void tokens_free(struct tokens *);
  */
 int tokens_check(struct tokens *, const char *text, int64_t now_ms,
     struct principal *p, char *why, size_t whylen);
+/*
+ * The same for a token's claims and issuer signature without its key part
+ * (a principal proof's or a job grant's): the caller checks a signature by
+ * the claims' pk itself.  As a credential (tokens_check) such a text is
+ * refused: it travels in every proof.
+ */
+int tokens_check_claims(struct tokens *, const char *text, int64_t now_ms,
+    struct principal *p, char *why, size_t whylen);
 
 /*
  * Mints a token for name with role, living ttl_ms from now_ms, and

@@ -191,7 +191,7 @@ command_sign_check_principal(struct tokens *tk,
 		snprintf(err, errlen, "principal proof is malformed");
 		return -1;
 	}
-	if (tokens_check(tk, text, now_ms, &who, why, sizeof(why)) != 0) {
+	if (tokens_check_claims(tk, text, now_ms, &who, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "principal %s: %s", c.name, why);
 		return -1;
 	}

@@ -120,7 +120,7 @@ check_token(struct tokens *tk, const Agentflow__Mesh__V1__Command *cmd,
 	}
 	/* Current when submitted (expiry, the issuer's certificate); the
 	 * revocations are the ones known now. */
-	if (tokens_check(tk, text, f->submitted_ms, &who, why,
+	if (tokens_check_claims(tk, text, f->submitted_ms, &who, why,
 	    sizeof(why)) != 0) {
 		snprintf(err, errlen, "job grant of %s: %s", c->name, why);
 		return -1;

@@ -7,6 +7,7 @@ Every task appends "JOB EPOCH" to runs-NODE in the test's directory when
 it starts, so a test counts the runs of a job on each node.  Short
 deadlines, --dead-ms 2000, bounded polls."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -584,7 +585,12 @@ class Jobs(unittest.TestCase):
             self.wait_formed(list(self.nodes.values()))
             victim = self.submit(self.n(1), {"task": "slow", "to": "node-2"})
             self.wait_job(self.n(1), victim["id"], ("running",))
-            run = {"job_id": victim["id"], "task": "report", "args_hash": "x" * 64,
+            # A well-formed run (its args_hash is what the executor
+            # recomputes), so what stops it is whose job it is.
+            what = json.dumps({"args": None, "command": None, "payload": None,
+                               "task": "report"}, separators=(",", ":"), sort_keys=True)
+            run = {"job_id": victim["id"], "task": "report",
+                   "args_hash": hashlib.sha256(what.encode()).hexdigest(),
                    "deadline_ms": 0}
             got = self.forge(forger, [
                 # Another issuer's (job, epoch): not answered, not taken.

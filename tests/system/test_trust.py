@@ -188,7 +188,7 @@ class TokensAcrossTheMesh(MeshTest):
     def test_a_command_for_a_token_principal_carries_its_proof(self):
         # alice's write token, served by node-1: node-2 runs her task,
         # having checked her proof; the same token without its key part
-        # still reads on node-1, but proves nothing to node-2
+        # is refused everywhere
         _, (a, b) = hello_mesh(self, 2)
         r = a.client().request("POST", "/api/tokens", json.dumps(
             {"name": "alice", "role": "write", "ttl": "1h"}).encode(),
@@ -215,19 +215,16 @@ class TokensAcrossTheMesh(MeshTest):
         mine = [x for x in executed if x["details"].get("command_id") == cid]
         self.assertEqual(len(mine), 1, executed)
         self.assertEqual(mine[0]["actor"], "alice")
-        # without its key part: node-1 takes it, node-2 refuses the command
+        # without its key part the text is no credential anywhere: its
+        # claims and issuer signature travel in every proof, so a relay
+        # could rebuild it
         keyless = ".".join(tok.split(".")[:3])
-        c = harness.Client("127.0.0.1", a.api_port, token=keyless)
-        self.assertEqual(c.get("/api/tasks").status, 200)
-        cid, res = run(keyless)
-        self.assertEqual(res["status"], "refused", res)
-        self.assertIn("principal alice carries no proof", res["error"])
-        refused = b.client().get("/api/audit?action=command.refused&limit=100").json()["records"]
-        self.assertTrue(any(x["details"].get("command_id") == cid for x in refused), refused)
-        # on node-1 itself its API's check is enough
-        cid, res = run(keyless, "node-1")
-        self.assertEqual(res["status"], "ok", res)
-        self.assertGreater(metrics(b).get('agentflow_node_commands_total{what="forged"}', 0), 0)
+        for node in (a, b):
+            r = harness.Client("127.0.0.1", node.api_port, token=keyless).get("/api/tasks")
+            self.assertEqual(r.status, 401, r)
+            self.assertIn("token key part missing", r.json()["message"])
+        # a command for alice without her proof (the forger's) is refused
+        # at the destination: test_forged_events_snapshots_commands_and_origins_are_refused
 
     def test_a_token_outlives_its_issuers_certificate(self):
         # node-1 restarts with a new certificate: what it issued before
