@@ -22,10 +22,10 @@ store_runs_put(struct store *st, const struct store_run *r)
 	if (s == NULL || store_runs_del(st, r->task_id) != 0)
 		return -1;
 	return store_step_bound(st, s,
-	    (sqlite3_bind_text(s, 1, r->task_id, -1, SQLITE_STATIC) != SQLITE_OK) |
-	    (sqlite3_bind_int64(s, 2, r->pgid) != SQLITE_OK) |
-	    (sqlite3_bind_int64(s, 3, (int64_t)r->start_ticks) != SQLITE_OK) |
-	    (sqlite3_bind_text(s, 4, r->boot_id, -1, SQLITE_STATIC) != SQLITE_OK) |
+	    (sqlite3_bind_text(s, 1, r->task_id, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    (sqlite3_bind_int64(s, 2, r->pgid) != SQLITE_OK) ||
+	    (sqlite3_bind_int64(s, 3, (int64_t)r->start_ticks) != SQLITE_OK) ||
+	    (sqlite3_bind_text(s, 4, r->boot_id, -1, SQLITE_STATIC) != SQLITE_OK) ||
 	    (sqlite3_bind_int64(s, 5, r->started_ms) != SQLITE_OK),
 	    "recording a task's process group");
 }
