@@ -217,6 +217,12 @@ static const struct cmd_entry commands[] = {
 	  "the jobs issued on this node", NULL },
 	{ "job", "ID " API_OPTS, 1, 1, NULL, cli_jobs_show,
 	  "one job and its history: every transition, node and epoch", NULL },
+	{ "trace", "ID " API_OPTS "\n\n"
+	  "  every step of the job in time order: submitted (by whom), dispatched\n"
+	  "  (node, epoch), running, fenced, its result, callback attempts, with\n"
+	  "  the fields each step recorded; --json the steps as JSON",
+	  1, 1, NULL, cli_jobs_trace,
+	  "a job's whole story, step by step", NULL },
 	{ "wait", "ID [--timeout-ms N] " API_OPTS "\n\n"
 	  "  exit status: the task's, 124 expired, lost or --timeout-ms passed",
 	  1, 1, wait_options, cli_jobs_wait,

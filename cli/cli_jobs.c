@@ -88,10 +88,82 @@ job_status(json_t *job)
 #define CLEAN(o, key, dflt, buf) \
 	cli_fmt_clean(cli_fmt_str((o), (key), (dflt)), (buf), sizeof(buf))
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The fields of a history entry that print_entry shows in columns. */
+static int
+column(const char *k)
+{
+	static const char *const cols[] = { "time_ms", "event", "by", "node",
+	    "epoch", "reason" };
+
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (strcmp(k, cols[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * One step of a job's story: its time (ago, or absolute UTC for a trace),
+ * what happened, where, the epoch, why, and (trace) its other fields as
+ * k=v in key order, as the dashboard's job page shows them.
+ */
+static void
+print_entry(json_t *h, int trace)
+{
+	char when[64], c1[CLEAN_MAX], c2[CLEAN_MAX], c3[CLEAN_MAX];
+	char c4[CLEAN_MAX], *text;
+	const char **keys, *k;
+	size_t n = 0, i;
+	json_t *v;
+
+	if (trace) {
+		json_int_t ms = json_integer_value(json_object_get(h, "time_ms"));
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			snprintf(when, sizeof(when), "?");
+		else
+			snprintf(when + strlen(when), sizeof(when) - strlen(when),
+			    ".%03dZ", (int)(ms % 1000));
+	} else
+		cli_fmt_ago(json_object_get(h, "time_ms"), when, sizeof(when));
+	printf("  %s %-10s by=%s node=%s epoch=%lld%s%s", when,
+	    CLEAN(h, "event", "?", c1), CLEAN(h, "by", "-", c4),
+	    CLEAN(h, "node", "-", c2),
+	    (long long)json_integer_value(json_object_get(h, "epoch")),
+	    json_object_get(h, "reason") ? " reason=" : "",
+	    CLEAN(h, "reason", "", c3));
+	if (trace) {
+		keys = calloc(json_object_size(h) + 1, sizeof(*keys));
+		json_object_foreach(h, k, v)
+			if (!column(k) && !json_is_null(v) && keys != NULL)
+				keys[n++] = k;
+		qsort(keys, n, sizeof(*keys), cmp_str);
+		for (i = 0; i < n; i++) {
+			v = json_object_get(h, keys[i]);
+			text = json_is_string(v) ? NULL : json_dumps(v,
+			    JSON_COMPACT | JSON_ENCODE_ANY);
+			printf(" %s=%s", cli_fmt_clean(keys[i], c1, sizeof(c1)),
+			    cli_fmt_clean(text != NULL ? text :
+			    json_string_value(v), c2, sizeof(c2)));
+			free(text);
+		}
+		free(keys);
+	}
+	printf("\n");
+}
+
 static void
 print_job(json_t *job)
 {
-	char ago[64], *res, c1[CLEAN_MAX], c2[CLEAN_MAX], c3[CLEAN_MAX];
+	char *res, c1[CLEAN_MAX], c2[CLEAN_MAX], c3[CLEAN_MAX];
 	char c4[CLEAN_MAX], c5[CLEAN_MAX];
 	json_t *h, *r = json_object_get(job, "result");
 	size_t i;
@@ -111,14 +183,8 @@ print_job(json_t *job)
 		printf("  result: %s\n", res != NULL ? res : "?");
 		free(res);
 	}
-	json_array_foreach(json_object_get(job, "history"), i, h) {
-		printf("  %s %-10s node=%s epoch=%lld%s%s\n",
-		    cli_fmt_ago(json_object_get(h, "time_ms"), ago, sizeof(ago)),
-		    CLEAN(h, "event", "?", c1), CLEAN(h, "node", "-", c2),
-		    (long long)json_integer_value(json_object_get(h, "epoch")),
-		    json_object_get(h, "reason") ? " reason=" : "",
-		    CLEAN(h, "reason", "", c3));
-	}
+	json_array_foreach(json_object_get(job, "history"), i, h)
+		print_entry(h, 0);
 }
 
 /* Polls the job until it is final or timeout_ms passes; the exit status. */
@@ -259,29 +325,46 @@ cli_jobs_wait(const struct cmd_entry *e, int argc, char **argv)
 	    WAIT_DEFAULT_MS);
 }
 
+/* Parses `CMD ID` and fetches job ID: its record (new reference), or
+ * NULL with the exit status in *rc after saying why. */
+static json_t *
+fetch_job(const struct cmd_entry *e, int argc, char **argv,
+    struct cli_args *a, int *rc)
+{
+	struct cli_reply r = { 0 };
+	char path[128];
+
+	if (cli_cmd_parse(e, argc, argv, a, rc) < 0)
+		return NULL;
+	if (!node_id_valid(a->argv[0], strlen(a->argv[0]))) {
+		*rc = cli_cmd_usage_error(a, "\"%s\" is not a job id", a->argv[0]);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/api/jobs/%s", a->argv[0]);
+	if (cli_api_call(&a->o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
+		fprintf(stderr, "agentflow: %s %s: %s\n", e->name, a->argv[0],
+		    r.error);
+		json_decref(r.body);
+		*rc = 1;
+		return NULL;
+	}
+	return r.body;
+}
+
 int
 cli_jobs_show(const struct cmd_entry *e, int argc, char **argv)
 {
 	struct cli_args a;
-	struct cli_reply r = { 0 };
-	char path[128];
+	json_t *job;
 	int rc;
 
-	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+	if ((job = fetch_job(e, argc, argv, &a, &rc)) == NULL)
 		return rc;
-	if (!node_id_valid(a.argv[0], strlen(a.argv[0])))
-		return cli_cmd_usage_error(&a, "\"%s\" is not a job id", a.argv[0]);
-	snprintf(path, sizeof(path), "/api/jobs/%s", a.argv[0]);
-	if (cli_api_call(&a.o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
-		fprintf(stderr, "agentflow: job %s: %s\n", a.argv[0], r.error);
-		json_decref(r.body);
-		return 1;
-	}
 	if (a.o.json)
-		cli_api_print_json(json_incref(r.body));
+		cli_api_print_json(json_incref(job));
 	else
-		print_job(r.body);
-	json_decref(r.body);
+		print_job(job);
+	json_decref(job);
 	return 0;
 }
 
@@ -324,5 +407,35 @@ cli_jobs_list(const struct cmd_entry *e, int argc, char **argv)
 			    sizeof(ago)));
 	}
 	json_decref(r.body);
+	return 0;
+}
+
+int
+cli_jobs_trace(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	json_t *h, *job, *story;
+	char c1[CLEAN_MAX], c2[CLEAN_MAX], c3[CLEAN_MAX], c4[CLEAN_MAX];
+	char c5[CLEAN_MAX], c6[CLEAN_MAX];
+	size_t i;
+	int rc;
+
+	if ((job = fetch_job(e, argc, argv, &a, &rc)) == NULL)
+		return rc;
+	/* The issuer's history, appended in time order. */
+	story = json_object_get(job, "history");
+	if (a.o.json)
+		cli_api_print_json(json_incref(story != NULL ? story :
+		    json_array()));
+	else {
+		printf("%s %s: %s (to %s) issued on %s by %s\n",
+		    CLEAN(job, "id", "?", c1), CLEAN(job, "state", "?", c2),
+		    CLEAN(job, "task", "(ad-hoc)", c3), CLEAN(job, "to", "?", c4),
+		    CLEAN(job, "issuer", "?", c5),
+		    CLEAN(job, "principal", "?", c6));
+		json_array_foreach(story, i, h)
+			print_entry(h, 1);
+	}
+	json_decref(job);
 	return 0;
 }

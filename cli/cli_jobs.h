@@ -24,4 +24,9 @@ int cli_jobs_list(const struct cmd_entry *, int argc, char **argv);
 int cli_jobs_show(const struct cmd_entry *, int argc, char **argv);
 int cli_jobs_wait(const struct cmd_entry *, int argc, char **argv);
 
+/* `agentflow trace ID`: the job's story in time order (GET /api/jobs/ID):
+ * every step with node, epoch and its other fields, as the job's page on
+ * the dashboard shows it; --json the history array. */
+int cli_jobs_trace(const struct cmd_entry *, int argc, char **argv);
+
 #endif

@@ -98,7 +98,14 @@ describe('Job page', () => {
     ];
     const fetch = mockFetch((url, init) => {
       if (url === '/api/jobs/j1' && (init.method ?? 'GET') === 'GET')
-        return { body: job('j1', 'running', { node: 'c', epoch: 2, history }) };
+        return {
+          body: job('j1', 'running', {
+            node: 'c',
+            epoch: 2,
+            history,
+            callback: { url: 'https://hooks.example/af', state: 'waiting', attempts: 0 },
+          }),
+        };
       if (url === '/api/jobs/j1/cancel') return { body: { id: 'j1', state: 'cancelled' } };
       return undefined;
     });
@@ -116,6 +123,7 @@ describe('Job page', () => {
     expect(within(redispatch).getByText('2')).toBeInTheDocument();
     expect(screen.getAllByTestId('job-history-row')[2]).toHaveTextContent('node b is dead');
     expect(screen.getByTestId('job-state')).toHaveAttribute('data-state', 'running');
+    expect(screen.getByTestId('job-callback')).toHaveTextContent('https://hooks.example/af — waiting');
     fireEvent.click(screen.getByTestId('job-cancel'));
     await waitFor(() => expect(fetch.mock.calls.some(([u, i]) => u === '/api/jobs/j1/cancel' && i?.method === 'POST')).toBe(true));
   });

@@ -8,6 +8,7 @@
 // Run: node tests/e2e/dashboard.mjs   (after building the C code and the
 // frontend; ctest runs it as e2e.dashboard).  Prints "N passed, N failed".
 
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -174,6 +175,38 @@ async function main() {
         })).status, mesh.nodes['node-1'].tokens.read);
         check(status === 403, `POST with the read token answered ${status}`);
         await shot(p, 'read-only');
+        await p.context().close();
+      },
+
+      async 'the page of a job tells the same story as agentflow trace'() {
+        const r = await mesh.api('node-1', 'POST', '/api/jobs',
+          { task: 'greet', to: 'node-2', payload: { from: 'e2e' } });
+        check(r.status === 202, `submit answered ${r.status}`);
+        const id = r.json.id;
+        await waitUntil(async () => (await mesh.api('node-1', 'GET', `/api/jobs/${id}`)).json
+          .state === 'succeeded', 20000, 'job succeeded');
+        const p = await page();
+        await p.goto(`${base}#/jobs`);
+        await p.locator(`[data-testid="job-row"][data-job="${id}"][data-state="succeeded"]`)
+          .waitFor({ timeout: 10000 });
+        await shot(p, 'jobs');
+        await p.goto(`${base}#/jobs/${id}`);
+        await p.locator('[data-testid="job-state"][data-state="succeeded"]').waitFor({ timeout: 10000 });
+        await p.getByTestId('job-history-row').first().waitFor();
+        const rows = await p.getByTestId('job-history-row').evaluateAll((els) =>
+          els.map((e) => [e.getAttribute('data-event'), e.children[3].textContent,
+            e.children[4].textContent]));
+        await shot(p, 'job');
+        const bin = process.env.AGENTFLOW_BIN ?? path.join(SRC, 'build/bin');
+        const out = execFileSync(path.join(bin, 'agentflow'), ['trace', id, '--json',
+          '--api', `127.0.0.1:${port}`, '--token', mesh.nodes['node-1'].tokens.write],
+        { encoding: 'utf8', timeout: 20000 });
+        const story = JSON.parse(out).map((e) => [e.event, e.node ?? '', e.epoch == null ? '' : String(e.epoch)]);
+        check(JSON.stringify(rows) === JSON.stringify(story),
+          `page ${JSON.stringify(rows)} != trace ${JSON.stringify(story)}`);
+        check(story.some(([ev, node]) => ev === 'dispatched' && node === 'node-2'), 'dispatched to node-2');
+        check(story[0][0] === 'submitted' && story[story.length - 1][0] === 'succeeded',
+          `story from submitted to succeeded: ${JSON.stringify(story)}`);
         await p.context().close();
       },
 

@@ -114,6 +114,19 @@ class JobCallbacks(Jobs):
         self.assertGreaterEqual(times[3] - times[0], 4000, times)
         m = harness.parse_metrics(a.client().get("/metrics").body.decode())
         self.assertGreaterEqual(m['agentflow_node_job_callbacks_total{what="delivered"}'], 1)
+        # agentflow trace tells the same story, step by step, in time order
+        rc, out, err = cli(a, "trace", r["id"])
+        self.assertEqual(rc, 0, out + err)
+        lines = out.splitlines()
+        self.assertIn("%s succeeded: report (to node-2) issued on node-1" % r["id"], lines[0])
+        steps = [l.split()[1] for l in lines[1:]]
+        self.assertEqual(steps, [h["event"] for h in j["history"]])
+        self.assertEqual(steps[0], "submitted")
+        self.assertIn("node=node-2 epoch=1", [l for l in lines if " dispatched " in l][0])
+        self.assertEqual([l.split("outcome=")[1].split(" ")[0] for l in lines
+                          if " callback " in l], ["refused:"] * 3 + ["delivered:"])
+        stamps = [l.split()[0] for l in lines[1:]]
+        self.assertEqual(stamps, sorted(stamps))
 
     def test_a_wrong_secret_never_verifies_and_the_callback_gives_up(self):
         rx = Receiver("the-receivers-other-secret")

@@ -268,6 +268,8 @@ export interface Job {
   term_signal?: number;
   result?: unknown;
   history?: JobHistoryEntry[];
+  /** Where the result is POSTed when the job ends (never the secret). */
+  callback?: { url: string; state?: string; attempts?: number; next_ms?: number };
 }
 
 /** One step of a job's story: what happened, when, where, in which epoch. */

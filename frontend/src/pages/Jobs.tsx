@@ -229,6 +229,15 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
                 <dd>{job.reason}</dd>
               </>
             )}
+            {job.callback && (
+              <>
+                <dt>callback</dt>
+                <dd data-testid="job-callback" data-state={job.callback.state ?? ''}>
+                  <span className="mono">{job.callback.url}</span> — {job.callback.state ?? 'registered'}
+                  {job.callback.attempts ? `, ${job.callback.attempts} attempt(s)` : ''}
+                </dd>
+              </>
+            )}
             {job.exit_code !== undefined && (
               <>
                 <dt>exit</dt>
