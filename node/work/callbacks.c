@@ -254,7 +254,8 @@ attempt(struct item *it)
 	struct callbacks *cbs = it->cbs;
 	struct evhttp_request *req;
 	struct evkeyvalq *h;
-	char err[256], sig[80], ts[24], n[16], hostport[300];
+	char err[256] = "cannot sign the delivery", sig[80], ts[24], n[16];
+	char hostport[300];
 	int64_t now = (int64_t)clock_wall_ms();
 
 	it->attempts++;
@@ -298,7 +299,7 @@ attempt(struct item *it)
 static void
 track(struct callbacks *cbs, const struct store_callback *c)
 {
-	struct item *it = xcalloc(1, sizeof(*it));
+	struct item *it = xcalloc(1, sizeof(*it)), *old;
 	int64_t wait = c->next_ms - (int64_t)clock_wall_ms();
 
 	it->cbs = cbs;
@@ -320,7 +321,9 @@ track(struct callbacks *cbs, const struct store_callback *c)
 	it->timer = evtimer_new(cbs->base, timer_cb, it);
 	if (wait < 0)
 		wait = 0;
-	free(hmap_put(cbs->pending, it->job_id, it));
+	/* One item per job: a second would leave the first's timer armed. */
+	if ((old = hmap_put(cbs->pending, it->job_id, it)) != NULL)
+		item_free(old);
 	event_add(it->timer, &(struct timeval){ (time_t)(wait / 1000),
 	    (suseconds_t)(wait % 1000) * 1000 });
 }
