@@ -72,8 +72,8 @@ static const struct opt options[] = {
 	{ "retain-log-lines", OPT_INT, OPT(retain_log_lines), "1000000", 100,
 	  1000000000, "task log lines kept (oldest dropped first)" },
 	{ "retain-commands", OPT_DURATION, OPT(retain_commands_s), "30d", 3600,
-	  315360000, "how long command records and at-most-once ids are kept: "
-	  "seconds, or a number with s, m, h, d or w" },
+	  315360000, "how long command records, at-most-once ids and settled "
+	  "jobs are kept: seconds, or a number with s, m, h, d or w" },
 	{ "audit-max-bytes", OPT_INT, OPT(audit_max_bytes), "67108864", 0,
 	  1099511627776, "audit.jsonl is rotated to audit.jsonl.1 before it "
 	  "grows past this (0: never)" },
