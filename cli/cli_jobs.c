@@ -215,7 +215,7 @@ wait_job(const struct cli_args *a, const char *id, long long timeout_ms)
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
 	}
 	if (a->o.json)
-		cli_api_print_json(json_incref(r.body));
+		cli_api_print_json(r.body);
 	else
 		print_job(r.body);
 	rc = job_status(r.body);
@@ -300,7 +300,7 @@ cli_jobs_submit(const struct cmd_entry *e, int argc, char **argv)
 	snprintf(id, sizeof(id), "%s", cli_fmt_str(r.body, "id", ""));
 	if (!a.wait) {
 		if (a.o.json)
-			cli_api_print_json(json_incref(r.body));
+			cli_api_print_json(r.body);
 		else
 			printf("%s%s\n", id, r.status == 200 ?
 			    " (the key's first job)" : "");
@@ -361,7 +361,7 @@ cli_jobs_show(const struct cmd_entry *e, int argc, char **argv)
 	if ((job = fetch_job(e, argc, argv, &a, &rc)) == NULL)
 		return rc;
 	if (a.o.json)
-		cli_api_print_json(json_incref(job));
+		cli_api_print_json(job);
 	else
 		print_job(job);
 	json_decref(job);
@@ -393,7 +393,7 @@ cli_jobs_list(const struct cmd_entry *e, int argc, char **argv)
 		return 1;
 	}
 	if (a.o.json) {
-		cli_api_print_json(json_incref(r.body));
+		cli_api_print_json(r.body);
 	} else {
 		printf("%-18s %-10s %-16s %-16s %5s %s\n", "ID", "STATE", "TASK",
 		    "NODE", "EPOCH", "SUBMITTED");
@@ -425,8 +425,10 @@ cli_jobs_trace(const struct cmd_entry *e, int argc, char **argv)
 	/* The issuer's history, appended in time order. */
 	story = json_object_get(job, "history");
 	if (a.o.json)
-		cli_api_print_json(json_incref(story != NULL ? story :
-		    json_array()));
+		if (story != NULL)
+			cli_api_print_json(story);
+		else
+			printf("[]\n");
 	else {
 		printf("%s %s: %s (to %s) issued on %s by %s\n",
 		    CLEAN(job, "id", "?", c1), CLEAN(job, "state", "?", c2),
