@@ -25,7 +25,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 const TASKS = {
-  greet: { command: ['/bin/sh', '-c', 'for i in 1 2 3; do echo "hello line $i"; sleep 0.3; done'] },
+  greet: { command: ['/bin/sh', '-c', 'for i in 1 2 3; do echo "hello line $i"; sleep 1; done'] },
 };
 const RULES = [{ name: 'always', metric: 'load1', above: -1, for_s: 0, severity: 'warning' }];
 
@@ -133,7 +133,7 @@ async function main() {
         await p.getByTestId('log-tail').waitFor();
         // the first line shows while the task is still running
         await p.getByTestId('log-line').filter({ hasText: 'hello line 1' }).waitFor({ timeout: 10000 });
-        // live: the task prints a line every 0.3 s, so when the first shows
+        // live: the task prints a line every second, so when the first shows
         // the last has not been printed yet
         const early = await p.getByTestId('log-line').count();
         check(early < 3, `all ${early} lines appeared at once: not live`);
