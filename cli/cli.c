@@ -16,6 +16,7 @@
 #include "cli_list.h"
 #include "cli_mesh.h"
 #include "cli_token.h"
+#include "cli_workflow.h"
 #include "cli_work.h"
 #include "cmd_table.h"
 
@@ -227,6 +228,8 @@ static const struct cmd_entry commands[] = {
 	  "  exit status: the task's, 124 expired, lost or --timeout-ms passed",
 	  1, 1, wait_options, cli_jobs_wait,
 	  "block until a job is final; exit with its status", NULL },
+	{ "workflow", NULL, 0, -1, NULL, cli_workflow_main,
+	  "workflows: check a definition (running them is coming)", NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,

@@ -135,6 +135,15 @@ on_option(int c, const char *arg, void *ctx)
 	case CLI_O_ACTOR: a->actor = arg; return 0;
 	case CLI_O_FILE: a->file = arg; return 0;
 	case CLI_O_OLDER_THAN: a->older_than = arg; return 0;
+	case CLI_O_SET:
+		if (strchr(arg, '=') == NULL || arg[0] == '=' ||
+		    a->nsets == CLI_SETS_MAX) {
+			fprintf(stderr, "agentflow: --set: KEY=VALUE, at most %d, "
+			    "got \"%s\"\n", CLI_SETS_MAX, arg);
+			return -1;
+		}
+		a->sets[a->nsets++] = arg;
+		return 0;
 	}
 	return -1;
 }

@@ -20,8 +20,11 @@ enum {
 	CLI_O_ROLE, CLI_O_TTL, CLI_O_ACTOR, CLI_O_FILE,
 	CLI_O_OLDER_THAN,
 	CLI_O_TO, CLI_O_PAYLOAD, CLI_O_DEADLINE, CLI_O_AT_MOST_ONCE, CLI_O_WAIT,
-	CLI_O_CALLBACK, CLI_O_CALLBACK_SECRET_FILE
+	CLI_O_CALLBACK, CLI_O_CALLBACK_SECRET_FILE,
+	CLI_O_SET
 };
+
+#define CLI_SETS_MAX	64	/* --set KEY=VALUE given */
 
 struct cli_args {
 	struct cli_opts	 o;
@@ -49,6 +52,8 @@ struct cli_args {
 	int64_t		 deadline_ms;	/* submit --deadline; 0: the node's */
 	int		 at_most_once;
 	int		 wait;		/* submit --wait */
+	const char	*sets[CLI_SETS_MAX];	/* --set KEY=VALUE, as given */
+	int		 nsets;
 	int		 argc;		/* the operands */
 	char		**argv;
 	char		 usage[2048];	/* "name usage", for messages */

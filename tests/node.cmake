@@ -72,6 +72,7 @@ agentflow_system_test(freeze test_freeze.py)
 agentflow_unit_test(test_callbacks SOURCES unit/test_callbacks.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(retention test_retention.py)
+agentflow_system_test(workflow_check test_workflow_check.py)
 # agentflow-node-jobforger: a member that sends the job commands a test
 # hands it (tests/extra/node_jobforger.c), for tests/system/test_jobs.py.
 add_executable(agentflow-node-jobforger ${CMAKE_SOURCE_DIR}/node/main.c
@@ -81,5 +82,7 @@ target_include_directories(agentflow-node-jobforger PRIVATE ${CMAKE_CURRENT_SOUR
 target_link_libraries(agentflow-node-jobforger PRIVATE agentflow_node_core)
 agentflow_system_test(jobs test_jobs.py)
 agentflow_unit_test(test_jobs SOURCES unit/test_jobs.c
+  LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_workflow_spec SOURCES unit/test_workflow_spec.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(jobs_callback test_jobs_callback.py)

@@ -408,6 +408,7 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/jobs",		0, W, api_jobs_post },
 	{ EVHTTP_REQ_GET,  "/api/jobs/",	1, R, api_jobs_get },
 	{ EVHTTP_REQ_POST, "/api/jobs/",	1, W, api_jobs_post_id },
+	{ EVHTTP_REQ_POST, "/api/workflows/check", 0, R, api_workflows_check },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

@@ -117,5 +117,7 @@ void api_event_payload(const json_t *payload, const char **raw, size_t *len,
 
 /* POST /api/purge (api_purge.c). */
 void api_purge_post(const struct api_call *);
+/* POST /api/workflows/check (api_workflows.c). */
+void api_workflows_check(const struct api_call *);
 
 #endif

@@ -13,11 +13,15 @@
  *    as api_event_payload() makes it, into sync_emit_user();
  *  - node/work/work_json.c: the body read as a stored task and as a stored
  *    alert (work_json_to_task/alert), rendered back (work_json_task/
- *    alert) and packed as the snapshot that carries them would be.
+ *    alert) and packed as the snapshot that carries them would be;
+ *  - POST /api/workflows/check (node/work/workflow_spec.c): the body's
+ *    definition (or the body as one) with its set, and each checked
+ *    step's payload rendered with the body standing for every result.
  *
- * One input drives all three.  Invariants: an answer is an id or an error
+ * One input drives all four.  Invariants: an answer is an id or an error
  * code with a message; a task or alert read from any JSON renders again
- * and round-trips to the same message.
+ * and round-trips to the same message; a definition is either checked or
+ * refused with at least one error, each with a path and a message.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +31,7 @@
 #include "fuzz_node.h"
 #include "mesh_names.h"
 #include "work_json.h"
+#include "workflow_spec.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -134,6 +139,48 @@ events_post(json_t *body)
 	free(text);
 }
 
+/* workflow_spec_check, then each step's payload rendered. */
+static void
+workflow_check(const json_t *body)
+{
+	/* As the API takes it, {definition, set}, or a definition alone. */
+	const json_t *def = json_object_get(body, "definition") != NULL ?
+	    json_object_get(body, "definition") : body;
+	json_t *errors, *wf = workflow_spec_check(def, json_object_get(body,
+	    "set"), &errors), *step, *results, *out, *e;
+	const char *name;
+	char err[512];
+	size_t i;
+
+	if (wf == NULL) {
+		if (json_array_size(errors) == 0)
+			abort();	/* a refusal says why */
+		json_array_foreach(errors, i, e)
+			if (!json_is_string(json_object_get(e, "path")) ||
+			    json_string_length(json_object_get(e, "error")) == 0)
+				abort();
+		json_decref(errors);
+		return;
+	}
+	if (errors != NULL)
+		abort();
+	results = json_object();
+	json_array_foreach(json_object_get(wf, "order"), i, e)
+		json_object_set(results, json_string_value(e), (json_t *)body);
+	json_array_foreach(json_object_get(wf, "steps"), i, step) {
+		name = json_string_value(json_object_get(step, "name"));
+		if (name == NULL)
+			abort();
+		if (json_object_get(step, "payload") == NULL)
+			continue;
+		out = workflow_spec_render(json_object_get(step, "payload"),
+		    json_object_get(wf, "params"), results, err, sizeof(err));
+		json_decref(out);
+	}
+	json_decref(results);
+	json_decref(wf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -143,6 +190,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (body == NULL)
 		return 0;
 	work_json(body);
+	workflow_check(body);
 	if (json_is_object(body)) {
 		commands_post(body);
 		events_post(body);

@@ -520,6 +520,19 @@ api_json(void)
 	    "\"threshold\":90,\"subject\":\"cpu\",\"message\":\"hot\","
 	    "\"fired_ms\":1700000000000,\"resolved_ms\":null,"
 	    "\"acked_ms\":1700000001000,\"acked_by\":\"api:admin\"}");
+	put_str("fuzz_api_json", "workflow_valid",
+	    "{\"definition\":{\"name\":\"w\",\"params\":{\"d\":null},"
+	    "\"budget\":\"2h\",\"on_failure\":\"continue\",\"steps\":["
+	    "{\"name\":\"a\",\"task\":\"t\",\"to\":\"any:role=x\",\"retries\":2,"
+	    "\"backoff\":\"5s\",\"timeout\":\"1h\",\"payload\":{\"p\":\"${params.d}\"}},"
+	    "{\"name\":\"ok\",\"approval\":{\"prompt\":\"go?\"},\"needs\":[\"a\"]},"
+	    "{\"name\":\"b\",\"command\":[\"/bin/true\"],\"to\":\"n1\",\"needs\":"
+	    "[\"ok\"],\"payload\":[\"${steps.a.result.x.0}\",\"n=${steps.a.result}\"]}]},"
+	    "\"set\":{\"d\":\"/srv\"}}");
+	put_str("fuzz_api_json", "workflow_cycle",
+	    "{\"name\":\"w\",\"steps\":[{\"name\":\"a\",\"task\":\"t\",\"to\":"
+	    "\"n1\",\"needs\":[\"b\"]},{\"name\":\"b\",\"task\":\"t\",\"to\":"
+	    "\"n1\",\"needs\":[\"a\"]}]}");
 }
 
 static void

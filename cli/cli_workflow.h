@@ -1,0 +1,16 @@
+/*
+ * The workflow commands, a table of their own (`agentflow workflow ...`),
+ * clients of the local node's workflow API (workflow_spec.h):
+ *
+ *   workflow check FILE [--set KEY=VALUE]...
+ *       checks a definition (JSON) whole: every error with its path, or
+ *       the order its steps would run in.  Exit 0 valid, 1 invalid.
+ */
+#ifndef AGENTFLOW_CLI_WORKFLOW_H
+#define AGENTFLOW_CLI_WORKFLOW_H
+
+#include "cmd_table.h"
+
+int cli_workflow_main(const struct cmd_entry *, int argc, char **argv);
+
+#endif
