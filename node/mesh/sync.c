@@ -574,6 +574,8 @@ apply_snapshot(struct sync *s, const char *peer,
 			    AGENTFLOW__MESH__V1__EVENT__KIND_ALERT, st->alerts[k],
 			    st->alerts[k]->acked_ms > st->alerts[k]->fired_ms ?
 			    st->alerts[k]->acked_ms : st->alerts[k]->fired_ms);
+		if (v.work)
+			sync_jobs_replace(s, o->id, st->jobs, st->n_jobs);
 		log_event(LOG_DEBUG, "snapshot applied", "{s:s, s:s, s:I, s:I}",
 		    "origin", o->id, "from", peer, "incarnation",
 		    (json_int_t)o->incarnation, "seq", (json_int_t)o->seq);
@@ -736,6 +738,8 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		 * though it moves nothing (its state is older than ours). */
 		if (sync_vouch_hole_fill(s, o, e->seq)) {
 			log_event_row(s, e, NULL, 0);
+			if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
+				sync_jobs_apply(s, o->id, e->job);
 			if (e->kind_case ==
 			    AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
 			    s->token_revoked != NULL)
@@ -776,6 +780,9 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	    s->token_revoked != NULL)
 		s->token_revoked(o->id, e->token_revoked->token_id,
 		    s->token_revoked_arg);
+	/* Signed by its origin (sync_vouch_event): the issuer's own word. */
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
+		sync_jobs_apply(s, o->id, e->job);
 	info_heal(s, peer, o);
 	hole_ask(s, peer, o);
 	return 1;
@@ -1098,6 +1105,7 @@ sync_free(struct sync *s)
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);
 	sync_forget_clear(s);
+	sync_jobs_free(s);
 	sync_vouch_free(s);
 	if (s->commit_armed)
 		commit_received(s);

@@ -117,6 +117,9 @@ struct sync {
 	void				(*token_revoked)(const char *origin,
 					    const char *token_id, void *arg);
 	void				 *token_revoked_arg;
+	/* The mesh's view of jobs (sync_jobs.c): origin → its jobs;
+	 * NULL until the first. */
+	struct hmap			*jobs;
 	struct {
 		uint64_t	forged;		/* bad or no signature, not from the origin */
 		uint64_t	unknown_key;	/* no key known for that life yet */
@@ -189,6 +192,21 @@ int sync_send_frame(struct sync *, const char *peer,
 /* events (borrowed) as one EventBatch frame, like sync_send_frame. */
 int sync_send_events(struct sync *, const char *peer,
     Agentflow__Mesh__V1__Event **events, size_t n);
+
+/*
+ * sync_jobs.c.  An origin's job update from its signed event; an
+ * origin's own snapshot's jobs, replacing what we held of it; ours into
+ * our snapshot's st (st->jobs to free, its elements borrowed until the
+ * next change); forgetting an origin's; all of them (sync_free).
+ */
+void sync_jobs_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__JobUpdate *);
+void sync_jobs_replace(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__JobUpdate *const *v, size_t n);
+void sync_jobs_fill(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__OriginState *st);
+void sync_jobs_forget(struct sync *, const char *origin);
+void sync_jobs_free(struct sync *);
 
 /* sync_forget.c: whether a snapshot or event of origin id's incarnation
  * is of a life we forgot (and so is ignored); frees what forgets kept. */
