@@ -495,6 +495,7 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 		o->left = 0;
 		set_present(s, o);
 	}
+	sync_catchup_jobs(s, peer);
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
 	n = sync_catchup_behind(s, h, NULL, 0, list);
 	/* Even with nothing behind: it replaces a catch-up the peer's last
@@ -532,6 +533,10 @@ apply_snapshot(struct sync *s, const char *peer,
 		o = origin_get(s, c->origin);
 		if (o == NULL)
 			continue;
+		/* Its jobs, news or not: what it says at link-up of jobs of
+		 * its earlier lives rides a snapshot at cursor 0. */
+		if (v.work)
+			sync_jobs_merge(s, o->id, st->jobs, st->n_jobs);
 		if (!v.cursor || !newer(o, c->incarnation, c->seq)) {
 			/* Not news, but it may know what we do not (info_heal). */
 			if (o->info == NULL && v.info != NULL &&
@@ -574,8 +579,6 @@ apply_snapshot(struct sync *s, const char *peer,
 			    AGENTFLOW__MESH__V1__EVENT__KIND_ALERT, st->alerts[k],
 			    st->alerts[k]->acked_ms > st->alerts[k]->fired_ms ?
 			    st->alerts[k]->acked_ms : st->alerts[k]->fired_ms);
-		if (v.work)
-			sync_jobs_replace(s, o->id, st->jobs, st->n_jobs);
 		log_event(LOG_DEBUG, "snapshot applied", "{s:s, s:s, s:I, s:I}",
 		    "origin", o->id, "from", peer, "incarnation",
 		    (json_int_t)o->incarnation, "seq", (json_int_t)o->seq);

@@ -679,6 +679,15 @@ sync_catchup_free(struct sync *s)
 }
 
 void
+sync_catchup_jobs(struct sync *s, const char *peer)
+{
+	struct snap_item at = { s->self, 0 };
+
+	if (sync_jobs_held(s, s->self_id) > 0)
+		send_snapshot(s, peer, &at, 1, 0);
+}
+
+void
 sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t n,
     Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
 {

@@ -6,9 +6,14 @@
  *   our own           sync_emit_job, sync_jobs_seed      always (ours)
  *   an event          apply_event → sync_jobs_apply      its origin signed
  *                                                        it (sync_vouch.c)
- *   a snapshot        apply_snapshot → sync_jobs_replace only from the
- *                                                        origin itself
+ *   a snapshot        apply_snapshot → sync_jobs_merge   only from the
+ *                                                        origin itself,
+ *                                                        news or not
  * so an origin's list holds only what that origin said of its own jobs.
+ * Our jobs of earlier lives reach a peer in a snapshot of ours at cursor
+ * 0 when its link comes up (sync_catchup_jobs); a node we never link to
+ * directly learns only the jobs our current life's events carry (relays
+ * hand on no one's jobs but their own).
  * An update older (updated_ms) than the one held is dropped: a hole's
  * events come after the snapshot that skipped them.
  *
@@ -178,10 +183,9 @@ sync_jobs_apply(struct sync *s, const char *origin,
 }
 
 void
-sync_jobs_replace(struct sync *s, const char *origin,
+sync_jobs_merge(struct sync *s, const char *origin,
     Agentflow__Mesh__V1__JobUpdate *const *v, size_t n)
 {
-	sync_jobs_forget(s, origin);
 	for (size_t i = 0; i < n; i++)
 		put(s, origin, v[i]);
 }
@@ -215,6 +219,15 @@ sync_jobs_fill(struct sync *s, const char *origin,
 	memcpy(st->jobs, oj->v, oj->n * sizeof(*st->jobs));
 	qsort(st->jobs, oj->n, sizeof(*st->jobs), open_first);
 	st->n_jobs = oj->n < SYNC_JOBS_SNAPSHOT ? oj->n : SYNC_JOBS_SNAPSHOT;
+}
+
+size_t
+sync_jobs_held(const struct sync *s, const char *origin)
+{
+	struct origin_jobs *oj = s->jobs != NULL ? hmap_get(s->jobs, origin) :
+	    NULL;
+
+	return oj != NULL ? oj->n : 0;
 }
 
 void

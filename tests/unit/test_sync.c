@@ -767,11 +767,16 @@ test_jobs_from_their_issuer_only(void **state)
 	assert_int_equal(json_array_size(l), 0);
 	json_decref(l);
 
-	/* The issuer's own snapshot is its whole word: it replaces. */
+	/* The issuer's own snapshot is merged, news or not (link-up's at
+	 * cursor 0 carries its earlier lives' jobs); the newer word wins. */
 	job_init(&w, "j5", "queued", 400);
-	snapshot_jobs(f, "n1", "n1", 10, snap, 1);
-	assert_null(sync_jobs_get(f->sync, "j1"));
+	snapshot_jobs(f, "n1", "n1", 0, snap, 1);
 	assert_string_equal(job_field(f, "j5", "issuer", &hold), "n1");
+	assert_string_equal(job_field(f, "j1", "state", &hold), "failed");
+	job_init(&w, "j1", "running", 250);
+	snapshot_jobs(f, "n1", "n1", 10, snap, 1);
+	assert_string_equal(job_field(f, "j1", "state", &hold), "failed");
+	assert_int_equal(sync_jobs_count(f->sync), 2);
 
 	/* Ours are not the mesh's view's to list (the API lists them). */
 	job_init(&u, "jours", "queued", 500);
