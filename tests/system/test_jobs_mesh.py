@@ -7,6 +7,7 @@ issuer's snapshot.  Real nodes on loopback, bounded polls."""
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -15,6 +16,7 @@ import harness
 
 FORM_TIMEOUT = 40
 SEEN_TIMEOUT = 10
+CLI = os.path.join(harness.BIN, "agentflow")
 
 
 def tasks(tmp):
@@ -125,6 +127,18 @@ class JobsMesh(unittest.TestCase):
         self.assertEqual(len(own), 1, own)
         self.assertNotIn("remote", own[0])
         self.assertEqual(own[0]["exit_code"], mine["exit_code"])
+        # The CLI's list names the issuer too.
+        e = {k: v for k, v in os.environ.items()
+             if k not in ("AGENTFLOW_API", "AGENTFLOW_TOKEN", "AGENTFLOW_DATA_DIR")}
+        p = subprocess.run([CLI, "jobs", "--data-dir", self.n(3).data_dir],
+                           capture_output=True, text=True, timeout=60, env=e,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("ISSUER", p.stdout.splitlines()[0])
+        row = [l for l in p.stdout.splitlines() if l.startswith(jid)]
+        self.assertEqual(len(row), 1, p.stdout)
+        self.assertEqual(row[0].split()[:2], [jid, "failed"])
+        self.assertIn(" node-1 ", row[0])
         # A job no node issued: 404, saying so.
         r = self.n(3).client(token="read").get("/api/jobs/jnosuchjob0000")
         self.assertEqual(r.status, 404, r)
