@@ -19,6 +19,7 @@
 #include "node.h"
 #include "node_id.h"
 #include "sync_jobs.h"
+#include "xalloc.h"
 
 #define LIST_DEFAULT	100
 #define LIST_MAX	1000
@@ -72,9 +73,7 @@ mesh_list(const struct api_call *call, const char *state, const char *task,
 	    strcmp(issuer, call->n->id) != 0))
 		remote = sync_jobs_list(call->n->sync, state, task, 0);
 	n = json_array_size(local) + json_array_size(remote);
-	v = calloc(n + 1, sizeof(*v));
-	if (v == NULL)
-		goto out;
+	v = xcalloc(n + 1, sizeof(*v));
 	n = 0;
 	for (i = 0; i < json_array_size(local); i++)
 		v[n++] = json_array_get(local, i);
@@ -88,7 +87,6 @@ mesh_list(const struct api_call *call, const char *state, const char *task,
 	for (i = 0; i < n && i < limit; i++)
 		json_array_append(out, v[i]);
 	free(v);
-out:
 	json_decref(local);
 	json_decref(remote);
 	return out;
