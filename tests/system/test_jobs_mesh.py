@@ -139,6 +139,9 @@ class JobsMesh(unittest.TestCase):
         self.assertEqual(len(row), 1, p.stdout)
         self.assertEqual(row[0].split()[:2], [jid, "failed"])
         self.assertIn(" node-1 ", row[0])
+        # /metrics counts the other issuers' jobs this node lists.
+        m = harness.parse_metrics(self.n(3).client(token="read").get("/metrics").body.decode())
+        self.assertGreaterEqual(m["agentflow_node_mesh_jobs"], 1)
         # A job no node issued: 404, saying so.
         r = self.n(3).client(token="read").get("/api/jobs/jnosuchjob0000")
         self.assertEqual(r.status, 404, r)
