@@ -124,7 +124,10 @@ jobs_events_seed(struct node *n)
 {
 	if (n->sync == NULL)
 		return;
-	if (store_jobs_query(n->store, NULL, NULL, SEED_MAX, seed_one, n) < 0)
+	/* Every open job (however old), then the newest: a job seeded
+	 * twice is kept once. */
+	if (store_jobs_open(n->store, seed_one, n) < 0 ||
+	    store_jobs_query(n->store, NULL, NULL, SEED_MAX, seed_one, n) < 0)
 		log_event(LOG_WARN, "cannot read our jobs for the mesh", "{s:s}",
 		    "error", store_error(n->store));
 }

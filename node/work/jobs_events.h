@@ -15,7 +15,8 @@ struct node;
 
 /* The job whose record is rec (borrowed) changed: tells the mesh. */
 void jobs_events_changed(struct node *, const json_t *rec);
-/* Our most recent jobs from the store, for our snapshots (at start). */
+/* Our open jobs and our most recent ones from the store, for our
+ * snapshots (at start). */
 void jobs_events_seed(struct node *);
 
 #endif
