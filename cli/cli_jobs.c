@@ -374,7 +374,7 @@ cli_jobs_list(const struct cmd_entry *e, int argc, char **argv)
 	struct cli_args a;
 	struct cli_reply r = { 0 };
 	char path[256], ago[64], c1[CLEAN_MAX], c2[CLEAN_MAX], c3[CLEAN_MAX];
-	char c4[CLEAN_MAX];
+	char c4[CLEAN_MAX], c5[CLEAN_MAX];
 	json_t *j;
 	size_t i;
 	int rc;
@@ -395,14 +395,16 @@ cli_jobs_list(const struct cmd_entry *e, int argc, char **argv)
 	if (a.o.json) {
 		cli_api_print_json(r.body);
 	} else {
-		printf("%-18s %-10s %-16s %-16s %5s %s\n", "ID", "STATE", "TASK",
-		    "NODE", "EPOCH", "SUBMITTED");
+		/* Every issuer's jobs (the mesh's view): whose each is. */
+		printf("%-18s %-10s %-16s %-16s %5s %-16s %s\n", "ID", "STATE",
+		    "TASK", "NODE", "EPOCH", "ISSUER", "SUBMITTED");
 		json_array_foreach(json_object_get(r.body, "jobs"), i, j)
-			printf("%-18s %-10s %-16s %-16s %5lld %s\n",
+			printf("%-18s %-10s %-16s %-16s %5lld %-16s %s\n",
 			    CLEAN(j, "id", "?", c1), CLEAN(j, "state", "?", c2),
 			    CLEAN(j, "task", "(ad-hoc)", c3),
 			    CLEAN(j, "node", "-", c4),
 			    (long long)json_integer_value(json_object_get(j, "epoch")),
+			    CLEAN(j, "issuer", "?", c5),
 			    cli_fmt_ago(json_object_get(j, "submitted_ms"), ago,
 			    sizeof(ago)));
 	}

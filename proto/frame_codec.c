@@ -637,6 +637,49 @@ check_alert(struct ck *ck, const PB(Alert) *a)
 	    true);
 }
 
+/* A job's state is a lowercase word: a newer issuer's state name is
+ * shown as it is, so only its syntax is checked. */
+static int
+check_job_state(struct ck *ck, const char *s)
+{
+	const char *v = str(s);
+	size_t len = strlen(v);
+
+	if (len == 0 || len > FRAME_CODEC_MAX_JOB_STATE)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "state",
+		    "%zu bytes, 1-%d of [a-z_] required", len,
+		    FRAME_CODEC_MAX_JOB_STATE);
+	for (size_t i = 0; i < len; i++)
+		if ((v[i] < 'a' || v[i] > 'z') && v[i] != '_')
+			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "state",
+			    "not 1-%d of [a-z_]", FRAME_CODEC_MAX_JOB_STATE);
+	return 0;
+}
+
+static int
+check_job_update(struct ck *ck, const PB(JobUpdate) *j)
+{
+	CHECK(ck, check_present(ck, NULL, j), NULL, -1);
+	CHECK(ck, check_id(ck, "job_id", j->job_id, true), NULL, -1);
+	CHECK(ck, check_job_state(ck, j->state), NULL, -1);
+	CHECK(ck, check_str(ck, "task", j->task, 0, FRAME_CODEC_MAX_NAME,
+	    true), NULL, -1);
+	CHECK(ck, check_str(ck, "to", j->to, 0, FRAME_CODEC_MAX_TEXT, true),
+	    NULL, -1);
+	if (str(j->node)[0] != '\0')
+		CHECK(ck, check_node_id(ck, "node", j->node), NULL, -1);
+	if (j->term_signal < 0 || j->term_signal > FRAME_CODEC_MAX_SIGNAL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "term_signal",
+		    "%d outside 0..%d", (int)j->term_signal,
+		    FRAME_CODEC_MAX_SIGNAL);
+	CHECK(ck, check_text(ck, "reason", j->reason, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	CHECK(ck, check_str(ck, "principal", j->principal, 0,
+	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
+	CHECK(ck, check_id(ck, "parent", j->parent, false), NULL, -1);
+	return check_id(ck, "replay_of", j->replay_of, false);
+}
+
 static int
 check_user_event(struct ck *ck, const PB(UserEvent) *u)
 {
@@ -674,6 +717,10 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	    FRAME_CODEC_MAX_ALERTS), NULL, -1);
 	for (i = 0; i < o->n_alerts; i++)
 		CHECK(ck, check_alert(ck, o->alerts[i]), "alerts", (long)i);
+	CHECK(ck, check_count(ck, "jobs", o->n_jobs, o->jobs,
+	    FRAME_CODEC_MAX_JOBS), NULL, -1);
+	for (i = 0; i < o->n_jobs; i++)
+		CHECK(ck, check_job_update(ck, o->jobs[i]), "jobs", (long)i);
 	CHECK(ck, check_count(ck, "proof", o->n_proof, o->proof,
 	    FRAME_CODEC_MAX_PROOF), NULL, -1);
 	for (i = 0; i < o->n_proof; i++) {
@@ -728,6 +775,9 @@ check_event(struct ck *ck, const PB(Event) *e)
 	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
 		CHECK(ck, check_present(ck, "user", e->user), NULL, -1);
 		CHECK(ck, check_user_event(ck, e->user), "user", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_JOB:
+		CHECK(ck, check_job_update(ck, e->job), "job", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
 		CHECK(ck, check_present(ck, "token_revoked", e->token_revoked),

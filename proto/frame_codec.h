@@ -47,6 +47,8 @@
 #define FRAME_CODEC_MAX_EVENTS		1024	/* events per EventBatch */
 #define FRAME_CODEC_MAX_TASKS		1024	/* tasks per OriginState */
 #define FRAME_CODEC_MAX_ALERTS		256	/* alerts per OriginState */
+#define FRAME_CODEC_MAX_JOBS		1024	/* jobs per OriginState */
+#define FRAME_CODEC_MAX_JOB_STATE	32	/* JobUpdate.state: [a-z_] */
 #define FRAME_CODEC_MAX_ADDRESSES	16
 #define FRAME_CODEC_MAX_ADDRESS_LEN	255
 #define FRAME_CODEC_MAX_LABELS		32

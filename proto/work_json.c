@@ -58,6 +58,34 @@ work_json_alert(const char *node, const Agentflow__Mesh__V1__Alert *a)
 	    "acked_by", a->acked_by[0] ? a->acked_by : NULL);
 }
 
+/* "" as null. */
+static json_t *
+opt(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+}
+
+json_t *
+work_json_job(const char *issuer, const Agentflow__Mesh__V1__JobUpdate *u)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:o, s:o,"
+	    " s:o, s:s, s:o, s:o, s:o}",
+	    "id", u->job_id, "issuer", issuer, "state", u->state,
+	    "task", opt(u->task), "to", u->to, "node", opt(u->node),
+	    "epoch", (json_int_t)u->epoch,
+	    "exit_code", u->exited ? json_integer(u->exit_code) : json_null(),
+	    "term_signal", u->exited ? json_integer(u->term_signal) :
+	    json_null(), "reason", opt(u->reason), "principal", u->principal,
+	    "submitted_ms", ms(u->submitted_ms), "updated_ms",
+	    ms(u->updated_ms), "finished_ms", ms(u->finished_ms));
+
+	if (j != NULL && u->parent[0] != '\0')
+		json_object_set_new(j, "parent", json_string(u->parent));
+	if (j != NULL && u->replay_of[0] != '\0')
+		json_object_set_new(j, "replay_of", json_string(u->replay_of));
+	return j;
+}
+
 static char *
 str(const json_t *o, const char *k)
 {

@@ -16,6 +16,14 @@ json_t *work_json_log(const char *node, uint64_t time_ms,
 json_t *work_json_alert(const char *node, const Agentflow__Mesh__V1__Alert *);
 
 /*
+ * A job's summary as every node shows it (GET /api/jobs): {id, issuer,
+ * state, task, to, node, epoch, exit_code, term_signal, reason,
+ * principal, submitted_ms, updated_ms, finished_ms, parent?, replay_of?};
+ * what is not known is null.
+ */
+json_t *work_json_job(const char *issuer, const Agentflow__Mesh__V1__JobUpdate *);
+
+/*
  * Back from JSON (as the store keeps it) into a message whose strings
  * point into j: j must outlive the message.  The message is initialized
  * first; missing fields stay empty.

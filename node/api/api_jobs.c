@@ -1,10 +1,12 @@
 /*
  * The jobs routes (jobs.h): POST /api/jobs submits (write role), GET
  * /api/jobs lists, GET /api/jobs/{id} shows one with its history, POST
- * /api/jobs/{id}/cancel cancels.  Jobs are served by their issuer: another
- * node answers 404 for a job it did not issue.
+ * /api/jobs/{id}/cancel cancels.  A job's record is served by its issuer;
+ * every other node lists it and shows its summary from the mesh's view
+ * (sync_jobs.h: `issuer`, `remote: true`, no payload, result or history).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/http.h>
@@ -16,6 +18,8 @@
 #include "jobs_spec.h"
 #include "node.h"
 #include "node_id.h"
+#include "sync_jobs.h"
+#include "xalloc.h"
 
 #define LIST_DEFAULT	100
 #define LIST_MAX	1000
@@ -51,6 +55,43 @@ api_jobs_post(const struct api_call *call)
 	}
 }
 
+/*
+ * Our jobs (as before the mesh's view) and the ones other issuers told
+ * the mesh of, newest submitted first, at most limit; issuer (NULL: any)
+ * keeps one issuer's.
+ */
+static json_t *
+mesh_list(const struct api_call *call, const char *state, const char *task,
+    const char *issuer, unsigned limit)
+{
+	json_t *local = NULL, *remote = NULL, *out = json_array(), **v;
+	size_t n, i;
+
+	if (issuer == NULL || strcmp(issuer, call->n->id) == 0)
+		local = jobs_list(call->n->jobs, state, task, limit);
+	if (call->n->sync != NULL && (issuer == NULL ||
+	    strcmp(issuer, call->n->id) != 0))
+		remote = sync_jobs_list(call->n->sync, state, task, 0);
+	n = json_array_size(local) + json_array_size(remote);
+	v = xcalloc(n + 1, sizeof(*v));
+	n = 0;
+	for (i = 0; i < json_array_size(local); i++)
+		v[n++] = json_array_get(local, i);
+	for (i = 0; i < json_array_size(remote); i++) {
+		json_t *j = json_array_get(remote, i);
+		if (issuer == NULL || strcmp(issuer, json_string_value(
+		    json_object_get(j, "issuer"))) == 0)
+			v[n++] = j;
+	}
+	qsort(v, n, sizeof(*v), sync_jobs_newer);
+	for (i = 0; i < n && i < limit; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	json_decref(local);
+	json_decref(remote);
+	return out;
+}
+
 void
 api_jobs_list(const struct api_call *call)
 {
@@ -69,8 +110,8 @@ api_jobs_list(const struct api_call *call)
 		goto out;
 	}
 	http_reply_json(call->req, 200, json_pack("{s:o}", "jobs",
-	    jobs_list(call->n->jobs, state, evhttp_find_header(&q, "task"),
-	    (unsigned)limit)));
+	    mesh_list(call, state, evhttp_find_header(&q, "task"),
+	    evhttp_find_header(&q, "issuer"), (unsigned)limit)));
 out:
 	evhttp_clear_headers(&q);
 }
@@ -85,9 +126,12 @@ api_jobs_get(const struct api_call *call)
 		    "%.64s", call->arg);
 		return;
 	}
-	if ((rec = jobs_get(call->n->jobs, call->arg)) == NULL) {
+	if ((rec = jobs_get(call->n->jobs, call->arg)) == NULL &&
+	    (call->n->sync == NULL ||
+	    (rec = sync_jobs_get(call->n->sync, call->arg)) == NULL)) {
 		http_reply_error(call->req, 404, "not_found", "no job %s issued by "
-		    "%s (a job is served by its issuer)", call->arg, call->n->id);
+		    "%s or known from the mesh (a job is served by its issuer)",
+		    call->arg, call->n->id);
 		return;
 	}
 	http_reply_json(call->req, 200, rec);

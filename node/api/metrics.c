@@ -16,6 +16,7 @@
 #include "links.h"
 #include "node.h"
 #include "prom.h"
+#include "sync_jobs.h"
 #include "sync_json.h"
 #include "tasks.h"
 #include "transport.h"
@@ -203,6 +204,9 @@ job_metrics(struct prom *p, struct node *n)
 	    "Jobs issued here not final yet (queued, dispatched, running).",
 	    num(c, "open"));
 	json_decref(c);
+	prom_metric(p, "agentflow_node_mesh_jobs", "gauge",
+	    "Other issuers' jobs this node lists (sync_jobs.h: at most 1024 "
+	    "per issuer).", (int64_t)sync_jobs_count(n->sync));
 	c = n->callbacks ? callbacks_counters(n->callbacks) : json_object();
 	prom_family(p, "agentflow_node_job_callbacks_total", "counter",
 	    "Job result callback attempts, and callbacks delivered or given up.");

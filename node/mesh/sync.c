@@ -495,6 +495,7 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 		o->left = 0;
 		set_present(s, o);
 	}
+	sync_catchup_jobs(s, peer);
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
 	n = sync_catchup_behind(s, h, NULL, 0, list);
 	/* Even with nothing behind: it replaces a catch-up the peer's last
@@ -532,6 +533,10 @@ apply_snapshot(struct sync *s, const char *peer,
 		o = origin_get(s, c->origin);
 		if (o == NULL)
 			continue;
+		/* Its jobs, news or not: what it says at link-up of jobs of
+		 * its earlier lives rides a snapshot at cursor 0. */
+		if (v.work)
+			sync_jobs_merge(s, o->id, st->jobs, st->n_jobs);
 		if (!v.cursor || !newer(o, c->incarnation, c->seq)) {
 			/* Not news, but it may know what we do not (info_heal). */
 			if (o->info == NULL && v.info != NULL &&
@@ -736,6 +741,8 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		 * though it moves nothing (its state is older than ours). */
 		if (sync_vouch_hole_fill(s, o, e->seq)) {
 			log_event_row(s, e, NULL, 0);
+			if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
+				sync_jobs_apply(s, o->id, e->job);
 			if (e->kind_case ==
 			    AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
 			    s->token_revoked != NULL)
@@ -776,6 +783,9 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	    s->token_revoked != NULL)
 		s->token_revoked(o->id, e->token_revoked->token_id,
 		    s->token_revoked_arg);
+	/* Signed by its origin (sync_vouch_event): the issuer's own word. */
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
+		sync_jobs_apply(s, o->id, e->job);
 	info_heal(s, peer, o);
 	hole_ask(s, peer, o);
 	return 1;
@@ -1098,6 +1108,7 @@ sync_free(struct sync *s)
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);
 	sync_forget_clear(s);
+	sync_jobs_free(s);
 	sync_vouch_free(s);
 	if (s->commit_armed)
 		commit_received(s);

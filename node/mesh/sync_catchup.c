@@ -208,6 +208,7 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 	for (size_t i = 0; i < st->n_proof; i++)
 		agentflow__mesh__v1__event__free_unpacked(st->proof[i], NULL);
 	free(st->proof);
+	free(st->jobs);
 }
 
 /* An origin to snapshot, and the seq its cursor gives. */
@@ -236,6 +237,10 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
 			origin_state(s, list[i].o, list[i].seq, &states[k], &curs[k]);
 			work_rows_fill(s, list[i].o->id, &rows[k], &states[k]);
+			/* Jobs only go from their issuer: a receiver takes
+			 * no others' (sync_vouch.c). */
+			if (list[i].o == s->self)
+				sync_jobs_fill(s, s->self_id, &states[k]);
 			ptrs[k] = &states[k];
 		}
 		snap.n_origins = k;
@@ -402,6 +407,9 @@ event_from_row(const struct store_event *row)
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
 		e->token_revoked = agentflow__mesh__v1__token_revoked__unpack(NULL,
 		    len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_JOB:
+		e->job = agentflow__mesh__v1__job_update__unpack(NULL, len, b);
 		break;
 	default:	/* a newer kind, kept opaque (sync_opaque.h) */
 		if (sync_opaque_event(e, row->kind, b, len) != 0) {
@@ -668,6 +676,15 @@ sync_catchup_free(struct sync *s)
 		s->catchup_rests = r->next;
 		rest_free(r);
 	}
+}
+
+void
+sync_catchup_jobs(struct sync *s, const char *peer)
+{
+	struct snap_item at = { s->self, 0 };
+
+	if (sync_jobs_held(s, s->self_id) > 0)
+		send_snapshot(s, peer, &at, 1, 0);
 }
 
 void

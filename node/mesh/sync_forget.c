@@ -68,6 +68,7 @@ sync_forget(struct sync *s, const char *id, uint64_t *incarnation)
 	if (o->incarnation > t->incarnation)
 		t->incarnation = o->incarnation;
 	*incarnation = t->incarnation;
+	sync_jobs_forget(s, id);
 	free(o->info);
 	free(o->status);
 	free(o);

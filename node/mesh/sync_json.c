@@ -207,6 +207,13 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			    "payload_bytes", (json_int_t)u->payload.len);
 			agentflow__mesh__v1__user_event__free_unpacked(u, NULL);
 		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_JOB) {
+		Agentflow__Mesh__V1__JobUpdate *u =
+		    agentflow__mesh__v1__job_update__unpack(NULL, len, body);
+		if (u != NULL) {
+			j = work_json_job(origin, u);
+			agentflow__mesh__v1__job_update__free_unpacked(u, NULL);
+		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED) {
 		Agentflow__Mesh__V1__TokenRevoked *t =
 		    agentflow__mesh__v1__token_revoked__unpack(NULL, len, body);

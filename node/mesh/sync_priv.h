@@ -117,6 +117,9 @@ struct sync {
 	void				(*token_revoked)(const char *origin,
 					    const char *token_id, void *arg);
 	void				 *token_revoked_arg;
+	/* The mesh's view of jobs (sync_jobs.c): origin → its jobs;
+	 * NULL until the first. */
+	struct hmap			*jobs;
 	struct {
 		uint64_t	forged;		/* bad or no signature, not from the origin */
 		uint64_t	unknown_key;	/* no key known for that life yet */
@@ -190,6 +193,23 @@ int sync_send_frame(struct sync *, const char *peer,
 int sync_send_events(struct sync *, const char *peer,
     Agentflow__Mesh__V1__Event **events, size_t n);
 
+/*
+ * sync_jobs.c.  An origin's job update from its signed event; an
+ * origin's own snapshot's jobs, merged into what we hold (the newer
+ * updated_ms of a job wins); ours into
+ * our snapshot's st (st->jobs to free, its elements borrowed until the
+ * next change); forgetting an origin's; all of them (sync_free).
+ */
+void sync_jobs_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__JobUpdate *);
+void sync_jobs_merge(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__JobUpdate *const *v, size_t n);
+void sync_jobs_fill(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__OriginState *st);
+void sync_jobs_forget(struct sync *, const char *origin);
+size_t sync_jobs_held(const struct sync *, const char *origin);
+void sync_jobs_free(struct sync *);
+
 /* sync_forget.c: whether a snapshot or event of origin id's incarnation
  * is of a life we forgot (and so is ignored); frees what forgets kept. */
 int sync_forgotten(const struct sync *, const char *id, uint64_t incarnation);
@@ -212,6 +232,16 @@ size_t sync_catchup_behind(struct sync *, const Agentflow__Mesh__V1__Hello *hell
 void sync_catchup_send(struct sync *, const char *peer, struct origin **list,
     size_t n, Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors,
     uint64_t request_id);
+
+/*
+ * Our jobs to a peer whose link just came up: a snapshot of ours at
+ * cursor 0 of this life (news only to a peer holding nothing of it, and
+ * followed by the catch-up's events from seq 1), which the peer merges
+ * whatever it holds (sync_jobs.c).  Our jobs of earlier lives are in no
+ * event of this one, and a relay hands on no one's jobs but its own.
+ * Nothing when we hold none.
+ */
+void sync_catchup_jobs(struct sync *, const char *peer);
 
 /* Drops the catch-ups waiting for a later turn (from sync_free). */
 void sync_catchup_free(struct sync *);

@@ -26,6 +26,7 @@
 #include "frame_codec.h"
 #include "hmap.h"
 #include "job_grant.h"
+#include "jobs_events.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
@@ -61,6 +62,8 @@ jobs_persist(struct jobs *js, struct job *j)
 	    (int64_t)clock_wall_ms(), text)) != 0)
 		log_event(LOG_ERROR, "cannot store a job", "{s:s, s:s}", "job",
 		    j->id, "error", store_error(js->n->store));
+	else
+		jobs_events_changed(js->n, j->rec);	/* every node lists it */
 	free(text);
 	return rc;
 }
@@ -669,6 +672,7 @@ jobs_new(struct node *n)
 	js->open = hmap_new();
 	js->fences = json_array();
 	js->fencing = json_object();
+	jobs_events_seed(n);
 	reload(js);
 	js->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, js);
 	js->kick = event_new(n->base, -1, 0, tick_cb, js);

@@ -210,6 +210,23 @@ async function main() {
         await p.context().close();
       },
 
+      async 'another node\'s job appears live with its issuer, its page says where the story is'() {
+        const p = await page();
+        await p.goto(`${base}#/jobs`);
+        await p.getByTestId('jobs-table').waitFor({ timeout: 10000 });
+        const r = await mesh.api('node-3', 'POST', '/api/jobs', { task: 'greet', to: 'node-2' });
+        check(r.status === 202, `submit on node-3 answered ${r.status}`);
+        const id = r.json.id;
+        // Sooner than the list's 10 s fallback poll: the /ws job events.
+        await p.locator(`[data-testid="job-row"][data-job="${id}"][data-issuer="node-3"][data-state="succeeded"]`)
+          .waitFor({ timeout: 8000 });
+        await shot(p, 'jobs-mesh');
+        await p.goto(`${base}#/jobs/${id}`);
+        await p.locator('[data-testid="job-remote"][data-issuer="node-3"]').waitFor({ timeout: 10000 });
+        check(await p.getByTestId('job-history').count() === 0, 'no story on a non-issuer');
+        await p.context().close();
+      },
+
       async 'a killed node turns dead on the page'() {
         const p = await page();
         await p.goto(`${base}#/nodes`);

@@ -230,6 +230,7 @@ frames(void)
 	PB(TaskLog) tlog = AGENTFLOW__MESH__V1__TASK_LOG__INIT;
 	PB(Alert) al, al_acked, *alerts[1] = { &al_acked };
 	PB(UserEvent) user = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
+	PB(JobUpdate) job = AGENTFLOW__MESH__V1__JOB_UPDATE__INIT, *jobs[1] = { &job };
 	PB(Snapshot) snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
 	PB(OriginState) os = AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT, *osp[1] = { &os };
 	PB(SnapshotRequest) req = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
@@ -327,6 +328,24 @@ frames(void)
 	batch.n_events = 1;
 	batch.events = evp;
 	e_gap = frame_seed("events_gap", &f);
+	/* A job peer-a issued, final (sync_jobs.c's view takes it). */
+	job.job_id = "j0123456789abcdef";
+	job.state = "failed";
+	job.task = "build";
+	job.to = "any:role=builder";
+	job.node = "peer-b.example";
+	job.epoch = 2;
+	job.exited = 1;
+	job.exit_code = 3;
+	job.reason = "exited 3";
+	job.principal = "alice";
+	job.submitted_ms = 1700000000000ull;
+	job.updated_ms = job.finished_ms = 1700000004000ull;
+	job.parent = "j00000000000000aa";
+	event(&ev[0], "peer-a", 7, 7);
+	ev[0].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
+	ev[0].job = &job;
+	free(frame_seed("events_job", &f).buf);
 
 	/* A snapshot of peer-b.example, with its info, status, work. */
 	node_info(&info_b, "peer-b.example", 8);
@@ -341,6 +360,8 @@ frames(void)
 	os.tasks = tasks;
 	os.n_alerts = 1;
 	os.alerts = alerts;
+	os.n_jobs = 1;
+	os.jobs = jobs;
 	snap.n_origins = 1;
 	snap.origins = osp;
 	snap.request_id = 5;

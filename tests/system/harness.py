@@ -905,3 +905,18 @@ class SignalTest(unittest.TestCase):
 
 def main():
     unittest.main(verbosity=2)
+
+
+def wait_formed(nodes, timeout):
+    """Until every node in nodes has an up link to every other one (a
+    full mesh among them); AssertionError after timeout seconds."""
+    ids = sorted(n.node_id for n in nodes)
+
+    def formed():
+        try:
+            return all(n.up_peers() == [i for i in ids if i != n.node_id]
+                       for n in nodes)
+        except (AssertionError, OSError):
+            return False
+    if not wait_until(formed, timeout, 0.3):
+        raise AssertionError("mesh did not form")

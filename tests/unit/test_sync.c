@@ -29,6 +29,7 @@
 #include "routing.h"
 #include "store.h"
 #include "sync.h"
+#include "sync_jobs.h"
 #include "sync_json.h"
 #include "tmpdir.h"
 #include "trust.h"
@@ -646,6 +647,239 @@ test_a_relayed_snapshot_keeps_the_events_it_skips(void **state)
 	assert_n1(f, 8, 0, 0);
 }
 
+/* --- the mesh's view of jobs (sync_jobs.c) ----------------------------- */
+
+static void
+job_init(Agentflow__Mesh__V1__JobUpdate *u, const char *id, const char *state,
+    uint64_t updated_ms)
+{
+	agentflow__mesh__v1__job_update__init(u);
+	u->job_id = (char *)id;
+	u->state = (char *)state;
+	u->task = "backup";
+	u->to = "any";
+	u->updated_ms = updated_ms;
+	u->submitted_ms = updated_ms;
+}
+
+/* Origin's job event (incarnation 1, seq) straight from the origin. */
+static void
+deliver_job(struct fixture *f, const char *origin, uint64_t seq,
+    Agentflow__Mesh__V1__JobUpdate *u)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
+	e.job = u;
+	deliver_event(f, &e, origin, seq);
+}
+
+/* peer's snapshot of origin at (1, seq) with jobs v[0..n). */
+static void
+snapshot_jobs(struct fixture *f, const char *peer, const char *origin,
+    uint64_t seq, Agentflow__Mesh__V1__JobUpdate **v, size_t n)
+{
+	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
+	Agentflow__Mesh__V1__OriginState st = AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
+	Agentflow__Mesh__V1__OriginState *stp = &st;
+	Agentflow__Mesh__V1__Cursor c = AGENTFLOW__MESH__V1__CURSOR__INIT;
+
+	c.origin = (char *)origin;
+	c.incarnation = 1;
+	c.seq = seq;
+	st.cursor = &c;
+	st.n_jobs = n;
+	st.jobs = v;
+	snap.n_origins = 1;
+	snap.origins = &stp;
+	snap.last = 1;
+	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
+	fr.snapshot = &snap;
+	assert_int_equal(frame_codec_check(&fr, NULL), FRAME_CODEC_OK);
+	sync_frame(peer, &fr, f->sync);
+}
+
+/* The view's summary of job id: its field k as a string ("" if none). */
+static const char *
+job_field(struct fixture *f, const char *id, const char *k, json_t **hold)
+{
+	const char *v;
+
+	json_decref(*hold);
+	*hold = sync_jobs_get(f->sync, id);
+	v = json_string_value(json_object_get(*hold, k));
+	return v != NULL ? v : "";
+}
+
+static void
+test_jobs_from_their_issuer_only(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__JobUpdate u, w, *snap[1] = { &w };
+	json_t *hold = NULL, *l;
+	uint64_t inc;
+
+	job_init(&u, "j1", "running", 100);
+	u.node = "n2";
+	deliver_job(f, "n1", 1, &u);
+	assert_string_equal(job_field(f, "j1", "issuer", &hold), "n1");
+	assert_string_equal(job_field(f, "j1", "state", &hold), "running");
+	assert_true(json_is_true(json_object_get(hold, "remote")));
+	assert_true(json_is_null(json_object_get(hold, "exit_code")));
+
+	/* n2 cannot speak for n1: its event in n1's name is not taken. */
+	job_init(&w, "jforged", "succeeded", 200);
+	{
+		Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+		e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
+		e.job = &w;
+		e.origin = "n1";
+		e.incarnation = 1;
+		e.seq = 2;
+		e.hop_limit = 8;
+		send_batch(f, "n2", &e);
+	}
+	assert_null(sync_jobs_get(f->sync, "jforged"));
+	/* ... nor by a snapshot of n1's state that it hands over. */
+	snapshot_jobs(f, "n2", "n1", 50, snap, 1);
+	assert_null(sync_jobs_get(f->sync, "jforged"));
+	assert_int_equal(number(sync_json_vouch(f->sync), "work_ignored"), 1);
+	assert_int_equal(sync_jobs_count(f->sync), 1);
+
+	/* The issuer's next word replaces its last. */
+	u.state = "failed";
+	u.exited = 1;
+	u.exit_code = 3;
+	u.updated_ms = 300;
+	u.finished_ms = 300;
+	deliver_job(f, "n1", 2, &u);
+	assert_string_equal(job_field(f, "j1", "state", &hold), "failed");
+	assert_int_equal(json_integer_value(json_object_get(hold, "exit_code")),
+	    3);
+	assert_int_equal(sync_jobs_count(f->sync), 1);
+
+	/* Filters: state and task. */
+	l = sync_jobs_list(f->sync, "failed", "backup", 10);
+	assert_int_equal(json_array_size(l), 1);
+	json_decref(l);
+	l = sync_jobs_list(f->sync, "running", NULL, 10);
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+
+	/* The issuer's own snapshot is merged, news or not (link-up's at
+	 * cursor 0 carries its earlier lives' jobs); the newer word wins. */
+	job_init(&w, "j5", "queued", 400);
+	snapshot_jobs(f, "n1", "n1", 0, snap, 1);
+	assert_string_equal(job_field(f, "j5", "issuer", &hold), "n1");
+	assert_string_equal(job_field(f, "j1", "state", &hold), "failed");
+	job_init(&w, "j1", "running", 250);
+	snapshot_jobs(f, "n1", "n1", 10, snap, 1);
+	assert_string_equal(job_field(f, "j1", "state", &hold), "failed");
+	assert_int_equal(sync_jobs_count(f->sync), 2);
+
+	/* Ours are not the mesh's view's to list (the API lists them). */
+	job_init(&u, "jours", "queued", 500);
+	assert_int_not_equal(sync_emit_job(f->sync, &u), 0);
+	assert_null(sync_jobs_get(f->sync, "jours"));
+	/* One outside the wire's bounds is not emitted at all. */
+	u.state = "Not A State";
+	assert_int_equal(sync_emit_job(f->sync, &u), 0);
+
+	/* Forgetting the issuer forgets its jobs. */
+	assert_int_equal(sync_forget(f->sync, "n1", &inc), 1);
+	assert_null(sync_jobs_get(f->sync, "j5"));
+	assert_int_equal(sync_jobs_count(f->sync), 0);
+	json_decref(hold);
+}
+
+static void
+test_jobs_bounded_oldest_final_first(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__JobUpdate *u, **v, extra;
+	char (*ids)[16];
+	json_t *hold = NULL;
+
+	u = calloc(SYNC_JOBS_MAX, sizeof(*u));
+	v = calloc(SYNC_JOBS_MAX, sizeof(*v));
+	ids = calloc(SYNC_JOBS_MAX, sizeof(*ids));
+	assert_non_null(u);
+	assert_non_null(v);
+	assert_non_null(ids);
+	/* A full list: job 0 the oldest open, job 1 a final one. */
+	for (size_t i = 0; i < SYNC_JOBS_MAX; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "j%zu", i);
+		job_init(&u[i], ids[i], "running", 1000 + i);
+		v[i] = &u[i];
+	}
+	u[1].state = "succeeded";
+	u[1].finished_ms = 1001;
+	snapshot_jobs(f, "n1", "n1", 1, v, SYNC_JOBS_MAX);
+	assert_int_equal(sync_jobs_count(f->sync), SYNC_JOBS_MAX);
+
+	/* One more: the final one goes, though job 0 is older. */
+	job_init(&extra, "jnew", "queued", 5000);
+	deliver_job(f, "n1", 2, &extra);
+	assert_int_equal(sync_jobs_count(f->sync), SYNC_JOBS_MAX);
+	assert_null(sync_jobs_get(f->sync, "j1"));
+	assert_string_equal(job_field(f, "j0", "state", &hold), "running");
+	/* None final left: the oldest goes. */
+	job_init(&extra, "jnewer", "queued", 6000);
+	deliver_job(f, "n1", 3, &extra);
+	assert_int_equal(sync_jobs_count(f->sync), SYNC_JOBS_MAX);
+	assert_null(sync_jobs_get(f->sync, "j0"));
+	assert_non_null(job_field(f, "jnewer", "id", &hold));
+	assert_string_equal(job_field(f, "jnewer", "id", &hold), "jnewer");
+	json_decref(hold);
+	free(ids);
+	free(v);
+	free(u);
+}
+
+/* With keys: n1's signed job event relayed by p is n1's; one in n1's name
+ * that n1 did not sign so is refused (forged) and listed nowhere. */
+static void
+test_relayed_jobs_need_the_issuers_signature(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__NodeStatus ns = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+	Agentflow__Mesh__V1__NodeInfo in = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
+	Agentflow__Mesh__V1__JobUpdate u;
+	json_t *hold = NULL;
+
+	/* n1 itself: its first status carries its key. */
+	in.node_id = "n1";
+	in.incarnation = 1;
+	in.key = (Agentflow__Mesh__V1__OriginKey *)origin_keys_own(f->n1, 1);
+	ns.info = &in;
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	e.status = &ns;
+	e.seq = 1;
+	n1_sign(f, &e, &ns.base);
+	send_batch(f, "n1", &e);
+
+	job_init(&u, "j1", "queued", 100);
+	agentflow__mesh__v1__event__init(&e);
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
+	e.job = &u;
+	e.seq = 2;
+	n1_sign(f, &e, &u.base);
+	send_batch(f, "p", &e);
+	assert_string_equal(job_field(f, "j1", "issuer", &hold), "n1");
+
+	/* Signed by n1, then changed by the relay: refused. */
+	e.seq = 3;
+	u.updated_ms = 200;
+	n1_sign(f, &e, &u.base);
+	u.state = "succeeded";
+	send_batch(f, "p", &e);
+	assert_string_equal(job_field(f, "j1", "state", &hold), "queued");
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	json_decref(hold);
+}
+
 int
 main(void)
 {
@@ -659,6 +893,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget_remembers_only_known_lives, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

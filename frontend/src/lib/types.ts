@@ -163,7 +163,7 @@ export interface UserEventBody {
   payload_bytes: number;
 }
 
-export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'unknown';
+export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'job' | 'unknown';
 
 export interface MeshEvent {
   origin: string;
@@ -251,22 +251,27 @@ export interface Job {
   issuer: string;
   principal: string;
   state: 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'lost';
-  task?: string;
+  task?: string | null;
   command?: string[];
   to: string;
   node: string | null;
   epoch: number;
   submitted_ms: number;
   updated_ms?: number;
-  deadline_ms: number;
-  finished_ms?: number;
-  reason?: string;
+  deadline_ms?: number;
+  finished_ms?: number | null;
+  reason?: string | null;
   key?: string;
   at_most_once?: boolean;
   payload?: string | null;
-  exit_code?: number;
-  term_signal?: number;
+  exit_code?: number | null;
+  term_signal?: number | null;
   result?: unknown;
+  /** Issued by another node: a summary from the mesh (no payload, result or history). */
+  remote?: boolean;
+  /** The job this one is part of, or replays (when the issuer says). */
+  parent?: string;
+  replay_of?: string;
   history?: JobHistoryEntry[];
   /** Where the result is POSTed when the job ends (never the secret). */
   callback?: { url: string; state?: string; attempts?: number; next_ms?: number };

@@ -1,17 +1,23 @@
-// Durable jobs issued on this node: a list with filters, a submit form
-// (write tokens), and a job's page with its whole story (the history the
-// issuer records: submitted, dispatched with node and epoch, fenced,
-// finished...), refreshed while it is open.
+// Durable jobs of the whole mesh: a list with filters (this node's jobs and
+// every other issuer's, moved live by the /ws job events, lib/jobsLive.ts,
+// with a slow poll behind), a submit form (write tokens), and a job's page
+// with its whole story (the history the issuer records: submitted,
+// dispatched with node and epoch, fenced, finished...), refreshed while it
+// is open; on a node that did not issue the job, its summary and where
+// the story is.
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { StateBadge } from '../components/Badges';
 import { cancelJob, describeError, getJob, getJobs, submitJob } from '../lib/api';
 import { fmtDateTime } from '../lib/format';
-import { useCanWrite } from '../lib/hooks';
+import { useCanWrite, useStore } from '../lib/hooks';
+import { jobKey, mergeJobs } from '../lib/jobsLive';
 import type { Job, JobHistoryEntry } from '../lib/types';
 
 const STATES = ['', 'queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled', 'expired', 'lost'];
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired', 'lost']);
+/** The list's poll when events move it: a fallback (ms). */
+const LIST_POLL_MIN_MS = 10000;
 /** The fields of a history entry shown in its own columns. */
 const COLUMNS = new Set(['time_ms', 'event', 'by', 'node', 'epoch', 'reason']);
 
@@ -107,10 +113,15 @@ function JobList({ pollMs }: { pollMs: number }) {
       setError(describeError(e));
     }
   }, [state]);
-  usePoll(load, pollMs);
+  usePoll(load, Math.max(pollMs, LIST_POLL_MIN_MS));
+  const timeline = useStore((s) => s.timeline);
+  const self = useStore((s) => s.hello?.node ?? null);
+  const live = useMemo(() => mergeJobs(jobs, timeline, self, state), [jobs, timeline, self, state]);
 
   const text = q.trim().toLowerCase();
-  const shown = text ? jobs.filter((j) => `${j.id} ${what(j)} ${j.to} ${j.node ?? ''} ${j.principal}`.toLowerCase().includes(text)) : jobs;
+  const shown = text
+    ? live.filter((j) => `${j.id} ${what(j)} ${j.to} ${j.node ?? ''} ${j.principal} ${j.issuer}`.toLowerCase().includes(text))
+    : live;
 
   return (
     <section data-testid="jobs-page">
@@ -124,7 +135,7 @@ function JobList({ pollMs }: { pollMs: number }) {
           ))}
         </select>
         <input placeholder="filter" value={q} onChange={(e) => setQ(e.target.value)} data-testid="jobs-filter" />
-        <span className="muted small">{shown.length} jobs issued on this node, newest first</span>
+        <span className="muted small">{shown.length} jobs of every issuer in the mesh, newest first</span>
         {error && (
           <span className="error" data-testid="jobs-error">
             {error}
@@ -142,11 +153,12 @@ function JobList({ pollMs }: { pollMs: number }) {
             <th>state</th>
             <th>submitted</th>
             <th>by</th>
+            <th>issuer</th>
           </tr>
         </thead>
         <tbody>
           {shown.map((j) => (
-            <tr key={j.id} data-testid="job-row" data-job={j.id} data-state={j.state}>
+            <tr key={jobKey(j)} data-testid="job-row" data-job={j.id} data-state={j.state} data-issuer={j.issuer}>
               <td className="mono">
                 <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{j.id}</a>
               </td>
@@ -159,6 +171,10 @@ function JobList({ pollMs }: { pollMs: number }) {
               </td>
               <td className="small">{fmtDateTime(j.submitted_ms)}</td>
               <td className="small">{j.principal}</td>
+              <td className="mono" data-testid="job-issuer">
+                {j.issuer}
+                {j.remote ? '' : ' (here)'}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -221,8 +237,12 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
             <dd>
               {fmtDateTime(job.submitted_ms)} by {job.principal} on {job.issuer}
             </dd>
-            <dt>deadline</dt>
-            <dd>{fmtDateTime(job.deadline_ms)}</dd>
+            {job.deadline_ms !== undefined && (
+              <>
+                <dt>deadline</dt>
+                <dd>{fmtDateTime(job.deadline_ms)}</dd>
+              </>
+            )}
             {job.reason && (
               <>
                 <dt>reason</dt>
@@ -238,7 +258,7 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
                 </dd>
               </>
             )}
-            {job.exit_code !== undefined && (
+            {job.exit_code !== undefined && job.exit_code !== null && (
               <>
                 <dt>exit</dt>
                 <dd data-testid="job-exit">{job.term_signal ? `signal ${job.term_signal}` : job.exit_code}</dd>
@@ -250,13 +270,20 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
               {JSON.stringify(job.result, null, 2)}
             </pre>
           )}
-          {canWrite && !FINAL.has(job.state) && (
+          {job.remote && (
+            <p className="muted" data-testid="job-remote" data-issuer={job.issuer}>
+              Issued by <span className="mono">{job.issuer}</span>: this node knows the mesh&apos;s summary. The full story (payload,
+              result, history) is on {job.issuer}: its dashboard, or <span className="mono">agentflow trace {job.id}</span> there.
+            </p>
+          )}
+          {canWrite && !job.remote && !FINAL.has(job.state) && (
             <button type="button" onClick={() => void cancel()} data-testid="job-cancel">
               Cancel
             </button>
           )}
           {msg && <span className="small">{msg}</span>}
-          <h3>Story</h3>
+          {!job.remote && <h3>Story</h3>}
+          {!job.remote && (
           <table className="table" data-testid="job-history">
             <thead>
               <tr>
@@ -283,6 +310,7 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
               ))}
             </tbody>
           </table>
+          )}
         </>
       )}
     </section>

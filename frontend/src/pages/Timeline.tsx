@@ -3,7 +3,7 @@ import { VirtualList } from '../components/VirtualList';
 import { describeError, postUserEvent } from '../lib/api';
 import { fmtPct, fmtTime } from '../lib/format';
 import { useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
-import type { Alert, LogLine, MeshEvent, NodeStatus, Task, UserEventBody } from '../lib/types';
+import type { Alert, Job, LogLine, MeshEvent, NodeStatus, Task, UserEventBody } from '../lib/types';
 
 const summaries = new WeakMap<MeshEvent, string>();
 
@@ -37,6 +37,11 @@ export function summarize(e: MeshEvent): string {
         s = `alert ${a.rule} ${a.state} (${a.severity}): ${a.message}`;
         break;
       }
+      case 'job': {
+        const j = b as unknown as Job;
+        s = `job ${j.id} ${j.task ?? '(ad-hoc)'} → ${j.state}${j.node ? ` on ${j.node}` : ''}${j.reason ? ` (${j.reason})` : ''}`;
+        break;
+      }
       case 'user': {
         const u = b as unknown as UserEventBody;
         s = `${u.name}: ${u.payload ?? ''}`;
@@ -50,7 +55,7 @@ export function summarize(e: MeshEvent): string {
   return s;
 }
 
-const KINDS = ['status', 'task', 'log', 'alert', 'user'];
+const KINDS = ['status', 'task', 'log', 'alert', 'job', 'user'];
 const WINDOWS: [string, number][] = [
   ['all time', 0],
   ['last minute', 60e3],
