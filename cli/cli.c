@@ -13,6 +13,7 @@
 #include "cli_audit.h"
 #include "cli_cmd.h"
 #include "cli_jobs.h"
+#include "cli_replay.h"
 #include "cli_list.h"
 #include "cli_mesh.h"
 #include "cli_token.h"
@@ -227,6 +228,9 @@ static const struct cmd_entry commands[] = {
 	  "  exit status: the task's, 124 expired, lost or --timeout-ms passed",
 	  1, 1, wait_options, cli_jobs_wait,
 	  "block until a job is final; exit with its status", NULL },
+	{ "replay", NULL, 0, -1, NULL, cli_replay,
+	  "run a failed, cancelled, lost or expired job again (or a batch)",
+	  NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,

@@ -1,0 +1,159 @@
+"""System tests of replaying jobs, lost at the deadline, per-task job
+metrics and the executor's entries in a job's story
+(node/work/jobs_replay.h): the mesh of test_jobs.py (a signal, node-1
+issuing, node-2 and node-3 workers, the same tasks writing runs-NODE),
+real processes on loopback, bounded polls."""
+
+import json
+import os
+import re
+import signal as _signal
+import time
+import unittest
+
+import harness
+import test_jobs as tj
+
+cli = tj.cli
+
+
+class JobsReplay(unittest.TestCase):
+    """test_jobs.Jobs's mesh and helpers, not its tests."""
+
+
+for _name in ("setUpClass", "tearDownClass", "make_node", "wait_formed", "n",
+              "submit", "job", "wait_job", "runs", "all_runs", "events",
+              "restart", "signed_token", "submit_as"):
+    setattr(JobsReplay, _name, tj.Jobs.__dict__[_name])
+
+
+
+
+class Replay(JobsReplay):
+
+    def failed_job(self, task="fail3", to="node-2", payload=None):
+        doc = {"task": task, "to": to, "deadline_ms": 600000}
+        if payload is not None:
+            doc["payload"] = payload
+        jid = self.submit(self.n(1), doc)["id"]
+        job = self.wait_job(self.n(1), jid)
+        self.assertEqual(job["state"], "failed", job)
+        return jid
+
+    def test_replay_of_a_failed_job_runs_again_and_links_both(self):
+        first = self.failed_job(payload={"x": 1})
+        r = self.n(1).post("/api/jobs/%s/replay" % first, {})
+        self.assertEqual(r.status, 202, r)
+        doc = r.json()
+        self.assertEqual(doc["replay_of"], first)
+        self.assertIn("callback", doc["note"])
+        new = doc["id"]
+        self.assertNotEqual(new, first)
+        job = self.wait_job(self.n(1), new)
+        self.assertEqual(job["state"], "failed", job)
+        self.assertEqual(job["replay_of"], first)
+        self.assertEqual(job["result"]["payload"], {"x": 1})
+        self.assertEqual(job["to"], "node-2")
+        self.assertNotIn("key", job)
+        old = self.job(self.n(1), first)
+        self.assertEqual(old["replayed_as"], new)
+        rep = self.events(old, "replayed")
+        self.assertEqual(len(rep), 1, old["history"])
+        self.assertEqual(rep[0]["as"], new)
+        self.assertEqual(rep[0]["by"], "node-1")
+        # Both ran on node-2, each once.
+        self.assertEqual(self.runs("node-2", first), ["1"])
+        self.assertEqual(self.runs("node-2", new), ["1"])
+        # The CLI: replay prints FIRST -> NEW.
+        rc, out, err = cli(self.n(1), "replay", first)
+        self.assertEqual(rc, 0, err)
+        m = re.match(r"^(\S+) -> (\S+)$", out.strip())
+        self.assertTrue(m, out)
+        self.assertEqual(m.group(1), first)
+        self.assertEqual(self.job(self.n(1), m.group(2))["replay_of"], first)
+
+    def test_replay_refused_for_a_succeeded_open_or_unknown_job(self):
+        jid = self.submit(self.n(1), {"task": "report", "to": "node-3"})["id"]
+        self.assertEqual(self.wait_job(self.n(1), jid)["state"], "succeeded")
+        r = self.n(1).post("/api/jobs/%s/replay" % jid, {})
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("succeeded", r.json()["message"])
+        slow = self.submit(self.n(1), {"task": "slow", "to": "node-3"})["id"]
+        r = self.n(1).post("/api/jobs/%s/replay" % slow, {})
+        self.assertEqual(r.status, 409, r)
+        r = self.n(1).post("/api/jobs/jnosuchjob0000/replay", {})
+        self.assertEqual(r.status, 404, r)
+        # Another node did not issue it.
+        r = self.n(2).post("/api/jobs/%s/replay" % jid, {})
+        self.assertEqual(r.status, 404, r)
+        rc, out, err = cli(self.n(1), "replay", jid)
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("succeeded", err)
+        self.assertEqual(self.job(self.n(1), jid).get("replayed_as"), None)
+        self.wait_job(self.n(1), slow)
+
+    def test_batch_replay_picks_exactly_the_matching_failed_jobs(self):
+        time.sleep(0.05)
+        since = int(time.time() * 1000)
+        a = self.failed_job(to="node-2")
+        b = self.failed_job(to="node-3")
+        ok = self.submit(self.n(1), {"task": "report", "to": "node-2"})["id"]
+        other = self.failed_job(task="nosuch", to="node-2")
+        self.wait_job(self.n(1), ok)
+        # Bad requests: 400, nothing replayed.
+        for bad in ({"states": ["succeeded"]}, {"states": []},
+                    {"since_ms": -1}, {"task": "a b"}, {"nope": 1},
+                    {"dry_run": "yes"}):
+            r = self.n(1).post("/api/jobs/replay", bad)
+            self.assertEqual(r.status, 400, (bad, r))
+        # Dry run: the pairs, nothing changed.
+        r = self.n(1).post("/api/jobs/replay", {"states": ["failed"],
+                                                "since_ms": since,
+                                                "task": "fail3",
+                                                "dry_run": True})
+        self.assertEqual(r.status, 200, r)
+        d = r.json()
+        self.assertEqual(sorted(p["of"] for p in d["pairs"]), sorted([a, b]))
+        self.assertTrue(all(p["as"] is None for p in d["pairs"]))
+        self.assertFalse(d["cut"])
+        for jid in (a, b):
+            self.assertNotIn("replayed_as", self.job(self.n(1), jid))
+        rc, out, err = cli(self.n(1), "replay", "--failed", "--since", "1h",
+                           "--task", "fail3", "--node", "node-3", "--dry-run")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.strip(), "%s -> -" % b)
+        self.assertNotIn("replayed_as", self.job(self.n(1), b))
+        # For real, by task and since: a and b, not ok nor other.
+        r = self.n(1).post("/api/jobs/replay", {"states": ["failed"],
+                                                "since_ms": since,
+                                                "task": "fail3"})
+        self.assertEqual(r.status, 200, r)
+        pairs = {p["of"]: p["as"] for p in r.json()["pairs"]}
+        self.assertEqual(sorted(pairs), sorted([a, b]))
+        for first, new in pairs.items():
+            self.assertEqual(self.job(self.n(1), new)["replay_of"], first)
+            self.wait_job(self.n(1), new)
+        self.assertNotIn("replayed_as", self.job(self.n(1), other))
+        self.assertNotIn("replayed_as", self.job(self.n(1), ok))
+        # Once each: now only a's replay (failed on node-2) matches there;
+        # --again takes the replayed ones too.
+        r = self.n(1).post("/api/jobs/replay", {"since_ms": since,
+                                                "task": "fail3",
+                                                "node": "node-2"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([p["of"] for p in r.json()["pairs"]], [pairs[a]])
+        r = self.n(1).post("/api/jobs/replay", {"since_ms": since,
+                                                "task": "fail3",
+                                                "node": "node-3",
+                                                "again": True,
+                                                "dry_run": True})
+        self.assertEqual(sorted(p["of"] for p in r.json()["pairs"]),
+                         sorted([b, pairs[b]]))
+        # Usage errors.
+        self.assertEqual(cli(self.n(1), "replay", "--failed")[0], 2)
+        self.assertEqual(cli(self.n(1), "replay", "--since", "1h")[0], 2)
+        self.assertEqual(cli(self.n(1), "replay", a, "--failed")[0], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
