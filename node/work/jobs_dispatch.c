@@ -16,6 +16,7 @@
  */
 #include "jobs.h"
 #include "jobs_priv.h"
+#include "jobs_hooks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -357,6 +358,8 @@ tick_job(const char *key, void *value, void *arg)
 
 	(void)key;
 	if (j->final)
+		return 0;
+	if (jobs_lost_at_deadline(js, j, t->view, t->now))
 		return 0;
 	if ((j->state == JOBS_QUEUED || j->state == JOBS_DISPATCHED) &&
 	    t->now > (uint64_t)json_integer_value(json_object_get(j->rec,

@@ -155,5 +155,52 @@ class Replay(JobsReplay):
         self.assertEqual(cli(self.n(1), "replay", a, "--failed")[0], 2)
 
 
+class LostAtDeadline(JobsReplay):
+
+    def test_a_named_job_on_a_killed_node_is_lost_at_its_deadline(self):
+        doc = self.submit(self.n(1), {"task": "slow", "to": "node-3",
+                                      "deadline_ms": 5000})
+        jid = doc["id"]
+        self.wait_job(self.n(1), jid, ("running",))
+        self.assertTrue(harness.wait_until(lambda: self.runs("node-3", jid),
+                                           10, 0.05))
+        self.n(3).stop(_signal.SIGKILL)
+        try:
+            time.sleep(1)
+            # Before the deadline a named job waits for its node.
+            self.assertEqual(self.job(self.n(1), jid)["state"], "running")
+            job = self.wait_job(self.n(1), jid, timeout=20)
+            self.assertEqual(job["state"], "lost", job)
+            self.assertIn("node node-3 not reachable at the deadline",
+                          job["reason"])
+            self.assertIn("dead since", job["reason"])
+            lost = self.events(job, "lost")
+            self.assertEqual(len(lost), 1, job["history"])
+            self.assertEqual(lost[0]["node"], "node-3")
+            self.assertLessEqual(lost[0]["last_heard_ms"], lost[0]["time_ms"])
+            fence = self.events(job, "fence")
+            self.assertEqual([(f["node"], f["epoch"]) for f in fence],
+                             [("node-3", 1)])
+            self.assertGreaterEqual(lost[0]["time_ms"], job["deadline_ms"])
+        finally:
+            self.restart(self.n(3))
+        # Back: its old run is fenced, never the job's result.
+        got = harness.wait_until(
+            lambda: [h for h in self.job(self.n(1), jid)["history"]
+                     if h["event"] == "fenced" and h["node"] == "node-3"],
+            30, 0.3)
+        self.assertTrue(got, self.job(self.n(1), jid)["history"])
+        job = self.job(self.n(1), jid)
+        self.assertEqual(job["state"], "lost")
+        self.assertNotIn("result_from", job)
+        self.assertEqual(self.all_runs(jid), {"node-3": ["1"]})
+        # Replayable: lost is one of the states.
+        r = self.n(1).post("/api/jobs/%s/replay" % jid, {})
+        self.assertEqual(r.status, 202, r)
+        new = self.wait_job(self.n(1), r.json()["id"], timeout=30)
+        self.assertEqual(new["state"], "succeeded", new)
+        self.assertEqual(new["replay_of"], jid)
+
+
 if __name__ == "__main__":
     unittest.main()
