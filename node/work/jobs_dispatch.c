@@ -288,6 +288,8 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 		    (json_int_t)epoch_of(j) + 1));
 		json_object_set_new(j->rec, "node", json_string(node));
 		js->count[epoch_of(j) > 1 ? JC_REDISPATCHED : JC_DISPATCHED]++;
+		jobs_task_count(js, epoch_of(j) > 1 ? JC_REDISPATCHED :
+		    JC_DISPATCHED, j->rec);
 	}
 	json_object_set_new(j->rec, "attempt", json_integer((json_int_t)epoch_of(j)));
 	args = jobs_run_args(j->rec);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "jobs_metrics.h"
 #include "jobs_priv.h"
 
 /*
@@ -31,10 +32,13 @@ int jobs_lost_at_deadline(struct jobs *, struct job *, const json_t *view,
  * task goes up; at most JOBS_METRICS_TASKS task names are told apart, the
  * others count as "(other)".  Ad-hoc jobs count as "(ad-hoc)".
  */
-#define JOBS_METRICS_TASKS	64
 void jobs_task_count(struct jobs *, enum jobs_counter c, const json_t *rec);
-/* {task: {what: n, ...}, ...} (new reference). */
-json_t *jobs_task_counters(struct jobs *);
+/* The same for job_id's task (its record in memory or in the store). */
+void jobs_task_count_id(struct jobs *, enum jobs_counter c,
+    const char *job_id);
+/* The counter of final state s (succeeded, ...), none for another. */
+void jobs_task_count_final(struct jobs *, enum jobs_state s,
+    const json_t *rec);
 
 /*
  * The executor's record in a job's story (jobs_story.c).  A dispatch's

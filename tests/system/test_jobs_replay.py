@@ -202,5 +202,59 @@ class LostAtDeadline(JobsReplay):
         self.assertEqual(new["replay_of"], jid)
 
 
+class TaskMetrics(JobsReplay):
+
+    def metrics(self):
+        return harness.parse_metrics(
+            self.n(1).client().get("/metrics").body.decode())
+
+    def by_task(self, m, what, task):
+        return m.get('agentflow_node_jobs_total{what="%s",task="%s"}'
+                     % (what, task), 0)
+
+    def test_per_task_counters_and_their_bound(self):
+        before = self.metrics()
+        ids = [self.submit(self.n(1), {"task": t, "to": "node-2"})["id"]
+               for t in ("report", "report", "fail3")]
+        for jid in ids:
+            self.wait_job(self.n(1), jid)
+        m = self.metrics()
+        delta = lambda what, task: (self.by_task(m, what, task) -
+                                    self.by_task(before, what, task))
+        self.assertEqual(delta("submitted", "report"), 2)
+        self.assertEqual(delta("dispatched", "report"), 2)
+        self.assertEqual(delta("succeeded", "report"), 2)
+        self.assertEqual(delta("failed", "report"), 0)
+        self.assertEqual(delta("submitted", "fail3"), 1)
+        self.assertEqual(delta("failed", "fail3"), 1)
+        self.assertEqual(delta("succeeded", "fail3"), 0)
+        # Every counter of a named task is there, zeros too; the totals
+        # stay as they were.
+        for what in ("submitted", "dispatched", "redispatched", "fenced",
+                     "lost", "succeeded", "failed", "expired", "cancelled"):
+            self.assertIn('agentflow_node_jobs_total{what="%s",task="report"}'
+                          % what, m)
+        self.assertEqual(m['agentflow_node_jobs_total{what="submitted"}'] -
+                         before.get('agentflow_node_jobs_total{what="submitted"}',
+                                    0), 3)
+        # At most 64 task names: 70 more names (expiring: their node
+        # never comes) leave the rest as "(other)".
+        for i in range(70):
+            self.submit(self.n(1), {"task": "t%02d" % i, "to": "node-9",
+                                    "deadline_ms": 500})
+        m = self.metrics()
+        tasks = {k.split('task="')[1].rstrip('"}') for k in m
+                 if k.startswith("agentflow_node_jobs_total{") and "task=" in k}
+        self.assertIn("(other)", tasks)
+        self.assertEqual(len(tasks - {"(other)"}), 64, sorted(tasks))
+        named = sum(self.by_task(m, "submitted", t) for t in tasks
+                    if t.startswith("t") and len(t) == 3)
+        self.assertEqual(named + self.by_task(m, "submitted", "(other)"), 70)
+        got = harness.wait_until(
+            lambda: self.by_task(self.metrics(), "expired", "(other)") ==
+            self.by_task(m, "submitted", "(other)"), 10, 0.3)
+        self.assertTrue(got, self.metrics())
+
+
 if __name__ == "__main__":
     unittest.main()
