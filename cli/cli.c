@@ -193,7 +193,7 @@ static const struct cmd_entry commands[] = {
 	  "  removes the node's records older than AGE (at least 1h: 12h, 30d, "
 	  "2w):\n"
 	  "  finished tasks and their logs, command records, resolved alerts, "
-	  "events;\n"
+	  "events,\n  settled jobs (as --retain-jobs does);\n"
 	  "  never unfinished tasks or the audit log (it rotates by size)",
 	  0, 0, purge_options, cli_mesh_purge,
 	  "remove old records from a node (admin)", NULL },

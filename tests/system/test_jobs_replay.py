@@ -7,6 +7,7 @@ real processes on loopback, bounded polls."""
 import json
 import os
 import re
+import sqlite3
 import signal as _signal
 import time
 import unittest
@@ -254,6 +255,54 @@ class TaskMetrics(JobsReplay):
             lambda: self.by_task(self.metrics(), "expired", "(other)") ==
             self.by_task(m, "submitted", "(other)"), 10, 0.3)
         self.assertTrue(got, self.metrics())
+
+
+HOUR_MS = 3600 * 1000
+
+
+class RetainJobs(JobsReplay):
+
+    def test_retention_and_purge_trim_settled_jobs_by_age(self):
+        n1 = self.n(1)
+        ids = {}
+        for name, task in (("old", "report"), ("mid", "fail3"),
+                           ("new", "report")):
+            ids[name] = self.submit(n1, {"task": task, "to": "node-2"})["id"]
+            self.wait_job(n1, ids[name])
+        # Open (its node never comes): never trimmed, whatever its age.
+        ids["open"] = self.submit(n1, {"task": "report", "to": "node-9",
+                                       "deadline_ms": 600000})["id"]
+        n1.stop()
+        db = sqlite3.connect(os.path.join(n1.data_dir, "agentflow.db"))
+        with db:
+            for name, hours in (("old", 6), ("mid", 3), ("open", 6)):
+                db.execute("UPDATE jobs SET updated_ms = updated_ms - ? "
+                           "WHERE id = ?", (hours * HOUR_MS, ids[name]))
+        db.close()
+        n1.extra += ["--retain-jobs", "5h"]
+        self.restart(n1)
+        gone = harness.wait_until(
+            lambda: n1.client().get("/api/jobs/" + ids["old"]).status == 404,
+            20, 0.3)
+        self.assertTrue(gone, "a job settled 6 h ago outlived --retain-jobs 5h")
+        for name in ("mid", "new", "open"):
+            job = self.job(n1, ids[name])
+            self.assertTrue(job["history"], job)
+        db = sqlite3.connect(os.path.join(n1.data_dir, "agentflow.db"))
+        left = db.execute("SELECT count(*) FROM job_history WHERE job_id = ?",
+                          (ids["old"],)).fetchone()[0]
+        db.close()
+        self.assertEqual(left, 0)
+        # purge --older-than takes jobs too: mid (3 h) goes, new stays.
+        rc, out, err = cli(n1, "purge", "--older-than", "2h", "--json")
+        self.assertEqual(rc, 0, (out, err))
+        self.assertEqual(json.loads(out)["removed"]["jobs"], 1, out)
+        self.assertEqual(n1.client().get("/api/jobs/" + ids["mid"]).status, 404)
+        self.assertEqual(self.job(n1, ids["new"])["state"], "succeeded")
+        self.assertEqual(self.job(n1, ids["open"])["state"], "queued")
+        rc, out, err = cli(n1, "purge", "--older-than", "2h")
+        self.assertEqual(rc, 0, (out, err))
+        self.assertIn("and 0 settled jobs", out)
 
 
 if __name__ == "__main__":
