@@ -379,6 +379,7 @@ jobs_get(struct jobs *js, const char *id)
 	h = json_array();
 	store_job_history(js->n->store, id, append_cb, h);
 	json_object_set_new(rec, "history", h);
+	jobs_story_merge(js, rec);
 	if (js->n->callbacks != NULL && json_object_get(rec, "callback") &&
 	    (h = callbacks_get(js->n->callbacks, id)) != NULL)
 		json_object_set_new(rec, "callback", h);

@@ -310,7 +310,8 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 		j->next_ms = clock_wall_ms() + RETRY_MS;
 		if (!j->final && j->state == JOBS_DISPATCHED)
 			jobs_set_state(js, j, JOBS_QUEUED, err, NULL);
-	}
+	} else
+		jobs_story_sent(js, j, cid);
 	json_decref(args);
 	json_decref(target);
 }

@@ -305,5 +305,60 @@ class RetainJobs(JobsReplay):
         self.assertIn("and 0 settled jobs", out)
 
 
+class ExecutorStory(JobsReplay):
+
+    def executor_entries(self, jid):
+        return [h for h in self.job(self.n(1), jid)["history"]
+                if h.get("source") == "executor"]
+
+    def test_the_trace_shows_the_executors_own_entries(self):
+        jid = self.submit(self.n(1), {"task": "report", "to": "node-3"})["id"]
+        job = self.wait_job(self.n(1), jid)
+        self.assertEqual(job["state"], "succeeded", job)
+        # The executor's task updates reach the issuer as events.
+        got = harness.wait_until(
+            lambda: {h["event"] for h in self.executor_entries(jid)} >=
+            {"queued", "started", "finished"}, 10, 0.2)
+        self.assertTrue(got, self.job(self.n(1), jid)["history"])
+        job = self.job(self.n(1), jid)
+        ex = [h for h in job["history"] if h.get("source") == "executor"]
+        for h in ex:
+            self.assertEqual(h["by"], "node-3")
+            self.assertEqual(h["node"], "node-3")
+            self.assertEqual(h["epoch"], 1)
+            self.assertEqual(h["task_id"], job["task_id"])
+        fin = [h for h in ex if h["event"] == "finished"]
+        self.assertEqual(len(fin), 1, ex)
+        self.assertEqual(fin[0]["state"], "succeeded")
+        self.assertEqual(fin[0]["exit_code"], 0)
+        started = [h for h in ex if h["event"] == "started"][0]
+        self.assertEqual(started["attempt"], 1)
+        self.assertLessEqual(started["time_ms"], fin[0]["time_ms"])
+        # One story in time order; the issuer's entries all there.
+        times = [h["time_ms"] for h in job["history"]]
+        self.assertEqual(times, sorted(times))
+        self.assertEqual([h["event"] for h in job["history"]
+                          if h.get("source") != "executor"],
+                         ["submitted", "dispatched", "running", "succeeded"])
+        # The command id of its dispatch is what ties the task to the job.
+        self.assertEqual(len(job["run_commands"]), 1, job)
+        self.assertEqual(list(job["run_commands"].values()), [1])
+        # agentflow trace shows the same entries.
+        rc, out, err = cli(self.n(1), "trace", jid, "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out), job["history"])
+        rc, out, err = cli(self.n(1), "trace", jid)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("started", out)
+        self.assertIn("finished", out)
+        # Not stored: the issuer's own history has none of them.
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            self.n(1).data_dir, "agentflow.db"), uri=True)
+        rows = [json.loads(r[0]) for r in db.execute(
+            "SELECT body FROM job_history WHERE job_id = ?", (jid,))]
+        db.close()
+        self.assertFalse([r for r in rows if r.get("source") == "executor"])
+
+
 if __name__ == "__main__":
     unittest.main()
