@@ -84,3 +84,5 @@ agentflow_unit_test(test_jobs SOURCES unit/test_jobs.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(jobs_callback test_jobs_callback.py)
 agentflow_system_test(jobs_replay test_jobs_replay.py)
+agentflow_unit_test(test_jobs_replay SOURCES unit/test_jobs_replay.c
+  LIBS agentflow_node_core agentflow_common)

@@ -65,8 +65,8 @@ record(struct jobs *js, const char *id, int *open)
  * argv, args, payload, placement and at_most_once, and a deadline as long
  * as the first one's.  Neither the key nor the callback (jobs_replay.h).
  */
-static json_t *
-replay_body(const json_t *rec)
+json_t *
+jobs_replay_body(const json_t *rec)
 {
 	static const char *const same[] = { "task", "command", "args", "to",
 	    "at_most_once" };
@@ -116,7 +116,7 @@ replay_rec(struct jobs *js, const char *first, json_t *rec,
     const struct principal *p, char *newid, size_t newidlen, char *err,
     size_t errlen)
 {
-	json_t *body = replay_body(rec);
+	json_t *body = jobs_replay_body(rec);
 	const char *who = p != NULL ? p->name : "";
 	struct job *nj;
 	int status;
@@ -208,9 +208,8 @@ pick_cb(void *arg, const char *text)
 	return 0;
 }
 
-/* Checks a batch request; 0, or -1 with err naming the field. */
-static int
-batch_check(const json_t *req, char *err, size_t errlen)
+int
+jobs_replay_check(const json_t *req, char *err, size_t errlen)
 {
 	static const char *const known[] = { "states", "since_ms", "task",
 	    "node", "dry_run", "again" };
@@ -283,7 +282,7 @@ jobs_replay_batch(struct jobs *js, const json_t *req,
 	size_t i;
 
 	*status = 400;
-	if (batch_check(req, err, errlen) != 0)
+	if (jobs_replay_check(req, err, errlen) != 0)
 		return NULL;
 	states = json_object_get(req, "states");
 	states = states != NULL ? json_incref(states) : json_pack("[s]",

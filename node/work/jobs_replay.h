@@ -52,4 +52,10 @@ int jobs_replay(struct jobs *, const char *id, const struct principal *p,
 json_t *jobs_replay_batch(struct jobs *, const json_t *req,
     const struct principal *p, int *status, char *err, size_t errlen);
 
+/* The two rules above as pure functions, for the unit test: the submit
+ * body that runs job record rec again (new reference), and whether req
+ * is a well-formed batch request (0, or -1 with err naming the field). */
+json_t *jobs_replay_body(const json_t *rec);
+int jobs_replay_check(const json_t *req, char *err, size_t errlen);
+
 #endif
