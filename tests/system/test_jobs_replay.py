@@ -73,6 +73,42 @@ class Replay(JobsReplay):
         self.assertEqual(m.group(1), first)
         self.assertEqual(self.job(self.n(1), m.group(2))["replay_of"], first)
 
+    def replay_as(self, node, token, jid, status=202):
+        r = harness.Client("127.0.0.1", node.api_port, None, token).request(
+            "POST", "/api/jobs/%s/replay" % jid, b"", {})
+        self.assertEqual(r.status, status, r)
+        return r.json()
+
+    def test_a_replay_is_the_callers_job_with_its_own_grant(self):
+        bob = self.signed_token(self.n(1), "bob", "write")
+        carol = self.signed_token(self.n(1), "carol", "write")
+        jid = self.submit_as(self.n(1), bob, {"task": "fail3", "to": "node-2",
+                                              "payload": {"b": 1}})["id"]
+        self.assertEqual(self.wait_job(self.n(1), jid)["state"], "failed")
+        new = self.replay_as(self.n(1), carol, jid)["id"]
+        job = self.wait_job(self.n(1), new)
+        # It ran on node-2 (the executor checked carol's grant): exit 3.
+        self.assertEqual(job["state"], "failed", job)
+        self.assertEqual(job["exit_code"], 3, job)
+        self.assertEqual(job["principal"], "carol")
+        self.assertEqual(job["result"]["payload"], {"b": 1})
+        self.assertNotIn("grant", job)
+        self.assertEqual(self.runs("node-2", new), ["1"])
+        rep = self.events(self.job(self.n(1), jid), "replayed")
+        self.assertEqual([(h["as"], h["principal"]) for h in rep], [(new, "carol")])
+        audit = self.n(1).client(token="read").get(
+            "/api/audit?action=job.replayed&limit=1000").json()["records"]
+        self.assertTrue([a for a in audit if a["actor"] == "carol" and
+                         a["details"]["job_id"] == jid and
+                         a["details"]["as"] == new], audit)
+        # A read token may not replay.
+        rita = self.signed_token(self.n(1), "rita", "read")
+        self.replay_as(self.n(1), rita, jid, 403)
+        r = harness.Client("127.0.0.1", self.n(1).api_port, None, rita).request(
+            "POST", "/api/jobs/replay", b'{"dry_run": true}',
+            {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 403, r)
+
     def test_replay_refused_for_a_succeeded_open_or_unknown_job(self):
         jid = self.submit(self.n(1), {"task": "report", "to": "node-3"})["id"]
         self.assertEqual(self.wait_job(self.n(1), jid)["state"], "succeeded")
