@@ -201,11 +201,13 @@ pick_cb(void *arg, const char *text)
 		json_decref(rec);
 		return 0;
 	}
+	/* One past the bound says "cut" without reading every record the
+	 * store holds (each up to two 64 KiB texts) on the loop thread. */
 	pk->matched++;
 	if (json_array_size(pk->found) < JOBS_REPLAY_BATCH_MAX)
 		json_array_append(pk->found, rec);
 	json_decref(rec);
-	return 0;
+	return pk->matched > JOBS_REPLAY_BATCH_MAX;
 }
 
 int
@@ -294,7 +296,8 @@ jobs_replay_batch(struct jobs *js, const json_t *req,
 	pk.found = json_array();
 	dry = json_is_true(json_object_get(req, "dry_run"));
 	json_array_foreach(states, i, v)
-		if (store_jobs_query(js->n->store, json_string_value(v), task, 0,
+		if (pk.matched <= JOBS_REPLAY_BATCH_MAX &&
+		    store_jobs_query(js->n->store, json_string_value(v), task, 0,
 		    pick_cb, &pk) < 0) {
 			*status = 500;
 			snprintf(err, errlen, "cannot read the jobs: %s",

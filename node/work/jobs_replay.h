@@ -46,7 +46,8 @@ int jobs_replay(struct jobs *, const char *id, const struct principal *p,
  * dry_run?, again?}.  Each matching job issued here and not replayed
  * before (unless again) is replayed, newest first, at most
  * JOBS_REPLAY_BATCH_MAX.  Returns the answer {pairs: [{of, as}],
- * matched, cut, dry_run, errors: [{of, error}]} (new reference) with
+ * matched (counted up to one past the bound), cut, dry_run, errors:
+ * [{of, status, error}]} (new reference) with
  * *status 200, or NULL with *status 400 and err naming the field.
  */
 json_t *jobs_replay_batch(struct jobs *, const json_t *req,
