@@ -196,7 +196,7 @@ class LostAtDeadline(JobsReplay):
 
     def test_a_named_job_on_a_killed_node_is_lost_at_its_deadline(self):
         doc = self.submit(self.n(1), {"task": "slow", "to": "node-3",
-                                      "deadline_ms": 5000})
+                                      "deadline_ms": 8000})
         jid = doc["id"]
         self.wait_job(self.n(1), jid, ("running",))
         self.assertTrue(harness.wait_until(lambda: self.runs("node-3", jid),
