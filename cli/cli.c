@@ -13,6 +13,7 @@
 #include "cli_audit.h"
 #include "cli_cmd.h"
 #include "cli_jobs.h"
+#include "cli_replay.h"
 #include "cli_list.h"
 #include "cli_mesh.h"
 #include "cli_token.h"
@@ -193,7 +194,7 @@ static const struct cmd_entry commands[] = {
 	  "  removes the node's records older than AGE (at least 1h: 12h, 30d, "
 	  "2w):\n"
 	  "  finished tasks and their logs, command records, resolved alerts, "
-	  "events;\n"
+	  "events,\n  settled jobs (as --retain-jobs does);\n"
 	  "  never unfinished tasks or the audit log (it rotates by size)",
 	  0, 0, purge_options, cli_mesh_purge,
 	  "remove old records from a node (admin)", NULL },
@@ -228,6 +229,9 @@ static const struct cmd_entry commands[] = {
 	  "  exit status: the task's, 124 expired, lost or --timeout-ms passed",
 	  1, 1, wait_options, cli_jobs_wait,
 	  "block until a job is final; exit with its status", NULL },
+	{ "replay", NULL, 0, -1, NULL, cli_replay,
+	  "run a failed, cancelled, lost or expired job again (or a batch)",
+	  NULL },
 	{ "workflow", NULL, 0, -1, NULL, cli_workflow_main,
 	  "workflows: check a definition (running them is coming)", NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,

@@ -210,6 +210,10 @@ cli_mesh_purge(const struct cmd_entry *e, int argc, char **argv)
 		    json_integer_value(json_object_get(n, "commands")),
 		    json_integer_value(json_object_get(n, "alerts")),
 		    json_integer_value(json_object_get(n, "events")));
+		if (json_object_get(n, "jobs") != NULL)
+			printf("and %" JSON_INTEGER_FORMAT " settled jobs with their "
+			    "history\n", json_integer_value(json_object_get(n,
+			    "jobs")));
 	}
 	json_decref(r.body);
 	return 0;

@@ -74,6 +74,10 @@ static const struct opt options[] = {
 	{ "retain-commands", OPT_DURATION, OPT(retain_commands_s), "30d", 3600,
 	  315360000, "how long command records, at-most-once ids and settled "
 	  "jobs are kept: seconds, or a number with s, m, h, d or w" },
+	{ "retain-jobs", OPT_DURATION, OPT(retain_jobs_s), "30d", 3600,
+	  315360000, "how long settled jobs (succeeded, failed, cancelled, "
+	  "expired, lost) and their history are kept: seconds, or a number "
+	  "with s, m, h, d or w" },
 	{ "audit-max-bytes", OPT_INT, OPT(audit_max_bytes), "67108864", 0,
 	  1099511627776, "audit.jsonl is rotated to audit.jsonl.1 before it "
 	  "grows past this (0: never)" },

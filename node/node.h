@@ -59,6 +59,7 @@ struct node_config {
 	long		 retain_tasks;		/* task records kept */
 	long		 retain_log_lines;	/* task log lines kept */
 	long		 retain_commands_s;	/* command records kept this long */
+	long		 retain_jobs_s;		/* settled jobs kept this long */
 	long		 audit_max_bytes;	/* rotate audit.jsonl past it; 0 never */
 	long		 audit_keep;		/* rotated audit files kept */
 	const char	*tasks;		/* JSON task definitions file */

@@ -88,3 +88,6 @@ agentflow_unit_test(test_workflow_spec SOURCES unit/test_workflow_spec.c
 agentflow_system_test(jobs_callback test_jobs_callback.py)
 # Every node lists every job (node/mesh/sync_jobs.c).
 agentflow_system_test(jobs_mesh test_jobs_mesh.py)
+agentflow_system_test(jobs_replay test_jobs_replay.py)
+agentflow_unit_test(test_jobs_replay SOURCES unit/test_jobs_replay.c
+  LIBS agentflow_node_core agentflow_common)

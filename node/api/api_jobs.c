@@ -144,6 +144,15 @@ api_jobs_post_id(const struct api_call *call)
 	char id[64], verb[16], err[512];
 	int status;
 
+	if (strcmp(call->arg, "replay") == 0) {
+		api_jobs_replay_batch(call);
+		return;
+	}
+	if (sscanf(call->arg, "%63[^/]/%15s", id, verb) == 2 &&
+	    strcmp(verb, "replay") == 0 && node_id_valid(id, strlen(id))) {
+		api_jobs_replay(call, id);
+		return;
+	}
 	if (sscanf(call->arg, "%63[^/]/%15s", id, verb) != 2 ||
 	    strcmp(verb, "cancel") != 0 || !node_id_valid(id, strlen(id))) {
 		http_reply_error(call->req, 404, "not_found", "no such endpoint: "

@@ -85,6 +85,9 @@ void api_jobs_list(const struct api_call *);
 void api_jobs_post(const struct api_call *);
 void api_jobs_get(const struct api_call *);
 void api_jobs_post_id(const struct api_call *);
+/* POST /api/jobs/{id}/replay and /api/jobs/replay (api_replay.c). */
+void api_jobs_replay(const struct api_call *, const char *id);
+void api_jobs_replay_batch(const struct api_call *);
 
 /*
  * Query parameters as the node API reads them: absent leaves *out as it

@@ -13,6 +13,7 @@
 #include "frame_codec.h"
 #include "callbacks.h"
 #include "jobs.h"
+#include "jobs_metrics.h"
 #include "links.h"
 #include "node.h"
 #include "prom.h"
@@ -181,6 +182,25 @@ work_metrics(struct prom *p, struct node *n)
 	json_decref(w);
 }
 
+/* The same counters by task (jobs_metrics.h): names are bounded there
+ * and made of [A-Za-z0-9._-()], nothing a label value must escape. */
+static void
+job_task_metrics(struct prom *p, struct node *n, const char *const *what,
+    size_t nwhat)
+{
+	json_t *c = n->jobs != NULL ? jobs_task_counters(n->jobs) : NULL, *t;
+	const char *task;
+	char label[160];
+
+	json_object_foreach(c, task, t)
+		for (size_t i = 0; i < nwhat; i++) {
+			snprintf(label, sizeof(label), "what=\"%s\",task=\"%s\"",
+			    what[i], task);
+			prom_sample(p, label, num(t, what[i]));
+		}
+	json_decref(c);
+}
+
 /* Jobs issued here (jobs.h): what happened to them, and the open ones. */
 static void
 job_metrics(struct prom *p, struct node *n)
@@ -197,6 +217,7 @@ job_metrics(struct prom *p, struct node *n)
 		snprintf(label, sizeof(label), "what=\"%s\"", what[i]);
 		prom_sample(p, label, num(c, what[i]));
 	}
+	job_task_metrics(p, n, what, sizeof(what) / sizeof(what[0]));
 	prom_metric(p, "agentflow_node_jobs_queued", "gauge",
 	    "Jobs issued here waiting for their node (the queue's depth).",
 	    num(c, "queued"));

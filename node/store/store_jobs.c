@@ -184,3 +184,17 @@ store_jobs_trim(struct store *st, int64_t before_ms)
 		return -1;
 	return 0;
 }
+
+int
+store_jobs_purge(struct store *st, int64_t before_ms, uint64_t *removed)
+{
+	const struct arg a[] = { I(before_ms) };
+
+	*removed = 0;
+	if (store_exec(st, "DELETE FROM jobs WHERE state IN " FINAL_STATES
+	    " AND updated_ms < ?1", a, N(a), "purging jobs") != 0)
+		return -1;
+	*removed = (uint64_t)sqlite3_changes(store_db(st));
+	/* Their history, fences and delivered runs. */
+	return store_jobs_trim(st, before_ms);
+}

@@ -64,5 +64,7 @@ int store_job_runs_in(struct store *, const char *state, store_jobs_cb,
  * history, fences, and runs whose result the issuer has (a run's key is
  * remembered as long as its row). */
 int store_jobs_trim(struct store *, int64_t before_ms);
+/* The same, and how many jobs went in *removed (agentflow purge). */
+int store_jobs_purge(struct store *, int64_t before_ms, uint64_t *removed);
 
 #endif

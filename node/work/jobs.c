@@ -13,6 +13,7 @@
  */
 #include "jobs.h"
 #include "jobs_priv.h"
+#include "jobs_hooks.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -158,6 +159,7 @@ jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
 		json_object_set_new(j->rec, "finished_ms",
 		    json_integer((json_int_t)clock_wall_ms()));
 		count_final(js, to);
+		jobs_task_count_final(js, to, j->rec);
 		log_event(LOG_INFO, "job finished", "{s:s, s:s, s:s?}", "job",
 		    j->id, "state", jobs_state_name(to), "reason", reason);
 	}
@@ -330,6 +332,7 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 		return 500;
 	}
 	js->count[JC_SUBMITTED]++;
+	jobs_task_count(js, JC_SUBMITTED, rec);
 	if ((cb = json_object_get(body, "callback")) != NULL &&
 	    (js->n->callbacks == NULL || callbacks_wait(js->n->callbacks, id,
 	    json_string_value(json_object_get(cb, "url")),
@@ -379,6 +382,7 @@ jobs_get(struct jobs *js, const char *id)
 	h = json_array();
 	store_job_history(js->n->store, id, append_cb, h);
 	json_object_set_new(rec, "history", h);
+	jobs_story_merge(js, rec);
 	if (js->n->callbacks != NULL && json_object_get(rec, "callback") &&
 	    (h = callbacks_get(js->n->callbacks, id)) != NULL)
 		json_object_set_new(rec, "callback", h);
@@ -491,6 +495,7 @@ fenced_run(struct jobs *js, const char *job_id, const char *origin,
 		return MESH_COMMAND_STATUS(OK);
 	}
 	js->count[JC_FENCED]++;
+	jobs_task_count_id(js, JC_FENCED, job_id);
 	jobs_clean_text(json_string_value(json_object_get(args, "reason")),
 	    reason, sizeof(reason));
 	jobs_history(js, job_id, "fenced", json_pack("{s:s, s:O, s:s?, s:s?, "
@@ -702,6 +707,7 @@ jobs_free(struct jobs *js)
 	hmap_free(js->open);
 	json_decref(js->fences);
 	json_decref(js->fencing);
+	json_decref(js->by_task);
 	free(js);
 }
 

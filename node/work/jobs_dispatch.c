@@ -16,6 +16,7 @@
  */
 #include "jobs.h"
 #include "jobs_priv.h"
+#include "jobs_hooks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -287,6 +288,8 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 		    (json_int_t)epoch_of(j) + 1));
 		json_object_set_new(j->rec, "node", json_string(node));
 		js->count[epoch_of(j) > 1 ? JC_REDISPATCHED : JC_DISPATCHED]++;
+		jobs_task_count(js, epoch_of(j) > 1 ? JC_REDISPATCHED :
+		    JC_DISPATCHED, j->rec);
 	}
 	json_object_set_new(j->rec, "attempt", json_integer((json_int_t)epoch_of(j)));
 	args = jobs_run_args(j->rec);
@@ -307,7 +310,8 @@ dispatch(struct jobs *js, struct job *j, const char *node)
 		j->next_ms = clock_wall_ms() + RETRY_MS;
 		if (!j->final && j->state == JOBS_DISPATCHED)
 			jobs_set_state(js, j, JOBS_QUEUED, err, NULL);
-	}
+	} else
+		jobs_story_sent(js, j, cid);
 	json_decref(args);
 	json_decref(target);
 }
@@ -357,6 +361,8 @@ tick_job(const char *key, void *value, void *arg)
 
 	(void)key;
 	if (j->final)
+		return 0;
+	if (jobs_lost_at_deadline(js, j, t->view, t->now))
 		return 0;
 	if ((j->state == JOBS_QUEUED || j->state == JOBS_DISPATCHED) &&
 	    t->now > (uint64_t)json_integer_value(json_object_get(j->rec,

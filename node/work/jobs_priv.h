@@ -42,6 +42,7 @@ struct jobs {
 	 * periodic one by hand pushes its next run later each time. */
 	struct event	*kick;
 	uint64_t	 count[JC_COUNT];
+	json_t		*by_task;	/* jobs_metrics.c, NULL until a count */
 };
 
 /* Moves j to state `to` (jobs_state_may checked), with a history entry

@@ -288,7 +288,7 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	    (int64_t)n->cfg->retain_commands_s * 1000,
 	    (int64_t)clock_wall_ms()) != 0 ||
 	    store_jobs_trim(n->store, (int64_t)clock_wall_ms() -
-	    (int64_t)n->cfg->retain_commands_s * 1000) != 0)
+	    (int64_t)n->cfg->retain_jobs_s * 1000) != 0)
 		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
 		    store_error(n->store));
 }
@@ -411,6 +411,9 @@ work_start(struct node *n, char *err, size_t errlen)
 	n->jobs = jobs_new(n);
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
+	/* Once at start too: a node stopped for long holds what it no longer
+	 * keeps, and the first period is 10 minutes away. */
+	event_active(n->work->trim_ev, 0, 0);
 	rc = 0;
 out:
 	json_decref(defs);
