@@ -83,3 +83,6 @@ agentflow_system_test(jobs test_jobs.py)
 agentflow_unit_test(test_jobs SOURCES unit/test_jobs.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(jobs_callback test_jobs_callback.py)
+agentflow_system_test(jobs_fanout test_jobs_fanout.py)
+agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
+  LIBS agentflow_node_core agentflow_common)

@@ -1,6 +1,7 @@
 /*
  * The jobs routes (jobs.h): POST /api/jobs submits (write role), GET
- * /api/jobs lists, GET /api/jobs/{id} shows one with its history, POST
+ * /api/jobs lists (a fanned-out job's children only with ?children=1),
+ * GET /api/jobs/{id} shows one with its history (and children), POST
  * /api/jobs/{id}/cancel cancels.  Jobs are served by their issuer: another
  * node answers 404 for a job it did not issue.
  */
@@ -23,7 +24,7 @@
 void
 api_jobs_post(const struct api_call *call)
 {
-	json_t *body;
+	json_t *body, *rec;
 	char id[64] = "", err[512] = "";
 	int status;
 
@@ -34,8 +35,12 @@ api_jobs_post(const struct api_call *call)
 	json_decref(body);
 	switch (status) {
 	case 202:
-		http_reply_json(call->req, 202, json_pack("{s:s, s:s}", "id", id,
-		    "state", "queued"));
+		/* A fanned-out job answers its children (jobs_fanout.h). */
+		rec = jobs_get(call->n->jobs, id);
+		http_reply_json(call->req, 202, json_pack("{s:s, s:O?, s:O?}", "id",
+		    id, "state", json_object_get(rec, "state"), "children",
+		    json_object_get(rec, "children")));
+		json_decref(rec);
 		break;
 	case 200:
 		http_reply_json(call->req, 200, json_pack("{s:s, s:b}", "id", id,
@@ -47,7 +52,8 @@ api_jobs_post(const struct api_call *call)
 		break;
 	default:
 		http_reply_error(call->req, status, status == 500 ? "internal" :
-		    status == 413 ? "too_large" : "invalid_field", "%s", err);
+		    status == 413 ? "too_large" : status == 404 ? "no_target" :
+		    status == 503 ? "labels_unknown" : "invalid_field", "%s", err);
 	}
 }
 
@@ -55,11 +61,12 @@ void
 api_jobs_list(const struct api_call *call)
 {
 	struct evkeyvalq q;
-	long long limit = LIST_DEFAULT;
+	long long limit = LIST_DEFAULT, children = 0;
 	const char *state;
 
 	http_query(call->req, &q);
-	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0 ||
+	    api_param_int(call->req, &q, "children", 0, 1, &children) != 0)
 		goto out;
 	state = evhttp_find_header(&q, "state");
 	if (state != NULL && jobs_state_parse(state) < 0) {
@@ -70,7 +77,7 @@ api_jobs_list(const struct api_call *call)
 	}
 	http_reply_json(call->req, 200, json_pack("{s:o}", "jobs",
 	    jobs_list(call->n->jobs, state, evhttp_find_header(&q, "task"),
-	    (unsigned)limit)));
+	    (unsigned)limit, (int)children)));
 out:
 	evhttp_clear_headers(&q);
 }

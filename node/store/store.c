@@ -469,6 +469,12 @@ store_batch_end(struct store *st)
 	return 0;
 }
 
+void
+store_batch_abort(struct store *st)
+{
+	rollback(st);
+}
+
 static int
 bind_text(sqlite3_stmt *s, int i, const char *v)
 {

@@ -75,6 +75,8 @@ int store_meta_get(struct store *st, const char *key, char *buf,
  */
 int store_batch_begin(struct store *st);
 int store_batch_end(struct store *st);
+/* Drops a batch's writes (after one failed; store_error() keeps why). */
+void store_batch_abort(struct store *st);
 
 /*
  * The last known peer list, so a node restarted while the signal is down
