@@ -10,16 +10,14 @@ import json
 import os
 import shutil
 import signal as _signal
-import subprocess
 import tempfile
 import time
 import unittest
 
 import harness
+import test_jobs
 
 FORM_TIMEOUT = 40
-CLI = os.path.join(harness.BIN, "agentflow")
-FINAL = ("succeeded", "failed", "cancelled", "expired", "lost")
 ROLES = {"node-1": "desk", "node-2": "worker", "node-3": "worker", "node-4": "db"}
 
 
@@ -35,14 +33,8 @@ def tasks_for(tmp, node_id):
     }
 
 
-def cli(node, *args, timeout=120):
-    e = dict(os.environ)
-    for k in ("AGENTFLOW_API", "AGENTFLOW_TOKEN", "AGENTFLOW_DATA_DIR"):
-        e.pop(k, None)
-    p = subprocess.run([CLI, args[0], "--data-dir", node.data_dir] + list(args[1:]),
-                       capture_output=True, text=True, errors="replace",
-                       timeout=timeout, env=e, stdin=subprocess.DEVNULL)
-    return p.returncode, p.stdout, p.stderr
+# The helpers of test_jobs.py (its tests do not run from here).
+cli = test_jobs.cli
 
 
 class JobsFanout(unittest.TestCase):
@@ -97,36 +89,13 @@ class JobsFanout(unittest.TestCase):
 
     # -- helpers
 
-    def n(self, i):
-        return self.nodes["node-%d" % i]
-
-    def submit(self, node, doc, status=202):
-        r = node.post("/api/jobs", doc)
-        self.assertEqual(r.status, status, r)
-        return r.json()
-
-    def job(self, node, jid):
-        r = node.client().get("/api/jobs/" + jid)
-        self.assertEqual(r.status, 200, r)
-        return r.json()
-
-    def wait_job(self, node, jid, states=FINAL, timeout=40):
-        got = harness.wait_until(
-            lambda: self.job(node, jid)["state"] in states and self.job(node, jid),
-            timeout, 0.2)
-        self.assertTrue(got, self.job(node, jid))
-        return got
-
-    def runs(self, node_id, jid):
-        try:
-            with open(os.path.join(self.tmp, "runs-" + node_id)) as f:
-                return [l.split()[1] for l in f if l.split()[0] == jid]
-        except FileNotFoundError:
-            return []
-
-    def all_runs(self, jid):
-        """{node: [epochs]} of every run of job jid (a child)."""
-        return {n: self.runs(n, jid) for n in ROLES if self.runs(n, jid)}
+    n = test_jobs.Jobs.n
+    submit = test_jobs.Jobs.submit
+    job = test_jobs.Jobs.job
+    wait_job = test_jobs.Jobs.wait_job
+    runs = test_jobs.Jobs.runs
+    all_runs = test_jobs.Jobs.all_runs
+    events = test_jobs.Jobs.events
 
     def assert_each_ran_once(self, parent):
         for c in parent["children"]:
