@@ -16,6 +16,7 @@ import unittest
 
 import harness
 import test_jobs
+from test_jobs_callback import SECRET, Receiver
 
 FORM_TIMEOUT = 40
 ROLES = {"node-1": "desk", "node-2": "worker", "node-3": "worker", "node-4": "db"}
@@ -145,6 +146,38 @@ class JobsFanout(unittest.TestCase):
         rc, out, err = cli(self.n(1), "job", pid)
         self.assertEqual(rc, 0, err)
         self.assertIn("%s.4" % pid, out)
+
+    def metrics(self, node):
+        return harness.parse_metrics(node.client().get("/metrics").body.decode())
+
+    def test_metrics_count_the_children_not_the_parent(self):
+        before = self.metrics(self.n(2))
+        doc = self.submit(self.n(2), {"task": "report", "to": "role=worker"})
+        self.assertEqual(self.wait_job(self.n(2), doc["id"])["state"], "succeeded")
+        after = self.metrics(self.n(2))
+        for what in ("submitted", "dispatched", "succeeded"):
+            key = 'agentflow_node_jobs_total{what="%s"}' % what
+            self.assertEqual(after[key] - before.get(key, 0), 2, what)
+
+    def test_the_callback_fires_once_for_the_parent(self):
+        rx = Receiver(SECRET)
+        try:
+            doc = self.submit(self.n(1), {"task": "mixed", "to": "role=worker",
+                                          "callback": {"url": rx.url,
+                                                       "secret": SECRET}})
+            job = self.wait_job(self.n(1), doc["id"])
+            self.assertEqual(job["state"], "failed", job)
+            self.assertTrue(harness.wait_until(lambda: rx.accepted, 20, 0.2))
+            time.sleep(2)       # nothing more comes: not for the children
+            self.assertEqual([(s, j) for s, j, _ in rx.seen], [(204, doc["id"])])
+            body = rx.accepted[0]
+            self.assertEqual((body["id"], body["state"], body["reason"]),
+                             (doc["id"], "failed", "1 of 2 failed"))
+            self.assertEqual([(c["node"], c["state"], c["exit_code"])
+                              for c in body["children"]],
+                             [("node-2", "succeeded", 0), ("node-3", "failed", 3)])
+        finally:
+            rx.stop()
 
     def test_selector_picks_only_the_labelled_nodes(self):
         rc, out, err = cli(self.n(1), "submit", "report", "--to", "role=worker",
