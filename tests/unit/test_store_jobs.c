@@ -132,6 +132,32 @@ test_jobs_by_id_key_and_filter(void **state)
 	assert_string_equal(ids(a, buf, sizeof(buf)), "j1 j3");
 }
 
+/* A fanned-out job's children (a "parent" in the record) are left out of
+ * the top-level list, whatever the other filters. */
+static void
+test_query_top_leaves_children_out(void **state)
+{
+	struct fixture *f = *state;
+	char buf[256];
+	json_t *a;
+
+	assert_int_equal(store_job_put(f->st, "p", "running", "t", NULL, 10,
+	    "{\"id\": \"p\", \"children\": [{\"id\": \"p.1\"}]}"), 0);
+	assert_int_equal(store_job_put(f->st, "p.1", "running", "t", NULL, 10,
+	    "{\"id\": \"p.1\", \"parent\": \"p\"}"), 0);
+	put_job(f->st, "j", "running", "t", NULL, 20);
+	a = json_array();
+	assert_int_equal(store_jobs_query_top(f->st, NULL, NULL, 0, collect, a), 0);
+	assert_string_equal(ids(a, buf, sizeof(buf)), "j p");
+	a = json_array();
+	assert_int_equal(store_jobs_query_top(f->st, "running", "t", 1, collect,
+	    a), 0);
+	assert_string_equal(ids(a, buf, sizeof(buf)), "j");
+	a = json_array();
+	assert_int_equal(store_jobs_query(f->st, "running", NULL, 0, collect, a), 0);
+	assert_string_equal(ids(a, buf, sizeof(buf)), "j p.1 p");
+}
+
 static void
 test_history_fences_and_trim(void **state)
 {
@@ -245,6 +271,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_fences_and_trim, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_top_leaves_children_out,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
