@@ -68,18 +68,15 @@ child_new(const json_t *parent, const char *node, size_t n,
 	return c;
 }
 
-/* The nodes rec's placement resolves to (new reference), or NULL with
- * *status and err. */
-static json_t *
-resolve(struct jobs *js, const json_t *rec, int *status, char *err,
-    size_t errlen)
+json_t *
+jobs_fanout_nodes(struct routing *routing, const json_t *to, int *status,
+    char *err, size_t errlen)
 {
 	struct command_target t;
 	const char *code;
 	json_t *dests;
 
-	if (command_target_resolve(sync_routing(js->n->sync),
-	    json_object_get(rec, "to"), &t, &code, err, errlen) != 0) {
+	if (command_target_resolve(routing, to, &t, &code, err, errlen) != 0) {
 		*status = strcmp(code, "labels_unknown") == 0 ? 503 :
 		    strcmp(code, "no_target") == 0 ? 404 : 400;
 		return NULL;
@@ -140,7 +137,8 @@ jobs_fanout_store(struct jobs *js, json_t *rec, const struct principal *p,
 	size_t i, n;
 	int status = 0, size;
 
-	if ((dests = resolve(js, rec, &status, err, errlen)) == NULL) {
+	if ((dests = jobs_fanout_nodes(sync_routing(js->n->sync),
+	    json_object_get(rec, "to"), &status, err, errlen)) == NULL) {
 		json_decref(rec);
 		return status;
 	}

@@ -30,6 +30,7 @@
 
 struct job;
 struct jobs;
+struct routing;
 
 /* At most this many children: more is refused (400). */
 #define JOBS_FANOUT_MAX		1000
@@ -43,6 +44,12 @@ struct jobs;
  * as a child travels, 500 not stored), rec freed.
  */
 int jobs_fanout_store(struct jobs *, json_t *rec, const struct principal *,
+    char *err, size_t errlen);
+
+/* The node ids "to" ("all" or "KEY=VALUE,...") resolves to among the
+ * nodes routing knows (new reference), or NULL with *status (400 bad or
+ * too many, 404 none matches, 503 labels unknown: see above) and err. */
+json_t *jobs_fanout_nodes(struct routing *, const json_t *to, int *status,
     char *err, size_t errlen);
 
 /* 1 when rec is a fanned-out job's parent. */

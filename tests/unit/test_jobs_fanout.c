@@ -1,8 +1,10 @@
 /*
  * Unit tests of the pure parts of fanned-out jobs: the summary of a
  * parent's children (common/fanout_summary.c: the parent's state, its
- * reason and the CLI's exit status, with their precedence) and what
- * jobs_spec_parse keeps of "to": "all" and "to": "KEY=VALUE,...".
+ * reason and the CLI's exit status, with their precedence), what
+ * jobs_spec_parse keeps of "to": "all" and "to": "KEY=VALUE,...", and
+ * which nodes a placement resolves to over a routing with fake links
+ * (jobs_fanout_nodes: the refusals and their statuses).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,9 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "fake_live.h"
 #include "fanout_summary.h"
+#include "jobs_fanout.h"
 #include "jobs_spec.h"
 
 /* The summary of children in the given states (NULL-terminated). */
@@ -147,6 +151,82 @@ test_spec_keeps_the_placement(void **state)
 	json_decref(body);
 }
 
+/* self (role=db), n2 and n3 (role=web) linked up; n4 present and
+ * reachable through n3, its labels not known yet. */
+static struct routing *
+mesh(struct fake_live *live)
+{
+	const struct routing_label web[] = { { "role", "web" } };
+	const struct routing_label db[] = { { "role", "db" } };
+	struct routing *r = routing_with("self", live);
+
+	LIVE(live, "n2");
+	routing_set_links(r, "n2", (const char *[]){ "self", "n3" }, 2);
+	routing_set_links(r, "n3", (const char *[]){ "n2", "n4" }, 2);
+	routing_set_links(r, "n4", (const char *[]){ "n3" }, 1);
+	routing_set_present(r, "self", 1);
+	routing_set_labels(r, "self", db, 1);
+	routing_set_present(r, "n2", 1);
+	routing_set_labels(r, "n2", web, 1);
+	routing_set_present(r, "n3", 1);
+	routing_set_labels(r, "n3", web, 1);
+	routing_set_present(r, "n4", 1);
+	return r;
+}
+
+/* The nodes "to" resolves to, joined by spaces, or "STATUS: err". */
+static const char *
+nodes(struct routing *r, const char *to, char *buf, size_t len)
+{
+	json_t *t = json_string(to), *ids, *v;
+	char err[512];
+	size_t i, at = 0;
+	int status = 0;
+
+	buf[0] = '\0';
+	if ((ids = jobs_fanout_nodes(r, t, &status, err, sizeof(err))) == NULL)
+		snprintf(buf, len, "%d: %s", status, err);
+	json_array_foreach(ids, i, v)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? " " : "",
+		    json_string_value(v));
+	json_decref(ids);
+	json_decref(t);
+	return buf;
+}
+
+static void
+test_placement_resolves_like_a_command_target(void **state)
+{
+	struct fake_live live = { 0 };
+	struct routing *r = mesh(&live);
+	const struct routing_label web[] = { { "role", "web" } };
+	char buf[1024];
+
+	(void)state;
+	/* "all" takes every present node, this one included. */
+	assert_string_equal(nodes(r, "all", buf, sizeof(buf)),
+	    "n2 n3 n4 self");
+	/* n4 could be a web node: refused, though n2 and n3 match (and
+	 * self for role=db: n4 could be one too). */
+	nodes(r, "role=web", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "503: "));
+	assert_non_null(strstr(buf, "n4"));
+	nodes(r, "role=db", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "503: "));
+	/* Once its labels are known: it is one, or no node matches. */
+	routing_set_labels(r, "n4", web, 1);
+	assert_string_equal(nodes(r, "role=web", buf, sizeof(buf)), "n2 n3 n4");
+	assert_string_equal(nodes(r, "role=db", buf, sizeof(buf)), "self");
+	nodes(r, "role=cache", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "404: "));
+	nodes(r, "=web", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "400: "));
+	/* A node that left is no destination. */
+	routing_set_present(r, "n3", 0);
+	assert_string_equal(nodes(r, "role=web", buf, sizeof(buf)), "n2 n4");
+	routing_free(r);
+}
+
 int
 main(void)
 {
@@ -156,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_reason_counts_the_children),
 		cmocka_unit_test(test_exit_precedence),
 		cmocka_unit_test(test_spec_keeps_the_placement),
+		cmocka_unit_test(test_placement_resolves_like_a_command_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
