@@ -112,20 +112,20 @@ store_all(struct jobs *js, struct job **jobs, size_t n)
 	struct store *st = js->n->store;
 	size_t i;
 
-	if (store_batch_begin(st) != 0)
+	/* A savepoint, not a batch: sync may hold a batch open across a turn
+	 * of the loop, and a failure here must not drop its rows. */
+	if (store_atomic_begin(st) != 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (jobs_persist(js, jobs[i]) != 0) {
-			store_batch_abort(st);
-			return -1;
-		}
+		if (jobs_persist(js, jobs[i]) != 0)
+			return store_atomic_end(st, 0);
 	/* The children's first history entry: where they came from. */
 	for (i = 1; i < n; i++)
 		jobs_history(js, jobs[i]->id, "submitted", json_pack("{s:O, s:O, "
 		    "s:O}", "principal", json_object_get(jobs[i]->rec, "principal"),
 		    "parent", json_object_get(jobs[i]->rec, "parent"), "node",
 		    json_object_get(jobs[i]->rec, "node")));
-	return store_batch_end(st);
+	return store_atomic_end(st, 1);
 }
 
 int
