@@ -198,7 +198,8 @@ static const struct cmd_entry commands[] = {
 	  "  never unfinished tasks or the audit log (it rotates by size)",
 	  0, 0, purge_options, cli_mesh_purge,
 	  "remove old records from a node (admin)", NULL },
-	{ "submit", "TASK --to NODE|any|any:KEY=VALUE [--payload JSON|@FILE] "
+	{ "submit", "TASK --to NODE|any|any:KEY=VALUE|all|KEY=VALUE "
+	  "[--payload JSON|@FILE] "
 	  "[--key K] [--deadline 60s] [--at-most-once] [--wait] [--timeout-ms N] "
 	  "[--callback URL --callback-secret-file FILE] " API_OPTS "\n\n"
 	  "  a durable job, issued by the local node: stored, sent when its "
@@ -207,6 +208,11 @@ static const struct cmd_entry commands[] = {
 	  "  --wait            block until the job is final; exit with its "
 	  "status\n"
 	  "                    (the task's exit status, 124 expired or lost)\n"
+	  "  --to all, --to KEY=VALUE,...: one child job per matching node; "
+	  "--wait\n"
+	  "                    prints each node's state and exit code and exits\n"
+	  "                    0 all succeeded, 1 any failed or cancelled, else\n"
+	  "                    124 any expired or lost\n"
 	  "  --callback URL    POST the result there when the job ends, signed\n"
 	  "                    (HMAC-SHA256 with the secret in the file, or\n"
 	  "                    $AGENTFLOW_CALLBACK_SECRET), retried until a 2xx",
@@ -226,7 +232,9 @@ static const struct cmd_entry commands[] = {
 	  1, 1, NULL, cli_jobs_trace,
 	  "a job's whole story, step by step", NULL },
 	{ "wait", "ID [--timeout-ms N] " API_OPTS "\n\n"
-	  "  exit status: the task's, 124 expired, lost or --timeout-ms passed",
+	  "  exit status: the task's, 124 expired, lost or --timeout-ms passed;\n"
+	  "  a job sent to all or KEY=VALUE: 0 all succeeded, 1 any failed or\n"
+	  "  cancelled, else 124 any expired or lost",
 	  1, 1, wait_options, cli_jobs_wait,
 	  "block until a job is final; exit with its status", NULL },
 	{ "replay", NULL, 0, -1, NULL, cli_replay,

@@ -13,6 +13,7 @@
 
 #include "cli_api.h"
 #include "cli_cmd.h"
+#include "cli_fanout.h"
 #include "cli_fmt.h"
 #include "clock.h"
 #include "file.h"
@@ -183,6 +184,7 @@ print_job(json_t *job)
 		printf("  result: %s\n", res != NULL ? res : "?");
 		free(res);
 	}
+	cli_fanout_print(job);
 	json_array_foreach(json_object_get(job, "history"), i, h)
 		print_entry(h, 0);
 }
@@ -218,7 +220,8 @@ wait_job(const struct cli_args *a, const char *id, long long timeout_ms)
 		cli_api_print_json(r.body);
 	else
 		print_job(r.body);
-	rc = job_status(r.body);
+	rc = cli_fanout_is_parent(r.body) ? cli_fanout_status(r.body) :
+	    job_status(r.body);
 	json_decref(r.body);
 	return rc;
 }
@@ -271,8 +274,8 @@ cli_jobs_submit(const struct cmd_entry *e, int argc, char **argv)
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
 	if (a.to == NULL)
-		return cli_cmd_usage_error(&a, "--to NODE|any|any:KEY=VALUE is "
-		    "required");
+		return cli_cmd_usage_error(&a, "--to NODE|any|any:KEY=VALUE|all|"
+		    "KEY=VALUE is required");
 	if (a.payload != NULL && (payload = payload_arg(a.payload)) == NULL)
 		return 2;
 	body = json_pack("{s:s, s:s, s:b}", "task", a.argv[0], "to", a.to,

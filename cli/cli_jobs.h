@@ -2,7 +2,9 @@
  * The CLI's durable-job commands, clients of the local node's jobs API
  * (the node is the job's issuer; jobs.h):
  *
- *   submit TASK --to NODE|any|any:SEL   submit a job; print its id
+ *   submit TASK --to NODE|any|any:SEL|all|SEL   submit a job; print its
+ *                                       id (all, SEL: one child per node,
+ *                                       cli_fanout.h)
  *       [--payload JSON|@FILE] [--key K] [--deadline 60s]
  *       [--at-most-once] [--wait]
  *   jobs [--state S] [--limit N]        the jobs issued on this node
@@ -12,7 +14,8 @@
  * Exit status of wait and submit --wait: the remote task's exit status
  * (128 + its signal when killed); 1 for a job that failed without one or
  * was cancelled; 124 for a job expired or lost, or when --timeout-ms
- * passes first.  Otherwise 0 done, 1 failed, 2 usage.
+ * passes first; for a fanned-out job the summary of its children
+ * (cli_fanout.h).  Otherwise 0 done, 1 failed, 2 usage.
  */
 #ifndef AGENTFLOW_CLI_JOBS_H
 #define AGENTFLOW_CLI_JOBS_H

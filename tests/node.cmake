@@ -91,3 +91,6 @@ agentflow_system_test(jobs_mesh test_jobs_mesh.py)
 agentflow_system_test(jobs_replay test_jobs_replay.py)
 agentflow_unit_test(test_jobs_replay SOURCES unit/test_jobs_replay.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_system_test(jobs_fanout test_jobs_fanout.py)
+agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
+  LIBS agentflow_node_core agentflow_common)

@@ -1,6 +1,7 @@
 /*
  * The jobs routes (jobs.h): POST /api/jobs submits (write role), GET
- * /api/jobs lists, GET /api/jobs/{id} shows one with its history, POST
+ * /api/jobs lists (a fanned-out job's children only with ?children=1),
+ * GET /api/jobs/{id} shows one with its history (and children), POST
  * /api/jobs/{id}/cancel cancels.  A job's record is served by its issuer;
  * every other node lists it and shows its summary from the mesh's view
  * (sync_jobs.h: `issuer`, `remote: true`, no payload, result or history).
@@ -27,7 +28,7 @@
 void
 api_jobs_post(const struct api_call *call)
 {
-	json_t *body;
+	json_t *body, *rec;
 	char id[64] = "", err[512] = "";
 	int status;
 
@@ -38,8 +39,12 @@ api_jobs_post(const struct api_call *call)
 	json_decref(body);
 	switch (status) {
 	case 202:
-		http_reply_json(call->req, 202, json_pack("{s:s, s:s}", "id", id,
-		    "state", "queued"));
+		/* A fanned-out job answers its children (jobs_fanout.h). */
+		rec = jobs_get(call->n->jobs, id);
+		http_reply_json(call->req, 202, json_pack("{s:s, s:O?, s:O?}", "id",
+		    id, "state", json_object_get(rec, "state"), "children",
+		    json_object_get(rec, "children")));
+		json_decref(rec);
 		break;
 	case 200:
 		http_reply_json(call->req, 200, json_pack("{s:s, s:b}", "id", id,
@@ -51,7 +56,8 @@ api_jobs_post(const struct api_call *call)
 		break;
 	default:
 		http_reply_error(call->req, status, status == 500 ? "internal" :
-		    status == 413 ? "too_large" : "invalid_field", "%s", err);
+		    status == 413 ? "too_large" : status == 404 ? "no_target" :
+		    status == 503 ? "labels_unknown" : "invalid_field", "%s", err);
 	}
 }
 
@@ -62,13 +68,13 @@ api_jobs_post(const struct api_call *call)
  */
 static json_t *
 mesh_list(const struct api_call *call, const char *state, const char *task,
-    const char *issuer, unsigned limit)
+    const char *issuer, unsigned limit, int children)
 {
 	json_t *local = NULL, *remote = NULL, *out = json_array(), **v;
 	size_t n, i;
 
 	if (issuer == NULL || strcmp(issuer, call->n->id) == 0)
-		local = jobs_list(call->n->jobs, state, task, limit);
+		local = jobs_list(call->n->jobs, state, task, limit, children);
 	if (call->n->sync != NULL && (issuer == NULL ||
 	    strcmp(issuer, call->n->id) != 0))
 		remote = sync_jobs_list(call->n->sync, state, task, 0);
@@ -79,6 +85,11 @@ mesh_list(const struct api_call *call, const char *state, const char *task,
 		v[n++] = json_array_get(local, i);
 	for (i = 0; i < json_array_size(remote); i++) {
 		json_t *j = json_array_get(remote, i);
+		const char *parent = json_string_value(json_object_get(j,
+		    "parent"));
+		/* A fanned-out job's children, as for ours: on request. */
+		if (!children && parent != NULL && parent[0] != '\0')
+			continue;
 		if (issuer == NULL || strcmp(issuer, json_string_value(
 		    json_object_get(j, "issuer"))) == 0)
 			v[n++] = j;
@@ -96,11 +107,12 @@ void
 api_jobs_list(const struct api_call *call)
 {
 	struct evkeyvalq q;
-	long long limit = LIST_DEFAULT;
+	long long limit = LIST_DEFAULT, children = 0;
 	const char *state;
 
 	http_query(call->req, &q);
-	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
+	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0 ||
+	    api_param_int(call->req, &q, "children", 0, 1, &children) != 0)
 		goto out;
 	state = evhttp_find_header(&q, "state");
 	if (state != NULL && jobs_state_parse(state) < 0) {
@@ -111,7 +123,8 @@ api_jobs_list(const struct api_call *call)
 	}
 	http_reply_json(call->req, 200, json_pack("{s:o}", "jobs",
 	    mesh_list(call, state, evhttp_find_header(&q, "task"),
-	    evhttp_find_header(&q, "issuer"), (unsigned)limit)));
+	    evhttp_find_header(&q, "issuer"), (unsigned)limit,
+	    (int)children)));
 out:
 	evhttp_clear_headers(&q);
 }

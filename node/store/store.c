@@ -469,6 +469,29 @@ store_batch_end(struct store *st)
 	return 0;
 }
 
+int
+store_atomic_begin(struct store *st)
+{
+	return store_exec(st, "SAVEPOINT atomic", NULL, 0, "beginning a "
+	    "savepoint");
+}
+
+int
+store_atomic_end(struct store *st, int ok)
+{
+	char saved[sizeof(st->err)];
+
+	if (ok && store_exec(st, "RELEASE atomic", NULL, 0, "committing") == 0)
+		return 0;
+	/* Only this part's writes go: a batch around it keeps its own.  The
+	 * failure's message stays in st->err. */
+	memcpy(saved, st->err, sizeof(saved));
+	(void)store_exec(st, "ROLLBACK TO atomic", NULL, 0, "rolling back");
+	(void)store_exec(st, "RELEASE atomic", NULL, 0, "rolling back");
+	memcpy(st->err, saved, sizeof(saved));
+	return -1;
+}
+
 static int
 bind_text(sqlite3_stmt *s, int i, const char *v)
 {

@@ -75,6 +75,14 @@ int store_meta_get(struct store *st, const char *key, char *buf,
  */
 int store_batch_begin(struct store *st);
 int store_batch_end(struct store *st);
+/*
+ * Makes the writes between them all or nothing, inside a batch or not (a
+ * savepoint: on its own it is a transaction).  store_atomic_end keeps
+ * them when ok and they commit, else drops them (and only them) and
+ * returns -1, store_error() saying why.  Not nested.
+ */
+int store_atomic_begin(struct store *st);
+int store_atomic_end(struct store *st, int ok);
 
 /*
  * The last known peer list, so a node restarted while the signal is down

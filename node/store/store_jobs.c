@@ -61,15 +61,31 @@ store_job_get(struct store *st, const char *id, const char *key,
 	return f.n > 0;
 }
 
+/* top: without the children of fanned-out jobs. */
+static int
+query(struct store *st, const char *state, const char *task, int top,
+    unsigned limit, store_jobs_cb cb, void *arg)
+{
+	const struct arg a[] = { T(state), T(task), LIMIT(limit), I(top) };
+
+	return store_query(st, "SELECT body FROM jobs WHERE (?1 IS NULL OR"
+	    " state = ?1) AND (?2 IS NULL OR task = ?2) AND (?4 = 0 OR"
+	    " json_extract(body, '$.parent') IS NULL)"
+	    " ORDER BY rowid DESC LIMIT ?3", a, N(a), cb, arg, "reading jobs");
+}
+
 int
 store_jobs_query(struct store *st, const char *state, const char *task,
     unsigned limit, store_jobs_cb cb, void *arg)
 {
-	const struct arg a[] = { T(state), T(task), LIMIT(limit) };
+	return query(st, state, task, 0, limit, cb, arg);
+}
 
-	return store_query(st, "SELECT body FROM jobs WHERE (?1 IS NULL OR"
-	    " state = ?1) AND (?2 IS NULL OR task = ?2)"
-	    " ORDER BY rowid DESC LIMIT ?3", a, N(a), cb, arg, "reading jobs");
+int
+store_jobs_query_top(struct store *st, const char *state, const char *task,
+    unsigned limit, store_jobs_cb cb, void *arg)
+{
+	return query(st, state, task, 1, limit, cb, arg);
 }
 
 int

@@ -28,6 +28,10 @@ int store_job_get(struct store *, const char *id, const char *key,
 /* Jobs newest first, filtered by state and task (NULL: any); limit 0: all. */
 int store_jobs_query(struct store *, const char *state, const char *task,
     unsigned limit, store_jobs_cb, void *arg);
+/* As store_jobs_query, without the children of fanned-out jobs (records
+ * with a "parent": jobs_fanout.h). */
+int store_jobs_query_top(struct store *, const char *state, const char *task,
+    unsigned limit, store_jobs_cb, void *arg);
 /* Jobs not in a final state, oldest first (restart recovery). */
 int store_jobs_open(struct store *, store_jobs_cb, void *arg);
 /* Appends an entry to a job's history. */

@@ -28,6 +28,7 @@
 #include "hmap.h"
 #include "job_grant.h"
 #include "jobs_events.h"
+#include "jobs_fanout.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
@@ -111,7 +112,7 @@ fire_callback(struct jobs *js, struct job *j)
 	static const char *const fields[] = { "id", "issuer", "principal",
 	    "state", "reason", "task", "command", "to", "node", "epoch",
 	    "exit_code", "term_signal", "result", "why_no_result",
-	    "submitted_ms", "finished_ms", "key" };
+	    "submitted_ms", "finished_ms", "key", "children" };
 	json_t *body;
 	char *text;
 
@@ -158,8 +159,10 @@ jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
 		j->final = 1;
 		json_object_set_new(j->rec, "finished_ms",
 		    json_integer((json_int_t)clock_wall_ms()));
-		count_final(js, to);
-		jobs_task_count_final(js, to, j->rec);
+		if (!jobs_fanout_is_parent(j->rec)) {	/* its children count */
+			count_final(js, to);
+			jobs_task_count_final(js, to, j->rec);
+		}
 		log_event(LOG_INFO, "job finished", "{s:s, s:s, s:s?}", "job",
 		    j->id, "state", jobs_state_name(to), "reason", reason);
 	}
@@ -174,6 +177,8 @@ jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
 		json_object_set(extra, "node", json_object_get(j->rec, "node"));
 	json_object_set(extra, "epoch", json_object_get(j->rec, "epoch"));
 	jobs_history(js, j->id, jobs_state_name(to), extra);
+	if (j->final)
+		jobs_fanout_child_final(js, j);
 }
 
 void
@@ -323,6 +328,11 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 	json_object_set_new(rec, "epoch", json_integer(0));
 	if (json_object_get(rec, "node") == NULL)
 		json_object_set_new(rec, "node", json_null());
+	if (json_is_true(json_object_get(rec, "fanout"))) {
+		if ((status = jobs_fanout_store(js, rec, p, err, errlen)) != 0)
+			return status;
+		goto stored;	/* its children are counted submitted */
+	}
 	j = job_add(js, rec);
 	if (jobs_persist(js, j) != 0) {
 		snprintf(err, errlen, "cannot store the job: %s",
@@ -333,6 +343,7 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 	}
 	js->count[JC_SUBMITTED]++;
 	jobs_task_count(js, JC_SUBMITTED, rec);
+stored:
 	if ((cb = json_object_get(body, "callback")) != NULL &&
 	    (js->n->callbacks == NULL || callbacks_wait(js->n->callbacks, id,
 	    json_string_value(json_object_get(cb, "url")),
@@ -383,6 +394,7 @@ jobs_get(struct jobs *js, const char *id)
 	store_job_history(js->n->store, id, append_cb, h);
 	json_object_set_new(rec, "history", h);
 	jobs_story_merge(js, rec);
+	jobs_fanout_show(js, rec);
 	if (js->n->callbacks != NULL && json_object_get(rec, "callback") &&
 	    (h = callbacks_get(js->n->callbacks, id)) != NULL)
 		json_object_set_new(rec, "callback", h);
@@ -390,13 +402,14 @@ jobs_get(struct jobs *js, const char *id)
 }
 
 json_t *
-jobs_list(struct jobs *js, const char *state, const char *task, unsigned limit)
+jobs_list(struct jobs *js, const char *state, const char *task, unsigned limit,
+    int children)
 {
 	json_t *a = json_array(), *j;
 	size_t i;
 
-	store_jobs_query(js->n->store, state, task, limit != 0 && limit <
-	    LIST_MAX ? limit : LIST_MAX, append_cb, a);
+	(children ? store_jobs_query : store_jobs_query_top)(js->n->store, state,
+	    task, limit != 0 && limit < LIST_MAX ? limit : LIST_MAX, append_cb, a);
 	/* Summaries: a payload and a result are up to 64 KiB each; the job's
 	 * own page (jobs_get) has them.  The grant is never shown (jobs_get). */
 	json_array_foreach(a, i, j) {
@@ -438,6 +451,7 @@ jobs_cancel(struct jobs *js, const char *id, const struct principal *p,
 	    json_pack("{s:s}", "principal", p != NULL ? p->name : ""));
 	audit_record(js->n->audit, "job.cancelled", p != NULL ? p->name : "",
 	    "ok", json_pack("{s:s}", "job_id", id));
+	jobs_fanout_cancel(js, j, p);
 	return 200;
 }
 
@@ -666,6 +680,7 @@ reload(struct jobs *js)
 		log_event(LOG_INFO, "open jobs reloaded", "{s:i}", "count",
 		    (int)json_array_size(recs));
 	json_decref(recs);
+	jobs_fanout_reload(js);
 }
 
 struct jobs *
@@ -737,4 +752,37 @@ jobs_counters(struct jobs *js)
 	json_object_set_new(o, "open", json_integer((json_int_t)
 	    hmap_count(js->open)));
 	return o;
+}
+
+/* --- for jobs_fanout.c (jobs_priv.h) ---------------------------------------- */
+
+struct job *
+jobs_open_add(struct jobs *js, json_t *rec)
+{
+	return job_add(js, rec);
+}
+
+void
+jobs_open_drop(struct jobs *js, struct job *j)
+{
+	hmap_del(js->open, j->id);
+	job_free(j);
+}
+
+void
+jobs_grant(json_t *rec, const struct principal *p)
+{
+	grant(rec, p);
+}
+
+int
+jobs_travel_size(const json_t *rec)
+{
+	return dispatch_size(rec);
+}
+
+json_t *
+jobs_stored(struct jobs *js, const char *id)
+{
+	return stored(js, id, NULL);
 }

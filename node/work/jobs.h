@@ -7,7 +7,8 @@
  * states and the validation of a job are jobs_spec.h's; the executor's
  * side is job_runs.h.
  *
- * Placement: a node id (the job waits for that node), "any" or
+ * Placement: a node id (the job waits for that node), "all" or
+ * "KEY=VALUE,..." (one child job per matching node: jobs_fanout.h), "any" or
  * "any:KEY=VALUE,..." (the mesh picks among the matching nodes that are
  * alive and not frozen: fewest jobs of ours dispatched or running there,
  * then lowest CPU).  Each dispatch carries (job id, epoch).  When an
@@ -50,9 +51,10 @@ int jobs_submit(struct jobs *, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen);
 /* A job with its history (new reference), or NULL when unknown here. */
 json_t *jobs_get(struct jobs *, const char *id);
-/* Jobs newest first, filtered by state and task name (NULL: any). */
+/* Jobs newest first, filtered by state and task name (NULL: any); the
+ * children of fanned-out jobs (jobs_fanout.h) only when children is 1. */
 json_t *jobs_list(struct jobs *, const char *state, const char *task,
-    unsigned limit);
+    unsigned limit, int children);
 /* Cancels a job not yet final: 200, 404 unknown, 409 final (err says). */
 int jobs_cancel(struct jobs *, const char *id, const struct principal *p,
     char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "jobs_spec.h"
+#include "principal.h"
 
 struct hmap;
 struct node;
@@ -64,5 +65,15 @@ json_t *jobs_run_args(const json_t *rec);
 
 /* The dispatcher (jobs_dispatch.c): the tick's work on every open job. */
 void jobs_dispatch_tick(struct jobs *);
+
+/* For jobs_fanout.c, jobs.c's own steps: adds rec (reference stolen) to
+ * the open jobs as it is, not stored; removes and frees an open job; adds
+ * a signed token's grant to rec; the bytes a JOB_RUN for rec takes; the
+ * stored record of job id (new reference) or NULL. */
+struct job *jobs_open_add(struct jobs *, json_t *rec);
+void jobs_open_drop(struct jobs *, struct job *);
+void jobs_grant(json_t *rec, const struct principal *);
+int jobs_travel_size(const json_t *rec);
+json_t *jobs_stored(struct jobs *, const char *id);
 
 #endif

@@ -196,7 +196,10 @@ pick_cb(void *arg, const char *text)
 		return 1;
 	}
 	node = json_string_value(json_object_get(rec, "node"));
-	if ((pk->node != NULL && (node == NULL || strcmp(node, pk->node) != 0)) ||
+	/* A fanned-out job is replayed whole, by its parent (which matches
+	 * when a child failed): its children too would run twice. */
+	if (json_is_string(json_object_get(rec, "parent")) ||
+	    (pk->node != NULL && (node == NULL || strcmp(node, pk->node) != 0)) ||
 	    (!pk->again && json_object_get(rec, "replayed_as") != NULL)) {
 		json_decref(rec);
 		return 0;

@@ -45,7 +45,8 @@ int jobs_replay(struct jobs *, const char *id, const struct principal *p,
  * (default ["failed"]), since_ms?: submitted at or after, task?, node?,
  * dry_run?, again?}.  Each matching job issued here and not replayed
  * before (unless again) is replayed, newest first, at most
- * JOBS_REPLAY_BATCH_MAX.  Returns the answer {pairs: [{of, as}],
+ * JOBS_REPLAY_BATCH_MAX.  A fanned-out job's children are left out: its
+ * parent, failed when one of them failed, is replayed whole.  Returns the answer {pairs: [{of, as}],
  * matched (counted up to one past the bound), cut, dry_run, errors:
  * [{of, status, error}]} (new reference) with
  * *status 200, or NULL with *status 400 and err naming the field.

@@ -86,7 +86,8 @@ valid_argv(const json_t *a, size_t min)
 	return 1;
 }
 
-/* "to": a node id, "any" or "any:SEL" into out; 0 or -1 with err. */
+/* "to": a node id, "any", "any:SEL", "all" or "SEL" into out; 0 or -1
+ * with err. */
 static int
 placement(json_t *out, const json_t *to, char *err, size_t errlen)
 {
@@ -95,8 +96,8 @@ placement(json_t *out, const json_t *to, char *err, size_t errlen)
 	json_t *sel;
 
 	if (s == NULL || s[0] == '\0') {
-		snprintf(err, errlen, "to: a node id, \"any\" or \"any:KEY=VALUE,...\" "
-		    "is required");
+		snprintf(err, errlen, "to: a node id, \"any\", \"any:KEY=VALUE,...\", "
+		    "\"all\" or \"KEY=VALUE,...\" is required");
 		return -1;
 	}
 	if (strcmp(s, "any") == 0)
@@ -115,10 +116,18 @@ placement(json_t *out, const json_t *to, char *err, size_t errlen)
 		json_object_set_new(out, "selector", sel);
 		return 0;
 	}
+	/* Fanned out (jobs_fanout.h): resolved to its nodes at submit. */
 	if (strcmp(s, "all") == 0 || strchr(s, '=') != NULL) {
-		snprintf(err, errlen, "to: placement all/selector: not yet (use "
-		    "a node id, \"any\" or \"any:KEY=VALUE\")");
-		return -1;
+		if (strcmp(s, "all") != 0 && (sel = command_target_selector(s,
+		    serr, sizeof(serr))) == NULL) {
+			snprintf(err, errlen, "to: bad selector \"%.64s\": %s", s,
+			    serr);
+			return -1;
+		}
+		if (strcmp(s, "all") != 0)
+			json_object_set_new(out, "selector", sel);
+		json_object_set_new(out, "fanout", json_true());
+		return 0;
 	}
 	if (!node_id_valid(s, strlen(s))) {
 		snprintf(err, errlen, "to: \"%.64s\" is not a node id, \"any\" or "

@@ -92,7 +92,8 @@ char *jobs_clean_text(const char *in, char *out, size_t len);
 /*
  * A submitted job, checked: returns the job's stored fields as a new
  * object {task | command, args?, payload (text or null), to, selector?
- * (object, for any:SEL), node? (for a named node), key?, deadline_ms
+ * (object, for any:SEL and SEL), node? (for a named node), fanout? (true
+ * for "all" and SEL: jobs_fanout.h), key?, deadline_ms
  * (relative), at_most_once, args_hash}, or NULL with err naming the
  * field.  *status is the HTTP status to answer (400, or 413 for an
  * oversized payload).

@@ -132,6 +132,58 @@ test_jobs_by_id_key_and_filter(void **state)
 	assert_string_equal(ids(a, buf, sizeof(buf)), "j1 j3");
 }
 
+/* A fanned-out job's children (a "parent" in the record) are left out of
+ * the top-level list, whatever the other filters. */
+static void
+test_query_top_leaves_children_out(void **state)
+{
+	struct fixture *f = *state;
+	char buf[256];
+	json_t *a;
+
+	assert_int_equal(store_job_put(f->st, "p", "running", "t", NULL, 10,
+	    "{\"id\": \"p\", \"children\": [{\"id\": \"p.1\"}]}"), 0);
+	assert_int_equal(store_job_put(f->st, "p.1", "running", "t", NULL, 10,
+	    "{\"id\": \"p.1\", \"parent\": \"p\"}"), 0);
+	put_job(f->st, "j", "running", "t", NULL, 20);
+	a = json_array();
+	assert_int_equal(store_jobs_query_top(f->st, NULL, NULL, 0, collect, a), 0);
+	assert_string_equal(ids(a, buf, sizeof(buf)), "j p");
+	a = json_array();
+	assert_int_equal(store_jobs_query_top(f->st, "running", "t", 1, collect,
+	    a), 0);
+	assert_string_equal(ids(a, buf, sizeof(buf)), "j");
+	a = json_array();
+	assert_int_equal(store_jobs_query(f->st, "running", NULL, 0, collect, a), 0);
+	assert_string_equal(ids(a, buf, sizeof(buf)), "j p.1 p");
+}
+
+/* A fan-out's parent and children are written all or nothing, and a
+ * failed part never takes a surrounding batch's rows with it. */
+static void
+test_atomic_part_of_a_batch(void **state)
+{
+	struct fixture *f = *state;
+	char buf[256];
+	json_t *a;
+
+	assert_int_equal(store_atomic_begin(f->st), 0);
+	put_job(f->st, "dropped", "queued", "t", NULL, 10);
+	assert_int_equal(store_atomic_end(f->st, 0), -1);
+	assert_int_equal(store_atomic_begin(f->st), 0);
+	put_job(f->st, "kept", "queued", "t", NULL, 10);
+	assert_int_equal(store_atomic_end(f->st, 1), 0);
+	assert_int_equal(store_batch_begin(f->st), 0);
+	put_job(f->st, "batch", "queued", "t", NULL, 20);
+	assert_int_equal(store_atomic_begin(f->st), 0);
+	put_job(f->st, "part", "queued", "t", NULL, 30);
+	assert_int_equal(store_atomic_end(f->st, 0), -1);
+	assert_int_equal(store_batch_end(f->st), 0);
+	a = json_array();
+	assert_int_equal(store_jobs_query(f->st, NULL, NULL, 0, collect, a), 0);
+	assert_string_equal(ids(a, buf, sizeof(buf)), "batch kept");
+}
+
 static void
 test_history_fences_and_trim(void **state)
 {
@@ -245,6 +297,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_fences_and_trim, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_top_leaves_children_out,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_part_of_a_batch, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
