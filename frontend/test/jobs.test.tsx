@@ -128,6 +128,54 @@ describe('Job page', () => {
     await waitFor(() => expect(fetch.mock.calls.some(([u, i]) => u === '/api/jobs/j1/cancel' && i?.method === 'POST')).toBe(true));
   });
 
+  it('shows a fanned-out job on each node, and replays a failed job to its new page', async () => {
+    const fetch = mockFetch((url, init) => {
+      if (url === '/api/jobs/p1' && (init.method ?? 'GET') === 'GET')
+        return {
+          body: job('p1', 'failed', {
+            to: 'all',
+            node: null,
+            reason: '1 of 2 failed',
+            history: [],
+            children: [
+              { id: 'p1.1', node: 'b', state: 'succeeded', exit_code: 0 },
+              { id: 'p1.2', node: 'c', state: 'failed', exit_code: 3 },
+            ],
+          }),
+        };
+      if (url === '/api/jobs/p1/replay') return { status: 202, body: { id: 'j9', state: 'running', replay_of: 'p1' } };
+      return undefined;
+    });
+    renderWith(storeWith(hello('write')), <Jobs param="p1" pollMs={60000} />);
+    await waitFor(() => expect(screen.getAllByTestId('job-child')).toHaveLength(2));
+    const [b, c] = screen.getAllByTestId('job-child');
+    expect(b).toHaveAttribute('data-node', 'b');
+    expect(b).toHaveAttribute('data-state', 'succeeded');
+    expect(c).toHaveAttribute('data-state', 'failed');
+    expect(within(c).getByText('3')).toBeInTheDocument();
+    expect(within(c).getByRole('link')).toHaveAttribute('href', '#/jobs/p1.2');
+    // No cancel for a final job; replay instead, which opens the new job.
+    expect(screen.queryByTestId('job-cancel')).toBeNull();
+    fireEvent.click(screen.getByTestId('job-replay'));
+    await waitFor(() => expect(window.location.hash).toBe('#/jobs/j9'));
+    expect(fetch.mock.calls.some(([u, i]) => u === '/api/jobs/p1/replay' && i?.method === 'POST')).toBe(true);
+  });
+
+  it('offers no replay for a succeeded job, nor to a read token; links a replay to its first job', async () => {
+    mockFetch((url) => {
+      if (url === '/api/jobs/j2') return { body: job('j2', 'succeeded', { history: [], replay_of: 'j1' }) };
+      if (url === '/api/jobs/j3') return { body: job('j3', 'failed', { history: [], replayed_as: 'j4' }) };
+      return undefined;
+    });
+    const { unmount } = renderWith(storeWith(hello('write')), <Jobs param="j2" pollMs={60000} />);
+    await waitFor(() => expect(screen.getByTestId('job-replay-of')).toHaveAttribute('href', '#/jobs/j1'));
+    expect(screen.queryByTestId('job-replay')).toBeNull();
+    unmount();
+    renderWith(storeWith(hello('read')), <Jobs param="j3" pollMs={60000} />);
+    await waitFor(() => expect(screen.getByTestId('job-replayed-as')).toHaveAttribute('href', '#/jobs/j4'));
+    expect(screen.queryByTestId('job-replay')).toBeNull();
+  });
+
   it('says so when the job is not on this node', async () => {
     mockFetch(() => ({ status: 404, body: { error: 'not_found', message: 'no job j7 issued here' } }));
     renderWith(storeWith(hello('read')), <Jobs param="j7" pollMs={60000} />);

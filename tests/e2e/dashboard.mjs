@@ -26,6 +26,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 
 const TASKS = {
   greet: { command: ['/bin/sh', '-c', 'for i in 1 2 3; do echo "hello line $i"; sleep 1; done'] },
+  boom: { command: ['/bin/sh', '-c', 'echo going down; exit 3'] },
 };
 const RULES = [{ name: 'always', metric: 'load1', above: -1, for_s: 0, severity: 'warning' }];
 
@@ -207,6 +208,33 @@ async function main() {
         check(story.some(([ev, node]) => ev === 'dispatched' && node === 'node-2'), 'dispatched to node-2');
         check(story[0][0] === 'submitted' && story[story.length - 1][0] === 'succeeded',
           `story from submitted to succeeded: ${JSON.stringify(story)}`);
+        await p.context().close();
+      },
+
+      async 'a job fanned out to every node shows each node, and is replayed from its page'() {
+        const r = await mesh.api('node-1', 'POST', '/api/jobs', { task: 'boom', to: 'all' });
+        check(r.status === 202, `submit answered ${r.status}`);
+        const id = r.json.id;
+        const p = await page();
+        await p.goto(`${base}#/jobs/${id}`);
+        await p.locator('[data-testid="job-state"][data-state="failed"]').waitFor({ timeout: 20000 });
+        // Only node-2 defines the task: it exits 3 there; the others refuse it.
+        const children = await p.getByTestId('job-child').evaluateAll((els) =>
+          els.map((e) => [e.getAttribute('data-node'), e.getAttribute('data-state'),
+            e.children[3].textContent, e.children[4].textContent]));
+        const want = [['node-1', 'failed', '', 'no task named "boom"'], ['node-2', 'failed', '3', 'exited with status 3'],
+          ['node-3', 'failed', '', 'no task named "boom"']];
+        check(JSON.stringify(children) === JSON.stringify(want), `children ${JSON.stringify(children)}`);
+        await shot(p, 'job-fanout');
+        await p.getByTestId('job-replay').click();
+        // The new job's page, linked to the first; the first links to it.
+        await p.locator(`[data-testid="job-replay-of"][href="#/jobs/${id}"]`).waitFor({ timeout: 10000 });
+        const again = decodeURIComponent((await p.evaluate(() => window.location.hash)).replace('#/jobs/', ''));
+        check(again !== id, 'a new job');
+        await p.locator('[data-testid="job-state"][data-state="failed"]').waitFor({ timeout: 20000 });
+        check(await p.getByTestId('job-child').count() === 3, 'the replay ran on every node again');
+        const first = (await mesh.api('node-1', 'GET', `/api/jobs/${id}`)).json;
+        check(first.replayed_as === again, `first job replayed_as ${first.replayed_as}, page shows ${again}`);
         await p.context().close();
       },
 

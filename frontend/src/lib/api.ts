@@ -76,6 +76,10 @@ export const submitJob = (j: JobSubmit) => apiPost<{ id: string; state?: string;
 
 export const cancelJob = (id: string) => apiPost<unknown>(`/api/jobs/${encodeURIComponent(id)}/cancel`, {});
 
+/** Runs a failed, cancelled, lost or expired job again as a new job (its id). */
+export const replayJob = (id: string) =>
+  apiPost<{ id: string; replay_of: string; note?: string }>(`/api/jobs/${encodeURIComponent(id)}/replay`, {});
+
 export const postUserEvent = (name: string, payload: unknown) =>
   apiPost<{ origin: string; seq: number }>('/api/events', { name, payload });
 

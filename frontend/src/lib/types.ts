@@ -272,9 +272,22 @@ export interface Job {
   /** The job this one is part of, or replays (when the issuer says). */
   parent?: string;
   replay_of?: string;
+  /** The newest replay of this job (POST /api/jobs/{id}/replay). */
+  replayed_as?: string;
+  /** A fanned-out job's children, one per node, as they are now. */
+  children?: JobChild[];
   history?: JobHistoryEntry[];
   /** Where the result is POSTed when the job ends (never the secret). */
   callback?: { url: string; state?: string; attempts?: number; next_ms?: number };
+}
+
+/** One node's part of a fanned-out job (`to: "all"` or a selector). */
+export interface JobChild {
+  id: string;
+  node: string;
+  state?: Job['state'];
+  exit_code?: number | null;
+  reason?: string | null;
 }
 
 /** One step of a job's story: what happened, when, where, in which epoch. */

@@ -8,7 +8,7 @@
 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { StateBadge } from '../components/Badges';
-import { cancelJob, describeError, getJob, getJobs, submitJob } from '../lib/api';
+import { cancelJob, describeError, getJob, getJobs, replayJob, submitJob } from '../lib/api';
 import { fmtDateTime } from '../lib/format';
 import { useCanWrite, useStore } from '../lib/hooks';
 import { jobKey, mergeJobs } from '../lib/jobsLive';
@@ -16,6 +16,17 @@ import type { Job, JobHistoryEntry } from '../lib/types';
 
 const STATES = ['', 'queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled', 'expired', 'lost'];
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired', 'lost']);
+/** The final states a job may be replayed from (the API's rule). */
+const REPLAYABLE = new Set(['failed', 'cancelled', 'expired', 'lost']);
+
+/** A link to another job's page. */
+function JobLink({ id, testId }: { id: string; testId?: string }) {
+  return (
+    <a href={`#/jobs/${encodeURIComponent(id)}`} className="mono" data-testid={testId}>
+      {id}
+    </a>
+  );
+}
 /** The list's poll when events move it: a fallback (ms). */
 const LIST_POLL_MIN_MS = 10000;
 /** The fields of a history entry shown in its own columns. */
@@ -209,6 +220,15 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
     }
   };
 
+  const replay = async () => {
+    try {
+      const r = await replayJob(id);
+      window.location.hash = `#/jobs/${encodeURIComponent(r.id)}`;
+    } catch (e) {
+      setMsg(`replay failed — ${describeError(e)}`);
+    }
+  };
+
   return (
     <section data-testid="job-page" data-job={id}>
       <p>
@@ -258,6 +278,30 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
                 </dd>
               </>
             )}
+            {job.parent && (
+              <>
+                <dt>part of</dt>
+                <dd>
+                  <JobLink id={job.parent} testId="job-parent" />
+                </dd>
+              </>
+            )}
+            {job.replay_of && (
+              <>
+                <dt>replays</dt>
+                <dd>
+                  <JobLink id={job.replay_of} testId="job-replay-of" />
+                </dd>
+              </>
+            )}
+            {job.replayed_as && (
+              <>
+                <dt>replayed as</dt>
+                <dd>
+                  <JobLink id={job.replayed_as} testId="job-replayed-as" />
+                </dd>
+              </>
+            )}
             {job.exit_code !== undefined && job.exit_code !== null && (
               <>
                 <dt>exit</dt>
@@ -281,7 +325,41 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
               Cancel
             </button>
           )}
+          {canWrite && !job.remote && REPLAYABLE.has(job.state) && (
+            <button type="button" onClick={() => void replay()} data-testid="job-replay">
+              Replay
+            </button>
+          )}
           {msg && <span className="small">{msg}</span>}
+          {job.children && job.children.length > 0 && (
+            <>
+              <h3>On each node</h3>
+              <table className="table" data-testid="job-children">
+                <thead>
+                  <tr>
+                    <th>job</th>
+                    <th>node</th>
+                    <th>state</th>
+                    <th>exit</th>
+                    <th>reason</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {job.children.map((c) => (
+                    <tr key={c.id} data-testid="job-child" data-node={c.node} data-state={c.state ?? ''}>
+                      <td>
+                        <JobLink id={c.id} />
+                      </td>
+                      <td className="mono">{c.node}</td>
+                      <td>{c.state ? <StateBadge state={c.state} /> : '—'}</td>
+                      <td>{c.exit_code ?? ''}</td>
+                      <td className="small">{c.reason ?? ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
           {!job.remote && <h3>Story</h3>}
           {!job.remote && (
           <table className="table" data-testid="job-history">
