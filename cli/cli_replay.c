@@ -62,9 +62,18 @@ on_option(int c, const char *arg, void *ctx)
 	long s;
 
 	switch (c) {
-	case O_FAILED: case O_CANCELLED: case O_LOST: case O_EXPIRED:
-		json_array_append_new(ra->states, json_string(names[c - O_FAILED]));
+	case O_FAILED: case O_CANCELLED: case O_LOST: case O_EXPIRED: {
+		/* --failed twice asks once (the node refuses a state twice). */
+		json_t *st = json_string(names[c - O_FAILED]), *v;
+		size_t i;
+		json_array_foreach(ra->states, i, v)
+			if (json_equal(v, st)) {
+				json_decref(st);
+				return 0;
+			}
+		json_array_append_new(ra->states, st);
 		return 0;
+	}
 	case O_SINCE:
 		if (opts_duration_parse(arg, &s) != 0 || s < 1 ||
 		    s > INT64_MAX / 1000) {

@@ -3,6 +3,12 @@
  * forever: its deadline was only checked before a run started.  Here its
  * deadline ends it as "lost" (jobs_hooks.h), with the node fenced as when
  * an "any" job's node dies.
+ *
+ * Only a node dead by --dead-ms (or gone) loses its job, as for an "any"
+ * job: a route missing for a moment (a blip, or this issuer just
+ * restarted and not linked yet) must not throw away the result of a run
+ * still going there.  And not before --dead-ms has passed since this
+ * node started: until then what it knows of its peers is what it stored.
  */
 #include "jobs_hooks.h"
 #include "jobs.h"
@@ -53,19 +59,20 @@ jobs_lost_at_deadline(struct jobs *js, struct job *j, const json_t *view,
 	    now <= (uint64_t)json_integer_value(json_object_get(j->rec,
 	    "deadline_ms")))
 		return 0;
-	if (jobs_reachable(js->n, node) && !member_gone(view, node))
+	if (!member_gone(view, node) || now < js->n->started_ms +
+	    (uint64_t)js->n->cfg->dead_ms)
 		return 0;
 	snprintf(copy, sizeof(copy), "%s", node);
 	heard = last_heard(js, copy);
 	if (heard == 0) {
-		snprintf(why, sizeof(why), "node %s not reachable at the deadline "
+		snprintf(why, sizeof(why), "node %s dead or gone at the deadline "
 		    "(never heard from)", copy);
 	} else {
 		secs = (time_t)(heard / 1000);
 		gmtime_r(&secs, &tm);
 		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		snprintf(why, sizeof(why), "node %s not reachable at the deadline: "
-		    "dead since %s (last heard from %llu s before)", copy, at,
+		snprintf(why, sizeof(why), "node %s dead or gone at the deadline: "
+		    "last heard from at %s (%llu s before)", copy, at,
 		    (unsigned long long)(now > heard ? (now - heard) / 1000 : 0));
 	}
 	log_event(LOG_WARN, "job lost at its deadline", "{s:s, s:s}", "job",

@@ -172,12 +172,17 @@ jobs_replay(struct jobs *js, const char *id, const struct principal *p,
 
 /* --- batches ----------------------------------------------------------------- */
 
+/* Rows a batch reads at most, matching or not: the store's walk is on
+ * the loop thread, each row a record of up to two 64 KiB texts. */
+#define READ_MAX	10000
+
 struct pick {
 	int64_t		 since_ms;
 	const char	*node;
 	int		 again;
-	json_t		*found;		/* records, newest first */
+	json_t		*found;		/* ids, newest first */
 	size_t		 matched;
+	size_t		 read;		/* rows read, all states */
 };
 
 static int
@@ -188,7 +193,7 @@ pick_cb(void *arg, const char *text)
 	const char *node;
 
 	if (rec == NULL)
-		return 0;
+		return ++pk->read >= READ_MAX;
 	/* Newest first: the first one too old ends the walk. */
 	if (json_integer_value(json_object_get(rec, "submitted_ms")) <
 	    pk->since_ms) {
@@ -202,15 +207,15 @@ pick_cb(void *arg, const char *text)
 	    (pk->node != NULL && (node == NULL || strcmp(node, pk->node) != 0)) ||
 	    (!pk->again && json_object_get(rec, "replayed_as") != NULL)) {
 		json_decref(rec);
-		return 0;
+		return ++pk->read >= READ_MAX;
 	}
 	/* One past the bound says "cut" without reading every record the
 	 * store holds (each up to two 64 KiB texts) on the loop thread. */
 	pk->matched++;
 	if (json_array_size(pk->found) < JOBS_REPLAY_BATCH_MAX)
-		json_array_append(pk->found, rec);
+		json_array_append(pk->found, json_object_get(rec, "id"));
 	json_decref(rec);
-	return pk->matched > JOBS_REPLAY_BATCH_MAX;
+	return pk->matched > JOBS_REPLAY_BATCH_MAX || ++pk->read >= READ_MAX;
 }
 
 int
@@ -244,12 +249,20 @@ jobs_replay_check(const json_t *req, char *err, size_t errlen)
 		    "expired");
 		return -1;
 	}
-	json_array_foreach(states, i, v)
+	json_array_foreach(states, i, v) {
 		if (!is_replayable(jobs_state_parse(json_string_value(v)))) {
 			snprintf(err, errlen, "states: 1-4 of failed, cancelled, "
 			    "lost, expired");
 			return -1;
 		}
+		/* A state twice would walk its jobs twice. */
+		for (size_t d = 0; d < i; d++)
+			if (json_equal(v, json_array_get(states, d))) {
+				snprintf(err, errlen, "states: %s given twice",
+				    json_string_value(v));
+				return -1;
+			}
+	}
 	if ((v = json_object_get(req, "since_ms")) != NULL &&
 	    !json_check_int(v, 0, INT64_MAX, NULL)) {
 		snprintf(err, errlen, "since_ms: ms since the epoch, >= 0");
@@ -299,7 +312,7 @@ jobs_replay_batch(struct jobs *js, const json_t *req,
 	pk.found = json_array();
 	dry = json_is_true(json_object_get(req, "dry_run"));
 	json_array_foreach(states, i, v)
-		if (pk.matched <= JOBS_REPLAY_BATCH_MAX &&
+		if (pk.matched <= JOBS_REPLAY_BATCH_MAX && pk.read < READ_MAX &&
 		    store_jobs_query(js->n->store, json_string_value(v), task, 0,
 		    pick_cb, &pk) < 0) {
 			*status = 500;
@@ -312,8 +325,9 @@ jobs_replay_batch(struct jobs *js, const json_t *req,
 	json_decref(states);
 	pairs = json_array();
 	errors = json_array();
-	json_array_foreach(pk.found, i, rec) {
-		first = json_string_value(json_object_get(rec, "id"));
+	json_array_foreach(pk.found, i, v) {
+		int open;
+		first = json_string_value(v);
 		if (first == NULL)
 			continue;
 		if (dry) {
@@ -321,8 +335,16 @@ jobs_replay_batch(struct jobs *js, const json_t *req,
 			    first, "as"));
 			continue;
 		}
+		/* Read again now: only the ids were kept, and an earlier
+		 * replay of this batch may have changed it. */
+		if ((rec = record(js, first, &open)) == NULL || open ||
+		    (!pk.again && json_object_get(rec, "replayed_as") != NULL)) {
+			json_decref(rec);
+			continue;
+		}
 		rc = replay_rec(js, first, rec, p, newid, sizeof(newid), why,
 		    sizeof(why));
+		json_decref(rec);
 		if (rc == 202)
 			json_array_append_new(pairs, json_pack("{s:s, s:s}", "of",
 			    first, "as", newid));
@@ -334,6 +356,7 @@ jobs_replay_batch(struct jobs *js, const json_t *req,
 	*status = 200;
 	return json_pack("{s:o, s:o, s:I, s:b, s:b, s:i}", "pairs", pairs,
 	    "errors", errors, "matched", (json_int_t)pk.matched, "cut",
-	    pk.matched > JOBS_REPLAY_BATCH_MAX, "dry_run", dry, "max",
+	    pk.matched > JOBS_REPLAY_BATCH_MAX || pk.read >= READ_MAX,
+	    "dry_run", dry, "max",
 	    JOBS_REPLAY_BATCH_MAX);
 }

@@ -140,7 +140,7 @@ class Replay(JobsReplay):
         # Bad requests: 400, nothing replayed.
         for bad in ({"states": ["succeeded"]}, {"states": []},
                     {"since_ms": -1}, {"task": "a b"}, {"nope": 1},
-                    {"dry_run": "yes"}):
+                    {"dry_run": "yes"}, {"states": ["failed", "failed"]}):
             r = self.n(1).post("/api/jobs/replay", bad)
             self.assertEqual(r.status, 400, (bad, r))
         # Dry run: the pairs, nothing changed.
@@ -194,6 +194,22 @@ class Replay(JobsReplay):
 
 class LostAtDeadline(JobsReplay):
 
+    def test_the_issuer_restarting_past_the_deadline_keeps_the_run(self):
+        # Its first ticks come before any link is up: no route to node-3
+        # for a moment is not node-3 dead, and the run's result is the
+        # job's.
+        doc = self.submit(self.n(1), {"task": "slow", "to": "node-3",
+                                      "deadline_ms": 1500})
+        jid = doc["id"]
+        self.wait_job(self.n(1), jid, ("running",))
+        self.n(1).stop(_signal.SIGKILL)
+        time.sleep(2)
+        self.restart(self.n(1))
+        job = self.wait_job(self.n(1), jid, timeout=30)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.events(job, "lost"), [])
+        self.assertEqual(self.all_runs(jid), {"node-3": ["1"]})
+
     def test_a_named_job_on_a_killed_node_is_lost_at_its_deadline(self):
         doc = self.submit(self.n(1), {"task": "slow", "to": "node-3",
                                       "deadline_ms": 8000})
@@ -208,9 +224,9 @@ class LostAtDeadline(JobsReplay):
             self.assertEqual(self.job(self.n(1), jid)["state"], "running")
             job = self.wait_job(self.n(1), jid, timeout=20)
             self.assertEqual(job["state"], "lost", job)
-            self.assertIn("node node-3 not reachable at the deadline",
+            self.assertIn("node node-3 dead or gone at the deadline",
                           job["reason"])
-            self.assertIn("dead since", job["reason"])
+            self.assertIn("last heard from at", job["reason"])
             lost = self.events(job, "lost")
             self.assertEqual(len(lost), 1, job["history"])
             self.assertEqual(lost[0]["node"], "node-3")
