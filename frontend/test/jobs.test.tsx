@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setToken } from '../src/lib/token';
-import { Jobs, entryDetails } from '../src/pages/Jobs';
+import { Jobs, entryDetails, jobHref } from '../src/pages/Jobs';
 import type { Job } from '../src/lib/types';
 import { hello } from './fixtures';
 import { bodyOf, mockFetch, renderWith, storeWith } from './render';
@@ -174,6 +174,18 @@ describe('Job page', () => {
     renderWith(storeWith(hello('read')), <Jobs param="j3" pollMs={60000} />);
     await waitFor(() => expect(screen.getByTestId('job-replayed-as')).toHaveAttribute('href', '#/jobs/j4'));
     expect(screen.queryByTestId('job-replay')).toBeNull();
+  });
+
+  it('asks for another issuer’s job by its issuer, since two members may use one id', async () => {
+    const fetch = mockFetch((url) => {
+      if (url === '/api/jobs/j5?issuer=c') return { body: job('j5', 'running', { issuer: 'c', remote: true }) };
+      return undefined;
+    });
+    expect(jobHref({ id: 'j5', issuer: 'c', remote: true })).toBe('#/jobs/j5%40c');
+    expect(jobHref({ id: 'j5', issuer: 'a' })).toBe('#/jobs/j5');
+    renderWith(storeWith(hello('read')), <Jobs param="j5@c" pollMs={60000} />);
+    await waitFor(() => expect(screen.getByTestId('job-remote')).toHaveAttribute('data-issuer', 'c'));
+    expect(fetch.mock.calls.map(([u]) => u)).toContain('/api/jobs/j5?issuer=c');
   });
 
   it('says so when the job is not on this node', async () => {

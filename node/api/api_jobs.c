@@ -132,22 +132,37 @@ out:
 void
 api_jobs_get(const struct api_call *call)
 {
-	json_t *rec;
+	struct evkeyvalq q;
+	const char *issuer = NULL;
+	json_t *rec = NULL, *issuers = NULL;
 
+	http_query(call->req, &q);
 	if (!node_id_valid(call->arg, strlen(call->arg))) {
 		http_reply_error(call->req, 400, "invalid_field", "not a job id: "
 		    "%.64s", call->arg);
-		return;
+		goto out;
 	}
-	if ((rec = jobs_get(call->n->jobs, call->arg)) == NULL &&
-	    (call->n->sync == NULL ||
-	    (rec = sync_jobs_get(call->n->sync, call->arg)) == NULL)) {
+	if (api_param_node(call->req, &q, "issuer", &issuer) != 0)
+		goto out;
+	if (issuer == NULL || strcmp(issuer, call->n->id) == 0)
+		rec = jobs_get(call->n->jobs, call->arg);
+	if (rec == NULL && call->n->sync != NULL && (issuer == NULL ||
+	    strcmp(issuer, call->n->id) != 0))
+		rec = sync_jobs_get(call->n->sync, call->arg, issuer, &issuers);
+	if (rec == NULL && issuers != NULL)
+		http_reply_json(call->req, 409, json_pack("{s:s, s:s+++, s:O}",
+		    "error", "ambiguous", "message", "several issuers name job ",
+		    call->arg, ": ask again with ?issuer=", "", "issuers",
+		    issuers));
+	else if (rec == NULL)
 		http_reply_error(call->req, 404, "not_found", "no job %s issued by "
 		    "%s or known from the mesh (a job is served by its issuer)",
-		    call->arg, call->n->id);
-		return;
-	}
-	http_reply_json(call->req, 200, rec);
+		    call->arg, issuer != NULL ? issuer : call->n->id);
+	else
+		http_reply_json(call->req, 200, rec);
+out:
+	json_decref(issuers);
+	evhttp_clear_headers(&q);
 }
 
 /* POST /api/jobs/{id}/cancel */

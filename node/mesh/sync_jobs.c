@@ -263,8 +263,9 @@ struct gather {
 	void			(*fn)(struct gather *, const char *origin,
 				    const Agentflow__Mesh__V1__JobUpdate *);
 	const char		*state, *task, *id;
+	const char		*issuer;	/* sync_jobs_get: NULL any */
 	json_t			*out;
-	uint64_t		 best_ms;	/* sync_jobs_get: newest so far */
+	json_t			*issuers;	/* sync_jobs_get: who named id */
 	size_t			 count;
 };
 
@@ -347,20 +348,31 @@ static void
 get_one(struct gather *g, const char *origin,
     const Agentflow__Mesh__V1__JobUpdate *u)
 {
-	if (strcmp(u->job_id, g->id) != 0 ||
-	    (g->out != NULL && u->updated_ms <= g->best_ms))
+	if (strcmp(u->job_id, g->id) != 0 || (g->issuer != NULL &&
+	    strcmp(origin, g->issuer) != 0))
 		return;
+	json_array_append_new(g->issuers, json_string(origin));
 	json_decref(g->out);
 	g->out = summary(origin, u);
-	g->best_ms = u->updated_ms;
 }
 
 json_t *
-sync_jobs_get(const struct sync *s, const char *id)
+sync_jobs_get(const struct sync *s, const char *id, const char *issuer,
+    json_t **issuers)
 {
-	struct gather g = { .s = s, .fn = get_one, .id = id };
+	struct gather g = { .s = s, .fn = get_one, .id = id, .issuer = issuer };
 
+	g.issuers = json_array();
 	gather(&g);
+	/* One id from two issuers (a member may copy another's): which one
+	 * is meant is the asker's to say, never the newest's to decide. */
+	if (json_array_size(g.issuers) > 1) {
+		json_decref(g.out);
+		g.out = NULL;
+		if (issuers != NULL)
+			*issuers = json_incref(g.issuers);
+	}
+	json_decref(g.issuers);
 	return g.out;
 }
 

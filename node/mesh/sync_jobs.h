@@ -39,9 +39,11 @@ void sync_jobs_seed(struct sync *, const Agentflow__Mesh__V1__JobUpdate *u);
  * true, newest submitted first (sync_jobs_newer), filtered by state and task name (NULL: any); at most limit. */
 json_t *sync_jobs_list(const struct sync *, const char *state,
     const char *task, unsigned limit);
-/* The summary of job id issued by another origin (the newest when two
- * issuers used one id), or NULL. */
-json_t *sync_jobs_get(const struct sync *, const char *id);
+/* The summary of job id issued by another origin (issuer, or any when
+ * NULL), or NULL: none, or (with *issuers set, may be NULL) more than
+ * one origin names that id, since a member may copy another's. */
+json_t *sync_jobs_get(const struct sync *, const char *id,
+    const char *issuer, json_t **issuers);
 /* qsort order of job summaries (json_t *): newest submitted_ms first. */
 int sync_jobs_newer(const void *, const void *);
 /* How many jobs of other origins the view holds. */

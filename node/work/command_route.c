@@ -62,7 +62,7 @@ send_frame(struct commands *c, const char *hop,
 }
 
 int
-commands_send(struct commands *c, const char *hop,
+command_route_send(struct commands *c, const char *hop,
     const Agentflow__Mesh__V1__Command *cmd)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
@@ -159,7 +159,7 @@ audit_relay(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
 
 /* Hands a copy on towards its destination, or answers UNREACHABLE. */
 void
-commands_route(struct commands *c, const char *from,
+command_route(struct commands *c, const char *from,
     const Agentflow__Mesh__V1__Command *cmd)
 {
 	Agentflow__Mesh__V1__Command copy;
@@ -220,7 +220,7 @@ commands_route(struct commands *c, const char *from,
 	/* Ours, for this destination: signed; others' go on as they came. */
 	if (from == NULL && c->cfg.keys != NULL)
 		command_sign(c->cfg.keys, &copy, sig);
-	if (commands_send(c, hop, &copy) != 0) {
+	if (command_route_send(c, hop, &copy) != 0) {
 		c->unreachable++;
 		snprintf(why, sizeof(why), "link from %s to %s is not up",
 		    c->cfg.self_id, hop);
@@ -459,7 +459,7 @@ commands_frame(struct commands *c, const char *peer,
     const Agentflow__Mesh__V1__Frame *f)
 {
 	if (f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND)
-		commands_route(c, peer, f->command);
+		command_route(c, peer, f->command);
 	else if (f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT)
 		forward_result(c, f->command_result);
 }

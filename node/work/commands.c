@@ -271,7 +271,7 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 		if (c->cfg.keys != NULL)
 			command_sign(c->cfg.keys, cmd, sig);
 		if (c->cfg.routing != NULL && routing_next_hop(c->cfg.routing,
-		    node, hop, sizeof(hop)) == 0 && commands_send(c, hop, cmd) == 0)
+		    node, hop, sizeof(hop)) == 0 && command_route_send(c, hop, cmd) == 0)
 			c->retransmitted++;
 		cmd->issuer_key = NULL;		/* borrowed, not cmd's to free */
 		cmd->principal_proof = NULL;
@@ -535,7 +535,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 		cmd.destination = (char *)json_string_value(v);
 		if (r->proof != NULL)
 			command_proof_sign(r->proof, &cmd);
-		commands_route(c, NULL, &cmd);
+		command_route(c, NULL, &cmd);
 	}
 	json_decref(dest);
 	free(labels);

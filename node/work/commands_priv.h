@@ -67,12 +67,12 @@ struct commands {
 };
 
 /* Sends cmd towards hop: 0, or -1 when no frame can leave (command_route.c). */
-int commands_send(struct commands *, const char *hop,
+int command_route_send(struct commands *, const char *hop,
     const Agentflow__Mesh__V1__Command *);
 /* Executes cmd here when it is for this node, else hands it on towards
  * its destination or answers UNREACHABLE; from is the peer it came from,
  * NULL for our own (command_route.c). */
-void commands_route(struct commands *, const char *from,
+void command_route(struct commands *, const char *from,
     const Agentflow__Mesh__V1__Command *);
 /* A result that reached its requester, this node: recorded when it is
  * the awaited, signed answer of a pending destination (commands.c). */

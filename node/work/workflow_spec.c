@@ -20,6 +20,7 @@
 #include "json_check.h"
 #include "node_id.h"
 #include "opts.h"
+#include "text.h"
 
 #define PATH_MAX_LEN	256
 #define REF_MAX		256
@@ -37,7 +38,8 @@ static void fail(struct check *, const char *, const char *, ...)
 static void
 fail(struct check *c, const char *path, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], where[PATH_MAX_LEN];
+	json_t *e;
 	va_list ap;
 
 	if (json_array_size(c->errors) >= WORKFLOW_ERRORS_MAX) {
@@ -47,8 +49,14 @@ fail(struct check *c, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_array_append_new(c->errors, json_pack("{s:s, s:s}", "path", path,
-	    "error", msg));
+	/* Cut at a byte count (a %.64s, the buffer's end) a character may
+	 * be split: as text JSON takes, or the error would vanish. */
+	text_sanitize(msg, strlen(msg));
+	snprintf(where, sizeof(where), "%s", path);
+	text_sanitize(where, strlen(where));
+	if ((e = json_pack("{s:s, s:s}", "path", where, "error", msg)) == NULL ||
+	    json_array_append_new(c->errors, e) != 0)
+		c->more++;
 }
 
 /* A duration field: absent (0), or text within lo..hi seconds. */
@@ -133,18 +141,26 @@ ref_parse(const char *s, size_t len, char *kind, char *name, size_t namelen)
 	return 0;
 }
 
-/* Calls fn on each reference in string s: 0, or fn's first non-zero. */
+/*
+ * Calls fn on each reference in string s (len: the text between "${" and
+ * "}"; closed 0 when no "}" ends it): 0, or fn's first non-zero.  "$${"
+ * is a literal "${", not a reference.
+ */
 static int
-refs_each(const char *s, int (*fn)(const char *ref, size_t len, void *arg),
-    void *arg)
+refs_each(const char *s, int (*fn)(const char *ref, size_t len, int closed,
+    void *arg), void *arg)
 {
 	const char *p = s, *end;
 	int rc;
 
 	while ((p = strstr(p, "${")) != NULL) {
+		if (p > s && p[-1] == '$') {
+			p += 2;
+			continue;
+		}
 		if ((end = strchr(p + 2, '}')) == NULL)
-			return fn(p + 2, strlen(p + 2), arg);
-		if ((rc = fn(p + 2, (size_t)(end - p - 2), arg)) != 0)
+			return fn(p + 2, strlen(p + 2), 0, arg);
+		if ((rc = fn(p + 2, (size_t)(end - p - 2), 1, arg)) != 0)
 			return rc;
 		p = end + 1;
 	}
@@ -160,11 +176,16 @@ struct refcheck {
 };
 
 static int
-ref_check_one(const char *ref, size_t len, void *arg)
+ref_check_one(const char *ref, size_t len, int closed, void *arg)
 {
 	struct refcheck *rc = arg;
 	char kind, name[64];
 
+	if (!closed) {
+		fail(rc->c, rc->path, "\"${%.*s\" has no closing } (a literal "
+		    "${ is written $${)", (int)(len < 64 ? len : 64), ref);
+		return 0;
+	}
 	if (len > REF_MAX || ref_parse(ref, len, &kind, name,
 	    sizeof(name)) != 0) {
 		fail(rc->c, rc->path, "\"${%.*s}\" is not ${params.KEY} or "
@@ -343,8 +364,9 @@ check_step(struct check *c, size_t i, const json_t *step, json_t *names)
 		}
 	name = json_object_get(step, "name");
 	snprintf(sub, sizeof(sub), "%s.name", path);
-	if (!valid_name(name))
-		fail(c, sub, "a step's name: 1-63 characters [A-Za-z0-9._-]");
+	/* No dot: a reference reads ${steps.NAME.result...} up to one. */
+	if (!valid_name(name) || strchr(json_string_value(name), '.') != NULL)
+		fail(c, sub, "a step's name: 1-63 characters [A-Za-z0-9_-]");
 	else if (json_object_get(names, json_string_value(name)) != NULL)
 		fail(c, sub, "\"%s\" names another step too",
 		    json_string_value(name));
@@ -685,59 +707,89 @@ ref_value(const char *ref, size_t len, const json_t *params,
 	return v;
 }
 
+/* A growing text; len -1 once out of memory. */
+struct text {
+	char	*s;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+static void
+put(struct text *t, const char *s, size_t n)
+{
+	char *ns;
+
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->len + n + 1) * 2;
+		if ((ns = realloc(t->s, cap)) == NULL) {
+			t->oom = 1;
+			return;
+		}
+		t->s = ns;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+/*
+ * s with its references replaced (as refs_each finds them: "$${" a
+ * literal "${"); a string that is one reference whole becomes its value.
+ */
 static json_t *
 render_string(const char *s, const json_t *params, const json_t *results,
     char *err, size_t errlen)
 {
-	const char *p = s, *open, *close;
-	size_t cap = strlen(s) + 1, used = 0;
-	char *buf;
+	struct text t = { NULL, 0, 0, 0 };
+	const char *p = s, *close;
 	json_t *v, *out;
+	char *text;
 
-	/* One reference whole: its value, whatever its type. */
 	if (strncmp(s, "${", 2) == 0 && (close = strchr(s, '}')) != NULL &&
-	    close[1] == '\0' && strstr(s + 2, "${") == NULL) {
+	    close[1] == '\0') {
 		v = ref_value(s + 2, (size_t)(close - s - 2), params, results,
 		    err, errlen);
 		return v != NULL ? json_incref(v) : NULL;
 	}
-	if ((buf = malloc(cap)) == NULL)
-		return NULL;
-	while ((open = strstr(p, "${")) != NULL &&
-	    (close = strchr(open + 2, '}')) != NULL) {
-		char *text;
-		size_t need;
-		if ((v = ref_value(open + 2, (size_t)(close - open - 2), params,
+	put(&t, "", 0);
+	while (*p != '\0') {
+		if (strncmp(p, "$${", 3) == 0) {
+			put(&t, "${", 2);
+			p += 3;
+			continue;
+		}
+		if (strncmp(p, "${", 2) != 0) {
+			put(&t, p, 1);
+			p++;
+			continue;
+		}
+		if ((close = strchr(p + 2, '}')) == NULL) {
+			snprintf(err, errlen, "\"%.64s\" has no closing }", p);
+			text_sanitize(err, strlen(err));
+			free(t.s);
+			return NULL;
+		}
+		if ((v = ref_value(p + 2, (size_t)(close - p - 2), params,
 		    results, err, errlen)) == NULL) {
-			free(buf);
+			free(t.s);
 			return NULL;
 		}
 		text = json_is_string(v) ? strdup(json_string_value(v)) :
 		    json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		need = used + (size_t)(open - p) + (text ? strlen(text) : 0) +
-		    strlen(close + 1) + 1;
-		if (need > cap) {
-			char *nb = realloc(buf, need);
-			if (nb == NULL) {
-				free(text);
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap = need;
-		}
-		memcpy(buf + used, p, (size_t)(open - p));
-		used += (size_t)(open - p);
-		if (text != NULL) {
-			memcpy(buf + used, text, strlen(text));
-			used += strlen(text);
-		}
+		if (text != NULL)
+			put(&t, text, strlen(text));
+		else
+			t.oom = 1;
 		free(text);
 		p = close + 1;
 	}
-	snprintf(buf + used, cap - used, "%s", p);
-	out = json_string(buf);
-	free(buf);
+	out = t.oom ? NULL : json_string(t.s);
+	if (out == NULL)
+		snprintf(err, errlen, "out of memory rendering a payload");
+	free(t.s);
 	return out;
 }
 

@@ -29,7 +29,9 @@
  * ${steps.NAME.result} or ${steps.NAME.result.FIELD...}, a step's JSON
  * result, where NAME must be a step this one needs, directly or through
  * others.  A string that is one reference whole becomes the referenced
- * value (any JSON); inside other text the value's text.
+ * value (any JSON); inside other text the value's text.  "$${" is a
+ * literal "${"; a "${" with no closing "}" is refused.  A step's name is
+ * 1-63 of [A-Za-z0-9_-] (no dot: references are read up to one).
  */
 #ifndef AGENTFLOW_WORKFLOW_SPEC_H
 #define AGENTFLOW_WORKFLOW_SPEC_H

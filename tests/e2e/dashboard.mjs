@@ -249,8 +249,11 @@ async function main() {
         await p.locator(`[data-testid="job-row"][data-job="${id}"][data-issuer="node-3"][data-state="succeeded"]`)
           .waitFor({ timeout: 8000 });
         await shot(p, 'jobs-mesh');
-        await p.goto(`${base}#/jobs/${id}`);
+        // The row's link names the issuer: the page asks for node-3's job.
+        await p.locator(`[data-testid="job-row"][data-job="${id}"] a`).click();
         await p.locator('[data-testid="job-remote"][data-issuer="node-3"]').waitFor({ timeout: 10000 });
+        check((await p.evaluate(() => window.location.hash)) === `#/jobs/${encodeURIComponent(`${id}@node-3`)}`,
+          'the link names the issuer');
         check(await p.getByTestId('job-history').count() === 0, 'no story on a non-issuer');
         await p.context().close();
       },

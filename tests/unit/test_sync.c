@@ -707,7 +707,7 @@ job_field(struct fixture *f, const char *id, const char *k, json_t **hold)
 	const char *v;
 
 	json_decref(*hold);
-	*hold = sync_jobs_get(f->sync, id);
+	*hold = sync_jobs_get(f->sync, id, NULL, NULL);
 	v = json_string_value(json_object_get(*hold, k));
 	return v != NULL ? v : "";
 }
@@ -740,10 +740,10 @@ test_jobs_from_their_issuer_only(void **state)
 		e.hop_limit = 8;
 		send_batch(f, "n2", &e);
 	}
-	assert_null(sync_jobs_get(f->sync, "jforged"));
+	assert_null(sync_jobs_get(f->sync, "jforged", NULL, NULL));
 	/* ... nor by a snapshot of n1's state that it hands over. */
 	snapshot_jobs(f, "n2", "n1", 50, snap, 1);
-	assert_null(sync_jobs_get(f->sync, "jforged"));
+	assert_null(sync_jobs_get(f->sync, "jforged", NULL, NULL));
 	assert_int_equal(number(sync_json_vouch(f->sync), "work_ignored"), 1);
 	assert_int_equal(sync_jobs_count(f->sync), 1);
 
@@ -781,16 +781,42 @@ test_jobs_from_their_issuer_only(void **state)
 	/* Ours are not the mesh's view's to list (the API lists them). */
 	job_init(&u, "jours", "queued", 500);
 	assert_int_not_equal(sync_emit_job(f->sync, &u), 0);
-	assert_null(sync_jobs_get(f->sync, "jours"));
+	assert_null(sync_jobs_get(f->sync, "jours", NULL, NULL));
 	/* One outside the wire's bounds is not emitted at all. */
 	u.state = "Not A State";
 	assert_int_equal(sync_emit_job(f->sync, &u), 0);
 
 	/* Forgetting the issuer forgets its jobs. */
 	assert_int_equal(sync_forget(f->sync, "n1", &inc), 1);
-	assert_null(sync_jobs_get(f->sync, "j5"));
+	assert_null(sync_jobs_get(f->sync, "j5", NULL, NULL));
 	assert_int_equal(sync_jobs_count(f->sync), 0);
 	json_decref(hold);
+}
+
+/* A member may copy another's job id: a lookup by id alone then names
+ * both issuers instead of showing the newest word as the job. */
+static void
+test_jobs_one_id_two_issuers(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__JobUpdate a, b;
+	json_t *j, *issuers = NULL;
+
+	job_init(&a, "j1", "running", 100);
+	deliver_job(f, "n1", 1, &a);
+	job_init(&b, "j1", "succeeded", 999999);
+	deliver_job(f, "n2", 1, &b);
+	assert_null(sync_jobs_get(f->sync, "j1", NULL, &issuers));
+	assert_int_equal(json_array_size(issuers), 2);
+	json_decref(issuers);
+	j = sync_jobs_get(f->sync, "j1", "n1", NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "state")),
+	    "running");
+	json_decref(j);
+	j = sync_jobs_get(f->sync, "j1", "n2", NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "issuer")), "n2");
+	json_decref(j);
+	assert_null(sync_jobs_get(f->sync, "j1", "n3", NULL));
 }
 
 static void
@@ -822,13 +848,13 @@ test_jobs_bounded_oldest_final_first(void **state)
 	job_init(&extra, "jnew", "queued", 5000);
 	deliver_job(f, "n1", 2, &extra);
 	assert_int_equal(sync_jobs_count(f->sync), SYNC_JOBS_MAX);
-	assert_null(sync_jobs_get(f->sync, "j1"));
+	assert_null(sync_jobs_get(f->sync, "j1", NULL, NULL));
 	assert_string_equal(job_field(f, "j0", "state", &hold), "running");
 	/* None final left: the oldest goes. */
 	job_init(&extra, "jnewer", "queued", 6000);
 	deliver_job(f, "n1", 3, &extra);
 	assert_int_equal(sync_jobs_count(f->sync), SYNC_JOBS_MAX);
-	assert_null(sync_jobs_get(f->sync, "j0"));
+	assert_null(sync_jobs_get(f->sync, "j0", NULL, NULL));
 	assert_non_null(job_field(f, "jnewer", "id", &hold));
 	assert_string_equal(job_field(f, "jnewer", "id", &hold), "jnewer");
 	json_decref(hold);
@@ -894,6 +920,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),
 	};

@@ -298,6 +298,77 @@ test_render_replaces_references(void **state)
 	json_decref(results);
 }
 
+static void
+test_escapes_and_unterminated_references(void **state)
+{
+	json_t *errs, *wf = check("{\"name\": \"w\", \"params\": {\"p\": \"x\"},"
+	    "\"steps\": [{\"name\": \"a\", \"task\": \"t\", \"to\": \"node-1\","
+	    " \"payload\": {\"lit\": \"echo $${HOME} ${params.p}\","
+	    "  \"open\": \"${params.p\"}}]}", NULL, &errs);
+	json_t *params, *out, *tmpl;
+	char err[256];
+
+	(void)state;
+	assert_null(wf);
+	assert_true(has_error(errs, "steps[0].payload.open", "has no closing }"));
+	assert_false(has_error(errs, "steps[0].payload.lit", ""));
+	json_decref(errs);
+	/* A dot in a step's name would not read back in ${steps.a.b.result}. */
+	assert_null(check("{\"name\": \"w\", \"steps\": [{\"name\": \"a.b\","
+	    " \"task\": \"t\", \"to\": \"node-1\"}]}", NULL, &errs));
+	assert_true(has_error(errs, "steps[0].name", "[A-Za-z0-9_-]"));
+	json_decref(errs);
+	/* Rendered: "$${" is a literal "${". */
+	params = json_pack("{s:s}", "p", "x");
+	tmpl = json_string("echo $${HOME} ${params.p}");
+	out = workflow_spec_render(tmpl, params, NULL, err, sizeof(err));
+	assert_non_null(out);
+	assert_string_equal(json_string_value(out), "echo ${HOME} x");
+	json_decref(out);
+	json_decref(tmpl);
+	tmpl = json_string("a ${params.p");
+	assert_null(workflow_spec_render(tmpl, params, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "has no closing }"));
+	json_decref(tmpl);
+	json_decref(params);
+}
+
+/* An error whose text is cut inside a character is still an error. */
+static void
+test_errors_cut_inside_a_character_stay(void **state)
+{
+	char text[4096], name[64];
+	json_t *errs, *wf, *def, *steps;
+
+	(void)state;
+	/* A reference cut at 64 bytes inside "é". */
+	snprintf(text, sizeof(text), "{\"name\": \"w\", \"steps\": [{\"name\": "
+	    "\"a\", \"task\": \"t\", \"to\": \"node-1\", \"payload\": "
+	    "\"${%s\u00e9}\"}]}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	wf = check(text, NULL, &errs);
+	assert_null(wf);
+	assert_true(has_error(errs, "steps[0].payload", "is not ${params.KEY}"));
+	json_decref(errs);
+	/* A ring of long names: the cycle's text cut inside an arrow. */
+	steps = json_array();
+	for (int i = 0; i < 10; i++) {
+		char need[64];
+		snprintf(name, sizeof(name), "step-%02d-%s", i,
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		snprintf(need, sizeof(need), "step-%02d-%s", (i + 1) % 10,
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:[s]}",
+		    "name", name, "task", "t", "to", "node-1", "needs", need));
+	}
+	def = json_pack("{s:s, s:o}", "name", "w", "steps", steps);
+	wf = workflow_spec_check(def, NULL, &errs);
+	assert_null(wf);
+	assert_int_equal(json_array_size(errs), 1);
+	assert_true(has_error(errs, "steps", "the needs form a cycle: step-00"));
+	json_decref(errs);
+	json_decref(def);
+}
+
 int
 main(void)
 {
@@ -310,6 +381,8 @@ main(void)
 		cmocka_unit_test(test_set_fills_a_parameter),
 		cmocka_unit_test(test_errors_are_bounded),
 		cmocka_unit_test(test_render_replaces_references),
+		cmocka_unit_test(test_escapes_and_unterminated_references),
+		cmocka_unit_test(test_errors_cut_inside_a_character_stay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,7 +70,9 @@ export const getAudit = (limit = 500) =>
 export const getJobs = (state = '', limit = 200) =>
   apiGet<{ jobs: Job[] }>(`/api/jobs?limit=${limit}${state ? `&state=${encodeURIComponent(state)}` : ''}`).then((r) => r.jobs ?? []);
 
-export const getJob = (id: string) => apiGet<Job>(`/api/jobs/${encodeURIComponent(id)}`);
+/** One job; issuer names which one when another node issued it. */
+export const getJob = (id: string, issuer?: string) =>
+  apiGet<Job>(`/api/jobs/${encodeURIComponent(id)}${issuer ? `?issuer=${encodeURIComponent(issuer)}` : ''}`);
 
 export const submitJob = (j: JobSubmit) => apiPost<{ id: string; state?: string; duplicate?: boolean }>('/api/jobs', j);
 

@@ -171,7 +171,7 @@ function JobList({ pollMs }: { pollMs: number }) {
           {shown.map((j) => (
             <tr key={jobKey(j)} data-testid="job-row" data-job={j.id} data-state={j.state} data-issuer={j.issuer}>
               <td className="mono">
-                <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{j.id}</a>
+                <a href={jobHref(j)}>{j.id}</a>
               </td>
               <td>{what(j)}</td>
               <td className="mono small">{j.to}</td>
@@ -194,7 +194,7 @@ function JobList({ pollMs }: { pollMs: number }) {
   );
 }
 
-function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
+function JobPage({ id, issuer, pollMs }: { id: string; issuer?: string; pollMs: number }) {
   const canWrite = useCanWrite();
   const [job, setJob] = useState<Job | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -202,12 +202,12 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
 
   const load = useCallback(async () => {
     try {
-      setJob(await getJob(id));
+      setJob(await getJob(id, issuer));
       setError(null);
     } catch (e) {
       setError(describeError(e));
     }
-  }, [id]);
+  }, [id, issuer]);
   usePoll(load, pollMs, job !== null && FINAL.has(job.state));
 
   const cancel = async () => {
@@ -395,6 +395,16 @@ function JobPage({ id, pollMs }: { id: string; pollMs: number }) {
   );
 }
 
+/**
+ * A job's page: another issuer's job names its issuer ("ID@ISSUER"), since
+ * two members may use one id and the node then asks which is meant.
+ */
+export function jobHref(j: Pick<Job, 'id' | 'issuer' | 'remote'>): string {
+  return `#/jobs/${encodeURIComponent(j.remote ? `${j.id}@${j.issuer}` : j.id)}`;
+}
+
 export function Jobs({ param, pollMs = 2000 }: { param: string | null; pollMs?: number }) {
-  return param ? <JobPage id={param} pollMs={pollMs} /> : <JobList pollMs={pollMs} />;
+  if (!param) return <JobList pollMs={pollMs} />;
+  const [id, issuer] = param.split('@', 2);
+  return <JobPage id={id} issuer={issuer} pollMs={pollMs} />;
 }
