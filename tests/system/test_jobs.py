@@ -104,16 +104,7 @@ class Jobs(unittest.TestCase):
 
     @classmethod
     def wait_formed(cls, nodes):
-        ids = sorted(n.node_id for n in nodes)
-
-        def formed():
-            try:
-                return all(n.up_peers() == [i for i in ids if i != n.node_id]
-                           for n in nodes)
-            except (AssertionError, OSError):
-                return False
-        if not harness.wait_until(formed, FORM_TIMEOUT, 0.3):
-            raise AssertionError("mesh did not form")
+        harness.wait_formed(nodes, FORM_TIMEOUT)
 
     @classmethod
     def tearDownClass(cls):

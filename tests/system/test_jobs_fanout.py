@@ -70,16 +70,7 @@ class JobsFanout(unittest.TestCase):
 
     @classmethod
     def wait_formed(cls):
-        ids = sorted(cls.nodes)
-
-        def formed():
-            try:
-                return all(n.up_peers() == [i for i in ids if i != n.node_id]
-                           for n in cls.nodes.values())
-            except (AssertionError, OSError):
-                return False
-        if not harness.wait_until(formed, FORM_TIMEOUT, 0.3):
-            raise AssertionError("mesh did not form")
+        harness.wait_formed(list(cls.nodes.values()), FORM_TIMEOUT)
 
     @classmethod
     def tearDownClass(cls):
