@@ -10,6 +10,7 @@ import { Nodes } from './pages/Nodes';
 import { Tasks } from './pages/Tasks';
 import { Timeline } from './pages/Timeline';
 import { Topology } from './pages/Topology';
+import { Workflows } from './pages/Workflows';
 
 function Footer() {
   const received = useStore((s) => s.received);
@@ -40,6 +41,9 @@ export function App({ connection }: { connection: Pick<Connection, 'useToken' | 
       break;
     case 'jobs':
       page = <Jobs param={route.param} />;
+      break;
+    case 'workflows':
+      page = <Workflows param={route.param} />;
       break;
     case 'alerts':
       page = <Alerts />;

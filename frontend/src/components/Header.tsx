@@ -26,6 +26,7 @@ const pages = [
   ['nodes', 'Nodes'],
   ['tasks', 'Tasks'],
   ['jobs', 'Jobs'],
+  ['workflows', 'Workflows'],
   ['alerts', 'Alerts'],
   ['timeline', 'Timeline'],
   ['audit', 'Audit'],

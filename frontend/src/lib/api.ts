@@ -3,7 +3,7 @@
 // to the app (token form); 403 means a read-only token tried to write.
 
 import { getToken } from './token';
-import type { AuditRecord, CommandRecord, Definitions, Job, JobSubmit, LogLine } from './types';
+import type { AuditRecord, CommandRecord, Definitions, Job, JobSubmit, LogLine, Workflow } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -135,3 +135,14 @@ export async function probeAuth(): Promise<'ok' | 'unauthorized' | 'unreachable'
     return 'unreachable';
   }
 }
+
+export const getWorkflows = (limit = 200) =>
+  apiGet<{ workflows: Workflow[] }>(`/api/workflows?limit=${limit}`).then((r) => r.workflows ?? []);
+
+export const getWorkflow = (id: string) => apiGet<Workflow>(`/api/workflows/${encodeURIComponent(id)}`);
+
+export type WorkflowAction = 'approve' | 'reject' | 'pause' | 'resume' | 'cancel' | 'retry';
+
+/** A person's action on a workflow; step and comment for approve/reject (and retry's step). */
+export const workflowAction = (id: string, action: WorkflowAction, body: { step?: string; comment?: string } = {}) =>
+  apiPost<unknown>(`/api/workflows/${encodeURIComponent(id)}/${action}`, body);

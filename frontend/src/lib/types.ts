@@ -309,3 +309,40 @@ export interface JobSubmit {
   deadline_ms?: number;
   at_most_once?: boolean;
 }
+
+/** A workflow step as GET /api/workflows/{id} answers it. */
+export interface WorkflowStep {
+  name: string;
+  kind: 'job' | 'approval';
+  needs: string[];
+  state: string;
+  attempt?: number;
+  job?: string | null;
+  node?: string | null;
+  started_ms?: number | null;
+  finished_ms?: number | null;
+  duration_ms?: number | null;
+  next_retry_ms?: number | null;
+  result?: unknown;
+  error?: string | null;
+  prompt?: string | null;
+  approved_by?: string | null;
+  comment?: string | null;
+}
+
+/** A workflow: the list's rows carry no steps. */
+export interface Workflow {
+  id: string;
+  name: string;
+  state: string;
+  principal?: string;
+  coordinator?: string;
+  epoch?: number;
+  created_ms?: number;
+  updated_ms?: number;
+  finished_ms?: number | null;
+  budget_ms?: number;
+  reason?: string | null;
+  steps?: WorkflowStep[];
+  history?: Record<string, unknown>[];
+}
