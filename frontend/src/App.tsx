@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Header } from './components/Header';
 import { TokenForm } from './components/TokenForm';
 import type { Connection } from './lib/connection';
@@ -10,7 +11,10 @@ import { Nodes } from './pages/Nodes';
 import { Tasks } from './pages/Tasks';
 import { Timeline } from './pages/Timeline';
 import { Topology } from './pages/Topology';
-import { Workflows } from './pages/Workflows';
+
+// The workflow page draws with React Flow: loaded when first opened, so the
+// rest of the dashboard does not carry it.
+const Workflows = lazy(() => import('./pages/Workflows').then((m) => ({ default: m.Workflows })));
 
 function Footer() {
   const received = useStore((s) => s.received);
@@ -43,7 +47,11 @@ export function App({ connection }: { connection: Pick<Connection, 'useToken' | 
       page = <Jobs param={route.param} />;
       break;
     case 'workflows':
-      page = <Workflows param={route.param} />;
+      page = (
+        <Suspense fallback={<p className="muted">loading…</p>}>
+          <Workflows param={route.param} />
+        </Suspense>
+      );
       break;
     case 'alerts':
       page = <Alerts />;
