@@ -74,3 +74,19 @@ json_check_enum(const json_t *v, const char *const *name, size_t n,
 {
 	return json_check_name(json_string_value(v), name, n, stride);
 }
+
+const char *
+json_text_of(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+uint64_t
+json_u64_of(const json_t *o, const char *k)
+{
+	json_int_t v = json_integer_value(json_object_get(o, k));
+
+	return v > 0 ? (uint64_t)v : 0;
+}

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * The first key of o that is not one of keys[0..n), or NULL when there
@@ -48,6 +49,14 @@ int json_check_name(const char *s, const char *const *name, size_t n,
 /* json_check_name of v's string; -1 when v is not a string. */
 int json_check_enum(const json_t *v, const char *const *name, size_t n,
     size_t stride);
+
+/*
+ * Readers of a record we made ourselves (a job's, a workflow's): o's
+ * member k as text, "" when absent or not a string; as a positive
+ * integer, 0 when absent, not an integer or not positive.
+ */
+const char *json_text_of(const json_t *o, const char *k);
+uint64_t json_u64_of(const json_t *o, const char *k);
 
 #define JSON_CHECK_NAME(s, table)	json_check_name((s),		\
 	&(table)[0].name, sizeof(table) / sizeof((table)[0]), sizeof((table)[0]))

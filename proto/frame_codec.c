@@ -680,6 +680,64 @@ check_job_update(struct ck *ck, const PB(JobUpdate) *j)
 	return check_id(ck, "replay_of", j->replay_of, false);
 }
 
+/* A workflow's or a step's state: 1-32 of [a-z_-] ("waiting-approval"). */
+static int
+check_workflow_state(struct ck *ck, const char *field, const char *s)
+{
+	const char *v = str(s);
+	size_t len = strlen(v);
+
+	if (len == 0 || len > FRAME_CODEC_MAX_JOB_STATE ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz_-") != len)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "not 1-%d of [a-z_-]", FRAME_CODEC_MAX_JOB_STATE);
+	return 0;
+}
+
+static int
+check_workflow_step(struct ck *ck, const PB(WorkflowStepState) *st)
+{
+	CHECK(ck, check_present(ck, NULL, st), NULL, -1);
+	CHECK(ck, check_name(ck, "name", st->name), NULL, -1);
+	CHECK(ck, check_count(ck, "needs", st->n_needs, st->needs,
+	    FRAME_CODEC_MAX_STEP_NEEDS), NULL, -1);
+	for (size_t i = 0; i < st->n_needs; i++)
+		CHECK(ck, check_name(ck, NULL, st->needs[i]), "needs", (long)i);
+	CHECK(ck, check_workflow_state(ck, "state", st->state), NULL, -1);
+	CHECK(ck, check_id(ck, "job_id", st->job_id, false), NULL, -1);
+	if (str(st->node)[0] != '\0')
+		CHECK(ck, check_node_id(ck, "node", st->node), NULL, -1);
+	return check_str(ck, "decided_by", st->decided_by, 0,
+	    FRAME_CODEC_MAX_NAME, true);
+}
+
+static int
+check_workflow_update(struct ck *ck, const PB(WorkflowUpdate) *w)
+{
+	size_t len;
+
+	CHECK(ck, check_present(ck, NULL, w), NULL, -1);
+	len = protobuf_c_message_get_packed_size(&w->base);
+	if (len > FRAME_CODEC_MAX_WORKFLOW_BYTES)
+		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, NULL,
+		    "%zu bytes encoded, limit %d", len,
+		    FRAME_CODEC_MAX_WORKFLOW_BYTES);
+	CHECK(ck, check_id(ck, "workflow_id", w->workflow_id, true), NULL, -1);
+	CHECK(ck, check_name(ck, "name", w->name), NULL, -1);
+	CHECK(ck, check_workflow_state(ck, "state", w->state), NULL, -1);
+	CHECK(ck, check_str(ck, "principal", w->principal, 0,
+	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "epoch", w->epoch), NULL, -1);
+	CHECK(ck, check_text(ck, "reason", w->reason, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	CHECK(ck, check_count(ck, "steps", w->n_steps, w->steps,
+	    FRAME_CODEC_MAX_WORKFLOW_STEPS), NULL, -1);
+	for (size_t i = 0; i < w->n_steps; i++)
+		CHECK(ck, check_workflow_step(ck, w->steps[i]), "steps",
+		    (long)i);
+	return 0;
+}
+
 static int
 check_user_event(struct ck *ck, const PB(UserEvent) *u)
 {
@@ -721,6 +779,11 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	    FRAME_CODEC_MAX_JOBS), NULL, -1);
 	for (i = 0; i < o->n_jobs; i++)
 		CHECK(ck, check_job_update(ck, o->jobs[i]), "jobs", (long)i);
+	CHECK(ck, check_count(ck, "workflows", o->n_workflows, o->workflows,
+	    FRAME_CODEC_MAX_WORKFLOWS), NULL, -1);
+	for (i = 0; i < o->n_workflows; i++)
+		CHECK(ck, check_workflow_update(ck, o->workflows[i]),
+		    "workflows", (long)i);
 	CHECK(ck, check_count(ck, "proof", o->n_proof, o->proof,
 	    FRAME_CODEC_MAX_PROOF), NULL, -1);
 	for (i = 0; i < o->n_proof; i++) {
@@ -778,6 +841,10 @@ check_event(struct ck *ck, const PB(Event) *e)
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_JOB:
 		CHECK(ck, check_job_update(ck, e->job), "job", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW:
+		CHECK(ck, check_workflow_update(ck, e->workflow), "workflow",
+		    -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
 		CHECK(ck, check_present(ck, "token_revoked", e->token_revoked),

@@ -49,6 +49,10 @@
 #define FRAME_CODEC_MAX_ALERTS		256	/* alerts per OriginState */
 #define FRAME_CODEC_MAX_JOBS		1024	/* jobs per OriginState */
 #define FRAME_CODEC_MAX_JOB_STATE	32	/* JobUpdate.state: [a-z_] */
+#define FRAME_CODEC_MAX_WORKFLOWS	16	/* workflows per OriginState */
+#define FRAME_CODEC_MAX_WORKFLOW_STEPS	256	/* steps per WorkflowUpdate */
+#define FRAME_CODEC_MAX_STEP_NEEDS	64	/* needs per step */
+#define FRAME_CODEC_MAX_WORKFLOW_BYTES	65536	/* a WorkflowUpdate, encoded */
 #define FRAME_CODEC_MAX_ADDRESSES	16
 #define FRAME_CODEC_MAX_ADDRESS_LEN	255
 #define FRAME_CODEC_MAX_LABELS		32

@@ -14,3 +14,7 @@ agentflow_unit_test(test_mesh_features
 agentflow_unit_test(test_proto_jobs
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_jobs.c
   LIBS agentflow_proto)
+# proto/frame_codec.c on WorkflowUpdate: its bounds, counts and byte size.
+agentflow_unit_test(test_proto_workflows
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_workflows.c
+  LIBS agentflow_proto)

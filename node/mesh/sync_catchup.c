@@ -209,6 +209,7 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 		agentflow__mesh__v1__event__free_unpacked(st->proof[i], NULL);
 	free(st->proof);
 	free(st->jobs);
+	free(st->workflows);
 }
 
 /* An origin to snapshot, and the seq its cursor gives. */
@@ -239,8 +240,10 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 			work_rows_fill(s, list[i].o->id, &rows[k], &states[k]);
 			/* Jobs only go from their issuer: a receiver takes
 			 * no others' (sync_vouch.c). */
-			if (list[i].o == s->self)
+			if (list[i].o == s->self) {
 				sync_jobs_fill(s, s->self_id, &states[k]);
+				sync_workflows_fill(s, s->self_id, &states[k]);
+			}
 			ptrs[k] = &states[k];
 		}
 		snap.n_origins = k;
@@ -683,7 +686,8 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 {
 	struct snap_item at = { s->self, 0 };
 
-	if (sync_jobs_held(s, s->self_id) > 0)
+	if (sync_jobs_held(s, s->self_id) > 0 ||
+	    sync_workflows_held(s, s->self_id) > 0)
 		send_snapshot(s, peer, &at, 1, 0);
 }
 

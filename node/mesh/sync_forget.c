@@ -69,6 +69,7 @@ sync_forget(struct sync *s, const char *id, uint64_t *incarnation)
 		t->incarnation = o->incarnation;
 	*incarnation = t->incarnation;
 	sync_jobs_forget(s, id);
+	sync_workflows_forget(s, id);
 	free(o->info);
 	free(o->status);
 	free(o);

@@ -1,6 +1,6 @@
 /*
  * The mesh's view of jobs (sync_jobs.h): per origin, the latest
- * JobUpdate of each job it issued, as heap copies.
+ * JobUpdate of each job it issued.
  *
  * Where an update comes from decides whether it is taken:
  *   our own           sync_emit_job, sync_jobs_seed      always (ours)
@@ -17,142 +17,95 @@
  * An update older (updated_ms) than the one held is dropped: a hole's
  * events come after the snapshot that skipped them.
  *
- * Invariant: an origin's list holds at most SYNC_JOBS_MAX jobs, each job
- * id at most once; an origin without jobs has no entry.
+ * The lists are a sync_view (sync_view.h): at most SYNC_JOBS_MAX jobs per
+ * origin, each job id at most once.
  */
 #include "sync.h"
 #include "sync_jobs.h"
 #include "sync_priv.h"
+#include "sync_view.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "frame_codec.h"
-#include "hmap.h"
 #include "log.h"
 #include "work_json.h"
 #include "xalloc.h"
 
-struct origin_jobs {
-	Agentflow__Mesh__V1__JobUpdate	**v;
-	size_t				  n;
+static const char *
+job_id(const ProtobufCMessage *m)
+{
+	return ((const Agentflow__Mesh__V1__JobUpdate *)m)->job_id;
+}
+
+static uint64_t
+job_updated(const ProtobufCMessage *m)
+{
+	return ((const Agentflow__Mesh__V1__JobUpdate *)m)->updated_ms;
+}
+
+static int
+job_final(const ProtobufCMessage *m)
+{
+	return ((const Agentflow__Mesh__V1__JobUpdate *)m)->finished_ms != 0;
+}
+
+static const struct sync_view_kind job_kind = {
+	.desc = &agentflow__mesh__v1__job_update__descriptor,
+	.id = job_id, .updated = job_updated, .final = job_final,
+	.max = SYNC_JOBS_MAX, .snapshot = SYNC_JOBS_SNAPSHOT,
 };
 
-static Agentflow__Mesh__V1__JobUpdate *
-copy(const Agentflow__Mesh__V1__JobUpdate *u)
+static struct sync_view *
+view(struct sync *s)
 {
-	size_t len = protobuf_c_message_get_packed_size(&u->base);
-	uint8_t *buf = xmalloc(len + 1);
-	Agentflow__Mesh__V1__JobUpdate *c;
-
-	protobuf_c_message_pack(&u->base, buf);
-	c = agentflow__mesh__v1__job_update__unpack(NULL, len, buf);
-	free(buf);
-	return c;
-}
-
-static void
-update_free(Agentflow__Mesh__V1__JobUpdate *u)
-{
-	agentflow__mesh__v1__job_update__free_unpacked(u, NULL);
-}
-
-static struct origin_jobs *
-jobs_of(struct sync *s, const char *origin)
-{
-	struct origin_jobs *oj;
-
 	if (s->jobs == NULL)
-		s->jobs = hmap_new();
-	if ((oj = hmap_get(s->jobs, origin)) == NULL) {
-		oj = xcalloc(1, sizeof(*oj));
-		oj->v = xcalloc(SYNC_JOBS_MAX, sizeof(*oj->v));
-		hmap_put(s->jobs, origin, oj);
-	}
-	return oj;
-}
-
-static void
-origin_jobs_free(struct origin_jobs *oj)
-{
-	if (oj == NULL)
-		return;
-	for (size_t i = 0; i < oj->n; i++)
-		update_free(oj->v[i]);
-	free(oj->v);
-	free(oj);
-}
-
-/* The slot to drop for a new job in a full list: the oldest final job,
- * else (every job open) the oldest. */
-static size_t
-victim(const struct origin_jobs *oj)
-{
-	size_t best = 0;
-	int best_final = 0;
-
-	for (size_t i = 0; i < oj->n; i++) {
-		int final = oj->v[i]->finished_ms != 0;
-		if ((final && !best_final) || (final == best_final &&
-		    oj->v[i]->updated_ms < oj->v[best]->updated_ms)) {
-			best = i;
-			best_final = final;
-		}
-	}
-	return best;
+		s->jobs = sync_view_new(&job_kind);
+	return s->jobs;
 }
 
 /* Keeps u (copied) as origin's latest word on its job. */
 static void
 put(struct sync *s, const char *origin, const Agentflow__Mesh__V1__JobUpdate *u)
 {
-	struct origin_jobs *oj = jobs_of(s, origin);
-	Agentflow__Mesh__V1__JobUpdate *c;
-	size_t i;
+	sync_view_put(view(s), origin, &u->base);
+}
 
-	for (i = 0; i < oj->n; i++)
-		if (strcmp(oj->v[i]->job_id, u->job_id) == 0)
-			break;
-	if (i < oj->n && u->updated_ms < oj->v[i]->updated_ms)
-		return;		/* older than what we hold */
-	if ((c = copy(u)) == NULL)
-		return;
-	if (i == oj->n && oj->n == SYNC_JOBS_MAX)
-		i = victim(oj);
-	if (i < oj->n)
-		update_free(oj->v[i]);
-	else
-		oj->n++;
-	oj->v[i] = c;
-	CHECK(oj->n <= SYNC_JOBS_MAX);
+int
+sync_event_fits(const struct sync *s, Agentflow__Mesh__V1__Event *e,
+    const char *what, const char *id)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+	struct frame_codec_error err;
+
+	e->origin = s->self_id;
+	e->incarnation = s->incarnation;
+	e->seq = 1;
+	e->hop_limit = HOP_LIMIT;
+	b.n_events = 1;
+	b.events = &e;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	f.events = &b;
+	if (frame_codec_check(&f, &err) == FRAME_CODEC_OK)
+		return 1;
+	log_event(LOG_ERROR, "update outside the wire's bounds; not sent",
+	    "{s:s, s:s, s:s}", "kind", what, "id", id != NULL ? id : "",
+	    "error", err.detail);
+	return 0;
 }
 
 /* u within mesh.proto's bounds, as an event of ours would carry it. */
 static int
 valid(const struct sync *s, const Agentflow__Mesh__V1__JobUpdate *u)
 {
-	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
-	struct frame_codec_error err;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
 
-	e.origin = s->self_id;
-	e.incarnation = s->incarnation;
-	e.seq = 1;
-	e.hop_limit = HOP_LIMIT;
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
 	e.job = (Agentflow__Mesh__V1__JobUpdate *)u;
-	b.n_events = 1;
-	b.events = &ep;
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	f.events = &b;
-	if (frame_codec_check(&f, &err) == FRAME_CODEC_OK)
-		return 1;
-	log_event(LOG_ERROR, "job update outside the wire's bounds; not sent",
-	    "{s:s, s:s}", "job", u->job_id != NULL ? u->job_id : "",
-	    "error", err.detail);
-	return 0;
+	return sync_event_fits(s, &e, "job", u->job_id);
 }
 
 uint64_t
@@ -190,69 +143,33 @@ sync_jobs_merge(struct sync *s, const char *origin,
 		put(s, origin, v[i]);
 }
 
-static int
-open_first(const void *a, const void *b)
-{
-	const Agentflow__Mesh__V1__JobUpdate *x = *(const void *const *)a;
-	const Agentflow__Mesh__V1__JobUpdate *y = *(const void *const *)b;
-	int fx = x->finished_ms != 0, fy = y->finished_ms != 0;
-
-	if (fx != fy)
-		return fx - fy;
-	return x->updated_ms < y->updated_ms ? 1 :
-	    x->updated_ms > y->updated_ms ? -1 : 0;
-}
-
 void
 sync_jobs_fill(struct sync *s, const char *origin,
     Agentflow__Mesh__V1__OriginState *st)
 {
-	struct origin_jobs *oj = s->jobs != NULL ? hmap_get(s->jobs, origin) :
-	    NULL;
+	ProtobufCMessage **v;
 
-	st->n_jobs = 0;
-	st->jobs = NULL;
-	if (oj == NULL || oj->n == 0)
-		return;
-	/* Open jobs first, then the most recent final ones. */
-	st->jobs = xcalloc(oj->n, sizeof(*st->jobs));
-	memcpy(st->jobs, oj->v, oj->n * sizeof(*st->jobs));
-	qsort(st->jobs, oj->n, sizeof(*st->jobs), open_first);
-	st->n_jobs = oj->n < SYNC_JOBS_SNAPSHOT ? oj->n : SYNC_JOBS_SNAPSHOT;
+	sync_view_fill(view(s), origin, &v, &st->n_jobs);
+	st->jobs = (Agentflow__Mesh__V1__JobUpdate **)v;
 }
 
 size_t
 sync_jobs_held(const struct sync *s, const char *origin)
 {
-	struct origin_jobs *oj = s->jobs != NULL ? hmap_get(s->jobs, origin) :
-	    NULL;
-
-	return oj != NULL ? oj->n : 0;
+	return s->jobs != NULL ? sync_view_held(s->jobs, origin) : 0;
 }
 
 void
 sync_jobs_forget(struct sync *s, const char *origin)
 {
 	if (s->jobs != NULL)
-		origin_jobs_free(hmap_del(s->jobs, origin));
-}
-
-static int
-free_one(const char *id, void *value, void *arg)
-{
-	(void)id;
-	(void)arg;
-	origin_jobs_free(value);
-	return 1;
+		sync_view_forget(s->jobs, origin);
 }
 
 void
 sync_jobs_free(struct sync *s)
 {
-	if (s->jobs == NULL)
-		return;
-	hmap_sweep(s->jobs, free_one, NULL);
-	hmap_free(s->jobs);
+	sync_view_free(s->jobs);
 	s->jobs = NULL;
 }
 
@@ -269,25 +186,20 @@ struct gather {
 	size_t			 count;
 };
 
-/* Calls g->fn for every job of every origin but ourselves. */
-static int
-gather_cb(const char *origin, void *value, void *arg)
+static void
+gather_one(const char *origin, const ProtobufCMessage *m, void *arg)
 {
 	struct gather *g = arg;
-	struct origin_jobs *oj = value;
 
-	if (strcmp(origin, g->s->self_id) == 0)
-		return 0;
-	for (size_t i = 0; i < oj->n; i++)
-		g->fn(g, origin, oj->v[i]);
-	return 0;
+	g->fn(g, origin, (const Agentflow__Mesh__V1__JobUpdate *)m);
 }
 
+/* Calls g->fn for every job of every origin but ourselves. */
 static void
 gather(struct gather *g)
 {
 	if (g->s->jobs != NULL)
-		hmap_sweep(g->s->jobs, gather_cb, g);
+		sync_view_each(g->s->jobs, g->s->self_id, gather_one, g);
 }
 
 static json_t *

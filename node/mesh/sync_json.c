@@ -4,6 +4,7 @@
  * Read-only: nothing here changes the sync.
  */
 #include "sync_json.h"
+#include "sync_workflows.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -213,6 +214,14 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 		if (u != NULL) {
 			j = work_json_job(origin, u);
 			agentflow__mesh__v1__job_update__free_unpacked(u, NULL);
+		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW) {
+		Agentflow__Mesh__V1__WorkflowUpdate *u =
+		    agentflow__mesh__v1__workflow_update__unpack(NULL, len, body);
+		if (u != NULL) {
+			j = sync_workflow_json(origin, u);
+			agentflow__mesh__v1__workflow_update__free_unpacked(u,
+			    NULL);
 		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED) {
 		Agentflow__Mesh__V1__TokenRevoked *t =

@@ -19,6 +19,7 @@ struct catchup_rest;
 struct hmap;
 struct links;
 struct routing;
+struct sync_view;
 struct store;
 struct store_event;
 struct wall_timer;
@@ -117,9 +118,11 @@ struct sync {
 	void				(*token_revoked)(const char *origin,
 					    const char *token_id, void *arg);
 	void				 *token_revoked_arg;
-	/* The mesh's view of jobs (sync_jobs.c): origin → its jobs;
-	 * NULL until the first. */
-	struct hmap			*jobs;
+	/* The mesh's view of jobs (sync_jobs.c) and workflows
+	 * (sync_workflows.c): what each origin says of its own; NULL until
+	 * the first. */
+	struct sync_view		*jobs;
+	struct sync_view		*workflows;
 	struct {
 		uint64_t	forged;		/* bad or no signature, not from the origin */
 		uint64_t	unknown_key;	/* no key known for that life yet */
@@ -209,6 +212,22 @@ void sync_jobs_fill(struct sync *, const char *origin,
 void sync_jobs_forget(struct sync *, const char *origin);
 size_t sync_jobs_held(const struct sync *, const char *origin);
 void sync_jobs_free(struct sync *);
+
+/* Whether e, one of our events (origin, incarnation and seq set here),
+ * is within mesh.proto's bounds; logged (kind what, id) when not. */
+int sync_event_fits(const struct sync *, Agentflow__Mesh__V1__Event *e,
+    const char *what, const char *id);
+
+/* sync_workflows.c: the same for workflows and their coordinators. */
+void sync_workflows_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__WorkflowUpdate *);
+void sync_workflows_merge(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__WorkflowUpdate *const *v, size_t n);
+void sync_workflows_fill(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__OriginState *st);
+void sync_workflows_forget(struct sync *, const char *origin);
+size_t sync_workflows_held(const struct sync *, const char *origin);
+void sync_workflows_free(struct sync *);
 
 /* sync_forget.c: whether a snapshot or event of origin id's incarnation
  * is of a life we forgot (and so is ignored); frees what forgets kept. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "frame_codec.h"
+#include "json_check.h"
 #include "jobs_spec.h"
 #include "log.h"
 #include "node.h"
@@ -29,29 +30,17 @@ struct cut {
 	char	reason[FRAME_CODEC_MAX_TEXT + 1];
 };
 
-static char *
-text(const json_t *rec, const char *k)
-{
-	const char *s = json_string_value(json_object_get(rec, k));
-
-	return (char *)(s != NULL ? s : "");
-}
-
 /* An id field (parent, replay_of, node): "" unless it has the syntax. */
+/* Our own record's fields (json_check.h), as the message's strings. */
+#define text(o, k)	((char *)json_text_of((o), (k)))
+#define ms(o, k)	json_u64_of((o), (k))
+
 static char *
 id(const json_t *rec, const char *k)
 {
 	char *s = text(rec, k);
 
 	return node_id_valid(s, strlen(s)) ? s : "";
-}
-
-static uint64_t
-ms(const json_t *rec, const char *k)
-{
-	json_int_t v = json_integer_value(json_object_get(rec, k));
-
-	return v > 0 ? (uint64_t)v : 0;
 }
 
 /* rec as u; u's strings point into rec and c. */

@@ -14,18 +14,13 @@
 #include <cmocka.h>
 
 #include "frame_codec.h"
+#include "proto_check.h"
 
-#define PB(name)	struct Agentflow__Mesh__V1__##name
 
 /* An event batch of one job event, and a snapshot of one origin. */
 struct fx {
-	PB(Frame)	 ev_frame, snap_frame;
-	PB(EventBatch)	 batch;
-	PB(Event)	 ev, *evp;
-	PB(Snapshot)	 snap;
-	PB(OriginState)	 st, *stp;
-	PB(Cursor)	 cur;
-	PB(JobUpdate)	 u, **jobs;
+	struct proto_frames	 f;
+	PB(JobUpdate)		 u, **jobs;
 };
 
 static void
@@ -57,41 +52,15 @@ setup(void **state)
 
 	assert_non_null(x);
 	job_init(&x->u);
-	agentflow__mesh__v1__event__init(&x->ev);
-	x->ev.origin = "node-1";
-	x->ev.incarnation = 7;
-	x->ev.seq = 3;
-	x->ev.hop_limit = 8;
-	x->ev.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
-	x->ev.job = &x->u;
-	x->evp = &x->ev;
-	agentflow__mesh__v1__event_batch__init(&x->batch);
-	x->batch.n_events = 1;
-	x->batch.events = &x->evp;
-	agentflow__mesh__v1__frame__init(&x->ev_frame);
-	x->ev_frame.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	x->ev_frame.events = &x->batch;
-
+	proto_frames_init(&x->f);
+	x->f.ev.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
+	x->f.ev.job = &x->u;
 	x->jobs = calloc(FRAME_CODEC_MAX_JOBS + 1, sizeof(*x->jobs));
 	assert_non_null(x->jobs);
 	for (size_t i = 0; i <= FRAME_CODEC_MAX_JOBS; i++)
 		x->jobs[i] = &x->u;
-	agentflow__mesh__v1__cursor__init(&x->cur);
-	x->cur.origin = "node-1";
-	x->cur.incarnation = 7;
-	x->cur.seq = 3;
-	agentflow__mesh__v1__origin_state__init(&x->st);
-	x->st.cursor = &x->cur;
-	x->st.n_jobs = 1;
-	x->st.jobs = x->jobs;
-	x->stp = &x->st;
-	agentflow__mesh__v1__snapshot__init(&x->snap);
-	x->snap.n_origins = 1;
-	x->snap.origins = &x->stp;
-	x->snap.last = 1;
-	agentflow__mesh__v1__frame__init(&x->snap_frame);
-	x->snap_frame.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
-	x->snap_frame.snapshot = &x->snap;
+	x->f.st.n_jobs = 1;
+	x->f.st.jobs = x->jobs;
 	*state = x;
 	return 0;
 }
@@ -127,57 +96,11 @@ cmp_job(const PB(JobUpdate) *a, const PB(JobUpdate) *b)
 	assert_string_equal(a->replay_of, b->replay_of);
 }
 
-/* Encodes f and decodes it back (caller frees). */
-static PB(Frame) *
-roundtrip(const PB(Frame) *f)
-{
-	struct frame_codec_error err;
-	PB(Frame) *out = NULL;
-	uint8_t *buf;
-	size_t len;
-
-	if (frame_codec_encode(f, &buf, &len, &err) != FRAME_CODEC_OK)
-		fail_msg("encode: %s", err.detail);
-	if (frame_codec_decode(buf, len, &out, &err) != FRAME_CODEC_OK)
-		fail_msg("decode: %s", err.detail);
-	free(buf);
-	return out;
-}
-
-/* f is refused with want naming where: by the check, the encoder, and
- * the decoder of its raw packing (what a hostile peer would send). */
-static void
-expect_refused(const PB(Frame) *f, enum frame_codec_err want,
-    const char *where)
-{
-	struct frame_codec_error err;
-	PB(Frame) *out = NULL;
-	uint8_t *buf;
-	size_t len;
-
-	memset(&err, 0, sizeof(err));
-	assert_int_equal(frame_codec_check(f, &err), want);
-	if (strstr(err.detail, where) == NULL)
-		fail_msg("detail \"%s\" does not name \"%s\"", err.detail, where);
-	assert_int_equal(frame_codec_encode(f, &buf, &len, &err), want);
-	assert_null(buf);
-	len = agentflow__mesh__v1__frame__get_packed_size(f);
-	buf = malloc(len + 1);
-	assert_non_null(buf);
-	agentflow__mesh__v1__frame__pack(f, buf);
-	assert_int_equal(frame_codec_decode(buf, len, &out, &err), want);
-	assert_null(out);
-	if (strstr(err.detail, where) == NULL)
-		fail_msg("decode detail \"%s\" does not name \"%s\"", err.detail,
-		    where);
-	free(buf);
-}
-
 static void
 test_job_event_roundtrip(void **state)
 {
 	struct fx *x = *state;
-	PB(Frame) *out = roundtrip(&x->ev_frame);
+	PB(Frame) *out = roundtrip(&x->f.ev_frame);
 
 	assert_int_equal(out->events->events[0]->kind_case,
 	    AGENTFLOW__MESH__V1__EVENT__KIND_JOB);
@@ -192,7 +115,7 @@ test_job_event_roundtrip(void **state)
 	x->u.parent = "";
 	x->u.to = "";
 	x->u.state = "queued";
-	out = roundtrip(&x->ev_frame);
+	out = roundtrip(&x->f.ev_frame);
 	cmp_job(&x->u, out->events->events[0]->job);
 	frame_codec_free(out);
 }
@@ -201,21 +124,21 @@ static void
 test_snapshot_jobs_roundtrip_and_count(void **state)
 {
 	struct fx *x = *state;
-	PB(Frame) *out = roundtrip(&x->snap_frame);
+	PB(Frame) *out = roundtrip(&x->f.snap_frame);
 
 	assert_int_equal(out->snapshot->origins[0]->n_jobs, 1);
 	cmp_job(&x->u, out->snapshot->origins[0]->jobs[0]);
 	frame_codec_free(out);
 
-	x->st.n_jobs = FRAME_CODEC_MAX_JOBS;
-	assert_int_equal(frame_codec_check(&x->snap_frame, NULL), FRAME_CODEC_OK);
-	x->st.n_jobs = FRAME_CODEC_MAX_JOBS + 1;
-	expect_refused(&x->snap_frame, FRAME_CODEC_ERR_TOO_MANY,
+	x->f.st.n_jobs = FRAME_CODEC_MAX_JOBS;
+	assert_int_equal(frame_codec_check(&x->f.snap_frame, NULL), FRAME_CODEC_OK);
+	x->f.st.n_jobs = FRAME_CODEC_MAX_JOBS + 1;
+	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_TOO_MANY,
 	    "snapshot.origins[0].jobs: 1025 entries, limit 1024");
 	/* Each entry is checked like an event's. */
-	x->st.n_jobs = 1;
+	x->f.st.n_jobs = 1;
 	x->u.state = "";
-	expect_refused(&x->snap_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "snapshot.origins[0].jobs[0].state");
 }
 
@@ -231,75 +154,75 @@ test_job_fields_bounded(void **state)
 	long_name[sizeof(long_name) - 1] = '\0';
 
 	x->u.job_id = "";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_ID,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_ID,
 	    "events.events[0].job.job_id");
 	x->u.job_id = "../etc/passwd";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_ID,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_ID,
 	    "events.events[0].job.job_id");
 	x->u.job_id = "j1";
 
 	x->u.state = "Running";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].job.state");
 	x->u.state = "a_state_name_of_thirty_three_byte";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].job.state");
 	/* A state this version does not name passes: shown as it is. */
 	x->u.state = "waiting_for_children";
-	assert_int_equal(frame_codec_check(&x->ev_frame, NULL), FRAME_CODEC_OK);
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL), FRAME_CODEC_OK);
 
 	x->u.task = "tab\there";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_STRING,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
 	    "events.events[0].job.task");
 	x->u.task = long_name;
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
 	    "events.events[0].job.task: 129 bytes, limit 128");
 	x->u.task = "backup";
 
 	x->u.to = long_text;
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
 	    "events.events[0].job.to: 1025 bytes, limit 1024");
 	x->u.to = "any";
 
 	x->u.node = "not a node";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
 	    "events.events[0].job.node");
 	x->u.node = "node-3";
 
 	x->u.term_signal = 129;
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].job.term_signal");
 	x->u.term_signal = -1;
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].job.term_signal");
 	x->u.term_signal = 9;
 
 	x->u.reason = long_text;
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
 	    "events.events[0].job.reason: 1025 bytes, limit 1024");
 	x->u.reason = "\xff\xfe not UTF-8";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_STRING,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
 	    "events.events[0].job.reason");
 	x->u.reason = "";
 
 	x->u.principal = long_name;
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
 	    "events.events[0].job.principal");
 	x->u.principal = "bob";
 
 	x->u.parent = "a/b";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_ID,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_ID,
 	    "events.events[0].job.parent");
 	x->u.parent = "";
 	x->u.replay_of = "a b";
-	expect_refused(&x->ev_frame, FRAME_CODEC_ERR_BAD_ID,
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_ID,
 	    "events.events[0].job.replay_of");
 	x->u.replay_of = "j2";
-	assert_int_equal(frame_codec_check(&x->ev_frame, NULL), FRAME_CODEC_OK);
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL), FRAME_CODEC_OK);
 
 	/* The kind set without its message (a caller's bug, caught). */
-	x->ev.job = NULL;
-	assert_int_equal(frame_codec_check(&x->ev_frame, NULL),
+	x->f.ev.job = NULL;
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
 	    FRAME_CODEC_ERR_MISSING);
 }
 
