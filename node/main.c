@@ -66,7 +66,11 @@ static const struct opt options[] = {
 	{ "status-ms", OPT_INT, OPT(status_ms), "1000", 100, 3600000,
 	  "how often the node samples and broadcasts its status" },
 	{ "events-kept", OPT_INT, OPT(events_kept), "100000", 100, 100000000,
-	  "events the local log keeps (oldest dropped first)" },
+	  "events the local log keeps; over it, each origin is held to a fair "
+	  "share and loses its oldest first" },
+	{ "events-kept-mib", OPT_INT, OPT(events_kept_mib), "256", 1, 1048576,
+	  "MiB of event bodies the local log keeps, shared among origins as "
+	  "--events-kept is" },
 	{ "retain-tasks", OPT_INT, OPT(retain_tasks), "10000", 10, 100000000,
 	  "task records kept (finished ones dropped first, with their logs)" },
 	{ "retain-log-lines", OPT_INT, OPT(retain_log_lines), "1000000", 100,

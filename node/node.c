@@ -532,6 +532,7 @@ mesh_start(struct node_life *l, char *err, size_t errlen)
 		/* Statuses arrive every status period: three missed is dead. */
 		.silence_ms = 3 * cfg->status_ms < 3000 ? 3000 : 3 * cfg->status_ms,
 		.store = n->store, .events_kept = (uint64_t)cfg->events_kept,
+		.events_bytes = (uint64_t)cfg->events_kept_mib << 20,
 	};
 	struct mesh_hooks mh = { link_changed, link_frame, stale_address, n,
 	    NULL, NULL, reborn, link_hello };

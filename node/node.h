@@ -56,6 +56,7 @@ struct node_config {
 	long		 status_ms;
 	long		 max_links;
 	long		 events_kept;
+	long		 events_kept_mib;
 	long		 retain_tasks;		/* task records kept */
 	long		 retain_log_lines;	/* task log lines kept */
 	long		 retain_commands_s;	/* command records kept this long */

@@ -72,6 +72,7 @@ agentflow_system_test(freeze test_freeze.py)
 agentflow_unit_test(test_callbacks SOURCES unit/test_callbacks.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(retention test_retention.py)
+agentflow_system_test(event_shares test_event_shares.py)
 agentflow_system_test(workflow_check test_workflow_check.py)
 # agentflow-node-jobforger: a member that sends the job commands a test
 # hands it (tests/extra/node_jobforger.c), for tests/system/test_jobs.py.

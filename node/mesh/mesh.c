@@ -169,6 +169,7 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 			.self_id = cfg->self_id, .incarnation = cfg->incarnation,
 			.addresses = cfg->addresses, .labels = cfg->labels,
 			.store = cfg->store, .events_kept = cfg->events_kept,
+			.events_bytes = cfg->events_bytes,
 			.keys = m->keys,
 		};
 		m->sync = sync_new(base, &sc);

@@ -49,6 +49,7 @@ struct mesh_config {
 	 * NULL: links only, no state sync. */
 	struct store	*store;
 	uint64_t	 events_kept;	/* retention of the event log */
+	uint64_t	 events_bytes;	/* ... in bytes of bodies */
 };
 
 struct mesh_hooks {

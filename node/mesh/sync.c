@@ -41,6 +41,7 @@
 #include "node_info.h"
 #include "routing.h"
 #include "store.h"
+#include "store_trim.h"
 #include "store_work.h"
 #include "wall_timer.h"
 #include "work_json.h"
@@ -967,9 +968,14 @@ persist_cb(void *arg)
 	if (store_batch_end(s->store) != 0)
 		log_event(LOG_WARN, "cannot persist remote state", "{s:s}", "error",
 		    store_error(s->store));
-	if (now - s->last_trim_ms >= TRIM_PERIOD_MS) {
+	/* Every period, and sooner in a flood: a tenth over the count. */
+	if (now - s->last_trim_ms >= TRIM_PERIOD_MS ||
+	    s->events_in + s->self->seq - s->events_at_trim >
+	    s->events_kept / 10) {
 		s->last_trim_ms = now;
-		if (store_events_trim(s->store, s->events_kept, &deleted) != 0)
+		s->events_at_trim = s->events_in + s->self->seq;
+		if (store_events_trim_shares(s->store, s->events_kept,
+		    s->events_bytes, &deleted) != 0)
 			log_event(LOG_WARN, "cannot trim the event log", "{s:s}",
 			    "error", store_error(s->store));
 	}
@@ -1011,6 +1017,8 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->incarnation = cfg->incarnation;
 	s->store = cfg->store;
 	s->events_kept = cfg->events_kept ? cfg->events_kept : 100000;
+	s->events_bytes = cfg->events_bytes ? cfg->events_bytes :
+	    (uint64_t)256 << 20;
 	s->origins = hmap_new();
 	s->routing = routing_new(s->self_id);
 	sync_set_links(s, cfg->links);

@@ -31,6 +31,7 @@ struct sync_config {
 	struct store	*store;
 	struct links	*links;		/* may be set later with sync_set_links */
 	uint64_t	 events_kept;	/* retention of the event log */
+	uint64_t	 events_bytes;	/* ... in bytes of bodies (0: 256 MiB) */
 	/* Signs our events, checks relayed ones (borrowed; outlives the
 	 * sync).  NULL: nothing signed, only events straight from their
 	 * origin taken (unit tests). */

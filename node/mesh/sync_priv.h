@@ -72,6 +72,8 @@ struct sync {
 	struct store			*store;
 	struct links			*links;
 	uint64_t			 events_kept;
+	uint64_t			 events_bytes;
+	uint64_t			 events_at_trim;	/* events in + ours, then */
 	struct hmap			*origins;
 	struct origin			*self;
 	/* Own events not yet sent. */

@@ -231,7 +231,6 @@ enum stmt_id {
 	S_EVENTS_QUERY,
 	S_EVENTS_NEWEST,
 	S_EVENTS_AFTER,
-	S_EVENTS_TRIM,
 	S_PEER_DEL,
 	S_REMOTE_DEL,
 	S_FORGOTTEN_PUT,
@@ -282,8 +281,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EVENTS_AFTER] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
 	    " received_ms, sig FROM events WHERE origin = ?1 AND incarnation = ?2"
 	    " AND seq > ?3 ORDER BY seq LIMIT ?4",
-	[S_EVENTS_TRIM] = "DELETE FROM events WHERE rowid <="
-	    " (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1 OFFSET ?1)",
 	[S_PEER_DEL] = "DELETE FROM peers WHERE node_id = ?1",
 	[S_REMOTE_DEL] = "DELETE FROM remote_state WHERE origin = ?1",
 	[S_FORGOTTEN_PUT] = "INSERT INTO forgotten (node_id, forgot_ms,"
@@ -1068,21 +1065,3 @@ store_events_after(struct store *st, const char *origin, uint64_t incarnation,
 	return walk_events(st, s, cb, arg, "reading an origin's events");
 }
 
-int
-store_events_trim(struct store *st, uint64_t keep, uint64_t *deleted)
-{
-	sqlite3_stmt *s = stmt(st, S_EVENTS_TRIM);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_bind_int64(s, 1, keep > (uint64_t)INT64_MAX ? INT64_MAX :
-	    (sqlite3_int64)keep);
-	if (bound(st, s, &rc, 1, "trimming events") != 0)
-		return -1;
-	if (step_done(st, s, "trimming events") != 0)
-		return -1;
-	if (deleted != NULL)
-		*deleted = (uint64_t)sqlite3_changes64(st->db);
-	return 0;
-}

@@ -215,11 +215,6 @@ int store_events_after(struct store *st, const char *origin,
     uint64_t incarnation, uint64_t after_seq, unsigned limit,
     store_event_cb cb, void *arg);
 
-/*
- * Retention: deletes all but the newest keep events (newest by arrival, so
- * a remote clock cannot keep old rows alive).  *deleted, if not NULL,
- * receives the number of rows removed.
- */
-int store_events_trim(struct store *st, uint64_t keep, uint64_t *deleted);
+/* Retention of the event log: store_trim.h (shares per origin). */
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_trim.h"
 #include "tmpdir.h"
 
 struct fixture {
@@ -625,10 +626,12 @@ test_events_append_query_trim(void **state)
 	assert_int_equal(query(st, &l, 0, "nobody", 0, 0), 0);
 	assert_int_equal(query(st, &l, 0, "a'; --", 0, 0), 0);
 
-	/* Trim keeps the newest by arrival: c (late, old clock) survives. */
-	assert_int_equal(store_events_trim(st, 100, &deleted), 0);
+	/* Over the count, each origin keeps a fair share of its newest by
+	 * arrival: c (late, old clock) survives, a (5) loses the most. */
+	assert_int_equal(store_events_trim_shares(st, 100, 1 << 20, &deleted),
+	    0);
 	assert_int_equal(deleted, 0);
-	assert_int_equal(store_events_trim(st, 3, &deleted), 0);
+	assert_int_equal(store_events_trim_shares(st, 3, 1 << 20, &deleted), 0);
 	assert_int_equal(deleted, 6);
 	assert_int_equal(query(st, &l, 0, NULL, 0, 0), 3);
 	assert_string_equal(l.key[0], "c/2/1");
@@ -636,16 +639,47 @@ test_events_append_query_trim(void **state)
 	assert_string_equal(l.key[2], "a/2/3");
 	store_close(st);
 
-	/* Data survives a reopen; appends after a trim are still newest. */
+	/* Data survives a reopen; every origin keeps at least one event. */
 	st = open_ok(f);
 	append(st, "d", 1, 1, 10, 1, 1);
-	assert_int_equal(store_events_trim(st, 1, NULL), 0);
-	assert_int_equal(query(st, &l, 0, NULL, 0, 0), 1);
-	assert_string_equal(l.key[0], "d/1/1");
-	assert_int_equal(store_events_trim(st, 0, &deleted), 0);
-	assert_int_equal(deleted, 1);
-	assert_int_equal(query(st, &l, 0, NULL, 0, 0), 0);
+	assert_int_equal(store_events_trim_shares(st, 1, 1 << 20, &deleted), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(query(st, &l, 0, NULL, 0, 0), 4);
+
+	/* One origin's flood trims that origin: the quiet ones keep theirs. */
+	for (uint64_t s = 1; s <= 50; s++)
+		append(st, "f", 1, s, 14, 1000 + (int64_t)s, 1);
+	assert_int_equal(store_events_trim_shares(st, 10, 1 << 20, &deleted),
+	    0);
+	assert_int_equal(deleted, 44);	/* f keeps 10 - 4 = 6 */
+	assert_int_equal(query(st, &l, 0, "f", 0, 0), 6);
+	assert_string_equal(l.key[0], "f/1/45");
+	assert_int_equal(query(st, &l, 0, NULL, 0, 0), 10);
+
+	/* Bytes too: of 1000 bytes (f's newest six 600, b's one 200, c's
+	 * and d's 100 each), 500 kept: the cap is 150, so f keeps only its
+	 * newest (never less: an origin's newest event always stays), and b,
+	 * whose one event is its newest, keeps it. */
+	assert_int_equal(store_events_trim_shares(st, 10, 500, &deleted), 0);
+	assert_int_equal(deleted, 5);
+	assert_int_equal(query(st, &l, 0, "f", 0, 0), 1);
+	assert_string_equal(l.key[0], "f/1/50");
+	assert_int_equal(query(st, &l, 0, "b", 0, 0), 1);
+	assert_int_equal(query(st, &l, 0, "d", 0, 0), 1);
 	store_close(st);
+}
+
+static void
+test_trim_cap(void **state)
+{
+	uint64_t a[] = { 50, 1, 1, 1, 1 }, b[] = { 3, 4 }, c[] = { 10, 10, 10 };
+
+	(void)state;
+	assert_int_equal(store_trim_cap(a, 5, 10), 6);
+	assert_int_equal(store_trim_cap(b, 2, 7), UINT64_MAX);	/* fits */
+	assert_int_equal(store_trim_cap(b, 2, 6), 3);
+	assert_int_equal(store_trim_cap(c, 3, 15), 5);
+	assert_int_equal(store_trim_cap(c, 0, 15), UINT64_MAX);
 }
 
 /* ---- damaged files ---- */
@@ -735,6 +769,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_survive_and_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_append_query_trim, setup, teardown),
+		cmocka_unit_test(test_trim_cap),
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_pages_give_errors, setup, teardown),
 	};
