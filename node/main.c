@@ -121,6 +121,10 @@ static const struct opt options[] = {
 	  "comma-separated origins, e.g. http://nas.local:8080, whose pages may "
 	  "open the live feed: the dashboard reached by a name rather than an "
 	  "address (names are refused otherwise, against DNS rebinding)" },
+	{ "ws-snapshot-bytes", OPT_INT, OPT(ws_snapshot_bytes), "1048576", 65536,
+	  3145728, "how big a /ws snapshot may grow: past it older events "
+	  "are left out, and an event bigger than 8 KiB goes as a summary "
+	  "(at most 3 MiB: a client's backlog is closed past 4 MiB)" },
 };
 
 static const char usage[] =

@@ -73,6 +73,7 @@ struct node_config {
 	long		 write_rate;
 	const char	*web_root;	/* dashboard files; "" finds them */
 	const char	*allow_origins;	/* more origins /ws accepts (ws.h) */
+	long		 ws_snapshot_bytes;	/* a /ws snapshot's budget */
 };
 
 struct node {

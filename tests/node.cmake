@@ -94,3 +94,6 @@ agentflow_unit_test(test_jobs_replay SOURCES unit/test_jobs_replay.c
 agentflow_system_test(jobs_fanout test_jobs_fanout.py)
 agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
   LIBS agentflow_node_core agentflow_common)
+# Issue 22's shared budgets: the /ws snapshot, per-client backlogs, logs,
+# listener deadlines and caps.
+agentflow_system_test(budgets test_budgets.py)

@@ -202,23 +202,6 @@ event_row_cb(void *arg, const struct store_event *ev)
 	return 0;
 }
 
-json_t *
-api_recent_events(struct node *n, unsigned limit)
-{
-	struct store_event_query sq = { 0 };
-	struct event_list el = { json_array() };
-
-	sq.limit = limit;
-	sq.newest = 1;
-	/* Statuses every second from every node would crowd out the rest;
-	 * the latest of each is in the cluster view. */
-	sq.not_kind = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
-	if (store_events_query(n->store, &sq, event_row_cb, &el) < 0)
-		log_event(LOG_WARN, "cannot read the event log", "{s:s}", "error",
-		    store_error(n->store));
-	return el.events;
-}
-
 /* The node API's query parameters: out of range answers 400. */
 int
 api_param_int(struct evhttp_request *req, const struct evkeyvalq *q,
@@ -409,6 +392,7 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/jobs/",	1, R, api_jobs_get },
 	{ EVHTTP_REQ_POST, "/api/jobs/",	1, W, api_jobs_post_id },
 	{ EVHTTP_REQ_POST, "/api/workflows/check", 0, R, api_workflows_check },
+	{ EVHTTP_REQ_GET,  "/api/events/",	1, R, api_events_one },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },
