@@ -311,6 +311,7 @@ crl_cb(void *arg)
 	struct node *n = arg;
 	char err[256];
 
+	log_flush();	/* summaries of lines held back (log.h) */
 	switch (trust_reload_crl(n->trust, err, sizeof(err))) {
 	case 1:
 		log_event(LOG_INFO, "CRL reloaded; checking links", "{s:s}", "path",
@@ -604,7 +605,8 @@ discovery_stop(struct node_life *l)
 	json_decref(l->signals);
 }
 
-/* Our status every --status-ms; the CRL file checked every second. */
+/* Our status every --status-ms; the CRL file checked and the log's
+ * summaries flushed every second. */
 static int
 timers_start(struct node_life *l, char *err, size_t errlen)
 {

@@ -705,6 +705,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	if (mono - api->last_slow_sweep_ms < 1000)
 		return;
 	api->last_slow_sweep_ms = mono;
+	log_flush();
 	ratelimit_sweep(api->rate, mono);
 	switch (trust_reload_crl(api->trust, err, sizeof(err))) {
 	case 1:

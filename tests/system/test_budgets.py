@@ -183,5 +183,40 @@ class SnapshotBudget(unittest.TestCase):
             self.assertEqual(now, self.marks[n.node_id], n.node_id)
 
 
+class LogRate(harness.SignalTest):
+    """A message repeated from one place is printed 20 times in 10 s, then
+    summarised: the signal's refused requests, hundreds a second."""
+
+    def test_refused_requests_are_logged_twenty_times_then_summarised(self):
+        tmp = tempfile.mkdtemp(prefix="af-lograte-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pki = harness.Pki(tmp)
+        s = harness.Signal(["--rate", "1", "--burst", "1"], ca=pki.ca_path).start()
+        self.addCleanup(s.stop)
+        c = s.client()
+        t0 = time.monotonic()
+        statuses = [c.get("/healthz").status for _ in range(300)]
+        took = time.monotonic() - t0
+        refused = statuses.count(429)
+        self.assertGreater(refused, 250)
+        self.assertLess(took, 9, "the requests took too long to share a window")
+
+        def lines(msg):
+            return [l for l in s.logs() if l.get("msg") == msg]
+        shown = len(lines("request refused"))
+        self.assertEqual(shown, 20)
+        # the window ends; the next line logged brings the summary
+        time.sleep(10.5 - (time.monotonic() - t0))
+        c.get("/healthz")
+        summary = harness.wait_until(lambda: [
+            l for l in s.logs() if l.get("like") == "request refused"], 5)
+        self.assertEqual(len(summary), 1, summary)
+        self.assertEqual(summary[0]["msg"],
+                         "%d more like this in the last 10 s" % (refused - 20))
+        self.assertEqual(summary[0]["suppressed"], refused - 20)
+        self.assertEqual(summary[0]["level"], "info")
+        self.assertLess(len(s.stderr()), 64 * 1024)
+
+
 if __name__ == "__main__":
     harness.main()
