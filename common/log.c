@@ -24,6 +24,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "text.h"
 
 static char log_component[32] = "agentflow";
@@ -79,15 +80,6 @@ int
 log_enabled(enum log_level level)
 {
 	return level >= log_min;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The summary of a window that held lines back; it is then free. */
@@ -146,7 +138,7 @@ static int
 site_allows(const char *site, enum log_level level, json_t **out)
 {
 	struct log_site *ls;
-	uint64_t now = mono_ms();
+	uint64_t now = clock_mono_ms();
 	json_t *j;
 	int ok = 1;
 

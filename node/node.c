@@ -41,6 +41,7 @@
 #include "feed.h"
 #include "forget.h"
 #include "hostport.h"
+#include "http_guard.h"
 #include "links.h"
 #include "log.h"
 #include "freeze.h"
@@ -880,6 +881,8 @@ api_start(struct node_life *l, char *err, size_t errlen)
 	struct node *n = &l->n;
 	const struct node_config *cfg = n->cfg;
 	struct evhttp_bound_socket *bound;
+	struct http_guard_config gc = { cfg->header_timeout_ms,
+	    cfg->max_per_address, "api" };
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char host[256];
@@ -892,6 +895,7 @@ api_start(struct node_life *l, char *err, size_t errlen)
 	if (ws_policy_check_origins(cfg->allow_origins, err, errlen) != 0)
 		return -1;
 	l->http = evhttp_new(n->base);
+	n->http_guard = http_guard_new(n->base, l->http, &gc, NULL, NULL);
 	evhttp_set_timeout(l->http, 30);
 	evhttp_set_max_headers_size(l->http, 16384);
 	evhttp_set_max_body_size(l->http, 1 << 20);
@@ -932,6 +936,8 @@ api_stop(struct node_life *l)
 	if (l->http != NULL)
 		evhttp_free(l->http);
 	l->http = NULL;
+	http_guard_free(l->n.http_guard);
+	l->n.http_guard = NULL;
 	api_free(l->n.api);
 	l->n.api = NULL;
 }

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "discovery.h"
+#include "http_guard.h"
 #include "http_json.h"
 #include "links.h"
 #include "log.h"
@@ -508,6 +509,7 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	const struct route *hit = NULL;
 	char allow[64] = "";
 
+	http_guard_request(a->n->http_guard, req);
 	if (path == NULL)
 		path = "";
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

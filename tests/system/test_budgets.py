@@ -218,5 +218,128 @@ class LogRate(harness.SignalTest):
         self.assertLess(len(s.stderr()), 64 * 1024)
 
 
+def slow_header(port, src="127.0.0.1", first=b"GET /healthz HTTP/1.1\r\nHost: x\r\n"):
+    """A connection that has sent part of a request's headers."""
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    s.sendall(first)
+    return s
+
+
+def closed_within(s, seconds, drip=None):
+    """True when the server closes s within seconds (a byte of drip sent
+    every 0.2 s meanwhile, the way a slow-header client keeps a
+    connection busy)."""
+    end = time.monotonic() + seconds
+    s.settimeout(0.2)
+    while time.monotonic() < end:
+        try:
+            if s.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            pass
+        except OSError:
+            return True
+        if drip:
+            try:
+                s.sendall(drip)
+            except OSError:
+                return True
+    return False
+
+
+def served(port, src):
+    """GET /healthz from address src answers 200."""
+    s = slow_header(port, src, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                    b"Connection: close\r\n\r\n")
+    try:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data.startswith(b"HTTP/1.1 200")
+    finally:
+        s.close()
+
+
+class Listeners(unittest.TestCase):
+    """Every listener bounds a request's time to arrive and the connections
+    one address may hold: the node's API and the signal, on loopback,
+    127.0.0.1 against 127.0.0.2."""
+
+    CAP = 16
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="af-listen-")
+        cls.pki = harness.Pki(cls.tmp)
+        cls.node = harness.MeshNode(cls.pki, "node-1", args=[
+            "--header-timeout-ms", "1500", "--max-per-address", str(cls.CAP)]).start()
+        cls.sig = harness.Signal(["--header-timeout-ms", "1500", "--max-per-address",
+                                  str(cls.CAP)], ca=cls.pki.ca_path).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.stop()
+        cls.sig.stop()
+        shutil.rmtree(cls.tmp, True)
+
+    def check_slow_header_cut(self, port):
+        t0 = time.monotonic()
+        s = slow_header(port)
+        self.addCleanup(s.close)
+        self.assertTrue(closed_within(s, 5, drip=b"X"), "still open after 5 s")
+        took = time.monotonic() - t0
+        self.assertGreater(took, 1.2)
+        self.assertLess(took, 3.5)
+        self.assertTrue(served(port, "127.0.0.1"))
+
+    def check_cap(self, port):
+        held = [slow_header(port) for _ in range(self.CAP)]
+        for s in held:
+            self.addCleanup(s.close)
+        time.sleep(0.3)
+        extra = [slow_header(port) for _ in range(3 * self.CAP)]
+        for s in extra:
+            self.addCleanup(s.close)
+        # every one past the cap is closed, the first ones are not
+        self.assertTrue(all(closed_within(s, 1) for s in extra))
+        self.assertFalse(any(closed_within(s, 0.2) for s in held[:2]))
+        # another address is served meanwhile
+        self.assertTrue(served(port, "127.0.0.2"))
+        self.assertFalse(served(port, "127.0.0.1"))
+        # once they are gone, this address is served again
+        for s in held:
+            s.close()
+        self.assertTrue(harness.wait_until(lambda: served(port, "127.0.0.1"), 5, 0.2))
+
+    def test_node_api_cuts_a_slow_header(self):
+        self.check_slow_header_cut(self.node.api_port)
+
+    def test_node_api_caps_connections_per_address(self):
+        self.check_cap(self.node.api_port)
+        self.assertEqual(self.node.client(token="read").get("/healthz").status, 200)
+
+    def test_signal_cuts_a_slow_header(self):
+        self.check_slow_header_cut(self.sig.port)
+
+    def test_signal_caps_connections_per_address(self):
+        self.check_cap(self.sig.port)
+
+    def test_a_keep_alive_connection_is_not_cut_while_answered(self):
+        api = harness.Api(self.node.api_port, self.node.tokens()["read"])
+        try:
+            for _ in range(6):
+                status, _ = api.request("GET", "/healthz")
+                self.assertEqual(status, 200)
+                time.sleep(0.4)
+        finally:
+            api.close()
+
+
 if __name__ == "__main__":
     harness.main()
