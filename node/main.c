@@ -132,6 +132,9 @@ static const struct opt options[] = {
 	{ "max-per-address", OPT_INT, OPT(max_per_address), "64", 1, 100000,
 	  "API connections (WebSockets included) one client address may hold "
 	  "open at once; more are closed at once" },
+	{ "hello-timeout-ms", OPT_INT, OPT(hello_timeout_ms), "10000", 100,
+	  600000, "a mesh stream whose peer sends no Hello this long after it "
+	  "opened is closed" },
 };
 
 static const char usage[] =

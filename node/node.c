@@ -533,6 +533,7 @@ mesh_start(struct node_life *l, char *err, size_t errlen)
 		.max_links = cfg->max_links,
 		/* Statuses arrive every status period: three missed is dead. */
 		.silence_ms = 3 * cfg->status_ms < 3000 ? 3000 : 3 * cfg->status_ms,
+		.hello_ms = cfg->hello_timeout_ms,
 		.store = n->store, .events_kept = (uint64_t)cfg->events_kept,
 	};
 	struct mesh_hooks mh = { link_changed, link_frame, stale_address, n,

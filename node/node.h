@@ -76,6 +76,7 @@ struct node_config {
 	long		 ws_snapshot_bytes;	/* a /ws snapshot's budget */
 	long		 header_timeout_ms;	/* http_guard.h */
 	long		 max_per_address;
+	long		 hello_timeout_ms;	/* links_config.hello_ms */
 };
 
 struct node {

@@ -97,3 +97,7 @@ agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
 # Issue 22's shared budgets: the /ws snapshot, per-client backlogs, logs,
 # listener deadlines and caps.
 agentflow_system_test(budgets test_budgets.py)
+# agentflow-mesh-mute: a member that opens a Link stream and never sends
+# Hello (tests/extra/mesh_mute.c), for test_budgets.py.
+add_executable(agentflow-mesh-mute ${CMAKE_CURRENT_SOURCE_DIR}/extra/mesh_mute.c)
+target_link_libraries(agentflow-mesh-mute PRIVATE agentflow_transport agentflow_common)

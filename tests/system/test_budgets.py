@@ -341,5 +341,38 @@ class Listeners(unittest.TestCase):
             api.close()
 
 
+class HelloDeadline(unittest.TestCase):
+    """A mesh stream with a valid certificate that never sends Hello is
+    closed after --hello-timeout-ms (agentflow-mesh-mute plays it)."""
+
+    def test_a_stream_without_hello_is_closed(self):
+        import os
+        import subprocess
+        tmp = tempfile.mkdtemp(prefix="af-hello-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pki = harness.Pki(tmp)
+        node = harness.MeshNode(pki, "node-1", args=["--hello-timeout-ms", "1500"]).start()
+        self.addCleanup(node.stop)
+        mute = pki.node("mute")
+        cert = pki.write("mute.crt", harness.cert_pem(mute.cert))
+        key = pki.write("mute.key", harness.key_pem(mute.key), 0o600)
+        out = subprocess.run(
+            [os.path.join(harness.BIN, "agentflow-mesh-mute"), pki.ca_path, cert, key,
+             "127.0.0.1:%d" % node.mesh_port, "node-1", "8"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.split("\n")
+        self.assertTrue(lines[0].startswith("opened "), out.stdout)
+        self.assertTrue(lines[1].startswith("closed "), out.stdout)
+        took = int(lines[1].split()[1])
+        self.assertGreater(took, 1200)
+        self.assertLess(took, 4000)
+        self.assertTrue(harness.wait_until(lambda: [
+            l for l in node.logs() if l.get("msg") == "link refused: no Hello in time"
+            and l.get("peer") == "mute"], 5))
+        # the node keeps serving
+        self.assertEqual(node.client(token="read").get("/healthz").status, 200)
+
+
 if __name__ == "__main__":
     harness.main()
