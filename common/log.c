@@ -2,21 +2,54 @@
  * JSON-lines logger.  Lines are built completely in memory and written with
  * one fputs so that concurrent writers (gRPC's threads log through us too)
  * never interleave within a line.
+ *
+ * Rate limit: a message repeated from one call site (the same msg or
+ * format string, compared by address) is printed at most LOG_BURST times
+ * in a LOG_WINDOW_MS window; the rest are counted and summarised once the
+ * window is over, as one line "N more like this in the last 10 s" naming
+ * the message ("like"), printed by the next line logged anywhere.  One
+ * missing sequence number followed by one line per event wrote 8 MiB in
+ * 2.3 s, and a flood of refused requests one line each.  fatal and fatalx
+ * are never held back.
  */
 #include "log.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
+#include "text.h"
+
 static char log_component[32] = "agentflow";
 static enum log_level log_min = LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+#define LOG_BURST	20
+#define LOG_WINDOW_MS	10000
+#define LOG_SITES	256	/* direct-mapped by the site's address */
+
+/* One call site's window; site NULL: free. */
+struct log_site {
+	const char	*site;
+	char		 like[96];	/* its text: a site may be a buffer */
+	enum log_level	 level;
+	uint64_t	 start_ms;
+	unsigned	 printed, held;
+};
+
+static struct log_site log_sites[LOG_SITES];
+static uint64_t log_next_sweep_ms;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void emit(enum log_level, const char *, json_t *);
 
 void
 log_init(const char *component, enum log_level level)
@@ -47,6 +80,113 @@ int
 log_enabled(enum log_level level)
 {
 	return level >= log_min;
+}
+
+/* The summary of a window that held lines back; it is then free. */
+static json_t *
+site_close(struct log_site *ls)
+{
+	json_t *j = NULL;
+
+	if (ls->held > 0)
+		j = json_pack("{s:s, s:I, s:s}", "like", ls->like, "suppressed",
+		    (json_int_t)ls->held, "level", level_names[ls->level]);
+	memset(ls, 0, sizeof(*ls));
+	return j;
+}
+
+static void
+emit_summary(json_t *j)
+{
+	char msg[96];
+	json_int_t n = json_integer_value(json_object_get(j, "suppressed"));
+	enum log_level level = LOG_INFO;
+
+	(void)log_level_parse(json_string_value(json_object_get(j, "level")),
+	    &level);
+	json_object_del(j, "level");
+	snprintf(msg, sizeof(msg), "%lld more like this in the last %d s",
+	    (long long)n, LOG_WINDOW_MS / 1000);
+	emit(level, msg, j);
+}
+
+/* Closes the windows that are over; their summaries into *out.  Locked. */
+static void
+sweep(uint64_t now, json_t **out)
+{
+	struct log_site *ls;
+	json_t *j;
+
+	log_next_sweep_ms = now + 1000;
+	for (size_t i = 0; i < LOG_SITES; i++) {
+		ls = &log_sites[i];
+		if (ls->site == NULL || now - ls->start_ms < LOG_WINDOW_MS ||
+		    (j = site_close(ls)) == NULL)
+			continue;
+		if (*out == NULL)
+			*out = json_array();
+		json_array_append_new(*out, j);
+	}
+}
+
+/*
+ * 1 when the line from site (NULL: none, just the sweep) may be printed; 0 when it is counted in its
+ * window instead.  Summaries of windows that ended go out first (*out, an
+ * array, the caller prints them).
+ */
+static int
+site_allows(const char *site, enum log_level level, json_t **out)
+{
+	struct log_site *ls;
+	uint64_t now = clock_mono_ms();
+	json_t *j;
+	int ok = 1;
+
+	*out = NULL;
+	pthread_mutex_lock(&log_lock);
+	if (now >= log_next_sweep_ms)
+		sweep(now, out);
+	if (site == NULL)
+		goto out;
+	ls = &log_sites[((uintptr_t)site >> 3) % LOG_SITES];
+	if (ls->site != NULL && ls->site != site &&
+	    now - ls->start_ms < LOG_WINDOW_MS)
+		goto out;	/* another site's window: not limited */
+	if (ls->site != site || now - ls->start_ms >= LOG_WINDOW_MS) {
+		if ((j = site_close(ls)) != NULL) {
+			if (*out == NULL)
+				*out = json_array();
+			json_array_append_new(*out, j);
+		}
+		ls->site = site;
+		(void)text_copy(ls->like, sizeof(ls->like), site, false);
+		ls->start_ms = now;
+	}
+	ls->level = level;
+	if (ls->printed < LOG_BURST)
+		ls->printed++;
+	else {
+		ls->held++;
+		ok = 0;
+	}
+out:
+	pthread_mutex_unlock(&log_lock);
+	return ok;
+}
+
+/* Prints the summaries due and says whether site's line (NULL: none)
+ * may go. */
+static int
+rate_ok(const char *site, enum log_level level)
+{
+	json_t *due;
+	size_t i;
+	int ok = site_allows(site, level, &due);
+
+	for (i = 0; i < json_array_size(due); i++)
+		emit_summary(json_array_get(due, i));
+	json_decref(due);
+	return ok;
 }
 
 static void
@@ -90,7 +230,7 @@ log_event(enum log_level level, const char *msg, const char *fmt, ...)
 	json_t *fields = NULL;
 	json_error_t err;
 
-	if (!log_enabled(level))
+	if (!log_enabled(level) || !rate_ok(msg, level))
 		return;
 	if (fmt != NULL) {
 		va_start(ap, fmt);
@@ -100,16 +240,23 @@ log_event(enum log_level level, const char *msg, const char *fmt, ...)
 	emit(level, msg, fields);
 }
 
-static void vlog(enum log_level, const char *, const char *, va_list)
-    __attribute__((format(printf, 3, 0)));
+void
+log_flush(void)
+{
+	(void)rate_ok(NULL, LOG_INFO);
+}
+
+static void vlog(enum log_level, const char *, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
 
 static void
-vlog(enum log_level level, const char *suffix, const char *fmt, va_list ap)
+vlog(enum log_level level, const char *suffix, int limited, const char *fmt,
+    va_list ap)
 {
 	char buf[2048];
 	int n;
 
-	if (!log_enabled(level))
+	if (!log_enabled(level) || (limited && !rate_ok(fmt, level)))
 		return;
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n >= 0 && suffix != NULL && (size_t)n < sizeof(buf))
@@ -123,7 +270,7 @@ vlog(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 		va_list ap;                                              \
 		const char *suffix = (with_errno) ? strerror(errno) : NULL; \
 		va_start(ap, fmt);                                       \
-		vlog(level, suffix, fmt, ap);                            \
+		vlog(level, suffix, 1, fmt, ap);                         \
 		va_end(ap);                                              \
 	}
 
@@ -139,7 +286,7 @@ fatal(const char *fmt, ...)
 	const char *suffix = strerror(errno);
 
 	va_start(ap, fmt);
-	vlog(LOG_ERROR, suffix, fmt, ap);
+	vlog(LOG_ERROR, suffix, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -150,7 +297,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERROR, NULL, fmt, ap);
+	vlog(LOG_ERROR, NULL, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -25,6 +25,15 @@ int log_level_parse(const char *s, enum log_level *out);
 void log_set_level(enum log_level level);
 int log_enabled(enum log_level level);
 
+/*
+ * A message repeated from one call site is printed at most 20 times in 10 s;
+ * the rest are counted and summarised in one line, "N more like this in the
+ * last 10 s", with "like" (the message) and "suppressed" (N), once the
+ * window is over: by the next line logged, or by log_flush, which a
+ * program calls every second or so.  Thread-safe.
+ */
+void log_flush(void);
+
 void log_event(enum log_level level, const char *msg, const char *fmt, ...);
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -109,8 +109,8 @@ takeover_cb(evutil_socket_t unused, short what, void *arg)
 	}
 }
 
-static struct bufferevent *
-bevcb(struct event_base *base, void *arg)
+struct bufferevent *
+tls_server_bevcb(struct event_base *base, void *arg)
 {
 	struct tls_server *ts = arg;
 	struct tls_conn *c = xcalloc(1, sizeof(*c));
@@ -173,7 +173,7 @@ tls_server_new(struct event_base *base, struct evhttp *http,
 		    cert_path, (unsigned)-rc);
 		goto fail;
 	}
-	evhttp_set_bevcb(http, bevcb, ts);
+	evhttp_set_bevcb(http, tls_server_bevcb, ts);
 	return ts;
 fail:
 	tls_server_free(ts);

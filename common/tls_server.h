@@ -23,6 +23,9 @@ struct tls_server;
  * from now on TLS.  Returns NULL with a message in err on failure. */
 struct tls_server *tls_server_new(struct event_base *, struct evhttp *,
     const char *cert_path, const char *key_path, char *err, size_t errlen);
+/* The bevcb tls_server_new sets (arg: the tls_server), for a module that
+ * wraps it (http_guard.h). */
+struct bufferevent *tls_server_bevcb(struct event_base *, void *arg);
 /* Call after evhttp_free(): frees sessions still open and the config. */
 void tls_server_free(struct tls_server *);
 

@@ -125,6 +125,20 @@ static const struct opt options[] = {
 	  "comma-separated origins, e.g. http://nas.local:8080, whose pages may "
 	  "open the live feed: the dashboard reached by a name rather than an "
 	  "address (names are refused otherwise, against DNS rebinding)" },
+	{ "ws-snapshot-bytes", OPT_INT, OPT(ws_snapshot_bytes), "1048576", 65536,
+	  3145728, "how big a /ws snapshot may grow: past it older events "
+	  "are left out, and an event bigger than 8 KiB goes as a summary "
+	  "(at most 3 MiB: a client's backlog is closed past 4 MiB)" },
+	{ "header-timeout-ms", OPT_INT, OPT(header_timeout_ms), "10000", 100,
+	  600000, "an API client has this long to send a whole request "
+	  "(headers and body) after connecting or after the last answer on "
+	  "its connection; then the connection is closed" },
+	{ "max-per-address", OPT_INT, OPT(max_per_address), "64", 1, 100000,
+	  "API connections (WebSockets included) one client address may hold "
+	  "open at once; more are closed at once" },
+	{ "hello-timeout-ms", OPT_INT, OPT(hello_timeout_ms), "10000", 100,
+	  600000, "a mesh stream whose peer sends no Hello this long after it "
+	  "opened is closed" },
 };
 
 static const char usage[] =

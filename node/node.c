@@ -41,6 +41,7 @@
 #include "feed.h"
 #include "forget.h"
 #include "hostport.h"
+#include "http_guard.h"
 #include "links.h"
 #include "log.h"
 #include "freeze.h"
@@ -311,6 +312,7 @@ crl_cb(void *arg)
 	struct node *n = arg;
 	char err[256];
 
+	log_flush();	/* summaries of lines held back (log.h) */
 	switch (trust_reload_crl(n->trust, err, sizeof(err))) {
 	case 1:
 		log_event(LOG_INFO, "CRL reloaded; checking links", "{s:s}", "path",
@@ -531,6 +533,7 @@ mesh_start(struct node_life *l, char *err, size_t errlen)
 		.max_links = cfg->max_links,
 		/* Statuses arrive every status period: three missed is dead. */
 		.silence_ms = 3 * cfg->status_ms < 3000 ? 3000 : 3 * cfg->status_ms,
+		.hello_ms = cfg->hello_timeout_ms,
 		.store = n->store, .events_kept = (uint64_t)cfg->events_kept,
 		.events_bytes = (uint64_t)cfg->events_kept_mib << 20,
 	};
@@ -605,7 +608,8 @@ discovery_stop(struct node_life *l)
 	json_decref(l->signals);
 }
 
-/* Our status every --status-ms; the CRL file checked every second. */
+/* Our status every --status-ms; the CRL file checked and the log's
+ * summaries flushed every second. */
 static int
 timers_start(struct node_life *l, char *err, size_t errlen)
 {
@@ -879,6 +883,8 @@ api_start(struct node_life *l, char *err, size_t errlen)
 	struct node *n = &l->n;
 	const struct node_config *cfg = n->cfg;
 	struct evhttp_bound_socket *bound;
+	struct http_guard_config gc = { cfg->header_timeout_ms,
+	    cfg->max_per_address, "api" };
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char host[256];
@@ -891,6 +897,7 @@ api_start(struct node_life *l, char *err, size_t errlen)
 	if (ws_policy_check_origins(cfg->allow_origins, err, errlen) != 0)
 		return -1;
 	l->http = evhttp_new(n->base);
+	n->http_guard = http_guard_new(n->base, l->http, &gc, NULL, NULL);
 	evhttp_set_timeout(l->http, 30);
 	evhttp_set_max_headers_size(l->http, 16384);
 	evhttp_set_max_body_size(l->http, 1 << 20);
@@ -931,6 +938,8 @@ api_stop(struct node_life *l)
 	if (l->http != NULL)
 		evhttp_free(l->http);
 	l->http = NULL;
+	http_guard_free(l->n.http_guard);
+	l->n.http_guard = NULL;
 	api_free(l->n.api);
 	l->n.api = NULL;
 }

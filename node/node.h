@@ -74,6 +74,10 @@ struct node_config {
 	long		 write_rate;
 	const char	*web_root;	/* dashboard files; "" finds them */
 	const char	*allow_origins;	/* more origins /ws accepts (ws.h) */
+	long		 ws_snapshot_bytes;	/* a /ws snapshot's budget */
+	long		 header_timeout_ms;	/* http_guard.h */
+	long		 max_per_address;
+	long		 hello_timeout_ms;	/* links_config.hello_ms */
 };
 
 struct node {
@@ -102,6 +106,7 @@ struct node {
 	struct work		*work;
 	struct ws_hub		*ws;		/* the dashboard's live feed */
 	struct feed		*feed;
+	struct http_guard	*http_guard;	/* the API's deadlines, caps */
 	struct wall_timer	*status_timer;	/* samples and sends our status */
 	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hostport.h"
+#include "http_guard.h"
 #include "log.h"
 #include "opts.h"
 #include "signal_api.h"
@@ -69,6 +70,13 @@ static const struct opt options[] = {
 	{ "cors-origins", OPT_STRING, OPT(cors_origins), NULL, 0, 0,
 	  "browser origins (scheme://host[:port], comma-separated) allowed to "
 	  "call the API cross-site; default none: no CORS headers" },
+	{ "header-timeout-ms", OPT_INT, OPT(header_timeout_ms), "10000", 100,
+	  600000, "a client has this long to send a whole request (headers and "
+	  "body) after connecting or after the last answer on its connection; "
+	  "then the connection is closed" },
+	{ "max-per-address", OPT_INT, OPT(max_per_address), "64", 1, 100000,
+	  "connections one client address may hold open at once; more are "
+	  "closed at once" },
 };
 
 static const char usage[] =
@@ -132,6 +140,9 @@ serve(struct signal_config *cfg, const char *host, unsigned short port)
 	struct evhttp_bound_socket *bound;
 	struct signal_api *api = NULL;
 	struct tls_server *tls = NULL;
+	struct http_guard *guard = NULL;
+	struct http_guard_config gc = { cfg->header_timeout_ms,
+	    cfg->max_per_address, "signal" };
 	struct trust *trust;
 	struct event *sigint = NULL, *sigterm = NULL;
 	char err[512];
@@ -161,11 +172,13 @@ serve(struct signal_config *cfg, const char *host, unsigned short port)
 		trust_free(trust);
 		goto out;
 	}
+	guard = http_guard_new(base, http, &gc, tls ? tls_server_bevcb : NULL, tls);
 	/* From here on the API owns trust. */
 	if ((api = signal_api_new(base, http, cfg, trust, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "agentflow-signal: %s\n", err);
 		goto out;
 	}
+	signal_api_set_guard(api, guard);
 	if ((bound = evhttp_bind_socket_with_handle(http, host, port)) == NULL) {
 		fprintf(stderr, "agentflow-signal: cannot listen on %s: %s\n",
 		    cfg->listen, strerror(errno));
@@ -192,6 +205,7 @@ out:
 	signal_api_free(api);
 	if (http != NULL)
 		evhttp_free(http);
+	http_guard_free(guard);
 	tls_server_free(tls);
 	if (base != NULL)
 		event_base_free(base);

@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "http_json.h"
+#include "http_guard.h"
 #include "log.h"
 #include "node_id.h"
 #include "nonce_cache.h"
@@ -75,6 +76,7 @@ struct signal_api {
 	uint64_t			 started_ms;
 	uint64_t			 last_slow_sweep_ms;
 	char				 boot_id[17];
+	struct http_guard		*guard;		/* borrowed */
 
 	/* The rendered peer list, shared by every response that sends it. */
 	struct peers_body		*peers;
@@ -604,6 +606,8 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	unsigned retry;
 	char ip[64], hdr[16];
 
+	http_guard_request(api->guard, req);
+
 	api->metrics.requests++;
 	http_peer_ip(req, ip, sizeof(ip));
 	/* Behind a trusted proxy every request comes from the proxy: limit
@@ -705,6 +709,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	if (mono - api->last_slow_sweep_ms < 1000)
 		return;
 	api->last_slow_sweep_ms = mono;
+	log_flush();
 	ratelimit_sweep(api->rate, mono);
 	switch (trust_reload_crl(api->trust, err, sizeof(err))) {
 	case 1:
@@ -788,6 +793,12 @@ signal_api_new(struct event_base *base, struct evhttp *http,
 	event_add(api->sweep_ev, &tv);
 	evhttp_set_gencb(http, dispatch_cb, api);
 	return api;
+}
+
+void
+signal_api_set_guard(struct signal_api *api, struct http_guard *guard)
+{
+	api->guard = guard;
 }
 
 void

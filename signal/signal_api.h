@@ -20,6 +20,7 @@
 
 #include "signal_config.h"
 
+struct http_guard;
 struct signal_api;
 struct trust;
 
@@ -27,6 +28,8 @@ struct trust;
  * callback.  Returns NULL (err filled) on start-up failure. */
 struct signal_api *signal_api_new(struct event_base *, struct evhttp *,
     const struct signal_config *, struct trust *, char *err, size_t errlen);
+/* Every request is shown to guard (borrowed; NULL: none) first. */
+void signal_api_set_guard(struct signal_api *, struct http_guard *);
 /* Call before evhttp_free(): registrations still being verified hold
  * requests of that evhttp. */
 void signal_api_free(struct signal_api *);

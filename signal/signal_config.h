@@ -27,6 +27,8 @@ struct signal_config {
 	long		 burst;
 	long		 skew_s;
 	long		 verify_threads;
+	long		 header_timeout_ms;	/* http_guard.h */
+	long		 max_per_address;
 };
 
 #endif

@@ -95,3 +95,10 @@ agentflow_unit_test(test_jobs_replay SOURCES unit/test_jobs_replay.c
 agentflow_system_test(jobs_fanout test_jobs_fanout.py)
 agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
   LIBS agentflow_node_core agentflow_common)
+# Issue 22's shared budgets: the /ws snapshot, per-client backlogs, logs,
+# listener deadlines and caps.
+agentflow_system_test(budgets test_budgets.py)
+# agentflow-mesh-mute: a member that opens a Link stream and never sends
+# Hello (tests/extra/mesh_mute.c), for test_budgets.py.
+add_executable(agentflow-mesh-mute ${CMAKE_CURRENT_SOURCE_DIR}/extra/mesh_mute.c)
+target_link_libraries(agentflow-mesh-mute PRIVATE agentflow_transport agentflow_common)

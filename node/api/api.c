@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "discovery.h"
+#include "http_guard.h"
 #include "http_json.h"
 #include "links.h"
 #include "log.h"
@@ -200,23 +201,6 @@ event_row_cb(void *arg, const struct store_event *ev)
 
 	json_array_append_new(el->events, api_event_json(ev));
 	return 0;
-}
-
-json_t *
-api_recent_events(struct node *n, unsigned limit)
-{
-	struct store_event_query sq = { 0 };
-	struct event_list el = { json_array() };
-
-	sq.limit = limit;
-	sq.newest = 1;
-	/* Statuses every second from every node would crowd out the rest;
-	 * the latest of each is in the cluster view. */
-	sq.not_kind = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
-	if (store_events_query(n->store, &sq, event_row_cb, &el) < 0)
-		log_event(LOG_WARN, "cannot read the event log", "{s:s}", "error",
-		    store_error(n->store));
-	return el.events;
 }
 
 /* The node API's query parameters: out of range answers 400. */
@@ -409,6 +393,7 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/jobs/",	1, R, api_jobs_get },
 	{ EVHTTP_REQ_POST, "/api/jobs/",	1, W, api_jobs_post_id },
 	{ EVHTTP_REQ_POST, "/api/workflows/check", 0, R, api_workflows_check },
+	{ EVHTTP_REQ_GET,  "/api/events/",	1, R, api_events_one },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },
@@ -524,6 +509,7 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	const struct route *hit = NULL;
 	char allow[64] = "";
 
+	http_guard_request(a->n->http_guard, req);
 	if (path == NULL)
 		path = "";
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

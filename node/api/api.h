@@ -9,6 +9,7 @@
 #include <event2/http.h>
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct api;
 struct node;
@@ -28,7 +29,12 @@ void api_command_changed(struct api *, const char *id);
  * snapshot {cluster, tasks, alerts, events, commands} (node/api/WS.md). */
 json_t *api_cluster_status(struct node *, int with_status);
 json_t *api_event_json(const struct store_event *);
-json_t *api_recent_events(struct node *, unsigned limit);
 json_t *api_snapshot(struct node *);
+/* The newest events but statuses (at most limit), oldest first, an event
+ * whose JSON passes 8 KiB as a summary {origin, incarnation, seq, kind,
+ * time_ms, received_ms, body: null, summarized, body_bytes, url}, the
+ * older ones left out (*truncated set) past budget bytes (api_events.c). */
+json_t *api_events_bounded(struct node *, unsigned limit, size_t budget,
+    int *truncated);
 
 #endif

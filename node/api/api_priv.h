@@ -122,5 +122,7 @@ void api_event_payload(const json_t *payload, const char **raw, size_t *len,
 void api_purge_post(const struct api_call *);
 /* POST /api/workflows/check (api_workflows.c). */
 void api_workflows_check(const struct api_call *);
+/* GET /api/events/{origin}/{incarnation}/{seq} (api_events.c). */
+void api_events_one(const struct api_call *);
 
 #endif

@@ -43,6 +43,7 @@
 #define LIST_DEFAULT	1000
 #define SNAPSHOT_ITEMS	500	/* tasks, alerts, events in a feed snapshot */
 #define SNAPSHOT_COMMANDS 50
+#define SNAPSHOT_FRAME	128	/* bytes of a snapshot besides its parts */
 
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -543,7 +544,9 @@ json_t *
 api_snapshot(struct node *n)
 {
 	struct store_task_query tq = { 0 };
-	json_t *tasks = json_array(), *alerts = json_array();
+	json_t *tasks = json_array(), *alerts = json_array(), *snap;
+	size_t budget = (size_t)n->cfg->ws_snapshot_bytes, rest;
+	int truncated;
 
 	tq.limit = SNAPSHOT_ITEMS;
 	if (store_tasks_query(n->store, &tq, append_json, tasks) < 0 ||
@@ -551,8 +554,14 @@ api_snapshot(struct node *n)
 	    alerts) < 0)
 		log_event(LOG_WARN, "cannot read tasks or alerts for a snapshot",
 		    "{s:s}", "error", store_error(n->store));
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "cluster",
-	    api_cluster_status(n, 1), "tasks", tasks, "alerts", alerts, "events",
-	    api_recent_events(n, SNAPSHOT_ITEMS), "commands",
-	    commands_list(n->commands, SNAPSHOT_COMMANDS));
+	snap = json_pack("{s:o, s:o, s:o, s:o}", "cluster",
+	    api_cluster_status(n, 1), "tasks", tasks, "alerts", alerts,
+	    "commands", commands_list(n->commands, SNAPSHOT_COMMANDS));
+	/* The events get what the rest leaves of the budget, less room for
+	 * the keys around them ("type", "events", "truncated"). */
+	rest = json_dumpb(snap, NULL, 0, JSON_COMPACT) + SNAPSHOT_FRAME;
+	json_object_set_new(snap, "events", api_events_bounded(n, SNAPSHOT_ITEMS,
+	    budget > rest ? budget - rest : 0, &truncated));
+	json_object_set_new(snap, "truncated", json_boolean(truncated));
+	return snap;
 }

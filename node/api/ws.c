@@ -64,6 +64,8 @@
  * again once the output has drained to OUT_LOW. */
 #define OUT_HIGH	(64 * 1024)
 #define OUT_LOW		(16 * 1024)
+/* SO_SNDBUF of a client's socket. */
+#define KERNEL_SNDBUF	(128 * 1024)
 /* After we sent a Close, how long the peer has to answer it. */
 #define CLOSE_WAIT_S	5
 
@@ -297,6 +299,24 @@ client_close(struct ws_client *c, uint16_t code, const char *reason)
 
 /* Clients: output. */
 
+/* Closes a client whose backlog would pass the hard bound (1008). */
+static int
+too_slow(struct ws_client *c, size_t more)
+{
+	struct ws_hub *hub = c->hub;
+	size_t b = backlog(c) + more;
+
+	if (b <= hub->cfg.hard_backlog)
+		return 0;
+	hub->closed_slow++;
+	log_event(LOG_WARN, "websocket client too slow", "{s:s, s:I}",
+	    "peer", c->peer, "backlog", (json_int_t)b);
+	client_close(c, WSLAY_CODE_POLICY_VIOLATION, "too slow");
+	return 1;
+}
+
+/* Queues j (stolen) to wslay, or closes the client when it would pass the
+ * hard bound (then 0 too: the client is handled). */
 static int
 send_json(struct ws_client *c, json_t *j)
 {
@@ -307,6 +327,10 @@ send_json(struct ws_client *c, json_t *j)
 	json_decref(j);
 	if (m == NULL)
 		return -1;
+	if (too_slow(c, m->len)) {
+		msg_unref(m);
+		return 0;
+	}
 	wm.opcode = WSLAY_TEXT_FRAME;
 	wm.msg = m->data;
 	wm.msg_length = m->len;
@@ -433,11 +457,8 @@ on_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg 
 	if (a->opcode != WSLAY_TEXT_FRAME || c->state >= WS_CLOSING)
 		return;
 	/* A client filling our output with pongs is as slow as any other. */
-	if (backlog(c) > c->hub->cfg.hard_backlog) {
-		c->hub->closed_slow++;
-		client_close(c, WSLAY_CODE_POLICY_VIOLATION, "too slow");
+	if (too_slow(c, 0))
 		return;
-	}
 	if ((j = json_loadb((const char *)a->msg, a->msg_length, 0, NULL)) == NULL)
 		return;
 	if ((type = json_string_value(json_object_get(j, "type"))) != NULL) {
@@ -590,6 +611,7 @@ takeover(struct ws_hub *hub, struct evhttp_request *req,
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
 	struct timeval idle = { hub->cfg.idle_s, 0 };
 	struct ws_client *c = xcalloc(1, sizeof(*c));
+	int sndbuf = KERNEL_SNDBUF;
 	json_t *hello;
 
 	c->hub = hub;
@@ -609,6 +631,10 @@ takeover(struct ws_hub *hub, struct evhttp_request *req,
 	bufferevent_setwatermark(bev, EV_READ, 0, 0);
 	bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
 	bufferevent_set_timeouts(bev, &idle, &idle);
+	/* The kernel's buffer is backlog too, but out of our sight: keep it
+	 * small next to hard_backlog (Linux doubles what it is given). */
+	(void)setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf));
 	evbuffer_add_printf(bufferevent_get_output(bev),
 	    "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\n"
@@ -761,11 +787,7 @@ publish_one(struct ws_client *c, struct ws_msg *m)
 	if (c->state >= WS_CLOSING)
 		return;
 	b = backlog(c);
-	if (b > hub->cfg.hard_backlog) {
-		hub->closed_slow++;
-		log_event(LOG_WARN, "websocket client too slow", "{s:s, s:I}",
-		    "peer", c->peer, "backlog", (json_int_t)b);
-		client_close(c, WSLAY_CODE_POLICY_VIOLATION, "too slow");
+	if (too_slow(c, 0)) {
 		client_pump(c);
 		return;
 	}

@@ -428,6 +428,7 @@ links_stream_opened(struct links *l, struct transport_stream *ts)
 		return;
 	}
 	s->peer = peer_get(l, id);
+	s->opened_ms = clock_mono_ms();
 	if (!stream_trusted(l, ts))
 		return;
 	send_hello(l, ts);
@@ -718,12 +719,36 @@ tick_peer(const char *id, void *value, void *arg)
 	return 0;
 }
 
+/* A stream whose peer holds a valid certificate but sends no Hello holds
+ * a gRPC call and its buffers: it gets hello_ms. */
+static void
+hello_deadline(struct links *l)
+{
+	struct lstream *s;
+	uint64_t now = clock_mono_ms();
+
+	if (l->hello_ms <= 0)
+		return;
+	LIST_FOREACH(s, &l->streams, entry) {
+		if (s->hello_in || s->refused || s->opened_ms == 0 ||
+		    s->peer == NULL || now - s->opened_ms <= (uint64_t)l->hello_ms)
+			continue;
+		log_event(LOG_WARN, "link refused: no Hello in time", "{s:s, s:I}",
+		    "peer", s->peer->id, "hello_ms", (json_int_t)l->hello_ms);
+		snprintf(s->peer->last_error, sizeof(s->peer->last_error),
+		    "refused: no Hello within %ld ms", l->hello_ms);
+		s->refused = 1;
+		transport_close(s->ts);
+	}
+}
+
 static void
 tick_cb(void *arg)
 {
 	struct links *l = arg;
 
 	hmap_sweep(l->peers, tick_peer, l);
+	hello_deadline(l);
 }
 
 struct links *
@@ -743,6 +768,7 @@ links_new(struct event_base *base, struct transport *transport, struct rng *rng,
 	l->dead_ms = cfg->dead_ms;
 	l->max_links = cfg->max_links;
 	l->silence_ms = cfg->silence_ms;
+	l->hello_ms = cfg->hello_ms;
 	l->trust = cfg->trust;
 	l->keys = cfg->keys;
 	l->peers = hmap_new();

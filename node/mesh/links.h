@@ -40,6 +40,8 @@ struct links_config {
 	long		 ping_ms;	/* application ping period */
 	long		 dead_ms;	/* unreachable this long: suspect → dead */
 	long		 silence_ms;	/* an up link silent this long is closed (0: never) */
+	long		 hello_ms;	/* a stream without the peer's Hello this
+					 * long is closed (0: never) */
 	long		 max_links;	/* 0: link to every peer; else at most this many dialed */
 	struct trust	*trust;		/* CA + CRL: refuses revoked peers; may be NULL */
 	/* Our OriginKey goes in our Hello's NodeInfo (borrowed); may be NULL. */

@@ -32,6 +32,7 @@ struct lstream {
 	struct transport_stream	*ts;
 	struct peer		*peer;		/* known once opened */
 	int			 hello_in;	/* their Hello arrived */
+	uint64_t		 opened_ms;	/* monotonic; 0 not yet */
 	int			 refused;	/* we closed it: last_error says why */
 	LIST_ENTRY(lstream)	 entry;
 };
@@ -78,6 +79,7 @@ struct links {
 	long			 dead_ms;
 	long			 max_links;
 	long			 silence_ms;
+	long			 hello_ms;
 	struct trust		*trust;
 	struct origin_keys	*keys;		/* ours in our Hello; may be NULL */
 	uint8_t			*freeze;	/* packed Hello.freeze, or NULL */

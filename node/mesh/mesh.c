@@ -179,6 +179,7 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 		.addresses = cfg->addresses, .labels = cfg->labels,
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
 		.silence_ms = cfg->silence_ms, .max_links = cfg->max_links,
+		.hello_ms = cfg->hello_ms,
 		.trust = cfg->trust, .keys = m->keys,
 	};
 	struct links_hooks lh = {

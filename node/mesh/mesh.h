@@ -44,6 +44,7 @@ struct mesh_config {
 	long		 ping_ms;	/* links_config's */
 	long		 dead_ms;
 	long		 silence_ms;
+	long		 hello_ms;	/* links_config's */
 	long		 max_links;
 	/* The event log and origin states (borrowed; outlives the mesh).
 	 * NULL: links only, no state sync. */
