@@ -94,3 +94,6 @@ agentflow_unit_test(test_jobs_replay SOURCES unit/test_jobs_replay.c
 agentflow_system_test(jobs_fanout test_jobs_fanout.py)
 agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
   LIBS agentflow_node_core agentflow_common)
+# Schedules (node/work/cron.c, schedule_spec.c, schedules.c).
+agentflow_unit_test(test_cron SOURCES unit/test_cron.c
+  LIBS agentflow_node_core agentflow_common)
