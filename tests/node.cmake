@@ -97,3 +97,5 @@ agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
 # Schedules (node/work/cron.c, schedule_spec.c, schedules.c).
 agentflow_unit_test(test_cron SOURCES unit/test_cron.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
+  LIBS agentflow_node_core agentflow_common)
