@@ -49,6 +49,8 @@
 #define FRAME_CODEC_MAX_ALERTS		256	/* alerts per OriginState */
 #define FRAME_CODEC_MAX_JOBS		1024	/* jobs per OriginState */
 #define FRAME_CODEC_MAX_JOB_STATE	32	/* JobUpdate.state: [a-z_] */
+#define FRAME_CODEC_MAX_SCHEDULES	128	/* schedules per OriginState */
+#define FRAME_CODEC_MAX_SCHEDULE_SPEC	8192	/* ScheduleUpdate.spec_json */
 #define FRAME_CODEC_MAX_ADDRESSES	16
 #define FRAME_CODEC_MAX_ADDRESS_LEN	255
 #define FRAME_CODEC_MAX_LABELS		32

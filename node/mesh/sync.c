@@ -535,8 +535,11 @@ apply_snapshot(struct sync *s, const char *peer,
 			continue;
 		/* Its jobs, news or not: what it says at link-up of jobs of
 		 * its earlier lives rides a snapshot at cursor 0. */
-		if (v.work)
+		if (v.work) {
 			sync_jobs_merge(s, o->id, st->jobs, st->n_jobs);
+			sync_schedules_merge(s, o->id, st->schedules,
+			    st->n_schedules);
+		}
 		if (!v.cursor || !newer(o, c->incarnation, c->seq)) {
 			/* Not news, but it may know what we do not (info_heal). */
 			if (o->info == NULL && v.info != NULL &&
@@ -744,6 +747,9 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 			if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
 				sync_jobs_apply(s, o->id, e->job);
 			if (e->kind_case ==
+			    AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE)
+				sync_schedules_apply(s, o->id, e->schedule);
+			if (e->kind_case ==
 			    AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
 			    s->token_revoked != NULL)
 				s->token_revoked(o->id, e->token_revoked->token_id,
@@ -786,6 +792,8 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	/* Signed by its origin (sync_vouch_event): the issuer's own word. */
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
 		sync_jobs_apply(s, o->id, e->job);
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE)
+		sync_schedules_apply(s, o->id, e->schedule);
 	info_heal(s, peer, o);
 	hole_ask(s, peer, o);
 	return 1;
@@ -1109,6 +1117,7 @@ sync_free(struct sync *s)
 	hmap_free(s->origins);
 	sync_forget_clear(s);
 	sync_jobs_free(s);
+	sync_schedules_free(s);
 	sync_vouch_free(s);
 	if (s->commit_armed)
 		commit_received(s);

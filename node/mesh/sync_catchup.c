@@ -209,6 +209,7 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 		agentflow__mesh__v1__event__free_unpacked(st->proof[i], NULL);
 	free(st->proof);
 	free(st->jobs);
+	free(st->schedules);
 }
 
 /* An origin to snapshot, and the seq its cursor gives. */
@@ -239,8 +240,10 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 			work_rows_fill(s, list[i].o->id, &rows[k], &states[k]);
 			/* Jobs only go from their issuer: a receiver takes
 			 * no others' (sync_vouch.c). */
-			if (list[i].o == s->self)
+			if (list[i].o == s->self) {
 				sync_jobs_fill(s, s->self_id, &states[k]);
+				sync_schedules_fill(s, &states[k]);
+			}
 			ptrs[k] = &states[k];
 		}
 		snap.n_origins = k;
@@ -410,6 +413,10 @@ event_from_row(const struct store_event *row)
 		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_JOB:
 		e->job = agentflow__mesh__v1__job_update__unpack(NULL, len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE:
+		e->schedule = agentflow__mesh__v1__schedule_update__unpack(NULL,
+		    len, b);
 		break;
 	default:	/* a newer kind, kept opaque (sync_opaque.h) */
 		if (sync_opaque_event(e, row->kind, b, len) != 0) {
@@ -683,7 +690,8 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 {
 	struct snap_item at = { s->self, 0 };
 
-	if (sync_jobs_held(s, s->self_id) > 0)
+	if (sync_jobs_held(s, s->self_id) > 0 || (s->schedules != NULL &&
+	    hmap_count(s->schedules) > 0))
 		send_snapshot(s, peer, &at, 1, 0);
 }
 

@@ -120,6 +120,14 @@ struct sync {
 	/* The mesh's view of jobs (sync_jobs.c): origin → its jobs;
 	 * NULL until the first. */
 	struct hmap			*jobs;
+	/* The mesh's schedules (sync_schedules.c): name → the merged
+	 * ScheduleUpdate; NULL until the first.  The hook hears of the
+	 * changes other nodes make. */
+	struct hmap			*schedules;
+	void				(*schedule_hook)(
+					    const Agentflow__Mesh__V1__ScheduleUpdate *,
+					    void *);
+	void				 *schedule_hook_arg;
 	struct {
 		uint64_t	forged;		/* bad or no signature, not from the origin */
 		uint64_t	unknown_key;	/* no key known for that life yet */
@@ -209,6 +217,19 @@ void sync_jobs_fill(struct sync *, const char *origin,
 void sync_jobs_forget(struct sync *, const char *origin);
 size_t sync_jobs_held(const struct sync *, const char *origin);
 void sync_jobs_free(struct sync *);
+
+/*
+ * sync_schedules.c.  A schedule from an origin's signed event or its own
+ * snapshot, merged (the hook is told of a change); every one we hold into
+ * our snapshot's st (st->schedules to free, its elements borrowed until
+ * the next change); all of them (sync_free).
+ */
+void sync_schedules_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__ScheduleUpdate *);
+void sync_schedules_merge(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__ScheduleUpdate *const *v, size_t n);
+void sync_schedules_fill(struct sync *, Agentflow__Mesh__V1__OriginState *st);
+void sync_schedules_free(struct sync *);
 
 /* sync_forget.c: whether a snapshot or event of origin id's incarnation
  * is of a life we forgot (and so is ignored); frees what forgets kept. */

@@ -86,6 +86,9 @@ sync_vouch_body(const Agentflow__Mesh__V1__Event *e, int *kind,
 	case AGENTFLOW__MESH__V1__EVENT__KIND_JOB:
 		body = &e->job->base;
 		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE:
+		body = &e->schedule->base;
+		break;
 	default:	/* a newer kind: its bytes as they came */
 		return sync_opaque_body(e, kind, packed, len) ? 0 : -1;
 	}
@@ -270,7 +273,8 @@ sync_vouch_state(struct sync *s, const char *peer,
 		s->vouch.states_refused++;
 		out->status = NULL;
 	}
-	if (st->n_tasks > 0 || st->n_alerts > 0 || st->n_jobs > 0)
+	if (st->n_tasks > 0 || st->n_alerts > 0 || st->n_jobs > 0 ||
+	    st->n_schedules > 0)
 		s->vouch.work_ignored++;
 }
 
