@@ -99,3 +99,4 @@ agentflow_unit_test(test_cron SOURCES unit/test_cron.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_system_test(schedules test_schedules.py)

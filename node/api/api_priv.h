@@ -122,5 +122,12 @@ void api_event_payload(const json_t *payload, const char **raw, size_t *len,
 void api_purge_post(const struct api_call *);
 /* POST /api/workflows/check (api_workflows.c). */
 void api_workflows_check(const struct api_call *);
+/* GET/POST /api/schedules, GET/DELETE /api/schedules/NAME, POST
+ * /api/schedules/NAME/{pause,resume} (api_schedules.c). */
+void api_schedules_list(const struct api_call *);
+void api_schedules_post(const struct api_call *);
+void api_schedules_get(const struct api_call *);
+void api_schedules_delete(const struct api_call *);
+void api_schedules_post_name(const struct api_call *);
 
 #endif
