@@ -10,12 +10,14 @@ import glob
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
 
 import harness
 
+CLI = os.path.join(harness.BIN, "agentflow")
 FORM_TIMEOUT = 40
 SEEN_TIMEOUT = 10
 PERIOD_MS = 2000
@@ -120,7 +122,7 @@ class Schedules(unittest.TestCase):
                 "/api/schedules").json()["schedules"]]
             self.assertIn("tick", names)
         start = int(time.time() * 1000)
-        time.sleep(11)
+        time.sleep(13)
         end = int(time.time() * 1000)
         # The last fire is shown on every node, with its job and node.
         for n in self.nodes.values():
@@ -182,6 +184,50 @@ class Schedules(unittest.TestCase):
         self.wait_everywhere("nightly", lambda s: s is None)
         self.assertEqual(self.delete(n3, "nightly").status, 404)
         self.assertEqual(n1.post("/api/schedules/nightly/pause", {}).status, 404)
+
+    def cli(self, node, *args):
+        return subprocess.run([CLI, "schedule"] + list(args) + [
+            "--data-dir", node.data_dir], capture_output=True, text=True,
+            timeout=20, stdin=subprocess.DEVNULL)
+
+    def test_cli(self):
+        n1, n2 = self.nodes["node-1"], self.nodes["node-2"]
+        p = self.cli(n1, "add", "backup", "--cron", "0 2 * * *", "--tz",
+                     "Europe/Berlin", "--misfire", "run-once", "--overlap",
+                     "queue", "--task", "mark", "--to", "node-2",
+                     "--payload", '{"dir": "/srv"}')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("0 2 * * * (Europe/Berlin)", p.stdout)
+        self.wait_everywhere("backup", lambda s: s is not None)
+        p = self.cli(n2, "show", "backup", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        s = json.loads(p.stdout)
+        self.assertEqual(s["misfire"], "run_once")
+        self.assertEqual(s["overlap"], "queue")
+        self.assertEqual(s["job"], {"task": "mark", "to": "node-2",
+                                    "payload": {"dir": "/srv"}})
+        p = self.cli(n2, "list")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("backup", p.stdout)
+        self.assertIn("NEXT", p.stdout)
+        p = self.cli(n2, "pause", "backup")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("PAUSED", p.stdout)
+        p = self.cli(n1, "resume", "backup", "--json")
+        self.assertFalse(json.loads(p.stdout)["paused"])
+        # Refused whole: every error with its path, exit 1, nothing stored.
+        p = self.cli(n1, "add", "oops", "--cron", "* * * * * *", "--tz", "Nowhere",
+                     "--task", "nope")
+        self.assertEqual(p.returncode, 1, p.stdout)
+        for field in ("cron:", "tz:", "job.task:"):
+            self.assertIn(field, p.stderr)
+        self.assertEqual(self.get(n1, "oops").status, 404)
+        p = self.cli(n1, "add", "oops", "--cron", "@daily")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        p = self.cli(n1, "rm", "backup")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.wait_everywhere("backup", lambda s: s is None)
+        self.assertEqual(self.cli(n1, "rm", "backup").returncode, 1)
 
     def test_d_overlap_skip(self):
         n2 = self.nodes["node-2"]
