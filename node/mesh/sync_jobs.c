@@ -42,14 +42,7 @@ struct origin_jobs {
 static Agentflow__Mesh__V1__JobUpdate *
 copy(const Agentflow__Mesh__V1__JobUpdate *u)
 {
-	size_t len = protobuf_c_message_get_packed_size(&u->base);
-	uint8_t *buf = xmalloc(len + 1);
-	Agentflow__Mesh__V1__JobUpdate *c;
-
-	protobuf_c_message_pack(&u->base, buf);
-	c = agentflow__mesh__v1__job_update__unpack(NULL, len, buf);
-	free(buf);
-	return c;
+	return sync_message_copy(&u->base);
 }
 
 static void
@@ -132,27 +125,11 @@ put(struct sync *s, const char *origin, const Agentflow__Mesh__V1__JobUpdate *u)
 static int
 valid(const struct sync *s, const Agentflow__Mesh__V1__JobUpdate *u)
 {
-	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
-	struct frame_codec_error err;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
 
-	e.origin = s->self_id;
-	e.incarnation = s->incarnation;
-	e.seq = 1;
-	e.hop_limit = HOP_LIMIT;
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
 	e.job = (Agentflow__Mesh__V1__JobUpdate *)u;
-	b.n_events = 1;
-	b.events = &ep;
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	f.events = &b;
-	if (frame_codec_check(&f, &err) == FRAME_CODEC_OK)
-		return 1;
-	log_event(LOG_ERROR, "job update outside the wire's bounds; not sent",
-	    "{s:s, s:s}", "job", u->job_id != NULL ? u->job_id : "",
-	    "error", err.detail);
-	return 0;
+	return sync_event_fits(s, &e, "job", u->job_id);
 }
 
 uint64_t

@@ -219,6 +219,17 @@ size_t sync_jobs_held(const struct sync *, const char *origin);
 void sync_jobs_free(struct sync *);
 
 /*
+ * An event of ours of e's kind (its oneof set; origin and numbers are
+ * filled in) within mesh.proto's bounds: 1, or 0 after logging that what
+ * (the kind) named name is not sent (a bad event would make its whole
+ * batch unencodable).
+ */
+int sync_event_fits(const struct sync *, const Agentflow__Mesh__V1__Event *e,
+    const char *what, const char *name);
+/* A heap copy of message m (free with its free_unpacked), or NULL. */
+void *sync_message_copy(const ProtobufCMessage *m);
+
+/*
  * sync_schedules.c.  A schedule from an origin's signed event or its own
  * snapshot, merged (the hook is told of a change); every one we hold into
  * our snapshot's st (st->schedules to free, its elements borrowed until

@@ -33,14 +33,7 @@
 static PB(ScheduleUpdate) *
 copy(const PB(ScheduleUpdate) *u)
 {
-	size_t len = protobuf_c_message_get_packed_size(&u->base);
-	uint8_t *buf = xmalloc(len + 1);
-	PB(ScheduleUpdate) *c;
-
-	protobuf_c_message_pack(&u->base, buf);
-	c = agentflow__mesh__v1__schedule_update__unpack(NULL, len, buf);
-	free(buf);
-	return c;
+	return sync_message_copy(&u->base);
 }
 
 static void
@@ -134,26 +127,11 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 static int
 valid(const struct sync *s, const PB(ScheduleUpdate) *u)
 {
-	PB(Frame) f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	PB(EventBatch) b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	PB(Event) e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
-	struct frame_codec_error err;
+	PB(Event) e = AGENTFLOW__MESH__V1__EVENT__INIT;
 
-	e.origin = s->self_id;
-	e.incarnation = s->incarnation;
-	e.seq = 1;
-	e.hop_limit = HOP_LIMIT;
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE;
 	e.schedule = (PB(ScheduleUpdate) *)u;
-	b.n_events = 1;
-	b.events = &ep;
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	f.events = &b;
-	if (frame_codec_check(&f, &err) == FRAME_CODEC_OK)
-		return 1;
-	log_event(LOG_ERROR, "schedule update outside the wire's bounds; not "
-	    "sent", "{s:s, s:s}", "schedule", str(u->name), "error", err.detail);
-	return 0;
+	return sync_event_fits(s, &e, "schedule", u->name);
 }
 
 int
