@@ -100,3 +100,6 @@ agentflow_unit_test(test_cron SOURCES unit/test_cron.c
 agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(schedules test_schedules.py)
+# A schedule across a 3/2 partition in network namespaces (skipped
+# without CAP_NET_ADMIN).
+agentflow_system_test(schedules_netns test_schedules_netns.py)

@@ -341,7 +341,6 @@ schedules_new(struct node *n)
 
 	sc->n = n;
 	sc->rt = hmap_new();
-	sc->started_ms = clock_wall_ms();
 	if (store_schedules_all(n->store, load_one, sc) != 0)
 		log_event(LOG_WARN, "cannot read the stored schedules", "{s:s}",
 		    "error", store_error(n->store));

@@ -8,7 +8,9 @@
  * (schedule, F, node id) over the members this node sees alive (itself
  * included).  A node fires F only when it is that owner AND it sees a
  * majority of the known members (those that have not left) alive, so
- * the minority side of a partition never fires.  The fire is jobs_submit
+ * the minority side of a partition never fires; it must have seen that
+ * majority for SCHEDULES_SETTLE_MS (after a start or a heal, what the
+ * others fired meanwhile arrives first).  The fire is jobs_submit
  * on the owner with the idempotency key "schedule:NAME:F": two nodes that
  * both believe they own F (views differ for a moment) send the same key,
  * and the executor runs a key once (job_runs.c).
@@ -38,7 +40,7 @@ struct node;
 struct schedules;
 
 #define SCHEDULES_LATE_MS	10000LL	/* "skip": this late is on time */
-#define SCHEDULES_SETTLE_MS	3000LL	/* no fire this soon after start */
+#define SCHEDULES_SETTLE_MS	3000LL	/* a majority in sight this long first */
 #define SCHEDULES_TOMBSTONE_MS	(7LL * 24 * 3600 * 1000)	/* kept */
 #define SCHEDULES_TICK_MS	250
 

@@ -410,16 +410,12 @@ turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
 		if ((u = sync_schedules_get(sc->n->sync, u->name)) == NULL)
 			return;
 	}
-	if (rt->due == 0 || now - (int64_t)sc->started_ms < SCHEDULES_SETTLE_MS)
+	/* A majority of the known members in sight for a while (a node that
+	 * just started, or just got back from the minority side of a
+	 * partition, first hears what it missed), and ours. */
+	if (rt->due == 0 || sc->majority_since_ms == 0 ||
+	    now - sc->majority_since_ms < SCHEDULES_SETTLE_MS)
 		return;
-	/* A majority of the known members in sight, and ours. */
-	if (2 * json_array_size(m->alive) <= m->known) {
-		log_event(LOG_DEBUG, "schedule's fire time waits for a majority",
-		    "{s:s, s:I, s:i, s:i}", "schedule", u->name, "fire_ms",
-		    (json_int_t)rt->due, "alive", (int)json_array_size(m->alive),
-		    "known", (int)m->known);
-		return;
-	}
 	if (strcmp(str(owner(m, u->name, rt->due)), sc->n->id) != 0)
 		return;
 	int64_t due = rt->due;
@@ -446,6 +442,18 @@ schedules_tick(struct schedules *sc, int64_t now)
 
 	/* Names first: a turn may change the view it walks. */
 	sync_schedules_foreach(sc->n->sync, collect_name, names);
+	if (json_array_size(names) > 0) {
+		members_build(sc, &m);
+		if (2 * json_array_size(m.alive) <= m.known) {
+			if (sc->majority_since_ms != 0)
+				log_event(LOG_INFO, "schedules wait: no majority of "
+				    "the members in sight", "{s:i, s:i}", "alive",
+				    (int)json_array_size(m.alive), "known",
+				    (int)m.known);
+			sc->majority_since_ms = 0;
+		} else if (sc->majority_since_ms == 0)
+			sc->majority_since_ms = now;
+	}
 	json_array_foreach(names, i, v) {
 		name = json_string_value(json_object_get(v, "name"));
 		if (!json_is_true(json_object_get(v, "deleted"))) {

@@ -20,7 +20,9 @@ struct schedules {
 	/* name → struct sched_rt (schedules_fire.c): what this node
 	 * computed of each schedule's fire times. */
 	struct hmap	*rt;
-	uint64_t	 started_ms;
+	/* Since when this node has seen a majority of the known members
+	 * alive without a break; 0: it does not now (schedules_fire.c). */
+	int64_t		 majority_since_ms;
 };
 
 /* Our word on a schedule: into the mesh's view, out as an event, and
