@@ -18,6 +18,7 @@
 #include "cli_mesh.h"
 #include "cli_token.h"
 #include "cli_workflow.h"
+#include "cli_schedule.h"
 #include "cli_work.h"
 #include "cmd_table.h"
 
@@ -242,6 +243,9 @@ static const struct cmd_entry commands[] = {
 	  NULL },
 	{ "workflow", NULL, 0, -1, NULL, cli_workflow_main,
 	  "workflows: check a definition (running them is coming)", NULL },
+	{ "schedule", NULL, 0, -1, NULL, cli_schedule_main,
+	  "schedules: jobs at cron times, fired by whichever node owns each",
+	  NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,

@@ -135,6 +135,13 @@ on_option(int c, const char *arg, void *ctx)
 	case CLI_O_ACTOR: a->actor = arg; return 0;
 	case CLI_O_FILE: a->file = arg; return 0;
 	case CLI_O_OLDER_THAN: a->older_than = arg; return 0;
+	case CLI_O_CRON: a->cron = arg; return 0;
+	case CLI_O_TZ: a->tz = arg; return 0;
+	case CLI_O_MISFIRE: a->misfire = arg; return 0;
+	case CLI_O_GRACE: a->grace = arg; return 0;
+	case CLI_O_OVERLAP: a->overlap = arg; return 0;
+	case CLI_O_TASK: a->task = arg; return 0;
+	case CLI_O_JOB: a->job = arg; return 0;
 	case CLI_O_SET:
 		if (strchr(arg, '=') == NULL || arg[0] == '=' ||
 		    a->nsets == CLI_SETS_MAX) {

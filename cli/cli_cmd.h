@@ -21,7 +21,10 @@ enum {
 	CLI_O_OLDER_THAN,
 	CLI_O_TO, CLI_O_PAYLOAD, CLI_O_DEADLINE, CLI_O_AT_MOST_ONCE, CLI_O_WAIT,
 	CLI_O_CALLBACK, CLI_O_CALLBACK_SECRET_FILE,
-	CLI_O_SET
+	CLI_O_SET,
+	/* schedule add (cli_schedule.c) */
+	CLI_O_CRON, CLI_O_TZ, CLI_O_MISFIRE, CLI_O_GRACE, CLI_O_OVERLAP,
+	CLI_O_TASK, CLI_O_JOB
 };
 
 #define CLI_SETS_MAX	64	/* --set KEY=VALUE given */
@@ -52,6 +55,8 @@ struct cli_args {
 	int64_t		 deadline_ms;	/* submit --deadline; 0: the node's */
 	int		 at_most_once;
 	int		 wait;		/* submit --wait */
+	/* schedule add: as given, checked by the node (schedule_spec.h) */
+	const char	*cron, *tz, *misfire, *grace, *overlap, *task, *job;
 	const char	*sets[CLI_SETS_MAX];	/* --set KEY=VALUE, as given */
 	int		 nsets;
 	int		 argc;		/* the operands */

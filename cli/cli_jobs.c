@@ -24,10 +24,8 @@
 #define POLL_MS			200
 #define EXIT_EXPIRED		124
 
-/* --payload: JSON text, or @FILE holding it; a new reference or NULL
- * after printing why. */
-static json_t *
-payload_arg(const char *arg)
+json_t *
+cli_jobs_payload_arg(const char *what, const char *arg)
 {
 	char ferr[256], *text = NULL;
 	json_error_t jerr;
@@ -37,7 +35,7 @@ payload_arg(const char *arg)
 	if (arg[0] == '@') {
 		if ((text = file_read(arg + 1, PAYLOAD_FILE_MAX, &len, NULL, ferr,
 		    sizeof(ferr))) == NULL) {
-			fprintf(stderr, "agentflow: --payload %s: %s\n", arg, ferr);
+			fprintf(stderr, "agentflow: %s %s: %s\n", what, arg, ferr);
 			return NULL;
 		}
 		v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
@@ -46,7 +44,7 @@ payload_arg(const char *arg)
 		v = json_loads(arg, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
 	if (v == NULL)
-		fprintf(stderr, "agentflow: --payload: not JSON: %s (line %d)\n",
+		fprintf(stderr, "agentflow: %s: not JSON: %s (line %d)\n", what,
 		    jerr.text, jerr.line);
 	return v;
 }
@@ -276,7 +274,7 @@ cli_jobs_submit(const struct cmd_entry *e, int argc, char **argv)
 	if (a.to == NULL)
 		return cli_cmd_usage_error(&a, "--to NODE|any|any:KEY=VALUE|all|"
 		    "KEY=VALUE is required");
-	if (a.payload != NULL && (payload = payload_arg(a.payload)) == NULL)
+	if (a.payload != NULL && (payload = cli_jobs_payload_arg("--payload", a.payload)) == NULL)
 		return 2;
 	body = json_pack("{s:s, s:s, s:b}", "task", a.argv[0], "to", a.to,
 	    "at_most_once", a.at_most_once);

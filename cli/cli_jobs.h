@@ -20,6 +20,8 @@
 #ifndef AGENTFLOW_CLI_JOBS_H
 #define AGENTFLOW_CLI_JOBS_H
 
+#include <jansson.h>
+
 #include "cmd_table.h"
 
 int cli_jobs_submit(const struct cmd_entry *, int argc, char **argv);
@@ -31,5 +33,9 @@ int cli_jobs_wait(const struct cmd_entry *, int argc, char **argv);
  * every step with node, epoch and its other fields, as the job's page on
  * the dashboard shows it; --json the history array. */
 int cli_jobs_trace(const struct cmd_entry *, int argc, char **argv);
+
+/* --payload (and schedule --job; what names the option): JSON text, or
+ * @FILE holding it; a new reference, or NULL after printing why. */
+json_t *cli_jobs_payload_arg(const char *what, const char *arg);
 
 #endif

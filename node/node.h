@@ -34,6 +34,7 @@ struct jobs;
 struct callbacks;
 struct evdns_base;
 struct job_runs;
+struct schedules;
 
 struct node_config {
 	const char	*config;
@@ -115,6 +116,7 @@ struct node {
 	struct callbacks	*callbacks;	/* their result callbacks */
 	struct evdns_base	*dns;		/* the loop's resolver */
 	struct job_runs		*job_runs;	/* job runs held here (job_runs.h) */
+	struct schedules	*schedules;	/* the mesh's schedules (schedules.h) */
 };
 
 /*

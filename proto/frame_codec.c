@@ -638,22 +638,29 @@ check_alert(struct ck *ck, const PB(Alert) *a)
 }
 
 /* A job's state is a lowercase word: a newer issuer's state name is
- * shown as it is, so only its syntax is checked. */
+ * shown as it is, so only its syntax is checked (min 0: may be empty). */
 static int
-check_job_state(struct ck *ck, const char *s)
+check_word(struct ck *ck, const char *field, const char *s, size_t min)
 {
 	const char *v = str(s);
 	size_t len = strlen(v);
 
-	if (len == 0 || len > FRAME_CODEC_MAX_JOB_STATE)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "state",
-		    "%zu bytes, 1-%d of [a-z_] required", len,
+	if (len < min || len > FRAME_CODEC_MAX_JOB_STATE)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "%zu bytes, %zu-%d of [a-z_] required", len, min,
 		    FRAME_CODEC_MAX_JOB_STATE);
 	for (size_t i = 0; i < len; i++)
 		if ((v[i] < 'a' || v[i] > 'z') && v[i] != '_')
-			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "state",
-			    "not 1-%d of [a-z_]", FRAME_CODEC_MAX_JOB_STATE);
+			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+			    "not %zu-%d of [a-z_]", min,
+			    FRAME_CODEC_MAX_JOB_STATE);
 	return 0;
+}
+
+static int
+check_job_state(struct ck *ck, const char *s)
+{
+	return check_word(ck, "state", s, 1);
 }
 
 static int
@@ -738,6 +745,24 @@ check_workflow_update(struct ck *ck, const PB(WorkflowUpdate) *w)
 	return 0;
 }
 
+/* A schedule: its definition is JSON text within its bound (what it
+ * says is schedule_spec.h's to check when it is used); a tombstone has
+ * none. */
+static int
+check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
+{
+	CHECK(ck, check_present(ck, NULL, u), NULL, -1);
+	CHECK(ck, check_id(ck, "name", u->name, true), NULL, -1);
+	CHECK(ck, check_str(ck, "spec_json", u->spec_json, u->deleted ? 0 : 2,
+	    u->deleted ? 0 : FRAME_CODEC_MAX_SCHEDULE_SPEC, false), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "updated_ms", u->updated_ms), NULL, -1);
+	CHECK(ck, check_node_id(ck, "author", u->author), NULL, -1);
+	CHECK(ck, check_id(ck, "fire_job", u->fire_job, false), NULL, -1);
+	if (str(u->fire_node)[0] != '\0')
+		CHECK(ck, check_node_id(ck, "fire_node", u->fire_node), NULL, -1);
+	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
+}
+
 static int
 check_user_event(struct ck *ck, const PB(UserEvent) *u)
 {
@@ -784,6 +809,11 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	for (i = 0; i < o->n_workflows; i++)
 		CHECK(ck, check_workflow_update(ck, o->workflows[i]),
 		    "workflows", (long)i);
+	CHECK(ck, check_count(ck, "schedules", o->n_schedules, o->schedules,
+	    FRAME_CODEC_MAX_SCHEDULES), NULL, -1);
+	for (i = 0; i < o->n_schedules; i++)
+		CHECK(ck, check_schedule_update(ck, o->schedules[i]), "schedules",
+		    (long)i);
 	CHECK(ck, check_count(ck, "proof", o->n_proof, o->proof,
 	    FRAME_CODEC_MAX_PROOF), NULL, -1);
 	for (i = 0; i < o->n_proof; i++) {
@@ -845,6 +875,9 @@ check_event(struct ck *ck, const PB(Event) *e)
 	case AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW:
 		CHECK(ck, check_workflow_update(ck, e->workflow), "workflow",
 		    -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE:
+		CHECK(ck, check_schedule_update(ck, e->schedule), "schedule", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
 		CHECK(ck, check_present(ck, "token_revoked", e->token_revoked),

@@ -102,3 +102,12 @@ agentflow_system_test(budgets test_budgets.py)
 # Hello (tests/extra/mesh_mute.c), for test_budgets.py.
 add_executable(agentflow-mesh-mute ${CMAKE_CURRENT_SOURCE_DIR}/extra/mesh_mute.c)
 target_link_libraries(agentflow-mesh-mute PRIVATE agentflow_transport agentflow_common)
+# Schedules (node/work/cron.c, schedule_spec.c, schedules.c).
+agentflow_unit_test(test_cron SOURCES unit/test_cron.c
+  LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
+  LIBS agentflow_node_core agentflow_common)
+agentflow_system_test(schedules test_schedules.py)
+# A schedule across a 3/2 partition in network namespaces (skipped
+# without CAP_NET_ADMIN).
+agentflow_system_test(schedules_netns test_schedules_netns.py)

@@ -10,7 +10,8 @@ agentflow_unit_test(test_mesh_names
 agentflow_unit_test(test_mesh_features
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_mesh_features.c
   LIBS agentflow_proto)
-# proto/frame_codec.c on JobUpdate: every bound of its fields.
+# proto/frame_codec.c on JobUpdate and ScheduleUpdate: every bound of
+# their fields.
 agentflow_unit_test(test_proto_jobs
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_jobs.c
   LIBS agentflow_proto)

@@ -394,6 +394,11 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/jobs/",	1, W, api_jobs_post_id },
 	{ EVHTTP_REQ_POST, "/api/workflows/check", 0, R, api_workflows_check },
 	{ EVHTTP_REQ_GET,  "/api/events/",	1, R, api_events_one },
+	{ EVHTTP_REQ_GET,  "/api/schedules",	0, R, api_schedules_list },
+	{ EVHTTP_REQ_POST, "/api/schedules",	0, W, api_schedules_post },
+	{ EVHTTP_REQ_GET,  "/api/schedules/",	1, R, api_schedules_get },
+	{ EVHTTP_REQ_DELETE, "/api/schedules/",	1, W, api_schedules_delete },
+	{ EVHTTP_REQ_POST, "/api/schedules/",	1, W, api_schedules_post_name },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

@@ -124,5 +124,12 @@ void api_purge_post(const struct api_call *);
 void api_workflows_check(const struct api_call *);
 /* GET /api/events/{origin}/{incarnation}/{seq} (api_events.c). */
 void api_events_one(const struct api_call *);
+/* GET/POST /api/schedules, GET/DELETE /api/schedules/NAME, POST
+ * /api/schedules/NAME/{pause,resume} (api_schedules.c). */
+void api_schedules_list(const struct api_call *);
+void api_schedules_post(const struct api_call *);
+void api_schedules_get(const struct api_call *);
+void api_schedules_delete(const struct api_call *);
+void api_schedules_post_name(const struct api_call *);
 
 #endif

@@ -479,6 +479,44 @@ sync_emit_event(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	return emit(s, e);
 }
 
+int
+sync_event_fits(const struct sync *s, const Agentflow__Mesh__V1__Event *kind,
+    const char *what, const char *name)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
+	Agentflow__Mesh__V1__Event e = *kind, *ep = &e;
+	struct frame_codec_error err;
+
+	e.origin = s->self_id;
+	e.incarnation = s->incarnation;
+	e.seq = 1;
+	e.hop_limit = HOP_LIMIT;
+	b.n_events = 1;
+	b.events = &ep;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
+	f.events = &b;
+	if (frame_codec_check(&f, &err) == FRAME_CODEC_OK)
+		return 1;
+	log_event(LOG_ERROR, "update outside the wire's bounds; not sent",
+	    "{s:s, s:s, s:s}", "kind", what, "name", name != NULL ? name : "",
+	    "error", err.detail);
+	return 0;
+}
+
+void *
+sync_message_copy(const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = xmalloc(len + 1);
+	ProtobufCMessage *c;
+
+	protobuf_c_message_pack(m, buf);
+	c = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
+	free(buf);
+	return c;
+}
+
 void
 sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 {
@@ -540,6 +578,8 @@ apply_snapshot(struct sync *s, const char *peer,
 			sync_jobs_merge(s, o->id, st->jobs, st->n_jobs);
 			sync_workflows_merge(s, o->id, st->workflows,
 			    st->n_workflows);
+			sync_schedules_merge(s, o->id, st->schedules,
+			    st->n_schedules);
 		}
 		if (!v.cursor || !newer(o, c->incarnation, c->seq)) {
 			/* Not news, but it may know what we do not (info_heal). */
@@ -751,6 +791,9 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 			    AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW)
 				sync_workflows_apply(s, o->id, e->workflow);
 			if (e->kind_case ==
+			    AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE)
+				sync_schedules_apply(s, o->id, e->schedule);
+			if (e->kind_case ==
 			    AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
 			    s->token_revoked != NULL)
 				s->token_revoked(o->id, e->token_revoked->token_id,
@@ -795,6 +838,8 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		sync_jobs_apply(s, o->id, e->job);
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW)
 		sync_workflows_apply(s, o->id, e->workflow);
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE)
+		sync_schedules_apply(s, o->id, e->schedule);
 	info_heal(s, peer, o);
 	hole_ask(s, peer, o);
 	return 1;
@@ -1126,6 +1171,7 @@ sync_free(struct sync *s)
 	sync_forget_clear(s);
 	sync_jobs_free(s);
 	sync_workflows_free(s);
+	sync_schedules_free(s);
 	sync_vouch_free(s);
 	if (s->commit_armed)
 		commit_received(s);

@@ -210,6 +210,7 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 	free(st->proof);
 	free(st->jobs);
 	free(st->workflows);
+	free(st->schedules);
 }
 
 /* An origin to snapshot, and the seq its cursor gives. */
@@ -243,6 +244,7 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 			if (list[i].o == s->self) {
 				sync_jobs_fill(s, s->self_id, &states[k]);
 				sync_workflows_fill(s, s->self_id, &states[k]);
+				sync_schedules_fill(s, &states[k]);
 			}
 			ptrs[k] = &states[k];
 		}
@@ -413,6 +415,10 @@ event_from_row(const struct store_event *row)
 		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_JOB:
 		e->job = agentflow__mesh__v1__job_update__unpack(NULL, len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE:
+		e->schedule = agentflow__mesh__v1__schedule_update__unpack(NULL,
+		    len, b);
 		break;
 	default:	/* a newer kind, kept opaque (sync_opaque.h) */
 		if (sync_opaque_event(e, row->kind, b, len) != 0) {
@@ -687,7 +693,8 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 	struct snap_item at = { s->self, 0 };
 
 	if (sync_jobs_held(s, s->self_id) > 0 ||
-	    sync_workflows_held(s, s->self_id) > 0)
+	    sync_workflows_held(s, s->self_id) > 0 ||
+	    (s->schedules != NULL && hmap_count(s->schedules) > 0))
 		send_snapshot(s, peer, &at, 1, 0);
 }
 

@@ -53,7 +53,6 @@ job_final(const ProtobufCMessage *m)
 }
 
 static const struct sync_view_kind job_kind = {
-	.desc = &agentflow__mesh__v1__job_update__descriptor,
 	.id = job_id, .updated = job_updated, .final = job_final,
 	.max = SYNC_JOBS_MAX, .snapshot = SYNC_JOBS_SNAPSHOT,
 };
@@ -71,30 +70,6 @@ static void
 put(struct sync *s, const char *origin, const Agentflow__Mesh__V1__JobUpdate *u)
 {
 	sync_view_put(view(s), origin, &u->base);
-}
-
-int
-sync_event_fits(const struct sync *s, Agentflow__Mesh__V1__Event *e,
-    const char *what, const char *id)
-{
-	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	struct frame_codec_error err;
-
-	e->origin = s->self_id;
-	e->incarnation = s->incarnation;
-	e->seq = 1;
-	e->hop_limit = HOP_LIMIT;
-	b.n_events = 1;
-	b.events = &e;
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	f.events = &b;
-	if (frame_codec_check(&f, &err) == FRAME_CODEC_OK)
-		return 1;
-	log_event(LOG_ERROR, "update outside the wire's bounds; not sent",
-	    "{s:s, s:s, s:s}", "kind", what, "id", id != NULL ? id : "",
-	    "error", err.detail);
-	return 0;
 }
 
 /* u within mesh.proto's bounds, as an event of ours would carry it. */

@@ -223,6 +223,18 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			agentflow__mesh__v1__workflow_update__free_unpacked(u,
 			    NULL);
 		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE) {
+		Agentflow__Mesh__V1__ScheduleUpdate *u =
+		    agentflow__mesh__v1__schedule_update__unpack(NULL, len, body);
+		if (u != NULL) {
+			j = json_pack("{s:s, s:b, s:I, s:s, s:I, s:s}", "name",
+			    u->name, "deleted", u->deleted, "updated_ms",
+			    (json_int_t)u->updated_ms, "author", u->author,
+			    "fire_ms", (json_int_t)u->fire_ms, "fire_outcome",
+			    u->fire_outcome);
+			agentflow__mesh__v1__schedule_update__free_unpacked(u,
+			    NULL);
+		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED) {
 		Agentflow__Mesh__V1__TokenRevoked *t =
 		    agentflow__mesh__v1__token_revoked__unpack(NULL, len, body);

@@ -125,6 +125,14 @@ struct sync {
 	 * the first. */
 	struct sync_view		*jobs;
 	struct sync_view		*workflows;
+	/* The mesh's schedules (sync_schedules.c): name → the merged
+	 * ScheduleUpdate; NULL until the first.  The hook hears of the
+	 * changes other nodes make. */
+	struct hmap			*schedules;
+	void				(*schedule_hook)(
+					    const Agentflow__Mesh__V1__ScheduleUpdate *,
+					    void *);
+	void				 *schedule_hook_arg;
 	struct {
 		uint64_t	forged;		/* bad or no signature, not from the origin */
 		uint64_t	unknown_key;	/* no key known for that life yet */
@@ -215,10 +223,16 @@ void sync_jobs_forget(struct sync *, const char *origin);
 size_t sync_jobs_held(const struct sync *, const char *origin);
 void sync_jobs_free(struct sync *);
 
-/* Whether e, one of our events (origin, incarnation and seq set here),
- * is within mesh.proto's bounds; logged (kind what, id) when not. */
-int sync_event_fits(const struct sync *, Agentflow__Mesh__V1__Event *e,
-    const char *what, const char *id);
+/*
+ * An event of ours of e's kind (its oneof set; origin and numbers are
+ * filled in) within mesh.proto's bounds: 1, or 0 after logging that what
+ * (the kind) named name is not sent (a bad event would make its whole
+ * batch unencodable).
+ */
+int sync_event_fits(const struct sync *, const Agentflow__Mesh__V1__Event *e,
+    const char *what, const char *name);
+/* A heap copy of message m (free with its free_unpacked), or NULL. */
+void *sync_message_copy(const ProtobufCMessage *m);
 
 /* sync_workflows.c: the same for workflows and their coordinators. */
 void sync_workflows_apply(struct sync *, const char *origin,
@@ -230,6 +244,19 @@ void sync_workflows_fill(struct sync *, const char *origin,
 void sync_workflows_forget(struct sync *, const char *origin);
 size_t sync_workflows_held(const struct sync *, const char *origin);
 void sync_workflows_free(struct sync *);
+
+/*
+ * sync_schedules.c.  A schedule from an origin's signed event or its own
+ * snapshot, merged (the hook is told of a change); every one we hold into
+ * our snapshot's st (st->schedules to free, its elements borrowed until
+ * the next change); all of them (sync_free).
+ */
+void sync_schedules_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__ScheduleUpdate *);
+void sync_schedules_merge(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__ScheduleUpdate *const *v, size_t n);
+void sync_schedules_fill(struct sync *, Agentflow__Mesh__V1__OriginState *st);
+void sync_schedules_free(struct sync *);
 
 /* sync_forget.c: whether a snapshot or event of origin id's incarnation
  * is of a life we forgot (and so is ignored); frees what forgets kept. */

@@ -9,6 +9,8 @@
 
 #include "check.h"
 #include "hmap.h"
+#include "sync.h"
+#include "sync_priv.h"
 #include "xalloc.h"
 
 struct sync_view {
@@ -29,19 +31,6 @@ sync_view_new(const struct sync_view_kind *k)
 	sv->k = k;
 	sv->origins = hmap_new();
 	return sv;
-}
-
-static ProtobufCMessage *
-copy(const struct sync_view_kind *k, const ProtobufCMessage *m)
-{
-	size_t len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = xmalloc(len + 1);
-	ProtobufCMessage *c;
-
-	protobuf_c_message_pack(m, buf);
-	c = protobuf_c_message_unpack(k->desc, NULL, len, buf);
-	free(buf);
-	return c;
 }
 
 static void
@@ -93,7 +82,7 @@ sync_view_put(struct sync_view *sv, const char *origin,
 			break;
 	if (i < h->n && k->updated(m) < k->updated(h->v[i]))
 		return;		/* older than what we hold */
-	if ((c = copy(k, m)) == NULL)
+	if ((c = sync_message_copy(m)) == NULL)
 		return;
 	if (i == h->n && h->n == k->max)
 		i = victim(k, h);

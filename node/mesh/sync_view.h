@@ -21,7 +21,6 @@
 #include <stdint.h>
 
 struct sync_view_kind {
-	const ProtobufCMessageDescriptor *desc;
 	const char	*(*id)(const ProtobufCMessage *);
 	uint64_t	 (*updated)(const ProtobufCMessage *);
 	int		 (*final)(const ProtobufCMessage *);

@@ -35,7 +35,6 @@ wf_final(const ProtobufCMessage *m)
 }
 
 static const struct sync_view_kind wf_kind = {
-	.desc = &agentflow__mesh__v1__workflow_update__descriptor,
 	.id = wf_id, .updated = wf_updated, .final = wf_final,
 	.max = SYNC_WORKFLOWS_MAX, .snapshot = SYNC_WORKFLOWS_SNAPSHOT,
 };

@@ -212,6 +212,16 @@ static const char *const migrations[] = {
 	"  epoch  INTEGER NOT NULL,"
 	"  PRIMARY KEY (job_id, node)"
 	");",
+	/*
+	 * 12 (after merging; appended here): schedules, mesh state
+	 * (node/work/schedules.h).  Every schedule of the mesh as this
+	 * node holds it, tombstones too; body is the merged record.
+	 */
+	"CREATE TABLE schedules ("
+	"  name       TEXT PRIMARY KEY NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  body       TEXT NOT NULL CHECK (json_valid(body))"
+	");",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -1,8 +1,9 @@
 /*
- * The frame codec on JobUpdate (proto/mesh.proto): an event of kind job
- * and OriginState.jobs round-trip, and every bound mesh.proto gives the
- * fields is refused by the checks, on encode and on decode alike (a
- * hostile peer's packing never reaches the mesh's view of jobs).
+ * The frame codec on JobUpdate and ScheduleUpdate (proto/mesh.proto): an
+ * event of kind job (schedule) and OriginState.jobs (.schedules)
+ * round-trip, and every bound mesh.proto gives the fields is refused by
+ * the checks, on encode and on decode alike (a hostile peer's packing
+ * never reaches the mesh's view of jobs or schedules).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,6 +227,121 @@ test_job_fields_bounded(void **state)
 	    FRAME_CODEC_ERR_MISSING);
 }
 
+/* --- ScheduleUpdate (Event 18, OriginState.schedules) ------------------------- */
+
+static void
+schedule_init(PB(ScheduleUpdate) *u)
+{
+	agentflow__mesh__v1__schedule_update__init(u);
+	u->name = "nightly";
+	u->spec_json = "{\"name\":\"nightly\",\"cron\":\"0 2 * * *\"}";
+	u->updated_ms = 1700000000000ull;
+	u->author = "node-2";
+	u->fire_ms = 1700000060000ull;
+	u->fire_job = "j0123456789abcdef";
+	u->fire_node = "node-3";
+	u->fire_outcome = "succeeded";
+	u->fire_updated_ms = 1700000065000ull;
+}
+
+static void
+cmp_schedule(const PB(ScheduleUpdate) *a, const PB(ScheduleUpdate) *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_string_equal(a->spec_json, b->spec_json);
+	assert_int_equal(a->updated_ms, b->updated_ms);
+	assert_string_equal(a->author, b->author);
+	assert_int_equal(a->deleted, b->deleted);
+	assert_int_equal(a->fire_ms, b->fire_ms);
+	assert_string_equal(a->fire_job, b->fire_job);
+	assert_string_equal(a->fire_node, b->fire_node);
+	assert_string_equal(a->fire_outcome, b->fire_outcome);
+	assert_int_equal(a->fire_updated_ms, b->fire_updated_ms);
+}
+
+static void
+test_schedule_roundtrip_and_bounds(void **state)
+{
+	struct fx *x = *state;
+	PB(ScheduleUpdate) u, **v;
+	char big[FRAME_CODEC_MAX_SCHEDULE_SPEC + 2];
+	PB(Frame) *out;
+
+	schedule_init(&u);
+	x->f.ev.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE;
+	x->f.ev.schedule = &u;
+	out = roundtrip(&x->f.ev_frame);
+	assert_int_equal(out->events->events[0]->kind_case,
+	    AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE);
+	cmp_schedule(&u, out->events->events[0]->schedule);
+	frame_codec_free(out);
+
+	/* A tombstone: no definition, no fire yet. */
+	u.deleted = 1;
+	u.spec_json = "";
+	u.fire_ms = 0;
+	u.fire_job = u.fire_node = u.fire_outcome = "";
+	out = roundtrip(&x->f.ev_frame);
+	cmp_schedule(&u, out->events->events[0]->schedule);
+	frame_codec_free(out);
+	schedule_init(&u);
+
+	u.spec_json = "";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_MISSING,
+	    "events.events[0].schedule.spec_json");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	u.spec_json = big;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	    "events.events[0].schedule.spec_json: 8193 bytes, limit 8192");
+	schedule_init(&u);
+	u.name = "../x";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_ID,
+	    "events.events[0].schedule.name");
+	schedule_init(&u);
+	u.updated_ms = 0;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].schedule.updated_ms");
+	schedule_init(&u);
+	u.author = "";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
+	    "events.events[0].schedule.author");
+	schedule_init(&u);
+	u.fire_node = "no node!";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
+	    "events.events[0].schedule.fire_node");
+	schedule_init(&u);
+	u.fire_job = "a/b";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_ID,
+	    "events.events[0].schedule.fire_job");
+	schedule_init(&u);
+	u.fire_outcome = "Done!";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].schedule.fire_outcome");
+
+	/* In snapshots: at most FRAME_CODEC_MAX_SCHEDULES, each checked. */
+	schedule_init(&u);
+	v = calloc(FRAME_CODEC_MAX_SCHEDULES + 1, sizeof(*v));
+	assert_non_null(v);
+	for (size_t i = 0; i <= FRAME_CODEC_MAX_SCHEDULES; i++)
+		v[i] = &u;
+	x->f.st.schedules = v;
+	x->f.st.n_schedules = 1;
+	out = roundtrip(&x->f.snap_frame);
+	cmp_schedule(&u, out->snapshot->origins[0]->schedules[0]);
+	frame_codec_free(out);
+	x->f.st.n_schedules = FRAME_CODEC_MAX_SCHEDULES;
+	assert_int_equal(frame_codec_check(&x->f.snap_frame, NULL), FRAME_CODEC_OK);
+	x->f.st.n_schedules = FRAME_CODEC_MAX_SCHEDULES + 1;
+	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_TOO_MANY,
+	    "snapshot.origins[0].schedules: 129 entries, limit 128");
+	x->f.st.n_schedules = 1;
+	u.author = "";
+	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
+	    "snapshot.origins[0].schedules[0].author");
+	free(v);
+}
+
 int
 main(void)
 {
@@ -236,6 +352,8 @@ main(void)
 		    test_snapshot_jobs_roundtrip_and_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_fields_bounded, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_schedule_roundtrip_and_bounds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

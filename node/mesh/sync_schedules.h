@@ -1,0 +1,56 @@
+/*
+ * Schedules as mesh state: every node holds every schedule (the
+ * definitions and each one's last fire), and the newest word on each
+ * wins everywhere whatever order the words arrive in.  A definition is
+ * ordered by (updated_ms, author), a last fire by (fire_ms,
+ * fire_updated_ms), each apart (mesh.proto, ScheduleUpdate): merging is
+ * commutative and idempotent, so events and snapshots may cross.
+ *
+ * Our changes go out as ScheduleUpdate events; every schedule we hold
+ * rides our snapshots (a node that joins late has them all from any
+ * member).  Bounded: SYNC_SCHEDULES_MAX names, tombstones included.
+ * The store is node/work/schedules.c's: it seeds this view at start and
+ * is told of every change another node's word made (the hook).
+ *
+ * Loop thread only.
+ */
+#ifndef AGENTFLOW_SYNC_SCHEDULES_H
+#define AGENTFLOW_SYNC_SCHEDULES_H
+
+#include <stddef.h>
+
+#include "mesh.pb-c.h"
+
+struct sync;
+
+#define SYNC_SCHEDULES_MAX	128	/* = FRAME_CODEC_MAX_SCHEDULES */
+
+/*
+ * Our word on a schedule: merged into what we hold and, when it changed
+ * anything, emitted as an event.  u is copied.  1 when it changed what
+ * we hold, 0 when what we hold was as new, -1 when u breaks mesh.proto's
+ * bounds or the view is full (logged).
+ */
+int sync_emit_schedule(struct sync *, const Agentflow__Mesh__V1__ScheduleUpdate *u);
+/* A schedule from our store (at start): merged, not emitted. */
+void sync_schedules_seed(struct sync *,
+    const Agentflow__Mesh__V1__ScheduleUpdate *u);
+/* What we hold of name, or NULL; valid until the next change. */
+const Agentflow__Mesh__V1__ScheduleUpdate *sync_schedules_get(
+    const struct sync *, const char *name);
+/* fn for every schedule held, tombstones too (fn must not change the
+ * view). */
+void sync_schedules_foreach(const struct sync *,
+    void (*fn)(const Agentflow__Mesh__V1__ScheduleUpdate *, void *), void *arg);
+/* Forgets name (a collected tombstone). */
+void sync_schedules_drop(struct sync *, const char *name);
+size_t sync_schedules_count(const struct sync *);
+/*
+ * fn(merged, arg) after another node's word changed what we hold of a
+ * schedule (merged: what we hold now, valid during the call).  NULL
+ * fn: none.
+ */
+void sync_set_schedule_hook(struct sync *,
+    void (*fn)(const Agentflow__Mesh__V1__ScheduleUpdate *, void *), void *arg);
+
+#endif

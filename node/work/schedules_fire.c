@@ -1,0 +1,477 @@
+/*
+ * Firing schedules (schedules.h): each turn, every schedule's due fire
+ * time, its owner, and the fire itself.
+ *
+ * Per schedule this node keeps (struct sched_rt, rebuilt when the
+ * definition's version changes):
+ *   next     the first fire time not yet reached
+ *   due      the latest fire time reached and not yet handled by anyone
+ *            (the mesh's last fire is older) nor too late; 0: none
+ *   waiting  a fire time this node queued behind a running job
+ *            (overlap "queue"); 0: none
+ * A fire time moves next → due when the clock passes it; due → 0 when
+ * the mesh's last fire reaches it, when it is too late, or when this node
+ * handles it (fires, skips or queues it).  Only the owner of a due time
+ * with a majority in sight handles it.
+ */
+#include "schedules.h"
+#include "schedules_priv.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cron.h"
+#include "hmap.h"
+#include "jobs.h"
+#include "jobs_spec.h"
+#include "log.h"
+#include "node.h"
+#include "schedule_spec.h"
+#include "store.h"
+#include "store_schedules.h"
+#include "sync_jobs.h"
+#include "sync_schedules.h"
+#include "xalloc.h"
+
+#define PB(name)	Agentflow__Mesh__V1__##name
+#define SCAN_MAX	1000	/* fire times passed in one turn */
+
+struct sched_rt {
+	uint64_t	 version;
+	char		 author[64];
+	struct cron	*cron;
+	json_t		*def;
+	int64_t		 next, due, waiting;
+};
+
+/* Who this node sees: the alive members (sorted ids, itself included)
+ * and how many are known (not left).  Built once per turn, on demand. */
+struct members {
+	json_t	*alive;		/* NULL until built */
+	json_t	*state;		/* id → member state */
+	size_t	 known;
+};
+
+static const char *
+str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static int
+by_string(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	    json_string_value(*(json_t *const *)b));
+}
+
+static void
+members_build(struct schedules *sc, struct members *m)
+{
+	json_t *st, *r, **v;
+	const char *id, *member;
+	size_t i, n;
+
+	if (m->alive != NULL)
+		return;
+	st = api_cluster_status(sc->n, 0);
+	m->state = json_object();
+	json_object_set_new(m->state, sc->n->id, json_string("alive"));
+	json_array_foreach(json_object_get(st, "remote"), i, r) {
+		id = json_string_value(json_object_get(r, "node_id"));
+		member = json_string_value(json_object_get(r, "member"));
+		if (id != NULL && member != NULL && strcmp(id, sc->n->id) != 0)
+			json_object_set_new(m->state, id, json_string(member));
+	}
+	json_decref(st);
+	m->alive = json_array();
+	json_object_foreach(m->state, id, r) {
+		if (strcmp(json_string_value(r), "left") != 0)
+			m->known++;
+		if (strcmp(json_string_value(r), "alive") == 0)
+			json_array_append_new(m->alive, json_string(id));
+	}
+	n = json_array_size(m->alive);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(m->alive, i));
+	qsort(v, n, sizeof(*v), by_string);
+	json_array_clear(m->alive);
+	for (i = 0; i < n; i++)
+		json_array_append_new(m->alive, v[i]);
+	free(v);
+}
+
+static void
+members_clear(struct members *m)
+{
+	json_decref(m->alive);
+	json_decref(m->state);
+}
+
+static int
+member_alive(struct members *m, const char *id)
+{
+	const char *s = json_string_value(json_object_get(m->state, id));
+
+	return s != NULL && strcmp(s, "alive") == 0;
+}
+
+/* FNV-1a, then a 64-bit finaliser (splitmix64's): every node scores a
+ * (schedule, fire time, node) alike. */
+static uint64_t
+score(const char *name, int64_t fire_ms, const char *id)
+{
+	char buf[256];
+	uint64_t h = 1469598103934665603ULL;
+	int len = snprintf(buf, sizeof(buf), "%s/%" PRId64 "/%s", name, fire_ms,
+	    id);
+
+	for (int i = 0; i < len && i < (int)sizeof(buf); i++) {
+		h ^= (unsigned char)buf[i];
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+/* The owner of (name, fire_ms) among the alive members: the highest
+ * score, the first id in order on a tie.  Borrowed from m. */
+static const char *
+owner(const struct members *m, const char *name, int64_t fire_ms)
+{
+	const char *best = NULL;
+	uint64_t best_score = 0;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(m->alive, i, v) {
+		uint64_t s = score(name, fire_ms, json_string_value(v));
+		if (best == NULL || s > best_score) {
+			best = json_string_value(v);
+			best_score = s;
+		}
+	}
+	return best;
+}
+
+/* --- the runtime state ----------------------------------------------------------- */
+
+static void
+rt_free(struct sched_rt *rt)
+{
+	if (rt == NULL)
+		return;
+	cron_free(rt->cron);
+	json_decref(rt->def);
+	free(rt);
+}
+
+/* u's runtime state, (re)built for its definition's version; NULL for a
+ * definition this node cannot read (logged when first seen). */
+static struct sched_rt *
+rt_get(struct schedules *sc, const PB(ScheduleUpdate) *u)
+{
+	struct sched_rt *rt = hmap_get(sc->rt, u->name);
+	char err[256];
+
+	if (rt != NULL && rt->version == u->updated_ms &&
+	    strcmp(rt->author, str(u->author)) == 0)
+		return rt->cron != NULL ? rt : NULL;
+	rt_free(hmap_del(sc->rt, u->name));
+	rt = xcalloc(1, sizeof(*rt));
+	rt->version = u->updated_ms;
+	snprintf(rt->author, sizeof(rt->author), "%s", str(u->author));
+	hmap_put(sc->rt, u->name, rt);
+	if ((rt->def = schedules_def(u)) == NULL ||
+	    (rt->cron = cron_parse(json_string_value(json_object_get(rt->def,
+	    "cron")), json_string_value(json_object_get(rt->def, "tz")), err,
+	    sizeof(err))) == NULL) {
+		log_event(LOG_WARN, "schedule not understood here; not fired",
+		    "{s:s, s:s}", "schedule", u->name, "error", rt->def == NULL ?
+		    "definition is not a JSON object" : err);
+		return NULL;
+	}
+	return rt;
+}
+
+static int
+free_rt(const char *name, void *value, void *arg)
+{
+	(void)name;
+	(void)arg;
+	rt_free(value);
+	return 1;
+}
+
+void
+schedules_rt_free(struct schedules *sc)
+{
+	if (sc->rt == NULL)
+		return;
+	hmap_sweep(sc->rt, free_rt, NULL);
+	hmap_free(sc->rt);
+	sc->rt = NULL;
+}
+
+/* --- handling a fire time --------------------------------------------------------- */
+
+/* The last fire of u moved to (fire_ms, job, node, outcome), as ours. */
+static void
+record(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t fire_ms,
+    const char *job, const char *node, const char *outcome, int64_t now)
+{
+	PB(ScheduleUpdate) c = *u;
+
+	/* A queued fire runs after later ones were skipped: the last fire
+	 * never goes back (its key keeps its own time). */
+	c.fire_ms = (uint64_t)fire_ms > u->fire_ms ? (uint64_t)fire_ms :
+	    u->fire_ms;
+	c.fire_job = (char *)job;
+	c.fire_node = (char *)node;
+	c.fire_outcome = (char *)outcome;
+	c.fire_updated_ms = (uint64_t)now > u->fire_updated_ms ? (uint64_t)now :
+	    u->fire_updated_ms + 1;
+	schedules_emit(sc, &c);
+}
+
+/* The state of job id issued by node, as this node knows it; NULL:
+ * unknown.  *tmp holds it (decref). */
+static const char *
+job_state(struct schedules *sc, const char *id, const char *node, json_t **tmp)
+{
+	*tmp = NULL;
+	if (id[0] == '\0')
+		return NULL;
+	if (strcmp(node, sc->n->id) == 0)
+		*tmp = sc->n->jobs != NULL ? jobs_get(sc->n->jobs, id) : NULL;
+	else if (sc->n->sync != NULL)
+		*tmp = sync_jobs_get(sc->n->sync, id, node, NULL);
+	return json_string_value(json_object_get(*tmp, "state"));
+}
+
+/* Whether u's last job still holds the schedule: not final, and its
+ * issuer alive (a dead issuer's job moves no more). */
+static int
+last_open(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m)
+{
+	json_t *tmp;
+	const char *s = job_state(sc, str(u->fire_job), str(u->fire_node), &tmp);
+	int st = s != NULL ? jobs_state_parse(s) : -1, open;
+
+	open = st >= 0 && !jobs_state_final((enum jobs_state)st) &&
+	    member_alive(m, str(u->fire_node));
+	json_decref(tmp);
+	return open;
+}
+
+/* Submits u's job for fire_ms with its key; records the fire. */
+static void
+submit(struct schedules *sc, const PB(ScheduleUpdate) *u,
+    struct sched_rt *rt, int64_t fire_ms, int64_t now)
+{
+	json_t *body = json_deep_copy(json_object_get(rt->def, "job")), *payload;
+	struct principal p;
+	char key[JOBS_KEY_MAX + 1], id[64] = "", err[512] = "";
+	const char *state = "refused";
+	json_t *rec = NULL;
+	int status;
+
+	snprintf(key, sizeof(key), "schedule:%s:%" PRId64, u->name, fire_ms);
+	json_object_set_new(body, "key", json_string(key));
+	/* The task learns which fire it is: an object payload (or none)
+	 * gets "schedule": {name, fire_ms} unless it has that key. */
+	payload = json_object_get(body, "payload");
+	if (payload == NULL || json_is_object(payload)) {
+		payload = payload != NULL ? json_deep_copy(payload) : json_object();
+		if (json_object_get(payload, "schedule") == NULL)
+			json_object_set_new(payload, "schedule", json_pack("{s:s, "
+			    "s:I}", "name", u->name, "fire_ms", (json_int_t)fire_ms));
+		json_object_set_new(body, "payload", payload);
+	}
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "schedule:%s", u->name);
+	p.role = PRINCIPAL_WRITE;
+	status = sc->n->jobs != NULL ? jobs_submit(sc->n->jobs, body, &p, id,
+	    sizeof(id), err, sizeof(err)) : 503;
+	json_decref(body);
+	if (status == 202 || status == 200) {
+		rec = jobs_get(sc->n->jobs, id);
+		state = json_string_value(json_object_get(rec, "state"));
+		if (state == NULL)
+			state = "queued";
+		log_event(LOG_INFO, "schedule fired", "{s:s, s:I, s:s}",
+		    "schedule", u->name, "fire_ms", (json_int_t)fire_ms, "job", id);
+	} else {
+		id[0] = '\0';
+		log_event(LOG_WARN, "schedule's job refused", "{s:s, s:I, s:i, "
+		    "s:s}", "schedule", u->name, "fire_ms", (json_int_t)fire_ms,
+		    "status", status, "error", err);
+	}
+	record(sc, u, fire_ms, id, sc->n->id, state, now);
+	json_decref(rec);
+}
+
+/* This node owns fire_ms of u: fire it, or skip or queue it (overlap). */
+static void
+handle(struct schedules *sc, const PB(ScheduleUpdate) *u,
+    struct sched_rt *rt, int64_t fire_ms, struct members *m, int64_t now)
+{
+	enum schedule_overlap ov = schedule_spec_overlap(rt->def);
+
+	if (ov == SCHEDULE_OVERLAP_ALLOW || !last_open(sc, u, m)) {
+		submit(sc, u, rt, fire_ms, now);
+		return;
+	}
+	if (ov == SCHEDULE_OVERLAP_QUEUE && rt->waiting == 0) {
+		rt->waiting = fire_ms;
+		record(sc, u, fire_ms, str(u->fire_job), str(u->fire_node),
+		    "waiting", now);
+		return;
+	}
+	/* The last job's reference stays: it is what the next fire waits
+	 * for. */
+	log_event(LOG_INFO, "schedule's fire skipped: the last job runs",
+	    "{s:s, s:I, s:s}", "schedule", u->name, "fire_ms",
+	    (json_int_t)fire_ms, "job", str(u->fire_job));
+	record(sc, u, fire_ms, str(u->fire_job), str(u->fire_node), "skipped",
+	    now);
+}
+
+/* Our last fire's job moved on: its state becomes the outcome. */
+static void
+follow(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t now)
+{
+	json_t *tmp;
+	const char *s;
+	int cur = jobs_state_parse(str(u->fire_outcome));
+
+	if (strcmp(str(u->fire_node), sc->n->id) != 0 || cur < 0 ||
+	    jobs_state_final((enum jobs_state)cur))
+		return;		/* not ours, or "skipped"/"waiting", or final */
+	s = job_state(sc, str(u->fire_job), sc->n->id, &tmp);
+	if (s != NULL && strcmp(s, str(u->fire_outcome)) != 0)
+		record(sc, u, (int64_t)u->fire_ms, str(u->fire_job), sc->n->id, s,
+		    now);
+	json_decref(tmp);
+}
+
+/* One schedule's turn. */
+static void
+turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
+    int64_t now)
+{
+	struct sched_rt *rt;
+	int64_t window, from;
+	int n = 0;
+
+	follow(sc, u, now);
+	if ((u = sync_schedules_get(sc->n->sync, u->name)) == NULL ||
+	    (rt = rt_get(sc, u)) == NULL)
+		return;
+	if (json_is_true(json_object_get(rt->def, "paused"))) {
+		/* What passes while paused is not owed on resume. */
+		rt->next = rt->due = rt->waiting = 0;
+		return;
+	}
+	window = schedule_spec_misfire(rt->def) == SCHEDULE_MISFIRE_RUN_ONCE ?
+	    json_integer_value(json_object_get(rt->def, "grace_ms")) :
+	    SCHEDULES_LATE_MS;
+	if (rt->next == 0 || now - rt->next > window) {
+		from = now - window > (int64_t)u->fire_ms ? now - window :
+		    (int64_t)u->fire_ms;
+		rt->next = cron_next(rt->cron, from);
+	}
+	while (rt->next > 0 && rt->next <= now && n++ < SCAN_MAX) {
+		rt->due = rt->next;
+		rt->next = cron_next(rt->cron, rt->next);
+	}
+	if (rt->due != 0 && (int64_t)u->fire_ms >= rt->due)
+		rt->due = 0;		/* handled by someone */
+	if (rt->due != 0 && now - rt->due > window) {
+		log_event(LOG_INFO, "schedule's fire time missed", "{s:s, s:I}",
+		    "schedule", u->name, "fire_ms", (json_int_t)rt->due);
+		rt->due = 0;
+	}
+	if (rt->waiting == 0 && rt->due == 0)
+		return;
+	members_build(sc, m);
+	if (rt->waiting != 0 && !last_open(sc, u, m)) {
+		int64_t w = rt->waiting;
+
+		rt->waiting = 0;
+		submit(sc, u, rt, w, now);
+		if ((u = sync_schedules_get(sc->n->sync, u->name)) == NULL)
+			return;
+	}
+	/* A majority of the known members in sight for a while (a node that
+	 * just started, or just got back from the minority side of a
+	 * partition, first hears what it missed), and ours. */
+	if (rt->due == 0 || sc->majority_since_ms == 0 ||
+	    now - sc->majority_since_ms < SCHEDULES_SETTLE_MS)
+		return;
+	if (strcmp(str(owner(m, u->name, rt->due)), sc->n->id) != 0)
+		return;
+	int64_t due = rt->due;
+
+	rt->due = 0;
+	handle(sc, u, rt, due, m, now);
+}
+
+static void
+collect_name(const PB(ScheduleUpdate) *u, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:b, s:I}", "name", u->name,
+	    "deleted", u->deleted, "updated_ms", (json_int_t)u->updated_ms));
+}
+
+void
+schedules_tick(struct schedules *sc, int64_t now)
+{
+	struct members m = { 0 };
+	json_t *names = json_array(), *v;
+	const PB(ScheduleUpdate) *u;
+	const char *name;
+	size_t i;
+
+	/* Names first: a turn may change the view it walks. */
+	sync_schedules_foreach(sc->n->sync, collect_name, names);
+	if (json_array_size(names) > 0) {
+		members_build(sc, &m);
+		if (2 * json_array_size(m.alive) <= m.known) {
+			if (sc->majority_since_ms != 0)
+				log_event(LOG_INFO, "schedules wait: no majority of "
+				    "the members in sight", "{s:i, s:i}", "alive",
+				    (int)json_array_size(m.alive), "known",
+				    (int)m.known);
+			sc->majority_since_ms = 0;
+		} else if (sc->majority_since_ms == 0)
+			sc->majority_since_ms = now;
+	}
+	json_array_foreach(names, i, v) {
+		name = json_string_value(json_object_get(v, "name"));
+		if (!json_is_true(json_object_get(v, "deleted"))) {
+			if ((u = sync_schedules_get(sc->n->sync, name)) != NULL)
+				turn(sc, u, &m, now);
+			continue;
+		}
+		rt_free(hmap_del(sc->rt, name));
+		/* A tombstone long enough for every member to have seen it. */
+		if (json_integer_value(json_object_get(v, "updated_ms")) <
+		    now - SCHEDULES_TOMBSTONE_MS) {
+			sync_schedules_drop(sc->n->sync, name);
+			if (store_schedule_del(sc->n->store, name) != 0)
+				log_event(LOG_WARN, "cannot forget a schedule",
+				    "{s:s, s:s}", "schedule", name, "error",
+				    store_error(sc->n->store));
+		}
+	}
+	json_decref(names);
+	members_clear(&m);
+}
