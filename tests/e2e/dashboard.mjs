@@ -258,6 +258,48 @@ async function main() {
         await p.context().close();
       },
 
+      async 'a workflow waits for a person: a read token sees no buttons, approved from its page it goes on'() {
+        const def = {
+          name: 'greet-twice',
+          steps: [
+            { name: 'first', task: 'greet', to: 'node-2' },
+            { name: 'ok', approval: { prompt: 'Greet again?' }, needs: ['first'] },
+            { name: 'second', task: 'greet', to: 'node-2', needs: ['ok'] },
+          ],
+        };
+        const r = await mesh.api('node-1', 'POST', '/api/workflows', { definition: def });
+        check(r.status === 202, `run answered ${r.status}: ${JSON.stringify(r.json)}`);
+        const id = r.json.id;
+        // A read token: the page says a person is awaited, offers nothing.
+        const ro = await page('read');
+        await ro.goto(`${base}#/workflows/${encodeURIComponent(id)}`);
+        await ro.locator('[data-testid="wf-step-row"][data-step="ok"][data-state="waiting-approval"]')
+          .waitFor({ timeout: 20000 });
+        await ro.getByTestId('wf-readonly-approval').waitFor();
+        check(await ro.getByTestId('wf-approve').count() === 0, 'a read token got an approve button');
+        await ro.context().close();
+        const p = await page();
+        await p.goto(`${base}#/workflows`);
+        await p.locator(`[data-testid="wf-row"][data-wf="${id}"]`).click();
+        await p.locator('[data-testid="wf-node"][data-step="first"][data-state="succeeded"]').waitFor({ timeout: 10000 });
+        await p.getByTestId('wf-approval').filter({ hasText: 'Greet again?' }).waitFor();
+        check(await p.locator('[data-testid="wf-step-row"][data-step="second"][data-state="pending"]').count() === 1,
+          'the step after the approval ran before it');
+        await shot(p, 'workflow-waiting');
+        await p.getByTestId('wf-comment').fill('go ahead');
+        await p.getByTestId('wf-approve').click();
+        await p.locator('[data-testid="wf-page"][data-state="succeeded"]').waitFor({ timeout: 20000 });
+        await p.locator('[data-testid="wf-node"][data-step="second"][data-state="succeeded"]').waitFor();
+        await shot(p, 'workflow-done');
+        const wf = (await mesh.api('node-1', 'GET', `/api/workflows/${id}`)).json;
+        const ok = wf.steps.find((s) => s.name === 'ok');
+        check(ok.comment === 'go ahead' && ok.approved_by, `approval not recorded: ${JSON.stringify(ok)}`);
+        const audit = (await mesh.api('node-1', 'GET', '/api/audit?limit=1000')).json.records;
+        check(audit.some((a) => a.action === 'workflow.approve' && a.details?.workflow_id === id && a.actor === ok.approved_by),
+          'the approval is not audited with the approver');
+        await p.context().close();
+      },
+
       async 'a killed node turns dead on the page'() {
         const p = await page();
         await p.goto(`${base}#/nodes`);
