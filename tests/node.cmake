@@ -94,3 +94,6 @@ agentflow_unit_test(test_jobs_replay SOURCES unit/test_jobs_replay.c
 agentflow_system_test(jobs_fanout test_jobs_fanout.py)
 agentflow_unit_test(test_jobs_fanout SOURCES unit/test_jobs_fanout.c
   LIBS agentflow_node_core agentflow_common)
+# Workflows (issue 17): the state tables, the coordinator end to end.
+agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
+  LIBS agentflow_node_core agentflow_common)
