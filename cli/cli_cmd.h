@@ -21,7 +21,8 @@ enum {
 	CLI_O_OLDER_THAN,
 	CLI_O_TO, CLI_O_PAYLOAD, CLI_O_DEADLINE, CLI_O_AT_MOST_ONCE, CLI_O_WAIT,
 	CLI_O_CALLBACK, CLI_O_CALLBACK_SECRET_FILE,
-	CLI_O_SET
+	CLI_O_SET,
+	CLI_O_COMMENT
 };
 
 #define CLI_SETS_MAX	64	/* --set KEY=VALUE given */
@@ -54,6 +55,7 @@ struct cli_args {
 	int		 wait;		/* submit --wait */
 	const char	*sets[CLI_SETS_MAX];	/* --set KEY=VALUE, as given */
 	int		 nsets;
+	const char	*comment;	/* workflow approve/reject --comment */
 	int		 argc;		/* the operands */
 	char		**argv;
 	char		 usage[2048];	/* "name usage", for messages */

@@ -31,6 +31,7 @@ struct work;
 struct ws_hub;
 struct feed;
 struct jobs;
+struct workflows;
 struct callbacks;
 struct evdns_base;
 struct job_runs;
@@ -109,6 +110,7 @@ struct node {
 	struct callbacks	*callbacks;	/* their result callbacks */
 	struct evdns_base	*dns;		/* the loop's resolver */
 	struct job_runs		*job_runs;	/* job runs held here (job_runs.h) */
+	struct workflows	*workflows;	/* coordinated here (workflows.h) */
 };
 
 /*

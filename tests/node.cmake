@@ -73,6 +73,7 @@ agentflow_unit_test(test_callbacks SOURCES unit/test_callbacks.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(retention test_retention.py)
 agentflow_system_test(workflow_check test_workflow_check.py)
+agentflow_system_test(workflows test_workflows.py)
 # agentflow-node-jobforger: a member that sends the job commands a test
 # hands it (tests/extra/node_jobforger.c), for tests/system/test_jobs.py.
 add_executable(agentflow-node-jobforger ${CMAKE_SOURCE_DIR}/node/main.c

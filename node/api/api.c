@@ -409,6 +409,10 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/jobs/",	1, R, api_jobs_get },
 	{ EVHTTP_REQ_POST, "/api/jobs/",	1, W, api_jobs_post_id },
 	{ EVHTTP_REQ_POST, "/api/workflows/check", 0, R, api_workflows_check },
+	{ EVHTTP_REQ_GET,  "/api/workflows",	0, R, api_workflows_list },
+	{ EVHTTP_REQ_POST, "/api/workflows",	0, W, api_workflows_post },
+	{ EVHTTP_REQ_GET,  "/api/workflows/",	1, R, api_workflows_get },
+	{ EVHTTP_REQ_POST, "/api/workflows/",	1, W, api_workflows_post_id },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

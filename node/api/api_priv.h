@@ -122,5 +122,10 @@ void api_event_payload(const json_t *payload, const char **raw, size_t *len,
 void api_purge_post(const struct api_call *);
 /* POST /api/workflows/check (api_workflows.c). */
 void api_workflows_check(const struct api_call *);
+/* The workflows themselves (api_workflows.c, workflows.h). */
+void api_workflows_post(const struct api_call *);
+void api_workflows_list(const struct api_call *);
+void api_workflows_get(const struct api_call *);
+void api_workflows_post_id(const struct api_call *);
 
 #endif

@@ -169,6 +169,8 @@ jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
 	jobs_persist(js, j);
 	if (j->final)
 		fire_callback(js, j);
+	if (j->final && js->final_fn != NULL)
+		js->final_fn(js->final_arg, j->rec);
 	extra = extra != NULL ? extra : json_object();
 	if (reason != NULL)
 		json_object_set_new(extra, "reason", json_string(reason));
@@ -785,4 +787,11 @@ json_t *
 jobs_stored(struct jobs *js, const char *id)
 {
 	return stored(js, id, NULL);
+}
+
+void
+jobs_on_final(struct jobs *js, void (*fn)(void *, const json_t *), void *arg)
+{
+	js->final_fn = fn;
+	js->final_arg = arg;
 }

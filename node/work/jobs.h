@@ -79,6 +79,13 @@ int jobs_node_command(struct node *, const char *node, const char *type,
     const json_t *args, void (*done)(const char *id, const json_t *rec,
     void *arg), void *arg, char *err, size_t errlen);
 
+/* fn(arg, rec) each time a job issued here becomes final (rec: its
+ * record, borrowed for the call), for the workflows' coordinator
+ * (workflows.h).  fn must not call into jobs: it defers what it does.
+ * One listener; fn NULL removes it. */
+void jobs_on_final(struct jobs *, void (*fn)(void *arg, const json_t *rec),
+    void *arg);
+
 /* Counters for /metrics: {"submitted": n, ..., "queued": depth, "open":
  * not final} (new reference). */
 json_t *jobs_counters(struct jobs *);

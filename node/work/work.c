@@ -25,6 +25,7 @@
 #include "freeze.h"
 #include "job_runs.h"
 #include "jobs.h"
+#include "workflows.h"
 #include "log.h"
 #include "mesh.h"
 #include "mesh_names.h"
@@ -409,6 +410,7 @@ work_start(struct node *n, char *err, size_t errlen)
 	if ((n->callbacks = callbacks_new(n->base, &cbc, err, errlen)) == NULL)
 		goto out;
 	n->jobs = jobs_new(n);
+	n->workflows = workflows_new(n);
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
 	/* Once at start too: a node stopped for long holds what it no longer
@@ -447,6 +449,8 @@ work_stop(struct node *n)
 	/* Tasks first: their last updates still go out through sync. */
 	tasks_free(n->tasks);
 	n->tasks = NULL;
+	workflows_free(n->workflows);	/* before the jobs it listens to */
+	n->workflows = NULL;
 	jobs_free(n->jobs);
 	n->jobs = NULL;
 	callbacks_free(n->callbacks);
