@@ -104,9 +104,14 @@ api_workflows_post(const struct api_call *call)
 		reply_invalid(call->req, errors);
 	else if (status != 202)
 		http_reply_error(call->req, status, "internal", "%s", err);
-	else
-		http_reply_json(call->req, 202, json_pack("{s:s, s:s, s:s}", "id",
-		    id, "state", "running", "coordinator", call->n->id));
+	else if ((body = workflows_get(call->n->workflows, id)) != NULL) {
+		http_reply_json(call->req, 202, json_pack("{s:s, s:O, s:s}", "id",
+		    id, "state", json_object_get(body, "state"), "coordinator",
+		    call->n->id));
+		json_decref(body);
+	} else
+		http_reply_error(call->req, 500, "internal", "workflow %s vanished",
+		    id);
 }
 
 void

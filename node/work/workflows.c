@@ -196,6 +196,12 @@ wf_step_set(struct wf *wf, json_t *step, enum workflow_step_state to,
 	    to == WFS_RETRYING)
 		json_object_set_new(step, "error", why != NULL ?
 		    json_string(why) : json_null());
+	wf_touch(wf, step);
+}
+
+void
+wf_touch(struct wf *wf, json_t *step)
+{
 	/* A step appears once in a save: the row as it is at the end. */
 	for (size_t i = 0; i < json_array_size(wf->dirty); i++)
 		if (json_array_get(wf->dirty, i) == step)
@@ -342,8 +348,12 @@ poll_job(struct workflows *ws, struct wf *wf, json_t *step)
 		wf_step_set(wf, step, WFS_FAILED, "its job is unknown here", NULL);
 		return;
 	}
-	if (json_is_string(json_object_get(rec, "node")))
+	/* Where it runs, shown while it runs: stored without a move. */
+	if (json_is_string(json_object_get(rec, "node")) && !json_equal(
+	    json_object_get(step, "node"), json_object_get(rec, "node"))) {
 		json_object_set(step, "node", json_object_get(rec, "node"));
+		wf_touch(wf, step);
+	}
 	if (js < 0 || !jobs_state_final((enum jobs_state)js)) {
 		json_decref(rec);
 		return;
@@ -379,19 +389,21 @@ poll_job(struct workflows *ws, struct wf *wf, json_t *step)
 
 /* --- the pass ------------------------------------------------------------------ */
 
-static int
-need_is(const struct wf *wf, const json_t *def, int (*pred)(
-    enum workflow_step_state), int all)
+/* How many of a step's needs are in a state pred holds, and how many
+ * it has. */
+static size_t
+needs_in(const struct wf *wf, const json_t *def, int (*pred)(
+    enum workflow_step_state), size_t *total)
 {
 	json_t *need, *s;
-	size_t i;
+	size_t i, n = 0;
 
-	json_array_foreach(json_object_get(def, "needs"), i, need) {
-		s = wf_step(wf, json_string_value(need));
-		if (s == NULL || pred(wf_step_state(s)) != all)
-			return !all;
-	}
-	return all;
+	*total = json_array_size(json_object_get(def, "needs"));
+	json_array_foreach(json_object_get(def, "needs"), i, need)
+		if ((s = wf_step(wf, json_string_value(need))) != NULL &&
+		    pred(wf_step_state(s)))
+			n++;
+	return n;
 }
 
 static int
@@ -437,6 +449,27 @@ over_budget(struct workflows *ws, struct wf *wf)
 	    wf_id(wf));
 }
 
+/* An approval nobody decided on within its timeout fails. */
+static void
+approvals_due(struct wf *wf)
+{
+	const json_t *def;
+	json_int_t t;
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(wf->steps, i, s) {
+		if (wf_step_state(s) != WFS_WAITING_APPROVAL)
+			continue;
+		def = wf_step_def(wf, json_string_value(json_object_get(s, "name")));
+		t = json_integer_value(json_object_get(def, "timeout_ms"));
+		if (t > 0 && clock_wall_ms() >= (uint64_t)(json_integer_value(
+		    json_object_get(s, "started_ms")) + t))
+			wf_step_set(wf, s, WFS_FAILED, "no decision within the "
+			    "approval's timeout", NULL);
+	}
+}
+
 /* Pending steps in the definition's order: start those whose needs all
  * succeeded; skip (continue) those a failure cut off. */
 static void
@@ -445,7 +478,7 @@ start_ready(struct workflows *ws, struct wf *wf, int cont)
 	const json_t *order = json_object_get(json_object_get(wf->row,
 	    "definition"), "order"), *name, *def;
 	json_t *s;
-	size_t i;
+	size_t i, total;
 	uint64_t now = clock_wall_ms();
 
 	json_array_foreach(wf->steps, i, s)
@@ -457,12 +490,12 @@ start_ready(struct workflows *ws, struct wf *wf, int cont)
 		def = wf_step_def(wf, json_string_value(name));
 		if (s == NULL || def == NULL || wf_step_state(s) != WFS_PENDING)
 			continue;
-		if (cont && !need_is(wf, def, is_broken, 0)) {
+		if (cont && needs_in(wf, def, is_broken, &total) > 0) {
 			wf_step_set(wf, s, WFS_SKIPPED, "a step it needs did not "
 			    "succeed", NULL);
 			continue;
 		}
-		if (!need_is(wf, def, is_succeeded, 1))
+		if (needs_in(wf, def, is_succeeded, &total) < total)
 			continue;
 		if (strcmp(json_string_value(json_object_get(def, "kind")),
 		    "approval") == 0)
@@ -522,6 +555,7 @@ advance(struct workflows *ws, const char *id)
 	json_array_foreach(wf->steps, i, s)
 		if (wf_step_state(s) == WFS_RUNNING)
 			poll_job(ws, wf, s);
+	approvals_due(wf);
 	deadline = json_integer_value(json_object_get(wf->row,
 	    "budget_deadline_ms"));
 	of = json_string_value(json_object_get(json_object_get(wf->row,
@@ -638,7 +672,10 @@ workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
 	log_event(LOG_INFO, "workflow submitted", "{s:s, s:O}", "workflow", id,
 	    "name", json_object_get(wf, "name"));
 	json_decref(wf);
-	workflows_kick(ws, id);
+	/* Its first steps now, not at the next tick. */
+	json_object_set_new(ws->open, id, json_true());
+	if (advance(ws, id))
+		json_object_del(ws->open, id);
 	return 202;
 }
 

@@ -44,6 +44,8 @@ enum workflow_step_state wf_step_state(const json_t *step);
  * naming who (NULL: the coordinator) and why (may be NULL). */
 void wf_set(struct wf *, enum workflow_state to, const char *why,
     const char *who);
+/* Marks a step's row to be written by the next save (no move). */
+void wf_touch(struct wf *, json_t *step);
 /* Moves a step the same way. */
 void wf_step_set(struct wf *, json_t *step, enum workflow_step_state to,
     const char *why, const char *who);

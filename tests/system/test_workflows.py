@@ -216,6 +216,29 @@ class Workflows(unittest.TestCase):
         self.assertIn("failed", wf["steps"][0]["error"])
         self.assertEqual(len(self.runs(t)), 2)
 
+    def test_on_failure_continue_runs_the_other_branch(self):
+        t = self.tag()
+        doc = self.run_wf({"name": "branches", "on_failure": "continue", "steps": [
+            {"name": "bad", "task": "fail", "to": "node-2", "payload": {"tag": t}},
+            {"name": "after_bad", "task": "ok", "to": "node-2", "needs": ["bad"],
+             "payload": {"tag": t}},
+            {"name": "good", "task": "slow", "to": "node-3",
+             "payload": {"tag": t, "sleep": 1}},
+            {"name": "after_good", "task": "ok", "to": "node-1", "needs": ["good"],
+             "payload": {"tag": t, "value": "${steps.good.result.node}"}},
+            {"name": "gate", "approval": {"timeout": "1s"}, "needs": ["good"]}]})
+        self.assertEqual(doc["state"], "running")
+        wf = self.wait_wf(doc["id"])
+        self.assertEqual(wf["state"], "failed", wf)
+        steps = {s["name"]: s["state"] for s in wf["steps"]}
+        self.assertEqual(steps, {"bad": "failed", "after_bad": "skipped",
+                                 "good": "succeeded", "after_good": "succeeded",
+                                 "gate": "failed"})
+        self.assertIn("timeout", [s for s in wf["steps"]
+                                  if s["name"] == "gate"][0]["error"])
+        self.assertEqual(len(self.runs(t)), 3)
+        self.assertEqual(self.n(1).client().get("/api/workflows/wnope").status, 404)
+
     def test_budget_exceeded_cancels_the_running_job(self):
         t = self.tag()
         doc = self.run_wf({"name": "budget", "budget": "3s", "steps": [
