@@ -404,6 +404,16 @@ jobs_get(struct jobs *js, const char *id)
 }
 
 json_t *
+jobs_record(struct jobs *js, const char *id)
+{
+	struct job *j = hmap_get(js->open, id);
+	json_t *rec = j != NULL ? json_deep_copy(j->rec) : stored(js, id, NULL);
+
+	json_object_del(rec, "grant");
+	return rec;
+}
+
+json_t *
 jobs_list(struct jobs *js, const char *state, const char *task, unsigned limit,
     int children)
 {

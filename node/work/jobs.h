@@ -51,6 +51,9 @@ int jobs_submit(struct jobs *, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen);
 /* A job with its history (new reference), or NULL when unknown here. */
 json_t *jobs_get(struct jobs *, const char *id);
+/* A job's record without its history (new reference), or NULL when
+ * unknown here: what a caller polling its state reads. */
+json_t *jobs_record(struct jobs *, const char *id);
 /* Jobs newest first, filtered by state and task name (NULL: any); the
  * children of fanned-out jobs (jobs_fanout.h) only when children is 1. */
 json_t *jobs_list(struct jobs *, const char *state, const char *task,

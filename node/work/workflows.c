@@ -338,7 +338,7 @@ poll_job(struct workflows *ws, struct wf *wf, json_t *step)
 	const char *job = json_string_value(json_object_get(step, "job_id"));
 	const json_t *def = wf_step_def(wf, json_string_value(json_object_get(
 	    step, "name")));
-	json_t *rec = job != NULL ? jobs_get(ws->n->jobs, job) : NULL;
+	json_t *rec = job != NULL ? jobs_record(ws->n->jobs, job) : NULL;
 	int js = jobs_state_parse(json_string_value(json_object_get(rec,
 	    "state")));
 	json_int_t tries, retries, backoff;
@@ -565,9 +565,11 @@ advance(struct workflows *ws, const char *id)
 	if (deadline > 0 && clock_wall_ms() >= (uint64_t)deadline)
 		over_budget(ws, wf);
 	else {
-		/* Stopping: nothing new, and a retry waiting will not come. */
+		/* Stopping: nothing new; a retry or a person waited for
+		 * will not be taken. */
 		json_array_foreach(wf->steps, i, s)
-			if (stopping && wf_step_state(s) == WFS_RETRYING)
+			if (stopping && (wf_step_state(s) == WFS_RETRYING ||
+			    wf_step_state(s) == WFS_WAITING_APPROVAL))
 				wf_step_set(wf, s, WFS_CANCELLED, "another step "
 				    "failed (on_failure: stop)", NULL);
 		if (wf->state == WF_RUNNING && !stopping)

@@ -239,6 +239,20 @@ class Workflows(unittest.TestCase):
         self.assertEqual(len(self.runs(t)), 3)
         self.assertEqual(self.n(1).client().get("/api/workflows/wnope").status, 404)
 
+    def test_on_failure_stop_ends_a_wait_for_a_person(self):
+        t = self.tag()
+        doc = self.run_wf({"name": "stopping", "steps": [
+            {"name": "bad", "task": "fail", "to": "node-2", "payload": {"tag": t}},
+            {"name": "gate", "approval": {}},
+            {"name": "after", "task": "ok", "to": "node-3", "needs": ["gate"],
+             "payload": {"tag": t}}]})
+        wf = self.wait_wf(doc["id"])
+        self.assertEqual(wf["state"], "failed", wf)
+        self.assertEqual([s["state"] for s in wf["steps"]],
+                         ["failed", "cancelled", "pending"])
+        self.assertEqual(len(self.runs(t)), 1)
+        self.act(doc["id"], "approve", {"step": "gate"}, status=409)
+
     def test_budget_exceeded_cancels_the_running_job(self):
         t = self.tag()
         doc = self.run_wf({"name": "budget", "budget": "3s", "steps": [
@@ -427,6 +441,14 @@ class Workflows(unittest.TestCase):
         self.assertEqual(rc, 1, (out, err))
         self.assertIn("succeeded", err)
         # run --wait exits with the outcome.
+        quick = os.path.join(self.tmp, "quick-%s.json" % t)
+        with open(quick, "w") as f:
+            json.dump({"name": "quick", "steps": [
+                {"name": "a", "task": "ok", "to": "node-3", "payload": {"tag": t}}]}, f)
+        rc, out, err = cli(self.n(1), "workflow", "run", quick, "--wait")
+        self.assertEqual(rc, 0, (out, err))
+        self.assertIn("succeeded", out)
+        self.assertIn("node-3", out)
         rc, out, err = cli(self.n(1), "workflow", "run", path, "--set", "v=1",
                            "--wait", "--timeout", "100")
         self.assertEqual(rc, 124, (out, err))
