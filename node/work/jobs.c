@@ -280,6 +280,13 @@ int
 jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen)
 {
+	return jobs_submit_id(js, body, p, NULL, id, idlen, err, errlen);
+}
+
+int
+jobs_submit_id(struct jobs *js, const json_t *body, const struct principal *p,
+    const char *want, char *id, size_t idlen, char *err, size_t errlen)
+{
 	json_t *rec, *first, *cb;
 	const char *key;
 	char hex[17];
@@ -302,8 +309,19 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 		json_decref(rec);
 		return status;
 	}
-	rng_hex(js->n->rng, hex, (sizeof(hex) - 1) / 2);
-	snprintf(id, idlen, "j%s", hex);
+	if (want != NULL && (first = stored(js, want, NULL)) != NULL) {
+		snprintf(id, idlen, "%s", want);
+		snprintf(err, errlen, "job id %s is taken", want);
+		json_decref(first);
+		json_decref(rec);
+		return 409;
+	}
+	if (want != NULL)
+		snprintf(id, idlen, "%s", want);
+	else {
+		rng_hex(js->n->rng, hex, (sizeof(hex) - 1) / 2);
+		snprintf(id, idlen, "j%s", hex);
+	}
 	json_object_set_new(rec, "id", json_string(id));
 	json_object_set_new(rec, "issuer", json_string(js->n->id));
 	json_object_set_new(rec, "principal", json_string(p != NULL ?

@@ -49,6 +49,11 @@ void jobs_free(struct jobs *);
  */
 int jobs_submit(struct jobs *, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen);
+/* jobs_submit with the new job's id given (want: a node id, never
+ * random: the workflows' coordinator derives it from the step and its
+ * attempt); 409 when another job holds that id. */
+int jobs_submit_id(struct jobs *, const json_t *body, const struct principal *p,
+    const char *want, char *id, size_t idlen, char *err, size_t errlen);
 /* A job with its history (new reference), or NULL when unknown here. */
 json_t *jobs_get(struct jobs *, const char *id);
 /* A job's record without its history (new reference), or NULL when

@@ -290,7 +290,7 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 	const json_t *def = wf_step_def(wf, name);
 	int attempt = (int)json_integer_value(json_object_get(step, "attempt")) + 1;
 	struct principal p;
-	char id[64], err[512], why[600];
+	char id[64], want[64], err[512], why[600];
 	json_t *body;
 	int status;
 
@@ -302,9 +302,12 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 			wf_step_set(wf, step, WFS_FAILED, why, NULL);
 		return;
 	}
-	/* As this node: the person's token is gone once the call is over. */
+	/* As this node: the person's token is gone once the call is over.
+	 * The job's id is the step's attempt's, as its key is. */
 	jobs_node_principal(&p, ws->n->id);
-	status = jobs_submit(ws->n->jobs, body, &p, id, sizeof(id), err,
+	snprintf(want, sizeof(want), "j%s-%lld-%d", wf_id(wf), (long long)
+	    json_integer_value(json_object_get(step, "idx")), attempt);
+	status = jobs_submit_id(ws->n->jobs, body, &p, want, id, sizeof(id), err,
 	    sizeof(err));
 	json_decref(body);
 	if (status != 202 && status != 200) {

@@ -8,8 +8,9 @@
  *
  * A job step is a durable job (jobs.h) submitted by this node as itself
  * ("node:<id>": a person's signed token lives only during the API call),
- * under the idempotency key "wf/WORKFLOW/STEP/ATTEMPT", and its job id
- * is stored on the step before the workflow moves on.  After a kill -9
+ * under the job id "jWORKFLOW-STEP_INDEX-ATTEMPT" and the idempotency key
+ * "wf/WORKFLOW/STEP/ATTEMPT", and its job id is stored on the step before
+ * the workflow moves on.  After a kill -9
  * at any point a restart either finds the job id on the step or submits
  * the same key again, which answers the same job: a step is re-attached,
  * never run twice.  Its payload is rendered (workflow_spec_render) from

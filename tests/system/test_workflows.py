@@ -182,6 +182,8 @@ class Workflows(unittest.TestCase):
                          ["node-1", "node-2", "node-2", "node-3"])
         # The step's job is this node's, submitted as itself, naming the
         # workflow and its submitter.
+        # Its id is the step's (index 1) first attempt's.
+        self.assertEqual(steps["b"]["job"], "j%s-1-1" % doc["id"])
         job = self.job(steps["b"]["job"])
         self.assertEqual(job["principal"], "node:node-1")
         note = [h for h in job["history"] if h["event"] == "workflow"][0]
@@ -202,6 +204,7 @@ class Workflows(unittest.TestCase):
         wf = self.wait_wf(doc["id"])
         self.assertEqual(wf["state"], "succeeded", wf)
         self.assertEqual(wf["steps"][0]["attempt"], 3)
+        self.assertEqual(wf["steps"][0]["job"], "j%s-0-3" % doc["id"])
         self.assertEqual(len(self.runs(t)), 3)
         moves = [h["state"] for h in wf["history"] if h.get("step") == "f"]
         self.assertEqual(moves, ["running", "retrying", "running", "retrying",
