@@ -28,6 +28,8 @@
 #include "rng.h"
 #include "store.h"
 #include "store_workflows.h"
+#include "tasks.h"
+#include "text.h"
 #include "workflow_spec.h"
 #include "xalloc.h"
 
@@ -627,6 +629,47 @@ job_final(void *arg, const json_t *rec)
 
 /* --- submitting and reading -------------------------------------------------- */
 
+/*
+ * The definition's job steps placed on this node whose task this node
+ * does not define, added to errors as the check's are.  Only ours: the
+ * mesh does not carry other nodes' task definitions, and a task unknown
+ * on its node fails its step when it is dispatched.
+ */
+static json_t *
+unknown_tasks(struct workflows *ws, const json_t *def, json_t *errors)
+{
+	json_t *defs = ws->n->tasks != NULL ? tasks_defs_json(ws->n->tasks) :
+	    json_array(), *step, *d;
+	const char *task, *to;
+	char path[64], msg[160];
+	size_t i, j;
+	int known;
+
+	json_array_foreach(json_object_get(def, "steps"), i, step) {
+		task = json_string_value(json_object_get(step, "task"));
+		to = json_string_value(json_object_get(step, "to"));
+		if (task == NULL || to == NULL || strcmp(to, ws->n->id) != 0)
+			continue;
+		known = 0;
+		json_array_foreach(defs, j, d)
+			known = known || strcmp(json_string_value(json_object_get(
+			    d, "name")), task) == 0;
+		if (known)
+			continue;
+		if (errors == NULL)
+			errors = json_array();
+		snprintf(path, sizeof(path), "steps[%zu].task", i);
+		snprintf(msg, sizeof(msg), "%.63s: no such task on %s (its "
+		    "--tasks)", task, ws->n->id);
+		text_sanitize(msg, strlen(msg));
+		if (json_array_size(errors) < WORKFLOW_ERRORS_MAX)
+			json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
+			    path, "error", msg));
+	}
+	json_decref(defs);
+	return errors;
+}
+
 int
 workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
     const struct principal *p, char *id, size_t idlen, json_t **errors,
@@ -639,8 +682,13 @@ workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
 	size_t i;
 	int rc;
 
-	if ((wf = workflow_spec_check(def, set, errors)) == NULL)
+	wf = workflow_spec_check(def, set, errors);
+	if (wf != NULL)
+		*errors = NULL;
+	if ((*errors = unknown_tasks(ws, def, *errors)) != NULL) {
+		json_decref(wf);
 		return 400;
+	}
 	rng_hex(ws->n->rng, hex, (sizeof(hex) - 1) / 2);
 	snprintf(id, idlen, "w%s", hex);
 	budget = json_integer_value(json_object_get(wf, "budget_ms"));

@@ -43,7 +43,8 @@ void workflows_free(struct workflows *);
  * Checks definition def with set (KEY → "value", may be NULL) and stores
  * the workflow for principal p (may be NULL), which starts at once.
  * Returns 202 with its id; 400 with *errors the definition's errors
- * (new reference: [{path, error}]), nothing stored; 500 when it cannot
+ * and its steps on this node naming a task not defined here (new
+ * reference: [{path, error}]), nothing stored; 500 when it cannot
  * be stored (err says).
  */
 int workflows_run(struct workflows *, const json_t *def, const json_t *set,

@@ -392,17 +392,29 @@ class Workflows(unittest.TestCase):
                 {"name": "a", "task": "ok", "to": "node-1", "needs": ["c"]},
                 {"name": "b", "task": "ok", "to": "node-1", "needs": ["a"]},
                 {"name": "c", "task": "ok", "to": "node-1", "needs": ["b"]},
-                {"name": "d", "to": "node-1", "needs": ["ghost"]}]}})
+                {"name": "d", "to": "node-1", "needs": ["ghost"]},
+                {"name": "e", "task": "nosuch", "to": "node-1"}]}})
         self.assertEqual(r.status, 400, r)
-        paths = [e["path"] for e in r.json()["errors"]]
-        self.assertIn("steps[3].task", paths)
-        self.assertIn("steps[3].needs[0]", paths)
+        errors = {e["path"]: e["error"] for e in r.json()["errors"]}
+        self.assertIn("steps[3].task", errors)
+        self.assertIn("steps[3].needs[0]", errors)
+        self.assertIn("no such task on node-1", errors["steps[4].task"])
+        self.assertIn("%d errors" % len(errors), r.json()["message"])
         r = self.n(1).post("/api/workflows", {"definition": {
             "name": "cycle", "steps": [
                 {"name": "a", "task": "ok", "to": "node-1", "needs": ["b"]},
-                {"name": "b", "task": "ok", "to": "node-1", "needs": ["a"]}]}})
+                {"name": "b", "task": "ok", "to": "node-1", "needs": ["a"]},
+                {"name": "c", "task": "nosuch", "to": "node-1"}]}})
         self.assertEqual(r.status, 400, r)
-        self.assertIn("cycle", r.json()["errors"][0]["error"])
+        errors = {e["path"]: e["error"] for e in r.json()["errors"]}
+        self.assertIn("cycle", errors["steps"])
+        self.assertIn("nosuch", errors["steps[2].task"])
+        # A valid definition but for its task unknown here: still nothing.
+        r = self.n(1).post("/api/workflows", {"definition": {
+            "name": "task", "steps": [{"name": "a", "task": "nosuch",
+                                       "to": "node-1"}]}})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual([e["path"] for e in r.json()["errors"]], ["steps[0].task"])
         self.assertEqual(self.n(1).post("/api/workflows", {"nope": 1}).status, 400)
         self.run_wf({"name": "x", "steps": [{"name": "a", "task": "ok",
                                               "to": "node-1"}]},
