@@ -33,6 +33,8 @@
  *                     workflow                          job → running,
  *                                                       approval →
  *                                                       waiting-approval
+ *                                                     its job cannot be
+ *                                                       submitted → failed
  *                                                     a need failed
  *                                                       (continue) → skipped
  *                                                     cancel, budget → cancelled
@@ -42,10 +44,16 @@
  *                                                     job failed → failed
  *                                                     cancel, budget → cancelled
  *   retrying          a failed job with tries left    backoff over → running
- *                                                     cancel, budget → cancelled
+ *                                                     its job cannot be
+ *                                                       submitted → failed
+ *                                                     cancel, budget, another
+ *                                                       step failed (stop)
+ *                                                       → cancelled
  *   waiting-approval  its needs succeeded             approve → succeeded
- *                                                     reject → failed
- *                                                     cancel, budget → cancelled
+ *                                                     reject, timeout → failed
+ *                                                     cancel, budget, another
+ *                                                       step failed (stop)
+ *                                                       → cancelled
  *   failed, skipped,  as above                        the workflow's retry
  *   cancelled                                           → pending
  *   succeeded         final: a retry keeps it

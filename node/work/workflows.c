@@ -298,10 +298,7 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 
 	if ((body = job_body(wf, def, attempt, err, sizeof(err))) == NULL) {
 		snprintf(why, sizeof(why), "payload: %s", err);
-		if (wf_step_state(step) == WFS_RETRYING)
-			wf_step_set(wf, step, WFS_CANCELLED, why, NULL);
-		else
-			wf_step_set(wf, step, WFS_FAILED, why, NULL);
+		wf_step_set(wf, step, WFS_FAILED, why, NULL);
 		return;
 	}
 	/* As this node: the person's token is gone once the call is over.
@@ -315,10 +312,7 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 	if (status != 202 && status != 200) {
 		snprintf(why, sizeof(why), "job not submitted (%d): %s", status,
 		    err);
-		if (wf_step_state(step) == WFS_RETRYING)
-			wf_step_set(wf, step, WFS_CANCELLED, why, NULL);
-		else
-			wf_step_set(wf, step, WFS_FAILED, why, NULL);
+		wf_step_set(wf, step, WFS_FAILED, why, NULL);
 		return;
 	}
 	if (status == 202)

@@ -256,6 +256,21 @@ class Workflows(unittest.TestCase):
         self.assertEqual(len(self.runs(t)), 1)
         self.act(doc["id"], "approve", {"step": "gate"}, status=409)
 
+    def test_a_payload_that_cannot_be_rendered_fails_its_step(self):
+        t = self.tag()
+        doc = self.run_wf({"name": "render", "steps": [
+            {"name": "a", "task": "ok", "to": "node-2", "payload": {"tag": t}},
+            {"name": "b", "task": "ok", "to": "node-3", "needs": ["a"],
+             "payload": {"tag": t, "value": "${steps.a.result.missing}"}}]})
+        wf = self.wait_wf(doc["id"])
+        self.assertEqual(wf["state"], "failed", wf)
+        b = wf["steps"][1]
+        self.assertEqual((b["state"], b["job"]), ("failed", None))
+        self.assertIn("payload: ${steps.a.result.missing}", b["error"])
+        self.assertEqual(len(self.runs(t)), 1)
+        # The node is still serving.
+        self.assertEqual(self.n(1).client().get("/api/workflows").status, 200)
+
     def test_budget_exceeded_cancels_the_running_job(self):
         t = self.tag()
         doc = self.run_wf({"name": "budget", "budget": "3s", "steps": [
