@@ -95,6 +95,23 @@ wf_id(const struct wf *wf)
 	return json_string_value(json_object_get(wf->row, "id"));
 }
 
+/* The invariants at the top, before a write makes them durable. */
+static void
+wf_check(const struct wf *wf)
+{
+	size_t i, ok = 0;
+	json_t *s;
+
+	json_array_foreach(wf->steps, i, s) {
+		enum workflow_step_state st = wf_step_state(s);
+		CHECK(st != WFS_RUNNING || json_is_string(json_object_get(s,
+		    "job_id")));
+		CHECK(st != WFS_RUNNING || !workflow_state_done(wf->state));
+		ok += st == WFS_SUCCEEDED;
+	}
+	CHECK(wf->state != WF_SUCCEEDED || ok == json_array_size(wf->steps));
+}
+
 int
 wf_save(struct workflows *ws, struct wf *wf)
 {
@@ -102,6 +119,7 @@ wf_save(struct workflows *ws, struct wf *wf)
 
 	if (json_array_size(wf->hist) == 0 && json_array_size(wf->dirty) == 0)
 		return 0;
+	wf_check(wf);
 	json_object_set_new(wf->row, "updated_ms",
 	    json_integer((json_int_t)clock_wall_ms()));
 	rc = store_workflow_write(ws->n->store, wf_id(wf), wf->row, wf->dirty,

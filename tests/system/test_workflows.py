@@ -490,7 +490,14 @@ class Workflows(unittest.TestCase):
              "payload": {"tag": t, "sleep": 4}},
             {"name": "b", "task": "ok", "to": "node-3", "needs": ["a"],
              "payload": {"tag": t}}]})
+        # And one waiting for a person.
+        t2 = self.tag()
+        gated = self.run_wf({"name": "gated", "steps": [
+            {"name": "gate", "approval": {}},
+            {"name": "b", "task": "ok", "to": "node-3", "needs": ["gate"],
+             "payload": {"tag": t2}}]})
         self.wait_step(doc["id"], "a", "running")
+        self.wait_step(gated["id"], "gate", "waiting-approval")
         harness.wait_until(lambda: len(self.runs(t)) == 1, 10, 0.1)
         node = self.n(1)
         node.restart(sig=_signal.SIGKILL)
@@ -500,6 +507,10 @@ class Workflows(unittest.TestCase):
         self.assertEqual(sorted(r["node"] for r in self.runs(t)),
                          ["node-2", "node-3"])
         self.assertEqual([s["attempt"] for s in wf["steps"]], [1, 1])
+        self.assertEqual(self.step(gated["id"], "gate")["state"], "waiting-approval")
+        self.act(gated["id"], "approve", {"step": "gate"})
+        self.assertEqual(self.wait_wf(gated["id"])["state"], "succeeded")
+        self.assertEqual(len(self.runs(t2)), 1)
 
 
 if __name__ == "__main__":
