@@ -37,7 +37,6 @@
 
 #define LIST_DEFAULT	100
 #define LIST_MAX	1000
-#define COMMENT_MAX	1024
 
 /* The body {definition, set?} (new reference), or NULL when answered. */
 static json_t *
@@ -173,11 +172,11 @@ action_body(const struct api_call *call, json_t **body)
 	if (!json_is_object(*body) || json_check_keys(*body, known, 2) != NULL ||
 	    (step != NULL && (!json_check_text(step, 1, 63, true) ||
 	    !node_id_valid(json_string_value(step), json_string_length(step)))) ||
-	    (comment != NULL && !json_check_text(comment, 0, COMMENT_MAX,
+	    (comment != NULL && !json_check_text(comment, 0, WORKFLOWS_COMMENT_MAX,
 	    true))) {
 		http_reply_error(call->req, 400, "invalid_field", "body: {\"step\"?:"
 		    " a step's name, \"comment\"?: text of at most %d bytes}",
-		    COMMENT_MAX);
+		    WORKFLOWS_COMMENT_MAX);
 		json_decref(*body);
 		*body = NULL;
 		return -1;

@@ -38,7 +38,7 @@
 #define BACKOFF_MAX_MS	(3600LL * 1000)
 #define KEY_PREFIX	"wf/"
 
-/* --- a loaded workflow ------------------------------------------------------ */
+/* --- a loaded workflow ---------------------------------------------------- */
 
 static int
 load_cb(void *arg, const char *text)
@@ -247,7 +247,7 @@ wf_step_cancel(struct workflows *ws, struct wf *wf, json_t *step,
 	wf_step_set(wf, step, WFS_CANCELLED, why, who);
 }
 
-/* --- dispatching ------------------------------------------------------------- */
+/* --- dispatching ---------------------------------------------------------- */
 
 /* name → result of every succeeded step (new reference). */
 static json_t *
@@ -404,7 +404,7 @@ poll_job(struct workflows *ws, struct wf *wf, json_t *step)
 		wf_step_set(wf, step, WFS_FAILED, why, NULL);
 }
 
-/* --- the pass ------------------------------------------------------------------ */
+/* --- the pass ------------------------------------------------------------- */
 
 /* How many of a step's needs are in a state pred holds, and how many
  * it has. */
@@ -639,7 +639,7 @@ job_final(void *arg, const json_t *rec)
 		event_active(ws->kick, 0, 0);
 }
 
-/* --- submitting and reading -------------------------------------------------- */
+/* --- submitting and reading ----------------------------------------------- */
 
 /*
  * The definition's job steps placed on this node whose task this node
@@ -806,7 +806,7 @@ workflows_list(struct workflows *ws, const char *state, unsigned limit)
 	return a;
 }
 
-/* --- lifetime --------------------------------------------------------------------- */
+/* --- lifetime ------------------------------------------------------------- */
 
 static int
 reload_cb(void *arg, const char *text)

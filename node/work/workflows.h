@@ -55,6 +55,8 @@ json_t *workflows_get(struct workflows *, const char *id);
 /* Summaries newest first, in state (NULL: any); limit 0: the most. */
 json_t *workflows_list(struct workflows *, const char *state, unsigned limit);
 
+#define WORKFLOWS_COMMENT_MAX	1024	/* an approval's or rejection's */
+
 /*
  * A person's action on workflow id (workflows_act.c): "approve" and
  * "reject" take step and comment (NULL: none), "retry" step (NULL: every

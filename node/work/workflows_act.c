@@ -15,8 +15,6 @@
 #include "clock.h"
 #include "node.h"
 
-#define TEXT_MAX	1024	/* a comment */
-
 struct act {
 	struct workflows	*ws;
 	struct wf		*wf;
@@ -68,7 +66,7 @@ approve(struct act *a)
 static int
 reject(struct act *a)
 {
-	char why[TEXT_MAX + 128];
+	char why[WORKFLOWS_COMMENT_MAX + 128];
 	json_t *s;
 	int status;
 
@@ -255,8 +253,9 @@ workflows_act(struct workflows *ws, const char *id, const char *action,
 		    "needs a step" : "takes no step");
 		return 400;
 	}
-	if (comment != NULL && strlen(comment) > TEXT_MAX) {
-		snprintf(err, errlen, "comment: at most %d bytes", TEXT_MAX);
+	if (comment != NULL && strlen(comment) > WORKFLOWS_COMMENT_MAX) {
+		snprintf(err, errlen, "comment: at most %d bytes",
+		    WORKFLOWS_COMMENT_MAX);
 		return 400;
 	}
 	if ((a.wf = wf_load(ws, id)) == NULL) {
