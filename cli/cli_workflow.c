@@ -189,6 +189,9 @@ print_workflow(json_t *wf)
 		if (json_is_string(json_object_get(s, "error")))
 			printf("      %s\n", cli_fmt_clean(cli_fmt_str(s, "error",
 			    ""), clean, sizeof(clean)));
+		if (strcmp(cli_fmt_str(s, "state", ""), "waiting-approval") == 0)
+			printf("      waits for a person: %s\n", cli_fmt_clean(
+			    cli_fmt_str(s, "prompt", ""), clean, sizeof(clean)));
 		if (json_is_string(json_object_get(s, "approved_by")))
 			printf("      approved by %s%s%s\n", cli_fmt_str(s,
 			    "approved_by", ""), json_is_string(json_object_get(s,

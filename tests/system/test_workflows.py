@@ -190,6 +190,11 @@ class Workflows(unittest.TestCase):
         self.assertEqual((note["workflow"], note["step"], note["submitter"]),
                          (doc["id"], "b", "token:write"))
         self.assertEqual(wf["principal"], "token:write")
+        audit = self.n(1).client().get("/api/audit?action=workflow.run").json()
+        mine = [a for a in audit["records"]
+                if a["details"]["workflow_id"] == doc["id"]]
+        self.assertEqual([(a["actor"], a["details"]["steps"]) for a in mine],
+                         [("token:write", 4)])
         # Listed newest first; by state.
         lst = self.n(1).client().get("/api/workflows?state=succeeded").json()
         self.assertIn(doc["id"], [w["id"] for w in lst["workflows"]])
@@ -452,7 +457,7 @@ class Workflows(unittest.TestCase):
         rc, out, err = cli(self.n(1), "workflow", "show", wid)
         self.assertEqual(rc, 0, err)
         self.assertIn("waiting-approval", out)
-        self.assertIn("gate", out)
+        self.assertIn("waits for a person: go?", out)
         rc, out, err = cli(self.n(1), "workflow", "approve", wid, "gate",
                            "--comment", "fine")
         self.assertEqual(rc, 0, (out, err))
