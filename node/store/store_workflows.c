@@ -194,3 +194,23 @@ store_workflow_history(struct store *st, const char *id,
 	    " workflow_id = ?1 ORDER BY seq", a, N(a), cb, arg,
 	    "reading a workflow's history");
 }
+
+int
+store_workflows_trim(struct store *st, int64_t before_ms)
+{
+	const struct arg a[] = { I(before_ms) };
+	int ok;
+
+	if (store_atomic_begin(st) != 0)
+		return -1;
+	ok = store_exec(st, "DELETE FROM workflows WHERE state IN " WF_DONE
+	    " AND updated_ms < ?1", a, N(a), "trimming workflows") == 0 &&
+	    store_exec(st, "DELETE FROM workflow_steps WHERE NOT EXISTS (SELECT"
+	    " 1 FROM workflows w WHERE w.id = workflow_steps.workflow_id)", NULL,
+	    0, "trimming the steps of trimmed workflows") == 0 &&
+	    store_exec(st, "DELETE FROM workflow_history WHERE NOT EXISTS"
+	    " (SELECT 1 FROM workflows w WHERE w.id ="
+	    " workflow_history.workflow_id)", NULL, 0,
+	    "trimming the history of trimmed workflows") == 0;
+	return store_atomic_end(st, ok);
+}

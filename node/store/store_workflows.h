@@ -50,4 +50,9 @@ int store_workflow_steps(struct store *, const char *id, store_workflows_cb,
 int store_workflow_history(struct store *, const char *id,
     store_workflows_cb, void *arg);
 
+/* Drops the workflows done (succeeded, failed, cancelled,
+ * budget-exceeded) and last changed before before_ms, with their steps
+ * and history. */
+int store_workflows_trim(struct store *, int64_t before_ms);
+
 #endif

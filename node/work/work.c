@@ -33,6 +33,7 @@
 #include "store.h"
 #include "store_runs.h"
 #include "store_jobs.h"
+#include "store_workflows.h"
 #include "store_work.h"
 #include "sync.h"
 #include "tasks.h"
@@ -289,6 +290,9 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	    (int64_t)n->cfg->retain_commands_s * 1000,
 	    (int64_t)clock_wall_ms()) != 0 ||
 	    store_jobs_trim(n->store, (int64_t)clock_wall_ms() -
+	    (int64_t)n->cfg->retain_jobs_s * 1000) != 0 ||
+	    /* A workflow is kept as long as the jobs of its steps. */
+	    store_workflows_trim(n->store, (int64_t)clock_wall_ms() -
 	    (int64_t)n->cfg->retain_jobs_s * 1000) != 0)
 		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
 		    store_error(n->store));

@@ -232,6 +232,43 @@ test_a_failed_write_leaves_nothing(void **state)
 	json_decref(wf);
 }
 
+static void
+test_trim_drops_only_old_done_ones(void **state)
+{
+	struct fixture *f = *state;
+	json_t *rows = json_array(), *wf, *steps, *h;
+	const char *ids[] = { "old-done", "old-running", "new-done" };
+	const char *states[] = { "succeeded", "running", "failed" };
+	int64_t updated[] = { 100, 100, 900 };
+
+	for (int i = 0; i < 3; i++) {
+		wf = workflow(ids[i], states[i], updated[i]);
+		steps = json_pack("[o]", step("a", 0, "succeeded"));
+		h = json_pack("[{s:I, s:s}]", "time_ms", (json_int_t)updated[i],
+		    "event", "submitted");
+		assert_int_equal(store_workflow_write(f->st, ids[i], wf, steps, h),
+		    0);
+		json_decref(h);
+		json_decref(steps);
+		json_decref(wf);
+	}
+	assert_int_equal(store_workflows_trim(f->st, 500), 0);
+	assert_int_equal(store_workflows_query(f->st, NULL, 0, collect, rows), 0);
+	assert_int_equal(json_array_size(rows), 2);
+	json_array_clear(rows);
+	assert_int_equal(store_workflow_steps(f->st, "old-done", collect, rows),
+	    0);
+	assert_int_equal(store_workflow_history(f->st, "old-done", collect,
+	    rows), 0);
+	assert_int_equal(json_array_size(rows), 0);
+	assert_int_equal(store_workflow_steps(f->st, "old-running", collect,
+	    rows), 0);
+	assert_int_equal(store_workflow_history(f->st, "new-done", collect,
+	    rows), 0);
+	assert_int_equal(json_array_size(rows), 2);
+	json_decref(rows);
+}
+
 int
 main(void)
 {
@@ -241,6 +278,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list_and_open, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_a_failed_write_leaves_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trim_drops_only_old_done_ones,
 		    setup, teardown),
 	};
 
