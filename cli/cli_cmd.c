@@ -151,6 +151,7 @@ on_option(int c, const char *arg, void *ctx)
 		}
 		a->sets[a->nsets++] = arg;
 		return 0;
+	case CLI_O_COMMENT: a->comment = arg; return 0;
 	}
 	return -1;
 }

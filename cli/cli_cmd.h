@@ -24,7 +24,8 @@ enum {
 	CLI_O_SET,
 	/* schedule add (cli_schedule.c) */
 	CLI_O_CRON, CLI_O_TZ, CLI_O_MISFIRE, CLI_O_GRACE, CLI_O_OVERLAP,
-	CLI_O_TASK, CLI_O_JOB
+	CLI_O_TASK, CLI_O_JOB,
+	CLI_O_COMMENT
 };
 
 #define CLI_SETS_MAX	64	/* --set KEY=VALUE given */
@@ -59,6 +60,7 @@ struct cli_args {
 	const char	*cron, *tz, *misfire, *grace, *overlap, *task, *job;
 	const char	*sets[CLI_SETS_MAX];	/* --set KEY=VALUE, as given */
 	int		 nsets;
+	const char	*comment;	/* workflow approve/reject --comment */
 	int		 argc;		/* the operands */
 	char		**argv;
 	char		 usage[2048];	/* "name usage", for messages */

@@ -31,6 +31,7 @@ struct work;
 struct ws_hub;
 struct feed;
 struct jobs;
+struct workflows;
 struct callbacks;
 struct evdns_base;
 struct job_runs;
@@ -117,6 +118,7 @@ struct node {
 	struct evdns_base	*dns;		/* the loop's resolver */
 	struct job_runs		*job_runs;	/* job runs held here (job_runs.h) */
 	struct schedules	*schedules;	/* the mesh's schedules (schedules.h) */
+	struct workflows	*workflows;	/* coordinated here (workflows.h) */
 };
 
 /*

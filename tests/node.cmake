@@ -74,6 +74,7 @@ agentflow_unit_test(test_callbacks SOURCES unit/test_callbacks.c
 agentflow_system_test(retention test_retention.py)
 agentflow_system_test(event_shares test_event_shares.py)
 agentflow_system_test(workflow_check test_workflow_check.py)
+agentflow_system_test(workflows test_workflows.py)
 # agentflow-node-jobforger: a member that sends the job commands a test
 # hands it (tests/extra/node_jobforger.c), for tests/system/test_jobs.py.
 add_executable(agentflow-node-jobforger ${CMAKE_SOURCE_DIR}/node/main.c
@@ -111,3 +112,6 @@ agentflow_system_test(schedules test_schedules.py)
 # A schedule across a 3/2 partition in network namespaces (skipped
 # without CAP_NET_ADMIN).
 agentflow_system_test(schedules_netns test_schedules_netns.py)
+# Workflows (issue 17): the state tables, the coordinator end to end.
+agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
+  LIBS agentflow_node_core agentflow_common)

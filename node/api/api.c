@@ -399,6 +399,10 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/schedules/",	1, R, api_schedules_get },
 	{ EVHTTP_REQ_DELETE, "/api/schedules/",	1, W, api_schedules_delete },
 	{ EVHTTP_REQ_POST, "/api/schedules/",	1, W, api_schedules_post_name },
+	{ EVHTTP_REQ_GET,  "/api/workflows",	0, R, api_workflows_list },
+	{ EVHTTP_REQ_POST, "/api/workflows",	0, W, api_workflows_post },
+	{ EVHTTP_REQ_GET,  "/api/workflows/",	1, R, api_workflows_get },
+	{ EVHTTP_REQ_POST, "/api/workflows/",	1, W, api_workflows_post_id },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

@@ -131,5 +131,10 @@ void api_schedules_post(const struct api_call *);
 void api_schedules_get(const struct api_call *);
 void api_schedules_delete(const struct api_call *);
 void api_schedules_post_name(const struct api_call *);
+/* The workflows themselves (api_workflows.c, workflows.h). */
+void api_workflows_post(const struct api_call *);
+void api_workflows_list(const struct api_call *);
+void api_workflows_get(const struct api_call *);
+void api_workflows_post_id(const struct api_call *);
 
 #endif

@@ -213,7 +213,53 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (job_id, node)"
 	");",
 	/*
-	 * 12 (after merging; appended here): schedules, mesh state
+	 * 11: workflows on their coordinator (store_workflows.h): a row per
+	 * workflow, a row per step, and every transition of either in
+	 * workflow_history, written in the state change's transaction.
+	 */
+	"CREATE TABLE workflows ("
+	"  id                TEXT PRIMARY KEY NOT NULL,"
+	"  name              TEXT NOT NULL,"
+	"  definition        TEXT NOT NULL CHECK (json_valid(definition)),"
+	"  params            TEXT NOT NULL CHECK (json_valid(params)),"
+	"  principal         TEXT NOT NULL,"
+	"  state             TEXT NOT NULL,"
+	"  coordinator       TEXT NOT NULL,"
+	"  coordinator_epoch INTEGER NOT NULL DEFAULT 1,"
+	"  budget_deadline_ms INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms        INTEGER NOT NULL,"
+	"  updated_ms        INTEGER NOT NULL,"
+	"  finished_ms       INTEGER NOT NULL DEFAULT 0,"
+	"  reason            TEXT"
+	");"
+	"CREATE INDEX workflows_state ON workflows (state);"
+	"CREATE TABLE workflow_steps ("
+	"  workflow_id   TEXT NOT NULL,"
+	"  name          TEXT NOT NULL,"
+	"  idx           INTEGER NOT NULL,"
+	"  state         TEXT NOT NULL,"
+	"  attempt       INTEGER NOT NULL DEFAULT 0,"
+	"  tries         INTEGER NOT NULL DEFAULT 0,"
+	"  job_id        TEXT,"
+	"  node          TEXT,"
+	"  started_ms    INTEGER NOT NULL DEFAULT 0,"
+	"  finished_ms   INTEGER NOT NULL DEFAULT 0,"
+	"  result        TEXT CHECK (result IS NULL OR json_valid(result)),"
+	"  next_retry_ms INTEGER NOT NULL DEFAULT 0,"
+	"  approved_by   TEXT,"
+	"  comment       TEXT,"
+	"  error         TEXT,"
+	"  PRIMARY KEY (workflow_id, name)"
+	");"
+	"CREATE TABLE workflow_history ("
+	"  seq         INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  workflow_id TEXT NOT NULL,"
+	"  time_ms     INTEGER NOT NULL,"
+	"  body        TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE INDEX workflow_history_wf ON workflow_history (workflow_id, seq);",
+	/*
+	 * 12: schedules, mesh state
 	 * (node/work/schedules.h).  Every schedule of the mesh as this
 	 * node holds it, tombstones too; body is the merged record.
 	 */

@@ -169,6 +169,8 @@ jobs_set_state(struct jobs *js, struct job *j, enum jobs_state to,
 	jobs_persist(js, j);
 	if (j->final)
 		fire_callback(js, j);
+	if (j->final && js->final_fn != NULL)
+		js->final_fn(js->final_arg, j->rec);
 	extra = extra != NULL ? extra : json_object();
 	if (reason != NULL)
 		json_object_set_new(extra, "reason", json_string(reason));
@@ -278,6 +280,13 @@ int
 jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen)
 {
+	return jobs_submit_id(js, body, p, NULL, id, idlen, err, errlen);
+}
+
+int
+jobs_submit_id(struct jobs *js, const json_t *body, const struct principal *p,
+    const char *want, char *id, size_t idlen, char *err, size_t errlen)
+{
 	json_t *rec, *first, *cb;
 	const char *key;
 	char hex[17];
@@ -300,8 +309,19 @@ jobs_submit(struct jobs *js, const json_t *body, const struct principal *p,
 		json_decref(rec);
 		return status;
 	}
-	rng_hex(js->n->rng, hex, (sizeof(hex) - 1) / 2);
-	snprintf(id, idlen, "j%s", hex);
+	if (want != NULL && (first = stored(js, want, NULL)) != NULL) {
+		snprintf(id, idlen, "%s", want);
+		snprintf(err, errlen, "job id %s is taken", want);
+		json_decref(first);
+		json_decref(rec);
+		return 409;
+	}
+	if (want != NULL)
+		snprintf(id, idlen, "%s", want);
+	else {
+		rng_hex(js->n->rng, hex, (sizeof(hex) - 1) / 2);
+		snprintf(id, idlen, "j%s", hex);
+	}
 	json_object_set_new(rec, "id", json_string(id));
 	json_object_set_new(rec, "issuer", json_string(js->n->id));
 	json_object_set_new(rec, "principal", json_string(p != NULL ?
@@ -398,6 +418,16 @@ jobs_get(struct jobs *js, const char *id)
 	if (js->n->callbacks != NULL && json_object_get(rec, "callback") &&
 	    (h = callbacks_get(js->n->callbacks, id)) != NULL)
 		json_object_set_new(rec, "callback", h);
+	return rec;
+}
+
+json_t *
+jobs_record(struct jobs *js, const char *id)
+{
+	struct job *j = hmap_get(js->open, id);
+	json_t *rec = j != NULL ? json_deep_copy(j->rec) : stored(js, id, NULL);
+
+	json_object_del(rec, "grant");
 	return rec;
 }
 
@@ -785,4 +815,11 @@ json_t *
 jobs_stored(struct jobs *js, const char *id)
 {
 	return stored(js, id, NULL);
+}
+
+void
+jobs_on_final(struct jobs *js, void (*fn)(void *, const json_t *), void *arg)
+{
+	js->final_fn = fn;
+	js->final_arg = arg;
 }

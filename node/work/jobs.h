@@ -49,8 +49,16 @@ void jobs_free(struct jobs *);
  */
 int jobs_submit(struct jobs *, const json_t *body, const struct principal *p,
     char *id, size_t idlen, char *err, size_t errlen);
+/* jobs_submit with the new job's id given (want: a node id, never
+ * random: the workflows' coordinator derives it from the step and its
+ * attempt); 409 when another job holds that id. */
+int jobs_submit_id(struct jobs *, const json_t *body, const struct principal *p,
+    const char *want, char *id, size_t idlen, char *err, size_t errlen);
 /* A job with its history (new reference), or NULL when unknown here. */
 json_t *jobs_get(struct jobs *, const char *id);
+/* A job's record without its history (new reference), or NULL when
+ * unknown here: what a caller polling its state reads. */
+json_t *jobs_record(struct jobs *, const char *id);
 /* Jobs newest first, filtered by state and task name (NULL: any); the
  * children of fanned-out jobs (jobs_fanout.h) only when children is 1. */
 json_t *jobs_list(struct jobs *, const char *state, const char *task,
@@ -78,6 +86,13 @@ int jobs_reachable(struct node *, const char *node);
 int jobs_node_command(struct node *, const char *node, const char *type,
     const json_t *args, void (*done)(const char *id, const json_t *rec,
     void *arg), void *arg, char *err, size_t errlen);
+
+/* fn(arg, rec) each time a job issued here becomes final (rec: its
+ * record, borrowed for the call), for the workflows' coordinator
+ * (workflows.h).  fn must not call into jobs: it defers what it does.
+ * One listener; fn NULL removes it. */
+void jobs_on_final(struct jobs *, void (*fn)(void *arg, const json_t *rec),
+    void *arg);
 
 /* Counters for /metrics: {"submitted": n, ..., "queued": depth, "open":
  * not final} (new reference). */

@@ -44,6 +44,8 @@ struct jobs {
 	struct event	*kick;
 	uint64_t	 count[JC_COUNT];
 	json_t		*by_task;	/* jobs_metrics.c, NULL until a count */
+	void		(*final_fn)(void *, const json_t *);	/* jobs_on_final */
+	void		*final_arg;
 };
 
 /* Moves j to state `to` (jobs_state_may checked), with a history entry

@@ -26,6 +26,7 @@
 #include "job_runs.h"
 #include "jobs.h"
 #include "schedules.h"
+#include "workflows.h"
 #include "log.h"
 #include "mesh.h"
 #include "mesh_names.h"
@@ -33,6 +34,7 @@
 #include "store.h"
 #include "store_runs.h"
 #include "store_jobs.h"
+#include "store_workflows.h"
 #include "store_work.h"
 #include "sync.h"
 #include "tasks.h"
@@ -289,6 +291,9 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	    (int64_t)n->cfg->retain_commands_s * 1000,
 	    (int64_t)clock_wall_ms()) != 0 ||
 	    store_jobs_trim(n->store, (int64_t)clock_wall_ms() -
+	    (int64_t)n->cfg->retain_jobs_s * 1000) != 0 ||
+	    /* A workflow is kept as long as the jobs of its steps. */
+	    store_workflows_trim(n->store, (int64_t)clock_wall_ms() -
 	    (int64_t)n->cfg->retain_jobs_s * 1000) != 0)
 		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
 		    store_error(n->store));
@@ -411,6 +416,7 @@ work_start(struct node *n, char *err, size_t errlen)
 		goto out;
 	n->jobs = jobs_new(n);
 	n->schedules = schedules_new(n);
+	n->workflows = workflows_new(n);
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
 	/* Once at start too: a node stopped for long holds what it no longer
@@ -451,6 +457,8 @@ work_stop(struct node *n)
 	n->tasks = NULL;
 	schedules_free(n->schedules);
 	n->schedules = NULL;
+	workflows_free(n->workflows);	/* before the jobs it listens to */
+	n->workflows = NULL;
 	jobs_free(n->jobs);
 	n->jobs = NULL;
 	callbacks_free(n->callbacks);

@@ -1,0 +1,60 @@
+/*
+ * For workflows*.c only: a workflow loaded from the store for one pass
+ * (a tick's, or an action's), with the moves made on it kept until
+ * wf_save writes them all, history included, in one transaction.
+ */
+#ifndef AGENTFLOW_WORKFLOWS_PRIV_H
+#define AGENTFLOW_WORKFLOWS_PRIV_H
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "workflow_state.h"
+
+struct node;
+
+struct workflows {
+	struct node	*n;
+	json_t		*open;		/* id → true: moved by the tick */
+	struct event	*tick;
+	struct event	*kick;		/* one pass now: a job step ended */
+};
+
+struct wf {
+	json_t			*row;	/* store_workflows.h's workflow */
+	json_t			*steps;	/* its steps, in definition order */
+	json_t			*dirty;	/* steps moved since the last save */
+	json_t			*hist;	/* history entries to write */
+	enum workflow_state	 state;
+};
+
+/* Workflow id from the store (NULL: unknown or unreadable); free it with
+ * wf_free. */
+struct wf *wf_load(struct workflows *, const char *id);
+void wf_free(struct wf *);
+/* Writes the moves made since the last save: 0, or -1 (logged). */
+int wf_save(struct workflows *, struct wf *);
+const char *wf_id(const struct wf *);
+/* The step row named name (borrowed), or NULL; its definition (borrowed). */
+json_t *wf_step(const struct wf *, const char *name);
+const json_t *wf_step_def(const struct wf *, const char *name);
+enum workflow_step_state wf_step_state(const json_t *step);
+
+/* Moves the workflow (workflow_state_may CHECKed), with a history entry
+ * naming who (NULL: the coordinator) and why (may be NULL). */
+void wf_set(struct wf *, enum workflow_state to, const char *why,
+    const char *who);
+/* Marks a step's row to be written by the next save (no move). */
+void wf_touch(struct wf *, json_t *step);
+/* Moves a step the same way. */
+void wf_step_set(struct wf *, json_t *step, enum workflow_step_state to,
+    const char *why, const char *who);
+
+/* Cancels the step's job (running) or its wait (retrying, waiting for a
+ * person): the step becomes cancelled. */
+void wf_step_cancel(struct workflows *, struct wf *, json_t *step,
+    const char *why, const char *who);
+/* One pass of the coordinator over a workflow now (after an action). */
+void workflows_kick(struct workflows *, const char *id);
+
+#endif
