@@ -401,15 +401,10 @@ append_cb(void *arg, const char *text)
 json_t *
 jobs_get(struct jobs *js, const char *id)
 {
-	struct job *j = hmap_get(js->open, id);
-	json_t *rec = j != NULL ? json_deep_copy(j->rec) : stored(js, id, NULL);
-	json_t *h;
+	json_t *rec = jobs_record(js, id), *h;
 
 	if (rec == NULL)
 		return NULL;
-	/* The grant's claims and issuer signature make the token's text
-	 * (without its key): not for readers. */
-	json_object_del(rec, "grant");
 	h = json_array();
 	store_job_history(js->n->store, id, append_cb, h);
 	json_object_set_new(rec, "history", h);
@@ -427,6 +422,8 @@ jobs_record(struct jobs *js, const char *id)
 	struct job *j = hmap_get(js->open, id);
 	json_t *rec = j != NULL ? json_deep_copy(j->rec) : stored(js, id, NULL);
 
+	/* The grant's claims and issuer signature make the token's text
+	 * (without its key): not for readers. */
 	json_object_del(rec, "grant");
 	return rec;
 }
