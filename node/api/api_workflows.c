@@ -31,9 +31,11 @@
 #include "json_check.h"
 #include "node.h"
 #include "node_id.h"
+#include "sync_workflows.h"
 #include "workflow_spec.h"
 #include "workflow_state.h"
 #include "workflows.h"
+#include "xalloc.h"
 
 #define LIST_DEFAULT	100
 #define LIST_MAX	1000
@@ -113,6 +115,41 @@ api_workflows_post(const struct api_call *call)
 		    id);
 }
 
+static int
+newer(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a,
+	    "created_ms"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b,
+	    "created_ms"));
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Ours and the mesh's (sync_workflows.h: "remote": true), newest first,
+ * at most limit. */
+static json_t *
+mesh_list(const struct api_call *call, const char *state, unsigned limit)
+{
+	json_t *all = workflows_list(call->n->workflows, state, limit);
+	json_t *remote = sync_workflows_list(call->n->sync, state, limit);
+	json_t **v, *out = json_array();
+	size_t n;
+
+	json_array_extend(all, remote);
+	json_decref(remote);
+	n = json_array_size(all);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(all, i);
+	qsort(v, n, sizeof(*v), newer);
+	for (size_t i = 0; i < n && i < limit; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	json_decref(all);
+	return out;
+}
+
 void
 api_workflows_list(const struct api_call *call)
 {
@@ -131,7 +168,7 @@ api_workflows_list(const struct api_call *call)
 		goto out;
 	}
 	http_reply_json(call->req, 200, json_pack("{s:o}", "workflows",
-	    workflows_list(call->n->workflows, state, (unsigned)limit)));
+	    mesh_list(call, state, (unsigned)limit)));
 out:
 	evhttp_clear_headers(&q);
 }
@@ -146,10 +183,13 @@ api_workflows_get(const struct api_call *call)
 		    "id: %.64s", call->arg);
 		return;
 	}
-	if ((wf = workflows_get(call->n->workflows, call->arg)) == NULL)
-		http_reply_error(call->req, 404, "not_found", "no workflow %s on "
-		    "%s (a workflow is served by its coordinator)", call->arg,
-		    call->n->id);
+	/* Ours, whole; else the mesh's summary (no definition, results or
+	 * history: those are on its coordinator). */
+	if ((wf = workflows_get(call->n->workflows, call->arg)) == NULL &&
+	    (call->n->sync == NULL || (wf = sync_workflows_get(call->n->sync,
+	    call->arg)) == NULL))
+		http_reply_error(call->req, 404, "not_found", "no workflow %s "
+		    "known on %s", call->arg, call->n->id);
 	else
 		http_reply_json(call->req, 200, wf);
 }
@@ -207,6 +247,15 @@ api_workflows_post_id(const struct api_call *call)
 	    json_string_value(json_object_get(body, "comment")), call->principal,
 	    err, sizeof(err));
 	json_decref(body);
+	/* Another node's: only its coordinator moves it. */
+	if (status == 404 && call->n->sync != NULL && (body =
+	    sync_workflows_get(call->n->sync, id)) != NULL) {
+		snprintf(err, sizeof(err), "workflow %s is coordinated by %s: "
+		    "act on that node's API", id, json_string_value(
+		    json_object_get(body, "coordinator")));
+		json_decref(body);
+		status = 409;
+	}
 	if (status != 200) {
 		http_reply_error(call->req, status, status == 404 ? "not_found" :
 		    status == 409 ? "conflict" : status == 403 ? "forbidden" :

@@ -28,9 +28,11 @@
 #include "rng.h"
 #include "store.h"
 #include "store_workflows.h"
+#include "sync_workflows.h"
 #include "tasks.h"
 #include "text.h"
 #include "workflow_spec.h"
+#include "workflows_events.h"
 #include "xalloc.h"
 
 #define TICK_MS		500
@@ -112,6 +114,12 @@ wf_check(const struct wf *wf)
 	CHECK(wf->state != WF_SUCCEEDED || ok == json_array_size(wf->steps));
 }
 
+static void wf_publish(struct workflows *, const struct wf *, int seed);
+
+/* A fanned-out step's children's results, together (a later payload's
+ * bound less room for the rest of it). */
+#define CHILDREN_RESULT_MAX	(48 * 1024)
+
 int
 wf_save(struct workflows *ws, struct wf *wf)
 {
@@ -127,6 +135,8 @@ wf_save(struct workflows *ws, struct wf *wf)
 	if (rc != 0)
 		log_event(LOG_ERROR, "cannot store a workflow's move", "{s:s, s:s}",
 		    "workflow", wf_id(wf), "error", store_error(ws->n->store));
+	else
+		wf_publish(ws, wf, 0);	/* every stored move is a mesh event */
 	json_array_clear(wf->dirty);
 	json_array_clear(wf->hist);
 	return rc;
@@ -349,6 +359,40 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 }
 
 /* A running step's job, if it ended: succeeded, retrying or failed. */
+/*
+ * A fanned-out step's result (its job's children, jobs_fanout.h):
+ * {"children": [{node, job, state, result}]}, in node order.  Results are
+ * kept while the whole stays within CHILDREN_RESULT_MAX, as a later
+ * payload must; past it a child has "result_omitted": true.
+ */
+static json_t *
+children_result(struct workflows *ws, const json_t *children)
+{
+	json_t *out = json_array(), *c;
+	size_t i, used = 0;
+
+	json_array_foreach(children, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		json_t *rec = id != NULL ? jobs_record(ws->n->jobs, id) : NULL;
+		json_t *res = json_object_get(rec, "result");
+		char *text = res != NULL ? json_dumps(res, JSON_COMPACT |
+		    JSON_ENCODE_ANY) : NULL;
+		json_t *e = json_pack("{s:O?, s:s?, s:O?}", "node",
+		    json_object_get(c, "node"), "job", id, "state",
+		    json_object_get(rec, "state"));
+
+		if (text != NULL && used + strlen(text) <= CHILDREN_RESULT_MAX) {
+			used += strlen(text);
+			json_object_set(e, "result", res);
+		} else if (text != NULL)
+			json_object_set_new(e, "result_omitted", json_true());
+		free(text);
+		json_decref(rec);
+		json_array_append_new(out, e);
+	}
+	return json_pack("{s:o}", "children", out);
+}
+
 static void
 poll_job(struct workflows *ws, struct wf *wf, json_t *step)
 {
@@ -376,8 +420,13 @@ poll_job(struct workflows *ws, struct wf *wf, json_t *step)
 		return;
 	}
 	if (js == JOBS_SUCCEEDED) {
-		json_object_set(step, "result", json_object_get(rec, "result") ?
-		    json_object_get(rec, "result") : json_null());
+		if (json_is_array(json_object_get(rec, "children")))
+			json_object_set_new(step, "result", children_result(ws,
+			    json_object_get(rec, "children")));
+		else
+			json_object_set(step, "result", json_object_get(rec,
+			    "result") ? json_object_get(rec, "result") :
+			    json_null());
 		wf_step_set(wf, step, WFS_SUCCEEDED, NULL, NULL);
 		json_decref(rec);
 		return;
@@ -767,20 +816,42 @@ show_step(const struct wf *wf, const json_t *row)
 	return s;
 }
 
+/* The workflow as the API shows it, without its history. */
+static json_t *
+wf_json(const struct wf *wf)
+{
+	json_t *out = json_deep_copy(wf->row), *steps = json_array(), *s;
+	size_t i;
+
+	json_array_foreach(wf->steps, i, s)
+		json_array_append_new(steps, show_step(wf, s));
+	json_object_set_new(out, "steps", steps);
+	return out;
+}
+
+/* Tells the mesh of wf as it is now (workflows_events.h). */
+static void
+wf_publish(struct workflows *ws, const struct wf *wf, int seed)
+{
+	json_t *j = wf_json(wf);
+
+	if (seed)
+		workflows_events_seed(ws->n, j, workflow_state_done(wf->state));
+	else
+		workflows_events_changed(ws->n, j,
+		    workflow_state_done(wf->state));
+	json_decref(j);
+}
+
 json_t *
 workflows_get(struct workflows *ws, const char *id)
 {
 	struct wf *wf = wf_load(ws, id);
-	json_t *out, *steps, *h, *s;
-	size_t i;
+	json_t *out, *h;
 
 	if (wf == NULL)
 		return NULL;
-	out = json_deep_copy(wf->row);
-	steps = json_array();
-	json_array_foreach(wf->steps, i, s)
-		json_array_append_new(steps, show_step(wf, s));
-	json_object_set_new(out, "steps", steps);
+	out = wf_json(wf);
 	h = json_array();
 	store_workflow_history(ws->n->store, id, load_cb, h);
 	json_object_set_new(out, "history", h);
@@ -821,6 +892,29 @@ reload_cb(void *arg, const char *text)
 	return 0;
 }
 
+/* Our newest workflows of earlier lives, for our snapshots (read whole
+ * first: a store callback must not call into the store). */
+static void
+seed(struct workflows *ws)
+{
+	json_t *rows = json_array(), *r;
+	size_t i;
+
+	if (store_workflows_query(ws->n->store, NULL, SYNC_WORKFLOWS_SNAPSHOT,
+	    load_cb, rows) < 0)
+		log_event(LOG_WARN, "cannot read our workflows for the mesh",
+		    "{s:s}", "error", store_error(ws->n->store));
+	json_array_foreach(rows, i, r) {
+		const char *id = json_string_value(json_object_get(r, "id"));
+		struct wf *wf = id != NULL ? wf_load(ws, id) : NULL;
+
+		if (wf != NULL)
+			wf_publish(ws, wf, 1);
+		wf_free(wf);
+	}
+	json_decref(rows);
+}
+
 struct workflows *
 workflows_new(struct node *n)
 {
@@ -834,6 +928,7 @@ workflows_new(struct node *n)
 	else if (json_object_size(ws->open) > 0)
 		log_event(LOG_INFO, "open workflows reloaded", "{s:i}", "count",
 		    (int)json_object_size(ws->open));
+	seed(ws);
 	ws->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, ws);
 	ws->kick = event_new(n->base, -1, 0, tick_cb, ws);
 	event_add(ws->tick, &(struct timeval){ 0, TICK_MS * 1000 });

@@ -66,7 +66,8 @@ to_wire(const json_t *wf, int final, struct wire *w)
 	w->u.name = text(wf, "name");
 	w->u.state = text(wf, "state");
 	w->u.principal = text(wf, "principal");
-	w->u.epoch = ms(wf, "epoch") != 0 ? ms(wf, "epoch") : 1;
+	w->u.epoch = ms(wf, "coordinator_epoch") != 0 ?
+	    ms(wf, "coordinator_epoch") : 1;
 	w->u.created_ms = ms(wf, "created_ms");
 	w->u.updated_ms = ms(wf, "updated_ms");
 	w->u.finished_ms = final ? (ms(wf, "finished_ms") != 0 ?

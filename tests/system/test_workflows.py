@@ -405,6 +405,51 @@ class Workflows(unittest.TestCase):
         steps = {s["name"]: s for s in wf["steps"]}
         self.assertEqual((steps["a"]["attempt"], steps["b"]["attempt"]), (1, 2))
 
+    def test_every_node_sees_every_workflow(self):
+        # Every move is a mesh event: node-3 lists node-1's workflow, draws
+        # its steps as they are, and sends a person's action to node-1.
+        t = self.tag()
+        doc = self.run_wf({"name": "seen", "steps": [
+            {"name": "a", "task": "ok", "to": "node-2", "payload": {"tag": t}},
+            {"name": "ok", "approval": {"prompt": "go?"}, "needs": ["a"]},
+            {"name": "b", "task": "ok", "to": "node-3", "needs": ["ok"],
+             "payload": {"tag": t}}]})
+        wid = doc["id"]
+        n3 = self.n(3)
+
+        def remote():
+            r = n3.client().get("/api/workflows/" + wid)
+            return r.json() if r.status == 200 else None
+
+        got = harness.wait_until(lambda: (remote() or {}).get("steps") and
+                                 [s["state"] for s in remote()["steps"]] ==
+                                 ["succeeded", "waiting-approval", "pending"]
+                                 and remote(), 20, 0.2)
+        self.assertTrue(got, remote())
+        self.assertTrue(got["remote"])
+        self.assertEqual(got["coordinator"], "node-1")
+        self.assertEqual(got["state"], "running")
+        self.assertEqual(got["steps"][0]["node"], "node-2")
+        self.assertEqual(got["steps"][2]["needs"], ["ok"])
+        self.assertNotIn("definition", got)
+        listed = n3.client().get("/api/workflows").json()["workflows"]
+        self.assertIn(wid, [w["id"] for w in listed if w.get("remote")])
+        # An action on a node that does not coordinate it names the one
+        # that does, and moves nothing.
+        r = n3.post("/api/workflows/%s/approve" % wid, {"step": "ok"})
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("node-1", r.json()["message"])
+        self.assertEqual(self.step(wid, "ok")["state"], "waiting-approval")
+        self.act(wid, "approve", {"step": "ok"})
+        self.wait_wf(wid, ("succeeded",))
+        self.assertTrue(harness.wait_until(
+            lambda: (remote() or {}).get("state") == "succeeded", 20, 0.2), remote())
+        self.assertEqual(remote()["steps"][1].get("approved_by"),
+                         self.step(wid, "ok")["approved_by"])
+        # Unknown anywhere: 404.
+        r = n3.client().get("/api/workflows/wnope")
+        self.assertEqual(r.status, 404, r)
+
     def test_invalid_definitions_store_nothing(self):
         before = self.n(1).client().get("/api/workflows").json()["workflows"]
         r = self.n(1).post("/api/workflows", {"definition": {
