@@ -280,9 +280,12 @@ async function main() {
         await ro.context().close();
         const p = await page();
         await p.goto(`${base}#/workflows`);
-        await p.locator(`[data-testid="wf-row"][data-wf="${id}"]`).click();
-        await p.locator('[data-testid="wf-node"][data-step="first"][data-state="succeeded"]').waitFor({ timeout: 10000 });
+        await p.locator(`[data-testid="wf-row"][data-wf="${id}"] a`).click();
+        await p.locator('[data-testid="wf-step-row"][data-step="first"][data-state="succeeded"]').waitFor({ timeout: 10000 });
         await p.getByTestId('wf-approval').filter({ hasText: 'Greet again?' }).waitFor();
+        // The DAG: a node per step, drawn with its state.
+        await p.locator('[data-testid="wf-node"][data-step="first"][data-state="succeeded"]').waitFor({ state: 'attached' });
+        check(await p.getByTestId('wf-node').count() === 3, 'the DAG does not draw three steps');
         check(await p.locator('[data-testid="wf-step-row"][data-step="second"][data-state="pending"]').count() === 1,
           'the step after the approval ran before it');
         await shot(p, 'workflow-waiting');

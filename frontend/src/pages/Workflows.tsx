@@ -5,7 +5,7 @@
 // and retry a failed workflow.  The node refuses a read token's write (403)
 // whatever the page shows.
 
-import { Background, Controls, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { Background, Controls, Position, ReactFlow, type Edge, type Node } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { StateBadge } from '../components/Badges';
@@ -71,6 +71,9 @@ export function workflowGraph(steps: WorkflowStep[], now: number): { nodes: Node
       ),
     },
     style: { border: `2px solid ${STATE_COLORS[s.state] ?? '#6e7681'}`, width: 180, padding: 4 },
+    // The layout runs left to right: edges leave on the right, enter on the left.
+    sourcePosition: Position.Right,
+    targetPosition: Position.Left,
     draggable: false,
   }));
   const edges: Edge[] = [];
