@@ -341,6 +341,46 @@ class Listeners(unittest.TestCase):
             api.close()
 
 
+class TlsListener(unittest.TestCase):
+    """The same guard on the signal serving HTTPS itself: the address is
+    the client's (read before the TLS takeover), the deadline runs on the
+    plaintext side."""
+
+    CAP = 4
+
+    def test_cap_and_deadline_over_tls(self):
+        import ssl
+        tmp = tempfile.mkdtemp(prefix="af-tlsguard-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pki = harness.Pki(tmp)
+        cert, key = pki.server_cert()
+        sig = harness.Signal(["--rate", "0", "--tls-cert", cert, "--tls-key", key,
+                              "--header-timeout-ms", "1500",
+                              "--max-per-address", str(self.CAP)],
+                             ca=pki.ca_path).start()
+        self.addCleanup(sig.stop)
+        ctx = ssl.create_default_context(cafile=pki.ca_path)
+
+        def tls(src, first):
+            s = ctx.wrap_socket(slow_header(sig.port, src, b""),
+                                server_hostname="127.0.0.1")
+            self.addCleanup(s.close)
+            if first:
+                s.sendall(first)
+            return s
+        t0 = time.monotonic()
+        held = [tls("127.0.0.1", b"GET /healthz HTTP/1.1\r\n") for _ in range(self.CAP)]
+        extra = slow_header(sig.port, "127.0.0.1", b"")
+        self.addCleanup(extra.close)
+        self.assertTrue(closed_within(extra, 1))
+        r = tls("127.0.0.2", b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                b"Connection: close\r\n\r\n").recv(4096)
+        self.assertTrue(r.startswith(b"HTTP/1.1 200"), r)
+        # the held ones never finish their headers: cut at the deadline
+        self.assertTrue(all(closed_within(s, 5) for s in held))
+        self.assertLess(time.monotonic() - t0, 5)
+
+
 class HelloDeadline(unittest.TestCase):
     """A mesh stream with a valid certificate that never sends Hello is
     closed after --hello-timeout-ms (agentflow-mesh-mute plays it)."""
