@@ -323,6 +323,8 @@ class Listeners(unittest.TestCase):
     def test_node_api_caps_connections_per_address(self):
         self.check_cap(self.node.api_port)
         self.assertEqual(self.node.client(token="read").get("/healthz").status, 200)
+        m = harness.parse_metrics(self.node.client(token="read").get("/metrics").body.decode())
+        self.assertGreaterEqual(m["agentflow_node_api_refused_total"], 3 * self.CAP)
 
     def test_signal_cuts_a_slow_header(self):
         self.check_slow_header_cut(self.sig.port)
