@@ -334,9 +334,13 @@ class Listeners(unittest.TestCase):
 
     def test_signal_cuts_a_slow_header(self):
         self.check_slow_header_cut(self.sig.port)
+        m = harness.parse_metrics(self.sig.client().get("/metrics").body.decode())
+        self.assertGreaterEqual(m["agentflow_signal_connections_cut_total"], 1)
 
     def test_signal_caps_connections_per_address(self):
         self.check_cap(self.sig.port)
+        m = harness.parse_metrics(self.sig.client().get("/metrics").body.decode())
+        self.assertGreaterEqual(m["agentflow_signal_connections_refused_total"], 3 * self.CAP)
 
     def test_a_keep_alive_connection_is_not_cut_while_answered(self):
         api = harness.Api(self.node.api_port, self.node.tokens()["read"])
