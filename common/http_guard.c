@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "check.h"
 #include "clock.h"
 #include "log.h"
 #include "xalloc.h"
@@ -238,6 +239,9 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (c = TAILQ_FIRST(&g->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
+		/* Only a NEW record holds the bufferevent and its events. */
+		CHECK((c->state == G_NEW) == (c->ident_ev != NULL));
+		CHECK(c->state == G_NEW || (c->bev == NULL && c->fd >= 0));
 		if (c->state == G_NEW)
 			continue;
 		if (!conn_alive(c)) {

@@ -542,6 +542,8 @@ metrics_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 		.rate_keys = ratelimit_count(api->rate),
 		.generation = signal_table_generation(api->table),
 		.uptime_s = (double)(clock_mono_ms() - api->started_ms) / 1000.0,
+		.conns_cut = api->guard ? http_guard_cut(api->guard) : 0,
+		.conns_refused = api->guard ? http_guard_refused(api->guard) : 0,
 	};
 	struct evbuffer *buf = evbuffer_new();
 

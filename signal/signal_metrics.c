@@ -72,6 +72,12 @@ signal_metrics_render(const struct signal_metrics *m, const struct signal_gauges
 	prom_metric(&p, "agentflow_signal_evictions_total", "counter",
 	    "Nodes evicted after missing heartbeats for the TTL.",
 	    (int64_t)m->evictions);
+	prom_metric(&p, "agentflow_signal_connections_cut_total", "counter",
+	    "Connections closed for a request not received in time.",
+	    (int64_t)g->conns_cut);
+	prom_metric(&p, "agentflow_signal_connections_refused_total", "counter",
+	    "Connections closed: too many from one address.",
+	    (int64_t)g->conns_refused);
 	prom_family(&p, "agentflow_signal_list_requests_total", "counter",
 	    "Peer list requests by result.");
 	prom_sample(&p, "result=\"200\"", (int64_t)m->lists_200);

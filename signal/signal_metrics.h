@@ -54,6 +54,8 @@ struct signal_gauges {
 	uint64_t	rate_keys;
 	uint64_t	generation;
 	double		uptime_s;
+	uint64_t	conns_cut;	/* http_guard.h */
+	uint64_t	conns_refused;
 };
 
 void signal_metrics_render(const struct signal_metrics *, const struct signal_gauges *,

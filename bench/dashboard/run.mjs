@@ -66,7 +66,7 @@ async function main() {
     const ids = Array.from({ length: N }, (_, i) => `node-${i + 1}`);
     mesh.certsFor(ids);
     await mesh.startSignal();
-    for (const id of ids) await mesh.startNode(id, ['--write-rate', '100000']);
+    for (const id of ids) await mesh.startNode(id, ['--write-rate', '100000', '--max-per-address', '100000']);
     const t0 = Date.now();
     await waitUntil(async () => {
       for (const id of ids) {

@@ -32,7 +32,8 @@ json_t *api_event_json(const struct store_event *);
 json_t *api_snapshot(struct node *);
 /* The newest events but statuses (at most limit), oldest first, an event
  * whose JSON passes 8 KiB as a summary {origin, incarnation, seq, kind,
- * time_ms, received_ms, body: null, summarized, body_bytes, url}, the
+ * time_ms, received_ms, body: null, summarized, body_bytes (its body as
+ * stored), url}, the
  * older ones left out (*truncated set) past budget bytes (api_events.c). */
 json_t *api_events_bounded(struct node *, unsigned limit, size_t budget,
     int *truncated);

@@ -35,7 +35,8 @@ event_url(const struct store_event *ev, char *out, size_t outlen)
 	    ev->incarnation, ev->seq);
 }
 
-/* The event without its body: what it is, how big, where the rest is. */
+/* The event without its body: what it is, how big its body is as stored
+ * (bytes), where the rest is. */
 static json_t *
 summary_json(const struct store_event *ev, size_t bytes)
 {
@@ -70,7 +71,8 @@ inline_cb(void *arg, const struct store_event *ev)
 			j = NULL;
 		}
 	}
-	json_array_append_new(list, j != NULL ? j : summary_json(ev, len));
+	json_array_append_new(list, j != NULL ? j :
+	    summary_json(ev, ev->body_len));
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "discovery.h"
 #include "frame_codec.h"
+#include "http_guard.h"
 #include "callbacks.h"
 #include "jobs.h"
 #include "jobs_metrics.h"
@@ -178,6 +179,15 @@ work_metrics(struct prom *p, struct node *n)
 	    "Dashboard WebSocket clients connected.", num(w, "clients"));
 	prom_metric(p, "agentflow_node_ws_closed_slow_total", "counter",
 	    "Clients closed for falling too far behind.", num(w, "closed_slow"));
+	prom_metric(p, "agentflow_node_ws_backlog_max_bytes", "gauge",
+	    "The largest backlog of a dashboard client now.",
+	    num(w, "backlog_max"));
+	prom_metric(p, "agentflow_node_api_cut_total", "counter",
+	    "API connections closed for a request not received in time.",
+	    n->http_guard ? (int64_t)http_guard_cut(n->http_guard) : 0);
+	prom_metric(p, "agentflow_node_api_refused_total", "counter",
+	    "API connections closed: too many from one address.",
+	    n->http_guard ? (int64_t)http_guard_refused(n->http_guard) : 0);
 	json_decref(c);
 	json_decref(w);
 }

@@ -835,7 +835,14 @@ ws_hub_clients(const struct ws_hub *hub)
 json_t *
 ws_hub_counters(const struct ws_hub *hub)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	const struct ws_client *c;
+	size_t most = 0;
+
+	TAILQ_FOREACH(c, &hub->live, entry)
+		if (backlog(c) > most)
+			most = backlog(c);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "backlog_max", (json_int_t)most,
 	    "clients", (json_int_t)hub->nlive,
 	    "accepted", (json_int_t)hub->accepted,
 	    "refused", (json_int_t)hub->refused,

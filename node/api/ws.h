@@ -65,8 +65,9 @@ void ws_hub_accept(struct ws_hub *, struct evhttp_request *);
 void ws_hub_publish(struct ws_hub *, const json_t *msg);
 /* Clients connected now (publishers skip building messages at 0). */
 size_t ws_hub_clients(const struct ws_hub *);
-/* {clients, accepted, refused, closed_slow, snapshots, messages_out,
- *  bytes_out} (new reference). */
+/* {backlog_max (the largest client backlog now, bytes), clients,
+ *  accepted, refused, closed_slow, snapshots, messages_out, bytes_out}
+ *  (new reference). */
 json_t *ws_hub_counters(const struct ws_hub *);
 
 #endif

@@ -173,6 +173,11 @@ export interface MeshEvent {
   time_ms: number;
   received_ms: number;
   body: unknown;
+  /** A snapshot's event too big to inline (WS.md): body is null, the whole
+   * event is at `url` (GET, read token). */
+  summarized?: boolean;
+  body_bytes?: number;
+  url?: string;
 }
 
 export interface CommandResult {
@@ -235,6 +240,8 @@ export interface Snapshot {
   alerts: Alert[];
   events: MeshEvent[];
   commands: CommandRecord[];
+  /** Older events were left out for the snapshot's byte budget. */
+  truncated?: boolean;
 }
 
 export type ServerMessage =

@@ -13,7 +13,8 @@ export function summarize(e: MeshEvent): string {
   if (hit !== undefined) return hit;
   let s: string;
   const b = e.body as Record<string, unknown> | null;
-  if (!b) s = '(no body)';
+  if (e.summarized) s = `(${e.body_bytes ?? '?'} bytes, not in the snapshot: ${e.url ?? ''})`;
+  else if (!b) s = '(no body)';
   else
     switch (e.kind) {
       case 'status': {
