@@ -362,17 +362,20 @@ follow(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t now)
 	json_decref(tmp);
 }
 
-/* One schedule's turn. */
+/* One schedule's turn.  What we hold of it is read again after each
+ * change of ours: the change frees the record read before. */
 static void
-turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
-    int64_t now)
+turn(struct schedules *sc, const char *name, struct members *m, int64_t now)
 {
+	const PB(ScheduleUpdate) *u;
 	struct sched_rt *rt;
 	int64_t window, from;
 	int n = 0;
 
+	if ((u = sync_schedules_get(sc->n->sync, name)) == NULL)
+		return;
 	follow(sc, u, now);
-	if ((u = sync_schedules_get(sc->n->sync, u->name)) == NULL ||
+	if ((u = sync_schedules_get(sc->n->sync, name)) == NULL ||
 	    (rt = rt_get(sc, u)) == NULL)
 		return;
 	if (json_is_true(json_object_get(rt->def, "paused"))) {
@@ -407,7 +410,7 @@ turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
 
 		rt->waiting = 0;
 		submit(sc, u, rt, w, now);
-		if ((u = sync_schedules_get(sc->n->sync, u->name)) == NULL)
+		if ((u = sync_schedules_get(sc->n->sync, name)) == NULL)
 			return;
 	}
 	/* A majority of the known members in sight for a while (a node that
@@ -436,7 +439,6 @@ schedules_tick(struct schedules *sc, int64_t now)
 {
 	struct members m = { 0 };
 	json_t *names = json_array(), *v;
-	const PB(ScheduleUpdate) *u;
 	const char *name;
 	size_t i;
 
@@ -457,8 +459,7 @@ schedules_tick(struct schedules *sc, int64_t now)
 	json_array_foreach(names, i, v) {
 		name = json_string_value(json_object_get(v, "name"));
 		if (!json_is_true(json_object_get(v, "deleted"))) {
-			if ((u = sync_schedules_get(sc->n->sync, name)) != NULL)
-				turn(sc, u, &m, now);
+			turn(sc, name, &m, now);
 			continue;
 		}
 		rt_free(hmap_del(sc->rt, name));
