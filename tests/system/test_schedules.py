@@ -244,6 +244,33 @@ class Schedules(unittest.TestCase):
         for a, b in zip(runs, runs[1:]):
             self.assertGreaterEqual(b - a, 6000, runs)
 
+    def test_y_late_joiner_and_restart_hold_every_schedule(self):
+        n1 = self.nodes["node-1"]
+        self.add(n1, {"name": "weekly", "cron": "@weekly",
+                      "job": {"task": "mark", "to": "any"}})
+        self.add(n1, {"name": "gone", "cron": "@daily",
+                      "job": {"task": "mark", "to": "any"}})
+        self.assertEqual(self.delete(n1, "gone").status, 200)
+        self.wait_everywhere("gone", lambda s: s is None)
+        # A node that was never part of the mesh learns every schedule
+        # (and the deletion) from its first links.
+        n4 = harness.MeshNode(self.pki, "node-4", signals=[self.sig.url], args=[
+            "--dead-ms", "2000", "--ping-ms", "300", "--tasks",
+            self.tasks_path, "--command-timeout-ms", "3000"]).start()
+        self.nodes["node-4"] = n4
+        harness.wait_formed(list(self.nodes.values()), FORM_TIMEOUT)
+        self.wait_everywhere("weekly", lambda s: s is not None and
+                             s["cron"] == "@weekly")
+        self.assertEqual(self.get(n4, "gone").status, 404)
+        # A restarted node has them from its store before any link.
+        n2 = self.nodes["node-2"]
+        n2.restart()
+        r = self.get(n2, "weekly")
+        self.assertEqual(r.status, 200, r)
+        harness.wait_formed(list(self.nodes.values()), FORM_TIMEOUT)
+        self.assertEqual(self.delete(n4, "weekly").status, 200)
+        self.wait_everywhere("weekly", lambda s: s is None)
+
     def test_z_owner_killed_others_fire_on_time(self):
         n1 = self.nodes["node-1"]
         self.add(n1, self.every("beat"))
