@@ -12,7 +12,10 @@
  * A fire time moves next → due when the clock passes it; due → 0 when
  * the mesh's last fire reaches it, when it is too late, or when this node
  * handles it (fires, skips or queues it).  Only the owner of a due time
- * with a majority in sight handles it.
+ * with a majority in sight handles it; a time whose first owner (as this
+ * node saw it when the time came) has gone out of sight is not taken
+ * over: that node may have fired it unseen, and a fire time runs at most
+ * once.
  */
 #include "schedules.h"
 #include "schedules_priv.h"
@@ -45,6 +48,9 @@ struct sched_rt {
 	struct cron	*cron;
 	json_t		*def;
 	int64_t		 next, due, waiting;
+	/* The owner of due as this node saw it when due was first seen
+	 * with the members in view; "": not yet. */
+	char		 due_owner[64];
 };
 
 /* Who this node sees: the alive members (sorted ids, itself included)
@@ -393,6 +399,7 @@ turn(struct schedules *sc, const char *name, struct members *m, int64_t now)
 	}
 	while (rt->next > 0 && rt->next <= now && n++ < SCAN_MAX) {
 		rt->due = rt->next;
+		rt->due_owner[0] = '\0';
 		rt->next = cron_next(rt->cron, rt->next);
 	}
 	if (rt->due != 0 && (int64_t)u->fire_ms >= rt->due)
@@ -419,8 +426,25 @@ turn(struct schedules *sc, const char *name, struct members *m, int64_t now)
 	if (rt->due == 0 || sc->majority_since_ms == 0 ||
 	    now - sc->majority_since_ms < SCHEDULES_SETTLE_MS)
 		return;
+	if (rt->due_owner[0] == '\0')
+		snprintf(rt->due_owner, sizeof(rt->due_owner), "%s",
+		    str(owner(m, u->name, rt->due)));
 	if (strcmp(str(owner(m, u->name, rt->due)), sc->n->id) != 0)
 		return;
+	/*
+	 * At most once: the node that owned the time when it came went out
+	 * of sight since, and may have fired it unseen (the other side of a
+	 * partition, before either saw the cut).  Not fired again.
+	 */
+	if (strcmp(rt->due_owner, sc->n->id) != 0 &&
+	    !member_alive(m, rt->due_owner)) {
+		log_event(LOG_INFO, "schedule's fire time not taken over: its "
+		    "owner went out of sight and may have fired it", "{s:s, s:I, "
+		    "s:s}", "schedule", u->name, "fire_ms", (json_int_t)rt->due,
+		    "owner", rt->due_owner);
+		rt->due = 0;
+		return;
+	}
 	int64_t due = rt->due;
 
 	rt->due = 0;
