@@ -27,7 +27,8 @@ struct sync;
 
 /*
  * Our word on a schedule: merged into what we hold and, when it changed
- * anything, emitted as an event.  u is copied.  1 when it changed what
+ * anything, emitted as an event.  u is copied (it may point into the
+ * record held, which a change frees: read nothing of it after).  1 when it changed what
  * we hold, 0 when what we hold was as new, -1 when u breaks mesh.proto's
  * bounds or the view is full (logged).
  */

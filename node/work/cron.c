@@ -35,13 +35,14 @@ enum { F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, NFIELDS };
 static const struct field {
 	const char	*name;
 	int		 lo, hi;
-	const char *const *names;	/* names[i] is lo + i; NULL: none */
+	const char *const *names;	/* names[i] is lo + i, NULL-ended;
+					 * NULL: none */
 } fields[NFIELDS] = {
 	{ "minute", 0, 59, NULL },
 	{ "hour", 0, 23, NULL },
 	{ "day of month", 1, 31, NULL },
 	{ "month", 1, 12, (const char *const[]){ "jan", "feb", "mar", "apr",
-	    "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec" } },
+	    "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", NULL } },
 	/* 7 is Sunday too (folded to 0 once parsed). */
 	{ "day of week", 0, 7, (const char *const[]){ "sun", "mon", "tue",
 	    "wed", "thu", "fri", "sat", NULL } },
@@ -86,7 +87,7 @@ value(const struct field *f, const char **p)
 	}
 	if (f->names == NULL)
 		return -1;
-	for (int i = 0; f->names[i] != NULL && i <= f->hi - f->lo; i++)
+	for (int i = 0; i <= f->hi - f->lo && f->names[i] != NULL; i++)
 		if (strncasecmp(s, f->names[i], 3) == 0 &&
 		    !isalpha((unsigned char)s[3])) {
 			*p = s + 3;

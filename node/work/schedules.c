@@ -102,9 +102,13 @@ int
 schedules_emit(struct schedules *sc, const PB(ScheduleUpdate) *u)
 {
 	const PB(ScheduleUpdate) *held;
-	int rc = sync_emit_schedule(sc->n->sync, u);
+	char name[64];
+	int rc;
 
-	if (rc > 0 && (held = sync_schedules_get(sc->n->sync, u->name)) != NULL)
+	/* u's strings may be the held record's, which the merge frees. */
+	snprintf(name, sizeof(name), "%s", str(u->name));
+	rc = sync_emit_schedule(sc->n->sync, u);
+	if (rc > 0 && (held = sync_schedules_get(sc->n->sync, name)) != NULL)
 		persist(sc, held);
 	return rc;
 }

@@ -15,6 +15,10 @@
  * both believe they own F (views differ for a moment) send the same key,
  * and the executor runs a key once (job_runs.c).
  *
+ * A fire time whose owner (as a node saw it when the time came) then
+ * goes out of sight is not taken over: seen from here a crash and a
+ * partition look alike, and that owner may have fired it unseen.
+ *
  * A fire time stays due until the mesh's last fire of its schedule
  * reaches it (someone handled it) or it is too late: SCHEDULES_LATE_MS
  * for misfire "skip" (a late owner's takeover stays on time; a restart

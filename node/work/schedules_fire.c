@@ -12,7 +12,10 @@
  * A fire time moves next → due when the clock passes it; due → 0 when
  * the mesh's last fire reaches it, when it is too late, or when this node
  * handles it (fires, skips or queues it).  Only the owner of a due time
- * with a majority in sight handles it.
+ * with a majority in sight handles it; a time whose first owner (as this
+ * node saw it when the time came) has gone out of sight is not taken
+ * over: that node may have fired it unseen, and a fire time runs at most
+ * once.
  */
 #include "schedules.h"
 #include "schedules_priv.h"
@@ -45,6 +48,9 @@ struct sched_rt {
 	struct cron	*cron;
 	json_t		*def;
 	int64_t		 next, due, waiting;
+	/* The owner of due as this node saw it when due was first seen
+	 * with the members in view; "": not yet. */
+	char		 due_owner[64];
 };
 
 /* Who this node sees: the alive members (sorted ids, itself included)
@@ -362,17 +368,20 @@ follow(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t now)
 	json_decref(tmp);
 }
 
-/* One schedule's turn. */
+/* One schedule's turn.  What we hold of it is read again after each
+ * change of ours: the change frees the record read before. */
 static void
-turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
-    int64_t now)
+turn(struct schedules *sc, const char *name, struct members *m, int64_t now)
 {
+	const PB(ScheduleUpdate) *u;
 	struct sched_rt *rt;
 	int64_t window, from;
 	int n = 0;
 
+	if ((u = sync_schedules_get(sc->n->sync, name)) == NULL)
+		return;
 	follow(sc, u, now);
-	if ((u = sync_schedules_get(sc->n->sync, u->name)) == NULL ||
+	if ((u = sync_schedules_get(sc->n->sync, name)) == NULL ||
 	    (rt = rt_get(sc, u)) == NULL)
 		return;
 	if (json_is_true(json_object_get(rt->def, "paused"))) {
@@ -390,6 +399,7 @@ turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
 	}
 	while (rt->next > 0 && rt->next <= now && n++ < SCAN_MAX) {
 		rt->due = rt->next;
+		rt->due_owner[0] = '\0';
 		rt->next = cron_next(rt->cron, rt->next);
 	}
 	if (rt->due != 0 && (int64_t)u->fire_ms >= rt->due)
@@ -407,7 +417,7 @@ turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
 
 		rt->waiting = 0;
 		submit(sc, u, rt, w, now);
-		if ((u = sync_schedules_get(sc->n->sync, u->name)) == NULL)
+		if ((u = sync_schedules_get(sc->n->sync, name)) == NULL)
 			return;
 	}
 	/* A majority of the known members in sight for a while (a node that
@@ -416,8 +426,25 @@ turn(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m,
 	if (rt->due == 0 || sc->majority_since_ms == 0 ||
 	    now - sc->majority_since_ms < SCHEDULES_SETTLE_MS)
 		return;
+	if (rt->due_owner[0] == '\0')
+		snprintf(rt->due_owner, sizeof(rt->due_owner), "%s",
+		    str(owner(m, u->name, rt->due)));
 	if (strcmp(str(owner(m, u->name, rt->due)), sc->n->id) != 0)
 		return;
+	/*
+	 * At most once: the node that owned the time when it came went out
+	 * of sight since, and may have fired it unseen (the other side of a
+	 * partition, before either saw the cut).  Not fired again.
+	 */
+	if (strcmp(rt->due_owner, sc->n->id) != 0 &&
+	    !member_alive(m, rt->due_owner)) {
+		log_event(LOG_INFO, "schedule's fire time not taken over: its "
+		    "owner went out of sight and may have fired it", "{s:s, s:I, "
+		    "s:s}", "schedule", u->name, "fire_ms", (json_int_t)rt->due,
+		    "owner", rt->due_owner);
+		rt->due = 0;
+		return;
+	}
 	int64_t due = rt->due;
 
 	rt->due = 0;
@@ -436,7 +463,6 @@ schedules_tick(struct schedules *sc, int64_t now)
 {
 	struct members m = { 0 };
 	json_t *names = json_array(), *v;
-	const PB(ScheduleUpdate) *u;
 	const char *name;
 	size_t i;
 
@@ -457,8 +483,7 @@ schedules_tick(struct schedules *sc, int64_t now)
 	json_array_foreach(names, i, v) {
 		name = json_string_value(json_object_get(v, "name"));
 		if (!json_is_true(json_object_get(v, "deleted"))) {
-			if ((u = sync_schedules_get(sc->n->sync, name)) != NULL)
-				turn(sc, u, &m, now);
+			turn(sc, name, &m, now);
 			continue;
 		}
 		rt_free(hmap_del(sc->rt, name));

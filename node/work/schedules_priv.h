@@ -26,7 +26,9 @@ struct schedules {
 };
 
 /* Our word on a schedule: into the mesh's view, out as an event, and
- * into the store when it changed anything; sync_emit_schedule's return. */
+ * into the store when it changed anything; sync_emit_schedule's return.
+ * u may point into the record held (a copy of it changed): that record
+ * is gone after the call. */
 int schedules_emit(struct schedules *,
     const Agentflow__Mesh__V1__ScheduleUpdate *);
 /* The definition of u (schedule_spec.h's stored form), or NULL for a

@@ -18,7 +18,11 @@
  *    definition (or the body as one) with its set, and each checked
  *    step's payload rendered with the body standing for every result.
  *
- * One input drives all four.  Invariants: an answer is an id or an error
+ *  - POST /api/schedules (node/work/schedule_spec.c, cron.c): the body
+ *    as a schedule's definition, and a checked one's cron asked for its
+ *    next time.
+ *
+ * One input drives all five.  Invariants: an answer is an id or an error
  * code with a message; a task or alert read from any JSON renders again
  * and round-trips to the same message; a definition is either checked or
  * refused with at least one error, each with a path and a message.
@@ -32,6 +36,8 @@
 #include "mesh_names.h"
 #include "work_json.h"
 #include "workflow_spec.h"
+#include "cron.h"
+#include "schedule_spec.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -181,6 +187,35 @@ workflow_check(const json_t *body)
 	json_decref(wf);
 }
 
+/* POST /api/schedules' check (schedule_spec.c, cron.c): refused with
+ * errors that each have a path and a message, or checked into a
+ * definition whose cron parses again and has a next time or none. */
+static void
+schedule_check(const json_t *body)
+{
+	json_t *errors, *e, *def = schedule_spec_check(body, NULL, &errors);
+	struct cron *c;
+	char err[256];
+	size_t i;
+
+	if (def == NULL) {
+		if (json_array_size(errors) == 0)
+			abort();
+		json_array_foreach(errors, i, e)
+			if (!json_is_string(json_object_get(e, "path")) ||
+			    json_string_length(json_object_get(e, "error")) == 0)
+				abort();
+		json_decref(errors);
+		return;
+	}
+	c = cron_parse(json_string_value(json_object_get(def, "cron")),
+	    json_string_value(json_object_get(def, "tz")), err, sizeof(err));
+	if (c == NULL || cron_next(c, 1700000000000LL) < -1)
+		abort();
+	cron_free(c);
+	json_decref(def);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -191,6 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	work_json(body);
 	workflow_check(body);
+	schedule_check(body);
 	if (json_is_object(body)) {
 		commands_post(body);
 		events_post(body);

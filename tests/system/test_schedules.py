@@ -244,6 +244,33 @@ class Schedules(unittest.TestCase):
         for a, b in zip(runs, runs[1:]):
             self.assertGreaterEqual(b - a, 6000, runs)
 
+    def test_y_late_joiner_and_restart_hold_every_schedule(self):
+        n1 = self.nodes["node-1"]
+        self.add(n1, {"name": "weekly", "cron": "@weekly",
+                      "job": {"task": "mark", "to": "any"}})
+        self.add(n1, {"name": "gone", "cron": "@daily",
+                      "job": {"task": "mark", "to": "any"}})
+        self.assertEqual(self.delete(n1, "gone").status, 200)
+        self.wait_everywhere("gone", lambda s: s is None)
+        # A node that was never part of the mesh learns every schedule
+        # (and the deletion) from its first links.
+        n4 = harness.MeshNode(self.pki, "node-4", signals=[self.sig.url], args=[
+            "--dead-ms", "2000", "--ping-ms", "300", "--tasks",
+            self.tasks_path, "--command-timeout-ms", "3000"]).start()
+        self.nodes["node-4"] = n4
+        harness.wait_formed(list(self.nodes.values()), FORM_TIMEOUT)
+        self.wait_everywhere("weekly", lambda s: s is not None and
+                             s["cron"] == "@weekly")
+        self.assertEqual(self.get(n4, "gone").status, 404)
+        # A restarted node has them from its store before any link.
+        n2 = self.nodes["node-2"]
+        n2.restart()
+        r = self.get(n2, "weekly")
+        self.assertEqual(r.status, 200, r)
+        harness.wait_formed(list(self.nodes.values()), FORM_TIMEOUT)
+        self.assertEqual(self.delete(n4, "weekly").status, 200)
+        self.wait_everywhere("weekly", lambda s: s is None)
+
     def test_z_owner_killed_others_fire_on_time(self):
         n1 = self.nodes["node-1"]
         self.add(n1, self.every("beat"))
@@ -268,6 +295,55 @@ class Schedules(unittest.TestCase):
             self.assertEqual(runs.get(t), 1, "fire %d after the kill ran %r "
                              "times; runs %r" % (t, runs.get(t),
                                                  sorted(runs.items())))
+
+
+class Misfire(unittest.TestCase):
+    """One node (a majority of itself) stopped across fire times and
+    started again: "run_once" runs the latest missed time once, late (and
+    no other missed one); "skip" runs none that is more than 10 s late."""
+
+    def test_restart_run_once_and_skip(self):
+        tmp = tempfile.mkdtemp(prefix="af-schedules-misfire-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        marks = self.marks = os.path.join(tmp, "marks")
+        os.mkdir(marks)
+        pki = harness.Pki(tmp)
+        tasks_path = os.path.join(tmp, "tasks.json")
+        with open(tasks_path, "w") as f:
+            json.dump(tasks(marks), f)
+        node = harness.MeshNode(pki, "solo", args=["--tasks", tasks_path]).start()
+        self.addCleanup(node.stop)
+        for name, misfire in (("late", "run_once"), ("never", "skip")):
+            r = node.post("/api/schedules", {
+                "name": name, "cron": "@every 10s", "misfire": misfire,
+                "grace": "1m", "job": {"task": "mark", "to": "solo"}})
+            self.assertEqual(r.status, 201, r)
+        self.assertTrue(harness.wait_until(
+            lambda: node.client().get("/api/schedules/never").json()
+            .get("last_fire"), 15, 0.2), "no first fire")
+        node.stop()
+        stopped = int(time.time() * 1000)
+        # Back 1 s after a fire time, two or three missed: the late run
+        # (after the 3 s a start waits for its view) is due before the
+        # next on-time one.
+        back = (stopped // 10000 + 3) * 10000 + 1000
+        time.sleep((back - stopped) / 1000)
+        restarted = int(time.time() * 1000)
+        node.restart()
+        time.sleep(7)
+        runs = Schedules.runs(self, "late")
+        missed = [t for t in range((stopped // 10000 + 1) * 10000, restarted,
+                                   10000)]
+        self.assertGreaterEqual(len(missed), 2)
+        ran = [t for t in missed if t in runs]
+        self.assertEqual(ran, [missed[-1]], "run_once: missed %s, ran %s"
+                         % (missed, sorted(runs)))
+        self.assertEqual(runs[missed[-1]], 1)
+        runs = Schedules.runs(self, "never")
+        self.assertEqual([t for t in missed if t in runs and t < restarted - 7000],
+                         [], "skip ran a missed time: %s" % sorted(runs))
+        # The last missed time, under 10 s late, is still on time.
+        self.assertIn(missed[-1], runs, "skip stopped: %s" % sorted(runs))
 
 
 if __name__ == "__main__":

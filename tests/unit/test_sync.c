@@ -8,7 +8,9 @@
  * it (sync_incarnation.c); and, with real origin keys on in-memory
  * certificates, a relayed snapshot that moves a cursor past events we
  * never got keeping them wanted (sync_vouch.c): before that fix only a
- * replay carried them, and it was dropped as duplicates.
+ * replay carried them, and it was dropped as duplicates; and schedules
+ * (sync_schedules.c): of each, the newest definition and the newest fire
+ * win, apart, whatever order they come in.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +32,7 @@
 #include "store.h"
 #include "sync.h"
 #include "sync_jobs.h"
+#include "sync_schedules.h"
 #include "sync_json.h"
 #include "tmpdir.h"
 #include "trust.h"
@@ -906,11 +909,116 @@ test_relayed_jobs_need_the_issuers_signature(void **state)
 	json_decref(hold);
 }
 
+/* --- schedules (sync_schedules.c): the newest word on each half wins ------- */
+
+static int schedule_hooked;
+
+static void
+schedule_hook(const Agentflow__Mesh__V1__ScheduleUpdate *u, void *arg)
+{
+	(void)u;
+	(void)arg;
+	schedule_hooked++;
+}
+
+static void
+schedule_from(struct fixture *f, uint64_t seq,
+    Agentflow__Mesh__V1__ScheduleUpdate *u)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE;
+	e.schedule = u;
+	deliver_event(f, &e, "n1", seq);
+}
+
+static void
+test_schedules_newest_wins(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__ScheduleUpdate u =
+	    AGENTFLOW__MESH__V1__SCHEDULE_UPDATE__INIT;
+	const Agentflow__Mesh__V1__ScheduleUpdate *h;
+
+	schedule_hooked = 0;
+	sync_set_schedule_hook(f->sync, schedule_hook, NULL);
+	u.name = "s";
+	u.spec_json = "{\"v\":\"a\"}";
+	u.updated_ms = 100;
+	u.author = "self";
+	assert_int_equal(sync_emit_schedule(f->sync, &u), 1);
+	assert_int_equal(sync_emit_schedule(f->sync, &u), 0);	/* as new */
+	/* An older definition from n1 changes nothing. */
+	u.spec_json = "{\"v\":\"b\"}";
+	u.updated_ms = 50;
+	u.author = "n1";
+	schedule_from(f, 1, &u);
+	assert_string_equal(sync_schedules_get(f->sync, "s")->spec_json,
+	    "{\"v\":\"a\"}");
+	assert_int_equal(schedule_hooked, 0);
+	/* A newer one wins, and the store's owner hears of it. */
+	u.spec_json = "{\"v\":\"c\"}";
+	u.updated_ms = 200;
+	schedule_from(f, 2, &u);
+	assert_string_equal(sync_schedules_get(f->sync, "s")->spec_json,
+	    "{\"v\":\"c\"}");
+	assert_int_equal(schedule_hooked, 1);
+	/* The same time: the greater author wins ("a" < "n1"). */
+	u.spec_json = "{\"v\":\"d\"}";
+	u.author = "a";
+	schedule_from(f, 3, &u);
+	assert_string_equal(sync_schedules_get(f->sync, "s")->spec_json,
+	    "{\"v\":\"c\"}");
+	/* A fire is ordered apart: ours with an old definition keeps the
+	 * newer definition and takes the fire. */
+	u.spec_json = "{\"v\":\"a\"}";
+	u.updated_ms = 100;
+	u.author = "self";
+	u.fire_ms = 1000;
+	u.fire_job = "j1";
+	u.fire_node = "self";
+	u.fire_outcome = "queued";
+	u.fire_updated_ms = 5;
+	assert_int_equal(sync_emit_schedule(f->sync, &u), 1);
+	h = sync_schedules_get(f->sync, "s");
+	assert_string_equal(h->spec_json, "{\"v\":\"c\"}");
+	assert_int_equal(h->fire_ms, 1000);
+	/* An older fire from n1 is dropped; the same fire's later outcome
+	 * is taken. */
+	u.updated_ms = 200;
+	u.author = "n1";
+	u.spec_json = "{\"v\":\"c\"}";
+	u.fire_ms = 900;
+	u.fire_outcome = "skipped";
+	schedule_from(f, 4, &u);
+	assert_string_equal(sync_schedules_get(f->sync, "s")->fire_outcome,
+	    "queued");
+	u.fire_ms = 1000;
+	u.fire_updated_ms = 6;
+	u.fire_outcome = "succeeded";
+	schedule_from(f, 5, &u);
+	assert_string_equal(sync_schedules_get(f->sync, "s")->fire_outcome,
+	    "succeeded");
+	/* A newer tombstone deletes; the fire stays. */
+	u.spec_json = "";
+	u.deleted = 1;
+	u.updated_ms = 300;
+	schedule_from(f, 6, &u);
+	h = sync_schedules_get(f->sync, "s");
+	assert_true(h->deleted);
+	assert_int_equal(h->fire_ms, 1000);
+	assert_int_equal(sync_schedules_count(f->sync), 1);
+	sync_schedules_drop(f->sync, "s");
+	assert_null(sync_schedules_get(f->sync, "s"));
+	sync_set_schedule_hook(f->sync, NULL, NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_in_order_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedules_newest_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_origins_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_newer_life_of_ours_moves_us_above_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_claim_far_above_us_is_ignored, setup, teardown),
