@@ -13,6 +13,7 @@
  * reason: ...") is only built when something is wrong.
  */
 #include "frame_codec.h"
+#include "frame_codec_check.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -25,21 +26,6 @@
 #include "node_id.h"
 #include "text.h"
 #include "token.h"
-
-/* Generated names are long; this keeps declarations readable. */
-#define PB(name)	struct Agentflow__Mesh__V1__##name
-
-#define PATH_DEPTH	12
-
-/* The state of one check walk. */
-struct ck {
-	enum frame_codec_err	 code;
-	char			 msg[160];
-	int			 nseg;		/* segments, innermost first */
-	const char		*seg[PATH_DEPTH];
-	long			 idx[PATH_DEPTH]; /* -1: not an array element */
-	uint64_t		 skips[FRAME_CODEC_SKIP_N]; /* what a newer peer sent */
-};
 
 static _Atomic uint64_t skipped[FRAME_CODEC_SKIP_N];
 
@@ -139,217 +125,6 @@ set_error(struct frame_codec_error *err, enum frame_codec_err code,
 	va_start(ap, fmt);
 	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
 	va_end(ap);
-}
-
-/* ---- the check walk ---------------------------------------------------- */
-
-static int fail(struct ck *ck, enum frame_codec_err code, const char *field,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Records the innermost failure: the field and what is wrong with it. */
-static int
-fail(struct ck *ck, enum frame_codec_err code, const char *field,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	ck->code = code;
-	va_start(ap, fmt);
-	vsnprintf(ck->msg, sizeof(ck->msg), fmt, ap);
-	va_end(ap);
-	ck->nseg = 0;
-	if (field != NULL) {
-		ck->seg[0] = field;
-		ck->idx[0] = -1;
-		ck->nseg = 1;
-	}
-	return -1;
-}
-
-/* Adds an enclosing path segment on the way out of a failed check. */
-static int
-up(struct ck *ck, const char *field, long idx)
-{
-	if (field != NULL && ck->nseg < PATH_DEPTH) {
-		ck->seg[ck->nseg] = field;
-		ck->idx[ck->nseg] = idx;
-		ck->nseg++;
-	}
-	return -1;
-}
-
-/*
- * Runs a check; on failure adds this level's segment ("field" or
- * "field[idx]"; none when field is NULL) and fails the caller too.
- */
-#define CHECK(ck, expr, field, idx) do {				\
-	if ((expr) != 0)						\
-		return up((ck), (field), (idx));			\
-} while (0)
-
-static void
-ck_detail(const struct ck *ck, struct frame_codec_error *err)
-{
-	char	*p;
-	size_t	 left;
-	int	 i, w;
-
-	if (err == NULL)
-		return;
-	err->code = ck->code;
-	p = err->detail;
-	left = sizeof(err->detail);
-	p[0] = '\0';
-	for (i = ck->nseg - 1; i >= 0; i--) {
-		if (ck->idx[i] >= 0)
-			w = snprintf(p, left, "%s%s[%ld]", i == ck->nseg - 1 ?
-			    "" : ".", ck->seg[i], ck->idx[i]);
-		else
-			w = snprintf(p, left, "%s%s", i == ck->nseg - 1 ?
-			    "" : ".", ck->seg[i]);
-		if (w < 0 || (size_t)w >= left)
-			return;
-		p += w;
-		left -= (size_t)w;
-	}
-	snprintf(p, left, "%s%s", ck->nseg > 0 ? ": " : "", ck->msg);
-}
-
-static const char *
-str(const char *s)
-{
-	return s == NULL ? "" : s;
-}
-
-/* Checks a string of min..max bytes of UTF-8 (without controls if asked). */
-static int
-check_str(struct ck *ck, const char *field, const char *s, size_t min,
-    size_t max, bool no_ctrl)
-{
-	size_t len = strlen(str(s));
-
-	if (len < min)
-		return fail(ck, FRAME_CODEC_ERR_MISSING, field,
-		    "empty, at least %zu bytes required", min);
-	if (len > max)
-		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, field,
-		    "%zu bytes, limit %zu", len, max);
-	if (!text_utf8_valid(str(s), len, no_ctrl))
-		return fail(ck, FRAME_CODEC_ERR_BAD_STRING, field, no_ctrl ?
-		    "not UTF-8 text without control characters" :
-		    "not valid UTF-8");
-	return 0;
-}
-
-static int
-check_name(struct ck *ck, const char *field, const char *s)
-{
-	return check_str(ck, field, s, 1, FRAME_CODEC_MAX_NAME, true);
-}
-
-static int
-check_text(struct ck *ck, const char *field, const char *s, size_t max)
-{
-	return check_str(ck, field, s, 0, max, false);
-}
-
-static int
-check_node_id(struct ck *ck, const char *field, const char *s)
-{
-	size_t len = strlen(str(s));
-
-	if (!node_id_valid(str(s), len))
-		return fail(ck, FRAME_CODEC_ERR_BAD_NODE_ID, field,
-		    "not a node id (1-%d of [A-Za-z0-9._-], %zu bytes given)",
-		    NODE_ID_MAX, len);
-	return 0;
-}
-
-/* Task, alert and command ids share the node id syntax (they go in URLs). */
-static int
-check_id(struct ck *ck, const char *field, const char *s, bool required)
-{
-	size_t len = strlen(str(s));
-
-	if (len == 0 && !required)
-		return 0;
-	if (!node_id_valid(str(s), len))
-		return fail(ck, FRAME_CODEC_ERR_BAD_ID, field,
-		    "not an id (1-%d of [A-Za-z0-9._-], %zu bytes given)",
-		    NODE_ID_MAX, len);
-	return 0;
-}
-
-static int
-check_bytes(struct ck *ck, const char *field, const ProtobufCBinaryData *b,
-    size_t max)
-{
-	if (b->len > 0 && b->data == NULL)
-		return fail(ck, FRAME_CODEC_ERR_MISSING, field,
-		    "%zu bytes but no data", b->len);
-	if (b->len > max)
-		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, field,
-		    "%zu bytes, limit %zu", b->len, max);
-	return 0;
-}
-
-/* A repeated field: count within max, no NULL element. */
-static int
-check_count(struct ck *ck, const char *field, size_t n, const void *arr,
-    size_t max)
-{
-	if (n > max)
-		return fail(ck, FRAME_CODEC_ERR_TOO_MANY, field,
-		    "%zu entries, limit %zu", n, max);
-	if (n > 0 && arr == NULL)
-		return fail(ck, FRAME_CODEC_ERR_MISSING, field,
-		    "%zu entries but no array", n);
-	return 0;
-}
-
-static int
-check_present(struct ck *ck, const char *field, const void *p)
-{
-	if (p == NULL)
-		return fail(ck, FRAME_CODEC_ERR_MISSING, field, "absent");
-	return 0;
-}
-
-/*
- * A required enum: not UNSPECIFIED (0).  A value this version does not
- * know is a newer peer's: kept, and counted.
- */
-static int
-check_enum(struct ck *ck, const char *field, const ProtobufCEnumDescriptor *d,
-    int v)
-{
-	if (v == 0)
-		return fail(ck, FRAME_CODEC_ERR_BAD_ENUM, field,
-		    "unspecified (0)");
-	if (protobuf_c_enum_descriptor_get_value(d, v) == NULL)
-		ck->skips[FRAME_CODEC_SKIP_ENUM]++;
-	return 0;
-}
-
-static int
-check_nonzero(struct ck *ck, const char *field, uint64_t v)
-{
-	if (v == 0)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
-		    "must not be 0");
-	return 0;
-}
-
-static int
-check_real(struct ck *ck, const char *field, double v, double lo, double hi)
-{
-	if (!isfinite(v))
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
-		    "not a finite number");
-	if (v < lo || v > hi)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
-		    "%g outside %g..%g", v, lo, hi);
-	return 0;
 }
 
 static int
@@ -582,194 +357,6 @@ check_status_owner(struct ck *ck, const PB(NodeStatus) *s, const char *origin)
 	return 0;
 }
 
-static int
-check_task_update(struct ck *ck, const PB(TaskUpdate) *t)
-{
-	CHECK(ck, check_present(ck, NULL, t), NULL, -1);
-	CHECK(ck, check_id(ck, "task_id", t->task_id, true), NULL, -1);
-	CHECK(ck, check_name(ck, "name", t->name), NULL, -1);
-	CHECK(ck, check_enum(ck, "state",
-	    &agentflow__mesh__v1__task_state__descriptor, (int)t->state), NULL,
-	    -1);
-	if (t->term_signal < 0 || t->term_signal > FRAME_CODEC_MAX_SIGNAL)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "term_signal",
-		    "%d outside 0..%d", (int)t->term_signal,
-		    FRAME_CODEC_MAX_SIGNAL);
-	CHECK(ck, check_text(ck, "reason", t->reason, FRAME_CODEC_MAX_TEXT),
-	    NULL, -1);
-	CHECK(ck, check_id(ck, "command_id", t->command_id, false), NULL, -1);
-	return check_str(ck, "principal", t->principal, 0,
-	    FRAME_CODEC_MAX_NAME, true);
-}
-
-static int
-check_task_log(struct ck *ck, const PB(TaskLog) *l)
-{
-	CHECK(ck, check_id(ck, "task_id", l->task_id, true), NULL, -1);
-	CHECK(ck, check_enum(ck, "stream",
-	    &agentflow__mesh__v1__log_stream__descriptor, (int)l->stream), NULL,
-	    -1);
-	CHECK(ck, check_nonzero(ck, "line_seq", l->line_seq), NULL, -1);
-	return check_text(ck, "text", l->text, FRAME_CODEC_MAX_LOG_LINE);
-}
-
-static int
-check_alert(struct ck *ck, const PB(Alert) *a)
-{
-	CHECK(ck, check_present(ck, NULL, a), NULL, -1);
-	CHECK(ck, check_id(ck, "alert_id", a->alert_id, true), NULL, -1);
-	CHECK(ck, check_name(ck, "rule", a->rule), NULL, -1);
-	CHECK(ck, check_enum(ck, "severity",
-	    &agentflow__mesh__v1__alert_severity__descriptor, (int)a->severity),
-	    NULL, -1);
-	CHECK(ck, check_enum(ck, "state",
-	    &agentflow__mesh__v1__alert_state__descriptor, (int)a->state), NULL,
-	    -1);
-	CHECK(ck, check_real(ck, "value", a->value, -HUGE_VAL, HUGE_VAL), NULL,
-	    -1);
-	CHECK(ck, check_real(ck, "threshold", a->threshold, -HUGE_VAL,
-	    HUGE_VAL), NULL, -1);
-	CHECK(ck, check_str(ck, "subject", a->subject, 0,
-	    FRAME_CODEC_MAX_HOSTNAME, true), NULL, -1);
-	CHECK(ck, check_text(ck, "message", a->message, FRAME_CODEC_MAX_TEXT),
-	    NULL, -1);
-	return check_str(ck, "acked_by", a->acked_by, 0, FRAME_CODEC_MAX_NAME,
-	    true);
-}
-
-/* A job's state is a lowercase word: a newer issuer's state name is
- * shown as it is, so only its syntax is checked (min 0: may be empty). */
-static int
-check_word(struct ck *ck, const char *field, const char *s, size_t min)
-{
-	const char *v = str(s);
-	size_t len = strlen(v);
-
-	if (len < min || len > FRAME_CODEC_MAX_JOB_STATE)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
-		    "%zu bytes, %zu-%d of [a-z_] required", len, min,
-		    FRAME_CODEC_MAX_JOB_STATE);
-	for (size_t i = 0; i < len; i++)
-		if ((v[i] < 'a' || v[i] > 'z') && v[i] != '_')
-			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
-			    "not %zu-%d of [a-z_]", min,
-			    FRAME_CODEC_MAX_JOB_STATE);
-	return 0;
-}
-
-static int
-check_job_state(struct ck *ck, const char *s)
-{
-	return check_word(ck, "state", s, 1);
-}
-
-static int
-check_job_update(struct ck *ck, const PB(JobUpdate) *j)
-{
-	CHECK(ck, check_present(ck, NULL, j), NULL, -1);
-	CHECK(ck, check_id(ck, "job_id", j->job_id, true), NULL, -1);
-	CHECK(ck, check_job_state(ck, j->state), NULL, -1);
-	CHECK(ck, check_str(ck, "task", j->task, 0, FRAME_CODEC_MAX_NAME,
-	    true), NULL, -1);
-	CHECK(ck, check_str(ck, "to", j->to, 0, FRAME_CODEC_MAX_TEXT, true),
-	    NULL, -1);
-	if (str(j->node)[0] != '\0')
-		CHECK(ck, check_node_id(ck, "node", j->node), NULL, -1);
-	if (j->term_signal < 0 || j->term_signal > FRAME_CODEC_MAX_SIGNAL)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "term_signal",
-		    "%d outside 0..%d", (int)j->term_signal,
-		    FRAME_CODEC_MAX_SIGNAL);
-	CHECK(ck, check_text(ck, "reason", j->reason, FRAME_CODEC_MAX_TEXT),
-	    NULL, -1);
-	CHECK(ck, check_str(ck, "principal", j->principal, 0,
-	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
-	CHECK(ck, check_id(ck, "parent", j->parent, false), NULL, -1);
-	return check_id(ck, "replay_of", j->replay_of, false);
-}
-
-/* A workflow's or a step's state: 1-32 of [a-z_-] ("waiting-approval"). */
-static int
-check_workflow_state(struct ck *ck, const char *field, const char *s)
-{
-	const char *v = str(s);
-	size_t len = strlen(v);
-
-	if (len == 0 || len > FRAME_CODEC_MAX_JOB_STATE ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyz_-") != len)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
-		    "not 1-%d of [a-z_-]", FRAME_CODEC_MAX_JOB_STATE);
-	return 0;
-}
-
-static int
-check_workflow_step(struct ck *ck, const PB(WorkflowStepState) *st)
-{
-	CHECK(ck, check_present(ck, NULL, st), NULL, -1);
-	CHECK(ck, check_name(ck, "name", st->name), NULL, -1);
-	CHECK(ck, check_count(ck, "needs", st->n_needs, st->needs,
-	    FRAME_CODEC_MAX_STEP_NEEDS), NULL, -1);
-	for (size_t i = 0; i < st->n_needs; i++)
-		CHECK(ck, check_name(ck, NULL, st->needs[i]), "needs", (long)i);
-	CHECK(ck, check_workflow_state(ck, "state", st->state), NULL, -1);
-	CHECK(ck, check_id(ck, "job_id", st->job_id, false), NULL, -1);
-	if (str(st->node)[0] != '\0')
-		CHECK(ck, check_node_id(ck, "node", st->node), NULL, -1);
-	return check_str(ck, "decided_by", st->decided_by, 0,
-	    FRAME_CODEC_MAX_NAME, true);
-}
-
-static int
-check_workflow_update(struct ck *ck, const PB(WorkflowUpdate) *w)
-{
-	size_t len;
-
-	CHECK(ck, check_present(ck, NULL, w), NULL, -1);
-	len = protobuf_c_message_get_packed_size(&w->base);
-	if (len > FRAME_CODEC_MAX_WORKFLOW_BYTES)
-		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, NULL,
-		    "%zu bytes encoded, limit %d", len,
-		    FRAME_CODEC_MAX_WORKFLOW_BYTES);
-	CHECK(ck, check_id(ck, "workflow_id", w->workflow_id, true), NULL, -1);
-	CHECK(ck, check_name(ck, "name", w->name), NULL, -1);
-	CHECK(ck, check_workflow_state(ck, "state", w->state), NULL, -1);
-	CHECK(ck, check_str(ck, "principal", w->principal, 0,
-	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
-	CHECK(ck, check_nonzero(ck, "epoch", w->epoch), NULL, -1);
-	CHECK(ck, check_text(ck, "reason", w->reason, FRAME_CODEC_MAX_TEXT),
-	    NULL, -1);
-	CHECK(ck, check_count(ck, "steps", w->n_steps, w->steps,
-	    FRAME_CODEC_MAX_WORKFLOW_STEPS), NULL, -1);
-	for (size_t i = 0; i < w->n_steps; i++)
-		CHECK(ck, check_workflow_step(ck, w->steps[i]), "steps",
-		    (long)i);
-	return 0;
-}
-
-/* A schedule: its definition is JSON text within its bound (what it
- * says is schedule_spec.h's to check when it is used); a tombstone has
- * none. */
-static int
-check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
-{
-	CHECK(ck, check_present(ck, NULL, u), NULL, -1);
-	CHECK(ck, check_id(ck, "name", u->name, true), NULL, -1);
-	CHECK(ck, check_str(ck, "spec_json", u->spec_json, u->deleted ? 0 : 2,
-	    u->deleted ? 0 : FRAME_CODEC_MAX_SCHEDULE_SPEC, false), NULL, -1);
-	CHECK(ck, check_nonzero(ck, "updated_ms", u->updated_ms), NULL, -1);
-	CHECK(ck, check_node_id(ck, "author", u->author), NULL, -1);
-	CHECK(ck, check_id(ck, "fire_job", u->fire_job, false), NULL, -1);
-	if (str(u->fire_node)[0] != '\0')
-		CHECK(ck, check_node_id(ck, "fire_node", u->fire_node), NULL, -1);
-	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
-}
-
-static int
-check_user_event(struct ck *ck, const PB(UserEvent) *u)
-{
-	CHECK(ck, check_name(ck, "name", u->name), NULL, -1);
-	return check_bytes(ck, "payload", &u->payload, FRAME_CODEC_MAX_PAYLOAD);
-}
-
 static int check_event(struct ck *, const PB(Event) *);
 
 static int
@@ -795,24 +382,24 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	CHECK(ck, check_count(ck, "tasks", o->n_tasks, o->tasks,
 	    FRAME_CODEC_MAX_TASKS), NULL, -1);
 	for (i = 0; i < o->n_tasks; i++)
-		CHECK(ck, check_task_update(ck, o->tasks[i]), "tasks", (long)i);
+		CHECK(ck, fc_check_task_update(ck, o->tasks[i]), "tasks", (long)i);
 	CHECK(ck, check_count(ck, "alerts", o->n_alerts, o->alerts,
 	    FRAME_CODEC_MAX_ALERTS), NULL, -1);
 	for (i = 0; i < o->n_alerts; i++)
-		CHECK(ck, check_alert(ck, o->alerts[i]), "alerts", (long)i);
+		CHECK(ck, fc_check_alert(ck, o->alerts[i]), "alerts", (long)i);
 	CHECK(ck, check_count(ck, "jobs", o->n_jobs, o->jobs,
 	    FRAME_CODEC_MAX_JOBS), NULL, -1);
 	for (i = 0; i < o->n_jobs; i++)
-		CHECK(ck, check_job_update(ck, o->jobs[i]), "jobs", (long)i);
+		CHECK(ck, fc_check_job_update(ck, o->jobs[i]), "jobs", (long)i);
 	CHECK(ck, check_count(ck, "workflows", o->n_workflows, o->workflows,
 	    FRAME_CODEC_MAX_WORKFLOWS), NULL, -1);
 	for (i = 0; i < o->n_workflows; i++)
-		CHECK(ck, check_workflow_update(ck, o->workflows[i]),
+		CHECK(ck, fc_check_workflow_update(ck, o->workflows[i]),
 		    "workflows", (long)i);
 	CHECK(ck, check_count(ck, "schedules", o->n_schedules, o->schedules,
 	    FRAME_CODEC_MAX_SCHEDULES), NULL, -1);
 	for (i = 0; i < o->n_schedules; i++)
-		CHECK(ck, check_schedule_update(ck, o->schedules[i]), "schedules",
+		CHECK(ck, fc_check_schedule_update(ck, o->schedules[i]), "schedules",
 		    (long)i);
 	CHECK(ck, check_count(ck, "proof", o->n_proof, o->proof,
 	    FRAME_CODEC_MAX_PROOF), NULL, -1);
@@ -856,28 +443,28 @@ check_event(struct ck *ck, const PB(Event) *e)
 		    -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
-		CHECK(ck, check_task_update(ck, e->task), "task", -1);
+		CHECK(ck, fc_check_task_update(ck, e->task), "task", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_LOG:
 		CHECK(ck, check_present(ck, "log", e->log), NULL, -1);
-		CHECK(ck, check_task_log(ck, e->log), "log", -1);
+		CHECK(ck, fc_check_task_log(ck, e->log), "log", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ALERT:
-		CHECK(ck, check_alert(ck, e->alert), "alert", -1);
+		CHECK(ck, fc_check_alert(ck, e->alert), "alert", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_USER:
 		CHECK(ck, check_present(ck, "user", e->user), NULL, -1);
-		CHECK(ck, check_user_event(ck, e->user), "user", -1);
+		CHECK(ck, fc_check_user_event(ck, e->user), "user", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_JOB:
-		CHECK(ck, check_job_update(ck, e->job), "job", -1);
+		CHECK(ck, fc_check_job_update(ck, e->job), "job", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW:
-		CHECK(ck, check_workflow_update(ck, e->workflow), "workflow",
+		CHECK(ck, fc_check_workflow_update(ck, e->workflow), "workflow",
 		    -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE:
-		CHECK(ck, check_schedule_update(ck, e->schedule), "schedule", -1);
+		CHECK(ck, fc_check_schedule_update(ck, e->schedule), "schedule", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
 		CHECK(ck, check_present(ck, "token_revoked", e->token_revoked),

@@ -1,0 +1,194 @@
+/*
+ * The frame codec's checks of the work's messages (frame_codec_check.h):
+ * tasks, logs, alerts, jobs, workflows, schedules and user events, each
+ * field held to mesh.proto's bounds.
+ */
+#include "frame_codec_check.h"
+
+int
+fc_check_task_update(struct ck *ck, const PB(TaskUpdate) *t)
+{
+	CHECK(ck, check_present(ck, NULL, t), NULL, -1);
+	CHECK(ck, check_id(ck, "task_id", t->task_id, true), NULL, -1);
+	CHECK(ck, check_name(ck, "name", t->name), NULL, -1);
+	CHECK(ck, check_enum(ck, "state",
+	    &agentflow__mesh__v1__task_state__descriptor, (int)t->state), NULL,
+	    -1);
+	if (t->term_signal < 0 || t->term_signal > FRAME_CODEC_MAX_SIGNAL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "term_signal",
+		    "%d outside 0..%d", (int)t->term_signal,
+		    FRAME_CODEC_MAX_SIGNAL);
+	CHECK(ck, check_text(ck, "reason", t->reason, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	CHECK(ck, check_id(ck, "command_id", t->command_id, false), NULL, -1);
+	return check_str(ck, "principal", t->principal, 0,
+	    FRAME_CODEC_MAX_NAME, true);
+}
+
+int
+fc_check_task_log(struct ck *ck, const PB(TaskLog) *l)
+{
+	CHECK(ck, check_id(ck, "task_id", l->task_id, true), NULL, -1);
+	CHECK(ck, check_enum(ck, "stream",
+	    &agentflow__mesh__v1__log_stream__descriptor, (int)l->stream), NULL,
+	    -1);
+	CHECK(ck, check_nonzero(ck, "line_seq", l->line_seq), NULL, -1);
+	return check_text(ck, "text", l->text, FRAME_CODEC_MAX_LOG_LINE);
+}
+
+int
+fc_check_alert(struct ck *ck, const PB(Alert) *a)
+{
+	CHECK(ck, check_present(ck, NULL, a), NULL, -1);
+	CHECK(ck, check_id(ck, "alert_id", a->alert_id, true), NULL, -1);
+	CHECK(ck, check_name(ck, "rule", a->rule), NULL, -1);
+	CHECK(ck, check_enum(ck, "severity",
+	    &agentflow__mesh__v1__alert_severity__descriptor, (int)a->severity),
+	    NULL, -1);
+	CHECK(ck, check_enum(ck, "state",
+	    &agentflow__mesh__v1__alert_state__descriptor, (int)a->state), NULL,
+	    -1);
+	CHECK(ck, check_real(ck, "value", a->value, -HUGE_VAL, HUGE_VAL), NULL,
+	    -1);
+	CHECK(ck, check_real(ck, "threshold", a->threshold, -HUGE_VAL,
+	    HUGE_VAL), NULL, -1);
+	CHECK(ck, check_str(ck, "subject", a->subject, 0,
+	    FRAME_CODEC_MAX_HOSTNAME, true), NULL, -1);
+	CHECK(ck, check_text(ck, "message", a->message, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	return check_str(ck, "acked_by", a->acked_by, 0, FRAME_CODEC_MAX_NAME,
+	    true);
+}
+
+/* A job's state is a lowercase word: a newer issuer's state name is
+ * shown as it is, so only its syntax is checked (min 0: may be empty). */
+static int
+check_word(struct ck *ck, const char *field, const char *s, size_t min)
+{
+	const char *v = str(s);
+	size_t len = strlen(v);
+
+	if (len < min || len > FRAME_CODEC_MAX_JOB_STATE)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "%zu bytes, %zu-%d of [a-z_] required", len, min,
+		    FRAME_CODEC_MAX_JOB_STATE);
+	for (size_t i = 0; i < len; i++)
+		if ((v[i] < 'a' || v[i] > 'z') && v[i] != '_')
+			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+			    "not %zu-%d of [a-z_]", min,
+			    FRAME_CODEC_MAX_JOB_STATE);
+	return 0;
+}
+
+static int
+check_job_state(struct ck *ck, const char *s)
+{
+	return check_word(ck, "state", s, 1);
+}
+
+int
+fc_check_job_update(struct ck *ck, const PB(JobUpdate) *j)
+{
+	CHECK(ck, check_present(ck, NULL, j), NULL, -1);
+	CHECK(ck, check_id(ck, "job_id", j->job_id, true), NULL, -1);
+	CHECK(ck, check_job_state(ck, j->state), NULL, -1);
+	CHECK(ck, check_str(ck, "task", j->task, 0, FRAME_CODEC_MAX_NAME,
+	    true), NULL, -1);
+	CHECK(ck, check_str(ck, "to", j->to, 0, FRAME_CODEC_MAX_TEXT, true),
+	    NULL, -1);
+	if (str(j->node)[0] != '\0')
+		CHECK(ck, check_node_id(ck, "node", j->node), NULL, -1);
+	if (j->term_signal < 0 || j->term_signal > FRAME_CODEC_MAX_SIGNAL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "term_signal",
+		    "%d outside 0..%d", (int)j->term_signal,
+		    FRAME_CODEC_MAX_SIGNAL);
+	CHECK(ck, check_text(ck, "reason", j->reason, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	CHECK(ck, check_str(ck, "principal", j->principal, 0,
+	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
+	CHECK(ck, check_id(ck, "parent", j->parent, false), NULL, -1);
+	return check_id(ck, "replay_of", j->replay_of, false);
+}
+
+/* A workflow's or a step's state: 1-32 of [a-z_-] ("waiting-approval"). */
+static int
+check_workflow_state(struct ck *ck, const char *field, const char *s)
+{
+	const char *v = str(s);
+	size_t len = strlen(v);
+
+	if (len == 0 || len > FRAME_CODEC_MAX_JOB_STATE ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz_-") != len)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "not 1-%d of [a-z_-]", FRAME_CODEC_MAX_JOB_STATE);
+	return 0;
+}
+
+static int
+check_workflow_step(struct ck *ck, const PB(WorkflowStepState) *st)
+{
+	CHECK(ck, check_present(ck, NULL, st), NULL, -1);
+	CHECK(ck, check_name(ck, "name", st->name), NULL, -1);
+	CHECK(ck, check_count(ck, "needs", st->n_needs, st->needs,
+	    FRAME_CODEC_MAX_STEP_NEEDS), NULL, -1);
+	for (size_t i = 0; i < st->n_needs; i++)
+		CHECK(ck, check_name(ck, NULL, st->needs[i]), "needs", (long)i);
+	CHECK(ck, check_workflow_state(ck, "state", st->state), NULL, -1);
+	CHECK(ck, check_id(ck, "job_id", st->job_id, false), NULL, -1);
+	if (str(st->node)[0] != '\0')
+		CHECK(ck, check_node_id(ck, "node", st->node), NULL, -1);
+	return check_str(ck, "decided_by", st->decided_by, 0,
+	    FRAME_CODEC_MAX_NAME, true);
+}
+
+int
+fc_check_workflow_update(struct ck *ck, const PB(WorkflowUpdate) *w)
+{
+	size_t len;
+
+	CHECK(ck, check_present(ck, NULL, w), NULL, -1);
+	len = protobuf_c_message_get_packed_size(&w->base);
+	if (len > FRAME_CODEC_MAX_WORKFLOW_BYTES)
+		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, NULL,
+		    "%zu bytes encoded, limit %d", len,
+		    FRAME_CODEC_MAX_WORKFLOW_BYTES);
+	CHECK(ck, check_id(ck, "workflow_id", w->workflow_id, true), NULL, -1);
+	CHECK(ck, check_name(ck, "name", w->name), NULL, -1);
+	CHECK(ck, check_workflow_state(ck, "state", w->state), NULL, -1);
+	CHECK(ck, check_str(ck, "principal", w->principal, 0,
+	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "epoch", w->epoch), NULL, -1);
+	CHECK(ck, check_text(ck, "reason", w->reason, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	CHECK(ck, check_count(ck, "steps", w->n_steps, w->steps,
+	    FRAME_CODEC_MAX_WORKFLOW_STEPS), NULL, -1);
+	for (size_t i = 0; i < w->n_steps; i++)
+		CHECK(ck, check_workflow_step(ck, w->steps[i]), "steps",
+		    (long)i);
+	return 0;
+}
+
+/* A schedule: its definition is JSON text within its bound (what it
+ * says is schedule_spec.h's to check when it is used); a tombstone has
+ * none. */
+int
+fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
+{
+	CHECK(ck, check_present(ck, NULL, u), NULL, -1);
+	CHECK(ck, check_id(ck, "name", u->name, true), NULL, -1);
+	CHECK(ck, check_str(ck, "spec_json", u->spec_json, u->deleted ? 0 : 2,
+	    u->deleted ? 0 : FRAME_CODEC_MAX_SCHEDULE_SPEC, false), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "updated_ms", u->updated_ms), NULL, -1);
+	CHECK(ck, check_node_id(ck, "author", u->author), NULL, -1);
+	CHECK(ck, check_id(ck, "fire_job", u->fire_job, false), NULL, -1);
+	if (str(u->fire_node)[0] != '\0')
+		CHECK(ck, check_node_id(ck, "fire_node", u->fire_node), NULL, -1);
+	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
+}
+
+int
+fc_check_user_event(struct ck *ck, const PB(UserEvent) *u)
+{
+	CHECK(ck, check_name(ck, "name", u->name), NULL, -1);
+	return check_bytes(ck, "payload", &u->payload, FRAME_CODEC_MAX_PAYLOAD);
+}
