@@ -37,15 +37,30 @@ static const char *const level_names[] = { "debug", "info", "warn", "error" };
 #define LOG_SITES	256	/* direct-mapped by the site's address */
 
 /* One call site's window; site NULL: free. */
+/* A message is known by its text (a hash of it), not its address: a
+ * message may be a buffer that is freed and reused (gRPC's). */
 struct log_site {
-	const char	*site;
-	char		 like[96];	/* its text: a site may be a buffer */
+	uint64_t	 hash;		/* 0: free */
+	char		 like[96];	/* its text */
 	enum log_level	 level;
 	uint64_t	 start_ms;
 	unsigned	 printed, held;
 };
 
 static struct log_site log_sites[LOG_SITES];
+
+/* FNV-1a of a message's first 256 bytes; never 0 (0 marks a free slot). */
+static uint64_t
+text_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < 256 && s[i] != '\0'; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h != 0 ? h : 1;
+}
 static uint64_t log_next_sweep_ms;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -120,7 +135,7 @@ sweep(uint64_t now, json_t **out)
 	log_next_sweep_ms = now + 1000;
 	for (size_t i = 0; i < LOG_SITES; i++) {
 		ls = &log_sites[i];
-		if (ls->site == NULL || now - ls->start_ms < LOG_WINDOW_MS ||
+		if (ls->hash == 0 || now - ls->start_ms < LOG_WINDOW_MS ||
 		    (j = site_close(ls)) == NULL)
 			continue;
 		if (*out == NULL)
@@ -138,7 +153,7 @@ static int
 site_allows(const char *site, enum log_level level, json_t **out)
 {
 	struct log_site *ls;
-	uint64_t now = clock_mono_ms();
+	uint64_t now = clock_mono_ms(), h;
 	json_t *j;
 	int ok = 1;
 
@@ -148,17 +163,18 @@ site_allows(const char *site, enum log_level level, json_t **out)
 		sweep(now, out);
 	if (site == NULL)
 		goto out;
-	ls = &log_sites[((uintptr_t)site >> 3) % LOG_SITES];
-	if (ls->site != NULL && ls->site != site &&
+	h = text_hash(site);
+	ls = &log_sites[h % LOG_SITES];
+	if (ls->hash != 0 && ls->hash != h &&
 	    now - ls->start_ms < LOG_WINDOW_MS)
-		goto out;	/* another site's window: not limited */
-	if (ls->site != site || now - ls->start_ms >= LOG_WINDOW_MS) {
+		goto out;	/* another message's window: not limited */
+	if (ls->hash != h || now - ls->start_ms >= LOG_WINDOW_MS) {
 		if ((j = site_close(ls)) != NULL) {
 			if (*out == NULL)
 				*out = json_array();
 			json_array_append_new(*out, j);
 		}
-		ls->site = site;
+		ls->hash = h;
 		(void)text_copy(ls->like, sizeof(ls->like), site, false);
 		ls->start_ms = now;
 	}

@@ -26,7 +26,7 @@ void log_set_level(enum log_level level);
 int log_enabled(enum log_level level);
 
 /*
- * A message repeated from one call site is printed at most 20 times in 10 s;
+ * A message (by its text) repeated is printed at most 20 times in 10 s;
  * the rest are counted and summarised in one line, "N more like this in the
  * last 10 s", with "like" (the message) and "suppressed" (N), once the
  * window is over: by the next line logged, or by log_flush, which a

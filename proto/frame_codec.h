@@ -53,7 +53,7 @@
 #define FRAME_CODEC_MAX_WORKFLOW_STEPS	256	/* steps per WorkflowUpdate */
 #define FRAME_CODEC_MAX_STEP_NEEDS	64	/* needs per step */
 #define FRAME_CODEC_MAX_WORKFLOW_BYTES	65536	/* a WorkflowUpdate, encoded */
-#define FRAME_CODEC_MAX_SCHEDULES	128	/* schedules per OriginState */
+#define FRAME_CODEC_MAX_SCHEDULES	1152	/* schedules per OriginState: 128 live + 1024 deleted */
 #define FRAME_CODEC_MAX_SCHEDULE_SPEC	8192	/* ScheduleUpdate.spec_json */
 #define FRAME_CODEC_MAX_ADDRESSES	16
 #define FRAME_CODEC_MAX_ADDRESS_LEN	255

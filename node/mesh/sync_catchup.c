@@ -237,6 +237,11 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 		Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
 		size_t k = 0;
 		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
+			/* Our own state, with our jobs, workflows and
+			 * schedules, goes in a frame of its own: together
+			 * with others' it could pass the frame's bound. */
+			if (list[i].o == s->self && k > 0)
+				break;
 			origin_state(s, list[i].o, list[i].seq, &states[k], &curs[k]);
 			work_rows_fill(s, list[i].o->id, &rows[k], &states[k]);
 			/* Jobs only go from their issuer: a receiver takes
@@ -245,6 +250,9 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 				sync_jobs_fill(s, s->self_id, &states[k]);
 				sync_workflows_fill(s, s->self_id, &states[k]);
 				sync_schedules_fill(s, &states[k]);
+				ptrs[k] = &states[k];
+				k++, i++;
+				break;
 			}
 			ptrs[k] = &states[k];
 		}
@@ -418,6 +426,10 @@ event_from_row(const struct store_event *row)
 		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE:
 		e->schedule = agentflow__mesh__v1__schedule_update__unpack(NULL,
+		    len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW:
+		e->workflow = agentflow__mesh__v1__workflow_update__unpack(NULL,
 		    len, b);
 		break;
 	default:	/* a newer kind, kept opaque (sync_opaque.h) */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "clock.h"
 #include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
@@ -67,6 +68,48 @@ fire_newer(const PB(ScheduleUpdate) *a, const PB(ScheduleUpdate) *b)
 	return a->fire_updated_ms > b->fire_updated_ms;
 }
 
+struct census {
+	size_t			 live, dead;
+	const char		*oldest_dead;	/* name */
+	uint64_t		 oldest_ms;
+};
+
+static int
+census_one(const char *name, void *value, void *arg)
+{
+	const PB(ScheduleUpdate) *u = value;
+	struct census *c = arg;
+
+	if (!u->deleted) {
+		c->live++;
+		return 0;
+	}
+	c->dead++;
+	if (c->oldest_dead == NULL || u->updated_ms < c->oldest_ms) {
+		c->oldest_dead = name;
+		c->oldest_ms = u->updated_ms;
+	}
+	return 0;
+}
+
+/* Whether a new name u fits: live definitions and deletions are bounded
+ * apart; a deletion past its bound makes room by forgetting the oldest. */
+static int
+room(struct sync *s, const PB(ScheduleUpdate) *u)
+{
+	struct census c = { 0 };
+	PB(ScheduleUpdate) *old;
+
+	hmap_sweep(s->schedules, census_one, &c);
+	if (!u->deleted)
+		return c.live < SYNC_SCHEDULES_MAX;
+	if (c.dead < SYNC_SCHEDULE_TOMBSTONES_MAX)
+		return 1;
+	if ((old = hmap_del(s->schedules, c.oldest_dead)) != NULL)
+		update_free(old);
+	return 1;
+}
+
 /*
  * Merges u into what we hold of its name.  1 when that changed, 0 when
  * not, -1 when the view is full.  *out (may be NULL) is what we hold
@@ -83,7 +126,7 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 		s->schedules = hmap_new();
 	held = hmap_get(s->schedules, u->name);
 	if (held == NULL) {
-		if (hmap_count(s->schedules) >= SYNC_SCHEDULES_MAX)
+		if (!room(s, u))
 			return -1;
 		c = copy(u);
 		if (c == NULL)
@@ -95,6 +138,9 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 	}
 	def = def_newer(u, held);
 	fire = fire_newer(u, held);
+	/* A deleted name defined again counts as a new one. */
+	if (def && held->deleted && !u->deleted && !room(s, u))
+		return -1;
 	if (out != NULL)
 		*out = held;
 	if (!def && !fire)
@@ -119,7 +165,8 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 	update_free(held);
 	if (out != NULL)
 		*out = c;
-	CHECK(hmap_count(s->schedules) <= SYNC_SCHEDULES_MAX);
+	CHECK(hmap_count(s->schedules) <= SYNC_SCHEDULES_MAX +
+	    SYNC_SCHEDULE_TOMBSTONES_MAX);
 	return 1;
 }
 
@@ -169,7 +216,18 @@ sync_schedules_apply(struct sync *s, const char *origin,
     const PB(ScheduleUpdate) *u)
 {
 	const PB(ScheduleUpdate) *held;
-	int rc = put(s, u, &held);
+	uint64_t ahead = clock_wall_ms() + SYNC_SCHEDULE_AHEAD_MAX_MS;
+	int rc;
+
+	/* Times no clock of ours will reach would hold the schedule still
+	 * (a fire "handled" in the future, a definition never newer). */
+	if (u->updated_ms > ahead || u->fire_ms > ahead ||
+	    u->fire_updated_ms > ahead) {
+		log_event(LOG_WARN, "schedule word dated ahead of our clock; "
+		    "refused", "{s:s, s:s}", "schedule", u->name, "from", origin);
+		return;
+	}
+	rc = put(s, u, &held);
 
 	if (rc < 0)
 		log_event(LOG_WARN, "too many schedules; another node's not kept",
@@ -192,7 +250,7 @@ fill_one(const char *name, void *value, void *arg)
 	PB(OriginState) *st = arg;
 
 	(void)name;
-	if (st->n_schedules < SYNC_SCHEDULES_MAX)
+	if (st->n_schedules < FRAME_CODEC_MAX_SCHEDULES)
 		st->schedules[st->n_schedules++] = value;
 	return 0;
 }
@@ -239,17 +297,14 @@ sync_schedules_foreach(const struct sync *s,
 		hmap_sweep(s->schedules, each_one, &e);
 }
 
-void
-sync_schedules_drop(struct sync *s, const char *name)
-{
-	if (s->schedules != NULL)
-		update_free(hmap_del(s->schedules, name));
-}
-
 size_t
 sync_schedules_count(const struct sync *s)
 {
-	return s->schedules != NULL ? hmap_count(s->schedules) : 0;
+	struct census c = { 0 };
+
+	if (s->schedules != NULL)
+		hmap_sweep(s->schedules, census_one, &c);
+	return c.live;
 }
 
 void

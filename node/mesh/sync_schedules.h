@@ -8,7 +8,8 @@
  *
  * Our changes go out as ScheduleUpdate events; every schedule we hold
  * rides our snapshots (a node that joins late has them all from any
- * member).  Bounded: SYNC_SCHEDULES_MAX names, tombstones included.
+ * member).  Bounded: SYNC_SCHEDULES_MAX live definitions and
+ * SYNC_SCHEDULE_TOMBSTONES_MAX deletions (kept, never collected by age).
  * The store is node/work/schedules.c's: it seeds this view at start and
  * is told of every change another node's word made (the hook).
  *
@@ -23,7 +24,15 @@
 
 struct sync;
 
-#define SYNC_SCHEDULES_MAX	128	/* = FRAME_CODEC_MAX_SCHEDULES */
+#define SYNC_SCHEDULES_MAX	128	/* live definitions */
+/* Deletions remembered, so a node that was away cannot bring a deleted
+ * schedule back; past it the oldest is forgotten.  Live and deleted
+ * together are FRAME_CODEC_MAX_SCHEDULES. */
+#define SYNC_SCHEDULE_TOMBSTONES_MAX	1024
+/* A word dated further ahead of our clock than this is refused: a
+ * member's clock years ahead (or a hostile one) would otherwise silence a
+ * schedule for good. */
+#define SYNC_SCHEDULE_AHEAD_MAX_MS	(24LL * 3600 * 1000)
 
 /*
  * Our word on a schedule: merged into what we hold and, when it changed
@@ -43,8 +52,7 @@ const Agentflow__Mesh__V1__ScheduleUpdate *sync_schedules_get(
  * view). */
 void sync_schedules_foreach(const struct sync *,
     void (*fn)(const Agentflow__Mesh__V1__ScheduleUpdate *, void *), void *arg);
-/* Forgets name (a collected tombstone). */
-void sync_schedules_drop(struct sync *, const char *name);
+/* How many live (not deleted) schedules the view holds. */
 size_t sync_schedules_count(const struct sync *);
 /*
  * fn(merged, arg) after another node's word changed what we hold of a

@@ -23,7 +23,10 @@
 struct sync;
 
 #define SYNC_WORKFLOWS_MAX	256	/* workflows kept per origin */
-#define SYNC_WORKFLOWS_SNAPSHOT	16	/* of ours per snapshot (FRAME_CODEC_MAX_WORKFLOWS) */
+/* Of ours per snapshot: 8 of at most 64 KiB beside 256 jobs and 128
+ * schedules keep our own state's frame within FRAME_CODEC_MAX_FRAME (a
+ * receiver takes up to FRAME_CODEC_MAX_WORKFLOWS). */
+#define SYNC_WORKFLOWS_SNAPSHOT	8
 
 /*
  * One of our workflows changed: emits u as a WorkflowUpdate event and

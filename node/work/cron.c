@@ -27,6 +27,7 @@
 #include "opts.h"
 #include "xalloc.h"
 
+#define CRON_LAST_MS	253402300799000LL	/* 9999-12-31T23:59:59Z */
 #define DAYS_MAX	(8 * 366 + 2)	/* a 29 February needs up to 8 years */
 #define MINUTE_MS	60000LL
 
@@ -388,6 +389,9 @@ cron_next(const struct cron *c, int64_t after_ms)
 	int64_t after_s, found = -1;
 	time_t t0;
 
+	/* No fire time past year 9999 (nor arithmetic that could overflow). */
+	if (after_ms > CRON_LAST_MS || after_ms < -CRON_LAST_MS)
+		return -1;
 	if (c->every_ms > 0) {
 		int64_t q = after_ms / c->every_ms;
 

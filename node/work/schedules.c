@@ -338,6 +338,38 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	schedules_tick(arg, (int64_t)clock_wall_ms());
 }
 
+static int
+name_of(void *arg, const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+
+	if (json_is_string(json_object_get(j, "name")))
+		json_array_append(arg, json_object_get(j, "name"));
+	json_decref(j);
+	return 0;
+}
+
+/* Stored deletions the view did not keep (past its bound): forgotten in
+ * the store too, so the store stays as bounded as the view. */
+static void
+forget_evicted(struct schedules *sc)
+{
+	json_t *names = json_array(), *v;
+	size_t i;
+
+	if (store_schedules_all(sc->n->store, name_of, names) != 0) {
+		json_decref(names);
+		return;
+	}
+	json_array_foreach(names, i, v)
+		if (sync_schedules_get(sc->n->sync, json_string_value(v)) == NULL &&
+		    store_schedule_del(sc->n->store, json_string_value(v)) != 0)
+			log_event(LOG_WARN, "cannot forget a schedule", "{s:s, s:s}",
+			    "schedule", json_string_value(v), "error",
+			    store_error(sc->n->store));
+	json_decref(names);
+}
+
 struct schedules *
 schedules_new(struct node *n)
 {
@@ -348,6 +380,7 @@ schedules_new(struct node *n)
 	if (store_schedules_all(n->store, load_one, sc) != 0)
 		log_event(LOG_WARN, "cannot read the stored schedules", "{s:s}",
 		    "error", store_error(n->store));
+	forget_evicted(sc);
 	sync_set_schedule_hook(n->sync, changed_cb, sc);
 	sc->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, sc);
 	event_add(sc->tick, &(struct timeval){ 0, SCHEDULES_TICK_MS * 1000 });

@@ -45,7 +45,6 @@ struct schedules;
 
 #define SCHEDULES_LATE_MS	10000LL	/* "skip": this late is on time */
 #define SCHEDULES_SETTLE_MS	3000LL	/* a majority in sight this long first */
-#define SCHEDULES_TOMBSTONE_MS	(7LL * 24 * 3600 * 1000)	/* kept */
 #define SCHEDULES_TICK_MS	250
 
 /* Loads the stored schedules into the mesh's view and starts firing. */

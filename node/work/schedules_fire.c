@@ -179,12 +179,28 @@ rt_free(struct sched_rt *rt)
 	free(rt);
 }
 
+/* A stored definition (another node's, as it came) has the fields the
+ * firing reads, each within its bounds: NULL, or what is wrong. */
+static const char *
+def_unfit(const json_t *def)
+{
+	json_int_t grace = json_integer_value(json_object_get(def, "grace_ms"));
+
+	if (!json_is_object(json_object_get(def, "job")))
+		return "no job";
+	if (!json_is_integer(json_object_get(def, "grace_ms")) || grace < 0 ||
+	    grace > (json_int_t)SCHEDULE_GRACE_MAX_S * 1000)
+		return "grace_ms out of range";
+	return NULL;
+}
+
 /* u's runtime state, (re)built for its definition's version; NULL for a
  * definition this node cannot read (logged when first seen). */
 static struct sched_rt *
 rt_get(struct schedules *sc, const PB(ScheduleUpdate) *u)
 {
 	struct sched_rt *rt = hmap_get(sc->rt, u->name);
+	const char *unfit = NULL;
 	char err[256];
 
 	if (rt != NULL && rt->version == u->updated_ms &&
@@ -196,12 +212,14 @@ rt_get(struct schedules *sc, const PB(ScheduleUpdate) *u)
 	snprintf(rt->author, sizeof(rt->author), "%s", str(u->author));
 	hmap_put(sc->rt, u->name, rt);
 	if ((rt->def = schedules_def(u)) == NULL ||
+	    (unfit = def_unfit(rt->def)) != NULL ||
 	    (rt->cron = cron_parse(json_string_value(json_object_get(rt->def,
 	    "cron")), json_string_value(json_object_get(rt->def, "tz")), err,
 	    sizeof(err))) == NULL) {
 		log_event(LOG_WARN, "schedule not understood here; not fired",
 		    "{s:s, s:s}", "schedule", u->name, "error", rt->def == NULL ?
-		    "definition is not a JSON object" : err);
+		    "definition is not a JSON object" : unfit != NULL ? unfit :
+		    err);
 		return NULL;
 	}
 	return rt;
@@ -486,16 +504,10 @@ schedules_tick(struct schedules *sc, int64_t now)
 			turn(sc, name, &m, now);
 			continue;
 		}
+		/* A deletion is kept (sync_schedules.h: bounded by count,
+		 * never collected by age, so no member away for long can
+		 * bring the schedule back). */
 		rt_free(hmap_del(sc->rt, name));
-		/* A tombstone long enough for every member to have seen it. */
-		if (json_integer_value(json_object_get(v, "updated_ms")) <
-		    now - SCHEDULES_TOMBSTONE_MS) {
-			sync_schedules_drop(sc->n->sync, name);
-			if (store_schedule_del(sc->n->store, name) != 0)
-				log_event(LOG_WARN, "cannot forget a schedule",
-				    "{s:s, s:s}", "schedule", name, "error",
-				    store_error(sc->n->store));
-		}
 	}
 	json_decref(names);
 	members_clear(&m);

@@ -123,13 +123,17 @@ static void wf_publish(struct workflows *, const struct wf *, int seed);
 int
 wf_save(struct workflows *ws, struct wf *wf)
 {
+	json_int_t now, prev;
 	int rc;
 
 	if (json_array_size(wf->hist) == 0 && json_array_size(wf->dirty) == 0)
 		return 0;
 	wf_check(wf);
-	json_object_set_new(wf->row, "updated_ms",
-	    json_integer((json_int_t)clock_wall_ms()));
+	/* Never back, even when the clock is: the mesh keeps the newest. */
+	now = (json_int_t)clock_wall_ms();
+	prev = json_integer_value(json_object_get(wf->row, "updated_ms"));
+	json_object_set_new(wf->row, "updated_ms", json_integer(now > prev ?
+	    now : prev + 1));
 	rc = store_workflow_write(ws->n->store, wf_id(wf), wf->row, wf->dirty,
 	    wf->hist);
 	if (rc != 0)

@@ -334,7 +334,7 @@ test_schedule_roundtrip_and_bounds(void **state)
 	assert_int_equal(frame_codec_check(&x->f.snap_frame, NULL), FRAME_CODEC_OK);
 	x->f.st.n_schedules = FRAME_CODEC_MAX_SCHEDULES + 1;
 	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_TOO_MANY,
-	    "snapshot.origins[0].schedules: 129 entries, limit 128");
+	    "snapshot.origins[0].schedules: 1153 entries, limit 1152");
 	x->f.st.n_schedules = 1;
 	u.author = "";
 	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_BAD_NODE_ID,

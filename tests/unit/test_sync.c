@@ -30,6 +30,7 @@
 #include "rng.h"
 #include "routing.h"
 #include "store.h"
+#include "clock.h"
 #include "sync.h"
 #include "sync_jobs.h"
 #include "sync_schedules.h"
@@ -1007,9 +1008,18 @@ test_schedules_newest_wins(void **state)
 	h = sync_schedules_get(f->sync, "s");
 	assert_true(h->deleted);
 	assert_int_equal(h->fire_ms, 1000);
-	assert_int_equal(sync_schedules_count(f->sync), 1);
-	sync_schedules_drop(f->sync, "s");
-	assert_null(sync_schedules_get(f->sync, "s"));
+	/* A deletion is kept, and not counted among the live ones. */
+	assert_int_equal(sync_schedules_count(f->sync), 0);
+	/* A word dated a year ahead of our clock is refused whole: it would
+	 * hold the schedule still. */
+	u.spec_json = "{\"v\":\"d\"}";
+	u.deleted = 0;
+	u.updated_ms = clock_wall_ms() + 365ULL * 24 * 3600 * 1000;
+	u.fire_ms = 2000;
+	schedule_from(f, 7, &u);
+	h = sync_schedules_get(f->sync, "s");
+	assert_true(h->deleted);
+	assert_int_equal(h->fire_ms, 1000);
 	sync_set_schedule_hook(f->sync, NULL, NULL);
 }
 
