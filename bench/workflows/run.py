@@ -74,7 +74,7 @@ def main():
             role = "desk" if i == 1 else "worker"
             nodes.append(harness.MeshNode(pki, "node-%d" % i, signals=[sig.url], args=[
                 "--tasks", tasks, "--labels", "role=" + role, "--max-running", "8",
-                "--dead-ms", "2000", "--ping-ms", "300"], log_level="warn"))
+                "--dead-ms", "2000", "--ping-ms", "300"], log_level="info"))
             nodes[-1].env["TMPDIR"] = tmp
             nodes[-1].start()
         harness.wait_formed(nodes, 90)
