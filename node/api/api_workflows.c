@@ -115,17 +115,6 @@ api_workflows_post(const struct api_call *call)
 		    id);
 }
 
-static int
-newer(const void *a, const void *b)
-{
-	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a,
-	    "created_ms"));
-	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b,
-	    "created_ms"));
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /* Ours and the mesh's (sync_workflows.h: "remote": true), newest first,
  * at most limit. */
 static json_t *
@@ -142,7 +131,7 @@ mesh_list(const struct api_call *call, const char *state, unsigned limit)
 	v = xcalloc(n + 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(all, i);
-	qsort(v, n, sizeof(*v), newer);
+	qsort(v, n, sizeof(*v), sync_workflows_newer);
 	for (size_t i = 0; i < n && i < limit; i++)
 		json_array_append(out, v[i]);
 	free(v);

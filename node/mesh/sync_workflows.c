@@ -209,8 +209,8 @@ list_one(const char *origin, const ProtobufCMessage *m, void *arg)
 	json_array_append_new(g->out, j);
 }
 
-static int
-newer(const void *a, const void *b)
+int
+sync_workflows_newer(const void *a, const void *b)
 {
 	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a,
 	    "created_ms"));
@@ -233,7 +233,7 @@ sync_workflows_list(const struct sync *s, const char *state, unsigned limit)
 	v = xcalloc(n + 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(g.out, i);
-	qsort(v, n, sizeof(*v), newer);
+	qsort(v, n, sizeof(*v), sync_workflows_newer);
 	for (size_t i = 0; i < n && (limit == 0 || i < limit); i++)
 		json_array_append(out, v[i]);
 	free(v);

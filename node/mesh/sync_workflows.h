@@ -47,6 +47,8 @@ json_t *sync_workflows_list(const struct sync *, const char *state,
 /* The summary of workflow id another origin coordinates, with its steps,
  * or NULL: none, or more than one origin names that id. */
 json_t *sync_workflows_get(const struct sync *, const char *id);
+/* qsort order of workflow summaries (json_t *): newest created_ms first. */
+int sync_workflows_newer(const void *, const void *);
 /* How many workflows of other origins the view holds. */
 size_t sync_workflows_count(const struct sync *);
 
