@@ -65,6 +65,9 @@ static const struct opt options[] = {
 	  "closed anyway)" },
 	{ "status-ms", OPT_INT, OPT(status_ms), "1000", 100, 3600000,
 	  "how often the node samples and broadcasts its status" },
+	{ "workflow-takeover-ms", OPT_INT, OPT(workflow_takeover_ms), "30000",
+	  5000, 86400000, "a workflow's coordinator not alive and silent this "
+	  "long is taken over by another node that sees a majority" },
 	{ "events-kept", OPT_INT, OPT(events_kept), "100000", 100, 100000000,
 	  "events the local log keeps; over it, each origin is held to a fair "
 	  "share and loses its oldest first" },

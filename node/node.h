@@ -53,6 +53,7 @@ struct node_config {
 	const char	*log_level;
 	long		 ping_ms;
 	long		 dead_ms;
+	long		 workflow_takeover_ms;	/* a coordinator gone this long */
 	long		 prune_after_s;	/* dead this long: forgotten; 0 never */
 	long		 keepalive_ms;
 	long		 status_ms;

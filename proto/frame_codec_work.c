@@ -165,7 +165,9 @@ fc_check_workflow_update(struct ck *ck, const PB(WorkflowUpdate) *w)
 	for (size_t i = 0; i < w->n_steps; i++)
 		CHECK(ck, check_workflow_step(ck, w->steps[i]), "steps",
 		    (long)i);
-	return 0;
+	/* What it says is checked by a taker, as a definition is. */
+	return check_str(ck, "handover_json", w->handover_json, 0,
+	    FRAME_CODEC_MAX_WORKFLOW_BYTES, false);
 }
 
 /* A schedule: its definition is JSON text within its bound (what it

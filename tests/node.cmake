@@ -77,6 +77,8 @@ agentflow_system_test(workflow_check test_workflow_check.py)
 agentflow_system_test(workflows test_workflows.py)
 # The three templates of examples/workflows/ end to end with their real tasks.
 agentflow_system_test(workflow_templates test_workflow_templates.py)
+# A dead coordinator's workflow taken over (workflows_takeover.h).
+agentflow_system_test(workflow_takeover test_workflow_takeover.py)
 # agentflow-node-jobforger: a member that sends the job commands a test
 # hands it (tests/extra/node_jobforger.c), for tests/system/test_jobs.py.
 add_executable(agentflow-node-jobforger ${CMAKE_SOURCE_DIR}/node/main.c

@@ -122,17 +122,25 @@ mesh_list(const struct api_call *call, const char *state, unsigned limit)
 {
 	json_t *all = workflows_list(call->n->workflows, state, limit);
 	json_t *remote = sync_workflows_list(call->n->sync, state, limit);
-	json_t **v, *out = json_array();
-	size_t n;
+	json_t **v, *out = json_array(), *ours = json_object(), *w;
+	size_t n, i;
 
-	json_array_extend(all, remote);
+	/* One we took over is ours: the old coordinator's rows are history. */
+	json_array_foreach(all, i, w)
+		json_object_set(ours, json_string_value(json_object_get(w, "id")),
+		    json_true());
+	json_array_foreach(remote, i, w)
+		if (json_object_get(ours, json_string_value(json_object_get(w,
+		    "id"))) == NULL)
+			json_array_append(all, w);
+	json_decref(ours);
 	json_decref(remote);
 	n = json_array_size(all);
 	v = xcalloc(n + 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		v[i] = json_array_get(all, i);
 	qsort(v, n, sizeof(*v), sync_workflows_newer);
-	for (size_t i = 0; i < n && i < limit; i++)
+	for (i = 0; i < n && i < limit; i++)
 		json_array_append(out, v[i]);
 	free(v);
 	json_decref(all);

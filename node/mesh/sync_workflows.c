@@ -9,9 +9,11 @@
 #include "sync_view.h"
 #include "sync_workflows.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "xalloc.h"
 
 typedef Agentflow__Mesh__V1__WorkflowUpdate WorkflowUpdate;
@@ -195,18 +197,82 @@ remote(const char *origin, const WorkflowUpdate *u)
 	return j;
 }
 
+/* Of one id, the record with the higher epoch wins (a takeover's), then
+ * the newer. */
+static int
+supersedes(const WorkflowUpdate *a, const WorkflowUpdate *b)
+{
+	return a->epoch != b->epoch ? a->epoch > b->epoch :
+	    a->updated_ms > b->updated_ms;
+}
+
+struct best {
+	const char		*origin;
+	const WorkflowUpdate	*u;
+	int			 tied;	/* two origins at one epoch */
+};
+
+/* id → struct best of every workflow other origins coordinate. */
 static void
-list_one(const char *origin, const ProtobufCMessage *m, void *arg)
+best_one(const char *origin, const ProtobufCMessage *m, void *arg)
+{
+	struct hmap *by = arg;
+	const WorkflowUpdate *u = (const WorkflowUpdate *)m;
+	struct best *b = hmap_get(by, u->workflow_id);
+
+	if (b == NULL) {
+		b = xcalloc(1, sizeof(*b));
+		hmap_put(by, u->workflow_id, b);
+	} else if (b->u->epoch == u->epoch && strcmp(b->origin, origin) != 0)
+		b->tied = 1;
+	if (b->u == NULL || supersedes(u, b->u)) {
+		if (b->u != NULL && b->u->epoch != u->epoch)
+			b->tied = 0;
+		b->origin = origin;
+		b->u = u;
+	}
+}
+
+static struct hmap *
+bests(const struct sync *s)
+{
+	struct hmap *by = hmap_new();
+
+	if (s->workflows != NULL)
+		sync_view_each(s->workflows, s->self_id, best_one, by);
+	return by;
+}
+
+static int
+free_best(const char *key, void *value, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(value);
+	return 1;
+}
+
+static void
+bests_free(struct hmap *by)
+{
+	hmap_sweep(by, free_best, NULL);
+	hmap_free(by);
+}
+
+static int
+list_one(const char *id, void *value, void *arg)
 {
 	struct gather *g = arg;
-	const WorkflowUpdate *u = (const WorkflowUpdate *)m;
+	const struct best *b = value;
 	json_t *j;
 
-	if (g->state != NULL && strcmp(u->state, g->state) != 0)
-		return;
-	j = remote(origin, u);
+	(void)id;
+	if (g->state != NULL && strcmp(b->u->state, g->state) != 0)
+		return 0;
+	j = remote(b->origin, b->u);
 	json_object_del(j, "steps");	/* a list's rows carry no steps */
 	json_array_append_new(g->out, j);
+	return 0;
 }
 
 int
@@ -227,8 +293,10 @@ sync_workflows_list(const struct sync *s, const char *state, unsigned limit)
 	json_t **v, *out = json_array();
 	size_t n;
 
-	if (s->workflows != NULL)
-		sync_view_each(s->workflows, s->self_id, list_one, &g);
+	struct hmap *by = bests(s);
+
+	hmap_sweep(by, list_one, &g);
+	bests_free(by);
 	n = json_array_size(g.out);
 	v = xcalloc(n + 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
@@ -241,32 +309,59 @@ sync_workflows_list(const struct sync *s, const char *state, unsigned limit)
 	return out;
 }
 
-static void
-get_one(const char *origin, const ProtobufCMessage *m, void *arg)
-{
-	struct gather *g = arg;
-	const WorkflowUpdate *u = (const WorkflowUpdate *)m;
-
-	if (strcmp(u->workflow_id, g->id) != 0)
-		return;
-	g->found++;
-	json_decref(g->out);
-	g->out = remote(origin, u);
-}
-
 json_t *
 sync_workflows_get(const struct sync *s, const char *id)
 {
-	struct gather g = { .id = id };
+	struct hmap *by = bests(s);
+	const struct best *b = hmap_get(by, id);
+	/* One id from two coordinators at one epoch: which is meant is not
+	 * ours to pick. */
+	json_t *out = b != NULL && !b->tied ? remote(b->origin, b->u) : NULL;
 
-	if (s->workflows != NULL)
-		sync_view_each(s->workflows, s->self_id, get_one, &g);
-	/* One id from two coordinators: which is meant is not ours to pick. */
-	if (g.found > 1) {
-		json_decref(g.out);
-		return NULL;
-	}
-	return g.out;
+	bests_free(by);
+	return out;
+}
+
+uint64_t
+sync_workflows_epoch(const struct sync *s, const char *id, char *origin,
+    size_t len)
+{
+	struct hmap *by = bests(s);
+	const struct best *b = hmap_get(by, id);
+	uint64_t epoch = b != NULL ? b->u->epoch : 0;
+
+	if (b != NULL)
+		snprintf(origin, len, "%s", b->origin);
+	bests_free(by);
+	return epoch;
+}
+
+static int
+open_one(const char *id, void *value, void *arg)
+{
+	const struct best *b = value;
+	json_t *j;
+
+	(void)id;
+	if (b->tied || b->u->finished_ms != 0)
+		return 0;
+	j = remote(b->origin, b->u);
+	if (b->u->handover_json != NULL && b->u->handover_json[0] != '\0')
+		json_object_set_new(j, "handover", json_string(
+		    b->u->handover_json));
+	json_array_append_new(arg, j);
+	return 0;
+}
+
+json_t *
+sync_workflows_open(const struct sync *s)
+{
+	struct hmap *by = bests(s);
+	json_t *out = json_array();
+
+	hmap_sweep(by, open_one, out);
+	bests_free(by);
+	return out;
 }
 
 static void

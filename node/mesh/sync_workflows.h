@@ -45,8 +45,18 @@ void sync_workflows_seed(struct sync *,
 json_t *sync_workflows_list(const struct sync *, const char *state,
     unsigned limit);
 /* The summary of workflow id another origin coordinates, with its steps,
- * or NULL: none, or more than one origin names that id. */
+ * or NULL: none, or two origins name that id at one epoch.  After a
+ * takeover several origins name one workflow: here and in the list, the
+ * highest epoch is the workflow (workflows_takeover.h). */
 json_t *sync_workflows_get(const struct sync *, const char *id);
+/* The highest epoch another origin holds for workflow id, that origin in
+ * origin; 0: none holds it. */
+uint64_t sync_workflows_epoch(const struct sync *, const char *id,
+    char *origin, size_t len);
+/* The workflows other origins coordinate that are not final (the highest
+ * epoch of each, as sync_workflows_get shows it), each with "handover",
+ * its handover_json, when it has one. */
+json_t *sync_workflows_open(const struct sync *);
 /* qsort order of workflow summaries (json_t *): newest created_ms first. */
 int sync_workflows_newer(const void *, const void *);
 /* How many workflows of other origins the view holds. */

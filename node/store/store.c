@@ -268,6 +268,13 @@ static const char *const migrations[] = {
 	"  updated_ms INTEGER NOT NULL,"
 	"  body       TEXT NOT NULL CHECK (json_valid(body))"
 	");",
+	/*
+	 * 13: a workflow taken over (node/work/workflows_takeover.h): the
+	 * node a step's attempt was dispatched to by the coordinator before,
+	 * where the taker submits the same attempt again, so that the run
+	 * already there answers it (job_runs.h's idempotency key).
+	 */
+	"ALTER TABLE workflow_steps ADD COLUMN reattach TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -76,14 +76,15 @@ put_step(struct store *st, const char *id, const json_t *s)
 	    T(str(s, "state")), I(num(s, "attempt")), I(num(s, "tries")),
 	    T(str(s, "job_id")), T(str(s, "node")), I(num(s, "started_ms")),
 	    I(num(s, "finished_ms")), T(result), I(num(s, "next_retry_ms")),
-	    T(str(s, "approved_by")), T(str(s, "comment")), T(str(s, "error")) };
+	    T(str(s, "approved_by")), T(str(s, "comment")), T(str(s, "error")),
+	    T(str(s, "reattach")) };
 	int rc;
 
 	rc = store_exec(st, "INSERT OR REPLACE INTO workflow_steps (workflow_id,"
 	    " name, idx, state, attempt, tries, job_id, node, started_ms,"
-	    " finished_ms, result, next_retry_ms, approved_by, comment, error)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15)", a, N(a), "storing a workflow's step");
+	    " finished_ms, result, next_retry_ms, approved_by, comment, error,"
+	    " reattach) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15, ?16)", a, N(a), "storing a workflow's step");
 	free(result);
 	return rc;
 }
@@ -179,7 +180,8 @@ store_workflow_steps(struct store *st, const char *id, store_workflows_cb cb,
 	    " 'tries', tries, 'job_id', job_id, 'node', node, 'started_ms',"
 	    " started_ms, 'finished_ms', finished_ms, 'result', json(result),"
 	    " 'next_retry_ms', next_retry_ms, 'approved_by', approved_by,"
-	    " 'comment', comment, 'error', error) FROM workflow_steps"
+	    " 'comment', comment, 'error', error, 'reattach', reattach)"
+	    " FROM workflow_steps"
 	    " WHERE workflow_id = ?1 ORDER BY idx", a, N(a), cb, arg,
 	    "reading a workflow's steps");
 }

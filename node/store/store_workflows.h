@@ -13,7 +13,7 @@
  *              created_ms, updated_ms, finished_ms, reason?}
  *   step:     {workflow_id, name, idx, state, attempt, tries, job_id?,
  *              node?, started_ms, finished_ms, result?, next_retry_ms,
- *              approved_by?, comment?, error?}
+ *              approved_by?, comment?, error?, reattach?}
  */
 #ifndef AGENTFLOW_STORE_WORKFLOWS_H
 #define AGENTFLOW_STORE_WORKFLOWS_H

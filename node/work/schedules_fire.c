@@ -25,13 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "cron.h"
 #include "hmap.h"
 #include "jobs.h"
 #include "jobs_spec.h"
 #include "log.h"
 #include "node.h"
+#include "quorum.h"
 #include "schedule_spec.h"
 #include "store.h"
 #include "store_schedules.h"
@@ -53,118 +53,20 @@ struct sched_rt {
 	char		 due_owner[64];
 };
 
-/* Who this node sees: the alive members (sorted ids, itself included)
- * and how many are known (not left).  Built once per turn, on demand. */
-struct members {
-	json_t	*alive;		/* NULL until built */
-	json_t	*state;		/* id → member state */
-	size_t	 known;
-};
-
 static const char *
 str(const char *s)
 {
 	return s != NULL ? s : "";
 }
 
-static int
-by_string(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-	    json_string_value(*(json_t *const *)b));
-}
-
-static void
-members_build(struct schedules *sc, struct members *m)
-{
-	json_t *st, *r, **v;
-	const char *id, *member;
-	size_t i, n;
-
-	if (m->alive != NULL)
-		return;
-	st = api_cluster_status(sc->n, 0);
-	m->state = json_object();
-	json_object_set_new(m->state, sc->n->id, json_string("alive"));
-	json_array_foreach(json_object_get(st, "remote"), i, r) {
-		id = json_string_value(json_object_get(r, "node_id"));
-		member = json_string_value(json_object_get(r, "member"));
-		if (id != NULL && member != NULL && strcmp(id, sc->n->id) != 0)
-			json_object_set_new(m->state, id, json_string(member));
-	}
-	json_decref(st);
-	m->alive = json_array();
-	json_object_foreach(m->state, id, r) {
-		if (strcmp(json_string_value(r), "left") != 0)
-			m->known++;
-		if (strcmp(json_string_value(r), "alive") == 0)
-			json_array_append_new(m->alive, json_string(id));
-	}
-	n = json_array_size(m->alive);
-	v = xcalloc(n + 1, sizeof(*v));
-	for (i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(m->alive, i));
-	qsort(v, n, sizeof(*v), by_string);
-	json_array_clear(m->alive);
-	for (i = 0; i < n; i++)
-		json_array_append_new(m->alive, v[i]);
-	free(v);
-}
-
-static void
-members_clear(struct members *m)
-{
-	json_decref(m->alive);
-	json_decref(m->state);
-}
-
-static int
-member_alive(struct members *m, const char *id)
-{
-	const char *s = json_string_value(json_object_get(m->state, id));
-
-	return s != NULL && strcmp(s, "alive") == 0;
-}
-
-/* FNV-1a, then a 64-bit finaliser (splitmix64's): every node scores a
- * (schedule, fire time, node) alike. */
-static uint64_t
-score(const char *name, int64_t fire_ms, const char *id)
-{
-	char buf[256];
-	uint64_t h = 1469598103934665603ULL;
-	int len = snprintf(buf, sizeof(buf), "%s/%" PRId64 "/%s", name, fire_ms,
-	    id);
-
-	for (int i = 0; i < len && i < (int)sizeof(buf); i++) {
-		h ^= (unsigned char)buf[i];
-		h *= 1099511628211ULL;
-	}
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	return h ^ (h >> 31);
-}
-
-/* The owner of (name, fire_ms) among the alive members: the highest
- * score, the first id in order on a tie.  Borrowed from m. */
+/* The owner of (name, fire_ms) among the alive members (quorum.h). */
 static const char *
-owner(const struct members *m, const char *name, int64_t fire_ms)
+owner(const struct quorum *q, const char *name, int64_t fire_ms)
 {
-	const char *best = NULL;
-	uint64_t best_score = 0;
-	size_t i;
-	json_t *v;
+	char key[256];
 
-	json_array_foreach(m->alive, i, v) {
-		uint64_t s = score(name, fire_ms, json_string_value(v));
-		if (best == NULL || s > best_score) {
-			best = json_string_value(v);
-			best_score = s;
-		}
-	}
-	return best;
+	snprintf(key, sizeof(key), "%s/%" PRId64, name, fire_ms);
+	return quorum_owner(q, key);
 }
 
 /* --- the runtime state ----------------------------------------------------------- */
@@ -283,14 +185,14 @@ job_state(struct schedules *sc, const char *id, const char *node, json_t **tmp)
 /* Whether u's last job still holds the schedule: not final, and its
  * issuer alive (a dead issuer's job moves no more). */
 static int
-last_open(struct schedules *sc, const PB(ScheduleUpdate) *u, struct members *m)
+last_open(struct schedules *sc, const PB(ScheduleUpdate) *u, struct quorum *m)
 {
 	json_t *tmp;
 	const char *s = job_state(sc, str(u->fire_job), str(u->fire_node), &tmp);
 	int st = s != NULL ? jobs_state_parse(s) : -1, open;
 
 	open = st >= 0 && !jobs_state_final((enum jobs_state)st) &&
-	    member_alive(m, str(u->fire_node));
+	    quorum_alive(m, str(u->fire_node));
 	json_decref(tmp);
 	return open;
 }
@@ -345,7 +247,7 @@ submit(struct schedules *sc, const PB(ScheduleUpdate) *u,
 /* This node owns fire_ms of u: fire it, or skip or queue it (overlap). */
 static void
 handle(struct schedules *sc, const PB(ScheduleUpdate) *u,
-    struct sched_rt *rt, int64_t fire_ms, struct members *m, int64_t now)
+    struct sched_rt *rt, int64_t fire_ms, struct quorum *m, int64_t now)
 {
 	enum schedule_overlap ov = schedule_spec_overlap(rt->def);
 
@@ -389,7 +291,7 @@ follow(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t now)
 /* One schedule's turn.  What we hold of it is read again after each
  * change of ours: the change frees the record read before. */
 static void
-turn(struct schedules *sc, const char *name, struct members *m, int64_t now)
+turn(struct schedules *sc, const char *name, struct quorum *m, int64_t now)
 {
 	const PB(ScheduleUpdate) *u;
 	struct sched_rt *rt;
@@ -429,7 +331,7 @@ turn(struct schedules *sc, const char *name, struct members *m, int64_t now)
 	}
 	if (rt->waiting == 0 && rt->due == 0)
 		return;
-	members_build(sc, m);
+	quorum_build(sc->n, m);
 	if (rt->waiting != 0 && !last_open(sc, u, m)) {
 		int64_t w = rt->waiting;
 
@@ -455,7 +357,7 @@ turn(struct schedules *sc, const char *name, struct members *m, int64_t now)
 	 * partition, before either saw the cut).  Not fired again.
 	 */
 	if (strcmp(rt->due_owner, sc->n->id) != 0 &&
-	    !member_alive(m, rt->due_owner)) {
+	    !quorum_alive(m, rt->due_owner)) {
 		log_event(LOG_INFO, "schedule's fire time not taken over: its "
 		    "owner went out of sight and may have fired it", "{s:s, s:I, "
 		    "s:s}", "schedule", u->name, "fire_ms", (json_int_t)rt->due,
@@ -479,7 +381,7 @@ collect_name(const PB(ScheduleUpdate) *u, void *arg)
 void
 schedules_tick(struct schedules *sc, int64_t now)
 {
-	struct members m = { 0 };
+	struct quorum m = { 0 };
 	json_t *names = json_array(), *v;
 	const char *name;
 	size_t i;
@@ -487,8 +389,8 @@ schedules_tick(struct schedules *sc, int64_t now)
 	/* Names first: a turn may change the view it walks. */
 	sync_schedules_foreach(sc->n->sync, collect_name, names);
 	if (json_array_size(names) > 0) {
-		members_build(sc, &m);
-		if (2 * json_array_size(m.alive) <= m.known) {
+		quorum_build(sc->n, &m);
+		if (!quorum_majority(&m)) {
 			if (sc->majority_since_ms != 0)
 				log_event(LOG_INFO, "schedules wait: no majority of "
 				    "the members in sight", "{s:i, s:i}", "alive",
@@ -510,5 +412,5 @@ schedules_tick(struct schedules *sc, int64_t now)
 		rt_free(hmap_del(sc->rt, name));
 	}
 	json_decref(names);
-	members_clear(&m);
+	quorum_clear(&m);
 }

@@ -52,6 +52,14 @@ load_cb(void *arg, const char *text)
 	return 0;
 }
 
+int
+wf_ours(const struct workflows *ws, const json_t *row)
+{
+	const char *c = json_string_value(json_object_get(row, "coordinator"));
+
+	return c != NULL && strcmp(c, ws->n->id) == 0;
+}
+
 struct wf *
 wf_load(struct workflows *ws, const char *id)
 {
@@ -59,8 +67,11 @@ wf_load(struct workflows *ws, const char *id)
 	struct wf *wf;
 	int s;
 
+	/* A workflow another node took over is its (workflows_takeover.h):
+	 * the row left here is history. */
 	if (store_workflow_get(ws->n->store, id, load_cb, rows) != 1 ||
-	    json_array_size(rows) != 1) {
+	    json_array_size(rows) != 1 || !wf_ours(ws, json_array_get(rows,
+	    0))) {
 		json_decref(rows);
 		return NULL;
 	}
@@ -114,7 +125,6 @@ wf_check(const struct wf *wf)
 	CHECK(wf->state != WF_SUCCEEDED || ok == json_array_size(wf->steps));
 }
 
-static void wf_publish(struct workflows *, const struct wf *, int seed);
 
 /* A fanned-out step's children's results, together (a later payload's
  * bound less room for the rest of it). */
@@ -324,7 +334,9 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 	const json_t *def = wf_step_def(wf, name);
 	int attempt = (int)json_integer_value(json_object_get(step, "attempt")) + 1;
 	struct principal p;
+	const char *reattach, *to;
 	char id[64], want[64], err[512], why[600];
+	json_int_t epoch;
 	json_t *body;
 	int status;
 
@@ -333,11 +345,26 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 		wf_step_set(wf, step, WFS_FAILED, why, NULL);
 		return;
 	}
+	/* A taker submits the attempt the old coordinator dispatched again,
+	 * to the same node: the run there answers it (workflows_takeover.h). */
+	reattach = json_string_value(json_object_get(step, "reattach"));
+	to = json_string_value(json_object_get(body, "to"));
+	if (reattach != NULL && to != NULL && strncmp(to, "any", 3) == 0)
+		json_object_set_new(body, "to", json_string(reattach));
 	/* As this node: the person's token is gone once the call is over.
-	 * The job's id is the step's attempt's, as its key is. */
+	 * The job's id is the step's attempt's, as its key is, and the
+	 * coordinator's epoch's past the first: a node holds a job id for
+	 * one issuer only. */
 	jobs_node_principal(&p, ws->n->id);
-	snprintf(want, sizeof(want), "j%s-%lld-%d", wf_id(wf), (long long)
-	    json_integer_value(json_object_get(step, "idx")), attempt);
+	epoch = json_integer_value(json_object_get(wf->row,
+	    "coordinator_epoch"));
+	if (epoch > 1)
+		snprintf(want, sizeof(want), "j%s-%lld-%d-e%lld", wf_id(wf),
+		    (long long)json_integer_value(json_object_get(step, "idx")),
+		    attempt, (long long)epoch);
+	else
+		snprintf(want, sizeof(want), "j%s-%lld-%d", wf_id(wf), (long long)
+		    json_integer_value(json_object_get(step, "idx")), attempt);
 	status = jobs_submit_id(ws->n->jobs, body, &p, want, id, sizeof(id), err,
 	    sizeof(err));
 	json_decref(body);
@@ -356,6 +383,7 @@ dispatch(struct workflows *ws, struct wf *wf, json_t *step)
 	    json_object_get(step, "tries")) + 1));
 	json_object_set_new(step, "job_id", json_string(id));
 	json_object_set_new(step, "node", json_null());
+	json_object_set_new(step, "reattach", json_null());
 	json_object_set_new(step, "next_retry_ms", json_integer(0));
 	json_object_set_new(step, "result", json_null());
 	wf_step_set(wf, step, WFS_RUNNING, status == 200 ? "re-attached to its "
@@ -620,6 +648,16 @@ advance(struct workflows *ws, const char *id)
 		wf_free(wf);
 		return 1;
 	}
+	/* Another node took it over: ours no more.  Without a majority in
+	 * sight: nothing moves, since the others may take it over. */
+	if (workflows_takeover_lost(ws, wf)) {
+		wf_free(wf);
+		return 1;
+	}
+	if (!workflows_takeover_may_move(ws)) {
+		wf_free(wf);
+		return 0;
+	}
 	if (wf->state == WF_PENDING)
 		wf_set(wf, WF_RUNNING, NULL, NULL);
 	json_array_foreach(wf->steps, i, s)
@@ -665,6 +703,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	workflows_takeover_turn(ws);
 	/* A copy: a pass may add (a retry) or drop ids. */
 	json_object_foreach(ws->open, id, v)
 		json_array_append_new(ids, json_string(id));
@@ -833,8 +872,7 @@ wf_json(const struct wf *wf)
 	return out;
 }
 
-/* Tells the mesh of wf as it is now (workflows_events.h). */
-static void
+void
 wf_publish(struct workflows *ws, const struct wf *wf, int seed)
 {
 	json_t *j = wf_json(wf);
@@ -871,7 +909,11 @@ workflows_list(struct workflows *ws, const char *state, unsigned limit)
 
 	store_workflows_query(ws->n->store, state, limit != 0 && limit <
 	    LIST_MAX ? limit : LIST_MAX, load_cb, a);
-	/* Summaries: the definition is the workflow's own page's. */
+	/* Summaries: the definition is the workflow's own page's.  One
+	 * another node took over is that node's to list. */
+	for (i = json_array_size(a); i-- > 0;)
+		if (!wf_ours(ws, json_array_get(a, i)))
+			json_array_remove(a, i);
 	json_array_foreach(a, i, w) {
 		json_object_set_new(w, "steps", json_integer((json_int_t)
 		    json_array_size(json_object_get(json_object_get(w,
@@ -926,6 +968,7 @@ workflows_new(struct node *n)
 
 	ws->n = n;
 	ws->open = json_object();
+	ws->untakeable = json_object();
 	if (store_workflows_open(n->store, reload_cb, ws) < 0)
 		log_event(LOG_ERROR, "cannot read the open workflows", "{s:s}",
 		    "error", store_error(n->store));
@@ -953,5 +996,6 @@ workflows_free(struct workflows *ws)
 	if (ws->kick != NULL)
 		event_free(ws->kick);
 	json_decref(ws->open);
+	json_decref(ws->untakeable);
 	free(ws);
 }

@@ -5,7 +5,9 @@
  * sent empty (the workflow's story stays whole on this node); and when
  * the whole is over FRAME_CODEC_MAX_WORKFLOW_BYTES the steps' needs are
  * left out (a receiver draws the steps without their edges) and then the
- * steps past what fits, never the workflow's own state.
+ * steps past what fits, never the workflow's own state.  Before either,
+ * the handover (what a taker needs) is left out: a workflow that big
+ * waits for its own coordinator.
  */
 #include "workflows_events.h"
 
@@ -31,6 +33,7 @@ struct wire {
 	StepState	*steps;
 	StepState	**ptrs;
 	char		**needs;	/* all steps' needs, one array */
+	char		*handover;	/* owned; NULL: none */
 	char		 reason[FRAME_CODEC_MAX_TEXT + 1];
 };
 
@@ -45,6 +48,34 @@ id(const json_t *o, const char *k)
 	char *s = text(o, k);
 
 	return node_id_valid(s, strlen(s)) ? s : "";
+}
+
+/*
+ * What a taker needs (workflows_takeover.h): the definition (its params
+ * in it), the budget's deadline, and each step's result and tries.  NULL
+ * for a final workflow: nothing is left to take over.
+ */
+static char *
+handover(const json_t *wf, int final)
+{
+	json_t *h, *steps = json_object(), *s;
+	char *text;
+	size_t i;
+
+	if (final)
+		return NULL;
+	json_array_foreach(json_object_get(wf, "steps"), i, s)
+		if (json_is_string(json_object_get(s, "name")))
+			json_object_set_new(steps, json_string_value(
+			    json_object_get(s, "name")), json_pack("{s:O?, s:O?}",
+			    "result", json_object_get(s, "result"), "tries",
+			    json_object_get(s, "tries")));
+	h = json_pack("{s:O?, s:O?, s:o}", "definition",
+	    json_object_get(wf, "definition"), "budget_deadline_ms",
+	    json_object_get(wf, "budget_deadline_ms"), "steps", steps);
+	text = h != NULL ? json_dumps(h, JSON_COMPACT) : NULL;
+	json_decref(h);
+	return text;
 }
 
 static void
@@ -74,6 +105,8 @@ to_wire(const json_t *wf, int final, struct wire *w)
 	    ms(wf, "finished_ms") : w->u.updated_ms) : 0;
 	w->u.reason = jobs_clean_text(text(wf, "reason"), w->reason,
 	    sizeof(w->reason));
+	w->handover = handover(wf, final);
+	w->u.handover_json = w->handover != NULL ? w->handover : "";
 	for (size_t i = 0; i < n; i++) {
 		const json_t *s = json_array_get(steps, i);
 		const json_t *needs = json_object_get(s, "needs");
@@ -103,7 +136,11 @@ to_wire(const json_t *wf, int final, struct wire *w)
 	}
 	w->u.steps = w->ptrs;
 	w->u.n_steps = n;
-	/* Over the wire's size: no edges, then fewer steps. */
+	/* Over the wire's size: no handover (no node can take it over),
+	 * then no edges, then fewer steps. */
+	if (protobuf_c_message_get_packed_size(&w->u.base) >
+	    FRAME_CODEC_MAX_WORKFLOW_BYTES)
+		w->u.handover_json = "";
 	if (protobuf_c_message_get_packed_size(&w->u.base) >
 	    FRAME_CODEC_MAX_WORKFLOW_BYTES)
 		for (size_t i = 0; i < n; i++)
@@ -119,6 +156,7 @@ wire_free(struct wire *w)
 	free(w->steps);
 	free(w->ptrs);
 	free(w->needs);
+	free(w->handover);
 }
 
 void

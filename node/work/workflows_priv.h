@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <stdint.h>
 
 #include "workflow_state.h"
 
@@ -18,6 +19,12 @@ struct workflows {
 	json_t		*open;		/* id → true: moved by the tick */
 	struct event	*tick;
 	struct event	*kick;		/* one pass now: a job step ended */
+	/* workflows_takeover.c's: since when a majority of the known
+	 * members is in sight (0: not now), whether this node is alone, the
+	 * last turn, and the workflows it could not take (logged once). */
+	uint64_t	 majority_since_ms, turn_ms;
+	int		 alone;
+	json_t		*untakeable;
 };
 
 struct wf {
@@ -32,6 +39,8 @@ struct wf {
  * wf_free. */
 struct wf *wf_load(struct workflows *, const char *id);
 void wf_free(struct wf *);
+/* The workflow row is this node's to move (its coordinator). */
+int wf_ours(const struct workflows *, const json_t *row);
 /* Writes the moves made since the last save: 0, or -1 (logged). */
 int wf_save(struct workflows *, struct wf *);
 const char *wf_id(const struct wf *);
@@ -56,5 +65,17 @@ void wf_step_cancel(struct workflows *, struct wf *, json_t *step,
     const char *why, const char *who);
 /* One pass of the coordinator over a workflow now (after an action). */
 void workflows_kick(struct workflows *, const char *id);
+/* Tells the mesh of wf as it is now (workflows_events.h); seed: one of
+ * an earlier life, for our snapshots only. */
+void wf_publish(struct workflows *, const struct wf *, int seed);
+
+/* workflows_takeover.c (workflows_takeover.h says how): one turn of
+ * taking over the workflows of coordinators gone (at most once a
+ * second); whether this node may move its workflows now; and 1 when
+ * another node has taken wf over (this node then steps down: the row is
+ * marked theirs, our queued step jobs cancelled). */
+void workflows_takeover_turn(struct workflows *);
+int workflows_takeover_may_move(const struct workflows *);
+int workflows_takeover_lost(struct workflows *, struct wf *);
 
 #endif

@@ -1,0 +1,129 @@
+/*
+ * Who this node sees (quorum.h).
+ */
+#include "quorum.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "node.h"
+#include "xalloc.h"
+
+static int
+by_string(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	    json_string_value(*(json_t *const *)b));
+}
+
+void
+quorum_build(struct node *n, struct quorum *q)
+{
+	json_t *st, *r, **v;
+	const char *id, *member;
+	size_t i, len;
+
+	if (q->alive != NULL)
+		return;
+	st = api_cluster_status(n, 0);
+	q->state = json_object();
+	q->heard = json_object();
+	json_object_set_new(q->state, n->id, json_string("alive"));
+	json_array_foreach(json_object_get(st, "remote"), i, r) {
+		id = json_string_value(json_object_get(r, "node_id"));
+		member = json_string_value(json_object_get(r, "member"));
+		if (id == NULL || member == NULL || strcmp(id, n->id) == 0)
+			continue;
+		json_object_set_new(q->state, id, json_string(member));
+		if (json_is_integer(json_object_get(r, "updated_ms")))
+			json_object_set(q->heard, id, json_object_get(r,
+			    "updated_ms"));
+	}
+	json_decref(st);
+	q->alive = json_array();
+	json_object_foreach(q->state, id, r) {
+		if (strcmp(json_string_value(r), "left") != 0)
+			q->known++;
+		if (strcmp(json_string_value(r), "alive") == 0)
+			json_array_append_new(q->alive, json_string(id));
+	}
+	len = json_array_size(q->alive);
+	v = xcalloc(len + 1, sizeof(*v));
+	for (i = 0; i < len; i++)
+		v[i] = json_incref(json_array_get(q->alive, i));
+	qsort(v, len, sizeof(*v), by_string);
+	json_array_clear(q->alive);
+	for (i = 0; i < len; i++)
+		json_array_append_new(q->alive, v[i]);
+	free(v);
+}
+
+void
+quorum_clear(struct quorum *q)
+{
+	json_decref(q->alive);
+	json_decref(q->state);
+	json_decref(q->heard);
+	memset(q, 0, sizeof(*q));
+}
+
+int
+quorum_alive(const struct quorum *q, const char *id)
+{
+	const char *s = json_string_value(json_object_get(q->state, id));
+
+	return s != NULL && strcmp(s, "alive") == 0;
+}
+
+int
+quorum_majority(const struct quorum *q)
+{
+	return 2 * json_array_size(q->alive) > q->known;
+}
+
+uint64_t
+quorum_heard_ms(const struct quorum *q, const char *id)
+{
+	json_int_t t = json_integer_value(json_object_get(q->heard, id));
+
+	return t > 0 ? (uint64_t)t : 0;
+}
+
+/* FNV-1a over "KEY/ID", then a 64-bit finaliser (splitmix64's). */
+static uint64_t
+score(const char *key, const char *id)
+{
+	char buf[256];
+	uint64_t h = 1469598103934665603ULL;
+	int len = snprintf(buf, sizeof(buf), "%s/%s", key, id);
+
+	for (int i = 0; i < len && i < (int)sizeof(buf); i++) {
+		h ^= (unsigned char)buf[i];
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+const char *
+quorum_owner(const struct quorum *q, const char *key)
+{
+	const char *best = NULL;
+	uint64_t best_score = 0;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(q->alive, i, v) {
+		uint64_t s = score(key, json_string_value(v));
+		if (best == NULL || s > best_score) {
+			best = json_string_value(v);
+			best_score = s;
+		}
+	}
+	return best;
+}
