@@ -155,11 +155,12 @@ row_of(struct workflows *ws, const char *id)
  * A step as the taker stores it, from the old coordinator's view of it
  * (vs) and its handover (hs).  A step it had running goes back to
  * retrying, due now, one attempt and try back, to be submitted again
- * under the same attempt's key, to the node it ran on.
+ * under the same attempt's key, to the node it ran on when that node is
+ * alive (else where its placement finds one: it runs again).
  */
 static json_t *
-taken_step(const json_t *def, const json_t *vs, const json_t *hs, size_t idx,
-    uint64_t now)
+taken_step(const struct quorum *q, const json_t *def, const json_t *vs,
+    const json_t *hs, size_t idx, uint64_t now)
 {
 	const char *state = json_string_value(json_object_get(vs, "state"));
 	json_int_t attempt = json_integer_value(json_object_get(vs, "attempt"));
@@ -185,7 +186,10 @@ taken_step(const json_t *def, const json_t *vs, const json_t *hs, size_t idx,
 			    attempt - 1 : 0));
 			json_object_set_new(s, "tries", json_integer(tries > 0 ?
 			    tries - 1 : 0));
-			json_object_set(s, "reattach", json_object_get(vs, "node"));
+			if (quorum_alive(q, json_string_value(json_object_get(vs,
+			    "node"))))
+				json_object_set(s, "reattach", json_object_get(vs,
+				    "node"));
 		}
 		json_object_set_new(s, "state", json_string("retrying"));
 		json_object_set_new(s, "next_retry_ms", json_integer(
@@ -197,7 +201,8 @@ taken_step(const json_t *def, const json_t *vs, const json_t *hs, size_t idx,
 /* The workflow (the mesh's view of it, vw) taken over: 0, or -1 with err
  * (nothing stored). */
 static int
-take(struct workflows *ws, const json_t *vw, char *err, size_t errlen)
+take(struct workflows *ws, const struct quorum *q, const json_t *vw, char *err,
+    size_t errlen)
 {
 	const char *id = json_string_value(json_object_get(vw, "id"));
 	const char *from = json_string_value(json_object_get(vw, "coordinator"));
@@ -240,7 +245,7 @@ take(struct workflows *ws, const json_t *vw, char *err, size_t errlen)
 			json_decref(steps);
 			goto out;
 		}
-		json_array_append_new(steps, taken_step(ds, vs, json_object_get(
+		json_array_append_new(steps, taken_step(q, ds, vs, json_object_get(
 		    json_object_get(h, "steps"), json_string_value(
 		    json_object_get(ds, "name"))), i, now));
 	}
@@ -314,7 +319,7 @@ consider(struct workflows *ws, struct quorum *q, const json_t *vw,
 	json_decref(mine);
 	if (json_object_get(ws->untakeable, id) != NULL)
 		return;
-	if (take(ws, vw, err, sizeof(err)) != 0) {
+	if (take(ws, q, vw, err, sizeof(err)) != 0) {
 		log_event(LOG_WARN, "cannot take a workflow over", "{s:s, s:s, "
 		    "s:s}", "workflow", id, "coordinator", from, "error", err);
 		json_object_set_new(ws->untakeable, id, json_true());
