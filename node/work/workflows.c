@@ -869,6 +869,9 @@ wf_json(const struct wf *wf)
 	json_array_foreach(wf->steps, i, s)
 		json_array_append_new(steps, show_step(wf, s));
 	json_object_set_new(out, "steps", steps);
+	/* As the mesh's view names it (sync_workflow_json). */
+	json_object_set(out, "epoch", json_object_get(wf->row,
+	    "coordinator_epoch"));
 	return out;
 }
 
