@@ -58,12 +58,13 @@ id(const json_t *o, const char *k)
 static char *
 handover(const json_t *wf, int final)
 {
-	json_t *h, *steps = json_object(), *s;
+	json_t *h, *steps, *s;
 	char *text;
 	size_t i;
 
 	if (final)
 		return NULL;
+	steps = json_object();
 	json_array_foreach(json_object_get(wf, "steps"), i, s)
 		if (json_is_string(json_object_get(s, "name")))
 			json_object_set_new(steps, json_string_value(
