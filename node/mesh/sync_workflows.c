@@ -183,9 +183,8 @@ sync_workflow_json(const char *coordinator, const WorkflowUpdate *u)
 }
 
 struct gather {
-	const char	*state, *id;
+	const char	*state;
 	json_t		*out;
-	size_t		 found;
 };
 
 static json_t *
