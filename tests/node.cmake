@@ -112,6 +112,8 @@ agentflow_unit_test(test_cron SOURCES unit/test_cron.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_quorum SOURCES unit/test_quorum.c
+  LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(schedules test_schedules.py)
 # A schedule across a 3/2 partition in network namespaces (skipped
 # without CAP_NET_ADMIN).

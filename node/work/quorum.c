@@ -110,6 +110,22 @@ score(const char *key, const char *id)
 	return h ^ (h >> 31);
 }
 
+/* The candidate with the highest score for key (the first id in order
+ * on a tie). */
+static const char *
+best_of(const char *best, uint64_t *best_score, const char *key,
+    const char *id)
+{
+	uint64_t s = score(key, id);
+
+	if (best == NULL || s > *best_score || (s == *best_score &&
+	    strcmp(id, best) < 0)) {
+		*best_score = s;
+		return id;
+	}
+	return best;
+}
+
 const char *
 quorum_owner(const struct quorum *q, const char *key)
 {
@@ -118,12 +134,43 @@ quorum_owner(const struct quorum *q, const char *key)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(q->alive, i, v) {
-		uint64_t s = score(key, json_string_value(v));
-		if (best == NULL || s > best_score) {
-			best = json_string_value(v);
-			best_score = s;
-		}
+	json_array_foreach(q->alive, i, v)
+		best = best_of(best, &best_score, key, json_string_value(v));
+	return best;
+}
+
+void
+quorum_seen_note(json_t *seen, const struct quorum *q, int64_t now,
+    int64_t hold_ms)
+{
+	const char *id;
+	json_t *v;
+	void *tmp;
+	size_t i;
+
+	json_array_foreach(q->alive, i, v)
+		json_object_set_new(seen, json_string_value(v), json_integer(now));
+	/* Bounded by the members seen within hold_ms. */
+	json_object_foreach_safe(seen, tmp, id, v)
+		if (now - json_integer_value(v) > hold_ms)
+			json_object_del(seen, id);
+}
+
+const char *
+quorum_owner_held(const struct quorum *q, const json_t *seen, const char *key,
+    int64_t now, int64_t hold_ms)
+{
+	const char *best = NULL, *id;
+	uint64_t best_score = 0;
+	json_t *st, *t;
+
+	json_object_foreach((json_t *)q->state, id, st) {
+		t = json_object_get(seen, id);
+		if (strcmp(json_string_value(st), "left") == 0 ||
+		    (!quorum_alive(q, id) && (t == NULL ||
+		    now - json_integer_value(t) > hold_ms)))
+			continue;
+		best = best_of(best, &best_score, key, id);
 	}
 	return best;
 }

@@ -39,4 +39,21 @@ uint64_t quorum_heard_ms(const struct quorum *, const char *id);
  * order on a tie), borrowed from q; NULL: none alive. */
 const char *quorum_owner(const struct quorum *, const char *key);
 
+/*
+ * An owner that does not move the moment a member drops out of sight.
+ * Two nodes notice a cut at times up to a link check apart, and a node
+ * that has not noticed yet still acts as the owner: the other side must
+ * not pick a new owner until the first has surely noticed.  seen (the
+ * caller's, kept across turns: id -> wall ms this node last saw it
+ * alive) is updated from q by quorum_seen_note; the candidates of
+ * quorum_owner_held are the members alive and those not left seen alive
+ * within hold_ms, so the owner may be a member out of sight: then nobody
+ * here acts for the key.  A member that left said it stopped: it is no
+ * candidate at once.
+ */
+void quorum_seen_note(json_t *seen, const struct quorum *, int64_t now,
+    int64_t hold_ms);
+const char *quorum_owner_held(const struct quorum *, const json_t *seen,
+    const char *key, int64_t now, int64_t hold_ms);
+
 #endif

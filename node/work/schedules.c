@@ -377,6 +377,7 @@ schedules_new(struct node *n)
 
 	sc->n = n;
 	sc->rt = hmap_new();
+	sc->seen = json_object();
 	if (store_schedules_all(n->store, load_one, sc) != 0)
 		log_event(LOG_WARN, "cannot read the stored schedules", "{s:s}",
 		    "error", store_error(n->store));
@@ -396,5 +397,6 @@ schedules_free(struct schedules *sc)
 		event_free(sc->tick);
 	sync_set_schedule_hook(sc->n->sync, NULL, NULL);
 	schedules_rt_free(sc);
+	json_decref(sc->seen);
 	free(sc);
 }

@@ -12,7 +12,9 @@
  * A fire time moves next → due when the clock passes it; due → 0 when
  * the mesh's last fire reaches it, when it is too late, or when this node
  * handles it (fires, skips or queues it).  Only the owner of a due time
- * with a majority in sight handles it; a time whose first owner (as this
+ * with a majority in sight handles it, the owner chosen among the members
+ * alive and those gone out of sight within hold_ms; a time whose first
+ * owner (as this
  * node saw it when the time came) has gone out of sight is not taken
  * over: that node may have fired it unseen, and a fire time runs at most
  * once.
@@ -59,14 +61,32 @@ str(const char *s)
 	return s != NULL ? s : "";
 }
 
-/* The owner of (name, fire_ms) among the alive members (quorum.h). */
+/*
+ * How long a member gone out of sight stays a candidate owner
+ * (quorum_owner_held).  Each side of a cut notices it a link check
+ * (LINKS_TICK_MS, 250) after a frame interval of silence at worst, and
+ * acts at its next turn: the other side must not pick a new owner for a
+ * time the first may still fire.  2 s with --ping-ms 300, 3.75 s with
+ * the defaults.
+ */
+static int64_t
+hold_ms(const struct schedules *sc)
+{
+	long gap = sc->n->cfg->ping_ms < sc->n->cfg->status_ms ?
+	    sc->n->cfg->ping_ms : sc->n->cfg->status_ms;
+
+	return 2 * ((int64_t)gap + 250) + SCHEDULES_TICK_MS + 1000;
+}
+
+/* The owner of (name, fire_ms), held (quorum.h). */
 static const char *
-owner(const struct quorum *q, const char *name, int64_t fire_ms)
+owner(const struct schedules *sc, const struct quorum *q, const char *name,
+    int64_t fire_ms, int64_t now)
 {
 	char key[256];
 
 	snprintf(key, sizeof(key), "%s/%" PRId64, name, fire_ms);
-	return quorum_owner(q, key);
+	return quorum_owner_held(q, sc->seen, key, now, hold_ms(sc));
 }
 
 /* --- the runtime state ----------------------------------------------------------- */
@@ -348,8 +368,8 @@ turn(struct schedules *sc, const char *name, struct quorum *m, int64_t now)
 		return;
 	if (rt->due_owner[0] == '\0')
 		snprintf(rt->due_owner, sizeof(rt->due_owner), "%s",
-		    str(owner(m, u->name, rt->due)));
-	if (strcmp(str(owner(m, u->name, rt->due)), sc->n->id) != 0)
+		    str(owner(sc, m, u->name, rt->due, now)));
+	if (strcmp(str(owner(sc, m, u->name, rt->due, now)), sc->n->id) != 0)
 		return;
 	/*
 	 * At most once: the node that owned the time when it came went out
@@ -390,6 +410,7 @@ schedules_tick(struct schedules *sc, int64_t now)
 	sync_schedules_foreach(sc->n->sync, collect_name, names);
 	if (json_array_size(names) > 0) {
 		quorum_build(sc->n, &m);
+		quorum_seen_note(sc->seen, &m, now, hold_ms(sc));
 		if (!quorum_majority(&m)) {
 			if (sc->majority_since_ms != 0)
 				log_event(LOG_INFO, "schedules wait: no majority of "

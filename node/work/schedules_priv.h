@@ -23,6 +23,9 @@ struct schedules {
 	/* Since when this node has seen a majority of the known members
 	 * alive without a break; 0: it does not now (schedules_fire.c). */
 	int64_t		 majority_since_ms;
+	/* id -> wall ms this node last saw it alive (quorum_seen_note):
+	 * a fire time's owner is held while a member drops out of sight. */
+	json_t		*seen;
 };
 
 /* Our word on a schedule: into the mesh's view, out as an event, and
