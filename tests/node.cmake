@@ -118,6 +118,8 @@ agentflow_system_test(schedules test_schedules.py)
 # A schedule across a 3/2 partition in network namespaces (skipped
 # without CAP_NET_ADMIN).
 agentflow_system_test(schedules_netns test_schedules_netns.py)
+# A workflow's coordinator on the minority side of a 3/2 partition.
+agentflow_system_test(workflow_takeover_netns test_workflow_takeover_netns.py)
 # Workflows (issue 17): the state tables, the coordinator end to end.
 agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
   LIBS agentflow_node_core agentflow_common)

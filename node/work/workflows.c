@@ -38,7 +38,6 @@
 #define TICK_MS		500
 #define LIST_MAX	1000
 #define BACKOFF_MAX_MS	(3600LL * 1000)
-#define KEY_PREFIX	"wf/"
 
 /* --- a loaded workflow ---------------------------------------------------- */
 
@@ -316,7 +315,7 @@ job_body(const struct wf *wf, const json_t *def, int attempt, char *err,
 		}
 		json_object_set_new(body, "payload", payload);
 	}
-	snprintf(key, sizeof(key), KEY_PREFIX "%s/%s/%d", wf_id(wf),
+	snprintf(key, sizeof(key), WF_KEY_PREFIX "%s/%s/%d", wf_id(wf),
 	    json_string_value(json_object_get(def, "name")), attempt);
 	json_object_set_new(body, "key", json_string(key));
 	return body;
@@ -727,7 +726,7 @@ job_final(void *arg, const json_t *rec)
 	struct workflows *ws = arg;
 	const char *key = json_string_value(json_object_get(rec, "key"));
 
-	if (key != NULL && strncmp(key, KEY_PREFIX, strlen(KEY_PREFIX)) == 0)
+	if (key != NULL && strncmp(key, WF_KEY_PREFIX, strlen(WF_KEY_PREFIX)) == 0)
 		event_active(ws->kick, 0, 0);
 }
 
@@ -982,8 +981,10 @@ workflows_new(struct node *n)
 	ws->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, ws);
 	ws->kick = event_new(n->base, -1, 0, tick_cb, ws);
 	event_add(ws->tick, &(struct timeval){ 0, TICK_MS * 1000 });
-	if (n->jobs != NULL)
+	if (n->jobs != NULL) {
 		jobs_on_final(n->jobs, job_final, ws);
+		jobs_set_gate(n->jobs, workflows_takeover_gate, ws);
+	}
 	return ws;
 }
 
@@ -992,8 +993,10 @@ workflows_free(struct workflows *ws)
 {
 	if (ws == NULL)
 		return;
-	if (ws->n->jobs != NULL)
+	if (ws->n->jobs != NULL) {
 		jobs_on_final(ws->n->jobs, NULL, NULL);
+		jobs_set_gate(ws->n->jobs, NULL, NULL);
+	}
 	if (ws->tick != NULL)
 		event_free(ws->tick);
 	if (ws->kick != NULL)

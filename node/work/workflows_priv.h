@@ -14,6 +14,9 @@
 
 struct node;
 
+/* A step's job key: wf/ID/STEP/ATTEMPT. */
+#define WF_KEY_PREFIX	"wf/"
+
 struct workflows {
 	struct node	*n;
 	json_t		*open;		/* id → true: moved by the tick */
@@ -77,5 +80,8 @@ void wf_publish(struct workflows *, const struct wf *, int seed);
 void workflows_takeover_turn(struct workflows *);
 int workflows_takeover_may_move(const struct workflows *);
 int workflows_takeover_lost(struct workflows *, struct wf *);
+/* jobs_set_gate's for our step jobs (workflows_takeover.c says when one
+ * may move). */
+int workflows_takeover_gate(void *arg, const json_t *rec);
 
 #endif

@@ -397,10 +397,11 @@ class LabTest(unittest.TestCase):
 
     maxDiff = None
     TMP_PREFIX = "af-lab-"
+    HOSTS = NODES          # the nodes' namespaces, beside "sig"
 
     def setUp(self):
         self.t0 = time.monotonic()
-        self.lab = Lab(("sig",) + NODES)
+        self.lab = Lab(("sig",) + self.HOSTS)
         self.lab.up()                       # SkipTest without privileges
         self.addCleanup(self.lab.close)     # runs last: after the processes stop
         self.tmp = tempfile.mkdtemp(prefix=self.TMP_PREFIX)

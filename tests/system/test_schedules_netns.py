@@ -9,8 +9,6 @@ schedule goes on once per fire time.  Skipped without CAP_NET_ADMIN."""
 import glob
 import json
 import os
-import shutil
-import tempfile
 import time
 import unittest
 
@@ -32,17 +30,10 @@ HEAL_TIMEOUT = 75      # links back (redial backoff)
 class SchedulesPartition(netns.LabTest):
 
     TMP_PREFIX = "af-sched-netns-"
+    HOSTS = HOSTS
 
     def setUp(self):
-        self.t0 = time.monotonic()
-        self.lab = netns.Lab(("sig",) + HOSTS)
-        self.lab.up()                       # SkipTest without privileges
-        self.addCleanup(self.lab.close)
-        self.tmp = tempfile.mkdtemp(prefix=self.TMP_PREFIX)
-        self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.pki = harness.Pki(self.tmp)
-        self.procs = []
-        self.addCleanup(self.stop_all)
+        super().setUp()                     # the lab of HOSTS, tmp, pki
         self.marks = os.path.join(self.tmp, "marks")
         os.mkdir(self.marks)
         self.sig = netns.Signal(self.lab, "sig", self.pki,
