@@ -513,6 +513,24 @@ class LabTest(unittest.TestCase):
                                  [(e[1], e[2]) for e in expected if e[0] == origin],
                                  "%s's user events as seen on %s" % (origin, h))
 
+    def all_alive(self):
+        """Every node sees every other as an alive member."""
+        for h, n in self.nodes.items():
+            rs = remotes(n)
+            if any(not rs.get(o) or rs[o]["member"] != "alive"
+                   for o in self.nodes if o != h):
+                return False
+        return True
+
+    def split(self, minority, majority, on):
+        """Cuts (on) or heals the mesh port between the two sides."""
+        for h in minority:
+            if on:
+                for p in majority:
+                    self.lab.block(h, p, MESH_PORT)
+            else:
+                self.lab.unblock(h)
+
     def wait(self, pred, timeout, what, interval=0.3):
         got = harness.wait_until(pred, timeout, interval)
         if not got:

@@ -60,28 +60,8 @@ class TakeoverPartition(netns.LabTest):
                                signals=[self.sig.url], args=args)
             self.procs.append(n)
             self.nodes[h] = n.start()
-        self.wait(self.formed, FORM_TIMEOUT, "full mesh of five")
+        self.wait(self.all_alive, FORM_TIMEOUT, "full mesh of five")
         self.log("five nodes formed")
-
-    def wait(self, pred, timeout, what):
-        self.assertTrue(harness.wait_until(pred, timeout, 0.2),
-                        "timed out waiting for " + what)
-
-    def formed(self):
-        for h, n in self.nodes.items():
-            rs = netns.remotes(n)
-            if any(not rs.get(o) or rs[o]["member"] != "alive"
-                   for o in HOSTS if o != h):
-                return False
-        return True
-
-    def split(self, on):
-        for h in MINORITY:
-            if on:
-                for p in MAJORITY:
-                    self.lab.block(h, p, netns.MESH_PORT)
-            else:
-                self.lab.unblock(h)
 
     def runs(self, tag):
         try:
@@ -124,7 +104,7 @@ class TakeoverPartition(netns.LabTest):
                                ("running", b_node))(self.seen(h, wid))
                               for h in MAJORITY),
                   10, "b running on %s as every node sees it" % b_node)
-        self.split(True)
+        self.split(MINORITY, MAJORITY, True)
         self.log("split 3/2 (coordinator n5 on the minority side)")
         # Taken over on the majority side; c runs with both results.
         taker = None
@@ -147,9 +127,9 @@ class TakeoverPartition(netns.LabTest):
         self.assertEqual((w5["coordinator"], w5["epoch"]), ("n5", 1), w5)
         self.assertNotEqual(w5["state"], "succeeded", w5)
         time.sleep(4)      # n5 sees b's node dead by --dead-ms meanwhile
-        self.split(False)
+        self.split(MINORITY, MAJORITY, False)
         self.log("healed")
-        self.wait(self.formed, HEAL_TIMEOUT, "the mesh back after the heal")
+        self.wait(self.all_alive, HEAL_TIMEOUT, "the mesh back after the heal")
         self.wait(lambda: "this node stops coordinating it" in
                   self.nodes["n5"].stderr(), 20, "n5 stepping down")
         self.wait(lambda: (lambda w: w and (w["coordinator"], w["epoch"],
