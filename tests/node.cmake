@@ -115,6 +115,8 @@ agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
 agentflow_unit_test(test_quorum SOURCES unit/test_quorum.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(schedules test_schedules.py)
+# A schedule that runs a workflow (schedule add --workflow).
+agentflow_system_test(schedules_workflow test_schedules_workflow.py)
 # A schedule across a 3/2 partition in network namespaces (skipped
 # without CAP_NET_ADMIN).
 agentflow_system_test(schedules_netns test_schedules_netns.py)

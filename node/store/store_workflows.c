@@ -133,7 +133,7 @@ found_cb(void *arg, const char *json)
 	struct found *f = arg;
 
 	f->n++;
-	return f->cb(f->arg, json) != 0 ? 1 : 0;
+	return f->cb != NULL && f->cb(f->arg, json) != 0 ? 1 : 0;
 }
 
 int

@@ -33,7 +33,8 @@ typedef int (*store_workflows_cb)(void *arg, const char *json);
  */
 int store_workflow_write(struct store *, const char *id, const json_t *wf,
     const json_t *steps, const json_t *history);
-/* One workflow's row: 1 found (cb called), 0 not, -1 on an error. */
+/* One workflow's row: 1 found (cb called unless NULL), 0 not, -1 on an
+ * error. */
 int store_workflow_get(struct store *, const char *id, store_workflows_cb,
     void *arg);
 /* Workflows newest first, in state (NULL: any); limit 0: all. */

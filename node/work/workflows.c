@@ -778,13 +778,27 @@ workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
     const struct principal *p, char *id, size_t idlen, json_t **errors,
     char *err, size_t errlen)
 {
+	char hex[17];
+
+	rng_hex(ws->n->rng, hex, (sizeof(hex) - 1) / 2);
+	snprintf(id, idlen, "w%s", hex);
+	return workflows_run_id(ws, def, set, p, id, errors, err, errlen);
+}
+
+int
+workflows_run_id(struct workflows *ws, const json_t *def, const json_t *set,
+    const struct principal *p, const char *id, json_t **errors, char *err,
+    size_t errlen)
+{
 	json_t *wf, *row, *steps, *s, *hist;
 	uint64_t now = clock_wall_ms();
 	json_int_t budget;
-	char hex[17];
 	size_t i;
 	int rc;
 
+	*errors = NULL;
+	if (store_workflow_get(ws->n->store, id, NULL, NULL) == 1)
+		return 200;		/* run already, under that id */
 	wf = workflow_spec_check(def, set, errors);
 	if (wf != NULL)
 		*errors = NULL;
@@ -792,8 +806,6 @@ workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
 		json_decref(wf);
 		return 400;
 	}
-	rng_hex(ws->n->rng, hex, (sizeof(hex) - 1) / 2);
-	snprintf(id, idlen, "w%s", hex);
 	budget = json_integer_value(json_object_get(wf, "budget_ms"));
 	row = json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:s, s:i, s:I, s:I, "
 	    "s:I, s:i}", "id", id, "name", json_object_get(wf, "name"),
