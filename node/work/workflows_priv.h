@@ -38,6 +38,9 @@ struct wf {
 	enum workflow_state	 state;
 };
 
+/* store_workflows_cb's: each row (JSON text) appended to the array
+ * arg. */
+int wf_load_cb(void *arg, const char *text);
 /* Workflow id from the store (NULL: unknown or unreadable); free it with
  * wf_free. */
 struct wf *wf_load(struct workflows *, const char *id);
