@@ -214,6 +214,10 @@ cli_mesh_purge(const struct cmd_entry *e, int argc, char **argv)
 			printf("and %" JSON_INTEGER_FORMAT " settled jobs with their "
 			    "history\n", json_integer_value(json_object_get(n,
 			    "jobs")));
+		if (json_object_get(n, "workflows") != NULL)
+			printf("and %" JSON_INTEGER_FORMAT " finished workflows with "
+			    "their steps and history\n", json_integer_value(
+			    json_object_get(n, "workflows")));
 	}
 	json_decref(r.body);
 	return 0;
