@@ -835,6 +835,32 @@ def proc_rss_kib(pid):
     return 0
 
 
+def raw_exchange(port, data, timeout=10):
+    """Sends raw bytes on a fresh connection; returns what comes back until
+    the server closes, the timeout, or a whole reply (its Content-Length)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if b"\r\n\r\n" in out:
+                head, _, rest = out.partition(b"\r\n\r\n")
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        if len(rest) >= int(line.split(b":")[1]):
+                            return out
+        return out
+    finally:
+        s.close()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
