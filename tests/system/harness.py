@@ -65,7 +65,7 @@ ERROR_STATUS = {
     "bad_certificate": 403, "certificate_expired": 403,
     "certificate_revoked": 403, "identity_mismatch": 403, "not_found": 404,
     "method_not_allowed": 405, "body_too_large": 413, "rate_limited": 429,
-    "table_full": 503,
+    "table_full": 503, "not_implemented": 501,
 }
 
 

@@ -229,7 +229,8 @@ class ApiReplies(unittest.TestCase):
         self.assertJsonError(line, hdrs, out, "405 Method Not Allowed", "method_not_allowed")
         self.assertEqual(hdrs.get("allow"), "GET")
         line, hdrs, out = raw(port, request("BREW", "/v1/peers"))
-        self.assertJsonError(line, hdrs, out, "501 Not Implemented", "not_implemented")
+        harness.validate("error", self.assertJsonError(line, hdrs, out, "501 Not Implemented",
+                                                       "not_implemented"))
         self.assertEqual(hdrs.get("connection"), "close")
         self.assertLibeventHtml(raw(port, request(
             "GET", "/healthz", extra="X-Big: %s\r\n" % ("a" * 17000))), "400 Bad Request")
