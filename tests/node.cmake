@@ -22,6 +22,7 @@ agentflow_system_test(commands test_commands.py)
 agentflow_system_test(audit test_audit.py)
 agentflow_system_test(cli_work test_cli_work.py)
 agentflow_system_test(ws test_ws.py)
+agentflow_system_test(api_replies test_api_replies.py)
 agentflow_unit_test(test_api_auth SOURCES unit/test_api_auth.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_unit_test(test_tokens SOURCES unit/test_tokens.c
@@ -32,6 +33,8 @@ agentflow_unit_test(test_sync SOURCES unit/test_sync.c
 agentflow_unit_test(test_origin_keys SOURCES unit/test_origin_keys.c
   LIBS agentflow_origin_keys agentflow_certs agentflow_common)
 agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c
+  LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_sync_json SOURCES unit/test_sync_json.c
   LIBS agentflow_node_core agentflow_common)
 # valgrind cannot run the sanitizer build's binaries.
 if(NOT AGENTFLOW_SANITIZE)
