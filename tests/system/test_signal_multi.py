@@ -88,6 +88,16 @@ class Addresses(SignalMultiTest):
         self.assertNotIn(DEFAULT_PORT, ports.values())
         return nodes, ports
 
+    def wait_listed_everywhere(self, nodes):
+        """Until both signals list each node at 127.0.0.1 with its port."""
+        want = {n.node_id: ["127.0.0.1:%d" % n.mesh_port] for n in nodes}
+
+        def both_list():
+            got = [self.listed(s, self.observer) for s in self.sigs]
+            return all({k: v for k, v in g.items() if k in want} == want for g in got)
+        self.assertTrue(harness.wait_until(both_list, 15, 0.5),
+                        [self.listed(s, self.observer) for s in self.sigs])
+
     def test_every_dial_goes_to_the_real_port(self):
         (a, b, c), ports = self.formed()
         # a few seconds of lists moving in both signals
@@ -107,16 +117,16 @@ class Addresses(SignalMultiTest):
                              "127.0.0.1")
         # both signals list every node at the address it saw with the
         # node's own port (not only the signal that answered first)
-        want = {n.node_id: ["127.0.0.1:%d" % n.mesh_port] for n in (a, b, c)}
-
-        def both_list():
-            got = [self.listed(s, self.observer) for s in self.sigs]
-            return all({k: v for k, v in g.items() if k in want} == want for g in got)
-        self.assertTrue(harness.wait_until(both_list, 15, 0.5),
-                        [self.listed(s, self.observer) for s in self.sigs])
+        self.wait_listed_everywhere([a, b, c])
 
     def test_a_clean_stop_is_left_everywhere_and_not_redialled(self):
         (a, b, c), ports = self.formed()
+        # settled: both signals list every node, and no registration of
+        # node-3 is still on its way to one (a signal that took it only
+        # after the leave would date it after the leave: a new life)
+        self.assertTrue(harness.wait_until(lambda: all(
+            set(ports) <= set(self.listed(s, self.observer)) for s in self.sigs), 15, 0.5))
+        time.sleep(1.5)
         before = {n.node_id: len(self.dials(n, "node-3")) for n in (a, b)}
         # the second signal does not hear node-3 leave (it is frozen while
         # node-3 stops, as a signal busy or cut off would be): it lists
@@ -138,7 +148,9 @@ class Addresses(SignalMultiTest):
         end = time.monotonic() + 6
         while time.monotonic() < end:
             for n in (a, b):
-                self.assertEqual((n.node_id, self.member(n, "node-3")), (n.node_id, "left"))
+                self.assertEqual(self.member(n, "node-3"), "left",
+                                 (n.node_id, [l for l in n.logs() if l.get("peer") == "node-3" and
+                                              l.get("msg") not in ("dialing", "transport: stream closed")][-10:]))
                 self.assertEqual(n.links()["node-3"]["member"], "left", n.node_id)
             time.sleep(0.2)
         for n in (a, b):
