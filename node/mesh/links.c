@@ -14,6 +14,12 @@
  * where dead_ms counts from the last frame heard from the peer (or from
  * when we first heard of a peer never reached), whatever the redials do.
  *   any --Leave received--> LEFT;  any --link up--> ALIVE
+ *   LEFT --a signal lists a registration dated after the Leave--> SUSPECT
+ *
+ * (links_set_peers; a list still naming the life that left changes
+ * nothing, and a LEFT peer is never dialled).  A peer whose streams we
+ * only ever refused is removed dead_ms after the last refusal
+ * (links_expire_refused).
  *
  * That is our link's view.  What we report (status members, links_member,
  * links_status) is the mesh's: a suspect or dead peer that a route over
