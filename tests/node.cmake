@@ -47,6 +47,7 @@ agentflow_unit_test(test_routing SOURCES unit/test_routing.c
 agentflow_unit_test(test_commands SOURCES unit/test_commands.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(membership test_membership.py)
+agentflow_system_test(signal_multi test_signal_multi.py)
 agentflow_system_test(mixed_links test_mixed_links.py)
 
 # agentflow-node-extra: the node built with an Event kind and a Frame body
