@@ -18,6 +18,7 @@
 #include "cli_fmt.h"
 #include "clock.h"
 #include "file.h"
+#include "yaml_json.h"
 
 #define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
 #define DEFINITION_MAX	(1u << 20)
@@ -48,7 +49,18 @@ static const struct option check_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The definition in path (JSON), or NULL after printing why. */
+/* A file named *.yaml or *.yml holds YAML. */
+static int
+yaml_named(const char *path)
+{
+	size_t n = strlen(path);
+
+	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+/* The definition in path (JSON, or YAML by its name), or NULL after
+ * printing why. */
 static json_t *
 definition(const char *path)
 {
@@ -62,7 +74,12 @@ definition(const char *path)
 		fprintf(stderr, "agentflow: %s: %s\n", path, ferr);
 		return NULL;
 	}
-	if ((v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+	if (yaml_named(path)) {
+		if ((v = yaml_json_load(text, len, ferr, sizeof(ferr))) == NULL)
+			fprintf(stderr, "agentflow: %s: not YAML as JSON holds it: "
+			    "%s\n", path, ferr);
+	} else if ((v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL)
 		fprintf(stderr, "agentflow: %s:%d:%d: not JSON: %s\n", path,
 		    jerr.line, jerr.column, jerr.text);
 	free(text);

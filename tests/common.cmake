@@ -17,3 +17,7 @@ agentflow_unit_test(test_file SOURCES unit/test_file.c LIBS agentflow_common)
 agentflow_unit_test(test_wall_timer SOURCES unit/test_wall_timer.c LIBS agentflow_common)
 agentflow_unit_test(test_log SOURCES unit/test_log.c LIBS agentflow_common)
 agentflow_unit_test(test_http_guard SOURCES unit/test_http_guard.c LIBS agentflow_common)
+# cli/yaml_json.c: workflow definitions written in YAML.
+agentflow_unit_test(test_yaml_json SOURCES unit/test_yaml_json.c
+  ${CMAKE_SOURCE_DIR}/cli/yaml_json.c LIBS PkgConfig::JANSSON PkgConfig::YAML)
+target_include_directories(test_yaml_json PRIVATE ${CMAKE_SOURCE_DIR}/cli)

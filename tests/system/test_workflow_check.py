@@ -28,6 +28,32 @@ GOOD = {
     ],
 }
 
+GOOD_YAML = """\
+# GOOD, in YAML
+name: nightly-backup
+params: {dest: null}
+budget: 2h
+steps:
+  - name: report
+    task: hello
+    to: node-1
+    needs: [prune]
+    payload: {bytes: "${steps.backup.result.bytes}"}
+  - name: backup
+    task: hello
+    to: any:role=worker
+    payload:
+      to: ${params.dest}
+    retries: 2
+    backoff: 5s
+  - {name: verify, task: hello, to: node-2, needs: [backup]}
+  - name: ok
+    approval:
+      prompt: prune old archives?
+    needs: [verify]
+  - {name: prune, task: hello, to: node-2, needs: [ok]}
+"""
+
 BAD = {
     "name": "broken",
     "steps": [
@@ -139,6 +165,31 @@ class WorkflowCheck(test_commands.Mesh):
                            "--data-dir", n.data_dir)
         self.assertEqual(rc, 1, out + err)
         self.assertIn("not JSON", err)
+
+    def test_cli_check_yaml(self):
+        # The same definition written in YAML (a file named *.yaml).
+        n = self.nodes[0]
+        path = os.path.join(self.tmp, "good.yaml")
+        with open(path, "w") as f:
+            f.write(GOOD_YAML)
+        rc, out, err = cli("workflow", "check", path, "--set", "dest=/srv",
+                           "--data-dir", n.data_dir)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("workflow nightly-backup is valid: 5 steps", out)
+        self.assertIn("backup → verify → ok → prune → report", out)
+        # Its errors name the fields as JSON's do; what JSON cannot hold
+        # is refused with its line before the node is asked.
+        with open(path, "w") as f:
+            f.write(GOOD_YAML.replace("retries: 2", "retries: -1"))
+        rc, out, err = cli("workflow", "check", path, "--set", "dest=/srv",
+                           "--data-dir", n.data_dir)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("steps[1].retries: an integer 0-20", err)
+        with open(path, "w") as f:
+            f.write("name: x\nsteps: &s []\nmore: *s\n")
+        rc, out, err = cli("workflow", "check", path, "--data-dir", n.data_dir)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("good.yaml: not YAML as JSON holds it: line 2", err)
 
 
 if __name__ == "__main__":
