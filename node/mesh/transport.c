@@ -18,7 +18,9 @@
  * batch kind of each stream.  Each stream has at most one batch of each
  * kind in flight, so gRPC's rule of one SEND_MESSAGE and one RECV_MESSAGE
  * at a time holds by construction; our own queue holds what waits to be
- * sent, bounded by max_queue_bytes.
+ * sent, bounded by max_queue_bytes.  A queue that passed low_water and
+ * has fallen back to it is reported once (drained()), so senders of bulk
+ * (a catch-up) queue more as the link sends, never past the bound.
  *
  * Stream states (s->state):
  *
@@ -549,6 +551,27 @@ on_recv(struct transport_stream *s, int ok)
 		start_recv(s);
 }
 
+/*
+ * The queue fell back to the low-water mark after passing it: tells the
+ * caller once, so a sender that holds back until the link has sent what
+ * it queued (a catch-up in turns) goes on at the link's pace, not a
+ * timer's.  After send_next(), so the link is busy while it decides.
+ */
+static void
+check_drained(struct transport_stream *s)
+{
+	struct transport *t = s->t;
+
+	if (!s->above_low || s->queued > t->low_water || s->state != ST_OPEN)
+		return;
+	s->above_low = 0;
+	if (t->cb.drained == NULL)
+		return;
+	t->in_callback++;
+	t->cb.drained(s, t->arg);
+	t->in_callback--;
+}
+
 static void
 on_send(struct transport_stream *s, int ok)
 {
@@ -566,6 +589,7 @@ on_send(struct transport_stream *s, int ok)
 		return;
 	}
 	send_next(s);
+	check_drained(s);
 }
 
 static void
@@ -681,6 +705,8 @@ transport_send(struct transport_stream *s, const uint8_t *buf, size_t len)
 	m->len = len;
 	STAILQ_INSERT_TAIL(&s->queue, m, entry);
 	s->queued += len;
+	if (s->queued > t->low_water)
+		s->above_low = 1;
 	send_next(s);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #define DEFAULT_KEEPALIVE_MS	1000
 #define DEFAULT_CONNECT_MS	5000
 #define DEFAULT_QUEUE_BYTES	(8u * 1024 * 1024)
+#define DEFAULT_LOW_WATER	(1u * 1024 * 1024)	/* drained() below it */
 #define DEFAULT_MAX_MESSAGE	(4u * 1024 * 1024)
 /* Compression accepted from peers (read_message() inflates them). */
 #define ACCEPTED_COMPRESSION	(1 << GRPC_COMPRESS_NONE | \
@@ -76,6 +77,7 @@ struct transport_stream {
 
 	STAILQ_HEAD(, msg)	 queue;		/* waiting to be sent */
 	size_t			 queued;	/* bytes in queue + in flight */
+	int			 above_low;	/* queued passed t->low_water: drained() due */
 	struct msg		*sending;	/* the SEND_MESSAGE in flight */
 
 	grpc_byte_buffer	*recv_bb;
@@ -96,6 +98,7 @@ struct transport {
 	int			 keepalive_ms;
 	int			 connect_ms;
 	size_t			 max_queue;
+	size_t			 low_water;	/* drained() at or below it */
 	size_t			 max_message;
 	int			 send_compression; /* grpc_compression_algorithm */
 
