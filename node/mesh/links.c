@@ -672,6 +672,18 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 		schedule_redial(p);
 }
 
+void
+links_stream_drained(struct links *l, struct transport_stream *ts)
+{
+	struct lstream *s = transport_get_data(ts);
+	struct peer *p = s != NULL ? s->peer : NULL;
+
+	/* Only the stream the link uses: a losing duplicate says nothing. */
+	if (p != NULL && p->state == LINK_UP && p->active == ts &&
+	    l->hooks.drained != NULL)
+		l->hooks.drained(p->id, l->hooks.arg);
+}
+
 static int
 tick_peer(const char *id, void *value, void *arg)
 {

@@ -70,6 +70,9 @@ struct links_hooks {
 	 * routes, our links alone say. */
 	int	(*reachable)(const char *peer_id, void *arg);
 	void	*arg;
+	/* The up link to peer_id sent most of what was queued on it
+	 * (transport.h, drained()): bulk held back may go now. */
+	void	(*drained)(const char *peer_id, void *arg);
 };
 
 struct links *links_new(struct event_base *, struct transport *, struct rng *,
@@ -122,6 +125,7 @@ void links_stream_message(struct links *, struct transport_stream *,
     const uint8_t *buf, size_t len);
 void links_stream_closed(struct links *, struct transport_stream *,
     const char *reason);
+void links_stream_drained(struct links *, struct transport_stream *);
 
 /* [{peer, state, member, direction, address, rtt_ms, since_ms,
  *   last_seen_ms, reconnects, last_error}] (new reference). */

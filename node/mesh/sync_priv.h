@@ -36,7 +36,6 @@ struct wall_timer;
 #define NAME_MAX_LEN		128
 #define HOP_LIMIT		8
 #define ORIGINS_MAX		FRAME_CODEC_MAX_NODES
-#define REPLAY_MAX		50000	/* log rows one turn of a catch-up reads at most */
 
 struct origin {
 	char		 id[64];
@@ -274,7 +273,8 @@ size_t sync_catchup_behind(struct sync *, const Agentflow__Mesh__V1__Hello *hell
 /*
  * Catches peer up on the origins in list: with the events our log keeps
  * after its cursors (cursors; none: from seq 1), in turns of a bounded
- * size while the link stays up, with snapshots for what the log lacks.  A request_id (non-zero) is answered with a snapshot
+ * size paced by the link's drained() while it stays up, with snapshots
+ * for what the log lacks.  A request_id (non-zero) is answered with a snapshot
  * even when nothing is behind.
  */
 void sync_catchup_send(struct sync *, const char *peer, struct origin **list,
