@@ -126,6 +126,15 @@ struct transport_stream *transport_dial(struct transport *,
  */
 int transport_send(struct transport_stream *, const uint8_t *buf, size_t len);
 
+/*
+ * The same for bulk (a catch-up's history): queued behind every message
+ * transport_send() queues, before or after, that gRPC does not hold yet,
+ * so bulk delays a live message by at most the one message in flight.
+ * Bulk messages keep their own order; the bound is shared.
+ */
+int transport_send_bulk(struct transport_stream *, const uint8_t *buf,
+    size_t len);
+
 /* Bytes accepted by transport_send() whose sending has not completed;
  * drained() says when it falls back to the low-water mark. */
 size_t transport_queued(const struct transport_stream *);

@@ -75,7 +75,8 @@ struct transport_stream {
 	char			 reason[REASON_MAX];
 	void			*data;
 
-	STAILQ_HEAD(, msg)	 queue;		/* waiting to be sent */
+	STAILQ_HEAD(, msg)	 queue;		/* waiting to be sent, before */
+	STAILQ_HEAD(, msg)	 bulk;		/* waiting behind them */
 	size_t			 queued;	/* bytes in queue + in flight */
 	int			 above_low;	/* queued passed t->low_water: drained() due */
 	struct msg		*sending;	/* the SEND_MESSAGE in flight */

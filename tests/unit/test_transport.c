@@ -70,6 +70,10 @@ struct side {
 	/* drained(): how often, and the queue it saw the last time */
 	int			 drained;
 	size_t			 drained_queued;
+	/* record: each message's first byte into order[] instead */
+	int			 record;
+	char			 order[64];
+	size_t			 norder;
 };
 
 static double
@@ -138,6 +142,12 @@ on_message(struct transport_stream *s, const uint8_t *buf, size_t len,
 	}
 	if (d->echo) {
 		assert_int_equal(transport_send(s, buf, len), 0);
+		return;
+	}
+	if (d->record) {
+		if (len > 0 && d->norder < sizeof(d->order) - 1)
+			d->order[d->norder++] = (char)buf[0];
+		d->rx++;
 		return;
 	}
 	if (check(buf, len, d->next_seq) != 0)
@@ -757,6 +767,42 @@ test_drained_below_low_water(void **state)
 	transport_free(b.t);
 }
 
+/*
+ * Bulk goes behind live: what transport_send() queues overtakes every
+ * bulk message not yet in flight, and each kind keeps its order.
+ */
+static void
+test_bulk_behind_live(void **state)
+{
+	struct side a, b;
+	static uint8_t buf[1024];
+	struct want w = { &b, 8 };
+	int n;
+
+	(void)state;
+	make(&a, "alpha", &alpha_pem, pki_ca_cert_pem(mesh_ca), 0, 0);
+	make(&b, "beta", &beta_pem, pki_ca_cert_pem(mesh_ca), 1, 0);
+	link_up(&a, &b);
+	b.record = 1;
+
+	/* The first bulk message is in flight at once; the rest wait. */
+	for (n = 0; n < 4; n++) {
+		memset(buf, 'a' + n, sizeof(buf));
+		assert_int_equal(transport_send_bulk(a.s, buf, sizeof(buf)), 0);
+	}
+	for (n = 0; n < 4; n++) {
+		memset(buf, 'A' + n, sizeof(buf));
+		assert_int_equal(transport_send(a.s, buf, sizeof(buf)), 0);
+	}
+	assert_int_equal(transport_queued(a.s), 8 * sizeof(buf));
+	assert_true(run_until(has_rx, &w, 10000));
+	assert_string_equal(b.order, "aABCDbcd");
+	run_for(50);
+	assert_int_equal(transport_queued(a.s), 0);
+	transport_free(a.t);
+	transport_free(b.t);
+}
+
 /* A peer sending over our max_message loses its stream. */
 static void
 test_oversized_message_closes(void **state)
@@ -1127,6 +1173,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_certificate_with_two_names_refused),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_drained_below_low_water),
+		cmocka_unit_test(test_bulk_behind_live),
 		cmocka_unit_test(test_oversized_message_closes),
 		cmocka_unit_test(test_gzip_peer_understood),
 		cmocka_unit_test(test_gzip_bomb_refused),
