@@ -83,6 +83,10 @@ struct links *links_new(struct event_base *, struct transport *, struct rng *,
  * resync from a snapshot). */
 int links_send_raw(struct links *, const char *peer_id, const uint8_t *buf,
     size_t len);
+/* The same for bulk (a catch-up's history): it goes behind every frame
+ * links_send_raw() queues to the peer (transport_send_bulk()). */
+int links_send_bulk(struct links *, const char *peer_id, const uint8_t *buf,
+    size_t len);
 /* Encodes f and sends it as links_send_raw does; -1 too when the peer
  * did not list the feature f's body needs (links_peer_speaks). */
 int links_send_frame(struct links *, const char *peer_id,

@@ -268,7 +268,7 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 		snap.last = i >= n;
 		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
 		f.snapshot = &snap;
-		sync_send_frame(s, peer, &f);
+		sync_send_history(s, peer, &f);
 		for (size_t j = 0; j < k; j++) {
 			origin_state_clear(&states[j]);
 			work_rows_clear(&rows[j]);
@@ -340,12 +340,15 @@ sync_catchup_behind(struct sync *s, const Agentflow__Mesh__V1__Hello *hello,
  * drained() (transport.h: the queue fell back to 1 MiB), so a catch-up
  * runs at the link's pace; RESUME_MS is only the fallback when drained()
  * cannot come (a turn that queued less than the mark).  The log is read
- * READ_ROWS rows at a time, never a whole turn's worth at once.
+ * READ_ROWS rows at a time, never a whole turn's worth at once, and sent
+ * in frames of RUN_BYTES at most, all of it queued behind live frames
+ * (sync_send_history()): a live event waits for at most one such frame.
  */
 #define TURN_BYTES		(2u * 1024 * 1024)
 #define TURN_START_BYTES	(1u * 1024 * 1024)
 #define RESUME_MS		250
 #define READ_ROWS		256
+#define RUN_BYTES		(256u * 1024)	/* one EventBatch of history */
 #define ROW_OVERHEAD		64
 #define HOLE_COST		(16u * 1024)
 
@@ -457,7 +460,7 @@ replay_row(void *arg, const struct store_event *row)
 		r->start = row->seq;
 	r->batch[r->n++] = e;
 	r->bytes += cost;
-	return r->n >= READ_ROWS || r->bytes >= BATCH_MAX_BYTES;
+	return r->n >= READ_ROWS || r->bytes >= RUN_BYTES;
 }
 
 /* What a replay of one origin came to. */
@@ -512,7 +515,7 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 			send_snapshot(s, peer, &at, 1, 0);
 		}
 		first = 0;
-		if (sync_send_events(s, peer, r.batch, r.n) != 0)
+		if (sync_send_events(s, peer, r.batch, r.n, 1) != 0)
 			r.broken = 1;
 		s->replayed += r.n;
 		for (size_t i = 0; i < r.n; i++)
@@ -704,6 +707,45 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 		send_snapshot(s, peer, &at, 1, 0);
 }
 
+/* What the peer misses of one origin. */
+struct lag {
+	struct origin	*o;
+	uint64_t	 from;		/* the seq of o's life it holds */
+	int		 replayable;	/* our log may have what follows */
+};
+
+static void
+lag_of(struct lag *g, struct origin *o,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors)
+{
+	const Agentflow__Mesh__V1__Cursor *c = NULL;
+
+	for (size_t j = 0; j < ncursors && c == NULL; j++)
+		if (strcmp(cursors[j]->origin, o->id) == 0)
+			c = cursors[j];
+	g->o = o;
+	g->from = 0;
+	/* A peer that holds none of this life starts from its seq 0. */
+	if (c != NULL && c->incarnation == o->incarnation)
+		g->from = c->seq;
+	g->replayable = (c == NULL || c->incarnation <= o->incarnation) &&
+	    g->from < o->seq;
+}
+
+/* Fewest events missing first (a snapshot only: none); then by id, so
+ * the order is the same on every turn. */
+static int
+lag_cmp(const void *a, const void *b)
+{
+	const struct lag *x = a, *y = b;
+	uint64_t nx = x->replayable ? x->o->seq - x->from : 0;
+	uint64_t ny = y->replayable ? y->o->seq - y->from : 0;
+
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	return strcmp(x->o->id, y->o->id);
+}
+
 void
 sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t n,
     Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
@@ -713,46 +755,45 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 	/* At most one rest per peer: this catch-up replaces the pending one,
 	 * so two chains never replay at once (a link flap, a request). */
 	struct catchup_rest *old = rest_take(s, peer);
+	struct lag *lags = xcalloc(n + 1, sizeof(*lags));
 	size_t nsnap = 0, budget, most = n + (old ? old->n : 0);
 
 	rest->curs = xcalloc(most + 1, sizeof(*rest->curs));
 	rest->ptrs = xcalloc(most + 1, sizeof(*rest->ptrs));
 	sync_flush(s);	/* our own pending events are in the log first */
+	for (size_t i = 0; i < n; i++)
+		lag_of(&lags[i], list[i], cursors, ncursors);
+	/* The origins missing least first: one origin's long history does
+	 * not hold back the others' (the sender's own live events among
+	 * them), which the peer could not apply until their gaps close. */
+	qsort(lags, n, sizeof(*lags), lag_cmp);
 	/* A link still busy with the last turn (a request came meanwhile)
 	 * takes no history now: all of it waits for drained(). */
 	budget = turn_room(s, peer) ? TURN_BYTES : 0;
 	for (size_t i = 0; i < n; i++) {
-		const Agentflow__Mesh__V1__Cursor *c = NULL;
+		struct origin *o = lags[i].o;
 		enum replay_end end = REPLAY_SNAPSHOT;
-		uint64_t from = 0;
-		int replayable;
-		for (size_t j = 0; j < ncursors && c == NULL; j++)
-			if (strcmp(cursors[j]->origin, list[i]->id) == 0)
-				c = cursors[j];
-		/* A peer that holds none of this life starts from its seq 0. */
-		if (c != NULL && c->incarnation == list[i]->incarnation)
-			from = c->seq;
-		replayable = (c == NULL || c->incarnation <= list[i]->incarnation) &&
-		    from < list[i]->seq;
-		if (replayable)
+		uint64_t from = lags[i].from;
+		if (lags[i].replayable)
 			end = budget < HOLE_COST ? REPLAY_MORE :
-			    replay(s, peer, list[i], &from, &budget);
+			    replay(s, peer, o, &from, &budget);
 		/* Snapshots on link-up are paced like events: one the turn
 		 * has no room for waits (a request's answer goes now). */
-		if (end == REPLAY_SNAPSHOT && replayable && request_id == 0 &&
-		    budget < HOLE_COST)
+		if (end == REPLAY_SNAPSHOT && lags[i].replayable &&
+		    request_id == 0 && budget < HOLE_COST)
 			end = REPLAY_MORE;
 		if (end == REPLAY_MORE)
-			rest_add(rest, list[i], from);
+			rest_add(rest, o, from);
 		/* A request that names the origin (request_id) also wants its
 		 * snapshot, the NodeInfo with it, when the peer misses nothing. */
 		else if (end == REPLAY_SNAPSHOT ||
 		    (end == REPLAY_DONE && request_id != 0)) {
-			snap[nsnap].o = list[i];
-			snap[nsnap++].seq = list[i]->seq;
+			snap[nsnap].o = o;
+			snap[nsnap++].seq = o->seq;
 			budget = budget > HOLE_COST ? budget - HOLE_COST : 0;
 		}
 	}
+	free(lags);
 	if (nsnap > 0 || request_id != 0)
 		send_snapshot(s, peer, snap, nsnap, request_id);
 	free(snap);

@@ -201,9 +201,15 @@ void sync_flush(struct sync *);
  * encode, link down); for a broadcast, the number of links it went to. */
 int sync_send_frame(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__Frame *f);
-/* events (borrowed) as one EventBatch frame, like sync_send_frame. */
+/* f to peer (not NULL) behind every live frame queued to it
+ * (links_send_bulk): a catch-up's history, which never holds up what
+ * happens now by more than the one message the link is sending. */
+int sync_send_history(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Frame *f);
+/* events (borrowed) as one EventBatch frame, like sync_send_frame, or
+ * (history) like sync_send_history. */
 int sync_send_events(struct sync *, const char *peer,
-    Agentflow__Mesh__V1__Event **events, size_t n);
+    Agentflow__Mesh__V1__Event **events, size_t n, int history);
 
 /*
  * sync_jobs.c.  An origin's job update from its signed event; an
