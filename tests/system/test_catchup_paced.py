@@ -9,7 +9,6 @@ redial and replay again.
 Three real nodes over mTLS on loopback; the events are posted through
 node-1's API with its write token, on one keep-alive connection."""
 
-import json
 import time
 import unittest
 
@@ -21,25 +20,6 @@ COUNT = 1000
 SIZE = 65536            # USER_PAYLOAD_MAX: the largest a user may post
 CATCHUP_S = 90          # bound on the whole catch-up (a shared, slow machine)
 RESET_WORDS = ("resetting the link", "cannot keep up")
-
-
-def post_all(node, count):
-    """Posts count user events of SIZE bytes to node; returns their seqs."""
-    api = harness.Api(node.api_port, node.tokens()["write"], timeout=30)
-    seqs = []
-    try:
-        for i in range(count):
-            body = json.dumps({"name": "missed", "payload": "%06d" % i + "m" * (SIZE - 6)})
-            status, data = api.request("POST", "/api/events", body)
-            if status == 429:       # over the write rate: wait as told
-                time.sleep(1)
-                status, data = api.request("POST", "/api/events", body)
-            if status != 200:
-                raise AssertionError("POST /api/events answered %d: %r" % (status, data[:200]))
-            seqs.append(json.loads(data)["seq"])
-    finally:
-        api.close()
-    return seqs
 
 
 def has_event(node, origin, incarnation, seq):
@@ -69,7 +49,7 @@ class PacedCatchup(MeshTest):
         self.assertTrue(harness.wait_until(
             lambda: "node-3" not in a.up_peers() and "node-3" not in b.up_peers(), 30))
 
-        seqs = post_all(a, COUNT)
+        seqs = harness.post_user_events(a, COUNT, SIZE, "missed")
         self.assertEqual(len(set(seqs)), COUNT)
         # node-2 holds them all too, so both peers catch node-3 up
         self.assertTrue(harness.wait_until(
@@ -88,7 +68,7 @@ class PacedCatchup(MeshTest):
             if payload is None:
                 time.sleep(0.2)
                 continue
-            self.assertEqual(payload[:6], "%06d" % done)
+            self.assertEqual(payload[:8], "%08d" % done)
             self.assertEqual(len(payload), SIZE)
             done += 1
         took = time.monotonic() - t0
