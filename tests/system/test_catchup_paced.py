@@ -1,10 +1,11 @@
 """System test of paced catch-up (issue 22, item 3): a node that was down
 while 1,000 user events of 64 KiB (64 MiB) were posted gets every one of
-them on restart, each once, within a bounded time, and no link resets on
-the way: the replay goes out in turns a link can queue, each sent when the
-last has drained, instead of overflowing the 8 MiB link queue and making
-the sender reset the link ("peer cannot keep up; resetting the link"),
-redial and replay again.
+them on restart (each read back by its seq, with its payload; the log
+holds one row per origin, incarnation and seq, so none twice) within a
+bounded time, and no link resets on the way: the replay goes out in turns
+paced by the link (each sent when the last has drained), never filling
+the 8 MiB link queue that makes the sender reset the link ("peer cannot
+keep up; resetting the link"), redial and replay again.
 
 Three real nodes over mTLS on loopback; the events are posted through
 node-1's API with its write token, on one keep-alive connection."""
