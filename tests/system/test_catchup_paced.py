@@ -23,12 +23,16 @@ CATCHUP_S = 90          # bound on the whole catch-up (a shared, slow machine)
 RESET_WORDS = ("resetting the link", "cannot keep up")
 
 
+def get_event(node, origin, incarnation, seq):
+    """The event as node's log holds it, or None."""
+    r = node.client(token="read").get("/api/events/%s/%d/%d" % (origin, incarnation, seq))
+    return r.json() if r.status == 200 else None
+
+
 def has_event(node, origin, incarnation, seq):
     """The event's payload as node's log holds it, or None."""
-    r = node.client(token="read").get("/api/events/%s/%d/%d" % (origin, incarnation, seq))
-    if r.status != 200:
-        return None
-    return r.json()["body"]["payload"]
+    e = get_event(node, origin, incarnation, seq)
+    return e["body"]["payload"] if e is not None else None
 
 
 def resets(node):
@@ -59,6 +63,13 @@ class PacedCatchup(MeshTest):
 
         t0 = time.monotonic()
         c.restart()
+        # once the history has begun to arrive, node-2 says something new:
+        # it must not wait behind node-1's history (node-2's own catch-up
+        # on node-3 is short, so it goes first)
+        self.assertTrue(harness.wait_until(
+            lambda: has_event(c, "node-1", a.incarnation, seqs[0]) is not None, 60, 0.02))
+        self.assertIsNone(has_event(c, "node-1", a.incarnation, seqs[-1]))
+        live = harness.post_user_events(b, 1, 64, "live")[0]
         self.wait_full_mesh([a, b, c])
         marks = {n.node_id: link_marks(n) for n in (a, b, c)}
 
@@ -75,6 +86,13 @@ class PacedCatchup(MeshTest):
         took = time.monotonic() - t0
         self.assertEqual(done, COUNT, "node-3 had %d of %d events after %.0f s"
                          % (done, COUNT, took))
+
+        # node-2's live event reached node-3 before node-1's history was through
+        ev = harness.wait_until(lambda: get_event(c, "node-2", b.incarnation, live), 30, 0.2)
+        self.assertIsNotNone(ev, "node-3 never got node-2's live event")
+        last = get_event(c, "node-1", a.incarnation, seqs[-1])
+        self.assertLess(ev["received_ms"], last["received_ms"],
+                        "the live event waited behind the history")
 
         # no link reset its queue on the way, and the links stayed up
         for n in (a, b, c):
