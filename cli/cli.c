@@ -65,6 +65,12 @@ static const struct option list_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct option events_options[] = {
+	{ "node", required_argument, NULL, CLI_O_NODE },
+	{ "limit", required_argument, NULL, CLI_O_LIMIT },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct option purge_options[] = {
 	{ "older-than", required_argument, NULL, CLI_O_OLDER_THAN },
 	{ NULL, 0, NULL, 0 },
@@ -121,6 +127,11 @@ static const struct cmd_entry commands[] = {
 	{ "event", "NAME [PAYLOAD] [--api HOST:PORT] [--data-dir DIR] [--json]",
 	  1, 2, NULL, cli_mesh_event,
 	  "send a user event to every node", NULL },
+	{ "events", "[--node NODE] [--limit N] " API_OPTS "\n\n"
+	  "  the user events this node keeps, oldest first (default: 100);\n"
+	  "  a payload that is not text shows as \"binary, N bytes, base64 ...\"",
+	  0, 0, events_options, cli_mesh_events,
+	  "the user events kept here", NULL },
 	{ "run", "TARGET TASK [ARGS...] [--detach] [--timeout-ms N] "
 	  "[--key IDEMPOTENCY_KEY] " API_OPTS "\n\n"
 	  "  TARGET: a node id, \"all\" or labels \"k=v,k2=v2\"; put -- before "

@@ -142,6 +142,7 @@ on_option(int c, const char *arg, void *ctx)
 	case CLI_O_OVERLAP: a->overlap = arg; return 0;
 	case CLI_O_TASK: a->task = arg; return 0;
 	case CLI_O_JOB: a->job = arg; return 0;
+	case CLI_O_WORKFLOW: a->workflow = arg; return 0;
 	case CLI_O_SET:
 		if (strchr(arg, '=') == NULL || arg[0] == '=' ||
 		    a->nsets == CLI_SETS_MAX) {

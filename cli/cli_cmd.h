@@ -24,7 +24,7 @@ enum {
 	CLI_O_SET,
 	/* schedule add (cli_schedule.c) */
 	CLI_O_CRON, CLI_O_TZ, CLI_O_MISFIRE, CLI_O_GRACE, CLI_O_OVERLAP,
-	CLI_O_TASK, CLI_O_JOB,
+	CLI_O_TASK, CLI_O_JOB, CLI_O_WORKFLOW,
 	CLI_O_COMMENT
 };
 
@@ -58,6 +58,7 @@ struct cli_args {
 	int		 wait;		/* submit --wait */
 	/* schedule add: as given, checked by the node (schedule_spec.h) */
 	const char	*cron, *tz, *misfire, *grace, *overlap, *task, *job;
+	const char	*workflow;	/* schedule add --workflow FILE */
 	const char	*sets[CLI_SETS_MAX];	/* --set KEY=VALUE, as given */
 	int		 nsets;
 	const char	*comment;	/* workflow approve/reject --comment */

@@ -1,10 +1,11 @@
 /*
- * `agentflow status | nodes | event | forget`: the mesh as the local node sees it,
+ * `agentflow status | nodes | event | events | forget`: the mesh as the local node sees it,
  * over its local API (cli_api.h says how the API and token are found).
  * Exit status: 0 done, 1 the node could not be asked or refused, 2 usage.
  */
 #include "cli_mesh.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,18 @@
 #include "cli_api.h"
 #include "cli_cmd.h"
 #include "cli_fmt.h"
+#include "json_id.h"
 #include "node_id.h"
+
+/* An id of o, a number or a string (json_id.h); 0 when absent. */
+static uint64_t
+id_of(json_t *o, const char *key)
+{
+	uint64_t v = 0;
+
+	(void)json_id_get(json_object_get(o, key), &v);
+	return v;
+}
 
 static int
 print_status(json_t *st)
@@ -23,9 +35,9 @@ print_status(json_t *st)
 	char seen[32], rtt[32];
 
 	sig = json_object_get(local, "signal");
-	printf("%-20s this node, incarnation %" JSON_INTEGER_FORMAT "; signal %s",
+	printf("%-20s this node, incarnation %" PRIu64 "; signal %s",
 	    cli_fmt_str(local, "node_id", "?"),
-	    json_integer_value(json_object_get(local, "incarnation")),
+	    id_of(local, "incarnation"),
 	    json_is_true(json_object_get(sig, "reachable")) ? "reachable" :
 	    json_array_size(json_object_get(sig, "signals")) ? "UNREACHABLE" :
 	    "not configured");
@@ -78,29 +90,37 @@ print_nodes(json_t *st)
 	return 0;
 }
 
-/* GET /api/cluster/status and print it with print, or the JSON. */
+/* GET path of the API and print the answer with print, or as JSON. */
 static int
-show(const struct cmd_entry *e, int argc, char **argv, int (*print)(json_t *))
+get_print(struct cli_args *a, const char *path, int (*print)(json_t *))
 {
-	struct cli_args a;
 	struct cli_reply r;
 	int rc;
 
-	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
-		return rc;
-	if (cli_api_call(&a.o, EVHTTP_REQ_GET, "/api/cluster/status", NULL,
-	    &r) != 0) {
+	if (cli_api_call(&a->o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
 		fprintf(stderr, "agentflow: %s\n", r.error);
 		json_decref(r.body);
 		return 1;
 	}
-	if (a.o.json) {
+	if (a->o.json) {
 		cli_api_print_json(r.body);
 		rc = 0;
 	} else
 		rc = print(r.body);
 	json_decref(r.body);
 	return rc;
+}
+
+/* GET /api/cluster/status and print it with print, or the JSON. */
+static int
+show(const struct cmd_entry *e, int argc, char **argv, int (*print)(json_t *))
+{
+	struct cli_args a;
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	return get_print(&a, "/api/cluster/status", print);
 }
 
 int
@@ -136,15 +156,71 @@ cli_mesh_event(const struct cmd_entry *e, int argc, char **argv)
 	if (a.o.json)
 		json_dumpf(r.body, stdout, JSON_COMPACT);
 	else
-		printf("event %s sent by %s (incarnation %" JSON_INTEGER_FORMAT
-		    ", seq %" JSON_INTEGER_FORMAT ")", a.argv[0],
-		    cli_fmt_str(r.body, "origin", "?"),
-		    json_integer_value(json_object_get(r.body, "incarnation")),
-		    json_integer_value(json_object_get(r.body, "seq")));
+		printf("event %s sent by %s (incarnation %" PRIu64 ", seq %"
+		    PRIu64 ")", a.argv[0], cli_fmt_str(r.body, "origin", "?"),
+		    id_of(r.body, "incarnation"), id_of(r.body, "seq"));
 	printf("\n");
 	json_decref(r.body);
 	json_decref(body);
 	return 0;
+}
+
+/* One event a line: origin, incarnation/seq, kind, when; a user event's
+ * name and payload: its text, or for bytes that are not text their size
+ * and base64. */
+static void
+print_event(json_t *ev)
+{
+	json_t *body = json_object_get(ev, "body");
+	const char *kind = cli_fmt_str(ev, "kind", "?");
+	char when[32], text[200];
+
+	cli_fmt_ago(json_object_get(ev, "time_ms"), when, sizeof(when));
+	printf("%-20s %" PRIu64 "/%-6" PRIu64 " %-8s %-12s",
+	    cli_fmt_str(ev, "origin", "?"), id_of(ev, "incarnation"),
+	    id_of(ev, "seq"), kind, when);
+	if (strcmp(kind, "user") == 0 && json_is_object(body)) {
+		printf(" %s", cli_fmt_clean(cli_fmt_str(body, "name", "?"), text,
+		    sizeof(text)));
+		if (json_is_string(json_object_get(body, "payload")))
+			printf(" %s", cli_fmt_clean(cli_fmt_str(body, "payload",
+			    ""), text, sizeof(text)));
+		else if (json_is_string(json_object_get(body, "payload_b64")))
+			printf(" binary, %" JSON_INTEGER_FORMAT " bytes, base64 %s",
+			    json_integer_value(json_object_get(body,
+			    "payload_bytes")), cli_fmt_str(body, "payload_b64", ""));
+	}
+	printf("\n");
+}
+
+static int
+print_events(json_t *body)
+{
+	json_t *ev;
+	size_t i;
+
+	json_array_foreach(json_object_get(body, "events"), i, ev)
+		print_event(ev);
+	return 0;
+}
+
+int
+cli_mesh_events(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	char path[160];
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (a.node != NULL && !node_id_valid(a.node, strlen(a.node))) {
+		fprintf(stderr, "agentflow: --node: not a node id\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/api/events?kind=user&limit=%lld%s%s",
+	    a.limit > 0 ? a.limit : 100, a.node ? "&node=" : "",
+	    a.node ? a.node : "");
+	return get_print(&a, path, print_events);
 }
 
 int
@@ -214,6 +290,10 @@ cli_mesh_purge(const struct cmd_entry *e, int argc, char **argv)
 			printf("and %" JSON_INTEGER_FORMAT " settled jobs with their "
 			    "history\n", json_integer_value(json_object_get(n,
 			    "jobs")));
+		if (json_object_get(n, "workflows") != NULL)
+			printf("and %" JSON_INTEGER_FORMAT " finished workflows with "
+			    "their steps and history\n", json_integer_value(
+			    json_object_get(n, "workflows")));
 	}
 	json_decref(r.body);
 	return 0;

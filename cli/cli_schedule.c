@@ -14,6 +14,7 @@
 #include "cli_cmd.h"
 #include "cli_fmt.h"
 #include "cli_jobs.h"
+#include "cli_workflow.h"
 #include "node_id.h"
 
 #define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
@@ -28,6 +29,8 @@ static const struct option add_options[] = {
 	{ "to", required_argument, NULL, CLI_O_TO },
 	{ "payload", required_argument, NULL, CLI_O_PAYLOAD },
 	{ "job", required_argument, NULL, CLI_O_JOB },
+	{ "workflow", required_argument, NULL, CLI_O_WORKFLOW },
+	{ "set", required_argument, NULL, CLI_O_SET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -65,19 +68,24 @@ print_one(json_t *s)
 {
 	json_t *last = json_object_get(s, "last_fire");
 	char b1[32], b2[32], b3[64];
-	char *job = json_dumps(json_object_get(s, "job"), JSON_COMPACT);
+	const char *kind = json_object_get(s, "workflow") != NULL ? "workflow" :
+	    "job";
+	json_t *what = json_object_get(s, "workflow") != NULL ?
+	    json_object_get(json_object_get(s, "workflow"), "definition") :
+	    json_object_get(s, "job");
+	char *job = json_dumps(what, JSON_COMPACT);
 
-	printf("%s\n  cron      %s (%s)%s\n  job       %s\n  misfire   %s  "
+	printf("%s\n  cron      %s (%s)%s\n  %-8s  %.200s\n  misfire   %s  "
 	    "overlap %s\n  next      %s\n", cli_fmt_str(s, "name", "?"),
 	    cli_fmt_str(s, "cron", "?"), cli_fmt_str(s, "tz", "UTC"),
-	    json_is_true(json_object_get(s, "paused")) ? "  PAUSED" : "",
+	    json_is_true(json_object_get(s, "paused")) ? "  PAUSED" : "", kind,
 	    job != NULL ? job : "?", cli_fmt_str(s, "misfire", "?"),
 	    cli_fmt_str(s, "overlap", "?"), when(json_object_get(s,
 	    "next_fire_ms"), b1, sizeof(b1)));
 	if (json_is_object(last))
-		printf("  last      %s  %s  job %s on %s\n", when(json_object_get(
+		printf("  last      %s  %s  %s %s on %s\n", when(json_object_get(
 		    last, "fire_ms"), b2, sizeof(b2)), cli_fmt_str(last, "outcome",
-		    "?"), cli_fmt_str(last, "job", "-"), cli_fmt_clean(cli_fmt_str(
+		    "?"), kind, cli_fmt_str(last, kind, "-"), cli_fmt_clean(cli_fmt_str(
 		    last, "node", "-"), b3, sizeof(b3)));
 	else
 		printf("  last      -\n");
@@ -113,9 +121,11 @@ add(const struct cmd_entry *e, int argc, char **argv)
 		return rc;
 	if (a.cron == NULL)
 		return cli_cmd_usage_error(&a, "--cron EXPR is required");
-	if ((a.job != NULL) == (a.task != NULL))
+	if ((a.job != NULL) + (a.task != NULL) + (a.workflow != NULL) != 1)
 		return cli_cmd_usage_error(&a, "give --task T (with --to, "
-		    "--payload) or --job JSON, exactly one");
+		    "--payload), --job JSON or --workflow FILE, exactly one");
+	if (a.nsets > 0 && a.workflow == NULL)
+		return cli_cmd_usage_error(&a, "--set goes with --workflow");
 	if (a.job != NULL && (a.to != NULL || a.payload != NULL))
 		return cli_cmd_usage_error(&a, "--to and --payload go with --task; "
 		    "--job holds its own");
@@ -124,6 +134,11 @@ add(const struct cmd_entry *e, int argc, char **argv)
 	if (a.payload != NULL && (payload = cli_jobs_payload_arg("--payload",
 	    a.payload)) == NULL)
 		return 1;
+	if (a.workflow != NULL && (a.to != NULL || a.payload != NULL))
+		return cli_cmd_usage_error(&a, "--to and --payload go with --task");
+	if (a.workflow != NULL && (job = cli_workflow_body(a.workflow, &a)) ==
+	    NULL)
+		return 1;
 	if (job == NULL) {
 		job = json_pack("{s:s, s:s}", "task", a.task, "to", a.to != NULL ?
 		    a.to : "any");
@@ -131,7 +146,7 @@ add(const struct cmd_entry *e, int argc, char **argv)
 			json_object_set_new(job, "payload", payload);
 	}
 	body = json_pack("{s:s, s:s, s:o}", "name", a.argv[0], "cron", a.cron,
-	    "job", job);
+	    a.workflow != NULL ? "workflow" : "job", job);
 	if (a.tz != NULL)
 		json_object_set_new(body, "tz", json_string(a.tz));
 	if (a.misfire != NULL)
@@ -209,13 +224,17 @@ named(const struct cmd_entry *e, int argc, char **argv)
 static const struct cmd_entry commands[] = {
 	{ "add", "NAME --cron EXPR [--tz ZONE] [--misfire skip|run-once] "
 	  "[--grace DURATION] [--overlap skip|queue|allow] (--task T [--to "
-	  "PLACEMENT] [--payload JSON|@FILE] | --job JSON|@FILE) " API_OPTS "\n\n"
+	  "PLACEMENT] [--payload JSON|@FILE] | --job JSON|@FILE | --workflow "
+	  "FILE [--set KEY=VALUE]...) " API_OPTS "\n\n"
 	  "  EXPR: \"M H DOM MON DOW\", @daily (and the other macros) or\n"
 	  "  \"@every 5m\"; ZONE: UTC (default) or an IANA name.  Adding a\n"
-	  "  name that exists replaces it.  Every error of the definition is\n"
-	  "  printed with its field; nothing is stored then (exit 1)",
+	  "  name that exists replaces it.  --workflow FILE: the workflow each\n"
+	  "  fire runs (the fire's owner coordinates it).  Every error of the\n"
+	  "  definition is printed with its field; nothing is stored then\n"
+	  "  (exit 1)",
 	  1, 1, add_options, add,
-	  "add (or replace) a schedule: a job submitted at cron times", NULL },
+	  "add (or replace) a schedule: a job or workflow run at cron times",
+	  NULL },
 	{ "list", API_OPTS, 0, 0, NULL, list,
 	  "every schedule of the mesh, with its next and last fire", NULL },
 	{ "show", "NAME " API_OPTS, 1, 1, NULL, named,

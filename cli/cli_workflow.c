@@ -74,16 +74,13 @@ definition(const char *path)
  * in r (2xx, not --json); else the exit status after printing the
  * answer (--json) or every error of the definition.
  */
-static int
-send_definition(const struct cli_args *a, const char *path,
-    struct cli_reply *r)
+json_t *
+cli_workflow_body(const char *file, const struct cli_args *a)
 {
-	json_t *def, *set, *body, *v;
-	size_t i;
-	int rc;
+	json_t *def, *set;
 
-	if ((def = definition(a->argv[0])) == NULL)
-		return 1;
+	if ((def = definition(file)) == NULL)
+		return NULL;
 	set = json_object();
 	for (int k = 0; k < a->nsets; k++) {
 		const char *eq = strchr(a->sets[k], '=');
@@ -92,7 +89,19 @@ send_definition(const struct cli_args *a, const char *path,
 		    a->sets[k]);
 		json_object_set_new(set, key, json_string(eq + 1));
 	}
-	body = json_pack("{s:o, s:o}", "definition", def, "set", set);
+	return json_pack("{s:o, s:o}", "definition", def, "set", set);
+}
+
+static int
+send_definition(const struct cli_args *a, const char *path,
+    struct cli_reply *r)
+{
+	json_t *body, *v;
+	size_t i;
+	int rc;
+
+	if ((body = cli_workflow_body(a->argv[0], a)) == NULL)
+		return 1;
 	rc = cli_api_request(&a->o, EVHTTP_REQ_POST, path, body, 0, r);
 	json_decref(body);
 	if (a->o.json && r->body != NULL && (rc != 0 || !a->wait)) {

@@ -13,25 +13,70 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
-static const char *
-reason_phrase(int status)
+/*
+ * Reason phrases of RFC 9110 (and 6585's 428/429/431, 4918's 423/507):
+ * every status line we send takes its text from here, so a status added
+ * to a handler cannot go out as "202 Status" again.  A status not listed
+ * gets its class's name, as libevent does.
+ */
+static const struct {
+	int		 status;
+	const char	*reason;
+} reasons[] = {
+	{ 100, "Continue" }, { 101, "Switching Protocols" },
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+	{ 203, "Non-Authoritative Information" }, { 204, "No Content" },
+	{ 205, "Reset Content" }, { 206, "Partial Content" },
+	{ 300, "Multiple Choices" }, { 301, "Moved Permanently" },
+	{ 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
+	{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" },
+	{ 402, "Payment Required" }, { 403, "Forbidden" }, { 404, "Not Found" },
+	{ 405, "Method Not Allowed" }, { 406, "Not Acceptable" },
+	{ 407, "Proxy Authentication Required" }, { 408, "Request Timeout" },
+	{ 409, "Conflict" }, { 410, "Gone" }, { 411, "Length Required" },
+	{ 412, "Precondition Failed" }, { 413, "Content Too Large" },
+	{ 414, "URI Too Long" }, { 415, "Unsupported Media Type" },
+	{ 416, "Range Not Satisfiable" }, { 417, "Expectation Failed" },
+	{ 421, "Misdirected Request" }, { 422, "Unprocessable Content" },
+	{ 423, "Locked" }, { 425, "Too Early" }, { 426, "Upgrade Required" },
+	{ 428, "Precondition Required" }, { 429, "Too Many Requests" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+	{ 507, "Insufficient Storage" },
+};
+
+const char *
+http_reason(int status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 204: return "No Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
+	static const char *const classes[] = { "Informational", "Success",
+	    "Redirection", "Client Error", "Server Error" };
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	if (status >= 100 && status < 600)
+		return classes[status / 100 - 1];
+	return "Unknown Status";
+}
+
+void
+http_reply(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+	char len[24];
+
+	/* libevent 2.1 writes a body it is given even after HEAD: send its
+	 * length alone (RFC 9110, 9.3.2), or a kept-alive connection would
+	 * read the body as the start of the next reply. */
+	if (body != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+		body = NULL;
 	}
-	return "Status";
+	evhttp_send_reply(req, status, http_reason(status), body);
 }
 
 void
@@ -44,8 +89,14 @@ http_reply_json(struct evhttp_request *req, int status, json_t *body)
 		text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(body);
 		if (text == NULL) {
-			evhttp_send_error(req, 500, "cannot encode reply");
-			return;
+			/* Out of memory: still JSON, and still our text. */
+			text = strdup("{\"error\":\"internal\",\"message\":"
+			    "\"cannot encode the reply\"}");
+			status = 500;
+			if (text == NULL) {
+				http_reply(req, 500, NULL);
+				return;
+			}
 		}
 		buf = evbuffer_new();
 		evbuffer_add(buf, text, strlen(text));
@@ -56,7 +107,7 @@ http_reply_json(struct evhttp_request *req, int status, json_t *body)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
-	evhttp_send_reply(req, status, reason_phrase(status), buf);
+	http_reply(req, status, buf);
 	if (buf != NULL)
 		evbuffer_free(buf);
 }
@@ -143,6 +194,31 @@ http_peer_ip(struct evhttp_request *req, char *out, size_t outlen)
 		else
 			inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
 	}
+}
+
+void
+http_allow_every_method(struct evhttp *http)
+{
+	evhttp_set_allowed_methods(http, 0xffff);
+}
+
+int
+http_method_known(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: case EVHTTP_REQ_POST: case EVHTTP_REQ_HEAD:
+	case EVHTTP_REQ_PUT: case EVHTTP_REQ_DELETE: case EVHTTP_REQ_OPTIONS:
+	case EVHTTP_REQ_TRACE: case EVHTTP_REQ_CONNECT: case EVHTTP_REQ_PATCH:
+		return 1;
+	}
+	return 0;
+}
+
+void
+http_close_after(struct evhttp_request *req)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
+	    "close");
 }
 
 const char *

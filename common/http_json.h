@@ -10,6 +10,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/* The reason phrase of status ("Accepted" for 202); never NULL. */
+const char *http_reason(int status);
+/* evhttp_send_reply with http_reason(status): every reply goes through
+ * here or http_reply_json.  body may be NULL; it is not freed. */
+void http_reply(struct evhttp_request *req, int status, struct evbuffer *body);
+
 /* Sends body (reference stolen; NULL sends no body) with status. */
 void http_reply_json(struct evhttp_request *req, int status, json_t *body);
 /* Sends {"error": code, "message": <printf>} with status. */
@@ -33,6 +39,22 @@ const char *http_bearer_value(const char *authorization);
 
 /* Source IP of the request's connection as text ("127.0.0.1", "::1"). */
 void http_peer_ip(struct evhttp_request *req, char *out, size_t outlen);
+
+/*
+ * Lets every method through to http's callbacks, also TRACE, CONNECT and
+ * the ones libevent 2.1 does not know ("BREW"): it gives those the bit
+ * EVHTTP_REQ_UNKNOWN_ (1 << 15, private to its http-internal.h) and,
+ * unless the allowed mask has it, answers 501 in HTML before our code
+ * runs.  With every bit set our dispatchers answer in JSON.
+ * tests/system/test_api_replies.py notices if a libevent upgrade changes
+ * this (docs/api.md, "What libevent answers itself").
+ */
+void http_allow_every_method(struct evhttp *http);
+/* 0 for a method libevent does not know: the dispatcher answers 501 and
+ * closes the connection (a body such a request carries was not read). */
+int http_method_known(struct evhttp_request *req);
+/* Marks the reply to close the connection after it. */
+void http_close_after(struct evhttp_request *req);
 
 /* "GET", "POST", ... for logs and Allow headers. */
 const char *http_method_str(struct evhttp_request *req);

@@ -3,6 +3,8 @@
 
 #include <inttypes.h>
 
+#include "http_json.h"
+
 void
 prom_init(struct prom *p, struct evbuffer *out)
 {
@@ -51,5 +53,5 @@ prom_reply(struct evhttp_request *req, struct evbuffer *body)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", body);
+	http_reply(req, 200, body);
 }

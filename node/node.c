@@ -42,6 +42,7 @@
 #include "forget.h"
 #include "hostport.h"
 #include "http_guard.h"
+#include "http_json.h"
 #include "links.h"
 #include "log.h"
 #include "freeze.h"
@@ -900,7 +901,9 @@ api_start(struct node_life *l, char *err, size_t errlen)
 	n->http_guard = http_guard_new(n->base, l->http, &gc, NULL, NULL);
 	evhttp_set_timeout(l->http, 30);
 	evhttp_set_max_headers_size(l->http, 16384);
+	/* Bigger bodies get libevent's own 413 in HTML (docs/api.md). */
 	evhttp_set_max_body_size(l->http, 1 << 20);
+	http_allow_every_method(l->http);
 	n->api = api_new(l->http, n);
 	if (cfg->web_root != NULL && cfg->web_root[0] != '\0')
 		n->web_root = cfg->web_root;

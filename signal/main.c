@@ -19,6 +19,7 @@
 
 #include "hostport.h"
 #include "http_guard.h"
+#include "http_json.h"
 #include "log.h"
 #include "opts.h"
 #include "signal_api.h"
@@ -162,9 +163,8 @@ serve(struct signal_config *cfg, const char *host, unsigned short port)
 	evhttp_set_max_body_size(http, cfg->max_body * 4);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	/* TRACE, CONNECT and unknown methods too: we answer them in JSON. */
+	http_allow_every_method(http);
 	if (cfg->tls_cert != NULL &&
 	    (tls = tls_server_new(base, http, cfg->tls_cert, cfg->tls_key, err,
 	    sizeof(err))) == NULL) {

@@ -519,7 +519,7 @@ peers_cb(struct signal_api *api, struct evhttp_request *req, const char *ip)
 	api->metrics.lists_200++;
 	evhttp_add_header(out, "Content-Type", "application/json");
 	evhttp_add_header(out, "Cache-Control", "no-cache");
-	evhttp_send_reply(req, 200, "OK", buf);
+	http_reply(req, 200, buf);
 	evbuffer_free(buf);
 }
 
@@ -594,7 +594,7 @@ cors(struct signal_api *api, struct evhttp_request *req, const char *allow)
 	evhttp_add_header(out, "Access-Control-Allow-Headers",
 	    "Authorization, Content-Type, X-AgentFlow-Signature");
 	evhttp_add_header(out, "Access-Control-Max-Age", "600");
-	evhttp_send_reply(req, 204, "No Content", NULL);
+	http_reply(req, 204, NULL);
 	return 1;
 }
 
@@ -625,6 +625,12 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	}
 	if (path == NULL)
 		path = "";
+	if (!http_method_known(req)) {
+		http_close_after(req);
+		refuse(api, req, REFUSE_NOT_IMPLEMENTED, ip, "the signal does not "
+		    "implement that method; it serves GET, POST and DELETE");
+		return;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (strcmp(path, routes[i].path) == 0)
 			allow = routes[i].allow;

@@ -28,6 +28,7 @@ static const struct {
 	[REFUSE_RATE_LIMITED] =		{ "rate_limited", 429 },
 	[REFUSE_TABLE_FULL] =		{ "table_full", 503 },
 	[REFUSE_BUSY] =			{ "busy", 503 },
+	[REFUSE_NOT_IMPLEMENTED] =	{ "not_implemented", 501 },
 };
 
 const char *

@@ -5,6 +5,8 @@ agentflow_unit_test(test_ratelimit SOURCES unit/test_ratelimit.c LIBS agentflow_
 agentflow_unit_test(test_opts SOURCES unit/test_opts.c LIBS agentflow_common)
 agentflow_unit_test(test_text SOURCES unit/test_text.c LIBS agentflow_common)
 agentflow_unit_test(test_json_check SOURCES unit/test_json_check.c LIBS agentflow_common)
+agentflow_unit_test(test_json_id SOURCES unit/test_json_id.c LIBS agentflow_common)
+agentflow_unit_test(test_http_json SOURCES unit/test_http_json.c LIBS agentflow_common)
 agentflow_unit_test(test_cmd_table SOURCES unit/test_cmd_table.c LIBS agentflow_common)
 agentflow_unit_test(test_trust SOURCES unit/test_trust.c LIBS agentflow_certs agentflow_common)
 agentflow_unit_test(test_workq SOURCES unit/test_workq.c LIBS agentflow_common)

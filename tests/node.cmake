@@ -23,6 +23,7 @@ agentflow_system_test(commands test_commands.py)
 agentflow_system_test(audit test_audit.py)
 agentflow_system_test(cli_work test_cli_work.py)
 agentflow_system_test(ws test_ws.py)
+agentflow_system_test(api_replies test_api_replies.py)
 agentflow_unit_test(test_api_auth SOURCES unit/test_api_auth.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_unit_test(test_tokens SOURCES unit/test_tokens.c
@@ -33,6 +34,8 @@ agentflow_unit_test(test_sync SOURCES unit/test_sync.c
 agentflow_unit_test(test_origin_keys SOURCES unit/test_origin_keys.c
   LIBS agentflow_origin_keys agentflow_certs agentflow_common)
 agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c
+  LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_sync_json SOURCES unit/test_sync_json.c
   LIBS agentflow_node_core agentflow_common)
 # valgrind cannot run the sanitizer build's binaries.
 if(NOT AGENTFLOW_SANITIZE)
@@ -45,6 +48,7 @@ agentflow_unit_test(test_routing SOURCES unit/test_routing.c
 agentflow_unit_test(test_commands SOURCES unit/test_commands.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(membership test_membership.py)
+agentflow_system_test(signal_multi test_signal_multi.py)
 agentflow_system_test(mixed_links test_mixed_links.py)
 
 # agentflow-node-extra: the node built with an Event kind and a Frame body
@@ -116,9 +120,13 @@ agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
 agentflow_unit_test(test_quorum SOURCES unit/test_quorum.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(schedules test_schedules.py)
+# A schedule that runs a workflow (schedule add --workflow).
+agentflow_system_test(schedules_workflow test_schedules_workflow.py)
 # A schedule across a 3/2 partition in network namespaces (skipped
 # without CAP_NET_ADMIN).
 agentflow_system_test(schedules_netns test_schedules_netns.py)
+# A workflow's coordinator on the minority side of a 3/2 partition.
+agentflow_system_test(workflow_takeover_netns test_workflow_takeover_netns.py)
 # Workflows (issue 17): the state tables, the coordinator end to end.
 agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
   LIBS agentflow_node_core agentflow_common)

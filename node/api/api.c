@@ -21,6 +21,8 @@
 #include "discovery.h"
 #include "http_guard.h"
 #include "http_json.h"
+#include "json_bytes.h"
+#include "json_id.h"
 #include "links.h"
 #include "log.h"
 #include "mesh_names.h"
@@ -54,9 +56,9 @@ healthz_cb(const struct api_call *call)
 	struct node *n = call->n;
 	const char *arg = call->arg;
 	(void)arg;
-	http_reply_json(req, 200, json_pack("{s:s, s:s, s:I, s:s, s:I}",
+	http_reply_json(req, 200, json_pack("{s:s, s:s, s:o, s:s, s:I}",
 	    "status", "ok", "node_id", n->id, "incarnation",
-	    (json_int_t)n->incarnation, "version", AGENTFLOW_VERSION, "uptime_s",
+	    json_id_new(n->incarnation), "version", AGENTFLOW_VERSION, "uptime_s",
 	    (json_int_t)((clock_mono_ms() - n->started_ms) / 1000)));
 }
 
@@ -135,8 +137,8 @@ api_cluster_status(struct node *n, int with_status)
 	json_decref(byid);
 	if ((self = sync_json_origin(n->sync, n->id, with_status)) == NULL)
 		self = json_null();
-	return json_pack("{s:{s:s, s:I, s:s, s:O, s:O, s:I, s:o, s:o, s:o}, s:o}",
-	    "local", "node_id", n->id, "incarnation", (json_int_t)n->incarnation,
+	return json_pack("{s:{s:s, s:o, s:s, s:O, s:O, s:I, s:o, s:o, s:o}, s:o}",
+	    "local", "node_id", n->id, "incarnation", json_id_new(n->incarnation),
 	    "version", AGENTFLOW_VERSION, "addresses", n->addresses,
 	    "labels", n->labels, "started_ms", (json_int_t)n->started_ms,
 	    "signal", signal_status(n), "links", links,
@@ -186,9 +188,9 @@ api_event_json(const struct store_event *ev)
 {
 	json_t *body = sync_json_event_body(ev->origin, ev->kind, ev->body, ev->body_len);
 
-	return json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:o}",
-	    "origin", ev->origin, "incarnation", (json_int_t)ev->incarnation,
-	    "seq", (json_int_t)ev->seq, "kind", mesh_names_event_kind(ev->kind),
+	return json_pack("{s:s, s:o, s:o, s:s, s:I, s:I, s:o}",
+	    "origin", ev->origin, "incarnation", json_id_new(ev->incarnation),
+	    "seq", json_id_new(ev->seq), "kind", mesh_names_event_kind(ev->kind),
 	    "time_ms", (json_int_t)ev->time_ms,
 	    "received_ms", (json_int_t)ev->received_ms,
 	    "body", body ? body : json_null());
@@ -302,9 +304,10 @@ events_post(const struct api_call *call)
 {
 	struct evhttp_request *req = call->req;
 	struct node *n = call->n;
-	json_t *body, *payload;
+	json_t *body, *payload, *b64;
 	const char *raw, *name;
 	char *text = NULL, err[256];
+	unsigned char *bytes = NULL;
 	size_t plen;
 	uint64_t seq;
 
@@ -312,18 +315,32 @@ events_post(const struct api_call *call)
 		return;
 	name = json_string_value(json_object_get(body, "name"));
 	payload = json_object_get(body, "payload");
-	if (!json_is_object(body) || name == NULL) {
+	b64 = json_object_get(body, "payload_b64");
+	if (!json_is_object(body) || name == NULL ||
+	    (b64 != NULL && payload != NULL)) {
 		http_reply_error(req, 400, "invalid_field",
-		    "expected {\"name\": string, \"payload\": string or JSON}");
+		    "expected {\"name\": string, \"payload\": string or JSON} or "
+		    "{\"name\": string, \"payload_b64\": base64 of the bytes}");
 		json_decref(body);
 		return;
 	}
-	api_event_payload(payload, &raw, &plen, &text);
+	/* Bytes that are not text come as base64; the body limit bounds them. */
+	if (b64 != NULL) {
+		if (json_b64_get(b64, 1 << 20, &bytes, &plen) != 0) {
+			http_reply_error(req, 400, "invalid_field",
+			    "payload_b64: not a base64 string");
+			json_decref(body);
+			return;
+		}
+		raw = (const char *)bytes;
+	} else
+		api_event_payload(payload, &raw, &plen, &text);
 	if (n->frozen) {
 		http_reply_error(req, 423, "frozen", "%s is frozen (read-only "
 		    "mode): writes are refused until an unfreeze", n->id);
 		json_decref(body);
 		free(text);
+		free(bytes);
 		return;
 	}
 	seq = sync_emit_user(n->sync, name, raw, plen, err, sizeof(err));
@@ -334,9 +351,11 @@ events_post(const struct api_call *call)
 		http_reply_error(req, plen > 65536 ? 413 : 400,
 		    plen > 65536 ? "payload_too_large" : "invalid_field", "%s", err);
 	else
-		http_reply_json(req, 200, json_pack("{s:s, s:I, s:I}", "origin", n->id,
-		    "incarnation", (json_int_t)n->incarnation, "seq", (json_int_t)seq));
+		http_reply_json(req, 200, json_pack("{s:s, s:o, s:o}", "origin", n->id,
+		    "incarnation", json_id_new(n->incarnation), "seq",
+		    json_id_new(seq)));
 	free(text);
+	free(bytes);
 	json_decref(body);
 }
 
@@ -521,6 +540,12 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	http_guard_request(a->n->http_guard, req);
 	if (path == NULL)
 		path = "";
+	if (!http_method_known(req)) {
+		http_close_after(req);
+		http_reply_error(req, 501, "not_implemented", "this API does not "
+		    "implement that method; it serves GET, POST and DELETE");
+		return;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!route_matches(&routes[i], path))
 			continue;
@@ -545,11 +570,17 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 		hit->fn(&call);
 		return;
 	}
-	/* Anything else outside /api/ is the dashboard's files. */
+	/* Anything else outside /api/ is the dashboard's files, read only. */
 	if (strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0 &&
-	    a->n->web_root != NULL && a->n->web_root[0] != '\0' &&
-	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
-		web_serve(req, a->n->web_root, path);
+	    a->n->web_root != NULL && a->n->web_root[0] != '\0') {
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+			web_serve(req, a->n->web_root, path);
+			return;
+		}
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    "GET");
+		http_reply_error(req, 405, "method_not_allowed", "%s is not allowed "
+		    "on the dashboard's files; allowed: GET", http_method_str(req));
 		return;
 	}
 	http_reply_error(req, 404, "not_found", "no such endpoint: %.128s", path);

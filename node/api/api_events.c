@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_priv.h"
 #include "http_json.h"
+#include "json_id.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
@@ -43,9 +44,9 @@ summary_json(const struct store_event *ev, size_t bytes)
 	char url[200];
 
 	event_url(ev, url, sizeof(url));
-	return json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:n, s:b, s:I, s:s}",
-	    "origin", ev->origin, "incarnation", (json_int_t)ev->incarnation,
-	    "seq", (json_int_t)ev->seq, "kind", mesh_names_event_kind(ev->kind),
+	return json_pack("{s:s, s:o, s:o, s:s, s:I, s:I, s:n, s:b, s:I, s:s}",
+	    "origin", ev->origin, "incarnation", json_id_new(ev->incarnation),
+	    "seq", json_id_new(ev->seq), "kind", mesh_names_event_kind(ev->kind),
 	    "time_ms", (json_int_t)ev->time_ms,
 	    "received_ms", (json_int_t)ev->received_ms, "body", "summarized", 1,
 	    "body_bytes", (json_int_t)bytes, "url", url);

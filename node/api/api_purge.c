@@ -2,7 +2,8 @@
  * POST /api/purge {"older_than": "30d"} (admin): removes this node's
  * records older than that (store_work_purge: finished tasks and their
  * logs, command records, resolved alerts, events; settled jobs with
- * store_jobs_purge, as --retain-jobs does), answers how many of
+ * store_jobs_purge, as --retain-jobs does; workflows done with
+ * store_workflows_trim), answers how many of
  * each went, and audits it.  At-most-once ids younger than
  * SEEN_KEEP_MS stay whatever is asked: a command's copy still travelling
  * must not run a second time.  The audit log is never purged; it rotates
@@ -19,6 +20,7 @@
 #include "opts.h"
 #include "store.h"
 #include "store_jobs.h"
+#include "store_workflows.h"
 #include "store_work.h"
 
 #define OLDER_THAN_MIN_S	3600
@@ -31,7 +33,7 @@ api_purge_post(const struct api_call *call)
 	struct evhttp_request *req = call->req;
 	json_t *body = http_body_json(req), *v, *out;
 	struct store_purged p;
-	uint64_t jobs = 0;
+	uint64_t jobs = 0, workflows = 0;
 	int64_t now = (int64_t)clock_wall_ms(), cutoff, seen;
 	const char *text;
 	long s;
@@ -51,7 +53,9 @@ api_purge_post(const struct api_call *call)
 	cutoff = now - (int64_t)s * 1000;
 	seen = cutoff < now - SEEN_KEEP_MS ? cutoff : now - SEEN_KEEP_MS;
 	if (store_work_purge(call->n->store, cutoff, seen, &p) != 0 ||
-	    store_jobs_purge(call->n->store, cutoff, &jobs) != 0) {
+	    store_jobs_purge(call->n->store, cutoff, &jobs) != 0 ||
+	    store_workflows_trim(call->n->store, cutoff, call->n->id,
+	    &workflows) != 0) {
 		http_reply_error(req, 500, "store", "purge stopped: %s",
 		    store_error(call->n->store));
 		api_audit(call, "purge", "error", json_pack("{s:s}", "older_than",
@@ -68,6 +72,9 @@ api_purge_post(const struct api_call *call)
 	/* Settled jobs and their history (store_jobs.h), as --retain-jobs. */
 	json_object_set_new(json_object_get(out, "removed"), "jobs",
 	    json_integer((json_int_t)jobs));
+	/* Workflows done, with their steps and history (store_workflows.h). */
+	json_object_set_new(json_object_get(out, "removed"), "workflows",
+	    json_integer((json_int_t)workflows));
 	api_audit(call, "purge", "ok", json_deep_copy(out));
 	http_reply_json(req, 200, out);
 	json_decref(body);

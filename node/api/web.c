@@ -105,7 +105,7 @@ web_serve(struct evhttp_request *req, const char *root, const char *path)
 	    "public, max-age=31536000, immutable" : "no-cache");
 	buf = evbuffer_new();
 	evbuffer_add(buf, data, len);
-	evhttp_send_reply(req, 200, "OK", buf);
+	http_reply(req, 200, buf);
 	evbuffer_free(buf);
 	free(data);
 }

@@ -10,8 +10,12 @@
  *   UNREGISTERED  register 200 with a token               REGISTERED
  *   UNREGISTERED  register 200 with a token, while we     UNREGISTERED: the
  *                 advertise no address and the signal       observed address is
- *                 reported the one it saw                   adopted and sent in
- *                                                           a new registration
+ *                 reported one we do not hold yet           adopted, and every
+ *                                                           signal gets a new
+ *                                                           registration
+ *   REGISTERED    our addresses changed since this        UNREGISTERED, and
+ *                 signal's registration (adopted from       registers at once
+ *                 another signal's answer)                  (sigcli_step)
  *   REGISTERED    heartbeat or peers 401 (signal          UNREGISTERED, and
  *                 restarted, or we were evicted)            registers at once
  *   REGISTERED    leave (discovery_leave): any answer,    UNREGISTERED, for
@@ -25,6 +29,12 @@
  * restarted together does not hammer the signal in step.  A refusal of the
  * registration itself (bad certificate...) is retried at the slowest pace
  * and logged with the signal's message.
+ *
+ * Every signal holds the same addresses for us: --advertise, or else the
+ * addresses the signals saw (each with our real mesh port, at most
+ * MAX_ADDRESSES).  A registration carries the generation of the address
+ * set it sent (addr_gen); a signal registered with an older set registers
+ * again, so no signal lists us without an address while another has one.
  */
 #include "discovery.h"
 
@@ -47,6 +57,7 @@
 #define BACKOFF_MIN_MS		1000
 #define BACKOFF_MAX_MS		30000
 #define REQUEST_TIMEOUT_S	10
+#define MAX_ADDRESSES		8	/* the signal's limit (API.md) */
 
 enum sig_state { SIG_UNREGISTERED, SIG_REGISTERED };
 enum sig_req { REQ_NONE, REQ_REGISTER, REQ_HEARTBEAT, REQ_PEERS, REQ_LEAVE };
@@ -59,6 +70,7 @@ struct sigcli {
 	enum sig_state			 state;
 	enum sig_req			 busy;
 	char				 token[65];
+	unsigned			 reg_gen;	/* addr_gen of our registration */
 	char				 etag[96];
 	int64_t				 generation;	/* of the list we hold */
 	int64_t				 seen_generation;	/* from heartbeats */
@@ -80,7 +92,9 @@ struct discovery {
 	char				*cert_pem;
 	mbedtls_pk_context		*key;
 	struct rng			*rng;
-	json_t				*addresses;
+	json_t				*addresses;	/* what we register */
+	unsigned			 addr_gen;	/* changes with addresses */
+	int				 advertised;	/* --advertise given: never adopt */
 	json_t				*labels;
 	int				 mesh_port;
 	struct sigcli			*clients;
@@ -126,7 +140,29 @@ failed(struct sigcli *c, long delay_ms)
 	schedule(c, rng_jitter(c->d->rng, delay_ms));
 }
 
-/* The union of every signal's list, newest last_seen winning. */
+/*
+ * Whether a signal's entry for a node beats the one we hold from another:
+ * one with an address beats one without (a signal that has not had the
+ * node's registration with its address yet), then the newer registration,
+ * then the newer heartbeat.
+ */
+static int
+entry_better(json_t *p, json_t *old)
+{
+	int pa = json_array_size(json_object_get(p, "addresses")) > 0;
+	int oa = json_array_size(json_object_get(old, "addresses")) > 0;
+	json_int_t pr = json_integer_value(json_object_get(p, "registered_at"));
+	json_int_t or = json_integer_value(json_object_get(old, "registered_at"));
+
+	if (pa != oa)
+		return pa;
+	if (pr != or)
+		return pr > or;
+	return json_integer_value(json_object_get(p, "last_seen")) >
+	    json_integer_value(json_object_get(old, "last_seen"));
+}
+
+/* The union of every signal's list, one entry per node (entry_better). */
 static void
 publish_peers(struct discovery *d)
 {
@@ -140,9 +176,7 @@ publish_peers(struct discovery *d)
 			if (id == NULL)
 				continue;
 			old = json_object_get(byid, id);
-			if (old == NULL || json_integer_value(json_object_get(p,
-			    "last_seen")) > json_integer_value(json_object_get(old,
-			    "last_seen")))
+			if (old == NULL || entry_better(p, old))
 				json_object_set(byid, id, p);
 		}
 	}
@@ -152,6 +186,52 @@ publish_peers(struct discovery *d)
 		d->cb.peers(all, d->arg);
 	json_decref(all);
 	json_decref(byid);
+}
+
+/*
+ * A signal saw us at c->observed: with no --advertise, that address on our
+ * mesh port is one peers may dial, and every signal should list it.
+ * Returns 1 when it is new (addr_gen moved; each signal registers again as
+ * sigcli_step finds its registration older).
+ */
+static int
+adopt_observed(struct sigcli *c)
+{
+	struct discovery *d = c->d;
+	char addr[96];
+	size_t i;
+	json_t *v;
+
+	if (d->advertised || c->observed[0] == '\0' || d->mesh_port <= 0)
+		return 0;
+	snprintf(addr, sizeof(addr), strchr(c->observed, ':') ? "[%s]:%d" :
+	    "%s:%d", c->observed, d->mesh_port);
+	json_array_foreach(d->addresses, i, v)
+		if (strcmp(json_string_value(v), addr) == 0)
+			return 0;
+	if (json_array_size(d->addresses) >= MAX_ADDRESSES)
+		return 0;
+	json_array_append_new(d->addresses, json_string(addr));
+	d->addr_gen++;
+	/* Hence a second "registered" line with each signal at every start. */
+	log_event(LOG_INFO, "advertising the address a signal saw; registering "
+	    "again with every signal", "{s:s, s:s}", "address", addr, "url",
+	    c->url);
+	return 1;
+}
+
+/* Every idle signal registered with an older address set registers now;
+ * a busy one does when its answer comes (sigcli_step). */
+static void
+reregister_all(struct discovery *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct sigcli *c = &d->clients[i];
+		if (c->busy != REQ_NONE || c->reg_gen == d->addr_gen)
+			continue;
+		evtimer_del(c->timer);
+		sigcli_step(c);
+	}
 }
 
 static const char *
@@ -261,18 +341,10 @@ reply_cb(struct evhttp_request *req, void *arg)
 		c->backoff_ms = BACKOFF_MIN_MS;
 		log_event(LOG_INFO, "registered with signal", "{s:s, s:s}",
 		    "url", c->url, "observed_address", c->observed);
-		/* Advertising nothing means "reach me where the signal saw me". */
-		if (json_array_size(c->d->addresses) == 0 && c->observed[0] != '\0' &&
-		    c->d->mesh_port > 0) {
-			char addr[96];
-			snprintf(addr, sizeof(addr), strchr(c->observed, ':') ?
-			    "[%s]:%d" : "%s:%d", c->observed, c->d->mesh_port);
-			json_array_append_new(c->d->addresses, json_string(addr));
-			/* Hence a second "registered" line at every start. */
-			log_event(LOG_INFO, "advertising the address the signal saw; "
-			    "registering again with it", "{s:s}", "address", addr);
-			c->state = SIG_UNREGISTERED;
-		}
+		/* Advertising nothing means "reach me where the signals saw
+		 * me": sigcli_step registers again where that is news. */
+		if (adopt_observed(c))
+			reregister_all(c->d);
 		sigcli_step(c);
 		break;
 	case REQ_HEARTBEAT:
@@ -377,18 +449,22 @@ do_register(struct sigcli *c)
 		return;
 	}
 	c->etag[0] = '\0';
+	c->reg_gen = d->addr_gen;
 	if (send_request(c, REQ_REGISTER, EVHTTP_REQ_POST, "/v1/register", body,
 	    sig) != 0)
 		failed(c, 0);
 	free(body);
 }
 
-/* Decides what to do next: register, list, or heartbeat. */
+/* Decides what to do next: register (again, when our addresses changed
+ * since), list, or heartbeat. */
 static void
 sigcli_step(struct sigcli *c)
 {
 	if (c->busy != REQ_NONE)
 		return;
+	if (c->state == SIG_REGISTERED && c->reg_gen != c->d->addr_gen)
+		c->state = SIG_UNREGISTERED;
 	if (c->state == SIG_UNREGISTERED)
 		do_register(c);
 	else if (c->peers == NULL || c->seen_generation != c->generation) {
@@ -408,7 +484,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->busy != REQ_NONE)
 		return;
-	if (c->state == SIG_REGISTERED) {
+	if (c->state == SIG_REGISTERED && c->reg_gen == c->d->addr_gen) {
 		if (send_request(c, REQ_HEARTBEAT, EVHTTP_REQ_POST, "/v1/heartbeat",
 		    NULL, NULL) != 0)
 			failed(c, 0);
@@ -445,6 +521,7 @@ discovery_new(struct event_base *base, struct evdns_base *dns,
 	d->key = cfg->key;
 	d->rng = cfg->rng;
 	d->addresses = json_deep_copy(cfg->addresses ? cfg->addresses : json_array());
+	d->advertised = json_array_size(d->addresses) > 0;
 	d->labels = json_deep_copy(cfg->labels ? cfg->labels : json_object());
 	d->mesh_port = cfg->mesh_port;
 	d->cb = *cb;

@@ -5,8 +5,11 @@
  * tls_tunnel) a client registers with a signed request, heartbeats at the
  * interval the signal gives, lists peers when the generation moved (with
  * If-None-Match), registers again on 401, and backs off with jitter while
- * the signal is unreachable.  The union of all signals' lists is handed to
- * the node, which keeps using the last one while every signal is down.
+ * the signal is unreachable.  Every signal is given the same addresses
+ * (--advertise, or each address a signal saw with our mesh port).  The
+ * union of all signals' lists, one entry per node (one with addresses
+ * first, then the newest registration), is handed to the node, which
+ * keeps using the last one while every signal is down.
  */
 #ifndef AGENTFLOW_DISCOVERY_H
 #define AGENTFLOW_DISCOVERY_H
@@ -26,7 +29,7 @@ struct discovery_config {
 	const char		*cert_pem;	/* sent with every registration */
 	mbedtls_pk_context	*key;		/* signs registrations */
 	struct rng		*rng;
-	json_t			*addresses;	/* advertised "host:port"s; empty: observed address + mesh_port */
+	json_t			*addresses;	/* advertised "host:port"s; empty: observed addresses + mesh_port */
 	json_t			*labels;	/* object of strings */
 	int			 mesh_port;
 	const char		*signal_ca;	/* verifies https:// signals; NULL: the system's CAs */

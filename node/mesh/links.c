@@ -14,6 +14,12 @@
  * where dead_ms counts from the last frame heard from the peer (or from
  * when we first heard of a peer never reached), whatever the redials do.
  *   any --Leave received--> LEFT;  any --link up--> ALIVE
+ *   LEFT --a signal lists a registration dated after the Leave--> SUSPECT
+ *
+ * (links_set_peers; a list still naming the life that left changes
+ * nothing, and a LEFT peer is never dialled).  A peer whose streams we
+ * only ever refused is removed dead_ms after the last refusal
+ * (links_expire_refused).
  *
  * That is our link's view.  What we report (status members, links_member,
  * links_status) is the mesh's: a suspect or dead peer that a route over
@@ -39,6 +45,7 @@
 #include "forget.h"
 #include "frame_codec.h"
 #include "hmap.h"
+#include "hostport.h"
 #include "log.h"
 #include "mesh_features.h"
 #include "mesh_names.h"
@@ -53,7 +60,6 @@
 #define BACKOFF_MIN_MS		500
 #define BACKOFF_MAX_MS		30000
 #define PROTOCOL_VERSION	1
-#define DEFAULT_MESH_PORT	50051
 #define LINKS_TICK_MS		250
 #define LINK_STABLE_MS		10000	/* a link up this long resets the backoff */
 
@@ -204,21 +210,26 @@ peer_get(struct links *l, const char *id)
 	return p;
 }
 
-/* Which address to dial: the advertised ones in turn, else the observed
- * address on the default port. */
+/*
+ * Which address to dial: the ones it registered, in turn.  One without a
+ * port is skipped, and with none we do not dial: a guessed port (ours,
+ * the default) is a stranger's, or nobody's.
+ */
 static int
 pick_address(struct peer *p, char *out, size_t outlen)
 {
 	size_t n = json_array_size(p->addresses);
+	char host[256];
+	int port;
 
-	if (n > 0) {
-		snprintf(out, outlen, "%s", json_string_value(
-		    json_array_get(p->addresses, p->attempt % n)));
-		return 0;
-	}
-	if (p->observed[0] != '\0') {
-		snprintf(out, outlen, strchr(p->observed, ':') ? "[%s]:%d" : "%s:%d",
-		    p->observed, DEFAULT_MESH_PORT);
+	for (size_t i = 0; i < n; i++) {
+		const char *a = json_string_value(json_array_get(p->addresses,
+		    (p->attempt + i) % n));
+		if (a == NULL || hostport_split(a, host, sizeof(host), &port) != 0 ||
+		    port == 0)
+			continue;
+		p->attempt += (unsigned)i;
+		snprintf(out, outlen, "%s", a);
 		return 0;
 	}
 	return -1;
@@ -374,7 +385,7 @@ void
 links_set_peers(struct links *l, json_t *peers)
 {
 	json_t *e, *addrs;
-	const char *id, *obs;
+	const char *id;
 	size_t i;
 
 	json_array_foreach(peers, i, e) {
@@ -384,17 +395,27 @@ links_set_peers(struct links *l, json_t *peers)
 		    links_forgotten(l, id, e))
 			continue;
 		p = peer_get(l, id);
+		/* A signal that has not had the registration of a node that
+		 * left still lists it: it stays left, and is not dialled. */
+		if (p->member == MEMBER_LEFT && links_left_stale(p, e))
+			continue;
+		/* An entry without addresses (a node between its first
+		 * registration and the one with the address the signal saw)
+		 * does not wipe those we hold. */
 		addrs = json_object_get(e, "addresses");
-		if (json_is_array(addrs) && !json_equal(addrs, p->addresses)) {
+		if (json_array_size(addrs) > 0 &&
+		    !json_equal(addrs, p->addresses)) {
 			json_decref(p->addresses);
 			p->addresses = json_deep_copy(addrs);
 			p->attempt = 0;
 		}
-		if ((obs = json_string_value(json_object_get(e, "observed_address"))))
-			snprintf(p->observed, sizeof(p->observed), "%s", obs);
 		/* A node that registered again is not "left" any more. */
-		if (p->member == MEMBER_LEFT)
+		if (p->member == MEMBER_LEFT) {
+			log_event(LOG_INFO, "peer registered again after leaving",
+			    "{s:s}", "peer", p->id);
 			p->member = MEMBER_SUSPECT;
+			p->down_since_ms = clock_mono_ms();
+		}
 	}
 	links_choose_neighbours(l);
 	json_array_foreach(peers, i, e) {
@@ -460,6 +481,7 @@ stream_trusted(struct links *l, struct transport_stream *ts)
 		snprintf(s->peer->last_error, sizeof(s->peer->last_error),
 		    "refused: %s", detail);
 		s->refused = 1;
+		s->peer->refused_mono_ms = clock_mono_ms();
 	}
 	transport_close(ts);
 	return 0;
@@ -514,6 +536,7 @@ hello_received(struct links *l, struct lstream *s,
 		    "refused: Hello named \"%s\", certificate \"%s\"",
 		    h->info ? h->info->node_id : "", cert_id);
 		s->refused = 1;
+		p->refused_mono_ms = clock_mono_ms();
 		transport_close(s->ts);
 		return;
 	}
@@ -548,6 +571,8 @@ hello_received(struct links *l, struct lstream *s,
 	set_state(p, LINK_UP);
 	p->up_mono_ms = clock_mono_ms();
 	p->failures = 0;
+	p->ever_up = 1;			/* a member: refusals no longer expire it */
+	p->refused_mono_ms = 0;
 	p->next_ping_ms = 0;		/* measure the RTT at once */
 	p->heard_mono_ms = clock_mono_ms();
 	p->last_error[0] = '\0';
@@ -620,6 +645,9 @@ links_stream_message(struct links *l, struct transport_stream *ts,
 		log_event(LOG_INFO, "peer left", "{s:s, s:s}", "peer", p->id,
 		    "reason", f->leave->reason);
 		p->member = MEMBER_LEFT;
+		/* Registrations the signals date before this are its
+		 * leaving life's (links_left_stale). */
+		p->left_signal_ms = links_signal_now(l);
 		break;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_HELLO:
 		log_event(LOG_WARN, "second Hello on a link; ignored", "{s:s}",
@@ -750,6 +778,7 @@ hello_deadline(struct links *l)
 		snprintf(s->peer->last_error, sizeof(s->peer->last_error),
 		    "refused: no Hello within %ld ms", l->hello_ms);
 		s->refused = 1;
+		s->peer->refused_mono_ms = clock_mono_ms();
 		transport_close(s->ts);
 	}
 }
@@ -761,6 +790,7 @@ tick_cb(void *arg)
 
 	hmap_sweep(l->peers, tick_peer, l);
 	hello_deadline(l);
+	links_expire_refused(l);
 }
 
 struct links *

@@ -41,7 +41,6 @@ struct peer {
 	struct links		*l;
 	char			 id[64];
 	json_t			*addresses;	/* array of "host:port" */
-	char			 observed[64];
 	enum link_state		 state;
 	enum member_state	 member;
 	struct transport_stream	*active;	/* the stream in use, when UP */
@@ -64,6 +63,9 @@ struct peer {
 	long			 max_links;	/* its Hello's: -1 none, 0 not said */
 	uint64_t		 up_mono_ms;	/* when the active link came up */
 	uint64_t		 link_gen;	/* l->up_gen when it came up */
+	int64_t			 left_signal_ms;	/* signal clock at its Leave */
+	uint64_t		 refused_mono_ms;	/* last stream refused; 0 none */
+	int			 ever_up;	/* a link to it came up once */
 	char			 last_error[512];
 };
 
@@ -106,5 +108,17 @@ void links_peer_free(struct peer *);
 void links_choose_neighbours(struct links *);
 /* links_forget.c: drops id's tombstone; NULL: all of them. */
 void links_unforget(struct links *, const char *id);
+/* links_forget.c: removes p (its streams lose their peer first) and frees
+ * it. */
+void links_peer_remove(struct links *, struct peer *);
+/* links_forget.c: the signal's clock now, estimated, plus the error the
+ * estimate may have: an entry the signal dates after it is news. */
+int64_t links_signal_now(const struct links *);
+/* links_forget.c: whether a signal's entry is the registration of a life
+ * of p that has since left (p is MEMBER_LEFT). */
+int links_left_stale(const struct peer *, const json_t *entry);
+/* links_forget.c: removes the peers we only ever refused, dead_ms after
+ * the last refusal. */
+void links_expire_refused(struct links *);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "hmap.h"
+#include "json_id.h"
 #include "links_priv.h"
 #include "mesh_features.h"
 #include "transport.h"
@@ -114,12 +115,12 @@ status_peer(const char *id, void *value, void *arg)
 	/* The address we dialed, else the first one it advertises. */
 	address = p->address[0] != '\0' ? p->address :
 	    json_string_value(json_array_get(p->addresses, 0));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:I}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:o}",
 	    "peer", id, "state", links_link_name(p->state),
 	    "member", links_member_name(reported_member(p)),
 	    "address", address ? address : "",
 	    "since_ms", (json_int_t)p->since_ms, "reconnects", (int)p->reconnects,
-	    "last_error", p->last_error, "incarnation", (json_int_t)p->incarnation);
+	    "last_error", p->last_error, "incarnation", json_id_new(p->incarnation));
 	json_object_set_new(o, "direction", p->active == NULL ? json_null() :
 	    json_string(transport_is_inbound(p->active) ? "inbound" : "outbound"));
 	json_object_set_new(o, "rtt_ms", p->state == LINK_UP && p->rtt_us > 0 ?

@@ -185,16 +185,14 @@ graph_free(struct graph *g)
 	free(g->adj);
 }
 
-/* parent[v] in the breadth-first tree from root (SIZE_MAX: unreached). */
-static void
-graph_bfs(const struct graph *g, size_t root, size_t *parent)
+/* Grows a breadth-first tree from the vertices queue[0..tail) (whose
+ * parents are set): parent[v] of each vertex reached, SIZE_MAX left on the
+ * others.  Returns how many vertices the tree holds. */
+static size_t
+graph_grow(const struct graph *g, size_t *parent, size_t *queue, size_t tail)
 {
-	size_t *queue = xcalloc(g->n + 1, sizeof(*queue)), head = 0, tail = 0;
+	size_t head = 0;
 
-	for (size_t i = 0; i < g->n; i++)
-		parent[i] = SIZE_MAX;
-	parent[root] = root;
-	queue[tail++] = root;
 	while (head < tail) {
 		size_t u = queue[head++];
 		for (size_t v = 0; v < g->n; v++) {
@@ -204,6 +202,20 @@ graph_bfs(const struct graph *g, size_t root, size_t *parent)
 			}
 		}
 	}
+	return tail;
+}
+
+/* parent[v] in the breadth-first tree from root (SIZE_MAX: unreached). */
+static void
+graph_bfs(const struct graph *g, size_t root, size_t *parent)
+{
+	size_t *queue = xcalloc(g->n + 1, sizeof(*queue));
+
+	for (size_t i = 0; i < g->n; i++)
+		parent[i] = SIZE_MAX;
+	parent[root] = root;
+	queue[0] = root;
+	graph_grow(g, parent, queue, 1);
 	free(queue);
 }
 
@@ -252,6 +264,71 @@ static size_t
 graph_vertex(const struct graph_cache *gc, const char *id)
 {
 	return (size_t)(uintptr_t)hmap_get(gc->g.index, id);
+}
+
+/* Whether vertex v has a link both ends report. */
+static int
+graph_linked(const struct graph *g, size_t v)
+{
+	for (size_t u = 0; u < g->n; u++)
+		if (g->adj[v * g->n + u])
+			return 1;
+	return 0;
+}
+
+#define ATTACHED	(SIZE_MAX - 1)	/* parent: the origin outside the graph */
+
+/* Whether vertex v says it has a link to id: its status, or our live
+ * links when v is us. */
+static int
+reports_link(struct routing *r, const struct graph *g, size_t v,
+    const char *id)
+{
+	const struct member *m;
+
+	if (strcmp(g->ids[v], r->self_id) == 0)
+		return r->live.is_up(r->live.arg, id);
+	if ((m = hmap_get(r->members, g->ids[v])) == NULL)
+		return 0;
+	for (size_t i = 0; i < m->nnbrs; i++)
+		if (strcmp(m->nbrs[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The tree of an origin the graph cannot root: one whose status we do not
+ * hold yet (a peer's first events may come before its first status), or
+ * whose status names no link both ends report (it is older than the links
+ * the origin has now).  Its events came over links all the same: the nodes
+ * that report a link to it (we, when ours is up) hang from it, and the
+ * tree grows from all of them at once, in id order, so that every node
+ * holding the same statuses builds the same tree.  The two-way check
+ * cannot hold for the origin's own edges (it reported none), only for the
+ * rest.  NULL when nobody reports a link to it; else the caller frees it.
+ */
+static size_t *
+graph_tree_unrooted(struct routing *r, const struct graph_cache *gc,
+    const char *root)
+{
+	const struct graph *g = &gc->g;
+	size_t *parent = xcalloc(g->n + 1, sizeof(*parent));
+	size_t *queue = xcalloc(g->n + 1, sizeof(*queue)), tail = 0;
+
+	for (size_t v = 0; v < g->n; v++) {
+		parent[v] = SIZE_MAX;
+		if (strcmp(g->ids[v], root) != 0 && reports_link(r, g, v, root)) {
+			parent[v] = ATTACHED;
+			queue[tail++] = v;
+		}
+	}
+	tail = graph_grow(g, parent, queue, tail);
+	free(queue);
+	if (tail == 0) {
+		free(parent);
+		return NULL;
+	}
+	return parent;
 }
 
 /* --- the table ---------------------------------------------------------------- */
@@ -388,7 +465,7 @@ routing_fanout(struct routing *r, const char *const *roots, size_t n,
 {
 	struct graph_cache *gc;
 	const size_t **trees;
-	size_t self, *which;
+	size_t self, *which, **unrooted;
 
 	if (n == 0 || !r->has_live)
 		return;
@@ -397,10 +474,15 @@ routing_fanout(struct routing *r, const char *const *roots, size_t n,
 		return;
 	self--;
 	trees = xcalloc(n, sizeof(*trees));
+	unrooted = xcalloc(n, sizeof(*unrooted));
 	which = xcalloc(n, sizeof(*which));
 	for (size_t i = 0; i < n; i++) {
 		size_t ri = graph_vertex(gc, roots[i]);
-		trees[i] = ri == 0 ? NULL : graph_tree(gc, ri - 1);
+		if (ri != 0 && graph_linked(&gc->g, ri - 1))
+			trees[i] = graph_tree(gc, ri - 1);
+		else
+			trees[i] = unrooted[i] = graph_tree_unrooted(r, gc,
+			    roots[i]);
 	}
 	/* Our children in a tree are neighbours: only they can be handed to. */
 	for (size_t v = 0; v < gc->g.n; v++) {
@@ -414,6 +496,9 @@ routing_fanout(struct routing *r, const char *const *roots, size_t n,
 		if (k > 0)
 			fn(gc->g.ids[v], which, k, arg);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(unrooted[i]);
+	free(unrooted);
 	free(which);
 	free(trees);
 }

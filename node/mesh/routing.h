@@ -83,7 +83,10 @@ int routing_next_hop(struct routing *, const char *dest, char *hop,
  * once per neighbour we are the parent of in at least one root's
  * shortest-path tree, with the indices (into roots, ascending) of those
  * roots.  In a full mesh that is never (the origin is everybody's parent);
- * in a partial one exactly one node hands each event to each node.
+ * in a partial one exactly one node hands each event to each node.  An
+ * origin whose status we do not hold yet (or whose status names no link
+ * both ends report) is rooted at the nodes that report a link to it, so
+ * its first events are relayed too; one nobody reports goes nowhere.
  * Neighbours come in id order; peer and which are valid during the call.
  */
 void routing_fanout(struct routing *, const char *const *roots, size_t n,

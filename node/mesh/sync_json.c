@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "json_bytes.h"
+#include "json_id.h"
 #include "mesh_names.h"
 #include "sync_priv.h"
 #include "work_json.h"
@@ -62,8 +64,8 @@ info_json(const Agentflow__Mesh__V1__NodeInfo *in)
 	for (size_t i = 0; i < in->n_labels; i++)
 		json_object_set_new(labels, in->labels[i]->key,
 		    json_string(in->labels[i]->value));
-	return json_pack("{s:s, s:I, s:s, s:o, s:o, s:I}", "node_id", in->node_id,
-	    "incarnation", (json_int_t)in->incarnation, "version", in->version,
+	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:I}", "node_id", in->node_id,
+	    "incarnation", json_id_new(in->incarnation), "version", in->version,
 	    "addresses", addrs, "labels", labels,
 	    "started_ms", (json_int_t)in->started_ms);
 }
@@ -71,8 +73,8 @@ info_json(const Agentflow__Mesh__V1__NodeInfo *in)
 static json_t *
 origin_json(const struct origin *o, int with_status)
 {
-	json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "node_id", o->id,
-	    "incarnation", (json_int_t)o->incarnation, "seq", (json_int_t)o->seq,
+	json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:b}", "node_id", o->id,
+	    "incarnation", json_id_new(o->incarnation), "seq", json_id_new(o->seq),
 	    "status_ms", (json_int_t)o->status_ms,
 	    "updated_ms", (json_int_t)o->updated_ms, "left", o->left);
 	Agentflow__Mesh__V1__NodeStatus *st = o->status && with_status ?
@@ -82,8 +84,8 @@ origin_json(const struct origin *o, int with_status)
 
 	/* Events skipped on a relayed snapshot, still asked for. */
 	if (o->hole_lo != 0)
-		json_object_set_new(j, "missing", json_pack("{s:I, s:I}", "from",
-		    (json_int_t)o->hole_lo, "to", (json_int_t)o->hole_hi));
+		json_object_set_new(j, "missing", json_pack("{s:o, s:o}", "from",
+		    json_id_new(o->hole_lo), "to", json_id_new(o->hole_hi)));
 	json_object_set_new(j, "status", st ? status_json(st) : json_null());
 	json_object_set_new(j, "info", in ? info_json(in) : json_null());
 	if (st != NULL)
@@ -200,12 +202,15 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 		    agentflow__mesh__v1__user_event__unpack(NULL, len, body);
 		if (u != NULL) {
 			/* Payloads are bytes: text when they are valid UTF-8,
-			 * else base64 is the caller's to ask for (not yet). */
+			 * else null with the bytes in base64 beside it. */
 			json_t *p = json_stringn((const char *)u->payload.data,
 			    u->payload.len);
 			j = json_pack("{s:s, s:o, s:I}", "name", u->name,
 			    "payload", p ? p : json_null(),
 			    "payload_bytes", (json_int_t)u->payload.len);
+			if (p == NULL)
+				json_object_set_new(j, "payload_b64", json_b64_new(
+				    u->payload.data, u->payload.len));
 			agentflow__mesh__v1__user_event__free_unpacked(u, NULL);
 		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_JOB) {

@@ -133,7 +133,7 @@ found_cb(void *arg, const char *json)
 	struct found *f = arg;
 
 	f->n++;
-	return f->cb(f->arg, json) != 0 ? 1 : 0;
+	return f->cb != NULL && f->cb(f->arg, json) != 0 ? 1 : 0;
 }
 
 int
@@ -197,22 +197,35 @@ store_workflow_history(struct store *st, const char *id,
 	    "reading a workflow's history");
 }
 
+/* Done and settled (no step still running), or another node's since it
+ * took the workflow over (the row left here is history), and untouched
+ * since before_ms. */
+#define WF_PURGEABLE							\
+	"((state IN " WF_DONE " AND NOT EXISTS (SELECT 1 FROM"		\
+	" workflow_steps s WHERE s.workflow_id = workflows.id AND"	\
+	" s.state = 'running')) OR coordinator <> ?2) AND updated_ms < ?1"
+
 int
-store_workflows_trim(struct store *st, int64_t before_ms)
+store_workflows_trim(struct store *st, int64_t before_ms, const char *self,
+    uint64_t *removed)
 {
-	const struct arg a[] = { I(before_ms) };
+	const struct arg a[] = { I(before_ms), T(self) };
+	uint64_t gone = 0;
 	int ok;
 
 	if (store_atomic_begin(st) != 0)
 		return -1;
-	ok = store_exec(st, "DELETE FROM workflows WHERE state IN " WF_DONE
-	    " AND updated_ms < ?1", a, N(a), "trimming workflows") == 0 &&
-	    store_exec(st, "DELETE FROM workflow_steps WHERE NOT EXISTS (SELECT"
-	    " 1 FROM workflows w WHERE w.id = workflow_steps.workflow_id)", NULL,
-	    0, "trimming the steps of trimmed workflows") == 0 &&
-	    store_exec(st, "DELETE FROM workflow_history WHERE NOT EXISTS"
-	    " (SELECT 1 FROM workflows w WHERE w.id ="
-	    " workflow_history.workflow_id)", NULL, 0,
-	    "trimming the history of trimmed workflows") == 0;
+	ok = store_exec(st, "DELETE FROM workflow_steps WHERE workflow_id IN"
+	    " (SELECT id FROM workflows WHERE " WF_PURGEABLE ")", a, N(a),
+	    "purging workflows' steps") == 0 &&
+	    store_exec(st, "DELETE FROM workflow_history WHERE workflow_id IN"
+	    " (SELECT id FROM workflows WHERE " WF_PURGEABLE ")", a, N(a),
+	    "purging workflows' history") == 0 &&
+	    store_exec(st, "DELETE FROM workflows WHERE " WF_PURGEABLE, a, N(a),
+	    "purging workflows") == 0;
+	if (ok)
+		gone = (uint64_t)sqlite3_changes(store_db(st));
+	if (removed != NULL)
+		*removed = ok ? gone : 0;
 	return store_atomic_end(st, ok);
 }

@@ -33,7 +33,8 @@ typedef int (*store_workflows_cb)(void *arg, const char *json);
  */
 int store_workflow_write(struct store *, const char *id, const json_t *wf,
     const json_t *steps, const json_t *history);
-/* One workflow's row: 1 found (cb called), 0 not, -1 on an error. */
+/* One workflow's row: 1 found (cb called unless NULL), 0 not, -1 on an
+ * error. */
 int store_workflow_get(struct store *, const char *id, store_workflows_cb,
     void *arg);
 /* Workflows newest first, in state (NULL: any); limit 0: all. */
@@ -51,8 +52,11 @@ int store_workflow_history(struct store *, const char *id,
     store_workflows_cb, void *arg);
 
 /* Drops the workflows done (succeeded, failed, cancelled,
- * budget-exceeded) and last changed before before_ms, with their steps
- * and history. */
-int store_workflows_trim(struct store *, int64_t before_ms);
+ * budget-exceeded) with no step still running, and the rows a step-down
+ * left (coordinator not self), last changed before before_ms, with their
+ * steps and history, all or nothing (--retain-jobs, `agentflow purge`);
+ * how many went in *removed (may be NULL). */
+int store_workflows_trim(struct store *, int64_t before_ms,
+    const char *self, uint64_t *removed);
 
 #endif

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "command_sign.h"
 #include "forget.h"
+#include "json_id.h"
 #include "job_runs.h"
 #include "jobs.h"
 #include "json_check.h"
@@ -121,8 +122,8 @@ ping(struct node *n, const Agentflow__Mesh__V1__Command *c, const json_t *args,
 	(void)args;
 	(void)err;
 	(void)errlen;
-	*body = json_pack("{s:s, s:I, s:I}", "node", n->id, "time_ms",
-	    (json_int_t)clock_wall_ms(), "incarnation", (json_int_t)n->incarnation);
+	*body = json_pack("{s:s, s:I, s:o}", "node", n->id, "time_ms",
+	    (json_int_t)clock_wall_ms(), "incarnation", json_id_new(n->incarnation));
 	return MESH_COMMAND_STATUS(OK);
 }
 

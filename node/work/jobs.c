@@ -820,3 +820,10 @@ jobs_on_final(struct jobs *js, void (*fn)(void *, const json_t *), void *arg)
 	js->final_fn = fn;
 	js->final_arg = arg;
 }
+
+void
+jobs_set_gate(struct jobs *js, int (*fn)(void *, const json_t *), void *arg)
+{
+	js->gate_fn = fn;
+	js->gate_arg = arg;
+}

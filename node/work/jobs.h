@@ -94,6 +94,16 @@ int jobs_node_command(struct node *, const char *node, const char *type,
 void jobs_on_final(struct jobs *, void (*fn)(void *arg, const json_t *rec),
     void *arg);
 
+/* fn(arg, rec) before the dispatcher moves a job issued here (sends its
+ * JOB_RUN, or places it again off a dead node): 0 holds it where it is
+ * for this turn.  For the workflows' coordinator: a step's job moves only
+ * while this node coordinates its workflow with a majority in sight, so
+ * a coordinator cut off, or taken over, sends no step anywhere
+ * (workflows_takeover.h).  fn must not call into jobs.  One gate; fn NULL
+ * removes it. */
+void jobs_set_gate(struct jobs *, int (*fn)(void *arg, const json_t *rec),
+    void *arg);
+
 /* Counters for /metrics: {"submitted": n, ..., "queued": depth, "open":
  * not final} (new reference). */
 json_t *jobs_counters(struct jobs *);

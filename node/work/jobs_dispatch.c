@@ -6,7 +6,8 @@
  *    node is dead by --dead-ms (or marks it lost when at_most_once);
  *  - sends each queued job whose node is reachable a JOB_RUN command
  *    (commands.h) carrying (job id, epoch), and reads the answer;
- *  - sends the fences still pending to the nodes that are reachable.
+ *  - sends the fences still pending to the nodes that are reachable;
+ *  - and does none of the moves of a job its gate holds (jobs_set_gate).
  *
  * A job whose JOB_RUN went unanswered (timeout, unreachable) keeps its
  * node and epoch: the copy may have arrived, and the executor answers a
@@ -373,6 +374,9 @@ tick_job(const char *key, void *value, void *arg)
 		    NULL);
 		return 0;
 	}
+	/* Held by its owner (jobs_set_gate): neither sent nor placed again. */
+	if (js->gate_fn != NULL && !js->gate_fn(js->gate_arg, j->rec))
+		return 0;
 	if (any && node != NULL && epoch_of(j) > 0 && node_dead(t->view, node)) {
 		node_died(js, j, node);
 		if (j->final)

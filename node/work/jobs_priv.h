@@ -46,6 +46,8 @@ struct jobs {
 	json_t		*by_task;	/* jobs_metrics.c, NULL until a count */
 	void		(*final_fn)(void *, const json_t *);	/* jobs_on_final */
 	void		*final_arg;
+	int		(*gate_fn)(void *, const json_t *);	/* jobs_set_gate */
+	void		*gate_arg;
 };
 
 /* Moves j to state `to` (jobs_state_may checked), with a history entry

@@ -13,6 +13,7 @@
 
 #include "cron.h"
 #include "jobs_spec.h"
+#include "workflow_spec.h"
 #include "json_check.h"
 #include "node_id.h"
 #include "opts.h"
@@ -82,11 +83,55 @@ check_job(const json_t *job, const json_t *tasks, json_t *errors)
 	json_decref(rec);
 }
 
+/* "workflow": {definition, set?}: the definition as POST /api/workflows
+ * checks it, its errors listed under workflow.definition. */
+static void
+check_workflow(const json_t *w, json_t *errors)
+{
+	const json_t *set = json_object_get(w, "set");
+	json_t *errs = NULL, *e, *checked;
+	const char *k, *path;
+	char p[256];
+	size_t i;
+
+	if (!json_is_object(w)) {
+		add(errors, "workflow", "{definition, set?}: the workflow each "
+		    "fire runs, as POST /api/workflows takes it");
+		return;
+	}
+	json_object_foreach((json_t *)w, k, e)
+		if (strcmp(k, "definition") != 0 && strcmp(k, "set") != 0) {
+			snprintf(p, sizeof(p), "workflow.%s", k);
+			add(errors, p, "not a field of a scheduled workflow "
+			    "(definition, set)");
+		}
+	if (set != NULL && !json_is_object(set)) {
+		add(errors, "workflow.set", "an object of KEY: \"value\"");
+		set = NULL;
+	}
+	if (json_object_get(w, "definition") == NULL) {
+		add(errors, "workflow.definition", "required: the workflow each "
+		    "fire runs, as POST /api/workflows takes it");
+		return;
+	}
+	checked = workflow_spec_check(json_object_get(w, "definition"), set,
+	    &errs);
+	json_decref(checked);
+	json_array_foreach(errs, i, e) {
+		path = json_string_value(json_object_get(e, "path"));
+		snprintf(p, sizeof(p), "workflow.definition%s%s", path != NULL &&
+		    path[0] != '\0' && path[0] != '[' ? "." : "", path != NULL ?
+		    path : "");
+		add(errors, p, json_string_value(json_object_get(e, "error")));
+	}
+	json_decref(errs);
+}
+
 json_t *
 schedule_spec_check(const json_t *def, const json_t *tasks, json_t **errors)
 {
 	static const char *const known[] = { "name", "cron", "tz", "job",
-	    "misfire", "grace", "overlap", "paused" };
+	    "workflow", "misfire", "grace", "overlap", "paused" };
 	static const char *const misfires[] = { "skip", "run_once" };
 	static const char *const overlaps[] = { "skip", "queue", "allow" };
 	const json_t *name, *cr, *tz, *grace, *paused;
@@ -98,8 +143,8 @@ schedule_spec_check(const json_t *def, const json_t *tasks, json_t **errors)
 
 	*errors = NULL;
 	if (!json_is_object(def)) {
-		add(errs, "", "a JSON object {name, cron, tz?, job, misfire?, "
-		    "grace?, overlap?, paused?}");
+		add(errs, "", "a JSON object {name, cron, tz?, job | workflow, "
+		    "misfire?, grace?, overlap?, paused?}");
 		*errors = errs;
 		return NULL;
 	}
@@ -112,7 +157,7 @@ schedule_spec_check(const json_t *def, const json_t *tasks, json_t **errors)
 		if (i < sizeof(known) / sizeof(known[0]))
 			continue;
 		snprintf(err, sizeof(err), "not a field of a schedule (name, "
-		    "cron, tz, job, misfire, grace, overlap, paused)");
+		    "cron, tz, job, workflow, misfire, grace, overlap, paused)");
 		add(errs, k, err);
 	}
 	name = json_object_get(def, "name");
@@ -137,7 +182,13 @@ schedule_spec_check(const json_t *def, const json_t *tasks, json_t **errors)
 			add(errs, "cron", err);
 		cron_free(c);
 	}
-	check_job(json_object_get(def, "job"), tasks, errs);
+	if (json_object_get(def, "workflow") == NULL)
+		check_job(json_object_get(def, "job"), tasks, errs);
+	else if (json_object_get(def, "job") != NULL)
+		add(errs, "workflow", "a schedule fires a job or a workflow, "
+		    "not both");
+	else
+		check_workflow(json_object_get(def, "workflow"), errs);
 	misfire = word(def, "misfire", misfires, 2, errs,
 	    "\"skip\" or \"run_once\"");
 	overlap = word(def, "overlap", overlaps, 3, errs,
@@ -156,8 +207,10 @@ schedule_spec_check(const json_t *def, const json_t *tasks, json_t **errors)
 		return NULL;
 	}
 	out = json_pack("{s:O, s:O, s:s, s:O, s:s, s:I, s:s, s:b}", "name", name,
-	    "cron", cr, "tz", tz != NULL ? json_string_value(tz) : "UTC", "job",
-	    json_object_get(def, "job"), "misfire", misfire, "grace_ms",
+	    "cron", cr, "tz", tz != NULL ? json_string_value(tz) : "UTC",
+	    json_object_get(def, "job") != NULL ? "job" : "workflow",
+	    json_object_get(def, json_object_get(def, "job") != NULL ? "job" :
+	    "workflow"), "misfire", misfire, "grace_ms",
 	    grace_s > 0 ? (json_int_t)grace_s * 1000 :
 	    (json_int_t)SCHEDULE_GRACE_DEFAULT_MS, "overlap", overlap, "paused",
 	    json_is_true(paused));
@@ -166,9 +219,10 @@ schedule_spec_check(const json_t *def, const json_t *tasks, json_t **errors)
 	free(text);
 	if (len > SCHEDULE_SPEC_MAX) {
 		snprintf(err, sizeof(err), "the definition is %zu bytes as "
-		    "stored, at most %d (a smaller payload)", len,
+		    "stored, at most %d (smaller)", len,
 		    SCHEDULE_SPEC_MAX);
-		add(errs, "job.payload", err);
+		add(errs, json_object_get(out, "job") != NULL ? "job.payload" :
+		    "workflow.definition", err);
 		json_decref(out);
 		*errors = errs;
 		return NULL;

@@ -10,7 +10,10 @@
  *                                      "@every DURATION"
  *     "tz": "Europe/Berlin",           optional, "UTC" by default
  *     "job": {"task": "backup",        what POST /api/jobs takes, but
- *             "to": "any", ...},       "key" (the schedule sets it)
+ *             "to": "any", ...},       "key" (the schedule sets it);
+ *     or "workflow": {                 or what POST /api/workflows
+ *       "definition": {...},           takes, run by the fire's owner
+ *       "set": {"k": "v"}},            as its coordinator
  *     "misfire": "skip",               or "run_once": a fire time missed
  *     "grace": "1h",                   (a restart, a heal) runs once late
  *                                      within grace (default 1h)
@@ -41,7 +44,8 @@ enum schedule_overlap {
 /*
  * Checks def; tasks (may be NULL: not checked) is an object whose keys
  * are the task names a job may name.  Returns the definition as stored
- * (new reference): {name, cron, tz, job, misfire: "skip" | "run_once",
+ * (new reference): {name, cron, tz, job | workflow, misfire: "skip" |
+ * "run_once",
  * grace_ms, overlap, paused}; or NULL with *errors an array of {path,
  * error} (new reference).
  */

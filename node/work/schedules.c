@@ -170,9 +170,11 @@ view(const PB(ScheduleUpdate) *u)
 	json_object_set_new(v, "author", json_string(str(u->author)));
 	json_object_set_new(v, "next_fire_ms", next > 0 ?
 	    json_integer((json_int_t)next) : json_null());
+	/* A workflow's fire names the workflow where a job's names the job. */
 	json_object_set_new(v, "last_fire", u->fire_ms == 0 ? json_null() :
 	    json_pack("{s:I, s:s?, s:s?, s:s, s:I}", "fire_ms",
-	    (json_int_t)u->fire_ms, "job", str(u->fire_job)[0] != '\0' ?
+	    (json_int_t)u->fire_ms, json_object_get(v, "workflow") != NULL ?
+	    "workflow" : "job", str(u->fire_job)[0] != '\0' ?
 	    u->fire_job : NULL, "node", str(u->fire_node)[0] != '\0' ?
 	    u->fire_node : NULL, "outcome", str(u->fire_outcome),
 	    "updated_ms", (json_int_t)u->fire_updated_ms));

@@ -39,6 +39,9 @@
 #include "store_schedules.h"
 #include "sync_jobs.h"
 #include "sync_schedules.h"
+#include "sync_workflows.h"
+#include "workflow_state.h"
+#include "workflows.h"
 #include "xalloc.h"
 
 #define PB(name)	Agentflow__Mesh__V1__##name
@@ -108,8 +111,10 @@ def_unfit(const json_t *def)
 {
 	json_int_t grace = json_integer_value(json_object_get(def, "grace_ms"));
 
-	if (!json_is_object(json_object_get(def, "job")))
-		return "no job";
+	if (!json_is_object(json_object_get(def, "job")) &&
+	    !json_is_object(json_object_get(json_object_get(def, "workflow"),
+	    "definition")))
+		return "no job and no workflow";
 	if (!json_is_integer(json_object_get(def, "grace_ms")) || grace < 0 ||
 	    grace > (json_int_t)SCHEDULE_GRACE_MAX_S * 1000)
 		return "grace_ms out of range";
@@ -187,34 +192,95 @@ record(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t fire_ms,
 	schedules_emit(sc, &c);
 }
 
-/* The state of job id issued by node, as this node knows it; NULL:
- * unknown.  *tmp holds it (decref). */
+/* The state of the fire's job (or workflow, for a workflow's schedule)
+ * id issued by node, as this node knows it; NULL: unknown.  *tmp holds
+ * it (decref). */
 static const char *
-job_state(struct schedules *sc, const char *id, const char *node, json_t **tmp)
+fire_state(struct schedules *sc, const json_t *def, const char *id,
+    const char *node, json_t **tmp)
 {
+	int mine = strcmp(node, sc->n->id) == 0;
+
 	*tmp = NULL;
 	if (id[0] == '\0')
 		return NULL;
-	if (strcmp(node, sc->n->id) == 0)
+	if (json_object_get(def, "workflow") != NULL)
+		*tmp = mine ? (sc->n->workflows != NULL ? workflows_get(
+		    sc->n->workflows, id) : NULL) : sc->n->sync != NULL ?
+		    sync_workflows_get(sc->n->sync, id) : NULL;
+	else if (mine)
 		*tmp = sc->n->jobs != NULL ? jobs_get(sc->n->jobs, id) : NULL;
 	else if (sc->n->sync != NULL)
 		*tmp = sync_jobs_get(sc->n->sync, id, node, NULL);
 	return json_string_value(json_object_get(*tmp, "state"));
 }
 
-/* Whether u's last job still holds the schedule: not final, and its
- * issuer alive (a dead issuer's job moves no more). */
+/* Whether outcome s is a job's or workflow's final state; -1: not a
+ * state at all ("skipped", "waiting", "refused"). */
 static int
-last_open(struct schedules *sc, const PB(ScheduleUpdate) *u, struct quorum *m)
+state_final(const json_t *def, const char *s)
+{
+	int st;
+
+	if (json_object_get(def, "workflow") != NULL)
+		return (st = workflow_state_parse(s)) < 0 ? -1 :
+		    workflow_state_done((enum workflow_state)st);
+	return (st = jobs_state_parse(s)) < 0 ? -1 :
+	    jobs_state_final((enum jobs_state)st);
+}
+
+/* Whether u's last job (or workflow) still holds the schedule: not
+ * final, and its issuer alive (a dead issuer's moves no more). */
+static int
+last_open(struct schedules *sc, const PB(ScheduleUpdate) *u,
+    const json_t *def, struct quorum *m)
 {
 	json_t *tmp;
-	const char *s = job_state(sc, str(u->fire_job), str(u->fire_node), &tmp);
-	int st = s != NULL ? jobs_state_parse(s) : -1, open;
-
-	open = st >= 0 && !jobs_state_final((enum jobs_state)st) &&
+	const char *s = fire_state(sc, def, str(u->fire_job), str(u->fire_node),
+	    &tmp);
+	int open = s != NULL && state_final(def, s) == 0 &&
 	    quorum_alive(m, str(u->fire_node));
+
 	json_decref(tmp);
 	return open;
+}
+
+/* The fire's workflow, run here as its coordinator under an id of its
+ * key (a second fire of it here answers the first); its id in id (""
+ * when refused), its first state returned. */
+static const char *
+run_workflow(struct schedules *sc, const PB(ScheduleUpdate) *u,
+    const json_t *w, const char *key, const struct principal *p, char *id,
+    size_t idlen, json_t **rec)
+{
+	uint64_t h = 1469598103934665603ULL;
+	json_t *errors = NULL;
+	char err[512] = "";
+	int status;
+
+	for (const char *c = key; *c != '\0'; c++) {
+		h ^= (unsigned char)*c;
+		h *= 1099511628211ULL;
+	}
+	snprintf(id, idlen, "w%016llx", (unsigned long long)h);
+	status = sc->n->workflows != NULL ? workflows_run_id(sc->n->workflows,
+	    json_object_get(w, "definition"), json_object_get(w, "set"), p, id,
+	    &errors, err, sizeof(err)) : 503;
+	if (status == 202 || status == 200) {
+		*rec = workflows_get(sc->n->workflows, id);
+		return json_string_value(json_object_get(*rec, "state"));
+	}
+	if (errors != NULL) {
+		char *text = json_dumps(errors, JSON_COMPACT);
+
+		snprintf(err, sizeof(err), "%s", text != NULL ? text : "?");
+		free(text);
+	}
+	json_decref(errors);
+	log_event(LOG_WARN, "schedule's workflow refused", "{s:s, s:s}",
+	    "schedule", u->name, "error", err);
+	id[0] = '\0';
+	return "refused";
 }
 
 /* Submits u's job for fire_ms with its key; records the fire. */
@@ -230,6 +296,22 @@ submit(struct schedules *sc, const PB(ScheduleUpdate) *u,
 	int status;
 
 	snprintf(key, sizeof(key), "schedule:%s:%" PRId64, u->name, fire_ms);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "schedule:%s", u->name);
+	p.role = PRINCIPAL_WRITE;
+	if (json_object_get(rt->def, "workflow") != NULL) {
+		json_decref(body);
+		state = run_workflow(sc, u, json_object_get(rt->def, "workflow"),
+		    key, &p, id, sizeof(id), &rec);
+		if (id[0] != '\0')
+			log_event(LOG_INFO, "schedule fired", "{s:s, s:I, s:s}",
+			    "schedule", u->name, "fire_ms", (json_int_t)fire_ms,
+			    "workflow", id);
+		record(sc, u, fire_ms, id, sc->n->id, state != NULL ? state :
+		    "pending", now);
+		json_decref(rec);
+		return;
+	}
 	json_object_set_new(body, "key", json_string(key));
 	/* The task learns which fire it is: an object payload (or none)
 	 * gets "schedule": {name, fire_ms} unless it has that key. */
@@ -241,9 +323,6 @@ submit(struct schedules *sc, const PB(ScheduleUpdate) *u,
 			    "s:I}", "name", u->name, "fire_ms", (json_int_t)fire_ms));
 		json_object_set_new(body, "payload", payload);
 	}
-	memset(&p, 0, sizeof(p));
-	snprintf(p.name, sizeof(p.name), "schedule:%s", u->name);
-	p.role = PRINCIPAL_WRITE;
 	status = sc->n->jobs != NULL ? jobs_submit(sc->n->jobs, body, &p, id,
 	    sizeof(id), err, sizeof(err)) : 503;
 	json_decref(body);
@@ -271,7 +350,7 @@ handle(struct schedules *sc, const PB(ScheduleUpdate) *u,
 {
 	enum schedule_overlap ov = schedule_spec_overlap(rt->def);
 
-	if (ov == SCHEDULE_OVERLAP_ALLOW || !last_open(sc, u, m)) {
+	if (ov == SCHEDULE_OVERLAP_ALLOW || !last_open(sc, u, rt->def, m)) {
 		submit(sc, u, rt, fire_ms, now);
 		return;
 	}
@@ -290,18 +369,19 @@ handle(struct schedules *sc, const PB(ScheduleUpdate) *u,
 	    now);
 }
 
-/* Our last fire's job moved on: its state becomes the outcome. */
+/* Our last fire's job (or workflow) moved on: its state becomes the
+ * outcome. */
 static void
-follow(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t now)
+follow(struct schedules *sc, const PB(ScheduleUpdate) *u,
+    const struct sched_rt *rt, int64_t now)
 {
 	json_t *tmp;
 	const char *s;
-	int cur = jobs_state_parse(str(u->fire_outcome));
 
-	if (strcmp(str(u->fire_node), sc->n->id) != 0 || cur < 0 ||
-	    jobs_state_final((enum jobs_state)cur))
+	if (strcmp(str(u->fire_node), sc->n->id) != 0 ||
+	    state_final(rt->def, str(u->fire_outcome)) != 0)
 		return;		/* not ours, or "skipped"/"waiting", or final */
-	s = job_state(sc, str(u->fire_job), sc->n->id, &tmp);
+	s = fire_state(sc, rt->def, str(u->fire_job), sc->n->id, &tmp);
 	if (s != NULL && strcmp(s, str(u->fire_outcome)) != 0)
 		record(sc, u, (int64_t)u->fire_ms, str(u->fire_job), sc->n->id, s,
 		    now);
@@ -318,11 +398,13 @@ turn(struct schedules *sc, const char *name, struct quorum *m, int64_t now)
 	int64_t window, from;
 	int n = 0;
 
-	if ((u = sync_schedules_get(sc->n->sync, name)) == NULL)
-		return;
-	follow(sc, u, now);
 	if ((u = sync_schedules_get(sc->n->sync, name)) == NULL ||
 	    (rt = rt_get(sc, u)) == NULL)
+		return;
+	follow(sc, u, rt, now);
+	/* A change of the fire's outcome keeps the definition's version:
+	 * rt stays. */
+	if ((u = sync_schedules_get(sc->n->sync, name)) == NULL)
 		return;
 	if (json_is_true(json_object_get(rt->def, "paused"))) {
 		/* What passes while paused is not owed on resume. */
@@ -352,7 +434,7 @@ turn(struct schedules *sc, const char *name, struct quorum *m, int64_t now)
 	if (rt->waiting == 0 && rt->due == 0)
 		return;
 	quorum_build(sc->n, m);
-	if (rt->waiting != 0 && !last_open(sc, u, m)) {
+	if (rt->waiting != 0 && !last_open(sc, u, rt->def, m)) {
 		int64_t w = rt->waiting;
 
 		rt->waiting = 0;

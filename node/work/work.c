@@ -294,7 +294,7 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	    (int64_t)n->cfg->retain_jobs_s * 1000) != 0 ||
 	    /* A workflow is kept as long as the jobs of its steps. */
 	    store_workflows_trim(n->store, (int64_t)clock_wall_ms() -
-	    (int64_t)n->cfg->retain_jobs_s * 1000) != 0)
+	    (int64_t)n->cfg->retain_jobs_s * 1000, n->id, NULL) != 0)
 		log_event(LOG_WARN, "cannot trim old work records", "{s:s}", "error",
 		    store_error(n->store));
 }

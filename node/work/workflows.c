@@ -36,14 +36,12 @@
 #include "xalloc.h"
 
 #define TICK_MS		500
-#define LIST_MAX	1000
 #define BACKOFF_MAX_MS	(3600LL * 1000)
-#define KEY_PREFIX	"wf/"
 
 /* --- a loaded workflow ---------------------------------------------------- */
 
-static int
-load_cb(void *arg, const char *text)
+int
+wf_load_cb(void *arg, const char *text)
 {
 	json_t *v = json_loads(text, 0, NULL);
 
@@ -69,7 +67,7 @@ wf_load(struct workflows *ws, const char *id)
 
 	/* A workflow another node took over is its (workflows_takeover.h):
 	 * the row left here is history. */
-	if (store_workflow_get(ws->n->store, id, load_cb, rows) != 1 ||
+	if (store_workflow_get(ws->n->store, id, wf_load_cb, rows) != 1 ||
 	    json_array_size(rows) != 1 || !wf_ours(ws, json_array_get(rows,
 	    0))) {
 		json_decref(rows);
@@ -81,7 +79,7 @@ wf_load(struct workflows *ws, const char *id)
 	wf->steps = json_array();
 	wf->dirty = json_array();
 	wf->hist = json_array();
-	if (store_workflow_steps(ws->n->store, id, load_cb, wf->steps) < 0)
+	if (store_workflow_steps(ws->n->store, id, wf_load_cb, wf->steps) < 0)
 		log_event(LOG_ERROR, "cannot read a workflow's steps", "{s:s, s:s}",
 		    "workflow", id, "error", store_error(ws->n->store));
 	s = workflow_state_parse(json_string_value(json_object_get(wf->row,
@@ -316,7 +314,7 @@ job_body(const struct wf *wf, const json_t *def, int attempt, char *err,
 		}
 		json_object_set_new(body, "payload", payload);
 	}
-	snprintf(key, sizeof(key), KEY_PREFIX "%s/%s/%d", wf_id(wf),
+	snprintf(key, sizeof(key), WF_KEY_PREFIX "%s/%s/%d", wf_id(wf),
 	    json_string_value(json_object_get(def, "name")), attempt);
 	json_object_set_new(body, "key", json_string(key));
 	return body;
@@ -727,7 +725,7 @@ job_final(void *arg, const json_t *rec)
 	struct workflows *ws = arg;
 	const char *key = json_string_value(json_object_get(rec, "key"));
 
-	if (key != NULL && strncmp(key, KEY_PREFIX, strlen(KEY_PREFIX)) == 0)
+	if (key != NULL && strncmp(key, WF_KEY_PREFIX, strlen(WF_KEY_PREFIX)) == 0)
 		event_active(ws->kick, 0, 0);
 }
 
@@ -779,13 +777,27 @@ workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
     const struct principal *p, char *id, size_t idlen, json_t **errors,
     char *err, size_t errlen)
 {
+	char hex[17];
+
+	rng_hex(ws->n->rng, hex, (sizeof(hex) - 1) / 2);
+	snprintf(id, idlen, "w%s", hex);
+	return workflows_run_id(ws, def, set, p, id, errors, err, errlen);
+}
+
+int
+workflows_run_id(struct workflows *ws, const json_t *def, const json_t *set,
+    const struct principal *p, const char *id, json_t **errors, char *err,
+    size_t errlen)
+{
 	json_t *wf, *row, *steps, *s, *hist;
 	uint64_t now = clock_wall_ms();
 	json_int_t budget;
-	char hex[17];
 	size_t i;
 	int rc;
 
+	*errors = NULL;
+	if (store_workflow_get(ws->n->store, id, NULL, NULL) == 1)
+		return 200;		/* run already, under that id */
 	wf = workflow_spec_check(def, set, errors);
 	if (wf != NULL)
 		*errors = NULL;
@@ -793,8 +805,6 @@ workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
 		json_decref(wf);
 		return 400;
 	}
-	rng_hex(ws->n->rng, hex, (sizeof(hex) - 1) / 2);
-	snprintf(id, idlen, "w%s", hex);
 	budget = json_integer_value(json_object_get(wf, "budget_ms"));
 	row = json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:s, s:i, s:I, s:I, "
 	    "s:I, s:i}", "id", id, "name", json_object_get(wf, "name"),
@@ -836,96 +846,6 @@ workflows_run(struct workflows *ws, const json_t *def, const json_t *set,
 	return 202;
 }
 
-/* A step as shown: its row with its definition's kind and needs, the
- * job's id as "job" and its duration. */
-static json_t *
-show_step(const struct wf *wf, const json_t *row)
-{
-	const json_t *def = wf_step_def(wf, json_string_value(json_object_get(
-	    row, "name")));
-	json_t *s = json_deep_copy(row);
-	json_int_t start = json_integer_value(json_object_get(row, "started_ms"));
-	json_int_t end = json_integer_value(json_object_get(row, "finished_ms"));
-
-	json_object_del(s, "workflow_id");
-	json_object_set(s, "kind", json_object_get(def, "kind"));
-	json_object_set(s, "needs", json_object_get(def, "needs"));
-	json_object_set(s, "job", json_object_get(row, "job_id"));
-	if (json_object_get(def, "prompt") != NULL)
-		json_object_set(s, "prompt", json_object_get(def, "prompt"));
-	json_object_set_new(s, "duration_ms", start > 0 ? json_integer(
-	    (end > 0 ? end : (json_int_t)clock_wall_ms()) - start) :
-	    json_null());
-	return s;
-}
-
-/* The workflow as the API shows it, without its history. */
-static json_t *
-wf_json(const struct wf *wf)
-{
-	json_t *out = json_deep_copy(wf->row), *steps = json_array(), *s;
-	size_t i;
-
-	json_array_foreach(wf->steps, i, s)
-		json_array_append_new(steps, show_step(wf, s));
-	json_object_set_new(out, "steps", steps);
-	/* As the mesh's view names it (sync_workflow_json). */
-	json_object_set(out, "epoch", json_object_get(wf->row,
-	    "coordinator_epoch"));
-	return out;
-}
-
-void
-wf_publish(struct workflows *ws, const struct wf *wf, int seed)
-{
-	json_t *j = wf_json(wf);
-
-	if (seed)
-		workflows_events_seed(ws->n, j, workflow_state_done(wf->state));
-	else
-		workflows_events_changed(ws->n, j,
-		    workflow_state_done(wf->state));
-	json_decref(j);
-}
-
-json_t *
-workflows_get(struct workflows *ws, const char *id)
-{
-	struct wf *wf = wf_load(ws, id);
-	json_t *out, *h;
-
-	if (wf == NULL)
-		return NULL;
-	out = wf_json(wf);
-	h = json_array();
-	store_workflow_history(ws->n->store, id, load_cb, h);
-	json_object_set_new(out, "history", h);
-	wf_free(wf);
-	return out;
-}
-
-json_t *
-workflows_list(struct workflows *ws, const char *state, unsigned limit)
-{
-	json_t *a = json_array(), *w;
-	size_t i;
-
-	store_workflows_query(ws->n->store, state, limit != 0 && limit <
-	    LIST_MAX ? limit : LIST_MAX, load_cb, a);
-	/* Summaries: the definition is the workflow's own page's.  One
-	 * another node took over is that node's to list. */
-	for (i = json_array_size(a); i-- > 0;)
-		if (!wf_ours(ws, json_array_get(a, i)))
-			json_array_remove(a, i);
-	json_array_foreach(a, i, w) {
-		json_object_set_new(w, "steps", json_integer((json_int_t)
-		    json_array_size(json_object_get(json_object_get(w,
-		    "definition"), "steps"))));
-		json_object_del(w, "definition");
-	}
-	return a;
-}
-
 /* --- lifetime ------------------------------------------------------------- */
 
 static int
@@ -950,7 +870,7 @@ seed(struct workflows *ws)
 	size_t i;
 
 	if (store_workflows_query(ws->n->store, NULL, SYNC_WORKFLOWS_SNAPSHOT,
-	    load_cb, rows) < 0)
+	    wf_load_cb, rows) < 0)
 		log_event(LOG_WARN, "cannot read our workflows for the mesh",
 		    "{s:s}", "error", store_error(ws->n->store));
 	json_array_foreach(rows, i, r) {
@@ -982,8 +902,10 @@ workflows_new(struct node *n)
 	ws->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, ws);
 	ws->kick = event_new(n->base, -1, 0, tick_cb, ws);
 	event_add(ws->tick, &(struct timeval){ 0, TICK_MS * 1000 });
-	if (n->jobs != NULL)
+	if (n->jobs != NULL) {
 		jobs_on_final(n->jobs, job_final, ws);
+		jobs_set_gate(n->jobs, workflows_takeover_gate, ws);
+	}
 	return ws;
 }
 
@@ -992,8 +914,10 @@ workflows_free(struct workflows *ws)
 {
 	if (ws == NULL)
 		return;
-	if (ws->n->jobs != NULL)
+	if (ws->n->jobs != NULL) {
 		jobs_on_final(ws->n->jobs, NULL, NULL);
+		jobs_set_gate(ws->n->jobs, NULL, NULL);
+	}
 	if (ws->tick != NULL)
 		event_free(ws->tick);
 	if (ws->kick != NULL)

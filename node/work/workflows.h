@@ -50,6 +50,12 @@ void workflows_free(struct workflows *);
 int workflows_run(struct workflows *, const json_t *def, const json_t *set,
     const struct principal *p, char *id, size_t idlen, json_t **errors,
     char *err, size_t errlen);
+/* The same under the caller's id (a schedule's fire: "w" and 16 hex
+ * digits of its key); 200 without running anything when a workflow of
+ * that id is stored here already. */
+int workflows_run_id(struct workflows *, const json_t *def,
+    const json_t *set, const struct principal *p, const char *id,
+    json_t **errors, char *err, size_t errlen);
 /* A workflow with its steps and history (new reference), or NULL. */
 json_t *workflows_get(struct workflows *, const char *id);
 /* Summaries newest first, in state (NULL: any); limit 0: the most. */

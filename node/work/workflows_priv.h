@@ -14,6 +14,9 @@
 
 struct node;
 
+/* A step's job key: wf/ID/STEP/ATTEMPT. */
+#define WF_KEY_PREFIX	"wf/"
+
 struct workflows {
 	struct node	*n;
 	json_t		*open;		/* id → true: moved by the tick */
@@ -35,6 +38,9 @@ struct wf {
 	enum workflow_state	 state;
 };
 
+/* store_workflows_cb's: each row (JSON text) appended to the array
+ * arg. */
+int wf_load_cb(void *arg, const char *text);
 /* Workflow id from the store (NULL: unknown or unreadable); free it with
  * wf_free. */
 struct wf *wf_load(struct workflows *, const char *id);
@@ -77,5 +83,8 @@ void wf_publish(struct workflows *, const struct wf *, int seed);
 void workflows_takeover_turn(struct workflows *);
 int workflows_takeover_may_move(const struct workflows *);
 int workflows_takeover_lost(struct workflows *, struct wf *);
+/* jobs_set_gate's for our step jobs (workflows_takeover.c says when one
+ * may move). */
+int workflows_takeover_gate(void *arg, const json_t *rec);
 
 #endif

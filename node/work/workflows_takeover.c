@@ -374,6 +374,45 @@ workflows_takeover_may_move(const struct workflows *ws)
 	    ws->majority_since_ms >= WORKFLOWS_RESUME_MS;
 }
 
+/*
+ * jobs_set_gate's: a step's job (key "wf/ID/STEP/ATTEMPT", submitted by
+ * this node as itself) moves only while this node coordinates ID, no
+ * other origin holds a higher epoch of it, and a majority is in sight.
+ * Otherwise a coordinator cut off would place an "any" step again off a
+ * node it sees dead (the far side's taker has it running there), or send
+ * it out at the heal before its own turn saw the taker's epoch.
+ */
+int
+workflows_takeover_gate(void *arg, const json_t *rec)
+{
+	struct workflows *ws = arg;
+	const char *key = json_string_value(json_object_get(rec, "key"));
+	const char *principal = json_string_value(json_object_get(rec,
+	    "principal")), *end, *coord;
+	char id[128], me[NODE_ID_MAX + 8], by[128];
+	json_t *row;
+	int go;
+
+	snprintf(me, sizeof(me), "node:%s", ws->n->id);
+	if (key == NULL || strncmp(key, WF_KEY_PREFIX, strlen(WF_KEY_PREFIX)) != 0 ||
+	    principal == NULL || strcmp(principal, me) != 0 ||
+	    (end = strchr(key + strlen(WF_KEY_PREFIX), '/')) == NULL ||
+	    (size_t)(end - key) - strlen(WF_KEY_PREFIX) >= sizeof(id))
+		return 1;
+	snprintf(id, sizeof(id), "%.*s", (int)((size_t)(end - key) -
+	    strlen(WF_KEY_PREFIX)), key + strlen(WF_KEY_PREFIX));
+	if ((row = row_of(ws, id)) == NULL)
+		return 1;		/* no workflow of that id here */
+	coord = json_string_value(json_object_get(row, "coordinator"));
+	go = coord != NULL && strcmp(coord, ws->n->id) == 0 &&
+	    workflows_takeover_may_move(ws) && (ws->n->sync == NULL ||
+	    sync_workflows_epoch(ws->n->sync, id, by, sizeof(by)) <=
+	    (uint64_t)json_integer_value(json_object_get(row,
+	    "coordinator_epoch")));
+	json_decref(row);
+	return go;
+}
+
 /* --- stepping down -------------------------------------------------------- */
 
 int

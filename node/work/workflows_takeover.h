@@ -30,7 +30,10 @@
  * first), and steps down as soon as the view shows a higher epoch for
  * one: the row is left as history naming the new coordinator, its
  * queued step jobs are cancelled (dispatched ones are left to run: the
- * taker's re-submission is answered by them).  In a partition only the
+ * taker's re-submission is answered by them).  The jobs module asks
+ * before it sends a step's job or places one again (jobs_set_gate,
+ * workflows_takeover_gate): held without a majority, or once the
+ * workflow is not ours or a higher epoch is in view.  In a partition only the
  * side with a majority can take over, and a coordinator on the other
  * side stops moving before the takeover time has passed, so two nodes
  * never both advance one workflow — as long as --workflow-takeover-ms

@@ -65,7 +65,7 @@ ERROR_STATUS = {
     "bad_certificate": 403, "certificate_expired": 403,
     "certificate_revoked": 403, "identity_mismatch": 403, "not_found": 404,
     "method_not_allowed": 405, "body_too_large": 413, "rate_limited": 429,
-    "table_full": 503,
+    "table_full": 503, "not_implemented": 501,
 }
 
 
@@ -833,6 +833,32 @@ def proc_rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def raw_exchange(port, data, timeout=10):
+    """Sends raw bytes on a fresh connection; returns what comes back until
+    the server closes, the timeout, or a whole reply (its Content-Length)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if b"\r\n\r\n" in out:
+                head, _, rest = out.partition(b"\r\n\r\n")
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        if len(rest) >= int(line.split(b":")[1]):
+                            return out
+        return out
+    finally:
+        s.close()
 
 
 def free_port():

@@ -397,10 +397,11 @@ class LabTest(unittest.TestCase):
 
     maxDiff = None
     TMP_PREFIX = "af-lab-"
+    HOSTS = NODES          # the nodes' namespaces, beside "sig"
 
     def setUp(self):
         self.t0 = time.monotonic()
-        self.lab = Lab(("sig",) + NODES)
+        self.lab = Lab(("sig",) + self.HOSTS)
         self.lab.up()                       # SkipTest without privileges
         self.addCleanup(self.lab.close)     # runs last: after the processes stop
         self.tmp = tempfile.mkdtemp(prefix=self.TMP_PREFIX)
@@ -511,6 +512,24 @@ class LabTest(unittest.TestCase):
                 self.assertEqual([(g[3], g[4]) for g in mine],
                                  [(e[1], e[2]) for e in expected if e[0] == origin],
                                  "%s's user events as seen on %s" % (origin, h))
+
+    def all_alive(self):
+        """Every node sees every other as an alive member."""
+        for h, n in self.nodes.items():
+            rs = remotes(n)
+            if any(not rs.get(o) or rs[o]["member"] != "alive"
+                   for o in self.nodes if o != h):
+                return False
+        return True
+
+    def split(self, minority, majority, on):
+        """Cuts (on) or heals the mesh port between the two sides."""
+        for h in minority:
+            if on:
+                for p in majority:
+                    self.lab.block(h, p, MESH_PORT)
+            else:
+                self.lab.unblock(h)
 
     def wait(self, pred, timeout, what, interval=0.3):
         got = harness.wait_until(pred, timeout, interval)

@@ -151,6 +151,47 @@ class Retention(test_commands.Mesh):
         self.assertEqual(purged[-1]["details"]["removed"]["tasks"], 1)
         self.assertTrue(purged[-1]["actor"])
 
+    def test_purge_removes_finished_workflows_only(self):
+        n = self.nodes[0]
+        one = {"name": "one", "steps": [
+            {"name": "a", "task": "hello", "to": n.node_id}]}
+        gate = {"name": "gate", "steps": [
+            {"name": "ok", "approval": {"prompt": "go?"}}]}
+        ids = {}
+        for d in (one, gate):
+            r = n.post("/api/workflows", {"definition": d}, token="write")
+            self.assertEqual(r.status, 202, r)
+            ids[d["name"]] = r.json()["id"]
+        get = lambda w: n.client().get("/api/workflows/" + ids[w])
+        self.assertTrue(harness.wait_until(
+            lambda: get("one").json().get("state") == "succeeded", 20, 0.2))
+        # Three days pass for both (the node stopped).
+        n.stop()
+        db = sqlite3.connect(os.path.join(n.data_dir, "agentflow.db"))
+        with db:
+            db.execute("UPDATE workflows SET updated_ms = updated_ms - ?, "
+                       "created_ms = created_ms - ?", (3 * DAY_MS, 3 * DAY_MS))
+        db.close()
+        n.restart()
+        rc, out, err = cli("purge", "--older-than", "2d", "--data-dir",
+                           n.data_dir)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("and 1 finished workflows", out)
+        # The finished one is gone with its steps and history; the one
+        # waiting for a person stays whole.
+        self.assertEqual(get("one").status, 404)
+        w = get("gate").json()
+        self.assertEqual(w["state"], "running", w)
+        self.assertEqual(w["steps"][0]["state"], "waiting-approval")
+        self.assertTrue(w["history"])
+        db = sqlite3.connect(os.path.join(n.data_dir, "agentflow.db"))
+        left = db.execute("SELECT count(*) FROM workflow_steps WHERE "
+                          "workflow_id = ?", (ids["one"],)).fetchone()[0]
+        left += db.execute("SELECT count(*) FROM workflow_history WHERE "
+                           "workflow_id = ?", (ids["one"],)).fetchone()[0]
+        db.close()
+        self.assertEqual(left, 0)
+
     def test_purge_bad_input_and_roles(self):
         n = self.nodes[0]
         for body in ({"older_than": "5m"}, {}, {"older_than": 30},

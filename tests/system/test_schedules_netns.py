@@ -9,8 +9,6 @@ schedule goes on once per fire time.  Skipped without CAP_NET_ADMIN."""
 import glob
 import json
 import os
-import shutil
-import tempfile
 import time
 import unittest
 
@@ -32,17 +30,10 @@ HEAL_TIMEOUT = 75      # links back (redial backoff)
 class SchedulesPartition(netns.LabTest):
 
     TMP_PREFIX = "af-sched-netns-"
+    HOSTS = HOSTS
 
     def setUp(self):
-        self.t0 = time.monotonic()
-        self.lab = netns.Lab(("sig",) + HOSTS)
-        self.lab.up()                       # SkipTest without privileges
-        self.addCleanup(self.lab.close)
-        self.tmp = tempfile.mkdtemp(prefix=self.TMP_PREFIX)
-        self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.pki = harness.Pki(self.tmp)
-        self.procs = []
-        self.addCleanup(self.stop_all)
+        super().setUp()                     # the lab of HOSTS, tmp, pki
         self.marks = os.path.join(self.tmp, "marks")
         os.mkdir(self.marks)
         self.sig = netns.Signal(self.lab, "sig", self.pki,
@@ -64,16 +55,8 @@ class SchedulesPartition(netns.LabTest):
                                    "--tasks", tasks])
             self.procs.append(n)
             self.nodes[h] = n.start()
-        self.wait(self.formed, FORM_TIMEOUT, "full mesh of five")
+        self.wait(self.all_alive, FORM_TIMEOUT, "full mesh of five")
         self.log("five nodes formed")
-
-    def formed(self):
-        for h, n in self.nodes.items():
-            rs = netns.remotes(n)
-            if any(not rs.get(o) or rs[o]["member"] != "alive"
-                   for o in HOSTS if o != h):
-                return False
-        return True
 
     def runs(self, name):
         """{fire_ms: [host the run was on, ...]} from the markers."""
@@ -89,14 +72,6 @@ class SchedulesPartition(netns.LabTest):
                     os.path.basename(path).split(".")[0])
         return out
 
-    def split(self, on):
-        for h in MINORITY:
-            for p in MAJORITY:
-                if on:
-                    self.lab.block(h, p, netns.MESH_PORT)
-            if not on:
-                self.lab.unblock(h)
-
     def test_partition_fires_once_on_the_majority(self):
         n1 = self.nodes["n1"]
         # at_most_once: a fire handed to a node on the other side just
@@ -111,14 +86,14 @@ class SchedulesPartition(netns.LabTest):
             (n.client(token="read").get("/api/schedules/part").json()
              .get("last_fire")) for n in self.nodes.values()), 20,
             "a first fire seen everywhere")
-        self.split(True)
+        self.split(MINORITY, MAJORITY, True)
         cut = int(time.time() * 1000)
         self.log("split 3/2")
         time.sleep(CUT_S)
         healed_at = int(time.time() * 1000)
-        self.split(False)
+        self.split(MINORITY, MAJORITY, False)
         self.log("healed")
-        self.wait(self.formed, HEAL_TIMEOUT, "the mesh back after the heal")
+        self.wait(self.all_alive, HEAL_TIMEOUT, "the mesh back after the heal")
         # The minority holds the majority's last fire again.
         self.wait(lambda: len({json.dumps(n.client(token="read").get(
             "/api/schedules/part").json()["last_fire"]["fire_ms"])

@@ -48,27 +48,7 @@ class SignalRobust(harness.SignalTest):
 
     def raw(self, data, timeout=10):
         """Sends raw bytes, returns what comes back until close or timeout."""
-        s = socket.create_connection(("127.0.0.1", self.sig.port), timeout=timeout)
-        try:
-            s.sendall(data)
-            out = b""
-            while True:
-                try:
-                    chunk = s.recv(65536)
-                except socket.timeout:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-                if b"\r\n\r\n" in out:
-                    head, _, rest = out.partition(b"\r\n\r\n")
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            if len(rest) >= int(line.split(b":")[1]):
-                                return out
-            return out
-        finally:
-            s.close()
+        return harness.raw_exchange(self.sig.port, data, timeout)
 
     def test_keep_alive(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.sig.port, timeout=10)

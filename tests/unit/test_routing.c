@@ -4,7 +4,8 @@
  * say.  Lines, rings and stars; links only one end reports are never used;
  * unreachable and unknown nodes; ties broken by id order; the cache
  * following both statuses and live links (but not our own status); the
- * forwarding fan-out; label selection.
+ * forwarding fan-out, also of an origin whose status is not known yet;
+ * label selection.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,6 +256,78 @@ test_fanout(void **state)
 	routing_free(r);
 }
 
+/*
+ * An origin whose status we do not hold yet: its events are relayed from
+ * the nodes that report a link to it, as if it hung from them.  We are b
+ * in a - b - c; n is new.
+ */
+static void
+test_fanout_before_status(void **state)
+{
+	struct fake_live l = { 0 };
+	struct routing *r = routing_with("b", &l);
+	struct fanout_log fl;
+	const char *roots[] = { "n", "nobody" };
+
+	(void)state;
+	LIVE(&l, "a", "c", "n");
+	LINKS(r, "a", "b");
+	LINKS(r, "c", "b");
+	/* Only we report a link to n (our live one): we hand its events to
+	 * a and c; nobody's go nowhere, as before. */
+	memset(&fl, 0, sizeof(fl));
+	routing_fanout(r, roots, 2, log_fanout, &fl);
+	assert_int_equal(fl.n, 2);
+	assert_string_equal(fl.peers[0], "a");
+	assert_int_equal(fl.nwhich[0], 1);
+	assert_int_equal(fl.which[0][0], 0);
+	assert_string_equal(fl.peers[1], "c");
+	assert_int_equal(fl.nwhich[1], 1);
+	assert_int_equal(fl.which[1][0], 0);
+
+	/* c reports a link to n too: c has them from n itself, a from us. */
+	LINKS(r, "c", "b", "n");
+	memset(&fl, 0, sizeof(fl));
+	routing_fanout(r, roots, 1, log_fanout, &fl);
+	assert_int_equal(fl.n, 1);
+	assert_string_equal(fl.peers[0], "a");
+
+	/* Our link to n is down: its events come from c, and we hand them
+	 * to a, the next one down the line. */
+	LIVE(&l, "a", "c");
+	memset(&fl, 0, sizeof(fl));
+	routing_fanout(r, roots, 1, log_fanout, &fl);
+	assert_int_equal(fl.n, 1);
+	assert_string_equal(fl.peers[0], "a");
+
+	/* A status restored from the store, older than n's links, names
+	 * none: the same as none at all. */
+	LINKS(r, "n");
+	memset(&fl, 0, sizeof(fl));
+	routing_fanout(r, roots, 1, log_fanout, &fl);
+	assert_int_equal(fl.n, 1);
+	assert_string_equal(fl.peers[0], "a");
+
+	/* n's first status arrives (links to c only): the usual tree, the
+	 * same answer. */
+	LINKS(r, "n", "c");
+	memset(&fl, 0, sizeof(fl));
+	routing_fanout(r, roots, 1, log_fanout, &fl);
+	assert_int_equal(fl.n, 1);
+	assert_string_equal(fl.peers[0], "a");
+
+	/* A full mesh, n's status not here yet: everybody has its events
+	 * from n, nothing is forwarded twice. */
+	LIVE(&l, "a", "c", "n");
+	LINKS(r, "a", "b", "c", "n");
+	LINKS(r, "c", "b", "a", "n");
+	LINKS(r, "n");
+	memset(&fl, 0, sizeof(fl));
+	routing_fanout(r, roots, 2, log_fanout, &fl);
+	assert_int_equal(fl.n, 0);
+	routing_free(r);
+}
+
 static void
 set_labels(struct routing *r, const char *id, const char *role, const char *zone)
 {
@@ -370,6 +443,7 @@ main(void)
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_own_status_ignored),
 		cmocka_unit_test(test_fanout),
+		cmocka_unit_test(test_fanout_before_status),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_forget),
 	};

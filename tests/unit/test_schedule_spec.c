@@ -157,6 +157,49 @@ test_too_large(void **state)
 	free(text);
 }
 
+/* A workflow in place of the job: stored as given, its definition's
+ * errors under workflow.definition, never both a job and a workflow. */
+static void
+test_workflow(void **state)
+{
+	json_t *errs, *s = check("{\"name\": \"wf\", \"cron\": \"@daily\", "
+	    "\"workflow\": {\"definition\": {\"name\": \"n\", \"steps\": "
+	    "[{\"name\": \"a\", \"task\": \"backup\", \"to\": \"any\"}]}, "
+	    "\"set\": {}}}", &errs);
+
+	(void)state;
+	assert_non_null(s);
+	assert_null(errs);
+	assert_null(json_object_get(s, "job"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(s, "workflow"), "definition"), "name")), "n");
+	json_decref(s);
+
+	s = check("{\"name\": \"wf\", \"cron\": \"@daily\", \"workflow\": "
+	    "{\"definition\": {\"name\": \"n\", \"steps\": [{\"name\": \"a\", "
+	    "\"task\": \"backup\", \"to\": \"any\", \"needs\": [\"zz\"]}]}, "
+	    "\"extra\": 1, \"set\": []}}", &errs);
+	assert_null(s);
+	assert_true(has_error(errs, "workflow.extra", "not a field"));
+	assert_true(has_error(errs, "workflow.set", "object"));
+	assert_true(has_error(errs, "workflow.definition.steps[0].needs[0]",
+	    "zz") || has_error(errs, "workflow.definition.steps[0].needs",
+	    "zz"));
+	json_decref(errs);
+
+	s = check("{\"name\": \"wf\", \"cron\": \"@daily\", \"job\": "
+	    "{\"task\": \"backup\", \"to\": \"any\"}, \"workflow\": {}}", &errs);
+	assert_null(s);
+	assert_true(has_error(errs, "workflow", "not both"));
+	json_decref(errs);
+
+	s = check("{\"name\": \"wf\", \"cron\": \"@daily\", \"workflow\": 3}",
+	    &errs);
+	assert_null(s);
+	assert_true(has_error(errs, "workflow", "{definition, set?}"));
+	json_decref(errs);
+}
+
 int
 main(void)
 {
@@ -166,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_every_error),
 		cmocka_unit_test(test_job_errors),
 		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_workflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -240,6 +240,7 @@ test_trim_drops_only_old_done_ones(void **state)
 	const char *ids[] = { "old-done", "old-running", "new-done" };
 	const char *states[] = { "succeeded", "running", "failed" };
 	int64_t updated[] = { 100, 100, 900 };
+	uint64_t gone = 9;
 
 	for (int i = 0; i < 3; i++) {
 		wf = workflow(ids[i], states[i], updated[i]);
@@ -252,7 +253,8 @@ test_trim_drops_only_old_done_ones(void **state)
 		json_decref(steps);
 		json_decref(wf);
 	}
-	assert_int_equal(store_workflows_trim(f->st, 500), 0);
+	assert_int_equal(store_workflows_trim(f->st, 500, "node-1", &gone), 0);
+	assert_int_equal(gone, 1);
 	assert_int_equal(store_workflows_query(f->st, NULL, 0, collect, rows), 0);
 	assert_int_equal(json_array_size(rows), 2);
 	json_array_clear(rows);
@@ -266,6 +268,12 @@ test_trim_drops_only_old_done_ones(void **state)
 	assert_int_equal(store_workflow_history(f->st, "new-done", collect,
 	    rows), 0);
 	assert_int_equal(json_array_size(rows), 2);
+	/* Another node took old-running over: the row left is history. */
+	assert_int_equal(store_workflows_trim(f->st, 500, "node-2", &gone), 0);
+	assert_int_equal(gone, 1);
+	json_array_clear(rows);
+	assert_int_equal(store_workflows_query(f->st, NULL, 0, collect, rows), 0);
+	assert_int_equal(json_array_size(rows), 1);
 	json_decref(rows);
 }
 

@@ -3,6 +3,7 @@ import { fmtBytes, fmtDuration, fmtPct, fmtRate } from '../lib/format';
 import { go } from '../lib/hooks';
 import type { NodeView } from '../lib/selectors';
 import type { Sample } from '../lib/store';
+import { sameId } from '../lib/id';
 import { MemberBadge } from './Badges';
 import { Sparkline } from './Sparkline';
 
@@ -108,6 +109,6 @@ export const NodeCard = memo(
     a.v.statusTime === b.v.statusTime &&
     a.v.local === b.v.local &&
     (a.v.status === null) === (b.v.status === null) &&
-    a.v.info?.incarnation === b.v.info?.incarnation &&
+    sameId(a.v.info?.incarnation, b.v.info?.incarnation) &&
     a.v.info?.version === b.v.info?.version,
 );

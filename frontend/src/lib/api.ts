@@ -3,7 +3,7 @@
 // to the app (token form); 403 means a read-only token tried to write.
 
 import { getToken } from './token';
-import type { AuditRecord, CommandRecord, Definitions, Job, JobSubmit, LogLine, Workflow } from './types';
+import type { AuditRecord, CommandRecord, Definitions, Id, Job, JobSubmit, LogLine, Workflow } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -83,7 +83,7 @@ export const replayJob = (id: string) =>
   apiPost<{ id: string; replay_of: string; note?: string }>(`/api/jobs/${encodeURIComponent(id)}/replay`, {});
 
 export const postUserEvent = (name: string, payload: unknown) =>
-  apiPost<{ origin: string; seq: number }>('/api/events', { name, payload });
+  apiPost<{ origin: string; incarnation: Id; seq: Id }>('/api/events', { name, payload });
 
 /** A task's log history: pages of up to 5000 lines; the last `keep` are returned. */
 export async function getTaskLogs(node: string, taskId: string, keep = 5000, maxPages = 20): Promise<LogLine[]> {

@@ -2,6 +2,9 @@
 // "Local API"; field names from node/api/api.c, sync.c, work_json.c, links.c,
 // commands.c).  Optional/nullable where the C side may send null.
 
+/** A 64-bit id: a number up to 2^53 - 1, a decimal string above (lib/id.ts). */
+export type Id = number | string;
+
 export type LinkState = 'unknown' | 'connecting' | 'up' | 'down';
 export type MemberState = 'unknown' | 'alive' | 'suspect' | 'dead' | 'left';
 export type Role = 'read' | 'write';
@@ -45,7 +48,7 @@ export interface NodeStatus {
 
 export interface NodeInfo {
   node_id: string;
-  incarnation: number;
+  incarnation: Id;
   version: string;
   addresses: string[];
   labels: Record<string, string>;
@@ -61,7 +64,7 @@ export interface LocalLink {
   since_ms: number;
   reconnects: number;
   last_error: string;
-  incarnation: number;
+  incarnation: Id;
   direction: 'inbound' | 'outbound' | null;
   rtt_ms: number | null;
   last_seen_ms: number | null;
@@ -70,11 +73,13 @@ export interface LocalLink {
 /** sync.c origin_json */
 export interface OriginState {
   node_id: string;
-  incarnation?: number;
-  seq?: number;
+  incarnation?: Id;
+  seq?: Id;
   status_ms?: number;
   updated_ms?: number;
   left?: boolean;
+  /** Events skipped on a relayed snapshot, still asked for. */
+  missing?: { from: Id; to: Id };
   status: NodeStatus | null;
   info: NodeInfo | null;
 }
@@ -88,7 +93,7 @@ export interface RemoteNode extends OriginState {
 export interface ClusterStatus {
   local: {
     node_id: string;
-    incarnation: number;
+    incarnation: Id;
     version: string;
     addresses: string[];
     labels: Record<string, string>;
@@ -159,7 +164,10 @@ export interface Alert {
 
 export interface UserEventBody {
   name: string;
+  /** The payload as text; null when its bytes are not UTF-8 ... */
   payload: string | null;
+  /** ... and then the bytes in base64 (docs/api.md). */
+  payload_b64?: string;
   payload_bytes: number;
 }
 
@@ -167,8 +175,8 @@ export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'job' | '
 
 export interface MeshEvent {
   origin: string;
-  incarnation: number;
-  seq: number;
+  incarnation: Id;
+  seq: Id;
   kind: EventKind;
   time_ms: number;
   received_ms: number;

@@ -2,10 +2,37 @@ import { useMemo, useState } from 'react';
 import { VirtualList } from '../components/VirtualList';
 import { describeError, postUserEvent } from '../lib/api';
 import { fmtPct, fmtTime } from '../lib/format';
+import { eventKey, idText } from '../lib/id';
 import { useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
 import type { Alert, Job, LogLine, MeshEvent, NodeStatus, Task, UserEventBody } from '../lib/types';
 
 const summaries = new WeakMap<MeshEvent, string>();
+
+/** A user event's payload in a line: its text, or for bytes that are not
+ * text (payload_b64, docs/api.md) their size. */
+export function userPayloadText(u: UserEventBody): string {
+  if (u.payload == null && u.payload_b64 !== undefined) return `binary, ${u.payload_bytes} bytes`;
+  return u.payload ?? '';
+}
+
+/** The bytes of a binary payload, one click away: a link that downloads
+ * them, its title the base64 itself. */
+export function BinaryPayload({ e }: { e: MeshEvent }) {
+  const u = e.body as UserEventBody | null;
+  if (e.kind !== 'user' || !u || u.payload != null || u.payload_b64 === undefined) return null;
+  return (
+    <a
+      className="tl-b64 small"
+      data-testid="payload-b64"
+      data-b64={u.payload_b64}
+      title={u.payload_b64}
+      download={`${u.name}-${idText(e.seq)}.bin`}
+      href={`data:application/octet-stream;base64,${u.payload_b64}`}
+    >
+      base64
+    </a>
+  );
+}
 
 /** One line describing an event (cached per event object). */
 export function summarize(e: MeshEvent): string {
@@ -45,7 +72,7 @@ export function summarize(e: MeshEvent): string {
       }
       case 'user': {
         const u = b as unknown as UserEventBody;
-        s = `${u.name}: ${u.payload ?? ''}`;
+        s = `${u.name}: ${userPayloadText(u)}`;
         break;
       }
       default:
@@ -101,7 +128,7 @@ function UserEventForm() {
         e.preventDefault();
         try {
           const r = await postUserEvent(name.trim(), payload);
-          setMsg(`sent as ${r.origin}#${r.seq}`);
+          setMsg(`sent as ${r.origin}#${idText(r.seq)}`);
           setPayload('');
         } catch (err) {
           setMsg(describeError(err));
@@ -180,11 +207,12 @@ export function Timeline() {
         testId="timeline-list"
         className="timeline"
         render={(e) => (
-          <div className={`tl-row kind-${e.kind}`} data-testid="timeline-event" data-kind={e.kind} data-origin={e.origin} data-seq={e.seq}>
+          <div className={`tl-row kind-${e.kind}`} data-testid="timeline-event" data-kind={e.kind} data-origin={e.origin} data-seq={idText(e.seq)} data-event={eventKey(e)}>
             <span className="tl-time">{fmtTime(e.time_ms)}</span>
             <span className={`badge kind kind-${e.kind}`}>{e.kind}</span>
             <span className="tl-origin mono">{e.origin}</span>
             <span className="tl-text">{summarize(e)}</span>
+            <BinaryPayload e={e} />
           </div>
         )}
       />
