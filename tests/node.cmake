@@ -12,6 +12,7 @@ agentflow_unit_test(test_decompress SOURCES unit/test_decompress.c
 agentflow_system_test(node_mesh test_node_mesh.py)
 agentflow_system_test(node_sync test_node_sync.py)
 agentflow_system_test(node_catchup test_node_catchup.py)
+agentflow_system_test(catchup_paced test_catchup_paced.py)
 agentflow_system_test(node_identity test_node_identity.py)
 agentflow_system_test(partial_mesh test_partial_mesh.py)
 agentflow_unit_test(test_links SOURCES unit/test_links.c

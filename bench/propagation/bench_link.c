@@ -242,12 +242,21 @@ t_closed(struct transport_stream *ts, const char *reason, void *arg)
 		mesh_stream_closed(ts, reason, e->mesh);
 }
 
+static void
+t_drained(struct transport_stream *ts, void *arg)
+{
+	struct endpoint *e = arg;
+
+	if (e->mesh != NULL)
+		mesh_stream_drained(ts, e->mesh);
+}
+
 static int
 endpoint_start(struct bench *b, struct endpoint *e, const char *name,
     const char *id, const char *parent)
 {
 	static const struct transport_callbacks tcb = { t_opened, t_message,
-	    t_closed };
+	    t_closed, t_drained };
 	struct mesh_config mc = { 0 };
 	struct mesh_hooks mh = { .transport = &tcb, .transport_arg = e };
 	char *cert = NULL, *key = NULL, err[512];

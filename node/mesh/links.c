@@ -700,6 +700,18 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 		schedule_redial(p);
 }
 
+void
+links_stream_drained(struct links *l, struct transport_stream *ts)
+{
+	struct lstream *s = transport_get_data(ts);
+	struct peer *p = s != NULL ? s->peer : NULL;
+
+	/* Only the stream the link uses: a losing duplicate says nothing. */
+	if (p != NULL && p->state == LINK_UP && p->active == ts &&
+	    l->hooks.drained != NULL)
+		l->hooks.drained(p->id, l->hooks.arg);
+}
+
 static int
 tick_peer(const char *id, void *value, void *arg)
 {
@@ -880,15 +892,16 @@ links_drop(struct links *l, const char *peer_id, const char *why)
 	return 0;
 }
 
-int
-links_send_raw(struct links *l, const char *peer_id, const uint8_t *buf,
-    size_t len)
+static int
+send_on(struct links *l, const char *peer_id, const uint8_t *buf, size_t len,
+    int bulk)
 {
 	struct peer *p = hmap_get(l->peers, peer_id);
 
 	if (p == NULL || p->state != LINK_UP)
 		return -1;
-	if (transport_send(p->active, buf, len) != 0) {
+	if ((bulk ? transport_send_bulk(p->active, buf, len) :
+	    transport_send(p->active, buf, len)) != 0) {
 		log_event(LOG_WARN, "peer cannot keep up; resetting the link",
 		    "{s:s, s:I}", "peer", p->id, "queued",
 		    (json_int_t)transport_queued(p->active));
@@ -896,6 +909,20 @@ links_send_raw(struct links *l, const char *peer_id, const uint8_t *buf,
 		return -1;
 	}
 	return 0;
+}
+
+int
+links_send_raw(struct links *l, const char *peer_id, const uint8_t *buf,
+    size_t len)
+{
+	return send_on(l, peer_id, buf, len, 0);
+}
+
+int
+links_send_bulk(struct links *l, const char *peer_id, const uint8_t *buf,
+    size_t len)
+{
+	return send_on(l, peer_id, buf, len, 1);
 }
 
 struct bcast {

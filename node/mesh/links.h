@@ -70,6 +70,9 @@ struct links_hooks {
 	 * routes, our links alone say. */
 	int	(*reachable)(const char *peer_id, void *arg);
 	void	*arg;
+	/* The up link to peer_id sent most of what was queued on it
+	 * (transport.h, drained()): bulk held back may go now. */
+	void	(*drained)(const char *peer_id, void *arg);
 };
 
 struct links *links_new(struct event_base *, struct transport *, struct rng *,
@@ -79,6 +82,10 @@ struct links *links_new(struct event_base *, struct transport *, struct rng *,
  * no up link or its queue is full (the link is then reset: the peer will
  * resync from a snapshot). */
 int links_send_raw(struct links *, const char *peer_id, const uint8_t *buf,
+    size_t len);
+/* The same for bulk (a catch-up's history): it goes behind every frame
+ * links_send_raw() queues to the peer (transport_send_bulk()). */
+int links_send_bulk(struct links *, const char *peer_id, const uint8_t *buf,
     size_t len);
 /* Encodes f and sends it as links_send_raw does; -1 too when the peer
  * did not list the feature f's body needs (links_peer_speaks). */
@@ -122,6 +129,7 @@ void links_stream_message(struct links *, struct transport_stream *,
     const uint8_t *buf, size_t len);
 void links_stream_closed(struct links *, struct transport_stream *,
     const char *reason);
+void links_stream_drained(struct links *, struct transport_stream *);
 
 /* [{peer, state, member, direction, address, rtt_ms, since_ms,
  *   last_seen_ms, reconnects, last_error}] (new reference). */

@@ -50,6 +50,15 @@ mesh_stream_closed(struct transport_stream *ts, const char *reason, void *arg)
 		links_stream_closed(m->links, ts, reason);
 }
 
+void
+mesh_stream_drained(struct transport_stream *ts, void *arg)
+{
+	struct mesh *m = arg;
+
+	if (m->links != NULL)
+		links_stream_drained(m->links, ts);
+}
+
 /* ---- the links' hooks -------------------------------------------------- */
 
 static size_t
@@ -118,6 +127,13 @@ h_reachable(const char *peer, void *arg)
 	    hop, sizeof(hop)) == 0;
 }
 
+/* A link sent what was queued on it: a catch-up in turns goes on. */
+static void
+h_drained(const char *peer, void *arg)
+{
+	sync_link_drained(peer, ((struct mesh *)arg)->sync);
+}
+
 /* "HOST:PORT" of cfg's listen address with the bound port, into addresses. */
 static int
 advertise_bound(const struct mesh_config *cfg, int port, char *err,
@@ -141,7 +157,7 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
     const struct mesh_hooks *hooks, char *err, size_t errlen)
 {
 	static const struct transport_callbacks own = { mesh_stream_opened,
-	    mesh_stream_message, mesh_stream_closed };
+	    mesh_stream_message, mesh_stream_closed, mesh_stream_drained };
 	struct mesh *m = xcalloc(1, sizeof(*m));
 	const struct transport_callbacks *tcb = &own;
 	void *targ = m;
@@ -190,6 +206,7 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 		.stale_address = m->hooks.stale_address != NULL ?
 		    h_stale_address : NULL,
 		.reachable = m->sync != NULL ? h_reachable : NULL,
+		.drained = m->sync != NULL ? h_drained : NULL,
 		.arg = m,
 	};
 	m->links = links_new(base, m->transport, cfg->rng, &lc, &lh);

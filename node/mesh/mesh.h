@@ -66,7 +66,7 @@ struct mesh_hooks {
 	 * Who hears the transport.  NULL: the mesh itself.  A caller that
 	 * watches the streams (the benchmark counts and times messages)
 	 * passes its own callbacks, called with transport_arg, and forwards
-	 * each call to mesh_stream_opened/message/closed.
+	 * each call to mesh_stream_opened/message/closed/drained.
 	 */
 	const struct transport_callbacks *transport;
 	void	*transport_arg;
@@ -104,5 +104,6 @@ void mesh_stream_message(struct transport_stream *, const uint8_t *buf,
     size_t len, void *mesh);
 void mesh_stream_closed(struct transport_stream *, const char *reason,
     void *mesh);
+void mesh_stream_drained(struct transport_stream *, void *mesh);
 
 #endif

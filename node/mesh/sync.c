@@ -239,8 +239,9 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 
 /* --- sending ---------------------------------------------------------------- */
 
-int
-sync_send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f)
+static int
+send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f,
+    int history)
 {
 	struct frame_codec_error err;
 	uint8_t *buf = NULL;
@@ -253,15 +254,31 @@ sync_send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Fra
 		log_event(LOG_ERROR, "cannot encode frame", "{s:s}", "error", err.detail);
 		return -1;
 	}
-	rc = peer != NULL ? links_send_raw(s->links, peer, buf, len) :
-	    (int)links_broadcast_raw(s->links, buf, len);
+	if (peer == NULL)
+		rc = (int)links_broadcast_raw(s->links, buf, len);
+	else
+		rc = history ? links_send_bulk(s->links, peer, buf, len) :
+		    links_send_raw(s->links, peer, buf, len);
 	free(buf);
 	return rc;
 }
 
 int
+sync_send_frame(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Frame *f)
+{
+	return send_frame(s, peer, f, 0);
+}
+
+int
+sync_send_history(struct sync *s, const char *peer,
+    const Agentflow__Mesh__V1__Frame *f)
+{
+	return send_frame(s, peer, f, peer != NULL);
+}
+
+int
 sync_send_events(struct sync *s, const char *peer,
-    Agentflow__Mesh__V1__Event **events, size_t n)
+    Agentflow__Mesh__V1__Event **events, size_t n, int history)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__EventBatch batch = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
@@ -270,7 +287,7 @@ sync_send_events(struct sync *s, const char *peer,
 	batch.events = events;
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
 	f.events = &batch;
-	return sync_send_frame(s, peer, &f);
+	return send_frame(s, peer, &f, history && peer != NULL);
 }
 
 void
@@ -284,7 +301,7 @@ sync_flush(struct sync *s)
 	if (store_batch_end(s->store) != 0)
 		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
 		    store_error(s->store));
-	sync_send_events(s, NULL, s->pending, s->npending);
+	sync_send_events(s, NULL, s->pending, s->npending, 0);
 	s->events_out += s->npending;
 	for (size_t i = 0; i < s->npending; i++)
 		agentflow__mesh__v1__event__free_unpacked(s->pending[i], NULL);
@@ -835,7 +852,7 @@ forward_to(const char *peer, const size_t *which, size_t nwhich, void *arg)
 		return;
 	for (size_t i = 0; i < n; i++)
 		fc->out[i]->hops++;
-	sync_send_events(fc->s, peer, fc->out, n);
+	sync_send_events(fc->s, peer, fc->out, n, 0);
 	for (size_t i = 0; i < n; i++)
 		fc->out[i]->hops--;
 	fc->s->forwarded += n;

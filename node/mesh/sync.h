@@ -62,6 +62,8 @@ void sync_free(struct sync *);
 size_t sync_cursors(Agentflow__Mesh__V1__Cursor ***out, void *arg);
 void sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *, void *arg);
 void sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *, void *arg);
+/* The link to peer sent what was queued on it: its catch-up goes on. */
+void sync_link_drained(const char *peer, void *arg);
 
 /* Emits our own node status (copied).  Returns the seq, 0 on failure. */
 uint64_t sync_emit_status(struct sync *, const Agentflow__Mesh__V1__NodeStatus *);

@@ -12,10 +12,16 @@
  * Our own pending events are flushed first, so neither a replay nor a
  * snapshot's cursor runs ahead of what the peer can receive after it.
  *
+ * A long catch-up goes in turns paced by the link (see "Pacing" below):
+ * each queues a bounded amount of history, the next waits until the link
+ * has sent it (drained()), so history never fills the link's queue and a
+ * node that missed a lot rejoins at link speed without a reset.
+ *
  * Invariant: a catch-up's later turns (a rest, at most one per peer) go
  * only to the link they began on (links_link_generation); a link that
  * went down drops its rest, and a new link starts from its own Hello.
  */
+#include "sync.h"
 #include "sync_opaque.h"
 #include "sync_priv.h"
 
@@ -262,7 +268,7 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 		snap.last = i >= n;
 		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
 		f.snapshot = &snap;
-		sync_send_frame(s, peer, &f);
+		sync_send_history(s, peer, &f);
 		for (size_t j = 0; j < k; j++) {
 			origin_state_clear(&states[j]);
 			work_rows_clear(&rows[j]);
@@ -325,71 +331,37 @@ sync_catchup_behind(struct sync *s, const Agentflow__Mesh__V1__Hello *hello,
 /* --- catching a peer up: replayed events, snapshots where the log lacks them --- */
 
 /*
- * What one turn of a catch-up may queue on a link: replayed events (their
- * bodies and a little framing each) and a snapshot per hole in our log,
- * well under the link's 8 MiB queue so a long log cannot make the link
- * reset itself.  What does not fit goes on in a later turn, RESUME_MS on
- * and once the link has sent the last one down to REPLAY_BYTES_MAX, from
- * where the last one stopped, while the link stays up.
+ * Pacing.  One turn of a catch-up queues at most TURN_BYTES of history on
+ * the link (replayed events, their bodies and a little framing each, and
+ * HOLE_COST per snapshot), a quarter of the link's 8 MiB queue, and a turn
+ * starts only while the link holds at most TURN_START_BYTES: history never
+ * takes more than 3 MiB of the queue, so live events always find room and
+ * go out behind at most that much.  The next turn waits for the link's
+ * drained() (transport.h: the queue fell back to 1 MiB), so a catch-up
+ * runs at the link's pace; RESUME_MS is only the fallback when drained()
+ * cannot come (a turn that queued less than the mark).  The log is read
+ * READ_ROWS rows at a time, never a whole turn's worth at once, and sent
+ * in frames of RUN_BYTES at most, all of it queued behind live frames
+ * (sync_send_history()): a live event waits for at most one such frame.
  */
-#define REPLAY_BYTES_MAX	(2u * 1024 * 1024)
+#define TURN_BYTES		(2u * 1024 * 1024)
+#define TURN_START_BYTES	(1u * 1024 * 1024)
 #define RESUME_MS		250
+#define READ_ROWS		256
+#define RUN_BYTES		(256u * 1024)	/* one EventBatch of history */
 #define ROW_OVERHEAD		64
 #define HOLE_COST		(16u * 1024)
 
-/* The seqs and sizes of the rows our log keeps of one origin's life. */
-struct rows {
-	uint64_t	*seq;
-	size_t		*bytes;
-	size_t		 n, cap;
-};
-
-static int
-rows_add(void *arg, const struct store_event *row)
-{
-	struct rows *z = arg;
-
-	if (z->n == z->cap) {
-		z->cap = z->cap ? 2 * z->cap : 256;
-		z->seq = xrealloc(z->seq, z->cap * sizeof(*z->seq));
-		z->bytes = xrealloc(z->bytes, z->cap * sizeof(*z->bytes));
-	}
-	z->seq[z->n] = row->seq;
-	z->bytes[z->n++] = row->body_len + ROW_OVERHEAD;
-	return 0;
-}
-
-/*
- * How many of z's rows, oldest first, fit *budget (charged for them) when
- * the peer holds up to seq from, counting a hole (a snapshot) before
- * every run of seqs that does not follow on.
- */
-static size_t
-rows_fit(const struct rows *z, uint64_t from, size_t *budget)
-{
-	size_t end = 0, used = 0;
-
-	for (; end < z->n; end++) {
-		size_t cost = z->bytes[end];
-		uint64_t before = end > 0 ? z->seq[end - 1] : from;
-		if (z->seq[end] != before + 1)
-			cost += HOLE_COST;
-		if (used + cost > *budget)
-			break;
-		used += cost;
-	}
-	*budget -= used;
-	return end;
-}
-
+/* One read of the log: a run of seqs that follow on, oldest first. */
 struct replay {
-	struct sync			 *s;
-	const char			 *peer;
-	uint64_t			  next;		/* seq expected next */
-	Agentflow__Mesh__V1__Event	**batch;
+	uint64_t			  next;		/* seq the peer expects next */
+	uint64_t			  start;	/* the run's first seq */
+	Agentflow__Mesh__V1__Event	**batch;	/* the run, READ_ROWS at most */
 	size_t				  n;
-	size_t				  bytes;
-	int				  broken;
+	size_t				  bytes;	/* charged for the run */
+	size_t				  budget;	/* left of the turn before it */
+	int				  full;		/* the next row did not fit */
+	int				  broken;	/* a row we cannot rebuild */
 };
 
 /* An event of the log as the Event it was (hops reset: it starts anew). */
@@ -460,36 +432,35 @@ event_from_row(const struct store_event *row)
 	return e;
 }
 
-static void
-replay_send(struct replay *r)
-{
-	if (r->n == 0)
-		return;
-	if (sync_send_events(r->s, r->peer, r->batch, r->n) != 0)
-		r->broken = 1;
-	r->s->replayed += r->n;
-	for (size_t i = 0; i < r->n; i++)
-		agentflow__mesh__v1__event__free_unpacked(r->batch[i], NULL);
-	r->n = 0;
-	r->bytes = 0;
-}
-
+/*
+ * Takes one row into the run, charged to the turn: stops (1) at a hole
+ * (the next read starts there), when the row does not fit the budget,
+ * and when the run is a full batch.
+ */
 static int
 replay_row(void *arg, const struct store_event *row)
 {
 	struct replay *r = arg;
+	size_t cost = row->body_len + ROW_OVERHEAD;
 	Agentflow__Mesh__V1__Event *e;
 
-	if (row->seq != r->next || (e = event_from_row(row)) == NULL) {
+	if (r->n > 0 && row->seq != r->start + r->n)
+		return 1;
+	if (r->n == 0 && row->seq != r->next)
+		cost += HOLE_COST;	/* opened by a snapshot */
+	if (r->bytes + cost > r->budget) {
+		r->full = 1;
+		return 1;
+	}
+	if ((e = event_from_row(row)) == NULL) {
 		r->broken = 1;		/* the log changed under us */
 		return 1;
 	}
+	if (r->n == 0)
+		r->start = row->seq;
 	r->batch[r->n++] = e;
-	r->bytes += row->body_len + ROW_OVERHEAD;
-	r->next++;
-	if (r->n >= BATCH_MAX_EVENTS || r->bytes >= BATCH_MAX_BYTES)
-		replay_send(r);
-	return r->broken;
+	r->bytes += cost;
+	return r->n >= READ_ROWS || r->bytes >= RUN_BYTES;
 }
 
 /* What a replay of one origin came to. */
@@ -502,73 +473,74 @@ enum replay_end {
 /*
  * Catches peer up on origin o from *from (what it holds of o's life): the
  * events our log keeps after it, oldest first as far as *budget goes,
- * replayed run by run, each run that does not follow on opened by a
- * snapshot whose cursor sits just before it, so the peer takes the state
- * now and then every event still kept.  *from becomes what it holds after.
+ * read and sent a run at a time, each run that does not follow on opened
+ * by a snapshot whose cursor sits just before it, so the peer takes the
+ * state now and then every event still kept.  *from becomes what it
+ * holds after.  A snapshot's own store reads happen between reads of the
+ * log, never inside one.
  */
 static enum replay_end
 replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
     size_t *budget)
 {
-	struct rows z = { 0 };
-	struct replay r = { s, peer, *from + 1, NULL, 0, 0, 0 };
-	uint64_t limit = *budget / ROW_OVERHEAD + 1;	/* rows that may fit */
-	int fresh = *budget == REPLAY_BYTES_MAX;
-	size_t i = 0, end;
+	struct replay r;
+	int fresh = *budget == TURN_BYTES, first = 1;
 
-	if (limit > REPLAY_MAX)
-		limit = REPLAY_MAX;
-	if (limit > o->seq - *from)
-		limit = o->seq - *from;
-	if (store_events_after(s->store, o->id, o->incarnation, *from,
-	    (unsigned)limit, rows_add, &z) < 0)
-		z.n = 0;
-	end = rows_fit(&z, *from, budget);
-	if (end == 0 && fresh)
-		z.n = 0;	/* a row larger than a turn: snapshot instead */
-	r.batch = xcalloc(BATCH_MAX_EVENTS, sizeof(*r.batch));
-	/*
-	 * Another origin's events replayed from where the peer is: its state
-	 * at that cursor goes first, which moves nothing there but carries
-	 * the origin's NodeInfo and key, so a peer that restarted (keys are
-	 * not kept) can check the signatures of what follows.
-	 */
-	if (*from > 0 && end > 0 && z.seq[0] == *from + 1 && o != s->self) {
-		struct snap_item at = { (struct origin *)o, *from };
-		send_snapshot(s, peer, &at, 1, 0);
-	}
-	while (i < end && !r.broken) {
-		size_t j = i;
-		while (j + 1 < end && z.seq[j + 1] == z.seq[j] + 1)
-			j++;		/* z.seq[i..j] is one run */
-		if (z.seq[i] != r.next) {
-			struct snap_item at = { (struct origin *)o, z.seq[i] - 1 };
-			send_snapshot(s, peer, &at, 1, 0);
-			r.next = z.seq[i];
-		}
-		if (store_events_after(s->store, o->id, o->incarnation,
-		    z.seq[i] - 1, (unsigned)(j - i + 1), replay_row, &r) < 0)
+	memset(&r, 0, sizeof(r));
+	r.next = *from + 1;
+	r.batch = xcalloc(READ_ROWS, sizeof(*r.batch));
+	while (!r.broken && r.next <= o->seq) {
+		uint64_t left = o->seq - r.next + 1;
+		r.n = 0;
+		r.bytes = 0;
+		r.budget = *budget;
+		if (store_events_after(s->store, o->id, o->incarnation, r.next - 1,
+		    left < READ_ROWS ? (unsigned)left : READ_ROWS, replay_row,
+		    &r) < 0)
 			r.broken = 1;
-		if (!r.broken)
-			replay_send(&r);
-		i = j + 1;
+		if (r.n == 0)
+			break;
+		if (r.start != r.next) {
+			struct snap_item at = { (struct origin *)o, r.start - 1 };
+			send_snapshot(s, peer, &at, 1, 0);
+		} else if (first && *from > 0 && o != s->self) {
+			/*
+			 * Another origin's events replayed from where the
+			 * peer is: its state at that cursor goes first, which
+			 * moves nothing there but carries the origin's
+			 * NodeInfo and key, so a peer that restarted (keys
+			 * are not kept) can check the signatures that follow.
+			 */
+			struct snap_item at = { (struct origin *)o, *from };
+			send_snapshot(s, peer, &at, 1, 0);
+		}
+		first = 0;
+		if (sync_send_events(s, peer, r.batch, r.n, 1) != 0)
+			r.broken = 1;
+		s->replayed += r.n;
+		for (size_t i = 0; i < r.n; i++)
+			agentflow__mesh__v1__event__free_unpacked(r.batch[i], NULL);
+		r.next = r.start + r.n;
+		*budget -= r.bytes;
+		if (r.full)
+			break;
 	}
-	for (size_t k = 0; k < r.n; k++)
-		agentflow__mesh__v1__event__free_unpacked(r.batch[k], NULL);
 	free(r.batch);
-	free(z.seq);
-	free(z.bytes);
 	if (r.broken)
 		return REPLAY_SNAPSHOT;
 	*from = r.next - 1;
 	if (*from == o->seq)
 		return REPLAY_DONE;
-	return end < z.n || z.n == limit ? REPLAY_MORE : REPLAY_SNAPSHOT;
+	if (r.full)	/* a row larger than a whole turn: snapshot instead */
+		return fresh && *budget == TURN_BYTES ? REPLAY_SNAPSHOT :
+		    REPLAY_MORE;
+	return REPLAY_SNAPSHOT;
 }
 
 /* --- turns of a catch-up too long for one -------------------------------------- */
 
 static const struct timeval resume_later = { 0, RESUME_MS * 1000 };
+static const struct timeval resume_now = { 0, 0 };
 
 /* The rest of a catch-up: the peer's cursors for the origins still to do. */
 struct catchup_rest {
@@ -587,6 +559,14 @@ static uint64_t
 link_of(const struct sync *s, const char *peer)
 {
 	return s->links != NULL ? links_link_generation(s->links, peer) : 0;
+}
+
+/* Whether the link to peer has room for a turn of history now. */
+static int
+turn_room(const struct sync *s, const char *peer)
+{
+	return s->links == NULL ||
+	    links_queued(s->links, peer) <= TURN_START_BYTES;
 }
 
 static void
@@ -665,8 +645,8 @@ rest_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->links != NULL && links_queued(s->links, r->peer) > REPLAY_BYTES_MAX) {
-		/* The last turn is still on its way: wait until it drains. */
+	if (!turn_room(s, r->peer)) {
+		/* The last turn is still on its way: drained() wakes us. */
 		evtimer_add(r->ev, &resume_later);
 		return;
 	}
@@ -687,6 +667,23 @@ rest_cb(evutil_socket_t fd, short what, void *arg)
 		free(list);
 	}
 	rest_free(r);
+}
+
+/*
+ * The links' drained hook (sync.h): the link to peer sent most of what it
+ * held, so peer's rest goes on at the next pass of the loop (not from
+ * within the transport's callback, and never freeing the rest there).
+ */
+void
+sync_link_drained(const char *peer, void *arg)
+{
+	struct sync *s = arg;
+
+	for (struct catchup_rest *r = s->catchup_rests; r != NULL; r = r->next)
+		if (strcmp(r->peer, peer) == 0) {
+			evtimer_add(r->ev, &resume_now);
+			return;
+		}
 }
 
 void
@@ -710,6 +707,45 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 		send_snapshot(s, peer, &at, 1, 0);
 }
 
+/* What the peer misses of one origin. */
+struct lag {
+	struct origin	*o;
+	uint64_t	 from;		/* the seq of o's life it holds */
+	int		 replayable;	/* our log may have what follows */
+};
+
+static void
+lag_of(struct lag *g, struct origin *o,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors)
+{
+	const Agentflow__Mesh__V1__Cursor *c = NULL;
+
+	for (size_t j = 0; j < ncursors && c == NULL; j++)
+		if (strcmp(cursors[j]->origin, o->id) == 0)
+			c = cursors[j];
+	g->o = o;
+	g->from = 0;
+	/* A peer that holds none of this life starts from its seq 0. */
+	if (c != NULL && c->incarnation == o->incarnation)
+		g->from = c->seq;
+	g->replayable = (c == NULL || c->incarnation <= o->incarnation) &&
+	    g->from < o->seq;
+}
+
+/* Fewest events missing first (a snapshot only: none); then by id, so
+ * the order is the same on every turn. */
+static int
+lag_cmp(const void *a, const void *b)
+{
+	const struct lag *x = a, *y = b;
+	uint64_t nx = x->replayable ? x->o->seq - x->from : 0;
+	uint64_t ny = y->replayable ? y->o->seq - y->from : 0;
+
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	return strcmp(x->o->id, y->o->id);
+}
+
 void
 sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t n,
     Agentflow__Mesh__V1__Cursor **cursors, size_t ncursors, uint64_t request_id)
@@ -719,35 +755,45 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 	/* At most one rest per peer: this catch-up replaces the pending one,
 	 * so two chains never replay at once (a link flap, a request). */
 	struct catchup_rest *old = rest_take(s, peer);
-	size_t nsnap = 0, budget = REPLAY_BYTES_MAX, most = n + (old ? old->n : 0);
+	struct lag *lags = xcalloc(n + 1, sizeof(*lags));
+	size_t nsnap = 0, budget, most = n + (old ? old->n : 0);
 
 	rest->curs = xcalloc(most + 1, sizeof(*rest->curs));
 	rest->ptrs = xcalloc(most + 1, sizeof(*rest->ptrs));
 	sync_flush(s);	/* our own pending events are in the log first */
+	for (size_t i = 0; i < n; i++)
+		lag_of(&lags[i], list[i], cursors, ncursors);
+	/* The origins missing least first: one origin's long history does
+	 * not hold back the others' (the sender's own live events among
+	 * them), which the peer could not apply until their gaps close. */
+	qsort(lags, n, sizeof(*lags), lag_cmp);
+	/* A link still busy with the last turn (a request came meanwhile)
+	 * takes no history now: all of it waits for drained(). */
+	budget = turn_room(s, peer) ? TURN_BYTES : 0;
 	for (size_t i = 0; i < n; i++) {
-		const Agentflow__Mesh__V1__Cursor *c = NULL;
+		struct origin *o = lags[i].o;
 		enum replay_end end = REPLAY_SNAPSHOT;
-		uint64_t from = 0;
-		for (size_t j = 0; j < ncursors && c == NULL; j++)
-			if (strcmp(cursors[j]->origin, list[i]->id) == 0)
-				c = cursors[j];
-		/* A peer that holds none of this life starts from its seq 0. */
-		if (c != NULL && c->incarnation == list[i]->incarnation)
-			from = c->seq;
-		if ((c == NULL || c->incarnation <= list[i]->incarnation) &&
-		    from < list[i]->seq)
+		uint64_t from = lags[i].from;
+		if (lags[i].replayable)
 			end = budget < HOLE_COST ? REPLAY_MORE :
-			    replay(s, peer, list[i], &from, &budget);
+			    replay(s, peer, o, &from, &budget);
+		/* Snapshots on link-up are paced like events: one the turn
+		 * has no room for waits (a request's answer goes now). */
+		if (end == REPLAY_SNAPSHOT && lags[i].replayable &&
+		    request_id == 0 && budget < HOLE_COST)
+			end = REPLAY_MORE;
 		if (end == REPLAY_MORE)
-			rest_add(rest, list[i], from);
+			rest_add(rest, o, from);
 		/* A request that names the origin (request_id) also wants its
 		 * snapshot, the NodeInfo with it, when the peer misses nothing. */
 		else if (end == REPLAY_SNAPSHOT ||
 		    (end == REPLAY_DONE && request_id != 0)) {
-			snap[nsnap].o = list[i];
-			snap[nsnap++].seq = list[i]->seq;
+			snap[nsnap].o = o;
+			snap[nsnap++].seq = o->seq;
+			budget = budget > HOLE_COST ? budget - HOLE_COST : 0;
 		}
 	}
+	free(lags);
 	if (nsnap > 0 || request_id != 0)
 		send_snapshot(s, peer, snap, nsnap, request_id);
 	free(snap);
@@ -768,5 +814,7 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 	rest->ev = evtimer_new(s->base, rest_cb, rest);
 	rest->next = s->catchup_rests;
 	s->catchup_rests = rest;
-	evtimer_add(rest->ev, &resume_later);
+	/* A turn that left the queue low (it queued little) goes on at the
+	 * next pass; else drained() wakes it, the timer only a fallback. */
+	evtimer_add(rest->ev, turn_room(s, peer) ? &resume_now : &resume_later);
 }

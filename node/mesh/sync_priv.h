@@ -36,7 +36,6 @@ struct wall_timer;
 #define NAME_MAX_LEN		128
 #define HOP_LIMIT		8
 #define ORIGINS_MAX		FRAME_CODEC_MAX_NODES
-#define REPLAY_MAX		50000	/* log rows one turn of a catch-up reads at most */
 
 struct origin {
 	char		 id[64];
@@ -202,9 +201,15 @@ void sync_flush(struct sync *);
  * encode, link down); for a broadcast, the number of links it went to. */
 int sync_send_frame(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__Frame *f);
-/* events (borrowed) as one EventBatch frame, like sync_send_frame. */
+/* f to peer (not NULL) behind every live frame queued to it
+ * (links_send_bulk): a catch-up's history, which never holds up what
+ * happens now by more than the one message the link is sending. */
+int sync_send_history(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Frame *f);
+/* events (borrowed) as one EventBatch frame, like sync_send_frame, or
+ * (history) like sync_send_history. */
 int sync_send_events(struct sync *, const char *peer,
-    Agentflow__Mesh__V1__Event **events, size_t n);
+    Agentflow__Mesh__V1__Event **events, size_t n, int history);
 
 /*
  * sync_jobs.c.  An origin's job update from its signed event; an
@@ -274,7 +279,8 @@ size_t sync_catchup_behind(struct sync *, const Agentflow__Mesh__V1__Hello *hell
 /*
  * Catches peer up on the origins in list: with the events our log keeps
  * after its cursors (cursors; none: from seq 1), in turns of a bounded
- * size while the link stays up, with snapshots for what the log lacks.  A request_id (non-zero) is answered with a snapshot
+ * size paced by the link's drained() while it stays up, with snapshots
+ * for what the log lacks.  A request_id (non-zero) is answered with a snapshot
  * even when nothing is behind.
  */
 void sync_catchup_send(struct sync *, const char *peer, struct origin **list,

@@ -18,7 +18,10 @@
  * batch kind of each stream.  Each stream has at most one batch of each
  * kind in flight, so gRPC's rule of one SEND_MESSAGE and one RECV_MESSAGE
  * at a time holds by construction; our own queue holds what waits to be
- * sent, bounded by max_queue_bytes.
+ * sent, bounded by max_queue_bytes, live messages ahead of bulk (a
+ * catch-up's history), each in its order.  A queue that passed low_water and
+ * has fallen back to it is reported once (drained()), so senders of bulk
+ * (a catch-up) queue more as the link sends, never past the bound.
  *
  * Stream states (s->state):
  *
@@ -150,9 +153,10 @@ start_recv(struct transport_stream *s)
 }
 
 /*
- * Starts the next queued message unless one is in flight.  All but the
- * last queued message go with GRPC_WRITE_BUFFER_HINT, which lets gRPC
- * coalesce writes; the last must go without it or it may sit unflushed.
+ * Starts the next queued message, live before bulk, unless one is in
+ * flight.  All but the last queued message go with GRPC_WRITE_BUFFER_HINT,
+ * which lets gRPC coalesce writes; the last must go without it or it may
+ * sit unflushed.
  */
 static void
 send_next(struct transport_stream *s)
@@ -160,14 +164,19 @@ send_next(struct transport_stream *s)
 	grpc_op op;
 	struct msg *m;
 
-	if (s->state != ST_OPEN || s->sending != NULL ||
-	    (m = STAILQ_FIRST(&s->queue)) == NULL)
+	if (s->state != ST_OPEN || s->sending != NULL)
 		return;
-	STAILQ_REMOVE_HEAD(&s->queue, entry);
+	if ((m = STAILQ_FIRST(&s->queue)) != NULL)
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+	else if ((m = STAILQ_FIRST(&s->bulk)) != NULL)
+		STAILQ_REMOVE_HEAD(&s->bulk, entry);
+	else
+		return;
 	s->sending = m;
 	memset(&op, 0, sizeof(op));
 	op.op = GRPC_OP_SEND_MESSAGE;
-	op.flags = STAILQ_EMPTY(&s->queue) ? 0 : GRPC_WRITE_BUFFER_HINT;
+	op.flags = STAILQ_EMPTY(&s->queue) && STAILQ_EMPTY(&s->bulk) ? 0 :
+	    GRPC_WRITE_BUFFER_HINT;
 	op.data.send_message.send_message = m->bb;
 	if (transport_start_batch(s, OP_SEND, &op, 1) == -1)
 		transport_stream_fail(s, "cannot start sending");
@@ -178,6 +187,26 @@ msg_free(struct msg *m)
 {
 	grpc_byte_buffer_destroy(m->bb);
 	free(m);
+}
+
+/* Frees what waits in both queues (nothing in flight); their bytes. */
+static size_t
+drop_queued(struct transport_stream *s)
+{
+	struct msg *m;
+	size_t n = 0;
+
+	while ((m = STAILQ_FIRST(&s->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+		n += m->len;
+		msg_free(m);
+	}
+	while ((m = STAILQ_FIRST(&s->bulk)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->bulk, entry);
+		n += m->len;
+		msg_free(m);
+	}
+	return n;
 }
 
 /* ---- stream life ---- */
@@ -195,6 +224,7 @@ transport_stream_new(struct transport *t, int inbound)
 		s->ops[k].s = s;
 	}
 	STAILQ_INIT(&s->queue);
+	STAILQ_INIT(&s->bulk);
 	grpc_metadata_array_init(&s->md_initial);
 	grpc_metadata_array_init(&s->md_trailing);
 	s->status_details = grpc_empty_slice();
@@ -205,13 +235,8 @@ transport_stream_new(struct transport *t, int inbound)
 static void
 stream_free(struct transport_stream *s)
 {
-	struct msg *m;
-
 	CHECK(s->pending == 0 && s->sending == NULL && s->recv_bb == NULL);
-	while ((m = STAILQ_FIRST(&s->queue)) != NULL) {
-		STAILQ_REMOVE_HEAD(&s->queue, entry);
-		msg_free(m);
-	}
+	(void)drop_queued(s);
 	if (s->call != NULL)
 		grpc_call_unref(s->call);
 	if (s->channel != NULL)
@@ -233,18 +258,12 @@ stream_free(struct transport_stream *s)
 void
 transport_stream_fail(struct transport_stream *s, const char *reason)
 {
-	struct msg *m;
-
 	if (reason != NULL && s->reason[0] == '\0')
 		snprintf(s->reason, sizeof(s->reason), "%s", reason);
 	if (s->state >= ST_CLOSING)
 		return;
 	s->state = ST_CLOSING;
-	while ((m = STAILQ_FIRST(&s->queue)) != NULL) {
-		STAILQ_REMOVE_HEAD(&s->queue, entry);
-		s->queued -= m->len;
-		msg_free(m);
-	}
+	s->queued -= drop_queued(s);
 	/* A server's status reaches the client, which logs it as the reason. */
 	grpc_call_cancel_with_status(s->call,
 	    s->inbound ? GRPC_STATUS_UNAVAILABLE : GRPC_STATUS_CANCELLED,
@@ -549,6 +568,27 @@ on_recv(struct transport_stream *s, int ok)
 		start_recv(s);
 }
 
+/*
+ * The queue fell back to the low-water mark after passing it: tells the
+ * caller once, so a sender that holds back until the link has sent what
+ * it queued (a catch-up in turns) goes on at the link's pace, not a
+ * timer's.  After send_next(), so the link is busy while it decides.
+ */
+static void
+check_drained(struct transport_stream *s)
+{
+	struct transport *t = s->t;
+
+	if (!s->above_low || s->queued > t->low_water || s->state != ST_OPEN)
+		return;
+	s->above_low = 0;
+	if (t->cb.drained == NULL)
+		return;
+	t->in_callback++;
+	t->cb.drained(s, t->arg);
+	t->in_callback--;
+}
+
 static void
 on_send(struct transport_stream *s, int ok)
 {
@@ -566,6 +606,7 @@ on_send(struct transport_stream *s, int ok)
 		return;
 	}
 	send_next(s);
+	check_drained(s);
 }
 
 static void
@@ -662,8 +703,8 @@ transport_reap_cb(evutil_socket_t fd, short what, void *arg)
 	transport_reap(arg);
 }
 
-int
-transport_send(struct transport_stream *s, const uint8_t *buf, size_t len)
+static int
+enqueue(struct transport_stream *s, const uint8_t *buf, size_t len, int bulk)
 {
 	struct transport *t = s->t;
 	grpc_slice slice;
@@ -679,10 +720,27 @@ transport_send(struct transport_stream *s, const uint8_t *buf, size_t len)
 	m->bb = grpc_raw_byte_buffer_create(&slice, 1);
 	grpc_slice_unref(slice);
 	m->len = len;
-	STAILQ_INSERT_TAIL(&s->queue, m, entry);
+	if (bulk)
+		STAILQ_INSERT_TAIL(&s->bulk, m, entry);
+	else
+		STAILQ_INSERT_TAIL(&s->queue, m, entry);
 	s->queued += len;
+	if (s->queued > t->low_water)
+		s->above_low = 1;
 	send_next(s);
 	return 0;
+}
+
+int
+transport_send(struct transport_stream *s, const uint8_t *buf, size_t len)
+{
+	return enqueue(s, buf, len, 0);
+}
+
+int
+transport_send_bulk(struct transport_stream *s, const uint8_t *buf, size_t len)
+{
+	return enqueue(s, buf, len, 1);
 }
 
 size_t

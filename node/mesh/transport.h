@@ -60,6 +60,9 @@ struct transport_config {
 	/* The grpc_compression_algorithm for what this transport sends.
 	 * Nodes send uncompressed (0); a test plays a peer that compresses. */
 	int		 send_compression;
+	/* A stream whose queue went above this many bytes and has fallen
+	 * back to it or below gets drained().  0: 1 MiB. */
+	size_t		 low_water_bytes;
 };
 
 /* All run on the loop thread.  A callback may call transport_send(),
@@ -77,6 +80,11 @@ struct transport_callbacks {
 	 * reason says why, for a log line. */
 	void	(*closed)(struct transport_stream *, const char *reason,
 		    void *arg);
+	/* The stream's queue (transport_queued()) was above low_water_bytes
+	 * and has fallen to it or below, so a sender that held back (a
+	 * catch-up in turns) may queue more.  Once per crossing, on an open
+	 * stream only.  NULL: nobody listens. */
+	void	(*drained)(struct transport_stream *, void *arg);
 };
 
 /*
@@ -118,7 +126,17 @@ struct transport_stream *transport_dial(struct transport *,
  */
 int transport_send(struct transport_stream *, const uint8_t *buf, size_t len);
 
-/* Bytes accepted by transport_send() whose sending has not completed. */
+/*
+ * The same for bulk (a catch-up's history): queued behind every message
+ * transport_send() queues, before or after, that gRPC does not hold yet,
+ * so bulk delays a live message by at most the one message in flight.
+ * Bulk messages keep their own order; the bound is shared.
+ */
+int transport_send_bulk(struct transport_stream *, const uint8_t *buf,
+    size_t len);
+
+/* Bytes accepted by transport_send() whose sending has not completed;
+ * drained() says when it falls back to the low-water mark. */
 size_t transport_queued(const struct transport_stream *);
 
 /* Totals since start: message bytes (our frames, before gRPC framing and

@@ -168,6 +168,8 @@ transport_new(struct event_base *base, const struct transport_config *c,
 	    DEFAULT_CONNECT_MS;
 	t->max_queue = c->max_queue_bytes ? c->max_queue_bytes :
 	    DEFAULT_QUEUE_BYTES;
+	t->low_water = c->low_water_bytes ? c->low_water_bytes :
+	    DEFAULT_LOW_WATER;
 	t->max_message = c->max_message ? c->max_message : DEFAULT_MAX_MESSAGE;
 	t->send_compression = c->send_compression;
 	t->accept_op.kind = OP_ACCEPT;

@@ -22,6 +22,7 @@
 #define DEFAULT_KEEPALIVE_MS	1000
 #define DEFAULT_CONNECT_MS	5000
 #define DEFAULT_QUEUE_BYTES	(8u * 1024 * 1024)
+#define DEFAULT_LOW_WATER	(1u * 1024 * 1024)	/* drained() below it */
 #define DEFAULT_MAX_MESSAGE	(4u * 1024 * 1024)
 /* Compression accepted from peers (read_message() inflates them). */
 #define ACCEPTED_COMPRESSION	(1 << GRPC_COMPRESS_NONE | \
@@ -74,8 +75,10 @@ struct transport_stream {
 	char			 reason[REASON_MAX];
 	void			*data;
 
-	STAILQ_HEAD(, msg)	 queue;		/* waiting to be sent */
+	STAILQ_HEAD(, msg)	 queue;		/* waiting to be sent, before */
+	STAILQ_HEAD(, msg)	 bulk;		/* waiting behind them */
 	size_t			 queued;	/* bytes in queue + in flight */
+	int			 above_low;	/* queued passed t->low_water: drained() due */
 	struct msg		*sending;	/* the SEND_MESSAGE in flight */
 
 	grpc_byte_buffer	*recv_bb;
@@ -96,6 +99,7 @@ struct transport {
 	int			 keepalive_ms;
 	int			 connect_ms;
 	size_t			 max_queue;
+	size_t			 low_water;	/* drained() at or below it */
 	size_t			 max_message;
 	int			 send_compression; /* grpc_compression_algorithm */
 

@@ -74,7 +74,7 @@ int
 main(int argc, char **argv)
 {
 	struct transport_config tc = { 0 };
-	struct transport_callbacks cb = { opened, message, closed };
+	struct transport_callbacks cb = { opened, message, closed, NULL };
 	struct transport *t;
 	struct mute m;
 	struct timeval tv = { 0, 0 };

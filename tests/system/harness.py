@@ -933,6 +933,28 @@ def main():
     unittest.main(verbosity=2)
 
 
+def post_user_events(node, count, size, name="bulk", timeout=60):
+    """Posts count user events of size bytes (8 <= size <= 65536) to node
+    through its API, on one keep-alive connection with its write token,
+    waiting when told 429; the i-th payload starts with i as 8 digits.
+    Returns their seqs."""
+    api = Api(node.api_port, node.tokens()["write"], timeout=timeout)
+    seqs = []
+    try:
+        for i in range(count):
+            body = json.dumps({"name": name, "payload": "%08d" % i + "x" * (size - 8)})
+            status, data = api.request("POST", "/api/events", body)
+            while status == 429:
+                time.sleep(0.5)
+                status, data = api.request("POST", "/api/events", body)
+            if status != 200:
+                raise AssertionError("POST /api/events answered %d: %r" % (status, data[:200]))
+            seqs.append(json.loads(data)["seq"])
+    finally:
+        api.close()
+    return seqs
+
+
 def wait_formed(nodes, timeout):
     """Until every node in nodes has an up link to every other one (a
     full mesh among them); AssertionError after timeout seconds."""

@@ -67,6 +67,13 @@ struct side {
 	struct timespec		 ping_sent;
 	double			*rtt_us;
 	int			 nrtt;
+	/* drained(): how often, and the queue it saw the last time */
+	int			 drained;
+	size_t			 drained_queued;
+	/* record: each message's first byte into order[] instead */
+	int			 record;
+	char			 order[64];
+	size_t			 norder;
 };
 
 static double
@@ -137,6 +144,12 @@ on_message(struct transport_stream *s, const uint8_t *buf, size_t len,
 		assert_int_equal(transport_send(s, buf, len), 0);
 		return;
 	}
+	if (d->record) {
+		if (len > 0 && d->norder < sizeof(d->order) - 1)
+			d->order[d->norder++] = (char)buf[0];
+		d->rx++;
+		return;
+	}
 	if (check(buf, len, d->next_seq) != 0)
 		d->rx_bad++;
 	d->next_seq++;
@@ -165,8 +178,17 @@ on_closed(struct transport_stream *s, const char *reason, void *arg)
 	}
 }
 
+static void
+on_drained(struct transport_stream *s, void *arg)
+{
+	struct side *d = arg;
+
+	d->drained++;
+	d->drained_queued = transport_queued(s);
+}
+
 static const struct transport_callbacks cbs = { on_opened, on_message,
-    on_closed };
+    on_closed, on_drained };
 
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -223,6 +245,7 @@ make(struct side *d, const char *name, const struct pem *p, const char *ca,
 	c.key_pem = p->key;
 	c.keepalive_ms = 1000;
 	c.max_queue_bytes = max_queue;
+	c.low_water_bytes = max_queue / 4;	/* 0: the default */
 	c.max_message = 4u * 1024 * 1024;
 	d->t = transport_new(base, &c, &cbs, d, err, sizeof(err));
 	if (d->t == NULL)
@@ -698,6 +721,88 @@ test_queue_bound(void **state)
 	transport_free(b.t);
 }
 
+/*
+ * drained() comes once the queue falls back to the low-water mark after
+ * passing it, and only then: a sender that never passed it hears nothing.
+ */
+static void
+test_drained_below_low_water(void **state)
+{
+	struct side a, b;
+	static uint8_t buf[1024];
+	const size_t bound = 64 * 1024;
+	struct want w = { &b, 0 };
+	int n;
+
+	(void)state;
+	make(&a, "alpha", &alpha_pem, pki_ca_cert_pem(mesh_ca), 0, bound);
+	make(&b, "beta", &beta_pem, pki_ca_cert_pem(mesh_ca), 1, 0);
+	link_up(&a, &b);
+
+	/* Below the mark (a quarter of the bound): no drained(). */
+	for (n = 0; n < 8; n++) {
+		fill(buf, sizeof(buf), (uint32_t)w.n);
+		assert_int_equal(transport_send(a.s, buf, sizeof(buf)), 0);
+		w.n++;
+	}
+	assert_true(run_until(has_rx, &w, 10000));
+	run_for(50);
+	assert_int_equal(a.drained, 0);
+
+	/* Filled to the bound without the loop, then sent: one drained(),
+	 * at or below the mark. */
+	for (n = 0; n < 64; n++) {
+		fill(buf, sizeof(buf), (uint32_t)w.n);
+		assert_int_equal(transport_send(a.s, buf, sizeof(buf)), 0);
+		w.n++;
+	}
+	assert_int_equal(transport_queued(a.s), bound);
+	assert_true(run_until(has_rx, &w, 10000));
+	run_for(50);
+	assert_int_equal(a.drained, 1);
+	assert_true(a.drained_queued <= bound / 4);
+	assert_int_equal(b.rx_bad, 0);
+	assert_int_equal(b.drained, 0);
+	transport_free(a.t);
+	transport_free(b.t);
+}
+
+/*
+ * Bulk goes behind live: what transport_send() queues overtakes every
+ * bulk message not yet in flight, and each kind keeps its order.
+ */
+static void
+test_bulk_behind_live(void **state)
+{
+	struct side a, b;
+	static uint8_t buf[1024];
+	struct want w = { &b, 8 };
+	int n;
+
+	(void)state;
+	make(&a, "alpha", &alpha_pem, pki_ca_cert_pem(mesh_ca), 0, 0);
+	make(&b, "beta", &beta_pem, pki_ca_cert_pem(mesh_ca), 1, 0);
+	link_up(&a, &b);
+	b.record = 1;
+
+	/* The first bulk message is in flight at once; the rest wait. */
+	for (n = 0; n < 4; n++) {
+		memset(buf, 'a' + n, sizeof(buf));
+		assert_int_equal(transport_send_bulk(a.s, buf, sizeof(buf)), 0);
+	}
+	for (n = 0; n < 4; n++) {
+		memset(buf, 'A' + n, sizeof(buf));
+		assert_int_equal(transport_send(a.s, buf, sizeof(buf)), 0);
+	}
+	assert_int_equal(transport_queued(a.s), 8 * sizeof(buf));
+	assert_true(run_until(has_rx, &w, 10000));
+	assert_string_equal(b.order, "aABCDbcd");
+	run_for(50);
+	assert_int_equal(transport_queued(a.s), 0);
+	transport_free(a.t);
+	transport_free(b.t);
+}
+
 /* A peer sending over our max_message loses its stream. */
 static void
 test_oversized_message_closes(void **state)
@@ -1067,6 +1172,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_client_from_other_ca_refused),
 		cmocka_unit_test(test_certificate_with_two_names_refused),
 		cmocka_unit_test(test_queue_bound),
+		cmocka_unit_test(test_drained_below_low_water),
+		cmocka_unit_test(test_bulk_behind_live),
 		cmocka_unit_test(test_oversized_message_closes),
 		cmocka_unit_test(test_gzip_peer_understood),
 		cmocka_unit_test(test_gzip_bomb_refused),
