@@ -280,7 +280,7 @@ class Netns(netns.LabTest):
         def n3_on_n1():
             r = netns.remotes(n1).get("n3")
             if not r or r["member"] != "alive" or r["path"] != "relayed" or not r["status"]:
-                return "n1 sees n3 as %s" % (r and (r["member"], r["path"], r["link"]))
+                return "n1 sees n3 as %s" % ((r and (r["member"], r["path"], r["link"])),)
             if (r["link"] or {}).get("state") == "up":
                 return "n1's direct link to n3 is up: %s" % r["link"]
             own = ((n1.status()["local"]["state"] or {}).get("status") or {})

@@ -5,7 +5,7 @@
 // and retry a failed workflow.  The node refuses a read token's write (403)
 // whatever the page shows.
 
-import { Background, Controls, Position, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { Background, Controls, Position, ReactFlow, useNodesState, type Edge, type Node } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { StateBadge } from '../components/Badges';
@@ -201,6 +201,17 @@ function WorkflowPage({ id, pollMs }: { id: string; pollMs: number }) {
 
   const steps = useMemo(() => wf?.steps ?? [], [wf]);
   const graph = useMemo(() => workflowGraph(steps, now), [steps, now]);
+  // Each poll draws new node objects, and React Flow forgets the size it
+  // measured with the object it had: it hides such a node until it is
+  // measured again, which one whose size did not change may never be
+  // (seen in the e2e test).  The measured size is carried over.
+  const [nodes, setNodes, onNodesChange] = useNodesState<Node>([]);
+  useEffect(() => {
+    setNodes((prev) => {
+      const was = new Map(prev.map((n) => [n.id, n.measured]));
+      return graph.nodes.map((n) => (was.get(n.id) ? { ...n, measured: was.get(n.id) } : n));
+    });
+  }, [graph, setNodes]);
 
   if (!wf)
     return (
@@ -262,7 +273,7 @@ function WorkflowPage({ id, pollMs }: { id: string; pollMs: number }) {
         </p>
       )}
       <div className="wf-graph" data-testid="wf-graph">
-        <ReactFlow nodes={graph.nodes} edges={graph.edges} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }}>
+        <ReactFlow nodes={nodes} onNodesChange={onNodesChange} edges={graph.edges} fitView nodesConnectable={false} proOptions={{ hideAttribution: true }}>
           <Background />
           <Controls showInteractive={false} />
         </ReactFlow>
