@@ -6,6 +6,7 @@
 #include "yaml_json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,8 +117,15 @@ scalar(struct build *b, const yaml_event_t *e)
 		}
 		return json_integer((json_int_t)i);
 	}
-	if (is_number(s))
-		return json_real(strtod(s, NULL));
+	if (is_number(s)) {
+		double d = strtod(s, NULL);
+
+		if (!isfinite(d)) {
+			fail(b, &e->start_mark, "a number out of range");
+			return NULL;
+		}
+		return json_real(d);
+	}
 	return json_stringn(s, e->data.scalar.length);
 }
 
@@ -225,6 +233,7 @@ yaml_json_load(const char *text, size_t len, char *err, size_t errlen)
 	yaml_event_t e;
 	int rc = 0, docs = 0;
 
+	err[0] = '\0';
 	if (!yaml_parser_initialize(&p)) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

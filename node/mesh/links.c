@@ -778,7 +778,9 @@ hello_deadline(struct links *l)
 		snprintf(s->peer->last_error, sizeof(s->peer->last_error),
 		    "refused: no Hello within %ld ms", l->hello_ms);
 		s->refused = 1;
-		s->peer->refused_mono_ms = clock_mono_ms();
+		/* Not a reason to forget the peer (links_expire_refused): a
+		 * node slow at its start is one, and a peer the signals list
+		 * comes back only with a new list. */
 		transport_close(s->ts);
 	}
 }

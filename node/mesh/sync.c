@@ -671,6 +671,9 @@ hole_ask(struct sync *s, const char *peer, struct origin *o)
  * the snapshot even when we miss no event), at most every 5 s per origin
  * while we do not.
  */
+/* A gap in an origin whose events arrived in order this recently is not
+ * asked for: its history is on its way (a catch-up). */
+#define GAP_QUIET_MS		500
 #define INFO_HEAL_REQUEST	1	/* any non-zero id; the answer echoes it */
 
 static void
@@ -786,6 +789,15 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	}
 	if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
 		s->gaps++;
+		/*
+		 * o's history is arriving in order (a catch-up: its frames go
+		 * behind live ones, so a live event overtakes them): what this
+		 * skipped comes with it.  Asking now would make the sender
+		 * replay again from our cursor what it has queued already.
+		 */
+		if (o->inorder_ms != 0 && clock_mono_ms() - o->inorder_ms <
+		    GAP_QUIET_MS)
+			return 0;
 		log_event(LOG_INFO, "gap in events; asking for a snapshot",
 		    "{s:s, s:I, s:I, s:s}", "origin", o->id, "have",
 		    (json_int_t)o->seq, "got", (json_int_t)e->seq, "from", peer);
@@ -801,6 +813,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	o->updated_ms = clock_wall_ms();
 	o->dirty = 1;
 	o->requested_ms = 0;	/* in order again: a new gap may ask at once */
+	o->inorder_ms = clock_mono_ms();
 	s->events_in++;
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
 		set_status(s, o, e->status, e->time_ms, e->seq,

@@ -53,6 +53,7 @@ struct origin {
 	int		 left;
 	int		 dirty;		/* to persist */
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
+	uint64_t	 inorder_ms;	/* an event applied in order, at */
 	uint64_t	 info_asked_ms;	/* its NodeInfo asked for, at */
 	/*
 	 * Events of this life at or below seq we still want: a relayed

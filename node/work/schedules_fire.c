@@ -192,6 +192,19 @@ record(struct schedules *sc, const PB(ScheduleUpdate) *u, int64_t fire_ms,
 	schedules_emit(sc, &c);
 }
 
+/* Workflow id as this node knows it: ours, or the mesh's view of it (one
+ * we fired and another node took over is the taker's). */
+static json_t *
+workflow_of(struct schedules *sc, const char *id, int mine)
+{
+	json_t *w = mine && sc->n->workflows != NULL ?
+	    workflows_get(sc->n->workflows, id) : NULL;
+
+	if (w == NULL && sc->n->sync != NULL)
+		w = sync_workflows_get(sc->n->sync, id);
+	return w;
+}
+
 /* The state of the fire's job (or workflow, for a workflow's schedule)
  * id issued by node, as this node knows it; NULL: unknown.  *tmp holds
  * it (decref). */
@@ -205,9 +218,7 @@ fire_state(struct schedules *sc, const json_t *def, const char *id,
 	if (id[0] == '\0')
 		return NULL;
 	if (json_object_get(def, "workflow") != NULL)
-		*tmp = mine ? (sc->n->workflows != NULL ? workflows_get(
-		    sc->n->workflows, id) : NULL) : sc->n->sync != NULL ?
-		    sync_workflows_get(sc->n->sync, id) : NULL;
+		*tmp = workflow_of(sc, id, mine);
 	else if (mine)
 		*tmp = sc->n->jobs != NULL ? jobs_get(sc->n->jobs, id) : NULL;
 	else if (sc->n->sync != NULL)
@@ -267,7 +278,7 @@ run_workflow(struct schedules *sc, const PB(ScheduleUpdate) *u,
 	    json_object_get(w, "definition"), json_object_get(w, "set"), p, id,
 	    &errors, err, sizeof(err)) : 503;
 	if (status == 202 || status == 200) {
-		*rec = workflows_get(sc->n->workflows, id);
+		*rec = workflow_of(sc, id, 1);
 		return json_string_value(json_object_get(*rec, "state"));
 	}
 	if (errors != NULL) {

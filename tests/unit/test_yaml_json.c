@@ -132,6 +132,7 @@ test_refusals(void **state)
 	refused("? [1, 2]\n: x\n", "must be a scalar", "line 1");
 	refused("a: 1\n---\nb: 2\n", "one document only", "line 2");
 	refused("n: 99999999999999999999\n", "out of range", "line 1");
+	refused("n: [1, 1e999]\n", "a number out of range", "line 1");
 	refused("a: [1, 2\n", "line", "line");
 	refused("a: b: c\n", "line 1", "line 1");
 	refused("", "an empty document", "");
