@@ -41,11 +41,14 @@
 #include "node_info.h"
 #include "routing.h"
 #include "store.h"
-#include "store_trim.h"
 #include "store_work.h"
 #include "wall_timer.h"
 #include "work_json.h"
 #include "xalloc.h"
+
+/* A gap in an origin whose events arrived in order this recently is not
+ * asked for: its history is on its way (a catch-up). */
+#define GAP_QUIET_MS		500
 
 
 static void *
@@ -528,8 +531,6 @@ newer(const struct origin *o, uint64_t inc, uint64_t seq)
 	return inc > o->incarnation || (inc == o->incarnation && seq > o->seq);
 }
 
-static void hole_ask(struct sync *, const char *, struct origin *);
-
 static void
 apply_snapshot(struct sync *s, const char *peer,
     const Agentflow__Mesh__V1__Snapshot *snap)
@@ -605,112 +606,8 @@ apply_snapshot(struct sync *s, const char *peer,
 		log_event(LOG_DEBUG, "snapshot applied", "{s:s, s:s, s:I, s:I}",
 		    "origin", o->id, "from", peer, "incarnation",
 		    (json_int_t)o->incarnation, "seq", (json_int_t)o->seq);
-		hole_ask(s, peer, o);
+		sync_ask_hole(s, peer, o);
 	}
-}
-
-/* Asks peer for origin o's state with what we hold (o's cursor), so that
- * it answers with just the events we miss; a non-zero request_id also
- * asks for o's snapshot when we miss none. */
-static void
-send_request(struct sync *s, const char *peer, struct origin *o,
-    uint64_t request_id)
-{
-	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__SnapshotRequest r = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
-	Agentflow__Mesh__V1__Cursor cur, *curp = &cur;
-	char *ids[1] = { o->id };
-
-	r.n_origins = 1;
-	r.origins = ids;
-	r.request_id = request_id;
-	if (o->incarnation != 0) {
-		agentflow__mesh__v1__cursor__init(&cur);
-		cur.origin = o->id;
-		cur.incarnation = o->incarnation;
-		/* With a hole, from its start: the peer replays it too. */
-		cur.seq = o->hole_lo != 0 ? o->hole_lo - 1 : o->seq;
-		r.n_cursors = 1;
-		r.cursors = &curp;
-	}
-	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
-	f.snapshot_request = &r;
-	sync_send_frame(s, peer, &f);
-	s->snapshot_requests++;
-}
-
-static void
-request_snapshot(struct sync *s, const char *peer, struct origin *o)
-{
-	uint64_t now = clock_mono_ms();
-
-	/* One outstanding request per origin (re-asked after 5 s). */
-	if (o->requested_ms != 0 && now - o->requested_ms < 5000)
-		return;
-	o->requested_ms = now;
-	send_request(s, peer, o, 0);
-}
-
-/* Asks for o's hole when due: of the origin itself when it is linked (a
- * relay sent a snapshot because its log lacks the events), else of peer. */
-static void
-hole_ask(struct sync *s, const char *peer, struct origin *o)
-{
-	if (!sync_vouch_hole_due(s, o))
-		return;
-	send_request(s, s->links != NULL && links_is_up(s->links, o->id) ?
-	    o->id : peer, o, 0);
-}
-
-/*
- * We apply o's events but do not know its NodeInfo (we restarted: it is
- * not persisted; or its status that carried it reached us before a
- * snapshot without it).  The peer that hands us its events may know it:
- * its snapshot, asked with our cursor (no cursor would ask for a replay
- * from seq 1 of what we hold) and a request_id (so that the answer holds
- * the snapshot even when we miss no event), at most every 5 s per origin
- * while we do not.
- */
-/* A gap in an origin whose events arrived in order this recently is not
- * asked for: its history is on its way (a catch-up). */
-#define GAP_QUIET_MS		500
-#define INFO_HEAL_REQUEST	1	/* any non-zero id; the answer echoes it */
-
-static void
-info_heal(struct sync *s, const char *peer, struct origin *o)
-{
-	uint64_t now = clock_mono_ms();
-
-	if (o->info != NULL || (o->info_asked_ms != 0 &&
-	    now - o->info_asked_ms < 5000))
-		return;
-	o->info_asked_ms = now;
-	send_request(s, peer, o, INFO_HEAL_REQUEST);
-}
-
-/* A relayed event of o's came for a life whose key we lack: the snapshot
- * info_heal asks for carries o's NodeInfo, and its key. */
-static void
-key_heal(struct sync *s, const char *peer, const char *id)
-{
-	struct origin *o = hmap_get(s->origins, id), unknown;
-	uint64_t now = clock_mono_ms();
-
-	if (o == NULL) {
-		/* Nothing of it yet: no entry until it is vouched for, and
-		 * one such question a second. */
-		if (now - s->key_asked_ms < 1000)
-			return;
-		s->key_asked_ms = now;
-		memset(&unknown, 0, sizeof(unknown));
-		snprintf(unknown.id, sizeof(unknown.id), "%s", id);
-		send_request(s, peer, &unknown, INFO_HEAL_REQUEST);
-		return;
-	}
-	if (o->info_asked_ms != 0 && now - o->info_asked_ms < 5000)
-		return;
-	o->info_asked_ms = now;
-	send_request(s, peer, o, INFO_HEAL_REQUEST);
 }
 
 static void
@@ -743,7 +640,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		break;
 	case ORIGIN_KEYS_UNKNOWN:
 		/* Its key comes with its NodeInfo: ask for it. */
-		key_heal(s, peer, e->origin);
+		sync_ask_key(s, peer, e->origin);
 		return 0;
 	default:
 		return 0;
@@ -759,7 +656,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	}
 	if (e->incarnation > o->incarnation && e->seq != 1) {
 		s->gaps++;
-		request_snapshot(s, peer, o);
+		sync_ask_snapshot(s, peer, o);
 		return 0;
 	}
 	if (e->incarnation == o->incarnation && e->seq <= o->seq) {
@@ -801,7 +698,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		log_event(LOG_INFO, "gap in events; asking for a snapshot",
 		    "{s:s, s:I, s:I, s:s}", "origin", o->id, "have",
 		    (json_int_t)o->seq, "got", (json_int_t)e->seq, "from", peer);
-		request_snapshot(s, peer, o);
+		sync_ask_snapshot(s, peer, o);
 		return 0;
 	}
 	if (e->incarnation != o->incarnation) {
@@ -832,8 +729,8 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		sync_workflows_apply(s, o->id, e->workflow);
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE)
 		sync_schedules_apply(s, o->id, e->schedule);
-	info_heal(s, peer, o);
-	hole_ask(s, peer, o);
+	sync_ask_info(s, peer, o);
+	sync_ask_hole(s, peer, o);
 	return 1;
 }
 
@@ -933,90 +830,7 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 	}
 }
 
-/* --- cursors, persistence ---------------------------------------------------- */
-
-struct cursor_fill {
-	struct sync	*s;
-	size_t		 n;
-};
-
-static int
-fill_cursor(const char *id, void *value, void *arg)
-{
-	struct cursor_fill *cf = arg;
-	struct origin *o = value;
-	Agentflow__Mesh__V1__Cursor *c;
-
-	if (o->incarnation == 0 || cf->n >= FRAME_CODEC_MAX_NODES)
-		return 0;
-	c = &cf->s->cursor_buf[cf->n];
-	agentflow__mesh__v1__cursor__init(c);
-	c->origin = (char *)id;
-	c->incarnation = o->incarnation;
-	c->seq = o->seq;
-	cf->s->cursor_ptrs[cf->n++] = c;
-	return 0;
-}
-
-size_t
-sync_cursors(Agentflow__Mesh__V1__Cursor ***out, void *arg)
-{
-	struct sync *s = arg;
-	struct cursor_fill cf = { s, 0 };
-	size_t n = hmap_count(s->origins) + 1;
-
-	s->cursor_buf = xrealloc(s->cursor_buf, n * sizeof(*s->cursor_buf));
-	s->cursor_ptrs = xrealloc(s->cursor_ptrs, n * sizeof(*s->cursor_ptrs));
-	hmap_sweep(s->origins, fill_cursor, &cf);
-	*out = s->cursor_ptrs;
-	return cf.n;
-}
-
-static int
-persist_origin(const char *id, void *value, void *arg)
-{
-	struct sync *s = arg;
-	struct origin *o = value;
-	struct store_remote r;
-
-	if (!o->dirty || o == s->self)
-		return 0;
-	r.origin = id;
-	r.incarnation = o->incarnation;
-	r.seq = o->seq;
-	r.status = o->status;
-	r.status_len = o->status_len;
-	r.updated_ms = (int64_t)o->updated_ms;
-	if (store_remote_upsert(s->store, &r) != 0)
-		log_event(LOG_WARN, "cannot persist remote state", "{s:s, s:s}",
-		    "origin", id, "error", store_error(s->store));
-	o->dirty = 0;
-	return 0;
-}
-
-static void
-persist_cb(void *arg)
-{
-	struct sync *s = arg;
-	uint64_t now = clock_mono_ms(), deleted = 0;
-
-	store_batch_begin(s->store);		/* one commit for all origins */
-	hmap_sweep(s->origins, persist_origin, s);
-	if (store_batch_end(s->store) != 0)
-		log_event(LOG_WARN, "cannot persist remote state", "{s:s}", "error",
-		    store_error(s->store));
-	/* Every period, and sooner in a flood: a tenth over the count. */
-	if (now - s->last_trim_ms >= TRIM_PERIOD_MS ||
-	    s->events_in + s->self->seq - s->events_at_trim >
-	    s->events_kept / 10) {
-		s->last_trim_ms = now;
-		s->events_at_trim = s->events_in + s->self->seq;
-		if (store_events_trim_shares(s->store, s->events_kept,
-		    s->events_bytes, &deleted) != 0)
-			log_event(LOG_WARN, "cannot trim the event log", "{s:s}",
-			    "error", store_error(s->store));
-	}
-}
+/* --- the state we hold of others, from the store ------------------------- */
 
 static int
 load_remote(void *arg, const struct store_remote *r)
@@ -1064,7 +878,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
-	s->persist_timer = wall_timer_new(base, PERSIST_PERIOD_MS, 0, persist_cb, s);
+	s->persist_timer = wall_timer_new(base, PERSIST_PERIOD_MS, 0, sync_persist_cb, s);
 	s->last_trim_ms = clock_mono_ms();
 	/* Ourselves first: the origin bound never leaves us out. */
 	s->self = origin_get(s, s->self_id);
@@ -1156,7 +970,7 @@ sync_free(struct sync *s)
 		return;
 	sync_flush(s);
 	sync_catchup_free(s);
-	hmap_sweep(s->origins, persist_origin, s);
+	sync_persist_all(s);
 	routing_free(s->routing);
 	hmap_sweep(s->origins, free_origin, NULL);
 	hmap_free(s->origins);

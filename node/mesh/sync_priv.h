@@ -310,4 +310,19 @@ void sync_catchup_free(struct sync *);
 int sync_incarnation_check(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__Hello *hello);
 
+/* sync_ask.c: asking a peer for what we miss of o, each at most so
+ * often: the events after a gap (its snapshot when the log lacks them),
+ * a hole's events (of o itself when linked), o's NodeInfo, or the key of
+ * a life of id we lack. */
+void sync_ask_snapshot(struct sync *, const char *peer, struct origin *o);
+void sync_ask_hole(struct sync *, const char *peer, struct origin *o);
+void sync_ask_info(struct sync *, const char *peer, struct origin *o);
+void sync_ask_key(struct sync *, const char *peer, const char *id);
+
+/* sync_persist.c: the origins changed since written to the store in one
+ * commit; and the persist timer's pass (wall_timer): that, and the event
+ * log trimmed every TRIM_PERIOD_MS, sooner in a flood. */
+void sync_persist_all(struct sync *);
+void sync_persist_cb(void *arg);
+
 #endif
