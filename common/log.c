@@ -53,12 +53,8 @@ static struct log_site log_sites[LOG_SITES];
 static uint64_t
 text_hash(const char *s)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = text_fnv1a(s, strnlen(s, 256), TEXT_FNV1A_BASIS);
 
-	for (size_t i = 0; i < 256 && s[i] != '\0'; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
 	return h != 0 ? h : 1;
 }
 static uint64_t log_next_sweep_ms;

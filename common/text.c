@@ -189,3 +189,15 @@ text_kv_next(const char **cursor, struct text_kv *kv)
 	kv->value_len = len - kv->key_len - 1;
 	return 1;
 }
+
+uint64_t
+text_fnv1a(const void *p, size_t len, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A label is KEY=VALUE; the wire (frame_codec.h) and the signal bound it. */
 #define TEXT_LABEL_KEY_MAX	63
@@ -90,5 +91,10 @@ struct text_kv {
  * *cursor is as text_list_next's.
  */
 int text_kv_next(const char **cursor, struct text_kv *kv);
+
+/* FNV-1a 64 of len bytes at p, from h: TEXT_FNV1A_BASIS, or the value of
+ * an earlier call to go on. */
+#define TEXT_FNV1A_BASIS	14695981039346656037ULL
+uint64_t text_fnv1a(const void *p, size_t len, uint64_t h);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "node.h"
+#include "text.h"
 #include "xalloc.h"
 
 static int
@@ -96,13 +97,12 @@ static uint64_t
 score(const char *key, const char *id)
 {
 	char buf[256];
-	uint64_t h = 1469598103934665603ULL;
 	int len = snprintf(buf, sizeof(buf), "%s/%s", key, id);
+	/* A digit short of FNV's basis, as the first schedules had it: kept,
+	 * since every node, of every version, must score alike. */
+	uint64_t h = text_fnv1a(buf, len < (int)sizeof(buf) ? (size_t)len :
+	    sizeof(buf), 1469598103934665603ULL);
 
-	for (int i = 0; i < len && i < (int)sizeof(buf); i++) {
-		h ^= (unsigned char)buf[i];
-		h *= 1099511628211ULL;
-	}
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 27;

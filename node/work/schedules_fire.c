@@ -40,6 +40,7 @@
 #include "sync_jobs.h"
 #include "sync_schedules.h"
 #include "sync_workflows.h"
+#include "text.h"
 #include "workflow_state.h"
 #include "workflows.h"
 #include "xalloc.h"
@@ -264,15 +265,11 @@ run_workflow(struct schedules *sc, const PB(ScheduleUpdate) *u,
     const json_t *w, const char *key, const struct principal *p, char *id,
     size_t idlen, json_t **rec)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = text_fnv1a(key, strlen(key), TEXT_FNV1A_BASIS);
 	json_t *errors = NULL;
 	char err[512] = "";
 	int status;
 
-	for (const char *c = key; *c != '\0'; c++) {
-		h ^= (unsigned char)*c;
-		h *= 1099511628211ULL;
-	}
 	snprintf(id, idlen, "w%016llx", (unsigned long long)h);
 	status = sc->n->workflows != NULL ? workflows_run_id(sc->n->workflows,
 	    json_object_get(w, "definition"), json_object_get(w, "set"), p, id,

@@ -31,7 +31,7 @@ def tasks(marks):
 
 def fire_id(name, fire_ms):
     """The workflow id a fire gets: "w" and FNV-1a 64 of its key."""
-    h = 1469598103934665603
+    h = 14695981039346656037
     for c in ("schedule:%s:%d" % (name, fire_ms)).encode():
         h = ((h ^ c) * 1099511628211) & (2 ** 64 - 1)
     return "w%016x" % h
