@@ -345,6 +345,14 @@ node_died(struct jobs *js, struct job *j, const char *dead)
 		jobs_persist(js, j);
 }
 
+/* Held by its owner (jobs_set_gate): neither sent nor placed again.
+ * Asked only when the dispatcher would do one of those. */
+static int
+held(struct jobs *js, const struct job *j)
+{
+	return js->gate_fn != NULL && !js->gate_fn(js->gate_arg, j->rec);
+}
+
 struct tick {
 	struct jobs	*js;
 	json_t		*view;
@@ -374,10 +382,9 @@ tick_job(const char *key, void *value, void *arg)
 		    NULL);
 		return 0;
 	}
-	/* Held by its owner (jobs_set_gate): neither sent nor placed again. */
-	if (js->gate_fn != NULL && !js->gate_fn(js->gate_arg, j->rec))
-		return 0;
 	if (any && node != NULL && epoch_of(j) > 0 && node_dead(t->view, node)) {
+		if (held(js, j))
+			return 0;
 		node_died(js, j, node);
 		if (j->final)
 			return 0;
@@ -395,7 +402,7 @@ tick_job(const char *key, void *value, void *arg)
 	/* A frozen node would refuse it: wait for the unfreeze quietly. */
 	if (node == NULL || !jobs_reachable(js->n, node) ||
 	    json_is_true(json_object_get(json_object_get(t->view, node),
-	    "frozen")))
+	    "frozen")) || held(js, j))
 		return 0;
 	dispatch(js, j, node);
 	/* Counted at once: the next job of the same tick sees it. */
