@@ -211,6 +211,21 @@ test_kv_next(void **state)
 	assert_int_equal(text_kv_next(&bad, &kv), 0);
 }
 
+/* FNV-1a 64's published vectors, and a hash continued over two calls. */
+static void
+test_fnv1a(void **state)
+{
+	(void)state;
+	assert_true(text_fnv1a("", 0, TEXT_FNV1A_BASIS) ==
+	    0xcbf29ce484222325ULL);
+	assert_true(text_fnv1a("a", 1, TEXT_FNV1A_BASIS) ==
+	    0xaf63dc4c8601ec8cULL);
+	assert_true(text_fnv1a("foobar", 6, TEXT_FNV1A_BASIS) ==
+	    0x85944171f73967e8ULL);
+	assert_true(text_fnv1a("bar", 3, text_fnv1a("foo", 3,
+	    TEXT_FNV1A_BASIS)) == 0x85944171f73967e8ULL);
+}
+
 int
 main(void)
 {
@@ -223,6 +238,7 @@ main(void)
 		cmocka_unit_test(test_label_rules),
 		cmocka_unit_test(test_list_next),
 		cmocka_unit_test(test_kv_next),
+		cmocka_unit_test(test_fnv1a),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
