@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { depths, layout } from '../src/lib/dag';
 import { setToken } from '../src/lib/token';
 import type { Workflow, WorkflowStep } from '../src/lib/types';
@@ -25,20 +25,9 @@ const wf = (state: string, steps: WorkflowStep[]): Workflow => ({
   steps,
 });
 
-// React Flow measures its box; jsdom has no layout.
-class NoResize {
-  observe() {}
-  unobserve() {}
-  disconnect() {}
-}
-
 beforeEach(() => {
-  vi.stubGlobal('ResizeObserver', NoResize);
   setToken('tok-w');
   window.location.hash = '';
-});
-afterEach(() => {
-  vi.unstubAllGlobals();
 });
 
 describe('DAG layout', () => {
