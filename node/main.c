@@ -96,6 +96,10 @@ static const struct opt options[] = {
 	{ "tasks", OPT_STRING, OPT(tasks), "", 0, 0,
 	  "JSON file of the tasks this node may run: {name: {command: [argv], cwd, "
 	  "env, timeout_s, retries, retry_backoff_ms, concurrency, allow_args}}" },
+	{ "services", OPT_STRING, OPT(services), "", 0, 0,
+	  "JSON file of the services this node keeps running: {name: {command: "
+	  "[argv], cwd, env, restart, restart_policy, checks, endpoints, ...}} "
+	  "(docs/services.md); added to those it stores" },
 	{ "alerts", OPT_STRING, OPT(alerts), "", 0, 0,
 	  "JSON file of alert rules (empty: the defaults; see README)" },
 	{ "allow-adhoc", OPT_BOOL, OPT(allow_adhoc), "0", 0, 1,

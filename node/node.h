@@ -67,6 +67,7 @@ struct node_config {
 	long		 audit_max_bytes;	/* rotate audit.jsonl past it; 0 never */
 	long		 audit_keep;		/* rotated audit files kept */
 	const char	*tasks;		/* JSON task definitions file */
+	const char	*services;	/* JSON service definitions file */
 	const char	*alerts;	/* JSON alert rules file */
 	int		 allow_adhoc;
 	long		 max_running;
@@ -120,6 +121,7 @@ struct node {
 	struct job_runs		*job_runs;	/* job runs held here (job_runs.h) */
 	struct schedules	*schedules;	/* the mesh's schedules (schedules.h) */
 	struct workflows	*workflows;	/* coordinated here (workflows.h) */
+	struct services		*services;	/* kept running here (services.h) */
 };
 
 /*

@@ -69,6 +69,7 @@ static const struct name command_types[] = {
 	{ MESH_COMMAND_TYPE(JOB_RUN), "job_run", 0 },
 	{ MESH_COMMAND_TYPE(JOB_RESULT), "job_result", 0 },
 	{ MESH_COMMAND_TYPE(JOB_FENCE), "job_fence", 0 },
+	{ MESH_COMMAND_TYPE(SERVICE), "service", 0 },
 };
 
 static const struct name command_statuses[] = {

@@ -422,6 +422,11 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/workflows",	0, W, api_workflows_post },
 	{ EVHTTP_REQ_GET,  "/api/workflows/",	1, R, api_workflows_get },
 	{ EVHTTP_REQ_POST, "/api/workflows/",	1, W, api_workflows_post_id },
+	{ EVHTTP_REQ_GET,  "/api/services",	0, R, api_services_list },
+	{ EVHTTP_REQ_GET,  "/api/services/",	1, R, api_services_get },
+	{ EVHTTP_REQ_PUT,  "/api/services/",	1, W, api_services_put },
+	{ EVHTTP_REQ_DELETE, "/api/services/",	1, W, api_services_delete },
+	{ EVHTTP_REQ_POST, "/api/services/",	1, W, api_services_post_name },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

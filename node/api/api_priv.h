@@ -124,6 +124,13 @@ void api_purge_post(const struct api_call *);
 void api_workflows_check(const struct api_call *);
 /* GET /api/events/{origin}/{incarnation}/{seq} (api_events.c). */
 void api_events_one(const struct api_call *);
+/* GET /api/services, GET/PUT/DELETE /api/services/NAME, POST
+ * /api/services/NAME/{start,stop,restart} (api_services.c). */
+void api_services_list(const struct api_call *);
+void api_services_get(const struct api_call *);
+void api_services_put(const struct api_call *);
+void api_services_delete(const struct api_call *);
+void api_services_post_name(const struct api_call *);
 /* GET/POST /api/schedules, GET/DELETE /api/schedules/NAME, POST
  * /api/schedules/NAME/{pause,resume} (api_schedules.c). */
 void api_schedules_list(const struct api_call *);

@@ -59,4 +59,9 @@ int store_exec(struct store *, const char *sql, const struct arg *args,
 int store_query(struct store *, const char *sql, const struct arg *args,
     size_t n, store_row_cb cb, void *arg, const char *what);
 
+/* The schema's steps (store_migrations.c): step i brings user_version
+ * from i to i + 1.  Append only: a shipped step is never edited. */
+extern const char *const store_migrations[];
+extern const size_t store_nmigrations;
+
 #endif

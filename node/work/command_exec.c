@@ -7,6 +7,7 @@
 #include "freeze.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
@@ -26,6 +27,7 @@
 #include "principal.h"
 #include "store.h"
 #include "store_work.h"
+#include "services.h"
 #include "tasks.h"
 
 #define LOG_LIMIT_MAX	1000
@@ -138,6 +140,7 @@ command_exec_set_frozen(struct node *n, int frozen)
 		    "unfrozen: read-only mode off", NULL);
 	n->frozen = frozen;
 	tasks_set_frozen(n->tasks, frozen);
+	services_set_frozen(n->services, frozen);
 }
 
 static int
@@ -278,6 +281,55 @@ job_fence(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	return job_runs_fence(n->job_runs, c, args, body, err, errlen);
 }
 
+/* A service on this node (services.h): the API's answer as the body. */
+static int
+service(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	const char *name = need_string(args, "name", err, errlen), *action;
+	json_t *out = NULL, *errors;
+	int status;
+
+	(void)c;
+	if (name == NULL || (action = need_string(args, "action", err,
+	    errlen)) == NULL)
+		return MESH_COMMAND_STATUS(INVALID);
+	if (n->services == NULL) {
+		snprintf(err, errlen, "services are not running on %s", n->id);
+		return MESH_COMMAND_STATUS(ERROR);
+	}
+	if (n->frozen && strcmp(action, "stop") != 0) {
+		snprintf(err, errlen, "%s is frozen: only stop is taken", n->id);
+		return MESH_COMMAND_STATUS(REFUSED);
+	}
+	if (strcmp(action, "put") == 0)
+		status = services_put(n->services, name,
+		    json_object_get(args, "definition"), &out);
+	else if (strcmp(action, "delete") == 0)
+		status = services_delete(n->services, name, &out);
+	else
+		status = services_action(n->services, name, action, &out);
+	if (status == 200 || status == 201) {
+		*body = out;
+		return MESH_COMMAND_STATUS(OK);
+	}
+	errors = json_object_get(out, "errors");
+	if (errors != NULL) {
+		char *e = json_dumps(errors, JSON_COMPACT);
+
+		snprintf(err, errlen, "%s: %s", json_string_value(
+		    json_object_get(out, "error")), e);
+		free(e);
+	} else
+		snprintf(err, errlen, "%s", json_string_value(json_object_get(out,
+		    "error")));
+	json_decref(out);
+	return status == 404 ? MESH_COMMAND_STATUS(NOT_FOUND) :
+	    status == 409 ? MESH_COMMAND_STATUS(REFUSED) :
+	    status == 400 ? MESH_COMMAND_STATUS(INVALID) :
+	    MESH_COMMAND_STATUS(ERROR);
+}
+
 /* Each type's handler, whether it runs while frozen, and the least role
  * that may issue it (command_exec_role). */
 static const struct {
@@ -301,6 +353,8 @@ static const struct {
 	{ MESH_COMMAND_TYPE(JOB_RUN), job_run, 0, PRINCIPAL_WRITE },
 	{ MESH_COMMAND_TYPE(JOB_RESULT), job_result, 1, PRINCIPAL_ADMIN },
 	{ MESH_COMMAND_TYPE(JOB_FENCE), job_fence, 1, PRINCIPAL_ADMIN },
+	/* Stop is taken while frozen (the handler refuses the rest). */
+	{ MESH_COMMAND_TYPE(SERVICE), service, 1, PRINCIPAL_WRITE },
 };
 
 int

@@ -208,6 +208,8 @@ end_attempt(struct run *r)
 	r->live = 0;
 	r->def->running--;
 	t->running--;
+	if (r->owndef != NULL)
+		t->running_services--;
 	event_del(r->timeout_ev);
 	event_del(r->kill_ev);
 	event_del(r->drain_ev);
@@ -229,7 +231,7 @@ end_attempt(struct run *r)
 	case END_SOFT:
 		if (r->escalated)
 			tasks_set_reason(r, "cancelled (soft); killed after %" PRIu64
-			    " ms grace", t->grace_ms);
+			    " ms grace", tasks_grace_ms(r));
 		else
 			tasks_set_reason(r, "cancelled (soft); %s", what);
 		finish(r, MESH_TASK_STATE(CANCELLED));
@@ -316,6 +318,8 @@ start_attempt(struct run *r)
 	r->live = 1;
 	r->def->running++;
 	t->running++;
+	if (r->owndef != NULL)
+		t->running_services++;
 	/* Events of the previous attempt are not pending any more, and no
 	 * callback of theirs is on the stack: starts come from kick_cb. */
 	if (r->out.ev != NULL)
@@ -355,10 +359,14 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while (!t->frozen && !t->stopping && t->running < t->max_running) {
+	/* A service's process is not queued work: it starts whatever
+	 * max_running says, and does not count against it. */
+	while (!t->frozen && !t->stopping) {
 		TAILQ_FOREACH(r, &t->readyq, rentry)
-			if (r->def->concurrency == 0 ||
-			    r->def->running < r->def->concurrency)
+			if (r->owndef != NULL ||
+			    (t->running - t->running_services < t->max_running &&
+			    (r->def->concurrency == 0 ||
+			    r->def->running < r->def->concurrency)))
 				break;
 		if (r == NULL)
 			break;
@@ -387,6 +395,7 @@ run_free(struct run *r)
 	free(r->command_id);
 	free(r->principal);
 	tasks_job_clear(r);
+	tasks_def_free(r->owndef);
 	free(r);
 }
 
@@ -507,6 +516,8 @@ tasks_free(struct tasks *t)
 			r->pid = 0;
 			r->def->running--;
 			t->running--;
+			if (r->owndef != NULL)
+				t->running_services--;
 		}
 		tasks_set_reason(r, "node stopped");
 		finish(r, MESH_TASK_STATE(FAILED));
@@ -570,7 +581,7 @@ int
 tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
     size_t idlen, char *msg, size_t msglen)
 {
-	struct taskdef *d;
+	struct taskdef *d, *owndef = NULL;
 	struct run *r;
 	char id[NODE_ID_MAX + 1], **argv;
 	size_t argc = 0, i;
@@ -600,7 +611,27 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	    msglen)) != MESH_COMMAND_STATUS(OK))
 		return rc;
 	argv = xcalloc(2 * ARGV_MAX + 1, sizeof *argv);
-	if (req->name != NULL) {
+	if (req->service != NULL) {
+		if (req->name != NULL || req->adhoc != NULL ||
+		    req->args != NULL || req->job != NULL) {
+			snprintf(msg, msglen, "a service's run takes no task "
+			    "name, argv, args or job");
+			goto invalid;
+		}
+		if (req->service->task_name == NULL ||
+		    !principal_valid(req->service->task_name) ||
+		    req->service->task_name[0] == '\0' ||
+		    (owndef = tasks_def_service(req->service, msg,
+		    msglen)) == NULL) {
+			if (msg[0] == '\0')
+				snprintf(msg, msglen, "a service's run needs "
+				    "a name");
+			goto invalid;
+		}
+		d = owndef;
+		for (i = 0; i < d->argc; i++)
+			argv[argc++] = xstrdup(d->argv[i]);
+	} else if (req->name != NULL) {
 		if (req->adhoc != NULL) {
 			snprintf(msg, msglen, "give a task name or an ad-hoc "
 			    "argv, not both");
@@ -661,6 +692,7 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 		for (i = 0; i < argc; i++)
 			free(argv[i]);
 		free(argv);
+		tasks_def_free(owndef);
 		return MESH_COMMAND_STATUS(ERROR);
 	}
 	t->next_id++;
@@ -673,6 +705,11 @@ tasks_run(struct tasks *t, const struct tasks_request *req, char *task_id,
 	r->command_id = xstrdup(req->command_id != NULL ? req->command_id : "");
 	r->principal = principal;
 	r->max_attempts = 1 + d->retries;
+	if (owndef != NULL) {
+		r->owndef = owndef;
+		r->stop_signal = req->service->stop_signal;
+		r->grace_ms = req->service->grace_ms;
+	}
 	if (req->job != NULL)
 		tasks_job_attach(r, req->job);
 	r->out.run = r->err.run = r;
@@ -709,6 +746,7 @@ invalid:
 	for (i = 0; i < argc; i++)
 		free(argv[i]);
 	free(argv);
+	tasks_def_free(owndef);
 	return MESH_COMMAND_STATUS(INVALID);
 }
 
@@ -752,15 +790,28 @@ tasks_cancel(struct tasks *t, const char *task_id, int hard, char *msg,
 		tasks_proc_kill(r, SIGKILL);
 	} else if (r->ending != END_SOFT && r->ending != END_HARD) {
 		r->ending = END_SOFT;
-		tasks_proc_kill(r, SIGTERM);
+		tasks_proc_kill(r, tasks_stop_signal(r));
 		/* A timeout's grace already running is kept. */
 		if (!evtimer_pending(r->kill_ev, NULL)) {
-			tv.tv_sec = (time_t)(t->grace_ms / 1000);
-			tv.tv_usec = (suseconds_t)(t->grace_ms % 1000) * 1000;
+			tv.tv_sec = (time_t)(tasks_grace_ms(r) / 1000);
+			tv.tv_usec = (suseconds_t)(tasks_grace_ms(r) % 1000) *
+			    1000;
 			evtimer_add(r->kill_ev, &tv);
 		}
 	}
 	return MESH_COMMAND_STATUS(OK);
+}
+
+int
+tasks_stop_signal(const struct run *r)
+{
+	return r->stop_signal != 0 ? r->stop_signal : SIGTERM;
+}
+
+uint64_t
+tasks_grace_ms(const struct run *r)
+{
+	return r->grace_ms != 0 ? r->grace_ms : r->t->grace_ms;
 }
 
 size_t

@@ -142,6 +142,22 @@ struct tasks_job {
 	size_t		 payload_len;
 };
 
+/*
+ * A service's process (node/work/services.h): a run of its own
+ * definition, started at once whatever max_running says (services are
+ * not queued work), never retried or timed out here (the service's
+ * restart policy decides), and stopped with its own signal and grace.
+ * Everything borrowed for the call of tasks_run.
+ */
+struct tasks_service {
+	const char	*task_name;	/* the run's name; name syntax */
+	char *const	*argv;		/* NULL-terminated, 1-64 */
+	const char	*cwd;		/* NULL: the node's */
+	char *const	*env;		/* "K=V", NULL-terminated; NULL: none */
+	int		 stop_signal;	/* soft cancel; 0: SIGTERM */
+	uint64_t	 grace_ms;	/* then SIGKILL; 0: the node's grace */
+};
+
 struct tasks_request {
 	const char	*name;		/* a defined task, or NULL with adhoc */
 	const json_t	*args;		/* array of strings appended, or NULL */
@@ -149,6 +165,8 @@ struct tasks_request {
 	const char	*command_id;	/* may be NULL */
 	const char	*principal;	/* may be NULL */
 	const struct tasks_job *job;	/* or NULL: not a job's run */
+	/* Or a service's process: name, args, adhoc and job NULL. */
+	const struct tasks_service *service;
 };
 
 /* NULL with err set when a definition is invalid (names the task and field). */

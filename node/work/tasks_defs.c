@@ -233,3 +233,57 @@ tasks_defs_json(const struct tasks *t)
 	}
 	return a;
 }
+
+void
+tasks_def_free(struct taskdef *d)
+{
+	def_free(d);
+}
+
+static char **
+strv_copy(char *const *v, size_t max, size_t *n)
+{
+	char **out;
+	size_t i, len = 0;
+
+	while (v != NULL && v[len] != NULL)
+		if (++len > max)
+			return NULL;
+	out = xcalloc(len + 1, sizeof *out);
+	for (i = 0; i < len; i++)
+		out[i] = xstrdup(v[i]);
+	*n = len;
+	return out;
+}
+
+struct taskdef *
+tasks_def_service(const struct tasks_service *sv, char *msg, size_t msglen)
+{
+	struct taskdef *d = xcalloc(1, sizeof *d);
+	size_t i;
+
+	d->name = xstrdup(sv->task_name);
+	if ((d->argv = strv_copy(sv->argv, ARGV_MAX, &d->argc)) == NULL ||
+	    d->argc == 0 || d->argv[0][0] == '\0') {
+		snprintf(msg, msglen, "a service's command must be 1-%d "
+		    "strings, the program not empty", ARGV_MAX);
+		goto bad;
+	}
+	for (i = 0; i < d->argc; i++)
+		if (strlen(d->argv[i]) > ARG_MAX_BYTES) {
+			snprintf(msg, msglen, "a service's command strings "
+			    "must be at most %d bytes", ARG_MAX_BYTES);
+			goto bad;
+		}
+	if ((d->env = strv_copy(sv->env, ENV_MAX, &d->envc)) == NULL) {
+		snprintf(msg, msglen, "a service's env has over %d entries",
+		    ENV_MAX);
+		goto bad;
+	}
+	if (sv->cwd != NULL)
+		d->cwd = xstrdup(sv->cwd);
+	return d;
+bad:
+	def_free(d);
+	return NULL;
+}

@@ -104,6 +104,11 @@ struct run {
 	size_t			 payload_len;
 	char			*job_dir;	/* made at the first attempt */
 	uint64_t		 start_ticks;	/* of the live attempt's leader */
+	/* A service's process: its own definition (def, freed with the
+	 * run), signal and grace.  NULL/0 for every other run. */
+	struct taskdef		*owndef;
+	int			 stop_signal;
+	uint64_t		 grace_ms;
 	TAILQ_ENTRY(run)	 entry;		/* active or done */
 	TAILQ_ENTRY(run)	 rentry;	/* ready */
 };
@@ -126,6 +131,7 @@ struct tasks {
 	int			 frozen;
 	int			 stopping;
 	unsigned		 running;	/* attempts in progress */
+	unsigned		 running_services; /* of them, services' */
 	size_t			 nactive;
 	size_t			 ndone;
 	struct runlist		 active;
@@ -147,9 +153,19 @@ struct tasks {
 	char			 lbuf[LINE_MAX_BYTES + 1];
 };
 
+/* tasks_defs.c.  Frees a definition (NULL: no-op). */
+void tasks_def_free(struct taskdef *);
+/* tasks_defs.c.  A service's definition for r (tasks_run), or NULL with
+ * msg set when its argv, cwd or env breaks a task definition's bounds. */
+struct taskdef *tasks_def_service(const struct tasks_service *, char *msg,
+    size_t msglen);
+
 /* tasks.c.  r->reason, printf-style, sanitized. */
 void tasks_set_reason(struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The signal and grace of r's soft cancel. */
+int tasks_stop_signal(const struct run *r);
+uint64_t tasks_grace_ms(const struct run *r);
 /* Ends the live attempt once its process is reaped and both pipes are
  * closed; otherwise does nothing.  May run hooks: r may be finished (but
  * not freed) on return. */

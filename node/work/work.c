@@ -26,6 +26,7 @@
 #include "job_runs.h"
 #include "jobs.h"
 #include "schedules.h"
+#include "services.h"
 #include "workflows.h"
 #include "log.h"
 #include "mesh.h"
@@ -54,6 +55,7 @@ task_update(const Agentflow__Mesh__V1__TaskUpdate *t, void *arg)
 		alerts_task(n->alerts, clock_wall_ms(), t);
 	if (n->job_runs != NULL)
 		job_runs_task_update(n->job_runs, t);
+	services_task(n->services, t);
 }
 
 static void
@@ -80,6 +82,7 @@ task_group(const struct tasks_group *g, int running, void *arg)
 	struct store_run r = { g->task_id, g->pgid, g->start_ticks, g->boot_id,
 	    (int64_t)clock_wall_ms() };
 
+	services_task_group(n->services, g->task_id, g->pgid, running);
 	if ((running ? store_runs_put(n->store, &r) :
 	    store_runs_del(n->store, g->task_id)) != 0)
 		log_event(LOG_WARN, "cannot record a task's process group",
@@ -417,6 +420,9 @@ work_start(struct node *n, char *err, size_t errlen)
 	n->jobs = jobs_new(n);
 	n->schedules = schedules_new(n);
 	n->workflows = workflows_new(n);
+	/* Last: a service's first start may already be under way. */
+	if ((n->services = services_new(n, err, errlen)) == NULL)
+		goto out;
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
 	/* Once at start too: a node stopped for long holds what it no longer
@@ -452,6 +458,10 @@ work_frame(struct node *n, const char *peer, const Agentflow__Mesh__V1__Frame *f
 void
 work_stop(struct node *n)
 {
+	/* Services before the tasks that are their processes: what
+	 * tasks_free reports of them is not a reason to restart. */
+	services_free(n->services);
+	n->services = NULL;
 	/* Tasks first: their last updates still go out through sync. */
 	tasks_free(n->tasks);
 	n->tasks = NULL;
