@@ -19,6 +19,7 @@
 #include "cli_token.h"
 #include "cli_workflow.h"
 #include "cli_schedule.h"
+#include "cli_service.h"
 #include "cli_work.h"
 #include "cmd_table.h"
 
@@ -253,9 +254,12 @@ static const struct cmd_entry commands[] = {
 	  "run a failed, cancelled, lost or expired job again (or a batch)",
 	  NULL },
 	{ "workflow", NULL, 0, -1, NULL, cli_workflow_main,
-	  "workflows: check a definition (running them is coming)", NULL },
+	  "workflows: run, watch, approve and steer multi-step work", NULL },
 	{ "schedule", NULL, 0, -1, NULL, cli_schedule_main,
 	  "schedules: jobs at cron times, fired by whichever node owns each",
+	  NULL },
+	{ "service", NULL, 0, -1, NULL, cli_service_main,
+	  "services: processes kept running in their desired state, by name",
 	  NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },

@@ -52,6 +52,12 @@ target_valid(const char *s)
 	    (strchr(s, '=') != NULL && len <= TARGET_MAX);
 }
 
+int
+cli_work_target_valid(const char *s)
+{
+	return target_valid(s);
+}
+
 /* --- printing -------------------------------------------------------------- */
 
 static void
@@ -91,9 +97,6 @@ deadline_of(const struct cli_args *a, long long dflt)
 }
 
 /* --- commands --------------------------------------------------------------- */
-
-/* What an ok result says, from its body (and path). */
-typedef void (*describe_fn)(json_t *res, char *out, size_t len);
 
 struct issue {
 	const char	*target;
@@ -249,6 +252,15 @@ command_main(const struct cli_args *a, struct issue *is)
 		cli_api_print_json(rec);
 	json_decref(rec);
 	return ok ? 0 : 1;
+}
+
+int
+cli_work_command(const struct cli_args *a, const char *target,
+    const char *type, json_t *args, describe_fn describe)
+{
+	struct issue is = { target, type, args, NULL, describe };
+
+	return command_main(a, &is);
 }
 
 /* --- tasks and their logs --------------------------------------------------- */

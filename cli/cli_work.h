@@ -23,7 +23,22 @@
 #ifndef AGENTFLOW_CLI_WORK_H
 #define AGENTFLOW_CLI_WORK_H
 
+#include <jansson.h>
+#include <stddef.h>
+
+#include "cli_cmd.h"
 #include "cmd_table.h"
+
+/* What an ok result says, from its body (and path). */
+typedef void (*describe_fn)(json_t *res, char *out, size_t len);
+
+/* A node id, "all", or a label selector "k=v,k2=v2" (the node checks it). */
+int cli_work_target_valid(const char *);
+/* Issues a command of type with args (stolen) to target, prints each
+ * node's answer (--json: the final record); 0 when every node answered
+ * ok, else 1. */
+int cli_work_command(const struct cli_args *, const char *target,
+    const char *type, json_t *args, describe_fn describe);
 
 int cli_work_run(const struct cmd_entry *, int argc, char **argv);
 int cli_work_logs(const struct cmd_entry *, int argc, char **argv);
