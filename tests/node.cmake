@@ -130,3 +130,6 @@ agentflow_system_test(workflow_takeover_netns test_workflow_takeover_netns.py)
 # Workflows (issue 17): the state tables, the coordinator end to end.
 agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
   LIBS agentflow_node_core agentflow_common)
+# Services (issue 18): desired state kept, restarts by policy, the
+# mesh's view, over a restart of the node.
+agentflow_system_test(services test_services.py)

@@ -1,0 +1,267 @@
+"""Services (issue 18): processes kept in their desired state.
+
+Three real nodes on loopback.  node-1 keeps services from --services:
+one killed with SIGKILL is started again after its delay (a new pid,
+restarts counted, seen from another node); one that exits 0 under
+`restart: always` is started again until its budget is spent, then it
+is failed everywhere; an `on-failure` one that exits 0 stays stopped.
+Desired state set from another node with the CLI is kept over a restart
+of node-1: a stopped service stays stopped, a running one is back
+without any command.  A bad definition is refused with every error by
+its path and changes nothing; a frozen node starts nothing.  Bounded
+polls throughout."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+
+CLI = os.path.join(harness.BIN, "agentflow")
+FORM_TIMEOUT = 40
+SEEN_TIMEOUT = 15
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive for a user: its state says Z.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+class Services(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="af-services-")
+        cls.pki = harness.Pki(cls.tmp)
+        cls.sig = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
+                                 ca=cls.pki.ca_path).start()
+        cls.pidfile = os.path.join(cls.tmp, "web.pid")
+        cls.runs = os.path.join(cls.tmp, "oneshot.runs")
+        fast = {"delay_s": 0.2, "max_delay_s": 0.4, "jitter": 0,
+                "attempts": 3, "interval_s": 60}
+        services = {
+            # Writes its pid, then becomes the sleeper (same pid).
+            "web": {"command": ["/bin/sh", "-c",
+                                "echo $$ > %s; exec sleep 1000" % cls.pidfile],
+                    "restart_policy": dict(fast, attempts=10),
+                    "endpoints": [{"name": "http", "protocol": "http",
+                                   "port": 18080, "tags": ["web"]}]},
+            # Exits 0 at once: always → started again until the budget
+            # (3 within 60 s) is spent.
+            "oneshot": {"command": ["/bin/sh", "-c", "echo x >> %s" % cls.runs],
+                        "restart_policy": fast},
+            "tidy": {"command": ["/bin/true"], "restart": "on-failure",
+                     "restart_policy": fast},
+        }
+        cls.services_path = os.path.join(cls.tmp, "services.json")
+        with open(cls.services_path, "w") as f:
+            json.dump(services, f)
+        cls.nodes = {}
+        for i in (1, 2, 3):
+            node_id = "node-%d" % i
+            args = ["--dead-ms", "3000", "--ping-ms", "300",
+                    "--command-timeout-ms", "5000"]
+            if i == 1:
+                args += ["--services", cls.services_path]
+            cls.nodes[node_id] = harness.MeshNode(
+                cls.pki, node_id, signals=[cls.sig.url], args=args).start()
+        harness.wait_formed(list(cls.nodes.values()), FORM_TIMEOUT)
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in cls.nodes.values():
+            n.stop()
+        cls.sig.stop()
+        pid = read_pid(cls.pidfile)
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(cls.tmp, True)
+
+    # -- helpers
+
+    def view(self, node, name, on="node-1"):
+        """name on node `on` as `node` lists it, or None."""
+        r = node.client(token="read").get("/api/services?name=%s&node=%s" % (name, on))
+        self.assertEqual(r.status, 200, r)
+        rows = r.json()["services"]
+        return rows[0] if rows else None
+
+    def wait_view(self, node, name, pred, timeout=SEEN_TIMEOUT, on="node-1"):
+        last = [None]
+
+        def ok():
+            last[0] = self.view(node, name, on)
+            return last[0] is not None and pred(last[0])
+        if not harness.wait_until(ok, timeout):
+            self.fail("%s on %s as %s sees it: %r" % (name, on, node.node_id, last[0]))
+        return last[0]
+
+    def cli(self, node, *args):
+        return subprocess.run([CLI, "service"] + list(args) + [
+            "--api", "127.0.0.1:%d" % node.api_port, "--token",
+            node.tokens()["write"]], capture_output=True, text=True, timeout=30)
+
+    def put(self, node, name, doc):
+        return node.client().request("PUT", "/api/services/" + name,
+                                     json.dumps(doc).encode(),
+                                     {"Content-Type": "application/json"})
+
+    # -- tests
+
+    def test_1_killed_is_restarted_and_seen_everywhere(self):
+        n1, n2 = self.nodes["node-1"], self.nodes["node-2"]
+        first = self.wait_view(n2, "web", lambda s: s["state"] == "running" and s["pid"])
+        self.assertEqual(first["desired"], "running")
+        self.assertEqual(first["endpoints"][0]["port"], 18080)
+        self.assertTrue(harness.wait_until(lambda: read_pid(self.pidfile) == first["pid"], 5))
+        os.kill(first["pid"], signal.SIGKILL)
+        again = self.wait_view(
+            n2, "web", lambda s: s["state"] == "running" and s["pid"] not in (0, first["pid"]))
+        self.assertGreaterEqual(again["restarts"], first["restarts"] + 1)
+        self.assertEqual(again["last_exit"]["signal"], signal.SIGKILL)
+        self.assertTrue(pid_alive(again["pid"]))
+        # The node's own view says the same, with the run's task id.
+        local = n1.client(token="read").get("/api/services/web").json()
+        self.assertEqual(local["pid"], again["pid"])
+        self.assertTrue(local["task_id"])
+
+    def test_2_clean_exit_restarts_until_the_budget_is_spent(self):
+        n3 = self.nodes["node-3"]
+        failed = self.wait_view(n3, "oneshot", lambda s: s["state"] == "failed")
+        self.assertIn("budget", failed["reason"])
+        self.assertEqual(failed["restarts"], 3)
+        with open(self.runs) as f:
+            self.assertEqual(len(f.read().split()), 4)     # first run + 3 restarts
+        # on-failure: a clean exit is the end of it.
+        tidy = self.wait_view(n3, "tidy", lambda s: s["state"] == "stopped")
+        self.assertEqual(tidy["restarts"], 0)
+        self.assertEqual(tidy["last_exit"]["code"], 0)
+
+    def test_3_desired_state_from_another_node_survives_a_restart(self):
+        n1, n2 = self.nodes["node-1"], self.nodes["node-2"]
+        running = self.wait_view(n2, "web", lambda s: s["state"] == "running" and s["pid"])
+        r = self.cli(n2, "stop", "node-1", "web")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("node-1", r.stdout)
+        self.wait_view(n2, "web", lambda s: s["state"] == "stopped" and s["desired"] == "stopped")
+        self.assertTrue(harness.wait_until(lambda: not pid_alive(running["pid"]), 10))
+
+        # Stopped stays stopped over a restart of its node.
+        n1.stop(sig=signal.SIGKILL)
+        n1.restart()
+        harness.wait_formed(list(self.nodes.values()), FORM_TIMEOUT)
+        time.sleep(1.5)
+        local = n1.client(token="read").get("/api/services/web").json()
+        self.assertEqual((local["desired"], local["state"]), ("stopped", "stopped"))
+
+        # Started from elsewhere, then back after a restart without a command.
+        r = self.cli(n2, "start", "node-1", "web")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        before = self.wait_view(n2, "web", lambda s: s["state"] == "running" and s["pid"])
+        n1.stop(sig=signal.SIGKILL)
+        self.assertTrue(harness.wait_until(lambda: not pid_alive(before["pid"]), 10),
+                        "a node killed with SIGKILL leaves its service running")
+        n1.restart()
+        after = self.wait_view(n1, "web",
+                               lambda s: s["state"] == "running" and s["pid"] not in (0, before["pid"]))
+        self.assertEqual(after["desired"], "running")
+
+    def test_4_bad_definitions_change_nothing(self):
+        n1 = self.nodes["node-1"]
+        before = n1.client(token="read").get("/api/services/web").json()
+        bad = {"command": ["/no/such/program"], "colour": "red",
+               "restart_policy": {"interval_s": -5},
+               "endpoints": [{"name": "http", "protocol": "tcp", "port": 70000}]}
+        r = self.put(n1, "web", bad)
+        self.assertEqual(r.status, 400, r)
+        body = r.json()
+        self.assertEqual(body["error"], "invalid_service")
+        paths = {e["path"] for e in body["errors"]}
+        self.assertIn("colour", paths)
+        self.assertIn("restart_policy.interval_s", paths)
+        self.assertIn("endpoints[0].port", paths)
+        # Command not found is checked once the schema holds.
+        r = self.put(n1, "web", {"command": ["/no/such/program"]})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual([e["path"] for e in r.json()["errors"]], ["command[0]"])
+        after = n1.client(token="read").get("/api/services/web").json()
+        self.assertEqual(after["version"], before["version"])
+        self.assertEqual(after["definition"], before["definition"])
+        # A name that is not one, and a verb that is not one.
+        self.assertEqual(self.put(n1, "bad name", {"command": ["/bin/true"]}).status, 400)
+        r = n1.post("/api/services/web/explode", {})
+        self.assertEqual(r.status, 404, r)
+        # The CLI prints each error with its path and exits 1.
+        path = os.path.join(self.tmp, "bad.json")
+        with open(path, "w") as f:
+            json.dump(bad, f)
+        r = self.cli(n1, "put", "web", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("restart_policy.interval_s", r.stderr)
+
+    def test_5_added_at_run_time_and_removed(self):
+        n1, n3 = self.nodes["node-1"], self.nodes["node-3"]
+        r = self.put(n3, "sleeper", {"command": ["/bin/sleep", "1000"]})
+        self.assertEqual(r.status, 201, r)
+        s = self.wait_view(n1, "sleeper", lambda s: s["state"] == "running", on="node-3")
+        r = self.put(n3, "sleeper", {"command": ["/bin/sleep", "999"]})
+        self.assertEqual(r.status, 200, r)
+        s2 = self.wait_view(n1, "sleeper",
+                            lambda x: x["state"] == "running" and x["pid"] != s["pid"], on="node-3")
+        self.assertNotEqual(s2["version"], s["version"])
+        r = n3.client().request("DELETE", "/api/services/sleeper")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(harness.wait_until(lambda: self.view(n1, "sleeper", "node-3") is None,
+                                           SEEN_TIMEOUT))
+        self.assertTrue(harness.wait_until(lambda: not pid_alive(s2["pid"]), 10))
+        self.assertEqual(n3.client(token="read").get("/api/services/sleeper").status, 404)
+
+    def test_6_a_frozen_node_starts_nothing(self):
+        n2 = self.nodes["node-2"]
+        self.assertEqual(self.put(n2, "idle", {"command": ["/bin/sleep", "1000"],
+                                               "desired": "stopped"}).status, 201)
+        r = subprocess.run([CLI, "freeze", "node-2", "--data-dir", n2.data_dir],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            r = n2.post("/api/services/idle/start", {})
+            self.assertEqual(r.status, 423, r)
+            self.assertEqual(self.view(n2, "idle", "node-2")["state"], "stopped")
+        finally:
+            r = subprocess.run([CLI, "unfreeze", "node-2", "--data-dir", n2.data_dir],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = n2.post("/api/services/idle/start", {})
+        self.assertEqual(r.status, 200, r)
+        s = self.wait_view(n2, "idle", lambda s: s["state"] == "running", on="node-2")
+        r = n2.post("/api/services/idle/stop", {})
+        self.assertEqual(r.status, 200, r)
+        self.wait_view(n2, "idle", lambda s: s["state"] == "stopped", on="node-2")
+        self.assertTrue(harness.wait_until(lambda: not pid_alive(s["pid"]), 10))
+
+
+if __name__ == "__main__":
+    unittest.main()
