@@ -195,6 +195,15 @@ checked_spec(const char *name, const json_t *def, json_t *errors)
 	}
 	if ((spec = service_spec_parse(name, def, errors)) == NULL)
 		return NULL;
+	if (spec->user != NULL) {
+		/* Refused rather than ignored: a service meant to drop its
+		 * privileges must not run as root. */
+		json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
+		    "user", "error", "running as another user is not supported "
+		    "yet by this node"));
+		service_spec_free(spec);
+		return NULL;
+	}
 	if (!program_found(spec->argv[0], why, sizeof(why))) {
 		json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
 		    "command[0]", "error", why));
