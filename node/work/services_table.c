@@ -440,6 +440,16 @@ load_file(struct services *ss, const char *path, char *err, size_t errlen)
 	}
 	json_decref(errors);
 	json_decref(file);
+	for (size_t i = 0; i < n; i++)
+		if (specs[i]->user != NULL) {
+			snprintf(err, errlen, "--services %s: %s.user: running as "
+			    "another user is not supported yet by this node", path,
+			    specs[i]->name);
+			for (i = 0; i < n; i++)
+				service_spec_free(specs[i]);
+			free(specs);
+			return -1;
+		}
 	for (size_t i = 0; i < n; i++) {
 		if ((s = svc_find(ss, specs[i]->name)) != NULL) {
 			service_spec_free(s->spec);
