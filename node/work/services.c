@@ -170,6 +170,7 @@ start_process(struct svc *s)
 	struct services *ss = s->ss;
 	struct tasks_service sv = {
 		.argv = s->spec->argv, .cwd = s->spec->cwd, .env = s->spec->env,
+		.user = s->spec->user,
 		.stop_signal = s->spec->stop_signal, .grace_ms = s->spec->grace_ms,
 	};
 	struct tasks_request req = { .service = &sv };

@@ -22,6 +22,7 @@
 #include "service_health.h"
 #include "store.h"
 #include "store_services.h"
+#include "tasks.h"
 #include "xalloc.h"
 
 #define SERVICES_FILE_MAX	(1u << 20)
@@ -165,6 +166,20 @@ program_found(const char *prog, char *why, size_t len)
 	return 0;
 }
 
+/* Whether this node can run a process as user. */
+static int
+user_ok(const char *user, char *why, size_t len)
+{
+	gid_t *groups = NULL, gid;
+	int ngroups, ok;
+	uid_t uid;
+
+	ok = tasks_user_lookup(user, &uid, &gid, &groups, &ngroups, why,
+	    len) == 0;
+	free(groups);
+	return ok;
+}
+
 static json_t *
 error_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -195,12 +210,11 @@ checked_spec(const char *name, const json_t *def, json_t *errors)
 	}
 	if ((spec = service_spec_parse(name, def, errors)) == NULL)
 		return NULL;
-	if (spec->user != NULL) {
+	if (spec->user != NULL && !user_ok(spec->user, why, sizeof(why))) {
 		/* Refused rather than ignored: a service meant to drop its
-		 * privileges must not run as root. */
+		 * privileges must never run as the node. */
 		json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
-		    "user", "error", "running as another user is not supported "
-		    "yet by this node"));
+		    "user", "error", why));
 		service_spec_free(spec);
 		return NULL;
 	}
@@ -441,10 +455,10 @@ load_file(struct services *ss, const char *path, char *err, size_t errlen)
 	json_decref(errors);
 	json_decref(file);
 	for (size_t i = 0; i < n; i++)
-		if (specs[i]->user != NULL) {
-			snprintf(err, errlen, "--services %s: %s.user: running as "
-			    "another user is not supported yet by this node", path,
-			    specs[i]->name);
+		if (specs[i]->user != NULL && !user_ok(specs[i]->user, ferr,
+		    sizeof(ferr))) {
+			snprintf(err, errlen, "--services %s: %s.user: %s", path,
+			    specs[i]->name, ferr);
 			for (i = 0; i < n; i++)
 				service_spec_free(specs[i]);
 			free(specs);

@@ -74,6 +74,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "mesh.pb-c.h"
 
@@ -154,6 +155,8 @@ struct tasks_service {
 	char *const	*argv;		/* NULL-terminated, 1-64 */
 	const char	*cwd;		/* NULL: the node's */
 	char *const	*env;		/* "K=V", NULL-terminated; NULL: none */
+	const char	*user;		/* run as this user (the node is root);
+					 * NULL: as the node */
 	int		 stop_signal;	/* soft cancel; 0: SIGTERM */
 	uint64_t	 grace_ms;	/* then SIGKILL; 0: the node's grace */
 };
@@ -168,6 +171,12 @@ struct tasks_request {
 	/* Or a service's process: name, args, adhoc and job NULL. */
 	const struct tasks_service *service;
 };
+
+/* Whether this node can run a process as user (it must run as root, the
+ * user must exist): 0 with the uid, gid and groups (*groups allocated),
+ * or -1 with why in msg. */
+int tasks_user_lookup(const char *user, uid_t *uid, gid_t *gid,
+    gid_t **groups, int *ngroups, char *msg, size_t msglen);
 
 /* NULL with err set when a definition is invalid (names the task and field). */
 struct tasks *tasks_new(struct event_base *, const struct tasks_config *,

@@ -9,6 +9,8 @@
  */
 #include "tasks_priv.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ def_free(struct taskdef *d)
 	free(d->env);
 	free(d->cwd);
 	free(d->name);
+	free(d->groups);
 	free(d);
 }
 
@@ -234,6 +237,47 @@ tasks_defs_json(const struct tasks *t)
 	return a;
 }
 
+int
+tasks_user_lookup(const char *user, uid_t *uid, gid_t *gid, gid_t **groups,
+    int *ngroups, char *msg, size_t msglen)
+{
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+	int n = 64, rc;
+
+	*groups = NULL;
+	*ngroups = 0;
+	if (geteuid() != 0) {
+		snprintf(msg, msglen, "the node does not run as root, so it "
+		    "cannot run anything as user %s", user);
+		return -1;
+	}
+	if ((rc = getpwnam_r(user, &pw, buf, sizeof(buf), &res)) != 0 ||
+	    res == NULL) {
+		snprintf(msg, msglen, "no user named %s%s%s", user, rc != 0 ?
+		    ": " : "", rc != 0 ? strerror(rc) : "");
+		return -1;
+	}
+	*uid = pw.pw_uid;
+	*gid = pw.pw_gid;
+	for (;;) {
+		int got = n;
+
+		*groups = xrealloc(*groups, (size_t)n * sizeof(**groups));
+		if (getgrouplist(user, pw.pw_gid, *groups, &got) != -1) {
+			*ngroups = got;
+			return 0;
+		}
+		if (got <= n || got > 65536) {
+			free(*groups);
+			*groups = NULL;
+			snprintf(msg, msglen, "cannot list the groups of %s", user);
+			return -1;
+		}
+		n = got;
+	}
+}
+
 void
 tasks_def_free(struct taskdef *d)
 {
@@ -282,6 +326,10 @@ tasks_def_service(const struct tasks_service *sv, char *msg, size_t msglen)
 	}
 	if (sv->cwd != NULL)
 		d->cwd = xstrdup(sv->cwd);
+	if (sv->user != NULL && tasks_user_lookup(sv->user, &d->uid, &d->gid,
+	    &d->groups, &d->ngroups, msg, msglen) == -1)
+		goto bad;
+	d->as_user = sv->user != NULL;
 	return d;
 bad:
 	def_free(d);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "mesh.pb-c.h"
 #include "node_id.h"
@@ -46,6 +47,13 @@ struct taskdef {
 	unsigned	  concurrency;	/* 0: no per-name limit (ad-hoc) */
 	int		  allow_args;
 	unsigned	  running;	/* attempts in progress */
+	/* A service's user (tasks_service.user), resolved by the parent:
+	 * the child only makes the calls. */
+	int		  as_user;
+	uid_t		  uid;
+	gid_t		  gid;
+	gid_t		 *groups;
+	int		  ngroups;
 };
 
 /* Why we signalled the process group, which decides the final state. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -332,7 +333,7 @@ tasks_proc_stop(struct run *r)
 
 /* ---- spawning ------------------------------------------------------ */
 
-enum child_stage { STAGE_SETUP, STAGE_CHDIR, STAGE_EXEC };
+enum child_stage { STAGE_SETUP, STAGE_CHDIR, STAGE_EXEC, STAGE_USER };
 
 struct child_report {
 	int	stage;
@@ -374,9 +375,10 @@ tasks_proc_child_signals(void)
  * by the parent.
  */
 static void __attribute__((noreturn))
-child_exec(char *const argv[], const char *cwd, char **envp, int outw,
+child_exec(char *const argv[], const struct taskdef *d, char **envp, int outw,
     int errw, int stfd, long maxfd, pid_t node)
 {
+	const char *cwd = d->cwd;
 	int nullfd;
 	long fd;
 
@@ -404,6 +406,12 @@ child_exec(char *const argv[], const char *cwd, char **envp, int outw,
 	if (close_range(4, ~0U, 0) == -1)
 		for (fd = 4; fd < maxfd; fd++)
 			(void)close((int)fd);
+	/* A service's user (resolved by the parent).  A change of
+	 * credentials clears the parent-death signal: set again. */
+	if (d->as_user && (setgroups((size_t)d->ngroups, d->groups) == -1 ||
+	    setgid(d->gid) == -1 || setuid(d->uid) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != node))
+		child_fail(stfd, STAGE_USER);
 	if (cwd != NULL && chdir(cwd) == -1)
 		child_fail(stfd, STAGE_CHDIR);
 	/* execvp then searches the task's own PATH, as env(1) would. */
@@ -505,7 +513,7 @@ tasks_proc_spawn(struct run *r)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child_exec(r->argv, r->def->cwd, envp, outp[1], errp[1], st[1],
+		child_exec(r->argv, r->def, envp, outp[1], errp[1], st[1],
 		    t->maxfd, self);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(envp);
@@ -540,6 +548,9 @@ tasks_proc_spawn(struct run *r)
 		if (rep.stage == STAGE_EXEC)
 			tasks_set_reason(r, "cannot exec %s: %s", r->argv[0],
 			    strerror(rep.err));
+		else if (rep.stage == STAGE_USER)
+			tasks_set_reason(r, "cannot become uid %u: %s",
+			    (unsigned)r->def->uid, strerror(rep.err));
 		else if (rep.stage == STAGE_CHDIR)
 			tasks_set_reason(r, "cannot chdir to %s: %s", r->def->cwd,
 			    strerror(rep.err));

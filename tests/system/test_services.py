@@ -8,7 +8,8 @@ is failed everywhere; an `on-failure` one that exits 0 stays stopped.
 Desired state set from another node with the CLI is kept over a restart
 of node-1: a stopped service stays stopped, a running one is back
 without any command.  A bad definition is refused with every error by
-its path and changes nothing; a frozen node starts nothing.  Bounded
+its path and changes nothing; a frozen node starts nothing; a service
+with a user runs with that user's ids (as root).  Bounded
 polls throughout."""
 
 import json
@@ -261,6 +262,30 @@ class Services(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         self.wait_view(n2, "idle", lambda s: s["state"] == "stopped", on="node-2")
         self.assertTrue(harness.wait_until(lambda: not pid_alive(s["pid"]), 10))
+
+    @unittest.skipUnless(os.geteuid() == 0, "running as another user needs root")
+    def test_7_runs_as_its_user(self):
+        import pwd
+        n3 = self.nodes["node-3"]
+        out = os.path.join(self.tmp, "ids")
+        open(out, "w").close()
+        os.chmod(out, 0o666)
+        os.chmod(self.tmp, 0o755)
+        r = self.put(n3, "asnobody", {"user": "nobody", "command": [
+            "/bin/sh", "-c", "id -u > %s; id -g >> %s; exec sleep 1000" % (out, out)]})
+        self.assertEqual(r.status, 201, r)
+        s = self.wait_view(n3, "asnobody", lambda s: s["state"] == "running", on="node-3")
+        nobody = pwd.getpwnam("nobody")
+        self.assertTrue(harness.wait_until(
+            lambda: open(out).read().split() == [str(nobody.pw_uid), str(nobody.pw_gid)], 5),
+            open(out).read())
+        with open("/proc/%d/status" % s["pid"]) as f:
+            uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
+        self.assertEqual(set(uids), {str(nobody.pw_uid)})
+        r = self.put(n3, "ghost", {"user": "no-such-user-af", "command": ["/bin/true"]})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual([e["path"] for e in r.json()["errors"]], ["user"])
+        self.assertEqual(n3.client().request("DELETE", "/api/services/asnobody").status, 200)
 
 
 if __name__ == "__main__":
