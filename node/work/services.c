@@ -122,14 +122,13 @@ check_changed(int healthy, const char *why, void *arg)
 {
 	struct svc_check *c = arg;
 	struct svc *s = c->svc;
-	size_t i, known = 0, good = 0;
+	size_t i, bad = 0, good = 0;
 
 	c->verdict = healthy != 0;
-	if (s->state != SV_RUNNING && s->state != SV_HEALTHY &&
-	    s->state != SV_UNHEALTHY)
+	if (!svc_live(s) || s->started_ms == 0 || s->state == SV_STOPPING)
 		return;
 	for (i = 0; i < s->spec->nchecks; i++) {
-		known += s->checks[i].verdict >= 0;
+		bad += s->checks[i].verdict == 0;
 		good += s->checks[i].verdict == 1;
 	}
 	if (!healthy) {
@@ -145,8 +144,9 @@ check_changed(int healthy, const char *why, void *arg)
 	} else if (good == s->spec->nchecks) {
 		s->state = SV_HEALTHY;
 		svc_set_reason(s, "every check passing");
-	} else if (known == good) {
-		s->state = SV_RUNNING;
+	} else if (bad == 0) {
+		s->state = SV_STARTING;
+		svc_set_reason(s, "running; waiting for its checks");
 	}
 	svc_emit(s);
 }
@@ -378,10 +378,15 @@ services_task(struct services *ss, const Agentflow__Mesh__V1__TaskUpdate *t)
 	if (ss == NULL || (s = find_task(ss, t->task_id)) == NULL)
 		return;
 	if (t->state == MESH_TASK_STATE(RUNNING)) {
-		if (s->state == SV_STARTING) {
-			s->state = SV_RUNNING;
+		if (s->state == SV_STARTING && s->started_ms == 0) {
+			/* With checks it is not proven until they pass. */
 			s->started_ms = t->started_ms;
-			svc_set_reason(s, "running");
+			if (s->spec->nchecks == 0) {
+				s->state = SV_RUNNING;
+				svc_set_reason(s, "running");
+			} else
+				svc_set_reason(s, "running; waiting for its "
+				    "checks");
 			for (size_t i = 0; i < s->spec->nchecks; i++)
 				service_health_start(s->checks[i].h);
 			svc_emit(s);

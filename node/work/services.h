@@ -19,9 +19,11 @@
  *   -----------  ------------------------------------  ------------
  *   stopped      desired running, not frozen, not      starting
  *                settled (reconcile)
- *   starting     the run started (a process exists)    running
- *   running      every check healthy / one unhealthy   healthy /
- *                                                      unhealthy
+ *   starting     the run started, no checks            running
+ *   starting     (with checks) every check passing     healthy
+ *   (up)         one check failing                     unhealthy
+ *   unhealthy    none failing, not all passing yet     starting
+ *   unhealthy    every check passing                   healthy
  *   (live)       desired stopped                       stopping
  *   (live)       restart                               stopping, then
  *                                                      starting
