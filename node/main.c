@@ -100,6 +100,9 @@ static const struct opt options[] = {
 	  "JSON file of the services this node keeps running: {name: {command: "
 	  "[argv], cwd, env, restart, restart_policy, checks, endpoints, ...}} "
 	  "(docs/services.md); added to those it stores" },
+	{ "dns", OPT_STRING, OPT(dns_listen), "", 0, 0,
+	  "HOST:PORT (UDP) of a DNS responder answering NAME.service.agentflow "
+	  "A, AAAA and SRV from the mesh's ready services (empty: none)" },
 	{ "alerts", OPT_STRING, OPT(alerts), "", 0, 0,
 	  "JSON file of alert rules (empty: the defaults; see README)" },
 	{ "allow-adhoc", OPT_BOOL, OPT(allow_adhoc), "0", 0, 1,

@@ -68,6 +68,7 @@ struct node_config {
 	long		 audit_keep;		/* rotated audit files kept */
 	const char	*tasks;		/* JSON task definitions file */
 	const char	*services;	/* JSON service definitions file */
+	const char	*dns_listen;	/* --dns HOST:PORT; empty: no responder */
 	const char	*alerts;	/* JSON alert rules file */
 	int		 allow_adhoc;
 	long		 max_running;
@@ -122,6 +123,8 @@ struct node {
 	struct schedules	*schedules;	/* the mesh's schedules (schedules.h) */
 	struct workflows	*workflows;	/* coordinated here (workflows.h) */
 	struct services		*services;	/* kept running here (services.h) */
+	struct service_registry	*registry;	/* services found by name */
+	struct dns_server	*dns_server;	/* --dns; NULL: none */
 };
 
 /*

@@ -13,6 +13,7 @@ packages=(
   python3 python3-cryptography python3-jsonschema
   chromium fonts-dejavu-core
   docker-compose iproute2 nftables faketime valgrind
+  bind9-dnsutils
 )
 # The dashboard is built with Node.js and npm: Debian's unless the machine
 # already has a newer one.

@@ -427,6 +427,8 @@ static const struct route {
 	{ EVHTTP_REQ_PUT,  "/api/services/",	1, W, api_services_put },
 	{ EVHTTP_REQ_DELETE, "/api/services/",	1, W, api_services_delete },
 	{ EVHTTP_REQ_POST, "/api/services/",	1, W, api_services_post_name },
+	{ EVHTTP_REQ_GET,  "/api/discovery",	0, R, api_services_discovery },
+	{ EVHTTP_REQ_GET,  "/api/resolve",	0, R, api_services_resolve },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

@@ -131,6 +131,9 @@ void api_services_get(const struct api_call *);
 void api_services_put(const struct api_call *);
 void api_services_delete(const struct api_call *);
 void api_services_post_name(const struct api_call *);
+/* GET /api/discovery, GET /api/resolve (api_services.c). */
+void api_services_discovery(const struct api_call *);
+void api_services_resolve(const struct api_call *);
 /* GET/POST /api/schedules, GET/DELETE /api/schedules/NAME, POST
  * /api/schedules/NAME/{pause,resume} (api_schedules.c). */
 void api_schedules_list(const struct api_call *);

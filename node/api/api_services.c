@@ -15,6 +15,13 @@
  *   POST   /api/services/NAME/start     desired running (write); stop,
  *                                       restart likewise
  *
+ *   GET    /api/discovery?service=NAME[&tag=&node=&endpoint=]
+ *                                       the ready instances of NAME on
+ *                                       every node, one per endpoint,
+ *                                       with their node's address
+ *   GET    /api/resolve?service=NAME[&tag=]&strategy=random|round_robin|
+ *          hash[&key=]                  one of them; 404 when none
+ *
  * Another node's services are driven with the "service" command
  * (POST /api/commands), which calls the same functions there.  Changes
  * are audited with the caller.
@@ -32,6 +39,7 @@
 #include "node_id.h"
 #include "service_spec.h"
 #include "services.h"
+#include "service_registry.h"
 #include "sync_services.h"
 
 static int
@@ -185,4 +193,74 @@ api_services_post_name(const struct api_call *call)
 		api_audit(call, action, status == 200 ? "ok" : "error",
 		    json_pack("{s:s}", "name", name));
 	reply(call, status, out);
+}
+
+/* The service=, tag=, node= and endpoint= of a discovery query, checked;
+ * -1 after answering 400. */
+static int
+discovery_query(const struct api_call *call, struct evkeyvalq *q,
+    const char **name, const char **tag, const char **node,
+    const char **endpoint)
+{
+	*name = evhttp_find_header(q, "service");
+	*tag = evhttp_find_header(q, "tag");
+	*node = evhttp_find_header(q, "node");
+	*endpoint = evhttp_find_header(q, "endpoint");
+	if (*name == NULL || !service_name_valid(*name)) {
+		http_reply_error(call->req, 400, "invalid_field", "service: a "
+		    "service name (1-63 of [A-Za-z0-9_-]) is required");
+		return -1;
+	}
+	if ((*tag != NULL && !service_name_valid(*tag)) || (*endpoint != NULL &&
+	    !service_name_valid(*endpoint)) || (*node != NULL &&
+	    !node_id_valid(*node, strlen(*node)))) {
+		http_reply_error(call->req, 400, "invalid_field", "tag and "
+		    "endpoint: names (1-63 of [A-Za-z0-9_-]); node: a node id");
+		return -1;
+	}
+	return 0;
+}
+
+void
+api_services_discovery(const struct api_call *call)
+{
+	const char *name, *tag, *node, *endpoint;
+	struct evkeyvalq q;
+
+	http_query(call->req, &q);
+	if (discovery_query(call, &q, &name, &tag, &node, &endpoint) == 0)
+		http_reply_json(call->req, 200, json_pack("{s:s, s:o}",
+		    "service", name, "instances", service_registry_instances(
+		    call->n, name, tag, node, endpoint)));
+	evhttp_clear_headers(&q);
+}
+
+void
+api_services_resolve(const struct api_call *call)
+{
+	const char *name, *tag, *node, *endpoint, *key;
+	struct evkeyvalq q;
+	char err[256];
+	json_t *one;
+	int bad;
+
+	http_query(call->req, &q);
+	if (discovery_query(call, &q, &name, &tag, &node, &endpoint) != 0)
+		goto out;
+	key = evhttp_find_header(&q, "key");
+	if (key != NULL && strlen(key) > 1024) {
+		http_reply_error(call->req, 400, "invalid_field", "key: at most "
+		    "1024 bytes");
+		goto out;
+	}
+	one = service_registry_resolve(call->n->registry, call->n, name, tag,
+	    evhttp_find_header(&q, "strategy"), key, &bad, err, sizeof(err));
+	if (one == NULL)
+		http_reply_error(call->req, bad ? 400 : 404, bad ?
+		    "invalid_field" : "not_found", "%s", err);
+	else
+		http_reply_json(call->req, 200, json_pack("{s:o}", "instance",
+		    one));
+out:
+	evhttp_clear_headers(&q);
 }

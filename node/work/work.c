@@ -27,6 +27,8 @@
 #include "jobs.h"
 #include "schedules.h"
 #include "services.h"
+#include "service_registry.h"
+#include "dns_server.h"
 #include "workflows.h"
 #include "log.h"
 #include "mesh.h"
@@ -423,6 +425,11 @@ work_start(struct node *n, char *err, size_t errlen)
 	/* Last: a service's first start may already be under way. */
 	if ((n->services = services_new(n, err, errlen)) == NULL)
 		goto out;
+	n->registry = service_registry_new();
+	if (cfg->dns_listen != NULL && cfg->dns_listen[0] != '\0' &&
+	    (n->dns_server = dns_server_new(n, cfg->dns_listen, err,
+	    errlen)) == NULL)
+		goto out;
 	n->work->trim_ev = event_new(n->base, -1, EV_PERSIST, trim_cb, n);
 	event_add(n->work->trim_ev, &(struct timeval){ TRIM_PERIOD_S, 0 });
 	/* Once at start too: a node stopped for long holds what it no longer
@@ -460,6 +467,10 @@ work_stop(struct node *n)
 {
 	/* Services before the tasks that are their processes: what
 	 * tasks_free reports of them is not a reason to restart. */
+	dns_server_free(n->dns_server);
+	n->dns_server = NULL;
+	service_registry_free(n->registry);
+	n->registry = NULL;
 	services_free(n->services);
 	n->services = NULL;
 	/* Tasks first: their last updates still go out through sync. */
