@@ -81,12 +81,15 @@ class Services(unittest.TestCase):
         with open(cls.services_path, "w") as f:
             json.dump(services, f)
         cls.nodes = {}
+        cls.dns_port = harness.free_port()
         for i in (1, 2, 3):
             node_id = "node-%d" % i
             args = ["--dead-ms", "3000", "--ping-ms", "300",
                     "--command-timeout-ms", "5000"]
             if i == 1:
                 args += ["--services", cls.services_path]
+            if i == 2:
+                args += ["--dns", "127.0.0.1:%d" % cls.dns_port]
             cls.nodes[node_id] = harness.MeshNode(
                 cls.pki, node_id, signals=[cls.sig.url], args=args).start()
         harness.wait_formed(list(cls.nodes.values()), FORM_TIMEOUT)
@@ -286,6 +289,61 @@ class Services(unittest.TestCase):
         self.assertEqual(r.status, 400, r)
         self.assertEqual([e["path"] for e in r.json()["errors"]], ["user"])
         self.assertEqual(n3.client().request("DELETE", "/api/services/asnobody").status, 200)
+
+    def dig(self, name, rtype):
+        r = subprocess.run(["dig", "@127.0.0.1", "-p", str(self.dns_port), "+tries=1",
+                            "+time=2", name, rtype], capture_output=True, text=True,
+                           timeout=15)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        status = r.stdout.split("status: ", 1)[1].split(",", 1)[0]
+        short = subprocess.run(["dig", "@127.0.0.1", "-p", str(self.dns_port), "+tries=1",
+                                "+time=2", "+short", name, rtype], capture_output=True,
+                               text=True, timeout=15).stdout.split("\n")
+        return status, [l for l in short if l]
+
+    @unittest.skipUnless(shutil.which("dig"), "dig (bind9-dnsutils) is not installed")
+    def test_8_found_by_name_on_a_node_that_does_not_run_it(self):
+        n1, n2 = self.nodes["node-1"], self.nodes["node-2"]
+        r = n1.post("/api/services/web/start", {})
+        self.assertEqual(r.status, 200, r)
+        self.wait_view(n2, "web", lambda s: s["state"] == "running")
+        c = n2.client(token="read")
+
+        def instances():
+            return c.get("/api/discovery?service=web").json()["instances"]
+        self.assertTrue(harness.wait_until(lambda: len(instances()) == 1, SEEN_TIMEOUT))
+        inst = instances()[0]
+        self.assertEqual((inst["node"], inst["endpoint"], inst["port"], inst["address"]),
+                         ("node-1", "http", 18080, "127.0.0.1"))
+        self.assertEqual(c.get("/api/discovery?service=web&tag=web").json()["instances"],
+                         [inst])
+        self.assertEqual(c.get("/api/discovery?service=web&tag=nope").json()["instances"], [])
+        one = c.get("/api/resolve?service=web&strategy=hash&key=user-7").json()["instance"]
+        self.assertEqual(one, inst)
+        self.assertEqual(c.get("/api/resolve?service=web&strategy=round_robin").status, 200)
+        self.assertEqual(c.get("/api/resolve?service=web&strategy=fastest").status, 400)
+        self.assertEqual(c.get("/api/resolve?service=web&strategy=hash").status, 400)
+        self.assertEqual(c.get("/api/resolve?service=nothing").status, 404)
+        self.assertEqual(c.get("/api/discovery").status, 400)
+        self.assertEqual(c.get("/api/discovery?service=bad%20name").status, 400)
+
+        status, recs = self.dig("web.service.agentflow", "SRV")
+        self.assertEqual(status, "NOERROR")
+        self.assertEqual(recs, ["1 1 18080 node-1.node.agentflow."])
+        self.assertEqual(self.dig("web.service.agentflow", "A"), ("NOERROR", ["127.0.0.1"]))
+        self.assertEqual(self.dig("WEB.Service.Agentflow.", "A"), ("NOERROR", ["127.0.0.1"]))
+        self.assertEqual(self.dig("web.web.service.agentflow", "A")[1], ["127.0.0.1"])
+        self.assertEqual(self.dig("node-1.node.agentflow", "A"), ("NOERROR", ["127.0.0.1"]))
+        self.assertEqual(self.dig("nothing.service.agentflow", "A")[0], "NXDOMAIN")
+        self.assertEqual(self.dig("example.com", "A")[0], "REFUSED")
+        self.assertEqual(self.dig("web.service.agentflow", "MX")[0], "REFUSED")
+
+        # Stopped: gone from discovery and DNS on the other node.
+        r = n1.post("/api/services/web/stop", {})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(harness.wait_until(lambda: instances() == [], SEEN_TIMEOUT))
+        self.assertEqual(self.dig("web.service.agentflow", "SRV")[0], "NXDOMAIN")
+        self.assertEqual(n1.post("/api/services/web/start", {}).status, 200)
 
 
 if __name__ == "__main__":
