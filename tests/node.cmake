@@ -130,3 +130,7 @@ agentflow_system_test(workflow_takeover_netns test_workflow_takeover_netns.py)
 # Workflows (issue 17): the state tables, the coordinator end to end.
 agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
   LIBS agentflow_node_core agentflow_common)
+# Services' health checks against real servers and processes
+# (node/work/service_health.c).
+agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c
+  LIBS agentflow_node_core agentflow_common)
