@@ -133,3 +133,7 @@ agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
 # Services (issue 18): desired state kept, restarts by policy, the
 # mesh's view, over a restart of the node.
 agentflow_system_test(services test_services.py)
+# Services' health checks against real servers and processes
+# (node/work/service_health.c).
+agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c
+  LIBS agentflow_node_core agentflow_common)

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 
 #include "log.h"
 #include "mesh_names.h"
+#include "open_fds.h"
 #include "tasks.h"
 
 #define WAIT_MS	15000	/* for things that take well under a second */
@@ -283,19 +283,6 @@ joined(struct ctx *c, const char *id, int stream, char *out, size_t outlen)
 		    off > 0 ? "|" : "", c->l[i].text);
 		assert_true(off < outlen);
 	}
-}
-
-static size_t
-open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	assert_non_null(d);
-	while (readdir(d) != NULL)
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* ---- fixtures ------------------------------------------------------ */
