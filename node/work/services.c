@@ -102,7 +102,8 @@ void
 svc_checks_stop(struct svc *s)
 {
 	for (size_t i = 0; i < s->spec->nchecks; i++) {
-		service_health_stop(s->checks[i].h);
+		if (s->checks[i].h != NULL)
+			service_health_stop(s->checks[i].h);
 		s->checks[i].verdict = -1;
 	}
 }
@@ -159,6 +160,12 @@ svc_checks_make(struct svc *s)
 		s->checks[i].verdict = -1;
 		s->checks[i].h = service_health_new(s->ss->n->base,
 		    &s->spec->checks[i], check_changed, &s->checks[i]);
+		/* service_spec.c refuses what the runner cannot run; a
+		 * check that slipped through never passes. */
+		if (s->checks[i].h == NULL)
+			log_event(LOG_WARN, "service check cannot run", "{s:s,"
+			    " s:s}", "service", s->name, "check",
+			    s->spec->checks[i].name);
 	}
 }
 
@@ -388,7 +395,8 @@ services_task(struct services *ss, const Agentflow__Mesh__V1__TaskUpdate *t)
 				svc_set_reason(s, "running; waiting for its "
 				    "checks");
 			for (size_t i = 0; i < s->spec->nchecks; i++)
-				service_health_start(s->checks[i].h);
+				if (s->checks[i].h != NULL)
+					service_health_start(s->checks[i].h);
 			svc_emit(s);
 		}
 		return;

@@ -349,8 +349,10 @@ services_get(const struct services *ss, const char *name)
 		return NULL;
 	checks = json_array();
 	for (size_t i = 0; i < s->spec->nchecks; i++)
-		json_array_append_new(checks,
-		    service_health_json(s->checks[i].h));
+		json_array_append_new(checks, s->checks[i].h != NULL ?
+		    service_health_json(s->checks[i].h) : json_pack("{s:s, s:s,"
+		    " s:s}", "name", s->spec->checks[i].name, "status",
+		    "unknown", "error", "this check cannot run"));
 	j = json_pack("{s:s, s:s, s:O, s:s, s:s, s:b, s:I, s:I, s:I, s:o,"
 	    " s:I, s:s, s:s, s:o}",
 	    "name", s->name, "node", ss->n->id, "definition", s->spec->json,
