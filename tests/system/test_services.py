@@ -12,8 +12,10 @@ its path and changes nothing; a frozen node starts nothing; a service
 with a user runs with that user's ids (as root).  Bounded
 polls throughout."""
 
+import http.server
 import json
 import os
+import threading
 import shutil
 import signal
 import subprocess
@@ -51,11 +53,29 @@ def read_pid(path):
         return 0
 
 
+class Health(http.server.BaseHTTPRequestHandler):
+    """GET /health answers the class's status; the test flips it."""
+    status = 200
+    hits = 0
+
+    def do_GET(self):
+        Health.hits += 1
+        self.send_response(Health.status if self.path == "/health" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
 class Services(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="af-services-")
+        cls.health = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+        threading.Thread(target=cls.health.serve_forever, daemon=True).start()
+        hport = cls.health.server_address[1]
         cls.pki = harness.Pki(cls.tmp)
         cls.sig = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
                                  ca=cls.pki.ca_path).start()
@@ -76,6 +96,12 @@ class Services(unittest.TestCase):
                         "restart_policy": fast},
             "tidy": {"command": ["/bin/true"], "restart": "on-failure",
                      "restart_policy": fast},
+            # Its health is the test's HTTP server's answer.
+            "api": {"command": ["/bin/sleep", "1000"],
+                    "checks": [{"type": "http", "port": hport, "path": "/health",
+                                "interval_s": 0.2, "timeout_s": 0.2, "failures": 2,
+                                "successes": 1, "grace_s": 0}],
+                    "endpoints": [{"name": "http", "protocol": "http", "port": hport}]},
         }
         cls.services_path = os.path.join(cls.tmp, "services.json")
         with open(cls.services_path, "w") as f:
@@ -96,6 +122,8 @@ class Services(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.health.shutdown()
+        cls.health.server_close()
         for n in cls.nodes.values():
             n.stop()
         cls.sig.stop()
@@ -344,6 +372,30 @@ class Services(unittest.TestCase):
         self.assertTrue(harness.wait_until(lambda: instances() == [], SEEN_TIMEOUT))
         self.assertEqual(self.dig("web.service.agentflow", "SRV")[0], "NXDOMAIN")
         self.assertEqual(n1.post("/api/services/web/start", {}).status, 200)
+
+    def test_9_unhealthy_leaves_discovery_everywhere(self):
+        n1, n3 = self.nodes["node-1"], self.nodes["node-3"]
+        c = n3.client(token="read")
+
+        def found():
+            return [i["node"] for i in
+                    c.get("/api/discovery?service=api").json()["instances"]]
+        Health.status = 200
+        self.wait_view(n3, "api", lambda s: s["state"] == "healthy")
+        self.assertTrue(harness.wait_until(lambda: found() == ["node-1"], SEEN_TIMEOUT))
+        local = n1.client(token="read").get("/api/services/api").json()
+        self.assertEqual(local["checks"][0]["status"], "healthy")
+        self.assertTrue(local["checks"][0]["last"]["ok"])
+        Health.status = 503
+        bad = self.wait_view(n3, "api", lambda s: s["state"] == "unhealthy")
+        self.assertIn("503", bad["reason"])
+        self.assertTrue(harness.wait_until(lambda: found() == [], SEEN_TIMEOUT))
+        self.assertEqual(self.view(self.nodes["node-2"], "api")["state"], "unhealthy")
+        Health.status = 200
+        self.wait_view(n3, "api", lambda s: s["state"] == "healthy")
+        self.assertTrue(harness.wait_until(lambda: found() == ["node-1"], SEEN_TIMEOUT))
+        # Not restarted: the check does not ask for it.
+        self.assertEqual(self.view(n3, "api")["restarts"], local["restarts"])
 
 
 if __name__ == "__main__":
