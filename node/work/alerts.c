@@ -511,6 +511,7 @@ alerts_status(struct alerts *a, uint64_t now_ms,
 			eval_peers(a, r, now_ms, st, members);
 			break;
 		case RULE_TASK_FAILED:
+		case RULE_SERVICE_UNHEALTHY:
 			break;
 		}
 	}
@@ -572,6 +573,54 @@ alerts_task(struct alerts *a, uint64_t now_ms,
 		    id, timed_out ? "timed out" : "failed",
 		    reason[0] != '\0' ? ": " : "", reason);
 		fire(a, r, name, value, 0, now_ms, msg);
+	}
+}
+
+/*
+ * A service_unhealthy alert: one per rule and service, opened when the
+ * service is unhealthy or failed (its restart budget spent) and resolved
+ * when it is healthy or running again, or stopped on purpose.  Other
+ * states (starting, backing-off, stopping) change nothing.  value is 1
+ * for unhealthy, 2 for failed; threshold 0.
+ */
+void
+alerts_service(struct alerts *a, uint64_t now_ms, const char *service,
+    const char *state, const char *reason)
+{
+	char name[SUBJECT_MAX + 1], why[TEXT_MAX + 1], msg[2 * TEXT_MAX];
+	bool bad, good;
+	struct alert *al;
+
+	if (a == NULL || service == NULL || state == NULL)
+		return;
+	bad = strcmp(state, "unhealthy") == 0 || strcmp(state, "failed") == 0;
+	good = strcmp(state, "healthy") == 0 || strcmp(state, "running") == 0 ||
+	    strcmp(state, "stopped") == 0;
+	if (!bad && !good)
+		return;
+	text_copy(name, sizeof(name), service, true);
+	text_copy(why, sizeof(why), reason != NULL ? reason : "", false);
+	for (size_t i = 0; i < a->nrules; i++) {
+		const struct rule *r = &a->rules[i];
+
+		if (r->kind != RULE_SERVICE_UNHEALTHY ||
+		    (r->task != NULL && strcmp(r->task, name) != 0))
+			continue;
+		al = open_get(a, r, name);
+		if (good) {
+			if (al != NULL) {
+				snprintf(msg, sizeof(msg), "service %s is %s",
+				    name, state);
+				resolve(a, al, now_ms, msg);
+			}
+			continue;
+		}
+		if (al != NULL || a->nopen >= OPEN_MAX)
+			continue;
+		snprintf(msg, sizeof(msg), "service %s %s%s%s", name, state,
+		    why[0] != '\0' ? ": " : "", why);
+		fire(a, r, name, strcmp(state, "failed") == 0 ? 2.0 : 1.0, 0,
+		    now_ms, msg);
 	}
 }
 
@@ -646,6 +695,9 @@ rule_fits(const struct rule *r, const char *subject)
 		    (r->task == NULL || strcmp(r->task, subject) == 0);
 	case RULE_PEER_UNREACHABLE:
 		return node_id_valid(subject, strlen(subject));
+	case RULE_SERVICE_UNHEALTHY:
+		return subject[0] != '\0' &&
+		    (r->task == NULL || strcmp(r->task, subject) == 0);
 	}
 	return false;
 }

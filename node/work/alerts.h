@@ -24,6 +24,8 @@
  *    "severity": ...}
  *   {"name": "peer_down", "on": "peer_unreachable", "for_s": 60,
  *    "severity": ...}
+ *   {"name": "svc", "on": "service_unhealthy", "service": "web"?,
+ *    "severity": ...}
  * Names are unique, 1-63 of [A-Za-z0-9._-] starting with a letter or a
  * digit; at most 64 rules; unknown keys are refused.  "above" fires on
  * value > X, "below" on value < X.  for_s is an integer 0-86400 and
@@ -81,6 +83,10 @@ void alerts_status(struct alerts *, uint64_t now_ms,
     const Agentflow__Mesh__V1__NodeStatus *);
 void alerts_task(struct alerts *, uint64_t now_ms,
     const Agentflow__Mesh__V1__TaskUpdate *);
+/* A service of this node changed state (services.h's names): fires or
+ * resolves its service_unhealthy alerts. */
+void alerts_service(struct alerts *, uint64_t now_ms, const char *service,
+    const char *state, const char *reason);
 /* Acknowledges an open alert: OK, NOT_FOUND, or ERROR when it is resolved
  * (msg says so).  Returns an Agentflow__Mesh__V1__CommandStatus.
  * Acknowledging an acknowledged alert is OK and emits nothing: the first

@@ -18,7 +18,8 @@
 
 #define NAME_MAX_LEN	FRAME_CODEC_MAX_NAME
 
-enum rule_kind { RULE_METRIC, RULE_TASK_FAILED, RULE_PEER_UNREACHABLE };
+enum rule_kind { RULE_METRIC, RULE_TASK_FAILED, RULE_PEER_UNREACHABLE,
+	RULE_SERVICE_UNHEALTHY };
 enum metric { METRIC_CPU, METRIC_MEM, METRIC_DISK, METRIC_LOAD1 };
 #define METRICS_N	(METRIC_LOAD1 + 1)
 
@@ -40,7 +41,9 @@ struct rule {
 	double				 threshold;	/* RULE_METRIC */
 	uint32_t			 for_s;		/* RULE_METRIC, RULE_PEER_UNREACHABLE */
 	Agentflow__Mesh__V1__AlertSeverity severity;
-	char				*task;		/* RULE_TASK_FAILED filter, or NULL */
+	/* RULE_TASK_FAILED's task, RULE_SERVICE_UNHEALTHY's service
+	 * filter, or NULL */
+	char				*task;
 };
 
 /*

@@ -37,6 +37,7 @@ static const struct {
 } events[] = {
 	{ "task_failed", RULE_TASK_FAILED },
 	{ "peer_unreachable", RULE_PEER_UNREACHABLE },
+	{ "service_unhealthy", RULE_SERVICE_UNHEALTHY },
 };
 
 /* ------------------------------------------------------------------ */
@@ -63,6 +64,7 @@ rule_err(char *err, size_t errlen, size_t i, const char *name,
 
 static const char *const rule_keys[] = {
 	"name", "metric", "on", "above", "below", "for_s", "severity", "task",
+	"service",
 };
 
 /* Parses rule i of the array into r; -1 with err set when it is invalid. */
@@ -71,6 +73,7 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
     const struct rule *prev, char *err, size_t errlen)
 {
 	const json_t *name, *metric, *on, *above, *below, *for_s, *sev, *task;
+	const json_t *service;
 	const json_t *thr;
 	const char *key, *n;
 	char shown[48];
@@ -110,6 +113,7 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 	for_s = json_object_get(j, "for_s");
 	sev = json_object_get(j, "severity");
 	task = json_object_get(j, "task");
+	service = json_object_get(j, "service");
 	if ((metric == NULL) == (on == NULL)) {
 		rule_err(err, errlen, i, n,
 		    "exactly one of \"metric\" and \"on\" is required");
@@ -140,9 +144,10 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 		}
 		r->threshold = json_number_value(thr);
 		r->for_s = alerts_rules_metrics[r->metric].for_s;
-		if (task != NULL) {
-			rule_err(err, errlen, i, n, "\"task\" applies only to "
-			    "\"on\": \"task_failed\"");
+		if (task != NULL || service != NULL) {
+			rule_err(err, errlen, i, n, "\"%s\" applies only to "
+			    "\"on\": \"%s\"", task != NULL ? "task" : "service",
+			    task != NULL ? "task_failed" : "service_unhealthy");
 			return -1;
 		}
 	} else {
@@ -150,7 +155,7 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 
 		if (e < 0) {
 			rule_err(err, errlen, i, n, "\"on\" must be one of "
-			    "task_failed, peer_unreachable");
+			    "task_failed, peer_unreachable, service_unhealthy");
 			return -1;
 		}
 		r->kind = events[e].kind;
@@ -159,10 +164,24 @@ rule_parse(struct rule *r, const json_t *j, size_t i,
 			    "metric rules", above != NULL ? "above" : "below");
 			return -1;
 		}
-		if (r->kind == RULE_TASK_FAILED && for_s != NULL) {
+		if ((r->kind == RULE_TASK_FAILED ||
+		    r->kind == RULE_SERVICE_UNHEALTHY) && for_s != NULL) {
 			rule_err(err, errlen, i, n, "\"for_s\" does not apply "
-			    "to \"on\": \"task_failed\"");
+			    "to \"on\": \"%s\"", events[e].name);
 			return -1;
+		}
+		if (r->kind != RULE_SERVICE_UNHEALTHY && service != NULL) {
+			rule_err(err, errlen, i, n, "\"service\" applies only "
+			    "to \"on\": \"service_unhealthy\"");
+			return -1;
+		}
+		if (service != NULL) {
+			if (!json_check_text(service, 1, 63, true)) {
+				rule_err(err, errlen, i, n, "\"service\" must "
+				    "be a service name");
+				return -1;
+			}
+			r->task = xstrdup(json_string_value(service));
 		}
 		if (r->kind != RULE_TASK_FAILED && task != NULL) {
 			rule_err(err, errlen, i, n, "\"task\" applies only to "
@@ -212,7 +231,7 @@ alerts_default_rules(void)
 {
 	return json_pack("[{s:s, s:s, s:i, s:i, s:s}, {s:s, s:s, s:i, s:i, s:s},"
 	    " {s:s, s:s, s:i, s:i, s:s}, {s:s, s:s, s:s},"
-	    " {s:s, s:s, s:i, s:s}]",
+	    " {s:s, s:s, s:i, s:s}, {s:s, s:s, s:s}]",
 	    "name", "cpu_high", "metric", "cpu_percent", "above", 90,
 	    "for_s", 60, "severity", "warning",
 	    "name", "mem_high", "metric", "mem_percent", "above", 90,
@@ -221,6 +240,8 @@ alerts_default_rules(void)
 	    "for_s", 0, "severity", "critical",
 	    "name", "task_failed", "on", "task_failed", "severity", "warning",
 	    "name", "peer_unreachable", "on", "peer_unreachable", "for_s", 60,
+	    "severity", "warning",
+	    "name", "service_unhealthy", "on", "service_unhealthy",
 	    "severity", "warning");
 }
 
@@ -301,6 +322,13 @@ alerts_rules_dump(const struct rule *rules, size_t n)
 			json_object_set_new(o, "on",
 			    json_string("peer_unreachable"));
 			json_object_set_new(o, "for_s", json_integer(r->for_s));
+			break;
+		case RULE_SERVICE_UNHEALTHY:
+			json_object_set_new(o, "on",
+			    json_string("service_unhealthy"));
+			if (r->task != NULL)
+				json_object_set_new(o, "service",
+				    json_string(r->task));
 			break;
 		}
 		json_object_set_new(o, "severity",

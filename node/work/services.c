@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "clock.h"
 #include "log.h"
 #include "mesh_names.h"
@@ -469,4 +470,7 @@ svc_emit(struct svc *s)
 	u.n_endpoints = s->spec->nendpoints;
 	if (s->ss->n->sync != NULL)
 		sync_emit_service(s->ss->n->sync, &u);
+	/* Its alerts follow its state (a removed one resolves as stopped). */
+	alerts_service(s->ss->n->alerts, u.updated_ms, s->name, s->removing ?
+	    "stopped" : u.state, s->reason);
 }

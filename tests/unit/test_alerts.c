@@ -467,6 +467,51 @@ test_peer_left_never_fires(void **state)
 	assert_true(last(fx, 1)->value == 0);
 }
 
+/* service_unhealthy: unhealthy or failed fires once; healthy, running
+ * or stopped resolves; the transient states change nothing. */
+static void
+test_service_unhealthy(void **state)
+{
+	struct fx *fx = *state;
+
+	start(fx, NULL, NULL);
+	alerts_service(fx->a, 1 * S, "web", "starting", NULL);
+	alerts_service(fx->a, 2 * S, "web", "healthy", NULL);
+	assert_int_equal(fx->n, 0);
+	alerts_service(fx->a, 3 * S, "web", "unhealthy", "check http: HTTP 503");
+	assert_int_equal(fx->n, 1);
+	assert_int_equal(last(fx, 1)->state, MESH_ALERT_STATE(FIRING));
+	assert_string_equal(last(fx, 1)->rule, "service_unhealthy");
+	assert_string_equal(last(fx, 1)->subject, "web");
+	assert_non_null(strstr(last(fx, 1)->message, "HTTP 503"));
+	assert_true(last(fx, 1)->value == 1);
+	/* Still bad, or on its way: nothing new. */
+	alerts_service(fx->a, 4 * S, "web", "unhealthy", NULL);
+	alerts_service(fx->a, 5 * S, "web", "backing-off", NULL);
+	alerts_service(fx->a, 6 * S, "web", "failed", "budget spent");
+	assert_int_equal(fx->n, 1);
+	alerts_service(fx->a, 7 * S, "web", "healthy", NULL);
+	assert_int_equal(fx->n, 2);
+	assert_int_equal(last(fx, 2)->state, MESH_ALERT_STATE(RESOLVED));
+	assert_int_equal(last(fx, 2)->resolved_ms, 7 * S);
+	/* Failed is 2; a stop on purpose resolves it. */
+	alerts_service(fx->a, 8 * S, "db", "failed", "budget spent");
+	assert_int_equal(fx->n, 3);
+	assert_true(last(fx, 3)->value == 2);
+	alerts_service(fx->a, 9 * S, "db", "stopped", NULL);
+	assert_int_equal(last(fx, 4)->state, MESH_ALERT_STATE(RESOLVED));
+
+	/* A rule for one service leaves the others alone. */
+	alerts_free(fx->a);
+	start(fx, "[{\"name\": \"web_down\", \"on\": \"service_unhealthy\","
+	    " \"service\": \"web\", \"severity\": \"critical\"}]", NULL);
+	alerts_service(fx->a, 10 * S, "db", "failed", NULL);
+	assert_int_equal(fx->n, 0);
+	alerts_service(fx->a, 11 * S, "web", "unhealthy", NULL);
+	assert_int_equal(fx->n, 1);
+	assert_int_equal(last(fx, 1)->severity, MESH_ALERT_SEVERITY(CRITICAL));
+}
+
 static void
 test_ack_then_resolve_keeps_acked_by(void **state)
 {
@@ -777,6 +822,16 @@ test_invalid_rules(void **state)
 		  "bytes of text without control characters)" },
 		{ "[{\"name\": \"c\", \"on\": \"peer_unreachable\", \"below\": 1}]",
 		  "alert rule 0 (\"c\"): \"below\" applies only to metric rules" },
+		{ "[{\"name\": \"c\", \"on\": \"service_unhealthy\", \"for_s\": 5}]",
+		  "alert rule 0 (\"c\"): \"for_s\" does not apply to \"on\": "
+		  "\"service_unhealthy\"" },
+		{ "[{\"name\": \"c\", \"on\": \"task_failed\", \"service\": \"x\"}]",
+		  "alert rule 0 (\"c\"): \"service\" applies only to \"on\": "
+		  "\"service_unhealthy\"" },
+		{ "[{\"name\": \"c\", \"metric\": \"load1\", \"above\": 1,"
+		  " \"service\": \"x\"}]",
+		  "alert rule 0 (\"c\"): \"service\" applies only to \"on\": "
+		  "\"service_unhealthy\"" },
 	};
 	struct alerts_hooks hooks = { NULL, NULL };
 	struct alerts_config cfg = { NULL, "p1" };
@@ -839,14 +894,16 @@ test_defaults_and_rules_json(void **state)
 	    "{\"name\": \"task_failed\", \"on\": \"task_failed\","
 	    " \"severity\": \"warning\"},"
 	    "{\"name\": \"peer_unreachable\", \"on\": \"peer_unreachable\","
-	    " \"for_s\": 60, \"severity\": \"warning\"}]", 0, NULL);
+	    " \"for_s\": 60, \"severity\": \"warning\"},"
+	    "{\"name\": \"service_unhealthy\", \"on\": \"service_unhealthy\","
+	    " \"severity\": \"warning\"}]", 0, NULL);
 	assert_non_null(want);
 	got = alerts_rules_json(fx->a);
 	assert_true(json_equal(got, want));
 
 	/* The defaults given explicitly parse to the same rules. */
 	defaults = alerts_default_rules();
-	assert_int_equal(json_array_size(defaults), 5);
+	assert_int_equal(json_array_size(defaults), 6);
 	cfg.rules = defaults;
 	b = alerts_new(&cfg, &hooks, err, sizeof(err));
 	assert_non_null(b);
@@ -904,6 +961,7 @@ main(void)
 		T(test_task_strings_bounded),
 		T(test_peer_unreachable),
 		T(test_peer_left_never_fires),
+		T(test_service_unhealthy),
 		T(test_ack_then_resolve_keeps_acked_by),
 		T(test_ack_unknown_not_found),
 		T(test_resolved_history_bounded),
