@@ -187,6 +187,13 @@ class Services(unittest.TestCase):
         self.assertEqual(failed["restarts"], 3)
         with open(self.runs) as f:
             self.assertEqual(len(f.read().split()), 4)     # first run + 3 restarts
+        # The default rule fires, and every node hears of it.
+        def alert():
+            r = n3.client(token="read").get("/api/alerts?node=node-1&state=firing")
+            return [a for a in r.json()["alerts"]
+                    if a["rule"] == "service_unhealthy" and a["subject"] == "oneshot"]
+        self.assertTrue(harness.wait_until(alert, SEEN_TIMEOUT))
+        self.assertIn("failed", alert()[0]["message"])
         # on-failure: a clean exit is the end of it.
         tidy = self.wait_view(n3, "tidy", lambda s: s["state"] == "stopped")
         self.assertEqual(tidy["restarts"], 0)
