@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "api_priv.h"
 #include "commands.h"
@@ -15,6 +16,7 @@
 #include "callbacks.h"
 #include "jobs.h"
 #include "jobs_metrics.h"
+#include "services.h"
 #include "links.h"
 #include "node.h"
 #include "prom.h"
@@ -249,6 +251,68 @@ job_metrics(struct prom *p, struct node *n)
 	json_decref(c);
 }
 
+/* This node's services (services.h), by service and check: names are
+ * [A-Za-z0-9_-], nothing a label value must escape. */
+static void
+service_metrics(struct prom *p, struct node *n)
+{
+	json_t *all = n->services ? services_local(n->services) : json_array();
+	json_t *sv, *c;
+	const char *st;
+	char label[192];
+	size_t i, j;
+
+	prom_family(p, "agentflow_node_service_up", "gauge",
+	    "Whether the service's process is up (starting, running, healthy, "
+	    "unhealthy, stopping).");
+	json_array_foreach(all, i, sv) {
+		snprintf(label, sizeof(label), "service=\"%s\"",
+		    json_string_value(json_object_get(sv, "name")));
+		prom_sample(p, label, json_integer_value(json_object_get(sv,
+		    "pid")) > 0);
+	}
+	prom_family(p, "agentflow_node_service_ready", "gauge",
+	    "Whether the service is ready: running with no checks, or healthy.");
+	json_array_foreach(all, i, sv) {
+		st = json_string_value(json_object_get(sv, "state"));
+		snprintf(label, sizeof(label), "service=\"%s\"",
+		    json_string_value(json_object_get(sv, "name")));
+		prom_sample(p, label, st != NULL && (strcmp(st, "running") == 0 ||
+		    strcmp(st, "healthy") == 0));
+	}
+	prom_family(p, "agentflow_node_service_restarts_total", "counter",
+	    "Restarts of the service since the node started.");
+	json_array_foreach(all, i, sv) {
+		snprintf(label, sizeof(label), "service=\"%s\"",
+		    json_string_value(json_object_get(sv, "name")));
+		prom_sample(p, label, num(sv, "restarts"));
+	}
+	prom_family(p, "agentflow_node_service_checks_total", "counter",
+	    "Health-check probes by result.");
+	json_array_foreach(all, i, sv)
+		json_array_foreach(json_object_get(sv, "checks"), j, c) {
+			snprintf(label, sizeof(label), "service=\"%s\",check=\"%s\","
+			    "result=\"fail\"", json_string_value(json_object_get(sv,
+			    "name")), json_string_value(json_object_get(c, "name")));
+			prom_sample(p, label, num(c, "failures"));
+			snprintf(label, sizeof(label), "service=\"%s\",check=\"%s\","
+			    "result=\"pass\"", json_string_value(json_object_get(sv,
+			    "name")), json_string_value(json_object_get(c, "name")));
+			prom_sample(p, label, num(c, "probes") - num(c, "failures"));
+		}
+	prom_family(p, "agentflow_node_service_check_latency_ms", "gauge",
+	    "The latency of the check's last probe.");
+	json_array_foreach(all, i, sv)
+		json_array_foreach(json_object_get(sv, "checks"), j, c) {
+			snprintf(label, sizeof(label), "service=\"%s\",check=\"%s\"",
+			    json_string_value(json_object_get(sv, "name")),
+			    json_string_value(json_object_get(c, "name")));
+			prom_sample(p, label, (int64_t)json_number_value(
+			    json_object_get(json_object_get(c, "last"), "ms")));
+		}
+	json_decref(all);
+}
+
 void
 metrics_render(struct node *n, struct evbuffer *out)
 {
@@ -261,6 +325,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 	link_metrics(&p, n);
 	work_metrics(&p, n);
 	job_metrics(&p, n);
+	service_metrics(&p, n);
 }
 
 void

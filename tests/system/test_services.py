@@ -403,6 +403,13 @@ class Services(unittest.TestCase):
         self.assertTrue(harness.wait_until(lambda: found() == ["node-1"], SEEN_TIMEOUT))
         # Not restarted: the check does not ask for it.
         self.assertEqual(self.view(n3, "api")["restarts"], local["restarts"])
+        metrics = harness.parse_metrics(n1.client(token="read").get("/metrics").body.decode())
+        self.assertEqual(metrics['agentflow_node_service_ready{service="api"}'], 1)
+        self.assertEqual(metrics['agentflow_node_service_up{service="api"}'], 1)
+        self.assertGreaterEqual(metrics['agentflow_node_service_checks_total'
+                                        '{service="api",check="http-0",result="fail"}'], 2)
+        self.assertGreater(metrics['agentflow_node_service_checks_total'
+                                   '{service="api",check="http-0",result="pass"}'], 2)
 
 
 if __name__ == "__main__":
