@@ -5,8 +5,9 @@
  * events and its own snapshots, never another member's word), the newest
  * updated_ms wins, a removal hides it for good against older words, ours
  * are listed beside the others', the list is sorted and filtered, each
- * origin holds at most SYNC_SERVICES_MAX (tombstones dropped first), and
- * forgetting an origin forgets its services.
+ * origin holds at most SYNC_SERVICES_MAX (tombstones dropped first),
+ * forgetting an origin forgets its services, and a relayed update counts
+ * only with its node's valid signature.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,63 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_codec.h"
 #include "mesh_names.h"
-#include "store.h"
-#include "sync.h"
-#include "sync_json.h"
 #include "sync_services.h"
-#include "tmpdir.h"
+
+#include "sync_fixture.h"
 
 typedef Agentflow__Mesh__V1__ServiceUpdate ServiceUpdate;
-
-struct fixture {
-	char			 dir[64];
-	struct event_base	*base;
-	struct store		*st;
-	struct sync		*sync;
-	json_t			*addresses, *labels;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct sync_config c = { 0 };
-	char err[256];
-
-	if (f == NULL || tmpdir_make(f->dir, sizeof(f->dir),
-	    "test_sync_services") != 0 ||
-	    (f->st = store_open(f->dir, err, sizeof(err))) == NULL)
-		return -1;
-	f->base = event_base_new();
-	f->addresses = json_array();
-	f->labels = json_object();
-	c.self_id = "self";
-	c.incarnation = 1;
-	c.addresses = f->addresses;
-	c.labels = f->labels;
-	c.store = f->st;
-	f->sync = sync_new(f->base, &c);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	int rc;
-
-	sync_free(f->sync);
-	store_close(f->st);
-	event_base_free(f->base);
-	json_decref(f->addresses);
-	json_decref(f->labels);
-	rc = tmpdir_remove(f->dir);
-	free(f);
-	return rc;
-}
 
 static void
 svc_init(ServiceUpdate *u, const char *name, const char *state,
@@ -92,9 +42,7 @@ static void
 send_service(struct fixture *f, const char *peer, const char *origin,
     uint64_t seq, ServiceUpdate *u)
 {
-	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__EventBatch b = AGENTFLOW__MESH__V1__EVENT_BATCH__INIT;
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT, *ep = &e;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
 
 	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE;
 	e.service = u;
@@ -103,12 +51,7 @@ send_service(struct fixture *f, const char *peer, const char *origin,
 	e.seq = seq;
 	e.time_ms = 1;
 	e.hop_limit = 8;
-	b.n_events = 1;
-	b.events = &ep;
-	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS;
-	fr.events = &b;
-	assert_int_equal(frame_codec_check(&fr, NULL), FRAME_CODEC_OK);
-	sync_frame(peer, &fr, f->sync);
+	send_batch(f, peer, &e);
 }
 
 /* peer's snapshot of origin at (1, seq) with services v[0..n). */
@@ -116,25 +59,11 @@ static void
 snapshot_services(struct fixture *f, const char *peer, const char *origin,
     uint64_t seq, ServiceUpdate **v, size_t n)
 {
-	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
-	Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
 	Agentflow__Mesh__V1__OriginState st = AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
-	Agentflow__Mesh__V1__OriginState *stp = &st;
-	Agentflow__Mesh__V1__Cursor c = AGENTFLOW__MESH__V1__CURSOR__INIT;
 
-	c.origin = (char *)origin;
-	c.incarnation = 1;
-	c.seq = seq;
-	st.cursor = &c;
 	st.n_services = n;
 	st.services = v;
-	snap.n_origins = 1;
-	snap.origins = &stp;
-	snap.last = 1;
-	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
-	fr.snapshot = &snap;
-	assert_int_equal(frame_codec_check(&fr, NULL), FRAME_CODEC_OK);
-	sync_frame(peer, &fr, f->sync);
+	send_snapshot_of(f, peer, origin, seq, &st);
 }
 
 /* The one row of service name on node, its field k as a string ("" when
@@ -152,15 +81,6 @@ field(struct fixture *f, const char *name, const char *node, const char *k,
 	json_decref(l);
 	v = json_string_value(json_object_get(*hold, k));
 	return v != NULL ? v : "";
-}
-
-static json_int_t
-number(json_t *counters, const char *name)
-{
-	json_int_t v = json_integer_value(json_object_get(counters, name));
-
-	json_decref(counters);
-	return v;
 }
 
 static void
@@ -426,6 +346,37 @@ test_bounded_tombstones_first(void **state)
 	free(u);
 }
 
+/* With keys: n1's signed service event relayed by p is n1's; one the
+ * relay changed after n1 signed it is refused (forged) and shown nowhere. */
+static void
+test_relayed_services_need_the_nodes_signature(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	ServiceUpdate u;
+	json_t *hold = NULL;
+
+	n1_key_status(f);
+
+	svc_init(&u, "web", "starting", 100);
+	agentflow__mesh__v1__event__init(&e);
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE;
+	e.service = &u;
+	e.seq = 2;
+	n1_sign(f, &e, &u.base);
+	send_batch(f, "p", &e);
+	assert_string_equal(field(f, "web", "n1", "state", &hold), "starting");
+
+	e.seq = 3;
+	u.updated_ms = 200;
+	n1_sign(f, &e, &u.base);
+	u.state = "failed";
+	send_batch(f, "p", &e);
+	assert_string_equal(field(f, "web", "n1", "state", &hold), "starting");
+	assert_int_equal(number(sync_json_vouch(f->sync), "forged"), 1);
+	json_decref(hold);
+}
+
 int
 main(void)
 {
@@ -440,6 +391,9 @@ main(void)
 		cmocka_unit_test(test_event_body_json),
 		cmocka_unit_test_setup_teardown(test_bounded_tombstones_first,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_relayed_services_need_the_nodes_signature, setup_keyed,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
