@@ -149,6 +149,21 @@ text_label_key_valid(const char *k, size_t len)
 }
 
 bool
+text_name_valid(const char *s, size_t len)
+{
+	if (len < 1 || len > TEXT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool
 text_label_value_valid(const char *v, size_t len)
 {
 	return len <= TEXT_LABEL_VALUE_MAX && text_utf8_valid(v, len, true);

@@ -60,6 +60,14 @@ size_t text_cut(const char *s, size_t len);
 bool text_label_key_valid(const char *k, size_t len);
 
 /*
+ * Whether s[0..len) is a name in name syntax: 1-63 of [A-Za-z0-9_-] (a
+ * service, its endpoints and their tags; no dot, so a name can be read
+ * up to one).
+ */
+#define TEXT_NAME_MAX		63
+bool text_name_valid(const char *s, size_t len);
+
+/*
  * Whether v[0..len) is a label value as the wire carries it: at most 255
  * bytes of UTF-8 without control characters.
  */

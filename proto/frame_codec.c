@@ -401,6 +401,11 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	for (i = 0; i < o->n_schedules; i++)
 		CHECK(ck, fc_check_schedule_update(ck, o->schedules[i]), "schedules",
 		    (long)i);
+	CHECK(ck, check_count(ck, "services", o->n_services, o->services,
+	    FRAME_CODEC_MAX_SERVICES), NULL, -1);
+	for (i = 0; i < o->n_services; i++)
+		CHECK(ck, fc_check_service_update(ck, o->services[i]),
+		    "services", (long)i);
 	CHECK(ck, check_count(ck, "proof", o->n_proof, o->proof,
 	    FRAME_CODEC_MAX_PROOF), NULL, -1);
 	for (i = 0; i < o->n_proof; i++) {
@@ -465,6 +470,9 @@ check_event(struct ck *ck, const PB(Event) *e)
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE:
 		CHECK(ck, fc_check_schedule_update(ck, e->schedule), "schedule", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
+		CHECK(ck, fc_check_service_update(ck, e->service), "service", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
 		CHECK(ck, check_present(ck, "token_revoked", e->token_revoked),

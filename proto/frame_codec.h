@@ -53,6 +53,12 @@
 #define FRAME_CODEC_MAX_WORKFLOW_STEPS	256	/* steps per WorkflowUpdate */
 #define FRAME_CODEC_MAX_STEP_NEEDS	64	/* needs per step */
 #define FRAME_CODEC_MAX_WORKFLOW_BYTES	65536	/* a WorkflowUpdate, encoded */
+#define FRAME_CODEC_MAX_SERVICES	128	/* services per OriginState */
+#define FRAME_CODEC_MAX_SERVICE_BYTES	4096	/* a ServiceUpdate, encoded */
+#define FRAME_CODEC_MAX_ENDPOINTS	16	/* endpoints per ServiceUpdate */
+#define FRAME_CODEC_MAX_ENDPOINT_TAGS	16	/* tags per endpoint */
+#define FRAME_CODEC_MAX_PROTOCOL	8	/* ServiceEndpoint.protocol: [a-z] */
+#define FRAME_CODEC_MAX_SERVICE_VERSION	80	/* ServiceUpdate.version */
 #define FRAME_CODEC_MAX_SCHEDULES	1152	/* schedules per OriginState: 128 live + 1024 deleted */
 #define FRAME_CODEC_MAX_SCHEDULE_SPEC	8192	/* ScheduleUpdate.spec_json */
 #define FRAME_CODEC_MAX_ADDRESSES	16

@@ -250,13 +250,14 @@ check_real(struct ck *ck, const char *field, double v, double lo, double hi)
 
 
 /* frame_codec_work.c: the messages of tasks, alerts, jobs, workflows,
- * schedules and user events. */
+ * schedules, services and user events. */
 int fc_check_task_update(struct ck *, const PB(TaskUpdate) *);
 int fc_check_task_log(struct ck *, const PB(TaskLog) *);
 int fc_check_alert(struct ck *, const PB(Alert) *);
 int fc_check_job_update(struct ck *, const PB(JobUpdate) *);
 int fc_check_workflow_update(struct ck *, const PB(WorkflowUpdate) *);
 int fc_check_schedule_update(struct ck *, const PB(ScheduleUpdate) *);
+int fc_check_service_update(struct ck *, const PB(ServiceUpdate) *);
 int fc_check_user_event(struct ck *, const PB(UserEvent) *);
 
 #endif

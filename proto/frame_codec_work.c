@@ -1,7 +1,7 @@
 /*
  * The frame codec's checks of the work's messages (frame_codec_check.h):
- * tasks, logs, alerts, jobs, workflows, schedules and user events, each
- * field held to mesh.proto's bounds.
+ * tasks, logs, alerts, jobs, workflows, schedules, services and user
+ * events, each field held to mesh.proto's bounds.
  */
 #include "frame_codec_check.h"
 
@@ -110,7 +110,8 @@ fc_check_job_update(struct ck *ck, const PB(JobUpdate) *j)
 	return check_id(ck, "replay_of", j->replay_of, false);
 }
 
-/* A workflow's or a step's state: 1-32 of [a-z_-] ("waiting-approval"). */
+/* A workflow's, a step's or a service's state: 1-32 of [a-z_-]
+ * ("waiting-approval", "backing-off"). */
 static int
 check_workflow_state(struct ck *ck, const char *field, const char *s)
 {
@@ -186,6 +187,83 @@ fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 	if (str(u->fire_node)[0] != '\0')
 		CHECK(ck, check_node_id(ck, "fire_node", u->fire_node), NULL, -1);
 	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
+}
+
+/* Name syntax (text_name_valid): services, endpoints, tags. */
+static int
+check_service_name(struct ck *ck, const char *field, const char *s)
+{
+	size_t len = strlen(str(s));
+
+	if (!text_name_valid(str(s), len))
+		return fail(ck, FRAME_CODEC_ERR_BAD_STRING, field,
+		    "not a name (1-%d of [A-Za-z0-9_-], %zu bytes given)",
+		    TEXT_NAME_MAX, len);
+	return 0;
+}
+
+static int
+check_endpoint(struct ck *ck, const PB(ServiceEndpoint) *p)
+{
+	const char *proto;
+	size_t len;
+
+	CHECK(ck, check_present(ck, NULL, p), NULL, -1);
+	CHECK(ck, check_service_name(ck, "name", p->name), NULL, -1);
+	/* tcp, udp, http, or a newer version's: shown as it is. */
+	proto = str(p->protocol);
+	len = strlen(proto);
+	if (len == 0 || len > FRAME_CODEC_MAX_PROTOCOL ||
+	    strspn(proto, "abcdefghijklmnopqrstuvwxyz") != len)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "protocol",
+		    "not 1-%d of [a-z]", FRAME_CODEC_MAX_PROTOCOL);
+	if (p->port < 1 || p->port > 65535)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "port",
+		    "%u outside 1..65535", (unsigned)p->port);
+	CHECK(ck, check_count(ck, "tags", p->n_tags, p->tags,
+	    FRAME_CODEC_MAX_ENDPOINT_TAGS), NULL, -1);
+	for (size_t i = 0; i < p->n_tags; i++)
+		CHECK(ck, check_service_name(ck, NULL, p->tags[i]), "tags",
+		    (long)i);
+	return 0;
+}
+
+/* A service as its node tells it.  A removal needs only the name: what
+ * else it says is not shown. */
+int
+fc_check_service_update(struct ck *ck, const PB(ServiceUpdate) *u)
+{
+	const char *desired;
+	size_t len;
+
+	CHECK(ck, check_present(ck, NULL, u), NULL, -1);
+	len = protobuf_c_message_get_packed_size(&u->base);
+	if (len > FRAME_CODEC_MAX_SERVICE_BYTES)
+		return fail(ck, FRAME_CODEC_ERR_TOO_LONG, NULL,
+		    "%zu bytes encoded, limit %d", len,
+		    FRAME_CODEC_MAX_SERVICE_BYTES);
+	CHECK(ck, check_service_name(ck, "name", u->name), NULL, -1);
+	desired = str(u->desired);
+	if (!(u->removed && desired[0] == '\0') &&
+	    strcmp(desired, "running") != 0 && strcmp(desired, "stopped") != 0)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "desired",
+		    "not \"running\" or \"stopped\"");
+	if (!u->removed || str(u->state)[0] != '\0')
+		CHECK(ck, check_workflow_state(ck, "state", u->state), NULL, -1);
+	if (u->last_signal < 0 || u->last_signal > FRAME_CODEC_MAX_SIGNAL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "last_signal",
+		    "%d outside 0..%d", (int)u->last_signal,
+		    FRAME_CODEC_MAX_SIGNAL);
+	CHECK(ck, check_text(ck, "reason", u->reason, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	CHECK(ck, check_count(ck, "endpoints", u->n_endpoints, u->endpoints,
+	    FRAME_CODEC_MAX_ENDPOINTS), NULL, -1);
+	for (size_t i = 0; i < u->n_endpoints; i++)
+		CHECK(ck, check_endpoint(ck, u->endpoints[i]), "endpoints",
+		    (long)i);
+	CHECK(ck, check_id(ck, "task_id", u->task_id, false), NULL, -1);
+	return check_str(ck, "version", u->version, 0,
+	    FRAME_CODEC_MAX_SERVICE_VERSION, true);
 }
 
 int

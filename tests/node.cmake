@@ -37,6 +37,12 @@ agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_unit_test(test_sync_json SOURCES unit/test_sync_json.c
   LIBS agentflow_node_core agentflow_common)
+# The mesh's view of services (sync_services.c) through sync.c.
+agentflow_unit_test(test_sync_services SOURCES unit/test_sync_services.c
+  LIBS agentflow_node_core agentflow_certs agentflow_common)
+# Our own state's snapshot at its worst fits a frame (every view's bound).
+agentflow_unit_test(test_snapshot_budget SOURCES unit/test_snapshot_budget.c
+  LIBS agentflow_node_core agentflow_common)
 # valgrind cannot run the sanitizer build's binaries.
 if(NOT AGENTFLOW_SANITIZE)
   agentflow_system_test(valgrind test_valgrind.py)

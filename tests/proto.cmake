@@ -19,3 +19,7 @@ agentflow_unit_test(test_proto_jobs
 agentflow_unit_test(test_proto_workflows
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_workflows.c
   LIBS agentflow_proto)
+# proto/frame_codec.c on ServiceUpdate: its bounds, counts and byte size.
+agentflow_unit_test(test_proto_services
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_services.c
+  LIBS agentflow_proto)

@@ -554,13 +554,8 @@ apply_snapshot(struct sync *s, const char *peer,
 			continue;
 		/* Its jobs, news or not: what it says at link-up of jobs of
 		 * its earlier lives rides a snapshot at cursor 0. */
-		if (v.work) {
-			sync_jobs_merge(s, o->id, st->jobs, st->n_jobs);
-			sync_workflows_merge(s, o->id, st->workflows,
-			    st->n_workflows);
-			sync_schedules_merge(s, o->id, st->schedules,
-			    st->n_schedules);
-		}
+		if (v.work)
+			sync_work_merge(s, o->id, st);
 		if (!v.cursor || !newer(o, c->incarnation, c->seq)) {
 			/* Not news, but it may know what we do not (info_heal). */
 			if (o->info == NULL && v.info != NULL &&
@@ -664,19 +659,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		 * though it moves nothing (its state is older than ours). */
 		if (sync_vouch_hole_fill(s, o, e->seq)) {
 			log_event_row(s, e, NULL, 0);
-			if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
-				sync_jobs_apply(s, o->id, e->job);
-			if (e->kind_case ==
-			    AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW)
-				sync_workflows_apply(s, o->id, e->workflow);
-			if (e->kind_case ==
-			    AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE)
-				sync_schedules_apply(s, o->id, e->schedule);
-			if (e->kind_case ==
-			    AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
-			    s->token_revoked != NULL)
-				s->token_revoked(o->id, e->token_revoked->token_id,
-				    s->token_revoked_arg);
+			sync_work_apply(s, o->id, e);
 			s->events_in++;
 			o->dirty = 1;
 			return 0;
@@ -718,17 +701,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		log_event_row(s, e, o->status, o->status_len);
 	} else
 		log_event_row(s, e, NULL, 0);
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED &&
-	    s->token_revoked != NULL)
-		s->token_revoked(o->id, e->token_revoked->token_id,
-		    s->token_revoked_arg);
-	/* Signed by its origin (sync_vouch_event): the issuer's own word. */
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_JOB)
-		sync_jobs_apply(s, o->id, e->job);
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW)
-		sync_workflows_apply(s, o->id, e->workflow);
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE)
-		sync_schedules_apply(s, o->id, e->schedule);
+	sync_work_apply(s, o->id, e);
 	sync_ask_info(s, peer, o);
 	sync_ask_hole(s, peer, o);
 	return 1;
@@ -978,6 +951,7 @@ sync_free(struct sync *s)
 	sync_jobs_free(s);
 	sync_workflows_free(s);
 	sync_schedules_free(s);
+	sync_services_free(s);
 	sync_vouch_free(s);
 	if (s->commit_armed)
 		commit_received(s);

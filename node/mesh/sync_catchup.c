@@ -217,6 +217,7 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 	free(st->jobs);
 	free(st->workflows);
 	free(st->schedules);
+	free(st->services);
 }
 
 /* An origin to snapshot, and the seq its cursor gives. */
@@ -243,9 +244,10 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 		Agentflow__Mesh__V1__Snapshot snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
 		size_t k = 0;
 		for (; k < SNAPSHOT_CHUNK && i < n; k++, i++) {
-			/* Our own state, with our jobs, workflows and
-			 * schedules, goes in a frame of its own: together
-			 * with others' it could pass the frame's bound. */
+			/* Our own state, with our jobs, workflows,
+			 * schedules and services, goes in a frame of its
+			 * own: together with others' it could pass the
+			 * frame's bound (docs/architecture.md, "Budgets"). */
 			if (list[i].o == s->self && k > 0)
 				break;
 			origin_state(s, list[i].o, list[i].seq, &states[k], &curs[k]);
@@ -256,6 +258,7 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 				sync_jobs_fill(s, s->self_id, &states[k]);
 				sync_workflows_fill(s, s->self_id, &states[k]);
 				sync_schedules_fill(s, &states[k]);
+				sync_services_fill(s, &states[k]);
 				ptrs[k] = &states[k];
 				k++, i++;
 				break;
@@ -402,6 +405,10 @@ event_from_row(const struct store_event *row)
 		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_WORKFLOW:
 		e->workflow = agentflow__mesh__v1__workflow_update__unpack(NULL,
+		    len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
+		e->service = agentflow__mesh__v1__service_update__unpack(NULL,
 		    len, b);
 		break;
 	default:	/* a newer kind, kept opaque (sync_opaque.h) */
@@ -703,6 +710,7 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 
 	if (sync_jobs_held(s, s->self_id) > 0 ||
 	    sync_workflows_held(s, s->self_id) > 0 ||
+	    sync_services_held(s, s->self_id) > 0 ||
 	    (s->schedules != NULL && hmap_count(s->schedules) > 0))
 		send_snapshot(s, peer, &at, 1, 0);
 }

@@ -4,6 +4,7 @@
  * Read-only: nothing here changes the sync.
  */
 #include "sync_json.h"
+#include "sync_services.h"
 #include "sync_workflows.h"
 
 #include <stdint.h>
@@ -238,6 +239,14 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			    "fire_ms", (json_int_t)u->fire_ms, "fire_outcome",
 			    u->fire_outcome);
 			agentflow__mesh__v1__schedule_update__free_unpacked(u,
+			    NULL);
+		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE) {
+		Agentflow__Mesh__V1__ServiceUpdate *u =
+		    agentflow__mesh__v1__service_update__unpack(NULL, len, body);
+		if (u != NULL) {
+			j = sync_service_json(origin, u);
+			agentflow__mesh__v1__service_update__free_unpacked(u,
 			    NULL);
 		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED) {

@@ -125,6 +125,7 @@ struct sync {
 	 * the first. */
 	struct sync_view		*jobs;
 	struct sync_view		*workflows;
+	struct sync_view		*services;	/* sync_services.c */
 	/* The mesh's schedules (sync_schedules.c): name → the merged
 	 * ScheduleUpdate; NULL until the first.  The hook hears of the
 	 * changes other nodes make. */
@@ -250,6 +251,27 @@ void sync_workflows_fill(struct sync *, const char *origin,
 void sync_workflows_forget(struct sync *, const char *origin);
 size_t sync_workflows_held(const struct sync *, const char *origin);
 void sync_workflows_free(struct sync *);
+
+/*
+ * sync_work.c: what origin says of its own work, in one of its events
+ * (signed by it, or from it) or its own snapshot, into the views (jobs,
+ * workflows, schedules, services) and the token list.
+ */
+void sync_work_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__Event *e);
+void sync_work_merge(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__OriginState *st);
+
+/* sync_services.c: the same for services and the origins running them
+ * (fill: ours into our snapshot's st). */
+void sync_services_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__ServiceUpdate *);
+void sync_services_merge(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__ServiceUpdate *const *v, size_t n);
+void sync_services_fill(struct sync *, Agentflow__Mesh__V1__OriginState *st);
+void sync_services_forget(struct sync *, const char *origin);
+size_t sync_services_held(const struct sync *, const char *origin);
+void sync_services_free(struct sync *);
 
 /*
  * sync_schedules.c.  A schedule from an origin's signed event or its own

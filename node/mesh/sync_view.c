@@ -97,7 +97,8 @@ sync_view_put(struct sync_view *sv, const char *origin,
 size_t
 sync_view_held(const struct sync_view *sv, const char *origin)
 {
-	const struct held *h = hmap_get(sv->origins, origin);
+	const struct held *h = sv != NULL ? hmap_get(sv->origins, origin) :
+	    NULL;
 
 	return h != NULL ? h->n : 0;
 }
@@ -105,7 +106,8 @@ sync_view_held(const struct sync_view *sv, const char *origin)
 void
 sync_view_forget(struct sync_view *sv, const char *origin)
 {
-	held_free(hmap_del(sv->origins, origin));
+	if (sv != NULL)
+		held_free(hmap_del(sv->origins, origin));
 }
 
 /* qsort_r order: open first, then the most recently updated. */
@@ -127,7 +129,8 @@ void
 sync_view_fill(const struct sync_view *sv, const char *origin,
     ProtobufCMessage ***v, size_t *n)
 {
-	const struct held *h = hmap_get(sv->origins, origin);
+	const struct held *h = sv != NULL ? hmap_get(sv->origins, origin) :
+	    NULL;
 
 	*v = NULL;
 	*n = 0;
@@ -164,7 +167,8 @@ sync_view_each(const struct sync_view *sv, const char *skip,
 {
 	struct each e = { skip, fn, arg };
 
-	hmap_sweep(sv->origins, each_cb, &e);
+	if (sv != NULL)
+		hmap_sweep(sv->origins, each_cb, &e);
 }
 
 static int

@@ -1,17 +1,18 @@
 /*
  * A view of what each origin says of its own things: per origin, the
  * latest message of each thing it owns (a job it issued, a workflow it
- * coordinates), as heap copies of protobuf messages of one type.  The
+ * coordinates, a service it runs), as heap copies of protobuf messages of one type.  The
  * kind says how to read a message's id, its time and whether it is final.
  *
  * An update older (updated) than the one held is dropped.  A full
  * origin's list drops its oldest final thing for a new one, else (all
- * open) its oldest.  sync_jobs.c and sync_workflows.c are its users;
- * which updates reach it (only an origin's own word) is theirs and
- * sync.c's to decide.
+ * open) its oldest.  sync_jobs.c, sync_workflows.c and sync_services.c
+ * are its users; which updates reach it (only an origin's own word) is
+ * theirs and sync.c's to decide.
  *
  * Invariant: an origin's list holds at most kind->max things, each id at
- * most once.  Loop thread only.
+ * most once.  Loop thread only.  Every function but sync_view_put takes
+ * a NULL view as an empty one (a view is made at its first thing).
  */
 #ifndef AGENTFLOW_SYNC_VIEW_H
 #define AGENTFLOW_SYNC_VIEW_H

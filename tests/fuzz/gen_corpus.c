@@ -231,6 +231,11 @@ frames(void)
 	PB(Alert) al, al_acked, *alerts[1] = { &al_acked };
 	PB(UserEvent) user = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
 	PB(JobUpdate) job = AGENTFLOW__MESH__V1__JOB_UPDATE__INIT, *jobs[1] = { &job };
+	PB(ServiceUpdate) svc = AGENTFLOW__MESH__V1__SERVICE_UPDATE__INIT,
+	    *svcs[1] = { &svc };
+	PB(ServiceEndpoint) ep = AGENTFLOW__MESH__V1__SERVICE_ENDPOINT__INIT,
+	    *eps[1] = { &ep };
+	static char *ep_tags[] = { "web", "public" };
 	PB(Snapshot) snap = AGENTFLOW__MESH__V1__SNAPSHOT__INIT;
 	PB(OriginState) os = AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT, *osp[1] = { &os };
 	PB(SnapshotRequest) req = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
@@ -346,6 +351,29 @@ frames(void)
 	ev[0].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_JOB;
 	ev[0].job = &job;
 	free(frame_seed("events_job", &f).buf);
+	/* A service peer-a runs, backing off (sync_services.c's view). */
+	ep.name = "http";
+	ep.protocol = "tcp";
+	ep.port = 8080;
+	ep.n_tags = 2;
+	ep.tags = ep_tags;
+	svc.name = "api-gateway";
+	svc.desired = "running";
+	svc.state = "backing-off";
+	svc.restarts = 3;
+	svc.exited = 1;
+	svc.last_exit_code = 1;
+	svc.next_attempt_ms = 1700000008000ull;
+	svc.updated_ms = 1700000004000ull;
+	svc.reason = "exited 1";
+	svc.n_endpoints = 1;
+	svc.endpoints = eps;
+	svc.task_id = "svc-api-gateway-3";
+	svc.version = "sha256:0123abcd";
+	event(&ev[0], "peer-a", 7, 8);
+	ev[0].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE;
+	ev[0].service = &svc;
+	free(frame_seed("events_service", &f).buf);
 
 	/* A snapshot of peer-b.example, with its info, status, work. */
 	node_info(&info_b, "peer-b.example", 8);
@@ -362,6 +390,8 @@ frames(void)
 	os.alerts = alerts;
 	os.n_jobs = 1;
 	os.jobs = jobs;
+	os.n_services = 1;
+	os.services = svcs;
 	snap.n_origins = 1;
 	snap.origins = osp;
 	snap.request_id = 5;

@@ -117,6 +117,26 @@ test_cut(void **state)
 }
 
 static void
+test_name_valid(void **state)
+{
+	char name[TEXT_NAME_MAX + 1];
+
+	(void)state;
+	assert_true(text_name_valid(S("web")));
+	assert_true(text_name_valid(S("A-z_0-9")));
+	assert_true(text_name_valid(S("-")));
+	assert_false(text_name_valid(S("")));
+	assert_false(text_name_valid(S("a.b")));	/* no dot */
+	assert_false(text_name_valid(S("a b")));
+	assert_false(text_name_valid(S("a/b")));
+	assert_false(text_name_valid(S("caf\xc3\xa9")));
+	assert_false(text_name_valid("a\0b", 3));
+	memset(name, 'n', sizeof(name));
+	assert_true(text_name_valid(name, TEXT_NAME_MAX));
+	assert_false(text_name_valid(name, TEXT_NAME_MAX + 1));
+}
+
+static void
 test_label_rules(void **state)
 {
 	char key[TEXT_LABEL_KEY_MAX + 1], value[TEXT_LABEL_VALUE_MAX + 1];
@@ -235,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test(test_label_rules),
 		cmocka_unit_test(test_list_next),
 		cmocka_unit_test(test_kv_next),
