@@ -133,6 +133,18 @@ text_cut(const char *s, size_t len)
 }
 
 bool
+text_env_name_valid(const char *k, size_t len)
+{
+	if (len < 1 || (k[0] >= '0' && k[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(k[i] == '_' || (k[i] >= 'A' && k[i] <= 'Z') ||
+		    (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9')))
+			return false;
+	return true;
+}
+
+bool
 text_label_key_valid(const char *k, size_t len)
 {
 	if (len < 1 || len > TEXT_LABEL_KEY_MAX)

@@ -68,6 +68,13 @@ bool text_label_key_valid(const char *k, size_t len);
 bool text_name_valid(const char *s, size_t len);
 
 /*
+ * Whether k[0..len) is an environment variable's name as a process's
+ * definition may set it: [A-Za-z_][A-Za-z0-9_]*, so that no shell or
+ * program reads it differently (tasks, services).
+ */
+bool text_env_name_valid(const char *k, size_t len);
+
+/*
  * Whether v[0..len) is a label value as the wire carries it: at most 255
  * bytes of UTF-8 without control characters.
  */

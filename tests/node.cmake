@@ -102,6 +102,8 @@ agentflow_unit_test(test_jobs SOURCES unit/test_jobs.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_unit_test(test_workflow_spec SOURCES unit/test_workflow_spec.c
   LIBS agentflow_node_core agentflow_common)
+agentflow_unit_test(test_service_spec SOURCES unit/test_service_spec.c
+  LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(jobs_callback test_jobs_callback.py)
 # Every node lists every job (node/mesh/sync_jobs.c).
 agentflow_system_test(jobs_mesh test_jobs_mesh.py)

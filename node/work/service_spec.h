@@ -3,11 +3,15 @@
  * desired state (services.h), as JSON from --services FILE (an object,
  * name → definition) or the body of PUT /api/services/{name}.
  *
- *   {"command": ["/bin/prog", "arg"],   required, 1-64 strings, each
- *                                        1-4096 bytes without NUL
+ *   {"command": ["/bin/prog", "arg"],   required, 1-64 strings of at
+ *                                        most 4096 bytes without NUL,
+ *                                        the program not empty
  *    "cwd": "/dir",                      optional, absolute
- *    "env": {"K": "V"},                  optional, <= 64 pairs
- *    "user": "name",                     optional; honoured only when the
+ *    "env": {"K": "V"},                  optional, <= 64 pairs; K is
+ *                                        [A-Za-z_][A-Za-z0-9_]*
+ *    "user": "name",                     optional, 1-32 of [A-Za-z0-9._-]
+ *                                        from a letter or '_' (not looked
+ *                                        up here); honoured only when the
  *                                        node runs as root
  *    "stop_signal": "TERM",              TERM INT HUP QUIT KILL USR1 USR2
  *                                        (with or without "SIG"); TERM
@@ -20,6 +24,7 @@
  *        "delay_s": 1,                   first delay, 0-3600, doubled per
  *                                        restart within the interval
  *        "max_delay_s": 60,              the cap, >= delay_s, <= 3600
+ *                                        (unset: 60, or delay_s if more)
  *        "jitter": 0.25,                 0-1: the delay ± that fraction
  *        "mode": "fail"},                fail: the budget spent → failed;
  *                                        delay: wait out the interval,
@@ -27,28 +32,36 @@
  *    "resources": {"cpu_percent": 50, "memory_mb": 256},  hints, >= 0
  *    "checks": [CHECK, ...],             <= 8, see below
  *    "endpoints": [{"name": "http", "protocol": "tcp", "port": 8080,
- *                   "tags": ["web"]}],   <= 16; protocol tcp | udp | http;
- *                                        port 1-65535; <= 16 tags
+ *                   "tags": ["web"]}],   <= 16; name (unique) and port
+ *                                        1-65535 required; protocol tcp
+ *                                        (default) | udp | http; <= 16
+ *                                        tags of 1-63 [A-Za-z0-9._/-]
  *    "artifact": "sha256:<64 hex>",      optional
  *    "desired": "running"}               running | stopped: the desired
  *                                        state a new definition starts in
  *
- *   CHECK: {"name": "web",               name syntax; default "<type>-<i>"
- *           "type": "http" | "tcp" | "exec",
- *           http: "port": 8080, "path": "/health" (starts with '/'),
- *                 "status_min": 200, "status_max": 399
- *           tcp:  "port": 8080
- *           exec: "command": ["/bin/check", ...]
+ *   CHECK: {"name": "web",               name syntax, unique; default
+ *                                        "<type>-<i>" (i: its index)
+ *           "type": "http" | "tcp" | "exec",   required
+ *           http: "port": 8080 (required), "path": "/health" ('/' then
+ *                 visible ASCII, <= 1024 bytes; "/"),
+ *                 "status_min": 200, "status_max": 399 (100-599)
+ *           tcp:  "port": 8080 (required)
+ *           exec: "command": ["/bin/check", ...] (as "command" above)
+ *           (another type's field is an error)
  *           "interval_s": 10,            0.1-3600
- *           "timeout_s": 2,              0.1-600, <= interval_s
+ *           "timeout_s": 2,              0.1-600, <= interval_s (unset:
+ *                                        2, or interval_s if less)
  *           "failures": 3,               1-100 consecutive before unhealthy
  *           "successes": 1,              1-100 consecutive before healthy
  *           "grace_s": 5,                0-3600 after a start, not counted
  *           "restart": false}            unhealthy → restart (by policy)
  *
  * http and tcp checks connect to 127.0.0.1 (the service's own node).
- * Names are name syntax: 1-63 of [A-Za-z0-9_-].  Unknown fields are
- * errors.  Durations in JSON are seconds (numbers); here milliseconds.
+ * Names are name syntax: 1-63 of [A-Za-z0-9_-], starting with a letter
+ * or digit (a node's name without '.', so "NAME.field" reads one way).
+ * Unknown fields are errors.  Durations in JSON are seconds (numbers);
+ * here milliseconds.
  */
 #ifndef AGENTFLOW_SERVICE_SPEC_H
 #define AGENTFLOW_SERVICE_SPEC_H
@@ -132,14 +145,19 @@ struct service_spec {
 						 * filled in, as the API shows it */
 };
 
-/* Name syntax: 1-63 of [A-Za-z0-9_-]. */
+/* Name syntax: 1-63 of [A-Za-z0-9_-], starting with a letter or digit. */
 int service_name_valid(const char *);
 
 /*
  * Parses and validates one definition.  NULL when it is invalid: then
  * every error found is appended to errors (a JSON array) as {"path":
  * "checks[0].interval_s", "error": "must be 0.1-3600 seconds"}, paths
- * relative to the definition, and nothing else changes.
+ * relative to the definition ("" for the name and the definition as a
+ * whole), and nothing else changes.  Otherwise the spec is the caller's
+ * (service_spec_free); argv, env and each endpoint's tags are never
+ * NULL.  json holds every field but cwd, user and artifact when unset,
+ * env's values included (an API showing it to readers who may not see
+ * secrets leaves them out), and parses back to the same spec.
  */
 struct service_spec *service_spec_parse(const char *name, const json_t *def,
     json_t *errors);
@@ -149,7 +167,8 @@ void service_spec_free(struct service_spec *);
  * A --services file: an object name → definition (<= 128 services).
  * Fills *specs (n of them, sorted by name; the caller frees each and the
  * array) and returns 0, or -1 with every error in errors, paths prefixed
- * by "NAME." (nothing in *specs).
+ * by "NAME." ("NAME" alone for the name itself or a definition that is
+ * not an object; *specs NULL, *n 0).
  */
 int service_spec_file(const json_t *file, struct service_spec ***specs,
     size_t *n, json_t *errors);
@@ -159,10 +178,13 @@ int service_spec_file(const json_t *file, struct service_spec ***specs,
  * counted so far (oldest first, at most policy.attempts kept by the
  * caller), now the time of this exit, r01 a uniform random number in
  * [0, 1).  Returns the delay before the next start in *delay_ms and 1,
- * or 0 when the budget is spent in fail mode.  In delay mode a spent
- * budget waits until the oldest counted restart leaves the interval.
- * The delay is delay_ms × 2^(restarts within the interval), capped at
- * max_delay_ms, then ± jitter.
+ * or 0 when the budget is spent in fail mode (attempts 0: at once, no
+ * restart at all).  In delay mode a spent budget waits until the oldest
+ * counted restart leaves the interval (attempts 0: a whole interval),
+ * without jitter.  Otherwise the delay is delay_ms × 2^(restarts within
+ * the interval), capped at max_delay_ms, then ± jitter: × (1 + jitter ×
+ * (2 r01 - 1)), so it may pass the cap by that fraction.  A restart
+ * stamped after now (a clock stepped back) counts as within.
  */
 int service_policy_next(const struct service_policy *, const uint64_t *starts,
     size_t nstarts, uint64_t now_ms, double r01, uint64_t *delay_ms);

@@ -17,6 +17,7 @@
 
 #include "hmap.h"
 #include "json_check.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define ENV_MAX			256
@@ -39,20 +40,6 @@ def_free(struct taskdef *d)
 	free(d->name);
 	free(d->groups);
 	free(d);
-}
-
-static int
-env_name_valid(const char *k)
-{
-	size_t i;
-
-	if (k[0] == '\0' || (k[0] >= '0' && k[0] <= '9'))
-		return 0;
-	for (i = 0; k[i] != '\0'; i++)
-		if (!(k[i] == '_' || (k[i] >= 'A' && k[i] <= 'Z') ||
-		    (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9')))
-			return 0;
-	return 1;
 }
 
 static const char *const def_keys[] = { "command", "cwd", "env", "timeout_s",
@@ -115,7 +102,7 @@ def_parse(const char *name, const json_t *o, char *err, size_t errlen)
 			size_t klen = strlen(k), vlen;
 			char *kv;
 
-			if (!env_name_valid(k))
+			if (!text_env_name_valid(k, klen))
 				BAD("\"env\": \"%s\" is not a variable name "
 				    "([A-Za-z_][A-Za-z0-9_]*)", k);
 			if (!json_check_text(e, 0, ARG_MAX_BYTES, false))

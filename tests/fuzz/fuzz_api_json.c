@@ -21,8 +21,11 @@
  *  - POST /api/schedules (node/work/schedule_spec.c, cron.c): the body
  *    as a schedule's definition, and a checked one's cron asked for its
  *    next time.
+ *  - a service's definition (node/work/service_spec.c): the body as one
+ *    and as a --services file; a parsed one's JSON parses back the same,
+ *    and its restart policy gives a delay or none.
  *
- * One input drives all five.  Invariants: an answer is an id or an error
+ * One input drives all six.  Invariants: an answer is an id or an error
  * code with a message; a task or alert read from any JSON renders again
  * and round-trips to the same message; a definition is either checked or
  * refused with at least one error, each with a path and a message.
@@ -38,6 +41,7 @@
 #include "workflow_spec.h"
 #include "cron.h"
 #include "schedule_spec.h"
+#include "service_spec.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -145,6 +149,21 @@ events_post(json_t *body)
 	free(text);
 }
 
+/* Refused with errors that each have a path and a message. */
+static void
+refusal_says_why(const json_t *errors)
+{
+	json_t *e;
+	size_t i;
+
+	if (json_array_size(errors) == 0)
+		abort();
+	json_array_foreach(errors, i, e)
+		if (!json_is_string(json_object_get(e, "path")) ||
+		    json_string_length(json_object_get(e, "error")) == 0)
+			abort();
+}
+
 /* workflow_spec_check, then each step's payload rendered. */
 static void
 workflow_check(const json_t *body)
@@ -159,12 +178,7 @@ workflow_check(const json_t *body)
 	size_t i;
 
 	if (wf == NULL) {
-		if (json_array_size(errors) == 0)
-			abort();	/* a refusal says why */
-		json_array_foreach(errors, i, e)
-			if (!json_is_string(json_object_get(e, "path")) ||
-			    json_string_length(json_object_get(e, "error")) == 0)
-				abort();
+		refusal_says_why(errors);
 		json_decref(errors);
 		return;
 	}
@@ -193,18 +207,12 @@ workflow_check(const json_t *body)
 static void
 schedule_check(const json_t *body)
 {
-	json_t *errors, *e, *def = schedule_spec_check(body, NULL, &errors);
+	json_t *errors, *def = schedule_spec_check(body, NULL, &errors);
 	struct cron *c;
 	char err[256];
-	size_t i;
 
 	if (def == NULL) {
-		if (json_array_size(errors) == 0)
-			abort();
-		json_array_foreach(errors, i, e)
-			if (!json_is_string(json_object_get(e, "path")) ||
-			    json_string_length(json_object_get(e, "error")) == 0)
-				abort();
+		refusal_says_why(errors);
 		json_decref(errors);
 		return;
 	}
@@ -214,6 +222,48 @@ schedule_check(const json_t *body)
 		abort();
 	cron_free(c);
 	json_decref(def);
+}
+
+/* A service's definition (service_spec.c), and the body as a file. */
+static void
+service_check(const json_t *body)
+{
+	static const uint64_t starts[3] = { 1000, 50000, 90000 };
+	json_t *errors = json_array();
+	struct service_spec *s = service_spec_parse("svc", body, errors), *again;
+	struct service_spec **specs;
+	uint64_t delay;
+	size_t n;
+
+	if (s == NULL)
+		refusal_says_why(errors);
+	else {
+		if (json_array_size(errors) != 0)
+			abort();
+		again = service_spec_parse("svc", s->json, errors);
+		if (again == NULL || !json_equal(again->json, s->json))
+			abort();
+		service_spec_free(again);
+		if (service_policy_next(&s->policy, starts, 3, 100000, 0.5,
+		    &delay) == 0 && !s->policy.mode_fail)
+			abort();	/* delay mode always starts again */
+	}
+	service_spec_free(s);
+	json_decref(errors);
+	errors = json_array();
+	if (service_spec_file(body, &specs, &n, errors) != 0) {
+		refusal_says_why(errors);
+		if (specs != NULL || n != 0)
+			abort();
+	} else {
+		for (size_t i = 1; i < n; i++)
+			if (strcmp(specs[i - 1]->name, specs[i]->name) >= 0)
+				abort();	/* sorted, each name once */
+		for (size_t i = 0; i < n; i++)
+			service_spec_free(specs[i]);
+		free(specs);
+	}
+	json_decref(errors);
 }
 
 int
@@ -227,6 +277,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	work_json(body);
 	workflow_check(body);
 	schedule_check(body);
+	service_check(body);
 	if (json_is_object(body)) {
 		commands_post(body);
 		events_post(body);

@@ -161,6 +161,25 @@ test_label_rules(void **state)
 	assert_false(text_label_value_valid(value, TEXT_LABEL_VALUE_MAX + 1));
 }
 
+/* A variable's name: a letter or '_' first, then letters, digits, '_'. */
+static void
+test_env_name(void **state)
+{
+	static const char *const good[] = { "A", "_", "PATH", "my_var2",
+	    "_9" };
+	static const char *const bad[] = { "", "9A", "A=B", "A-B", "A.B",
+	    "A B", "\xc3\xa9" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(text_env_name_valid(good[i], strlen(good[i])));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(text_env_name_valid(bad[i], strlen(bad[i])));
+	/* The length given is what counts: a NUL inside is refused. */
+	assert_false(text_env_name_valid("A\0B", 3));
+	assert_true(text_env_name_valid("AB=", 2));
+}
+
 /* Items joined by '|': empty ones kept, none after a final comma. */
 static void
 test_list_next(void **state)
@@ -257,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test(test_label_rules),
+		cmocka_unit_test(test_env_name),
 		cmocka_unit_test(test_list_next),
 		cmocka_unit_test(test_kv_next),
 		cmocka_unit_test(test_fnv1a),
