@@ -595,10 +595,11 @@ endpoint_parse(struct parse *p, const json_t *o, size_t i, json_t *seen,
 	}
 	json_array_foreach(tags, j, t) {
 		snprintf(sub, sizeof(sub), "%s.tags[%zu]", prefix, j);
-		if (!json_is_string(t) || !text_label_key_valid(
+		/* No dot: DNS reads TAG.NAME.service.agentflow. */
+		if (!json_is_string(t) || !text_name_valid(
 		    json_string_value(t), json_string_length(t)))
-			fail(p, sub, "must be a tag: 1-%d of [A-Za-z0-9._/-]",
-			    TEXT_LABEL_KEY_MAX);
+			fail(p, sub, "must be a tag: 1-%d of [A-Za-z0-9_-]",
+			    TEXT_NAME_MAX);
 		else
 			ep->tags[ep->ntags++] = xstrdup(json_string_value(t));
 	}

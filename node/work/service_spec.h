@@ -35,7 +35,7 @@
  *                   "tags": ["web"]}],   <= 16; name (unique) and port
  *                                        1-65535 required; protocol tcp
  *                                        (default) | udp | http; <= 16
- *                                        tags of 1-63 [A-Za-z0-9._/-]
+ *                                        tags of 1-63 [A-Za-z0-9_-]
  *    "artifact": "sha256:<64 hex>",      optional
  *    "desired": "running"}               running | stopped: the desired
  *                                        state a new definition starts in

@@ -324,9 +324,12 @@ async function main() {
         const p = await page();
         const took = Date.now() - t0;
         console.log(`     page live in ${took} ms (${baseline} ms before the events)`);
-        // A fresh Chromium page alone takes 1.5 s on this shared machine:
-        // what the events may add is checked, not the total.
-        check(took < baseline + 1000, `the page took ${took} ms to go live, ${baseline} ms before`);
+        // A fresh Chromium page alone takes 1.5 s on this shared machine,
+        // and twice that under ASan with other work running: what the
+        // events may add is checked, not the total.  The snapshot of
+        // whole events this guards against took 7-9 s and closed the page.
+        check(took < Math.max(2 * baseline, baseline + 3000),
+          `the page took ${took} ms to go live, ${baseline} ms before`);
         await p.goto(`${base}#/timeline`);
         await p.getByTestId('timeline-page').waitFor();
         // the snapshot's summaries say how big and where the whole is

@@ -174,7 +174,7 @@ test_full_definition(void **state)
 	    " {\"type\": \"exec\", \"command\": [\"/bin/check\", \"-q\"],"
 	    "  \"interval_s\": 0.1}],"
 	    "\"endpoints\": [{\"name\": \"http\", \"protocol\": \"http\","
-	    " \"port\": 8080, \"tags\": [\"web\", \"v1.2\"]},"
+	    " \"port\": 8080, \"tags\": [\"web\", \"v1_2\"]},"
 	    " {\"name\": \"metrics\", \"port\": 9100}],"
 	    "\"artifact\": \"sha256:0123456789abcdef0123456789abcdef"
 	    "0123456789abcdef0123456789abcdef\","
@@ -229,7 +229,7 @@ test_full_definition(void **state)
 	assert_int_equal(s->nendpoints, 2);
 	assert_string_equal(s->endpoints[0].protocol, "http");
 	assert_int_equal(s->endpoints[0].ntags, 2);
-	assert_string_equal(s->endpoints[0].tags[1], "v1.2");
+	assert_string_equal(s->endpoints[0].tags[1], "v1_2");
 	assert_null(s->endpoints[0].tags[2]);
 	assert_string_equal(s->endpoints[1].protocol, "tcp");
 	assert_int_equal(s->endpoints[1].ntags, 0);
@@ -260,7 +260,7 @@ test_full_definition(void **state)
 	    "  \"timeout_s\": 0.1, \"failures\": 3, \"successes\": 1,"
 	    "  \"grace_s\": 5, \"restart\": false}],"
 	    "\"endpoints\": [{\"name\": \"http\", \"protocol\": \"http\","
-	    " \"port\": 8080, \"tags\": [\"web\", \"v1.2\"]},"
+	    " \"port\": 8080, \"tags\": [\"web\", \"v1_2\"]},"
 	    " {\"name\": \"metrics\", \"protocol\": \"tcp\", \"port\": 9100,"
 	    "  \"tags\": []}],"
 	    "\"artifact\": \"sha256:0123456789abcdef0123456789abcdef"
