@@ -109,7 +109,7 @@ function Local({ d, self, now }: { d: Detail; self: string; now: number }) {
         </table>
       )}
       <h4>Definition</h4>
-      <pre className="mono small" data-testid="svc-definition">
+      <pre className="mono small card" data-testid="svc-definition">
         {JSON.stringify(d.definition, null, 2)}
       </pre>
     </div>
