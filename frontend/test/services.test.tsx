@@ -155,10 +155,13 @@ describe('Services list', () => {
   });
 
   it("a row's stop sends the service command to that node and shows its answer", async () => {
-    const fetch = node((b) => ({ body: record('c-1', b.target, b.args, [{ node: 'a', status: 'ok', body: { state: 'stopping' } }]) }));
+    const fetch = node((b) => ({
+      body: record('c-1', b.target, b.args, [{ node: 'a', status: 'ok', body: { ...ROWS[1], desired: 'stopped', state: 'stopping' } }]),
+    }));
     renderWith(storeWith(hello('write')), <Services param={null} pollMs={60000} />);
     fireEvent.click(await screen.findByTestId('svc-stop-a-web'));
     await waitFor(() => expect(screen.getByTestId('command-result-c-1-a')).toHaveAttribute('data-status', 'ok'));
+    expect(screen.getByTestId('command-result-c-1-a')).toHaveTextContent('web: desired stopped, stopping');
     expect(screen.queryByTestId('confirm-dialog')).toBeNull();
     expect(posts(fetch)).toEqual([{ target: 'a', type: 'service', args: { name: 'web', action: 'stop' } }]);
     expect(screen.getByTestId('svc-msg')).toHaveTextContent('stop web on a: 1 command sent');

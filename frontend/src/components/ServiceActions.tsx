@@ -4,7 +4,7 @@
 // command's record goes to the store, where the /ws feed brings every
 // node's answer; the panel shows them.
 
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError, serviceCommand, type ServiceAction } from '../lib/api';
 import { useStoreApi } from '../lib/hooks';
 import { cap } from '../lib/services';
@@ -40,6 +40,12 @@ export function useServiceActions(after: () => void) {
   const [msg, setMsg] = useState<{ text: string; error: boolean } | null>(null);
   const [ids, setIds] = useState<string[]>([]);
   const [confirm, setConfirm] = useState<Confirm | null>(null);
+  // The latest `after`, so that send (and the rows' act) stay the same
+  // function from one render to the next.
+  const afterRef = useRef(after);
+  useEffect(() => {
+    afterRef.current = after;
+  });
 
   const send = useCallback(
     async (what: string, orders: ServiceOrder[]) => {
@@ -61,9 +67,9 @@ export function useServiceActions(after: () => void) {
           ? { text: failed.join('; '), error: true }
           : { text: `${what}: ${sent.length} command${sent.length === 1 ? '' : 's'} sent; each node's answer is below`, error: false },
       );
-      after();
+      afterRef.current();
     },
-    [store, after],
+    [store],
   );
 
   /** One row's action: no confirmation, the row says what it touches. */
