@@ -79,6 +79,23 @@ function frame(text) {
 const clients = new Set();
 const publish = (msg) => { const f = frame(JSON.stringify(msg)); for (const c of clients) c.write(f); };
 
+// Services: a few per node on the first nodes; the service command moves them.
+const services = [];
+ids.slice(0, 6).forEach((node, i) => {
+  const row = (name, state, extra = {}) => ({ node, name, desired: 'running', state, pid: null, started_ms: null, restarts: 0, last_exit: null, next_attempt_ms: null, updated_ms: now(), reason: null, endpoints: [], task_id: null, version: 'a1b2c3', ...extra });
+  services.push(row('web', i === 2 ? 'unhealthy' : 'healthy', { pid: 1000 + i, started_ms: now() - (i + 1) * 3_600_000, task_id: `svc-web-${i}`, endpoints: [{ name: 'http', protocol: 'http', port: 8000, tags: ['web'] }], reason: i === 2 ? 'check http failing: HTTP 503' : null }));
+  if (i % 2 === 0) services.push(row('sync', i === 4 ? 'backing-off' : 'running', i === 4 ? { restarts: 3, last_exit: { code: 1, signal: 0 }, next_attempt_ms: now() + 8000, reason: 'exited with status 1' } : { pid: 2000 + i, started_ms: now() - 600_000, task_id: `svc-sync-${i}` }));
+  if (i === 5) services.push(row('media', 'failed', { restarts: 5, last_exit: { code: 0, signal: 9 }, reason: 'restart budget spent: 5 restarts in 300 s' }));
+});
+services.sort((a, b) => (a.name === b.name ? (a.node < b.node ? -1 : 1) : a.name < b.name ? -1 : 1));
+const serviceCommand = (node, args) => {
+  const s = services.find((x) => x.node === node && x.name === args.name);
+  if (!s) return { status: 'not_found', error: `no service named ${args.name} on this node` };
+  const run = args.action !== 'stop';
+  Object.assign(s, { desired: run ? 'running' : 'stopped', state: run ? 'running' : 'stopped', pid: run ? 3000 + seq++ : null, started_ms: run ? now() : null, next_attempt_ms: null, reason: null, updated_ms: now() });
+  return { status: 'ok', body: { name: s.name, state: s.state } };
+};
+
 const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   const json = (code, body) => { res.writeHead(code, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
@@ -110,13 +127,23 @@ const server = createServer(async (req, res) => {
           tasks.set(`${d}/${t.task_id}`, t); publish({ type: 'event', event: event(d, 'task', t) }); body = { task_id: t.task_id, node: d };
         }
         if (b.type === 'ack_alert') { const a = alerts.get(`${d}/${b.args.alert_id}`); if (a) { a.state = 'acknowledged'; a.acked_ms = now(); a.acked_by = 'token:write'; publish({ type: 'event', event: event(d, 'alert', a) }); } }
-        rec.results.push({ node: d, status: 'ok', body, path: [self, d], rtt_ms: 2 + i, finished_ms: now() });
+        const r = b.type === 'service' ? serviceCommand(d, b.args) : { status: 'ok', body };
+        rec.results.push({ node: d, ...r, path: [self, d], rtt_ms: 2 + i, finished_ms: now() });
         if (!rec.pending.length) rec.state = 'done';
         publish({ type: 'command', command: rec });
       }, 200 + i * 20));
       return json(202, rec);
     }
     if (p === '/api/tasks') return json(200, { tasks: [...tasks.values()] });
+    if (p === '/api/services') return json(200, { services });
+    if (p.startsWith('/api/services/')) {
+      const name = decodeURIComponent(p.slice('/api/services/'.length));
+      const inst = services.filter((x) => x.name === name);
+      if (!inst.length) return json(404, { error: 'not_found', message: `no service named ${name} on any node` });
+      const here = inst.find((x) => x.node === self);
+      const check = { name: 'http', type: 'http', running: true, status: 'healthy', consecutive_successes: 4, consecutive_failures: 0, probes: 5, failures: 1, last: { ok: true, ms: 1.4, at_ms: now() - 3000, output: 'HTTP 200' }, history: [0, 1, 1, 1, 1].map((k, j) => ({ ok: !!k, ms: k ? 1.4 : 2000, at_ms: now() - (5 - j) * 10000, output: k ? 'HTTP 200' : 'connection refused' })) };
+      return json(200, here ? { ...here, definition: { command: ['/usr/bin/python3', '-m', 'http.server', '8000'], restart: 'always', checks: [{ type: 'http', port: 8000, path: '/' }] }, checks: [check], instances: inst } : { name, definition: null, instances: inst });
+    }
     if (p === '/api/alerts') return json(200, { alerts: [...alerts.values()] });
     return json(404, { error: 'not_found', message: p });
   }

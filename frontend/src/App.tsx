@@ -8,6 +8,7 @@ import { Audit } from './pages/Audit';
 import { Jobs } from './pages/Jobs';
 import { NodeDetail } from './pages/NodeDetail';
 import { Nodes } from './pages/Nodes';
+import { Services } from './pages/Services';
 import { Tasks } from './pages/Tasks';
 import { Timeline } from './pages/Timeline';
 import { Topology } from './pages/Topology';
@@ -52,6 +53,9 @@ export function App({ connection }: { connection: Pick<Connection, 'useToken' | 
           <Workflows param={route.param} />
         </Suspense>
       );
+      break;
+    case 'services':
+      page = <Services param={route.param} />;
       break;
     case 'alerts':
       page = <Alerts />;

@@ -29,6 +29,14 @@ const TASKS = {
   boom: { command: ['/bin/sh', '-c', 'echo going down; exit 3'] },
 };
 const RULES = [{ name: 'always', metric: 'load1', above: -1, for_s: 0, severity: 'warning' }];
+// node-3 keeps a sleeper and a crashy that exits at once and waits 30 s
+// before each new start, so it is seen backing off.  (Not on node-2: a
+// service's run is a task, and the task tests take node-2's first task.)
+const SERVICES = {
+  sleeper: { command: ['/bin/sleep', '1000'], restart: 'always' },
+  crashy: { command: ['/bin/sh', '-c', 'exit 3'], restart: 'always',
+    restart_policy: { attempts: 10, interval_s: 300, delay_s: 30, max_delay_s: 60, jitter: 0, mode: 'fail' } },
+};
 
 function check(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -43,13 +51,14 @@ async function main() {
     mesh.certsFor(['node-1', 'node-2', 'node-3']);
     fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
     fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
+    fs.writeFileSync(path.join(mesh.dir, 'services.json'), JSON.stringify(SERVICES));
     await mesh.startSignal();
     const common = ['--status-ms', '250', '--dead-ms', '3000', '--ping-ms', '500',
       '--web-root', path.join(SRC, 'frontend/dist'), '--write-rate', '1000'];
     await mesh.startNode('node-1', common);
     await mesh.startNode('node-2', [...common, '--tasks', path.join(mesh.dir, 'tasks.json'),
       '--alerts', path.join(mesh.dir, 'alerts.json')]);
-    await mesh.startNode('node-3', common);
+    await mesh.startNode('node-3', [...common, '--services', path.join(mesh.dir, 'services.json')]);
     await waitUntil(async () => {
       for (const id of ['node-1', 'node-2', 'node-3']) {
         const st = (await mesh.api(id, 'GET', '/api/cluster/status')).json;
@@ -340,6 +349,46 @@ async function main() {
         const after = await links();
         check(JSON.stringify(after) === JSON.stringify(before),
           `links changed: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`);
+      },
+
+      async 'services of another node: backing off shown, a read token has no buttons, stop and stop everywhere'() {
+        const row = (p, name) => p.locator(`[data-testid="svc-row"][data-node="node-3"][data-name="${name}"]`);
+        const r = await page('read');
+        await r.goto(`${base}#/services`);
+        await row(r, 'sleeper').and(r.locator('[data-state="running"]')).waitFor({ timeout: 15000 });
+        await row(r, 'crashy').and(r.locator('[data-state="backing-off"]')).waitFor({ timeout: 15000 });
+        const next = (await r.getByTestId('svc-next-node-3-crashy').textContent()).trim();
+        check(/^in \d+ s$/.test(next), `crashy's next attempt: ${next}`);
+        check(await r.getByRole('button').filter({ hasText: /^(start|stop|restart)$/ }).count() === 0, 'no action for a read token');
+        check(await r.getByRole('checkbox').count() === 0, 'no checkbox for a read token');
+        await r.context().close();
+
+        const p = await page();
+        await p.goto(`${base}#/services`);
+        await row(p, 'crashy').and(p.locator('[data-state="backing-off"]')).waitFor({ timeout: 15000 });
+        await shot(p, 'services');
+        // A row's stop: node-3 stops crashy's restarts, and node-2 sees it.
+        await p.getByTestId('svc-stop-node-3-crashy').click();
+        await p.locator('[data-testid^="command-result-"][data-status="ok"]').first().waitFor({ timeout: 10000 });
+        await row(p, 'crashy').and(p.locator('[data-state="stopped"][data-desired="stopped"]')).waitFor({ timeout: 10000 });
+        await waitUntil(async () => (await mesh.api('node-2', 'GET', '/api/services?name=crashy')).json.services
+          .find((s) => s.node === 'node-3')?.desired === 'stopped', 10000, 'node-2 sees crashy stopped');
+        // Stop everywhere from the service's page, after the confirmation.
+        await p.goto(`${base}#/services/sleeper`);
+        await p.getByTestId('svc-not-here').waitFor({ timeout: 10000 }); // node-1 does not run it
+        await p.getByTestId('svc-stop-all').click();
+        await p.getByTestId('confirm-dialog').waitFor();
+        check((await mesh.api('node-3', 'GET', '/api/services/sleeper')).json.desired === 'running', 'nothing sent before the confirmation');
+        await shot(p, 'service-stop-everywhere');
+        await p.getByTestId('confirm-yes').click();
+        await row(p, 'sleeper').and(p.locator('[data-state="stopped"][data-desired="stopped"]')).waitFor({ timeout: 10000 });
+        // node-1 and node-2 have no sleeper and say so; node-3 stopped it.
+        for (const [id, status] of [['node-1', 'not_found'], ['node-2', 'not_found'], ['node-3', 'ok']])
+          await p.locator(`[data-testid^="command-result-"][data-testid$="-${id}"][data-status="${status}"]`).waitFor({ timeout: 10000 });
+        const body = (await mesh.api('node-3', 'GET', '/api/services/sleeper')).json;
+        check(body.desired === 'stopped' && body.state === 'stopped', `node-3's sleeper: ${body.desired}/${body.state}`);
+        await shot(p, 'service-page');
+        await p.context().close();
       },
 
       async 'a killed node turns dead on the page'() {

@@ -15,6 +15,11 @@ function targetText(t: unknown): string {
 
 function bodyText(b: unknown): string {
   if (b == null) return '';
+  // A service's answer is the service: its state, not its run's task id.
+  if (typeof b === 'object' && 'desired' in b && 'state' in b) {
+    const v = b as { name?: string; desired: string; state: string };
+    return `${v.name ?? 'service'}: desired ${v.desired}, ${v.state}`;
+  }
   if (typeof b === 'object' && b && 'task_id' in b) return `task ${(b as { task_id: string }).task_id}`;
   const s = typeof b === 'string' ? b : JSON.stringify(b);
   return s.length > 120 ? `${s.slice(0, 117)}…` : s;

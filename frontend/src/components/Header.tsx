@@ -27,6 +27,7 @@ const pages = [
   ['tasks', 'Tasks'],
   ['jobs', 'Jobs'],
   ['workflows', 'Workflows'],
+  ['services', 'Services'],
   ['alerts', 'Alerts'],
   ['timeline', 'Timeline'],
   ['audit', 'Audit'],

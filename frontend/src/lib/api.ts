@@ -3,7 +3,7 @@
 // to the app (token form); 403 means a read-only token tried to write.
 
 import { getToken } from './token';
-import type { AuditRecord, CommandRecord, Definitions, Id, Job, JobSubmit, LogLine, Workflow } from './types';
+import type { AuditRecord, CommandRecord, Definitions, Id, Job, JobSubmit, LogLine, Service, ServiceDetail, Workflow } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -54,7 +54,7 @@ export const apiPost = <T>(path: string, body: unknown) => request<T>('POST', pa
 
 export interface CommandRequest {
   target: string | { labels: Record<string, string> };
-  type: 'run_task' | 'cancel_task' | 'ack_alert' | 'freeze' | 'unfreeze' | 'ping';
+  type: 'run_task' | 'cancel_task' | 'ack_alert' | 'freeze' | 'unfreeze' | 'ping' | 'service';
   args?: Record<string, unknown>;
   wait_ms?: number;
   idempotency_key?: string;
@@ -146,3 +146,18 @@ export type WorkflowAction = 'approve' | 'reject' | 'pause' | 'resume' | 'cancel
 /** A person's action on a workflow; step and comment for approve/reject (and retry's step). */
 export const workflowAction = (id: string, action: WorkflowAction, body: { step?: string; comment?: string } = {}) =>
   apiPost<unknown>(`/api/workflows/${encodeURIComponent(id)}/${action}`, body);
+
+/** Every service on every node, as the mesh told this node (by name, then node). */
+export const getServices = () => apiGet<{ services: Service[] }>('/api/services').then((r) => r.services ?? []);
+
+/** This node's NAME (definition, checks) and NAME's instances on every node. */
+export const getService = (name: string) => apiGet<ServiceDetail>(`/api/services/${encodeURIComponent(name)}`);
+
+export type ServiceAction = 'start' | 'stop' | 'restart';
+
+/**
+ * A service's desired state set on a node, `all` or a `k=v` selector: the
+ * signed `service` command, so any node's services are driven from here.
+ */
+export const serviceCommand = (target: string, name: string, action: ServiceAction) =>
+  postCommand({ target, type: 'service', args: { name, action } });

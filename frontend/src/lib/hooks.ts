@@ -39,8 +39,32 @@ export function useNow(ms = 1000): number {
   return now;
 }
 
+/**
+ * Calls load now and every pollMs until unmounted (or stop).  A hidden page
+ * (another tab, a minimised window) is not polled; it loads again at once
+ * when it is shown.
+ */
+export function usePoll(load: () => Promise<void>, pollMs: number, stop = false): void {
+  useEffect(() => {
+    void load();
+    if (stop) return;
+    const tick = () => {
+      if (document.visibilityState !== 'hidden') void load();
+    };
+    const shown = () => {
+      if (document.visibilityState === 'visible') void load();
+    };
+    const t = setInterval(tick, pollMs);
+    document.addEventListener('visibilitychange', shown);
+    return () => {
+      clearInterval(t);
+      document.removeEventListener('visibilitychange', shown);
+    };
+  }, [load, pollMs, stop]);
+}
+
 export interface Route {
-  page: 'topology' | 'nodes' | 'node' | 'tasks' | 'jobs' | 'workflows' | 'alerts' | 'timeline' | 'audit';
+  page: 'topology' | 'nodes' | 'node' | 'tasks' | 'jobs' | 'workflows' | 'services' | 'alerts' | 'timeline' | 'audit';
   param: string | null;
 }
 
@@ -48,7 +72,7 @@ export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean);
   const p = parts[0] ?? 'topology';
   if (p === 'nodes' && parts[1]) return { page: 'node', param: decodeURIComponent(parts[1]) };
-  if (['topology', 'nodes', 'tasks', 'jobs', 'workflows', 'alerts', 'timeline', 'audit'].includes(p))
+  if (['topology', 'nodes', 'tasks', 'jobs', 'workflows', 'services', 'alerts', 'timeline', 'audit'].includes(p))
     return { page: p as Route['page'], param: parts.length > 1 ? parts.slice(1).map(decodeURIComponent).join('/') : null };
   return { page: 'topology', param: null };
 }

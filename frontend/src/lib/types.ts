@@ -361,3 +361,68 @@ export interface Workflow {
   steps?: WorkflowStep[];
   history?: Record<string, unknown>[];
 }
+
+/** A service's actual state (node/work/services.h draws the machine). */
+export type ServiceState = 'starting' | 'running' | 'healthy' | 'unhealthy' | 'backing-off' | 'failed' | 'stopping' | 'stopped';
+
+export interface ServiceEndpoint {
+  name: string;
+  protocol: string;
+  port: number;
+  tags: string[];
+}
+
+/**
+ * A service on one node as the mesh tells every node (GET /api/services;
+ * node/mesh/sync_services.c).  Times and pid are null when unset.
+ */
+export interface Service {
+  node: string;
+  name: string;
+  desired: 'running' | 'stopped';
+  state: ServiceState;
+  pid: number | null;
+  started_ms: number | null;
+  restarts: number;
+  last_exit: { code: number; signal: number } | null;
+  next_attempt_ms: number | null;
+  updated_ms?: number | null;
+  reason: string | null;
+  endpoints?: ServiceEndpoint[];
+  task_id: string | null;
+  version: string | null;
+}
+
+/** One probe of a health check. */
+export interface CheckResult {
+  ok: boolean;
+  ms: number;
+  at_ms: number;
+  output: string;
+}
+
+/** A health check of this node's service (node/work/service_health.c). */
+export interface ServiceCheck {
+  name: string;
+  type: string;
+  running?: boolean;
+  status: 'unknown' | 'healthy' | 'unhealthy';
+  consecutive_successes?: number;
+  consecutive_failures?: number;
+  probes?: number;
+  failures?: number;
+  last: CheckResult | null;
+  history: CheckResult[];
+}
+
+/**
+ * GET /api/services/NAME: this node's NAME (definition null when it does
+ * not run it, and then no state) and NAME on every node.
+ */
+export interface ServiceDetail extends Partial<Omit<Service, 'name' | 'node'>> {
+  name: string;
+  node?: string;
+  definition: Record<string, unknown> | null;
+  checks?: ServiceCheck[];
+  instances: Service[];
+}

@@ -6,11 +6,11 @@
 // is open; on a node that did not issue the job, its summary and where
 // the story is.
 
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { StateBadge } from '../components/Badges';
 import { cancelJob, describeError, getJob, getJobs, replayJob, submitJob } from '../lib/api';
 import { fmtDateTime } from '../lib/format';
-import { useCanWrite, useStore } from '../lib/hooks';
+import { useCanWrite, usePoll, useStore } from '../lib/hooks';
 import { jobKey, mergeJobs } from '../lib/jobsLive';
 import type { Job, JobHistoryEntry } from '../lib/types';
 
@@ -43,15 +43,6 @@ export function entryDetails(e: JobHistoryEntry): string {
     .sort()
     .map((k) => `${k}=${typeof e[k] === 'object' ? JSON.stringify(e[k]) : String(e[k])}`)
     .join(' ');
-}
-
-function usePoll(load: () => Promise<void>, pollMs: number, stop = false) {
-  useEffect(() => {
-    void load();
-    if (stop) return;
-    const t = setInterval(() => void load(), pollMs);
-    return () => clearInterval(t);
-  }, [load, pollMs, stop]);
 }
 
 function SubmitForm({ onDone }: { onDone: (id: string) => void }) {
