@@ -794,7 +794,7 @@ test_invalid_rules(void **state)
 		  "is required" },
 		{ "[{\"name\": \"c\", \"on\": \"reboot\"}]",
 		  "alert rule 0 (\"c\"): \"on\" must be one of task_failed, "
-		  "peer_unreachable" },
+		  "peer_unreachable, service_unhealthy" },
 		{ "[{\"name\": \"c\", \"metric\": \"load1\", \"above\": 1,"
 		  " \"for_s\": 86401}]",
 		  "alert rule 0 (\"c\"): \"for_s\" must be an integer 0-86400" },
