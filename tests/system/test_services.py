@@ -250,7 +250,8 @@ class Services(unittest.TestCase):
         self.assertEqual(after["version"], before["version"])
         self.assertEqual(after["definition"], before["definition"])
         # A name that is not one, and a verb that is not one.
-        self.assertEqual(self.put(n1, "bad name", {"command": ["/bin/true"]}).status, 400)
+        self.assertEqual(self.put(n1, "bad%20name", {"command": ["/bin/true"]}).status, 400)
+        self.assertEqual(self.put(n1, "bad.name", {"command": ["/bin/true"]}).status, 400)
         r = n1.post("/api/services/web/explode", {})
         self.assertEqual(r.status, 404, r)
         # The CLI prints each error with its path and exits 1.
@@ -314,9 +315,11 @@ class Services(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         s = self.wait_view(n3, "asnobody", lambda s: s["state"] == "running", on="node-3")
         nobody = pwd.getpwnam("nobody")
+        def ids():
+            with open(out) as f:
+                return f.read().split()
         self.assertTrue(harness.wait_until(
-            lambda: open(out).read().split() == [str(nobody.pw_uid), str(nobody.pw_gid)], 5),
-            open(out).read())
+            lambda: ids() == [str(nobody.pw_uid), str(nobody.pw_gid)], 5), ids())
         with open("/proc/%d/status" % s["pid"]) as f:
             uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
         self.assertEqual(set(uids), {str(nobody.pw_uid)})
