@@ -15,6 +15,7 @@
 #include "cli_fmt.h"
 #include "cli_work.h"
 #include "mesh_names.h"
+#include "node_id.h"
 
 #define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
 #define NAME_MAX_LEN	63
@@ -161,6 +162,9 @@ ls(const struct cmd_entry *e, int argc, char **argv)
 
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
+	if (a.node != NULL && !node_id_valid(a.node, strlen(a.node)))
+		return cli_cmd_usage_error(&a, "--node: \"%s\" is not a node id",
+		    a.node);
 	if (a.name != NULL && !name_valid(a.name))
 		return cli_cmd_usage_error(&a, "--name: \"%s\" is not a service "
 		    "name (1-63 of [A-Za-z0-9_-])", a.name);

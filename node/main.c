@@ -106,7 +106,9 @@ static const struct opt options[] = {
 	{ "alerts", OPT_STRING, OPT(alerts), "", 0, 0,
 	  "JSON file of alert rules (empty: the defaults; see README)" },
 	{ "allow-adhoc", OPT_BOOL, OPT(allow_adhoc), "0", 0, 1,
-	  "run ad-hoc command lines sent by the mesh (off: only named tasks)" },
+	  "run ad-hoc command lines sent by the mesh, and take service "
+	  "definitions from the API and the mesh (off: only named tasks and "
+	  "--services)" },
 	{ "max-running", OPT_INT, OPT(max_running), "4", 1, 1024,
 	  "tasks running at once on this node (more wait queued)" },
 	{ "command-timeout-ms", OPT_INT, OPT(command_timeout_ms), "30000", 100,

@@ -72,7 +72,8 @@ reply(const struct api_call *call, int status, json_t *out)
 		    json_object_get(out, "errors")));
 	} else
 		http_reply_error(call->req, status, status == 404 ? "not_found" :
-		    status == 409 ? "frozen" : status == 507 ? "too_many" :
+		    status == 409 ? "conflict" : status == 403 ? "forbidden" :
+		    status == 507 ? "too_many" :
 		    status == 400 ? "invalid_field" : "internal", "%s",
 		    json_string_value(json_object_get(out, "error")));
 	json_decref(out);

@@ -140,9 +140,14 @@ answer_service(struct dns_server *d, struct evdns_server_request *req,
 			return -1;
 		memcpy(tag, head, (size_t)(dot - head));
 		tag[dot - head] = '\0';
+		if (strlen(dot + 1) >= sizeof(name))
+			return -1;
 		snprintf(name, sizeof(name), "%s", dot + 1);
-	} else
+	} else {
+		if (strlen(head) >= sizeof(name))
+			return -1;
 		snprintf(name, sizeof(name), "%s", head);
+	}
 	if (!service_name_valid(name) || (dot != NULL &&
 	    !service_name_valid(tag)))
 		return -1;

@@ -325,7 +325,7 @@ service(struct node *n, const Agentflow__Mesh__V1__Command *c,
 		    "error")));
 	json_decref(out);
 	return status == 404 ? MESH_COMMAND_STATUS(NOT_FOUND) :
-	    status == 409 ? MESH_COMMAND_STATUS(REFUSED) :
+	    status == 409 || status == 403 ? MESH_COMMAND_STATUS(REFUSED) :
 	    status == 400 ? MESH_COMMAND_STATUS(INVALID) :
 	    MESH_COMMAND_STATUS(ERROR);
 }

@@ -172,12 +172,15 @@ pick_hash(json_t *all, const char *key)
 	uint64_t best = 0, h;
 	size_t i, at = 0;
 	json_t *e;
-	char buf[512];
+	char buf[1400];	/* a key of 1024 and the instance's names */
 
 	json_array_foreach(all, i, e) {
+		const char *node = json_string_value(json_object_get(e, "node"));
+		const char *ep = json_string_value(json_object_get(e,
+		    "endpoint"));
+
 		snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%lld", key,
-		    json_string_value(json_object_get(e, "node")),
-		    json_string_value(json_object_get(e, "endpoint")),
+		    node != NULL ? node : "", ep != NULL ? ep : "",
 		    (long long)json_integer_value(json_object_get(e, "port")));
 		h = text_fnv1a(buf, strlen(buf), TEXT_FNV1A_BASIS);
 		if (i == 0 || h > best) {

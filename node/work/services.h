@@ -83,7 +83,9 @@ void services_set_frozen(struct services *, int frozen);
  * services_get shows it, or {"error": text} (and for 400 from
  * services_put, {"error", "errors": [{path, error}]}).
  *   services_put: 201 new, 200 replaced, 400 invalid (nothing changed),
- *                 507 too many services.
+ *                 403 the node takes no command lines from outside
+ *                 (no --allow-adhoc), 409 being removed, 507 too many
+ *                 services.
  *   services_action: "start", "stop", "restart": 200, 404 no such
  *                 service, 409 frozen (start, restart), 400 bad action.
  *   services_delete: 200 (stopping it first), 404.

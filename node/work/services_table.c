@@ -236,6 +236,16 @@ services_put(struct services *ss, const char *name, const json_t *def,
 	struct svc *s;
 	int created;
 
+	/* A definition is a command line to run: from the mesh or the API
+	 * only where the owner lets command lines in (--services is the
+	 * owner's own file). */
+	if (!ss->n->cfg->allow_adhoc) {
+		json_decref(errors);
+		*out = error_json("%s takes no service definitions from the API "
+		    "or the mesh (start it with --allow-adhoc, or list the "
+		    "service in its --services file)", ss->n->id);
+		return 403;
+	}
 	if ((spec = checked_spec(name, def, errors)) == NULL) {
 		*out = json_pack("{s:s, s:o}", "error", "invalid service "
 		    "definition", "errors", errors);
@@ -243,6 +253,12 @@ services_put(struct services *ss, const char *name, const json_t *def,
 	}
 	json_decref(errors);
 	s = svc_find(ss, name);
+	if (s != NULL && s->removing) {
+		service_spec_free(spec);
+		*out = error_json("service %s is being removed; try again once "
+		    "it has stopped", name);
+		return 409;
+	}
 	if (s == NULL && ss->nv >= SERVICES_MAX) {
 		service_spec_free(spec);
 		*out = error_json("this node keeps at most %d services",
@@ -293,7 +309,12 @@ services_action(struct services *ss, const char *name, const char *action,
 		if (s->state == SV_FAILED)
 			s->state = SV_STOPPED;
 	}
-	if (restart && svc_live(s)) {
+	if (start && svc_live(s) && s->state == SV_STOPPING) {
+		/* Asked to start while a stop is under way: start again once
+		 * it has ended, not as a crash. */
+		s->restart_after = 1;
+		svc_emit(s);
+	} else if (restart && svc_live(s)) {
 		s->restart_after = 1;
 		svc_stop_process(s);
 		svc_emit(s);

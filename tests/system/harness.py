@@ -826,6 +826,13 @@ def parse_metrics(text):
     return out
 
 
+def proc_cpu_s(pid):
+    """A process's user + system CPU so far, seconds (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def proc_rss_kib(pid):
     """A process's resident set (VmRSS), KiB (0 for a zombie)."""
     with open("/proc/%d/status" % pid) as f:

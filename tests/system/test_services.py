@@ -8,7 +8,8 @@ is failed everywhere; an `on-failure` one that exits 0 stays stopped.
 Desired state set from another node with the CLI is kept over a restart
 of node-1: a stopped service stays stopped, a running one is back
 without any command.  A bad definition is refused with every error by
-its path and changes nothing; a frozen node starts nothing; a service
+its path and changes nothing, and a node without --allow-adhoc takes
+no definition from the API or the mesh; a frozen node starts nothing; a service
 with a user runs with that user's ids (as root).  Bounded
 polls throughout."""
 
@@ -114,6 +115,8 @@ class Services(unittest.TestCase):
                     "--command-timeout-ms", "5000"]
             if i == 1:
                 args += ["--services", cls.services_path]
+            else:
+                args += ["--allow-adhoc"]
             if i == 2:
                 args += ["--dns", "127.0.0.1:%d" % cls.dns_port]
             cls.nodes[node_id] = harness.MeshNode(
@@ -229,12 +232,30 @@ class Services(unittest.TestCase):
         self.assertEqual(after["desired"], "running")
 
     def test_4_bad_definitions_change_nothing(self):
-        n1 = self.nodes["node-1"]
-        before = n1.client(token="read").get("/api/services/web").json()
+        n1, n3 = self.nodes["node-1"], self.nodes["node-3"]
+        # node-1 takes no command lines from outside (no --allow-adhoc):
+        # its services come from its own --services file only.
+        before1 = n1.client(token="read").get("/api/services/web").json()
+        r = self.put(n1, "web", {"command": ["/bin/sh", "-c", "id"]})
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("--allow-adhoc", r.json()["message"])
+        good = os.path.join(self.tmp, "true.json")
+        with open(good, "w") as f:
+            json.dump({"command": ["/bin/true"]}, f)
+        r = self.cli(n3, "put", "web", good, "--to", "node-1")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("--allow-adhoc", r.stdout + r.stderr)
+        self.assertEqual(n1.client(token="read").get("/api/services/web").json()["version"],
+                         before1["version"])
+
+        # node-3 does; what it refuses changes nothing there either.
+        self.assertEqual(self.put(n3, "cfg", {"command": ["/bin/sleep", "1000"],
+                                              "desired": "stopped"}).status, 201)
+        before = n3.client(token="read").get("/api/services/cfg").json()
         bad = {"command": ["/no/such/program"], "colour": "red",
                "restart_policy": {"interval_s": -5},
                "endpoints": [{"name": "http", "protocol": "tcp", "port": 70000}]}
-        r = self.put(n1, "web", bad)
+        r = self.put(n3, "cfg", bad)
         self.assertEqual(r.status, 400, r)
         body = r.json()
         self.assertEqual(body["error"], "invalid_service")
@@ -243,24 +264,30 @@ class Services(unittest.TestCase):
         self.assertIn("restart_policy.interval_s", paths)
         self.assertIn("endpoints[0].port", paths)
         # Command not found is checked once the schema holds.
-        r = self.put(n1, "web", {"command": ["/no/such/program"]})
+        r = self.put(n3, "cfg", {"command": ["/no/such/program"]})
         self.assertEqual(r.status, 400, r)
         self.assertEqual([e["path"] for e in r.json()["errors"]], ["command[0]"])
-        after = n1.client(token="read").get("/api/services/web").json()
+        after = n3.client(token="read").get("/api/services/cfg").json()
         self.assertEqual(after["version"], before["version"])
         self.assertEqual(after["definition"], before["definition"])
         # A name that is not one, and a verb that is not one.
-        self.assertEqual(self.put(n1, "bad%20name", {"command": ["/bin/true"]}).status, 400)
-        self.assertEqual(self.put(n1, "bad.name", {"command": ["/bin/true"]}).status, 400)
-        r = n1.post("/api/services/web/explode", {})
+        self.assertEqual(self.put(n3, "bad%20name", {"command": ["/bin/true"]}).status, 400)
+        self.assertEqual(self.put(n3, "bad.name", {"command": ["/bin/true"]}).status, 400)
+        r = n3.post("/api/services/cfg/explode", {})
         self.assertEqual(r.status, 404, r)
-        # The CLI prints each error with its path and exits 1.
+        # The CLI prints each error with its path and exits 1, here and
+        # through another node.
         path = os.path.join(self.tmp, "bad.json")
         with open(path, "w") as f:
             json.dump(bad, f)
-        r = self.cli(n1, "put", "web", path)
+        r = self.cli(n3, "put", "cfg", path)
         self.assertEqual(r.returncode, 1)
         self.assertIn("restart_policy.interval_s", r.stderr)
+        r = self.cli(n1, "put", "cfg", path, "--to", "node-3")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("interval_s", r.stdout + r.stderr)
+        self.assertEqual(n3.client(token="read").get("/api/services/cfg").json()["version"],
+                         before["version"])
 
     def test_5_added_at_run_time_and_removed(self):
         n1, n3 = self.nodes["node-1"], self.nodes["node-3"]
