@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_fmt.h"
 #include "hostport.h"
 
 #define API_TIMEOUT_S 5
@@ -241,4 +242,26 @@ cli_api_opts(int argc, char **argv, struct cli_opts *o, const char *usage,
 		}
 	}
 	return optind;
+}
+
+int
+cli_api_show(const struct cli_opts *o, enum evhttp_cmd_type m,
+    const char *path, json_t *body, void (*show)(json_t *))
+{
+	struct cli_reply r;
+	int rc = cli_api_request(o, m, path, body, 0, &r);
+	size_t i;
+	json_t *v;
+
+	if (o->json && r.body != NULL)
+		cli_api_print_json(r.body);
+	else if (rc != 0) {
+		fprintf(stderr, "agentflow: %s\n", r.error);
+		json_array_foreach(json_object_get(r.body, "errors"), i, v)
+			fprintf(stderr, "  %s: %s\n", cli_fmt_str(v, "path", ""),
+			    cli_fmt_str(v, "error", ""));
+	} else if (show != NULL)
+		show(r.body);
+	json_decref(r.body);
+	return rc == 0 ? 0 : 1;
 }

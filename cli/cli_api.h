@@ -48,6 +48,15 @@ int cli_api_request(const struct cli_opts *, enum evhttp_cmd_type,
 int cli_api_call(const struct cli_opts *, enum evhttp_cmd_type,
     const char *path, json_t *body, struct cli_reply *r);
 
+/*
+ * One request (cli_api_request), its answer shown: with --json the body
+ * as it came; a refusal on stderr with each {path, error} of its
+ * "errors" (a definition's); else show(body) when show is not NULL.
+ * Returns the exit status: 0, or 1 refused.
+ */
+int cli_api_show(const struct cli_opts *, enum evhttp_cmd_type,
+    const char *path, json_t *body, void (*show)(json_t *));
+
 /* Prints the reply's JSON (for --json). */
 void cli_api_print_json(json_t *);
 

@@ -49,20 +49,6 @@ when(json_t *v, char *buf, size_t len)
 	return buf;
 }
 
-/* Prints the refusal: a definition's errors each with its path. */
-static int
-refused(const struct cli_reply *r)
-{
-	size_t i;
-	json_t *v;
-
-	fprintf(stderr, "agentflow: %s\n", r->error);
-	json_array_foreach(json_object_get(r->body, "errors"), i, v)
-		fprintf(stderr, "  %s: %s\n", cli_fmt_str(v, "path", ""),
-		    cli_fmt_str(v, "error", ""));
-	return 1;
-}
-
 static void
 print_one(json_t *s)
 {
@@ -92,22 +78,12 @@ print_one(json_t *s)
 	free(job);
 }
 
-/* One request; prints the answer (--json: as it came). */
+/* One request, its answer shown (cli_api_show). */
 static int
 call(const struct cli_args *a, enum evhttp_cmd_type m, const char *path,
     json_t *body, void (*show)(json_t *))
 {
-	struct cli_reply r;
-	int rc = cli_api_request(&a->o, m, path, body, 0, &r);
-
-	if (a->o.json && r.body != NULL)
-		cli_api_print_json(r.body);
-	else if (rc != 0)
-		refused(&r);
-	else if (show != NULL)
-		show(r.body);
-	json_decref(r.body);
-	return rc == 0 ? 0 : 1;
+	return cli_api_show(&a->o, m, path, body, show);
 }
 
 static int
