@@ -20,6 +20,7 @@
 #include "cli_workflow.h"
 #include "cli_schedule.h"
 #include "cli_service.h"
+#include "cli_artifact.h"
 #include "cli_work.h"
 #include "cmd_table.h"
 
@@ -261,6 +262,8 @@ static const struct cmd_entry commands[] = {
 	{ "service", NULL, 0, -1, NULL, cli_service_main,
 	  "services: processes kept running in their desired state, by name",
 	  NULL },
+	{ "artifact", NULL, 0, -1, NULL, cli_artifact_main,
+	  "artifacts: files services run from, fetched over the mesh", NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,

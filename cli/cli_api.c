@@ -100,6 +100,20 @@ int
 cli_api_request(const struct cli_opts *o, enum evhttp_cmd_type method,
     const char *path, json_t *body, int timeout_s, struct cli_reply *r)
 {
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	int rc = cli_api_send(o, method, path, text != NULL ?
+	    "application/json" : NULL, text, text != NULL ? strlen(text) : 0,
+	    timeout_s, r);
+
+	free(text);
+	return rc;
+}
+
+int
+cli_api_send(const struct cli_opts *o, enum evhttp_cmd_type method,
+    const char *path, const char *ctype, const void *data, size_t len,
+    int timeout_s, struct cli_reply *r)
+{
 	struct event_base *base;
 	struct evhttp_connection *evcon;
 	struct evhttp_request *req;
@@ -128,12 +142,10 @@ cli_api_request(const struct cli_opts *o, enum evhttp_cmd_type method,
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Authorization", auth);
 	}
-	if (body != NULL) {
-		char *text = json_dumps(body, JSON_COMPACT);
+	if (ctype != NULL) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
-		evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
-		free(text);
+		    "Content-Type", ctype);
+		evbuffer_add(evhttp_request_get_output_buffer(req), data, len);
 	}
 	evhttp_make_request(evcon, req, method, path);
 	event_base_dispatch(base);

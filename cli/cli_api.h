@@ -44,6 +44,10 @@ int cli_api_opts(int argc, char **argv, struct cli_opts *, const char *usage,
  */
 int cli_api_request(const struct cli_opts *, enum evhttp_cmd_type,
     const char *path, json_t *body, int timeout_s, struct cli_reply *r);
+/* The same with a body of len bytes of type ctype (NULL: no body). */
+int cli_api_send(const struct cli_opts *, enum evhttp_cmd_type,
+    const char *path, const char *ctype, const void *data, size_t len,
+    int timeout_s, struct cli_reply *r);
 /* The same with the default timeout, answering 200 only. */
 int cli_api_call(const struct cli_opts *, enum evhttp_cmd_type,
     const char *path, json_t *body, struct cli_reply *r);

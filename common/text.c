@@ -228,3 +228,15 @@ text_fnv1a(const void *p, size_t len, uint64_t h)
 	}
 	return h;
 }
+
+bool
+text_artifact_valid(const char *s)
+{
+	if (s == NULL || strncmp(s, TEXT_ARTIFACT_PREFIX, 7) != 0 ||
+	    strlen(s) != TEXT_ARTIFACT_LEN)
+		return false;
+	for (s += 7; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}

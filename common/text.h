@@ -80,6 +80,12 @@ bool text_env_name_valid(const char *k, size_t len);
  */
 bool text_label_value_valid(const char *v, size_t len);
 
+/* An artifact's id: "sha256:" and 64 lowercase hex digits (the SHA-256
+ * of its bytes), TEXT_ARTIFACT_LEN bytes. */
+#define TEXT_ARTIFACT_PREFIX	"sha256:"
+#define TEXT_ARTIFACT_LEN	(7 + 64)
+bool text_artifact_valid(const char *s);
+
 /*
  * Walks a comma-separated list ("a,b,,c"): each call points *item at the
  * next item and sets *len (0 for an empty one) and returns 1, or returns

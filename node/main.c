@@ -103,6 +103,9 @@ static const struct opt options[] = {
 	{ "dns", OPT_STRING, OPT(dns_listen), "", 0, 0,
 	  "HOST:PORT (UDP) of a DNS responder answering NAME.service.agentflow "
 	  "A, AAAA and SRV from the mesh's ready services (empty: none)" },
+	{ "artifact-max-mib", OPT_INT, OPT(artifact_max_mib), "512", 1, 65536,
+	  "largest artifact this node takes, uploaded or fetched (MiB); its "
+	  "unpacked tree may be 8 times that" },
 	{ "alerts", OPT_STRING, OPT(alerts), "", 0, 0,
 	  "JSON file of alert rules (empty: the defaults; see README)" },
 	{ "allow-adhoc", OPT_BOOL, OPT(allow_adhoc), "0", 0, 1,

@@ -36,6 +36,7 @@ struct callbacks;
 struct evdns_base;
 struct job_runs;
 struct schedules;
+struct artifacts;
 
 struct node_config {
 	const char	*config;
@@ -69,6 +70,7 @@ struct node_config {
 	const char	*tasks;		/* JSON task definitions file */
 	const char	*services;	/* JSON service definitions file */
 	const char	*dns_listen;	/* --dns HOST:PORT; empty: no responder */
+	long		 artifact_max_mib;	/* one artifact's bound */
 	const char	*alerts;	/* JSON alert rules file */
 	int		 allow_adhoc;
 	long		 max_running;
@@ -123,6 +125,7 @@ struct node {
 	struct schedules	*schedules;	/* the mesh's schedules (schedules.h) */
 	struct workflows	*workflows;	/* coordinated here (workflows.h) */
 	struct services		*services;	/* kept running here (services.h) */
+	struct artifacts	*artifacts;	/* held here (artifacts.h) */
 	struct service_registry	*registry;	/* services found by name */
 	struct dns_server	*dns_server;	/* --dns; NULL: none */
 };

@@ -92,6 +92,8 @@ static const char *const body_names[] = {
 	[AGENTFLOW__MESH__V1__FRAME__BODY_PING] = "ping",
 	[AGENTFLOW__MESH__V1__FRAME__BODY_PONG] = "pong",
 	[AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE] = "leave",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST] = "artifact_request",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK] = "artifact_chunk",
 };
 
 static bool
@@ -406,6 +408,11 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	for (i = 0; i < o->n_services; i++)
 		CHECK(ck, fc_check_service_update(ck, o->services[i]),
 		    "services", (long)i);
+	CHECK(ck, check_count(ck, "artifacts", o->n_artifacts, o->artifacts,
+	    FRAME_CODEC_MAX_ARTIFACTS), NULL, -1);
+	for (i = 0; i < o->n_artifacts; i++)
+		CHECK(ck, fc_check_artifact_update(ck, o->artifacts[i]),
+		    "artifacts", (long)i);
 	CHECK(ck, check_count(ck, "proof", o->n_proof, o->proof,
 	    FRAME_CODEC_MAX_PROOF), NULL, -1);
 	for (i = 0; i < o->n_proof; i++) {
@@ -473,6 +480,10 @@ check_event(struct ck *ck, const PB(Event) *e)
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
 		CHECK(ck, fc_check_service_update(ck, e->service), "service", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT:
+		CHECK(ck, fc_check_artifact_update(ck, e->artifact), "artifact",
+		    -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED:
 		CHECK(ck, check_present(ck, "token_revoked", e->token_revoked),
@@ -683,6 +694,10 @@ body_ptr(const PB(Frame) *f)
 		return f->pong;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE:
 		return f->leave;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST:
+		return f->artifact_request;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK:
+		return f->artifact_chunk;
 	default:
 		return NULL;
 	}
@@ -725,6 +740,14 @@ check_frame(struct ck *ck, const PB(Frame) *f)
 		break;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE:
 		CHECK(ck, check_leave(ck, f->leave), name, -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST:
+		CHECK(ck, fc_check_artifact_request(ck, f->artifact_request),
+		    name, -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK:
+		CHECK(ck, fc_check_artifact_chunk(ck, f->artifact_chunk), name,
+		    -1);
 		break;
 	default:
 		/* Ping and Pong are numbers only: any value is fine. */

@@ -59,6 +59,9 @@
 #define FRAME_CODEC_MAX_ENDPOINT_TAGS	16	/* tags per endpoint */
 #define FRAME_CODEC_MAX_PROTOCOL	8	/* ServiceEndpoint.protocol: [a-z] */
 #define FRAME_CODEC_MAX_SERVICE_VERSION	80	/* ServiceUpdate.version */
+#define FRAME_CODEC_MAX_ARTIFACTS	256	/* artifacts per OriginState */
+#define FRAME_CODEC_MAX_CHUNK		65536	/* ArtifactChunk.data */
+#define FRAME_CODEC_MAX_ARTIFACT_ASK	(1u << 20) /* ArtifactRequest.length */
 #define FRAME_CODEC_MAX_SCHEDULES	1152	/* schedules per OriginState: 128 live + 1024 deleted */
 #define FRAME_CODEC_MAX_SCHEDULE_SPEC	8192	/* ScheduleUpdate.spec_json */
 #define FRAME_CODEC_MAX_ADDRESSES	16

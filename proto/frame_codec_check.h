@@ -259,5 +259,8 @@ int fc_check_workflow_update(struct ck *, const PB(WorkflowUpdate) *);
 int fc_check_schedule_update(struct ck *, const PB(ScheduleUpdate) *);
 int fc_check_service_update(struct ck *, const PB(ServiceUpdate) *);
 int fc_check_user_event(struct ck *, const PB(UserEvent) *);
+int fc_check_artifact_update(struct ck *, const PB(ArtifactUpdate) *);
+int fc_check_artifact_request(struct ck *, const PB(ArtifactRequest) *);
+int fc_check_artifact_chunk(struct ck *, const PB(ArtifactChunk) *);
 
 #endif

@@ -272,3 +272,61 @@ fc_check_user_event(struct ck *ck, const PB(UserEvent) *u)
 	CHECK(ck, check_name(ck, "name", u->name), NULL, -1);
 	return check_bytes(ck, "payload", &u->payload, FRAME_CODEC_MAX_PAYLOAD);
 }
+
+static int
+check_artifact_id(struct ck *ck, const char *field, const char *s)
+{
+	if (!text_artifact_valid(str(s)))
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "not \"sha256:\" and 64 lowercase hex digits");
+	return 0;
+}
+
+/* An artifact its origin holds (or no longer does).  The name is a file
+ * name: text without '/'. */
+int
+fc_check_artifact_update(struct ck *ck, const PB(ArtifactUpdate) *u)
+{
+	CHECK(ck, check_present(ck, NULL, u), NULL, -1);
+	CHECK(ck, check_artifact_id(ck, "artifact", u->artifact), NULL, -1);
+	CHECK(ck, check_str(ck, "name", u->name, u->removed ? 0 : 1, 255,
+	    true), NULL, -1);
+	if (strchr(str(u->name), '/') != NULL)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "name",
+		    "a file name has no '/'");
+	return 0;
+}
+
+int
+fc_check_artifact_request(struct ck *ck, const PB(ArtifactRequest) *r)
+{
+	CHECK(ck, check_artifact_id(ck, "artifact", r->artifact), NULL, -1);
+	if (r->length < 1 || r->length > FRAME_CODEC_MAX_ARTIFACT_ASK)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "length",
+		    "%u outside 1..%u", (unsigned)r->length,
+		    FRAME_CODEC_MAX_ARTIFACT_ASK);
+	if (r->offset > UINT64_MAX - r->length)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "offset",
+		    "offset + length past 2^64");
+	return 0;
+}
+
+/* Data or an error, never both; data within the size it states. */
+int
+fc_check_artifact_chunk(struct ck *ck, const PB(ArtifactChunk) *c)
+{
+	CHECK(ck, check_artifact_id(ck, "artifact", c->artifact), NULL, -1);
+	CHECK(ck, check_bytes(ck, "data", &c->data, FRAME_CODEC_MAX_CHUNK),
+	    NULL, -1);
+	CHECK(ck, check_text(ck, "error", c->error, FRAME_CODEC_MAX_TEXT),
+	    NULL, -1);
+	if (str(c->error)[0] != '\0' && c->data.len > 0)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "data",
+		    "data with an error");
+	if (c->offset > c->size || c->data.len > c->size - c->offset)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "offset",
+		    "%zu bytes at %llu past the size %llu", c->data.len,
+		    (unsigned long long)c->offset,
+		    (unsigned long long)c->size);
+	return 0;
+}

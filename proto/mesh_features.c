@@ -14,6 +14,7 @@ static const struct feature {
 	{ "events", 1 },		/* Frame.events, Event kinds 10-14 */
 	{ "snapshots", 1 },		/* Frame.snapshot_request, snapshot */
 	{ "commands", 1 },		/* Frame.command, command_result */
+	{ "artifacts", 0 },		/* Frame.artifact_request, artifact_chunk */
 #ifdef AGENTFLOW_TEST_EXTRA_KIND
 	{ "test_extra", 0 },		/* test build: its extra body and kind */
 #endif
@@ -53,6 +54,9 @@ mesh_features_of_body(int body_case)
 	case AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND:
 	case AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT:
 		return "commands";
+	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST:
+	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK:
+		return "artifacts";
 	default:
 		return NULL;
 	}

@@ -93,6 +93,7 @@ static const struct name event_kinds[] = {
 	{ MESH_EVENT_KIND(JOB), "job", 0 },
 	{ MESH_EVENT_KIND(WORKFLOW), "workflow", 0 },
 	{ MESH_EVENT_KIND(SERVICE), "service", 0 },
+	{ MESH_EVENT_KIND(ARTIFACT), "artifact", 0 },
 	{ MESH_EVENT_KIND(SCHEDULE), "schedule", 0 },
 };
 

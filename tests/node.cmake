@@ -141,6 +141,9 @@ agentflow_unit_test(test_workflow_state SOURCES unit/test_workflow_state.c
 # Services (issue 18): desired state kept, restarts by policy, the
 # mesh's view, over a restart of the node.
 agentflow_system_test(services test_services.py)
+# Artifacts (issue 18 item 5): added on one node, fetched over the mesh
+# by another, hash checked, unpacked safely (node/work/artifacts.c).
+agentflow_system_test(artifacts test_artifacts.py)
 # Services' health checks against real servers and processes
 # (node/work/service_health.c).
 agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c

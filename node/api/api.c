@@ -428,6 +428,9 @@ static const struct route {
 	{ EVHTTP_REQ_DELETE, "/api/services/",	1, W, api_services_delete },
 	{ EVHTTP_REQ_POST, "/api/services/",	1, W, api_services_post_name },
 	{ EVHTTP_REQ_GET,  "/api/discovery",	0, R, api_services_discovery },
+	{ EVHTTP_REQ_GET,  "/api/artifacts",	0, R, api_artifacts_list },
+	{ EVHTTP_REQ_PUT,  "/api/artifacts/",	1, W, api_artifacts_put },
+	{ EVHTTP_REQ_DELETE, "/api/artifacts/",	1, W, api_artifacts_delete },
 	{ EVHTTP_REQ_GET,  "/api/resolve",	0, R, api_services_resolve },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
@@ -436,6 +439,16 @@ static const struct route {
 #undef R
 #undef W
 #undef A
+
+int
+api_frozen(const struct api_call *call)
+{
+	if (!call->n->frozen)
+		return 0;
+	http_reply_error(call->req, 423, "frozen", "%s is frozen (read-only "
+	    "mode): writes are refused until an unfreeze", call->n->id);
+	return 1;
+}
 
 /* 1 when path is r's: equal, or (prefix) longer and starting with it. */
 static int

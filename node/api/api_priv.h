@@ -124,6 +124,12 @@ void api_purge_post(const struct api_call *);
 void api_workflows_check(const struct api_call *);
 /* GET /api/events/{origin}/{incarnation}/{seq} (api_events.c). */
 void api_events_one(const struct api_call *);
+/* 1 after answering 423 when the node is frozen; else 0. */
+int api_frozen(const struct api_call *);
+/* GET /api/artifacts, PUT and DELETE /api/artifacts/ID (api_artifacts.c). */
+void api_artifacts_list(const struct api_call *);
+void api_artifacts_put(const struct api_call *);
+void api_artifacts_delete(const struct api_call *);
 /* GET /api/services, GET/PUT/DELETE /api/services/NAME, POST
  * /api/services/NAME/{start,stop,restart} (api_services.c). */
 void api_services_list(const struct api_call *);

@@ -79,16 +79,6 @@ reply(const struct api_call *call, int status, json_t *out)
 	json_decref(out);
 }
 
-static int
-frozen(const struct api_call *call)
-{
-	if (!call->n->frozen)
-		return 0;
-	http_reply_error(call->req, 423, "frozen", "%s is frozen (read-only "
-	    "mode): writes are refused until an unfreeze", call->n->id);
-	return 1;
-}
-
 void
 api_services_list(const struct api_call *call)
 {
@@ -139,7 +129,7 @@ api_services_put(const struct api_call *call)
 	json_t *body, *out = NULL;
 	int status;
 
-	if (!name_ok(call, call->arg) || frozen(call))
+	if (!name_ok(call, call->arg) || api_frozen(call))
 		return;
 	if ((body = http_body_json(call->req)) == NULL)
 		return;		/* answered */
@@ -157,7 +147,7 @@ api_services_delete(const struct api_call *call)
 	json_t *out = NULL;
 	int status;
 
-	if (!name_ok(call, call->arg) || frozen(call))
+	if (!name_ok(call, call->arg) || api_frozen(call))
 		return;
 	status = services_delete(call->n->services, call->arg, &out);
 	if (status != 404)
@@ -186,7 +176,7 @@ api_services_post_name(const struct api_call *call)
 	if (!name_ok(call, name))
 		return;
 	/* Stop is taken while frozen: the kill switch may only stop more. */
-	if (strcmp(verb, "stop") != 0 && frozen(call))
+	if (strcmp(verb, "stop") != 0 && api_frozen(call))
 		return;
 	status = services_action(call->n->services, name, verb, &out);
 	snprintf(action, sizeof(action), "service.%s", verb);

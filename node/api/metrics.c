@@ -17,6 +17,7 @@
 #include "jobs.h"
 #include "jobs_metrics.h"
 #include "services.h"
+#include "artifacts.h"
 #include "links.h"
 #include "node.h"
 #include "prom.h"
@@ -251,6 +252,34 @@ job_metrics(struct prom *p, struct node *n)
 	json_decref(c);
 }
 
+/* Artifacts held here and moved over links (artifacts.h). */
+static void
+artifact_metrics(struct prom *p, struct node *n)
+{
+	json_t *c;
+
+	if (n->artifacts == NULL)
+		return;
+	c = artifacts_counters(n->artifacts);
+	prom_metric(p, "agentflow_node_artifacts_held", "gauge",
+	    "Artifacts this node holds, whole and checked.", num(c, "held"));
+	prom_metric(p, "agentflow_node_artifacts_held_bytes", "gauge",
+	    "Bytes of the artifacts this node holds.", num(c, "held_bytes"));
+	prom_metric(p, "agentflow_node_artifact_fetched_bytes_total", "counter",
+	    "Artifact bytes received from peers over links.",
+	    num(c, "fetched_bytes"));
+	prom_metric(p, "agentflow_node_artifact_served_bytes_total", "counter",
+	    "Artifact bytes sent to peers over links.", num(c, "served_bytes"));
+	prom_family(p, "agentflow_node_artifact_fetches_total", "counter",
+	    "Artifact fetches by outcome: ok (held, hash checked), refused "
+	    "(the bytes were not the artifact), failed (a holder refused, "
+	    "lied about the size, or the disk failed).");
+	prom_sample(p, "outcome=\"ok\"", num(c, "fetches_ok"));
+	prom_sample(p, "outcome=\"refused\"", num(c, "fetches_refused"));
+	prom_sample(p, "outcome=\"failed\"", num(c, "fetches_failed"));
+	json_decref(c);
+}
+
 /* This node's services (services.h), by service and check: names are
  * [A-Za-z0-9_-], nothing a label value must escape. */
 static void
@@ -326,6 +355,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 	work_metrics(&p, n);
 	job_metrics(&p, n);
 	service_metrics(&p, n);
+	artifact_metrics(&p, n);
 }
 
 void

@@ -952,6 +952,7 @@ sync_free(struct sync *s)
 	sync_workflows_free(s);
 	sync_schedules_free(s);
 	sync_services_free(s);
+	sync_artifacts_free(s);
 	sync_vouch_free(s);
 	if (s->commit_armed)
 		commit_received(s);

@@ -218,6 +218,7 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 	free(st->workflows);
 	free(st->schedules);
 	free(st->services);
+	free(st->artifacts);
 }
 
 /* An origin to snapshot, and the seq its cursor gives. */
@@ -259,6 +260,7 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 				sync_workflows_fill(s, s->self_id, &states[k]);
 				sync_schedules_fill(s, &states[k]);
 				sync_services_fill(s, &states[k]);
+				sync_artifacts_fill(s, &states[k]);
 				ptrs[k] = &states[k];
 				k++, i++;
 				break;
@@ -409,6 +411,10 @@ event_from_row(const struct store_event *row)
 		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
 		e->service = agentflow__mesh__v1__service_update__unpack(NULL,
+		    len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT:
+		e->artifact = agentflow__mesh__v1__artifact_update__unpack(NULL,
 		    len, b);
 		break;
 	default:	/* a newer kind, kept opaque (sync_opaque.h) */
@@ -711,6 +717,7 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 	if (sync_jobs_held(s, s->self_id) > 0 ||
 	    sync_workflows_held(s, s->self_id) > 0 ||
 	    sync_services_held(s, s->self_id) > 0 ||
+	    sync_artifacts_held(s, s->self_id) > 0 ||
 	    (s->schedules != NULL && hmap_count(s->schedules) > 0))
 		send_snapshot(s, peer, &at, 1, 0);
 }

@@ -71,6 +71,7 @@ sync_forget(struct sync *s, const char *id, uint64_t *incarnation)
 	sync_jobs_forget(s, id);
 	sync_workflows_forget(s, id);
 	sync_services_forget(s, id);
+	sync_artifacts_forget(s, id);
 	free(o->info);
 	free(o->status);
 	free(o);

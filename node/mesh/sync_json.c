@@ -249,6 +249,16 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			agentflow__mesh__v1__service_update__free_unpacked(u,
 			    NULL);
 		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT) {
+		Agentflow__Mesh__V1__ArtifactUpdate *u =
+		    agentflow__mesh__v1__artifact_update__unpack(NULL, len, body);
+		if (u != NULL) {
+			j = json_pack("{s:s, s:s, s:I, s:b}", "artifact",
+			    u->artifact, "name", u->name, "size",
+			    (json_int_t)u->size, "removed", u->removed);
+			agentflow__mesh__v1__artifact_update__free_unpacked(u,
+			    NULL);
+		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED) {
 		Agentflow__Mesh__V1__TokenRevoked *t =
 		    agentflow__mesh__v1__token_revoked__unpack(NULL, len, body);

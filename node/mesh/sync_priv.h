@@ -126,6 +126,7 @@ struct sync {
 	struct sync_view		*jobs;
 	struct sync_view		*workflows;
 	struct sync_view		*services;	/* sync_services.c */
+	struct sync_view		*artifacts;	/* sync_artifacts.c */
 	/* The mesh's schedules (sync_schedules.c): name → the merged
 	 * ScheduleUpdate; NULL until the first.  The hook hears of the
 	 * changes other nodes make. */
@@ -272,6 +273,15 @@ void sync_services_fill(struct sync *, Agentflow__Mesh__V1__OriginState *st);
 void sync_services_forget(struct sync *, const char *origin);
 size_t sync_services_held(const struct sync *, const char *origin);
 void sync_services_free(struct sync *);
+/* sync_artifacts.c: the same for artifacts and the origins holding them. */
+void sync_artifacts_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__ArtifactUpdate *u);
+void sync_artifacts_merge(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__ArtifactUpdate *const *v, size_t n);
+void sync_artifacts_fill(struct sync *, Agentflow__Mesh__V1__OriginState *st);
+void sync_artifacts_forget(struct sync *, const char *origin);
+size_t sync_artifacts_held(const struct sync *, const char *origin);
+void sync_artifacts_free(struct sync *);
 
 /*
  * sync_schedules.c.  A schedule from an origin's signed event or its own

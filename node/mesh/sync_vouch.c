@@ -95,6 +95,9 @@ sync_vouch_body(const Agentflow__Mesh__V1__Event *e, int *kind,
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
 		body = &e->service->base;
 		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT:
+		body = &e->artifact->base;
+		break;
 	default:	/* a newer kind: its bytes as they came */
 		return sync_opaque_body(e, kind, packed, len) ? 0 : -1;
 	}
@@ -280,7 +283,8 @@ sync_vouch_state(struct sync *s, const char *peer,
 		out->status = NULL;
 	}
 	if (st->n_tasks > 0 || st->n_alerts > 0 || st->n_jobs > 0 ||
-	    st->n_workflows > 0 || st->n_schedules > 0 || st->n_services > 0)
+	    st->n_workflows > 0 || st->n_schedules > 0 || st->n_services > 0 ||
+	    st->n_artifacts > 0)
 		s->vouch.work_ignored++;
 }
 

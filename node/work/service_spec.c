@@ -30,7 +30,6 @@
 
 #define ARGV_MAX	64
 #define ARG_MAX_BYTES	4096
-#define ENV_MAX		64
 #define USER_MAX	32
 #define HTTP_PATH_MAX	1024
 #define FILE_SERVICES_MAX 128
@@ -106,17 +105,6 @@ user_valid(const char *s)
 		if (!(s[i] == '_' || s[i] == '.' || s[i] == '-' ||
 		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		    (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	return true;
-}
-
-static bool
-artifact_valid(const char *s)
-{
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
-		return false;
-	for (s += 7; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
 			return false;
 	return true;
 }
@@ -336,9 +324,9 @@ env_parse(struct parse *p, const json_t *v, struct service_spec *s)
 	s->env = xcalloc(json_object_size(v) + 1, sizeof(*s->env));
 	if (v == NULL)
 		return;
-	if (!json_is_object(v) || json_object_size(v) > ENV_MAX) {
+	if (!json_is_object(v) || json_object_size(v) > SERVICE_ENV_MAX) {
 		fail(p, "env", "must be an object of at most %d NAME: \"value\" "
-		    "pairs", ENV_MAX);
+		    "pairs", SERVICE_ENV_MAX);
 		return;
 	}
 	json_object_foreach((json_t *)v, k, e) {
@@ -786,7 +774,7 @@ service_spec_parse(const char *name, const json_t *def, json_t *errors)
 	resources_parse(&p, json_object_get(def, "resources"), s);
 	list_parse(&p, def, "checks", SERVICE_CHECKS_MAX, "checks", s);
 	list_parse(&p, def, "endpoints", SERVICE_ENDPOINTS_MAX, "endpoints", s);
-	s->artifact = text_field(&p, def, "", "artifact", artifact_valid,
+	s->artifact = text_field(&p, def, "", "artifact", text_artifact_valid,
 	    "\"sha256:\" and 64 lowercase hex digits");
 	s->desired_running = 1;
 	word(&p, def, "", "desired", desireds, NELEM(desireds),

@@ -72,6 +72,7 @@
 
 #define SERVICE_NAME_MAX	63
 #define SERVICE_CHECKS_MAX	8
+#define SERVICE_ENV_MAX		64	/* env pairs */
 #define SERVICE_ENDPOINTS_MAX	16
 #define SERVICE_TAGS_MAX	16
 

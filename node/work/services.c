@@ -11,12 +11,14 @@
 #include "services_priv.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
+#include "artifacts.h"
 #include "clock.h"
 #include "log.h"
 #include "mesh_names.h"
@@ -172,6 +174,63 @@ svc_checks_make(struct svc *s)
 
 /* ---- the process ------------------------------------------------------- */
 
+/*
+ * A service that names an artifact starts in its unpacked directory (its
+ * cwd unless the definition names one), with AGENTFLOW_ARTIFACT_DIR set:
+ * 1 when it is ready (sv's cwd and env set, env holding envcap
+ * pointers); else 0, the service starting (waiting, services_artifact
+ * calls again) or failed (the artifact refused), and told.
+ */
+static int
+artifact_here(struct svc *s, struct tasks_service *sv, char **env,
+    size_t envcap)
+{
+	static char dirvar[PATH_MAX + 32];
+	const char *dir = NULL;
+	char why[512];
+	size_t n = 0;
+
+	if (s->ss->n->artifacts == NULL) {
+		snprintf(why, sizeof(why), "artifacts are off on this node");
+		s->state = SV_FAILED;
+		s->settled = 1;
+		svc_set_reason(s, "cannot start: %s", why);
+		svc_emit(s);
+		return 0;
+	}
+	switch (artifacts_ready(s->ss->n->artifacts, s->spec->artifact, &dir,
+	    why, sizeof(why))) {
+	case ARTIFACTS_READY:
+		break;
+	case ARTIFACTS_WAIT:
+		if (s->state != SV_STARTING || strcmp(s->reason, why) != 0) {
+			s->state = SV_STARTING;
+			svc_set_reason(s, "%s", why);
+			svc_emit(s);
+		}
+		return 0;
+	case ARTIFACTS_REFUSED:
+		s->state = SV_FAILED;
+		s->settled = 1;
+		svc_set_reason(s, "cannot start: %s", why);
+		log_event(LOG_WARN, "service not started", "{s:s, s:s}",
+		    "service", s->name, "why", why);
+		svc_emit(s);
+		return 0;
+	}
+	/* Used by tasks_run at once, before anything else can change it. */
+	snprintf(dirvar, sizeof(dirvar), "AGENTFLOW_ARTIFACT_DIR=%s", dir);
+	for (; s->spec->env != NULL && s->spec->env[n] != NULL &&
+	    n + 2 < envcap; n++)
+		env[n] = s->spec->env[n];
+	env[n++] = dirvar;
+	env[n] = NULL;
+	sv->env = env;
+	if (sv->cwd == NULL)
+		sv->cwd = dir;
+	return 1;
+}
+
 static void
 start_process(struct svc *s)
 {
@@ -182,6 +241,7 @@ start_process(struct svc *s)
 		.stop_signal = s->spec->stop_signal, .grace_ms = s->spec->grace_ms,
 	};
 	struct tasks_request req = { .service = &sv };
+	char *env[SERVICE_ENV_MAX + 2];
 	char task_name[sizeof(TASK_NAME_PREFIX) + SERVICE_NAME_MAX];
 	char msg[256];
 	int rc;
@@ -192,6 +252,9 @@ start_process(struct svc *s)
 		svc_emit(s);
 		return;
 	}
+	if (s->spec->artifact != NULL && !artifact_here(s, &sv, env,
+	    sizeof(env) / sizeof(env[0])))
+		return;
 	snprintf(task_name, sizeof(task_name), TASK_NAME_PREFIX "%s", s->name);
 	sv.task_name = task_name;
 	rc = tasks_run(ss->n->tasks, &req, s->task_id, sizeof(s->task_id), msg,
@@ -473,4 +536,27 @@ svc_emit(struct svc *s)
 	/* Its alerts follow its state (a removed one resolves as stopped). */
 	alerts_service(s->ss->n->alerts, u.updated_ms, s->name, s->removing ?
 	    "stopped" : u.state, s->reason);
+}
+
+void
+services_artifact(struct services *ss, const char *id)
+{
+	for (size_t i = 0; i < ss->nv; i++) {
+		struct svc *s = ss->v[i];
+
+		if (s->spec->artifact != NULL &&
+		    strcmp(s->spec->artifact, id) == 0 && s->desired &&
+		    !svc_live(s) && s->state == SV_STARTING && !s->removing)
+			start_soon(s, 0);
+	}
+}
+
+const char *
+services_artifact_user(const struct services *ss, const char *id)
+{
+	for (size_t i = 0; i < ss->nv; i++)
+		if (ss->v[i]->spec->artifact != NULL &&
+		    strcmp(ss->v[i]->spec->artifact, id) == 0)
+			return ss->v[i]->name;
+	return NULL;
 }

@@ -102,6 +102,12 @@ int services_delete(struct services *, const char *name, json_t **out);
 json_t *services_get(const struct services *, const char *name);
 /* Every service of this node, by name. */
 json_t *services_local(const struct services *);
+/* The artifact id is ready, refused or fetched (artifacts.h): the
+ * services waiting for it try again. */
+void services_artifact(struct services *, const char *id);
+/* The name of a service here that names artifact id, or NULL. */
+const char *services_artifact_user(const struct services *, const char *id);
+
 /* Counters for /metrics: {services, running, healthy, restarts}. */
 json_t *services_counters(const struct services *);
 

@@ -218,7 +218,11 @@ checked_spec(const char *name, const json_t *def, json_t *errors)
 		service_spec_free(spec);
 		return NULL;
 	}
-	if (!program_found(spec->argv[0], why, sizeof(why))) {
+	/* A relative program of an artifact's is found in its tree when
+	 * it is unpacked; an absolute one, or one from PATH, now. */
+	if (!(spec->artifact != NULL && strchr(spec->argv[0], '/') != NULL &&
+	    spec->argv[0][0] != '/') &&
+	    !program_found(spec->argv[0], why, sizeof(why))) {
 		json_array_append_new(errors, json_pack("{s:s, s:s}", "path",
 		    "command[0]", "error", why));
 		service_spec_free(spec);

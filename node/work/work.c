@@ -27,6 +27,7 @@
 #include "jobs.h"
 #include "schedules.h"
 #include "services.h"
+#include "artifacts.h"
 #include "service_registry.h"
 #include "dns_server.h"
 #include "workflows.h"
@@ -422,6 +423,8 @@ work_start(struct node *n, char *err, size_t errlen)
 	n->jobs = jobs_new(n);
 	n->schedules = schedules_new(n);
 	n->workflows = workflows_new(n);
+	if ((n->artifacts = artifacts_new(n, err, errlen)) == NULL)
+		goto out;
 	/* Last: a service's first start may already be under way. */
 	if ((n->services = services_new(n, err, errlen)) == NULL)
 		goto out;
@@ -459,6 +462,12 @@ work_frame(struct node *n, const char *peer, const Agentflow__Mesh__V1__Frame *f
 			commands_frame(n->commands, peer, f);
 		return;
 	}
+	if (f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST ||
+	    f->body_case == AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK) {
+		if (n->artifacts != NULL)
+			artifacts_frame(n->artifacts, peer, f);
+		return;
+	}
 	sync_frame(peer, f, n->sync);
 }
 
@@ -473,6 +482,8 @@ work_stop(struct node *n)
 	n->registry = NULL;
 	services_free(n->services);
 	n->services = NULL;
+	artifacts_free(n->artifacts);
+	n->artifacts = NULL;
 	/* Tasks first: their last updates still go out through sync. */
 	tasks_free(n->tasks);
 	n->tasks = NULL;
