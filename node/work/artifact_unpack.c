@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "text.h"
 
 /*
@@ -682,6 +683,7 @@ artifact_unpack(const char *path, const char *dir,
 	struct stat st;
 	int fd, rc = -1;
 
+	CHECK(path != NULL && dir != NULL && lim != NULL);
 	memset(&u, 0, sizeof(u));
 	u.root = -1;
 	u.lim = lim;
