@@ -148,3 +148,7 @@ agentflow_system_test(artifacts test_artifacts.py)
 # (node/work/service_health.c).
 agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c
   LIBS agentflow_node_core agentflow_common)
+# A service's artifact unpacked, and hostile archives refused
+# (node/work/artifact_unpack.c); libarchive also writes the test's archives.
+agentflow_unit_test(test_artifact_unpack SOURCES unit/test_artifact_unpack.c
+  LIBS agentflow_artifact agentflow_common PkgConfig::LIBARCHIVE)
