@@ -4,6 +4,7 @@ import { TokenForm } from './components/TokenForm';
 import type { Connection } from './lib/connection';
 import { useRoute, useStore } from './lib/hooks';
 import { Alerts } from './pages/Alerts';
+import { Artifacts } from './pages/Artifacts';
 import { Audit } from './pages/Audit';
 import { Jobs } from './pages/Jobs';
 import { NodeDetail } from './pages/NodeDetail';
@@ -56,6 +57,9 @@ export function App({ connection }: { connection: Pick<Connection, 'useToken' | 
       break;
     case 'services':
       page = <Services param={route.param} />;
+      break;
+    case 'artifacts':
+      page = <Artifacts />;
       break;
     case 'alerts':
       page = <Alerts />;

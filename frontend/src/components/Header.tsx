@@ -28,6 +28,7 @@ const pages = [
   ['jobs', 'Jobs'],
   ['workflows', 'Workflows'],
   ['services', 'Services'],
+  ['artifacts', 'Artifacts'],
   ['alerts', 'Alerts'],
   ['timeline', 'Timeline'],
   ['audit', 'Audit'],

@@ -10,6 +10,8 @@ export class ApiError extends Error {
     public status: number,
     public code: string,
     message: string,
+    /** The node's answer, parsed (e.g. the offset a 409 names). */
+    public body: unknown = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -23,14 +25,16 @@ export function onUnauthorized(fn: (() => void) | null): void {
   unauthorizedHandler = fn;
 }
 
-export async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** A Blob body is sent as it is (application/octet-stream); anything else as JSON. */
+export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, 'network', `cannot reach the node: ${(e as Error).message ?? e}`);
   }
@@ -44,7 +48,7 @@ export async function request<T>(method: 'GET' | 'POST', path: string, body?: un
   if (!res.ok) {
     const err = (json ?? {}) as { error?: string; message?: string };
     if (res.status === 401) unauthorizedHandler?.();
-    throw new ApiError(res.status, err.error ?? `http_${res.status}`, err.message ?? (text || res.statusText));
+    throw new ApiError(res.status, err.error ?? `http_${res.status}`, err.message ?? (text || res.statusText), json);
   }
   return json as T;
 }

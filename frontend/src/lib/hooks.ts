@@ -64,7 +64,7 @@ export function usePoll(load: () => Promise<void>, pollMs: number, stop = false)
 }
 
 export interface Route {
-  page: 'topology' | 'nodes' | 'node' | 'tasks' | 'jobs' | 'workflows' | 'services' | 'alerts' | 'timeline' | 'audit';
+  page: 'topology' | 'nodes' | 'node' | 'tasks' | 'jobs' | 'workflows' | 'services' | 'artifacts' | 'alerts' | 'timeline' | 'audit';
   param: string | null;
 }
 
@@ -72,7 +72,7 @@ export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean);
   const p = parts[0] ?? 'topology';
   if (p === 'nodes' && parts[1]) return { page: 'node', param: decodeURIComponent(parts[1]) };
-  if (['topology', 'nodes', 'tasks', 'jobs', 'workflows', 'services', 'alerts', 'timeline', 'audit'].includes(p))
+  if (['topology', 'nodes', 'tasks', 'jobs', 'workflows', 'services', 'artifacts', 'alerts', 'timeline', 'audit'].includes(p))
     return { page: p as Route['page'], param: parts.length > 1 ? parts.slice(1).map(decodeURIComponent).join('/') : null };
   return { page: 'topology', param: null };
 }
