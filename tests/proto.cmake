@@ -23,3 +23,8 @@ agentflow_unit_test(test_proto_workflows
 agentflow_unit_test(test_proto_services
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_services.c
   LIBS agentflow_proto)
+# proto/frame_codec_work.c on artifacts: ArtifactUpdate, ArtifactRequest,
+# ArtifactChunk and their bounds.
+agentflow_unit_test(test_proto_artifacts
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_artifacts.c
+  LIBS agentflow_proto)

@@ -148,8 +148,8 @@ art_serve(struct artifacts *a, const char *peer, const ArtifactRequest *r)
 
 /* ---- fetching --------------------------------------------------------------- */
 
-static struct fetch *
-fetch_find(const struct artifacts *a, const char *id)
+struct fetch *
+art_fetch_find(const struct artifacts *a, const char *id)
 {
 	struct fetch *f;
 
@@ -180,7 +180,7 @@ kick(struct artifacts *a, long ms)
 struct fetch *
 art_fetch_get(struct artifacts *a, const char *id)
 {
-	struct fetch *f = fetch_find(a, id);
+	struct fetch *f = art_fetch_find(a, id);
 	size_t n = 0;
 
 	if (f != NULL)
@@ -402,7 +402,7 @@ art_fetch_step_all(struct artifacts *a)
 void
 art_fetch_chunk(struct artifacts *a, const char *peer, const ArtifactChunk *c)
 {
-	struct fetch *f = fetch_find(a, c->artifact);
+	struct fetch *f = art_fetch_find(a, c->artifact);
 	char err[256];
 
 	if (f == NULL || strcmp(f->from, peer) != 0)

@@ -471,6 +471,12 @@ artifacts_upload(struct artifacts *a, const char *id, const char *name,
 		    "mib allows (%" PRIu64 ")", size, a->max_bytes);
 		return 413;
 	}
+	/* One writer per part file: a fetch of it goes first. */
+	if (art_fetch_find(a, id) != NULL) {
+		*out = error_json("being fetched from a peer: it is held here "
+		    "when that ends");
+		return 409;
+	}
 	if ((u = upload_get(a, id, name, size, &status, out)) == NULL)
 		return status;
 	u->touched_ms = clock_mono_ms();
@@ -685,6 +691,11 @@ artifacts_ready(struct artifacts *a, const char *id, const char **dir,
 		}
 		unpack_start(a, id);
 		snprintf(why, whylen, "unpacking artifact %s", id);
+		return ARTIFACTS_WAIT;
+	}
+	if (upload_find(a, id) != NULL) {
+		snprintf(why, whylen, "waiting for artifact %s: an upload of it "
+		    "is under way here", id);
 		return ARTIFACTS_WAIT;
 	}
 	if ((f = art_fetch_get(a, id)) == NULL) {

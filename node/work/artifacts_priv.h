@@ -95,6 +95,8 @@ const json_t *art_held(const struct artifacts *, const char *id);
 void art_changed(struct artifacts *, const char *id);
 
 /* artifact_fetch.c */
+/* The fetch of id under way, or NULL. */
+struct fetch *art_fetch_find(const struct artifacts *, const char *id);
 /* The fetch of id (started when none is under way), or NULL when too
  * many are. */
 struct fetch *art_fetch_get(struct artifacts *, const char *id);

@@ -69,6 +69,8 @@ encode(const PB(Frame) *f)
 	return e;
 }
 
+#define ART_ID	"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 /* A frame seed, for fuzz_frame as it is. */
 static struct enc
 frame_seed(const char *name, const PB(Frame) *f)
@@ -233,6 +235,8 @@ frames(void)
 	PB(JobUpdate) job = AGENTFLOW__MESH__V1__JOB_UPDATE__INIT, *jobs[1] = { &job };
 	PB(ServiceUpdate) svc = AGENTFLOW__MESH__V1__SERVICE_UPDATE__INIT,
 	    *svcs[1] = { &svc };
+	PB(ArtifactUpdate) art = AGENTFLOW__MESH__V1__ARTIFACT_UPDATE__INIT,
+	    *arts[1] = { &art };
 	PB(ServiceEndpoint) ep = AGENTFLOW__MESH__V1__SERVICE_ENDPOINT__INIT,
 	    *eps[1] = { &ep };
 	static char *ep_tags[] = { "web", "public" };
@@ -374,6 +378,37 @@ frames(void)
 	ev[0].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE;
 	ev[0].service = &svc;
 	free(frame_seed("events_service", &f).buf);
+	/* peer-a holds an artifact (sync_artifacts.c's view). */
+	art.artifact = ART_ID;
+	art.name = "app-1.2.tar.gz";
+	art.size = 123456;
+	art.updated_ms = 1700000004000ull;
+	event(&ev[0], "peer-a", 7, 9);
+	ev[0].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT;
+	ev[0].artifact = &art;
+	free(frame_seed("events_artifact", &f).buf);
+	/* Asking for and sending its bytes (artifact_fetch.c). */
+	{
+		PB(Frame) af = AGENTFLOW__MESH__V1__FRAME__INIT;
+		PB(ArtifactRequest) ar = AGENTFLOW__MESH__V1__ARTIFACT_REQUEST__INIT;
+		PB(ArtifactChunk) ac = AGENTFLOW__MESH__V1__ARTIFACT_CHUNK__INIT;
+		static uint8_t bytes[64];
+
+		ar.artifact = ART_ID;
+		ar.offset = 0;
+		ar.length = 1 << 20;
+		af.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST;
+		af.artifact_request = &ar;
+		free(frame_seed("artifact_request", &af).buf);
+		ac.artifact = ART_ID;
+		ac.offset = 64;
+		ac.size = 123456;
+		ac.data.data = bytes;
+		ac.data.len = sizeof(bytes);
+		af.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK;
+		af.artifact_chunk = &ac;
+		free(frame_seed("artifact_chunk", &af).buf);
+	}
 
 	/* A snapshot of peer-b.example, with its info, status, work. */
 	node_info(&info_b, "peer-b.example", 8);
@@ -392,6 +427,8 @@ frames(void)
 	os.jobs = jobs;
 	os.n_services = 1;
 	os.services = svcs;
+	os.n_artifacts = 1;
+	os.artifacts = arts;
 	snap.n_origins = 1;
 	snap.origins = osp;
 	snap.request_id = 5;

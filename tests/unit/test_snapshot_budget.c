@@ -24,6 +24,7 @@
 #include "sync_priv.h"
 #include "sync_schedules.h"
 #include "sync_services.h"
+#include "sync_artifacts.h"
 #include "sync_workflows.h"
 
 #define ID_MAX		63	/* node and id syntax */
@@ -215,6 +216,8 @@ test_own_state_fits_a_frame(void **state)
 	PB(WorkflowUpdate) wf;
 	PB(ServiceUpdate) svc;
 	PB(ServiceEndpoint) ep, part;
+	PB(ArtifactUpdate) art = AGENTFLOW__MESH__V1__ARTIFACT_UPDATE__INIT;
+	static char art_name[256];
 	PB(TaskUpdate) task;
 	PB(Alert) alert;
 	PB(NodeInfo) info = AGENTFLOW__MESH__V1__NODE_INFO__INIT;
@@ -305,6 +308,15 @@ test_own_state_fits_a_frame(void **state)
 	max_service(&svc, &ep, &part);
 	f.st.n_services = SYNC_SERVICES_MAX;
 	f.st.services = times(&svc, SYNC_SERVICES_MAX);
+	/* Artifacts held: an id and a 255-byte name each. */
+	memset(art_name, 'n', sizeof(art_name) - 1);
+	art.artifact = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef";
+	art.name = art_name;
+	art.size = UINT64_MAX;
+	art.updated_ms = UINT64_MAX;
+	f.st.n_artifacts = SYNC_ARTIFACTS_MAX;
+	f.st.artifacts = times(&art, SYNC_ARTIFACTS_MAX);
 
 	len = agentflow__mesh__v1__frame__get_packed_size(&f.snap_frame);
 	print_message("our own state at its worst: %zu bytes of %u "
