@@ -97,8 +97,8 @@ api_artifacts_put(const struct api_call *call)
 	}
 	status = artifacts_upload(call->n->artifacts, call->arg, name,
 	    (uint64_t)size, (uint64_t)offset, body, len, &out);
-	if (status == 201 || (status == 400 && offset + (long long)len ==
-	    size))
+	if (status == 201 || (status == 400 && (uint64_t)offset + len ==
+	    (uint64_t)size))
 		api_audit(call, "artifact.add", status == 201 ? "ok" :
 		    "refused", json_pack("{s:s, s:s, s:I}", "artifact",
 		    call->arg, "name", name, "size", (json_int_t)size));

@@ -363,7 +363,7 @@ step(struct artifacts *a, struct fetch *f)
 	if (f->from[0] != '\0') {
 		if (!links_is_up(a->n->links, f->from))
 			leave_holder(f, 0, "the link to %s went down", f->from);
-		else if (f->asked > f->part.have &&
+		else if (f->part.have < f->part.size &&
 		    now - f->progress_ms > SILENCE_MS)
 			leave_holder(f, 1, "nothing from %s for %d s", f->from,
 			    SILENCE_MS / 1000);
@@ -409,8 +409,8 @@ art_fetch_chunk(struct artifacts *a, const char *peer, const ArtifactChunk *c)
 		return;		/* not asked, or of an earlier holder */
 	if (c->error != NULL && c->error[0] != '\0') {
 		if (strcmp(c->error, "busy") == 0) {
+			/* Not progress: a holder busy for SILENCE_MS is left. */
 			f->asked = f->part.have;
-			f->progress_ms = clock_mono_ms();
 			kick(a, BUSY_MS);
 		} else {
 			a->fetches_failed++;
@@ -436,7 +436,8 @@ art_fetch_chunk(struct artifacts *a, const char *peer, const ArtifactChunk *c)
 		return;
 	}
 	a->fetched_bytes += c->data.len;
-	f->progress_ms = clock_mono_ms();
+	if (c->data.len > 0)
+		f->progress_ms = clock_mono_ms();
 	if (f->part.have == f->part.size)
 		finish(a, f);
 	else if (f->asked - f->part.have <= (uint64_t)(WINDOWS - 1) * WINDOW)

@@ -647,8 +647,6 @@ unpack_start(struct artifacts *a, const char *id)
 	unpacked_path(a, id, "", j->dst, sizeof(j->dst));
 	j->lim.max_bytes = size > a->max_bytes / UNPACK_RATIO ?
 	    a->max_bytes : size * UNPACK_RATIO + (1u << 20);
-	if (j->lim.max_bytes < a->max_bytes)
-		j->lim.max_bytes = a->max_bytes;
 	j->lim.max_entries = UNPACK_ENTRIES_MAX;
 	json_object_set_new(a->unpacking, id, json_true());
 	workq_submit(a->wq, j, unpack_work, unpack_done);
