@@ -233,6 +233,9 @@ class Services(unittest.TestCase):
 
     def test_4_bad_definitions_change_nothing(self):
         n1, n3 = self.nodes["node-1"], self.nodes["node-3"]
+        # test_3 restarted node-1: the refusal is node-1's word only once
+        # node-3 has a route to it again (under ASan that can lag).
+        harness.wait_formed(list(self.nodes.values()), FORM_TIMEOUT)
         # node-1 takes no command lines from outside (no --allow-adhoc):
         # its services come from its own --services file only.
         before1 = n1.client(token="read").get("/api/services/web").json()
