@@ -271,3 +271,15 @@ http_query_int(const struct evkeyvalq *q, const char *name, long long min,
 	*out = num;
 	return 1;
 }
+
+json_t *
+http_error_text(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s}", "error", buf);
+}

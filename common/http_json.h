@@ -16,6 +16,12 @@ const char *http_reason(int status);
  * here or http_reply_json.  body may be NULL; it is not freed. */
 void http_reply(struct evhttp_request *req, int status, struct evbuffer *body);
 
+/* {"error": text} from a printf format (text cut at 511 bytes): the
+ * refusal a module's call hands back to the route that answers it
+ * (services_put, artifacts_upload...), not yet the reply's shape. */
+json_t *http_error_text(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 /* Sends body (reference stolen; NULL sends no body) with status. */
 void http_reply_json(struct evhttp_request *req, int status, json_t *body);
 /* Sends {"error": code, "message": <printf>} with status. */

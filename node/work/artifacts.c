@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "artifact_unpack.h"
 #include "clock.h"
 #include "file.h"
+#include "http_json.h"
 #include "log.h"
 #include "node.h"
 #include "services.h"
@@ -346,21 +346,6 @@ load(struct artifacts *a)
 
 /* ---- uploads ------------------------------------------------------------- */
 
-static json_t *
-error_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-error_json(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return json_pack("{s:s}", "error", buf);
-}
-
 /* A held artifact's row as the list shows it, from our own word. */
 static json_t *
 row_here(const struct artifacts *a, const char *id)
@@ -417,7 +402,7 @@ upload_get(struct artifacts *a, const char *id, const char *name,
 			return u;
 		if (u->part.have > 0) {
 			*status = 400;
-			*out = error_json("size %" PRIu64 " is not the %" PRIu64
+			*out = http_error_text("size %" PRIu64 " is not the %" PRIu64
 			    " of the upload under way", size, u->part.size);
 			return NULL;
 		}
@@ -427,7 +412,7 @@ upload_get(struct artifacts *a, const char *id, const char *name,
 		n++;
 	if (n >= UPLOADS_MAX) {
 		*status = 503;
-		*out = error_json("%d uploads are under way: try again later",
+		*out = http_error_text("%d uploads are under way: try again later",
 		    UPLOADS_MAX);
 		return NULL;
 	}
@@ -436,7 +421,7 @@ upload_get(struct artifacts *a, const char *id, const char *name,
 	if (art_part_open(a, id, size, name, &u->part, err, sizeof(err)) != 0) {
 		free(u);
 		*status = 500;
-		*out = error_json("%s", err);
+		*out = http_error_text("%s", err);
 		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&a->uploads, u, entry);
@@ -453,7 +438,7 @@ artifacts_upload(struct artifacts *a, const char *id, const char *name,
 	int status;
 
 	if (!text_artifact_valid(id)) {
-		*out = error_json("artifact: not \"sha256:\" and 64 lowercase "
+		*out = http_error_text("artifact: not \"sha256:\" and 64 lowercase "
 		    "hex digits");
 		return 400;
 	}
@@ -462,18 +447,18 @@ artifacts_upload(struct artifacts *a, const char *id, const char *name,
 		return 200;
 	}
 	if (!name_valid(name)) {
-		*out = error_json("name: 1-255 bytes of text without '/' "
+		*out = http_error_text("name: 1-255 bytes of text without '/' "
 		    "(the file's name)");
 		return 400;
 	}
 	if (size > a->max_bytes) {
-		*out = error_json("%" PRIu64 " bytes: more than --artifact-max-"
+		*out = http_error_text("%" PRIu64 " bytes: more than --artifact-max-"
 		    "mib allows (%" PRIu64 ")", size, a->max_bytes);
 		return 413;
 	}
 	/* One writer per part file: a fetch of it goes first. */
 	if (art_fetch_find(a, id) != NULL) {
-		*out = error_json("being fetched from a peer: it is held here "
+		*out = http_error_text("being fetched from a peer: it is held here "
 		    "when that ends");
 		return 409;
 	}
@@ -487,12 +472,12 @@ artifacts_upload(struct artifacts *a, const char *id, const char *name,
 		return 409;
 	}
 	if (len > size - u->part.have) {
-		*out = error_json("%zu bytes at %" PRIu64 " pass the size %"
+		*out = http_error_text("%zu bytes at %" PRIu64 " pass the size %"
 		    PRIu64, len, offset, size);
 		return 400;
 	}
 	if (art_part_write(&u->part, data, len, err, sizeof(err)) != 0) {
-		*out = error_json("%s", err);
+		*out = http_error_text("%s", err);
 		return 500;
 	}
 	if (u->part.have < size) {
@@ -504,7 +489,7 @@ artifacts_upload(struct artifacts *a, const char *id, const char *name,
 	status = art_part_finish(a, id, &u->part, err, sizeof(err));
 	upload_free(a, u);
 	if (status != 0) {
-		*out = error_json("refused: %s", err);
+		*out = http_error_text("refused: %s", err);
 		return 400;
 	}
 	art_changed(a, id);
@@ -521,16 +506,16 @@ artifacts_delete(struct artifacts *a, const char *id, json_t **out)
 	char path[PATH_MAX];
 
 	if (!text_artifact_valid(id) || art_held(a, id) == NULL) {
-		*out = error_json("no artifact %s here", id);
+		*out = http_error_text("no artifact %s here", id);
 		return 404;
 	}
 	if (a->n->services != NULL &&
 	    (user = services_artifact_user(a->n->services, id)) != NULL) {
-		*out = error_json("in use by service %s", user);
+		*out = http_error_text("in use by service %s", user);
 		return 409;
 	}
 	if (json_object_get(a->unpacking, id) != NULL) {
-		*out = error_json("being unpacked: try again in a moment");
+		*out = http_error_text("being unpacked: try again in a moment");
 		return 409;
 	}
 	art_path(a, id, "", path, sizeof(path));

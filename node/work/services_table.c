@@ -7,7 +7,6 @@
 #include "services_priv.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "check.h"
 #include "clock.h"
 #include "file.h"
+#include "http_json.h"
 #include "log.h"
 #include "node.h"
 #include "service_health.h"
@@ -180,21 +180,6 @@ user_ok(const char *user, char *why, size_t len)
 	return ok;
 }
 
-static json_t *
-error_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-error_json(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return json_pack("{s:s}", "error", buf);
-}
-
 /* A definition checked against its schema and this node: NULL with
  * every error in errors. */
 static struct service_spec *
@@ -245,7 +230,7 @@ services_put(struct services *ss, const char *name, const json_t *def,
 	 * owner's own file). */
 	if (!ss->n->cfg->allow_adhoc) {
 		json_decref(errors);
-		*out = error_json("%s takes no service definitions from the API "
+		*out = http_error_text("%s takes no service definitions from the API "
 		    "or the mesh (start it with --allow-adhoc, or list the "
 		    "service in its --services file)", ss->n->id);
 		return 403;
@@ -259,13 +244,13 @@ services_put(struct services *ss, const char *name, const json_t *def,
 	s = svc_find(ss, name);
 	if (s != NULL && s->removing) {
 		service_spec_free(spec);
-		*out = error_json("service %s is being removed; try again once "
+		*out = http_error_text("service %s is being removed; try again once "
 		    "it has stopped", name);
 		return 409;
 	}
 	if (s == NULL && ss->nv >= SERVICES_MAX) {
 		service_spec_free(spec);
-		*out = error_json("this node keeps at most %d services",
+		*out = http_error_text("this node keeps at most %d services",
 		    SERVICES_MAX);
 		return 507;
 	}
@@ -292,16 +277,16 @@ services_action(struct services *ss, const char *name, const char *action,
 	int restart = strcmp(action, "restart") == 0;
 
 	if (!start && !restart && strcmp(action, "stop") != 0) {
-		*out = error_json("no action %.32s (start, stop or restart)",
+		*out = http_error_text("no action %.32s (start, stop or restart)",
 		    action);
 		return 400;
 	}
 	if (s == NULL || s->removing) {
-		*out = error_json("no service named %.64s on this node", name);
+		*out = http_error_text("no service named %.64s on this node", name);
 		return 404;
 	}
 	if ((start || restart) && ss->frozen) {
-		*out = error_json("node is frozen: no service starts");
+		*out = http_error_text("node is frozen: no service starts");
 		return 409;
 	}
 	s->desired = start || restart;
@@ -340,11 +325,11 @@ services_delete(struct services *ss, const char *name, json_t **out)
 	struct svc *s = svc_find(ss, name);
 
 	if (s == NULL || s->removing) {
-		*out = error_json("no service named %.64s on this node", name);
+		*out = http_error_text("no service named %.64s on this node", name);
 		return 404;
 	}
 	if (store_service_del(ss->n->store, name) != 0) {
-		*out = error_json("cannot forget service %s: %s", name,
+		*out = http_error_text("cannot forget service %s: %s", name,
 		    store_error(ss->n->store));
 		return 500;
 	}
