@@ -134,6 +134,30 @@ archive_why(struct unpack *u, char *buf, size_t len)
 }
 
 /*
+ * The next name of a path at *p, skipping empty and "." components:
+ * *c points at it and its length is returned (0 at the end); *p moves
+ * past it and its '/'.
+ */
+static size_t
+next_name(const char **p, const char **c)
+{
+	size_t n;
+
+	while (**p != '\0') {
+		*c = *p;
+		while (**p != '\0' && **p != '/')
+			(*p)++;
+		n = (size_t)(*p - *c);
+		if (**p == '/')
+			(*p)++;
+		if (n == 0 || (n == 1 && (*c)[0] == '.'))
+			continue;
+		return n;
+	}
+	return 0;
+}
+
+/*
  * Makes name lexical into out (cap bytes): components joined by '/', no
  * empty or "." ones, each ".." taking the one before it away.  Returns 0
  * (out may be "", the directory itself), -1 when a ".." climbs above the
@@ -146,15 +170,7 @@ path_lexical(const char *name, char *out, size_t cap)
 	const char *p = name, *c;
 
 	out[0] = '\0';
-	while (*p != '\0') {
-		c = p;
-		while (*p != '\0' && *p != '/')
-			p++;
-		n = (size_t)(p - c);
-		if (*p == '/')
-			p++;
-		if (n == 0 || (n == 1 && c[0] == '.'))
-			continue;
+	while ((n = next_name(&p, &c)) > 0) {
 		if (n == 2 && c[0] == '.' && c[1] == '.') {
 			if (len == 0)
 				return -1;
@@ -196,15 +212,7 @@ link_target_refused(const char *path, const char *target)
 		if (*p == '/')
 			depth++;
 	p = target;
-	while (*p != '\0') {
-		c = p;
-		while (*p != '\0' && *p != '/')
-			p++;
-		n = (size_t)(p - c);
-		if (*p == '/')
-			p++;
-		if (n == 0 || (n == 1 && c[0] == '.'))
-			continue;
+	while ((n = next_name(&p, &c)) > 0) {
 		if (n == 2 && c[0] == '.' && c[1] == '.') {
 			if (named)
 				return "has '..' after a name";
