@@ -21,6 +21,7 @@
 #include "cli_schedule.h"
 #include "cli_service.h"
 #include "cli_artifact.h"
+#include "cli_rollout.h"
 #include "cli_work.h"
 #include "cmd_table.h"
 
@@ -264,6 +265,9 @@ static const struct cmd_entry commands[] = {
 	  NULL },
 	{ "artifact", NULL, 0, -1, NULL, cli_artifact_main,
 	  "artifacts: files services run from, fetched over the mesh", NULL },
+	{ "rollout", NULL, 0, -1, NULL, cli_rollout_main,
+	  "rollouts: a new service version to nodes, each kept once healthy",
+	  NULL },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
 	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
 	{ "certs", NULL, 0, -1, NULL, certs,

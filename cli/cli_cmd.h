@@ -25,7 +25,9 @@ enum {
 	/* schedule add (cli_schedule.c) */
 	CLI_O_CRON, CLI_O_TZ, CLI_O_MISFIRE, CLI_O_GRACE, CLI_O_OVERLAP,
 	CLI_O_TASK, CLI_O_JOB, CLI_O_WORKFLOW,
-	CLI_O_COMMENT
+	CLI_O_COMMENT,
+	/* rollout start (cli_rollout.c) */
+	CLI_O_MAX_PARALLEL, CLI_O_MIN_HEALTHY
 };
 
 #define CLI_SETS_MAX	64	/* --set KEY=VALUE given */
@@ -62,6 +64,8 @@ struct cli_args {
 	const char	*sets[CLI_SETS_MAX];	/* --set KEY=VALUE, as given */
 	int		 nsets;
 	const char	*comment;	/* workflow approve/reject --comment */
+	long long	 max_parallel;	/* rollout start; 0: the node's default */
+	long long	 min_healthy_s;	/* rollout start; -1: the node's */
 	int		 argc;		/* the operands */
 	char		**argv;
 	char		 usage[2048];	/* "name usage", for messages */

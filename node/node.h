@@ -37,6 +37,7 @@ struct evdns_base;
 struct job_runs;
 struct schedules;
 struct artifacts;
+struct rollouts;
 
 struct node_config {
 	const char	*config;
@@ -126,6 +127,7 @@ struct node {
 	struct workflows	*workflows;	/* coordinated here (workflows.h) */
 	struct services		*services;	/* kept running here (services.h) */
 	struct artifacts	*artifacts;	/* held here (artifacts.h) */
+	struct rollouts		*rollouts;	/* run here (rollouts.h) */
 	struct service_registry	*registry;	/* services found by name */
 	struct dns_server	*dns_server;	/* --dns; NULL: none */
 };

@@ -144,6 +144,10 @@ agentflow_system_test(services test_services.py)
 # Artifacts (issue 18 item 5): added on one node, fetched over the mesh
 # by another, hash checked, unpacked safely (node/work/artifacts.c).
 agentflow_system_test(artifacts test_artifacts.py)
+# Rollouts over three nodes: one node rolled back, the rest untouched,
+# pause, resume, abort, and a restart of the node running it
+# (node/work/rollouts.c).
+agentflow_system_test(rollouts test_rollouts.py)
 # Services' health checks against real servers and processes
 # (node/work/service_health.c).
 agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c

@@ -432,6 +432,10 @@ static const struct route {
 	{ EVHTTP_REQ_PUT,  "/api/artifacts/",	1, W, api_artifacts_put },
 	{ EVHTTP_REQ_DELETE, "/api/artifacts/",	1, W, api_artifacts_delete },
 	{ EVHTTP_REQ_GET,  "/api/resolve",	0, R, api_services_resolve },
+	{ EVHTTP_REQ_GET,  "/api/rollouts",	0, R, api_rollouts_list },
+	{ EVHTTP_REQ_POST, "/api/rollouts",	0, W, api_rollouts_post },
+	{ EVHTTP_REQ_GET,  "/api/rollouts/",	1, R, api_rollouts_get },
+	{ EVHTTP_REQ_POST, "/api/rollouts/",	1, W, api_rollouts_post_id },
 	/* The hub checks the token itself (also given as a subprotocol):
 	 * any role reads the feed. */
 	{ EVHTTP_REQ_GET,  "/ws",		0, PRINCIPAL_NONE, ws_cb },

@@ -126,6 +126,12 @@ void api_workflows_check(const struct api_call *);
 void api_events_one(const struct api_call *);
 /* 1 after answering 423 when the node is frozen; else 0. */
 int api_frozen(const struct api_call *);
+/* GET and POST /api/rollouts, GET /api/rollouts/ID, POST
+ * /api/rollouts/ID/{pause,resume,abort} (api_rollouts.c). */
+void api_rollouts_list(const struct api_call *);
+void api_rollouts_post(const struct api_call *);
+void api_rollouts_get(const struct api_call *);
+void api_rollouts_post_id(const struct api_call *);
 /* GET /api/artifacts, PUT and DELETE /api/artifacts/ID (api_artifacts.c). */
 void api_artifacts_list(const struct api_call *);
 void api_artifacts_put(const struct api_call *);

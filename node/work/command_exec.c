@@ -298,6 +298,12 @@ service(struct node *n, const Agentflow__Mesh__V1__Command *c,
 		snprintf(err, errlen, "services are not running on %s", n->id);
 		return MESH_COMMAND_STATUS(ERROR);
 	}
+	if (strcmp(action, "get") == 0) {	/* a rollout's previous version */
+		if ((*body = services_get(n->services, name)) != NULL)
+			return MESH_COMMAND_STATUS(OK);
+		snprintf(err, errlen, "no service %s on %s", name, n->id);
+		return MESH_COMMAND_STATUS(NOT_FOUND);
+	}
 	if (n->frozen && strcmp(action, "stop") != 0) {
 		snprintf(err, errlen, "%s is frozen: only stop is taken", n->id);
 		return MESH_COMMAND_STATUS(REFUSED);

@@ -28,6 +28,7 @@
 #include "schedules.h"
 #include "services.h"
 #include "artifacts.h"
+#include "rollouts.h"
 #include "service_registry.h"
 #include "dns_server.h"
 #include "workflows.h"
@@ -429,6 +430,7 @@ work_start(struct node *n, char *err, size_t errlen)
 	if ((n->services = services_new(n, err, errlen)) == NULL)
 		goto out;
 	n->registry = service_registry_new();
+	n->rollouts = rollouts_new(n);
 	if (cfg->dns_listen != NULL && cfg->dns_listen[0] != '\0' &&
 	    (n->dns_server = dns_server_new(n, cfg->dns_listen, err,
 	    errlen)) == NULL)
@@ -478,6 +480,8 @@ work_stop(struct node *n)
 	 * tasks_free reports of them is not a reason to restart. */
 	dns_server_free(n->dns_server);
 	n->dns_server = NULL;
+	rollouts_free(n->rollouts);	/* before the commands it waits for */
+	n->rollouts = NULL;
 	service_registry_free(n->registry);
 	n->registry = NULL;
 	services_free(n->services);

@@ -1,0 +1,1083 @@
+/*
+ * Rollouts (rollouts.h): the steps, the watching and the keeping.
+ *
+ * Each node's step is a short chain of "service" commands, one in flight
+ * at a time; their answers come back through cmd_done.  Whether a node
+ * is healthy is read from the mesh's view of its services (its
+ * ServiceUpdates, sync_services.h) on a timer that runs only while a
+ * rollout does.
+ */
+#include "rollouts.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "command_target.h"
+#include "commands.h"
+#include "log.h"
+#include "node.h"
+#include "node_id.h"
+#include "principal.h"
+#include "rng.h"
+#include "service_spec.h"
+#include "store.h"
+#include "sync.h"
+#include "sync_services.h"
+#include "xalloc.h"
+
+#define KEEP		16		/* rollouts kept, the newest */
+#define ACTIVE_MAX	4		/* under way at once */
+#define NODES_MAX	64
+#define PARALLEL_MAX	8
+#define DEF_MAX		65536		/* a definition, as compact JSON */
+#define TICK_MS		250
+#define CMD_DEADLINE_MS	30000
+#define RETRY_MS	30000
+#define STORE_KEY	"rollouts"
+#define STORE_MAX	(8u << 20)
+
+enum ro_state { RO_RUNNING, RO_PAUSED, RO_SUCCEEDED, RO_FAILED, RO_ABORTED };
+static const char *const ro_names[] = { "running", "paused", "succeeded",
+    "failed", "aborted" };
+
+enum rn_state { RN_PENDING, RN_UPDATING, RN_HEALTHY, RN_ROLLING_BACK,
+    RN_ROLLED_BACK, RN_ERROR, RN_UNTOUCHED };
+static const char *const rn_names[] = { "pending", "updating", "healthy",
+    "rolling_back", "rolled_back", "error", "untouched" };
+
+/* Where a node's step is: the command in flight, or what it waits for. */
+enum rn_phase { PH_NONE, PH_GET, PH_PUT, PH_START, PH_WATCH, PH_BACK,
+    PH_BACK_DESIRED };
+
+struct rn {
+	char		 node[NODE_ID_MAX + 1];
+	enum rn_state	 state;
+	enum rn_phase	 phase;
+	int		 send;		/* phase's command is to go out */
+	int		 waiting;	/* a command is in flight */
+	unsigned	 gen;		/* commands sent */
+	char		 cid[64];
+	json_t		*previous;	/* its definition before; NULL: none */
+	int		 had_previous;
+	int		 previous_running;
+	char		 version[81];
+	char		 previous_version[81];
+	char		 reason[512];
+	uint64_t	 started_ms, put_ms, finished_ms, healthy_since_ms;
+	uint64_t	 retry_ms, first_fail_ms;
+};
+
+struct rollout {
+	char		 id[40];
+	char		 service[SERVICE_NAME_MAX + 1];
+	json_t		*definition;
+	int		 has_checks;
+	char		 principal[PRINCIPAL_NAME_MAX + 16];
+	enum principal_role role;
+	enum ro_state	 state;
+	int		 ending;	/* failed or aborted: no node starts */
+	int		 aborted;	/* those under way go back too */
+	char		 reason[600];
+	unsigned	 max_parallel, deadline_s, min_healthy_s;
+	uint64_t	 created_ms, updated_ms, finished_ms;
+	struct rn	*nodes;
+	size_t		 nn;
+};
+
+struct rollouts {
+	struct node	*n;
+	struct rollout	*v[KEEP];
+	size_t		 nv;
+	struct event	*tick;
+	struct rn	*issuing;	/* whose command commands_issue sends */
+	int		 advancing;	/* inside advance */
+};
+
+static void advance(struct rollouts *, struct rollout *);
+static void cmd_done(const char *, const json_t *, void *);
+
+/* --- JSON ------------------------------------------------------------------- */
+
+static json_t *
+ms_or_null(uint64_t ms)
+{
+	return ms != 0 ? json_integer((json_int_t)ms) : json_null();
+}
+
+static json_t *
+text_or_null(const char *s)
+{
+	return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *
+node_json(const struct rn *x, int keep)
+{
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
+	    "node", x->node, "state", rn_names[x->state],
+	    "version", text_or_null(x->version),
+	    "previous_version", text_or_null(x->previous_version),
+	    "reason", text_or_null(x->reason),
+	    "started_ms", ms_or_null(x->started_ms),
+	    "finished_ms", ms_or_null(x->finished_ms));
+
+	if (keep) {	/* what a restart needs to go on */
+		json_object_set_new(o, "phase", json_integer(x->phase));
+		json_object_set_new(o, "put_ms", json_integer((json_int_t)x->put_ms));
+		json_object_set_new(o, "had_previous", json_boolean(x->had_previous));
+		json_object_set_new(o, "previous_running",
+		    json_boolean(x->previous_running));
+		if (x->previous != NULL)
+			json_object_set(o, "previous", x->previous);
+	}
+	return o;
+}
+
+static json_t *
+rollout_json(const struct rollout *r, int keep)
+{
+	json_t *nodes = json_array();
+	size_t healthy = 0;
+
+	for (size_t i = 0; i < r->nn; i++) {
+		json_array_append_new(nodes, node_json(&r->nodes[i], keep));
+		healthy += r->nodes[i].state == RN_HEALTHY;
+	}
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:I, s:o,"
+	    " s:I, s:I, s:I, s:O, s:o, s:I, s:I}",
+	    "id", r->id, "service", r->service, "state", ro_names[r->state],
+	    "reason", text_or_null(r->reason), "principal", r->principal,
+	    "created_ms", (json_int_t)r->created_ms,
+	    "updated_ms", (json_int_t)r->updated_ms,
+	    "finished_ms", ms_or_null(r->finished_ms),
+	    "max_parallel", (json_int_t)r->max_parallel,
+	    "deadline_s", (json_int_t)r->deadline_s,
+	    "min_healthy_s", (json_int_t)r->min_healthy_s,
+	    "definition", r->definition, "nodes", nodes,
+	    "healthy", (json_int_t)healthy, "total", (json_int_t)r->nn);
+
+	if (keep) {
+		json_object_set_new(o, "role", json_string(
+		    principal_role_name(r->role)));
+		json_object_set_new(o, "ending", json_boolean(r->ending));
+		json_object_set_new(o, "aborted", json_boolean(r->aborted));
+		json_object_set_new(o, "has_checks", json_boolean(r->has_checks));
+	}
+	return o;
+}
+
+static void
+copy_text(char *dst, size_t len, const json_t *v)
+{
+	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+static int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s != NULL && i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static uint64_t
+u64_of(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static void
+rollout_free(struct rollout *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nn; i++)
+		json_decref(r->nodes[i].previous);
+	free(r->nodes);
+	json_decref(r->definition);
+	free(r);
+}
+
+/* One rollout as rollout_json(keep) wrote it, or NULL. */
+static struct rollout *
+rollout_load(const json_t *o)
+{
+	struct rollout *r = xcalloc(1, sizeof(*r));
+	json_t *nodes = json_object_get(o, "nodes"), *x;
+	int st;
+	size_t i;
+
+	copy_text(r->id, sizeof(r->id), json_object_get(o, "id"));
+	copy_text(r->service, sizeof(r->service), json_object_get(o, "service"));
+	copy_text(r->principal, sizeof(r->principal),
+	    json_object_get(o, "principal"));
+	copy_text(r->reason, sizeof(r->reason), json_object_get(o, "reason"));
+	r->role = principal_role_parse(json_string_value(json_object_get(o,
+	    "role")));
+	st = name_index(ro_names, 5, json_string_value(json_object_get(o,
+	    "state")));
+	r->definition = json_incref(json_object_get(o, "definition"));
+	if (st < 0 || r->id[0] == '\0' || !service_name_valid(r->service) ||
+	    !json_is_object(r->definition) || !json_is_array(nodes) ||
+	    json_array_size(nodes) == 0 || json_array_size(nodes) > NODES_MAX) {
+		rollout_free(r);
+		return NULL;
+	}
+	r->state = (enum ro_state)st;
+	r->ending = json_is_true(json_object_get(o, "ending"));
+	r->aborted = json_is_true(json_object_get(o, "aborted"));
+	r->has_checks = json_is_true(json_object_get(o, "has_checks"));
+	r->max_parallel = (unsigned)u64_of(o, "max_parallel");
+	r->deadline_s = (unsigned)u64_of(o, "deadline_s");
+	r->min_healthy_s = (unsigned)u64_of(o, "min_healthy_s");
+	r->created_ms = u64_of(o, "created_ms");
+	r->updated_ms = u64_of(o, "updated_ms");
+	r->finished_ms = u64_of(o, "finished_ms");
+	if (r->max_parallel == 0 || r->max_parallel > PARALLEL_MAX)
+		r->max_parallel = 1;
+	r->nodes = xcalloc(json_array_size(nodes), sizeof(*r->nodes));
+	json_array_foreach(nodes, i, x) {
+		struct rn *y = &r->nodes[r->nn];
+
+		copy_text(y->node, sizeof(y->node), json_object_get(x, "node"));
+		st = name_index(rn_names, 7, json_string_value(json_object_get(x,
+		    "state")));
+		if (st < 0 || !node_id_valid(y->node, strlen(y->node)))
+			continue;
+		y->state = (enum rn_state)st;
+		y->phase = (enum rn_phase)u64_of(x, "phase");
+		if (y->phase > PH_BACK_DESIRED)
+			y->phase = PH_NONE;
+		copy_text(y->version, sizeof(y->version), json_object_get(x,
+		    "version"));
+		copy_text(y->previous_version, sizeof(y->previous_version),
+		    json_object_get(x, "previous_version"));
+		copy_text(y->reason, sizeof(y->reason), json_object_get(x,
+		    "reason"));
+		y->started_ms = u64_of(x, "started_ms");
+		y->finished_ms = u64_of(x, "finished_ms");
+		y->put_ms = u64_of(x, "put_ms");
+		y->had_previous = json_is_true(json_object_get(x, "had_previous"));
+		y->previous_running = json_is_true(json_object_get(x,
+		    "previous_running"));
+		if (json_is_object(json_object_get(x, "previous")))
+			y->previous = json_incref(json_object_get(x, "previous"));
+		r->nn++;
+	}
+	if (r->nn == 0) {
+		rollout_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* --- keeping ---------------------------------------------------------------- */
+
+static void
+save(struct rollouts *rs)
+{
+	json_t *all = json_array();
+	char *text;
+
+	for (size_t i = 0; i < rs->nv; i++)
+		json_array_append_new(all, rollout_json(rs->v[i], 1));
+	text = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	if (text == NULL || strlen(text) >= STORE_MAX ||
+	    store_meta_set(rs->n->store, STORE_KEY, text) != 0)
+		log_event(LOG_ERROR, "rollouts not stored", "{s:s}", "error",
+		    text == NULL ? "out of memory" : strlen(text) >= STORE_MAX ?
+		    "too large" : store_error(rs->n->store));
+	free(text);
+}
+
+static void
+load(struct rollouts *rs)
+{
+	char *buf = malloc(STORE_MAX);
+	json_t *all, *o;
+	size_t i;
+
+	if (buf == NULL || store_meta_get(rs->n->store, STORE_KEY, buf,
+	    STORE_MAX) != 1) {
+		free(buf);
+		return;
+	}
+	all = json_loads(buf, 0, NULL);
+	free(buf);
+	json_array_foreach(all, i, o) {
+		struct rollout *r;
+
+		if (rs->nv < KEEP && (r = rollout_load(o)) != NULL)
+			rs->v[rs->nv++] = r;
+	}
+	json_decref(all);
+}
+
+/* --- steps ------------------------------------------------------------------ */
+
+static int
+active(const struct rollout *r)
+{
+	return r->state == RO_RUNNING || r->state == RO_PAUSED;
+}
+
+static void
+arm(struct rollouts *rs)
+{
+	struct timeval tv = { 0, TICK_MS * 1000 };
+
+	for (size_t i = 0; i < rs->nv; i++)
+		if (active(rs->v[i])) {
+			if (!evtimer_pending(rs->tick, NULL))
+				evtimer_add(rs->tick, &tv);
+			return;
+		}
+}
+
+static void
+node_end(struct rollout *r, struct rn *x, enum rn_state st, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+node_end(struct rollout *r, struct rn *x, enum rn_state st, const char *fmt,
+    ...)
+{
+	char reason[sizeof(x->reason)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	memcpy(x->reason, reason, sizeof(reason));
+	x->state = st;
+	x->phase = PH_NONE;
+	x->send = 0;
+	x->finished_ms = clock_wall_ms();
+	json_decref(x->previous);	/* needed no more */
+	x->previous = NULL;
+	r->updated_ms = x->finished_ms;
+	log_event(st == RN_HEALTHY ? LOG_INFO : LOG_WARN, "rollout node done",
+	    "{s:s, s:s, s:s, s:s, s:s}", "rollout", r->id, "service",
+	    r->service, "node", x->node, "state", rn_names[st], "reason",
+	    x->reason);
+	/* The first failure ends the rollout: no further node starts. */
+	if ((st == RN_ERROR || st == RN_ROLLED_BACK) && !r->ending) {
+		r->ending = 1;
+		snprintf(r->reason, sizeof(r->reason), "%.63s: %.500s", x->node,
+		    x->reason);
+	}
+}
+
+/* The next command of x's step goes out from advance. */
+static void
+next(struct rollout *r, struct rn *x, enum rn_phase phase)
+{
+	x->phase = phase;
+	x->send = 1;
+	x->retry_ms = 0;
+	x->first_fail_ms = 0;
+	r->updated_ms = clock_wall_ms();
+}
+
+static void
+rollback(struct rollout *r, struct rn *x, const char *why)
+{
+	snprintf(x->reason, sizeof(x->reason), "%s", why);
+	x->state = RN_ROLLING_BACK;
+	next(r, x, PH_BACK);
+	log_event(LOG_WARN, "rollout rolling back", "{s:s, s:s, s:s, s:s}",
+	    "rollout", r->id, "service", r->service, "node", x->node, "why",
+	    why);
+}
+
+/*
+ * A command that could not go, or was not answered: tried again each
+ * second for RETRY_MS (a node not routed yet after our restart, a link
+ * cut for a moment), then given up.
+ */
+static void
+not_sent(struct rollout *r, struct rn *x, const char *why)
+{
+	uint64_t now = clock_wall_ms();
+
+	if (x->first_fail_ms == 0)
+		x->first_fail_ms = now;
+	if (now - x->first_fail_ms < RETRY_MS) {
+		x->send = 1;
+		x->retry_ms = now + 1000;
+		return;
+	}
+	switch (x->phase) {
+	case PH_GET:
+	case PH_PUT:
+		node_end(r, x, RN_ERROR, "%s (nothing changed there)", why);
+		break;
+	case PH_START:
+		rollback(r, x, why);
+		break;
+	default:
+		node_end(r, x, RN_ROLLED_BACK, "%s; the rollback could not be "
+		    "sent: %s", x->reason, why);
+	}
+}
+
+static void
+send_step(struct rollouts *rs, struct rollout *r, struct rn *x)
+{
+	static const char *const actions[] = { "", "get", "put", "start", "",
+	    "put", "start" };
+	struct commands_request cr = { 0 };
+	struct principal p = { .role = r->role };
+	const char *action = actions[x->phase], *code;
+	json_t *target = json_string(x->node), *args, *def = NULL;
+	char cid[64], err[512];
+	unsigned gen = ++x->gen;
+	int dup, rc;
+
+	if (x->phase == PH_PUT)
+		def = r->definition;
+	else if (x->phase == PH_BACK && x->had_previous)
+		def = x->previous;
+	else if (x->phase == PH_BACK)
+		action = "delete";
+	else if (x->phase == PH_BACK_DESIRED && !x->previous_running)
+		action = "stop";
+	args = json_pack("{s:s, s:s}", "name", r->service, "action", action);
+	if (def != NULL)
+		json_object_set(args, "definition", def);
+	snprintf(p.name, sizeof(p.name), "%s", r->principal);
+	cr.target = target;
+	cr.type = "service";
+	cr.args = args;
+	cr.principal = &p;
+	cr.deadline_ms = CMD_DEADLINE_MS;
+	cr.done = cmd_done;
+	cr.done_arg = rs;
+	x->send = 0;
+	x->waiting = 1;
+	x->cid[0] = '\0';
+	rs->issuing = x;
+	/* This node's answer comes before commands_issue returns. */
+	rc = commands_issue(rs->n->commands, &cr, cid, sizeof(cid), &dup, &code,
+	    err, sizeof(err));
+	rs->issuing = NULL;
+	json_decref(args);
+	json_decref(target);
+	if (rc != 0) {
+		x->waiting = 0;
+		not_sent(r, x, err);
+	} else if (x->waiting && x->gen == gen)
+		snprintf(x->cid, sizeof(x->cid), "%s", cid);
+}
+
+/* A command's answer, for the step it belongs to. */
+static void
+answered(struct rollout *r, struct rn *x, const char *status,
+    const json_t *body, const char *error)
+{
+	int ok = strcmp(status, "ok") == 0;
+	const json_t *def = json_object_get(body, "definition");
+	const char *desired;
+	char why[600];
+	char *text;
+
+	snprintf(why, sizeof(why), "%s (%s)", error != NULL ? error :
+	    "no reason given", status);
+	if (!ok && (strcmp(status, "timeout") == 0 ||
+	    strcmp(status, "unreachable") == 0) && x->phase != PH_WATCH) {
+		not_sent(r, x, why);
+		return;
+	}
+	switch (x->phase) {
+	case PH_GET:
+		if (ok && json_is_object(def)) {
+			text = json_dumps(def, JSON_COMPACT);
+			if (text == NULL || strlen(text) > DEF_MAX) {
+				free(text);
+				node_end(r, x, RN_ERROR, "its definition is larger "
+				    "than a rollout keeps to go back to (%d "
+				    "bytes)", DEF_MAX);
+				break;
+			}
+			free(text);
+			desired = json_string_value(json_object_get(body,
+			    "desired"));
+			x->had_previous = 1;
+			json_decref(x->previous);
+			x->previous = json_deep_copy(def);
+			x->previous_running = desired != NULL &&
+			    strcmp(desired, "running") == 0;
+			copy_text(x->previous_version, sizeof(x->previous_version),
+			    json_object_get(body, "version"));
+		} else if (strcmp(status, "not_found") != 0) {
+			node_end(r, x, RN_ERROR, "reading its %s: %s", r->service,
+			    why);
+			break;
+		}
+		if (r->ending)		/* ended meanwhile: nothing changed */
+			node_end(r, x, RN_UNTOUCHED, "the rollout ended first");
+		else
+			next(r, x, PH_PUT);
+		break;
+	case PH_PUT:
+		if (!ok) {
+			node_end(r, x, RN_ERROR, "the new definition: %s", why);
+			break;
+		}
+		copy_text(x->version, sizeof(x->version), json_object_get(body,
+		    "version"));
+		x->put_ms = clock_wall_ms();
+		next(r, x, PH_START);
+		break;
+	case PH_START:
+		if (!ok) {
+			rollback(r, x, why);
+			break;
+		}
+		x->phase = PH_WATCH;
+		x->healthy_since_ms = 0;
+		r->updated_ms = clock_wall_ms();
+		break;
+	case PH_BACK:
+		if (!ok)
+			node_end(r, x, RN_ROLLED_BACK, "%s; the rollback failed: %s",
+			    x->reason, why);
+		else if (!x->had_previous)
+			node_end(r, x, RN_ROLLED_BACK, "%s; removed (it had no %s "
+			    "before)", x->reason, r->service);
+		else
+			next(r, x, PH_BACK_DESIRED);
+		break;
+	case PH_BACK_DESIRED:
+		node_end(r, x, RN_ROLLED_BACK, ok ? "%s; back to version %s" :
+		    "%s; back to version %s, but its desired state was not set "
+		    "again", x->reason, x->previous_version[0] != '\0' ?
+		    x->previous_version : "(unknown)");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+cmd_done(const char *id, const json_t *rec, void *arg)
+{
+	struct rollouts *rs = arg;
+	json_t *res = json_array_get(json_object_get(rec, "results"), 0);
+	const char *status = json_string_value(json_object_get(res, "status"));
+
+	for (size_t i = 0; i < rs->nv; i++) {
+		struct rollout *r = rs->v[i];
+
+		for (size_t j = 0; j < r->nn; j++) {
+			struct rn *x = &r->nodes[j];
+
+			if (!x->waiting || (x != rs->issuing &&
+			    strcmp(x->cid, id) != 0))
+				continue;
+			x->waiting = 0;
+			x->cid[0] = '\0';
+			answered(r, x, status != NULL ? status : "timeout",
+			    json_object_get(res, "body"), json_string_value(
+			    json_object_get(res, "error")));
+			if (!rs->advancing) {
+				advance(rs, r);
+				save(rs);
+				arm(rs);
+			}
+			return;
+		}
+	}
+}
+
+/* The node's instance as the mesh shows it: healthy, failed, or neither. */
+static void
+watch(struct rollouts *rs, struct rollout *r, struct rn *x, uint64_t now)
+{
+	json_t *list = sync_services_list(rs->n->sync, r->service, x->node);
+	json_t *inst = json_array_get(list, 0);
+	const char *state = json_string_value(json_object_get(inst, "state"));
+	const char *version = json_string_value(json_object_get(inst,
+	    "version"));
+	const char *reason = json_string_value(json_object_get(inst, "reason"));
+	char why[600];
+	int ours = version != NULL && state != NULL &&
+	    strcmp(version, x->version) == 0;
+	int healthy = ours && (strcmp(state, "healthy") == 0 ||
+	    (!r->has_checks && strcmp(state, "running") == 0));
+
+	if (healthy) {
+		if (x->healthy_since_ms == 0)
+			x->healthy_since_ms = now;
+		if (now - x->healthy_since_ms >= 1000ull * r->min_healthy_s)
+			node_end(r, x, RN_HEALTHY, "version %s %s", x->version,
+			    state);
+	} else {
+		x->healthy_since_ms = 0;
+		if (ours && strcmp(state, "failed") == 0) {
+			snprintf(why, sizeof(why), "version %s failed: %s",
+			    x->version, reason != NULL ? reason : "");
+			rollback(r, x, why);
+		} else if (now >= x->put_ms + 1000ull * r->deadline_s) {
+			snprintf(why, sizeof(why), "version %s not healthy "
+			    "within %us (%s%s%s)", x->version, r->deadline_s,
+			    ours ? state : "not seen running",
+			    ours && reason != NULL ? ": " : "",
+			    ours && reason != NULL ? reason : "");
+			rollback(r, x, why);
+		}
+	}
+	json_decref(list);
+}
+
+/*
+ * Moves r on: watches the nodes updated, sends each step's next command,
+ * starts pending nodes while slots are free, and ends the rollout when
+ * nothing is left to do.  This node's own commands are answered at once,
+ * so a few rounds run in one call.
+ */
+static void
+advance(struct rollouts *rs, struct rollout *r)
+{
+	uint64_t now = clock_wall_ms();
+	size_t busy, open = 0, bad = 0;
+	int did = 1;
+
+	if (!active(r) || rs->advancing)
+		return;
+	rs->advancing = 1;
+	for (int round = 0; did && round < 8; round++) {
+		did = 0;
+		busy = 0;
+		for (size_t i = 0; i < r->nn; i++) {
+			struct rn *x = &r->nodes[i];
+
+			if (x->state == RN_UPDATING && x->phase == PH_WATCH &&
+			    r->aborted)
+				rollback(r, x, "the rollout was aborted");
+			else if (x->state == RN_UPDATING && x->phase == PH_WATCH)
+				watch(rs, r, x, now);
+			if (x->send && !x->waiting && now >= x->retry_ms) {
+				send_step(rs, r, x);
+				did = 1;
+			}
+			busy += x->state == RN_UPDATING ||
+			    x->state == RN_ROLLING_BACK;
+		}
+		for (size_t i = 0; i < r->nn && !r->ending &&
+		    r->state == RO_RUNNING && busy < r->max_parallel; i++) {
+			struct rn *x = &r->nodes[i];
+
+			if (x->state != RN_PENDING)
+				continue;
+			x->state = RN_UPDATING;
+			x->started_ms = now;
+			x->reason[0] = '\0';
+			next(r, x, PH_GET);
+			busy++;
+			did = 1;
+		}
+	}
+	rs->advancing = 0;
+	for (size_t i = 0; i < r->nn; i++) {
+		enum rn_state s = r->nodes[i].state;
+
+		open += s == RN_UPDATING || s == RN_ROLLING_BACK ||
+		    (s == RN_PENDING && !r->ending);
+		bad += s == RN_ROLLED_BACK || s == RN_ERROR;
+	}
+	if (open > 0)
+		return;
+	for (size_t i = 0; i < r->nn; i++)
+		if (r->nodes[i].state == RN_PENDING) {
+			r->nodes[i].state = RN_UNTOUCHED;
+			snprintf(r->nodes[i].reason, sizeof(r->nodes[i].reason),
+			    "the rollout ended first");
+		}
+	r->state = r->aborted ? RO_ABORTED : bad > 0 ? RO_FAILED : RO_SUCCEEDED;
+	if (r->state == RO_SUCCEEDED)
+		snprintf(r->reason, sizeof(r->reason), "every node runs the new "
+		    "version healthy");
+	r->finished_ms = r->updated_ms = now;
+	log_event(r->state == RO_SUCCEEDED ? LOG_INFO : LOG_WARN,
+	    "rollout finished", "{s:s, s:s, s:s, s:s}", "rollout", r->id,
+	    "service", r->service, "state", ro_names[r->state], "reason",
+	    r->reason);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rollouts *rs = arg;
+	int changed = 0;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < rs->nv; i++) {
+		struct rollout *r = rs->v[i];
+		uint64_t before = r->updated_ms;
+
+		advance(rs, r);
+		changed |= r->updated_ms != before;
+	}
+	if (changed)
+		save(rs);
+	arm(rs);
+}
+
+/* --- the calls -------------------------------------------------------------- */
+
+struct rollouts *
+rollouts_new(struct node *n)
+{
+	struct rollouts *rs = xcalloc(1, sizeof(*rs));
+
+	rs->n = n;
+	rs->tick = evtimer_new(n->base, tick_cb, rs);
+	load(rs);
+	/* A command in flight when the node stopped is sent again (each
+	 * step's commands may be repeated) once the first tick comes: the
+	 * links are not up yet. */
+	for (size_t i = 0; i < rs->nv; i++)
+		for (size_t j = 0; j < rs->v[i]->nn; j++) {
+			struct rn *x = &rs->v[i]->nodes[j];
+
+			if ((x->state == RN_UPDATING || x->state ==
+			    RN_ROLLING_BACK) && x->phase != PH_WATCH &&
+			    x->phase != PH_NONE)
+				x->send = 1;
+		}
+	arm(rs);
+	return rs;
+}
+
+void
+rollouts_free(struct rollouts *rs)
+{
+	if (rs == NULL)
+		return;
+	if (rs->tick != NULL)
+		event_free(rs->tick);
+	for (size_t i = 0; i < rs->nv; i++)
+		rollout_free(rs->v[i]);
+	free(rs);
+}
+
+static struct rollout *
+find(const struct rollouts *rs, const char *id)
+{
+	for (size_t i = 0; i < rs->nv; i++)
+		if (strcmp(rs->v[i]->id, id) == 0)
+			return rs->v[i];
+	return NULL;
+}
+
+static void
+bad(json_t *errors, const char *path, const char *error)
+{
+	json_array_append_new(errors, json_pack("{s:s, s:s}", "path", path,
+	    "error", error));
+}
+
+/* An integer field within [lo, hi], or def when absent. */
+static unsigned
+field_uint(const json_t *req, const char *key, unsigned lo, unsigned hi,
+    unsigned def, json_t *errors)
+{
+	const json_t *v = json_object_get(req, key);
+	char msg[96];
+
+	if (v == NULL)
+		return def;
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi) {
+		snprintf(msg, sizeof(msg), "an integer %u-%u", lo, hi);
+		bad(errors, key, msg);
+		return def;
+	}
+	return (unsigned)json_integer_value(v);
+}
+
+/* The nodes of "nodes" (in order) or "target" (sorted), into r. */
+static void
+nodes_of(struct rollouts *rs, struct rollout *r, const json_t *req,
+    json_t *errors)
+{
+	const json_t *list = json_object_get(req, "nodes"), *v;
+	const json_t *target = json_object_get(req, "target");
+	struct command_target t;
+	const char *code, *id;
+	char err[512];
+	size_t i;
+
+	if (list != NULL && target != NULL) {
+		bad(errors, "nodes", "give nodes or target, not both");
+		return;
+	}
+	if (list == NULL) {
+		json_t *all = target == NULL ? json_string("all") : NULL;
+
+		if (command_target_resolve(sync_routing(rs->n->sync), all != NULL ?
+		    all : target, &t, &code, err, sizeof(err)) != 0) {
+			json_decref(all);
+			bad(errors, "target", err);
+			return;
+		}
+		json_decref(all);
+		list = t.dests;
+		if (json_array_size(t.skipped) > 0) {
+			char *s = json_dumps(t.skipped, JSON_COMPACT);
+
+			snprintf(err, sizeof(err), "the selector may match nodes "
+			    "whose labels are not known here yet: %.400s", s);
+			free(s);
+			bad(errors, "target", err);
+			command_target_clear(&t);
+			return;
+		}
+	} else
+		t.dests = NULL;
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > NODES_MAX) {
+		snprintf(err, sizeof(err), "1-%d node ids", NODES_MAX);
+		bad(errors, list == json_object_get(req, "nodes") ? "nodes" :
+		    "target", err);
+		goto out;
+	}
+	r->nodes = xcalloc(json_array_size(list), sizeof(*r->nodes));
+	json_array_foreach(list, i, v) {
+		id = json_string_value(v);
+		if (id == NULL || !node_id_valid(id, strlen(id))) {
+			bad(errors, "nodes", "not a node id");
+			goto out;
+		}
+		for (size_t j = 0; j < r->nn; j++)
+			if (strcmp(r->nodes[j].node, id) == 0) {
+				bad(errors, "nodes", "a node named twice");
+				goto out;
+			}
+		snprintf(r->nodes[r->nn++].node, sizeof(r->nodes[0].node), "%s",
+		    id);
+	}
+out:
+	if (t.dests != NULL)
+		command_target_clear(&t);
+}
+
+int
+rollouts_start(struct rollouts *rs, const json_t *req,
+    const struct principal *p, json_t **out)
+{
+	static const char *const known[] = { "service", "definition", "target",
+	    "nodes", "max_parallel", "deadline_s", "min_healthy_s" };
+	struct rollout *r;
+	json_t *errors = json_array(), *derr;
+	const char *key, *name = json_string_value(json_object_get(req,
+	    "service"));
+	struct service_spec *spec = NULL;
+	const json_t *v;
+	size_t nactive = 0;
+	char *text;
+
+	*out = NULL;
+	if (!json_is_object(req)) {
+		*out = json_pack("{s:s}", "error", "a rollout is an object "
+		    "{service, definition, target, ...}");
+		json_decref(errors);
+		return 400;
+	}
+	json_object_foreach((json_t *)req, key, v) {
+		int ok = 0;
+
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			ok |= strcmp(known[i], key) == 0;
+		if (!ok)
+			bad(errors, key, "not a field of a rollout");
+	}
+	r = xcalloc(1, sizeof(*r));
+	if (name == NULL || !service_name_valid(name))
+		bad(errors, "service", "a service name (1-63 of [A-Za-z0-9_-])");
+	else {
+		snprintf(r->service, sizeof(r->service), "%s", name);
+		derr = json_array();
+		spec = service_spec_parse(name, json_object_get(req,
+		    "definition"), derr);
+		for (size_t i = 0; i < json_array_size(derr); i++) {
+			json_t *e = json_array_get(derr, i);
+			char path[160];
+			const char *sub = json_string_value(json_object_get(e,
+			    "path"));
+
+			snprintf(path, sizeof(path), "definition%s%s",
+			    sub != NULL && sub[0] != '\0' ? "." : "",
+			    sub != NULL ? sub : "");
+			bad(errors, path, json_string_value(json_object_get(e,
+			    "error")));
+		}
+		json_decref(derr);
+	}
+	text = json_dumps(json_object_get(req, "definition"), JSON_COMPACT);
+	if (text != NULL && strlen(text) > DEF_MAX)
+		bad(errors, "definition", "at most 65536 bytes as JSON");
+	free(text);
+	r->max_parallel = field_uint(req, "max_parallel", 1, PARALLEL_MAX, 1,
+	    errors);
+	r->deadline_s = field_uint(req, "deadline_s", 1, 3600, 60, errors);
+	r->min_healthy_s = field_uint(req, "min_healthy_s", 0, 600, 5, errors);
+	nodes_of(rs, r, req, errors);
+	if (json_array_size(errors) > 0) {
+		*out = json_pack("{s:s, s:o}", "error", "invalid rollout",
+		    "errors", errors);
+		service_spec_free(spec);
+		rollout_free(r);
+		return 400;
+	}
+	json_decref(errors);
+	r->has_checks = spec->nchecks > 0;
+	r->definition = json_deep_copy(json_object_get(req, "definition"));
+	service_spec_free(spec);
+	for (size_t i = 0; i < rs->nv; i++) {
+		nactive += active(rs->v[i]);
+		if (active(rs->v[i]) && strcmp(rs->v[i]->service, r->service) == 0) {
+			*out = json_pack("{s:s}", "error", "a rollout of this "
+			    "service is under way");
+			json_object_set_new(*out, "rollout", json_string(rs->v[i]->id));
+			rollout_free(r);
+			return 409;
+		}
+	}
+	if (nactive >= ACTIVE_MAX) {
+		*out = json_pack("{s:s}", "error", "too many rollouts under way "
+		    "(at most 4)");
+		rollout_free(r);
+		return 507;
+	}
+	r->created_ms = r->updated_ms = clock_wall_ms();
+	{
+		char hex[9];
+
+		if (rng_hex(rs->n->rng, hex, 4) != 0)
+			snprintf(hex, sizeof(hex), "%08x", (unsigned)rs->nv);
+		snprintf(r->id, sizeof(r->id), "ro-%" PRIu64 "-%s",
+		    r->created_ms, hex);
+	}
+	snprintf(r->principal, sizeof(r->principal), "%s", p != NULL ?
+	    p->name : "");
+	r->role = p != NULL ? p->role : PRINCIPAL_NONE;
+	r->state = RO_RUNNING;
+	/* Room: the oldest finished one goes. */
+	if (rs->nv == KEEP) {
+		size_t old = KEEP;
+
+		for (size_t i = 0; i < rs->nv; i++)
+			if (!active(rs->v[i]) && (old == KEEP ||
+			    rs->v[i]->created_ms < rs->v[old]->created_ms))
+				old = i;
+		rollout_free(rs->v[old]);
+		rs->v[old] = rs->v[--rs->nv];
+	}
+	rs->v[rs->nv++] = r;
+	log_event(LOG_INFO, "rollout started", "{s:s, s:s, s:I, s:s}",
+	    "rollout", r->id, "service", r->service, "nodes", (json_int_t)r->nn,
+	    "principal", r->principal);
+	advance(rs, r);
+	save(rs);
+	arm(rs);
+	*out = rollout_json(r, 0);
+	return 201;
+}
+
+int
+rollouts_action(struct rollouts *rs, const char *id, const char *action,
+    json_t **out)
+{
+	struct rollout *r = find(rs, id);
+
+	*out = NULL;
+	if (r == NULL) {
+		*out = json_pack("{s:s}", "error", "no such rollout");
+		return 404;
+	}
+	if (strcmp(action, "pause") == 0 && r->state == RO_RUNNING && !r->ending)
+		r->state = RO_PAUSED;
+	else if (strcmp(action, "resume") == 0 && r->state == RO_PAUSED)
+		r->state = RO_RUNNING;
+	else if (strcmp(action, "abort") == 0 && active(r) && !r->ending) {
+		r->ending = r->aborted = 1;
+		r->state = RO_RUNNING;	/* to take back what is under way */
+		snprintf(r->reason, sizeof(r->reason), "aborted");
+	} else if (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0 &&
+	    strcmp(action, "abort") != 0) {
+		*out = json_pack("{s:s}", "error", "no such action (pause, resume "
+		    "or abort)");
+		return 400;
+	} else {
+		*out = json_pack("{s:o}", "error", json_sprintf("the rollout is "
+		    "%s%s", ro_names[r->state], r->ending && active(r) ?
+		    " and ending" : ""));
+		return 409;
+	}
+	r->updated_ms = clock_wall_ms();
+	log_event(LOG_INFO, "rollout changed", "{s:s, s:s, s:s}", "rollout",
+	    r->id, "action", action, "state", ro_names[r->state]);
+	advance(rs, r);
+	save(rs);
+	arm(rs);
+	*out = rollout_json(r, 0);
+	return 200;
+}
+
+json_t *
+rollouts_get(const struct rollouts *rs, const char *id)
+{
+	const struct rollout *r = find(rs, id);
+
+	return r != NULL ? rollout_json(r, 0) : NULL;
+}
+
+json_t *
+rollouts_list(const struct rollouts *rs, const char *service)
+{
+	const struct rollout *order[KEEP];
+	json_t *a = json_array();
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->nv; i++)
+		if (service == NULL || strcmp(rs->v[i]->service, service) == 0)
+			order[n++] = rs->v[i];
+	for (size_t i = 1; i < n; i++)	/* newest first; n <= 16 */
+		for (size_t j = i; j > 0 && order[j]->created_ms >
+		    order[j - 1]->created_ms; j--) {
+			const struct rollout *t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, rollout_json(order[i], 0));
+	return a;
+}
+
+json_t *
+rollouts_counters(const struct rollouts *rs)
+{
+	json_t *o = json_object();
+
+	for (size_t s = 0; s < 5; s++) {
+		size_t c = 0;
+
+		for (size_t i = 0; rs != NULL && i < rs->nv; i++)
+			c += rs->v[i]->state == s;
+		json_object_set_new(o, ro_names[s], json_integer((json_int_t)c));
+	}
+	return o;
+}
