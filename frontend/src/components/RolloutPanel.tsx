@@ -26,7 +26,8 @@ function took(from: number | null, to: number | null, now: number): string {
   return fmtDuration(((to ?? now) - from) / 1000);
 }
 
-function NodeRow({ n, now }: { n: RolloutNode; now: number }) {
+/** `end`: when a node that never finished stopped counting (the rollout's end, or now while it is live). */
+function NodeRow({ n, end }: { n: RolloutNode; end: number }) {
   return (
     <tr data-testid="rollout-node" data-node={n.node} data-state={n.state}>
       <td className="mono">{n.node}</td>
@@ -35,7 +36,7 @@ function NodeRow({ n, now }: { n: RolloutNode; now: number }) {
       </td>
       <td className="mono">{n.version ?? '–'}</td>
       <td className="mono">{n.previous_version ?? '–'}</td>
-      <td className="small">{took(n.started_ms, n.finished_ms, now)}</td>
+      <td className="small">{took(n.started_ms, n.finished_ms, end)}</td>
       <td className="small details">{n.reason ?? ''}</td>
     </tr>
   );
@@ -114,7 +115,7 @@ function RolloutItem({ r, now, canWrite, frozen, busy, onAct, onAbort }: ItemPro
         </thead>
         <tbody>
           {r.nodes.map((n) => (
-            <NodeRow key={n.node} n={n} now={now} />
+            <NodeRow key={n.node} n={n} end={live ? now : (r.finished_ms ?? r.updated_ms)} />
           ))}
         </tbody>
       </table>
