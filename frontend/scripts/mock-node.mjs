@@ -96,6 +96,77 @@ const serviceCommand = (node, args) => {
   return { status: 'ok', body: { name: s.name, state: s.state } };
 };
 
+// Rollouts: one failed rollout of web to begin with; a new one moves a
+// node every 1.5 s (max_parallel at a time), media's always fails.
+const rollouts = [];
+const rnode = (node, state, extra = {}) => ({ node, state, version: null, previous_version: 'a1b2c3', reason: null, started_ms: null, finished_ms: null, ...extra });
+const webNodes = () => services.filter((x) => x.name === 'web').map((x) => x.node);
+rollouts.push({
+  id: 'ro-1', service: 'web', state: 'failed', reason: 'node-002 not healthy within 60 s', principal: 'token:write', created_ms: now() - 600_000, updated_ms: now() - 500_000, finished_ms: now() - 500_000,
+  max_parallel: 1, deadline_s: 60, min_healthy_s: 5, definition: { command: ['/usr/bin/python3', '-m', 'http.server', '8000'], version: 'd4e5f6' },
+  nodes: webNodes().map((n, i) => i < 2 ? rnode(n, 'healthy', { version: 'd4e5f6', started_ms: now() - 600_000 + i * 20_000, finished_ms: now() - 590_000 + i * 20_000 })
+    : i === 2 ? rnode(n, 'rolled_back', { version: 'a1b2c3', reason: 'check http failing: HTTP 503 for 60 s; rolled back to a1b2c3', started_ms: now() - 560_000, finished_ms: now() - 500_000 })
+    : rnode(n, 'untouched')),
+});
+const rolloutTargets = (b) => {
+  const nodes = b.nodes ?? (b.target === 'all' || b.target === undefined ? null : typeof b.target === 'string' && !b.target.includes('=') ? [b.target] : null);
+  return services.filter((x) => x.name === b.service && (!nodes || nodes.includes(x.node))).map((x) => x.node);
+};
+setInterval(() => {
+  for (const r of rollouts) {
+    if (r.state !== 'running') continue;
+    const t = now();
+    for (const n of r.nodes.filter((x) => x.state === 'updating')) {
+      if (r.service === 'media') Object.assign(n, { state: 'rolled_back', version: n.previous_version, reason: 'exited with status 1 at start; rolled back', finished_ms: t });
+      else Object.assign(n, { state: 'healthy', finished_ms: t });
+    }
+    if (r.nodes.some((x) => x.state === 'rolled_back')) {
+      r.nodes.filter((x) => x.state === 'pending').forEach((x) => (x.state = 'untouched'));
+      Object.assign(r, { state: 'failed', reason: `${r.nodes.find((x) => x.state === 'rolled_back').node} did not get healthy`, finished_ms: t, updated_ms: t });
+      continue;
+    }
+    const next = r.nodes.filter((x) => x.state === 'pending').slice(0, r.max_parallel);
+    next.forEach((x) => Object.assign(x, { state: 'updating', version: String(r.definition.version ?? 'new'), started_ms: t }));
+    if (!next.length && r.nodes.every((x) => x.state === 'healthy')) Object.assign(r, { state: 'succeeded', finished_ms: t });
+    r.updated_ms = t;
+  }
+}, 1500);
+const rolloutRoute = (req, p, url, body, json) => {
+  if (p === '/api/rollouts' && req.method === 'GET') {
+    const svc = url.searchParams.get('service');
+    return json(200, { rollouts: rollouts.filter((r) => !svc || r.service === svc).sort((a, b) => b.created_ms - a.created_ms) });
+  }
+  if (p === '/api/rollouts' && req.method === 'POST') {
+    let b;
+    try { b = JSON.parse(body); } catch { return json(400, { error: 'invalid', message: 'body is not JSON' }); }
+    const errors = [];
+    if (!b.definition || typeof b.definition !== 'object') errors.push({ path: 'definition', error: 'required: an object' });
+    if (!Array.isArray(b.definition?.command)) errors.push({ path: 'definition.command', error: 'required: an array of strings' });
+    if (errors.length) return json(400, { error: 'invalid', message: 'invalid rollout', errors });
+    if (rollouts.some((r) => r.service === b.service && (r.state === 'running' || r.state === 'paused'))) return json(409, { error: 'conflict' });
+    const nodes = rolloutTargets(b);
+    if (!nodes.length) return json(400, { error: 'invalid', message: `no node of ${b.service} matches the target` });
+    const t = now();
+    const r = { id: `ro-${rollouts.length + 1}`, service: b.service, state: 'running', reason: null, principal: 'token:write', created_ms: t, updated_ms: t, finished_ms: null, max_parallel: b.max_parallel ?? 1, deadline_s: b.deadline_s ?? 60, min_healthy_s: b.min_healthy_s ?? 5, definition: b.definition, nodes: nodes.map((n) => rnode(n, 'pending', { previous_version: 'a1b2c3' })) };
+    rollouts.push(r);
+    return json(201, r);
+  }
+  const m = p.match(/^\/api\/rollouts\/([^/]+)(?:\/(pause|resume|abort))?$/);
+  if (!m) return false;
+  const r = rollouts.find((x) => x.id === decodeURIComponent(m[1]));
+  if (!r) return json(404, { error: 'not_found', message: `no rollout ${m[1]}` });
+  if (!m[2]) return json(200, r);
+  const from = { pause: ['running'], resume: ['paused'], abort: ['running', 'paused'] }[m[2]];
+  if (!from.includes(r.state)) return json(409, { error: 'conflict', message: `rollout ${r.id} is ${r.state}` });
+  const t = now();
+  if (m[2] === 'abort') {
+    r.nodes.filter((x) => x.state === 'pending').forEach((x) => (x.state = 'untouched'));
+    Object.assign(r, { state: 'aborted', reason: 'aborted by token:write', finished_ms: t });
+  } else r.state = m[2] === 'pause' ? 'paused' : 'running';
+  r.updated_ms = t;
+  return json(200, r);
+};
+
 const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   const json = (code, body) => { res.writeHead(code, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
@@ -144,6 +215,7 @@ const server = createServer(async (req, res) => {
       const check = { name: 'http', type: 'http', running: true, status: 'healthy', consecutive_successes: 4, consecutive_failures: 0, probes: 5, failures: 1, last: { ok: true, ms: 1.4, at_ms: now() - 3000, output: 'HTTP 200' }, history: [0, 1, 1, 1, 1].map((k, j) => ({ ok: !!k, ms: k ? 1.4 : 2000, at_ms: now() - (5 - j) * 10000, output: k ? 'HTTP 200' : 'connection refused' })) };
       return json(200, here ? { ...here, definition: { command: ['/usr/bin/python3', '-m', 'http.server', '8000'], restart: 'always', checks: [{ type: 'http', port: 8000, path: '/' }] }, checks: [check], instances: inst } : { name, definition: null, instances: inst });
     }
+    if (p.startsWith('/api/rollouts') && rolloutRoute(req, p, url, body, json) !== false) return;
     if (p === '/api/alerts') return json(200, { alerts: [...alerts.values()] });
     return json(404, { error: 'not_found', message: p });
   }

@@ -3,7 +3,20 @@
 // to the app (token form); 403 means a read-only token tried to write.
 
 import { getToken } from './token';
-import type { AuditRecord, CommandRecord, Definitions, Id, Job, JobSubmit, LogLine, Service, ServiceDetail, Workflow } from './types';
+import type {
+  AuditRecord,
+  CommandRecord,
+  Definitions,
+  Id,
+  Job,
+  JobSubmit,
+  LogLine,
+  Rollout,
+  RolloutStart,
+  Service,
+  ServiceDetail,
+  Workflow,
+} from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -165,3 +178,18 @@ export type ServiceAction = 'start' | 'stop' | 'restart';
  */
 export const serviceCommand = (target: string, name: string, action: ServiceAction) =>
   postCommand({ target, type: 'service', args: { name, action } });
+
+/** Rollouts, newest first: every service's, or only NAME's. */
+export const getRollouts = (service?: string) =>
+  apiGet<{ rollouts: Rollout[] }>(`/api/rollouts${service ? `?service=${encodeURIComponent(service)}` : ''}`).then((r) => r.rollouts ?? []);
+
+export const getRollout = (id: string) => apiGet<Rollout>(`/api/rollouts/${encodeURIComponent(id)}`);
+
+/** Starts a rollout (201); 409 while one of that service is still running. */
+export const startRollout = (body: RolloutStart) => apiPost<Rollout>('/api/rollouts', body);
+
+export type RolloutAction = 'pause' | 'resume' | 'abort';
+
+/** The rollout as it is after the action; 409 when its state does not allow it. */
+export const rolloutAction = (id: string, action: RolloutAction) =>
+  apiPost<Rollout>(`/api/rollouts/${encodeURIComponent(id)}/${action}`, {});

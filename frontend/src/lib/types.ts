@@ -426,3 +426,53 @@ export interface ServiceDetail extends Partial<Omit<Service, 'name' | 'node'>> {
   checks?: ServiceCheck[];
   instances: Service[];
 }
+
+/** A rollout's state: running and paused are live, the rest final. */
+export type RolloutState = 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted';
+
+/** One node of a rollout: where it is in its update (or rollback). */
+export type RolloutNodeState = 'pending' | 'updating' | 'healthy' | 'rolling_back' | 'rolled_back' | 'error' | 'untouched';
+
+export interface RolloutNode {
+  node: string;
+  state: RolloutNodeState;
+  version: string | null;
+  previous_version: string | null;
+  reason: string | null;
+  started_ms: number | null;
+  finished_ms: number | null;
+}
+
+/**
+ * A new definition of a service taken to its nodes a few at a time
+ * (GET /api/rollouts/ID); nodes are in rollout order.
+ */
+export interface Rollout {
+  id: string;
+  service: string;
+  state: RolloutState;
+  reason: string | null;
+  principal: string;
+  created_ms: number;
+  updated_ms: number;
+  finished_ms: number | null;
+  max_parallel: number;
+  deadline_s: number;
+  min_healthy_s: number;
+  definition: Record<string, unknown>;
+  nodes: RolloutNode[];
+}
+
+/** Where a rollout goes: all, a node, a "k=v,k2=v2" selector or labels. */
+export type RolloutTarget = string | { labels: Record<string, string> };
+
+/** POST /api/rollouts: target or nodes (not both); the numbers have defaults. */
+export interface RolloutStart {
+  service: string;
+  definition: Record<string, unknown>;
+  target?: RolloutTarget;
+  nodes?: string[];
+  max_parallel?: number;
+  deadline_s?: number;
+  min_healthy_s?: number;
+}

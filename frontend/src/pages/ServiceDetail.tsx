@@ -1,10 +1,12 @@
 // One service (GET /api/services/NAME): its instances on every node with
 // their actions, and what only the node serving this dashboard knows of
 // its own instance: the definition, the health checks with their last
-// probe and history, and the current run's log (a task run on the node).
+// probe and history, and the current run's log (a task run on the node);
+// between them the service's rollouts (RolloutPanel).
 
 import { useCallback, useState } from 'react';
 import { StateBadge } from '../components/Badges';
+import { ROLLOUT_POLL_MS, RolloutPanel } from '../components/RolloutPanel';
 import { everywhere, useServiceActions } from '../components/ServiceActions';
 import { logsHref, ServiceTable } from '../components/ServiceTable';
 import { describeError, getService } from '../lib/api';
@@ -162,6 +164,7 @@ export function ServiceDetail({ name, pollMs }: { name: string; pollMs: number }
           ) : (
             <ServiceTable rows={d.instances} now={now} canWrite={canWrite} frozen={frozen} onAct={act} testId="svc-instances" />
           )}
+          <RolloutPanel service={name} definition={d.definition} pollMs={Math.min(pollMs, ROLLOUT_POLL_MS)} />
           <h3>On {d.node ?? self} (this node)</h3>
           <Local d={d} self={self} now={now} />
         </>
