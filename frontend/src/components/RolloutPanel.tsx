@@ -366,7 +366,7 @@ export function RolloutPanel({ service, definition, pollMs = ROLLOUT_POLL_MS }: 
       {aborting && (
         <ConfirmDialog
           title={`Abort rollout ${aborting.id} of ${service}?`}
-          body={`No further node is updated and the rollout ends as aborted. ${progress(aborting).text} now; each node's state stays listed below.`}
+          body={`No further node is updated, and a node being updated now goes back to the version it had; nodes already healthy keep the new one. ${progress(aborting).text} now; each node's state stays listed below.`}
           confirmLabel="Abort rollout"
           danger
           onConfirm={() => void act(aborting, 'abort')}
