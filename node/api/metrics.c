@@ -18,6 +18,7 @@
 #include "jobs_metrics.h"
 #include "services.h"
 #include "artifacts.h"
+#include "rollouts.h"
 #include "links.h"
 #include "node.h"
 #include "prom.h"
@@ -280,6 +281,27 @@ artifact_metrics(struct prom *p, struct node *n)
 	json_decref(c);
 }
 
+/* The rollouts this node runs (rollouts.h), by state. */
+static void
+rollout_metrics(struct prom *p, struct node *n)
+{
+	static const char *const states[] = { "running", "paused",
+	    "succeeded", "failed", "aborted" };
+	json_t *c;
+	char label[48];
+
+	if (n->rollouts == NULL)
+		return;
+	c = rollouts_counters(n->rollouts);
+	prom_family(p, "agentflow_node_rollouts", "gauge",
+	    "Rollouts this node runs or ran (the last 16 kept), by state.");
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		snprintf(label, sizeof(label), "state=\"%s\"", states[i]);
+		prom_sample(p, label, num(c, states[i]));
+	}
+	json_decref(c);
+}
+
 /* This node's services (services.h), by service and check: names are
  * [A-Za-z0-9_-], nothing a label value must escape. */
 static void
@@ -356,6 +378,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 	job_metrics(&p, n);
 	service_metrics(&p, n);
 	artifact_metrics(&p, n);
+	rollout_metrics(&p, n);
 }
 
 void
