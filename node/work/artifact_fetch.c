@@ -40,6 +40,7 @@
 #include "links.h"
 #include "log.h"
 #include "node.h"
+#include "services.h"
 #include "sync_artifacts.h"
 #include "xalloc.h"
 
@@ -205,7 +206,7 @@ art_fetch_why(const struct fetch *f, char *why, size_t len)
 	if (f->from[0] != '\0' && f->part.size > 0)
 		snprintf(why, len, "fetching artifact %s from %s: %" PRIu64
 		    "%% of %" PRIu64 " bytes", f->id, f->from,
-		    f->part.have * 100 / f->part.size, f->part.size);
+		    f->part.have * 10 / f->part.size * 10, f->part.size);
 	else if (f->error[0] != '\0')
 		snprintf(why, len, "fetching artifact %s: %s", f->id, f->error);
 	else
@@ -387,9 +388,21 @@ art_fetch_step_all(struct artifacts *a)
 		return;
 	for (f = TAILQ_FIRST(&a->fetches); f != NULL; f = next) {
 		next = TAILQ_NEXT(f, entry);
+		/* No service here names it any more: its slot goes to
+		 * others (the part file stays, for the next fetch to go on
+		 * from). */
+		if (a->n->services != NULL &&
+		    services_artifact_user(a->n->services, f->id) == NULL) {
+			log_event(LOG_INFO, "artifact fetch dropped", "{s:s, s:s}",
+			    "artifact", f->id, "why", "no service names it");
+			TAILQ_REMOVE(&a->fetches, f, entry);
+			art_fetch_free(f);
+			continue;
+		}
 		step(a, f);
 	}
-	/* The services waiting say what they wait for, once it changed. */
+	/* The services waiting say what they wait for, once it changed
+	 * (progress in steps of 10 %: at most 11 ServiceUpdates a fetch). */
 	TAILQ_FOREACH(f, &a->fetches, entry) {
 		art_fetch_why(f, why, sizeof(why));
 		if (f->told != text_fnv1a(why, strlen(why), TEXT_FNV1A_BASIS)) {

@@ -266,6 +266,25 @@ class Artifacts(unittest.TestCase):
         self.assertTrue(harness.wait_until(
             lambda: self.holders(self.nodes["node-1"], aid) == [], SEEN_TIMEOUT))
 
+    def test_6_a_fetch_nobody_needs_any_more_is_dropped(self):
+        """A service names an artifact no node holds: its fetch waits,
+        listed; once the service is gone the fetch is dropped, so it
+        holds none of the node's few fetch slots."""
+        n3 = self.nodes["node-3"]
+        aid = "sha256:" + "ab" * 32
+        self.put_service(n3, "ghost", {"command": ["/bin/sleep", "1000"], "artifact": aid})
+        s = self.wait_service(n3, "ghost", lambda s: s["state"] == "starting"
+                              and aid in (s["reason"] or ""))
+        self.assertIn("fetching", s["reason"])
+        self.assertTrue(harness.wait_until(
+            lambda: [f for f in self.listing(n3)["fetches"] if f["artifact"] == aid], 10),
+            self.listing(n3))
+        r = n3.client().request("DELETE", "/api/services/ghost")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(harness.wait_until(
+            lambda: not [f for f in self.listing(n3)["fetches"] if f["artifact"] == aid], 10),
+            self.listing(n3))
+
     def test_5_bad_uploads_are_refused_and_change_nothing(self):
         n1 = self.nodes["node-1"]
         before = self.listing(n1)["artifacts"]
