@@ -680,7 +680,7 @@ advance(struct rollouts *rs, struct rollout *r)
 			if (x->state != RN_PENDING)
 				continue;
 			x->state = RN_UPDATING;
-			x->started_ms = now;
+			x->started_ms = clock_wall_ms();	/* after the last ended */
 			x->reason[0] = '\0';
 			next(r, x, PH_GET);
 			busy++;

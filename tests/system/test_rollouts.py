@@ -117,6 +117,7 @@ class Rollouts(unittest.TestCase):
                                           "node-3": "healthy"})
         versions = {x["version"] for x in r["nodes"]}
         self.assertEqual(len(versions), 1, r)
+        self.__class__.v1 = r["nodes"][0]["version"]
         self.assertTrue(all(x["previous_version"] is None for x in r["nodes"]), r)
         # One node at a time: each started after the one before was healthy.
         for a, b in zip(r["nodes"], r["nodes"][1:]):
@@ -133,7 +134,6 @@ class Rollouts(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn(r["id"], out.stdout)
         self.assertIn("succeeded", out.stdout)
-        self.__class__.v1 = r["nodes"][0]["version"]
 
     def test_2_unhealthy_on_the_second_is_rolled_back_third_untouched(self):
         n1, n2, n3 = (self.nodes["node-%d" % i] for i in (1, 2, 3))
@@ -189,7 +189,10 @@ class Rollouts(unittest.TestCase):
         self.assertEqual(self.states(r)["node-2"], "pending", r)
         self.assertEqual(n1.post("/api/rollouts/%s/pause" % rid, {}).status, 409)
         self.assertEqual(n1.post("/api/rollouts/%s/resume" % rid, {}).status, 200)
-        self.wait_rollout(n1, rid, lambda r: self.states(r)["node-2"] == "updating")
+        # node-2 has the new definition (its put answered): abort takes
+        # it back.  (Aborted before its put, it would be left untouched.)
+        self.wait_rollout(n1, rid, lambda r: self.states(r)["node-2"] == "updating"
+                          and r["nodes"][1]["version"])
         a = n1.post("/api/rollouts/%s/abort" % rid, {})
         self.assertEqual(a.status, 200, a)
         r = self.done(n1, rid)
