@@ -136,17 +136,26 @@ wait_done(const struct cli_args *a, const char *id, long long timeout_ms)
 	struct cli_reply r;
 	const char *st;
 	char path[96];
-	int rc;
+	int rc, warned = 0;
 
 	snprintf(path, sizeof(path), "/api/rollouts/%s", id);
 	for (;;) {
 		memset(&r, 0, sizeof(r));
 		if (cli_api_call(&a->o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
-			fprintf(stderr, "agentflow: rollout %s: %s\n", id, r.error);
-			json_decref(r.body);
-			return 1;
-		}
-		st = cli_fmt_str(r.body, "state", "");
+			/* The node may be restarting: the rollout goes on
+			 * there.  Asked again until the timeout. */
+			if (r.status == 404 || r.status == 401 || r.status == 403) {
+				fprintf(stderr, "agentflow: rollout %s: %s\n", id,
+				    r.error);
+				json_decref(r.body);
+				return 1;
+			}
+			if (!warned++)
+				fprintf(stderr, "agentflow: rollout %s: %s (asking "
+				    "again)\n", id, r.error);
+			st = "running";
+		} else
+			st = cli_fmt_str(r.body, "state", "");
 		if (strcmp(st, "running") != 0 && strcmp(st, "paused") != 0)
 			break;
 		json_decref(r.body);

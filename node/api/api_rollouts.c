@@ -68,11 +68,18 @@ api_rollouts_post(const struct api_call *call)
 	if (api_frozen(call) || (body = http_body_json(call->req)) == NULL)
 		return;		/* answered */
 	status = rollouts_start(call->n->rollouts, body, call->principal, &out);
-	api_audit(call, "rollout.start", status == 201 ? "ok" : "refused",
-	    json_pack("{s:O?, s:O?, s:O?}", "service", json_object_get(body,
-	    "service"), "rollout", json_object_get(out, "id"), "nodes",
-	    json_object_get(body, "nodes") != NULL ? json_object_get(body,
-	    "nodes") : json_object_get(body, "target")));
+	if (status == 201) {	/* what was checked, not what was sent */
+		json_t *nodes = json_array(), *x;
+		size_t i;
+
+		json_array_foreach(json_object_get(out, "nodes"), i, x)
+			json_array_append(nodes, json_object_get(x, "node"));
+		api_audit(call, "rollout.start", "ok", json_pack("{s:O, s:O,"
+		    " s:o}", "service", json_object_get(out, "service"),
+		    "rollout", json_object_get(out, "id"), "nodes", nodes));
+	} else
+		api_audit(call, "rollout.start", "refused", json_pack("{s:i}",
+		    "status", status));
 	reply(call, status, out);
 	json_decref(body);
 }

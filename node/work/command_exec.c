@@ -299,8 +299,17 @@ service(struct node *n, const Agentflow__Mesh__V1__Command *c,
 		return MESH_COMMAND_STATUS(ERROR);
 	}
 	if (strcmp(action, "get") == 0) {	/* a rollout's previous version */
-		if ((*body = services_get(n->services, name)) != NULL)
+		if ((out = services_get(n->services, name)) != NULL) {
+			/* What a rollout goes back to, not the checks'
+			 * histories: the answer must fit 64 KiB. */
+			*body = json_pack("{s:O, s:O, s:O, s:O}", "name",
+			    json_object_get(out, "name"), "definition",
+			    json_object_get(out, "definition"), "desired",
+			    json_object_get(out, "desired"), "version",
+			    json_object_get(out, "version"));
+			json_decref(out);
 			return MESH_COMMAND_STATUS(OK);
+		}
 		snprintf(err, errlen, "no service %s on %s", name, n->id);
 		return MESH_COMMAND_STATUS(NOT_FOUND);
 	}

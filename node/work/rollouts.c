@@ -26,6 +26,7 @@
 #include "rng.h"
 #include "service_spec.h"
 #include "store.h"
+#include "text.h"
 #include "sync.h"
 #include "sync_services.h"
 #include "xalloc.h"
@@ -34,7 +35,9 @@
 #define ACTIVE_MAX	4		/* under way at once */
 #define NODES_MAX	64
 #define PARALLEL_MAX	8
-#define DEF_MAX		65536		/* a definition, as compact JSON */
+#define DEF_MAX		32768		/* a definition, as compact JSON: with
+					 * the rest of a service it must fit a
+					 * command's 64 KiB answer */
 #define TICK_MS		250
 #define CMD_DEADLINE_MS	30000
 #define RETRY_MS	30000
@@ -60,7 +63,6 @@ struct rn {
 	enum rn_phase	 phase;
 	int		 send;		/* phase's command is to go out */
 	int		 waiting;	/* a command is in flight */
-	unsigned	 gen;		/* commands sent */
 	char		 cid[64];
 	json_t		*previous;	/* its definition before; NULL: none */
 	int		 had_previous;
@@ -68,8 +70,10 @@ struct rn {
 	char		 version[81];
 	char		 previous_version[81];
 	char		 reason[512];
-	uint64_t	 started_ms, put_ms, finished_ms, healthy_since_ms;
-	uint64_t	 retry_ms, first_fail_ms;
+	uint64_t	 started_ms, finished_ms;
+	uint64_t	 put_ms;	/* the deadline counts from here */
+	uint64_t	 healthy_since_ms;	/* clock_mono_ms */
+	uint64_t	 retry_ms, first_fail_ms;	/* clock_mono_ms */
 };
 
 struct rollout {
@@ -94,7 +98,6 @@ struct rollouts {
 	struct rollout	*v[KEEP];
 	size_t		 nv;
 	struct event	*tick;
-	struct rn	*issuing;	/* whose command commands_issue sends */
 	int		 advancing;	/* inside advance */
 };
 
@@ -109,10 +112,16 @@ ms_or_null(uint64_t ms)
 	return ms != 0 ? json_integer((json_int_t)ms) : json_null();
 }
 
+/* s, or null when empty.  A reason cut to its buffer may end inside a
+ * character: the cut goes back to the last whole one. */
 static json_t *
 text_or_null(const char *s)
 {
-	return s[0] != '\0' ? json_string(s) : json_null();
+	size_t n = strlen(s);
+
+	while (n > 0 && !text_utf8_valid(s, n, false))
+		n--;
+	return n > 0 ? json_stringn(s, n) : json_null();
 }
 
 static json_t *
@@ -407,7 +416,7 @@ rollback(struct rollout *r, struct rn *x, const char *why)
 static void
 not_sent(struct rollout *r, struct rn *x, const char *why)
 {
-	uint64_t now = clock_wall_ms();
+	uint64_t now = clock_mono_ms();
 
 	if (x->first_fail_ms == 0)
 		x->first_fail_ms = now;
@@ -418,15 +427,16 @@ not_sent(struct rollout *r, struct rn *x, const char *why)
 	}
 	switch (x->phase) {
 	case PH_GET:
-	case PH_PUT:
 		node_end(r, x, RN_ERROR, "%s (nothing changed there)", why);
 		break;
+	case PH_PUT:		/* it may have been put all the same */
 	case PH_START:
 		rollback(r, x, why);
 		break;
 	default:
-		node_end(r, x, RN_ROLLED_BACK, "%s; the rollback could not be "
-		    "sent: %s", x->reason, why);
+		node_end(r, x, RN_ERROR, "%s; the rollback could not be sent, "
+		    "it may still run version %s: %s", x->reason, x->version,
+		    why);
 	}
 }
 
@@ -439,8 +449,7 @@ send_step(struct rollouts *rs, struct rollout *r, struct rn *x)
 	struct principal p = { .role = r->role };
 	const char *action = actions[x->phase], *code;
 	json_t *target = json_string(x->node), *args, *def = NULL;
-	char cid[64], err[512];
-	unsigned gen = ++x->gen;
+	char err[512];
 	int dup, rc;
 
 	if (x->phase == PH_PUT)
@@ -451,10 +460,14 @@ send_step(struct rollouts *rs, struct rollout *r, struct rn *x)
 		action = "delete";
 	else if (x->phase == PH_BACK_DESIRED && !x->previous_running)
 		action = "stop";
-	args = json_pack("{s:s, s:s}", "name", r->service, "action", action);
+	/* Signed as this node, with the person's role: a signed token's
+	 * proof is not kept for the rollout's life.  "by" names the person
+	 * in the target's audit (it keeps a command's args). */
+	args = json_pack("{s:s, s:s, s:s, s:s}", "name", r->service, "action",
+	    action, "rollout", r->id, "by", r->principal);
 	if (def != NULL)
 		json_object_set(args, "definition", def);
-	snprintf(p.name, sizeof(p.name), "%s", r->principal);
+	snprintf(p.name, sizeof(p.name), "node:%s", rs->n->id);
 	cr.target = target;
 	cr.type = "service";
 	cr.args = args;
@@ -464,19 +477,17 @@ send_step(struct rollouts *rs, struct rollout *r, struct rn *x)
 	cr.done_arg = rs;
 	x->send = 0;
 	x->waiting = 1;
-	x->cid[0] = '\0';
-	rs->issuing = x;
-	/* This node's answer comes before commands_issue returns. */
-	rc = commands_issue(rs->n->commands, &cr, cid, sizeof(cid), &dup, &code,
-	    err, sizeof(err));
-	rs->issuing = NULL;
+	/* The id is written before the command goes, and this node's own
+	 * answer comes before commands_issue returns. */
+	rc = commands_issue(rs->n->commands, &cr, x->cid, sizeof(x->cid), &dup,
+	    &code, err, sizeof(err));
 	json_decref(args);
 	json_decref(target);
 	if (rc != 0) {
 		x->waiting = 0;
+		x->cid[0] = '\0';
 		not_sent(r, x, err);
-	} else if (x->waiting && x->gen == gen)
-		snprintf(x->cid, sizeof(x->cid), "%s", cid);
+	}
 }
 
 /* A command's answer, for the step it belongs to. */
@@ -536,7 +547,10 @@ answered(struct rollout *r, struct rn *x, const char *status,
 		copy_text(x->version, sizeof(x->version), json_object_get(body,
 		    "version"));
 		x->put_ms = clock_wall_ms();
-		next(r, x, PH_START);
+		if (r->aborted)
+			rollback(r, x, "the rollout was aborted");
+		else
+			next(r, x, PH_START);
 		break;
 	case PH_START:
 		if (!ok) {
@@ -545,12 +559,12 @@ answered(struct rollout *r, struct rn *x, const char *status,
 		}
 		x->phase = PH_WATCH;
 		x->healthy_since_ms = 0;
-		r->updated_ms = clock_wall_ms();
+		x->put_ms = r->updated_ms = clock_wall_ms();
 		break;
 	case PH_BACK:
 		if (!ok)
-			node_end(r, x, RN_ROLLED_BACK, "%s; the rollback failed: %s",
-			    x->reason, why);
+			node_end(r, x, RN_ERROR, "%s; the rollback failed, it may "
+			    "still run version %s: %s", x->reason, x->version, why);
 		else if (!x->had_previous)
 			node_end(r, x, RN_ROLLED_BACK, "%s; removed (it had no %s "
 			    "before)", x->reason, r->service);
@@ -581,8 +595,7 @@ cmd_done(const char *id, const json_t *rec, void *arg)
 		for (size_t j = 0; j < r->nn; j++) {
 			struct rn *x = &r->nodes[j];
 
-			if (!x->waiting || (x != rs->issuing &&
-			    strcmp(x->cid, id) != 0))
+			if (!x->waiting || strcmp(x->cid, id) != 0)
 				continue;
 			x->waiting = 0;
 			x->cid[0] = '\0';
@@ -601,7 +614,8 @@ cmd_done(const char *id, const json_t *rec, void *arg)
 
 /* The node's instance as the mesh shows it: healthy, failed, or neither. */
 static void
-watch(struct rollouts *rs, struct rollout *r, struct rn *x, uint64_t now)
+watch(struct rollouts *rs, struct rollout *r, struct rn *x, uint64_t now,
+    uint64_t mono)
 {
 	json_t *list = sync_services_list(rs->n->sync, r->service, x->node);
 	json_t *inst = json_array_get(list, 0);
@@ -617,8 +631,8 @@ watch(struct rollouts *rs, struct rollout *r, struct rn *x, uint64_t now)
 
 	if (healthy) {
 		if (x->healthy_since_ms == 0)
-			x->healthy_since_ms = now;
-		if (now - x->healthy_since_ms >= 1000ull * r->min_healthy_s)
+			x->healthy_since_ms = mono;
+		if (mono - x->healthy_since_ms >= 1000ull * r->min_healthy_s)
 			node_end(r, x, RN_HEALTHY, "version %s %s", x->version,
 			    state);
 	} else {
@@ -648,11 +662,13 @@ watch(struct rollouts *rs, struct rollout *r, struct rn *x, uint64_t now)
 static void
 advance(struct rollouts *rs, struct rollout *r)
 {
-	uint64_t now = clock_wall_ms();
+	uint64_t now = clock_wall_ms(), mono = clock_mono_ms();
 	size_t busy, open = 0, bad = 0;
 	int did = 1;
 
-	if (!active(r) || rs->advancing)
+	/* Frozen: nothing is sent and no deadline runs out; it goes on
+	 * once the node is unfrozen. */
+	if (!active(r) || rs->advancing || rs->n->frozen)
 		return;
 	rs->advancing = 1;
 	for (int round = 0; did && round < 8; round++) {
@@ -661,12 +677,12 @@ advance(struct rollouts *rs, struct rollout *r)
 		for (size_t i = 0; i < r->nn; i++) {
 			struct rn *x = &r->nodes[i];
 
-			if (x->state == RN_UPDATING && x->phase == PH_WATCH &&
-			    r->aborted)
+			if (x->state == RN_UPDATING && r->aborted && !x->waiting &&
+			    x->phase != PH_GET)
 				rollback(r, x, "the rollout was aborted");
 			else if (x->state == RN_UPDATING && x->phase == PH_WATCH)
-				watch(rs, r, x, now);
-			if (x->send && !x->waiting && now >= x->retry_ms) {
+				watch(rs, r, x, now, mono);
+			if (x->send && !x->waiting && mono >= x->retry_ms) {
 				send_step(rs, r, x);
 				did = 1;
 			}
@@ -751,9 +767,15 @@ rollouts_new(struct node *n)
 		for (size_t j = 0; j < rs->v[i]->nn; j++) {
 			struct rn *x = &rs->v[i]->nodes[j];
 
-			if ((x->state == RN_UPDATING || x->state ==
-			    RN_ROLLING_BACK) && x->phase != PH_WATCH &&
-			    x->phase != PH_NONE)
+			if (x->state == RN_UPDATING && x->phase == PH_NONE)
+				x->phase = PH_GET;	/* from the start */
+			if (x->state == RN_ROLLING_BACK && x->phase < PH_BACK)
+				x->phase = PH_BACK;
+			if (x->phase == PH_WATCH)	/* a fresh deadline: the
+							 * mesh's view comes back */
+				x->put_ms = clock_wall_ms();
+			else if (x->state == RN_UPDATING ||
+			    x->state == RN_ROLLING_BACK)
 				x->send = 1;
 		}
 	arm(rs);
@@ -927,7 +949,7 @@ rollouts_start(struct rollouts *rs, const json_t *req,
 	}
 	text = json_dumps(json_object_get(req, "definition"), JSON_COMPACT);
 	if (text != NULL && strlen(text) > DEF_MAX)
-		bad(errors, "definition", "at most 65536 bytes as JSON");
+		bad(errors, "definition", "at most 32768 bytes as JSON");
 	free(text);
 	r->max_parallel = field_uint(req, "max_parallel", 1, PARALLEL_MAX, 1,
 	    errors);
@@ -948,9 +970,10 @@ rollouts_start(struct rollouts *rs, const json_t *req,
 	for (size_t i = 0; i < rs->nv; i++) {
 		nactive += active(rs->v[i]);
 		if (active(rs->v[i]) && strcmp(rs->v[i]->service, r->service) == 0) {
-			*out = json_pack("{s:s}", "error", "a rollout of this "
-			    "service is under way");
-			json_object_set_new(*out, "rollout", json_string(rs->v[i]->id));
+			*out = json_pack("{s:o, s:s}", "error", json_sprintf(
+			    "rollout %s of %s is under way: wait for it to end "
+			    "or abort it", rs->v[i]->id, r->service), "rollout",
+			    rs->v[i]->id);
 			rollout_free(r);
 			return 409;
 		}

@@ -253,6 +253,41 @@ class Rollouts(unittest.TestCase):
         # The node still serves.
         self.assertEqual(n1.client(token="read").get("/api/services/app").status, 200)
 
+    def test_6_a_person_with_a_signed_token_rolls_out_to_other_nodes(self):
+        """The rollout's commands to other nodes are signed by the node
+        running it (a signed token's proof is not kept); the person is
+        named on that node's audit all the same."""
+        n1, n2 = self.nodes["node-1"], self.nodes["node-2"]
+        # An admin token for node-1 (tokens.json is read again when it
+        # changes), to mint alice's signed write token.
+        toks = dict(n1.tokens(), admin="admin-rollouts-0123456789")
+        path = os.path.join(n1.data_dir, "tokens.json")
+        with open(path + ".new", "w") as f:
+            json.dump(toks, f)
+        os.chmod(path + ".new", 0o600)
+        os.rename(path + ".new", path)
+        admin = harness.Client("127.0.0.1", n1.api_port, None, toks["admin"])
+        mint = lambda: admin.request(
+            "POST", "/api/tokens", json.dumps({"name": "alice", "role": "write",
+                                               "ttl": "1h"}).encode(),
+            {"Content-Type": "application/json"})
+        r = harness.wait_until(lambda: (lambda r: r if r.status == 200 else None)(mint()), 10)
+        self.assertTrue(r, mint())
+        alice = harness.Client("127.0.0.1", n1.api_port, None, r.json()["token"])
+        r = alice.request("POST", "/api/rollouts", json.dumps({
+            "service": "app", "definition": definition("v6"), "nodes": ["node-2"],
+            "deadline_s": 20, "min_healthy_s": 0}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 201, r)
+        done = self.done(n1, r.json()["id"])
+        self.assertEqual(done["state"], "succeeded", done)
+        self.assertEqual(done["principal"], "alice")
+        self.assertEqual(self.instance(n1, "app", "node-2")["version"],
+                         done["nodes"][0]["version"])
+        audit = n2.client(token="read").get("/api/audit?limit=200").json()["records"]
+        self.assertTrue([a for a in audit if '"by": "alice"' in json.dumps(a)
+                         or '"by":"alice"' in json.dumps(a)], audit[-5:])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
