@@ -9,6 +9,7 @@
 // frontend; ctest runs it as e2e.dashboard).  Prints "N passed, N failed".
 
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -482,6 +483,53 @@ async function main() {
         await shot(p, 'rollout-aborted');
         await p.context().close();
         for (const n of ['node-1', 'node-3']) await mesh.api(n, 'DELETE', '/api/services/web');
+      },
+
+      async 'an artifact uploaded from the page is listed with its node, then deleted; a read token has no controls'() {
+        // A small .tar.gz made here, named as the page will show it.
+        const src = path.join(mesh.dir, 'art-src');
+        fs.mkdirSync(src, { recursive: true });
+        fs.writeFileSync(path.join(src, 'run.sh'), '#!/bin/sh\necho hello from an artifact\n', { mode: 0o755 });
+        const file = path.join(mesh.dir, 'e2e-app.tar.gz');
+        execFileSync('tar', ['-czf', file, '-C', src, 'run.sh']);
+        const sha = `sha256:${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`;
+        const row = (x) => x.locator(`[data-testid="art-row"][data-artifact="${sha}"]`);
+
+        const p = await page();
+        await p.goto(`${base}#/artifacts`);
+        await p.getByTestId('artifacts-page').waitFor();
+        await p.getByTestId('art-empty').waitFor({ timeout: 10000 });
+        await p.getByTestId('art-add-input').setInputFiles(file);
+        await p.getByTestId('art-add-msg').filter({ hasText: 'added e2e-app.tar.gz' }).waitFor({ timeout: 10000 });
+        await row(p).and(p.locator('[data-name="e2e-app.tar.gz"]')).waitFor({ timeout: 10000 });
+        const held = (await row(p).locator('[data-testid^="art-nodes-"]').textContent()).trim();
+        check(held === 'node-1', `held by "${held}"`);
+        check((await row(p).locator('[data-testid^="art-size-"]').getAttribute('title')) === `${fs.statSync(file).size} bytes`,
+          'the size shown');
+        const listed = (await mesh.api('node-1', 'GET', '/api/artifacts')).json.artifacts;
+        check(listed.some((a) => a.artifact === sha && a.nodes.some((n) => n.node === 'node-1')), 'the API lists it on node-1');
+        await shot(p, 'artifacts');
+
+        // A read token sees it, and nothing to add or delete with.
+        const ro = await page('read');
+        await ro.goto(`${base}#/artifacts`);
+        await row(ro).waitFor({ timeout: 10000 });
+        check(await ro.getByTestId('art-add').count() === 0, 'a read token can upload');
+        check(await ro.locator('[data-testid^="art-delete-"]').count() === 0, 'a read token can delete');
+        await shot(ro, 'artifacts-read-only');
+        await ro.context().close();
+
+        await row(p).locator('[data-testid^="art-delete-"]').click();
+        await p.getByTestId('confirm-dialog').filter({ hasText: 'No other node holds it' }).waitFor();
+        check(await row(p).count() === 1, 'gone before the confirmation');
+        await p.getByTestId('confirm-yes').click();
+        await p.getByTestId('art-msg').filter({ hasText: 'deleted e2e-app.tar.gz' }).waitFor({ timeout: 10000 });
+        await row(p).waitFor({ state: 'detached', timeout: 10000 });
+        await p.getByTestId('art-empty').waitFor({ timeout: 5000 });
+        check(!(await mesh.api('node-1', 'GET', '/api/artifacts')).json.artifacts.some((a) => a.artifact === sha),
+          'the API still lists it');
+        await shot(p, 'artifacts-deleted');
+        await p.context().close();
       },
 
       async 'a killed node turns dead on the page'() {
