@@ -9,6 +9,7 @@
 // frontend; ctest runs it as e2e.dashboard).  Prints "N passed, N failed".
 
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,10 +56,13 @@ async function main() {
     await mesh.startSignal();
     const common = ['--status-ms', '250', '--dead-ms', '3000', '--ping-ms', '500',
       '--web-root', path.join(SRC, 'frontend/dist'), '--write-rate', '1000'];
-    await mesh.startNode('node-1', common);
+    // --allow-adhoc on node-1 and node-3: they take service definitions
+    // from the API and the mesh, which a rollout's steps are.
+    await mesh.startNode('node-1', [...common, '--allow-adhoc']);
     await mesh.startNode('node-2', [...common, '--tasks', path.join(mesh.dir, 'tasks.json'),
       '--alerts', path.join(mesh.dir, 'alerts.json')]);
-    await mesh.startNode('node-3', [...common, '--services', path.join(mesh.dir, 'services.json')]);
+    await mesh.startNode('node-3', [...common, '--services', path.join(mesh.dir, 'services.json'),
+      '--allow-adhoc']);
     await waitUntil(async () => {
       for (const id of ['node-1', 'node-2', 'node-3']) {
         const st = (await mesh.api(id, 'GET', '/api/cluster/status')).json;
@@ -388,6 +392,143 @@ async function main() {
         const body = (await mesh.api('node-3', 'GET', '/api/services/sleeper')).json;
         check(body.desired === 'stopped' && body.state === 'stopped', `node-3's sleeper: ${body.desired}/${body.state}`);
         await shot(p, 'service-page');
+        await p.context().close();
+      },
+
+      // A service "web" on node-1 and node-3 (put through the API: both
+      // take definitions), rolled out to both from its page, then a slow
+      // rollout paused and aborted from the page.
+      async 'a rollout from the service page ends succeeded; one paused and aborted from it; a read token has no buttons'() {
+        const WEB = { command: ['/bin/sleep', '1000'], restart: 'always', env: { GREETING: 'v1' } };
+        for (const id of ['node-1', 'node-3']) {
+          const r = await mesh.api(id, 'PUT', '/api/services/web', WEB);
+          check(r.status === 201, `PUT web on ${id} answered ${r.status}: ${JSON.stringify(r.json)}`);
+        }
+        await waitUntil(async () => (await mesh.api('node-1', 'GET', '/api/services/web')).json.instances
+          .filter((i) => i.state === 'running').length === 2, 10000, 'web running on node-1 and node-3');
+        const p = await page();
+        await p.goto(`${base}#/services/web`);
+        await p.getByTestId('rollout-none').waitFor({ timeout: 10000 });
+        // The form starts from node-1's definition: change the env value.
+        await p.getByTestId('rollout-form').locator('xpath=..').locator('summary').click();
+        const area = p.getByTestId('rollout-definition');
+        await waitUntil(async () => (await area.inputValue()).includes('GREETING'), 5000, 'the form shows node-1\'s definition');
+        const def = JSON.parse(await area.inputValue());
+        check(def.env?.GREETING === 'v1', `the form's definition: ${JSON.stringify(def)}`);
+        def.env.GREETING = 'v2';
+        await area.fill(JSON.stringify(def, null, 2));
+        await p.getByTestId('rollout-target').fill('node-1,node-3');
+        await p.getByTestId('rollout-max-parallel').fill('2');
+        await p.getByTestId('rollout-deadline-s').fill('20');
+        await p.getByTestId('rollout-min-healthy-s').fill('1');
+        await p.getByTestId('rollout-submit').click();
+        await p.getByTestId('rollout-form-msg').filter({ hasText: /rollout ro-\S+ started: 2 nodes/ }).waitFor({ timeout: 10000 });
+        const done = p.locator('[data-testid="rollout"][data-state="succeeded"]');
+        await done.waitFor({ timeout: 25000 });
+        const first = await done.getAttribute('data-id');
+        const nodes = await done.getByTestId('rollout-node').evaluateAll((els) =>
+          els.map((e) => `${e.getAttribute('data-node')}:${e.getAttribute('data-state')}`).sort());
+        check(JSON.stringify(nodes) === JSON.stringify(['node-1:healthy', 'node-3:healthy']), `nodes ${JSON.stringify(nodes)}`);
+        check((await done.getByTestId('rollout-progress').textContent()) === '2 of 2 nodes healthy', 'progress text');
+        check(await done.getByTestId('rollout-pause').count() + await done.getByTestId('rollout-abort').count() === 0,
+          'buttons on a rollout that ended');
+        await done.scrollIntoViewIfNeeded();
+        await shot(p, 'rollout-succeeded');
+        for (const id of ['node-1', 'node-3']) {
+          const g = (await mesh.api(id, 'GET', '/api/services/web')).json;
+          check(g.definition?.env?.GREETING === 'v2', `${id}'s web after the rollout: ${JSON.stringify(g.definition)}`);
+        }
+
+        // One that keeps node-3 updating for 120 s: time to pause it.
+        const r = await mesh.api('node-1', 'POST', '/api/rollouts', {
+          service: 'web', definition: { ...WEB, env: { GREETING: 'v3' } }, nodes: ['node-3', 'node-1'],
+          max_parallel: 1, deadline_s: 120, min_healthy_s: 120,
+        });
+        check(r.status === 201, `POST /api/rollouts answered ${r.status}: ${JSON.stringify(r.json)}`);
+        const id = r.json.id;
+        check(id !== first, 'a new rollout');
+        const item = p.locator(`[data-testid="rollout"][data-id="${id}"]`);
+        await item.and(p.locator('[data-state="running"]')).waitFor({ timeout: 10000 });
+        await item.locator('[data-testid="rollout-node"][data-node="node-3"][data-state="updating"]').waitFor({ timeout: 10000 });
+        await item.getByTestId('rollout-pause').click();
+        await item.and(p.locator('[data-state="paused"]')).waitFor({ timeout: 5000 });
+        await item.getByTestId('rollout-resume').waitFor({ timeout: 5000 });
+        check((await mesh.api('node-1', 'GET', `/api/rollouts/${id}`)).json.state === 'paused', 'the API says paused');
+        await shot(p, 'rollout-paused');
+
+        // A read token: the same rollouts, no form, no buttons.
+        const ro = await page('read');
+        await ro.goto(`${base}#/services/web`);
+        await ro.locator(`[data-testid="rollout"][data-id="${id}"][data-state="paused"]`).waitFor({ timeout: 10000 });
+        await ro.locator(`[data-testid="rollout"][data-id="${first}"][data-state="succeeded"]`).waitFor();
+        for (const t of ['rollout-form', 'rollout-submit', 'rollout-pause', 'rollout-resume', 'rollout-abort'])
+          check(await ro.getByTestId(t).count() === 0, `a read token sees ${t}`);
+        await shot(ro, 'rollout-read-only');
+        await ro.context().close();
+
+        await item.getByTestId('rollout-abort').click();
+        await p.getByTestId('confirm-dialog').waitFor();
+        check((await mesh.api('node-1', 'GET', `/api/rollouts/${id}`)).json.state === 'paused', 'nothing sent before the confirmation');
+        await shot(p, 'rollout-abort-confirm');
+        await p.getByTestId('confirm-yes').click();
+        await item.and(p.locator('[data-state="aborted"]')).waitFor({ timeout: 15000 });
+        await item.locator('[data-testid="rollout-node"][data-node="node-3"][data-state="rolled_back"]').waitFor({ timeout: 5000 });
+        await item.locator('[data-testid="rollout-node"][data-node="node-1"][data-state="untouched"]').waitFor({ timeout: 5000 });
+        const got = (await mesh.api('node-1', 'GET', `/api/rollouts/${id}`)).json;
+        const states = Object.fromEntries(got.nodes.map((n) => [n.node, n.state]));
+        check(got.state === 'aborted' && states['node-3'] === 'rolled_back' && states['node-1'] === 'untouched',
+          `the API says ${got.state} ${JSON.stringify(states)}`);
+        await waitUntil(async () => (await mesh.api('node-3', 'GET', '/api/services/web')).json
+          .definition?.env?.GREETING === 'v2', 5000, 'node-3 back on v2');
+        await shot(p, 'rollout-aborted');
+        await p.context().close();
+        for (const n of ['node-1', 'node-3']) await mesh.api(n, 'DELETE', '/api/services/web');
+      },
+
+      async 'an artifact uploaded from the page is listed with its node, then deleted; a read token has no controls'() {
+        // A small .tar.gz made here, named as the page will show it.
+        const src = path.join(mesh.dir, 'art-src');
+        fs.mkdirSync(src, { recursive: true });
+        fs.writeFileSync(path.join(src, 'run.sh'), '#!/bin/sh\necho hello from an artifact\n', { mode: 0o755 });
+        const file = path.join(mesh.dir, 'e2e-app.tar.gz');
+        execFileSync('tar', ['-czf', file, '-C', src, 'run.sh']);
+        const sha = `sha256:${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`;
+        const row = (x) => x.locator(`[data-testid="art-row"][data-artifact="${sha}"]`);
+
+        const p = await page();
+        await p.goto(`${base}#/artifacts`);
+        await p.getByTestId('artifacts-page').waitFor();
+        await p.getByTestId('art-empty').waitFor({ timeout: 10000 });
+        await p.getByTestId('art-add-input').setInputFiles(file);
+        await p.getByTestId('art-add-msg').filter({ hasText: 'added e2e-app.tar.gz' }).waitFor({ timeout: 10000 });
+        await row(p).and(p.locator('[data-name="e2e-app.tar.gz"]')).waitFor({ timeout: 10000 });
+        const held = (await row(p).locator('[data-testid^="art-nodes-"]').textContent()).trim();
+        check(held === 'node-1', `held by "${held}"`);
+        check((await row(p).locator('[data-testid^="art-size-"]').getAttribute('title')) === `${fs.statSync(file).size} bytes`,
+          'the size shown');
+        const listed = (await mesh.api('node-1', 'GET', '/api/artifacts')).json.artifacts;
+        check(listed.some((a) => a.artifact === sha && a.nodes.some((n) => n.node === 'node-1')), 'the API lists it on node-1');
+        await shot(p, 'artifacts');
+
+        // A read token sees it, and nothing to add or delete with.
+        const ro = await page('read');
+        await ro.goto(`${base}#/artifacts`);
+        await row(ro).waitFor({ timeout: 10000 });
+        check(await ro.getByTestId('art-add').count() === 0, 'a read token can upload');
+        check(await ro.locator('[data-testid^="art-delete-"]').count() === 0, 'a read token can delete');
+        await shot(ro, 'artifacts-read-only');
+        await ro.context().close();
+
+        await row(p).locator('[data-testid^="art-delete-"]').click();
+        await p.getByTestId('confirm-dialog').filter({ hasText: 'No other node holds it' }).waitFor();
+        check(await row(p).count() === 1, 'gone before the confirmation');
+        await p.getByTestId('confirm-yes').click();
+        await p.getByTestId('art-msg').filter({ hasText: 'deleted e2e-app.tar.gz' }).waitFor({ timeout: 10000 });
+        await row(p).waitFor({ state: 'detached', timeout: 10000 });
+        await p.getByTestId('art-empty').waitFor({ timeout: 5000 });
+        check(!(await mesh.api('node-1', 'GET', '/api/artifacts')).json.artifacts.some((a) => a.artifact === sha),
+          'the API still lists it');
+        await shot(p, 'artifacts-deleted');
         await p.context().close();
       },
 
