@@ -295,7 +295,12 @@ export function RolloutPanel({ service, definition, pollMs = ROLLOUT_POLL_MS }: 
       try {
         const got = await rolloutAction(r.id, a);
         put(got);
-        setMsg({ text: `${a} ${r.id}: done, the rollout is ${got.state}`, error: false });
+        // An abort ends the rollout once the nodes under way are back.
+        const text =
+          a === 'abort' && got.state !== 'aborted'
+            ? `abort ${r.id}: taken — nodes under way are going back to their previous version`
+            : `${a} ${r.id}: done, the rollout is ${got.state}`;
+        setMsg({ text, error: false });
       } catch (e) {
         setMsg({ text: `${a} ${r.id} refused — ${describeRolloutError(e, `its state no longer allows ${a}`)}`, error: true });
       } finally {
