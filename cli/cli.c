@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/http.h>
+#include <jansson.h>
+
 #include "certs_cli.h"
+#include "cli_fmt.h"
 #include "cli_audit.h"
 #include "cli_cmd.h"
 #include "cli_jobs.h"
@@ -114,6 +118,36 @@ static const struct option wait_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* `version`: this program's, and the node's when it answers. */
+static int
+version(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_reply r = { 0 };
+	struct cli_args a;
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	rc = cli_api_request(&a.o, EVHTTP_REQ_GET, "/healthz", NULL, 3, &r);
+	if (a.o.json) {
+		json_t *out = json_pack("{s:s, s:O?}", "cli", AGENTFLOW_VERSION,
+		    "node", rc == 0 ? r.body : NULL);
+
+		cli_api_print_json(out);
+		json_decref(out);
+	} else {
+		printf("agentflow %s\n", AGENTFLOW_VERSION);
+		if (rc == 0)
+			printf("node %s: agentflow-node %s\n",
+			    cli_fmt_str(r.body, "node_id", "?"),
+			    cli_fmt_str(r.body, "version", "?"));
+		else
+			printf("node: not reached (%s)\n", r.error);
+	}
+	json_decref(r.body);
+	return 0;
+}
+
 /* `certs` parses its own subcommands (certs_cli.h). */
 static int
 certs(const struct cmd_entry *e, int argc, char **argv)
@@ -123,6 +157,8 @@ certs(const struct cmd_entry *e, int argc, char **argv)
 }
 
 static const struct cmd_entry commands[] = {
+	{ "version", API_OPTS, 0, 0, NULL, version,
+	  "this program's version, and the node's when it answers", NULL },
 	{ "status", API_OPTS, 0, 0, NULL, cli_mesh_status,
 	  "the mesh as the local node sees it: peers, paths, RTT", NULL },
 	{ "nodes", API_OPTS, 0, 0, NULL, cli_mesh_nodes,

@@ -154,6 +154,7 @@ opts_usage(const struct opt *table, size_t n, const char *usage)
 		printf("\n");
 	}
 	printf("  --help\n      print this help\n");
+	printf("  --version\n      print the version\n");
 }
 
 int
@@ -183,7 +184,7 @@ enum opts_result
 opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
     const char *usage, int *first_arg, char *err, size_t errlen)
 {
-	struct option lopts[OPTS_MAX + 2];
+	struct option lopts[OPTS_MAX + 3];
 	const char *env;
 	char envbuf[96];
 	int c, idx;
@@ -204,7 +205,8 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 		lopts[i].val = 0;
 	}
 	lopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
-	lopts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	lopts[n + 1] = (struct option){ "version", no_argument, NULL, 'V' };
+	lopts[n + 2] = (struct option){ NULL, 0, NULL, 0 };
 
 	optind = 1;
 	opterr = 0;
@@ -215,6 +217,13 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 			break;
 		if (c == 'h') {
 			opts_usage(table, n, usage);
+			return OPTS_HELP;
+		}
+		if (c == 'V') {		/* "agentflow-node 0.1.0" */
+			const char *prog = strrchr(argv[0], '/');
+
+			printf("%s %s\n", prog != NULL ? prog + 1 : argv[0],
+			    AGENTFLOW_VERSION);
 			return OPTS_HELP;
 		}
 		if (c == '?' || c == ':' || idx < 0 || (size_t)idx >= n) {

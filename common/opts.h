@@ -36,7 +36,8 @@ enum opts_result { OPTS_OK = 0, OPTS_HELP = 1, OPTS_ERROR = -1 };
 /*
  * Fills cfg from defaults, the environment and argv.  On OPTS_ERROR, err
  * holds a message naming the option and the problem.  On OPTS_HELP the usage
- * text has been printed to stdout.  *first_arg receives the index of the
+ * text (for --version, the program's name and version) has been printed to
+ * stdout.  *first_arg receives the index of the
  * first non-option argument (may be NULL if none are allowed).
  */
 enum opts_result opts_parse(const struct opt *table, size_t n, void *cfg,

@@ -71,6 +71,25 @@ class Cli(MeshTest):
         self.assertTrue(got)
         self.assertEqual(got[0]["body"]["payload"], "v2")
 
+    def test_versions(self):
+        """agentflow version names its own and the node's; both daemons
+        answer --version and exit 0 without starting."""
+        rc, out, err = cli("version", "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^agentflow \d+\.\d+\.\d+$")
+        self.assertRegex(lines[1], r"^node node-1: agentflow-node \d+\.\d+\.\d+$")
+        rc, out, err = cli("version", "--json", "--api", "127.0.0.1:1")
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertIsNone(doc["node"])
+        self.assertEqual(doc["cli"], lines[0].split()[1])
+        for binary in ("agentflow-node", "agentflow-signal"):
+            p = subprocess.run([os.path.join(harness.BIN, binary), "--version"],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout.strip(), "%s %s" % (binary, doc["cli"]))
+
     def test_exit_codes(self):
         rc, out, err = cli("status", "--api", "127.0.0.1:1")
         self.assertEqual(rc, 1)
