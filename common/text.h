@@ -113,6 +113,13 @@ struct text_kv {
  */
 int text_kv_next(const char **cursor, struct text_kv *kv);
 
+/*
+ * The Levenshtein distance between a and b (bytes; insert, delete and
+ * replace cost 1), for "did you mean" hints.  SIZE_MAX when either is
+ * longer than 255 bytes: names are short.
+ */
+size_t text_edit_distance(const char *a, const char *b);
+
 /* FNV-1a 64 of len bytes at p, from h: TEXT_FNV1A_BASIS, or the value of
  * an earlier call to go on. */
 #define TEXT_FNV1A_BASIS	14695981039346656037ULL

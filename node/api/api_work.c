@@ -27,12 +27,16 @@
 #include "freeze.h"
 #include "http_json.h"
 #include "json_check.h"
+#include "links.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
 #include "node_id.h"
 #include "store.h"
 #include "store_work.h"
+#include "sync.h"
+#include "tasks.h"
+#include "text.h"
 #include "tasks.h"
 #include "work_json.h"
 #include "xalloc.h"
@@ -271,6 +275,57 @@ audit_refused(const struct api_call *call, const struct commands_request *cr,
 	free(text);
 }
 
+struct closest {
+	const char	*want;
+	char		 best[NODE_ID_MAX + 1];
+	size_t		 dist;
+	int		 found;
+};
+
+static void
+closest_one(const char *id, void *arg)
+{
+	struct closest *c = arg;
+	size_t d = text_edit_distance(c->want, id);
+
+	if (d == 0)
+		c->found = 1;
+	else if (d < c->dist) {
+		c->dist = d;
+		snprintf(c->best, sizeof(c->best), "%s", id);
+	}
+}
+
+/*
+ * A target that names one node no node here has heard of: 1 with a
+ * message that offers the closest name ("no node named nod-2 (did you
+ * mean node-2?)"), so a typo is not taken for a node that is down.  A
+ * node that is down, dead or left is known, and its command goes on to
+ * answer that.
+ */
+static int
+unknown_node(struct node *n, const json_t *target, char *err, size_t errlen)
+{
+	const char *id = json_string_value(target);
+	struct closest c = { id, "", SIZE_MAX, 0 };
+
+	if (id == NULL || strchr(id, '=') != NULL || strcmp(id, "all") == 0 ||
+	    !node_id_valid(id, strlen(id)) || strcmp(id, n->id) == 0 ||
+	    (n->links != NULL && links_is_up(n->links, id)))
+		return 0;
+	closest_one(n->id, &c);
+	sync_foreach_origin(n->sync, closest_one, &c);
+	if (c.found)
+		return 0;
+	if (c.best[0] != '\0' && c.dist <= (strlen(id) > 6 ? strlen(id) / 3 : 2))
+		snprintf(err, errlen, "no node named %s (did you mean %s?)", id,
+		    c.best);
+	else
+		snprintf(err, errlen, "no node named %s: no node here has heard "
+		    "of it (agentflow status lists the nodes)", id);
+	return 1;
+}
+
 void
 api_work_commands_post(const struct api_call *call)
 {
@@ -330,6 +385,11 @@ api_work_commands_post(const struct api_call *call)
 		json_object_set_new(epoched, "epoch",
 		    json_integer((json_int_t)freeze_next_epoch(n)));
 		cr.args = epoched;
+	}
+	if (unknown_node(n, cr.target, err, sizeof(err))) {
+		audit_refused(call, &cr, "unknown_node", err);
+		http_reply_error(req, 404, "unknown_node", "%s", err);
+		goto out;
 	}
 	if (commands_issue(n->commands, &cr, id, sizeof(id), &dup, &code, err,
 	    sizeof(err)) != 0) {

@@ -113,15 +113,14 @@ ms_or_null(uint64_t ms)
 }
 
 /* s, or null when empty.  A reason cut to its buffer may end inside a
- * character: the cut goes back to the last whole one. */
+ * character, and a peer's text may not be UTF-8: text_copy mends both. */
 static json_t *
 text_or_null(const char *s)
 {
-	size_t n = strlen(s);
+	char buf[1024];
 
-	while (n > 0 && !text_utf8_valid(s, n, false))
-		n--;
-	return n > 0 ? json_stringn(s, n) : json_null();
+	return text_copy(buf, sizeof(buf), s, false) > 0 ? json_string(buf) :
+	    json_null();
 }
 
 static json_t *

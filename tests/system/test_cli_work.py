@@ -124,6 +124,17 @@ class CliWork(unittest.TestCase):
         # as is a node that has no such task at all
         rc, out, err = self.on(self.n1, "run", "node-3", "hello")
         self.assertEqual(rc, 1, (out, err))
+        # a node name no node has heard of: a hint, not a wait for a node
+        # that is down; nothing is issued
+        before = self.n1.client(token="read").get("/api/commands").json()
+        rc, out, err = self.on(self.n1, "run", "nod-2", "hello")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("no node named nod-2 (did you mean node-2?)", err)
+        rc, out, err = self.on(self.n1, "ping", "zebra-77")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("no node named zebra-77", err)
+        self.assertNotIn("did you mean", err)
+        self.assertEqual(self.n1.client(token="read").get("/api/commands").json(), before)
 
     def test_run_json_streams_the_record_and_the_task(self):
         rc, out, err = self.on(self.n3, "run", "node-2", "hello", "--json")

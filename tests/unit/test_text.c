@@ -265,6 +265,26 @@ test_fnv1a(void **state)
 	    TEXT_FNV1A_BASIS)) == 0x85944171f73967e8ULL);
 }
 
+static void
+test_edit_distance(void **state)
+{
+	char big[300];
+
+	(void)state;
+	assert_int_equal(text_edit_distance("", ""), 0);
+	assert_int_equal(text_edit_distance("node-1", "node-1"), 0);
+	assert_int_equal(text_edit_distance("node-1", "node-2"), 1);	/* replace */
+	assert_int_equal(text_edit_distance("nod-1", "node-1"), 1);	/* insert */
+	assert_int_equal(text_edit_distance("node-12", "node-1"), 1);	/* delete */
+	assert_int_equal(text_edit_distance("kitten", "sitting"), 3);
+	assert_int_equal(text_edit_distance("", "abc"), 3);
+	assert_int_equal(text_edit_distance("abc", ""), 3);
+	assert_int_equal(text_edit_distance("web", "db"), 2);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_true(text_edit_distance(big, "a") == SIZE_MAX);
+}
+
 int
 main(void)
 {
@@ -280,6 +300,7 @@ main(void)
 		cmocka_unit_test(test_list_next),
 		cmocka_unit_test(test_kv_next),
 		cmocka_unit_test(test_fnv1a),
+		cmocka_unit_test(test_edit_distance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
