@@ -148,6 +148,63 @@ version(const struct cmd_entry *e, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * `completion SHELL`: a script that asks `agentflow __complete WORDS`
+ * for the candidates, so the command tables are the only list.
+ */
+static const struct {
+	const char	*shell;
+	const char	*script;
+} completions[] = {
+	{ "bash",
+	  "# agentflow completion for bash: source it, or put it in\n"
+	  "# /etc/bash_completion.d/agentflow\n"
+	  "_agentflow() {\n"
+	  "\tlocal cur=${COMP_WORDS[COMP_CWORD]}\n"
+	  "\tlocal IFS=$'\\n'\n"
+	  "\tCOMPREPLY=($(agentflow __complete \"${COMP_WORDS[@]:1:COMP_CWORD}\" "
+	  "2>/dev/null))\n"
+	  "\tif [ ${#COMPREPLY[@]} -eq 0 ]; then\n"
+	  "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
+	  "\tfi\n"
+	  "}\n"
+	  "complete -o filenames -F _agentflow agentflow\n" },
+	{ "zsh",
+	  "#compdef agentflow\n"
+	  "# agentflow completion for zsh: put it in a directory of $fpath as\n"
+	  "# _agentflow, or source it after compinit\n"
+	  "_agentflow() {\n"
+	  "\tlocal -a c\n"
+	  "\tc=(${(f)\"$(agentflow __complete \"${(@)words[2,CURRENT]}\" "
+	  "2>/dev/null)\"})\n"
+	  "\tif (( ${#c} )); then compadd -a c; else _files; fi\n"
+	  "}\n"
+	  "compdef _agentflow agentflow\n" },
+	{ "fish",
+	  "# agentflow completion for fish: put it in\n"
+	  "# ~/.config/fish/completions/agentflow.fish\n"
+	  "complete -c agentflow -f -a '(agentflow __complete "
+	  "(commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'\n" },
+};
+
+static int
+completion(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	int rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(completions) / sizeof(completions[0]);
+	    i++)
+		if (strcmp(a.argv[0], completions[i].shell) == 0) {
+			fputs(completions[i].script, stdout);
+			return 0;
+		}
+	return cli_cmd_usage_error(&a, "no completion for \"%s\" (bash, zsh or "
+	    "fish)", a.argv[0]);
+}
+
 /* `certs` parses its own subcommands (certs_cli.h). */
 static int
 certs(const struct cmd_entry *e, int argc, char **argv)
@@ -159,6 +216,12 @@ certs(const struct cmd_entry *e, int argc, char **argv)
 static const struct cmd_entry commands[] = {
 	{ "version", API_OPTS, 0, 0, NULL, version,
 	  "this program's version, and the node's when it answers", NULL },
+	{ "completion", "bash|zsh|fish\n\n"
+	  "  prints the shell's completion script (commands, subcommands and\n"
+	  "  options, from the same tables as --help):\n"
+	  "    agentflow completion bash > /etc/bash_completion.d/agentflow",
+	  1, 1, NULL, completion,
+	  "the shell completion script for bash, zsh or fish", NULL },
 	{ "status", API_OPTS, 0, 0, NULL, cli_mesh_status,
 	  "the mesh as the local node sees it: peers, paths, RTT", NULL },
 	{ "nodes", API_OPTS, 0, 0, NULL, cli_mesh_nodes,
@@ -292,22 +355,22 @@ static const struct cmd_entry commands[] = {
 	  "run a failed, cancelled, lost or expired job again (or a batch)",
 	  NULL },
 	{ "workflow", NULL, 0, -1, NULL, cli_workflow_main,
-	  "workflows: run, watch, approve and steer multi-step work", NULL },
+	  "workflows: run, watch, approve and steer multi-step work", cmd_table_group },
 	{ "schedule", NULL, 0, -1, NULL, cli_schedule_main,
 	  "schedules: jobs at cron times, fired by whichever node owns each",
-	  NULL },
+	  cmd_table_group },
 	{ "service", NULL, 0, -1, NULL, cli_service_main,
 	  "services: processes kept running in their desired state, by name",
-	  NULL },
+	  cmd_table_group },
 	{ "artifact", NULL, 0, -1, NULL, cli_artifact_main,
-	  "artifacts: files services run from, fetched over the mesh", NULL },
+	  "artifacts: files services run from, fetched over the mesh", cmd_table_group },
 	{ "rollout", NULL, 0, -1, NULL, cli_rollout_main,
 	  "rollouts: a new service version to nodes, each kept once healthy",
-	  NULL },
+	  cmd_table_group },
 	{ "token", NULL, 0, -1, NULL, cli_token_main,
-	  "signed, expiring API tokens: issue, ls, revoke (admin)", NULL },
+	  "signed, expiring API tokens: issue, ls, revoke (admin)", cmd_table_group },
 	{ "certs", NULL, 0, -1, NULL, certs,
-	  "manage the mesh PKI: CA, node certificates, revocation", NULL },
+	  "manage the mesh PKI: CA, node certificates, revocation", cmd_table_group },
 };
 
 static const struct cmd_table table = {

@@ -18,9 +18,93 @@ cmd_table_usage(const struct cmd_table *t, FILE *out)
 	fputs(t->tail, out);
 }
 
+const char cmd_table_group[] = "group";
+
+/* The candidates printed so far, so none is printed twice. */
+struct seen {
+	char	names[64][64];
+	size_t	n;
+};
+
+static void
+candidate(struct seen *seen, const char *word, const char *s, size_t len)
+{
+	if (len < strlen(word) || strncmp(s, word, strlen(word)) != 0 ||
+	    len >= sizeof(seen->names[0]))
+		return;
+	for (size_t i = 0; i < seen->n; i++)
+		if (strlen(seen->names[i]) == len &&
+		    strncmp(seen->names[i], s, len) == 0)
+			return;
+	if (seen->n < sizeof(seen->names) / sizeof(seen->names[0]))
+		snprintf(seen->names[seen->n++], sizeof(seen->names[0]), "%.*s",
+		    (int)len, s);
+	printf("%.*s\n", (int)len, s);
+}
+
+/* The options of e starting with word: its table's and its usage's. */
+static void
+complete_options(const struct cmd_entry *e, const char *word)
+{
+	struct seen seen = { .n = 0 };
+	char name[64];
+	const char *p;
+	size_t len;
+
+	for (const struct option *o = e->options; o != NULL && o->name != NULL;
+	    o++) {
+		len = (size_t)snprintf(name, sizeof(name), "--%s", o->name);
+		candidate(&seen, word, name, len < sizeof(name) ? len : 0);
+	}
+	for (p = e->usage; p != NULL && (p = strstr(p, "--")) != NULL; p += len) {
+		len = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+		if (len > 2 && (p == e->usage || p[-1] == ' ' || p[-1] == '['))
+			candidate(&seen, word, p, len);
+	}
+	candidate(&seen, word, "--help", 6);
+}
+
+static int
+complete(const struct cmd_table *t, int argc, char **argv)
+{
+	const char *word = argc > 2 ? argv[argc - 1] : "";
+	const struct cmd_entry *e = NULL;
+
+	if (argc <= 3) {	/* the command itself */
+		struct seen seen = { .n = 0 };
+
+		for (size_t i = 0; i < t->n; i++)
+			candidate(&seen, word, t->entries[i].name,
+			    strlen(t->entries[i].name));
+		return 0;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(argv[2], t->entries[i].name) == 0)
+			e = &t->entries[i];
+	if (e == NULL)
+		return 0;
+	if (e->data == cmd_table_group) {
+		/* Its table's turn: [name, "__complete", the rest]. */
+		char *sub[64];
+
+		if (argc - 1 > 64)
+			return 0;
+		sub[0] = argv[2];
+		sub[1] = argv[1];
+		for (int i = 3; i < argc; i++)
+			sub[i - 1] = argv[i];
+		return e->exec(e, argc - 1, sub);
+	}
+	if (word[0] == '-')
+		complete_options(e, word);
+	return 0;
+}
+
 int
 cmd_table_main(const struct cmd_table *t, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
+		return complete(t, argc, argv);
 	if (argc < 2) {
 		cmd_table_usage(t, stderr);
 		return CMD_TABLE_EXIT_USAGE;

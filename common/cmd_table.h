@@ -32,6 +32,10 @@ struct cmd_entry {
 	const void		*data;		/* what exec reads besides, or NULL */
 };
 
+/* A row's data that marks a group: its exec is another table's
+ * cmd_table_main, so completion goes down into it. */
+extern const char cmd_table_group[];
+
 struct cmd_table {
 	const char		*prog;	/* names the tool in messages */
 	const char		*head;	/* usage text before the list of commands */
@@ -42,7 +46,16 @@ struct cmd_table {
 
 /* The head, one line per command (name and help), the tail. */
 void cmd_table_usage(const struct cmd_table *, FILE *);
-/* argv[0] is the tool, argv[1] the command; returns the exit status. */
+/*
+ * argv[0] is the tool, argv[1] the command; returns the exit status.
+ *
+ * argv[1] "__complete" (for the shell scripts `agentflow completion`
+ * prints): argv[2..] are the words after the tool, the last one the word
+ * being completed (maybe empty).  Prints the candidates, one a line: the
+ * commands, a group's commands (rows whose data is cmd_table_group), or,
+ * for a word starting with "-", the row's options (its struct option
+ * names and every "--name" its usage line shows).  Nothing is run.
+ */
 int cmd_table_main(const struct cmd_table *, int argc, char **argv);
 
 #endif

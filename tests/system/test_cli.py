@@ -90,6 +90,41 @@ class Cli(MeshTest):
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertEqual(p.stdout.strip(), "%s %s" % (binary, doc["cli"]))
 
+    def test_completion_from_the_command_tables(self):
+        """The bash script completes commands, a group's commands and a
+        command's options, as the tables behind --help list them; zsh and
+        fish get their scripts; another shell is a usage error."""
+        rc, script, err = cli("completion", "bash")
+        self.assertEqual(rc, 0, err)
+
+        def complete(*words):
+            prog = ("PATH=%s:$PATH\n%s\nCOMP_WORDS=(agentflow %s)\n"
+                    "COMP_CWORD=%d\n_agentflow\nprintf '%%s\\n' \"${COMPREPLY[@]}\"\n"
+                    % (harness.BIN, script, " ".join("'%s'" % w for w in words),
+                       len(words)))
+            p = subprocess.run(["bash", "-c", prog], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return [l for l in p.stdout.splitlines() if l]
+        self.assertEqual(complete("servi"), ["service"])
+        self.assertEqual(complete("service", "st"), ["start", "stop"])
+        self.assertEqual(complete("rollout", "start", "web", "f.json", "--m"),
+                         ["--max-parallel", "--min-healthy"])
+        self.assertIn("--data-dir", complete("status", "--"))
+        self.assertEqual(complete("certs", "iss"), ["issue"])
+        # every top-level command --help lists is offered, and nothing else
+        rc, out, err = cli("--help")
+        listed = {l.split()[0] for l in out.splitlines() if l.startswith("  ")}
+        self.assertEqual(set(complete("")), listed)
+        for shell, marker in (("zsh", "compdef _agentflow agentflow"),
+                              ("fish", "complete -c agentflow")):
+            rc, out, err = cli("completion", shell)
+            self.assertEqual(rc, 0, err)
+            self.assertIn(marker, out)
+        rc, out, err = cli("completion", "tcsh")
+        self.assertEqual(rc, 2, (out, err))
+        self.assertIn("bash, zsh or fish", err)
+
     def test_exit_codes(self):
         rc, out, err = cli("status", "--api", "127.0.0.1:1")
         self.assertEqual(rc, 1)
