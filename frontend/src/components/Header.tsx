@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { describeError, postCommand } from '../lib/api';
-import { useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
+import { useCanWrite, useFiringCount, useFrozen, useNow, useStore } from '../lib/hooks';
 import type { Conn } from '../lib/store';
 import { ConfirmDialog } from './ConfirmDialog';
 
@@ -44,11 +44,7 @@ export function Header({ page, onSignOut }: Props) {
   const hello = useStore((s) => s.hello);
   const canWrite = useCanWrite();
   const frozen = useFrozen();
-  const firing = useStore((s) => {
-    let n = 0;
-    for (const k in s.alerts) if (s.alerts[k].state === 'firing') n++;
-    return n;
-  });
+  const firing = useFiringCount();
   const now = useNow(conn.state === 'reconnecting' ? 250 : 5000);
   const [confirm, setConfirm] = useState<null | 'freeze' | 'unfreeze'>(null);
   const [msg, setMsg] = useState<string | null>(null);
