@@ -1,6 +1,7 @@
-import { act, screen } from '@testing-library/react';
+import { act, fireEvent, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../src/App';
+import { Header } from '../src/components/Header';
 import { documentTitle, parseHash } from '../src/lib/hooks';
 import { setToken } from '../src/lib/token';
 import { alert, cluster, ev, evMsg, hello, snapshot } from './fixtures';
@@ -95,5 +96,28 @@ describe('unknown routes', () => {
     expect(screen.getAllByTestId(/^node-card-/)).toHaveLength(2);
     go('#/nodes/zzz/top');
     expect(screen.queryByTestId('not-found')).toBeNull();
+  });
+});
+
+describe('nav toggle (narrow screens)', () => {
+  it('opens and closes the nav, says which page is shown, and closes when a page is picked', () => {
+    const store = storeWith(hello(), snapshot(cluster(['a', 'b']), { alerts: [alert('b', 'x1')] }));
+    renderWith(store, <Header page="jobs" onSignOut={() => {}} />);
+    const toggle = screen.getByTestId('nav-toggle');
+    const nav = screen.getByTestId('nav');
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    expect(toggle).toHaveAttribute('aria-controls', nav.id);
+    expect(toggle).toHaveTextContent('Jobs');
+    expect(toggle).toHaveTextContent('1'); // the firing count shows while the menu is shut
+    expect(nav).not.toHaveClass('open');
+    fireEvent.click(toggle);
+    expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    expect(nav).toHaveClass('open');
+    fireEvent.click(toggle);
+    expect(nav).not.toHaveClass('open');
+    fireEvent.click(toggle);
+    fireEvent.click(screen.getByTestId('nav-alerts'));
+    expect(nav).not.toHaveClass('open');
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
   });
 });
