@@ -2,13 +2,14 @@ import { lazy, Suspense } from 'react';
 import { Header } from './components/Header';
 import { TokenForm } from './components/TokenForm';
 import type { Connection } from './lib/connection';
-import { useRoute, useStore } from './lib/hooks';
+import { useDocumentTitle, useRoute, useStore } from './lib/hooks';
 import { Alerts } from './pages/Alerts';
 import { Artifacts } from './pages/Artifacts';
 import { Audit } from './pages/Audit';
 import { Jobs } from './pages/Jobs';
 import { NodeDetail } from './pages/NodeDetail';
 import { Nodes } from './pages/Nodes';
+import { NotFound } from './pages/NotFound';
 import { Services } from './pages/Services';
 import { Tasks } from './pages/Tasks';
 import { Timeline } from './pages/Timeline';
@@ -31,6 +32,7 @@ function Footer() {
 export function App({ connection }: { connection: Pick<Connection, 'useToken' | 'signOut'> }) {
   const conn = useStore((s) => s.conn);
   const route = useRoute();
+  useDocumentTitle();
 
   if (conn.state === 'unauthorized') return <TokenForm error={conn.error} onSubmit={(t) => connection.useToken(t)} />;
 
@@ -69,6 +71,9 @@ export function App({ connection }: { connection: Pick<Connection, 'useToken' | 
       break;
     case 'audit':
       page = <Audit />;
+      break;
+    case 'notfound':
+      page = <NotFound path={route.param} />;
       break;
     default:
       page = <Topology />;

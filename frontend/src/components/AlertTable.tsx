@@ -38,7 +38,7 @@ const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; can
         <span className={`badge sev-${a.severity}`}>{a.severity}</span>
       </td>
       <td className="mono">{a.node}</td>
-      <td>
+      <td className="text">
         <strong>{a.rule}</strong>
         {a.subject ? <span className="muted"> · {a.subject}</span> : null}
         <div className="small">{a.message}</div>
@@ -71,23 +71,25 @@ const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; can
 export function AlertTable({ alerts, canWrite, frozen, testId = 'alert-table' }: { alerts: Alert[]; canWrite: boolean; frozen: boolean; testId?: string }) {
   if (alerts.length === 0) return <p className="muted">No alerts.</p>;
   return (
-    <table className="table" data-testid={testId}>
-      <thead>
-        <tr>
-          <th>state</th>
-          <th>severity</th>
-          <th>node</th>
-          <th>alert</th>
-          <th>value</th>
-          <th>when</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {alerts.map((a) => (
-          <AlertRow key={`${a.node}/${a.alert_id}`} a={a} canWrite={canWrite} frozen={frozen} />
-        ))}
-      </tbody>
-    </table>
+    <div className="table-wrap">
+      <table className="table" data-testid={testId}>
+        <thead>
+          <tr>
+            <th>state</th>
+            <th>severity</th>
+            <th>node</th>
+            <th>alert</th>
+            <th>value</th>
+            <th>when</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((a) => (
+            <AlertRow key={`${a.node}/${a.alert_id}`} a={a} canWrite={canWrite} frozen={frozen} />
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { describeError, postCommand } from '../lib/api';
-import { useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
+import { useCanWrite, useFiringCount, useFrozen, useNow, useStore } from '../lib/hooks';
 import type { Conn } from '../lib/store';
 import { ConfirmDialog } from './ConfirmDialog';
 
@@ -44,14 +44,14 @@ export function Header({ page, onSignOut }: Props) {
   const hello = useStore((s) => s.hello);
   const canWrite = useCanWrite();
   const frozen = useFrozen();
-  const firing = useStore((s) => {
-    let n = 0;
-    for (const k in s.alerts) if (s.alerts[k].state === 'firing') n++;
-    return n;
-  });
+  const firing = useFiringCount();
   const now = useNow(conn.state === 'reconnecting' ? 250 : 5000);
   const [confirm, setConfirm] = useState<null | 'freeze' | 'unfreeze'>(null);
   const [msg, setMsg] = useState<string | null>(null);
+  // On a narrow screen the nav folds behind a menu button (CSS shows one or
+  // the other); a page picked closes it again.
+  const [menuOpen, setMenuOpen] = useState(false);
+  const current = pages.find(([id]) => page === id || (id === 'nodes' && page === 'node'));
 
   const send = async (type: 'freeze' | 'unfreeze') => {
     setConfirm(null);
@@ -75,9 +75,27 @@ export function Header({ page, onSignOut }: Props) {
             </span>
           )}
         </div>
-        <nav>
+        <button
+          type="button"
+          className="nav-toggle"
+          data-testid="nav-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          aria-label={`Menu${current ? ` (${current[1]})` : ''}`}
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          <span aria-hidden="true">{menuOpen ? '✕' : '☰'}</span> {current ? current[1] : 'Menu'}
+          {firing > 0 && !menuOpen && <span className="badge st-firing">{firing}</span>}
+        </button>
+        <nav id="main-nav" className={menuOpen ? 'open' : ''} data-testid="nav" data-open={menuOpen}>
           {pages.map(([id, label]) => (
-            <a key={id} href={`#/${id}`} className={page === id || (id === 'nodes' && page === 'node') ? 'active' : ''} data-testid={`nav-${id}`}>
+            <a
+              key={id}
+              href={`#/${id}`}
+              className={page === id || (id === 'nodes' && page === 'node') ? 'active' : ''}
+              data-testid={`nav-${id}`}
+              onClick={() => setMenuOpen(false)}
+            >
               {label}
               {id === 'alerts' && firing > 0 && (
                 <span className="badge st-firing" data-testid="nav-firing-count">

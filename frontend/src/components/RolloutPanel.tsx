@@ -102,23 +102,25 @@ function RolloutItem({ r, now, canWrite, frozen, busy, onAct, onAbort }: ItemPro
       <p className="muted small">
         at most {r.max_parallel} node{r.max_parallel === 1 ? '' : 's'} at a time · each healthy within {r.deadline_s} s and for {r.min_healthy_s} s
       </p>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>node</th>
-            <th>state</th>
-            <th>version</th>
-            <th>previous version</th>
-            <th>took</th>
-            <th>reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.nodes.map((n) => (
-            <NodeRow key={n.node} n={n} end={live ? now : (r.finished_ms ?? r.updated_ms)} />
-          ))}
-        </tbody>
-      </table>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th>node</th>
+              <th>state</th>
+              <th>version</th>
+              <th>previous version</th>
+              <th>took</th>
+              <th>reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.nodes.map((n) => (
+              <NodeRow key={n.node} n={n} end={live ? now : (r.finished_ms ?? r.updated_ms)} />
+            ))}
+          </tbody>
+        </table>
+      </div>
       <details>
         <summary className="small muted">definition rolled out</summary>
         <pre className="mono small">{pretty(r.definition)}</pre>

@@ -132,43 +132,45 @@ export function ServiceTable({ rows, now, canWrite, frozen, selected, onSelect, 
   const all = selectable && rows.length > 0 && rows.every((s) => selected.has(serviceKey(s)));
   return (
     <div className="scroll-x">
-      <table className="table" data-testid={testId}>
-        <thead>
-          <tr>
-            {selectable && (
-              <th>
-                <input type="checkbox" aria-label="select every row shown" checked={all} onChange={(e) => onSelectAll?.(e.target.checked)} data-testid="svc-select-all" />
-              </th>
-            )}
-            <th>node</th>
-            <th>service</th>
-            <th>desired</th>
-            <th>state</th>
-            <th>pid</th>
-            <th>restarts</th>
-            <th>uptime</th>
-            <th>last exit</th>
-            <th>reason</th>
-            <th>endpoints</th>
-            <th>run</th>
-            {canWrite && <th />}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((s) => (
-            <Row
-              key={serviceKey(s)}
-              s={s}
-              now={now}
-              canWrite={canWrite}
-              frozen={frozen}
-              selected={selectable ? selected.has(serviceKey(s)) : undefined}
-              onSelect={selectable ? onSelect : undefined}
-              onAct={onAct}
-            />
-          ))}
-        </tbody>
-      </table>
+      <div className="table-wrap">
+        <table className="table" data-testid={testId}>
+          <thead>
+            <tr>
+              {selectable && (
+                <th>
+                  <input type="checkbox" aria-label="select every row shown" checked={all} onChange={(e) => onSelectAll?.(e.target.checked)} data-testid="svc-select-all" />
+                </th>
+              )}
+              <th>node</th>
+              <th>service</th>
+              <th>desired</th>
+              <th>state</th>
+              <th>pid</th>
+              <th>restarts</th>
+              <th>uptime</th>
+              <th>last exit</th>
+              <th>reason</th>
+              <th>endpoints</th>
+              <th>run</th>
+              {canWrite && <th />}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => (
+              <Row
+                key={serviceKey(s)}
+                s={s}
+                now={now}
+                canWrite={canWrite}
+                frozen={frozen}
+                selected={selectable ? selected.has(serviceKey(s)) : undefined}
+                onSelect={selectable ? onSelect : undefined}
+                onAct={onAct}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

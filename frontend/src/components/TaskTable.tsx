@@ -54,7 +54,7 @@ const TaskRow = memo(function TaskRow({ t, selected, canWrite, onSelect, now }: 
       </td>
       <td className="small">{fmtTime(t.started_ms ?? t.queued_ms)}</td>
       <td className="small">{dur != null ? fmtDuration(dur) : '–'}</td>
-      <td className="small" title={t.reason}>
+      <td className="small text" title={t.reason}>
         {[outcome, t.reason].filter(Boolean).join(' · ')}
       </td>
       <td onClick={(e) => e.stopPropagation()} className="actions">
@@ -88,33 +88,35 @@ export function TaskTable({ tasks, selectedKey, canWrite, onSelect, now, limit =
   const shown = tasks.slice(0, limit);
   return (
     <>
-      <table className="table" data-testid={testId}>
-        <thead>
-          <tr>
-            <th>node</th>
-            <th>task</th>
-            <th>id</th>
-            <th>state</th>
-            <th>attempt</th>
-            <th>started</th>
-            <th>duration</th>
-            <th>outcome</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((t) => (
-            <TaskRow
-              key={`${t.node}/${t.task_id}`}
-              t={t}
-              selected={selectedKey === `${t.node}/${t.task_id}`}
-              canWrite={canWrite}
-              onSelect={onSelect}
-              now={ACTIVE.has(t.state) ? now : 0}
-            />
-          ))}
-        </tbody>
-      </table>
+      <div className="table-wrap">
+        <table className="table" data-testid={testId}>
+          <thead>
+            <tr>
+              <th>node</th>
+              <th>task</th>
+              <th>id</th>
+              <th>state</th>
+              <th>attempt</th>
+              <th>started</th>
+              <th>duration</th>
+              <th>outcome</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((t) => (
+              <TaskRow
+                key={`${t.node}/${t.task_id}`}
+                t={t}
+                selected={selectedKey === `${t.node}/${t.task_id}`}
+                canWrite={canWrite}
+                onSelect={onSelect}
+                now={ACTIVE.has(t.state) ? now : 0}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
       {tasks.length === 0 && <p className="muted">No tasks.</p>}
       {tasks.length > limit && (
         <p className="muted small" data-testid="tasks-truncated">

@@ -29,6 +29,30 @@ export function useFrozen(): boolean {
   });
 }
 
+/** How many alerts are firing now, mesh-wide. */
+export function useFiringCount(): number {
+  return useStore((s) => {
+    let n = 0;
+    for (const k in s.alerts) if (s.alerts[k].state === 'firing') n++;
+    return n;
+  });
+}
+
+/** The tab's title: "(N) node · AgentFlow" while N alerts fire, the node being the one serving this page. */
+export function documentTitle(node: string | null, firing: number): string {
+  const parts = [node, 'AgentFlow'].filter(Boolean).join(' · ');
+  return firing > 0 ? `(${firing}) ${parts}` : parts;
+}
+
+/** Keeps document.title in step with the node serving the page and the firing alerts. */
+export function useDocumentTitle(): void {
+  const node = useStore((s) => s.hello?.node ?? s.cluster?.local.node_id ?? null);
+  const firing = useFiringCount();
+  useEffect(() => {
+    document.title = documentTitle(node, firing);
+  }, [node, firing]);
+}
+
 /** Re-renders every `ms` (for "N s ago" and countdowns). */
 export function useNow(ms = 1000): number {
   const [now, setNow] = useState(() => Date.now());
@@ -63,18 +87,30 @@ export function usePoll(load: () => Promise<void>, pollMs: number, stop = false)
   }, [load, pollMs, stop]);
 }
 
-export interface Route {
-  page: 'topology' | 'nodes' | 'node' | 'tasks' | 'jobs' | 'workflows' | 'services' | 'artifacts' | 'alerts' | 'timeline' | 'audit';
-  param: string | null;
-}
+export type Page = 'topology' | 'nodes' | 'node' | 'tasks' | 'jobs' | 'workflows' | 'services' | 'artifacts' | 'alerts' | 'timeline' | 'audit';
+
+const pages: readonly string[] = ['topology', 'nodes', 'tasks', 'jobs', 'workflows', 'services', 'artifacts', 'alerts', 'timeline', 'audit'];
+
+/**
+ * A page and its parameter; `notfound` when the first segment names no page
+ * (param is then the path asked for, so the page can say what was not
+ * found).  An empty hash is the overview.
+ */
+export type Route = { page: Page; param: string | null } | { page: 'notfound'; param: string };
 
 export function parseHash(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean);
+  const path = hash.replace(/^#\/?/, '').split('?')[0];
+  const parts = path.split('/').filter(Boolean);
   const p = parts[0] ?? 'topology';
   if (p === 'nodes' && parts[1]) return { page: 'node', param: decodeURIComponent(parts[1]) };
-  if (['topology', 'nodes', 'tasks', 'jobs', 'workflows', 'services', 'artifacts', 'alerts', 'timeline', 'audit'].includes(p))
-    return { page: p as Route['page'], param: parts.length > 1 ? parts.slice(1).map(decodeURIComponent).join('/') : null };
-  return { page: 'topology', param: null };
+  if (pages.includes(p)) return { page: p as Page, param: parts.length > 1 ? parts.slice(1).map(decodeURIComponent).join('/') : null };
+  let shown = path;
+  try {
+    shown = decodeURIComponent(path);
+  } catch {
+    // a malformed escape: show it as typed
+  }
+  return { page: 'notfound', param: '/' + shown.replace(/^\/+/, '') };
 }
 
 export function useRoute(): Route {

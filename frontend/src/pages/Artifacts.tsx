@@ -217,22 +217,24 @@ export function Artifacts({ pollMs = 2000 }: { pollMs?: number }) {
         </p>
       ) : (
         <div className="scroll-x">
-          <table className="table" data-testid="art-table">
-            <thead>
-              <tr>
-                <th>name</th>
-                <th>sha256</th>
-                <th>size</th>
-                <th>nodes</th>
-                {canWrite && <th />}
-              </tr>
-            </thead>
-            <tbody>
-              {artifacts.map((a) => (
-                <Row key={a.artifact} a={a} here={here} canWrite={canWrite} onDelete={onDelete} />
-              ))}
-            </tbody>
-          </table>
+          <div className="table-wrap">
+            <table className="table" data-testid="art-table">
+              <thead>
+                <tr>
+                  <th>name</th>
+                  <th>sha256</th>
+                  <th>size</th>
+                  <th>nodes</th>
+                  {canWrite && <th />}
+                </tr>
+              </thead>
+              <tbody>
+                {artifacts.map((a) => (
+                  <Row key={a.artifact} a={a} here={here} canWrite={canWrite} onDelete={onDelete} />
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       )}
       <h3>Fetches in progress</h3>
@@ -242,21 +244,23 @@ export function Artifacts({ pollMs = 2000 }: { pollMs?: number }) {
         </p>
       ) : (
         <div className="scroll-x">
-          <table className="table" data-testid="art-fetches">
-            <thead>
-              <tr>
-                <th>artifact</th>
-                <th>from → node</th>
-                <th>progress</th>
-                <th>error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {fetches.map((f) => (
-                <FetchRow key={`${f.node}/${f.artifact}`} f={f} name={names.get(f.artifact)} />
-              ))}
-            </tbody>
-          </table>
+          <div className="table-wrap">
+            <table className="table" data-testid="art-fetches">
+              <thead>
+                <tr>
+                  <th>artifact</th>
+                  <th>from → node</th>
+                  <th>progress</th>
+                  <th>error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {fetches.map((f) => (
+                  <FetchRow key={`${f.node}/${f.artifact}`} f={f} name={names.get(f.artifact)} />
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       )}
       {confirm && (

@@ -47,30 +47,32 @@ export function Audit({ pollMs = 5000 }: { pollMs?: number }) {
           </span>
         )}
       </div>
-      <table className="table" data-testid="audit-table">
-        <thead>
-          <tr>
-            <th>time</th>
-            <th>node</th>
-            <th>action</th>
-            <th>actor</th>
-            <th>result</th>
-            <th>details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((r, i) => (
-            <tr key={`${r.time_ms}-${i}`} data-testid="audit-row" data-action={r.action} className={r.result !== 'ok' ? 'audit-bad' : ''}>
-              <td className="small">{fmtDateTime(r.time_ms)}</td>
-              <td className="mono">{r.node}</td>
-              <td>{r.action}</td>
-              <td className="small">{r.actor}</td>
-              <td>{r.result}</td>
-              <td className="small mono details">{r.details != null ? JSON.stringify(r.details) : ''}</td>
+      <div className="table-wrap">
+        <table className="table" data-testid="audit-table">
+          <thead>
+            <tr>
+              <th>time</th>
+              <th>node</th>
+              <th>action</th>
+              <th>actor</th>
+              <th>result</th>
+              <th>details</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {shown.map((r, i) => (
+              <tr key={`${r.time_ms}-${i}`} data-testid="audit-row" data-action={r.action} className={r.result !== 'ok' ? 'audit-bad' : ''}>
+                <td className="small">{fmtDateTime(r.time_ms)}</td>
+                <td className="mono">{r.node}</td>
+                <td>{r.action}</td>
+                <td className="small">{r.actor}</td>
+                <td>{r.result}</td>
+                <td className="small mono details">{r.details != null ? JSON.stringify(r.details) : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

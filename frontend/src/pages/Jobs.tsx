@@ -144,43 +144,45 @@ function JobList({ pollMs }: { pollMs: number }) {
           </span>
         )}
       </div>
-      <table className="table" data-testid="jobs-table">
-        <thead>
-          <tr>
-            <th>job</th>
-            <th>task</th>
-            <th>placement</th>
-            <th>node</th>
-            <th>epoch</th>
-            <th>state</th>
-            <th>submitted</th>
-            <th>by</th>
-            <th>issuer</th>
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((j) => (
-            <tr key={jobKey(j)} data-testid="job-row" data-job={j.id} data-state={j.state} data-issuer={j.issuer}>
-              <td className="mono">
-                <a href={jobHref(j)}>{j.id}</a>
-              </td>
-              <td>{what(j)}</td>
-              <td className="mono small">{j.to}</td>
-              <td className="mono">{j.node ?? '—'}</td>
-              <td>{j.epoch}</td>
-              <td>
-                <StateBadge state={j.state} />
-              </td>
-              <td className="small">{fmtDateTime(j.submitted_ms)}</td>
-              <td className="small">{j.principal}</td>
-              <td className="mono" data-testid="job-issuer">
-                {j.issuer}
-                {j.remote ? '' : ' (here)'}
-              </td>
+      <div className="table-wrap">
+        <table className="table" data-testid="jobs-table">
+          <thead>
+            <tr>
+              <th>job</th>
+              <th>task</th>
+              <th>placement</th>
+              <th>node</th>
+              <th>epoch</th>
+              <th>state</th>
+              <th>submitted</th>
+              <th>by</th>
+              <th>issuer</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {shown.map((j) => (
+              <tr key={jobKey(j)} data-testid="job-row" data-job={j.id} data-state={j.state} data-issuer={j.issuer}>
+                <td className="mono">
+                  <a href={jobHref(j)}>{j.id}</a>
+                </td>
+                <td className="text">{what(j)}</td>
+                <td className="mono small">{j.to}</td>
+                <td className="mono">{j.node ?? '—'}</td>
+                <td>{j.epoch}</td>
+                <td>
+                  <StateBadge state={j.state} />
+                </td>
+                <td className="small">{fmtDateTime(j.submitted_ms)}</td>
+                <td className="small">{j.principal}</td>
+                <td className="mono" data-testid="job-issuer">
+                  {j.issuer}
+                  {j.remote ? '' : ' (here)'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
@@ -325,60 +327,64 @@ function JobPage({ id, issuer, pollMs }: { id: string; issuer?: string; pollMs: 
           {job.children && job.children.length > 0 && (
             <>
               <h3>On each node</h3>
-              <table className="table" data-testid="job-children">
-                <thead>
-                  <tr>
-                    <th>job</th>
-                    <th>node</th>
-                    <th>state</th>
-                    <th>exit</th>
-                    <th>reason</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {job.children.map((c) => (
-                    <tr key={c.id} data-testid="job-child" data-node={c.node} data-state={c.state ?? ''}>
-                      <td>
-                        <JobLink id={c.id} />
-                      </td>
-                      <td className="mono">{c.node}</td>
-                      <td>{c.state ? <StateBadge state={c.state} /> : '—'}</td>
-                      <td>{c.exit_code ?? ''}</td>
-                      <td className="small">{c.reason ?? ''}</td>
+              <div className="table-wrap">
+                <table className="table" data-testid="job-children">
+                  <thead>
+                    <tr>
+                      <th>job</th>
+                      <th>node</th>
+                      <th>state</th>
+                      <th>exit</th>
+                      <th>reason</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {job.children.map((c) => (
+                      <tr key={c.id} data-testid="job-child" data-node={c.node} data-state={c.state ?? ''}>
+                        <td>
+                          <JobLink id={c.id} />
+                        </td>
+                        <td className="mono">{c.node}</td>
+                        <td>{c.state ? <StateBadge state={c.state} /> : '—'}</td>
+                        <td>{c.exit_code ?? ''}</td>
+                        <td className="small text">{c.reason ?? ''}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             </>
           )}
           {!job.remote && <h3>Story</h3>}
           {!job.remote && (
-          <table className="table" data-testid="job-history">
-            <thead>
-              <tr>
-                <th>time</th>
-                <th>event</th>
-                <th>by</th>
-                <th>node</th>
-                <th>epoch</th>
-                <th>reason</th>
-                <th>details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(job.history ?? []).map((e, i) => (
-                <tr key={i} data-testid="job-history-row" data-event={e.event}>
-                  <td className="small">{fmtDateTime(e.time_ms)}</td>
-                  <td>{e.event}</td>
-                  <td className="mono">{e.by}</td>
-                  <td className="mono">{e.node ?? ''}</td>
-                  <td>{e.epoch ?? ''}</td>
-                  <td className="small">{e.reason ?? ''}</td>
-                  <td className="small mono details">{entryDetails(e)}</td>
+          <div className="table-wrap">
+            <table className="table" data-testid="job-history">
+              <thead>
+                <tr>
+                  <th>time</th>
+                  <th>event</th>
+                  <th>by</th>
+                  <th>node</th>
+                  <th>epoch</th>
+                  <th>reason</th>
+                  <th>details</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {(job.history ?? []).map((e, i) => (
+                  <tr key={i} data-testid="job-history-row" data-event={e.event}>
+                    <td className="small">{fmtDateTime(e.time_ms)}</td>
+                    <td>{e.event}</td>
+                    <td className="mono">{e.by}</td>
+                    <td className="mono">{e.node ?? ''}</td>
+                    <td>{e.epoch ?? ''}</td>
+                    <td className="small text">{e.reason ?? ''}</td>
+                    <td className="small mono details">{entryDetails(e)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           )}
         </>
       )}

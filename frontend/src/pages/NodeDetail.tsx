@@ -117,43 +117,45 @@ export function NodeDetail({ id }: { id: string }) {
         <Chart title="Load (1 min)" series={[{ name: 'load', values: series.load, color: '#f0883e' }]} format={(x) => x.toFixed(2)} testId="chart-load" />
       </div>
       <h3>Links</h3>
-      <table className="table" data-testid="node-links">
-        <thead>
-          <tr>
-            <th>peer</th>
-            <th>state</th>
-            <th>rtt</th>
-            <th>since</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {links.map((l) => (
-            <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state={l.state}>
-              <PeerCell peer={l.peer} />
-              <td>
-                <span className={`badge link-${l.state}`}>{l.state}</span>
-              </td>
-              <td>{fmtRtt(l.rtt) || '–'}</td>
-              <td className="small">{fmtAgo(l.since, now)}</td>
-              <td className="small muted">{l.extra}</td>
+      <div className="table-wrap">
+        <table className="table" data-testid="node-links">
+          <thead>
+            <tr>
+              <th>peer</th>
+              <th>state</th>
+              <th>rtt</th>
+              <th>since</th>
+              <th />
             </tr>
-          ))}
-          {unlinked.map((l) => (
-            <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state="none">
-              <PeerCell peer={l.peer} />
-              <td>
-                <span className="badge link-none" title="no direct link by design: reached through other nodes">
-                  not linked
-                </span>
-              </td>
-              <td>–</td>
-              <td className="small">–</td>
-              <td className="small muted">{l.extra}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {links.map((l) => (
+              <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state={l.state}>
+                <PeerCell peer={l.peer} />
+                <td>
+                  <span className={`badge link-${l.state}`}>{l.state}</span>
+                </td>
+                <td>{fmtRtt(l.rtt) || '–'}</td>
+                <td className="small">{fmtAgo(l.since, now)}</td>
+                <td className="small muted">{l.extra}</td>
+              </tr>
+            ))}
+            {unlinked.map((l) => (
+              <tr key={l.peer} data-testid={`node-link-${id}-${l.peer}`} data-state="none">
+                <PeerCell peer={l.peer} />
+                <td>
+                  <span className="badge link-none" title="no direct link by design: reached through other nodes">
+                    not linked
+                  </span>
+                </td>
+                <td>–</td>
+                <td className="small">–</td>
+                <td className="small muted">{l.extra}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {links.length === 0 && <p className="muted">No links reported.</p>}
       <h3>Tasks</h3>
       <div className="scroll-x">

@@ -92,23 +92,25 @@ function Local({ d, self, now }: { d: Detail; self: string; now: number }) {
       {checks.length === 0 ? (
         <p className="muted small">No health checks: the state is running while the process is up.</p>
       ) : (
-        <table className="table" data-testid="svc-checks">
-          <thead>
-            <tr>
-              <th>check</th>
-              <th>type</th>
-              <th>status</th>
-              <th>last probe</th>
-              <th>streak</th>
-              <th>history (oldest first)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {checks.map((c) => (
-              <CheckRow key={c.name} c={c} now={now} />
-            ))}
-          </tbody>
-        </table>
+        <div className="table-wrap">
+          <table className="table" data-testid="svc-checks">
+            <thead>
+              <tr>
+                <th>check</th>
+                <th>type</th>
+                <th>status</th>
+                <th>last probe</th>
+                <th>streak</th>
+                <th>history (oldest first)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {checks.map((c) => (
+                <CheckRow key={c.name} c={c} now={now} />
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <h4>Definition</h4>
       <pre className="mono small card" data-testid="svc-definition">

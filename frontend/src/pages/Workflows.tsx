@@ -112,34 +112,36 @@ function WorkflowList({ pollMs }: { pollMs: number }) {
           No workflows yet.
         </p>
       ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th>id</th>
-              <th>name</th>
-              <th>state</th>
-              <th>by</th>
-              <th>started</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((w) => (
-              <tr key={w.id} data-testid="wf-row" data-wf={w.id} data-state={w.state}>
-                <td>
-                  <a className="mono" href={`#/workflows/${encodeURIComponent(w.id)}`}>
-                    {w.id}
-                  </a>
-                </td>
-                <td>{w.name}</td>
-                <td>
-                  <StateBadge state={w.state} />
-                </td>
-                <td>{w.principal ?? ''}</td>
-                <td>{w.created_ms ? fmtDateTime(w.created_ms) : ''}</td>
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>id</th>
+                <th>name</th>
+                <th>state</th>
+                <th>by</th>
+                <th>started</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.map((w) => (
+                <tr key={w.id} data-testid="wf-row" data-wf={w.id} data-state={w.state}>
+                  <td>
+                    <a className="mono" href={`#/workflows/${encodeURIComponent(w.id)}`}>
+                      {w.id}
+                    </a>
+                  </td>
+                  <td>{w.name}</td>
+                  <td>
+                    <StateBadge state={w.state} />
+                  </td>
+                  <td>{w.principal ?? ''}</td>
+                  <td>{w.created_ms ? fmtDateTime(w.created_ms) : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -278,48 +280,50 @@ function WorkflowPage({ id, pollMs }: { id: string; pollMs: number }) {
           <Controls showInteractive={false} />
         </ReactFlow>
       </div>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>step</th>
-            <th>needs</th>
-            <th>state</th>
-            <th>node</th>
-            <th>attempt</th>
-            <th>duration</th>
-            <th>job</th>
-            <th>note</th>
-          </tr>
-        </thead>
-        <tbody>
-          {steps.map((s) => (
-            <tr key={s.name} data-testid="wf-step-row" data-step={s.name} data-state={s.state}>
-              <td>{s.name}</td>
-              <td>{s.needs.join(', ')}</td>
-              <td>
-                <StateBadge state={s.state} />
-              </td>
-              <td>{s.node ?? ''}</td>
-              <td>{s.attempt ?? ''}</td>
-              <td>{fmtDuration(stepDuration(s, now))}</td>
-              <td>
-                {s.job ? (
-                  <a className="mono" href={`#/jobs/${encodeURIComponent(s.job)}`}>
-                    {s.job}
-                  </a>
-                ) : (
-                  ''
-                )}
-              </td>
-              <td className="small">
-                {s.error ?? ''}
-                {s.approved_by ? `${s.state === 'failed' ? 'rejected' : 'approved'} by ${s.approved_by}` : ''}
-                {s.comment ? ` — ${s.comment}` : ''}
-              </td>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th>step</th>
+              <th>needs</th>
+              <th>state</th>
+              <th>node</th>
+              <th>attempt</th>
+              <th>duration</th>
+              <th>job</th>
+              <th>note</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {steps.map((s) => (
+              <tr key={s.name} data-testid="wf-step-row" data-step={s.name} data-state={s.state}>
+                <td>{s.name}</td>
+                <td>{s.needs.join(', ')}</td>
+                <td>
+                  <StateBadge state={s.state} />
+                </td>
+                <td>{s.node ?? ''}</td>
+                <td>{s.attempt ?? ''}</td>
+                <td>{fmtDuration(stepDuration(s, now))}</td>
+                <td>
+                  {s.job ? (
+                    <a className="mono" href={`#/jobs/${encodeURIComponent(s.job)}`}>
+                      {s.job}
+                    </a>
+                  ) : (
+                    ''
+                  )}
+                </td>
+                <td className="small">
+                  {s.error ?? ''}
+                  {s.approved_by ? `${s.state === 'failed' ? 'rejected' : 'approved'} by ${s.approved_by}` : ''}
+                  {s.comment ? ` — ${s.comment}` : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
