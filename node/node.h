@@ -38,6 +38,7 @@ struct job_runs;
 struct schedules;
 struct artifacts;
 struct rollouts;
+struct notify;
 
 struct node_config {
 	const char	*config;
@@ -73,6 +74,7 @@ struct node_config {
 	const char	*dns_listen;	/* --dns HOST:PORT; empty: no responder */
 	long		 artifact_max_mib;	/* one artifact's bound */
 	const char	*alerts;	/* JSON alert rules file */
+	const char	*notify;	/* JSON notification channels file */
 	int		 allow_adhoc;
 	long		 max_running;
 	long		 command_timeout_ms;
@@ -128,6 +130,7 @@ struct node {
 	struct services		*services;	/* kept running here (services.h) */
 	struct artifacts	*artifacts;	/* held here (artifacts.h) */
 	struct rollouts		*rollouts;	/* run here (rollouts.h) */
+	struct notify		*notify;	/* alerts to people (notify.h) */
 	struct service_registry	*registry;	/* services found by name */
 	struct dns_server	*dns_server;	/* --dns; NULL: none */
 };

@@ -19,6 +19,7 @@
 #include "services.h"
 #include "artifacts.h"
 #include "rollouts.h"
+#include "notify.h"
 #include "links.h"
 #include "node.h"
 #include "prom.h"
@@ -302,6 +303,28 @@ rollout_metrics(struct prom *p, struct node *n)
 	json_decref(c);
 }
 
+/* Notifications of this node's alerts (notify.h). */
+static void
+notify_metrics(struct prom *p, struct node *n)
+{
+	json_t *c;
+
+	if (n->notify == NULL)
+		return;
+	c = notify_counters(n->notify);
+	prom_family(p, "agentflow_node_notifications_total", "counter",
+	    "Alert notices by outcome: delivered (a 2xx), retried (an attempt "
+	    "not answered 2xx, tried again), failed (given up after 10 "
+	    "attempts), dropped (too many waiting).");
+	prom_sample(p, "outcome=\"delivered\"", num(c, "delivered"));
+	prom_sample(p, "outcome=\"retried\"", num(c, "retried"));
+	prom_sample(p, "outcome=\"failed\"", num(c, "failed"));
+	prom_sample(p, "outcome=\"dropped\"", num(c, "dropped"));
+	prom_metric(p, "agentflow_node_notifications_waiting", "gauge",
+	    "Alert notices not delivered yet.", num(c, "waiting"));
+	json_decref(c);
+}
+
 /* This node's services (services.h), by service and check: names are
  * [A-Za-z0-9_-], nothing a label value must escape. */
 static void
@@ -379,6 +402,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 	service_metrics(&p, n);
 	artifact_metrics(&p, n);
 	rollout_metrics(&p, n);
+	notify_metrics(&p, n);
 }
 
 void

@@ -29,6 +29,7 @@
 #include "services.h"
 #include "artifacts.h"
 #include "rollouts.h"
+#include "notify.h"
 #include "service_registry.h"
 #include "dns_server.h"
 #include "workflows.h"
@@ -107,6 +108,7 @@ alert_emit(const Agentflow__Mesh__V1__Alert *a, void *arg)
 	    mesh_names_alert_state(a->state),
 	    "message", a->message);
 	sync_emit_alert(n->sync, a);
+	notify_alert(n->notify, a);
 }
 
 static void
@@ -363,7 +365,7 @@ int
 work_start(struct node *n, char *err, size_t errlen)
 {
 	const struct node_config *cfg = n->cfg;
-	json_t *defs = NULL, *rules = NULL;
+	json_t *defs = NULL, *rules = NULL, *channels = NULL;
 	char prefix[32], run_dir[4096], guardian[4096];
 	int rc = -1;
 
@@ -379,6 +381,13 @@ work_start(struct node *n, char *err, size_t errlen)
 		goto out;
 	rules = load_json(cfg->alerts, "alerts", err, errlen);
 	if (rules == NULL && err[0] != '\0')
+		goto out;
+	channels = load_json(cfg->notify, "notify", err, errlen);
+	if (channels == NULL && err[0] != '\0')
+		goto out;
+	/* Before the alerts: those restored may resolve at once. */
+	n->notify = notify_new(n, channels, err, errlen);
+	if (n->notify == NULL && err[0] != '\0')
 		goto out;
 	/* Ids unique across restarts: the incarnation is never reused. */
 	id_prefix(prefix, sizeof(prefix), 't', n->incarnation);
@@ -444,6 +453,7 @@ work_start(struct node *n, char *err, size_t errlen)
 out:
 	json_decref(defs);
 	json_decref(rules);
+	json_decref(channels);
 	return rc;
 }
 
@@ -482,6 +492,8 @@ work_stop(struct node *n)
 	n->dns_server = NULL;
 	rollouts_free(n->rollouts);	/* before the commands it waits for */
 	n->rollouts = NULL;
+	notify_free(n->notify);
+	n->notify = NULL;
 	service_registry_free(n->registry);
 	n->registry = NULL;
 	services_free(n->services);

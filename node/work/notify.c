@@ -1,0 +1,582 @@
+/*
+ * Alert notifications (notify.h): the channels, what is sent when, and
+ * the deliveries with their retries.
+ */
+#include "notify.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "callbacks.h"
+#include "clock.h"
+#include "http_client.h"
+#include "log.h"
+#include "mesh_names.h"
+#include "node.h"
+#include "rng.h"
+#include "text.h"
+#include "xalloc.h"
+
+#define CHANNELS_MAX	16
+#define SECRET_MAX	256
+#define WAITING_MAX	256
+#define ATTEMPTS_MAX	10
+#define BASE_MS		1000
+#define TIMEOUT_S	10
+#define TRACKED_MAX	1024
+#define REPEAT_TICK_S	5
+
+enum channel_type { CH_WEBHOOK, CH_NTFY };
+
+struct channel {
+	char			 name[64];
+	enum channel_type	 type;
+	char			*url;
+	char			*secret;	/* webhook; "" none */
+	char			*topic;		/* ntfy */
+	char			*token;		/* ntfy; "" none */
+	json_t			*rules;		/* names; NULL: every rule */
+	int			 resolved;	/* send resolved notices */
+};
+
+/* One notice to one channel, until it is delivered or given up. */
+struct delivery {
+	TAILQ_ENTRY(delivery)	 entry;
+	struct notify		*nf;
+	const struct channel	*ch;
+	char			*body;
+	size_t			 len;
+	char			 alert[64];	/* for the logs */
+	int			 attempts;
+	struct event		*timer;
+	struct http_client	 http;		/* while an attempt is in flight */
+	int			 answered;
+	int			 status;
+	char			 why[96];
+};
+TAILQ_HEAD(deliveries, delivery);
+
+struct notify {
+	struct node		*n;
+	struct channel		 ch[CHANNELS_MAX];
+	size_t			 nch;
+	uint64_t		 repeat_ms;	/* 0: never */
+	json_t			*firing;	/* alert id → {alert, sent_mono, acked} */
+	struct deliveries	 waiting;
+	size_t			 nwaiting;
+	struct event		*repeat;
+	uint64_t		 delivered, retried, failed, dropped;
+};
+
+/* --- the file ------------------------------------------------------------- */
+
+static int
+bad(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(err, errlen, "--notify: ");
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen > (size_t)n ? errlen - (size_t)n : 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A string field of c at most max bytes, of text with no control
+ * characters; NULL when absent (and not required). */
+static int
+text_field(const json_t *c, size_t i, const char *key, size_t max,
+    int required, char **out, char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(c, key);
+	const char *s = json_string_value(v);
+
+	*out = NULL;
+	if (v == NULL && !required)
+		return 0;
+	if (s == NULL || s[0] == '\0' || strlen(s) > max ||
+	    !text_utf8_valid(s, strlen(s), true))
+		return bad(err, errlen, "channels[%zu].%s: %s1-%zu bytes of text",
+		    i, key, required ? "required, " : "", max);
+	*out = xstrdup(s);
+	return 0;
+}
+
+static int
+channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = { "name", "type", "url", "secret",
+	    "topic", "token", "rules", "resolved" };
+	const char *name = json_string_value(json_object_get(c, "name"));
+	const char *type = json_string_value(json_object_get(c, "type"));
+	const json_t *rules = json_object_get(c, "rules"), *v;
+	const char *key, *s;
+	char uerr[256];
+	size_t j;
+
+	if (!json_is_object(c))
+		return bad(err, errlen, "channels[%zu]: an object {name, type, "
+		    "url, ...}", i);
+	json_object_foreach((json_t *)c, key, v) {
+		int ok = 0;
+
+		for (j = 0; j < sizeof(known) / sizeof(known[0]); j++)
+			ok |= strcmp(key, known[j]) == 0;
+		if (!ok)
+			return bad(err, errlen, "channels[%zu].%s: not a field of "
+			    "a channel (name, type, url, secret, topic, token, "
+			    "rules, resolved)", i, key);
+	}
+	if (name == NULL || !text_name_valid(name, strlen(name)) ||
+	    strlen(name) >= sizeof(ch->name))
+		return bad(err, errlen, "channels[%zu].name: required, a name "
+		    "(1-63 of [A-Za-z0-9_-])", i);
+	snprintf(ch->name, sizeof(ch->name), "%s", name);
+	if (type != NULL && strcmp(type, "webhook") == 0)
+		ch->type = CH_WEBHOOK;
+	else if (type != NULL && strcmp(type, "ntfy") == 0)
+		ch->type = CH_NTFY;
+	else
+		return bad(err, errlen, "channels[%zu].type: \"webhook\" or "
+		    "\"ntfy\"", i);
+	if (text_field(c, i, "url", HTTP_CLIENT_URL_MAX, 1, &ch->url, err,
+	    errlen) != 0)
+		return -1;
+	if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0)
+		return bad(err, errlen, "channels[%zu].url: %s", i, uerr);
+	if (text_field(c, i, "secret", SECRET_MAX, 0, &ch->secret, err,
+	    errlen) != 0 || text_field(c, i, "token", SECRET_MAX, 0,
+	    &ch->token, err, errlen) != 0 || text_field(c, i, "topic", 64,
+	    ch->type == CH_NTFY, &ch->topic, err, errlen) != 0)
+		return -1;
+	if (ch->type == CH_WEBHOOK && (ch->topic != NULL || ch->token != NULL))
+		return bad(err, errlen, "channels[%zu]: topic and token are "
+		    "ntfy's; a webhook has a secret", i);
+	if (ch->type == CH_NTFY && ch->secret != NULL)
+		return bad(err, errlen, "channels[%zu].secret: ntfy takes a "
+		    "token", i);
+	if (ch->topic != NULL && strspn(ch->topic, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(ch->topic))
+		return bad(err, errlen, "channels[%zu].topic: 1-64 of "
+		    "[A-Za-z0-9_-]", i);
+	if (ch->secret == NULL)
+		ch->secret = xstrdup("");
+	if (ch->token == NULL)
+		ch->token = xstrdup("");
+	if (rules != NULL) {
+		if (!json_is_array(rules) || json_array_size(rules) == 0 ||
+		    json_array_size(rules) > 64)
+			return bad(err, errlen, "channels[%zu].rules: 1-64 rule "
+			    "names", i);
+		json_array_foreach(rules, j, v)
+			if ((s = json_string_value(v)) == NULL ||
+			    !text_name_valid(s, strlen(s)))
+				return bad(err, errlen, "channels[%zu].rules[%zu]: "
+				    "a rule name", i, j);
+		ch->rules = json_deep_copy(rules);
+	}
+	v = json_object_get(c, "resolved");
+	if (v != NULL && !json_is_boolean(v))
+		return bad(err, errlen, "channels[%zu].resolved: true or false",
+		    i);
+	ch->resolved = v == NULL || json_is_true(v);
+	return 0;
+}
+
+static void
+channel_clear(struct channel *ch)
+{
+	free(ch->url);
+	free(ch->secret);
+	free(ch->topic);
+	free(ch->token);
+	json_decref(ch->rules);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* --- deliveries ----------------------------------------------------------- */
+
+static void attempt(struct delivery *);
+
+static void
+delivery_free(struct delivery *d)
+{
+	TAILQ_REMOVE(&d->nf->waiting, d, entry);
+	d->nf->nwaiting--;
+	http_client_close(&d->http);
+	event_free(d->timer);
+	free(d->body);
+	free(d);
+}
+
+static void
+answered(struct delivery *d)
+{
+	struct notify *nf = d->nf;
+	uint64_t delay;
+
+	http_client_close(&d->http);
+	d->answered = 0;
+	if (d->status >= 200 && d->status <= 299) {
+		nf->delivered++;
+		log_event(LOG_INFO, "notification delivered", "{s:s, s:s, s:i}",
+		    "channel", d->ch->name, "alert", d->alert, "attempt",
+		    d->attempts);
+		delivery_free(d);
+		return;
+	}
+	if (d->status > 0)
+		snprintf(d->why, sizeof(d->why), "HTTP %d", d->status);
+	if (d->attempts >= ATTEMPTS_MAX) {
+		nf->failed++;
+		log_event(LOG_WARN, "notification given up", "{s:s, s:s, s:i, s:s}",
+		    "channel", d->ch->name, "alert", d->alert, "attempts",
+		    d->attempts, "why", d->why);
+		delivery_free(d);
+		return;
+	}
+	nf->retried++;
+	delay = (uint64_t)rng_jitter(nf->n->rng, (long)(BASE_MS <<
+	    (d->attempts - 1)));
+	log_event(LOG_INFO, "notification not delivered", "{s:s, s:s, s:i, s:s,"
+	    " s:I}", "channel", d->ch->name, "alert", d->alert, "attempt",
+	    d->attempts, "why", d->why, "retry_ms", (json_int_t)delay);
+	event_add(d->timer, &(struct timeval){ (time_t)(delay / 1000),
+	    (suseconds_t)(delay % 1000) * 1000 });
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delivery *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->answered)
+		answered(d);
+	else
+		attempt(d);
+}
+
+static void
+error_cb(enum evhttp_request_error e, void *arg)
+{
+	struct delivery *d = arg;
+
+	snprintf(d->why, sizeof(d->why), "%s", e == EVREQ_HTTP_TIMEOUT ?
+	    "timed out" : e == EVREQ_HTTP_EOF ? "connection refused or closed" :
+	    "request failed");
+}
+
+static void
+reply_cb(struct evhttp_request *req, void *arg)
+{
+	struct delivery *d = arg;
+
+	d->status = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	if (d->status == 0 && d->why[0] == '\0')
+		snprintf(d->why, sizeof(d->why), "connection refused or closed");
+	d->answered = 1;
+	event_active(d->timer, EV_TIMEOUT, 0);
+}
+
+static void
+attempt(struct delivery *d)
+{
+	struct notify *nf = d->nf;
+	struct evhttp_request *req;
+	struct evkeyvalq *h;
+	char err[256], sig[80], ts[24], hostport[300], auth[300];
+	int64_t now = (int64_t)clock_wall_ms();
+
+	d->attempts++;
+	d->status = 0;
+	d->why[0] = '\0';
+	if (http_client_open(&d->http, nf->n->base, nf->n->dns, d->ch->url,
+	    "notification URL", NULL, TIMEOUT_S, err, sizeof(err)) != 0) {
+		snprintf(d->why, sizeof(d->why), "%.90s", err);
+		d->answered = 1;
+		event_active(d->timer, EV_TIMEOUT, 0);
+		return;
+	}
+	req = evhttp_request_new(reply_cb, d);
+	evhttp_request_set_error_cb(req, error_cb);
+	h = evhttp_request_get_output_headers(req);
+	http_client_hostport(&d->http, hostport, sizeof(hostport));
+	evhttp_add_header(h, "Host", hostport);
+	evhttp_add_header(h, "User-Agent", "agentflow-node/" AGENTFLOW_VERSION);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	if (d->ch->type == CH_WEBHOOK && d->ch->secret[0] != '\0' &&
+	    callbacks_sign(d->ch->secret, now, d->body, d->len, sig,
+	    sizeof(sig)) == 0) {
+		snprintf(ts, sizeof(ts), "%lld", (long long)now);
+		evhttp_add_header(h, CALLBACK_HEADER_TIMESTAMP, ts);
+		evhttp_add_header(h, CALLBACK_HEADER_SIGNATURE, sig);
+	}
+	if (d->ch->type == CH_NTFY && d->ch->token[0] != '\0') {
+		snprintf(auth, sizeof(auth), "Bearer %s", d->ch->token);
+		evhttp_add_header(h, "Authorization", auth);
+	}
+	evbuffer_add(evhttp_request_get_output_buffer(req), d->body, d->len);
+	if (evhttp_make_request(d->http.evcon, req, EVHTTP_REQ_POST,
+	    d->http.path) != 0) {
+		snprintf(d->why, sizeof(d->why), "request not sent");
+		d->answered = 1;
+		event_active(d->timer, EV_TIMEOUT, 0);
+	}
+}
+
+static void
+deliver(struct notify *nf, const struct channel *ch, json_t *body,
+    const char *alert_id)
+{
+	struct delivery *d;
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	if (text == NULL)
+		return;
+	if (nf->nwaiting >= WAITING_MAX) {	/* the oldest goes */
+		struct delivery *old = TAILQ_FIRST(&nf->waiting);
+
+		nf->dropped++;
+		log_event(LOG_WARN, "notification dropped", "{s:s, s:s, s:s}",
+		    "channel", old->ch->name, "alert", old->alert, "why",
+		    "too many waiting");
+		delivery_free(old);
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->nf = nf;
+	d->ch = ch;
+	d->body = text;
+	d->len = strlen(text);
+	snprintf(d->alert, sizeof(d->alert), "%s", alert_id);
+	d->timer = evtimer_new(nf->n->base, timer_cb, d);
+	TAILQ_INSERT_TAIL(&nf->waiting, d, entry);
+	nf->nwaiting++;
+	attempt(d);
+}
+
+/* --- what is sent ----------------------------------------------------------- */
+
+static int
+wants(const struct channel *ch, const char *rule, const char *state)
+{
+	json_t *v;
+	size_t i;
+
+	if (strcmp(state, "resolved") == 0 && !ch->resolved)
+		return 0;
+	if (ch->rules == NULL)
+		return 1;
+	json_array_foreach(ch->rules, i, v)
+		if (strcmp(json_string_value(v), rule) == 0)
+			return 1;
+	return 0;
+}
+
+/* The channel's body for alert a (JSON, as the API shows alerts). */
+static json_t *
+body_for(const struct notify *nf, const struct channel *ch, const json_t *a,
+    const char *state, int repeat)
+{
+	const char *rule = json_string_value(json_object_get(a, "rule"));
+	const char *subject = json_string_value(json_object_get(a, "subject"));
+	const char *message = json_string_value(json_object_get(a, "message"));
+	const char *sev = json_string_value(json_object_get(a, "severity"));
+	json_t *title;
+
+	if (ch->type == CH_WEBHOOK)
+		return json_pack("{s:s, s:s, s:s, s:b, s:O}", "kind", "alert",
+		    "state", state, "node", nf->n->id, "repeat", repeat,
+		    "alert", a);
+	title = json_sprintf("[%s%s] %s on %s%s%s", state, repeat ? ", again" :
+	    "", rule, nf->n->id, subject[0] != '\0' ? ": " : "", subject);
+	return json_pack("{s:s, s:o, s:s, s:i, s:[s]}", "topic", ch->topic,
+	    "title", title, "message", message[0] != '\0' ? message : rule,
+	    "priority", strcmp(state, "resolved") == 0 ? 2 :
+	    strcmp(sev, "critical") == 0 ? 5 : 4, "tags",
+	    strcmp(state, "resolved") == 0 ? "white_check_mark" :
+	    "rotating_light");
+}
+
+static void
+send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
+{
+	const char *rule = json_string_value(json_object_get(a, "rule"));
+	const char *id = json_string_value(json_object_get(a, "alert_id"));
+
+	for (size_t i = 0; i < nf->nch; i++)
+		if (wants(&nf->ch[i], rule, state))
+			deliver(nf, &nf->ch[i], body_for(nf, &nf->ch[i], a, state,
+			    repeat), id);
+}
+
+static void
+repeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct notify *nf = arg;
+	uint64_t now = clock_mono_ms();
+	const char *id;
+	json_t *t;
+
+	(void)fd;
+	(void)what;
+	json_object_foreach(nf->firing, id, t) {
+		uint64_t sent = (uint64_t)json_integer_value(json_object_get(t,
+		    "sent_mono"));
+
+		if (json_is_true(json_object_get(t, "acked")) ||
+		    now - sent < nf->repeat_ms)
+			continue;
+		json_object_set_new(t, "sent_mono", json_integer((json_int_t)now));
+		send_all(nf, json_object_get(t, "alert"), "firing", 1);
+	}
+}
+
+void
+notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
+{
+	const char *state;
+	json_t *aj, *t;
+
+	if (nf == NULL || nf->nch == 0)
+		return;
+	state = mesh_names_alert_state(a->state);
+	t = json_object_get(nf->firing, a->alert_id);
+	if (a->state == MESH_ALERT_STATE(ACKNOWLEDGED)) {
+		if (t != NULL)		/* no more repeats */
+			json_object_set_new(t, "acked", json_true());
+		return;
+	}
+	if (a->state == MESH_ALERT_STATE(FIRING) && t != NULL)
+		return;		/* its value or message moved: said already */
+	if (a->state != MESH_ALERT_STATE(FIRING) &&
+	    a->state != MESH_ALERT_STATE(RESOLVED))
+		return;
+	aj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I}",
+	    "alert_id", a->alert_id, "rule", a->rule, "severity",
+	    mesh_names_alert_severity(a->severity), "state", state,
+	    "subject", a->subject, "message", a->message, "value", a->value,
+	    "threshold", a->threshold, "fired_ms", (json_int_t)a->fired_ms,
+	    "resolved_ms", (json_int_t)a->resolved_ms);
+	if (aj == NULL)
+		return;
+	if (a->state == MESH_ALERT_STATE(FIRING) &&
+	    json_object_size(nf->firing) < TRACKED_MAX)
+		json_object_set_new(nf->firing, a->alert_id, json_pack("{s:O, "
+		    "s:I, s:b}", "alert", aj, "sent_mono",
+		    (json_int_t)clock_mono_ms(), "acked", 0));
+	else
+		json_object_del(nf->firing, a->alert_id);
+	send_all(nf, aj, state, 0);
+	json_decref(aj);
+}
+
+/* --- life ----------------------------------------------------------------- */
+
+struct notify *
+notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
+{
+	const json_t *chans = json_object_get(doc, "channels"), *v;
+	struct notify *nf;
+	const char *key;
+	size_t i;
+
+	err[0] = '\0';
+	if (doc == NULL)
+		return NULL;
+	if (!json_is_object(doc)) {
+		bad(err, errlen, "an object {channels: [...], repeat_s}");
+		return NULL;
+	}
+	json_object_foreach((json_t *)doc, key, v)
+		if (strcmp(key, "channels") != 0 && strcmp(key, "repeat_s") != 0) {
+			bad(err, errlen, "%s: not a field (channels, repeat_s)",
+			    key);
+			return NULL;
+		}
+	if (!json_is_array(chans) || json_array_size(chans) == 0 ||
+	    json_array_size(chans) > CHANNELS_MAX) {
+		bad(err, errlen, "channels: 1-%d channels", CHANNELS_MAX);
+		return NULL;
+	}
+	v = json_object_get(doc, "repeat_s");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > 7 * 86400)) {
+		bad(err, errlen, "repeat_s: 0 (never) to 604800 seconds");
+		return NULL;
+	}
+	nf = xcalloc(1, sizeof(*nf));
+	nf->n = n;
+	TAILQ_INIT(&nf->waiting);
+	nf->firing = json_object();
+	nf->repeat_ms = v != NULL ? 1000 * (uint64_t)json_integer_value(v) : 0;
+	json_array_foreach(chans, i, v) {
+		if (channel_parse(&nf->ch[i], v, i, err, errlen) != 0) {
+			nf->nch = i + 1;
+			notify_free(nf);
+			return NULL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(nf->ch[j].name, nf->ch[i].name) == 0) {
+				bad(err, errlen, "channels[%zu].name: %s is "
+				    "named twice", i, nf->ch[i].name);
+				nf->nch = i + 1;
+				notify_free(nf);
+				return NULL;
+			}
+	}
+	nf->nch = json_array_size(chans);
+	if (nf->repeat_ms > 0) {
+		nf->repeat = event_new(n->base, -1, EV_PERSIST, repeat_cb, nf);
+		event_add(nf->repeat, &(struct timeval){
+		    nf->repeat_ms < REPEAT_TICK_S * 1000 ? 1 : REPEAT_TICK_S, 0 });
+	}
+	for (i = 0; i < nf->nch; i++)
+		log_event(LOG_INFO, "notification channel", "{s:s, s:s, s:b}",
+		    "channel", nf->ch[i].name, "type", nf->ch[i].type ==
+		    CH_WEBHOOK ? "webhook" : "ntfy", "signed",
+		    nf->ch[i].secret[0] != '\0' || nf->ch[i].token[0] != '\0');
+	return nf;
+}
+
+void
+notify_free(struct notify *nf)
+{
+	if (nf == NULL)
+		return;
+	while (!TAILQ_EMPTY(&nf->waiting))
+		delivery_free(TAILQ_FIRST(&nf->waiting));
+	if (nf->repeat != NULL)
+		event_free(nf->repeat);
+	for (size_t i = 0; i < nf->nch; i++)
+		channel_clear(&nf->ch[i]);
+	json_decref(nf->firing);
+	free(nf);
+}
+
+json_t *
+notify_counters(const struct notify *nf)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	    "delivered", (json_int_t)(nf ? nf->delivered : 0),
+	    "retried", (json_int_t)(nf ? nf->retried : 0),
+	    "failed", (json_int_t)(nf ? nf->failed : 0),
+	    "dropped", (json_int_t)(nf ? nf->dropped : 0),
+	    "waiting", (json_int_t)(nf ? nf->nwaiting : 0));
+}

@@ -1,0 +1,57 @@
+/*
+ * Alert notifications: this node's alerts sent to the channels of
+ * --notify FILE (docs/operations.md, "Notifications"), so a firing alert
+ * reaches a person, not only a dashboard.
+ *
+ *   {"channels": [
+ *      {"name": "hook", "type": "webhook", "url": "https://…",
+ *       "secret": "…"},
+ *      {"name": "phone", "type": "ntfy", "url": "https://ntfy.sh",
+ *       "topic": "…", "token": "…"}],
+ *    "repeat_s": 3600}
+ *
+ * Each channel may list "rules" (only those) and "resolved": false (no
+ * notice when an alert resolves).  A webhook gets the alert as JSON,
+ * signed as job callbacks are (X-AgentFlow-Timestamp and
+ * X-AgentFlow-Signature: HMAC-SHA256 of "timestamp.body" with its secret);
+ * ntfy gets its JSON publish (topic, title, message, priority, tags) with
+ * the token as a bearer.
+ *
+ * One notice when an alert fires, again every repeat_s while it fires
+ * unacknowledged (0: never), and one when it resolves; an alert whose
+ * message or value changes while firing sends nothing new.  Each notice
+ * is tried until the channel answers 2xx: 1 s, 2 s, 4 s … up to 10
+ * attempts (about 8 minutes), at most 256 notices waiting at once (the
+ * oldest goes).  Notices wait in memory: a restart drops those not yet
+ * delivered.  Secrets and tokens appear in no log line, API answer or
+ * audit record; logs name the channel.
+ *
+ * Loop thread only.
+ */
+#ifndef AGENTFLOW_NOTIFY_H
+#define AGENTFLOW_NOTIFY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "mesh.pb-c.h"
+
+struct node;
+struct notify;
+
+/* The channels of doc (--notify's file, parsed; NULL: none, and NULL
+ * with err empty).  NULL with err naming the field and the problem when
+ * it is invalid. */
+struct notify *notify_new(struct node *, const json_t *doc, char *err,
+    size_t errlen);
+/* Drops what waits.  NULL: no-op. */
+void notify_free(struct notify *);
+
+/* One of this node's alerts changed (alerts' emit hook).  NULL: no-op. */
+void notify_alert(struct notify *, const Agentflow__Mesh__V1__Alert *);
+
+/* Counters for /metrics: {delivered, retried, failed, dropped,
+ * waiting}. */
+json_t *notify_counters(const struct notify *);
+
+#endif

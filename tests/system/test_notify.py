@@ -1,0 +1,175 @@
+"""Notifications (issue 20 item 3): a node's alerts reach people.
+
+Real processes on loopback: node-1 has --notify with a webhook (signed,
+answered by a test server that refuses the first two attempts), an ntfy
+channel with a token (a test server speaking ntfy's JSON publish), and a
+webhook for one rule only that takes no resolved notices.  node-2 is
+killed: peer_unreachable fires on node-1 and each channel gets one
+notice, the refused webhook after its retries; the alert repeats while
+it fires; node-2 comes back and the resolved notice follows.  No secret
+or token shows in the node's log, status or API.  A bad --notify file
+stops the node with the field named."""
+
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import signal
+import threading
+import time
+import unittest
+
+import harness
+from test_node_mesh import MeshTest
+
+SECRET = "hook-secret-0123456789"
+TOKEN = "tk_ntfy_secret_token_0123"
+RULES = [{"name": "peer_unreachable", "on": "peer_unreachable", "for_s": 1,
+          "severity": "warning"},
+         {"name": "task_failed", "on": "task_failed", "severity": "warning"}]
+
+
+class Receiver(http.server.ThreadingHTTPServer):
+    """Records each POST (path, headers, body); answers 500 to the first
+    `refuse` of them, then 200."""
+
+    def __init__(self, refuse=0):
+        self.posts, self.refuse, self.lock = [], refuse, threading.Lock()
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.server_address[1]
+
+    def bodies(self):
+        with self.lock:
+            return [json.loads(b) for _, _, b in self.posts if b]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        srv = self.server
+        with srv.lock:
+            srv.posts.append((self.path, dict(self.headers), body))
+            refuse = srv.refuse > 0
+            srv.refuse -= 1 if refuse else 0
+        self.send_response(500 if refuse else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class Notify(MeshTest):
+
+    def setUp(self):
+        super().setUp()
+        self.hook = Receiver(refuse=2)
+        self.ntfy = Receiver()
+        self.narrow = Receiver()
+        for r in (self.hook, self.ntfy, self.narrow):
+            self.addCleanup(r.server_close)
+            self.addCleanup(r.shutdown)
+
+    def write(self, name, doc):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def test_alerts_reach_every_channel_with_retries_repeats_and_resolved(self):
+        notify = self.write("notify.json", {"repeat_s": 3, "channels": [
+            {"name": "hook", "type": "webhook", "url": self.hook.url + "/alerts",
+             "secret": SECRET},
+            {"name": "phone", "type": "ntfy", "url": self.ntfy.url, "topic": "home-alerts",
+             "token": TOKEN},
+            {"name": "tasks-only", "type": "webhook", "url": self.narrow.url,
+             "rules": ["task_failed"], "resolved": False}]})
+        sig = self.signal()
+        a = self.node("node-1", [sig.url], ["--alerts", self.write("rules.json", RULES),
+                                            "--notify", notify])
+        b = self.node("node-2", [sig.url])
+        self.wait_full_mesh([a, b])
+        b.stop(signal.SIGKILL)
+
+        def firing(r):
+            return [x for x in r.bodies() if x.get("state") == "firing"
+                    or "[firing" in x.get("title", "")]
+        # the webhook: refused twice, then delivered (1 s, 2 s backoff)
+        self.assertTrue(harness.wait_until(lambda: len(firing(self.hook)) >= 3, 30,
+                                           interval=0.3), self.hook.posts)
+        with self.hook.lock:
+            posts = list(self.hook.posts)
+        self.assertGreaterEqual(len(posts), 3, posts)
+        self.assertTrue(all(p == "/alerts" for p, _, _ in posts))
+        first = json.loads(posts[0][2])
+        self.assertEqual((first["kind"], first["state"], first["node"]),
+                         ("alert", "firing", "node-1"))
+        self.assertEqual(first["alert"]["rule"], "peer_unreachable")
+        self.assertEqual(first["alert"]["subject"], "node-2")
+        self.assertFalse(first["repeat"])
+        # each attempt signed: HMAC-SHA256(secret, timestamp "." body)
+        for _, headers, body in posts:
+            ts = headers["X-AgentFlow-Timestamp"]
+            want = "sha256=" + hmac.new(SECRET.encode(), ts.encode() + b"." + body,
+                                        hashlib.sha256).hexdigest()
+            self.assertEqual(headers["X-AgentFlow-Signature"], want)
+        # ntfy: its JSON publish, with the token as a bearer
+        self.assertTrue(harness.wait_until(lambda: firing(self.ntfy), 10))
+        with self.ntfy.lock:
+            _, headers, body = self.ntfy.posts[0]
+        doc = json.loads(body)
+        self.assertEqual(headers["Authorization"], "Bearer " + TOKEN)
+        self.assertEqual(doc["topic"], "home-alerts")
+        self.assertIn("peer_unreachable on node-1: node-2", doc["title"])
+        self.assertEqual(doc["priority"], 4)
+        # repeated while it fires (repeat_s 3), marked as a repeat
+        self.assertTrue(harness.wait_until(
+            lambda: [x for x in self.ntfy.bodies() if "again" in x["title"]], 15),
+            self.ntfy.bodies())
+        # node-2 back: resolved, once per channel that takes it
+        b.restart()
+        self.assertTrue(harness.wait_until(
+            lambda: [x for x in self.hook.bodies() if x["state"] == "resolved"], 30),
+            self.hook.bodies())
+        self.assertTrue(harness.wait_until(
+            lambda: [x for x in self.ntfy.bodies() if "[resolved" in x["title"]], 10))
+        resolved = [x for x in self.hook.bodies() if x["state"] == "resolved"]
+        self.assertEqual(len(resolved), 1, resolved)
+        self.assertEqual(resolved[0]["alert"]["subject"], "node-2")
+        # the channel for task_failed only heard nothing
+        self.assertEqual(self.narrow.posts, [])
+        # counted; and no secret anywhere a person or another node reads
+        m = harness.parse_metrics(a.client(token="read").get("/metrics").body.decode())
+        self.assertGreaterEqual(m['agentflow_node_notifications_total{outcome="delivered"}'], 4)
+        self.assertGreaterEqual(m['agentflow_node_notifications_total{outcome="retried"}'], 2)
+        exposed = a.stderr() + json.dumps(a.status()) + a.client(
+            token="read").get("/api/audit?limit=500").body.decode()
+        for secret in (SECRET, TOKEN):
+            self.assertNotIn(secret, exposed)
+
+    def test_a_bad_file_stops_the_node_naming_the_field(self):
+        for doc, want in (
+                ({"channels": [{"name": "x", "type": "pager", "url": "http://127.0.0.1:1"}]},
+                 "channels[0].type"),
+                ({"channels": [{"name": "x", "type": "ntfy", "url": "http://127.0.0.1:1"}]},
+                 "channels[0].topic"),
+                ({"channels": [{"name": "x", "type": "webhook", "url": "ftp://h/"}]},
+                 "channels[0].url"),
+                ({"channels": []}, "channels"),
+                ({"channels": [{"name": "x", "type": "webhook", "url": "http://h/",
+                                "colour": "red"}]}, "channels[0].colour")):
+            path = self.write("bad.json", doc)
+            n = harness.MeshNode(self.pki, "node-9", args=["--notify", path])
+            rc, out, err = n.run()
+            self.assertNotEqual(rc, 0, err)
+            self.assertIn("--notify", err)
+            self.assertIn(want, err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
