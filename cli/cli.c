@@ -179,11 +179,14 @@ static const struct {
 	  "2>/dev/null)\"})\n"
 	  "\tif (( ${#c} )); then compadd -a c; else _files; fi\n"
 	  "}\n"
-	  "compdef _agentflow agentflow\n" },
+	  "# autoloaded from $fpath: complete now; sourced: register\n"
+	  "if [[ $funcstack[1] == _agentflow ]]; then _agentflow \"$@\"; "
+	  "else compdef _agentflow agentflow; fi\n" },
 	{ "fish",
 	  "# agentflow completion for fish: put it in\n"
 	  "# ~/.config/fish/completions/agentflow.fish\n"
-	  "complete -c agentflow -f -a '(agentflow __complete "
+	  "# (file names too, for the operands that are files)\n"
+	  "complete -c agentflow -a '(agentflow __complete "
 	  "(commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'\n" },
 };
 

@@ -58,7 +58,7 @@ complete_options(const struct cmd_entry *e, const char *word)
 	}
 	for (p = e->usage; p != NULL && (p = strstr(p, "--")) != NULL; p += len) {
 		len = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
-		if (len > 2 && (p == e->usage || p[-1] == ' ' || p[-1] == '['))
+		if (len > 2 && (p == e->usage || strchr(" [|(\n", p[-1]) != NULL))
 			candidate(&seen, word, p, len);
 	}
 	candidate(&seen, word, "--help", 6);
@@ -85,10 +85,11 @@ complete(const struct cmd_table *t, int argc, char **argv)
 		return 0;
 	if (e->data == cmd_table_group) {
 		/* Its table's turn: [name, "__complete", the rest]. */
-		char *sub[64];
+		char *sub[65];
 
 		if (argc - 1 > 64)
 			return 0;
+		sub[argc - 1] = NULL;
 		sub[0] = argv[2];
 		sub[1] = argv[1];
 		for (int i = 3; i < argc; i++)

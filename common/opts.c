@@ -193,6 +193,21 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 		snprintf(err, errlen, "too many options in table");
 		return OPTS_ERROR;
 	}
+	/* --help and --version before anything else is read: a bad value
+	 * elsewhere does not hide them. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			opts_usage(table, n, usage);
+			return OPTS_HELP;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			const char *prog = strrchr(argv[0], '/');
+
+			printf("%s %s\n", prog != NULL ? prog + 1 : argv[0],
+			    AGENTFLOW_VERSION);
+			return OPTS_HELP;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct opt *o = &table[i];
 		if ((env = getenv(env_name(o, envbuf, sizeof(envbuf)))) != NULL &&
@@ -219,13 +234,9 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 			opts_usage(table, n, usage);
 			return OPTS_HELP;
 		}
-		if (c == 'V') {		/* "agentflow-node 0.1.0" */
-			const char *prog = strrchr(argv[0], '/');
-
-			printf("%s %s\n", prog != NULL ? prog + 1 : argv[0],
-			    AGENTFLOW_VERSION);
-			return OPTS_HELP;
-		}
+		if (c == 'V')		/* an abbreviation: --vers */
+			return opts_apply(table, n, cfg, 2, (char *[]){ argv[0],
+			    "--version", NULL }, usage, first_arg, err, errlen);
 		if (c == '?' || c == ':' || idx < 0 || (size_t)idx >= n) {
 			snprintf(err, errlen, "unknown option or missing value: %s",
 			    optind >= 1 && optind <= argc ? argv[optind - 1] : "?");

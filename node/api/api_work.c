@@ -33,11 +33,11 @@
 #include "node.h"
 #include "node_id.h"
 #include "store.h"
+#include "routing.h"
 #include "store_work.h"
 #include "sync.h"
 #include "tasks.h"
 #include "text.h"
-#include "tasks.h"
 #include "work_json.h"
 #include "xalloc.h"
 
@@ -308,10 +308,15 @@ unknown_node(struct node *n, const json_t *target, char *err, size_t errlen)
 {
 	const char *id = json_string_value(target);
 	struct closest c = { id, "", SIZE_MAX, 0 };
+	char hop[NODE_ID_MAX + 1];
 
+	/* Known: us, a peer we link to or dial (even with no state of it
+	 * yet), a node the link-state graph routes to, an origin we hold. */
 	if (id == NULL || strchr(id, '=') != NULL || strcmp(id, "all") == 0 ||
 	    !node_id_valid(id, strlen(id)) || strcmp(id, n->id) == 0 ||
-	    (n->links != NULL && links_is_up(n->links, id)))
+	    (n->links != NULL && links_member(n->links, id) != NULL) ||
+	    (n->sync != NULL && routing_next_hop(sync_routing(n->sync), id, hop,
+	    sizeof(hop)) == 0) || n->sync == NULL)
 		return 0;
 	closest_one(n->id, &c);
 	sync_foreach_origin(n->sync, closest_one, &c);
@@ -386,7 +391,10 @@ api_work_commands_post(const struct api_call *call)
 		    json_integer((json_int_t)freeze_next_epoch(n)));
 		cr.args = epoched;
 	}
-	if (unknown_node(n, cr.target, err, sizeof(err))) {
+	/* A repeat of a keyed command is the commands module's to answer
+	 * (with the first one's id), whatever happened to its node since. */
+	if (cr.idempotency_key == NULL && unknown_node(n, cr.target, err,
+	    sizeof(err))) {
 		audit_refused(call, &cr, "unknown_node", err);
 		http_reply_error(req, 404, "unknown_node", "%s", err);
 		goto out;

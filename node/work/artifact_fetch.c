@@ -389,14 +389,17 @@ art_fetch_step_all(struct artifacts *a)
 	for (f = TAILQ_FIRST(&a->fetches); f != NULL; f = next) {
 		next = TAILQ_NEXT(f, entry);
 		/* No service here names it any more: its slot goes to
-		 * others (the part file stays, for the next fetch to go on
-		 * from). */
+		 * others, and its part file with it. */
 		if (a->n->services != NULL &&
 		    services_artifact_user(a->n->services, f->id) == NULL) {
+			char part[PATH_MAX];
+
 			log_event(LOG_INFO, "artifact fetch dropped", "{s:s, s:s}",
 			    "artifact", f->id, "why", "no service names it");
 			TAILQ_REMOVE(&a->fetches, f, entry);
+			art_path(a, f->id, ".part", part, sizeof(part));
 			art_fetch_free(f);
+			unlink(part);
 			continue;
 		}
 		step(a, f);
