@@ -34,7 +34,8 @@
 #define TRACKED_MAX	1024
 #define REPEAT_TICK_S	5
 
-enum channel_type { CH_WEBHOOK, CH_NTFY };
+enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY };
+static const char *const type_names[] = { "webhook", "ntfy", "gotify" };
 
 struct channel {
 	char			 name[64];
@@ -42,7 +43,7 @@ struct channel {
 	char			*url;
 	char			*secret;	/* webhook; "" none */
 	char			*topic;		/* ntfy */
-	char			*token;		/* ntfy; "" none */
+	char			*token;		/* ntfy, gotify; "" none */
 	json_t			*rules;		/* names; NULL: every rule */
 	int			 resolved;	/* send resolved notices */
 };
@@ -146,29 +147,46 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 		return bad(err, errlen, "channels[%zu].name: required, a name "
 		    "(1-63 of [A-Za-z0-9_-])", i);
 	snprintf(ch->name, sizeof(ch->name), "%s", name);
-	if (type != NULL && strcmp(type, "webhook") == 0)
-		ch->type = CH_WEBHOOK;
-	else if (type != NULL && strcmp(type, "ntfy") == 0)
-		ch->type = CH_NTFY;
-	else
-		return bad(err, errlen, "channels[%zu].type: \"webhook\" or "
-		    "\"ntfy\"", i);
+	for (j = 0; j < sizeof(type_names) / sizeof(type_names[0]); j++)
+		if (type != NULL && strcmp(type, type_names[j]) == 0)
+			break;
+	if (j == sizeof(type_names) / sizeof(type_names[0]))
+		return bad(err, errlen, "channels[%zu].type: \"webhook\", "
+		    "\"ntfy\" or \"gotify\"", i);
+	ch->type = (enum channel_type)j;
 	if (text_field(c, i, "url", HTTP_CLIENT_URL_MAX, 1, &ch->url, err,
 	    errlen) != 0)
 		return -1;
 	if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0)
 		return bad(err, errlen, "channels[%zu].url: %s", i, uerr);
 	if (text_field(c, i, "secret", SECRET_MAX, 0, &ch->secret, err,
-	    errlen) != 0 || text_field(c, i, "token", SECRET_MAX, 0,
-	    &ch->token, err, errlen) != 0 || text_field(c, i, "topic", 64,
-	    ch->type == CH_NTFY, &ch->topic, err, errlen) != 0)
+	    errlen) != 0 || text_field(c, i, "token", SECRET_MAX,
+	    ch->type == CH_GOTIFY, &ch->token, err, errlen) != 0 ||
+	    text_field(c, i, "topic", 64, ch->type == CH_NTFY, &ch->topic, err,
+	    errlen) != 0)
 		return -1;
 	if (ch->type == CH_WEBHOOK && (ch->topic != NULL || ch->token != NULL))
 		return bad(err, errlen, "channels[%zu]: topic and token are "
-		    "ntfy's; a webhook has a secret", i);
-	if (ch->type == CH_NTFY && ch->secret != NULL)
-		return bad(err, errlen, "channels[%zu].secret: ntfy takes a "
-		    "token", i);
+		    "ntfy's and gotify's; a webhook has a secret", i);
+	if (ch->type != CH_WEBHOOK && ch->secret != NULL)
+		return bad(err, errlen, "channels[%zu].secret: %s takes a "
+		    "token", i, type_names[ch->type]);
+	if (ch->type == CH_GOTIFY && ch->topic != NULL)
+		return bad(err, errlen, "channels[%zu].topic: ntfy's; gotify "
+		    "takes a token (its application's)", i);
+	if (ch->type == CH_GOTIFY) {	/* its messages' route */
+		size_t len = strlen(ch->url);
+		char *u = xcalloc(1, len + sizeof("/message"));
+
+		memcpy(u, ch->url, len);
+		while (len > 0 && u[len - 1] == '/')
+			u[--len] = '\0';
+		memcpy(u + len, "/message", sizeof("/message"));
+		free(ch->url);
+		ch->url = u;
+		if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0)
+			return bad(err, errlen, "channels[%zu].url: %s", i, uerr);
+	}
 	if (ch->topic != NULL && strspn(ch->topic, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(ch->topic))
 		return bad(err, errlen, "channels[%zu].topic: 1-64 of "
@@ -331,6 +349,8 @@ attempt(struct delivery *d)
 		snprintf(auth, sizeof(auth), "Bearer %s", d->ch->token);
 		evhttp_add_header(h, "Authorization", auth);
 	}
+	if (d->ch->type == CH_GOTIFY)
+		evhttp_add_header(h, "X-Gotify-Key", d->ch->token);
 	evbuffer_add(evhttp_request_get_output_buffer(req), d->body, d->len);
 	if (evhttp_make_request(d->http.evcon, req, EVHTTP_REQ_POST,
 	    d->http.path) != 0) {
@@ -406,6 +426,11 @@ body_for(const struct notify *nf, const struct channel *ch, const json_t *a,
 		    "alert", a);
 	title = json_sprintf("[%s%s] %s on %s%s%s", state, repeat ? ", again" :
 	    "", rule, nf->n->id, subject[0] != '\0' ? ": " : "", subject);
+	if (ch->type == CH_GOTIFY)	/* priority 0-10 */
+		return json_pack("{s:o, s:s, s:i}", "title", title, "message",
+		    message[0] != '\0' ? message : rule, "priority",
+		    strcmp(state, "resolved") == 0 ? 2 :
+		    strcmp(sev, "critical") == 0 ? 8 : 5);
 	return json_pack("{s:s, s:o, s:s, s:i, s:[s]}", "topic", ch->topic,
 	    "title", title, "message", message[0] != '\0' ? message : rule,
 	    "priority", strcmp(state, "resolved") == 0 ? 2 :
@@ -549,8 +574,8 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	}
 	for (i = 0; i < nf->nch; i++)
 		log_event(LOG_INFO, "notification channel", "{s:s, s:s, s:b}",
-		    "channel", nf->ch[i].name, "type", nf->ch[i].type ==
-		    CH_WEBHOOK ? "webhook" : "ntfy", "signed",
+		    "channel", nf->ch[i].name, "type",
+		    type_names[nf->ch[i].type], "signed",
 		    nf->ch[i].secret[0] != '\0' || nf->ch[i].token[0] != '\0');
 	return nf;
 }

@@ -7,7 +7,9 @@
  *      {"name": "hook", "type": "webhook", "url": "https://…",
  *       "secret": "…"},
  *      {"name": "phone", "type": "ntfy", "url": "https://ntfy.sh",
- *       "topic": "…", "token": "…"}],
+ *       "topic": "…", "token": "…"},
+ *      {"name": "gotify", "type": "gotify", "url": "https://gotify.…",
+ *       "token": "…"}],
  *    "repeat_s": 3600}
  *
  * Each channel may list "rules" (only those) and "resolved": false (no
@@ -15,7 +17,8 @@
  * signed as job callbacks are (X-AgentFlow-Timestamp and
  * X-AgentFlow-Signature: HMAC-SHA256 of "timestamp.body" with its secret);
  * ntfy gets its JSON publish (topic, title, message, priority, tags) with
- * the token as a bearer.
+ * the token as a bearer; Gotify its POST /message (title, message,
+ * priority) with the application's token in X-Gotify-Key.
  *
  * One notice when an alert fires, again every repeat_s while it fires
  * unacknowledged (0: never), and one when it resolves; an alert whose

@@ -3,7 +3,8 @@
 Real processes on loopback: node-1 has --notify with a webhook (signed,
 answered by a test server that refuses the first two attempts), an ntfy
 channel with a token (a test server speaking ntfy's JSON publish), and a
-webhook for one rule only that takes no resolved notices.  node-2 is
+webhook for one rule only that takes no resolved notices, and a Gotify
+server's message route with an application token.  node-2 is
 killed: peer_unreachable fires on node-1 and each channel gets one
 notice, the refused webhook after its retries; the alert repeats while
 it fires; node-2 comes back and the resolved notice follows.  No secret
@@ -25,6 +26,7 @@ from test_node_mesh import MeshTest
 
 SECRET = "hook-secret-0123456789"
 TOKEN = "tk_ntfy_secret_token_0123"
+GTOKEN = "AgotifyAppToken42"
 RULES = [{"name": "peer_unreachable", "on": "peer_unreachable", "for_s": 1,
           "severity": "warning"},
          {"name": "task_failed", "on": "task_failed", "severity": "warning"}]
@@ -71,7 +73,8 @@ class Notify(MeshTest):
         self.hook = Receiver(refuse=2)
         self.ntfy = Receiver()
         self.narrow = Receiver()
-        for r in (self.hook, self.ntfy, self.narrow):
+        self.gotify = Receiver()
+        for r in (self.hook, self.ntfy, self.narrow, self.gotify):
             self.addCleanup(r.server_close)
             self.addCleanup(r.shutdown)
 
@@ -88,7 +91,9 @@ class Notify(MeshTest):
             {"name": "phone", "type": "ntfy", "url": self.ntfy.url, "topic": "home-alerts",
              "token": TOKEN},
             {"name": "tasks-only", "type": "webhook", "url": self.narrow.url,
-             "rules": ["task_failed"], "resolved": False}]})
+             "rules": ["task_failed"], "resolved": False},
+            {"name": "gotify", "type": "gotify", "url": self.gotify.url + "/",
+             "token": GTOKEN}]})
         sig = self.signal()
         a = self.node("node-1", [sig.url], ["--alerts", self.write("rules.json", RULES),
                                             "--notify", notify])
@@ -127,6 +132,15 @@ class Notify(MeshTest):
         self.assertEqual(doc["topic"], "home-alerts")
         self.assertIn("peer_unreachable on node-1: node-2", doc["title"])
         self.assertEqual(doc["priority"], 4)
+        # gotify: POST /message with the application's token
+        self.assertTrue(harness.wait_until(lambda: self.gotify.posts, 10))
+        with self.gotify.lock:
+            path, headers, body = self.gotify.posts[0]
+        self.assertEqual(path, "/message")
+        self.assertEqual(headers["X-Gotify-Key"], GTOKEN)
+        doc = json.loads(body)
+        self.assertIn("[firing] peer_unreachable on node-1: node-2", doc["title"])
+        self.assertEqual(doc["priority"], 5)
         # repeated while it fires (repeat_s 3), marked as a repeat
         self.assertTrue(harness.wait_until(
             lambda: [x for x in self.ntfy.bodies() if "again" in x["title"]], 15),
@@ -149,7 +163,7 @@ class Notify(MeshTest):
         self.assertGreaterEqual(m['agentflow_node_notifications_total{outcome="retried"}'], 2)
         exposed = a.stderr() + json.dumps(a.status()) + a.client(
             token="read").get("/api/audit?limit=500").body.decode()
-        for secret in (SECRET, TOKEN):
+        for secret in (SECRET, TOKEN, GTOKEN):
             self.assertNotIn(secret, exposed)
 
     def test_a_bad_file_stops_the_node_naming_the_field(self):
@@ -161,6 +175,8 @@ class Notify(MeshTest):
                 ({"channels": [{"name": "x", "type": "webhook", "url": "ftp://h/"}]},
                  "channels[0].url"),
                 ({"channels": []}, "channels"),
+                ({"channels": [{"name": "x", "type": "gotify", "url": "http://h/"}]},
+                 "channels[0].token"),
                 ({"channels": [{"name": "x", "type": "webhook", "url": "http://h/",
                                 "colour": "red"}]}, "channels[0].colour")):
             path = self.write("bad.json", doc)
