@@ -208,6 +208,72 @@ completion(const struct cmd_entry *e, int argc, char **argv)
 	    "fish)", a.argv[0]);
 }
 
+static const struct option ui_options[] = {
+	{ "role", required_argument, NULL, CLI_O_ROLE },
+	{ "ttl", required_argument, NULL, CLI_O_TTL },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * `ui`: the dashboard's address with a token of its own, minted for the
+ * person at this terminal (read by default, 8 hours), so the address can
+ * be opened or handed on without the node's own tokens.
+ */
+static int
+ui(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_reply r = { 0 };
+	const char *user = getenv("USER");
+	char host[256], name[80], url[2048];
+	struct cli_args a;
+	json_t *body;
+	size_t n;
+	int port, rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (cli_api_address(&a.o, host, sizeof(host), &port) != 0)
+		return cli_cmd_usage_error(&a, "--api: HOST:PORT");
+	snprintf(name, sizeof(name), "ui-%s", user != NULL ? user : "user");
+	for (n = 0; name[n] != '\0'; n++)	/* a principal's name */
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._@-", name[n]) == NULL)
+			name[n] = '_';
+	name[64] = '\0';
+	body = json_pack("{s:s, s:s, s:s}", "name", name, "role",
+	    a.role != NULL ? a.role : "read", "ttl", a.ttl != NULL ? a.ttl :
+	    "8h");
+	rc = cli_api_request(&a.o, EVHTTP_REQ_POST, "/api/tokens", body, 0, &r);
+	json_decref(body);
+	if (rc != 0) {
+		fprintf(stderr, "agentflow: no token minted for the dashboard: %s%s\n",
+		    r.error, r.status == 403 ? " (minting needs the admin role: "
+		    "give --token with an admin token, or run this where the "
+		    "node's data directory is)" : "");
+		json_decref(r.body);
+		return 1;
+	}
+	snprintf(url, sizeof(url), "http://%s%s%s:%d/?token=%s", strchr(host,
+	    ':') != NULL ? "[" : "", host, strchr(host, ':') != NULL ? "]" : "",
+	    port, cli_fmt_str(r.body, "token", ""));
+	if (a.o.json) {
+		json_t *out = json_pack("{s:s, s:O, s:O, s:O, s:O}", "url", url,
+		    "name", json_object_get(r.body, "name"), "role",
+		    json_object_get(r.body, "role"), "exp", json_object_get(r.body,
+		    "exp"), "token_id", json_object_get(r.body, "id"));
+
+		cli_api_print_json(out);
+		json_decref(out);
+	} else {
+		printf("%s\n", url);
+		fprintf(stderr, "a %s token for %s, for %s (agentflow token revoke "
+		    "%s ends it)\n", cli_fmt_str(r.body, "role", "?"), name,
+		    a.ttl != NULL ? a.ttl : "8h", cli_fmt_str(r.body, "id", "?"));
+	}
+	json_decref(r.body);
+	return 0;
+}
+
 /* `certs` parses its own subcommands (certs_cli.h). */
 static int
 certs(const struct cmd_entry *e, int argc, char **argv)
@@ -219,6 +285,12 @@ certs(const struct cmd_entry *e, int argc, char **argv)
 static const struct cmd_entry commands[] = {
 	{ "version", API_OPTS, 0, 0, NULL, version,
 	  "this program's version, and the node's when it answers", NULL },
+	{ "ui", "[--role read|write] [--ttl 8h] " API_OPTS "\n\n"
+	  "  prints the dashboard's address with a token minted for it (read,\n"
+	  "  8 hours unless told); needs the admin role (a bootstrap install's\n"
+	  "  write token has it)",
+	  0, 0, ui_options, ui,
+	  "the dashboard's address with a fresh short-lived token", NULL },
 	{ "completion", "bash|zsh|fish\n\n"
 	  "  prints the shell's completion script (commands, subcommands and\n"
 	  "  options, from the same tables as --help):\n"

@@ -48,8 +48,9 @@ data_dir(const struct cli_opts *o)
 }
 
 /* Where the node's API is, by the precedence in the header. */
-static int
-api_address(const struct cli_opts *o, char *host, size_t hostlen, int *port)
+int
+cli_api_address(const struct cli_opts *o, char *host, size_t hostlen,
+    int *port)
 {
 	const char *api = o->api ? o->api : getenv("AGENTFLOW_API");
 	char path[4096];
@@ -123,7 +124,7 @@ cli_api_send(const struct cli_opts *o, enum evhttp_cmd_type method,
 	int port;
 
 	memset(r, 0, sizeof(*r));
-	if (api_address(o, host, sizeof(host), &port) != 0) {
+	if (cli_api_address(o, host, sizeof(host), &port) != 0) {
 		snprintf(r->error, sizeof(r->error), "bad API address (use --api "
 		    "HOST:PORT)");
 		return -1;

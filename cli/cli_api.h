@@ -61,6 +61,11 @@ int cli_api_call(const struct cli_opts *, enum evhttp_cmd_type,
 int cli_api_show(const struct cli_opts *, enum evhttp_cmd_type,
     const char *path, json_t *body, void (*show)(json_t *));
 
+/* Where the node's API is (--api, $AGENTFLOW_API, DATA_DIR/api.json,
+ * 127.0.0.1:8080): 0, or -1 when --api is not HOST:PORT. */
+int cli_api_address(const struct cli_opts *, char *host, size_t hostlen,
+    int *port);
+
 /* Prints the reply's JSON (for --json). */
 void cli_api_print_json(json_t *);
 

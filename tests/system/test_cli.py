@@ -125,6 +125,33 @@ class Cli(MeshTest):
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("bash, zsh or fish", err)
 
+    def test_ui_prints_the_dashboard_with_a_token_of_its_own(self):
+        rc, out, err = cli("ui", "--data-dir", self.a.data_dir, env={"USER": "alice"})
+        self.assertEqual(rc, 0, err)
+        url = out.strip()
+        self.assertRegex(url, r"^http://127\.0\.0\.1:%d/\?token=af1\." % self.a.api_port)
+        self.assertIn("a read token for ui-alice", err)
+        token = url.split("token=", 1)[1]
+        self.assertNotIn(token, json.dumps(self.a.tokens()))
+        c = harness.Client("127.0.0.1", self.a.api_port, None, token)
+        self.assertEqual(c.get("/api/cluster/status").status, 200)
+        self.assertEqual(c.request("POST", "/api/events", b'{"name": "x"}',
+                                   {"Content-Type": "application/json"}).status, 403)
+        # the page itself is served at that address
+        page = c.get("/")
+        self.assertEqual(page.status, 200)
+        self.assertIn(b"<title>", page.body)
+        rc, out, err = cli("ui", "--role", "write", "--ttl", "1h", "--json",
+                           "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["role"], "write")
+        # a read token cannot mint one: said, with what to do
+        rc, out, err = cli("ui", "--api", "127.0.0.1:%d" % self.a.api_port,
+                           "--token", self.a.tokens()["read"])
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("admin role", err)
+
     def test_exit_codes(self):
         rc, out, err = cli("status", "--api", "127.0.0.1:1")
         self.assertEqual(rc, 1)
