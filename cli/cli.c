@@ -7,6 +7,7 @@
  * 2 usage error.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/http.h>
@@ -455,12 +456,67 @@ static const struct cmd_table table = {
 	commands, sizeof(commands) / sizeof(commands[0]),
 };
 
+/*
+ * The common options may come before the command (`agentflow --api H:P
+ * status`): they are moved to just after it (after a group's command),
+ * where each command's parser reads them, and before any "--".
+ */
+static char **
+globals_after_command(int argc, char **argv)
+{
+	static const char *const with_value[] = { "--api", "--data-dir",
+	    "--token" };
+	char **out;
+	int g = 1, at, k = 0;
+
+	while (g < argc) {
+		int known = strcmp(argv[g], "--json") == 0, value = 0;
+
+		for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]);
+		    i++)
+			if (strcmp(argv[g], with_value[i]) == 0)
+				known = value = 1;
+			else if (strncmp(argv[g], with_value[i],
+			    strlen(with_value[i])) == 0 &&
+			    argv[g][strlen(with_value[i])] == '=')
+				known = 1;
+		if (!known || (value && g + 1 >= argc))
+			break;
+		g += 1 + value;
+	}
+	if (g == 1 || g >= argc)
+		return NULL;
+	at = g + 1;		/* after the command, or its group's command */
+	for (size_t i = 0; i < table.n; i++)
+		if (strcmp(argv[g], table.entries[i].name) == 0 &&
+		    table.entries[i].data == cmd_table_group && at < argc)
+			at++;
+	out = calloc((size_t)argc + 1, sizeof(*out));
+	if (out == NULL)
+		return NULL;
+	out[k++] = argv[0];
+	for (int i = g; i < at; i++)
+		out[k++] = argv[i];
+	for (int i = 1; i < g; i++)
+		out[k++] = argv[i];
+	for (int i = at; i < argc; i++)
+		out[k++] = argv[i];
+	return out;
+}
+
 int
 main(int argc, char **argv)
 {
+	char **moved;
+	int rc;
+
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("agentflow %s\n", AGENTFLOW_VERSION);
 		return 0;
 	}
-	return cmd_table_main(&table, argc, argv);
+	if ((moved = globals_after_command(argc, argv)) == NULL)
+		return cmd_table_main(&table, argc, argv);
+	rc = cmd_table_main(&table, argc, moved);
+	free(moved);
+	return rc;
 }

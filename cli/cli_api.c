@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_fmt.h"
 #include "hostport.h"
@@ -39,12 +40,19 @@ reply_cb(struct evhttp_request *req, void *arg)
 	    evbuffer_get_length(in), 0, NULL);
 }
 
+/* --data-dir, $AGENTFLOW_DATA_DIR, ./agentflow-data when it holds a
+ * node's files, else a host install's /var/lib/agentflow when it does. */
 static const char *
 data_dir(const struct cli_opts *o)
 {
 	const char *dir = o->data_dir ? o->data_dir : getenv("AGENTFLOW_DATA_DIR");
 
-	return dir ? dir : "./agentflow-data";
+	if (dir != NULL)
+		return dir;
+	if (access("./agentflow-data/api.json", F_OK) != 0 &&
+	    access("/var/lib/agentflow/api.json", F_OK) == 0)
+		return "/var/lib/agentflow";
+	return "./agentflow-data";
 }
 
 /* Where the node's API is, by the precedence in the header. */
@@ -85,8 +93,9 @@ token(const struct cli_opts *o, char *buf, size_t len)
 	char path[4096];
 	json_t *j;
 
-	if (t != NULL)
+	if (t != NULL && t[0] != '\0')
 		return t;
+	t = NULL;	/* an empty one is none */
 	snprintf(path, sizeof(path), "%s/tokens.json", data_dir(o));
 	if ((j = json_load_file(path, 0, NULL)) == NULL)
 		return NULL;
@@ -155,6 +164,13 @@ cli_api_send(const struct cli_opts *o, enum evhttp_cmd_type method,
 	if (r->status == 0) {
 		snprintf(r->error, sizeof(r->error), "cannot reach the node's API at "
 		    "%s (is agentflow-node running? see --api, --data-dir)", hostport);
+		return -1;
+	}
+	if (r->status == 401 && t == NULL) {	/* say where we looked */
+		snprintf(r->error, sizeof(r->error), "the node at %.64s wants a "
+		    "token and none was found: not in --token, $AGENTFLOW_TOKEN "
+		    "or %.200s/tokens.json (give --token, or --data-dir of the "
+		    "node's data directory)", hostport, data_dir(o));
 		return -1;
 	}
 	if (r->status < 200 || r->status > 299) {

@@ -2,8 +2,9 @@
  * The CLI's client of the local node's API, shared by every subcommand
  * that talks to a node.  Where the API is: --api HOST:PORT, else
  * AGENTFLOW_API, else DATA_DIR/api.json written by the node at start
- * (--data-dir, AGENTFLOW_DATA_DIR, default ./agentflow-data), else
- * 127.0.0.1:8080.  The token: --token, else AGENTFLOW_TOKEN, else
+ * (--data-dir, AGENTFLOW_DATA_DIR, default ./agentflow-data, or a host
+ * install's /var/lib/agentflow when only it holds a node's api.json),
+ * else 127.0.0.1:8080.  The token: --token, else AGENTFLOW_TOKEN, else
  * DATA_DIR/tokens.json (its admin token, else its write token, else its
  * read token).
  */

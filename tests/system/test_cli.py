@@ -152,6 +152,25 @@ class Cli(MeshTest):
         self.assertEqual(rc, 1, (out, err))
         self.assertIn("admin role", err)
 
+    def test_global_flags_before_the_command_and_a_missing_token_explained(self):
+        api = "127.0.0.1:%d" % self.b.api_port
+        rc, out, err = cli("--api", api, "--token", self.b.tokens()["read"], "--json",
+                           "status")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["local"]["node_id"], "node-2")
+        # a group's command too, and a -- after it stays the command's
+        rc, out, err = cli("--data-dir", self.a.data_dir, "service", "ls")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("NODE", out.splitlines()[0])
+        # no token anywhere: where it looked, not the server's bare 401
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        rc, out, err = cli("status", "--api", api, "--data-dir", empty,
+                           env={"AGENTFLOW_TOKEN": ""})
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("none was found", err)
+        self.assertIn(empty + "/tokens.json", err)
+
     def test_exit_codes(self):
         rc, out, err = cli("status", "--api", "127.0.0.1:1")
         self.assertEqual(rc, 1)
