@@ -59,6 +59,13 @@ static const struct option command_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct option ping_options[] = {
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ "count", required_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct option freeze_options[] = {
 	{ "stop", no_argument, NULL, CLI_O_STOP },
 	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
@@ -371,9 +378,11 @@ static const struct cmd_entry commands[] = {
 	  "  read-only mode off on TARGET (default: all)",
 	  0, 1, command_options, cli_work_unfreeze,
 	  "read-only mode off (default: every node)", NULL },
-	{ "ping", "TARGET " COMMAND_OPTS "\n\n"
-	  "  prints the path each node's command took and its round trip",
-	  1, 1, command_options, cli_work_ping,
+	{ "ping", "TARGET [-c N] " COMMAND_OPTS "\n\n"
+	  "  prints the path each node's command took and its round trip;\n"
+	  "  -c N: N pings a second apart (-c 0: until interrupted); exit 0\n"
+	  "  when every one was answered",
+	  1, 1, ping_options, cli_work_ping,
 	  "the path a command takes to a node, and its RTT", NULL },
 	{ "forget", "NODE " API_OPTS "\n\n"
 	  "  NODE must be dead or left (refused for a node alive or suspect);\n"

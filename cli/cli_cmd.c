@@ -153,6 +153,8 @@ on_option(int c, const char *arg, void *ctx)
 		a->sets[a->nsets++] = arg;
 		return 0;
 	case CLI_O_COMMENT: a->comment = arg; return 0;
+	case 'c':
+		return parse_int("count", arg, 0, 1000000, &a->count);
 	case CLI_O_MAX_PARALLEL:
 		return parse_int("max-parallel", arg, 1, 8, &a->max_parallel);
 	case CLI_O_MIN_HEALTHY:
@@ -169,6 +171,7 @@ cli_cmd_parse(const struct cmd_entry *e, int argc, char **argv,
 
 	memset(a, 0, sizeof(*a));
 	a->min_healthy_s = -1;
+	a->count = 1;
 	snprintf(a->usage, sizeof(a->usage), "%s %s", e->name, e->usage);
 	if ((first = cli_api_opts(argc, argv, &a->o, a->usage, e->options,
 	    on_option, a, rc)) < 0)

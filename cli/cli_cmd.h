@@ -66,6 +66,7 @@ struct cli_args {
 	const char	*comment;	/* workflow approve/reject --comment */
 	long long	 max_parallel;	/* rollout start; 0: the node's default */
 	long long	 min_healthy_s;	/* rollout start; -1: the node's */
+	long long	 count;		/* ping -c; 0: until interrupted */
 	int		 argc;		/* the operands */
 	char		**argv;
 	char		 usage[2048];	/* "name usage", for messages */

@@ -675,6 +675,32 @@ cli_work_unfreeze(const struct cmd_entry *e, int argc, char **argv)
 int
 cli_work_ping(const struct cmd_entry *e, int argc, char **argv)
 {
-	return target_command(e, argc, argv, MESH_COMMAND_TYPE(PING),
-	    describe_ping);
+	struct cli_args a;
+	struct issue is;
+	int rc, one, failed = 0;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (!target_valid(a.argv[0]))
+		return cli_cmd_usage_error(&a, "TARGET: \"%s\" is not a node id, "
+		    "\"all\" or k=v", a.argv[0]);
+	for (long long i = 0; a.count == 0 || i < a.count; i++) {
+		if (i > 0) {
+			fflush(stdout);
+			nanosleep(&(struct timespec){ 1, 0 }, NULL);
+		}
+		memset(&is, 0, sizeof(is));
+		is.target = a.argv[0];
+		is.type = mesh_names_command_type(MESH_COMMAND_TYPE(PING));
+		is.args = json_object();
+		is.describe = describe_ping;
+		one = command_main(&a, &is);
+		failed += one != 0;
+		if (one == CMD_TABLE_EXIT_USAGE)
+			return one;
+	}
+	if (a.count > 1 && !a.o.json)
+		printf("%lld pings, %lld answered by every node\n", a.count,
+		    a.count - failed);
+	return failed > 0 ? 1 : 0;
 }

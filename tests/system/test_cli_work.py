@@ -9,6 +9,7 @@ node-2 alone has tasks (--tasks FILE); the CLI is pointed at a node with
 a test that freezes the mesh unfreezes it again."""
 
 import json
+import time
 import os
 import re
 import shutil
@@ -204,6 +205,13 @@ class CliWork(unittest.TestCase):
         self.assertEqual(sorted(r["node"] for r in rec["results"]),
                          ["node-1", "node-2", "node-3"])
         self.assertTrue(all(r["status"] == "ok" for r in rec["results"]), rec)
+        # -c N: N of them, a second apart, and a line that sums them up
+        t0 = time.monotonic()
+        rc, out, err = self.on(self.n1, "ping", "node-3", "-c", "3")
+        self.assertEqual(rc, 0, (out, err))
+        self.assertGreaterEqual(time.monotonic() - t0, 2)
+        self.assertEqual(len([l for l in out.splitlines() if " rtt " in l]), 3, out)
+        self.assertIn("3 pings, 3 answered by every node", out)
 
     def test_freeze_refuses_runs_until_unfreeze(self):
         self.addCleanup(self.on, self.n1, "unfreeze")
