@@ -113,3 +113,22 @@ http_client_close(struct http_client *c)
 	free(c->path);
 	memset(c, 0, sizeof(*c));
 }
+
+const char *
+http_client_error_text(enum evhttp_request_error e)
+{
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT:
+		return "timed out";
+	case EVREQ_HTTP_EOF:
+		return "connection refused or closed";
+	case EVREQ_HTTP_INVALID_HEADER:
+		return "invalid answer";
+	case EVREQ_HTTP_BUFFER_ERROR:
+		return "connection error";
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		return "answer too long";
+	default:
+		return "request failed";
+	}
+}

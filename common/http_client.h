@@ -39,6 +39,9 @@ int http_client_url_check(const char *url, const char *what, char *err,
 /* "host:port" for the Host header into out. */
 void http_client_hostport(const struct http_client *c, char *out,
     size_t outlen);
+/* What a request's error means, for people ("timed out", "connection
+ * refused or closed", ...). */
+const char *http_client_error_text(enum evhttp_request_error);
 /* Frees pending requests without calling their callbacks.  Idempotent. */
 void http_client_close(struct http_client *c);
 

@@ -208,31 +208,12 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		attempt(it);
 }
 
-static const char *
-error_name(enum evhttp_request_error e)
-{
-	switch (e) {
-	case EVREQ_HTTP_TIMEOUT:
-		return "timed out";
-	case EVREQ_HTTP_EOF:
-		return "connection refused or closed";
-	case EVREQ_HTTP_INVALID_HEADER:
-		return "invalid answer";
-	case EVREQ_HTTP_BUFFER_ERROR:
-		return "connection error";
-	case EVREQ_HTTP_DATA_TOO_LONG:
-		return "answer too long";
-	default:
-		return "request failed";
-	}
-}
-
 static void
 error_cb(enum evhttp_request_error e, void *arg)
 {
 	struct item *it = arg;
 
-	snprintf(it->why, sizeof(it->why), "%s", error_name(e));
+	snprintf(it->why, sizeof(it->why), "%s", http_client_error_text(e));
 }
 
 static void

@@ -295,9 +295,7 @@ error_cb(enum evhttp_request_error e, void *arg)
 {
 	struct delivery *d = arg;
 
-	snprintf(d->why, sizeof(d->why), "%s", e == EVREQ_HTTP_TIMEOUT ?
-	    "timed out" : e == EVREQ_HTTP_EOF ? "connection refused or closed" :
-	    "request failed");
+	snprintf(d->why, sizeof(d->why), "%s", http_client_error_text(e));
 }
 
 static void
