@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
+#include "node_id.h"
 #include "rng.h"
 #include "text.h"
 #include "xalloc.h"
@@ -32,7 +33,6 @@
 #define BASE_MS		1000
 #define TIMEOUT_S	10
 #define TRACKED_MAX	1024
-#define REPEAT_TICK_S	5
 
 enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY };
 static const char *const type_names[] = { "webhook", "ntfy", "gotify" };
@@ -140,7 +140,8 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 		if (!ok)
 			return bad(err, errlen, "channels[%zu].%s: not a field of "
 			    "a channel (name, type, url, secret, topic, token, "
-			    "rules, resolved)", i, key);
+			    "rules, resolved)", i, text_utf8_valid(key, strlen(key),
+			    true) && strlen(key) < 64 ? key : "?");
 	}
 	if (name == NULL || !text_name_valid(name, strlen(name)) ||
 	    strlen(name) >= sizeof(ch->name))
@@ -157,8 +158,12 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 	if (text_field(c, i, "url", HTTP_CLIENT_URL_MAX, 1, &ch->url, err,
 	    errlen) != 0)
 		return -1;
-	if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0)
-		return bad(err, errlen, "channels[%zu].url: %s", i, uerr);
+	/* The URL may hold a secret (a webhook's path, user:password): no
+	 * message repeats it. */
+	if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0 ||
+	    strchr(ch->url, '@') != NULL)
+		return bad(err, errlen, "channels[%zu].url: not http(s)://HOST"
+		    "[:PORT][/PATH] (no user:password@)", i);
 	if (text_field(c, i, "secret", SECRET_MAX, 0, &ch->secret, err,
 	    errlen) != 0 || text_field(c, i, "token", SECRET_MAX,
 	    ch->type == CH_GOTIFY, &ch->token, err, errlen) != 0 ||
@@ -174,6 +179,9 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 	if (ch->type == CH_GOTIFY && ch->topic != NULL)
 		return bad(err, errlen, "channels[%zu].topic: ntfy's; gotify "
 		    "takes a token (its application's)", i);
+	if (ch->type == CH_GOTIFY && strpbrk(ch->url, "?#") != NULL)
+		return bad(err, errlen, "channels[%zu].url: the Gotify server's "
+		    "address, no query (the token goes in \"token\")", i);
 	if (ch->type == CH_GOTIFY) {	/* its messages' route */
 		size_t len = strlen(ch->url);
 		char *u = xcalloc(1, len + sizeof("/message"));
@@ -185,7 +193,7 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 		free(ch->url);
 		ch->url = u;
 		if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0)
-			return bad(err, errlen, "channels[%zu].url: %s", i, uerr);
+			return bad(err, errlen, "channels[%zu].url: too long", i);
 	}
 	if (ch->topic != NULL && strspn(ch->topic, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(ch->topic))
@@ -202,7 +210,7 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 			    "names", i);
 		json_array_foreach(rules, j, v)
 			if ((s = json_string_value(v)) == NULL ||
-			    !text_name_valid(s, strlen(s)))
+			    !node_id_valid(s, strlen(s)))	/* rules' syntax */
 				return bad(err, errlen, "channels[%zu].rules[%zu]: "
 				    "a rule name", i, j);
 		ch->rules = json_deep_copy(rules);
@@ -324,7 +332,7 @@ attempt(struct delivery *d)
 	d->why[0] = '\0';
 	if (http_client_open(&d->http, nf->n->base, nf->n->dns, d->ch->url,
 	    "notification URL", NULL, TIMEOUT_S, err, sizeof(err)) != 0) {
-		snprintf(d->why, sizeof(d->why), "%.90s", err);
+		snprintf(d->why, sizeof(d->why), "cannot open a connection");
 		d->answered = 1;
 		event_active(d->timer, EV_TIMEOUT, 0);
 		return;
@@ -437,6 +445,10 @@ body_for(const struct notify *nf, const struct channel *ch, const json_t *a,
 	    "rotating_light");
 }
 
+static int waiting_on(const struct notify *, const char *,
+    const struct channel *);
+
+/* A repeat goes only where the notice before it was delivered. */
 static void
 send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
 {
@@ -444,9 +456,50 @@ send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
 
 	for (size_t i = 0; i < nf->nch; i++)
-		if (wants(&nf->ch[i], rule, state))
+		if (wants(&nf->ch[i], rule, state) && !(repeat &&
+		    waiting_on(nf, id, &nf->ch[i])))
 			deliver(nf, &nf->ch[i], body_for(nf, &nf->ch[i], a, state,
 			    repeat), id);
+}
+
+/* The repeat timer runs each second while an alert fires, not at rest. */
+static void
+arm_repeat(struct notify *nf)
+{
+	struct timeval tv = { 1, 0 };
+
+	if (nf->repeat != NULL && json_object_size(nf->firing) > 0 &&
+	    !evtimer_pending(nf->repeat, NULL))
+		evtimer_add(nf->repeat, &tv);
+}
+
+/* Drops what still waits for alert id (on channel ch; NULL: any). */
+static int
+drop_waiting(struct notify *nf, const char *id, const struct channel *ch)
+{
+	struct delivery *d, *next;
+	int n = 0;
+
+	for (d = TAILQ_FIRST(&nf->waiting); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, entry);
+		if (strcmp(d->alert, id) == 0 && (ch == NULL || d->ch == ch)) {
+			delivery_free(d);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Whether a notice of alert id still waits on channel ch. */
+static int
+waiting_on(const struct notify *nf, const char *id, const struct channel *ch)
+{
+	const struct delivery *d;
+
+	TAILQ_FOREACH(d, &nf->waiting, entry)
+		if (d->ch == ch && strcmp(d->alert, id) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -469,6 +522,7 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 		json_object_set_new(t, "sent_mono", json_integer((json_int_t)now));
 		send_all(nf, json_object_get(t, "alert"), "firing", 1);
 	}
+	arm_repeat(nf);
 }
 
 void
@@ -486,6 +540,8 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 			json_object_set_new(t, "acked", json_true());
 		return;
 	}
+	if (a->state == MESH_ALERT_STATE(RESOLVED))	/* no stale "firing" */
+		drop_waiting(nf, a->alert_id, NULL);
 	if (a->state == MESH_ALERT_STATE(FIRING) && t != NULL)
 		return;		/* its value or message moved: said already */
 	if (a->state != MESH_ALERT_STATE(FIRING) &&
@@ -508,6 +564,7 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 		json_object_del(nf->firing, a->alert_id);
 	send_all(nf, aj, state, 0);
 	json_decref(aj);
+	arm_repeat(nf);
 }
 
 /* --- life ----------------------------------------------------------------- */
@@ -530,7 +587,8 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	json_object_foreach((json_t *)doc, key, v)
 		if (strcmp(key, "channels") != 0 && strcmp(key, "repeat_s") != 0) {
 			bad(err, errlen, "%s: not a field (channels, repeat_s)",
-			    key);
+			    text_utf8_valid(key, strlen(key), true) &&
+			    strlen(key) < 64 ? key : "?");
 			return NULL;
 		}
 	if (!json_is_array(chans) || json_array_size(chans) == 0 ||
@@ -566,9 +624,7 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	}
 	nf->nch = json_array_size(chans);
 	if (nf->repeat_ms > 0) {
-		nf->repeat = event_new(n->base, -1, EV_PERSIST, repeat_cb, nf);
-		event_add(nf->repeat, &(struct timeval){
-		    nf->repeat_ms < REPEAT_TICK_S * 1000 ? 1 : REPEAT_TICK_S, 0 });
+		nf->repeat = evtimer_new(n->base, repeat_cb, nf);
 	}
 	for (i = 0; i < nf->nch; i++)
 		log_event(LOG_INFO, "notification channel", "{s:s, s:s, s:b}",

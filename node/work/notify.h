@@ -21,8 +21,11 @@
  * priority) with the application's token in X-Gotify-Key.
  *
  * One notice when an alert fires, again every repeat_s while it fires
- * unacknowledged (0: never), and one when it resolves; an alert whose
- * message or value changes while firing sends nothing new.  Each notice
+ * unacknowledged (0: never; a repeat goes to a channel only once the
+ * notice before it was delivered there), and one when it resolves (which
+ * drops any notice of it still waiting); an alert whose message or value
+ * changes while firing sends nothing new.  An alert still firing when
+ * the node restarts is not repeated, only resolved.  Each notice
  * is tried until the channel answers 2xx: 1 s, 2 s, 4 s … up to 10
  * attempts (about 8 minutes), at most 256 notices waiting at once (the
  * oldest goes).  Notices wait in memory: a restart drops those not yet

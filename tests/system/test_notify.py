@@ -185,6 +185,13 @@ class Notify(MeshTest):
             self.assertNotEqual(rc, 0, err)
             self.assertIn("--notify", err)
             self.assertIn(want, err)
+        # a URL that holds a password is refused without repeating it
+        path = self.write("bad.json", {"channels": [
+            {"name": "x", "type": "webhook", "url": "http://me:pw-Sekrit-99@127.0.0.1:1/"}]})
+        rc, out, err = harness.MeshNode(self.pki, "node-9", args=["--notify", path]).run()
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn("channels[0].url", err)
+        self.assertNotIn("pw-Sekrit-99", err + out)
 
 
 if __name__ == "__main__":
