@@ -28,6 +28,22 @@ cli_fmt_clean(const char *s, char *buf, size_t len)
 }
 
 const char *
+cli_fmt_duration(long long s, char *buf, size_t len)
+{
+	if (s < 0)
+		snprintf(buf, len, "-");
+	else if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+const char *
 cli_fmt_ago(json_t *v, char *buf, size_t len)
 {
 	uint64_t now = clock_wall_ms();

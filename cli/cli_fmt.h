@@ -16,5 +16,7 @@ const char *cli_fmt_clean(const char *s, char *buf, size_t len);
 /* How long ago the wall-clock time v (ms since the epoch, a JSON integer)
  * was: "-" (none), "now", "4.2s ago", "12m ago", "3h ago". */
 const char *cli_fmt_ago(json_t *v, char *buf, size_t len);
+/* A duration for people: "42s", "12m", "3h4m", "2d3h"; "-" when s < 0. */
+const char *cli_fmt_duration(long long s, char *buf, size_t len);
 
 #endif

@@ -27,12 +27,33 @@ id_of(json_t *o, const char *key)
 	return v;
 }
 
+/* st's remote nodes sorted by id (new reference): rows in a stable
+ * order, whatever order the node holds them in. */
+static json_t *
+remote_sorted(json_t *st)
+{
+	json_t *out = json_array(), *r;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(st, "remote"), i, r) {
+		const char *id = cli_fmt_str(r, "node_id", "");
+
+		for (j = 0; j < json_array_size(out); j++)
+			if (strcmp(id, cli_fmt_str(json_array_get(out, j),
+			    "node_id", "")) < 0)
+				break;
+		json_array_insert(out, j, r);
+	}
+	return out;
+}
+
 static int
 print_status(json_t *st)
 {
 	json_t *local = json_object_get(st, "local"), *sig, *r, *link, *s;
+	json_t *remote = remote_sorted(st);
 	size_t i;
-	char seen[32], rtt[32];
+	char seen[32], rtt[32], path[96];
 
 	sig = json_object_get(local, "signal");
 	printf("%-20s this node, incarnation %" PRIu64 "; signal %s",
@@ -44,8 +65,14 @@ print_status(json_t *st)
 	json_array_foreach(json_object_get(sig, "signals"), i, s)
 		printf("%s%s", i ? ", " : " (", cli_fmt_str(s, "url", "?"));
 	printf("%s\n", json_array_size(json_object_get(sig, "signals")) ? ")" : "");
-	json_array_foreach(json_object_get(st, "remote"), i, r) {
+	json_array_foreach(remote, i, r) {
 		link = json_object_get(r, "link");
+		if (json_is_string(json_object_get(r, "via")))
+			snprintf(path, sizeof(path), "relayed via %s",
+			    cli_fmt_str(r, "via", "?"));
+		else
+			snprintf(path, sizeof(path), "%s", cli_fmt_str(r, "path",
+			    "?"));
 		cli_fmt_ago(json_object_get(r, "updated_ms"), seen, sizeof(seen));
 		if (json_is_number(json_object_get(link, "rtt_ms")) &&
 		    strcmp(cli_fmt_str(r, "path", ""), "direct") == 0)
@@ -55,9 +82,10 @@ print_status(json_t *st)
 			snprintf(rtt, sizeof(rtt), "-");
 		printf("%-20s %-8s %-8s %-24s rtt %-10s last seen %s\n",
 		    cli_fmt_str(r, "node_id", "?"), cli_fmt_str(r, "member", "?"),
-		    cli_fmt_str(r, "path", "?"), cli_fmt_str(link, "address", "-")[0] ?
+		    path, cli_fmt_str(link, "address", "-")[0] ?
 		    cli_fmt_str(link, "address", "-") : "-", rtt, seen);
 	}
+	json_decref(remote);
 	return 0;
 }
 
@@ -67,16 +95,21 @@ print_nodes(json_t *st)
 	json_t *all = json_array(), *n, *s;
 	size_t i;
 
+	json_t *remote = remote_sorted(st);
+
 	json_array_append(all, json_object_get(json_object_get(st, "local"), "state"));
-	json_array_foreach(json_object_get(st, "remote"), i, n)
+	json_array_foreach(remote, i, n)
 		json_array_append(all, n);
+	json_decref(remote);
 	printf("%-20s %-8s %6s %14s %14s %8s %10s\n", "NODE", "MEMBER", "CPU%",
 	    "MEMORY", "DISK", "LOAD1", "UPTIME");
 	json_array_foreach(all, i, n) {
+		char up[32];
+
 		if (!json_is_object(n))
 			continue;
 		s = json_object_get(n, "status");
-		printf("%-20s %-8s %6.1f %6.1f/%-6.1fG %6.1f/%-6.1fG %8.2f %9" JSON_INTEGER_FORMAT "s\n",
+		printf("%-20s %-8s %6.1f %6.1f/%-6.1fG %6.1f/%-6.1fG %8.2f %10s\n",
 		    cli_fmt_str(n, "node_id", "?"), i == 0 ? "self" : cli_fmt_str(n, "member", "?"),
 		    json_number_value(json_object_get(s, "cpu_percent")),
 		    json_number_value(json_object_get(s, "mem_used_bytes")) / 1073741824.0,
@@ -84,7 +117,9 @@ print_nodes(json_t *st)
 		    json_number_value(json_object_get(s, "disk_used_bytes")) / 1073741824.0,
 		    json_number_value(json_object_get(s, "disk_total_bytes")) / 1073741824.0,
 		    json_number_value(json_array_get(json_object_get(s, "load"), 0)),
-		    json_integer_value(json_object_get(s, "uptime_s")));
+		    json_is_integer(json_object_get(s, "uptime_s")) ?
+		    cli_fmt_duration(json_integer_value(json_object_get(s,
+		    "uptime_s")), up, sizeof(up)) : "-");
 	}
 	json_decref(all);
 	return 0;

@@ -51,17 +51,7 @@ uptime(json_t *started, char *buf, size_t len)
 	if (!json_is_integer(started) || json_integer_value(started) <= 0)
 		return "-";
 	s = ((long long)time(NULL) * 1000 - json_integer_value(started)) / 1000;
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(buf, len, "%llds", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%lldm", s / 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lldh%lldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, len, "%lldd%lldh", s / 86400, s % 86400 / 3600);
-	return buf;
+	return cli_fmt_duration(s < 0 ? 0 : s, buf, len);
 }
 
 /* One request, its answer shown (cli_api_show). */

@@ -105,6 +105,9 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	json_object_set_new(r, "member", json_string(member));
 	json_object_set_new(r, "path", json_string(direct ? "direct" :
 	    routed && strcmp(member, "alive") == 0 ? "relayed" : "none"));
+	/* The neighbour a relayed node's traffic goes through. */
+	json_object_set_new(r, "via", routed && strcmp(member, "alive") == 0 ?
+	    json_string(hop) : json_null());
 	json_object_set(r, "link", link ? link : json_null());
 	return r;
 }

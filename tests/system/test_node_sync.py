@@ -5,7 +5,9 @@ a restarted node's new incarnation is taken up, and the last known state
 survives a restart.  Bad requests to the events API get precise errors."""
 
 import json
+import os
 import signal as _signal
+import subprocess
 import time
 import unittest
 
@@ -251,6 +253,17 @@ class PartialMesh(MeshTest):
         self.assertTrue(harness.wait_until(
             lambda: far().get("ring-3") == "relayed", 10, interval=0.3), far())
         self.assertEqual(far()["ring-2"], "direct")
+        # through which neighbour: one of ring-1's two
+        via = {r["node_id"]: r["via"] for r in nodes[0].status()["remote"]}
+        self.assertIn(via["ring-3"], ("ring-2", "ring-5"))
+        self.assertIsNone(via["ring-2"])
+        out = subprocess.run([os.path.join(harness.BIN, "agentflow"), "status",
+                              "--data-dir", nodes[0].data_dir], capture_output=True,
+                             text=True, timeout=30).stdout
+        rows = [l.split()[0] for l in out.splitlines()[1:]]
+        self.assertEqual(rows, sorted(rows), out)      # rows in id order
+        line = [l for l in out.splitlines() if l.startswith("ring-3")]
+        self.assertIn("relayed via %s" % via["ring-3"], line[0] if line else out)
 
         time.sleep(3)   # let link tables settle everywhere
         dup0 = {n.node_id: metric(n, 'agentflow_node_events_total{dir="duplicate"}')
