@@ -240,6 +240,10 @@ ui(const struct cmd_entry *e, int argc, char **argv)
 
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
+	if (a.role != NULL && strcmp(a.role, "read") != 0 &&
+	    strcmp(a.role, "write") != 0)
+		return cli_cmd_usage_error(&a, "--role: read or write (an admin "
+		    "token does not belong in a URL)");
 	if (cli_api_address(&a.o, host, sizeof(host), &port) != 0)
 		return cli_cmd_usage_error(&a, "--api: HOST:PORT");
 	snprintf(name, sizeof(name), "ui-%s", user != NULL ? user : "user");
@@ -471,7 +475,7 @@ static const struct cmd_table table = {
  * where each command's parser reads them, and before any "--".
  */
 static char **
-globals_after_command(int argc, char **argv)
+globals_after_command(int argc, char **argv, int *nargc)
 {
 	static const char *const with_value[] = { "--api", "--data-dir",
 	    "--token" };
@@ -493,23 +497,33 @@ globals_after_command(int argc, char **argv)
 			break;
 		g += 1 + value;
 	}
-	if (g == 1 || g >= argc)
+	if (g == 1)
 		return NULL;
+	if ((out = calloc((size_t)argc + 1, sizeof(*out))) == NULL)
+		return NULL;
+	out[k++] = argv[0];
+	if (g >= argc) {	/* options, and no command after them */
+		*nargc = k;
+		return out;
+	}
 	at = g + 1;		/* after the command, or its group's command */
 	for (size_t i = 0; i < table.n; i++)
 		if (strcmp(argv[g], table.entries[i].name) == 0 &&
-		    table.entries[i].data == cmd_table_group && at < argc)
+		    table.entries[i].data == cmd_table_group) {
+			if (at >= argc) {	/* no subcommand: its usage */
+				out[k++] = argv[g];
+				*nargc = k;
+				return out;
+			}
 			at++;
-	out = calloc((size_t)argc + 1, sizeof(*out));
-	if (out == NULL)
-		return NULL;
-	out[k++] = argv[0];
+		}
 	for (int i = g; i < at; i++)
 		out[k++] = argv[i];
 	for (int i = 1; i < g; i++)
 		out[k++] = argv[i];
 	for (int i = at; i < argc; i++)
 		out[k++] = argv[i];
+	*nargc = k;
 	return out;
 }
 
@@ -517,15 +531,24 @@ int
 main(int argc, char **argv)
 {
 	char **moved;
-	int rc;
+	int rc, nargc;
 
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("agentflow %s\n", AGENTFLOW_VERSION);
 		return 0;
 	}
-	if ((moved = globals_after_command(argc, argv)) == NULL)
+	if ((moved = globals_after_command(argc, argv, &nargc)) == NULL)
 		return cmd_table_main(&table, argc, argv);
-	rc = cmd_table_main(&table, argc, moved);
+	if (nargc == 1) {	/* never the options' values in a message */
+		fprintf(stderr, "agentflow: a command is needed after the "
+		    "options\n\n");
+		cmd_table_usage(&table, stderr);
+		rc = CMD_TABLE_EXIT_USAGE;
+	} else if (strcmp(moved[1], "--version") == 0) {
+		printf("agentflow %s\n", AGENTFLOW_VERSION);
+		rc = 0;
+	} else
+		rc = cmd_table_main(&table, nargc, moved);
 	free(moved);
 	return rc;
 }

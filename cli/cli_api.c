@@ -93,9 +93,10 @@ token(const struct cli_opts *o, char *buf, size_t len)
 	char path[4096];
 	json_t *j;
 
-	if (t != NULL && t[0] != '\0')
+	/* An empty $AGENTFLOW_TOKEN is none; an empty --token is asked for. */
+	if (t != NULL && (t[0] != '\0' || o->token != NULL))
 		return t;
-	t = NULL;	/* an empty one is none */
+	t = NULL;
 	snprintf(path, sizeof(path), "%s/tokens.json", data_dir(o));
 	if ((j = json_load_file(path, 0, NULL)) == NULL)
 		return NULL;

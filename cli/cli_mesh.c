@@ -80,7 +80,7 @@ print_status(json_t *st)
 			    json_number_value(json_object_get(link, "rtt_ms")));
 		else
 			snprintf(rtt, sizeof(rtt), "-");
-		printf("%-20s %-8s %-8s %-24s rtt %-10s last seen %s\n",
+		printf("%-20s %-8s %-20s %-24s rtt %-10s last seen %s\n",
 		    cli_fmt_str(r, "node_id", "?"), cli_fmt_str(r, "member", "?"),
 		    path, cli_fmt_str(link, "address", "-")[0] ?
 		    cli_fmt_str(link, "address", "-") : "-", rtt, seen);

@@ -684,6 +684,11 @@ cli_work_ping(const struct cmd_entry *e, int argc, char **argv)
 	if (!target_valid(a.argv[0]))
 		return cli_cmd_usage_error(&a, "TARGET: \"%s\" is not a node id, "
 		    "\"all\" or k=v", a.argv[0]);
+	/* One key names one command: its repeats would be answered with
+	 * the first one's results. */
+	if (a.key != NULL && a.count != 1)
+		return cli_cmd_usage_error(&a, "--key names one command: not "
+		    "with -c");
 	for (long long i = 0; a.count == 0 || i < a.count; i++) {
 		if (i > 0) {
 			fflush(stdout);
@@ -696,8 +701,6 @@ cli_work_ping(const struct cmd_entry *e, int argc, char **argv)
 		is.describe = describe_ping;
 		one = command_main(&a, &is);
 		failed += one != 0;
-		if (one == CMD_TABLE_EXIT_USAGE)
-			return one;
 	}
 	if (a.count > 1 && !a.o.json)
 		printf("%lld pings, %lld answered by every node\n", a.count,

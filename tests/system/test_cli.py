@@ -146,6 +146,10 @@ class Cli(MeshTest):
         self.assertEqual(rc, 0, err)
         doc = json.loads(out)
         self.assertEqual(doc["role"], "write")
+        # an admin token does not go in a URL
+        rc, out, err = cli("ui", "--role", "admin", "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 2, (out, err))
+        self.assertIn("read or write", err)
         # a read token cannot mint one: said, with what to do
         rc, out, err = cli("ui", "--api", "127.0.0.1:%d" % self.a.api_port,
                            "--token", self.a.tokens()["read"])
@@ -162,6 +166,17 @@ class Cli(MeshTest):
         rc, out, err = cli("--data-dir", self.a.data_dir, "service", "ls")
         self.assertEqual(rc, 0, err)
         self.assertIn("NODE", out.splitlines()[0])
+        # options and no command: a usage error that never repeats their values
+        rc, out, err = cli("--token=SECRET-tok-42")
+        self.assertEqual(rc, 2, (out, err))
+        self.assertIn("a command is needed", err)
+        self.assertNotIn("SECRET-tok-42", out + err)
+        rc, out, err = cli("--api", api, "service")
+        self.assertEqual(rc, 2, (out, err))
+        self.assertIn("usage: agentflow service", err + out)
+        rc, out, err = cli("--json", "--version")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"^agentflow \d")
         # no token anywhere: where it looked, not the server's bare 401
         empty = os.path.join(self.tmp, "empty")
         os.makedirs(empty)

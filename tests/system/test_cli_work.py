@@ -212,6 +212,10 @@ class CliWork(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 2)
         self.assertEqual(len([l for l in out.splitlines() if " rtt " in l]), 3, out)
         self.assertIn("3 pings, 3 answered by every node", out)
+        # one key names one command: not with -c
+        rc, out, err = self.on(self.n1, "ping", "node-3", "-c", "2", "--key", "k1")
+        self.assertEqual(rc, 2, (out, err))
+        self.assertIn("--key names one command", err)
 
     def test_freeze_refuses_runs_until_unfreeze(self):
         self.addCleanup(self.on, self.n1, "unfreeze")
