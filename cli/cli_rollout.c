@@ -16,6 +16,7 @@
 #include "cli_work.h"
 #include "clock.h"
 #include "node_id.h"
+#include "text.h"
 
 #define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
 #define WAIT_DEFAULT_MS	3600000
@@ -37,13 +38,11 @@ static const struct option ls_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A service's name as the node checks it: 1-63 of [A-Za-z0-9_-]. */
 static int
 name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+	return text_name_valid(s, strlen(s));
 }
 
 static int

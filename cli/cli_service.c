@@ -16,9 +16,9 @@
 #include "cli_work.h"
 #include "mesh_names.h"
 #include "node_id.h"
+#include "text.h"
 
 #define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
-#define NAME_MAX_LEN	63
 
 static const struct option ls_options[] = {
 	{ "node", required_argument, NULL, CLI_O_NODE },
@@ -31,15 +31,11 @@ static const struct option to_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A service's name as the node checks it: 1-63 of [A-Za-z0-9_-]. */
 static int
 name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NAME_MAX_LEN)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-") == n;
+	return text_name_valid(s, strlen(s));
 }
 
 /* How long a process has run: "-", "42s", "12m", "3h4m", "2d3h". */

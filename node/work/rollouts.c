@@ -1,5 +1,6 @@
 /*
- * Rollouts (rollouts.h): the steps, the watching and the keeping.
+ * Rollouts (rollouts.h): the steps, the watching and the calls
+ * (rollouts_store.c: a rollout as JSON, and kept in the store).
  *
  * Each node's step is a short chain of "service" commands, one in flight
  * at a time; their answers come back through cmd_done.  Whether a node
@@ -7,7 +8,7 @@
  * ServiceUpdates, sync_services.h) on a timer that runs only while a
  * rollout does.
  */
-#include "rollouts.h"
+#include "rollouts_priv.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
@@ -25,310 +26,12 @@
 #include "principal.h"
 #include "rng.h"
 #include "service_spec.h"
-#include "store.h"
-#include "text.h"
 #include "sync.h"
 #include "sync_services.h"
 #include "xalloc.h"
 
-#define KEEP		16		/* rollouts kept, the newest */
-#define ACTIVE_MAX	4		/* under way at once */
-#define NODES_MAX	64
-#define PARALLEL_MAX	8
-#define DEF_MAX		32768		/* a definition, as compact JSON: with
-					 * the rest of a service it must fit a
-					 * command's 64 KiB answer */
-#define TICK_MS		250
-#define CMD_DEADLINE_MS	30000
-#define RETRY_MS	30000
-#define STORE_KEY	"rollouts"
-#define STORE_MAX	(8u << 20)
-
-enum ro_state { RO_RUNNING, RO_PAUSED, RO_SUCCEEDED, RO_FAILED, RO_ABORTED };
-static const char *const ro_names[] = { "running", "paused", "succeeded",
-    "failed", "aborted" };
-
-enum rn_state { RN_PENDING, RN_UPDATING, RN_HEALTHY, RN_ROLLING_BACK,
-    RN_ROLLED_BACK, RN_ERROR, RN_UNTOUCHED };
-static const char *const rn_names[] = { "pending", "updating", "healthy",
-    "rolling_back", "rolled_back", "error", "untouched" };
-
-/* Where a node's step is: the command in flight, or what it waits for. */
-enum rn_phase { PH_NONE, PH_GET, PH_PUT, PH_START, PH_WATCH, PH_BACK,
-    PH_BACK_DESIRED };
-
-struct rn {
-	char		 node[NODE_ID_MAX + 1];
-	enum rn_state	 state;
-	enum rn_phase	 phase;
-	int		 send;		/* phase's command is to go out */
-	int		 waiting;	/* a command is in flight */
-	char		 cid[64];
-	json_t		*previous;	/* its definition before; NULL: none */
-	int		 had_previous;
-	int		 previous_running;
-	char		 version[81];
-	char		 previous_version[81];
-	char		 reason[512];
-	uint64_t	 started_ms, finished_ms;
-	uint64_t	 put_ms;	/* the deadline counts from here */
-	uint64_t	 healthy_since_ms;	/* clock_mono_ms */
-	uint64_t	 retry_ms, first_fail_ms;	/* clock_mono_ms */
-};
-
-struct rollout {
-	char		 id[40];
-	char		 service[SERVICE_NAME_MAX + 1];
-	json_t		*definition;
-	int		 has_checks;
-	char		 principal[PRINCIPAL_NAME_MAX + 16];
-	enum principal_role role;
-	enum ro_state	 state;
-	int		 ending;	/* failed or aborted: no node starts */
-	int		 aborted;	/* those under way go back too */
-	char		 reason[600];
-	unsigned	 max_parallel, deadline_s, min_healthy_s;
-	uint64_t	 created_ms, updated_ms, finished_ms;
-	struct rn	*nodes;
-	size_t		 nn;
-};
-
-struct rollouts {
-	struct node	*n;
-	struct rollout	*v[KEEP];
-	size_t		 nv;
-	struct event	*tick;
-	int		 advancing;	/* inside advance */
-};
-
 static void advance(struct rollouts *, struct rollout *);
 static void cmd_done(const char *, const json_t *, void *);
-
-/* --- JSON ------------------------------------------------------------------- */
-
-static json_t *
-ms_or_null(uint64_t ms)
-{
-	return ms != 0 ? json_integer((json_int_t)ms) : json_null();
-}
-
-/* s, or null when empty.  A reason cut to its buffer may end inside a
- * character, and a peer's text may not be UTF-8: text_copy mends both. */
-static json_t *
-text_or_null(const char *s)
-{
-	char buf[1024];
-
-	return text_copy(buf, sizeof(buf), s, false) > 0 ? json_string(buf) :
-	    json_null();
-}
-
-static json_t *
-node_json(const struct rn *x, int keep)
-{
-	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
-	    "node", x->node, "state", rn_names[x->state],
-	    "version", text_or_null(x->version),
-	    "previous_version", text_or_null(x->previous_version),
-	    "reason", text_or_null(x->reason),
-	    "started_ms", ms_or_null(x->started_ms),
-	    "finished_ms", ms_or_null(x->finished_ms));
-
-	if (keep) {	/* what a restart needs to go on */
-		json_object_set_new(o, "phase", json_integer(x->phase));
-		json_object_set_new(o, "put_ms", json_integer((json_int_t)x->put_ms));
-		json_object_set_new(o, "had_previous", json_boolean(x->had_previous));
-		json_object_set_new(o, "previous_running",
-		    json_boolean(x->previous_running));
-		if (x->previous != NULL)
-			json_object_set(o, "previous", x->previous);
-	}
-	return o;
-}
-
-static json_t *
-rollout_json(const struct rollout *r, int keep)
-{
-	json_t *nodes = json_array();
-	size_t healthy = 0;
-
-	for (size_t i = 0; i < r->nn; i++) {
-		json_array_append_new(nodes, node_json(&r->nodes[i], keep));
-		healthy += r->nodes[i].state == RN_HEALTHY;
-	}
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:I, s:o,"
-	    " s:I, s:I, s:I, s:O, s:o, s:I, s:I}",
-	    "id", r->id, "service", r->service, "state", ro_names[r->state],
-	    "reason", text_or_null(r->reason), "principal", r->principal,
-	    "created_ms", (json_int_t)r->created_ms,
-	    "updated_ms", (json_int_t)r->updated_ms,
-	    "finished_ms", ms_or_null(r->finished_ms),
-	    "max_parallel", (json_int_t)r->max_parallel,
-	    "deadline_s", (json_int_t)r->deadline_s,
-	    "min_healthy_s", (json_int_t)r->min_healthy_s,
-	    "definition", r->definition, "nodes", nodes,
-	    "healthy", (json_int_t)healthy, "total", (json_int_t)r->nn);
-
-	if (keep) {
-		json_object_set_new(o, "role", json_string(
-		    principal_role_name(r->role)));
-		json_object_set_new(o, "ending", json_boolean(r->ending));
-		json_object_set_new(o, "aborted", json_boolean(r->aborted));
-		json_object_set_new(o, "has_checks", json_boolean(r->has_checks));
-	}
-	return o;
-}
-
-static void
-copy_text(char *dst, size_t len, const json_t *v)
-{
-	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) : "");
-}
-
-static int
-name_index(const char *const *names, size_t n, const char *s)
-{
-	for (size_t i = 0; s != NULL && i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return (int)i;
-	return -1;
-}
-
-static uint64_t
-u64_of(const json_t *o, const char *key)
-{
-	json_int_t v = json_integer_value(json_object_get(o, key));
-
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-static void
-rollout_free(struct rollout *r)
-{
-	if (r == NULL)
-		return;
-	for (size_t i = 0; i < r->nn; i++)
-		json_decref(r->nodes[i].previous);
-	free(r->nodes);
-	json_decref(r->definition);
-	free(r);
-}
-
-/* One rollout as rollout_json(keep) wrote it, or NULL. */
-static struct rollout *
-rollout_load(const json_t *o)
-{
-	struct rollout *r = xcalloc(1, sizeof(*r));
-	json_t *nodes = json_object_get(o, "nodes"), *x;
-	int st;
-	size_t i;
-
-	copy_text(r->id, sizeof(r->id), json_object_get(o, "id"));
-	copy_text(r->service, sizeof(r->service), json_object_get(o, "service"));
-	copy_text(r->principal, sizeof(r->principal),
-	    json_object_get(o, "principal"));
-	copy_text(r->reason, sizeof(r->reason), json_object_get(o, "reason"));
-	r->role = principal_role_parse(json_string_value(json_object_get(o,
-	    "role")));
-	st = name_index(ro_names, 5, json_string_value(json_object_get(o,
-	    "state")));
-	r->definition = json_incref(json_object_get(o, "definition"));
-	if (st < 0 || r->id[0] == '\0' || !service_name_valid(r->service) ||
-	    !json_is_object(r->definition) || !json_is_array(nodes) ||
-	    json_array_size(nodes) == 0 || json_array_size(nodes) > NODES_MAX) {
-		rollout_free(r);
-		return NULL;
-	}
-	r->state = (enum ro_state)st;
-	r->ending = json_is_true(json_object_get(o, "ending"));
-	r->aborted = json_is_true(json_object_get(o, "aborted"));
-	r->has_checks = json_is_true(json_object_get(o, "has_checks"));
-	r->max_parallel = (unsigned)u64_of(o, "max_parallel");
-	r->deadline_s = (unsigned)u64_of(o, "deadline_s");
-	r->min_healthy_s = (unsigned)u64_of(o, "min_healthy_s");
-	r->created_ms = u64_of(o, "created_ms");
-	r->updated_ms = u64_of(o, "updated_ms");
-	r->finished_ms = u64_of(o, "finished_ms");
-	if (r->max_parallel == 0 || r->max_parallel > PARALLEL_MAX)
-		r->max_parallel = 1;
-	r->nodes = xcalloc(json_array_size(nodes), sizeof(*r->nodes));
-	json_array_foreach(nodes, i, x) {
-		struct rn *y = &r->nodes[r->nn];
-
-		copy_text(y->node, sizeof(y->node), json_object_get(x, "node"));
-		st = name_index(rn_names, 7, json_string_value(json_object_get(x,
-		    "state")));
-		if (st < 0 || !node_id_valid(y->node, strlen(y->node)))
-			continue;
-		y->state = (enum rn_state)st;
-		y->phase = (enum rn_phase)u64_of(x, "phase");
-		if (y->phase > PH_BACK_DESIRED)
-			y->phase = PH_NONE;
-		copy_text(y->version, sizeof(y->version), json_object_get(x,
-		    "version"));
-		copy_text(y->previous_version, sizeof(y->previous_version),
-		    json_object_get(x, "previous_version"));
-		copy_text(y->reason, sizeof(y->reason), json_object_get(x,
-		    "reason"));
-		y->started_ms = u64_of(x, "started_ms");
-		y->finished_ms = u64_of(x, "finished_ms");
-		y->put_ms = u64_of(x, "put_ms");
-		y->had_previous = json_is_true(json_object_get(x, "had_previous"));
-		y->previous_running = json_is_true(json_object_get(x,
-		    "previous_running"));
-		if (json_is_object(json_object_get(x, "previous")))
-			y->previous = json_incref(json_object_get(x, "previous"));
-		r->nn++;
-	}
-	if (r->nn == 0) {
-		rollout_free(r);
-		return NULL;
-	}
-	return r;
-}
-
-/* --- keeping ---------------------------------------------------------------- */
-
-static void
-save(struct rollouts *rs)
-{
-	json_t *all = json_array();
-	char *text;
-
-	for (size_t i = 0; i < rs->nv; i++)
-		json_array_append_new(all, rollout_json(rs->v[i], 1));
-	text = json_dumps(all, JSON_COMPACT);
-	json_decref(all);
-	if (text == NULL || strlen(text) >= STORE_MAX ||
-	    store_meta_set(rs->n->store, STORE_KEY, text) != 0)
-		log_event(LOG_ERROR, "rollouts not stored", "{s:s}", "error",
-		    text == NULL ? "out of memory" : strlen(text) >= STORE_MAX ?
-		    "too large" : store_error(rs->n->store));
-	free(text);
-}
-
-static void
-load(struct rollouts *rs)
-{
-	char *buf = malloc(STORE_MAX);
-	json_t *all, *o;
-	size_t i;
-
-	if (buf == NULL || store_meta_get(rs->n->store, STORE_KEY, buf,
-	    STORE_MAX) != 1) {
-		free(buf);
-		return;
-	}
-	all = json_loads(buf, 0, NULL);
-	free(buf);
-	json_array_foreach(all, i, o) {
-		struct rollout *r;
-
-		if (rs->nv < KEEP && (r = rollout_load(o)) != NULL)
-			rs->v[rs->nv++] = r;
-	}
-	json_decref(all);
-}
 
 /* --- steps ------------------------------------------------------------------ */
 
@@ -375,7 +78,7 @@ node_end(struct rollout *r, struct rn *x, enum rn_state st, const char *fmt,
 	r->updated_ms = x->finished_ms;
 	log_event(st == RN_HEALTHY ? LOG_INFO : LOG_WARN, "rollout node done",
 	    "{s:s, s:s, s:s, s:s, s:s}", "rollout", r->id, "service",
-	    r->service, "node", x->node, "state", rn_names[st], "reason",
+	    r->service, "node", x->node, "state", rollouts_rn_names[st], "reason",
 	    x->reason);
 	/* The first failure ends the rollout: no further node starts. */
 	if ((st == RN_ERROR || st == RN_ROLLED_BACK) && !r->ending) {
@@ -526,7 +229,7 @@ answered(struct rollout *r, struct rn *x, const char *status,
 			x->previous = json_deep_copy(def);
 			x->previous_running = desired != NULL &&
 			    strcmp(desired, "running") == 0;
-			copy_text(x->previous_version, sizeof(x->previous_version),
+			rollouts_copy_text(x->previous_version, sizeof(x->previous_version),
 			    json_object_get(body, "version"));
 		} else if (strcmp(status, "not_found") != 0) {
 			node_end(r, x, RN_ERROR, "reading its %s: %s", r->service,
@@ -543,7 +246,7 @@ answered(struct rollout *r, struct rn *x, const char *status,
 			node_end(r, x, RN_ERROR, "the new definition: %s", why);
 			break;
 		}
-		copy_text(x->version, sizeof(x->version), json_object_get(body,
+		rollouts_copy_text(x->version, sizeof(x->version), json_object_get(body,
 		    "version"));
 		x->put_ms = clock_wall_ms();
 		if (r->aborted)
@@ -603,7 +306,7 @@ cmd_done(const char *id, const json_t *rec, void *arg)
 			    json_object_get(res, "error")));
 			if (!rs->advancing) {
 				advance(rs, r);
-				save(rs);
+				rollouts_save(rs);
 				arm(rs);
 			}
 			return;
@@ -725,7 +428,7 @@ advance(struct rollouts *rs, struct rollout *r)
 	r->finished_ms = r->updated_ms = now;
 	log_event(r->state == RO_SUCCEEDED ? LOG_INFO : LOG_WARN,
 	    "rollout finished", "{s:s, s:s, s:s, s:s}", "rollout", r->id,
-	    "service", r->service, "state", ro_names[r->state], "reason",
+	    "service", r->service, "state", rollouts_ro_names[r->state], "reason",
 	    r->reason);
 }
 
@@ -745,7 +448,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		changed |= r->updated_ms != before;
 	}
 	if (changed)
-		save(rs);
+		rollouts_save(rs);
 	arm(rs);
 }
 
@@ -758,7 +461,7 @@ rollouts_new(struct node *n)
 
 	rs->n = n;
 	rs->tick = evtimer_new(n->base, tick_cb, rs);
-	load(rs);
+	rollouts_load(rs);
 	/* A command in flight when the node stopped is sent again (each
 	 * step's commands may be repeated) once the first tick comes: the
 	 * links are not up yet. */
@@ -1012,7 +715,7 @@ rollouts_start(struct rollouts *rs, const json_t *req,
 	    "rollout", r->id, "service", r->service, "nodes", (json_int_t)r->nn,
 	    "principal", r->principal);
 	advance(rs, r);
-	save(rs);
+	rollouts_save(rs);
 	arm(rs);
 	*out = rollout_json(r, 0);
 	return 201;
@@ -1044,15 +747,15 @@ rollouts_action(struct rollouts *rs, const char *id, const char *action,
 		return 400;
 	} else {
 		*out = json_pack("{s:o}", "error", json_sprintf("the rollout is "
-		    "%s%s", ro_names[r->state], r->ending && active(r) ?
+		    "%s%s", rollouts_ro_names[r->state], r->ending && active(r) ?
 		    " and ending" : ""));
 		return 409;
 	}
 	r->updated_ms = clock_wall_ms();
 	log_event(LOG_INFO, "rollout changed", "{s:s, s:s, s:s}", "rollout",
-	    r->id, "action", action, "state", ro_names[r->state]);
+	    r->id, "action", action, "state", rollouts_ro_names[r->state]);
 	advance(rs, r);
-	save(rs);
+	rollouts_save(rs);
 	arm(rs);
 	*out = rollout_json(r, 0);
 	return 200;
@@ -1099,7 +802,7 @@ rollouts_counters(const struct rollouts *rs)
 
 		for (size_t i = 0; rs != NULL && i < rs->nv; i++)
 			c += rs->v[i]->state == s;
-		json_object_set_new(o, ro_names[s], json_integer((json_int_t)c));
+		json_object_set_new(o, rollouts_ro_names[s], json_integer((json_int_t)c));
 	}
 	return o;
 }
