@@ -52,8 +52,9 @@ static const struct opt options[] = {
 	{ "max-links", OPT_INT, OPT(max_links), "0", 0, 1024,
 	  "link to at most this many peers (ring neighbours); 0: to every peer. "
 	  "The rest of the mesh is reached through forwarding" },
-	{ "ping-ms", OPT_INT, OPT(ping_ms), "5000", 100, 60000,
-	  "application ping period on each link (RTT)" },
+	{ "ping-ms", OPT_INT, OPT(ping_ms), "3000", 100, 60000,
+	  "application ping period on each link (RTT and liveness: a link "
+	  "silent for two periods and a second is closed)" },
 	{ "dead-ms", OPT_INT, OPT(dead_ms), "10000", 1000, 3600000,
 	  "a peer unreachable this long is marked dead (counted from the last "
 	  "frame heard from it)" },
@@ -61,10 +62,15 @@ static const struct opt options[] = {
 	  "a node dead this long is forgotten, as by agentflow forget: seconds, "
 	  "or a number with s, m, h, d or w; 0: never" },
 	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "5000", 100, 60000,
-	  "HTTP/2 keepalive on links (a link silent for three status periods is "
-	  "closed anyway)" },
+	  "HTTP/2 keepalive on links (a link silent for two ping periods and a "
+	  "second is closed anyway)" },
 	{ "status-ms", OPT_INT, OPT(status_ms), "1000", 100, 3600000,
-	  "how often the node samples and broadcasts its status" },
+	  "how often the node samples its status; it goes out at each sample "
+	  "while a dashboard is open on any node, else when it changed or "
+	  "every --status-idle-ms" },
+	{ "status-idle-ms", OPT_INT, OPT(status_idle_ms), "30000", 0, 3600000,
+	  "with no dashboard open anywhere, a status that did not change goes "
+	  "out this often; 0: every sample" },
 	{ "workflow-takeover-ms", OPT_INT, OPT(workflow_takeover_ms), "30000",
 	  5000, 86400000, "a workflow's coordinator not alive and silent this "
 	  "long is taken over by another node that sees a majority" },

@@ -50,7 +50,9 @@
 #include "origin_keys.h"
 #include "node_id.h"
 #include "rng.h"
+#include "routing.h"
 #include "store.h"
+#include "status_pace.h"
 #include "sync.h"
 #include "text.h"
 #include "tokens.h"
@@ -234,7 +236,31 @@ status_phase(const char *id, uint64_t period_ms)
 	return (h % STATUS_PHASES) * (period_ms / STATUS_PHASES);
 }
 
-/* Samples our resources and our view of the mesh, and broadcasts it. */
+static long
+clamp_ms(long v, long lo, long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * How long a link may be silent before it is closed.  With every status
+ * sent (--status-idle-ms 0), statuses come every period: three missed.
+ * Otherwise, at rest, only pings flow: each side pings every ping_ms, so
+ * two periods and a second without a frame is a peer dead or frozen.
+ */
+static long
+silence_ms(const struct node_config *cfg)
+{
+	long ms = cfg->status_idle_ms == 0 ? 3 * cfg->status_ms :
+	    2 * cfg->ping_ms + 1000;
+
+	return ms < 3000 ? 3000 : ms;
+}
+
+/*
+ * Samples our resources and our view of the mesh; broadcasts it when
+ * someone watches or it changed (status_pace.h).
+ */
 static void
 status_cb(void *arg)
 {
@@ -247,8 +273,23 @@ status_cb(void *arg)
 	st.signal_reachable = n->discovery != NULL &&
 	    discovery_reachable(n->discovery);
 	work_status(n, &st);
-	sync_emit_status(n->sync, &st);
+	/* Our lease, renewed by every status while a dashboard is open
+	 * here: three samples, and never under 5 s. */
+	if (n->ws != NULL && ws_hub_clients(n->ws) > 0)
+		st.watch_ms = (uint32_t)clamp_ms(3 * n->cfg->status_ms, 5000,
+		    SYNC_WATCH_MAX_MS);
+	if (status_pace_due(n->status_pace, &st, st.watch_ms != 0 ||
+	    sync_watched(n->sync) || sync_info_unsent(n->sync),
+	    routing_generation(sync_routing(n->sync)), clock_mono_ms()))
+		sync_emit_status(n->sync, &st);
 	links_status_free(&st);
+}
+
+void
+node_status_soon(struct node *n)
+{
+	if (n->status_timer != NULL)
+		wall_timer_soon(n->status_timer, 0);
 }
 
 /*
@@ -532,8 +573,7 @@ mesh_start(struct node_life *l, char *err, size_t errlen)
 		.rng = n->rng, .trust = n->trust,
 		.ping_ms = cfg->ping_ms, .dead_ms = cfg->dead_ms,
 		.max_links = cfg->max_links,
-		/* Statuses arrive every status period: three missed is dead. */
-		.silence_ms = 3 * cfg->status_ms < 3000 ? 3000 : 3 * cfg->status_ms,
+		.silence_ms = silence_ms(cfg),
 		.hello_ms = cfg->hello_timeout_ms,
 		.store = n->store, .events_kept = (uint64_t)cfg->events_kept,
 		.events_bytes = (uint64_t)cfg->events_kept_mib << 20,
@@ -619,6 +659,7 @@ timers_start(struct node_life *l, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
+	n->status_pace = status_pace_new((uint64_t)n->cfg->status_idle_ms);
 	n->status_timer = wall_timer_new(n->base, period,
 	    status_phase(n->id, period), status_cb, n);
 	l->crl_timer = wall_timer_new(n->base, 1000, 0, crl_cb, n);
@@ -632,6 +673,8 @@ timers_stop(struct node_life *l)
 	wall_timer_free(l->n.status_timer);
 	/* Links closed later still call link_changed. */
 	l->n.status_timer = NULL;
+	status_pace_free(l->n.status_pace);
+	l->n.status_pace = NULL;
 }
 
 /* --- pruning: dead nodes forgotten after --prune-after ----------------------- */

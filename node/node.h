@@ -60,6 +60,7 @@ struct node_config {
 	long		 prune_after_s;	/* dead this long: forgotten; 0 never */
 	long		 keepalive_ms;
 	long		 status_ms;
+	long		 status_idle_ms;	/* unchanged status sent this often */
 	long		 max_links;
 	long		 events_kept;
 	long		 events_kept_mib;
@@ -118,6 +119,7 @@ struct node {
 	struct feed		*feed;
 	struct http_guard	*http_guard;	/* the API's deadlines, caps */
 	struct wall_timer	*status_timer;	/* samples and sends our status */
+	struct status_pace	*status_pace;	/* which samples go out */
 	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */
 	uint64_t		 freeze_epoch;	/* of the freeze state held (freeze.h) */
@@ -143,6 +145,9 @@ struct node {
 struct node *node_new(const struct node_config *cfg, char *err, size_t errlen);
 /* Serves until SIGINT or SIGTERM. */
 void node_run(struct node *);
+/* Samples and considers our status now: a dashboard just connected here
+ * (feed.c), so it goes out at once with its watch lease. */
+void node_status_soon(struct node *);
 /* Stops every subsystem, last started first; after node_run() it leaves
  * the signals and the mesh gracefully on the way.  NULL: no-op. */
 void node_free(struct node *);

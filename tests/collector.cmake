@@ -2,3 +2,7 @@
 
 agentflow_unit_test(test_collector SOURCES unit/test_collector.c
   LIBS agentflow_collector)
+
+# node/host/status_pace.c: which sampled statuses go out (issue 21).
+agentflow_unit_test(test_status_pace SOURCES unit/test_status_pace.c
+  LIBS agentflow_collector)

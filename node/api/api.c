@@ -65,9 +65,11 @@ healthz_cb(const struct api_call *call)
 /*
  * A remote node as the API shows it: its synced state, our link to it, and
  * its member state.  With a direct link up, or a Leave received, the link
- * says it.  Otherwise how recently its events reached us does (alive
- * within three status periods, suspect until the dead timeout, then dead),
- * as long as the link-state graph still has a route to it: a node whose
+ * says it.  Otherwise how recently its events reached us does: alive
+ * while the link-state graph has a route to it and its last event is
+ * within three idle status periods (--status-idle-ms: at rest statuses
+ * are that far apart), or with no link of ours ever, within three status
+ * periods; then suspect until the dead timeout, then dead.  A node whose
  * link to us is down and that no other node links to either is what our
  * link says (suspect, then dead), at once, though its last events are
  * recent.  The path is "relayed" only for an alive node with a route.
@@ -80,7 +82,11 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	const char *lmember = json_string_value(json_object_get(link, "member"));
 	uint64_t updated = (uint64_t)json_integer_value(json_object_get(r, "updated_ms"));
 	uint64_t now = clock_wall_ms(), age = now > updated ? now - updated : 0;
+	/* Three status periods; with a route, three idle periods, since at
+	 * rest a status goes out every --status-idle-ms (status_pace.h). */
 	uint64_t fresh = 3 * (uint64_t)n->cfg->status_ms;
+	uint64_t fresh_routed = 3 * (uint64_t)(n->cfg->status_idle_ms >
+	    n->cfg->status_ms ? n->cfg->status_idle_ms : n->cfg->status_ms);
 	const char *member, *id = json_string_value(json_object_get(r, "node_id"));
 	int direct = lstate != NULL && strcmp(lstate, "up") == 0, routed;
 	char hop[NODE_ID_MAX + 1];
@@ -94,7 +100,9 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 		member = lmember;
 	else if (json_is_true(json_object_get(r, "left")))
 		member = "left";
-	else if (updated != 0 && age <= fresh && (routed || lmember == NULL))
+	else if (updated != 0 && routed && age <= fresh_routed)
+		member = "alive";
+	else if (updated != 0 && age <= fresh && lmember == NULL)
 		member = "alive";
 	else if (updated != 0 && age <= fresh)
 		member = lmember;	/* cut off: our link's view */

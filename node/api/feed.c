@@ -41,10 +41,15 @@ hello(void *arg)
 	    AGENTFLOW_VERSION, "frozen", f->n->frozen);
 }
 
+/* A client's snapshot: also the moment a dashboard may have opened here,
+ * which brings every node's statuses to every sample (status_pace.h). */
 static json_t *
 snapshot(void *arg)
 {
-	return api_snapshot(((struct feed *)arg)->n);
+	struct node *n = ((struct feed *)arg)->n;
+
+	node_status_soon(n);
+	return api_snapshot(n);
 }
 
 static void

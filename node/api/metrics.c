@@ -17,6 +17,8 @@
 #include "jobs.h"
 #include "jobs_metrics.h"
 #include "services.h"
+#include "status_pace.h"
+#include "sync.h"
 #include "artifacts.h"
 #include "rollouts.h"
 #include "notify.h"
@@ -54,6 +56,23 @@ transport_metrics(struct prom *p, struct node *n)
 	    "Bytes waiting to be sent on all links.", (int64_t)ts.queued_bytes);
 	prom_metric(p, "agentflow_node_streams", "gauge",
 	    "Link streams open (including ones handshaking).", (int64_t)ts.streams);
+}
+
+/* Which sampled statuses went out (status_pace.h). */
+static void
+status_metrics(struct prom *p, struct node *n)
+{
+	if (n->status_pace == NULL)
+		return;
+	prom_family(p, "agentflow_node_statuses_total", "counter",
+	    "Status samples: sent to the mesh, or held (nothing changed and "
+	    "no dashboard open anywhere).");
+	prom_sample(p, "outcome=\"sent\"", (int64_t)status_pace_sent(n->status_pace));
+	prom_sample(p, "outcome=\"held\"", (int64_t)status_pace_held(n->status_pace));
+	prom_metric(p, "agentflow_node_status_watched", "gauge",
+	    "1 while a dashboard is open here or a node said one is open there: "
+	    "statuses go out at every sample.", (n->ws != NULL &&
+	    ws_hub_clients(n->ws) > 0) || sync_watched(n->sync));
 }
 
 /* What peers handed us that its origin did not vouch for (sync_vouch.c). */
@@ -394,6 +413,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 
 	prom_init(&p, out);
 	transport_metrics(&p, n);
+	status_metrics(&p, n);
 	event_metrics(&p, n);
 	skip_metrics(&p);
 	link_metrics(&p, n);

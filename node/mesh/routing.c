@@ -413,6 +413,12 @@ routing_set_present(struct routing *r, const char *id, int present)
 	member_get(r, id)->present = present != 0;
 }
 
+uint64_t
+routing_generation(const struct routing *r)
+{
+	return r->gen;
+}
+
 void
 routing_forget(struct routing *r, const char *id)
 {

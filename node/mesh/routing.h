@@ -64,6 +64,10 @@ void routing_set_labels(struct routing *, const char *id,
  * it has not left.  0 until set. */
 void routing_set_present(struct routing *, const char *id, int present);
 
+/* Changes whenever a status brings a new vertex or edge, or a node is
+ * forgotten: the mesh's link-state graph moved (status_pace.h). */
+uint64_t routing_generation(const struct routing *);
+
 /* Drops everything known of a node (agentflow forget): it is no vertex,
  * holds no labels and is selected by nothing until set again.  Ours is
  * kept. */

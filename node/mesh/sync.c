@@ -98,6 +98,11 @@ set_status(struct sync *s, struct origin *o,
 		memcpy(o->status_sig, sig->data, sig->len);
 		o->status_sig_len = sig->len;
 	}
+	/* A dashboard open there: our statuses go out every sample until
+	 * the lease runs out (status_pace.h).  A peer may keep us busy this
+	 * way, never for longer than it renews the lease. */
+	o->watch_until = st->watch_ms == 0 ? 0 : clock_mono_ms() +
+	    (st->watch_ms < SYNC_WATCH_MAX_MS ? st->watch_ms : SYNC_WATCH_MAX_MS);
 	/* The codec checked it is the origin's own (check_status_owner). */
 	if (st->info != NULL)
 		set_info(s, o, st->info);
@@ -404,6 +409,39 @@ sync_emit_status(struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
 		agentflow__mesh__v1__node_info__free_unpacked(info, NULL);
 	}
 	return seq;
+}
+
+int
+sync_info_unsent(const struct sync *s)
+{
+	return s->info_unsent;
+}
+
+struct watch_scan {
+	const struct origin	*self;
+	uint64_t		 now;
+	int			 watched;
+};
+
+static int
+watching(const char *id, void *value, void *arg)
+{
+	const struct origin *o = value;
+	struct watch_scan *w = arg;
+
+	(void)id;
+	if (o != w->self && o->watch_until > w->now)
+		w->watched = 1;
+	return 0;
+}
+
+int
+sync_watched(struct sync *s)
+{
+	struct watch_scan w = { s->self, clock_mono_ms(), 0 };
+
+	hmap_sweep(s->origins, watching, &w);
+	return w.watched;
 }
 
 uint64_t

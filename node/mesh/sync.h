@@ -65,6 +65,13 @@ void sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *, void *arg)
 /* The link to peer sent what was queued on it: its catch-up goes on. */
 void sync_link_drained(const char *peer, void *arg);
 
+/* A status's watch lease is bounded to this (status.watch_ms). */
+#define SYNC_WATCH_MAX_MS	60000
+/* 1 while a node other than us said, in a status received within its
+ * watch_ms, that a dashboard is open on it (status_pace.h). */
+int sync_watched(struct sync *);
+/* 1 while our NodeInfo waits for our next status (a new life, a change). */
+int sync_info_unsent(const struct sync *);
 /* Emits our own node status (copied).  Returns the seq, 0 on failure. */
 uint64_t sync_emit_status(struct sync *, const Agentflow__Mesh__V1__NodeStatus *);
 /* Emits a user event: name 1-128 bytes without control characters,

@@ -55,6 +55,8 @@ struct origin {
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
 	uint64_t	 inorder_ms;	/* an event applied in order, at */
 	uint64_t	 info_asked_ms;	/* its NodeInfo asked for, at */
+	uint64_t	 watch_until;	/* mono: its status said a dashboard is
+					 * open there, until (status.watch_ms) */
 	/*
 	 * Events of this life at or below seq we still want: a relayed
 	 * snapshot moved the cursor past them (sync_vouch.c).  hole_lo 0:

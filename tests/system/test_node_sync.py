@@ -69,10 +69,7 @@ class Sync(MeshTest):
         self.assertGreater(st["disk_total_bytes"], 0)
         self.assertEqual(r["info"]["node_id"], "node-2")
         self.assertEqual(r["incarnation"], nodes[1].incarnation)
-        # it keeps moving: later statuses replace earlier ones
-        first = r["status_ms"]
-        self.assertTrue(harness.wait_until(
-            lambda: remote(nodes[0], "node-2")["status_ms"] > first, 10, interval=0.3))
+        # (later statuses replacing earlier ones: StatusPace below)
         # node-2's own view of its links is visible on node-1
         links = {l["peer"]: l for l in remote(nodes[0], "node-2")["status"]["links"]}
         self.assertEqual(links["node-3"]["state"], "up")
@@ -217,6 +214,80 @@ class Sync(MeshTest):
         self.assertIsNotNone(r, b.status())
         self.assertIsNotNone(r["status"], r)
         self.assertGreater(r["status"]["mem_total_bytes"], 0)
+
+
+class StatusPace(MeshTest):
+    """At rest a node's status goes out only when it changed or every
+    --status-idle-ms; a dashboard open on any node brings every node to
+    every --status-ms, and the mesh goes quiet again once it closes."""
+
+    ARGS = ["--status-ms", "300", "--status-idle-ms", "60000"]
+
+    def status_times(self, node, of, seconds):
+        """The distinct status_ms values of `of` that node saw over seconds."""
+        seen = set()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            r = remote(node, of)
+            if r and r.get("status_ms"):
+                seen.add(r["status_ms"])
+            time.sleep(0.1)
+        return seen
+
+    def settled(self, node, of, quiet_s, timeout):
+        """Waits until of's status on node has not changed for quiet_s."""
+        last = [None, time.monotonic()]
+
+        def quiet():
+            t = (remote(node, of) or {}).get("status_ms")
+            if t != last[0]:
+                last[:] = [t, time.monotonic()]
+            return time.monotonic() - last[1] >= quiet_s
+        return harness.wait_until(quiet, timeout, interval=0.2)
+
+    def test_statuses_rest_until_a_dashboard_opens(self):
+        sig = self.signal()
+        a, b, c = [self.node("node-%d" % i, [sig.url], self.ARGS) for i in range(1, 4)]
+        self.wait_full_mesh([a, b, c])
+        # Sampled every 300 ms, but nothing changes: node-2's status stops
+        # moving on node-3 once the mesh has formed.
+        self.assertTrue(self.settled(c, "node-2", 3.0, 20), remote(c, "node-2"))
+        held = metric(b, 'agentflow_node_statuses_total{outcome="held"}')
+        self.assertGreater(held, 0)
+        # A dashboard opens on node-1: node-2's statuses reach node-3 at
+        # every sample within a second or so.
+        ws = harness.WsClient(a.api_port, token=a.tokens()["read"])
+        try:
+            self.assertEqual(ws.status, 101)
+            seen = self.status_times(c, "node-2", 3.0)
+            self.assertGreaterEqual(len(seen), 5, sorted(seen))
+            self.assertEqual(metric(b, "agentflow_node_status_watched"), 1)
+        finally:
+            ws.close()
+        # Closed: quiet again once node-1's lease (5 s) has run out.
+        self.assertTrue(self.settled(c, "node-2", 3.0, 20), remote(c, "node-2"))
+        self.assertEqual(metric(b, "agentflow_node_status_watched"), 0)
+
+    def test_a_node_at_rest_still_refreshes_every_idle_period(self):
+        sig = self.signal()
+        a, b = [self.node("node-%d" % i, [sig.url],
+                          ["--status-ms", "300", "--status-idle-ms", "2000"])
+                for i in range(1, 3)]
+        self.wait_full_mesh([a, b])
+        # Formed, and settled: for 5 s after the last change every sample
+        # went out; then they come 2 s apart.
+        last = [None, None]
+
+        def resting():
+            t = (remote(a, "node-2") or {}).get("status_ms")
+            if t != last[0]:
+                last[:] = [t, last[0]]
+            return None not in last and last[0] - last[1] >= 1500
+        self.assertTrue(harness.wait_until(resting, 20, interval=0.1), last)
+        seen = self.status_times(a, "node-2", 7.0)
+        # one every 2 s: three or four in 7 s, not the 23 samples taken
+        self.assertGreaterEqual(len(seen), 3, sorted(seen))
+        self.assertLessEqual(len(seen), 6, sorted(seen))
 
 
 class PartialMesh(MeshTest):

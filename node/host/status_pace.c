@@ -1,0 +1,139 @@
+/*
+ * When a sampled status goes out (status_pace.h).
+ *
+ * The "shape" of a status is its bytes with every measured figure set to
+ * zero: two samples with the same shape differ only in figures.  The last
+ * sent shape and figures are kept; a sample goes out when its shape
+ * differs, a figure moved past its threshold, the mesh is settling, the
+ * last one is idle_ms old, or someone watches.
+ */
+#include "status_pace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+struct status_pace {
+	uint64_t	 idle_ms;
+	int		 any;		/* one was sent */
+	uint64_t	 sent_ms;
+	uint64_t	 mesh_gen;
+	uint64_t	 settle_until;	/* every sample goes out until */
+	uint8_t		*shape;
+	size_t		 shape_len;
+	uint64_t	 mem, disk;
+	uint64_t	 nsent, nheld;
+};
+
+struct status_pace *
+status_pace_new(uint64_t idle_ms)
+{
+	struct status_pace *p = xcalloc(1, sizeof(*p));
+
+	p->idle_ms = idle_ms;
+	return p;
+}
+
+void
+status_pace_free(struct status_pace *p)
+{
+	if (p == NULL)
+		return;
+	free(p->shape);
+	free(p);
+}
+
+/* st's bytes without its measured figures (ours to free). */
+static uint8_t *
+shape_of(const Agentflow__Mesh__V1__NodeStatus *st, size_t *len)
+{
+	Agentflow__Mesh__V1__NodeStatus s = *st;
+	Agentflow__Mesh__V1__LinkInfo *links = xcalloc(st->n_links + 1, sizeof(*links));
+	Agentflow__Mesh__V1__LinkInfo **lp = xcalloc(st->n_links + 1, sizeof(*lp));
+	Agentflow__Mesh__V1__MemberInfo *mem = xcalloc(st->n_members + 1, sizeof(*mem));
+	Agentflow__Mesh__V1__MemberInfo **mp = xcalloc(st->n_members + 1, sizeof(*mp));
+	uint8_t *buf;
+
+	s.cpu_percent = 0;
+	s.mem_used_bytes = 0;
+	s.load1 = s.load5 = s.load15 = 0;
+	s.disk_used_bytes = 0;
+	s.net_rx_bytes = s.net_tx_bytes = 0;
+	s.net_rx_bytes_per_s = s.net_tx_bytes_per_s = 0;
+	s.uptime_s = s.process_uptime_s = 0;
+	for (size_t i = 0; i < st->n_links; i++) {
+		links[i] = *st->links[i];
+		links[i].rtt_us = 0;
+		lp[i] = &links[i];
+	}
+	for (size_t i = 0; i < st->n_members; i++) {
+		mem[i] = *st->members[i];
+		mem[i].last_seen_ms = 0;
+		mp[i] = &mem[i];
+	}
+	s.links = lp;
+	s.members = mp;
+	*len = protobuf_c_message_get_packed_size(&s.base);
+	buf = xmalloc(*len + 1);
+	protobuf_c_message_pack(&s.base, buf);
+	free(links);
+	free(lp);
+	free(mem);
+	free(mp);
+	return buf;
+}
+
+/* |a - b| > permille of total. */
+static int
+moved(uint64_t a, uint64_t b, uint64_t total)
+{
+	uint64_t d = a > b ? a - b : b - a;
+
+	return total > 0 && d > total / 1000 * PACE_BYTES_PERMILLE;
+}
+
+int
+status_pace_due(struct status_pace *p, const Agentflow__Mesh__V1__NodeStatus *st,
+    int watched, uint64_t mesh_gen, uint64_t now_ms)
+{
+	size_t len;
+	uint8_t *shape = shape_of(st, &len);
+	int changed = !p->any || len != p->shape_len ||
+	    memcmp(shape, p->shape, len) != 0 || mesh_gen != p->mesh_gen;
+	int due;
+
+	if (changed)
+		p->settle_until = now_ms + PACE_SETTLE_MS;
+	p->mesh_gen = mesh_gen;
+	due = changed || watched || p->idle_ms == 0 || now_ms < p->settle_until ||
+	    now_ms - p->sent_ms >= p->idle_ms ||
+	    moved(st->mem_used_bytes, p->mem, st->mem_total_bytes) ||
+	    moved(st->disk_used_bytes, p->disk, st->disk_total_bytes);
+	if (!due) {
+		free(shape);
+		p->nheld++;
+		return 0;
+	}
+	free(p->shape);
+	p->shape = shape;
+	p->shape_len = len;
+	p->any = 1;
+	p->sent_ms = now_ms;
+	p->mem = st->mem_used_bytes;
+	p->disk = st->disk_used_bytes;
+	p->nsent++;
+	return 1;
+}
+
+uint64_t
+status_pace_sent(const struct status_pace *p)
+{
+	return p->nsent;
+}
+
+uint64_t
+status_pace_held(const struct status_pace *p)
+{
+	return p->nheld;
+}

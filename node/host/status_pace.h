@@ -1,0 +1,55 @@
+/*
+ * When a sampled status goes out (issue 21).
+ *
+ * A node samples its status every --status-ms: its own alerts and
+ * its API read each sample.  Broadcasting each one cost every node a
+ * message from every peer every second, most of an idle mesh's CPU.  So
+ * a sample goes out only when
+ *
+ *   - the caller says someone watches (a dashboard is open here, or a
+ *     node's status said one is open there: status.watch_ms), or
+ *   - something a peer acts on changed: links, members, freeze, the
+ *     signal, the node's info, anything but the measured figures below, or
+ *   - memory or disk use moved by PACE_BYTES_PERMILLE of its total, or
+ *   - the mesh is settling: within PACE_SETTLE_MS of a change of ours as
+ *     above, or of the mesh's link-state graph (mesh_gen).  While links
+ *     come and go a relayed status can miss a node whose route was not
+ *     known yet; repeating ours until the graph has been still for a
+ *     while gives every node its latest, as the 1 Hz statuses did, or
+ *   - the last one sent is idle_ms old (0: every sample goes out).
+ *
+ * The measured figures (CPU, memory, load, disk, network counters and
+ * rates, uptimes, link RTTs, members' last-seen times) change every
+ * sample; they alone never make a sample go out.  CPU in particular
+ * swings by tens of points between samples on a busy host: the origin's
+ * own alert rules read every sample, and an open dashboard gets them all.
+ */
+#ifndef AGENTFLOW_STATUS_PACE_H
+#define AGENTFLOW_STATUS_PACE_H
+
+#include <stdint.h>
+
+#include "mesh.pb-c.h"
+
+#define PACE_BYTES_PERMILLE	100	/* 10 % */
+#define PACE_SETTLE_MS		5000
+
+struct status_pace;
+
+struct status_pace *status_pace_new(uint64_t idle_ms);
+void status_pace_free(struct status_pace *);
+
+/*
+ * 1 when st is to go out now (and is remembered as the last one sent),
+ * 0 when it is held.  watched: someone watches, send every sample.
+ * mesh_gen: the link-state graph's generation (routing_generation).
+ * now_ms: a monotonic clock.  st is borrowed for the call.
+ */
+int status_pace_due(struct status_pace *, const Agentflow__Mesh__V1__NodeStatus *st,
+    int watched, uint64_t mesh_gen, uint64_t now_ms);
+
+/* Samples sent and held since start. */
+uint64_t status_pace_sent(const struct status_pace *);
+uint64_t status_pace_held(const struct status_pace *);
+
+#endif
