@@ -85,7 +85,7 @@ class Formation(MeshTest):
                 self.assertEqual(l["reconnects"], 0, (n.node_id, peer, l))
             m = harness.parse_metrics(n.client().get("/metrics").body.decode())
             self.assertEqual(m["agentflow_node_streams"], 2, n.node_id)
-            self.assertGreater(m['agentflow_node_link_bytes_total{dir="in"}'], 0)
+            self.assertGreater(m['agentflow_node_link_bytes_total{direction="in"}'], 0)
         # the signal lists all three
         c = sig.client()
         self.assertEqual(c.get("/healthz").json()["nodes"], 3)
