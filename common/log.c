@@ -11,6 +11,13 @@
  * missing sequence number followed by one line per event wrote 8 MiB in
  * 2.3 s, and a flood of refused requests one line each.  fatal and fatalx
  * are never held back.
+ *
+ * Under systemd, when stderr is the journal's stream (JOURNAL_STREAM names
+ * its device and inode, as sd-daemon(3) says to check), every line starts
+ * with its syslog priority, "<4>" for a warning: journald files it at that
+ * level and strips the prefix, so `journalctl -p warning` finds warnings.
+ * Anywhere else (a terminal, a file, a pipe that merely inherited the
+ * variable) lines stay plain JSON.
  */
 #include "log.h"
 
@@ -21,8 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "text.h"
@@ -31,6 +40,10 @@ static char log_component[32] = "agentflow";
 static enum log_level log_min = LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
+/* The syslog priority of each level (LOG_DEBUG 7 … LOG_ERR 3), as the
+ * "<N>" prefix journald reads. */
+static const char *const level_prefix[] = { "<7>", "<6>", "<4>", "<3>" };
+static int log_journal;	/* stderr is the journal's stream: prefix lines */
 
 #define LOG_BURST	20
 #define LOG_WINDOW_MS	10000
@@ -62,11 +75,27 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void emit(enum log_level, const char *, json_t *);
 
+/* Whether stderr is the stream $JOURNAL_STREAM ("DEVICE:INODE") names. */
+static int
+stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(const char *component, enum log_level level)
 {
 	snprintf(log_component, sizeof(log_component), "%s", component);
 	log_min = level;
+	log_journal = stderr_is_journal();
 }
 
 int
@@ -220,7 +249,8 @@ emit(enum log_level level, const char *msg, json_t *fields)
 	    "level", level_names[level], "component", log_component,
 	    "msg", msg);
 	if (line == NULL) {
-		fprintf(stderr, "%s %s %s\n", ts, level_names[level], msg);
+		fprintf(stderr, "%s%s %s %s\n", log_journal ?
+		    level_prefix[level] : "", ts, level_names[level], msg);
 		json_decref(fields);
 		return;
 	}
@@ -231,7 +261,7 @@ emit(enum log_level level, const char *msg, json_t *fields)
 	json_decref(line);
 	if (text == NULL)
 		return;
-	fprintf(stderr, "%s\n", text);
+	fprintf(stderr, "%s%s\n", log_journal ? level_prefix[level] : "", text);
 	free(text);
 }
 

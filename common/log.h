@@ -18,7 +18,9 @@
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/* component is copied; level is the lowest level printed. */
+/* component is copied; level is the lowest level printed.  Also looks
+ * whether stderr is the journal's stream ($JOURNAL_STREAM): then every line
+ * starts with its syslog priority, "<3>" error … "<7>" debug. */
 void log_init(const char *component, enum log_level level);
 /* Parses "debug", "info", "warn", "error"; returns -1 on anything else. */
 int log_level_parse(const char *s, enum log_level *out);

@@ -16,8 +16,11 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <mbedtls/error.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -40,6 +43,9 @@ struct tls_pump {
 	int			 client;
 	void			(*on_end)(void *);
 	void			*arg;
+	/* Whom the failures name: "host:port" dialed, or the address of
+	 * the client that connected. */
+	char			 peer[300];
 };
 
 static void pump_kill(struct tls_pump *);
@@ -100,8 +106,9 @@ pump_in(struct tls_pump *p)
 			return;
 		if (rc != 0) {
 			mbedtls_strerror(rc, why, sizeof(why));
-			log_event(LOG_WARN, "TLS handshake failed", "{s:s, s:s}",
-			    "error", why, "side", p->client ? "client" : "server");
+			log_event(LOG_WARN, "TLS handshake failed",
+			    "{s:s, s:s, s:s}", "peer", p->peer, "error", why,
+			    "side", p->client ? "client" : "server");
 			pump_kill(p);
 			return;
 		}
@@ -157,10 +164,12 @@ sock_event_cb(struct bufferevent *bev, short what, void *arg)
 		p->sock_eof = 1;
 		pump_in(p);	/* deliver what is buffered, then end */
 	} else if (what & BEV_EVENT_ERROR && p->state == PUMP_CONNECTING)
-		log_event(LOG_WARN, "TLS connection failed", "{s:s}", "error",
+		log_event(LOG_WARN, "TLS connection failed", "{s:s, s:s}",
+		    "peer", p->peer, "error",
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	else if (what & BEV_EVENT_TIMEOUT)
-		log_event(LOG_INFO, "TLS connection timed out", NULL);
+		log_event(LOG_INFO, "TLS connection timed out", "{s:s}", "peer",
+		    p->peer);
 	pump_kill(p);
 }
 
@@ -233,6 +242,23 @@ pump_kill(struct tls_pump *p)
 	event_active(p->free_ev, 0, 0);
 }
 
+/* The numeric address of fd's peer, "[::1]:5000" or "10.0.0.2:40312". */
+static void
+peer_name(evutil_socket_t fd, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	out[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return;
+	snprintf(out, outlen, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	    host, port);
+}
+
 struct tls_pump *
 tls_pump_new(struct event_base *base, const mbedtls_ssl_config *conf,
     const char *hostname, evutil_socket_t sock_fd, evutil_socket_t plain_fd,
@@ -245,6 +271,8 @@ tls_pump_new(struct event_base *base, const mbedtls_ssl_config *conf,
 	p->arg = arg;
 	p->state = sock_fd >= 0 ? PUMP_HANDSHAKE : PUMP_CONNECTING;
 	p->client = hostname != NULL;
+	if (sock_fd >= 0)
+		peer_name(sock_fd, p->peer, sizeof(p->peer));
 	mbedtls_ssl_init(&p->ssl);
 	p->sock = bufferevent_socket_new(base, sock_fd, BEV_OPT_CLOSE_ON_FREE);
 	p->plain = bufferevent_socket_new(base, plain_fd, BEV_OPT_CLOSE_ON_FREE);
@@ -273,6 +301,7 @@ int
 tls_pump_connect(struct tls_pump *p, struct evdns_base *dns, const char *host,
     int port)
 {
+	snprintf(p->peer, sizeof(p->peer), "%s:%d", host, port);
 	if (bufferevent_socket_connect_hostname(p->sock, dns, AF_UNSPEC, host,
 	    port) != 0) {
 		pump_kill(p);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "prom.h"
+#include "prom_process.h"
 
 static const struct {
 	const char	*code;
@@ -50,6 +51,8 @@ signal_metrics_render(const struct signal_metrics *m, const struct signal_gauges
 	struct prom p;
 
 	prom_init(&p, out);
+	prom_build_info(&p, AGENTFLOW_VERSION);
+	prom_process_render(&p);
 	prom_metric(&p, "agentflow_signal_nodes", "gauge", "Registered nodes.",
 	    (int64_t)g->nodes);
 	prom_metric(&p, "agentflow_signal_generation", "gauge",

@@ -24,7 +24,9 @@
 #include "notify.h"
 #include "links.h"
 #include "node.h"
+#include "node_id.h"
 #include "prom.h"
+#include "prom_process.h"
 #include "sync_jobs.h"
 #include "sync_json.h"
 #include "tasks.h"
@@ -45,13 +47,13 @@ transport_metrics(struct prom *p, struct node *n)
 
 	transport_stats(n->transport, &ts);
 	prom_family(p, "agentflow_node_link_bytes_total", "counter",
-	    "Frame bytes over all links.");
-	prom_sample(p, "dir=\"in\"", (int64_t)ts.bytes_in);
-	prom_sample(p, "dir=\"out\"", (int64_t)ts.bytes_out);
+	    "Frame bytes over all links, by direction.");
+	prom_sample(p, "direction=\"in\"", (int64_t)ts.bytes_in);
+	prom_sample(p, "direction=\"out\"", (int64_t)ts.bytes_out);
 	prom_family(p, "agentflow_node_link_frames_total", "counter",
-	    "Frames over all links.");
-	prom_sample(p, "dir=\"in\"", (int64_t)ts.messages_in);
-	prom_sample(p, "dir=\"out\"", (int64_t)ts.messages_out);
+	    "Frames over all links, by direction.");
+	prom_sample(p, "direction=\"in\"", (int64_t)ts.messages_in);
+	prom_sample(p, "direction=\"out\"", (int64_t)ts.messages_out);
 	prom_metric(p, "agentflow_node_link_queue_bytes", "gauge",
 	    "Bytes waiting to be sent on all links.", (int64_t)ts.queued_bytes);
 	prom_metric(p, "agentflow_node_streams", "gauge",
@@ -107,25 +109,35 @@ event_metrics(struct prom *p, struct node *n)
 {
 	json_t *c = sync_json_counters(n->sync);
 
+	/* direction is the way an event went, outcome what became of it:
+	 * a duplicate is an event in that changed nothing. */
 	prom_family(p, "agentflow_node_events_total", "counter",
-	    "Events by direction and fate.");
-	prom_sample(p, "dir=\"in\"", num(c, "events_in"));
-	prom_sample(p, "dir=\"out\"", num(c, "events_out"));
-	prom_sample(p, "dir=\"duplicate\"", num(c, "duplicates"));
+	    "Events by direction (in, out) and outcome (applied, duplicate; "
+	    "sent for ours).");
+	prom_sample(p, "direction=\"in\",outcome=\"applied\"",
+	    num(c, "events_in"));
+	prom_sample(p, "direction=\"in\",outcome=\"duplicate\"",
+	    num(c, "duplicates"));
+	prom_sample(p, "direction=\"out\",outcome=\"sent\"",
+	    num(c, "events_out"));
 	prom_metric(p, "agentflow_node_forwarded_total", "counter",
 	    "Events forwarded to neighbours that cannot reach their origin "
 	    "directly.", num(c, "forwarded"));
 	prom_metric(p, "agentflow_node_gaps_total", "counter",
 	    "Gaps or new incarnations that needed a snapshot.", num(c, "gaps"));
 	prom_family(p, "agentflow_node_snapshots_total", "counter",
-	    "Snapshot frames by direction.");
-	prom_sample(p, "dir=\"sent\"", num(c, "snapshots_sent"));
-	prom_sample(p, "dir=\"received\"", num(c, "snapshots_received"));
+	    "Snapshot frames by direction (out: sent, in: received).");
+	prom_sample(p, "direction=\"in\"", num(c, "snapshots_received"));
+	prom_sample(p, "direction=\"out\"", num(c, "snapshots_sent"));
 	prom_metric(p, "agentflow_node_replayed_total", "counter",
 	    "Events sent from the log to catch a peer up.", num(c, "replayed"));
 	prom_metric(p, "agentflow_node_events_pending", "gauge",
 	    "Own events waiting to be sent.", num(c, "pending"));
 	json_decref(c);
+	prom_histogram(p, "agentflow_node_event_delay_seconds",
+	    "Seconds from an event's time at its origin to its applying here "
+	    "(the two hosts' clocks: skew shows; a catch-up is late by design).",
+	    sync_json_delay(n->sync));
 	vouch_metrics(p, n);
 }
 
@@ -145,6 +157,45 @@ skip_metrics(struct prom *p)
 	}
 }
 
+/*
+ * One series per peer links_status lists: the peers this node links to
+ * or would (under --max-links its ring neighbours only).  A peer is known
+ * by a CA-signed certificate or the signals' lists; the series stop at
+ * FRAME_CODEC_MAX_NODES all the same, the mesh's own bound on members.
+ * Node ids are [A-Za-z0-9._-] (node_id.h): nothing a label value must
+ * escape.
+ */
+static void
+peer_metrics(struct prom *p, json_t *links)
+{
+	json_t *l, *rtt;
+	char label[NODE_ID_MAX + 16];
+	size_t i;
+
+	prom_family(p, "agentflow_node_peer_link_up", "gauge",
+	    "Whether the link to the peer is up.");
+	json_array_foreach(links, i, l) {
+		if (i >= FRAME_CODEC_MAX_NODES)
+			break;
+		snprintf(label, sizeof(label), "peer=\"%s\"",
+		    json_string_value(json_object_get(l, "peer")));
+		prom_sample(p, label, strcmp(json_string_value(json_object_get(l,
+		    "state")), "up") == 0);
+	}
+	prom_family(p, "agentflow_node_peer_rtt_seconds", "gauge",
+	    "The last application ping's round trip to the peer (links up "
+	    "with a ping answered only).");
+	json_array_foreach(links, i, l) {
+		if (i >= FRAME_CODEC_MAX_NODES)
+			break;
+		if (!json_is_number(rtt = json_object_get(l, "rtt_ms")))
+			continue;
+		snprintf(label, sizeof(label), "peer=\"%s\"",
+		    json_string_value(json_object_get(l, "peer")));
+		prom_sample_double(p, label, json_number_value(rtt) / 1000.0);
+	}
+}
+
 static void
 link_metrics(struct prom *p, struct node *n)
 {
@@ -154,6 +205,7 @@ link_metrics(struct prom *p, struct node *n)
 
 	json_array_foreach(links, i, l)
 		reconnects += num(l, "reconnects");
+	peer_metrics(p, links);
 	json_decref(links);
 	prom_metric(p, "agentflow_node_links_up", "gauge", "Links in state up.",
 	    (int64_t)links_up(n->links));
@@ -194,6 +246,10 @@ work_metrics(struct prom *p, struct node *n)
 	}
 	prom_metric(p, "agentflow_node_commands_pending", "gauge",
 	    "Commands issued here waiting for answers.", num(c, "active"));
+	prom_histogram(p, "agentflow_node_command_latency_seconds",
+	    "Seconds from issuing a command here to a destination's answer "
+	    "(timeouts are counted in agentflow_node_commands_total).",
+	    n->commands ? commands_latency(n->commands) : NULL);
 	prom_metric(p, "agentflow_node_tasks_active", "gauge",
 	    "Tasks queued, running or retrying here.",
 	    n->tasks ? (int64_t)tasks_active(n->tasks) : 0);
@@ -412,6 +468,8 @@ metrics_render(struct node *n, struct evbuffer *out)
 	struct prom p;
 
 	prom_init(&p, out);
+	prom_build_info(&p, AGENTFLOW_VERSION);
+	prom_process_render(&p);
 	transport_metrics(&p, n);
 	status_metrics(&p, n);
 	event_metrics(&p, n);

@@ -1,6 +1,8 @@
 /*
- * The node's Prometheus /metrics: links, events, commands, tasks and the
- * live feed, as counters and gauges read from the subsystems at render
+ * The node's Prometheus /metrics: the build and the process (as the
+ * signal's), links (and each peer's link and round trip), events, commands,
+ * tasks and the live feed, as counters, gauges and two histograms (event
+ * propagation delay, command latency) read from the subsystems at render
  * time (text by common/prom.c, as the signal's).
  */
 #ifndef AGENTFLOW_METRICS_H

@@ -79,6 +79,7 @@ struct sigcli {
 	int				 reachable;
 	char				 observed[64];
 	char				 last_error[256];
+	const char			*req_error;	/* why the last request failed */
 	uint64_t			 last_ok_ms;
 	json_t				*peers;		/* last list, or NULL */
 	int64_t				 offset_ms;	/* its clock minus ours */
@@ -283,8 +284,13 @@ reply_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (code == 0) {
-		snprintf(c->last_error, sizeof(c->last_error), "no answer from %s",
-		    c->url);
+		snprintf(c->last_error, sizeof(c->last_error), "no answer from %s: %s",
+		    c->url, c->req_error != NULL ? c->req_error : "request failed");
+		/* Every failure, not only the first (set_reachable's): a TLS
+		 * failure logs its cause under the signal's host:port. */
+		log_event(LOG_WARN, "signal request failed", "{s:s, s:s}", "url",
+		    c->url, "error", c->req_error != NULL ? c->req_error :
+		    "request failed");
 		set_reachable(c, 0);
 		failed(c, 0);
 		return;
@@ -391,6 +397,14 @@ out:
 	json_decref(body);
 }
 
+static void
+request_error_cb(enum evhttp_request_error e, void *arg)
+{
+	struct sigcli *c = arg;
+
+	c->req_error = http_client_error_text(e);
+}
+
 static int
 send_request(struct sigcli *c, enum sig_req kind, enum evhttp_cmd_type method,
     const char *path, const char *body, const char *signature)
@@ -398,6 +412,9 @@ send_request(struct sigcli *c, enum sig_req kind, enum evhttp_cmd_type method,
 	struct evhttp_request *req = evhttp_request_new(reply_cb, c);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	char hostport[300], auth[96];
+
+	c->req_error = NULL;
+	evhttp_request_set_error_cb(req, request_error_cb);
 
 	http_client_hostport(&c->http, hostport, sizeof(hostport));
 	evhttp_add_header(h, "Host", hostport);

@@ -444,7 +444,8 @@ links_stream_opened(struct links *l, struct transport_stream *ts)
 		transport_set_data(ts, s);
 	}
 	if (id == NULL) {
-		log_event(LOG_WARN, "stream without a peer identity; closing", NULL);
+		log_event(LOG_WARN, "stream without a peer identity; closing",
+		    "{s:s}", "address", transport_address(ts));
 		transport_close(ts);
 		return;
 	}
@@ -687,10 +688,20 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 		 * redialled ever later, not at once. */
 		if (clock_mono_ms() - p->up_mono_ms >= LINK_STABLE_MS)
 			p->backoff_ms = BACKOFF_MIN_MS;
-		log_event(LOG_INFO, "link down", "{s:s, s:s}", "peer", p->id,
-		    "reason", reason ? reason : "");
+		log_event(LOG_INFO, "link down", "{s:s, s:s, s:s}", "peer", p->id,
+		    "address", transport_address(ts), "reason", reason ? reason : "");
 		set_state(p, LINK_DOWN);
 	} else if (p->state == LINK_CONNECTING && p->dialing == NULL) {
+		/* A dial that never came up: no connection, a TLS handshake
+		 * refused, no Hello.  Said once per attempt (the backoff
+		 * spaces them, log.c's limit holds a storm back); a refusal
+		 * was said where it was refused. */
+		if (!refused)
+			log_event(LOG_WARN, "cannot link to peer",
+			    "{s:s, s:s, s:s, s:i}", "peer", p->id, "address",
+			    transport_address(ts), "reason", reason != NULL &&
+			    reason[0] != '\0' ? reason : p->last_error, "attempt",
+			    (int)p->failures + 1);
 		set_state(p, LINK_DOWN);
 		if (++p->failures % 3 == 0 && l->hooks.stale_address != NULL)
 			l->hooks.stale_address(p->id, l->hooks.arg);

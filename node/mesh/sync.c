@@ -658,6 +658,16 @@ answer_request(struct sync *s, const char *peer,
 
 /* --- receiving events -------------------------------------------------------- */
 
+/* The event's way from its origin to here, for the delay histogram. */
+static void
+observe_delay(struct sync *s, const Agentflow__Mesh__V1__Event *e)
+{
+	uint64_t now = clock_wall_ms();
+
+	prom_hist_observe(&s->delay, now > e->time_ms ?
+	    (double)(now - e->time_ms) / 1000.0 : 0.0);
+}
+
 /* Applies one event; returns 1 if it was new (and so may be forwarded). */
 static int
 apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *e)
@@ -733,6 +743,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	o->requested_ms = 0;	/* in order again: a new gap may ask at once */
 	o->inorder_ms = clock_mono_ms();
 	s->events_in++;
+	observe_delay(s, e);
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
 		set_status(s, o, e->status, e->time_ms, e->seq,
 		    &e->signature);
@@ -882,6 +893,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->events_bytes = cfg->events_bytes ? cfg->events_bytes :
 	    (uint64_t)256 << 20;
 	s->origins = hmap_new();
+	prom_hist_init(&s->delay, prom_hist_seconds, prom_hist_seconds_n);
 	s->routing = routing_new(s->self_id);
 	sync_set_links(s, cfg->links);
 	s->keys = cfg->keys;

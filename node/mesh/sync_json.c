@@ -132,6 +132,12 @@ sync_json_remote(const struct sync *s, int with_status)
 	return rl.a;
 }
 
+const struct prom_hist *
+sync_json_delay(const struct sync *s)
+{
+	return &s->delay;
+}
+
 json_t *
 sync_json_counters(const struct sync *s)
 {

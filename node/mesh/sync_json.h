@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct prom_hist;
 struct sync;
 
 /* One origin's state as JSON (new reference), or NULL if unknown:
@@ -19,6 +20,9 @@ json_t *sync_json_remote(const struct sync *, int with_status);
  * snapshots_received, snapshot_requests, replayed (events sent from the log
  * to catch a peer up), pending. */
 json_t *sync_json_counters(const struct sync *);
+/* Event propagation delay, origin's time → applied here, in seconds
+ * (valid while the sync lives; for /metrics). */
+const struct prom_hist *sync_json_delay(const struct sync *);
 
 /* An event log row (the store's body for kind) of origin as JSON, or NULL. */
 json_t *sync_json_event_body(const char *origin, int kind, const void *body,

@@ -14,6 +14,7 @@
 #include "frame_codec.h"
 #include "mesh.pb-c.h"
 #include "origin_keys.h"
+#include "prom.h"
 
 struct catchup_rest;
 struct hmap;
@@ -98,6 +99,9 @@ struct sync {
 	uint64_t			 forwarded;
 	uint64_t			 replayed;
 	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
+	/* Seconds from an event's time at its origin to its applying here
+	 * (wall clocks of two hosts: skew shows, a negative counts as 0). */
+	struct prom_hist		 delay;
 	void				(*applied)(const struct store_event *, void *);
 	void				 *applied_arg;
 	/* We moved to a new incarnation (sync_incarnation.c). */

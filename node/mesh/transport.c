@@ -370,6 +370,14 @@ accept_done(struct transport *t, int ok)
 	s->call = t->accept_call;
 	t->accept_call = NULL;
 	transport_accept_call(t);
+	{
+		/* "ipv4:127.0.0.1:5000": whom the logs of a refused or
+		 * failed inbound link name before we know its id. */
+		char *peer = grpc_call_get_peer(s->call);
+
+		s->address = xstrdup(peer != NULL ? peer : "");
+		gpr_free(peer);
+	}
 
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -391,7 +399,7 @@ accept_done(struct transport *t, int ok)
 	if (peer_identity(s->call, s->peer_id, sizeof(s->peer_id), &s->peer_cert,
 	    why, sizeof(why)) == -1) {
 		log_event(LOG_WARN, "transport: inbound link refused",
-		    "{s:s}", "reason", why);
+		    "{s:s, s:s}", "address", s->address, "reason", why);
 		transport_stream_fail(s, why);
 		return;
 	}
@@ -782,6 +790,12 @@ int
 transport_is_inbound(const struct transport_stream *s)
 {
 	return s->inbound;
+}
+
+const char *
+transport_address(const struct transport_stream *s)
+{
+	return s->address != NULL ? s->address : "";
 }
 
 void

@@ -161,6 +161,10 @@ const char *transport_peer_cert(const struct transport_stream *);
 
 /* 1 for a stream the peer dialed, 0 for one we dialed. */
 int transport_is_inbound(const struct transport_stream *);
+/* For logs: the address we dialed ("host:port"), or gRPC's name of the
+ * caller's ("ipv4:10.0.0.2:40312"); "" if unknown.  Valid as long as the
+ * stream. */
+const char *transport_address(const struct transport_stream *);
 
 /*
  * Cancels the stream; closed() follows from the loop (never from within

@@ -69,7 +69,7 @@ struct transport_stream {
 	struct op		 ops[OP_STREAM_KINDS];
 	grpc_call		*call;
 	grpc_channel		*channel;	/* outbound: ours alone */
-	char			*address;	/* outbound, for logs */
+	char			*address;	/* dialed, or the caller's; for logs */
 	char			 peer_id[NODE_ID_MAX + 1];
 	char			*peer_cert;	/* PEM of its verified certificate */
 	char			 reason[REASON_MAX];

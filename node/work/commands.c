@@ -204,10 +204,12 @@ path_json(char **path, size_t n)
 static void
 add_result(struct commands *c, struct record *r, const char *node, json_t *res)
 {
+	uint64_t us = clock_mono_us() - r->issued_us;
+
 	record_check(c, r);
 	CHECK(json_object_get(r->pending, node) != NULL);
-	json_object_set_new(res, "rtt_ms", json_real(
-	    (double)(clock_mono_us() - r->issued_us) / 1000.0));
+	json_object_set_new(res, "rtt_ms", json_real((double)us / 1000.0));
+	prom_hist_observe(&c->latency, (double)us / 1e6);
 	json_array_append_new(json_object_get(r->rec, "results"), res);
 	json_object_del(r->pending, node);
 	json_object_set_new(r->rec, "pending", pending_array(r));
@@ -599,6 +601,7 @@ commands_new(struct event_base *base, const struct commands_config *cfg)
 	c->base = base;
 	c->cfg = *cfg;
 	c->active = hmap_new();
+	prom_hist_init(&c->latency, prom_hist_seconds, prom_hist_seconds_n);
 	TAILQ_INIT(&c->dead);
 	c->reap = event_new(base, -1, 0, reap_cb, c);
 	return c;
@@ -634,6 +637,12 @@ commands_free(struct commands *c)
 	reap_cb(-1, 0, c);
 	event_free(c->reap);
 	free(c);
+}
+
+const struct prom_hist *
+commands_latency(const struct commands *c)
+{
+	return &c->latency;
 }
 
 json_t *

@@ -27,6 +27,7 @@ struct audit;
 struct commands;
 struct links;
 struct origin_keys;
+struct prom_hist;
 struct rng;
 struct routing;
 struct store;
@@ -111,5 +112,8 @@ void commands_frame(struct commands *, const char *peer,
 
 /* Counters for /metrics (new reference). */
 json_t *commands_counters(const struct commands *);
+/* Command latency, issued here → each destination's answer, in seconds
+ * (valid while c lives; for /metrics). */
+const struct prom_hist *commands_latency(const struct commands *);
 
 #endif

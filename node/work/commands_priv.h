@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "frame_codec.h"
 #include "mesh.pb-c.h"
+#include "prom.h"
 
 struct command_proof;
 struct hmap;
@@ -64,6 +65,9 @@ struct commands {
 	uint64_t		 results_forwarded, unreachable, timeouts, late;
 	uint64_t		 dropped, retransmitted;
 	uint64_t		 forged, forged_results;	/* unsigned by their maker */
+	/* Seconds from issuing to each destination's answer (timeouts are
+	 * not answers: they count in timeouts, not here). */
+	struct prom_hist	 latency;
 };
 
 /* Sends cmd towards hop: 0, or -1 when no frame can leave (command_route.c). */

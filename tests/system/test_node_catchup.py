@@ -117,7 +117,7 @@ class JoinCatchesUp(MeshTest):
         self.assertTrue(harness.wait_until(
             lambda: (remote(c, "node-2") or {}).get("status"), WAIT, interval=0.5))
         self.assertGreaterEqual(
-            metric(c, 'agentflow_node_snapshots_total{dir="received"}'), 1)
+            metric(c, 'agentflow_node_snapshots_total{direction="in"}'), 1)
         self.assertEqual(remote(c, "node-2")["seq"], remote(a, "node-2")["seq"])
         self.assertGreaterEqual(remote(c, "node-2")["seq"], last)
 

@@ -5,10 +5,13 @@ take it back after a restart, and refuse a node from another CA.
 Timing: generous bounds (this machine is shared); the signal is told to
 ask for heartbeats every second so discovery moves quickly."""
 
+import json
 import os
+import re
 import shutil
 import signal as _signal
 import sqlite3
+import subprocess
 import tempfile
 import time
 import unittest
@@ -85,7 +88,7 @@ class Formation(MeshTest):
                 self.assertEqual(l["reconnects"], 0, (n.node_id, peer, l))
             m = harness.parse_metrics(n.client().get("/metrics").body.decode())
             self.assertEqual(m["agentflow_node_streams"], 2, n.node_id)
-            self.assertGreater(m['agentflow_node_link_bytes_total{dir="in"}'], 0)
+            self.assertGreater(m['agentflow_node_link_bytes_total{direction="in"}'], 0)
         # the signal lists all three
         c = sig.client()
         self.assertEqual(c.get("/healthz").json()["nodes"], 3)
@@ -101,6 +104,151 @@ class Formation(MeshTest):
                  for i in (1, 2)]
         self.wait_full_mesh(nodes)
         self.assertTrue(nodes[0].status()["local"]["signal"]["reachable"])
+
+
+DEPLOY = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
+DASHBOARD = os.path.join(DEPLOY, "grafana", "agentflow.json")
+
+
+def scrape(proc):
+    return harness.parse_metrics(proc.client().get("/metrics").body.decode())
+
+
+def families(proc):
+    """The names proc's /metrics declares (# TYPE, a family with no series
+    yet too) and the names of its samples (a histogram's _bucket...)."""
+    text = proc.client().get("/metrics").body.decode()
+    declared = {l.split()[2] for l in text.splitlines() if l.startswith("# TYPE ")}
+    return declared | {k.split("{")[0] for k in harness.parse_metrics(text)}
+
+
+class Metrics(MeshTest):
+    """What a Prometheus scraping a running mesh sees: build and process
+    families on node and signal, per-peer link gauges, the propagation and
+    command histograms moving, and a dashboard naming only real series."""
+
+    def assertHistogram(self, m, name):
+        """Buckets cumulative, +Inf equal to _count; returns _count."""
+        buckets = sorted((float(k.split('le="')[1].split('"')[0]), v)
+                         for k, v in m.items() if k.startswith(name + "_bucket{"))
+        self.assertGreater(len(buckets), 1, name)
+        self.assertEqual(buckets[-1][0], float("inf"), name)
+        counts = [v for _, v in buckets]
+        self.assertEqual(counts, sorted(counts), "%s buckets not cumulative" % name)
+        self.assertEqual(counts[-1], m[name + "_count"], name)
+        self.assertGreaterEqual(m[name + "_sum"], 0, name)
+        return m[name + "_count"]
+
+    def assertProcess(self, m, proc, who):
+        version = subprocess.run([proc.binary(), "--version"], capture_output=True,
+                                 text=True, check=True).stdout.split()[-1]
+        self.assertEqual(m.get('agentflow_build_info{version="%s"}' % version), 1, (who, version))
+        self.assertGreater(m["process_resident_memory_bytes"], 1 << 20, who)
+        self.assertGreaterEqual(m["process_virtual_memory_bytes"],
+                                m["process_resident_memory_bytes"], who)
+        rss = harness.proc_rss_kib(proc.proc.pid) * 1024
+        self.assertLess(abs(m["process_resident_memory_bytes"] - rss), rss / 2, who)
+        self.assertGreaterEqual(m["process_open_fds"], 3, who)
+        self.assertGreater(m["process_max_fds"], m["process_open_fds"], who)
+        self.assertGreaterEqual(m["process_cpu_seconds_total"], 0, who)
+        # boot time + start ticks, as the client libraries compute it: /proc's
+        # btime drifts from the wall clock by seconds on a VM, not minutes
+        now = time.time()
+        self.assertTrue(now - 300 < m["process_start_time_seconds"] < now + 60,
+                        (who, m["process_start_time_seconds"], now))
+
+    def test_mesh_exposes_prometheus_families(self):
+        sig, nodes = self.mesh(3)
+        a, b, c = nodes
+        # every link gets an RTT from the application pings (--ping-ms 500)
+        def rtts():
+            ms = [scrape(n) for n in nodes]
+            return all(m.get('agentflow_node_peer_rtt_seconds{peer="%s"}' % p.node_id, 0) > 0
+                       for n, m in zip(nodes, ms) for p in nodes if p is not n) and ms
+        ms = harness.wait_until(rtts, 15, interval=0.5)
+        self.assertTrue(ms, [n.links() for n in nodes])
+        for n, m in zip(nodes, ms):
+            for p in nodes:
+                if p is not n:
+                    self.assertEqual(m['agentflow_node_peer_link_up{peer="%s"}' % p.node_id], 1)
+                    self.assertLess(m['agentflow_node_peer_rtt_seconds{peer="%s"}' % p.node_id], 5)
+            self.assertNotIn('agentflow_node_peer_link_up{peer="%s"}' % n.node_id, m)
+            self.assertProcess(m, n, n.node_id)
+            # one label, one meaning: no dir= left, direction and outcome apart
+            self.assertFalse([k for k in m if "dir=" in k], n.node_id)
+            self.assertIn('agentflow_node_events_total{direction="in",outcome="duplicate"}', m)
+            self.assertIn('agentflow_node_link_bytes_total{direction="out"}', m)
+        self.assertProcess(scrape(sig), sig, "signal")
+
+        # events posted on a are applied on b: b's delay histogram counts them
+        before = self.assertHistogram(scrape(b), "agentflow_node_event_delay_seconds")
+        harness.post_user_events(a, 5, 64)
+        grown = harness.wait_until(lambda: self.assertHistogram(
+            scrape(b), "agentflow_node_event_delay_seconds") >= before + 5, 15)
+        self.assertTrue(grown, before)
+        m = scrape(b)
+        self.assertLess(m["agentflow_node_event_delay_seconds_sum"] /
+                        m["agentflow_node_event_delay_seconds_count"], 10)
+
+        # a command answered: one more latency observation on its issuer
+        before = self.assertHistogram(scrape(a), "agentflow_node_command_latency_seconds")
+        r = a.post("/api/commands", {"target": "node-2", "type": "ping", "wait_ms": 15000})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["state"], "done", r.json())
+        m = scrape(a)
+        self.assertEqual(self.assertHistogram(m, "agentflow_node_command_latency_seconds"),
+                         before + 1)
+        self.assertGreater(m["agentflow_node_command_latency_seconds_sum"], 0)
+
+        # the Grafana dashboard names only series these processes expose
+        exposed = families(a) | families(sig)
+        with open(DASHBOARD) as f:
+            dash = json.load(f)
+        exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+        self.assertGreater(len(exprs), 10)
+        for e in exprs:
+            names = re.findall(r"\b((?:agentflow|process)_[a-z0-9_]+)", e)
+            self.assertTrue(names, e)
+            for name in names:
+                self.assertIn(name, exposed, "dashboard expr %r names no exposed series" % e)
+
+        # deploy/prometheus.yml scrapes the node as it answers: plain HTTP,
+        # the read token from a file as the Authorization bearer
+        import yaml   # python3-yaml comes with Debian's docker-compose
+        with open(os.path.join(DEPLOY, "prometheus.yml")) as f:
+            jobs = {j["job_name"]: j for j in yaml.safe_load(f)["scrape_configs"]}
+        job = jobs["agentflow-node"]
+        self.assertEqual((job["scheme"], job["metrics_path"]), ("http", "/metrics"))
+        self.assertEqual(job["authorization"]["type"], "Bearer")
+        self.assertIn("credentials_file", job["authorization"])
+        self.assertEqual(jobs["agentflow-signal"]["scheme"], "https")
+        self.assertIn("ca_file", jobs["agentflow-signal"]["tls_config"])
+        token_file = os.path.join(self.tmp, "read.token")
+        with open(token_file, "w") as f:
+            f.write(a.tokens()["read"] + "\n")
+        with open(token_file) as f:   # Prometheus trims the file's newline
+            bearer = f.read().strip()
+        r = a.client(token=None).get("/metrics", {"Authorization": "Bearer " + bearer})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/plain; version=0.0.4"))
+        self.assertEqual(a.client(token=None).get("/metrics").status, 401)
+
+    def test_failed_dial_names_the_peer_and_address(self):
+        sig, (a, b) = self.mesh(2)
+        b.stop(_signal.SIGKILL)
+
+        def said():
+            return [l for l in a.logs() if l.get("msg") == "cannot link to peer"]
+        lines = harness.wait_until(said, 30, interval=0.5)
+        self.assertTrue(lines, a.stderr()[-3000:])
+        self.assertEqual(lines[0]["peer"], "node-2")
+        self.assertEqual(lines[0]["level"], "warn")
+        self.assertRegex(lines[0]["address"], r":\d+$")
+        self.assertTrue(lines[0]["reason"], lines[0])
+        m = harness.wait_until(lambda: (lambda m: m.get(
+            'agentflow_node_peer_link_up{peer="node-2"}') == 0 and m)(scrape(a)), 30)
+        self.assertTrue(m)
+        self.assertNotIn('agentflow_node_peer_rtt_seconds{peer="node-2"}', m)
 
 
 class Failures(MeshTest):

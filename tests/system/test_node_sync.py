@@ -98,7 +98,7 @@ class Sync(MeshTest):
         # that the live stream brought first counts as a duplicate): count
         # from when the counter has been still for a second.
         def dups():
-            return sum(metric(n, 'agentflow_node_events_total{dir="duplicate"}')
+            return sum(metric(n, 'agentflow_node_events_total{direction="in",outcome="duplicate"}')
                        for n in (a, b, c))
         seen = [dups(), time.monotonic()]
 
@@ -114,7 +114,7 @@ class Sync(MeshTest):
         for n in (b, c):
             self.assertTrue(harness.wait_until(
                 lambda: len(events(n, kind="user", node="node-1")) == 10, 10, interval=0.2))
-        self.assertEqual(sum(metric(n, 'agentflow_node_events_total{dir="duplicate"}')
+        self.assertEqual(sum(metric(n, 'agentflow_node_events_total{direction="in",outcome="duplicate"}')
                              for n in (a, b, c)), dup0)
         c.stop(_signal.SIGKILL)
         self.assertTrue(harness.wait_until(
@@ -337,7 +337,7 @@ class PartialMesh(MeshTest):
         self.assertIn("relayed via %s" % via["ring-3"], line[0] if line else out)
 
         time.sleep(3)   # let link tables settle everywhere
-        dup0 = {n.node_id: metric(n, 'agentflow_node_events_total{dir="duplicate"}')
+        dup0 = {n.node_id: metric(n, 'agentflow_node_events_total{direction="in",outcome="duplicate"}')
                 for n in nodes}
         for i in range(20):
             self.assertEqual(post_event(nodes[0], "ring", str(i)).status, 200)
@@ -349,7 +349,7 @@ class PartialMesh(MeshTest):
             self.assertEqual([e["body"]["payload"] for e in evs], [str(i) for i in range(20)])
         # each event reached each node once: nobody received a duplicate
         for n in nodes:
-            self.assertEqual(metric(n, 'agentflow_node_events_total{dir="duplicate"}'),
+            self.assertEqual(metric(n, 'agentflow_node_events_total{direction="in",outcome="duplicate"}'),
                              dup0[n.node_id], n.node_id)
         self.assertGreater(sum(metric(n, "agentflow_node_forwarded_total")
                                for n in nodes), 0)

@@ -82,6 +82,12 @@ class UnderValgrind(unittest.TestCase):
         self.assertEqual(b.post("/api/events", {"name": "vg"}).status, 200)
         ws.recv_until(lambda m: m["type"] == "event" and m["event"]["kind"] == "user", 30)
         ws.close()
+        # a scrape walks every renderer: /proc reading, peers, histograms
+        for p in (a, b, sig):
+            m = harness.parse_metrics(p.client().get("/metrics").body.decode())
+            self.assertGreater(m["process_resident_memory_bytes"], 0)
+        self.assertEqual(harness.parse_metrics(a.client().get("/metrics").body.decode())[
+            "agentflow_node_command_latency_seconds_count"], 1)
 
         for p in (a, b, sig):
             p.send(_signal.SIGTERM)

@@ -9,15 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static char path[] = "/tmp/agentflow-test-log-XXXXXX";
 
-/* Lines of the captured stderr that contain needle. */
+/* Lines of the captured stderr that start with prefix and contain needle. */
 static int
-count(const char *needle)
+count_prefixed(const char *prefix, const char *needle)
 {
 	char line[4096];
 	FILE *f;
@@ -26,10 +27,18 @@ count(const char *needle)
 	fflush(stderr);
 	assert_non_null(f = fopen(path, "r"));
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, needle) != NULL)
+		if (strncmp(line, prefix, strlen(prefix)) == 0 &&
+		    strstr(line, needle) != NULL)
 			n++;
 	fclose(f);
 	return n;
+}
+
+/* Lines of the captured stderr that contain needle. */
+static int
+count(const char *needle)
+{
+	return count_prefixed("", needle);
 }
 
 static void
@@ -60,18 +69,52 @@ test_levels_below_the_minimum_do_not_count(void **state)
 	assert_int_equal(count("\"msg\":\"quiet\""), 20);
 }
 
+static void
+test_journal_priority_prefix(void **state)
+{
+	struct stat st;
+	char env[64];
+
+	(void)state;
+	/* Inherited but naming another stream: plain lines. */
+	setenv("JOURNAL_STREAM", "1:1", 1);
+	log_init("test", LOG_INFO);
+	log_warnx("not the journal");
+	assert_int_equal(count_prefixed("{", "not the journal"), 1);
+	/* stderr is the stream it names: "<N>" by level. */
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	log_init("test", LOG_DEBUG);
+	log_warnx("journal warning");
+	log_info("journal info");
+	log_event(LOG_ERROR, "journal error", NULL);
+	log_debug("journal debug");
+	assert_int_equal(count_prefixed("<4>{", "journal warning"), 1);
+	assert_int_equal(count_prefixed("<6>{", "journal info"), 1);
+	assert_int_equal(count_prefixed("<3>{", "journal error"), 1);
+	assert_int_equal(count_prefixed("<7>{", "journal debug"), 1);
+	unsetenv("JOURNAL_STREAM");
+	log_init("test", LOG_INFO);
+	log_warnx("after the journal");
+	assert_int_equal(count_prefixed("{", "after the journal"), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_repeats_are_held_back),
 		cmocka_unit_test(test_levels_below_the_minimum_do_not_count),
+		cmocka_unit_test(test_journal_priority_prefix),
 	};
 	int fd = mkstemp(path), rc;
 
 	if (fd < 0 || freopen(path, "w", stderr) == NULL)
 		return 1;
 	close(fd);
+	unsetenv("JOURNAL_STREAM");
 	log_init("test", LOG_INFO);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(path);
