@@ -59,8 +59,10 @@ def run(cmd, timeout=120, **kw):
 
 
 def installed(package):
+    """Whether dpkg has anything of package: installed, half-installed or
+    half-configured (an install that failed), or its conffiles left."""
     r = run(["dpkg-query", "-W", "-f", "${Status}", package])
-    return r.returncode == 0 and "installed" in r.stdout.split()
+    return r.returncode == 0 and r.stdout.split()[-1:] not in ([], ["not-installed"])
 
 
 def user_exists():
@@ -189,7 +191,7 @@ class Package(unittest.TestCase):
                                               or "RelWithDebInfo")],
                     timeout=BUILD_TIMEOUT)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            r = run(["cmake", "--build", build, "-j2", "--target", "agentflow",
+            r = run(["cmake", "--build", build, "-j1", "--target", "agentflow",
                      "agentflow-node", "agentflow-signal", "agentflow_cli_docs",
                      "agentflow_node_docs", "agentflow_signal_docs"],
                     timeout=BUILD_TIMEOUT)
