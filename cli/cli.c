@@ -29,6 +29,7 @@
 #include "cli_rollout.h"
 #include "cli_work.h"
 #include "cmd_table.h"
+#include "man.h"
 
 #define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
 #define COMMAND_OPTS	"[--timeout-ms N] [--key IDEMPOTENCY_KEY] " API_OPTS
@@ -470,6 +471,46 @@ static const struct cmd_table table = {
 };
 
 /*
+ * `agentflow __man`: agentflow(1) in roff, the build's copy in
+ * share/man/man1.  The commands are the tables' rows (cmd_table.h); this
+ * is only what no table holds.
+ */
+static int
+man_page(int argc, char **argv)
+{
+	int rc;
+
+	man_head(stdout, "agentflow", "the AgentFlow command-line tool");
+	fputs(".SH SYNOPSIS\n"
+	    ".B agentflow\n"
+	    "[\\-\\-api \\fIHOST:PORT\\fR] [\\-\\-data\\-dir \\fIDIR\\fR] "
+	    "[\\-\\-token \\fITOKEN\\fR] [\\-\\-json]\n"
+	    "\\fICOMMAND\\fR [\\fIARGUMENTS\\fR]\n"
+	    ".SH DESCRIPTION\n"
+	    "A client of an AgentFlow node's local HTTP API: the mesh, tasks, "
+	    "jobs, workflows,\nservices and alerts as that node sees them, and "
+	    "the mesh's certificates.\n"
+	    "\\fBagentflow\\fR \\fICOMMAND\\fR \\-\\-help describes a command.\n"
+	    ".SH COMMANDS\n", stdout);
+	rc = cmd_table_main(&table, argc, argv);
+	fputs(".SH ENVIRONMENT\n"
+	    ".TP\n.B AGENTFLOW_API\nthe node's API, HOST:PORT (\\-\\-api wins)\n"
+	    ".TP\n.B AGENTFLOW_TOKEN\nthe API token (\\-\\-token wins)\n"
+	    ".TP\n.B AGENTFLOW_DATA_DIR\nthe node's data directory "
+	    "(\\-\\-data\\-dir wins)\n"
+	    ".SH FILES\n"
+	    "Without \\-\\-api or \\-\\-token, the node's address and "
+	    "token are read from its data directory\n(api.json, tokens.json): "
+	    "\\-\\-data\\-dir, $AGENTFLOW_DATA_DIR, ./agentflow\\-data, "
+	    "then a host\ninstall's /var/lib/agentflow.\n"
+	    ".SH EXIT STATUS\n0 done, 1 failed, 2 usage error; run, submit "
+	    "\\-\\-wait and wait exit with the task's status.\n"
+	    ".SH SEE ALSO\n.BR agentflow\\-node (1),\n"
+	    ".BR agentflow\\-signal (1)\n", stdout);
+	return rc;
+}
+
+/*
  * The common options may come before the command (`agentflow --api H:P
  * status`): they are moved to just after it (after a group's command),
  * where each command's parser reads them, and before any "--".
@@ -537,6 +578,8 @@ main(int argc, char **argv)
 		printf("agentflow %s\n", AGENTFLOW_VERSION);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "__man") == 0)
+		return man_page(argc, argv);
 	if ((moved = globals_after_command(argc, argv, &nargc)) == NULL)
 		return cmd_table_main(&table, argc, argv);
 	if (nargc == 1) {	/* never the options' values in a message */

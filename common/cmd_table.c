@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "man.h"
+
 void
 cmd_table_usage(const struct cmd_table *t, FILE *out)
 {
@@ -101,11 +103,57 @@ complete(const struct cmd_table *t, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The rows as roff .TP paragraphs: "prog name" and the usage's first line,
+ * the help, then the rest of the usage as written.  A group's rows follow
+ * its own, indented: its exec prints them (it is a cmd_table_main too).
+ */
+static int
+man_rows(const struct cmd_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct cmd_entry *e = &t->entries[i];
+		const char *u = e->usage, *rest = NULL;
+		size_t len = 0;
+
+		printf(".TP\n\\fB");
+		man_puts(stdout, t->prog);
+		printf(" ");
+		man_puts(stdout, e->name);
+		printf("\\fR");
+		if (u != NULL) {
+			len = strcspn(u, "\n");
+			rest = u + len + strspn(u + len, "\n");
+			printf(" ");
+			man_text(stdout, u, len);
+		} else if (e->data == cmd_table_group)
+			printf(" \\fICOMMAND\\fR");
+		printf("\n");
+		man_puts(stdout, e->help);
+		printf("\n");
+		if (rest != NULL && rest[0] != '\0') {
+			printf(".nf\n");
+			man_puts(stdout, rest);
+			printf("\n.fi\n");
+		}
+		if (e->data == cmd_table_group) {
+			char *sub[] = { (char *)e->name, (char *)"__man", NULL };
+
+			printf(".RS\n");
+			e->exec(e, 2, sub);
+			printf(".RE\n");
+		}
+	}
+	return 0;
+}
+
 int
 cmd_table_main(const struct cmd_table *t, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
 		return complete(t, argc, argv);
+	if (argc == 2 && strcmp(argv[1], "__man") == 0)
+		return man_rows(t);
 	if (argc < 2) {
 		cmd_table_usage(t, stderr);
 		return CMD_TABLE_EXIT_USAGE;

@@ -55,6 +55,10 @@ void cmd_table_usage(const struct cmd_table *, FILE *);
  * commands, a group's commands (rows whose data is cmd_table_group), or,
  * for a word starting with "-", the row's options (its struct option
  * names and every "--name" its usage line shows).  Nothing is run.
+ *
+ * argv[1] "__man" (and nothing after): the rows as roff paragraphs for a
+ * manual page's COMMANDS section (man.h), a group's rows nested in its
+ * own; the tool prints the page around them.  Nothing is run.
  */
 int cmd_table_main(const struct cmd_table *, int argc, char **argv);
 

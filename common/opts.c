@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "man.h"
+
 
 #define OPTS_MAX 64
 
@@ -157,6 +159,50 @@ opts_usage(const struct opt *table, size_t n, const char *usage)
 	printf("  --version\n      print the version\n");
 }
 
+/*
+ * The page: usage's first line (after "usage: ") is the synopsis, the rest
+ * the description, and every row of the table an option as --help shows it.
+ */
+void
+opts_man(const struct opt *table, size_t n, const char *usage,
+    const char *prog)
+{
+	const char *synopsis = strncmp(usage, "usage: ", 7) == 0 ? usage + 7 :
+	    usage;
+	size_t synlen = strcspn(synopsis, "\n");
+	const char *desc = synopsis + synlen;
+	char env[96];
+
+	desc += strspn(desc, "\n");
+	man_head(stdout, prog, desc[0] != '\0' ? desc : prog);
+	printf(".SH SYNOPSIS\n");
+	man_text(stdout, synopsis, synlen);
+	printf("\n.SH DESCRIPTION\n");
+	man_puts(stdout, desc);
+	printf("\n.PP\nEvery option may be given as --name VALUE, --name=VALUE "
+	    "or in the environment\nvariable shown with it; a flag wins over the "
+	    "environment, which wins over the default.\n.SH OPTIONS\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = &table[i];
+
+		printf(".TP\n.B \\-\\-");
+		man_puts(stdout, o->name);
+		printf("%s\n", o->type == OPT_BOOL ? "" : " \\fIVALUE\\fR");
+		man_puts(stdout, o->help);
+		printf("\n.br\nenv ");
+		man_puts(stdout, env_name(o, env, sizeof(env)));
+		if (o->defval != NULL) {
+			printf(", default ");
+			man_puts(stdout, o->defval[0] ? o->defval : "\"\"");
+		}
+		printf("\n");
+	}
+	printf(".TP\n.B \\-\\-help\nprint the help\n"
+	    ".TP\n.B \\-\\-version\nprint the version\n"
+	    ".SH SEE ALSO\n.BR agentflow (1),\n.BR agentflow\\-node (1),\n"
+	    ".BR agentflow\\-signal (1)\n");
+}
+
 int
 opts_defaults(const struct opt *table, size_t n, void *cfg, char *err,
     size_t errlen)
@@ -198,6 +244,13 @@ opts_apply(const struct opt *table, size_t n, void *cfg, int argc, char **argv,
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			opts_usage(table, n, usage);
+			return OPTS_HELP;
+		}
+		if (strcmp(argv[i], "--help-man") == 0) {
+			const char *prog = strrchr(argv[0], '/');
+
+			opts_man(table, n, usage, prog != NULL ? prog + 1 :
+			    argv[0]);
 			return OPTS_HELP;
 		}
 		if (strcmp(argv[i], "--version") == 0) {

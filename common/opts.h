@@ -6,7 +6,8 @@
  * the flag's name in upper case with '-' as '_' (--max-body is
  * AGENTFLOW_MAX_BODY).  Precedence: flag, then
  * environment, then the table's default (config_file.h adds a file between
- * the environment and the default).  --help prints the table.
+ * the environment and the default).  --help prints the table, --help-man
+ * the same as a manual page.
  * Values are validated here (integers in range), so a daemon's main() only
  * checks relations between options.
  */
@@ -45,6 +46,12 @@ enum opts_result opts_parse(const struct opt *table, size_t n, void *cfg,
     char *err, size_t errlen);
 
 void opts_usage(const struct opt *table, size_t n, const char *usage);
+/*
+ * The same as a manual page in roff on stdout (man.h), for prog; what
+ * --help-man prints (the build makes share/man/man1 from it).
+ */
+void opts_man(const struct opt *table, size_t n, const char *usage,
+    const char *prog);
 
 /*
  * The pieces opts_parse is made of, for callers that layer another source

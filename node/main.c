@@ -143,7 +143,7 @@ static const struct opt options[] = {
 	  "second admin token, for rotation" },
 	{ "web-root", OPT_STRING, OPT(web_root), "", 0, 0,
 	  "directory of the built dashboard (frontend/dist); empty: found next "
-	  "to the binary, or none" },
+	  "to the binary, else in the install's share/agentflow/web, or none" },
 	{ "write-rate", OPT_INT, OPT(write_rate), "20", 1, 100000,
 	  "API writes per second allowed per token (bursts of twice that)" },
 	{ "allow-origins", OPT_STRING, OPT(allow_origins), "", 0, 0,

@@ -8,6 +8,7 @@ agentflow_unit_test(test_json_check SOURCES unit/test_json_check.c LIBS agentflo
 agentflow_unit_test(test_json_id SOURCES unit/test_json_id.c LIBS agentflow_common)
 agentflow_unit_test(test_http_json SOURCES unit/test_http_json.c LIBS agentflow_common)
 agentflow_unit_test(test_cmd_table SOURCES unit/test_cmd_table.c LIBS agentflow_common)
+agentflow_unit_test(test_man SOURCES unit/test_man.c LIBS agentflow_common)
 agentflow_unit_test(test_trust SOURCES unit/test_trust.c LIBS agentflow_certs agentflow_common)
 agentflow_unit_test(test_workq SOURCES unit/test_workq.c LIBS agentflow_common)
 agentflow_unit_test(test_hostport SOURCES unit/test_hostport.c LIBS agentflow_common)

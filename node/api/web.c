@@ -130,5 +130,13 @@ web_default_root(const char *argv0, char *buf, size_t buflen)
 			return buf;
 		}
 	}
+#ifdef AGENTFLOW_WEB_DIR
+	/* The install's own place, wherever the binary was copied to. */
+	snprintf(probe, sizeof(probe), "%s/index.html", AGENTFLOW_WEB_DIR);
+	if (regular(probe)) {
+		snprintf(buf, buflen, "%s", AGENTFLOW_WEB_DIR);
+		return buf;
+	}
+#endif
 	return NULL;
 }

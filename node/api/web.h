@@ -16,8 +16,10 @@
 void web_serve(struct evhttp_request *, const char *root, const char *path);
 
 /* The directory to serve when none is configured: frontend/dist next to
- * the build's bin/ (a source checkout), else the installed share/ path;
- * NULL when neither has an index.html. */
+ * the build's bin/ (a source checkout), else share/agentflow/web next to
+ * the binary's bin/, else AGENTFLOW_WEB_DIR (the install prefix's
+ * DATADIR/agentflow/web, set by the build); NULL when none has an
+ * index.html. */
 const char *web_default_root(const char *argv0, char *buf, size_t buflen);
 
 #endif

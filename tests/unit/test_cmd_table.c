@@ -2,7 +2,7 @@
  * Tests of common/cmd_table.c: the row named by argv[1] runs with its own
  * entry and argv shifted by one, getopt starts afresh for it, help lists
  * every row between the table's head and tail, and a missing or unknown
- * command is a usage error (2).
+ * command is a usage error (2); __man runs no row.
  */
 #include <getopt.h>
 #include <setjmp.h>
@@ -110,6 +110,18 @@ test_usage_errors(void **state)
 	assert_null(ran);
 }
 
+/* __man prints the rows for a manual page and runs none of them. */
+static void
+test_man(void **state)
+{
+	char *man[] = { "tool", "__man", NULL };
+
+	(void)state;
+	ran = NULL;
+	assert_int_equal(cmd_table_main(&table, 2, man), 0);
+	assert_null(ran);
+}
+
 int
 main(void)
 {
@@ -118,6 +130,7 @@ main(void)
 		cmocka_unit_test(test_getopt_reset),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_man),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
