@@ -110,7 +110,7 @@ prom_process_render(struct prom *p)
 	prom_sample_double(p, NULL, pp.cpu_seconds);
 	prom_family(p, "process_start_time_seconds", "gauge",
 	    "Start time of the process since unix epoch in seconds.");
-	prom_sample_double(p, NULL, pp.start_time_seconds);
+	prom_sample_fixed3(p, NULL, pp.start_time_seconds);
 	prom_metric(p, "process_resident_memory_bytes", "gauge",
 	    "Resident memory size in bytes.", (int64_t)pp.resident_bytes);
 	prom_metric(p, "process_virtual_memory_bytes", "gauge",

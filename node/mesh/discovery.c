@@ -287,8 +287,12 @@ reply_cb(struct evhttp_request *req, void *arg)
 		snprintf(c->last_error, sizeof(c->last_error), "no answer from %s: %s",
 		    c->url, c->req_error != NULL ? c->req_error : "request failed");
 		/* Every failure, not only the first (set_reachable's): a TLS
-		 * failure logs its cause under the signal's host:port. */
-		log_event(LOG_WARN, "signal request failed", "{s:s, s:s}", "url",
+		 * failure logs its cause under the signal's host:port.  A
+		 * warning for the first failure since an answer (the backoff
+		 * is still at its start), then info: a signal down for a day
+		 * would fill journalctl -p warning. */
+		log_event(c->backoff_ms == BACKOFF_MIN_MS ? LOG_WARN : LOG_INFO,
+		    "signal request failed", "{s:s, s:s}", "url",
 		    c->url, "error", c->req_error != NULL ? c->req_error :
 		    "request failed");
 		set_reachable(c, 0);

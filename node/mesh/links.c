@@ -49,6 +49,7 @@
 #include "log.h"
 #include "mesh_features.h"
 #include "mesh_names.h"
+#include "node_id.h"
 #include "node_info.h"
 #include "origin_keys.h"
 #include "rng.h"
@@ -391,8 +392,11 @@ links_set_peers(struct links *l, json_t *peers)
 	json_array_foreach(peers, i, e) {
 		struct peer *p;
 		id = json_string_value(json_object_get(e, "node_id"));
-		if (id == NULL || strcmp(id, l->self_id) == 0 ||
-		    links_forgotten(l, id, e))
+		/* A signal is trusted with addresses, not with names: an id
+		 * the signal itself would refuse (node_id.h) is skipped, so
+		 * it reaches no log, metric label or API answer. */
+		if (id == NULL || !node_id_valid(id, strlen(id)) ||
+		    strcmp(id, l->self_id) == 0 || links_forgotten(l, id, e))
 			continue;
 		p = peer_get(l, id);
 		/* A signal that has not had the registration of a node that
@@ -696,8 +700,12 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 		 * refused, no Hello.  Said once per attempt (the backoff
 		 * spaces them, log.c's limit holds a storm back); a refusal
 		 * was said where it was refused. */
+		/* A warning the first time, then info: a peer that stays
+		 * away is redialled until --prune-after, and would fill
+		 * journalctl -p warning. */
 		if (!refused)
-			log_event(LOG_WARN, "cannot link to peer",
+			log_event(p->failures == 0 ? LOG_WARN : LOG_INFO,
+			    "cannot link to peer",
 			    "{s:s, s:s, s:s, s:i}", "peer", p->id, "address",
 			    transport_address(ts), "reason", reason != NULL &&
 			    reason[0] != '\0' ? reason : p->last_error, "attempt",
