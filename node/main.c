@@ -70,7 +70,8 @@ static const struct opt options[] = {
 	  "every --status-idle-ms" },
 	{ "status-idle-ms", OPT_INT, OPT(status_idle_ms), "30000", 0, 3600000,
 	  "with no dashboard open anywhere, a status that did not change goes "
-	  "out this often; 0: every sample" },
+	  "out this often; 0: every sample, on every node while this one is "
+	  "in the mesh, as before pacing" },
 	{ "workflow-takeover-ms", OPT_INT, OPT(workflow_takeover_ms), "30000",
 	  5000, 86400000, "a workflow's coordinator not alive and silent this "
 	  "long is taken over by another node that sees a majority" },

@@ -243,16 +243,16 @@ clamp_ms(long v, long lo, long hi)
 }
 
 /*
- * How long a link may be silent before it is closed.  With every status
- * sent (--status-idle-ms 0), statuses come every period: three missed.
- * Otherwise, at rest, only pings flow: each side pings every ping_ms, so
- * two periods and a second without a frame is a peer dead or frozen.
+ * How long a link may be silent before it is closed.  At rest only pings
+ * flow (a peer of this version paces its statuses whatever our
+ * --status-idle-ms is): each side pings every ping_ms, so two periods
+ * and a second without a frame is a peer dead or frozen.  An older peer
+ * sends a status every second, and gets ours as often (SYNC_OLD_LEASE_MS).
  */
 static long
 silence_ms(const struct node_config *cfg)
 {
-	long ms = cfg->status_idle_ms == 0 ? 3 * cfg->status_ms :
-	    2 * cfg->ping_ms + 1000;
+	long ms = 2 * cfg->ping_ms + 1000;
 
 	return ms < 3000 ? 3000 : ms;
 }
@@ -273,9 +273,15 @@ status_cb(void *arg)
 	st.signal_reachable = n->discovery != NULL &&
 	    discovery_reachable(n->discovery);
 	work_status(n, &st);
+	sync_note_routes(n->sync);
+	/* We pace: one at least this often (status_pace.h).  0, every
+	 * sample: said as an older node says it, so every node sends every
+	 * sample while we are in the mesh, as before pacing. */
+	st.idle_ms = (uint32_t)n->cfg->status_idle_ms;
 	/* Our lease, renewed by every status while a dashboard is open
 	 * here: three samples, and never under 5 s. */
-	if (n->ws != NULL && ws_hub_clients(n->ws) > 0)
+	n->status_watching = n->ws != NULL && ws_hub_clients(n->ws) > 0;
+	if (n->status_watching)
 		st.watch_ms = (uint32_t)clamp_ms(3 * n->cfg->status_ms, 5000,
 		    SYNC_WATCH_MAX_MS);
 	if (status_pace_due(n->status_pace, &st, st.watch_ms != 0 ||
@@ -285,11 +291,14 @@ status_cb(void *arg)
 	links_status_free(&st);
 }
 
+/* Once when the first dashboard connects, not at each snapshot a slow
+ * client is sent again; a quarter second later, as for a link change, so
+ * that the sample's rates cover a window worth reading. */
 void
 node_status_soon(struct node *n)
 {
-	if (n->status_timer != NULL)
-		wall_timer_soon(n->status_timer, 0);
+	if (n->status_timer != NULL && !n->status_watching)
+		wall_timer_soon(n->status_timer, LINK_STATUS_MS);
 }
 
 /*
@@ -659,7 +668,8 @@ timers_start(struct node_life *l, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
-	n->status_pace = status_pace_new((uint64_t)n->cfg->status_idle_ms);
+	n->status_pace = status_pace_new((uint64_t)n->cfg->status_idle_ms,
+	    (uint64_t)clamp_ms(3 * n->cfg->status_ms, 5000, 3600000));
 	n->status_timer = wall_timer_new(n->base, period,
 	    status_phase(n->id, period), status_cb, n);
 	l->crl_timer = wall_timer_new(n->base, 1000, 0, crl_cb, n);

@@ -120,6 +120,7 @@ struct node {
 	struct http_guard	*http_guard;	/* the API's deadlines, caps */
 	struct wall_timer	*status_timer;	/* samples and sends our status */
 	struct status_pace	*status_pace;	/* which samples go out */
+	int			 status_watching; /* our last sample had watch_ms */
 	const char		*web_root;	/* NULL: no dashboard here */
 	int			 frozen;	/* read-only mode (freeze) */
 	uint64_t		 freeze_epoch;	/* of the freeze state held (freeze.h) */

@@ -81,12 +81,21 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	const char *lstate = json_string_value(json_object_get(link, "state"));
 	const char *lmember = json_string_value(json_object_get(link, "member"));
 	uint64_t updated = (uint64_t)json_integer_value(json_object_get(r, "updated_ms"));
-	uint64_t now = clock_wall_ms(), age = now > updated ? now - updated : 0;
-	/* Three status periods; with a route, three idle periods, since at
-	 * rest a status goes out every --status-idle-ms (status_pace.h). */
+	uint64_t seen = (uint64_t)json_integer_value(json_object_get(r, "seen_ms"));
+	/* Its last event, or the last sample at which a route led to it
+	 * (sync_note_routes): at rest its last event may be an idle period
+	 * old, and a route lost a moment ago is a moment of silence. */
+	uint64_t heard = seen > updated ? seen : updated;
+	uint64_t now = clock_wall_ms(), age = now > heard ? now - heard : 0;
+	uint64_t last = now > updated ? now - updated : 0;
+	/* Three status periods; with a route, three of the origin's idle
+	 * periods, since at rest it sends one that often (status_pace.h).
+	 * An older origin (no idle_ms) sends every second. */
 	uint64_t fresh = 3 * (uint64_t)n->cfg->status_ms;
-	uint64_t fresh_routed = 3 * (uint64_t)(n->cfg->status_idle_ms >
-	    n->cfg->status_ms ? n->cfg->status_idle_ms : n->cfg->status_ms);
+	uint64_t idle = (uint64_t)json_integer_value(json_object_get(
+	    json_object_get(r, "status"), "idle_ms"));
+	uint64_t fresh_routed = 3 * (idle > (uint64_t)n->cfg->status_ms ? idle :
+	    (uint64_t)n->cfg->status_ms);
 	const char *member, *id = json_string_value(json_object_get(r, "node_id"));
 	int direct = lstate != NULL && strcmp(lstate, "up") == 0, routed;
 	char hop[NODE_ID_MAX + 1];
@@ -100,7 +109,7 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 		member = lmember;
 	else if (json_is_true(json_object_get(r, "left")))
 		member = "left";
-	else if (updated != 0 && routed && age <= fresh_routed)
+	else if (updated != 0 && routed && last <= fresh_routed)
 		member = "alive";
 	else if (updated != 0 && age <= fresh && lmember == NULL)
 		member = "alive";

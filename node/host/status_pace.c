@@ -16,6 +16,7 @@
 
 struct status_pace {
 	uint64_t	 idle_ms;
+	uint64_t	 settle_ms;
 	int		 any;		/* one was sent */
 	uint64_t	 sent_ms;
 	uint64_t	 mesh_gen;
@@ -27,11 +28,12 @@ struct status_pace {
 };
 
 struct status_pace *
-status_pace_new(uint64_t idle_ms)
+status_pace_new(uint64_t idle_ms, uint64_t settle_ms)
 {
 	struct status_pace *p = xcalloc(1, sizeof(*p));
 
 	p->idle_ms = idle_ms;
+	p->settle_ms = settle_ms;
 	return p;
 }
 
@@ -104,7 +106,7 @@ status_pace_due(struct status_pace *p, const Agentflow__Mesh__V1__NodeStatus *st
 	int due;
 
 	if (changed)
-		p->settle_until = now_ms + PACE_SETTLE_MS;
+		p->settle_until = now_ms + p->settle_ms;
 	p->mesh_gen = mesh_gen;
 	due = changed || watched || p->idle_ms == 0 || now_ms < p->settle_until ||
 	    now_ms - p->sent_ms >= p->idle_ms ||

@@ -11,7 +11,7 @@
  *   - something a peer acts on changed: links, members, freeze, the
  *     signal, the node's info, anything but the measured figures below, or
  *   - memory or disk use moved by PACE_BYTES_PERMILLE of its total, or
- *   - the mesh is settling: within PACE_SETTLE_MS of a change of ours as
+ *   - the mesh is settling: within settle_ms of a change of ours as
  *     above, or of the mesh's link-state graph (mesh_gen).  While links
  *     come and go a relayed status can miss a node whose route was not
  *     known yet; repeating ours until the graph has been still for a
@@ -36,7 +36,9 @@
 
 struct status_pace;
 
-struct status_pace *status_pace_new(uint64_t idle_ms);
+/* settle_ms: how long every sample goes out after a change (at least
+ * three samples: PACE_SETTLE_MS is the node's floor). */
+struct status_pace *status_pace_new(uint64_t idle_ms, uint64_t settle_ms);
 void status_pace_free(struct status_pace *);
 
 /*

@@ -98,11 +98,19 @@ set_status(struct sync *s, struct origin *o,
 		memcpy(o->status_sig, sig->data, sig->len);
 		o->status_sig_len = sig->len;
 	}
-	/* A dashboard open there: our statuses go out every sample until
-	 * the lease runs out (status_pace.h).  A peer may keep us busy this
-	 * way, never for longer than it renews the lease. */
-	o->watch_until = st->watch_ms == 0 ? 0 : clock_mono_ms() +
-	    (st->watch_ms < SYNC_WATCH_MAX_MS ? st->watch_ms : SYNC_WATCH_MAX_MS);
+	/* Our statuses go out every sample until the lease runs out
+	 * (status_pace.h): a dashboard is open there (watch_ms), or it is an
+	 * older node (no idle_ms), which closes a link silent for three
+	 * seconds and judges a relayed node by a status a second.  Only a
+	 * status of the last minute starts one, not a replayed or snapshot
+	 * one from long ago; a peer may keep us busy this way only as long
+	 * as it renews the lease. */
+	o->watch_until = 0;
+	if ((st->watch_ms != 0 || st->idle_ms == 0) &&
+	    time_ms + SYNC_WATCH_MAX_MS >= clock_wall_ms())
+		o->watch_until = clock_mono_ms() + (st->watch_ms == 0 ?
+		    SYNC_OLD_LEASE_MS : st->watch_ms < SYNC_WATCH_MAX_MS ?
+		    st->watch_ms : SYNC_WATCH_MAX_MS);
 	/* The codec checked it is the origin's own (check_status_owner). */
 	if (st->info != NULL)
 		set_info(s, o, st->info);
@@ -421,6 +429,7 @@ struct watch_scan {
 	const struct origin	*self;
 	uint64_t		 now;
 	int			 watched;
+	struct routing		*routing;
 };
 
 static int
@@ -435,10 +444,32 @@ watching(const char *id, void *value, void *arg)
 	return 0;
 }
 
+static int
+note_route(const char *id, void *value, void *arg)
+{
+	struct origin *o = value;
+	struct watch_scan *w = arg;
+	char hop[128];
+
+	(void)id;
+	if (o != w->self && !o->left &&
+	    routing_next_hop(w->routing, o->id, hop, sizeof(hop)) == 0)
+		o->seen_ms = w->now;
+	return 0;
+}
+
+void
+sync_note_routes(struct sync *s)
+{
+	struct watch_scan w = { s->self, clock_wall_ms(), 0, s->routing };
+
+	hmap_sweep(s->origins, note_route, &w);
+}
+
 int
 sync_watched(struct sync *s)
 {
-	struct watch_scan w = { s->self, clock_mono_ms(), 0 };
+	struct watch_scan w = { s->self, clock_mono_ms(), 0, NULL };
 
 	hmap_sweep(s->origins, watching, &w);
 	return w.watched;

@@ -67,9 +67,17 @@ void sync_link_drained(const char *peer, void *arg);
 
 /* A status's watch lease is bounded to this (status.watch_ms). */
 #define SYNC_WATCH_MAX_MS	60000
+/* The lease an older node's status (no idle_ms) starts: it sends one a
+ * second, so it renews it while it is in the mesh. */
+#define SYNC_OLD_LEASE_MS	5000
 /* 1 while a node other than us said, in a status received within its
- * watch_ms, that a dashboard is open on it (status_pace.h). */
+ * watch_ms, that a dashboard is open on it, or an older node's status
+ * came within SYNC_OLD_LEASE_MS (status_pace.h). */
 int sync_watched(struct sync *);
+/* Notes, in each origin's seen_ms (the API's seen_ms), that a route
+ * leads to it now: called each status sample, it is when a node at rest
+ * was last alive, though its last event may be a whole idle period old. */
+void sync_note_routes(struct sync *);
 /* 1 while our NodeInfo waits for our next status (a new life, a change). */
 int sync_info_unsent(const struct sync *);
 /* Emits our own node status (copied).  Returns the seq, 0 on failure. */

@@ -38,7 +38,7 @@ status_json(const Agentflow__Mesh__V1__NodeStatus *st)
 		    "last_seen_ms", (json_int_t)m->last_seen_ms, "direct", m->direct));
 	}
 	return json_pack("{s:f, s:i, s:I, s:I, s:[f,f,f], s:I, s:I, s:I, s:I, s:f, s:f,"
-	    " s:I, s:I, s:o, s:o, s:b, s:b}",
+	    " s:I, s:I, s:o, s:o, s:b, s:b, s:I, s:I}",
 	    "cpu_percent", st->cpu_percent, "cpu_count", (int)st->cpu_count,
 	    "mem_used_bytes", (json_int_t)st->mem_used_bytes,
 	    "mem_total_bytes", (json_int_t)st->mem_total_bytes,
@@ -52,7 +52,8 @@ status_json(const Agentflow__Mesh__V1__NodeStatus *st)
 	    "uptime_s", (json_int_t)st->uptime_s,
 	    "process_uptime_s", (json_int_t)st->process_uptime_s,
 	    "links", links, "members", members,
-	    "frozen", st->frozen, "signal_reachable", st->signal_reachable);
+	    "frozen", st->frozen, "signal_reachable", st->signal_reachable,
+	    "idle_ms", (json_int_t)st->idle_ms, "watch_ms", (json_int_t)st->watch_ms);
 }
 
 static json_t *
@@ -74,10 +75,11 @@ info_json(const Agentflow__Mesh__V1__NodeInfo *in)
 static json_t *
 origin_json(const struct origin *o, int with_status)
 {
-	json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:b}", "node_id", o->id,
+	json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:b}", "node_id", o->id,
 	    "incarnation", json_id_new(o->incarnation), "seq", json_id_new(o->seq),
 	    "status_ms", (json_int_t)o->status_ms,
-	    "updated_ms", (json_int_t)o->updated_ms, "left", o->left);
+	    "updated_ms", (json_int_t)o->updated_ms,
+	    "seen_ms", (json_int_t)o->seen_ms, "left", o->left);
 	Agentflow__Mesh__V1__NodeStatus *st = o->status && with_status ?
 	    agentflow__mesh__v1__node_status__unpack(NULL, o->status_len, o->status) : NULL;
 	Agentflow__Mesh__V1__NodeInfo *in = o->info ?

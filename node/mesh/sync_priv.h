@@ -56,8 +56,10 @@ struct origin {
 	uint64_t	 requested_ms;	/* snapshot asked for, at */
 	uint64_t	 inorder_ms;	/* an event applied in order, at */
 	uint64_t	 info_asked_ms;	/* its NodeInfo asked for, at */
-	uint64_t	 watch_until;	/* mono: its status said a dashboard is
-					 * open there, until (status.watch_ms) */
+	uint64_t	 watch_until;	/* mono: every sample of ours goes out
+					 * until (sync_watched) */
+	uint64_t	 seen_ms;	/* wall: a route led to it, last
+					 * (sync_note_routes) */
 	/*
 	 * Events of this life at or below seq we still want: a relayed
 	 * snapshot moved the cursor past them (sync_vouch.c).  hole_lo 0:

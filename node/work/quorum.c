@@ -24,6 +24,7 @@ quorum_build(struct node *n, struct quorum *q)
 {
 	json_t *st, *r, **v;
 	const char *id, *member;
+	json_int_t heard, seen;
 	size_t i, len;
 
 	if (q->alive != NULL)
@@ -38,9 +39,14 @@ quorum_build(struct node *n, struct quorum *q)
 		if (id == NULL || member == NULL || strcmp(id, n->id) == 0)
 			continue;
 		json_object_set_new(q->state, id, json_string(member));
-		if (json_is_integer(json_object_get(r, "updated_ms")))
-			json_object_set(q->heard, id, json_object_get(r,
-			    "updated_ms"));
+		/* Its last event, or when a route last led to it: at rest a
+		 * node's last event may be an idle status period old
+		 * (status_pace.h), and a takeover counts from its silence. */
+		heard = json_integer_value(json_object_get(r, "updated_ms"));
+		seen = json_integer_value(json_object_get(r, "seen_ms"));
+		if (heard > 0 || seen > 0)
+			json_object_set_new(q->heard, id, json_integer(seen > heard ?
+			    seen : heard));
 	}
 	json_decref(st);
 	q->alive = json_array();

@@ -70,14 +70,14 @@ str(const char *s)
  * (quorum_owner_held).  Each side of a cut notices it a link check
  * (LINKS_TICK_MS, 250) after a frame interval of silence at worst, and
  * acts at its next turn: the other side must not pick a new owner for a
- * time the first may still fire.  2 s with --ping-ms 300, 3.75 s with
- * the defaults.
+ * time the first may still fire.  At rest only pings flow (statuses are
+ * paced, status_pace.h), so the frame interval is --ping-ms: 2 s with
+ * --ping-ms 300, 8.5 s with the defaults.
  */
 static int64_t
 hold_ms(const struct schedules *sc)
 {
-	long gap = sc->n->cfg->ping_ms < sc->n->cfg->status_ms ?
-	    sc->n->cfg->ping_ms : sc->n->cfg->status_ms;
+	long gap = sc->n->cfg->ping_ms;
 
 	return 2 * ((int64_t)gap + 250) + SCHEDULES_TICK_MS + 1000;
 }

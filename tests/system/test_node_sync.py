@@ -290,6 +290,27 @@ class StatusPace(MeshTest):
         self.assertLessEqual(len(seen), 6, sorted(seen))
 
 
+    def test_a_node_that_sends_every_sample_brings_the_mesh_along(self):
+        # --status-idle-ms 0 says what a node older than pacing says (no
+        # idle_ms): every node sends every sample while it is there, so
+        # its links, closed after three silent seconds on an older node,
+        # never fall silent; once it leaves the mesh rests again.
+        sig = self.signal()
+        a, b = [self.node("node-%d" % i, [sig.url], self.ARGS) for i in range(1, 3)]
+        old = self.node("node-3", [sig.url], ["--status-ms", "300", "--status-idle-ms", "0"])
+        self.wait_full_mesh([a, b, old])
+        seen = self.status_times(b, "node-1", 4.0)
+        self.assertGreaterEqual(len(seen), 8, sorted(seen))
+        self.assertEqual(metric(a, "agentflow_node_status_watched"), 1)
+        time.sleep(6)
+        for n in (a, b):
+            link = (remote(n, "node-3") or {}).get("link") or {}
+            self.assertEqual((link.get("state"), link.get("reconnects")), ("up", 0), link)
+        old.stop()
+        self.assertTrue(self.settled(b, "node-1", 3.0, 20), remote(b, "node-1"))
+        self.assertEqual(metric(a, "agentflow_node_status_watched"), 0)
+
+
 class PartialMesh(MeshTest):
 
     def test_max_links_two_on_five_nodes(self):

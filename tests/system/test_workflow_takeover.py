@@ -103,6 +103,26 @@ class Takeover(unittest.TestCase):
     def step(self, wf, name):
         return [s for s in wf["steps"] if s["name"] == name][0]
 
+    def test_a_workflow_at_rest_is_taken_over_only_after_the_silence(self):
+        # A workflow waiting for a person makes no events, and at rest
+        # node-1's statuses are 30 s apart: the takeover still counts
+        # from when node-1 died, not from its last event.
+        t = uuid.uuid4().hex[:10]
+        r = self.n(1).post("/api/workflows", {"definition": {
+            "name": "resting", "steps": [
+                {"name": "gate", "approval": {"prompt": "go?"}}]}}, token="write")
+        self.assertEqual(r.status, 202, r)
+        wid = r.json()["id"]
+        self.wait_seen(self.n(2), wid, lambda w: self.step(w, "gate")["state"] ==
+                       "waiting-approval", 30)
+        time.sleep(TAKEOVER_MS / 1000.0 + 3)     # the mesh rests
+        killed = time.monotonic()
+        self.n(1).stop(sig=_signal.SIGKILL)
+        wf = self.wait_seen(self.n(3), wid, lambda w: w["epoch"] == 2, 60)
+        took = time.monotonic() - killed
+        self.assertIn(wf["coordinator"], ("node-2", "node-3"))
+        self.assertGreaterEqual(took, TAKEOVER_MS / 1000.0, (took, t))
+
     def test_a_dead_coordinators_workflow_is_taken_over_and_finished(self):
         t = uuid.uuid4().hex[:10]
         r = self.n(1).post("/api/workflows", {"definition": {

@@ -57,7 +57,7 @@ fixture_init(struct fixture *f)
 static void
 test_figures_alone_are_held(void **state)
 {
-	struct status_pace *p = status_pace_new(30000);
+	struct status_pace *p = status_pace_new(30000, PACE_SETTLE_MS);
 	struct fixture f;
 
 	(void)state;
@@ -91,7 +91,7 @@ test_figures_alone_are_held(void **state)
 static void
 test_watched_sends_every_sample(void **state)
 {
-	struct status_pace *p = status_pace_new(LONG);
+	struct status_pace *p = status_pace_new(LONG, PACE_SETTLE_MS);
 	struct fixture f;
 
 	(void)state;
@@ -107,7 +107,7 @@ test_watched_sends_every_sample(void **state)
 static void
 test_changes_go_out_at_once(void **state)
 {
-	struct status_pace *p = status_pace_new(LONG);
+	struct status_pace *p = status_pace_new(LONG, PACE_SETTLE_MS);
 	struct fixture f;
 	uint64_t t = STEP;
 
@@ -136,7 +136,7 @@ test_changes_go_out_at_once(void **state)
 static void
 test_settling_after_a_change(void **state)
 {
-	struct status_pace *p = status_pace_new(LONG);
+	struct status_pace *p = status_pace_new(LONG, PACE_SETTLE_MS);
 	struct fixture f;
 	uint64_t t = 100000;
 
@@ -162,7 +162,7 @@ test_settling_after_a_change(void **state)
 static void
 test_figures_past_threshold(void **state)
 {
-	struct status_pace *p = status_pace_new(LONG);
+	struct status_pace *p = status_pace_new(LONG, PACE_SETTLE_MS);
 	struct fixture f;
 	uint64_t t = STEP;
 
@@ -185,7 +185,7 @@ test_figures_past_threshold(void **state)
 static void
 test_idle_zero_sends_all(void **state)
 {
-	struct status_pace *p = status_pace_new(0);
+	struct status_pace *p = status_pace_new(0, PACE_SETTLE_MS);
 	struct fixture f;
 
 	(void)state;
