@@ -151,6 +151,7 @@ agentflow_system_test(rollouts test_rollouts.py)
 # Notifications: a node's alerts to a webhook and ntfy (real receivers on
 # loopback), retried, repeated, resolved (node/work/notify.c).
 agentflow_system_test(notify test_notify.py)
+agentflow_system_test(cli_silence test_cli_silence.py)
 # Services' health checks against real servers and processes
 # (node/work/service_health.c).
 agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c
