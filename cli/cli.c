@@ -27,6 +27,7 @@
 #include "cli_service.h"
 #include "cli_artifact.h"
 #include "cli_rollout.h"
+#include "cli_silence.h"
 #include "cli_work.h"
 #include "cmd_table.h"
 #include "man.h"
@@ -57,6 +58,15 @@ static const struct option cancel_options[] = {
 static const struct option command_options[] = {
 	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
 	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option ack_options[] = {
+	{ "timeout-ms", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "key", required_argument, NULL, CLI_O_KEY },
+	{ "all", no_argument, NULL, CLI_O_ALL },
+	{ "rule", required_argument, NULL, CLI_O_RULE },
+	{ "node", required_argument, NULL, CLI_O_NODE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -351,9 +361,15 @@ static const struct cmd_entry commands[] = {
 	  "  STATE: firing, acknowledged, resolved",
 	  0, 0, list_options, cli_list_exec,
 	  "the alerts this node knows of, on every node", &cli_list_alerts },
-	{ "ack", "NODE ALERT_ID " COMMAND_OPTS,
-	  2, 2, command_options, cli_work_ack,
-	  "acknowledge an alert", NULL },
+	{ "ack", "NODE ALERT_ID | --all [--rule RULE] [--node NODE] "
+	  COMMAND_OPTS "\n\n"
+	  "  --all             every firing, unacknowledged alert this node "
+	  "knows of\n"
+	  "                    (only RULE's, only NODE's), one ack each; a line "
+	  "an\n"
+	  "                    alert, exit 1 when any was not acknowledged",
+	  0, 2, ack_options, cli_work_ack,
+	  "acknowledge an alert, or every firing one (--all)", NULL },
 	{ "audit", "[verify [--file PATH]] [--node NODE] [--action ACTION] "
 	  "[--actor PRINCIPAL] [--since WHEN] [--limit N] " API_OPTS "\n\n"
 	  "  --node NODE       that node's records (fetched over the mesh)\n"
@@ -454,6 +470,9 @@ static const struct cmd_entry commands[] = {
 	  cmd_table_group },
 	{ "artifact", NULL, 0, -1, NULL, cli_artifact_main,
 	  "artifacts: files services run from, fetched over the mesh", cmd_table_group },
+	{ "silence", NULL, 0, -1, NULL, cli_silence_main,
+	  "silences: no notices for matching alerts for a while",
+	  cmd_table_group },
 	{ "rollout", NULL, 0, -1, NULL, cli_rollout_main,
 	  "rollouts: a new service version to nodes, each kept once healthy",
 	  cmd_table_group },

@@ -153,6 +153,25 @@ on_option(int c, const char *arg, void *ctx)
 		a->sets[a->nsets++] = arg;
 		return 0;
 	case CLI_O_COMMENT: a->comment = arg; return 0;
+	case CLI_O_ALL: a->all = 1; return 0;
+	case CLI_O_RULE:
+		if (!node_id_valid(arg, strlen(arg))) {
+			fprintf(stderr, "agentflow: --rule: \"%s\" is not a rule "
+			    "name (1-63 of [A-Za-z0-9._-])\n", arg);
+			return -1;
+		}
+		a->rule = arg;
+		return 0;
+	case CLI_O_LABEL:
+		if (strchr(arg, '=') == NULL || arg[0] == '=' ||
+		    a->nlabels == CLI_LABELS_MAX) {
+			fprintf(stderr, "agentflow: --label: KEY=VALUE, at most %d, "
+			    "got \"%s\"\n", CLI_LABELS_MAX, arg);
+			return -1;
+		}
+		a->labels[a->nlabels++] = arg;
+		return 0;
+	case CLI_O_FOR: a->for_ = arg; return 0;
 	case 'c':
 		return parse_int("count", arg, 0, 1000000, &a->count);
 	case CLI_O_MAX_PARALLEL:

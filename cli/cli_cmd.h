@@ -27,10 +27,13 @@ enum {
 	CLI_O_TASK, CLI_O_JOB, CLI_O_WORKFLOW,
 	CLI_O_COMMENT,
 	/* rollout start (cli_rollout.c) */
-	CLI_O_MAX_PARALLEL, CLI_O_MIN_HEALTHY
+	CLI_O_MAX_PARALLEL, CLI_O_MIN_HEALTHY,
+	/* silence add, ack --all (cli_silence.c, cli_work.c) */
+	CLI_O_ALL, CLI_O_RULE, CLI_O_LABEL, CLI_O_FOR
 };
 
 #define CLI_SETS_MAX	64	/* --set KEY=VALUE given */
+#define CLI_LABELS_MAX	8	/* silence add --label k=v given */
 
 struct cli_args {
 	struct cli_opts	 o;
@@ -67,6 +70,11 @@ struct cli_args {
 	long long	 max_parallel;	/* rollout start; 0: the node's default */
 	long long	 min_healthy_s;	/* rollout start; -1: the node's */
 	long long	 count;		/* ping -c; 0: until interrupted */
+	int		 all;		/* ack --all */
+	const char	*rule;		/* an alert rule's name (silence, ack) */
+	const char	*labels[CLI_LABELS_MAX];	/* --label k=v, as given */
+	int		 nlabels;
+	const char	*for_;		/* silence add --for "2h" */
 	int		 argc;		/* the operands */
 	char		**argv;
 	char		 usage[2048];	/* "name usage", for messages */

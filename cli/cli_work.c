@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <event2/http.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -616,6 +617,57 @@ cli_work_cancel(const struct cmd_entry *e, int argc, char **argv)
 	return command_main(&a, &is);
 }
 
+/*
+ * ack --all: every firing (open, unacknowledged) alert this node knows
+ * of that matches --rule and --node, one ack command each through the
+ * same path as a single ack, so each prints its own line.  1 when any
+ * was not acknowledged.
+ */
+static int
+ack_all(struct cli_args *a)
+{
+	struct cli_reply r = { 0 };
+	struct issue is = { 0 };
+	char path[160];
+	int failed = 0, n = 0;
+	json_t *al;
+	size_t i;
+
+	if (a->key != NULL)
+		return cli_cmd_usage_error(a, "--key names one command; --all "
+		    "issues one an alert");
+	snprintf(path, sizeof(path), "/api/alerts?state=firing&limit=10000%s%s",
+	    a->node != NULL ? "&node=" : "", a->node != NULL ? a->node : "");
+	if (cli_api_call(&a->o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
+		fprintf(stderr, "agentflow: %s\n", r.error);
+		json_decref(r.body);
+		return 1;
+	}
+	json_array_foreach(json_object_get(r.body, "alerts"), i, al) {
+		const char *node = cli_fmt_str(al, "node", "");
+		const char *id = cli_fmt_str(al, "alert_id", "");
+
+		if (a->rule != NULL && strcmp(cli_fmt_str(al, "rule", ""),
+		    a->rule) != 0)
+			continue;
+		if (!node_id_valid(node, strlen(node)) ||
+		    !node_id_valid(id, strlen(id)))
+			continue;	/* not a row we could name */
+		memset(&is, 0, sizeof(is));
+		is.target = node;
+		is.type = mesh_names_command_type(MESH_COMMAND_TYPE(ACK_ALERT));
+		is.args = json_pack("{s:s}", "alert_id", id);
+		is.describe = describe_ack;
+		n++;
+		if (command_main(a, &is) != 0)
+			failed++;
+	}
+	json_decref(r.body);
+	if (n == 0 && !a->o.json)
+		printf("no firing alert matches\n");
+	return failed > 0 ? 1 : 0;
+}
+
 int
 cli_work_ack(const struct cmd_entry *e, int argc, char **argv)
 {
@@ -625,6 +677,16 @@ cli_work_ack(const struct cmd_entry *e, int argc, char **argv)
 
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
+	if (a.all) {
+		if (a.argc != 0)
+			return cli_cmd_usage_error(&a, "--all takes no NODE "
+			    "ALERT_ID");
+		return ack_all(&a);
+	}
+	if (a.rule != NULL || a.node != NULL)
+		return cli_cmd_usage_error(&a, "--rule and --node go with --all");
+	if (a.argc != 2)
+		return cli_cmd_usage_error(&a, "NODE ALERT_ID, or --all");
 	if ((rc = node_and_id(&a, "ALERT_ID", "an alert id")) != 0)
 		return rc;
 	is.target = a.argv[0];

@@ -134,6 +134,7 @@ struct node {
 	struct artifacts	*artifacts;	/* held here (artifacts.h) */
 	struct rollouts		*rollouts;	/* run here (rollouts.h) */
 	struct notify		*notify;	/* alerts to people (notify.h) */
+	struct silences		*silences;	/* notices held back (silences.h) */
 	struct service_registry	*registry;	/* services found by name */
 	struct dns_server	*dns_server;	/* --dns; NULL: none */
 };

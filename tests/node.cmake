@@ -151,6 +151,9 @@ agentflow_system_test(rollouts test_rollouts.py)
 # Notifications: a node's alerts to a webhook and ntfy (real receivers on
 # loopback), retried, repeated, resolved (node/work/notify.c).
 agentflow_system_test(notify test_notify.py)
+agentflow_system_test(cli_silence test_cli_silence.py)
+agentflow_unit_test(test_silences SOURCES unit/test_silences.c
+  LIBS agentflow_node_core agentflow_common)
 # Services' health checks against real servers and processes
 # (node/work/service_health.c).
 agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c

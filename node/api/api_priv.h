@@ -148,6 +148,13 @@ void api_services_discovery(const struct api_call *);
 void api_services_resolve(const struct api_call *);
 /* GET/POST /api/schedules, GET/DELETE /api/schedules/NAME, POST
  * /api/schedules/NAME/{pause,resume} (api_schedules.c). */
+/* Silences (api_silences.c). */
+void api_silences_list(const struct api_call *);
+void api_silences_post(const struct api_call *);
+void api_silences_delete(const struct api_call *);
+/* Marks the open alerts (GET /api/alerts rows) a silence here matches:
+ * "silenced": true, "silence_id". */
+void api_silences_mark(struct node *, json_t *alerts);
 void api_schedules_list(const struct api_call *);
 void api_schedules_post(const struct api_call *);
 void api_schedules_get(const struct api_call *);

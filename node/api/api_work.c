@@ -582,6 +582,7 @@ api_work_alerts(const struct api_call *call)
 	const char *node, *state;
 	long long limit = LIST_DEFAULT;
 	json_t *list;
+	int rc;
 
 	http_query(call->req, &q);
 	if (api_param_node(call->req, &q, "node", &node) != 0 ||
@@ -594,8 +595,11 @@ api_work_alerts(const struct api_call *call)
 		goto out;
 	}
 	list = json_array();
-	reply_list(call->req, call->n, "alerts", list, store_alerts_query(
-	    call->n->store, node, state, (unsigned)limit, append_json, list));
+	rc = store_alerts_query(call->n->store, node, state, (unsigned)limit,
+	    append_json, list);
+	if (rc >= 0)
+		api_silences_mark(call->n, list);
+	reply_list(call->req, call->n, "alerts", list, rc);
 out:
 	evhttp_clear_headers(&q);
 }

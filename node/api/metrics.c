@@ -14,6 +14,7 @@
 #include "frame_codec.h"
 #include "http_guard.h"
 #include "callbacks.h"
+#include "clock.h"
 #include "jobs.h"
 #include "jobs_metrics.h"
 #include "services.h"
@@ -22,6 +23,7 @@
 #include "artifacts.h"
 #include "rollouts.h"
 #include "notify.h"
+#include "silences.h"
 #include "links.h"
 #include "node.h"
 #include "node_id.h"
@@ -384,17 +386,22 @@ notify_metrics(struct prom *p, struct node *n)
 {
 	json_t *c;
 
+	prom_metric(p, "agentflow_node_silences", "gauge",
+	    "Silences active on this node (notices of matching alerts held "
+	    "back).", (int64_t)silences_active(n->silences, clock_wall_ms()));
 	if (n->notify == NULL)
 		return;
 	c = notify_counters(n->notify);
 	prom_family(p, "agentflow_node_notifications_total", "counter",
 	    "Alert notices by outcome: delivered (a 2xx), retried (an attempt "
 	    "not answered 2xx, tried again), failed (given up after 10 "
-	    "attempts), dropped (too many waiting).");
+	    "attempts), dropped (too many waiting), silenced (kept back by a "
+	    "silence).");
 	prom_sample(p, "outcome=\"delivered\"", num(c, "delivered"));
 	prom_sample(p, "outcome=\"retried\"", num(c, "retried"));
 	prom_sample(p, "outcome=\"failed\"", num(c, "failed"));
 	prom_sample(p, "outcome=\"dropped\"", num(c, "dropped"));
+	prom_sample(p, "outcome=\"silenced\"", num(c, "silenced"));
 	prom_metric(p, "agentflow_node_notifications_waiting", "gauge",
 	    "Alert notices not delivered yet.", num(c, "waiting"));
 	json_decref(c);

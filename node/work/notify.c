@@ -23,6 +23,7 @@
 #include "node.h"
 #include "node_id.h"
 #include "rng.h"
+#include "silences.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -70,11 +71,14 @@ struct notify {
 	struct channel		 ch[CHANNELS_MAX];
 	size_t			 nch;
 	uint64_t		 repeat_ms;	/* 0: never */
-	json_t			*firing;	/* alert id → {alert, sent_mono, acked} */
+	/* alert id → {alert, sent_mono, acked, held}; held: a silence
+	 * kept its notices back (silences.h) */
+	json_t			*firing;
 	struct deliveries	 waiting;
 	size_t			 nwaiting;
 	struct event		*repeat;
 	uint64_t		 delivered, retried, failed, dropped;
+	uint64_t		 silenced;	/* notices a silence kept back */
 };
 
 /* --- the file ------------------------------------------------------------- */
@@ -462,7 +466,17 @@ send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
 			    repeat), id);
 }
 
-/* The repeat timer runs each second while an alert fires, not at rest. */
+/* The id of a silence over this node's alert a (JSON), or NULL. */
+static const char *
+silenced(const struct notify *nf, const json_t *a)
+{
+	return silences_match(nf->n->silences, clock_wall_ms(),
+	    json_string_value(json_object_get(a, "rule")), nf->n->id,
+	    nf->n->labels);
+}
+
+/* The repeat timer runs each second while an alert fires, not at rest:
+ * it sends the repeats and the notice of a silence's end. */
 static void
 arm_repeat(struct notify *nf)
 {
@@ -515,12 +529,35 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 	json_object_foreach(nf->firing, id, t) {
 		uint64_t sent = (uint64_t)json_integer_value(json_object_get(t,
 		    "sent_mono"));
+		const json_t *a = json_object_get(t, "alert");
+		int acked = json_is_true(json_object_get(t, "acked"));
+		int due = !acked && nf->repeat_ms > 0 && now - sent >= nf->repeat_ms;
 
-		if (json_is_true(json_object_get(t, "acked")) ||
-		    now - sent < nf->repeat_ms)
+		if (silenced(nf, a) != NULL) {
+			/* Held from the silence's start; a repeat it keeps
+			 * back counts as silenced. */
+			json_object_set_new(t, "held", json_true());
+			if (due) {
+				json_object_set_new(t, "sent_mono",
+				    json_integer((json_int_t)now));
+				nf->silenced++;
+			}
+			continue;
+		}
+		if (json_is_true(json_object_get(t, "held"))) {
+			/* The silence ended while it fires: one notice. */
+			json_object_set_new(t, "held", json_false());
+			if (!acked) {
+				json_object_set_new(t, "sent_mono",
+				    json_integer((json_int_t)now));
+				send_all(nf, a, "firing", 0);
+			}
+			continue;
+		}
+		if (!due)
 			continue;
 		json_object_set_new(t, "sent_mono", json_integer((json_int_t)now));
-		send_all(nf, json_object_get(t, "alert"), "firing", 1);
+		send_all(nf, a, "firing", 1);
 	}
 	arm_repeat(nf);
 }
@@ -530,6 +567,7 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 {
 	const char *state;
 	json_t *aj, *t;
+	int hold;
 
 	if (nf == NULL || nf->nch == 0)
 		return;
@@ -555,14 +593,18 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 	    "resolved_ms", (json_int_t)a->resolved_ms);
 	if (aj == NULL)
 		return;
+	hold = silenced(nf, aj) != NULL;
 	if (a->state == MESH_ALERT_STATE(FIRING) &&
 	    json_object_size(nf->firing) < TRACKED_MAX)
 		json_object_set_new(nf->firing, a->alert_id, json_pack("{s:O, "
-		    "s:I, s:b}", "alert", aj, "sent_mono",
-		    (json_int_t)clock_mono_ms(), "acked", 0));
+		    "s:I, s:b, s:b}", "alert", aj, "sent_mono",
+		    (json_int_t)clock_mono_ms(), "acked", 0, "held", hold));
 	else
 		json_object_del(nf->firing, a->alert_id);
-	send_all(nf, aj, state, 0);
+	if (hold)
+		nf->silenced++;
+	else
+		send_all(nf, aj, state, 0);
 	json_decref(aj);
 	arm_repeat(nf);
 }
@@ -623,9 +665,8 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 			}
 	}
 	nf->nch = json_array_size(chans);
-	if (nf->repeat_ms > 0) {
-		nf->repeat = evtimer_new(n->base, repeat_cb, nf);
-	}
+	/* With no repeats too: a silence's end is seen on this timer. */
+	nf->repeat = evtimer_new(n->base, repeat_cb, nf);
 	for (i = 0; i < nf->nch; i++)
 		log_event(LOG_INFO, "notification channel", "{s:s, s:s, s:b}",
 		    "channel", nf->ch[i].name, "type",
@@ -652,10 +693,11 @@ notify_free(struct notify *nf)
 json_t *
 notify_counters(const struct notify *nf)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "delivered", (json_int_t)(nf ? nf->delivered : 0),
 	    "retried", (json_int_t)(nf ? nf->retried : 0),
 	    "failed", (json_int_t)(nf ? nf->failed : 0),
 	    "dropped", (json_int_t)(nf ? nf->dropped : 0),
+	    "silenced", (json_int_t)(nf ? nf->silenced : 0),
 	    "waiting", (json_int_t)(nf ? nf->nwaiting : 0));
 }

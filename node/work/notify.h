@@ -24,7 +24,10 @@
  * unacknowledged (0: never; a repeat goes to a channel only once the
  * notice before it was delivered there), and one when it resolves (which
  * drops any notice of it still waiting); an alert whose message or value
- * changes while firing sends nothing new.  An alert still firing when
+ * changes while firing sends nothing new.  While a silence matches an
+ * alert (silences.h), none of its notices go out, firing, repeat nor
+ * resolved; when the silence ends while it still fires unacknowledged,
+ * one firing notice does.  An alert still firing when
  * the node restarts is not repeated, only resolved.  Each notice
  * is tried until the channel answers 2xx: 1 s, 2 s, 4 s … up to 10
  * attempts (about 8 minutes), at most 256 notices waiting at once (the
@@ -57,7 +60,7 @@ void notify_free(struct notify *);
 void notify_alert(struct notify *, const Agentflow__Mesh__V1__Alert *);
 
 /* Counters for /metrics: {delivered, retried, failed, dropped,
- * waiting}. */
+ * silenced (notices a silence kept back), waiting}. */
 json_t *notify_counters(const struct notify *);
 
 #endif

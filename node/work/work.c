@@ -30,6 +30,7 @@
 #include "artifacts.h"
 #include "rollouts.h"
 #include "notify.h"
+#include "silences.h"
 #include "service_registry.h"
 #include "dns_server.h"
 #include "workflows.h"
@@ -385,6 +386,8 @@ work_start(struct node *n, char *err, size_t errlen)
 	channels = load_json(cfg->notify, "notify", err, errlen);
 	if (channels == NULL && err[0] != '\0')
 		goto out;
+	if ((n->silences = silences_new(n->store, err, errlen)) == NULL)
+		goto out;
 	/* Before the alerts: those restored may resolve at once. */
 	n->notify = notify_new(n, channels, err, errlen);
 	if (n->notify == NULL && err[0] != '\0')
@@ -494,6 +497,8 @@ work_stop(struct node *n)
 	n->rollouts = NULL;
 	notify_free(n->notify);
 	n->notify = NULL;
+	silences_free(n->silences);
+	n->silences = NULL;
 	service_registry_free(n->registry);
 	n->registry = NULL;
 	services_free(n->services);

@@ -194,5 +194,152 @@ class Notify(MeshTest):
         self.assertNotIn("pw-Sekrit-99", err + out)
 
 
+class Silences(MeshTest):
+    """Silences (issue 20 item 3): a silenced alert still fires and is
+    listed silenced, but no notice goes out for it, repeats included;
+    when the silence ends while it fires, one notice does.  By rule, by
+    node and by label; hostile bodies refused naming the field; a read
+    token cannot silence; a restart keeps them; audited."""
+
+    # cpu_percent above -1 holds at the first sample: it fires at once
+    ALWAYS = [{"name": "always", "metric": "cpu_percent", "above": -1, "for_s": 0,
+               "severity": "warning"}]
+
+    def setUp(self):
+        super().setUp()
+        self.hook = Receiver()
+        self.addCleanup(self.hook.server_close)
+        self.addCleanup(self.hook.shutdown)
+
+    write = Notify.write
+
+    def firing(self):
+        return [x for x in self.hook.bodies() if x["state"] == "firing"]
+
+    def silence(self, a, matchers, token="write", **kw):
+        doc = dict({"matchers": matchers, "for": "1h", "comment": "maintenance"}, **kw)
+        return a.post("/api/silences", doc, token=token)
+
+    def quiet_for(self, seconds):
+        """The notices that arrive within seconds (after a settling
+        second for what was already on its way)."""
+        time.sleep(1)
+        before = len(self.firing())
+        time.sleep(seconds)
+        return self.firing()[before:]
+
+    def alert(self, a):
+        r = a.client(token="read").get("/api/alerts?state=firing")
+        self.assertEqual(r.status, 200, r)
+        alerts = [x for x in r.json()["alerts"] if x["rule"] == "always"]
+        self.assertEqual(len(alerts), 1, alerts)
+        return alerts[0]
+
+    def unsilence(self, a, sid):
+        r = a.client().request("DELETE", "/api/silences/" + sid)
+        self.assertEqual(r.status, 200, r)
+        # one notice, not a repeat, then repeats again (repeat_s 2)
+        self.assertTrue(harness.wait_until(lambda: len(self.firing()) > self.n, 10),
+                        self.hook.bodies())
+        after = self.firing()[self.n:]
+        self.assertFalse(after[0]["repeat"], after)
+        self.assertFalse(self.alert(a).get("silenced", False))
+
+    def test_silences_hold_notices_back_until_they_end(self):
+        notify = self.write("notify.json", {"repeat_s": 2, "channels": [
+            {"name": "hook", "type": "webhook", "url": self.hook.url}]})
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", self.ALWAYS),
+                                      "--notify", notify, "--labels", "site=home,role=db"])
+        self.assertTrue(harness.wait_until(lambda: self.firing(), 20), self.hook.posts)
+        for matchers in ({"rule": "always"}, {"node": "node-1"},
+                         {"labels": {"site": "home"}, "rule": "always"}):
+            r = self.silence(a, matchers)
+            self.assertEqual(r.status, 201, r)
+            sil = r.json()
+            self.assertTrue(sil["id"].startswith("sil-"), sil)
+            self.assertEqual(sil["matchers"], matchers)
+            self.assertEqual(sil["comment"], "maintenance")
+            # still firing and listed, marked silenced
+            alert = self.alert(a)
+            self.assertTrue(alert["silenced"], alert)
+            self.assertEqual(alert["silence_id"], sil["id"])
+            # no repeat over two repeat periods
+            self.assertEqual(self.quiet_for(5), [], matchers)
+            self.n = len(self.firing())
+            self.unsilence(a, sil["id"])
+        # one that does not match: the notices go on
+        r = self.silence(a, {"labels": {"site": "away"}})
+        self.assertEqual(r.status, 201, r)
+        self.assertNotEqual(self.quiet_for(3), [])
+        self.assertFalse(self.alert(a).get("silenced", False))
+        m = harness.parse_metrics(a.client(token="read").get("/metrics").body.decode())
+        self.assertGreaterEqual(m['agentflow_node_notifications_total{outcome="silenced"}'], 3)
+        self.assertEqual(m["agentflow_node_silences"], 1)
+        # audited with who did it
+        audit = a.client(token="read").get("/api/audit?limit=500").json()
+        actions = [(x["action"], x["result"]) for x in audit["records"]
+                   if x["action"].startswith("silence.")]
+        self.assertEqual(actions.count(("silence.add", "ok")), 4, actions)
+        self.assertEqual(actions.count(("silence.remove", "ok")), 3, actions)
+        self.assertTrue(all(x["actor"] for x in audit["records"]
+                            if x["action"].startswith("silence.")))
+
+    def test_bad_requests_roles_and_restart(self):
+        a = self.node("node-1")
+        now = int(time.time() * 1000)
+        for doc, field in (
+                ({"for": "1h"}, "matchers"),
+                ({"matchers": {}, "for": "1h"}, "matchers"),
+                ({"matchers": {"rule": "x", "colour": "red"}, "for": "1h"}, "matchers.colour"),
+                ({"matchers": {"rule": "bad rule!"}, "for": "1h"}, "matchers.rule"),
+                ({"matchers": {"node": 7}, "for": "1h"}, "matchers.node"),
+                ({"matchers": {"labels": {"bad key": "v"}}, "for": "1h"}, "matchers.labels"),
+                ({"matchers": {"labels": {"k%d" % i: "v" for i in range(9)}}, "for": "1h"},
+                 "matchers.labels"),
+                ({"matchers": {"labels": {"k": 1}}, "for": "1h"}, "matchers.labels.k"),
+                ({"matchers": {"rule": "x"}}, "until_ms"),
+                ({"matchers": {"rule": "x"}, "for": "1h", "until_ms": now + 9999}, "until_ms"),
+                ({"matchers": {"rule": "x"}, "until_ms": now - 1000}, "until_ms"),
+                ({"matchers": {"rule": "x"}, "for": "soon"}, "for"),
+                ({"matchers": {"rule": "x"}, "for": "1000d"}, "for"),
+                ({"matchers": {"rule": "x"}, "for": "1h", "comment": "x" * 300}, "comment"),
+                ({"matchers": {"rule": "x"}, "for": "1h", "extra": 1}, "extra"),
+                ([1, 2], "body")):
+            r = a.post("/api/silences", doc)
+            self.assertEqual(r.status, 400, (doc, r))
+            self.assertEqual(r.json()["error"], "invalid_field", r)
+            self.assertTrue(r.json()["message"].startswith(field), (doc, r.json()))
+        # a read token lists but cannot silence or unsilence
+        r = a.post("/api/silences", {"matchers": {"rule": "x"}, "for": "1h"}, token="read")
+        self.assertEqual(r.status, 403, r)
+        r = a.post("/api/silences", {"matchers": {"node": "node-1"},
+                                     "until_ms": now + 3600 * 1000, "comment": "kept"})
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["id"]
+        r = a.client(token="read").request("DELETE", "/api/silences/" + sid)
+        self.assertEqual(r.status, 403, r)
+        r = a.client().request("DELETE", "/api/silences/sil-999")
+        self.assertEqual(r.status, 404, r)
+        r = a.client().request("DELETE", "/api/silences/bad%20id")
+        self.assertEqual(r.status, 400, r)
+        # a short one drops out when it ends
+        r = a.post("/api/silences", {"matchers": {"rule": "x"}, "for": "1s"})
+        self.assertEqual(r.status, 201, r)
+        short = r.json()["id"]
+        # kept over a restart; ids go on counting
+        a.restart()
+
+        def listed():
+            return a.client(token="read").get("/api/silences").json()["silences"]
+        self.assertTrue(harness.wait_until(lambda: len(listed()) == 1, 5), listed())
+        listed = listed()
+        self.assertEqual([x["id"] for x in listed], [sid], listed)
+        self.assertEqual(listed[0]["comment"], "kept")
+        self.assertEqual(listed[0]["ends_ms"], now + 3600 * 1000)
+        r = a.post("/api/silences", {"matchers": {"rule": "x"}, "for": "1h"})
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn(r.json()["id"], (sid, short))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,0 +1,68 @@
+/*
+ * Silences, as Alertmanager users know them: "no notice for alerts that
+ * match these matchers until then".  A silenced alert still fires and is
+ * listed (GET /api/alerts shows the silence's id); only notify.c holds
+ * its notices back, and sends one when the silence ends while it fires.
+ *
+ *   {"matchers": {"rule": "cpu_high"?, "node": "n1"?,
+ *                 "labels": {"site": "home"}?},
+ *    "until_ms": 1700000000000 | "for": "2h",
+ *    "comment": "disk swap tonight"}
+ *
+ * A silence matches an alert when every matcher given does: the alert's
+ * rule, its node, and each label on the alert's node.  At least one
+ * matcher; exactly one of until_ms (a wall time to come) or for (90s, 15m,
+ * 2h, 7d: opts_duration_parse), at most 90 days on; comment 0-256 bytes of
+ * text; at most 8 labels; unknown keys are refused.  At most 64 silences
+ * at once.
+ *
+ * Held per node, in the store's meta (key "silences"): a silence is for
+ * the notices of the node that holds it, and that node sends them.  Ids
+ * are "sil-<n>", n counting on across restarts.  An expired silence
+ * drops out at the next list, match or change.
+ *
+ * Loop thread only.
+ */
+#ifndef AGENTFLOW_SILENCES_H
+#define AGENTFLOW_SILENCES_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct silences;
+struct store;
+
+#define SILENCES_MAX		64
+#define SILENCES_LABELS_MAX	8
+#define SILENCES_COMMENT_MAX	256
+#define SILENCES_FOR_MAX_MS	(90ULL * 86400 * 1000)
+
+/* Loads those held in st (borrowed; outlives the object).  NULL with err
+ * set when what is stored cannot be read. */
+struct silences *silences_new(struct store *st, char *err, size_t errlen);
+void silences_free(struct silences *);	/* NULL: no-op */
+
+/*
+ * Checks body (a POST's) and, when it is valid, adds and stores the
+ * silence made by "by" (a principal's name): 201 with *out the silence (new
+ * reference).  400 with err naming the field, 507 when SILENCES_MAX are
+ * active, 500 when it cannot be stored (err says why).
+ */
+int silences_add(struct silences *, const json_t *body, const char *by,
+    uint64_t now_ms, json_t **out, char *err, size_t errlen);
+/* Ends silence id: 1, 0 when there is no such active one, -1 when it
+ * cannot be stored. */
+int silences_remove(struct silences *, const char *id, uint64_t now_ms);
+/* The active silences (new reference), oldest first. */
+json_t *silences_list(struct silences *, uint64_t now_ms);
+size_t silences_active(struct silences *, uint64_t now_ms);
+/*
+ * The id of an active silence that matches an alert of rule on node,
+ * whose labels are labels (an object; NULL: none), or NULL.  Valid until
+ * the next call.  NULL object: NULL.
+ */
+const char *silences_match(struct silences *, uint64_t now_ms,
+    const char *rule, const char *node, const json_t *labels);
+
+#endif
