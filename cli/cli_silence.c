@@ -5,6 +5,7 @@
 
 #include <event2/http.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,12 @@ add(const struct cmd_entry *e, int argc, char **argv)
 			const char *eq = strchr(a.labels[i], '=');
 			char key[64];
 
+			if (eq - a.labels[i] >= (ptrdiff_t)sizeof(key)) {
+				json_decref(labels);
+				json_decref(m);
+				return cli_cmd_usage_error(&a, "--label: a key of at "
+				    "most %zu bytes", sizeof(key) - 1);
+			}
 			snprintf(key, sizeof(key), "%.*s", (int)(eq - a.labels[i]),
 			    a.labels[i]);
 			json_object_set_new(labels, key, json_string(eq + 1));

@@ -663,8 +663,8 @@ ack_all(struct cli_args *a)
 			failed++;
 	}
 	json_decref(r.body);
-	if (n == 0 && !a->o.json)
-		printf("no firing alert matches\n");
+	if (n == 0)
+		printf(a->o.json ? "[]\n" : "no firing alert matches\n");
 	return failed > 0 ? 1 : 0;
 }
 

@@ -9,7 +9,7 @@
  *
  * and what GET /api/alerts adds to each open alert a silence here
  * matches: "silenced": true and "silence_id".  Changes are audited with
- * the caller (silence.add, silence.remove).
+ * the caller (silence.add, silence.delete).
  */
 #include <jansson.h>
 #include <string.h>
@@ -41,8 +41,20 @@ api_silences_post(const struct api_call *call)
 	char err[256];
 	int status;
 
+	const json_t *node;
+
 	if ((body = http_body_json(call->req)) == NULL)
 		return;		/* answered */
+	/* This node's notices are all a silence here holds back. */
+	node = json_object_get(json_object_get(body, "matchers"), "node");
+	if (json_is_string(node) && strcmp(json_string_value(node),
+	    call->n->id) != 0) {
+		json_decref(body);
+		http_reply_error(call->req, 400, "invalid_field", "matchers.node: "
+		    "a silence holds back the notices of the node it is added on "
+		    "(%s); add it on that node", call->n->id);
+		return;
+	}
 	status = silences_add(call->n->silences, body, by, clock_wall_ms(), &out,
 	    err, sizeof(err));
 	json_decref(body);
@@ -79,7 +91,7 @@ api_silences_delete(const struct api_call *call)
 		    "%s here", id);
 		return;
 	}
-	api_audit(call, "silence.remove", rc > 0 ? "ok" : "error",
+	api_audit(call, "silence.delete", rc > 0 ? "ok" : "error",
 	    json_pack("{s:s}", "id", id));
 	if (rc < 0)
 		http_reply_error(call->req, 500, "internal", "cannot store the "
@@ -122,7 +134,10 @@ api_silences_mark(struct node *n, json_t *alerts)
 	json_array_foreach(alerts, i, a) {
 		const char *node = json_text_of(a, "node");
 
-		if (strcmp(json_text_of(a, "state"), "resolved") == 0)
+		/* A silence holds back this node's notices only
+		 * (notify.c): another node's alert pages from there. */
+		if (strcmp(json_text_of(a, "state"), "resolved") == 0 ||
+		    strcmp(node, n->id) != 0)
 			continue;
 		id = silences_match(n->silences, now, json_text_of(a, "rule"),
 		    node, labels_of(n, cache, node));

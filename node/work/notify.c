@@ -71,7 +71,8 @@ struct notify {
 	struct channel		 ch[CHANNELS_MAX];
 	size_t			 nch;
 	uint64_t		 repeat_ms;	/* 0: never */
-	/* alert id → {alert, sent_mono, acked, held}; held: a silence
+	/* alert id → {alert, sent_mono, acked, held, announced}; announced:
+	 * its firing notice went out; held: a silence
 	 * kept its notices back (silences.h) */
 	json_t			*firing;
 	struct deliveries	 waiting;
@@ -545,11 +546,15 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (json_is_true(json_object_get(t, "held"))) {
-			/* The silence ended while it fires: one notice. */
+			/* The silence ended while it fires: one notice, if
+			 * none went out before it began (then repeats go on
+			 * as they would have). */
 			json_object_set_new(t, "held", json_false());
-			if (!acked) {
+			if (!acked && !json_is_true(json_object_get(t,
+			    "announced"))) {
 				json_object_set_new(t, "sent_mono",
 				    json_integer((json_int_t)now));
+				json_object_set_new(t, "announced", json_true());
 				send_all(nf, a, "firing", 0);
 			}
 			continue;
@@ -594,11 +599,16 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 	if (aj == NULL)
 		return;
 	hold = silenced(nf, aj) != NULL;
+	/* A resolved alert whose firing notice went out is said resolved,
+	 * silenced or not: a receiver would keep the incident open. */
+	if (t != NULL && a->state == MESH_ALERT_STATE(RESOLVED))
+		hold = !json_is_true(json_object_get(t, "announced"));
 	if (a->state == MESH_ALERT_STATE(FIRING) &&
 	    json_object_size(nf->firing) < TRACKED_MAX)
 		json_object_set_new(nf->firing, a->alert_id, json_pack("{s:O, "
-		    "s:I, s:b, s:b}", "alert", aj, "sent_mono",
-		    (json_int_t)clock_mono_ms(), "acked", 0, "held", hold));
+		    "s:I, s:b, s:b, s:b}", "alert", aj, "sent_mono",
+		    (json_int_t)clock_mono_ms(), "acked", 0, "held", hold,
+		    "announced", !hold));
 	else
 		json_object_del(nf->firing, a->alert_id);
 	if (hold)

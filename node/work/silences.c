@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "json_check.h"
+#include "log.h"
 #include "node_id.h"
 #include "opts.h"
 #include "store.h"
@@ -30,13 +31,16 @@ struct silences {
 	uint64_t	 next;		/* the next id's number */
 };
 
+/* 0, -1 on a store failure, -2 when the list would not fit META_MAX
+ * (a longer value would come back cut, and unreadable, at the start). */
 static int
 save(struct silences *s)
 {
 	json_t *doc = json_pack("{s:I, s:O}", "next", (json_int_t)s->next,
 	    "silences", s->list);
 	char *text = json_dumps(doc, JSON_COMPACT);
-	int rc = text != NULL ? store_meta_set(s->st, META_KEY, text) : -1;
+	int rc = text == NULL ? -1 : strlen(text) >= META_MAX ? -2 :
+	    store_meta_set(s->st, META_KEY, text);
 
 	free(text);
 	json_decref(doc);
@@ -74,9 +78,10 @@ silences_new(struct store *st, char *err, size_t errlen)
 		doc = json_loads(buf, 0, NULL);
 		list = json_object_get(doc, "silences");
 		if (!json_is_array(list) || json_array_size(list) > SILENCES_MAX) {
-			snprintf(err, errlen, "the stored silences are not a list "
-			    "of at most %d", SILENCES_MAX);
-			rc = -1;
+			/* Not a reason to stay down: alerts then page as
+			 * they would with no silence. */
+			log_event(LOG_WARN, "the stored silences are unreadable; "
+			    "starting with none", "{s:i}", "max", SILENCES_MAX);
 		} else {
 			s->list = json_incref(list);
 			s->next = json_u64_of(doc, "next");
@@ -193,7 +198,7 @@ ends_check(const json_t *body, uint64_t now_ms, char *err, size_t errlen)
 	}
 	if (!json_is_string(dur) || json_string_length(dur) > 16 ||
 	    opts_duration_parse(json_string_value(dur), &s) != 0 || s <= 0 ||
-	    (uint64_t)s * 1000 > SILENCES_FOR_MAX_MS) {
+	    (uint64_t)s > SILENCES_FOR_MAX_MS / 1000) {
 		snprintf(err, errlen, "for: a duration such as \"90s\", \"15m\", "
 		    "\"2h\", \"7d\" (at most 90 days)");
 		return 0;
@@ -212,6 +217,7 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	uint64_t ends;
 	char id[32];
 	const char *k;
+	int rc;
 
 	*out = NULL;
 	if (!json_is_object(body)) {
@@ -253,10 +259,15 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	    json_string_value(comment) : "", "created_by", by);
 	json_array_append(s->list, sil);
 	s->next++;
-	if (save(s) != 0) {
+	if ((rc = save(s)) != 0) {
 		json_array_remove(s->list, json_array_size(s->list) - 1);
 		s->next--;
 		json_decref(sil);
+		if (rc == -2) {
+			snprintf(err, errlen, "the silences would take more than "
+			    "%d KiB: remove one first", META_MAX / 1024);
+			return 507;
+		}
 		snprintf(err, errlen, "cannot store the silence");
 		return 500;
 	}
