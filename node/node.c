@@ -284,8 +284,12 @@ status_cb(void *arg)
 	if (n->status_watching)
 		st.watch_ms = (uint32_t)clamp_ms(3 * n->cfg->status_ms, 5000,
 		    SYNC_WATCH_MAX_MS);
+	/* An older peer linked to us (its Hello lacks paced_status) closes
+	 * a link silent for three seconds: it gets every sample from the
+	 * link's first, before any status of its own could say so. */
 	if (status_pace_due(n->status_pace, &st, st.watch_ms != 0 ||
-	    sync_watched(n->sync) || sync_info_unsent(n->sync),
+	    sync_watched(n->sync) || sync_info_unsent(n->sync) ||
+	    links_up_without(n->links, "paced_status"),
 	    routing_generation(sync_routing(n->sync)), clock_mono_ms()))
 		sync_emit_status(n->sync, &st);
 	links_status_free(&st);

@@ -15,6 +15,8 @@ static const struct feature {
 	{ "snapshots", 1 },		/* Frame.snapshot_request, snapshot */
 	{ "commands", 1 },		/* Frame.command, command_result */
 	{ "artifacts", 0 },		/* Frame.artifact_request, artifact_chunk */
+	{ "paced_status", 0 },		/* statuses paced (NodeStatus.idle_ms):
+					 * a peer without it gets every sample */
 #ifdef AGENTFLOW_TEST_EXTRA_KIND
 	{ "test_extra", 0 },		/* test build: its extra body and kind */
 #endif

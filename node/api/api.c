@@ -92,8 +92,7 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 	 * periods, since at rest it sends one that often (status_pace.h).
 	 * An older origin (no idle_ms) sends every second. */
 	uint64_t fresh = 3 * (uint64_t)n->cfg->status_ms;
-	uint64_t idle = (uint64_t)json_integer_value(json_object_get(
-	    json_object_get(r, "status"), "idle_ms"));
+	uint64_t idle = (uint64_t)json_integer_value(json_object_get(r, "idle_ms"));
 	uint64_t fresh_routed = 3 * (idle > (uint64_t)n->cfg->status_ms ? idle :
 	    (uint64_t)n->cfg->status_ms);
 	const char *member, *id = json_string_value(json_object_get(r, "node_id"));
@@ -102,6 +101,8 @@ remote_json(struct node *n, json_t *origin, json_t *link)
 
 	if (fresh < 3000)
 		fresh = 3000;
+	if (fresh_routed < fresh)
+		fresh_routed = fresh;
 	routed = !direct && id != NULL &&
 	    routing_next_hop(sync_routing(n->sync), id, hop,
 	    sizeof(hop)) == 0;

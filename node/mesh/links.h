@@ -93,6 +93,8 @@ int links_send_frame(struct links *, const char *peer_id,
     const Agentflow__Mesh__V1__Frame *);
 /* Sends an encoded frame on every up link; returns how many took it. */
 size_t links_broadcast_raw(struct links *, const uint8_t *buf, size_t len);
+/* 1 while a peer whose Hello did not list feature has its link up. */
+int links_up_without(const struct links *, const char *feature);
 /* 1 if the peer's last Hello listed feature (mesh_features.h; NULL: a
  * body every version speaks), 0 if not or the peer is unknown. */
 int links_peer_speaks(const struct links *, const char *peer_id,

@@ -35,6 +35,32 @@ not_a_neighbour(const struct peer *p)
 	return !p->wanted && p->state == LINK_DOWN;
 }
 
+struct without {
+	const char	*feature;
+	int		 found;
+};
+
+static int
+up_without(const char *id, void *value, void *arg)
+{
+	const struct peer *p = value;
+	struct without *w = arg;
+
+	(void)id;
+	if (p->state == LINK_UP && !mesh_features_has(p->features, w->feature))
+		w->found = 1;
+	return 0;
+}
+
+int
+links_up_without(const struct links *l, const char *feature)
+{
+	struct without w = { feature, 0 };
+
+	hmap_sweep(l->peers, up_without, &w);
+	return w.found;
+}
+
 int
 links_peer_speaks(const struct links *l, const char *peer_id,
     const char *feature)

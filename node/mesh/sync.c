@@ -101,13 +101,13 @@ set_status(struct sync *s, struct origin *o,
 	/* Our statuses go out every sample until the lease runs out
 	 * (status_pace.h): a dashboard is open there (watch_ms), or it is an
 	 * older node (no idle_ms), which closes a link silent for three
-	 * seconds and judges a relayed node by a status a second.  Only a
-	 * status of the last minute starts one, not a replayed or snapshot
-	 * one from long ago; a peer may keep us busy this way only as long
-	 * as it renews the lease. */
+	 * seconds and judges a relayed node by a status a second.  A peer
+	 * may keep us busy this way only as long as it renews the lease; a
+	 * replayed status from long ago costs one lease at most (its time is
+	 * not checked: another host's clock may be minutes off). */
+	o->idle_ms = st->idle_ms;
 	o->watch_until = 0;
-	if ((st->watch_ms != 0 || st->idle_ms == 0) &&
-	    time_ms + SYNC_WATCH_MAX_MS >= clock_wall_ms())
+	if (st->watch_ms != 0 || st->idle_ms == 0)
 		o->watch_until = clock_mono_ms() + (st->watch_ms == 0 ?
 		    SYNC_OLD_LEASE_MS : st->watch_ms < SYNC_WATCH_MAX_MS ?
 		    st->watch_ms : SYNC_WATCH_MAX_MS);

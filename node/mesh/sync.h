@@ -120,8 +120,9 @@ void sync_forgotten_restore(struct sync *, const char *id, uint64_t at,
 struct store *sync_store(struct sync *);
 /* 1 when origin id sent a Leave (its state says it left), 0 otherwise. */
 int sync_left(const struct sync *, const char *id);
-/* 1 when no event or snapshot of origin id reached us for ms or more (or
- * we hold none of it); 0 otherwise, and always for ourselves. */
+/* 1 when no event or snapshot of origin id reached us, and no route led
+ * to it at a status sample (sync_note_routes), for ms or more (or we hold
+ * none of it); 0 otherwise, and always for ourselves. */
 int sync_silent(const struct sync *, const char *id, uint64_t ms);
 /* Calls fn with the id of every origin we hold but ourselves; fn must not
  * forget one (collect the ids first). */

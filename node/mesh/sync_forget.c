@@ -102,10 +102,14 @@ int
 sync_silent(const struct sync *s, const char *id, uint64_t ms)
 {
 	const struct origin *o = hmap_get(s->origins, id);
-	uint64_t now = clock_wall_ms();
+	uint64_t now = clock_wall_ms(), heard;
 
-	return o == NULL || (o != s->self && now >= o->updated_ms &&
-	    now - o->updated_ms >= ms);
+	if (o == NULL)
+		return 1;
+	/* Its last event, or the last sample a route led to it: at rest a
+	 * node's last event may be an idle status period old. */
+	heard = o->seen_ms > o->updated_ms ? o->seen_ms : o->updated_ms;
+	return o != s->self && now >= heard && now - heard >= ms;
 }
 
 struct foreach_ctx {

@@ -75,11 +75,12 @@ info_json(const Agentflow__Mesh__V1__NodeInfo *in)
 static json_t *
 origin_json(const struct origin *o, int with_status)
 {
-	json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:b}", "node_id", o->id,
-	    "incarnation", json_id_new(o->incarnation), "seq", json_id_new(o->seq),
-	    "status_ms", (json_int_t)o->status_ms,
+	json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:b}", "node_id",
+	    o->id, "incarnation", json_id_new(o->incarnation), "seq",
+	    json_id_new(o->seq), "status_ms", (json_int_t)o->status_ms,
 	    "updated_ms", (json_int_t)o->updated_ms,
-	    "seen_ms", (json_int_t)o->seen_ms, "left", o->left);
+	    "seen_ms", (json_int_t)o->seen_ms, "idle_ms", (json_int_t)o->idle_ms,
+	    "left", o->left);
 	Agentflow__Mesh__V1__NodeStatus *st = o->status && with_status ?
 	    agentflow__mesh__v1__node_status__unpack(NULL, o->status_len, o->status) : NULL;
 	Agentflow__Mesh__V1__NodeInfo *in = o->info ?

@@ -58,6 +58,7 @@ struct origin {
 	uint64_t	 info_asked_ms;	/* its NodeInfo asked for, at */
 	uint64_t	 watch_until;	/* mono: every sample of ours goes out
 					 * until (sync_watched) */
+	uint32_t	 idle_ms;	/* its last status's (status_pace.h) */
 	uint64_t	 seen_ms;	/* wall: a route led to it, last
 					 * (sync_note_routes) */
 	/*
