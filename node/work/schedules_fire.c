@@ -72,7 +72,7 @@ str(const char *s)
  * acts at its next turn: the other side must not pick a new owner for a
  * time the first may still fire.  At rest only pings flow (statuses are
  * paced, status_pace.h), so the frame interval is --ping-ms: 2 s with
- * --ping-ms 300, 8.5 s with the defaults.
+ * --ping-ms 300, 7.75 s with the defaults.
  */
 static int64_t
 hold_ms(const struct schedules *sc)
