@@ -282,7 +282,10 @@ class Prune(MembershipTest):
     def test_prune_after_is_a_duration(self):
         for bad in ("3x", "-1", "1.5h"):
             n = harness.MeshNode(self.pki, "node-bad", args=["--prune-after", bad])
-            p = subprocess.run(n.argv(), capture_output=True, text=True, timeout=30)
+            try:
+                p = subprocess.run(n.argv(), capture_output=True, text=True, timeout=30)
+            finally:
+                n.stop()    # never started: removes the directory it made
             self.assertEqual(p.returncode, 2, (bad, p.stderr))
             self.assertIn("--prune-after", p.stderr)
 
