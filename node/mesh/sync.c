@@ -425,22 +425,22 @@ sync_info_unsent(const struct sync *s)
 	return s->info_unsent;
 }
 
-struct watch_scan {
-	const struct origin	*self;
-	uint64_t		 now;
-	int			 watched;
-	struct routing		*routing;
+/* A sweep over the origins but ourselves (sync_watched, sync_note_routes). */
+struct origin_scan {
+	struct sync	*s;
+	uint64_t	 now;
+	int		 found;
 };
 
 static int
 watching(const char *id, void *value, void *arg)
 {
 	const struct origin *o = value;
-	struct watch_scan *w = arg;
+	struct origin_scan *w = arg;
 
 	(void)id;
-	if (o != w->self && o->watch_until > w->now)
-		w->watched = 1;
+	if (o != w->s->self && o->watch_until > w->now)
+		w->found = 1;
 	return 0;
 }
 
@@ -448,12 +448,12 @@ static int
 note_route(const char *id, void *value, void *arg)
 {
 	struct origin *o = value;
-	struct watch_scan *w = arg;
+	struct origin_scan *w = arg;
 	char hop[128];
 
 	(void)id;
-	if (o != w->self && !o->left &&
-	    routing_next_hop(w->routing, o->id, hop, sizeof(hop)) == 0)
+	if (o != w->s->self && !o->left &&
+	    routing_next_hop(w->s->routing, o->id, hop, sizeof(hop)) == 0)
 		o->seen_ms = w->now;
 	return 0;
 }
@@ -461,7 +461,7 @@ note_route(const char *id, void *value, void *arg)
 void
 sync_note_routes(struct sync *s)
 {
-	struct watch_scan w = { s->self, clock_wall_ms(), 0, s->routing };
+	struct origin_scan w = { s, clock_wall_ms(), 0 };
 
 	hmap_sweep(s->origins, note_route, &w);
 }
@@ -469,10 +469,10 @@ sync_note_routes(struct sync *s)
 int
 sync_watched(struct sync *s)
 {
-	struct watch_scan w = { s->self, clock_mono_ms(), 0, NULL };
+	struct origin_scan w = { s, clock_mono_ms(), 0 };
 
 	hmap_sweep(s->origins, watching, &w);
-	return w.watched;
+	return w.found;
 }
 
 uint64_t
