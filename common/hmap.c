@@ -62,6 +62,17 @@ hmap_free(struct hmap *m)
 	free(m);
 }
 
+void
+hmap_free_with(struct hmap *m, void (*free_value)(void *))
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->nbuckets; i++)
+		for (struct hmap_entry *e = m->buckets[i]; e != NULL; e = e->next)
+			free_value(e->value);
+	hmap_free(m);
+}
+
 size_t
 hmap_count(const struct hmap *m)
 {

@@ -13,6 +13,8 @@ struct hmap;
 struct hmap *hmap_new(void);
 /* Frees the map and its keys, never the values. NULL is a no-op. */
 void hmap_free(struct hmap *);
+/* Frees every value with free_value, then the map (NULL: a no-op). */
+void hmap_free_with(struct hmap *, void (*free_value)(void *));
 size_t hmap_count(const struct hmap *);
 /* Value for key, or NULL. */
 void *hmap_get(const struct hmap *, const char *key);

@@ -51,6 +51,9 @@ agentflow_system_test(chaos test_chaos.py)
 agentflow_system_test(chaos_work test_chaos_work.py)
 agentflow_unit_test(test_routing SOURCES unit/test_routing.c
   LIBS agentflow_routing agentflow_common)
+agentflow_unit_test(test_ring SOURCES unit/test_ring.c
+  ${CMAKE_SOURCE_DIR}/node/mesh/ring.c)
+target_include_directories(test_ring PRIVATE ${CMAKE_SOURCE_DIR}/node/mesh)
 agentflow_unit_test(test_commands SOURCES unit/test_commands.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(membership test_membership.py)
@@ -68,6 +71,13 @@ target_compile_definitions(agentflow-node-extra PRIVATE AGENTFLOW_TEST_EXTRA_KIN
 target_include_directories(agentflow-node-extra PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/extra)
 target_link_libraries(agentflow-node-extra PRIVATE agentflow_node_core)
 agentflow_system_test(version_skew test_version_skew.py)
+# agentflow-node-nearring: the node as versions before the spread ring
+# picked its --max-links neighbours (node/mesh/ring.h), for a mixed mesh in
+# test_mixed_links.py: its own mesh_features.c lacks "spread_ring".
+add_executable(agentflow-node-nearring ${CMAKE_SOURCE_DIR}/node/main.c
+  ${CMAKE_SOURCE_DIR}/proto/mesh_features.c)
+target_compile_definitions(agentflow-node-nearring PRIVATE AGENTFLOW_TEST_NEAR_RING)
+target_link_libraries(agentflow-node-nearring PRIVATE agentflow_node_core)
 agentflow_unit_test(test_audit SOURCES unit/test_audit.c
   LIBS agentflow_node_core agentflow_common)
 

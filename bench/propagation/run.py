@@ -355,11 +355,13 @@ class Run:
         def delta(key):
             return sum(b.get(key, 0) - a_.get(key, 0) for a_, b in zip(m0, m1))
         log("counters during the burst, summed over nodes: events in %d, duplicates dropped %d,"
-            " gaps %d, snapshots received %d"
+            " gaps %d, snapshots received %d, replayed %d, anti-entropy asks %d"
             % (delta('agentflow_node_events_total{direction="in",outcome="applied"}'),
                delta('agentflow_node_events_total{direction="in",outcome="duplicate"}'),
                delta("agentflow_node_gaps_total"),
-               delta('agentflow_node_snapshots_total{direction="in"}')))
+               delta('agentflow_node_snapshots_total{direction="in"}'),
+               delta("agentflow_node_replayed_total"),
+               delta("agentflow_node_entropy_asks_total")))
 
         time.sleep(self.remaining(1.0))          # let the burst's work finish
         elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss = self.idle()

@@ -48,6 +48,7 @@
 #include "hostport.h"
 #include "log.h"
 #include "mesh_features.h"
+#include "ring.h"
 #include "mesh_names.h"
 #include "node_id.h"
 #include "node_info.h"
@@ -316,25 +317,22 @@ want_all(const char *id, void *value, void *arg)
 	return 0;
 }
 
-/* Whether the node at ring position `from` picks position `to` as one of
- * its k neighbours: next, previous, second next, second previous... */
+/* Whether we and p pick by the spread ring (ring.h): we speak it (a test
+ * build may not), and so does p, or we have not had its Hello yet (its
+ * Hello tells, and we choose again). */
 static int
-ring_picks(size_t n, size_t from, size_t to, size_t k)
+spreads(const struct peer *p)
 {
-	size_t picked = 0;
+	return mesh_features_index("spread_ring") >= 0 && (p->features == 0 ||
+	    mesh_features_has(p->features, "spread_ring"));
+}
 
-	for (size_t d = 1; d < n && picked < k; d++) {
-		size_t next = (from + d) % n, prev = (from + n - d) % n;
-		if (next == to)
-			return 1;
-		picked++;
-		if (prev != next && picked < k) {
-			if (prev == to)
-				return 1;
-			picked++;
-		}
-	}
-	return 0;
+/* Whether the nodes at ring positions a and b of n keep a link: either
+ * picks the other, a under its limit ka, b under kb. */
+static int
+pair_picks(size_t n, size_t a, size_t b, size_t ka, size_t kb, int spread)
+{
+	return ring_picks(n, a, b, ka, spread) || ring_picks(n, b, a, kb, spread);
 }
 
 /* How many ring neighbours p picks on a ring of n: its Hello's limit,
@@ -376,8 +374,13 @@ links_choose_neighbours(struct links *l)
 		struct peer *p = hmap_get(l->peers, il.ids[i]);
 		if (p == NULL)
 			continue;
-		p->wanted = ring_picks(il.n, self, i, (size_t)l->max_links) ||
-		    ring_picks(il.n, i, self, peer_limit(l, p, il.n));
+		size_t ours = (size_t)l->max_links, theirs = peer_limit(l, p, il.n);
+		/* A peer whose Hello we have not had may pick by either ring
+		 * (an older node by the near one): a link where either rule
+		 * makes one, and its Hello tells which one stays. */
+		p->wanted = pair_picks(il.n, self, i, ours, theirs, spreads(p)) ||
+		    (p->features == 0 &&
+		    pair_picks(il.n, self, i, ours, theirs, 0));
 	}
 	free(il.ids);
 }
@@ -532,6 +535,7 @@ hello_received(struct links *l, struct lstream *s,
 	struct peer *p = s->peer;
 	const char *cert_id = transport_peer_id(s->ts);
 	struct transport_stream *old;
+	int spread;
 
 	if (h->info == NULL || strcmp(h->info->node_id, cert_id) != 0) {
 		log_event(LOG_WARN, "link refused: Hello names another node than "
@@ -547,11 +551,13 @@ hello_received(struct links *l, struct lstream *s,
 	}
 	s->hello_in = 1;
 	p->incarnation = h->info->incarnation;
-	if (p->max_links != h->max_links) {	/* whether it picks us changed */
+	spread = spreads(p);
+	p->features = mesh_features_mask(h->features, h->n_features);
+	/* Whether it picks us, or by which rule, changed. */
+	if (p->max_links != h->max_links || spreads(p) != spread) {
 		p->max_links = h->max_links;
 		links_choose_neighbours(l);
 	}
-	p->features = mesh_features_mask(h->features, h->n_features);
 	if (p->dialing == s->ts)
 		p->dialing = NULL;
 	if (p->state == LINK_UP && p->active != s->ts) {
@@ -632,6 +638,8 @@ links_stream_message(struct links *l, struct transport_stream *ts,
 	case AGENTFLOW__MESH__V1__FRAME__BODY_PING: {
 		Agentflow__Mesh__V1__Frame r = AGENTFLOW__MESH__V1__FRAME__INIT;
 		Agentflow__Mesh__V1__Pong pong = AGENTFLOW__MESH__V1__PONG__INIT;
+		if (f->ping->digest != 0 && l->hooks.peer_digest != NULL)
+			l->hooks.peer_digest(p->id, f->ping->digest, l->hooks.arg);
 		pong.id = f->ping->id;
 		pong.ping_sent_us = f->ping->sent_us;
 		pong.sent_us = clock_mono_us();
@@ -762,6 +770,8 @@ tick_peer(const char *id, void *value, void *arg)
 		p->next_ping_ms = clock_mono_ms() + (uint64_t)l->ping_ms;
 		ping.id = ++l->ping_seq;
 		ping.sent_us = clock_mono_us();
+		if (l->hooks.digest != NULL)
+			ping.digest = l->hooks.digest(l->hooks.arg);
 		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_PING;
 		f.ping = &ping;
 		if (send_frame(p->active, &f) != 0) {

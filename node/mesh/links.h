@@ -73,6 +73,11 @@ struct links_hooks {
 	/* The up link to peer_id sent most of what was queued on it
 	 * (transport.h, drained()): bulk held back may go now. */
 	void	(*drained)(const char *peer_id, void *arg);
+	/* What we hold, summed up for our Pings (sync_entropy.c); 0 says
+	 * nothing. */
+	uint64_t (*digest)(void *arg);
+	/* peer_id's Ping said what it holds (a non-zero digest). */
+	void	(*peer_digest)(const char *peer_id, uint64_t digest, void *arg);
 };
 
 struct links *links_new(struct event_base *, struct transport *, struct rng *,

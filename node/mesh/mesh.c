@@ -127,6 +127,18 @@ h_reachable(const char *peer, void *arg)
 	    hop, sizeof(hop)) == 0;
 }
 
+static uint64_t
+h_digest(void *arg)
+{
+	return sync_digest(((struct mesh *)arg)->sync);
+}
+
+static void
+h_peer_digest(const char *peer, uint64_t digest, void *arg)
+{
+	sync_peer_digest(((struct mesh *)arg)->sync, peer, digest);
+}
+
 /* A link sent what was queued on it: a catch-up in turns goes on. */
 static void
 h_drained(const char *peer, void *arg)
@@ -207,6 +219,8 @@ mesh_new(struct event_base *base, const struct mesh_config *cfg,
 		    h_stale_address : NULL,
 		.reachable = m->sync != NULL ? h_reachable : NULL,
 		.drained = m->sync != NULL ? h_drained : NULL,
+		.digest = m->sync != NULL ? h_digest : NULL,
+		.peer_digest = m->sync != NULL ? h_peer_digest : NULL,
 		.arg = m,
 	};
 	m->links = links_new(base, m->transport, cfg->rng, &lc, &lh);

@@ -587,7 +587,7 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	}
 	sync_catchup_jobs(s, peer);
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
-	n = sync_catchup_behind(s, h, NULL, 0, list);
+	n = sync_catchup_behind(s, h->cursors, h->n_cursors, NULL, 0, list);
 	/* Even with nothing behind: it replaces a catch-up the peer's last
 	 * link left pending (its cursors are stale now). */
 	sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
@@ -679,7 +679,11 @@ answer_request(struct sync *s, const char *peer,
     const Agentflow__Mesh__V1__SnapshotRequest *r)
 {
 	struct origin **list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
-	size_t n = sync_catchup_behind(s, NULL, (const char *const *)r->origins,
+	/* No origin named, cursors given: an anti-entropy ask
+	 * (sync_entropy.c), for what the requester lacks only. */
+	int lacks = r->n_origins == 0 && r->n_cursors > 0;
+	size_t n = sync_catchup_behind(s, lacks ? r->cursors : NULL,
+	    lacks ? r->n_cursors : 0, (const char *const *)r->origins,
 	    r->n_origins, list);
 
 	sync_catchup_send(s, peer, list, n, r->cursors, r->n_cursors,
@@ -929,6 +933,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	sync_set_links(s, cfg->links);
 	s->keys = cfg->keys;
 	s->strikes = hmap_new();
+	s->entropy = hmap_new();
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
@@ -1035,6 +1040,7 @@ sync_free(struct sync *s)
 	sync_services_free(s);
 	sync_artifacts_free(s);
 	sync_vouch_free(s);
+	sync_entropy_free(s);
 	if (s->commit_armed)
 		commit_received(s);
 	event_free(s->commit_ev);

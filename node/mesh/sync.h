@@ -64,6 +64,16 @@ void sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *, void *ar
 void sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *, void *arg);
 /* The link to peer sent what was queued on it: its catch-up goes on. */
 void sync_link_drained(const char *peer, void *arg);
+/*
+ * sync_entropy.c.  What we hold summed up for our Pings: the XOR over
+ * every origin we hold a life of of sync_digest_of(id, incarnation,
+ * seq), never 0 (0 when s is NULL).  A neighbour's digest (Ping.digest):
+ * when it differs from ours on two pings in a row we ask it for what we
+ * lack, then less and less often while they differ.
+ */
+uint64_t sync_digest(struct sync *);
+uint64_t sync_digest_of(const char *id, uint64_t incarnation, uint64_t seq);
+void sync_peer_digest(struct sync *, const char *peer, uint64_t digest);
 
 /* A status's watch lease is bounded to this (status.watch_ms). */
 #define SYNC_WATCH_MAX_MS	60000

@@ -284,7 +284,8 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 
 struct behind {
 	struct sync			*s;
-	const Agentflow__Mesh__V1__Hello *hello;	/* NULL: every origin */
+	Agentflow__Mesh__V1__Cursor *const *cursors;	/* the peer's; NULL: */
+	size_t				 ncursors;	/* every origin */
 	const char *const		*want;		/* requested ids, or NULL */
 	size_t				 nwant;
 	struct origin			**list;
@@ -308,9 +309,9 @@ collect_behind(const char *id, void *value, void *arg)
 		if (i == b->nwant)
 			return 0;
 	}
-	if (b->hello != NULL) {
-		for (i = 0; i < b->hello->n_cursors; i++) {
-			const Agentflow__Mesh__V1__Cursor *c = b->hello->cursors[i];
+	if (b->cursors != NULL) {
+		for (i = 0; i < b->ncursors; i++) {
+			const Agentflow__Mesh__V1__Cursor *c = b->cursors[i];
 			if (strcmp(c->origin, id) != 0)
 				continue;
 			if (c->incarnation > o->incarnation ||
@@ -324,10 +325,11 @@ collect_behind(const char *id, void *value, void *arg)
 }
 
 size_t
-sync_catchup_behind(struct sync *s, const Agentflow__Mesh__V1__Hello *hello,
+sync_catchup_behind(struct sync *s,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors,
     const char *const *want, size_t nwant, struct origin **list)
 {
-	struct behind b = { s, hello, want, nwant, list, 0 };
+	struct behind b = { s, cursors, ncursors, want, nwant, list, 0 };
 
 	hmap_sweep(s->origins, collect_behind, &b);
 	return b.n;
@@ -673,7 +675,7 @@ rest_cb(evutil_socket_t fd, short what, void *arg)
 		size_t n;
 		for (size_t i = 0; i < r->n; i++)
 			ids[i] = r->curs[i].origin;
-		n = sync_catchup_behind(s, NULL, ids, r->n, list);
+		n = sync_catchup_behind(s, NULL, 0, ids, r->n, list);
 		if (n > 0)
 			sync_catchup_send(s, r->peer, list, n, r->ptrs, r->n, 0);
 		free(ids);

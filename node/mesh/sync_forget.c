@@ -137,21 +137,9 @@ sync_foreach_origin(const struct sync *s, void (*fn)(const char *id, void *arg),
 	hmap_sweep(s->origins, foreach_one, &fc);
 }
 
-static int
-free_tombstone(const char *id, void *value, void *arg)
-{
-	(void)id;
-	(void)arg;
-	free(value);
-	return 1;
-}
-
 void
 sync_forget_clear(struct sync *s)
 {
-	if (s->forgotten == NULL)
-		return;
-	hmap_sweep(s->forgotten, free_tombstone, NULL);
-	hmap_free(s->forgotten);
+	hmap_free_with(s->forgotten, free);
 	s->forgotten = NULL;
 }

@@ -102,6 +102,8 @@ struct sync {
 	uint64_t			 forwarded;
 	uint64_t			 replayed;
 	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
+	uint64_t			 entropy_asks;	/* sync_entropy.c */
+	struct hmap			*entropy;	/* peer → its digests' run */
 	/* Seconds from an event's time at its origin to its applying here
 	 * (wall clocks of two hosts: skew shows, a negative counts as 0). */
 	struct prom_hist		 delay;
@@ -193,6 +195,8 @@ struct sync_vouched {
 void sync_vouch_state(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__OriginState *st, struct sync_vouched *out);
 void sync_vouch_free(struct sync *);
+/* sync_entropy.c: the neighbours' digest runs freed. */
+void sync_entropy_free(struct sync *);
 
 /*
  * o's hole (struct origin): opened when a relayed snapshot of its life
@@ -312,11 +316,12 @@ void sync_forget_clear(struct sync *);
 
 /*
  * sync_catchup.c.  The origins a peer lacks into list (room for every
- * origin the sync holds): those newer than the peer's cursors in hello
+ * origin the sync holds): those newer than its cursors[0..ncursors)
  * (NULL: every origin we know of), limited to want[0..nwant) when nwant > 0.
  * Returns how many.
  */
-size_t sync_catchup_behind(struct sync *, const Agentflow__Mesh__V1__Hello *hello,
+size_t sync_catchup_behind(struct sync *,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors,
     const char *const *want, size_t nwant, struct origin **list);
 /*
  * Catches peer up on the origins in list: with the events our log keeps

@@ -343,20 +343,9 @@ sync_vouch_hole_due(struct sync *s, struct origin *o)
 	return 1;
 }
 
-static int
-free_strike(const char *id, void *value, void *arg)
-{
-	(void)id;
-	(void)arg;
-	free(value);
-	return 1;
-}
-
 void
 sync_vouch_free(struct sync *s)
 {
-	if (s->strikes == NULL)
-		return;
-	hmap_sweep(s->strikes, free_strike, NULL);
-	hmap_free(s->strikes);
+	hmap_free_with(s->strikes, free);
+	s->strikes = NULL;
 }

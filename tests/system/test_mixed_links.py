@@ -5,6 +5,7 @@ up or down any more (issue 15: a node at 0 used to dial nodes that closed
 its link as not a neighbour, hundreds of times a minute), and user events
 posted anywhere reach every node exactly once over those links."""
 
+import os
 import time
 import unittest
 
@@ -14,38 +15,58 @@ from test_node_sync import events, metric, post_event
 
 # node id -> --max-links; the ring is the sorted ids.
 LIMITS = {"mix-%02d" % (i + 1): k for i, k in enumerate((0, 0, 0, 3, 3, 3, 3, 3, 2, 2))}
+NEAR_BIN = os.path.join(harness.BIN, "agentflow-node-nearring")
 SETTLE_TIMEOUT = 90
 QUIET_SECONDS = 30
 LINK_EVENTS = ("link up", "link down", "peer cannot keep up; resetting the link",
                "closing a link that is no longer a neighbour's")
 
 
-def ring_picks(n, frm, to, k):
-    """links.c's ring_picks: next, previous, second next, ... up to k."""
-    picked = 0
-    for d in range(1, n):
-        if picked >= k:
-            break
+def ring_picks(n, frm, to, k, spread=True):
+    """node/mesh/ring.c: with spread (both ends speak "spread_ring"), the
+    next and the previous at distances 1, b, b^2, ... (ceil(k/2) of them, b
+    the smallest with b^m >= n, none past half the ring), then the nearest
+    unused distances, up to k picks; without, the near ring of older
+    versions: next, previous, second next, ..."""
+    if frm == to:
+        return False
+    if k >= n - 1:
+        return True
+    m, b = (k + 1) // 2, 2
+    while b ** m < n:
+        b += 1
+    if not spread:
+        m = 0
+    picked, used = [], []
+
+    def at(d):
         nxt, prev = (frm + d) % n, (frm - d) % n
-        if nxt == to:
-            return True
-        picked += 1
-        if prev != nxt and picked < k:
-            if prev == to:
-                return True
-            picked += 1
-    return False
+        if len(picked) < k:
+            picked.append(nxt)
+        if prev != nxt and len(picked) < k:
+            picked.append(prev)
+    d = 1
+    while len(used) < m and d <= n // 2:
+        at(d)
+        used.append(d)
+        d *= b
+    for d in range(1, n // 2 + 1):
+        if d not in used:
+            at(d)
+    return to in picked
 
 
-def expected_links():
+def expected_links(older=()):
     """{id: sorted peers}: a link wherever either end picks the other, a node
-    without a limit picking everyone."""
+    without a limit picking everyone; a pair with an older node (the near
+    ring build) picks by the near ring."""
     ids = sorted(LIMITS)
     n = len(ids)
 
     def picks(a, b):
         k = LIMITS[ids[a]]
-        return k == 0 or ring_picks(n, a, b, k)
+        spread = ids[a] not in older and ids[b] not in older
+        return k == 0 or ring_picks(n, a, b, k, spread)
     return {ids[a]: sorted(ids[b] for b in range(n)
                            if b != a and (picks(a, b) or picks(b, a)))
             for a in range(n)}
@@ -55,13 +76,46 @@ def link_events(node):
     return sum(1 for e in node.logs() if e.get("msg") in LINK_EVENTS)
 
 
+class NearRingNode(harness.MeshNode):
+    """A MeshNode of the build that picks as older versions did."""
+
+    def binary(self):
+        return NEAR_BIN
+
+    def argv(self):
+        return [NEAR_BIN] + super().argv()[1:]
+
+
 class MixedLimits(MeshTest):
 
     def test_mixed_max_links_settle_without_churn(self):
         sig = self.signal()
         nodes = [self.node(i, [sig.url], ["--max-links", str(k)])
                  for i, k in sorted(LIMITS.items())]
-        want = expected_links()
+        self.settle_and_deliver(nodes, expected_links())
+
+    def test_older_nodes_pick_as_they_did(self):
+        """A mesh upgrading one node at a time: three nodes of the build
+        without the spread ring (one per limit) among the others.  Each pair
+        picks by the ring both ends speak, so they still agree on every link
+        and nothing churns."""
+        older = {"mix-02", "mix-05", "mix-09"}
+        sig = self.signal()
+        nodes = []
+        for i, k in sorted(LIMITS.items()):
+            args = ["--max-links", str(k)]
+            if i in older:
+                n = NearRingNode(self.pki, i, signals=[sig.url],
+                                 args=["--dead-ms", "3000", "--ping-ms", "500"] + args)
+                self.procs.append(n)
+                nodes.append(n.start())
+            else:
+                nodes.append(self.node(i, [sig.url], args))
+        want = expected_links(older)
+        self.assertNotEqual(want, expected_links(), "the older nodes change the links")
+        self.settle_and_deliver(nodes, want)
+
+    def settle_and_deliver(self, nodes, want):
 
         # both ends agree on every link: each node's links are exactly the
         # pairs where one end picks the other

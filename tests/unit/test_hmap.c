@@ -80,11 +80,38 @@ test_sweep_removes_selected(void **state)
 	hmap_free(m);
 }
 
+static int freed;
+
+static void
+count_free(void *v)
+{
+	freed += *(int *)v;
+}
+
+/* Every value goes to the free function once, then the map. */
+static void
+test_free_with(void **state)
+{
+	struct hmap *m = hmap_new();
+	int one = 1, ten = 10, hundred = 100;
+
+	(void)state;
+	hmap_put(m, "a", &one);
+	hmap_put(m, "b", &ten);
+	hmap_put(m, "c", &hundred);
+	freed = 0;
+	hmap_free_with(m, count_free);
+	assert_int_equal(freed, 111);
+	hmap_free_with(NULL, count_free);
+	assert_int_equal(freed, 111);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_del),
+		cmocka_unit_test(test_free_with),
 		cmocka_unit_test(test_growth_keeps_every_entry),
 		cmocka_unit_test(test_sweep_removes_selected),
 	};

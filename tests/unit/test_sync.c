@@ -83,6 +83,56 @@ test_in_order_and_duplicates(void **state)
 	json_decref(o);
 }
 
+/* The digest sums every life we hold; asks come on the second ping in a
+ * row that differs, then 2, 4, 8, 16, 16 pings apart, and start over
+ * once a ping agrees. */
+static void
+test_digest_and_asks(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t base = sync_digest(f->sync), d;
+	int asks[40], n = 0;
+
+	assert_int_not_equal(base, 0);
+	deliver(f, "n1", 1);
+	deliver(f, "n1", 2);
+	deliver(f, "n2", 1);
+	d = sync_digest(f->sync);
+	assert_int_equal(d, base ^ sync_digest_of("n1", 1, 2) ^
+	    sync_digest_of("n2", 1, 1));
+	deliver(f, "n1", 3);
+	assert_int_equal(sync_digest(f->sync), d ^ sync_digest_of("n1", 1, 2) ^
+	    sync_digest_of("n1", 1, 3));
+	d = sync_digest(f->sync);
+	sync_peer_digest(f->sync, "n1", d);
+	assert_int_equal(counter(f, "entropy_asks"), 0);
+	for (int i = 1; i <= 40; i++) {
+		json_int_t before = counter(f, "entropy_asks");
+		sync_peer_digest(f->sync, "n1", d ^ 1);
+		if (counter(f, "entropy_asks") > before)
+			asks[n++] = i;
+	}
+	assert_int_equal(n, 5);
+	assert_int_equal(asks[0], 2);
+	assert_int_equal(asks[1], 4);
+	assert_int_equal(asks[2], 8);
+	assert_int_equal(asks[3], 16);
+	assert_int_equal(asks[4], 32);
+	/* Another peer has its own run; one that agrees starts ours over. */
+	sync_peer_digest(f->sync, "n2", d ^ 1);
+	sync_peer_digest(f->sync, "n2", d ^ 1);
+	assert_int_equal(counter(f, "entropy_asks"), 6);
+	sync_peer_digest(f->sync, "n1", d);
+	sync_peer_digest(f->sync, "n1", d ^ 1);
+	assert_int_equal(counter(f, "entropy_asks"), 6);
+	sync_peer_digest(f->sync, "n1", d ^ 1);
+	assert_int_equal(counter(f, "entropy_asks"), 7);
+	/* 0 says nothing. */
+	sync_peer_digest(f->sync, "n1", 0);
+	sync_peer_digest(f->sync, "n1", 0);
+	assert_int_equal(counter(f, "entropy_asks"), 7);
+}
+
 static void
 test_origins_are_bounded(void **state)
 {
@@ -817,6 +867,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_in_order_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedules_newest_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_origins_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_and_asks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_newer_life_of_ours_moves_us_above_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_claim_far_above_us_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_status_carries_info, setup, teardown),
