@@ -1,8 +1,11 @@
 /*
  * One evhttp client connection to the host of an http:// or https:// URL:
  * https goes through a tls_tunnel (mbedTLS, the certificate verified for
- * the URL's host).  Shared by the node's signal client (discovery.c) and
- * its job result callbacks (callbacks.c).
+ * the URL's host).  Shared by the node's signal client (discovery.c), its
+ * job result callbacks (callbacks.c) and its notifications (notify.c).
+ * With mbedTLS before 3.5 (Debian 12 has 2.28) an https URL naming an IP
+ * address is refused: that library never matches a certificate's IP
+ * address entries, so its handshakes could only fail.
  */
 #ifndef AGENTFLOW_HTTP_CLIENT_H
 #define AGENTFLOW_HTTP_CLIENT_H
