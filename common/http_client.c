@@ -91,6 +91,24 @@ http_client_url_check(const char *url, const char *what, char *err,
 }
 
 int
+http_client_url_by_address(const char *url)
+{
+	struct evhttp_uri *u;
+	const char *scheme, *host;
+	int r;
+
+	if (strlen(url) > HTTP_CLIENT_URL_MAX ||
+	    (u = evhttp_uri_parse(url)) == NULL)
+		return 0;
+	scheme = evhttp_uri_get_scheme(u);
+	host = evhttp_uri_get_host(u);
+	r = scheme != NULL && strcmp(scheme, "https") == 0 && host != NULL &&
+	    ip_unmatchable(host);
+	evhttp_uri_free(u);
+	return r;
+}
+
+int
 http_client_open(struct http_client *c, struct event_base *base,
     struct evdns_base *dns, const char *url, const char *what, const char *ca,
     int timeout_s, char *err, size_t errlen)

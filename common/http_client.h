@@ -39,6 +39,10 @@ int http_client_open(struct http_client *c, struct event_base *,
 /* Only checks url as http_client_open would: 0, or -1 with err. */
 int http_client_url_check(const char *url, const char *what, char *err,
     size_t errlen);
+/* 1 when url is https:// with an IP address for host and this build's
+ * mbedTLS cannot match one (http_client_url_check refuses it then): for
+ * callers whose own message must not repeat the URL. */
+int http_client_url_by_address(const char *url);
 /* "host:port" for the Host header into out. */
 void http_client_hostport(const struct http_client *c, char *out,
     size_t outlen);
