@@ -55,6 +55,14 @@ def help_table(kind):
     return table
 
 
+def help_texts(kind):
+    """{flag: its meaning as --help prints it}."""
+    out = subprocess.run([os.path.join(BIN, BINARY[kind]), "--help"],
+                         capture_output=True, text=True, timeout=30).stdout
+    return {m.group(1): m.group(2) for m in re.finditer(
+        r"^  --([a-z-]+)(?: VALUE)?\n      (.*)\n      env ", out, re.M)}
+
+
 def port_of(hostport):
     return int(hostport.rsplit(":", 1)[1])
 
@@ -326,7 +334,8 @@ class Dockerfiles(unittest.TestCase):
 
 class ConfigurationDoc(unittest.TestCase):
     """docs/configuration.md lists every flag of both binaries with its
-    variable and default exactly as --help prints them, and nothing else."""
+    variable, default and meaning exactly as --help prints them, and
+    nothing else."""
 
     def test_tables_match_help(self):
         doc = slurp(os.path.join(SRC, "docs", "configuration.md"))
@@ -340,6 +349,10 @@ class ConfigurationDoc(unittest.TestCase):
                 rows[m.group(1)] = (m.group(2), None if d == "none" else
                                     "" if d == "empty" else d.strip("`"))
             self.assertEqual(rows, help_table(kind), kind)
+            texts = {m.group(1): m.group(2) for m in re.finditer(
+                r"^\| `--([a-z-]+)(?: VALUE)?` \| `AGENTFLOW_[A-Z_]+` \| [^|]+ \| (.*) \|$",
+                section, re.M)}
+            self.assertEqual(texts, help_texts(kind), kind)
 
 
 class Healthcheck(unittest.TestCase):
