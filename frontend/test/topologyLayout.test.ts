@@ -106,6 +106,18 @@ describe('topologyLayout', () => {
         for (const r of l.rtts) expect(links.some((x) => x.a === r.a && x.b === r.b && x.text === r.text)).toBe(true);
       });
 
+  it('on a phone-wide canvas 20 long names are cut shorter and still clear of everything', () => {
+    for (const make of [fullMesh, maxLinks6]) {
+      const ids = meshIds(20);
+      const l = topologyLayout(ids, make(ids), 366, 366);
+      expect(overlaps(l)).toEqual([]);
+      expect(inView(l)).toBe(true);
+      expect(Object.keys(l.labels)).toHaveLength(20);
+      expect(l.labels['raspberrypi-garage'].lines[0]).toMatch(/^raspberry.*…$/);
+      expect(l.fontSize).toBeGreaterThanOrEqual(8);
+    }
+  });
+
   it('places RTT labels clear of everything even on a full mesh of 20 when asked to', () => {
     const ids = meshIds(20);
     const base = layoutNodes(ids);

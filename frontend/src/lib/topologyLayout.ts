@@ -38,7 +38,7 @@ export interface NodePlace {
 }
 
 export interface LabelPlace {
-  /** The lines drawn: the name (shortened past MAX_CHARS), maybe a sub-line. */
+  /** The lines drawn: the name (cut to fit the canvas), maybe a sub-line. */
   lines: string[];
   /** Anchor of the first line's centre line, relative to the node. */
   x: number;
@@ -95,8 +95,12 @@ export interface LayoutLinkInput {
 export const CHAR_W = 0.62;
 /** Height of a line over the font size. */
 export const LINE_H = 1.2;
-/** Names longer than this are cut with "…" (the tooltip has them whole). */
+/**
+ * Names longer than this are cut with "…" (the tooltip has them whole); on a
+ * small canvas (a phone) sooner, so a name takes at most half the radius.
+ */
 export const MAX_CHARS = 20;
+const MIN_CHARS = 8;
 /**
  * Above this many links no RTT labels are drawn: a label clear of every
  * other still cannot be told apart from the lines around it (a full mesh of
@@ -112,8 +116,8 @@ const RING = 5.5;
 /** Smallest name font worth drawing; below it names live in tooltips. */
 const MIN_FONT = 6;
 
-export function shorten(id: string): string {
-  return id.length > MAX_CHARS ? `${id.slice(0, MAX_CHARS - 1)}…` : id;
+export function shorten(id: string, max = MAX_CHARS): string {
+  return id.length > max ? `${id.slice(0, max - 1)}…` : id;
 }
 
 /** Corners of a box, in order around it. */
@@ -165,11 +169,11 @@ function baseFont(n: number): number {
 }
 
 /** Level names: each box centred on its node's ray, its nearest edge GAP beyond the node. */
-function levelLabels(ids: LayoutNodeInput[], nodes: Record<string, NodePlace>, f: number): Record<string, LabelPlace> {
+function levelLabels(ids: LayoutNodeInput[], nodes: Record<string, NodePlace>, f: number, max: number): Record<string, LabelPlace> {
   const out: Record<string, LabelPlace> = {};
   for (const { id, sub } of ids) {
     const p = nodes[id];
-    const lines = sub ? [shorten(id), sub] : [shorten(id)];
+    const lines = sub ? [shorten(id, max), sub] : [shorten(id, max)];
     const w = Math.max(...lines.map((l) => l.length)) * CHAR_W * f;
     const h = lines.length * LINE_H * f;
     const ux = Math.cos(p.a);
@@ -192,11 +196,11 @@ function levelLabels(ids: LayoutNodeInput[], nodes: Record<string, NodePlace>, f
 }
 
 /** Names along the rays, read left to right on both halves of the circle. */
-function radialLabels(ids: LayoutNodeInput[], nodes: Record<string, NodePlace>, f: number): Record<string, LabelPlace> {
+function radialLabels(ids: LayoutNodeInput[], nodes: Record<string, NodePlace>, f: number, max: number): Record<string, LabelPlace> {
   const out: Record<string, LabelPlace> = {};
   for (const { id } of ids) {
     const p = nodes[id];
-    const text = shorten(id);
+    const text = shorten(id, max);
     const w = text.length * CHAR_W * f;
     const start = p.box.w / 2 + GAP;
     const ux = Math.cos(p.a);
@@ -250,9 +254,10 @@ function viewOf(boxes: Box[], w: number, h: number): NodeLayout['view'] {
  */
 export function layoutNodes(ids: LayoutNodeInput[], w = 800, h = 640): NodeLayout {
   const n = ids.length;
-  const longest = Math.max(1, ...ids.map(({ id }) => shorten(id).length));
   const outer = Math.min(w, h) / 2 - PAD;
   let f = baseFont(n);
+  const max = Math.max(MIN_CHARS, Math.min(MAX_CHARS, Math.floor((outer * 0.5) / (CHAR_W * f))));
+  const longest = Math.max(1, ...ids.map(({ id }) => shorten(id, max).length));
   const ringFor = (font: number) => Math.max(20, outer - longest * CHAR_W * font - GAP - 16 - RING);
   let R = ringFor(f);
   // Small enough that an RTT label fits between neighbours on a short link.
@@ -272,7 +277,7 @@ export function layoutNodes(ids: LayoutNodeInput[], w = 800, h = 640): NodeLayou
   let nodes = place(R);
   const nodeBoxes = () => Object.values(nodes).map((p) => p.box);
 
-  let labels = levelLabels(ids, nodes, f);
+  let labels = levelLabels(ids, nodes, f, max);
   let radial = false;
   if (!allClear([...nodeBoxes(), ...Object.values(labels).map((l) => l.box)])) {
     // Text along the rays: neighbouring names part outward, so they are
@@ -283,7 +288,7 @@ export function layoutNodes(ids: LayoutNodeInput[], w = 800, h = 640): NodeLayou
     f = Math.min(f, (0.9 * 2 * inner * Math.tan(Math.PI / Math.max(3, n))) / LINE_H);
     R = Math.max(R, ringFor(f));
     nodes = place(R);
-    labels = radialLabels(ids, nodes, f);
+    labels = radialLabels(ids, nodes, f, max);
   }
   // Whatever still does not fit (names on a ring too crowded for a readable
   // font) is left to the tooltip: a name is never drawn over anything.

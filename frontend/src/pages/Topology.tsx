@@ -1,4 +1,4 @@
-import { memo, useMemo } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import { fmtRtt } from '../lib/format';
 import { go, useStore } from '../lib/hooks';
 import { buildGraph, nodeViews, type GraphLink, type NodeView } from '../lib/selectors';
@@ -73,6 +73,24 @@ const NodeDot = memo(function NodeDot({ v, id, p, label }: { v: NodeView | undef
   );
 });
 
+/**
+ * The canvas the layout draws on: 800 × 640 units, or on a window narrower
+ * than that a square about as wide as the page, so a name drawn 12 units
+ * high is about 12 px on a phone too rather than shrunk with the whole
+ * drawing.  The window's width, not the page's: the page's changes with the
+ * scroll bar the drawing's own height brings and goes, and would loop.
+ */
+function useCanvas(): { w: number; h: number } {
+  const [width, setWidth] = useState(() => window.innerWidth);
+  useEffect(() => {
+    const on = () => setWidth(window.innerWidth);
+    window.addEventListener('resize', on);
+    return () => window.removeEventListener('resize', on);
+  }, []);
+  const side = Math.max(300, width - 24);
+  return side < 800 ? { w: side, h: side } : { w: 800, h: 640 };
+}
+
 export function Topology() {
   const cluster = useStore((s) => s.cluster);
   const latest = useStore((s) => s.latest);
@@ -85,10 +103,11 @@ export function Topology() {
   }, [cluster, latest, alerts]);
   // Where nodes and names go changes only with the set of nodes (and which
   // are relayed); RTT labels are placed anew as the RTTs move.
+  const { w, h } = useCanvas();
   const subs = graph.nodes.map((id) => (views[id]?.path === 'relayed' ? 'relayed' : ''));
   const base = useMemo(
-    () => layoutNodes(graph.nodes.map((id, i) => ({ id, sub: subs[i] || undefined }))),
-    [graph.nodes.join('\u0000'), subs.join('\u0000')],
+    () => layoutNodes(graph.nodes.map((id, i) => ({ id, sub: subs[i] || undefined })), w, h),
+    [graph.nodes.join('\u0000'), subs.join('\u0000'), w, h],
   );
   const { rtts, rttFontSize } = useMemo(
     () => placeRtts(base, graph.links.map((l) => ({ a: l.a, b: l.b, text: fmtRtt(l.rtt) }))),
