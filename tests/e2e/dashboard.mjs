@@ -76,8 +76,10 @@ async function main() {
     const port = mesh.nodes['node-1'].port;
     const base = `http://127.0.0.1:${port}/`;
 
-    async function page(token = 'write') {
-      const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    // A desktop window unless told otherwise (the phone test passes a
+    // phone's screen: { viewport, isMobile, hasTouch }).
+    async function page(token = 'write', screen = { viewport: { width: 1400, height: 900 } }) {
+      const ctx = await browser.newContext(screen);
       const p = await ctx.newPage();
       await p.goto(`${base}?token=${mesh.nodes['node-1'].tokens[token]}#/topology`);
       await p.getByTestId('connection-state').and(p.locator('[data-state="open"]'))
@@ -534,6 +536,78 @@ async function main() {
         check(!(await mesh.api('node-1', 'GET', '/api/artifacts')).json.artifacts.some((a) => a.artifact === sha),
           'the API still lists it');
         await shot(p, 'artifacts-deleted');
+        await p.context().close();
+      },
+
+      async 'on a 390 px phone every page is reached from the menu and fits the screen'() {
+        const W = 390;
+        const p = await page('write', { viewport: { width: W, height: 844 }, isMobile: true, hasTouch: true });
+        // The page is no wider than the screen; when it is, name the
+        // elements that stick out past their parents, to know where to look
+        // (every page is visited before the test fails, so one run names all).
+        const tooWide = [];
+        const fits = async (where) => {
+          const sw = await p.evaluate(() => document.documentElement.scrollWidth);
+          if (sw <= W + 1) return;
+          const wide = await p.evaluate((w) => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > w + 1 && e.parentElement.getBoundingClientRect().right <= w + 1)
+            .filter((e) => {
+              // Inside a box that scrolls sideways (a table's) is fine.
+              for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+                if (getComputedStyle(a).overflowX !== 'visible') return false;
+              return true;
+            })
+            .slice(0, 4).map((e) => `${e.tagName.toLowerCase()}${e.dataset.testid ? `[${e.dataset.testid}]` : ''}`
+              + `.${String(e.className).split(' ').join('.')} (${Math.round(e.getBoundingClientRect().right)} px)`), W);
+          tooWide.push(`${where}: the page is ${sw} px wide on a ${W} px screen: ${wide.join(', ')}`);
+        };
+        // Through the menu, as a thumb would: open it, see every link
+        // inside the screen, tap the page.
+        const pages = [['topology', 'topology-page'], ['nodes', 'nodes-page'], ['tasks', 'tasks-page'],
+          ['jobs', 'jobs-page'], ['workflows', 'workflows-page'], ['services', 'services-page'],
+          ['artifacts', 'artifacts-page'], ['alerts', 'alerts-page'], ['timeline', 'timeline-page'],
+          ['audit', 'audit-page']];
+        for (const [id, root] of pages) {
+          await p.getByTestId('nav-toggle').click();
+          await p.locator('[data-testid="nav"][data-open="true"]').waitFor({ timeout: 5000 });
+          if (id === 'topology') await shot(p, 'phone-menu');
+          for (const [other] of pages) {
+            const link = p.getByTestId(`nav-${other}`);
+            check(await link.isVisible(), `${id}: the menu's ${other} link is hidden`);
+            const b = await link.boundingBox();
+            check(b && b.x >= 0 && b.x + b.width <= W + 1 && b.height >= 24,
+              `${id}: the menu's ${other} link is off screen or too small to tap (${JSON.stringify(b)})`);
+          }
+          await p.getByTestId(`nav-${id}`).click();
+          await p.getByTestId(root).waitFor({ timeout: 10000 });
+          check(await p.evaluate(() => location.hash) === `#/${id}`, `${id}: the link went to ${await p.evaluate(() => location.hash)}`);
+          // Picking a page folds the menu away again.
+          check(!(await p.getByTestId(`nav-${id}`).isVisible()), `${id}: the menu stayed open`);
+          // The pages that list things wait for their rows, so the widest
+          // table is measured, not an empty page.
+          if (id === 'nodes') await p.getByTestId('node-card-node-3').waitFor({ timeout: 10000 });
+          if (id === 'topology') await p.getByTestId('topology-node-node-3').waitFor({ timeout: 10000 });
+          if (id === 'services') await p.getByTestId('svc-row').first().waitFor({ timeout: 10000 });
+          await shot(p, `phone-${id}`);
+          await fits(id);
+        }
+        // A node's page, from its card.
+        await p.getByTestId('nav-toggle').click();
+        await p.getByTestId('nav-nodes').click();
+        await p.getByTestId('node-card-node-2').locator('a.node-name').click();
+        await p.getByTestId('node-detail-node-2').waitFor({ timeout: 10000 });
+        await shot(p, 'phone-node-detail');
+        await fits('node-2');
+        // A link naming no page says so, on a phone too.
+        await p.evaluate(() => { location.hash = '#/no-such-page'; });
+        await p.getByTestId('not-found').waitFor({ timeout: 5000 });
+        check((await p.getByTestId('not-found-path').textContent()) === '#/no-such-page', 'not-found names the path');
+        check(await p.getByTestId('topology-page').count() === 0, 'an unknown route shows the topology');
+        await shot(p, 'phone-not-found');
+        await fits('not found');
+        await p.getByTestId('not-found-home').click();
+        await p.getByTestId('topology-page').waitFor({ timeout: 5000 });
+        check(tooWide.length === 0, tooWide.join('\n'));
         await p.context().close();
       },
 

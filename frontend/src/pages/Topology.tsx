@@ -1,10 +1,8 @@
-import { memo, useMemo } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import { fmtRtt } from '../lib/format';
 import { go, useStore } from '../lib/hooks';
 import { buildGraph, nodeViews, type GraphLink, type NodeView } from '../lib/selectors';
-
-const W = 800;
-const H = 640;
+import { layoutNodes, LINE_H, placeRtts, type LabelPlace, type NodePlace, type RttPlace } from '../lib/topologyLayout';
 
 const LINK_COLORS: Record<string, string> = {
   up: '#3fb950',
@@ -14,54 +12,27 @@ const LINK_COLORS: Record<string, string> = {
   unknown: '#6e7681',
 };
 
-/** Where each node sits: a circle, this node first at the top. */
-export function circleLayout(ids: string[], w = W, h = H): Record<string, Place> {
-  const out: Record<string, Place> = {};
-  const n = ids.length;
-  const r = Math.min(w, h) / 2 - (n > 24 ? 110 : 70);
-  ids.forEach((id, i) => {
-    const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, n);
-    out[id] = n === 1 ? { x: w / 2, y: h / 2, a: 0 } : { x: w / 2 + r * Math.cos(a), y: h / 2 + r * Math.sin(a), a: (a + 2 * Math.PI) % (2 * Math.PI) };
-  });
-  return out;
-}
-
-/** Node radius: smaller as the ring fills up. */
-export function nodeRadius(n: number, w = W, h = H): number {
-  const ring = 2 * Math.PI * (Math.min(w, h) / 2 - (n > 24 ? 110 : 70));
-  return Math.max(3.5, Math.min(16, (ring / Math.max(1, n)) * 0.32));
-}
-
-const LinkLine = memo(function LinkLine({ l, p, q, label }: { l: GraphLink; p: { x: number; y: number }; q: { x: number; y: number }; label: boolean }) {
-  const rtt = fmtRtt(l.rtt);
-  const title = `${l.a} ↔ ${l.b}: ${l.state}${rtt ? `, ${rtt}` : ''}\n${l.reports.map((r) => `${r.from} sees ${r.state}${r.rtt ? ` ${fmtRtt(r.rtt)}` : ''}`).join('\n')}`;
+const LinkLine = memo(function LinkLine({ l, p, q, rtt, font }: { l: GraphLink; p: NodePlace; q: NodePlace; rtt: RttPlace | undefined; font: number }) {
+  const shown = fmtRtt(l.rtt);
+  const title = `${l.a} ↔ ${l.b}: ${l.state}${shown ? `, ${shown}` : ''}\n${l.reports.map((r) => `${r.from} sees ${r.state}${r.rtt ? ` ${fmtRtt(r.rtt)}` : ''}`).join('\n')}`;
   return (
     <g data-testid={`topology-link-${l.a}-${l.b}`} data-state={l.state} className={`tlink tlink-${l.state}`}>
       <title>{title}</title>
       <line x1={p.x} y1={p.y} x2={q.x} y2={q.y} stroke={LINK_COLORS[l.state]} strokeWidth={l.state === 'up' ? 2 : 1.5} strokeDasharray={l.state === 'up' ? undefined : '5 4'} />
-      {label && rtt && (
-        <text x={(p.x + q.x) / 2} y={(p.y + q.y) / 2 - 3} className="rtt" textAnchor="middle" data-testid={`topology-rtt-${l.a}-${l.b}`}>
-          {rtt}
+      {rtt && (
+        <text x={rtt.x} y={rtt.y} className="rtt" textAnchor="middle" dominantBaseline="central" style={{ fontSize: font }} data-testid={`topology-rtt-${l.a}-${l.b}`}>
+          {rtt.text}
         </text>
       )}
     </g>
   );
 });
 
-interface Place {
-  x: number;
-  y: number;
-  /** Angle from the centre (radians), for labels placed outward. */
-  a: number;
-}
-
-const NodeDot = memo(function NodeDot({ v, id, p, r, radial }: { v: NodeView | undefined; id: string; p: Place; r: number; radial: boolean }) {
+const NodeDot = memo(function NodeDot({ v, id, p, label }: { v: NodeView | undefined; id: string; p: NodePlace; label: LabelPlace | undefined }) {
   const member = v?.member ?? 'unknown';
   const path = v?.path ?? 'none';
   const open = () => go(`#/nodes/${encodeURIComponent(id)}`);
-  // Many nodes: labels point outward along the radius, so they do not overlap.
-  const deg = (p.a * 180) / Math.PI;
-  const flip = deg > 90 && deg < 270;
+  const r = p.r;
   return (
     <g
       data-testid={`topology-node-${id}`}
@@ -76,38 +47,49 @@ const NodeDot = memo(function NodeDot({ v, id, p, r, radial }: { v: NodeView | u
     >
       <title>{`${id}: ${member}, ${path === 'local' ? 'this node' : path}${v?.frozen ? ', frozen' : ''}${v?.openAlerts ? `, ${v.openAlerts} open alerts` : ''}`}</title>
       <circle r={r} className="tnode-circle" strokeDasharray={path === 'relayed' ? '4 3' : undefined} />
-      {v?.local && <circle r={r + 4} className="tnode-ring" />}
+      {v?.local && <circle r={p.ring} className="tnode-ring" />}
       {v?.frozen && r >= 10 && (
         <text className="tnode-flag" y={4} textAnchor="middle">
           ❄
         </text>
       )}
-      {(v?.openAlerts ?? 0) > 0 && <circle r={Math.max(2.5, r / 4)} cx={r * 0.8} cy={-r * 0.8} className="tnode-alert" />}
-      {radial ? (
-        <text
-          className="tnode-label small-label"
-          transform={`rotate(${flip ? deg - 180 : deg})`}
-          x={flip ? -(r + 4) : r + 4}
-          y={3}
-          textAnchor={flip ? 'end' : 'start'}
-        >
-          {id}
-        </text>
-      ) : (
-        <>
-          <text y={r + 14} textAnchor="middle" className="tnode-label">
-            {id}
+      {(v?.openAlerts ?? 0) > 0 && <circle r={Math.max(2.5, r / 4)} cx={r * 0.7} cy={-r * 0.7} className="tnode-alert" />}
+      {label &&
+        label.lines.map((line, i) => (
+          <text
+            key={i}
+            className={i ? 'tnode-sub' : 'tnode-label'}
+            x={label.x}
+            y={label.y + i * LINE_H * label.fontSize}
+            transform={label.rotate ? `rotate(${label.rotate} ${label.x} ${label.y})` : undefined}
+            textAnchor={label.anchor}
+            dominantBaseline="central"
+            style={{ fontSize: label.fontSize }}
+          >
+            {line}
           </text>
-          {path === 'relayed' && (
-            <text y={r + 26} textAnchor="middle" className="tnode-sub">
-              relayed
-            </text>
-          )}
-        </>
-      )}
+        ))}
     </g>
   );
 });
+
+/**
+ * The canvas the layout draws on: 800 × 640 units, or on a window narrower
+ * than that a square about as wide as the page, so a name drawn 12 units
+ * high is about 12 px on a phone too rather than shrunk with the whole
+ * drawing.  The window's width, not the page's: the page's changes with the
+ * scroll bar the drawing's own height brings and goes, and would loop.
+ */
+function useCanvas(): { w: number; h: number } {
+  const [width, setWidth] = useState(() => window.innerWidth);
+  useEffect(() => {
+    const on = () => setWidth(window.innerWidth);
+    window.addEventListener('resize', on);
+    return () => window.removeEventListener('resize', on);
+  }, []);
+  const side = Math.max(300, width - 24);
+  return side < 800 ? { w: side, h: side } : { w: 800, h: 640 };
+}
 
 export function Topology() {
   const cluster = useStore((s) => s.cluster);
@@ -119,13 +101,24 @@ export function Topology() {
     for (const v of nodeViews({ cluster, latest, alerts })) m[v.id] = v;
     return m;
   }, [cluster, latest, alerts]);
-  const pos = useMemo(() => circleLayout(graph.nodes), [graph.nodes.join('\u0000')]);
+  // Where nodes and names go changes only with the set of nodes (and which
+  // are relayed); RTT labels are placed anew as the RTTs move.
+  const { w, h } = useCanvas();
+  const subs = graph.nodes.map((id) => (views[id]?.path === 'relayed' ? 'relayed' : ''));
+  const base = useMemo(
+    () => layoutNodes(graph.nodes.map((id, i) => ({ id, sub: subs[i] || undefined })), w, h),
+    [graph.nodes.join('\u0000'), subs.join('\u0000'), w, h],
+  );
+  const { rtts, rttFontSize } = useMemo(
+    () => placeRtts(base, graph.links.map((l) => ({ a: l.a, b: l.b, text: fmtRtt(l.rtt) }))),
+    [base, graph.links],
+  );
+  const rttOf = useMemo(() => new Map(rtts.map((x) => [`${x.a}\u0000${x.b}`, x])), [rtts]);
 
   if (!cluster) return <p className="muted">Waiting for the node's snapshot…</p>;
   const reachable = !!cluster.local.signal?.reachable;
-  const radial = graph.nodes.length > 24;
-  const r = nodeRadius(graph.nodes.length);
-  const labels = graph.links.length <= 120;
+  const pos = base.nodes;
+  const vb = base.view;
   const counts: Record<string, number> = {};
   for (const l of graph.links) counts[l.state] = (counts[l.state] ?? 0) + 1;
   const relayed = Object.values(views).filter((v) => v.path === 'relayed').length;
@@ -150,15 +143,15 @@ export function Topology() {
           </span>
         </span>
       </div>
-      <svg className="topology" viewBox={`0 0 ${W} ${H}`} data-testid="topology-svg">
+      <svg className="topology" viewBox={`${vb.x} ${vb.y} ${vb.w} ${vb.h}`} data-testid="topology-svg" data-radial={base.radial}>
         <g>
           {graph.links.map((l) =>
-            pos[l.a] && pos[l.b] ? <LinkLine key={`${l.a}\u0000${l.b}`} l={l} p={pos[l.a]} q={pos[l.b]} label={labels} /> : null,
+            pos[l.a] && pos[l.b] ? <LinkLine key={`${l.a}\u0000${l.b}`} l={l} p={pos[l.a]} q={pos[l.b]} rtt={rttOf.get(`${l.a}\u0000${l.b}`)} font={rttFontSize} /> : null,
           )}
         </g>
         <g>
           {graph.nodes.map((id) => (
-            <NodeDot key={id} id={id} v={views[id]} p={pos[id]} r={r} radial={radial} />
+            <NodeDot key={id} id={id} v={views[id]} p={pos[id]} label={base.labels[id]} />
           ))}
         </g>
       </svg>

@@ -101,7 +101,7 @@ function WorkflowList({ pollMs }: { pollMs: number }) {
     return () => clearInterval(t);
   }, [load, pollMs]);
   return (
-    <section>
+    <section data-testid="workflows-page">
       <h2>Workflows</h2>
       <p className="muted small">
         Workflows this node coordinates. Start one with <code>agentflow workflow run FILE</code>.
