@@ -11,12 +11,16 @@
  *   - something a peer acts on changed: links, members, freeze, the
  *     signal, the node's info, anything but the measured figures below, or
  *   - memory or disk use moved by PACE_BYTES_PERMILLE of its total, or
- *   - the mesh is settling: within settle_ms of a change of ours as
- *     above, or of the mesh's link-state graph (mesh_gen).  While links
- *     come and go a relayed status can miss a node whose route was not
- *     known yet; repeating ours until the graph has been still for a
- *     while gives every node its latest, as the 1 Hz statuses did, or
+ *   - within settle_ms of a change of ours as above (links come and go
+ *     in bursts: peers see each step), or
  *   - the last one sent is idle_ms old (0: every sample goes out).
+ *
+ * Not when the mesh's link-state graph moved: repeating every status
+ * while any link anywhere changed made every node of a forming 100-node
+ * mesh send every sample, which kept two cores saturated, links timing
+ * out and the graph moving (it never formed).  A relayed status that
+ * misses a node while routes move is repaired by anti-entropy instead
+ * (sync_entropy.c: within two pings).
  *
  * The measured figures (CPU, memory, load, disk, network counters and
  * rates, uptimes, link RTTs, members' last-seen times) change every
@@ -44,11 +48,10 @@ void status_pace_free(struct status_pace *);
 /*
  * 1 when st is to go out now (and is remembered as the last one sent),
  * 0 when it is held.  watched: someone watches, send every sample.
- * mesh_gen: the link-state graph's generation (routing_generation).
  * now_ms: a monotonic clock.  st is borrowed for the call.
  */
 int status_pace_due(struct status_pace *, const Agentflow__Mesh__V1__NodeStatus *st,
-    int watched, uint64_t mesh_gen, uint64_t now_ms);
+    int watched, uint64_t now_ms);
 
 /* Samples sent and held since start. */
 uint64_t status_pace_sent(const struct status_pace *);

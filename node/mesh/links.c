@@ -301,10 +301,14 @@ static int
 collect_id(const char *id, void *value, void *arg)
 {
 	struct id_list *il = arg;
-	struct peer *p = value;
 
-	if (p->member != MEMBER_LEFT)
-		il->ids[il->n++] = id;
+	/* A peer that left keeps its place: only its neighbours had its
+	 * Leave, and with spread distances a ring without it would move
+	 * picks far from it on those nodes only (links that one end keeps
+	 * and the other closes).  Its neighbours keep one link fewer until
+	 * it comes back or is forgotten (--prune-after). */
+	(void)value;
+	il->ids[il->n++] = id;
 	return 0;
 }
 
@@ -323,7 +327,7 @@ want_all(const char *id, void *value, void *arg)
 static int
 spreads(const struct peer *p)
 {
-	return mesh_features_index("spread_ring") >= 0 && (p->features == 0 ||
+	return mesh_features_index("spread_ring") >= 0 && (!p->hello_seen ||
 	    mesh_features_has(p->features, "spread_ring"));
 }
 
@@ -375,12 +379,22 @@ links_choose_neighbours(struct links *l)
 		if (p == NULL)
 			continue;
 		size_t ours = (size_t)l->max_links, theirs = peer_limit(l, p, il.n);
+		int was = p->wanted;
 		/* A peer whose Hello we have not had may pick by either ring
 		 * (an older node by the near one): a link where either rule
 		 * makes one, and its Hello tells which one stays. */
 		p->wanted = pair_picks(il.n, self, i, ours, theirs, spreads(p)) ||
-		    (p->features == 0 &&
+		    (!p->hello_seen &&
 		    pair_picks(il.n, self, i, ours, theirs, 0));
+		/* A new neighbour (the mesh grew, another rule) is dialled at
+		 * the next pass, not after a backoff its old links ran up. */
+		if (p->wanted && !was && p->state == LINK_DOWN) {
+			struct timeval now = { 0, 0 };
+			p->backoff_ms = BACKOFF_MIN_MS;
+			if (p->redial == NULL)
+				p->redial = evtimer_new(l->base, redial_cb, p);
+			evtimer_add(p->redial, &now);
+		}
 	}
 	free(il.ids);
 }
@@ -535,7 +549,7 @@ hello_received(struct links *l, struct lstream *s,
 	struct peer *p = s->peer;
 	const char *cert_id = transport_peer_id(s->ts);
 	struct transport_stream *old;
-	int spread;
+	int spread, first;
 
 	if (h->info == NULL || strcmp(h->info->node_id, cert_id) != 0) {
 		log_event(LOG_WARN, "link refused: Hello names another node than "
@@ -552,9 +566,11 @@ hello_received(struct links *l, struct lstream *s,
 	s->hello_in = 1;
 	p->incarnation = h->info->incarnation;
 	spread = spreads(p);
+	first = !p->hello_seen;
 	p->features = mesh_features_mask(h->features, h->n_features);
+	p->hello_seen = 1;
 	/* Whether it picks us, or by which rule, changed. */
-	if (p->max_links != h->max_links || spreads(p) != spread) {
+	if (p->max_links != h->max_links || spreads(p) != spread || first) {
 		p->max_links = h->max_links;
 		links_choose_neighbours(l);
 	}
@@ -748,8 +764,16 @@ tick_peer(const char *id, void *value, void *arg)
 	Agentflow__Mesh__V1__Ping ping = AGENTFLOW__MESH__V1__PING__INIT;
 
 	(void)id;
-	if (p->state == LINK_UP && !p->wanted) {
-		/* The mesh grew and this peer is no longer a ring neighbour. */
+	/* The mesh grew, or the peer's Hello named the other ring, and no
+	 * end picks this link any more: closed once that held for --dead-ms
+	 * (the time we give a peer's absence), as nodes learn of a join a
+	 * signal heartbeat apart, and a link closed on a view about to
+	 * change is a link redialled. */
+	if (p->state != LINK_UP || p->wanted)
+		p->unwanted_mono_ms = 0;
+	else if (p->unwanted_mono_ms == 0)
+		p->unwanted_mono_ms = clock_mono_ms();
+	else if (clock_mono_ms() - p->unwanted_mono_ms >= (uint64_t)l->dead_ms) {
 		log_event(LOG_INFO, "closing a link that is no longer a neighbour's",
 		    "{s:s}", "peer", p->id);
 		transport_close(p->active);

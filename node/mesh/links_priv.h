@@ -59,7 +59,9 @@ struct peer {
 	uint64_t		 heard_mono_ms;	/* last frame on the active link */
 	uint64_t		 incarnation;	/* from its Hello */
 	unsigned		 features;	/* from its Hello (mesh_features.h) */
+	int			 hello_seen;	/* features hold: a Hello came */
 	int			 wanted;	/* a ring neighbour under max_links */
+	uint64_t		 unwanted_mono_ms; /* up but not wanted, since */
 	long			 max_links;	/* its Hello's: -1 none, 0 not said */
 	uint64_t		 up_mono_ms;	/* when the active link came up */
 	uint64_t		 link_gen;	/* l->up_gen when it came up */

@@ -686,6 +686,13 @@ answer_request(struct sync *s, const char *peer,
 	    lacks ? r->n_cursors : 0, (const char *const *)r->origins,
 	    r->n_origins, list);
 
+	/* Never its own life: one above its own that we hold (a restored
+	 * backup's) is its Hello's business (sync_incarnation.c), and its
+	 * own events replayed to it are dropped as echoes. */
+	for (size_t i = 0; lacks && i < n; i++)
+		if (strcmp(list[i]->id, peer) == 0)
+			list[i--] = list[--n];
+
 	sync_catchup_send(s, peer, list, n, r->cursors, r->n_cursors,
 	    r->request_id);
 	free(list);

@@ -27,11 +27,14 @@
 
 #include <stdlib.h>
 
+#include "clock.h"
+#include "frame_codec.h"
 #include "hmap.h"
 #include "xalloc.h"
 
 #define FIRST_ASK	2	/* mismatched pings in a row before the first */
 #define GAP_MAX		16	/* pings between asks, at most */
+#define FRESH_MS	100	/* a digest of ours this old is reused */
 
 struct entropy {
 	unsigned	mismatches;	/* pings in a row whose digest was not ours */
@@ -86,21 +89,35 @@ sync_digest(struct sync *s)
 	if (s == NULL)
 		return 0;
 	hmap_sweep(s->origins, add_origin, &d);
-	return d != 0 ? d : 1;	/* 0 would say nothing */
+	s->digest = d != 0 ? d : 1;	/* 0 would say nothing */
+	s->digest_ms = clock_mono_ms();
+	return s->digest;
 }
 
-/* Sends peer all our cursors: it answers with what we lack. */
+/* Sends peer all our cursors, and a cursor past every life we forgot (a
+ * neighbour that still holds one, pruned later or never, sends none of
+ * it): it answers with what we lack. */
 static void
 ask(struct sync *s, const char *peer)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
 	Agentflow__Mesh__V1__SnapshotRequest r = AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
+	Agentflow__Mesh__V1__Cursor **ours, *tombs;
+	size_t n = sync_cursors(&ours, s), nt;
 
-	r.n_cursors = sync_cursors(&r.cursors, s);
+	tombs = xcalloc(FRAME_CODEC_MAX_NODES - n + 1, sizeof(*tombs));
+	nt = sync_forgotten_cursors(s, tombs, FRAME_CODEC_MAX_NODES - n);
+	r.cursors = xcalloc(n + nt + 1, sizeof(*r.cursors));
+	for (size_t i = 0; i < n; i++)
+		r.cursors[r.n_cursors++] = ours[i];
+	for (size_t i = 0; i < nt; i++)
+		r.cursors[r.n_cursors++] = &tombs[i];
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
 	f.snapshot_request = &r;
 	(void)sync_send_frame(s, peer, &f);	/* a full queue: the next ask */
 	s->entropy_asks++;
+	free(r.cursors);
+	free(tombs);
 }
 
 void
@@ -111,14 +128,20 @@ sync_peer_digest(struct sync *s, const char *peer, uint64_t digest)
 	if (s == NULL || digest == 0)
 		return;
 	if ((e = hmap_get(s->entropy, peer)) == NULL) {
-		/* Peers hold valid certificates; still, no more of them
-		 * than origins we would hold. */
-		if (hmap_count(s->entropy) >= ORIGINS_MAX)
-			return;
+		/* No more runs than origins we would hold: peers that came
+		 * and went over a long life start over together. */
+		if (hmap_count(s->entropy) >= ORIGINS_MAX) {
+			hmap_free_with(s->entropy, free);
+			s->entropy = hmap_new();
+		}
 		e = xcalloc(1, sizeof(*e));
 		hmap_put(s->entropy, peer, e);
 	}
-	if (digest == sync_digest(s)) {
+	/* Ours costs a sweep over every origin: a peer that pings faster
+	 * than --ping-ms (or many peers at once) is answered from the last
+	 * one for FRESH_MS. */
+	if (digest == (clock_mono_ms() - s->digest_ms < FRESH_MS ?
+	    s->digest : sync_digest(s))) {
 		e->mismatches = 0;
 		e->ask_at = FIRST_ASK;
 		e->gap = FIRST_ASK;

@@ -36,6 +36,37 @@ sync_forgotten(const struct sync *s, const char *id, uint64_t incarnation)
 	return t != NULL && incarnation <= t->incarnation;
 }
 
+struct tomb_fill {
+	Agentflow__Mesh__V1__Cursor	*cur;
+	size_t				 n, max;
+};
+
+static int
+tomb_cursor(const char *id, void *value, void *arg)
+{
+	struct tomb_fill *tf = arg;
+	const struct tombstone *t = value;
+
+	if (tf->n < tf->max) {
+		agentflow__mesh__v1__cursor__init(&tf->cur[tf->n]);
+		tf->cur[tf->n].origin = (char *)id;
+		tf->cur[tf->n].incarnation = t->incarnation;
+		tf->cur[tf->n++].seq = UINT64_MAX;
+	}
+	return 0;
+}
+
+size_t
+sync_forgotten_cursors(const struct sync *s, Agentflow__Mesh__V1__Cursor *cur,
+    size_t max)
+{
+	struct tomb_fill tf = { cur, 0, max };
+
+	if (s->forgotten != NULL)
+		hmap_sweep(s->forgotten, tomb_cursor, &tf);
+	return tf.n;
+}
+
 int
 sync_left(const struct sync *s, const char *id)
 {

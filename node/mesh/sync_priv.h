@@ -104,6 +104,7 @@ struct sync {
 	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
 	uint64_t			 entropy_asks;	/* sync_entropy.c */
 	struct hmap			*entropy;	/* peer → its digests' run */
+	uint64_t			 digest, digest_ms;	/* ours, at (mono) */
 	/* Seconds from an event's time at its origin to its applying here
 	 * (wall clocks of two hosts: skew shows, a negative counts as 0). */
 	struct prom_hist		 delay;
@@ -313,6 +314,11 @@ void sync_schedules_free(struct sync *);
  * is of a life we forgot (and so is ignored); frees what forgets kept. */
 int sync_forgotten(const struct sync *, const char *id, uint64_t incarnation);
 void sync_forget_clear(struct sync *);
+/* Each forgotten life as a cursor past all its events (seq UINT64_MAX),
+ * at most max into cur (ids borrowed from the tombstones, valid until the
+ * next forget): a peer answering our cursors sends none of it.  How many. */
+size_t sync_forgotten_cursors(const struct sync *,
+    Agentflow__Mesh__V1__Cursor *cur, size_t max);
 
 /*
  * sync_catchup.c.  The origins a peer lacks into list (room for every
