@@ -10,7 +10,8 @@ notice, the refused webhook after its retries; the alert repeats while
 it fires; node-2 comes back and the resolved notice follows.  No secret
 or token shows in the node's log, status or API.  A bad --notify file
 stops the node with the field named.  E-mail goes to an SMTP server of
-the test's own (Mail), which answers AUTH PLAIN and records each
+the test's own (Mail), which answers AUTH PLAIN, STARTTLS or TLS from
+the start (with a certificate of the test's CA) and records each
 message."""
 
 import base64
@@ -24,6 +25,7 @@ import os
 import signal
 import socket
 import socketserver
+import ssl
 import threading
 import time
 import unittest
@@ -78,14 +80,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Mail(socketserver.ThreadingTCPServer):
     """A small SMTP server on 127.0.0.1 (RFC 5321's EHLO, AUTH PLAIN,
     MAIL, RCPT, DATA, RSET, NOOP, QUIT): records each message with its
-    envelope, and each login's outcome.  With user, MAIL needs a login."""
+    envelope, and each login's outcome.  With user, MAIL needs a login.
+    With tls (an ssl.SSLContext) it offers STARTTLS, or with implicit
+    speaks TLS from the start (smtps); secure lists, per message, whether
+    it came over TLS."""
 
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, port=0, user=None, password=None):
-        self.mails, self.logins, self.lock = [], [], threading.Lock()
+    def __init__(self, port=0, user=None, password=None, tls=None, implicit=False):
+        self.mails, self.logins, self.secure, self.lock = [], [], [], threading.Lock()
         self.user, self.password = user, password
+        self.tls, self.implicit = tls, implicit
         super().__init__(("127.0.0.1", port), MailHandler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -123,18 +129,44 @@ class MailHandler(socketserver.StreamRequestHandler):
             lines.append(line[1:] if line.startswith(b".") else line)
         return b"".join(lines)
 
+    def starttls(self):
+        self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+        self.rfile = self.request.makefile("rb")
+        self.wfile = self.request.makefile("wb", buffering=0)
+        self.secure = True
+
     def handle(self):
+        self.secure = False
+        try:
+            if self.server.implicit:
+                self.starttls()
+            self.session()
+        except (OSError, ValueError):
+            pass    # a client that refused our certificate
+        finally:
+            self.request.close()    # the TLS socket, when it was wrapped
+
+    def session(self):
         srv = self.server
         authed, sender, rcpt = srv.user is None, None, []
         self.reply("220 test ESMTP")
-        for raw in self.rfile:
+        while True:
+            raw = self.rfile.readline()
+            if not raw:
+                return
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             verb = line.split(" ")[0].upper()
             if verb == "EHLO":
                 self.reply("250-test")
+                if srv.tls and not self.secure:
+                    self.reply("250-STARTTLS")
                 if srv.user:
                     self.reply("250-AUTH PLAIN")
                 self.reply("250 8BITMIME")
+            elif verb == "STARTTLS" and srv.tls and not self.secure:
+                self.reply("220 2.0.0 go ahead")
+                self.starttls()
+                authed, sender, rcpt = srv.user is None, None, []
             elif verb == "AUTH" and line.upper().startswith("AUTH PLAIN"):
                 parts = line.split(" ")
                 if len(parts) < 3:
@@ -155,6 +187,7 @@ class MailHandler(socketserver.StreamRequestHandler):
                 with srv.lock:
                     srv.mails.append((sender, rcpt, email.message_from_bytes(
                         body, policy=email.policy.default)))
+                    srv.secure.append(self.secure)
                 self.reply("250 queued")
             elif verb in ("RSET", "NOOP"):
                 sender, rcpt = (None, []) if verb == "RSET" else (sender, rcpt)
@@ -353,6 +386,45 @@ class Notify(MeshTest):
             token="read").get("/api/alerts").body.decode()
         for secret in (MAIL_PASSWORD, WRONG_PASSWORD):
             self.assertNotIn(secret, exposed)
+
+    def test_email_tls_starttls_smtps_and_a_certificate_checked(self):
+        """starttls "required" upgrades, and fails against a server that
+        does not offer it; smtps:// is TLS from the start; the server's
+        certificate is checked (against "ca", else the system's CAs)."""
+        cert, key = self.pki.server_cert("mail")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        starttls = Mail(user="af", password=MAIL_PASSWORD, tls=ctx)
+        plain = Mail()
+        smtps = Mail(tls=ctx, implicit=True)
+        for srv in (starttls, plain, smtps):
+            self.addCleanup(srv.server_close)
+            self.addCleanup(srv.shutdown)
+        base = {"type": "email", "from": "af@example.net", "to": ["ops@example.net"],
+                "resolved": False}
+        notify = self.write("notify.json", {"channels": [
+            dict(base, name="starttls", url="smtp://127.0.0.1:%d" % starttls.port,
+                 ca=self.pki.ca_path, username="af", password=MAIL_PASSWORD),
+            dict(base, name="no-offer", url="smtp://127.0.0.1:%d" % plain.port),
+            dict(base, name="smtps", url="smtps://127.0.0.1:%d" % smtps.port,
+                 ca=self.pki.ca_path),
+            dict(base, name="untrusted", url="smtps://127.0.0.1:%d" % smtps.port)]})
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", Silences.ALWAYS),
+                                      "--notify", notify])
+
+        def why(channel):
+            return [x["why"] for x in a.logs() if x.get("msg") == "notification not delivered"
+                    and x.get("channel") == channel]
+        self.assertTrue(harness.wait_until(
+            lambda: starttls.messages() and smtps.messages() and why("no-offer")
+            and why("untrusted"), 30), a.stderr())
+        self.assertEqual((starttls.secure, starttls.logins), ([True], [True]))
+        self.assertEqual(smtps.secure, [True])
+        self.assertEqual(plain.messages(), [])
+        self.assertIn("SSL", why("no-offer")[0])
+        self.assertIn("certificate", why("untrusted")[0])
+        self.assertEqual(len(smtps.messages()), 1, "untrusted sent over the smtps server")
+        self.assertNotIn(MAIL_PASSWORD, a.stderr())
 
     def test_a_bad_file_stops_the_node_naming_the_field(self):
         for doc, want in (
