@@ -3,15 +3,22 @@
  * message, and the sending.
  *
  * libcurl speaks SMTP (EHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA
- * with its dot-stuffing); this file only lends it the loop.  curl says
- * which sockets it waits on (socket_cb: one libevent event per socket,
- * kept in curl's socket pointer) and when it wants a timeout (timer_cb:
- * one timer); each event hands the socket back to curl_multi_socket_action
- * and then finished transfers are collected (collect).  Names are
- * resolved by curl's own resolver thread, so nothing here blocks the
- * loop.  A send lives from notify_mail_send until its done callback or
- * notify_mail_cancel, whichever comes first; done runs from an event,
- * never inside notify_mail_send, so a caller may start one anywhere.
+ * with its dot-stuffing) on one worker thread, one mail at a time, with
+ * curl_easy_perform.  Not curl's multi-socket API on the loop: libcurl
+ * 7.88 (Debian 12) waits *blocking* inside curl_multi_socket_action and
+ * curl_multi_remove_handle for the reply to the end of DATA (smtp_done)
+ * and to QUIT (smtp_disconnect), up to the server's response timeout,
+ * so a slow or silent mail server would stall the whole node (seen here:
+ * a cancel of a send to a server that never greets held the loop until
+ * SIGKILL).  The worker is workq's (one thread, owning nothing of the
+ * node's; the outcome comes back on the loop), its queue bounded as
+ * notify.c's notices are.  A cancel (notify.c dropping a notice, or the
+ * node stopping) marks the send, shuts its sockets down (curl opens and
+ * closes them through our callbacks, under the lock, so the numbers are
+ * never stale) and the progress callback ends the transfer; the stop
+ * joins the worker, which is then back within about a second.  done runs
+ * from an event, never inside notify_mail_send, so a caller may start
+ * one anywhere.
  *
  * TLS: smtps:// is TLS from the first byte; smtp:// with starttls
  * "required" (the default) upgrades or fails, "optional" upgrades when
@@ -25,14 +32,17 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <mbedtls/base64.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "text.h"
+#include "workq.h"
 #include "xalloc.h"
 
 #define ADDR_MAX	254
@@ -42,6 +52,8 @@
 #define FIELD_MAX	900	/* a body line stays under SMTP's 998 */
 #define CONNECT_S	10L
 #define TRANSFER_S	30L
+#define QUEUE_MAX	256	/* notify.c's bound on waiting notices */
+#define SOCKETS_MAX	4	/* happy eyeballs: two at a time */
 
 enum starttls { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF, TLS_IMPLICIT };
 
@@ -57,22 +69,32 @@ struct notify_mail {
 	char		*prefix;
 };
 
-struct notify_mailer {
-	struct event_base	*base;
-	CURLM			*multi;
-	struct event		*timer;
-	LIST_HEAD(, notify_mail_send) sends;
-};
-
+/* A send waits in the workq, runs on the worker (busy), then its done
+ * runs on the loop.  A cancel (notify.c dropping a notice, or the stop)
+ * marks it: a waiting one is skipped, the busy one has its sockets shut
+ * down and its progress callback ends it, and done() frees it without
+ * telling anyone.  lock guards cancelled, stopping, busy and the busy
+ * send's sockets; the worker reads the message and channel without it
+ * (the loop leaves them alone; the channel outlives the mailer). */
 struct notify_mail_send {
-	LIST_ENTRY(notify_mail_send) entry;
 	struct notify_mailer	*mr;
-	CURL			*easy;
-	struct curl_slist	*rcpt;
+	const struct notify_mail *m;
 	char			*msg;
 	size_t			 len, off;
+	bool			 cancelled;
+	CURLcode		 rc;		/* the worker's outcome */
+	long			 code;		/* the server's last reply */
 	notify_mail_done_fn	*done;
 	void			*arg;
+};
+
+struct notify_mailer {
+	struct workq		*wq;		/* one worker */
+	pthread_mutex_t		 lock;
+	bool			 stopping;
+	struct notify_mail_send	*busy;
+	curl_socket_t		 fds[SOCKETS_MAX];	/* busy's */
+	size_t			 nfds;
 };
 
 static const char *const fields[] = { "url", "starttls", "ca", "from", "to",
@@ -490,163 +512,61 @@ notify_mail_compose(const struct notify_mail *m, const char *node,
 	return out;
 }
 
-/* --- curl on the loop ------------------------------------------------------ */
+/* --- the worker ------------------------------------------------------------ */
 
-static void
-send_free(struct notify_mail_send *s)
-{
-	LIST_REMOVE(s, entry);
-	curl_multi_remove_handle(s->mr->multi, s->easy);
-	curl_easy_cleanup(s->easy);
-	curl_slist_free_all(s->rcpt);
-	free(s->msg);
-	free(s);
-}
-
-/* Each finished transfer: its send freed, then its done told. */
-static void
-collect(struct notify_mailer *mr)
-{
-	struct notify_mail_send *s;
-	notify_mail_done_fn *done;
-	char why[160];
-	CURLMsg *msg;
-	CURLcode rc;
-	long code;
-	void *arg;
-	int left;
-
-	while ((msg = curl_multi_info_read(mr->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		rc = msg->data.result;
-		s = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-		code = 0;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-		/* curl's fixed text and the reply code: neither can hold
-		 * the password (the error buffer and the server's words
-		 * are not used). */
-		if (rc == CURLE_OK)
-			why[0] = '\0';
-		else if (code > 0)
-			snprintf(why, sizeof(why), "SMTP %ld: %s", code,
-			    curl_easy_strerror(rc));
-		else
-			snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
-		done = s->done;
-		arg = s->arg;
-		send_free(s);
-		done(arg, rc == CURLE_OK, why);
-	}
-}
-
-static void
-socket_event_cb(evutil_socket_t fd, short what, void *arg)
+/* curl's CURLOPT_OPENSOCKETFUNCTION: the socket, noted as the busy
+ * send's so that a cancel can shut it down. */
+static curl_socket_t
+open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	struct notify_mailer *mr = arg;
-	int running;
+	curl_socket_t fd;
 
-	curl_multi_socket_action(mr->multi, fd, (what & EV_READ ?
-	    CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0),
-	    &running);
-	collect(mr);
+	(void)purpose;
+	pthread_mutex_lock(&mr->lock);
+	fd = mr->nfds < SOCKETS_MAX ? socket(a->family, a->socktype |
+	    SOCK_CLOEXEC, a->protocol) : CURL_SOCKET_BAD;
+	if (fd != CURL_SOCKET_BAD)
+		mr->fds[mr->nfds++] = fd;
+	pthread_mutex_unlock(&mr->lock);
+	return fd;
 }
 
-static void
-timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct notify_mailer *mr = arg;
-	int running;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(mr->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	collect(mr);
-}
-
-/* curl's CURLMOPT_SOCKETFUNCTION: the events a socket waits for; its
- * event lives in curl's pointer for the socket. */
+/* curl's CURLOPT_CLOSESOCKETFUNCTION: closed under the lock, so a
+ * cancel never shuts down a number the kernel gave to another file. */
 static int
-socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+close_cb(void *arg, curl_socket_t fd)
 {
-	struct notify_mailer *mr = userp;
-	struct event *ev = socketp;
-	short kind;
+	struct notify_mailer *mr = arg;
 
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (ev != NULL)
-			event_free(ev);
-		return 0;
-	}
-	kind = (short)(EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
-	    (what & CURL_POLL_OUT ? EV_WRITE : 0));
-	if (ev == NULL) {
-		ev = event_new(mr->base, fd, kind, socket_event_cb, mr);
-		if (ev == NULL)
-			return -1;
-		curl_multi_assign(mr->multi, fd, ev);
-	} else {
-		event_del(ev);
-		event_assign(ev, mr->base, fd, kind, socket_event_cb, mr);
-	}
-	event_add(ev, NULL);
+	pthread_mutex_lock(&mr->lock);
+	for (size_t i = 0; i < mr->nfds; i++)
+		if (mr->fds[i] == fd) {
+			mr->fds[i] = mr->fds[--mr->nfds];
+			break;
+		}
+	close(fd);
+	pthread_mutex_unlock(&mr->lock);
 	return 0;
 }
 
-/* curl's CURLMOPT_TIMERFUNCTION: one timer, -1 to stop it.  Even a 0 ms
- * one goes through the loop: curl must not be re-entered from here. */
+/* curl's CURLOPT_XFERINFOFUNCTION, also called about each second while
+ * curl waits for a reply: non-zero ends a cancelled send. */
 static int
-timer_cb(CURLM *multi, long ms, void *userp)
+progress_cb(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
+    curl_off_t d)
 {
-	struct notify_mailer *mr = userp;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct notify_mail_send *s = arg;
+	int stop;
 
-	(void)multi;
-	if (ms < 0)
-		evtimer_del(mr->timer);
-	else
-		evtimer_add(mr->timer, &tv);
-	return 0;
-}
-
-struct notify_mailer *
-notify_mailer_new(struct event_base *base)
-{
-	struct notify_mailer *mr;
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return NULL;
-	mr = xcalloc(1, sizeof(*mr));
-	mr->base = base;
-	LIST_INIT(&mr->sends);
-	mr->multi = curl_multi_init();
-	mr->timer = evtimer_new(base, timeout_cb, mr);
-	if (mr->multi == NULL || mr->timer == NULL ||
-	    curl_multi_setopt(mr->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) ||
-	    curl_multi_setopt(mr->multi, CURLMOPT_SOCKETDATA, mr) ||
-	    curl_multi_setopt(mr->multi, CURLMOPT_TIMERFUNCTION, timer_cb) ||
-	    curl_multi_setopt(mr->multi, CURLMOPT_TIMERDATA, mr)) {
-		notify_mailer_free(mr);
-		return NULL;
-	}
-	return mr;
-}
-
-void
-notify_mailer_free(struct notify_mailer *mr)
-{
-	if (mr == NULL)
-		return;
-	while (!LIST_EMPTY(&mr->sends))
-		send_free(LIST_FIRST(&mr->sends));
-	if (mr->multi != NULL)
-		curl_multi_cleanup(mr->multi);
-	if (mr->timer != NULL)
-		event_free(mr->timer);
-	free(mr);
-	curl_global_cleanup();
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	pthread_mutex_lock(&s->mr->lock);
+	stop = s->cancelled || s->mr->stopping;
+	pthread_mutex_unlock(&s->mr->lock);
+	return stop;
 }
 
 static size_t
@@ -662,39 +582,34 @@ read_cb(char *buf, size_t size, size_t n, void *arg)
 	return take;
 }
 
-struct notify_mail_send *
-notify_mail_send(struct notify_mailer *mr, const struct notify_mail *m,
-    const char *msg, size_t len, notify_mail_done_fn *done, void *arg)
+/* One send, on the worker: curl_easy_perform with its own connection,
+ * closed (QUIT) before it returns. */
+static void
+perform(struct notify_mailer *mr, struct notify_mail_send *s)
 {
 	static const long use_ssl[] = { CURLUSESSL_ALL, CURLUSESSL_TRY,
 	    CURLUSESSL_NONE, CURLUSESSL_NONE };
-	struct notify_mail_send *s;
+	const struct notify_mail *m = s->m;
 	char addr[ADDR_MAX + 3];
-	struct curl_slist *l;
+	struct curl_slist *rcpt = NULL, *l;
 	CURLcode rc = CURLE_OK;
+	CURL *easy;
 
-	s = xcalloc(1, sizeof(*s));
-	s->mr = mr;
-	s->done = done;
-	s->arg = arg;
-	s->msg = xmalloc(len);
-	memcpy(s->msg, msg, len);
-	s->len = len;
-	LIST_INSERT_HEAD(&mr->sends, s, entry);
-	if ((s->easy = curl_easy_init()) == NULL)
-		goto fail;
+	s->rc = CURLE_OUT_OF_MEMORY;
+	if ((easy = curl_easy_init()) == NULL)
+		return;
 	for (size_t i = 0; i < m->nto; i++) {
 		snprintf(addr, sizeof(addr), "<%s>", m->to[i]);
-		if ((l = curl_slist_append(s->rcpt, addr)) == NULL)
-			goto fail;
-		s->rcpt = l;
+		if ((l = curl_slist_append(rcpt, addr)) == NULL)
+			goto out;
+		rcpt = l;
 	}
 	snprintf(addr, sizeof(addr), "<%s>", m->from);
-#define SET(opt, v)	if (rc == CURLE_OK) rc = curl_easy_setopt(s->easy, opt, v)
+#define SET(opt, v)	if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, v)
 	SET(CURLOPT_URL, m->url);
 	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	SET(CURLOPT_MAIL_FROM, addr);
-	SET(CURLOPT_MAIL_RCPT, s->rcpt);
+	SET(CURLOPT_MAIL_RCPT, rcpt);
 	SET(CURLOPT_UPLOAD, 1L);
 	SET(CURLOPT_READFUNCTION, read_cb);
 	SET(CURLOPT_READDATA, s);
@@ -702,7 +617,14 @@ notify_mail_send(struct notify_mailer *mr, const struct notify_mail *m,
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT, CONNECT_S);
 	SET(CURLOPT_TIMEOUT, TRANSFER_S);
-	SET(CURLOPT_PRIVATE, s);
+	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, TRANSFER_S);
+	SET(CURLOPT_OPENSOCKETFUNCTION, open_cb);
+	SET(CURLOPT_OPENSOCKETDATA, mr);
+	SET(CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+	SET(CURLOPT_CLOSESOCKETDATA, mr);
+	SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+	SET(CURLOPT_XFERINFODATA, s);
+	SET(CURLOPT_NOPROGRESS, 0L);
 	if (m->ca != NULL)
 		SET(CURLOPT_CAINFO, m->ca);
 	if (m->username != NULL) {
@@ -710,23 +632,135 @@ notify_mail_send(struct notify_mailer *mr, const struct notify_mail *m,
 		SET(CURLOPT_PASSWORD, m->password);
 	}
 #undef SET
-	if (rc != CURLE_OK || curl_multi_add_handle(mr->multi, s->easy) !=
-	    CURLM_OK)
-		goto fail;
-	return s;
-fail:
-	LIST_REMOVE(s, entry);
-	if (s->easy != NULL)
-		curl_easy_cleanup(s->easy);
-	curl_slist_free_all(s->rcpt);
+	if (rc == CURLE_OK)
+		rc = curl_easy_perform(easy);
+	s->rc = rc;
+	s->code = 0;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &s->code);
+out:
+	curl_easy_cleanup(easy);
+	curl_slist_free_all(rcpt);
+}
+
+/* Shuts down the busy send's sockets: curl's waits end at once.  Under
+ * the lock. */
+static void
+unblock(struct notify_mailer *mr)
+{
+	for (size_t i = 0; i < mr->nfds; i++)
+		shutdown(mr->fds[i], SHUT_RDWR);
+}
+
+/* workq's work, on the worker. */
+static void
+send_work(void *ctx, void *job)
+{
+	struct notify_mail_send *s = job;
+	struct notify_mailer *mr = s->mr;
+	bool skip;
+
+	(void)ctx;
+	pthread_mutex_lock(&mr->lock);
+	skip = s->cancelled || mr->stopping;
+	mr->busy = skip ? NULL : s;
+	pthread_mutex_unlock(&mr->lock);
+	s->rc = CURLE_ABORTED_BY_CALLBACK;
+	if (!skip)
+		perform(mr, s);
+	pthread_mutex_lock(&mr->lock);
+	mr->busy = NULL;
+	pthread_mutex_unlock(&mr->lock);
+}
+
+/* workq's done, on the loop (stopped: the mailer is being freed): the
+ * send's done told unless cancelled, then freed.  curl's fixed text and
+ * the reply code make why: neither can hold the password (curl's error
+ * buffer and the server's words are not used). */
+static void
+send_done(void *job, int stopped)
+{
+	struct notify_mail_send *s = job;
+	char why[160];
+	bool cancelled;
+
+	pthread_mutex_lock(&s->mr->lock);
+	cancelled = s->cancelled || stopped;
+	pthread_mutex_unlock(&s->mr->lock);
+	if (s->rc == CURLE_OK)
+		why[0] = '\0';
+	else if (s->code >= 400)
+		snprintf(why, sizeof(why), "SMTP %ld: %s", s->code,
+		    curl_easy_strerror(s->rc));
+	else
+		snprintf(why, sizeof(why), "%s", curl_easy_strerror(s->rc));
+	if (!cancelled)
+		s->done(s->arg, s->rc == CURLE_OK, why);
 	free(s->msg);
 	free(s);
-	return NULL;
+}
+
+struct notify_mailer *
+notify_mailer_new(struct event_base *base)
+{
+	struct notify_mailer *mr;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return NULL;
+	mr = xcalloc(1, sizeof(*mr));
+	pthread_mutex_init(&mr->lock, NULL);
+	if ((mr->wq = workq_new(base, 1, NULL, NULL, NULL)) == NULL) {
+		notify_mailer_free(mr);
+		return NULL;
+	}
+	return mr;
+}
+
+void
+notify_mailer_free(struct notify_mailer *mr)
+{
+	if (mr == NULL)
+		return;
+	pthread_mutex_lock(&mr->lock);
+	mr->stopping = true;
+	unblock(mr);
+	pthread_mutex_unlock(&mr->lock);
+	workq_free(mr->wq);	/* joins the worker; the rest: done(job, 1) */
+	pthread_mutex_destroy(&mr->lock);
+	free(mr);
+	curl_global_cleanup();
+}
+
+struct notify_mail_send *
+notify_mail_send(struct notify_mailer *mr, const struct notify_mail *m,
+    const char *msg, size_t len, notify_mail_done_fn *done, void *arg)
+{
+	struct notify_mail_send *s;
+
+	if (workq_pending(mr->wq) >= QUEUE_MAX)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->mr = mr;
+	s->m = m;
+	s->done = done;
+	s->arg = arg;
+	s->msg = xmalloc(len);
+	memcpy(s->msg, msg, len);
+	s->len = len;
+	workq_submit(mr->wq, s, send_work, send_done);
+	return s;
 }
 
 void
 notify_mail_cancel(struct notify_mail_send *s)
 {
-	if (s != NULL)
-		send_free(s);
+	struct notify_mailer *mr;
+
+	if (s == NULL)
+		return;
+	mr = s->mr;
+	pthread_mutex_lock(&mr->lock);
+	s->cancelled = true;
+	if (mr->busy == s)
+		unblock(mr);
+	pthread_mutex_unlock(&mr->lock);
 }

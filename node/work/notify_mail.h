@@ -1,7 +1,8 @@
 /*
  * E-mail notifications (notify.h, channel type "email"): the channel's
- * fields, the message, and its sending over SMTP by libcurl, driven from
- * the node's loop with curl's multi-socket API.
+ * fields, the message, and its sending over SMTP by libcurl on a worker
+ * thread of this module's, whose outcome comes back to the node's loop
+ * (why not curl's multi-socket API on the loop: notify_mail.c).
  *
  *   {"name": "mail", "type": "email", "url": "smtp://mail.example.net:587",
  *    "starttls": "required", "from": "agentflow@example.net",
@@ -55,19 +56,20 @@ char *notify_mail_compose(const struct notify_mail *, const char *node,
     const char *channel, const char *title, const json_t *a,
     int64_t now_ms, uint32_t nonce, size_t *len);
 
-/* curl's multi handle with its sockets and timers on base.  NULL when
- * libcurl cannot start. */
+/* The worker thread, whose outcomes come back on base's loop.  NULL
+ * when libcurl or the thread cannot start. */
 struct notify_mailer *notify_mailer_new(struct event_base *base);
-/* Cancels what is on its way (no done callbacks).  NULL: no-op. */
+/* Cancels what is on its way (no done callbacks) and joins the worker
+ * (back within about a second).  NULL: no-op. */
 void notify_mailer_free(struct notify_mailer *);
 
 /* ok: the server took the message; why: what failed (static or the
  * send's, valid during the call only), "" when ok. */
 typedef void notify_mail_done_fn(void *arg, bool ok, const char *why);
 
-/* Sends msg (copied) through m's server; done runs once from the loop,
- * never within this call.  The handle is valid until done runs or
- * notify_mail_cancel; NULL when curl refused to start it. */
+/* Queues msg (copied) for m's server (m must outlive the mailer); done
+ * runs once from the loop, never within this call.  The handle is valid
+ * until done runs or notify_mail_cancel; NULL when the queue is full. */
 struct notify_mail_send *notify_mail_send(struct notify_mailer *,
     const struct notify_mail *m, const char *msg, size_t len,
     notify_mail_done_fn *done, void *arg);

@@ -390,7 +390,9 @@ class Notify(MeshTest):
     def test_email_tls_starttls_smtps_and_a_certificate_checked(self):
         """starttls "required" upgrades, and fails against a server that
         does not offer it; smtps:// is TLS from the start; the server's
-        certificate is checked (against "ca", else the system's CAs)."""
+        certificate is checked (against "ca", else the system's CAs).  A
+        server that never answers holds up neither the API nor the
+        node's stop (the mail is cancelled in flight)."""
         cert, key = self.pki.server_cert("mail")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
@@ -400,15 +402,22 @@ class Notify(MeshTest):
         for srv in (starttls, plain, smtps):
             self.addCleanup(srv.server_close)
             self.addCleanup(srv.shutdown)
+        silent = socket.socket()
+        self.addCleanup(silent.close)
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)    # connects, never greets
         base = {"type": "email", "from": "af@example.net", "to": ["ops@example.net"],
                 "resolved": False}
         notify = self.write("notify.json", {"channels": [
             dict(base, name="starttls", url="smtp://127.0.0.1:%d" % starttls.port,
                  ca=self.pki.ca_path, username="af", password=MAIL_PASSWORD),
-            dict(base, name="no-offer", url="smtp://127.0.0.1:%d" % plain.port),
+            # a name: curl resolves it on its own thread, off the loop
+            dict(base, name="no-offer", url="smtp://localhost:%d" % plain.port),
             dict(base, name="smtps", url="smtps://127.0.0.1:%d" % smtps.port,
                  ca=self.pki.ca_path),
-            dict(base, name="untrusted", url="smtps://127.0.0.1:%d" % smtps.port)]})
+            dict(base, name="untrusted", url="smtps://127.0.0.1:%d" % smtps.port),
+            dict(base, name="silent", url="smtp://127.0.0.1:%d" % silent.getsockname()[1],
+                 starttls="off")]})
         a = self.node("node-1", args=["--alerts", self.write("rules.json", Silences.ALWAYS),
                                       "--notify", notify])
 
@@ -425,6 +434,11 @@ class Notify(MeshTest):
         self.assertIn("certificate", why("untrusted")[0])
         self.assertEqual(len(smtps.messages()), 1, "untrusted sent over the smtps server")
         self.assertNotIn(MAIL_PASSWORD, a.stderr())
+        self.assertEqual(why("silent"), [])
+        t = time.monotonic()
+        a.status()
+        self.assertEqual(a.stop(), 0)
+        self.assertLess(time.monotonic() - t, 5)
 
     def test_a_bad_file_stops_the_node_naming_the_field(self):
         for doc, want in (
