@@ -770,8 +770,8 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	for (i = 0; i < nf->nch && nf->mailer == NULL; i++)
 		if (nf->ch[i].type == CH_EMAIL &&
 		    (nf->mailer = notify_mailer_new(n->base)) == NULL) {
-			bad(err, errlen, "channels[%zu]: libcurl did not start",
-			    i);
+			bad(err, errlen, "channels[%zu]: libcurl or its thread "
+			    "did not start", i);
 			notify_free(nf);
 			return NULL;
 		}

@@ -22,7 +22,7 @@
  * the token as a bearer; Gotify its POST /message (title, message,
  * priority) with the application's token in X-Gotify-Key; an email
  * channel a plain-text mail over SMTP (notify_mail.h), sent by libcurl
- * on the loop.
+ * from a worker thread.
  *
  * One notice when an alert fires, again every repeat_s while it fires
  * unacknowledged (0: never; a repeat goes to a channel only once the
