@@ -117,8 +117,8 @@ static const struct opt options[] = {
 	  "JSON file of alert rules (empty: the defaults; see README)" },
 	{ "notify", OPT_STRING, OPT(notify), "", 0, 0,
 	  "JSON file of the channels this node's alerts are sent to: webhooks, "
-	  "ntfy and Gotify (docs/operations.md, \"Notifications\"; empty: "
-	  "none)" },
+	  "ntfy, Gotify and e-mail (docs/operations.md, \"Notifications\"; "
+	  "empty: none)" },
 	{ "allow-adhoc", OPT_BOOL, OPT(allow_adhoc), "0", 0, 1,
 	  "run ad-hoc command lines sent by the mesh, and take service "
 	  "definitions from the API and the mesh (off: only named tasks and "

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
   libmbedtls-dev libsodium-dev libevent-dev libsqlite3-dev libjansson-dev libwslay-dev
-  libyaml-dev libarchive-dev
+  libyaml-dev libarchive-dev libcurl4-openssl-dev
   libcmocka-dev clang-14 libclang-rt-14-dev
   openssl curl ca-certificates
   python3 python3-cryptography python3-jsonschema

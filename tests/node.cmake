@@ -158,9 +158,13 @@ agentflow_system_test(artifacts test_artifacts.py)
 # pause, resume, abort, and a restart of the node running it
 # (node/work/rollouts.c).
 agentflow_system_test(rollouts test_rollouts.py)
-# Notifications: a node's alerts to a webhook and ntfy (real receivers on
-# loopback), retried, repeated, resolved (node/work/notify.c).
+# Notifications: a node's alerts to a webhook, ntfy, Gotify and an SMTP
+# server (real receivers on loopback), retried, repeated, resolved
+# (node/work/notify.c, notify_mail.c).
 agentflow_system_test(notify test_notify.py)
+# An email channel's fields and the message it sends (notify_mail.c).
+agentflow_unit_test(test_notify_mail SOURCES unit/test_notify_mail.c
+  LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(cli_silence test_cli_silence.py)
 agentflow_unit_test(test_silences SOURCES unit/test_silences.c
   LIBS agentflow_node_core agentflow_common)

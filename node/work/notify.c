@@ -22,6 +22,7 @@
 #include "mesh_names.h"
 #include "node.h"
 #include "node_id.h"
+#include "notify_mail.h"
 #include "rng.h"
 #include "silences.h"
 #include "text.h"
@@ -35,13 +36,15 @@
 #define TIMEOUT_S	10
 #define TRACKED_MAX	1024
 
-enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY };
-static const char *const type_names[] = { "webhook", "ntfy", "gotify" };
+enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY, CH_EMAIL };
+static const char *const type_names[] = { "webhook", "ntfy", "gotify",
+    "email" };
 
 struct channel {
 	char			 name[64];
 	enum channel_type	 type;
-	char			*url;
+	char			*url;		/* the HTTP ones' */
+	struct notify_mail	*mail;		/* email's */
 	char			*secret;	/* webhook; "" none */
 	char			*topic;		/* ntfy */
 	char			*token;		/* ntfy, gotify; "" none */
@@ -60,7 +63,9 @@ struct delivery {
 	int			 attempts;
 	struct event		*timer;
 	struct http_client	 http;		/* while an attempt is in flight */
+	struct notify_mail_send	*send;		/* email's, likewise */
 	int			 answered;
+	int			 ok;		/* the attempt delivered it */
 	int			 status;
 	char			 why[96];
 };
@@ -78,6 +83,7 @@ struct notify {
 	struct deliveries	 waiting;
 	size_t			 nwaiting;
 	struct event		*repeat;
+	struct notify_mailer	*mailer;	/* with an email channel */
 	uint64_t		 delivered, retried, failed, dropped;
 	uint64_t		 silenced;	/* notices a silence kept back */
 };
@@ -121,16 +127,22 @@ text_field(const json_t *c, size_t i, const char *key, size_t max,
 	return 0;
 }
 
+static int channel_filters(struct channel *, const json_t *, size_t, char *,
+    size_t);
+
 static int
 channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
     size_t errlen)
 {
-	static const char *const known[] = { "name", "type", "url", "secret",
-	    "topic", "token", "rules", "resolved" };
+	/* The first COMMON are every type's; the rest the HTTP ones'
+	 * (email's are notify_mail_field's). */
+	enum { COMMON = 4 };
+	static const char *const known[] = { "name", "type", "rules",
+	    "resolved", "url", "secret", "topic", "token" };
 	const char *name = json_string_value(json_object_get(c, "name"));
 	const char *type = json_string_value(json_object_get(c, "type"));
-	const json_t *rules = json_object_get(c, "rules"), *v;
-	const char *key, *s;
+	const json_t *v;
+	const char *key;
 	char uerr[256];
 	size_t j;
 
@@ -138,15 +150,19 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 		return bad(err, errlen, "channels[%zu]: an object {name, type, "
 		    "url, ...}", i);
 	json_object_foreach((json_t *)c, key, v) {
-		int ok = 0;
+		int email = type != NULL && strcmp(type, "email") == 0;
+		int ok = email && notify_mail_field(key);
 
-		for (j = 0; j < sizeof(known) / sizeof(known[0]); j++)
+		for (j = 0; j < (email ? COMMON : sizeof(known) /
+		    sizeof(known[0])); j++)
 			ok |= strcmp(key, known[j]) == 0;
 		if (!ok)
 			return bad(err, errlen, "channels[%zu].%s: not a field of "
-			    "a channel (name, type, url, secret, topic, token, "
-			    "rules, resolved)", i, text_utf8_valid(key, strlen(key),
-			    true) && strlen(key) < 64 ? key : "?");
+			    "%s channel (name, type, rules, resolved, %s)", i,
+			    text_utf8_valid(key, strlen(key), true) &&
+			    strlen(key) < 64 ? key : "?", email ? "an email" : "a",
+			    email ? NOTIFY_MAIL_FIELDS : "url, secret, topic, "
+			    "token");
 	}
 	if (name == NULL || !text_name_valid(name, strlen(name)) ||
 	    strlen(name) >= sizeof(ch->name))
@@ -158,8 +174,15 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 			break;
 	if (j == sizeof(type_names) / sizeof(type_names[0]))
 		return bad(err, errlen, "channels[%zu].type: \"webhook\", "
-		    "\"ntfy\" or \"gotify\"", i);
+		    "\"ntfy\", \"gotify\" or \"email\"", i);
 	ch->type = (enum channel_type)j;
+	if (ch->type == CH_EMAIL) {
+		if ((ch->mail = notify_mail_parse(c, uerr, sizeof(uerr))) == NULL)
+			return bad(err, errlen, "channels[%zu].%s", i, uerr);
+		ch->secret = xstrdup("");
+		ch->token = xstrdup("");
+		return channel_filters(ch, c, i, err, errlen);
+	}
 	if (text_field(c, i, "url", HTTP_CLIENT_URL_MAX, 1, &ch->url, err,
 	    errlen) != 0)
 		return -1;
@@ -212,6 +235,18 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 		ch->secret = xstrdup("");
 	if (ch->token == NULL)
 		ch->token = xstrdup("");
+	return channel_filters(ch, c, i, err, errlen);
+}
+
+/* rules and resolved, every type's. */
+static int
+channel_filters(struct channel *ch, const json_t *c, size_t i, char *err,
+    size_t errlen)
+{
+	const json_t *rules = json_object_get(c, "rules"), *v;
+	const char *s;
+	size_t j;
+
 	if (rules != NULL) {
 		if (!json_is_array(rules) || json_array_size(rules) == 0 ||
 		    json_array_size(rules) > 64)
@@ -236,6 +271,7 @@ static void
 channel_clear(struct channel *ch)
 {
 	free(ch->url);
+	notify_mail_free(ch->mail);
 	free(ch->secret);
 	free(ch->topic);
 	free(ch->token);
@@ -253,6 +289,7 @@ delivery_free(struct delivery *d)
 	TAILQ_REMOVE(&d->nf->waiting, d, entry);
 	d->nf->nwaiting--;
 	http_client_close(&d->http);
+	notify_mail_cancel(d->send);
 	event_free(d->timer);
 	free(d->body);
 	free(d);
@@ -266,7 +303,7 @@ answered(struct delivery *d)
 
 	http_client_close(&d->http);
 	d->answered = 0;
-	if (d->status >= 200 && d->status <= 299) {
+	if (d->ok) {
 		nf->delivered++;
 		log_event(LOG_INFO, "notification delivered", "{s:s, s:s, s:i}",
 		    "channel", d->ch->name, "alert", d->alert, "attempt",
@@ -274,7 +311,7 @@ answered(struct delivery *d)
 		delivery_free(d);
 		return;
 	}
-	if (d->status > 0)
+	if (d->status > 0 && d->ch->type != CH_EMAIL)
 		snprintf(d->why, sizeof(d->why), "HTTP %d", d->status);
 	if (d->attempts >= ATTEMPTS_MAX) {
 		nf->failed++;
@@ -321,8 +358,23 @@ reply_cb(struct evhttp_request *req, void *arg)
 	struct delivery *d = arg;
 
 	d->status = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	d->ok = d->status >= 200 && d->status <= 299;
 	if (d->status == 0 && d->why[0] == '\0')
 		snprintf(d->why, sizeof(d->why), "connection refused or closed");
+	d->answered = 1;
+	event_active(d->timer, EV_TIMEOUT, 0);
+}
+
+/* An email attempt's end (notify_mail.h): why is curl's fixed text,
+ * never the password. */
+static void
+mail_done(void *arg, bool ok, const char *why)
+{
+	struct delivery *d = arg;
+
+	d->send = NULL;
+	d->ok = ok;
+	snprintf(d->why, sizeof(d->why), "%s", why);
 	d->answered = 1;
 	event_active(d->timer, EV_TIMEOUT, 0);
 }
@@ -338,7 +390,18 @@ attempt(struct delivery *d)
 
 	d->attempts++;
 	d->status = 0;
+	d->ok = 0;
 	d->why[0] = '\0';
+	if (d->ch->type == CH_EMAIL) {
+		d->send = notify_mail_send(nf->mailer, d->ch->mail, d->body,
+		    d->len, mail_done, d);
+		if (d->send == NULL) {
+			snprintf(d->why, sizeof(d->why), "cannot start a mail");
+			d->answered = 1;
+			event_active(d->timer, EV_TIMEOUT, 0);
+		}
+		return;
+	}
 	if (http_client_open(&d->http, nf->n->base, nf->n->dns, d->ch->url,
 	    "notification URL", NULL, TIMEOUT_S, err, sizeof(err)) != 0) {
 		snprintf(d->why, sizeof(d->why), "cannot open a connection");
@@ -375,14 +438,13 @@ attempt(struct delivery *d)
 	}
 }
 
+/* text: the notice as the channel takes it, ours; len its length. */
 static void
-deliver(struct notify *nf, const struct channel *ch, json_t *body,
+deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
     const char *alert_id)
 {
 	struct delivery *d;
-	char *text = json_dumps(body, JSON_COMPACT);
 
-	json_decref(body);
 	if (text == NULL)
 		return;
 	if (nf->nwaiting >= WAITING_MAX) {	/* the oldest goes */
@@ -398,7 +460,7 @@ deliver(struct notify *nf, const struct channel *ch, json_t *body,
 	d->nf = nf;
 	d->ch = ch;
 	d->body = text;
-	d->len = strlen(text);
+	d->len = len;
 	snprintf(d->alert, sizeof(d->alert), "%s", alert_id);
 	d->timer = evtimer_new(nf->n->base, timer_cb, d);
 	TAILQ_INSERT_TAIL(&nf->waiting, d, entry);
@@ -424,9 +486,34 @@ wants(const struct channel *ch, const char *rule, const char *state)
 	return 0;
 }
 
-/* The channel's body for alert a (JSON, as the API shows alerts). */
-static json_t *
+static json_t *body_json(const struct notify *, const struct channel *,
+    const json_t *, const char *, int);
+
+/* The channel's notice of alert a (JSON, as the API shows alerts): its
+ * text, ours, and *len. */
+static char *
 body_for(const struct notify *nf, const struct channel *ch, const json_t *a,
+    const char *state, int repeat, size_t *len)
+{
+	json_t *body = body_json(nf, ch, a, state, repeat);
+	char *text = json_dumps(body, JSON_COMPACT);
+	uint32_t nonce = 0;
+
+	if (ch->type == CH_EMAIL) {
+		free(text);
+		rng_bytes(nf->n->rng, &nonce, sizeof(nonce));
+		text = notify_mail_compose(ch->mail, nf->n->id, ch->name,
+		    json_string_value(json_object_get(body, "title")), a,
+		    (int64_t)clock_wall_ms(), nonce, len);
+	} else if (text != NULL)
+		*len = strlen(text);
+	json_decref(body);
+	return text;
+}
+
+/* The channel's JSON body for alert a; email's is its title. */
+static json_t *
+body_json(const struct notify *nf, const struct channel *ch, const json_t *a,
     const char *state, int repeat)
 {
 	const char *rule = json_string_value(json_object_get(a, "rule"));
@@ -441,6 +528,8 @@ body_for(const struct notify *nf, const struct channel *ch, const json_t *a,
 		    "alert", a);
 	title = json_sprintf("[%s%s] %s on %s%s%s", state, repeat ? ", again" :
 	    "", rule, nf->n->id, subject[0] != '\0' ? ": " : "", subject);
+	if (ch->type == CH_EMAIL)
+		return json_pack("{s:o}", "title", title);
 	if (ch->type == CH_GOTIFY)	/* priority 0-10 */
 		return json_pack("{s:o, s:s, s:i}", "title", title, "message",
 		    message[0] != '\0' ? message : rule, "priority",
@@ -463,12 +552,15 @@ send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
 {
 	const char *rule = json_string_value(json_object_get(a, "rule"));
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
+	size_t len = 0;
+	char *text;
 
 	for (size_t i = 0; i < nf->nch; i++)
 		if (wants(&nf->ch[i], rule, state) && !(repeat &&
-		    waiting_on(nf, id, &nf->ch[i])))
-			deliver(nf, &nf->ch[i], body_for(nf, &nf->ch[i], a, state,
-			    repeat), id);
+		    waiting_on(nf, id, &nf->ch[i]))) {
+			text = body_for(nf, &nf->ch[i], a, state, repeat, &len);
+			deliver(nf, &nf->ch[i], text, len, id);
+		}
 }
 
 /* The id of a silence over this node's alert a (JSON), or NULL. */
@@ -679,13 +771,22 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 			}
 	}
 	nf->nch = json_array_size(chans);
+	for (i = 0; i < nf->nch && nf->mailer == NULL; i++)
+		if (nf->ch[i].type == CH_EMAIL &&
+		    (nf->mailer = notify_mailer_new(n->base)) == NULL) {
+			bad(err, errlen, "channels[%zu]: libcurl or its thread "
+			    "did not start", i);
+			notify_free(nf);
+			return NULL;
+		}
 	/* With no repeats too: a silence's end is seen on this timer. */
 	nf->repeat = evtimer_new(n->base, repeat_cb, nf);
 	for (i = 0; i < nf->nch; i++)
 		log_event(LOG_INFO, "notification channel", "{s:s, s:s, s:b}",
 		    "channel", nf->ch[i].name, "type",
 		    type_names[nf->ch[i].type], "signed",
-		    nf->ch[i].secret[0] != '\0' || nf->ch[i].token[0] != '\0');
+		    nf->ch[i].secret[0] != '\0' || nf->ch[i].token[0] != '\0' ||
+		    (nf->ch[i].mail != NULL && notify_mail_auth(nf->ch[i].mail)));
 	return nf;
 }
 
@@ -698,6 +799,7 @@ notify_free(struct notify *nf)
 		delivery_free(TAILQ_FIRST(&nf->waiting));
 	if (nf->repeat != NULL)
 		event_free(nf->repeat);
+	notify_mailer_free(nf->mailer);
 	for (size_t i = 0; i < nf->nch; i++)
 		channel_clear(&nf->ch[i]);
 	json_decref(nf->firing);

@@ -9,7 +9,9 @@
  *      {"name": "phone", "type": "ntfy", "url": "https://ntfy.sh",
  *       "topic": "…", "token": "…"},
  *      {"name": "gotify", "type": "gotify", "url": "https://gotify.…",
- *       "token": "…"}],
+ *       "token": "…"},
+ *      {"name": "mail", "type": "email", "url": "smtp://mail.…:587",
+ *       "from": "…", "to": ["…"], "username": "…", "password_file": "…"}],
  *    "repeat_s": 3600}
  *
  * Each channel may list "rules" (only those) and "resolved": false (no
@@ -18,7 +20,9 @@
  * X-AgentFlow-Signature: HMAC-SHA256 of "timestamp.body" with its secret);
  * ntfy gets its JSON publish (topic, title, message, priority, tags) with
  * the token as a bearer; Gotify its POST /message (title, message,
- * priority) with the application's token in X-Gotify-Key.
+ * priority) with the application's token in X-Gotify-Key; an email
+ * channel a plain-text mail over SMTP (notify_mail.h), sent by libcurl
+ * from a worker thread.
  *
  * One notice when an alert fires, again every repeat_s while it fires
  * unacknowledged (0: never; a repeat goes to a channel only once the
@@ -29,7 +33,8 @@
  * resolved; when the silence ends while it still fires unacknowledged,
  * one firing notice does.  An alert still firing when
  * the node restarts is not repeated, only resolved.  Each notice
- * is tried until the channel answers 2xx: 1 s, 2 s, 4 s … up to 10
+ * is tried until the channel answers 2xx (a mail server: takes the
+ * message): 1 s, 2 s, 4 s … up to 10
  * attempts (about 8 minutes), at most 256 notices waiting at once (the
  * oldest goes).  Notices wait in memory: a restart drops those not yet
  * delivered.  Secrets and tokens appear in no log line, API answer or

@@ -9,14 +9,23 @@ killed: peer_unreachable fires on node-1 and each channel gets one
 notice, the refused webhook after its retries; the alert repeats while
 it fires; node-2 comes back and the resolved notice follows.  No secret
 or token shows in the node's log, status or API.  A bad --notify file
-stops the node with the field named."""
+stops the node with the field named.  E-mail goes to an SMTP server of
+the test's own (Mail), which answers AUTH PLAIN, STARTTLS or TLS from
+the start (with a certificate of the test's CA) and records each
+message."""
 
+import base64
+import email
+import email.policy
 import hashlib
 import hmac
 import http.server
 import json
 import os
 import signal
+import socket
+import socketserver
+import ssl
 import threading
 import time
 import unittest
@@ -27,6 +36,8 @@ from test_node_mesh import MeshTest
 SECRET = "hook-secret-0123456789"
 TOKEN = "tk_ntfy_secret_token_0123"
 GTOKEN = "AgotifyAppToken42"
+MAIL_PASSWORD = "smtp-Pa55word-right-0917"
+WRONG_PASSWORD = "smtp-Pa55word-WRONG-4242"
 RULES = [{"name": "peer_unreachable", "on": "peer_unreachable", "for_s": 1,
           "severity": "warning"},
          {"name": "task_failed", "on": "task_failed", "severity": "warning"}]
@@ -64,6 +75,134 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class Mail(socketserver.ThreadingTCPServer):
+    """A small SMTP server on 127.0.0.1 (RFC 5321's EHLO, AUTH PLAIN,
+    MAIL, RCPT, DATA, RSET, NOOP, QUIT): records each message with its
+    envelope, and each login's outcome.  With user, MAIL needs a login.
+    With tls (an ssl.SSLContext) it offers STARTTLS, or with implicit
+    speaks TLS from the start (smtps); secure lists, per message, whether
+    it came over TLS."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, port=0, user=None, password=None, tls=None, implicit=False):
+        self.mails, self.logins, self.secure, self.lock = [], [], [], threading.Lock()
+        self.user, self.password = user, password
+        self.tls, self.implicit = tls, implicit
+        super().__init__(("127.0.0.1", port), MailHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+    def messages(self):
+        with self.lock:
+            return list(self.mails)
+
+
+class MailHandler(socketserver.StreamRequestHandler):
+    def reply(self, line):
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def login(self, data):
+        try:
+            _, user, password = base64.b64decode(data).split(b"\0")
+            ok = (user.decode(), password.decode()) == (self.server.user,
+                                                        self.server.password)
+        except ValueError:
+            ok = False
+        with self.server.lock:
+            self.server.logins.append(ok)
+        self.reply("235 2.7.0 ok" if ok else "535 5.7.8 no")
+        return ok
+
+    def data(self):
+        lines = []
+        while True:
+            line = self.rfile.readline()
+            if line in (b".\r\n", b""):
+                break
+            lines.append(line[1:] if line.startswith(b".") else line)
+        return b"".join(lines)
+
+    def starttls(self):
+        self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+        self.rfile = self.request.makefile("rb")
+        self.wfile = self.request.makefile("wb", buffering=0)
+        self.secure = True
+
+    def handle(self):
+        self.secure = False
+        try:
+            if self.server.implicit:
+                self.starttls()
+            self.session()
+        except (OSError, ValueError):
+            pass    # a client that refused our certificate
+        finally:
+            self.request.close()    # the TLS socket, when it was wrapped
+
+    def session(self):
+        srv = self.server
+        authed, sender, rcpt = srv.user is None, None, []
+        self.reply("220 test ESMTP")
+        while True:
+            raw = self.rfile.readline()
+            if not raw:
+                return
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            verb = line.split(" ")[0].upper()
+            if verb == "EHLO":
+                self.reply("250-test")
+                if srv.tls and not self.secure:
+                    self.reply("250-STARTTLS")
+                if srv.user:
+                    self.reply("250-AUTH PLAIN")
+                self.reply("250 8BITMIME")
+            elif verb == "STARTTLS" and srv.tls and not self.secure:
+                self.reply("220 2.0.0 go ahead")
+                self.starttls()
+                authed, sender, rcpt = srv.user is None, None, []
+            elif verb == "AUTH" and line.upper().startswith("AUTH PLAIN"):
+                parts = line.split(" ")
+                if len(parts) < 3:
+                    self.reply("334 ")
+                    parts.append(self.rfile.readline().decode().strip())
+                authed = self.login(parts[2])
+            elif verb == "MAIL" and not authed:
+                self.reply("530 5.7.0 authentication required")
+            elif verb == "MAIL":
+                sender, rcpt = line[10:], []
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                rcpt.append(line[8:])
+                self.reply("250 ok")
+            elif verb == "DATA" and sender and rcpt:
+                self.reply("354 go on")
+                body = self.data()
+                with srv.lock:
+                    srv.mails.append((sender, rcpt, email.message_from_bytes(
+                        body, policy=email.policy.default)))
+                    srv.secure.append(self.secure)
+                self.reply("250 queued")
+            elif verb in ("RSET", "NOOP"):
+                sender, rcpt = (None, []) if verb == "RSET" else (sender, rcpt)
+                self.reply("250 ok")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 5.5.1 not here")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Notify(MeshTest):
@@ -166,6 +305,141 @@ class Notify(MeshTest):
         for secret in (SECRET, TOKEN, GTOKEN):
             self.assertNotIn(secret, exposed)
 
+    def test_email_once_per_state_after_the_server_comes_up(self):
+        """The SMTP server is down when the alert fires: the mail comes
+        once it is up (retries), with its subject, From and To; the
+        resolved mail follows once.  A second channel logs in with a
+        wrong password: refused, retried, and neither password is ever
+        shown."""
+        port = free_port()
+        pwfile = os.path.join(self.tmp, "smtp-password")
+        with open(pwfile, "w") as f:
+            f.write(MAIL_PASSWORD + "\n")
+        notify = self.write("notify.json", {"channels": [
+            {"name": "mail", "type": "email", "url": "smtp://127.0.0.1:%d" % port,
+             "starttls": "off", "from": "agentflow@example.net",
+             "to": ["ops@example.net", "oncall@example.org"], "username": "agentflow",
+             "password_file": pwfile, "subject_prefix": "[home]"},
+            {"name": "wrong", "type": "email", "url": "smtp://127.0.0.1:%d/node-1.home" % port,
+             "starttls": "off", "from": "agentflow@example.net", "to": ["ops@example.net"],
+             "username": "agentflow", "password_env": "AF_TEST_SMTP_PASSWORD",
+             "rules": ["peer_unreachable"], "resolved": False}]})
+        sig = self.signal()
+        a = harness.MeshNode(self.pki, "node-1", signals=[sig.url], args=[
+            "--dead-ms", "3000", "--ping-ms", "500",
+            "--alerts", self.write("rules.json", RULES), "--notify", notify])
+        a.env["AF_TEST_SMTP_PASSWORD"] = WRONG_PASSWORD
+        self.procs.append(a)
+        a.start()
+        b = self.node("node-2", [sig.url])
+        self.wait_full_mesh([a, b])
+        b.stop(signal.SIGKILL)
+
+        def failed(channel):
+            return [x for x in a.logs() if x.get("msg") == "notification not delivered"
+                    and x.get("channel") == channel]
+        # nobody listens yet: curl's "Couldn't connect", then a retry
+        self.assertTrue(harness.wait_until(lambda: failed("mail"), 30), a.stderr())
+        self.assertIn("connect", failed("mail")[0]["why"].lower())
+        srv = Mail(port, user="agentflow", password=MAIL_PASSWORD)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.assertTrue(harness.wait_until(lambda: srv.messages(), 30), a.stderr())
+        sender, rcpt, msg = srv.messages()[0]
+        self.assertEqual(sender, "<agentflow@example.net>")
+        self.assertEqual(rcpt, ["<ops@example.net>", "<oncall@example.org>"])
+        self.assertEqual(msg["From"], "agentflow@example.net")
+        self.assertEqual([x.strip() for x in msg["To"].split(",")],
+                         ["ops@example.net", "oncall@example.org"])
+        self.assertEqual(msg["Subject"], "[home] [firing] peer_unreachable on node-1: node-2")
+        self.assertTrue(msg["Message-ID"].endswith("@node-1>"), msg["Message-ID"])
+        self.assertLess(abs(msg["Date"].datetime.timestamp() - time.time()), 120)
+        self.assertEqual(msg.get_content_type(), "text/plain")
+        text = msg.get_content()
+        for want in ("Alert:     peer_unreachable", "Node:      node-1", "State:     firing",
+                     "Severity:  warning", "Subject:   node-2", "Fired:"):
+            self.assertIn(want, text)
+        # the wrong password is refused at AUTH, and retried
+        self.assertTrue(harness.wait_until(
+            lambda: [x for x in failed("wrong") if "535" in x["why"]], 30), a.stderr())
+        self.assertIn(True, srv.logins)
+        self.assertIn(False, srv.logins)
+        # node-2 back: one resolved mail
+        b.restart()
+
+        def states():
+            return [m["Subject"] for _, _, m in srv.messages()]
+        self.assertTrue(harness.wait_until(
+            lambda: [x for x in states() if "[resolved]" in x], 30), states())
+        time.sleep(2)
+        self.assertEqual(states(), ["[home] [firing] peer_unreachable on node-1: node-2",
+                                    "[home] [resolved] peer_unreachable on node-1: node-2"])
+        self.assertIn("State:     resolved", srv.messages()[1][2].get_content())
+        self.assertIn("Resolved:", srv.messages()[1][2].get_content())
+        delivered = [x for x in a.logs() if x.get("msg") == "notification delivered"
+                     and x.get("channel") == "mail"]
+        self.assertEqual(len(delivered), 2, delivered)
+        # neither password anywhere a person or another node reads
+        m = a.client(token="read").get("/metrics").body.decode()
+        exposed = a.stderr() + json.dumps(a.status()) + m + a.client(
+            token="read").get("/api/audit?limit=500").body.decode() + a.client(
+            token="read").get("/api/alerts").body.decode()
+        for secret in (MAIL_PASSWORD, WRONG_PASSWORD):
+            self.assertNotIn(secret, exposed)
+
+    def test_email_tls_starttls_smtps_and_a_certificate_checked(self):
+        """starttls "required" upgrades, and fails against a server that
+        does not offer it; smtps:// is TLS from the start; the server's
+        certificate is checked (against "ca", else the system's CAs).  A
+        server that never answers holds up neither the API nor the
+        node's stop (the mail is cancelled in flight)."""
+        cert, key = self.pki.server_cert("mail")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        starttls = Mail(user="af", password=MAIL_PASSWORD, tls=ctx)
+        plain = Mail()
+        smtps = Mail(tls=ctx, implicit=True)
+        for srv in (starttls, plain, smtps):
+            self.addCleanup(srv.server_close)
+            self.addCleanup(srv.shutdown)
+        silent = socket.socket()
+        self.addCleanup(silent.close)
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)    # connects, never greets
+        base = {"type": "email", "from": "af@example.net", "to": ["ops@example.net"],
+                "resolved": False}
+        notify = self.write("notify.json", {"channels": [
+            dict(base, name="starttls", url="smtp://127.0.0.1:%d" % starttls.port,
+                 ca=self.pki.ca_path, username="af", password=MAIL_PASSWORD),
+            # a name: curl resolves it on its own thread, off the loop
+            dict(base, name="no-offer", url="smtp://localhost:%d" % plain.port),
+            dict(base, name="smtps", url="smtps://127.0.0.1:%d" % smtps.port,
+                 ca=self.pki.ca_path),
+            dict(base, name="untrusted", url="smtps://127.0.0.1:%d" % smtps.port),
+            dict(base, name="silent", url="smtp://127.0.0.1:%d" % silent.getsockname()[1],
+                 starttls="off")]})
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", Silences.ALWAYS),
+                                      "--notify", notify])
+
+        def why(channel):
+            return [x["why"] for x in a.logs() if x.get("msg") == "notification not delivered"
+                    and x.get("channel") == channel]
+        self.assertTrue(harness.wait_until(
+            lambda: starttls.messages() and smtps.messages() and why("no-offer")
+            and why("untrusted"), 30), a.stderr())
+        self.assertEqual((starttls.secure, starttls.logins), ([True], [True]))
+        self.assertEqual(smtps.secure, [True])
+        self.assertEqual(plain.messages(), [])
+        self.assertIn("SSL", why("no-offer")[0])
+        self.assertIn("certificate", why("untrusted")[0])
+        self.assertEqual(len(smtps.messages()), 1, "untrusted sent over the smtps server")
+        self.assertNotIn(MAIL_PASSWORD, a.stderr())
+        self.assertEqual(why("silent"), [])
+        t = time.monotonic()
+        a.status()
+        self.assertEqual(a.stop(), 0)
+        self.assertLess(time.monotonic() - t, 5)
+
     def test_a_bad_file_stops_the_node_naming_the_field(self):
         for doc, want in (
                 ({"channels": [{"name": "x", "type": "pager", "url": "http://127.0.0.1:1"}]},
@@ -192,6 +466,48 @@ class Notify(MeshTest):
             rc, out, err = harness.MeshNode(self.pki, "node-9", args=["--notify", path]).run()
             self.assertEqual(rc, 1, err)
             self.assertIn("--notify: channels[0].url: https:// with an IP address", err)
+        mail = {"name": "m", "type": "email", "url": "smtp://127.0.0.1:1",
+                "from": "af@example.net", "to": ["ops@example.net"]}
+        for change, want in (
+                ({"to": None}, "channels[0].to: required"),
+                ({"to": []}, "channels[0].to: required, 1-16"),
+                ({"to": ["o%d@example.net" % i for i in range(17)]}, "channels[0].to: "),
+                ({"to": ["ops@example.net", "not an address"]}, "channels[0].to[1]"),
+                ({"to": ["Ops <ops@example.net>"]}, "channels[0].to[0]"),
+                ({"from": None}, "channels[0].from"),
+                ({"url": "http://127.0.0.1:1/"}, "channels[0].url"),
+                ({"url": "smtp://"}, "channels[0].url"),
+                ({"url": "smtp://h:25/?x=1"}, "channels[0].url"),
+                ({"url": "smtps://h:465", "starttls": "off"}, "channels[0].starttls"),
+                ({"starttls": "maybe"}, "channels[0].starttls"),
+                ({"username": "u"}, "channels[0].password"),
+                ({"password": "p"}, "channels[0].password"),
+                ({"username": "u", "password": "p", "password_env": "X"},
+                 "channels[0].password"),
+                ({"username": "u", "password_env": "AF_SURELY_UNSET_VARIABLE"},
+                 "channels[0].password_env: AF_SURELY_UNSET_VARIABLE is not set"),
+                ({"username": "u", "password_file": "/nonexistent/pw"},
+                 "channels[0].password_file"),
+                ({"username": "u", "password": "p", "starttls": "optional"},
+                 "channels[0].starttls"),
+                ({"ca": "/nonexistent/ca.pem"}, "channels[0].ca"),
+                ({"secret": "s"}, "channels[0].secret: not a field of an email channel"),
+                ({"topic": "t"}, "channels[0].topic")):
+            doc = dict(mail, **change)
+            doc = {k: v for k, v in doc.items() if v is not None}
+            path = self.write("bad.json", {"channels": [doc]})
+            rc, out, err = harness.MeshNode(self.pki, "node-9", args=["--notify", path]).run()
+            self.assertNotEqual(rc, 0, (change, err))
+            self.assertIn("--notify: " + want, err, change)
+        # a mail server's URL with a password: refused, not repeated; an
+        # inline password wrong in another field is not repeated either
+        for change in ({"url": "smtp://me:pw-Sekrit-99@127.0.0.1:1"},
+                       {"username": "u", "password": "pw-Sekrit-99", "starttls": "optional"}):
+            path = self.write("bad.json", {"channels": [dict(mail, **change)]})
+            rc, out, err = harness.MeshNode(self.pki, "node-9", args=["--notify", path]).run()
+            self.assertNotEqual(rc, 0, err)
+            self.assertIn("--notify: channels[0].", err)
+            self.assertNotIn("pw-Sekrit-99", err + out)
         # a URL that holds a password is refused without repeating it
         path = self.write("bad.json", {"channels": [
             {"name": "x", "type": "webhook", "url": "http://me:pw-Sekrit-99@127.0.0.1:1/"}]})

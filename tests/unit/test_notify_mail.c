@@ -1,0 +1,129 @@
+/*
+ * Unit tests of node/work/notify_mail.c's pure parts: an email channel's
+ * fields (each refusal names its field and never repeats the password)
+ * and the message it sends (headers, a subject in RFC 2047 words when it
+ * is not ASCII, no header a hostile alert could add, no password).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify_mail.h"
+
+#define PASSWORD	"Sekrit-pw-0042"
+
+static struct notify_mail *
+parse(const char *text, char *err, size_t errlen)
+{
+	json_t *c = json_loads(text, 0, NULL);
+	struct notify_mail *m;
+
+	assert_non_null(c);
+	m = notify_mail_parse(c, err, errlen);
+	json_decref(c);
+	return m;
+}
+
+static void
+refused(const char *text, const char *field)
+{
+	char err[512];
+
+	assert_null(parse(text, err, sizeof(err)));
+	if (strncmp(err, field, strlen(field)) != 0)
+		fail_msg("%s: %s, not %s", text, err, field);
+	assert_null(strstr(err, PASSWORD));
+}
+
+static void
+test_refusals_name_the_field(void **state)
+{
+	(void)state;
+	refused("{\"from\": \"a@b.c\", \"to\": [\"o@b.c\"]}", "url: required");
+	refused("{\"url\": \"imap://h\", \"from\": \"a@b.c\", \"to\": [\"o@b.c\"]}",
+	    "url:");
+	refused("{\"url\": \"smtp://u:" PASSWORD "@h\", \"from\": \"a@b.c\", "
+	    "\"to\": [\"o@b.c\"]}", "url:");
+	refused("{\"url\": \"smtp://h\", \"to\": [\"o@b.c\"]}", "from:");
+	refused("{\"url\": \"smtp://h\", \"from\": \"a@b.c\"}", "to:");
+	refused("{\"url\": \"smtp://h\", \"from\": \"a@b.c\", \"to\": "
+	    "[\"o@b.c\", \"o@b c\"]}", "to[1]:");
+	refused("{\"url\": \"smtp://h\", \"from\": \"a@b.c\", \"to\": "
+	    "[\"o@b.c\\r\\nBcc: x@y.z\"]}", "to[0]:");
+	refused("{\"url\": \"smtp://h\", \"from\": \"a@b.c\", \"to\": [\"o@b.c\"],"
+	    " \"username\": \"u\", \"password\": \"" PASSWORD "\", \"starttls\": "
+	    "\"optional\"}", "starttls:");
+	refused("{\"url\": \"smtp://h\", \"from\": \"a@b.c\", \"to\": [\"o@b.c\"],"
+	    " \"password\": \"" PASSWORD "\"}", "password:");
+	refused("{\"url\": \"smtp://h\", \"from\": \"a@b.c\", \"to\": [\"o@b.c\"],"
+	    " \"username\": \"u\", \"password\": \"bad\\u0001" PASSWORD "\"}",
+	    "password:");
+}
+
+static void
+test_the_message(void **state)
+{
+	char err[512];
+	struct notify_mail *m = parse("{\"url\": \"smtps://mail.example.net\", "
+	    "\"from\": \"af@example.net\", \"to\": [\"a@example.net\", "
+	    "\"b@example.org\"], \"username\": \"af\", \"password\": \""
+	    PASSWORD "\"}", err, sizeof(err));
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:I, "
+	    "s:I}", "alert_id", "a1-7", "rule", "disk_full", "severity",
+	    "critical", "state", "firing", "subject", "/srv",
+	    "message", "full\r\nBcc: evil@example.com", "value", 97.5,
+	    "threshold", 90.0, "fired_ms", (json_int_t)1800000000000,
+	    "resolved_ms", (json_int_t)0);
+	size_t len;
+	char *msg;
+
+	(void)state;
+	assert_non_null(m);
+	assert_true(notify_mail_auth(m));
+	msg = notify_mail_compose(m, "home-1", "mail",
+	    "[firing] disk_full on home-1: /srv", a, 1800000000000, 0xabcdef01,
+	    &len);
+	assert_int_equal(strlen(msg), len);
+	assert_non_null(strstr(msg, "Date: Fri, 15 Jan 2027 08:00:00 +0000\r\n"));
+	assert_non_null(strstr(msg, "Message-ID: <agentflow.1800000000000."
+	    "abcdef01@home-1>\r\n"));
+	assert_non_null(strstr(msg, "From: af@example.net\r\n"));
+	assert_non_null(strstr(msg, "To: a@example.net,\r\n b@example.org\r\n"));
+	assert_non_null(strstr(msg, "Subject: [AgentFlow] [firing] disk_full on "
+	    "home-1: /srv\r\n"));
+	assert_non_null(strstr(msg, "Message:   full  Bcc: evil@example.com\r\n"));
+	assert_non_null(strstr(msg, "Value:     97.5\r\n"));
+	assert_non_null(strstr(msg, "Fired:     2027-01-15 08:00:00 UTC\r\n"));
+	assert_null(strstr(msg, "Resolved:"));
+	assert_null(strstr(msg, "\r\nBcc:"));
+	assert_null(strstr(msg, PASSWORD));
+	free(msg);
+	/* not ASCII: encoded words, each of whole characters */
+	msg = notify_mail_compose(m, "home-1", "mail",
+	    "[firing] disk_full on home-1: /srv/données-été-ÄÖÜ-ñandú", a,
+	    1800000000000, 1, &len);
+	assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
+	*strstr(msg, "\r\n\r\n") = '\0';	/* the headers: ASCII */
+	for (const char *p = msg; *p != '\0'; p++)
+		assert_true((unsigned char)*p < 0x80);
+	free(msg);
+	json_decref(a);
+	notify_mail_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refusals_name_the_field),
+		cmocka_unit_test(test_the_message),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
