@@ -25,6 +25,9 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 
 set(CPACK_DEBIAN_NODE_PACKAGE_NAME agentflow-node)
+# libcurl4: loaded only by a node whose --notify names an e-mail channel
+# (node/work/notify_curl.h), so shlibdeps cannot see it.
+set(CPACK_DEBIAN_NODE_PACKAGE_RECOMMENDS "libcurl4")
 set(CPACK_COMPONENT_NODE_DESCRIPTION "AgentFlow mesh node, the agentflow CLI and the dashboard")
 set(CPACK_DEBIAN_NODE_PACKAGE_CONTROL_EXTRA
   ${AGENTFLOW_DEBIAN_DIR}/node/postinst ${AGENTFLOW_DEBIAN_DIR}/node/prerm

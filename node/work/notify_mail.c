@@ -28,7 +28,6 @@
  */
 #include "notify_mail.h"
 
-#include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <mbedtls/base64.h>
@@ -41,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "notify_curl.h"
 #include "text.h"
 #include "workq.h"
 #include "xalloc.h"
@@ -54,6 +55,9 @@
 #define TRANSFER_S	30L
 #define QUEUE_MAX	256	/* notify.c's bound on waiting notices */
 #define SOCKETS_MAX	4	/* happy eyeballs: two at a time */
+
+/* libcurl, once a channel's URL is checked (notify_curl.h). */
+static const struct notify_curl *C;
 
 enum starttls { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF, TLS_IMPLICIT };
 
@@ -159,25 +163,29 @@ addr_valid(const char *s)
 static int
 url_check(struct notify_mail *m, const char *url, char *err, size_t errlen)
 {
-	CURLU *u = curl_url();
+	CURLU *u;
 	char *scheme = NULL, *host = NULL, *path = NULL, *part = NULL;
 	int rc = -1;
 
+	if ((C = notify_curl(err, errlen)) == NULL)
+		return -1;
+	u = C->url();
+
 	if (u == NULL || strchr(url, '@') != NULL ||
-	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    C->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    C->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    C->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    host[0] == '\0')
 		goto out;
 	if (strcmp(scheme, "smtps") == 0)
 		m->tls = TLS_IMPLICIT;
 	else if (strcmp(scheme, "smtp") != 0)
 		goto out;
-	if (curl_url_get(u, CURLUPART_QUERY, &part, 0) != CURLUE_NO_QUERY ||
-	    curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) !=
+	if (C->url_get(u, CURLUPART_QUERY, &part, 0) != CURLUE_NO_QUERY ||
+	    C->url_get(u, CURLUPART_FRAGMENT, &part, 0) !=
 	    CURLUE_NO_FRAGMENT)
 		goto out;
-	if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
+	if (C->url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
 	    strspn(path + (path[0] == '/'), "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(path) -
 	    (path[0] == '/'))
@@ -187,11 +195,11 @@ out:
 	if (rc != 0)	/* the URL is not repeated: it may hold a password */
 		snprintf(err, errlen, "url: smtp://HOST[:PORT] or smtps://HOST"
 		    "[:PORT] (no user:password@: use username and password)");
-	curl_free(part);
-	curl_free(path);
-	curl_free(host);
-	curl_free(scheme);
-	curl_url_cleanup(u);
+	C->free(part);
+	C->free(path);
+	C->free(host);
+	C->free(scheme);
+	C->url_cleanup(u);
 	return rc;
 }
 
@@ -596,16 +604,16 @@ perform(struct notify_mailer *mr, struct notify_mail_send *s)
 	CURL *easy;
 
 	s->rc = CURLE_OUT_OF_MEMORY;
-	if ((easy = curl_easy_init()) == NULL)
+	if ((easy = C->easy_init()) == NULL)
 		return;
 	for (size_t i = 0; i < m->nto; i++) {
 		snprintf(addr, sizeof(addr), "<%s>", m->to[i]);
-		if ((l = curl_slist_append(rcpt, addr)) == NULL)
+		if ((l = C->slist_append(rcpt, addr)) == NULL)
 			goto out;
 		rcpt = l;
 	}
 	snprintf(addr, sizeof(addr), "<%s>", m->from);
-#define SET(opt, v)	if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, v)
+#define SET(opt, v)	if (rc == CURLE_OK) rc = C->easy_setopt(easy, opt, v)
 	SET(CURLOPT_URL, m->url);
 	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	SET(CURLOPT_MAIL_FROM, addr);
@@ -633,13 +641,13 @@ perform(struct notify_mailer *mr, struct notify_mail_send *s)
 	}
 #undef SET
 	if (rc == CURLE_OK)
-		rc = curl_easy_perform(easy);
+		rc = C->easy_perform(easy);
 	s->rc = rc;
 	s->code = 0;
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &s->code);
+	C->easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &s->code);
 out:
-	curl_easy_cleanup(easy);
-	curl_slist_free_all(rcpt);
+	C->easy_cleanup(easy);
+	C->slist_free_all(rcpt);
 }
 
 /* Shuts down the busy send's sockets: curl's waits end at once.  Under
@@ -690,9 +698,9 @@ send_done(void *job, int stopped)
 		why[0] = '\0';
 	else if (s->code >= 400)
 		snprintf(why, sizeof(why), "SMTP %ld: %s", s->code,
-		    curl_easy_strerror(s->rc));
+		    C->easy_strerror(s->rc));
 	else
-		snprintf(why, sizeof(why), "%s", curl_easy_strerror(s->rc));
+		snprintf(why, sizeof(why), "%s", C->easy_strerror(s->rc));
 	if (!cancelled)
 		s->done(s->arg, s->rc == CURLE_OK, why);
 	free(s->msg);
@@ -704,7 +712,14 @@ notify_mailer_new(struct event_base *base)
 {
 	struct notify_mailer *mr;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	char why[256];
+
+	if ((C = notify_curl(why, sizeof(why))) == NULL) {
+		log_event(LOG_ERROR, "e-mail notifications cannot start", "{s:s}",
+		    "error", why);
+		return NULL;
+	}
+	if (C->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return NULL;
 	mr = xcalloc(1, sizeof(*mr));
 	pthread_mutex_init(&mr->lock, NULL);
@@ -727,7 +742,7 @@ notify_mailer_free(struct notify_mailer *mr)
 	workq_free(mr->wq);	/* joins the worker; the rest: done(job, 1) */
 	pthread_mutex_destroy(&mr->lock);
 	free(mr);
-	curl_global_cleanup();
+	C->global_cleanup();
 }
 
 struct notify_mail_send *
