@@ -361,7 +361,7 @@ class Run:
                delta("agentflow_node_gaps_total"),
                delta('agentflow_node_snapshots_total{direction="in"}'),
                delta("agentflow_node_replayed_total"),
-               delta("agentflow_node_entropy_asks_total")))
+               delta('agentflow_node_entropy_asks_total{direction="out",outcome="sent"}')))
 
         time.sleep(self.remaining(1.0))          # let the burst's work finish
         elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss = self.idle()

@@ -131,10 +131,12 @@ event_metrics(struct prom *p, struct node *n)
 	    "Snapshot frames by direction (out: sent, in: received).");
 	prom_sample(p, "direction=\"in\"", num(c, "snapshots_received"));
 	prom_sample(p, "direction=\"out\"", num(c, "snapshots_sent"));
-	prom_metric(p, "agentflow_node_entropy_asks_total", "counter",
-	    "Neighbours asked for what we lack because their digest of what "
-	    "they hold differed from ours on two pings in a row.",
-	    num(c, "entropy_asks"));
+	prom_family(p, "agentflow_node_entropy_asks_total", "counter",
+	    "Anti-entropy asks: sent (a neighbour's digest of what it holds "
+	    "differed from ours on two pings in a row), or received and not "
+	    "answered because that neighbour's catch-up was still going on.");
+	prom_sample(p, "direction=\"out\",outcome=\"sent\"", num(c, "entropy_asks"));
+	prom_sample(p, "direction=\"in\",outcome=\"busy\"", num(c, "entropy_busy"));
 	prom_metric(p, "agentflow_node_replayed_total", "counter",
 	    "Events sent from the log to catch a peer up.", num(c, "replayed"));
 	prom_metric(p, "agentflow_node_events_pending", "gauge",

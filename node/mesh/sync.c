@@ -678,11 +678,22 @@ static void
 answer_request(struct sync *s, const char *peer,
     const Agentflow__Mesh__V1__SnapshotRequest *r)
 {
-	struct origin **list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
 	/* No origin named, cursors given: an anti-entropy ask
-	 * (sync_entropy.c), for what the requester lacks only. */
+	 * (sync_entropy.c), for what the requester lacks only.  Not while
+	 * its catch-up goes on: the ask's cursors are behind what is on its
+	 * way, and a second replay of a new node's whole history from them
+	 * was most of what a forming 100-node mesh did; the next ask, once
+	 * that ended, finds what is still missing. */
 	int lacks = r->n_origins == 0 && r->n_cursors > 0;
-	size_t n = sync_catchup_behind(s, lacks ? r->cursors : NULL,
+	struct origin **list;
+	size_t n;
+
+	if (lacks && sync_catchup_busy(s, peer)) {
+		s->entropy_busy++;
+		return;
+	}
+	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
+	n = sync_catchup_behind(s, lacks ? r->cursors : NULL,
 	    lacks ? r->n_cursors : 0, (const char *const *)r->origins,
 	    r->n_origins, list);
 

@@ -624,6 +624,20 @@ rest_take(struct sync *s, const char *peer)
 	return NULL;
 }
 
+int
+sync_catchup_busy(const struct sync *s, const char *peer)
+{
+	uint64_t link = link_of(s, peer);
+
+	if (!turn_room(s, peer))
+		return 1;
+	for (const struct catchup_rest *r = s->catchup_rests; r != NULL;
+	    r = r->next)
+		if (r->link != 0 && r->link == link && strcmp(r->peer, peer) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Carries into r the cursors of old, a rest the catch-up of list[0..n)
  * with cursors[0..ncursors) replaces, for the origins that catch-up says

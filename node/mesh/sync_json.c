@@ -144,9 +144,10 @@ sync_json_delay(const struct sync *s)
 json_t *
 sync_json_counters(const struct sync *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "refused_origins", (json_int_t)s->refused_origins,
 	    "entropy_asks", (json_int_t)s->entropy_asks,
+	    "entropy_busy", (json_int_t)s->entropy_busy,
 	    "forwarded", (json_int_t)s->forwarded,
 	    "replayed", (json_int_t)s->replayed,
 	    "events_in", (json_int_t)s->events_in,

@@ -103,6 +103,7 @@ struct sync {
 	uint64_t			 replayed;
 	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
 	uint64_t			 entropy_asks;	/* sync_entropy.c */
+	uint64_t			 entropy_busy;	/* asks not answered: busy */
 	struct hmap			*entropy;	/* peer → its digests' run */
 	uint64_t			 digest, digest_ms;	/* ours, at (mono) */
 	/* Seconds from an event's time at its origin to its applying here
@@ -326,6 +327,9 @@ size_t sync_forgotten_cursors(const struct sync *,
  * (NULL: every origin we know of), limited to want[0..nwant) when nwant > 0.
  * Returns how many.
  */
+/* sync_catchup.c.  1 while peer's catch-up goes on (a rest of its link is
+ * pending, or its link still holds a turn's worth of history). */
+int sync_catchup_busy(const struct sync *, const char *peer);
 size_t sync_catchup_behind(struct sync *,
     Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors,
     const char *const *want, size_t nwant, struct origin **list);
