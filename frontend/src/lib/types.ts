@@ -162,6 +162,22 @@ export interface Alert {
   acked_by?: string;
 }
 
+export interface SilenceMatchers {
+  rule?: string;
+  node?: string;
+  labels?: Record<string, string>;
+}
+
+/** One active silence (GET /api/silences; docs/operations.md, "Silences"). */
+export interface Silence {
+  id: string;
+  matchers: SilenceMatchers;
+  starts_ms: number;
+  ends_ms: number;
+  comment?: string;
+  created_by?: string;
+}
+
 export interface UserEventBody {
   name: string;
   /** The payload as text; null when its bytes are not UTF-8 ... */
