@@ -39,8 +39,8 @@ describe('Alerts page', () => {
     expect(screen.queryByTestId('alert-row-a-x2')).toBeNull();
     expect(screen.queryByTestId('alert-row-b-x3')).toBeNull();
     expect(screen.getByTestId('alert-tab-firing')).toHaveClass('active');
-    expect(screen.getByTestId('alert-count-firing')).toHaveTextContent('1');
-    expect(screen.getByTestId('alert-count-resolved')).toHaveTextContent('0');
+    expect(screen.getByTestId('alert-tab-count-firing')).toHaveTextContent('1');
+    expect(screen.getByTestId('alert-tab-count-resolved')).toHaveTextContent('0');
     expect(screen.getByTestId('alert-filter-severity')).toHaveValue('critical');
   });
 

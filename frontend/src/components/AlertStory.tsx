@@ -13,7 +13,18 @@ const ACTIONS = ['command.executed', 'command.refused', 'silence.add', 'silence.
  * (another node's audit comes over the mesh, so it can take a while or
  * fail; the events are here).  Reloaded every 10 s while open.
  */
-export function AlertStory({ alert, labels, closeHref }: { alert: Alert; labels: Record<string, string>; closeHref: string }) {
+export function AlertStory({
+  alert,
+  labels,
+  closeHref,
+  reloadKey = '',
+}: {
+  alert: Alert;
+  labels: Record<string, string>;
+  closeHref: string;
+  /** Changes when something the story tells may have changed (the silences here). */
+  reloadKey?: string;
+}) {
   const [story, setStory] = useState<StoryEntry[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const { node, alert_id: id } = alert;
@@ -26,8 +37,8 @@ export function AlertStory({ alert, labels, closeHref }: { alert: Alert; labels:
     } catch (e) {
       setError(describeError(e));
     }
-    // A change of the alert (a new state) reloads the story at once.
-  }, [alert, labels]);
+    // A change of the alert (a new state) or of the silences reloads the story at once.
+  }, [alert, labels, reloadKey]);
   usePoll(load, 10000);
   return (
     <div className="card" data-testid={`alert-story-${node}-${id}`}>

@@ -100,16 +100,16 @@ export function SilenceForm({ alert, onDone, onCancel }: { alert: Alert; onDone:
   return (
     <form className="card" data-testid="silence-form" onSubmit={(e) => void submit(e)}>
       <h3>Silence {alert.rule} on {alert.node}</h3>
-      <div className="row wrap gap">
-        <label>
+      <div className="row wrap gap silence-fields">
+        <label className="check">
           <input type="checkbox" checked={byRule} onChange={(e) => setByRule(e.target.checked)} data-testid="silence-by-rule" /> rule{' '}
           <span className="mono">{alert.rule}</span>
         </label>
-        <label>
+        <label className="check">
           <input type="checkbox" checked={byNode} onChange={(e) => setByNode(e.target.checked)} data-testid="silence-by-node" /> node{' '}
           <span className="mono">{alert.node}</span>
         </label>
-        <label>
+        <label className="check">
           for{' '}
           <select value={dur} onChange={(e) => setDur(e.target.value)} data-testid="silence-for">
             {SILENCE_DURATIONS.map((d) => (

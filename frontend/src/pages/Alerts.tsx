@@ -107,7 +107,7 @@ export function Alerts({ param = null }: { param?: string | null }) {
             data-testid={`alert-tab-${t || 'all'}`}
             onClick={() => set({ state: t })}
           >
-            {t || 'all'} <span className="muted" data-testid={`alert-count-${t || 'all'}`}>{counts[t || 'all']}</span>
+            {t || 'all'} <span className="muted" data-testid={`alert-tab-count-${t || 'all'}`}>{counts[t || 'all']}</span>
           </button>
         ))}
       </div>
@@ -115,7 +115,7 @@ export function Alerts({ param = null }: { param?: string | null }) {
         {menu('severity', choices.severity)}
         {menu('node', choices.node)}
         {menu('rule', choices.rule)}
-        <input placeholder="search rule, subject, message" value={filter.q} onChange={(e) => set({ q: e.target.value })} data-testid="alert-filter-q" />
+        <input placeholder="search" title="text in the rule, subject, message, node or id" value={filter.q} onChange={(e) => set({ q: e.target.value })} data-testid="alert-filter-q" />
         {alertFilterQuery(filter) && (
           <a href="#/alerts" data-testid="alert-filter-clear">
             clear filters
@@ -140,7 +140,7 @@ export function Alerts({ param = null }: { param?: string | null }) {
           No alert {param} here (resolved long ago, or not known to this node).
         </p>
       )}
-      {open && <AlertStory alert={open} labels={labels} closeHref={`#/alerts${query}`} />}
+      {open && <AlertStory alert={open} labels={labels} closeHref={`#/alerts${query}`} reloadKey={sil.silences.map((x) => x.id).join(',')} />}
       <AlertTable alerts={shown.slice(0, 1000)} canWrite={canWrite} frozen={frozen} extras={extras} />
       {sil.error && (
         <p className="error" data-testid="silences-error">
