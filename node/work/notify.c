@@ -34,6 +34,7 @@
 #define BASE_MS		1000
 #define TIMEOUT_S	10
 #define TRACKED_MAX	1024
+#define NOTICES_MAX	512
 
 enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY };
 static const char *const type_names[] = { "webhook", "ntfy", "gotify" };
@@ -57,6 +58,7 @@ struct delivery {
 	char			*body;
 	size_t			 len;
 	char			 alert[64];	/* for the logs */
+	const char		*what;		/* firing, repeat, resolved */
 	int			 attempts;
 	struct event		*timer;
 	struct http_client	 http;		/* while an attempt is in flight */
@@ -80,6 +82,9 @@ struct notify {
 	struct event		*repeat;
 	uint64_t		 delivered, retried, failed, dropped;
 	uint64_t		 silenced;	/* notices a silence kept back */
+	/* What became of the last NOTICES_MAX notices, oldest first
+	 * (notify_notices). */
+	json_t			*notices;
 };
 
 /* --- the file ------------------------------------------------------------- */
@@ -247,6 +252,29 @@ channel_clear(struct channel *ch)
 
 static void attempt(struct delivery *);
 
+/* Keeps what became of a notice of alert id: the channel's name (NULL
+ * for one a silence kept back from every channel), never its URL or
+ * secrets. */
+static void
+noted(struct notify *nf, const char *id, const char *what,
+    const struct channel *ch, const char *outcome, int attempts,
+    const char *why)
+{
+	json_t *e = json_pack("{s:I, s:s, s:s, s:s, s:i}", "time_ms",
+	    (json_int_t)clock_wall_ms(), "alert_id", id, "notice", what,
+	    "outcome", outcome, "attempts", attempts);
+
+	if (e == NULL)
+		return;
+	if (ch != NULL)
+		json_object_set_new(e, "channel", json_string(ch->name));
+	if (why != NULL && why[0] != '\0')
+		json_object_set_new(e, "why", json_string(why));
+	json_array_append_new(nf->notices, e);
+	if (json_array_size(nf->notices) > NOTICES_MAX)
+		json_array_remove(nf->notices, 0);
+}
+
 static void
 delivery_free(struct delivery *d)
 {
@@ -271,6 +299,8 @@ answered(struct delivery *d)
 		log_event(LOG_INFO, "notification delivered", "{s:s, s:s, s:i}",
 		    "channel", d->ch->name, "alert", d->alert, "attempt",
 		    d->attempts);
+		noted(nf, d->alert, d->what, d->ch, "delivered", d->attempts,
+		    NULL);
 		delivery_free(d);
 		return;
 	}
@@ -281,6 +311,8 @@ answered(struct delivery *d)
 		log_event(LOG_WARN, "notification given up", "{s:s, s:s, s:i, s:s}",
 		    "channel", d->ch->name, "alert", d->alert, "attempts",
 		    d->attempts, "why", d->why);
+		noted(nf, d->alert, d->what, d->ch, "failed", d->attempts,
+		    d->why);
 		delivery_free(d);
 		return;
 	}
@@ -377,7 +409,7 @@ attempt(struct delivery *d)
 
 static void
 deliver(struct notify *nf, const struct channel *ch, json_t *body,
-    const char *alert_id)
+    const char *alert_id, const char *what)
 {
 	struct delivery *d;
 	char *text = json_dumps(body, JSON_COMPACT);
@@ -392,6 +424,8 @@ deliver(struct notify *nf, const struct channel *ch, json_t *body,
 		log_event(LOG_WARN, "notification dropped", "{s:s, s:s, s:s}",
 		    "channel", old->ch->name, "alert", old->alert, "why",
 		    "too many waiting");
+		noted(nf, old->alert, old->what, old->ch, "dropped",
+		    old->attempts, "too many waiting");
 		delivery_free(old);
 	}
 	d = xcalloc(1, sizeof(*d));
@@ -400,6 +434,7 @@ deliver(struct notify *nf, const struct channel *ch, json_t *body,
 	d->body = text;
 	d->len = strlen(text);
 	snprintf(d->alert, sizeof(d->alert), "%s", alert_id);
+	d->what = what;
 	d->timer = evtimer_new(nf->n->base, timer_cb, d);
 	TAILQ_INSERT_TAIL(&nf->waiting, d, entry);
 	nf->nwaiting++;
@@ -468,7 +503,8 @@ send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
 		if (wants(&nf->ch[i], rule, state) && !(repeat &&
 		    waiting_on(nf, id, &nf->ch[i])))
 			deliver(nf, &nf->ch[i], body_for(nf, &nf->ch[i], a, state,
-			    repeat), id);
+			    repeat), id, repeat ? "repeat" : strcmp(state,
+			    "resolved") == 0 ? "resolved" : "firing");
 }
 
 /* The id of a silence over this node's alert a (JSON), or NULL. */
@@ -546,6 +582,8 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 				json_object_set_new(t, "sent_mono",
 				    json_integer((json_int_t)now));
 				nf->silenced++;
+				noted(nf, id, "repeat", NULL, "silenced", 0,
+				    silenced(nf, a));
 			}
 			continue;
 		}
@@ -615,9 +653,11 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 		    "announced", !hold));
 	else
 		json_object_del(nf->firing, a->alert_id);
-	if (hold)
+	if (hold) {
 		nf->silenced++;
-	else
+		noted(nf, a->alert_id, a->state == MESH_ALERT_STATE(RESOLVED) ?
+		    "resolved" : "firing", NULL, "silenced", 0, silenced(nf, aj));
+	} else
 		send_all(nf, aj, state, 0);
 	json_decref(aj);
 	arm_repeat(nf);
@@ -662,6 +702,7 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	nf->n = n;
 	TAILQ_INIT(&nf->waiting);
 	nf->firing = json_object();
+	nf->notices = json_array();
 	nf->repeat_ms = v != NULL ? 1000 * (uint64_t)json_integer_value(v) : 0;
 	json_array_foreach(chans, i, v) {
 		if (channel_parse(&nf->ch[i], v, i, err, errlen) != 0) {
@@ -701,6 +742,7 @@ notify_free(struct notify *nf)
 	for (size_t i = 0; i < nf->nch; i++)
 		channel_clear(&nf->ch[i]);
 	json_decref(nf->firing);
+	json_decref(nf->notices);
 	free(nf);
 }
 
@@ -714,4 +756,19 @@ notify_counters(const struct notify *nf)
 	    "dropped", (json_int_t)(nf ? nf->dropped : 0),
 	    "silenced", (json_int_t)(nf ? nf->silenced : 0),
 	    "waiting", (json_int_t)(nf ? nf->nwaiting : 0));
+}
+
+json_t *
+notify_notices(const struct notify *nf, const char *alert_id)
+{
+	json_t *out = json_array(), *e;
+	size_t i;
+
+	if (nf == NULL)
+		return out;
+	json_array_foreach(nf->notices, i, e)
+		if (alert_id == NULL || strcmp(json_string_value(
+		    json_object_get(e, "alert_id")), alert_id) == 0)
+			json_array_append(out, e);
+	return out;
 }
