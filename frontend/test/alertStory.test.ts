@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alertStory, describeMatchers, silenceMatches } from '../src/lib/alertStory';
-import type { AuditRecord, MeshEvent } from '../src/lib/types';
+import { alertStory, describeMatchers, describeNotice, silenceMatches } from '../src/lib/alertStory';
+import type { AuditRecord, MeshEvent, NoticeRecord } from '../src/lib/types';
 import { alert } from './fixtures';
 
 const A = alert('home-2', 'a7', { rule: 'disk_full', fired_ms: 1000, state: 'resolved', acked_ms: 2000, acked_by: 'ann', resolved_ms: 9000 });
@@ -75,6 +75,32 @@ describe('alertStory', () => {
     const audit = [rec('silence.add', 1500, { id: 'sil-5', matchers: { labels: { site: 'cabin' } }, ends_ms: 99000 })];
     expect(kinds(alertStory(A, EVENTS, audit, { site: 'cabin' }))).toContain('silenced');
     expect(kinds(alertStory(A, EVENTS, audit, { site: 'town' }))).not.toContain('silenced');
+  });
+});
+
+describe('notices in the story', () => {
+  const n = (over: Partial<NoticeRecord>): NoticeRecord => ({ time_ms: 1100, alert_id: 'a7', notice: 'firing', channel: 'hook', outcome: 'delivered', attempts: 1, ...over });
+
+  it("places each of this alert's notices in time, and only this alert's", () => {
+    const notices = [
+      n({ attempts: 3, time_ms: 4000 }),
+      n({ channel: 'phone' }),
+      n({ alert_id: 'a8' }),
+      n({ notice: 'resolved', time_ms: 9100 }),
+    ];
+    const s = alertStory(A, EVENTS, [], {}, notices);
+    expect(kinds(s)).toEqual(['fired', 'notice', 'acknowledged', 'notice', 'resolved', 'notice']);
+    expect(s.filter((e) => e.kind === 'notice').map((e) => e.text)).toEqual([
+      'firing notice delivered to phone',
+      'firing notice delivered to hook (3 attempts)',
+      'resolved notice delivered to hook',
+    ]);
+  });
+
+  it('says why one did not arrive', () => {
+    expect(describeNotice(n({ outcome: 'failed', attempts: 10, why: 'HTTP 500' }))).toBe('firing notice to hook given up after 10 attempts: HTTP 500');
+    expect(describeNotice(n({ outcome: 'dropped', why: 'too many waiting' }))).toBe('firing notice to hook dropped (too many waiting)');
+    expect(describeNotice(n({ outcome: 'silenced', notice: 'repeat', channel: undefined, attempts: 0, why: 'sil-3' }))).toBe('repeat notice held back by sil-3');
   });
 });
 

@@ -100,6 +100,8 @@ describe('Alerts page', () => {
       if (url.startsWith('/api/events?kind=alert&node=a'))
         return { body: { events: [{ origin: 'a', incarnation: 1, seq: 1, kind: 'alert', time_ms: 1000, received_ms: 1000, body: { ...ALERTS[1], state: 'firing', acked_ms: null } }] } };
       if (url.startsWith('/api/audit')) return { body: { node: 'a', records: [] } };
+      if (url === '/api/alerts/notices?alert_id=x2')
+        return { body: { node: 'a', channels: true, notices: [{ time_ms: 1500, alert_id: 'x2', notice: 'firing', channel: 'phone', outcome: 'delivered', attempts: 1 }] } };
       if (url === '/api/silences') return { body: { node: 'a', silences: [] } };
       if (url.startsWith('/api/alerts')) return { body: { alerts: [] } };
       return undefined;
@@ -107,6 +109,7 @@ describe('Alerts page', () => {
     page('write', 'a/x2');
     await waitFor(() => expect(screen.getByTestId('story-acknowledged')).toHaveTextContent('acknowledged by ann'));
     expect(screen.getByTestId('story-fired')).toBeInTheDocument();
+    expect(screen.getByTestId('story-notice')).toHaveTextContent('firing notice delivered to phone');
     expect(screen.getByTestId('alert-row-a-x2')).toHaveClass('selected');
   });
 });

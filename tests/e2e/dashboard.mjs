@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,18 +52,27 @@ async function main() {
   const mesh = new Mesh();
   let browser;
   const results = [];
+  // node-1's notices go to a webhook of the test's own, which takes them all.
+  const hook = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  await new Promise((ok) => hook.listen(0, '127.0.0.1', ok));
   try {
     mesh.certsFor(['node-1', 'node-2', 'node-3']);
     fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
     fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
     fs.writeFileSync(path.join(mesh.dir, 'alerts-1.json'), JSON.stringify(RULES_1));
+    fs.writeFileSync(path.join(mesh.dir, 'notify-1.json'), JSON.stringify({ channels: [
+      { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${hook.address().port}/` }] }));
     fs.writeFileSync(path.join(mesh.dir, 'services.json'), JSON.stringify(SERVICES));
     await mesh.startSignal();
     const common = ['--status-ms', '250', '--dead-ms', '3000', '--ping-ms', '500',
       '--web-root', path.join(SRC, 'frontend/dist'), '--write-rate', '1000'];
     // --allow-adhoc on node-1 and node-3: they take service definitions
     // from the API and the mesh, which a rollout's steps are.
-    await mesh.startNode('node-1', [...common, '--allow-adhoc', '--alerts', path.join(mesh.dir, 'alerts-1.json')]);
+    await mesh.startNode('node-1', [...common, '--allow-adhoc', '--alerts', path.join(mesh.dir, 'alerts-1.json'),
+      '--notify', path.join(mesh.dir, 'notify-1.json')]);
     await mesh.startNode('node-2', [...common, '--tasks', path.join(mesh.dir, 'tasks.json'),
       '--alerts', path.join(mesh.dir, 'alerts.json')]);
     await mesh.startNode('node-3', [...common, '--services', path.join(mesh.dir, 'services.json'),
@@ -240,9 +250,11 @@ async function main() {
         check(Math.abs(sil[0].ends_ms - sil[0].starts_ms - 3600000) < 2000, 'for an hour');
         await p.getByTestId(`silence-row-${sil[0].id}`).waitFor();
         await shot(p, 'alert-silenced');
-        // The story says so too.
+        // The story says so too, and that its first notice reached the webhook.
         await p.getByTestId(`alert-open-node-1-${id}`).click();
         await p.getByTestId('story-silenced').waitFor({ timeout: 10000 });
+        check(/firing notice delivered to hook/.test(await p.getByTestId('story-notice').first().textContent()),
+          'the notice delivered');
         await p.getByTestId(`silence-remove-${sil[0].id}`).click();
         await p.getByTestId(`alert-silenced-node-1-${id}`).waitFor({ state: 'detached', timeout: 10000 });
         await p.getByTestId('silences-none').waitFor({ timeout: 5000 });
@@ -731,6 +743,7 @@ async function main() {
   } finally {
     if (browser) await browser.close();
     await mesh.stop();
+    hook.close();
   }
   const failed = results.filter(([, e]) => e).length;
   console.log(`screenshots in ${OUT}`);

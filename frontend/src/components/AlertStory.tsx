@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import { describeError, getAlertEvents, getAuditOf } from '../lib/api';
+import { describeError, getAlertEvents, getAlertNotices, getAuditOf } from '../lib/api';
 import { alertStory, type StoryEntry } from '../lib/alertStory';
 import { fmtDateTime } from '../lib/format';
 import { usePoll } from '../lib/hooks';
@@ -15,11 +15,14 @@ const ACTIONS = ['command.executed', 'command.refused', 'silence.add', 'silence.
  */
 export function AlertStory({
   alert,
+  self,
   labels,
   closeHref,
   reloadKey = '',
 }: {
   alert: Alert;
+  /** The node serving the page: it tells of its own alerts' notices. */
+  self: string | null;
   labels: Record<string, string>;
   closeHref: string;
   /** Changes when something the story tells may have changed (the silences here). */
@@ -31,14 +34,18 @@ export function AlertStory({
   const load = useCallback(async () => {
     try {
       const since = (alert.fired_ms ?? 0) - 1000;
-      const [events, ...audits] = await Promise.all([getAlertEvents(node, since), ...ACTIONS.map((a) => getAuditOf(node, a))]);
-      setStory(alertStory(alert, events, audits.flat(), labels));
+      const [events, notices, ...audits] = await Promise.all([
+        getAlertEvents(node, since),
+        node === self ? getAlertNotices(id) : Promise.resolve([]),
+        ...ACTIONS.map((a) => getAuditOf(node, a)),
+      ]);
+      setStory(alertStory(alert, events, audits.flat(), labels, notices));
       setError(null);
     } catch (e) {
       setError(describeError(e));
     }
     // A change of the alert (a new state) or of the silences reloads the story at once.
-  }, [alert, labels, reloadKey]);
+  }, [alert, self, labels, reloadKey]);
   usePoll(load, 10000);
   return (
     <div className="card" data-testid={`alert-story-${node}-${id}`}>
@@ -68,7 +75,7 @@ export function AlertStory({
           ))}
         </ol>
       )}
-      <p className="muted small">Notices sent to channels are counted in /metrics, not kept per alert.</p>
+      {node !== self && <p className="muted small">What became of its notices is told by {node}'s own dashboard.</p>}
     </div>
   );
 }

@@ -5,9 +5,9 @@
 // it).  Pure: the Alerts page fetches, this assembles.
 
 import { fmtDateTime } from './format';
-import type { Alert, AuditRecord, MeshEvent, SilenceMatchers } from './types';
+import type { Alert, AuditRecord, MeshEvent, NoticeRecord, SilenceMatchers } from './types';
 
-export type StoryKind = 'fired' | 'acknowledged' | 'ack_command' | 'silenced' | 'unsilenced' | 'resolved';
+export type StoryKind = 'fired' | 'notice' | 'acknowledged' | 'ack_command' | 'silenced' | 'unsilenced' | 'resolved';
 
 export interface StoryEntry {
   time_ms: number;
@@ -38,16 +38,40 @@ const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object'
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
-const ORDER: Record<StoryKind, number> = { fired: 0, silenced: 1, ack_command: 2, acknowledged: 3, unsilenced: 4, resolved: 5 };
+const ORDER: Record<StoryKind, number> = { fired: 0, silenced: 1, notice: 2, ack_command: 3, acknowledged: 4, unsilenced: 5, resolved: 6 };
+
+/** One notice's line: "firing notice delivered to hook (3 attempts)". */
+export function describeNotice(n: NoticeRecord): string {
+  const tries = n.attempts === 1 ? '' : ` (${n.attempts} attempts)`;
+  switch (n.outcome) {
+    case 'delivered':
+      return `${n.notice} notice delivered to ${n.channel}${tries}`;
+    case 'failed':
+      return `${n.notice} notice to ${n.channel} given up after ${n.attempts} attempts${n.why ? `: ${n.why}` : ''}`;
+    case 'dropped':
+      return `${n.notice} notice to ${n.channel} dropped (${n.why || 'too many waiting'})`;
+    case 'silenced':
+      return `${n.notice} notice held back${n.why ? ` by ${n.why}` : ' by a silence'}`;
+    default:
+      return `${n.notice} notice: ${String(n.outcome)}`;
+  }
+}
 
 /**
  * The story of alert `a`, oldest first.  `events` are its node's alert
  * events (others are skipped), `audit` its node's audit records of
  * `command.executed`, `command.refused`, `silence.add` and
- * `silence.delete`.  The alert's own times fill in a change whose event
- * this node no longer keeps.
+ * `silence.delete`, `notices` what became of its notices (its node's
+ * GET /api/alerts/notices; other alerts' are skipped).  The alert's own
+ * times fill in a change whose event this node no longer keeps.
  */
-export function alertStory(a: Alert, events: MeshEvent[], audit: AuditRecord[], nodeLabels: Record<string, string> = {}): StoryEntry[] {
+export function alertStory(
+  a: Alert,
+  events: MeshEvent[],
+  audit: AuditRecord[],
+  nodeLabels: Record<string, string> = {},
+  notices: NoticeRecord[] = [],
+): StoryEntry[] {
   const out: StoryEntry[] = [];
   const seen = new Set<string>();
   const fired = a.fired_ms ?? 0;
@@ -105,5 +129,7 @@ export function alertStory(a: Alert, events: MeshEvent[], audit: AuditRecord[], 
       out.push({ time_ms: r.time_ms, kind: 'unsilenced', text: `silence ${str(d.id)} removed`, by: r.actor || undefined });
     }
   }
+  for (const n of notices)
+    if (n.alert_id === a.alert_id && n.time_ms >= fired - 1000) out.push({ time_ms: n.time_ms, kind: 'notice', text: describeNotice(n) });
   return out.sort((x, y) => x.time_ms - y.time_ms || ORDER[x.kind] - ORDER[y.kind]);
 }

@@ -13,6 +13,7 @@ import type {
   JobSubmit,
   LogLine,
   MeshEvent,
+  NoticeRecord,
   Rollout,
   RolloutStart,
   Service,
@@ -232,3 +233,7 @@ export const getAuditOf = (node: string, action: string, limit = 500) =>
   apiGet<{ records: AuditRecord[] }>(
     `/api/audit?node=${encodeURIComponent(node)}&action=${encodeURIComponent(action)}&limit=${limit}`,
   ).then((r) => r.records ?? []);
+
+/** What became of this node's notices of one alert (an empty list without --notify). */
+export const getAlertNotices = (alertId: string) =>
+  apiGet<{ notices: NoticeRecord[] }>(`/api/alerts/notices?alert_id=${encodeURIComponent(alertId)}`).then((r) => r.notices ?? []);

@@ -140,7 +140,7 @@ export function Alerts({ param = null }: { param?: string | null }) {
           No alert {param} here (resolved long ago, or not known to this node).
         </p>
       )}
-      {open && <AlertStory alert={open} labels={labels} closeHref={`#/alerts${query}`} reloadKey={sil.silences.map((x) => x.id).join(',')} />}
+      {open && <AlertStory alert={open} self={self} labels={labels} closeHref={`#/alerts${query}`} reloadKey={sil.silences.map((x) => x.id).join(',')} />}
       <AlertTable alerts={shown.slice(0, 1000)} canWrite={canWrite} frozen={frozen} extras={extras} />
       {sil.error && (
         <p className="error" data-testid="silences-error">
