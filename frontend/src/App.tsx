@@ -64,7 +64,7 @@ export function App({ connection }: { connection: Pick<Connection, 'useToken' | 
       page = <Artifacts />;
       break;
     case 'alerts':
-      page = <Alerts />;
+      page = <Alerts param={route.param} />;
       break;
     case 'timeline':
       page = <Timeline />;

@@ -421,6 +421,7 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/tasks",	0, R, api_work_tasks },
 	{ EVHTTP_REQ_GET,  "/api/tasks/",	1, R, api_work_task },
 	{ EVHTTP_REQ_GET,  "/api/alerts",	0, R, api_work_alerts },
+	{ EVHTTP_REQ_GET,  "/api/alerts/notices", 0, R, api_work_notices },
 	{ EVHTTP_REQ_GET,  "/api/silences",	0, R, api_silences_list },
 	{ EVHTTP_REQ_POST, "/api/silences",	0, W, api_silences_post },
 	{ EVHTTP_REQ_DELETE, "/api/silences/",	1, W, api_silences_delete },

@@ -58,6 +58,7 @@ void api_work_command(const struct api_call *);	/* GET /api/commands/{id} */
 void api_work_tasks(const struct api_call *);
 void api_work_task(const struct api_call *);	/* {node}/{id}[/logs] */
 void api_work_alerts(const struct api_call *);
+void api_work_notices(const struct api_call *);
 /* GET /api/audit and /api/audit/verify (api_audit.c). */
 void api_audit_list(const struct api_call *);
 void api_audit_verify(const struct api_call *);

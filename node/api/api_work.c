@@ -32,6 +32,7 @@
 #include "mesh_names.h"
 #include "node.h"
 #include "node_id.h"
+#include "notify.h"
 #include "store.h"
 #include "routing.h"
 #include "store_work.h"
@@ -601,6 +602,27 @@ api_work_alerts(const struct api_call *call)
 		api_silences_mark(call->n, list);
 	reply_list(call->req, call->n, "alerts", list, rc);
 out:
+	evhttp_clear_headers(&q);
+}
+
+/* GET /api/alerts/notices?alert_id=ID: what became of this node's recent
+ * notices (notify.h), of one alert's or all; an empty list without
+ * --notify. */
+void
+api_work_notices(const struct api_call *call)
+{
+	struct evkeyvalq q;
+	const char *id;
+
+	http_query(call->req, &q);
+	id = evhttp_find_header(&q, "alert_id");
+	if (id != NULL && !node_id_valid(id, strlen(id)))
+		http_reply_error(call->req, 400, "invalid_field", "alert_id: not "
+		    "an alert id");
+	else
+		http_reply_json(call->req, 200, json_pack("{s:s, s:b, s:o}",
+		    "node", call->n->id, "channels", call->n->notify != NULL,
+		    "notices", notify_notices(call->n->notify, id)));
 	evhttp_clear_headers(&q);
 }
 

@@ -35,6 +35,7 @@
 #define BASE_MS		1000
 #define TIMEOUT_S	10
 #define TRACKED_MAX	1024
+#define NOTICES_MAX	512
 
 enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY, CH_EMAIL };
 static const char *const type_names[] = { "webhook", "ntfy", "gotify",
@@ -60,6 +61,7 @@ struct delivery {
 	char			*body;
 	size_t			 len;
 	char			 alert[64];	/* for the logs */
+	const char		*what;		/* firing, repeat, resolved */
 	int			 attempts;
 	struct event		*timer;
 	struct http_client	 http;		/* while an attempt is in flight */
@@ -86,6 +88,9 @@ struct notify {
 	struct notify_mailer	*mailer;	/* with an email channel */
 	uint64_t		 delivered, retried, failed, dropped;
 	uint64_t		 silenced;	/* notices a silence kept back */
+	/* What became of the last NOTICES_MAX notices, oldest first
+	 * (notify_notices). */
+	json_t			*notices;
 };
 
 /* --- the file ------------------------------------------------------------- */
@@ -283,6 +288,29 @@ channel_clear(struct channel *ch)
 
 static void attempt(struct delivery *);
 
+/* Keeps what became of a notice of alert id: the channel's name (NULL
+ * for one a silence kept back from every channel), never its URL or
+ * secrets. */
+static void
+noted(struct notify *nf, const char *id, const char *what,
+    const struct channel *ch, const char *outcome, int attempts,
+    const char *why)
+{
+	json_t *e = json_pack("{s:I, s:s, s:s, s:s, s:i}", "time_ms",
+	    (json_int_t)clock_wall_ms(), "alert_id", id, "notice", what,
+	    "outcome", outcome, "attempts", attempts);
+
+	if (e == NULL)
+		return;
+	if (ch != NULL)
+		json_object_set_new(e, "channel", json_string(ch->name));
+	if (why != NULL && why[0] != '\0')
+		json_object_set_new(e, "why", json_string(why));
+	json_array_append_new(nf->notices, e);
+	if (json_array_size(nf->notices) > NOTICES_MAX)
+		json_array_remove(nf->notices, 0);
+}
+
 static void
 delivery_free(struct delivery *d)
 {
@@ -308,6 +336,8 @@ answered(struct delivery *d)
 		log_event(LOG_INFO, "notification delivered", "{s:s, s:s, s:i}",
 		    "channel", d->ch->name, "alert", d->alert, "attempt",
 		    d->attempts);
+		noted(nf, d->alert, d->what, d->ch, "delivered", d->attempts,
+		    NULL);
 		delivery_free(d);
 		return;
 	}
@@ -318,6 +348,8 @@ answered(struct delivery *d)
 		log_event(LOG_WARN, "notification given up", "{s:s, s:s, s:i, s:s}",
 		    "channel", d->ch->name, "alert", d->alert, "attempts",
 		    d->attempts, "why", d->why);
+		noted(nf, d->alert, d->what, d->ch, "failed", d->attempts,
+		    d->why);
 		delivery_free(d);
 		return;
 	}
@@ -441,7 +473,7 @@ attempt(struct delivery *d)
 /* text: the notice as the channel takes it, ours; len its length. */
 static void
 deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
-    const char *alert_id)
+    const char *alert_id, const char *what)
 {
 	struct delivery *d;
 
@@ -454,6 +486,8 @@ deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
 		log_event(LOG_WARN, "notification dropped", "{s:s, s:s, s:s}",
 		    "channel", old->ch->name, "alert", old->alert, "why",
 		    "too many waiting");
+		noted(nf, old->alert, old->what, old->ch, "dropped",
+		    old->attempts, "too many waiting");
 		delivery_free(old);
 	}
 	d = xcalloc(1, sizeof(*d));
@@ -462,6 +496,7 @@ deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
 	d->body = text;
 	d->len = len;
 	snprintf(d->alert, sizeof(d->alert), "%s", alert_id);
+	d->what = what;
 	d->timer = evtimer_new(nf->n->base, timer_cb, d);
 	TAILQ_INSERT_TAIL(&nf->waiting, d, entry);
 	nf->nwaiting++;
@@ -559,7 +594,8 @@ send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
 		if (wants(&nf->ch[i], rule, state) && !(repeat &&
 		    waiting_on(nf, id, &nf->ch[i]))) {
 			text = body_for(nf, &nf->ch[i], a, state, repeat, &len);
-			deliver(nf, &nf->ch[i], text, len, id);
+			deliver(nf, &nf->ch[i], text, len, id, repeat ? "repeat" :
+			    strcmp(state, "resolved") == 0 ? "resolved" : "firing");
 		}
 }
 
@@ -638,6 +674,8 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 				json_object_set_new(t, "sent_mono",
 				    json_integer((json_int_t)now));
 				nf->silenced++;
+				noted(nf, id, "repeat", NULL, "silenced", 0,
+				    silenced(nf, a));
 			}
 			continue;
 		}
@@ -707,9 +745,11 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 		    "announced", !hold));
 	else
 		json_object_del(nf->firing, a->alert_id);
-	if (hold)
+	if (hold) {
 		nf->silenced++;
-	else
+		noted(nf, a->alert_id, a->state == MESH_ALERT_STATE(RESOLVED) ?
+		    "resolved" : "firing", NULL, "silenced", 0, silenced(nf, aj));
+	} else
 		send_all(nf, aj, state, 0);
 	json_decref(aj);
 	arm_repeat(nf);
@@ -754,6 +794,7 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	nf->n = n;
 	TAILQ_INIT(&nf->waiting);
 	nf->firing = json_object();
+	nf->notices = json_array();
 	nf->repeat_ms = v != NULL ? 1000 * (uint64_t)json_integer_value(v) : 0;
 	json_array_foreach(chans, i, v) {
 		if (channel_parse(&nf->ch[i], v, i, err, errlen) != 0) {
@@ -803,6 +844,7 @@ notify_free(struct notify *nf)
 	for (size_t i = 0; i < nf->nch; i++)
 		channel_clear(&nf->ch[i]);
 	json_decref(nf->firing);
+	json_decref(nf->notices);
 	free(nf);
 }
 
@@ -816,4 +858,19 @@ notify_counters(const struct notify *nf)
 	    "dropped", (json_int_t)(nf ? nf->dropped : 0),
 	    "silenced", (json_int_t)(nf ? nf->silenced : 0),
 	    "waiting", (json_int_t)(nf ? nf->nwaiting : 0));
+}
+
+json_t *
+notify_notices(const struct notify *nf, const char *alert_id)
+{
+	json_t *out = json_array(), *e;
+	size_t i;
+
+	if (nf == NULL)
+		return out;
+	json_array_foreach(nf->notices, i, e)
+		if (alert_id == NULL || strcmp(json_string_value(
+		    json_object_get(e, "alert_id")), alert_id) == 0)
+			json_array_append(out, e);
+	return out;
 }

@@ -64,6 +64,16 @@ void notify_free(struct notify *);
 /* One of this node's alerts changed (alerts' emit hook).  NULL: no-op. */
 void notify_alert(struct notify *, const Agentflow__Mesh__V1__Alert *);
 
+/*
+ * What became of this node's recent notices (the last 512 kept in
+ * memory, oldest first), of alert_id's only (NULL: all): a new array of
+ * {time_ms, alert_id, notice: firing|repeat|resolved, channel (absent for
+ * one a silence kept back), outcome: delivered|failed|dropped|silenced,
+ * attempts, why?} (why: the last failure, or the silence's id), the
+ * caller's.  No URL, secret or token.  NULL nf: an empty array.
+ */
+json_t *notify_notices(const struct notify *, const char *alert_id);
+
 /* Counters for /metrics: {delivered, retried, failed, dropped,
  * silenced (notices a silence kept back), waiting}. */
 json_t *notify_counters(const struct notify *);

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +31,9 @@ const TASKS = {
   boom: { command: ['/bin/sh', '-c', 'echo going down; exit 3'] },
 };
 const RULES = [{ name: 'always', metric: 'load1', above: -1, for_s: 0, severity: 'warning' }];
+// node-1 serves the page and fires one alert of its own: a silence holds
+// back the notices of the node it is added on, so the page silences those.
+const RULES_1 = [{ name: 'local_load', metric: 'load1', above: -1, for_s: 0, severity: 'critical' }];
 // node-3 keeps a sleeper and a crashy that exits at once and waits 30 s
 // before each new start, so it is seen backing off.  (Not on node-2: a
 // service's run is a task, and the task tests take node-2's first task.)
@@ -48,17 +52,27 @@ async function main() {
   const mesh = new Mesh();
   let browser;
   const results = [];
+  // node-1's notices go to a webhook of the test's own, which takes them all.
+  const hook = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  await new Promise((ok) => hook.listen(0, '127.0.0.1', ok));
   try {
     mesh.certsFor(['node-1', 'node-2', 'node-3']);
     fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
     fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
+    fs.writeFileSync(path.join(mesh.dir, 'alerts-1.json'), JSON.stringify(RULES_1));
+    fs.writeFileSync(path.join(mesh.dir, 'notify-1.json'), JSON.stringify({ channels: [
+      { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${hook.address().port}/` }] }));
     fs.writeFileSync(path.join(mesh.dir, 'services.json'), JSON.stringify(SERVICES));
     await mesh.startSignal();
     const common = ['--status-ms', '250', '--dead-ms', '3000', '--ping-ms', '500',
       '--web-root', path.join(SRC, 'frontend/dist'), '--write-rate', '1000'];
     // --allow-adhoc on node-1 and node-3: they take service definitions
     // from the API and the mesh, which a rollout's steps are.
-    await mesh.startNode('node-1', [...common, '--allow-adhoc']);
+    await mesh.startNode('node-1', [...common, '--allow-adhoc', '--alerts', path.join(mesh.dir, 'alerts-1.json'),
+      '--notify', path.join(mesh.dir, 'notify-1.json')]);
     await mesh.startNode('node-2', [...common, '--tasks', path.join(mesh.dir, 'tasks.json'),
       '--alerts', path.join(mesh.dir, 'alerts.json')]);
     await mesh.startNode('node-3', [...common, '--services', path.join(mesh.dir, 'services.json'),
@@ -174,6 +188,96 @@ async function main() {
         10000, 'ack seen on node-3');
         await shot(p, 'alerts');
         await p.context().close();
+      },
+
+      async 'the alerts page filters to firing only, and a link keeps the filter'() {
+        const p = await page();
+        await p.goto(`${base}#/alerts`);
+        await p.locator('[data-testid^="alert-row-node-1-"]').first().waitFor({ timeout: 15000 });
+        await p.locator('[data-testid^="alert-row-node-2-"]').first().waitFor({ timeout: 15000 });
+        await p.getByTestId('alert-tab-firing').click();
+        await p.waitForFunction(() => location.hash === '#/alerts?state=firing', null, { timeout: 5000 });
+        const states = await p.locator('[data-testid^="alert-row-"]').evaluateAll((rs) => rs.map((r) => r.dataset.state));
+        check(states.length > 0 && states.every((st) => st === 'firing'), `firing only: ${states}`);
+        const count = Number(await p.getByTestId('alert-tab-count-firing').textContent());
+        check(count === states.length, `the firing tab says ${count}, ${states.length} rows`);
+        // The same view from a link, narrowed to one node and one severity.
+        await p.goto(`${base}#/alerts?state=firing&node=node-1&severity=critical`);
+        await p.reload();
+        await p.locator('[data-testid^="alert-row-node-1-"]').first().waitFor({ timeout: 15000 });
+        check(await p.locator('[data-testid^="alert-row-node-2-"]').count() === 0, 'node-2 filtered out');
+        check(await p.getByTestId('alert-filter-node').inputValue() === 'node-1', 'the node menu shows the filter');
+        await shot(p, 'alerts-filtered');
+        await p.context().close();
+      },
+
+      async "an alert's story shows who acknowledged it"() {
+        const p = await page();
+        await p.goto(`${base}#/alerts?state=acknowledged&node=node-2`);
+        const row = p.locator('[data-testid^="alert-row-node-2-"][data-state="acknowledged"]').first();
+        await row.waitFor({ timeout: 15000 });
+        const id = (await row.getAttribute('data-testid')).replace('alert-row-node-2-', '');
+        await p.getByTestId(`alert-open-node-2-${id}`).click();
+        await p.getByTestId(`alert-story-node-2-${id}`).waitFor({ timeout: 5000 });
+        check((await p.evaluate(() => location.hash)).startsWith(`#/alerts/node-2/${id}?`), 'the story has its link');
+        await p.getByTestId('story-fired').waitFor({ timeout: 10000 });
+        const acked = await p.getByTestId('story-acknowledged').textContent();
+        check(/acknowledged by \S+/.test(acked), `acknowledgement: ${acked}`);
+        // node-2's audit, over the mesh: the ack_alert command that did it
+        await p.getByTestId('story-ack_command').waitFor({ timeout: 20000 });
+        check(/from node-1: ok/.test(await p.getByTestId('story-ack_command').textContent()), 'the ack command from node-1');
+        await shot(p, 'alert-story');
+        await p.context().close();
+      },
+
+      async 'an alert is silenced from its row and the silence removed'() {
+        const p = await page();
+        await p.goto(`${base}#/alerts?node=node-1`);
+        const row = p.locator('[data-testid^="alert-row-node-1-"][data-state="firing"]').first();
+        await row.waitFor({ timeout: 15000 });
+        const id = (await row.getAttribute('data-testid')).replace('alert-row-node-1-', '');
+        check(await p.getByTestId(`alert-silenced-node-1-${id}`).count() === 0, 'not silenced yet');
+        await p.getByTestId(`silence-node-1-${id}`).click();
+        await p.getByTestId('silence-form').waitFor();
+        await p.getByTestId('silence-for').selectOption('1h');
+        await p.getByTestId('silence-comment').fill('e2e maintenance');
+        await shot(p, 'silence-form');
+        await p.getByTestId('silence-submit').click();
+        await p.getByTestId(`alert-silenced-node-1-${id}`).waitFor({ timeout: 10000 });
+        const sil = (await mesh.api('node-1', 'GET', '/api/silences')).json.silences;
+        check(sil.length === 1 && sil[0].matchers.rule === 'local_load' && sil[0].matchers.node === 'node-1'
+          && sil[0].comment === 'e2e maintenance', `the silence: ${JSON.stringify(sil)}`);
+        check(Math.abs(sil[0].ends_ms - sil[0].starts_ms - 3600000) < 2000, 'for an hour');
+        await p.getByTestId(`silence-row-${sil[0].id}`).waitFor();
+        await shot(p, 'alert-silenced');
+        // The story says so too, and that its first notice reached the webhook.
+        await p.getByTestId(`alert-open-node-1-${id}`).click();
+        await p.getByTestId('story-silenced').waitFor({ timeout: 10000 });
+        check(/firing notice delivered to hook/.test(await p.getByTestId('story-notice').first().textContent()),
+          'the notice delivered');
+        await p.getByTestId(`silence-remove-${sil[0].id}`).click();
+        await p.getByTestId(`alert-silenced-node-1-${id}`).waitFor({ state: 'detached', timeout: 10000 });
+        await p.getByTestId('silences-none').waitFor({ timeout: 5000 });
+        await p.getByTestId('story-unsilenced').waitFor({ timeout: 15000 });
+        check((await mesh.api('node-1', 'GET', '/api/silences')).json.silences.length === 0, 'removed on the node');
+        await shot(p, 'silence-removed');
+        await p.context().close();
+      },
+
+      async 'a read token sees silences but no silence buttons'() {
+        const r = await mesh.api('node-1', 'POST', '/api/silences',
+          { matchers: { rule: 'local_load' }, for: '15m', comment: 'read-only view' });
+        check(r.status === 201, `silence add answered ${r.status}`);
+        const p = await page('read');
+        await p.goto(`${base}#/alerts`);
+        await p.getByTestId(`silence-row-${r.json.id}`).waitFor({ timeout: 10000 });
+        await p.locator('[data-testid^="alert-row-node-1-"]').first().waitFor({ timeout: 10000 });
+        check(await p.locator('[data-testid="alerts-page"] button[data-testid^="silence"]').count() === 0,
+          'no silence or remove button for a read token');
+        check(await p.locator('[data-testid="alerts-page"] button[data-testid^="ack-"]').count() === 0, 'no ack button');
+        await shot(p, 'alerts-read-only');
+        await p.context().close();
+        check((await mesh.api('node-1', 'DELETE', `/api/silences/${r.json.id}`)).status === 200, 'silence removed');
       },
 
       async 'a read-only token cannot run tasks'() {
@@ -639,6 +743,7 @@ async function main() {
   } finally {
     if (browser) await browser.close();
     await mesh.stop();
+    hook.close();
   }
   const failed = results.filter(([, e]) => e).length;
   console.log(`screenshots in ${OUT}`);

@@ -296,12 +296,34 @@ class Notify(MeshTest):
         self.assertEqual(resolved[0]["alert"]["subject"], "node-2")
         # the channel for task_failed only heard nothing
         self.assertEqual(self.narrow.posts, [])
+        # what became of each notice, by channel (the dashboard's story)
+        ro = a.client(token="read")
+        alert_id = first["alert"]["alert_id"]
+
+        def notices():
+            return ro.get("/api/alerts/notices?alert_id=" + alert_id).json()["notices"]
+        self.assertTrue(harness.wait_until(lambda: any(
+            x["notice"] == "resolved" and x["channel"] == "phone" for x in notices()), 10),
+            notices())
+        seen = {(x["notice"], x["channel"], x["outcome"]) for x in notices()}
+        for ch in ("hook", "phone", "gotify"):
+            self.assertIn(("firing", ch, "delivered"), seen)
+        self.assertIn(("repeat", "phone", "delivered"), seen)
+        self.assertNotIn("tasks-only", {c for _, c, _ in seen})
+        hook = [x for x in notices() if x["channel"] == "hook" and x["notice"] == "firing"]
+        self.assertEqual(hook[0]["attempts"], 3, hook)
+        self.assertTrue(all(x["alert_id"] == alert_id and x["time_ms"] > 0 for x in notices()))
+        everything = ro.get("/api/alerts/notices").json()
+        self.assertEqual((everything["node"], everything["channels"]), ("node-1", True))
+        self.assertGreaterEqual(len(everything["notices"]), len(notices()))
+        self.assertEqual(ro.get("/api/alerts/notices?alert_id=bad%20id").status, 400)
+        self.assertEqual(ro.get("/api/alerts/notices?alert_id=a9-9").json()["notices"], [])
         # counted; and no secret anywhere a person or another node reads
         m = harness.parse_metrics(a.client(token="read").get("/metrics").body.decode())
         self.assertGreaterEqual(m['agentflow_node_notifications_total{outcome="delivered"}'], 4)
         self.assertGreaterEqual(m['agentflow_node_notifications_total{outcome="retried"}'], 2)
         exposed = a.stderr() + json.dumps(a.status()) + a.client(
-            token="read").get("/api/audit?limit=500").body.decode()
+            token="read").get("/api/audit?limit=500").body.decode() + json.dumps(everything)
         for secret in (SECRET, TOKEN, GTOKEN):
             self.assertNotIn(secret, exposed)
 
@@ -589,6 +611,12 @@ class Silences(MeshTest):
             self.assertEqual(alert["silence_id"], sil["id"])
             # no repeat over two repeat periods
             self.assertEqual(self.quiet_for(5), [], matchers)
+            # each held back, named with the silence that held it
+            held = [x for x in a.client(token="read").get(
+                "/api/alerts/notices?alert_id=" + alert["alert_id"]).json()["notices"]
+                if x["outcome"] == "silenced" and x.get("why") == sil["id"]]
+            self.assertTrue(held, matchers)
+            self.assertEqual((held[0]["notice"], held[0].get("channel")), ("repeat", None))
             self.n = len(self.firing())
             self.unsilence(a, sil["id"])
         # one that does not match: the notices go on

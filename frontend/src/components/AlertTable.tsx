@@ -11,7 +11,19 @@ export function sortAlerts(list: Alert[]): Alert[] {
   return list.slice().sort((a, b) => (ORDER[a.state] ?? 3) - (ORDER[b.state] ?? 3) || (b.fired_ms ?? 0) - (a.fired_ms ?? 0));
 }
 
-const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; canWrite: boolean; frozen: boolean }) {
+/**
+ * What the Alerts page adds to a row: the silence holding it (its id), a
+ * link to its story, and a "Silence" button (for the alerts a silence
+ * added here can hold: this node's open ones).
+ */
+export interface AlertRowExtras {
+  silenceId?: string;
+  storyHref?: string;
+  selected?: boolean;
+  onSilence?: () => void;
+}
+
+const AlertRow = memo(function AlertRow({ a, canWrite, frozen, extras }: { a: Alert; canWrite: boolean; frozen: boolean; extras?: AlertRowExtras }) {
   const store = useStoreApi();
   const [msg, setMsg] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -30,16 +42,34 @@ const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; can
   };
   const value = a.threshold || a.value ? `${+a.value.toFixed(2)} (threshold ${+a.threshold.toFixed(2)})` : '';
   return (
-    <tr data-testid={`alert-row-${a.node}-${a.alert_id}`} data-state={a.state} className={`alert-${a.state}`}>
+    <tr
+      data-testid={`alert-row-${a.node}-${a.alert_id}`}
+      data-state={a.state}
+      data-silenced={extras?.silenceId ? 'true' : undefined}
+      className={`alert-${a.state}${extras?.selected ? ' selected' : ''}`}
+    >
       <td>
         <StateBadge state={a.state} testId={`alert-state-${a.node}-${a.alert_id}`} />
+        {extras?.silenceId && (
+          <div>
+            <span className="badge st-silenced" data-testid={`alert-silenced-${a.node}-${a.alert_id}`} title={`notices held back by ${extras.silenceId}`}>
+              silenced
+            </span>
+          </div>
+        )}
       </td>
       <td>
         <span className={`badge sev-${a.severity}`}>{a.severity}</span>
       </td>
       <td className="mono">{a.node}</td>
       <td className="text">
-        <strong>{a.rule}</strong>
+        {extras?.storyHref ? (
+          <a href={extras.storyHref} data-testid={`alert-open-${a.node}-${a.alert_id}`} title="this alert's story">
+            <strong>{a.rule}</strong>
+          </a>
+        ) : (
+          <strong>{a.rule}</strong>
+        )}
         {a.subject ? <span className="muted"> · {a.subject}</span> : null}
         <div className="small">{a.message}</div>
       </td>
@@ -62,13 +92,31 @@ const AlertRow = memo(function AlertRow({ a, canWrite, frozen }: { a: Alert; can
             Acknowledge
           </button>
         )}
+        {canWrite && extras?.onSilence && a.state !== 'resolved' && !extras.silenceId && (
+          <button type="button" data-testid={`silence-${a.node}-${a.alert_id}`} title="hold back this alert's notices for a while" onClick={extras.onSilence}>
+            Silence
+          </button>
+        )}
         {msg && <div className="muted small" data-testid={`ack-message-${a.node}-${a.alert_id}`}>{msg}</div>}
       </td>
     </tr>
   );
 });
 
-export function AlertTable({ alerts, canWrite, frozen, testId = 'alert-table' }: { alerts: Alert[]; canWrite: boolean; frozen: boolean; testId?: string }) {
+export function AlertTable({
+  alerts,
+  canWrite,
+  frozen,
+  testId = 'alert-table',
+  extras,
+}: {
+  alerts: Alert[];
+  canWrite: boolean;
+  frozen: boolean;
+  testId?: string;
+  /** The Alerts page's additions to an alert's row. */
+  extras?: (a: Alert) => AlertRowExtras;
+}) {
   if (alerts.length === 0) return <p className="muted">No alerts.</p>;
   return (
     <div className="table-wrap">
@@ -86,7 +134,7 @@ export function AlertTable({ alerts, canWrite, frozen, testId = 'alert-table' }:
         </thead>
         <tbody>
           {alerts.map((a) => (
-            <AlertRow key={`${a.node}/${a.alert_id}`} a={a} canWrite={canWrite} frozen={frozen} />
+            <AlertRow key={`${a.node}/${a.alert_id}`} a={a} canWrite={canWrite} frozen={frozen} extras={extras?.(a)} />
           ))}
         </tbody>
       </table>

@@ -142,7 +142,7 @@ export function Header({ page, onSignOut }: Props) {
       )}
       {hello && hello.role === 'read' && (
         <div className="banner info" data-testid="readonly-note">
-          Read-only token: you can watch the mesh; running, cancelling, acknowledging and freezing need a write token.
+          Read-only token: you can watch the mesh; running, cancelling, acknowledging, silencing and freezing need a write token.
         </div>
       )}
       {msg && (

@@ -4,6 +4,7 @@
 
 import { getToken } from './token';
 import type {
+  Alert,
   AuditRecord,
   CommandRecord,
   Definitions,
@@ -11,10 +12,14 @@ import type {
   Job,
   JobSubmit,
   LogLine,
+  MeshEvent,
+  NoticeRecord,
   Rollout,
   RolloutStart,
   Service,
   ServiceDetail,
+  Silence,
+  SilenceMatchers,
   Workflow,
 } from './types';
 
@@ -193,3 +198,42 @@ export type RolloutAction = 'pause' | 'resume' | 'abort';
 /** The rollout as it is after the action; 409 when its state does not allow it. */
 export const rolloutAction = (id: string, action: RolloutAction) =>
   apiPost<Rollout>(`/api/rollouts/${encodeURIComponent(id)}/${action}`, {});
+
+/** The active silences of this node (GET /api/silences). */
+export const getSilences = () => apiGet<{ node: string; silences: Silence[] }>('/api/silences').then((r) => r.silences ?? []);
+
+export interface SilenceAdd {
+  matchers: SilenceMatchers;
+  /** "90s", "15m", "2h", "7d" (docs/operations.md, "Silences"). */
+  for: string;
+  comment?: string;
+}
+
+/** Adds a silence on this node (write): 201 with the silence; 400 names the field it refused. */
+export const addSilence = (s: SilenceAdd) => apiPost<Silence>('/api/silences', s);
+
+export const deleteSilence = (id: string) => request<{ id: string; deleted: boolean }>('DELETE', `/api/silences/${encodeURIComponent(id)}`);
+
+/** This node's open alerts as GET /api/alerts marks them: `silence_id` of each a silence here holds. */
+export const getSilencedAlerts = (node: string) =>
+  apiGet<{ alerts: (Alert & { silenced?: boolean; silence_id?: string })[] }>(`/api/alerts?node=${encodeURIComponent(node)}`).then((r) => {
+    const held: Record<string, string> = {};
+    for (const a of r.alerts ?? []) if (a.silenced && a.silence_id) held[a.alert_id] = a.silence_id;
+    return held;
+  });
+
+/** A node's alert events from since_ms on (each a change of an alert's state). */
+export const getAlertEvents = (node: string, sinceMs: number) =>
+  apiGet<{ events: MeshEvent[] }>(
+    `/api/events?kind=alert&node=${encodeURIComponent(node)}&since=${Math.max(0, Math.floor(sinceMs))}&limit=10000`,
+  ).then((r) => r.events ?? []);
+
+/** A node's audit records of one action (another node's are fetched over the mesh). */
+export const getAuditOf = (node: string, action: string, limit = 500) =>
+  apiGet<{ records: AuditRecord[] }>(
+    `/api/audit?node=${encodeURIComponent(node)}&action=${encodeURIComponent(action)}&limit=${limit}`,
+  ).then((r) => r.records ?? []);
+
+/** What became of this node's notices of one alert (an empty list without --notify). */
+export const getAlertNotices = (alertId: string) =>
+  apiGet<{ notices: NoticeRecord[] }>(`/api/alerts/notices?alert_id=${encodeURIComponent(alertId)}`).then((r) => r.notices ?? []);

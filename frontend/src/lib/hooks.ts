@@ -113,14 +113,19 @@ export function parseHash(hash: string): Route {
   return { page: 'notfound', param: '/' + shown.replace(/^\/+/, '') };
 }
 
-export function useRoute(): Route {
+/** The location's hash, kept current (a page that rewrites it with replaceState dispatches a hashchange). */
+export function useHash(): string {
   const [hash, setHash] = useState(() => window.location.hash);
   useEffect(() => {
     const on = () => setHash(window.location.hash);
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
   }, []);
-  return parseHash(hash);
+  return hash;
+}
+
+export function useRoute(): Route {
+  return parseHash(useHash());
 }
 
 export function go(hash: string): void {

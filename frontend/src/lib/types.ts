@@ -162,6 +162,35 @@ export interface Alert {
   acked_by?: string;
 }
 
+export interface SilenceMatchers {
+  rule?: string;
+  node?: string;
+  labels?: Record<string, string>;
+}
+
+/** One active silence (GET /api/silences; docs/operations.md, "Silences"). */
+export interface Silence {
+  id: string;
+  matchers: SilenceMatchers;
+  starts_ms: number;
+  ends_ms: number;
+  comment?: string;
+  created_by?: string;
+}
+
+/** What became of one notice of this node's alert (GET /api/alerts/notices). */
+export interface NoticeRecord {
+  time_ms: number;
+  alert_id: string;
+  notice: 'firing' | 'repeat' | 'resolved';
+  /** Absent for one a silence kept back from every channel. */
+  channel?: string;
+  outcome: 'delivered' | 'failed' | 'dropped' | 'silenced';
+  attempts: number;
+  /** The last failure, or the id of the silence that held it. */
+  why?: string;
+}
+
 export interface UserEventBody {
   name: string;
   /** The payload as text; null when its bytes are not UTF-8 ... */
