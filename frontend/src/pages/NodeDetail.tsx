@@ -1,9 +1,11 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AlertTable, sortAlerts } from '../components/AlertTable';
 import { MemberBadge } from '../components/Badges';
 import { Chart } from '../components/Sparkline';
 import { TaskTable } from '../components/TaskTable';
+import { describeError } from '../lib/api';
 import { fmtAgo, fmtBytes, fmtDuration, fmtPct, fmtRate, fmtRtt } from '../lib/format';
+import { HISTORY_RANGES, getHistory, mergeHistory, rangeMs, samplesOfHistory, type HistoryRange } from '../lib/history';
 import { go, useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
 import { nodeViews } from '../lib/selectors';
 import { taskTime, type Sample } from '../lib/store';
@@ -19,12 +21,44 @@ const PeerCell = ({ peer }: { peer: string }) => (
   </td>
 );
 
+/**
+ * The node's own history for the range (GET /api/history, through the
+ * mesh for another node), fetched when the page opens or the range
+ * changes, then the live samples appended.
+ */
+function useNodeHistory(id: string, range: HistoryRange, live: Sample[]) {
+  const [fetched, setFetched] = useState<{ key: string; samples: Sample[]; resolution: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const key = `${id} ${range}`;
+  useEffect(() => {
+    let stale = false;
+    const to = Date.now();
+    setError(null);
+    getHistory(id, to - rangeMs(range), to)
+      .then((a) => {
+        if (!stale) setFetched({ key, samples: samplesOfHistory(a), resolution: a.resolution });
+      })
+      .catch((e) => {
+        if (!stale) setError(describeError(e));
+      });
+    return () => {
+      stale = true;
+    };
+  }, [id, range, key]);
+  const mine = fetched?.key === key ? fetched : null;
+  const samples = useMemo(() => mergeHistory(mine?.samples ?? [], live), [mine, live]);
+  return { samples, resolution: mine?.resolution ?? null, loading: !mine && !error, error };
+}
+
 export function NodeDetail({ id }: { id: string }) {
   const cluster = useStore((s) => s.cluster);
   const latest = useStore((s) => s.latest);
   const alertsAll = useStore((s) => s.alerts);
   const tasksAll = useStore((s) => s.tasks);
-  const history = useStore((s) => s.history[id] ?? EMPTY);
+  const live = useStore((s) => s.history[id] ?? EMPTY);
+  const [range, setRange] = useState<HistoryRange>('1h');
+  const hist = useNodeHistory(id, range, live);
+  const history = hist.samples;
   const canWrite = useCanWrite();
   const frozen = useFrozen();
   const now = useNow(1000);
@@ -100,6 +134,32 @@ export function NodeDetail({ id }: { id: string }) {
         <div>
           <span className="muted">last status</span> {fmtAgo(v.statusTime, now)}
         </div>
+      </div>
+      <div className="tabs history-bar" data-testid="history-ranges">
+        {HISTORY_RANGES.map((r) => (
+          <button
+            key={r.key}
+            type="button"
+            className={r.key === range ? 'active' : ''}
+            aria-pressed={r.key === range}
+            data-testid={`history-range-${r.key}`}
+            onClick={() => setRange(r.key)}
+          >
+            {r.label}
+          </button>
+        ))}
+        <span className="small muted" data-testid="history-since" data-since-ms={history.length ? history[0].t : ''} data-points={history.length}>
+          {hist.loading
+            ? 'loading history…'
+            : history.length
+              ? `since ${new Date(history[0].t).toLocaleString()}${hist.resolution === 'minute' ? ', by the minute' : ''}`
+              : 'no samples yet'}
+        </span>
+        {hist.error && (
+          <span className="small error" data-testid="history-error">
+            no stored history: {hist.error}
+          </span>
+        )}
       </div>
       <div className="charts">
         <Chart title="CPU" series={[{ name: 'cpu', values: series.cpu, color: '#58a6ff' }]} max={100} format={fmtPct} testId="chart-cpu" />
