@@ -16,12 +16,16 @@ store_history_put(struct store *st, int64_t t_ms, const char *body,
 {
 	const struct arg a[] = { I(t_ms), T(body) };
 	const struct arg k[] = { I(keep_from_ms) };
+	int ok;
 
-	if (store_exec(st, "INSERT OR REPLACE INTO metric_minutes (t_ms, body)"
-	    " VALUES (?1, ?2)", a, N(a), "storing a minute of history") != 0)
+	/* One commit for both (a savepoint inside a batch). */
+	if (store_atomic_begin(st) != 0)
 		return -1;
-	return store_exec(st, "DELETE FROM metric_minutes WHERE t_ms < ?1", k,
-	    N(k), "trimming the history");
+	ok = store_exec(st, "INSERT OR REPLACE INTO metric_minutes (t_ms, body)"
+	    " VALUES (?1, ?2)", a, N(a), "storing a minute of history") == 0 &&
+	    store_exec(st, "DELETE FROM metric_minutes WHERE t_ms < ?1", k, N(k),
+	    "trimming the history") == 0;
+	return store_atomic_end(st, ok);
 }
 
 int

@@ -12,8 +12,8 @@ struct store;
 
 /*
  * Stores (or replaces) the minute starting at t_ms, body a JSON text, and
- * deletes the minutes before keep_from_ms, so the table stays bounded.
- * 0, or -1 with store_error().
+ * deletes the minutes before keep_from_ms, so the table stays bounded:
+ * both or neither, in one commit.  0, or -1 with store_error().
  */
 int store_history_put(struct store *, int64_t t_ms, const char *body,
     int64_t keep_from_ms);
