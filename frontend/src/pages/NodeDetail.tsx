@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { AlertTable, sortAlerts } from '../components/AlertTable';
 import { MemberBadge } from '../components/Badges';
 import { Chart } from '../components/Sparkline';
@@ -6,7 +6,7 @@ import { TaskTable } from '../components/TaskTable';
 import { describeError } from '../lib/api';
 import { fmtAgo, fmtBytes, fmtDuration, fmtPct, fmtRate, fmtRtt } from '../lib/format';
 import { HISTORY_RANGES, getHistory, mergeHistory, rangeMs, samplesOfHistory, type HistoryRange } from '../lib/history';
-import { go, useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
+import { go, useCanWrite, useFrozen, useNow, usePoll, useStore } from '../lib/hooks';
 import { nodeViews } from '../lib/selectors';
 import { taskTime, type Sample } from '../lib/store';
 import type { Task } from '../lib/types';
@@ -21,31 +21,38 @@ const PeerCell = ({ peer }: { peer: string }) => (
   </td>
 );
 
+/** How often the page asks for the history again: the store keeps only
+ * the last LIMITS.history live samples, so an open page would otherwise
+ * lose those between its fetch and the oldest it still holds. */
+const REFETCH_MS = 60_000;
+
 /**
  * The node's own history for the range (GET /api/history, through the
- * mesh for another node), fetched when the page opens or the range
- * changes, then the live samples appended.
+ * mesh for another node), fetched when the page opens, when the range
+ * changes and every REFETCH_MS, with the live samples appended.
  */
 function useNodeHistory(id: string, range: HistoryRange, live: Sample[]) {
   const [fetched, setFetched] = useState<{ key: string; samples: Sample[]; resolution: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [failed, setFailed] = useState<{ key: string; error: string } | null>(null);
   const key = `${id} ${range}`;
-  useEffect(() => {
-    let stale = false;
+  // An answer for a range left meanwhile is dropped (the key no longer
+  // matches); one for the current key replaces the last.
+  const current = useRef(key);
+  current.current = key;
+  const load = useCallback(async () => {
     const to = Date.now();
-    setError(null);
-    getHistory(id, to - rangeMs(range), to)
-      .then((a) => {
-        if (!stale) setFetched({ key, samples: samplesOfHistory(a), resolution: a.resolution });
-      })
-      .catch((e) => {
-        if (!stale) setError(describeError(e));
-      });
-    return () => {
-      stale = true;
-    };
+    try {
+      const a = await getHistory(id, to - rangeMs(range), to);
+      if (current.current !== key) return;
+      setFetched({ key, samples: samplesOfHistory(a), resolution: a.resolution });
+      setFailed(null);
+    } catch (e) {
+      if (current.current === key) setFailed({ key, error: describeError(e) });
+    }
   }, [id, range, key]);
+  usePoll(load, REFETCH_MS);
   const mine = fetched?.key === key ? fetched : null;
+  const error = failed?.key === key ? failed.error : null;
   const samples = useMemo(() => mergeHistory(mine?.samples ?? [], live), [mine, live]);
   return { samples, resolution: mine?.resolution ?? null, loading: !mine && !error, error };
 }
