@@ -363,15 +363,18 @@ history_query(const struct history *h, int64_t from_ms, int64_t to_ms,
     size_t points, size_t max_bytes)
 {
 	json_t *q = query(h, from_ms, to_ms, points);
-	size_t asked = points;
+	size_t got = json_array_size(json_object_get(q, "t_ms"));
+	int cut = 0;
 
-	/* Fewer points until it fits: each try at most halves the text. */
-	while (max_bytes > 0 && points > 1 &&
+	/* Fewer points until it fits: each try halves the points, from as
+	 * many as the answer has. */
+	while (max_bytes > 0 && got > 1 &&
 	    json_dumpb(q, NULL, 0, JSON_COMPACT) > max_bytes) {
-		points /= 2;
 		json_decref(q);
-		q = query(h, from_ms, to_ms, points);
+		q = query(h, from_ms, to_ms, got / 2);
+		got = json_array_size(json_object_get(q, "t_ms"));
+		cut = 1;
 	}
-	json_object_set_new(q, "truncated", json_boolean(points < asked));
+	json_object_set_new(q, "truncated", json_boolean(cut));
 	return q;
 }

@@ -115,9 +115,9 @@ int history_point_from_json(const json_t *j, struct history_point *out);
  *    "truncated": false}
  *
  * where every array has one entry per point, in time order.  max_bytes
- * (0: none) bounds the answer's compact JSON text: fewer points are
- * merged until it fits, and "truncated" is true when that took fewer
- * than asked.  A single point always fits (some 400 bytes).
+ * (0: none) bounds the answer's compact JSON text: the points are merged
+ * into fewer until it fits, and "truncated" is true when they were.  A
+ * max_bytes of a few hundred bytes fits a single point.
  */
 json_t *history_query(const struct history *h, int64_t from_ms,
     int64_t to_ms, size_t points, size_t max_bytes);
