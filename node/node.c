@@ -40,6 +40,7 @@
 #include "discovery.h"
 #include "feed.h"
 #include "forget.h"
+#include "history.h"
 #include "hostport.h"
 #include "http_guard.h"
 #include "http_json.h"
@@ -52,6 +53,7 @@
 #include "rng.h"
 #include "routing.h"
 #include "store.h"
+#include "store_history.h"
 #include "status_pace.h"
 #include "sync.h"
 #include "text.h"
@@ -257,6 +259,43 @@ silence_ms(const struct node_config *cfg)
 	return ms < 3000 ? 3000 : ms;
 }
 
+/* Stores a minute of our history, and forgets those older than the
+ * minute ring holds. */
+static void
+history_persist(struct node *n, const struct history_point *p)
+{
+	json_t *j = history_point_json(p);
+	char *body = json_dumps(j, JSON_COMPACT);
+
+	if (store_history_put(n->store, p->t_ms, body, p->t_ms -
+	    (int64_t)HISTORY_MINUTES_N * HISTORY_MINUTE_MS) != 0)
+		log_event(LOG_WARN, "cannot store the metric history", "{s:s}",
+		    "error", store_error(n->store));
+	free(body);
+	json_decref(j);
+}
+
+/* A sample into our history; a minute it closes into the store (so at
+ * most one write a minute). */
+static void
+history_note(struct node *n, const Agentflow__Mesh__V1__NodeStatus *st)
+{
+	double v[HISTORY_NSERIES] = { 0 };
+
+	v[HISTORY_CPU] = st->cpu_percent;
+	if (st->mem_total_bytes > 0)
+		v[HISTORY_MEM] = 100.0 * (double)st->mem_used_bytes /
+		    (double)st->mem_total_bytes;
+	if (st->disk_total_bytes > 0)
+		v[HISTORY_DISK] = 100.0 * (double)st->disk_used_bytes /
+		    (double)st->disk_total_bytes;
+	v[HISTORY_LOAD1] = st->load1;
+	v[HISTORY_NET_RX] = st->net_rx_bytes_per_s;
+	v[HISTORY_NET_TX] = st->net_tx_bytes_per_s;
+	if (history_add(n->history, (int64_t)clock_wall_ms(), v) == 1)
+		history_persist(n, history_last_minute(n->history));
+}
+
 /*
  * Samples our resources and our view of the mesh; broadcasts it when
  * someone watches or it changed (status_pace.h).
@@ -268,6 +307,7 @@ status_cb(void *arg)
 	Agentflow__Mesh__V1__NodeStatus st = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
 
 	collector_sample(n->collector, &st);
+	history_note(n, &st);
 	links_fill_status(n->links, &st);
 	st.process_uptime_s = (clock_mono_ms() - n->started_ms) / 1000;
 	st.signal_reachable = n->discovery != NULL &&
@@ -624,6 +664,49 @@ static void
 collector_stop(struct node_life *l)
 {
 	collector_free(l->n.collector);
+}
+
+static int
+history_restore_row(void *arg, const char *body)
+{
+	struct history_point p;
+	json_t *j = json_loads(body, 0, NULL);
+
+	/* A row that does not read is skipped, not fatal: it is a chart. */
+	if (history_point_from_json(j, &p) != 0 || history_restore(arg, &p) != 0)
+		log_event(LOG_WARN, "skipping a stored minute of history", "{s:s}",
+		    "body", body);
+	json_decref(j);
+	return 0;
+}
+
+/* Our history, with the minutes stored by our last run. */
+static int
+history_start(struct node_life *l, char *err, size_t errlen)
+{
+	struct node *n = &l->n;
+
+	(void)err;
+	(void)errlen;
+	n->history = history_new();
+	if (store_history_load(n->store, (int64_t)clock_wall_ms() -
+	    (int64_t)HISTORY_MINUTES_N * HISTORY_MINUTE_MS, history_restore_row,
+	    n->history) != 0)
+		log_event(LOG_WARN, "cannot read the metric history", "{s:s}",
+		    "error", store_error(n->store));
+	return 0;
+}
+
+/* The minute in progress is stored too: the next run resumes it. */
+static void
+history_stop(struct node_life *l)
+{
+	struct history_point p;
+
+	if (l->n.history != NULL && history_current(l->n.history, &p))
+		history_persist(&l->n, &p);
+	history_free(l->n.history);
+	l->n.history = NULL;
 }
 
 /* Registration with the --signal URLs, if any, and their peer lists. */
@@ -1018,6 +1101,7 @@ static const struct step {
 	{ "loop",		loop_start,		loop_stop },
 	{ "mesh",		mesh_start,		mesh_stop },
 	{ "collector",		collector_start,	collector_stop },
+	{ "history",		history_start,		history_stop },
 	{ "discovery",		discovery_start,	discovery_stop },
 	{ "timers",		timers_start,		timers_stop },
 	{ "signals",		signals_start,		signals_stop },

@@ -16,6 +16,7 @@ struct api;
 struct api_auth;
 struct audit;
 struct collector;
+struct history;
 struct commands;
 struct discovery;
 struct event_base;
@@ -106,6 +107,7 @@ struct node {
 	struct discovery	*discovery;	/* NULL without --signal */
 	struct sync		*sync;
 	struct collector	*collector;
+	struct history		*history;	/* our own samples (history.h) */
 	struct trust		*trust;		/* CA + CRL for links */
 	struct rng		*rng;
 	struct tasks		*tasks;

@@ -70,6 +70,7 @@ static const struct name command_types[] = {
 	{ MESH_COMMAND_TYPE(JOB_RESULT), "job_result", 0 },
 	{ MESH_COMMAND_TYPE(JOB_FENCE), "job_fence", 0 },
 	{ MESH_COMMAND_TYPE(SERVICE), "service", 0 },
+	{ MESH_COMMAND_TYPE(HISTORY_QUERY), "history_query", 0 },
 };
 
 static const struct name command_statuses[] = {

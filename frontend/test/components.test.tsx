@@ -348,6 +348,45 @@ describe('NodeDetail', () => {
     expect(screen.getByTestId('chart-cpu')).toHaveTextContent('3 samples');
   });
 
+  it('opens with the stored history, appends live samples, and asks again for another range', async () => {
+    const series = (v: number[]) => ({
+      cpu_percent: v,
+      mem_used_percent: v,
+      disk_used_percent: v,
+      load1: v,
+      net_rx_bytes_per_s: v,
+      net_tx_bytes_per_s: v,
+    });
+    const fetchMock = mockFetch((url) =>
+      url.startsWith('/api/history?')
+        ? { body: { node: 'b', resolution: 'minute', from_ms: 0, to_ms: 1, t_ms: [100, 500], series: series([5, 6]), max: series([5, 6]), truncated: false } }
+        : undefined,
+    );
+    const store = storeWith(hello(), snapshot(cluster(['a', 'b'])), ...[1, 2, 3].map((i) => evMsg(ev('b', 'status', status({ cpu_percent: i * 10 }), 1000 * i))));
+    renderWith(store, <NodeDetail id="b" />);
+    await waitFor(() => expect(screen.getByTestId('chart-cpu')).toHaveTextContent('5 samples'));
+    expect(screen.getByTestId('history-since').dataset.sinceMs).toBe('100');
+    expect(screen.getByTestId('history-since')).toHaveTextContent('by the minute');
+    expect(screen.getByTestId('chart-cpu')).toHaveTextContent('cpu 30%');
+    const url = String(fetchMock.mock.calls[0][0]);
+    expect(url).toMatch(/node=b&from_ms=\d+&to_ms=\d+&points=\d+/);
+    const [from, to] = [/from_ms=(\d+)/, /to_ms=(\d+)/].map((r) => Number(url.match(r)?.[1]));
+    expect(to - from).toBe(3_600_000);
+    fireEvent.click(screen.getByTestId('history-range-7d'));
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(2));
+    const u2 = String(fetchMock.mock.calls[1][0]);
+    expect(Number(u2.match(/to_ms=(\d+)/)?.[1]) - Number(u2.match(/from_ms=(\d+)/)?.[1])).toBe(7 * 24 * 3_600_000);
+    expect(screen.getByTestId('history-range-7d')).toHaveAttribute('aria-pressed', 'true');
+  });
+
+  it('says so when the node keeps no history, and charts the live samples', async () => {
+    mockFetch(() => ({ status: 501, body: { error: 'unsupported', message: 'b: an older node' } }));
+    const store = storeWith(hello(), snapshot(cluster(['a', 'b'])), ...[1, 2].map((i) => evMsg(ev('b', 'status', status({ cpu_percent: i * 10 }), 1000 * i))));
+    renderWith(store, <NodeDetail id="b" />);
+    await waitFor(() => expect(screen.getByTestId('history-error')).toHaveTextContent('older node'));
+    expect(screen.getByTestId('chart-cpu')).toHaveTextContent('2 samples');
+  });
+
   it('shows a node it does not link to as not linked, not down', () => {
     // d is relayed: neither a nor d report a link between them.
     const store = storeWith(hello(), snapshot(cluster(['a', 'b', 'c', 'd'], { relayed: ['d'] })));

@@ -414,6 +414,7 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/nodes/",	1, R, node_cb },
 	{ EVHTTP_REQ_POST, "/api/nodes/",	1, A, api_nodes_post },
 	{ EVHTTP_REQ_GET,  "/api/events",	0, R, events_get },
+	{ EVHTTP_REQ_GET,  "/api/history",	0, R, api_history_get },
 	{ EVHTTP_REQ_POST, "/api/events",	0, W, events_post },
 	{ EVHTTP_REQ_GET,  "/api/commands",	0, R, api_work_commands_list },
 	{ EVHTTP_REQ_POST, "/api/commands",	0, W, api_work_commands_post },

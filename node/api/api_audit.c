@@ -48,8 +48,9 @@ static const struct {
 	{ "unsupported", 501 }, { "invalid", 400 }, { "not_found", 404 },
 };
 
-static void
-remote_reply(struct evhttp_request *req, const char *id, json_t *rec)
+void
+api_remote_answer(struct evhttp_request *req, const char *id, json_t *rec,
+    const char *key)
 {
 	json_t *res = json_array_get(json_object_get(rec, "results"), 0);
 	json_t *body = json_object_get(res, "body");
@@ -63,7 +64,7 @@ remote_reply(struct evhttp_request *req, const char *id, json_t *rec)
 	else if (st == NULL)
 		http_reply_error(req, 504, "timeout", "no answer to %s yet", id);
 	else if (strcmp(st, "ok") == 0 && json_is_object(body) &&
-	    json_is_array(json_object_get(body, "records")))
+	    json_is_array(json_object_get(body, key)))
 		http_reply_json(req, 200, json_incref(body));
 	else {
 		for (size_t i = 0; i < sizeof(remote_status) /
@@ -71,26 +72,23 @@ remote_reply(struct evhttp_request *req, const char *id, json_t *rec)
 			if (strcmp(st, remote_status[i].status) == 0)
 				http = remote_status[i].http;
 		http_reply_error(req, http, st, "%s: %s", node ? node : "?",
-		    why ? why : "no records in its answer");
+		    why ? why : "no answer in its result");
 	}
 	json_decref(rec);
 }
 
-/* Asks node for its records over the mesh; answered by remote_reply. */
-static void
-remote_list(const struct api_call *call, const char *node,
-    const struct audit_query *q)
+void
+api_remote_ask(const struct api_call *call, const char *node,
+    const char *type, json_t *args, api_reply_fn reply)
 {
 	struct commands_request cr = { 0 };
-	json_t *target = json_string(node), *args;
+	json_t *target = json_string(node);
 	const char *code = "invalid";
 	char id[64], err[512];
 	int dup;
 
-	args = json_pack("{s:s*, s:s*, s:I, s:i}", "action", q->action, "actor",
-	    q->actor, "since_ms", (json_int_t)q->since_ms, "limit", (int)q->limit);
 	cr.target = target;
-	cr.type = "audit_query";
+	cr.type = type;
 	cr.args = args;
 	cr.principal = call->principal;
 	cr.deadline_ms = REMOTE_WAIT_MS;
@@ -100,9 +98,27 @@ remote_list(const struct api_call *call, const char *node,
 		    400, code, "%s", err);
 	else
 		api_work_wait(call, id, commands_get(call->n->commands, id),
-		    REMOTE_WAIT_MS + 1000, remote_reply);
-	json_decref(args);
+		    REMOTE_WAIT_MS + 1000, reply);
 	json_decref(target);
+}
+
+static void
+remote_reply(struct evhttp_request *req, const char *id, json_t *rec)
+{
+	api_remote_answer(req, id, rec, "records");
+}
+
+/* Asks node for its records over the mesh; answered by remote_reply. */
+static void
+remote_list(const struct api_call *call, const char *node,
+    const struct audit_query *q)
+{
+	json_t *args = json_pack("{s:s*, s:s*, s:I, s:i}", "action", q->action,
+	    "actor", q->actor, "since_ms", (json_int_t)q->since_ms, "limit",
+	    (int)q->limit);
+
+	api_remote_ask(call, node, "audit_query", args, remote_reply);
+	json_decref(args);
 }
 
 /* A text filter: absent, or 1-FIELD_MAX bytes. */

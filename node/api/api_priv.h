@@ -73,6 +73,20 @@ typedef void (*api_reply_fn)(struct evhttp_request *req, const char *id,
  * wait_ms pass (api_work.c). */
 void api_work_wait(const struct api_call *, const char *id, json_t *rec,
     long wait_ms, api_reply_fn reply);
+/*
+ * Another node's read over the mesh (api_audit.c): api_remote_ask issues
+ * a command of type with args (borrowed) to node as the caller and
+ * answers with reply when it is done (404 no_target, 400 when it cannot
+ * be issued); api_remote_answer, for reply, answers the result's body
+ * when it holds an array named key, else the remote failure as an error
+ * (502 unreachable, 504 timeout, 501 unsupported...).  rec is stolen.
+ */
+void api_remote_ask(const struct api_call *, const char *node,
+    const char *type, json_t *args, api_reply_fn reply);
+void api_remote_answer(struct evhttp_request *req, const char *id,
+    json_t *rec, const char *key);
+/* GET /api/history (api_history.c). */
+void api_history_get(const struct api_call *);
 void api_work_definitions(const struct api_call *);
 /* POST /api/nodes/{id}/forget (api_nodes.c). */
 void api_nodes_post(const struct api_call *);

@@ -259,6 +259,15 @@ const char *const store_migrations[] = {
 	"  desired    INTEGER NOT NULL CHECK (desired IN (0, 1)),"
 	"  updated_ms INTEGER NOT NULL"
 	");",
+	/*
+	 * 15: the node's own metric history, a row per minute
+	 * (node/host/history.h, store_history.h): the point as JSON, kept
+	 * seven days.
+	 */
+	"CREATE TABLE metric_minutes ("
+	"  t_ms INTEGER PRIMARY KEY NOT NULL,"
+	"  body TEXT NOT NULL CHECK (json_valid(body))"
+	");",
 };
 
 const size_t store_nmigrations = sizeof(store_migrations) /

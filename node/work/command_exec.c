@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "command_sign.h"
 #include "forget.h"
+#include "history.h"
 #include "json_id.h"
 #include "job_runs.h"
 #include "jobs.h"
@@ -260,6 +261,31 @@ audit_query(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	return MESH_COMMAND_STATUS(OK);
 }
 
+/* This node's metric history for another node's GET /api/history?node=:
+ * a read, bounded to fit in a result (history.h). */
+static int
+history_command(struct node *n, const Agentflow__Mesh__V1__Command *c,
+    const json_t *args, json_t **body, char *err, size_t errlen)
+{
+	json_t *from = json_object_get(args, "from_ms");
+	json_t *to = json_object_get(args, "to_ms");
+	json_t *points = json_object_get(args, "points");
+
+	(void)c;
+	if (!json_check_int(from, 0, JSON_CHECK_INT_MAX, NULL) ||
+	    !json_check_int(to, json_integer_value(from), JSON_CHECK_INT_MAX,
+	    NULL) || !json_check_int(points, 1, HISTORY_POINTS_MAX, NULL)) {
+		snprintf(err, errlen, "args: from_ms >= 0, to_ms >= from_ms, "
+		    "points 1-%d", HISTORY_POINTS_MAX);
+		return MESH_COMMAND_STATUS(INVALID);
+	}
+	*body = history_query(n->history, json_integer_value(from),
+	    json_integer_value(to), (size_t)json_integer_value(points),
+	    HISTORY_QUERY_MAX_BYTES);
+	json_object_set_new(*body, "node", json_string(n->id));
+	return MESH_COMMAND_STATUS(OK);
+}
+
 static int
 job_run(struct node *n, const Agentflow__Mesh__V1__Command *c,
     const json_t *args, json_t **body, char *err, size_t errlen)
@@ -362,6 +388,7 @@ static const struct {
 	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1, PRINCIPAL_READ },
 	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0, PRINCIPAL_ADMIN },
 	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1, PRINCIPAL_READ },
+	{ MESH_COMMAND_TYPE(HISTORY_QUERY), history_command, 1, PRINCIPAL_READ },
 	/* A frozen node takes no new run (the job stays queued at its
 	 * issuer); results and fences still flow.  RESULT and FENCE are
 	 * node-internal: their handlers refuse a named principal. */

@@ -3,8 +3,8 @@
  * handler, role}, called by commands.c (its commands_exec_fn) with the
  * node as argument; the API checks the same roles before issuing.
  * Read-only mode (freeze) is enforced here: while frozen, only ping,
- * task_logs, audit_query, cancel_task, freeze, unfreeze and forget_node
- * run.
+ * task_logs, audit_query, history_query, cancel_task, freeze, unfreeze
+ * and forget_node run.
  */
 #ifndef AGENTFLOW_COMMAND_EXEC_H
 #define AGENTFLOW_COMMAND_EXEC_H
@@ -22,7 +22,7 @@ int command_exec(void *arg, const Agentflow__Mesh__V1__Command *,
 int command_exec_allowed_frozen(int type);
 /*
  * The least role that may issue a command type (read: ping, task_logs,
- * audit_query; write: run_task, cancel_task, ack_alert; admin: freeze,
+ * audit_query, history_query; write: run_task, cancel_task, ack_alert; admin: freeze,
  * unfreeze, forget_node); PRINCIPAL_NONE for a type not known here.  A
  * command that carries its issuer's role below this is refused.
  */

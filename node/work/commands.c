@@ -405,7 +405,7 @@ commands_issue(struct commands *c, const struct commands_request *req,
 		*code = "unknown_type";
 		snprintf(err, errlen, "type: \"%.64s\" is not a command type (run_task, "
 		    "cancel_task, ack_alert, ping, freeze, unfreeze, task_logs, "
-		    "forget_node, audit_query)",
+		    "forget_node, audit_query, history_query, ...)",
 		    req->type ? req->type : "");
 		return -1;
 	}

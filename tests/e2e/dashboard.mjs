@@ -105,6 +105,23 @@ async function main() {
     }
 
     const tests = {
+      async 'a node page opens with history from before the page opened'() {
+        // The node keeps its own samples (GET /api/history): node-3's come
+        // through node-1 over the mesh, not from the statuses this page sees.
+        const opened = Date.now();
+        const p = await page();
+        await p.goto(`${base}#/nodes/node-3`);
+        const since = p.getByTestId('history-since');
+        await p.locator('[data-testid="history-since"]:not([data-since-ms=""])').waitFor({ timeout: 15000 });
+        const first = Number(await since.getAttribute('data-since-ms'));
+        check(first > 0 && first < opened, `history starts at ${first}, page opened at ${opened}`);
+        check(Number(await since.getAttribute('data-points')) > 1, 'more than one point');
+        check(await p.getByTestId('history-error').count() === 0, 'no history error');
+        await p.getByTestId('history-range-15m').click();
+        await p.locator('[data-testid="history-range-15m"][aria-pressed="true"]').waitFor({ timeout: 5000 });
+        await p.locator('[data-testid="history-since"]:not([data-since-ms=""])').waitFor({ timeout: 15000 });
+        await shot(p, 'node-history');
+      },
       async 'topology shows three nodes and three links'() {
         const p = await page();
         for (const id of ['node-1', 'node-2', 'node-3'])

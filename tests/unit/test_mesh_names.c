@@ -112,6 +112,8 @@ test_spellings(void **state)
 	    MESH_ALERT_SEVERITY(CRITICAL)), "critical");
 	assert_string_equal(mesh_names_command_type(
 	    MESH_COMMAND_TYPE(TASK_LOGS)), "task_logs");
+	assert_string_equal(mesh_names_command_type(
+	    MESH_COMMAND_TYPE(HISTORY_QUERY)), "history_query");
 	assert_string_equal(mesh_names_command_status(
 	    MESH_COMMAND_STATUS(NOT_FOUND)), "not_found");
 	assert_string_equal(mesh_names_member_state(MESH_MEMBER_STATE(LEFT)),

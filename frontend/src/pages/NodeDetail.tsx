@@ -1,10 +1,12 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { AlertTable, sortAlerts } from '../components/AlertTable';
 import { MemberBadge } from '../components/Badges';
 import { Chart } from '../components/Sparkline';
 import { TaskTable } from '../components/TaskTable';
+import { describeError } from '../lib/api';
 import { fmtAgo, fmtBytes, fmtDuration, fmtPct, fmtRate, fmtRtt } from '../lib/format';
-import { go, useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
+import { HISTORY_RANGES, getHistory, mergeHistory, rangeMs, samplesOfHistory, type HistoryRange } from '../lib/history';
+import { go, useCanWrite, useFrozen, useNow, usePoll, useStore } from '../lib/hooks';
 import { nodeViews } from '../lib/selectors';
 import { taskTime, type Sample } from '../lib/store';
 import type { Task } from '../lib/types';
@@ -19,12 +21,51 @@ const PeerCell = ({ peer }: { peer: string }) => (
   </td>
 );
 
+/** How often the page asks for the history again: the store keeps only
+ * the last LIMITS.history live samples, so an open page would otherwise
+ * lose those between its fetch and the oldest it still holds. */
+const REFETCH_MS = 60_000;
+
+/**
+ * The node's own history for the range (GET /api/history, through the
+ * mesh for another node), fetched when the page opens, when the range
+ * changes and every REFETCH_MS, with the live samples appended.
+ */
+function useNodeHistory(id: string, range: HistoryRange, live: Sample[]) {
+  const [fetched, setFetched] = useState<{ key: string; samples: Sample[]; resolution: string } | null>(null);
+  const [failed, setFailed] = useState<{ key: string; error: string } | null>(null);
+  const key = `${id} ${range}`;
+  // An answer for a range left meanwhile is dropped (the key no longer
+  // matches); one for the current key replaces the last.
+  const current = useRef(key);
+  current.current = key;
+  const load = useCallback(async () => {
+    const to = Date.now();
+    try {
+      const a = await getHistory(id, to - rangeMs(range), to);
+      if (current.current !== key) return;
+      setFetched({ key, samples: samplesOfHistory(a), resolution: a.resolution });
+      setFailed(null);
+    } catch (e) {
+      if (current.current === key) setFailed({ key, error: describeError(e) });
+    }
+  }, [id, range, key]);
+  usePoll(load, REFETCH_MS);
+  const mine = fetched?.key === key ? fetched : null;
+  const error = failed?.key === key ? failed.error : null;
+  const samples = useMemo(() => mergeHistory(mine?.samples ?? [], live), [mine, live]);
+  return { samples, resolution: mine?.resolution ?? null, loading: !mine && !error, error };
+}
+
 export function NodeDetail({ id }: { id: string }) {
   const cluster = useStore((s) => s.cluster);
   const latest = useStore((s) => s.latest);
   const alertsAll = useStore((s) => s.alerts);
   const tasksAll = useStore((s) => s.tasks);
-  const history = useStore((s) => s.history[id] ?? EMPTY);
+  const live = useStore((s) => s.history[id] ?? EMPTY);
+  const [range, setRange] = useState<HistoryRange>('1h');
+  const hist = useNodeHistory(id, range, live);
+  const history = hist.samples;
   const canWrite = useCanWrite();
   const frozen = useFrozen();
   const now = useNow(1000);
@@ -100,6 +141,32 @@ export function NodeDetail({ id }: { id: string }) {
         <div>
           <span className="muted">last status</span> {fmtAgo(v.statusTime, now)}
         </div>
+      </div>
+      <div className="tabs history-bar" data-testid="history-ranges">
+        {HISTORY_RANGES.map((r) => (
+          <button
+            key={r.key}
+            type="button"
+            className={r.key === range ? 'active' : ''}
+            aria-pressed={r.key === range}
+            data-testid={`history-range-${r.key}`}
+            onClick={() => setRange(r.key)}
+          >
+            {r.label}
+          </button>
+        ))}
+        <span className="small muted" data-testid="history-since" data-since-ms={history.length ? history[0].t : ''} data-points={history.length}>
+          {hist.loading
+            ? 'loading history…'
+            : history.length
+              ? `since ${new Date(history[0].t).toLocaleString()}${hist.resolution === 'minute' ? ', by the minute' : ''}`
+              : 'no samples yet'}
+        </span>
+        {hist.error && (
+          <span className="small error" data-testid="history-error">
+            no stored history: {hist.error}
+          </span>
+        )}
       </div>
       <div className="charts">
         <Chart title="CPU" series={[{ name: 'cpu', values: series.cpu, color: '#58a6ff' }]} max={100} format={fmtPct} testId="chart-cpu" />
