@@ -107,7 +107,9 @@ history_free(struct history *h)
 static double
 clean(double v)
 {
-	return isfinite(v) && v > 0 ? v : 0;
+	/* a float holds it (a collector's glitch would be inf and drop the
+	 * value from every answer and stored row) */
+	return isfinite(v) && v > 0 ? (v < 3.0e38 ? v : 3.0e38) : 0;
 }
 
 static void
@@ -143,17 +145,48 @@ open_minute(struct history *h, int64_t m)
 	ring_pop(&h->minutes);
 }
 
+/*
+ * The wall clock went back to t_ms (an NTP step, a Pi without a clock, a
+ * VM snapshot, or a start before what the last run stored): what is
+ * dated at or after it is dropped, so that both rings stay in time order
+ * and history goes on from now.  The minute in progress goes too.
+ */
+static void
+rewind_to(struct history *h, int64_t t_ms)
+{
+	int64_t m = t_ms - t_ms % HISTORY_MINUTE_MS;
+	const struct history_point *last;
+
+	while ((last = ring_last(&h->samples)) != NULL && last->t_ms >= t_ms)
+		ring_pop(&h->samples);
+	while ((last = ring_last(&h->minutes)) != NULL && last->t_ms > m)
+		ring_pop(&h->minutes);
+	if (h->cur_n > 0 && h->cur_t_ms >= m)
+		h->cur_n = 0;
+	h->last_t_ms = 0;
+}
+
 int
 history_add(struct history *h, int64_t t_ms, const double *values)
 {
 	struct history_point p = { 0 };
+	const struct history_point *last;
 	int64_t m;
 	int closed = 0;
 
-	if (t_ms <= 0 || t_ms <= h->last_t_ms)
+	if (t_ms <= 0)
+		return -1;
+	/* A step back of a few seconds waits for the clock; a longer one
+	 * (or one below what was restored) starts over from now. */
+	if (t_ms <= h->last_t_ms && h->last_t_ms - t_ms < HISTORY_REWIND_MS)
 		return -1;
 	m = t_ms - t_ms % HISTORY_MINUTE_MS;
+	if (t_ms <= h->last_t_ms || ((last = ring_last(&h->minutes)) != NULL &&
+	    last->t_ms > m))
+		rewind_to(h, t_ms);
 	if (h->cur_n > 0 && m != h->cur_t_ms) {
+		/* a step back of less than HISTORY_REWIND_MS past a minute's
+		 * start was refused above: m is after cur_t_ms here */
 		current_point(h, &p);
 		ring_push(&h->minutes, &p);
 		h->cur_n = 0;
@@ -245,7 +278,7 @@ history_point_from_json(const json_t *j, struct history_point *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_integer(t) || !json_is_integer(n) ||
-	    json_integer_value(n) < 1 || json_integer_value(n) > UINT32_MAX ||
+	    json_integer_value(n) < 1 || json_integer_value(n) > HISTORY_MINUTE_MS ||
 	    json_integer_value(t) < 0)
 		return -1;
 	out->t_ms = json_integer_value(t);

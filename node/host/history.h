@@ -42,6 +42,8 @@ enum history_series {
 
 #define HISTORY_SAMPLES_N	3600
 #define HISTORY_MINUTE_MS	60000
+/* A clock back by this much or more starts history over from it. */
+#define HISTORY_REWIND_MS	(5 * HISTORY_MINUTE_MS)
 #define HISTORY_MINUTES_N	(7 * 24 * 60)
 /* What history_query answers at most per series, and by default. */
 #define HISTORY_POINTS_MAX	1000
@@ -76,7 +78,10 @@ void history_free(struct history *h);
  * A sample taken at wall time t_ms (> 0), values[HISTORY_NSERIES]
  * (non-finite or negative values count as 0).  Returns 1 when it closed
  * a minute (then history_last_minute() gives it, to persist), 0 when not,
- * -1 when t_ms is not after the last sample's (refused, nothing changes).
+ * -1 when t_ms is not after the last sample's by less than
+ * HISTORY_REWIND_MS (refused, nothing changes).  A clock gone back
+ * further, or below the last restored minute, drops what is dated after
+ * t_ms and goes on from it.
  */
 int history_add(struct history *h, int64_t t_ms, const double *values);
 

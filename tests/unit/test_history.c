@@ -296,6 +296,33 @@ test_bad_stored_points(void **state)
 	assert_int_equal(history_point_from_json(NULL, &p), -1);
 }
 
+/* A clock that went back (a start below what the last run stored, or a
+ * step back in a run) drops what is dated after it and goes on: it used
+ * to trip the rings' order check and abort the node every minute. */
+static void
+test_a_clock_gone_back(void **state)
+{
+	struct history *h = history_new();
+	struct history_point p = { 0 };
+	double v[HISTORY_NSERIES];
+
+	(void)state;
+	p.n = 1;
+	p.t_ms = T0 + 5 * HISTORY_MINUTE_MS;	/* stored by a clock ahead */
+	assert_int_equal(history_restore(h, &p), 0);
+	feed(h, T0, 130);			/* minutes T0, T0+1 close */
+	assert_int_equal(history_last_minute(h)->t_ms, T0 + HISTORY_MINUTE_MS);
+	/* A step back of seconds waits; one of ten minutes starts over. */
+	vals(v, 1);
+	assert_int_equal(history_add(h, T0 + 125000, v), -1);
+	assert_int_not_equal(history_add(h, T0 - 10 * HISTORY_MINUTE_MS, v), -1);
+	assert_null(history_last_minute(h));	/* T0's were after it */
+	feed(h, T0 - 10 * HISTORY_MINUTE_MS + 1000, 70);
+	assert_int_equal(history_last_minute(h)->t_ms,
+	    T0 - 10 * HISTORY_MINUTE_MS);
+	history_free(h);
+}
+
 int
 main(void)
 {
@@ -305,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_rings_wrap_within_bounds),
 		cmocka_unit_test(test_restore_through_the_store),
 		cmocka_unit_test(test_bad_stored_points),
+		cmocka_unit_test(test_a_clock_gone_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
