@@ -3,43 +3,12 @@
  */
 #include "http_client.h"
 
-#include <arpa/inet.h>
-#include <mbedtls/version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tls_tunnel.h"
 #include "xalloc.h"
-
-/*
- * mbedTLS before 3.5 checks a server's name against the certificate's
- * DNS names (and CN) only, never its IP address entries: an https URL
- * naming an address fails every handshake with "Certificate verification
- * failed", whatever the certificate carries.  Refused here, up front.
- */
-static int
-ip_unmatchable(const char *host)
-{
-#if MBEDTLS_VERSION_NUMBER < 0x03050000
-	unsigned char buf[16];
-	char h[64];
-	size_t len = strlen(host);
-
-	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-		host++;
-		len -= 2;
-	}
-	if (len >= sizeof(h))
-		return 0;
-	memcpy(h, host, len);
-	h[len] = '\0';
-	return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
-#else
-	(void)host;
-	return 0;
-#endif
-}
 
 /* The URL's scheme, host and port, or -1 with err. */
 static int
@@ -62,17 +31,6 @@ parse(const char *url, const char *what, struct evhttp_uri **out, int *https,
 		return -1;
 	}
 	*https = strcmp(scheme, "https") == 0;
-	if (*https && ip_unmatchable(host)) {
-		snprintf(err, errlen, "%s \"%.200s\" names an IP address: this "
-		    "build's TLS library (mbedTLS %s) cannot match a certificate "
-		    "to an address, so every connection would fail verification; "
-		    "use a DNS name the certificate carries (for a signal: "
-		    "`agentflow certs bundle --signal-name NAME`, and an "
-		    "/etc/hosts entry if there is no DNS)", what, url,
-		    MBEDTLS_VERSION_STRING);
-		evhttp_uri_free(u);
-		return -1;
-	}
 	*out = u;
 	return 0;
 }
@@ -88,24 +46,6 @@ http_client_url_check(const char *url, const char *what, char *err,
 		return -1;
 	evhttp_uri_free(u);
 	return 0;
-}
-
-int
-http_client_url_by_address(const char *url)
-{
-	struct evhttp_uri *u;
-	const char *scheme, *host;
-	int r;
-
-	if (strlen(url) > HTTP_CLIENT_URL_MAX ||
-	    (u = evhttp_uri_parse(url)) == NULL)
-		return 0;
-	scheme = evhttp_uri_get_scheme(u);
-	host = evhttp_uri_get_host(u);
-	r = scheme != NULL && strcmp(scheme, "https") == 0 && host != NULL &&
-	    ip_unmatchable(host);
-	evhttp_uri_free(u);
-	return r;
 }
 
 int

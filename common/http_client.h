@@ -1,11 +1,8 @@
 /*
  * One evhttp client connection to the host of an http:// or https:// URL:
  * https goes through a tls_tunnel (mbedTLS, the certificate verified for
- * the URL's host).  Shared by the node's signal client (discovery.c), its
- * job result callbacks (callbacks.c) and its notifications (notify.c).
- * With mbedTLS before 3.5 (Debian 12 has 2.28) an https URL naming an IP
- * address is refused: that library never matches a certificate's IP
- * address entries, so its handshakes could only fail.
+ * the URL's host).  Shared by the node's signal client (discovery.c) and
+ * its job result callbacks (callbacks.c).
  */
 #ifndef AGENTFLOW_HTTP_CLIENT_H
 #define AGENTFLOW_HTTP_CLIENT_H
@@ -39,10 +36,6 @@ int http_client_open(struct http_client *c, struct event_base *,
 /* Only checks url as http_client_open would: 0, or -1 with err. */
 int http_client_url_check(const char *url, const char *what, char *err,
     size_t errlen);
-/* 1 when url is https:// with an IP address for host and this build's
- * mbedTLS cannot match one (http_client_url_check refuses it then): for
- * callers whose own message must not repeat the URL. */
-int http_client_url_by_address(const char *url);
 /* "host:port" for the Host header into out. */
 void http_client_hostport(const struct http_client *c, char *out,
     size_t outlen);

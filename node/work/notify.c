@@ -193,10 +193,6 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 		return -1;
 	/* The URL may hold a secret (a webhook's path, user:password): no
 	 * message repeats it. */
-	if (strchr(ch->url, '@') == NULL && http_client_url_by_address(ch->url))
-		return bad(err, errlen, "channels[%zu].url: https:// with an IP "
-		    "address, which this build's TLS library cannot match to "
-		    "a certificate: use a DNS name", i);
 	if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0 ||
 	    strchr(ch->url, '@') != NULL)
 		return bad(err, errlen, "channels[%zu].url: not http(s)://HOST"

@@ -74,23 +74,6 @@ ERROR_STATUS = {
 _schemas = {}
 
 
-def mbedtls_version():
-    """MBEDTLS_VERSION_NUMBER of the installed headers (0 when unknown).
-    Before 0x03050000 (Debian 12 has 2.28) mbedTLS never matches a
-    certificate's IP address entries, so the node refuses https:// URLs
-    that name an address."""
-    for name in ("build_info.h", "version.h"):
-        try:
-            with open(os.path.join("/usr/include/mbedtls", name)) as f:
-                m = re.search(r"#define MBEDTLS_VERSION_NUMBER\s+(0x[0-9A-Fa-f]+)",
-                              f.read())
-        except OSError:
-            continue
-        if m:
-            return int(m.group(1), 16)
-    return 0
-
-
 def schema(name):
     if name not in _schemas:
         with open(os.path.join(SCHEMA_DIR, name + ".json"), encoding="utf-8") as f:
