@@ -18,9 +18,12 @@
  *
  * Digests of two nodes differ for a moment whenever an event is on its
  * way, hence two pings in a row; they differ for good when a neighbour
- * holds an origin we refuse (beyond ORIGINS_MAX, a life we forgot), hence
- * asks that grow apart, 2, 4, 8 then every 16 pings while the digests
- * differ, and start over once they agree.
+ * holds an origin we refuse (beyond ORIGINS_MAX, a life we forgot; those
+ * come with cursors past them), or the neighbour is still busy catching
+ * us up and ignores the ask: asks then come 2, then every 4 pings while
+ * the digests differ, and start over once they agree.  (At 16 pings
+ * apart, asks ignored while links came up left a node without a route
+ * for 40 s under load.)
  */
 #include "sync.h"
 #include "sync_priv.h"
@@ -34,7 +37,7 @@
 #include "xalloc.h"
 
 #define FIRST_ASK	2	/* mismatched pings in a row before the first */
-#define GAP_MAX		16	/* pings between asks, at most */
+#define GAP_MAX		4	/* pings between asks, at most */
 #define FRESH_MS	100	/* a digest of ours this old is reused */
 
 struct entropy {

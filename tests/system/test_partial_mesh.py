@@ -101,6 +101,13 @@ class PartialMeshMembers(MeshTest):
         nodes, ring = self.start_ring()
         by = {n.node_id: n for n in nodes}
         why = harness.wait_until(lambda: self.settled(nodes, ring) is None, 40, 0.5)
+        if not why:     # what pm-1 holds, for the failure's reader
+            st = by["pm-1"].status()
+            print("pm-1 local state:", json.dumps(st["local"]["state"])[:3000])
+            print("pm-1 remote:", json.dumps(st["remote"])[:6000])
+            print("pm-1 metrics:", [x for x in by["pm-1"].client().get("/metrics").body
+                                    .decode().splitlines() if "statuses_total" in x
+                                    or "entropy" in x])
         self.assertTrue(why, self.settled(nodes, ring))
         # past dead-ms (3 s) and the rule's 2 s: a wrong "dead" would fire
         time.sleep(6)
