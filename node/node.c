@@ -329,7 +329,9 @@ status_cb(void *arg)
 	 * link's first, before any status of its own could say so. */
 	if (status_pace_due(n->status_pace, &st, st.watch_ms != 0 ||
 	    sync_watched(n->sync) || sync_info_unsent(n->sync) ||
-	    links_up_without(n->links, "paced_status"), clock_mono_ms()))
+	    links_up_without(n->links, "paced_status"),
+	    sync_origins(n->sync) <= PACE_GRAPH_NODES ?
+	    routing_generation(sync_routing(n->sync)) : 0, clock_mono_ms()))
 		sync_emit_status(n->sync, &st);
 	links_status_free(&st);
 }

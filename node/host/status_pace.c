@@ -19,6 +19,7 @@ struct status_pace {
 	uint64_t	 settle_ms;
 	int		 any;		/* one was sent */
 	uint64_t	 sent_ms;
+	uint64_t	 mesh_gen;
 	uint64_t	 settle_until;	/* every sample goes out until */
 	uint8_t		*shape;
 	size_t		 shape_len;
@@ -96,16 +97,17 @@ moved(uint64_t a, uint64_t b, uint64_t total)
 
 int
 status_pace_due(struct status_pace *p, const Agentflow__Mesh__V1__NodeStatus *st,
-    int watched, uint64_t now_ms)
+    int watched, uint64_t mesh_gen, uint64_t now_ms)
 {
 	size_t len;
 	uint8_t *shape = shape_of(st, &len);
 	int changed = !p->any || len != p->shape_len ||
-	    memcmp(shape, p->shape, len) != 0;
+	    memcmp(shape, p->shape, len) != 0 || mesh_gen != p->mesh_gen;
 	int due;
 
 	if (changed)
 		p->settle_until = now_ms + p->settle_ms;
+	p->mesh_gen = mesh_gen;
 	due = changed || watched || p->idle_ms == 0 || now_ms < p->settle_until ||
 	    now_ms - p->sent_ms >= p->idle_ms ||
 	    moved(st->mem_used_bytes, p->mem, st->mem_total_bytes) ||

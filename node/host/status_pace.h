@@ -15,12 +15,14 @@
  *     in bursts: peers see each step), or
  *   - the last one sent is idle_ms old (0: every sample goes out).
  *
- * Not when the mesh's link-state graph moved: repeating every status
- * while any link anywhere changed made every node of a forming 100-node
- * mesh send every sample, which kept two cores saturated, links timing
- * out and the graph moving (it never formed).  A relayed status that
- * misses a node while routes move is repaired by anti-entropy instead
- * (sync_entropy.c: within two pings).
+ * and, in a mesh of at most PACE_GRAPH_NODES, within settle_ms of any
+ * status that moved the mesh's link-state graph (mesh_gen): while links
+ * come and go a relayed status can miss a node whose route was not known
+ * yet, and repeating ours gives every node its latest, as the 1 Hz
+ * statuses did.  Not in a larger mesh: there every node sending every
+ * sample while any link anywhere moved kept two cores saturated, links
+ * timing out and the graph moving (100 nodes never formed); anti-entropy
+ * repairs a missed status there (sync_entropy.c, within a few pings).
  *
  * The measured figures (CPU, memory, load, disk, network counters and
  * rates, uptimes, link RTTs, members' last-seen times) change every
@@ -37,6 +39,7 @@
 
 #define PACE_BYTES_PERMILLE	100	/* 10 % */
 #define PACE_SETTLE_MS		5000
+#define PACE_GRAPH_NODES	32	/* graph moves settle up to this many */
 
 struct status_pace;
 
@@ -48,10 +51,12 @@ void status_pace_free(struct status_pace *);
 /*
  * 1 when st is to go out now (and is remembered as the last one sent),
  * 0 when it is held.  watched: someone watches, send every sample.
- * now_ms: a monotonic clock.  st is borrowed for the call.
+ * mesh_gen: the link-state graph's generation (routing_generation), or a
+ * constant where graph moves are not to settle.  now_ms: a monotonic
+ * clock.  st is borrowed for the call.
  */
 int status_pace_due(struct status_pace *, const Agentflow__Mesh__V1__NodeStatus *st,
-    int watched, uint64_t now_ms);
+    int watched, uint64_t mesh_gen, uint64_t now_ms);
 
 /* Samples sent and held since start. */
 uint64_t status_pace_sent(const struct status_pace *);

@@ -1021,6 +1021,12 @@ sync_set_links(struct sync *s, struct links *l)
 	routing_set_live(s->routing, l != NULL ? &live : NULL);
 }
 
+size_t
+sync_origins(const struct sync *s)
+{
+	return hmap_count(s->origins);
+}
+
 struct routing *
 sync_routing(struct sync *s)
 {

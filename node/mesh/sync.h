@@ -145,5 +145,7 @@ void sync_foreach_origin(const struct sync *, void (*fn)(const char *id,
  * until sync_free.
  */
 struct routing *sync_routing(struct sync *);
+/* How many origins we hold (ourselves included). */
+size_t sync_origins(const struct sync *);
 
 #endif

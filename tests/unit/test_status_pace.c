@@ -1,7 +1,7 @@
 /*
  * Unit tests of node/host/status_pace.c: a status goes out the first
  * time, when someone watches, when anything but a measured figure changed
- * and for PACE_SETTLE_MS after, when memory
+ * and for PACE_SETTLE_MS after, when the mesh's graph moved, when memory
  * or disk moved past its threshold and when the last one is idle_ms old;
  * measured figures that wander alone (CPU by any amount) are held.
  */
@@ -62,9 +62,9 @@ test_figures_alone_are_held(void **state)
 
 	(void)state;
 	fixture_init(&f);
-	assert_int_equal(status_pace_due(p, &f.st, 0, 1000), 1);	/* the first */
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, 1000), 1);	/* the first */
 	for (uint64_t t = 2000; t < 6000; t += 1000)		/* settling */
-		assert_int_equal(status_pace_due(p, &f.st, 0, t), 1);
+		assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 1);
 	for (uint64_t t = 6000; t < 35000; t += 1000) {
 		f.st.cpu_percent = (double)(t % 7) * 15;	/* 0 to 90 */
 		f.st.mem_used_bytes += 1024 * 1024;
@@ -75,10 +75,10 @@ test_figures_alone_are_held(void **state)
 		f.st.net_rx_bytes_per_s = (double)t;
 		f.link.rtt_us = 300 + t % 500;
 		f.member.last_seen_ms = t;
-		assert_int_equal(status_pace_due(p, &f.st, 0, t), 0);
+		assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 0);
 	}
-	assert_int_equal(status_pace_due(p, &f.st, 0, 35000), 1);	/* idle_ms */
-	assert_int_equal(status_pace_due(p, &f.st, 0, 36000), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, 35000), 1);	/* idle_ms */
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, 36000), 0);
 	assert_int_equal(status_pace_sent(p), 6);
 	assert_int_equal(status_pace_held(p), 30);
 	status_pace_free(p);
@@ -96,10 +96,10 @@ test_watched_sends_every_sample(void **state)
 
 	(void)state;
 	fixture_init(&f);
-	assert_int_equal(status_pace_due(p, &f.st, 0, STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, STEP), 1);
 	for (uint64_t t = 2 * STEP; t < 6 * STEP; t += STEP)
-		assert_int_equal(status_pace_due(p, &f.st, 1, t), 1);
-	assert_int_equal(status_pace_due(p, &f.st, 0, 6 * STEP), 0);
+		assert_int_equal(status_pace_due(p, &f.st, 1, 7, t), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, 6 * STEP), 0);
 	status_pace_free(p);
 }
 
@@ -113,26 +113,26 @@ test_changes_go_out_at_once(void **state)
 
 	(void)state;
 	fixture_init(&f);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
 	f.link.state = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 0);
 	f.member.state = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_SUSPECT;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
 	f.st.frozen = 1;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
 	f.st.signal_reachable = 1;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
 	f.st.n_links = 0;		/* a link gone from the table */
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
 	f.st.watch_ms = 5000;		/* a dashboard opened here */
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 0);
 	status_pace_free(p);
 }
 
-/* After a change of ours every sample goes out for PACE_SETTLE_MS; then
- * it rests again. */
+/* After a change, ours or the graph's, every sample goes out for
+ * PACE_SETTLE_MS; then it rests again. */
 static void
 test_settling_after_a_change(void **state)
 {
@@ -142,15 +142,19 @@ test_settling_after_a_change(void **state)
 
 	(void)state;
 	fixture_init(&f);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 1);
 	t += STEP;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t), 0);
-	f.link.state = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += 1000), 1); /* ours */
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 8, t += 1000), 1); /* graph */
 	for (uint64_t end = t + PACE_SETTLE_MS; t + 1000 < end; )
-		assert_int_equal(status_pace_due(p, &f.st, 0, t += 1000), 1);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += 1000), 0);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += PACE_SETTLE_MS), 0);
+		assert_int_equal(status_pace_due(p, &f.st, 0, 8, t += 1000), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 8, t += 1000), 0);
+	f.link.state = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN;
+	assert_int_equal(status_pace_due(p, &f.st, 0, 8, t += 1000), 1); /* ours */
+	for (uint64_t end = t + PACE_SETTLE_MS; t + 1000 < end; )
+		assert_int_equal(status_pace_due(p, &f.st, 0, 8, t += 1000), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 8, t += 1000), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 8, t += PACE_SETTLE_MS), 0);
 	status_pace_free(p);
 }
 
@@ -166,16 +170,16 @@ test_figures_past_threshold(void **state)
 
 	(void)state;
 	fixture_init(&f);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
 	f.st.cpu_percent = 100;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 0);
 	f.st.mem_used_bytes += GIB / 2;		/* 6.25 % of 8 GiB */
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 0);
 	f.st.mem_used_bytes += GIB / 2;		/* 12.5 % since the last */
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 0);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 0);
 	f.st.disk_used_bytes += 11 * GIB;
-	assert_int_equal(status_pace_due(p, &f.st, 0, t += STEP), 1);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += STEP), 1);
 	status_pace_free(p);
 }
 
@@ -189,7 +193,7 @@ test_idle_zero_sends_all(void **state)
 	(void)state;
 	fixture_init(&f);
 	for (uint64_t t = 1000; t < 5000; t += 1000)
-		assert_int_equal(status_pace_due(p, &f.st, 0, t), 1);
+		assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 1);
 	status_pace_free(NULL);
 	status_pace_free(p);
 }
