@@ -67,6 +67,14 @@ shape_of(const Agentflow__Mesh__V1__NodeStatus *st, size_t *len)
 	for (size_t i = 0; i < st->n_links; i++) {
 		links[i] = *st->links[i];
 		links[i].rtt_us = 0;
+		/* A dial to a neighbour not reached yet is no change peers
+		 * act on (routing reads up links only): each redial of one
+		 * made a status go out, over and over in a forming mesh. */
+		links[i].since_ms = 0;
+		if (links[i].state ==
+		    AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_CONNECTING)
+			links[i].state =
+			    AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN;
 		lp[i] = &links[i];
 	}
 	for (size_t i = 0; i < st->n_members; i++) {

@@ -8,7 +8,8 @@
  *
  *   - the caller says someone watches (a dashboard is open here, or a
  *     node's status said one is open there: status.watch_ms), or
- *   - something a peer acts on changed: links, members, freeze, the
+ *   - something a peer acts on changed: links (up or not: a dial going
+ *     on is not a change, nor a link's since_ms), members, freeze, the
  *     signal, the node's info, anything but the measured figures below, or
  *   - memory or disk use moved by PACE_BYTES_PERMILLE of its total, or
  *   - within settle_ms of a change of ours as above (links come and go

@@ -88,6 +88,32 @@ test_figures_alone_are_held(void **state)
 #define STEP	10000		/* samples apart, past PACE_SETTLE_MS */
 
 /* Someone watching: every sample goes out. */
+/* A link that is not up being dialled again and again (down, connecting,
+ * down: its state and since_ms move) is no change; its coming up is. */
+static void
+test_dials_are_no_change(void **state)
+{
+	struct status_pace *p = status_pace_new(30000, PACE_SETTLE_MS);
+	struct fixture f;
+	uint64_t t = 1000;
+
+	(void)state;
+	fixture_init(&f);
+	f.link.state = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN;
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 1);
+	t += PACE_SETTLE_MS + 1000;
+	for (int i = 0; i < 10; i++, t += 1000) {
+		f.link.state = i % 2 ?
+		    AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN :
+		    AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_CONNECTING;
+		f.link.since_ms = t;
+		assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 0);
+	}
+	f.link.state = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP;
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 1);
+	status_pace_free(p);
+}
+
 static void
 test_watched_sends_every_sample(void **state)
 {
@@ -203,6 +229,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_figures_alone_are_held),
+		cmocka_unit_test(test_dials_are_no_change),
 		cmocka_unit_test(test_watched_sends_every_sample),
 		cmocka_unit_test(test_changes_go_out_at_once),
 		cmocka_unit_test(test_settling_after_a_change),
