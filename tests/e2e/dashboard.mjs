@@ -108,6 +108,14 @@ async function main() {
       async 'a node page opens with history from before the page opened'() {
         // The node keeps its own samples (GET /api/history): node-3's come
         // through node-1 over the mesh, not from the statuses this page sees.
+        // This test comes first, right after the mesh started: wait until
+        // node-1 can read node-3's history over the mesh (two samples at
+        // least), else the page's first ask fails and the chart starts
+        // from the live samples (it asks again a minute later).
+        await waitUntil(async () => {
+          const r = await mesh.api('node-1', 'GET', '/api/history?node=node-3');
+          return r.status === 200 && (r.json?.t_ms?.length ?? 0) >= 2;
+        }, 30000, "node-3's history through node-1");
         const opened = Date.now();
         const p = await page();
         await p.goto(`${base}#/nodes/node-3`);
