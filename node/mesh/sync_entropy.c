@@ -17,7 +17,8 @@
  * catch-up (sync_catchup.c).
  *
  * Digests of two nodes differ for a moment whenever an event is on its
- * way, hence two pings in a row; they differ for good when a neighbour
+ * way, hence two pings in a row, and two more while the neighbour's own
+ * digest still moves (a burst going through); they differ for good when a neighbour
  * holds an origin we refuse (beyond ORIGINS_MAX, a life we forgot; those
  * come with cursors past them), or the neighbour is still busy catching
  * us up and ignores the ask: asks then come 2, then every 4 pings while
@@ -38,12 +39,14 @@
 
 #define FIRST_ASK	2	/* mismatched pings in a row before the first */
 #define GAP_MAX		4	/* pings between asks, at most */
+#define STILL_MOVING	2	/* pings more when its digest keeps moving */
 #define FRESH_MS	100	/* a digest of ours this old is reused */
 
 struct entropy {
 	unsigned	mismatches;	/* pings in a row whose digest was not ours */
 	unsigned	ask_at;		/* ask at this many */
 	unsigned	gap;		/* then after this many more */
+	uint64_t	last;		/* its digest on the ping before */
 };
 
 /* splitmix64's finaliser: every input bit moves about half the output. */
@@ -164,6 +167,7 @@ void
 sync_peer_digest(struct sync *s, const char *peer, uint64_t digest)
 {
 	struct entropy *e;
+	int same;
 
 	if (s == NULL || digest == 0)
 		return;
@@ -191,7 +195,14 @@ sync_peer_digest(struct sync *s, const char *peer, uint64_t digest)
 		e->ask_at = FIRST_ASK;
 		e->gap = FIRST_ASK;
 	}
-	if (++e->mismatches < e->ask_at)
+	same = digest == e->last;
+	e->last = digest;
+	/* A neighbour whose digest still moves has events on their way to
+	 * us too: asking then only brings those twice (a burst of 20 events
+	 * in a 5-node ring was answered with duplicates).  Its digest held
+	 * across two pings, or STILL_MOVING more pings, and we ask. */
+	if (++e->mismatches < e->ask_at ||
+	    (!same && e->mismatches < e->ask_at + STILL_MOVING))
 		return;
 	ask(s, peer);
 	e->ask_at = e->mismatches + e->gap;

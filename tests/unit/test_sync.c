@@ -130,6 +130,13 @@ test_digest_and_asks(void **state)
 	sync_peer_digest(f->sync, "n1", 0);
 	sync_peer_digest(f->sync, "n1", 0);
 	assert_int_equal(counter(f, "entropy_asks"), 13);
+	/* A neighbour whose digest still moves (a burst on its way) is
+	 * asked two pings later. */
+	for (uint64_t i = 0; i < 3; i++)
+		sync_peer_digest(f->sync, "n3", d ^ (2 + i));
+	assert_int_equal(counter(f, "entropy_asks"), 13);
+	sync_peer_digest(f->sync, "n3", d ^ 5);
+	assert_int_equal(counter(f, "entropy_asks"), 14);
 }
 
 static void
