@@ -33,8 +33,9 @@ void quorum_clear(struct quorum *);
 int quorum_alive(const struct quorum *, const char *id);
 /* More than half the known members are alive. */
 int quorum_majority(const struct quorum *);
-/* When this node last heard of id alive (wall ms): its latest event, or
- * the last status sample at which a route led to it; 0: never. */
+/* The latest moment id may have been alive as this node knows it (wall
+ * ms): its latest event, or the status sample after the last one at
+ * which a route led to it (it may be just ahead of now); 0: never. */
 uint64_t quorum_heard_ms(const struct quorum *, const char *id);
 /* The alive member with the highest score for key (the first id in
  * order on a tie), borrowed from q; NULL: none alive. */
