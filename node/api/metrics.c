@@ -133,7 +133,8 @@ event_metrics(struct prom *p, struct node *n)
 	prom_sample(p, "direction=\"out\"", num(c, "snapshots_sent"));
 	prom_family(p, "agentflow_node_entropy_asks_total", "counter",
 	    "Anti-entropy asks: sent (a neighbour's digest of what it holds "
-	    "differed from ours on two pings in a row), or received and not "
+	    "differed from ours on two pings in a row, four while its own "
+	    "digest still moved), or received and not "
 	    "answered because that neighbour's catch-up was still going on.");
 	prom_sample(p, "direction=\"out\",outcome=\"sent\"", num(c, "entropy_asks"));
 	prom_sample(p, "direction=\"in\",outcome=\"busy\"", num(c, "entropy_busy"));

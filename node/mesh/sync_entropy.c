@@ -1,7 +1,7 @@
 /*
  * Anti-entropy (sync.h): what we hold, summed up in a digest every Ping
  * carries, and an ask for what we lack when a neighbour's digest differs
- * from ours on two pings in a row.
+ * from ours on two pings in a row (four while its own still moves).
  *
  * Events reach a node over one forwarding tree per origin (routing.h),
  * which every node computes from the statuses it holds.  While two
