@@ -97,6 +97,13 @@ static const struct option events_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct option history_options[] = {
+	{ "node", required_argument, NULL, CLI_O_NODE },
+	{ "since", required_argument, NULL, CLI_O_SINCE },
+	{ "limit", required_argument, NULL, CLI_O_LIMIT },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct option purge_options[] = {
 	{ "older-than", required_argument, NULL, CLI_O_OLDER_THAN },
 	{ NULL, 0, NULL, 0 },
@@ -332,6 +339,15 @@ static const struct cmd_entry commands[] = {
 	  "  a payload that is not text shows as \"binary, N bytes, base64 ...\"",
 	  0, 0, events_options, cli_mesh_events,
 	  "the user events kept here", NULL },
+	{ "history", "[--node NODE] [--since WHEN] [--limit N] " API_OPTS "\n\n"
+	  "  a node's metric history (default: this node's, the last hour),\n"
+	  "  a line a point: CPU (mean and max), memory, disk, load, network\n"
+	  "  --node NODE       that node's own history, over the mesh\n"
+	  "  --since WHEN      1h, 30m, 2d, 7d ago, or ms since the epoch\n"
+	  "  --limit N         at most N points, neighbours merged (default 60, "
+	  "up to 1000)",
+	  0, 0, history_options, cli_mesh_history,
+	  "a node's CPU, memory, disk and network over time", NULL },
 	{ "run", "TARGET TASK [ARGS...] [--detach] [--timeout-ms N] "
 	  "[--key IDEMPOTENCY_KEY] " API_OPTS "\n\n"
 	  "  TARGET: a node id, \"all\" or labels \"k=v,k2=v2\"; put -- before "

@@ -28,25 +28,6 @@ static const struct option add_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* "1.5 MiB" */
-static const char *
-human(uint64_t n, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, unit[u]);
-	return buf;
-}
-
 /* The SHA-256 of f as an artifact id, and its size.  0, or -1 (printed). */
 static int
 hash_file(FILE *f, const char *file, char id[TEXT_ARTIFACT_LEN + 1],
@@ -168,7 +149,7 @@ add(const struct cmd_entry *e, int argc, char **argv)
 		if (a.o.json)
 			cli_api_print_json(r.body);
 		else
-			printf("%s %s (%s) %s\n", id, name, human(size, hb,
+			printf("%s %s (%s) %s\n", id, name, cli_fmt_bytes(size, hb,
 			    sizeof(hb)), r.status == 201 ? "added" :
 			    "already held");
 	}
@@ -196,7 +177,7 @@ print_list(json_t *body)
 				    "node", "?"));
 		printf("%-19.19s %-32s %-10s %s\n", cli_fmt_str(row, "artifact",
 		    "?"), cli_fmt_clean(cli_fmt_str(row, "name", "?"), clean,
-		    sizeof(clean)), human((uint64_t)json_integer_value(
+		    sizeof(clean)), cli_fmt_bytes((uint64_t)json_integer_value(
 		    json_object_get(row, "size")), hb, sizeof(hb)), nodes);
 	}
 	json_array_foreach(json_object_get(body, "fetches"), i, row) {

@@ -28,6 +28,24 @@ cli_fmt_clean(const char *s, char *buf, size_t len)
 }
 
 const char *
+cli_fmt_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+const char *
 cli_fmt_duration(long long s, char *buf, size_t len)
 {
 	if (s < 0)

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* o[key] when it is a string (borrowed from o), else dflt. */
 const char *cli_fmt_str(json_t *o, const char *key, const char *dflt);
@@ -16,6 +17,8 @@ const char *cli_fmt_clean(const char *s, char *buf, size_t len);
 /* How long ago the wall-clock time v (ms since the epoch, a JSON integer)
  * was: "-" (none), "now", "4.2s ago", "12m ago", "3h ago". */
 const char *cli_fmt_ago(json_t *v, char *buf, size_t len);
+/* A size for people: "512 B", "1.5 MiB". */
+const char *cli_fmt_bytes(uint64_t n, char *buf, size_t len);
 /* A duration for people: "42s", "12m", "3h4m", "2d3h"; "-" when s < 0. */
 const char *cli_fmt_duration(long long s, char *buf, size_t len);
 

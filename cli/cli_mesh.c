@@ -1,5 +1,5 @@
 /*
- * `agentflow status | nodes | event | events | forget`: the mesh as the local node sees it,
+ * `agentflow status | nodes | event | events | history | forget`: the mesh as the local node sees it,
  * over its local API (cli_api.h says how the API and token are found).
  * Exit status: 0 done, 1 the node could not be asked or refused, 2 usage.
  */
@@ -7,9 +7,11 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_api.h"
 #include "cli_cmd.h"
@@ -256,6 +258,75 @@ cli_mesh_events(const struct cmd_entry *e, int argc, char **argv)
 	    a.limit > 0 ? a.limit : 100, a.node ? "&node=" : "",
 	    a.node ? a.node : "");
 	return get_print(&a, path, print_events);
+}
+
+/* v[i] of a history series, NAN when absent (an older node's answer). */
+static double
+point(json_t *series, const char *name, size_t i)
+{
+	json_t *v = json_array_get(json_object_get(series, name), i);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* One line a point: when, then each series' mean (CPU also its max). */
+static int
+print_history(json_t *h)
+{
+	json_t *t = json_object_get(h, "t_ms"), *mean = json_object_get(h,
+	    "series"), *max = json_object_get(h, "max"), *ms;
+	char when[32], rx[32], tx[32];
+	struct tm tm;
+	time_t sec;
+	size_t i;
+
+	printf("%s: %zu points from its %ss%s\n", cli_fmt_str(h, "node", "?"),
+	    json_array_size(t), cli_fmt_str(h, "resolution", "?"),
+	    json_is_true(json_object_get(h, "truncated")) ?
+	    " (cut to fit one answer)" : "");
+	if (json_array_size(t) == 0)
+		return 0;
+	printf("%-19s %6s %6s %6s %6s %6s %11s %11s\n", "TIME", "CPU", "MAX",
+	    "MEM", "DISK", "LOAD", "RX/S", "TX/S");
+	json_array_foreach(t, i, ms) {
+		sec = (time_t)(json_integer_value(ms) / 1000);
+		if (localtime_r(&sec, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+			snprintf(when, sizeof(when), "?");
+		printf("%-19s %5.1f%% %5.1f%% %5.1f%% %5.1f%% %6.2f %11s %11s\n",
+		    when, point(mean, "cpu_percent", i), point(max, "cpu_percent",
+		    i), point(mean, "mem_used_percent", i), point(mean,
+		    "disk_used_percent", i), point(mean, "load1", i),
+		    cli_fmt_bytes((uint64_t)fmax(0, point(mean,
+		    "net_rx_bytes_per_s", i)), rx, sizeof(rx)),
+		    cli_fmt_bytes((uint64_t)fmax(0, point(mean,
+		    "net_tx_bytes_per_s", i)), tx, sizeof(tx)));
+	}
+	return 0;
+}
+
+int
+cli_mesh_history(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cli_args a;
+	char path[256];
+	int n, rc;
+
+	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
+		return rc;
+	if (a.node != NULL && !node_id_valid(a.node, strlen(a.node)))
+		return cli_cmd_usage_error(&a, "--node: \"%.64s\" is not a node "
+		    "id", a.node);
+	if (a.limit > 1000)
+		return cli_cmd_usage_error(&a, "--limit: at most 1000 points");
+	n = snprintf(path, sizeof(path), "/api/history?points=%lld",
+	    a.limit > 0 ? a.limit : 60);
+	if (a.since > 0)
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "&from_ms=%lld",
+		    a.since);
+	if (a.node != NULL)
+		snprintf(path + n, sizeof(path) - (size_t)n, "&node=%s", a.node);
+	return get_print(&a, path, print_history);
 }
 
 int

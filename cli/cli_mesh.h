@@ -17,6 +17,9 @@ int cli_mesh_event(const struct cmd_entry *, int argc, char **argv);
 /* `agentflow events [--node NODE] [--limit N]`: the user events kept
  * here, a binary payload as its size and base64. */
 int cli_mesh_events(const struct cmd_entry *, int argc, char **argv);
+/* `agentflow history [--node NODE] [--since WHEN] [--limit N]`: a node's
+ * metric history (GET /api/history), a line a point. */
+int cli_mesh_history(const struct cmd_entry *, int argc, char **argv);
 /* `agentflow forget NODE`: POST /api/nodes/NODE/forget. */
 int cli_mesh_forget(const struct cmd_entry *, int argc, char **argv);
 

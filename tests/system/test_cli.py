@@ -71,6 +71,39 @@ class Cli(MeshTest):
         self.assertTrue(got)
         self.assertEqual(got[0]["body"]["payload"], "v2")
 
+    def test_history_of_this_node_and_of_another(self):
+        """history prints this node's samples, a line a point, and another
+        node's own history over the mesh; bad flags are usage errors."""
+        def lines(out):
+            return [l for l in out.splitlines() if l[:2] == "20"]
+        got = harness.wait_until(lambda: len(lines(cli(
+            "history", "--data-dir", self.a.data_dir)[1])) >= 3, 15, 0.5)
+        self.assertTrue(got)
+        rc, out, err = cli("history", "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out.splitlines()[0], r"^node-1: \d+ points from its samples")
+        self.assertEqual(out.splitlines()[1].split(),
+                         ["TIME", "CPU", "MAX", "MEM", "DISK", "LOAD", "RX/S", "TX/S"])
+        row = lines(out)[-1].split()
+        self.assertRegex(row[2], r"^\d+\.\d%$")       # CPU mean
+        mem = float(row[4].rstrip("%"))
+        self.assertTrue(0 < mem <= 100, row)
+        # node-2's own, asked through node-1, at most 2 points
+        rc, out, err = cli("history", "--node", "node-2", "--limit", "2",
+                           "--since", "10m", "--json", "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["node"], "node-2")
+        self.assertTrue(1 <= len(doc["t_ms"]) <= 2, doc)
+        self.assertEqual(len(doc["series"]["cpu_percent"]), len(doc["t_ms"]))
+        for bad in (["--node", "no such/node"], ["--limit", "5000"],
+                    ["--since", "yesterday"], ["extra"]):
+            rc, out, err = cli("history", "--data-dir", self.a.data_dir, *bad)
+            self.assertEqual(rc, 2, (bad, out, err))
+        rc, out, err = cli("history", "--node", "node-9", "--data-dir", self.a.data_dir)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("node-9", err)
+
     def test_versions(self):
         """agentflow version names its own and the node's; both daemons
         answer --version and exit 0 without starting."""
