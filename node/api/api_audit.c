@@ -92,7 +92,9 @@ api_remote_ask(const struct api_call *call, const char *node,
 	cr.args = args;
 	cr.principal = call->principal;
 	cr.deadline_ms = REMOTE_WAIT_MS;
-	if (commands_issue(call->n->commands, &cr, id, sizeof(id), &dup, &code,
+	if (api_unknown_node(call->n, target, err, sizeof(err)))
+		http_reply_error(call->req, 404, "unknown_node", "%s", err);
+	else if (commands_issue(call->n->commands, &cr, id, sizeof(id), &dup, &code,
 	    err, sizeof(err)) != 0)
 		http_reply_error(call->req, strcmp(code, "no_target") == 0 ? 404 :
 		    400, code, "%s", err);

@@ -73,10 +73,16 @@ typedef void (*api_reply_fn)(struct evhttp_request *req, const char *id,
  * wait_ms pass (api_work.c). */
 void api_work_wait(const struct api_call *, const char *id, json_t *rec,
     long wait_ms, api_reply_fn reply);
+/* A target naming one node no node here has heard of: 1 with err saying
+ * so and offering the closest name ("no node named nod-2 (did you mean
+ * node-2?)"), so a typo is not taken for a node that is down; 0 for any
+ * other target (api_work.c). */
+int api_unknown_node(struct node *, const json_t *target, char *err,
+    size_t errlen);
 /*
  * Another node's read over the mesh (api_audit.c): api_remote_ask issues
  * a command of type with args (borrowed) to node as the caller and
- * answers with reply when it is done (404 no_target, 400 when it cannot
+ * answers with reply when it is done (404 unknown_node or no_target, 400 when it cannot
  * be issued); api_remote_answer, for reply, answers the result's body
  * when it holds an array named key, else the remote failure as an error
  * (502 unreachable, 504 timeout, 501 unsupported...).  rec is stolen.

@@ -298,14 +298,15 @@ closest_one(const char *id, void *arg)
 }
 
 /*
- * A target that names one node no node here has heard of: 1 with a
+ * A target that names one node no node here has heard of (api_priv.h): 1 with a
  * message that offers the closest name ("no node named nod-2 (did you
  * mean node-2?)"), so a typo is not taken for a node that is down.  A
  * node that is down, dead or left is known, and its command goes on to
  * answer that.
  */
-static int
-unknown_node(struct node *n, const json_t *target, char *err, size_t errlen)
+int
+api_unknown_node(struct node *n, const json_t *target, char *err,
+    size_t errlen)
 {
 	const char *id = json_string_value(target);
 	struct closest c = { id, "", SIZE_MAX, 0 };
@@ -394,7 +395,7 @@ api_work_commands_post(const struct api_call *call)
 	}
 	/* A repeat of a keyed command is the commands module's to answer
 	 * (with the first one's id), whatever happened to its node since. */
-	if (cr.idempotency_key == NULL && unknown_node(n, cr.target, err,
+	if (cr.idempotency_key == NULL && api_unknown_node(n, cr.target, err,
 	    sizeof(err))) {
 		audit_refused(call, &cr, "unknown_node", err);
 		http_reply_error(req, 404, "unknown_node", "%s", err);

@@ -123,8 +123,9 @@ class Audit(test_commands.Mesh):
             x["details"].get("type") == "audit_query" and x["actor"] == "token:read"
             for x in self.records(b, "?action=command.executed")["records"]), 10))
         r = a.client().get("/api/audit?node=node-9")
-        self.assertEqual(r.status, 502, r)
-        self.assertEqual(r.json()["error"], "unreachable")
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(r.json()["error"], "unknown_node")
+        self.assertIn("no node named node-9", r.json()["message"])
         rc, out, err = self.on(a, "audit", "--since", "2x")
         self.assertEqual(rc, 2, err)
 

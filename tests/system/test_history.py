@@ -100,11 +100,13 @@ class OneNode(unittest.TestCase, Checks):
         r = self.node.client(token=None).get("/api/history")
         self.assertEqual(r.status, 401, r)
 
-    def test_unknown_node_is_unreachable(self):
+    def test_a_node_nobody_heard_of_is_named_so(self):
+        # A typo, not a node that is down: no command goes out.
         r = self.node.client(token="read").get("/api/history?node=node-9")
-        self.assertEqual(r.status, 502, r)
-        self.assertEqual(r.json()["error"], "unreachable")
-        self.assertIn("node-9", r.json()["message"])
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(r.json()["error"], "unknown_node")
+        self.assertIn("no node named node-9 (did you mean %s?)" % self.node.node_id,
+                      r.json()["message"])
 
     def test_z_minutes_survive_a_restart(self):
         # Runs last (by name): it restarts the node.
