@@ -5,6 +5,7 @@
  */
 #include "json_check.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
@@ -89,4 +90,15 @@ json_u64_of(const json_t *o, const char *k)
 	json_int_t v = json_integer_value(json_object_get(o, k));
 
 	return v > 0 ? (uint64_t)v : 0;
+}
+
+const char *
+json_check_load_error(const json_error_t *e, char *buf, size_t len)
+{
+	const char *near = strstr(e->text, " near '");
+	int why = near != NULL ? (int)(near - e->text) : (int)strlen(e->text);
+
+	snprintf(buf, len, "line %d, column %d: %.*s", e->line, e->column, why,
+	    e->text);
+	return buf;
 }

@@ -55,6 +55,13 @@ int json_check_enum(const json_t *v, const char *const *name, size_t n,
  * member k as text, "" when absent or not a string; as a positive
  * integer, 0 when absent, not an integer or not positive.
  */
+/*
+ * Where and why a file did not parse, for a message: "line 3, column 17:
+ * invalid escape", without the text jansson quotes near the error (in a
+ * tokens, --notify or --services file it can be a secret).  Returns buf.
+ */
+const char *json_check_load_error(const json_error_t *, char *buf,
+    size_t len);
 const char *json_text_of(const json_t *o, const char *k);
 uint64_t json_u64_of(const json_t *o, const char *k);
 

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "file.h"
+#include "json_check.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "rng.h"
@@ -131,7 +132,7 @@ out:
 static int
 load(struct token_set *s, const char *path, char *err, size_t errlen)
 {
-	char ferr[256], why[160], *text;
+	char ferr[256], why[160], where[JSON_ERROR_TEXT_LENGTH + 64], *text;
 	json_error_t jerr;
 	size_t len;
 	json_t *j, *v;
@@ -147,7 +148,8 @@ load(struct token_set *s, const char *path, char *err, size_t errlen)
 	free(text);
 	if (!json_is_object(j)) {
 		snprintf(err, errlen, "%s: not a JSON object of tokens (%s)", path,
-		    j == NULL ? jerr.text : "wrong type");
+		    j == NULL ? json_check_load_error(&jerr, where,
+		    sizeof(where)) : "wrong type");
 		json_decref(j);
 		return -1;
 	}

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "file.h"
 #include "http_json.h"
+#include "json_check.h"
 #include "log.h"
 #include "node.h"
 #include "service_health.h"
@@ -439,7 +440,7 @@ load_file(struct services *ss, const char *path, char *err, size_t errlen)
 	json_t *file, *errors;
 	json_error_t jerr;
 	size_t n = 0, len;
-	char ferr[256], *text;
+	char ferr[256], where[JSON_ERROR_TEXT_LENGTH + 64], *text;
 	struct svc *s;
 
 	if ((text = file_read(path, SERVICES_FILE_MAX, &len, NULL, ferr,
@@ -450,8 +451,8 @@ load_file(struct services *ss, const char *path, char *err, size_t errlen)
 	file = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
 	if (file == NULL) {
-		snprintf(err, errlen, "--services %s: line %d: %s", path,
-		    jerr.line, jerr.text);
+		snprintf(err, errlen, "--services %s: %s", path,
+		    json_check_load_error(&jerr, where, sizeof(where)));
 		return -1;
 	}
 	errors = json_array();

@@ -25,6 +25,7 @@
 #include "freeze.h"
 #include "job_runs.h"
 #include "jobs.h"
+#include "json_check.h"
 #include "schedules.h"
 #include "services.h"
 #include "artifacts.h"
@@ -126,7 +127,7 @@ command_changed(const char *id, void *arg)
 static json_t *
 load_json(const char *path, const char *flag, char *err, size_t errlen)
 {
-	char ferr[256], *text;
+	char ferr[256], where[JSON_ERROR_TEXT_LENGTH + 64], *text;
 	json_error_t jerr;
 	size_t len;
 	json_t *j;
@@ -140,8 +141,8 @@ load_json(const char *path, const char *flag, char *err, size_t errlen)
 		return NULL;
 	}
 	if ((j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		snprintf(err, errlen, "--%s %s: line %d: %s", flag, path, jerr.line,
-		    jerr.text);
+		snprintf(err, errlen, "--%s %s: %s", flag, path,
+		    json_check_load_error(&jerr, where, sizeof(where)));
 	free(text);
 	return j;
 }

@@ -523,6 +523,15 @@ class Notify(MeshTest):
             self.assertNotEqual(rc, 0, err)
             self.assertIn("--notify: channels[0].", err)
             self.assertNotIn("pw-Sekrit-99", err + out)
+        # a file that is not JSON: where, never the text near the error
+        # (jansson quotes it, and here it is a password)
+        path = os.path.join(self.tmp, "bad.json")
+        with open(path, "w") as f:
+            f.write('{"channels": [{"password": "pw-Sekrit-99\n"}]}')
+        rc, out, err = harness.MeshNode(self.pki, "node-9", args=["--notify", path]).run()
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn("bad.json: line 1, column ", err)
+        self.assertNotIn("Sekrit", err + out)
         # a URL that holds a password is refused without repeating it
         path = self.write("bad.json", {"channels": [
             {"name": "x", "type": "webhook", "url": "http://me:pw-Sekrit-99@127.0.0.1:1/"}]})

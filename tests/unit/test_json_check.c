@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json_check.h"
@@ -119,6 +120,37 @@ test_enum(void **state)
 	json_decref(n);
 }
 
+/* A file that does not parse: where and why, never the text near it. */
+static void
+test_load_error(void **state)
+{
+	static const char *const bad[] = {
+		"{\"token\": \"s3cret-Value\\q\"}",	/* invalid escape */
+		"{\"token\": \"s3cret-Value\n\"}",	/* control character */
+		"{\"token\": s3cret-Value}",		/* invalid token */
+		"{\"token\": \"s3cret-Value",		/* end of input */
+	};
+	json_error_t e;
+	char buf[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_null(json_loads(bad[i], 0, &e));
+		json_check_load_error(&e, buf, sizeof(buf));
+		assert_non_null(strstr(buf, "line 1, column "));
+		assert_null(strstr(buf, "s3cret"));
+		assert_null(strstr(buf, "near"));
+		assert_true(strlen(buf) > strlen("line 1, column 1: "));
+	}
+	/* a message that quotes nothing is kept whole */
+	snprintf(e.text, sizeof(e.text), "duplicate object key");
+	e.line = 2;
+	e.column = 7;
+	assert_string_equal(json_check_load_error(&e, buf, sizeof(buf)),
+	    "line 2, column 7: duplicate object key");
+}
+
 int
 main(void)
 {
@@ -127,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_int),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_enum),
+		cmocka_unit_test(test_load_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
