@@ -151,25 +151,14 @@ print_skipped(json_t *rec)
 	return json_array_size(skipped);
 }
 
-/*
- * Issues a command and follows its record until it is done or the
- * deadline passes, printing each result as it arrives (unless quiet) and
- * the nodes skipped (always, on stderr).  Returns the last record seen
- * (new reference), or NULL after printing why the command was not
- * issued.  *all_ok: it is done, nothing was skipped and every destination
- * answered ok.
- */
+/* Issues a command: its first record (new reference), or NULL after
+ * printing why it was not issued. */
 static json_t *
-issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
-    int quiet, int *all_ok)
+issue(const struct cli_opts *o, struct issue *is)
 {
 	struct cli_reply r;
-	json_t *body, *rec, *res;
-	char id[NODE_ID_MAX + 1], path[256];
-	size_t seen = 0, i, skipped;
-	int64_t hold;
+	json_t *body;
 
-	*all_ok = 0;
 	body = json_pack("{s:s, s:s, s:o}", "target", is->target, "type",
 	    is->type, "args", is->args);
 	if (is->key != NULL)
@@ -181,12 +170,32 @@ issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
 		return NULL;
 	}
 	json_decref(body);
-	rec = r.body;
-	if (record_id(rec) == NULL) {
+	if (record_id(r.body) == NULL) {
 		fprintf(stderr, "agentflow: the node's answer has no command id\n");
-		json_decref(rec);
+		json_decref(r.body);
 		return NULL;
 	}
+	return r.body;
+}
+
+/*
+ * Follows an issued command's record rec (stolen) until it is done or the
+ * deadline passes, printing each result as it arrives (unless quiet) and
+ * the nodes skipped (always, on stderr).  Returns the last record seen
+ * (new reference).  *all_ok: it is done, nothing was skipped and every
+ * destination answered ok.
+ */
+static json_t *
+follow(const struct cli_opts *o, json_t *rec, describe_fn describe,
+    int64_t deadline, int quiet, int *all_ok)
+{
+	struct cli_reply r;
+	json_t *res;
+	char id[NODE_ID_MAX + 1], path[256];
+	size_t seen = 0, i, skipped;
+	int64_t hold;
+
+	*all_ok = 0;
 	/* Kept apart: rec is replaced by each answer. */
 	snprintf(id, sizeof(id), "%s", record_id(rec));
 	if (!quiet && json_is_true(json_object_get(rec, "duplicate")))
@@ -197,7 +206,7 @@ issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
 
 		if (!quiet)
 			for (i = seen; i < json_array_size(results); i++)
-				print_result(json_array_get(results, i), is->describe);
+				print_result(json_array_get(results, i), describe);
 		seen = json_array_size(results);
 		if (strcmp(cli_fmt_str(rec, "state", "?"), "pending") != 0 ||
 		    (hold = deadline - now_ms()) <= 0)
@@ -236,6 +245,19 @@ issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
 	if (json_array_size(json_object_get(rec, "results")) == 0 || skipped > 0)
 		*all_ok = 0;
 	return rec;
+}
+
+
+/* issue, then follow (NULL when it was not issued). */
+static json_t *
+issue_and_follow(const struct cli_opts *o, struct issue *is, int64_t deadline,
+    int quiet, int *all_ok)
+{
+	json_t *rec = issue(o, is);
+
+	*all_ok = 0;
+	return rec != NULL ? follow(o, rec, is->describe, deadline, quiet,
+	    all_ok) : NULL;
 }
 
 /* Issues, prints each answer (or with --json the final record). */
@@ -619,18 +641,20 @@ cli_work_cancel(const struct cmd_entry *e, int argc, char **argv)
 
 /*
  * ack --all: every firing (open, unacknowledged) alert this node knows
- * of that matches --rule and --node, one ack command each through the
- * same path as a single ack, so each prints its own line.  1 when any
- * was not acknowledged.
+ * of that matches --rule and --node, one ack command each, each printing
+ * its own line.  All are issued before any is followed, so alerts of
+ * nodes that do not answer cost one command timeout, not one each.  1
+ * when any was not acknowledged.
  */
 static int
 ack_all(struct cli_args *a)
 {
 	struct cli_reply r = { 0 };
 	struct issue is = { 0 };
+	int64_t deadline = deadline_of(a, COMMAND_TIMEOUT_MS);
 	char path[160];
-	int failed = 0, n = 0;
-	json_t *al;
+	int failed = 0, ok;
+	json_t *al, *issued = json_array(), *rec;
 	size_t i;
 
 	if (a->key != NULL)
@@ -641,6 +665,7 @@ ack_all(struct cli_args *a)
 	if (cli_api_call(&a->o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
 		fprintf(stderr, "agentflow: %s\n", r.error);
 		json_decref(r.body);
+		json_decref(issued);
 		return 1;
 	}
 	json_array_foreach(json_object_get(r.body, "alerts"), i, al) {
@@ -653,18 +678,27 @@ ack_all(struct cli_args *a)
 		if (!node_id_valid(node, strlen(node)) ||
 		    !node_id_valid(id, strlen(id)))
 			continue;	/* not a row we could name */
-		memset(&is, 0, sizeof(is));
 		is.target = node;
 		is.type = mesh_names_command_type(MESH_COMMAND_TYPE(ACK_ALERT));
 		is.args = json_pack("{s:s}", "alert_id", id);
-		is.describe = describe_ack;
-		n++;
-		if (command_main(a, &is) != 0)
+		if ((rec = issue(&a->o, &is)) == NULL)
 			failed++;
+		else
+			json_array_append_new(issued, rec);
 	}
 	json_decref(r.body);
-	if (n == 0)
+	json_array_foreach(issued, i, rec) {
+		rec = follow(&a->o, json_incref(rec), describe_ack, deadline,
+		    a->o.json, &ok);
+		if (a->o.json)
+			cli_api_print_json(rec);
+		json_decref(rec);
+		if (!ok)
+			failed++;
+	}
+	if (json_array_size(issued) == 0 && failed == 0)
 		printf(a->o.json ? "[]\n" : "no firing alert matches\n");
+	json_decref(issued);
 	return failed > 0 ? 1 : 0;
 }
 

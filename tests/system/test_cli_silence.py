@@ -9,11 +9,14 @@ import json
 import os
 import re
 import shutil
+import signal as _signal
 import tempfile
+import time
 import unittest
 
 import harness
 from test_cli_work import cli
+from test_node_mesh import MeshTest
 
 RULES = [{"name": n, "metric": "cpu_percent", "above": -1, "for_s": 0}
          for n in ("always_a", "always_b")]
@@ -116,6 +119,34 @@ class CliSilence(unittest.TestCase):
         rc, out, err = self.on("ack", "--all")
         self.assertEqual(rc, 0, (out, err))
         self.assertIn("no firing alert matches", out)
+
+
+class AckAllDeadNode(MeshTest):
+    """ack --all toward a node that stopped answering: every ack is issued
+    before any is followed, so its alerts cost one command timeout, not
+    one each; each is reported not acknowledged and the exit is 1."""
+
+    def test_alerts_of_a_dead_node_cost_one_timeout(self):
+        rules = os.path.join(self.tmp, "rules.json")
+        with open(rules, "w") as f:
+            json.dump(RULES + [dict(RULES[0], name="always_c")], f)
+        sig = self.signal()
+        a = self.node("node-1", signals=[sig.url])
+        b = self.node("node-2", signals=[sig.url], args=["--alerts", rules])
+        self.assertTrue(harness.wait_until(lambda: len([
+            x for x in a.client().get("/api/alerts?state=firing").json()["alerts"]
+            if x["node"] == "node-2"]) == 3, 30))
+        os.kill(b.proc.pid, _signal.SIGSTOP)    # its links open, silent
+        try:
+            t = time.monotonic()
+            rc, out, err = cli("ack", "--all", "--node", "node-2", "--timeout-ms",
+                               "3000", "--data-dir", a.data_dir)
+            took = time.monotonic() - t
+        finally:
+            b.stop(sig=_signal.SIGKILL)
+        self.assertEqual(rc, 1, (out, err))
+        self.assertLess(took, 6.0, (took, out, err))
+        self.assertEqual(err.count("no answer yet from node-2"), 3, err)
 
 
 if __name__ == "__main__":
