@@ -4,6 +4,7 @@
  */
 #include "cli_api.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
@@ -49,10 +50,32 @@ data_dir(const struct cli_opts *o)
 
 	if (dir != NULL)
 		return dir;
+	/* EACCES: there, but its user's (0700); unreadable() says so. */
 	if (access("./agentflow-data/api.json", F_OK) != 0 &&
-	    access("/var/lib/agentflow/api.json", F_OK) == 0)
+	    (access("/var/lib/agentflow/api.json", F_OK) == 0 || errno ==
+	    EACCES))
 		return "/var/lib/agentflow";
 	return "./agentflow-data";
+}
+
+/*
+ * DATA_DIR/file there but not readable by us (a host install's data
+ * directory is the agentflow user's, 0700): -1 with r->error saying so,
+ * rather than guessing the API's address or sending no token.
+ */
+static int
+unreadable(const struct cli_opts *o, const char *file, struct cli_reply *r)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", data_dir(o), file);
+	if (access(path, R_OK) == 0 || errno != EACCES)
+		return 0;
+	snprintf(r->error, sizeof(r->error), "cannot read %.300s: permission "
+	    "denied (the node's data directory is its user's: run this as "
+	    "root or that user, e.g. sudo agentflow ..., or give --api and "
+	    "--token)", path);
+	return -1;
 }
 
 /* Where the node's API is, by the precedence in the header. */
@@ -134,6 +157,11 @@ cli_api_send(const struct cli_opts *o, enum evhttp_cmd_type method,
 	int port;
 
 	memset(r, 0, sizeof(*r));
+	if ((o->api == NULL && getenv("AGENTFLOW_API") == NULL &&
+	    unreadable(o, "api.json", r) != 0) || (o->token == NULL &&
+	    getenv("AGENTFLOW_TOKEN") == NULL && unreadable(o, "tokens.json",
+	    r) != 0))
+		return -1;
 	if (cli_api_address(o, host, sizeof(host), &port) != 0) {
 		snprintf(r->error, sizeof(r->error), "bad API address (use --api "
 		    "HOST:PORT)");

@@ -6,7 +6,8 @@
  * install's /var/lib/agentflow when only it holds a node's api.json),
  * else 127.0.0.1:8080.  The token: --token, else AGENTFLOW_TOKEN, else
  * DATA_DIR/tokens.json (its admin token, else its write token, else its
- * read token).
+ * read token).  A data directory that is there but not ours to read
+ * (EACCES) is an error that says so.
  */
 #ifndef AGENTFLOW_CLI_API_H
 #define AGENTFLOW_CLI_API_H

@@ -4,7 +4,9 @@ what a user needs, offer --json, and exit 0 / 1 / 2 as documented."""
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 import harness
@@ -103,6 +105,26 @@ class Cli(MeshTest):
         rc, out, err = cli("history", "--node", "node-9", "--data-dir", self.a.data_dir)
         self.assertEqual(rc, 1, out)
         self.assertIn("node-9", err)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run as another user")
+    def test_a_data_directory_it_may_not_read_is_named(self):
+        """A user who may not read the node's data directory (a host
+        install's is the agentflow user's, 0700) is told so, with what to
+        do, not sent to 127.0.0.1:8080 without a token."""
+        bindir = tempfile.mkdtemp(prefix="af-cli-bin-")
+        self.addCleanup(shutil.rmtree, bindir, True)
+        os.chmod(bindir, 0o755)
+        shutil.copy(CLI, bindir)
+        os.chmod(self.a.data_dir, 0o700)
+        p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                            "--clear-groups", os.path.join(bindir, "agentflow"),
+                            "status", "--data-dir", self.a.data_dir],
+                           capture_output=True, text=True, timeout=30,
+                           stdin=subprocess.DEVNULL, cwd="/")
+        self.assertEqual(p.returncode, 1, (p.stdout, p.stderr))
+        self.assertIn("cannot read %s/api.json: permission denied" % self.a.data_dir,
+                      p.stderr)
+        self.assertIn("sudo agentflow", p.stderr)
 
     def test_versions(self):
         """agentflow version names its own and the node's; both daemons
