@@ -169,10 +169,29 @@ class Run:
             return True
 
         interval = 0.25 if self.n <= 20 else 1.0
-        if not harness.wait_until(formed, self.remaining(self.args.mesh_timeout), interval):
+        ok = harness.wait_until(formed, self.remaining(self.args.mesh_timeout), interval)
+        self.log_chatter("forming" if ok else "not formed")
+        if not ok:
             raise RuntimeError("mesh of %d did not form within %ss: links up per node %s"
                                % (self.n, self.args.mesh_timeout, counts))
         return time.monotonic() - t0
+
+    def log_chatter(self, when):
+        """What the nodes' statuses did since they started: sent or held,
+        and which part of a status's shape changed (status_pace.h)."""
+        m = self.metrics()
+
+        def total(key):
+            return sum(x.get(key, 0) for x in m)
+        log("statuses %s, summed over nodes: %d sent, %d held; shape changes: links %d,"
+            " members %d, other %d; gaps %d, replayed %d, anti-entropy asks %d"
+            % (when, total('agentflow_node_statuses_total{outcome="sent"}'),
+               total('agentflow_node_statuses_total{outcome="held"}'),
+               total('agentflow_node_status_changes_total{part="links"}'),
+               total('agentflow_node_status_changes_total{part="members"}'),
+               total('agentflow_node_status_changes_total{part="other"}'),
+               total("agentflow_node_gaps_total"), total("agentflow_node_replayed_total"),
+               total('agentflow_node_entropy_asks_total{direction="out",outcome="sent"}')))
 
     def fire(self):
         api = self.apis[0]

@@ -73,6 +73,16 @@ status_metrics(struct prom *p, struct node *n)
 	    "no dashboard open anywhere).");
 	prom_sample(p, "outcome=\"sent\"", (int64_t)status_pace_sent(n->status_pace));
 	prom_sample(p, "outcome=\"held\"", (int64_t)status_pace_held(n->status_pace));
+	prom_family(p, "agentflow_node_status_changes_total", "counter",
+	    "Status samples whose shape changed against the last one sent, by "
+	    "part: links (a neighbour's link up or down), members (a member's "
+	    "state, direct or relayed), other (freeze, signal, info).");
+	prom_sample(p, "part=\"links\"", (int64_t)status_pace_changed(
+	    n->status_pace, PACE_LINKS));
+	prom_sample(p, "part=\"members\"", (int64_t)status_pace_changed(
+	    n->status_pace, PACE_MEMBERS));
+	prom_sample(p, "part=\"other\"", (int64_t)status_pace_changed(
+	    n->status_pace, PACE_REST));
 	prom_metric(p, "agentflow_node_status_watched", "gauge",
 	    "1 while a dashboard is open here or a node said one is open there: "
 	    "statuses go out at every sample.", (n->ws != NULL &&

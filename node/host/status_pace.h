@@ -9,7 +9,9 @@
  *   - the caller says someone watches (a dashboard is open here, or a
  *     node's status said one is open there: status.watch_ms), or
  *   - something a peer acts on changed: links (up or not: a dial going
- *     on is not a change, nor a link's since_ms), members, freeze, the
+ *     on is not a change, nor a link's since_ms), the state of a member
+ *     we link to (not of a relayed one: that is our link-state graph's
+ *     word, which every node computes from the links), freeze, the
  *     signal, the node's info, anything but the measured figures below, or
  *   - memory or disk use moved by PACE_BYTES_PERMILLE of its total, or
  *   - within settle_ms of a change of ours as above (links come and go
@@ -62,5 +64,10 @@ int status_pace_due(struct status_pace *, const Agentflow__Mesh__V1__NodeStatus 
 /* Samples sent and held since start. */
 uint64_t status_pace_sent(const struct status_pace *);
 uint64_t status_pace_held(const struct status_pace *);
+
+/* The parts of a status's shape, and how many samples changed each
+ * against the last one sent: what makes a node chatter. */
+enum pace_part { PACE_LINKS, PACE_MEMBERS, PACE_REST, PACE_PARTS };
+uint64_t status_pace_changed(const struct status_pace *, enum pace_part);
 
 #endif

@@ -114,6 +114,47 @@ test_dials_are_no_change(void **state)
 	status_pace_free(p);
 }
 
+/* A relayed member's state (our graph's word) is no change, coming or
+ * going; a linked member's is.  Each change is counted by part. */
+static void
+test_relayed_members_are_no_change(void **state)
+{
+	struct status_pace *p = status_pace_new(30000, PACE_SETTLE_MS);
+	Agentflow__Mesh__V1__MemberInfo far = AGENTFLOW__MESH__V1__MEMBER_INFO__INIT;
+	Agentflow__Mesh__V1__MemberInfo *two[2];
+	struct fixture f;
+	uint64_t t = 1000;
+
+	(void)state;
+	fixture_init(&f);
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 1);
+	t += PACE_SETTLE_MS + 1000;
+	far.node_id = "node-9";
+	far.direct = 0;
+	two[0] = &f.member;
+	two[1] = &far;
+	f.st.members = two;
+	for (int i = 0; i < 10; i++, t += 1000) {
+		far.state = i % 2 ?
+		    AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_ALIVE :
+		    AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_SUSPECT;
+		f.st.n_members = i % 3 ? 2 : 1;	/* known, then not */
+		assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 0);
+	}
+	assert_int_equal(status_pace_changed(p, PACE_MEMBERS), 0);
+	f.member.state = AGENTFLOW__MESH__V1__MEMBER_STATE__MEMBER_STATE_SUSPECT;
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t), 1);
+	assert_int_equal(status_pace_changed(p, PACE_MEMBERS), 1);
+	assert_int_equal(status_pace_changed(p, PACE_LINKS), 0);
+	f.link.state = AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_DOWN;
+	f.member.direct = 0;		/* the link went down: both parts */
+	assert_int_equal(status_pace_due(p, &f.st, 0, 7, t += 1000), 1);
+	assert_int_equal(status_pace_changed(p, PACE_LINKS), 1);
+	assert_int_equal(status_pace_changed(p, PACE_MEMBERS), 2);
+	assert_int_equal(status_pace_changed(p, PACE_REST), 0);
+	status_pace_free(p);
+}
+
 static void
 test_watched_sends_every_sample(void **state)
 {
@@ -230,6 +271,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_figures_alone_are_held),
 		cmocka_unit_test(test_dials_are_no_change),
+		cmocka_unit_test(test_relayed_members_are_no_change),
 		cmocka_unit_test(test_watched_sends_every_sample),
 		cmocka_unit_test(test_changes_go_out_at_once),
 		cmocka_unit_test(test_settling_after_a_change),
