@@ -26,8 +26,11 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 
 set(CPACK_DEBIAN_NODE_PACKAGE_NAME agentflow-node)
 # libcurl4: loaded only by a node whose --notify names an e-mail channel
-# (node/work/notify_curl.h), so shlibdeps cannot see it.
+# (node/work/notify_curl.h), so shlibdeps cannot see it.  libarchive13:
+# loaded by a node's first artifact unpack (common/lazylib.h), a part of
+# services every node may be asked for, so a dependency.
 set(CPACK_DEBIAN_NODE_PACKAGE_RECOMMENDS "libcurl4")
+set(CPACK_DEBIAN_NODE_PACKAGE_DEPENDS "adduser, libarchive13")
 set(CPACK_COMPONENT_NODE_DESCRIPTION "AgentFlow mesh node, the agentflow CLI and the dashboard")
 set(CPACK_DEBIAN_NODE_PACKAGE_CONTROL_EXTRA
   ${AGENTFLOW_DEBIAN_DIR}/node/postinst ${AGENTFLOW_DEBIAN_DIR}/node/prerm

@@ -48,7 +48,106 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "lazylib.h"
 #include "text.h"
+
+/*
+ * libarchive, loaded by the first unpack (lazylib.h): linked, it and the
+ * nine libraries it brings (ICU, libxml2, nettle, the compressors) cost
+ * every node about 1.6 MiB of resident memory at start, artifacts or not.
+ */
+static struct libarchive {
+	struct archive	*(*read_new)(void);
+	int		 (*support_filter_gzip)(struct archive *);
+	int		 (*support_filter_none)(struct archive *);
+	int		 (*support_format_tar)(struct archive *);
+	int		 (*support_format_zip_seekable)(struct archive *);
+	int		 (*set_callback_data)(struct archive *, void *);
+	int		 (*set_read_callback)(struct archive *,
+			    archive_read_callback *);
+	int		 (*set_seek_callback)(struct archive *,
+			    archive_seek_callback *);
+	int		 (*set_skip_callback)(struct archive *,
+			    archive_skip_callback *);
+	int		 (*open1)(struct archive *);
+	int		 (*next_header)(struct archive *, struct archive_entry **);
+	la_ssize_t	 (*read_data)(struct archive *, void *, size_t);
+	int		 (*read_free)(struct archive *);
+	const char	*(*error_string)(struct archive *);
+	int		 (*errno_of)(struct archive *);
+	int		 (*format)(struct archive *);
+	void		 (*set_error)(struct archive *, int, const char *, ...);
+	la_int64_t	 (*entry_size)(struct archive_entry *);
+	int		 (*entry_size_is_set)(struct archive_entry *);
+	mode_t		 (*entry_perm)(struct archive_entry *);
+	const char	*(*entry_symlink)(struct archive_entry *);
+	const char	*(*entry_hardlink)(struct archive_entry *);
+	const char	*(*entry_pathname)(struct archive_entry *);
+	mode_t		 (*entry_filetype)(struct archive_entry *);
+} la;
+
+#define LA(field, name)	LAZYLIB_SYM(struct libarchive, field, name)
+static const struct lazylib_sym la_syms[] = {
+	LA(read_new, "archive_read_new"),
+	LA(support_filter_gzip, "archive_read_support_filter_gzip"),
+	LA(support_filter_none, "archive_read_support_filter_none"),
+	LA(support_format_tar, "archive_read_support_format_tar"),
+	LA(support_format_zip_seekable, "archive_read_support_format_zip_seekable"),
+	LA(set_callback_data, "archive_read_set_callback_data"),
+	LA(set_read_callback, "archive_read_set_read_callback"),
+	LA(set_seek_callback, "archive_read_set_seek_callback"),
+	LA(set_skip_callback, "archive_read_set_skip_callback"),
+	LA(open1, "archive_read_open1"),
+	LA(next_header, "archive_read_next_header"),
+	LA(read_data, "archive_read_data"),
+	LA(read_free, "archive_read_free"),
+	LA(error_string, "archive_error_string"),
+	LA(errno_of, "archive_errno"),
+	LA(format, "archive_format"),
+	LA(set_error, "archive_set_error"),
+	LA(entry_size_is_set, "archive_entry_size_is_set"),
+	LA(entry_size, "archive_entry_size"),
+	LA(entry_perm, "archive_entry_perm"),
+	LA(entry_symlink, "archive_entry_symlink"),
+	LA(entry_hardlink, "archive_entry_hardlink"),
+	LA(entry_pathname, "archive_entry_pathname"),
+	LA(entry_filetype, "archive_entry_filetype"),
+};
+static struct lazylib la_lib = LAZYLIB("libarchive.so.13", "libarchive13",
+    la_syms, &la);
+
+/* The library, loaded; -1 with err saying why it cannot be.  The sizeof
+ * lines are the compiler's check that each pointer has its function's
+ * type (unevaluated: nothing is linked). */
+static int
+la_load(char *err, size_t errlen)
+{
+	(void)sizeof(la.read_new = archive_read_new);
+	(void)sizeof(la.support_filter_gzip = archive_read_support_filter_gzip);
+	(void)sizeof(la.support_filter_none = archive_read_support_filter_none);
+	(void)sizeof(la.support_format_tar = archive_read_support_format_tar);
+	(void)sizeof(la.support_format_zip_seekable = archive_read_support_format_zip_seekable);
+	(void)sizeof(la.set_callback_data = archive_read_set_callback_data);
+	(void)sizeof(la.set_read_callback = archive_read_set_read_callback);
+	(void)sizeof(la.set_seek_callback = archive_read_set_seek_callback);
+	(void)sizeof(la.set_skip_callback = archive_read_set_skip_callback);
+	(void)sizeof(la.open1 = archive_read_open1);
+	(void)sizeof(la.next_header = archive_read_next_header);
+	(void)sizeof(la.read_data = archive_read_data);
+	(void)sizeof(la.read_free = archive_read_free);
+	(void)sizeof(la.error_string = archive_error_string);
+	(void)sizeof(la.errno_of = archive_errno);
+	(void)sizeof(la.format = archive_format);
+	(void)sizeof(la.set_error = archive_set_error);
+	(void)sizeof(la.entry_size_is_set = archive_entry_size_is_set);
+	(void)sizeof(la.entry_size = archive_entry_size);
+	(void)sizeof(la.entry_perm = archive_entry_perm);
+	(void)sizeof(la.entry_symlink = archive_entry_symlink);
+	(void)sizeof(la.entry_hardlink = archive_entry_hardlink);
+	(void)sizeof(la.entry_pathname = archive_entry_pathname);
+	(void)sizeof(la.entry_filetype = archive_entry_filetype);
+	return lazylib_get(&la_lib, err, errlen);
+}
 
 /*
  * The errno libarchive sets when no format or filter knows the data; its
@@ -125,9 +224,9 @@ entry_fail(struct unpack *u, const char *fmt, ...)
 
 /* libarchive's last error, printable (it may quote the archive). */
 static const char *
-archive_why(struct unpack *u, char *buf, size_t len)
+unpack_why(struct unpack *u, char *buf, size_t len)
 {
-	const char *s = archive_error_string(u->a);
+	const char *s = la.error_string(u->a);
 
 	text_copy(buf, len, s != NULL ? s : "unknown error", true);
 	return buf;
@@ -319,7 +418,7 @@ skip_data(struct unpack *u)
 	char why[256];
 	la_ssize_t n;
 
-	while ((n = archive_read_data(u->a, u->buf, DATA_BUF)) > 0) {
+	while ((n = la.read_data(u->a, u->buf, DATA_BUF)) > 0) {
 		if ((uint64_t)n > u->lim->max_bytes - u->bytes)
 			return entry_fail(u, "more than %" PRIu64 " bytes in "
 			    "all", u->lim->max_bytes);
@@ -327,7 +426,7 @@ skip_data(struct unpack *u)
 	}
 	if (n < 0)
 		return entry_fail(u, "truncated or corrupt archive: %s",
-		    archive_why(u, why, sizeof(why)));
+		    unpack_why(u, why, sizeof(why)));
 	return 0;
 }
 
@@ -358,8 +457,8 @@ unpack_file(struct unpack *u, struct archive_entry *e, const char *path)
 	la_ssize_t n;
 	int dir, fd, rc = -1;
 
-	if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
-	    (uint64_t)archive_entry_size(e) > u->lim->max_bytes - u->bytes)
+	if (la.entry_size_is_set(e) && la.entry_size(e) >= 0 &&
+	    (uint64_t)la.entry_size(e) > u->lim->max_bytes - u->bytes)
 		return entry_fail(u, "more than %" PRIu64 " bytes in all",
 		    u->lim->max_bytes);
 	if ((dir = open_parent(u, path, true, &leaf)) == -1)
@@ -375,7 +474,7 @@ unpack_file(struct unpack *u, struct archive_entry *e, const char *path)
 		return -1;
 	}
 	close(dir);
-	while ((n = archive_read_data(u->a, u->buf, DATA_BUF)) > 0) {
+	while ((n = la.read_data(u->a, u->buf, DATA_BUF)) > 0) {
 		if ((uint64_t)n > u->lim->max_bytes - u->bytes) {
 			entry_fail(u, "more than %" PRIu64 " bytes in all",
 			    u->lim->max_bytes);
@@ -389,10 +488,10 @@ unpack_file(struct unpack *u, struct archive_entry *e, const char *path)
 	}
 	if (n < 0) {
 		entry_fail(u, "truncated or corrupt archive: %s",
-		    archive_why(u, why, sizeof(why)));
+		    unpack_why(u, why, sizeof(why)));
 		goto out;
 	}
-	if (fchmod(fd, archive_entry_perm(e) & 0777) == -1) {
+	if (fchmod(fd, la.entry_perm(e) & 0777) == -1) {
 		entry_fail(u, "chmod: %s", strerror(errno));
 		goto out;
 	}
@@ -429,7 +528,7 @@ unpack_dir(struct unpack *u, struct archive_entry *e, const char *path)
 	close(dir);
 	if (fd == -1)
 		return entry_fail(u, "open: %s", strerror(errno));
-	if (fchmod(fd, (archive_entry_perm(e) & 0777) | 0700) == -1) {
+	if (fchmod(fd, (la.entry_perm(e) & 0777) | 0700) == -1) {
 		close(fd);
 		return entry_fail(u, "chmod: %s", strerror(errno));
 	}
@@ -441,7 +540,7 @@ unpack_dir(struct unpack *u, struct archive_entry *e, const char *path)
 static int
 unpack_symlink(struct unpack *u, struct archive_entry *e, const char *path)
 {
-	const char *target = archive_entry_symlink(e), *why, *leaf;
+	const char *target = la.entry_symlink(e), *why, *leaf;
 	char shown[NAME_SHOWN];
 	int dir;
 
@@ -478,11 +577,11 @@ unpack_hardlink(struct unpack *u, struct archive_entry *e, const char *path)
 	struct stat st;
 	int tdir, dir, r;
 
-	text_copy(shown, sizeof(shown), archive_entry_hardlink(e), true);
+	text_copy(shown, sizeof(shown), la.entry_hardlink(e), true);
 	if (path[0] == '\0')
 		return entry_fail(u, "a hard link in place of the directory");
-	if (archive_entry_hardlink(e)[0] == '/' ||
-	    (r = path_lexical(archive_entry_hardlink(e), target,
+	if (la.entry_hardlink(e)[0] == '/' ||
+	    (r = path_lexical(la.entry_hardlink(e), target,
 	    sizeof(target))) == -1)
 		return entry_fail(u, "hard link to '%s' leaves the directory",
 		    shown);
@@ -523,9 +622,9 @@ unpack_hardlink(struct unpack *u, struct archive_entry *e, const char *path)
 static int
 unpack_entry(struct unpack *u, struct archive_entry *e)
 {
-	const char *name = archive_entry_pathname(e);
+	const char *name = la.entry_pathname(e);
 	char path[PATH_MAX];
-	mode_t type = archive_entry_filetype(e);
+	mode_t type = la.entry_filetype(e);
 	size_t i;
 	int r;
 
@@ -542,7 +641,7 @@ unpack_entry(struct unpack *u, struct archive_entry *e)
 	if (r == -2)
 		return entry_fail(u, "a name longer than %d bytes",
 		    PATH_MAX - 1);
-	if (archive_entry_hardlink(e) != NULL)
+	if (la.entry_hardlink(e) != NULL)
 		return unpack_hardlink(u, e, path);
 	for (i = 0; i < sizeof(refused_types) / sizeof(refused_types[0]); i++)
 		if (type == refused_types[i].type)
@@ -573,7 +672,7 @@ read_cb(struct archive *a, void *arg, const void **block)
 	while ((n = read(u->fd, u->in, DATA_BUF)) == -1 && errno == EINTR)
 		;
 	if (n == -1)
-		archive_set_error(a, errno, "read: %s", strerror(errno));
+		la.set_error(a, errno, "read: %s", strerror(errno));
 	return n;
 }
 
@@ -585,7 +684,7 @@ seek_cb(struct archive *a, void *arg, la_int64_t off, int whence)
 	off_t r = lseek(u->fd, (off_t)off, whence);
 
 	if (r == -1)
-		archive_set_error(a, errno, "seek: %s", strerror(errno));
+		la.set_error(a, errno, "seek: %s", strerror(errno));
 	return r;
 }
 
@@ -601,7 +700,7 @@ skip_cb(struct archive *a, void *arg, la_int64_t len)
 	off_t at;
 
 	if ((at = lseek(u->fd, 0, SEEK_CUR)) == -1) {
-		archive_set_error(a, errno, "seek: %s", strerror(errno));
+		la.set_error(a, errno, "seek: %s", strerror(errno));
 		return -1;
 	}
 	if (at >= u->size || len <= 0)
@@ -609,7 +708,7 @@ skip_cb(struct archive *a, void *arg, la_int64_t len)
 	if (len > u->size - at)
 		len = u->size - at;
 	if (lseek(u->fd, (off_t)len, SEEK_CUR) == -1) {
-		archive_set_error(a, errno, "seek: %s", strerror(errno));
+		la.set_error(a, errno, "seek: %s", strerror(errno));
 		return -1;
 	}
 	return len;
@@ -620,15 +719,15 @@ skip_cb(struct archive *a, void *arg, la_int64_t len)
  * (where it picks the format) or reading a header.
  */
 static void
-archive_fail(struct unpack *u)
+unpack_fail(struct unpack *u)
 {
 	char why[256];
 
-	archive_why(u, why, sizeof(why));
+	unpack_why(u, why, sizeof(why));
 	char magic[4];
 
-	if (archive_errno(u->a) == FILE_FORMAT_ERRNO &&
-	    u->entries == 0 && archive_format(u->a) == 0) {
+	if (la.errno_of(u->a) == FILE_FORMAT_ERRNO &&
+	    u->entries == 0 && la.format(u->a) == 0) {
 		/* A zip is read from its central directory, at the end. */
 		if (pread(u->fd, magic, 4, 0) == 4 &&
 		    memcmp(magic, "PK\003\004", 4) == 0)
@@ -654,11 +753,11 @@ unpack_all(struct unpack *u)
 	int r;
 
 	for (;;) {
-		r = archive_read_next_header(u->a, &e);
+		r = la.next_header(u->a, &e);
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			archive_fail(u);
+			unpack_fail(u);
 			return -1;
 		}
 		if (unpack_entry(u, e) == -1)
@@ -699,6 +798,8 @@ artifact_unpack(const char *path, const char *dir,
 	u.errlen = errlen;
 	set_err(err, errlen, "%s", "");
 	u.fd = -1;
+	if (la_load(err, errlen) != 0)
+		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -723,24 +824,24 @@ artifact_unpack(const char *path, const char *dir,
 	u.size = st.st_size;
 	if ((u.buf = malloc(DATA_BUF)) == NULL ||
 	    (u.in = malloc(DATA_BUF)) == NULL ||
-	    (u.a = archive_read_new()) == NULL) {
+	    (u.a = la.read_new()) == NULL) {
 		set_err(err, errlen, "out of memory");
 		goto out;
 	}
-	if (archive_read_support_filter_gzip(u.a) != ARCHIVE_OK ||
-	    archive_read_support_filter_none(u.a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(u.a) != ARCHIVE_OK ||
-	    archive_read_support_format_zip_seekable(u.a) != ARCHIVE_OK ||
-	    archive_read_set_callback_data(u.a, &u) != ARCHIVE_OK ||
-	    archive_read_set_read_callback(u.a, read_cb) != ARCHIVE_OK ||
-	    archive_read_set_seek_callback(u.a, seek_cb) != ARCHIVE_OK ||
-	    archive_read_set_skip_callback(u.a, skip_cb) != ARCHIVE_OK) {
+	if (la.support_filter_gzip(u.a) != ARCHIVE_OK ||
+	    la.support_filter_none(u.a) != ARCHIVE_OK ||
+	    la.support_format_tar(u.a) != ARCHIVE_OK ||
+	    la.support_format_zip_seekable(u.a) != ARCHIVE_OK ||
+	    la.set_callback_data(u.a, &u) != ARCHIVE_OK ||
+	    la.set_read_callback(u.a, read_cb) != ARCHIVE_OK ||
+	    la.set_seek_callback(u.a, seek_cb) != ARCHIVE_OK ||
+	    la.set_skip_callback(u.a, skip_cb) != ARCHIVE_OK) {
 		set_err(err, errlen, "libarchive: %s",
-		    archive_error_string(u.a));
+		    la.error_string(u.a));
 		goto out;
 	}
-	if (archive_read_open1(u.a) != ARCHIVE_OK) {
-		archive_fail(&u);
+	if (la.open1(u.a) != ARCHIVE_OK) {
+		unpack_fail(&u);
 		goto out;
 	}
 	if (unpack_all(&u) == -1)
@@ -752,7 +853,7 @@ artifact_unpack(const char *path, const char *dir,
 	rc = 0;
 out:
 	if (u.a != NULL)
-		archive_read_free(u.a);
+		la.read_free(u.a);
 	free(u.buf);
 	free(u.in);
 	if (u.root != -1)
