@@ -156,14 +156,23 @@ class Run:
 
         counts = []
 
+        last_log = [time.monotonic()]
+
         def formed():
             # Full mesh: N-1 links up everywhere.  Under --max-links: every
             # node sees every other alive (linked or relayed).  Stops at the
-            # first node that is not there yet.
+            # first node that is not there yet.  A node too busy to answer
+            # in time is not there yet.
             ask = links_up if self.args.max_links == 0 else alive
             counts[:] = []
+            if time.monotonic() - last_log[0] >= 30:
+                last_log[0] = time.monotonic()
+                self.log_chatter("%.0f s into forming" % (last_log[0] - t0))
             for api in self.apis:
-                counts.append(ask(api))
+                try:
+                    counts.append(ask(api))
+                except OSError:
+                    counts.append(-1)
                 if counts[-1] != want:
                     return False
             return True
@@ -183,9 +192,9 @@ class Run:
 
         def total(key):
             return sum(x.get(key, 0) for x in m)
-        log("statuses %s, summed over nodes: %d sent, %d held; shape changes: links %d,"
-            " members %d, other %d; gaps %d, replayed %d, anti-entropy asks %d"
-            % (when, total('agentflow_node_statuses_total{outcome="sent"}'),
+        log("statuses %s, summed over %d nodes that answered: %d sent, %d held; shape"
+            " changes: links %d, members %d, other %d; gaps %d, replayed %d, anti-entropy"
+            " asks %d" % (when, sum(1 for x in m if x), total('agentflow_node_statuses_total{outcome="sent"}'),
                total('agentflow_node_statuses_total{outcome="held"}'),
                total('agentflow_node_status_changes_total{part="links"}'),
                total('agentflow_node_status_changes_total{part="members"}'),
@@ -236,7 +245,10 @@ class Run:
     def metrics(self):
         out = []
         for api in self.apis:
-            status, data = api.request("GET", "/metrics")
+            try:
+                status, data = api.request("GET", "/metrics")
+            except OSError:                   # too busy to answer in time
+                status, data = 0, b""
             out.append(harness.parse_metrics(data.decode()) if status == 200 else {})
         return out
 
@@ -273,6 +285,7 @@ class Run:
             % (self.n, a.status_ms, a.ping_ms, " " + a.node_args if a.node_args else ""))
         t0 = time.monotonic()
         self.start()
+        log("started: %d nodes in %.1f s" % (self.n, time.monotonic() - t0))
         self.wait_full_mesh()
         if a.max_links == 0:
             log("mesh: %d nodes started and fully linked (%d links) in %.1f s"

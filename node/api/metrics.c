@@ -230,6 +230,10 @@ link_metrics(struct prom *p, struct node *n)
 	    (int64_t)links_up(n->links));
 	prom_metric(p, "agentflow_node_reconnects_total", "counter",
 	    "Links lost and re-established.", reconnects);
+	prom_metric(p, "agentflow_node_loop_stalls_total", "counter",
+	    "Times the node's loop ran a second or more late (an overloaded "
+	    "host): links' silence counts from the stall's end.",
+	    (int64_t)links_stalls(n->links));
 	prom_metric(p, "agentflow_node_signal_reachable", "gauge",
 	    "Whether a signal answered lately.",
 	    n->discovery ? discovery_reachable(n->discovery) : 0);

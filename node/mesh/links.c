@@ -63,6 +63,7 @@
 #define BACKOFF_MAX_MS		30000
 #define PROTOCOL_VERSION	1
 #define LINKS_TICK_MS		250
+#define LINKS_STALL_MS		1000	/* a tick this late: we stalled */
 #define LINK_STABLE_MS		10000	/* a link up this long resets the backoff */
 
 #include "links_priv.h"
@@ -779,10 +780,13 @@ tick_peer(const char *id, void *value, void *arg)
 		transport_close(p->active);
 		return 0;
 	}
-	/* Peers send their status every second or so: a link that has been
-	 * silent for much longer has a dead or frozen peer behind it. */
+	/* Each side pings every ping_ms: a link that has been silent for
+	 * much longer has a dead or frozen peer behind it.  Silent to us:
+	 * while our own loop stalled, its frames may be waiting in our
+	 * queue, so silence counts from the end of our last stall. */
 	if (p->state == LINK_UP && l->silence_ms > 0 &&
-	    clock_mono_ms() - p->heard_mono_ms > (uint64_t)l->silence_ms) {
+	    clock_mono_ms() - (p->heard_mono_ms > l->awake_mono_ms ?
+	    p->heard_mono_ms : l->awake_mono_ms) > (uint64_t)l->silence_ms) {
 		log_event(LOG_INFO, "link silent; closing it", "{s:s, s:I}", "peer",
 		    p->id, "silent_ms", (json_int_t)(clock_mono_ms() - p->heard_mono_ms));
 		snprintf(p->last_error, sizeof(p->last_error), "silent for %lld ms",
@@ -842,7 +846,20 @@ static void
 tick_cb(void *arg)
 {
 	struct links *l = arg;
+	uint64_t now = clock_mono_ms();
 
+	/* A tick LINKS_STALL_MS late: our loop stalled (an overloaded
+	 * host, a long write) and heard nothing meanwhile, whatever the
+	 * peers sent.  Closing their links for it made an overloaded mesh
+	 * of 100 redial and replay all the more. */
+	if (l->tick_mono_ms != 0 && now - l->tick_mono_ms > LINKS_STALL_MS) {
+		log_event(LOG_INFO, "our loop stalled; links' silence counts from "
+		    "now", "{s:I}", "stalled_ms", (json_int_t)(now -
+		    l->tick_mono_ms));
+		l->awake_mono_ms = now;
+		l->stalls++;
+	}
+	l->tick_mono_ms = now;
 	hmap_sweep(l->peers, tick_peer, l);
 	hello_deadline(l);
 	links_expire_refused(l);

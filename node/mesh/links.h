@@ -143,6 +143,9 @@ void links_stream_drained(struct links *, struct transport_stream *);
 json_t *links_status(const struct links *);
 /* Number of links up. */
 size_t links_up(const struct links *);
+/* Times our loop stalled past a second (a tick that late): the links'
+ * silence then counts from the stall's end. */
+uint64_t links_stalls(const struct links *);
 /* A number that changes whenever a link goes up or down. */
 uint64_t links_up_generation(const struct links *);
 /* A number naming peer_id's up link: never the same for two links (one

@@ -91,6 +91,9 @@ struct links {
 	struct hmap		*peers;		/* id → struct peer */
 	LIST_HEAD(, lstream)	 streams;
 	struct wall_timer	*tick;
+	uint64_t		 tick_mono_ms;	/* the last tick */
+	uint64_t		 awake_mono_ms;	/* the end of our last stall */
+	uint64_t		 stalls;	/* ticks LINKS_STALL_MS late */
 	uint64_t		 ping_seq;
 	struct links_hooks	 hooks;
 	int			 closing;	/* leaving: no more dials */

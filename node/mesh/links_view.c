@@ -240,6 +240,12 @@ links_link_generation(const struct links *l, const char *peer_id)
 	return p != NULL && p->state == LINK_UP ? p->link_gen : 0;
 }
 
+uint64_t
+links_stalls(const struct links *l)
+{
+	return l->stalls;
+}
+
 size_t
 links_up(const struct links *l)
 {

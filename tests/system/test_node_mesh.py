@@ -299,6 +299,13 @@ class Failures(MeshTest):
         finally:
             c.send(_signal.SIGCONT)
         self.wait_full_mesh([a, b, c])
+        # node-3 knows it was the one stopped: a stall of its own loop,
+        # counted, and no peer's link closed by node-3 for a silence
+        # that was its own
+        self.assertTrue(any(l.get("msg") == "our loop stalled; links' silence counts "
+                            "from now" for l in c.logs()), c.stderr())
+        self.assertFalse([l for l in c.logs() if l.get("msg") == "link silent; closing it"])
+        self.assertGreaterEqual(scrape(c)["agentflow_node_loop_stalls_total"], 1)
 
     def test_graceful_stop_is_seen_as_left(self):
         sig, (a, b, c) = self.mesh(3)
