@@ -654,12 +654,13 @@ ack_all(struct cli_args *a)
 	int64_t deadline = deadline_of(a, COMMAND_TIMEOUT_MS);
 	char path[160];
 	int failed = 0, ok;
-	json_t *al, *issued = json_array(), *rec;
+	json_t *al, *issued, *rec;
 	size_t i;
 
 	if (a->key != NULL)
 		return cli_cmd_usage_error(a, "--key names one command; --all "
 		    "issues one an alert");
+	issued = json_array();
 	snprintf(path, sizeof(path), "/api/alerts?state=firing&limit=10000%s%s",
 	    a->node != NULL ? "&node=" : "", a->node != NULL ? a->node : "");
 	if (cli_api_call(&a->o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
