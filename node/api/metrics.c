@@ -137,6 +137,11 @@ event_metrics(struct prom *p, struct node *n)
 	    "directly.", num(c, "forwarded"));
 	prom_metric(p, "agentflow_node_gaps_total", "counter",
 	    "Gaps or new incarnations that needed a snapshot.", num(c, "gaps"));
+	prom_family(p, "agentflow_node_early_events_total", "counter",
+	    "Events that came before the one they follow: held a moment, and "
+	    "applied in order when it came (the rest were gaps).");
+	prom_sample(p, "outcome=\"held\"", num(c, "early_held"));
+	prom_sample(p, "outcome=\"applied\"", num(c, "early_applied"));
 	prom_family(p, "agentflow_node_snapshots_total", "counter",
 	    "Snapshot frames by direction (out: sent, in: received).");
 	prom_sample(p, "direction=\"in\"", num(c, "snapshots_received"));

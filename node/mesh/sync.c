@@ -769,6 +769,10 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		return 0;
 	}
 	if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
+		/* Most likely the one before is on its way by another path
+		 * (sync_early.c): held a moment, not asked for at once. */
+		if (sync_early_hold(s, o, peer, e))
+			return 0;
 		s->gaps++;
 		/*
 		 * o's history is arriving in order (a catch-up: its frames go
@@ -861,6 +865,36 @@ forward(struct sync *s, const char *from, Agentflow__Mesh__V1__Event **events,
 	free(roots);
 }
 
+/*
+ * Applies origin's held events that follow its cursor now, in order
+ * (sync_early.c), and forwards each as from the peer that handed it to
+ * us.  fresh[0..*nfresh), the batch's new events so far, go out first,
+ * so that every neighbour gets an origin's events in order.
+ */
+static void
+apply_held(struct sync *s, const char *peer, const char *origin,
+    Agentflow__Mesh__V1__Event **fresh, size_t *nfresh)
+{
+	struct origin *o = hmap_get(s->origins, origin);
+	Agentflow__Mesh__V1__Event *e;
+	char from[64];
+
+	if (o == NULL || o->early == NULL)
+		return;
+	forward(s, peer, fresh, *nfresh);
+	*nfresh = 0;
+	while (o->early != NULL &&
+	    (e = sync_early_next(s, o, from, sizeof(from))) != NULL) {
+		int applied = apply_event(s, from, e);
+
+		if (applied)
+			forward(s, from, &e, 1);
+		agentflow__mesh__v1__event__free_unpacked(e, NULL);
+		if (!applied)
+			break;
+	}
+}
+
 void
 sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 {
@@ -887,8 +921,11 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 		s->vouch_dropped = 0;
 		for (size_t i = 0; i < f->events->n_events &&
 		    !s->vouch_dropped; i++)
-			if (apply_event(s, peer, f->events->events[i]))
+			if (apply_event(s, peer, f->events->events[i])) {
 				fresh[nfresh++] = f->events->events[i];
+				apply_held(s, peer, f->events->events[i]->origin,
+				    fresh, &nfresh);
+			}
 		forward(s, peer, fresh, nfresh);
 		free(fresh);
 		break;
@@ -956,6 +993,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
 	s->persist_timer = wall_timer_new(base, PERSIST_PERIOD_MS, 0, sync_persist_cb, s);
+	sync_early_init(s);
 	s->last_trim_ms = clock_mono_ms();
 	/* Ourselves first: the origin bound never leaves us out. */
 	s->self = origin_get(s, s->self_id);
@@ -1039,7 +1077,7 @@ free_origin(const char *id, void *value, void *arg)
 	struct origin *o = value;
 
 	(void)id;
-	(void)arg;
+	sync_early_forget(arg, o);
 	free(o->info);
 	free(o->status);
 	free(o);
@@ -1055,7 +1093,8 @@ sync_free(struct sync *s)
 	sync_catchup_free(s);
 	sync_persist_all(s);
 	routing_free(s->routing);
-	hmap_sweep(s->origins, free_origin, NULL);
+	hmap_sweep(s->origins, free_origin, s);
+	sync_early_free(s);
 	hmap_free(s->origins);
 	sync_forget_clear(s);
 	sync_jobs_free(s);

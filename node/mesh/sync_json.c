@@ -144,7 +144,10 @@ sync_json_delay(const struct sync *s)
 json_t *
 sync_json_counters(const struct sync *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}",
+	    "early_held", (json_int_t)s->early_held,
+	    "early_applied", (json_int_t)s->early_applied,
 	    "refused_origins", (json_int_t)s->refused_origins,
 	    "entropy_asks", (json_int_t)s->entropy_asks,
 	    "entropy_busy", (json_int_t)s->entropy_busy,

@@ -69,6 +69,9 @@ struct origin {
 	uint64_t	 hole_lo, hole_hi;
 	uint64_t	 hole_asked_ms;	/* mono */
 	unsigned	 hole_asks;	/* asks since it last shrank */
+	/* Events of this life that came before the one they follow,
+	 * held a moment (sync_early.c); NULL: none. */
+	struct early_set *early;
 };
 
 struct sync {
@@ -103,6 +106,9 @@ struct sync {
 	uint64_t			 replayed;
 	uint64_t			 refused_origins; /* beyond ORIGINS_MAX */
 	uint64_t			 entropy_asks;	/* sync_entropy.c */
+	struct event			*early_ev;	/* sync_early.c */
+	size_t				 early_bytes;
+	uint64_t			 early_held, early_applied;
 	uint64_t			 entropy_busy;	/* asks not answered: busy */
 	struct hmap			*entropy;	/* peer → its digests' run */
 	uint64_t			 digest, digest_ms;	/* ours, at (mono) */
@@ -199,6 +205,24 @@ void sync_vouch_state(struct sync *, const char *peer,
 void sync_vouch_free(struct sync *);
 /* sync_entropy.c: the neighbours' digest runs freed. */
 void sync_entropy_free(struct sync *);
+
+/*
+ * sync_early.c: an event of o's life that came before the one it
+ * follows.  hold keeps a copy (1), or says there is no room or it is too
+ * far ahead (0: a gap, as before); next hands the held one that follows
+ * o's cursor now (unpacked, the caller frees it; peer: who handed it to
+ * us), NULL when none; forget drops o's (o forgotten or freed).  Held
+ * ones whose predecessor has not come after a moment are asked for as a
+ * gap and dropped.
+ */
+struct early_set;
+int sync_early_hold(struct sync *, struct origin *o, const char *peer,
+    const Agentflow__Mesh__V1__Event *e);
+Agentflow__Mesh__V1__Event *sync_early_next(struct sync *, struct origin *o,
+    char *peer, size_t peerlen);
+void sync_early_forget(struct sync *, struct origin *o);
+void sync_early_init(struct sync *);
+void sync_early_free(struct sync *);
 
 /*
  * o's hole (struct origin): opened when a relayed snapshot of its life

@@ -59,6 +59,18 @@ counter(struct fixture *f, const char *name)
 	return number(sync_json_counters(f->sync), name);
 }
 
+static json_int_t
+seq_of(struct fixture *f, const char *origin)
+{
+	json_t *o = sync_json_origin(f->sync, origin, 1);
+	json_int_t seq;
+
+	assert_non_null(o);
+	seq = json_integer_value(json_object_get(o, "seq"));
+	json_decref(o);
+	return seq;
+}
+
 static void
 test_in_order_and_duplicates(void **state)
 {
@@ -75,12 +87,37 @@ test_in_order_and_duplicates(void **state)
 	assert_non_null(o);
 	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
 	json_decref(o);
-	/* a gap is not applied (the origin's state waits for the rest) */
+	/* one that comes early is held, not applied, and not yet a gap
+	 * (the ones before it are most likely on their way) */
 	deliver(f, "n1", 5);
+	deliver(f, "n1", 5);		/* again: held once */
+	assert_int_equal(counter(f, "gaps"), 0);
+	assert_int_equal(counter(f, "early_held"), 1);
+	assert_int_equal(seq_of(f, "n1"), 2);
+	/* they come: the held one follows them, in order */
+	deliver(f, "n1", 3);
+	assert_int_equal(seq_of(f, "n1"), 3);
+	deliver(f, "n1", 4);
+	assert_int_equal(seq_of(f, "n1"), 5);
+	assert_int_equal(counter(f, "early_applied"), 1);
+	assert_int_equal(counter(f, "events_in"), 5);
+	assert_int_equal(counter(f, "gaps"), 0);
+	deliver(f, "n1", 5);		/* then a copy is a duplicate */
+	assert_int_equal(counter(f, "duplicates"), 3);
+	/* too far ahead to wait for: a gap at once */
+	deliver(f, "n1", 500);
 	assert_int_equal(counter(f, "gaps"), 1);
-	o = sync_json_origin(f->sync, "n1", 1);
-	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 2);
-	json_decref(o);
+	/* held, and what it follows never comes: a gap after a moment,
+	 * and the held one let go (the answer to the ask brings it) */
+	deliver(f, "n1", 8);
+	assert_int_equal(counter(f, "early_held"), 2);
+	usleep(600 * 1000);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(counter(f, "gaps"), 2);
+	deliver(f, "n1", 6);
+	deliver(f, "n1", 7);
+	assert_int_equal(seq_of(f, "n1"), 7);
+	assert_int_equal(counter(f, "early_applied"), 1);
 }
 
 /* The digest sums every life we hold; asks come on the second ping in a
