@@ -193,13 +193,17 @@ class Run:
         def total(key):
             return sum(x.get(key, 0) for x in m)
         log("statuses %s, summed over %d nodes that answered: %d sent, %d held; shape"
-            " changes: links %d, members %d, other %d; gaps %d, replayed %d, anti-entropy"
-            " asks %d" % (when, sum(1 for x in m if x), total('agentflow_node_statuses_total{outcome="sent"}'),
+            " changes: links %d, members %d, other %d; gaps %d (early events held %d,"
+            " applied in order %d), replayed %d, anti-entropy asks %d"
+            % (when, sum(1 for x in m if x), total('agentflow_node_statuses_total{outcome="sent"}'),
                total('agentflow_node_statuses_total{outcome="held"}'),
                total('agentflow_node_status_changes_total{part="links"}'),
                total('agentflow_node_status_changes_total{part="members"}'),
                total('agentflow_node_status_changes_total{part="other"}'),
-               total("agentflow_node_gaps_total"), total("agentflow_node_replayed_total"),
+               total("agentflow_node_gaps_total"),
+               total('agentflow_node_early_events_total{outcome="held"}'),
+               total('agentflow_node_early_events_total{outcome="applied"}'),
+               total("agentflow_node_replayed_total"),
                total('agentflow_node_entropy_asks_total{direction="out",outcome="sent"}')))
 
     def fire(self):
