@@ -118,34 +118,35 @@ static struct lazylib la_lib = LAZYLIB("libarchive.so.13", "libarchive13",
 
 /* The library, loaded; -1 with err saying why it cannot be.  The sizeof
  * lines are the compiler's check that each pointer has its function's
- * type (unevaluated: nothing is linked). */
+ * type (comparing pointers of distinct types is a diagnostic; unevaluated:
+ * nothing is linked). */
 static int
 la_load(char *err, size_t errlen)
 {
-	(void)sizeof(la.read_new = archive_read_new);
-	(void)sizeof(la.support_filter_gzip = archive_read_support_filter_gzip);
-	(void)sizeof(la.support_filter_none = archive_read_support_filter_none);
-	(void)sizeof(la.support_format_tar = archive_read_support_format_tar);
-	(void)sizeof(la.support_format_zip_seekable = archive_read_support_format_zip_seekable);
-	(void)sizeof(la.set_callback_data = archive_read_set_callback_data);
-	(void)sizeof(la.set_read_callback = archive_read_set_read_callback);
-	(void)sizeof(la.set_seek_callback = archive_read_set_seek_callback);
-	(void)sizeof(la.set_skip_callback = archive_read_set_skip_callback);
-	(void)sizeof(la.open1 = archive_read_open1);
-	(void)sizeof(la.next_header = archive_read_next_header);
-	(void)sizeof(la.read_data = archive_read_data);
-	(void)sizeof(la.read_free = archive_read_free);
-	(void)sizeof(la.error_string = archive_error_string);
-	(void)sizeof(la.errno_of = archive_errno);
-	(void)sizeof(la.format = archive_format);
-	(void)sizeof(la.set_error = archive_set_error);
-	(void)sizeof(la.entry_size_is_set = archive_entry_size_is_set);
-	(void)sizeof(la.entry_size = archive_entry_size);
-	(void)sizeof(la.entry_perm = archive_entry_perm);
-	(void)sizeof(la.entry_symlink = archive_entry_symlink);
-	(void)sizeof(la.entry_hardlink = archive_entry_hardlink);
-	(void)sizeof(la.entry_pathname = archive_entry_pathname);
-	(void)sizeof(la.entry_filetype = archive_entry_filetype);
+	(void)sizeof(la.read_new == archive_read_new);
+	(void)sizeof(la.support_filter_gzip == archive_read_support_filter_gzip);
+	(void)sizeof(la.support_filter_none == archive_read_support_filter_none);
+	(void)sizeof(la.support_format_tar == archive_read_support_format_tar);
+	(void)sizeof(la.support_format_zip_seekable == archive_read_support_format_zip_seekable);
+	(void)sizeof(la.set_callback_data == archive_read_set_callback_data);
+	(void)sizeof(la.set_read_callback == archive_read_set_read_callback);
+	(void)sizeof(la.set_seek_callback == archive_read_set_seek_callback);
+	(void)sizeof(la.set_skip_callback == archive_read_set_skip_callback);
+	(void)sizeof(la.open1 == archive_read_open1);
+	(void)sizeof(la.next_header == archive_read_next_header);
+	(void)sizeof(la.read_data == archive_read_data);
+	(void)sizeof(la.read_free == archive_read_free);
+	(void)sizeof(la.error_string == archive_error_string);
+	(void)sizeof(la.errno_of == archive_errno);
+	(void)sizeof(la.format == archive_format);
+	(void)sizeof(la.set_error == archive_set_error);
+	(void)sizeof(la.entry_size_is_set == archive_entry_size_is_set);
+	(void)sizeof(la.entry_size == archive_entry_size);
+	(void)sizeof(la.entry_perm == archive_entry_perm);
+	(void)sizeof(la.entry_symlink == archive_entry_symlink);
+	(void)sizeof(la.entry_hardlink == archive_entry_hardlink);
+	(void)sizeof(la.entry_pathname == archive_entry_pathname);
+	(void)sizeof(la.entry_filetype == archive_entry_filetype);
 	return lazylib_get(&la_lib, err, errlen);
 }
 
