@@ -290,6 +290,17 @@ events_get(const struct api_call *call)
 		goto out;
 	}
 	sq.limit = (unsigned)limit;
+	/* A page of older history: the newest `limit` before `until`, so a
+	 * client scrolling back asks again with its oldest event's time. */
+	num = 0;
+	if (http_query_int(&q, "until", 1, LLONG_MAX, &num) < 0) {
+		http_reply_error(req, 400, "invalid_field",
+		    "until: Unix milliseconds (1 or more) expected, got \"%.32s\"",
+		    evhttp_find_header(&q, "until"));
+		goto out;
+	}
+	sq.until_ms = num;
+	sq.newest = num > 0;
 	el.events = json_array();
 	if (store_events_query(n->store, &sq, event_row_cb, &el) != 0) {
 		json_decref(el.events);

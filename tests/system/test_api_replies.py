@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness
@@ -296,6 +297,35 @@ class ApiReplies(unittest.TestCase):
         self.assertEqual(r.status, 413, r)
         after = len(self.b.client().get("/api/events?node=node-2&kind=user").json()["events"])
         self.assertEqual(after, before)
+
+    def test_events_page_back_with_until(self):
+        for i in range(3):
+            r = self.b.post("/api/events", {"name": "page-%d" % i, "payload": ""})
+            self.assertEqual(r.status, 200, r)
+            time.sleep(0.02)        # three distinct milliseconds
+        mine = [e for e in self.b.client().get("/api/events?node=node-2&kind=user")
+                .json()["events"] if e["body"]["name"].startswith("page-")]
+        self.assertEqual([e["body"]["name"] for e in mine], ["page-0", "page-1", "page-2"])
+        # the newest one before the last's time, then the one before that
+        r = self.b.client().get("/api/events?node=node-2&kind=user&limit=1&until=%d"
+                                % mine[2]["time_ms"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([e["body"]["name"] for e in r.json()["events"]], ["page-1"])
+        r = self.b.client().get("/api/events?node=node-2&kind=user&limit=5&until=%d"
+                                % mine[1]["time_ms"])
+        names = [e["body"]["name"] for e in r.json()["events"]]
+        self.assertEqual(names[-1], "page-0")
+        self.assertNotIn("page-1", names)
+        r = self.b.client().get("/api/events?node=node-2&kind=user&until=%d"
+                                % mine[0]["time_ms"])
+        self.assertNotIn("page-0", [e["body"]["name"] for e in r.json()["events"]])
+        for bad in ("abc", "0", "-5", "12x", ""):
+            r = self.b.client().get("/api/events?until=" + bad)
+            self.assertEqual(r.status, 400, (bad, r))
+            self.assertEqual(r.json()["error"], "invalid_field")
+            self.assertIn("until", r.json()["message"])
+        r = self.b.client().get("/api/events?limit=10001&until=5")
+        self.assertEqual(r.status, 400, r)
 
     # -- 64-bit ids
 
