@@ -200,10 +200,6 @@ node_cb(const struct api_call *call)
 	http_reply_json(req, 200, o);
 }
 
-struct event_list {
-	json_t	*events;
-};
-
 json_t *
 api_event_json(const struct store_event *ev)
 {
@@ -220,9 +216,7 @@ api_event_json(const struct store_event *ev)
 static int
 event_row_cb(void *arg, const struct store_event *ev)
 {
-	struct event_list *el = arg;
-
-	json_array_append_new(el->events, api_event_json(ev));
+	json_array_append_new(arg, api_event_json(ev));
 	return 0;
 }
 
@@ -263,7 +257,7 @@ events_get(const struct api_call *call)
 	struct node *n = call->n;
 	struct evkeyvalq q;
 	struct store_event_query sq = { 0 };
-	struct event_list el;
+	json_t *events;
 	long long num = 0, limit = 1000;
 	const char *v;
 
@@ -291,7 +285,9 @@ events_get(const struct api_call *call)
 	}
 	sq.limit = (unsigned)limit;
 	/* A page of older history: the newest `limit` before `until`, so a
-	 * client scrolling back asks again with its oldest event's time. */
+	 * client scrolling back asks again with its oldest event's time; an
+	 * event past 8 KiB comes as a summary, as in the /ws snapshot, so a
+	 * page stays small whatever the mesh posted. */
 	num = 0;
 	if (http_query_int(&q, "until", 1, LLONG_MAX, &num) < 0) {
 		http_reply_error(req, 400, "invalid_field",
@@ -301,14 +297,15 @@ events_get(const struct api_call *call)
 	}
 	sq.until_ms = num;
 	sq.newest = num > 0;
-	el.events = json_array();
-	if (store_events_query(n->store, &sq, event_row_cb, &el) != 0) {
-		json_decref(el.events);
+	events = json_array();
+	if (store_events_query(n->store, &sq, sq.until_ms != 0 ?
+	    api_events_inline_cb : event_row_cb, events) != 0) {
+		json_decref(events);
 		http_reply_error(req, 500, "internal", "cannot read the event log: %s",
 		    store_error(n->store));
 		goto out;
 	}
-	http_reply_json(req, 200, json_pack("{s:o}", "events", el.events));
+	http_reply_json(req, 200, json_pack("{s:o}", "events", events));
 out:
 	evhttp_clear_headers(&q);
 }

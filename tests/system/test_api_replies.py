@@ -319,6 +319,17 @@ class ApiReplies(unittest.TestCase):
         r = self.b.client().get("/api/events?node=node-2&kind=user&until=%d"
                                 % mine[0]["time_ms"])
         self.assertNotIn("page-0", [e["body"]["name"] for e in r.json()["events"]])
+        # a page summarises an event past 8 KiB, as the /ws snapshot does
+        r = self.b.post("/api/events", {"name": "page-big", "payload": "x" * 9000})
+        self.assertEqual(r.status, 200, r)
+        big = next(e for e in self.b.client().get("/api/events?node=node-2&kind=user")
+                   .json()["events"] if e["body"] and e["body"]["name"] == "page-big")
+        r = self.b.client().get("/api/events?node=node-2&kind=user&limit=1&until=%d"
+                                % (big["time_ms"] + 1))
+        (ev,) = r.json()["events"]
+        self.assertTrue(ev["summarized"], ev)
+        self.assertIsNone(ev["body"])
+        self.assertEqual(ev["url"], "/api/events/node-2/%s/%s" % (big["incarnation"], big["seq"]))
         for bad in ("abc", "0", "-5", "12x", ""):
             r = self.b.client().get("/api/events?until=" + bad)
             self.assertEqual(r.status, 400, (bad, r))
