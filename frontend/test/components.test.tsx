@@ -11,6 +11,9 @@ import { Topology } from '../src/pages/Topology';
 import { Timeline } from '../src/pages/Timeline';
 import { NodeDetail } from '../src/pages/NodeDetail';
 import { alert, cluster, command, ev, evMsg, hello, slink, snapshot, status, task } from './fixtures';
+import type { MemberState, StatusMember } from '../src/lib/types';
+
+const mem = (node_id: string, state: MemberState): StatusMember => ({ node_id, state, last_seen_ms: 1, direct: true });
 import { bodyOf, mockFetch, renderWith, storeWith } from './render';
 
 beforeEach(() => {
@@ -314,29 +317,60 @@ describe('app shell', () => {
 });
 
 describe('Timeline', () => {
-  it('lists every event newest first and filters by node, kind and text', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('shows what happened newest first, no status rows, and filters by node, kind and text', () => {
+    mockFetch(() => ({ body: { events: [] } }));
     const store = storeWith(
       hello('read'),
       snapshot(cluster(['a', 'b']), {
         events: [
           ev('a', 'user', { name: 'deploy', payload: 'v2', payload_bytes: 2 }, 1000),
-          ev('b', 'status', status(), 2000),
           ev('b', 'task', task('b', 't1', { name: 'backup', state: 'failed' }), 3000),
         ],
       }),
+      // b's link to a is up in the snapshot; its next status is frozen
+      evMsg(ev('b', 'status', status({ links: [slink('a')], frozen: true }), 2000)),
+      evMsg(ev('b', 'status', status({ links: [slink('a')], frozen: true, cpu_percent: 90 }), 2500)),
     );
     renderWith(store, <Timeline />);
     const kinds = () => screen.getAllByTestId('timeline-event').map((e) => e.dataset.kind);
-    expect(kinds()).toEqual(['task', 'status', 'user']);
+    expect(kinds()).toEqual(['task', 'freeze', 'user']);
+    const freeze = screen.getAllByTestId('timeline-event')[1];
+    expect(freeze).toHaveTextContent('b frozen');
+    expect(within(freeze).getByTestId('timeline-link')).toHaveAttribute('href', '#/nodes/b');
+    expect(within(screen.getAllByTestId('timeline-event')[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/tasks/b/t1');
+    expect(screen.getByTestId('lane-b').dataset.samples).toBe('2');
     fireEvent.change(screen.getByTestId('timeline-filter-node'), { target: { value: 'b' } });
-    expect(kinds()).toEqual(['task', 'status']);
-    fireEvent.change(screen.getByTestId('timeline-filter-kind'), { target: { value: 'status' } });
-    expect(kinds()).toEqual(['status']);
+    expect(kinds()).toEqual(['task', 'freeze']);
+    expect(screen.queryByTestId('lane-a')).toBeNull();
+    fireEvent.change(screen.getByTestId('timeline-filter-kind'), { target: { value: 'freeze' } });
+    expect(kinds()).toEqual(['freeze']);
     fireEvent.change(screen.getByTestId('timeline-filter-node'), { target: { value: '' } });
     fireEvent.change(screen.getByTestId('timeline-filter-kind'), { target: { value: '' } });
     fireEvent.change(screen.getByTestId('timeline-filter-text'), { target: { value: 'deploy' } });
     expect(kinds()).toEqual(['user']);
     expect(screen.getByTestId('timeline-event')).toHaveTextContent('deploy: v2');
+  });
+
+  it('loads older history at the end of the list, reads its statuses, and says when there is no more', async () => {
+    const older = [
+      ev('a', 'status', status({ members: [mem('b', 'alive')] }), 100),
+      ev('a', 'status', status({ members: [mem('b', 'alive'), mem('c', 'alive')] }), 200),
+      ev('b', 'status', status({ members: [mem('a', 'alive')] }), 150),
+      ev('b', 'status', status({ members: [mem('a', 'alive'), mem('c', 'alive')] }), 250),
+      ev('c', 'job', { id: 'j1', issuer: 'c', state: 'running' }, 300),
+    ];
+    const fetch = mockFetch((url) => (url.includes('/api/events?until=') ? { body: { events: older } } : undefined));
+    renderWith(storeWith(hello('read'), snapshot(cluster(['a', 'b', 'c']))), <Timeline />);
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('end'));
+    expect(screen.getByTestId('timeline-end')).toHaveTextContent('no older events here');
+    expect(fetch.mock.calls[0][0]).toMatch(/\/api\/events\?until=\d+&limit=500$/);
+    const rows = screen.getAllByTestId('timeline-event');
+    // one join row for c though a and b both saw it
+    expect(rows.map((r) => [r.dataset.kind, r.dataset.what ?? ''])).toEqual([['job', ''], ['node', 'joined']]);
+    expect(rows[1]).toHaveTextContent('c joined (seen by a)');
+    expect(within(rows[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/jobs/j1%40c');
   });
 });
 
