@@ -59,7 +59,8 @@ async function main() {
   });
   await new Promise((ok) => hook.listen(0, '127.0.0.1', ok));
   try {
-    mesh.certsFor(['node-1', 'node-2', 'node-3']);
+    // node-4 joins during the timeline test.
+    mesh.certsFor(['node-1', 'node-2', 'node-3', 'node-4']);
     fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
     fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
     fs.writeFileSync(path.join(mesh.dir, 'alerts-1.json'), JSON.stringify(RULES_1));
@@ -742,6 +743,47 @@ async function main() {
         await p.getByTestId('not-found-home').click();
         await p.getByTestId('topology-page').waitFor({ timeout: 5000 });
         check(tooWide.length === 0, tooWide.join('\n'));
+        await p.context().close();
+      },
+
+      async 'the timeline shows a node join and a freeze as rows, statuses as a metrics lane, and pages back'() {
+        const p = await page();
+        const older = [];
+        p.on('request', (r) => { if (r.url().includes('/api/events?until=')) older.push(r.url()); });
+        await p.goto(`${base}#/timeline`);
+        await p.getByTestId('timeline-page').waitFor();
+        // statuses are a strip per node, never rows
+        await p.locator('[data-testid="lane-node-3"]:not([data-samples="0"])').waitFor({ timeout: 10000 });
+        const row = (what, subject) => p.locator(`[data-testid="timeline-event"][data-what="${what}"][data-subject="${subject}"]`).first();
+        // a fourth node joins while the page is open
+        await mesh.startNode('node-4', common);
+        try {
+          await row('joined', 'node-4').waitFor({ timeout: 30000 }).catch(async (e) => {
+            const rows = await p.getByTestId('timeline-event').allTextContents();
+            throw new Error(`${e.message}; rows: ${JSON.stringify(rows.slice(0, 12))}`);
+          });
+          check(await row('joined', 'node-4').getByTestId('timeline-link').getAttribute('href') === '#/nodes/node-4',
+            'the join row links to the node');
+          // a freeze through the API, and the unfreeze that other tests need
+          const r = await mesh.api('node-3', 'POST', '/api/commands', { target: 'node-3', type: 'freeze', wait_ms: 5000 });
+          check(r.status === 200, `freeze answered ${r.status}`);
+          try {
+            await row('frozen', 'node-3').waitFor({ timeout: 10000 });
+          } finally {
+            await mesh.api('node-3', 'POST', '/api/commands', { target: 'node-3', type: 'unfreeze', wait_ms: 5000 });
+          }
+          await row('unfrozen', 'node-3').waitFor({ timeout: 10000 });
+          check(await p.locator('[data-testid="timeline-event"][data-kind="status"]').count() === 0, 'a status is a row');
+          await shot(p, 'timeline-rows');
+          // the end of the list asks node-1 for older events, and says how it ended
+          await p.getByTestId('timeline-list').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+          await p.locator('[data-testid="timeline-end"][data-state="end"], [data-testid="timeline-end"][data-state="idle"]')
+            .waitFor({ timeout: 15000 });
+          check(older.length > 0, 'no older page was asked for');
+          check(await p.locator('[data-testid="timeline-end"][data-state="error"]').count() === 0, 'loading older failed');
+        } finally {
+          await mesh.nodes['node-4'].proc.stop();
+        }
         await p.context().close();
       },
 
