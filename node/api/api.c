@@ -289,12 +289,8 @@ events_get(const struct api_call *call)
 	 * event past 8 KiB comes as a summary, as in the /ws snapshot, so a
 	 * page stays small whatever the mesh posted. */
 	num = 0;
-	if (http_query_int(&q, "until", 1, LLONG_MAX, &num) < 0) {
-		http_reply_error(req, 400, "invalid_field",
-		    "until: Unix milliseconds (1 or more) expected, got \"%.32s\"",
-		    evhttp_find_header(&q, "until"));
+	if (api_param_int(req, &q, "until", 1, LLONG_MAX, &num) != 0)
 		goto out;
-	}
 	sq.until_ms = num;
 	sq.newest = num > 0;
 	events = json_array();
