@@ -85,9 +85,13 @@ describe('reducer: events', () => {
     expect(s.changes).toEqual([]);
     s = apply(s, { type: 'cluster', cluster: cluster(['a', 'b', 'c']) });
     expect(s.changes.map((c) => [c.origin, c.what, c.subject])).toEqual([['a', 'joined', 'c']]);
+    // a new peer is suspect before it is alive (links.c): still a join
+    s = apply(s, { type: 'cluster', cluster: cluster(['a', 'b', 'c', 'd'], { member: { d: 'suspect' } }) });
+    s = apply(s, { type: 'cluster', cluster: cluster(['a', 'b', 'c', 'd']) });
+    expect(s.changes.map((c) => [c.origin, c.what, c.subject]).slice(1)).toEqual([['a', 'joined', 'd']]);
     // a snapshot after falling behind still tells what moved meanwhile
-    s = apply(s, snapshot(cluster(['a', 'b', 'c'], { member: { b: 'dead' } })));
-    expect(s.changes.map((c) => [c.origin, c.what, c.subject]).slice(1)).toEqual([['a', 'down', 'b']]);
+    s = apply(s, snapshot(cluster(['a', 'b', 'c', 'd'], { member: { b: 'dead' } })));
+    expect(s.changes.map((c) => [c.origin, c.what, c.subject]).slice(2)).toEqual([['a', 'down', 'b']]);
   });
 
   it('task: upserts by (node, task_id)', () => {

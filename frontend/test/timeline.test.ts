@@ -38,7 +38,7 @@ describe('rows link to their page', () => {
   });
 
   it('the node filter keeps the changes about a node, whoever saw them', () => {
-    const joined = changeRow(memberChanges('n1', [], [{ node_id: 'n3', state: 'alive', last_seen_ms: 0, direct: true }], 5)[0]);
+    const joined = changeRow(memberChanges('n1', {}, [{ node_id: 'n3', state: 'alive', last_seen_ms: 0, direct: true }], 5)[0]);
     const f = { node: 'n3', kind: '', windowMs: 0, text: '' };
     expect(filterRows([joined], f, 10)).toEqual([joined]);
     expect(filterRows([joined], { ...f, node: 'n2' }, 10)).toEqual([]);

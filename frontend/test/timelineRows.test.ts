@@ -59,6 +59,25 @@ describe('statusChanges', () => {
     expect(brief(changesOf(evs))).toEqual(['a:left:b', 'a:down:c', 'a:back:c']);
   });
 
+  it('sees through suspect: a new peer (none→suspect→alive) and a rejoin (left→suspect→alive) are joins', () => {
+    const s = (...ms: StatusMember[]) => status({ members: ms });
+    const evs = [
+      stEv('a', 1, s(mem('b', 'alive'))),
+      stEv('a', 2, s(mem('b', 'alive'), mem('c', 'suspect'))),
+      stEv('a', 3, s(mem('b', 'alive'), mem('c', 'alive'))),
+      stEv('a', 4, s(mem('b', 'left'), mem('c', 'alive'))),
+      stEv('a', 5, s(mem('b', 'suspect'), mem('c', 'suspect'))),
+      stEv('a', 6, s(mem('b', 'alive'), mem('c', 'alive'))),
+    ];
+    expect(brief(changesOf(evs))).toEqual(['a:joined:c', 'a:left:b', 'a:joined:b']);
+  });
+
+  it('a member gone from the list and back alive is a join; suspect then dead is down', () => {
+    const s = (...ms: StatusMember[]) => status({ members: ms });
+    const evs = [stEv('a', 1, s(mem('b', 'alive'))), stEv('a', 2, s()), stEv('a', 3, s(mem('b', 'suspect'))), stEv('a', 4, s(mem('b', 'alive'))), stEv('a', 5, s(mem('b', 'suspect'))), stEv('a', 6, s(mem('b', 'dead')))];
+    expect(brief(changesOf(evs))).toEqual(['a:joined:b', 'a:down:b']);
+  });
+
   it('sees a link go down and up, and a link dropped from the list as down', () => {
     const evs = [
       stEv('a', 1, status({ links: [slink('b'), slink('c')] })),

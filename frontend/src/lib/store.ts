@@ -22,7 +22,7 @@ import type {
   StatusMember,
   Task,
 } from './types';
-import { memberChanges, statusChanges, type Change } from './timelineRows';
+import { memberChanges, settle, statusChanges, type Change, type Settled } from './timelineRows';
 
 export const LIMITS = {
   history: 300, // metric samples per node
@@ -72,6 +72,9 @@ export interface State {
   timeline: MeshEvent[];
   /** What successive statuses and cluster views showed changed, oldest first. */
   changes: Change[];
+  /** Each observer's members as settled so far (suspect see-through), keyed
+   * by a status's origin, or `cluster/` and the local node for cluster views. */
+  settled: Record<string, Settled>;
   /** Bumped by every snapshot: caches fetched over REST (logs) are refetched. */
   generation: number;
   /** Messages applied since the page loaded (for the footer). */
@@ -97,6 +100,7 @@ export const initialState: State = {
   logs: {},
   timeline: [],
   changes: [],
+  settled: {},
   generation: 0,
   received: 0,
 };
@@ -132,7 +136,7 @@ export function clusterNodeIds(c: ClusterStatus | null): string[] {
 
 /* --- copy-on-write batch ---------------------------------------------------- */
 
-type Keyed = 'latest' | 'history' | 'tasks' | 'alerts' | 'commands' | 'logs';
+type Keyed = 'latest' | 'history' | 'tasks' | 'alerts' | 'commands' | 'logs' | 'settled';
 
 class Draft {
   s: State;
@@ -280,7 +284,11 @@ function applyEvent(d: Draft, ev: MeshEvent) {
     case 'status': {
       const st = b as unknown as NodeStatus;
       const prev = d.s.latest[ev.origin];
-      if (prev && prev.time_ms < ev.time_ms) d.newChanges.push(...statusChanges(ev.origin, prev.status, st, ev.time_ms));
+      if (prev && prev.time_ms < ev.time_ms) {
+        const was = d.s.settled[ev.origin];
+        d.newChanges.push(...statusChanges(ev.origin, prev.status, st, ev.time_ms, was));
+        if (st.members) d.map('settled')[ev.origin] = settle(was ?? settle({}, prev.status.members ?? []), st.members);
+      }
       setLatest(d, ev.origin, st, ev.time_ms);
       addSample(d.historyOf(ev.origin), sampleOf(st, ev.time_ms));
       break;
@@ -309,8 +317,14 @@ function applyEvent(d: Draft, ev: MeshEvent) {
 /** The local node's member moves between two cluster views (none when the
  * page moved to another node). */
 function clusterChanges(d: Draft, prev: ClusterStatus | null, next: ClusterStatus) {
-  if (prev && prev.local.node_id === next.local.node_id)
-    d.newChanges.push(...memberChanges(next.local.node_id, clusterMembers(prev), clusterMembers(next), Date.now()));
+  const local = next.local.node_id;
+  const key = `cluster/${local}`;
+  const cur = clusterMembers(next);
+  if (prev && prev.local.node_id === local) {
+    const was = d.s.settled[key] ?? settle({}, clusterMembers(prev));
+    d.newChanges.push(...memberChanges(local, was, cur, Date.now()));
+    d.map('settled')[key] = settle(was, cur);
+  } else d.map('settled')[key] = settle({}, cur);
 }
 
 function applySnapshot(d: Draft, snap: Snapshot) {

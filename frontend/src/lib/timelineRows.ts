@@ -61,14 +61,33 @@ export function memberMove(prev: MemberState | undefined, cur: MemberState): Cha
   return null;
 }
 
-/** The member rows between two views of membership, both as one observer
- * holds them (a status's members, or the cluster view's member states). */
-export function memberChanges(origin: string, prev: StatusMember[], cur: StatusMember[], time_ms: number): Change[] {
-  const was = new Map(prev.map((m) => [m.node_id, m.state]));
+/**
+ * Each member's last state other than suspect, as one observer held it.
+ * Suspect is see-through: links.c makes every new peer suspect before it is
+ * alive, and a peer that left comes back suspect first, so comparing two
+ * raw views would miss joins and rejoins (nothing→suspect→alive).
+ */
+export type Settled = Record<string, MemberState>;
+
+/** cur as the next comparison needs it: a suspect member keeps the state it
+ * had before (none yet: not a member); one gone from the list is forgotten. */
+export function settle(was: Settled, cur: StatusMember[]): Settled {
+  const out: Settled = {};
+  for (const m of cur) {
+    const s = m.state === 'suspect' ? was[m.node_id] : m.state;
+    if (s !== undefined) out[m.node_id] = s;
+  }
+  return out;
+}
+
+/** The member rows between what one observer held settled (`was`) and its
+ * next view of membership (a status's members, or the cluster view's
+ * member states). */
+export function memberChanges(origin: string, was: Settled, cur: StatusMember[], time_ms: number): Change[] {
   const out: Change[] = [];
   for (const m of cur) {
-    if (m.node_id === origin) continue;
-    const what = memberMove(was.get(m.node_id), m.state);
+    if (m.node_id === origin || m.state === 'suspect') continue;
+    const what = memberMove(was[m.node_id], m.state);
     if (what) out.push(change(origin, time_ms, what, m.node_id));
   }
   return out;
@@ -88,31 +107,53 @@ export function linkChanges(origin: string, prev: StatusLink[], cur: StatusLink[
 /**
  * Every row between one node's two successive statuses: member moves (when
  * both carry `members`: the /ws feed leaves them out, REST history has
- * them), link changes and a freeze or unfreeze.  An unchanged status makes
+ * them) against `was`, the members as settled so far (default: prev's
+ * own), link changes and a freeze or unfreeze.  An unchanged status makes
  * none.
  */
-export function statusChanges(origin: string, prev: NodeStatus, cur: NodeStatus, time_ms: number): Change[] {
+export function statusChanges(origin: string, prev: NodeStatus, cur: NodeStatus, time_ms: number, was?: Settled): Change[] {
   const out: Change[] = [];
-  if (prev.members && cur.members) out.push(...memberChanges(origin, prev.members, cur.members, time_ms));
+  if (prev.members && cur.members) out.push(...memberChanges(origin, was ?? settle({}, prev.members), cur.members, time_ms));
   out.push(...linkChanges(origin, prev.links ?? [], cur.links ?? [], time_ms));
   if (!!prev.frozen !== !!cur.frozen) out.push(change(origin, time_ms, cur.frozen ? 'frozen' : 'unfrozen', origin));
   return out;
 }
 
+/** What one origin's statuses left to compare the next one with. */
+export interface LastStatus {
+  time_ms: number;
+  status: NodeStatus;
+  /** Its members as settled over the statuses before (null: none carried). */
+  settled: Settled | null;
+}
+
+/** The next status of an origin after `last`: its changes and the new last. */
+export function nextStatus(origin: string, last: LastStatus | undefined, st: NodeStatus, time_ms: number): { changes: Change[]; last: LastStatus } {
+  const was = last?.settled ?? (last?.status.members ? settle({}, last.status.members) : null);
+  const changes = last ? statusChanges(origin, last.status, st, time_ms, was ?? undefined) : [];
+  const settled = st.members ? settle(was ?? {}, st.members) : was;
+  return { changes, last: { time_ms, status: st, settled } };
+}
+
 /** The changes a run of events holds (any order, any kinds: statuses are
- * compared per origin in time order, the rest ignored).  The first status
- * of each origin is the baseline: what came before it is unknown. */
-export function changesOf(events: MeshEvent[]): Change[] {
+ * compared per origin in time order, the rest ignored), and each origin's
+ * last status.  The first status of each origin is the baseline: what came
+ * before it is unknown. */
+export function readStatuses(events: MeshEvent[]): { changes: Change[]; last: Map<string, LastStatus> } {
   const statuses = events.filter((e) => e.kind === 'status' && e.body).sort((a, b) => a.time_ms - b.time_ms);
-  const last = new Map<string, NodeStatus>();
-  const out: Change[] = [];
+  const last = new Map<string, LastStatus>();
+  const changes: Change[] = [];
   for (const e of statuses) {
-    const st = e.body as NodeStatus;
-    const prev = last.get(e.origin);
-    if (prev) out.push(...statusChanges(e.origin, prev, st, e.time_ms));
-    last.set(e.origin, st);
+    const r = nextStatus(e.origin, last.get(e.origin), e.body as NodeStatus, e.time_ms);
+    changes.push(...r.changes);
+    last.set(e.origin, r.last);
   }
-  return out;
+  return { changes, last };
+}
+
+/** The changes a run of events holds (readStatuses without the last statuses). */
+export function changesOf(events: MeshEvent[]): Change[] {
+  return readStatuses(events).changes;
 }
 
 /** How close two observers' reports of one change must be to be one row. */
