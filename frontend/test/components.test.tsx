@@ -1,9 +1,11 @@
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../src/App';
 import { NodeCard } from '../src/components/NodeCard';
 import { Header } from '../src/components/Header';
 import { setToken } from '../src/lib/token';
+import { StoreContext } from '../src/lib/hooks';
 import { nodeViews } from '../src/lib/selectors';
 import { Alerts } from '../src/pages/Alerts';
 import { Tasks } from '../src/pages/Tasks';
@@ -371,6 +373,23 @@ describe('Timeline', () => {
     expect(rows.map((r) => [r.dataset.kind, r.dataset.what ?? ''])).toEqual([['job', ''], ['node', 'joined']]);
     expect(rows[1]).toHaveTextContent('c joined (seen by a)');
     expect(within(rows[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/jobs/j1%40c');
+  });
+});
+
+describe('Timeline in StrictMode', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('a remount (StrictMode in dev) still shows the pages it loads', async () => {
+    mockFetch((url) => (url.includes('/api/events?until=') ? { body: { events: [ev('c', 'user', { name: 'old', payload: '' }, 300)] } } : undefined));
+    render(
+      <StrictMode>
+        <StoreContext.Provider value={storeWith(hello('read'), snapshot(cluster(['a', 'b', 'c'])))}>
+          <Timeline />
+        </StoreContext.Provider>
+      </StrictMode>,
+    );
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('end'));
+    expect(screen.getByTestId('timeline-event')).toHaveTextContent('old:');
   });
 });
 

@@ -235,7 +235,12 @@ function useOlder(rowsOf: (older: MeshEvent[]) => number) {
   const [older, setOlder] = useState<Older>(() => ({ events: [], until: Date.now() + 1, state: 'idle' }));
   const busy = useRef(false);
   const alive = useRef(true);
-  useEffect(() => () => void (alive.current = false), []);
+  // Set in the body too: StrictMode (dev) mounts, unmounts and mounts
+  // again, and a ref left false would drop every page loaded after.
+  useEffect(() => {
+    alive.current = true;
+    return () => void (alive.current = false);
+  }, []);
   const load = useCallback(async () => {
     if (busy.current || older.state === 'end') return;
     busy.current = true;
