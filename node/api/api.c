@@ -220,6 +220,18 @@ event_row_cb(void *arg, const struct store_event *ev)
 	return 0;
 }
 
+/* A row of a page of older history: a status whole whatever its size (the
+ * timeline reads joins, links and freezes from statuses, and in a larger
+ * mesh their members pass 8 KiB: a summary made the page useless), any
+ * other event as the /ws snapshot gives it. */
+static int
+page_row_cb(void *arg, const struct store_event *ev)
+{
+	if (ev->kind == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		return event_row_cb(arg, ev);
+	return api_events_inline_cb(arg, ev);
+}
+
 /* The node API's query parameters: out of range answers 400. */
 int
 api_param_int(struct evhttp_request *req, const struct evkeyvalq *q,
@@ -286,8 +298,8 @@ events_get(const struct api_call *call)
 	sq.limit = (unsigned)limit;
 	/* A page of older history: the newest `limit` before `until`, so a
 	 * client scrolling back asks again with its oldest event's time; an
-	 * event past 8 KiB comes as a summary, as in the /ws snapshot, so a
-	 * page stays small whatever the mesh posted. */
+	 * event past 8 KiB but a status comes as a summary, as in the /ws
+	 * snapshot, so a page stays small whatever the mesh posted. */
 	num = 0;
 	if (api_param_int(req, &q, "until", 1, LLONG_MAX, &num) != 0)
 		goto out;
@@ -295,7 +307,7 @@ events_get(const struct api_call *call)
 	sq.newest = num > 0;
 	events = json_array();
 	if (store_events_query(n->store, &sq, sq.until_ms != 0 ?
-	    api_events_inline_cb : event_row_cb, events) != 0) {
+	    page_row_cb : event_row_cb, events) != 0) {
 		json_decref(events);
 		http_reply_error(req, 500, "internal", "cannot read the event log: %s",
 		    store_error(n->store));
