@@ -10,7 +10,7 @@ import { nodeViews } from '../src/lib/selectors';
 import { Alerts } from '../src/pages/Alerts';
 import { Tasks } from '../src/pages/Tasks';
 import { Topology } from '../src/pages/Topology';
-import { Timeline } from '../src/pages/Timeline';
+import { EndOfList, emptyOlder, PAGE, PAGES_PER_ASK, PAGES_PER_SCROLL, Timeline } from '../src/pages/Timeline';
 import { NodeDetail } from '../src/pages/NodeDetail';
 import { alert, cluster, command, ev, evMsg, hello, slink, snapshot, status, task } from './fixtures';
 import type { MemberState, StatusMember } from '../src/lib/types';
@@ -373,6 +373,37 @@ describe('Timeline', () => {
     expect(rows.map((r) => [r.dataset.kind, r.dataset.what ?? ''])).toEqual([['job', ''], ['node', 'joined']]);
     expect(rows[1]).toHaveTextContent('c joined (seen by a)');
     expect(within(rows[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/jobs/j1%40c');
+  });
+});
+
+describe('Timeline paging bounds', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('stops after a few pages that bring no row, says so, and loads on when asked', async () => {
+    // full pages of one unchanged status after another: no row, no end
+    let t = 1_000_000;
+    const fetch = mockFetch((url) => {
+      if (!url.includes('/api/events?until=')) return undefined;
+      const page = Array.from({ length: PAGE }, () => ev('a', 'status', status(), --t));
+      return { body: { events: page.reverse() } };
+    });
+    renderWith(storeWith(hello('read'), snapshot(cluster(['a', 'b']))), <Timeline />);
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('more'));
+    const pages = () => fetch.mock.calls.filter((c) => String(c[0]).includes('until=')).length;
+    expect(pages()).toBe(PAGES_PER_ASK);
+    expect(screen.getByTestId('timeline-end')).toHaveTextContent('older events not loaded yet');
+    fireEvent.click(screen.getByTestId('timeline-older'));
+    await waitFor(() => expect(pages()).toBe(PAGES_PER_SCROLL));
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('more'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pages()).toBe(PAGES_PER_SCROLL);
+  });
+
+  it('names the cap as its own state, not as the end of the log', () => {
+    const o = { ...emptyOlder(0), events: [ev('a', 'user', { name: 'x', payload: '' }, 1)], state: 'cap' as const };
+    render(<EndOfList older={o} onMore={() => {}} />);
+    expect(screen.getByTestId('timeline-end')).toHaveTextContent('older history not loaded: the page holds 1 older events');
+    expect(screen.getByTestId('timeline-end')).not.toHaveTextContent('no older events here');
   });
 });
 

@@ -13,13 +13,15 @@ interface Props<T> {
   footer?: ReactNode;
   /** Called whenever the end of the list comes into view (a page to load). */
   onEnd?: () => void;
+  /** Called on every scroll by the user (a loader's allowance). */
+  onScroll?: () => void;
 }
 
 /**
  * Renders only the rows in view (plus a margin).  With no layout (jsdom),
  * the first `height / rowHeight` rows, or the last ones when following.
  */
-export function VirtualList<T>({ items, rowHeight, height, render, follow, testId, className, footer, onEnd }: Props<T>) {
+export function VirtualList<T>({ items, rowHeight, height, render, follow, testId, className, footer, onEnd, onScroll }: Props<T>) {
   const ref = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
   const pinned = useRef(true);
@@ -54,6 +56,7 @@ export function VirtualList<T>({ items, rowHeight, height, render, follow, testI
         const el = e.currentTarget;
         setTop(el.scrollTop);
         pinned.current = el.scrollTop + el.clientHeight >= el.scrollHeight - rowHeight * 2;
+        onScroll?.();
       }}
     >
       <div style={{ height: total, position: 'relative' }}>

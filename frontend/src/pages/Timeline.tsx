@@ -6,8 +6,8 @@ import { fmtPct, fmtTime } from '../lib/format';
 import { eventKey, idText } from '../lib/id';
 import { useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
 import type { Sample } from '../lib/store';
-import { changesOf, dedupeChanges, describeChange, type Change } from '../lib/timelineRows';
-import type { Alert, Job, LogLine, MeshEvent, Task, UserEventBody } from '../lib/types';
+import { dedupeChanges, describeChange, nextStatus, readStatuses, type Change } from '../lib/timelineRows';
+import type { Alert, Job, LogLine, MeshEvent, NodeStatus, Task, UserEventBody } from '../lib/types';
 import { jobHref } from './Jobs';
 
 const summaries = new WeakMap<MeshEvent, string>();
@@ -163,20 +163,22 @@ export function changeRow(c: Change): Row {
 
 /**
  * Every row, newest first: the store's events and changes and the older
- * pages' (their statuses read into changes here, each origin's in turn),
- * each event once, each change once however many nodes reported it.
+ * pages' (their statuses already read into changes: Older), each event
+ * once (the live copy first: a page may hold a summary of it), each change
+ * once however many nodes reported it.
  */
-export function buildRows(events: MeshEvent[], changes: Change[], older: MeshEvent[], localNode: string | null): Row[] {
+export function buildRows(events: MeshEvent[], changes: Change[], older: Older, localNode: string | null): Row[] {
   const seen = new Set<string>();
   const rows: Row[] = [];
-  for (const e of [...older, ...events]) {
-    if (e.kind === 'status') continue;
-    const k = eventKey(e);
-    if (seen.has(k)) continue;
-    seen.add(k);
-    rows.push(eventRow(e, localNode));
-  }
-  for (const c of dedupeChanges([...changesOf(older), ...changes])) rows.push(changeRow(c));
+  for (const list of [events, older.events])
+    for (const e of list) {
+      if (e.kind === 'status') continue;
+      const k = eventKey(e);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      rows.push(eventRow(e, localNode));
+    }
+  for (const c of dedupeChanges([...older.changes, ...changes])) rows.push(changeRow(c));
   return rows.sort((a, b) => b.time_ms - a.time_ms);
 }
 
@@ -199,19 +201,50 @@ export function filterRows(rows: Row[], f: TimelineFilter, now: number): Row[] {
   );
 }
 
-/** Older history as loaded so far: the events of the pages, oldest first,
- * and where the next page ends. */
+/**
+ * Older history as loaded so far, kept as rows' sources rather than raw
+ * pages: a page's statuses are read into changes once (readStatuses) and
+ * only each origin's oldest status is kept, to compare with the next older
+ * page's.
+ *
+ *   idle ──load──▶ loading ──page(s)──▶ idle   (a row came; the end still
+ *                                             in view asks again)
+ *                          ├──▶ more  (PAGES_PER_ASK pages without a row, or
+ *                          │          PAGES_PER_SCROLL since the user last
+ *                          │          scrolled: waits for a scroll or click)
+ *                          ├──▶ end   (a short page: the node keeps no more)
+ *                          ├──▶ cap   (OLDER_MAX rows held: no more loaded)
+ *                          └──▶ error (retry: loading again)
+ */
 export interface Older {
+  /** The pages' events but statuses, oldest first. */
   events: MeshEvent[];
+  /** What the pages' statuses showed changed. */
+  changes: Change[];
+  /** Each origin's oldest status held. */
+  first: Record<string, { time_ms: number; status: NodeStatus }>;
+  /** The keys of the events at the oldest millisecond held (the only ones
+   * the next page can bring again). */
+  edge: string[];
   until: number;
-  state: 'idle' | 'loading' | 'end' | 'error';
+  state: 'idle' | 'loading' | 'more' | 'end' | 'cap' | 'error';
   error?: string;
 }
 
+export const emptyOlder = (now: number): Older => ({ events: [], changes: [], first: {}, edge: [], until: now + 1, state: 'idle' });
+
 /** Events per page of older history (statuses included: rows are read from them). */
 export const PAGE = 500;
-/** Older events kept on the page at most: past it, no more are loaded. */
+/** Pages one load asks for at most while none brings a row. */
+export const PAGES_PER_ASK = 4;
+/** Pages loaded at most between two scrolls (or clicks) of the user. */
+export const PAGES_PER_SCROLL = 8;
+/** Rows (events and changes) of older history held at most: past it, no
+ * more are loaded. */
 export const OLDER_MAX = 20_000;
+
+/** The rows older history holds (before dedupe: a bound, not a count shown). */
+export const olderRows = (o: Older) => o.events.length + o.changes.length;
 
 /**
  * Adds one page (the newest `limit` before older.until) to what is held:
@@ -220,21 +253,45 @@ export const OLDER_MAX = 20_000;
  * it when the page brought nothing new.
  */
 export function addPage(older: Older, page: MeshEvent[], limit: number): Older {
-  const have = new Set(older.events.map(eventKey));
-  const fresh = page.filter((e) => !have.has(eventKey(e)));
+  const edge = new Set(older.edge);
+  const fresh = page.filter((e) => !edge.has(eventKey(e)));
   const oldest = page.length ? Math.min(...page.map((e) => e.time_ms)) : older.until;
-  const events = [...fresh, ...older.events].sort((a, b) => a.time_ms - b.time_ms);
-  const end = page.length < limit || events.length >= OLDER_MAX;
+  const read = readStatuses(fresh);
+  // Where this page meets the pages held: each origin's newest status here
+  // against its oldest held.
+  const boundary: Change[] = [];
+  for (const [origin, last] of read.last) {
+    const next = older.first[origin];
+    if (next && next.time_ms > last.time_ms) boundary.push(...nextStatus(origin, last, next.status, next.time_ms).changes);
+  }
+  const first = { ...older.first };
+  for (const e of fresh) {
+    if (e.kind !== 'status' || !e.body) continue;
+    const f = first[e.origin];
+    if (!f || e.time_ms < f.time_ms) first[e.origin] = { time_ms: e.time_ms, status: e.body as NodeStatus };
+  }
+  const others = fresh.filter((e) => e.kind !== 'status').sort((a, b) => a.time_ms - b.time_ms);
+  const events = others.length ? [...others, ...older.events] : older.events;
+  const changes = read.changes.length || boundary.length ? [...read.changes, ...boundary, ...older.changes] : older.changes;
+  const atOldest = page.filter((e) => e.time_ms === oldest).map(eventKey);
   const until = fresh.length ? Math.min(older.until - 1, oldest + 1) : Math.min(older.until - 1, oldest);
-  return { events, until: Math.max(1, until), state: end ? 'end' : 'idle' };
+  const held = { ...older, events, changes, first, edge: fresh.length ? atOldest : [], until: Math.max(1, until) };
+  const state = page.length < limit ? 'end' : olderRows(held) >= OLDER_MAX ? 'cap' : 'idle';
+  return { ...held, state };
 }
 
-/** Pages of older history, loaded while the end of the list is in view
- * and a page brings no new row (a page of unchanged statuses only). */
-function useOlder(rowsOf: (older: MeshEvent[]) => number) {
-  const [older, setOlder] = useState<Older>(() => ({ events: [], until: Date.now() + 1, state: 'idle' }));
+/**
+ * Pages of older history, loaded while the end of the list is in view: a
+ * load stops at the first page that brings a row, after PAGES_PER_ASK
+ * pages without one, or when PAGES_PER_SCROLL pages went by since the
+ * user last scrolled (then `more`: a scroll or a click asks again).
+ */
+function useOlder() {
+  const [older, setOlder] = useState<Older>(() => emptyOlder(Date.now()));
   const busy = useRef(false);
   const alive = useRef(true);
+  /** Pages left before the user must scroll again. */
+  const budget = useRef(PAGES_PER_SCROLL);
   // Set in the body too: StrictMode (dev) mounts, unmounts and mounts
   // again, and a ref left false would drop every page loaded after.
   useEffect(() => {
@@ -242,23 +299,33 @@ function useOlder(rowsOf: (older: MeshEvent[]) => number) {
     return () => void (alive.current = false);
   }, []);
   const load = useCallback(async () => {
-    if (busy.current || older.state === 'end') return;
+    if (busy.current || older.state === 'end' || older.state === 'cap') return;
     busy.current = true;
     setOlder((o) => ({ ...o, state: 'loading' }));
-    let cur = { ...older, state: 'idle' } as Older;
+    let cur: Older = { ...older, state: 'idle' };
     try {
-      const before = rowsOf(cur.events);
-      for (let i = 0; i < 5 && cur.state === 'idle'; i++) {
+      const before = olderRows(cur);
+      for (let i = 0; cur.state === 'idle'; i++) {
+        if (i === PAGES_PER_ASK || budget.current <= 0) {
+          cur = { ...cur, state: 'more' };
+          break;
+        }
+        budget.current--;
         cur = addPage(cur, await getEventsBefore(cur.until, PAGE), PAGE);
-        if (rowsOf(cur.events) > before) break;
+        if (olderRows(cur) > before) break;
       }
     } catch (err) {
       cur = { ...cur, state: 'error', error: describeError(err) };
     }
     busy.current = false;
     if (alive.current) setOlder(cur);
-  }, [older, rowsOf]);
-  return { older, load };
+  }, [older]);
+  /** The user scrolled or clicked: a new allowance, and `more` may go on. */
+  const ask = useCallback(() => {
+    budget.current = PAGES_PER_SCROLL;
+    setOlder((o) => (o.state === 'more' ? { ...o, state: 'idle' } : o));
+  }, []);
+  return { older, load, ask };
 }
 
 function UserEventForm() {
@@ -315,18 +382,37 @@ function MetricsLane({ nodes, history, since }: { nodes: string[]; history: Reco
   );
 }
 
-function EndOfList({ older, onRetry }: { older: Older; onRetry: () => void }) {
-  let body;
-  if (older.state === 'end') body = 'no older events here';
-  else if (older.state === 'error') body = (
-    <>
-      cannot load older events: {older.error}{' '}
-      <button type="button" className="small" onClick={onRetry}>
-        retry
-      </button>
-    </>
+export function EndOfList({ older, onMore }: { older: Older; onMore: () => void }) {
+  const button = (label: string) => (
+    <button type="button" className="small" data-testid="timeline-older" onClick={onMore}>
+      {label}
+    </button>
   );
-  else body = 'loading older…';
+  let body;
+  switch (older.state) {
+    case 'end':
+      body = 'no older events here';
+      break;
+    case 'cap':
+      body = `older history not loaded: the page holds ${olderRows(older).toLocaleString('en-US')} older events, its most; reload it to start again from now`;
+      break;
+    case 'error':
+      body = (
+        <>
+          cannot load older events: {older.error} {button('retry')}
+        </>
+      );
+      break;
+    case 'more':
+      body = (
+        <>
+          older events not loaded yet (scroll, or) {button('load older')}
+        </>
+      );
+      break;
+    default:
+      body = 'loading older…';
+  }
   return (
     <div className="tl-row tl-end muted small" data-testid="timeline-end" data-state={older.state}>
       {body}
@@ -344,10 +430,9 @@ export function Timeline() {
   const [f, setF] = useState<TimelineFilter>({ node: '', kind: '', windowMs: 0, text: '' });
   const [paused, setPaused] = useState<{ events: MeshEvent[]; changes: Change[] } | null>(null);
   const now = useNow(f.windowMs ? 5000 : 60000);
-  const rowsOf = useCallback((older: MeshEvent[]) => buildRows([], [], older, localNode).length, [localNode]);
-  const { older, load } = useOlder(rowsOf);
+  const { older, load, ask } = useOlder();
   const src = paused ?? { events, changes };
-  const rows = useMemo(() => buildRows(src.events, src.changes, older.events, localNode), [src.events, src.changes, older.events, localNode]);
+  const rows = useMemo(() => buildRows(src.events, src.changes, older, localNode), [src.events, src.changes, older, localNode]);
   const shown = useMemo(() => filterRows(rows, f, now), [rows, f, now]);
   const kinds = useMemo(() => [...new Set([...KINDS, ...rows.map((r) => r.kind)])], [rows]);
   const nodes = useMemo(() => {
@@ -409,7 +494,16 @@ export function Timeline() {
         testId="timeline-list"
         className="timeline"
         onEnd={onEnd}
-        footer={<EndOfList older={since && older.until <= since && older.state === 'idle' ? { ...older, state: 'end' } : older} onRetry={() => void load()} />}
+        onScroll={ask}
+        footer={
+          <EndOfList
+            older={since && older.until <= since && older.state === 'idle' ? { ...older, state: 'end' } : older}
+            onMore={() => {
+              ask();
+              void load();
+            }}
+          />
+        }
         render={(r) => (
           <div
             className={`tl-row kind-${r.kind}`}
