@@ -273,7 +273,13 @@ events_get(const struct api_call *call)
 	long long num = 0, limit = 1000;
 	const char *v;
 
-	http_query(req, &q);
+	/* A query that does not parse would read as none: every event since
+	 * 0, not the page asked for. */
+	if (http_query(req, &q) != 0) {
+		http_reply_error(req, 400, "invalid_field", "query: name=value "
+		    "pairs joined by & expected");
+		goto out;
+	}
 	/* since and limit keep the messages they had before the shared
 	 * parameter helpers. */
 	if (http_query_int(&q, "since", 0, LLONG_MAX, &num) < 0) {

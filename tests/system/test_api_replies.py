@@ -358,11 +358,19 @@ class ApiReplies(unittest.TestCase):
             self.assertFalse(e.get("summarized"), e.get("body_bytes"))
             self.assertEqual(len(e["body"]["members"]), 300)
             self.assertGreater(len(json.dumps(e)), 8192)
-        for bad in ("abc", "0", "-5", "12x", ""):
+        for bad in ("abc", "0", "-5", "12x", "", "%2B5", "%205", "5%20",
+                    "9223372036854775808", "99999999999999999999999"):
             r = self.b.client().get("/api/events?until=" + bad)
             self.assertEqual(r.status, 400, (bad, r))
             self.assertEqual(r.json()["error"], "invalid_field")
             self.assertIn("until", r.json()["message"])
+        r = self.b.client().get("/api/events?until=9223372036854775807&limit=1")
+        self.assertEqual(r.status, 200, r)
+        # a query that does not parse is not read as no parameters at all
+        r = self.b.client().get("/api/events?until=5&limit")
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"], "invalid_field")
+        self.assertIn("query", r.json()["message"])
         r = self.b.client().get("/api/events?limit=10001&until=5")
         self.assertEqual(r.status, 400, r)
 
