@@ -770,19 +770,42 @@ async function main() {
           try {
             await row('frozen', 'node-3').waitFor({ timeout: 10000 });
           } finally {
-            await mesh.api('node-3', 'POST', '/api/commands', { target: 'node-3', type: 'unfreeze', wait_ms: 5000 });
+            // later steps write to node-3: it must be unfrozen, not just asked
+            const u = await mesh.api('node-3', 'POST', '/api/commands', { target: 'node-3', type: 'unfreeze', wait_ms: 5000 });
+            check(u.status === 200, `unfreeze answered ${u.status}`);
+            await waitUntil(async () => (await mesh.api('node-3', 'GET', '/api/definitions')).json?.frozen === false,
+              10000, 'node-3 not frozen');
           }
           await row('unfrozen', 'node-3').waitFor({ timeout: 10000 });
           check(await p.locator('[data-testid="timeline-event"][data-kind="status"]').count() === 0, 'a status is a row');
           await shot(p, 'timeline-rows');
-          // the end of the list asks node-1 for older events, and says how it ended
+          // the end of the list asks node-1 for older events: rows come
+          // from them (the mesh's forming, the earlier steps' freeze), or
+          // the log ends; 'idle', the state before any load, is neither
           await p.getByTestId('timeline-list').evaluate((el) => { el.scrollTop = el.scrollHeight; });
-          await p.locator('[data-testid="timeline-end"][data-state="end"], [data-testid="timeline-end"][data-state="idle"]')
-            .waitFor({ timeout: 15000 });
+          const end = p.getByTestId('timeline-end');
+          await p.waitForFunction(() => {
+            const e = document.querySelector('[data-testid="timeline-end"]');
+            return e && (Number(e.dataset.older) > 0 || ['end', 'error'].includes(e.dataset.state));
+          }, null, { timeout: 15000 }).catch(async (e) => {
+            throw new Error(`${e.message}; end: ${await end.getAttribute('data-state')} ${await end.textContent()}`);
+          });
           check(older.length > 0, 'no older page was asked for');
-          check(await p.locator('[data-testid="timeline-end"][data-state="error"]').count() === 0, 'loading older failed');
+          check(await end.getAttribute('data-state') !== 'error', `loading older failed: ${await end.textContent()}`);
         } finally {
+          // stopped cleanly (left on every peer), then forgotten: the next
+          // steps see three nodes again
           await mesh.nodes['node-4'].proc.stop();
+          const member = async (id) => (await mesh.api(id, 'GET', '/api/cluster/status')).json.remote
+            .find((r) => r.node_id === 'node-4')?.member;
+          await waitUntil(async () => ['left', 'dead'].includes(await member('node-1')), 15000, 'node-4 left');
+          // (admin: the write token, as for freeze, when no admin token is set)
+          const f = await mesh.api('node-1', 'POST', '/api/nodes/node-4/forget');
+          check(f.status === 200, `forget answered ${f.status}: ${JSON.stringify(f.json)}`);
+          await waitUntil(async () => {
+            for (const id of ['node-1', 'node-2', 'node-3']) if (await member(id) !== undefined) return false;
+            return true;
+          }, 15000, 'node-4 forgotten by every node');
         }
         await p.context().close();
       },

@@ -414,7 +414,7 @@ export function EndOfList({ older, onMore }: { older: Older; onMore: () => void 
       body = 'loading older…';
   }
   return (
-    <div className="tl-row tl-end muted small" data-testid="timeline-end" data-state={older.state}>
+    <div className="tl-row tl-end muted small" data-testid="timeline-end" data-state={older.state} data-older={olderRows(older)}>
       {body}
     </div>
   );
