@@ -72,6 +72,14 @@ describe('statusChanges', () => {
     expect(brief(changesOf(evs))).toEqual(['a:joined:c', 'a:left:b', 'a:joined:b']);
   });
 
+  it('a member suspect at the start and then alive is no join (it was a member all along)', () => {
+    const s = (...ms: StatusMember[]) => status({ members: ms });
+    const evs = [stEv('a', 1, s(mem('b', 'suspect'), mem('c', 'alive'))), stEv('a', 2, s(mem('b', 'alive'), mem('c', 'alive')))];
+    expect(brief(changesOf(evs))).toEqual([]);
+    // and then going dead is still news
+    expect(brief(changesOf([...evs, stEv('a', 3, s(mem('b', 'dead'), mem('c', 'alive')))]))).toEqual(['a:down:b']);
+  });
+
   it('a member gone from the list and back alive is a join; suspect then dead is down', () => {
     const s = (...ms: StatusMember[]) => status({ members: ms });
     const evs = [stEv('a', 1, s(mem('b', 'alive'))), stEv('a', 2, s()), stEv('a', 3, s(mem('b', 'suspect'))), stEv('a', 4, s(mem('b', 'alive'))), stEv('a', 5, s(mem('b', 'suspect'))), stEv('a', 6, s(mem('b', 'dead')))];

@@ -287,7 +287,7 @@ function applyEvent(d: Draft, ev: MeshEvent) {
       if (prev && prev.time_ms < ev.time_ms) {
         const was = d.s.settled[ev.origin];
         d.newChanges.push(...statusChanges(ev.origin, prev.status, st, ev.time_ms, was));
-        if (st.members) d.map('settled')[ev.origin] = settle(was ?? settle({}, prev.status.members ?? []), st.members);
+        if (st.members) d.map('settled')[ev.origin] = settle(was ?? settle({}, prev.status.members ?? [], true), st.members);
       }
       setLatest(d, ev.origin, st, ev.time_ms);
       addSample(d.historyOf(ev.origin), sampleOf(st, ev.time_ms));
@@ -321,10 +321,10 @@ function clusterChanges(d: Draft, prev: ClusterStatus | null, next: ClusterStatu
   const key = `cluster/${local}`;
   const cur = clusterMembers(next);
   if (prev && prev.local.node_id === local) {
-    const was = d.s.settled[key] ?? settle({}, clusterMembers(prev));
+    const was = d.s.settled[key] ?? settle({}, clusterMembers(prev), true);
     d.newChanges.push(...memberChanges(local, was, cur, Date.now()));
     d.map('settled')[key] = settle(was, cur);
-  } else d.map('settled')[key] = settle({}, cur);
+  } else d.map('settled')[key] = settle({}, cur, true);
 }
 
 function applySnapshot(d: Draft, snap: Snapshot) {

@@ -70,11 +70,13 @@ export function memberMove(prev: MemberState | undefined, cur: MemberState): Cha
 export type Settled = Record<string, MemberState>;
 
 /** cur as the next comparison needs it: a suspect member keeps the state it
- * had before (none yet: not a member); one gone from the list is forgotten. */
-export function settle(was: Settled, cur: StatusMember[]): Settled {
+ * had before (none yet: not a member); one gone from the list is forgotten.
+ * At a starting point (`baseline`: no view before it) a suspect member is
+ * a member in a state not known, so that its going alive is no join. */
+export function settle(was: Settled, cur: StatusMember[], baseline = false): Settled {
   const out: Settled = {};
   for (const m of cur) {
-    const s = m.state === 'suspect' ? was[m.node_id] : m.state;
+    const s = m.state === 'suspect' ? (was[m.node_id] ?? (baseline ? 'suspect' : undefined)) : m.state;
     if (s !== undefined) out[m.node_id] = s;
   }
   return out;
@@ -113,7 +115,7 @@ export function linkChanges(origin: string, prev: StatusLink[], cur: StatusLink[
  */
 export function statusChanges(origin: string, prev: NodeStatus, cur: NodeStatus, time_ms: number, was?: Settled): Change[] {
   const out: Change[] = [];
-  if (prev.members && cur.members) out.push(...memberChanges(origin, was ?? settle({}, prev.members), cur.members, time_ms));
+  if (prev.members && cur.members) out.push(...memberChanges(origin, was ?? settle({}, prev.members, true), cur.members, time_ms));
   out.push(...linkChanges(origin, prev.links ?? [], cur.links ?? [], time_ms));
   if (!!prev.frozen !== !!cur.frozen) out.push(change(origin, time_ms, cur.frozen ? 'frozen' : 'unfrozen', origin));
   return out;
@@ -129,9 +131,9 @@ export interface LastStatus {
 
 /** The next status of an origin after `last`: its changes and the new last. */
 export function nextStatus(origin: string, last: LastStatus | undefined, st: NodeStatus, time_ms: number): { changes: Change[]; last: LastStatus } {
-  const was = last?.settled ?? (last?.status.members ? settle({}, last.status.members) : null);
+  const was = last?.settled ?? (last?.status.members ? settle({}, last.status.members, true) : null);
   const changes = last ? statusChanges(origin, last.status, st, time_ms, was ?? undefined) : [];
-  const settled = st.members ? settle(was ?? {}, st.members) : was;
+  const settled = st.members ? settle(was ?? {}, st.members, was == null) : was;
   return { changes, last: { time_ms, status: st, settled } };
 }
 
