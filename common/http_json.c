@@ -2,6 +2,8 @@
 #include "http_json.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <netinet/in.h>
@@ -244,15 +246,18 @@ http_method_name(enum evhttp_cmd_type method)
 	return "OTHER";
 }
 
-void
+int
 http_query(struct evhttp_request *req, struct evkeyvalq *q)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *s = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 
 	TAILQ_INIT(q);
-	if (s != NULL && evhttp_parse_query_str(s, q) != 0)
+	if (s != NULL && evhttp_parse_query_str(s, q) != 0) {
 		TAILQ_INIT(q);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -265,8 +270,14 @@ http_query_int(const struct evkeyvalq *q, const char *name, long long min,
 
 	if (v == NULL)
 		return 0;
+	/* Digits after an optional '-', nothing else: strtoll also takes
+	 * leading space and '+', and clamps what overflows to LLONG_MAX,
+	 * which a max of LLONG_MAX would then accept. */
+	if (*v != '-' && !isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
 	num = strtoll(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || num < min || num > max)
+	if (errno == ERANGE || *end != '\0' || num < min || num > max)
 		return -1;
 	*out = num;
 	return 1;

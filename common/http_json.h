@@ -67,8 +67,9 @@ const char *http_method_str(struct evhttp_request *req);
 const char *http_method_name(enum evhttp_cmd_type);
 
 /* The request's query parameters into q: empty when it has none or they
- * do not parse.  Values live until evhttp_clear_headers(q). */
-void http_query(struct evhttp_request *req, struct evkeyvalq *q);
+ * do not parse (then -1, else 0: a route may answer 400 or read none).
+ * Values live until evhttp_clear_headers(q). */
+int http_query(struct evhttp_request *req, struct evkeyvalq *q);
 /* Parameter name of q as a decimal integer in [min, max]: 0 when absent
  * (*out untouched), 1 with it in *out, -1 when it is not such an integer
  * (the caller answers, with the message its API documents). */

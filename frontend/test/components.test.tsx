@@ -1,16 +1,21 @@
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../src/App';
 import { NodeCard } from '../src/components/NodeCard';
 import { Header } from '../src/components/Header';
 import { setToken } from '../src/lib/token';
+import { StoreContext } from '../src/lib/hooks';
 import { nodeViews } from '../src/lib/selectors';
 import { Alerts } from '../src/pages/Alerts';
 import { Tasks } from '../src/pages/Tasks';
 import { Topology } from '../src/pages/Topology';
-import { Timeline } from '../src/pages/Timeline';
+import { EndOfList, emptyOlder, PAGE, PAGES_PER_ASK, PAGES_PER_SCROLL, Timeline } from '../src/pages/Timeline';
 import { NodeDetail } from '../src/pages/NodeDetail';
 import { alert, cluster, command, ev, evMsg, hello, slink, snapshot, status, task } from './fixtures';
+import type { MemberState, StatusMember } from '../src/lib/types';
+
+const mem = (node_id: string, state: MemberState): StatusMember => ({ node_id, state, last_seen_ms: 1, direct: true });
 import { bodyOf, mockFetch, renderWith, storeWith } from './render';
 
 beforeEach(() => {
@@ -314,29 +319,108 @@ describe('app shell', () => {
 });
 
 describe('Timeline', () => {
-  it('lists every event newest first and filters by node, kind and text', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('shows what happened newest first, no status rows, and filters by node, kind and text', () => {
+    mockFetch(() => ({ body: { events: [] } }));
     const store = storeWith(
       hello('read'),
       snapshot(cluster(['a', 'b']), {
         events: [
           ev('a', 'user', { name: 'deploy', payload: 'v2', payload_bytes: 2 }, 1000),
-          ev('b', 'status', status(), 2000),
           ev('b', 'task', task('b', 't1', { name: 'backup', state: 'failed' }), 3000),
         ],
       }),
+      // b's link to a is up in the snapshot; its next status is frozen
+      evMsg(ev('b', 'status', status({ links: [slink('a')], frozen: true }), 2000)),
+      evMsg(ev('b', 'status', status({ links: [slink('a')], frozen: true, cpu_percent: 90 }), 2500)),
     );
     renderWith(store, <Timeline />);
     const kinds = () => screen.getAllByTestId('timeline-event').map((e) => e.dataset.kind);
-    expect(kinds()).toEqual(['task', 'status', 'user']);
+    expect(kinds()).toEqual(['task', 'freeze', 'user']);
+    const freeze = screen.getAllByTestId('timeline-event')[1];
+    expect(freeze).toHaveTextContent('b frozen');
+    expect(within(freeze).getByTestId('timeline-link')).toHaveAttribute('href', '#/nodes/b');
+    expect(within(screen.getAllByTestId('timeline-event')[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/tasks/b/t1');
+    expect(screen.getByTestId('lane-b').dataset.samples).toBe('2');
     fireEvent.change(screen.getByTestId('timeline-filter-node'), { target: { value: 'b' } });
-    expect(kinds()).toEqual(['task', 'status']);
-    fireEvent.change(screen.getByTestId('timeline-filter-kind'), { target: { value: 'status' } });
-    expect(kinds()).toEqual(['status']);
+    expect(kinds()).toEqual(['task', 'freeze']);
+    expect(screen.queryByTestId('lane-a')).toBeNull();
+    fireEvent.change(screen.getByTestId('timeline-filter-kind'), { target: { value: 'freeze' } });
+    expect(kinds()).toEqual(['freeze']);
     fireEvent.change(screen.getByTestId('timeline-filter-node'), { target: { value: '' } });
     fireEvent.change(screen.getByTestId('timeline-filter-kind'), { target: { value: '' } });
     fireEvent.change(screen.getByTestId('timeline-filter-text'), { target: { value: 'deploy' } });
     expect(kinds()).toEqual(['user']);
     expect(screen.getByTestId('timeline-event')).toHaveTextContent('deploy: v2');
+  });
+
+  it('loads older history at the end of the list, reads its statuses, and says when there is no more', async () => {
+    const older = [
+      ev('a', 'status', status({ members: [mem('b', 'alive')] }), 100),
+      ev('a', 'status', status({ members: [mem('b', 'alive'), mem('c', 'alive')] }), 200),
+      ev('b', 'status', status({ members: [mem('a', 'alive')] }), 150),
+      ev('b', 'status', status({ members: [mem('a', 'alive'), mem('c', 'alive')] }), 250),
+      ev('c', 'job', { id: 'j1', issuer: 'c', state: 'running' }, 300),
+    ];
+    const fetch = mockFetch((url) => (url.includes('/api/events?until=') ? { body: { events: older } } : undefined));
+    renderWith(storeWith(hello('read'), snapshot(cluster(['a', 'b', 'c']))), <Timeline />);
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('end'));
+    expect(screen.getByTestId('timeline-end')).toHaveTextContent('no older events here');
+    expect(fetch.mock.calls[0][0]).toMatch(/\/api\/events\?until=\d+&limit=500$/);
+    const rows = screen.getAllByTestId('timeline-event');
+    // one join row for c though a and b both saw it
+    expect(rows.map((r) => [r.dataset.kind, r.dataset.what ?? ''])).toEqual([['job', ''], ['node', 'joined']]);
+    expect(rows[1]).toHaveTextContent('c joined (seen by a)');
+    expect(within(rows[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/jobs/j1%40c');
+  });
+});
+
+describe('Timeline paging bounds', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('stops after a few pages that bring no row, says so, and loads on when asked', async () => {
+    // full pages of one unchanged status after another: no row, no end
+    let t = 1_000_000;
+    const fetch = mockFetch((url) => {
+      if (!url.includes('/api/events?until=')) return undefined;
+      const page = Array.from({ length: PAGE }, () => ev('a', 'status', status(), --t));
+      return { body: { events: page.reverse() } };
+    });
+    renderWith(storeWith(hello('read'), snapshot(cluster(['a', 'b']))), <Timeline />);
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('more'));
+    const pages = () => fetch.mock.calls.filter((c) => String(c[0]).includes('until=')).length;
+    expect(pages()).toBe(PAGES_PER_ASK);
+    expect(screen.getByTestId('timeline-end')).toHaveTextContent('older events not loaded yet');
+    fireEvent.click(screen.getByTestId('timeline-older'));
+    await waitFor(() => expect(pages()).toBe(PAGES_PER_SCROLL));
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('more'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pages()).toBe(PAGES_PER_SCROLL);
+  });
+
+  it('names the cap as its own state, not as the end of the log', () => {
+    const o = { ...emptyOlder(0), events: [ev('a', 'user', { name: 'x', payload: '' }, 1)], state: 'cap' as const };
+    render(<EndOfList older={o} onMore={() => {}} />);
+    expect(screen.getByTestId('timeline-end')).toHaveTextContent('older history not loaded: the page holds 1 older events');
+    expect(screen.getByTestId('timeline-end')).not.toHaveTextContent('no older events here');
+  });
+});
+
+describe('Timeline in StrictMode', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('a remount (StrictMode in dev) still shows the pages it loads', async () => {
+    mockFetch((url) => (url.includes('/api/events?until=') ? { body: { events: [ev('c', 'user', { name: 'old', payload: '' }, 300)] } } : undefined));
+    render(
+      <StrictMode>
+        <StoreContext.Provider value={storeWith(hello('read'), snapshot(cluster(['a', 'b', 'c'])))}>
+          <Timeline />
+        </StoreContext.Provider>
+      </StrictMode>,
+    );
+    await waitFor(() => expect(screen.getByTestId('timeline-end').dataset.state).toBe('end'));
+    expect(screen.getByTestId('timeline-event')).toHaveTextContent('old:');
   });
 });
 

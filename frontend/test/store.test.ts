@@ -70,7 +70,28 @@ describe('reducer: events', () => {
     s = apply(s, evMsg(ev('b', 'status', status({ cpu_percent: 5 }), 4000)));
     expect(s.latest.b.status.cpu_percent).toBe(77);
     expect(s.history.b.map((x) => x.t)).toEqual([4000, 5000]);
-    expect(s.timeline).toHaveLength(2);
+    // statuses are not rows: what changed between them is
+    expect(s.timeline).toHaveLength(0);
+    // the snapshot's status of b had its link to a up; the 5000 one has
+    // none; the late 4000 one is compared with nothing
+    expect(s.changes.map((c) => [c.time_ms, c.what, c.subject])).toEqual([[5000, 'link-down', 'a']]);
+    s = apply(s, evMsg(ev('b', 'status', status({ frozen: true }), 6000)));
+    expect(s.changes.map((c) => [c.time_ms, c.what, c.subject]).slice(1)).toEqual([[6000, 'frozen', 'b']]);
+  });
+
+  it('cluster: a member that turns alive is a join seen by the local node', () => {
+    let s = base();
+    s = apply(s, { type: 'cluster', cluster: cluster(['a', 'b']) });
+    expect(s.changes).toEqual([]);
+    s = apply(s, { type: 'cluster', cluster: cluster(['a', 'b', 'c']) });
+    expect(s.changes.map((c) => [c.origin, c.what, c.subject])).toEqual([['a', 'joined', 'c']]);
+    // a new peer is suspect before it is alive (links.c): still a join
+    s = apply(s, { type: 'cluster', cluster: cluster(['a', 'b', 'c', 'd'], { member: { d: 'suspect' } }) });
+    s = apply(s, { type: 'cluster', cluster: cluster(['a', 'b', 'c', 'd']) });
+    expect(s.changes.map((c) => [c.origin, c.what, c.subject]).slice(1)).toEqual([['a', 'joined', 'd']]);
+    // a snapshot after falling behind still tells what moved meanwhile
+    s = apply(s, snapshot(cluster(['a', 'b', 'c', 'd'], { member: { b: 'dead' } })));
+    expect(s.changes.map((c) => [c.origin, c.what, c.subject]).slice(2)).toEqual([['a', 'down', 'b']]);
   });
 
   it('task: upserts by (node, task_id)', () => {
@@ -129,7 +150,10 @@ describe('reducer: bounds', () => {
   it('caps the timeline, per-node history and per-task logs', () => {
     let s = apply(initialState, snapshot(cluster(['a', 'b'])));
     const msgs: ServerMessage[] = [];
-    for (let i = 0; i < LIMITS.timeline + 700; i++) msgs.push(evMsg(ev('b', 'status', status({ cpu_percent: i % 100 }), 10000 + i)));
+    for (let i = 0; i < LIMITS.timeline + 700; i++) {
+      msgs.push(evMsg(ev('b', 'status', status({ cpu_percent: i % 100, frozen: i % 2 === 1 }), 10000 + i)));
+      msgs.push(evMsg(ev('b', 'user', {}, 10000 + i)));
+    }
     for (let i = 1; i <= LIMITS.logLines + 50; i++)
       msgs.push(evMsg(ev('b', 'log', { node: 'b', task_id: 't', line_seq: i, stream: 'stdout', text: `${i}`, dropped: 0, continued: false }, 20000 + i)));
     s = apply(s, ...msgs);
@@ -137,6 +161,8 @@ describe('reducer: bounds', () => {
     expect(s.timeline.at(-1)?.kind).toBe('log');
     expect(s.history.b.length).toBe(LIMITS.history);
     expect(s.history.b.at(-1)?.t).toBe(10000 + LIMITS.timeline + 699);
+    expect(s.changes.length).toBe(LIMITS.changes);
+    expect(s.changes.at(-1)?.time_ms).toBe(10000 + LIMITS.timeline + 699);
     expect(s.logs['b/t'].length).toBe(LIMITS.logLines);
     expect(s.logs['b/t'][0].line_seq).toBe(51);
   });

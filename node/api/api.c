@@ -200,10 +200,6 @@ node_cb(const struct api_call *call)
 	http_reply_json(req, 200, o);
 }
 
-struct event_list {
-	json_t	*events;
-};
-
 json_t *
 api_event_json(const struct store_event *ev)
 {
@@ -220,10 +216,20 @@ api_event_json(const struct store_event *ev)
 static int
 event_row_cb(void *arg, const struct store_event *ev)
 {
-	struct event_list *el = arg;
-
-	json_array_append_new(el->events, api_event_json(ev));
+	json_array_append_new(arg, api_event_json(ev));
 	return 0;
+}
+
+/* A row of a page of older history: a status whole whatever its size (the
+ * timeline reads joins, links and freezes from statuses, and in a larger
+ * mesh their members pass 8 KiB: a summary made the page useless), any
+ * other event as the /ws snapshot gives it. */
+static int
+page_row_cb(void *arg, const struct store_event *ev)
+{
+	if (ev->kind == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		return event_row_cb(arg, ev);
+	return api_events_inline_cb(arg, ev);
 }
 
 /* The node API's query parameters: out of range answers 400. */
@@ -263,11 +269,17 @@ events_get(const struct api_call *call)
 	struct node *n = call->n;
 	struct evkeyvalq q;
 	struct store_event_query sq = { 0 };
-	struct event_list el;
+	json_t *events;
 	long long num = 0, limit = 1000;
 	const char *v;
 
-	http_query(req, &q);
+	/* A query that does not parse would read as none: every event since
+	 * 0, not the page asked for. */
+	if (http_query(req, &q) != 0) {
+		http_reply_error(req, 400, "invalid_field", "query: name=value "
+		    "pairs joined by & expected");
+		goto out;
+	}
 	/* since and limit keep the messages they had before the shared
 	 * parameter helpers. */
 	if (http_query_int(&q, "since", 0, LLONG_MAX, &num) < 0) {
@@ -290,14 +302,24 @@ events_get(const struct api_call *call)
 		goto out;
 	}
 	sq.limit = (unsigned)limit;
-	el.events = json_array();
-	if (store_events_query(n->store, &sq, event_row_cb, &el) != 0) {
-		json_decref(el.events);
+	/* A page of older history: the newest `limit` before `until`, so a
+	 * client scrolling back asks again with its oldest event's time; an
+	 * event past 8 KiB but a status comes as a summary, as in the /ws
+	 * snapshot, so a page stays small whatever the mesh posted. */
+	num = 0;
+	if (api_param_int(req, &q, "until", 1, LLONG_MAX, &num) != 0)
+		goto out;
+	sq.until_ms = num;
+	sq.newest = num > 0;
+	events = json_array();
+	if (store_events_query(n->store, &sq, sq.until_ms != 0 ?
+	    page_row_cb : event_row_cb, events) != 0) {
+		json_decref(events);
 		http_reply_error(req, 500, "internal", "cannot read the event log: %s",
 		    store_error(n->store));
 		goto out;
 	}
-	http_reply_json(req, 200, json_pack("{s:o}", "events", el.events));
+	http_reply_json(req, 200, json_pack("{s:o}", "events", events));
 out:
 	evhttp_clear_headers(&q);
 }

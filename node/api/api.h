@@ -37,5 +37,8 @@ json_t *api_snapshot(struct node *);
  * older ones left out (*truncated set) past budget bytes (api_events.c). */
 json_t *api_events_bounded(struct node *, unsigned limit, size_t budget,
     int *truncated);
+/* A store_events_query callback appending each event to the JSON array
+ * arg as api_events_bounded gives it: whole, or past 8 KiB a summary. */
+int api_events_inline_cb(void *arg, const struct store_event *ev);
 
 #endif

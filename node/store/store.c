@@ -91,13 +91,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " received_ms, sig"
 	    " FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
-	    " AND (?5 = 0 OR kind <> ?5)"
+	    " AND (?5 = 0 OR kind <> ?5) AND time_ms < ?6"
 	    " ORDER BY time_ms, rowid LIMIT ?4",
 	/* The newest `limit` of the same selection, still oldest first. */
 	[S_EVENTS_NEWEST] = "SELECT * FROM (SELECT origin, incarnation, seq, kind,"
 	    " time_ms, body, received_ms, sig, rowid AS r FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
-	    " AND (?5 = 0 OR kind <> ?5)"
+	    " AND (?5 = 0 OR kind <> ?5) AND time_ms < ?6"
 	    " ORDER BY time_ms DESC, rowid DESC LIMIT ?4) ORDER BY time_ms, r",
 	[S_EVENTS_AFTER] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
 	    " received_ms, sig FROM events WHERE origin = ?1 AND incarnation = ?2"
@@ -853,17 +853,21 @@ store_events_query(struct store *st, const struct store_event_query *q,
     store_event_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, q->newest ? S_EVENTS_NEWEST : S_EVENTS_QUERY);
-	int rc[5];
+	int rc[6];
 
 	if (s == NULL)
 		return -1;
+	/* A bound, not "?6 = 0 OR": an OR hides it from the planner, which
+	 * then walks events_time from since_ms to the newest event. */
+	rc[5] = sqlite3_bind_int64(s, 6, q->until_ms != 0 ? q->until_ms :
+	    INT64_MAX);
 	rc[4] = sqlite3_bind_int(s, 5, q->not_kind);
 	rc[0] = sqlite3_bind_int64(s, 1, q->since_ms);
 	rc[1] = bind_text(s, 2, q->origin);
 	rc[2] = sqlite3_bind_int(s, 3, q->kind);
 	rc[3] = sqlite3_bind_int64(s, 4, q->limit == 0 ? -1 :
 	    (sqlite3_int64)q->limit);
-	if (bound(st, s, rc, 5, "querying events") != 0)
+	if (bound(st, s, rc, 6, "querying events") != 0)
 		return -1;
 	return walk_events(st, s, cb, arg, "querying events");
 }

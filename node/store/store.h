@@ -188,7 +188,8 @@ int store_event_append(struct store *st, const struct store_event *ev,
     int *added);
 
 /*
- * Which events store_events_query returns: those with time_ms >= since_ms,
+ * Which events store_events_query returns: those with time_ms >= since_ms
+ * and, when until_ms is not 0, time_ms < until_ms (a page of older history),
  * from origin (NULL: any), of kind (0: any) and not of not_kind (0: no
  * exclusion), oldest first by time then by
  * arrival, at most limit (0: no limit): the oldest ones, or with newest
@@ -201,6 +202,7 @@ struct store_event_query {
 	unsigned	 limit;
 	int		 newest;
 	int		 not_kind;
+	int64_t		 until_ms;
 };
 
 typedef int (*store_event_cb)(void *arg, const struct store_event *ev);

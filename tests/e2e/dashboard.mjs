@@ -59,7 +59,8 @@ async function main() {
   });
   await new Promise((ok) => hook.listen(0, '127.0.0.1', ok));
   try {
-    mesh.certsFor(['node-1', 'node-2', 'node-3']);
+    // node-4 joins during the timeline test.
+    mesh.certsFor(['node-1', 'node-2', 'node-3', 'node-4']);
     fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
     fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
     fs.writeFileSync(path.join(mesh.dir, 'alerts-1.json'), JSON.stringify(RULES_1));
@@ -742,6 +743,85 @@ async function main() {
         await p.getByTestId('not-found-home').click();
         await p.getByTestId('topology-page').waitFor({ timeout: 5000 });
         check(tooWide.length === 0, tooWide.join('\n'));
+        await p.context().close();
+      },
+
+      async 'the timeline shows a node join and a freeze as rows, statuses as a metrics lane, and pages back'() {
+        const p = await page();
+        const older = [];
+        p.on('request', (r) => { if (r.url().includes('/api/events?until=')) older.push(r.url()); });
+        await p.goto(`${base}#/timeline`);
+        await p.getByTestId('timeline-page').waitFor();
+        // statuses are a strip per node, never rows
+        await p.locator('[data-testid="lane-node-3"]:not([data-samples="0"])').waitFor({ timeout: 10000 });
+        const row = (what, subject) => p.locator(`[data-testid="timeline-event"][data-what="${what}"][data-subject="${subject}"]`).first();
+        // a fourth node joins while the page is open
+        await mesh.startNode('node-4', common);
+        let failure = null;
+        try {
+          await row('joined', 'node-4').waitFor({ timeout: 30000 }).catch(async (e) => {
+            const rows = await p.getByTestId('timeline-event').allTextContents();
+            throw new Error(`${e.message}; rows: ${JSON.stringify(rows.slice(0, 12))}`);
+          });
+          check(await row('joined', 'node-4').getByTestId('timeline-link').getAttribute('href') === '#/nodes/node-4',
+            'the join row links to the node');
+          // a freeze through the API, and the unfreeze that other tests need
+          const r = await mesh.api('node-3', 'POST', '/api/commands', { target: 'node-3', type: 'freeze', wait_ms: 5000 });
+          check(r.status === 200, `freeze answered ${r.status}`);
+          try {
+            await row('frozen', 'node-3').waitFor({ timeout: 10000 });
+          } finally {
+            // later steps write to node-3: it must be unfrozen, not just asked
+            const u = await mesh.api('node-3', 'POST', '/api/commands', { target: 'node-3', type: 'unfreeze', wait_ms: 5000 });
+            check(u.status === 200, `unfreeze answered ${u.status}`);
+            await waitUntil(async () => (await mesh.api('node-3', 'GET', '/api/definitions')).json?.frozen === false,
+              10000, 'node-3 not frozen');
+          }
+          await row('unfrozen', 'node-3').waitFor({ timeout: 10000 });
+          check(await p.locator('[data-testid="timeline-event"][data-kind="status"]').count() === 0, 'a status is a row');
+          await shot(p, 'timeline-rows');
+          // the end of the list asks node-1 for older events: rows come
+          // from them (the mesh's forming, the earlier steps' freeze), or
+          // the log ends; 'idle', the state before any load, is neither
+          await p.getByTestId('timeline-list').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+          const end = p.getByTestId('timeline-end');
+          await p.waitForFunction(() => {
+            const e = document.querySelector('[data-testid="timeline-end"]');
+            return e && (Number(e.dataset.older) > 0 || ['end', 'error'].includes(e.dataset.state));
+          }, null, { timeout: 15000 }).catch(async (e) => {
+            throw new Error(`${e.message}; end: ${await end.getAttribute('data-state')} ${await end.textContent()}`);
+          });
+          check(older.length > 0, 'no older page was asked for');
+          check(await end.getAttribute('data-state') !== 'error', `loading older failed: ${await end.textContent()}`);
+        } catch (e) {
+          failure = e;
+        }
+        // stopped cleanly (left on every peer), then forgotten: the next
+        // steps see three nodes again.  A cleanup error never hides the
+        // step's own failure.
+        try {
+          await mesh.nodes['node-4'].proc.stop();
+          const member = async (id) => (await mesh.api(id, 'GET', '/api/cluster/status')).json.remote
+            .find((r) => r.node_id === 'node-4')?.member;
+          await waitUntil(async () => [undefined, 'left', 'dead'].includes(await member('node-1')), 15000, 'node-4 left');
+          // forget is refused by a node that still sees node-4: asked
+          // again until every node has dropped it (admin: the write token,
+          // as for freeze, when no admin token is set)
+          let last = null;
+          await waitUntil(async () => {
+            let known = false;
+            for (const id of ['node-1', 'node-2', 'node-3']) if (await member(id) !== undefined) known = true;
+            if (!known) return true;
+            last = await mesh.api('node-1', 'POST', '/api/nodes/node-4/forget');
+            return false;
+          }, 20000, 'node-4 forgotten by every node', 1000).catch((e) => {
+            throw new Error(`${e.message}; last forget: ${last?.status} ${JSON.stringify(last?.json)}`);
+          });
+        } catch (e) {
+          if (!failure) failure = e;
+          else console.error(`cleanup after a failure: ${e.message}`);
+        }
+        if (failure) throw failure;
         await p.context().close();
       },
 

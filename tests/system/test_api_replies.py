@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness
@@ -27,6 +28,7 @@ CLI = os.path.join(harness.BIN, "agentflow")
 SAFE_MAX = 2 ** 53 - 1
 INCARNATION = 2 ** 53 + 10          # node-2's counter; it starts at + 1
 SEQ_HUGE = 2 ** 63 + 5              # negative if read as signed
+BIG_STATUS_MS = 1600000000000       # node-3's two old statuses of 300 members
 SEQ_PAST_SAFE = 2 ** 53 + 1         # a double would read 2^53
 BLOB = b"\xff\x00\xfe binary \x80\xc3("   # not UTF-8, with a NUL
 
@@ -69,6 +71,18 @@ def user_event_body(name, payload):
     return field(1, name.encode()) + field(2, payload)
 
 
+def big_status_body(members):
+    """A NodeStatus as protobuf-c packs it with this many alive members
+    (members = 17, MemberInfo: node_id = 1, state = 2): past 8 KiB as
+    JSON from about 120 on, as a larger mesh's statuses are."""
+    out = b""
+    for i in range(members):
+        name = ("peer-%03d" % i).encode()
+        info = bytes([0x0a, len(name)]) + name + bytes([0x10, 1])
+        out += bytes([0x8a, 0x01, len(info)]) + info
+    return out
+
+
 def as_int64(v):
     """How SQLite holds a uint64 (store.c): its two's complement."""
     return v - 2 ** 64 if v >= 2 ** 63 else v
@@ -107,6 +121,11 @@ class ApiReplies(unittest.TestCase):
                            " body, received_ms) VALUES (?, ?, ?, 14, ?, ?, ?)",
                            ("node-3", 7, as_int64(seq), 1700000000000 + seq % 1000,
                             user_event_body("far-%d" % seq, b"x"), 1700000000000))
+            for seq in (11, 12):
+                db.execute("INSERT INTO events (origin, incarnation, seq, kind, time_ms,"
+                           " body, received_ms) VALUES (?, ?, ?, 10, ?, ?, ?)",
+                           ("node-3", 7, seq, BIG_STATUS_MS + seq, big_status_body(300),
+                            BIG_STATUS_MS))
         db.close()
         cls.c.restart()
         ok = harness.wait_until(lambda: cls.a.up_peers() == ["node-2"] and
@@ -296,6 +315,64 @@ class ApiReplies(unittest.TestCase):
         self.assertEqual(r.status, 413, r)
         after = len(self.b.client().get("/api/events?node=node-2&kind=user").json()["events"])
         self.assertEqual(after, before)
+
+    def test_events_page_back_with_until(self):
+        for i in range(3):
+            r = self.b.post("/api/events", {"name": "page-%d" % i, "payload": ""})
+            self.assertEqual(r.status, 200, r)
+            time.sleep(0.02)        # three distinct milliseconds
+        mine = [e for e in self.b.client().get("/api/events?node=node-2&kind=user")
+                .json()["events"] if e["body"]["name"].startswith("page-")]
+        self.assertEqual([e["body"]["name"] for e in mine], ["page-0", "page-1", "page-2"])
+        # the newest one before the last's time, then the one before that
+        r = self.b.client().get("/api/events?node=node-2&kind=user&limit=1&until=%d"
+                                % mine[2]["time_ms"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([e["body"]["name"] for e in r.json()["events"]], ["page-1"])
+        r = self.b.client().get("/api/events?node=node-2&kind=user&limit=5&until=%d"
+                                % mine[1]["time_ms"])
+        names = [e["body"]["name"] for e in r.json()["events"]]
+        self.assertEqual(names[-1], "page-0")
+        self.assertNotIn("page-1", names)
+        r = self.b.client().get("/api/events?node=node-2&kind=user&until=%d"
+                                % mine[0]["time_ms"])
+        self.assertNotIn("page-0", [e["body"]["name"] for e in r.json()["events"]])
+        # a page summarises an event past 8 KiB, as the /ws snapshot does
+        r = self.b.post("/api/events", {"name": "page-big", "payload": "x" * 9000})
+        self.assertEqual(r.status, 200, r)
+        big = next(e for e in self.b.client().get("/api/events?node=node-2&kind=user")
+                   .json()["events"] if e["body"] and e["body"]["name"] == "page-big")
+        r = self.b.client().get("/api/events?node=node-2&kind=user&limit=1&until=%d"
+                                % (big["time_ms"] + 1))
+        (ev,) = r.json()["events"]
+        self.assertTrue(ev["summarized"], ev)
+        self.assertIsNone(ev["body"])
+        self.assertEqual(ev["url"], "/api/events/node-2/%s/%s" % (big["incarnation"], big["seq"]))
+        # ... but a status comes whole: the timeline reads joins from it
+        r = self.c.client().get("/api/events?node=node-3&kind=status&limit=5&until=%d"
+                                % (BIG_STATUS_MS + 13))
+        self.assertEqual(r.status, 200, r)
+        got = r.json()["events"]
+        self.assertEqual([e["seq"] for e in got], [11, 12])
+        for e in got:
+            self.assertFalse(e.get("summarized"), e.get("body_bytes"))
+            self.assertEqual(len(e["body"]["members"]), 300)
+            self.assertGreater(len(json.dumps(e)), 8192)
+        for bad in ("abc", "0", "-5", "12x", "", "%2B5", "%205", "5%20",
+                    "9223372036854775808", "99999999999999999999999"):
+            r = self.b.client().get("/api/events?until=" + bad)
+            self.assertEqual(r.status, 400, (bad, r))
+            self.assertEqual(r.json()["error"], "invalid_field")
+            self.assertIn("until", r.json()["message"])
+        r = self.b.client().get("/api/events?until=9223372036854775807&limit=1")
+        self.assertEqual(r.status, 200, r)
+        # a query that does not parse is not read as no parameters at all
+        r = self.b.client().get("/api/events?until=5&limit")
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"], "invalid_field")
+        self.assertIn("query", r.json()["message"])
+        r = self.b.client().get("/api/events?limit=10001&until=5")
+        self.assertEqual(r.status, 400, r)
 
     # -- 64-bit ids
 

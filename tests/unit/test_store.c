@@ -566,7 +566,7 @@ static size_t
 query(struct store *st, struct ev_list *l, int64_t since, const char *origin,
     int kind, unsigned limit)
 {
-	struct store_event_query q = { since, origin, kind, limit, 0, 0 };
+	struct store_event_query q = { since, origin, kind, limit, 0, 0, 0 };
 
 	memset(l, 0, sizeof(*l));
 	assert_int_equal(store_events_query(st, &q, ev_cb, l), 0);
@@ -625,6 +625,21 @@ test_events_append_query_trim(void **state)
 	assert_string_equal(l.key[0], "a/1/2");
 	assert_int_equal(query(st, &l, 0, "nobody", 0, 0), 0);
 	assert_int_equal(query(st, &l, 0, "a'; --", 0, 0), 0);
+
+	/* A page before a time: the newest of those older, oldest first. */
+	{
+		struct store_event_query uq = { 0, NULL, 0, 2, 1, 0, 104 };
+
+		memset(&l, 0, sizeof(l));
+		assert_int_equal(store_events_query(st, &uq, ev_cb, &l), 0);
+		assert_int_equal(l.n, 2);
+		assert_string_equal(l.key[0], "a/1/3");	/* 102 */
+		assert_string_equal(l.key[1], "a/1/4");	/* 103; 104 is not < 104 */
+		uq.until_ms = 50;			/* nothing older than c */
+		memset(&l, 0, sizeof(l));
+		assert_int_equal(store_events_query(st, &uq, ev_cb, &l), 0);
+		assert_int_equal(l.n, 0);
+	}
 
 	/* Over the count, each origin keeps a fair share of its newest by
 	 * arrival: c (late, old clock) survives, a (5) loses the most. */
@@ -715,7 +730,7 @@ test_damaged_pages_give_errors(void **state)
 	struct fixture *f = *state;
 	struct store *st = open_ok(f);
 	struct ev_list l;
-	struct store_event_query q = { 0, NULL, 0, 0, 0, 0 };
+	struct store_event_query q = { 0, NULL, 0, 0, 0, 0, 0 };
 	unsigned char *db, junk[4096];
 	char err[512];
 	size_t len, schema_len;

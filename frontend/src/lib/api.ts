@@ -222,6 +222,11 @@ export const getSilencedAlerts = (node: string) =>
     return held;
   });
 
+/** A page of this node's event log before untilMs (exclusive), the newest
+ * `limit` of them, oldest first (docs/api.md, "Paging back"). */
+export const getEventsBefore = (untilMs: number, limit: number) =>
+  apiGet<{ events: MeshEvent[] }>(`/api/events?until=${Math.max(1, Math.floor(untilMs))}&limit=${limit}`).then((r) => r.events ?? []);
+
 /** A node's alert events from since_ms on (each a change of an alert's state). */
 export const getAlertEvents = (node: string, sinceMs: number) =>
   apiGet<{ events: MeshEvent[] }>(

@@ -4,6 +4,10 @@
 // WebSocket messages are queued and applied in batches (at most ~10 per
 // second, see Store.enqueue) with copy-on-write per batch, so 1,000 events/s
 // cost a handful of array copies per second, not one per event.
+//
+// Status events feed the latest status and the metric history, not the
+// timeline: each is compared with the node's previous one, and what changed
+// (a member, a link, a freeze: lib/timelineRows.ts) goes to `changes`.
 
 import type {
   Alert,
@@ -15,12 +19,15 @@ import type {
   NodeStatus,
   ServerMessage,
   Snapshot,
+  StatusMember,
   Task,
 } from './types';
+import { memberChanges, settle, statusChanges, type Change, type Settled } from './timelineRows';
 
 export const LIMITS = {
   history: 300, // metric samples per node
-  timeline: 5000, // events
+  timeline: 5000, // events (no statuses)
+  changes: 2000, // rows read from statuses and cluster views
   logLines: 5000, // per task
   logTasks: 100, // tasks whose logs are kept (least recently updated dropped)
   tasks: 2000,
@@ -63,6 +70,11 @@ export interface State {
   commands: Record<string, CommandRecord>;
   logs: Record<string, LogLine[]>;
   timeline: MeshEvent[];
+  /** What successive statuses and cluster views showed changed, oldest first. */
+  changes: Change[];
+  /** Each observer's members as settled so far (suspect see-through), keyed
+   * by a status's origin, or `cluster/` and the local node for cluster views. */
+  settled: Record<string, Settled>;
   /** Bumped by every snapshot: caches fetched over REST (logs) are refetched. */
   generation: number;
   /** Messages applied since the page loaded (for the footer). */
@@ -87,6 +99,8 @@ export const initialState: State = {
   commands: {},
   logs: {},
   timeline: [],
+  changes: [],
+  settled: {},
   generation: 0,
   received: 0,
 };
@@ -122,7 +136,7 @@ export function clusterNodeIds(c: ClusterStatus | null): string[] {
 
 /* --- copy-on-write batch ---------------------------------------------------- */
 
-type Keyed = 'latest' | 'history' | 'tasks' | 'alerts' | 'commands' | 'logs';
+type Keyed = 'latest' | 'history' | 'tasks' | 'alerts' | 'commands' | 'logs' | 'settled';
 
 class Draft {
   s: State;
@@ -130,6 +144,7 @@ class Draft {
   private touchedHistory = new Set<string>();
   private touchedLogs = new Set<string>();
   newEvents: MeshEvent[] = [];
+  newChanges: Change[] = [];
   replacedTimeline = false;
 
   constructor(s: State) {
@@ -189,6 +204,10 @@ class Draft {
     }
     if (this.newEvents.length || this.replacedTimeline) {
       s.timeline = mergeTimeline(this.replacedTimeline ? [] : s.timeline, this.newEvents);
+    }
+    if (this.newChanges.length) {
+      const c = s.changes.concat(this.newChanges);
+      s.changes = c.length > LIMITS.changes ? c.slice(c.length - LIMITS.changes) : c;
     }
     if (this.copied.has('tasks')) trimTasks(s.tasks);
     if (this.copied.has('commands')) trimCommands(s.commands);
@@ -252,13 +271,24 @@ function latestFromCluster(d: Draft, c: ClusterStatus) {
   for (const r of c.remote) if (r.status) setLatest(d, r.node_id, r.status, r.status_ms ?? 0);
 }
 
+/** Each remote node's member state as the local node holds it. */
+function clusterMembers(c: ClusterStatus): StatusMember[] {
+  return c.remote.map((r) => ({ node_id: r.node_id, state: r.member, last_seen_ms: 0, direct: r.path === 'direct' }));
+}
+
 function applyEvent(d: Draft, ev: MeshEvent) {
-  d.newEvents.push(ev);
   const b = ev.body as Record<string, unknown> | null;
+  if (ev.kind !== 'status') d.newEvents.push(ev);
   if (!b) return;
   switch (ev.kind) {
     case 'status': {
       const st = b as unknown as NodeStatus;
+      const prev = d.s.latest[ev.origin];
+      if (prev && prev.time_ms < ev.time_ms) {
+        const was = d.s.settled[ev.origin];
+        d.newChanges.push(...statusChanges(ev.origin, prev.status, st, ev.time_ms, was));
+        if (st.members) d.map('settled')[ev.origin] = settle(was ?? settle({}, prev.status.members ?? [], true), st.members);
+      }
       setLatest(d, ev.origin, st, ev.time_ms);
       addSample(d.historyOf(ev.origin), sampleOf(st, ev.time_ms));
       break;
@@ -284,8 +314,24 @@ function applyEvent(d: Draft, ev: MeshEvent) {
   }
 }
 
+/** The local node's member moves between two cluster views (none when the
+ * page moved to another node). */
+function clusterChanges(d: Draft, prev: ClusterStatus | null, next: ClusterStatus) {
+  const local = next.local.node_id;
+  const key = `cluster/${local}`;
+  const cur = clusterMembers(next);
+  if (prev && prev.local.node_id === local) {
+    const was = d.s.settled[key] ?? settle({}, clusterMembers(prev), true);
+    d.newChanges.push(...memberChanges(local, was, cur, Date.now()));
+    d.map('settled')[key] = settle(was, cur);
+  } else d.map('settled')[key] = settle({}, cur, true);
+}
+
 function applySnapshot(d: Draft, snap: Snapshot) {
   const s = d.s;
+  // A snapshot after a reconnect, or after falling behind: what moved
+  // meanwhile is still news.
+  if (snap.cluster) clusterChanges(d, s.cluster, snap.cluster);
   s.cluster = snap.cluster ?? null;
   s.tasks = {};
   s.alerts = {};
@@ -325,6 +371,8 @@ export function applyMessage(d: Draft, m: ServerMessage) {
       break;
     case 'cluster':
       if (m.cluster) {
+        // The cluster view carries the members the /ws statuses leave out.
+        clusterChanges(d, d.s.cluster, m.cluster);
         d.s.cluster = m.cluster;
         latestFromCluster(d, m.cluster);
       }

@@ -200,7 +200,7 @@ export interface UserEventBody {
   payload_bytes: number;
 }
 
-export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'job' | 'unknown';
+export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'job' | 'workflow' | 'service' | 'artifact' | 'schedule' | 'token_revoked' | 'unknown';
 
 export interface MeshEvent {
   origin: string;
