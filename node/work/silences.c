@@ -3,8 +3,10 @@
  * meta, and the matching notify.c and GET /api/alerts ask for.
  *
  * Invariant: s->list holds at most SILENCES_MAX silences as they are
- * stored, each {id, matchers, starts_ms, ends_ms, comment, created_by};
- * the store holds the same list after every change that succeeded.
+ * stored, each {id, matchers, starts_ms, ends_ms, comment, created_by,
+ * node}; s->removed the removals not yet ended, each {id, updated_ms,
+ * author, ends_ms}, no id in both; the store holds the same after every
+ * change that succeeded.
  */
 #include "silences.h"
 
@@ -22,22 +24,54 @@
 #include "xalloc.h"
 
 #define META_KEY	"silences"
-/* 64 silences of 8 labels of 63 + 255 bytes, a comment and the rest. */
+/* 64 silences of 8 labels of 63 + 255 bytes, a comment and the rest,
+ * and 64 removals. */
 #define META_MAX	(256 * 1024)
+#define REMOVED_MAX	64	/* sync_silences.h's tombstones */
 
 struct silences {
 	struct store	*st;
+	char		 self[64];
+	char		 hash[16];	/* of self, for ids */
 	json_t		*list;		/* array, oldest first */
+	json_t		*removed;	/* array, oldest first */
 	uint64_t	 next;		/* the next id's number */
 };
+
+/* 12 hex digits of FNV-1a over id: the ids of two nodes meet only when
+ * these do (2^-48 a pair). */
+static void
+hash_of(const char *id, char *out, size_t outlen)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	snprintf(out, outlen, "%012" PRIx64, h >> 16);
+}
+
+static json_t *
+find(json_t *arr, const char *id, size_t *at)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_text_of(v, "id"), id) == 0) {
+			if (at != NULL)
+				*at = i;
+			return v;
+		}
+	return NULL;
+}
 
 /* 0, -1 on a store failure, -2 when the list would not fit META_MAX
  * (a longer value would come back cut, and unreadable, at the start). */
 static int
 save(struct silences *s)
 {
-	json_t *doc = json_pack("{s:I, s:O}", "next", (json_int_t)s->next,
-	    "silences", s->list);
+	json_t *doc = json_pack("{s:I, s:O, s:O}", "next", (json_int_t)s->next,
+	    "silences", s->list, "removed", s->removed);
 	char *text = json_dumps(doc, JSON_COMPACT);
 	int rc = text == NULL ? -1 : strlen(text) >= META_MAX ? -2 :
 	    store_meta_set(s->st, META_KEY, text);
@@ -48,31 +82,55 @@ save(struct silences *s)
 }
 
 /* Drops the silences ended by now; stores the list when one went. */
+static size_t
+expire_in(json_t *arr, uint64_t now_ms)
+{
+	size_t i = 0, n = 0;
+
+	while (i < json_array_size(arr)) {
+		if (json_u64_of(json_array_get(arr, i), "ends_ms") <= now_ms) {
+			json_array_remove(arr, i);
+			n++;
+		} else
+			i++;
+	}
+	return n;
+}
+
 static void
 expire(struct silences *s, uint64_t now_ms)
 {
-	size_t i = 0, before = json_array_size(s->list);
-
-	while (i < json_array_size(s->list)) {
-		if (json_u64_of(json_array_get(s->list, i), "ends_ms") <= now_ms)
-			json_array_remove(s->list, i);
-		else
-			i++;
-	}
-	if (json_array_size(s->list) != before)
+	if (expire_in(s->list, now_ms) + expire_in(s->removed, now_ms) > 0)
 		(void)save(s);	/* a failure leaves them to drop next time */
 }
 
+/* A silence stored before they were mesh-wide: self's, under an id of
+ * the mesh's form. */
+static void
+adopt(struct silences *s, json_t *sil)
+{
+	char id[64];
+
+	if (json_is_string(json_object_get(sil, "node")))
+		return;
+	snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next++, s->hash);
+	json_object_set_new(sil, "id", json_string(id));
+	json_object_set_new(sil, "node", json_string(s->self));
+}
+
 struct silences *
-silences_new(struct store *st, char *err, size_t errlen)
+silences_new(struct store *st, const char *self, char *err, size_t errlen)
 {
 	struct silences *s = xcalloc(1, sizeof(*s));
 	char *buf = xmalloc(META_MAX);
-	json_t *doc = NULL, *list;
+	json_t *doc = NULL, *list, *removed, *v;
+	size_t i;
 	int rc;
 
 	s->st = st;
 	s->next = 1;
+	snprintf(s->self, sizeof(s->self), "%s", self);
+	hash_of(self, s->hash, sizeof(s->hash));
 	rc = store_meta_get(st, META_KEY, buf, META_MAX);
 	if (rc > 0) {
 		doc = json_loads(buf, 0, NULL);
@@ -85,6 +143,14 @@ silences_new(struct store *st, char *err, size_t errlen)
 		} else {
 			s->list = json_incref(list);
 			s->next = json_u64_of(doc, "next");
+			if (s->next == 0)
+				s->next = 1;
+			json_array_foreach(list, i, v)
+				adopt(s, v);
+			removed = json_object_get(doc, "removed");
+			if (json_is_array(removed) &&
+			    json_array_size(removed) <= REMOVED_MAX)
+				s->removed = json_incref(removed);
 		}
 	} else if (rc < 0) {
 		snprintf(err, errlen, "cannot read the stored silences");
@@ -97,6 +163,8 @@ silences_new(struct store *st, char *err, size_t errlen)
 	}
 	if (s->list == NULL)
 		s->list = json_array();
+	if (s->removed == NULL)
+		s->removed = json_array();
 	if (s->next == 0)
 		s->next = 1;
 	return s;
@@ -108,6 +176,7 @@ silences_free(struct silences *s)
 	if (s == NULL)
 		return;
 	json_decref(s->list);
+	json_decref(s->removed);
 	free(s);
 }
 
@@ -215,7 +284,7 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	const json_t *comment;
 	json_t *m, *sil;
 	uint64_t ends;
-	char id[32];
+	char id[64];
 	const char *k;
 	int rc;
 
@@ -252,11 +321,11 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 		    "one first", SILENCES_MAX);
 		return 507;
 	}
-	snprintf(id, sizeof(id), "sil-%" PRIu64, s->next);
-	sil = json_pack("{s:s, s:o, s:I, s:I, s:s, s:s}", "id", id,
+	snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next, s->hash);
+	sil = json_pack("{s:s, s:o, s:I, s:I, s:s, s:s, s:s}", "id", id,
 	    "matchers", m, "starts_ms", (json_int_t)now_ms, "ends_ms",
 	    (json_int_t)ends, "comment", comment != NULL ?
-	    json_string_value(comment) : "", "created_by", by);
+	    json_string_value(comment) : "", "created_by", by, "node", s->self);
 	json_array_append(s->list, sil);
 	s->next++;
 	if ((rc = save(s)) != 0) {
@@ -275,25 +344,209 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	return 201;
 }
 
+/* Keeps a removal of id by author at updated_ms; the oldest goes past
+ * REMOVED_MAX (the mesh's view forgets it too). */
+static void
+tombstone(struct silences *s, const char *id, uint64_t updated_ms,
+    const char *author, uint64_t ends_ms)
+{
+	json_array_append_new(s->removed, json_pack("{s:s, s:I, s:s, s:I}",
+	    "id", id, "updated_ms", (json_int_t)updated_ms, "author", author,
+	    "ends_ms", (json_int_t)ends_ms));
+	while (json_array_size(s->removed) > REMOVED_MAX)
+		json_array_remove(s->removed, 0);
+}
+
+/* Stores the change just made, or puts back what was: list and removed
+ * as they were before (copies the caller took). */
+static int
+commit(struct silences *s, json_t *list, json_t *removed)
+{
+	if (save(s) == 0) {
+		json_decref(list);
+		json_decref(removed);
+		return 0;
+	}
+	json_decref(s->list);
+	json_decref(s->removed);
+	s->list = list;
+	s->removed = removed;
+	return -1;
+}
+
 int
 silences_remove(struct silences *s, const char *id, uint64_t now_ms)
 {
-	json_t *sil;
+	json_t *list, *removed, *sil;
 	size_t i;
 
 	expire(s, now_ms);
-	json_array_foreach(s->list, i, sil)
-		if (strcmp(json_text_of(sil, "id"), id) == 0) {
-			json_incref(sil);
-			json_array_remove(s->list, i);
-			if (save(s) != 0) {
-				json_array_insert_new(s->list, i, sil);
-				return -1;
-			}
-			json_decref(sil);
-			return 1;
-		}
+	if ((sil = find(s->list, id, &i)) == NULL)
+		return 0;
+	list = json_copy(s->list);
+	removed = json_copy(s->removed);
+	tombstone(s, id, now_ms, s->self, json_u64_of(sil, "ends_ms"));
+	json_array_remove(s->list, i);
+	return commit(s, list, removed) == 0 ? 1 : -1;
+}
+
+/* {id, deleted, spec_json?, updated_ms, author, ends_ms} of a silence
+ * (live) or a removal. */
+static json_t *
+word_of(const json_t *v, int live)
+{
+	char *spec;
+	json_t *w;
+
+	if (!live)
+		return json_pack("{s:O, s:b, s:O, s:O, s:O}", "id",
+		    json_object_get(v, "id"), "deleted", 1, "updated_ms",
+		    json_object_get(v, "updated_ms"), "author",
+		    json_object_get(v, "author"), "ends_ms",
+		    json_object_get(v, "ends_ms"));
+	spec = json_dumps(v, JSON_COMPACT);
+	w = json_pack("{s:O, s:b, s:s?, s:O, s:O, s:O}", "id",
+	    json_object_get(v, "id"), "deleted", 0, "spec_json", spec,
+	    "updated_ms", json_object_get(v, "starts_ms"), "author",
+	    json_object_get(v, "node"), "ends_ms", json_object_get(v,
+	    "ends_ms"));
+	free(spec);
+	return w;
+}
+
+json_t *
+silences_word(struct silences *s, const char *id, uint64_t now_ms)
+{
+	const json_t *v;
+
+	expire(s, now_ms);
+	if ((v = find(s->list, id, NULL)) != NULL)
+		return word_of(v, 1);
+	if ((v = find(s->removed, id, NULL)) != NULL)
+		return word_of(v, 0);
+	return NULL;
+}
+
+json_t *
+silences_words(struct silences *s, uint64_t now_ms)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	expire(s, now_ms);
+	json_array_foreach(s->list, i, v)
+		json_array_append_new(out, word_of(v, 1));
+	json_array_foreach(s->removed, i, v)
+		json_array_append_new(out, word_of(v, 0));
+	return out;
+}
+
+/* Whether id is "sil-<n>-<hash of node>", as silences_add makes them. */
+static int
+id_of_node(const char *id, const char *node)
+{
+	char hash[16];
+	const char *p = id + 4, *dash;
+
+	if (strncmp(id, "sil-", 4) != 0 || (dash = strchr(p, '-')) == NULL ||
+	    dash == p || strspn(p, "0123456789") != (size_t)(dash - p))
+		return 0;
+	hash_of(node, hash, sizeof(hash));
+	return strcmp(dash + 1, hash) == 0;
+}
+
+int
+silences_check(const char *id, const char *spec, size_t len,
+    const char *author, uint64_t ends_ms, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "id", "matchers", "starts_ms",
+	    "ends_ms", "comment", "created_by", "node" };
+	json_t *j = json_loadb(spec, len, JSON_REJECT_DUPLICATES, NULL), *m;
+	const json_t *node;
+	json_int_t starts = 0;
+	const char *bad = NULL;
+
+	if (!json_is_object(j))
+		bad = "spec: not a JSON object";
+	else if (json_check_keys(j, keys, 7) != NULL || json_object_size(j) != 7)
+		bad = "spec: not the fields {id, matchers, starts_ms, ends_ms, "
+		    "comment, created_by, node}";
+	else if (!json_is_string(node = json_object_get(j, "node")) ||
+	    !node_id_valid(json_string_value(node), json_string_length(node)) ||
+	    strcmp(json_string_value(node), author) != 0)
+		bad = "node: the node id of the word's author";
+	else if (!json_is_string(json_object_get(j, "id")) ||
+	    strcmp(json_text_of(j, "id"), id) != 0 ||
+	    !id_of_node(id, json_string_value(node)))
+		bad = "id: not sil-<n>-<its node's hash>";
+	else if (!json_check_text(json_object_get(j, "comment"), 0,
+	    SILENCES_COMMENT_MAX, true))
+		bad = "comment: text of at most 256 bytes";
+	else if (!json_check_text(json_object_get(j, "created_by"), 0, 128,
+	    true))
+		bad = "created_by: text of at most 128 bytes";
+	else if (json_u64_of(j, "ends_ms") != ends_ms ||
+	    !json_check_int(json_object_get(j, "starts_ms"), 1,
+	    (json_int_t)ends_ms - 1, &starts) ||
+	    ends_ms - (uint64_t)starts > SILENCES_FOR_MAX_MS)
+		bad = "ends_ms: after starts_ms, at most 90 days on";
+	if (bad != NULL) {
+		snprintf(err, errlen, "%s", bad);
+		json_decref(j);
+		return -1;
+	}
+	m = matchers_check(json_object_get(j, "matchers"), err, errlen);
+	json_decref(j);
+	if (m == NULL)
+		return -1;
+	json_decref(m);
 	return 0;
+}
+
+/* Whether a removal (updated_ms, author) is newer than the one held. */
+static int
+removal_newer(const json_t *held, uint64_t updated_ms, const char *author)
+{
+	uint64_t at = json_u64_of(held, "updated_ms");
+
+	if (updated_ms != at)
+		return updated_ms > at;
+	return strcmp(author, json_text_of(held, "author")) > 0;
+}
+
+int
+silences_apply(struct silences *s, const char *id, const char *spec,
+    uint64_t updated_ms, const char *author, uint64_t ends_ms,
+    uint64_t now_ms)
+{
+	json_t *list, *removed, *held, *sil;
+	size_t i;
+
+	expire(s, now_ms);
+	if (ends_ms <= now_ms)
+		return 0;
+	held = find(s->removed, id, &i);
+	if (spec != NULL && (held != NULL || find(s->list, id, NULL) != NULL))
+		return 0;	/* removed, or held already */
+	if (spec == NULL && held != NULL && !removal_newer(held, updated_ms,
+	    author))
+		return 0;
+	if (spec != NULL && json_array_size(s->list) >= SILENCES_MAX)
+		return -1;
+	if (spec != NULL && (sil = json_loads(spec, 0, NULL)) == NULL)
+		return -1;
+	list = json_copy(s->list);
+	removed = json_copy(s->removed);
+	if (spec != NULL)
+		json_array_append_new(s->list, sil);
+	else {
+		if (held != NULL)
+			json_array_remove(s->removed, i);
+		if (find(s->list, id, &i) != NULL)
+			json_array_remove(s->list, i);
+		tombstone(s, id, updated_ms, author, ends_ms);
+	}
+	return commit(s, list, removed) == 0 ? 1 : -1;
 }
 
 json_t *

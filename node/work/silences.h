@@ -16,10 +16,15 @@
  * text; at most 8 labels; unknown keys are refused.  At most 64 silences
  * at once.
  *
- * Held per node, in the store's meta (key "silences"): a silence is for
- * the notices of the node that holds it, and that node sends them.  Ids
- * are "sil-<n>", n counting on across restarts.  An expired silence
- * drops out at the next list, match or change.
+ * Mesh-wide: a silence added on any node holds back the matching notices
+ * of every node (node/mesh/sync_silences.h carries them; silences_mesh.c
+ * joins the two).  This object holds them all, each with the node it was
+ * added on ("node"), and the removals until the silence would have ended
+ * (so a late word cannot bring a removed one back), in the store's meta
+ * (key "silences").  Ids are "sil-<n>-<h>": n counting on across restarts
+ * on the node that added it, h 12 hex digits of a hash of that node's id,
+ * so ids of different nodes do not meet.  An expired silence drops out at
+ * the next list, match or change.
  *
  * Loop thread only.
  */
@@ -38,9 +43,12 @@ struct store;
 #define SILENCES_COMMENT_MAX	256
 #define SILENCES_FOR_MAX_MS	(90ULL * 86400 * 1000)
 
-/* Loads those held in st (borrowed; outlives the object).  NULL with err
- * set when what is stored cannot be read. */
-struct silences *silences_new(struct store *st, char *err, size_t errlen);
+/* Loads those held in st (borrowed; outlives the object) for node self
+ * (copied).  A silence stored by a version before mesh-wide silences is
+ * taken as self's, under a new id.  NULL with err set when what is
+ * stored cannot be read. */
+struct silences *silences_new(struct store *st, const char *self, char *err,
+    size_t errlen);
 void silences_free(struct silences *);	/* NULL: no-op */
 
 /*
@@ -51,9 +59,35 @@ void silences_free(struct silences *);	/* NULL: no-op */
  */
 int silences_add(struct silences *, const json_t *body, const char *by,
     uint64_t now_ms, json_t **out, char *err, size_t errlen);
-/* Ends silence id: 1, 0 when there is no such active one, -1 when it
- * cannot be stored. */
+/* Ends silence id (added on any node): 1, 0 when there is no such
+ * active one, -1 when it cannot be stored. */
 int silences_remove(struct silences *, const char *id, uint64_t now_ms);
+
+/*
+ * The words the mesh carries (SilenceUpdate as JSON): {id, deleted,
+ * spec_json (text; absent when deleted), updated_ms, author, ends_ms}.
+ * silences_word: of id, live or removed (new reference), or NULL;
+ * silences_words: all (new reference), for the mesh's view at start.
+ */
+json_t *silences_word(struct silences *, const char *id, uint64_t now_ms);
+json_t *silences_words(struct silences *, uint64_t now_ms);
+/*
+ * Whether spec (a silence as another node sends it, JSON text of len
+ * bytes) is one this node's API would have made: the same fields and
+ * bounds as silences_add, its id id, its end ends_ms, its node author
+ * (the node the word says added it), at most 90 days long.  0, or -1
+ * with err naming the field.
+ */
+int silences_check(const char *id, const char *spec, size_t len,
+    const char *author, uint64_t ends_ms, char *err, size_t errlen);
+/*
+ * The mesh's word on id (checked): spec NULL for a removal by node author
+ * at updated_ms.  Kept and stored; a removal wins over the silence.  1
+ * when it changed what is held, 0 when not, -1 when it cannot be kept.
+ */
+int silences_apply(struct silences *, const char *id, const char *spec,
+    uint64_t updated_ms, const char *author, uint64_t ends_ms,
+    uint64_t now_ms);
 /* The active silences (new reference), oldest first. */
 json_t *silences_list(struct silences *, uint64_t now_ms);
 size_t silences_active(struct silences *, uint64_t now_ms);

@@ -34,6 +34,7 @@
 #include "sync.h"
 #include "sync_jobs.h"
 #include "sync_schedules.h"
+#include "sync_silences.h"
 #include "sync_json.h"
 #include "tmpdir.h"
 #include "trust.h"
@@ -866,6 +867,101 @@ test_schedules_newest_wins(void **state)
 	sync_set_schedule_hook(f->sync, NULL, NULL);
 }
 
+/* --- silences (sync_silences.c): a removal wins; a bad word is dropped - */
+
+static int silence_hooked, silence_checked;
+
+static int
+silence_check(const Agentflow__Mesh__V1__SilenceUpdate *u, void *arg)
+{
+	(void)arg;
+	silence_checked++;
+	return strcmp(u->spec_json, "bad") == 0 ? -1 : 0;
+}
+
+static void
+silence_changed(const Agentflow__Mesh__V1__SilenceUpdate *u, void *arg)
+{
+	(void)u;
+	(void)arg;
+	silence_hooked++;
+}
+
+static void
+silence_from(struct fixture *f, uint64_t seq,
+    Agentflow__Mesh__V1__SilenceUpdate *u)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+	e.silence = u;
+	deliver_event(f, &e, "n1", seq);
+}
+
+static void
+test_silences_removal_wins(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u =
+	    AGENTFLOW__MESH__V1__SILENCE_UPDATE__INIT;
+	uint64_t now = clock_wall_ms();
+
+	silence_hooked = silence_checked = 0;
+	sync_set_silence_hooks(f->sync, silence_check, silence_changed, NULL);
+	/* n1's silence, checked then taken, the owner told */
+	u.id = "sil-1-a";
+	u.spec_json = "{}";
+	u.updated_ms = now;
+	u.author = "n1";
+	u.ends_ms = now + 3600000;
+	silence_from(f, 1, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-1-a"));
+	assert_int_equal(silence_checked, 1);
+	assert_int_equal(silence_hooked, 1);
+	/* a bad one is dropped and counted; the next event still goes in */
+	u.id = "sil-2-a";
+	u.spec_json = "bad";
+	silence_from(f, 2, &u);
+	assert_null(sync_silences_get(f->sync, "sil-2-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	/* our removal, even dated before the silence (clocks differ), wins */
+	u.id = "sil-1-a";
+	u.spec_json = "";
+	u.deleted = 1;
+	u.updated_ms = now - 1000;
+	u.author = "self";
+	assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	assert_true(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	/* the silence again (a late snapshot) changes nothing */
+	u.spec_json = "{}";
+	u.deleted = 0;
+	u.updated_ms = now;
+	u.author = "n1";
+	silence_from(f, 3, &u);
+	assert_true(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	assert_int_equal(silence_hooked, 1);
+	/* of two removals the newer: n1's later one is taken */
+	u.spec_json = "";
+	u.deleted = 1;
+	u.updated_ms = now + 5;
+	silence_from(f, 4, &u);
+	assert_string_equal(sync_silences_get(f->sync, "sil-1-a")->author, "n1");
+	assert_int_equal(silence_hooked, 2);
+	/* one that has ended is not kept; one dated a year ahead is refused */
+	u.id = "sil-3-a";
+	u.spec_json = "{}";
+	u.deleted = 0;
+	u.ends_ms = now - 1;
+	silence_from(f, 5, &u);
+	assert_null(sync_silences_get(f->sync, "sil-3-a"));
+	u.ends_ms = now + 3600000;
+	u.updated_ms = now + 365ULL * 24 * 3600 * 1000;
+	silence_from(f, 6, &u);
+	assert_null(sync_silences_get(f->sync, "sil-3-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 2);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -882,6 +978,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),

@@ -1,0 +1,288 @@
+/*
+ * The mesh's view of silences (sync_silences.h): id → the merged
+ * SilenceUpdate, a heap copy.
+ *
+ * Where a word comes from decides whether it is taken, as for schedules
+ * (sync_schedules.c):
+ *   our own          sync_emit_silence, sync_silences_seed    always
+ *   an event         apply_event → sync_silences_apply        its origin
+ *                                                             signed it
+ *   a snapshot       apply_snapshot → sync_silences_merge     only from
+ *                                                             the origin
+ * and then only when the hook's check (the API's rules) passes it.
+ *
+ * Invariant: at most SYNC_SILENCES_MAX live and SYNC_SILENCE_TOMBSTONES_MAX
+ * removed ids, each once; a removed id never comes back to life.
+ */
+#include "sync.h"
+#include "sync_priv.h"
+#include "sync_silences.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "clock.h"
+#include "frame_codec.h"
+#include "hmap.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define PB(name)	Agentflow__Mesh__V1__##name
+
+static void
+update_free(PB(SilenceUpdate) *u)
+{
+	if (u != NULL)
+		agentflow__mesh__v1__silence_update__free_unpacked(u, NULL);
+}
+
+/* Whether removal a is newer than removal b. */
+static int
+newer(const PB(SilenceUpdate) *a, const PB(SilenceUpdate) *b)
+{
+	if (a->updated_ms != b->updated_ms)
+		return a->updated_ms > b->updated_ms;
+	return strcmp(a->author != NULL ? a->author : "",
+	    b->author != NULL ? b->author : "") > 0;
+}
+
+struct census {
+	uint64_t		 now_ms;
+	size_t			 live, dead;
+	const char		*oldest_dead;	/* id */
+	uint64_t		 oldest_ms;
+};
+
+/* Counts, and forgets what has ended (hmap_sweep drops it on 1). */
+static int
+census_one(const char *id, void *value, void *arg)
+{
+	PB(SilenceUpdate) *u = value;
+	struct census *c = arg;
+
+	if (u->ends_ms <= c->now_ms) {
+		update_free(u);
+		return 1;
+	}
+	if (!u->deleted) {
+		c->live++;
+		return 0;
+	}
+	c->dead++;
+	if (c->oldest_dead == NULL || u->updated_ms < c->oldest_ms) {
+		c->oldest_dead = id;
+		c->oldest_ms = u->updated_ms;
+	}
+	return 0;
+}
+
+static struct census
+census(struct sync *s)
+{
+	struct census c = { .now_ms = clock_wall_ms() };
+
+	if (s->silences != NULL)
+		hmap_sweep(s->silences, census_one, &c);
+	return c;
+}
+
+/* Whether a new id u fits; a removal past its bound makes room by
+ * forgetting the oldest. */
+static int
+room(struct sync *s, const PB(SilenceUpdate) *u)
+{
+	struct census c = census(s);
+	PB(SilenceUpdate) *old;
+
+	if (!u->deleted)
+		return c.live < SYNC_SILENCES_MAX;
+	if (c.dead < SYNC_SILENCE_TOMBSTONES_MAX)
+		return 1;
+	if ((old = hmap_del(s->silences, c.oldest_dead)) != NULL)
+		update_free(old);
+	return 1;
+}
+
+/*
+ * Merges u into what we hold of its id.  1 when that changed, 0 when
+ * not, -1 when the view is full.  *out (may be NULL) is what we hold
+ * after.
+ */
+static int
+put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
+{
+	PB(SilenceUpdate) *held, *c;
+
+	if (s->silences == NULL)
+		s->silences = hmap_new();
+	if (u->ends_ms <= clock_wall_ms())
+		return 0;	/* ended: nothing to hold back, nothing to keep */
+	held = hmap_get(s->silences, u->id);
+	if (out != NULL)
+		*out = held;
+	if (held == NULL && !room(s, u))
+		return -1;
+	/* A removal wins over the silence; the newer of two removals. */
+	if (held != NULL && (!u->deleted || (held->deleted && !newer(u, held))))
+		return 0;
+	if ((c = sync_message_copy(&u->base)) == NULL)
+		return 0;
+	hmap_put(s->silences, u->id, c);
+	update_free(held);
+	if (out != NULL)
+		*out = c;
+	CHECK(hmap_count(s->silences) <= SYNC_SILENCES_MAX +
+	    SYNC_SILENCE_TOMBSTONES_MAX);
+	return 1;
+}
+
+/* u within mesh.proto's bounds, as an event of ours would carry it. */
+static int
+valid(const struct sync *s, const PB(SilenceUpdate) *u)
+{
+	PB(Event) e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+	e.silence = (PB(SilenceUpdate) *)u;
+	return sync_event_fits(s, &e, "silence", u->id);
+}
+
+int
+sync_emit_silence(struct sync *s, const PB(SilenceUpdate) *u)
+{
+	PB(Event) e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	const PB(SilenceUpdate) *held;
+	int rc;
+
+	if (!valid(s, u))
+		return -1;
+	if ((rc = put(s, u, &held)) <= 0) {
+		if (rc < 0)
+			log_event(LOG_WARN, "too many silences; not kept",
+			    "{s:s, s:i}", "silence", u->id, "max",
+			    SYNC_SILENCES_MAX);
+		return rc;
+	}
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+	e.silence = (PB(SilenceUpdate) *)held;
+	sync_emit_event(s, &e);
+	return 1;
+}
+
+void
+sync_silences_seed(struct sync *s, const PB(SilenceUpdate) *u)
+{
+	if (valid(s, u))
+		(void)put(s, u, NULL);
+}
+
+static void
+refuse(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
+    const char *why)
+{
+	s->silences_refused++;
+	log_event(LOG_WARN, "silence from another node refused", "{s:s, s:s, "
+	    "s:s}", "silence", u->id, "from", origin, "error", why);
+}
+
+void
+sync_silences_apply(struct sync *s, const char *origin,
+    const PB(SilenceUpdate) *u)
+{
+	const PB(SilenceUpdate) *held;
+	uint64_t now = clock_wall_ms();
+	int rc;
+
+	if (u->updated_ms > now + SYNC_SILENCE_AHEAD_MAX_MS) {
+		refuse(s, origin, u, "dated ahead of our clock");
+		return;
+	}
+	if (!u->deleted && s->silence_check != NULL &&
+	    s->silence_check(u, s->silence_hook_arg) != 0) {
+		refuse(s, origin, u, "not a silence the API would take");
+		return;
+	}
+	if ((rc = put(s, u, &held)) < 0)
+		refuse(s, origin, u, "too many silences");
+	else if (rc > 0 && s->silence_changed != NULL)
+		s->silence_changed(held, s->silence_hook_arg);
+}
+
+void
+sync_silences_merge(struct sync *s, const char *origin,
+    PB(SilenceUpdate) *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sync_silences_apply(s, origin, v[i]);
+}
+
+static int
+fill_one(const char *id, void *value, void *arg)
+{
+	PB(OriginState) *st = arg;
+
+	(void)id;
+	if (st->n_silences < FRAME_CODEC_MAX_SILENCES)
+		st->silences[st->n_silences++] = value;
+	return 0;
+}
+
+void
+sync_silences_fill(struct sync *s, PB(OriginState) *st)
+{
+	st->n_silences = 0;
+	st->silences = NULL;
+	(void)census(s);	/* the ended ones go first */
+	if (s->silences == NULL || hmap_count(s->silences) == 0)
+		return;
+	st->silences = xcalloc(hmap_count(s->silences), sizeof(*st->silences));
+	hmap_sweep(s->silences, fill_one, st);
+}
+
+size_t
+sync_silences_held(const struct sync *s)
+{
+	return s->silences != NULL ? hmap_count(s->silences) : 0;
+}
+
+const PB(SilenceUpdate) *
+sync_silences_get(const struct sync *s, const char *id)
+{
+	return s->silences != NULL ? hmap_get(s->silences, id) : NULL;
+}
+
+uint64_t
+sync_silences_refused(const struct sync *s)
+{
+	return s->silences_refused;
+}
+
+void
+sync_set_silence_hooks(struct sync *s,
+    int (*check)(const PB(SilenceUpdate) *, void *),
+    void (*changed)(const PB(SilenceUpdate) *, void *), void *arg)
+{
+	s->silence_check = check;
+	s->silence_changed = changed;
+	s->silence_hook_arg = arg;
+}
+
+static int
+free_one(const char *id, void *value, void *arg)
+{
+	(void)id;
+	(void)arg;
+	update_free(value);
+	return 1;
+}
+
+void
+sync_silences_free(struct sync *s)
+{
+	if (s->silences == NULL)
+		return;
+	hmap_sweep(s->silences, free_one, NULL);
+	hmap_free(s->silences);
+	s->silences = NULL;
+}
