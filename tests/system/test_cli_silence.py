@@ -48,7 +48,7 @@ class CliSilence(unittest.TestCase):
         rc, out, err = self.on("silence", "add", "--rule", "always_a", "--label",
                                "site=home", "--for", "2h", "--comment", "disk swap")
         self.assertEqual(rc, 0, (out, err))
-        m = re.match(r"silence (sil-\d+) added: ", out)
+        m = re.match(r"silence (sil-\d+-[0-9a-f]{12}) added: ", out)
         self.assertTrue(m, out)
         sid = m.group(1)
         self.assertIn("rule=always_a", out)
