@@ -31,8 +31,8 @@ const TASKS = {
   boom: { command: ['/bin/sh', '-c', 'echo going down; exit 3'] },
 };
 const RULES = [{ name: 'always', metric: 'load1', above: -1, for_s: 0, severity: 'warning' }];
-// node-1 serves the page and fires one alert of its own: a silence holds
-// back the notices of the node it is added on, so the page silences those.
+// node-1 serves the page and fires one alert of its own, which the page
+// silences (a silence added on any node holds back every node's notices).
 const RULES_1 = [{ name: 'local_load', metric: 'load1', above: -1, for_s: 0, severity: 'critical' }];
 // node-3 keeps a sleeper and a crashy that exits at once and waits 30 s
 // before each new start, so it is seen backing off.  (Not on node-2: a
