@@ -63,8 +63,10 @@ async function main() {
     fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
     fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
     fs.writeFileSync(path.join(mesh.dir, 'alerts-1.json'), JSON.stringify(RULES_1));
+    // group_wait_s 0: the alert's notice goes at once, whenever the page
+    // silences it (the story checks it was delivered before).
     fs.writeFileSync(path.join(mesh.dir, 'notify-1.json'), JSON.stringify({ channels: [
-      { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${hook.address().port}/` }] }));
+      { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${hook.address().port}/`, group_wait_s: 0 }] }));
     fs.writeFileSync(path.join(mesh.dir, 'services.json'), JSON.stringify(SERVICES));
     await mesh.startSignal();
     const common = ['--status-ms', '250', '--dead-ms', '3000', '--ping-ms', '500',

@@ -474,7 +474,12 @@ class Notify(MeshTest):
                 ({"channels": [{"name": "x", "type": "gotify", "url": "http://h/"}]},
                  "channels[0].token"),
                 ({"channels": [{"name": "x", "type": "webhook", "url": "http://h/",
-                                "colour": "red"}]}, "channels[0].colour")):
+                                "colour": "red"}]}, "channels[0].colour"),
+                ({"channels": [{"name": "x", "type": "webhook", "url": "http://h/",
+                                "group_wait_s": 601}]}, "channels[0].group_wait_s: 0"),
+                ({"channels": [{"name": "x", "type": "ntfy", "url": "http://h/",
+                                "topic": "t", "group_wait_s": "10s"}]},
+                 "channels[0].group_wait_s")):
             path = self.write("bad.json", doc)
             n = harness.MeshNode(self.pki, "node-9", args=["--notify", path])
             rc, out, err = n.run()
@@ -708,6 +713,83 @@ class Silences(HookTest):
         self.assertNotIn(r.json()["id"], (sid, short))
 
 
+class Grouping(MeshTest):
+    """Grouped notices (issue 20 item 3): two alerts of one rule that fire
+    within a channel's group_wait reach it as one notice naming both, and
+    their resolved notices likewise; a channel with group_wait_s 0 gets a
+    notice per alert, as before."""
+
+    def setUp(self):
+        super().setUp()
+        self.grouped, self.single, self.ntfy = Receiver(), Receiver(), Receiver()
+        for r in (self.grouped, self.single, self.ntfy):
+            self.addCleanup(r.server_close)
+            self.addCleanup(r.shutdown)
+
+    write = Notify.write
+
+    def test_two_alerts_one_notice_and_with_group_wait_0_two(self):
+        notify = self.write("notify.json", {"channels": [
+            {"name": "grouped", "type": "webhook", "url": self.grouped.url,
+             "group_wait_s": 5},
+            {"name": "single", "type": "webhook", "url": self.single.url,
+             "group_wait_s": 0},
+            {"name": "phone", "type": "ntfy", "url": self.ntfy.url, "topic": "t",
+             "group_wait_s": 5}]})
+        sig = self.signal()
+        a = self.node("node-1", [sig.url], ["--alerts", self.write("rules.json", RULES[:1]),
+                                            "--notify", notify])
+        b = self.node("node-2", [sig.url])
+        c = self.node("node-3", [sig.url])
+        self.wait_full_mesh([a, b, c])
+        b.stop(signal.SIGKILL)
+        c.stop(signal.SIGKILL)
+
+        def of(r, state):
+            return [x for x in r.bodies() if x.get("state") == state]
+        # group_wait 0: a notice per alert, as they fire
+        self.assertTrue(harness.wait_until(lambda: len(of(self.single, "firing")) == 2, 30),
+                        self.single.bodies())
+        self.assertEqual(sorted(x["alert"]["subject"] for x in of(self.single, "firing")),
+                         ["node-2", "node-3"])
+        self.assertTrue(all(x["kind"] == "alert" for x in self.single.bodies()))
+        # group_wait 5: one notice naming both
+        self.assertTrue(harness.wait_until(lambda: of(self.grouped, "firing"), 15),
+                        self.grouped.bodies())
+        time.sleep(1)
+        firing = of(self.grouped, "firing")
+        self.assertEqual(len(firing), 1, firing)
+        g = firing[0]
+        self.assertEqual((g["kind"], g["node"], g["rule"], g["count"], g["repeat"]),
+                         ("alert_group", "node-1", "peer_unreachable", 2, False))
+        self.assertEqual(sorted(x["subject"] for x in g["alerts"]), ["node-2", "node-3"])
+        # ntfy: one push whose title counts and names them
+        self.assertTrue(harness.wait_until(lambda: self.ntfy.bodies(), 10))
+        push = self.ntfy.bodies()
+        self.assertEqual(len(push), 1, push)
+        self.assertIn("[firing] 2 x peer_unreachable on node-1: node-", push[0]["title"])
+        self.assertIn("2 alerts", push[0]["message"])
+        # each alert's notice story names the grouped channel's delivery
+        ro = a.client(token="read")
+        for x in g["alerts"]:
+            notices = ro.get("/api/alerts/notices?alert_id=" + x["alert_id"]).json()["notices"]
+            self.assertIn(("firing", "grouped", "delivered"),
+                          {(n["notice"], n.get("channel"), n["outcome"]) for n in notices})
+        # both back: resolved likewise
+        b.restart()
+        c.restart()
+        self.assertTrue(harness.wait_until(lambda: len(of(self.single, "resolved")) == 2, 40),
+                        self.single.bodies())
+        self.assertTrue(harness.wait_until(lambda: of(self.grouped, "resolved"), 15),
+                        self.grouped.bodies())
+        time.sleep(1)
+        resolved = of(self.grouped, "resolved")
+        self.assertEqual(len(resolved), 1, resolved)
+        self.assertEqual((resolved[0]["kind"], resolved[0]["count"]), ("alert_group", 2))
+        self.assertEqual(len(self.grouped.bodies()), 2)
+        self.assertEqual(len(self.single.bodies()), 4)
+
+
 JOBFORGER_BIN = os.path.join(harness.BIN, "agentflow-node-jobforger")
 
 
@@ -733,9 +815,9 @@ def silence_id(n, node):
 
 class MeshSilences(HookTest):
     """A silence is the mesh's (issue 20 item 3): added on node-1, it
-    holds back node-2's notice of a matching alert; node-2's restart
-    keeps it; removed on node-2, the notice held back goes out once, and
-    node-1 hears of the removal.  A hostile member's silences that its
+    outlives node-2's restart and holds back node-2's notice of a
+    matching alert; removed on node-2, the notice held back goes out
+    once, and node-1 hears of the removal and keeps it over a restart.  A hostile member's silences that its
     API would have refused are dropped and counted, and the link stays."""
 
     RULES = [{"name": "peer_unreachable", "on": "peer_unreachable", "for_s": 1,
@@ -773,6 +855,10 @@ class MeshSilences(HookTest):
             lambda: [x["id"] for x in self.listed(b)] == [sil["id"]], 10), self.listed(b))
         self.assertEqual(self.listed(b)[0]["node"], "node-1")
         self.assertEqual(self.listed(b)[0]["comment"], "node-3 swap")
+        # node-2 restarts: the silence is still its (its own store)
+        b.restart()
+        self.assertEqual([x["id"] for x in self.listed(b)], [sil["id"]])
+        self.wait_full_mesh([a, b, c])
         # node-3 dies: node-2's alert fires, silenced, no notice
         c.stop(signal.SIGKILL)
         self.assertTrue(harness.wait_until(lambda: self.alerts(b), 20))
@@ -782,16 +868,11 @@ class MeshSilences(HookTest):
             lambda: [x for x in self.alerts(a) if x.get("silenced")], 10), self.alerts(a))
         time.sleep(3)
         self.assertEqual(self.firing(), [])
-        # node-2 restarts: the silence is still its, still no notice
-        b.restart()
-        self.assertEqual([x["id"] for x in self.listed(b)], [sil["id"]])
-        self.assertTrue(harness.wait_until(lambda: self.alerts(b), 20))
-        time.sleep(3)
-        self.assertEqual(self.firing(), [])
         # removed on node-2: one notice, and node-1 hears of it
         r = b.client().request("DELETE", "/api/silences/" + sil["id"])
         self.assertEqual(r.status, 200, r)
-        self.assertTrue(harness.wait_until(lambda: self.firing(), 10), self.hook.posts)
+        # (after the channel's group_wait, 10 s by default)
+        self.assertTrue(harness.wait_until(lambda: self.firing(), 25), self.hook.posts)
         self.assertTrue(harness.wait_until(lambda: self.listed(a) == [], 10), self.listed(a))
         time.sleep(3)
         self.assertEqual(len(self.firing()), 1, self.firing())
