@@ -50,8 +50,8 @@ newer(const PB(SilenceUpdate) *a, const PB(SilenceUpdate) *b)
 struct census {
 	uint64_t		 now_ms;
 	size_t			 live, dead;
-	const char		*oldest_dead;	/* id */
-	uint64_t		 oldest_ms;
+	const char		*first_dead;	/* the removal that ends first */
+	uint64_t		 first_ends_ms;
 };
 
 /* Counts, and forgets what has ended (hmap_sweep drops it on 1). */
@@ -70,9 +70,12 @@ census_one(const char *id, void *value, void *arg)
 		return 0;
 	}
 	c->dead++;
-	if (c->oldest_dead == NULL || u->updated_ms < c->oldest_ms) {
-		c->oldest_dead = id;
-		c->oldest_ms = u->updated_ms;
+	/* silences.c's tombstone() drops the same one: the one that ends
+	 * first, of two the lesser id */
+	if (c->first_dead == NULL || u->ends_ms < c->first_ends_ms ||
+	    (u->ends_ms == c->first_ends_ms && strcmp(id, c->first_dead) < 0)) {
+		c->first_dead = id;
+		c->first_ends_ms = u->ends_ms;
 	}
 	return 0;
 }
@@ -87,19 +90,21 @@ census(struct sync *s)
 	return c;
 }
 
-/* Whether a new id u fits; a removal past its bound makes room by
- * forgetting the oldest. */
+/* Whether u fits in place of held (NULL: a new id), c the census before;
+ * a removal past its bound makes room by forgetting the removal that
+ * ends first.  Neither frees held. */
 static int
-room(struct sync *s, const PB(SilenceUpdate) *u)
+room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
+    const PB(SilenceUpdate) *held)
 {
-	struct census c = census(s);
 	PB(SilenceUpdate) *old;
 
 	if (!u->deleted)
-		return c.live < SYNC_SILENCES_MAX;
-	if (c.dead < SYNC_SILENCE_TOMBSTONES_MAX)
+		return held != NULL || c->live < SYNC_SILENCES_MAX;
+	if ((held != NULL && held->deleted) ||
+	    c->dead < SYNC_SILENCE_TOMBSTONES_MAX)
 		return 1;
-	if ((old = hmap_del(s->silences, c.oldest_dead)) != NULL)
+	if ((old = hmap_del(s->silences, c->first_dead)) != NULL)
 		update_free(old);
 	return 1;
 }
@@ -107,27 +112,34 @@ room(struct sync *s, const PB(SilenceUpdate) *u)
 /*
  * Merges u into what we hold of its id.  1 when that changed, 0 when
  * not, -1 when the view is full.  *out (may be NULL) is what we hold
- * after.
+ * after.  A removal of a live silence keeps the later of the two ends,
+ * so the silence cannot outlive its removal and come back.
  */
 static int
 put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
 {
 	PB(SilenceUpdate) *held, *c;
+	struct census cs;
 
 	if (s->silences == NULL)
 		s->silences = hmap_new();
+	if (out != NULL)
+		*out = NULL;
 	if (u->ends_ms <= clock_wall_ms())
 		return 0;	/* ended: nothing to hold back, nothing to keep */
+	cs = census(s);		/* first: it frees what has ended */
 	held = hmap_get(s->silences, u->id);
 	if (out != NULL)
 		*out = held;
-	if (held == NULL && !room(s, u))
-		return -1;
 	/* A removal wins over the silence; the newer of two removals. */
 	if (held != NULL && (!u->deleted || (held->deleted && !newer(u, held))))
 		return 0;
+	if (!room(s, &cs, u, held))
+		return -1;
 	if ((c = sync_message_copy(&u->base)) == NULL)
 		return 0;
+	if (held != NULL && held->ends_ms > c->ends_ms)
+		c->ends_ms = held->ends_ms;
 	hmap_put(s->silences, u->id, c);
 	update_free(held);
 	if (out != NULL)
@@ -186,21 +198,49 @@ refuse(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	    "s:s}", "silence", u->id, "from", origin, "error", why);
 }
 
-void
-sync_silences_apply(struct sync *s, const char *origin,
-    const PB(SilenceUpdate) *u)
+/*
+ * Why another node's word u cannot be taken, or NULL.  signed_by_author:
+ * it came in an event, whose origin signed it, so its author must be that
+ * origin; a snapshot carries every word its origin holds, whoever wrote
+ * it, so there the author is the word's claim only.
+ */
+static const char *
+refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
+    int signed_by_author)
+{
+	const PB(SilenceUpdate) *held = hmap_get(s->silences, u->id);
+	uint64_t now = clock_wall_ms();
+
+	if (u->updated_ms > now + SYNC_SILENCE_AHEAD_MAX_MS)
+		return "dated ahead of our clock";
+	if (signed_by_author && (u->author == NULL ||
+	    strcmp(u->author, origin) != 0))
+		return "its author is not the node that signed it";
+	if (u->deleted && (u->ends_ms < u->updated_ms ||
+	    u->ends_ms - u->updated_ms > SYNC_SILENCE_FOR_MAX_MS))
+		return "a removal that ends more than 90 days on";
+	/* A live word, or a removal of an id we do not hold live: the
+	 * hook's rules (a removal then names its author's own id only, so
+	 * no member blocks another's ids to come). */
+	if ((!u->deleted || held == NULL || held->deleted) &&
+	    s->silence_check != NULL &&
+	    s->silence_check(u, s->silence_hook_arg) != 0)
+		return "not a silence the API would take";
+	return NULL;
+}
+
+static void
+apply_one(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
+    int signed_by_author)
 {
 	const PB(SilenceUpdate) *held;
-	uint64_t now = clock_wall_ms();
+	const char *why;
 	int rc;
 
-	if (u->updated_ms > now + SYNC_SILENCE_AHEAD_MAX_MS) {
-		refuse(s, origin, u, "dated ahead of our clock");
-		return;
-	}
-	if (!u->deleted && s->silence_check != NULL &&
-	    s->silence_check(u, s->silence_hook_arg) != 0) {
-		refuse(s, origin, u, "not a silence the API would take");
+	if (s->silences == NULL)
+		s->silences = hmap_new();
+	if ((why = refusal(s, origin, u, signed_by_author)) != NULL) {
+		refuse(s, origin, u, why);
 		return;
 	}
 	if ((rc = put(s, u, &held)) < 0)
@@ -210,11 +250,18 @@ sync_silences_apply(struct sync *s, const char *origin,
 }
 
 void
+sync_silences_apply(struct sync *s, const char *origin,
+    const PB(SilenceUpdate) *u)
+{
+	apply_one(s, origin, u, 1);
+}
+
+void
 sync_silences_merge(struct sync *s, const char *origin,
     PB(SilenceUpdate) *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		sync_silences_apply(s, origin, v[i]);
+		apply_one(s, origin, v[i], 0);
 }
 
 static int

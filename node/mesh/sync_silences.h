@@ -35,6 +35,9 @@ struct sync;
 /* A word dated further ahead of our clock than this is refused, as
  * schedules' are (SYNC_SCHEDULE_AHEAD_MAX_MS). */
 #define SYNC_SILENCE_AHEAD_MAX_MS	(24LL * 3600 * 1000)
+/* A removal ends at most this long after it was made (silences.h's
+ * SILENCES_FOR_MAX_MS: it outlives the silence it removes, no more). */
+#define SYNC_SILENCE_FOR_MAX_MS		(90ULL * 86400 * 1000)
 
 /*
  * Our word on a silence: merged and, when it changed anything, emitted
