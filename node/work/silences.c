@@ -105,10 +105,12 @@ expire(struct silences *s, uint64_t now_ms)
 }
 
 /* A silence stored before they were mesh-wide: self's, under an id of
- * the mesh's form. */
+ * the mesh's form.  It held back only self's notices then; a node
+ * matcher keeps it so now that every node holds it. */
 static void
 adopt(struct silences *s, json_t *sil)
 {
+	json_t *m = json_object_get(sil, "matchers");
 	char id[64];
 
 	if (json_is_string(json_object_get(sil, "node")))
@@ -116,6 +118,8 @@ adopt(struct silences *s, json_t *sil)
 	snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next++, s->hash);
 	json_object_set_new(sil, "id", json_string(id));
 	json_object_set_new(sil, "node", json_string(s->self));
+	if (json_is_object(m) && json_object_get(m, "node") == NULL)
+		json_object_set_new(m, "node", json_string(s->self));
 }
 
 struct silences *
@@ -321,7 +325,15 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 		    "one first", SILENCES_MAX);
 		return 507;
 	}
-	snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next, s->hash);
+	/* an id the mesh told us of (ours before a wiped data directory)
+	 * would go nowhere: the mesh keeps the word it has */
+	for (;;) {
+		snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next, s->hash);
+		if (find(s->list, id, NULL) == NULL &&
+		    find(s->removed, id, NULL) == NULL)
+			break;
+		s->next++;
+	}
 	sil = json_pack("{s:s, s:o, s:I, s:I, s:s, s:s, s:s}", "id", id,
 	    "matchers", m, "starts_ms", (json_int_t)now_ms, "ends_ms",
 	    (json_int_t)ends, "comment", comment != NULL ?
@@ -344,8 +356,29 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	return 201;
 }
 
-/* Keeps a removal of id by author at updated_ms; the oldest goes past
- * REMOVED_MAX (the mesh's view forgets it too). */
+/* The removal in s->removed that ends first, of two the lesser id: the
+ * one forgotten past REMOVED_MAX, as sync_silences.c's census picks. */
+static size_t
+first_to_end(const json_t *removed)
+{
+	size_t i, at = 0;
+	const json_t *v, *best = NULL;
+
+	json_array_foreach(removed, i, v) {
+		uint64_t e = json_u64_of(v, "ends_ms");
+
+		if (best == NULL || e < json_u64_of(best, "ends_ms") ||
+		    (e == json_u64_of(best, "ends_ms") && strcmp(json_text_of(v,
+		    "id"), json_text_of(best, "id")) < 0)) {
+			best = v;
+			at = i;
+		}
+	}
+	return at;
+}
+
+/* Keeps a removal of id by author at updated_ms; past REMOVED_MAX the
+ * one that ends first goes (the mesh's view forgets it too). */
 static void
 tombstone(struct silences *s, const char *id, uint64_t updated_ms,
     const char *author, uint64_t ends_ms)
@@ -354,7 +387,7 @@ tombstone(struct silences *s, const char *id, uint64_t updated_ms,
 	    "id", id, "updated_ms", (json_int_t)updated_ms, "author", author,
 	    "ends_ms", (json_int_t)ends_ms));
 	while (json_array_size(s->removed) > REMOVED_MAX)
-		json_array_remove(s->removed, 0);
+		json_array_remove(s->removed, first_to_end(s->removed));
 }
 
 /* Stores the change just made, or puts back what was: list and removed
@@ -441,23 +474,35 @@ silences_words(struct silences *s, uint64_t now_ms)
 	return out;
 }
 
-/* Whether id is "sil-<n>-<hash of node>", as silences_add makes them. */
+/* Whether id is "sil-<n>-<hash>", as silences_add makes them with hash
+ * that of node; *n (may be NULL) its n. */
+static int
+id_of_hash(const char *id, const char *hash, uint64_t *n)
+{
+	const char *p = id + 4, *dash;
+
+	if (strncmp(id, "sil-", 4) != 0 || (dash = strchr(p, '-')) == NULL ||
+	    dash == p || dash - p > 19 ||
+	    strspn(p, "0123456789") != (size_t)(dash - p))
+		return 0;
+	if (n != NULL)
+		*n = strtoull(p, NULL, 10);
+	return strcmp(dash + 1, hash) == 0;
+}
+
 static int
 id_of_node(const char *id, const char *node)
 {
 	char hash[16];
-	const char *p = id + 4, *dash;
 
-	if (strncmp(id, "sil-", 4) != 0 || (dash = strchr(p, '-')) == NULL ||
-	    dash == p || strspn(p, "0123456789") != (size_t)(dash - p))
-		return 0;
 	hash_of(node, hash, sizeof(hash));
-	return strcmp(dash + 1, hash) == 0;
+	return id_of_hash(id, hash, NULL);
 }
 
 int
 silences_check(const char *id, const char *spec, size_t len,
-    const char *author, uint64_t ends_ms, char *err, size_t errlen)
+    const char *author, uint64_t updated_ms, uint64_t ends_ms,
+    uint64_t now_ms, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "id", "matchers", "starts_ms",
 	    "ends_ms", "comment", "created_by", "node" };
@@ -488,8 +533,13 @@ silences_check(const char *id, const char *spec, size_t len,
 	else if (json_u64_of(j, "ends_ms") != ends_ms ||
 	    !json_check_int(json_object_get(j, "starts_ms"), 1,
 	    (json_int_t)ends_ms - 1, &starts) ||
-	    ends_ms - (uint64_t)starts > SILENCES_FOR_MAX_MS)
+	    ends_ms - (uint64_t)starts > SILENCES_FOR_MAX_MS ||
+	    ends_ms > now_ms + SILENCES_FOR_MAX_MS + SILENCES_AHEAD_MAX_MS)
 		bad = "ends_ms: after starts_ms, at most 90 days on";
+	else if ((uint64_t)starts > now_ms + SILENCES_AHEAD_MAX_MS)
+		bad = "starts_ms: more than a day ahead of our clock";
+	else if ((uint64_t)starts != updated_ms)
+		bad = "starts_ms: not the word's updated_ms";
 	if (bad != NULL) {
 		snprintf(err, errlen, "%s", bad);
 		json_decref(j);
@@ -500,6 +550,19 @@ silences_check(const char *id, const char *spec, size_t len,
 	if (m == NULL)
 		return -1;
 	json_decref(m);
+	return 0;
+}
+
+int
+silences_check_removal(const char *id, const char *author, char *err,
+    size_t errlen)
+{
+	if (author == NULL || !node_id_valid(author, strlen(author)) ||
+	    !id_of_node(id, author)) {
+		snprintf(err, errlen, "id: a removal of an id not held names "
+		    "only its author's own (sil-<n>-<its node's hash>)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -520,11 +583,15 @@ silences_apply(struct silences *s, const char *id, const char *spec,
     uint64_t now_ms)
 {
 	json_t *list, *removed, *held, *sil;
+	uint64_t n;
 	size_t i;
 
 	expire(s, now_ms);
 	if (ends_ms <= now_ms)
 		return 0;
+	/* ours, from before a wiped data directory: the next id passes it */
+	if (id_of_hash(id, s->hash, &n) && n >= s->next && n < UINT64_MAX)
+		s->next = n + 1;
 	held = find(s->removed, id, &i);
 	if (spec != NULL && (held != NULL || find(s->list, id, NULL) != NULL))
 		return 0;	/* removed, or held already */
@@ -598,7 +665,8 @@ silences_match(struct silences *s, uint64_t now_ms, const char *rule,
 		return NULL;
 	expire(s, now_ms);
 	json_array_foreach(s->list, i, sil)
-		if (matches(json_object_get(sil, "matchers"), rule, node, labels))
+		if (json_u64_of(sil, "starts_ms") <= now_ms &&
+		    matches(json_object_get(sil, "matchers"), rule, node, labels))
 			return json_text_of(sil, "id");
 	return NULL;
 }

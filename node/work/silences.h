@@ -42,6 +42,8 @@ struct store;
 #define SILENCES_LABELS_MAX	8
 #define SILENCES_COMMENT_MAX	256
 #define SILENCES_FOR_MAX_MS	(90ULL * 86400 * 1000)
+/* How far another node's silence may start ahead of our clock. */
+#define SILENCES_AHEAD_MAX_MS	(24ULL * 3600 * 1000)
 
 /* Loads those held in st (borrowed; outlives the object) for node self
  * (copied).  A silence stored by a version before mesh-wide silences is
@@ -75,11 +77,21 @@ json_t *silences_words(struct silences *, uint64_t now_ms);
  * Whether spec (a silence as another node sends it, JSON text of len
  * bytes) is one this node's API would have made: the same fields and
  * bounds as silences_add, its id id, its end ends_ms, its node author
- * (the node the word says added it), at most 90 days long.  0, or -1
+ * (the node the word says added it), its start updated_ms and at most
+ * SILENCES_AHEAD_MAX_MS after now_ms, at most 90 days long.  0, or -1
  * with err naming the field.
  */
 int silences_check(const char *id, const char *spec, size_t len,
-    const char *author, uint64_t ends_ms, char *err, size_t errlen);
+    const char *author, uint64_t updated_ms, uint64_t ends_ms,
+    uint64_t now_ms, char *err, size_t errlen);
+/*
+ * Whether a removal by author of id, which this node does not hold as a
+ * live silence, may be taken: id must be one author's node would make
+ * ("sil-<n>-<hash of author>"), so no member blocks the ids another node
+ * is still to give.  0, or -1 with err set.
+ */
+int silences_check_removal(const char *id, const char *author, char *err,
+    size_t errlen);
 /*
  * The mesh's word on id (checked): spec NULL for a removal by node author
  * at updated_ms.  Kept and stored; a removal wins over the silence.  1

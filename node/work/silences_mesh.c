@@ -39,8 +39,10 @@ check_cb(const PB(SilenceUpdate) *u, void *arg)
 	char err[256];
 
 	(void)arg;
-	if (silences_check(u->id, u->spec_json, strlen(u->spec_json),
-	    u->author, u->ends_ms, err, sizeof(err)) == 0)
+	if (u->deleted ? silences_check_removal(u->id, u->author, err,
+	    sizeof(err)) == 0 : silences_check(u->id, u->spec_json,
+	    strlen(u->spec_json), u->author, u->updated_ms, u->ends_ms,
+	    clock_wall_ms(), err, sizeof(err)) == 0)
 		return 0;
 	log_event(LOG_WARN, "bad silence from the mesh", "{s:s, s:s, s:s}",
 	    "silence", u->id, "author", u->author, "error", err);

@@ -209,6 +209,15 @@ test_bounded_and_kept_over_a_reopen(void **state)
 	assert_int_equal(silences_active(f->s, NOW + 2 * 3600 * 1000), 0);
 }
 
+/* silences_check of a word made at NOW, checked at NOW. */
+static int
+check(const char *id, const char *spec, const char *author, uint64_t ends,
+    char *err, size_t errlen)
+{
+	return silences_check(id, spec, strlen(spec), author, NOW, ends, NOW,
+	    err, errlen);
+}
+
 /* Applies word w (silences_word's) to s as the mesh would. */
 static int
 apply(struct silences *s, const json_t *w, uint64_t now)
@@ -238,12 +247,10 @@ test_another_nodes_silence_is_checked_then_held(void **state)
 	assert_non_null(w);
 	assert_false(json_is_true(json_object_get(w, "deleted")));
 	assert_string_equal(json_string_value(json_object_get(w, "author")), "n1");
-	assert_int_equal(silences_check(id, json_string_value(json_object_get(w,
-	    "spec_json")), json_string_length(json_object_get(w, "spec_json")),
-	    "n1", NOW + 2 * 3600 * 1000, err, sizeof(err)), 0);
-	assert_int_equal(silences_check(id, json_string_value(json_object_get(w,
-	    "spec_json")), json_string_length(json_object_get(w, "spec_json")),
-	    "n2", NOW + 2 * 3600 * 1000, err, sizeof(err)), -1);
+	assert_int_equal(check(id, json_string_value(json_object_get(w,
+	    "spec_json")), "n1", NOW + 2 * 3600 * 1000, err, sizeof(err)), 0);
+	assert_int_equal(check(id, json_string_value(json_object_get(w,
+	    "spec_json")), "n2", NOW + 2 * 3600 * 1000, err, sizeof(err)), -1);
 	assert_string_equal(err, "node: the node id of the word's author");
 
 	snprintf(dir2, sizeof(dir2), "%s/data2", f->dir);
@@ -345,8 +352,7 @@ test_a_hostile_silence_is_refused(void **state)
 		}
 		text = json_dumps(spec, JSON_COMPACT);
 		err[0] = '\0';
-		if (silences_check(id, text, strlen(text), "n1", ends, err,
-		    sizeof(err)) != -1)
+		if (check(id, text, "n1", ends, err, sizeof(err)) != -1)
 			fail_msg("%s=%s: taken", bad[i].key, bad[i].value);
 		if (strncmp(err, bad[i].field, strlen(bad[i].field)) != 0)
 			fail_msg("%s=%s: \"%s\" does not start with %s",
@@ -354,12 +360,139 @@ test_a_hostile_silence_is_refused(void **state)
 		free(text);
 		json_decref(spec);
 	}
-	assert_int_equal(silences_check(id, "{", 1, "n1", ends, err,
-	    sizeof(err)), -1);
-	assert_int_equal(silences_check(id, good, strlen(good), "n1", ends + 1,
-	    err, sizeof(err)), -1);
-	assert_int_equal(silences_check(id, good, strlen(good), "n1", ends, err,
+	assert_int_equal(check(id, "{", "n1", ends, err, sizeof(err)), -1);
+	assert_int_equal(check(id, good, "n1", ends + 1, err, sizeof(err)), -1);
+	assert_int_equal(check(id, good, "n1", ends, err, sizeof(err)), 0);
+	json_decref(w);
+}
+
+/* Into buf: the spec of n1's silence id on rule "a" from starts to ends. */
+static const char *
+spec_of(char *buf, size_t len, const char *id, uint64_t starts,
+    uint64_t ends)
+{
+	snprintf(buf, len, "{\"id\": \"%s\", \"matchers\": {\"rule\": \"a\"}, "
+	    "\"starts_ms\": %llu, \"ends_ms\": %llu, \"comment\": \"\", "
+	    "\"created_by\": \"t\", \"node\": \"n1\"}", id,
+	    (unsigned long long)starts, (unsigned long long)ends);
+	return buf;
+}
+
+/* A silence of an hour ten years on, or one whose word is dated apart
+ * from its start, is refused; one a little ahead holds nothing back
+ * before its start. */
+static void
+test_a_silence_ahead_is_bounded(void **state)
+{
+	const uint64_t far = NOW + 10ULL * 365 * 86400 * 1000,
+	    days2 = NOW + 2 * 86400000ULL;
+	struct fix *f = *state;
+	char id[64], err[256], buf[512];
+
+	snprintf(id, sizeof(id), "%s", sid(7));
+	spec_of(buf, sizeof(buf), id, far, far + 3600000);
+	assert_int_equal(silences_check(id, buf, strlen(buf), "n1", far,
+	    far + 3600000, NOW, err, sizeof(err)), -1);
+	assert_string_equal(err, "ends_ms: after starts_ms, at most 90 days on");
+	spec_of(buf, sizeof(buf), id, days2, days2 + 3600000);
+	assert_int_equal(silences_check(id, buf, strlen(buf), "n1", days2,
+	    days2 + 3600000, NOW, err, sizeof(err)), -1);
+	assert_string_equal(err, "starts_ms: more than a day ahead of our "
+	    "clock");
+	spec_of(buf, sizeof(buf), id, NOW + 3600000, NOW + 7200000);
+	assert_int_equal(silences_check(id, buf, strlen(buf), "n1", NOW,
+	    NOW + 7200000, NOW, err, sizeof(err)), -1);
+	assert_string_equal(err, "starts_ms: not the word's updated_ms");
+	assert_int_equal(silences_check(id, buf, strlen(buf), "n1", NOW +
+	    3600000, NOW + 7200000, NOW, err, sizeof(err)), 0);
+	/* taken, it holds back only from its start */
+	assert_int_equal(silences_apply(f->s, id, buf, NOW + 3600000, "n1",
+	    NOW + 7200000, NOW), 1);
+	assert_null(silences_match(f->s, NOW, "a", "n1", NULL));
+	assert_string_equal(silences_match(f->s, NOW + 3600000, "a", "n1",
+	    NULL), id);
+}
+
+/* A removal of an id not held names its author's own ids only. */
+static void
+test_a_removal_names_its_authors_ids(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_int_equal(silences_check_removal(sid(9), "n1", err,
 	    sizeof(err)), 0);
+	assert_int_equal(silences_check_removal(sid(9), "n2", err,
+	    sizeof(err)), -1);
+	assert_int_equal(strncmp(err, "id:", 3), 0);
+	assert_int_equal(silences_check_removal("sil-9-x", "n1", err,
+	    sizeof(err)), -1);
+	assert_int_equal(silences_check_removal(sid(9), "bad node", err,
+	    sizeof(err)), -1);
+}
+
+/* After a wiped data directory the mesh tells us of our own ids: the
+ * next silence passes them, so it goes out. */
+static void
+test_ids_pass_those_the_mesh_holds(void **state)
+{
+	struct fix *f = *state;
+	char id[64], err[256], held[64], buf[512];
+
+	snprintf(held, sizeof(held), "%s", sid(4));
+	spec_of(buf, sizeof(buf), held, NOW, NOW + 3600000);
+	assert_int_equal(silences_apply(f->s, held, buf, NOW, "n1", NOW +
+	    3600000, NOW), 1);
+	assert_int_equal(silences_apply(f->s, sid(6), NULL, NOW, "n1", NOW +
+	    3600000, NOW), 1);
+	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
+	    "\"1h\"}", id, sizeof(id), err, sizeof(err)), 201);
+	assert_string_equal(id, sid(7));
+}
+
+/* A silence stored before they were mesh-wide held back only this
+ * node's notices: it still does. */
+static void
+test_an_old_silence_stays_this_nodes(void **state)
+{
+	struct fix *f = *state;
+	char err[256], buf[512];
+	json_t *list;
+
+	snprintf(buf, sizeof(buf), "{\"next\": 3, \"silences\": [{\"id\": "
+	    "\"sil-2\", \"matchers\": {\"rule\": \"a\"}, \"starts_ms\": "
+	    "%llu, \"ends_ms\": %llu, \"comment\": \"\", \"created_by\": "
+	    "\"t\"}]}", (unsigned long long)NOW,
+	    (unsigned long long)(NOW + 3600000));
+	assert_int_equal(store_meta_set(f->store, "silences", buf), 0);
+	silences_free(f->s);
+	f->s = silences_new(f->store, "n1", err, sizeof(err));
+	assert_non_null(f->s);
+	assert_null(silences_match(f->s, NOW, "a", "n2", NULL));
+	assert_string_equal(silences_match(f->s, NOW, "a", "n1", NULL), sid(3));
+	list = silences_list(f->s, NOW);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(list, 0), "matchers"), "node")), "n1");
+	json_decref(list);
+}
+
+/* Past 64 removals the one that ends first goes, as in the mesh's view
+ * (sync_silences.c), not the oldest. */
+static void
+test_removals_past_the_bound_drop_the_first_to_end(void **state)
+{
+	struct fix *f = *state;
+	json_t *w;
+
+	for (int i = 1; i <= 65; i++)
+		assert_int_equal(silences_apply(f->s, sid(i), NULL, NOW + (uint64_t)i,
+		    "n1", NOW + (i == 30 ? 1000 : 3600000 + (uint64_t)i), NOW), 1);
+	w = silences_word(f->s, sid(1), NOW);
+	assert_non_null(w);
+	json_decref(w);
+	assert_null(silences_word(f->s, sid(30), NOW));
+	w = silences_words(f->s, NOW);
+	assert_int_equal(json_array_size(w), 64);
 	json_decref(w);
 }
 
@@ -378,6 +511,17 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_a_hostile_silence_is_refused,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_silence_ahead_is_bounded,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_removal_names_its_authors_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ids_pass_those_the_mesh_holds,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_old_silence_stays_this_nodes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_removals_past_the_bound_drop_the_first_to_end, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
