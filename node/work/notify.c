@@ -65,6 +65,9 @@ struct delivery {
 	size_t			 len;
 	char			 alert[64];	/* for the logs; a group's first */
 	json_t			*ids;		/* a group's alert ids; NULL: one */
+	json_t			*after;		/* resolved alerts of a firing
+						 * group's, sent on ch once it
+						 * is delivered; NULL: none */
 	const char		*what;		/* firing, repeat, resolved */
 	int			 attempts;
 	struct event		*timer;
@@ -368,8 +371,36 @@ delivery_free(struct delivery *d)
 	notify_mail_cancel(d->send);
 	event_free(d->timer);
 	json_decref(d->ids);
+	json_decref(d->after);
 	free(d->body);
 	free(d);
+}
+
+static void send_one(struct notify *, const struct channel *, const json_t *,
+    const char *, int);
+
+/* Frees d, done; then the resolved notices that waited for it (a group's
+ * firing notice) go, once it was delivered, or are dropped, as the
+ * receiver never heard of the incident. */
+static void
+finish(struct delivery *d, int delivered)
+{
+	struct notify *nf = d->nf;
+	const struct channel *ch = d->ch;
+	json_t *after = d->after, *a;
+	size_t i;
+
+	d->after = NULL;
+	delivery_free(d);
+	json_array_foreach(after, i, a) {
+		if (delivered)
+			send_one(nf, ch, a, "resolved", 0);
+		else
+			noted(nf, json_string_value(json_object_get(a,
+			    "alert_id")), "resolved", ch, "dropped", 0,
+			    "its firing notice was not delivered");
+	}
+	json_decref(after);
 }
 
 static void
@@ -386,7 +417,7 @@ answered(struct delivery *d)
 		    "channel", d->ch->name, "alert", d->alert, "attempt",
 		    d->attempts);
 		noted_all(d, "delivered", NULL);
-		delivery_free(d);
+		finish(d, 1);
 		return;
 	}
 	if (d->status > 0 && d->ch->type != CH_EMAIL)
@@ -397,7 +428,7 @@ answered(struct delivery *d)
 		    "channel", d->ch->name, "alert", d->alert, "attempts",
 		    d->attempts, "why", d->why);
 		noted_all(d, "failed", d->why);
-		delivery_free(d);
+		finish(d, 0);
 		return;
 	}
 	nf->retried++;
@@ -537,7 +568,7 @@ deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
 		    "channel", old->ch->name, "alert", old->alert, "why",
 		    "too many waiting");
 		noted_all(old, "dropped", "too many waiting");
-		delivery_free(old);
+		finish(old, 0);
 	}
 	d = xcalloc(1, sizeof(*d));
 	d->nf = nf;
@@ -639,30 +670,58 @@ static const char *silenced(const struct notify *, const json_t *);
 static void group_add(struct notify *, const struct channel *,
     const json_t *, const char *);
 
-/* A repeat goes only where the notice before it was delivered; a first
- * notice (firing or resolved) waits in its rule's group on a channel with
- * a group_wait; skip: channels (bits by index) to leave out. */
+static struct delivery *group_notice(const struct notify *, const char *,
+    const struct channel *);
+
+/* One notice of a (JSON) to ch: a first one (firing, or resolved) waits
+ * in its rule's group on a channel with a group_wait; a resolved one
+ * waits for the firing group notice still on its way to ch that carries
+ * the alert, so it never overtakes it. */
+static void
+send_one(struct notify *nf, const struct channel *ch, const json_t *a,
+    const char *state, int repeat)
+{
+	const char *id = json_string_value(json_object_get(a, "alert_id"));
+	int resolved = strcmp(state, "resolved") == 0;
+	struct delivery *d;
+	size_t len = 0;
+	char *text;
+
+	if (!repeat && resolved && (d = group_notice(nf, id, ch)) != NULL) {
+		if (d->after == NULL)
+			d->after = json_array();
+		json_array_append_new(d->after, json_deep_copy(a));
+		return;
+	}
+	if (!repeat && ch->group_wait_ms > 0) {
+		group_add(nf, ch, a, state);
+		return;
+	}
+	text = body_for(nf, ch, a, state, repeat, &len);
+	deliver(nf, ch, text, len, id, NULL, repeat ? "repeat" : resolved ?
+	    "resolved" : "firing");
+}
+
+/* A repeat goes only where the notice before it was delivered; skip:
+ * channels (bits by index) to leave out. */
 static void
 send_all(struct notify *nf, const json_t *a, const char *state, int repeat,
     unsigned skip)
 {
 	const char *rule = json_string_value(json_object_get(a, "rule"));
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
-	size_t len = 0;
-	char *text;
 
-	for (size_t i = 0; i < nf->nch; i++) {
-		if ((skip & (1u << i)) || !wants(&nf->ch[i], rule, state) ||
-		    (repeat && waiting_on(nf, id, &nf->ch[i])))
-			continue;
-		if (!repeat && nf->ch[i].group_wait_ms > 0) {
-			group_add(nf, &nf->ch[i], a, state);
-			continue;
-		}
-		text = body_for(nf, &nf->ch[i], a, state, repeat, &len);
-		deliver(nf, &nf->ch[i], text, len, id, NULL, repeat ? "repeat" :
-		    strcmp(state, "resolved") == 0 ? "resolved" : "firing");
-	}
+	for (size_t i = 0; i < nf->nch; i++)
+		if (!(skip & (1u << i)) && wants(&nf->ch[i], rule, state) &&
+		    !(repeat && waiting_on(nf, id, &nf->ch[i])))
+			send_one(nf, &nf->ch[i], a, state, repeat);
+}
+
+/* Every channel's bit. */
+static unsigned
+all_channels(const struct notify *nf)
+{
+	return (1u << nf->nch) - 1;
 }
 
 /* --- groups ----------------------------------------------------------------- */
@@ -676,17 +735,24 @@ group_free(struct group *g)
 	free(g);
 }
 
-/* Marks the firing alert of id held back by a silence (at its group's
- * end): no notice went for it, so one goes when the silence ends. */
+/* Marks the firing alert a held back by a silence on ch (at its group's
+ * end): no notice went there, so one goes when the silence ends.  Counted
+ * silenced once for its firing notice, however many channels held it. */
 static void
-held_back(struct notify *nf, const json_t *a, const char *why)
+held_back(struct notify *nf, const json_t *a, const struct channel *ch,
+    const char *why)
 {
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
 	json_t *t = json_object_get(nf->firing, id);
 
 	if (t != NULL) {
 		json_object_set_new(t, "held", json_true());
-		json_object_set_new(t, "announced", json_false());
+		json_object_set_new(t, "announced", json_integer(
+		    json_integer_value(json_object_get(t, "announced")) &
+		    ~(json_int_t)(1u << (ch - nf->ch))));
+		if (json_is_true(json_object_get(t, "counted")))
+			return;
+		json_object_set_new(t, "counted", json_true());
 	}
 	nf->silenced++;
 	noted(nf, id, "firing", NULL, "silenced", 0, why);
@@ -707,7 +773,7 @@ group_send(struct group *g)
 	    i < json_array_size(g->alerts)) {
 		a = json_array_get(g->alerts, i);
 		if ((why = silenced(nf, a)) != NULL) {
-			held_back(nf, a, why);
+			held_back(nf, a, g->ch, why);
 			json_array_remove(g->alerts, i);
 		} else
 			i++;
@@ -812,6 +878,34 @@ grouped(const struct notify *nf, const char *id, const struct channel *ch,
 	return NULL;
 }
 
+/* Whether delivery d (a group's) carries alert id. */
+static int
+carries(const struct delivery *d, const char *id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(d->ids, i, v)
+		if (strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The firing group notice on its way to ch that carries alert id, or
+ * NULL. */
+static struct delivery *
+group_notice(const struct notify *nf, const char *id,
+    const struct channel *ch)
+{
+	struct delivery *d;
+
+	TAILQ_FOREACH(d, &nf->waiting, entry)
+		if (d->ch == ch && d->ids != NULL && strcmp(d->what,
+		    "firing") == 0 && carries(d, id))
+			return d;
+	return NULL;
+}
+
 /* Alert id resolved: out of the firing groups it waits in, said nowhere
  * yet, so its resolved notice goes to none of those channels either.
  * The channels (bits by index). */
@@ -879,20 +973,13 @@ static int
 waiting_on(const struct notify *nf, const char *id, const struct channel *ch)
 {
 	const struct delivery *d;
-	const json_t *v;
-	size_t i;
 
 	if (grouped(nf, id, ch, NULL, NULL) != NULL)
 		return 1;
-	TAILQ_FOREACH(d, &nf->waiting, entry) {
-		if (d->ch != ch)
-			continue;
-		if (d->ids == NULL && strcmp(d->alert, id) == 0)
+	TAILQ_FOREACH(d, &nf->waiting, entry)
+		if (d->ch == ch && (d->ids == NULL ? strcmp(d->alert, id) == 0 :
+		    carries(d, id)))
 			return 1;
-		json_array_foreach(d->ids, i, v)
-			if (strcmp(json_string_value(v), id) == 0)
-				return 1;
-	}
 	return 0;
 }
 
@@ -927,16 +1014,19 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (json_is_true(json_object_get(t, "held"))) {
-			/* The silence ended while it fires: one notice, if
-			 * none went out before it began (then repeats go on
-			 * as they would have). */
+			/* The silence ended while it fires: one notice to
+			 * each channel none went to before it began (then
+			 * repeats go on as they would have). */
+			unsigned told = (unsigned)json_integer_value(
+			    json_object_get(t, "announced"));
+
 			json_object_set_new(t, "held", json_false());
-			if (!acked && !json_is_true(json_object_get(t,
-			    "announced"))) {
+			if (!acked && told != all_channels(nf)) {
 				json_object_set_new(t, "sent_mono",
 				    json_integer((json_int_t)now));
-				json_object_set_new(t, "announced", json_true());
-				send_all(nf, a, "firing", 0, 0);
+				json_object_set_new(t, "announced", json_integer(
+				    all_channels(nf)));
+				send_all(nf, a, "firing", 0, told);
 			}
 			continue;
 		}
@@ -983,16 +1073,23 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 	if (aj == NULL)
 		return;
 	hold = silenced(nf, aj) != NULL;
-	/* A resolved alert whose firing notice went out is said resolved,
-	 * silenced or not: a receiver would keep the incident open. */
-	if (t != NULL && a->state == MESH_ALERT_STATE(RESOLVED))
-		hold = !json_is_true(json_object_get(t, "announced"));
+	/* A resolved alert is said resolved where its firing notice went,
+	 * silenced or not (a receiver would keep the incident open), and
+	 * nowhere else. */
+	if (t != NULL && a->state == MESH_ALERT_STATE(RESOLVED)) {
+		unsigned told = (unsigned)json_integer_value(json_object_get(t,
+		    "announced"));
+
+		hold = told == 0;
+		skip |= ~told;
+	}
 	if (a->state == MESH_ALERT_STATE(FIRING) &&
 	    json_object_size(nf->firing) < TRACKED_MAX)
 		json_object_set_new(nf->firing, a->alert_id, json_pack("{s:O, "
-		    "s:I, s:b, s:b, s:b}", "alert", aj, "sent_mono",
+		    "s:I, s:b, s:b, s:I, s:b}", "alert", aj, "sent_mono",
 		    (json_int_t)clock_mono_ms(), "acked", 0, "held", hold,
-		    "announced", !hold));
+		    "announced", (json_int_t)(hold ? 0 : all_channels(nf)),
+		    "counted", hold));
 	else
 		json_object_del(nf->firing, a->alert_id);
 	if (hold) {
