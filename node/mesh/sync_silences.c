@@ -9,7 +9,8 @@
  *                                                             signed it
  *   a snapshot       apply_snapshot → sync_silences_merge     only from
  *                                                             the origin
- * and then only when the hook's check (the API's rules) passes it.
+ * and then only when refusal() finds nothing wrong with it: an event's
+ * author is its signer; a snapshot's is the word's claim.
  *
  * Invariant: at most SYNC_SILENCES_MAX live and SYNC_SILENCE_TOMBSTONES_MAX
  * removed ids, each once; a removed id never comes back to life.

@@ -11,12 +11,17 @@
  * forgotten: it holds nothing back any more, and a word about it arriving
  * later is forgotten as soon.
  *
- * Another node's word is checked by the hook's check (silences.c, the
- * API's own rules) before it is taken: a bad one is dropped and counted
- * (sync_silences_refused), never a reason to close the link.
+ * Another node's word is checked before it is taken: dated at most a day
+ * ahead; in an event its author the signing origin (a snapshot's author
+ * is only the word's claim); a removal ending at most 90 days after it
+ * was made; then the hook's check (silences.c, the API's own rules) for a
+ * live word and for a removal of an id not held live.  A bad one is
+ * dropped and counted (sync_silences_refused), never a reason to close
+ * the link.  A removal of a live silence keeps the later of both ends.
  *
- * Bounded: SYNC_SILENCES_MAX live and SYNC_SILENCE_TOMBSTONES_MAX removed
- * (past it the oldest removal is forgotten).
+ * Bounded on every path: SYNC_SILENCES_MAX live (past it a new one is
+ * refused) and SYNC_SILENCE_TOMBSTONES_MAX removed (past it the removal
+ * that ends first is forgotten, as silences.c's store does).
  *
  * Loop thread only.
  */
@@ -54,8 +59,8 @@ const Agentflow__Mesh__V1__SilenceUpdate *sync_silences_get(
 /* Another node's words refused (bad, dated ahead, or no room). */
 uint64_t sync_silences_refused(const struct sync *);
 /*
- * check(u, arg) before another node's live word is taken: 0 takes it,
- * -1 drops it (counted).  changed(merged, arg) after another node's word
+ * check(u, arg) before another node's live word, or removal of an id not
+ * held live, is taken: 0 takes it, -1 drops it (counted).  changed(merged, arg) after another node's word
  * changed what we hold (merged valid during the call).  NULL: none.
  */
 void sync_set_silence_hooks(struct sync *,
