@@ -377,17 +377,18 @@ first_to_end(const json_t *removed)
 	return at;
 }
 
-/* Keeps a removal of id by author at updated_ms; past REMOVED_MAX the
- * one that ends first goes (the mesh's view forgets it too). */
+/* Keeps a removal of id by author at updated_ms; at REMOVED_MAX the one
+ * that ends first goes to make room (the mesh's view forgets it too). */
 static void
 tombstone(struct silences *s, const char *id, uint64_t updated_ms,
     const char *author, uint64_t ends_ms)
 {
+	/* first, as sync_silences.c's room(): the new one is always kept */
+	while (json_array_size(s->removed) >= REMOVED_MAX)
+		json_array_remove(s->removed, first_to_end(s->removed));
 	json_array_append_new(s->removed, json_pack("{s:s, s:I, s:s, s:I}",
 	    "id", id, "updated_ms", (json_int_t)updated_ms, "author", author,
 	    "ends_ms", (json_int_t)ends_ms));
-	while (json_array_size(s->removed) > REMOVED_MAX)
-		json_array_remove(s->removed, first_to_end(s->removed));
 }
 
 /* Stores the change just made, or puts back what was: list and removed

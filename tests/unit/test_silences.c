@@ -496,6 +496,31 @@ test_removals_past_the_bound_drop_the_first_to_end(void **state)
 	json_decref(w);
 }
 
+/* At 64 removals our own new one is kept, though it ends first: the
+ * one the mesh hears of (silences_word) is there to send. */
+static void
+test_our_removal_is_kept_past_the_bound(void **state)
+{
+	struct fix *f = *state;
+	char id[64], err[256];
+	json_t *w;
+
+	for (int i = 1; i <= 64; i++)
+		assert_int_equal(silences_apply(f->s, sid(100 + i), NULL, NOW,
+		    "n2", NOW + 3600000 + (uint64_t)i, NOW), 1);
+	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
+	    "\"1m\"}", id, sizeof(id), err, sizeof(err)), 201);
+	assert_int_equal(silences_remove(f->s, id, NOW), 1);
+	w = silences_word(f->s, id, NOW);
+	assert_non_null(w);
+	assert_true(json_is_true(json_object_get(w, "deleted")));
+	json_decref(w);
+	assert_null(silences_word(f->s, sid(101), NOW));
+	w = silences_words(f->s, NOW);
+	assert_int_equal(json_array_size(w), 64);
+	json_decref(w);
+}
+
 int
 main(void)
 {
@@ -522,6 +547,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_removals_past_the_bound_drop_the_first_to_end, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_our_removal_is_kept_past_the_bound, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
