@@ -106,20 +106,27 @@ expire(struct silences *s, uint64_t now_ms)
 
 /* A silence stored before they were mesh-wide: self's, under an id of
  * the mesh's form.  It held back only self's notices then; a node
- * matcher keeps it so now that every node holds it. */
-static void
+ * matcher keeps it so now that every node holds it.  0 when it is to
+ * go: its node matcher named another node, so it held back nothing
+ * and would become active there. */
+static int
 adopt(struct silences *s, json_t *sil)
 {
-	json_t *m = json_object_get(sil, "matchers");
+	json_t *m = json_object_get(sil, "matchers"), *node;
 	char id[64];
 
 	if (json_is_string(json_object_get(sil, "node")))
-		return;
+		return 1;
+	node = json_object_get(m, "node");
+	if (node != NULL && (!json_is_string(node) ||
+	    strcmp(json_string_value(node), s->self) != 0))
+		return 0;
 	snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next++, s->hash);
 	json_object_set_new(sil, "id", json_string(id));
 	json_object_set_new(sil, "node", json_string(s->self));
-	if (json_is_object(m) && json_object_get(m, "node") == NULL)
+	if (json_is_object(m))
 		json_object_set_new(m, "node", json_string(s->self));
+	return 1;
 }
 
 struct silences *
@@ -127,7 +134,7 @@ silences_new(struct store *st, const char *self, char *err, size_t errlen)
 {
 	struct silences *s = xcalloc(1, sizeof(*s));
 	char *buf = xmalloc(META_MAX);
-	json_t *doc = NULL, *list, *removed, *v;
+	json_t *doc = NULL, *list, *removed;
 	size_t i;
 	int rc;
 
@@ -149,8 +156,11 @@ silences_new(struct store *st, const char *self, char *err, size_t errlen)
 			s->next = json_u64_of(doc, "next");
 			if (s->next == 0)
 				s->next = 1;
-			json_array_foreach(list, i, v)
-				adopt(s, v);
+			for (i = 0; i < json_array_size(list); )
+				if (adopt(s, json_array_get(list, i)))
+					i++;
+				else
+					json_array_remove(list, i);
 			removed = json_object_get(doc, "removed");
 			if (json_is_array(removed) &&
 			    json_array_size(removed) <= REMOVED_MAX)

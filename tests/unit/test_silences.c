@@ -451,7 +451,8 @@ test_ids_pass_those_the_mesh_holds(void **state)
 }
 
 /* A silence stored before they were mesh-wide held back only this
- * node's notices: it still does. */
+ * node's notices: it still does; one whose node matcher named another
+ * node held back nothing, and goes rather than hold back that node's. */
 static void
 test_an_old_silence_stays_this_nodes(void **state)
 {
@@ -460,17 +461,23 @@ test_an_old_silence_stays_this_nodes(void **state)
 	json_t *list;
 
 	snprintf(buf, sizeof(buf), "{\"next\": 3, \"silences\": [{\"id\": "
-	    "\"sil-2\", \"matchers\": {\"rule\": \"a\"}, \"starts_ms\": "
-	    "%llu, \"ends_ms\": %llu, \"comment\": \"\", \"created_by\": "
-	    "\"t\"}]}", (unsigned long long)NOW,
-	    (unsigned long long)(NOW + 3600000));
+	    "\"sil-1\", \"matchers\": {\"rule\": \"b\", \"node\": \"n2\"}, "
+	    "\"starts_ms\": %llu, \"ends_ms\": %llu, \"comment\": \"\", "
+	    "\"created_by\": \"t\"}, {\"id\": \"sil-2\", \"matchers\": "
+	    "{\"rule\": \"a\"}, \"starts_ms\": %llu, \"ends_ms\": %llu, "
+	    "\"comment\": \"\", \"created_by\": \"t\"}]}",
+	    (unsigned long long)NOW, (unsigned long long)(NOW + 3600000),
+	    (unsigned long long)NOW, (unsigned long long)(NOW + 3600000));
 	assert_int_equal(store_meta_set(f->store, "silences", buf), 0);
 	silences_free(f->s);
 	f->s = silences_new(f->store, "n1", err, sizeof(err));
 	assert_non_null(f->s);
 	assert_null(silences_match(f->s, NOW, "a", "n2", NULL));
 	assert_string_equal(silences_match(f->s, NOW, "a", "n1", NULL), sid(3));
+	assert_null(silences_match(f->s, NOW, "b", "n2", NULL));
+	assert_null(silences_match(f->s, NOW, "b", "n1", NULL));
 	list = silences_list(f->s, NOW);
+	assert_int_equal(json_array_size(list), 1);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    json_array_get(list, 0), "matchers"), "node")), "n1");
 	json_decref(list);
