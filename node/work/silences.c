@@ -36,6 +36,8 @@ struct silences {
 	json_t		*list;		/* array, oldest first */
 	json_t		*removed;	/* array, oldest first */
 	uint64_t	 next;		/* the next id's number */
+	int		(*taken)(const char *, void *);	/* the mesh's view */
+	void		*taken_arg;
 };
 
 /* 12 hex digits of FNV-1a over id: the ids of two nodes meet only when
@@ -194,6 +196,14 @@ silences_free(struct silences *s)
 	free(s);
 }
 
+void
+silences_set_taken(struct silences *s, int (*taken)(const char *, void *),
+    void *arg)
+{
+	s->taken = taken;
+	s->taken_arg = arg;
+}
+
 /* The matchers of a POST, checked: a new object, or NULL with err set. */
 static json_t *
 matchers_check(const json_t *m, char *err, size_t errlen)
@@ -335,12 +345,14 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 		    "one first", SILENCES_MAX);
 		return 507;
 	}
-	/* an id the mesh told us of (ours before a wiped data directory)
-	 * would go nowhere: the mesh keeps the word it has */
+	/* an id the mesh holds (ours before a wiped data directory, or
+	 * removed ahead by another member) would go nowhere: the mesh
+	 * keeps the word it has */
 	for (;;) {
 		snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next, s->hash);
 		if (find(s->list, id, NULL) == NULL &&
-		    find(s->removed, id, NULL) == NULL)
+		    find(s->removed, id, NULL) == NULL &&
+		    (s->taken == NULL || !s->taken(id, s->taken_arg)))
 			break;
 		s->next++;
 	}
@@ -485,29 +497,32 @@ silences_words(struct silences *s, uint64_t now_ms)
 	return out;
 }
 
-/* Whether id is "sil-<n>-<hash>", as silences_add makes them with hash
- * that of node; *n (may be NULL) its n. */
-static int
-id_of_hash(const char *id, const char *hash, uint64_t *n)
+/* The <hash> of id when it is "sil-<n>-<hash>" with n one silences_add
+ * can give (1 to UINT64_MAX, as PRIu64 writes it), else NULL. */
+static const char *
+id_hash(const char *id)
 {
 	const char *p = id + 4, *dash;
+	size_t len;
 
-	if (strncmp(id, "sil-", 4) != 0 || (dash = strchr(p, '-')) == NULL ||
-	    dash == p || dash - p > 19 ||
-	    strspn(p, "0123456789") != (size_t)(dash - p))
-		return 0;
-	if (n != NULL)
-		*n = strtoull(p, NULL, 10);
-	return strcmp(dash + 1, hash) == 0;
+	if (strncmp(id, "sil-", 4) != 0 || (dash = strchr(p, '-')) == NULL)
+		return NULL;
+	len = (size_t)(dash - p);
+	if (len == 0 || len > 20 || *p == '0' ||
+	    strspn(p, "0123456789") != len ||
+	    (len == 20 && strncmp(p, "18446744073709551615", 20) > 0))
+		return NULL;
+	return dash + 1;
 }
 
 static int
 id_of_node(const char *id, const char *node)
 {
+	const char *h = id_hash(id);
 	char hash[16];
 
 	hash_of(node, hash, sizeof(hash));
-	return id_of_hash(id, hash, NULL);
+	return h != NULL && strcmp(h, hash) == 0;
 }
 
 int
@@ -568,10 +583,14 @@ int
 silences_check_removal(const char *id, const char *author, char *err,
     size_t errlen)
 {
-	if (author == NULL || !node_id_valid(author, strlen(author)) ||
-	    !id_of_node(id, author)) {
-		snprintf(err, errlen, "id: a removal of an id not held names "
-		    "only its author's own (sil-<n>-<its node's hash>)");
+	const char *h = id_hash(id);
+
+	if (h == NULL || strlen(h) != 12 || strspn(h, "0123456789abcdef") != 12) {
+		snprintf(err, errlen, "id: not sil-<n>-<12 hex digits>");
+		return -1;
+	}
+	if (author == NULL || !node_id_valid(author, strlen(author))) {
+		snprintf(err, errlen, "author: not a node id");
 		return -1;
 	}
 	return 0;
@@ -594,15 +613,11 @@ silences_apply(struct silences *s, const char *id, const char *spec,
     uint64_t now_ms)
 {
 	json_t *list, *removed, *held, *sil;
-	uint64_t n;
 	size_t i;
 
 	expire(s, now_ms);
 	if (ends_ms <= now_ms)
 		return 0;
-	/* ours, from before a wiped data directory: the next id passes it */
-	if (id_of_hash(id, s->hash, &n) && n >= s->next && n < UINT64_MAX)
-		s->next = n + 1;
 	held = find(s->removed, id, &i);
 	if (spec != NULL && (held != NULL || find(s->list, id, NULL) != NULL))
 		return 0;	/* removed, or held already */

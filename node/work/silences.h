@@ -61,6 +61,10 @@ void silences_free(struct silences *);	/* NULL: no-op */
  */
 int silences_add(struct silences *, const json_t *body, const char *by,
     uint64_t now_ms, json_t **out, char *err, size_t errlen);
+/* taken(id, arg) (NULL: none): whether the mesh's view holds id, live or
+ * removed; silences_add skips such ids as it does those it holds. */
+void silences_set_taken(struct silences *,
+    int (*taken)(const char *id, void *arg), void *arg);
 /* Ends silence id (added on any node): 1, 0 when there is no such
  * active one, -1 when it cannot be stored. */
 int silences_remove(struct silences *, const char *id, uint64_t now_ms);
@@ -85,10 +89,12 @@ int silences_check(const char *id, const char *spec, size_t len,
     const char *author, uint64_t updated_ms, uint64_t ends_ms,
     uint64_t now_ms, char *err, size_t errlen);
 /*
- * Whether a removal by author of id, which this node does not hold as a
- * live silence, may be taken: id must be one author's node would make
- * ("sil-<n>-<hash of author>"), so no member blocks the ids another node
- * is still to give.  0, or -1 with err set.
+ * Whether a removal by author of id may be taken: id of the form any
+ * node's silences_add gives ("sil-<n>-<12 hex digits>"), author a node
+ * id.  Any member may remove any node's silence, held here yet or not;
+ * an id removed before its silence is made is skipped by silences_add
+ * (silences_set_taken), so it costs that node an id, no more.  0, or -1
+ * with err set.
  */
 int silences_check_removal(const char *id, const char *author, char *err,
     size_t errlen);

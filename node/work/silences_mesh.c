@@ -49,6 +49,14 @@ check_cb(const PB(SilenceUpdate) *u, void *arg)
 	return -1;
 }
 
+static int
+taken_cb(const char *id, void *arg)
+{
+	struct node *n = arg;
+
+	return sync_silences_get(n->sync, id) != NULL;
+}
+
 static void
 changed_cb(const PB(SilenceUpdate) *u, void *arg)
 {
@@ -77,11 +85,14 @@ silences_mesh_start(struct node *n)
 	}
 	json_decref(words);
 	sync_set_silence_hooks(n->sync, check_cb, changed_cb, n);
+	silences_set_taken(n->silences, taken_cb, n);
 }
 
 void
 silences_mesh_stop(struct node *n)
 {
+	if (n->silences != NULL)
+		silences_set_taken(n->silences, NULL, NULL);
 	if (n->sync != NULL)
 		sync_set_silence_hooks(n->sync, NULL, NULL, NULL);
 }
