@@ -38,6 +38,15 @@ update_free(PB(SilenceUpdate) *u)
 		agentflow__mesh__v1__silence_update__free_unpacked(u, NULL);
 }
 
+/* The latest end a removal u may have: the silence it removes started
+ * at most a day ahead of u's clock (silences_check) and lasts 90 days. */
+static uint64_t
+removal_end_max(const PB(SilenceUpdate) *u)
+{
+	return u->updated_ms + SYNC_SILENCE_FOR_MAX_MS +
+	    (uint64_t)SYNC_SILENCE_AHEAD_MAX_MS;
+}
+
 /* Whether removal a is newer than removal b. */
 static int
 newer(const PB(SilenceUpdate) *a, const PB(SilenceUpdate) *b)
@@ -141,6 +150,8 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
 		return 0;
 	if (held != NULL && held->ends_ms > c->ends_ms)
 		c->ends_ms = held->ends_ms;
+	if (c->deleted && c->ends_ms > removal_end_max(c))
+		c->ends_ms = removal_end_max(c);
 	hmap_put(s->silences, u->id, c);
 	update_free(held);
 	if (out != NULL)
@@ -209,7 +220,6 @@ static const char *
 refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
     int signed_by_author)
 {
-	const PB(SilenceUpdate) *held = hmap_get(s->silences, u->id);
 	uint64_t now = clock_wall_ms();
 
 	if (u->updated_ms > now + SYNC_SILENCE_AHEAD_MAX_MS)
@@ -218,13 +228,12 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	    strcmp(u->author, origin) != 0))
 		return "its author is not the node that signed it";
 	if (u->deleted && (u->ends_ms < u->updated_ms ||
-	    u->ends_ms - u->updated_ms > SYNC_SILENCE_FOR_MAX_MS))
-		return "a removal that ends more than 90 days on";
-	/* A live word, or a removal of an id we do not hold live: the
-	 * hook's rules (a removal then names its author's own id only, so
-	 * no member blocks another's ids to come). */
-	if ((!u->deleted || held == NULL || held->deleted) &&
-	    s->silence_check != NULL &&
+	    u->ends_ms > removal_end_max(u)))
+		return "a removal that ends more than 91 days on";
+	/* The hook's rules: a removal may name any node's id, held yet or
+	 * not (removal wins when the silence comes later; its node skips
+	 * an id the mesh holds). */
+	if (s->silence_check != NULL &&
 	    s->silence_check(u, s->silence_hook_arg) != 0)
 		return "not a silence the API would take";
 	return NULL;
@@ -240,6 +249,11 @@ apply_one(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 
 	if (s->silences == NULL)
 		s->silences = hmap_new();
+	held = hmap_get(s->silences, u->id);
+	if (u->deleted && held != NULL && held->deleted &&
+	    held->updated_ms == u->updated_ms && held->author != NULL &&
+	    u->author != NULL && strcmp(held->author, u->author) == 0)
+		return;		/* the word held: nothing to refuse or take */
 	if ((why = refusal(s, origin, u, signed_by_author)) != NULL) {
 		refuse(s, origin, u, why);
 		return;

@@ -13,11 +13,12 @@
  *
  * Another node's word is checked before it is taken: dated at most a day
  * ahead; in an event its author the signing origin (a snapshot's author
- * is only the word's claim); a removal ending at most 90 days after it
- * was made; then the hook's check (silences.c, the API's own rules) for a
- * live word and for a removal of an id not held live.  A bad one is
- * dropped and counted (sync_silences_refused), never a reason to close
- * the link.  A removal of a live silence keeps the later of both ends.
+ * is only the word's claim); a removal ending at most 90 days and a day
+ * after it was made; then the hook's check (silences.c, the API's own
+ * rules) for every word.  A bad one is dropped and counted
+ * (sync_silences_refused), never a reason to close the link; the removal
+ * held already, heard again, is neither.  A removal of a live silence
+ * keeps the later of both ends, within that bound.
  *
  * Bounded on every path: SYNC_SILENCES_MAX live (past it a new one is
  * refused) and SYNC_SILENCE_TOMBSTONES_MAX removed (past it the removal
@@ -40,8 +41,9 @@ struct sync;
 /* A word dated further ahead of our clock than this is refused, as
  * schedules' are (SYNC_SCHEDULE_AHEAD_MAX_MS). */
 #define SYNC_SILENCE_AHEAD_MAX_MS	(24LL * 3600 * 1000)
-/* A removal ends at most this long after it was made (silences.h's
- * SILENCES_FOR_MAX_MS: it outlives the silence it removes, no more). */
+/* A removal ends at most this plus SYNC_SILENCE_AHEAD_MAX_MS after it
+ * was made (silences.h's SILENCES_FOR_MAX_MS and SILENCES_AHEAD_MAX_MS:
+ * it outlives the silence it removes, no more). */
 #define SYNC_SILENCE_FOR_MAX_MS		(90ULL * 86400 * 1000)
 
 /*
@@ -59,8 +61,8 @@ const Agentflow__Mesh__V1__SilenceUpdate *sync_silences_get(
 /* Another node's words refused (bad, dated ahead, or no room). */
 uint64_t sync_silences_refused(const struct sync *);
 /*
- * check(u, arg) before another node's live word, or removal of an id not
- * held live, is taken: 0 takes it, -1 drops it (counted).  changed(merged, arg) after another node's word
+ * check(u, arg) before another node's word is taken: 0 takes it, -1
+ * drops it (counted).  changed(merged, arg) after another node's word
  * changed what we hold (merged valid during the call).  NULL: none.
  */
 void sync_set_silence_hooks(struct sync *,

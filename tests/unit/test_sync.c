@@ -1024,8 +1024,9 @@ test_silences_bounded_on_every_path(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
-/* An event's word is its signer's; a removal is bounded and, for an id
- * not held live, asks the hook (silences.c: the author's own ids only). */
+/* An event's word is its signer's; a removal is bounded (91 days: its
+ * silence may have started a day ahead) and always asks the hook; the
+ * removal held again is no refusal. */
 static void
 test_silences_removals_are_checked(void **state)
 {
@@ -1033,7 +1034,7 @@ test_silences_removals_are_checked(void **state)
 	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
 	Agentflow__Mesh__V1__OriginState st =
 	    AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
-	uint64_t now = clock_wall_ms();
+	uint64_t now = clock_wall_ms(), day = 86400ULL * 1000;
 
 	silence_checked = 0;
 	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
@@ -1049,11 +1050,11 @@ test_silences_removals_are_checked(void **state)
 	assert_null(sync_silences_get(f->sync, "sil-1-b"));
 	assert_int_equal(silence_checked, 0);
 	/* a removal that would block an id for a year */
-	silence_word(&u, "sil-1-b", 1, now, now + 365ULL * 86400 * 1000);
+	silence_word(&u, "sil-1-b", 1, now, now + 365 * day);
 	silence_from(f, 3, &u);
 	assert_null(sync_silences_get(f->sync, "sil-1-b"));
 	assert_int_equal(sync_silences_refused(f->sync), 3);
-	/* a removal of an id not held asks the hook; of one held live not */
+	/* a removal of an id not held asks the hook; of one held live too */
 	silence_word(&u, "sil-1-b", 1, now, now + 3600000);
 	u.spec_json = "bad";	/* the stub's refusal */
 	silence_from(f, 4, &u);
@@ -1065,16 +1066,33 @@ test_silences_removals_are_checked(void **state)
 	silence_word(&u, "sil-1-a", 1, now, now + 3600000);
 	u.spec_json = "bad";
 	silence_from(f, 6, &u);
-	assert_int_equal(silence_checked, 2);
+	assert_int_equal(silence_checked, 3);
+	assert_false(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 5);
+	/* of a silence that started a day ahead: 91 days on, taken */
+	silence_word(&u, "sil-1-a", 1, now, now + 91 * day - 1);
+	silence_from(f, 7, &u);
 	assert_true(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	/* the same removal again (another path): not refused, not checked */
+	u.spec_json = "bad";
+	silence_from(f, 8, &u);
+	assert_int_equal(silence_checked, 4);
+	assert_int_equal(sync_silences_refused(f->sync), 5);
 	/* a snapshot carries what its origin holds, whoever wrote it */
 	silence_word(&u, "sil-2-c", 0, now, now + 3600000);
 	u.author = "n3";
 	st.n_silences = 1;
 	st.silences = &up;
-	send_snapshot_of(f, "n1", "n1", 7, &st);
+	send_snapshot_of(f, "n1", "n1", 9, &st);
 	assert_non_null(sync_silences_get(f->sync, "sil-2-c"));
-	assert_int_equal(sync_silences_refused(f->sync), 4);
+	assert_int_equal(sync_silences_refused(f->sync), 5);
+	/* a live silence past the bound keeps its removal's end bounded */
+	silence_word(&u, "sil-3-a", 0, now, now + 200 * day);
+	silence_from(f, 10, &u);
+	silence_word(&u, "sil-3-a", 1, now, now + 3600000);
+	silence_from(f, 11, &u);
+	assert_int_equal(sync_silences_get(f->sync, "sil-3-a")->ends_ms,
+	    now + 91 * day);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
