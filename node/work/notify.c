@@ -379,26 +379,47 @@ delivery_free(struct delivery *d)
 static void send_one(struct notify *, const struct channel *, const json_t *,
     const char *, int);
 
+/* Whether an alert of a's rule and subject fires now (a new incident,
+ * under a new id). */
+static int
+fires_again(const struct notify *nf, const json_t *a)
+{
+	const char *id;
+	json_t *t, *f;
+
+	json_object_foreach(nf->firing, id, t) {
+		f = json_object_get(t, "alert");
+		if (json_equal(json_object_get(f, "rule"), json_object_get(a,
+		    "rule")) && json_equal(json_object_get(f, "subject"),
+		    json_object_get(a, "subject")))
+			return 1;
+	}
+	return 0;
+}
+
 /* Frees d, done; then the resolved notices that waited for it (a group's
  * firing notice) go, once it was delivered, or are dropped, as the
- * receiver never heard of the incident. */
+ * receiver never heard of the incident, or as the alert fired again
+ * meanwhile (the late resolve would close the new incident there). */
 static void
 finish(struct delivery *d, int delivered)
 {
 	struct notify *nf = d->nf;
 	const struct channel *ch = d->ch;
 	json_t *after = d->after, *a;
+	const char *why;
 	size_t i;
 
 	d->after = NULL;
 	delivery_free(d);
 	json_array_foreach(after, i, a) {
-		if (delivered)
+		why = !delivered ? "its firing notice was not delivered" :
+		    fires_again(nf, a) ? "it fired again before its turn" : NULL;
+		if (why == NULL)
 			send_one(nf, ch, a, "resolved", 0);
 		else
 			noted(nf, json_string_value(json_object_get(a,
-			    "alert_id")), "resolved", ch, "dropped", 0,
-			    "its firing notice was not delivered");
+			    "alert_id")), "resolved", ch, "dropped", 0, why);
 	}
 	json_decref(after);
 }

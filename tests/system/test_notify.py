@@ -843,15 +843,19 @@ class Grouping(MeshTest):
         self.assertEqual(of(self.grouped, "resolved"), [])
         self.assertEqual(len(of(self.single, "firing")), 2, self.single.bodies())
 
+    def two_down_refused(self):
+        """two_down with one channel, "grouped" (group_wait_s 2), whose
+        receiver refuses until told otherwise.  (a, b, c)"""
+        with self.grouped.lock:
+            self.grouped.refuse = 1000
+        return self.two_down(self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "grouped", "type": "webhook", "url": self.grouped.url,
+             "group_wait_s": 2}]}))
+
     def test_a_resolved_notice_waits_for_its_groups_firing(self):
         """A grouped firing notice being retried is not overtaken by the
         resolved notice of one of its alerts."""
-        with self.grouped.lock:
-            self.grouped.refuse = 1000
-        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
-            {"name": "grouped", "type": "webhook", "url": self.grouped.url,
-             "group_wait_s": 2}]})
-        a, b, c = self.two_down(notify)
+        a, b, c = self.two_down_refused()
 
         def states():
             return [x.get("state") for x in self.grouped.bodies()]
@@ -871,6 +875,34 @@ class Grouping(MeshTest):
         self.assertTrue(harness.wait_until(lambda: "resolved" in states(), 70), states())
         st = states()
         self.assertEqual(st[st.index("resolved"):], ["resolved"], st)
+
+    def test_a_waiting_resolved_notice_goes_not_once_it_fired_again(self):
+        """A resolved notice parked behind its group's firing notice is
+        dropped when an alert of the same rule and subject fires again
+        meanwhile: sent late, it would close the new incident."""
+        a, b, c = self.two_down_refused()
+        ro = a.client(token="read")
+
+        def firing(subject):
+            return [x["alert_id"] for x in ro.get("/api/alerts?state=firing").json()["alerts"]
+                    if x["rule"] == "peer_unreachable" and x["subject"] == subject]
+        self.assertTrue(harness.wait_until(lambda: self.grouped.bodies(), 30))
+        old = firing("node-2")
+        self.assertEqual(len(old), 1, old)
+        b.restart()
+        self.assertTrue(harness.wait_until(lambda: not firing("node-2"), 40))
+        b.stop(signal.SIGKILL)
+        self.assertTrue(harness.wait_until(lambda: firing("node-2"), 40))
+        self.assertNotEqual(firing("node-2"), old)
+        with self.grouped.lock:
+            self.grouped.refuse = 0
+
+        def resolved_of_old():
+            notices = ro.get("/api/alerts/notices?alert_id=" + old[0]).json()["notices"]
+            return [(n["outcome"], n.get("why")) for n in notices
+                    if n["notice"] == "resolved"]
+        self.assertTrue(harness.wait_until(resolved_of_old, 150), resolved_of_old())
+        self.assertEqual(resolved_of_old(), [("dropped", "it fired again before its turn")])
 
 
 JOBFORGER_BIN = os.path.join(harness.BIN, "agentflow-node-jobforger")
