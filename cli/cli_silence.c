@@ -119,14 +119,15 @@ print_list(json_t *body)
 	long long now = (long long)clock_wall_ms();
 	char m[512], left[32], by[80], comment[120];
 
-	printf("%-10s %-36s %-8s %-16s %s\n", "ID", "MATCHERS", "ENDS IN", "BY",
-	    "COMMENT");
+	/* NODE: the one it was added on (silences are the mesh's). */
+	printf("%-20s %-12s %-36s %-8s %-16s %s\n", "ID", "NODE", "MATCHERS",
+	    "ENDS IN", "BY", "COMMENT");
 	json_array_foreach(json_object_get(body, "silences"), i, s) {
 		long long ends = (long long)json_integer_value(json_object_get(s,
 		    "ends_ms"));
 
-		printf("%-10s %-36s %-8s %-16s %s\n", cli_fmt_str(s, "id", "?"),
-		    matchers_text(json_object_get(s, "matchers"), m, sizeof(m)),
+		printf("%-20s %-12s %-36s %-8s %-16s %s\n", cli_fmt_str(s, "id",
+		    "?"), cli_fmt_str(s, "node", "-"), matchers_text(json_object_get(s, "matchers"), m, sizeof(m)),
 		    cli_fmt_duration((ends - now) / 1000, left, sizeof(left)),
 		    cli_fmt_clean(cli_fmt_str(s, "created_by", "-"), by,
 		    sizeof(by)), cli_fmt_clean(cli_fmt_str(s, "comment", ""),
@@ -171,18 +172,18 @@ rm(const struct cmd_entry *e, int argc, char **argv)
 static const struct cmd_entry commands[] = {
 	{ "add", "(--rule RULE | --node NODE | --label KEY=VALUE ...) --for "
 	  "DURATION [--comment TEXT] " API_OPTS "\n\n"
-	  "  no notice goes out for this node's alerts that match every matcher\n"
-	  "  given, until DURATION (90s, 15m, 2h, 7d; at most 90d) has passed;\n"
-	  "  they still fire and are listed, marked silenced.  --label matches\n"
-	  "  the alert's node's labels (up to 8).  A silence acts on the node\n"
-	  "  that keeps it: add it where the alerts are",
+	  "  no notice goes out for the alerts of any node that match every\n"
+	  "  matcher given, until DURATION (90s, 15m, 2h, 7d; at most 90d) has\n"
+	  "  passed; they still fire and are listed, marked silenced.  --label\n"
+	  "  matches the alert's node's labels (up to 8).  Added on any node,\n"
+	  "  a silence reaches every node of the mesh",
 	  0, 0, add_options, add,
 	  "hold back the notices of matching alerts for a while", NULL },
 	{ "ls", API_OPTS, 0, 0, NULL, ls,
-	  "the active silences of this node", NULL },
+	  "the mesh's active silences, with the node each was added on", NULL },
 	{ "rm", "ID " API_OPTS "\n\n"
-	  "  ends the silence; an alert it held that still fires is notified\n"
-	  "  once",
+	  "  ends the silence, on every node, whichever node it was added on;\n"
+	  "  an alert it held that still fires is notified once",
 	  1, 1, NULL, rm, "end a silence", NULL },
 };
 

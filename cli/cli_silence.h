@@ -1,11 +1,11 @@
 /*
  * The silence commands, a table of their own (`agentflow silence ...`),
- * clients of the local node's silence API (silences.h: a silence holds
- * back the notices of the node that keeps it):
+ * clients of the local node's silence API (silences.h: a silence added
+ * on any node holds back the matching notices of every node):
  *
  *   silence add (--rule R | --node N | --label K=V ...) --for 2h
  *       [--comment TEXT]       prints the new silence's id
- *   silence ls                 the active ones, soonest end last
+ *   silence ls                 the mesh's active ones, as the node learnt them
  *   silence rm ID
  *
  * Exit 0 done, 1 refused (the node's message), 2 usage.

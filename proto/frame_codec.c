@@ -403,6 +403,11 @@ check_origin_state(struct ck *ck, const PB(OriginState) *o)
 	for (i = 0; i < o->n_schedules; i++)
 		CHECK(ck, fc_check_schedule_update(ck, o->schedules[i]), "schedules",
 		    (long)i);
+	CHECK(ck, check_count(ck, "silences", o->n_silences, o->silences,
+	    FRAME_CODEC_MAX_SILENCES), NULL, -1);
+	for (i = 0; i < o->n_silences; i++)
+		CHECK(ck, fc_check_silence_update(ck, o->silences[i]), "silences",
+		    (long)i);
 	CHECK(ck, check_count(ck, "services", o->n_services, o->services,
 	    FRAME_CODEC_MAX_SERVICES), NULL, -1);
 	for (i = 0; i < o->n_services; i++)
@@ -480,6 +485,9 @@ check_event(struct ck *ck, const PB(Event) *e)
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
 		CHECK(ck, fc_check_service_update(ck, e->service), "service", -1);
+		return 0;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE:
+		CHECK(ck, fc_check_silence_update(ck, e->silence), "silence", -1);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT:
 		CHECK(ck, fc_check_artifact_update(ck, e->artifact), "artifact",

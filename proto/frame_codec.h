@@ -64,6 +64,8 @@
 #define FRAME_CODEC_MAX_ARTIFACT_ASK	(1u << 20) /* ArtifactRequest.length */
 #define FRAME_CODEC_MAX_SCHEDULES	1152	/* schedules per OriginState: 128 live + 1024 deleted */
 #define FRAME_CODEC_MAX_SCHEDULE_SPEC	8192	/* ScheduleUpdate.spec_json */
+#define FRAME_CODEC_MAX_SILENCES	128	/* silences per OriginState: 64 live + 64 removed */
+#define FRAME_CODEC_MAX_SILENCE_SPEC	8192	/* SilenceUpdate.spec_json */
 #define FRAME_CODEC_MAX_ADDRESSES	16
 #define FRAME_CODEC_MAX_ADDRESS_LEN	255
 #define FRAME_CODEC_MAX_LABELS		32

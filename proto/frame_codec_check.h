@@ -257,6 +257,7 @@ int fc_check_alert(struct ck *, const PB(Alert) *);
 int fc_check_job_update(struct ck *, const PB(JobUpdate) *);
 int fc_check_workflow_update(struct ck *, const PB(WorkflowUpdate) *);
 int fc_check_schedule_update(struct ck *, const PB(ScheduleUpdate) *);
+int fc_check_silence_update(struct ck *, const PB(SilenceUpdate) *);
 int fc_check_service_update(struct ck *, const PB(ServiceUpdate) *);
 int fc_check_user_event(struct ck *, const PB(UserEvent) *);
 int fc_check_artifact_update(struct ck *, const PB(ArtifactUpdate) *);

@@ -189,6 +189,21 @@ fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
 }
 
+/* A silence: its definition is JSON text within its bound (what it says
+ * is silences.h's to check, as the API checks a new one: a bad one is the
+ * receiver's to drop, not a reason to close the link); a removal has none. */
+int
+fc_check_silence_update(struct ck *ck, const PB(SilenceUpdate) *u)
+{
+	CHECK(ck, check_present(ck, NULL, u), NULL, -1);
+	CHECK(ck, check_id(ck, "id", u->id, true), NULL, -1);
+	CHECK(ck, check_str(ck, "spec_json", u->spec_json, u->deleted ? 0 : 2,
+	    u->deleted ? 0 : FRAME_CODEC_MAX_SILENCE_SPEC, false), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "updated_ms", u->updated_ms), NULL, -1);
+	CHECK(ck, check_nonzero(ck, "ends_ms", u->ends_ms), NULL, -1);
+	return check_node_id(ck, "author", u->author);
+}
+
 /* Name syntax (text_name_valid): services, endpoints, tags. */
 static int
 check_service_name(struct ck *ck, const char *field, const char *s)

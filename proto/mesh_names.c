@@ -96,6 +96,7 @@ static const struct name event_kinds[] = {
 	{ MESH_EVENT_KIND(SERVICE), "service", 0 },
 	{ MESH_EVENT_KIND(ARTIFACT), "artifact", 0 },
 	{ MESH_EVENT_KIND(SCHEDULE), "schedule", 0 },
+	{ MESH_EVENT_KIND(SILENCE), "silence", 0 },
 };
 
 static const struct name *

@@ -166,6 +166,9 @@ agentflow_system_test(notify test_notify.py)
 # An email channel's fields and the message it sends (notify_mail.c).
 agentflow_unit_test(test_notify_mail SOURCES unit/test_notify_mail.c
   LIBS agentflow_node_core agentflow_common)
+# What a group's notice says (notify_group.c).
+agentflow_unit_test(test_notify_group SOURCES unit/test_notify_group.c
+  LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(cli_silence test_cli_silence.py)
 agentflow_unit_test(test_silences SOURCES unit/test_silences.c
   LIBS agentflow_node_core agentflow_common)

@@ -5,19 +5,20 @@ import { setToken } from '../src/lib/token';
 import { alert, cluster, hello, snapshot } from './fixtures';
 import { bodyOf, mockFetch, renderWith, storeWith } from './render';
 
-const SIL = { id: 'sil-1', matchers: { rule: 'disk_full', node: 'a' }, starts_ms: 1, ends_ms: 7200001, comment: 'swap', created_by: 'ann' };
+const SIL = { id: 'sil-1', matchers: { rule: 'disk_full', node: 'a' }, starts_ms: 1, ends_ms: 7200001, comment: 'swap', created_by: 'ann', node: 'b' };
 const ALERTS = [
   alert('a', 'x1', { rule: 'disk_full', severity: 'critical' }),
   alert('a', 'x2', { rule: 'cpu_high', state: 'acknowledged', acked_ms: 2000, acked_by: 'ann' }),
   alert('b', 'x3', { rule: 'disk_full', state: 'resolved', resolved_ms: 3000 }),
 ];
 
-// node a serves the page; x1 is held by sil-1 when `held`.
+// node a serves the page; x1 is held by sil-1 (added on node b: silences
+// are the mesh's) when `held`.
 function api(held: boolean) {
   return mockFetch((url, init) => {
     if (url === '/api/silences' && (init.method ?? 'GET') === 'GET') return { body: { node: 'a', silences: held ? [SIL] : [] } };
-    if (url.startsWith('/api/alerts?node=a'))
-      return { body: { alerts: [held ? { ...ALERTS[0], silenced: true, silence_id: 'sil-1' } : ALERTS[0]] } };
+    if (url === '/api/alerts')
+      return { body: { alerts: [held ? { ...ALERTS[0], silenced: true, silence_id: 'sil-1' } : ALERTS[0], ...ALERTS.slice(1)] } };
     return undefined;
   });
 }
@@ -61,7 +62,9 @@ describe('Alerts page', () => {
     await waitFor(() => expect(screen.getByTestId('alert-silenced-a-x1')).toBeInTheDocument());
     expect(screen.getByTestId('alert-row-a-x1')).toHaveAttribute('data-silenced', 'true');
     expect(screen.getByTestId('silence-row-sil-1')).toHaveTextContent('rule=disk_full node=a');
-    // only this node's open alerts can be silenced here; x1 already is
+    expect(screen.getByTestId('silence-node-sil-1')).toHaveTextContent('b');
+    // every node's open alerts can be silenced from here; x1 already is,
+    // x3 is resolved
     expect(screen.queryByTestId('silence-a-x1')).toBeNull();
     expect(screen.getByTestId('silence-a-x2')).toBeInTheDocument();
     expect(screen.queryByTestId('silence-b-x3')).toBeNull();

@@ -1,15 +1,17 @@
 /*
  * The silence routes (silences.h):
  *
- *   GET    /api/silences        the active silences of this node
+ *   GET    /api/silences        the mesh's active silences, each with the
+ *                               node it was added on ("node")
  *   POST   /api/silences        add one (write): 201 {id, matchers,
- *                               starts_ms, ends_ms, comment, created_by};
- *                               400 invalid_field naming the field
- *   DELETE /api/silences/ID     end one (write)
+ *                               starts_ms, ends_ms, comment, created_by,
+ *                               node}; 400 invalid_field naming the field
+ *   DELETE /api/silences/ID     end one, added on any node (write)
  *
- * and what GET /api/alerts adds to each open alert a silence here
- * matches: "silenced": true and "silence_id".  Changes are audited with
- * the caller (silence.add, silence.delete).
+ * and what GET /api/alerts adds to each open alert a silence matches:
+ * "silenced": true and "silence_id".  A change made here goes to every
+ * node (silences_mesh.h); it is audited here, with the caller
+ * (silence.add, silence.delete).
  */
 #include <jansson.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include "node.h"
 #include "node_id.h"
 #include "silences.h"
+#include "silences_mesh.h"
 #include "sync_json.h"
 
 void
@@ -41,20 +44,8 @@ api_silences_post(const struct api_call *call)
 	char err[256];
 	int status;
 
-	const json_t *node;
-
 	if ((body = http_body_json(call->req)) == NULL)
 		return;		/* answered */
-	/* This node's notices are all a silence here holds back. */
-	node = json_object_get(json_object_get(body, "matchers"), "node");
-	if (json_is_string(node) && strcmp(json_string_value(node),
-	    call->n->id) != 0) {
-		json_decref(body);
-		http_reply_error(call->req, 400, "invalid_field", "matchers.node: "
-		    "a silence holds back the notices of the node it is added on "
-		    "(%s); add it on that node", call->n->id);
-		return;
-	}
 	status = silences_add(call->n->silences, body, by, clock_wall_ms(), &out,
 	    err, sizeof(err));
 	json_decref(body);
@@ -67,6 +58,8 @@ api_silences_post(const struct api_call *call)
 		    "%s", err);
 		return;
 	}
+	silences_mesh_emit(call->n, json_string_value(json_object_get(out,
+	    "id")));
 	api_audit(call, "silence.add", "ok", json_pack("{s:O, s:O, s:O, s:O}",
 	    "id", json_object_get(out, "id"), "matchers", json_object_get(out,
 	    "matchers"), "ends_ms", json_object_get(out, "ends_ms"), "comment",
@@ -91,6 +84,8 @@ api_silences_delete(const struct api_call *call)
 		    "%s here", id);
 		return;
 	}
+	if (rc > 0)
+		silences_mesh_emit(call->n, id);
 	api_audit(call, "silence.delete", rc > 0 ? "ok" : "error",
 	    json_pack("{s:s}", "id", id));
 	if (rc < 0)
@@ -134,10 +129,9 @@ api_silences_mark(struct node *n, json_t *alerts)
 	json_array_foreach(alerts, i, a) {
 		const char *node = json_text_of(a, "node");
 
-		/* A silence holds back this node's notices only
-		 * (notify.c): another node's alert pages from there. */
-		if (strcmp(json_text_of(a, "state"), "resolved") == 0 ||
-		    strcmp(node, n->id) != 0)
+		/* Silences are the mesh's: the node that pages for
+		 * this alert (notify.c there) holds it back too. */
+		if (strcmp(json_text_of(a, "state"), "resolved") == 0)
 			continue;
 		id = silences_match(n->silences, now, json_text_of(a, "rule"),
 		    node, labels_of(n, cache, node));

@@ -24,6 +24,7 @@
 #include "rollouts.h"
 #include "notify.h"
 #include "silences.h"
+#include "sync_silences.h"
 #include "links.h"
 #include "node.h"
 #include "node_id.h"
@@ -413,8 +414,14 @@ notify_metrics(struct prom *p, struct node *n)
 	json_t *c;
 
 	prom_metric(p, "agentflow_node_silences", "gauge",
-	    "Silences active on this node (notices of matching alerts held "
-	    "back).", (int64_t)silences_active(n->silences, clock_wall_ms()));
+	    "Silences active in the mesh as this node holds them (notices of "
+	    "matching alerts held back).", (int64_t)silences_active(n->silences,
+	    clock_wall_ms()));
+	if (n->sync != NULL)
+		prom_metric(p, "agentflow_node_silences_refused_total", "counter",
+		    "Silences and removals from other nodes dropped: not what "
+		    "the API would take, dated ahead, or no room.",
+		    (int64_t)sync_silences_refused(n->sync));
 	if (n->notify == NULL)
 		return;
 	c = notify_counters(n->notify);

@@ -1100,6 +1100,7 @@ sync_free(struct sync *s)
 	sync_jobs_free(s);
 	sync_workflows_free(s);
 	sync_schedules_free(s);
+	sync_silences_free(s);
 	sync_services_free(s);
 	sync_artifacts_free(s);
 	sync_vouch_free(s);

@@ -217,6 +217,7 @@ origin_state_clear(Agentflow__Mesh__V1__OriginState *st)
 	free(st->jobs);
 	free(st->workflows);
 	free(st->schedules);
+	free(st->silences);
 	free(st->services);
 	free(st->artifacts);
 }
@@ -259,6 +260,7 @@ send_snapshot(struct sync *s, const char *peer, const struct snap_item *list,
 				sync_jobs_fill(s, s->self_id, &states[k]);
 				sync_workflows_fill(s, s->self_id, &states[k]);
 				sync_schedules_fill(s, &states[k]);
+				sync_silences_fill(s, &states[k]);
 				sync_services_fill(s, &states[k]);
 				sync_artifacts_fill(s, &states[k]);
 				ptrs[k] = &states[k];
@@ -413,6 +415,10 @@ event_from_row(const struct store_event *row)
 		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
 		e->service = agentflow__mesh__v1__service_update__unpack(NULL,
+		    len, b);
+		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE:
+		e->silence = agentflow__mesh__v1__silence_update__unpack(NULL,
 		    len, b);
 		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT:
@@ -734,7 +740,8 @@ sync_catchup_jobs(struct sync *s, const char *peer)
 	    sync_workflows_held(s, s->self_id) > 0 ||
 	    sync_services_held(s, s->self_id) > 0 ||
 	    sync_artifacts_held(s, s->self_id) > 0 ||
-	    (s->schedules != NULL && hmap_count(s->schedules) > 0))
+	    (s->schedules != NULL && hmap_count(s->schedules) > 0) ||
+	    sync_silences_held(s) > 0)
 		send_snapshot(s, peer, &at, 1, 0);
 }
 

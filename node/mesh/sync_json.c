@@ -255,6 +255,17 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			agentflow__mesh__v1__schedule_update__free_unpacked(u,
 			    NULL);
 		}
+	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE) {
+		Agentflow__Mesh__V1__SilenceUpdate *u =
+		    agentflow__mesh__v1__silence_update__unpack(NULL, len, body);
+		if (u != NULL) {
+			j = json_pack("{s:s, s:b, s:I, s:s, s:I}", "id", u->id,
+			    "deleted", u->deleted, "updated_ms",
+			    (json_int_t)u->updated_ms, "author", u->author,
+			    "ends_ms", (json_int_t)u->ends_ms);
+			agentflow__mesh__v1__silence_update__free_unpacked(u,
+			    NULL);
+		}
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE) {
 		Agentflow__Mesh__V1__ServiceUpdate *u =
 		    agentflow__mesh__v1__service_update__unpack(NULL, len, body);

@@ -154,6 +154,17 @@ struct sync {
 					    const Agentflow__Mesh__V1__ScheduleUpdate *,
 					    void *);
 	void				 *schedule_hook_arg;
+	/* The mesh's silences (sync_silences.c): id → the merged
+	 * SilenceUpdate; NULL until the first. */
+	struct hmap			*silences;
+	int				(*silence_check)(
+					    const Agentflow__Mesh__V1__SilenceUpdate *,
+					    void *);
+	void				(*silence_changed)(
+					    const Agentflow__Mesh__V1__SilenceUpdate *,
+					    void *);
+	void				 *silence_hook_arg;
+	uint64_t			 silences_refused;
 	struct {
 		uint64_t	forged;		/* bad or no signature, not from the origin */
 		uint64_t	unknown_key;	/* no key known for that life yet */
@@ -334,6 +345,15 @@ void sync_schedules_merge(struct sync *, const char *origin,
     Agentflow__Mesh__V1__ScheduleUpdate *const *v, size_t n);
 void sync_schedules_fill(struct sync *, Agentflow__Mesh__V1__OriginState *st);
 void sync_schedules_free(struct sync *);
+
+/* sync_silences.c, as sync_schedules.c above; how many ids it holds. */
+void sync_silences_apply(struct sync *, const char *origin,
+    const Agentflow__Mesh__V1__SilenceUpdate *);
+void sync_silences_merge(struct sync *, const char *origin,
+    Agentflow__Mesh__V1__SilenceUpdate *const *v, size_t n);
+void sync_silences_fill(struct sync *, Agentflow__Mesh__V1__OriginState *st);
+size_t sync_silences_held(const struct sync *);
+void sync_silences_free(struct sync *);
 
 /* sync_forget.c: whether a snapshot or event of origin id's incarnation
  * is of a life we forgot (and so is ignored); frees what forgets kept. */

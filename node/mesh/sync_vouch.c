@@ -95,6 +95,9 @@ sync_vouch_body(const Agentflow__Mesh__V1__Event *e, int *kind,
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
 		body = &e->service->base;
 		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE:
+		body = &e->silence->base;
+		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT:
 		body = &e->artifact->base;
 		break;
@@ -284,6 +287,7 @@ sync_vouch_state(struct sync *s, const char *peer,
 	}
 	if (st->n_tasks > 0 || st->n_alerts > 0 || st->n_jobs > 0 ||
 	    st->n_workflows > 0 || st->n_schedules > 0 || st->n_services > 0 ||
+	    st->n_silences > 0 ||
 	    st->n_artifacts > 0)
 		s->vouch.work_ignored++;
 }

@@ -3,7 +3,7 @@
  * (taken by sync.c in order, or filling a hole) and the work of its own
  * snapshots.  sync.c and sync_vouch.c have made sure it is the origin's
  * word (signed by it, or straight from it): no member speaks for
- * another's jobs, workflows, schedules, services or artifacts.
+ * another's jobs, workflows, schedules, silences, services or artifacts.
  */
 #include "sync.h"
 #include "sync_priv.h"
@@ -25,6 +25,9 @@ sync_work_apply(struct sync *s, const char *origin,
 	case AGENTFLOW__MESH__V1__EVENT__KIND_SERVICE:
 		sync_services_apply(s, origin, e->service);
 		break;
+	case AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE:
+		sync_silences_apply(s, origin, e->silence);
+		break;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT:
 		sync_artifacts_apply(s, origin, e->artifact);
 		break;
@@ -45,6 +48,7 @@ sync_work_merge(struct sync *s, const char *origin,
 	sync_jobs_merge(s, origin, st->jobs, st->n_jobs);
 	sync_workflows_merge(s, origin, st->workflows, st->n_workflows);
 	sync_schedules_merge(s, origin, st->schedules, st->n_schedules);
+	sync_silences_merge(s, origin, st->silences, st->n_silences);
 	sync_services_merge(s, origin, st->services, st->n_services);
 	sync_artifacts_merge(s, origin, st->artifacts, st->n_artifacts);
 }

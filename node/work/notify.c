@@ -22,6 +22,7 @@
 #include "mesh_names.h"
 #include "node.h"
 #include "node_id.h"
+#include "notify_group.h"
 #include "notify_mail.h"
 #include "rng.h"
 #include "silences.h"
@@ -36,6 +37,7 @@
 #define TIMEOUT_S	10
 #define TRACKED_MAX	1024
 #define NOTICES_MAX	512
+#define GROUP_SLACK_MS	250
 
 enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY, CH_EMAIL };
 static const char *const type_names[] = { "webhook", "ntfy", "gotify",
@@ -51,6 +53,7 @@ struct channel {
 	char			*token;		/* ntfy, gotify; "" none */
 	json_t			*rules;		/* names; NULL: every rule */
 	int			 resolved;	/* send resolved notices */
+	uint64_t		 group_wait_ms;	/* 0: a notice per alert */
 };
 
 /* One notice to one channel, until it is delivered or given up. */
@@ -60,7 +63,11 @@ struct delivery {
 	const struct channel	*ch;
 	char			*body;
 	size_t			 len;
-	char			 alert[64];	/* for the logs */
+	char			 alert[64];	/* for the logs; a group's first */
+	json_t			*ids;		/* a group's alert ids; NULL: one */
+	json_t			*after;		/* resolved alerts of a firing
+						 * group's, sent on ch once it
+						 * is delivered; NULL: none */
 	const char		*what;		/* firing, repeat, resolved */
 	int			 attempts;
 	struct event		*timer;
@@ -73,6 +80,29 @@ struct delivery {
 };
 TAILQ_HEAD(deliveries, delivery);
 
+/*
+ * The first notices (firing, or resolved) of one rule's alerts on one
+ * channel, gathered for its group_wait from the first (notify_group.h):
+ *
+ *   (none) --send_all, channel with group_wait--> open (timer armed)
+ *   open   --send_all, same rule and state------> open, one more alert
+ *   open   --the alert resolves (firing group)--> open, one fewer
+ *   open   --group_cb, or NOTIFY_GROUP_MAX------> sent: one delivery
+ *                                                 (one alert: as if never
+ *                                                 grouped), freed
+ */
+struct group {
+	TAILQ_ENTRY(group)	 entry;
+	struct notify		*nf;
+	const struct channel	*ch;
+	char			 rule[64];
+	const char		*state;		/* "firing" or "resolved" */
+	json_t			*alerts;	/* array of alert JSON */
+	uint64_t		 due_ms;	/* monotonic */
+	struct event		*timer;
+};
+TAILQ_HEAD(groups, group);
+
 struct notify {
 	struct node		*n;
 	struct channel		 ch[CHANNELS_MAX];
@@ -84,6 +114,7 @@ struct notify {
 	json_t			*firing;
 	struct deliveries	 waiting;
 	size_t			 nwaiting;
+	struct groups		 groups;	/* open ones */
 	struct event		*repeat;
 	struct notify_mailer	*mailer;	/* with an email channel */
 	uint64_t		 delivered, retried, failed, dropped;
@@ -141,9 +172,9 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 {
 	/* The first COMMON are every type's; the rest the HTTP ones'
 	 * (email's are notify_mail_field's). */
-	enum { COMMON = 4 };
+	enum { COMMON = 5 };
 	static const char *const known[] = { "name", "type", "rules",
-	    "resolved", "url", "secret", "topic", "token" };
+	    "resolved", "group_wait_s", "url", "secret", "topic", "token" };
 	const char *name = json_string_value(json_object_get(c, "name"));
 	const char *type = json_string_value(json_object_get(c, "type"));
 	const json_t *v;
@@ -163,7 +194,8 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 			ok |= strcmp(key, known[j]) == 0;
 		if (!ok)
 			return bad(err, errlen, "channels[%zu].%s: not a field of "
-			    "%s channel (name, type, rules, resolved, %s)", i,
+			    "%s channel (name, type, rules, resolved, group_wait_s, "
+			    "%s)", i,
 			    text_utf8_valid(key, strlen(key), true) &&
 			    strlen(key) < 64 ? key : "?", email ? "an email" : "a",
 			    email ? NOTIFY_MAIL_FIELDS : "url, secret, topic, "
@@ -239,7 +271,7 @@ channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
 	return channel_filters(ch, c, i, err, errlen);
 }
 
-/* rules and resolved, every type's. */
+/* rules, resolved and group_wait_s, every type's. */
 static int
 channel_filters(struct channel *ch, const json_t *c, size_t i, char *err,
     size_t errlen)
@@ -265,6 +297,13 @@ channel_filters(struct channel *ch, const json_t *c, size_t i, char *err,
 		return bad(err, errlen, "channels[%zu].resolved: true or false",
 		    i);
 	ch->resolved = v == NULL || json_is_true(v);
+	v = json_object_get(c, "group_wait_s");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > NOTIFY_GROUP_WAIT_MAX_S))
+		return bad(err, errlen, "channels[%zu].group_wait_s: 0 (a notice "
+		    "per alert) to %d seconds", i, NOTIFY_GROUP_WAIT_MAX_S);
+	ch->group_wait_ms = 1000 * (uint64_t)(v != NULL ? json_integer_value(v) :
+	    NOTIFY_GROUP_WAIT_DEFAULT_S);
 	return 0;
 }
 
@@ -307,6 +346,22 @@ noted(struct notify *nf, const char *id, const char *what,
 		json_array_remove(nf->notices, 0);
 }
 
+/* noted() for each alert a delivery carries. */
+static void
+noted_all(const struct delivery *d, const char *outcome, const char *why)
+{
+	const json_t *v;
+	size_t i;
+
+	if (d->ids == NULL) {
+		noted(d->nf, d->alert, d->what, d->ch, outcome, d->attempts, why);
+		return;
+	}
+	json_array_foreach(d->ids, i, v)
+		noted(d->nf, json_string_value(v), d->what, d->ch, outcome,
+		    d->attempts, why);
+}
+
 static void
 delivery_free(struct delivery *d)
 {
@@ -315,8 +370,58 @@ delivery_free(struct delivery *d)
 	http_client_close(&d->http);
 	notify_mail_cancel(d->send);
 	event_free(d->timer);
+	json_decref(d->ids);
+	json_decref(d->after);
 	free(d->body);
 	free(d);
+}
+
+static void send_one(struct notify *, const struct channel *, const json_t *,
+    const char *, int);
+
+/* Whether an alert of a's rule and subject fires now (a new incident,
+ * under a new id). */
+static int
+fires_again(const struct notify *nf, const json_t *a)
+{
+	const char *id;
+	json_t *t, *f;
+
+	json_object_foreach(nf->firing, id, t) {
+		f = json_object_get(t, "alert");
+		if (json_equal(json_object_get(f, "rule"), json_object_get(a,
+		    "rule")) && json_equal(json_object_get(f, "subject"),
+		    json_object_get(a, "subject")))
+			return 1;
+	}
+	return 0;
+}
+
+/* Frees d, done; then the resolved notices that waited for it (a group's
+ * firing notice) go, once it was delivered, or are dropped, as the
+ * receiver never heard of the incident, or as the alert fired again
+ * meanwhile (the late resolve would close the new incident there). */
+static void
+finish(struct delivery *d, int delivered)
+{
+	struct notify *nf = d->nf;
+	const struct channel *ch = d->ch;
+	json_t *after = d->after, *a;
+	const char *why;
+	size_t i;
+
+	d->after = NULL;
+	delivery_free(d);
+	json_array_foreach(after, i, a) {
+		why = !delivered ? "its firing notice was not delivered" :
+		    fires_again(nf, a) ? "it fired again before its turn" : NULL;
+		if (why == NULL)
+			send_one(nf, ch, a, "resolved", 0);
+		else
+			noted(nf, json_string_value(json_object_get(a,
+			    "alert_id")), "resolved", ch, "dropped", 0, why);
+	}
+	json_decref(after);
 }
 
 static void
@@ -332,9 +437,8 @@ answered(struct delivery *d)
 		log_event(LOG_INFO, "notification delivered", "{s:s, s:s, s:i}",
 		    "channel", d->ch->name, "alert", d->alert, "attempt",
 		    d->attempts);
-		noted(nf, d->alert, d->what, d->ch, "delivered", d->attempts,
-		    NULL);
-		delivery_free(d);
+		noted_all(d, "delivered", NULL);
+		finish(d, 1);
 		return;
 	}
 	if (d->status > 0 && d->ch->type != CH_EMAIL)
@@ -344,9 +448,8 @@ answered(struct delivery *d)
 		log_event(LOG_WARN, "notification given up", "{s:s, s:s, s:i, s:s}",
 		    "channel", d->ch->name, "alert", d->alert, "attempts",
 		    d->attempts, "why", d->why);
-		noted(nf, d->alert, d->what, d->ch, "failed", d->attempts,
-		    d->why);
-		delivery_free(d);
+		noted_all(d, "failed", d->why);
+		finish(d, 0);
 		return;
 	}
 	nf->retried++;
@@ -466,15 +569,18 @@ attempt(struct delivery *d)
 	}
 }
 
-/* text: the notice as the channel takes it, ours; len its length. */
+/* text: the notice as the channel takes it, ours; len its length; ids
+ * a group's alert ids (taken; NULL: alert_id's notice alone). */
 static void
 deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
-    const char *alert_id, const char *what)
+    const char *alert_id, json_t *ids, const char *what)
 {
 	struct delivery *d;
 
-	if (text == NULL)
+	if (text == NULL) {
+		json_decref(ids);
 		return;
+	}
 	if (nf->nwaiting >= WAITING_MAX) {	/* the oldest goes */
 		struct delivery *old = TAILQ_FIRST(&nf->waiting);
 
@@ -482,9 +588,8 @@ deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
 		log_event(LOG_WARN, "notification dropped", "{s:s, s:s, s:s}",
 		    "channel", old->ch->name, "alert", old->alert, "why",
 		    "too many waiting");
-		noted(nf, old->alert, old->what, old->ch, "dropped",
-		    old->attempts, "too many waiting");
-		delivery_free(old);
+		noted_all(old, "dropped", "too many waiting");
+		finish(old, 0);
 	}
 	d = xcalloc(1, sizeof(*d));
 	d->nf = nf;
@@ -492,6 +597,7 @@ deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
 	d->body = text;
 	d->len = len;
 	snprintf(d->alert, sizeof(d->alert), "%s", alert_id);
+	d->ids = ids;
 	d->what = what;
 	d->timer = evtimer_new(nf->n->base, timer_cb, d);
 	TAILQ_INSERT_TAIL(&nf->waiting, d, entry);
@@ -551,14 +657,18 @@ body_json(const struct notify *nf, const struct channel *ch, const json_t *a,
 	const char *subject = json_string_value(json_object_get(a, "subject"));
 	const char *message = json_string_value(json_object_get(a, "message"));
 	const char *sev = json_string_value(json_object_get(a, "severity"));
+	json_int_t count = json_integer_value(json_object_get(a, "count"));
+	char many[32] = "";
 	json_t *title;
 
 	if (ch->type == CH_WEBHOOK)
 		return json_pack("{s:s, s:s, s:s, s:b, s:O}", "kind", "alert",
 		    "state", state, "node", nf->n->id, "repeat", repeat,
 		    "alert", a);
-	title = json_sprintf("[%s%s] %s on %s%s%s", state, repeat ? ", again" :
-	    "", rule, nf->n->id, subject[0] != '\0' ? ": " : "", subject);
+	if (count > 1)		/* a group's summary (notify_group.h) */
+		snprintf(many, sizeof(many), "%lld x ", (long long)count);
+	title = json_sprintf("[%s%s] %s%s on %s%s%s", state, repeat ? ", again" :
+	    "", many, rule, nf->n->id, subject[0] != '\0' ? ": " : "", subject);
 	if (ch->type == CH_EMAIL)
 		return json_pack("{s:o}", "title", title);
 	if (ch->type == CH_GOTIFY)	/* priority 0-10 */
@@ -577,22 +687,266 @@ body_json(const struct notify *nf, const struct channel *ch, const json_t *a,
 static int waiting_on(const struct notify *, const char *,
     const struct channel *);
 
-/* A repeat goes only where the notice before it was delivered. */
+static const char *silenced(const struct notify *, const json_t *);
+static void group_add(struct notify *, const struct channel *,
+    const json_t *, const char *);
+
+static struct delivery *group_notice(const struct notify *, const char *,
+    const struct channel *);
+
+/* One notice of a (JSON) to ch: a first one (firing, or resolved) waits
+ * in its rule's group on a channel with a group_wait; a resolved one
+ * waits for the firing group notice still on its way to ch that carries
+ * the alert, so it never overtakes it. */
 static void
-send_all(struct notify *nf, const json_t *a, const char *state, int repeat)
+send_one(struct notify *nf, const struct channel *ch, const json_t *a,
+    const char *state, int repeat)
 {
-	const char *rule = json_string_value(json_object_get(a, "rule"));
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
+	int resolved = strcmp(state, "resolved") == 0;
+	struct delivery *d;
 	size_t len = 0;
 	char *text;
 
+	if (!repeat && resolved && (d = group_notice(nf, id, ch)) != NULL) {
+		if (d->after == NULL)
+			d->after = json_array();
+		json_array_append_new(d->after, json_deep_copy(a));
+		return;
+	}
+	if (!repeat && ch->group_wait_ms > 0) {
+		group_add(nf, ch, a, state);
+		return;
+	}
+	text = body_for(nf, ch, a, state, repeat, &len);
+	deliver(nf, ch, text, len, id, NULL, repeat ? "repeat" : resolved ?
+	    "resolved" : "firing");
+}
+
+/* A repeat goes only where the notice before it was delivered; skip:
+ * channels (bits by index) to leave out. */
+static void
+send_all(struct notify *nf, const json_t *a, const char *state, int repeat,
+    unsigned skip)
+{
+	const char *rule = json_string_value(json_object_get(a, "rule"));
+	const char *id = json_string_value(json_object_get(a, "alert_id"));
+
 	for (size_t i = 0; i < nf->nch; i++)
-		if (wants(&nf->ch[i], rule, state) && !(repeat &&
-		    waiting_on(nf, id, &nf->ch[i]))) {
-			text = body_for(nf, &nf->ch[i], a, state, repeat, &len);
-			deliver(nf, &nf->ch[i], text, len, id, repeat ? "repeat" :
-			    strcmp(state, "resolved") == 0 ? "resolved" : "firing");
+		if (!(skip & (1u << i)) && wants(&nf->ch[i], rule, state) &&
+		    !(repeat && waiting_on(nf, id, &nf->ch[i])))
+			send_one(nf, &nf->ch[i], a, state, repeat);
+}
+
+/* Every channel's bit. */
+static unsigned
+all_channels(const struct notify *nf)
+{
+	return (1u << nf->nch) - 1;
+}
+
+/* --- groups ----------------------------------------------------------------- */
+
+static void
+group_free(struct group *g)
+{
+	TAILQ_REMOVE(&g->nf->groups, g, entry);
+	event_free(g->timer);
+	json_decref(g->alerts);
+	free(g);
+}
+
+/* Marks the firing alert a held back by a silence on ch (at its group's
+ * end): no notice went there, so one goes when the silence ends.  Counted
+ * silenced once for its firing notice, however many channels held it. */
+static void
+held_back(struct notify *nf, const json_t *a, const struct channel *ch,
+    const char *why)
+{
+	const char *id = json_string_value(json_object_get(a, "alert_id"));
+	json_t *t = json_object_get(nf->firing, id);
+
+	if (t != NULL) {
+		json_object_set_new(t, "held", json_true());
+		json_object_set_new(t, "announced", json_integer(
+		    json_integer_value(json_object_get(t, "announced")) &
+		    ~(json_int_t)(1u << (ch - nf->ch))));
+		if (json_is_true(json_object_get(t, "counted")))
+			return;
+		json_object_set_new(t, "counted", json_true());
+	}
+	nf->silenced++;
+	noted(nf, id, "firing", NULL, "silenced", 0, why);
+}
+
+/* The group's one notice: its alerts less those a silence has come to
+ * hold meanwhile; one alert goes as if never grouped. */
+static void
+group_send(struct group *g)
+{
+	struct notify *nf = g->nf;
+	const char *why;
+	json_t *a, *body;
+	size_t i = 0, len = 0;
+	char *text;
+
+	while (strcmp(g->state, "firing") == 0 &&
+	    i < json_array_size(g->alerts)) {
+		a = json_array_get(g->alerts, i);
+		if ((why = silenced(nf, a)) != NULL) {
+			held_back(nf, a, g->ch, why);
+			json_array_remove(g->alerts, i);
+		} else
+			i++;
+	}
+	if (json_array_size(g->alerts) == 1) {
+		a = json_array_get(g->alerts, 0);
+		text = body_for(nf, g->ch, a, g->state, 0, &len);
+		deliver(nf, g->ch, text, len, json_string_value(json_object_get(a,
+		    "alert_id")), NULL, g->state);
+	} else if (json_array_size(g->alerts) > 1) {
+		json_t *ids = json_array();
+
+		json_array_foreach(g->alerts, i, a)
+			json_array_append(ids, json_object_get(a, "alert_id"));
+		if (g->ch->type == CH_WEBHOOK) {
+			body = notify_group_webhook(nf->n->id, g->state, g->alerts);
+			text = json_dumps(body, JSON_COMPACT);
+			len = text != NULL ? strlen(text) : 0;
+		} else {
+			body = notify_group_summary(g->alerts);
+			text = body_for(nf, g->ch, body, g->state, 0, &len);
 		}
+		json_decref(body);
+		deliver(nf, g->ch, text, len, json_string_value(json_array_get(ids,
+		    0)), ids, g->state);
+	}
+	group_free(g);
+}
+
+/* Every group that is due goes, in the order they opened (channel
+ * order for one alert's): timers due at once fire in no set order, and a
+ * mail channel's notice queued first would hold up the others' (mails go
+ * one at a time).  Due within GROUP_SLACK_MS counts: libevent's timers
+ * count from its cached loop time, a little before clock_mono_ms(). */
+static void
+group_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct group *g = arg, *it, *next;
+	struct notify *nf = g->nf;
+	uint64_t now = clock_mono_ms();
+
+	(void)fd;
+	(void)what;
+	for (it = TAILQ_FIRST(&nf->groups); it != NULL; it = next) {
+		next = TAILQ_NEXT(it, entry);
+		if (it == g || it->due_ms <= now + GROUP_SLACK_MS)
+			group_send(it);
+	}
+}
+
+static void
+group_add(struct notify *nf, const struct channel *ch, const json_t *a,
+    const char *state)
+{
+	const char *rule = json_string_value(json_object_get(a, "rule"));
+	const char *st = strcmp(state, "resolved") == 0 ? "resolved" : "firing";
+	uint64_t ms = ch->group_wait_ms;
+	struct group *g;
+
+	TAILQ_FOREACH(g, &nf->groups, entry)
+		if (g->ch == ch && strcmp(g->state, st) == 0 &&
+		    strcmp(g->rule, rule) == 0)
+			break;
+	if (g == NULL) {
+		g = xcalloc(1, sizeof(*g));
+		g->nf = nf;
+		g->ch = ch;
+		g->state = st;
+		snprintf(g->rule, sizeof(g->rule), "%s", rule);
+		g->alerts = json_array();
+		g->timer = evtimer_new(nf->n->base, group_cb, g);
+		g->due_ms = clock_mono_ms() + ms;
+		TAILQ_INSERT_TAIL(&nf->groups, g, entry);
+		event_add(g->timer, &(struct timeval){ (time_t)(ms / 1000),
+		    (suseconds_t)(ms % 1000) * 1000 });
+	}
+	json_array_append_new(g->alerts, json_deep_copy(a));
+	if (json_array_size(g->alerts) >= NOTIFY_GROUP_MAX)
+		group_send(g);
+}
+
+/* Whether alert id waits in a group of ch (of state; NULL: any). */
+static struct group *
+grouped(const struct notify *nf, const char *id, const struct channel *ch,
+    const char *state, size_t *at)
+{
+	struct group *g;
+	const json_t *a;
+	size_t i;
+
+	TAILQ_FOREACH(g, &nf->groups, entry) {
+		if (g->ch != ch || (state != NULL && strcmp(g->state, state) != 0))
+			continue;
+		json_array_foreach(g->alerts, i, a)
+			if (strcmp(json_string_value(json_object_get(a,
+			    "alert_id")), id) == 0) {
+				if (at != NULL)
+					*at = i;
+				return g;
+			}
+	}
+	return NULL;
+}
+
+/* Whether delivery d (a group's) carries alert id. */
+static int
+carries(const struct delivery *d, const char *id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(d->ids, i, v)
+		if (strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The firing group notice on its way to ch that carries alert id, or
+ * NULL. */
+static struct delivery *
+group_notice(const struct notify *nf, const char *id,
+    const struct channel *ch)
+{
+	struct delivery *d;
+
+	TAILQ_FOREACH(d, &nf->waiting, entry)
+		if (d->ch == ch && d->ids != NULL && strcmp(d->what,
+		    "firing") == 0 && carries(d, id))
+			return d;
+	return NULL;
+}
+
+/* Alert id resolved: out of the firing groups it waits in, said nowhere
+ * yet, so its resolved notice goes to none of those channels either.
+ * The channels (bits by index). */
+static unsigned
+ungroup(struct notify *nf, const char *id)
+{
+	struct group *g;
+	unsigned mask = 0;
+	size_t at;
+
+	for (size_t i = 0; i < nf->nch; i++)
+		if ((g = grouped(nf, id, &nf->ch[i], "firing", &at)) != NULL) {
+			json_array_remove(g->alerts, at);
+			mask |= 1u << i;
+			noted(nf, id, "firing", &nf->ch[i], "dropped", 0,
+			    "resolved before its group went out");
+			if (json_array_size(g->alerts) == 0)
+				group_free(g);
+		}
+	return mask;
 }
 
 /* The id of a silence over this node's alert a (JSON), or NULL. */
@@ -623,9 +977,11 @@ drop_waiting(struct notify *nf, const char *id, const struct channel *ch)
 	struct delivery *d, *next;
 	int n = 0;
 
+	/* A group's notice stays: it speaks of others too. */
 	for (d = TAILQ_FIRST(&nf->waiting); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if (strcmp(d->alert, id) == 0 && (ch == NULL || d->ch == ch)) {
+		if (d->ids == NULL && strcmp(d->alert, id) == 0 &&
+		    (ch == NULL || d->ch == ch)) {
 			delivery_free(d);
 			n++;
 		}
@@ -639,8 +995,11 @@ waiting_on(const struct notify *nf, const char *id, const struct channel *ch)
 {
 	const struct delivery *d;
 
+	if (grouped(nf, id, ch, NULL, NULL) != NULL)
+		return 1;
 	TAILQ_FOREACH(d, &nf->waiting, entry)
-		if (d->ch == ch && strcmp(d->alert, id) == 0)
+		if (d->ch == ch && (d->ids == NULL ? strcmp(d->alert, id) == 0 :
+		    carries(d, id)))
 			return 1;
 	return 0;
 }
@@ -676,23 +1035,26 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (json_is_true(json_object_get(t, "held"))) {
-			/* The silence ended while it fires: one notice, if
-			 * none went out before it began (then repeats go on
-			 * as they would have). */
+			/* The silence ended while it fires: one notice to
+			 * each channel none went to before it began (then
+			 * repeats go on as they would have). */
+			unsigned told = (unsigned)json_integer_value(
+			    json_object_get(t, "announced"));
+
 			json_object_set_new(t, "held", json_false());
-			if (!acked && !json_is_true(json_object_get(t,
-			    "announced"))) {
+			if (!acked && told != all_channels(nf)) {
 				json_object_set_new(t, "sent_mono",
 				    json_integer((json_int_t)now));
-				json_object_set_new(t, "announced", json_true());
-				send_all(nf, a, "firing", 0);
+				json_object_set_new(t, "announced", json_integer(
+				    all_channels(nf)));
+				send_all(nf, a, "firing", 0, told);
 			}
 			continue;
 		}
 		if (!due)
 			continue;
 		json_object_set_new(t, "sent_mono", json_integer((json_int_t)now));
-		send_all(nf, a, "firing", 1);
+		send_all(nf, a, "firing", 1, 0);
 	}
 	arm_repeat(nf);
 }
@@ -701,6 +1063,7 @@ void
 notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 {
 	const char *state;
+	unsigned skip = 0;
 	json_t *aj, *t;
 	int hold;
 
@@ -713,8 +1076,10 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 			json_object_set_new(t, "acked", json_true());
 		return;
 	}
-	if (a->state == MESH_ALERT_STATE(RESOLVED))	/* no stale "firing" */
+	if (a->state == MESH_ALERT_STATE(RESOLVED)) {	/* no stale "firing" */
 		drop_waiting(nf, a->alert_id, NULL);
+		skip = ungroup(nf, a->alert_id);
+	}
 	if (a->state == MESH_ALERT_STATE(FIRING) && t != NULL)
 		return;		/* its value or message moved: said already */
 	if (a->state != MESH_ALERT_STATE(FIRING) &&
@@ -729,16 +1094,23 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 	if (aj == NULL)
 		return;
 	hold = silenced(nf, aj) != NULL;
-	/* A resolved alert whose firing notice went out is said resolved,
-	 * silenced or not: a receiver would keep the incident open. */
-	if (t != NULL && a->state == MESH_ALERT_STATE(RESOLVED))
-		hold = !json_is_true(json_object_get(t, "announced"));
+	/* A resolved alert is said resolved where its firing notice went,
+	 * silenced or not (a receiver would keep the incident open), and
+	 * nowhere else. */
+	if (t != NULL && a->state == MESH_ALERT_STATE(RESOLVED)) {
+		unsigned told = (unsigned)json_integer_value(json_object_get(t,
+		    "announced"));
+
+		hold = told == 0;
+		skip |= ~told;
+	}
 	if (a->state == MESH_ALERT_STATE(FIRING) &&
 	    json_object_size(nf->firing) < TRACKED_MAX)
 		json_object_set_new(nf->firing, a->alert_id, json_pack("{s:O, "
-		    "s:I, s:b, s:b, s:b}", "alert", aj, "sent_mono",
+		    "s:I, s:b, s:b, s:I, s:b}", "alert", aj, "sent_mono",
 		    (json_int_t)clock_mono_ms(), "acked", 0, "held", hold,
-		    "announced", !hold));
+		    "announced", (json_int_t)(hold ? 0 : all_channels(nf)),
+		    "counted", hold));
 	else
 		json_object_del(nf->firing, a->alert_id);
 	if (hold) {
@@ -746,7 +1118,7 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 		noted(nf, a->alert_id, a->state == MESH_ALERT_STATE(RESOLVED) ?
 		    "resolved" : "firing", NULL, "silenced", 0, silenced(nf, aj));
 	} else
-		send_all(nf, aj, state, 0);
+		send_all(nf, aj, state, 0, skip);
 	json_decref(aj);
 	arm_repeat(nf);
 }
@@ -789,6 +1161,7 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	nf = xcalloc(1, sizeof(*nf));
 	nf->n = n;
 	TAILQ_INIT(&nf->waiting);
+	TAILQ_INIT(&nf->groups);
 	nf->firing = json_object();
 	nf->notices = json_array();
 	nf->repeat_ms = v != NULL ? 1000 * (uint64_t)json_integer_value(v) : 0;
@@ -832,6 +1205,8 @@ notify_free(struct notify *nf)
 {
 	if (nf == NULL)
 		return;
+	while (!TAILQ_EMPTY(&nf->groups))
+		group_free(TAILQ_FIRST(&nf->groups));
 	while (!TAILQ_EMPTY(&nf->waiting))
 		delivery_free(TAILQ_FIRST(&nf->waiting));
 	if (nf->repeat != NULL)

@@ -14,8 +14,11 @@
  *       "from": "…", "to": ["…"], "username": "…", "password_file": "…"}],
  *    "repeat_s": 3600}
  *
- * Each channel may list "rules" (only those) and "resolved": false (no
- * notice when an alert resolves).  A webhook gets the alert as JSON,
+ * Each channel may list "rules" (only those), "resolved": false (no
+ * notice when an alert resolves) and "group_wait_s" (default 10, 0-600):
+ * the first notices of one rule's alerts within that wait go to the
+ * channel as one (notify_group.h), firing and resolved apart; 0: a notice
+ * per alert at once.  Repeats, retries and silences stay per alert.  A webhook gets the alert as JSON,
  * signed as job callbacks are (X-AgentFlow-Timestamp and
  * X-AgentFlow-Signature: HMAC-SHA256 of "timestamp.body" with its secret);
  * ntfy gets its JSON publish (topic, title, message, priority, tags) with

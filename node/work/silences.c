@@ -3,8 +3,10 @@
  * meta, and the matching notify.c and GET /api/alerts ask for.
  *
  * Invariant: s->list holds at most SILENCES_MAX silences as they are
- * stored, each {id, matchers, starts_ms, ends_ms, comment, created_by};
- * the store holds the same list after every change that succeeded.
+ * stored, each {id, matchers, starts_ms, ends_ms, comment, created_by,
+ * node}; s->removed the removals not yet ended, each {id, updated_ms,
+ * author, ends_ms}, no id in both; the store holds the same after every
+ * change that succeeded.
  */
 #include "silences.h"
 
@@ -22,22 +24,56 @@
 #include "xalloc.h"
 
 #define META_KEY	"silences"
-/* 64 silences of 8 labels of 63 + 255 bytes, a comment and the rest. */
+/* 64 silences of 8 labels of 63 + 255 bytes, a comment and the rest,
+ * and 64 removals. */
 #define META_MAX	(256 * 1024)
+#define REMOVED_MAX	64	/* sync_silences.h's tombstones */
 
 struct silences {
 	struct store	*st;
+	char		 self[64];
+	char		 hash[16];	/* of self, for ids */
 	json_t		*list;		/* array, oldest first */
+	json_t		*removed;	/* array, oldest first */
 	uint64_t	 next;		/* the next id's number */
+	int		(*taken)(const char *, void *);	/* the mesh's view */
+	void		*taken_arg;
 };
+
+/* 12 hex digits of FNV-1a over id: the ids of two nodes meet only when
+ * these do (2^-48 a pair). */
+static void
+hash_of(const char *id, char *out, size_t outlen)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	snprintf(out, outlen, "%012" PRIx64, h >> 16);
+}
+
+static json_t *
+find(json_t *arr, const char *id, size_t *at)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_text_of(v, "id"), id) == 0) {
+			if (at != NULL)
+				*at = i;
+			return v;
+		}
+	return NULL;
+}
 
 /* 0, -1 on a store failure, -2 when the list would not fit META_MAX
  * (a longer value would come back cut, and unreadable, at the start). */
 static int
 save(struct silences *s)
 {
-	json_t *doc = json_pack("{s:I, s:O}", "next", (json_int_t)s->next,
-	    "silences", s->list);
+	json_t *doc = json_pack("{s:I, s:O, s:O}", "next", (json_int_t)s->next,
+	    "silences", s->list, "removed", s->removed);
 	char *text = json_dumps(doc, JSON_COMPACT);
 	int rc = text == NULL ? -1 : strlen(text) >= META_MAX ? -2 :
 	    store_meta_set(s->st, META_KEY, text);
@@ -48,31 +84,66 @@ save(struct silences *s)
 }
 
 /* Drops the silences ended by now; stores the list when one went. */
+static size_t
+expire_in(json_t *arr, uint64_t now_ms)
+{
+	size_t i = 0, n = 0;
+
+	while (i < json_array_size(arr)) {
+		if (json_u64_of(json_array_get(arr, i), "ends_ms") <= now_ms) {
+			json_array_remove(arr, i);
+			n++;
+		} else
+			i++;
+	}
+	return n;
+}
+
 static void
 expire(struct silences *s, uint64_t now_ms)
 {
-	size_t i = 0, before = json_array_size(s->list);
-
-	while (i < json_array_size(s->list)) {
-		if (json_u64_of(json_array_get(s->list, i), "ends_ms") <= now_ms)
-			json_array_remove(s->list, i);
-		else
-			i++;
-	}
-	if (json_array_size(s->list) != before)
+	if (expire_in(s->list, now_ms) + expire_in(s->removed, now_ms) > 0)
 		(void)save(s);	/* a failure leaves them to drop next time */
 }
 
+/* A silence stored before they were mesh-wide: self's, under an id of
+ * the mesh's form.  It held back only self's notices then; a node
+ * matcher keeps it so now that every node holds it.  0 when it is to
+ * go: its node matcher named another node, so it held back nothing
+ * and would become active there. */
+static int
+adopt(struct silences *s, json_t *sil)
+{
+	json_t *m = json_object_get(sil, "matchers"), *node;
+	char id[64];
+
+	if (json_is_string(json_object_get(sil, "node")))
+		return 1;
+	node = json_object_get(m, "node");
+	if (node != NULL && (!json_is_string(node) ||
+	    strcmp(json_string_value(node), s->self) != 0))
+		return 0;
+	snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next++, s->hash);
+	json_object_set_new(sil, "id", json_string(id));
+	json_object_set_new(sil, "node", json_string(s->self));
+	if (json_is_object(m))
+		json_object_set_new(m, "node", json_string(s->self));
+	return 1;
+}
+
 struct silences *
-silences_new(struct store *st, char *err, size_t errlen)
+silences_new(struct store *st, const char *self, char *err, size_t errlen)
 {
 	struct silences *s = xcalloc(1, sizeof(*s));
 	char *buf = xmalloc(META_MAX);
-	json_t *doc = NULL, *list;
+	json_t *doc = NULL, *list, *removed;
+	size_t i;
 	int rc;
 
 	s->st = st;
 	s->next = 1;
+	snprintf(s->self, sizeof(s->self), "%s", self);
+	hash_of(self, s->hash, sizeof(s->hash));
 	rc = store_meta_get(st, META_KEY, buf, META_MAX);
 	if (rc > 0) {
 		doc = json_loads(buf, 0, NULL);
@@ -85,6 +156,17 @@ silences_new(struct store *st, char *err, size_t errlen)
 		} else {
 			s->list = json_incref(list);
 			s->next = json_u64_of(doc, "next");
+			if (s->next == 0)
+				s->next = 1;
+			for (i = 0; i < json_array_size(list); )
+				if (adopt(s, json_array_get(list, i)))
+					i++;
+				else
+					json_array_remove(list, i);
+			removed = json_object_get(doc, "removed");
+			if (json_is_array(removed) &&
+			    json_array_size(removed) <= REMOVED_MAX)
+				s->removed = json_incref(removed);
 		}
 	} else if (rc < 0) {
 		snprintf(err, errlen, "cannot read the stored silences");
@@ -97,6 +179,8 @@ silences_new(struct store *st, char *err, size_t errlen)
 	}
 	if (s->list == NULL)
 		s->list = json_array();
+	if (s->removed == NULL)
+		s->removed = json_array();
 	if (s->next == 0)
 		s->next = 1;
 	return s;
@@ -108,7 +192,16 @@ silences_free(struct silences *s)
 	if (s == NULL)
 		return;
 	json_decref(s->list);
+	json_decref(s->removed);
 	free(s);
+}
+
+void
+silences_set_taken(struct silences *s, int (*taken)(const char *, void *),
+    void *arg)
+{
+	s->taken = taken;
+	s->taken_arg = arg;
 }
 
 /* The matchers of a POST, checked: a new object, or NULL with err set. */
@@ -215,7 +308,7 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	const json_t *comment;
 	json_t *m, *sil;
 	uint64_t ends;
-	char id[32];
+	char id[64];
 	const char *k;
 	int rc;
 
@@ -252,11 +345,21 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 		    "one first", SILENCES_MAX);
 		return 507;
 	}
-	snprintf(id, sizeof(id), "sil-%" PRIu64, s->next);
-	sil = json_pack("{s:s, s:o, s:I, s:I, s:s, s:s}", "id", id,
+	/* an id the mesh holds (ours before a wiped data directory, or
+	 * removed ahead by another member) would go nowhere: the mesh
+	 * keeps the word it has */
+	for (;;) {
+		snprintf(id, sizeof(id), "sil-%" PRIu64 "-%s", s->next, s->hash);
+		if (find(s->list, id, NULL) == NULL &&
+		    find(s->removed, id, NULL) == NULL &&
+		    (s->taken == NULL || !s->taken(id, s->taken_arg)))
+			break;
+		s->next++;
+	}
+	sil = json_pack("{s:s, s:o, s:I, s:I, s:s, s:s, s:s}", "id", id,
 	    "matchers", m, "starts_ms", (json_int_t)now_ms, "ends_ms",
 	    (json_int_t)ends, "comment", comment != NULL ?
-	    json_string_value(comment) : "", "created_by", by);
+	    json_string_value(comment) : "", "created_by", by, "node", s->self);
 	json_array_append(s->list, sil);
 	s->next++;
 	if ((rc = save(s)) != 0) {
@@ -275,25 +378,268 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	return 201;
 }
 
+/* The removal in s->removed that ends first, of two the lesser id: the
+ * one forgotten past REMOVED_MAX, as sync_silences.c's census picks. */
+static size_t
+first_to_end(const json_t *removed)
+{
+	size_t i, at = 0;
+	const json_t *v, *best = NULL;
+
+	json_array_foreach(removed, i, v) {
+		uint64_t e = json_u64_of(v, "ends_ms");
+
+		if (best == NULL || e < json_u64_of(best, "ends_ms") ||
+		    (e == json_u64_of(best, "ends_ms") && strcmp(json_text_of(v,
+		    "id"), json_text_of(best, "id")) < 0)) {
+			best = v;
+			at = i;
+		}
+	}
+	return at;
+}
+
+/* Keeps a removal of id by author at updated_ms; at REMOVED_MAX the one
+ * that ends first goes to make room (the mesh's view forgets it too). */
+static void
+tombstone(struct silences *s, const char *id, uint64_t updated_ms,
+    const char *author, uint64_t ends_ms)
+{
+	/* first, as sync_silences.c's room(): the new one is always kept */
+	while (json_array_size(s->removed) >= REMOVED_MAX)
+		json_array_remove(s->removed, first_to_end(s->removed));
+	json_array_append_new(s->removed, json_pack("{s:s, s:I, s:s, s:I}",
+	    "id", id, "updated_ms", (json_int_t)updated_ms, "author", author,
+	    "ends_ms", (json_int_t)ends_ms));
+}
+
+/* Stores the change just made, or puts back what was: list and removed
+ * as they were before (copies the caller took). */
+static int
+commit(struct silences *s, json_t *list, json_t *removed)
+{
+	if (save(s) == 0) {
+		json_decref(list);
+		json_decref(removed);
+		return 0;
+	}
+	json_decref(s->list);
+	json_decref(s->removed);
+	s->list = list;
+	s->removed = removed;
+	return -1;
+}
+
 int
 silences_remove(struct silences *s, const char *id, uint64_t now_ms)
 {
-	json_t *sil;
+	json_t *list, *removed, *sil;
 	size_t i;
 
 	expire(s, now_ms);
-	json_array_foreach(s->list, i, sil)
-		if (strcmp(json_text_of(sil, "id"), id) == 0) {
-			json_incref(sil);
-			json_array_remove(s->list, i);
-			if (save(s) != 0) {
-				json_array_insert_new(s->list, i, sil);
-				return -1;
-			}
-			json_decref(sil);
-			return 1;
-		}
+	if ((sil = find(s->list, id, &i)) == NULL)
+		return 0;
+	list = json_copy(s->list);
+	removed = json_copy(s->removed);
+	tombstone(s, id, now_ms, s->self, json_u64_of(sil, "ends_ms"));
+	json_array_remove(s->list, i);
+	return commit(s, list, removed) == 0 ? 1 : -1;
+}
+
+/* {id, deleted, spec_json?, updated_ms, author, ends_ms} of a silence
+ * (live) or a removal. */
+static json_t *
+word_of(const json_t *v, int live)
+{
+	char *spec;
+	json_t *w;
+
+	if (!live)
+		return json_pack("{s:O, s:b, s:O, s:O, s:O}", "id",
+		    json_object_get(v, "id"), "deleted", 1, "updated_ms",
+		    json_object_get(v, "updated_ms"), "author",
+		    json_object_get(v, "author"), "ends_ms",
+		    json_object_get(v, "ends_ms"));
+	spec = json_dumps(v, JSON_COMPACT);
+	w = json_pack("{s:O, s:b, s:s?, s:O, s:O, s:O}", "id",
+	    json_object_get(v, "id"), "deleted", 0, "spec_json", spec,
+	    "updated_ms", json_object_get(v, "starts_ms"), "author",
+	    json_object_get(v, "node"), "ends_ms", json_object_get(v,
+	    "ends_ms"));
+	free(spec);
+	return w;
+}
+
+json_t *
+silences_word(struct silences *s, const char *id, uint64_t now_ms)
+{
+	const json_t *v;
+
+	expire(s, now_ms);
+	if ((v = find(s->list, id, NULL)) != NULL)
+		return word_of(v, 1);
+	if ((v = find(s->removed, id, NULL)) != NULL)
+		return word_of(v, 0);
+	return NULL;
+}
+
+json_t *
+silences_words(struct silences *s, uint64_t now_ms)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	expire(s, now_ms);
+	json_array_foreach(s->list, i, v)
+		json_array_append_new(out, word_of(v, 1));
+	json_array_foreach(s->removed, i, v)
+		json_array_append_new(out, word_of(v, 0));
+	return out;
+}
+
+/* The <hash> of id when it is "sil-<n>-<hash>" with n one silences_add
+ * can give (1 to UINT64_MAX, as PRIu64 writes it), else NULL. */
+static const char *
+id_hash(const char *id)
+{
+	const char *p = id + 4, *dash;
+	size_t len;
+
+	if (strncmp(id, "sil-", 4) != 0 || (dash = strchr(p, '-')) == NULL)
+		return NULL;
+	len = (size_t)(dash - p);
+	if (len == 0 || len > 20 || *p == '0' ||
+	    strspn(p, "0123456789") != len ||
+	    (len == 20 && strncmp(p, "18446744073709551615", 20) > 0))
+		return NULL;
+	return dash + 1;
+}
+
+static int
+id_of_node(const char *id, const char *node)
+{
+	const char *h = id_hash(id);
+	char hash[16];
+
+	hash_of(node, hash, sizeof(hash));
+	return h != NULL && strcmp(h, hash) == 0;
+}
+
+int
+silences_check(const char *id, const char *spec, size_t len,
+    const char *author, uint64_t updated_ms, uint64_t ends_ms,
+    uint64_t now_ms, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "id", "matchers", "starts_ms",
+	    "ends_ms", "comment", "created_by", "node" };
+	json_t *j = json_loadb(spec, len, JSON_REJECT_DUPLICATES, NULL), *m;
+	const json_t *node;
+	json_int_t starts = 0;
+	const char *bad = NULL;
+
+	if (!json_is_object(j))
+		bad = "spec: not a JSON object";
+	else if (json_check_keys(j, keys, 7) != NULL || json_object_size(j) != 7)
+		bad = "spec: not the fields {id, matchers, starts_ms, ends_ms, "
+		    "comment, created_by, node}";
+	else if (!json_is_string(node = json_object_get(j, "node")) ||
+	    !node_id_valid(json_string_value(node), json_string_length(node)) ||
+	    strcmp(json_string_value(node), author) != 0)
+		bad = "node: the node id of the word's author";
+	else if (!json_is_string(json_object_get(j, "id")) ||
+	    strcmp(json_text_of(j, "id"), id) != 0 ||
+	    !id_of_node(id, json_string_value(node)))
+		bad = "id: not sil-<n>-<its node's hash>";
+	else if (!json_check_text(json_object_get(j, "comment"), 0,
+	    SILENCES_COMMENT_MAX, true))
+		bad = "comment: text of at most 256 bytes";
+	else if (!json_check_text(json_object_get(j, "created_by"), 0, 128,
+	    true))
+		bad = "created_by: text of at most 128 bytes";
+	else if (json_u64_of(j, "ends_ms") != ends_ms ||
+	    !json_check_int(json_object_get(j, "starts_ms"), 1,
+	    (json_int_t)ends_ms - 1, &starts) ||
+	    ends_ms - (uint64_t)starts > SILENCES_FOR_MAX_MS ||
+	    ends_ms > now_ms + SILENCES_FOR_MAX_MS + SILENCES_AHEAD_MAX_MS)
+		bad = "ends_ms: after starts_ms, at most 90 days on";
+	else if ((uint64_t)starts > now_ms + SILENCES_AHEAD_MAX_MS)
+		bad = "starts_ms: more than a day ahead of our clock";
+	else if ((uint64_t)starts != updated_ms)
+		bad = "starts_ms: not the word's updated_ms";
+	if (bad != NULL) {
+		snprintf(err, errlen, "%s", bad);
+		json_decref(j);
+		return -1;
+	}
+	m = matchers_check(json_object_get(j, "matchers"), err, errlen);
+	json_decref(j);
+	if (m == NULL)
+		return -1;
+	json_decref(m);
 	return 0;
+}
+
+int
+silences_check_removal(const char *id, const char *author, char *err,
+    size_t errlen)
+{
+	const char *h = id_hash(id);
+
+	if (h == NULL || strlen(h) != 12 || strspn(h, "0123456789abcdef") != 12) {
+		snprintf(err, errlen, "id: not sil-<n>-<12 hex digits>");
+		return -1;
+	}
+	if (author == NULL || !node_id_valid(author, strlen(author))) {
+		snprintf(err, errlen, "author: not a node id");
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether a removal (updated_ms, author) is newer than the one held. */
+static int
+removal_newer(const json_t *held, uint64_t updated_ms, const char *author)
+{
+	uint64_t at = json_u64_of(held, "updated_ms");
+
+	if (updated_ms != at)
+		return updated_ms > at;
+	return strcmp(author, json_text_of(held, "author")) > 0;
+}
+
+int
+silences_apply(struct silences *s, const char *id, const char *spec,
+    uint64_t updated_ms, const char *author, uint64_t ends_ms,
+    uint64_t now_ms)
+{
+	json_t *list, *removed, *held, *sil;
+	size_t i;
+
+	expire(s, now_ms);
+	if (ends_ms <= now_ms)
+		return 0;
+	held = find(s->removed, id, &i);
+	if (spec != NULL && (held != NULL || find(s->list, id, NULL) != NULL))
+		return 0;	/* removed, or held already */
+	if (spec == NULL && held != NULL && !removal_newer(held, updated_ms,
+	    author))
+		return 0;
+	if (spec != NULL && json_array_size(s->list) >= SILENCES_MAX)
+		return -1;
+	if (spec != NULL && (sil = json_loads(spec, 0, NULL)) == NULL)
+		return -1;
+	list = json_copy(s->list);
+	removed = json_copy(s->removed);
+	if (spec != NULL)
+		json_array_append_new(s->list, sil);
+	else {
+		if (held != NULL)
+			json_array_remove(s->removed, i);
+		if (find(s->list, id, &i) != NULL)
+			json_array_remove(s->list, i);
+		tombstone(s, id, updated_ms, author, ends_ms);
+	}
+	return commit(s, list, removed) == 0 ? 1 : -1;
 }
 
 json_t *
@@ -345,7 +691,8 @@ silences_match(struct silences *s, uint64_t now_ms, const char *rule,
 		return NULL;
 	expire(s, now_ms);
 	json_array_foreach(s->list, i, sil)
-		if (matches(json_object_get(sil, "matchers"), rule, node, labels))
+		if (json_u64_of(sil, "starts_ms") <= now_ms &&
+		    matches(json_object_get(sil, "matchers"), rule, node, labels))
 			return json_text_of(sil, "id");
 	return NULL;
 }

@@ -32,6 +32,7 @@
 #include "rollouts.h"
 #include "notify.h"
 #include "silences.h"
+#include "silences_mesh.h"
 #include "service_registry.h"
 #include "dns_server.h"
 #include "workflows.h"
@@ -387,8 +388,9 @@ work_start(struct node *n, char *err, size_t errlen)
 	channels = load_json(cfg->notify, "notify", err, errlen);
 	if (channels == NULL && err[0] != '\0')
 		goto out;
-	if ((n->silences = silences_new(n->store, err, errlen)) == NULL)
+	if ((n->silences = silences_new(n->store, n->id, err, errlen)) == NULL)
 		goto out;
+	silences_mesh_start(n);
 	/* Before the alerts: those restored may resolve at once. */
 	n->notify = notify_new(n, channels, err, errlen);
 	if (n->notify == NULL && err[0] != '\0')
@@ -498,6 +500,7 @@ work_stop(struct node *n)
 	n->rollouts = NULL;
 	notify_free(n->notify);
 	n->notify = NULL;
+	silences_mesh_stop(n);
 	silences_free(n->silences);
 	n->silences = NULL;
 	service_registry_free(n->registry);

@@ -31,8 +31,8 @@ const TASKS = {
   boom: { command: ['/bin/sh', '-c', 'echo going down; exit 3'] },
 };
 const RULES = [{ name: 'always', metric: 'load1', above: -1, for_s: 0, severity: 'warning' }];
-// node-1 serves the page and fires one alert of its own: a silence holds
-// back the notices of the node it is added on, so the page silences those.
+// node-1 serves the page and fires one alert of its own, which the page
+// silences (a silence added on any node holds back every node's notices).
 const RULES_1 = [{ name: 'local_load', metric: 'load1', above: -1, for_s: 0, severity: 'critical' }];
 // node-3 keeps a sleeper and a crashy that exits at once and waits 30 s
 // before each new start, so it is seen backing off.  (Not on node-2: a
@@ -64,8 +64,10 @@ async function main() {
     fs.writeFileSync(path.join(mesh.dir, 'tasks.json'), JSON.stringify(TASKS));
     fs.writeFileSync(path.join(mesh.dir, 'alerts.json'), JSON.stringify(RULES));
     fs.writeFileSync(path.join(mesh.dir, 'alerts-1.json'), JSON.stringify(RULES_1));
+    // group_wait_s 0: the alert's notice goes at once, whenever the page
+    // silences it (the story checks it was delivered before).
     fs.writeFileSync(path.join(mesh.dir, 'notify-1.json'), JSON.stringify({ channels: [
-      { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${hook.address().port}/` }] }));
+      { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${hook.address().port}/`, group_wait_s: 0 }] }));
     fs.writeFileSync(path.join(mesh.dir, 'services.json'), JSON.stringify(SERVICES));
     await mesh.startSignal();
     const common = ['--status-ms', '250', '--dead-ms', '3000', '--ping-ms', '500',

@@ -11,6 +11,12 @@
  * JSON array of {"target", "type", "args", "tag"}, renames it PATH.taken
  * and sends each; every answer is logged as "jobforge answer" {tag,
  * status, error, body}.
+ *
+ * An entry {"silence": {id, spec_json, updated_ms, author, deleted,
+ * ends_ms}, "tag"} is instead sent as a SilenceUpdate event in the
+ * forger's own name, properly signed, past the checks its own API would
+ * make (sync_emit_silence checks only mesh.proto's bounds), for
+ * tests/system/test_notify.py; logged as "jobforge silence" {tag, rc}.
  */
 #include "test_hooks.h"
 
@@ -21,12 +27,31 @@
 #include <string.h>
 
 #include "jobs.h"
+#include "json_check.h"
 #include "log.h"
 #include "node.h"
+#include "sync_silences.h"
 
 #define FORGE_MS	300
 
 static struct event *tick;
+
+/* Sends the word w as the forger's own SilenceUpdate. */
+static void
+forge_silence(struct node *n, const json_t *w, const char *tag)
+{
+	Agentflow__Mesh__V1__SilenceUpdate u =
+	    AGENTFLOW__MESH__V1__SILENCE_UPDATE__INIT;
+
+	u.id = (char *)json_text_of(w, "id");
+	u.spec_json = (char *)json_text_of(w, "spec_json");
+	u.updated_ms = json_u64_of(w, "updated_ms");
+	u.author = (char *)json_text_of(w, "author");
+	u.deleted = json_is_true(json_object_get(w, "deleted"));
+	u.ends_ms = json_u64_of(w, "ends_ms");
+	log_event(LOG_INFO, "jobforge silence", "{s:s, s:i}", "tag", tag, "rc",
+	    sync_emit_silence(n->sync, &u));
+}
 static char path[4096];
 
 static void
@@ -61,7 +86,10 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	json_array_foreach(cmds, i, c) {
 		tag = strdup(json_string_value(json_object_get(c, "tag")) ?
 		    json_string_value(json_object_get(c, "tag")) : "?");
-		if (jobs_node_command(n, json_string_value(json_object_get(c,
+		if (json_is_object(json_object_get(c, "silence"))) {
+			forge_silence(n, json_object_get(c, "silence"), tag);
+			free(tag);
+		} else if (jobs_node_command(n, json_string_value(json_object_get(c,
 		    "target")), json_string_value(json_object_get(c, "type")),
 		    json_object_get(c, "args"), answered, tag, err,
 		    sizeof(err)) != 0) {

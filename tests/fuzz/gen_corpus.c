@@ -387,6 +387,23 @@ frames(void)
 	ev[0].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_ARTIFACT;
 	ev[0].artifact = &art;
 	free(frame_seed("events_artifact", &f).buf);
+	/* node-a's silence, as every node holds them (sync_silences.c). */
+	{
+		PB(SilenceUpdate) sil = AGENTFLOW__MESH__V1__SILENCE_UPDATE__INIT;
+
+		sil.id = "sil-1-0123456789ab";
+		sil.spec_json = "{\"id\":\"sil-1-0123456789ab\",\"matchers\":"
+		    "{\"rule\":\"disk_full\"},\"starts_ms\":1700000000000,"
+		    "\"ends_ms\":1700007200000,\"comment\":\"swap\","
+		    "\"created_by\":\"token:write\",\"node\":\"peer-a\"}";
+		sil.updated_ms = 1700000000000ull;
+		sil.author = "peer-a";
+		sil.ends_ms = 1700007200000ull;
+		event(&ev[0], "peer-a", 7, 10);
+		ev[0].kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+		ev[0].silence = &sil;
+		free(frame_seed("events_silence", &f).buf);
+	}
 	/* Asking for and sending its bytes (artifact_fetch.c). */
 	{
 		PB(Frame) af = AGENTFLOW__MESH__V1__FRAME__INIT;

@@ -342,6 +342,79 @@ test_schedule_roundtrip_and_bounds(void **state)
 	free(v);
 }
 
+static void
+silence_init(PB(SilenceUpdate) *u)
+{
+	agentflow__mesh__v1__silence_update__init(u);
+	u->id = "sil-1-0123456789ab";
+	u->spec_json = "{\"id\":\"sil-1-0123456789ab\"}";
+	u->updated_ms = 1700000000000ull;
+	u->author = "node-1";
+	u->ends_ms = 1700003600000ull;
+}
+
+/* A silence's bounds are the wire's only (its content is silences.c's to
+ * check, the link staying up); a snapshot carries at most 128. */
+static void
+test_silence_roundtrip_and_bounds(void **state)
+{
+	struct fx *x = *state;
+	PB(SilenceUpdate) u, **v;
+	char big[FRAME_CODEC_MAX_SILENCE_SPEC + 2];
+	PB(Frame) *out;
+
+	silence_init(&u);
+	x->f.ev.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+	x->f.ev.silence = &u;
+	out = roundtrip(&x->f.ev_frame);
+	assert_string_equal(out->events->events[0]->silence->spec_json,
+	    u.spec_json);
+	assert_int_equal(out->events->events[0]->silence->ends_ms, u.ends_ms);
+	frame_codec_free(out);
+	u.deleted = 1;
+	u.spec_json = "";
+	out = roundtrip(&x->f.ev_frame);
+	assert_true(out->events->events[0]->silence->deleted);
+	frame_codec_free(out);
+
+	silence_init(&u);
+	u.spec_json = "";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_MISSING,
+	    "events.events[0].silence.spec_json");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	u.spec_json = big;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	    "events.events[0].silence.spec_json: 8193 bytes, limit 8192");
+	silence_init(&u);
+	u.id = "../x";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_ID,
+	    "events.events[0].silence.id");
+	silence_init(&u);
+	u.ends_ms = 0;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].silence.ends_ms");
+	silence_init(&u);
+	u.author = "no node!";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
+	    "events.events[0].silence.author");
+
+	silence_init(&u);
+	v = calloc(FRAME_CODEC_MAX_SILENCES + 1, sizeof(*v));
+	assert_non_null(v);
+	for (size_t i = 0; i <= FRAME_CODEC_MAX_SILENCES; i++)
+		v[i] = &u;
+	x->f.st.silences = v;
+	x->f.st.n_silences = FRAME_CODEC_MAX_SILENCES;
+	assert_int_equal(frame_codec_check(&x->f.snap_frame, NULL), FRAME_CODEC_OK);
+	x->f.st.n_silences = FRAME_CODEC_MAX_SILENCES + 1;
+	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_TOO_MANY,
+	    "snapshot.origins[0].silences: 129 entries, limit 128");
+	x->f.st.n_silences = 0;
+	x->f.st.silences = NULL;
+	free(v);
+}
+
 int
 main(void)
 {
@@ -354,6 +427,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_schedule_roundtrip_and_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_silence_roundtrip_and_bounds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

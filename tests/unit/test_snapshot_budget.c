@@ -2,8 +2,8 @@
  * Our own state's snapshot frame at its worst (sync_catchup.c sends it in
  * a frame of its own) fits FRAME_CODEC_MAX_FRAME: every part at the most
  * the senders put in it (SNAPSHOT_TASKS, SNAPSHOT_ALERTS,
- * SYNC_JOBS_SNAPSHOT, every schedule and tombstone, SYNC_WORKFLOWS_SNAPSHOT,
- * SYNC_SERVICES_MAX), each message at the longest mesh.proto allows, and
+ * SYNC_JOBS_SNAPSHOT, every schedule and tombstone, every silence and
+ * removal, SYNC_WORKFLOWS_SNAPSHOT, SYNC_SERVICES_MAX), each message at the longest mesh.proto allows, and
  * a status of 1024 links and members.  The frame must pass the codec, so
  * nothing in it is bigger than a peer would take.  A bound raised without
  * room for it fails here rather than as a snapshot the encoder refuses.
@@ -23,6 +23,7 @@
 #include "sync_jobs.h"
 #include "sync_priv.h"
 #include "sync_schedules.h"
+#include "sync_silences.h"
 #include "sync_services.h"
 #include "sync_artifacts.h"
 #include "sync_workflows.h"
@@ -91,6 +92,17 @@ max_schedule(PB(ScheduleUpdate) *u, int deleted)
 	u->deleted = deleted;
 	u->fire_job = u->name;
 	u->fire_outcome = text(FRAME_CODEC_MAX_JOB_STATE, 'w');
+}
+
+static void
+max_silence(PB(SilenceUpdate) *u, int deleted)
+{
+	agentflow__mesh__v1__silence_update__init(u);
+	u->id = text(ID_MAX, 's');
+	u->spec_json = deleted ? "" : text(FRAME_CODEC_MAX_SILENCE_SPEC, ' ');
+	u->updated_ms = u->ends_ms = BIG;
+	u->author = text(ID_MAX, 'a');
+	u->deleted = deleted;
 }
 
 /* A workflow of exactly FRAME_CODEC_MAX_WORKFLOW_BYTES: its handover
@@ -213,6 +225,7 @@ test_own_state_fits_a_frame(void **state)
 	PB(JobUpdate) job;
 	PB(ScheduleUpdate) live, gone;
 	PB(ScheduleUpdate) **schedules;
+	PB(SilenceUpdate) sil, sil_gone, **silences;
 	PB(WorkflowUpdate) wf;
 	PB(ServiceUpdate) svc;
 	PB(ServiceEndpoint) ep, part;
@@ -302,6 +315,14 @@ test_own_state_fits_a_frame(void **state)
 		schedules[i] = &gone;
 	f.st.n_schedules = n_live + n_gone;
 	f.st.schedules = schedules;
+	max_silence(&sil, 0);
+	max_silence(&sil_gone, 1);
+	silences = times(&sil, SYNC_SILENCES_MAX + SYNC_SILENCE_TOMBSTONES_MAX);
+	for (size_t i = SYNC_SILENCES_MAX; i < SYNC_SILENCES_MAX +
+	    SYNC_SILENCE_TOMBSTONES_MAX; i++)
+		silences[i] = &sil_gone;
+	f.st.n_silences = SYNC_SILENCES_MAX + SYNC_SILENCE_TOMBSTONES_MAX;
+	f.st.silences = silences;
 	max_workflow(&wf);
 	f.st.n_workflows = SYNC_WORKFLOWS_SNAPSHOT;
 	f.st.workflows = times(&wf, SYNC_WORKFLOWS_SNAPSHOT);

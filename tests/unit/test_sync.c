@@ -34,7 +34,9 @@
 #include "sync.h"
 #include "sync_jobs.h"
 #include "sync_schedules.h"
+#include "sync_silences.h"
 #include "sync_json.h"
+#include "sync_priv.h"
 #include "tmpdir.h"
 #include "trust.h"
 
@@ -903,6 +905,234 @@ test_schedules_newest_wins(void **state)
 	sync_set_schedule_hook(f->sync, NULL, NULL);
 }
 
+/* --- silences (sync_silences.c): a removal wins; a bad word is dropped - */
+
+static int silence_hooked, silence_checked;
+
+static int
+silence_check(const Agentflow__Mesh__V1__SilenceUpdate *u, void *arg)
+{
+	(void)arg;
+	silence_checked++;
+	return strcmp(u->spec_json, "bad") == 0 ? -1 : 0;
+}
+
+static void
+silence_changed(const Agentflow__Mesh__V1__SilenceUpdate *u, void *arg)
+{
+	(void)u;
+	(void)arg;
+	silence_hooked++;
+}
+
+static void
+silence_from(struct fixture *f, uint64_t seq,
+    Agentflow__Mesh__V1__SilenceUpdate *u)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+	e.silence = u;
+	deliver_event(f, &e, "n1", seq);
+}
+
+static void
+test_silences_removal_wins(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u =
+	    AGENTFLOW__MESH__V1__SILENCE_UPDATE__INIT;
+	uint64_t now = clock_wall_ms();
+
+	silence_hooked = silence_checked = 0;
+	sync_set_silence_hooks(f->sync, silence_check, silence_changed, NULL);
+	/* n1's silence, checked then taken, the owner told */
+	u.id = "sil-1-a";
+	u.spec_json = "{}";
+	u.updated_ms = now;
+	u.author = "n1";
+	u.ends_ms = now + 3600000;
+	silence_from(f, 1, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-1-a"));
+	assert_int_equal(silence_checked, 1);
+	assert_int_equal(silence_hooked, 1);
+	/* a bad one is dropped and counted; the next event still goes in */
+	u.id = "sil-2-a";
+	u.spec_json = "bad";
+	silence_from(f, 2, &u);
+	assert_null(sync_silences_get(f->sync, "sil-2-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	/* our removal, even dated before the silence (clocks differ), wins */
+	u.id = "sil-1-a";
+	u.spec_json = "";
+	u.deleted = 1;
+	u.updated_ms = now - 1000;
+	u.author = "self";
+	assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	assert_true(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	/* the silence again (a late snapshot) changes nothing */
+	u.spec_json = "{}";
+	u.deleted = 0;
+	u.updated_ms = now;
+	u.author = "n1";
+	silence_from(f, 3, &u);
+	assert_true(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	assert_int_equal(silence_hooked, 1);
+	/* of two removals the newer: n1's later one is taken */
+	u.spec_json = "";
+	u.deleted = 1;
+	u.updated_ms = now + 5;
+	silence_from(f, 4, &u);
+	assert_string_equal(sync_silences_get(f->sync, "sil-1-a")->author, "n1");
+	assert_int_equal(silence_hooked, 2);
+	/* one that has ended is not kept; one dated a year ahead is refused */
+	u.id = "sil-3-a";
+	u.spec_json = "{}";
+	u.deleted = 0;
+	u.ends_ms = now - 1;
+	silence_from(f, 5, &u);
+	assert_null(sync_silences_get(f->sync, "sil-3-a"));
+	u.ends_ms = now + 3600000;
+	u.updated_ms = now + 365ULL * 24 * 3600 * 1000;
+	silence_from(f, 6, &u);
+	assert_null(sync_silences_get(f->sync, "sil-3-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 2);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* n1's word on id: a silence when !deleted, a removal else. */
+static void
+silence_word(Agentflow__Mesh__V1__SilenceUpdate *u, const char *id,
+    int deleted, uint64_t updated_ms, uint64_t ends_ms)
+{
+	agentflow__mesh__v1__silence_update__init(u);
+	u->id = (char *)id;
+	u->spec_json = deleted ? "" : "{}";
+	u->deleted = deleted;
+	u->updated_ms = updated_ms;
+	u->author = "n1";
+	u->ends_ms = ends_ms;
+}
+
+/* 64 silences and 64 removals held; a removal of a live one, then a new
+ * one: every path keeps both bounds (a removal that took a silence's
+ * place used to grow the view past them and abort on its CHECK). */
+static void
+test_silences_bounded_on_every_path(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	uint64_t now = clock_wall_ms(), seq = 1;
+	char id[32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	for (int i = 0; i < SYNC_SILENCES_MAX; i++) {
+		snprintf(id, sizeof(id), "sil-%d-a", i);
+		silence_word(&u, id, 0, now, now + 3600000);
+		silence_from(f, seq++, &u);
+	}
+	for (int i = 0; i < SYNC_SILENCE_TOMBSTONES_MAX; i++) {
+		snprintf(id, sizeof(id), "sil-%d-b", i);
+		/* sil-0-b ends first, though it is the oldest but one */
+		silence_word(&u, id, 1, now + (i == 1 ? 0 : 1000 + (uint64_t)i),
+		    now + 3600000 + (i == 0 ? 0 : 1000 + (uint64_t)i));
+		silence_from(f, seq++, &u);
+	}
+	assert_int_equal(sync_silences_held(f->sync), 128);
+	/* a removal of a live one, ending before it: the removal that ends
+	 * first goes, and this one keeps the silence's end */
+	silence_word(&u, "sil-0-a", 1, now, now + 60000);
+	silence_from(f, seq++, &u);
+	assert_int_equal(sync_silences_held(f->sync), 127);
+	assert_true(sync_silences_get(f->sync, "sil-0-a")->deleted);
+	assert_int_equal(sync_silences_get(f->sync, "sil-0-a")->ends_ms,
+	    now + 3600000);
+	assert_null(sync_silences_get(f->sync, "sil-0-b"));
+	assert_non_null(sync_silences_get(f->sync, "sil-1-b"));
+	/* a new one fits in the room the removal made; the next does not */
+	silence_word(&u, "sil-new-a", 0, now, now + 3600000);
+	silence_from(f, seq++, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-new-a"));
+	silence_word(&u, "sil-more-a", 0, now, now + 3600000);
+	silence_from(f, seq++, &u);
+	assert_null(sync_silences_get(f->sync, "sil-more-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	assert_int_equal(sync_silences_held(f->sync), 128);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* An event's word is its signer's; a removal is bounded (91 days: its
+ * silence may have started a day ahead) and always asks the hook; the
+ * removal held again is no refusal. */
+static void
+test_silences_removals_are_checked(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	Agentflow__Mesh__V1__OriginState st =
+	    AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
+	uint64_t now = clock_wall_ms(), day = 86400ULL * 1000;
+
+	silence_checked = 0;
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	/* n1 signs a word that says n2 wrote it */
+	silence_word(&u, "sil-1-a", 0, now, now + 3600000);
+	u.author = "n2";
+	silence_from(f, 1, &u);
+	assert_null(sync_silences_get(f->sync, "sil-1-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	silence_word(&u, "sil-1-b", 1, now, now + 3600000);
+	u.author = "n2";
+	silence_from(f, 2, &u);
+	assert_null(sync_silences_get(f->sync, "sil-1-b"));
+	assert_int_equal(silence_checked, 0);
+	/* a removal that would block an id for a year */
+	silence_word(&u, "sil-1-b", 1, now, now + 365 * day);
+	silence_from(f, 3, &u);
+	assert_null(sync_silences_get(f->sync, "sil-1-b"));
+	assert_int_equal(sync_silences_refused(f->sync), 3);
+	/* a removal of an id not held asks the hook; of one held live too */
+	silence_word(&u, "sil-1-b", 1, now, now + 3600000);
+	u.spec_json = "bad";	/* the stub's refusal */
+	silence_from(f, 4, &u);
+	assert_null(sync_silences_get(f->sync, "sil-1-b"));
+	assert_int_equal(silence_checked, 1);
+	silence_word(&u, "sil-1-a", 0, now, now + 3600000);
+	silence_from(f, 5, &u);
+	assert_int_equal(silence_checked, 2);
+	silence_word(&u, "sil-1-a", 1, now, now + 3600000);
+	u.spec_json = "bad";
+	silence_from(f, 6, &u);
+	assert_int_equal(silence_checked, 3);
+	assert_false(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 5);
+	/* of a silence that started a day ahead: 91 days on, taken */
+	silence_word(&u, "sil-1-a", 1, now, now + 91 * day - 1);
+	silence_from(f, 7, &u);
+	assert_true(sync_silences_get(f->sync, "sil-1-a")->deleted);
+	/* the same removal again (another path): not refused, not checked */
+	u.spec_json = "bad";
+	silence_from(f, 8, &u);
+	assert_int_equal(silence_checked, 4);
+	assert_int_equal(sync_silences_refused(f->sync), 5);
+	/* a snapshot carries what its origin holds, whoever wrote it */
+	silence_word(&u, "sil-2-c", 0, now, now + 3600000);
+	u.author = "n3";
+	st.n_silences = 1;
+	st.silences = &up;
+	send_snapshot_of(f, "n1", "n1", 9, &st);
+	assert_non_null(sync_silences_get(f->sync, "sil-2-c"));
+	assert_int_equal(sync_silences_refused(f->sync), 5);
+	/* a live silence past the bound keeps its removal's end bounded */
+	silence_word(&u, "sil-3-a", 0, now, now + 200 * day);
+	silence_from(f, 10, &u);
+	silence_word(&u, "sil-3-a", 1, now, now + 3600000);
+	silence_from(f, 11, &u);
+	assert_int_equal(sync_silences_get(f->sync, "sil-3-a")->ends_ms,
+	    now + 91 * day);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -919,6 +1149,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_removals_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),

@@ -6,7 +6,8 @@ import { usePoll } from '../lib/hooks';
 import type { Alert } from '../lib/types';
 
 // The audit actions that can concern an alert (alertStory.ts reads them).
-const ACTIONS = ['command.executed', 'command.refused', 'silence.add', 'silence.delete'];
+const SILENCE_ACTIONS = ['silence.add', 'silence.delete'];
+const ACTIONS = ['command.executed', 'command.refused', ...SILENCE_ACTIONS];
 
 /**
  * One alert's story, from its node's alert events and audit records
@@ -38,6 +39,8 @@ export function AlertStory({
         getAlertEvents(node, since),
         node === self ? getAlertNotices(id) : Promise.resolve([]),
         ...ACTIONS.map((a) => getAuditOf(node, a)),
+        // A silence is audited where it was added or removed: this node's too.
+        ...(self && self !== node ? SILENCE_ACTIONS.map((a) => getAuditOf(self, a)) : []),
       ]);
       setStory(alertStory(alert, events, audits.flat(), labels, notices));
       setError(null);

@@ -8,8 +8,8 @@ import type { Alert, Silence } from '../lib/types';
 export const SILENCE_DURATIONS = ['15m', '1h', '2h', '8h', '1d', '7d'] as const;
 
 /**
- * This node's active silences; a write token gets a Remove button on each
- * (a read token sees the list only).
+ * The mesh's active silences, each with the node it was added on; a write
+ * token gets a Remove button on each (a read token sees the list only).
  */
 export function SilenceList({ node, silences, canWrite, onChanged }: { node: string; silences: Silence[]; canWrite: boolean; onChanged: () => void }) {
   const [msg, setMsg] = useState<Record<string, string>>({});
@@ -24,10 +24,10 @@ export function SilenceList({ node, silences, canWrite, onChanged }: { node: str
   };
   return (
     <div className="card" data-testid="silences">
-      <h3>Silences on {node}</h3>
+      <h3>Silences of the mesh</h3>
       <p className="muted small">
-        A silence holds back the notices of {node}'s alerts it matches; the alerts still fire and are listed. Another node's alerts are silenced on
-        that node.
+        A silence holds back the notices of every node's alerts it matches, whichever node it was added on ({node} serves this page); the alerts
+        still fire and are listed.
       </p>
       {silences.length === 0 ? (
         <p className="muted" data-testid="silences-none">
@@ -39,6 +39,7 @@ export function SilenceList({ node, silences, canWrite, onChanged }: { node: str
             <thead>
               <tr>
                 <th>id</th>
+                <th>added on</th>
                 <th>matches</th>
                 <th>ends</th>
                 <th>by</th>
@@ -50,6 +51,7 @@ export function SilenceList({ node, silences, canWrite, onChanged }: { node: str
               {silences.map((s) => (
                 <tr key={s.id} data-testid={`silence-row-${s.id}`}>
                   <td className="mono">{s.id}</td>
+                  <td className="mono" data-testid={`silence-node-${s.id}`}>{s.node ?? '–'}</td>
                   <td className="mono">{describeMatchers(s.matchers)}</td>
                   <td className="small">{fmtDateTime(s.ends_ms)}</td>
                   <td className="small">{s.created_by || '–'}</td>

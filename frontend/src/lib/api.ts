@@ -214,11 +214,11 @@ export const addSilence = (s: SilenceAdd) => apiPost<Silence>('/api/silences', s
 
 export const deleteSilence = (id: string) => request<{ id: string; deleted: boolean }>('DELETE', `/api/silences/${encodeURIComponent(id)}`);
 
-/** This node's open alerts as GET /api/alerts marks them: `silence_id` of each a silence here holds. */
-export const getSilencedAlerts = (node: string) =>
-  apiGet<{ alerts: (Alert & { silenced?: boolean; silence_id?: string })[] }>(`/api/alerts?node=${encodeURIComponent(node)}`).then((r) => {
+/** Every node's open alerts as GET /api/alerts marks them: `silence_id` of each a silence holds, by "node/alert_id". */
+export const getSilencedAlerts = () =>
+  apiGet<{ alerts: (Alert & { silenced?: boolean; silence_id?: string })[] }>('/api/alerts').then((r) => {
     const held: Record<string, string> = {};
-    for (const a of r.alerts ?? []) if (a.silenced && a.silence_id) held[a.alert_id] = a.silence_id;
+    for (const a of r.alerts ?? []) if (a.silenced && a.silence_id) held[`${a.node}/${a.alert_id}`] = a.silence_id;
     return held;
   });
 

@@ -176,6 +176,8 @@ export interface Silence {
   ends_ms: number;
   comment?: string;
   created_by?: string;
+  /** The node it was added on (silences are the mesh's). */
+  node?: string;
 }
 
 /** What became of one notice of this node's alert (GET /api/alerts/notices). */

@@ -18,7 +18,7 @@ import type { Alert, Silence } from '../lib/types';
 
 const NO_LABELS: Record<string, string> = {};
 
-/** This node's silences and which of its alerts they hold (alert_id → silence id), polled. */
+/** The mesh's silences and which alerts they hold ("node/alert_id" → silence id), polled. */
 function useSilences(node: string | null) {
   const [silences, setSilences] = useState<Silence[]>([]);
   const [held, setHeld] = useState<Record<string, string>>({});
@@ -26,7 +26,7 @@ function useSilences(node: string | null) {
   const load = useCallback(async () => {
     if (!node) return;
     try {
-      const [s, h] = await Promise.all([getSilences(), getSilencedAlerts(node)]);
+      const [s, h] = await Promise.all([getSilences(), getSilencedAlerts()]);
       setSilences(s);
       setHeld(h);
       setError(null);
@@ -41,8 +41,9 @@ function useSilences(node: string | null) {
 /**
  * Every alert of the mesh, filtered by state, severity, node, rule and a
  * text (all in the hash's query, so a link reproduces the view);
- * `#/alerts/NODE/ID` opens an alert's story beside the list.  This node's
- * silences below, and "Silence" on this node's open alerts.
+ * `#/alerts/NODE/ID` opens an alert's story beside the list.  The mesh's
+ * silences below (added on any node, they hold back every node's notices),
+ * and "Silence" on every open alert.
  */
 export function Alerts({ param = null }: { param?: string | null }) {
   const alerts = useStore((s) => s.alerts);
@@ -77,10 +78,10 @@ export function Alerts({ param = null }: { param?: string | null }) {
   };
   const hrefOf = (a: Alert) => `#/alerts/${encodeURIComponent(a.node)}/${encodeURIComponent(a.alert_id)}${query}`;
   const extras = (a: Alert): AlertRowExtras => ({
-    silenceId: a.node === self ? sil.held[a.alert_id] : undefined,
+    silenceId: sil.held[`${a.node}/${a.alert_id}`],
     storyHref: hrefOf(a),
     selected: a === open,
-    onSilence: a.node === self ? () => setSilencing(a) : undefined,
+    onSilence: () => setSilencing(a),
   });
   const menu = (key: 'severity' | 'node' | 'rule', values: string[]) => (
     <label className="small">
