@@ -65,6 +65,8 @@ mesh_features_of_body(int body_case)
 	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST:
 	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK:
 		return "artifacts";
+	case AGENTFLOW__MESH__V1__FRAME__BODY_OFFER:
+		return "pull_catchup";
 	default:
 		return NULL;
 	}

@@ -697,6 +697,10 @@ answer_request(struct sync *s, const char *peer,
 	struct origin **list;
 	size_t n;
 
+	if (lacks && sync_pulls(s, peer)) {
+		sync_pull_offer(s, peer, r->cursors, r->n_cursors);
+		return;
+	}
 	if (lacks && sync_catchup_busy(s, peer)) {
 		s->entropy_busy++;
 		return;
@@ -943,6 +947,10 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 		break;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST:
 		answer_request(s, peer, f->snapshot_request);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_OFFER:
+		if (sync_pulls(s, peer))
+			sync_pull(s, peer, f->offer->cursors, f->offer->n_cursors);
 		break;
 	default:
 		log_event(LOG_DEBUG, "frame not handled yet", "{s:s, s:s}", "peer",

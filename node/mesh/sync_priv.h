@@ -374,6 +374,10 @@ int sync_forgotten(const struct sync *, const char *id, uint64_t incarnation);
 int sync_pulls(const struct sync *, const char *peer);
 void sync_pull(struct sync *, const char *peer,
     Agentflow__Mesh__V1__Cursor *const *cursors, size_t n);
+/* Answers peer's anti-entropy ask (its cursors) with an Offer: our
+ * cursors for the origins it holds less of. */
+void sync_pull_offer(struct sync *, const char *peer,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors);
 void sync_pull_free(struct sync *);
 void sync_forget_clear(struct sync *);
 /* Each forgotten life as a cursor past all its events (seq UINT64_MAX),

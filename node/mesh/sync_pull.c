@@ -23,6 +23,11 @@
  * was before: a gap in an origin's live events, the anti-entropy digest,
  * the next link's Hello.
  *
+ * An anti-entropy ask (sync_entropy.c) between two such nodes is answered
+ * the same way: with an Offer, the cursors of what the asker lacks, of
+ * which it asks as at link-up; when every neighbour whose digest differed
+ * answered with the events, a node was sent them once per neighbour.
+ *
  * Towards a peer that does not speak it (an older version) nothing
  * changes: we push, as it does.
  */
@@ -305,6 +310,37 @@ next_cb(evutil_socket_t fd, short what, void *arg)
 	free(d.fs);
 	if (d.waiting)
 		arm_next(s);
+}
+
+void
+sync_pull_offer(struct sync *s, const char *peer,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Offer offer = AGENTFLOW__MESH__V1__OFFER__INIT;
+	struct origin **list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
+	size_t n = sync_catchup_behind(s, cursors, ncursors, NULL, 0, list);
+	Agentflow__Mesh__V1__Cursor *curs = xcalloc(n + 1, sizeof(*curs));
+
+	offer.cursors = xcalloc(n + 1, sizeof(*offer.cursors));
+	for (size_t i = 0; i < n; i++) {
+		/* Never its own life (its Hello's business). */
+		if (strcmp(list[i]->id, peer) == 0)
+			continue;
+		agentflow__mesh__v1__cursor__init(&curs[offer.n_cursors]);
+		curs[offer.n_cursors].origin = list[i]->id;
+		curs[offer.n_cursors].incarnation = list[i]->incarnation;
+		curs[offer.n_cursors].seq = list[i]->seq;
+		offer.cursors[offer.n_cursors] = &curs[offer.n_cursors];
+		offer.n_cursors++;
+	}
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_OFFER;
+	f.offer = &offer;
+	if (offer.n_cursors > 0)
+		(void)sync_send_frame(s, peer, &f);
+	free(offer.cursors);
+	free(curs);
+	free(list);
 }
 
 void
