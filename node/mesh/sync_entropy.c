@@ -14,7 +14,8 @@
  * eight bytes per ping while the neighbours agree: a node that holds less
  * than a neighbour sends it its cursors, and the neighbour answers with
  * the events (or snapshots) the node lacks, paced like a link-up's
- * catch-up (sync_catchup.c).
+ * catch-up (sync_catchup.c); a neighbour that pulls answers with an Offer
+ * of what it holds more of, asked for of one neighbour (sync_pull.c).
  *
  * Digests of two nodes differ for a moment whenever an event is on its
  * way, hence two pings in a row, and two more while the neighbour's own
