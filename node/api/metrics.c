@@ -159,6 +159,9 @@ event_metrics(struct prom *p, struct node *n)
 	    "or left to the neighbour already sending them (pulled catch-ups).");
 	prom_sample(p, "outcome=\"asked\"", num(c, "pulled"));
 	prom_sample(p, "outcome=\"deferred\"", num(c, "pull_deferred"));
+	prom_metric(p, "agentflow_node_offers_ignored_total", "counter",
+	    "Offers (answers to anti-entropy asks) that answered no ask of ours: "
+	    "not taken.", num(c, "offers_ignored"));
 	prom_metric(p, "agentflow_node_replayed_total", "counter",
 	    "Events sent from the log to catch a peer up.", num(c, "replayed"));
 	prom_metric(p, "agentflow_node_events_pending", "gauge",

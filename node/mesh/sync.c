@@ -950,7 +950,7 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 		break;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_OFFER:
 		if (sync_pulls(s, peer))
-			sync_pull(s, peer, f->offer->cursors, f->offer->n_cursors);
+			sync_pull_offered(s, peer, f->offer);
 		break;
 	default:
 		log_event(LOG_DEBUG, "frame not handled yet", "{s:s, s:s}", "peer",

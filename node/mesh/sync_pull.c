@@ -16,17 +16,21 @@
  *
  * A fetch is in flight while the link it was asked on is the same link
  * (links_link_generation), we hold less of the origin than the neighbour
- * said it held, and for at most FETCH_MS.  A neighbour that comes up
- * holding more than the fetch's target is remembered as the next source
- * and asked, from where we are then, once the fetch has ended
- * (NEXT_MS timer).  Whatever a fetch still misses is found the ways it
- * was before: a gap in an origin's live events, the anti-entropy digest,
- * the next link's Hello.
+ * said it held, and we got more of it within FETCH_MS (in_flight).  Of
+ * the neighbours left aside meanwhile, the one holding most is the next
+ * source, asked from where we are then once the fetch has ended, or for
+ * a hole's events when the first source healed us by snapshot (NEXT_MS
+ * timer).  Whatever a fetch still misses is found the ways it was
+ * before: a gap in an origin's live events, the anti-entropy digest, the
+ * next link's Hello.  Cursors are not vouched for: a peer that says it
+ * holds more than it sends holds an origin's fetch FETCH_MS at most.
  *
  * An anti-entropy ask (sync_entropy.c) between two such nodes is answered
  * the same way: with an Offer, the cursors of what the asker lacks, of
  * which it asks as at link-up; when every neighbour whose digest differed
- * answered with the events, a node was sent them once per neighbour.
+ * answered with the events, a node was sent them once per neighbour.  An
+ * Offer is taken only as the answer to an ask of ours, and a peer's asks
+ * get one at most once a second (sync_entropy.c).
  *
  * Towards a peer that does not speak it (an older version) nothing
  * changes: we push, as it does.
@@ -57,6 +61,8 @@ struct fetch {
 	uint64_t	link;		/* links_link_generation of it, then */
 	uint64_t	inc, seq;	/* what it said it held */
 	uint64_t	asked_ms;	/* mono */
+	uint64_t	moved_ms;	/* mono: we held more than before, at */
+	uint64_t	held_inc, held_seq;	/* what we held then */
 	char		next[64];	/* "" none */
 	uint64_t	next_link, next_inc, next_seq;
 };
@@ -93,19 +99,29 @@ ahead_of(const struct origin *o, uint64_t inc, uint64_t seq)
 	return beyond(inc, seq, o->incarnation, o->seq);
 }
 
-static uint64_t
-link_of(const struct sync *s, const char *peer)
-{
-	return links_link_generation(s->links, peer);
-}
-
+/*
+ * Whether f is still on its way: its link is the one it was asked on, we
+ * hold less than the peer said it held, and we got more of the origin
+ * within FETCH_MS (of the ask, or of the last time we saw what we hold
+ * move: a long catch-up goes on, a peer that said more than it sends
+ * does not keep the origin to itself).
+ */
 static int
-in_flight(const struct sync *s, const struct fetch *f, const struct origin *o,
+in_flight(const struct sync *s, struct fetch *f, const struct origin *o,
     uint64_t now)
 {
-	return f->peer[0] != '\0' && f->link != 0 &&
-	    f->link == link_of(s, f->peer) && now - f->asked_ms < FETCH_MS &&
-	    ahead_of(o, f->inc, f->seq);
+	uint64_t inc = o != NULL ? o->incarnation : 0, seq = o != NULL ? o->seq : 0;
+
+	if (f->peer[0] == '\0' || f->link == 0 ||
+	    f->link != sync_link_of(s, f->peer) || !ahead_of(o, f->inc, f->seq))
+		return 0;
+	if (inc != f->held_inc || seq != f->held_seq) {
+		f->held_inc = inc;
+		f->held_seq = seq;
+		f->moved_ms = now;
+	}
+	return now - (f->moved_ms > f->asked_ms ? f->moved_ms : f->asked_ms) <
+	    FETCH_MS;
 }
 
 static void
@@ -155,8 +171,29 @@ req_send(struct sync *s, struct pull_req *r)
 	free(r->ptrs);
 }
 
+/* Fetches neither in flight nor with a source to ask next. */
+struct spent {
+	struct sync	 *s;
+	uint64_t	  now;
+	char		**ids;
+	size_t		  n;
+};
+
+static int
+find_spent(const char *id, void *value, void *arg)
+{
+	struct spent *sp = arg;
+	struct fetch *f = value;
+
+	if (f->next[0] == '\0' &&
+	    !in_flight(sp->s, f, hmap_get(sp->s->origins, id), sp->now))
+		sp->ids[sp->n++] = f->id;
+	return 0;
+}
+
+/* o's fetch, made if need be; NULL when ORIGINS_MAX are on their way. */
 static struct fetch *
-fetch_of(struct sync *s, const char *id)
+fetch_of(struct sync *s, const char *id, const struct origin *o, uint64_t now)
 {
 	struct fetch *f;
 
@@ -164,11 +201,21 @@ fetch_of(struct sync *s, const char *id)
 		s->fetches = hmap_new();
 	if ((f = hmap_get(s->fetches, id)) != NULL)
 		return f;
-	/* No more than origins we would hold: a long life's churn of ids
-	 * starts over (what is in flight is asked again at worst). */
+	/* An origin we could not hold is not asked for. */
+	if (o == NULL && hmap_count(s->origins) >= ORIGINS_MAX)
+		return NULL;
+	/* No more than origins we would hold: those spent go first, and
+	 * while all are on their way (a peer offering invented origins
+	 * fills them for FETCH_MS at most) a new one waits. */
 	if (hmap_count(s->fetches) >= ORIGINS_MAX) {
-		hmap_free_with(s->fetches, free);
-		s->fetches = hmap_new();
+		struct spent sp = { s, now, NULL, 0 };
+		sp.ids = xcalloc(hmap_count(s->fetches) + 1, sizeof(*sp.ids));
+		hmap_sweep(s->fetches, find_spent, &sp);
+		for (size_t i = 0; i < sp.n; i++)
+			free(hmap_del(s->fetches, sp.ids[i]));
+		free(sp.ids);
+		if (hmap_count(s->fetches) >= ORIGINS_MAX)
+			return NULL;
 	}
 	f = xcalloc(1, sizeof(*f));
 	snprintf(f->id, sizeof(f->id), "%s", id);
@@ -177,19 +224,24 @@ fetch_of(struct sync *s, const char *id)
 }
 
 static void
-fetch_start(struct sync *s, struct fetch *f, const char *peer, uint64_t inc,
-    uint64_t seq, uint64_t now)
+fetch_start(struct sync *s, struct fetch *f, const struct origin *o,
+    const char *peer, uint64_t inc, uint64_t seq, uint64_t now)
 {
+	f->held_inc = o != NULL ? o->incarnation : 0;
+	f->held_seq = o != NULL ? o->seq : 0;
 	snprintf(f->peer, sizeof(f->peer), "%s", peer);
-	f->link = link_of(s, peer);
+	f->link = sync_link_of(s, peer);
 	f->inc = inc;
 	f->seq = seq;
 	f->asked_ms = now;
+	f->moved_ms = now;
 	if (strcmp(f->next, peer) == 0)
 		f->next[0] = '\0';
 }
 
 static void next_cb(evutil_socket_t, short, void *);
+static void offer(struct sync *, const char *,
+    Agentflow__Mesh__V1__Cursor *const *, size_t);
 
 static void
 arm_next(struct sync *s)
@@ -221,26 +273,38 @@ sync_pull(struct sync *s, const char *peer,
 		o = hmap_get(s->origins, c->origin);
 		if (!ahead_of(o, c->incarnation, c->seq))
 			continue;
-		f = fetch_of(s, c->origin);
+		if ((f = fetch_of(s, c->origin, o, now)) == NULL)
+			continue;
 		if (in_flight(s, f, o, now)) {
 			/* Another neighbour is sending it: this one is asked
-			 * once that ended, if it still holds more. */
+			 * once that ended, if it still holds more than we do
+			 * then (or the events of a hole the first left us):
+			 * the one holding most, the first of those. */
 			s->pull_deferred++;
-			if (!beyond(c->incarnation, c->seq, f->inc, f->seq) ||
+			if (strcmp(f->peer, peer) == 0 ||
 			    (f->next[0] != '\0' && !beyond(c->incarnation,
 			    c->seq, f->next_inc, f->next_seq)))
 				continue;
 			snprintf(f->next, sizeof(f->next), "%s", peer);
-			f->next_link = link_of(s, peer);
+			f->next_link = sync_link_of(s, peer);
 			f->next_inc = c->incarnation;
 			f->next_seq = c->seq;
 			arm_next(s);
 			continue;
 		}
-		fetch_start(s, f, peer, c->incarnation, c->seq, now);
+		fetch_start(s, f, o, peer, c->incarnation, c->seq, now);
 		req_add(&r, c->origin, o);
 	}
 	req_send(s, &r);
+}
+
+/* Whether the next source of f holds the events of o's hole (a source
+ * whose log lacked them healed us by snapshot: sync_vouch.c). */
+static int
+holds_hole(const struct fetch *f, const struct origin *o)
+{
+	return o != NULL && o->hole_lo != 0 && f->next_inc == o->incarnation &&
+	    f->next_seq >= o->hole_hi;
 }
 
 /* Ended fetches whose next source is still up and still ahead. */
@@ -261,8 +325,8 @@ find_due(const char *id, void *value, void *arg)
 
 	if (f->next[0] == '\0')
 		return 0;
-	if (f->next_link != link_of(d->s, f->next) ||
-	    !ahead_of(o, f->next_inc, f->next_seq)) {
+	if (f->next_link != sync_link_of(d->s, f->next) ||
+	    (!ahead_of(o, f->next_inc, f->next_seq) && !holds_hole(f, o))) {
 		f->next[0] = '\0';	/* gone, or nothing left to get */
 		return 0;
 	}
@@ -302,8 +366,9 @@ next_cb(evutil_socket_t fd, short what, void *arg)
 		req_init(&r, peer, d.n - i);
 		for (; i < d.n && strcmp(d.fs[i]->next, peer) == 0; i++) {
 			struct fetch *f = d.fs[i];
-			fetch_start(s, f, peer, f->next_inc, f->next_seq, d.now);
-			req_add(&r, f->id, hmap_get(s->origins, f->id));
+			const struct origin *o = hmap_get(s->origins, f->id);
+			fetch_start(s, f, o, peer, f->next_inc, f->next_seq, d.now);
+			req_add(&r, f->id, o);
 		}
 		req_send(s, &r);
 	}
@@ -314,6 +379,28 @@ next_cb(evutil_socket_t fd, short what, void *arg)
 
 void
 sync_pull_offer(struct sync *s, const char *peer,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors)
+{
+	if (!sync_entropy_offer_due(s, peer))
+		return;		/* asked more often than a peer asks */
+	offer(s, peer, cursors, ncursors);
+}
+
+void
+sync_pull_offered(struct sync *s, const char *peer,
+    const Agentflow__Mesh__V1__Offer *o)
+{
+	/* Only the answer to an ask of ours: an Offer nobody asked for
+	 * would steer our fetches at will. */
+	if (!sync_entropy_answered(s, peer)) {
+		s->offers_ignored++;
+		return;
+	}
+	sync_pull(s, peer, o->cursors, o->n_cursors);
+}
+
+static void
+offer(struct sync *s, const char *peer,
     Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors)
 {
 	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;

@@ -108,12 +108,14 @@ class NoMemberSpeaksForAnother(MeshTest):
             self.assertFalse([i for i in ids if i.startswith("ghost-")], n.node_id)
             self.assertFalse([i for i in ids if i.startswith("lure-")], n.node_id)
 
-        # its lying Offers (node-2 up to seq 10^12, 1000 invented origins)
-        # were taken at their word and asked for, and moved nothing
+        # its Offers (node-2 up to seq 10^12, 1000 invented origins)
+        # answered no ask of theirs: not taken, and nothing moved
         for n in (a, c):
-            self.assertGreaterEqual(
-                metrics(n).get('agentflow_node_catchup_pulls_total{outcome="asked"}', 0),
-                1000, n.node_id)
+            m = metrics(n)
+            self.assertGreaterEqual(m.get("agentflow_node_offers_ignored_total", 0), 1,
+                                    n.node_id)
+            self.assertLess(m.get('agentflow_node_catchup_pulls_total{outcome="asked"}', 0),
+                            1000, n.node_id)
             self.assertLess(remote(n, "node-2")["seq"], 10 ** 9, n.node_id)
         seq = remote(c, "node-2")["seq"]
         self.assertEqual(post_event(b, "real", {"n": 2}).status, 200)
