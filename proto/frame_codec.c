@@ -81,7 +81,7 @@ frame_codec_strerror(enum frame_codec_err code)
 	return errstr[code];
 }
 
-/* Frame body names by oneof case (the field numbers 1-9 of mesh.proto). */
+/* Frame body names by oneof case (the field numbers of mesh.proto). */
 static const char *const body_names[] = {
 	[AGENTFLOW__MESH__V1__FRAME__BODY_HELLO] = "hello",
 	[AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST] = "snapshot_request",
@@ -94,6 +94,7 @@ static const char *const body_names[] = {
 	[AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE] = "leave",
 	[AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST] = "artifact_request",
 	[AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK] = "artifact_chunk",
+	[AGENTFLOW__MESH__V1__FRAME__BODY_OFFER] = "offer",
 };
 
 static bool
@@ -298,6 +299,16 @@ check_snapshot_request(struct ck *ck, const PB(SnapshotRequest) *r)
 	    FRAME_CODEC_MAX_NODES), NULL, -1);
 	for (i = 0; i < r->n_cursors; i++)
 		CHECK(ck, check_cursor(ck, r->cursors[i]), "cursors", (long)i);
+	return 0;
+}
+
+static int
+check_offer(struct ck *ck, const PB(Offer) *o)
+{
+	CHECK(ck, check_count(ck, "cursors", o->n_cursors, o->cursors,
+	    FRAME_CODEC_MAX_NODES), NULL, -1);
+	for (size_t i = 0; i < o->n_cursors; i++)
+		CHECK(ck, check_cursor(ck, o->cursors[i]), "cursors", (long)i);
 	return 0;
 }
 
@@ -706,6 +717,8 @@ body_ptr(const PB(Frame) *f)
 		return f->artifact_request;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK:
 		return f->artifact_chunk;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_OFFER:
+		return f->offer;
 	default:
 		return NULL;
 	}
@@ -756,6 +769,9 @@ check_frame(struct ck *ck, const PB(Frame) *f)
 	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK:
 		CHECK(ck, fc_check_artifact_chunk(ck, f->artifact_chunk), name,
 		    -1);
+		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_OFFER:
+		CHECK(ck, check_offer(ck, f->offer), name, -1);
 		break;
 	default:
 		/* Ping and Pong are numbers only: any value is fine. */

@@ -17,9 +17,11 @@ static const struct feature {
 	{ "artifacts", 0 },		/* Frame.artifact_request, artifact_chunk */
 	{ "paced_status", 0 },		/* statuses paced (NodeStatus.idle_ms):
 					 * a peer without it gets every sample */
-#ifndef AGENTFLOW_TEST_NEAR_RING	/* test build: an older node's picks */
+#ifndef AGENTFLOW_TEST_NEAR_RING	/* test build: an older node's ways */
 	{ "spread_ring", 0 },		/* --max-links picks by the spread
 					 * ring (node/mesh/ring.h) */
+	{ "pull_catchup", 0 },		/* asks for its catch-up at link-up
+					 * (node/mesh/sync_pull.c) */
 #endif
 #ifdef AGENTFLOW_TEST_EXTRA_KIND
 	{ "test_extra", 0 },		/* test build: its extra body and kind */
@@ -63,6 +65,8 @@ mesh_features_of_body(int body_case)
 	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_REQUEST:
 	case AGENTFLOW__MESH__V1__FRAME__BODY_ARTIFACT_CHUNK:
 		return "artifacts";
+	case AGENTFLOW__MESH__V1__FRAME__BODY_OFFER:
+		return "pull_catchup";
 	default:
 		return NULL;
 	}

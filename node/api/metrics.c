@@ -154,6 +154,14 @@ event_metrics(struct prom *p, struct node *n)
 	    "answered because that neighbour's catch-up was still going on.");
 	prom_sample(p, "direction=\"out\",outcome=\"sent\"", num(c, "entropy_asks"));
 	prom_sample(p, "direction=\"in\",outcome=\"busy\"", num(c, "entropy_busy"));
+	prom_family(p, "agentflow_node_catchup_pulls_total", "counter",
+	    "Origins a new link's Hello held more of: asked of that peer, "
+	    "or left to the neighbour already sending them (pulled catch-ups).");
+	prom_sample(p, "outcome=\"asked\"", num(c, "pulled"));
+	prom_sample(p, "outcome=\"deferred\"", num(c, "pull_deferred"));
+	prom_metric(p, "agentflow_node_offers_ignored_total", "counter",
+	    "Offers (answers to anti-entropy asks) that answered no ask of ours: "
+	    "not taken.", num(c, "offers_ignored"));
 	prom_metric(p, "agentflow_node_replayed_total", "counter",
 	    "Events sent from the log to catch a peer up.", num(c, "replayed"));
 	prom_metric(p, "agentflow_node_events_pending", "gauge",

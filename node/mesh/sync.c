@@ -587,11 +587,16 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 	}
 	sync_catchup_jobs(s, peer);
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
-	n = sync_catchup_behind(s, h->cursors, h->n_cursors, NULL, 0, list);
+	/* A peer that pulls asks for what it lacks (sync_pull.c); one that
+	 * does not (an older version) is sent it. */
+	n = sync_pulls(s, peer) ? 0 : sync_catchup_behind(s, h->cursors,
+	    h->n_cursors, NULL, 0, list);
 	/* Even with nothing behind: it replaces a catch-up the peer's last
 	 * link left pending (its cursors are stale now). */
 	sync_catchup_send(s, peer, list, n, h->cursors, h->n_cursors, 0);
 	free(list);
+	if (sync_pulls(s, peer))
+		sync_pull(s, peer, h->cursors, h->n_cursors);
 }
 
 static int
@@ -685,16 +690,24 @@ answer_request(struct sync *s, const char *peer,
 	 * was most of what a forming 100-node mesh did; the next ask, once
 	 * that ended, finds what is still missing. */
 	int lacks = r->n_origins == 0 && r->n_cursors > 0;
+	/* Only what the requester lacks, unless it asks for snapshots too
+	 * (request_id): a pull (sync_pull.c) or a gap's ask that crossed
+	 * events on their way is answered with nothing, not a snapshot. */
+	int only_behind = lacks || r->request_id == 0;
 	struct origin **list;
 	size_t n;
 
+	if (lacks && sync_pulls(s, peer)) {
+		sync_pull_offer(s, peer, r->cursors, r->n_cursors);
+		return;
+	}
 	if (lacks && sync_catchup_busy(s, peer)) {
 		s->entropy_busy++;
 		return;
 	}
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
-	n = sync_catchup_behind(s, lacks ? r->cursors : NULL,
-	    lacks ? r->n_cursors : 0, (const char *const *)r->origins,
+	n = sync_catchup_behind(s, only_behind ? r->cursors : NULL,
+	    only_behind ? r->n_cursors : 0, (const char *const *)r->origins,
 	    r->n_origins, list);
 
 	/* Never its own life: one above its own that we hold (a restored
@@ -935,6 +948,10 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST:
 		answer_request(s, peer, f->snapshot_request);
 		break;
+	case AGENTFLOW__MESH__V1__FRAME__BODY_OFFER:
+		if (sync_pulls(s, peer))
+			sync_pull_offered(s, peer, f->offer);
+		break;
 	default:
 		log_event(LOG_DEBUG, "frame not handled yet", "{s:s, s:s}", "peer",
 		    peer, "frame", frame_codec_body_name(f));
@@ -1105,6 +1122,7 @@ sync_free(struct sync *s)
 	sync_artifacts_free(s);
 	sync_vouch_free(s);
 	sync_entropy_free(s);
+	sync_pull_free(s);
 	if (s->commit_armed)
 		commit_received(s);
 	event_free(s->commit_ev);

@@ -575,9 +575,8 @@ struct catchup_rest {
 	uint64_t			  link;	/* links_link_generation when made */
 };
 
-/* The peer's up link as links_link_generation names it; 0: none. */
-static uint64_t
-link_of(const struct sync *s, const char *peer)
+uint64_t
+sync_link_of(const struct sync *s, const char *peer)
 {
 	return s->links != NULL ? links_link_generation(s->links, peer) : 0;
 }
@@ -633,7 +632,7 @@ rest_take(struct sync *s, const char *peer)
 int
 sync_catchup_busy(const struct sync *s, const char *peer)
 {
-	uint64_t link = link_of(s, peer);
+	uint64_t link = sync_link_of(s, peer);
 
 	if (!turn_room(s, peer))
 		return 1;
@@ -688,7 +687,7 @@ rest_cb(evutil_socket_t fd, short what, void *arg)
 	(void)rest_take(s, r->peer);	/* r: the only one of its peer */
 	/* Only to the link it was made for: one that went down drops it,
 	 * and a new link's own Hello says where the peer is now. */
-	if (r->link != 0 && r->link == link_of(s, r->peer)) {
+	if (r->link != 0 && r->link == sync_link_of(s, r->peer)) {
 		struct origin **list = xcalloc(hmap_count(s->origins) + 1,
 		    sizeof(*list));
 		const char **ids = xcalloc(r->n + 1, sizeof(*ids));
@@ -838,12 +837,12 @@ sync_catchup_send(struct sync *s, const char *peer, struct origin **list, size_t
 	/* A rest of this link goes on (a request named other origins); one
 	 * of a link since gone holds stale cursors and is dropped. */
 	if (old != NULL) {
-		if (old->link != 0 && old->link == link_of(s, peer))
+		if (old->link != 0 && old->link == sync_link_of(s, peer))
 			rest_carry(rest, old, list, n, cursors, ncursors);
 		rest_free(old);
 	}
 	/* No rest without an up link to go on with. */
-	if (rest->n == 0 || (rest->link = link_of(s, peer)) == 0) {
+	if (rest->n == 0 || (rest->link = sync_link_of(s, peer)) == 0) {
 		rest_free(rest);
 		return;
 	}

@@ -14,7 +14,8 @@
  * eight bytes per ping while the neighbours agree: a node that holds less
  * than a neighbour sends it its cursors, and the neighbour answers with
  * the events (or snapshots) the node lacks, paced like a link-up's
- * catch-up (sync_catchup.c).
+ * catch-up (sync_catchup.c); a neighbour that pulls answers with an Offer
+ * of what it holds more of, asked for of one neighbour (sync_pull.c).
  *
  * Digests of two nodes differ for a moment whenever an event is on its
  * way, hence two pings in a row, and two more while the neighbour's own
@@ -47,7 +48,12 @@ struct entropy {
 	unsigned	ask_at;		/* ask at this many */
 	unsigned	gap;		/* then after this many more */
 	uint64_t	last;		/* its digest on the ping before */
+	uint64_t	asked_ms;	/* mono: we asked it, at (0: answered) */
+	uint64_t	offered_ms;	/* mono: we answered its ask, at */
 };
+
+#define OFFER_WAIT_MS	10000	/* an Offer later than this answers nothing */
+#define OFFER_EVERY_MS	1000	/* a peer's asks answered at most this often */
 
 /* splitmix64's finaliser: every input bit moves about half the output. */
 static uint64_t
@@ -101,6 +107,51 @@ sync_digest(struct sync *s)
 	return s->digest;
 }
 
+/* peer's run, made if need be. */
+static struct entropy *
+entropy_of(struct sync *s, const char *peer)
+{
+	struct entropy *e;
+
+	if (s->entropy == NULL)
+		s->entropy = hmap_new();
+	if ((e = hmap_get(s->entropy, peer)) == NULL) {
+		/* No more runs than origins we would hold: peers that came
+		 * and went over a long life start over together. */
+		if (hmap_count(s->entropy) >= ORIGINS_MAX) {
+			hmap_free_with(s->entropy, free);
+			s->entropy = hmap_new();
+		}
+		e = xcalloc(1, sizeof(*e));
+		hmap_put(s->entropy, peer, e);
+	}
+	return e;
+}
+
+int
+sync_entropy_offer_due(struct sync *s, const char *peer)
+{
+	struct entropy *e = entropy_of(s, peer);
+	uint64_t now = clock_mono_ms();
+
+	if (e->offered_ms != 0 && now - e->offered_ms < OFFER_EVERY_MS)
+		return 0;
+	e->offered_ms = now;
+	return 1;
+}
+
+int
+sync_entropy_answered(struct sync *s, const char *peer)
+{
+	struct entropy *e = s->entropy != NULL ? hmap_get(s->entropy, peer) : NULL;
+	uint64_t asked;
+
+	if (e == NULL || (asked = e->asked_ms) == 0)
+		return 0;
+	e->asked_ms = 0;
+	return clock_mono_ms() - asked < OFFER_WAIT_MS;
+}
+
 /* Sends peer all our cursors, and a cursor past every life we forgot (a
  * neighbour that still holds one, pruned later or never, sends none of
  * it): it answers with what we lack. */
@@ -123,6 +174,7 @@ ask(struct sync *s, const char *peer)
 	f.snapshot_request = &r;
 	(void)sync_send_frame(s, peer, &f);	/* a full queue: the next ask */
 	s->entropy_asks++;
+	entropy_of(s, peer)->asked_ms = clock_mono_ms();
 	free(r.cursors);
 	free(tombs);
 }
@@ -171,16 +223,7 @@ sync_peer_digest(struct sync *s, const char *peer, uint64_t digest)
 
 	if (s == NULL || digest == 0)
 		return;
-	if ((e = hmap_get(s->entropy, peer)) == NULL) {
-		/* No more runs than origins we would hold: peers that came
-		 * and went over a long life start over together. */
-		if (hmap_count(s->entropy) >= ORIGINS_MAX) {
-			hmap_free_with(s->entropy, free);
-			s->entropy = hmap_new();
-		}
-		e = xcalloc(1, sizeof(*e));
-		hmap_put(s->entropy, peer, e);
-	}
+	e = entropy_of(s, peer);
 	/* Ours costs a sweep over every origin: a peer that pings faster
 	 * than --ping-ms (or many peers at once) is answered from the last
 	 * one for FRESH_MS. */

@@ -145,7 +145,10 @@ json_t *
 sync_json_counters(const struct sync *s)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I}",
+	    "s:I, s:I, s:I, s:I, s:I}",
+	    "offers_ignored", (json_int_t)s->offers_ignored,
+	    "pulled", (json_int_t)s->pulled,
+	    "pull_deferred", (json_int_t)s->pull_deferred,
 	    "early_held", (json_int_t)s->early_held,
 	    "early_applied", (json_int_t)s->early_applied,
 	    "refused_origins", (json_int_t)s->refused_origins,

@@ -110,6 +110,13 @@ struct sync {
 	size_t				 early_bytes;
 	uint64_t			 early_held, early_applied;
 	uint64_t			 entropy_busy;	/* asks not answered: busy */
+	/* Catch-ups we pull (sync_pull.c): origin id → struct fetch;
+	 * NULL until the first. */
+	struct hmap			*fetches;
+	struct event			*pull_ev;
+	uint64_t			 pulled;	/* origins asked for */
+	uint64_t			 pull_deferred;	/* left to another's fetch */
+	uint64_t			 offers_ignored;	/* not asked for */
 	struct hmap			*entropy;	/* peer → its digests' run */
 	uint64_t			 digest, digest_ms;	/* ours, at (mono) */
 	/* Seconds from an event's time at its origin to its applying here
@@ -358,6 +365,34 @@ void sync_silences_free(struct sync *);
 /* sync_forget.c: whether a snapshot or event of origin id's incarnation
  * is of a life we forgot (and so is ignored); frees what forgets kept. */
 int sync_forgotten(const struct sync *, const char *id, uint64_t incarnation);
+
+/* The peer's up link as links_link_generation names it; 0: none
+ * (sync_catchup.c). */
+uint64_t sync_link_of(const struct sync *, const char *peer);
+
+/* sync_entropy.c.  Whether peer's ask may be answered with an Offer now
+ * (at most one a second per peer), and whether an Offer from peer
+ * answers an ask of ours (one Offer per ask, within OFFER_WAIT_MS). */
+int sync_entropy_offer_due(struct sync *, const char *peer);
+int sync_entropy_answered(struct sync *, const char *peer);
+
+/*
+ * sync_pull.c.  Whether the link to peer pulls its catch-ups (both ends
+ * speak "pull_catchup"): then neither end pushes at link-up.  sync_pull
+ * asks peer for the origins its Hello's cursors hold more of than we do,
+ * those no other neighbour is sending already.
+ */
+int sync_pulls(const struct sync *, const char *peer);
+void sync_pull(struct sync *, const char *peer,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t n);
+/* Answers peer's anti-entropy ask (its cursors) with an Offer: our
+ * cursors for the origins it holds less of; and takes peer's Offer, if
+ * it answers an ask of ours, as sync_pull takes a Hello's cursors. */
+void sync_pull_offer(struct sync *, const char *peer,
+    Agentflow__Mesh__V1__Cursor *const *cursors, size_t ncursors);
+void sync_pull_offered(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Offer *);
+void sync_pull_free(struct sync *);
 void sync_forget_clear(struct sync *);
 /* Each forgotten life as a cursor past all its events (seq UINT64_MAX),
  * at most max into cur (ids borrowed from the tombstones, valid until the

@@ -25,6 +25,8 @@
  *   - in its own name, properly signed, a job_run for C of principal
  *     alice whose job grant (her valid write token's) was made for other
  *     arguments;
+ *   - an Offer (the answer to an anti-entropy ask) saying it holds B up to
+ *     seq 10^12 and FORGE_LURES invented origins ("lure-N");
  * and once, events of FORGE_GHOSTS invented origins ("ghost-N").  Its
  * Hellos carry an unfreeze of epoch 5 claiming A as its issuer and an
  * admin as its principal, unsigned, and (every other round) its own,
@@ -58,6 +60,7 @@
 #define FORGE_MS	400
 #define FORGE_GHOSTS	1100
 #define GHOST_BATCH	500
+#define FORGE_LURES	1000	/* invented origins in a lying Offer */
 
 static struct event *tick;
 static char ids[3][64];
@@ -165,6 +168,50 @@ forge_snapshot(struct node *n, const struct up_peers *up)
 	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT;
 	f.snapshot = &snap;
 	send_all(n, up, &f);
+}
+
+/* An anti-entropy answer that lies (sync_pull.c): B held up to seq 10^12,
+ * and FORGE_LURES origins nobody has.  Cursors are not vouched for: the
+ * receiver may ask us for them, and must get nothing wrong from it. */
+static void
+forge_offer(struct node *n, const struct up_peers *up)
+{
+	Agentflow__Mesh__V1__Frame f = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__Offer offer = AGENTFLOW__MESH__V1__OFFER__INIT;
+	Agentflow__Mesh__V1__Cursor *c, **cp;
+	char (*names)[32];
+	uint64_t inc, seq;
+
+	if (!seen(n, ids[1], &inc, &seq))
+		return;
+	c = calloc(FORGE_LURES + 1, sizeof(*c));
+	cp = calloc(FORGE_LURES + 1, sizeof(*cp));
+	names = calloc(FORGE_LURES, sizeof(*names));
+	if (c == NULL || cp == NULL || names == NULL)
+		goto out;
+	for (size_t i = 0; i <= FORGE_LURES; i++) {
+		agentflow__mesh__v1__cursor__init(&c[i]);
+		if (i == FORGE_LURES) {
+			c[i].origin = ids[1];
+			c[i].incarnation = inc;
+			c[i].seq = 1000000000000ull;
+		} else {
+			snprintf(names[i], sizeof(names[i]), "lure-%zu", i);
+			c[i].origin = names[i];
+			c[i].incarnation = 1;
+			c[i].seq = 5;
+		}
+		cp[i] = &c[i];
+	}
+	offer.n_cursors = FORGE_LURES + 1;
+	offer.cursors = cp;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_OFFER;
+	f.offer = &offer;
+	send_all(n, up, &f);
+out:
+	free(c);
+	free(cp);
+	free(names);
 }
 
 /* A run_task (or another type's) command for C, as it leaves the forger. */
@@ -424,6 +471,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	forge_proof(n, "revoked");
 	forge_grant(n);
 	revoke_one(n);
+	forge_offer(n, &up);
 	forge_snapshot(n, &up);
 	forge_events(n, &up);
 	if (!ghosts_sent && ++ticks >= 3)

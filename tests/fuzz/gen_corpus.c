@@ -469,6 +469,17 @@ frames(void)
 	f.snapshot_request = &req;
 	e_req = frame_seed("snapshot_request", &f);
 
+	/* peer-b.example offers peer-a up to seq 1 (an anti-entropy answer). */
+	{
+		PB(Offer) offer = AGENTFLOW__MESH__V1__OFFER__INIT;
+		offer.n_cursors = 1;
+		offer.cursors = cursors_a;
+		agentflow__mesh__v1__frame__init(&f);
+		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_OFFER;
+		f.offer = &offer;
+		free(frame_seed("offer", &f).buf);
+	}
+
 	/* Commands from peer-a: a ping for us, a run_task for all. */
 	cmd.id = "c0123456789abcdef";
 	cmd.origin = "peer-a";

@@ -87,6 +87,35 @@ class JoinCatchesUp(MeshTest):
         self.wait_keys(c, now)
         self.assert_once(c)
 
+    def test_a_joiner_is_sent_each_origin_once_not_by_every_neighbour(self):
+        """node/mesh/sync_pull.c: a node that comes up among three
+        neighbours holding the same history asks each origin of one of
+        them; when every neighbour pushed, it was sent all of it three
+        times."""
+        sig, nodes = self.mesh(3)
+        for i, n in enumerate(nodes):
+            post_many(n, "from-%d" % i, 60)
+        want = set()
+        for n in nodes:
+            want |= set(user_keys(n, n.node_id))
+        self.assertEqual(len(want), 180)
+        for n in nodes:
+            self.wait_keys(n, want)
+        before = sum(metric(n, "agentflow_node_replayed_total") for n in nodes)
+
+        d = self.node("node-4", [sig.url])
+        self.wait_full_mesh(nodes + [d])
+        self.wait_keys(d, want)
+        self.assert_once(d)
+        # what it needed: the others' events its log now holds
+        needed = sum(len(all_keys(d, n.node_id)) for n in nodes)
+        sent = sum(metric(n, "agentflow_node_replayed_total") for n in nodes) - before
+        self.assertGreaterEqual(sent, 180)
+        self.assertLessEqual(sent, needed * 1.5,
+                             "%d events replayed for %d needed" % (sent, needed))
+        self.assertGreaterEqual(
+            metric(d, 'agentflow_node_catchup_pulls_total{outcome="asked"}'), 3)
+
     def test_a_joiner_gets_a_snapshot_and_every_event_the_log_still_keeps(self):
         sig = self.signal()
         # a keeps 100 events: it trims its log each minute and whenever a

@@ -106,6 +106,22 @@ class NoMemberSpeaksForAnother(MeshTest):
         for n in (a, b, c):
             ids = {r["node_id"] for r in n.client().get("/api/cluster/status").json()["remote"]}
             self.assertFalse([i for i in ids if i.startswith("ghost-")], n.node_id)
+            self.assertFalse([i for i in ids if i.startswith("lure-")], n.node_id)
+
+        # its Offers (node-2 up to seq 10^12, 1000 invented origins)
+        # answered no ask of theirs: not taken, and nothing moved
+        for n in (a, c):
+            m = metrics(n)
+            self.assertGreaterEqual(m.get("agentflow_node_offers_ignored_total", 0), 1,
+                                    n.node_id)
+            self.assertLess(m.get('agentflow_node_catchup_pulls_total{outcome="asked"}', 0),
+                            1000, n.node_id)
+            self.assertLess(remote(n, "node-2")["seq"], 10 ** 9, n.node_id)
+        seq = remote(c, "node-2")["seq"]
+        self.assertEqual(post_event(b, "real", {"n": 2}).status, 200)
+        self.assertTrue(harness.wait_until(
+            lambda: remote(c, "node-2")["seq"] > seq, WAIT, interval=0.3),
+            "node-2's real events stopped reaching node-3")
 
         # the forged commands ran nowhere, and node-3 audited each refusal
         tasks_c = c.client().get("/api/tasks?limit=1000").json()["tasks"]

@@ -31,6 +31,8 @@ test_ours_and_bodies(void **state)
 	    AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST), "snapshots");
 	assert_string_equal(mesh_features_of_body(
 	    AGENTFLOW__MESH__V1__FRAME__BODY_COMMAND_RESULT), "commands");
+	assert_string_equal(mesh_features_of_body(
+	    AGENTFLOW__MESH__V1__FRAME__BODY_OFFER), "pull_catchup");
 	assert_null(mesh_features_of_body(AGENTFLOW__MESH__V1__FRAME__BODY_HELLO));
 	assert_null(mesh_features_of_body(AGENTFLOW__MESH__V1__FRAME__BODY_PING));
 	assert_null(mesh_features_of_body(100));

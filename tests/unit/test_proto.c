@@ -1832,6 +1832,44 @@ test_bad_leave_and_request(void **state)
 	free(origins);
 }
 
+/* An Offer (sync_pull.c): cursors, bounded and checked like a request's. */
+static void
+test_offer(void **state)
+{
+	PB(Frame) f = AGENTFLOW__MESH__V1__FRAME__INIT, *out;
+	PB(Offer) o = AGENTFLOW__MESH__V1__OFFER__INIT;
+	PB(Cursor) c = AGENTFLOW__MESH__V1__CURSOR__INIT, **many;
+
+	(void)state;
+	c.origin = "beta.lan";
+	c.incarnation = 3;
+	c.seq = 41;
+	many = calloc(FRAME_CODEC_MAX_NODES + 1, sizeof(*many));
+	assert_non_null(many);
+	for (int i = 0; i <= FRAME_CODEC_MAX_NODES; i++)
+		many[i] = &c;
+	o.cursors = many;
+	o.n_cursors = 1;
+	f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_OFFER;
+	f.offer = &o;
+	out = roundtrip(&f);
+	assert_int_equal(out->offer->n_cursors, 1);
+	assert_string_equal(out->offer->cursors[0]->origin, "beta.lan");
+	assert_true(out->offer->cursors[0]->seq == 41);
+	frame_codec_free(out);
+	assert_string_equal(frame_codec_body_name(&f), "offer");
+
+	o.n_cursors = FRAME_CODEC_MAX_NODES;
+	assert_int_equal(frame_codec_check(&f, NULL), FRAME_CODEC_OK);
+	o.n_cursors = FRAME_CODEC_MAX_NODES + 1;
+	expect_invalid(&f, FRAME_CODEC_ERR_TOO_MANY,
+	    "offer.cursors: 1025 entries, limit 1024");
+	o.n_cursors = 1;
+	c.origin = "../etc";
+	expect_invalid(&f, FRAME_CODEC_ERR_BAD_NODE_ID, "offer.cursors[0].origin");
+	free(many);
+}
+
 static void
 test_strerror(void **state)
 {
@@ -1874,6 +1912,7 @@ main(void)
 		cmocka_unit_test(test_bad_snapshot),
 		cmocka_unit_test(test_bad_commands),
 		cmocka_unit_test(test_bad_leave_and_request),
+		cmocka_unit_test(test_offer),
 		cmocka_unit_test(test_strerror),
 	};
 
