@@ -232,6 +232,19 @@ page_row_cb(void *arg, const struct store_event *ev)
 	return api_events_inline_cb(arg, ev);
 }
 
+/* The request's query into q; a query that does not parse (a name
+ * without "=", a bad %-escape) answers 400 and gives -1 (q empty): read
+ * as none, it would answer another question than the one asked. */
+int
+api_query(struct evhttp_request *req, struct evkeyvalq *q)
+{
+	if (http_query(req, q) == 0)
+		return 0;
+	http_reply_error(req, 400, "invalid_field", "query: name=value pairs "
+	    "joined by & expected");
+	return -1;
+}
+
 /* The node API's query parameters: out of range answers 400. */
 int
 api_param_int(struct evhttp_request *req, const struct evkeyvalq *q,
@@ -275,11 +288,8 @@ events_get(const struct api_call *call)
 
 	/* A query that does not parse would read as none: every event since
 	 * 0, not the page asked for. */
-	if (http_query(req, &q) != 0) {
-		http_reply_error(req, 400, "invalid_field", "query: name=value "
-		    "pairs joined by & expected");
+	if (api_query(req, &q) != 0)
 		goto out;
-	}
 	/* since and limit keep the messages they had before the shared
 	 * parameter helpers. */
 	if (http_query_int(&q, "since", 0, LLONG_MAX, &num) < 0) {

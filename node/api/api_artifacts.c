@@ -74,7 +74,8 @@ api_artifacts_put(const struct api_call *call)
 
 	if (!available(call) || api_frozen(call))
 		return;
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	name = evhttp_find_header(&q, "name");
 	if (!text_artifact_valid(call->arg)) {
 		http_reply_error(call->req, 400, "invalid_field", "the artifact "

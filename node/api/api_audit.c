@@ -149,7 +149,8 @@ api_audit_list(const struct api_call *call)
 	char err[256];
 	json_t *out;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_node(call->req, &q, "node", &node) != 0 ||
 	    api_param_int(call->req, &q, "since", 0, INT64_MAX, &since) != 0 ||
 	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0 ||

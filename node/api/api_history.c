@@ -32,7 +32,8 @@ api_history_get(const struct api_call *call)
 	const char *node = NULL;
 	json_t *out;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_node(call->req, &q, "node", &node) != 0 ||
 	    api_param_int(call->req, &q, "from_ms", 0, INT64_MAX, &from) != 0 ||
 	    api_param_int(call->req, &q, "to_ms", 0, INT64_MAX, &to) != 0 ||

@@ -110,7 +110,8 @@ api_jobs_list(const struct api_call *call)
 	long long limit = LIST_DEFAULT, children = 0;
 	const char *state;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0 ||
 	    api_param_int(call->req, &q, "children", 0, 1, &children) != 0)
 		goto out;
@@ -136,7 +137,8 @@ api_jobs_get(const struct api_call *call)
 	const char *issuer = NULL;
 	json_t *rec = NULL, *issuers = NULL;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (!node_id_valid(call->arg, strlen(call->arg))) {
 		http_reply_error(call->req, 400, "invalid_field", "not a job id: "
 		    "%.64s", call->arg);

@@ -116,6 +116,9 @@ void api_jobs_replay_batch(const struct api_call *);
  * answers 400 invalid_field naming the parameter and returns -1.  *out
  * points into q.
  */
+/* The request's query into q: 0, or -1 when it does not parse (answered
+ * 400, q empty). */
+int api_query(struct evhttp_request *, struct evkeyvalq *q);
 int api_param_int(struct evhttp_request *, const struct evkeyvalq *q,
     const char *name, long long min, long long max, long long *out);
 int api_param_node(struct evhttp_request *, const struct evkeyvalq *q,

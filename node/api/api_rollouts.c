@@ -90,7 +90,8 @@ api_rollouts_list(const struct api_call *call)
 	struct evkeyvalq q;
 	const char *service;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	service = evhttp_find_header(&q, "service");
 	if (service != NULL && !service_name_valid(service))
 		http_reply_error(call->req, 400, "invalid_field", "service: not a "

@@ -85,7 +85,8 @@ api_services_list(const struct api_call *call)
 	struct evkeyvalq q;
 	const char *name, *node;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	name = evhttp_find_header(&q, "name");
 	node = evhttp_find_header(&q, "node");
 	if ((name != NULL && !name_ok(call, name)) || (node != NULL &&
@@ -218,7 +219,8 @@ api_services_discovery(const struct api_call *call)
 	const char *name, *tag, *node, *endpoint;
 	struct evkeyvalq q;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (discovery_query(call, &q, &name, &tag, &node, &endpoint) == 0)
 		http_reply_json(call->req, 200, json_pack("{s:s, s:o}",
 		    "service", name, "instances", service_registry_instances(
@@ -235,7 +237,8 @@ api_services_resolve(const struct api_call *call)
 	json_t *one;
 	int bad;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (discovery_query(call, &q, &name, &tag, &node, &endpoint) != 0)
 		goto out;
 	key = evhttp_find_header(&q, "key");

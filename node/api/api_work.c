@@ -468,7 +468,8 @@ api_work_commands_list(const struct api_call *call)
 	struct evkeyvalq q;
 	long long limit = 100;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) == 0)
 		http_reply_json(call->req, 200, json_pack("{s:o}", "commands",
 		    commands_list(call->n->commands, (unsigned)limit)));
@@ -482,7 +483,8 @@ api_work_command(const struct api_call *call)
 	long long wait_ms = 0, seen = -1;
 	json_t *rec;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_int(call->req, &q, "wait_ms", 0, WAIT_MAX_MS, &wait_ms) != 0 ||
 	    api_param_int(call->req, &q, "results", 0, 1000000, &seen) != 0)
 		goto out;
@@ -512,7 +514,8 @@ api_work_tasks(const struct api_call *call)
 	long long limit = LIST_DEFAULT;
 	json_t *list;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_node(call->req, &q, "node", &tq.node) != 0 ||
 	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
@@ -542,7 +545,8 @@ api_work_task(const struct api_call *call)
 	json_t *list;
 	int rc;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (sscanf(call->arg, "%63[^/]/%63[^/]%15s", node, id, rest) < 2 ||
 	    !node_id_valid(node, strlen(node)) || !node_id_valid(id, strlen(id)) ||
 	    (rest[0] != '\0' && strcmp(rest, "/logs") != 0)) {
@@ -586,7 +590,8 @@ api_work_alerts(const struct api_call *call)
 	json_t *list;
 	int rc;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_node(call->req, &q, "node", &node) != 0 ||
 	    api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
@@ -615,7 +620,8 @@ api_work_notices(const struct api_call *call)
 	struct evkeyvalq q;
 	const char *id;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	id = evhttp_find_header(&q, "alert_id");
 	if (id != NULL && !node_id_valid(id, strlen(id)))
 		http_reply_error(call->req, 400, "invalid_field", "alert_id: not "

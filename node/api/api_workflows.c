@@ -154,7 +154,8 @@ api_workflows_list(const struct api_call *call)
 	long long limit = LIST_DEFAULT;
 	const char *state;
 
-	http_query(call->req, &q);
+	if (api_query(call->req, &q) != 0)
+		return;
 	if (api_param_int(call->req, &q, "limit", 1, LIST_MAX, &limit) != 0)
 		goto out;
 	state = evhttp_find_header(&q, "state");

@@ -374,6 +374,20 @@ class ApiReplies(unittest.TestCase):
         r = self.b.client().get("/api/events?limit=10001&until=5")
         self.assertEqual(r.status, 400, r)
 
+    def test_a_query_that_does_not_parse_is_400_on_every_route(self):
+        # read as no parameters, "?limit" would list the default page, and
+        # "?node" every node's: another question than the one asked
+        for path in ("/api/tasks", "/api/alerts", "/api/commands", "/api/jobs",
+                     "/api/workflows", "/api/audit", "/api/history",
+                     "/api/services", "/api/rollouts", "/api/alerts/notices",
+                     "/api/tasks/node-2/t1-1", "/api/jobs/j1"):
+            r = self.b.client().get(path + "?limit")
+            self.assertEqual(r.status, 400, (path, r))
+            self.assertEqual(r.json()["error"], "invalid_field", path)
+            self.assertIn("query", r.json()["message"], path)
+            r = self.b.client().get(path + "?limit=5")
+            self.assertNotEqual(r.status, 400, (path, r))
+
     # -- 64-bit ids
 
     def test_an_incarnation_past_2_53_is_an_exact_string(self):
