@@ -6,8 +6,13 @@ then what a user of the images observes.
 - Both images run as the unprivileged user the Dockerfiles name, with the
   entry point, volumes, ports, variables and HEALTHCHECK they declare, and
   every library their binaries need resolves inside them.
-- The signal image adds to the Debian base exactly the packages of the
-  libraries its two binaries link: no node, no CLI, no gRPC, no SQLite.
+- Each image is its Debian package installed with apt (the installed
+  layout of a host): dpkg says agentflow-signal or agentflow-node is
+  installed and owns the binaries (and the dashboard); only the
+  healthcheck is not the package's.
+- The signal image adds to the Debian base exactly agentflow-signal and
+  what it depends on, which covers the libraries its two binaries link:
+  no node, no CLI, no gRPC, no SQLite.
 - The node image holds the node, the CLI and the built dashboard, and no
   compiler or Node.js (they stay in the build stages).
 - Running them on the host's network, every daemon bound to 127.0.0.1,
@@ -111,6 +116,13 @@ def in_image(image, script, user=None):
     return r.stdout
 
 
+def package_depends(image, package):
+    """The names in package's Depends field, inside image."""
+    field = in_image(image, f"dpkg-query -W -f '${{Depends}}' {package}")
+    return [re.sub(r"\s*\(.*", "", alt).strip()
+            for dep in field.split(",") for alt in dep.split("|")]
+
+
 def size_mib(image):
     return inspect(image)["Size"] / 1048576
 
@@ -177,9 +189,29 @@ class Contents(unittest.TestCase):
         self.assertEqual(binaries, ["agentflow-healthcheck", "agentflow-signal"])
         self.assertEqual(forbidden, [])
         self.assertNotIn("unowned", linked)
-        base = in_image(BASE, "dpkg-query -W -f '${Package}\\n'").split()
-        added = sorted(set(packages) - set(base))
-        self.assertEqual(added, sorted(set(linked) - set(base)))
+        base = set(in_image(BASE, "dpkg-query -W -f '${Package}\\n'").split())
+        depends = set(package_depends(IMAGE["signal"], "agentflow-signal"))
+        added = set(packages) - base
+        self.assertEqual(added, {"agentflow-signal"} | (depends - base))
+        self.assertLessEqual(set(linked) - base, depends)
+
+    def test_images_are_their_packages(self):
+        owned = {"signal": ["/usr/bin/agentflow-signal"],
+                 "node": ["/usr/bin/agentflow-node", "/usr/bin/agentflow",
+                          "/usr/share/agentflow/web/index.html"]}
+        for kind, image in IMAGE.items():
+            with self.subTest(kind=kind):
+                package = "agentflow-" + kind
+                out = in_image(image, f"""
+                    dpkg-query -W -f '${{Status}}\\n' {package}
+                    echo --
+                    dpkg -S {' '.join(owned[kind])} | cut -d: -f1 | sort -u
+                    echo --
+                    dpkg -S /usr/bin/agentflow-healthcheck 2>/dev/null || echo unowned""")
+                status, owners, healthcheck = out.split("--\n")
+                self.assertEqual(status.strip(), "install ok installed")
+                self.assertEqual(owners.split(), [package])
+                self.assertEqual(healthcheck.strip(), "unowned")
 
     def test_node_image_has_node_cli_and_dashboard(self):
         out = in_image(IMAGE["node"], """
