@@ -311,14 +311,17 @@ class Dockerfiles(unittest.TestCase):
         node = dockerfile("node")
         self.assertIn(node["ENV"]["AGENTFLOW_DATA_DIR"], node["VOLUME"])
         # Each image is its package, made by cpack for /usr in the build
-        # stage (as test_package.py makes it) and installed with apt in
-        # the final one: the installed layout, the libraries from its
-        # Depends.
+        # stage (as test_package.py makes it) and installed with dpkg in
+        # the final one, after apt installed what its Depends name
+        # (deploy/deb-needs.sh): the installed layout, the libraries from
+        # its Depends.
         for kind in ("node", "signal"):
             text = re.sub(r"\\\n\s*", " ", slurp(DOCKERFILE[kind]))
             self.assertRegex(text, r"-DCMAKE_INSTALL_PREFIX=/usr\b")
             self.assertRegex(text, r"\bcpack -G DEB\b[^\n]*CPACK_COMPONENTS_ALL=" + kind)
-            self.assertRegex(text, r"\bapt-get install\b[^\n]*agentflow-%s_\*\.deb" % kind)
+            self.assertRegex(text, r"deb-needs\.sh /debs/agentflow-%s_\*\.deb Depends" % kind)
+            self.assertRegex(text, r"\bapt-get install\b[^\n]*\$\(cat /tmp/debs/needs\)")
+            self.assertRegex(text, r"\bdpkg -i /tmp/debs/agentflow-%s_\*\.deb" % kind)
             self.assertNotRegex(text, r"COPY --from=build [^\n]*/bin/agentflow-%s\b" % kind)
 
     def test_healthchecks_ask_healthz_at_the_defaults(self):

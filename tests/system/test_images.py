@@ -416,9 +416,14 @@ class Running(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, (status, body))
             time.sleep(0.5)
         # node-1 has neither.
-        status, body = self.get("node-1", "/api/definitions", token=json.loads(
-            self.in_container("node-1", "cat", "/var/lib/agentflow/tokens.json").stdout)["read"])
+        token1 = json.loads(self.in_container(
+            "node-1", "cat", "/var/lib/agentflow/tokens.json").stdout)["read"]
+        status, body = self.get("node-1", "/api/definitions", token=token1)
         self.assertNotIn(TASK, [t["name"] for t in json.loads(body)["tasks"]])
+        status, body = self.get("node-1", "/api/services", token1)
+        self.assertEqual(status, 200, body)
+        self.assertNotIn(SERVICE, [s.get("name") for s in json.loads(body)["services"]
+                                   if s.get("node") == "node-1"])
 
     def test_data_in_a_volume_and_certificates_read_only(self):
         info = json.loads(podman("inspect", self.container("node-1")).stdout)[0]
