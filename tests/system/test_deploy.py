@@ -310,13 +310,19 @@ class Dockerfiles(unittest.TestCase):
                             or d["FROM"].startswith("debian:12"), d["FROM"])
         node = dockerfile("node")
         self.assertIn(node["ENV"]["AGENTFLOW_DATA_DIR"], node["VOLUME"])
-        # The dashboard lands where agentflow-node looks when installed as
-        # /usr/bin/agentflow-node (<exe dir>/../share/agentflow/web).
-        text = re.sub(r"\\\n\s*", " ", slurp(DOCKERFILE["node"]))
-        self.assertIn("/usr/share/agentflow/web", text)
-        self.assertRegex(text, r"COPY --from=build [^\n]*agentflow-node[^\n]*/usr/bin/")
-        with open(os.path.join(SRC, "node", "api", "web.c")) as f:
-            self.assertIn('"/../share/agentflow/web"', f.read())
+        # Each image is its package, made by cpack for /usr in the build
+        # stage (as test_package.py makes it) and installed with dpkg in
+        # the final one, after apt installed what its Depends name
+        # (deploy/deb-needs.sh): the installed layout, the libraries from
+        # its Depends.
+        for kind in ("node", "signal"):
+            text = re.sub(r"\\\n\s*", " ", slurp(DOCKERFILE[kind]))
+            self.assertRegex(text, r"-DCMAKE_INSTALL_PREFIX=/usr\b")
+            self.assertRegex(text, r"\bcpack -G DEB\b[^\n]*CPACK_COMPONENTS_ALL=" + kind)
+            self.assertRegex(text, r"deb-needs\.sh /debs/agentflow-%s_\*\.deb Depends" % kind)
+            self.assertRegex(text, r"\bapt-get install\b[^\n]*\$\(cat /tmp/debs/needs\)")
+            self.assertRegex(text, r"\bdpkg -i /tmp/debs/agentflow-%s_\*\.deb" % kind)
+            self.assertNotRegex(text, r"COPY --from=build [^\n]*/bin/agentflow-%s\b" % kind)
 
     def test_healthchecks_ask_healthz_at_the_defaults(self):
         with open(os.path.join(SRC, "deploy", "healthcheck.c")) as f:

@@ -6,8 +6,13 @@ then what a user of the images observes.
 - Both images run as the unprivileged user the Dockerfiles name, with the
   entry point, volumes, ports, variables and HEALTHCHECK they declare, and
   every library their binaries need resolves inside them.
-- The signal image adds to the Debian base exactly the packages of the
-  libraries its two binaries link: no node, no CLI, no gRPC, no SQLite.
+- Each image is its Debian package installed with apt (the installed
+  layout of a host): dpkg says agentflow-signal or agentflow-node is
+  installed and owns the binaries (and the dashboard); only the
+  healthcheck is not the package's.
+- The signal image adds to the Debian base exactly agentflow-signal and
+  what it depends on, which covers the libraries its two binaries link:
+  no node, no CLI, no gRPC, no SQLite.
 - The node image holds the node, the CLI and the built dashboard, and no
   compiler or Node.js (they stay in the build stages).
 - Running them on the host's network, every daemon bound to 127.0.0.1,
@@ -16,7 +21,10 @@ then what a user of the images observes.
   `podman healthcheck run` finds all three healthy and the healthcheck
   fails when pointed elsewhere; /healthz and the dashboard answer; the CLI
   inside a node's container sees the mesh; the node keeps its data in a
-  volume.
+  volume; node-2, given a tasks file and a services file mounted
+  read-only and named by AGENTFLOW_TASKS and AGENTFLOW_SERVICES (as the
+  Dockerfile's header says), lists the task, runs it, and runs the
+  service.
 
 Prints the build time and the images' sizes; the whole build log goes to
 build/test-output/images/build.log.  Needs root (podman's store,
@@ -46,6 +54,9 @@ LOG_DIR = os.path.join(BIN, "..", "test-output", "images")
 BUILD_TIMEOUT = 1500
 READY_TIMEOUT = 30
 CERTS = "/etc/agentflow/certs"
+TASK = "hello"            # in node-2's mounted tasks file
+TASK_ARGV = ["/usr/bin/echo", "hello from the tasks file"]
+SERVICE = "idle"          # in node-2's mounted services file
 
 # Without systemd, podman cannot schedule the periodic healthcheck and says
 # so at every run and rm; `podman healthcheck run` still works.
@@ -109,6 +120,13 @@ def in_image(image, script, user=None):
                *(["--user", user] if user else []),
                "--entrypoint", "/bin/sh", image, "-c", script)
     return r.stdout
+
+
+def package_depends(image, package):
+    """The names in package's Depends field, inside image."""
+    field = in_image(image, f"dpkg-query -W -f '${{Depends}}' {package}")
+    return [re.sub(r"\s*\(.*", "", alt).strip()
+            for dep in field.split(",") for alt in dep.split("|")]
 
 
 def size_mib(image):
@@ -177,9 +195,29 @@ class Contents(unittest.TestCase):
         self.assertEqual(binaries, ["agentflow-healthcheck", "agentflow-signal"])
         self.assertEqual(forbidden, [])
         self.assertNotIn("unowned", linked)
-        base = in_image(BASE, "dpkg-query -W -f '${Package}\\n'").split()
-        added = sorted(set(packages) - set(base))
-        self.assertEqual(added, sorted(set(linked) - set(base)))
+        base = set(in_image(BASE, "dpkg-query -W -f '${Package}\\n'").split())
+        depends = set(package_depends(IMAGE["signal"], "agentflow-signal"))
+        added = set(packages) - base
+        self.assertEqual(added, {"agentflow-signal"} | (depends - base))
+        self.assertLessEqual(set(linked) - base, depends)
+
+    def test_images_are_their_packages(self):
+        owned = {"signal": ["/usr/bin/agentflow-signal"],
+                 "node": ["/usr/bin/agentflow-node", "/usr/bin/agentflow",
+                          "/usr/share/agentflow/web/index.html"]}
+        for kind, image in IMAGE.items():
+            with self.subTest(kind=kind):
+                package = "agentflow-" + kind
+                out = in_image(image, f"""
+                    dpkg-query -W -f '${{Status}}\\n' {package}
+                    echo --
+                    dpkg -S {' '.join(owned[kind])} | cut -d: -f1 | sort -u
+                    echo --
+                    dpkg -S /usr/bin/agentflow-healthcheck 2>/dev/null || echo unowned""")
+                status, owners, healthcheck = out.split("--\n")
+                self.assertEqual(status.strip(), "install ok installed")
+                self.assertEqual(owners.split(), [package])
+                self.assertEqual(healthcheck.strip(), "unowned")
 
     def test_node_image_has_node_cli_and_dashboard(self):
         out = in_image(IMAGE["node"], """
@@ -235,16 +273,31 @@ class Running(unittest.TestCase):
                  "AGENTFLOW_TLS_CERT": f"{CERTS}/signal.crt",
                  "AGENTFLOW_TLS_KEY": f"{CERTS}/signal.key"},
                 {f: f for f in ("ca.crt", "ca.crl", "signal.crt", "signal.key")})
+        # node-2's tasks and services, as the Dockerfile's header says:
+        # files mounted read-only, named by their variables.
+        work = {}
+        for kind, doc in (("tasks", {TASK: {"command": TASK_ARGV}}),
+                          ("services", {SERVICE: {"command": ["/usr/bin/sleep", "infinity"]}})):
+            path = os.path.join(cls.tmp, f"{kind}.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            os.chmod(path, 0o644)
+            work[path] = (f"AGENTFLOW_{kind.upper()}", f"/etc/agentflow/{kind}.json")
         cls.api = {}
         for node in ("node-1", "node-2"):
             cls.api[node] = free_port()
-            cls.start_container(node, IMAGE["node"],
-                    {"AGENTFLOW_LISTEN": f"127.0.0.1:{free_port()}",
-                     "AGENTFLOW_API": f"127.0.0.1:{cls.api[node]}",
-                     "AGENTFLOW_SIGNAL": f"https://localhost:{cls.sport}",
-                     "AGENTFLOW_SIGNAL_CA": f"{CERTS}/ca.crt"},
+            env = {"AGENTFLOW_LISTEN": f"127.0.0.1:{free_port()}",
+                   "AGENTFLOW_API": f"127.0.0.1:{cls.api[node]}",
+                   "AGENTFLOW_SIGNAL": f"https://localhost:{cls.sport}",
+                   "AGENTFLOW_SIGNAL_CA": f"{CERTS}/ca.crt"}
+            mounts = {}
+            if node == "node-2":
+                for path, (var, inside) in work.items():
+                    env[var] = inside
+                    mounts[path] = inside
+            cls.start_container(node, IMAGE["node"], env,
                     {"ca.crt": "ca.crt", "ca.crl": "ca.crl",
-                     f"{node}.crt": "node.crt", f"{node}.key": "node.key"})
+                     f"{node}.crt": "node.crt", f"{node}.key": "node.key"}, mounts)
         deadline = time.monotonic() + READY_TIMEOUT
         for short in ("signal", "node-1", "node-2"):
             while True:
@@ -264,13 +317,15 @@ class Running(unittest.TestCase):
         return f"agentflow-test-{os.getpid()}-{short}"
 
     @classmethod
-    def start_container(cls, short, image, env, certs):
+    def start_container(cls, short, image, env, certs, mounts=None):
         name = cls.container(short)
         args = ["run", *FLAGS, "-d", "--name", name, "--network", "host"]
         for k, v in env.items():
             args += ["-e", f"{k}={v}"]
         for host, inside in certs.items():
             args += ["-v", f"{os.path.join(cls.tmp, 'certs', host)}:{CERTS}/{inside}:ro"]
+        for host, inside in (mounts or {}).items():
+            args += ["-v", f"{host}:{inside}:ro"]
         cls.names.append(name)
         r = podman(*args, image)
         extra = unexpected_stderr(r.stderr)
@@ -342,6 +397,33 @@ class Running(unittest.TestCase):
         self.assertEqual(doc["local"]["node_id"], "node-1")
         self.assertTrue(doc["local"]["signal"]["reachable"])
         self.assertEqual(remote["node-2"]["member"], "alive")
+
+    def test_mounted_tasks_and_services(self):
+        token = json.loads(self.in_container("node-2", "cat",
+                           "/var/lib/agentflow/tokens.json").stdout)["read"]
+        status, body = self.get("node-2", "/api/definitions", token)
+        self.assertEqual(status, 200, body)
+        tasks = {t["name"]: t for t in json.loads(body)["tasks"]}
+        self.assertEqual(tasks[TASK]["command"], TASK_ARGV)
+        # The CLI in the container runs it, as the image's user.
+        r = self.in_container("node-2", "agentflow", "run", "node-2", TASK)
+        self.assertIn("hello from the tasks file", r.stdout)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            status, body = self.get("node-2", "/api/services/" + SERVICE, token)
+            if status == 200 and json.loads(body)["state"] == "running":
+                break
+            self.assertLess(time.monotonic(), deadline, (status, body))
+            time.sleep(0.5)
+        # node-1 has neither.
+        token1 = json.loads(self.in_container(
+            "node-1", "cat", "/var/lib/agentflow/tokens.json").stdout)["read"]
+        status, body = self.get("node-1", "/api/definitions", token=token1)
+        self.assertNotIn(TASK, [t["name"] for t in json.loads(body)["tasks"]])
+        status, body = self.get("node-1", "/api/services", token1)
+        self.assertEqual(status, 200, body)
+        self.assertNotIn(SERVICE, [s.get("name") for s in json.loads(body)["services"]
+                                   if s.get("node") == "node-1"])
 
     def test_data_in_a_volume_and_certificates_read_only(self):
         info = json.loads(podman("inspect", self.container("node-1")).stdout)[0]
