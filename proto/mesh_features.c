@@ -22,6 +22,8 @@ static const struct feature {
 					 * ring (node/mesh/ring.h) */
 	{ "pull_catchup", 0 },		/* asks for its catch-up at link-up
 					 * (node/mesh/sync_pull.c) */
+	{ "one_pinger", 0 },		/* only the end whose id sorts first
+					 * pings (node/mesh/links.c) */
 #endif
 #ifdef AGENTFLOW_TEST_EXTRA_KIND
 	{ "test_extra", 0 },		/* test build: its extra body and kind */

@@ -65,6 +65,7 @@
 #define LINKS_TICK_MS		250
 #define LINKS_STALL_MS		1000	/* a tick this late: we stalled */
 #define LINK_STABLE_MS		10000	/* a link up this long resets the backoff */
+#define RTT_MAX_US		60000000ULL	/* a peer's RTT past this is not taken */
 
 #include "links_priv.h"
 
@@ -320,6 +321,23 @@ want_all(const char *id, void *value, void *arg)
 	(void)arg;
 	((struct peer *)value)->wanted = 1;
 	return 0;
+}
+
+/*
+ * Whether we ping p.  Between two nodes that speak "one_pinger" only the
+ * one whose id sorts first does: its Ping and the other's Pong each say
+ * the sender lives, as often as two Pings and two Pongs did, for half the
+ * messages (most of what an idle link cost: a 20-node mesh idled at
+ * 0.28-0.35 % of a core per node, 0.19-0.20 % with pings 10 s apart).
+ * The Ping carries its RTT for the other end, the Pong the other's
+ * digest.  An older peer pings on its own, and so do we.
+ */
+static int
+pings(const struct links *l, const struct peer *p)
+{
+	return mesh_features_index("one_pinger") < 0 || !p->hello_seen ||
+	    !mesh_features_has(p->features, "one_pinger") ||
+	    strcmp(l->self_id, p->id) < 0;
 }
 
 /* Whether we and p pick by the spread ring (ring.h): we speak it (a test
@@ -660,6 +678,13 @@ links_stream_message(struct links *l, struct transport_stream *ts,
 		pong.id = f->ping->id;
 		pong.ping_sent_us = f->ping->sent_us;
 		pong.sent_us = clock_mono_us();
+		/* It pings, we do not: its RTT is ours, our digest goes back. */
+		if (!pings(l, p)) {
+			if (f->ping->rtt_us > 0 && f->ping->rtt_us <= RTT_MAX_US)
+				p->rtt_us = f->ping->rtt_us;
+			if (l->hooks.digest != NULL)
+				pong.digest = l->hooks.digest(l->hooks.arg);
+		}
 		r.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_PONG;
 		r.pong = &pong;
 		send_frame(ts, &r);
@@ -669,6 +694,8 @@ links_stream_message(struct links *l, struct transport_stream *ts,
 		uint64_t now_us = clock_mono_us();
 		if (f->pong->ping_sent_us <= now_us)
 			p->rtt_us = now_us - f->pong->ping_sent_us;
+		if (f->pong->digest != 0 && l->hooks.peer_digest != NULL)
+			l->hooks.peer_digest(p->id, f->pong->digest, l->hooks.arg);
 		break;
 	}
 	case AGENTFLOW__MESH__V1__FRAME__BODY_LEAVE:
@@ -794,10 +821,12 @@ tick_peer(const char *id, void *value, void *arg)
 		transport_close(p->active);
 		return 0;
 	}
-	if (p->state == LINK_UP && clock_mono_ms() >= p->next_ping_ms) {
+	if (p->state == LINK_UP && clock_mono_ms() >= p->next_ping_ms &&
+	    pings(l, p)) {
 		p->next_ping_ms = clock_mono_ms() + (uint64_t)l->ping_ms;
 		ping.id = ++l->ping_seq;
 		ping.sent_us = clock_mono_us();
+		ping.rtt_us = p->rtt_us;
 		if (l->hooks.digest != NULL)
 			ping.digest = l->hooks.digest(l->hooks.arg);
 		f.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_PING;

@@ -286,6 +286,24 @@ class Failures(MeshTest):
             self.assertEqual(l["member"], "alive")
             self.assertEqual(l["incarnation"], c.incarnation)
 
+    def test_an_idle_link_is_pinged_from_one_end_and_both_know_its_rtt(self):
+        # node/mesh/links.c pings(): node-1 pings, node-2 answers; each
+        # hears the other every --ping-ms (500) with half the messages
+        sig, (a, b) = self.mesh(2)
+        time.sleep(6)           # past the statuses of the link's coming up
+        out = 'agentflow_node_link_frames_total{direction="out"}'
+        before = {n.node_id: scrape(n)[out] for n in (a, b)}
+        time.sleep(5)
+        sent = {n.node_id: scrape(n)[out] - before[n.node_id] for n in (a, b)}
+        # both pinging: 4 frames a period (2 pings, 2 pongs), 32 in 5 s
+        # here (the links' 250 ms tick makes a period 750 ms); one: 16
+        self.assertLessEqual(sum(sent.values()), 24, sent)
+        self.assertGreaterEqual(min(sent.values()), 5, sent)
+        for n, peer in ((a, "node-2"), (b, "node-1")):
+            rtt = scrape(n).get('agentflow_node_peer_rtt_seconds{peer="%s"}' % peer)
+            self.assertTrue(rtt is not None and 0 < rtt < 1, (n.node_id, rtt))
+        self.assertEqual(a.links()["node-2"]["reconnects"], 0)
+
     def test_frozen_node_is_noticed_and_comes_back(self):
         sig, (a, b, c) = self.mesh(3)
         c.send(_signal.SIGSTOP)     # alive to TCP, silent to the mesh
