@@ -75,9 +75,10 @@ struct notify_mail {
 
 /* A send waits in the workq, runs on the worker (busy), then its done
  * runs on the loop.  A cancel (notify.c dropping a notice, or the stop)
- * marks it: a waiting one is skipped, the busy one has its sockets shut
- * down and its progress callback ends it, and done() frees it without
- * telling anyone.  lock guards cancelled, stopping, busy and the busy
+ * takes a waiting one out of the queue at once (workq_withdraw), or
+ * marks it: one the worker has just taken is skipped, the busy one has
+ * its sockets shut down and its progress callback ends it, and done()
+ * frees it without telling anyone.  lock guards cancelled, stopping, busy and the busy
  * send's sockets; the worker reads the message and channel without it
  * (the loop leaves them alone; the channel outlives the mailer). */
 struct notify_mail_send {
@@ -773,6 +774,12 @@ notify_mail_cancel(struct notify_mail_send *s)
 	if (s == NULL)
 		return;
 	mr = s->mr;
+	/* Not started: out of the queue now, its slot free for the next. */
+	if (workq_withdraw(mr->wq, s)) {
+		free(s->msg);
+		free(s);
+		return;
+	}
 	pthread_mutex_lock(&mr->lock);
 	s->cancelled = true;
 	if (mr->busy == s)
