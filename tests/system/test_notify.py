@@ -25,6 +25,7 @@ import os
 import signal
 import socket
 import socketserver
+import sqlite3
 import ssl
 import threading
 import time
@@ -53,9 +54,9 @@ class Receiver(http.server.ThreadingHTTPServer):
     """Records each POST (path, headers, body); answers 500 to the first
     `refuse` of them, then 200."""
 
-    def __init__(self, refuse=0):
+    def __init__(self, refuse=0, port=0):
         self.posts, self.refuse, self.lock = [], refuse, threading.Lock()
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -915,6 +916,146 @@ class Grouping(MeshTest):
 
 
 JOBFORGER_BIN = os.path.join(harness.BIN, "agentflow-node-jobforger")
+
+
+class Restart(MeshTest):
+    """Notices outlive a restart of their node (issue 20 item 3): one
+    still being retried when node-1 restarts is tried on, attempts
+    counted on, and reaches its receiver once it is up, exactly once;
+    the alert resolves while the node is down (its rule changed), and
+    the resolved notice follows once, since the firing one had gone out;
+    a group still open at the restart goes out once, when its wait
+    ends.  The rule "always" fires at the first sample and goes on
+    firing across a restart (the alert is restored and continued)."""
+
+    write = Notify.write
+    ALWAYS = Silences.ALWAYS
+
+    def test_a_notice_retried_across_a_restart_arrives_once(self):
+        port = free_port()
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:%d/in" % port,
+             "secret": SECRET, "group_wait_s": 0}]})
+        rules = self.write("rules.json", self.ALWAYS)
+        a = self.node("node-1", args=["--alerts", rules, "--notify", notify])
+
+        def failed():
+            return [x for x in a.logs() if x.get("msg") == "notification not delivered"
+                    and x.get("channel") == "hook"]
+        # the receiver is down: refused, twice, then the node restarts
+        self.assertTrue(harness.wait_until(lambda: len(failed()) >= 2, 30), a.stderr())
+        before = len(failed())
+        a.restart()
+        restored = [x for x in a.logs() if x.get("msg") == "notifications restored"]
+        self.assertEqual(len(restored), 1, a.stderr())
+        self.assertEqual(restored[0]["waiting"], 1, restored)
+        hook = Receiver(port=port)
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+
+        def states():
+            return [x["state"] for x in hook.bodies()]
+        self.assertTrue(harness.wait_until(lambda: "firing" in states(), 40), a.stderr())
+        first = hook.bodies()[0]
+        self.assertEqual((first["kind"], first["alert"]["rule"]), ("alert", "always"))
+        alert_id = first["alert"]["alert_id"]
+        # signed as ever: the secret came from the file, not the table
+        with hook.lock:
+            _, headers, body = hook.posts[0]
+        mac = hmac.new(SECRET.encode(), headers["X-AgentFlow-Timestamp"].encode() + b"." + body,
+                       hashlib.sha256).hexdigest()
+        self.assertIn(mac, headers["X-AgentFlow-Signature"])
+
+        def story():
+            r = a.client(token="read").get("/api/alerts/notices?alert_id=" + alert_id)
+            return [(n["notice"], n["outcome"], n["attempts"]) for n in r.json()["notices"]]
+        # its story counts the attempts made before the restart too
+        self.assertEqual(len(story()), 1, story())
+        self.assertEqual(story()[0][:2], ("firing", "delivered"))
+        self.assertGreater(story()[0][2], before, story())
+        # the rule changes while the node is down: the alert resolves at
+        # the start, and its resolved notice goes where the firing one went
+        with open(rules, "w") as f:
+            json.dump([dict(self.ALWAYS[0], above=1e9)], f)
+        a.restart()
+        self.assertTrue(harness.wait_until(lambda: "resolved" in states(), 30), a.stderr())
+        time.sleep(2)
+        self.assertEqual(states(), ["firing", "resolved"])
+        self.assertEqual(hook.bodies()[1]["alert"]["alert_id"], alert_id)
+        # another restart: the story is kept, nothing is sent again
+        a.restart()
+        self.assertEqual([x[:2] for x in story()],
+                         [("firing", "delivered"), ("resolved", "delivered")])
+        time.sleep(2)
+        self.assertEqual(states(), ["firing", "resolved"])
+        # the database holds the channel's name, never its secret
+        a.stop()
+        with open(os.path.join(a.data_dir, "agentflow.db"), "rb") as f:
+            self.assertNotIn(SECRET.encode(), f.read())
+
+    def test_a_group_open_at_a_restart_goes_out_once(self):
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "grouped", "type": "webhook", "url": hook.url, "group_wait_s": 12}]})
+        start = time.time()
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", self.ALWAYS),
+                                      "--notify", notify])
+        ro = a.client(token="read")
+        self.assertTrue(harness.wait_until(
+            lambda: ro.get("/api/alerts?state=firing").json()["alerts"], 20))
+        self.assertEqual(hook.bodies(), [])
+        a.restart()
+        self.assertTrue([x for x in a.logs() if x.get("msg") == "notifications restored"],
+                        a.stderr())
+        self.assertTrue(harness.wait_until(lambda: hook.bodies(), 30), a.stderr())
+        # its wait kept from the first start: not cut short, not begun again
+        self.assertGreater(time.time() - start, 10)
+        self.assertLess(time.time() - start, 12 + 10)
+        time.sleep(3)
+        bodies = hook.bodies()
+        self.assertEqual(len(bodies), 1, bodies)
+        self.assertEqual((bodies[0]["kind"], bodies[0]["state"], bodies[0]["alert"]["rule"]),
+                         ("alert", "firing", "always"))
+
+    def test_bad_rows_are_skipped_and_a_gone_channel_said(self):
+        """Rows read back are input: a bad one is logged, deleted and
+        skipped; one of a channel no longer in the file is dropped, and
+        its alert's story says why; the node serves either way."""
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"channels": [
+            {"name": "hook", "type": "webhook", "url": hook.url, "group_wait_s": 0}]})
+        a = self.node("node-1", args=["--notify", notify])
+        a.stop()
+        alert = {"alert_id": "a9-1", "rule": "disk", "severity": "warning",
+                 "state": "firing", "subject": "/", "message": "full", "value": 1,
+                 "threshold": 0, "fired_ms": 1, "resolved_ms": 0}
+        rows = [(1, "notice", "hook", "firing", 99, {"alerts": [alert]}),   # attempts
+                (2, "letter", "hook", "firing", 0, {"alerts": [alert]}),    # kind
+                (3, "notice", "hook", "firing", 0, {"alerts": [{"alert_id": 7}]}),
+                (4, "notice", "gone", "firing", 1, {"alerts": [alert]})]
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        with db:
+            db.executemany("INSERT INTO notify_waiting (id, kind, channel, what, attempts,"
+                           " next_ms, body) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                           [r[:5] + (json.dumps(r[5]),) for r in rows])
+        db.close()
+        a.restart()
+        bad = [x for x in a.logs()
+               if x.get("msg") == "a stored notification is unreadable; dropped"]
+        self.assertEqual(sorted(x["row"] for x in bad), [1, 2, 3], a.stderr())
+        story = a.client(token="read").get("/api/alerts/notices?alert_id=a9-1").json()
+        self.assertEqual([(n["channel"], n["outcome"], n["why"]) for n in story["notices"]],
+                         [("gone", "dropped", "its channel is no longer in the file")])
+        time.sleep(1)
+        self.assertEqual(hook.bodies(), [])
+        a.stop()
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        self.assertEqual(db.execute("SELECT count(*) FROM notify_waiting").fetchone()[0], 0)
+        db.close()
 
 
 class SilenceForger(harness.MeshNode):
