@@ -19,6 +19,7 @@
 
 #include "callbacks.h"
 #include "clock.h"
+#include "json_check.h"
 #include "node.h"
 #include "node_id.h"
 #include "notify_group.h"
@@ -55,16 +56,14 @@ text_field(const json_t *c, size_t i, const char *key, size_t max,
     int required, char **out, char *err, size_t errlen)
 {
 	const json_t *v = json_object_get(c, key);
-	const char *s = json_string_value(v);
 
 	*out = NULL;
 	if (v == NULL && !required)
 		return 0;
-	if (s == NULL || s[0] == '\0' || strlen(s) > max ||
-	    !text_utf8_valid(s, strlen(s), true))
+	if (!json_check_text(v, 1, max, true))
 		return notify_bad(err, errlen, "channels[%zu].%s: %s1-%zu bytes of text",
 		    i, key, required ? "required, " : "", max);
-	*out = xstrdup(s);
+	*out = xstrdup(json_string_value(v));
 	return 0;
 }
 

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_check.h"
 #include "log.h"
 #include "notify_curl.h"
 #include "text.h"
@@ -124,15 +125,12 @@ str(const json_t *c, const char *key, size_t max, bool empty_ok,
     const char **out, char *err, size_t errlen)
 {
 	const json_t *v = json_object_get(c, key);
-	size_t len;
 
 	*out = NULL;
 	if (v == NULL)
 		return 0;
 	*out = json_string_value(v);
-	len = *out != NULL ? strlen(*out) : 0;
-	if (*out == NULL || (len == 0 && !empty_ok) || len > max ||
-	    !text_utf8_valid(*out, len, true)) {
+	if (!json_check_text(v, empty_ok ? 0 : 1, max, true)) {
 		snprintf(err, errlen, "%s: %zu-%zu bytes of text", key,
 		    empty_ok ? (size_t)0 : (size_t)1, max);
 		return -1;
