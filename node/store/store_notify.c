@@ -3,6 +3,8 @@
  */
 #include "store_notify.h"
 
+#include <stdlib.h>
+
 #include "store.h"
 #include "store_priv.h"
 
@@ -13,19 +15,19 @@ store_notify_put(struct store *st, const struct store_notify_row *r,
     size_t keep)
 {
 	const struct arg a[] = { I(r->id), T(r->kind), T(r->channel),
-	    T(r->what), I(r->attempts), I(r->next_ms), T(r->body) };
-	const struct arg k[] = { I(keep) };
-	int ok;
+	    T(r->what), I(r->attempts), I(r->next_ms), T(r->body), I(keep) };
 
-	if (store_atomic_begin(st) != 0)
+	if (store_exec(st, "INSERT OR REPLACE INTO notify_waiting (id, kind, "
+	    "channel, what, attempts, next_ms, body) SELECT ?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM notify_waiting WHERE id = "
+	    "?1) OR (SELECT count(*) FROM notify_waiting) < ?8", a, N(a),
+	    "storing a waiting notice") != 0)
 		return -1;
-	ok = store_exec(st, "INSERT OR REPLACE INTO notify_waiting (id, kind, "
-	    "channel, what, attempts, next_ms, body) VALUES (?1, ?2, ?3, ?4, "
-	    "?5, ?6, ?7)", a, N(a), "storing a waiting notice") == 0 &&
-	    store_exec(st, "DELETE FROM notify_waiting WHERE id <= (SELECT id "
-	    "FROM notify_waiting ORDER BY id DESC LIMIT 1 OFFSET ?1)", k, N(k),
-	    "trimming the waiting notices") == 0;
-	return store_atomic_end(st, ok);
+	if (sqlite3_changes(store_db(st)) == 0) {
+		store_fail(st, "storing a waiting notice: the table is full");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -38,13 +40,36 @@ store_notify_del(struct store *st, int64_t id)
 }
 
 int
-store_notify_load(struct store *st, int (*cb)(void *, const char *),
-    void *arg)
+store_notify_load(struct store *st, size_t limit,
+    int (*cb)(void *, const char *), void *arg)
 {
+	const struct arg a[] = { I(limit) };
+
 	return store_query(st, "SELECT json_object('id', id, 'kind', kind, "
 	    "'channel', channel, 'what', what, 'attempts', attempts, 'next_ms', "
-	    "next_ms, 'body', json(body)) FROM notify_waiting ORDER BY id",
-	    NULL, 0, cb, arg, "reading the waiting notices");
+	    "next_ms, 'body', CASE WHEN json_valid(body) THEN json(body) END) "
+	    "FROM notify_waiting ORDER BY id LIMIT ?1", a, N(a), cb, arg,
+	    "reading the waiting notices");
+}
+
+static int
+last_cb(void *arg, const char *text)
+{
+	*(int64_t *)arg = text != NULL ? strtoll(text, NULL, 10) : 0;
+	return 0;
+}
+
+int64_t
+store_notify_last_id(struct store *st, int64_t max)
+{
+	const struct arg a[] = { I(max) };
+	int64_t id = 0;
+
+	if (store_query(st, "SELECT CAST(coalesce(max(id), 0) AS TEXT) FROM "
+	    "notify_waiting WHERE id <= ?1", a, N(a), last_cb, &id,
+	    "reading the last waiting notice's id") != 0)
+		return -1;
+	return id;
 }
 
 int

@@ -3,8 +3,9 @@
  * still waiting for their channel and the open groups (notify_waiting),
  * and what became of each alert's notices (notify_outcomes), so both
  * outlive a restart.  Rows name a channel, never hold its URL or
- * secrets.  Both tables stay bounded: each write deletes what is past
- * its bound, oldest first, in the same commit.
+ * secrets.  Both stay bounded: a new waiting row is refused once the
+ * bound is reached; an outcome's write deletes the oldest past its
+ * bounds in the same commit.
  */
 #ifndef AGENTFLOW_STORE_NOTIFY_H
 #define AGENTFLOW_STORE_NOTIFY_H
@@ -27,20 +28,26 @@ struct store_notify_row {
 };
 
 /*
- * Stores (or replaces) row r, then deletes the rows of lower ids past
- * the keep newest: both or neither.  0, or -1 with store_error().
+ * Stores (or replaces) row r: a new row only while fewer than keep are
+ * stored (else -1, "the table is full": no row is ever deleted to make
+ * room; notify.c bounds what it keeps so that this does not happen).
+ * 0, or -1 with store_error().
  */
 int store_notify_put(struct store *, const struct store_notify_row *r,
     size_t keep);
 /* Deletes row id (none: no error).  0, or -1 with store_error(). */
 int store_notify_del(struct store *, int64_t id);
 /*
- * cb(arg, row) for every waiting row, in id order, as a JSON text
- * {id, kind, channel, what, attempts, next_ms, body} (body parsed);
- * non-zero from cb stops and is returned; -1 with store_error().
+ * cb(arg, row) for the first limit waiting rows, in id order, as a JSON
+ * text {id, kind, channel, what, attempts, next_ms, body} (body parsed;
+ * null when it is not JSON); non-zero from cb stops and is returned; -1
+ * with store_error().
  */
-int store_notify_load(struct store *, int (*cb)(void *arg, const char *row),
-    void *arg);
+int store_notify_load(struct store *, size_t limit,
+    int (*cb)(void *arg, const char *row), void *arg);
+/* The highest id of a waiting row up to max (0: none); -1 with
+ * store_error(). */
+int64_t store_notify_last_id(struct store *, int64_t max);
 
 /*
  * Adds what became of a notice of alert_id (body a JSON text), then

@@ -33,6 +33,15 @@
 
 /* --- deliveries ----------------------------------------------------------- */
 
+/* Timer ev goes off in ms. */
+static void
+arm(struct event *ev, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+
+	event_add(ev, &tv);
+}
 
 /* Keeps what became of a notice of alert id: the channel's name (NULL
  * for one a silence kept back from every channel), never its URL or
@@ -109,21 +118,29 @@ delivery_free(struct delivery *d)
 static void send_one(struct notify *, const struct channel *, const json_t *,
     const char *, int);
 
+/* Whether f and a are alerts of one rule and subject. */
+static int
+same_incident(const json_t *f, const json_t *a)
+{
+	return json_equal(json_object_get(f, "rule"), json_object_get(a,
+	    "rule")) && json_equal(json_object_get(f, "subject"),
+	    json_object_get(a, "subject"));
+}
+
 /* Whether an alert of a's rule and subject fires now (a new incident,
- * under a new id). */
+ * under a new id): one this run saw fire, or one open at the start. */
 static int
 fires_again(const struct notify *nf, const json_t *a)
 {
 	const char *id;
-	json_t *t, *f;
+	json_t *t;
 
-	json_object_foreach(nf->firing, id, t) {
-		f = json_object_get(t, "alert");
-		if (json_equal(json_object_get(f, "rule"), json_object_get(a,
-		    "rule")) && json_equal(json_object_get(f, "subject"),
-		    json_object_get(a, "subject")))
+	json_object_foreach(nf->firing, id, t)
+		if (same_incident(json_object_get(t, "alert"), a))
 			return 1;
-	}
+	json_object_foreach(nf->open, id, t)
+		if (same_incident(t, a))
+			return 1;
 	return 0;
 }
 
@@ -194,8 +211,7 @@ answered(struct delivery *d)
 	    d->attempts, "why", d->why, "retry_ms", (json_int_t)delay);
 	d->next_ms = (int64_t)(clock_wall_ms() + delay);
 	notify_store_delivery(d);
-	event_add(d->timer, &(struct timeval){ (time_t)(delay / 1000),
-	    (suseconds_t)(delay % 1000) * 1000 });
+	arm(d->timer, delay);
 }
 
 static void
@@ -276,8 +292,7 @@ notify_delivery_add(struct notify *nf, const struct channel *ch,
 	if (delay_ms == 0 && row == 0)
 		notify_channel_attempt(d);
 	else
-		event_add(d->timer, &(struct timeval){ (time_t)(delay_ms / 1000),
-		    (suseconds_t)(delay_ms % 1000) * 1000 });
+		arm(d->timer, delay_ms);
 	return d;
 }
 
@@ -354,21 +369,40 @@ static void
 group_free(struct group *g)
 {
 	TAILQ_REMOVE(&g->nf->groups, g, entry);
+	g->nf->ngroups--;
 	event_free(g->timer);
 	json_decref(g->alerts);
 	free(g);
 }
 
+static int told_before(const struct notify *, const char *, unsigned *);
+static void arm_repeat(struct notify *);
+
 /* Marks the firing alert a held back by a silence on ch (at its group's
  * end): no notice went there, so one goes when the silence ends.  Counted
- * silenced once for its firing notice, however many channels held it. */
+ * silenced once for its firing notice, however many channels held it.
+ * One open at the start (a group reopened) is tracked from here on, as
+ * if this run had seen it fire: its notices reached the channels the
+ * kept outcomes tell. */
 static void
 held_back(struct notify *nf, const json_t *a, const struct channel *ch,
     const char *why)
 {
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
 	json_t *t = json_object_get(nf->firing, id);
+	const json_t *o = json_object_get(nf->open, id);
+	unsigned told;
 
+	if (t == NULL && o != NULL &&
+	    json_object_size(nf->firing) < TRACKED_MAX) {
+		told_before(nf, id, &told);
+		t = json_pack("{s:O, s:I, s:b, s:b, s:I, s:b}", "alert", a,
+		    "sent_mono", (json_int_t)clock_mono_ms(), "acked",
+		    json_is_true(json_object_get(o, "acked")), "held", 1,
+		    "announced", (json_int_t)told, "counted", 0);
+		json_object_set_new(nf->firing, id, t);
+		arm_repeat(nf);
+	}
 	if (t != NULL) {
 		json_object_set_new(t, "held", json_true());
 		json_object_set_new(t, "announced", json_integer(
@@ -428,12 +462,23 @@ group_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* A new open group of ch (alerts taken), going out in ms. */
+/* A new open group of ch (alerts taken), going out in ms; past
+ * NOTIFY_GROUPS_MAX open, the oldest goes out now, its wait cut short
+ * (an incident storm: the rows stay bounded, nothing is lost). */
 static struct group *
 group_open(struct notify *nf, const struct channel *ch, const char *state,
     const char *rule, json_t *alerts, uint64_t ms, int64_t row)
 {
-	struct group *g = xcalloc(1, sizeof(*g));
+	struct group *g;
+
+	if (nf->ngroups >= NOTIFY_GROUPS_MAX) {
+		g = TAILQ_FIRST(&nf->groups);
+		log_event(LOG_WARN, "notification group sent early", "{s:s, "
+		    "s:s, s:s}", "channel", g->ch->name, "rule", g->rule, "why",
+		    "too many open groups");
+		group_send(g);
+	}
+	g = xcalloc(1, sizeof(*g));
 
 	g->nf = nf;
 	g->ch = ch;
@@ -445,16 +490,16 @@ group_open(struct notify *nf, const struct channel *ch, const char *state,
 	g->due_ms = clock_mono_ms() + ms;
 	g->due_wall_ms = (int64_t)(clock_wall_ms() + ms);
 	TAILQ_INSERT_TAIL(&nf->groups, g, entry);
-	event_add(g->timer, &(struct timeval){ (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 });
+	nf->ngroups++;
+	arm(g->timer, ms);
 	return g;
 }
 
-void
+struct group *
 notify_group_reopen(struct notify *nf, const struct channel *ch,
     const char *state, json_t *alerts, uint64_t delay_ms, int64_t row)
 {
-	group_open(nf, ch, state, json_string_value(json_object_get(
+	return group_open(nf, ch, state, json_string_value(json_object_get(
 	    json_array_get(alerts, 0), "rule")), alerts, delay_ms, row);
 }
 
@@ -718,9 +763,13 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 	if (a->state == MESH_ALERT_STATE(ACKNOWLEDGED)) {
 		if (t != NULL)		/* no more repeats */
 			json_object_set_new(t, "acked", json_true());
+		if (json_object_get(nf->open, a->alert_id) != NULL)
+			json_object_set_new(json_object_get(nf->open,
+			    a->alert_id), "acked", json_true());
 		return;
 	}
 	if (a->state == MESH_ALERT_STATE(RESOLVED)) {	/* no stale "firing" */
+		json_object_del(nf->open, a->alert_id);
 		if (t == NULL)
 			known = told_before(nf, a->alert_id, &told);
 		drop_waiting(nf, a->alert_id, NULL);
@@ -818,6 +867,7 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	TAILQ_INIT(&nf->waiting);
 	TAILQ_INIT(&nf->groups);
 	nf->firing = json_object();
+	nf->open = json_object();
 	nf->notices = json_array();
 	nf->repeat_ms = v != NULL ? 1000 * (uint64_t)json_integer_value(v) : 0;
 	json_array_foreach(chans, i, v) {
@@ -872,6 +922,7 @@ notify_free(struct notify *nf)
 	for (size_t i = 0; i < nf->nch; i++)
 		notify_channel_clear(&nf->ch[i]);
 	json_decref(nf->firing);
+	json_decref(nf->open);
 	json_decref(nf->notices);
 	free(nf);
 }

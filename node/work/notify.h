@@ -39,7 +39,7 @@
  * is tried until the channel answers 2xx (a mail server: takes the
  * message): 1 s, 2 s, 4 s … up to 10
  * attempts (about 8 minutes), at most 256 notices waiting at once (the
- * oldest goes).  Secrets and tokens appear in no log line, API answer or
+ * oldest goes) and 256 groups open (the oldest goes out early).  Secrets and tokens appear in no log line, API answer or
  * audit record; logs name the channel.
  *
  * Over a restart (notify_store.c, the node's database): each waiting
@@ -49,7 +49,14 @@
  * stored as they change; at the start the notices are tried on from
  * where they were and the groups wait out what was left.  A row holds no
  * URL, secret or token: the body is made again from the file's channel
- * (one no longer in the file: its notices are dropped, and say so).  An
+ * (one no longer in the file, or whose rules or "resolved" now leave a
+ * notice out: its notices are dropped, and say so).  A firing notice or
+ * group of an alert no longer open at the start (it resolved while the
+ * node was down or ran without --notify) is dropped, with the resolved
+ * notice parked behind it: no receiver heard of that incident, so none
+ * hears of its start or end, however old; a resolved notice still goes.
+ * An alert restored at the start whose group ends under a silence is
+ * held, and announced when the silence ends.  An
  * alert restored at the start and resolved later gets its resolved
  * notice on the channels its firing notice reached (or is still on its
  * way to), as the stored outcomes tell; none when they tell of none.

@@ -22,6 +22,7 @@ struct notify_mailer;
 
 #define NOTIFY_CHANNELS_MAX	16
 #define NOTIFY_WAITING_MAX	256	/* notices waiting, the oldest goes */
+#define NOTIFY_GROUPS_MAX	256	/* open groups, the oldest goes out */
 #define NOTIFY_ATTEMPTS_MAX	10
 /* What became of notices: kept per alert and in all, oldest goes. */
 #define NOTIFY_OUTCOMES_PER_ALERT	32
@@ -109,9 +110,14 @@ struct notify {
 	 * its firing notice went out; held: a silence
 	 * kept its notices back (silences.h) */
 	json_t			*firing;
+	/* alert id → {rule, subject, acked}: this node's alerts open in
+	 * the store at the start (restored, not in firing), until they
+	 * resolve */
+	json_t			*open;
 	struct deliveries	 waiting;
 	size_t			 nwaiting;
 	struct groups		 groups;	/* open ones */
+	size_t			 ngroups;
 	int64_t			 next_row;	/* notify_waiting's next id */
 	struct event		*repeat;
 	struct notify_mailer	*mailer;	/* with an email channel */
@@ -159,7 +165,7 @@ struct delivery *notify_delivery_add(struct notify *, const struct channel *,
     json_t *alerts, const char *what, int attempts, uint64_t delay_ms,
     int64_t row);
 /* An open group of ch reopened (alerts taken), going out in delay_ms. */
-void notify_group_reopen(struct notify *, const struct channel *,
+struct group *notify_group_reopen(struct notify *, const struct channel *,
     const char *state, json_t *alerts, uint64_t delay_ms, int64_t row);
 /* Keeps e (taken), what became of a notice, in memory (bounded as the
  * store is); stored too when store is set. */
@@ -175,9 +181,12 @@ void notify_store_group(struct group *);
 void notify_store_forget(struct notify *, int64_t row);
 /* Stores what became of a notice (notify_outcome_keep's e). */
 void notify_store_outcome(struct notify *, const json_t *e);
-/* Reads back the outcomes and the waiting notices and groups: those on
- * a channel no longer in the file are dropped (an outcome says so), bad
- * rows are skipped and deleted. */
+/* Reads back this node's open alerts (into nf->open), the outcomes and
+ * the waiting notices and groups: those on a channel no longer in the
+ * file, or that the channel's rules and "resolved" now leave out, are
+ * dropped, and so are the alerts of a firing notice or group no longer
+ * open (with the resolved notices parked behind them); an outcome says
+ * so.  Bad rows are skipped and deleted. */
 void notify_store_restore(struct notify *);
 /* Whether a is an alert as notify.c keeps it (alert_id, rule, severity,
  * state, subject, message as text; value, threshold, fired_ms,

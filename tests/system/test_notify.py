@@ -931,6 +931,35 @@ class Restart(MeshTest):
     write = Notify.write
     ALWAYS = Silences.ALWAYS
 
+    def rows(self, a, rows):
+        """Stops a and writes rows (id, kind, channel, what, attempts,
+        body) into its notify_waiting, due at once (a body that is a
+        string goes in as it is, the table's check set aside)."""
+        a.stop()
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        db.execute("PRAGMA ignore_check_constraints = ON")
+        with db:
+            db.executemany("INSERT INTO notify_waiting (id, kind, channel, what, attempts,"
+                           " next_ms, body) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                           [r[:5] + (r[5] if isinstance(r[5], str) else json.dumps(r[5]),)
+                            for r in rows])
+        db.close()
+
+    @staticmethod
+    def alert(alert_id, rule="disk", state="firing"):
+        return {"alert_id": alert_id, "rule": rule, "severity": "warning",
+                "state": state, "subject": "/", "message": "full", "value": 1,
+                "threshold": 0, "fired_ms": 1, "resolved_ms": 0}
+
+    @staticmethod
+    def waiting(a):
+        """How many rows a's notify_waiting holds (a stopped)."""
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        try:
+            return db.execute("SELECT count(*) FROM notify_waiting").fetchone()[0]
+        finally:
+            db.close()
+
     def test_a_notice_retried_across_a_restart_arrives_once(self):
         port = free_port()
         notify = self.write("notify.json", {"repeat_s": 0, "channels": [
@@ -988,10 +1017,51 @@ class Restart(MeshTest):
                          [("firing", "delivered"), ("resolved", "delivered")])
         time.sleep(2)
         self.assertEqual(states(), ["firing", "resolved"])
-        # the database holds the channel's name, never its secret
         a.stop()
-        with open(os.path.join(a.data_dir, "agentflow.db"), "rb") as f:
-            self.assertNotIn(SECRET.encode(), f.read())
+        self.assertNoSecrets(a, [SECRET])
+
+    def assertNoSecrets(self, a, secrets):
+        """The database (its -wal and -shm too) holds channels' names,
+        never their secrets."""
+        base = os.path.join(a.data_dir, "agentflow.db")
+        for path in (base, base + "-wal", base + "-shm"):
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    data = f.read()
+                for secret in secrets:
+                    self.assertNotIn(secret.encode(), data, path)
+
+    def test_no_channel_secret_is_stored(self):
+        """Every kind of channel's secret (webhook secret, ntfy token and
+        topic, Gotify key, SMTP password) stays out of the database while
+        their notices wait and are retried, even killed mid-way."""
+        pwfile = os.path.join(self.tmp, "smtp-password")
+        with open(pwfile, "w") as f:
+            f.write(MAIL_PASSWORD + "\n")
+        topic = "topic-secret-5150"
+
+        def down():
+            return "http://127.0.0.1:%d" % free_port()
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "hook", "type": "webhook", "url": down(), "secret": SECRET,
+             "group_wait_s": 0},
+            {"name": "phone", "type": "ntfy", "url": down(), "topic": topic,
+             "token": TOKEN, "group_wait_s": 0},
+            {"name": "gotify", "type": "gotify", "url": down() + "/", "token": GTOKEN,
+             "group_wait_s": 0},
+            {"name": "mail", "type": "email", "url": "smtp://127.0.0.1:%d" % free_port(),
+             "starttls": "off", "from": "a@example.net", "to": ["o@example.net"],
+             "username": "agentflow", "password_file": pwfile, "group_wait_s": 0}]})
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", self.ALWAYS),
+                                      "--notify", notify])
+
+        def failed():
+            return {x.get("channel") for x in a.logs()
+                    if x.get("msg") == "notification not delivered"}
+        self.assertTrue(harness.wait_until(
+            lambda: failed() >= {"hook", "phone", "gotify", "mail"}, 30), a.stderr())
+        a.stop(signal.SIGKILL)
+        self.assertNoSecrets(a, [SECRET, TOKEN, topic, GTOKEN, MAIL_PASSWORD])
 
     def test_a_group_open_at_a_restart_goes_out_once(self):
         hook = Receiver()
@@ -999,20 +1069,23 @@ class Restart(MeshTest):
         self.addCleanup(hook.shutdown)
         notify = self.write("notify.json", {"repeat_s": 0, "channels": [
             {"name": "grouped", "type": "webhook", "url": hook.url, "group_wait_s": 12}]})
-        start = time.time()
         a = self.node("node-1", args=["--alerts", self.write("rules.json", self.ALWAYS),
                                       "--notify", notify])
         ro = a.client(token="read")
         self.assertTrue(harness.wait_until(
             lambda: ro.get("/api/alerts?state=firing").json()["alerts"], 20))
+        # the group opened when the alert fired; restarted 5 s into its wait
+        fired = ro.get("/api/alerts?state=firing").json()["alerts"][0]["fired_ms"] / 1000
+        time.sleep(max(0, fired + 5 - time.time()))
         self.assertEqual(hook.bodies(), [])
         a.restart()
         self.assertTrue([x for x in a.logs() if x.get("msg") == "notifications restored"],
                         a.stderr())
         self.assertTrue(harness.wait_until(lambda: hook.bodies(), 30), a.stderr())
-        # its wait kept from the first start: not cut short, not begun again
-        self.assertGreater(time.time() - start, 10)
-        self.assertLess(time.time() - start, 12 + 10)
+        # its wait kept from the first start: not cut short, not begun
+        # again (that would be 5 + 12 s after it fired, at the least)
+        self.assertGreater(time.time() - fired, 11)
+        self.assertLess(time.time() - fired, 12 + 3.5)
         time.sleep(3)
         bodies = hook.bodies()
         self.assertEqual(len(bodies), 1, bodies)
@@ -1029,33 +1102,132 @@ class Restart(MeshTest):
         notify = self.write("notify.json", {"channels": [
             {"name": "hook", "type": "webhook", "url": hook.url, "group_wait_s": 0}]})
         a = self.node("node-1", args=["--notify", notify])
-        a.stop()
-        alert = {"alert_id": "a9-1", "rule": "disk", "severity": "warning",
-                 "state": "firing", "subject": "/", "message": "full", "value": 1,
-                 "threshold": 0, "fired_ms": 1, "resolved_ms": 0}
-        rows = [(1, "notice", "hook", "firing", 99, {"alerts": [alert]}),   # attempts
-                (2, "letter", "hook", "firing", 0, {"alerts": [alert]}),    # kind
-                (3, "notice", "hook", "firing", 0, {"alerts": [{"alert_id": 7}]}),
-                (4, "notice", "gone", "firing", 1, {"alerts": [alert]})]
-        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
-        with db:
-            db.executemany("INSERT INTO notify_waiting (id, kind, channel, what, attempts,"
-                           " next_ms, body) VALUES (?, ?, ?, ?, ?, 0, ?)",
-                           [r[:5] + (json.dumps(r[5]),) for r in rows])
-        db.close()
+        alert = self.alert("a9-1")
+        self.rows(a, [(1, "notice", "hook", "firing", 99, {"alerts": [alert]}),  # attempts
+                      (2, "letter", "hook", "firing", 0, {"alerts": [alert]}),   # kind
+                      (3, "notice", "hook", "firing", 0, {"alerts": [{"alert_id": 7}]}),
+                      (4, "notice", "gone", "firing", 1, {"alerts": [alert]}),
+                      (5, "notice", "hook", "firing", 0, "{not json"),
+                      (2**63 - 1, "notice", "hook", "firing", 0, {"alerts": [alert]})])
         a.restart()
         bad = [x for x in a.logs()
                if x.get("msg") == "a stored notification is unreadable; dropped"]
-        self.assertEqual(sorted(x["row"] for x in bad), [1, 2, 3], a.stderr())
+        self.assertEqual(sorted(x["row"] for x in bad), [1, 2, 3, 5, 2**63 - 1], a.stderr())
         story = a.client(token="read").get("/api/alerts/notices?alert_id=a9-1").json()
         self.assertEqual([(n["channel"], n["outcome"], n["why"]) for n in story["notices"]],
                          [("gone", "dropped", "its channel is no longer in the file")])
         time.sleep(1)
         self.assertEqual(hook.bodies(), [])
         a.stop()
-        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
-        self.assertEqual(db.execute("SELECT count(*) FROM notify_waiting").fetchone()[0], 0)
-        db.close()
+        self.assertEqual(self.waiting(a), 0)
+
+    def test_open_groups_are_bounded_the_oldest_going_out_early(self):
+        """At most 256 groups are open: 17 rules firing at once on 16
+        channels would open 272; the 16 oldest go out at once, their wait
+        cut short, so the stored rows stay within their bound and none is
+        deleted to make room."""
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "c%d" % i, "type": "webhook", "url": hook.url, "group_wait_s": 600}
+            for i in range(16)]})
+        rules = [dict(self.ALWAYS[0], name="always%d" % i) for i in range(17)]
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", rules),
+                                      "--notify", notify])
+
+        def early():
+            return [x for x in a.logs() if x.get("msg") == "notification group sent early"]
+        self.assertTrue(harness.wait_until(lambda: len(hook.bodies()) >= 16, 30), a.stderr())
+        time.sleep(1)
+        self.assertEqual(len(early()), 16, a.stderr())
+        self.assertEqual(len(hook.bodies()), 16)
+        self.assertEqual(early()[0]["why"], "too many open groups")
+        self.assertNotIn("cannot store a notification", a.stderr())
+        a.stop()
+        self.assertEqual(self.waiting(a), 256)
+
+    def test_rows_of_alerts_no_longer_open_or_no_longer_wanted_are_dropped(self):
+        """A firing notice or group whose alert is no longer open at the
+        start (it resolved while the node ran without --notify, say) is
+        dropped with the resolved notice parked behind it: nobody hears of
+        an incident that is over.  A resolved notice still goes.  A
+        channel's rules and "resolved" as the file says now apply to
+        what was stored before."""
+        hook, quiet = Receiver(), Receiver()
+        for r in (hook, quiet):
+            self.addCleanup(r.server_close)
+            self.addCleanup(r.shutdown)
+        notify = self.write("notify.json", {"channels": [
+            {"name": "hook", "type": "webhook", "url": hook.url, "group_wait_s": 0},
+            {"name": "quiet", "type": "webhook", "url": quiet.url, "group_wait_s": 0,
+             "rules": ["disk"], "resolved": False}]})
+        a = self.node("node-1", args=["--notify", notify])
+        gone = self.alert("a9-1")
+        self.rows(a, [
+            (1, "notice", "hook", "firing", 3,
+             {"alerts": [gone], "after": [self.alert("a9-1", state="resolved")]}),
+            (2, "group", "hook", "firing", 0, {"alerts": [self.alert("a9-2")]}),
+            (3, "notice", "hook", "resolved", 1,
+             {"alerts": [self.alert("a9-3", state="resolved")]}),
+            (4, "notice", "quiet", "resolved", 0,
+             {"alerts": [self.alert("a9-4", state="resolved")]}),
+            (5, "notice", "quiet", "firing", 0, {"alerts": [self.alert("a9-5", rule="cpu")]})])
+        a.restart()
+        ro = a.client(token="read")
+
+        def story(alert_id):
+            notices = ro.get("/api/alerts/notices?alert_id=" + alert_id).json()["notices"]
+            return [(n["notice"], n["channel"], n["outcome"], n.get("why")) for n in notices]
+        self.assertTrue(harness.wait_until(lambda: hook.bodies(), 20), a.stderr())
+        time.sleep(2)
+        self.assertEqual([(x["state"], x["alert"]["alert_id"]) for x in hook.bodies()],
+                         [("resolved", "a9-3")])
+        self.assertEqual(quiet.bodies(), [])
+        no_longer = "it was no longer open at the start"
+        not_taken = "its channel no longer takes these notices"
+        self.assertEqual(story("a9-1"), [
+            ("firing", "hook", "dropped", no_longer),
+            ("resolved", "hook", "dropped", "its firing notice was dropped at the start")])
+        self.assertEqual(story("a9-2"), [("firing", "hook", "dropped", no_longer)])
+        self.assertEqual(story("a9-3"), [("resolved", "hook", "delivered", None)])
+        self.assertEqual(story("a9-4"), [("resolved", "quiet", "dropped", not_taken)])
+        self.assertEqual(story("a9-5"), [("firing", "quiet", "dropped", not_taken)])
+        a.stop()
+        self.assertEqual(self.waiting(a), 0)
+
+    def test_a_group_reopened_under_a_silence_goes_when_it_ends(self):
+        """A group open at a restart whose wait ends under a silence is
+        held back (the alert was not seen to fire by this run), and its
+        firing notice goes when the silence ends."""
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "grouped", "type": "webhook", "url": hook.url, "group_wait_s": 6}]})
+        rules = self.write("rules.json", self.ALWAYS)
+        a = self.node("node-1", args=["--alerts", rules, "--notify", notify])
+        ro = a.client(token="read")
+        self.assertTrue(harness.wait_until(
+            lambda: ro.get("/api/alerts?state=firing").json()["alerts"], 20))
+        a.restart()
+        ro = a.client(token="read")
+        r = a.post("/api/silences", {"matchers": {"rule": "always"}, "for": "1h",
+                                     "comment": "maintenance"})
+        self.assertEqual(r.status, 201, r)
+        alert_id = ro.get("/api/alerts?state=firing").json()["alerts"][0]["alert_id"]
+
+        def story():
+            notices = ro.get("/api/alerts/notices?alert_id=" + alert_id).json()["notices"]
+            return [(n["notice"], n["outcome"]) for n in notices]
+        self.assertTrue(harness.wait_until(lambda: ("firing", "silenced") in story(), 20),
+                        a.stderr())
+        self.assertEqual(hook.bodies(), [])
+        r = a.client().request("DELETE", "/api/silences/" + r.json()["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(harness.wait_until(lambda: hook.bodies(), 10), a.stderr())
+        self.assertEqual([(x["state"], x["alert"]["alert_id"]) for x in hook.bodies()],
+                         [("firing", alert_id)])
 
 
 class SilenceForger(harness.MeshNode):

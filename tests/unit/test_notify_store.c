@@ -86,38 +86,49 @@ test_waiting_rows_bounded_and_read_back(void **state)
 	json_t *rows = json_array(), *row;
 	char err[512];
 
-	for (int i = 1; i <= 10; i++) {
+	for (int i = 1; i <= 6; i++) {
 		r.id = i;
 		r.attempts = i % 3;
 		r.next_ms = 1000 * i;
 		r.body = body_of(i);
 		assert_int_equal(store_notify_put(f->st, &r, 6), 0);
 	}
-	/* rewritten in place: a failed attempt */
-	r.id = 8;
+	/* full: a new row is refused, none is deleted to make room */
+	r.id = 7;
+	r.body = body_of(7);
+	assert_int_equal(store_notify_put(f->st, &r, 6), -1);
+	assert_non_null(strstr(store_error(f->st), "full"));
+	/* the oldest, rewritten in place (a failed attempt), stays */
+	r.id = 1;
 	r.attempts = 7;
 	r.next_ms = 99;
+	r.body = body_of(1);
+	assert_int_equal(store_notify_put(f->st, &r, 6), 0);
+	assert_int_equal(store_notify_del(f->st, 2), 0);
+	assert_int_equal(store_notify_del(f->st, 12345), 0);	/* none */
+	r.id = 8;
+	r.attempts = 0;
 	r.body = body_of(8);
 	assert_int_equal(store_notify_put(f->st, &r, 6), 0);
-	assert_int_equal(store_notify_del(f->st, 9), 0);
-	assert_int_equal(store_notify_del(f->st, 12345), 0);	/* none */
 	/* reopened: what a restart reads */
 	store_close(f->st);
 	assert_non_null(f->st = store_open(f->root, err, sizeof(err)));
-	assert_int_equal(store_notify_load(f->st, collect, rows), 0);
-	/* the 6 newest were kept (5-10), 9 was deleted */
-	assert_int_equal(json_array_size(rows), 5);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows,
-	    0), "id")), 5);
-	row = json_array_get(rows, 3);
-	assert_int_equal(json_integer_value(json_object_get(row, "id")), 8);
+	assert_int_equal(store_notify_last_id(f->st, 1000), 8);
+	assert_int_equal(store_notify_last_id(f->st, 7), 6);
+	assert_int_equal(store_notify_load(f->st, 4, collect, rows), 0);
+	/* 1, 3-6 and 8; the first 4 read */
+	assert_int_equal(json_array_size(rows), 4);
+	row = json_array_get(rows, 0);
+	assert_int_equal(json_integer_value(json_object_get(row, "id")), 1);
 	assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 7);
 	assert_int_equal(json_integer_value(json_object_get(row, "next_ms")), 99);
 	assert_string_equal(json_string_value(json_object_get(row, "channel")),
 	    "hook");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 	    json_object_get(json_object_get(row, "body"), "alerts"), 0),
-	    "alert_id")), "a1-8");
+	    "alert_id")), "a1-1");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows,
+	    3), "id")), 5);
 	json_decref(rows);
 }
 
@@ -206,6 +217,11 @@ test_bad_rows_are_refused(void **state)
 	row = row_of("{\"id\": 4, \"kind\": \"group\", \"channel\": \"g\", "
 	    "\"what\": \"resolved\", \"attempts\": 0, \"next_ms\": 5, "
 	    "\"body\": {\"alerts\": %s}}", one);
+	assert_true(notify_store_row_valid(row, why, sizeof(why)));
+	json_decref(row);
+	/* a message of lines and tabs, as alerts keep it (alerts.c) */
+	memcpy(strstr(two, "\"full\""), "\"\\n\\t\"", 6);
+	row = row_of(good, two);
 	assert_true(notify_store_row_valid(row, why, sizeof(why)));
 	json_decref(row);
 
