@@ -40,6 +40,15 @@ store_notify_del(struct store *st, int64_t id)
 }
 
 int
+store_notify_del_after(struct store *st, int64_t id)
+{
+	const struct arg a[] = { I(id) };
+
+	return store_exec(st, "DELETE FROM notify_waiting WHERE id > ?1", a,
+	    N(a), "deleting the waiting notices past the bound");
+}
+
+int
 store_notify_load(struct store *st, size_t limit,
     int (*cb)(void *, const char *), void *arg)
 {

@@ -37,6 +37,9 @@ int store_notify_put(struct store *, const struct store_notify_row *r,
     size_t keep);
 /* Deletes row id (none: no error).  0, or -1 with store_error(). */
 int store_notify_del(struct store *, int64_t id);
+/* Deletes the rows past id (those a bounded load did not read).  0, or
+ * -1 with store_error(). */
+int store_notify_del_after(struct store *, int64_t id);
 /*
  * cb(arg, row) for the first limit waiting rows, in id order, as a JSON
  * text {id, kind, channel, what, attempts, next_ms, body} (body parsed;

@@ -112,7 +112,7 @@ struct notify {
 	json_t			*firing;
 	/* alert id → {rule, subject, acked}: this node's alerts open in
 	 * the store at the start (restored, not in firing), until they
-	 * resolve */
+	 * resolve; NULL when the store could not say */
 	json_t			*open;
 	struct deliveries	 waiting;
 	size_t			 nwaiting;

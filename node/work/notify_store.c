@@ -337,8 +337,8 @@ still_wanted(struct notify *nf, const struct channel *ch, json_t *row)
 		    "takes these notices");
 	if (!firing)
 		return 0;
-	n = weed(nf, row, alerts, what, nf->open, "it was no longer open "
-	    "at the start");
+	n = nf->open == NULL ? 0 : weed(nf, row, alerts, what, nf->open,
+	    "it was no longer open at the start");
 	if (after != NULL && !notify_channel_wants(ch, rule, "resolved"))
 		n |= weed(nf, row, after, "resolved", NULL, "its channel no "
 		    "longer takes these notices");
@@ -416,7 +416,8 @@ void
 notify_store_restore(struct notify *nf)
 {
 	json_t *rows = json_array(), *row;
-	int64_t last = 0;
+	int64_t last = 0, cut;
+	int failed = 0;
 	size_t i;
 
 	nf->next_row = 1;
@@ -427,13 +428,29 @@ notify_store_restore(struct notify *nf)
 	if (store_alerts_query(nf->n->store, nf->n->id, "firing", OPEN_MAX,
 	    open_cb, nf) < 0 ||
 	    store_alerts_query(nf->n->store, nf->n->id, "acknowledged",
-	    OPEN_MAX, open_cb, nf) < 0 ||
-	    store_notify_outcomes_load(nf->n->store, NOTIFY_OUTCOMES_MAX,
+	    OPEN_MAX, open_cb, nf) < 0) {
+		/* Not known: no row is weighed against them. */
+		json_decref(nf->open);
+		nf->open = NULL;
+		failed = 1;
+	}
+	if (store_notify_outcomes_load(nf->n->store, NOTIFY_OUTCOMES_MAX,
 	    outcome_cb, nf) < 0 ||
 	    store_notify_load(nf->n->store, ROWS_MAX, row_cb, rows) < 0 ||
 	    (last = store_notify_last_id(nf->n->store, ROW_ID_MAX)) < 0)
+		failed = 1;
+	if (failed)
 		log_event(LOG_WARN, "cannot read the stored notifications",
 		    "{s:s}", "error", store_error(nf->n->store));
+	/* More rows than the bound (put there by hand): those not read
+	 * would fill the table for good. */
+	if (json_array_size(rows) == ROWS_MAX && last > (cut = json_integer_value(
+	    json_object_get(json_array_get(rows, ROWS_MAX - 1), "id")))) {
+		log_event(LOG_WARN, "stored notifications past the bound; dropped",
+		    "{s:I}", "after_row", (json_int_t)cut);
+		stored(nf, store_notify_del_after(nf->n->store, cut));
+		last = cut;
+	}
 	/* Past every row, read or not: a new one never replaces another. */
 	nf->next_row = (last > 0 ? last : 0) + 1;
 	json_array_foreach(rows, i, row)

@@ -1109,6 +1109,16 @@ class Restart(MeshTest):
                       (4, "notice", "gone", "firing", 1, {"alerts": [alert]}),
                       (5, "notice", "hook", "firing", 0, "{not json"),
                       (2**63 - 1, "notice", "hook", "firing", 0, {"alerts": [alert]})])
+        # an outcome whose why is not 0-95 bytes of text is not served
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        with db:
+            for alert_id, why in (("a9-7", "x" * 96), ("a9-8", 7), ("a9-9", "HTTP 500")):
+                db.execute("INSERT INTO notify_outcomes (alert_id, body) VALUES (?, ?)",
+                           (alert_id, json.dumps({
+                               "time_ms": 1, "alert_id": alert_id, "notice": "firing",
+                               "outcome": "failed", "attempts": 10, "channel": "hook",
+                               "why": why})))
+        db.close()
         a.restart()
         bad = [x for x in a.logs()
                if x.get("msg") == "a stored notification is unreadable; dropped"]
@@ -1116,6 +1126,9 @@ class Restart(MeshTest):
         story = a.client(token="read").get("/api/alerts/notices?alert_id=a9-1").json()
         self.assertEqual([(n["channel"], n["outcome"], n["why"]) for n in story["notices"]],
                          [("gone", "dropped", "its channel is no longer in the file")])
+        for alert_id, whys in (("a9-7", []), ("a9-8", []), ("a9-9", ["HTTP 500"])):
+            story = a.client(token="read").get("/api/alerts/notices?alert_id=" + alert_id)
+            self.assertEqual([n["why"] for n in story.json()["notices"]], whys)
         time.sleep(1)
         self.assertEqual(hook.bodies(), [])
         a.stop()
@@ -1146,6 +1159,21 @@ class Restart(MeshTest):
         self.assertNotIn("cannot store a notification", a.stderr())
         a.stop()
         self.assertEqual(self.waiting(a), 256)
+
+    def test_rows_past_the_bound_are_dropped_not_left(self):
+        """More rows than the table's bound (put there by hand): the
+        first 513 are read, the rest dropped and logged, so the table
+        does not stay full."""
+        a = self.node("node-1", args=["--notify", self.write("notify.json", {"channels": [
+            {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:%d" % free_port()}]})])
+        self.rows(a, [(i, "letter", "hook", "firing", 0, {"alerts": []})
+                      for i in range(1, 601)])
+        a.restart()
+        past = [x for x in a.logs()
+                if x.get("msg") == "stored notifications past the bound; dropped"]
+        self.assertEqual([x["after_row"] for x in past], [513], a.stderr())
+        a.stop()
+        self.assertEqual(self.waiting(a), 0)
 
     def test_rows_of_alerts_no_longer_open_or_no_longer_wanted_are_dropped(self):
         """A firing notice or group whose alert is no longer open at the

@@ -129,6 +129,12 @@ test_waiting_rows_bounded_and_read_back(void **state)
 	    "alert_id")), "a1-1");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows,
 	    3), "id")), 5);
+	/* those past the fourth, dropped: 1, 3, 4, 5 are left */
+	assert_int_equal(store_notify_del_after(f->st, 5), 0);
+	assert_int_equal(store_notify_last_id(f->st, 1000), 5);
+	json_array_clear(rows);
+	assert_int_equal(store_notify_load(f->st, 100, collect, rows), 0);
+	assert_int_equal(json_array_size(rows), 4);
 	json_decref(rows);
 }
 
