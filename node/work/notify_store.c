@@ -69,6 +69,10 @@ put(struct notify *nf, int64_t *row, const char *kind,
 		free(text);
 		return;
 	}
+	if (*row == 0 && nf->next_row == 0) {
+		free(text);
+		return;
+	}
 	if (*row == 0)
 		*row = nf->next_row++;
 	r.id = *row;
@@ -436,8 +440,11 @@ notify_store_restore(struct notify *nf)
 	}
 	if (store_notify_outcomes_load(nf->n->store, NOTIFY_OUTCOMES_MAX,
 	    outcome_cb, nf) < 0 ||
-	    store_notify_load(nf->n->store, ROWS_MAX, row_cb, rows) < 0 ||
-	    (last = store_notify_last_id(nf->n->store, ROW_ID_MAX)) < 0)
+	    store_notify_load(nf->n->store, ROWS_MAX, row_cb, rows) < 0)
+		failed = 1;
+	/* Read whatever the loads did: without it a new row would take the
+	 * id of one still in the table. */
+	if ((last = store_notify_last_id(nf->n->store, ROW_ID_MAX)) < 0)
 		failed = 1;
 	if (failed)
 		log_event(LOG_WARN, "cannot read the stored notifications",
@@ -451,8 +458,10 @@ notify_store_restore(struct notify *nf)
 		stored(nf, store_notify_del_after(nf->n->store, cut));
 		last = cut;
 	}
-	/* Past every row, read or not: a new one never replaces another. */
-	nf->next_row = (last > 0 ? last : 0) + 1;
+	/* Past every row, read or not: a new one never replaces another;
+	 * with the last id unknown, no new row is stored this run (the
+	 * notices still go, a restart does not see them). */
+	nf->next_row = last >= 0 ? last + 1 : 0;
 	json_array_foreach(rows, i, row)
 		restore_row(nf, row);
 	if (json_array_size(rows) > 0)
