@@ -167,6 +167,25 @@ workq_submit(struct workq *wq, void *arg, workq_work_fn work, workq_done_fn done
 	pthread_mutex_unlock(&wq->lock);
 }
 
+int
+workq_withdraw(struct workq *wq, void *arg)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&wq->lock);
+	STAILQ_FOREACH(j, &wq->todo, entry)
+		if (j->arg == arg)
+			break;
+	if (j != NULL)
+		STAILQ_REMOVE(&wq->todo, j, job, entry);
+	pthread_mutex_unlock(&wq->lock);
+	if (j == NULL)
+		return 0;
+	wq->pending--;
+	free(j);
+	return 1;
+}
+
 size_t
 workq_pending(const struct workq *wq)
 {

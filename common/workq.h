@@ -31,6 +31,10 @@ struct workq *workq_new(struct event_base *, int n,
 /* Stops the threads; queued jobs get done(job, 1) without running. */
 void workq_free(struct workq *);
 void workq_submit(struct workq *, void *job, workq_work_fn, workq_done_fn);
+/* Takes job back if no worker has started it: its slot is free at once
+ * and neither work() nor done() will run for it (the caller frees it).
+ * 1 when withdrawn, 0 when a worker has it or it is done.  Loop thread. */
+int workq_withdraw(struct workq *, void *job);
 /* Jobs submitted and not yet handed to done(). */
 size_t workq_pending(const struct workq *);
 

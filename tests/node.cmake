@@ -166,6 +166,10 @@ agentflow_system_test(notify test_notify.py)
 # An email channel's fields and the message it sends (notify_mail.c).
 agentflow_unit_test(test_notify_mail SOURCES unit/test_notify_mail.c
   LIBS agentflow_node_core agentflow_common)
+# The notices kept over a restart: the tables, bounded, and the check of
+# a row read back (store_notify.c, notify_store.c).
+agentflow_unit_test(test_notify_store SOURCES unit/test_notify_store.c
+  LIBS agentflow_node_core agentflow_common)
 # What a group's notice says (notify_group.c).
 agentflow_unit_test(test_notify_group SOURCES unit/test_notify_group.c
   LIBS agentflow_node_core agentflow_common)

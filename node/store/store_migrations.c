@@ -268,6 +268,29 @@ const char *const store_migrations[] = {
 	"  t_ms INTEGER PRIMARY KEY NOT NULL,"
 	"  body TEXT NOT NULL CHECK (json_valid(body))"
 	");",
+	/*
+	 * 16: alert notices over a restart (node/work/notify.h,
+	 * store_notify.h): each notice still waiting for its channel (kind
+	 * "notice": its attempts so far and the wall time of its next try)
+	 * or in an open group (kind "group": when the group goes), the
+	 * channel by name and the alerts it speaks of as JSON, never a
+	 * secret; and what became of each alert's notices.
+	 */
+	"CREATE TABLE notify_waiting ("
+	"  id       INTEGER PRIMARY KEY NOT NULL,"
+	"  kind     TEXT NOT NULL,"
+	"  channel  TEXT NOT NULL,"
+	"  what     TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_ms  INTEGER NOT NULL,"
+	"  body     TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE TABLE notify_outcomes ("
+	"  seq      INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  alert_id TEXT NOT NULL,"
+	"  body     TEXT NOT NULL CHECK (json_valid(body))"
+	");"
+	"CREATE INDEX notify_outcomes_alert ON notify_outcomes (alert_id, seq);",
 };
 
 const size_t store_nmigrations = sizeof(store_migrations) /

@@ -1,27 +1,25 @@
 /*
- * Alert notifications (notify.h): the channels, what is sent when, and
- * the deliveries with their retries.
+ * Alert notifications (notify.h): what is sent when, and the deliveries
+ * with their retries.  The channels and their bodies are
+ * notify_channel.c's; the rows that carry the waiting notices and their
+ * outcomes over a restart notify_store.c's: every change of a waiting
+ * notice or open group is written before the loop goes on, and a row is
+ * deleted only once its notice is done (delivered, given up, dropped).
  */
 #include "notify.h"
+#include "notify_priv.h"
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 
-#include "callbacks.h"
 #include "clock.h"
-#include "http_client.h"
 #include "log.h"
 #include "mesh_names.h"
 #include "node.h"
-#include "node_id.h"
 #include "notify_group.h"
 #include "notify_mail.h"
 #include "rng.h"
@@ -29,299 +27,21 @@
 #include "text.h"
 #include "xalloc.h"
 
-#define CHANNELS_MAX	16
-#define SECRET_MAX	256
-#define WAITING_MAX	256
-#define ATTEMPTS_MAX	10
 #define BASE_MS		1000
-#define TIMEOUT_S	10
 #define TRACKED_MAX	1024
-#define NOTICES_MAX	512
 #define GROUP_SLACK_MS	250
-
-enum channel_type { CH_WEBHOOK, CH_NTFY, CH_GOTIFY, CH_EMAIL };
-static const char *const type_names[] = { "webhook", "ntfy", "gotify",
-    "email" };
-
-struct channel {
-	char			 name[64];
-	enum channel_type	 type;
-	char			*url;		/* the HTTP ones' */
-	struct notify_mail	*mail;		/* email's */
-	char			*secret;	/* webhook; "" none */
-	char			*topic;		/* ntfy */
-	char			*token;		/* ntfy, gotify; "" none */
-	json_t			*rules;		/* names; NULL: every rule */
-	int			 resolved;	/* send resolved notices */
-	uint64_t		 group_wait_ms;	/* 0: a notice per alert */
-};
-
-/* One notice to one channel, until it is delivered or given up. */
-struct delivery {
-	TAILQ_ENTRY(delivery)	 entry;
-	struct notify		*nf;
-	const struct channel	*ch;
-	char			*body;
-	size_t			 len;
-	char			 alert[64];	/* for the logs; a group's first */
-	json_t			*ids;		/* a group's alert ids; NULL: one */
-	json_t			*after;		/* resolved alerts of a firing
-						 * group's, sent on ch once it
-						 * is delivered; NULL: none */
-	const char		*what;		/* firing, repeat, resolved */
-	int			 attempts;
-	struct event		*timer;
-	struct http_client	 http;		/* while an attempt is in flight */
-	struct notify_mail_send	*send;		/* email's, likewise */
-	int			 answered;
-	int			 ok;		/* the attempt delivered it */
-	int			 status;
-	char			 why[96];
-};
-TAILQ_HEAD(deliveries, delivery);
-
-/*
- * The first notices (firing, or resolved) of one rule's alerts on one
- * channel, gathered for its group_wait from the first (notify_group.h):
- *
- *   (none) --send_all, channel with group_wait--> open (timer armed)
- *   open   --send_all, same rule and state------> open, one more alert
- *   open   --the alert resolves (firing group)--> open, one fewer
- *   open   --group_cb, or NOTIFY_GROUP_MAX------> sent: one delivery
- *                                                 (one alert: as if never
- *                                                 grouped), freed
- */
-struct group {
-	TAILQ_ENTRY(group)	 entry;
-	struct notify		*nf;
-	const struct channel	*ch;
-	char			 rule[64];
-	const char		*state;		/* "firing" or "resolved" */
-	json_t			*alerts;	/* array of alert JSON */
-	uint64_t		 due_ms;	/* monotonic */
-	struct event		*timer;
-};
-TAILQ_HEAD(groups, group);
-
-struct notify {
-	struct node		*n;
-	struct channel		 ch[CHANNELS_MAX];
-	size_t			 nch;
-	uint64_t		 repeat_ms;	/* 0: never */
-	/* alert id → {alert, sent_mono, acked, held, announced}; announced:
-	 * its firing notice went out; held: a silence
-	 * kept its notices back (silences.h) */
-	json_t			*firing;
-	struct deliveries	 waiting;
-	size_t			 nwaiting;
-	struct groups		 groups;	/* open ones */
-	struct event		*repeat;
-	struct notify_mailer	*mailer;	/* with an email channel */
-	uint64_t		 delivered, retried, failed, dropped;
-	uint64_t		 silenced;	/* notices a silence kept back */
-	/* What became of the last NOTICES_MAX notices, oldest first
-	 * (notify_notices). */
-	json_t			*notices;
-};
-
-/* --- the file ------------------------------------------------------------- */
-
-static int
-bad(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(err, errlen, "--notify: ");
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen > (size_t)n ? errlen - (size_t)n : 0, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* A string field of c at most max bytes, of text with no control
- * characters; NULL when absent (and not required). */
-static int
-text_field(const json_t *c, size_t i, const char *key, size_t max,
-    int required, char **out, char *err, size_t errlen)
-{
-	const json_t *v = json_object_get(c, key);
-	const char *s = json_string_value(v);
-
-	*out = NULL;
-	if (v == NULL && !required)
-		return 0;
-	if (s == NULL || s[0] == '\0' || strlen(s) > max ||
-	    !text_utf8_valid(s, strlen(s), true))
-		return bad(err, errlen, "channels[%zu].%s: %s1-%zu bytes of text",
-		    i, key, required ? "required, " : "", max);
-	*out = xstrdup(s);
-	return 0;
-}
-
-static int channel_filters(struct channel *, const json_t *, size_t, char *,
-    size_t);
-
-static int
-channel_parse(struct channel *ch, const json_t *c, size_t i, char *err,
-    size_t errlen)
-{
-	/* The first COMMON are every type's; the rest the HTTP ones'
-	 * (email's are notify_mail_field's). */
-	enum { COMMON = 5 };
-	static const char *const known[] = { "name", "type", "rules",
-	    "resolved", "group_wait_s", "url", "secret", "topic", "token" };
-	const char *name = json_string_value(json_object_get(c, "name"));
-	const char *type = json_string_value(json_object_get(c, "type"));
-	const json_t *v;
-	const char *key;
-	char uerr[256];
-	size_t j;
-
-	if (!json_is_object(c))
-		return bad(err, errlen, "channels[%zu]: an object {name, type, "
-		    "url, ...}", i);
-	json_object_foreach((json_t *)c, key, v) {
-		int email = type != NULL && strcmp(type, "email") == 0;
-		int ok = email && notify_mail_field(key);
-
-		for (j = 0; j < (email ? COMMON : sizeof(known) /
-		    sizeof(known[0])); j++)
-			ok |= strcmp(key, known[j]) == 0;
-		if (!ok)
-			return bad(err, errlen, "channels[%zu].%s: not a field of "
-			    "%s channel (name, type, rules, resolved, group_wait_s, "
-			    "%s)", i,
-			    text_utf8_valid(key, strlen(key), true) &&
-			    strlen(key) < 64 ? key : "?", email ? "an email" : "a",
-			    email ? NOTIFY_MAIL_FIELDS : "url, secret, topic, "
-			    "token");
-	}
-	if (name == NULL || !text_name_valid(name, strlen(name)) ||
-	    strlen(name) >= sizeof(ch->name))
-		return bad(err, errlen, "channels[%zu].name: required, a name "
-		    "(1-63 of [A-Za-z0-9_-])", i);
-	snprintf(ch->name, sizeof(ch->name), "%s", name);
-	for (j = 0; j < sizeof(type_names) / sizeof(type_names[0]); j++)
-		if (type != NULL && strcmp(type, type_names[j]) == 0)
-			break;
-	if (j == sizeof(type_names) / sizeof(type_names[0]))
-		return bad(err, errlen, "channels[%zu].type: \"webhook\", "
-		    "\"ntfy\", \"gotify\" or \"email\"", i);
-	ch->type = (enum channel_type)j;
-	if (ch->type == CH_EMAIL) {
-		if ((ch->mail = notify_mail_parse(c, uerr, sizeof(uerr))) == NULL)
-			return bad(err, errlen, "channels[%zu].%s", i, uerr);
-		ch->secret = xstrdup("");
-		ch->token = xstrdup("");
-		return channel_filters(ch, c, i, err, errlen);
-	}
-	if (text_field(c, i, "url", HTTP_CLIENT_URL_MAX, 1, &ch->url, err,
-	    errlen) != 0)
-		return -1;
-	/* The URL may hold a secret (a webhook's path, user:password): no
-	 * message repeats it. */
-	if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0 ||
-	    strchr(ch->url, '@') != NULL)
-		return bad(err, errlen, "channels[%zu].url: not http(s)://HOST"
-		    "[:PORT][/PATH] (no user:password@)", i);
-	if (text_field(c, i, "secret", SECRET_MAX, 0, &ch->secret, err,
-	    errlen) != 0 || text_field(c, i, "token", SECRET_MAX,
-	    ch->type == CH_GOTIFY, &ch->token, err, errlen) != 0 ||
-	    text_field(c, i, "topic", 64, ch->type == CH_NTFY, &ch->topic, err,
-	    errlen) != 0)
-		return -1;
-	if (ch->type == CH_WEBHOOK && (ch->topic != NULL || ch->token != NULL))
-		return bad(err, errlen, "channels[%zu]: topic and token are "
-		    "ntfy's and gotify's; a webhook has a secret", i);
-	if (ch->type != CH_WEBHOOK && ch->secret != NULL)
-		return bad(err, errlen, "channels[%zu].secret: %s takes a "
-		    "token", i, type_names[ch->type]);
-	if (ch->type == CH_GOTIFY && ch->topic != NULL)
-		return bad(err, errlen, "channels[%zu].topic: ntfy's; gotify "
-		    "takes a token (its application's)", i);
-	if (ch->type == CH_GOTIFY && strpbrk(ch->url, "?#") != NULL)
-		return bad(err, errlen, "channels[%zu].url: the Gotify server's "
-		    "address, no query (the token goes in \"token\")", i);
-	if (ch->type == CH_GOTIFY) {	/* its messages' route */
-		size_t len = strlen(ch->url);
-		char *u = xcalloc(1, len + sizeof("/message"));
-
-		memcpy(u, ch->url, len);
-		while (len > 0 && u[len - 1] == '/')
-			u[--len] = '\0';
-		memcpy(u + len, "/message", sizeof("/message"));
-		free(ch->url);
-		ch->url = u;
-		if (http_client_url_check(ch->url, "url", uerr, sizeof(uerr)) != 0)
-			return bad(err, errlen, "channels[%zu].url: too long", i);
-	}
-	if (ch->topic != NULL && strspn(ch->topic, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(ch->topic))
-		return bad(err, errlen, "channels[%zu].topic: 1-64 of "
-		    "[A-Za-z0-9_-]", i);
-	if (ch->secret == NULL)
-		ch->secret = xstrdup("");
-	if (ch->token == NULL)
-		ch->token = xstrdup("");
-	return channel_filters(ch, c, i, err, errlen);
-}
-
-/* rules, resolved and group_wait_s, every type's. */
-static int
-channel_filters(struct channel *ch, const json_t *c, size_t i, char *err,
-    size_t errlen)
-{
-	const json_t *rules = json_object_get(c, "rules"), *v;
-	const char *s;
-	size_t j;
-
-	if (rules != NULL) {
-		if (!json_is_array(rules) || json_array_size(rules) == 0 ||
-		    json_array_size(rules) > 64)
-			return bad(err, errlen, "channels[%zu].rules: 1-64 rule "
-			    "names", i);
-		json_array_foreach(rules, j, v)
-			if ((s = json_string_value(v)) == NULL ||
-			    !node_id_valid(s, strlen(s)))	/* rules' syntax */
-				return bad(err, errlen, "channels[%zu].rules[%zu]: "
-				    "a rule name", i, j);
-		ch->rules = json_deep_copy(rules);
-	}
-	v = json_object_get(c, "resolved");
-	if (v != NULL && !json_is_boolean(v))
-		return bad(err, errlen, "channels[%zu].resolved: true or false",
-		    i);
-	ch->resolved = v == NULL || json_is_true(v);
-	v = json_object_get(c, "group_wait_s");
-	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > NOTIFY_GROUP_WAIT_MAX_S))
-		return bad(err, errlen, "channels[%zu].group_wait_s: 0 (a notice "
-		    "per alert) to %d seconds", i, NOTIFY_GROUP_WAIT_MAX_S);
-	ch->group_wait_ms = 1000 * (uint64_t)(v != NULL ? json_integer_value(v) :
-	    NOTIFY_GROUP_WAIT_DEFAULT_S);
-	return 0;
-}
-
-static void
-channel_clear(struct channel *ch)
-{
-	free(ch->url);
-	notify_mail_free(ch->mail);
-	free(ch->secret);
-	free(ch->topic);
-	free(ch->token);
-	json_decref(ch->rules);
-	memset(ch, 0, sizeof(*ch));
-}
 
 /* --- deliveries ----------------------------------------------------------- */
 
-static void attempt(struct delivery *);
+/* Timer ev goes off in ms. */
+static void
+arm(struct event *ev, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+
+	event_add(ev, &tv);
+}
 
 /* Keeps what became of a notice of alert id: the channel's name (NULL
  * for one a silence kept back from every channel), never its URL or
@@ -341,8 +61,26 @@ noted(struct notify *nf, const char *id, const char *what,
 		json_object_set_new(e, "channel", json_string(ch->name));
 	if (why != NULL && why[0] != '\0')
 		json_object_set_new(e, "why", json_string(why));
+	notify_outcome_keep(nf, e, 1);
+}
+
+void
+notify_outcome_keep(struct notify *nf, json_t *e, int store)
+{
+	const char *id = json_string_value(json_object_get(e, "alert_id"));
+	size_t i, first = 0, mine = 0;
+	json_t *o;
+
+	if (store)
+		notify_store_outcome(nf, e);
+	json_array_foreach(nf->notices, i, o)
+		if (strcmp(json_string_value(json_object_get(o, "alert_id")),
+		    id) == 0 && mine++ == 0)
+			first = i;
+	if (mine >= NOTIFY_OUTCOMES_PER_ALERT)
+		json_array_remove(nf->notices, first);
 	json_array_append_new(nf->notices, e);
-	if (json_array_size(nf->notices) > NOTICES_MAX)
+	if (json_array_size(nf->notices) > NOTIFY_OUTCOMES_MAX)
 		json_array_remove(nf->notices, 0);
 }
 
@@ -370,6 +108,7 @@ delivery_free(struct delivery *d)
 	http_client_close(&d->http);
 	notify_mail_cancel(d->send);
 	event_free(d->timer);
+	json_decref(d->alerts);
 	json_decref(d->ids);
 	json_decref(d->after);
 	free(d->body);
@@ -379,21 +118,29 @@ delivery_free(struct delivery *d)
 static void send_one(struct notify *, const struct channel *, const json_t *,
     const char *, int);
 
+/* Whether f and a are alerts of one rule and subject. */
+static int
+same_incident(const json_t *f, const json_t *a)
+{
+	return json_equal(json_object_get(f, "rule"), json_object_get(a,
+	    "rule")) && json_equal(json_object_get(f, "subject"),
+	    json_object_get(a, "subject"));
+}
+
 /* Whether an alert of a's rule and subject fires now (a new incident,
- * under a new id). */
+ * under a new id): one this run saw fire, or one open at the start. */
 static int
 fires_again(const struct notify *nf, const json_t *a)
 {
 	const char *id;
-	json_t *t, *f;
+	json_t *t;
 
-	json_object_foreach(nf->firing, id, t) {
-		f = json_object_get(t, "alert");
-		if (json_equal(json_object_get(f, "rule"), json_object_get(a,
-		    "rule")) && json_equal(json_object_get(f, "subject"),
-		    json_object_get(a, "subject")))
+	json_object_foreach(nf->firing, id, t)
+		if (same_incident(json_object_get(t, "alert"), a))
 			return 1;
-	}
+	json_object_foreach(nf->open, id, t)
+		if (same_incident(t, a))
+			return 1;
 	return 0;
 }
 
@@ -407,9 +154,12 @@ finish(struct delivery *d, int delivered)
 	struct notify *nf = d->nf;
 	const struct channel *ch = d->ch;
 	json_t *after = d->after, *a;
+	int64_t row = d->row;
 	const char *why;
 	size_t i;
 
+	/* Its row goes last: the resolved notices it held are stored anew
+	 * first, so that no crash between loses them. */
 	d->after = NULL;
 	delivery_free(d);
 	json_array_foreach(after, i, a) {
@@ -422,6 +172,7 @@ finish(struct delivery *d, int delivered)
 			    "alert_id")), "resolved", ch, "dropped", 0, why);
 	}
 	json_decref(after);
+	notify_store_forget(nf, row);
 }
 
 static void
@@ -443,7 +194,7 @@ answered(struct delivery *d)
 	}
 	if (d->status > 0 && d->ch->type != CH_EMAIL)
 		snprintf(d->why, sizeof(d->why), "HTTP %d", d->status);
-	if (d->attempts >= ATTEMPTS_MAX) {
+	if (d->attempts >= NOTIFY_ATTEMPTS_MAX) {
 		nf->failed++;
 		log_event(LOG_WARN, "notification given up", "{s:s, s:s, s:i, s:s}",
 		    "channel", d->ch->name, "alert", d->alert, "attempts",
@@ -458,8 +209,9 @@ answered(struct delivery *d)
 	log_event(LOG_INFO, "notification not delivered", "{s:s, s:s, s:i, s:s,"
 	    " s:I}", "channel", d->ch->name, "alert", d->alert, "attempt",
 	    d->attempts, "why", d->why, "retry_ms", (json_int_t)delay);
-	event_add(d->timer, &(struct timeval){ (time_t)(delay / 1000),
-	    (suseconds_t)(delay % 1000) * 1000 });
+	d->next_ms = (int64_t)(clock_wall_ms() + delay);
+	notify_store_delivery(d);
+	arm(d->timer, delay);
 }
 
 static void
@@ -472,116 +224,39 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (d->answered)
 		answered(d);
 	else
-		attempt(d);
+		notify_channel_attempt(d);
 }
 
-static void
-error_cb(enum evhttp_request_error e, void *arg)
+/* The literal for a notice's kind: firing, repeat or resolved. */
+static const char *
+what_literal(const char *what)
 {
-	struct delivery *d = arg;
+	static const char *const kinds[] = { "firing", "repeat", "resolved" };
 
-	snprintf(d->why, sizeof(d->why), "%s", http_client_error_text(e));
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(what, kinds[i]) == 0)
+			return kinds[i];
+	return NULL;
 }
 
-static void
-reply_cb(struct evhttp_request *req, void *arg)
-{
-	struct delivery *d = arg;
-
-	d->status = req != NULL ? evhttp_request_get_response_code(req) : 0;
-	d->ok = d->status >= 200 && d->status <= 299;
-	if (d->status == 0 && d->why[0] == '\0')
-		snprintf(d->why, sizeof(d->why), "connection refused or closed");
-	d->answered = 1;
-	event_active(d->timer, EV_TIMEOUT, 0);
-}
-
-/* An email attempt's end (notify_mail.h): why is curl's fixed text,
- * never the password. */
-static void
-mail_done(void *arg, bool ok, const char *why)
-{
-	struct delivery *d = arg;
-
-	d->send = NULL;
-	d->ok = ok;
-	snprintf(d->why, sizeof(d->why), "%s", why);
-	d->answered = 1;
-	event_active(d->timer, EV_TIMEOUT, 0);
-}
-
-static void
-attempt(struct delivery *d)
-{
-	struct notify *nf = d->nf;
-	struct evhttp_request *req;
-	struct evkeyvalq *h;
-	char err[256], sig[80], ts[24], hostport[300], auth[300];
-	int64_t now = (int64_t)clock_wall_ms();
-
-	d->attempts++;
-	d->status = 0;
-	d->ok = 0;
-	d->why[0] = '\0';
-	if (d->ch->type == CH_EMAIL) {
-		d->send = notify_mail_send(nf->mailer, d->ch->mail, d->body,
-		    d->len, mail_done, d);
-		if (d->send == NULL) {
-			snprintf(d->why, sizeof(d->why), "cannot start a mail");
-			d->answered = 1;
-			event_active(d->timer, EV_TIMEOUT, 0);
-		}
-		return;
-	}
-	if (http_client_open(&d->http, nf->n->base, nf->n->dns, d->ch->url,
-	    "notification URL", NULL, TIMEOUT_S, err, sizeof(err)) != 0) {
-		snprintf(d->why, sizeof(d->why), "cannot open a connection");
-		d->answered = 1;
-		event_active(d->timer, EV_TIMEOUT, 0);
-		return;
-	}
-	req = evhttp_request_new(reply_cb, d);
-	evhttp_request_set_error_cb(req, error_cb);
-	h = evhttp_request_get_output_headers(req);
-	http_client_hostport(&d->http, hostport, sizeof(hostport));
-	evhttp_add_header(h, "Host", hostport);
-	evhttp_add_header(h, "User-Agent", "agentflow-node/" AGENTFLOW_VERSION);
-	evhttp_add_header(h, "Content-Type", "application/json");
-	if (d->ch->type == CH_WEBHOOK && d->ch->secret[0] != '\0' &&
-	    callbacks_sign(d->ch->secret, now, d->body, d->len, sig,
-	    sizeof(sig)) == 0) {
-		snprintf(ts, sizeof(ts), "%lld", (long long)now);
-		evhttp_add_header(h, CALLBACK_HEADER_TIMESTAMP, ts);
-		evhttp_add_header(h, CALLBACK_HEADER_SIGNATURE, sig);
-	}
-	if (d->ch->type == CH_NTFY && d->ch->token[0] != '\0') {
-		snprintf(auth, sizeof(auth), "Bearer %s", d->ch->token);
-		evhttp_add_header(h, "Authorization", auth);
-	}
-	if (d->ch->type == CH_GOTIFY)
-		evhttp_add_header(h, "X-Gotify-Key", d->ch->token);
-	evbuffer_add(evhttp_request_get_output_buffer(req), d->body, d->len);
-	if (evhttp_make_request(d->http.evcon, req, EVHTTP_REQ_POST,
-	    d->http.path) != 0) {
-		snprintf(d->why, sizeof(d->why), "request not sent");
-		d->answered = 1;
-		event_active(d->timer, EV_TIMEOUT, 0);
-	}
-}
-
-/* text: the notice as the channel takes it, ours; len its length; ids
- * a group's alert ids (taken; NULL: alert_id's notice alone). */
-static void
-deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
-    const char *alert_id, json_t *ids, const char *what)
+struct delivery *
+notify_delivery_add(struct notify *nf, const struct channel *ch,
+    json_t *alerts, const char *what, int attempts, uint64_t delay_ms,
+    int64_t row)
 {
 	struct delivery *d;
+	const json_t *a;
+	size_t len = 0, i;
+	char *text = NULL;
 
-	if (text == NULL) {
-		json_decref(ids);
-		return;
+	if ((what = what_literal(what)) == NULL ||
+	    json_array_size(alerts) == 0 ||
+	    (text = notify_channel_render(nf, ch, alerts, what, &len)) == NULL) {
+		json_decref(alerts);
+		notify_store_forget(nf, row);
+		return NULL;
 	}
-	if (nf->nwaiting >= WAITING_MAX) {	/* the oldest goes */
+	if (nf->nwaiting >= NOTIFY_WAITING_MAX) {	/* the oldest goes */
 		struct delivery *old = TAILQ_FIRST(&nf->waiting);
 
 		nf->dropped++;
@@ -594,94 +269,39 @@ deliver(struct notify *nf, const struct channel *ch, char *text, size_t len,
 	d = xcalloc(1, sizeof(*d));
 	d->nf = nf;
 	d->ch = ch;
+	d->row = row;
+	d->alerts = alerts;
 	d->body = text;
 	d->len = len;
-	snprintf(d->alert, sizeof(d->alert), "%s", alert_id);
-	d->ids = ids;
+	snprintf(d->alert, sizeof(d->alert), "%s", json_string_value(
+	    json_object_get(json_array_get(alerts, 0), "alert_id")));
+	if (json_array_size(alerts) > 1) {
+		d->ids = json_array();
+		json_array_foreach(alerts, i, a)
+			json_array_append(d->ids, json_object_get(a,
+			    "alert_id"));
+	}
 	d->what = what;
+	d->attempts = attempts;
+	d->next_ms = (int64_t)(clock_wall_ms() + delay_ms);
 	d->timer = evtimer_new(nf->n->base, timer_cb, d);
 	TAILQ_INSERT_TAIL(&nf->waiting, d, entry);
 	nf->nwaiting++;
-	attempt(d);
+	if (row == 0)
+		notify_store_delivery(d);
+	if (delay_ms == 0 && row == 0)
+		notify_channel_attempt(d);
+	else
+		arm(d->timer, delay_ms);
+	return d;
 }
 
-/* --- what is sent ----------------------------------------------------------- */
-
-static int
-wants(const struct channel *ch, const char *rule, const char *state)
+/* A new notice of alerts (taken) to ch, tried at once. */
+static void
+deliver(struct notify *nf, const struct channel *ch, json_t *alerts,
+    const char *what)
 {
-	json_t *v;
-	size_t i;
-
-	if (strcmp(state, "resolved") == 0 && !ch->resolved)
-		return 0;
-	if (ch->rules == NULL)
-		return 1;
-	json_array_foreach(ch->rules, i, v)
-		if (strcmp(json_string_value(v), rule) == 0)
-			return 1;
-	return 0;
-}
-
-static json_t *body_json(const struct notify *, const struct channel *,
-    const json_t *, const char *, int);
-
-/* The channel's notice of alert a (JSON, as the API shows alerts): its
- * text, ours, and *len. */
-static char *
-body_for(const struct notify *nf, const struct channel *ch, const json_t *a,
-    const char *state, int repeat, size_t *len)
-{
-	json_t *body = body_json(nf, ch, a, state, repeat);
-	char *text = json_dumps(body, JSON_COMPACT);
-	uint32_t nonce = 0;
-
-	if (ch->type == CH_EMAIL) {
-		free(text);
-		rng_bytes(nf->n->rng, &nonce, sizeof(nonce));
-		text = notify_mail_compose(ch->mail, nf->n->id, ch->name,
-		    json_string_value(json_object_get(body, "title")), a,
-		    (int64_t)clock_wall_ms(), nonce, len);
-	} else if (text != NULL)
-		*len = strlen(text);
-	json_decref(body);
-	return text;
-}
-
-/* The channel's JSON body for alert a; email's is its title. */
-static json_t *
-body_json(const struct notify *nf, const struct channel *ch, const json_t *a,
-    const char *state, int repeat)
-{
-	const char *rule = json_string_value(json_object_get(a, "rule"));
-	const char *subject = json_string_value(json_object_get(a, "subject"));
-	const char *message = json_string_value(json_object_get(a, "message"));
-	const char *sev = json_string_value(json_object_get(a, "severity"));
-	json_int_t count = json_integer_value(json_object_get(a, "count"));
-	char many[32] = "";
-	json_t *title;
-
-	if (ch->type == CH_WEBHOOK)
-		return json_pack("{s:s, s:s, s:s, s:b, s:O}", "kind", "alert",
-		    "state", state, "node", nf->n->id, "repeat", repeat,
-		    "alert", a);
-	if (count > 1)		/* a group's summary (notify_group.h) */
-		snprintf(many, sizeof(many), "%lld x ", (long long)count);
-	title = json_sprintf("[%s%s] %s%s on %s%s%s", state, repeat ? ", again" :
-	    "", many, rule, nf->n->id, subject[0] != '\0' ? ": " : "", subject);
-	if (ch->type == CH_EMAIL)
-		return json_pack("{s:o}", "title", title);
-	if (ch->type == CH_GOTIFY)	/* priority 0-10 */
-		return json_pack("{s:o, s:s, s:i}", "title", title, "message",
-		    message[0] != '\0' ? message : rule, "priority",
-		    strcmp(state, "resolved") == 0 ? 2 :
-		    strcmp(sev, "critical") == 0 ? 8 : 5);
-	return json_pack("{s:s, s:o, s:s, s:i, s:[s]}", "topic", ch->topic,
-	    "title", title, "message", message[0] != '\0' ? message : rule,
-	    "priority", strcmp(state, "resolved") == 0 ? 2 :
-	    strcmp(sev, "critical") == 0 ? 5 : 4, "tags",
-	    strcmp(state, "resolved") == 0 ? "white_check_mark" :
-	    "rotating_light");
+	notify_delivery_add(nf, ch, alerts, what, 0, 0, 0);
 }
 
 static int waiting_on(const struct notify *, const char *,
@@ -705,21 +325,19 @@ send_one(struct notify *nf, const struct channel *ch, const json_t *a,
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
 	int resolved = strcmp(state, "resolved") == 0;
 	struct delivery *d;
-	size_t len = 0;
-	char *text;
 
 	if (!repeat && resolved && (d = group_notice(nf, id, ch)) != NULL) {
 		if (d->after == NULL)
 			d->after = json_array();
 		json_array_append_new(d->after, json_deep_copy(a));
+		notify_store_delivery(d);
 		return;
 	}
 	if (!repeat && ch->group_wait_ms > 0) {
 		group_add(nf, ch, a, state);
 		return;
 	}
-	text = body_for(nf, ch, a, state, repeat, &len);
-	deliver(nf, ch, text, len, id, NULL, repeat ? "repeat" : resolved ?
+	deliver(nf, ch, json_pack("[O]", a), repeat ? "repeat" : resolved ?
 	    "resolved" : "firing");
 }
 
@@ -733,7 +351,7 @@ send_all(struct notify *nf, const json_t *a, const char *state, int repeat,
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
 
 	for (size_t i = 0; i < nf->nch; i++)
-		if (!(skip & (1u << i)) && wants(&nf->ch[i], rule, state) &&
+		if (!(skip & (1u << i)) && notify_channel_wants(&nf->ch[i], rule, state) &&
 		    !(repeat && waiting_on(nf, id, &nf->ch[i])))
 			send_one(nf, &nf->ch[i], a, state, repeat);
 }
@@ -751,21 +369,40 @@ static void
 group_free(struct group *g)
 {
 	TAILQ_REMOVE(&g->nf->groups, g, entry);
+	g->nf->ngroups--;
 	event_free(g->timer);
 	json_decref(g->alerts);
 	free(g);
 }
 
+static int told_before(const struct notify *, const char *, unsigned *);
+static void arm_repeat(struct notify *);
+
 /* Marks the firing alert a held back by a silence on ch (at its group's
  * end): no notice went there, so one goes when the silence ends.  Counted
- * silenced once for its firing notice, however many channels held it. */
+ * silenced once for its firing notice, however many channels held it.
+ * One open at the start (a group reopened) is tracked from here on, as
+ * if this run had seen it fire: its notices reached the channels the
+ * kept outcomes tell. */
 static void
 held_back(struct notify *nf, const json_t *a, const struct channel *ch,
     const char *why)
 {
 	const char *id = json_string_value(json_object_get(a, "alert_id"));
 	json_t *t = json_object_get(nf->firing, id);
+	const json_t *o = json_object_get(nf->open, id);
+	unsigned told;
 
+	if (t == NULL && o != NULL &&
+	    json_object_size(nf->firing) < TRACKED_MAX) {
+		told_before(nf, id, &told);
+		t = json_pack("{s:O, s:I, s:b, s:b, s:I, s:b}", "alert", a,
+		    "sent_mono", (json_int_t)clock_mono_ms(), "acked",
+		    json_is_true(json_object_get(o, "acked")), "held", 1,
+		    "announced", (json_int_t)told, "counted", 0);
+		json_object_set_new(nf->firing, id, t);
+		arm_repeat(nf);
+	}
 	if (t != NULL) {
 		json_object_set_new(t, "held", json_true());
 		json_object_set_new(t, "announced", json_integer(
@@ -786,9 +423,8 @@ group_send(struct group *g)
 {
 	struct notify *nf = g->nf;
 	const char *why;
-	json_t *a, *body;
-	size_t i = 0, len = 0;
-	char *text;
+	json_t *a;
+	size_t i = 0;
 
 	while (strcmp(g->state, "firing") == 0 &&
 	    i < json_array_size(g->alerts)) {
@@ -799,28 +435,9 @@ group_send(struct group *g)
 		} else
 			i++;
 	}
-	if (json_array_size(g->alerts) == 1) {
-		a = json_array_get(g->alerts, 0);
-		text = body_for(nf, g->ch, a, g->state, 0, &len);
-		deliver(nf, g->ch, text, len, json_string_value(json_object_get(a,
-		    "alert_id")), NULL, g->state);
-	} else if (json_array_size(g->alerts) > 1) {
-		json_t *ids = json_array();
-
-		json_array_foreach(g->alerts, i, a)
-			json_array_append(ids, json_object_get(a, "alert_id"));
-		if (g->ch->type == CH_WEBHOOK) {
-			body = notify_group_webhook(nf->n->id, g->state, g->alerts);
-			text = json_dumps(body, JSON_COMPACT);
-			len = text != NULL ? strlen(text) : 0;
-		} else {
-			body = notify_group_summary(g->alerts);
-			text = body_for(nf, g->ch, body, g->state, 0, &len);
-		}
-		json_decref(body);
-		deliver(nf, g->ch, text, len, json_string_value(json_array_get(ids,
-		    0)), ids, g->state);
-	}
+	if (json_array_size(g->alerts) > 0)
+		deliver(nf, g->ch, json_incref(g->alerts), g->state);
+	notify_store_forget(nf, g->row);
 	group_free(g);
 }
 
@@ -845,35 +462,67 @@ group_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A new open group of ch (alerts taken), going out in ms; past
+ * NOTIFY_GROUPS_MAX open, the oldest goes out now, its wait cut short
+ * (an incident storm: the rows stay bounded, nothing is lost). */
+static struct group *
+group_open(struct notify *nf, const struct channel *ch, const char *state,
+    const char *rule, json_t *alerts, uint64_t ms, int64_t row)
+{
+	struct group *g;
+
+	if (nf->ngroups >= NOTIFY_GROUPS_MAX) {
+		g = TAILQ_FIRST(&nf->groups);
+		log_event(LOG_WARN, "notification group sent early", "{s:s, "
+		    "s:s, s:s}", "channel", g->ch->name, "rule", g->rule, "why",
+		    "too many open groups");
+		group_send(g);
+	}
+	g = xcalloc(1, sizeof(*g));
+
+	g->nf = nf;
+	g->ch = ch;
+	g->row = row;
+	g->state = strcmp(state, "resolved") == 0 ? "resolved" : "firing";
+	snprintf(g->rule, sizeof(g->rule), "%s", rule);
+	g->alerts = alerts;
+	g->timer = evtimer_new(nf->n->base, group_cb, g);
+	g->due_ms = clock_mono_ms() + ms;
+	g->due_wall_ms = (int64_t)(clock_wall_ms() + ms);
+	TAILQ_INSERT_TAIL(&nf->groups, g, entry);
+	nf->ngroups++;
+	arm(g->timer, ms);
+	return g;
+}
+
+struct group *
+notify_group_reopen(struct notify *nf, const struct channel *ch,
+    const char *state, json_t *alerts, uint64_t delay_ms, int64_t row)
+{
+	return group_open(nf, ch, state, json_string_value(json_object_get(
+	    json_array_get(alerts, 0), "rule")), alerts, delay_ms, row);
+}
+
 static void
 group_add(struct notify *nf, const struct channel *ch, const json_t *a,
     const char *state)
 {
 	const char *rule = json_string_value(json_object_get(a, "rule"));
 	const char *st = strcmp(state, "resolved") == 0 ? "resolved" : "firing";
-	uint64_t ms = ch->group_wait_ms;
 	struct group *g;
 
 	TAILQ_FOREACH(g, &nf->groups, entry)
 		if (g->ch == ch && strcmp(g->state, st) == 0 &&
 		    strcmp(g->rule, rule) == 0)
 			break;
-	if (g == NULL) {
-		g = xcalloc(1, sizeof(*g));
-		g->nf = nf;
-		g->ch = ch;
-		g->state = st;
-		snprintf(g->rule, sizeof(g->rule), "%s", rule);
-		g->alerts = json_array();
-		g->timer = evtimer_new(nf->n->base, group_cb, g);
-		g->due_ms = clock_mono_ms() + ms;
-		TAILQ_INSERT_TAIL(&nf->groups, g, entry);
-		event_add(g->timer, &(struct timeval){ (time_t)(ms / 1000),
-		    (suseconds_t)(ms % 1000) * 1000 });
-	}
+	if (g == NULL)
+		g = group_open(nf, ch, st, rule, json_array(), ch->group_wait_ms,
+		    0);
 	json_array_append_new(g->alerts, json_deep_copy(a));
 	if (json_array_size(g->alerts) >= NOTIFY_GROUP_MAX)
 		group_send(g);
+	else
+		notify_store_group(g);
 }
 
 /* Whether alert id waits in a group of ch (of state; NULL: any). */
@@ -943,8 +592,12 @@ ungroup(struct notify *nf, const char *id)
 			mask |= 1u << i;
 			noted(nf, id, "firing", &nf->ch[i], "dropped", 0,
 			    "resolved before its group went out");
-			if (json_array_size(g->alerts) == 0)
+			if (json_array_size(g->alerts) > 0)
+				notify_store_group(g);
+			else {
+				notify_store_forget(nf, g->row);
 				group_free(g);
+			}
 		}
 	return mask;
 }
@@ -982,6 +635,7 @@ drop_waiting(struct notify *nf, const char *id, const struct channel *ch)
 		next = TAILQ_NEXT(d, entry);
 		if (d->ids == NULL && strcmp(d->alert, id) == 0 &&
 		    (ch == NULL || d->ch == ch)) {
+			notify_store_forget(nf, d->row);
 			delivery_free(d);
 			n++;
 		}
@@ -1059,13 +713,48 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 	arm_repeat(nf);
 }
 
+/* For an alert this run has not seen fire (restored at the start):
+ * the channels its firing notice reached or is still on its way to, as
+ * the kept outcomes and the waiting notices tell.  Whether they know of
+ * it at all (no: it fired before they were kept). */
+static int
+told_before(const struct notify *nf, const char *id, unsigned *told)
+{
+	const struct channel *ch;
+	const char *what, *name;
+	const json_t *e;
+	int known = 0;
+	size_t i;
+
+	*told = 0;
+	json_array_foreach(nf->notices, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "alert_id")),
+		    id) != 0)
+			continue;
+		known = 1;
+		what = json_string_value(json_object_get(e, "notice"));
+		name = json_string_value(json_object_get(e, "channel"));
+		ch = name != NULL ? notify_channel_find(nf, name) : NULL;
+		if (ch != NULL && strcmp(what, "resolved") != 0 &&
+		    strcmp(json_string_value(json_object_get(e, "outcome")),
+		    "delivered") == 0)
+			*told |= 1u << (ch - nf->ch);
+	}
+	for (i = 0; i < nf->nch; i++)
+		if (waiting_on(nf, id, &nf->ch[i])) {
+			known = 1;
+			*told |= 1u << i;
+		}
+	return known;
+}
+
 void
 notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 {
 	const char *state;
-	unsigned skip = 0;
+	unsigned skip = 0, told = 0;
 	json_t *aj, *t;
-	int hold;
+	int hold, known = 0;
 
 	if (nf == NULL || nf->nch == 0)
 		return;
@@ -1074,9 +763,15 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 	if (a->state == MESH_ALERT_STATE(ACKNOWLEDGED)) {
 		if (t != NULL)		/* no more repeats */
 			json_object_set_new(t, "acked", json_true());
+		if (json_object_get(nf->open, a->alert_id) != NULL)
+			json_object_set_new(json_object_get(nf->open,
+			    a->alert_id), "acked", json_true());
 		return;
 	}
 	if (a->state == MESH_ALERT_STATE(RESOLVED)) {	/* no stale "firing" */
+		json_object_del(nf->open, a->alert_id);
+		if (t == NULL)
+			known = told_before(nf, a->alert_id, &told);
 		drop_waiting(nf, a->alert_id, NULL);
 		skip = ungroup(nf, a->alert_id);
 	}
@@ -1098,10 +793,19 @@ notify_alert(struct notify *nf, const Agentflow__Mesh__V1__Alert *a)
 	 * silenced or not (a receiver would keep the incident open), and
 	 * nowhere else. */
 	if (t != NULL && a->state == MESH_ALERT_STATE(RESOLVED)) {
-		unsigned told = (unsigned)json_integer_value(json_object_get(t,
+		told = (unsigned)json_integer_value(json_object_get(t,
 		    "announced"));
-
 		hold = told == 0;
+		skip |= ~told;
+	} else if (known) {
+		/* Restored: where its firing notice reached, as kept. */
+		if (told == 0) {
+			noted(nf, a->alert_id, "resolved", NULL, "dropped", 0,
+			    "its firing notice reached no channel");
+			json_decref(aj);
+			return;
+		}
+		hold = 0;
 		skip |= ~told;
 	}
 	if (a->state == MESH_ALERT_STATE(FIRING) &&
@@ -1137,25 +841,25 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	if (doc == NULL)
 		return NULL;
 	if (!json_is_object(doc)) {
-		bad(err, errlen, "an object {channels: [...], repeat_s}");
+		notify_bad(err, errlen, "an object {channels: [...], repeat_s}");
 		return NULL;
 	}
 	json_object_foreach((json_t *)doc, key, v)
 		if (strcmp(key, "channels") != 0 && strcmp(key, "repeat_s") != 0) {
-			bad(err, errlen, "%s: not a field (channels, repeat_s)",
+			notify_bad(err, errlen, "%s: not a field (channels, repeat_s)",
 			    text_utf8_valid(key, strlen(key), true) &&
 			    strlen(key) < 64 ? key : "?");
 			return NULL;
 		}
 	if (!json_is_array(chans) || json_array_size(chans) == 0 ||
-	    json_array_size(chans) > CHANNELS_MAX) {
-		bad(err, errlen, "channels: 1-%d channels", CHANNELS_MAX);
+	    json_array_size(chans) > NOTIFY_CHANNELS_MAX) {
+		notify_bad(err, errlen, "channels: 1-%d channels", NOTIFY_CHANNELS_MAX);
 		return NULL;
 	}
 	v = json_object_get(doc, "repeat_s");
 	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > 7 * 86400)) {
-		bad(err, errlen, "repeat_s: 0 (never) to 604800 seconds");
+		notify_bad(err, errlen, "repeat_s: 0 (never) to 604800 seconds");
 		return NULL;
 	}
 	nf = xcalloc(1, sizeof(*nf));
@@ -1163,17 +867,18 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	TAILQ_INIT(&nf->waiting);
 	TAILQ_INIT(&nf->groups);
 	nf->firing = json_object();
+	nf->open = json_object();
 	nf->notices = json_array();
 	nf->repeat_ms = v != NULL ? 1000 * (uint64_t)json_integer_value(v) : 0;
 	json_array_foreach(chans, i, v) {
-		if (channel_parse(&nf->ch[i], v, i, err, errlen) != 0) {
+		if (notify_channel_parse(&nf->ch[i], v, i, err, errlen) != 0) {
 			nf->nch = i + 1;
 			notify_free(nf);
 			return NULL;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(nf->ch[j].name, nf->ch[i].name) == 0) {
-				bad(err, errlen, "channels[%zu].name: %s is "
+				notify_bad(err, errlen, "channels[%zu].name: %s is "
 				    "named twice", i, nf->ch[i].name);
 				nf->nch = i + 1;
 				notify_free(nf);
@@ -1184,7 +889,7 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	for (i = 0; i < nf->nch && nf->mailer == NULL; i++)
 		if (nf->ch[i].type == CH_EMAIL &&
 		    (nf->mailer = notify_mailer_new(n->base)) == NULL) {
-			bad(err, errlen, "channels[%zu]: libcurl or its thread "
+			notify_bad(err, errlen, "channels[%zu]: libcurl or its thread "
 			    "did not start", i);
 			notify_free(nf);
 			return NULL;
@@ -1194,9 +899,10 @@ notify_new(struct node *n, const json_t *doc, char *err, size_t errlen)
 	for (i = 0; i < nf->nch; i++)
 		log_event(LOG_INFO, "notification channel", "{s:s, s:s, s:b}",
 		    "channel", nf->ch[i].name, "type",
-		    type_names[nf->ch[i].type], "signed",
+		    notify_channel_type(&nf->ch[i]), "signed",
 		    nf->ch[i].secret[0] != '\0' || nf->ch[i].token[0] != '\0' ||
 		    (nf->ch[i].mail != NULL && notify_mail_auth(nf->ch[i].mail)));
+	notify_store_restore(nf);
 	return nf;
 }
 
@@ -1205,6 +911,7 @@ notify_free(struct notify *nf)
 {
 	if (nf == NULL)
 		return;
+	/* Their rows stay: the next start carries on with them. */
 	while (!TAILQ_EMPTY(&nf->groups))
 		group_free(TAILQ_FIRST(&nf->groups));
 	while (!TAILQ_EMPTY(&nf->waiting))
@@ -1213,8 +920,9 @@ notify_free(struct notify *nf)
 		event_free(nf->repeat);
 	notify_mailer_free(nf->mailer);
 	for (size_t i = 0; i < nf->nch; i++)
-		channel_clear(&nf->ch[i]);
+		notify_channel_clear(&nf->ch[i]);
 	json_decref(nf->firing);
+	json_decref(nf->open);
 	json_decref(nf->notices);
 	free(nf);
 }

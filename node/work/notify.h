@@ -39,9 +39,36 @@
  * is tried until the channel answers 2xx (a mail server: takes the
  * message): 1 s, 2 s, 4 s … up to 10
  * attempts (about 8 minutes), at most 256 notices waiting at once (the
- * oldest goes).  Notices wait in memory: a restart drops those not yet
- * delivered.  Secrets and tokens appear in no log line, API answer or
+ * oldest goes) and 256 groups open (the oldest goes out early).  Secrets and tokens appear in no log line, API answer or
  * audit record; logs name the channel.
+ *
+ * Over a restart (notify_store.c, the node's database): each waiting
+ * notice (channel by name, the alerts it speaks of, attempts made, when
+ * the next is due), each open group (when it goes) and what became of
+ * each alert's notices (32 an alert, 512 in all, oldest goes) are
+ * stored as they change; at the start the notices are tried on from
+ * where they were and the groups wait out what was left.  A row holds no
+ * URL, secret or token: the body is made again from the file's channel
+ * (one no longer in the file, or whose rules or "resolved" now leave a
+ * notice out: its notices are dropped, and say so).  A firing notice or
+ * group of an alert no longer open at the start (it resolved while the
+ * node was down or ran without --notify) is dropped, with the resolved
+ * notice parked behind it: no receiver heard of that incident, so none
+ * hears of its start or end, however old; a resolved notice still goes.
+ * An alert restored at the start whose group ends under a silence is
+ * held, and announced when the silence ends.  An
+ * alert restored at the start and resolved later gets its resolved
+ * notice on the channels its firing notice reached (or is still on its
+ * way to), as the stored outcomes tell; none when they tell of none.
+ *
+ * At-least-once: a notice's row goes only after the channel took it, so
+ * a crash between the channel's 2xx (or the mail server's "250") and
+ * that write sends it again after the start (the same alert and state;
+ * a receiver that must not see it twice keys on alert_id and state).
+ * What a crash may still lose: a notice whose row write failed (logged
+ * "cannot store a notification"; it is still tried until the stop), and
+ * the outcome of one delivered just before.  A clean stop loses nothing:
+ * an attempt in flight is tried again after the start.
  *
  * Loop thread only.
  */
@@ -68,8 +95,9 @@ void notify_free(struct notify *);
 void notify_alert(struct notify *, const Agentflow__Mesh__V1__Alert *);
 
 /*
- * What became of this node's recent notices (the last 512 kept in
- * memory, oldest first), of alert_id's only (NULL: all): a new array of
+ * What became of this node's recent notices (the last 512, at most 32
+ * an alert, kept over a restart; oldest first), of alert_id's only
+ * (NULL: all): a new array of
  * {time_ms, alert_id, notice: firing|repeat|resolved, channel (absent for
  * one a silence kept back), outcome: delivered|failed|dropped|silenced,
  * attempts, why?} (why: the last failure, or the silence's id), the

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_check.h"
 #include "log.h"
 #include "notify_curl.h"
 #include "text.h"
@@ -75,9 +76,10 @@ struct notify_mail {
 
 /* A send waits in the workq, runs on the worker (busy), then its done
  * runs on the loop.  A cancel (notify.c dropping a notice, or the stop)
- * marks it: a waiting one is skipped, the busy one has its sockets shut
- * down and its progress callback ends it, and done() frees it without
- * telling anyone.  lock guards cancelled, stopping, busy and the busy
+ * takes a waiting one out of the queue at once (workq_withdraw), or
+ * marks it: one the worker has just taken is skipped, the busy one has
+ * its sockets shut down and its progress callback ends it, and done()
+ * frees it without telling anyone.  lock guards cancelled, stopping, busy and the busy
  * send's sockets; the worker reads the message and channel without it
  * (the loop leaves them alone; the channel outlives the mailer). */
 struct notify_mail_send {
@@ -123,15 +125,12 @@ str(const json_t *c, const char *key, size_t max, bool empty_ok,
     const char **out, char *err, size_t errlen)
 {
 	const json_t *v = json_object_get(c, key);
-	size_t len;
 
 	*out = NULL;
 	if (v == NULL)
 		return 0;
 	*out = json_string_value(v);
-	len = *out != NULL ? strlen(*out) : 0;
-	if (*out == NULL || (len == 0 && !empty_ok) || len > max ||
-	    !text_utf8_valid(*out, len, true)) {
+	if (!json_check_text(v, empty_ok ? 0 : 1, max, true)) {
 		snprintf(err, errlen, "%s: %zu-%zu bytes of text", key,
 		    empty_ok ? (size_t)0 : (size_t)1, max);
 		return -1;
@@ -773,6 +772,12 @@ notify_mail_cancel(struct notify_mail_send *s)
 	if (s == NULL)
 		return;
 	mr = s->mr;
+	/* Not started: out of the queue now, its slot free for the next. */
+	if (workq_withdraw(mr->wq, s)) {
+		free(s->msg);
+		free(s);
+		return;
+	}
 	pthread_mutex_lock(&mr->lock);
 	s->cancelled = true;
 	if (mr->busy == s)

@@ -25,6 +25,7 @@ import os
 import signal
 import socket
 import socketserver
+import sqlite3
 import ssl
 import threading
 import time
@@ -53,9 +54,9 @@ class Receiver(http.server.ThreadingHTTPServer):
     """Records each POST (path, headers, body); answers 500 to the first
     `refuse` of them, then 200."""
 
-    def __init__(self, refuse=0):
+    def __init__(self, refuse=0, port=0):
         self.posts, self.refuse, self.lock = [], refuse, threading.Lock()
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -915,6 +916,346 @@ class Grouping(MeshTest):
 
 
 JOBFORGER_BIN = os.path.join(harness.BIN, "agentflow-node-jobforger")
+
+
+class Restart(MeshTest):
+    """Notices outlive a restart of their node (issue 20 item 3): one
+    still being retried when node-1 restarts is tried on, attempts
+    counted on, and reaches its receiver once it is up, exactly once;
+    the alert resolves while the node is down (its rule changed), and
+    the resolved notice follows once, since the firing one had gone out;
+    a group still open at the restart goes out once, when its wait
+    ends.  The rule "always" fires at the first sample and goes on
+    firing across a restart (the alert is restored and continued)."""
+
+    write = Notify.write
+    ALWAYS = Silences.ALWAYS
+
+    def rows(self, a, rows):
+        """Stops a and writes rows (id, kind, channel, what, attempts,
+        body) into its notify_waiting, due at once (a body that is a
+        string goes in as it is, the table's check set aside)."""
+        a.stop()
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        db.execute("PRAGMA ignore_check_constraints = ON")
+        with db:
+            db.executemany("INSERT INTO notify_waiting (id, kind, channel, what, attempts,"
+                           " next_ms, body) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                           [r[:5] + (r[5] if isinstance(r[5], str) else json.dumps(r[5]),)
+                            for r in rows])
+        db.close()
+
+    @staticmethod
+    def alert(alert_id, rule="disk", state="firing"):
+        return {"alert_id": alert_id, "rule": rule, "severity": "warning",
+                "state": state, "subject": "/", "message": "full", "value": 1,
+                "threshold": 0, "fired_ms": 1, "resolved_ms": 0}
+
+    @staticmethod
+    def waiting(a):
+        """How many rows a's notify_waiting holds (a stopped)."""
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        try:
+            return db.execute("SELECT count(*) FROM notify_waiting").fetchone()[0]
+        finally:
+            db.close()
+
+    def test_a_notice_retried_across_a_restart_arrives_once(self):
+        port = free_port()
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:%d/in" % port,
+             "secret": SECRET, "group_wait_s": 0}]})
+        rules = self.write("rules.json", self.ALWAYS)
+        a = self.node("node-1", args=["--alerts", rules, "--notify", notify])
+
+        def failed():
+            return [x for x in a.logs() if x.get("msg") == "notification not delivered"
+                    and x.get("channel") == "hook"]
+        # the receiver is down: refused, twice, then the node restarts
+        self.assertTrue(harness.wait_until(lambda: len(failed()) >= 2, 30), a.stderr())
+        before = len(failed())
+        a.restart()
+        restored = [x for x in a.logs() if x.get("msg") == "notifications restored"]
+        self.assertEqual(len(restored), 1, a.stderr())
+        self.assertEqual(restored[0]["waiting"], 1, restored)
+        hook = Receiver(port=port)
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+
+        def states():
+            return [x["state"] for x in hook.bodies()]
+        self.assertTrue(harness.wait_until(lambda: "firing" in states(), 40), a.stderr())
+        first = hook.bodies()[0]
+        self.assertEqual((first["kind"], first["alert"]["rule"]), ("alert", "always"))
+        alert_id = first["alert"]["alert_id"]
+        # signed as ever: the secret came from the file, not the table
+        with hook.lock:
+            _, headers, body = hook.posts[0]
+        mac = hmac.new(SECRET.encode(), headers["X-AgentFlow-Timestamp"].encode() + b"." + body,
+                       hashlib.sha256).hexdigest()
+        self.assertIn(mac, headers["X-AgentFlow-Signature"])
+
+        def story():
+            r = a.client(token="read").get("/api/alerts/notices?alert_id=" + alert_id)
+            return [(n["notice"], n["outcome"], n["attempts"]) for n in r.json()["notices"]]
+        # its story counts the attempts made before the restart too
+        self.assertEqual(len(story()), 1, story())
+        self.assertEqual(story()[0][:2], ("firing", "delivered"))
+        self.assertGreater(story()[0][2], before, story())
+        # the rule changes while the node is down: the alert resolves at
+        # the start, and its resolved notice goes where the firing one went
+        with open(rules, "w") as f:
+            json.dump([dict(self.ALWAYS[0], above=1e9)], f)
+        a.restart()
+        self.assertTrue(harness.wait_until(lambda: "resolved" in states(), 30), a.stderr())
+        time.sleep(2)
+        self.assertEqual(states(), ["firing", "resolved"])
+        self.assertEqual(hook.bodies()[1]["alert"]["alert_id"], alert_id)
+        # another restart: the story is kept, nothing is sent again
+        a.restart()
+        self.assertEqual([x[:2] for x in story()],
+                         [("firing", "delivered"), ("resolved", "delivered")])
+        time.sleep(2)
+        self.assertEqual(states(), ["firing", "resolved"])
+        a.stop()
+        self.assertNoSecrets(a, [SECRET])
+
+    def assertNoSecrets(self, a, secrets):
+        """The database (its -wal and -shm too) holds channels' names,
+        never their secrets."""
+        base = os.path.join(a.data_dir, "agentflow.db")
+        for path in (base, base + "-wal", base + "-shm"):
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    data = f.read()
+                for secret in secrets:
+                    self.assertNotIn(secret.encode(), data, path)
+
+    def test_no_channel_secret_is_stored(self):
+        """Every kind of channel's secret (webhook secret, ntfy token and
+        topic, Gotify key, SMTP password) stays out of the database while
+        their notices wait and are retried, even killed mid-way."""
+        pwfile = os.path.join(self.tmp, "smtp-password")
+        with open(pwfile, "w") as f:
+            f.write(MAIL_PASSWORD + "\n")
+        topic = "topic-secret-5150"
+
+        def down():
+            return "http://127.0.0.1:%d" % free_port()
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "hook", "type": "webhook", "url": down(), "secret": SECRET,
+             "group_wait_s": 0},
+            {"name": "phone", "type": "ntfy", "url": down(), "topic": topic,
+             "token": TOKEN, "group_wait_s": 0},
+            {"name": "gotify", "type": "gotify", "url": down() + "/", "token": GTOKEN,
+             "group_wait_s": 0},
+            {"name": "mail", "type": "email", "url": "smtp://127.0.0.1:%d" % free_port(),
+             "starttls": "off", "from": "a@example.net", "to": ["o@example.net"],
+             "username": "agentflow", "password_file": pwfile, "group_wait_s": 0}]})
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", self.ALWAYS),
+                                      "--notify", notify])
+
+        def failed():
+            return {x.get("channel") for x in a.logs()
+                    if x.get("msg") == "notification not delivered"}
+        self.assertTrue(harness.wait_until(
+            lambda: failed() >= {"hook", "phone", "gotify", "mail"}, 30), a.stderr())
+        a.stop(signal.SIGKILL)
+        self.assertNoSecrets(a, [SECRET, TOKEN, topic, GTOKEN, MAIL_PASSWORD])
+
+    def test_a_group_open_at_a_restart_goes_out_once(self):
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "grouped", "type": "webhook", "url": hook.url, "group_wait_s": 12}]})
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", self.ALWAYS),
+                                      "--notify", notify])
+        ro = a.client(token="read")
+        self.assertTrue(harness.wait_until(
+            lambda: ro.get("/api/alerts?state=firing").json()["alerts"], 20))
+        # the group opened when the alert fired; restarted 5 s into its wait
+        fired = ro.get("/api/alerts?state=firing").json()["alerts"][0]["fired_ms"] / 1000
+        time.sleep(max(0, fired + 5 - time.time()))
+        self.assertEqual(hook.bodies(), [])
+        a.restart()
+        self.assertTrue([x for x in a.logs() if x.get("msg") == "notifications restored"],
+                        a.stderr())
+        self.assertTrue(harness.wait_until(lambda: hook.bodies(), 30), a.stderr())
+        # its wait kept from the first start: not cut short, not begun
+        # again (that would be 5 + 12 s after it fired, at the least)
+        self.assertGreater(time.time() - fired, 11)
+        self.assertLess(time.time() - fired, 12 + 3.5)
+        time.sleep(3)
+        bodies = hook.bodies()
+        self.assertEqual(len(bodies), 1, bodies)
+        self.assertEqual((bodies[0]["kind"], bodies[0]["state"], bodies[0]["alert"]["rule"]),
+                         ("alert", "firing", "always"))
+
+    def test_bad_rows_are_skipped_and_a_gone_channel_said(self):
+        """Rows read back are input: a bad one is logged, deleted and
+        skipped; one of a channel no longer in the file is dropped, and
+        its alert's story says why; the node serves either way."""
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"channels": [
+            {"name": "hook", "type": "webhook", "url": hook.url, "group_wait_s": 0}]})
+        a = self.node("node-1", args=["--notify", notify])
+        alert = self.alert("a9-1")
+        self.rows(a, [(1, "notice", "hook", "firing", 99, {"alerts": [alert]}),  # attempts
+                      (2, "letter", "hook", "firing", 0, {"alerts": [alert]}),   # kind
+                      (3, "notice", "hook", "firing", 0, {"alerts": [{"alert_id": 7}]}),
+                      (4, "notice", "gone", "firing", 1, {"alerts": [alert]}),
+                      (5, "notice", "hook", "firing", 0, "{not json"),
+                      (2**63 - 1, "notice", "hook", "firing", 0, {"alerts": [alert]})])
+        # an outcome whose why is not 0-95 bytes of text is not served
+        db = sqlite3.connect(os.path.join(a.data_dir, "agentflow.db"))
+        with db:
+            for alert_id, why in (("a9-7", "x" * 96), ("a9-8", 7), ("a9-9", "HTTP 500")):
+                db.execute("INSERT INTO notify_outcomes (alert_id, body) VALUES (?, ?)",
+                           (alert_id, json.dumps({
+                               "time_ms": 1, "alert_id": alert_id, "notice": "firing",
+                               "outcome": "failed", "attempts": 10, "channel": "hook",
+                               "why": why})))
+        db.close()
+        a.restart()
+        bad = [x for x in a.logs()
+               if x.get("msg") == "a stored notification is unreadable; dropped"]
+        self.assertEqual(sorted(x["row"] for x in bad), [1, 2, 3, 5, 2**63 - 1], a.stderr())
+        story = a.client(token="read").get("/api/alerts/notices?alert_id=a9-1").json()
+        self.assertEqual([(n["channel"], n["outcome"], n["why"]) for n in story["notices"]],
+                         [("gone", "dropped", "its channel is no longer in the file")])
+        for alert_id, whys in (("a9-7", []), ("a9-8", []), ("a9-9", ["HTTP 500"])):
+            story = a.client(token="read").get("/api/alerts/notices?alert_id=" + alert_id)
+            self.assertEqual([n["why"] for n in story.json()["notices"]], whys)
+        time.sleep(1)
+        self.assertEqual(hook.bodies(), [])
+        a.stop()
+        self.assertEqual(self.waiting(a), 0)
+
+    def test_open_groups_are_bounded_the_oldest_going_out_early(self):
+        """At most 256 groups are open: 17 rules firing at once on 16
+        channels would open 272; the 16 oldest go out at once, their wait
+        cut short, so the stored rows stay within their bound and none is
+        deleted to make room."""
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "c%d" % i, "type": "webhook", "url": hook.url, "group_wait_s": 600}
+            for i in range(16)]})
+        rules = [dict(self.ALWAYS[0], name="always%d" % i) for i in range(17)]
+        a = self.node("node-1", args=["--alerts", self.write("rules.json", rules),
+                                      "--notify", notify])
+
+        def early():
+            return [x for x in a.logs() if x.get("msg") == "notification group sent early"]
+        self.assertTrue(harness.wait_until(lambda: len(hook.bodies()) >= 16, 30), a.stderr())
+        time.sleep(1)
+        self.assertEqual(len(early()), 16, a.stderr())
+        self.assertEqual(len(hook.bodies()), 16)
+        self.assertEqual(early()[0]["why"], "too many open groups")
+        self.assertNotIn("cannot store a notification", a.stderr())
+        a.stop()
+        self.assertEqual(self.waiting(a), 256)
+
+    def test_rows_past_the_bound_are_dropped_not_left(self):
+        """More rows than the table's bound (put there by hand): the
+        first 513 are read, the rest dropped and logged, so the table
+        does not stay full."""
+        a = self.node("node-1", args=["--notify", self.write("notify.json", {"channels": [
+            {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:%d" % free_port()}]})])
+        self.rows(a, [(i, "letter", "hook", "firing", 0, {"alerts": []})
+                      for i in range(1, 601)])
+        a.restart()
+        past = [x for x in a.logs()
+                if x.get("msg") == "stored notifications past the bound; dropped"]
+        self.assertEqual([x["after_row"] for x in past], [513], a.stderr())
+        a.stop()
+        self.assertEqual(self.waiting(a), 0)
+
+    def test_rows_of_alerts_no_longer_open_or_no_longer_wanted_are_dropped(self):
+        """A firing notice or group whose alert is no longer open at the
+        start (it resolved while the node ran without --notify, say) is
+        dropped with the resolved notice parked behind it: nobody hears of
+        an incident that is over.  A resolved notice still goes.  A
+        channel's rules and "resolved" as the file says now apply to
+        what was stored before."""
+        hook, quiet = Receiver(), Receiver()
+        for r in (hook, quiet):
+            self.addCleanup(r.server_close)
+            self.addCleanup(r.shutdown)
+        notify = self.write("notify.json", {"channels": [
+            {"name": "hook", "type": "webhook", "url": hook.url, "group_wait_s": 0},
+            {"name": "quiet", "type": "webhook", "url": quiet.url, "group_wait_s": 0,
+             "rules": ["disk"], "resolved": False}]})
+        a = self.node("node-1", args=["--notify", notify])
+        gone = self.alert("a9-1")
+        self.rows(a, [
+            (1, "notice", "hook", "firing", 3,
+             {"alerts": [gone], "after": [self.alert("a9-1", state="resolved")]}),
+            (2, "group", "hook", "firing", 0, {"alerts": [self.alert("a9-2")]}),
+            (3, "notice", "hook", "resolved", 1,
+             {"alerts": [self.alert("a9-3", state="resolved")]}),
+            (4, "notice", "quiet", "resolved", 0,
+             {"alerts": [self.alert("a9-4", state="resolved")]}),
+            (5, "notice", "quiet", "firing", 0, {"alerts": [self.alert("a9-5", rule="cpu")]})])
+        a.restart()
+        ro = a.client(token="read")
+
+        def story(alert_id):
+            notices = ro.get("/api/alerts/notices?alert_id=" + alert_id).json()["notices"]
+            return [(n["notice"], n["channel"], n["outcome"], n.get("why")) for n in notices]
+        self.assertTrue(harness.wait_until(lambda: hook.bodies(), 20), a.stderr())
+        time.sleep(2)
+        self.assertEqual([(x["state"], x["alert"]["alert_id"]) for x in hook.bodies()],
+                         [("resolved", "a9-3")])
+        self.assertEqual(quiet.bodies(), [])
+        no_longer = "it was no longer open at the start"
+        not_taken = "its channel no longer takes these notices"
+        self.assertEqual(story("a9-1"), [
+            ("firing", "hook", "dropped", no_longer),
+            ("resolved", "hook", "dropped", "its firing notice was dropped at the start")])
+        self.assertEqual(story("a9-2"), [("firing", "hook", "dropped", no_longer)])
+        self.assertEqual(story("a9-3"), [("resolved", "hook", "delivered", None)])
+        self.assertEqual(story("a9-4"), [("resolved", "quiet", "dropped", not_taken)])
+        self.assertEqual(story("a9-5"), [("firing", "quiet", "dropped", not_taken)])
+        a.stop()
+        self.assertEqual(self.waiting(a), 0)
+
+    def test_a_group_reopened_under_a_silence_goes_when_it_ends(self):
+        """A group open at a restart whose wait ends under a silence is
+        held back (the alert was not seen to fire by this run), and its
+        firing notice goes when the silence ends."""
+        hook = Receiver()
+        self.addCleanup(hook.server_close)
+        self.addCleanup(hook.shutdown)
+        notify = self.write("notify.json", {"repeat_s": 0, "channels": [
+            {"name": "grouped", "type": "webhook", "url": hook.url, "group_wait_s": 6}]})
+        rules = self.write("rules.json", self.ALWAYS)
+        a = self.node("node-1", args=["--alerts", rules, "--notify", notify])
+        ro = a.client(token="read")
+        self.assertTrue(harness.wait_until(
+            lambda: ro.get("/api/alerts?state=firing").json()["alerts"], 20))
+        a.restart()
+        ro = a.client(token="read")
+        r = a.post("/api/silences", {"matchers": {"rule": "always"}, "for": "1h",
+                                     "comment": "maintenance"})
+        self.assertEqual(r.status, 201, r)
+        alert_id = ro.get("/api/alerts?state=firing").json()["alerts"][0]["alert_id"]
+
+        def story():
+            notices = ro.get("/api/alerts/notices?alert_id=" + alert_id).json()["notices"]
+            return [(n["notice"], n["outcome"]) for n in notices]
+        self.assertTrue(harness.wait_until(lambda: ("firing", "silenced") in story(), 20),
+                        a.stderr())
+        self.assertEqual(hook.bodies(), [])
+        r = a.client().request("DELETE", "/api/silences/" + r.json()["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(harness.wait_until(lambda: hook.bodies(), 10), a.stderr())
+        self.assertEqual([(x["state"], x["alert"]["alert_id"]) for x in hook.bodies()],
+                         [("firing", alert_id)])
 
 
 class SilenceForger(harness.MeshNode):

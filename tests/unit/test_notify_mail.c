@@ -2,17 +2,24 @@
  * Unit tests of node/work/notify_mail.c's pure parts: an email channel's
  * fields (each refusal names its field and never repeats the password)
  * and the message it sends (headers, a subject in RFC 2047 words when it
- * is not ASCII, no header a hostile alert could add, no password).
+ * is not ASCII, no header a hostile alert could add, no password); and
+ * the queue of sends: one cancelled before the worker reached it leaves
+ * at once, its slot free for the next.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "notify_mail.h"
 
@@ -117,12 +124,88 @@ test_the_message(void **state)
 	notify_mail_free(m);
 }
 
+#define QUEUE	256	/* notify_mail.c's QUEUE_MAX */
+
+static void
+never_done(void *arg, bool ok, const char *why)
+{
+	(void)ok;
+	(void)why;
+	fail_msg("done ran for a cancelled send %p", arg);
+}
+
+/* A server that takes connections (the kernel's backlog) and never
+ * greets: the worker's first send waits there, the others queue. */
+static int
+silent_server(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void
+test_a_cancelled_send_frees_its_slot(void **state)
+{
+	struct notify_mail_send *s[QUEUE + 1];
+	struct notify_mailer *mr;
+	struct notify_mail *m;
+	struct event_base *base;
+	char err[512], doc[256];
+	int port, fd;
+
+	(void)state;
+	evthread_use_pthreads();
+	assert_non_null(base = event_base_new());
+	fd = silent_server(&port);
+	snprintf(doc, sizeof(doc), "{\"url\": \"smtp://127.0.0.1:%d\", "
+	    "\"starttls\": \"off\", \"from\": \"a@b.c\", \"to\": "
+	    "[\"o@b.c\"]}", port);
+	/* parse() loaded libcurl already (the build requires it, and
+	 * scripts/install-deps.sh installs it): no skip */
+	assert_non_null(m = parse(doc, err, sizeof(err)));
+	assert_non_null(mr = notify_mailer_new(base));
+	for (int i = 0; i < QUEUE; i++)
+		assert_non_null(s[i] = notify_mail_send(mr, m, "x", 1,
+		    never_done, NULL));
+	assert_null(notify_mail_send(mr, m, "x", 1, never_done, NULL));
+	/* The worker is on s[0] (or about to be); s[100] waits: cancelled,
+	 * its slot is free now, not once the worker gets to it. */
+	notify_mail_cancel(s[100]);
+	assert_non_null(s[QUEUE] = notify_mail_send(mr, m, "x", 1, never_done,
+	    NULL));
+	assert_null(notify_mail_send(mr, m, "x", 1, never_done, NULL));
+	for (int i = 0; i <= QUEUE; i++)
+		if (i != 100)
+			notify_mail_cancel(s[i]);
+	/* Every waiting one left at once: the queue takes QUEUE - 1 again
+	 * (the worker's may still hold one). */
+	for (int i = 0; i < QUEUE - 1; i++)
+		assert_non_null(s[i] = notify_mail_send(mr, m, "x", 1,
+		    never_done, NULL));
+	for (int i = 0; i < QUEUE - 1; i++)
+		notify_mail_cancel(s[i]);
+	notify_mailer_free(mr);
+	notify_mail_free(m);
+	close(fd);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refusals_name_the_field),
 		cmocka_unit_test(test_the_message),
+		cmocka_unit_test(test_a_cancelled_send_frees_its_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

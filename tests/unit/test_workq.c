@@ -1,5 +1,6 @@
 /* Unit tests of common/workq.c: every job runs once on a worker and comes
- * back on the loop thread; freeing cancels what is still queued. */
+ * back on the loop thread; freeing cancels what is still queued; a job
+ * no worker has started can be withdrawn. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -125,12 +127,56 @@ test_free_cancels_queued_jobs(void **state)
 	event_base_free(base);
 }
 
+static atomic_int gate_open, in_gate;
+
+/* work() once gate_open is set, holding its worker till then. */
+static void
+gate_work(void *ctx, void *arg)
+{
+	atomic_store(&in_gate, 1);
+	while (!atomic_load(&gate_open))
+		usleep(1000);
+	work(ctx, arg);
+}
+
+static void
+test_withdraw_takes_back_a_queued_job(void **state)
+{
+	static struct job jobs[3];
+	struct workq *wq;
+
+	(void)state;
+	loop_thread = pthread_self();
+	done_count = JOBS - 2;		/* done() breaks the loop at the 2nd */
+	base = event_base_new();
+	wq = workq_new(base, 1, init, free, NULL);
+	workq_submit(wq, &jobs[0], gate_work, done);
+	while (!atomic_load(&in_gate))
+		usleep(1000);
+	workq_submit(wq, &jobs[1], work, done);
+	workq_submit(wq, &jobs[2], work, done);
+	assert_int_equal(workq_pending(wq), 3);
+	assert_int_equal(workq_withdraw(wq, &jobs[0]), 0);	/* a worker's */
+	assert_int_equal(workq_withdraw(wq, &jobs[1]), 1);
+	assert_int_equal(workq_withdraw(wq, &jobs[1]), 0);	/* gone */
+	assert_int_equal(workq_pending(wq), 2);
+	atomic_store(&gate_open, 1);
+	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+	assert_int_equal(workq_pending(wq), 0);
+	assert_int_equal(jobs[0].done + jobs[2].done, 2);
+	assert_int_equal(jobs[1].worked + jobs[1].done, 0);
+	workq_free(wq);
+	assert_int_equal(jobs[1].done, 0);	/* not cancelled either */
+	event_base_free(base);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_job_once_and_back_on_the_loop),
 		cmocka_unit_test(test_free_cancels_queued_jobs),
+		cmocka_unit_test(test_withdraw_takes_back_a_queued_job),
 	};
 	evthread_use_pthreads();
 	return cmocka_run_group_tests(tests, NULL, NULL);
