@@ -106,7 +106,11 @@ class Run:
 
     def start(self):
         self.pki = harness.Pki(self.tmp)
-        self.signal = harness.Signal(["--rate", "0", "--heartbeat", "1"],
+        # every node comes from 127.0.0.1, and each holds a connection to
+        # the signal: past its default cap of 64 per address, the rest were
+        # refused and never registered (a 100-node mesh never formed)
+        self.signal = harness.Signal(["--rate", "0", "--heartbeat", "1",
+                                      "--max-per-address", str(max(64, 2 * self.n))],
                                      ca=self.pki.ca_path, log_level="info").start()
         node_args = ["--status-ms", str(self.args.status_ms),
                      "--ping-ms", str(self.args.ping_ms),
@@ -181,8 +185,16 @@ class Run:
         ok = harness.wait_until(formed, self.remaining(self.args.mesh_timeout), interval)
         self.log_chatter("forming" if ok else "not formed")
         if not ok:
-            raise RuntimeError("mesh of %d did not form within %ss: links up per node %s"
-                               % (self.n, self.args.mesh_timeout, counts))
+            # a node that exited: its end, before its output is gone
+            for node in self.nodes:
+                if node.proc is not None and node.proc.poll() is not None:
+                    log("%s exited (status %s); its last lines:\n    %s" % (
+                        node.node_id, node.proc.returncode,
+                        "\n    ".join(l.rstrip()[:300] for l in list(node.lines)[-8:])))
+            raise RuntimeError("mesh of %d did not form within %ss: %s per node %s"
+                               % (self.n, self.args.mesh_timeout,
+                                  "links up" if self.args.max_links == 0 else "peers alive",
+                                  counts))
         return time.monotonic() - t0
 
     def log_chatter(self, when):
@@ -285,7 +297,7 @@ class Run:
 
     def run(self):
         a = self.args
-        log("== N = %d nodes (signal --rate 0 --heartbeat 1; nodes --status-ms %d --ping-ms %d%s)"
+        log("== N = %d nodes (signal --rate 0 --heartbeat 1 --max-per-address 2N; nodes --status-ms %d --ping-ms %d%s)"
             % (self.n, a.status_ms, a.ping_ms, " " + a.node_args if a.node_args else ""))
         t0 = time.monotonic()
         self.start()
