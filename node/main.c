@@ -61,9 +61,9 @@ static const struct opt options[] = {
 	{ "prune-after", OPT_DURATION, OPT(prune_after_s), "7d", 0, 315360000,
 	  "a node dead this long is forgotten, as by agentflow forget: seconds, "
 	  "or a number with s, m, h, d or w; 0: never" },
-	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "5000", 100, 60000,
-	  "HTTP/2 keepalive on links (a link silent for two ping periods and a "
-	  "second is closed anyway)" },
+	{ "keepalive-ms", OPT_INT, OPT(keepalive_ms), "30000", 100, 60000,
+	  "HTTP/2 keepalive on links, for idle NATs and firewalls (a link silent "
+	  "for two ping periods and a second is closed anyway)" },
 	{ "status-ms", OPT_INT, OPT(status_ms), "1000", 100, 3600000,
 	  "how often the node samples its status; it goes out at each sample "
 	  "while a dashboard is open on any node, else when it changed or "

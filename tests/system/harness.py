@@ -54,7 +54,9 @@ SIGNAL_BIN = os.path.join(BIN, "agentflow-signal")
 NODE_BIN = os.path.join(BIN, "agentflow-node")
 SCHEMA_DIR = os.path.join(SRC, "signal", "schemas")
 
-START_TIMEOUT = 20.0   # seconds to wait for the "listening" line
+# seconds to wait for the "listening" line (a sanitizer build starting
+# 100 nodes on two cores needs more: AGENTFLOW_START_TIMEOUT=120)
+START_TIMEOUT = float(os.environ.get("AGENTFLOW_START_TIMEOUT") or 20.0)
 STOP_TIMEOUT = 10.0    # seconds between SIGTERM and SIGKILL
 HTTP_TIMEOUT = 15.0
 
