@@ -381,31 +381,34 @@ accept_done(struct transport *t, int ok)
 
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	if (transport_start_batch(s, OP_START, ops, 1) == -1) {
-		transport_stream_fail(s, "cannot answer the call");
-		return;
-	}
+	if (transport_start_batch(s, OP_START, ops, 1) == -1)
+		goto refuse;
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	ops[0].data.recv_close_on_server.cancelled = &s->cancelled;
-	if (transport_start_batch(s, OP_STATUS, ops, 1) == -1) {
-		transport_stream_fail(s, "cannot answer the call");
-		return;
-	}
+	if (transport_start_batch(s, OP_STATUS, ops, 1) == -1)
+		goto refuse;
 	if (t->stopping) {
-		transport_stream_fail(s, "transport shutting down");
-		return;
+		snprintf(why, sizeof(why), "transport shutting down");
+		goto fail;
 	}
 	if (peer_identity(s->call, s->peer_id, sizeof(s->peer_id), &s->peer_cert,
 	    why, sizeof(why)) == -1) {
 		log_event(LOG_WARN, "transport: inbound link refused",
 		    "{s:s, s:s}", "address", s->address, "reason", why);
-		transport_stream_fail(s, why);
-		return;
+		goto fail;
 	}
 	start_recv(s);
 	if (s->state == ST_OPEN)
 		call_opened(s);
+	return;
+refuse:
+	snprintf(why, sizeof(why), "cannot answer the call");
+fail:
+	/* With no batch in flight (the first refused), nothing completes to
+	 * reap the stream: check it here. */
+	transport_stream_fail(s, why);
+	transport_stream_check(s);
 }
 
 void
