@@ -122,8 +122,9 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 /*
  * Merges u into what we hold of its id.  1 when that changed, 0 when
  * not, -1 when the view is full.  *out (may be NULL) is what we hold
- * after.  A removal of a live silence keeps the later of the two ends,
- * so the silence cannot outlive its removal and come back.
+ * after.  A removal of a live silence lasts as long as the silence,
+ * whatever its end, so the silence cannot outlive its removal and come
+ * back; any other removal ends at most removal_end_max().
  */
 static int
 put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
@@ -148,10 +149,11 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
 		return -1;
 	if ((c = sync_message_copy(&u->base)) == NULL)
 		return 0;
+	if (c->deleted && c->ends_ms > removal_end_max(c) &&
+	    (held == NULL || held->deleted || c->ends_ms > held->ends_ms))
+		c->ends_ms = removal_end_max(c);
 	if (held != NULL && held->ends_ms > c->ends_ms)
 		c->ends_ms = held->ends_ms;
-	if (c->deleted && c->ends_ms > removal_end_max(c))
-		c->ends_ms = removal_end_max(c);
 	hmap_put(s->silences, u->id, c);
 	update_free(held);
 	if (out != NULL)
@@ -220,6 +222,7 @@ static const char *
 refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
     int signed_by_author)
 {
+	const PB(SilenceUpdate) *held = hmap_get(s->silences, u->id);
 	uint64_t now = clock_wall_ms();
 
 	if (u->updated_ms > now + SYNC_SILENCE_AHEAD_MAX_MS)
@@ -227,8 +230,12 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	if (signed_by_author && (u->author == NULL ||
 	    strcmp(u->author, origin) != 0))
 		return "its author is not the node that signed it";
+	/* A removal of the live silence we hold cannot outlive it, however
+	 * its end lies (the remover's clock may be behind the one that
+	 * made it); any other ends at most a silence's longest after it. */
 	if (u->deleted && (u->ends_ms < u->updated_ms ||
-	    u->ends_ms > removal_end_max(u)))
+	    u->ends_ms > removal_end_max(u)) && (held == NULL ||
+	    held->deleted || u->ends_ms > held->ends_ms))
 		return "a removal that ends more than 91 days on";
 	/* The hook's rules: a removal may name any node's id, held yet or
 	 * not (removal wins when the silence comes later; its node skips
