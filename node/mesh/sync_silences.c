@@ -124,10 +124,12 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
  * not, -1 when the view is full.  *out (may be NULL) is what we hold
  * after.  A removal of a live silence lasts as long as the silence,
  * whatever its end, so the silence cannot outlive its removal and come
- * back; any other removal ends at most removal_end_max().
+ * back; any other removal ends at most removal_end_max() unless not
+ * capped (one seeded from our store, which kept it as it was taken).
  */
 static int
-put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
+put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
+    int capped)
 {
 	PB(SilenceUpdate) *held, *c;
 	struct census cs;
@@ -149,7 +151,7 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
 		return -1;
 	if ((c = sync_message_copy(&u->base)) == NULL)
 		return 0;
-	if (c->deleted && c->ends_ms > removal_end_max(c) &&
+	if (capped && c->deleted && c->ends_ms > removal_end_max(c) &&
 	    (held == NULL || held->deleted || c->ends_ms > held->ends_ms))
 		c->ends_ms = removal_end_max(c);
 	if (held != NULL && held->ends_ms > c->ends_ms)
@@ -183,7 +185,7 @@ sync_emit_silence(struct sync *s, const PB(SilenceUpdate) *u)
 
 	if (!valid(s, u))
 		return -1;
-	if ((rc = put(s, u, &held)) <= 0) {
+	if ((rc = put(s, u, &held, 1)) <= 0) {
 		if (rc < 0)
 			log_event(LOG_WARN, "too many silences; not kept",
 			    "{s:s, s:i}", "silence", u->id, "max",
@@ -200,7 +202,7 @@ void
 sync_silences_seed(struct sync *s, const PB(SilenceUpdate) *u)
 {
 	if (valid(s, u))
-		(void)put(s, u, NULL);
+		(void)put(s, u, NULL, 0);	/* the store kept its end */
 }
 
 static void
@@ -265,7 +267,7 @@ apply_one(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 		refuse(s, origin, u, why);
 		return;
 	}
-	if ((rc = put(s, u, &held)) < 0)
+	if ((rc = put(s, u, &held, 1)) < 0)
 		refuse(s, origin, u, "too many silences");
 	else if (rc > 0 && s->silence_changed != NULL)
 		s->silence_changed(held, s->silence_hook_arg);
