@@ -122,11 +122,14 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 /*
  * Merges u into what we hold of its id.  1 when that changed, 0 when
  * not, -1 when the view is full.  *out (may be NULL) is what we hold
- * after.  A removal of a live silence keeps the later of the two ends,
- * so the silence cannot outlive its removal and come back.
+ * after.  A removal of a live silence lasts as long as the silence,
+ * whatever its end, so the silence cannot outlive its removal and come
+ * back; any other removal ends at most removal_end_max() unless not
+ * capped (one seeded from our store, which kept it as it was taken).
  */
 static int
-put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
+put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
+    int capped)
 {
 	PB(SilenceUpdate) *held, *c;
 	struct census cs;
@@ -148,10 +151,11 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out)
 		return -1;
 	if ((c = sync_message_copy(&u->base)) == NULL)
 		return 0;
+	if (capped && c->deleted && c->ends_ms > removal_end_max(c) &&
+	    (held == NULL || held->deleted || c->ends_ms > held->ends_ms))
+		c->ends_ms = removal_end_max(c);
 	if (held != NULL && held->ends_ms > c->ends_ms)
 		c->ends_ms = held->ends_ms;
-	if (c->deleted && c->ends_ms > removal_end_max(c))
-		c->ends_ms = removal_end_max(c);
 	hmap_put(s->silences, u->id, c);
 	update_free(held);
 	if (out != NULL)
@@ -181,7 +185,7 @@ sync_emit_silence(struct sync *s, const PB(SilenceUpdate) *u)
 
 	if (!valid(s, u))
 		return -1;
-	if ((rc = put(s, u, &held)) <= 0) {
+	if ((rc = put(s, u, &held, 1)) <= 0) {
 		if (rc < 0)
 			log_event(LOG_WARN, "too many silences; not kept",
 			    "{s:s, s:i}", "silence", u->id, "max",
@@ -198,7 +202,7 @@ void
 sync_silences_seed(struct sync *s, const PB(SilenceUpdate) *u)
 {
 	if (valid(s, u))
-		(void)put(s, u, NULL);
+		(void)put(s, u, NULL, 0);	/* the store kept its end */
 }
 
 static void
@@ -220,6 +224,7 @@ static const char *
 refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
     int signed_by_author)
 {
+	const PB(SilenceUpdate) *held = hmap_get(s->silences, u->id);
 	uint64_t now = clock_wall_ms();
 
 	if (u->updated_ms > now + SYNC_SILENCE_AHEAD_MAX_MS)
@@ -227,8 +232,12 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	if (signed_by_author && (u->author == NULL ||
 	    strcmp(u->author, origin) != 0))
 		return "its author is not the node that signed it";
+	/* A removal of the live silence we hold cannot outlive it, however
+	 * its end lies (the remover's clock may be behind the one that
+	 * made it); any other ends at most a silence's longest after it. */
 	if (u->deleted && (u->ends_ms < u->updated_ms ||
-	    u->ends_ms > removal_end_max(u)))
+	    u->ends_ms > removal_end_max(u)) && (held == NULL ||
+	    held->deleted || u->ends_ms > held->ends_ms))
 		return "a removal that ends more than 91 days on";
 	/* The hook's rules: a removal may name any node's id, held yet or
 	 * not (removal wins when the silence comes later; its node skips
@@ -258,7 +267,7 @@ apply_one(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 		refuse(s, origin, u, why);
 		return;
 	}
-	if ((rc = put(s, u, &held)) < 0)
+	if ((rc = put(s, u, &held, 1)) < 0)
 		refuse(s, origin, u, "too many silences");
 	else if (rc > 0 && s->silence_changed != NULL)
 		s->silence_changed(held, s->silence_hook_arg);

@@ -13,12 +13,13 @@
  *
  * Another node's word is checked before it is taken: dated at most a day
  * ahead; in an event its author the signing origin (a snapshot's author
- * is only the word's claim); a removal ending at most 90 days and a day
- * after it was made; then the hook's check (silences.c, the API's own
- * rules) for every word.  A bad one is dropped and counted
+ * is only the word's claim); a removal of a live silence held here
+ * ending no later than it, any other at most 90 days and a day after it
+ * was made; then the hook's check (silences.c, the API's own rules) for
+ * every word.  A bad one is dropped and counted
  * (sync_silences_refused), never a reason to close the link; the removal
  * held already, heard again, is neither.  A removal of a live silence
- * keeps the later of both ends, within that bound.
+ * keeps the later of both ends, so the silence cannot outlive it.
  *
  * Bounded on every path: SYNC_SILENCES_MAX live (past it a new one is
  * refused) and SYNC_SILENCE_TOMBSTONES_MAX removed (past it the removal

@@ -383,7 +383,9 @@ static void arm_repeat(struct notify *);
  * silenced once for its firing notice, however many channels held it.
  * One open at the start (a group reopened) is tracked from here on, as
  * if this run had seen it fire: its notices reached the channels the
- * kept outcomes tell. */
+ * kept outcomes tell.  It is marked restored: like every alert still
+ * firing at a restart it is not repeated, under the silence or after it
+ * (only its silence's end is announced, once, and its resolve). */
 static void
 held_back(struct notify *nf, const json_t *a, const struct channel *ch,
     const char *why)
@@ -396,10 +398,10 @@ held_back(struct notify *nf, const json_t *a, const struct channel *ch,
 	if (t == NULL && o != NULL &&
 	    json_object_size(nf->firing) < TRACKED_MAX) {
 		told_before(nf, id, &told);
-		t = json_pack("{s:O, s:I, s:b, s:b, s:I, s:b}", "alert", a,
-		    "sent_mono", (json_int_t)clock_mono_ms(), "acked",
+		t = json_pack("{s:O, s:I, s:b, s:b, s:I, s:b, s:b}", "alert",
+		    a, "sent_mono", (json_int_t)clock_mono_ms(), "acked",
 		    json_is_true(json_object_get(o, "acked")), "held", 1,
-		    "announced", (json_int_t)told, "counted", 0);
+		    "announced", (json_int_t)told, "counted", 0, "restored", 1);
 		json_object_set_new(nf->firing, id, t);
 		arm_repeat(nf);
 	}
@@ -673,7 +675,11 @@ repeat_cb(evutil_socket_t fd, short what, void *arg)
 		    "sent_mono"));
 		const json_t *a = json_object_get(t, "alert");
 		int acked = json_is_true(json_object_get(t, "acked"));
-		int due = !acked && nf->repeat_ms > 0 && now - sent >= nf->repeat_ms;
+		/* An alert restored at the start is not repeated
+		 * (notify.h), silenced or not. */
+		int due = !acked && nf->repeat_ms > 0 &&
+		    now - sent >= nf->repeat_ms &&
+		    !json_is_true(json_object_get(t, "restored"));
 
 		if (silenced(nf, a) != NULL) {
 			/* Held from the silence's start; a repeat it keeps

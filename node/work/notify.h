@@ -56,7 +56,8 @@
  * notice parked behind it: no receiver heard of that incident, so none
  * hears of its start or end, however old; a resolved notice still goes.
  * An alert restored at the start whose group ends under a silence is
- * held, and announced when the silence ends.  An
+ * held, and announced once when the silence ends (never repeated, as no
+ * alert restored at the start is).  An
  * alert restored at the start and resolved later gets its resolved
  * notice on the channels its firing notice reached (or is still on its
  * way to), as the stored outcomes tell; none when they tell of none.

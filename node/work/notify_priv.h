@@ -106,9 +106,10 @@ struct notify {
 	struct channel		 ch[NOTIFY_CHANNELS_MAX];
 	size_t			 nch;
 	uint64_t		 repeat_ms;	/* 0: never */
-	/* alert id → {alert, sent_mono, acked, held, announced}; announced:
-	 * its firing notice went out; held: a silence
-	 * kept its notices back (silences.h) */
+	/* alert id → {alert, sent_mono, acked, held, announced, counted,
+	 * restored?}; announced: its firing notice went out; held: a silence
+	 * kept its notices back (silences.h); restored: open at the start,
+	 * never repeated */
 	json_t			*firing;
 	/* alert id → {rule, subject, acked}: this node's alerts open in
 	 * the store at the start (restored, not in firing), until they

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "silences.h"
 #include "store.h"
 #include "tmpdir.h"
@@ -569,6 +571,42 @@ test_our_removal_is_kept_past_the_bound(void **state)
 	json_decref(w);
 }
 
+/* A removal the store cannot keep (its write refused: a trigger on the
+ * meta table, through a second connection) answers -1 and leaves the
+ * silence live, here and in the store, as the API's 500 says. */
+static void
+test_a_removal_not_stored_leaves_the_silence(void **state)
+{
+	struct fix *f = *state;
+	char id[64], err[256], path[160];
+	sqlite3 *db;
+	json_t *w;
+
+	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
+	    "\"1h\"}", id, sizeof(id), err, sizeof(err)), 201);
+	snprintf(path, sizeof(path), "%s/agentflow.db", f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_meta BEFORE "
+	    "UPDATE ON meta BEGIN SELECT RAISE(ABORT, 'refused'); END; "
+	    "CREATE TRIGGER no_meta_in BEFORE INSERT ON meta BEGIN SELECT "
+	    "RAISE(ABORT, 'refused'); END;", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(silences_remove(f->s, id, NOW), -1);
+	assert_string_equal(silences_match(f->s, NOW, "a", "n1", NULL), id);
+	w = silences_word(f->s, id, NOW);
+	assert_non_null(w);
+	assert_false(json_is_true(json_object_get(w, "deleted")));
+	json_decref(w);
+	silences_free(f->s);
+	f->s = silences_new(f->store, "n1", err, sizeof(err));
+	assert_non_null(f->s);
+	assert_string_equal(silences_match(f->s, NOW, "a", "n1", NULL), id);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_meta; DROP TRIGGER "
+	    "no_meta_in;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(silences_remove(f->s, id, NOW), 1);
+	assert_null(silences_match(f->s, NOW, "a", "n1", NULL));
+}
+
 int
 main(void)
 {
@@ -597,6 +635,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_removals_past_the_bound_drop_the_first_to_end, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_removal_not_stored_leaves_the_silence, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_our_removal_is_kept_past_the_bound, setup, teardown),
 	};

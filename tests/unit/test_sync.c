@@ -1123,13 +1123,42 @@ test_silences_removals_are_checked(void **state)
 	send_snapshot_of(f, "n1", "n1", 9, &st);
 	assert_non_null(sync_silences_get(f->sync, "sil-2-c"));
 	assert_int_equal(sync_silences_refused(f->sync), 5);
-	/* a live silence past the bound keeps its removal's end bounded */
-	silence_word(&u, "sil-3-a", 0, now, now + 200 * day);
+	/* a silence that starts a day ahead and lasts 90 days, removed
+	 * now: taken, to the silence's end */
+	silence_word(&u, "sil-4-a", 0, now + day, now + 91 * day);
 	silence_from(f, 10, &u);
-	silence_word(&u, "sil-3-a", 1, now, now + 3600000);
+	assert_non_null(sync_silences_get(f->sync, "sil-4-a"));
+	silence_word(&u, "sil-4-a", 1, now, now + 91 * day);
 	silence_from(f, 11, &u);
-	assert_int_equal(sync_silences_get(f->sync, "sil-3-a")->ends_ms,
+	assert_true(sync_silences_get(f->sync, "sil-4-a")->deleted);
+	assert_int_equal(sync_silences_get(f->sync, "sil-4-a")->ends_ms,
 	    now + 91 * day);
+	/* the removal of a live silence we hold is taken however its end
+	 * lies (the remover's clock behind), and lasts as long as the
+	 * silence, so the silence cannot come back after it */
+	silence_word(&u, "sil-3-a", 0, now, now + 200 * day);
+	silence_from(f, 12, &u);
+	silence_word(&u, "sil-3-a", 1, now, now + 200 * day);
+	silence_from(f, 13, &u);
+	assert_true(sync_silences_get(f->sync, "sil-3-a")->deleted);
+	assert_int_equal(sync_silences_get(f->sync, "sil-3-a")->ends_ms,
+	    now + 200 * day);
+	silence_word(&u, "sil-5-a", 0, now, now + 200 * day);
+	silence_from(f, 14, &u);
+	silence_word(&u, "sil-5-a", 1, now, now + 3600000);
+	silence_from(f, 15, &u);
+	assert_int_equal(sync_silences_get(f->sync, "sil-5-a")->ends_ms,
+	    now + 200 * day);
+	/* one past the silence's end, or of an id not held, is refused */
+	silence_word(&u, "sil-6-a", 0, now, now + 200 * day);
+	silence_from(f, 16, &u);
+	silence_word(&u, "sil-6-a", 1, now, now + 200 * day + 1);
+	silence_from(f, 17, &u);
+	assert_false(sync_silences_get(f->sync, "sil-6-a")->deleted);
+	silence_word(&u, "sil-7-a", 1, now, now + 91 * day + 1);
+	silence_from(f, 18, &u);
+	assert_null(sync_silences_get(f->sync, "sil-7-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 7);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
