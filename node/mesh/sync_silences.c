@@ -47,6 +47,14 @@ removal_end_max(const PB(SilenceUpdate) *u)
 	    (uint64_t)SYNC_SILENCE_AHEAD_MAX_MS;
 }
 
+/* Whether removal u ends within the live silence held of its id (NULL:
+ * none), which then bounds it instead of removal_end_max(). */
+static int
+within_live(const PB(SilenceUpdate) *held, const PB(SilenceUpdate) *u)
+{
+	return held != NULL && !held->deleted && u->ends_ms <= held->ends_ms;
+}
+
 /* Whether removal a is newer than removal b. */
 static int
 newer(const PB(SilenceUpdate) *a, const PB(SilenceUpdate) *b)
@@ -152,7 +160,7 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	if ((c = sync_message_copy(&u->base)) == NULL)
 		return 0;
 	if (capped && c->deleted && c->ends_ms > removal_end_max(c) &&
-	    (held == NULL || held->deleted || c->ends_ms > held->ends_ms))
+	    !within_live(held, c))
 		c->ends_ms = removal_end_max(c);
 	if (held != NULL && held->ends_ms > c->ends_ms)
 		c->ends_ms = held->ends_ms;
@@ -236,8 +244,7 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	 * its end lies (the remover's clock may be behind the one that
 	 * made it); any other ends at most a silence's longest after it. */
 	if (u->deleted && (u->ends_ms < u->updated_ms ||
-	    u->ends_ms > removal_end_max(u)) && (held == NULL ||
-	    held->deleted || u->ends_ms > held->ends_ms))
+	    u->ends_ms > removal_end_max(u)) && !within_live(held, u))
 		return "a removal that ends more than 91 days on";
 	/* The hook's rules: a removal may name any node's id, held yet or
 	 * not (removal wins when the silence comes later; its node skips

@@ -1064,6 +1064,20 @@ test_silences_bounded_on_every_path(void **state)
 /* An event's word is its signer's; a removal is bounded (91 days: its
  * silence may have started a day ahead) and always asks the hook; the
  * removal held again is no refusal. */
+/* id live from now to live_end (word seq), then removed with an end of
+ * removal_end (seq + 1): what the view holds of it after. */
+static const Agentflow__Mesh__V1__SilenceUpdate *
+live_then_removed(struct fixture *f, Agentflow__Mesh__V1__SilenceUpdate *u,
+    const char *id, uint64_t seq, uint64_t now, uint64_t live_end,
+    uint64_t removal_end)
+{
+	silence_word(u, id, 0, now, live_end);
+	silence_from(f, seq, u);
+	silence_word(u, id, 1, now, removal_end);
+	silence_from(f, seq + 1, u);
+	return sync_silences_get(f->sync, id);
+}
+
 static void
 test_silences_removals_are_checked(void **state)
 {
@@ -1071,6 +1085,7 @@ test_silences_removals_are_checked(void **state)
 	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
 	Agentflow__Mesh__V1__OriginState st =
 	    AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
+	const Agentflow__Mesh__V1__SilenceUpdate *w;
 	uint64_t now = clock_wall_ms(), day = 86400ULL * 1000;
 
 	silence_checked = 0;
@@ -1136,25 +1151,17 @@ test_silences_removals_are_checked(void **state)
 	/* the removal of a live silence we hold is taken however its end
 	 * lies (the remover's clock behind), and lasts as long as the
 	 * silence, so the silence cannot come back after it */
-	silence_word(&u, "sil-3-a", 0, now, now + 200 * day);
-	silence_from(f, 12, &u);
-	silence_word(&u, "sil-3-a", 1, now, now + 200 * day);
-	silence_from(f, 13, &u);
-	assert_true(sync_silences_get(f->sync, "sil-3-a")->deleted);
-	assert_int_equal(sync_silences_get(f->sync, "sil-3-a")->ends_ms,
+	w = live_then_removed(f, &u, "sil-3-a", 12, now, now + 200 * day,
 	    now + 200 * day);
-	silence_word(&u, "sil-5-a", 0, now, now + 200 * day);
-	silence_from(f, 14, &u);
-	silence_word(&u, "sil-5-a", 1, now, now + 3600000);
-	silence_from(f, 15, &u);
-	assert_int_equal(sync_silences_get(f->sync, "sil-5-a")->ends_ms,
-	    now + 200 * day);
+	assert_true(w->deleted);
+	assert_int_equal(w->ends_ms, now + 200 * day);
+	w = live_then_removed(f, &u, "sil-5-a", 14, now, now + 200 * day,
+	    now + 3600000);
+	assert_int_equal(w->ends_ms, now + 200 * day);
 	/* one past the silence's end, or of an id not held, is refused */
-	silence_word(&u, "sil-6-a", 0, now, now + 200 * day);
-	silence_from(f, 16, &u);
-	silence_word(&u, "sil-6-a", 1, now, now + 200 * day + 1);
-	silence_from(f, 17, &u);
-	assert_false(sync_silences_get(f->sync, "sil-6-a")->deleted);
+	w = live_then_removed(f, &u, "sil-6-a", 16, now, now + 200 * day,
+	    now + 200 * day + 1);
+	assert_false(w->deleted);
 	silence_word(&u, "sil-7-a", 1, now, now + 91 * day + 1);
 	silence_from(f, 18, &u);
 	assert_null(sync_silences_get(f->sync, "sil-7-a"));
