@@ -37,6 +37,7 @@
 #include "check.h"
 #include "clock.h"
 #include "log.h"
+#include "wall_timer.h"
 #include "xalloc.h"
 
 #define SWEEP_MS	1000
@@ -63,7 +64,7 @@ struct http_guard {
 	http_guard_bevcb	 inner;
 	void			*inner_arg;
 	struct guard_conns	 conns;
-	struct event		*sweep;
+	struct wall_timer	*sweep;	/* SWEEP_MS on the wall grid */
 	uint64_t		 cut, refused;
 };
 
@@ -229,14 +230,12 @@ bevcb(struct event_base *base, void *arg)
 }
 
 static void
-sweep_cb(evutil_socket_t fd, short what, void *arg)
+sweep_cb(void *arg)
 {
 	struct http_guard *g = arg;
 	struct guard_conn *c, *next;
 	uint64_t now = clock_mono_ms();
 
-	(void)fd;
-	(void)what;
 	for (c = TAILQ_FIRST(&g->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		/* Only a NEW record holds the bufferevent and its events. */
@@ -291,16 +290,13 @@ http_guard_new(struct event_base *base, struct evhttp *http,
     const struct http_guard_config *cfg, http_guard_bevcb inner, void *inner_arg)
 {
 	struct http_guard *g = xcalloc(1, sizeof(*g));
-	struct timeval tv = { SWEEP_MS / 1000, (SWEEP_MS % 1000) * 1000 };
 
 	g->base = base;
 	g->cfg = *cfg;
 	g->inner = inner;
 	g->inner_arg = inner_arg;
 	TAILQ_INIT(&g->conns);
-	if ((g->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, g)) == NULL)
-		fatalx("http guard: cannot create its timer");
-	event_add(g->sweep, &tv);
+	g->sweep = wall_timer_new(base, SWEEP_MS, 0, sweep_cb, g);
 	evhttp_set_bevcb(http, bevcb, g);
 	return g;
 }
@@ -314,7 +310,7 @@ http_guard_free(struct http_guard *g)
 		return;
 	while ((c = TAILQ_FIRST(&g->conns)) != NULL)
 		conn_free(c);
-	event_free(g->sweep);
+	wall_timer_free(g->sweep);
 	free(g);
 }
 

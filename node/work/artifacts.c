@@ -30,6 +30,7 @@
 #include "node.h"
 #include "services.h"
 #include "sync_artifacts.h"
+#include "wall_timer.h"
 #include "workq.h"
 #include "xalloc.h"
 
@@ -703,14 +704,12 @@ artifacts_frame(struct artifacts *a, const char *peer,
 /* ---- life ------------------------------------------------------------------ */
 
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+tick_cb(void *arg)
 {
 	struct artifacts *a = arg;
 	struct upload *u, *next;
 	uint64_t now = clock_mono_ms();
 
-	(void)fd;
-	(void)what;
 	for (u = TAILQ_FIRST(&a->uploads); u != NULL; u = next) {
 		next = TAILQ_NEXT(u, entry);
 		if (now - u->touched_ms > UPLOAD_IDLE_MS)
@@ -755,8 +754,7 @@ artifacts_new(struct node *n, char *err, size_t errlen)
 		artifacts_free(a);
 		return NULL;
 	}
-	a->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, a);
-	event_add(a->tick, &(struct timeval){ 1, 0 });
+	a->tick = wall_timer_new(n->base, 1000, 0, tick_cb, a);
 	a->kick = evtimer_new(n->base, kick_cb, a);
 	load(a);
 	return a;
@@ -777,8 +775,7 @@ artifacts_free(struct artifacts *a)
 		TAILQ_REMOVE(&a->fetches, f, entry);
 		art_fetch_free(f);
 	}
-	if (a->tick != NULL)
-		event_free(a->tick);
+	wall_timer_free(a->tick);
 	if (a->kick != NULL)
 		event_free(a->kick);
 	json_decref(a->held);

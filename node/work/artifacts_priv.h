@@ -61,7 +61,7 @@ struct artifacts {
 	json_t			*refused;	/* id -> why it cannot unpack */
 	TAILQ_HEAD(, upload)	 uploads;
 	TAILQ_HEAD(, fetch)	 fetches;
-	struct event		*tick;		/* each second: idle uploads, fetches */
+	struct wall_timer	*tick;		/* each second: idle uploads, fetches */
 	struct event		*kick;		/* fetches stepped soon */
 	struct workq		*wq;		/* the unpacking */
 	uint64_t		 fetched_bytes, served_bytes;

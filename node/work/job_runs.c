@@ -21,6 +21,7 @@
 #include "store.h"
 #include "store_jobs.h"
 #include "tasks.h"
+#include "wall_timer.h"
 #include "xalloc.h"
 
 #define SEND_TICK_MS	1000
@@ -40,8 +41,7 @@ struct job_runs {
 	struct hmap	*bytask;	/* task id → "job/epoch" (owned string) */
 	struct hmap	*results;	/* task id → json_t {result, why} */
 	struct hmap	*sending;	/* "job/epoch" → struct sending */
-	struct event	*tick;
-	struct event	*kick;		/* one pass now (see jobs_priv.h) */
+	struct wall_timer *tick;	/* SEND_TICK_MS; soon: one pass now */
 };
 
 static void
@@ -185,7 +185,7 @@ release_aliases(struct job_runs *jr, const json_t *row)
 		json_object_set_new(r, "finished_ms",
 		    json_integer((json_int_t)clock_wall_ms()));
 		put(jr, r);
-		event_active(jr->kick, 0, 0);
+		wall_timer_soon(jr->tick, 0);
 	}
 	json_decref(krows);
 }
@@ -475,7 +475,7 @@ job_runs_run(struct job_runs *jr, const Agentflow__Mesh__V1__Command *c,
 	*body = answer(row);
 	json_decref(row);
 	if (st != MESH_COMMAND_STATUS(OK))
-		event_active(jr->kick, 0, 0);
+		wall_timer_soon(jr->tick, 0);
 	return MESH_COMMAND_STATUS(OK);
 }
 
@@ -625,7 +625,7 @@ job_runs_task_update(struct job_runs *jr,
 			to_aliases(jr, row);
 		}
 		put(jr, row);
-		event_active(jr->kick, 0, 0);
+		wall_timer_soon(jr->tick, 0);
 	}
 	json_decref(held);
 	json_decref(res);
@@ -706,14 +706,12 @@ send_result(struct job_runs *jr, const json_t *row)
 }
 
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+tick_cb(void *arg)
 {
 	struct job_runs *jr = arg;
 	json_t *pending, *r;
 	size_t i;
 
-	(void)fd;
-	(void)what;
 	if (jr->n->commands == NULL)
 		return;
 	pending = rows(jr, NULL, NULL, 1);
@@ -764,9 +762,7 @@ job_runs_new(struct node *n)
 	if ((settled = settle(jr)) > 0)
 		log_event(LOG_WARN, "job runs interrupted by the restart reported "
 		    "failed", "{s:i}", "count", settled);
-	jr->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, jr);
-	jr->kick = event_new(n->base, -1, 0, tick_cb, jr);
-	event_add(jr->tick, &(struct timeval){ SEND_TICK_MS / 1000, 0 });
+	jr->tick = wall_timer_new(n->base, SEND_TICK_MS, 0, tick_cb, jr);
 	return jr;
 }
 
@@ -793,10 +789,7 @@ job_runs_free(struct job_runs *jr)
 {
 	if (jr == NULL)
 		return;
-	if (jr->tick != NULL)
-		event_free(jr->tick);
-	if (jr->kick != NULL)
-		event_free(jr->kick);
+	wall_timer_free(jr->tick);
 	hmap_sweep(jr->bytask, free_value, NULL);
 	hmap_sweep(jr->results, free_json, NULL);
 	hmap_sweep(jr->sending, free_value, NULL);

@@ -36,6 +36,7 @@
 #include "rng.h"
 #include "store.h"
 #include "store_jobs.h"
+#include "wall_timer.h"
 #include "xalloc.h"
 
 #define TICK_MS		500
@@ -382,7 +383,7 @@ stored:
 	log_event(LOG_INFO, "job submitted", "{s:s, s:O}", "job", id, "to",
 	    json_object_get(rec, "to"));
 	/* The first dispatch need not wait for the tick. */
-	event_active(js->kick, 0, 0);
+	wall_timer_soon(js->tick, 0);
 	return 202;
 }
 
@@ -660,12 +661,10 @@ sweep_final(const char *id, void *value, void *arg)
 }
 
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+tick_cb(void *arg)
 {
 	struct jobs *js = arg;
 
-	(void)fd;
-	(void)what;
 	hmap_sweep(js->open, sweep_final, NULL);
 	jobs_dispatch_tick(js);
 	hmap_sweep(js->open, sweep_final, NULL);
@@ -721,9 +720,7 @@ jobs_new(struct node *n)
 	js->fencing = json_object();
 	jobs_events_seed(n);
 	reload(js);
-	js->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, js);
-	js->kick = event_new(n->base, -1, 0, tick_cb, js);
-	event_add(js->tick, &(struct timeval){ 0, TICK_MS * 1000 });
+	js->tick = wall_timer_new(n->base, TICK_MS, 0, tick_cb, js);
 	return js;
 }
 
@@ -741,10 +738,7 @@ jobs_free(struct jobs *js)
 {
 	if (js == NULL)
 		return;
-	if (js->tick != NULL)
-		event_free(js->tick);
-	if (js->kick != NULL)
-		event_free(js->kick);
+	wall_timer_free(js->tick);
 	hmap_sweep(js->open, free_job, NULL);
 	hmap_free(js->open);
 	json_decref(js->fences);

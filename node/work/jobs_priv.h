@@ -38,10 +38,7 @@ struct jobs {
 	struct hmap	*open;		/* id → struct job */
 	json_t		*fences;	/* [{job_id, node, epoch}] still to send */
 	json_t		*fencing;	/* "job/node" → true while one is in flight */
-	struct event	*tick;
-	/* One pass now (a submit): its own event, since activating the
-	 * periodic one by hand pushes its next run later each time. */
-	struct event	*kick;
+	struct wall_timer *tick;	/* TICK_MS on the wall grid; soon: a pass now */
 	uint64_t	 count[JC_COUNT];
 	json_t		*by_task;	/* jobs_metrics.c, NULL until a count */
 	void		(*final_fn)(void *, const json_t *);	/* jobs_on_final */

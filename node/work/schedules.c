@@ -27,6 +27,7 @@
 #include "store_schedules.h"
 #include "sync_schedules.h"
 #include "tasks.h"
+#include "wall_timer.h"
 #include "xalloc.h"
 
 #define PB(name)	Agentflow__Mesh__V1__##name
@@ -333,10 +334,8 @@ schedules_pause(struct schedules *sc, const char *name, int paused)
 /* --- life ---------------------------------------------------------------------- */
 
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+tick_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
 	schedules_tick(arg, (int64_t)clock_wall_ms());
 }
 
@@ -385,8 +384,7 @@ schedules_new(struct node *n)
 		    "error", store_error(n->store));
 	forget_evicted(sc);
 	sync_set_schedule_hook(n->sync, changed_cb, sc);
-	sc->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, sc);
-	event_add(sc->tick, &(struct timeval){ 0, SCHEDULES_TICK_MS * 1000 });
+	sc->tick = wall_timer_new(n->base, SCHEDULES_TICK_MS, 0, tick_cb, sc);
 	return sc;
 }
 
@@ -395,8 +393,7 @@ schedules_free(struct schedules *sc)
 {
 	if (sc == NULL)
 		return;
-	if (sc->tick != NULL)
-		event_free(sc->tick);
+	wall_timer_free(sc->tick);
 	sync_set_schedule_hook(sc->n->sync, NULL, NULL);
 	schedules_rt_free(sc);
 	json_decref(sc->seen);

@@ -16,7 +16,7 @@ struct node;
 
 struct schedules {
 	struct node	*n;
-	struct event	*tick;
+	struct wall_timer	*tick;	/* SCHEDULES_TICK_MS, on the wall grid */
 	/* name → struct sched_rt (schedules_fire.c): what this node
 	 * computed of each schedule's fire times. */
 	struct hmap	*rt;

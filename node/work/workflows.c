@@ -32,6 +32,7 @@
 #include "tasks.h"
 #include "text.h"
 #include "workflow_spec.h"
+#include "wall_timer.h"
 #include "workflows_events.h"
 #include "xalloc.h"
 
@@ -692,15 +693,13 @@ advance(struct workflows *ws, const char *id)
 }
 
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+tick_cb(void *arg)
 {
 	struct workflows *ws = arg;
 	json_t *ids = json_array(), *v;
 	const char *id;
 	size_t i;
 
-	(void)fd;
-	(void)what;
 	workflows_takeover_turn(ws);
 	/* A copy: a pass may add (a retry) or drop ids. */
 	json_object_foreach(ws->open, id, v)
@@ -715,7 +714,7 @@ void
 workflows_kick(struct workflows *ws, const char *id)
 {
 	json_object_set_new(ws->open, id, json_true());
-	event_active(ws->kick, 0, 0);
+	wall_timer_soon(ws->tick, 0);
 }
 
 /* A job of ours ended: a step's, if its key says so (jobs_on_final). */
@@ -726,7 +725,7 @@ job_final(void *arg, const json_t *rec)
 	const char *key = json_string_value(json_object_get(rec, "key"));
 
 	if (key != NULL && strncmp(key, WF_KEY_PREFIX, strlen(WF_KEY_PREFIX)) == 0)
-		event_active(ws->kick, 0, 0);
+		wall_timer_soon(ws->tick, 0);
 }
 
 /* --- submitting and reading ----------------------------------------------- */
@@ -899,9 +898,7 @@ workflows_new(struct node *n)
 		log_event(LOG_INFO, "open workflows reloaded", "{s:i}", "count",
 		    (int)json_object_size(ws->open));
 	seed(ws);
-	ws->tick = event_new(n->base, -1, EV_PERSIST, tick_cb, ws);
-	ws->kick = event_new(n->base, -1, 0, tick_cb, ws);
-	event_add(ws->tick, &(struct timeval){ 0, TICK_MS * 1000 });
+	ws->tick = wall_timer_new(n->base, TICK_MS, 0, tick_cb, ws);
 	if (n->jobs != NULL) {
 		jobs_on_final(n->jobs, job_final, ws);
 		jobs_set_gate(n->jobs, workflows_takeover_gate, ws);
@@ -918,10 +915,7 @@ workflows_free(struct workflows *ws)
 		jobs_on_final(ws->n->jobs, NULL, NULL);
 		jobs_set_gate(ws->n->jobs, NULL, NULL);
 	}
-	if (ws->tick != NULL)
-		event_free(ws->tick);
-	if (ws->kick != NULL)
-		event_free(ws->kick);
+	wall_timer_free(ws->tick);
 	json_decref(ws->open);
 	json_decref(ws->untakeable);
 	free(ws);

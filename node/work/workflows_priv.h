@@ -20,8 +20,7 @@ struct node;
 struct workflows {
 	struct node	*n;
 	json_t		*open;		/* id → true: moved by the tick */
-	struct event	*tick;
-	struct event	*kick;		/* one pass now: a job step ended */
+	struct wall_timer *tick;	/* soon: one pass now (a job step ended) */
 	/* workflows_takeover.c's: since when a majority of the known
 	 * members is in sight (0: not now), whether this node is alone, the
 	 * last turn, and the workflows it could not take (logged once). */
