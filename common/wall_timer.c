@@ -9,6 +9,7 @@
 #include "xalloc.h"
 
 struct wall_timer {
+	struct event_base *base;
 	struct event	*ev;
 	uint64_t	 period_ms;
 	uint64_t	 offset_ms;
@@ -28,14 +29,32 @@ wall_timer_delay(uint64_t now_ms, uint64_t period_ms, uint64_t offset_ms)
 	return d;
 }
 
+/*
+ * Armed to the microsecond, from the loop's time now: libevent adds a
+ * timeout to the time its loop last woke, which lags by what the turn
+ * has run so far, and whole milliseconds from a truncated clock put
+ * timers of one boundary up to a millisecond apart.  Either way the
+ * timers of one boundary fired in two or three wakeups, not one.
+ */
 static void
-arm(struct wall_timer *t, uint64_t delay_ms)
+arm_us(struct wall_timer *t, uint64_t delay_us)
 {
-	struct timeval tv = { (time_t)(delay_ms / 1000),
-	    (suseconds_t)(delay_ms % 1000) * 1000 };
+	struct timeval tv = { (time_t)(delay_us / 1000000),
+	    (suseconds_t)(delay_us % 1000000) };
 
-	t->due_ms = clock_mono_ms() + delay_ms;
+	t->due_ms = clock_mono_ms() + delay_us / 1000;
+	event_base_update_cache_time(t->base);
 	event_add(t->ev, &tv);
+}
+
+/* To the next boundary (wall_timer_delay), to the microsecond. */
+static void
+arm_grid(struct wall_timer *t)
+{
+	uint64_t now_us = clock_wall_us();
+
+	arm_us(t, wall_timer_delay(now_us / 1000, t->period_ms,
+	    t->offset_ms) * 1000 - now_us % 1000);
 }
 
 static void
@@ -46,7 +65,7 @@ fire(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	/* Armed before fn runs, so fn may call wall_timer_soon. */
-	arm(t, wall_timer_delay(clock_wall_ms(), t->period_ms, t->offset_ms));
+	arm_grid(t);
 	t->fn(t->arg);
 }
 
@@ -58,13 +77,14 @@ wall_timer_new(struct event_base *base, uint64_t period_ms,
 
 	if (period_ms == 0)
 		fatalx("wall_timer: zero period");
+	t->base = base;
 	t->period_ms = period_ms;
 	t->offset_ms = offset_ms;
 	t->fn = fn;
 	t->arg = arg;
 	if ((t->ev = event_new(base, -1, 0, fire, t)) == NULL)
 		fatalx("wall_timer: cannot create an event");
-	arm(t, wall_timer_delay(clock_wall_ms(), period_ms, offset_ms));
+	arm_grid(t);
 	return t;
 }
 
@@ -72,7 +92,7 @@ void
 wall_timer_soon(struct wall_timer *t, uint64_t delay_ms)
 {
 	if (t->due_ms > clock_mono_ms() + delay_ms)
-		arm(t, delay_ms);
+		arm_us(t, delay_ms * 1000);
 }
 
 void
