@@ -821,9 +821,17 @@ tick_peer(const char *id, void *value, void *arg)
 		transport_close(p->active);
 		return 0;
 	}
-	if (p->state == LINK_UP && clock_mono_ms() >= p->next_ping_ms &&
-	    pings(l, p)) {
-		p->next_ping_ms = clock_mono_ms() + (uint64_t)l->ping_ms;
+	/* Due within half a tick: the tick and the ping share the wall
+	 * grid, and a tick a little early must not put a ping a tick late. */
+	if (p->state == LINK_UP && clock_mono_ms() + LINKS_TICK_MS / 2 >=
+	    p->next_ping_ms && pings(l, p)) {
+		/* On the multiples of ping_ms on the wall clock, like the
+		 * tick (wall_timer.h): our pings to every peer, and theirs to
+		 * us, go in one turn, their pongs come back in one, where
+		 * pings at each link's own phase woke every node once per
+		 * ping. */
+		p->next_ping_ms = clock_mono_ms() + wall_timer_delay(
+		    clock_wall_ms(), (uint64_t)l->ping_ms, 0);
 		ping.id = ++l->ping_seq;
 		ping.sent_us = clock_mono_us();
 		ping.rtt_us = p->rtt_us;
