@@ -149,6 +149,56 @@ test_soon_runs_early_once(void **state)
 	event_base_free(f.base);
 }
 
+/*
+ * Timers of one period fire together: in the same turn of the loop, each
+ * time.  Each callback works for 1.5 ms (a node's busy turn), so a timer armed
+ * after another's callback is armed later in the turn (what libevent's
+ * cached time got wrong).
+ */
+struct together {
+	int	 fired[3];
+};
+
+static void
+busy(void *arg)
+{
+	int *fired = arg;
+	uint64_t until = clock_mono_us() + 1500;
+
+	(*fired)++;
+	while (clock_mono_us() < until)
+		;
+}
+
+static void
+test_one_boundary_one_turn(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct together t = { { 0 } };
+	struct wall_timer *w[3];
+	uint64_t limit = clock_mono_ms() + 10000;
+	int turns = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		w[i] = wall_timer_new(base, 100, 0, busy, &t.fired[i]);
+		busy(&(int){ 0 });
+	}
+	/* Ten boundaries, each in one turn: after every turn the three
+	 * have fired as often as each other. */
+	while (t.fired[0] < 10 && clock_mono_ms() < limit) {
+		event_base_loop(base, EVLOOP_ONCE);
+		turns++;
+		assert_int_equal(t.fired[1], t.fired[0]);
+		assert_int_equal(t.fired[2], t.fired[0]);
+	}
+	assert_int_equal(t.fired[0], 10);
+	assert_true(turns <= 10);
+	for (int i = 0; i < 3; i++)
+		wall_timer_free(w[i]);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -156,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_delay_to_the_next_boundary),
 		cmocka_unit_test(test_fires_on_boundaries),
 		cmocka_unit_test(test_soon_runs_early_once),
+		cmocka_unit_test(test_one_boundary_one_turn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
