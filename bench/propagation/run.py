@@ -3,7 +3,7 @@
 mesh, and what an idle node costs.
 
 For each N in --nodes (default 3,10,20): starts a signal (--rate 0
---heartbeat 1) and N agentflow-node processes on loopback, each in a private
+--heartbeat --heartbeat-s) and N agentflow-node processes on loopback, each in a private
 temporary directory; waits (bounded) until every node has N-1 links up;
 fires --events user events on node-1 (POST /api/events), one every
 --interval-ms; reads every node's log of node-1's user events
@@ -38,6 +38,7 @@ import signal as _signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,6 +62,25 @@ def proc_cpu_ticks(pid):
     # the command name may hold spaces: fields start after the last ')'
     fields = text[text.rindex(")") + 2:].split()
     return int(fields[11]) + int(fields[12])      # utime, stime (fields 14, 15)
+
+
+def proc_memory_kib(pid):
+    """(private, shared) KiB of a process's resident pages, from
+    smaps_rollup: private pages are its own; shared ones are mostly the
+    code of the libraries it maps (libgrpc, OpenSSL's libcrypto,
+    libstdc++), resident once for every process on the host that maps
+    them and dropped under memory pressure (clean file pages)."""
+    got = {}
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in ("Private_Clean", "Private_Dirty", "Shared_Clean", "Shared_Dirty"):
+                    got[key] = int(rest.split()[0])
+    except OSError:
+        return 0, 0
+    return (got.get("Private_Clean", 0) + got.get("Private_Dirty", 0),
+            got.get("Shared_Clean", 0) + got.get("Shared_Dirty", 0))
 
 
 def machine_ticks():
@@ -89,6 +109,7 @@ class Run:
         self.args = args
         self.n = n
         self.tmp = tempfile.mkdtemp(prefix="af-bench-prop-")
+        self.memory = []           # (private, shared) KiB per node, read at the end of idle()
         self.pki = None
         self.signal = None
         self.nodes = []
@@ -109,7 +130,7 @@ class Run:
         # every node comes from 127.0.0.1, and each holds a connection to
         # the signal: past its default cap of 64 per address, the rest were
         # refused and never registered (a 100-node mesh never formed)
-        self.signal = harness.Signal(["--rate", "0", "--heartbeat", "1",
+        self.signal = harness.Signal(["--rate", "0", "--heartbeat", str(self.args.heartbeat_s),
                                       "--max-per-address", str(max(64, 2 * self.n))],
                                      ca=self.pki.ca_path, log_level="info").start()
         node_args = ["--status-ms", str(self.args.status_ms),
@@ -268,6 +289,30 @@ class Run:
             out.append(harness.parse_metrics(data.decode()) if status == 200 else {})
         return out
 
+    def watch(self):
+        """With --watch: a dashboard's WebSocket on node-1 (what the page
+        opens), read on a thread so the node never waits on it; statuses
+        then go out every second to every node (docs/architecture.md).
+        Returns a function that closes it."""
+        if not self.args.watch:
+            return lambda: None
+        node = self.nodes[0]
+        ws = harness.WsClient(node.api_port, token=node.tokens()["read"])
+        if ws.status != 101:
+            raise RuntimeError("/ws on node-1 answered %d" % ws.status)
+        ws.sock.settimeout(None)
+
+        def drain():
+            try:
+                while True:
+                    ws.recv()
+            except (OSError, ValueError, harness.WsClosed):
+                pass
+
+        threading.Thread(target=drain, daemon=True).start()
+        time.sleep(self.remaining(3.0))          # watchers' statuses reach every node
+        return ws.close
+
     def idle(self):
         pids = [n.proc.pid for n in self.nodes]
         secs = self.remaining(self.args.idle_s)
@@ -291,14 +336,15 @@ class Run:
         rss_max = [max(rss[p]) / 1024.0 for p in pids]
         sig_cpu = 100.0 * (sig1 - sig0) / CLK_TCK / elapsed
         sig_rss = harness.proc_rss_kib(self.signal.proc.pid) / 1024.0
+        self.memory = [proc_memory_kib(p) for p in pids]
         return elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss
 
     # -- the whole run
 
     def run(self):
         a = self.args
-        log("== N = %d nodes (signal --rate 0 --heartbeat 1 --max-per-address 2N; nodes --status-ms %d --ping-ms %d%s)"
-            % (self.n, a.status_ms, a.ping_ms, " " + a.node_args if a.node_args else ""))
+        log("== N = %d nodes (signal --rate 0 --heartbeat %d --max-per-address 2N; nodes --status-ms %d --ping-ms %d%s)"
+            % (self.n, a.heartbeat_s, a.status_ms, a.ping_ms, " " + a.node_args if a.node_args else ""))
         t0 = time.monotonic()
         self.start()
         log("started: %d nodes in %.1f s" % (self.n, time.monotonic() - t0))
@@ -412,14 +458,24 @@ class Run:
                delta('agentflow_node_entropy_asks_total{direction="out",outcome="sent"}')))
 
         time.sleep(self.remaining(1.0))          # let the burst's work finish
-        elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss = self.idle()
-        log("idle %.1f s, per node (CPU %% of one core from utime+stime; RSS = VmRSS"
-            " sampled every second):" % elapsed)
+        unwatch = self.watch()
+        try:
+            elapsed, cpu, rss_mean, rss_max, sig_cpu, sig_rss = self.idle()
+        finally:
+            unwatch()
+        log("idle %.1f s%s, per node (CPU %% of one core from utime+stime; RSS = VmRSS"
+            " sampled every second):"
+            % (elapsed, ", a dashboard open on node-1" if a.watch else ""))
         log("    CPU  mean %.2f %%   max %.2f %% (%s)"
             % (sum(cpu) / len(cpu), max(cpu), self.nodes[cpu.index(max(cpu))].node_id))
         log("    RSS  mean %.1f MiB   max %.1f MiB (%s)"
             % (sum(rss_mean) / len(rss_mean), max(rss_max),
                self.nodes[rss_max.index(max(rss_max))].node_id))
+        private = [m[0] / 1024.0 for m in self.memory]
+        shared = [m[1] / 1024.0 for m in self.memory]
+        log("    RSS at the end = private %.1f MiB mean (max %.1f) + shared %.1f MiB mean"
+            " (library code and other pages that processes share)"
+            % (sum(private) / len(private), max(private), sum(shared) / len(shared)))
         log("    signal: CPU %.2f %%, RSS %.1f MiB;  CPU tick resolution %d ms"
             % (sig_cpu, sig_rss, 1000 // CLK_TCK))
         if self.args.verbose:
@@ -475,6 +531,12 @@ def parse_args(argv):
     p.add_argument("--idle-s", type=float, default=10.0, help="idle measurement (default 10)")
     p.add_argument("--status-ms", type=int, default=1000,
                    help="the nodes' --status-ms (default 1000, the node's default)")
+    p.add_argument("--watch", action="store_true",
+                   help="hold a dashboard's WebSocket open on node-1 while idle (statuses "
+                   "every second to every node, as with the dashboard open)")
+    p.add_argument("--heartbeat-s", type=int, default=1,
+                   help="the signal's --heartbeat, how often each node calls it (default 1; "
+                   "a deployed signal's default is 10, and each call is part of a node's idle cost)")
     p.add_argument("--ping-ms", type=int, default=3000,
                    help="the nodes' --ping-ms (default 3000, the node's default)")
     p.add_argument("--max-links", type=int, default=0,
@@ -507,6 +569,8 @@ def parse_args(argv):
         p.error("--events: 1-10000 (the API returns at most 10000)")
     if a.interval_ms < 0 or a.idle_s <= 0:
         p.error("--interval-ms must be >= 0 and --idle-s > 0")
+    if a.heartbeat_s < 1 or a.heartbeat_s > 3600:
+        p.error("--heartbeat-s: 1-3600")
     return a
 
 
