@@ -132,19 +132,31 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+int
+commands_quiet(const struct commands *c, int type)
+{
+	return c->cfg.quiet != NULL && c->cfg.quiet(type);
+}
+
 /* The issuer's record of how a command ended: each destination's status;
  * "ok" when every one answered ok, "failed" when none did, else
- * "partial". */
+ * "partial".  A quiet read that went well leaves none. */
 static void
 audit_done(struct commands *c, const struct record *r)
 {
 	json_t *results = json_object_get(r->rec, "results"), *v, *sum;
 	size_t i, ok = 0;
 
-	sum = json_array();
 	json_array_foreach(results, i, v) {
 		const char *st = json_string_value(json_object_get(v, "status"));
 		ok += st != NULL && strcmp(st, "ok") == 0;
+	}
+	if (ok == json_array_size(results) && commands_quiet(c,
+	    mesh_names_command_type_parse(json_string_value(json_object_get(
+	    r->rec, "type")))))
+		return;
+	sum = json_array();
+	json_array_foreach(results, i, v) {
 		json_array_append_new(sum, json_pack("{s:O, s:O, s:O?}", "node",
 		    json_object_get(v, "node"), "status", json_object_get(v,
 		    "status"), "error", json_object_get(v, "error")));
@@ -366,12 +378,17 @@ valid_text(const char *s, size_t max)
 }
 
 /* The issuer's record: the command in full, where it goes, whom it
- * skipped, and the signed token it was issued with (p may be NULL). */
+ * skipped, and the signed token it was issued with (p may be NULL).  A
+ * quiet read has none: its done row says when it failed. */
 static void
 audit_issued(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
     const struct command_target *t, const struct principal *p)
 {
-	json_t *d = audit_command_details(cmd);
+	json_t *d;
+
+	if (commands_quiet(c, (int)cmd->type))
+		return;
+	d = audit_command_details(cmd);
 
 	if (p != NULL && p->token_id[0] != '\0')
 		json_object_set_new(d, "token_id", json_string(p->token_id));

@@ -67,6 +67,12 @@ struct commands_config {
 	int		(*principal_check)(void *arg,
 			    const Agentflow__Mesh__V1__Command *, char *err,
 			    size_t errlen);
+	/* Whether a command type is a read the audit leaves out when it
+	 * goes well (command_exec_quiet): no command.issued, forwarded or
+	 * executed row, and command.done only when a destination did not
+	 * answer ok; a refusal is always written.  NULL: every command is
+	 * audited. */
+	int		(*quiet)(int type);
 };
 
 struct commands *commands_new(struct event_base *, const struct commands_config *);

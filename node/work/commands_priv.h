@@ -70,6 +70,9 @@ struct commands {
 	struct prom_hist	 latency;
 };
 
+/* Whether the audit leaves out a command of this type that went well
+ * (commands_config.quiet; commands.c). */
+int commands_quiet(const struct commands *, int type);
 /* Sends cmd towards hop: 0, or -1 when no frame can leave (command_route.c). */
 int command_route_send(struct commands *, const char *hop,
     const Agentflow__Mesh__V1__Command *);

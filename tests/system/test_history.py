@@ -4,7 +4,7 @@ serves a node's samples taken every --status-ms, at most `points` per
 series within the times asked, refuses bad parameters with a 400 naming
 them, keeps the minutes over a restart (the minute in progress is stored
 at shutdown), and answers another node's history through the mesh
-(a history_query command)."""
+(a history_query command), which no node's audit records."""
 
 import shutil
 import tempfile
@@ -149,6 +149,28 @@ class ThroughTheMesh(test_commands.Mesh, Checks):
         # a bad parameter is refused before anything is sent
         r = a.client(token="read").get("/api/history?node=node-3&points=0")
         self.assertEqual(r.status, 400, r)
+
+    def test_reading_history_writes_no_audit(self):
+        # A node page open on node-3 asks every minute: reading metrics is
+        # not an action a person answers for, so neither the asking node
+        # nor the answering one (nor a relay) keeps a row of it, while a
+        # ping beside it is audited as ever.
+        a, b, c = self.nodes
+        for _ in range(4):
+            self.history(a, "?node=node-3&points=5")
+        rec = self.ok_command(a, "node-3", "ping", {})
+        self.assertEqual(rec["results"][0]["status"], "ok", rec)
+
+        def typed(node, kind):
+            r = node.client().get("/api/audit?limit=1000")
+            self.assertEqual(r.status, 200, r)
+            return [x for x in r.json()["records"]
+                    if x.get("details", {}).get("type") == kind]
+        self.assertTrue(harness.wait_until(lambda: typed(c, "ping"), 10),
+                        "the ping is audited on node-3")
+        for node in (a, b, c):
+            self.assertEqual(typed(node, "history_query"), [], node.node_id)
+        self.assertTrue(typed(a, "ping"), "the ping is audited on node-1")
 
 
 if __name__ == "__main__":
