@@ -186,6 +186,8 @@ fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 	CHECK(ck, check_id(ck, "fire_job", u->fire_job, false), NULL, -1);
 	if (str(u->fire_node)[0] != '\0')
 		CHECK(ck, check_node_id(ck, "fire_node", u->fire_node), NULL, -1);
+	CHECK(ck, check_str(ck, "principal", u->principal, 0,
+	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
 	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
 }
 

@@ -26,6 +26,16 @@ describe('schedule rows', () => {
     expect(pair(sched({ deleted: true }), sched({ paused: false }, 2000))).toBe('schedule nightly-backup created');
   });
 
+  it('names who made the definition so, when the update carries it', () => {
+    const made = sched({ paused: false, principal: 'alice' });
+    expect(describeEvent(made)).toBe('schedule nightly-backup created by alice');
+    expect(pair(made, sched({ paused: true, principal: 'bob' }, 2000))).toBe('schedule nightly-backup paused by bob');
+    expect(describeEvent(sched({ deleted: true, principal: 'carol' }, 3000))).toBe('schedule nightly-backup deleted by carol');
+    // a fire is the schedule's own doing, whoever defined it
+    const fired = sched({ principal: 'alice', fire_ms: 1500, fire_updated_ms: 1600, fire_outcome: 'queued' }, 1600);
+    expect(pair(made, fired)).toBe('schedule nightly-backup fired → queued');
+  });
+
   it('links to its node (no schedules page) and is a kind of its own in the filter', () => {
     const e = sched({}, 1000);
     expect(eventHref(e, 'n1')).toBe('#/nodes/n1');

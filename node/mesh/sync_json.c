@@ -284,6 +284,9 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			    "fire_outcome", u->fire_outcome, "fire_job",
 			    u->fire_job, "fire_updated_ms",
 			    (json_int_t)u->fire_updated_ms);
+			if (u->principal != NULL && u->principal[0] != '\0')
+				json_object_set_new(j, "principal",
+				    json_string(u->principal));
 			spec_copy(j, u->spec_json, schedule_keys);
 			agentflow__mesh__v1__schedule_update__free_unpacked(u,
 			    NULL);

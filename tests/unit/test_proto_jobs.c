@@ -242,6 +242,7 @@ schedule_init(PB(ScheduleUpdate) *u)
 	u->fire_node = "node-3";
 	u->fire_outcome = "succeeded";
 	u->fire_updated_ms = 1700000065000ull;
+	u->principal = "alice";
 }
 
 static void
@@ -257,6 +258,7 @@ cmp_schedule(const PB(ScheduleUpdate) *a, const PB(ScheduleUpdate) *b)
 	assert_string_equal(a->fire_node, b->fire_node);
 	assert_string_equal(a->fire_outcome, b->fire_outcome);
 	assert_int_equal(a->fire_updated_ms, b->fire_updated_ms);
+	assert_string_equal(a->principal, b->principal);
 }
 
 static void
@@ -318,6 +320,10 @@ test_schedule_roundtrip_and_bounds(void **state)
 	u.fire_outcome = "Done!";
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].schedule.fire_outcome");
+	schedule_init(&u);
+	u.principal = "al\nice";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
+	    "events.events[0].schedule.principal");
 
 	/* In snapshots: at most FRAME_CODEC_MAX_SCHEDULES, each checked. */
 	schedule_init(&u);

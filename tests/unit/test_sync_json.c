@@ -3,7 +3,8 @@
  * UTF-8 text is its text; bytes that are not are null beside their base64,
  * and payload_bytes counts the bytes either way.  Schedule and silence
  * bodies carry what the timeline's rows say of their definitions (paused,
- * created_by, comment), and nothing of one that does not parse.
+ * created_by, comment) and who made a schedule so (principal), and nothing
+ * of a definition that does not parse.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +83,7 @@ schedule_body(const char *spec)
 	u.author = "n1";
 	u.fire_job = "j9";
 	u.fire_updated_ms = 7;
+	u.principal = "alice";
 	return sync_json_event_body("n1",
 	    AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE, buf,
 	    agentflow__mesh__v1__schedule_update__pack(&u, buf));
@@ -98,6 +100,8 @@ test_schedule_definition(void **state)
 	    "j9");
 	assert_int_equal(json_integer_value(json_object_get(j,
 	    "fire_updated_ms")), 7);
+	assert_string_equal(json_string_value(json_object_get(j, "principal")),
+	    "alice");
 	json_decref(j);
 	/* deleted (no definition), or one that does not parse: no paused */
 	j = schedule_body("");

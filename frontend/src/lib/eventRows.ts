@@ -71,19 +71,21 @@ export function previousUpdates(events: MeshEvent[]): Map<MeshEvent, MeshEvent> 
  */
 function scheduleText(b: Body, prev: Body | null): string {
   const name = str(b, 'name') as string;
-  if (b.deleted === true) return `schedule ${name} deleted`;
   const fired = num(b, 'fire_updated_ms') ?? 0;
-  if (fired > 0 && fired >= (num(b, 'updated_ms') ?? 0)) {
+  if (b.deleted !== true && fired > 0 && fired >= (num(b, 'updated_ms') ?? 0)) {
     const job = str(b, 'fire_job');
     return `schedule ${name} fired${job ? `: job ${job}` : ''} → ${str(b, 'fire_outcome') ?? 'handled'}`;
   }
+  // Who made the definition so (principal: empty from older nodes).
+  const by = byWhom(b);
+  if (b.deleted === true) return `schedule ${name} deleted${by}`;
   if (prev && prev.deleted !== true) {
-    if (prev.paused !== true && b.paused === true) return `schedule ${name} paused`;
-    if (prev.paused === true && b.paused === false) return `schedule ${name} resumed`;
-    return `schedule ${name} changed`;
+    if (prev.paused !== true && b.paused === true) return `schedule ${name} paused${by}`;
+    if (prev.paused === true && b.paused === false) return `schedule ${name} resumed${by}`;
+    return `schedule ${name} changed${by}`;
   }
-  if (!prev && (num(b, 'fire_ms') ?? 0) > 0) return `schedule ${name} changed`;
-  return `schedule ${name} created${b.paused === true ? ' (paused)' : ''}`;
+  if (!prev && (num(b, 'fire_ms') ?? 0) > 0) return `schedule ${name} changed${by}`;
+  return `schedule ${name} created${by}${b.paused === true ? ' (paused)' : ''}`;
 }
 
 function serviceText(e: MeshEvent, b: Body, prev: Body | null): string {
