@@ -80,6 +80,7 @@ describe('silence, artifact, token, task and job rows', () => {
     expect(describeEvent(s)).toBe('silence sil-1-ab added by alice until 2026-12-07 18:30 UTC: disk swap');
     expect(eventHref(s, 'n1')).toBe('#/alerts');
     expect(describeEvent(ev('silence', { id: 'sil-1-ab', deleted: true, updated_ms: 2, author: 'n1', ends_ms: 9 }))).toBe('silence sil-1-ab removed');
+    expect(describeEvent(ev('silence', { id: 'sil-1-ab', deleted: true, updated_ms: 2, author: 'n1', ends_ms: 9, principal: 'bob' }))).toBe('silence sil-1-ab removed by bob');
     expect(describeEvent(ev('artifact', { artifact: 'sha256:00', name: 'app.tar', size: 12, removed: false }))).toBe('artifact app.tar added (12 bytes)');
     const t = ev('token_revoked', { token_id: 'abc123' });
     expect(describeEvent(t)).toBe('token abc123 revoked');

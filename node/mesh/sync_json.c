@@ -300,6 +300,9 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			    (json_int_t)u->updated_ms, "author", u->author,
 			    "ends_ms", (json_int_t)u->ends_ms);
 			spec_copy(j, u->spec_json, silence_keys);
+			if (u->principal != NULL && u->principal[0] != '\0')
+				json_object_set_new(j, "principal",
+				    json_string(u->principal));
 			agentflow__mesh__v1__silence_update__free_unpacked(u,
 			    NULL);
 		}

@@ -379,8 +379,10 @@ test_silence_roundtrip_and_bounds(void **state)
 	frame_codec_free(out);
 	u.deleted = 1;
 	u.spec_json = "";
+	u.principal = "bob";
 	out = roundtrip(&x->f.ev_frame);
 	assert_true(out->events->events[0]->silence->deleted);
+	assert_string_equal(out->events->events[0]->silence->principal, "bob");
 	frame_codec_free(out);
 
 	silence_init(&u);
@@ -404,6 +406,10 @@ test_silence_roundtrip_and_bounds(void **state)
 	u.author = "no node!";
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
 	    "events.events[0].silence.author");
+	silence_init(&u);
+	u.principal = "b\x01ob";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
+	    "events.events[0].silence.principal");
 
 	silence_init(&u);
 	v = calloc(FRAME_CODEC_MAX_SILENCES + 1, sizeof(*v));

@@ -137,6 +137,18 @@ test_silence_definition(void **state)
 	    "disk swap");
 	/* only what the row needs, not the whole definition */
 	assert_null(json_object_get(j, "matchers"));
+	assert_null(json_object_get(j, "principal"));
+	json_decref(j);
+	/* a removal: no definition, who removed it */
+	u.deleted = 1;
+	u.spec_json = "";
+	u.principal = "bob";
+	j = sync_json_event_body("n1", AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE,
+	    buf, agentflow__mesh__v1__silence_update__pack(&u, buf));
+	assert_true(json_is_true(json_object_get(j, "deleted")));
+	assert_string_equal(json_string_value(json_object_get(j, "principal")),
+	    "bob");
+	assert_null(json_object_get(j, "created_by"));
 	json_decref(j);
 }
 

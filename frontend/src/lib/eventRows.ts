@@ -132,7 +132,7 @@ function workflowText(b: Body, prev: Body | null): string {
 
 function silenceText(b: Body): string {
   const id = str(b, 'id') as string;
-  if (b.deleted === true) return `silence ${id} removed`;
+  if (b.deleted === true) return `silence ${id} removed${byWhom(b)}`;
   const ends = num(b, 'ends_ms');
   const until = ends ? ` until ${new Date(ends).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
   const comment = str(b, 'comment') ? `: ${str(b, 'comment')}` : '';
