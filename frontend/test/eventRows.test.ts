@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeEvent, previousUpdates } from '../src/lib/eventRows';
 import type { MeshEvent } from '../src/lib/types';
-import { buildRows, emptyOlder, eventHref, filterRows } from '../src/pages/Timeline';
+import { fmtDateTime, fmtTime } from '../src/lib/format';
+import { buildRows, emptyOlder, eventHref, filterRows, summarize } from '../src/pages/Timeline';
 
 let seq = 0;
 const ev = (kind: MeshEvent['kind'], body: unknown, time_ms = 1000, origin = 'n1'): MeshEvent => ({
@@ -106,5 +107,21 @@ describe('malformed or missing bodies', () => {
     const bad = ev('workflow', { id: 'w1', state: 'running', steps: [null, 3, 'x'] }, 2);
     const good = ev('workflow', { id: 'w1', name: 'd', state: 'running', steps: [{ name: 'a', state: 'running' }] }, 1);
     expect(pair(good, bad)).toBe('workflow ? w1 → running');
+  });
+
+  it('a time no Date can hold makes no "until" and no bad clock, never an exception', () => {
+    // ends_ms past 8.64e15: new Date(ends).toISOString() throws RangeError
+    const far = ev('silence', { id: 'sil-9', deleted: false, ends_ms: 9e15, created_by: 'eve' }, 9e15);
+    expect(describeEvent(far)).toBe('silence sil-9 added by eve');
+    expect(describeEvent(ev('silence', { id: 'sil-9', ends_ms: -9e15 }))).toBe('silence sil-9 added');
+    expect(fmtTime(9e15)).toBe('–');
+    expect(fmtDateTime(-9e15)).toBe('–');
+    const rows = buildRows([far, ev('user', { name: 'x', payload: 'y' }, 1e300)], [], emptyOlder(5000), 'n1');
+    expect(rows.map((r) => r.text)).toEqual(['x: y', 'silence sil-9 added by eve']);
+  });
+
+  it('a reader that throws anyway costs the row its words, not the page', () => {
+    const body = { name: 'x', get payload(): string { throw new RangeError('boom'); } };
+    expect(summarize(ev('user', body))).toBe('user (body not understood)');
   });
 });

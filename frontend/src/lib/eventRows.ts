@@ -130,11 +130,20 @@ function workflowText(b: Body, prev: Body | null): string {
   return `${head} → ${state}${why(b)}${prev ? '' : byWhom(b)}${tail}`;
 }
 
+/** "YYYY-MM-DD HH:MM UTC" of a time from a body; undefined for 0, a
+ * missing one, or one no Date can hold (|ms| > 8.64e15: toISOString
+ * would throw). */
+export function utcMinute(ms: number | undefined): string | undefined {
+  if (!ms) return undefined;
+  const d = new Date(ms);
+  return Number.isFinite(d.getTime()) ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
+}
+
 function silenceText(b: Body): string {
   const id = str(b, 'id') as string;
   if (b.deleted === true) return `silence ${id} removed${byWhom(b)}`;
-  const ends = num(b, 'ends_ms');
-  const until = ends ? ` until ${new Date(ends).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+  const ends = utcMinute(num(b, 'ends_ms'));
+  const until = ends ? ` until ${ends}` : '';
   const comment = str(b, 'comment') ? `: ${str(b, 'comment')}` : '';
   return `silence ${id} added${byWhom(b, 'created_by')}${until}${comment}`;
 }

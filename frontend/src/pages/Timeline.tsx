@@ -45,7 +45,15 @@ export function BinaryPayload({ e }: { e: MeshEvent }) {
 export function summarize(e: MeshEvent, prev?: MeshEvent): string {
   const hit = summaries.get(e);
   if (hit !== undefined && hit.prev === prev) return hit.text;
-  let s = describeEvent(e, prev, (b) => userPayloadText(b as unknown as UserEventBody));
+  let s: string;
+  try {
+    s = describeEvent(e, prev, (b) => userPayloadText(b as unknown as UserEventBody));
+  } catch {
+    // A body no reader foresaw costs its row's words, not the page (the
+    // event is stored on every node, so a throw here would blank the
+    // timeline everywhere).
+    s = `${e.kind} (body not understood)`;
+  }
   if (s.length > 400) s = `${s.slice(0, 397)}…`;
   summaries.set(e, { prev, text: s });
   return s;
