@@ -402,6 +402,16 @@ test_silence_roundtrip_and_bounds(void **state)
 	u.ends_ms = 0;
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].silence.ends_ms");
+	/* 9e15 ms: no Date holds it, and the dashboard once threw on it */
+	u.ends_ms = 9000000000000000ull;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].silence.ends_ms: 9000000000000000 is past year 9999");
+	u.ends_ms = FRAME_CODEC_MAX_TIME_MS + 1;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].silence.ends_ms");
+	u.ends_ms = FRAME_CODEC_MAX_TIME_MS;
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
 	silence_init(&u);
 	u.author = "no node!";
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
