@@ -373,12 +373,12 @@ service(struct node *n, const Agentflow__Mesh__V1__Command *c,
 
 /* Each type's handler, whether it runs while frozen, the least role
  * that may issue it (command_exec_role), and whether it is quiet: a read
- * with no effect but its answer, which the audit leaves out when it goes
- * well (command_exec_quiet).  Only history_query is: a node page open on
- * a remote node asks it every minute, and reading metrics is nothing a
- * person must answer for.  The API does not audit its local reads either
- * (GET /api/history); audit_query, ping and task_logs are a person's
- * deliberate look and stay in the audit. */
+ * with no effect but its answer, which the audit records once an hour
+ * per principal and origin node when it goes well (command_exec_quiet,
+ * audit_rate.h).  Only history_query is: a node page open on a remote
+ * node asks it every minute, and sixty rows an hour of the same read say
+ * no more than one.  audit_query, ping and task_logs are a person's
+ * deliberate look and are audited every time. */
 static const struct handler {
 	int			 type;
 	handler_fn		 fn;

@@ -143,14 +143,16 @@ answer(struct commands *c, const Agentflow__Mesh__V1__Command *cmd, int status,
 }
 
 /* A relay's record of a copy it handed on (result "ok", next_hop set) or
- * could not ("unreachable", with why); of a quiet read, only the latter. */
+ * could not ("unreachable", with why); of a quiet read handed on, one an
+ * hour (commands_quiet_skip). */
 static void
 audit_relay(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
     const char *hop, const char *result, const char *why)
 {
 	json_t *d;
 
-	if (why == NULL && commands_quiet(c, (int)cmd->type))
+	if (why == NULL && commands_quiet_skip(c, "command.forwarded",
+	    cmd->principal, cmd->origin, (int)cmd->type))
 		return;
 	d = audit_command_details(cmd);
 
@@ -333,16 +335,16 @@ store_result(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
 }
 
 /* The destination's record: refused, or executed with its status, the
- * error, and the task it started; none of a quiet read that went well
- * (its answer is all it did). */
+ * error, and the task it started; of a quiet read that went well, one
+ * an hour (commands_quiet_skip: its answer is all it did). */
 static void
 audit_executed(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
     int status, const char *err, const json_t *body)
 {
 	json_t *d, *task;
 
-	if (status == MESH_COMMAND_STATUS(OK) && commands_quiet(c,
-	    (int)cmd->type))
+	if (status == MESH_COMMAND_STATUS(OK) && commands_quiet_skip(c,
+	    "command.executed", cmd->principal, cmd->origin, (int)cmd->type))
 		return;
 	d = audit_command_details(cmd);
 	task = json_object_get(body, "task_id");

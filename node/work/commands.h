@@ -67,11 +67,11 @@ struct commands_config {
 	int		(*principal_check)(void *arg,
 			    const Agentflow__Mesh__V1__Command *, char *err,
 			    size_t errlen);
-	/* Whether a command type is a read the audit leaves out when it
-	 * goes well (command_exec_quiet): no command.issued, forwarded or
-	 * executed row, and command.done only when a destination did not
-	 * answer ok; a refusal is always written.  NULL: every command is
-	 * audited. */
+	/* Whether a command type is a read the audit thins when it goes
+	 * well (command_exec_quiet): its command.issued, forwarded,
+	 * executed and done rows are each written once an hour per
+	 * principal and origin node (audit_rate.h); a failure or refusal
+	 * is always written.  NULL: every command is audited in full. */
 	int		(*quiet)(int type);
 };
 
