@@ -37,6 +37,19 @@ describe('schedule rows', () => {
     expect(pair(made, fired)).toBe('schedule nightly-backup fired → queued');
   });
 
+  it('a fire written by a node whose clock is behind the definition is still a fire, by nobody', () => {
+    // alice defined it at 5000 by her node's clock; the firing node's
+    // clock says 4200 when it records the fire
+    const made = sched({ paused: false, principal: 'alice', updated_ms: 5000 }, 5000);
+    const fired = sched({ principal: 'alice', updated_ms: 5000, fire_ms: 4100, fire_updated_ms: 4200, fire_job: 'j8', fire_outcome: 'queued' }, 5100);
+    expect(pair(made, fired)).toBe('schedule nightly-backup fired: job j8 → queued');
+    // a new definition after a fire is a change, and says by whom
+    const changed = sched({ principal: 'bob', updated_ms: 6000, fire_ms: 4100, fire_updated_ms: 4200, fire_outcome: 'queued' }, 6000);
+    expect(pair(fired, changed)).toBe('schedule nightly-backup changed by bob');
+    // the update before paged out: defined, not created
+    expect(describeEvent(changed)).toBe('schedule nightly-backup defined by bob');
+  });
+
   it('links to its node (no schedules page) and is a kind of its own in the filter', () => {
     const e = sched({}, 1000);
     expect(eventHref(e, 'n1')).toBe('#/nodes/n1');

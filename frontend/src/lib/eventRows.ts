@@ -65,14 +65,21 @@ export function previousUpdates(events: MeshEvent[]): Map<MeshEvent, MeshEvent> 
 
 /**
  * A schedule update in words.  A fire's outcome is told apart from a
- * change of the definition by their times (fire_updated_ms at or after
- * updated_ms: this update is the fire's); created versus changed needs
- * the update before: none in view and never fired reads as created.
+ * change of the definition by the definition's time: the update before
+ * in view has the same updated_ms (the definition did not move: this
+ * update is the fire's, whatever the clocks of the nodes that wrote the
+ * two times), or with none in view fire_updated_ms is at or after
+ * updated_ms.  Created versus changed needs the update before: none in
+ * view and never fired reads as created; none in view but fired before
+ * (the earlier update paged out) reads as defined.  "by" names who made
+ * the definition, so only a row about the definition says it.
  */
 function scheduleText(b: Body, prev: Body | null): string {
   const name = str(b, 'name') as string;
   const fired = num(b, 'fire_updated_ms') ?? 0;
-  if (b.deleted !== true && fired > 0 && fired >= (num(b, 'updated_ms') ?? 0)) {
+  const defined = num(b, 'updated_ms') ?? 0;
+  const sameDefinition = prev !== null && prev.deleted !== true && num(prev, 'updated_ms') === defined;
+  if (b.deleted !== true && fired > 0 && (sameDefinition || fired >= defined)) {
     const job = str(b, 'fire_job');
     return `schedule ${name} fired${job ? `: job ${job}` : ''} → ${str(b, 'fire_outcome') ?? 'handled'}`;
   }
@@ -84,7 +91,7 @@ function scheduleText(b: Body, prev: Body | null): string {
     if (prev.paused === true && b.paused === false) return `schedule ${name} resumed${by}`;
     return `schedule ${name} changed${by}`;
   }
-  if (!prev && (num(b, 'fire_ms') ?? 0) > 0) return `schedule ${name} changed${by}`;
+  if (!prev && (num(b, 'fire_ms') ?? 0) > 0) return `schedule ${name} defined${by}${b.paused === true ? ' (paused)' : ''}`;
   return `schedule ${name} created${by}${b.paused === true ? ' (paused)' : ''}`;
 }
 
