@@ -53,7 +53,8 @@ audit_rate_admit(struct audit_rate *r, const char *principal,
 	for (size_t i = 0; i < r->n; i++) {
 		s = &r->slots[i];
 		if (s->key != NULL && strcmp(s->key, key) == 0) {
-			if (now_ms >= s->at_ms && now_ms - s->at_ms < r->window_ms)
+			if (now_ms >= s->at_ms &&
+			    now_ms - s->at_ms < r->window_ms)
 				return 0;
 			s->at_ms = now_ms;
 			return 1;

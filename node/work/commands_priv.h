@@ -69,7 +69,8 @@ struct commands {
 	/* Seconds from issuing to each destination's answer (timeouts are
 	 * not answers: they count in timeouts, not here). */
 	struct prom_hist	 latency;
-	struct audit_rate	*quiet_rows;	/* quiet reads' rows written */
+	/* When each quiet read's rows were last written (audit_rate.h). */
+	struct audit_rate	*quiet_rows;
 };
 
 /* Whether the audit leaves out this row (action: "command.issued",
