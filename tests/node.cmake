@@ -176,6 +176,10 @@ agentflow_unit_test(test_notify_group SOURCES unit/test_notify_group.c
 agentflow_system_test(cli_silence test_cli_silence.py)
 agentflow_unit_test(test_silences SOURCES unit/test_silences.c
   LIBS agentflow_node_core agentflow_common)
+# The quiet reads' audit rate: a row per key an hour, a bounded table
+# (node/work/audit_rate.c).
+agentflow_unit_test(test_audit_rate SOURCES unit/test_audit_rate.c
+  LIBS agentflow_node_core agentflow_common)
 # Services' health checks against real servers and processes
 # (node/work/service_health.c).
 agentflow_unit_test(test_service_health SOURCES unit/test_service_health.c

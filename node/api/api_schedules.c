@@ -98,7 +98,8 @@ api_schedules_delete(const struct api_call *call)
 
 	if (!name_ok(call, call->arg))
 		return;
-	status = schedules_delete(call->n->schedules, call->arg);
+	status = schedules_delete(call->n->schedules, call->arg,
+	    call->principal);
 	if (status == 404) {
 		http_reply_error(call->req, 404, "not_found", "no schedule named %s",
 		    call->arg);
@@ -131,7 +132,8 @@ api_schedules_post_name(const struct api_call *call)
 	if (!name_ok(call, name))
 		return;
 	pause = strcmp(verb, "pause") == 0;
-	status = schedules_pause(call->n->schedules, name, pause);
+	status = schedules_pause(call->n->schedules, name, pause,
+	    call->principal);
 	if (status == 404) {
 		http_reply_error(call->req, 404, "not_found", "no schedule named %s",
 		    name);

@@ -78,7 +78,8 @@ api_silences_delete(const struct api_call *call)
 		    "id: %.64s", id);
 		return;
 	}
-	rc = silences_remove(call->n->silences, id, clock_wall_ms());
+	rc = silences_remove(call->n->silences, id, call->principal != NULL ?
+	    call->principal->name : NULL, clock_wall_ms());
 	if (rc == 0) {
 		http_reply_error(call->req, 404, "not_found", "no active silence "
 		    "%s here", id);

@@ -181,6 +181,33 @@ sync_json_vouch(const struct sync *s)
 	    "holes_abandoned", (json_int_t)s->vouch.holes_abandoned);
 }
 
+/*
+ * Copies keys (NULL-terminated) of an update's definition (spec_json,
+ * JSON text; empty when deleted) into its event body j, those the
+ * definition has as a string or a boolean: what the
+ * timeline's row says (a schedule paused, who added a silence) without
+ * the whole definition in every event.  A definition that does not parse
+ * adds nothing: the codec bounds it, the API that wrote it checked it.
+ */
+static void
+spec_copy(json_t *j, const char *spec_json, const char *const keys[])
+{
+	json_t *spec, *v;
+
+	if (j == NULL || spec_json == NULL || spec_json[0] == '\0')
+		return;
+	spec = json_loads(spec_json, JSON_REJECT_DUPLICATES, NULL);
+	for (size_t i = 0; keys[i] != NULL; i++)
+		if ((v = json_object_get(spec, keys[i])) != NULL &&
+		    (json_is_string(v) || json_is_boolean(v)))
+			json_object_set(j, keys[i], v);
+	json_decref(spec);
+}
+
+/* What of their definitions schedule and silence events show. */
+static const char *const schedule_keys[] = { "paused", NULL };
+static const char *const silence_keys[] = { "created_by", "comment", NULL };
+
 json_t *
 sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 {
@@ -250,11 +277,17 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 		Agentflow__Mesh__V1__ScheduleUpdate *u =
 		    agentflow__mesh__v1__schedule_update__unpack(NULL, len, body);
 		if (u != NULL) {
-			j = json_pack("{s:s, s:b, s:I, s:s, s:I, s:s}", "name",
-			    u->name, "deleted", u->deleted, "updated_ms",
-			    (json_int_t)u->updated_ms, "author", u->author,
-			    "fire_ms", (json_int_t)u->fire_ms, "fire_outcome",
-			    u->fire_outcome);
+			j = json_pack("{s:s, s:b, s:I, s:s, s:I, s:s, s:s, "
+			    "s:I}", "name", u->name, "deleted", u->deleted,
+			    "updated_ms", (json_int_t)u->updated_ms, "author",
+			    u->author, "fire_ms", (json_int_t)u->fire_ms,
+			    "fire_outcome", u->fire_outcome, "fire_job",
+			    u->fire_job, "fire_updated_ms",
+			    (json_int_t)u->fire_updated_ms);
+			if (u->principal != NULL && u->principal[0] != '\0')
+				json_object_set_new(j, "principal",
+				    json_string(u->principal));
+			spec_copy(j, u->spec_json, schedule_keys);
 			agentflow__mesh__v1__schedule_update__free_unpacked(u,
 			    NULL);
 		}
@@ -266,6 +299,10 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			    "deleted", u->deleted, "updated_ms",
 			    (json_int_t)u->updated_ms, "author", u->author,
 			    "ends_ms", (json_int_t)u->ends_ms);
+			spec_copy(j, u->spec_json, silence_keys);
+			if (u->principal != NULL && u->principal[0] != '\0')
+				json_object_set_new(j, "principal",
+				    json_string(u->principal));
 			agentflow__mesh__v1__silence_update__free_unpacked(u,
 			    NULL);
 		}

@@ -151,6 +151,7 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 		m.updated_ms = u->updated_ms;
 		m.author = u->author;
 		m.deleted = u->deleted;
+		m.principal = u->principal;
 	}
 	if (fire) {
 		m.fire_ms = u->fire_ms;

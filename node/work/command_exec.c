@@ -371,50 +371,74 @@ service(struct node *n, const Agentflow__Mesh__V1__Command *c,
 	    MESH_COMMAND_STATUS(ERROR);
 }
 
-/* Each type's handler, whether it runs while frozen, and the least role
- * that may issue it (command_exec_role). */
-static const struct {
+/* Each type's handler, whether it runs while frozen, the least role
+ * that may issue it (command_exec_role), and whether it is quiet: a read
+ * with no effect but its answer, which the audit records once an hour
+ * per principal and origin node when it goes well (command_exec_quiet,
+ * audit_rate.h).  Only history_query is: a node page open on a remote
+ * node asks it every minute, and sixty rows an hour of the same read say
+ * no more than one.  audit_query, ping and task_logs are a person's
+ * deliberate look and are audited every time. */
+static const struct handler {
 	int			 type;
 	handler_fn		 fn;
 	int			 when_frozen;
 	enum principal_role	 role;
+	int			 quiet;
 } handlers[] = {
-	{ MESH_COMMAND_TYPE(RUN_TASK), run_task, 0, PRINCIPAL_WRITE },
-	{ MESH_COMMAND_TYPE(CANCEL_TASK), cancel_task, 1, PRINCIPAL_WRITE },
-	{ MESH_COMMAND_TYPE(ACK_ALERT), ack_alert, 0, PRINCIPAL_WRITE },
-	{ MESH_COMMAND_TYPE(PING), ping, 1, PRINCIPAL_READ },
-	{ MESH_COMMAND_TYPE(FREEZE), freeze_command, 1, PRINCIPAL_ADMIN },
-	{ MESH_COMMAND_TYPE(UNFREEZE), freeze_command, 1, PRINCIPAL_ADMIN },
-	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1, PRINCIPAL_READ },
-	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0, PRINCIPAL_ADMIN },
-	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1, PRINCIPAL_READ },
-	{ MESH_COMMAND_TYPE(HISTORY_QUERY), history_command, 1, PRINCIPAL_READ },
+	{ MESH_COMMAND_TYPE(RUN_TASK), run_task, 0, PRINCIPAL_WRITE, 0 },
+	{ MESH_COMMAND_TYPE(CANCEL_TASK), cancel_task, 1, PRINCIPAL_WRITE, 0 },
+	{ MESH_COMMAND_TYPE(ACK_ALERT), ack_alert, 0, PRINCIPAL_WRITE, 0 },
+	{ MESH_COMMAND_TYPE(PING), ping, 1, PRINCIPAL_READ, 0 },
+	{ MESH_COMMAND_TYPE(FREEZE), freeze_command, 1, PRINCIPAL_ADMIN, 0 },
+	{ MESH_COMMAND_TYPE(UNFREEZE), freeze_command, 1, PRINCIPAL_ADMIN, 0 },
+	{ MESH_COMMAND_TYPE(TASK_LOGS), task_logs, 1, PRINCIPAL_READ, 0 },
+	{ MESH_COMMAND_TYPE(FORGET_NODE), forget, 0, PRINCIPAL_ADMIN, 0 },
+	{ MESH_COMMAND_TYPE(AUDIT_QUERY), audit_query, 1, PRINCIPAL_READ, 0 },
+	{ MESH_COMMAND_TYPE(HISTORY_QUERY), history_command, 1, PRINCIPAL_READ,
+	    1 },
 	/* A frozen node takes no new run (the job stays queued at its
 	 * issuer); results and fences still flow.  RESULT and FENCE are
 	 * node-internal: their handlers refuse a named principal. */
-	{ MESH_COMMAND_TYPE(JOB_RUN), job_run, 0, PRINCIPAL_WRITE },
-	{ MESH_COMMAND_TYPE(JOB_RESULT), job_result, 1, PRINCIPAL_ADMIN },
-	{ MESH_COMMAND_TYPE(JOB_FENCE), job_fence, 1, PRINCIPAL_ADMIN },
+	{ MESH_COMMAND_TYPE(JOB_RUN), job_run, 0, PRINCIPAL_WRITE, 0 },
+	{ MESH_COMMAND_TYPE(JOB_RESULT), job_result, 1, PRINCIPAL_ADMIN, 0 },
+	{ MESH_COMMAND_TYPE(JOB_FENCE), job_fence, 1, PRINCIPAL_ADMIN, 0 },
 	/* Stop is taken while frozen (the handler refuses the rest). */
-	{ MESH_COMMAND_TYPE(SERVICE), service, 1, PRINCIPAL_WRITE },
+	{ MESH_COMMAND_TYPE(SERVICE), service, 1, PRINCIPAL_WRITE, 0 },
 };
+
+/* The row of a type; NULL for one not known here. */
+static const struct handler *
+handler_of(int type)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].type == type)
+			return &handlers[i];
+	return NULL;
+}
+
+int
+command_exec_quiet(int type)
+{
+	const struct handler *h = handler_of(type);
+
+	return h != NULL && h->quiet;
+}
 
 int
 command_exec_allowed_frozen(int type)
 {
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].type == type)
-			return handlers[i].when_frozen;
-	return 0;
+	const struct handler *h = handler_of(type);
+
+	return h != NULL && h->when_frozen;
 }
 
 enum principal_role
 command_exec_role(int type)
 {
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].type == type)
-			return handlers[i].role;
-	return PRINCIPAL_NONE;
+	const struct handler *h = handler_of(type);
+
+	return h != NULL ? h->role : PRINCIPAL_NONE;
 }
 
 /*

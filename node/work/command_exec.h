@@ -20,6 +20,10 @@ int command_exec(void *arg, const Agentflow__Mesh__V1__Command *,
     const json_t *args, json_t **body, char *err, size_t errlen);
 /* Whether a command type still runs while frozen. */
 int command_exec_allowed_frozen(int type);
+/* Whether a command type is a quiet read (history_query): the audit
+ * writes it once an hour per principal and origin when it goes well
+ * (commands_config.quiet). */
+int command_exec_quiet(int type);
 /*
  * The least role that may issue a command type (read: ping, task_logs,
  * audit_query, history_query; write: run_task, cancel_task, ack_alert; admin: freeze,

@@ -143,12 +143,18 @@ answer(struct commands *c, const Agentflow__Mesh__V1__Command *cmd, int status,
 }
 
 /* A relay's record of a copy it handed on (result "ok", next_hop set) or
- * could not ("unreachable", with why). */
+ * could not ("unreachable", with why); of a quiet read handed on, one an
+ * hour (commands_quiet_skip). */
 static void
 audit_relay(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
     const char *hop, const char *result, const char *why)
 {
-	json_t *d = audit_command_details(cmd);
+	json_t *d;
+
+	if (why == NULL && commands_quiet_skip(c, "command.forwarded",
+	    cmd->principal, cmd->origin, (int)cmd->type))
+		return;
+	d = audit_command_details(cmd);
 
 	if (hop != NULL)
 		json_object_set_new(d, "next_hop", json_string(hop));
@@ -329,13 +335,19 @@ store_result(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
 }
 
 /* The destination's record: refused, or executed with its status, the
- * error, and the task it started. */
+ * error, and the task it started; of a quiet read that went well, one
+ * an hour (commands_quiet_skip: its answer is all it did). */
 static void
 audit_executed(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
     int status, const char *err, const json_t *body)
 {
-	json_t *d = audit_command_details(cmd);
-	json_t *task = json_object_get(body, "task_id");
+	json_t *d, *task;
+
+	if (status == MESH_COMMAND_STATUS(OK) && commands_quiet_skip(c,
+	    "command.executed", cmd->principal, cmd->origin, (int)cmd->type))
+		return;
+	d = audit_command_details(cmd);
+	task = json_object_get(body, "task_id");
 
 	if (status != MESH_COMMAND_STATUS(OK))
 		json_object_set_new(d, "error", json_string(err));

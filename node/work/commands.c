@@ -46,6 +46,7 @@
 
 
 #include "audit.h"
+#include "audit_rate.h"
 #include "check.h"
 #include "clock.h"
 #include "command_sign.h"
@@ -132,19 +133,38 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+int
+commands_quiet_skip(struct commands *c, const char *action,
+    const char *principal, const char *origin, int type)
+{
+	if (c->cfg.quiet == NULL || !c->cfg.quiet(type))
+		return 0;
+	return !audit_rate_admit(c->quiet_rows, principal, origin, type, action,
+	    clock_mono_ms());
+}
+
 /* The issuer's record of how a command ended: each destination's status;
  * "ok" when every one answered ok, "failed" when none did, else
- * "partial". */
+ * "partial".  A quiet read that went well leaves one an hour
+ * (commands_quiet_skip). */
 static void
 audit_done(struct commands *c, const struct record *r)
 {
 	json_t *results = json_object_get(r->rec, "results"), *v, *sum;
 	size_t i, ok = 0;
 
-	sum = json_array();
 	json_array_foreach(results, i, v) {
 		const char *st = json_string_value(json_object_get(v, "status"));
 		ok += st != NULL && strcmp(st, "ok") == 0;
+	}
+	if (ok == json_array_size(results) && commands_quiet_skip(c,
+	    "command.done", json_string_value(json_object_get(r->rec,
+	    "principal")), json_string_value(json_object_get(r->rec, "origin")),
+	    mesh_names_command_type_parse(json_string_value(json_object_get(
+	    r->rec, "type")))))
+		return;
+	sum = json_array();
+	json_array_foreach(results, i, v) {
 		json_array_append_new(sum, json_pack("{s:O, s:O, s:O?}", "node",
 		    json_object_get(v, "node"), "status", json_object_get(v,
 		    "status"), "error", json_object_get(v, "error")));
@@ -366,12 +386,19 @@ valid_text(const char *s, size_t max)
 }
 
 /* The issuer's record: the command in full, where it goes, whom it
- * skipped, and the signed token it was issued with (p may be NULL). */
+ * skipped, and the signed token it was issued with (p may be NULL).  A
+ * quiet read has one an hour (commands_quiet_skip): its done row says
+ * when it failed. */
 static void
 audit_issued(struct commands *c, const Agentflow__Mesh__V1__Command *cmd,
     const struct command_target *t, const struct principal *p)
 {
-	json_t *d = audit_command_details(cmd);
+	json_t *d;
+
+	if (commands_quiet_skip(c, "command.issued", cmd->principal,
+	    cmd->origin, (int)cmd->type))
+		return;
+	d = audit_command_details(cmd);
 
 	if (p != NULL && p->token_id[0] != '\0')
 		json_object_set_new(d, "token_id", json_string(p->token_id));
@@ -601,6 +628,7 @@ commands_new(struct event_base *base, const struct commands_config *cfg)
 	c->base = base;
 	c->cfg = *cfg;
 	c->active = hmap_new();
+	c->quiet_rows = audit_rate_new(AUDIT_RATE_KEYS, AUDIT_RATE_WINDOW_MS);
 	prom_hist_init(&c->latency, prom_hist_seconds, prom_hist_seconds_n);
 	TAILQ_INIT(&c->dead);
 	c->reap = event_new(base, -1, 0, reap_cb, c);
@@ -636,6 +664,7 @@ commands_free(struct commands *c)
 	hmap_free(c->active);
 	reap_cb(-1, 0, c);
 	event_free(c->reap);
+	audit_rate_free(c->quiet_rows);
 	free(c);
 }
 

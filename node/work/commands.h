@@ -67,6 +67,12 @@ struct commands_config {
 	int		(*principal_check)(void *arg,
 			    const Agentflow__Mesh__V1__Command *, char *err,
 			    size_t errlen);
+	/* Whether a command type is a read the audit thins when it goes
+	 * well (command_exec_quiet): its command.issued, forwarded,
+	 * executed and done rows are each written once an hour per
+	 * principal and origin node (audit_rate.h); a failure or refusal
+	 * is always written.  NULL: every command is audited in full. */
+	int		(*quiet)(int type);
 };
 
 struct commands *commands_new(struct event_base *, const struct commands_config *);

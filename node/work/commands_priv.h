@@ -18,6 +18,7 @@
 #include "mesh.pb-c.h"
 #include "prom.h"
 
+struct audit_rate;
 struct command_proof;
 struct hmap;
 
@@ -68,8 +69,16 @@ struct commands {
 	/* Seconds from issuing to each destination's answer (timeouts are
 	 * not answers: they count in timeouts, not here). */
 	struct prom_hist	 latency;
+	/* When each quiet read's rows were last written (audit_rate.h). */
+	struct audit_rate	*quiet_rows;
 };
 
+/* Whether the audit leaves out this row (action: "command.issued",
+ * forwarded, executed, done) of a command that went well: a quiet type's
+ * (commands_config.quiet) already written for its principal, origin and
+ * type within the hour (audit_rate.h; commands.c). */
+int commands_quiet_skip(struct commands *, const char *action,
+    const char *principal, const char *origin, int type);
 /* Sends cmd towards hop: 0, or -1 when no frame can leave (command_route.c). */
 int command_route_send(struct commands *, const char *hop,
     const Agentflow__Mesh__V1__Command *);

@@ -43,13 +43,13 @@ str(const char *s)
 static json_t *
 to_json(const PB(ScheduleUpdate) *u)
 {
-	return json_pack("{s:s, s:s, s:I, s:s, s:b, s:I, s:s, s:s, s:s, s:I}",
-	    "name", str(u->name), "spec_json", str(u->spec_json), "updated_ms",
-	    (json_int_t)u->updated_ms, "author", str(u->author), "deleted",
-	    u->deleted, "fire_ms", (json_int_t)u->fire_ms, "fire_job",
-	    str(u->fire_job), "fire_node", str(u->fire_node), "fire_outcome",
-	    str(u->fire_outcome), "fire_updated_ms",
-	    (json_int_t)u->fire_updated_ms);
+	return json_pack("{s:s, s:s, s:I, s:s, s:b, s:I, s:s, s:s, s:s, s:I, "
+	    "s:s}", "name", str(u->name), "spec_json", str(u->spec_json),
+	    "updated_ms", (json_int_t)u->updated_ms, "author", str(u->author),
+	    "deleted", u->deleted, "fire_ms", (json_int_t)u->fire_ms,
+	    "fire_job", str(u->fire_job), "fire_node", str(u->fire_node),
+	    "fire_outcome", str(u->fire_outcome), "fire_updated_ms",
+	    (json_int_t)u->fire_updated_ms, "principal", str(u->principal));
 }
 
 static char *
@@ -83,6 +83,7 @@ from_json(const json_t *j, PB(ScheduleUpdate) *u)
 	u->fire_node = jstr(j, "fire_node");
 	u->fire_outcome = jstr(j, "fire_outcome");
 	u->fire_updated_ms = jms(j, "fire_updated_ms");
+	u->principal = jstr(j, "principal");
 }
 
 static void
@@ -228,10 +229,12 @@ schedules_list(struct schedules *sc)
 
 /* --- changing ------------------------------------------------------------------ */
 
-/* A new version of name's definition (spec NULL: a tombstone), keeping
- * the last fire we hold.  Returns schedules_emit's. */
+/* A new version of name's definition (spec NULL: a tombstone) made by p
+ * (NULL: nobody named), keeping the last fire we hold.  Returns
+ * schedules_emit's. */
 static int
-change(struct schedules *sc, const char *name, const char *spec)
+change(struct schedules *sc, const char *name, const char *spec,
+    const struct principal *p)
 {
 	const PB(ScheduleUpdate) *held = sync_schedules_get(sc->n->sync, name);
 	PB(ScheduleUpdate) u;
@@ -247,6 +250,7 @@ change(struct schedules *sc, const char *name, const char *spec)
 	u.updated_ms = held != NULL && held->updated_ms >= now ?
 	    held->updated_ms + 1 : now;
 	u.author = sc->n->id;
+	u.principal = (char *)(p != NULL ? p->name : "");
 	return schedules_emit(sc, &u);
 }
 
@@ -285,7 +289,7 @@ schedules_put(struct schedules *sc, const json_t *def,
 	held = sync_schedules_get(sc->n->sync, name);
 	existed = held != NULL && !held->deleted;
 	text = json_dumps(spec, JSON_COMPACT);
-	rc = text != NULL ? change(sc, name, text) : -1;
+	rc = text != NULL ? change(sc, name, text, p) : -1;
 	free(text);
 	if (rc < 0) {
 		*out = json_pack("{s:s}", "error", sync_schedules_count(
@@ -304,17 +308,19 @@ schedules_put(struct schedules *sc, const json_t *def,
 }
 
 int
-schedules_delete(struct schedules *sc, const char *name)
+schedules_delete(struct schedules *sc, const char *name,
+    const struct principal *p)
 {
 	const PB(ScheduleUpdate) *held = sync_schedules_get(sc->n->sync, name);
 
 	if (held == NULL || held->deleted)
 		return 404;
-	return change(sc, name, NULL) < 0 ? 500 : 200;
+	return change(sc, name, NULL, p) < 0 ? 500 : 200;
 }
 
 int
-schedules_pause(struct schedules *sc, const char *name, int paused)
+schedules_pause(struct schedules *sc, const char *name, int paused,
+    const struct principal *p)
 {
 	const PB(ScheduleUpdate) *held = sync_schedules_get(sc->n->sync, name);
 	json_t *def = held != NULL ? schedules_def(held) : NULL;
@@ -325,7 +331,7 @@ schedules_pause(struct schedules *sc, const char *name, int paused)
 		return 404;
 	json_object_set_new(def, "paused", json_boolean(paused));
 	text = json_dumps(def, JSON_COMPACT);
-	rc = text != NULL ? change(sc, name, text) : -1;
+	rc = text != NULL ? change(sc, name, text, p) : -1;
 	free(text);
 	json_decref(def);
 	return rc < 0 ? 500 : 200;

@@ -68,8 +68,11 @@ json_t *schedules_list(struct schedules *);
  * updated_ms, author, next_fire_ms, last_fire: {fire_ms, job, node,
  * outcome, updated_ms} | null}, or NULL: none (new reference). */
 json_t *schedules_get(struct schedules *, const char *name);
-/* Deletes (a tombstone) or pauses / resumes name: 200, or 404. */
-int schedules_delete(struct schedules *, const char *name);
-int schedules_pause(struct schedules *, const char *name, int paused);
+/* Deletes (a tombstone) or pauses / resumes name for principal p (NULL:
+ * nobody named; its name travels in the update): 200, or 404. */
+int schedules_delete(struct schedules *, const char *name,
+    const struct principal *p);
+int schedules_pause(struct schedules *, const char *name, int paused,
+    const struct principal *p);
 
 #endif

@@ -5,7 +5,7 @@
  * Invariant: s->list holds at most SILENCES_MAX silences as they are
  * stored, each {id, matchers, starts_ms, ends_ms, comment, created_by,
  * node}; s->removed the removals not yet ended, each {id, updated_ms,
- * author, ends_ms}, no id in both; the store holds the same after every
+ * author, ends_ms} and who asked for it here (by), no id in both; the store holds the same after every
  * change that succeeded.
  */
 #include "silences.h"
@@ -399,18 +399,25 @@ first_to_end(const json_t *removed)
 	return at;
 }
 
-/* Keeps a removal of id by author at updated_ms; at REMOVED_MAX the one
- * that ends first goes to make room (the mesh's view forgets it too). */
+/* Keeps a removal of id by author at updated_ms, asked by principal by
+ * (NULL or empty: nobody named, or another node's); at REMOVED_MAX the
+ * one that ends first goes to make room (the mesh's view forgets it
+ * too). */
 static void
 tombstone(struct silences *s, const char *id, uint64_t updated_ms,
-    const char *author, uint64_t ends_ms)
+    const char *author, uint64_t ends_ms, const char *by)
 {
+	json_t *t;
+
 	/* first, as sync_silences.c's room(): the new one is always kept */
 	while (json_array_size(s->removed) >= REMOVED_MAX)
 		json_array_remove(s->removed, first_to_end(s->removed));
-	json_array_append_new(s->removed, json_pack("{s:s, s:I, s:s, s:I}",
-	    "id", id, "updated_ms", (json_int_t)updated_ms, "author", author,
-	    "ends_ms", (json_int_t)ends_ms));
+	t = json_pack("{s:s, s:I, s:s, s:I}", "id", id, "updated_ms",
+	    (json_int_t)updated_ms, "author", author, "ends_ms",
+	    (json_int_t)ends_ms);
+	if (by != NULL && by[0] != '\0')
+		json_object_set_new(t, "by", json_string(by));
+	json_array_append_new(s->removed, t);
 }
 
 /* Stores the change just made, or puts back what was: list and removed
@@ -431,7 +438,8 @@ commit(struct silences *s, json_t *list, json_t *removed)
 }
 
 int
-silences_remove(struct silences *s, const char *id, uint64_t now_ms)
+silences_remove(struct silences *s, const char *id, const char *by,
+    uint64_t now_ms)
 {
 	json_t *list, *removed, *sil;
 	size_t i;
@@ -441,7 +449,7 @@ silences_remove(struct silences *s, const char *id, uint64_t now_ms)
 		return 0;
 	list = json_copy(s->list);
 	removed = json_copy(s->removed);
-	tombstone(s, id, now_ms, s->self, json_u64_of(sil, "ends_ms"));
+	tombstone(s, id, now_ms, s->self, json_u64_of(sil, "ends_ms"), by);
 	json_array_remove(s->list, i);
 	return commit(s, list, removed) == 0 ? 1 : -1;
 }
@@ -455,11 +463,12 @@ word_of(const json_t *v, int live)
 	json_t *w;
 
 	if (!live)
-		return json_pack("{s:O, s:b, s:O, s:O, s:O}", "id",
+		return json_pack("{s:O, s:b, s:O, s:O, s:O, s:s}", "id",
 		    json_object_get(v, "id"), "deleted", 1, "updated_ms",
 		    json_object_get(v, "updated_ms"), "author",
 		    json_object_get(v, "author"), "ends_ms",
-		    json_object_get(v, "ends_ms"));
+		    json_object_get(v, "ends_ms"), "principal",
+		    json_text_of(v, "by"));
 	spec = json_dumps(v, JSON_COMPACT);
 	w = json_pack("{s:O, s:b, s:s?, s:O, s:O, s:O}", "id",
 	    json_object_get(v, "id"), "deleted", 0, "spec_json", spec,
@@ -637,7 +646,7 @@ silences_apply(struct silences *s, const char *id, const char *spec,
 			json_array_remove(s->removed, i);
 		if (find(s->list, id, &i) != NULL)
 			json_array_remove(s->list, i);
-		tombstone(s, id, updated_ms, author, ends_ms);
+		tombstone(s, id, updated_ms, author, ends_ms, NULL);
 	}
 	return commit(s, list, removed) == 0 ? 1 : -1;
 }

@@ -65,13 +65,17 @@ int silences_add(struct silences *, const json_t *body, const char *by,
  * removed; silences_add skips such ids as it does those it holds. */
 void silences_set_taken(struct silences *,
     int (*taken)(const char *id, void *arg), void *arg);
-/* Ends silence id (added on any node): 1, 0 when there is no such
- * active one, -1 when it cannot be stored. */
-int silences_remove(struct silences *, const char *id, uint64_t now_ms);
+/* Ends silence id (added on any node) for principal by (NULL: nobody
+ * named; its removal word names it): 1, 0 when there is no such active
+ * one, -1 when it cannot be stored. */
+int silences_remove(struct silences *, const char *id, const char *by,
+    uint64_t now_ms);
 
 /*
  * The words the mesh carries (SilenceUpdate as JSON): {id, deleted,
- * spec_json (text; absent when deleted), updated_ms, author, ends_ms}.
+ * spec_json (text; absent when deleted), updated_ms, author, ends_ms},
+ * and a removal's principal ("" when this node did not make it or nobody
+ * was named).
  * silences_word: of id, live or removed (new reference), or NULL;
  * silences_words: all (new reference), for the mesh's view at start.
  */

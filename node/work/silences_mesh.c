@@ -31,6 +31,7 @@ from_word(const json_t *w, PB(SilenceUpdate) *u)
 	u->author = (char *)json_text_of(w, "author");
 	u->deleted = json_is_true(json_object_get(w, "deleted"));
 	u->ends_ms = json_u64_of(w, "ends_ms");
+	u->principal = (char *)json_text_of(w, "principal");
 }
 
 static int

@@ -427,6 +427,7 @@ work_start(struct node *n, char *err, size_t errlen)
 		.exec = command_exec, .changed = command_changed, .arg = n,
 		.keys = mesh_origin_keys(n->mesh),
 		.principal_check = command_exec_principal,
+		.quiet = command_exec_quiet,
 	};
 	n->commands = commands_new(n->base, &cc);
 	end_leftovers(n);

@@ -827,6 +827,34 @@ async function main() {
         await p.context().close();
       },
 
+      async 'a schedule made through the API is a timeline row that opens its page'() {
+        // made on node-2, which defines greet; node-1's page shows it.
+        // Paused: it never fires during the run; deleted at the end.
+        const def = { name: 'e2e-nightly', cron: '0 3 * * *', job: { task: 'greet', to: 'node-2' }, paused: true };
+        const r = await mesh.api('node-2', 'POST', '/api/schedules', def);
+        check(r.status === 201 || r.status === 200, `schedule answered ${r.status} ${JSON.stringify(r.json)}`);
+        const p = await page();
+        try {
+          await p.goto(`${base}#/timeline`);
+          await p.getByTestId('timeline-page').waitFor();
+          await p.getByTestId('timeline-filter-kind').selectOption('schedule');
+          const row = p.locator('[data-testid="timeline-event"][data-kind="schedule"]', { hasText: 'schedule e2e-nightly created' }).first();
+          await row.waitFor({ timeout: 15000 }).catch(async (e) => {
+            const rows = await p.getByTestId('timeline-event').allTextContents();
+            throw new Error(`${e.message}; rows: ${JSON.stringify(rows.slice(0, 12))}`);
+          });
+          await shot(p, 'timeline-schedule');
+          // no schedules page: the row opens the page of the node it was made on
+          check(await row.getAttribute('data-origin') === 'node-2', 'the row names node-2');
+          await row.getByTestId('timeline-link').click();
+          await p.getByTestId('node-detail-node-2').waitFor({ timeout: 10000 });
+        } finally {
+          await p.context().close();
+          const d = await mesh.api('node-2', 'DELETE', '/api/schedules/e2e-nightly');
+          check(d.status === 200, `schedule delete answered ${d.status}`);
+        }
+      },
+
       async 'a killed node turns dead on the page'() {
         const p = await page();
         await p.goto(`${base}#/nodes`);

@@ -80,6 +80,15 @@ class CliSilence(unittest.TestCase):
         self.assertIn("silence %s removed" % sid, out)
         rc, out, err = self.on("silence", "rm", sid)
         self.assertEqual(rc, 1, (out, err))
+        # its events say who added and who removed it (the timeline's
+        # "silence ... added by P", "... removed by P")
+        r = self.n.client(token="read").get("/api/events?kind=silence")
+        self.assertEqual(r.status, 200, r)
+        bodies = [e["body"] for e in r.json()["events"] if e["body"]["id"] == sid]
+        self.assertEqual([b["deleted"] for b in bodies], [False, True], bodies)
+        self.assertEqual(bodies[0]["comment"], "disk swap")
+        self.assertTrue(bodies[0]["created_by"], bodies)
+        self.assertEqual(bodies[1]["principal"], bodies[0]["created_by"], bodies)
         rc, out, err = self.on("silence", "ls")
         self.assertEqual(out.splitlines()[1:], [])
         for args in (["silence", "add", "--for", "2h"],

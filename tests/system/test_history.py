@@ -4,7 +4,8 @@ serves a node's samples taken every --status-ms, at most `points` per
 series within the times asked, refuses bad parameters with a 400 naming
 them, keeps the minutes over a restart (the minute in progress is stored
 at shutdown), and answers another node's history through the mesh
-(a history_query command)."""
+(a history_query command), which the audit records once an hour per
+principal and origin when it goes well, and every time it fails."""
 
 import shutil
 import tempfile
@@ -149,6 +150,53 @@ class ThroughTheMesh(test_commands.Mesh, Checks):
         # a bad parameter is refused before anything is sent
         r = a.client(token="read").get("/api/history?node=node-3&points=0")
         self.assertEqual(r.status, 400, r)
+
+    def test_reading_history_is_audited_once_an_hour(self):
+        # A node page open on node-3 asks every minute: the audit keeps
+        # each of the read's rows once an hour per principal and origin
+        # (issued and done on the asking node, executed on node-3, none on
+        # node-2, which it does not pass), two principals two of each,
+        # while a failed read is audited every time and a ping as ever.
+        a, b, c = self.nodes
+        for _ in range(4):
+            self.history(a, "?node=node-3&points=5")
+            self.history(a, "?node=node-3&points=5", token="write")
+        rec = self.ok_command(a, "node-3", "ping", {})
+        self.assertEqual(rec["results"][0]["status"], "ok", rec)
+        bad = {"from_ms": 0, "to_ms": 1, "points": 0}
+        for _ in range(2):
+            r = self.command(a, "node-3", "history_query", bad)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["results"][0]["status"], "invalid", r.json())
+
+        def typed(node, kind):
+            r = node.client().get("/api/audit?limit=1000")
+            self.assertEqual(r.status, 200, r)
+            return [x for x in r.json()["records"]
+                    if x.get("details", {}).get("type") == kind]
+
+        def rows(node, result):
+            got = {}
+            for x in typed(node, "history_query"):
+                if (x["result"] == "ok") == (result == "ok"):
+                    k = (x["action"], x["actor"])
+                    got[k] = got.get(k, 0) + 1
+            return got
+        self.assertTrue(harness.wait_until(
+            lambda: len(rows(c, "failed")) == 1 and typed(c, "ping"), 10),
+            "the failed reads and the ping are audited on node-3")
+        who = {t: "token:" + t for t in ("read", "write")}  # api_auth.c
+        self.assertEqual(rows(a, "ok"), {(act, p): 1 for p in who.values()
+                         for act in ("command.issued", "command.done")})
+        self.assertEqual(rows(b, "ok"), {})
+        self.assertEqual(rows(c, "ok"), {("command.executed", p): 1
+                                         for p in who.values()})
+        # failures are every one written: the done row on the asker, the
+        # executed row on node-3, twice each
+        self.assertEqual(rows(a, "failed"), {("command.done", who["write"]): 2})
+        self.assertEqual(rows(c, "failed"),
+                         {("command.executed", who["write"]): 2})
+        self.assertTrue(typed(a, "ping"), "the ping is audited on node-1")
 
 
 if __name__ == "__main__":

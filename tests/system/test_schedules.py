@@ -184,6 +184,22 @@ class Schedules(unittest.TestCase):
         self.wait_everywhere("nightly", lambda s: s is None)
         self.assertEqual(self.delete(n3, "nightly").status, 404)
         self.assertEqual(n1.post("/api/schedules/nightly/pause", {}).status, 404)
+        # Each change's event names who made it and whether it paused it
+        # (the timeline's rows: "schedule nightly paused by token:write"),
+        # read on node-1 from node-3's events too.
+        def changes():
+            r = n1.client(token="read").get("/api/events?kind=schedule&limit=1000")
+            self.assertEqual(r.status, 200, r)
+            return [(e["origin"], e["body"].get("paused"), e["body"]["deleted"],
+                     e["body"].get("principal"))
+                    for e in r.json()["events"] if e["body"]["name"] == "nightly"]
+        want = [("node-1", False, False, "token:write"),
+                ("node-3", True, False, "token:write"),
+                ("node-1", False, False, "token:write"),
+                ("node-3", False, False, "token:write"),
+                ("node-3", None, True, "token:write")]
+        self.assertTrue(harness.wait_until(lambda: changes() == want, SEEN_TIMEOUT),
+                        changes())
 
     def cli(self, node, *args):
         return subprocess.run([CLI, "schedule"] + list(args) + [

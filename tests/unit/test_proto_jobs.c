@@ -242,6 +242,7 @@ schedule_init(PB(ScheduleUpdate) *u)
 	u->fire_node = "node-3";
 	u->fire_outcome = "succeeded";
 	u->fire_updated_ms = 1700000065000ull;
+	u->principal = "alice";
 }
 
 static void
@@ -257,6 +258,7 @@ cmp_schedule(const PB(ScheduleUpdate) *a, const PB(ScheduleUpdate) *b)
 	assert_string_equal(a->fire_node, b->fire_node);
 	assert_string_equal(a->fire_outcome, b->fire_outcome);
 	assert_int_equal(a->fire_updated_ms, b->fire_updated_ms);
+	assert_string_equal(a->principal, b->principal);
 }
 
 static void
@@ -318,6 +320,10 @@ test_schedule_roundtrip_and_bounds(void **state)
 	u.fire_outcome = "Done!";
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].schedule.fire_outcome");
+	schedule_init(&u);
+	u.principal = "al\nice";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
+	    "events.events[0].schedule.principal");
 
 	/* In snapshots: at most FRAME_CODEC_MAX_SCHEDULES, each checked. */
 	schedule_init(&u);
@@ -373,8 +379,10 @@ test_silence_roundtrip_and_bounds(void **state)
 	frame_codec_free(out);
 	u.deleted = 1;
 	u.spec_json = "";
+	u.principal = "bob";
 	out = roundtrip(&x->f.ev_frame);
 	assert_true(out->events->events[0]->silence->deleted);
+	assert_string_equal(out->events->events[0]->silence->principal, "bob");
 	frame_codec_free(out);
 
 	silence_init(&u);
@@ -394,10 +402,24 @@ test_silence_roundtrip_and_bounds(void **state)
 	u.ends_ms = 0;
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].silence.ends_ms");
+	/* 9e15 ms: no Date holds it, and the dashboard once threw on it */
+	u.ends_ms = 9000000000000000ull;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].silence.ends_ms: 9000000000000000 is past year 9999");
+	u.ends_ms = FRAME_CODEC_MAX_TIME_MS + 1;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].silence.ends_ms");
+	u.ends_ms = FRAME_CODEC_MAX_TIME_MS;
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
 	silence_init(&u);
 	u.author = "no node!";
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
 	    "events.events[0].silence.author");
+	silence_init(&u);
+	u.principal = "b\x01ob";
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
+	    "events.events[0].silence.principal");
 
 	silence_init(&u);
 	v = calloc(FRAME_CODEC_MAX_SILENCES + 1, sizeof(*v));

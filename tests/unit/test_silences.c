@@ -145,7 +145,7 @@ test_every_matcher_must_hold(void **state)
 {
 	struct fix *f = *state;
 	json_t *home = json_pack("{s:s, s:s}", "site", "home", "role", "db");
-	json_t *away = json_pack("{s:s}", "site", "away");
+	json_t *away = json_pack("{s:s}", "site", "away"), *word;
 	char id[64], err[256];
 
 	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"disk\", "
@@ -164,9 +164,14 @@ test_every_matcher_must_hold(void **state)
 	/* the end: until_ms passed, it matches nothing and drops out */
 	assert_null(silences_match(f->s, NOW + 60000, "cpu", "n2", NULL));
 	assert_int_equal(silences_active(f->s, NOW + 60000), 1);
-	/* removal */
-	assert_int_equal(silences_remove(f->s, sid(1), NOW), 1);
-	assert_int_equal(silences_remove(f->s, sid(1), NOW), 0);
+	/* removal: its word names who asked for it */
+	assert_int_equal(silences_remove(f->s, sid(1), "token:bob", NOW), 1);
+	assert_int_equal(silences_remove(f->s, sid(1), "token:bob", NOW), 0);
+	word = silences_word(f->s, sid(1), NOW);
+	assert_true(json_is_true(json_object_get(word, "deleted")));
+	assert_string_equal(json_string_value(json_object_get(word,
+	    "principal")), "token:bob");
+	json_decref(word);
 	assert_null(silences_match(f->s, NOW, "disk", "n1", home));
 	assert_null(silences_match(NULL, NOW, "disk", "n1", home));
 	json_decref(home);
@@ -186,7 +191,7 @@ test_bounded_and_kept_over_a_reopen(void **state)
 		    sizeof(id), err, sizeof(err)), 201);
 	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
 	    "\"2h\"}", NULL, 0, err, sizeof(err)), 507);
-	assert_int_equal(silences_remove(f->s, sid(1), NOW), 1);
+	assert_int_equal(silences_remove(f->s, sid(1), NULL, NOW), 1);
 	silences_free(f->s);
 	store_close(f->store);
 	f->store = store_open(f->data, err, sizeof(err));
@@ -270,7 +275,7 @@ test_another_nodes_silence_is_checked_then_held(void **state)
 	json_decref(list);
 
 	/* removed on n2: the removal wins over the silence, in any order */
-	assert_int_equal(silences_remove(s2, id, NOW + 1000), 1);
+	assert_int_equal(silences_remove(s2, id, NULL, NOW + 1000), 1);
 	gone = silences_word(s2, id, NOW + 1000);
 	assert_true(json_is_true(json_object_get(gone, "deleted")));
 	assert_string_equal(json_string_value(json_object_get(gone, "author")),
@@ -560,7 +565,7 @@ test_our_removal_is_kept_past_the_bound(void **state)
 		    "n2", NOW + 3600000 + (uint64_t)i, NOW), 1);
 	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
 	    "\"1m\"}", id, sizeof(id), err, sizeof(err)), 201);
-	assert_int_equal(silences_remove(f->s, id, NOW), 1);
+	assert_int_equal(silences_remove(f->s, id, NULL, NOW), 1);
 	w = silences_word(f->s, id, NOW);
 	assert_non_null(w);
 	assert_true(json_is_true(json_object_get(w, "deleted")));
@@ -590,7 +595,7 @@ test_a_removal_not_stored_leaves_the_silence(void **state)
 	    "UPDATE ON meta BEGIN SELECT RAISE(ABORT, 'refused'); END; "
 	    "CREATE TRIGGER no_meta_in BEFORE INSERT ON meta BEGIN SELECT "
 	    "RAISE(ABORT, 'refused'); END;", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(silences_remove(f->s, id, NOW), -1);
+	assert_int_equal(silences_remove(f->s, id, NULL, NOW), -1);
 	assert_string_equal(silences_match(f->s, NOW, "a", "n1", NULL), id);
 	w = silences_word(f->s, id, NOW);
 	assert_non_null(w);
@@ -603,7 +608,7 @@ test_a_removal_not_stored_leaves_the_silence(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_meta; DROP TRIGGER "
 	    "no_meta_in;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(silences_remove(f->s, id, NOW), 1);
+	assert_int_equal(silences_remove(f->s, id, NULL, NOW), 1);
 	assert_null(silences_match(f->s, NOW, "a", "n1", NULL));
 }
 

@@ -27,15 +27,15 @@ export function fmtDuration(s: number | null | undefined): string {
 }
 
 export function fmtTime(ms: number | null | undefined): string {
-  if (!ms) return '–';
-  const d = new Date(ms);
+  const d = new Date(ms ?? 0);
+  if (!ms || !Number.isFinite(d.getTime())) return '–';
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
 export function fmtDateTime(ms: number | null | undefined): string {
-  if (!ms) return '–';
-  const d = new Date(ms);
+  const d = new Date(ms ?? 0);
+  if (!ms || !Number.isFinite(d.getTime())) return '–';
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${fmtTime(ms)}`;
 }

@@ -202,7 +202,7 @@ export interface UserEventBody {
   payload_bytes: number;
 }
 
-export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'job' | 'workflow' | 'service' | 'artifact' | 'schedule' | 'token_revoked' | 'unknown';
+export type EventKind = 'status' | 'task' | 'log' | 'alert' | 'user' | 'job' | 'workflow' | 'service' | 'artifact' | 'schedule' | 'silence' | 'token_revoked' | 'unknown';
 
 export interface MeshEvent {
   origin: string;

@@ -6,11 +6,13 @@ import { fmtPct, fmtTime } from '../lib/format';
 import { eventKey, idText } from '../lib/id';
 import { useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
 import type { Sample } from '../lib/store';
+import { describeEvent, previousUpdates } from '../lib/eventRows';
 import { dedupeChanges, describeChange, nextStatus, readStatuses, type Change } from '../lib/timelineRows';
 import type { Alert, Job, LogLine, MeshEvent, NodeStatus, Task, UserEventBody } from '../lib/types';
 import { jobHref } from './Jobs';
 
-const summaries = new WeakMap<MeshEvent, string>();
+/** Each event's line, with the earlier update it was read against. */
+const summaries = new WeakMap<MeshEvent, { prev: MeshEvent | undefined; text: string }>();
 
 /** A user event's payload in a line: its text, or for bytes that are not
  * text (payload_b64, docs/api.md) their size. */
@@ -38,67 +40,28 @@ export function BinaryPayload({ e }: { e: MeshEvent }) {
   );
 }
 
-/** One line describing an event (cached per event object). */
-export function summarize(e: MeshEvent): string {
+/** One line describing an event, read against the update before it of
+ * the same thing (lib/eventRows.ts; cached per event object). */
+export function summarize(e: MeshEvent, prev?: MeshEvent): string {
   const hit = summaries.get(e);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined && hit.prev === prev) return hit.text;
   let s: string;
-  const b = e.body as Record<string, unknown> | null;
-  if (e.summarized) s = `(${e.body_bytes ?? '?'} bytes, not in the snapshot: ${e.url ?? ''})`;
-  else if (!b) s = '(no body)';
-  else
-    switch (e.kind) {
-      case 'task': {
-        const t = b as unknown as Task;
-        s = `task ${t.name} ${t.task_id} → ${t.state}${t.reason ? ` (${t.reason})` : ''}`;
-        break;
-      }
-      case 'log': {
-        const l = b as unknown as LogLine;
-        s = `[${l.task_id} ${l.stream}] ${l.text}`;
-        break;
-      }
-      case 'alert': {
-        const a = b as unknown as Alert;
-        s = `alert ${a.rule} ${a.state} (${a.severity}): ${a.message}`;
-        break;
-      }
-      case 'job': {
-        const j = b as unknown as Job;
-        s = `job ${j.id} ${j.task ?? '(ad-hoc)'} → ${j.state}${j.node ? ` on ${j.node}` : ''}${j.reason ? ` (${j.reason})` : ''}`;
-        break;
-      }
-      case 'user': {
-        const u = b as unknown as UserEventBody;
-        s = `${u.name}: ${userPayloadText(u)}`;
-        break;
-      }
-      case 'service': {
-        const v = b as { name?: string; node?: string; state?: string; desired?: string };
-        s = `service ${v.name} on ${v.node ?? e.origin} → ${v.state} (desired ${v.desired})`;
-        break;
-      }
-      case 'workflow': {
-        const w = b as { id?: string; name?: string; state?: string; reason?: string | null };
-        s = `workflow ${w.name} ${w.id} → ${w.state}${w.reason ? ` (${w.reason})` : ''}`;
-        break;
-      }
-      case 'artifact': {
-        const a = b as { name?: string; artifact?: string; size?: number; removed?: boolean };
-        s = `artifact ${a.name || a.artifact} ${a.removed ? 'removed' : `added (${a.size} bytes)`}`;
-        break;
-      }
-      default:
-        s = JSON.stringify(b);
-    }
+  try {
+    s = describeEvent(e, prev, (b) => userPayloadText(b as unknown as UserEventBody));
+  } catch {
+    // A body no reader foresaw costs its row's words, not the page (the
+    // event is stored on every node, so a throw here would blank the
+    // timeline everywhere).
+    s = `${e.kind} (body not understood)`;
+  }
   if (s.length > 400) s = `${s.slice(0, 397)}…`;
-  summaries.set(e, s);
+  summaries.set(e, { prev, text: s });
   return s;
 }
 
 /** The kinds a row may have: a change read from statuses, or an event's
  * (any other kind seen is offered too). */
-const KINDS = ['node', 'link', 'freeze', 'task', 'job', 'workflow', 'service', 'alert', 'user', 'log'];
+const KINDS = ['node', 'link', 'freeze', 'task', 'job', 'workflow', 'service', 'schedule', 'alert', 'silence', 'artifact', 'token_revoked', 'user', 'log'];
 const WINDOWS: [string, number][] = [
   ['all time', 0],
   ['last minute', 60e3],
@@ -148,13 +111,17 @@ export function eventHref(e: MeshEvent, localNode: string | null): string {
       return `#/workflows/${encodeURIComponent(String(b.id ?? ''))}`;
     case 'artifact':
       return '#/artifacts';
+    case 'silence':
+      // Silences are listed on the alerts page; schedules and token
+      // revocations have no page: their node's.
+      return '#/alerts';
     default:
       return nodeHref(e.origin);
   }
 }
 
-export function eventRow(e: MeshEvent, localNode: string | null): Row {
-  return { key: eventKey(e), time_ms: e.time_ms, origin: e.origin, kind: e.kind, text: summarize(e), href: eventHref(e, localNode), event: e };
+export function eventRow(e: MeshEvent, localNode: string | null, prev?: MeshEvent): Row {
+  return { key: eventKey(e), time_ms: e.time_ms, origin: e.origin, kind: e.kind, text: summarize(e, prev), href: eventHref(e, localNode), event: e };
 }
 
 export function changeRow(c: Change): Row {
@@ -169,15 +136,17 @@ export function changeRow(c: Change): Row {
  */
 export function buildRows(events: MeshEvent[], changes: Change[], older: Older, localNode: string | null): Row[] {
   const seen = new Set<string>();
-  const rows: Row[] = [];
+  const kept: MeshEvent[] = [];
   for (const list of [events, older.events])
     for (const e of list) {
       if (e.kind === 'status') continue;
       const k = eventKey(e);
       if (seen.has(k)) continue;
       seen.add(k);
-      rows.push(eventRow(e, localNode));
+      kept.push(e);
     }
+  const prev = previousUpdates(kept);
+  const rows: Row[] = kept.map((e) => eventRow(e, localNode, prev.get(e)));
   for (const c of dedupeChanges([...older.changes, ...changes])) rows.push(changeRow(c));
   return rows.sort((a, b) => b.time_ms - a.time_ms);
 }
