@@ -30,11 +30,14 @@ wall_timer_delay(uint64_t now_ms, uint64_t period_ms, uint64_t offset_ms)
 }
 
 /*
- * Armed to the microsecond, from the loop's time now: libevent adds a
- * timeout to the time its loop last woke, which lags by what the turn
- * has run so far, and whole milliseconds from a truncated clock put
- * timers of one boundary up to a millisecond apart.  Either way the
- * timers of one boundary fired in two or three wakeups, not one.
+ * Armed from libevent's own time, refreshed: libevent adds a timeout to
+ * the time its loop last woke, which lags by what the turn has run so
+ * far, and reads a coarse monotonic clock (a jiffy, 1-4 ms); a delay
+ * computed from our own clock, in whole milliseconds at that, put the
+ * timers of one boundary milliseconds apart, fired in two or three
+ * wakeups, not one.  The wall time libevent derives from its cached
+ * clock (event_base_gettimeofday_cached) turns a boundary into the same
+ * instant of that clock for every timer.
  */
 static void
 arm_us(struct wall_timer *t, uint64_t delay_us)
@@ -43,16 +46,21 @@ arm_us(struct wall_timer *t, uint64_t delay_us)
 	    (suseconds_t)(delay_us % 1000000) };
 
 	t->due_ms = clock_mono_ms() + delay_us / 1000;
-	event_base_update_cache_time(t->base);
 	event_add(t->ev, &tv);
 }
 
-/* To the next boundary (wall_timer_delay), to the microsecond. */
+/* To the next boundary (wall_timer_delay) as libevent's clock has it. */
 static void
 arm_grid(struct wall_timer *t)
 {
-	uint64_t now_us = clock_wall_us();
+	struct timeval tv;
+	uint64_t now_us;
 
+	event_base_update_cache_time(t->base);
+	if (event_base_gettimeofday_cached(t->base, &tv) != 0)
+		now_us = clock_wall_us();
+	else
+		now_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 	arm_us(t, wall_timer_delay(now_us / 1000, t->period_ms,
 	    t->offset_ms) * 1000 - now_us % 1000);
 }
@@ -91,8 +99,10 @@ wall_timer_new(struct event_base *base, uint64_t period_ms,
 void
 wall_timer_soon(struct wall_timer *t, uint64_t delay_ms)
 {
-	if (t->due_ms > clock_mono_ms() + delay_ms)
+	if (t->due_ms > clock_mono_ms() + delay_ms) {
+		event_base_update_cache_time(t->base);
 		arm_us(t, delay_ms * 1000);
+	}
 }
 
 void

@@ -155,9 +155,7 @@ test_soon_runs_early_once(void **state)
  * after another's callback is armed later in the turn (what libevent's
  * cached time got wrong).
  */
-struct together {
-	int	 fired[3];
-};
+static int late_turn;	/* a callback ran 20 ms or more past its boundary */
 
 static void
 busy(void *arg)
@@ -166,6 +164,8 @@ busy(void *arg)
 	uint64_t until = clock_mono_us() + 1500;
 
 	(*fired)++;
+	if (clock_wall_ms() % 100 >= 20)
+		late_turn = 1;
 	while (clock_mono_us() < until)
 		;
 }
@@ -174,29 +174,42 @@ static void
 test_one_boundary_one_turn(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct together t = { { 0 } };
 	struct wall_timer *w[3];
 	uint64_t limit = clock_mono_ms() + 10000;
-	int turns = 0;
+	int fired[3] = { 0 }, turns = 0, skipped;
 
 	(void)state;
 	for (int i = 0; i < 3; i++) {
-		w[i] = wall_timer_new(base, 100, 0, busy, &t.fired[i]);
+		w[i] = wall_timer_new(base, 100, 0, busy, &fired[i]);
 		busy(&(int){ 0 });
 	}
-	/* Ten boundaries, each in one turn: after every turn the three
-	 * have fired as often as each other. */
-	while (t.fired[0] < 10 && clock_mono_ms() < limit) {
+	/* Armed outside the loop, each from libevent's clock read afresh
+	 * (a coarse one): their first boundary may take two turns.  From
+	 * their first run on they are armed in the loop. */
+	while ((fired[0] == 0 || fired[1] == 0 || fired[2] == 0) &&
+	    clock_mono_ms() < limit)
+		event_base_loop(base, EVLOOP_ONCE);
+	fired[0] = fired[1] = fired[2] = 0;
+	/* Then ten boundaries, each in one turn: after every turn the three
+	 * have fired as often as each other.  A turn a fifth of a period
+	 * late (a loaded host stalled us) can put one timer past the
+	 * quarter-period rule and the next a boundary later, rightly:
+	 * then this host cannot judge, and the test skips. */
+	late_turn = 0;
+	while (fired[0] < 10 && clock_mono_ms() < limit && !late_turn) {
 		event_base_loop(base, EVLOOP_ONCE);
 		turns++;
-		assert_int_equal(t.fired[1], t.fired[0]);
-		assert_int_equal(t.fired[2], t.fired[0]);
+		assert_int_equal(fired[1], fired[0]);
+		assert_int_equal(fired[2], fired[0]);
 	}
-	assert_int_equal(t.fired[0], 10);
-	assert_true(turns <= 10);
+	skipped = late_turn;
 	for (int i = 0; i < 3; i++)
 		wall_timer_free(w[i]);
 	event_base_free(base);
+	if (skipped)
+		skip();
+	assert_int_equal(fired[0], 10);
+	assert_true(turns <= 10);
 }
 
 int
