@@ -47,7 +47,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_deploy import BIN, SRC, bundle, clean_env, dockerfile, free_port  # noqa: E402
 
 BUILD = os.path.join(SRC, "deploy", "build-images.sh")
-TAG = "test"       # never replaces a developer's :local images
+# This run's own tag: it never replaces a developer's :local images nor
+# another run's, and tearDownModule removes what this run built.
+TAG = "test-%d" % os.getpid()
 IMAGE = {kind: f"localhost/agentflow-{kind}:{TAG}" for kind in ("signal", "node")}
 BASE = "localhost/debian:12-slim"
 LOG_DIR = os.path.join(BIN, "..", "test-output", "images")
@@ -70,10 +72,19 @@ FLAGS = []        # podman run options from build-images.sh --run-flags
 BUILD_SECONDS = None
 
 
+DANGLING_BEFORE = set()   # untagged images there before this run's build
+
+
+def dangling():
+    r = podman("images", "-q", "--no-trunc", "--filter", "dangling=true", check=False)
+    return set(r.stdout.split()) if r.returncode == 0 else set()
+
+
 def setUpModule():
     global BUILD_SECONDS
     if os.geteuid() != 0:
         raise unittest.SkipTest("needs root (podman's store, debootstrap)")
+    DANGLING_BEFORE.update(dangling())
     os.makedirs(LOG_DIR, exist_ok=True)
     log = os.path.join(LOG_DIR, "build.log")
     start = time.monotonic()
@@ -95,6 +106,17 @@ def setUpModule():
     FLAGS[:] = subprocess.run(["bash", BUILD, "--run-flags"], capture_output=True,
                               text=True, check=True, timeout=30).stdout.split()
     print(f"images built in {BUILD_SECONDS:.0f} s", flush=True)
+
+
+def tearDownModule():
+    """This run's two images, and the untagged ones its build left (the
+    build stages); the base image and the builder image stay, as the
+    cache the next build starts from."""
+    for image in IMAGE.values():
+        podman("rmi", "-f", image, check=False)
+    left = dangling() - DANGLING_BEFORE
+    if left:
+        podman("rmi", *sorted(left), check=False)
 
 
 def podman(*args, timeout=120, check=True):
