@@ -79,6 +79,11 @@
 #define FRAME_CODEC_MAX_LOG_LINE	4096
 #define FRAME_CODEC_MAX_TEXT		1024	/* reasons, messages, errors */
 #define FRAME_CODEC_MAX_NAME		128	/* names, principals, keys */
+/* Who changed a schedule or removed a silence: a principal's name as
+ * common/principal.h holds it (PRINCIPAL_NAME_MAX + 16), not more, since
+ * every schedule and silence of an origin, and their removals, ride in
+ * its snapshot and the worst case must fit a frame (test_snapshot_budget). */
+#define FRAME_CODEC_MAX_PRINCIPAL	80
 #define FRAME_CODEC_MAX_VERSION		32
 #define FRAME_CODEC_MAX_HOSTNAME	255
 #define FRAME_CODEC_MAX_FEATURES	32	/* names per Hello */

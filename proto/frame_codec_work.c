@@ -187,7 +187,7 @@ fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 	if (str(u->fire_node)[0] != '\0')
 		CHECK(ck, check_node_id(ck, "fire_node", u->fire_node), NULL, -1);
 	CHECK(ck, check_str(ck, "principal", u->principal, 0,
-	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
+	    FRAME_CODEC_MAX_PRINCIPAL, true), NULL, -1);
 	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
 }
 
@@ -208,7 +208,7 @@ fc_check_silence_update(struct ck *ck, const PB(SilenceUpdate) *u)
 		    "%llu is past year 9999 (limit %llu)",
 		    (unsigned long long)u->ends_ms, FRAME_CODEC_MAX_TIME_MS);
 	CHECK(ck, check_str(ck, "principal", u->principal, 0,
-	    FRAME_CODEC_MAX_NAME, true), NULL, -1);
+	    FRAME_CODEC_MAX_PRINCIPAL, true), NULL, -1);
 	return check_node_id(ck, "author", u->author);
 }
 

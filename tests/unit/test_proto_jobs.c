@@ -143,6 +143,15 @@ test_snapshot_jobs_roundtrip_and_count(void **state)
 	    "snapshot.origins[0].jobs[0].state");
 }
 
+/* n bytes of a principal's name in buf (FRAME_CODEC_MAX_PRINCIPAL + 2). */
+static char *
+principal_of(char *buf, size_t n)
+{
+	memset(buf, 'p', n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 test_job_fields_bounded(void **state)
 {
@@ -267,6 +276,7 @@ test_schedule_roundtrip_and_bounds(void **state)
 	struct fx *x = *state;
 	PB(ScheduleUpdate) u, **v;
 	char big[FRAME_CODEC_MAX_SCHEDULE_SPEC + 2];
+	char pbuf[FRAME_CODEC_MAX_PRINCIPAL + 2];
 	PB(Frame) *out;
 
 	schedule_init(&u);
@@ -324,6 +334,14 @@ test_schedule_roundtrip_and_bounds(void **state)
 	u.principal = "al\nice";
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
 	    "events.events[0].schedule.principal");
+	/* as long as a principal can be, not a byte more */
+	schedule_init(&u);
+	u.principal = principal_of(pbuf, FRAME_CODEC_MAX_PRINCIPAL);
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
+	u.principal = principal_of(pbuf, FRAME_CODEC_MAX_PRINCIPAL + 1);
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	    "events.events[0].schedule.principal: 81 bytes, limit 80");
 
 	/* In snapshots: at most FRAME_CODEC_MAX_SCHEDULES, each checked. */
 	schedule_init(&u);
@@ -367,6 +385,7 @@ test_silence_roundtrip_and_bounds(void **state)
 	struct fx *x = *state;
 	PB(SilenceUpdate) u, **v;
 	char big[FRAME_CODEC_MAX_SILENCE_SPEC + 2];
+	char pbuf[FRAME_CODEC_MAX_PRINCIPAL + 2];
 	PB(Frame) *out;
 
 	silence_init(&u);
@@ -420,6 +439,13 @@ test_silence_roundtrip_and_bounds(void **state)
 	u.principal = "b\x01ob";
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_STRING,
 	    "events.events[0].silence.principal");
+	silence_init(&u);
+	u.principal = principal_of(pbuf, FRAME_CODEC_MAX_PRINCIPAL);
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
+	u.principal = principal_of(pbuf, FRAME_CODEC_MAX_PRINCIPAL + 1);
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
+	    "events.events[0].silence.principal: 81 bytes, limit 80");
 
 	silence_init(&u);
 	v = calloc(FRAME_CODEC_MAX_SILENCES + 1, sizeof(*v));

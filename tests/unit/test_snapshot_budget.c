@@ -92,6 +92,7 @@ max_schedule(PB(ScheduleUpdate) *u, int deleted)
 	u->deleted = deleted;
 	u->fire_job = u->name;
 	u->fire_outcome = text(FRAME_CODEC_MAX_JOB_STATE, 'w');
+	u->principal = text(FRAME_CODEC_MAX_PRINCIPAL, 'p');
 }
 
 static void
@@ -100,8 +101,10 @@ max_silence(PB(SilenceUpdate) *u, int deleted)
 	agentflow__mesh__v1__silence_update__init(u);
 	u->id = text(ID_MAX, 's');
 	u->spec_json = deleted ? "" : text(FRAME_CODEC_MAX_SILENCE_SPEC, ' ');
-	u->updated_ms = u->ends_ms = BIG;
+	u->updated_ms = BIG;
+	u->ends_ms = FRAME_CODEC_MAX_TIME_MS;	/* the codec's bound */
 	u->author = text(ID_MAX, 'a');
+	u->principal = text(FRAME_CODEC_MAX_PRINCIPAL, 'p');
 	u->deleted = deleted;
 }
 
