@@ -1014,50 +1014,311 @@ silence_word(Agentflow__Mesh__V1__SilenceUpdate *u, const char *id,
 	u->ends_ms = ends_ms;
 }
 
-/* 64 silences and 64 removals held; a removal of a live one, then a new
- * one: every path keeps both bounds (a removal that took a silence's
- * place used to grow the view past them and abort on its CHECK). */
+/* Events of nodes n2..n9, each in its own order (seq). */
+struct senders {
+	uint64_t	seq[10];
+};
+
+/* u as node k's event, its author node k. */
+static void
+silence_by(struct fixture *f, struct senders *w, int k,
+    Agentflow__Mesh__V1__SilenceUpdate *u)
+{
+	static const char *const names[] = { "n0", "n1", "n2", "n3", "n4",
+	    "n5", "n6", "n7", "n8", "n9" };
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	u->author = (char *)names[k];
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+	e.silence = u;
+	deliver_event(f, &e, names[k], ++w->seq[k]);
+}
+
+/* Node k's n words sil-<i>-<tail> (i from 0; removals when deleted),
+ * made at now, the i-th ending at ends_ms + i * step. */
+static void
+words_by(struct fixture *f, struct senders *w, int k, int n,
+    const char *tail, int deleted, uint64_t now, uint64_t ends_ms,
+    uint64_t step)
+{
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	char id[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "sil-%d-%.31s", i, tail);
+		silence_word(&u, id, deleted, now, ends_ms + (uint64_t)i * step);
+		silence_by(f, w, k, &u);
+	}
+}
+
+/* v[0..n) in one snapshot of origin (its cursor at seq). */
+static void
+silences_in_snapshot(struct fixture *f, const char *origin, uint64_t seq,
+    Agentflow__Mesh__V1__SilenceUpdate **v, size_t n)
+{
+	Agentflow__Mesh__V1__OriginState st =
+	    AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
+
+	st.n_silences = n;
+	st.silences = v;
+	send_snapshot_of(f, origin, origin, seq, &st);
+}
+
+/* A snapshot's claims: n words sil-<i>-<tail> of author (removals when
+ * deleted), ending at ends_ms; ids hold their ids, v points at them. */
+struct claims {
+	Agentflow__Mesh__V1__SilenceUpdate	 u[20], *v[20];
+	char					 ids[20][32];
+};
+
+static void
+claims_init(struct claims *c, size_t n, const char *tail,
+    const char *author, int deleted, uint64_t now, uint64_t ends_ms)
+{
+	assert_true(n <= 20);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(c->ids[i], sizeof(c->ids[i]), "sil-%zu-%s", i, tail);
+		silence_word(&c->u[i], c->ids[i], deleted, now, ends_ms);
+		c->u[i].author = (char *)author;
+		c->v[i] = &c->u[i];
+	}
+}
+
+/* How many of the ids sil-<from..to>-<tail> the view holds removed by
+ * author. */
+static size_t
+removals_of(struct fixture *f, const char *tail, int from, int to,
+    const char *author)
+{
+	const Agentflow__Mesh__V1__SilenceUpdate *h;
+	char id[32];
+	size_t n = 0;
+
+	for (int i = from; i < to; i++) {
+		snprintf(id, sizeof(id), "sil-%d-%s", i, tail);
+		h = sync_silences_get(f->sync, id);
+		n += h != NULL && h->deleted && strcmp(h->author, author) == 0;
+	}
+	return n;
+}
+
+/* 64 silences (16 of each of four nodes) and 64 removals held; a
+ * removal of a live one, then a new one: every path keeps both bounds
+ * (a removal that took a silence's place used to grow the view past
+ * them and abort on its CHECK). */
 static void
 test_silences_bounded_on_every_path(void **state)
 {
 	struct fixture *f = *state;
 	Agentflow__Mesh__V1__SilenceUpdate u;
-	uint64_t now = clock_wall_ms(), seq = 1;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
 	char id[32];
 
 	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
 	for (int i = 0; i < SYNC_SILENCES_MAX; i++) {
 		snprintf(id, sizeof(id), "sil-%d-a", i);
 		silence_word(&u, id, 0, now, now + 3600000);
-		silence_from(f, seq++, &u);
+		silence_by(f, &w, 2 + i % 4, &u);
 	}
 	for (int i = 0; i < SYNC_SILENCE_TOMBSTONES_MAX; i++) {
 		snprintf(id, sizeof(id), "sil-%d-b", i);
 		/* sil-0-b ends first, though it is the oldest but one */
 		silence_word(&u, id, 1, now + (i == 1 ? 0 : 1000 + (uint64_t)i),
 		    now + 3600000 + (i == 0 ? 0 : 1000 + (uint64_t)i));
-		silence_from(f, seq++, &u);
+		silence_by(f, &w, 2 + i % 4, &u);
 	}
 	assert_int_equal(sync_silences_held(f->sync), 128);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
 	/* a removal of a live one, ending before it: the removal that ends
 	 * first goes, and this one keeps the silence's end */
 	silence_word(&u, "sil-0-a", 1, now, now + 60000);
-	silence_from(f, seq++, &u);
+	silence_by(f, &w, 3, &u);
 	assert_int_equal(sync_silences_held(f->sync), 127);
 	assert_true(sync_silences_get(f->sync, "sil-0-a")->deleted);
 	assert_int_equal(sync_silences_get(f->sync, "sil-0-a")->ends_ms,
 	    now + 3600000);
 	assert_null(sync_silences_get(f->sync, "sil-0-b"));
 	assert_non_null(sync_silences_get(f->sync, "sil-1-b"));
-	/* a new one fits in the room the removal made; the next does not */
+	/* a new one of n2 fits in the room the removal made; the next
+	 * does not */
 	silence_word(&u, "sil-new-a", 0, now, now + 3600000);
-	silence_from(f, seq++, &u);
+	silence_by(f, &w, 2, &u);
 	assert_non_null(sync_silences_get(f->sync, "sil-new-a"));
 	silence_word(&u, "sil-more-a", 0, now, now + 3600000);
-	silence_from(f, seq++, &u);
+	silence_by(f, &w, 2, &u);
 	assert_null(sync_silences_get(f->sync, "sil-more-a"));
 	assert_int_equal(sync_silences_refused(f->sync), 1);
 	assert_int_equal(sync_silences_held(f->sync), 128);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rule 1: an event adding a silence past its author's 16 is refused and
+ * counted; a snapshot's claim of an author is not charged to it. */
+static void
+test_silences_an_authors_share(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	words_by(f, &w, 2, SYNC_SILENCE_SHARE_MAX, "a", 0, now, now + 3600000, 0);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	silence_word(&u, "sil-99-a", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_null(sync_silences_get(f->sync, "sil-99-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	/* n3's snapshot says n4 made 20: taken, none charged to n4 */
+	claims_init(&c, 20, "c", "n4", 0, now, now + 3600000);
+	silences_in_snapshot(f, "n3", 1, c.v, 20);
+	assert_non_null(sync_silences_get(f->sync, "sil-19-c"));
+	words_by(f, &w, 4, SYNC_SILENCE_SHARE_MAX, "d", 0, now, now + 3600000, 0);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-d"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rule 2: a removal of a silence live here is kept over every flood of
+ * other removals, though it ends first; and one author's removals of
+ * ids not live here are at most 16: its 17th forgets its own, not
+ * another's that ends first. */
+static void
+test_silences_removals_of_live_ones_are_kept(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+	char id[32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "sil-%d-a", i);
+		silence_word(&u, id, 0, now, now + 60000);
+		silence_by(f, &w, 2, &u);
+		silence_word(&u, id, 1, now, now + 60000);
+		silence_by(f, &w, 9, &u);
+		assert_true(sync_silences_get(f->sync, id)->deleted);
+	}
+	/* n8's one removal of an id not held, ending before the flood's */
+	silence_word(&u, "sil-1-e", 1, now, now + 120000);
+	silence_by(f, &w, 8, &u);
+	/* n3 removes 40 ids not held: it keeps its last 16 */
+	words_by(f, &w, 3, 40, "b", 1, now, now + 3600000, 1);
+	assert_int_equal(removals_of(f, "b", 0, 40, "n3"),
+	    SYNC_SILENCE_SHARE_MAX);
+	assert_non_null(sync_silences_get(f->sync, "sil-39-b"));
+	assert_null(sync_silences_get(f->sync, "sil-0-b"));
+	assert_non_null(sync_silences_get(f->sync, "sil-1-e"));
+	/* n4..n7 fill the removals: the ones of live silences stay */
+	for (int k = 4; k <= 7; k++) {
+		snprintf(id, sizeof(id), "c%d", k);
+		words_by(f, &w, k, SYNC_SILENCE_SHARE_MAX, id, 1, now,
+		    now + 3600000, 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "sil-%d-a", i);
+		assert_non_null(sync_silences_get(f->sync, id));
+		assert_true(sync_silences_get(f->sync, id)->deleted);
+	}
+	assert_int_equal(sync_silences_held(f->sync),
+	    SYNC_SILENCE_TOMBSTONES_MAX);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rules 2 and 3: a snapshot's removals are forgotten before any signed
+ * one, and never push one out; ours outlast every other. */
+static void
+test_silences_snapshot_claims_go_first(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+	char id[32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	/* 8 of ours, ending first */
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "sil-%d-s", i);
+		silence_word(&u, id, 1, now, now + 60000);
+		u.author = "self";
+		assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	}
+	/* n9's snapshot claims 10 removals of n2's, ending last */
+	claims_init(&c, 10, "x", "n2", 1, now, now + 7200000);
+	silences_in_snapshot(f, "n9", 1, c.v, 10);
+	assert_non_null(sync_silences_get(f->sync, "sil-9-x"));
+	/* n2..n5 sign 16 each: the claims go, then their own first-ending
+	 * ones, never ours */
+	for (int k = 2; k <= 5; k++) {
+		snprintf(id, sizeof(id), "c%d", k);
+		words_by(f, &w, k, SYNC_SILENCE_SHARE_MAX, id, 1, now,
+		    now + 3600000 + (uint64_t)k * 100, 1);
+	}
+	for (int i = 0; i < 10; i++)
+		assert_null(sync_silences_get(f->sync, c.ids[i]));
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "sil-%d-s", i);
+		assert_non_null(sync_silences_get(f->sync, id));
+	}
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
+	assert_int_equal(sync_silences_held(f->sync),
+	    SYNC_SILENCE_TOMBSTONES_MAX);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	/* the claims again: no room is made for them */
+	silences_in_snapshot(f, "n9", 2, c.v, 10);
+	for (int i = 0; i < 10; i++)
+		assert_null(sync_silences_get(f->sync, c.ids[i]));
+	assert_int_equal(sync_silences_refused(f->sync), 10);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rule 3: a word claiming to be ours that we do not hold, from a
+ * snapshot or another node's event, is refused and counted; ours
+ * heard back is not. */
+static void
+test_silences_words_in_our_name(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	silence_word(&u, "sil-1-s", 0, now, now + 3600000);
+	u.author = "self";
+	silences_in_snapshot(f, "n1", 1, &up, 1);
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	u.deleted = 1;
+	u.spec_json = "";
+	silences_in_snapshot(f, "n1", 2, &up, 1);
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	assert_int_equal(sync_silences_refused(f->sync), 2);
+	silence_from(f, 3, &u);
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	assert_int_equal(sync_silences_refused(f->sync), 3);
+	/* refused, but an id we give no more */
+	assert_true(sync_silences_claimed(f->sync, "sil-1-s"));
+	assert_false(sync_silences_claimed(f->sync, "sil-2-s"));
+	/* ours: made here, then heard back in a snapshot */
+	silence_word(&u, "sil-2-s", 0, now, now + 3600000);
+	u.author = "self";
+	assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	silences_in_snapshot(f, "n1", 4, &up, 1);
+	silence_word(&u, "sil-2-s", 1, now, now + 3600000);
+	u.author = "self";
+	assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	silences_in_snapshot(f, "n1", 5, &up, 1);
+	assert_true(sync_silences_get(f->sync, "sil-2-s")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 3);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
@@ -1188,6 +1449,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_are_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_an_authors_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),
