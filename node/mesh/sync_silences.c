@@ -111,17 +111,18 @@ same(const char *a, const char *b)
 
 /*
  * How hard a removal is to forget, lowest first: 0 a snapshot's claim,
- * 1 its author's signed word, 2 one that keeps a live silence removed,
- * 3 ours.  A removal is forgotten only for one of the same rank or
- * above, so no claim of a snapshot pushes out a signed word and only
+ * 1 its author's signed word, 2 and 3 the same of one that keeps a live
+ * silence removed, 4 ours.  A removal is forgotten only for one of the
+ * same rank or above, and a snapshot's only for another snapshot's
+ * (room()), so no claim of a snapshot pushes out a signed word and only
  * ours push out ours (when all 64 are ours: the bound holds).
  */
 static int
 rank(const struct sync *s, const PB(SilenceUpdate) *u, int vouched, int kept)
 {
 	if (same(u->author, s->self_id))
-		return 3;
-	return kept ? 2 : vouched;
+		return 4;
+	return (kept ? 2 : 0) + (vouched != 0);
 }
 
 struct census {
@@ -173,6 +174,7 @@ struct victim {
 	const struct sync	*s;
 	const char		*author;	/* NULL: any */
 	int			 min_rank, max_rank;	/* pick within */
+	int			 claims_only;	/* only snapshots' words */
 	const char		*id;		/* the pick, or NULL */
 	const struct held	*h;
 	int			 rank;
@@ -191,7 +193,8 @@ victim_one(const char *id, void *value, void *arg)
 	    !same(h->u->author, v->author)))
 		return 0;
 	r = rank(v->s, h->u, h->vouched, h->kept);
-	if (r < v->min_rank || r > v->max_rank)
+	if (r < v->min_rank || r > v->max_rank || (v->claims_only &&
+	    h->vouched))
 		return 0;
 	if (v->id == NULL || r < v->rank || (r == v->rank &&
 	    (h->u->ends_ms < v->h->u->ends_ms || (h->u->ends_ms ==
@@ -203,13 +206,15 @@ victim_one(const char *id, void *value, void *arg)
 	return 0;
 }
 
-/* Forgets the removal victim_one() picks, of author (NULL: any) and of
- * a rank from min_rank to max_rank: 1, or 0 when there is none. */
+/* Forgets the removal victim_one() picks, of author (NULL: any), of a
+ * rank from min_rank to max_rank, and only a snapshot's when
+ * claims_only: 1, or 0 when there is none. */
 static int
-forget_one(struct sync *s, const char *author, int min_rank, int max_rank)
+forget_one(struct sync *s, const char *author, int min_rank, int max_rank,
+    int claims_only)
 {
 	struct victim v = { .s = s, .author = author, .min_rank = min_rank,
-	    .max_rank = max_rank };
+	    .max_rank = max_rank, .claims_only = claims_only };
 
 	hmap_sweep(s->silences, victim_one, &v);
 	if (v.id == NULL)
@@ -223,9 +228,10 @@ forget_one(struct sync *s, const char *author, int min_rank, int max_rank)
  * (NULL: a new id), c the census before: 1, -1 when the view is full,
  * -2 when its author holds its share.  A new silence is refused past
  * SYNC_SILENCES_MAX, or an event's past its author's share; a removal
- * makes room by forgetting one of no higher rank (rank()) when there
- * are SYNC_SILENCE_TOMBSTONES_MAX, or one of its author's own when a
- * signed word is past the author's share.  Neither frees held.
+ * makes room by forgetting one of no higher rank (rank()), a snapshot's
+ * only for a snapshot's, when there are SYNC_SILENCE_TOMBSTONES_MAX, or
+ * one of its author's own when a signed word is past the author's
+ * share.  Neither frees held.
  */
 static int
 room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
@@ -244,11 +250,11 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 	if (held != NULL && held->u->deleted)
 		return 1;	/* in its place */
 	if (r == 1 && c->capped_of >= SYNC_SILENCE_SHARE_MAX &&
-	    forget_one(s, u->author, 1, 1))
+	    forget_one(s, u->author, 1, 1, 0))
 		return 1;
 	if (c->dead < SYNC_SILENCE_TOMBSTONES_MAX)
 		return 1;
-	return forget_one(s, NULL, 0, r) ? 1 : -1;
+	return forget_one(s, NULL, 0, r, !vouched) ? 1 : -1;
 }
 
 /*

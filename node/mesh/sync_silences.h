@@ -33,7 +33,8 @@
  * most SYNC_SILENCE_SHARE_MAX of one author: its 17th forgets its own),
  * then a removal of a silence live here when it came (what stops that
  * silence coming back: never charged a share), then ours, never for
- * another's; of one rank the one that ends first.  A word claiming to
+ * another's; of one rank the one that ends first.  A snapshot's word
+ * pushes out only another snapshot's.  A word claiming to
  * be ours that we do not hold is refused.
  *
  * Loop thread only.

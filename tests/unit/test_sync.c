@@ -1251,6 +1251,9 @@ test_silences_snapshot_claims_go_first(void **state)
 		u.author = "self";
 		assert_int_equal(sync_emit_silence(f->sync, &u), 1);
 	}
+	/* n6's silence, live */
+	silence_word(&u, "sil-0-l", 0, now, now + 3600000);
+	silence_by(f, &w, 6, &u);
 	/* n9's snapshot claims 10 removals of n2's, ending last */
 	claims_init(&c, 10, "x", "n2", 1, now, now + 7200000);
 	silences_in_snapshot(f, "n9", 1, c.v, 10);
@@ -1270,13 +1273,24 @@ test_silences_snapshot_claims_go_first(void **state)
 	}
 	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
 	assert_int_equal(sync_silences_held(f->sync),
-	    SYNC_SILENCE_TOMBSTONES_MAX);
+	    SYNC_SILENCE_TOMBSTONES_MAX + 1);
 	assert_int_equal(sync_silences_refused(f->sync), 0);
 	/* the claims again: no room is made for them */
 	silences_in_snapshot(f, "n9", 2, c.v, 10);
 	for (int i = 0; i < 10; i++)
 		assert_null(sync_silences_get(f->sync, c.ids[i]));
 	assert_int_equal(sync_silences_refused(f->sync), 10);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
+	/* nor for a claimed removal of a live silence; its remover's own
+	 * word makes room */
+	silence_word(&u, "sil-0-l", 1, now, now + 3600000);
+	u.author = "n2";
+	c.v[0] = &u;
+	silences_in_snapshot(f, "n9", 3, c.v, 1);
+	assert_false(sync_silences_get(f->sync, "sil-0-l")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 11);
+	silence_by(f, &w, 7, &u);
+	assert_true(sync_silences_get(f->sync, "sil-0-l")->deleted);
 	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
