@@ -8,7 +8,9 @@
  *   an event         apply_event → sync_silences_apply        its origin
  *                                                             signed it
  *   a snapshot       apply_snapshot → sync_silences_merge     only from
- *                                                             the origin
+ *                                                             the origin:
+ *                                                             its own words
+ *                                                             as signed
  * and then only when refusal() finds nothing wrong with it: an event's
  * author is its signer; a snapshot's is the word's claim.
  *
@@ -394,8 +396,9 @@ refuse(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 /*
  * Why another node's word u cannot be taken, or NULL.  signed_by_author:
  * it came in an event, whose origin signed it, so its author must be that
- * origin; a snapshot carries every word its origin holds, whoever wrote
- * it, so there the author is the word's claim only.
+ * origin (or it came in the origin's own snapshot, claiming the origin);
+ * a snapshot carries every word its origin holds, whoever wrote it, so
+ * there any other author is the word's claim only.
  */
 static const char *
 refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
@@ -477,8 +480,11 @@ void
 sync_silences_merge(struct sync *s, const char *origin,
     PB(SilenceUpdate) *const *v, size_t n)
 {
+	/* A word whose claimed author sent the snapshot is as good as
+	 * signed: a snapshot is taken only from the node it describes
+	 * (sync_vouch_state), so that author is its signer. */
 	for (size_t i = 0; i < n; i++)
-		apply_one(s, origin, v[i], 0);
+		apply_one(s, origin, v[i], same(v[i]->author, origin));
 }
 
 static int

@@ -1182,6 +1182,65 @@ test_silences_an_authors_share(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* A node's own words in its own snapshot are its signed word, charged
+ * to its share like its events (they went uncharged: its 64 filled the
+ * view and the next node's first was refused). */
+static void
+test_silences_own_snapshot_is_charged(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	claims_init(&c, 20, "e", "n5", 0, now, now + 3600000);
+	silences_in_snapshot(f, "n5", 1, c.v, 20);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-e"));
+	assert_null(sync_silences_get(f->sync, "sil-16-e"));
+	assert_int_equal(sync_silences_refused(f->sync), 4);
+	silence_word(&u, "sil-99-e", 0, now, now + 3600000);
+	w.seq[5] = 1;	/* past the snapshot's cursor */
+	silence_by(f, &w, 5, &u);
+	assert_null(sync_silences_get(f->sync, "sil-99-e"));
+	silence_word(&u, "sil-0-h", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-0-h"));
+	assert_int_equal(sync_silences_refused(f->sync), 5);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* A node back from a restart with 64 removals in its store, and a
+ * silence live that was removed while it was down: the remover's own
+ * snapshot carries the removal, its signed word, and it is taken (the
+ * silence used to stay live here, as it never did on main). */
+static void
+test_silences_full_store_takes_the_removers_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	uint64_t now = clock_wall_ms();
+	char id[32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	for (int i = 0; i < SYNC_SILENCE_TOMBSTONES_MAX; i++) {
+		snprintf(id, sizeof(id), "sil-%d-r", i);
+		silence_word(&u, id, 1, now, now + 3600000);
+		u.author = "n5";
+		sync_silences_seed(f->sync, &u);
+	}
+	silence_word(&u, "sil-0-x", 0, now, now + 3600000);
+	u.author = "n2";
+	sync_silences_seed(f->sync, &u);
+	silence_word(&u, "sil-0-x", 1, now + 1, now + 3600000);
+	u.author = "n3";
+	silences_in_snapshot(f, "n3", 1, &up, 1);
+	assert_true(sync_silences_get(f->sync, "sil-0-x")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 /* Rule 2: a removal of a silence live here is kept over every flood of
  * other removals, though it ends first; and one author's removals of
  * ids not live here are at most 16: its 17th forgets its own, not
@@ -1464,6 +1523,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_an_authors_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_own_snapshot_is_charged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
