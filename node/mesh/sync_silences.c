@@ -292,7 +292,10 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 		return 0;
 	kept = from == FROM_OURS || from == FROM_STORE || (held != NULL &&
 	    (!held->u->deleted || held->kept));
-	if (held != NULL && held->u->deleted)
+	/* A newer removal held signed stays signed only in its author's
+	 * name: a claim naming another author is that other's claim. */
+	if (held != NULL && held->u->deleted && same(held->u->author,
+	    u->author))
 		vouched |= held->vouched;
 	if ((rc = room(s, &cs, u, held, vouched, kept, from)) < 0)
 		return rc;

@@ -1211,6 +1211,33 @@ test_silences_own_snapshot_is_charged(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* A snapshot's claim naming n4 the author of newer removals of n3's 16
+ * signed ones replaces them as a claim, not as n4's signed word: n4's
+ * own 16 signed removals then forget none of them (they were charged to
+ * n4 and pushed out for its share). */
+static void
+test_silences_a_claim_does_not_inherit_signed(void **state)
+{
+	struct fixture *f = *state;
+	struct senders w = { { 0 } };
+	struct claims c;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	words_by(f, &w, 3, SYNC_SILENCE_SHARE_MAX, "a", 1, now, now + 3600000,
+	    0);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n3"), 16);
+	claims_init(&c, 16, "a", "n4", 1, now + 1, now + 3600000);
+	silences_in_snapshot(f, "n9", 1, c.v, 16);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n4"), 16);
+	words_by(f, &w, 4, SYNC_SILENCE_SHARE_MAX, "b", 1, now, now + 3600000,
+	    0);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n4"), 16);
+	assert_int_equal(removals_of(f, "b", 0, 16, "n4"), 16);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 /* A node back from a restart with 64 removals in its store, and a
  * silence live that was removed while it was down: the remover's own
  * snapshot carries the removal, its signed word, and it is taken (the
@@ -1525,6 +1552,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_an_authors_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_own_snapshot_is_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_inherit_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
