@@ -117,7 +117,9 @@ same(const char *a, const char *b)
  * silence removed, 4 ours.  A removal is forgotten only for one of the
  * same rank or above, and a snapshot's only for another snapshot's
  * (room()), so no claim of a snapshot pushes out a signed word and only
- * ours push out ours (when all 64 are ours: the bound holds).
+ * ours push out ours (when all 64 are ours: the bound holds).  Among
+ * signed words the busiest author's go first, so a member's flood of
+ * removals of its own live silences pushes out only its own.
  */
 static int
 rank(const struct sync *s, const PB(SilenceUpdate) *u, int vouched, int kept)
@@ -225,21 +227,80 @@ forget_one(struct sync *s, const char *author, int min_rank, int max_rank,
 	return 1;
 }
 
+/* Each author's signed removals of rank 1 to max_rank (busiest()). */
+struct tally {
+	const struct sync	*s;
+	int			 max_rank;
+	size_t			 len;
+	struct {
+		const char	*author;
+		size_t		 n;
+		uint64_t	 first_end;	/* the earliest of its ends */
+	}			 of[SYNC_SILENCE_TOMBSTONES_MAX];
+};
+
+static int
+tally_one(const char *id, void *value, void *arg)
+{
+	const struct held *h = value;
+	struct tally *t = arg;
+	size_t i;
+	int r;
+
+	(void)id;
+	if (!h->u->deleted || !h->vouched)
+		return 0;
+	r = rank(t->s, h->u, h->vouched, h->kept);
+	if (r < 1 || r > t->max_rank)
+		return 0;
+	for (i = 0; i < t->len && !same(t->of[i].author, h->u->author); i++)
+		continue;
+	if (i == t->len) {
+		if (t->len == SYNC_SILENCE_TOMBSTONES_MAX)
+			return 0;	/* cannot be: at most that many held */
+		t->of[t->len].author = h->u->author != NULL ? h->u->author : "";
+		t->of[t->len].n = 0;
+		t->of[t->len++].first_end = UINT64_MAX;
+	}
+	t->of[i].n++;
+	if (h->u->ends_ms < t->of[i].first_end)
+		t->of[i].first_end = h->u->ends_ms;
+	return 0;
+}
+
+/* The author holding the most signed removals of rank 1 to max_rank, of
+ * two the one whose first ends first; NULL when none. */
+static const char *
+busiest(struct sync *s, int max_rank)
+{
+	struct tally t = { .s = s, .max_rank = max_rank };
+	size_t best = 0;
+
+	hmap_sweep(s->silences, tally_one, &t);
+	for (size_t i = 1; i < t.len; i++)
+		if (t.of[i].n > t.of[best].n || (t.of[i].n == t.of[best].n &&
+		    t.of[i].first_end < t.of[best].first_end))
+			best = i;
+	return t.len > 0 ? t.of[best].author : NULL;
+}
+
 /*
  * Whether u (vouched, kept as put() found them) fits in place of held
  * (NULL: a new id), c the census before: 1, -1 when the view is full,
  * -2 when its author holds its share.  A new silence is refused past
- * SYNC_SILENCES_MAX, or an event's past its author's share; a removal
- * makes room by forgetting one of no higher rank (rank()), a snapshot's
- * only for a snapshot's, when there are SYNC_SILENCE_TOMBSTONES_MAX, or
- * one of its author's own when a signed word is past the author's
- * share.  Neither frees held.
+ * SYNC_SILENCES_MAX, or an event's past its author's share.  A removal
+ * past its author's share forgets one of the author's own; when there
+ * are SYNC_SILENCE_TOMBSTONES_MAX, one of no higher rank (rank()): a
+ * snapshot's claim first (a claim makes room for nothing else), then
+ * the first-ending signed one of the author holding the most (busiest()),
+ * ours only for ours.  Neither frees held.
  */
 static int
 room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
     const struct held *held, int vouched, int kept, enum from from)
 {
-	int r = rank(s, u, vouched, kept);
+	const char *who;
+	int r = rank(s, u, vouched, kept), top;
 
 	if (!u->deleted) {
 		if (held != NULL)
@@ -256,7 +317,17 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 		return 1;
 	if (c->dead < SYNC_SILENCE_TOMBSTONES_MAX)
 		return 1;
-	return forget_one(s, NULL, 0, r, !vouched) ? 1 : -1;
+	/* Full: a snapshot's claim goes first; then a signed word of the
+	 * author holding the most, so one member's flood pushes out only
+	 * its own; ours last. */
+	if (forget_one(s, NULL, 0, r, 1))
+		return 1;
+	if (!vouched)
+		return -1;
+	top = r < 4 ? r : 3;
+	if ((who = busiest(s, top)) != NULL && forget_one(s, who, 1, top, 0))
+		return 1;
+	return r == 4 && forget_one(s, NULL, 4, 4, 0) ? 1 : -1;
 }
 
 /*

@@ -1238,6 +1238,41 @@ test_silences_a_claim_does_not_inherit_signed(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* n9 adds its 16 silences and removes them, four times over: each
+ * removal keeps a live silence removed, as n3's of n2's silence does,
+ * and ends last.  When they fill the removals n9's own go, not n3's
+ * (that went, and n9's snapshot brought n2's silence back to life). */
+static void
+test_silences_a_flood_pushes_out_its_own(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms(), far = now + 80ULL * 86400 * 1000;
+	char tail[8];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	silence_word(&u, "sil-0-x", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	silence_word(&u, "sil-0-x", 1, now, now + 3600000);
+	silence_by(f, &w, 3, &u);
+	for (int c = 0; c < 4; c++) {
+		snprintf(tail, sizeof(tail), "m%d", c);
+		words_by(f, &w, 9, SYNC_SILENCE_SHARE_MAX, tail, 0, now, far, 0);
+		words_by(f, &w, 9, SYNC_SILENCE_SHARE_MAX, tail, 1, now, far, 0);
+	}
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	assert_int_equal(removals_of(f, "x", 0, 1, "n3"), 1);
+	assert_int_equal(removals_of(f, "m0", 0, 16, "n9"), 15);
+	assert_int_equal(removals_of(f, "m3", 0, 16, "n9"), 16);
+	/* n9 replays n2's silence in its snapshot: the removal stands */
+	silence_word(&u, "sil-0-x", 0, now, now + 3600000);
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 100, &up, 1);
+	assert_true(sync_silences_get(f->sync, "sil-0-x")->deleted);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 /* A node back from a restart with 64 removals in its store, and a
  * silence live that was removed while it was down: the remover's own
  * snapshot carries the removal, its signed word, and it is taken (the
@@ -1344,8 +1379,10 @@ test_silences_snapshot_claims_go_first(void **state)
 	claims_init(&c, 10, "x", "n2", 1, now, now + 7200000);
 	silences_in_snapshot(f, "n9", 1, c.v, 10);
 	assert_non_null(sync_silences_get(f->sync, "sil-9-x"));
-	/* n2..n5 sign 16 each: the claims go, then their own first-ending
-	 * ones, never ours */
+	/* n2..n5 sign 16 each: the claims go, then the first-ending one of
+	 * whoever holds the most, never ours: the 56 places left are
+	 * shared out, 13 to 15 each (n5 15: it held the most when its last
+	 * came, so its own first went) */
 	for (int k = 2; k <= 5; k++) {
 		snprintf(id, sizeof(id), "c%d", k);
 		words_by(f, &w, k, SYNC_SILENCE_SHARE_MAX, id, 1, now,
@@ -1357,7 +1394,11 @@ test_silences_snapshot_claims_go_first(void **state)
 		snprintf(id, sizeof(id), "sil-%d-s", i);
 		assert_non_null(sync_silences_get(f->sync, id));
 	}
-	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
+	assert_int_equal(removals_of(f, "c2", 0, 16, "n2"), 13);
+	assert_int_equal(removals_of(f, "c3", 0, 16, "n3"), 14);
+	assert_int_equal(removals_of(f, "c4", 0, 16, "n4"), 14);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 15);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-c5"));
 	assert_int_equal(sync_silences_held(f->sync),
 	    SYNC_SILENCE_TOMBSTONES_MAX + 1);
 	assert_int_equal(sync_silences_refused(f->sync), 0);
@@ -1366,7 +1407,7 @@ test_silences_snapshot_claims_go_first(void **state)
 	for (int i = 0; i < 10; i++)
 		assert_null(sync_silences_get(f->sync, c.ids[i]));
 	assert_int_equal(sync_silences_refused(f->sync), 10);
-	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 15);
 	/* nor for a claimed removal of a live silence; its remover's own
 	 * word makes room */
 	silence_word(&u, "sil-0-l", 1, now, now + 3600000);
@@ -1377,7 +1418,8 @@ test_silences_snapshot_claims_go_first(void **state)
 	assert_int_equal(sync_silences_refused(f->sync), 11);
 	silence_by(f, &w, 7, &u);
 	assert_true(sync_silences_get(f->sync, "sil-0-l")->deleted);
-	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 16);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 14);
+	assert_int_equal(removals_of(f, "c2", 0, 16, "n2"), 13);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
@@ -1553,6 +1595,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_own_snapshot_is_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_inherit_signed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_flood_pushes_out_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
