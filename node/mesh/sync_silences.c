@@ -433,7 +433,7 @@ sync_silences_seed(struct sync *s, const PB(SilenceUpdate) *u)
 }
 
 /* Remembers u's id, claimed as ours (at most SYNC_SILENCE_TOMBSTONES_MAX,
- * each until the word's end). */
+ * each until the word's end, at most removal_end_max()). */
 static void
 claimed(struct sync *s, const PB(SilenceUpdate) *u)
 {
@@ -447,7 +447,9 @@ claimed(struct sync *s, const PB(SilenceUpdate) *u)
 	    hmap_get(s->silences_ours, u->id) != NULL)
 		return;
 	end = xmalloc(sizeof(*end));
-	*end = u->ends_ms;
+	/* refusal() bounds a removal's end only by a live silence held */
+	*end = u->ends_ms < removal_end_max(u) ? u->ends_ms :
+	    removal_end_max(u);
 	hmap_put(s->silences_ours, u->id, end);
 }
 
@@ -487,12 +489,6 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	if (signed_by_author && (u->author == NULL ||
 	    strcmp(u->author, origin) != 0))
 		return "its author is not the node that signed it";
-	/* Only we speak for us: a word of ours we do not hold (a silence,
-	 * or a removal of ours) is another node's invention, or from a
-	 * life of ours before a wiped data directory. */
-	if (same(u->author, s->self_id) && (held == NULL || (u->deleted &&
-	    !(held->deleted && same(held->author, s->self_id)))))
-		return claims_ours;
 	/* A removal of the live silence we hold cannot outlive it, however
 	 * its end lies (the remover's clock may be behind the one that
 	 * made it); any other ends at most a silence's longest after it. */
@@ -505,6 +501,13 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	if (s->silence_check != NULL &&
 	    s->silence_check(u, s->silence_hook_arg) != 0)
 		return "not a silence the API would take";
+	/* Only we speak for us: a word of ours we do not hold (a silence,
+	 * or a removal of ours) is another node's invention, or from a
+	 * life of ours before a wiped data directory.  Last, so that only a
+	 * word that would otherwise be taken is remembered (claimed()). */
+	if (same(u->author, s->self_id) && (held == NULL || (u->deleted &&
+	    !(held->deleted && same(held->author, s->self_id)))))
+		return claims_ours;
 	return NULL;
 }
 

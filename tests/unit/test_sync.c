@@ -1273,6 +1273,35 @@ test_silences_a_flood_pushes_out_its_own(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* Words in our name that would be refused anyway (ending never) are
+ * not remembered as claimed: they filled that memory, and a true claim
+ * after them was forgotten. */
+static void
+test_silences_only_takeable_claims_remembered(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate us[64], *v[64], u, *up = &u;
+	uint64_t now = clock_wall_ms();
+	char ids[64][32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	for (int i = 0; i < 64; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "junk-%d", i);
+		silence_word(&us[i], ids[i], 1, now, UINT64_MAX);
+		us[i].author = "self";
+		v[i] = &us[i];
+	}
+	silences_in_snapshot(f, "n9", 1, v, 64);
+	assert_int_equal(sync_silences_refused(f->sync), 64);
+	assert_false(sync_silences_claimed(f->sync, "junk-0"));
+	silence_word(&u, "sil-1-s", 0, now, now + 3600000);
+	u.author = "self";
+	silences_in_snapshot(f, "n1", 1, &up, 1);
+	assert_true(sync_silences_claimed(f->sync, "sil-1-s"));
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 /* A node back from a restart with 64 removals in its store, and a
  * silence live that was removed while it was down: the remover's own
  * snapshot carries the removal, its signed word, and it is taken (the
@@ -1596,6 +1625,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_inherit_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_flood_pushes_out_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_only_takeable_claims_remembered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
