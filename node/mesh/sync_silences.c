@@ -310,11 +310,14 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 		return from == FROM_EVENT &&
 		    c->live_of >= SYNC_SILENCE_SHARE_MAX ? -2 : 1;
 	}
-	if (held != NULL && held->u->deleted)
-		return 1;	/* in its place */
+	/* charged unless it replaces a word already in the same share */
 	if (r == 1 && c->capped_of >= SYNC_SILENCE_SHARE_MAX &&
+	    !(held != NULL && held->u->deleted && same(held->u->author,
+	    u->author) && rank(s, held->u, held->vouched, held->kept) == 1) &&
 	    forget_one(s, u->author, 1, 1, 0))
 		return 1;
+	if (held != NULL && held->u->deleted)
+		return 1;	/* in its place */
 	if (c->dead < SYNC_SILENCE_TOMBSTONES_MAX)
 		return 1;
 	/* Full: a snapshot's claim goes first; then a signed word of the
@@ -511,6 +514,23 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	return NULL;
 }
 
+/* Removal u, held as a claim, now comes signed by its author: charged to
+ * its share from now on, so past the share one of the author's own goes
+ * (as room() does for a new one). */
+static void
+vouch(struct sync *s, const PB(SilenceUpdate) *u)
+{
+	struct census c = census(s, u->author);	/* it may free what ended */
+	struct held *h = hmap_get(s->silences, u->id);
+
+	if (h == NULL)
+		return;
+	if (rank(s, h->u, 1, h->kept) == 1 &&
+	    c.capped_of >= SYNC_SILENCE_SHARE_MAX)
+		(void)forget_one(s, u->author, 1, 1, 0);
+	h->vouched = 1;
+}
+
 static void
 apply_one(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
     int signed_by_author)
@@ -528,8 +548,9 @@ apply_one(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	    u->author != NULL && strcmp(h->u->author, u->author) == 0) {
 		/* the word held: nothing to refuse or take, but now we
 		 * have it from its author */
-		if (signed_by_author && strcmp(u->author, origin) == 0)
-			h->vouched = 1;
+		if (signed_by_author && strcmp(u->author, origin) == 0 &&
+		    !h->vouched)
+			vouch(s, u);
 		return;
 	}
 	if ((why = refusal(s, origin, u, signed_by_author)) != NULL) {

@@ -1302,6 +1302,41 @@ test_silences_only_takeable_claims_remembered(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* A removal that goes from a snapshot's claim to its author's signed
+ * word is charged to the author's share, whether the same word comes
+ * signed or a newer one of the author replaces the claim: n3 keeps 16
+ * signed removals of ids not live here, not 24 (its first-ending go). */
+static void
+test_silences_a_claim_signed_later_is_charged(void **state)
+{
+	struct fixture *f = *state;
+	struct senders w = { { 0 } };
+	struct claims c;
+	uint64_t now = clock_wall_ms();
+	size_t n;
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	words_by(f, &w, 3, SYNC_SILENCE_SHARE_MAX, "y", 1, now,
+	    now + 3600000, 0);
+	/* the same words, first claimed, then signed */
+	claims_init(&c, 4, "z", "n3", 1, now, now + 7200000);
+	silences_in_snapshot(f, "n9", 1, c.v, 4);
+	for (int i = 0; i < 4; i++)
+		silence_by(f, &w, 3, &c.u[i]);
+	/* claims of n8's removals, replaced by newer ones of n3 */
+	claims_init(&c, 4, "v", "n8", 1, now, now + 7200000);
+	silences_in_snapshot(f, "n9", 2, c.v, 4);
+	words_by(f, &w, 3, 4, "v", 1, now + 1, now + 7200000, 0);
+	n = removals_of(f, "y", 0, 16, "n3") + removals_of(f, "z", 0, 4,
+	    "n3") + removals_of(f, "v", 0, 4, "n3");
+	assert_int_equal(n, SYNC_SILENCE_SHARE_MAX);
+	assert_int_equal(removals_of(f, "y", 0, 16, "n3"), 8);
+	assert_int_equal(removals_of(f, "z", 0, 4, "n3"), 4);
+	assert_int_equal(removals_of(f, "v", 0, 4, "n3"), 4);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 /* A node back from a restart with 64 removals in its store, and a
  * silence live that was removed while it was down: the remover's own
  * snapshot carries the removal, its signed word, and it is taken (the
@@ -1626,6 +1661,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_inherit_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_flood_pushes_out_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_only_takeable_claims_remembered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_claim_signed_later_is_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
