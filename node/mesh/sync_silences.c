@@ -5,6 +5,8 @@
  * Where a word comes from decides whether it is taken, as for schedules
  * (sync_schedules.c):
  *   our own          sync_emit_silence, sync_silences_seed    always
+ *   our store's      sync_silences_seed                       another's
+ *                                                             as a claim
  *   an event         apply_event → sync_silences_apply        its origin
  *                                                             signed it
  *   a snapshot       apply_snapshot → sync_silences_merge     only from
@@ -41,19 +43,24 @@ static const char claims_ours[] =
 /* What we hold of an id: the merged word, and how far to trust it. */
 struct held {
 	PB(SilenceUpdate)	*u;
-	/* Its author's own word: ours, our store's, or an event the author
-	 * signed.  A snapshot's word is only the claim of the node that
-	 * sent it; it is never charged to the author's share and never
-	 * makes another's word be forgotten. */
+	/* Its author's own word: ours (made here or kept in our store), or
+	 * one the author signed.  A snapshot's word is only the claim of
+	 * the node that sent it, and our store's word of another node only
+	 * what we once took (perhaps a claim: the store does not say); it
+	 * is never charged to the author's share and never makes another's
+	 * word be forgotten. */
 	int			 vouched;
-	/* A removal of a silence live here when it came (or ours, or our
-	 * store's): what stops that silence coming back, kept before any
-	 * other removal and never charged to a share. */
+	/* A removal of a silence live here when it came (or ours): what
+	 * stops that silence coming back, kept before any other removal
+	 * and never charged to a share. */
 	int			 kept;
 };
 
-/* Where a word comes from (put). */
-enum from { FROM_OURS, FROM_STORE, FROM_EVENT, FROM_SNAPSHOT };
+/* Where a word comes from (put): FROM_STORE our own word in our store,
+ * FROM_STORE_CLAIM another node's there. */
+enum from {
+	FROM_OURS, FROM_STORE, FROM_STORE_CLAIM, FROM_EVENT, FROM_SNAPSHOT
+};
 
 /* hmap_sweep: drops an end (uint64_t) that has passed, or every one
  * when arg is non-NULL. */
@@ -348,7 +355,8 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 {
 	struct held *held, *c;
 	struct census cs;
-	int vouched = from != FROM_SNAPSHOT, kept, rc;
+	int vouched = from != FROM_SNAPSHOT && from != FROM_STORE_CLAIM;
+	int kept, rc;
 
 	if (s->silences == NULL)
 		s->silences = hmap_new();
@@ -380,8 +388,8 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	}
 	c->vouched = vouched;
 	c->kept = u->deleted && kept;
-	if (from != FROM_STORE && c->u->deleted &&
-	    c->u->ends_ms > removal_end_max(c->u) &&
+	if (from != FROM_STORE && from != FROM_STORE_CLAIM &&
+	    c->u->deleted && c->u->ends_ms > removal_end_max(c->u) &&
 	    !within_live(held != NULL ? held->u : NULL, c->u))
 		c->u->ends_ms = removal_end_max(c->u);
 	if (held != NULL && held->u->ends_ms > c->u->ends_ms)
@@ -428,11 +436,15 @@ sync_emit_silence(struct sync *s, const PB(SilenceUpdate) *u)
 	return 1;
 }
 
+/* Only our own words are trusted from the store: another node's was
+ * kept whether it came signed or claimed, so it is held as a claim
+ * until its author's word comes again (vouch()). */
 void
 sync_silences_seed(struct sync *s, const PB(SilenceUpdate) *u)
 {
 	if (valid(s, u))
-		(void)put(s, u, NULL, FROM_STORE);
+		(void)put(s, u, NULL, same(u->author, s->self_id) ?
+		    FROM_STORE : FROM_STORE_CLAIM);
 }
 
 /* Remembers u's id, claimed as ours (at most SYNC_SILENCE_TOMBSTONES_MAX,

@@ -68,7 +68,9 @@ struct sync;
  * -1 when u breaks mesh.proto's bounds or the view is full (logged).
  */
 int sync_emit_silence(struct sync *, const Agentflow__Mesh__V1__SilenceUpdate *u);
-/* A silence from our store (at start): merged, not emitted. */
+/* A silence from our store (at start): merged, not emitted; trusted as
+ * ours when its author is this node, else held as a snapshot's claim
+ * (the store does not say whether its author signed it). */
 void sync_silences_seed(struct sync *,
     const Agentflow__Mesh__V1__SilenceUpdate *u);
 /* What we hold of id, or NULL; valid until the next change. */

@@ -1051,6 +1051,23 @@ words_by(struct fixture *f, struct senders *w, int k, int n,
 	}
 }
 
+/* n words sil-<i>-<tail> of author (removals when deleted), made at now
+ * and ending at ends_ms, as our store gives them at start. */
+static void
+seeded(struct fixture *f, int n, const char *tail, const char *author,
+    int deleted, uint64_t now, uint64_t ends_ms)
+{
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	char id[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "sil-%d-%.31s", i, tail);
+		silence_word(&u, id, deleted, now, ends_ms);
+		u.author = (char *)author;
+		sync_silences_seed(f->sync, &u);
+	}
+}
+
 /* v[0..n) in one snapshot of origin (its cursor at seq). */
 static void
 silences_in_snapshot(struct fixture *f, const char *origin, uint64_t seq,
@@ -1337,6 +1354,34 @@ test_silences_a_claim_signed_later_is_charged(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* After a restart only our own words in the store are trusted: another
+ * node's are held as claims.  n4's 16 silences there (perhaps a
+ * snapshot's claims) spend none of n4's share, and n5's 64 removals
+ * there make room for n3's signed one; ours stay ours. */
+static void
+test_silences_the_store_trusts_only_ours(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, SYNC_SILENCE_SHARE_MAX, "f", "n4", 0, now, now + 3600000);
+	silence_word(&u, "sil-0-real", 0, now, now + 3600000);
+	silence_by(f, &w, 4, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-0-real"));
+	seeded(f, 8, "o", "self", 1, now, now + 3600000);
+	seeded(f, SYNC_SILENCE_TOMBSTONES_MAX - 8, "r", "n5", 1, now,
+	    now + 3600000);
+	words_by(f, &w, 3, 60, "n", 1, now, now + 3600000, 0);
+	assert_int_equal(removals_of(f, "n", 0, 60, "n3"),
+	    SYNC_SILENCE_SHARE_MAX);
+	assert_int_equal(removals_of(f, "o", 0, 8, "self"), 8);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 /* A node back from a restart with 64 removals in its store, and a
  * silence live that was removed while it was down: the remover's own
  * snapshot carries the removal, its signed word, and it is taken (the
@@ -1347,15 +1392,10 @@ test_silences_full_store_takes_the_removers_snapshot(void **state)
 	struct fixture *f = *state;
 	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
 	uint64_t now = clock_wall_ms();
-	char id[32];
 
 	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
-	for (int i = 0; i < SYNC_SILENCE_TOMBSTONES_MAX; i++) {
-		snprintf(id, sizeof(id), "sil-%d-r", i);
-		silence_word(&u, id, 1, now, now + 3600000);
-		u.author = "n5";
-		sync_silences_seed(f->sync, &u);
-	}
+	seeded(f, SYNC_SILENCE_TOMBSTONES_MAX, "r", "n5", 1, now,
+	    now + 3600000);
 	silence_word(&u, "sil-0-x", 0, now, now + 3600000);
 	u.author = "n2";
 	sync_silences_seed(f->sync, &u);
@@ -1662,6 +1702,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_a_flood_pushes_out_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_only_takeable_claims_remembered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_claim_signed_later_is_charged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_the_store_trusts_only_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
