@@ -372,13 +372,13 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	if (held != NULL && (!u->deleted || (held->u->deleted &&
 	    !newer(u, held->u))))
 		return 0;
+	/* A claim never replaces a signed removal, nor takes its trust:
+	 * else a claim in another's name would demote it to a claim, the
+	 * first to be forgotten. */
+	if (held != NULL && held->u->deleted && held->vouched && !vouched)
+		return 0;
 	kept = from == FROM_OURS || from == FROM_STORE || (held != NULL &&
 	    (!held->u->deleted || held->kept));
-	/* A newer removal held signed stays signed only in its author's
-	 * name: a claim naming another author is that other's claim. */
-	if (held != NULL && held->u->deleted && same(held->u->author,
-	    u->author))
-		vouched |= held->vouched;
 	if ((rc = room(s, &cs, u, held, vouched, kept, from)) < 0)
 		return rc;
 	c = xcalloc(1, sizeof(*c));

@@ -1229,9 +1229,10 @@ test_silences_own_snapshot_is_charged(void **state)
 }
 
 /* A snapshot's claim naming n4 the author of newer removals of n3's 16
- * signed ones replaces them as a claim, not as n4's signed word: n4's
- * own 16 signed removals then forget none of them (they were charged to
- * n4 and pushed out for its share). */
+ * signed ones replaces none of them: a claim in another's name would
+ * demote a signed word to a claim, the first forgotten (n9's flood then
+ * forgot n3's removal and replayed the silence live).  n4's own 16
+ * signed removals then forget none of n3's. */
 static void
 test_silences_a_claim_does_not_inherit_signed(void **state)
 {
@@ -1246,10 +1247,10 @@ test_silences_a_claim_does_not_inherit_signed(void **state)
 	assert_int_equal(removals_of(f, "a", 0, 16, "n3"), 16);
 	claims_init(&c, 16, "a", "n4", 1, now + 1, now + 3600000);
 	silences_in_snapshot(f, "n9", 1, c.v, 16);
-	assert_int_equal(removals_of(f, "a", 0, 16, "n4"), 16);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n3"), 16);
 	words_by(f, &w, 4, SYNC_SILENCE_SHARE_MAX, "b", 1, now, now + 3600000,
 	    0);
-	assert_int_equal(removals_of(f, "a", 0, 16, "n4"), 16);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n3"), 16);
 	assert_int_equal(removals_of(f, "b", 0, 16, "n4"), 16);
 	assert_int_equal(sync_silences_refused(f->sync), 0);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
@@ -1258,9 +1259,12 @@ test_silences_a_claim_does_not_inherit_signed(void **state)
 /* n9 adds its 16 silences and removes them, four times over: each
  * removal keeps a live silence removed, as n3's of n2's silence does,
  * and ends last.  When they fill the removals n9's own go, not n3's
- * (that went, and n9's snapshot brought n2's silence back to life). */
+ * (that went, and n9's snapshot brought n2's silence back to life).
+ * claim: first n9's snapshot names n4 the author of a newer removal of
+ * the silence, which must leave n3's signed word as it was (it used to
+ * demote it to a claim, the first forgotten). */
 static void
-test_silences_a_flood_pushes_out_its_own(void **state)
+flood_over_a_removal(void **state, int claim)
 {
 	struct fixture *f = *state;
 	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
@@ -1273,6 +1277,13 @@ test_silences_a_flood_pushes_out_its_own(void **state)
 	silence_by(f, &w, 2, &u);
 	silence_word(&u, "sil-0-x", 1, now, now + 3600000);
 	silence_by(f, &w, 3, &u);
+	if (claim) {
+		silence_word(&u, "sil-0-x", 1, now + 1, now + 3600000);
+		u.author = "n4";
+		silences_in_snapshot(f, "n9", 1, &up, 1);
+		assert_int_equal(removals_of(f, "x", 0, 1, "n3"), 1);
+		w.seq[9] = 1;
+	}
 	for (int c = 0; c < 4; c++) {
 		snprintf(tail, sizeof(tail), "m%d", c);
 		words_by(f, &w, 9, SYNC_SILENCE_SHARE_MAX, tail, 0, now, far, 0);
@@ -1288,6 +1299,18 @@ test_silences_a_flood_pushes_out_its_own(void **state)
 	silences_in_snapshot(f, "n9", 100, &up, 1);
 	assert_true(sync_silences_get(f->sync, "sil-0-x")->deleted);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+static void
+test_silences_a_flood_pushes_out_its_own(void **state)
+{
+	flood_over_a_removal(state, 0);
+}
+
+static void
+test_silences_a_claim_does_not_demote_signed(void **state)
+{
+	flood_over_a_removal(state, 1);
 }
 
 /* Words in our name that would be refused anyway (ending never) are
@@ -1676,6 +1699,7 @@ test_silences_removals_are_checked(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+
 int
 main(void)
 {
@@ -1696,6 +1720,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_an_authors_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_demote_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_own_snapshot_is_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_inherit_signed, setup, teardown),
