@@ -50,9 +50,9 @@ struct held {
 	 * is never charged to the author's share and never makes another's
 	 * word be forgotten. */
 	int			 vouched;
-	/* A removal of a silence live here when it came (or ours): what
-	 * stops that silence coming back, kept before any other removal
-	 * and never charged to a share. */
+	/* A removal of a silence live here when it came (or ours, or one
+	 * our store kept): what stops that silence coming back, kept
+	 * before any other removal and never charged to a share. */
 	int			 kept;
 };
 
@@ -121,7 +121,7 @@ same(const char *a, const char *b)
 /*
  * How hard a removal is to forget, lowest first: 0 a snapshot's claim,
  * 1 its author's signed word, 2 and 3 the same of one that keeps a live
- * silence removed, 4 ours.  A removal is forgotten only for one of the
+ * silence removed or came from our store, 4 ours.  A removal is forgotten only for one of the
  * same rank or above, and a snapshot's only for another snapshot's
  * (room()), so no claim of a snapshot pushes out a signed word and only
  * ours push out ours (when all 64 are ours: the bound holds).  Among
@@ -377,7 +377,11 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	 * first to be forgotten. */
 	if (held != NULL && held->u->deleted && held->vouched && !vouched)
 		return 0;
-	kept = from == FROM_OURS || from == FROM_STORE || (held != NULL &&
+	/* Another node's removal in our store is kept, though a claim: it
+	 * was taken (perhaps of a silence live then), so claims cannot push
+	 * it out, and its author's word vouches it without charging it. */
+	kept = from == FROM_OURS || from == FROM_STORE ||
+	    (from == FROM_STORE_CLAIM && u->deleted) || (held != NULL &&
 	    (!held->u->deleted || held->kept));
 	if ((rc = room(s, &cs, u, held, vouched, kept, from)) < 0)
 		return rc;
@@ -438,7 +442,9 @@ sync_emit_silence(struct sync *s, const PB(SilenceUpdate) *u)
 
 /* Only our own words are trusted from the store: another node's was
  * kept whether it came signed or claimed, so it is held as a claim
- * until its author's word comes again (vouch()). */
+ * until its author's word comes again (vouch()); a removal there is
+ * also kept (put()), so a full table of them refuses a signed removal
+ * of an id not live here. */
 void
 sync_silences_seed(struct sync *s, const PB(SilenceUpdate) *u)
 {

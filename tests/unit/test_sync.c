@@ -1379,8 +1379,11 @@ test_silences_a_claim_signed_later_is_charged(void **state)
 
 /* After a restart only our own words in the store are trusted: another
  * node's are held as claims.  n4's 16 silences there (perhaps a
- * snapshot's claims) spend none of n4's share, and n5's 64 removals
- * there make room for n3's signed one; ours stay ours. */
+ * snapshot's claims) spend none of n4's share.  Another's removals there
+ * are kept (claims cannot push them out, test_silences_claims_do_not_
+ * push_out_the_store), so while 8 of ours and n5's 56 fill the table,
+ * n3's signed removals of ids not live here are refused (as before the
+ * restart's claims were trusted less); every one stored stays. */
 static void
 test_silences_the_store_trusts_only_ours(void **state)
 {
@@ -1398,10 +1401,11 @@ test_silences_the_store_trusts_only_ours(void **state)
 	seeded(f, SYNC_SILENCE_TOMBSTONES_MAX - 8, "r", "n5", 1, now,
 	    now + 3600000);
 	words_by(f, &w, 3, 60, "n", 1, now, now + 3600000, 0);
-	assert_int_equal(removals_of(f, "n", 0, 60, "n3"),
-	    SYNC_SILENCE_SHARE_MAX);
+	assert_int_equal(removals_of(f, "n", 0, 60, "n3"), 0);
+	assert_int_equal(sync_silences_refused(f->sync), 60);
 	assert_int_equal(removals_of(f, "o", 0, 8, "self"), 8);
-	assert_int_equal(sync_silences_refused(f->sync), 0);
+	assert_int_equal(removals_of(f, "r", 0, SYNC_SILENCE_TOMBSTONES_MAX - 8,
+	    "n5"), SYNC_SILENCE_TOMBSTONES_MAX - 8);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
@@ -1700,6 +1704,52 @@ test_silences_removals_are_checked(void **state)
 }
 
 
+/* Our store kept n3's 20 removals (of silences live here when they came,
+ * so charged to no share); after a restart n3's own snapshot carries the
+ * same 20: none is forgotten (vouched as claims of rank 0 they used to be
+ * charged, and 4 went for n3's share). */
+static void
+test_silences_the_authors_word_vouches_the_store(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, 20, "k", "n3", 1, now, now + 3600000);
+	claims_init(&c, 20, "k", "n3", 1, now, now + 3600000);
+	silences_in_snapshot(f, "n3", 1, c.v, 20);
+	assert_int_equal(removals_of(f, "k", 0, 20, "n3"), 20);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* After a restart our store's removal of another node's word is kept:
+ * a member's snapshot of 64 invented removals cannot push it out and
+ * then bring the silence back with its replay. */
+static void
+test_silences_claims_do_not_push_out_the_store(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate us[65], *v[65];
+	uint64_t now = clock_wall_ms();
+	char ids[65][32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, 1, "x", "n3", 1, now, now + 3600000);
+	for (int i = 0; i < 64; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "sil-%d-inv", i);
+		silence_word(&us[i], ids[i], 1, now, now + 7200000);
+		us[i].author = "n77";
+		v[i] = &us[i];
+	}
+	silence_word(&us[64], "sil-0-x", 0, now, now + 3600000);
+	us[64].author = "n2";
+	v[64] = &us[64];
+	silences_in_snapshot(f, "n9", 1, v, 65);
+	assert_int_equal(removals_of(f, "x", 0, 1, "n3"), 1);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -1720,6 +1770,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_an_authors_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_the_authors_word_vouches_the_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_claims_do_not_push_out_the_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_demote_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_own_snapshot_is_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
