@@ -532,9 +532,23 @@ refusal(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	return NULL;
 }
 
-/* Removal u, held as a claim, now comes signed by its author: charged to
- * its share from now on, so past the share one of the author's own goes
- * (as room() does for a new one). */
+/* Whether u is the word h holds: the same author's of the same time
+ * (a live one also the same silence; a removal's end may have grown). */
+static int
+held_word(const struct held *h, const PB(SilenceUpdate) *u)
+{
+	if (h == NULL || h->u->deleted != u->deleted ||
+	    h->u->updated_ms != u->updated_ms || h->u->author == NULL ||
+	    u->author == NULL || strcmp(h->u->author, u->author) != 0)
+		return 0;
+	return u->deleted || (h->u->ends_ms == u->ends_ms &&
+	    same(h->u->spec_json, u->spec_json));
+}
+
+/* Word u, held as a claim, now comes signed by its author: charged to its
+ * share from now on.  A silence stays a claim while the author holds its
+ * share; past the share a removal forgets one of the author's own (as
+ * room() does for a new one). */
 static void
 vouch(struct sync *s, const PB(SilenceUpdate) *u)
 {
@@ -543,6 +557,10 @@ vouch(struct sync *s, const PB(SilenceUpdate) *u)
 
 	if (h == NULL)
 		return;
+	if (!h->u->deleted) {
+		h->vouched = c.live_of < SYNC_SILENCE_SHARE_MAX;
+		return;
+	}
 	if (rank(s, h->u, 1, h->kept) == 1 &&
 	    c.capped_of >= SYNC_SILENCE_SHARE_MAX)
 		(void)forget_one(s, u->author, 1, 1, 0);
@@ -561,9 +579,7 @@ apply_one(struct sync *s, const char *origin, const PB(SilenceUpdate) *u,
 	if (s->silences == NULL)
 		s->silences = hmap_new();
 	h = hmap_get(s->silences, u->id);
-	if (u->deleted && h != NULL && h->u->deleted &&
-	    h->u->updated_ms == u->updated_ms && h->u->author != NULL &&
-	    u->author != NULL && strcmp(h->u->author, u->author) == 0) {
+	if (held_word(h, u)) {
 		/* the word held: nothing to refuse or take, but now we
 		 * have it from its author */
 		if (signed_by_author && strcmp(u->author, origin) == 0 &&

@@ -1750,6 +1750,31 @@ test_silences_claims_do_not_push_out_the_store(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* Our store's 16 live silences of n4 are claims after a restart; n4's
+ * own snapshot carries the same 16: now its signed word, they spend its
+ * share, and its next 16 are refused (n4 used to hold 32). */
+static void
+test_silences_the_authors_word_charges_the_store(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, SYNC_SILENCE_SHARE_MAX, "f", "n4", 0, now, now + 3600000);
+	claims_init(&c, SYNC_SILENCE_SHARE_MAX, "f", "n4", 0, now,
+	    now + 3600000);
+	silences_in_snapshot(f, "n4", 1, c.v, SYNC_SILENCE_SHARE_MAX);
+	w.seq[4] = 1;
+	words_by(f, &w, 4, SYNC_SILENCE_SHARE_MAX, "g", 0, now, now + 3600000,
+	    0);
+	assert_int_equal(sync_silences_refused(f->sync),
+	    SYNC_SILENCE_SHARE_MAX);
+	assert_int_equal(sync_silences_held(f->sync), SYNC_SILENCE_SHARE_MAX);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -1772,6 +1797,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_an_authors_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_the_authors_word_vouches_the_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_claims_do_not_push_out_the_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_the_authors_word_charges_the_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_demote_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_own_snapshot_is_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
