@@ -5,7 +5,9 @@
  *                               node it was added on ("node")
  *   POST   /api/silences        add one (write): 201 {id, matchers,
  *                               starts_ms, ends_ms, comment, created_by,
- *                               node}; 400 invalid_field naming the field
+ *                               node}; 400 invalid_field naming the field,
+ *                               409 over_share when 16 are this node's
+ *                               own, 507 too_many at 64 in all
  *   DELETE /api/silences/ID     end one, added on any node (write)
  *
  * and what GET /api/alerts adds to each open alert a silence matches:
@@ -54,8 +56,8 @@ api_silences_post(const struct api_call *call)
 			api_audit(call, "silence.add", "error", json_pack("{s:s}",
 			    "error", err));
 		http_reply_error(call->req, status, status == 400 ?
-		    "invalid_field" : status == 507 ? "too_many" : "internal",
-		    "%s", err);
+		    "invalid_field" : status == 507 ? "too_many" : status ==
+		    409 ? "over_share" : "internal", "%s", err);
 		return;
 	}
 	silences_mesh_emit(call->n, json_string_value(json_object_get(out,

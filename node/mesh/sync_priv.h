@@ -162,8 +162,11 @@ struct sync {
 					    void *);
 	void				 *schedule_hook_arg;
 	/* The mesh's silences (sync_silences.c): id → the merged
-	 * SilenceUpdate; NULL until the first. */
+	 * SilenceUpdate and how far it is trusted; NULL until the first.
+	 * silences_ours: ids another node's word claimed as ours while we
+	 * held none (refused) → its end, so we give none of them again. */
 	struct hmap			*silences;
+	struct hmap			*silences_ours;
 	int				(*silence_check)(
 					    const Agentflow__Mesh__V1__SilenceUpdate *,
 					    void *);

@@ -299,6 +299,18 @@ ends_check(const json_t *body, uint64_t now_ms, char *err, size_t errlen)
 	return now_ms + (uint64_t)s * 1000;
 }
 
+/* How many of the live silences were added on node. */
+static size_t
+live_of(const struct silences *s, const char *node)
+{
+	const json_t *v;
+	size_t i, n = 0;
+
+	json_array_foreach(s->list, i, v)
+		n += strcmp(json_text_of(v, "node"), node) == 0;
+	return n;
+}
+
 int
 silences_add(struct silences *s, const json_t *body, const char *by,
     uint64_t now_ms, json_t **out, char *err, size_t errlen)
@@ -345,6 +357,13 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 		    "one first", SILENCES_MAX);
 		return 507;
 	}
+	if (live_of(s, s->self) >= SILENCES_SHARE_MAX) {
+		json_decref(m);
+		snprintf(err, errlen, "this node holds %d of its own silences, "
+		    "its share of the mesh's %d: remove one of them first",
+		    SILENCES_SHARE_MAX, SILENCES_MAX);
+		return 409;
+	}
 	/* an id the mesh holds (ours before a wiped data directory, or
 	 * removed ahead by another member) would go nowhere: the mesh
 	 * keeps the word it has */
@@ -378,21 +397,32 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	return 201;
 }
 
-/* The removal in s->removed that ends first, of two the lesser id: the
- * one forgotten past REMOVED_MAX, as sync_silences.c's census picks. */
+/*
+ * The removal forgotten past REMOVED_MAX: one the mesh's view holds no
+ * more (it forgot it first, by its ranks: sync_silences.c), else one
+ * not ours; of those the one that ends first, of two the lesser id.
+ * Ours go last: a removal made here while others were down is what
+ * keeps that silence removed when they come back.
+ */
 static size_t
-first_to_end(const json_t *removed)
+first_to_end(const struct silences *s)
 {
 	size_t i, at = 0;
 	const json_t *v, *best = NULL;
+	int rank, best_rank = 0;
 
-	json_array_foreach(removed, i, v) {
+	json_array_foreach(s->removed, i, v) {
 		uint64_t e = json_u64_of(v, "ends_ms");
+		const char *id = json_text_of(v, "id");
 
-		if (best == NULL || e < json_u64_of(best, "ends_ms") ||
-		    (e == json_u64_of(best, "ends_ms") && strcmp(json_text_of(v,
-		    "id"), json_text_of(best, "id")) < 0)) {
+		rank = s->taken != NULL && !s->taken(id, s->taken_arg) ? 0 :
+		    strcmp(json_text_of(v, "author"), s->self) != 0 ? 1 : 2;
+		if (best == NULL || rank < best_rank || (rank == best_rank &&
+		    e < json_u64_of(best, "ends_ms")) || (rank == best_rank &&
+		    e == json_u64_of(best, "ends_ms") && strcmp(id,
+		    json_text_of(best, "id")) < 0)) {
 			best = v;
+			best_rank = rank;
 			at = i;
 		}
 	}
@@ -401,8 +431,7 @@ first_to_end(const json_t *removed)
 
 /* Keeps a removal of id by author at updated_ms, asked by principal by
  * (NULL or empty: nobody named, or another node's); at REMOVED_MAX the
- * one that ends first goes to make room (the mesh's view forgets it
- * too). */
+ * one first_to_end() picks goes to make room. */
 static void
 tombstone(struct silences *s, const char *id, uint64_t updated_ms,
     const char *author, uint64_t ends_ms, const char *by)
@@ -411,7 +440,7 @@ tombstone(struct silences *s, const char *id, uint64_t updated_ms,
 
 	/* first, as sync_silences.c's room(): the new one is always kept */
 	while (json_array_size(s->removed) >= REMOVED_MAX)
-		json_array_remove(s->removed, first_to_end(s->removed));
+		json_array_remove(s->removed, first_to_end(s));
 	t = json_pack("{s:s, s:I, s:s, s:I}", "id", id, "updated_ms",
 	    (json_int_t)updated_ms, "author", author, "ends_ms",
 	    (json_int_t)ends_ms);

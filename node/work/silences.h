@@ -14,7 +14,8 @@
  * matcher; exactly one of until_ms (a wall time to come) or for (90s, 15m,
  * 2h, 7d: opts_duration_parse), at most 90 days on; comment 0-256 bytes of
  * text; at most 8 labels; unknown keys are refused.  At most 64 silences
- * at once.
+ * at once, and 16 of them added on one node (its share), so one member,
+ * or one user of its API, cannot take every place.
  *
  * Mesh-wide: a silence added on any node holds back the matching notices
  * of every node (node/mesh/sync_silences.h carries them; silences_mesh.c
@@ -39,6 +40,9 @@ struct silences;
 struct store;
 
 #define SILENCES_MAX		64
+/* Of them, added on one node (sync_silences.h's SYNC_SILENCE_SHARE_MAX):
+ * four busy members fill the list, no fewer. */
+#define SILENCES_SHARE_MAX	16
 #define SILENCES_LABELS_MAX	8
 #define SILENCES_COMMENT_MAX	256
 #define SILENCES_FOR_MAX_MS	(90ULL * 86400 * 1000)
@@ -57,12 +61,14 @@ void silences_free(struct silences *);	/* NULL: no-op */
  * Checks body (a POST's) and, when it is valid, adds and stores the
  * silence made by "by" (a principal's name): 201 with *out the silence (new
  * reference).  400 with err naming the field, 507 when SILENCES_MAX are
- * active, 500 when it cannot be stored (err says why).
+ * active, 409 when SILENCES_SHARE_MAX of them are this node's own, 500
+ * when it cannot be stored (err says why).
  */
 int silences_add(struct silences *, const json_t *body, const char *by,
     uint64_t now_ms, json_t **out, char *err, size_t errlen);
 /* taken(id, arg) (NULL: none): whether the mesh's view holds id, live or
- * removed; silences_add skips such ids as it does those it holds. */
+ * removed; silences_add skips such ids as it does those it holds, and
+ * past the removals' bound one the view has forgotten goes first. */
 void silences_set_taken(struct silences *,
     int (*taken)(const char *id, void *arg), void *arg);
 /* Ends silence id (added on any node) for principal by (NULL: nobody

@@ -55,7 +55,8 @@ taken_cb(const char *id, void *arg)
 {
 	struct node *n = arg;
 
-	return sync_silences_get(n->sync, id) != NULL;
+	return sync_silences_get(n->sync, id) != NULL ||
+	    sync_silences_claimed(n->sync, id);
 }
 
 static void

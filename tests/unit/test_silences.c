@@ -178,17 +178,41 @@ test_every_matcher_must_hold(void **state)
 	json_decref(away);
 }
 
+/* Another node's silence k, live from NOW for two hours, applied as the
+ * mesh would: 1 when kept. */
+static int
+apply_theirs(struct fix *f, const char *node, int k)
+{
+	char id[64], spec[256];
+
+	snprintf(id, sizeof(id), "sil-%d-%s", k, node);
+	snprintf(spec, sizeof(spec), "{\"id\": \"%s\", \"matchers\": "
+	    "{\"rule\": \"a\"}, \"starts_ms\": %llu, \"ends_ms\": %llu, "
+	    "\"comment\": \"\", \"created_by\": \"t\", \"node\": \"%s\"}", id,
+	    (unsigned long long)NOW, (unsigned long long)(NOW + 7200000), node);
+	return silences_apply(f->s, id, spec, NOW, node, NOW + 7200000, NOW);
+}
+
+/* 16 of this node's own (its share: then 409), 64 in all (then 507),
+ * kept over a reopen. */
 static void
 test_bounded_and_kept_over_a_reopen(void **state)
 {
+	static const char *const others[] = { "n2", "n3", "n4" };
 	struct fix *f = *state;
 	char id[64], err[256];
 	json_t *list;
 
-	for (int i = 0; i < SILENCES_MAX; i++)
+	for (int i = 0; i < SILENCES_SHARE_MAX; i++)
 		assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, "
 		    "\"for\": \"2h\", \"comment\": \"maintenance\"}", id,
 		    sizeof(id), err, sizeof(err)), 201);
+	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
+	    "\"2h\"}", NULL, 0, err, sizeof(err)), 409);
+	assert_non_null(strstr(err, "share"));
+	/* the others' silences do not count in this node's share */
+	for (int i = 0; i < SILENCES_MAX - SILENCES_SHARE_MAX; i++)
+		assert_int_equal(apply_theirs(f, others[i % 3], i + 1), 1);
 	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
 	    "\"2h\"}", NULL, 0, err, sizeof(err)), 507);
 	assert_int_equal(silences_remove(f->s, sid(1), NULL, NOW), 1);
@@ -211,7 +235,7 @@ test_bounded_and_kept_over_a_reopen(void **state)
 	json_decref(list);
 	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
 	    "\"2h\"}", id, sizeof(id), err, sizeof(err)), 201);
-	assert_string_equal(id, sid(65));
+	assert_string_equal(id, sid(SILENCES_SHARE_MAX + 1));
 	/* two hours on, every one has ended */
 	assert_int_equal(silences_active(f->s, NOW + 2 * 3600 * 1000), 0);
 }
@@ -576,6 +600,103 @@ test_our_removal_is_kept_past_the_bound(void **state)
 	json_decref(w);
 }
 
+/* The store's 256 KiB: the mesh's fat silences can fill it (one node's
+ * 16 cannot), and then a POST here is 507 naming it, not a cut value. */
+static void
+test_the_store_bound_still_holds(void **state)
+{
+	struct fix *f = *state;
+	char id[64], err[256], spec[8192], labels[6000], comment[257];
+	char *p = labels;
+	int i, rc = 1;
+
+	/* 8 labels of 255 quotes: two bytes each, stored */
+	for (i = 0; i < 8; i++) {
+		p += snprintf(p, 16, "%s\"k%d\": \"", i > 0 ? ", " : "", i);
+		for (int j = 0; j < 255; j++)
+			p += snprintf(p, 3, "\\\"");
+		p += snprintf(p, 2, "\"");
+	}
+	/* and a comment of 128 backslashes */
+	memset(comment, '\\', 256);
+	comment[256] = '\0';
+	for (i = 1; i < SILENCES_MAX && rc == 1; i++) {
+		snprintf(id, sizeof(id), "sil-%d-n2", i);
+		snprintf(spec, sizeof(spec), "{\"id\": \"%s\", \"matchers\": "
+		    "{\"labels\": {%s}}, \"starts_ms\": %llu, \"ends_ms\": "
+		    "%llu, \"comment\": \"%s\", \"created_by\": \"t\", "
+		    "\"node\": \"n2\"}", id, labels, (unsigned long long)NOW,
+		    (unsigned long long)(NOW + 3600000), comment);
+		rc = silences_apply(f->s, id, spec, NOW, "n2", NOW + 3600000,
+		    NOW);
+	}
+	assert_int_equal(rc, -1);
+	snprintf(spec, sizeof(spec), "{\"matchers\": {\"labels\": {%s}}, "
+	    "\"for\": \"1h\", \"comment\": \"%s\"}", labels, comment);
+	assert_int_equal(add(f, spec, NULL, 0, err, sizeof(err)), 507);
+	assert_non_null(strstr(err, "KiB"));
+}
+
+/* Past 64 removals ours go last, though they end first: the removals
+ * a node made while others were down are what keep those silences
+ * removed when they come back (a share of 16 once forgot our 17th's
+ * first, and main's "the one that ends first" forgot ours first). */
+static void
+test_our_removals_outlast_the_others(void **state)
+{
+	struct fix *f = *state;
+	char ids[20][64], err[256];
+	json_t *w;
+
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, "
+		    "\"for\": \"1m\"}", ids[i], sizeof(ids[i]), err,
+		    sizeof(err)), 201);
+		assert_int_equal(silences_remove(f->s, ids[i], NOW), 1);
+	}
+	for (int i = 1; i <= 64; i++)
+		assert_int_equal(silences_apply(f->s, sid(100 + i), NULL, NOW,
+		    "n2", NOW + 3600000 + (uint64_t)i, NOW), 1);
+	for (int i = 0; i < 20; i++) {
+		w = silences_word(f->s, ids[i], NOW);
+		assert_non_null(w);
+		assert_true(json_is_true(json_object_get(w, "deleted")));
+		json_decref(w);
+	}
+	assert_null(silences_word(f->s, sid(120), NOW));
+	assert_non_null(w = silences_word(f->s, sid(121), NOW));
+	json_decref(w);
+	w = silences_words(f->s, NOW);
+	assert_int_equal(json_array_size(w), 64);
+	json_decref(w);
+}
+
+/* Past 64 removals one the mesh's view no longer holds goes first (the
+ * view forgot it by its ranks): the store keeps what the view keeps. */
+static int
+taken_but(const char *id, void *arg)
+{
+	return strcmp(id, (const char *)arg) != 0;
+}
+
+static void
+test_removals_the_view_forgot_go_first(void **state)
+{
+	struct fix *f = *state;
+	char gone[64];
+	json_t *w;
+
+	snprintf(gone, sizeof(gone), "%s", sid(140));
+	silences_set_taken(f->s, taken_but, gone);
+	for (int i = 1; i <= 65; i++)
+		assert_int_equal(silences_apply(f->s, sid(100 + i), NULL, NOW,
+		    "n2", NOW + 3600000 + (uint64_t)i, NOW), 1);
+	assert_null(silences_word(f->s, sid(140), NOW));
+	assert_non_null(w = silences_word(f->s, sid(101), NOW));
+	json_decref(w);
+	silences_set_taken(f->s, NULL, NULL);
+}
+
 /* A removal the store cannot keep (its write refused: a trigger on the
  * meta table, through a second connection) answers -1 and leaves the
  * silence live, here and in the store, as the API's 500 says. */
@@ -644,6 +765,12 @@ main(void)
 		    test_a_removal_not_stored_leaves_the_silence, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_our_removal_is_kept_past_the_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_our_removals_outlast_the_others, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_the_store_bound_still_holds, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_removals_the_view_forgot_go_first, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1014,50 +1014,584 @@ silence_word(Agentflow__Mesh__V1__SilenceUpdate *u, const char *id,
 	u->ends_ms = ends_ms;
 }
 
-/* 64 silences and 64 removals held; a removal of a live one, then a new
- * one: every path keeps both bounds (a removal that took a silence's
- * place used to grow the view past them and abort on its CHECK). */
+/* Events of nodes n2..n9, each in its own order (seq). */
+struct senders {
+	uint64_t	seq[10];
+};
+
+/* u as node k's event, its author node k. */
+static void
+silence_by(struct fixture *f, struct senders *w, int k,
+    Agentflow__Mesh__V1__SilenceUpdate *u)
+{
+	static const char *const names[] = { "n0", "n1", "n2", "n3", "n4",
+	    "n5", "n6", "n7", "n8", "n9" };
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	u->author = (char *)names[k];
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SILENCE;
+	e.silence = u;
+	deliver_event(f, &e, names[k], ++w->seq[k]);
+}
+
+/* Node k's n words sil-<i>-<tail> (i from 0; removals when deleted),
+ * made at now, the i-th ending at ends_ms + i * step. */
+static void
+words_by(struct fixture *f, struct senders *w, int k, int n,
+    const char *tail, int deleted, uint64_t now, uint64_t ends_ms,
+    uint64_t step)
+{
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	char id[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "sil-%d-%.31s", i, tail);
+		silence_word(&u, id, deleted, now, ends_ms + (uint64_t)i * step);
+		silence_by(f, w, k, &u);
+	}
+}
+
+/* n words sil-<i>-<tail> of author (removals when deleted), made at now
+ * and ending at ends_ms, as our store gives them at start. */
+static void
+seeded(struct fixture *f, int n, const char *tail, const char *author,
+    int deleted, uint64_t now, uint64_t ends_ms)
+{
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	char id[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "sil-%d-%.31s", i, tail);
+		silence_word(&u, id, deleted, now, ends_ms);
+		u.author = (char *)author;
+		sync_silences_seed(f->sync, &u);
+	}
+}
+
+/* v[0..n) in one snapshot of origin (its cursor at seq). */
+static void
+silences_in_snapshot(struct fixture *f, const char *origin, uint64_t seq,
+    Agentflow__Mesh__V1__SilenceUpdate **v, size_t n)
+{
+	Agentflow__Mesh__V1__OriginState st =
+	    AGENTFLOW__MESH__V1__ORIGIN_STATE__INIT;
+
+	st.n_silences = n;
+	st.silences = v;
+	send_snapshot_of(f, origin, origin, seq, &st);
+}
+
+/* A snapshot's claims: n words sil-<i>-<tail> of author (removals when
+ * deleted), ending at ends_ms; ids hold their ids, v points at them. */
+struct claims {
+	Agentflow__Mesh__V1__SilenceUpdate	 u[20], *v[20];
+	char					 ids[20][32];
+};
+
+static void
+claims_init(struct claims *c, size_t n, const char *tail,
+    const char *author, int deleted, uint64_t now, uint64_t ends_ms)
+{
+	assert_true(n <= 20);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(c->ids[i], sizeof(c->ids[i]), "sil-%zu-%s", i, tail);
+		silence_word(&c->u[i], c->ids[i], deleted, now, ends_ms);
+		c->u[i].author = (char *)author;
+		c->v[i] = &c->u[i];
+	}
+}
+
+/* How many of the ids sil-<from..to>-<tail> the view holds removed by
+ * author. */
+static size_t
+removals_of(struct fixture *f, const char *tail, int from, int to,
+    const char *author)
+{
+	const Agentflow__Mesh__V1__SilenceUpdate *h;
+	char id[32];
+	size_t n = 0;
+
+	for (int i = from; i < to; i++) {
+		snprintf(id, sizeof(id), "sil-%d-%s", i, tail);
+		h = sync_silences_get(f->sync, id);
+		n += h != NULL && h->deleted && strcmp(h->author, author) == 0;
+	}
+	return n;
+}
+
+/* 64 silences (16 of each of four nodes) and 64 removals held; a
+ * removal of a live one, then a new one: every path keeps both bounds
+ * (a removal that took a silence's place used to grow the view past
+ * them and abort on its CHECK). */
 static void
 test_silences_bounded_on_every_path(void **state)
 {
 	struct fixture *f = *state;
 	Agentflow__Mesh__V1__SilenceUpdate u;
-	uint64_t now = clock_wall_ms(), seq = 1;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
 	char id[32];
 
 	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
 	for (int i = 0; i < SYNC_SILENCES_MAX; i++) {
 		snprintf(id, sizeof(id), "sil-%d-a", i);
 		silence_word(&u, id, 0, now, now + 3600000);
-		silence_from(f, seq++, &u);
+		silence_by(f, &w, 2 + i % 4, &u);
 	}
 	for (int i = 0; i < SYNC_SILENCE_TOMBSTONES_MAX; i++) {
 		snprintf(id, sizeof(id), "sil-%d-b", i);
 		/* sil-0-b ends first, though it is the oldest but one */
 		silence_word(&u, id, 1, now + (i == 1 ? 0 : 1000 + (uint64_t)i),
 		    now + 3600000 + (i == 0 ? 0 : 1000 + (uint64_t)i));
-		silence_from(f, seq++, &u);
+		silence_by(f, &w, 2 + i % 4, &u);
 	}
 	assert_int_equal(sync_silences_held(f->sync), 128);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
 	/* a removal of a live one, ending before it: the removal that ends
 	 * first goes, and this one keeps the silence's end */
 	silence_word(&u, "sil-0-a", 1, now, now + 60000);
-	silence_from(f, seq++, &u);
+	silence_by(f, &w, 3, &u);
 	assert_int_equal(sync_silences_held(f->sync), 127);
 	assert_true(sync_silences_get(f->sync, "sil-0-a")->deleted);
 	assert_int_equal(sync_silences_get(f->sync, "sil-0-a")->ends_ms,
 	    now + 3600000);
 	assert_null(sync_silences_get(f->sync, "sil-0-b"));
 	assert_non_null(sync_silences_get(f->sync, "sil-1-b"));
-	/* a new one fits in the room the removal made; the next does not */
+	/* a new one of n2 fits in the room the removal made; the next
+	 * does not */
 	silence_word(&u, "sil-new-a", 0, now, now + 3600000);
-	silence_from(f, seq++, &u);
+	silence_by(f, &w, 2, &u);
 	assert_non_null(sync_silences_get(f->sync, "sil-new-a"));
 	silence_word(&u, "sil-more-a", 0, now, now + 3600000);
-	silence_from(f, seq++, &u);
+	silence_by(f, &w, 2, &u);
 	assert_null(sync_silences_get(f->sync, "sil-more-a"));
 	assert_int_equal(sync_silences_refused(f->sync), 1);
 	assert_int_equal(sync_silences_held(f->sync), 128);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rule 1: an event adding a silence past its author's 16 is refused and
+ * counted; a snapshot's claim of an author is not charged to it. */
+static void
+test_silences_an_authors_share(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	words_by(f, &w, 2, SYNC_SILENCE_SHARE_MAX, "a", 0, now, now + 3600000, 0);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	silence_word(&u, "sil-99-a", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_null(sync_silences_get(f->sync, "sil-99-a"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	/* n3's snapshot says n4 made 20: taken, none charged to n4 */
+	claims_init(&c, 20, "c", "n4", 0, now, now + 3600000);
+	silences_in_snapshot(f, "n3", 1, c.v, 20);
+	assert_non_null(sync_silences_get(f->sync, "sil-19-c"));
+	words_by(f, &w, 4, SYNC_SILENCE_SHARE_MAX, "d", 0, now, now + 3600000, 0);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-d"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* A node's own words in its own snapshot are its signed word, charged
+ * to its share like its events (they went uncharged: its 64 filled the
+ * view and the next node's first was refused). */
+static void
+test_silences_own_snapshot_is_charged(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	claims_init(&c, 20, "e", "n5", 0, now, now + 3600000);
+	silences_in_snapshot(f, "n5", 1, c.v, 20);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-e"));
+	assert_null(sync_silences_get(f->sync, "sil-16-e"));
+	assert_int_equal(sync_silences_refused(f->sync), 4);
+	silence_word(&u, "sil-99-e", 0, now, now + 3600000);
+	w.seq[5] = 1;	/* past the snapshot's cursor */
+	silence_by(f, &w, 5, &u);
+	assert_null(sync_silences_get(f->sync, "sil-99-e"));
+	silence_word(&u, "sil-0-h", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-0-h"));
+	assert_int_equal(sync_silences_refused(f->sync), 5);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* A snapshot's claim naming n4 the author of newer removals of n3's 16
+ * signed ones replaces none of them: a claim in another's name would
+ * demote a signed word to a claim, the first forgotten (n9's flood then
+ * forgot n3's removal and replayed the silence live).  n4's own 16
+ * signed removals then forget none of n3's. */
+static void
+test_silences_a_claim_does_not_inherit_signed(void **state)
+{
+	struct fixture *f = *state;
+	struct senders w = { { 0 } };
+	struct claims c;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	words_by(f, &w, 3, SYNC_SILENCE_SHARE_MAX, "a", 1, now, now + 3600000,
+	    0);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n3"), 16);
+	claims_init(&c, 16, "a", "n4", 1, now + 1, now + 3600000);
+	silences_in_snapshot(f, "n9", 1, c.v, 16);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n3"), 16);
+	words_by(f, &w, 4, SYNC_SILENCE_SHARE_MAX, "b", 1, now, now + 3600000,
+	    0);
+	assert_int_equal(removals_of(f, "a", 0, 16, "n3"), 16);
+	assert_int_equal(removals_of(f, "b", 0, 16, "n4"), 16);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* n9 adds its 16 silences and removes them, four times over: each
+ * removal keeps a live silence removed, as n3's of n2's silence does,
+ * and ends last.  When they fill the removals n9's own go, not n3's
+ * (that went, and n9's snapshot brought n2's silence back to life).
+ * claim: first n9's snapshot names n4 the author of a newer removal of
+ * the silence, which must leave n3's signed word as it was (it used to
+ * demote it to a claim, the first forgotten). */
+static void
+flood_over_a_removal(void **state, int claim)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms(), far = now + 80ULL * 86400 * 1000;
+	char tail[8];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	silence_word(&u, "sil-0-x", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	silence_word(&u, "sil-0-x", 1, now, now + 3600000);
+	silence_by(f, &w, 3, &u);
+	if (claim) {
+		silence_word(&u, "sil-0-x", 1, now + 1, now + 3600000);
+		u.author = "n4";
+		silences_in_snapshot(f, "n9", 1, &up, 1);
+		assert_int_equal(removals_of(f, "x", 0, 1, "n3"), 1);
+		w.seq[9] = 1;
+	}
+	for (int c = 0; c < 4; c++) {
+		snprintf(tail, sizeof(tail), "m%d", c);
+		words_by(f, &w, 9, SYNC_SILENCE_SHARE_MAX, tail, 0, now, far, 0);
+		words_by(f, &w, 9, SYNC_SILENCE_SHARE_MAX, tail, 1, now, far, 0);
+	}
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	assert_int_equal(removals_of(f, "x", 0, 1, "n3"), 1);
+	assert_int_equal(removals_of(f, "m0", 0, 16, "n9"), 15);
+	assert_int_equal(removals_of(f, "m3", 0, 16, "n9"), 16);
+	/* n9 replays n2's silence in its snapshot: the removal stands */
+	silence_word(&u, "sil-0-x", 0, now, now + 3600000);
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 100, &up, 1);
+	assert_true(sync_silences_get(f->sync, "sil-0-x")->deleted);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+static void
+test_silences_a_flood_pushes_out_its_own(void **state)
+{
+	flood_over_a_removal(state, 0);
+}
+
+static void
+test_silences_a_claim_does_not_demote_signed(void **state)
+{
+	flood_over_a_removal(state, 1);
+}
+
+/* Words in our name that would be refused anyway (ending never) are
+ * not remembered as claimed: they filled that memory, and a true claim
+ * after them was forgotten. */
+static void
+test_silences_only_takeable_claims_remembered(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate us[64], *v[64], u, *up = &u;
+	uint64_t now = clock_wall_ms();
+	char ids[64][32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	for (int i = 0; i < 64; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "junk-%d", i);
+		silence_word(&us[i], ids[i], 1, now, UINT64_MAX);
+		us[i].author = "self";
+		v[i] = &us[i];
+	}
+	silences_in_snapshot(f, "n9", 1, v, 64);
+	assert_int_equal(sync_silences_refused(f->sync), 64);
+	assert_false(sync_silences_claimed(f->sync, "junk-0"));
+	silence_word(&u, "sil-1-s", 0, now, now + 3600000);
+	u.author = "self";
+	silences_in_snapshot(f, "n1", 1, &up, 1);
+	assert_true(sync_silences_claimed(f->sync, "sil-1-s"));
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* A removal that goes from a snapshot's claim to its author's signed
+ * word is charged to the author's share, whether the same word comes
+ * signed or a newer one of the author replaces the claim: n3 keeps 16
+ * signed removals of ids not live here, not 24 (its first-ending go). */
+static void
+test_silences_a_claim_signed_later_is_charged(void **state)
+{
+	struct fixture *f = *state;
+	struct senders w = { { 0 } };
+	struct claims c;
+	uint64_t now = clock_wall_ms();
+	size_t n;
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	words_by(f, &w, 3, SYNC_SILENCE_SHARE_MAX, "y", 1, now,
+	    now + 3600000, 0);
+	/* the same words, first claimed, then signed */
+	claims_init(&c, 4, "z", "n3", 1, now, now + 7200000);
+	silences_in_snapshot(f, "n9", 1, c.v, 4);
+	for (int i = 0; i < 4; i++)
+		silence_by(f, &w, 3, &c.u[i]);
+	/* claims of n8's removals, replaced by newer ones of n3 */
+	claims_init(&c, 4, "v", "n8", 1, now, now + 7200000);
+	silences_in_snapshot(f, "n9", 2, c.v, 4);
+	words_by(f, &w, 3, 4, "v", 1, now + 1, now + 7200000, 0);
+	n = removals_of(f, "y", 0, 16, "n3") + removals_of(f, "z", 0, 4,
+	    "n3") + removals_of(f, "v", 0, 4, "n3");
+	assert_int_equal(n, SYNC_SILENCE_SHARE_MAX);
+	assert_int_equal(removals_of(f, "y", 0, 16, "n3"), 8);
+	assert_int_equal(removals_of(f, "z", 0, 4, "n3"), 4);
+	assert_int_equal(removals_of(f, "v", 0, 4, "n3"), 4);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* After a restart only our own words in the store are trusted: another
+ * node's are held as claims.  n4's 16 silences there (perhaps a
+ * snapshot's claims) spend none of n4's share.  Another's removals there
+ * are kept (claims cannot push them out, test_silences_claims_do_not_
+ * push_out_the_store), so while 8 of ours and n5's 56 fill the table,
+ * n3's signed removals of ids not live here are refused (as before the
+ * restart's claims were trusted less); every one stored stays. */
+static void
+test_silences_the_store_trusts_only_ours(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, SYNC_SILENCE_SHARE_MAX, "f", "n4", 0, now, now + 3600000);
+	silence_word(&u, "sil-0-real", 0, now, now + 3600000);
+	silence_by(f, &w, 4, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-0-real"));
+	seeded(f, 8, "o", "self", 1, now, now + 3600000);
+	seeded(f, SYNC_SILENCE_TOMBSTONES_MAX - 8, "r", "n5", 1, now,
+	    now + 3600000);
+	words_by(f, &w, 3, 60, "n", 1, now, now + 3600000, 0);
+	assert_int_equal(removals_of(f, "n", 0, 60, "n3"), 0);
+	assert_int_equal(sync_silences_refused(f->sync), 60);
+	assert_int_equal(removals_of(f, "o", 0, 8, "self"), 8);
+	assert_int_equal(removals_of(f, "r", 0, SYNC_SILENCE_TOMBSTONES_MAX - 8,
+	    "n5"), SYNC_SILENCE_TOMBSTONES_MAX - 8);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* A node back from a restart with 64 removals in its store, and a
+ * silence live that was removed while it was down: the remover's own
+ * snapshot carries the removal, its signed word, and it is taken (the
+ * silence used to stay live here, as it never did on main). */
+static void
+test_silences_full_store_takes_the_removers_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, SYNC_SILENCE_TOMBSTONES_MAX, "r", "n5", 1, now,
+	    now + 3600000);
+	silence_word(&u, "sil-0-x", 0, now, now + 3600000);
+	u.author = "n2";
+	sync_silences_seed(f->sync, &u);
+	silence_word(&u, "sil-0-x", 1, now + 1, now + 3600000);
+	u.author = "n3";
+	silences_in_snapshot(f, "n3", 1, &up, 1);
+	assert_true(sync_silences_get(f->sync, "sil-0-x")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rule 2: a removal of a silence live here is kept over every flood of
+ * other removals, though it ends first; and one author's removals of
+ * ids not live here are at most 16: its 17th forgets its own, not
+ * another's that ends first. */
+static void
+test_silences_removals_of_live_ones_are_kept(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+	char id[32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "sil-%d-a", i);
+		silence_word(&u, id, 0, now, now + 60000);
+		silence_by(f, &w, 2, &u);
+		silence_word(&u, id, 1, now, now + 60000);
+		silence_by(f, &w, 9, &u);
+		assert_true(sync_silences_get(f->sync, id)->deleted);
+	}
+	/* n8's one removal of an id not held, ending before the flood's */
+	silence_word(&u, "sil-1-e", 1, now, now + 120000);
+	silence_by(f, &w, 8, &u);
+	/* n3 removes 40 ids not held: it keeps its last 16 */
+	words_by(f, &w, 3, 40, "b", 1, now, now + 3600000, 1);
+	assert_int_equal(removals_of(f, "b", 0, 40, "n3"),
+	    SYNC_SILENCE_SHARE_MAX);
+	assert_non_null(sync_silences_get(f->sync, "sil-39-b"));
+	assert_null(sync_silences_get(f->sync, "sil-0-b"));
+	assert_non_null(sync_silences_get(f->sync, "sil-1-e"));
+	/* n4..n7 fill the removals: the ones of live silences stay */
+	for (int k = 4; k <= 7; k++) {
+		snprintf(id, sizeof(id), "c%d", k);
+		words_by(f, &w, k, SYNC_SILENCE_SHARE_MAX, id, 1, now,
+		    now + 3600000, 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "sil-%d-a", i);
+		assert_non_null(sync_silences_get(f->sync, id));
+		assert_true(sync_silences_get(f->sync, id)->deleted);
+	}
+	assert_int_equal(sync_silences_held(f->sync),
+	    SYNC_SILENCE_TOMBSTONES_MAX);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rules 2 and 3: a snapshot's removals are forgotten before any signed
+ * one, and never push one out; ours outlast every other. */
+static void
+test_silences_snapshot_claims_go_first(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+	char id[32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	/* 8 of ours, ending first */
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "sil-%d-s", i);
+		silence_word(&u, id, 1, now, now + 60000);
+		u.author = "self";
+		assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	}
+	/* n6's silence, live */
+	silence_word(&u, "sil-0-l", 0, now, now + 3600000);
+	silence_by(f, &w, 6, &u);
+	/* n9's snapshot claims 10 removals of n2's, ending last */
+	claims_init(&c, 10, "x", "n2", 1, now, now + 7200000);
+	silences_in_snapshot(f, "n9", 1, c.v, 10);
+	assert_non_null(sync_silences_get(f->sync, "sil-9-x"));
+	/* n2..n5 sign 16 each: the claims go, then the first-ending one of
+	 * whoever holds the most, never ours: the 56 places left are
+	 * shared out, 13 to 15 each (n5 15: it held the most when its last
+	 * came, so its own first went) */
+	for (int k = 2; k <= 5; k++) {
+		snprintf(id, sizeof(id), "c%d", k);
+		words_by(f, &w, k, SYNC_SILENCE_SHARE_MAX, id, 1, now,
+		    now + 3600000 + (uint64_t)k * 100, 1);
+	}
+	for (int i = 0; i < 10; i++)
+		assert_null(sync_silences_get(f->sync, c.ids[i]));
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "sil-%d-s", i);
+		assert_non_null(sync_silences_get(f->sync, id));
+	}
+	assert_int_equal(removals_of(f, "c2", 0, 16, "n2"), 13);
+	assert_int_equal(removals_of(f, "c3", 0, 16, "n3"), 14);
+	assert_int_equal(removals_of(f, "c4", 0, 16, "n4"), 14);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 15);
+	assert_non_null(sync_silences_get(f->sync, "sil-15-c5"));
+	assert_int_equal(sync_silences_held(f->sync),
+	    SYNC_SILENCE_TOMBSTONES_MAX + 1);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	/* the claims again: no room is made for them */
+	silences_in_snapshot(f, "n9", 2, c.v, 10);
+	for (int i = 0; i < 10; i++)
+		assert_null(sync_silences_get(f->sync, c.ids[i]));
+	assert_int_equal(sync_silences_refused(f->sync), 10);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 15);
+	/* nor for a claimed removal of a live silence; its remover's own
+	 * word makes room */
+	silence_word(&u, "sil-0-l", 1, now, now + 3600000);
+	u.author = "n2";
+	c.v[0] = &u;
+	silences_in_snapshot(f, "n9", 3, c.v, 1);
+	assert_false(sync_silences_get(f->sync, "sil-0-l")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 11);
+	silence_by(f, &w, 7, &u);
+	assert_true(sync_silences_get(f->sync, "sil-0-l")->deleted);
+	assert_int_equal(removals_of(f, "c5", 0, 16, "n5"), 14);
+	assert_int_equal(removals_of(f, "c2", 0, 16, "n2"), 13);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Rule 3: a word claiming to be ours that we do not hold, from a
+ * snapshot or another node's event, is refused and counted; ours
+ * heard back is not. */
+static void
+test_silences_words_in_our_name(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	silence_word(&u, "sil-1-s", 0, now, now + 3600000);
+	u.author = "self";
+	silences_in_snapshot(f, "n1", 1, &up, 1);
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	u.deleted = 1;
+	u.spec_json = "";
+	silences_in_snapshot(f, "n1", 2, &up, 1);
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	assert_int_equal(sync_silences_refused(f->sync), 2);
+	silence_from(f, 3, &u);
+	assert_null(sync_silences_get(f->sync, "sil-1-s"));
+	assert_int_equal(sync_silences_refused(f->sync), 3);
+	/* refused, but an id we give no more */
+	assert_true(sync_silences_claimed(f->sync, "sil-1-s"));
+	assert_false(sync_silences_claimed(f->sync, "sil-2-s"));
+	/* ours: made here, then heard back in a snapshot */
+	silence_word(&u, "sil-2-s", 0, now, now + 3600000);
+	u.author = "self";
+	assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	silences_in_snapshot(f, "n1", 4, &up, 1);
+	silence_word(&u, "sil-2-s", 1, now, now + 3600000);
+	u.author = "self";
+	assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	silences_in_snapshot(f, "n1", 5, &up, 1);
+	assert_true(sync_silences_get(f->sync, "sil-2-s")->deleted);
+	assert_int_equal(sync_silences_refused(f->sync), 3);
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
@@ -1169,6 +1703,78 @@ test_silences_removals_are_checked(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+
+/* Our store kept n3's 20 removals (of silences live here when they came,
+ * so charged to no share); after a restart n3's own snapshot carries the
+ * same 20: none is forgotten (vouched as claims of rank 0 they used to be
+ * charged, and 4 went for n3's share). */
+static void
+test_silences_the_authors_word_vouches_the_store(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, 20, "k", "n3", 1, now, now + 3600000);
+	claims_init(&c, 20, "k", "n3", 1, now, now + 3600000);
+	silences_in_snapshot(f, "n3", 1, c.v, 20);
+	assert_int_equal(removals_of(f, "k", 0, 20, "n3"), 20);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* After a restart our store's removal of another node's word is kept:
+ * a member's snapshot of 64 invented removals cannot push it out and
+ * then bring the silence back with its replay. */
+static void
+test_silences_claims_do_not_push_out_the_store(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate us[65], *v[65];
+	uint64_t now = clock_wall_ms();
+	char ids[65][32];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, 1, "x", "n3", 1, now, now + 3600000);
+	for (int i = 0; i < 64; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "sil-%d-inv", i);
+		silence_word(&us[i], ids[i], 1, now, now + 7200000);
+		us[i].author = "n77";
+		v[i] = &us[i];
+	}
+	silence_word(&us[64], "sil-0-x", 0, now, now + 3600000);
+	us[64].author = "n2";
+	v[64] = &us[64];
+	silences_in_snapshot(f, "n9", 1, v, 65);
+	assert_int_equal(removals_of(f, "x", 0, 1, "n3"), 1);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Our store's 16 live silences of n4 are claims after a restart; n4's
+ * own snapshot carries the same 16: now its signed word, they spend its
+ * share, and its next 16 are refused (n4 used to hold 32). */
+static void
+test_silences_the_authors_word_charges_the_store(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, SYNC_SILENCE_SHARE_MAX, "f", "n4", 0, now, now + 3600000);
+	claims_init(&c, SYNC_SILENCE_SHARE_MAX, "f", "n4", 0, now,
+	    now + 3600000);
+	silences_in_snapshot(f, "n4", 1, c.v, SYNC_SILENCE_SHARE_MAX);
+	w.seq[4] = 1;
+	words_by(f, &w, 4, SYNC_SILENCE_SHARE_MAX, "g", 0, now, now + 3600000,
+	    0);
+	assert_int_equal(sync_silences_refused(f->sync),
+	    SYNC_SILENCE_SHARE_MAX);
+	assert_int_equal(sync_silences_held(f->sync), SYNC_SILENCE_SHARE_MAX);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -1188,6 +1794,21 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removals_are_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_an_authors_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_the_authors_word_vouches_the_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_claims_do_not_push_out_the_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_the_authors_word_charges_the_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_demote_signed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_own_snapshot_is_charged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_full_store_takes_the_removers_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_claim_does_not_inherit_signed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_flood_pushes_out_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_only_takeable_claims_remembered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_claim_signed_later_is_charged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_the_store_trusts_only_ours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),
