@@ -652,7 +652,7 @@ test_our_removals_outlast_the_others(void **state)
 		assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, "
 		    "\"for\": \"1m\"}", ids[i], sizeof(ids[i]), err,
 		    sizeof(err)), 201);
-		assert_int_equal(silences_remove(f->s, ids[i], NOW), 1);
+		assert_int_equal(silences_remove(f->s, ids[i], NULL, NOW), 1);
 	}
 	for (int i = 1; i <= 64; i++)
 		assert_int_equal(silences_apply(f->s, sid(100 + i), NULL, NOW,
