@@ -278,7 +278,7 @@ tally_one(const char *id, void *value, void *arg)
 /* The author holding the most signed removals of rank 1 to max_rank, of
  * two the one whose first ends first; NULL when none. */
 static const char *
-busiest(struct sync *s, int max_rank)
+busiest(struct sync *s, int max_rank, size_t *held_n)
 {
 	struct tally t = { .s = s, .max_rank = max_rank };
 	size_t best = 0;
@@ -288,6 +288,7 @@ busiest(struct sync *s, int max_rank)
 		if (t.of[i].n > t.of[best].n || (t.of[i].n == t.of[best].n &&
 		    t.of[i].first_end < t.of[best].first_end))
 			best = i;
+	*held_n = t.len > 0 ? t.of[best].n : 0;
 	return t.len > 0 ? t.of[best].author : NULL;
 }
 
@@ -307,6 +308,7 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
     const struct held *held, int vouched, int kept, enum from from)
 {
 	const char *who;
+	size_t n;
 	int r = rank(s, u, vouched, kept), top;
 
 	if (!u->deleted) {
@@ -335,7 +337,12 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 	if (!vouched)
 		return -1;
 	top = r < 4 ? r : 3;
-	if ((who = busiest(s, top)) != NULL && forget_one(s, who, 1, top, 0))
+	if ((who = busiest(s, top, &n)) != NULL &&
+	    forget_one(s, who, 1, top, 0))
+		return 1;
+	/* an author holding past its share of kept words yields one */
+	if ((who = busiest(s, 3, &n)) != NULL &&
+	    n > SYNC_SILENCE_SHARE_MAX && forget_one(s, who, 1, 3, 0))
 		return 1;
 	return r == 4 && forget_one(s, NULL, 4, 4, 0) ? 1 : -1;
 }

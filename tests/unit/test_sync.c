@@ -1313,8 +1313,9 @@ test_silences_a_claim_does_not_demote_signed(void **state)
 	flood_over_a_removal(state, 1);
 }
 
-/* Words in our name that would be refused anyway (ending never) are
- * not remembered as claimed: they filled that memory, and a true claim
+/* Words in our name that would be refused anyway (ending 200 days on,
+ * past any removal's bound; the codec takes up to year 9999) are not
+ * remembered as claimed: they filled that memory, and a true claim
  * after them was forgotten. */
 static void
 test_silences_only_takeable_claims_remembered(void **state)
@@ -1327,7 +1328,8 @@ test_silences_only_takeable_claims_remembered(void **state)
 	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
 	for (int i = 0; i < 64; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "junk-%d", i);
-		silence_word(&us[i], ids[i], 1, now, UINT64_MAX);
+		silence_word(&us[i], ids[i], 1, now,
+		    now + 200ULL * 86400 * 1000);
 		us[i].author = "self";
 		v[i] = &us[i];
 	}
@@ -1775,6 +1777,43 @@ test_silences_the_authors_word_charges_the_store(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* A member (n9, holding a valid certificate) fills the removals with its
+ * own removals of its own silences (each of a silence live here: kept,
+ * never charged to its share).  Another node's signed removal of an id
+ * not held here yet still finds room, one of n9's past its share giving
+ * way, so the silence it removed, coming later, is removed here too. */
+static void
+test_silences_a_kept_flood_yields_past_its_share(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms(), far = now + 80ULL * 86400 * 1000;
+	char tail[8];
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	for (int c = 0; c < 4; c++) {
+		snprintf(tail, sizeof(tail), "m%d", c);
+		words_by(f, &w, 9, SYNC_SILENCE_SHARE_MAX, tail, 0, now, far, 0);
+		words_by(f, &w, 9, SYNC_SILENCE_SHARE_MAX, tail, 1, now, far, 0);
+	}
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	assert_int_equal(sync_silences_held(f->sync),
+	    SYNC_SILENCE_TOMBSTONES_MAX);
+	/* n5 removes n2's sil-0-y before we hear of it */
+	silence_word(&u, "sil-0-y", 1, now, now + 3600000);
+	silence_by(f, &w, 5, &u);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	/* n2's silence comes after: removed here as everywhere */
+	silence_word(&u, "sil-0-y", 0, now - 10, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_non_null(sync_silences_get(f->sync, "sil-0-y"));
+	assert_true(sync_silences_get(f->sync, "sil-0-y")->deleted);
+	assert_int_equal(sync_silences_held(f->sync),
+	    SYNC_SILENCE_TOMBSTONES_MAX);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -1809,6 +1848,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_removals_of_live_ones_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_kept_flood_yields_past_its_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),
