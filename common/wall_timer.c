@@ -29,16 +29,6 @@ wall_timer_delay(uint64_t now_ms, uint64_t period_ms, uint64_t offset_ms)
 	return d;
 }
 
-/*
- * Armed from libevent's own time, refreshed: libevent adds a timeout to
- * the time its loop last woke, which lags by what the turn has run so
- * far, and reads a coarse monotonic clock (a jiffy, 1-4 ms); a delay
- * computed from our own clock, in whole milliseconds at that, put the
- * timers of one boundary milliseconds apart, fired in two or three
- * wakeups, not one.  The wall time libevent derives from its cached
- * clock (event_base_gettimeofday_cached) turns a boundary into the same
- * instant of that clock for every timer.
- */
 static void
 arm_us(struct wall_timer *t, uint64_t delay_us)
 {
@@ -49,7 +39,17 @@ arm_us(struct wall_timer *t, uint64_t delay_us)
 	event_add(t->ev, &tv);
 }
 
-/* To the next boundary (wall_timer_delay) as libevent's clock has it. */
+/*
+ * Arms t for its next boundary (wall_timer_delay) as libevent's clock
+ * has it.  libevent adds a timeout to the time its loop last woke, which
+ * lags by what the turn has run so far, and reads a coarse monotonic
+ * clock (a jiffy, 1-4 ms); a delay computed from our own clock, in whole
+ * milliseconds at that, put the timers of one boundary milliseconds
+ * apart, fired in two or three wakeups, not one.  The wall time libevent
+ * derives from its cached clock, refreshed (event_base_gettimeofday_
+ * cached), turns a boundary into the same instant of that clock for
+ * every timer.
+ */
 static void
 arm_grid(struct wall_timer *t)
 {
@@ -58,7 +58,7 @@ arm_grid(struct wall_timer *t)
 
 	event_base_update_cache_time(t->base);
 	if (event_base_gettimeofday_cached(t->base, &tv) != 0)
-		now_us = clock_wall_us();
+		now_us = clock_wall_ms() * 1000;
 	else
 		now_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 	arm_us(t, wall_timer_delay(now_us / 1000, t->period_ms,
