@@ -7,6 +7,7 @@ Timing: generous bounds (this machine is shared)."""
 
 import json
 import os
+import re
 import shutil
 import signal as _signal
 import tempfile
@@ -186,6 +187,14 @@ class Commands(Mesh):
         rec = self.ok_command(a, "role=worker", "run_task", {"task": "hello"})
         self.assertEqual(sorted(r["node"] for r in rec["results"]), ["node-2", "node-3"])
         self.assertTrue(all(r["status"] == "ok" for r in rec["results"]), rec)
+        # The same task on two nodes: two ids, each naming its node
+        # ("node-2.t1-5"), where both were once "t1-5".
+        ids = {r["node"]: r["body"]["task_id"] for r in rec["results"]}
+        self.assertNotEqual(ids["node-2"], ids["node-3"], ids)
+        for node, task_id in ids.items():
+            self.assertRegex(task_id, r"^%s\.t\d+-\d+$" % re.escape(node))
+            self.assertEqual(self.wait_task(a, node, task_id, ("succeeded",))["task_id"],
+                             task_id)
         rec = self.ok_command(a, {"labels": {"role": "desk"}}, "ping")
         self.assertEqual([r["node"] for r in rec["results"]], ["node-1"])
 
@@ -445,6 +454,10 @@ class Alerts(Mesh):
         a, b, c = self.nodes
         alert = self.open_alert(a, "node-2", "load_any")
         self.assertEqual(alert["severity"], "info")
+        # The same rule on another node: each alert's id names its node.
+        other = self.open_alert(a, "node-3", "load_any")
+        self.assertRegex(alert["alert_id"], r"^node-2\.a\d+-\d+$")
+        self.assertRegex(other["alert_id"], r"^node-3\.a\d+-\d+$")
         self.assertEqual(alert["threshold"], -1)
         rec = self.ok_command(c, "node-2", "ack_alert", {"alert_id": alert["alert_id"]})
         self.assertEqual(rec["results"][0]["status"], "ok", rec)
