@@ -5,6 +5,7 @@ observed through the APIs of the issuing node and of a third node.
 
 Timing: generous bounds (this machine is shared)."""
 
+import hashlib
 import json
 import os
 import re
@@ -45,6 +46,7 @@ class Mesh(unittest.TestCase):
     """A signal and nodes node-1..N; tasks on every node."""
 
     COUNT = 3
+    NAME = "node-%d"
     EXTRA = ()
 
     @classmethod
@@ -60,7 +62,7 @@ class Mesh(unittest.TestCase):
                                  ca=cls.pki.ca_path).start()
         cls.nodes = []
         for i in range(1, cls.COUNT + 1):
-            cls.nodes.append(cls.make_node("node-%d" % i).start())
+            cls.nodes.append(cls.make_node(cls.NAME % i).start())
         cls.wait_formed()
 
     @classmethod
@@ -418,6 +420,24 @@ class Freeze(Mesh):
         self.assertFalse(json.loads(c.client().get("/api/definitions").body)["frozen"])
         task_id = self.run_task(b, "node-3", "hello")
         self.wait_task(b, "node-3", task_id, ("succeeded",))
+
+
+class LongNodeId(Mesh):
+    """A node whose id, 63 characters, is too long to stand whole in its
+    task ids (node/work/work_ids.h)."""
+
+    COUNT = 1
+    NAME = "livingroom-" + "r" * 50 + "-%d"
+
+    def test_its_task_ids_carry_a_tag(self):
+        node = self.nodes[0]
+        self.assertEqual(len(node.node_id), 63)
+        task_id = self.run_task(node, node.node_id, "hello")
+        tag = "livingroom--" + hashlib.sha256(node.node_id.encode()).hexdigest()[:8]
+        self.assertRegex(task_id, r"^%s\.t\d+-\d+$" % re.escape(tag))
+        self.wait_task(node, node.node_id, task_id, ("succeeded",))
+        self.assertTrue(harness.wait_until(lambda: sorted(
+            l["text"] for l in self.lines(node, node.node_id, task_id)) == ["hello", "oops"], 10))
 
 
 class Alerts(Mesh):
