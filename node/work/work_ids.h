@@ -18,9 +18,13 @@
  * characters for the node.  A longer node id is replaced by a tag of
  * exactly that length: its first WORK_IDS_HEAD characters, "-" and the
  * first 8 hex digits of its SHA-256: livingroom-raspberrypi-4's seventh
- * task is "livingroom--6f2d0a59.t1-7".  The head keeps it readable, the hash keeps two nodes with the same head
- * apart; only a node named after another node's tag on purpose could
- * share its ids.  The choice depends on the node id alone, so a node's
+ * task is "livingroom--6f2d0a59.t1-7".  The head keeps it readable, the
+ * hash keeps two nodes with the same head apart: k such nodes share a
+ * tag by chance with odds of about k^2 / 2^33 (1e-6 at 100), and a node
+ * named after another node's tag on purpose shares its ids.  Every
+ * lookup is by node and id, so a shared id is ambiguous only where it is
+ * shown alone.  A restored data directory repeats its life's ids until
+ * a peer moves it to a new incarnation (sync_incarnation.c).  The choice depends on the node id alone, so a node's
  * ids keep one shape over all its lives.
  *
  * Ids made before (t1-1, a1-1) stay valid: nothing parses an id.

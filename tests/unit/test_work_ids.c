@@ -66,6 +66,12 @@ test_longest_fits(void **state)
 	assert_int_equal(strncmp(a, node, WORK_IDS_HEAD), 0);
 	make_id(a, node, 'a', UINT64_MAX, UINT64_MAX);
 	assert_int_equal(strlen(a), NODE_ID_MAX);
+	/* The longest node id kept whole fits too, to the byte. */
+	node[WORK_IDS_NODE_MAX] = '\0';
+	make_id(a, node, 't', UINT64_MAX, UINT64_MAX);
+	assert_int_equal(strlen(a), NODE_ID_MAX);
+	assert_int_equal(strncmp(a, node, WORK_IDS_NODE_MAX), 0);
+	assert_int_equal(a[WORK_IDS_NODE_MAX], '.');
 }
 
 static void
