@@ -152,7 +152,7 @@ cell_token_state(json_t *row, const struct column *c, char *out, size_t len)
 const struct cli_list cli_list_tasks = {
 	"/api/tasks", "tasks", {
 		{ "NODE", -16, "node", "?", 80, cell_text },
-		{ "TASK", -24, "task_id", "?", 80, cell_text },
+		{ "TASK", -28, "task_id", "?", 80, cell_text },
 		{ "NAME", -16, "name", "?", 80, cell_text },
 		{ "STATE", -10, "state", "?", 32, cell_text },
 		{ "ATTEMPT", 7, NULL, NULL, 0, cell_attempt },
@@ -165,7 +165,7 @@ const struct cli_list cli_list_tasks = {
 const struct cli_list cli_list_alerts = {
 	"/api/alerts", "alerts", {
 		{ "NODE", -16, "node", "?", 80, cell_text },
-		{ "ALERT", -24, "alert_id", "?", 80, cell_text },
+		{ "ALERT", -28, "alert_id", "?", 80, cell_text },
 		{ "STATE", -13, "state", "?", 32, cell_text },
 		{ "SEVERITY", -9, "severity", "?", 32, cell_text },
 		{ "RULE", -20, "rule", "?", 80, cell_text },

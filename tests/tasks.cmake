@@ -9,3 +9,6 @@ agentflow_system_test(orphans test_orphans.py)
 # No orphans: the group hook, the guardian (this binary is its own, as the
 # node's is) and the ending of a previous life's leftovers (tasks_guard.c).
 agentflow_unit_test(test_tasks_guard SOURCES unit/test_tasks_guard.c LIBS agentflow_tasks agentflow_common)
+# Task and alert id prefixes unique mesh-wide and within the id syntax
+# (node/work/work_ids.c).
+agentflow_unit_test(test_work_ids SOURCES unit/test_work_ids.c LIBS agentflow_work_ids agentflow_common)

@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "mesh.pb-c.h"
+#include "node_id.h"
 
 struct alerts;
 
@@ -55,7 +56,7 @@ struct alerts_hooks {
 };
 
 /* An id prefix leaves room for "-" and any uint64 within the id syntax. */
-#define ALERTS_ID_PREFIX_MAX	42
+#define ALERTS_ID_PREFIX_MAX	(NODE_ID_MAX - 21)
 
 struct alerts_config {
 	const json_t	*rules;		/* NULL: defaults */

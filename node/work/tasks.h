@@ -77,8 +77,12 @@
 #include <sys/types.h>
 
 #include "mesh.pb-c.h"
+#include "node_id.h"
 
 struct tasks;
+
+/* An id prefix leaves room for "-" and any uint64 within the id syntax. */
+#define TASKS_ID_PREFIX_MAX	(NODE_ID_MAX - 21)
 
 /* A run's process group, as a later start needs it to find leftovers. */
 struct tasks_group {
@@ -120,7 +124,8 @@ struct tasks_config {
 	unsigned	 max_running;	/* node-wide, 0: 4 */
 	uint64_t	 grace_ms;	/* soft cancel SIGTERM → SIGKILL, 0: 5000 */
 	unsigned	 lines_per_s;	/* per task flood limit, 0: 1000 */
-	const char	*id_prefix;	/* task ids are "<prefix>-<n>"; unique per start */
+	const char	*id_prefix;	/* task ids are "<prefix>-<n>"; unique per start;
+				 * id syntax, <= TASKS_ID_PREFIX_MAX */
 	/* Where job runs get their private directories (made 0700 when
 	 * missing; what a previous life left there is removed).  NULL: no
 	 * job support, job runs are refused as INVALID. */

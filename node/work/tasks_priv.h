@@ -29,7 +29,6 @@ struct hmap;
 #define ARG_MAX_BYTES		4096
 #define REASON_MAX		1024
 #define READ_CHUNK		65536
-#define PREFIX_MAX		40	/* "<prefix>-<uint64>" stays an id */
 #define DEFAULT_BACKOFF_MS	1000
 
 typedef Agentflow__Mesh__V1__TaskState task_state;
@@ -134,7 +133,7 @@ struct tasks {
 	unsigned		 max_running;
 	uint64_t		 grace_ms;
 	unsigned		 lines_per_s;
-	char			 prefix[PREFIX_MAX + 1];
+	char			 prefix[TASKS_ID_PREFIX_MAX + 1];
 	uint64_t		 next_id;
 	int			 frozen;
 	int			 stopping;

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "audit.h"
 #include "callbacks.h"
+#include "check.h"
 #include "clock.h"
 #include "command_exec.h"
 #include "commands.h"
@@ -47,6 +48,7 @@
 #include "store_work.h"
 #include "sync.h"
 #include "tasks.h"
+#include "work_ids.h"
 #include "work_json.h"
 #include "xalloc.h"
 
@@ -329,24 +331,21 @@ guardian_path(char *buf, size_t len)
 	snprintf(buf, len, "/proc/self/exe");
 }
 
-/* Task ('t') and alert ('a') ids of one incarnation: "<kind><incarnation>". */
-static void
-id_prefix(char *buf, size_t len, char kind, uint64_t incarnation)
-{
-	snprintf(buf, len, "%c%llu", kind, (unsigned long long)incarnation);
-}
+/* Every prefix work_ids makes is one tasks and alerts take. */
+_Static_assert(WORK_IDS_PREFIX_MAX <= TASKS_ID_PREFIX_MAX &&
+    WORK_IDS_PREFIX_MAX <= ALERTS_ID_PREFIX_MAX, "id prefixes fit");
 
 void
 work_set_incarnation(struct node *n)
 {
-	char prefix[32];
+	char prefix[WORK_IDS_PREFIX_MAX + 1];
 
-	id_prefix(prefix, sizeof(prefix), 't', n->incarnation);
+	work_ids_prefix(prefix, n->id, 't', n->incarnation);
 	if (n->tasks != NULL)
-		tasks_set_id_prefix(n->tasks, prefix);
-	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);
+		CHECK(tasks_set_id_prefix(n->tasks, prefix) == 0);
+	work_ids_prefix(prefix, n->id, 'a', n->incarnation);
 	if (n->alerts != NULL)
-		alerts_set_id_prefix(n->alerts, prefix);
+		CHECK(alerts_set_id_prefix(n->alerts, prefix) == 0);
 }
 
 /* A job's callback was tried: the attempt goes in the job's history. */
@@ -369,7 +368,7 @@ work_start(struct node *n, char *err, size_t errlen)
 {
 	const struct node_config *cfg = n->cfg;
 	json_t *defs = NULL, *rules = NULL, *channels = NULL;
-	char prefix[32], run_dir[4096], guardian[4096];
+	char prefix[WORK_IDS_PREFIX_MAX + 1], run_dir[4096], guardian[4096];
 	int rc = -1;
 
 	n->work = xcalloc(1, sizeof(*n->work));
@@ -395,8 +394,8 @@ work_start(struct node *n, char *err, size_t errlen)
 	n->notify = notify_new(n, channels, err, errlen);
 	if (n->notify == NULL && err[0] != '\0')
 		goto out;
-	/* Ids unique across restarts: the incarnation is never reused. */
-	id_prefix(prefix, sizeof(prefix), 't', n->incarnation);
+	/* Ids unique mesh-wide and across restarts (work_ids.h). */
+	work_ids_prefix(prefix, n->id, 't', n->incarnation);
 	/* Jobs' payload and result files (tasks.h). */
 	snprintf(run_dir, sizeof(run_dir), "%s/runs", cfg->data_dir);
 	struct tasks_config tc = {
@@ -411,7 +410,7 @@ work_start(struct node *n, char *err, size_t errlen)
 	guardian_path(guardian, sizeof(guardian));
 	if ((n->tasks = tasks_new(n->base, &tc, &th, err, errlen)) == NULL)
 		goto out;
-	id_prefix(prefix, sizeof(prefix), 'a', n->incarnation);
+	work_ids_prefix(prefix, n->id, 'a', n->incarnation);
 	struct alerts_config ac = { rules, prefix };
 	struct alerts_hooks ah = { alert_emit, n };
 	if ((n->alerts = alerts_new(&ac, &ah, err, errlen)) == NULL)

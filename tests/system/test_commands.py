@@ -5,8 +5,10 @@ observed through the APIs of the issuing node and of a third node.
 
 Timing: generous bounds (this machine is shared)."""
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal as _signal
 import tempfile
@@ -44,6 +46,7 @@ class Mesh(unittest.TestCase):
     """A signal and nodes node-1..N; tasks on every node."""
 
     COUNT = 3
+    NAME = "node-%d"
     EXTRA = ()
 
     @classmethod
@@ -59,7 +62,7 @@ class Mesh(unittest.TestCase):
                                  ca=cls.pki.ca_path).start()
         cls.nodes = []
         for i in range(1, cls.COUNT + 1):
-            cls.nodes.append(cls.make_node("node-%d" % i).start())
+            cls.nodes.append(cls.make_node(cls.NAME % i).start())
         cls.wait_formed()
 
     @classmethod
@@ -186,6 +189,14 @@ class Commands(Mesh):
         rec = self.ok_command(a, "role=worker", "run_task", {"task": "hello"})
         self.assertEqual(sorted(r["node"] for r in rec["results"]), ["node-2", "node-3"])
         self.assertTrue(all(r["status"] == "ok" for r in rec["results"]), rec)
+        # The same task on two nodes: two ids, each naming its node
+        # ("node-2.t1-5"), where both were once "t1-5".
+        ids = {r["node"]: r["body"]["task_id"] for r in rec["results"]}
+        self.assertNotEqual(ids["node-2"], ids["node-3"], ids)
+        for node, task_id in ids.items():
+            self.assertRegex(task_id, r"^%s\.t\d+-\d+$" % re.escape(node))
+            self.assertEqual(self.wait_task(a, node, task_id, ("succeeded",))["task_id"],
+                             task_id)
         rec = self.ok_command(a, {"labels": {"role": "desk"}}, "ping")
         self.assertEqual([r["node"] for r in rec["results"]], ["node-1"])
 
@@ -411,6 +422,24 @@ class Freeze(Mesh):
         self.wait_task(b, "node-3", task_id, ("succeeded",))
 
 
+class LongNodeId(Mesh):
+    """A node whose id, 63 characters, is too long to stand whole in its
+    task ids (node/work/work_ids.h)."""
+
+    COUNT = 1
+    NAME = "livingroom-" + "r" * 50 + "-%d"
+
+    def test_its_task_ids_carry_a_tag(self):
+        node = self.nodes[0]
+        self.assertEqual(len(node.node_id), 63)
+        task_id = self.run_task(node, node.node_id, "hello")
+        tag = "livingroom--" + hashlib.sha256(node.node_id.encode()).hexdigest()[:8]
+        self.assertRegex(task_id, r"^%s\.t\d+-\d+$" % re.escape(tag))
+        self.wait_task(node, node.node_id, task_id, ("succeeded",))
+        self.assertTrue(harness.wait_until(lambda: sorted(
+            l["text"] for l in self.lines(node, node.node_id, task_id)) == ["hello", "oops"], 10))
+
+
 class Alerts(Mesh):
     """Every node with rules that fire at once (load above -1) and on a
     failed task."""
@@ -445,6 +474,10 @@ class Alerts(Mesh):
         a, b, c = self.nodes
         alert = self.open_alert(a, "node-2", "load_any")
         self.assertEqual(alert["severity"], "info")
+        # The same rule on another node: each alert's id names its node.
+        other = self.open_alert(a, "node-3", "load_any")
+        self.assertRegex(alert["alert_id"], r"^node-2\.a\d+-\d+$")
+        self.assertRegex(other["alert_id"], r"^node-3\.a\d+-\d+$")
         self.assertEqual(alert["threshold"], -1)
         rec = self.ok_command(c, "node-2", "ack_alert", {"alert_id": alert["alert_id"]})
         self.assertEqual(rec["results"][0]["status"], "ok", rec)
