@@ -106,8 +106,27 @@ work_rows_clear(struct work_rows *w)
 
 static Agentflow__Mesh__V1__Event *event_from_row(const struct store_event *);
 
+/*
+ * A row of the log as the Event we hand on: NULL when it cannot be
+ * rebuilt, or when it was taken unchecked from its origin and its
+ * signature does not hold (sync_vouch_recheck): its next hop would
+ * strike us for it.
+ */
+static Agentflow__Mesh__V1__Event *
+event_handed_on(struct sync *s, const struct store_event *row)
+{
+	Agentflow__Mesh__V1__Event *e = event_from_row(row);
+
+	if (e != NULL && row->unchecked && !sync_vouch_recheck(s, NULL, e)) {
+		agentflow__mesh__v1__event__free_unpacked(e, NULL);
+		return NULL;
+	}
+	return e;
+}
+
 /* Keeps the first row as a proof event (sync_vouch.c). */
 struct proof_pick {
+	struct sync			*s;
 	Agentflow__Mesh__V1__Event	*e;
 	uint64_t			 incarnation;
 	uint64_t			 max_seq;	/* 0: any */
@@ -122,7 +141,7 @@ proof_row(void *arg, const struct store_event *row)
 	    row->incarnation != p->incarnation ||
 	    (p->max_seq != 0 && row->seq > p->max_seq))
 		return 0;
-	p->e = event_from_row(row);
+	p->e = event_handed_on(p->s, row);
 	return p->e != NULL;
 }
 
@@ -135,8 +154,8 @@ static void
 origin_proof(struct sync *s, const struct origin *o, uint64_t seq,
     Agentflow__Mesh__V1__OriginState *st)
 {
-	struct proof_pick head = { NULL, o->incarnation, 0 };
-	struct proof_pick status = { NULL, o->incarnation, seq };
+	struct proof_pick head = { s, NULL, o->incarnation, 0 };
+	struct proof_pick status = { s, NULL, o->incarnation, seq };
 	struct store_event_query q = { 0 };
 
 	st->proof = xcalloc(FRAME_CODEC_MAX_PROOF, sizeof(*st->proof));
@@ -363,6 +382,7 @@ sync_catchup_behind(struct sync *s,
 
 /* One read of the log: a run of seqs that follow on, oldest first. */
 struct replay {
+	struct sync			 *s;
 	uint64_t			  next;		/* seq the peer expects next */
 	uint64_t			  start;	/* the run's first seq */
 	Agentflow__Mesh__V1__Event	**batch;	/* the run, READ_ROWS at most */
@@ -473,8 +493,10 @@ replay_row(void *arg, const struct store_event *row)
 		r->full = 1;
 		return 1;
 	}
-	if ((e = event_from_row(row)) == NULL) {
-		r->broken = 1;		/* the log changed under us */
+	/* The log changed under us, or a row we may not hand on: the
+	 * peer gets a snapshot instead. */
+	if ((e = event_handed_on(r->s, row)) == NULL) {
+		r->broken = 1;
 		return 1;
 	}
 	if (r->n == 0)
@@ -508,6 +530,7 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 	int fresh = *budget == TURN_BYTES, first = 1;
 
 	memset(&r, 0, sizeof(r));
+	r.s = s;
 	r.next = *from + 1;
 	r.batch = xcalloc(READ_ROWS, sizeof(*r.batch));
 	while (!r.broken && r.next <= o->seq) {

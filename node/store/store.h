@@ -177,6 +177,7 @@ struct store_event {
 	int64_t		 received_ms;	/* when it reached this node (0: unknown) */
 	const void	*sig;		/* the origin's signature (NULL, 0: none) */
 	size_t		 sig_len;
+	int		 unchecked;	/* taken from its origin, sig not checked */
 };
 
 /*
