@@ -247,8 +247,11 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	if (store_event_append(s->store, &row, &added) != 0)
 		log_event(LOG_WARN, "cannot log event", "{s:s}", "error",
 		    store_error(s->store));
-	else if (added)
+	else if (added) {
 		index_work(s, e);
+		if (unchecked)
+			s->vouch.unchecked++;
+	}
 	if (added && s->applied != NULL)
 		s->applied(&row, s->applied_arg);
 	free(buf);
@@ -844,13 +847,24 @@ struct forward_ctx {
 };
 
 /* Whether events[i] may be handed on: one taken unchecked is checked
- * now, once, at its first hand-on (sync_vouch_recheck). */
+ * now, once, at its first hand-on (sync_vouch_recheck), and the log's
+ * mark says how that went; without its key now, its origin's link is
+ * asked for it and the event is not handed on. */
 static int
 handed_on(struct forward_ctx *fc, size_t i)
 {
-	if (fc->checked[i] == 0)
-		fc->checked[i] = sync_vouch_recheck(fc->s, fc->from,
-		    fc->events[i]) ? 1 : -1;
+	const Agentflow__Mesh__V1__Event *e = fc->events[i];
+	enum origin_keys_verdict v;
+
+	if (fc->checked[i] != 0)
+		return fc->checked[i] > 0;
+	v = sync_vouch_recheck(fc->s, fc->from, e);
+	fc->checked[i] = v == ORIGIN_KEYS_VALID ? 1 : -1;
+	if (v == ORIGIN_KEYS_VALID || v == ORIGIN_KEYS_FORGED)
+		(void)store_event_mark(fc->s->store, e->origin, e->incarnation,
+		    e->seq, v == ORIGIN_KEYS_VALID ? 0 : STORE_EVENT_FORGED);
+	else if (v == ORIGIN_KEYS_UNKNOWN)
+		sync_ask_key(fc->s, fc->from, e->origin);
 	return fc->checked[i] > 0;
 }
 

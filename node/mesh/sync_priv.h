@@ -187,7 +187,7 @@ struct sync {
 		uint64_t	hole_events;	/* events that filled them */
 		uint64_t	holes_abandoned; /* asked for in vain */
 		uint64_t	unchecked;	/* taken on the origin's link's word */
-		uint64_t	rechecked;	/* those checked before handed on */
+		uint64_t	rechecked;	/* of those, signatures checked later */
 	} vouch;
 };
 
@@ -212,9 +212,10 @@ void sync_vouch_sign(struct sync *, Agentflow__Mesh__V1__Event *e, uint8_t *sig)
 enum origin_keys_verdict sync_vouch_event(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__Event *e, int *unchecked);
 /* Checks the signature of an event taken unchecked, before it is handed
- * on: 1 when it holds; 0 when not (forged ones counted, and a strike
- * against from, its origin's link, when not NULL). */
-int sync_vouch_recheck(struct sync *, const char *from,
+ * on: VALID when it holds; FORGED counted, and a strike against from
+ * (its origin's link) when not NULL; UNKNOWN or REVOKED when no key for
+ * its life is known or in good standing now. */
+enum origin_keys_verdict sync_vouch_recheck(struct sync *, const char *from,
     const Agentflow__Mesh__V1__Event *e);
 /* Learns node_id's key k as peer handed it; 0, or -1 (counted, a strike). */
 int sync_vouch_learn(struct sync *, const char *peer, const char *node_id,

@@ -52,6 +52,7 @@ enum stmt_id {
 	S_EVENTS_QUERY,
 	S_EVENTS_NEWEST,
 	S_EVENTS_AFTER,
+	S_EVENT_MARK,
 	S_PEER_DEL,
 	S_REMOTE_DEL,
 	S_FORGOTTEN_PUT,
@@ -103,6 +104,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " received_ms, sig, unchecked FROM events WHERE origin = ?1 AND"
 	    " incarnation = ?2"
 	    " AND seq > ?3 ORDER BY seq LIMIT ?4",
+	[S_EVENT_MARK] = "UPDATE events SET unchecked = ?4 WHERE origin = ?1"
+	    " AND incarnation = ?2 AND seq = ?3",
 	[S_PEER_DEL] = "DELETE FROM peers WHERE node_id = ?1",
 	[S_REMOTE_DEL] = "DELETE FROM remote_state WHERE origin = ?1",
 	[S_FORGOTTEN_PUT] = "INSERT INTO forgotten (node_id, forgot_ms,"
@@ -813,6 +816,24 @@ store_event_append(struct store *st, const struct store_event *ev,
 	if (added != NULL)
 		*added = sqlite3_changes(st->db) > 0;
 	return 0;
+}
+
+int
+store_event_mark(struct store *st, const char *origin, uint64_t incarnation,
+    uint64_t seq, int unchecked)
+{
+	sqlite3_stmt *s = stmt(st, S_EVENT_MARK);
+	int rc[4];
+
+	if (s == NULL)
+		return -1;
+	rc[0] = bind_text(s, 1, origin);
+	rc[1] = sqlite3_bind_int64(s, 2, (sqlite3_int64)incarnation);
+	rc[2] = sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+	rc[3] = sqlite3_bind_int(s, 4, unchecked);
+	if (bound(st, s, rc, 4, "marking an event") != 0)
+		return -1;
+	return step_done(st, s, "marking an event");
 }
 
 /* The columns origin, incarnation, seq, kind, time_ms, body, received_ms,

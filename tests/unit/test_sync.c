@@ -551,11 +551,13 @@ test_an_origins_own_event_is_checked_when_handed_on(void **state)
 	assert_int_equal(flags[3], 1);
 
 	/* Before either is handed on. */
-	assert_int_equal(sync_vouch_recheck(f->sync, NULL, &e), 0);
+	assert_int_equal(sync_vouch_recheck(f->sync, NULL, &e),
+	    ORIGIN_KEYS_FORGED);
 	assert_int_equal(vouch_count(f, "forged"), 1);
 	u.name = "ev";
 	n1_sign(f, &e, &u.base);
-	assert_int_equal(sync_vouch_recheck(f->sync, NULL, &e), 1);
+	assert_int_equal(sync_vouch_recheck(f->sync, NULL, &e),
+	    ORIGIN_KEYS_VALID);
 	assert_int_equal(vouch_count(f, "forged"), 1);
 	assert_int_equal(vouch_count(f, "rechecked"), 2);
 
@@ -577,6 +579,71 @@ test_an_origins_own_event_is_checked_when_handed_on(void **state)
 	assert_n1(f, 3, 0, 0);
 	assert_int_equal(vouch_count(f, "forged"), 3);
 	assert_int_equal(vouch_count(f, "unchecked"), 2);
+}
+
+/* q asks us for n1's events after (1, seq). */
+static void
+ask_replay(struct fixture *f, const char *peer, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__SnapshotRequest rq =
+	    AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
+	Agentflow__Mesh__V1__Cursor c = AGENTFLOW__MESH__V1__CURSOR__INIT,
+	    *cp = &c;
+	char *origin = "n1";
+
+	c.origin = "n1";
+	c.incarnation = 1;
+	c.seq = seq;
+	rq.n_origins = 1;
+	rq.origins = &origin;
+	rq.n_cursors = 1;
+	rq.cursors = &cp;
+	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
+	fr.snapshot_request = &rq;
+	sync_frame(peer, &fr, f->sync);
+}
+
+/*
+ * A replay from our log hands n1's events taken unchecked on only once
+ * their signature holds: of good 2, bad 3 and good 4 (all from n1), a
+ * peer that asks after 1 is replayed 2 alone, the replay ending at 3 in a
+ * snapshot of n1 at 4, whose proof, 4, is checked too.  The log keeps
+ * each verdict: asked again, nothing is checked again and the lie is not
+ * counted twice.
+ */
+static void
+test_a_replay_checks_what_was_taken_unchecked(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Event e;
+	Agentflow__Mesh__V1__UserEvent u;
+	int flags[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+	n1_key_status(f);
+	n1_deliver(f, "n1", 2);
+	n1_event(f, &e, &u, 3);
+	u.name = "changed after signing";
+	send_batch(f, "n1", &e);
+	n1_deliver(f, "n1", 4);
+	assert_n1(f, 4, 0, 0);
+	assert_int_equal(vouch_count(f, "unchecked"), 3);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);	/* commits the batch */
+
+	ask_replay(f, "q", 1);
+	assert_int_equal(counter(f, "replayed"), 1);
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	assert_int_equal(vouch_count(f, "rechecked"), 3);
+	assert_int_equal(store_events_after(f->st, "n1", 1, 0, 0, unchecked_row,
+	    flags), 0);
+	assert_int_equal(flags[2], 0);
+	assert_int_equal(flags[3], STORE_EVENT_FORGED);
+	assert_int_equal(flags[4], 0);
+
+	ask_replay(f, "q", 1);
+	assert_int_equal(counter(f, "replayed"), 2);
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	assert_int_equal(vouch_count(f, "rechecked"), 3);
 }
 
 static void
@@ -1902,6 +1969,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_an_origins_own_event_is_checked_when_handed_on, setup_keyed, teardown),
+		cmocka_unit_test_setup_teardown(test_a_replay_checks_what_was_taken_unchecked, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
