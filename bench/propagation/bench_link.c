@@ -606,7 +606,7 @@ store_bench(const char *root, int index, long rows, size_t payload,
 	for (long i = 0; i < rows; i++) {
 		struct store_event ev = { "link-a", 1, (uint64_t)i + 1,
 		    AGENTFLOW__MESH__V1__EVENT__KIND_USER, now, body, payload + 32,
-		    now, NULL, 0 };
+		    now, NULL, 0, 0 };
 		if (__real_store_event_append(st, &ev, NULL) != 0) {
 			fprintf(stderr, "bench-link: append: %s\n", store_error(st));
 			store_close(st);

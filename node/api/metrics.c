@@ -114,6 +114,12 @@ vouch_metrics(struct prom *p, struct node *n)
 	prom_sample(p, "what=\"opened\"", num(v, "holes_opened"));
 	prom_sample(p, "what=\"filled\"", num(v, "hole_events"));
 	prom_sample(p, "what=\"abandoned\"", num(v, "holes_abandoned"));
+	prom_family(p, "agentflow_node_signature_checks_deferred_total",
+	    "counter", "Events taken straight from their origin on its link's "
+	    "certificate, their signature not checked (taken); those checked "
+	    "later, before they were handed on to another node (checked).");
+	prom_sample(p, "what=\"taken\"", num(v, "unchecked"));
+	prom_sample(p, "what=\"checked\"", num(v, "rechecked"));
 	json_decref(v);
 }
 

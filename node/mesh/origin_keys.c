@@ -348,17 +348,31 @@ origin_keys_known(const struct origin_keys *ok, const char *node_id,
 }
 
 enum origin_keys_verdict
-origin_keys_verify(const struct origin_keys *ok, const char *node_id,
-    uint64_t incarnation, const void *msg, size_t len,
-    const ProtobufCBinaryData *sig)
+origin_keys_standing(const struct origin_keys *ok, const char *node_id,
+    uint64_t incarnation)
 {
 	const struct known *kn = hmap_get(ok->known, node_id);
 	int i;
 
 	if (kn == NULL || (i = life(kn, incarnation)) < 0)
 		return ORIGIN_KEYS_UNKNOWN;
-	if (lapsed(ok, &kn->cert[i]))
-		return ORIGIN_KEYS_REVOKED;
+	return lapsed(ok, &kn->cert[i]) ? ORIGIN_KEYS_REVOKED :
+	    ORIGIN_KEYS_VALID;
+}
+
+enum origin_keys_verdict
+origin_keys_verify(const struct origin_keys *ok, const char *node_id,
+    uint64_t incarnation, const void *msg, size_t len,
+    const ProtobufCBinaryData *sig)
+{
+	enum origin_keys_verdict v = origin_keys_standing(ok, node_id,
+	    incarnation);
+	const struct known *kn = hmap_get(ok->known, node_id);
+	int i;
+
+	if (v != ORIGIN_KEYS_VALID)
+		return v;
+	i = life(kn, incarnation);
 	if (sig == NULL || sig->len != crypto_sign_BYTES ||
 	    crypto_sign_verify_detached(sig->data, msg, len, kn->pub[i]) != 0)
 		return ORIGIN_KEYS_FORGED;

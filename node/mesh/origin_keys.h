@@ -75,7 +75,13 @@ enum origin_keys_verdict {
 	ORIGIN_KEYS_REVOKED,	/* its certificate is revoked or expired now */
 };
 
-/* Checks sig over msg as node_id's in incarnation. */
+/* Whether node_id's key for incarnation is known and its certificate still
+ * vouches (neither revoked nor expired): VALID, UNKNOWN or REVOKED, no
+ * signature checked. */
+enum origin_keys_verdict origin_keys_standing(const struct origin_keys *,
+    const char *node_id, uint64_t incarnation);
+
+/* Checks sig over msg as node_id's in incarnation (its standing first). */
 enum origin_keys_verdict origin_keys_verify(const struct origin_keys *,
     const char *node_id, uint64_t incarnation, const void *msg, size_t len,
     const ProtobufCBinaryData *sig);

@@ -223,7 +223,7 @@ index_work(struct sync *s, const Agentflow__Mesh__V1__Event *e)
  */
 static void
 log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
-    const void *packed, size_t packed_len)
+    const void *packed, size_t packed_len, int unchecked)
 {
 	struct store_event row = { 0 };
 	size_t len = packed_len;
@@ -243,11 +243,15 @@ log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
 	row.body_len = len;
 	row.sig = e->signature.len > 0 ? e->signature.data : NULL;
 	row.sig_len = e->signature.len;
+	row.unchecked = unchecked;
 	if (store_event_append(s->store, &row, &added) != 0)
 		log_event(LOG_WARN, "cannot log event", "{s:s}", "error",
 		    store_error(s->store));
-	else if (added)
+	else if (added) {
 		index_work(s, e);
+		if (unchecked)
+			s->vouch.unchecked++;
+	}
 	if (added && s->applied != NULL)
 		s->applied(&row, s->applied_arg);
 	free(buf);
@@ -313,7 +317,7 @@ sync_flush(struct sync *s)
 		return;
 	store_batch_begin(s->store);
 	for (size_t i = 0; i < s->npending; i++)
-		log_event_row(s, s->pending[i], NULL, 0);
+		log_event_row(s, s->pending[i], NULL, 0, 0);
 	if (store_batch_end(s->store) != 0)
 		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
 		    store_error(s->store));
@@ -645,7 +649,7 @@ apply_snapshot(struct sync *s, const char *peer,
 		if (!v.work && c->incarnation == o->incarnation &&
 		    o->incarnation != 0) {
 			if (v.at != NULL)
-				log_event_row(s, v.at, NULL, 0);
+				log_event_row(s, v.at, NULL, 0, 0);
 			sync_vouch_hole_open(s, o, o->seq + 1,
 			    v.at != NULL ? c->seq - 1 : c->seq);
 		}
@@ -734,17 +738,23 @@ observe_delay(struct sync *s, const Agentflow__Mesh__V1__Event *e)
 	    (double)(now - e->time_ms) / 1000.0 : 0.0);
 }
 
-/* Applies one event; returns 1 if it was new (and so may be forwarded). */
+/*
+ * Applies one event; returns 1 if it was new (and so may be forwarded),
+ * *unchecked set when it was taken on its origin's link's word, its
+ * signature not checked yet (sync_vouch_event).
+ */
 static int
-apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *e)
+apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *e,
+    int *unchecked)
 {
 	struct origin *o;
 
+	*unchecked = 0;
 	if (strcmp(e->origin, s->self_id) == 0)
 		return 0;		/* our own, echoed */
 	if (sync_forgotten(s, e->origin, e->incarnation))
 		return 0;		/* of a life we forgot */
-	switch (sync_vouch_event(s, peer, e)) {
+	switch (sync_vouch_event(s, peer, e, unchecked)) {
 	case ORIGIN_KEYS_VALID:
 		break;
 	case ORIGIN_KEYS_UNKNOWN:
@@ -772,7 +782,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		/* One we skipped on another's snapshot: logged and indexed,
 		 * though it moves nothing (its state is older than ours). */
 		if (sync_vouch_hole_fill(s, o, e->seq)) {
-			log_event_row(s, e, NULL, 0);
+			log_event_row(s, e, NULL, 0, *unchecked);
 			sync_work_apply(s, o->id, e);
 			s->events_in++;
 			o->dirty = 1;
@@ -817,9 +827,9 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
 		set_status(s, o, e->status, e->time_ms, e->seq,
 		    &e->signature);
-		log_event_row(s, e, o->status, o->status_len);
+		log_event_row(s, e, o->status, o->status_len, *unchecked);
 	} else
-		log_event_row(s, e, NULL, 0);
+		log_event_row(s, e, NULL, 0, *unchecked);
 	sync_work_apply(s, o->id, e);
 	sync_ask_info(s, peer, o);
 	sync_ask_hole(s, peer, o);
@@ -832,8 +842,31 @@ struct forward_ctx {
 	struct sync			 *s;
 	const char			 *from;
 	Agentflow__Mesh__V1__Event	**events;	/* new events of this batch */
+	int8_t				 *checked;	/* each: 1 ok, 0 not yet, -1 bad */
 	Agentflow__Mesh__V1__Event	**out;
 };
+
+/* Whether events[i] may be handed on: one taken unchecked is checked
+ * now, once, at its first hand-on (sync_vouch_recheck), and the log's
+ * mark says how that went; without its key now, its origin's link is
+ * asked for it and the event is not handed on. */
+static int
+handed_on(struct forward_ctx *fc, size_t i)
+{
+	const Agentflow__Mesh__V1__Event *e = fc->events[i];
+	enum origin_keys_verdict v;
+
+	if (fc->checked[i] != 0)
+		return fc->checked[i] > 0;
+	v = sync_vouch_recheck(fc->s, fc->from, e);
+	fc->checked[i] = v == ORIGIN_KEYS_VALID ? 1 : -1;
+	if (v == ORIGIN_KEYS_VALID || v == ORIGIN_KEYS_FORGED)
+		(void)store_event_mark(fc->s->store, e->origin, e->incarnation,
+		    e->seq, v == ORIGIN_KEYS_VALID ? 0 : STORE_EVENT_FORGED);
+	else if (v == ORIGIN_KEYS_UNKNOWN)
+		sync_ask_key(fc->s, fc->from, e->origin);
+	return fc->checked[i] > 0;
+}
 
 /* Sends neighbour peer the events of which[] it gets from us (routing_fanout). */
 static void
@@ -846,7 +879,8 @@ forward_to(const char *peer, const size_t *which, size_t nwhich, void *arg)
 		return;
 	for (size_t i = 0; i < nwhich; i++) {
 		Agentflow__Mesh__V1__Event *e = fc->events[which[i]];
-		if (strcmp(peer, e->origin) == 0 || e->hops + 1 >= e->hop_limit)
+		if (strcmp(peer, e->origin) == 0 || e->hops + 1 >= e->hop_limit ||
+		    !handed_on(fc, which[i]))
 			continue;
 		fc->out[n++] = e;
 	}
@@ -860,20 +894,25 @@ forward_to(const char *peer, const size_t *which, size_t nwhich, void *arg)
 	fc->s->forwarded += n;
 }
 
+/* unchecked[i]: events[i] was taken unchecked (NULL: none was). */
 static void
 forward(struct sync *s, const char *from, Agentflow__Mesh__V1__Event **events,
-    size_t n)
+    const int8_t *unchecked, size_t n)
 {
-	struct forward_ctx fc = { s, from, events, NULL };
+	struct forward_ctx fc = { s, from, events, NULL, NULL };
 	const char **roots;
 
 	if (n == 0 || s->links == NULL)
 		return;
+	fc.checked = xcalloc(n, sizeof(*fc.checked));
+	for (size_t i = 0; i < n; i++)
+		fc.checked[i] = unchecked != NULL && unchecked[i] ? 0 : 1;
 	roots = xcalloc(n, sizeof(*roots));
 	for (size_t i = 0; i < n; i++)
 		roots[i] = events[i]->origin;
 	fc.out = xcalloc(n + 1, sizeof(*fc.out));
 	routing_fanout(s->routing, roots, n, forward_to, &fc);
+	free(fc.checked);
 	free(fc.out);
 	free(roots);
 }
@@ -886,7 +925,7 @@ forward(struct sync *s, const char *from, Agentflow__Mesh__V1__Event **events,
  */
 static void
 apply_held(struct sync *s, const char *peer, const char *origin,
-    Agentflow__Mesh__V1__Event **fresh, size_t *nfresh)
+    Agentflow__Mesh__V1__Event **fresh, int8_t *unchecked, size_t *nfresh)
 {
 	struct origin *o = hmap_get(s->origins, origin);
 	Agentflow__Mesh__V1__Event *e;
@@ -894,14 +933,16 @@ apply_held(struct sync *s, const char *peer, const char *origin,
 
 	if (o == NULL || o->early == NULL)
 		return;
-	forward(s, peer, fresh, *nfresh);
+	forward(s, peer, fresh, unchecked, *nfresh);
 	*nfresh = 0;
 	while (o->early != NULL &&
 	    (e = sync_early_next(s, o, from, sizeof(from))) != NULL) {
-		int applied = apply_event(s, from, e);
+		int held_unchecked;
+		int applied = apply_event(s, from, e, &held_unchecked);
+		int8_t flag = (int8_t)held_unchecked;
 
 		if (applied)
-			forward(s, from, &e, 1);
+			forward(s, from, &e, &flag, 1);
 		agentflow__mesh__v1__event__free_unpacked(e, NULL);
 		if (!applied)
 			break;
@@ -913,11 +954,14 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 {
 	struct sync *s = arg;
 	Agentflow__Mesh__V1__Event **fresh;
+	int8_t *unchecked;
 	size_t nfresh = 0;
+	int taken;
 
 	switch (f->body_case) {
 	case AGENTFLOW__MESH__V1__FRAME__BODY_EVENTS:
 		fresh = xcalloc(f->events->n_events + 1, sizeof(*fresh));
+		unchecked = xcalloc(f->events->n_events + 1, sizeof(*unchecked));
 		/*
 		 * One commit for every batch that arrived in this turn of the
 		 * loop (the transport hands over all completions at once):
@@ -934,12 +978,14 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 		s->vouch_dropped = 0;
 		for (size_t i = 0; i < f->events->n_events &&
 		    !s->vouch_dropped; i++)
-			if (apply_event(s, peer, f->events->events[i])) {
+			if (apply_event(s, peer, f->events->events[i], &taken)) {
+				unchecked[nfresh] = (int8_t)taken;
 				fresh[nfresh++] = f->events->events[i];
 				apply_held(s, peer, f->events->events[i]->origin,
-				    fresh, &nfresh);
+				    fresh, unchecked, &nfresh);
 			}
-		forward(s, peer, fresh, nfresh);
+		forward(s, peer, fresh, unchecked, nfresh);
+		free(unchecked);
 		free(fresh);
 		break;
 	case AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT:

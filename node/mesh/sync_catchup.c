@@ -106,8 +106,67 @@ work_rows_clear(struct work_rows *w)
 
 static Agentflow__Mesh__V1__Event *event_from_row(const struct store_event *);
 
+/* How the checks of one walk of the log went, marked in the log after
+ * the walk (store_event_mark: not inside it). */
+#define MARKS_MAX	256	/* a walk's rows: READ_ROWS at most */
+struct marks {
+	uint64_t	seq[MARKS_MAX];
+	int		unchecked[MARKS_MAX];
+	size_t		n;
+	int		no_key;		/* a row's key is not known now */
+};
+
+/*
+ * A row of the log as the Event we hand on: NULL when it cannot be
+ * rebuilt, or when it was taken unchecked from its origin and its
+ * signature does not hold now (sync_vouch_recheck, once: the mark in the
+ * log keeps the verdict): its next hop would strike us for it.
+ */
+static Agentflow__Mesh__V1__Event *
+event_handed_on(struct sync *s, const struct store_event *row,
+    struct marks *m)
+{
+	Agentflow__Mesh__V1__Event *e;
+	enum origin_keys_verdict v;
+
+	if (row->unchecked == STORE_EVENT_FORGED)
+		return NULL;
+	if ((e = event_from_row(row)) == NULL || !row->unchecked)
+		return e;
+	v = sync_vouch_recheck(s, NULL, e);
+	if ((v == ORIGIN_KEYS_VALID || v == ORIGIN_KEYS_FORGED) &&
+	    m->n < MARKS_MAX) {
+		m->seq[m->n] = row->seq;
+		m->unchecked[m->n++] = v == ORIGIN_KEYS_VALID ? 0 :
+		    STORE_EVENT_FORGED;
+	}
+	if (v == ORIGIN_KEYS_UNKNOWN)
+		m->no_key = 1;
+	if (v == ORIGIN_KEYS_VALID)
+		return e;
+	agentflow__mesh__v1__event__free_unpacked(e, NULL);
+	return NULL;
+}
+
+/* Marks what one walk of o's log checked; asks peer (not NULL) for o's
+ * key when a row's was not known. */
+static void
+marks_apply(struct sync *s, const struct origin *o, struct marks *m,
+    const char *peer)
+{
+	for (size_t i = 0; i < m->n; i++)
+		(void)store_event_mark(s->store, o->id, o->incarnation,
+		    m->seq[i], m->unchecked[i]);
+	if (m->no_key && peer != NULL)
+		sync_ask_key(s, peer, o->id);
+	m->n = 0;
+	m->no_key = 0;
+}
+
 /* Keeps the first row as a proof event (sync_vouch.c). */
 struct proof_pick {
+	struct sync			*s;
+	struct marks			*marks;
 	Agentflow__Mesh__V1__Event	*e;
 	uint64_t			 incarnation;
 	uint64_t			 max_seq;	/* 0: any */
@@ -122,7 +181,7 @@ proof_row(void *arg, const struct store_event *row)
 	    row->incarnation != p->incarnation ||
 	    (p->max_seq != 0 && row->seq > p->max_seq))
 		return 0;
-	p->e = event_from_row(row);
+	p->e = event_handed_on(p->s, row, p->marks);
 	return p->e != NULL;
 }
 
@@ -135,13 +194,15 @@ static void
 origin_proof(struct sync *s, const struct origin *o, uint64_t seq,
     Agentflow__Mesh__V1__OriginState *st)
 {
-	struct proof_pick head = { NULL, o->incarnation, 0 };
-	struct proof_pick status = { NULL, o->incarnation, seq };
+	struct marks m = { .n = 0 };
+	struct proof_pick head = { s, &m, NULL, o->incarnation, 0 };
+	struct proof_pick status = { s, &m, NULL, o->incarnation, seq };
 	struct store_event_query q = { 0 };
 
 	st->proof = xcalloc(FRAME_CODEC_MAX_PROOF, sizeof(*st->proof));
 	store_events_after(s->store, o->id, o->incarnation, seq > 0 ? seq - 1 : 0,
 	    1, proof_row, &head);
+	marks_apply(s, o, &m, NULL);
 	q.origin = o->id;
 	q.kind = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
 	q.limit = 1;
@@ -170,6 +231,7 @@ origin_proof(struct sync *s, const struct origin *o, uint64_t seq,
 	}
 	if (status.e == NULL)
 		store_events_query(s->store, &q, proof_row, &status);
+	marks_apply(s, o, &m, NULL);
 	if (head.e != NULL)
 		st->proof[st->n_proof++] = head.e;
 	if (status.e != NULL && (head.e == NULL || status.e->seq != head.e->seq))
@@ -357,12 +419,15 @@ sync_catchup_behind(struct sync *s,
 #define TURN_START_BYTES	(1u * 1024 * 1024)
 #define RESUME_MS		250
 #define READ_ROWS		256
+_Static_assert(READ_ROWS <= MARKS_MAX, "a walk's marks fit");
 #define RUN_BYTES		(256u * 1024)	/* one EventBatch of history */
 #define ROW_OVERHEAD		64
 #define HOLE_COST		(16u * 1024)
 
 /* One read of the log: a run of seqs that follow on, oldest first. */
 struct replay {
+	struct sync			 *s;
+	struct marks			  marks;
 	uint64_t			  next;		/* seq the peer expects next */
 	uint64_t			  start;	/* the run's first seq */
 	Agentflow__Mesh__V1__Event	**batch;	/* the run, READ_ROWS at most */
@@ -473,8 +538,10 @@ replay_row(void *arg, const struct store_event *row)
 		r->full = 1;
 		return 1;
 	}
-	if ((e = event_from_row(row)) == NULL) {
-		r->broken = 1;		/* the log changed under us */
+	/* The log changed under us, or a row we may not hand on: the
+	 * peer gets a snapshot instead. */
+	if ((e = event_handed_on(r->s, row, &r->marks)) == NULL) {
+		r->broken = 1;
 		return 1;
 	}
 	if (r->n == 0)
@@ -508,6 +575,7 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 	int fresh = *budget == TURN_BYTES, first = 1;
 
 	memset(&r, 0, sizeof(r));
+	r.s = s;
 	r.next = *from + 1;
 	r.batch = xcalloc(READ_ROWS, sizeof(*r.batch));
 	while (!r.broken && r.next <= o->seq) {
@@ -519,6 +587,7 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 		    left < READ_ROWS ? (unsigned)left : READ_ROWS, replay_row,
 		    &r) < 0)
 			r.broken = 1;
+		marks_apply(s, o, &r.marks, peer);
 		if (r.n == 0)
 			break;
 		if (r.start != r.next) {

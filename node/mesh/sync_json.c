@@ -168,7 +168,8 @@ sync_json_counters(const struct sync *s)
 json_t *
 sync_json_vouch(const struct sync *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}",
 	    "forged", (json_int_t)s->vouch.forged,
 	    "unknown_key", (json_int_t)s->vouch.unknown_key,
 	    "revoked", (json_int_t)s->vouch.revoked,
@@ -178,7 +179,9 @@ sync_json_vouch(const struct sync *s)
 	    "links_closed", (json_int_t)s->vouch.links_closed,
 	    "holes_opened", (json_int_t)s->vouch.holes_opened,
 	    "hole_events", (json_int_t)s->vouch.hole_events,
-	    "holes_abandoned", (json_int_t)s->vouch.holes_abandoned);
+	    "holes_abandoned", (json_int_t)s->vouch.holes_abandoned,
+	    "unchecked", (json_int_t)s->vouch.unchecked,
+	    "rechecked", (json_int_t)s->vouch.rechecked);
 }
 
 /*

@@ -186,6 +186,8 @@ struct sync {
 		uint64_t	holes_opened;	/* cursors moved past events */
 		uint64_t	hole_events;	/* events that filled them */
 		uint64_t	holes_abandoned; /* asked for in vain */
+		uint64_t	unchecked;	/* taken on the origin's link's word */
+		uint64_t	rechecked;	/* of those, signatures checked later */
 	} vouch;
 };
 
@@ -199,9 +201,21 @@ int sync_vouch_body(const Agentflow__Mesh__V1__Event *e, int *kind,
 /* Signs our event e, its signature in sig (ORIGIN_KEYS_SIGNATURE bytes,
  * which must outlive e's use); unsigned without keys. */
 void sync_vouch_sign(struct sync *, Agentflow__Mesh__V1__Event *e, uint8_t *sig);
-/* Whether e's origin vouches for it as peer hands it to us (counted, and
- * a strike against peer when forged). */
+/*
+ * Whether e's origin vouches for it as peer hands it to us (counted, and
+ * a strike against peer when forged).  With unchecked not NULL, an event
+ * other than a status straight from its origin, whose key for that life
+ * we hold in good standing, is taken on its link's word, its signature
+ * not checked (*unchecked set to 1): sync_vouch_recheck before it is
+ * handed on.
+ */
 enum origin_keys_verdict sync_vouch_event(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Event *e, int *unchecked);
+/* Checks the signature of an event taken unchecked, before it is handed
+ * on: VALID when it holds; FORGED counted, and a strike against from
+ * (its origin's link) when not NULL; UNKNOWN or REVOKED when no key for
+ * its life is known or in good standing now. */
+enum origin_keys_verdict sync_vouch_recheck(struct sync *, const char *from,
     const Agentflow__Mesh__V1__Event *e);
 /* Learns node_id's key k as peer handed it; 0, or -1 (counted, a strike). */
 int sync_vouch_learn(struct sync *, const char *peer, const char *node_id,

@@ -52,6 +52,7 @@ enum stmt_id {
 	S_EVENTS_QUERY,
 	S_EVENTS_NEWEST,
 	S_EVENTS_AFTER,
+	S_EVENT_MARK,
 	S_PEER_DEL,
 	S_REMOTE_DEL,
 	S_FORGOTTEN_PUT,
@@ -85,23 +86,26 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_REMOTE_ALL] = "SELECT origin, incarnation, seq, status, updated_ms"
 	    " FROM remote_state ORDER BY origin",
 	[S_EVENT_PUT] = "INSERT INTO events (origin, incarnation, seq, kind,"
-	    " time_ms, body, received_ms, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " ?8) ON CONFLICT DO NOTHING",
+	    " time_ms, body, received_ms, sig, unchecked) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
 	[S_EVENTS_QUERY] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
-	    " received_ms, sig"
+	    " received_ms, sig, unchecked"
 	    " FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
 	    " AND (?5 = 0 OR kind <> ?5) AND time_ms < ?6"
 	    " ORDER BY time_ms, rowid LIMIT ?4",
 	/* The newest `limit` of the same selection, still oldest first. */
 	[S_EVENTS_NEWEST] = "SELECT * FROM (SELECT origin, incarnation, seq, kind,"
-	    " time_ms, body, received_ms, sig, rowid AS r FROM events WHERE time_ms >= ?1"
+	    " time_ms, body, received_ms, sig, unchecked, rowid AS r FROM events WHERE time_ms >= ?1"
 	    " AND (?2 IS NULL OR origin = ?2) AND (?3 = 0 OR kind = ?3)"
 	    " AND (?5 = 0 OR kind <> ?5) AND time_ms < ?6"
 	    " ORDER BY time_ms DESC, rowid DESC LIMIT ?4) ORDER BY time_ms, r",
 	[S_EVENTS_AFTER] = "SELECT origin, incarnation, seq, kind, time_ms, body,"
-	    " received_ms, sig FROM events WHERE origin = ?1 AND incarnation = ?2"
+	    " received_ms, sig, unchecked FROM events WHERE origin = ?1 AND"
+	    " incarnation = ?2"
 	    " AND seq > ?3 ORDER BY seq LIMIT ?4",
+	[S_EVENT_MARK] = "UPDATE events SET unchecked = ?4 WHERE origin = ?1"
+	    " AND incarnation = ?2 AND seq = ?3",
 	[S_PEER_DEL] = "DELETE FROM peers WHERE node_id = ?1",
 	[S_REMOTE_DEL] = "DELETE FROM remote_state WHERE origin = ?1",
 	[S_FORGOTTEN_PUT] = "INSERT INTO forgotten (node_id, forgot_ms,"
@@ -792,7 +796,7 @@ store_event_append(struct store *st, const struct store_event *ev,
     int *added)
 {
 	sqlite3_stmt *s = stmt(st, S_EVENT_PUT);
-	int rc[8];
+	int rc[9];
 
 	if (s == NULL)
 		return -1;
@@ -804,7 +808,8 @@ store_event_append(struct store *st, const struct store_event *ev,
 	rc[5] = bind_blob(s, 6, ev->body, ev->body_len);
 	rc[6] = sqlite3_bind_int64(s, 7, ev->received_ms);
 	rc[7] = bind_blob(s, 8, ev->sig, ev->sig_len);
-	if (bound(st, s, rc, 8, "appending an event") != 0)
+	rc[8] = sqlite3_bind_int(s, 9, ev->unchecked != 0);
+	if (bound(st, s, rc, 9, "appending an event") != 0)
 		return -1;
 	if (step_done(st, s, "appending an event") != 0)
 		return -1;
@@ -813,8 +818,26 @@ store_event_append(struct store *st, const struct store_event *ev,
 	return 0;
 }
 
+int
+store_event_mark(struct store *st, const char *origin, uint64_t incarnation,
+    uint64_t seq, int unchecked)
+{
+	sqlite3_stmt *s = stmt(st, S_EVENT_MARK);
+	int rc[4];
+
+	if (s == NULL)
+		return -1;
+	rc[0] = bind_text(s, 1, origin);
+	rc[1] = sqlite3_bind_int64(s, 2, (sqlite3_int64)incarnation);
+	rc[2] = sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+	rc[3] = sqlite3_bind_int(s, 4, unchecked);
+	if (bound(st, s, rc, 4, "marking an event") != 0)
+		return -1;
+	return step_done(st, s, "marking an event");
+}
+
 /* The columns origin, incarnation, seq, kind, time_ms, body, received_ms,
- * sig. */
+ * sig, unchecked. */
 static void
 event_row(sqlite3_stmt *s, struct store_event *ev)
 {
@@ -828,6 +851,7 @@ event_row(sqlite3_stmt *s, struct store_event *ev)
 	ev->received_ms = sqlite3_column_int64(s, 6);
 	ev->sig = sqlite3_column_blob(s, 7);
 	ev->sig_len = (size_t)sqlite3_column_bytes(s, 7);
+	ev->unchecked = sqlite3_column_int(s, 8);
 }
 
 /* Steps a bound events statement, calling cb per row (see store.h). */

@@ -177,6 +177,8 @@ struct store_event {
 	int64_t		 received_ms;	/* when it reached this node (0: unknown) */
 	const void	*sig;		/* the origin's signature (NULL, 0: none) */
 	size_t		 sig_len;
+	int		 unchecked;	/* 1: taken from its origin, sig not
+					 * checked; STORE_EVENT_FORGED: it failed */
 };
 
 /*
@@ -186,6 +188,15 @@ struct store_event {
  */
 int store_event_append(struct store *st, const struct store_event *ev,
     int *added);
+
+/*
+ * Sets the unchecked mark of one stored event (struct store_event): 0 once
+ * its signature held, STORE_EVENT_FORGED once it did not.  Not inside a
+ * walk of the events (a callback of store_events_*).
+ */
+#define STORE_EVENT_FORGED	2
+int store_event_mark(struct store *st, const char *origin,
+    uint64_t incarnation, uint64_t seq, int unchecked);
 
 /*
  * Which events store_events_query returns: those with time_ms >= since_ms

@@ -579,12 +579,56 @@ append(struct store *st, const char *origin, uint64_t inc, uint64_t seq,
 {
 	unsigned char body[300];
 	struct store_event ev = { origin, inc, seq, kind, t, body,
-	    (size_t)(seq % 3) * 100, t + 7, NULL, 0 };
+	    (size_t)(seq % 3) * 100, t + 7, NULL, 0, 0 };
 	int added = -1;
 
 	memset(body, (int)(seq & 0xff), sizeof(body));
 	assert_int_equal(store_event_append(st, &ev, &added), 0);
 	assert_int_equal(added, want_added);
+}
+
+static int
+unchecked_cb(void *arg, const struct store_event *ev)
+{
+	int *flags = arg;
+
+	flags[ev->seq] = ev->unchecked;
+	return 0;
+}
+
+/* An event taken unchecked says so when it is read back to be handed on
+ * (by seq and by query), after a reopen too; one checked says not. */
+static void
+test_events_keep_unchecked(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f);
+	struct store_event ev = { "a", 1, 1, 14, 100, "x", 1, 100, "sig", 3,
+	    1 };
+	struct store_event_query q = { 0 };
+	int flags[3] = { -1, -1, -1 };
+
+	assert_int_equal(store_event_append(st, &ev, NULL), 0);
+	ev.seq = 2;
+	ev.unchecked = 0;
+	assert_int_equal(store_event_append(st, &ev, NULL), 0);
+	store_close(st);
+	st = open_ok(f);
+	assert_int_equal(store_events_after(st, "a", 1, 0, 0, unchecked_cb,
+	    flags), 0);
+	assert_int_equal(flags[1], 1);
+	assert_int_equal(flags[2], 0);
+	flags[1] = flags[2] = -1;
+	q.origin = "a";
+	assert_int_equal(store_events_query(st, &q, unchecked_cb, flags), 0);
+	assert_int_equal(flags[1], 1);
+	assert_int_equal(flags[2], 0);
+	flags[1] = flags[2] = -1;
+	q.newest = 1;
+	assert_int_equal(store_events_query(st, &q, unchecked_cb, flags), 0);
+	assert_int_equal(flags[1], 1);
+	assert_int_equal(flags[2], 0);
+	store_close(st);
 }
 
 static void
@@ -784,6 +828,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_survive_and_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_append_query_trim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_keep_unchecked, setup, teardown),
 		cmocka_unit_test(test_trim_cap),
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_pages_give_errors, setup, teardown),

@@ -507,6 +507,145 @@ assert_n1(struct fixture *f, uint64_t seq, uint64_t from, uint64_t to)
 	json_decref(o);
 }
 
+static int
+unchecked_row(void *arg, const struct store_event *row)
+{
+	int *flags = arg;
+
+	if (row->seq < 8)
+		flags[row->seq] = row->unchecked;
+	return 0;
+}
+
+/*
+ * Straight from n1, whose key we hold, a user event is taken on its
+ * link's word: its signature is not checked (counted "unchecked"), and
+ * the log says so, so that it is checked before it is handed on
+ * (sync_vouch_recheck): a bad one then is refused and counted forged, a
+ * good one passes.  The same bad event relayed is refused at once, and a
+ * status straight from n1 is always checked (its signature is the proof
+ * our snapshots carry).
+ */
+static void
+test_an_origins_own_event_is_checked_when_handed_on(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Event e;
+	Agentflow__Mesh__V1__UserEvent u;
+	Agentflow__Mesh__V1__NodeStatus ns = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+	int flags[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+	n1_key_status(f);
+	assert_int_equal(vouch_count(f, "unchecked"), 0);
+	n1_deliver(f, "n1", 2);			/* good, from n1 */
+	n1_event(f, &e, &u, 3);
+	u.name = "changed after signing";	/* bad, from n1 */
+	send_batch(f, "n1", &e);
+	assert_n1(f, 3, 0, 0);
+	assert_int_equal(vouch_count(f, "unchecked"), 2);
+	assert_int_equal(vouch_count(f, "forged"), 0);
+	assert_int_equal(store_events_after(f->st, "n1", 1, 0, 0, unchecked_row,
+	    flags), 0);
+	assert_int_equal(flags[1], 0);		/* its status: checked */
+	assert_int_equal(flags[2], 1);
+	assert_int_equal(flags[3], 1);
+
+	/* Before either is handed on. */
+	assert_int_equal(sync_vouch_recheck(f->sync, NULL, &e),
+	    ORIGIN_KEYS_FORGED);
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	u.name = "ev";
+	n1_sign(f, &e, &u.base);
+	assert_int_equal(sync_vouch_recheck(f->sync, NULL, &e),
+	    ORIGIN_KEYS_VALID);
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	assert_int_equal(vouch_count(f, "rechecked"), 2);
+
+	/* The same lie relayed: refused, nothing taken. */
+	n1_event(f, &e, &u, 4);
+	u.name = "changed after signing";
+	send_batch(f, "p", &e);
+	assert_n1(f, 3, 0, 0);
+	assert_int_equal(vouch_count(f, "forged"), 2);
+
+	/* A status of n1's with a bad signature, from n1: refused. */
+	agentflow__mesh__v1__event__init(&e);
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	e.status = &ns;
+	e.seq = 4;
+	n1_sign(f, &e, &ns.base);
+	ns.cpu_percent = 99;
+	send_batch(f, "n1", &e);
+	assert_n1(f, 3, 0, 0);
+	assert_int_equal(vouch_count(f, "forged"), 3);
+	assert_int_equal(vouch_count(f, "unchecked"), 2);
+}
+
+/* q asks us for n1's events after (1, seq). */
+static void
+ask_replay(struct fixture *f, const char *peer, uint64_t seq)
+{
+	Agentflow__Mesh__V1__Frame fr = AGENTFLOW__MESH__V1__FRAME__INIT;
+	Agentflow__Mesh__V1__SnapshotRequest rq =
+	    AGENTFLOW__MESH__V1__SNAPSHOT_REQUEST__INIT;
+	Agentflow__Mesh__V1__Cursor c = AGENTFLOW__MESH__V1__CURSOR__INIT,
+	    *cp = &c;
+	char *origin = "n1";
+
+	c.origin = "n1";
+	c.incarnation = 1;
+	c.seq = seq;
+	rq.n_origins = 1;
+	rq.origins = &origin;
+	rq.n_cursors = 1;
+	rq.cursors = &cp;
+	fr.body_case = AGENTFLOW__MESH__V1__FRAME__BODY_SNAPSHOT_REQUEST;
+	fr.snapshot_request = &rq;
+	sync_frame(peer, &fr, f->sync);
+}
+
+/*
+ * A replay from our log hands n1's events taken unchecked on only once
+ * their signature holds: of good 2, bad 3 and good 4 (all from n1), a
+ * peer that asks after 1 is replayed 2 alone, the replay ending at 3 in a
+ * snapshot of n1 at 4, whose proof, 4, is checked too.  The log keeps
+ * each verdict: asked again, nothing is checked again and the lie is not
+ * counted twice.
+ */
+static void
+test_a_replay_checks_what_was_taken_unchecked(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__Event e;
+	Agentflow__Mesh__V1__UserEvent u;
+	int flags[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+	n1_key_status(f);
+	n1_deliver(f, "n1", 2);
+	n1_event(f, &e, &u, 3);
+	u.name = "changed after signing";
+	send_batch(f, "n1", &e);
+	n1_deliver(f, "n1", 4);
+	assert_n1(f, 4, 0, 0);
+	assert_int_equal(vouch_count(f, "unchecked"), 3);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);	/* commits the batch */
+
+	ask_replay(f, "q", 1);
+	assert_int_equal(counter(f, "replayed"), 1);
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	assert_int_equal(vouch_count(f, "rechecked"), 3);
+	assert_int_equal(store_events_after(f->st, "n1", 1, 0, 0, unchecked_row,
+	    flags), 0);
+	assert_int_equal(flags[2], 0);
+	assert_int_equal(flags[3], STORE_EVENT_FORGED);
+	assert_int_equal(flags[4], 0);
+
+	ask_replay(f, "q", 1);
+	assert_int_equal(counter(f, "replayed"), 2);
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	assert_int_equal(vouch_count(f, "rechecked"), 3);
+}
+
 static void
 test_a_relayed_snapshot_keeps_the_events_it_skips(void **state)
 {
@@ -1829,6 +1968,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget_remembers_only_known_lives, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_tombstone_refuses_the_old_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
+		cmocka_unit_test_setup_teardown(test_an_origins_own_event_is_checked_when_handed_on, setup_keyed, teardown),
+		cmocka_unit_test_setup_teardown(test_a_replay_checks_what_was_taken_unchecked, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
