@@ -967,7 +967,7 @@ test_schedules_principal_of_its_definition(void **state)
 	u.spec_json = "";
 	u.deleted = 1;
 	u.updated_ms = 400;
-	u.principal = "";
+	u.principal = "carol";
 	u.principal_ms = 0;
 	assert_int_equal(sync_emit_schedule(f->sync, &u), 1);
 	assert_string_equal(sync_schedules_principal(sync_schedules_get(
