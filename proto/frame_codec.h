@@ -66,9 +66,11 @@
 #define FRAME_CODEC_MAX_SCHEDULE_SPEC	8192	/* ScheduleUpdate.spec_json */
 #define FRAME_CODEC_MAX_SILENCES	128	/* silences per OriginState: 64 live + 64 removed */
 #define FRAME_CODEC_MAX_SILENCE_SPEC	8192	/* SilenceUpdate.spec_json */
-/* SilenceUpdate.ends_ms: 9999-12-31T23:59:59.999Z, the last instant a
- * dashboard's Date prints (far past what sync_silences keeps: an API
- * silence lasts at most 90 days, a removal that plus a day's skew). */
+/* SilenceUpdate.ends_ms, ScheduleUpdate.principal_ms:
+ * 9999-12-31T23:59:59.999Z, the last instant a dashboard's Date prints
+ * (far past what sync_silences keeps: an API silence lasts at most 90
+ * days, a removal that plus a day's skew); a time held to it also costs
+ * a snapshot 7 bytes of varint, not 10 (test_snapshot_budget). */
 #define FRAME_CODEC_MAX_TIME_MS		253402300799999ULL
 #define FRAME_CODEC_MAX_ADDRESSES	16
 #define FRAME_CODEC_MAX_ADDRESS_LEN	255

@@ -236,6 +236,17 @@ check_nonzero(struct ck *ck, const char *field, uint64_t v)
 	return 0;
 }
 
+/* A wall time a dashboard's Date can print: at most year 9999. */
+static inline int
+check_time(struct ck *ck, const char *field, uint64_t v)
+{
+	if (v > FRAME_CODEC_MAX_TIME_MS)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, field,
+		    "%llu is past year 9999 (limit %llu)",
+		    (unsigned long long)v, FRAME_CODEC_MAX_TIME_MS);
+	return 0;
+}
+
 static inline int
 check_real(struct ck *ck, const char *field, double v, double lo, double hi)
 {

@@ -188,6 +188,7 @@ fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 		CHECK(ck, check_node_id(ck, "fire_node", u->fire_node), NULL, -1);
 	CHECK(ck, check_str(ck, "principal", u->principal, 0,
 	    FRAME_CODEC_MAX_PRINCIPAL, true), NULL, -1);
+	CHECK(ck, check_time(ck, "principal_ms", u->principal_ms), NULL, -1);
 	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
 }
 
@@ -203,10 +204,7 @@ fc_check_silence_update(struct ck *ck, const PB(SilenceUpdate) *u)
 	    u->deleted ? 0 : FRAME_CODEC_MAX_SILENCE_SPEC, false), NULL, -1);
 	CHECK(ck, check_nonzero(ck, "updated_ms", u->updated_ms), NULL, -1);
 	CHECK(ck, check_nonzero(ck, "ends_ms", u->ends_ms), NULL, -1);
-	if (u->ends_ms > FRAME_CODEC_MAX_TIME_MS)
-		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "ends_ms",
-		    "%llu is past year 9999 (limit %llu)",
-		    (unsigned long long)u->ends_ms, FRAME_CODEC_MAX_TIME_MS);
+	CHECK(ck, check_time(ck, "ends_ms", u->ends_ms), NULL, -1);
 	CHECK(ck, check_str(ck, "principal", u->principal, 0,
 	    FRAME_CODEC_MAX_PRINCIPAL, true), NULL, -1);
 	return check_node_id(ck, "author", u->author);

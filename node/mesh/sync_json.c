@@ -4,6 +4,7 @@
  * Read-only: nothing here changes the sync.
  */
 #include "sync_json.h"
+#include "sync_schedules.h"
 #include "sync_services.h"
 #include "sync_workflows.h"
 
@@ -279,6 +280,8 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 	} else if (kind == AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE) {
 		Agentflow__Mesh__V1__ScheduleUpdate *u =
 		    agentflow__mesh__v1__schedule_update__unpack(NULL, len, body);
+		const char *by;
+
 		if (u != NULL) {
 			j = json_pack("{s:s, s:b, s:I, s:s, s:I, s:s, s:s, "
 			    "s:I}", "name", u->name, "deleted", u->deleted,
@@ -287,9 +290,10 @@ sync_json_event_body(const char *origin, int kind, const void *body, size_t len)
 			    "fire_outcome", u->fire_outcome, "fire_job",
 			    u->fire_job, "fire_updated_ms",
 			    (json_int_t)u->fire_updated_ms);
-			if (u->principal != NULL && u->principal[0] != '\0')
+			by = sync_schedules_principal(u);
+			if (by[0] != '\0')
 				json_object_set_new(j, "principal",
-				    json_string(u->principal));
+				    json_string(by));
 			spec_copy(j, u->spec_json, schedule_keys);
 			agentflow__mesh__v1__schedule_update__free_unpacked(u,
 			    NULL);

@@ -152,6 +152,7 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 		m.author = u->author;
 		m.deleted = u->deleted;
 		m.principal = u->principal;
+		m.principal_ms = u->principal_ms;
 	}
 	if (fire) {
 		m.fire_ms = u->fire_ms;
@@ -169,6 +170,12 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 	CHECK(hmap_count(s->schedules) <= SYNC_SCHEDULES_MAX +
 	    SYNC_SCHEDULE_TOMBSTONES_MAX);
 	return 1;
+}
+
+const char *
+sync_schedules_principal(const PB(ScheduleUpdate) *u)
+{
+	return u->principal_ms == u->updated_ms ? str(u->principal) : "";
 }
 
 /* u within mesh.proto's bounds, as an event of ours would carry it. */

@@ -52,6 +52,14 @@ const Agentflow__Mesh__V1__ScheduleUpdate *sync_schedules_get(
  * view). */
 void sync_schedules_foreach(const struct sync *,
     void (*fn)(const Agentflow__Mesh__V1__ScheduleUpdate *, void *), void *arg);
+/*
+ * Who made u's definition: u->principal when principal_ms dates it to
+ * that definition (equals updated_ms), else "" (nobody named, or a
+ * definition a version without principal_ms changed while passing on
+ * the principal before it: mesh.proto).  Valid while u is.
+ */
+const char *sync_schedules_principal(
+    const Agentflow__Mesh__V1__ScheduleUpdate *u);
 /* How many live (not deleted) schedules the view holds. */
 size_t sync_schedules_count(const struct sync *);
 /*

@@ -252,6 +252,7 @@ schedule_init(PB(ScheduleUpdate) *u)
 	u->fire_outcome = "succeeded";
 	u->fire_updated_ms = 1700000065000ull;
 	u->principal = "alice";
+	u->principal_ms = u->updated_ms;
 }
 
 static void
@@ -268,6 +269,7 @@ cmp_schedule(const PB(ScheduleUpdate) *a, const PB(ScheduleUpdate) *b)
 	assert_string_equal(a->fire_outcome, b->fire_outcome);
 	assert_int_equal(a->fire_updated_ms, b->fire_updated_ms);
 	assert_string_equal(a->principal, b->principal);
+	assert_int_equal(a->principal_ms, b->principal_ms);
 }
 
 static void
@@ -342,6 +344,15 @@ test_schedule_roundtrip_and_bounds(void **state)
 	u.principal = principal_of(pbuf, FRAME_CODEC_MAX_PRINCIPAL + 1);
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
 	    "events.events[0].schedule.principal: 81 bytes, limit 80");
+	/* principal_ms: a time, any (a receiver compares it), to year 9999 */
+	schedule_init(&u);
+	u.principal_ms = FRAME_CODEC_MAX_TIME_MS;
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
+	u.principal_ms = FRAME_CODEC_MAX_TIME_MS + 1;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].schedule.principal_ms: 253402300800000 is past "
+	    "year 9999 (limit 253402300799999)");
 
 	/* In snapshots: at most FRAME_CODEC_MAX_SCHEDULES, each checked. */
 	schedule_init(&u);

@@ -93,6 +93,7 @@ max_schedule(PB(ScheduleUpdate) *u, int deleted)
 	u->fire_job = u->name;
 	u->fire_outcome = text(FRAME_CODEC_MAX_JOB_STATE, 'w');
 	u->principal = text(FRAME_CODEC_MAX_PRINCIPAL, 'p');
+	u->principal_ms = FRAME_CODEC_MAX_TIME_MS;	/* the codec's bound */
 }
 
 static void

@@ -1044,6 +1044,75 @@ test_schedules_newest_wins(void **state)
 	sync_set_schedule_hook(f->sync, NULL, NULL);
 }
 
+/*
+ * Who made a definition moves with it (principal and principal_ms), and
+ * is named only for the definition principal_ms dates: a version without
+ * the fields keeps the previous pair as unknown fields when it changes
+ * the definition, so its word names alice for a change she did not make.
+ */
+static void
+test_schedules_principal_of_its_definition(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__ScheduleUpdate u =
+	    AGENTFLOW__MESH__V1__SCHEDULE_UPDATE__INIT;
+	const Agentflow__Mesh__V1__ScheduleUpdate *h;
+
+	u.name = "p";
+	u.spec_json = "{\"v\":\"a\"}";
+	u.updated_ms = 100;
+	u.author = "self";
+	u.principal = "alice";
+	u.principal_ms = 100;
+	assert_int_equal(sync_emit_schedule(f->sync, &u), 1);
+	assert_string_equal(sync_schedules_principal(sync_schedules_get(
+	    f->sync, "p")), "alice");
+	/* n1, an older version, pauses it: alice's pair rides along */
+	u.spec_json = "{\"v\":\"a\",\"paused\":true}";
+	u.updated_ms = 200;
+	u.author = "n1";
+	schedule_from(f, 1, &u);
+	h = sync_schedules_get(f->sync, "p");
+	assert_int_equal(h->updated_ms, 200);
+	assert_string_equal(h->principal, "alice");
+	assert_string_equal(sync_schedules_principal(h), "");
+	/* its fire keeps the definition, and so who made it */
+	u.fire_ms = 1000;
+	u.fire_outcome = "queued";
+	u.fire_updated_ms = 1;
+	schedule_from(f, 2, &u);
+	h = sync_schedules_get(f->sync, "p");
+	assert_int_equal(h->fire_ms, 1000);
+	assert_string_equal(sync_schedules_principal(h), "");
+	/* bob's newer definition names him, and a fire of ours on the
+	 * definition before (alice's) takes nothing of hers */
+	u.spec_json = "{\"v\":\"b\"}";
+	u.updated_ms = 300;
+	u.principal = "bob";
+	u.principal_ms = 300;
+	schedule_from(f, 3, &u);
+	u.spec_json = "{\"v\":\"a\"}";
+	u.updated_ms = 100;
+	u.author = "self";
+	u.principal = "alice";
+	u.principal_ms = 100;
+	u.fire_ms = 2000;
+	assert_int_equal(sync_emit_schedule(f->sync, &u), 1);
+	h = sync_schedules_get(f->sync, "p");
+	assert_int_equal(h->fire_ms, 2000);
+	assert_string_equal(h->spec_json, "{\"v\":\"b\"}");
+	assert_string_equal(sync_schedules_principal(h), "bob");
+	/* a definition with nobody named (principal_ms 0) names nobody */
+	u.spec_json = "";
+	u.deleted = 1;
+	u.updated_ms = 400;
+	u.principal = "carol";
+	u.principal_ms = 0;
+	assert_int_equal(sync_emit_schedule(f->sync, &u), 1);
+	assert_string_equal(sync_schedules_principal(sync_schedules_get(
+	    f->sync, "p")), "");
+}
+
 /* --- silences (sync_silences.c): a removal wins; a bad word is dropped - */
 
 static int silence_hooked, silence_checked;
@@ -1959,6 +2028,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_in_order_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedules_newest_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedules_principal_of_its_definition,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_origins_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_and_asks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_newer_life_of_ours_moves_us_above_it, setup, teardown),

@@ -3,8 +3,9 @@
  * UTF-8 text is its text; bytes that are not are null beside their base64,
  * and payload_bytes counts the bytes either way.  Schedule and silence
  * bodies carry what the timeline's rows say of their definitions (paused,
- * created_by, comment) and who made a schedule so (principal), and nothing
- * of a definition that does not parse.
+ * created_by, comment) and who made a schedule so (principal, only for
+ * the definition principal_ms names), and nothing of a definition that
+ * does not parse.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,9 +70,10 @@ test_binary_payload(void **state)
 	}
 }
 
-/* The JSON body of a schedule update whose definition is spec. */
+/* The JSON body of a schedule update whose definition is spec (of time
+ * 5), made by alice for the definition of time principal_ms. */
 static json_t *
-schedule_body(const char *spec)
+schedule_body_by(const char *spec, uint64_t principal_ms)
 {
 	Agentflow__Mesh__V1__ScheduleUpdate u =
 	    AGENTFLOW__MESH__V1__SCHEDULE_UPDATE__INIT;
@@ -84,9 +86,16 @@ schedule_body(const char *spec)
 	u.fire_job = "j9";
 	u.fire_updated_ms = 7;
 	u.principal = "alice";
+	u.principal_ms = principal_ms;
 	return sync_json_event_body("n1",
 	    AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE, buf,
 	    agentflow__mesh__v1__schedule_update__pack(&u, buf));
+}
+
+static json_t *
+schedule_body(const char *spec)
+{
+	return schedule_body_by(spec, 5);
 }
 
 static void
@@ -111,6 +120,25 @@ test_schedule_definition(void **state)
 	json_decref(j);
 	j = schedule_body("{\"paused\": tru");
 	assert_null(json_object_get(j, "paused"));
+	json_decref(j);
+}
+
+/* A principal is named only for the definition it made: a version
+ * without principal_ms passes alice's on (with her principal_ms 4) when
+ * it makes definition 5 itself; none (0) names nobody either. */
+static void
+test_schedule_principal_of_its_definition(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	j = schedule_body_by("{\"name\": \"nightly\"}", 4);
+	assert_null(json_object_get(j, "principal"));
+	assert_string_equal(json_string_value(json_object_get(j, "name")),
+	    "nightly");
+	json_decref(j);
+	j = schedule_body_by("", 0);
+	assert_null(json_object_get(j, "principal"));
 	json_decref(j);
 }
 
@@ -159,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_text_payload),
 		cmocka_unit_test(test_binary_payload),
 		cmocka_unit_test(test_schedule_definition),
+		cmocka_unit_test(test_schedule_principal_of_its_definition),
 		cmocka_unit_test(test_silence_definition),
 	};
 

@@ -83,7 +83,8 @@ function scheduleText(b: Body, prev: Body | null): string {
     const job = str(b, 'fire_job');
     return `schedule ${name} fired${job ? `: job ${job}` : ''} → ${str(b, 'fire_outcome') ?? 'handled'}`;
   }
-  // Who made the definition so (principal: empty from older nodes).
+  // Who made the definition so (principal: absent when nobody is named or
+  // an older node made it; the node names only the definition's own).
   const by = byWhom(b);
   if (b.deleted === true) return `schedule ${name} deleted${by}`;
   if (prev && prev.deleted !== true) {
