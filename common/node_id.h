@@ -11,6 +11,9 @@
 #include <stddef.h>
 
 #define NODE_ID_MAX 63
+/* The longest prefix of an id "<prefix>-<n>", n any uint64 (20 digits),
+ * that keeps it within the rule: task and alert ids (node/work/work_ids.h). */
+#define NODE_ID_PREFIX_MAX (NODE_ID_MAX - 1 - 20)
 
 bool node_id_valid(const char *id, size_t len);
 

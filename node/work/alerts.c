@@ -84,7 +84,7 @@ TAILQ_HEAD(pending_list, pending);
 
 struct alerts {
 	struct alerts_hooks		 hooks;
-	char				 prefix[ALERTS_ID_PREFIX_MAX + 1];
+	char				 prefix[NODE_ID_PREFIX_MAX + 1];
 	uint64_t			 last_n;
 	struct rule			*rules;
 	size_t				 nrules;
@@ -783,7 +783,7 @@ alerts_restore(struct alerts *a, const Agentflow__Mesh__V1__Alert *m)
 static bool
 prefix_valid(const char *prefix)
 {
-	return prefix != NULL && strlen(prefix) <= ALERTS_ID_PREFIX_MAX &&
+	return prefix != NULL && strlen(prefix) <= NODE_ID_PREFIX_MAX &&
 	    node_id_valid(prefix, strlen(prefix));
 }
 
@@ -811,7 +811,7 @@ alerts_new(const struct alerts_config *cfg, const struct alerts_hooks *hooks,
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "alert id prefix: must be 1-%d of "
 			    "[A-Za-z0-9._-] starting with a letter or digit",
-			    ALERTS_ID_PREFIX_MAX);
+			    NODE_ID_PREFIX_MAX);
 		return NULL;
 	}
 	if ((parsed = alerts_rules_parse(cfg->rules, &n, err, errlen)) == NULL)

@@ -55,13 +55,10 @@ struct alerts_hooks {
 	void	 *arg;
 };
 
-/* An id prefix leaves room for "-" and any uint64 within the id syntax. */
-#define ALERTS_ID_PREFIX_MAX	(NODE_ID_MAX - 21)
-
 struct alerts_config {
 	const json_t	*rules;		/* NULL: defaults */
 	const char	*id_prefix;	/* alert ids "<prefix>-<n>": unique per start;
-					 * id syntax, <= ALERTS_ID_PREFIX_MAX */
+					 * id syntax, <= NODE_ID_PREFIX_MAX */
 };
 
 /* NULL with err set when a rule is invalid (names the rule and field). */

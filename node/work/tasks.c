@@ -421,7 +421,7 @@ gc_cb(evutil_socket_t fd, short what, void *arg)
 static int
 prefix_valid(const char *prefix)
 {
-	return strlen(prefix) <= TASKS_ID_PREFIX_MAX &&
+	return strlen(prefix) <= NODE_ID_PREFIX_MAX &&
 	    node_id_valid(prefix, strlen(prefix));
 }
 
@@ -448,7 +448,7 @@ tasks_new(struct event_base *base, const struct tasks_config *cfg,
 	if (!prefix_valid(prefix)) {
 		snprintf(err, errlen, "task id prefix must be 1-%d characters "
 		    "of [A-Za-z0-9._-] starting with a letter or digit",
-		    TASKS_ID_PREFIX_MAX);
+		    NODE_ID_PREFIX_MAX);
 		return NULL;
 	}
 	if (cfg->defs != NULL && !json_is_object(cfg->defs)) {

@@ -81,9 +81,6 @@
 
 struct tasks;
 
-/* An id prefix leaves room for "-" and any uint64 within the id syntax. */
-#define TASKS_ID_PREFIX_MAX	(NODE_ID_MAX - 21)
-
 /* A run's process group, as a later start needs it to find leftovers. */
 struct tasks_group {
 	const char	*task_id;
@@ -125,7 +122,7 @@ struct tasks_config {
 	uint64_t	 grace_ms;	/* soft cancel SIGTERM → SIGKILL, 0: 5000 */
 	unsigned	 lines_per_s;	/* per task flood limit, 0: 1000 */
 	const char	*id_prefix;	/* task ids are "<prefix>-<n>"; unique per start;
-				 * id syntax, <= TASKS_ID_PREFIX_MAX */
+				 * id syntax, <= NODE_ID_PREFIX_MAX */
 	/* Where job runs get their private directories (made 0700 when
 	 * missing; what a previous life left there is removed).  NULL: no
 	 * job support, job runs are refused as INVALID. */

@@ -133,7 +133,7 @@ struct tasks {
 	unsigned		 max_running;
 	uint64_t		 grace_ms;
 	unsigned		 lines_per_s;
-	char			 prefix[TASKS_ID_PREFIX_MAX + 1];
+	char			 prefix[NODE_ID_PREFIX_MAX + 1];
 	uint64_t		 next_id;
 	int			 frozen;
 	int			 stopping;

@@ -331,14 +331,10 @@ guardian_path(char *buf, size_t len)
 	snprintf(buf, len, "/proc/self/exe");
 }
 
-/* Every prefix work_ids makes is one tasks and alerts take. */
-_Static_assert(WORK_IDS_PREFIX_MAX <= TASKS_ID_PREFIX_MAX &&
-    WORK_IDS_PREFIX_MAX <= ALERTS_ID_PREFIX_MAX, "id prefixes fit");
-
 void
 work_set_incarnation(struct node *n)
 {
-	char prefix[WORK_IDS_PREFIX_MAX + 1];
+	char prefix[NODE_ID_PREFIX_MAX + 1];
 
 	work_ids_prefix(prefix, n->id, 't', n->incarnation);
 	if (n->tasks != NULL)
@@ -368,7 +364,7 @@ work_start(struct node *n, char *err, size_t errlen)
 {
 	const struct node_config *cfg = n->cfg;
 	json_t *defs = NULL, *rules = NULL, *channels = NULL;
-	char prefix[WORK_IDS_PREFIX_MAX + 1], run_dir[4096], guardian[4096];
+	char prefix[NODE_ID_PREFIX_MAX + 1], run_dir[4096], guardian[4096];
 	int rc = -1;
 
 	n->work = xcalloc(1, sizeof(*n->work));

@@ -31,13 +31,13 @@ work_ids_node(char out[WORK_IDS_NODE_MAX + 1], const char *node_id)
 }
 
 void
-work_ids_prefix(char out[WORK_IDS_PREFIX_MAX + 1], const char *node_id,
+work_ids_prefix(char out[NODE_ID_PREFIX_MAX + 1], const char *node_id,
     char kind, uint64_t incarnation)
 {
 	char node[WORK_IDS_NODE_MAX + 1];
 
 	CHECK(isalpha((unsigned char)kind));
 	work_ids_node(node, node_id);
-	snprintf(out, WORK_IDS_PREFIX_MAX + 1, "%s.%c%" PRIu64, node, kind,
+	snprintf(out, NODE_ID_PREFIX_MAX + 1, "%s.%c%" PRIu64, node, kind,
 	    incarnation);
 }

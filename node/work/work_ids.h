@@ -37,10 +37,9 @@
 #include "node_id.h"
 
 #define WORK_IDS_U64_DIGITS	20	/* UINT64_MAX in decimal */
-/* "-<n>" follows the prefix. */
-#define WORK_IDS_PREFIX_MAX	(NODE_ID_MAX - 1 - WORK_IDS_U64_DIGITS)
-/* ".<kind><incarnation>" follows the node. */
-#define WORK_IDS_NODE_MAX	(WORK_IDS_PREFIX_MAX - 2 - WORK_IDS_U64_DIGITS)
+/* The prefix is at most NODE_ID_PREFIX_MAX (node_id.h: "-<n>" follows);
+ * ".<kind><incarnation>" follows the node. */
+#define WORK_IDS_NODE_MAX	(NODE_ID_PREFIX_MAX - 2 - WORK_IDS_U64_DIGITS)
 #define WORK_IDS_HASH_HEX	8
 #define WORK_IDS_HEAD		(WORK_IDS_NODE_MAX - 1 - WORK_IDS_HASH_HEX)
 
@@ -49,8 +48,8 @@
 void work_ids_node(char out[WORK_IDS_NODE_MAX + 1], const char *node_id);
 
 /* The prefix of the ids of kind ('t' or 'a') node_id makes in
- * incarnation into out: an id of at most WORK_IDS_PREFIX_MAX characters. */
-void work_ids_prefix(char out[WORK_IDS_PREFIX_MAX + 1], const char *node_id,
+ * incarnation into out: an id of at most NODE_ID_PREFIX_MAX characters. */
+void work_ids_prefix(char out[NODE_ID_PREFIX_MAX + 1], const char *node_id,
     char kind, uint64_t incarnation);
 
 #endif

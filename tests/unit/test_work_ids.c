@@ -19,11 +19,11 @@ static void
 make_id(char id[NODE_ID_MAX + 1], const char *node, char kind,
     uint64_t incarnation, uint64_t n)
 {
-	char prefix[WORK_IDS_PREFIX_MAX + 1];
+	char prefix[NODE_ID_PREFIX_MAX + 1];
 	int len;
 
 	work_ids_prefix(prefix, node, kind, incarnation);
-	assert_true(strlen(prefix) <= WORK_IDS_PREFIX_MAX);
+	assert_true(strlen(prefix) <= NODE_ID_PREFIX_MAX);
 	len = snprintf(id, NODE_ID_MAX + 1, "%s-%" PRIu64, prefix, n);
 	assert_true(len > 0 && len <= NODE_ID_MAX);
 	assert_true(node_id_valid(id, (size_t)len));
