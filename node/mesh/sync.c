@@ -855,14 +855,15 @@ handed_on(struct forward_ctx *fc, size_t i)
 {
 	const Agentflow__Mesh__V1__Event *e = fc->events[i];
 	enum origin_keys_verdict v;
+	int mark;
 
 	if (fc->checked[i] != 0)
 		return fc->checked[i] > 0;
 	v = sync_vouch_recheck(fc->s, fc->from, e);
 	fc->checked[i] = v == ORIGIN_KEYS_VALID ? 1 : -1;
-	if (v == ORIGIN_KEYS_VALID || v == ORIGIN_KEYS_FORGED)
+	if ((mark = sync_vouch_mark(v)) >= 0)
 		(void)store_event_mark(fc->s->store, e->origin, e->incarnation,
-		    e->seq, v == ORIGIN_KEYS_VALID ? 0 : STORE_EVENT_FORGED);
+		    e->seq, mark);
 	else if (v == ORIGIN_KEYS_UNKNOWN)
 		sync_ask_key(fc->s, fc->from, e->origin);
 	return fc->checked[i] > 0;

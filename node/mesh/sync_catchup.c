@@ -128,17 +128,16 @@ event_handed_on(struct sync *s, const struct store_event *row,
 {
 	Agentflow__Mesh__V1__Event *e;
 	enum origin_keys_verdict v;
+	int mark;
 
 	if (row->unchecked == STORE_EVENT_FORGED)
 		return NULL;
 	if ((e = event_from_row(row)) == NULL || !row->unchecked)
 		return e;
 	v = sync_vouch_recheck(s, NULL, e);
-	if ((v == ORIGIN_KEYS_VALID || v == ORIGIN_KEYS_FORGED) &&
-	    m->n < MARKS_MAX) {
+	if ((mark = sync_vouch_mark(v)) >= 0 && m->n < MARKS_MAX) {
 		m->seq[m->n] = row->seq;
-		m->unchecked[m->n++] = v == ORIGIN_KEYS_VALID ? 0 :
-		    STORE_EVENT_FORGED;
+		m->unchecked[m->n++] = mark;
 	}
 	if (v == ORIGIN_KEYS_UNKNOWN)
 		m->no_key = 1;

@@ -217,6 +217,10 @@ enum origin_keys_verdict sync_vouch_event(struct sync *, const char *peer,
  * its life is known or in good standing now. */
 enum origin_keys_verdict sync_vouch_recheck(struct sync *, const char *from,
     const Agentflow__Mesh__V1__Event *e);
+/* The log's mark (store_event_mark) for a recheck's verdict: 0 when the
+ * signature held, STORE_EVENT_FORGED when not, -1 when none was checked
+ * (no key, or revoked: the row stays unchecked). */
+int sync_vouch_mark(enum origin_keys_verdict);
 /* Learns node_id's key k as peer handed it; 0, or -1 (counted, a strike). */
 int sync_vouch_learn(struct sync *, const char *peer, const char *node_id,
     const Agentflow__Mesh__V1__OriginKey *k);

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "mesh_signed.h"
 #include "origin_keys.h"
+#include "store.h"
 #include "xalloc.h"
 
 #define STRIKES			16
@@ -295,6 +296,14 @@ sync_vouch_recheck(struct sync *s, const char *from,
 	if (from != NULL)
 		sync_vouch_strike(s, from);
 	return v;
+}
+
+int
+sync_vouch_mark(enum origin_keys_verdict v)
+{
+	if (v == ORIGIN_KEYS_VALID)
+		return 0;
+	return v == ORIGIN_KEYS_FORGED ? STORE_EVENT_FORGED : -1;
 }
 
 void
