@@ -944,17 +944,6 @@ schedule_hook(const Agentflow__Mesh__V1__ScheduleUpdate *u, void *arg)
 }
 
 static void
-schedule_from(struct fixture *f, uint64_t seq,
-    Agentflow__Mesh__V1__ScheduleUpdate *u)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE;
-	e.schedule = u;
-	deliver_event(f, &e, "n1", seq);
-}
-
-static void
 test_schedules_newest_wins(void **state)
 {
 	struct fixture *f = *state;
