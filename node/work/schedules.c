@@ -159,6 +159,7 @@ static json_t *
 view(const PB(ScheduleUpdate) *u)
 {
 	json_t *v = schedules_def(u);
+	const char *by = sync_schedules_principal(u);
 	struct cron *c;
 	char err[256];
 	int64_t next = -1;
@@ -172,6 +173,9 @@ view(const PB(ScheduleUpdate) *u)
 	cron_free(c);
 	json_object_set_new(v, "updated_ms", json_integer((json_int_t)u->updated_ms));
 	json_object_set_new(v, "author", json_string(str(u->author)));
+	/* As the schedule's events name it: only for the definition made. */
+	if (by[0] != '\0')
+		json_object_set_new(v, "principal", json_string(by));
 	json_object_set_new(v, "next_fire_ms", next > 0 ?
 	    json_integer((json_int_t)next) : json_null());
 	/* A workflow's fire names the workflow where a job's names the job. */

@@ -4,7 +4,8 @@
  * The store's row is the merged record as JSON; the node reads it back
  * at start, so a principal named before the restart (our own change, or
  * another node's word the hook stored) is named after it, and one a
- * version without principal_ms passed on stays unnamed.
+ * version without principal_ms passed on stays unnamed, in the view and
+ * in what the API shows.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,6 +66,19 @@ held(struct fixture *f, const char *name, const char **by)
 	return h->principal_ms;
 }
 
+/* Who GET /api/schedules/NAME names ("" when nobody). */
+static void
+assert_shown(struct schedules *sc, const char *name, const char *want)
+{
+	json_t *v = schedules_get(sc, name);
+	const char *by;
+
+	assert_non_null(v);
+	by = json_string_value(json_object_get(v, "principal"));
+	assert_string_equal(by != NULL ? by : "", want);
+	json_decref(v);
+}
+
 static void
 test_principal_kept_over_a_restart(void **state)
 {
@@ -122,6 +136,10 @@ test_principal_kept_over_a_restart(void **state)
 	assert_string_equal(by, "");
 	assert_string_equal(sync_schedules_get(f->sync, "daily")->principal,
 	    "carol");
+	/* and the API shows the same */
+	assert_shown(sc, "nightly", "alice");
+	assert_shown(sc, "weekly", "bob");
+	assert_shown(sc, "daily", "");
 	schedules_free(sc);
 }
 
