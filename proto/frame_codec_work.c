@@ -195,6 +195,10 @@ fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 		    "%llu is after updated_ms %llu",
 		    (unsigned long long)u->principal_ms,
 		    (unsigned long long)u->updated_ms);
+	if (u->principal_author > FRAME_CODEC_MAX_PRINCIPAL_AUTHOR)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "principal_author",
+		    "%lu outside 0..%d", (unsigned long)u->principal_author,
+		    FRAME_CODEC_MAX_PRINCIPAL_AUTHOR);
 	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
 }
 

@@ -253,6 +253,7 @@ schedule_init(PB(ScheduleUpdate) *u)
 	u->fire_updated_ms = 1700000065000ull;
 	u->principal = "alice";
 	u->principal_ms = u->updated_ms;
+	u->principal_author = 1234567;
 }
 
 static void
@@ -270,6 +271,7 @@ cmp_schedule(const PB(ScheduleUpdate) *a, const PB(ScheduleUpdate) *b)
 	assert_int_equal(a->fire_updated_ms, b->fire_updated_ms);
 	assert_string_equal(a->principal, b->principal);
 	assert_int_equal(a->principal_ms, b->principal_ms);
+	assert_int_equal(a->principal_author, b->principal_author);
 }
 
 static void
@@ -365,6 +367,15 @@ test_schedule_roundtrip_and_bounds(void **state)
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].schedule.principal_ms: 1700000000001 is after "
 	    "updated_ms 1700000000000");
+	/* principal_author: a digest of at most 3 varint bytes */
+	schedule_init(&u);
+	u.principal_author = FRAME_CODEC_MAX_PRINCIPAL_AUTHOR;
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
+	u.principal_author = FRAME_CODEC_MAX_PRINCIPAL_AUTHOR + 1;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].schedule.principal_author: 2097152 outside "
+	    "0..2097151");
 
 	/* In snapshots: at most FRAME_CODEC_MAX_SCHEDULES, each checked. */
 	schedule_init(&u);

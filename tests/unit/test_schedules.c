@@ -130,6 +130,8 @@ test_principal_kept_over_a_restart(void **state)
 	sc = schedules_new(&n);
 	assert_int_equal(held(f, "nightly", &by), paused_ms);
 	assert_string_equal(by, "alice");
+	assert_int_equal(sync_schedules_get(f->sync, "nightly")->
+	    principal_author, sync_schedules_author_digest("self"));
 	assert_int_equal(held(f, "weekly", &by), 200);
 	assert_string_equal(by, "bob");
 	assert_int_equal(held(f, "daily", &by), 250);
