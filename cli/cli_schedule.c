@@ -53,13 +53,14 @@ static void
 print_one(json_t *s)
 {
 	json_t *last = json_object_get(s, "last_fire");
-	char b1[32], b2[32], b3[64];
+	char b1[32], b2[32], b3[64], b4[32], b5[64], b6[128];
 	const char *kind = json_object_get(s, "workflow") != NULL ? "workflow" :
 	    "job";
 	json_t *what = json_object_get(s, "workflow") != NULL ?
 	    json_object_get(json_object_get(s, "workflow"), "definition") :
 	    json_object_get(s, "job");
 	char *job = json_dumps(what, JSON_COMPACT);
+	const char *by = cli_fmt_str(s, "principal", NULL);
 
 	printf("%s\n  cron      %s (%s)%s\n  %-8s  %.200s\n  misfire   %s  "
 	    "overlap %s\n  next      %s\n", cli_fmt_str(s, "name", "?"),
@@ -68,6 +69,11 @@ print_one(json_t *s)
 	    job != NULL ? job : "?", cli_fmt_str(s, "misfire", "?"),
 	    cli_fmt_str(s, "overlap", "?"), when(json_object_get(s,
 	    "next_fire_ms"), b1, sizeof(b1)));
+	/* Who made the definition: absent when the node names nobody. */
+	printf("  changed   %s%s%s on %s\n", when(json_object_get(s,
+	    "updated_ms"), b4, sizeof(b4)), by != NULL ? " by " : "",
+	    by != NULL ? cli_fmt_clean(by, b6, sizeof(b6)) : "",
+	    cli_fmt_clean(cli_fmt_str(s, "author", "-"), b5, sizeof(b5)));
 	if (json_is_object(last))
 		printf("  last      %s  %s  %s %s on %s\n", when(json_object_get(
 		    last, "fire_ms"), b2, sizeof(b2)), cli_fmt_str(last, "outcome",

@@ -86,6 +86,9 @@
  * every schedule and silence of an origin, and their removals, ride in
  * its snapshot and the worst case must fit a frame (test_snapshot_budget). */
 #define FRAME_CODEC_MAX_PRINCIPAL	80
+/* ScheduleUpdate.principal_author: a digest of at most 3 varint bytes
+ * (1152 of them in the worst snapshot: test_snapshot_budget). */
+#define FRAME_CODEC_MAX_PRINCIPAL_AUTHOR	2097151
 #define FRAME_CODEC_MAX_VERSION		32
 #define FRAME_CODEC_MAX_HOSTNAME	255
 #define FRAME_CODEC_MAX_FEATURES	32	/* names per Hello */

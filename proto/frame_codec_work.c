@@ -173,7 +173,8 @@ fc_check_workflow_update(struct ck *ck, const PB(WorkflowUpdate) *w)
 
 /* A schedule: its definition is JSON text within its bound (what it
  * says is schedule_spec.h's to check when it is used); a tombstone has
- * none. */
+ * none.  principal_ms dates a definition the word's updated_ms has
+ * reached: updated_ms only grows, so no node makes one that is later. */
 int
 fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 {
@@ -189,6 +190,15 @@ fc_check_schedule_update(struct ck *ck, const PB(ScheduleUpdate) *u)
 	CHECK(ck, check_str(ck, "principal", u->principal, 0,
 	    FRAME_CODEC_MAX_PRINCIPAL, true), NULL, -1);
 	CHECK(ck, check_time(ck, "principal_ms", u->principal_ms), NULL, -1);
+	if (u->principal_ms > u->updated_ms)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "principal_ms",
+		    "%llu is after updated_ms %llu",
+		    (unsigned long long)u->principal_ms,
+		    (unsigned long long)u->updated_ms);
+	if (u->principal_author > FRAME_CODEC_MAX_PRINCIPAL_AUTHOR)
+		return fail(ck, FRAME_CODEC_ERR_BAD_VALUE, "principal_author",
+		    "%lu outside 0..%d", (unsigned long)u->principal_author,
+		    FRAME_CODEC_MAX_PRINCIPAL_AUTHOR);
 	return check_word(ck, "fire_outcome", u->fire_outcome, 0);
 }
 

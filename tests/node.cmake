@@ -136,6 +136,9 @@ agentflow_unit_test(test_cron SOURCES unit/test_cron.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_unit_test(test_schedule_spec SOURCES unit/test_schedule_spec.c
   LIBS agentflow_node_core agentflow_common)
+# Who made a schedule's definition, kept over a restart (schedules.c).
+agentflow_unit_test(test_schedules SOURCES unit/test_schedules.c
+  LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_unit_test(test_quorum SOURCES unit/test_quorum.c
   LIBS agentflow_node_core agentflow_common)
 agentflow_system_test(schedules test_schedules.py)

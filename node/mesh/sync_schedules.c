@@ -27,6 +27,7 @@
 #include "frame_codec.h"
 #include "hmap.h"
 #include "log.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define PB(name)	Agentflow__Mesh__V1__##name
@@ -153,6 +154,7 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 		m.deleted = u->deleted;
 		m.principal = u->principal;
 		m.principal_ms = u->principal_ms;
+		m.principal_author = u->principal_author;
 	}
 	if (fire) {
 		m.fire_ms = u->fire_ms;
@@ -172,10 +174,24 @@ put(struct sync *s, const PB(ScheduleUpdate) *u,
 	return 1;
 }
 
+uint32_t
+sync_schedules_author_digest(const char *node_id)
+{
+	const char *id = str(node_id);
+
+	return (uint32_t)(text_fnv1a(id, strlen(id), TEXT_FNV1A_BASIS) %
+	    FRAME_CODEC_MAX_PRINCIPAL_AUTHOR) + 1;
+}
+
 const char *
 sync_schedules_principal(const PB(ScheduleUpdate) *u)
 {
-	return u->principal_ms == u->updated_ms ? str(u->principal) : "";
+	if (u->principal_ms != u->updated_ms)
+		return "";
+	if (u->principal_author != 0 &&
+	    u->principal_author != sync_schedules_author_digest(u->author))
+		return "";
+	return str(u->principal);
 }
 
 /* u within mesh.proto's bounds, as an event of ours would carry it. */

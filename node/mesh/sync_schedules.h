@@ -19,6 +19,7 @@
 #define AGENTFLOW_SYNC_SCHEDULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mesh.pb-c.h"
 
@@ -54,12 +55,16 @@ void sync_schedules_foreach(const struct sync *,
     void (*fn)(const Agentflow__Mesh__V1__ScheduleUpdate *, void *), void *arg);
 /*
  * Who made u's definition: u->principal when principal_ms dates it to
- * that definition (equals updated_ms), else "" (nobody named, or a
- * definition a version without principal_ms changed while passing on
- * the principal before it: mesh.proto).  Valid while u is.
+ * that definition (equals updated_ms) and principal_author, when set,
+ * is the digest of its author; else "" (nobody named, or a definition a
+ * version without these fields changed or took while passing on the
+ * principal before it: mesh.proto).  Valid while u is.
  */
 const char *sync_schedules_principal(
     const Agentflow__Mesh__V1__ScheduleUpdate *u);
+/* ScheduleUpdate.principal_author of a definition node_id made: 1 +
+ * FNV-1a 64 of the id mod FRAME_CODEC_MAX_PRINCIPAL_AUTHOR. */
+uint32_t sync_schedules_author_digest(const char *node_id);
 /* How many live (not deleted) schedules the view holds. */
 size_t sync_schedules_count(const struct sync *);
 /*

@@ -44,13 +44,14 @@ static json_t *
 to_json(const PB(ScheduleUpdate) *u)
 {
 	return json_pack("{s:s, s:s, s:I, s:s, s:b, s:I, s:s, s:s, s:s, s:I, "
-	    "s:s, s:I}", "name", str(u->name), "spec_json", str(u->spec_json),
+	    "s:s, s:I, s:I}", "name", str(u->name), "spec_json", str(u->spec_json),
 	    "updated_ms", (json_int_t)u->updated_ms, "author", str(u->author),
 	    "deleted", u->deleted, "fire_ms", (json_int_t)u->fire_ms,
 	    "fire_job", str(u->fire_job), "fire_node", str(u->fire_node),
 	    "fire_outcome", str(u->fire_outcome), "fire_updated_ms",
 	    (json_int_t)u->fire_updated_ms, "principal", str(u->principal),
-	    "principal_ms", (json_int_t)u->principal_ms);
+	    "principal_ms", (json_int_t)u->principal_ms, "principal_author",
+	    (json_int_t)u->principal_author);
 }
 
 static char *
@@ -86,6 +87,7 @@ from_json(const json_t *j, PB(ScheduleUpdate) *u)
 	u->fire_updated_ms = jms(j, "fire_updated_ms");
 	u->principal = jstr(j, "principal");
 	u->principal_ms = jms(j, "principal_ms");
+	u->principal_author = (uint32_t)jms(j, "principal_author");
 }
 
 static void
@@ -159,6 +161,7 @@ static json_t *
 view(const PB(ScheduleUpdate) *u)
 {
 	json_t *v = schedules_def(u);
+	const char *by = sync_schedules_principal(u);
 	struct cron *c;
 	char err[256];
 	int64_t next = -1;
@@ -172,6 +175,9 @@ view(const PB(ScheduleUpdate) *u)
 	cron_free(c);
 	json_object_set_new(v, "updated_ms", json_integer((json_int_t)u->updated_ms));
 	json_object_set_new(v, "author", json_string(str(u->author)));
+	/* As the schedule's events name it: only for the definition made. */
+	if (by[0] != '\0')
+		json_object_set_new(v, "principal", json_string(by));
 	json_object_set_new(v, "next_fire_ms", next > 0 ?
 	    json_integer((json_int_t)next) : json_null());
 	/* A workflow's fire names the workflow where a job's names the job. */
@@ -254,6 +260,8 @@ change(struct schedules *sc, const char *name, const char *spec,
 	u.author = sc->n->id;
 	u.principal = (char *)(p != NULL ? p->name : "");
 	u.principal_ms = p != NULL ? u.updated_ms : 0;
+	u.principal_author = p != NULL ?
+	    sync_schedules_author_digest(u.author) : 0;
 	return schedules_emit(sc, &u);
 }
 

@@ -65,8 +65,10 @@ int schedules_put(struct schedules *, const json_t *def,
 /* Every schedule (tombstones left out), by name (new reference). */
 json_t *schedules_list(struct schedules *);
 /* One schedule {name, cron, tz, job, misfire, grace_ms, overlap, paused,
- * updated_ms, author, next_fire_ms, last_fire: {fire_ms, job, node,
- * outcome, updated_ms} | null}, or NULL: none (new reference). */
+ * updated_ms, author, principal (who made this definition; absent when
+ * nobody is named: sync_schedules_principal), next_fire_ms, last_fire:
+ * {fire_ms, job, node, outcome, updated_ms} | null}, or NULL: none (new
+ * reference). */
 json_t *schedules_get(struct schedules *, const char *name);
 /* Deletes (a tombstone) or pauses / resumes name for principal p (NULL:
  * nobody named; its name travels in the update): 200, or 404. */

@@ -229,6 +229,9 @@ class Schedules(unittest.TestCase):
         p = self.cli(n2, "pause", "backup")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("PAUSED", p.stdout)
+        # who changed it last, and where
+        self.assertRegex(p.stdout, r"\n  changed   \d{4}-\d\d-\d\d \d\d:\d\d:"
+                         r"\d\dZ by token:\w+ on node-2\n")
         p = self.cli(n1, "resume", "backup", "--json")
         self.assertFalse(json.loads(p.stdout)["paused"])
         # Refused whole: every error with its path, exit 1, nothing stored.
@@ -278,11 +281,15 @@ class Schedules(unittest.TestCase):
         self.wait_everywhere("weekly", lambda s: s is not None and
                              s["cron"] == "@weekly")
         self.assertEqual(self.get(n4, "gone").status, 404)
-        # A restarted node has them from its store before any link.
+        # A restarted node has them from its store before any link, and
+        # who made each definition with them.
         n2 = self.nodes["node-2"]
+        self.wait_everywhere("weekly", lambda s: s is not None and
+                             s.get("principal") == "token:write")
         n2.restart()
         r = self.get(n2, "weekly")
         self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json().get("principal"), "token:write", r.json())
         harness.wait_formed(list(self.nodes.values()), FORM_TIMEOUT)
         self.assertEqual(self.delete(n4, "weekly").status, 200)
         self.wait_everywhere("weekly", lambda s: s is None)

@@ -1,8 +1,9 @@
 /*
- * What sync's unit tests share (test_sync.c, test_sync_services.c): our
- * sync ("self", life 1) on a fresh store in a private temporary
- * directory, with origin keys on in-memory certificates or none; frames
- * handed to it as a peer would send them; n1's signature on an event.
+ * What sync's unit tests share (test_sync.c, test_sync_services.c,
+ * test_schedules.c): our sync ("self", life 1) on a fresh store in a
+ * private temporary directory, with origin keys on in-memory
+ * certificates or none; frames handed to it as a peer would send them;
+ * n1's signature on an event.
  * Include after cmocka.h.
  */
 #ifndef AGENTFLOW_TEST_SYNC_FIXTURE_H
@@ -171,6 +172,18 @@ deliver_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
 	e->time_ms = 1;
 	e->hop_limit = 8;
 	send_batch(f, origin, e);
+}
+
+/* Schedule word u as n1 sends it in its event seq. */
+static inline void
+schedule_from(struct fixture *f, uint64_t seq,
+    Agentflow__Mesh__V1__ScheduleUpdate *u)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE;
+	e.schedule = u;
+	deliver_event(f, &e, "n1", seq);
 }
 
 /* A number of counters (a new reference, dropped here). */

@@ -253,6 +253,7 @@ schedule_init(PB(ScheduleUpdate) *u)
 	u->fire_updated_ms = 1700000065000ull;
 	u->principal = "alice";
 	u->principal_ms = u->updated_ms;
+	u->principal_author = 1234567;
 }
 
 static void
@@ -270,6 +271,7 @@ cmp_schedule(const PB(ScheduleUpdate) *a, const PB(ScheduleUpdate) *b)
 	assert_int_equal(a->fire_updated_ms, b->fire_updated_ms);
 	assert_string_equal(a->principal, b->principal);
 	assert_int_equal(a->principal_ms, b->principal_ms);
+	assert_int_equal(a->principal_author, b->principal_author);
 }
 
 static void
@@ -344,8 +346,9 @@ test_schedule_roundtrip_and_bounds(void **state)
 	u.principal = principal_of(pbuf, FRAME_CODEC_MAX_PRINCIPAL + 1);
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_TOO_LONG,
 	    "events.events[0].schedule.principal: 81 bytes, limit 80");
-	/* principal_ms: a time, any (a receiver compares it), to year 9999 */
+	/* principal_ms: a time to year 9999 (a receiver compares it) */
 	schedule_init(&u);
+	u.updated_ms = FRAME_CODEC_MAX_TIME_MS + 1;
 	u.principal_ms = FRAME_CODEC_MAX_TIME_MS;
 	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
 	    FRAME_CODEC_OK);
@@ -353,6 +356,26 @@ test_schedule_roundtrip_and_bounds(void **state)
 	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
 	    "events.events[0].schedule.principal_ms: 253402300800000 is past "
 	    "year 9999 (limit 253402300799999)");
+	/* ... of a definition made by updated_ms at the latest: an older
+	 * one's (a version without the field passed it on) or this one's,
+	 * never a later one's (updated_ms only grows) */
+	schedule_init(&u);
+	u.principal_ms = u.updated_ms - 1;
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
+	u.principal_ms = u.updated_ms + 1;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].schedule.principal_ms: 1700000000001 is after "
+	    "updated_ms 1700000000000");
+	/* principal_author: a digest of at most 3 varint bytes */
+	schedule_init(&u);
+	u.principal_author = FRAME_CODEC_MAX_PRINCIPAL_AUTHOR;
+	assert_int_equal(frame_codec_check(&x->f.ev_frame, NULL),
+	    FRAME_CODEC_OK);
+	u.principal_author = FRAME_CODEC_MAX_PRINCIPAL_AUTHOR + 1;
+	expect_refused(&x->f.ev_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[0].schedule.principal_author: 2097152 outside "
+	    "0..2097151");
 
 	/* In snapshots: at most FRAME_CODEC_MAX_SCHEDULES, each checked. */
 	schedule_init(&u);
@@ -374,6 +397,12 @@ test_schedule_roundtrip_and_bounds(void **state)
 	u.author = "";
 	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_BAD_NODE_ID,
 	    "snapshot.origins[0].schedules[0].author");
+	/* the same check of principal_ms as in an event */
+	schedule_init(&u);
+	u.principal_ms = u.updated_ms + 1;
+	expect_refused(&x->f.snap_frame, FRAME_CODEC_ERR_BAD_VALUE,
+	    "snapshot.origins[0].schedules[0].principal_ms: 1700000000001 is "
+	    "after updated_ms 1700000000000");
 	free(v);
 }
 

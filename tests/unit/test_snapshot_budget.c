@@ -94,6 +94,7 @@ max_schedule(PB(ScheduleUpdate) *u, int deleted)
 	u->fire_outcome = text(FRAME_CODEC_MAX_JOB_STATE, 'w');
 	u->principal = text(FRAME_CODEC_MAX_PRINCIPAL, 'p');
 	u->principal_ms = FRAME_CODEC_MAX_TIME_MS;	/* the codec's bound */
+	u->principal_author = FRAME_CODEC_MAX_PRINCIPAL_AUTHOR;
 }
 
 static void

@@ -944,17 +944,6 @@ schedule_hook(const Agentflow__Mesh__V1__ScheduleUpdate *u, void *arg)
 }
 
 static void
-schedule_from(struct fixture *f, uint64_t seq,
-    Agentflow__Mesh__V1__ScheduleUpdate *u)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_SCHEDULE;
-	e.schedule = u;
-	deliver_event(f, &e, "n1", seq);
-}
-
-static void
 test_schedules_newest_wins(void **state)
 {
 	struct fixture *f = *state;
@@ -1045,10 +1034,12 @@ test_schedules_newest_wins(void **state)
 }
 
 /*
- * Who made a definition moves with it (principal and principal_ms), and
- * is named only for the definition principal_ms dates: a version without
- * the fields keeps the previous pair as unknown fields when it changes
- * the definition, so its word names alice for a change she did not make.
+ * Who made a definition moves with it (principal, principal_ms and
+ * principal_author), and is named only for the definition principal_ms
+ * dates and principal_author's node made: a version without the fields
+ * keeps the previous ones as unknown fields when it changes the
+ * definition, or takes another node's of the same time, so its word
+ * names alice for a change she did not make.
  */
 static void
 test_schedules_principal_of_its_definition(void **state)
@@ -1102,6 +1093,31 @@ test_schedules_principal_of_its_definition(void **state)
 	assert_int_equal(h->fire_ms, 2000);
 	assert_string_equal(h->spec_json, "{\"v\":\"b\"}");
 	assert_string_equal(sync_schedules_principal(h), "bob");
+	/* The tie: bob's definition of 300 was n1's; n2's change of the same
+	 * time, as a version without these fields merges it over bob's
+	 * (his principal, principal_ms and principal_author kept with the
+	 * new author), names nobody. */
+	u.spec_json = "{\"v\":\"c\"}";
+	u.updated_ms = 300;
+	u.author = "n2";
+	u.principal = "bob";
+	u.principal_ms = 300;
+	u.principal_author = sync_schedules_author_digest("n1");
+	u.fire_ms = 0;
+	schedule_from(f, 4, &u);
+	h = sync_schedules_get(f->sync, "p");
+	assert_string_equal(h->spec_json, "{\"v\":\"c\"}");
+	assert_string_equal(sync_schedules_principal(h), "");
+	/* carol's change of the same time made on n3 names her */
+	u.spec_json = "{\"v\":\"d\"}";
+	u.author = "n3";
+	u.principal = "carol";
+	u.principal_author = sync_schedules_author_digest("n3");
+	schedule_from(f, 5, &u);
+	assert_string_equal(sync_schedules_principal(sync_schedules_get(
+	    f->sync, "p")), "carol");
+	u.author = "self";
+	u.principal_author = 0;
 	/* a definition with nobody named (principal_ms 0) names nobody */
 	u.spec_json = "";
 	u.deleted = 1;
