@@ -10,7 +10,9 @@
  *   inc > I, seq > 1         we missed its start: snapshot of O requested
  *   inc == I, seq <= S       duplicate: dropped
  *   inc == I, seq == S + 1   applied
- *   inc == I, seq > S + 1    gap: snapshot of O requested
+ *   inc == I, seq > S + 1    gap: snapshot of O requested, unless a status
+ *                            whose origin says only statuses came since
+ *                            S + 1 (NodeStatus.statuses_from): applied
  *
  * A snapshot replaces an origin's state when its cursor is newer than ours.
  * Our own events are batched: they wait for the next loop pass (or until a
@@ -368,6 +370,11 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	e->time_ms = clock_wall_ms();
 	e->hops = 0;
 	e->hop_limit = HOP_LIMIT;
+	/* A plain status says since when we sent nothing else; one that
+	 * carries our NodeInfo is carried by every catch-up, as others are. */
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		e->status->statuses_from = e->status->info != NULL ? e->seq :
+		    s->kept_seq + 1;
 	sync_vouch_sign(s, e, sig);
 	/* A heap copy of our own, owned by the pending batch. */
 	buf = pack(&e->base, &len);
@@ -383,6 +390,9 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	s->pending_bytes += len;
 	s->self->seq = e->seq;
 	s->self->updated_ms = e->time_ms;
+	if (e->kind_case != AGENTFLOW__MESH__V1__EVENT__KIND_STATUS ||
+	    e->status->info != NULL)
+		s->kept_seq = e->seq;
 	/* Our own row of the graph is our live links (links_up_generation),
 	 * so routing leaves it out: our status does not change the graph. */
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
@@ -739,6 +749,20 @@ observe_delay(struct sync *s, const Agentflow__Mesh__V1__Event *e)
 }
 
 /*
+ * sync_priv.h.  Whether e, of the life we hold at seq, is a status that its origin says
+ * follows only statuses since then (NodeStatus.statuses_from): those are
+ * superseded by it, so it is taken though we lack them.  Its signature
+ * was checked (a status is never taken unchecked): only its origin can
+ * say so.
+ */
+int
+sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq)
+{
+	return e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
+	    e->status->statuses_from != 0 && e->status->statuses_from <= seq + 1;
+}
+
+/*
  * Applies one event; returns 1 if it was new (and so may be forwarded),
  * *unchecked set when it was taken on its origin's link's word, its
  * signature not checked yet (sync_vouch_event).
@@ -791,7 +815,10 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		s->duplicates++;
 		return 0;
 	}
-	if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
+	if (e->incarnation == o->incarnation && e->seq > o->seq + 1 &&
+	    sync_statuses_between(e, o->seq)) {
+		s->statuses_past++;	/* superseded: a catch-up left them out */
+	} else if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
 		/* Most likely the one before is on its way by another path
 		 * (sync_early.c): held a moment, not asked for at once. */
 		if (sync_early_hold(s, o, peer, e))

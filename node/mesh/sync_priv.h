@@ -136,6 +136,10 @@ struct sync {
 	struct hmap			*forgotten;
 	/* Our NodeInfo goes out with our next status (sync_emit_status). */
 	int				 info_unsent;
+	/* Our last event that is not a plain status (NodeStatus.statuses_from). */
+	uint64_t			 kept_seq;
+	uint64_t			 statuses_left_out;	/* of replays */
+	uint64_t			 statuses_past;		/* taken past others */
 	/* Catch-ups to go on in a later turn (sync_catchup.c). */
 	struct catchup_rest		*catchup_rests;
 	/* Signs ours, checks relayed ones (sync_vouch.c); may be NULL. */
@@ -190,6 +194,13 @@ struct sync {
 		uint64_t	rechecked;	/* of those, signatures checked later */
 	} vouch;
 };
+
+/*
+ * Whether e, of the life held at seq, is a status that its origin says
+ * follows only statuses since then (NodeStatus.statuses_from), and so is
+ * taken though the statuses between are not (sync.c).
+ */
+int sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq);
 
 /*
  * sync_vouch.c.  An event's kind and body as the log stores them (and
@@ -249,7 +260,8 @@ void sync_entropy_free(struct sync *);
  * sync_early.c: an event of o's life that came before the one it
  * follows.  hold keeps a copy (1), or says there is no room or it is too
  * far ahead (0: a gap, as before); next hands the held one that follows
- * o's cursor now (unpacked, the caller frees it; peer: who handed it to
+ * o's cursor now (the next seq, or a status past statuses only since then:
+ * sync_statuses_between) (unpacked, the caller frees it; peer: who handed it to
  * us), NULL when none; forget drops o's (o forgotten or freed).  Held
  * ones whose predecessor has not come after a moment are asked for as a
  * gap and dropped.

@@ -1563,6 +1563,13 @@ test_bad_events(void **state)
 	assert_int_equal(frame_codec_check(&bt.f, NULL),
 	    FRAME_CODEC_ERR_TOO_MANY);
 	st.n_links = 3;
+	/* statuses_from: up to the event's own seq */
+	st.statuses_from = e->seq;
+	assert_int_equal(frame_codec_check(&bt.f, NULL), FRAME_CODEC_OK);
+	st.statuses_from = e->seq + 1;
+	expect_invalid(&bt.f, FRAME_CODEC_ERR_BAD_VALUE,
+	    "events.events[2].status.statuses_from: ");
+	st.statuses_from = 0;
 
 	/* Task update. */
 	init_task_update(&tu, "t-1", E(TASK_STATE, TIMED_OUT));
