@@ -469,12 +469,6 @@ check_event(struct ck *ck, const PB(Event) *e)
 		CHECK(ck, check_node_status(ck, e->status), "status", -1);
 		CHECK(ck, check_status_owner(ck, e->status, e->origin), "status",
 		    -1);
-		if (e->status->statuses_from > e->seq)
-			return fail(ck, FRAME_CODEC_ERR_BAD_VALUE,
-			    "status.statuses_from", "%llu is past the event's "
-			    "seq %llu",
-			    (unsigned long long)e->status->statuses_from,
-			    (unsigned long long)e->seq);
 		return 0;
 	case AGENTFLOW__MESH__V1__EVENT__KIND_TASK:
 		CHECK(ck, fc_check_task_update(ck, e->task), "task", -1);

@@ -446,9 +446,8 @@ struct replay {
 	int				  broken;	/* a row we cannot rebuild */
 	int				  sparse;	/* statuses may be left out */
 	/* A status that follows the run, kept back while a later status
-	 * may supersede it, and what it was charged. */
+	 * may supersede it. */
 	Agentflow__Mesh__V1__Event	 *held;
-	size_t				  held_cost;
 };
 
 /* An event of the log as the Event it was (hops reset: it starts anew). */
@@ -565,6 +564,8 @@ follows(const struct replay *r, const Agentflow__Mesh__V1__Event *e,
  * (the next read starts there), when the row does not fit the budget,
  * and when the run is a full batch.  A status towards a sparse peer is
  * kept back (r->held) until the next row says whether it is superseded.
+ * A row left out stays charged: a turn reads no more of the log than when
+ * every row went out.
  */
 static int
 replay_row(void *arg, const struct store_event *row)
@@ -578,9 +579,7 @@ replay_row(void *arg, const struct store_event *row)
 	if (!empty && row->seq != (r->held ? r->held->seq : r->at) + 1 &&
 	    (!r->sparse || row->kind != AGENTFLOW__MESH__V1__EVENT__KIND_STATUS))
 		return 1;	/* a hole: the next read opens there */
-	if (hole)
-		cost += HOLE_COST;	/* opened by a snapshot, unless sparse */
-	if (r->bytes + cost > r->budget) {
+	if (r->bytes + cost + (hole ? HOLE_COST : 0) > r->budget) {
 		r->full = 1;
 		return 1;
 	}
@@ -594,7 +593,6 @@ replay_row(void *arg, const struct store_event *row)
 	    e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
 		/* e supersedes the status kept back: that one is left out. */
 		agentflow__mesh__v1__event__free_unpacked(r->held, NULL);
-		r->bytes -= r->held_cost;
 		r->held = NULL;
 		r->s->statuses_left_out++;
 	} else if (r->held != NULL && follows(r, e, r->held->seq)) {
@@ -603,17 +601,15 @@ replay_row(void *arg, const struct store_event *row)
 		agentflow__mesh__v1__event__free_unpacked(e, NULL);
 		return 1;	/* a hole: the next read opens there */
 	}
-	if (hole && follows(r, e, r->at))
-		cost -= HOLE_COST;
-	else if (hole) {
+	if (hole && !follows(r, e, r->at)) {
 		r->opened = 1;	/* a snapshot puts the peer just before it */
 		r->at = e->seq - 1;
+		r->bytes += HOLE_COST;
 	}
 	r->bytes += cost;
-	if (r->sparse && e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
+	if (r->sparse && e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
 		r->held = e;
-		r->held_cost = cost;
-	} else {
+	else {
 		r->batch[r->n++] = e;
 		r->at = e->seq;
 	}

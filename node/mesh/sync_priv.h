@@ -136,8 +136,10 @@ struct sync {
 	struct hmap			*forgotten;
 	/* Our NodeInfo goes out with our next status (sync_emit_status). */
 	int				 info_unsent;
-	/* Our last event that is not a plain status (NodeStatus.statuses_from). */
+	/* Our last event that is not a plain status (NodeStatus.statuses_from),
+	 * and the freeze our last status said. */
 	uint64_t			 kept_seq;
+	int				 frozen_sent;
 	uint64_t			 statuses_left_out;	/* of replays */
 	uint64_t			 statuses_past;		/* taken past others */
 	/* Catch-ups to go on in a later turn (sync_catchup.c). */
@@ -279,12 +281,14 @@ void sync_early_free(struct sync *);
  * o's hole (struct origin): opened when a relayed snapshot of its life
  * moves its cursor past [lo, hi]; hole_fill says whether an event of its
  * life at seq, at or below the cursor, is one it lacks (1: take it; the
- * hole shrinks), hole_due whether to ask for it again now (at most every
+ * hole shrinks, past the statuses a sparse replay left out when e is a
+ * status taken past them: sync_statuses_between), hole_due whether to ask for it again now (at most every
  * 5 s; given up, and counted, after HOLE_ASKS asks that brought nothing).
  */
 void sync_vouch_hole_open(struct sync *, struct origin *o, uint64_t lo,
     uint64_t hi);
-int sync_vouch_hole_fill(struct sync *, struct origin *o, uint64_t seq);
+int sync_vouch_hole_fill(struct sync *, struct origin *o,
+    const Agentflow__Mesh__V1__Event *e);
 int sync_vouch_hole_due(struct sync *, struct origin *o);
 
 /* Logs and sends our pending events now (they normally wait for the next

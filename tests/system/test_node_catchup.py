@@ -47,6 +47,15 @@ def kept_keys(node, origin):
     return keep
 
 
+def freeze_keys(node, origin):
+    """The keys of origin's statuses in node's log that turned its freeze
+    on or off."""
+    sts = sorted(events(node, node=origin, kind="status", limit=10000),
+                 key=lambda e: int(e["seq"]))
+    return {(b["origin"], b["incarnation"], b["seq"]) for a, b in zip(sts, sts[1:])
+            if bool((a["body"] or {}).get("frozen")) != bool((b["body"] or {}).get("frozen"))}
+
+
 def post_many(node, name, count):
     for i in range(count):
         r = post_event(node, name, {"i": i})
@@ -148,6 +157,13 @@ class JoinCatchesUp(MeshTest):
         for i in range(3):
             post_many(a, "from-a-%d" % i, 2)
             time.sleep(1)       # about ten statuses between
+        # a freeze and its end come in statuses only: never left out
+        for kind in ("freeze", "unfreeze"):
+            r = a.post("/api/commands", dict(target="node-1", type=kind, wait_ms=5000))
+            self.assertEqual(r.status, 200, r)
+            time.sleep(0.5)
+        toggles = freeze_keys(a, "node-1")
+        self.assertEqual(len(toggles), 2, toggles)
         history = all_keys(a, "node-1")
         kept = kept_keys(a, "node-1")
         statuses = {(e["origin"], e["incarnation"], e["seq"])
@@ -165,6 +181,7 @@ class JoinCatchesUp(MeshTest):
             sorted(kept - all_keys(c, "node-1")))
         got = all_keys(c, "node-1") & history
         self.assertTrue(users <= got)
+        self.assertTrue(toggles <= got, toggles - got)
         self.assertLess(len(got & statuses), len(statuses) // 2,
                         "%d of %d statuses sent" % (len(got & statuses), len(statuses)))
         self.assertGreater(

@@ -1563,12 +1563,11 @@ test_bad_events(void **state)
 	assert_int_equal(frame_codec_check(&bt.f, NULL),
 	    FRAME_CODEC_ERR_TOO_MANY);
 	st.n_links = 3;
-	/* statuses_from: up to the event's own seq */
-	st.statuses_from = e->seq;
-	assert_int_equal(frame_codec_check(&bt.f, NULL), FRAME_CODEC_OK);
+	/* statuses_from past the event's seq is not the frame's fault: an
+	 * older relay passes on an origin's lie, and a refused frame would
+	 * close its link (sync_statuses_between ignores it) */
 	st.statuses_from = e->seq + 1;
-	expect_invalid(&bt.f, FRAME_CODEC_ERR_BAD_VALUE,
-	    "events.events[2].status.statuses_from: ");
+	assert_int_equal(frame_codec_check(&bt.f, NULL), FRAME_CODEC_OK);
 	st.statuses_from = 0;
 
 	/* Task update. */

@@ -659,6 +659,9 @@ test_a_status_is_taken_past_statuses_on_its_origins_word(void **state)
 	n1_status_from(f, "n1", 12, 7, 7);
 	assert_n1(f, 12, 0, 0);
 	assert_int_equal(counter(f, "statuses_past"), 2);
+	/* a word past its own seq says nothing: 20 says 21.. */
+	n1_status_from(f, "p", 20, 21, 21);
+	assert_n1(f, 12, 0, 0);
 	/* a status that follows on needs no word: 13 */
 	n1_status_from(f, "p", 13, 0, 0);
 	assert_n1(f, 13, 0, 0);
@@ -674,6 +677,31 @@ test_a_status_is_taken_past_statuses_on_its_origins_word(void **state)
 	assert_n1(f, 17, 0, 0);
 	assert_int_equal(counter(f, "statuses_past"), 3);
 	assert_int_equal(counter(f, "gaps"), 0);
+}
+
+/* A hole a relayed snapshot opened closes when a sparse replay fills it:
+ * the statuses it leaves out are not wanted. */
+static void
+test_a_sparse_replay_closes_a_hole(void **state)
+{
+	struct fixture *f = *state;
+
+	n1_key_status(f);
+	n1_deliver(f, "n1", 2);
+	relayed_snapshot(f, 9, 9);
+	assert_n1(f, 9, 3, 8);
+	n1_deliver(f, "p", 3);
+	assert_n1(f, 9, 4, 8);
+	/* 4 and 5 were statuses, 6 says so */
+	n1_status_from(f, "p", 6, 4, 4);
+	assert_n1(f, 9, 7, 8);
+	/* one whose word does not reach the hole's start does not move it */
+	n1_status_from(f, "p", 8, 8, 8);
+	assert_n1(f, 9, 7, 8);
+	n1_deliver(f, "p", 7);
+	assert_n1(f, 9, 8, 8);
+	n1_status_from(f, "p", 8, 8, 8);
+	assert_n1(f, 9, 0, 0);
 }
 
 static void
@@ -2106,6 +2134,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_an_origins_own_event_is_checked_when_handed_on, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_a_replay_checks_what_was_taken_unchecked, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_a_status_is_taken_past_statuses_on_its_origins_word, setup_keyed, teardown),
+		cmocka_unit_test_setup_teardown(test_a_sparse_replay_closes_a_hole, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
