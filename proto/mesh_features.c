@@ -24,6 +24,9 @@ static const struct feature {
 					 * (node/mesh/sync_pull.c) */
 	{ "one_pinger", 0 },		/* only the end whose id sorts first
 					 * pings (node/mesh/links.c) */
+	{ "sparse_statuses", 0 },	/* takes a status past the statuses
+					 * it lacks (NodeStatus.statuses_from):
+					 * replays leave superseded ones out */
 #endif
 #ifdef AGENTFLOW_TEST_EXTRA_KIND
 	{ "test_extra", 0 },		/* test build: its extra body and kind */

@@ -170,6 +170,14 @@ event_metrics(struct prom *p, struct node *n)
 	    "not taken.", num(c, "offers_ignored"));
 	prom_metric(p, "agentflow_node_replayed_total", "counter",
 	    "Events sent from the log to catch a peer up.", num(c, "replayed"));
+	prom_metric(p, "agentflow_node_replay_statuses_left_out_total", "counter",
+	    "Statuses a catch-up from this node's log left out: a later status "
+	    "of the same origin superseded them (NodeStatus.statuses_from).",
+	    num(c, "statuses_left_out"));
+	prom_metric(p, "agentflow_node_statuses_taken_past_total", "counter",
+	    "Statuses taken though this node lacked the events before them, on "
+	    "their origin's signed word that those were statuses only.",
+	    num(c, "statuses_past"));
 	prom_metric(p, "agentflow_node_events_pending", "gauge",
 	    "Own events waiting to be sent.", num(c, "pending"));
 	json_decref(c);

@@ -10,7 +10,9 @@
  *   inc > I, seq > 1         we missed its start: snapshot of O requested
  *   inc == I, seq <= S       duplicate: dropped
  *   inc == I, seq == S + 1   applied
- *   inc == I, seq > S + 1    gap: snapshot of O requested
+ *   inc == I, seq > S + 1    gap: snapshot of O requested, unless a status
+ *                            whose origin says only statuses came since
+ *                            S + 1 (NodeStatus.statuses_from): applied
  *
  * A snapshot replaces an origin's state when its cursor is newer than ours.
  * Our own events are batched: they wait for the next loop pass (or until a
@@ -354,6 +356,17 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	sync_flush(arg);
 }
 
+/*
+ * Whether a status of ours is one no catch-up leaves out: it carries our
+ * NodeInfo (said once per change), or it turns freeze on or off (the kill
+ * switch: every node's timeline shows when, whenever it joined).
+ */
+static int
+status_kept(const struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
+{
+	return st->info != NULL || st->frozen != s->frozen_sent;
+}
+
 /* Numbers, applies, logs and queues one of our own events. */
 static uint64_t
 emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
@@ -368,6 +381,11 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	e->time_ms = clock_wall_ms();
 	e->hops = 0;
 	e->hop_limit = HOP_LIMIT;
+	/* A plain status says since when we sent nothing else; one every
+	 * catch-up carries, as our other events, says itself. */
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		e->status->statuses_from = status_kept(s, e->status) ? e->seq :
+		    s->kept_seq + 1;
 	sync_vouch_sign(s, e, sig);
 	/* A heap copy of our own, owned by the pending batch. */
 	buf = pack(&e->base, &len);
@@ -383,6 +401,11 @@ emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
 	s->pending_bytes += len;
 	s->self->seq = e->seq;
 	s->self->updated_ms = e->time_ms;
+	if (e->kind_case != AGENTFLOW__MESH__V1__EVENT__KIND_STATUS ||
+	    status_kept(s, e->status))
+		s->kept_seq = e->seq;
+	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		s->frozen_sent = e->status->frozen;
 	/* Our own row of the graph is our live links (links_up_generation),
 	 * so routing leaves it out: our status does not change the graph. */
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
@@ -739,6 +762,24 @@ observe_delay(struct sync *s, const Agentflow__Mesh__V1__Event *e)
 }
 
 /*
+ * sync_priv.h.  Whether e, of the life we hold at seq (something of it: a
+ * life's first event is never left out), is a status that its origin says
+ * follows only statuses since then (NodeStatus.statuses_from): those are
+ * superseded by it, so it is taken though we lack them.  Only its origin
+ * can say so: a status is checked against its origin's key, or came on
+ * that origin's own link.  A statuses_from past e's own seq (a liar's,
+ * passed on by older relays that do not read it) says nothing here: it
+ * cannot be at most seq + 1 < e->seq.
+ */
+int
+sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq)
+{
+	return e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
+	    seq > 0 && e->status->statuses_from != 0 &&
+	    e->status->statuses_from <= seq + 1;
+}
+
+/*
  * Applies one event; returns 1 if it was new (and so may be forwarded),
  * *unchecked set when it was taken on its origin's link's word, its
  * signature not checked yet (sync_vouch_event).
@@ -781,7 +822,7 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	if (e->incarnation == o->incarnation && e->seq <= o->seq) {
 		/* One we skipped on another's snapshot: logged and indexed,
 		 * though it moves nothing (its state is older than ours). */
-		if (sync_vouch_hole_fill(s, o, e->seq)) {
+		if (sync_vouch_hole_fill(s, o, e)) {
 			log_event_row(s, e, NULL, 0, *unchecked);
 			sync_work_apply(s, o->id, e);
 			s->events_in++;
@@ -791,7 +832,10 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 		s->duplicates++;
 		return 0;
 	}
-	if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
+	if (e->incarnation == o->incarnation && e->seq > o->seq + 1 &&
+	    sync_statuses_between(e, o->seq)) {
+		s->statuses_past++;	/* superseded: a catch-up left them out */
+	} else if (e->incarnation == o->incarnation && e->seq > o->seq + 1) {
 		/* Most likely the one before is on its way by another path
 		 * (sync_early.c): held a moment, not asked for at once. */
 		if (sync_early_hold(s, o, peer, e))

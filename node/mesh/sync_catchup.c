@@ -7,7 +7,8 @@
  * one catch-up may queue on the link) goes as a snapshot of the origin:
  * its cursor, NodeInfo, latest status, recent tasks and open alerts; a
  * snapshot whose cursor sits just before the events kept, when they
- * follow it.
+ * follow it.  Towards a peer that speaks "sparse_statuses", a status a
+ * later one supersedes is left out (NodeStatus.statuses_from).
  *
  * Our own pending events are flushed first, so neither a replay nor a
  * snapshot's cursor runs ahead of what the peer can receive after it.
@@ -34,6 +35,7 @@
 
 #include "hmap.h"
 #include "links.h"
+#include "mesh_features.h"
 #include "store.h"
 #include "store_work.h"
 #include "work_json.h"
@@ -422,19 +424,30 @@ _Static_assert(READ_ROWS <= MARKS_MAX, "a walk's marks fit");
 #define RUN_BYTES		(256u * 1024)	/* one EventBatch of history */
 #define ROW_OVERHEAD		64
 #define HOLE_COST		(16u * 1024)
+#define SPARSE			"sparse_statuses"	/* mesh_features.h */
 
-/* One read of the log: a run of seqs that follow on, oldest first. */
+/*
+ * One read of the log: a run of events that follow on, oldest first.
+ * Towards a peer that takes a status past the statuses it lacks
+ * (feature "sparse_statuses"), a status that a later one supersedes
+ * (NodeStatus.statuses_from) is left out: the run then skips seqs.
+ */
 struct replay {
 	struct sync			 *s;
 	struct marks			  marks;
 	uint64_t			  next;		/* seq the peer expects next */
-	uint64_t			  start;	/* the run's first seq */
+	uint64_t			  at;		/* the peer's cursor after the run */
+	int				  opened;	/* the run opens after a hole */
 	Agentflow__Mesh__V1__Event	**batch;	/* the run, READ_ROWS at most */
 	size_t				  n;
 	size_t				  bytes;	/* charged for the run */
 	size_t				  budget;	/* left of the turn before it */
 	int				  full;		/* the next row did not fit */
 	int				  broken;	/* a row we cannot rebuild */
+	int				  sparse;	/* statuses may be left out */
+	/* A status that follows the run, kept back while a later status
+	 * may supersede it. */
+	Agentflow__Mesh__V1__Event	 *held;
 };
 
 /* An event of the log as the Event it was (hops reset: it starts anew). */
@@ -517,23 +530,56 @@ event_from_row(const struct store_event *row)
 	return e;
 }
 
+/* Whether peer takes a status past the statuses it lacks. */
+static int
+sparse_peer(const struct sync *s, const char *peer)
+{
+	return s->links != NULL && mesh_features_index(SPARSE) >= 0 &&
+	    links_peer_speaks(s->links, peer, SPARSE);
+}
+
+/* Puts the status kept back at the run's end. */
+static void
+run_add_held(struct replay *r)
+{
+	if (r->held == NULL)
+		return;
+	r->batch[r->n++] = r->held;
+	r->at = r->held->seq;
+	r->held = NULL;
+}
+
+/* Whether e follows what the peer holds at seq: the next one, or a status
+ * past statuses only (sync_statuses_between) towards a peer that takes it. */
+static int
+follows(const struct replay *r, const Agentflow__Mesh__V1__Event *e,
+    uint64_t seq)
+{
+	return e->seq == seq + 1 ||
+	    (r->sparse && e->seq > seq && sync_statuses_between(e, seq));
+}
+
 /*
  * Takes one row into the run, charged to the turn: stops (1) at a hole
  * (the next read starts there), when the row does not fit the budget,
- * and when the run is a full batch.
+ * and when the run is a full batch.  A status towards a sparse peer is
+ * kept back (r->held) until the next row says whether it is superseded.
+ * A row left out stays charged: a turn reads no more of the log than when
+ * every row went out.
  */
 static int
 replay_row(void *arg, const struct store_event *row)
 {
 	struct replay *r = arg;
 	size_t cost = row->body_len + ROW_OVERHEAD;
+	int empty = r->n == 0 && r->held == NULL;
+	int hole = empty && row->seq != r->at + 1;
 	Agentflow__Mesh__V1__Event *e;
 
-	if (r->n > 0 && row->seq != r->start + r->n)
-		return 1;
-	if (r->n == 0 && row->seq != r->next)
-		cost += HOLE_COST;	/* opened by a snapshot */
-	if (r->bytes + cost > r->budget) {
+	if (!empty && row->seq != (r->held ? r->held->seq : r->at) + 1 &&
+	    (!r->sparse || row->kind != AGENTFLOW__MESH__V1__EVENT__KIND_STATUS))
+		return 1;	/* a hole: the next read opens there */
+	if (r->bytes + cost + (hole ? HOLE_COST : 0) > r->budget) {
 		r->full = 1;
 		return 1;
 	}
@@ -543,10 +589,30 @@ replay_row(void *arg, const struct store_event *row)
 		r->broken = 1;
 		return 1;
 	}
-	if (r->n == 0)
-		r->start = row->seq;
-	r->batch[r->n++] = e;
+	if (r->held != NULL && follows(r, e, r->at) &&
+	    e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
+		/* e supersedes the status kept back: that one is left out. */
+		agentflow__mesh__v1__event__free_unpacked(r->held, NULL);
+		r->held = NULL;
+		r->s->statuses_left_out++;
+	} else if (r->held != NULL && follows(r, e, r->held->seq)) {
+		run_add_held(r);
+	} else if (r->held != NULL || (!empty && !follows(r, e, r->at))) {
+		agentflow__mesh__v1__event__free_unpacked(e, NULL);
+		return 1;	/* a hole: the next read opens there */
+	}
+	if (hole && !follows(r, e, r->at)) {
+		r->opened = 1;	/* a snapshot puts the peer just before it */
+		r->at = e->seq - 1;
+		r->bytes += HOLE_COST;
+	}
 	r->bytes += cost;
+	if (r->sparse && e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
+		r->held = e;
+	else {
+		r->batch[r->n++] = e;
+		r->at = e->seq;
+	}
 	return r->n >= READ_ROWS || r->bytes >= RUN_BYTES;
 }
 
@@ -576,21 +642,26 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 	memset(&r, 0, sizeof(r));
 	r.s = s;
 	r.next = *from + 1;
+	r.sparse = sparse_peer(s, peer);
 	r.batch = xcalloc(READ_ROWS, sizeof(*r.batch));
 	while (!r.broken && r.next <= o->seq) {
-		uint64_t left = o->seq - r.next + 1;
+		uint64_t left = o->seq - r.next + 1, open_at;
 		r.n = 0;
 		r.bytes = 0;
 		r.budget = *budget;
+		r.at = r.next - 1;
+		r.opened = 0;
 		if (store_events_after(s->store, o->id, o->incarnation, r.next - 1,
 		    left < READ_ROWS ? (unsigned)left : READ_ROWS, replay_row,
 		    &r) < 0)
 			r.broken = 1;
 		marks_apply(s, o, &r.marks, peer);
+		run_add_held(&r);
 		if (r.n == 0)
 			break;
-		if (r.start != r.next) {
-			struct snap_item at = { (struct origin *)o, r.start - 1 };
+		open_at = r.batch[0]->seq - 1;
+		if (r.opened) {
+			struct snap_item at = { (struct origin *)o, open_at };
 			send_snapshot(s, peer, &at, 1, 0);
 		} else if (first && *from > 0 && o != s->self) {
 			/*
@@ -609,7 +680,7 @@ replay(struct sync *s, const char *peer, const struct origin *o, uint64_t *from,
 		s->replayed += r.n;
 		for (size_t i = 0; i < r.n; i++)
 			agentflow__mesh__v1__event__free_unpacked(r.batch[i], NULL);
-		r.next = r.start + r.n;
+		r.next = r.at + 1;
 		*budget -= r.bytes;
 		if (r.full)
 			break;

@@ -37,6 +37,7 @@
 
 struct early {
 	uint64_t	 seq;
+	uint64_t	 statuses_from;	/* a status's word (sync_statuses_between) */
 	char		 peer[64];	/* who handed it to us */
 	uint8_t		*bytes;		/* the packed Event */
 	size_t		 len;
@@ -107,6 +108,9 @@ sync_early_hold(struct sync *s, struct origin *o, const char *peer,
 	}
 	memmove(&e->v[at + 1], &e->v[at], (e->n - at) * sizeof(e->v[0]));
 	e->v[at].seq = ev->seq;
+	e->v[at].statuses_from =
+	    ev->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS ?
+	    ev->status->statuses_from : 0;
 	memcpy(e->v[at].peer, peer, strlen(peer) + 1);
 	e->v[at].bytes = xmalloc(len + 1);
 	e->v[at].len = protobuf_c_message_pack(&ev->base, e->v[at].bytes);
@@ -151,7 +155,9 @@ sync_early_next(struct sync *s, struct origin *o, char *peer, size_t peerlen)
 	struct early_set *e = still_ahead(s, o);
 	Agentflow__Mesh__V1__Event *ev;
 
-	if (e == NULL || e->v[0].seq != o->seq + 1)
+	/* The next one, or a status past statuses only since then. */
+	if (e == NULL || (e->v[0].seq != o->seq + 1 &&
+	    (e->v[0].statuses_from == 0 || e->v[0].statuses_from > o->seq + 1)))
 		return NULL;
 	ev = agentflow__mesh__v1__event__unpack(NULL, e->v[0].len,
 	    e->v[0].bytes);

@@ -121,6 +121,7 @@ sync_incarnation_check(struct sync *s, const char *peer,
 	s->incarnation = inc;
 	s->self->incarnation = inc;
 	s->self->seq = 0;
+	s->kept_seq = 0;
 	s->self->updated_ms = clock_wall_ms();
 	info_set_incarnation(s, s->self, inc);
 	s->info_unsent = 1;	/* the new life's first status carries it */

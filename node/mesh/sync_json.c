@@ -146,7 +146,9 @@ json_t *
 sync_json_counters(const struct sync *s)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I, s:I}",
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "statuses_left_out", (json_int_t)s->statuses_left_out,
+	    "statuses_past", (json_int_t)s->statuses_past,
 	    "offers_ignored", (json_int_t)s->offers_ignored,
 	    "pulled", (json_int_t)s->pulled,
 	    "pull_deferred", (json_int_t)s->pull_deferred,

@@ -136,6 +136,12 @@ struct sync {
 	struct hmap			*forgotten;
 	/* Our NodeInfo goes out with our next status (sync_emit_status). */
 	int				 info_unsent;
+	/* Our last event that is not a plain status (NodeStatus.statuses_from),
+	 * and the freeze our last status said. */
+	uint64_t			 kept_seq;
+	int				 frozen_sent;
+	uint64_t			 statuses_left_out;	/* of replays */
+	uint64_t			 statuses_past;		/* taken past others */
 	/* Catch-ups to go on in a later turn (sync_catchup.c). */
 	struct catchup_rest		*catchup_rests;
 	/* Signs ours, checks relayed ones (sync_vouch.c); may be NULL. */
@@ -190,6 +196,13 @@ struct sync {
 		uint64_t	rechecked;	/* of those, signatures checked later */
 	} vouch;
 };
+
+/*
+ * Whether e, of the life held at seq, is a status that its origin says
+ * follows only statuses since then (NodeStatus.statuses_from), and so is
+ * taken though the statuses between are not (sync.c).
+ */
+int sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq);
 
 /*
  * sync_vouch.c.  An event's kind and body as the log stores them (and
@@ -249,7 +262,8 @@ void sync_entropy_free(struct sync *);
  * sync_early.c: an event of o's life that came before the one it
  * follows.  hold keeps a copy (1), or says there is no room or it is too
  * far ahead (0: a gap, as before); next hands the held one that follows
- * o's cursor now (unpacked, the caller frees it; peer: who handed it to
+ * o's cursor now (the next seq, or a status past statuses only since then:
+ * sync_statuses_between) (unpacked, the caller frees it; peer: who handed it to
  * us), NULL when none; forget drops o's (o forgotten or freed).  Held
  * ones whose predecessor has not come after a moment are asked for as a
  * gap and dropped.
@@ -267,12 +281,14 @@ void sync_early_free(struct sync *);
  * o's hole (struct origin): opened when a relayed snapshot of its life
  * moves its cursor past [lo, hi]; hole_fill says whether an event of its
  * life at seq, at or below the cursor, is one it lacks (1: take it; the
- * hole shrinks), hole_due whether to ask for it again now (at most every
+ * hole shrinks, past the statuses a sparse replay left out when e is a
+ * status taken past them: sync_statuses_between), hole_due whether to ask for it again now (at most every
  * 5 s; given up, and counted, after HOLE_ASKS asks that brought nothing).
  */
 void sync_vouch_hole_open(struct sync *, struct origin *o, uint64_t lo,
     uint64_t hi);
-int sync_vouch_hole_fill(struct sync *, struct origin *o, uint64_t seq);
+int sync_vouch_hole_fill(struct sync *, struct origin *o,
+    const Agentflow__Mesh__V1__Event *e);
 int sync_vouch_hole_due(struct sync *, struct origin *o);
 
 /* Logs and sends our pending events now (they normally wait for the next

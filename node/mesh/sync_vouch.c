@@ -380,15 +380,21 @@ sync_vouch_hole_open(struct sync *s, struct origin *o, uint64_t lo,
 }
 
 int
-sync_vouch_hole_fill(struct sync *s, struct origin *o, uint64_t seq)
+sync_vouch_hole_fill(struct sync *s, struct origin *o,
+    const Agentflow__Mesh__V1__Event *e)
 {
+	uint64_t seq = e->seq;
+
 	if (o->hole_lo == 0 || seq < o->hole_lo || seq > o->hole_hi)
 		return 0;
 	s->vouch.hole_events++;
 	o->hole_asks = 0;
-	/* Replays come in order: the hole shrinks from its start.  One that
-	 * came out of order is taken and asked for again (a duplicate). */
-	if (seq == o->hole_lo && ++o->hole_lo > o->hole_hi)
+	/* Replays come in order: the hole shrinks from its start, past the
+	 * statuses a sparse replay leaves out when e is a status taken past
+	 * them.  One that came out of order is taken and asked for again
+	 * (a duplicate). */
+	if ((seq == o->hole_lo || sync_statuses_between(e, o->hole_lo - 1)) &&
+	    (o->hole_lo = seq + 1) > o->hole_hi)
 		o->hole_lo = o->hole_hi = 0;
 	return 1;
 }

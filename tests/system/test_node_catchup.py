@@ -1,14 +1,17 @@
 """System tests of a join catching up completely: a node that joins late,
 or comes back, receives the user events the others still keep in their
 event logs (replayed, not just a snapshot of state), so its event log
-(GET /api/events) matches theirs; where a log's retention (--events-kept)
-dropped the oldest events, it gets a snapshot and then every event still
-kept, none twice."""
+(GET /api/events) matches theirs but for the statuses a later status of
+the same origin superseded (NodeStatus.statuses_from); where a log's
+retention (--events-kept) dropped the oldest events, it gets a snapshot
+and then every event still kept, none twice."""
 
 import signal as _signal
+import time
 import unittest
 
 import harness
+from test_mixed_links import NearRingNode
 from test_node_mesh import MeshTest
 from test_node_sync import events, metric, post_event, remote
 
@@ -28,6 +31,29 @@ def all_keys(node, origin):
     """The keys of every event of origin's that node's log holds."""
     return {(e["origin"], e["incarnation"], e["seq"])
             for e in events(node, node=origin, limit=10000)}
+
+
+def kept_keys(node, origin):
+    """The keys of origin's events in node's log that a catch-up carries:
+    all but a status followed by another status (a later one supersedes
+    it, unless it carries its origin's NodeInfo, which the API does not
+    show: such statuses are left out of what is compared).  The newest, if
+    a status, is left out too: the origin's next status supersedes it."""
+    evs = sorted(events(node, node=origin, limit=10000), key=lambda e: int(e["seq"]))
+    keep = set()
+    for e, nxt in zip(evs, evs[1:] + [None]):
+        if e["kind"] != "status" or (nxt is not None and nxt["kind"] != "status"):
+            keep.add((e["origin"], e["incarnation"], e["seq"]))
+    return keep
+
+
+def freeze_keys(node, origin):
+    """The keys of origin's statuses in node's log that turned its freeze
+    on or off."""
+    sts = sorted(events(node, node=origin, kind="status", limit=10000),
+                 key=lambda e: int(e["seq"]))
+    return {(b["origin"], b["incarnation"], b["seq"]) for a, b in zip(sts, sts[1:])
+            if bool((a["body"] or {}).get("frozen")) != bool((b["body"] or {}).get("frozen"))}
 
 
 def post_many(node, name, count):
@@ -61,7 +87,7 @@ class JoinCatchesUp(MeshTest):
         self.wait_keys(a, both)
         self.wait_keys(b, both)
 
-        history = all_keys(a, "node-1")     # statuses too, every kind
+        history = kept_keys(a, "node-1")    # every kind, statuses too
         # a node with a new data directory joins after all of them
         c = self.node("node-3", [sig.url])
         self.wait_full_mesh([a, b, c])
@@ -115,6 +141,79 @@ class JoinCatchesUp(MeshTest):
                              "%d events replayed for %d needed" % (sent, needed))
         self.assertGreaterEqual(
             metric(d, 'agentflow_node_catchup_pulls_total{outcome="asked"}'), 3)
+
+    def test_a_joiner_is_not_sent_the_statuses_a_later_one_superseded(self):
+        """Between two events of another kind an origin sends status after
+        status, and only the newest is state.  A joiner is sent the others
+        and, of each run of statuses, the last (its origin signs that
+        only statuses came before it); a joiner of a version that does
+        not take that is sent every status as before."""
+        sig = self.signal()
+        fast = ["--status-ms", "100", "--status-idle-ms", "0",
+                "--labels", "room=attic"]
+        a = self.node("node-1", [sig.url], fast)
+        b = self.node("node-2", [sig.url], fast)
+        self.wait_full_mesh([a, b])
+        for i in range(3):
+            post_many(a, "from-a-%d" % i, 2)
+            time.sleep(1)       # about ten statuses between
+        # a freeze and its end come in statuses only: never left out
+        for kind in ("freeze", "unfreeze"):
+            r = a.post("/api/commands", dict(target="node-1", type=kind, wait_ms=5000))
+            self.assertEqual(r.status, 200, r)
+            time.sleep(0.5)
+        toggles = freeze_keys(a, "node-1")
+        self.assertEqual(len(toggles), 2, toggles)
+        history = all_keys(a, "node-1")
+        kept = kept_keys(a, "node-1")
+        statuses = {(e["origin"], e["incarnation"], e["seq"])
+                    for e in events(a, node="node-1", kind="status", limit=10000)}
+        users = set(user_keys(a, "node-1"))
+        self.assertEqual(len(users), 6)
+        self.assertGreater(len(statuses), 20)
+        left_out = (metric(a, "agentflow_node_replay_statuses_left_out_total") +
+                    metric(b, "agentflow_node_replay_statuses_left_out_total"))
+
+        c = self.node("node-3", [sig.url], fast)
+        self.wait_full_mesh([a, b, c])
+        self.assertTrue(harness.wait_until(
+            lambda: kept <= all_keys(c, "node-1"), WAIT, interval=0.5),
+            sorted(kept - all_keys(c, "node-1")))
+        got = all_keys(c, "node-1") & history
+        self.assertTrue(users <= got)
+        self.assertTrue(toggles <= got, toggles - got)
+        self.assertLess(len(got & statuses), len(statuses) // 2,
+                        "%d of %d statuses sent" % (len(got & statuses), len(statuses)))
+        self.assertGreater(
+            metric(a, "agentflow_node_replay_statuses_left_out_total") +
+            metric(b, "agentflow_node_replay_statuses_left_out_total"), left_out)
+        self.assertGreater(metric(c, "agentflow_node_statuses_taken_past_total"), 0)
+        # what statuses say is there: node-1's labels, and it is alive
+        r = remote(c, "node-1")
+        self.assertEqual(r["member"], "alive")
+        self.assertEqual(r["info"]["labels"].get("room"), "attic")
+
+        # an older version's joiner is sent every status, so its log
+        # holds all of node-1's history
+        d = NearRingNode(self.pki, "node-4", signals=[sig.url],
+                         args=["--dead-ms", "3000", "--ping-ms", "500"] + fast)
+        self.procs.append(d)
+        d.start()
+        self.wait_full_mesh([a, b, c, d])
+        self.assertTrue(harness.wait_until(
+            lambda: history <= all_keys(d, "node-1"), WAIT, interval=0.5),
+            len(history - all_keys(d, "node-1")))
+
+        # node-3's log lacks the statuses it was not sent: with node-1 and
+        # the others gone, a joiner gets node-1's history from it alone
+        for n in (a, b, d):
+            n.stop()
+        e = self.node("node-5", [sig.url], fast)
+        self.wait_full_mesh([c, e])
+        self.assertTrue(harness.wait_until(
+            lambda: kept <= all_keys(e, "node-1"), WAIT, interval=0.5),
+            sorted(kept - all_keys(e, "node-1")))
+        self.assertEqual(set(user_keys(e, "node-1")), users)
 
     def test_a_joiner_gets_a_snapshot_and_every_event_the_log_still_keeps(self):
         sig = self.signal()

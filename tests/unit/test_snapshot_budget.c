@@ -300,6 +300,8 @@ test_own_state_fits_a_frame(void **state)
 	status.links = times(&link, FRAME_CODEC_MAX_NODES);
 	status.members = times(&member, FRAME_CODEC_MAX_NODES);
 	status.frozen = status.signal_reachable = 1;
+	status.watch_ms = status.idle_ms = UINT32_MAX;
+	status.statuses_from = BIG;
 	status.info = &info;
 	f.st.status = &status;
 

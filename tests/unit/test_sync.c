@@ -612,6 +612,98 @@ ask_replay(struct fixture *f, const char *peer, uint64_t seq)
  * each verdict: asked again, nothing is checked again and the lie is not
  * counted twice.
  */
+/* n1's plain status seq, saying only statuses came from `from`, signed
+ * as saying `signed_from` (equal: a good signature), from peer. */
+static void
+n1_status_from(struct fixture *f, const char *peer, uint64_t seq,
+    uint64_t from, uint64_t signed_from)
+{
+	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
+	Agentflow__Mesh__V1__NodeStatus ns = AGENTFLOW__MESH__V1__NODE_STATUS__INIT;
+
+	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
+	e.status = &ns;
+	e.seq = seq;
+	ns.statuses_from = signed_from;
+	n1_sign(f, &e, &ns.base);
+	ns.statuses_from = from;
+	send_batch(f, peer, &e);
+}
+
+/*
+ * A status whose origin signed that only statuses came since our cursor
+ * is taken past the statuses we lack (a catch-up left them out); one that
+ * says less, or that its origin did not sign, is not.
+ */
+static void
+test_a_status_is_taken_past_statuses_on_its_origins_word(void **state)
+{
+	struct fixture *f = *state;
+
+	n1_key_status(f);
+	n1_deliver(f, "n1", 2);
+	assert_n1(f, 2, 0, 0);
+	/* relayed: 3..5 were statuses, 6 says so */
+	n1_status_from(f, "p", 6, 3, 3);
+	assert_n1(f, 6, 0, 0);
+	assert_int_equal(counter(f, "statuses_past"), 1);
+	assert_int_equal(counter(f, "gaps"), 0);
+	/* one that says only 8..10 were: 7 is not known to be a status */
+	n1_status_from(f, "p", 10, 8, 8);
+	assert_n1(f, 6, 0, 0);
+	/* the relay's lie: signed as 8, sent as 7 */
+	n1_status_from(f, "p", 11, 7, 8);
+	assert_n1(f, 6, 0, 0);
+	assert_int_equal(vouch_count(f, "forged"), 1);
+	/* the origin's own word, straight from it */
+	n1_status_from(f, "n1", 12, 7, 7);
+	assert_n1(f, 12, 0, 0);
+	assert_int_equal(counter(f, "statuses_past"), 2);
+	/* a word past its own seq says nothing: 20 says 21.. */
+	n1_status_from(f, "p", 20, 21, 21);
+	assert_n1(f, 12, 0, 0);
+	/* a status that follows on needs no word: 13 */
+	n1_status_from(f, "p", 13, 0, 0);
+	assert_n1(f, 13, 0, 0);
+	assert_int_equal(counter(f, "statuses_past"), 2);
+	/* and the event after a skip follows on: 14 */
+	n1_deliver(f, "p", 14);
+	assert_n1(f, 14, 0, 0);
+	/* a status that came before the event it follows is held, then
+	 * taken with it: 17 says 16.. were statuses, 15 comes after it */
+	n1_status_from(f, "p", 17, 16, 16);
+	assert_n1(f, 14, 0, 0);
+	n1_deliver(f, "p", 15);
+	assert_n1(f, 17, 0, 0);
+	assert_int_equal(counter(f, "statuses_past"), 3);
+	assert_int_equal(counter(f, "gaps"), 0);
+}
+
+/* A hole a relayed snapshot opened closes when a sparse replay fills it:
+ * the statuses it leaves out are not wanted. */
+static void
+test_a_sparse_replay_closes_a_hole(void **state)
+{
+	struct fixture *f = *state;
+
+	n1_key_status(f);
+	n1_deliver(f, "n1", 2);
+	relayed_snapshot(f, 9, 9);
+	assert_n1(f, 9, 3, 8);
+	n1_deliver(f, "p", 3);
+	assert_n1(f, 9, 4, 8);
+	/* 4 and 5 were statuses, 6 says so */
+	n1_status_from(f, "p", 6, 4, 4);
+	assert_n1(f, 9, 7, 8);
+	/* one whose word does not reach the hole's start does not move it */
+	n1_status_from(f, "p", 8, 8, 8);
+	assert_n1(f, 9, 7, 8);
+	n1_deliver(f, "p", 7);
+	assert_n1(f, 9, 8, 8);
+	n1_status_from(f, "p", 8, 8, 8);
+	assert_n1(f, 9, 0, 0);
+}
+
 static void
 test_a_replay_checks_what_was_taken_unchecked(void **state)
 {
@@ -2057,6 +2149,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_a_relayed_snapshot_keeps_the_events_it_skips, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_an_origins_own_event_is_checked_when_handed_on, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_a_replay_checks_what_was_taken_unchecked, setup_keyed, teardown),
+		cmocka_unit_test_setup_teardown(test_a_status_is_taken_past_statuses_on_its_origins_word, setup_keyed, teardown),
+		cmocka_unit_test_setup_teardown(test_a_sparse_replay_closes_a_hole, setup_keyed, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_from_their_issuer_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_removal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_bounded_on_every_path, setup, teardown),
