@@ -8,6 +8,7 @@
  * gracefully.  Only this file exits.
  */
 #include <event2/thread.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -184,6 +185,16 @@ main(int argc, char **argv)
 	/* The node's run guardian (tasks.h) is this binary, exec'd so. */
 	if (argc == 2 && strcmp(argv[1], TASKS_GUARD_FLAG) == 0)
 		return tasks_guard_main();
+	/*
+	 * Two malloc arenas, set before any thread starts: glibc opens up to
+	 * 8 per core for gRPC's threads, and each keeps the free memory of
+	 * the bursts it served.  At N=50 (--max-links 6) nodes with two had
+	 * 0.9 MiB less private memory in the same run; CPU per delivery did
+	 * not change at N=20 (issue 21: RSS <= 20 MiB).
+	 */
+#ifdef M_ARENA_MAX
+	(void)mallopt(M_ARENA_MAX, 2);
+#endif
 	memset(&cfg, 0, sizeof(cfg));
 	switch (config_file_opts_parse(options, sizeof(options) / sizeof(options[0]),
 	    &cfg, argc, argv, usage, NULL, "config", &cf, err, sizeof(err))) {

@@ -460,9 +460,17 @@ store_open(const char *dir, char *err, size_t errlen)
 		    "AgentFlow writes", st->path, v);
 		goto fail;
 	}
+	/*
+	 * A page cache of 512 KiB instead of SQLite's 2 MB: appends touch
+	 * the few pages at the right edge of each table and index, and older
+	 * pages are a pread of the OS's page cache away.  At N=50 (--max-links
+	 * 6) the default cache was full a minute after start: SQLite held 2.2
+	 * of a node's 12.7 MiB private memory (issue 21: RSS <= 20 MiB).
+	 */
 	if (pragma(st, "PRAGMA journal_mode = WAL", mode, sizeof(mode)) != 0 ||
 	    pragma(st, "PRAGMA foreign_keys = ON", NULL, 0) != 0 ||
-	    pragma(st, "PRAGMA synchronous = NORMAL", NULL, 0) != 0) {
+	    pragma(st, "PRAGMA synchronous = NORMAL", NULL, 0) != 0 ||
+	    pragma(st, "PRAGMA cache_size = -512", NULL, 0) != 0) {
 		snprintf(err, errlen, "%s: %s", st->path, st->err);
 		goto fail;
 	}
