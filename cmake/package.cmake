@@ -1,6 +1,8 @@
 # CPack: two Debian packages from the install rules' components,
 #   agentflow-node    the node, the CLI, the dashboard, man pages,
-#                     completions, its unit (component node)
+#                     completions, agentflow-healthcheck (for a signal
+#                     too: deploy/CMakeLists.txt says why), its unit
+#                     (component node)
 #   agentflow-signal  the signal and its unit (component signal)
 # with their libraries' dependencies from dpkg-shlibdeps and the
 # maintainer scripts deploy/CMakeLists.txt makes from deploy/debian/.
@@ -31,7 +33,7 @@ set(CPACK_DEBIAN_NODE_PACKAGE_NAME agentflow-node)
 # services every node may be asked for, so a dependency.
 set(CPACK_DEBIAN_NODE_PACKAGE_RECOMMENDS "libcurl4")
 set(CPACK_DEBIAN_NODE_PACKAGE_DEPENDS "adduser, libarchive13")
-set(CPACK_COMPONENT_NODE_DESCRIPTION "AgentFlow mesh node, the agentflow CLI and the dashboard")
+set(CPACK_COMPONENT_NODE_DESCRIPTION "AgentFlow mesh node, the agentflow CLI, the dashboard and the healthcheck")
 set(CPACK_DEBIAN_NODE_PACKAGE_CONTROL_EXTRA
   ${AGENTFLOW_DEBIAN_DIR}/node/postinst ${AGENTFLOW_DEBIAN_DIR}/node/prerm
   ${AGENTFLOW_DEBIAN_DIR}/node/postrm)

@@ -1,20 +1,16 @@
 /*
- * agentflow-healthcheck: the images' HEALTHCHECK.  GETs /healthz of the
- * daemon in the same container and exits 0 on "200", 1 otherwise (with the
- * reason on stderr), within 5 seconds.
- *
- *   agentflow-healthcheck node     http://$AGENTFLOW_API/healthz
- *                                  (default 127.0.0.1:8080)
- *   agentflow-healthcheck signal   $AGENTFLOW_LISTEN (default 127.0.0.1:7000),
- *                                  https:// when $AGENTFLOW_TLS_CERT is set
- *   agentflow-healthcheck URL      http://HOST:PORT/PATH or https://...
+ * agentflow-healthcheck: the images' HEALTHCHECK, and a liveness probe for a
+ * host install.  GETs /healthz of a daemon on this machine and exits 0 on
+ * "200", 1 otherwise (with the reason on stderr), within 5 seconds; USAGE
+ * below says how it finds the daemon, and is all of --help and of the
+ * manual page (--help-man), so the two cannot differ.
  *
  * A wildcard host (0.0.0.0, [::]) is asked on loopback.  HTTPS is not
  * verified: this is a liveness probe of our own process over loopback, and
  * it sends nothing secret.  It needs only mbedTLS, which both daemons link
- * already, so the signal image carries no curl.  Built by deploy/Dockerfile.*
- * with:  cc -O2 -o agentflow-healthcheck healthcheck.c -lmbedtls -lmbedx509
- * -lmbedcrypto
+ * already, so the signal image carries no curl.  Built and installed by
+ * deploy/CMakeLists.txt (package agentflow-node) with the project's
+ * warnings; the images take it from that build.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +22,37 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
+#include "man.h"
+
 #define TIMEOUT_S	5
+
+static const char USAGE[] =
+    "usage: agentflow-healthcheck node|signal|URL\n"
+    "Asks a daemon's /healthz: exit 0 when it answers 200, 1 otherwise "
+    "(the reason on stderr), within 5 seconds.  Which daemon:\n"
+    "  node     http://$AGENTFLOW_API/healthz (default 127.0.0.1:8080)\n"
+    "  signal   $AGENTFLOW_LISTEN/healthz (default 127.0.0.1:7000), https:// "
+    "when $AGENTFLOW_TLS_CERT is set\n"
+    "  URL      http://HOST:PORT/PATH or https://HOST:PORT/PATH\n"
+    "A wildcard host (0.0.0.0, [::]) is asked on loopback; HTTPS is not "
+    "verified.  Exit 2: a usage error.\n";
+
+/* The manual page: USAGE's first line the synopsis, the rest the text. */
+static void
+print_man(void)
+{
+	const char *synopsis = USAGE + strlen("usage: ");
+	size_t synlen = strcspn(synopsis, "\n");
+	const char *desc = synopsis + synlen + 1;
+
+	man_head(stdout, "agentflow-healthcheck", desc);
+	printf(".SH SYNOPSIS\n");
+	man_text(stdout, synopsis, synlen);
+	printf("\n.SH DESCRIPTION\n.nf\n");
+	man_puts(stdout, desc);
+	printf(".fi\n.SH SEE ALSO\n.BR agentflow\\-node (1),\n"
+	    ".BR agentflow\\-signal (1)\n");
+}
 
 static int
 fail(const char *url, const char *what)
@@ -89,8 +115,16 @@ main(int argc, char **argv)
 	mbedtls_ssl_config conf;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: agentflow-healthcheck node|signal|URL\n");
+		fputs(USAGE, stderr);
 		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help-man") == 0) {
+		print_man();
+		return 0;
 	}
 	if (strcmp(argv[1], "node") == 0) {
 		snprintf(url, sizeof(url), "http://%s/healthz",

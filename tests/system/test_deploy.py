@@ -323,6 +323,14 @@ class Dockerfiles(unittest.TestCase):
             self.assertRegex(text, r"\bapt-get install\b[^\n]*\$\(cat /tmp/debs/needs\)")
             self.assertRegex(text, r"\bdpkg -i /tmp/debs/agentflow-%s_\*\.deb" % kind)
             self.assertNotRegex(text, r"COPY --from=build [^\n]*/bin/agentflow-%s\b" % kind)
+            # The healthcheck from the same CMake build, never compiled by
+            # hand: the node's package carries it, the signal image takes
+            # it from the install component healthcheck.
+            self.assertRegex(text, r"cmake --build [^\n]*\bagentflow-healthcheck\b")
+            self.assertNotRegex(text, r"\bcc [^\n]*healthcheck\.c")
+        self.assertNotRegex(slurp(DOCKERFILE["node"]), r"COPY --from=build [^\n]*healthcheck")
+        self.assertRegex(slurp(DOCKERFILE["signal"]),
+                         r"cmake --install /build --component healthcheck")
 
     def test_healthchecks_ask_healthz_at_the_defaults(self):
         with open(os.path.join(SRC, "deploy", "healthcheck.c")) as f:
@@ -380,18 +388,12 @@ class Healthcheck(unittest.TestCase):
                 p.wait()
         shutil.rmtree(self.tmp)
 
-    def compile_healthcheck(self):
-        cc = shutil.which("cc")
-        if cc is None:
-            self.skipTest("no C compiler")
-        out = os.path.join(self.tmp, "agentflow-healthcheck")
-        # The command deploy/Dockerfile.* runs.
-        r = subprocess.run([cc, "-O2", "-Wall", "-Wextra", "-Werror", "-o", out,
-                            os.path.join(SRC, "deploy", "healthcheck.c"),
-                            "-lmbedtls", "-lmbedx509", "-lmbedcrypto"],
-                           capture_output=True, text=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return out
+    def healthcheck(self):
+        """The program CMake builds (deploy/CMakeLists.txt), the one the
+        package agentflow-node installs and the images run."""
+        hc = os.path.join(BIN, "agentflow-healthcheck")
+        self.assertTrue(os.access(hc, os.X_OK), hc + " not built")
+        return hc
 
     def container_env(self, kind, service, mounts, **over):
         """The image's ENV, then the service's environment, with every
@@ -409,7 +411,7 @@ class Healthcheck(unittest.TestCase):
                               timeout=30, env=clean_env(**env))
 
     def test_healthcheck_against_real_daemons(self):
-        hc = self.compile_healthcheck()
+        hc = self.healthcheck()
         config = compose_config(COMPOSE)["services"]
         certs = os.path.join(self.tmp, "certs")
         bundle(certs, ["node-1", "node-2", "node-3"])

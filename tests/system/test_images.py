@@ -8,8 +8,9 @@ then what a user of the images observes.
   every library their binaries need resolves inside them.
 - Each image is its Debian package installed with apt (the installed
   layout of a host): dpkg says agentflow-signal or agentflow-node is
-  installed and owns the binaries (and the dashboard); only the
-  healthcheck is not the package's.
+  installed and owns the binaries (and the dashboard), the node's
+  agentflow-healthcheck too; only the signal image's healthcheck, from
+  the same build's install component, is no package's.
 - The signal image adds to the Debian base exactly agentflow-signal and
   what it depends on, which covers the libraries its two binaries link:
   no node, no CLI, no gRPC, no SQLite.
@@ -226,6 +227,7 @@ class Contents(unittest.TestCase):
     def test_images_are_their_packages(self):
         owned = {"signal": ["/usr/bin/agentflow-signal"],
                  "node": ["/usr/bin/agentflow-node", "/usr/bin/agentflow",
+                          "/usr/bin/agentflow-healthcheck",
                           "/usr/share/agentflow/web/index.html"]}
         for kind, image in IMAGE.items():
             with self.subTest(kind=kind):
@@ -233,13 +235,14 @@ class Contents(unittest.TestCase):
                 out = in_image(image, f"""
                     dpkg-query -W -f '${{Status}}\\n' {package}
                     echo --
-                    dpkg -S {' '.join(owned[kind])} | cut -d: -f1 | sort -u
-                    echo --
-                    dpkg -S /usr/bin/agentflow-healthcheck 2>/dev/null || echo unowned""")
-                status, owners, healthcheck = out.split("--\n")
+                    dpkg -S {' '.join(owned[kind])} | cut -d: -f1 | sort -u""")
+                status, owners = out.split("--\n")
                 self.assertEqual(status.strip(), "install ok installed")
                 self.assertEqual(owners.split(), [package])
-                self.assertEqual(healthcheck.strip(), "unowned")
+        # The signal's package cannot own it as well (deploy/CMakeLists.txt).
+        out = in_image(IMAGE["signal"], "test -x /usr/bin/agentflow-healthcheck && "
+                       "{ dpkg -S /usr/bin/agentflow-healthcheck 2>/dev/null || echo unowned; }")
+        self.assertEqual(out.strip(), "unowned")
 
     def test_node_image_has_node_cli_and_dashboard(self):
         out = in_image(IMAGE["node"], """

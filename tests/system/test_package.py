@@ -12,7 +12,8 @@ temporary directory, as node.env would: systemd is not PID 1 here), on
 loopback ports of its own choosing; its dashboard answers GET / with the
 installed index.html, found without --web-root; the CLI from /usr/bin
 reaches its API with no flag and no variable, through ./agentflow-data;
-then the node stops by its PID and `dpkg --purge` leaves no process and
+the installed agentflow-healthcheck answers 0 against the node's /healthz
+and 1 once the node is gone; then the node stops by its PID and `dpkg --purge` leaves no process and
 none of the package's files, no unit enablement and no state.
 
 It changes this machine, so it runs only as root, never over an agentflow
@@ -38,6 +39,7 @@ SRC = os.environ.get("AGENTFLOW_SRC",
 BUILD = os.path.dirname(os.path.abspath(BIN))
 NODE_PKG = "agentflow-node"
 UNIT = "/usr/lib/systemd/system/agentflow-node.service"
+HEALTHCHECK = "/usr/bin/agentflow-healthcheck"
 STATE = "/var/lib/agentflow"
 USER = "agentflow"
 # Written before dpkg -i, removed once the machine is put back: a run that
@@ -218,8 +220,9 @@ class Package(unittest.TestCase):
                     timeout=BUILD_TIMEOUT)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             r = run(["cmake", "--build", build, "-j1", "--target", "agentflow",
-                     "agentflow-node", "agentflow-signal", "agentflow_cli_docs",
-                     "agentflow_node_docs", "agentflow_signal_docs"],
+                     "agentflow-node", "agentflow-signal", "agentflow-healthcheck",
+                     "agentflow_cli_docs", "agentflow_node_docs", "agentflow_signal_docs",
+                     "agentflow_healthcheck_docs"],
                     timeout=BUILD_TIMEOUT)
             self.assertEqual(r.returncode, 0, r.stdout[-4000:] + r.stderr)
         r = run(["cpack", "-G", "DEB", "-B", out], cwd=build, timeout=BUILD_TIMEOUT)
@@ -247,8 +250,11 @@ class Package(unittest.TestCase):
         for f in ("/usr/bin/agentflow-signal", "/usr/share/man/man1/agentflow-signal.1",
                   "/usr/lib/systemd/system/agentflow-signal.service"):
             self.assertIn(f, signal_files)
+        # One package owns the healthcheck, so both install on one host.
+        self.assertNotIn(HEALTHCHECK, signal_files)
         node_files = self.contents(debs[NODE_PKG])
-        for f in ("/usr/bin/agentflow-node", "/usr/bin/agentflow",
+        for f in ("/usr/bin/agentflow-node", "/usr/bin/agentflow", HEALTHCHECK,
+                  "/usr/share/man/man1/agentflow-healthcheck.1",
                   "/usr/share/agentflow/web/index.html", UNIT,
                   "/usr/lib/sysusers.d/agentflow.conf",
                   "/usr/share/man/man1/agentflow.1", "/usr/share/man/man1/agentflow-node.1",
@@ -272,7 +278,7 @@ class Package(unittest.TestCase):
 
         # Generated from the tables: a page per program, completions that
         # complete.
-        for page in ("agentflow", "agentflow-node"):
+        for page in ("agentflow", "agentflow-node", "agentflow-healthcheck"):
             with open("/usr/share/man/man1/%s.1" % page) as f:
                 self.assertTrue(f.read().startswith('.TH "%s"' % page.upper()))
         r = run(["bash", "-c", "source /usr/share/bash-completion/completions/agentflow; "
@@ -351,9 +357,22 @@ class Package(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("node node-1: agentflow-node ", r.stdout)
 
+        # The installed healthcheck, as an image's HEALTHCHECK runs it
+        # (`agentflow-healthcheck node`, the address in AGENTFLOW_API).
+        def healthcheck():
+            return run([HEALTHCHECK, "node"], timeout=30,
+                       env=dict(clean, AGENTFLOW_API="127.0.0.1:%d" % port))
+        r = healthcheck()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+
         # Stopped by its PID, as systemd would (SIGTERM), then purged.
         self.node.terminate()
         self.assertEqual(self.node.wait(STOP_TIMEOUT), 0)
+        # Its port dead now: unhealthy, saying why.
+        r = healthcheck()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("127.0.0.1:%d/healthz: cannot connect" % port, r.stderr)
         r = run(["dpkg", "--purge", NODE_PKG], timeout=300)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertFalse(installed(NODE_PKG))
