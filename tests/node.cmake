@@ -32,6 +32,15 @@ agentflow_unit_test(test_tokens SOURCES unit/test_tokens.c
 agentflow_system_test(netns test_netns.py)
 agentflow_unit_test(test_sync SOURCES unit/test_sync.c
   LIBS agentflow_node_core agentflow_certs agentflow_common)
+# Forwarding (sync_forward.c) as a relay does it: the links module is
+# replaced at link time (--wrap) by the test's fake, which records sends.
+agentflow_unit_test(test_sync_forward SOURCES unit/test_sync_forward.c
+  LIBS agentflow_node_core agentflow_certs agentflow_common)
+target_link_options(test_sync_forward PRIVATE
+  "LINKER:--wrap=links_send_raw,--wrap=links_send_bulk,--wrap=links_broadcast_raw"
+  "LINKER:--wrap=links_up_generation,--wrap=links_link_generation"
+  "LINKER:--wrap=links_is_up,--wrap=links_foreach_up,--wrap=links_peer_speaks"
+  "LINKER:--wrap=links_queued,--wrap=links_drop")
 agentflow_unit_test(test_origin_keys SOURCES unit/test_origin_keys.c
   LIBS agentflow_origin_keys agentflow_certs agentflow_common)
 agentflow_unit_test(test_sync_opaque SOURCES unit/test_sync_opaque.c

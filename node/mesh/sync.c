@@ -21,9 +21,10 @@
  * Invariant: the own origin's cursor is (our incarnation, last seq
  * emitted); nothing received ever changes it.
  *
- * Catching a peer up (replays and snapshots) is in sync_catchup.c, the
- * API's JSON views in sync_json.c; the link-state graph and label
- * selection are routing.c's, fed here from statuses and NodeInfos.
+ * Catching a peer up (replays and snapshots) is in sync_catchup.c,
+ * handing applied events on (forwarding) in sync_forward.c, the API's
+ * JSON views in sync_json.c; the link-state graph and label selection
+ * are routing.c's, fed here from statuses and NodeInfos.
  */
 #include "sync.h"
 #include "sync_opaque.h"
@@ -784,9 +785,9 @@ sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq)
  * *unchecked set when it was taken on its origin's link's word, its
  * signature not checked yet (sync_vouch_event).
  */
-static int
-apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *e,
-    int *unchecked)
+int
+sync_apply_event(struct sync *s, const char *peer,
+    const Agentflow__Mesh__V1__Event *e, int *unchecked)
 {
 	struct origin *o;
 
@@ -880,120 +881,6 @@ apply_event(struct sync *s, const char *peer, const Agentflow__Mesh__V1__Event *
 	return 1;
 }
 
-/* --- forwarding over the link-state graph ---------------------------------------- */
-
-struct forward_ctx {
-	struct sync			 *s;
-	const char			 *from;
-	Agentflow__Mesh__V1__Event	**events;	/* new events of this batch */
-	int8_t				 *checked;	/* each: 1 ok, 0 not yet, -1 bad */
-	Agentflow__Mesh__V1__Event	**out;
-};
-
-/* Whether events[i] may be handed on: one taken unchecked is checked
- * now, once, at its first hand-on (sync_vouch_recheck), and the log's
- * mark says how that went; without its key now, its origin's link is
- * asked for it and the event is not handed on. */
-static int
-handed_on(struct forward_ctx *fc, size_t i)
-{
-	const Agentflow__Mesh__V1__Event *e = fc->events[i];
-	enum origin_keys_verdict v;
-	int mark;
-
-	if (fc->checked[i] != 0)
-		return fc->checked[i] > 0;
-	v = sync_vouch_recheck(fc->s, fc->from, e);
-	fc->checked[i] = v == ORIGIN_KEYS_VALID ? 1 : -1;
-	if ((mark = sync_vouch_mark(v)) >= 0)
-		(void)store_event_mark(fc->s->store, e->origin, e->incarnation,
-		    e->seq, mark);
-	else if (v == ORIGIN_KEYS_UNKNOWN)
-		sync_ask_key(fc->s, fc->from, e->origin);
-	return fc->checked[i] > 0;
-}
-
-/* Sends neighbour peer the events of which[] it gets from us (routing_fanout). */
-static void
-forward_to(const char *peer, const size_t *which, size_t nwhich, void *arg)
-{
-	struct forward_ctx *fc = arg;
-	size_t n = 0;
-
-	if (strcmp(peer, fc->from) == 0)
-		return;
-	for (size_t i = 0; i < nwhich; i++) {
-		Agentflow__Mesh__V1__Event *e = fc->events[which[i]];
-		if (strcmp(peer, e->origin) == 0 || e->hops + 1 >= e->hop_limit ||
-		    !handed_on(fc, which[i]))
-			continue;
-		fc->out[n++] = e;
-	}
-	if (n == 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		fc->out[i]->hops++;
-	sync_send_events(fc->s, peer, fc->out, n, 0);
-	for (size_t i = 0; i < n; i++)
-		fc->out[i]->hops--;
-	fc->s->forwarded += n;
-}
-
-/* unchecked[i]: events[i] was taken unchecked (NULL: none was). */
-static void
-forward(struct sync *s, const char *from, Agentflow__Mesh__V1__Event **events,
-    const int8_t *unchecked, size_t n)
-{
-	struct forward_ctx fc = { s, from, events, NULL, NULL };
-	const char **roots;
-
-	if (n == 0 || s->links == NULL)
-		return;
-	fc.checked = xcalloc(n, sizeof(*fc.checked));
-	for (size_t i = 0; i < n; i++)
-		fc.checked[i] = unchecked != NULL && unchecked[i] ? 0 : 1;
-	roots = xcalloc(n, sizeof(*roots));
-	for (size_t i = 0; i < n; i++)
-		roots[i] = events[i]->origin;
-	fc.out = xcalloc(n + 1, sizeof(*fc.out));
-	routing_fanout(s->routing, roots, n, forward_to, &fc);
-	free(fc.checked);
-	free(fc.out);
-	free(roots);
-}
-
-/*
- * Applies origin's held events that follow its cursor now, in order
- * (sync_early.c), and forwards each as from the peer that handed it to
- * us.  fresh[0..*nfresh), the batch's new events so far, go out first,
- * so that every neighbour gets an origin's events in order.
- */
-static void
-apply_held(struct sync *s, const char *peer, const char *origin,
-    Agentflow__Mesh__V1__Event **fresh, int8_t *unchecked, size_t *nfresh)
-{
-	struct origin *o = hmap_get(s->origins, origin);
-	Agentflow__Mesh__V1__Event *e;
-	char from[64];
-
-	if (o == NULL || o->early == NULL)
-		return;
-	forward(s, peer, fresh, unchecked, *nfresh);
-	*nfresh = 0;
-	while (o->early != NULL &&
-	    (e = sync_early_next(s, o, from, sizeof(from))) != NULL) {
-		int held_unchecked;
-		int applied = apply_event(s, from, e, &held_unchecked);
-		int8_t flag = (int8_t)held_unchecked;
-
-		if (applied)
-			forward(s, from, &e, &flag, 1);
-		agentflow__mesh__v1__event__free_unpacked(e, NULL);
-		if (!applied)
-			break;
-	}
-}
-
 void
 sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 {
@@ -1023,13 +910,14 @@ sync_frame(const char *peer, const Agentflow__Mesh__V1__Frame *f, void *arg)
 		s->vouch_dropped = 0;
 		for (size_t i = 0; i < f->events->n_events &&
 		    !s->vouch_dropped; i++)
-			if (apply_event(s, peer, f->events->events[i], &taken)) {
+			if (sync_apply_event(s, peer, f->events->events[i], &taken)) {
 				unchecked[nfresh] = (int8_t)taken;
 				fresh[nfresh++] = f->events->events[i];
-				apply_held(s, peer, f->events->events[i]->origin,
-				    fresh, unchecked, &nfresh);
+				sync_forward_held(s, peer,
+				    f->events->events[i]->origin, fresh, unchecked,
+				    &nfresh);
 			}
-		forward(s, peer, fresh, unchecked, nfresh);
+		sync_forward(s, peer, fresh, unchecked, nfresh);
 		free(unchecked);
 		free(fresh);
 		break;

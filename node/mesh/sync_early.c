@@ -14,8 +14,8 @@
  *
  * Bounded: EARLY_EVENTS events and EARLY_BYTES per origin, EARLY_TOTAL
  * for the node; an event beyond is dropped as a gap as before.  Only
- * events whose origin vouched for them are held (apply_event checks
- * first), and each is checked again when applied.
+ * events whose origin vouched for them are held (sync_apply_event
+ * checks first), and each is checked again when applied.
  */
 #include "sync.h"
 #include "sync_priv.h"

@@ -4,7 +4,7 @@
  *
  * Where an update comes from decides whether it is taken:
  *   our own           sync_emit_job, sync_jobs_seed      always (ours)
- *   an event          apply_event → sync_jobs_apply      its origin signed
+ *   an event          sync_apply_event → sync_jobs_apply its origin signed
  *                                                        it (sync_vouch.c)
  *   a snapshot        apply_snapshot → sync_jobs_merge   only from the
  *                                                        origin itself,

@@ -1,8 +1,8 @@
 /*
  * For sync.c's siblings only (sync_catchup.c: catching a peer up;
- * sync_json.c: the API's views): the state sync keeps per origin and the
- * sending primitives they share.  Callers outside node/mesh/sync*.c use
- * sync.h.
+ * sync_forward.c: handing events on; sync_json.c: the API's views): the
+ * state sync keeps per origin and the sending primitives they share.
+ * Callers outside node/mesh/sync*.c use sync.h.
  */
 #ifndef AGENTFLOW_SYNC_PRIV_H
 #define AGENTFLOW_SYNC_PRIV_H
@@ -203,6 +203,16 @@ struct sync {
  * taken though the statuses between are not (sync.c).
  */
 int sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq);
+/* Applies e as peer hands it (sync.c): 1 when new, *unchecked as taken. */
+int sync_apply_event(struct sync *, const char *peer,
+    const Agentflow__Mesh__V1__Event *e, int *unchecked);
+
+/* sync_forward.c: events[0..n) handed on, as from handed them to us. */
+void sync_forward(struct sync *, const char *from,
+    Agentflow__Mesh__V1__Event **events, const int8_t *unchecked, size_t n);
+/* fresh[0..*nfresh) handed on, then origin's held events applied, in order. */
+void sync_forward_held(struct sync *, const char *peer, const char *origin,
+    Agentflow__Mesh__V1__Event **fresh, int8_t *unchecked, size_t *nfresh);
 
 /*
  * sync_vouch.c.  An event's kind and body as the log stores them (and

@@ -4,7 +4,7 @@
  *
  * Where a word comes from decides whether it is taken:
  *   our own          sync_emit_schedule, sync_schedules_seed   always
- *   an event         apply_event → sync_schedules_apply        its origin
+ *   an event         sync_apply_event → sync_schedules_apply   its origin
  *                                                              signed it
  *   a snapshot       apply_snapshot → sync_schedules_merge     only from
  *                                                              the origin

@@ -7,7 +7,7 @@
  *   our own          sync_emit_silence, sync_silences_seed    always
  *   our store's      sync_silences_seed                       another's
  *                                                             as a claim
- *   an event         apply_event → sync_silences_apply        its origin
+ *   an event         sync_apply_event → sync_silences_apply   its origin
  *                                                             signed it
  *   a snapshot       apply_snapshot → sync_silences_merge     only from
  *                                                             the origin:

@@ -1,9 +1,9 @@
 /*
- * What sync's unit tests share (test_sync.c, test_sync_services.c,
- * test_schedules.c): our sync ("self", life 1) on a fresh store in a
- * private temporary directory, with origin keys on in-memory
- * certificates or none; frames handed to it as a peer would send them;
- * n1's signature on an event.
+ * What sync's unit tests share (test_sync.c, test_sync_forward.c,
+ * test_sync_services.c, test_schedules.c): our sync ("self", life 1) on
+ * a fresh store in a private temporary directory, with origin keys on
+ * in-memory certificates or none; frames handed to it as a peer would
+ * send them; n1's signature on an event and its signed user events.
  * Include after cmocka.h.
  */
 #ifndef AGENTFLOW_TEST_SYNC_FIXTURE_H
@@ -215,6 +215,32 @@ n1_sign(struct fixture *f, Agentflow__Mesh__V1__Event *e,
 	free(msg);
 	e->signature.data = f->sig[e->seq % 8];
 	e->signature.len = ORIGIN_KEYS_SIGNATURE;
+}
+
+/* n1's user event seq (life 1) in e, signed. */
+static inline void
+n1_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
+    Agentflow__Mesh__V1__UserEvent *u, uint64_t seq)
+{
+	agentflow__mesh__v1__event__init(e);
+	agentflow__mesh__v1__user_event__init(u);
+	u->name = "ev";
+	e->kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
+	e->user = u;
+	e->seq = seq;
+	n1_sign(f, e, &u->base);
+}
+
+/* store_events_after's callback: flags[seq] (seq < 8) is the row's
+ * unchecked mark (0 checked, 1 not yet, STORE_EVENT_FORGED). */
+static inline int
+unchecked_row(void *arg, const struct store_event *row)
+{
+	int *flags = arg;
+
+	if (row->seq < 8)
+		flags[row->seq] = row->unchecked;
+	return 0;
 }
 
 /* n1's first status (seq 1, from n1 itself), carrying its key: n1's

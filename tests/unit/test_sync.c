@@ -404,20 +404,6 @@ test_relayed_info(void **state)
 	json_decref(o);
 }
 
-/* n1's user event seq (life 1) in e, signed. */
-static void
-n1_event(struct fixture *f, Agentflow__Mesh__V1__Event *e,
-    Agentflow__Mesh__V1__UserEvent *u, uint64_t seq)
-{
-	agentflow__mesh__v1__event__init(e);
-	agentflow__mesh__v1__user_event__init(u);
-	u->name = "ev";
-	e->kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
-	e->user = u;
-	e->seq = seq;
-	n1_sign(f, e, &u->base);
-}
-
 /* n1's user event seq, signed, from peer. */
 static void
 n1_deliver(struct fixture *f, const char *peer, uint64_t seq)
@@ -505,16 +491,6 @@ assert_n1(struct fixture *f, uint64_t seq, uint64_t from, uint64_t to)
 		assert_int_equal(json_integer_value(json_object_get(m, "to")), to);
 	}
 	json_decref(o);
-}
-
-static int
-unchecked_row(void *arg, const struct store_event *row)
-{
-	int *flags = arg;
-
-	if (row->seq < 8)
-		flags[row->seq] = row->unchecked;
-	return 0;
 }
 
 /*
