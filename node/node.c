@@ -76,6 +76,7 @@
 /* How long leaving waits for the signals' answers. */
 #define LEAVE_MS	1000
 #define TRIM_HEAP_MS	60000	/* see trim_cb() */
+#define TRIM_GROWTH	(2L * 1024 * 1024)
 
 /* The node and what only its start and stop need. */
 struct node_life {
@@ -89,6 +90,7 @@ struct node_life {
 	struct evhttp		*http;
 	struct wall_timer	*crl_timer;
 	struct wall_timer	*trim_timer;	/* free heap back to the OS */
+	long			 trimmed_at;	/* private pages then */
 	struct wall_timer	*prune_timer;	/* --prune-after; NULL: never */
 	struct event		*sigint, *sigterm;
 	struct event		*sighup;	/* reloads tokens.json */
@@ -751,20 +753,46 @@ discovery_stop(struct node_life *l)
 	json_decref(l->signals);
 }
 
+/* Our private resident pages (statm: resident - shared), or -1. */
+static long
+private_pages(void)
+{
+	unsigned long size, resident, shared;
+	FILE *f = fopen("/proc/self/statm", "r");
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "%lu %lu %lu", &size, &resident, &shared);
+	fclose(f);
+	return n == 3 && resident >= shared ? (long)(resident - shared) : -1;
+}
+
 /*
- * Gives the heap's free memory back to the OS, once a minute.  Forming a
- * mesh (snapshots, replays) leaves the malloc arenas holding free memory
- * that the steady state never uses again: at 50 nodes and 6 links, 6.9 of
- * a node's 12.3 MB of arenas, and malloc_trim(0) gave 2.7-3.6 MiB back
- * (bench/propagation/README.md; issue 21).
+ * Gives the heap's free memory back to the OS, checked once a minute.
+ * Forming a mesh (snapshots, replays) leaves the malloc arenas holding
+ * free memory that the steady state never uses again: at 50 nodes and 6
+ * links, 6.9 of a node's 12.3 MB of arenas, and malloc_trim(0) gave
+ * 2.7-3.6 MiB back (bench/propagation/README.md; issue 21).  Only when
+ * our private memory grew by TRIM_GROWTH since the last trim: a trim
+ * every minute cost an idle node about 0.02 % of a core more.
  */
 static void
 trim_cb(void *arg)
 {
-	(void)arg;
+	struct node_life *l = arg;
+	long now = private_pages();
+
+	if (now < 0)
+		return;
+	if (now < l->trimmed_at)
+		l->trimmed_at = now;	/* it shrank: grow from here */
+	if (now - l->trimmed_at < TRIM_GROWTH / sysconf(_SC_PAGESIZE))
+		return;
 #ifdef __GLIBC__
 	(void)malloc_trim(0);
 #endif
+	l->trimmed_at = private_pages();
 }
 
 /* Our status every --status-ms; the CRL file checked and the log's
@@ -782,7 +810,8 @@ timers_start(struct node_life *l, char *err, size_t errlen)
 	n->status_timer = wall_timer_new(n->base, period,
 	    status_phase(n->id, period), status_cb, n);
 	l->crl_timer = wall_timer_new(n->base, 1000, 0, crl_cb, n);
-	l->trim_timer = wall_timer_new(n->base, TRIM_HEAP_MS, 0, trim_cb, n);
+	l->trimmed_at = private_pages();
+	l->trim_timer = wall_timer_new(n->base, TRIM_HEAP_MS, 0, trim_cb, l);
 	return 0;
 }
 
