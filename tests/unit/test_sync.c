@@ -580,14 +580,6 @@ ask_replay(struct fixture *f, const char *peer, uint64_t seq)
 	sync_frame(peer, &fr, f->sync);
 }
 
-/*
- * A replay from our log hands n1's events taken unchecked on only once
- * their signature holds: of good 2, bad 3 and good 4 (all from n1), a
- * peer that asks after 1 is replayed 2 alone, the replay ending at 3 in a
- * snapshot of n1 at 4, whose proof, 4, is checked too.  The log keeps
- * each verdict: asked again, nothing is checked again and the lie is not
- * counted twice.
- */
 /* n1's plain status seq, saying only statuses came from `from`, signed
  * as saying `signed_from` (equal: a good signature), from peer. */
 static void
@@ -680,6 +672,14 @@ test_a_sparse_replay_closes_a_hole(void **state)
 	assert_n1(f, 9, 0, 0);
 }
 
+/*
+ * A replay from our log hands n1's events taken unchecked on only once
+ * their signature holds: of good 2, bad 3 and good 4 (all from n1), a
+ * peer that asks after 1 is replayed 2 alone, the replay ending at 3 in a
+ * snapshot of n1 at 4, whose proof, 4, is checked too.  The log keeps
+ * each verdict: asked again, nothing is checked again and the lie is not
+ * counted twice.
+ */
 static void
 test_a_replay_checks_what_was_taken_unchecked(void **state)
 {
