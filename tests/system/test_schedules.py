@@ -21,6 +21,10 @@ CLI = os.path.join(harness.BIN, "agentflow")
 FORM_TIMEOUT = 40
 SEEN_TIMEOUT = 10
 PERIOD_MS = 2000
+# Log lines that say a link went away: a member out of sight, whose fire
+# times are not taken over (docs/schedules.md, "At most once").
+LINK_LOST = ("link down", "link silent; closing it",
+             "peer cannot keep up; resetting the link")
 
 
 def tasks(marks):
@@ -99,6 +103,11 @@ class Schedules(unittest.TestCase):
                 out[s["fire_ms"]] = out.get(s["fire_ms"], 0) + 1
         return out
 
+    def links_lost(self):
+        """Link losses every alive node has logged so far."""
+        return sum(1 for n in self.alive() for e in n.logs()
+                   if e.get("msg") in LINK_LOST)
+
     def every(self, name, task="mark", **kw):
         doc = {"name": name, "cron": "@every 2s",
                "job": {"task": task, "to": "any"}}
@@ -121,9 +130,11 @@ class Schedules(unittest.TestCase):
             names = [x["name"] for x in n.client(token="read").get(
                 "/api/schedules").json()["schedules"]]
             self.assertIn("tick", names)
+        lost = self.links_lost()
         start = int(time.time() * 1000)
         time.sleep(13)
         end = int(time.time() * 1000)
+        lost = self.links_lost() - lost
         # The last fire is shown on every node, with its job and node.
         for n in self.nodes.values():
             last = self.get(n, "tick").json()["last_fire"]
@@ -136,9 +147,15 @@ class Schedules(unittest.TestCase):
         want = [t for t in range((start // PERIOD_MS + 2) * PERIOD_MS,
                                  end - PERIOD_MS, PERIOD_MS)]
         self.assertGreaterEqual(len(want), 4)
+        # A link lost meanwhile (a loaded machine starves pings) puts a
+        # member out of sight, and its fire times are skipped, not taken
+        # over: then each ran at most once, most of them once.
         for t in want:
-            self.assertEqual(runs.get(t), 1, "fire %d ran %r times; runs %r"
-                             % (t, runs.get(t), sorted(runs.items())))
+            if lost == 0 or runs.get(t) is not None:
+                self.assertEqual(runs.get(t), 1, "fire %d ran %r times; runs %r"
+                                 % (t, runs.get(t), sorted(runs.items())))
+        self.assertGreater(sum(1 for t in want if runs.get(t) == 1), len(want) // 2,
+                           (lost, sorted(runs.items())))
         self.assertTrue(all(c == 1 for c in runs.values()), runs)
         self.wait_everywhere("tick", lambda s: s is None)
 
