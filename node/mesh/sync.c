@@ -776,8 +776,13 @@ int
 sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq)
 {
 	return e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS &&
-	    seq > 0 && e->status->statuses_from != 0 &&
-	    e->status->statuses_from <= seq + 1;
+	    sync_statuses_since(e->status->statuses_from, seq);
+}
+
+int
+sync_statuses_since(uint64_t statuses_from, uint64_t seq)
+{
+	return seq > 0 && statuses_from != 0 && statuses_from <= seq + 1;
 }
 
 /*

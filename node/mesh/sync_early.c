@@ -157,7 +157,7 @@ sync_early_next(struct sync *s, struct origin *o, char *peer, size_t peerlen)
 
 	/* The next one, or a status past statuses only since then. */
 	if (e == NULL || (e->v[0].seq != o->seq + 1 &&
-	    (e->v[0].statuses_from == 0 || e->v[0].statuses_from > o->seq + 1)))
+	    !sync_statuses_since(e->v[0].statuses_from, o->seq)))
 		return NULL;
 	ev = agentflow__mesh__v1__event__unpack(NULL, e->v[0].len,
 	    e->v[0].bytes);

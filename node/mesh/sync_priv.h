@@ -203,6 +203,9 @@ struct sync {
  * taken though the statuses between are not (sync.c).
  */
 int sync_statuses_between(const Agentflow__Mesh__V1__Event *e, uint64_t seq);
+/* The same rule for a status's statuses_from alone (sync_early.c keeps
+ * that of the statuses it holds). */
+int sync_statuses_since(uint64_t statuses_from, uint64_t seq);
 /* Applies e as peer hands it (sync.c): 1 when new, *unchecked as taken. */
 int sync_apply_event(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__Event *e, int *unchecked);
