@@ -16,9 +16,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <event2/dns.h>
@@ -43,6 +40,7 @@
 #include "discovery.h"
 #include "feed.h"
 #include "forget.h"
+#include "heap_trim.h"
 #include "history.h"
 #include "hostport.h"
 #include "http_guard.h"
@@ -75,8 +73,7 @@
 #define STATUS_PHASES	2	/* see status_phase() */
 /* How long leaving waits for the signals' answers. */
 #define LEAVE_MS	1000
-#define TRIM_HEAP_MS	60000	/* see trim_cb() */
-#define TRIM_GROWTH	(2L * 1024 * 1024)
+#define TRIM_HEAP_MS	60000	/* heap_trim.h */
 
 /* The node and what only its start and stop need. */
 struct node_life {
@@ -753,50 +750,18 @@ discovery_stop(struct node_life *l)
 	json_decref(l->signals);
 }
 
-/* Our private resident pages (statm: resident - shared), or -1. */
-static long
-private_pages(void)
-{
-	unsigned long size, resident, shared;
-	FILE *f = fopen("/proc/self/statm", "r");
-	int n;
-
-	if (f == NULL)
-		return -1;
-	n = fscanf(f, "%lu %lu %lu", &size, &resident, &shared);
-	fclose(f);
-	return n == 3 && resident >= shared ? (long)(resident - shared) : -1;
-}
-
-/*
- * Gives the heap's free memory back to the OS, checked once a minute.
- * Forming a mesh (snapshots, replays) leaves the malloc arenas holding
- * free memory that the steady state never uses again: at 50 nodes and 6
- * links, 6.9 of a node's 12.3 MB of arenas, and malloc_trim(0) gave
- * 2.7-3.6 MiB back (bench/propagation/README.md; issue 21).  Only when
- * our private memory grew by TRIM_GROWTH since the last trim: a trim
- * every minute cost an idle node about 0.02 % of a core more.
- */
+/* The heap trimmed when it grew (heap_trim.h). */
 static void
 trim_cb(void *arg)
 {
 	struct node_life *l = arg;
-	long now = private_pages();
 
-	if (now < 0)
-		return;
-	if (now < l->trimmed_at)
-		l->trimmed_at = now;	/* it shrank: grow from here */
-	if (now - l->trimmed_at < TRIM_GROWTH / sysconf(_SC_PAGESIZE))
-		return;
-#ifdef __GLIBC__
-	(void)malloc_trim(0);
-#endif
-	l->trimmed_at = private_pages();
+	(void)heap_trim_tick(&l->trimmed_at);
 }
 
 /* Our status every --status-ms; the CRL file checked and the log's
- * summaries flushed every second; the heap trimmed every minute. */
+ * summaries flushed every second; the heap checked for a trim every
+ * minute. */
 static int
 timers_start(struct node_life *l, char *err, size_t errlen)
 {
@@ -810,7 +775,7 @@ timers_start(struct node_life *l, char *err, size_t errlen)
 	n->status_timer = wall_timer_new(n->base, period,
 	    status_phase(n->id, period), status_cb, n);
 	l->crl_timer = wall_timer_new(n->base, 1000, 0, crl_cb, n);
-	l->trimmed_at = private_pages();
+	l->trimmed_at = heap_trim_private_pages();
 	l->trim_timer = wall_timer_new(n->base, TRIM_HEAP_MS, 0, trim_cb, l);
 	return 0;
 }

@@ -11,3 +11,5 @@ agentflow_unit_test(test_status_pace SOURCES unit/test_status_pace.c
 # through node/store/store_history.c.
 agentflow_unit_test(test_history SOURCES unit/test_history.c
   LIBS agentflow_collector agentflow_store)
+agentflow_unit_test(test_heap_trim SOURCES unit/test_heap_trim.c
+  LIBS agentflow_collector)
