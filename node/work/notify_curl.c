@@ -1,6 +1,10 @@
 /*
- * libcurl loaded on first use (notify_curl.h).
+ * libcurl loaded on first use (notify_curl.h), and the one option whose
+ * name changed between the libcurl versions a node may load.
  */
+/* CURLOPT_PROTOCOLS is deprecated since 7.85, and used here only when
+ * the library loaded is older than that. */
+#define CURL_DISABLE_DEPRECATION 1
 #include "notify_curl.h"
 
 #include "lazylib.h"
@@ -31,4 +35,16 @@ const struct notify_curl *
 notify_curl(char *err, size_t errlen)
 {
 	return lazylib_get(&lib, err, errlen) == 0 ? &fns : NULL;
+}
+
+CURLcode
+notify_curl_protocols(const struct notify_curl *c, CURL *easy,
+    const char *list, long mask)
+{
+	CURLcode rc;
+
+	rc = c->easy_setopt(easy, CURLOPT_PROTOCOLS_STR, list);
+	if (rc == CURLE_UNKNOWN_OPTION)		/* libcurl before 7.85 */
+		rc = c->easy_setopt(easy, CURLOPT_PROTOCOLS, mask);
+	return rc;
 }

@@ -35,4 +35,12 @@ struct notify_curl {
  * with err saying why when it cannot be. */
 const struct notify_curl *notify_curl(char *err, size_t errlen);
 
+/* Lets easy (of c) speak only the protocols named in list (as
+ * CURLOPT_PROTOCOLS_STR takes them, e.g. "smtp,smtps"), or the same as
+ * the bit mask mask (CURLPROTO_*) on a libcurl older than 7.85, which
+ * has no CURLOPT_PROTOCOLS_STR: the library loaded may be older than the
+ * headers built against.  Returns curl's code. */
+CURLcode notify_curl_protocols(const struct notify_curl *c, CURL *easy,
+    const char *list, long mask);
+
 #endif

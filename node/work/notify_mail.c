@@ -614,7 +614,9 @@ perform(struct notify_mailer *mr, struct notify_mail_send *s)
 	snprintf(addr, sizeof(addr), "<%s>", m->from);
 #define SET(opt, v)	if (rc == CURLE_OK) rc = C->easy_setopt(easy, opt, v)
 	SET(CURLOPT_URL, m->url);
-	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	if (rc == CURLE_OK)
+		rc = notify_curl_protocols(C, easy, "smtp,smtps",
+		    CURLPROTO_SMTP | CURLPROTO_SMTPS);
 	SET(CURLOPT_MAIL_FROM, addr);
 	SET(CURLOPT_MAIL_RCPT, rcpt);
 	SET(CURLOPT_UPLOAD, 1L);

@@ -4,7 +4,8 @@
  * and the message it sends (headers, a subject in RFC 2047 words when it
  * is not ASCII, no header a hostile alert could add, no password); and
  * the queue of sends: one cancelled before the worker reached it leaves
- * at once, its slot free for the next.
+ * at once, its slot free for the next; and a libcurl older than 7.85
+ * (no CURLOPT_PROTOCOLS_STR) still lets a mail go nowhere but to SMTP.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "notify_curl.h"
 #include "notify_mail.h"
 
 #define PASSWORD	"Sekrit-pw-0042"
@@ -206,6 +208,71 @@ test_a_cancelled_send_frees_its_slot(void **state)
 	event_base_free(base);
 }
 
+/* libcurl's curl_easy_setopt as one older than 7.85 answers: it knows no
+ * CURLOPT_PROTOCOLS_STR.  Every other option goes to the real one, its
+ * argument read by the option's type as curl itself reads it. */
+static CURLcode (*real_setopt)(CURL *, CURLoption, ...);
+static int str_asked;
+
+static CURLcode
+old_setopt(CURL *easy, CURLoption opt, ...)
+{
+	CURLcode rc;
+	va_list ap;
+
+	if (opt == CURLOPT_PROTOCOLS_STR) {
+		str_asked++;
+		return CURLE_UNKNOWN_OPTION;
+	}
+	va_start(ap, opt);
+	if (opt < CURLOPTTYPE_OBJECTPOINT)
+		rc = real_setopt(easy, opt, va_arg(ap, long));
+	else if (opt < CURLOPTTYPE_OFF_T)
+		rc = real_setopt(easy, opt, va_arg(ap, void *));
+	else
+		rc = real_setopt(easy, opt, va_arg(ap, curl_off_t));
+	va_end(ap);
+	return rc;
+}
+
+/* An http:// URL, after notify_curl_protocols(c, "smtp,smtps"): curl
+ * refuses it before it connects (the server would never answer). */
+static void
+only_smtp(const struct notify_curl *c, int port)
+{
+	char url[64];
+	CURL *easy;
+
+	assert_non_null(easy = c->easy_init());
+	assert_int_equal(notify_curl_protocols(c, easy, "smtp,smtps",
+	    CURLPROTO_SMTP | CURLPROTO_SMTPS), CURLE_OK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	assert_int_equal(c->easy_setopt(easy, CURLOPT_URL, url), CURLE_OK);
+	assert_int_equal(c->easy_setopt(easy, CURLOPT_TIMEOUT, 3L), CURLE_OK);
+	assert_int_equal(c->easy_perform(easy), CURLE_UNSUPPORTED_PROTOCOL);
+	c->easy_cleanup(easy);
+}
+
+static void
+test_an_older_libcurl_still_speaks_only_smtp(void **state)
+{
+	struct notify_curl old;
+	const struct notify_curl *c;
+	char err[256];
+	int port, fd;
+
+	(void)state;
+	assert_non_null(c = notify_curl(err, sizeof(err)));
+	fd = silent_server(&port);
+	only_smtp(c, port);		/* this machine's libcurl */
+	old = *c;
+	real_setopt = c->easy_setopt;
+	old.easy_setopt = old_setopt;
+	only_smtp(&old, port);
+	assert_int_equal(str_asked, 1);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -213,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_refusals_name_the_field),
 		cmocka_unit_test(test_the_message),
 		cmocka_unit_test(test_a_cancelled_send_frees_its_slot),
+		cmocka_unit_test(test_an_older_libcurl_still_speaks_only_smtp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
