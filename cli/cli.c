@@ -352,11 +352,15 @@ static const struct cmd_entry commands[] = {
 	  "[--key IDEMPOTENCY_KEY] " API_OPTS "\n\n"
 	  "  TARGET: a node id, \"all\" or labels \"k=v,k2=v2\"; put -- before "
 	  "ARGS that start with -\n"
-	  "  --detach          print each node's answer, do not follow the task\n"
+	  "  --detach          print each node's answer, do not follow the tasks\n"
 	  "  --timeout-ms N    bound of the whole wait (default 600000)\n"
-	  "  --key KEY         idempotency key: a repeat runs nothing new",
+	  "  --key KEY         idempotency key: a repeat runs nothing new\n"
+	  "  each task is followed to its end, its output printed (after\n"
+	  "  \"NODE | \" when several nodes run it); exit status: one node's\n"
+	  "  task's own (128 + a signal, 124 timed out or no answer in time);\n"
+	  "  several: 0 all succeeded, 1 any failed or did not run, else 124",
 	  2, -1, run_options, cli_work_run,
-	  "run a task on nodes; follow one node's task to its end", NULL },
+	  "run a task on nodes; follow each to its end", NULL },
 	{ "logs", "NODE TASK_ID [-f|--follow] [--timeout-ms N] " API_OPTS "\n\n"
 	  "  stdout lines go to stdout, stderr lines to stderr\n"
 	  "  -f, --follow      print new lines until the task ends\n"
@@ -538,8 +542,9 @@ man_page(int argc, char **argv)
 	    "token are read from its data directory\n(api.json, tokens.json): "
 	    "\\-\\-data\\-dir, $AGENTFLOW_DATA_DIR, ./agentflow\\-data, "
 	    "then a host\ninstall's /var/lib/agentflow.\n"
-	    ".SH EXIT STATUS\n0 done, 1 failed, 2 usage error; run, submit "
-	    "\\-\\-wait and wait exit with the task's status.\n"
+	    ".SH EXIT STATUS\n0 done, 1 failed, 2 usage error; run (on one "
+	    "node), submit \\-\\-wait and wait exit with the task's status "
+	    "(128 + a signal, 124 timed out).\n"
 	    ".SH SEE ALSO\n.BR agentflow\\-node (1),\n"
 	    ".BR agentflow\\-signal (1)\n", stdout);
 	return rc;

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "clock.h"
 
@@ -78,4 +79,24 @@ cli_fmt_ago(json_t *v, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%" PRIu64 "h ago", (now - (uint64_t)ms) / 3600000);
 	return buf;
+}
+
+int
+cli_fmt_exit_status(json_t *o)
+{
+	const char *s = cli_fmt_str(o, "state", "");
+	json_t *code = json_object_get(o, "exit_code");
+	json_t *sig = json_object_get(o, "term_signal");
+
+	if (strcmp(s, "expired") == 0 || strcmp(s, "lost") == 0 ||
+	    strcmp(s, "timed-out") == 0)
+		return CLI_EXIT_EXPIRED;
+	if (json_integer_value(sig) > 0 && json_integer_value(sig) < 128)
+		return 128 + (int)json_integer_value(sig);
+	if (json_is_integer(code) && (strcmp(s, "succeeded") == 0 ||
+	    strcmp(s, "failed") == 0) && json_integer_value(code) >= 0 &&
+	    json_integer_value(code) < 256)
+		return strcmp(s, "failed") == 0 && json_integer_value(code) == 0 ?
+		    1 : (int)json_integer_value(code);
+	return strcmp(s, "succeeded") == 0 ? 0 : 1;
 }

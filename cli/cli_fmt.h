@@ -22,4 +22,11 @@ const char *cli_fmt_bytes(uint64_t n, char *buf, size_t len);
 /* A duration for people: "42s", "12m", "3h4m", "2d3h"; "-" when s < 0. */
 const char *cli_fmt_duration(long long s, char *buf, size_t len);
 
+#define CLI_EXIT_EXPIRED	124	/* as timeout(1) */
+/* The exit status a final job or task (the API's JSON) stands for: its
+ * exit code; 128 + its signal when killed; CLI_EXIT_EXPIRED when it
+ * expired, was lost or timed out; 1 when it failed without an exit code
+ * (or with 0) or was cancelled; 0 when it succeeded. */
+int cli_fmt_exit_status(json_t *o);
+
 #endif

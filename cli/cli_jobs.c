@@ -22,7 +22,6 @@
 #define PAYLOAD_FILE_MAX	(1u << 20)
 #define WAIT_DEFAULT_MS		600000
 #define POLL_MS			200
-#define EXIT_EXPIRED		124
 
 json_t *
 cli_jobs_payload_arg(const char *what, const char *arg)
@@ -59,26 +58,6 @@ final_state(const char *s)
 		if (strcmp(s, finals[i]) == 0)
 			return 1;
 	return 0;
-}
-
-/* The exit status a final job stands for (cli_jobs.h). */
-static int
-job_status(json_t *job)
-{
-	const char *s = cli_fmt_str(job, "state", "");
-	json_t *code = json_object_get(job, "exit_code");
-	json_t *sig = json_object_get(job, "term_signal");
-
-	if (strcmp(s, "expired") == 0 || strcmp(s, "lost") == 0)
-		return EXIT_EXPIRED;
-	if (json_integer_value(sig) > 0)
-		return 128 + (int)json_integer_value(sig);
-	if (json_is_integer(code) && (strcmp(s, "succeeded") == 0 ||
-	    strcmp(s, "failed") == 0) && json_integer_value(code) >= 0 &&
-	    json_integer_value(code) < 256)
-		return strcmp(s, "failed") == 0 && json_integer_value(code) == 0 ?
-		    1 : (int)json_integer_value(code);
-	return strcmp(s, "succeeded") == 0 ? 0 : 1;
 }
 
 /* Text other nodes wrote (a reason, a node, an event), printed: no
@@ -210,7 +189,7 @@ wait_job(const struct cli_args *a, const char *id, long long timeout_ms)
 		if (clock_mono_ms() >= end) {
 			fprintf(stderr, "agentflow: job %s is not final after %lld ms\n",
 			    id, timeout_ms);
-			return EXIT_EXPIRED;
+			return CLI_EXIT_EXPIRED;
 		}
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
 	}
@@ -219,7 +198,7 @@ wait_job(const struct cli_args *a, const char *id, long long timeout_ms)
 	else
 		print_job(r.body);
 	rc = cli_fanout_is_parent(r.body) ? cli_fanout_status(r.body) :
-	    job_status(r.body);
+	    cli_fmt_exit_status(r.body);
 	json_decref(r.body);
 	return rc;
 }

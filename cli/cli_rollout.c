@@ -21,7 +21,6 @@
 #define API_OPTS	"[--api HOST:PORT] [--data-dir DIR] [--json]"
 #define WAIT_DEFAULT_MS	3600000
 #define POLL_MS		500
-#define EXIT_EXPIRED	124
 
 static const struct option start_options[] = {
 	{ "to", required_argument, NULL, CLI_O_TO },
@@ -161,7 +160,7 @@ wait_done(const struct cli_args *a, const char *id, long long timeout_ms)
 		if (clock_mono_ms() >= end) {
 			fprintf(stderr, "agentflow: rollout %s is not done after "
 			    "%lld ms\n", id, timeout_ms);
-			return EXIT_EXPIRED;
+			return CLI_EXIT_EXPIRED;
 		}
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
 	}

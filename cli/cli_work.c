@@ -288,13 +288,22 @@ cli_work_command(const struct cli_args *a, const char *target,
 
 /* --- tasks and their logs --------------------------------------------------- */
 
-struct log_pos {
+/* A task followed to its end: where its log was printed to, its last
+ * state.  prefix: each line printed after "NODE | " (a run on several
+ * nodes); a piece of a line continued later then ends its line, since
+ * another node's lines may come between. */
+struct watch {
+	char		 node[NODE_ID_MAX + 1];
+	char		 id[NODE_ID_MAX + 1];
+	int		 prefix;
 	uint64_t	 after;		/* last line_seq printed */
 	int		 open[2];	/* a continued piece is waiting for its end */
+	json_t		*task;		/* last state seen, or NULL */
+	int		 rc;		/* -1 unread, 0 ended, 1 still going */
 };
 
 static void
-print_line(json_t *l, struct log_pos *pos, int json)
+print_line(json_t *l, struct watch *w, int json)
 {
 	int err = strcmp(cli_fmt_str(l, "stream", "stdout"), "stderr") == 0;
 	FILE *out = err ? stderr : stdout;
@@ -302,35 +311,40 @@ print_line(json_t *l, struct log_pos *pos, int json)
 	json_t *text = json_object_get(l, "text");
 
 	if (json) {
+		if (w->prefix)
+			json_object_set_new(l, "node", json_string(w->node));
 		print_json_line(l);
 		return;
 	}
 	if (dropped > 0)
-		fprintf(stderr, "[%" JSON_INTEGER_FORMAT " lines dropped]\n",
-		    dropped);
+		fprintf(stderr, "%s%s[%" JSON_INTEGER_FORMAT " lines dropped]\n",
+		    w->prefix ? w->node : "", w->prefix ? " | " : "", dropped);
+	if (w->prefix && !w->open[err])
+		fprintf(out, "%s | ", w->node);
 	fwrite(json_string_value(text) ? json_string_value(text) : "", 1,
 	    json_string_length(text), out);
-	pos->open[err] = json_is_true(json_object_get(l, "continued"));
-	if (!pos->open[err])
+	w->open[err] = !w->prefix &&
+	    json_is_true(json_object_get(l, "continued"));
+	if (!w->open[err])
 		fputc('\n', out);
 	fflush(out);
 }
 
 static void
-close_lines(struct log_pos *pos)
+close_lines(struct watch *w)
 {
-	if (pos->open[0])
+	if (w->open[0])
 		fputc('\n', stdout);
-	if (pos->open[1])
+	if (w->open[1])
 		fputc('\n', stderr);
-	pos->open[0] = pos->open[1] = 0;
+	w->open[0] = w->open[1] = 0;
 	fflush(stdout);
 }
 
-/* Prints the lines after pos->after, page by page.  -1 after printing why. */
+/* Prints the lines after w->after, page by page.  -1 after printing why. */
 static int
-drain_logs(const struct cli_opts *o, const char *node, const char *id,
-    struct log_pos *pos, int json, int64_t deadline)
+drain_logs(const struct cli_opts *o, struct watch *w, int json,
+    int64_t deadline)
 {
 	struct cli_reply r;
 	json_t *lines, *l;
@@ -339,10 +353,10 @@ drain_logs(const struct cli_opts *o, const char *node, const char *id,
 
 	do {
 		snprintf(path, sizeof(path), "/api/tasks/%s/%s/logs?after=%" PRIu64
-		    "&limit=%d", node, id, pos->after, LOG_PAGE);
+		    "&limit=%d", w->node, w->id, w->after, LOG_PAGE);
 		if (cli_api_call(o, EVHTTP_REQ_GET, path, NULL, &r) != 0) {
-			fprintf(stderr, "agentflow: reading the log of %s: %s\n", id,
-			    r.error);
+			fprintf(stderr, "agentflow: reading the log of %s on %s: %s\n",
+			    w->id, w->node, r.error);
 			json_decref(r.body);
 			return -1;
 		}
@@ -352,12 +366,12 @@ drain_logs(const struct cli_opts *o, const char *node, const char *id,
 			json_int_t seq = json_integer_value(json_object_get(l,
 			    "line_seq"));
 			/* A line at or before what we printed would loop us. */
-			if (seq <= 0 || (uint64_t)seq <= pos->after) {
+			if (seq <= 0 || (uint64_t)seq <= w->after) {
 				n = 0;
 				break;
 			}
-			print_line(l, pos, json);
-			pos->after = (uint64_t)seq;
+			print_line(l, w, json);
+			w->after = (uint64_t)seq;
 		}
 		json_decref(r.body);
 	} while (n == LOG_PAGE && now_ms() < deadline);
@@ -365,55 +379,82 @@ drain_logs(const struct cli_opts *o, const char *node, const char *id,
 }
 
 /*
- * Prints a task's log and, when follow, waits for the task to end,
- * printing lines as they come.  A task this node does not know yet (its
- * state travels from its node) is waited for only when following.
- * Returns 0 with *task its last state (new reference) when it ended (or,
- * not following, when the log is printed), 1 when the deadline passed
- * first, -1 after printing why it could not be read.
+ * One look at a task: its state, then the log lines since the last look.
+ * A task this node does not know yet (its state travels from its node)
+ * is waited for only when following.  Sets w->rc: 0 when it ended (or,
+ * not following, once its log is printed), 1 while it goes on, -1 after
+ * printing why it could not be read.
  */
-static int
-watch_task(const struct cli_opts *o, const char *node, const char *id,
-    int follow, int64_t deadline, json_t **task)
+static void
+look(const struct cli_opts *o, struct watch *w, int follow, int64_t deadline)
 {
-	struct log_pos pos = { 0 };
 	struct cli_reply r;
 	char path[256];
+
+	snprintf(path, sizeof(path), "/api/tasks/%s/%s", w->node, w->id);
+	w->rc = 1;
+	if (cli_api_request(o, EVHTTP_REQ_GET, path, NULL, 0, &r) != 0 &&
+	    (r.status != 404 || !follow)) {
+		fprintf(stderr, "agentflow: %s\n", r.error);
+		json_decref(r.body);
+		w->rc = -1;
+		return;
+	}
+	if (r.status != 200) {
+		json_decref(r.body);
+		return;
+	}
+	json_decref(w->task);
+	w->task = r.body;
+	/* The log before the state: every line of an ended task is stored
+	 * before its end reaches this node. */
+	if (drain_logs(o, w, o->json, deadline) != 0)
+		w->rc = -1;
+	else if (!follow || mesh_names_task_state_terminal(
+	    mesh_names_task_state_parse(cli_fmt_str(w->task, "state", ""))))
+		w->rc = 0;
+}
+
+/*
+ * Prints the logs of the n tasks w and, when follow, waits for each to
+ * end, printing lines as they come.  Each w[i].rc: 0 when it ended (or,
+ * not following, when its log is printed), 1 when the deadline passed
+ * first, -1 after printing why it could not be read; w[i].task its last
+ * state (owned by w[i]).
+ */
+static void
+watch_tasks(const struct cli_opts *o, struct watch *w, size_t n, int follow,
+    int64_t deadline)
+{
+	size_t i, going;
 	int64_t next;
 
-	*task = NULL;
-	snprintf(path, sizeof(path), "/api/tasks/%s/%s", node, id);
+	for (i = 0; i < n; i++)
+		w[i].rc = 1;
 	for (;;) {
 		next = now_ms() + TASK_POLL_MS;
-		if (cli_api_request(o, EVHTTP_REQ_GET, path, NULL, 0, &r) != 0 &&
-		    (r.status != 404 || !follow)) {
-			fprintf(stderr, "agentflow: %s\n", r.error);
-			json_decref(r.body);
-			close_lines(&pos);
-			return -1;
+		for (i = going = 0; i < n; i++) {
+			if (w[i].rc != 1)
+				continue;
+			look(o, &w[i], follow, deadline);
+			if (w[i].rc != 1)
+				close_lines(&w[i]);
+			else
+				going++;
 		}
-		if (r.status == 200) {
-			json_decref(*task);
-			*task = r.body;
-			/* The log before the state: every line of an ended task
-			 * is stored before its end reaches this node. */
-			if (drain_logs(o, node, id, &pos, o->json, deadline) != 0) {
-				close_lines(&pos);
-				return -1;
-			}
-			if (!follow || mesh_names_task_state_terminal(
-			    mesh_names_task_state_parse(cli_fmt_str(*task, "state", ""))))
-				break;
-		} else
-			json_decref(r.body);
-		if (now_ms() >= deadline) {
-			close_lines(&pos);
-			return 1;
-		}
+		if (going == 0 || now_ms() >= deadline)
+			break;
 		sleep_until(next < deadline ? next : deadline);
 	}
-	close_lines(&pos);
-	return 0;
+	for (i = 0; i < n; i++)
+		close_lines(&w[i]);
+}
+
+static void
+watch_clear(struct watch *w)
+{
+	json_decref(w->task);
+	w->task = NULL;
 }
 
 static int
@@ -468,14 +509,80 @@ describe_run(json_t *res, char *out, size_t len)
 	    "task_id", "?"), id, sizeof(id)));
 }
 
+/* A run's exit status from two parts' (0 ok, 1 failed, 124 not ended):
+ * a failure beats a timeout, as for a job sent to several nodes. */
+static int
+worse(int a, int b)
+{
+	if (a == 1 || b == 1)
+		return 1;
+	return a != 0 ? a : b;
+}
+
+/*
+ * Follows every task the run started (each result ok with a task id) to
+ * its end or the deadline, then prints each one's end.  With one
+ * destination the exit status is its task's (cli_fmt_exit_status); with
+ * several, each node's lines come after "NODE | " and the status is 0
+ * when every destination ran its task and it succeeded, 1 when any did
+ * not, else 124 when any had not ended in time.
+ */
+static int
+follow_run(const struct cli_args *a, json_t *rec, int64_t deadline, int rc)
+{
+	json_t *results = json_object_get(rec, "results"), *res;
+	size_t i, n = 0, nres = json_array_size(results);
+	int several = json_array_size(json_object_get(rec, "destinations")) != 1;
+	struct watch *w;
+	char outcome[320];
+
+	if ((w = calloc(nres ? nres : 1, sizeof(*w))) == NULL) {
+		fprintf(stderr, "agentflow: out of memory\n");
+		return 1;
+	}
+	json_array_foreach(results, i, res) {
+		const char *node = cli_fmt_str(res, "node", "");
+		const char *id = cli_fmt_str(json_object_get(res, "body"),
+		    "task_id", "");
+
+		if (strcmp(cli_fmt_str(res, "status", ""), "ok") != 0 ||
+		    !node_id_valid(node, strlen(node)) ||
+		    !node_id_valid(id, strlen(id)))
+			continue;
+		snprintf(w[n].node, sizeof(w[n].node), "%s", node);
+		snprintf(w[n].id, sizeof(w[n].id), "%s", id);
+		w[n++].prefix = several;
+	}
+	watch_tasks(&a->o, w, n, 1, deadline);
+	for (i = 0; i < n; i++) {
+		int st;
+
+		if (w[i].rc == 0 && a->o.json)
+			print_json_line(w[i].task);
+		else if (w[i].rc == 0) {
+			task_outcome(w[i].task, outcome, sizeof(outcome));
+			printf("task %s on %s %s\n", w[i].id, w[i].node, outcome);
+		} else if (w[i].rc == 1)
+			task_timed_out(w[i].node, w[i].id, w[i].task,
+			    a->timeout_ms > 0 ? a->timeout_ms : RUN_TIMEOUT_MS);
+		st = w[i].rc == 0 ? cli_fmt_exit_status(w[i].task) :
+		    w[i].rc == 1 ? CLI_EXIT_EXPIRED : 1;
+		if (!several)
+			rc = st;
+		else
+			rc = worse(rc, st == 0 || st == CLI_EXIT_EXPIRED ? st : 1);
+		watch_clear(&w[i]);
+	}
+	free(w);
+	return rc;
+}
+
 int
 cli_work_run(const struct cmd_entry *e, int argc, char **argv)
 {
 	struct cli_args a;
 	struct issue is = { 0 };
-	json_t *rec, *res, *task = NULL, *targs;
-	const char *node, *id;
-	char outcome[320];
+	json_t *rec, *targs;
 	int rc, ok;
 	int64_t deadline;
 
@@ -502,27 +609,12 @@ cli_work_run(const struct cmd_entry *e, int argc, char **argv)
 		return 1;
 	if (a.o.json)
 		print_json_line(rec);
-	/* One destination that started the task: follow it to its end. */
-	res = json_array_get(json_object_get(rec, "results"), 0);
-	node = cli_fmt_str(res, "node", "");
-	id = cli_fmt_str(json_object_get(res, "body"), "task_id", "");
-	if (a.detach || !ok ||
-	    json_array_size(json_object_get(rec, "destinations")) != 1 ||
-	    !node_id_valid(node, strlen(node)) || !node_id_valid(id, strlen(id))) {
-		json_decref(rec);
-		return ok ? 0 : 1;
-	}
-	rc = watch_task(&a.o, node, id, 1, deadline, &task);
-	if (rc == 0 && a.o.json)
-		print_json_line(task);
-	else if (rc == 0) {
-		task_outcome(task, outcome, sizeof(outcome));
-		printf("task %s on %s %s\n", id, node, outcome);
-	} else if (rc == 1)
-		task_timed_out(node, id, task, a.timeout_ms > 0 ? a.timeout_ms :
-		    RUN_TIMEOUT_MS);
-	rc = rc == 0 && succeeded(task) ? 0 : 1;
-	json_decref(task);
+	/* What the command itself came to: every destination answered ok,
+	 * or some did not (1), or some had not answered in time (124). */
+	rc = ok ? 0 : strcmp(cli_fmt_str(rec, "state", ""), "done") != 0 ?
+	    CLI_EXIT_EXPIRED : 1;
+	if (!a.detach)
+		rc = follow_run(&a, rec, deadline, rc);
 	json_decref(rec);
 	return rc;
 }
@@ -547,7 +639,7 @@ int
 cli_work_logs(const struct cmd_entry *e, int argc, char **argv)
 {
 	struct cli_args a;
-	json_t *task = NULL;
+	struct watch w = { 0 };
 	char outcome[320];
 	int rc;
 
@@ -555,16 +647,18 @@ cli_work_logs(const struct cmd_entry *e, int argc, char **argv)
 		return rc;
 	if ((rc = node_and_id(&a, "TASK_ID", "a task id")) != 0)
 		return rc;
-	rc = watch_task(&a.o, a.argv[0], a.argv[1], a.follow,
-	    deadline_of(&a, RUN_TIMEOUT_MS), &task);
+	snprintf(w.node, sizeof(w.node), "%s", a.argv[0]);
+	snprintf(w.id, sizeof(w.id), "%s", a.argv[1]);
+	watch_tasks(&a.o, &w, 1, a.follow, deadline_of(&a, RUN_TIMEOUT_MS));
+	rc = w.rc;
 	if (rc == 1)
-		task_timed_out(a.argv[0], a.argv[1], task, a.timeout_ms > 0 ?
+		task_timed_out(w.node, w.id, w.task, a.timeout_ms > 0 ?
 		    a.timeout_ms : RUN_TIMEOUT_MS);
-	else if (rc == 0 && a.follow && !a.o.json && !succeeded(task)) {
-		task_outcome(task, outcome, sizeof(outcome));
-		fprintf(stderr, "agentflow: task %s %s\n", a.argv[1], outcome);
+	else if (rc == 0 && a.follow && !a.o.json && !succeeded(w.task)) {
+		task_outcome(w.task, outcome, sizeof(outcome));
+		fprintf(stderr, "agentflow: task %s %s\n", w.id, outcome);
 	}
-	json_decref(task);
+	watch_clear(&w);
 	return rc == 0 ? 0 : 1;
 }
 

@@ -24,7 +24,6 @@
 #define DEFINITION_MAX	(1u << 20)
 #define WAIT_DEFAULT_MS	3600000
 #define POLL_MS		300
-#define EXIT_EXPIRED	124
 
 static const struct option run_options[] = {
 	{ "set", required_argument, NULL, CLI_O_SET },
@@ -285,7 +284,7 @@ run(const struct cmd_entry *e, int argc, char **argv)
 		json_decref(r.body);
 		if (clock_mono_ms() >= end) {
 			fprintf(stderr, "agentflow: workflow %s is not done\n", id);
-			return EXIT_EXPIRED;
+			return CLI_EXIT_EXPIRED;
 		}
 		nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
 	}

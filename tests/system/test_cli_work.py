@@ -29,6 +29,14 @@ TASKS = {
     "count": {"command": ["/bin/sh", "-c",
                           "for i in 1 2 3; do echo line $i; sleep 0.5; done"]},
     "echo": {"command": ["/bin/echo"], "allow_args": True},
+    "both": {"command": ["/bin/sh", "-c", "echo two says hi"]},
+    "differ": {"command": ["/bin/sh", "-c", "echo two is fine"]},
+}
+# node-3's: the same names, other output and ends.
+TASKS3 = {
+    "both": {"command": ["/bin/sh", "-c", "echo three says hi; echo three warns >&2"]},
+    "differ": {"command": ["/bin/sh", "-c", "echo three is not; exit 5"]},
+    "killed": {"command": ["/bin/sh", "-c", "kill -TERM $$"]},
 }
 
 
@@ -58,11 +66,15 @@ class CliWork(unittest.TestCase):
             tasks = os.path.join(cls.tmp, "tasks.json")
             with open(tasks, "w") as f:
                 json.dump(TASKS, f)
+            tasks3 = os.path.join(cls.tmp, "tasks3.json")
+            with open(tasks3, "w") as f:
+                json.dump(TASKS3, f)
             sig = harness.Signal(["--rate", "0", "--heartbeat", "1", "--ttl", "5"],
                                  ca=pki.ca_path).start()
             cls.procs.append(sig)
-            for node_id, extra in (("node-1", []), ("node-2", ["--tasks", tasks]),
-                                   ("node-3", [])):
+            for node_id, extra in (("node-1", []),
+                                   ("node-2", ["--tasks", tasks, "--labels", "pair=yes"]),
+                                   ("node-3", ["--tasks", tasks3, "--labels", "pair=yes"])):
                 n = harness.MeshNode(pki, node_id, signals=[sig.url],
                                      args=["--dead-ms", "3000", "--ping-ms", "500"] + extra)
                 cls.procs.append(n)
@@ -113,11 +125,21 @@ class CliWork(unittest.TestCase):
         self.assertEqual(rc, 0, (out, err))
         self.assertIn("x y", out.splitlines())
 
-    def test_run_of_a_failing_task_exits_1(self):
+    def test_run_of_a_failing_task_exits_with_its_status(self):
         rc, out, err = self.on(self.n1, "run", "node-2", "fail")
-        self.assertEqual(rc, 1, (out, err))
+        self.assertEqual(rc, 3, (out, err))
         self.assertIn("failed", out + err)
         self.assertIn("exit 3", out + err)
+        # killed by a signal: 128 + it, as a shell says
+        rc, out, err = self.on(self.n1, "run", "node-3", "killed")
+        self.assertEqual(rc, 128 + 15, (out, err))
+        self.assertIn("signal 15", out)
+        # not ended in time: 124, as timeout(1)
+        rc, out, err = self.on(self.n1, "run", "node-2", "slow", "--timeout-ms", "1500")
+        self.assertEqual(rc, 124, (out, err))
+        self.assertIn("has not ended after 1500 ms", err)
+        tid = task_id(out)
+        self.on(self.n1, "cancel", "node-2", tid, "--hard")
         # an unknown task is the node's answer, not a usage error
         rc, out, err = self.on(self.n1, "run", "node-2", "no-such-task")
         self.assertEqual(rc, 1, (out, err))
@@ -136,6 +158,42 @@ class CliWork(unittest.TestCase):
         self.assertIn("no node named zebra-77", err)
         self.assertNotIn("did you mean", err)
         self.assertEqual(self.n1.client(token="read").get("/api/commands").json(), before)
+
+    def test_run_on_several_nodes_follows_every_task(self):
+        # Both run it: each node's answer, each line after its node's
+        # name (stdout to stdout, stderr to stderr), each end; 0.
+        rc, out, err = self.on(self.n1, "run", "pair=yes", "both")
+        self.assertEqual(rc, 0, (out, err))
+        lines = out.splitlines()
+        self.assertIn("node-2 | two says hi", lines)
+        self.assertIn("node-3 | three says hi", lines)
+        self.assertIn("node-3 | three warns", err.splitlines())
+        for node in ("node-2", "node-3"):
+            self.assertRegex(out, r"(?m)^%s\s+ok\s+task \S+" % node)
+            self.assertRegex(out, r"(?m)^task \S+ on %s succeeded \(exit 0\)$" % node)
+        # One task fails: the others still followed to their end; 1.
+        rc, out, err = self.on(self.n1, "run", "pair=yes", "differ")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("node-2 | two is fine", out.splitlines())
+        self.assertIn("node-3 | three is not", out.splitlines())
+        self.assertRegex(out, r"(?m)^task \S+ on node-2 succeeded \(exit 0\)$")
+        self.assertRegex(out, r"(?m)^task \S+ on node-3 failed \(exit 5\)$")
+        # all: node-1 has no such task (its answer says so), the others
+        # run theirs: still followed, and 1 for the one that did not run.
+        rc, out, err = self.on(self.n1, "run", "all", "both")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertRegex(out, r"(?m)^node-1\s+not_found")
+        self.assertIn("node-2 | two says hi", out.splitlines())
+        self.assertIn("node-3 | three says hi", out.splitlines())
+        # --json: each line names its node
+        rc, out, err = self.on(self.n1, "run", "pair=yes", "both", "--json")
+        self.assertEqual(rc, 0, (out, err))
+        docs = [json.loads(l) for l in out.splitlines()]
+        said = {(d.get("node"), d.get("text")) for d in docs if "line_seq" in d}
+        self.assertIn(("node-2", "two says hi"), said)
+        self.assertIn(("node-3", "three says hi"), said)
+        self.assertEqual(sorted(d["state"] for d in docs if "task_id" in d and "state" in d
+                                and "line_seq" not in d), ["succeeded", "succeeded"])
 
     def test_run_json_streams_the_record_and_the_task(self):
         rc, out, err = self.on(self.n3, "run", "node-2", "hello", "--json")
