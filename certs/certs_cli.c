@@ -624,7 +624,8 @@ bundle_help(void)
 	    "                       with a letter or digit; not \"%s\"\n"
 	    "  --dir DIR            directory (default $AGENTFLOW_CERTS_DIR or %s)\n"
 	    "  --signal-name NAME   DNS name of the signal, repeatable\n"
-	    "  --signal-ip ADDR     IP address of the signal, repeatable\n"
+	    "  --signal-ip ADDR     IP address of the signal, repeatable (an IPv4\n"
+	    "                       one as a DNS name too, which nodes match)\n"
 	    "  --ca-name NAME       common name of a new CA (default \"%s\")\n"
 	    "  --days N             validity of new certificates (default %d;\n"
 	    "                       a new CA gets %d)\n",
@@ -756,6 +757,19 @@ bundle_existing(const char *cmd, const char *dir, const struct pki_cert_params *
 		goto out;
 	}
 	for (size_t i = 0; i < p->ndns; i++) {
+		/* An address as a name (--signal-ip) that an older bundle
+		 * did not add: curl still matches the certificate, nodes do
+		 * not.  Said, not refused, so a re-run keeps working. */
+		if (!has_san(&chain, 2, p->dns[i], strlen(p->dns[i])) &&
+		    (inet_pton(AF_INET, p->dns[i], ipbuf) == 1 ||
+		    inet_pton(AF_INET6, p->dns[i], ipbuf) == 1)) {
+			fprintf(stderr, "agentflow certs %s: %s has %s as an "
+			    "address only, which nodes cannot match (Debian's "
+			    "mbedTLS); move %s and %s away to issue it anew with "
+			    "the address as a name too\n", cmd, crt_path,
+			    p->dns[i], crt_path, key_path);
+			continue;
+		}
 		if (!has_san(&chain, 2, p->dns[i], strlen(p->dns[i]))) {
 			fail(cmd, "%s exists without the name %s; move %s and "
 			    "%s away to issue \"%s\" anew", crt_path,
@@ -806,6 +820,7 @@ bundle_main(const struct cmd_entry *self, int argc, char **argv)
 	struct pki_cert_params sig = { .node_id = BUNDLE_SIGNAL_ID,
 	    .days = NODE_DAYS, .dns = dns, .ips = ips };
 	unsigned int days = NODE_DAYS;
+	unsigned char ipbuf[16];
 	int c, st, named = 0, created, nodes;
 
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -823,6 +838,16 @@ bundle_main(const struct cmd_entry *self, int argc, char **argv)
 			if ((st = san_opt(argv, bundle_usage, c == 'i' ?
 			    "--signal-ip" : "--signal-name", c == 'i', optarg,
 			    &sig, dns, ips)) != -1)
+				return st;
+			/* An IPv4 address as a DNS name too: Debian 12's
+			 * mbedTLS (2.28), which nodes verify the signal with,
+			 * matches a URL's host against DNS names only, never
+			 * an IP entry (which curl and browsers match).  An
+			 * IPv6 address is no DNS name: such a signal needs
+			 * one (--signal-name). */
+			if (c == 'i' && inet_pton(AF_INET, optarg, ipbuf) == 1 &&
+			    (st = san_opt(argv, bundle_usage, "--signal-ip", 0,
+			    optarg, &sig, dns, ips)) != -1)
 				return st;
 			break;
 		case 'c':

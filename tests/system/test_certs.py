@@ -13,6 +13,8 @@ import tempfile
 import threading
 import unittest
 
+import harness
+
 BIN = os.path.join(os.environ.get("AGENTFLOW_BIN", "build/bin"), "agentflow")
 
 
@@ -396,7 +398,9 @@ class CertsBundle(unittest.TestCase):
                     "203.0.113.7", "--signal-ip", "2001:db8::7", "home-1")
         r = openssl("x509", "-in", self.p("signal.crt"), "-noout", "-ext",
                     "subjectAltName")
-        self.assertIn("DNS:signal, DNS:signal.example.org, "
+        # An IPv4 address is a DNS name too (what nodes match: Debian's
+        # mbedTLS never matches an IP entry); an IPv6 one cannot be.
+        self.assertIn("DNS:signal, DNS:signal.example.org, DNS:203.0.113.7, "
                       "IP Address:203.0.113.7, IP Address:2001:DB8:0:0:0:0:0:7",
                       r.stdout)
         self.assertNotIn("localhost", r.stdout)   # names given replace it
@@ -490,6 +494,59 @@ class CertsBundle(unittest.TestCase):
             r = run("bundle", "--dir", self.dir, *args)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
         self.assertFalse(os.path.exists(self.dir))
+
+
+
+class SignalByAddress(unittest.TestCase):
+    """A signal's HTTPS certificate from `certs bundle --signal-ip
+    127.0.0.1`: nodes reach it at https://127.0.0.1:PORT and find each
+    other.  One with the address as an IP entry alone (`certs issue
+    --ip`) is refused by the node, as docs/troubleshooting.md says, and
+    the node's log names the signal's URL and the cause."""
+
+    def test_nodes_reach_a_signal_by_its_address(self):
+        tmp = tempfile.mkdtemp(prefix="af-sigip-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        d = os.path.join(tmp, "pki")
+        r = run("bundle", "--dir", d, "--signal-ip", "127.0.0.1", "node-1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run("issue", "ip-only", "--dir", d, "--ip", "127.0.0.1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pki = harness.Pki(os.path.join(tmp, "mesh"))
+
+        def signal(name):
+            s = harness.Signal(["--rate", "0", "--heartbeat", "1",
+                                "--tls-cert", os.path.join(d, name + ".crt"),
+                                "--tls-key", os.path.join(d, name + ".key")],
+                               ca=pki.ca_path).start()
+            self.addCleanup(s.stop)
+            return "https://127.0.0.1:%d" % s.port
+
+        good, bad = signal("signal"), signal("ip-only")
+        nodes = []
+        for nid, url in (("node-1", good), ("node-2", good), ("node-3", bad)):
+            n = harness.MeshNode(pki, nid, signals=[url],
+                                 args=["--signal-ca", os.path.join(d, "ca.crt")])
+            self.addCleanup(n.stop)
+            n.start()
+            nodes.append(n)
+        n1, n2, n3 = nodes
+        self.assertTrue(harness.wait_until(
+            lambda: n1.up_peers() == ["node-2"] and n2.up_peers() == ["node-1"],
+            30, 0.3), (n1.up_peers(), n2.up_peers()))
+
+        # The cause under the signal's host:port, the failure under its
+        # URL: the two lines troubleshooting.md tells a user to look for.
+        def refused():
+            logs = n3.logs()
+            return any(l.get("msg") == "TLS handshake failed"
+                       and l.get("peer") == bad[len("https://"):]
+                       and "Certificate verification failed" in l.get("error", "")
+                       for l in logs) and any(
+                l.get("msg") == "signal request failed" and l.get("url") == bad
+                for l in logs)
+        self.assertTrue(harness.wait_until(refused, 20, 0.3), n3.stderr()[-3000:])
+        self.assertEqual(n3.up_peers(), [])
 
 
 if __name__ == "__main__":
