@@ -312,9 +312,20 @@ class Notify(MeshTest):
         self.assertTrue(harness.wait_until(lambda: any(
             x["notice"] == "resolved" and x["channel"] == "phone" for x in notices()), 10),
             notices())
+        self.assertTrue(harness.wait_until(lambda: any(
+            x["notice"] == "resolved" and x["channel"] == "gotify" for x in notices()), 10),
+            notices())
         seen = {(x["notice"], x["channel"], x["outcome"]) for x in notices()}
         for ch in ("hook", "phone", "gotify"):
             self.assertIn(("firing", ch, "delivered"), seen)
+        # ntfy and Gotify each heard the first firing once, repeats
+        # marked as such, and the resolved notice once
+        for rcv in (self.ntfy, self.gotify):
+            titles = [x["title"] for x in rcv.bodies()]
+            self.assertEqual(len([t for t in titles if t.startswith("[firing] ")]), 1, titles)
+            self.assertEqual(len([t for t in titles if t.startswith("[resolved] ")]), 1, titles)
+            self.assertTrue(all(t.startswith(("[firing] ", "[firing, again] ", "[resolved] "))
+                                for t in titles), titles)
         self.assertIn(("repeat", "phone", "delivered"), seen)
         self.assertNotIn("tasks-only", {c for _, c, _ in seen})
         hook = [x for x in notices() if x["channel"] == "hook" and x["notice"] == "firing"]
