@@ -32,6 +32,9 @@
  *
  * Invariants: peer->active is NULL unless state == UP; every stream's data
  * is a struct lstream whose peer is set once its identity is known.
+ *
+ * Whom we dial, which address, and the redial backoff are links_dial.c's;
+ * this file takes a stream from the moment it opens, dialed or accepted.
  */
 #include "links.h"
 
@@ -45,22 +48,17 @@
 #include "forget.h"
 #include "frame_codec.h"
 #include "hmap.h"
-#include "hostport.h"
 #include "log.h"
 #include "mesh_features.h"
-#include "ring.h"
 #include "mesh_names.h"
 #include "node_id.h"
 #include "node_info.h"
 #include "origin_keys.h"
-#include "rng.h"
 #include "transport.h"
 #include "trust.h"
 #include "wall_timer.h"
 #include "xalloc.h"
 
-#define BACKOFF_MIN_MS		500
-#define BACKOFF_MAX_MS		30000
 #define PROTOCOL_VERSION	1
 #define LINKS_TICK_MS		250
 #define LINKS_STALL_MS		1000	/* a tick this late: we stalled */
@@ -102,8 +100,8 @@ check_peer(const struct peer *p)
 	CHECK((p->active != NULL) == (p->state == LINK_UP));
 }
 
-static void
-set_state(struct peer *p, enum link_state s)
+void
+links_set_state(struct peer *p, enum link_state s)
 {
 	int up_changed = p->state == LINK_UP || s == LINK_UP;
 
@@ -215,115 +213,6 @@ peer_get(struct links *l, const char *id)
 }
 
 /*
- * Which address to dial: the ones it registered, in turn.  One without a
- * port is skipped, and with none we do not dial: a guessed port (ours,
- * the default) is a stranger's, or nobody's.
- */
-static int
-pick_address(struct peer *p, char *out, size_t outlen)
-{
-	size_t n = json_array_size(p->addresses);
-	char host[256];
-	int port;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *a = json_string_value(json_array_get(p->addresses,
-		    (p->attempt + i) % n));
-		if (a == NULL || hostport_split(a, host, sizeof(host), &port) != 0 ||
-		    port == 0)
-			continue;
-		p->attempt += (unsigned)i;
-		snprintf(out, outlen, "%s", a);
-		return 0;
-	}
-	return -1;
-}
-
-static void
-dial(struct peer *p)
-{
-	struct links *l = p->l;
-	struct lstream *s;
-
-	if (p->state == LINK_UP || p->dialing != NULL || p->member == MEMBER_LEFT ||
-	    l->closing || !p->wanted)
-		return;
-	if (pick_address(p, p->address, sizeof(p->address)) != 0)
-		return;
-	p->attempt++;
-	p->dialing = transport_dial(l->transport, p->address, p->id);
-	if (p->dialing == NULL) {
-		snprintf(p->last_error, sizeof(p->last_error), "cannot dial %s",
-		    p->address);
-		return;
-	}
-	s = xcalloc(1, sizeof(*s));
-	s->ts = p->dialing;
-	s->peer = p;
-	LIST_INSERT_HEAD(&l->streams, s, entry);
-	transport_set_data(p->dialing, s);
-	set_state(p, LINK_CONNECTING);
-	log_event(LOG_DEBUG, "dialing", "{s:s, s:s}", "peer", p->id, "address",
-	    p->address);
-}
-
-static void
-redial_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	dial(arg);
-}
-
-static void
-schedule_redial(struct peer *p)
-{
-	long ms = rng_jitter(p->l->rng, p->backoff_ms);
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    p->backoff_ms * 2;
-	if (p->redial == NULL)
-		p->redial = evtimer_new(p->l->base, redial_cb, p);
-	evtimer_add(p->redial, &tv);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-struct id_list {
-	const char	**ids;
-	size_t		  n;
-};
-
-static int
-collect_id(const char *id, void *value, void *arg)
-{
-	struct id_list *il = arg;
-
-	/* A peer that left keeps its place: only its neighbours had its
-	 * Leave, and with spread distances a ring without it would move
-	 * picks far from it on those nodes only (links that one end keeps
-	 * and the other closes).  Its neighbours keep one link fewer until
-	 * it comes back or is forgotten (--prune-after). */
-	(void)value;
-	il->ids[il->n++] = id;
-	return 0;
-}
-
-static int
-want_all(const char *id, void *value, void *arg)
-{
-	(void)id;
-	(void)arg;
-	((struct peer *)value)->wanted = 1;
-	return 0;
-}
-
-/*
  * Whether we ping p.  Between two nodes that speak "one_pinger" only the
  * one whose id sorts first does: its Ping and the other's Pong each say
  * the sender lives, as often as two Pings and two Pongs did, for half the
@@ -338,84 +227,6 @@ pings(const struct links *l, const struct peer *p)
 	return mesh_features_index("one_pinger") < 0 || !p->hello_seen ||
 	    !mesh_features_has(p->features, "one_pinger") ||
 	    strcmp(l->self_id, p->id) < 0;
-}
-
-/* Whether we and p pick by the spread ring (ring.h): we speak it (a test
- * build may not), and so does p, or we have not had its Hello yet (its
- * Hello tells, and we choose again). */
-static int
-spreads(const struct peer *p)
-{
-	return mesh_features_index("spread_ring") >= 0 && (!p->hello_seen ||
-	    mesh_features_has(p->features, "spread_ring"));
-}
-
-/* Whether the nodes at ring positions a and b of n keep a link: either
- * picks the other, a under its limit ka, b under kb. */
-static int
-pair_picks(size_t n, size_t a, size_t b, size_t ka, size_t kb, int spread)
-{
-	return ring_picks(n, a, b, ka, spread) || ring_picks(n, b, a, kb, spread);
-}
-
-/* How many ring neighbours p picks on a ring of n: its Hello's limit,
- * every node when it has none, ours when it did not say (older nodes). */
-static size_t
-peer_limit(const struct links *l, const struct peer *p, size_t n)
-{
-	if (p->max_links < 0)
-		return n;
-	return (size_t)(p->max_links > 0 ? p->max_links : l->max_links);
-}
-
-/*
- * Marks which peers we link to.  Without a limit, all of them.  With
- * max_links K: those on the ring of all known ids (ours included, sorted)
- * that we pick as neighbours or that pick us under their own limit (a
- * node without one picks everyone), so that both ends of a link agree on
- * keeping it whatever limits they run with.
- */
-void
-links_choose_neighbours(struct links *l)
-{
-	struct id_list il;
-	size_t n = hmap_count(l->peers), self = 0, i;
-
-	if (l->max_links <= 0) {
-		hmap_sweep(l->peers, want_all, NULL);
-		return;
-	}
-	il.ids = xcalloc(n + 2, sizeof(*il.ids));
-	il.n = 0;
-	hmap_sweep(l->peers, collect_id, &il);
-	il.ids[il.n++] = l->self_id;
-	qsort(il.ids, il.n, sizeof(*il.ids), cmp_str);
-	for (i = 0; i < il.n; i++)
-		if (strcmp(il.ids[i], l->self_id) == 0)
-			self = i;
-	for (i = 0; i < il.n; i++) {
-		struct peer *p = hmap_get(l->peers, il.ids[i]);
-		if (p == NULL)
-			continue;
-		size_t ours = (size_t)l->max_links, theirs = peer_limit(l, p, il.n);
-		int was = p->wanted;
-		/* A peer whose Hello we have not had may pick by either ring
-		 * (an older node by the near one): a link where either rule
-		 * makes one, and its Hello tells which one stays. */
-		p->wanted = pair_picks(il.n, self, i, ours, theirs, spreads(p)) ||
-		    (!p->hello_seen &&
-		    pair_picks(il.n, self, i, ours, theirs, 0));
-		/* A new neighbour (the mesh grew, another rule) is dialled at
-		 * the next pass, not after a backoff its old links ran up. */
-		if (p->wanted && !was && p->state == LINK_DOWN) {
-			struct timeval now = { 0, 0 };
-			p->backoff_ms = BACKOFF_MIN_MS;
-			if (p->redial == NULL)
-				p->redial = evtimer_new(l->base, redial_cb, p);
-			evtimer_add(p->redial, &now);
-		}
-	}
-	free(il.ids);
 }
 
 void
@@ -465,7 +276,7 @@ links_set_peers(struct links *l, json_t *peers)
 			continue;
 		if (p->state == LINK_DOWN && (p->redial == NULL ||
 		    !evtimer_pending(p->redial, NULL)))
-			dial(p);
+			links_dial(p);
 	}
 }
 
@@ -584,12 +395,13 @@ hello_received(struct links *l, struct lstream *s,
 	}
 	s->hello_in = 1;
 	p->incarnation = h->info->incarnation;
-	spread = spreads(p);
+	spread = links_spreads(p);
 	first = !p->hello_seen;
 	p->features = mesh_features_mask(h->features, h->n_features);
 	p->hello_seen = 1;
 	/* Whether it picks us, or by which rule, changed. */
-	if (p->max_links != h->max_links || spreads(p) != spread || first) {
+	if (p->max_links != h->max_links || links_spreads(p) != spread ||
+	    first) {
 		p->max_links = h->max_links;
 		links_choose_neighbours(l);
 	}
@@ -614,7 +426,7 @@ hello_received(struct links *l, struct lstream *s,
 		return;
 	}
 	p->active = s->ts;
-	set_state(p, LINK_UP);
+	links_set_state(p, LINK_UP);
 	p->up_mono_ms = clock_mono_ms();
 	p->failures = 0;
 	p->ever_up = 1;			/* a member: refusals no longer expire it */
@@ -746,7 +558,7 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 			p->backoff_ms = BACKOFF_MIN_MS;
 		log_event(LOG_INFO, "link down", "{s:s, s:s, s:s}", "peer", p->id,
 		    "address", transport_address(ts), "reason", reason ? reason : "");
-		set_state(p, LINK_DOWN);
+		links_set_state(p, LINK_DOWN);
 	} else if (p->state == LINK_CONNECTING && p->dialing == NULL) {
 		/* A dial that never came up: no connection, a TLS handshake
 		 * refused, no Hello.  Said once per attempt (the backoff
@@ -762,13 +574,13 @@ links_stream_closed(struct links *l, struct transport_stream *ts,
 			    transport_address(ts), "reason", reason != NULL &&
 			    reason[0] != '\0' ? reason : p->last_error, "attempt",
 			    (int)p->failures + 1);
-		set_state(p, LINK_DOWN);
+		links_set_state(p, LINK_DOWN);
 		if (++p->failures % 3 == 0 && l->hooks.stale_address != NULL)
 			l->hooks.stale_address(p->id, l->hooks.arg);
 	}
 	check_peer(p);
 	if (p->state == LINK_DOWN && p->member != MEMBER_LEFT && !l->closing)
-		schedule_redial(p);
+		links_dial_later(p);
 }
 
 void

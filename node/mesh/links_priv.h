@@ -1,9 +1,10 @@
 /*
  * The link manager's insides, shared by its files: links.c (streams, the
- * Hello, dialing, the link and member state machines), links_view.c (what
- * the links report: member states, status, counts) and links_forget.c
- * (tombstones of forgotten peers).  Nothing outside node/mesh/links*.c
- * includes this.
+ * Hello, the link and member state machines), links_dial.c (whom we dial
+ * under --max-links, which address, the redial backoff), links_view.c
+ * (what the links report: member states, status, counts) and
+ * links_forget.c (tombstones of forgotten peers).  Nothing outside
+ * node/mesh/links*.c includes this.
  */
 #ifndef AGENTFLOW_LINKS_PRIV_H
 #define AGENTFLOW_LINKS_PRIV_H
@@ -16,6 +17,12 @@
 
 #include "links.h"
 #include "mesh.pb-c.h"
+
+/* A redial waits this long after a failure, doubled at each up to the
+ * most (links_dial.c); a new peer, a new neighbour and a link that
+ * lasted start again from the least. */
+#define BACKOFF_MIN_MS		500
+#define BACKOFF_MAX_MS		30000
 
 enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_UP };
 enum member_state { MEMBER_ALIVE, MEMBER_SUSPECT, MEMBER_DEAD, MEMBER_LEFT };
@@ -110,7 +117,22 @@ struct tombstone {
 
 /* links.c */
 void links_peer_free(struct peer *);
+/* Moves p's link to state s: logs it, keeps its member state and the dead
+ * clock in step, and tells the changed hook when p went up or down. */
+void links_set_state(struct peer *, enum link_state s);
+/*
+ * links_dial.c.  Marks which peers we link to (p->wanted), all of them
+ * without --max-links, and arms a new neighbour's dial at once.  Dials p
+ * when it is wanted, down, not left and not being dialed already, and we
+ * are not leaving; nothing when it has no address with a port.  Dials p
+ * again after its backoff, which this doubles.  Whether p picks
+ * neighbours by the spread ring (ring.h), as far as we know before its
+ * Hello.
+ */
 void links_choose_neighbours(struct links *);
+void links_dial(struct peer *);
+void links_dial_later(struct peer *);
+int links_spreads(const struct peer *);
 /* links_forget.c: drops id's tombstone; NULL: all of them. */
 void links_unforget(struct links *, const char *id);
 /* links_forget.c: removes p (its streams lose their peer first) and frees

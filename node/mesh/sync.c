@@ -15,16 +15,18 @@
  *                            S + 1 (NodeStatus.statuses_from): applied
  *
  * A snapshot replaces an origin's state when its cursor is newer than ours.
- * Our own events are batched: they wait for the next loop pass (or until a
- * batch is full) and go out as one EventBatch to every up link.
+ * Every applied event, ours too, is logged here (sync_log_event_row);
+ * received ones share one store transaction per turn of the loop.
  *
  * Invariant: the own origin's cursor is (our incarnation, last seq
- * emitted); nothing received ever changes it.
+ * emitted); nothing received ever changes it (our own echoes are dropped).
  *
+ * Our own events (numbered, signed, batched, sent) are sync_emit.c's, the
+ * table of origins and what routing learns from it sync_origin.c's.
  * Catching a peer up (replays and snapshots) is in sync_catchup.c,
  * handing applied events on (forwarding) in sync_forward.c, the API's
  * JSON views in sync_json.c; the link-state graph and label selection
- * are routing.c's, fed here from statuses and NodeInfos.
+ * are routing.c's, fed from statuses and NodeInfos (sync_origin.c).
  */
 #include "sync.h"
 #include "sync_opaque.h"
@@ -52,115 +54,6 @@
 /* A gap in an origin whose events arrived in order this recently is not
  * asked for: its history is on its way (a catch-up). */
 #define GAP_QUIET_MS		500
-
-
-static void *
-pack(const ProtobufCMessage *m, size_t *len)
-{
-	uint8_t *buf;
-
-	*len = protobuf_c_message_get_packed_size(m);
-	buf = xmalloc(*len ? *len : 1);
-	protobuf_c_message_pack(m, buf);
-	return buf;
-}
-
-static void
-set_blob(uint8_t **dst, size_t *dlen, const ProtobufCMessage *m)
-{
-	free(*dst);
-	*dst = m != NULL ? pack(m, dlen) : NULL;
-	if (m == NULL)
-		*dlen = 0;
-}
-
-static void set_info(struct sync *, struct origin *,
-    const Agentflow__Mesh__V1__NodeInfo *);
-
-/* Takes an origin's new status: its bytes, and its up links for the
- * link-state graph that forwarding follows (routing ignores ours). */
-static void
-set_status(struct sync *s, struct origin *o,
-    const Agentflow__Mesh__V1__NodeStatus *st, uint64_t time_ms, uint64_t seq,
-    const ProtobufCBinaryData *sig)
-{
-	const char **nbrs = xcalloc(st->n_links + 1, sizeof(*nbrs));
-	size_t n = 0;
-
-	for (size_t i = 0; i < st->n_links; i++)
-		if (st->links[i]->state == AGENTFLOW__MESH__V1__LINK_STATE__LINK_STATE_UP)
-			nbrs[n++] = st->links[i]->peer;
-	routing_set_links(s->routing, o->id, nbrs, n);
-	free(nbrs);
-	set_blob(&o->status, &o->status_len, &st->base);
-	o->status_ms = time_ms;
-	/* What vouches for it when we hand it on (sync_catchup.c). */
-	o->status_seq = seq;
-	o->status_sig_len = 0;
-	if (sig != NULL && sig->len == sizeof(o->status_sig)) {
-		memcpy(o->status_sig, sig->data, sig->len);
-		o->status_sig_len = sig->len;
-	}
-	/* Our statuses go out every sample until the lease runs out
-	 * (status_pace.h): a dashboard is open there (watch_ms), or it is an
-	 * older node (no idle_ms), which closes a link silent for three
-	 * seconds and judges a relayed node by a status a second.  A peer
-	 * may keep us busy this way only as long as it renews the lease; a
-	 * replayed status from long ago costs one lease at most (its time is
-	 * not checked: another host's clock may be minutes off). */
-	o->idle_ms = st->idle_ms;
-	o->watch_until = 0;
-	if (st->watch_ms != 0 || st->idle_ms == 0)
-		o->watch_until = clock_mono_ms() + (st->watch_ms == 0 ?
-		    SYNC_OLD_LEASE_MS : st->watch_ms < SYNC_WATCH_MAX_MS ?
-		    st->watch_ms : SYNC_WATCH_MAX_MS);
-	/* The codec checked it is the origin's own (check_status_owner). */
-	if (st->info != NULL)
-		set_info(s, o, st->info);
-}
-
-/* Takes an origin's NodeInfo: its bytes, and its labels for selectors. */
-static void
-set_info(struct sync *s, struct origin *o, const Agentflow__Mesh__V1__NodeInfo *in)
-{
-	struct routing_label *labels = xcalloc(in->n_labels + 1, sizeof(*labels));
-
-	for (size_t i = 0; i < in->n_labels; i++) {
-		labels[i].key = in->labels[i]->key;
-		labels[i].value = in->labels[i]->value;
-	}
-	routing_set_labels(s->routing, o->id, labels, in->n_labels);
-	free(labels);
-	set_blob(&o->info, &o->info_len, &in->base);
-}
-
-/* Selectors name the origins some life of which we know and that did not
- * leave; call after either changes. */
-static void
-set_present(struct sync *s, const struct origin *o)
-{
-	routing_set_present(s->routing, o->id, !o->left && o->incarnation != 0);
-}
-
-static struct origin *
-origin_get(struct sync *s, const char *id)
-{
-	struct origin *o = hmap_get(s->origins, id);
-
-	if (o == NULL) {
-		/* Every origin costs memory, a row and a vertex of the graph
-		 * each batch is forwarded over; a Hello holds at most this many
-		 * cursors, so a larger mesh could not sync anyway. */
-		if (hmap_count(s->origins) >= ORIGINS_MAX) {
-			s->refused_origins++;
-			return NULL;
-		}
-		o = xcalloc(1, sizeof(*o));
-		snprintf(o->id, sizeof(o->id), "%s", id);
-		hmap_put(s->origins, o->id, o);
-	}
-	return o;
-}
 
 /* A task update or an alert of origin into its table (ours and others'). */
 static void
@@ -224,8 +117,8 @@ index_work(struct sync *s, const Agentflow__Mesh__V1__Event *e)
  * the event's kind message packed; packed/len pass it when the caller
  * already has it (a received status was just packed for the origin).
  */
-static void
-log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
+void
+sync_log_event_row(struct sync *s, const Agentflow__Mesh__V1__Event *e,
     const void *packed, size_t packed_len, int unchecked)
 {
 	struct store_event row = { 0 };
@@ -313,25 +206,6 @@ sync_send_events(struct sync *s, const char *peer,
 	return send_frame(s, peer, &f, history && peer != NULL);
 }
 
-void
-sync_flush(struct sync *s)
-{
-	if (s->npending == 0)
-		return;
-	store_batch_begin(s->store);
-	for (size_t i = 0; i < s->npending; i++)
-		log_event_row(s, s->pending[i], NULL, 0, 0);
-	if (store_batch_end(s->store) != 0)
-		log_event(LOG_WARN, "cannot log our events", "{s:s}", "error",
-		    store_error(s->store));
-	sync_send_events(s, NULL, s->pending, s->npending, 0);
-	s->events_out += s->npending;
-	for (size_t i = 0; i < s->npending; i++)
-		agentflow__mesh__v1__event__free_unpacked(s->pending[i], NULL);
-	s->npending = 0;
-	s->pending_bytes = 0;
-}
-
 static void
 commit_received(struct sync *s)
 {
@@ -349,258 +223,11 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 	commit_received(arg);
 }
 
-static void
-flush_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	sync_flush(arg);
-}
-
-/*
- * Whether a status of ours is one no catch-up leaves out: it carries our
- * NodeInfo (said once per change), or it turns freeze on or off (the kill
- * switch: every node's timeline shows when, whenever it joined).
- */
-static int
-status_kept(const struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
-{
-	return st->info != NULL || st->frozen != s->frozen_sent;
-}
-
-/* Numbers, applies, logs and queues one of our own events. */
-static uint64_t
-emit(struct sync *s, Agentflow__Mesh__V1__Event *e)
-{
-	uint8_t sig[ORIGIN_KEYS_SIGNATURE];
-	size_t len;
-	uint8_t *buf;
-
-	e->origin = s->self_id;
-	e->incarnation = s->incarnation;
-	e->seq = s->self->seq + 1;
-	e->time_ms = clock_wall_ms();
-	e->hops = 0;
-	e->hop_limit = HOP_LIMIT;
-	/* A plain status says since when we sent nothing else; one every
-	 * catch-up carries, as our other events, says itself. */
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
-		e->status->statuses_from = status_kept(s, e->status) ? e->seq :
-		    s->kept_seq + 1;
-	sync_vouch_sign(s, e, sig);
-	/* A heap copy of our own, owned by the pending batch. */
-	buf = pack(&e->base, &len);
-	if (len > FRAME_CODEC_MAX_FRAME / 2) {
-		free(buf);
-		return 0;
-	}
-	s->pending[s->npending] = agentflow__mesh__v1__event__unpack(NULL, len, buf);
-	free(buf);
-	if (s->pending[s->npending] == NULL)
-		return 0;
-	s->npending++;
-	s->pending_bytes += len;
-	s->self->seq = e->seq;
-	s->self->updated_ms = e->time_ms;
-	if (e->kind_case != AGENTFLOW__MESH__V1__EVENT__KIND_STATUS ||
-	    status_kept(s, e->status))
-		s->kept_seq = e->seq;
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
-		s->frozen_sent = e->status->frozen;
-	/* Our own row of the graph is our live links (links_up_generation),
-	 * so routing leaves it out: our status does not change the graph. */
-	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS)
-		set_status(s, s->self, e->status, e->time_ms, e->seq,
-		    &e->signature);
-	/* Logged with the rest of its batch at flush, in one transaction. */
-	if (s->npending >= BATCH_MAX_EVENTS || s->pending_bytes >= BATCH_MAX_BYTES)
-		sync_flush(s);
-	else
-		event_active(s->flush_ev, EV_TIMEOUT, 0);
-	return e->seq;
-}
-
-/*
- * Our status; the first after our NodeInfo was set carries it, so that it
- * travels like every event to every node, neighbour or not.
- */
-uint64_t
-sync_emit_status(struct sync *s, const Agentflow__Mesh__V1__NodeStatus *st)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-	Agentflow__Mesh__V1__NodeStatus with = *st;
-	Agentflow__Mesh__V1__NodeInfo *info = NULL;	/* ours to free */
-	uint64_t seq;
-
-	if (s->info_unsent && s->self->info != NULL &&
-	    (info = agentflow__mesh__v1__node_info__unpack(NULL,
-	    s->self->info_len, s->self->info)) != NULL)
-		with.info = info;
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_STATUS;
-	e.status = &with;
-	seq = emit(s, &e);
-	if (info != NULL) {
-		if (seq != 0)
-			s->info_unsent = 0;
-		agentflow__mesh__v1__node_info__free_unpacked(info, NULL);
-	}
-	return seq;
-}
-
-int
-sync_info_unsent(const struct sync *s)
-{
-	return s->info_unsent;
-}
-
-/* A sweep over the origins but ourselves (sync_watched, sync_note_routes). */
-struct origin_scan {
-	struct sync	*s;
-	uint64_t	 now;
-	int		 found;
-};
-
-static int
-watching(const char *id, void *value, void *arg)
-{
-	const struct origin *o = value;
-	struct origin_scan *w = arg;
-
-	(void)id;
-	if (o != w->s->self && o->watch_until > w->now)
-		w->found = 1;
-	return 0;
-}
-
-static int
-note_route(const char *id, void *value, void *arg)
-{
-	struct origin *o = value;
-	struct origin_scan *w = arg;
-	char hop[128];
-
-	(void)id;
-	if (o != w->s->self && !o->left &&
-	    routing_next_hop(w->s->routing, o->id, hop, sizeof(hop)) == 0)
-		o->seen_ms = w->now;
-	return 0;
-}
-
-void
-sync_note_routes(struct sync *s)
-{
-	struct origin_scan w = { s, clock_wall_ms(), 0 };
-
-	hmap_sweep(s->origins, note_route, &w);
-}
-
-int
-sync_watched(struct sync *s)
-{
-	struct origin_scan w = { s, clock_mono_ms(), 0 };
-
-	hmap_sweep(s->origins, watching, &w);
-	return w.found;
-}
-
-uint64_t
-sync_emit_user(struct sync *s, const char *name, const void *payload, size_t len,
-    char *err, size_t errlen)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-	Agentflow__Mesh__V1__UserEvent u = AGENTFLOW__MESH__V1__USER_EVENT__INIT;
-	size_t nlen = strlen(name);
-
-	if (nlen == 0 || nlen > NAME_MAX_LEN) {
-		snprintf(err, errlen, "name: 1-%d bytes required", NAME_MAX_LEN);
-		return 0;
-	}
-	for (size_t i = 0; i < nlen; i++) {
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
-			snprintf(err, errlen, "name: control characters are not allowed");
-			return 0;
-		}
-	}
-	if (len > USER_PAYLOAD_MAX) {
-		snprintf(err, errlen, "payload: %zu bytes, at most %d allowed", len,
-		    USER_PAYLOAD_MAX);
-		return 0;
-	}
-	u.name = (char *)name;
-	u.payload.data = (uint8_t *)payload;
-	u.payload.len = len;
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_USER;
-	e.user = &u;
-	if (emit(s, &e) == 0) {
-		snprintf(err, errlen, "cannot queue the event");
-		return 0;
-	}
-	log_event(LOG_DEBUG, "user event emitted", "{s:s, s:I, s:i}", "name", name,
-	    "seq", (json_int_t)s->self->seq, "bytes", (int)len);
-	return s->self->seq;
-}
-
-uint64_t
-sync_emit_task(struct sync *s, const Agentflow__Mesh__V1__TaskUpdate *t)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_TASK;
-	e.task = (Agentflow__Mesh__V1__TaskUpdate *)t;
-	return emit(s, &e);
-}
-
-uint64_t
-sync_emit_log(struct sync *s, const Agentflow__Mesh__V1__TaskLog *l)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_LOG;
-	e.log = (Agentflow__Mesh__V1__TaskLog *)l;
-	return emit(s, &e);
-}
-
-uint64_t
-sync_emit_alert(struct sync *s, const Agentflow__Mesh__V1__Alert *a)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_ALERT;
-	e.alert = (Agentflow__Mesh__V1__Alert *)a;
-	return emit(s, &e);
-}
-
-uint64_t
-sync_emit_token_revoked(struct sync *s, const char *token_id)
-{
-	Agentflow__Mesh__V1__Event e = AGENTFLOW__MESH__V1__EVENT__INIT;
-	Agentflow__Mesh__V1__TokenRevoked t = AGENTFLOW__MESH__V1__TOKEN_REVOKED__INIT;
-
-	t.token_id = (char *)token_id;
-	e.kind_case = AGENTFLOW__MESH__V1__EVENT__KIND_TOKEN_REVOKED;
-	e.token_revoked = &t;
-	return emit(s, &e);
-}
-
-void
-sync_set_token_revoked(struct sync *s, void (*fn)(const char *, const char *,
-    void *), void *arg)
-{
-	s->token_revoked = fn;
-	s->token_revoked_arg = arg;
-}
-
-uint64_t
-sync_emit_event(struct sync *s, Agentflow__Mesh__V1__Event *e)
-{
-	return emit(s, e);
-}
-
 void
 sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 {
 	struct sync *s = arg;
-	struct origin *o = origin_get(s, peer);
+	struct origin *o = sync_origin_get(s, peer);
 	struct origin **list;
 	size_t n;
 
@@ -609,9 +236,9 @@ sync_link_up(const char *peer, const Agentflow__Mesh__V1__Hello *h, void *arg)
 		sync_vouch_learn(s, peer, peer, h->info->key);
 	/* What the peer says about itself is its NodeInfo. */
 	if (h->info != NULL && o != NULL) {
-		set_info(s, o, h->info);
+		sync_origin_set_info(s, o, h->info);
 		o->left = 0;
-		set_present(s, o);
+		sync_origin_set_present(s, o);
 	}
 	sync_catchup_jobs(s, peer);
 	list = xcalloc(hmap_count(s->origins) + 1, sizeof(*list));
@@ -651,7 +278,7 @@ apply_snapshot(struct sync *s, const char *peer,
 		sync_vouch_state(s, peer, st, &v);
 		if (!v.cursor && v.info == NULL)
 			continue;
-		o = origin_get(s, c->origin);
+		o = sync_origin_get(s, c->origin);
 		if (o == NULL)
 			continue;
 		/* Its jobs, news or not: what it says at link-up of jobs of
@@ -662,7 +289,7 @@ apply_snapshot(struct sync *s, const char *peer,
 			/* Not news, but it may know what we do not (info_heal). */
 			if (o->info == NULL && v.info != NULL &&
 			    (c->incarnation == o->incarnation || o->incarnation == 0))
-				set_info(s, o, v.info);
+				sync_origin_set_info(s, o, v.info);
 			continue;
 		}
 		/*
@@ -673,20 +300,20 @@ apply_snapshot(struct sync *s, const char *peer,
 		if (!v.work && c->incarnation == o->incarnation &&
 		    o->incarnation != 0) {
 			if (v.at != NULL)
-				log_event_row(s, v.at, NULL, 0, 0);
+				sync_log_event_row(s, v.at, NULL, 0, 0);
 			sync_vouch_hole_open(s, o, o->seq + 1,
 			    v.at != NULL ? c->seq - 1 : c->seq);
 		}
 		o->incarnation = c->incarnation;
 		o->seq = c->seq;
 		if (v.info != NULL)
-			set_info(s, o, v.info);
+			sync_origin_set_info(s, o, v.info);
 		if (v.status != NULL)
-			set_status(s, o, v.status, v.status_ms, v.status_seq,
-			    v.status_sig);
+			sync_origin_set_status(s, o, v.status, v.status_ms,
+			    v.status_seq, v.status_sig);
 		if (v.work)
 			o->left = st->left;
-		set_present(s, o);
+		sync_origin_set_present(s, o);
 		o->updated_ms = clock_wall_ms();
 		o->requested_ms = 0;
 		o->dirty = 1;
@@ -811,7 +438,7 @@ sync_apply_event(struct sync *s, const char *peer,
 	default:
 		return 0;
 	}
-	if ((o = origin_get(s, e->origin)) == NULL) {
+	if ((o = sync_origin_get(s, e->origin)) == NULL) {
 		log_event(LOG_WARN, "too many origins; event dropped", "{s:s, s:s}",
 		    "origin", e->origin, "from", peer);
 		return 0;
@@ -829,7 +456,7 @@ sync_apply_event(struct sync *s, const char *peer,
 		/* One we skipped on another's snapshot: logged and indexed,
 		 * though it moves nothing (its state is older than ours). */
 		if (sync_vouch_hole_fill(s, o, e)) {
-			log_event_row(s, e, NULL, 0, *unchecked);
+			sync_log_event_row(s, e, NULL, 0, *unchecked);
 			sync_work_apply(s, o->id, e);
 			s->events_in++;
 			o->dirty = 1;
@@ -865,7 +492,7 @@ sync_apply_event(struct sync *s, const char *peer,
 	if (e->incarnation != o->incarnation) {
 		o->left = 0;	/* a new life */
 		o->incarnation = e->incarnation;
-		set_present(s, o);
+		sync_origin_set_present(s, o);
 	}
 	o->seq = e->seq;
 	o->updated_ms = clock_wall_ms();
@@ -875,11 +502,11 @@ sync_apply_event(struct sync *s, const char *peer,
 	s->events_in++;
 	observe_delay(s, e);
 	if (e->kind_case == AGENTFLOW__MESH__V1__EVENT__KIND_STATUS) {
-		set_status(s, o, e->status, e->time_ms, e->seq,
+		sync_origin_set_status(s, o, e->status, e->time_ms, e->seq,
 		    &e->signature);
-		log_event_row(s, e, o->status, o->status_len, *unchecked);
+		sync_log_event_row(s, e, o->status, o->status_len, *unchecked);
 	} else
-		log_event_row(s, e, NULL, 0, *unchecked);
+		sync_log_event_row(s, e, NULL, 0, *unchecked);
 	sync_work_apply(s, o->id, e);
 	sync_ask_info(s, peer, o);
 	sync_ask_hole(s, peer, o);
@@ -953,12 +580,12 @@ load_remote(void *arg, const struct store_remote *r)
 
 	if (strcmp(r->origin, s->self_id) == 0)
 		return 0;
-	if ((o = origin_get(s, r->origin)) == NULL)
+	if ((o = sync_origin_get(s, r->origin)) == NULL)
 		return 0;
 	o->incarnation = r->incarnation;
 	o->seq = r->seq;
 	o->updated_ms = (uint64_t)r->updated_ms;
-	set_present(s, o);
+	sync_origin_set_present(s, o);
 	if (r->status_len > 0) {
 		o->status = xmalloc(r->status_len);
 		memcpy(o->status, r->status, r->status_len);
@@ -991,18 +618,18 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	s->strikes = hmap_new();
 	s->entropy = hmap_new();
 	s->pending = xcalloc(BATCH_MAX_EVENTS, sizeof(*s->pending));
-	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
+	s->flush_ev = event_new(base, -1, 0, sync_flush_cb, s);
 	s->commit_ev = event_new(base, -1, 0, commit_cb, s);
 	s->persist_timer = wall_timer_new(base, PERSIST_PERIOD_MS, 0, sync_persist_cb, s);
 	sync_early_init(s);
 	s->last_trim_ms = clock_mono_ms();
 	/* Ourselves first: the origin bound never leaves us out. */
-	s->self = origin_get(s, s->self_id);
+	s->self = sync_origin_get(s, s->self_id);
 	store_remote_load(s->store, load_remote, s);
 
 	s->self->incarnation = s->incarnation;
 	s->self->seq = 0;
-	set_present(s, s->self);
+	sync_origin_set_present(s, s->self);
 	/* Our NodeInfo, as snapshots carry it. */
 	node_info_init(&info, s->self_id, s->incarnation, cfg->addresses,
 	    cfg->labels);
@@ -1010,7 +637,7 @@ sync_new(struct event_base *base, const struct sync_config *cfg)
 	if (s->keys != NULL)
 		info.msg.key = (Agentflow__Mesh__V1__OriginKey *)origin_keys_own(
 		    s->keys, s->incarnation);
-	set_info(s, s->self, &info.msg);
+	sync_origin_set_info(s, s->self, &info.msg);
 	node_info_clear(&info);
 	s->info_unsent = 1;
 	return s;
@@ -1029,6 +656,14 @@ sync_set_applied(struct sync *s, void (*fn)(const struct store_event *, void *),
 {
 	s->applied = fn;
 	s->applied_arg = arg;
+}
+
+void
+sync_set_token_revoked(struct sync *s, void (*fn)(const char *, const char *,
+    void *), void *arg)
+{
+	s->token_revoked = fn;
+	s->token_revoked_arg = arg;
 }
 
 /* The live links as routing reads them. */
@@ -1072,19 +707,6 @@ sync_routing(struct sync *s)
 	return s->routing;
 }
 
-static int
-free_origin(const char *id, void *value, void *arg)
-{
-	struct origin *o = value;
-
-	(void)id;
-	sync_early_forget(arg, o);
-	free(o->info);
-	free(o->status);
-	free(o);
-	return 1;
-}
-
 void
 sync_free(struct sync *s)
 {
@@ -1094,7 +716,7 @@ sync_free(struct sync *s)
 	sync_catchup_free(s);
 	sync_persist_all(s);
 	routing_free(s->routing);
-	hmap_sweep(s->origins, free_origin, s);
+	sync_origin_free_all(s);
 	sync_early_free(s);
 	hmap_free(s->origins);
 	sync_forget_clear(s);

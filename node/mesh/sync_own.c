@@ -1,7 +1,9 @@
 /*
  * Our own messages before they go out (sync_priv.h): an event of ours
- * checked against the wire's bounds as it would travel, and a heap copy
- * of a message the views keep (sync_jobs.c, sync_schedules.c).
+ * checked against the wire's bounds as it would travel, a heap copy of a
+ * message the views keep (sync_jobs.c, sync_schedules.c), and a message
+ * packed onto the heap (our events as sync_emit.c queues them, the
+ * statuses and NodeInfos sync_origin.c keeps).
  */
 #include "sync.h"
 #include "sync_priv.h"
@@ -48,4 +50,15 @@ sync_message_copy(const ProtobufCMessage *m)
 	c = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
 	free(buf);
 	return c;
+}
+
+void *
+sync_message_pack(const ProtobufCMessage *m, size_t *len)
+{
+	uint8_t *buf;
+
+	*len = protobuf_c_message_get_packed_size(m);
+	buf = xmalloc(*len ? *len : 1);
+	protobuf_c_message_pack(m, buf);
+	return buf;
 }

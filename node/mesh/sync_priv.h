@@ -1,5 +1,6 @@
 /*
- * For sync.c's siblings only (sync_catchup.c: catching a peer up;
+ * For sync.c's siblings only (sync_emit.c: our own events; sync_origin.c:
+ * the table of origins; sync_catchup.c: catching a peer up;
  * sync_forward.c: handing events on; sync_json.c: the API's views): the
  * state sync keeps per origin and the sending primitives they share.
  * Callers outside node/mesh/sync*.c use sync.h.
@@ -209,6 +210,38 @@ int sync_statuses_since(uint64_t statuses_from, uint64_t seq);
 /* Applies e as peer hands it (sync.c): 1 when new, *unchecked as taken. */
 int sync_apply_event(struct sync *, const char *peer,
     const Agentflow__Mesh__V1__Event *e, int *unchecked);
+/*
+ * sync.c.  Appends an applied event, ours or another's, to the log (and
+ * task updates, log lines and alerts to their tables), telling the
+ * applied hook when the row is new.  The body is e's kind message packed;
+ * packed and packed_len (borrowed) pass it when the caller has it already,
+ * NULL to pack it here.  unchecked: taken on its origin's link's word.
+ */
+void sync_log_event_row(struct sync *, const Agentflow__Mesh__V1__Event *e,
+    const void *packed, size_t packed_len, int unchecked);
+
+/*
+ * sync_origin.c.  The origin of id, made (empty, cursor 0) if we hold
+ * none; NULL, counted, when ORIGINS_MAX are held already.  Owned by the
+ * table, valid until forgotten (sync_forget) or sync_free.
+ */
+struct origin *sync_origin_get(struct sync *, const char *id);
+/*
+ * o's new status (copied, with its seq and signature, sig NULL: none),
+ * its up links into routing's graph, its watch lease, and its NodeInfo
+ * when it carries one (sync_origin_set_info).
+ */
+void sync_origin_set_status(struct sync *, struct origin *o,
+    const Agentflow__Mesh__V1__NodeStatus *st, uint64_t time_ms,
+    uint64_t seq, const ProtobufCBinaryData *sig);
+/* o's NodeInfo (copied), its labels into routing for selectors. */
+void sync_origin_set_info(struct sync *, struct origin *o,
+    const Agentflow__Mesh__V1__NodeInfo *in);
+/* Tells routing whether o is present (a life known, not left); call after
+ * either changes. */
+void sync_origin_set_present(struct sync *, const struct origin *o);
+/* Frees every origin and what it holds (sync_free); the table stays. */
+void sync_origin_free_all(struct sync *);
 
 /* sync_forward.c: events[0..n) handed on, as from handed them to us. */
 void sync_forward(struct sync *, const char *from,
@@ -304,9 +337,10 @@ int sync_vouch_hole_fill(struct sync *, struct origin *o,
     const Agentflow__Mesh__V1__Event *e);
 int sync_vouch_hole_due(struct sync *, struct origin *o);
 
-/* Logs and sends our pending events now (they normally wait for the next
- * loop pass). */
+/* sync_emit.c.  Logs and sends our pending events now (they normally wait
+ * for the next loop pass); and flush_ev's callback, which does that. */
 void sync_flush(struct sync *);
+void sync_flush_cb(evutil_socket_t fd, short what, void *arg);
 /* f to peer, or (NULL) to every up link.  0, or -1 (no links, cannot
  * encode, link down); for a broadcast, the number of links it went to. */
 int sync_send_frame(struct sync *, const char *peer,
@@ -348,6 +382,9 @@ int sync_event_fits(const struct sync *, const Agentflow__Mesh__V1__Event *e,
     const char *what, const char *name);
 /* A heap copy of message m (free with its free_unpacked), or NULL. */
 void *sync_message_copy(const ProtobufCMessage *m);
+/* m packed into a heap buffer (the caller frees it; never NULL, one byte
+ * at least), its length in *len. */
+void *sync_message_pack(const ProtobufCMessage *m, size_t *len);
 
 /* sync_workflows.c: the same for workflows and their coordinators. */
 void sync_workflows_apply(struct sync *, const char *origin,
