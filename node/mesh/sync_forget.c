@@ -103,10 +103,7 @@ sync_forget(struct sync *s, const char *id, uint64_t *incarnation)
 	sync_workflows_forget(s, id);
 	sync_services_forget(s, id);
 	sync_artifacts_forget(s, id);
-	sync_early_forget(s, o);
-	free(o->info);
-	free(o->status);
-	free(o);
+	sync_origin_free(s, o);
 	return 1;
 }
 

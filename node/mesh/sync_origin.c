@@ -172,16 +172,20 @@ sync_watched(struct sync *s)
 	return w.found;
 }
 
-static int
-free_origin(const char *id, void *value, void *arg)
+void
+sync_origin_free(struct sync *s, struct origin *o)
 {
-	struct origin *o = value;
-
-	(void)id;
-	sync_early_forget(arg, o);
+	sync_early_forget(s, o);
 	free(o->info);
 	free(o->status);
 	free(o);
+}
+
+static int
+free_origin(const char *id, void *value, void *arg)
+{
+	(void)id;
+	sync_origin_free(arg, value);
 	return 1;
 }
 

@@ -240,6 +240,9 @@ void sync_origin_set_info(struct sync *, struct origin *o,
 /* Tells routing whether o is present (a life known, not left); call after
  * either changes. */
 void sync_origin_set_present(struct sync *, const struct origin *o);
+/* Frees o and what it owns (its held early events too); the caller has
+ * taken it out of s->origins or is freeing them all. */
+void sync_origin_free(struct sync *, struct origin *);
 /* Frees every origin and what it holds (sync_free); the table stays. */
 void sync_origin_free_all(struct sync *);
 

@@ -1,7 +1,7 @@
 /*
  * Unit tests of node/mesh/sync.c without links, on a real store in a private
  * temporary directory: events applied in order with duplicates dropped,
- * the bound on how many origins a node keeps, so a peer naming ever
+ * the bound on how many origins a node keeps (sync_origin.c), so a peer naming ever
  * new node ids cannot grow its memory, its database or the graph every
  * batch is forwarded over; NodeInfo travelling in statuses; and a peer's
  * Hello that holds a newer life of ours moving us to an incarnation above
