@@ -98,6 +98,41 @@ describe('Alerts page', () => {
     expect(bodyOf(post![1])).toEqual({ matchers: { rule: 'disk_full', node: 'a' }, for: '1d', comment: 'disk swap' });
   });
 
+  it('acknowledges every firing alert the filters show, each at its node, and says what was refused', async () => {
+    const many = [
+      ...ALERTS,
+      alert('b', 'x4', { rule: 'disk_full', severity: 'critical' }),
+      alert('b', 'x5', { rule: 'cpu_high' }),
+    ];
+    const fetchMock = mockFetch((url, init) => {
+      if (url === '/api/commands' && init.method === 'POST') {
+        const b = bodyOf(init);
+        if (b.args.alert_id === 'x5') return { status: 409, body: { error: 'frozen', message: 'the mesh is frozen' } };
+        return { status: 202, body: { id: `c-${b.args.alert_id}`, target: b.target, type: b.type, state: 'pending', destinations: [b.target], results: [] } };
+      }
+      if (url === '/api/silences') return { body: { node: 'a', silences: [] } };
+      if (url.startsWith('/api/alerts')) return { body: { alerts: [] } };
+      return undefined;
+    });
+    window.location.hash = '#/alerts?node=b';
+    renderWith(storeWith(hello('write'), snapshot(cluster(['a', 'b']), { alerts: many })), <Alerts />);
+    // b's two firing ones; its resolved x3 and a's firing x1 are not shown
+    expect(screen.getByTestId('ack-shown')).toHaveTextContent('Acknowledge 2 firing');
+    fireEvent.click(screen.getByTestId('ack-shown'));
+    await waitFor(() => expect(screen.getByTestId('ack-shown-message')).toHaveTextContent('1 acks sent, 1 refused (b x5: frozen: the mesh is frozen)'));
+    const posts = fetchMock.mock.calls.filter(([u, i]) => u === '/api/commands' && i?.method === 'POST').map(([, i]) => bodyOf(i));
+    expect(posts.map((b) => [b.target, b.type, b.args.alert_id]).sort()).toEqual([
+      ['b', 'ack_alert', 'x4'],
+      ['b', 'ack_alert', 'x5'],
+    ]);
+  });
+
+  it('has no bulk acknowledge for a read token', () => {
+    api(false);
+    page('read');
+    expect(screen.queryByTestId('ack-shown')).toBeNull();
+  });
+
   it("opens an alert's story from the route", async () => {
     mockFetch((url) => {
       if (url.startsWith('/api/events?kind=alert&node=a'))

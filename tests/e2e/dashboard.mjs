@@ -313,6 +313,27 @@ async function main() {
         check((await mesh.api('node-1', 'DELETE', `/api/silences/${r.json.id}`)).status === 200, 'silence removed');
       },
 
+      async "every firing alert the filters show is acknowledged with one button"() {
+        const p = await page();
+        await p.goto(`${base}#/alerts?state=firing&node=node-1`);
+        const rows = p.locator('[data-testid^="alert-row-node-1-"][data-state="firing"]');
+        await rows.first().waitFor({ timeout: 15000 });
+        const ids = (await rows.evaluateAll((rs) => rs.map((r) => r.dataset.testid)))
+          .map((t) => t.replace('alert-row-node-1-', ''));
+        const button = p.getByTestId('ack-shown');
+        check((await button.textContent()) === `Acknowledge ${ids.length} firing`, `the button: ${await button.textContent()}`);
+        await button.click();
+        await p.getByTestId('ack-shown-message').and(p.locator(`text=${ids.length} acks sent`)).waitFor({ timeout: 10000 });
+        for (const id of ids)
+          await p.locator(`[data-testid="alert-row-node-1-${id}"]`).waitFor({ state: 'detached', timeout: 10000 });
+        await waitUntil(async () => {
+          const acked = (await mesh.api('node-3', 'GET', '/api/alerts?node=node-1&state=acknowledged')).json.alerts;
+          return ids.every((id) => acked.some((a) => a.alert_id === id));
+        }, 10000, 'the acks seen on node-3');
+        await shot(p, 'alerts-acked-at-once');
+        await p.context().close();
+      },
+
       async 'a read-only token cannot run tasks'() {
         const p = await page('read');
         await p.getByTestId('role-badge').and(p.locator('[data-role="read"]')).waitFor();
@@ -742,6 +763,15 @@ async function main() {
         check(await p.getByTestId('topology-page').count() === 0, 'an unknown route shows the topology');
         await shot(p, 'phone-not-found');
         await fits('not found');
+        // The tab's icon: the page names it and the node serves it.
+        const icon = await p.evaluate(async () => {
+          const href = document.querySelector('link[rel="icon"]')?.href;
+          if (!href) return null;
+          const r = await fetch(href);
+          return { status: r.status, type: r.headers.get('content-type'), svg: (await r.text()).includes('<svg') };
+        });
+        check(icon && icon.status === 200 && (icon.type || '').startsWith('image/svg+xml') && icon.svg,
+          `the favicon is not served as an image: ${JSON.stringify(icon)}`);
         await p.getByTestId('not-found-home').click();
         await p.getByTestId('topology-page').waitFor({ timeout: 5000 });
         check(tooWide.length === 0, tooWide.join('\n'));

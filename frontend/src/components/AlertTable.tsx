@@ -103,6 +103,61 @@ const AlertRow = memo(function AlertRow({ a, canWrite, frozen, extras }: { a: Al
   );
 });
 
+/**
+ * "Acknowledge N firing": one ack command per firing alert among those
+ * shown (the page's filters pick them), a few at a time, each to the
+ * alert's node; says how many were sent and the first refusal.
+ */
+export function AckShown({ alerts, frozen }: { alerts: Alert[]; frozen: boolean }) {
+  const store = useStoreApi();
+  const [msg, setMsg] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const firing = alerts.filter((a) => a.state === 'firing');
+  if (firing.length === 0 && !msg) return null;
+  const ackAll = async () => {
+    setBusy(true);
+    setMsg(`acknowledging ${firing.length}…`);
+    let sent = 0;
+    const refused: string[] = [];
+    for (let i = 0; i < firing.length; i += 8) {
+      await Promise.all(
+        firing.slice(i, i + 8).map(async (a) => {
+          try {
+            const rec = await postCommand({ target: a.node, type: 'ack_alert', args: { alert_id: a.alert_id } });
+            store.dispatch({ type: 'command', command: rec });
+            sent++;
+          } catch (e) {
+            refused.push(`${a.node} ${a.alert_id}: ${describeError(e)}`);
+          }
+        }),
+      );
+    }
+    setMsg(refused.length ? `${sent} acks sent, ${refused.length} refused (${refused[0]})` : `${sent} acks sent`);
+    setBusy(false);
+  };
+  return (
+    <span className="small">
+      {firing.length > 0 && (
+        <button
+          type="button"
+          data-testid="ack-shown"
+          disabled={busy || frozen}
+          title={frozen ? 'the mesh is frozen: acks are refused until an unfreeze' : 'acknowledge every firing alert shown'}
+          onClick={() => void ackAll()}
+        >
+          Acknowledge {firing.length} firing
+        </button>
+      )}
+      {msg && (
+        <span className="muted" data-testid="ack-shown-message">
+          {' '}
+          {msg}
+        </span>
+      )}
+    </span>
+  );
+}
+
 export function AlertTable({
   alerts,
   canWrite,

@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useState } from 'react';
 import { AlertStory } from '../components/AlertStory';
-import { AlertTable, sortAlerts, type AlertRowExtras } from '../components/AlertTable';
+import { AckShown, AlertTable, sortAlerts, type AlertRowExtras } from '../components/AlertTable';
 import { SilenceForm, SilenceList } from '../components/Silences';
 import {
   ALERT_STATES,
@@ -43,7 +43,8 @@ function useSilences(node: string | null) {
  * text (all in the hash's query, so a link reproduces the view);
  * `#/alerts/NODE/ID` opens an alert's story beside the list.  The mesh's
  * silences below (added on any node, they hold back every node's notices),
- * and "Silence" on every open alert.
+ * "Silence" on every open alert, and one button that acknowledges every
+ * firing alert the filters show.
  */
 export function Alerts({ param = null }: { param?: string | null }) {
   const alerts = useStore((s) => s.alerts);
@@ -125,6 +126,7 @@ export function Alerts({ param = null }: { param?: string | null }) {
         <span className="muted small" data-testid="alert-shown">
           {shown.length} of {all.length} alerts
         </span>
+        {canWrite && <AckShown alerts={shown.slice(0, 1000)} frozen={frozen} />}
       </div>
       {silencing && (
         <SilenceForm
