@@ -181,6 +181,44 @@ class CliFind(unittest.TestCase):
                       err)
         self.assertNotIn("cli.conf", err)
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run as another user")
+    @unittest.skipIf(HOST_INSTALL, "/var/lib/agentflow exists: it is a step before cli.conf")
+    def test_the_users_file_stands_in_for_a_data_directory_it_may_not_read(self):
+        """A host install's data directory is the agentflow user's: a user
+        who may not read it but has a cli.conf reaches the node with it;
+        without one, is told so and what to do."""
+        for d in (self.tmp, self.cwd, self.home):
+            os.chmod(d, 0o755)
+        bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(bindir, exist_ok=True)
+        os.chmod(bindir, 0o755)
+        shutil.copy(CLI, bindir)
+        data = os.path.join(self.cwd, "agentflow-data")
+        shutil.copytree(self.alpha.data_dir, data, ignore=lambda d, names: [
+            n for n in names if n not in ("api.json", "tokens.json")])
+        os.chmod(data, 0o700)      # root's, as /var/lib/agentflow is agentflow's
+
+        def as_nobody():
+            p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                "--clear-groups", os.path.join(bindir, "agentflow"),
+                                "status", "--json"], capture_output=True, text=True,
+                               timeout=30, env=self.env(), cwd=self.cwd,
+                               stdin=subprocess.DEVNULL)
+            return p.returncode, p.stdout, p.stderr
+        rc, out, err = as_nobody()
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("cannot read ./agentflow-data/api.json: permission denied", err)
+        self.assertIn("or put api and token-file in %s"
+                      % os.path.join(self.home, ".config/agentflow/cli.conf"), err)
+        path = self.conf(self.mike)
+        for root, dirs, files in os.walk(os.path.join(self.home, ".config")):
+            for n in dirs + files:
+                shutil.chown(os.path.join(root, n), "nobody", "nogroup")
+        rc, out, err = as_nobody()
+        self.assertEqual(rc, 0, (out, err))
+        self.assertEqual(json.loads(out)["local"]["node_id"], "mike")
+        self.assertTrue(os.path.exists(path))
+
     # ------------------------------------------------ what it prints
 
     def test_rows_sorted_by_name_and_uptimes_for_people(self):
