@@ -309,9 +309,10 @@ nothing_found(const struct cli_found *f, const char *named,
 	else {
 		for (size_t i = 0; i < sizeof(implicit_dirs) /
 		    sizeof(implicit_dirs[0]); i++)
-			ADD("  %s/api.json: %s\n", implicit_dirs[i],
-			    dir_errno[i] != 0 ? strerror(dir_errno[i]) :
-			    "no address in it");
+			if (dir_errno[i] >= 0)	/* -1: not looked at */
+				ADD("  %s/api.json: %s\n", implicit_dirs[i],
+				    dir_errno[i] != 0 ? strerror(dir_errno[i]) :
+				    "no address in it (the node starting?)");
 		if (f->conf[0] == '\0')
 			ADD("  the user's cli.conf: not looked for ($HOME "
 			    "unset)\n");
@@ -339,11 +340,13 @@ cli_find(const struct cli_opts *o, struct cli_found *f, char *err,
 	const char *named = o->data_dir != NULL ? o->data_dir :
 	    env("AGENTFLOW_DATA_DIR");
 	const char *tok = o->token;	/* an empty --token is sent as given */
-	int dir_errno[sizeof(implicit_dirs) / sizeof(implicit_dirs[0])] = { 0 };
+	int dir_errno[sizeof(implicit_dirs) / sizeof(implicit_dirs[0])];
 	int got_api = 0, api_rc = NONE, token_rc = NONE, conf_rc = NONE;
 	struct conf c;
 
 	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < sizeof(dir_errno) / sizeof(dir_errno[0]); i++)
+		dir_errno[i] = -1;
 	if (tok == NULL)
 		tok = env("AGENTFLOW_TOKEN");
 	if (tok != NULL) {
@@ -374,10 +377,11 @@ cli_find(const struct cli_opts *o, struct cli_found *f, char *err,
 
 			snprintf(path, sizeof(path), "%s/api.json",
 			    implicit_dirs[i]);
-			if (access(path, F_OK) == 0 || errno == EACCES)
+			if (access(path, F_OK) == 0 || errno == EACCES) {
 				snprintf(f->dir, sizeof(f->dir), "%s",
 				    implicit_dirs[i]);
-			else
+				dir_errno[i] = 0;
+			} else
 				dir_errno[i] = errno;
 		}
 	if (f->dir[0] != '\0') {

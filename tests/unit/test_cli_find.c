@@ -262,6 +262,14 @@ test_nothing_found_names_each_place_in_order(void **state)
 	put(".config/agentflow/cli.conf", "token = t\n", 0600);
 	assert_int_equal(find(NULL, &f, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cli.conf: no api in it"));
+	/* an api.json being written: that place said, the next not
+	 * looked at (it is never reached) */
+	assert_int_equal(mkdir("agentflow-data", 0700), 0);
+	put("agentflow-data/api.json", "{\"addr", 0600);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "./agentflow-data/api.json: no address in "
+	    "it"));
+	assert_null(strstr(err, "/var/lib/agentflow"));
 }
 
 int
