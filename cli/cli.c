@@ -262,8 +262,11 @@ ui(const struct cmd_entry *e, int argc, char **argv)
 	    strcmp(a.role, "write") != 0)
 		return cli_cmd_usage_error(&a, "--role: read or write (an admin "
 		    "token does not belong in a URL)");
-	if (cli_api_address(&a.o, host, sizeof(host), &port) != 0)
-		return cli_cmd_usage_error(&a, "--api: HOST:PORT");
+	if (cli_api_address(&a.o, host, sizeof(host), &port, r.error,
+	    sizeof(r.error)) != 0) {
+		fprintf(stderr, "agentflow: %s\n", r.error);
+		return 1;
+	}
 	snprintf(name, sizeof(name), "ui-%s", user != NULL ? user : "user");
 	for (n = 0; name[n] != '\0'; n++)	/* a principal's name */
 		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -537,11 +540,22 @@ man_page(int argc, char **argv)
 	    ".TP\n.B AGENTFLOW_TOKEN\nthe API token (\\-\\-token wins)\n"
 	    ".TP\n.B AGENTFLOW_DATA_DIR\nthe node's data directory "
 	    "(\\-\\-data\\-dir wins)\n"
+	    ".TP\n.B XDG_CONFIG_HOME\nwhere the user's agentflow/cli.conf is "
+	    "(unset: $HOME/.config; see FILES)\n"
 	    ".SH FILES\n"
-	    "Without \\-\\-api or \\-\\-token, the node's address and "
-	    "token are read from its data directory\n(api.json, tokens.json): "
-	    "\\-\\-data\\-dir, $AGENTFLOW_DATA_DIR, ./agentflow\\-data, "
-	    "then a host\ninstall's /var/lib/agentflow.\n"
+	    "Without \\-\\-api or \\-\\-token (or their variables), the "
+	    "node's address and token are read\nfrom its data directory "
+	    "(api.json, tokens.json): \\-\\-data\\-dir,\n"
+	    "$AGENTFLOW_DATA_DIR, else ./agentflow\\-data, else a host "
+	    "install's /var/lib/agentflow;\nelse, when no data directory was "
+	    "named, from the user's file\n"
+	    ".I $XDG_CONFIG_HOME/agentflow/cli.conf\n"
+	    "(default ~/.config/agentflow/cli.conf),\n"
+	    "lines of \\fBapi\\fR = \\fIHOST:PORT\\fR and "
+	    "\\fBtoken\\-file\\fR = \\fIFILE\\fR (or \\fBtoken\\fR = "
+	    "\\fITOKEN\\fR);\na file holding a token that others may read "
+	    "is refused (chmod 600).\nWhen none has the address, the CLI "
+	    "names each place it looked at.\n"
 	    ".SH EXIT STATUS\n0 done, 1 failed, 2 usage error; run (on one "
 	    "node), submit \\-\\-wait and wait exit with the task's status "
 	    "(128 + a signal, 124 timed out).\n"

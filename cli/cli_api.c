@@ -4,17 +4,15 @@
  */
 #include "cli_api.h"
 
-#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli_find.h"
 #include "cli_fmt.h"
-#include "hostport.h"
 
 #define API_TIMEOUT_S 5
 
@@ -41,93 +39,18 @@ reply_cb(struct evhttp_request *req, void *arg)
 	    evbuffer_get_length(in), 0, NULL);
 }
 
-/* --data-dir, $AGENTFLOW_DATA_DIR, ./agentflow-data when it holds a
- * node's files, else a host install's /var/lib/agentflow when it does. */
-static const char *
-data_dir(const struct cli_opts *o)
-{
-	const char *dir = o->data_dir ? o->data_dir : getenv("AGENTFLOW_DATA_DIR");
-
-	if (dir != NULL)
-		return dir;
-	/* EACCES: there, but its user's (0700); unreadable() says so. */
-	if (access("./agentflow-data/api.json", F_OK) != 0 &&
-	    (access("/var/lib/agentflow/api.json", F_OK) == 0 || errno ==
-	    EACCES))
-		return "/var/lib/agentflow";
-	return "./agentflow-data";
-}
-
-/*
- * DATA_DIR/file there but not readable by us (a host install's data
- * directory is the agentflow user's, 0700): -1 with r->error saying so,
- * rather than guessing the API's address or sending no token.
- */
-static int
-unreadable(const struct cli_opts *o, const char *file, struct cli_reply *r)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/%s", data_dir(o), file);
-	if (access(path, R_OK) == 0 || errno != EACCES)
-		return 0;
-	snprintf(r->error, sizeof(r->error), "cannot read %.300s: permission "
-	    "denied (the node's data directory is its user's: run this as "
-	    "root or that user, e.g. sudo agentflow ..., or give --api and "
-	    "--token)", path);
-	return -1;
-}
-
-/* Where the node's API is, by the precedence in the header. */
+/* Where the node's API is, by cli_find's order. */
 int
 cli_api_address(const struct cli_opts *o, char *host, size_t hostlen,
-    int *port)
+    int *port, char *err, size_t errlen)
 {
-	const char *api = o->api ? o->api : getenv("AGENTFLOW_API");
-	char path[4096];
-	json_t *j;
+	struct cli_found f;
 
-	if (api != NULL)
-		return hostport_split(api, host, hostlen, port);
-	snprintf(path, sizeof(path), "%s/api.json", data_dir(o));
-	if ((j = json_load_file(path, 0, NULL)) != NULL) {
-		const char *a = json_string_value(json_object_get(j, "address"));
-		*port = (int)json_integer_value(json_object_get(j, "port"));
-		snprintf(host, hostlen, "%s", a ? a : "127.0.0.1");
-		json_decref(j);
-		if (strcmp(host, "0.0.0.0") == 0)
-			snprintf(host, hostlen, "127.0.0.1");
-		else if (strcmp(host, "::") == 0)
-			snprintf(host, hostlen, "::1");
-		return *port > 0 ? 0 : -1;
-	}
-	snprintf(host, hostlen, "127.0.0.1");
-	*port = 8080;
+	if (cli_find(o, &f, err, errlen) != 0)
+		return -1;
+	snprintf(host, hostlen, "%s", f.host);
+	*port = f.port;
 	return 0;
-}
-
-/* The token by the precedence in the header, into buf; NULL if none. */
-static const char *
-token(const struct cli_opts *o, char *buf, size_t len)
-{
-	static const char *const keys[] = { "admin", "admin-next", "write",
-	    "write-next", "read", "read-next" };
-	const char *t = o->token ? o->token : getenv("AGENTFLOW_TOKEN");
-	char path[4096];
-	json_t *j;
-
-	/* An empty $AGENTFLOW_TOKEN is none; an empty --token is asked for. */
-	if (t != NULL && (t[0] != '\0' || o->token != NULL))
-		return t;
-	t = NULL;
-	snprintf(path, sizeof(path), "%s/tokens.json", data_dir(o));
-	if ((j = json_load_file(path, 0, NULL)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && t == NULL; i++)
-		if ((t = json_string_value(json_object_get(j, keys[i]))) != NULL)
-			snprintf(buf, len, "%s", t);
-	json_decref(j);
-	return t != NULL ? buf : NULL;
 }
 
 int
@@ -152,32 +75,24 @@ cli_api_send(const struct cli_opts *o, enum evhttp_cmd_type method,
 	struct evhttp_connection *evcon;
 	struct evhttp_request *req;
 	struct pending p;
-	char host[256], hostport[300], tok[300], auth[320];
-	const char *t;
-	int port;
+	struct cli_found f;
+	char hostport[300], auth[CLI_FIND_TOKEN_MAX + 16], places[800];
 
 	memset(r, 0, sizeof(*r));
-	if ((o->api == NULL && getenv("AGENTFLOW_API") == NULL &&
-	    unreadable(o, "api.json", r) != 0) || (o->token == NULL &&
-	    getenv("AGENTFLOW_TOKEN") == NULL && unreadable(o, "tokens.json",
-	    r) != 0))
+	if (cli_find(o, &f, r->error, sizeof(r->error)) != 0)
 		return -1;
-	if (cli_api_address(o, host, sizeof(host), &port) != 0) {
-		snprintf(r->error, sizeof(r->error), "bad API address (use --api "
-		    "HOST:PORT)");
-		return -1;
-	}
 	base = event_base_new();
 	p.base = base;
 	p.r = r;
-	evcon = evhttp_connection_base_new(base, NULL, host, (unsigned short)port);
+	evcon = evhttp_connection_base_new(base, NULL, f.host,
+	    (unsigned short)f.port);
 	evhttp_connection_set_timeout(evcon, timeout_s > 0 ? timeout_s :
 	    API_TIMEOUT_S);
 	req = evhttp_request_new(reply_cb, &p);
-	snprintf(hostport, sizeof(hostport), "%s:%d", host, port);
+	snprintf(hostport, sizeof(hostport), "%s:%d", f.host, f.port);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", hostport);
-	if ((t = token(o, tok, sizeof(tok))) != NULL) {
-		snprintf(auth, sizeof(auth), "Bearer %s", t);
+	if (f.has_token) {
+		snprintf(auth, sizeof(auth), "Bearer %s", f.token);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Authorization", auth);
 	}
@@ -195,11 +110,11 @@ cli_api_send(const struct cli_opts *o, enum evhttp_cmd_type method,
 		    "%s (is agentflow-node running? see --api, --data-dir)", hostport);
 		return -1;
 	}
-	if (r->status == 401 && t == NULL) {	/* say where we looked */
+	if (r->status == 401 && !f.has_token) {	/* say where we looked */
 		snprintf(r->error, sizeof(r->error), "the node at %.64s wants a "
-		    "token and none was found: not in --token, $AGENTFLOW_TOKEN "
-		    "or %.200s/tokens.json (give --token, or --data-dir of the "
-		    "node's data directory)", hostport, data_dir(o));
+		    "token and none was found: not in %s (give --token, or "
+		    "--data-dir of the node's data directory)", hostport,
+		    cli_find_token_places(&f, places, sizeof(places)));
 		return -1;
 	}
 	if (r->status < 200 || r->status > 299) {
@@ -281,10 +196,10 @@ cli_api_opts(int argc, char **argv, struct cli_opts *o, const char *usage,
 		case 'j': o->json = 1; break;
 		case 'h':
 			printf("usage: agentflow %s\n\n  --api HOST:PORT   the node's API "
-			    "(else AGENTFLOW_API, DATA_DIR/api.json, 127.0.0.1:8080)\n"
+			    "(else AGENTFLOW_API, DATA_DIR/api.json, cli.conf)\n"
 			    "  --data-dir DIR    the node's data directory\n"
 			    "  --token TOKEN     API token (else AGENTFLOW_TOKEN, "
-			    "DATA_DIR/tokens.json)\n"
+			    "DATA_DIR/tokens.json, cli.conf)\n"
 			    "  --json            print the API's JSON\n", usage);
 			*rc = 0;
 			return -1;

@@ -1,13 +1,9 @@
 /*
  * The CLI's client of the local node's API, shared by every subcommand
- * that talks to a node.  Where the API is: --api HOST:PORT, else
- * AGENTFLOW_API, else DATA_DIR/api.json written by the node at start
- * (--data-dir, AGENTFLOW_DATA_DIR, default ./agentflow-data, or a host
- * install's /var/lib/agentflow when only it holds a node's api.json),
- * else 127.0.0.1:8080.  The token: --token, else AGENTFLOW_TOKEN, else
- * DATA_DIR/tokens.json (its admin token, else its write token, else its
- * read token).  A data directory that is there but not ours to read
- * (EACCES) is an error that says so.
+ * that talks to a node.  Where the API is and which token to send are
+ * found by cli_find.h's order: flags, the environment, a data directory
+ * (named, ./agentflow-data or /var/lib/agentflow), the user's cli.conf;
+ * nothing found is an error that names each place looked at.
  */
 #ifndef AGENTFLOW_CLI_API_H
 #define AGENTFLOW_CLI_API_H
@@ -26,7 +22,7 @@ struct cli_opts {
 struct cli_reply {
 	int	 status;	/* HTTP status, 0: no answer */
 	json_t	*body;		/* the answer's JSON (caller decrefs), or NULL */
-	char	 error[640];	/* why the call failed, for people */
+	char	 error[1536];	/* why the call failed, for people */
 };
 
 /*
@@ -63,10 +59,10 @@ int cli_api_call(const struct cli_opts *, enum evhttp_cmd_type,
 int cli_api_show(const struct cli_opts *, enum evhttp_cmd_type,
     const char *path, json_t *body, void (*show)(json_t *));
 
-/* Where the node's API is (--api, $AGENTFLOW_API, DATA_DIR/api.json,
- * 127.0.0.1:8080): 0, or -1 when --api is not HOST:PORT. */
+/* Where the node's API is (cli_find.h): 0, or -1 with err saying why
+ * none was found. */
 int cli_api_address(const struct cli_opts *, char *host, size_t hostlen,
-    int *port);
+    int *port, char *err, size_t errlen);
 
 /* Prints the reply's JSON (for --json). */
 void cli_api_print_json(json_t *);

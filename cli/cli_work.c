@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <event2/http.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -863,12 +864,28 @@ cli_work_unfreeze(const struct cmd_entry *e, int argc, char **argv)
 	    describe_freeze);
 }
 
+/*
+ * Set by SIGINT during `ping -c 0` or -c N: the ping under way ends (its
+ * request is bounded by the command's timeout), then the summary.  A
+ * signal handler can only set a flag, hence this one static.
+ */
+static volatile sig_atomic_t ping_interrupted;
+
+static void
+ping_interrupt_cb(int sig)
+{
+	(void)sig;
+	ping_interrupted = 1;
+}
+
 int
 cli_work_ping(const struct cmd_entry *e, int argc, char **argv)
 {
+	struct sigaction sa;
 	struct cli_args a;
 	struct issue is;
 	int rc, one, failed = 0;
+	long long i;
 
 	if (cli_cmd_parse(e, argc, argv, &a, &rc) < 0)
 		return rc;
@@ -880,10 +897,18 @@ cli_work_ping(const struct cmd_entry *e, int argc, char **argv)
 	if (a.key != NULL && a.count != 1)
 		return cli_cmd_usage_error(&a, "--key names one command: not "
 		    "with -c");
-	for (long long i = 0; a.count == 0 || i < a.count; i++) {
+	if (a.count != 1) {	/* no SA_RESTART: the pause between ends */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = ping_interrupt_cb;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	for (i = 0; !ping_interrupted && (a.count == 0 || i < a.count); i++) {
 		if (i > 0) {
 			fflush(stdout);
 			nanosleep(&(struct timespec){ 1, 0 }, NULL);
+			if (ping_interrupted)
+				break;
 		}
 		memset(&is, 0, sizeof(is));
 		is.target = a.argv[0];
@@ -893,8 +918,8 @@ cli_work_ping(const struct cmd_entry *e, int argc, char **argv)
 		one = command_main(&a, &is);
 		failed += one != 0;
 	}
-	if (a.count > 1 && !a.o.json)
-		printf("%lld pings, %lld answered by every node\n", a.count,
-		    a.count - failed);
+	if (a.count != 1 && !a.o.json)
+		printf("%lld pings, %lld answered by every node\n", i,
+		    i - (long long)failed);
 	return failed > 0 ? 1 : 0;
 }

@@ -22,3 +22,11 @@ agentflow_unit_test(test_http_guard SOURCES unit/test_http_guard.c LIBS agentflo
 agentflow_unit_test(test_yaml_json SOURCES unit/test_yaml_json.c
   ${CMAKE_SOURCE_DIR}/cli/yaml_json.c LIBS PkgConfig::JANSSON PkgConfig::YAML)
 target_include_directories(test_yaml_json PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+# cli/cli_fmt.c and cli/cli_find.c: the CLI's uptimes for people, and
+# where it finds the node's API and token (the user's cli.conf).
+agentflow_unit_test(test_cli_fmt SOURCES unit/test_cli_fmt.c
+  ${CMAKE_SOURCE_DIR}/cli/cli_fmt.c LIBS agentflow_common PkgConfig::JANSSON)
+target_include_directories(test_cli_fmt PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+agentflow_unit_test(test_cli_find SOURCES unit/test_cli_find.c
+  ${CMAKE_SOURCE_DIR}/cli/cli_find.c LIBS agentflow_common PkgConfig::JANSSON)
+target_include_directories(test_cli_find PRIVATE ${CMAKE_SOURCE_DIR}/cli)

@@ -18,6 +18,7 @@ agentflow_system_test(partial_mesh test_partial_mesh.py)
 agentflow_unit_test(test_links SOURCES unit/test_links.c
   LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_system_test(cli test_cli.py)
+agentflow_system_test(cli_find test_cli_find.py)
 agentflow_system_test(tokens test_tokens.py)
 agentflow_system_test(commands test_commands.py)
 agentflow_system_test(audit test_audit.py)
