@@ -355,6 +355,34 @@ describe('Timeline', () => {
     expect(screen.getByTestId('timeline-event')).toHaveTextContent('deploy: v2');
   });
 
+  it('a command issued here is a row that the feed updates in place, linking to the task it started', () => {
+    mockFetch(() => ({ body: { events: [] } }));
+    const issued = { origin: 'a', target: 'b', type: 'run_task', args: { task: 'backup' }, principal: 'alice', destinations: ['b'], issued_ms: 2000 };
+    const store = storeWith(
+      hello('read'),
+      snapshot(cluster(['a', 'b']), {
+        events: [ev('a', 'user', { name: 'deploy', payload: 'v2', payload_bytes: 2 }, 1000)],
+        commands: [command('c1', { ...issued, pending: ['b'] }), command('h1', { type: 'history_query', issued_ms: 3000 })],
+      }),
+    );
+    renderWith(store, <Timeline />);
+    const rows = () => screen.getAllByTestId('timeline-event');
+    // the history read a node page asks by itself is no row
+    expect(rows().map((e) => e.dataset.kind)).toEqual(['command', 'user']);
+    expect(rows()[0]).toHaveAttribute('data-command', 'c1');
+    expect(rows()[0]).toHaveTextContent('run backup by alice → b: pending');
+    expect(within(rows()[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/nodes/b');
+    act(() => {
+      store.enqueue({ type: 'command', command: command('c1', { ...issued, state: 'done', pending: [], results: [{ node: 'b', status: 'ok', body: { task_id: 't9', node: 'b' } }] }) });
+      store.flush();
+    });
+    expect(rows()).toHaveLength(2);
+    expect(rows()[0]).toHaveTextContent('run backup by alice → b: ok, task t9');
+    expect(within(rows()[0]).getByTestId('timeline-link')).toHaveAttribute('href', '#/tasks/b/t9');
+    fireEvent.change(screen.getByTestId('timeline-filter-node'), { target: { value: 'b' } });
+    expect(rows().map((e) => e.dataset.kind)).toEqual(['command']);
+  });
+
   it('loads older history at the end of the list, reads its statuses, and says when there is no more', async () => {
     const older = [
       ev('a', 'status', status({ members: [mem('b', 'alive')] }), 100),

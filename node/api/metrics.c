@@ -20,6 +20,7 @@
 #include "services.h"
 #include "status_pace.h"
 #include "sync.h"
+#include "alerts.h"
 #include "artifacts.h"
 #include "rollouts.h"
 #include "notify.h"
@@ -27,6 +28,7 @@
 #include "sync_silences.h"
 #include "links.h"
 #include "node.h"
+#include "mesh_names.h"
 #include "node_id.h"
 #include "prom.h"
 #include "prom_process.h"
@@ -429,6 +431,45 @@ rollout_metrics(struct prom *p, struct node *n)
 	json_decref(c);
 }
 
+/* This node's alerts (alerts.h): those open by state and severity, every
+ * pair always written (a gauge that is absent at 0 cannot be graphed
+ * back to 0), and those each rule fired.  Rule names are the operator's
+ * (at most 64, [A-Za-z0-9._-]: nothing a label value must escape), so
+ * the rule label is bounded by the rules file. */
+static void
+alert_metrics(struct prom *p, struct node *n)
+{
+	static const int states[] = { MESH_ALERT_STATE(FIRING),
+	    MESH_ALERT_STATE(ACKNOWLEDGED) };
+	static const int severities[] = { MESH_ALERT_SEVERITY(INFO),
+	    MESH_ALERT_SEVERITY(WARNING), MESH_ALERT_SEVERITY(CRITICAL) };
+	const char *rule;
+	uint64_t fired;
+	char label[128];
+
+	if (n->alerts == NULL)
+		return;
+	prom_family(p, "agentflow_node_alerts", "gauge",
+	    "This node's open alerts by state (firing, acknowledged) and "
+	    "severity.");
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		for (size_t j = 0; j < sizeof(severities) /
+		    sizeof(severities[0]); j++) {
+			snprintf(label, sizeof(label), "state=\"%s\",severity="
+			    "\"%s\"", mesh_names_alert_state(states[i]),
+			    mesh_names_alert_severity(severities[j]));
+			prom_sample(p, label, (int64_t)alerts_open_count(
+			    n->alerts, states[i], severities[j]));
+		}
+	prom_family(p, "agentflow_node_alerts_fired_total", "counter",
+	    "Alerts each rule of this node fired since the node started.");
+	for (size_t i = 0; (rule = alerts_rule_fired(n->alerts, i, &fired)) !=
+	    NULL; i++) {
+		snprintf(label, sizeof(label), "rule=\"%s\"", rule);
+		prom_sample(p, label, (int64_t)fired);
+	}
+}
+
 /* Notifications of this node's alerts (notify.h). */
 static void
 notify_metrics(struct prom *p, struct node *n)
@@ -542,6 +583,7 @@ metrics_render(struct node *n, struct evbuffer *out)
 	service_metrics(&p, n);
 	artifact_metrics(&p, n);
 	rollout_metrics(&p, n);
+	alert_metrics(&p, n);
 	notify_metrics(&p, n);
 }
 

@@ -88,6 +88,7 @@ struct alerts {
 	uint64_t			 last_n;
 	struct rule			*rules;
 	size_t				 nrules;
+	uint64_t			*fired;		/* per rule, since start */
 	struct alert_list		 open;
 	size_t				 nopen;
 	struct alert_list		 resolved;
@@ -231,6 +232,8 @@ fire(struct alerts *a, const struct rule *r, const char *subject,
 	al->threshold = threshold;
 	al->fired_ms = now_ms;
 	open_insert(a, al, true);
+	CHECK(r >= a->rules && r < a->rules + a->nrules);
+	a->fired[r - a->rules]++;
 	emit(a, al);
 }
 
@@ -823,6 +826,7 @@ alerts_new(const struct alerts_config *cfg, const struct alerts_hooks *hooks,
 	snprintf(a->prefix, sizeof(a->prefix), "%s", cfg->id_prefix);
 	a->rules = parsed;
 	a->nrules = n;
+	a->fired = xcalloc(n > 0 ? n : 1, sizeof(*a->fired));
 	TAILQ_INIT(&a->open);
 	TAILQ_INIT(&a->resolved);
 	TAILQ_INIT(&a->pending);
@@ -856,6 +860,7 @@ alerts_free(struct alerts *a)
 	hmap_free(a->open_by_key);
 	hmap_free(a->pending_by_key);
 	alerts_rules_free(a->rules, a->nrules);
+	free(a->fired);
 	free(a);
 }
 
@@ -864,4 +869,26 @@ alerts_rules_json(const struct alerts *a)
 {
 	return alerts_rules_dump(a != NULL ? a->rules : NULL,
 	    a != NULL ? a->nrules : 0);
+}
+
+size_t
+alerts_open_count(const struct alerts *a, int state, int severity)
+{
+	const struct alert *al;
+	size_t n = 0;
+
+	if (a == NULL)
+		return 0;
+	TAILQ_FOREACH(al, &a->open, entry)
+		n += (int)al->state == state && (int)al->severity == severity;
+	return n;
+}
+
+const char *
+alerts_rule_fired(const struct alerts *a, size_t i, uint64_t *fired)
+{
+	if (a == NULL || i >= a->nrules)
+		return NULL;
+	*fired = a->fired[i];
+	return a->rules[i].name;
 }

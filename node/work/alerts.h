@@ -95,4 +95,15 @@ int alerts_ack(struct alerts *, const char *alert_id, const char *principal,
 /* The rules in force, as JSON (new reference). */
 json_t *alerts_rules_json(const struct alerts *);
 
+/* How many of this node's alerts are open in state (FIRING or
+ * ACKNOWLEDGED) with severity, restored ones included: what /metrics
+ * shows as agentflow_node_alerts. */
+size_t alerts_open_count(const struct alerts *, int state, int severity);
+/* Rule i (in the order of the rules file) and, in *fired, the alerts it
+ * fired since the node started (restored ones not counted: they fired
+ * in an earlier life).  NULL past the last rule; the name is valid
+ * until alerts_free(). */
+const char *alerts_rule_fired(const struct alerts *, size_t i,
+    uint64_t *fired);
+
 #endif

@@ -810,6 +810,16 @@ async function main() {
               10000, 'node-3 not frozen');
           }
           await row('unfrozen', 'node-3').waitFor({ timeout: 10000 });
+          // a command issued on node-1, the page's node (which keeps the
+          // records of the commands it issued), is a row: what, to whom,
+          // the answer, and a link to its node
+          const ping = await mesh.api('node-1', 'POST', '/api/commands', { target: 'node-3', type: 'ping', wait_ms: 5000 });
+          check(ping.status === 200 && ping.json.state === 'done', `ping answered ${ping.status} ${JSON.stringify(ping.json)}`);
+          const cmd = p.locator(`[data-testid="timeline-event"][data-kind="command"][data-command="${ping.json.id}"]`);
+          await cmd.filter({ hasText: '→ node-3: ok' }).waitFor({ timeout: 10000 }).catch(async (e) => {
+            throw new Error(`${e.message}; command rows: ${JSON.stringify(await p.locator('[data-kind="command"]').allTextContents())}`);
+          });
+          check(await cmd.getByTestId('timeline-link').getAttribute('href') === '#/nodes/node-3', 'the command row links to its node');
           check(await p.locator('[data-testid="timeline-event"][data-kind="status"]').count() === 0, 'a status is a row');
           await shot(p, 'timeline-rows');
           // the end of the list asks node-1 for older events: rows come

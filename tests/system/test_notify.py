@@ -245,6 +245,14 @@ class Notify(MeshTest):
                                             "--notify", notify])
         b = self.node("node-2", [sig.url])
         self.wait_full_mesh([a, b])
+
+        def scrape():
+            return harness.parse_metrics(a.client(token="read").get("/metrics").body.decode())
+        gauge = 'agentflow_node_alerts{state="firing",severity="warning"}'
+        fired = 'agentflow_node_alerts_fired_total{rule="peer_unreachable"}'
+        m = scrape()
+        self.assertEqual((m[gauge], m[fired]), (0, 0))
+        self.assertEqual(m['agentflow_node_alerts_fired_total{rule="task_failed"}'], 0)
         b.stop(signal.SIGKILL)
 
         def firing(r):
@@ -263,6 +271,10 @@ class Notify(MeshTest):
         self.assertEqual(first["alert"]["rule"], "peer_unreachable")
         self.assertEqual(first["alert"]["subject"], "node-2")
         self.assertFalse(first["repeat"])
+        # Prometheus sees it open while it fires
+        m = scrape()
+        self.assertEqual((m[gauge], m[fired]), (1, 1))
+        self.assertEqual(m['agentflow_node_alerts{state="acknowledged",severity="warning"}'], 0)
         # each attempt signed: HMAC-SHA256(secret, timestamp "." body)
         for _, headers, body in posts:
             ts = headers["X-AgentFlow-Timestamp"]
@@ -300,6 +312,9 @@ class Notify(MeshTest):
             lambda: [x for x in self.ntfy.bodies() if "[resolved" in x["title"]], 10))
         resolved = [x for x in self.hook.bodies() if x["state"] == "resolved"]
         self.assertEqual(len(resolved), 1, resolved)
+        # open no more; fired once
+        m = scrape()
+        self.assertEqual((m[gauge], m[fired]), (0, 1))
         self.assertEqual(resolved[0]["alert"]["subject"], "node-2")
         # the channel for task_failed only heard nothing
         self.assertEqual(self.narrow.posts, [])

@@ -947,6 +947,60 @@ test_defaults_and_rules_json(void **state)
 	alerts_free(NULL);
 }
 
+/* What /metrics reads: open alerts by state and severity (restored ones
+ * too), and the alerts each rule fired in this life (not restored ones). */
+static void
+test_counts_for_metrics(void **state)
+{
+	struct fx *fx = *state;
+	Agentflow__Mesh__V1__Alert m;
+	uint64_t fired = 99;
+	char msg[128], id[64];
+	const int firing = MESH_ALERT_STATE(FIRING);
+	const int acked = MESH_ALERT_STATE(ACKNOWLEDGED);
+	const int warning = MESH_ALERT_SEVERITY(WARNING);
+	const int critical = MESH_ALERT_SEVERITY(CRITICAL);
+
+	start(fx, "[{\"name\": \"cpu_high\", \"metric\": \"cpu_percent\","
+	    " \"above\": 90, \"for_s\": 0, \"severity\": \"critical\"},"
+	    " {\"name\": \"task_failed\", \"on\": \"task_failed\"}]", "p2");
+	assert_int_equal(alerts_open_count(fx->a, firing, critical), 0);
+	assert_string_equal(alerts_rule_fired(fx->a, 0, &fired), "cpu_high");
+	assert_int_equal(fired, 0);
+	assert_string_equal(alerts_rule_fired(fx->a, 1, &fired), "task_failed");
+	assert_int_equal(fired, 0);
+	assert_null(alerts_rule_fired(fx->a, 2, &fired));
+	/* Restored: open, but not fired in this life. */
+	restored(&m, "p1-7", "task_failed", "backup", MESH_ALERT_STATE(FIRING));
+	m.severity = MESH_ALERT_SEVERITY(WARNING);
+	alerts_restore(fx->a, &m);
+	assert_int_equal(alerts_open_count(fx->a, firing, warning), 1);
+	alerts_rule_fired(fx->a, 1, &fired);
+	assert_int_equal(fired, 0);
+
+	cpu(fx, 1 * S, 95);
+	assert_int_equal(alerts_open_count(fx->a, firing, critical), 1);
+	assert_int_equal(alerts_open_count(fx->a, firing, warning), 1);
+	alerts_rule_fired(fx->a, 0, &fired);
+	assert_int_equal(fired, 1);
+	/* Acknowledged: it moves from one state to the other. */
+	snprintf(id, sizeof(id), "%s", last(fx, 1)->id);
+	assert_int_equal(alerts_ack(fx->a, id, "alice", 2 * S, msg,
+	    sizeof(msg)), MESH_COMMAND_STATUS(OK));
+	assert_int_equal(alerts_open_count(fx->a, firing, critical), 0);
+	assert_int_equal(alerts_open_count(fx->a, acked, critical), 1);
+	/* Resolved: open no more; fired stays counted, and a new episode
+	 * counts again. */
+	cpu(fx, 3 * S, 10);
+	assert_int_equal(alerts_open_count(fx->a, acked, critical), 0);
+	cpu(fx, 4 * S, 95);
+	alerts_rule_fired(fx->a, 0, &fired);
+	assert_int_equal(fired, 2);
+	assert_int_equal(alerts_open_count(fx->a, firing, critical), 1);
+	assert_int_equal(alerts_open_count(NULL, firing, critical), 0);
+	assert_null(alerts_rule_fired(NULL, 0, &fired));
+}
+
 int
 main(void)
 {
@@ -970,6 +1024,7 @@ main(void)
 		T(test_restore_removed_rule_resolves),
 		T(test_restore_duplicate_and_same_prefix),
 		T(test_defaults_and_rules_json),
+		T(test_counts_for_metrics),
 #undef T
 		cmocka_unit_test(test_invalid_rules),
 	};

@@ -1,17 +1,8 @@
 import { memo } from 'react';
+import { targetText } from '../lib/commandRows';
 import { fmtTime } from '../lib/format';
 import { useStore } from '../lib/hooks';
 import type { CommandRecord } from '../lib/types';
-
-function targetText(t: unknown): string {
-  if (typeof t === 'string') return t;
-  if (t && typeof t === 'object' && 'labels' in t) {
-    return Object.entries((t as { labels: Record<string, string> }).labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-  }
-  return JSON.stringify(t);
-}
 
 function bodyText(b: unknown): string {
   if (b == null) return '';

@@ -6,9 +6,10 @@ import { fmtPct, fmtTime } from '../lib/format';
 import { eventKey, idText } from '../lib/id';
 import { useCanWrite, useFrozen, useNow, useStore } from '../lib/hooks';
 import type { Sample } from '../lib/store';
+import { commandLinks, commandShown, describeCommand, type CommandLink } from '../lib/commandRows';
 import { describeEvent, previousUpdates } from '../lib/eventRows';
 import { dedupeChanges, describeChange, nextStatus, readStatuses, type Change } from '../lib/timelineRows';
-import type { Alert, Job, LogLine, MeshEvent, NodeStatus, Task, UserEventBody } from '../lib/types';
+import type { Alert, CommandRecord, Job, LogLine, MeshEvent, NodeStatus, Task, UserEventBody } from '../lib/types';
 import { jobHref } from './Jobs';
 
 /** Each event's line, with the earlier update it was read against. */
@@ -61,7 +62,7 @@ export function summarize(e: MeshEvent, prev?: MeshEvent): string {
 
 /** The kinds a row may have: a change read from statuses, or an event's
  * (any other kind seen is offered too). */
-const KINDS = ['node', 'link', 'freeze', 'task', 'job', 'workflow', 'service', 'schedule', 'alert', 'silence', 'artifact', 'token_revoked', 'user', 'log'];
+const KINDS = ['node', 'link', 'freeze', 'command', 'task', 'job', 'workflow', 'service', 'schedule', 'alert', 'silence', 'artifact', 'token_revoked', 'user', 'log'];
 const WINDOWS: [string, number][] = [
   ['all time', 0],
   ['last minute', 60e3],
@@ -70,7 +71,8 @@ const WINDOWS: [string, number][] = [
   ['last hour', 3600e3],
 ];
 
-/** One line of the timeline: an event, or a change between two statuses. */
+/** One line of the timeline: an event, a change between two statuses, or
+ * a command issued on this node. */
 export interface Row {
   key: string;
   time_ms: number;
@@ -81,6 +83,9 @@ export interface Row {
   href: string;
   event?: MeshEvent;
   change?: Change;
+  command?: CommandRecord;
+  /** A command's link per destination, when it had several. */
+  links?: CommandLink[];
 }
 
 const nodeHref = (id: string) => `#/nodes/${encodeURIComponent(id)}`;
@@ -128,13 +133,32 @@ export function changeRow(c: Change): Row {
   return { key: `change/${c.key}`, time_ms: c.time_ms, origin: c.origin, kind: c.kind, text: describeChange(c), href: nodeHref(c.subject), change: c };
 }
 
+/** A command's row, at the time it was issued, by the node that issued
+ * it; it leads to the task, alert, service or node of its only
+ * destination, or of its first with a link per destination. */
+export function commandRow(c: CommandRecord, localNode: string | null): Row {
+  const links = commandLinks(c);
+  const origin = c.origin ?? localNode ?? '';
+  return {
+    key: `command/${c.id}`,
+    time_ms: c.issued_ms ?? c.finished_ms ?? 0,
+    origin,
+    kind: 'command',
+    text: describeCommand(c),
+    href: links[0]?.href ?? nodeHref(origin),
+    command: c,
+    links: links.length > 1 ? links : undefined,
+  };
+}
+
 /**
  * Every row, newest first: the store's events and changes and the older
  * pages' (their statuses already read into changes: Older), each event
  * once (the live copy first: a page may hold a summary of it), each change
- * once however many nodes reported it.
+ * once however many nodes reported it, and the commands this node issued
+ * (the store's: no older page holds any).
  */
-export function buildRows(events: MeshEvent[], changes: Change[], older: Older, localNode: string | null): Row[] {
+export function buildRows(events: MeshEvent[], changes: Change[], older: Older, localNode: string | null, commands: CommandRecord[] = []): Row[] {
   const seen = new Set<string>();
   const kept: MeshEvent[] = [];
   for (const list of [events, older.events])
@@ -148,6 +172,7 @@ export function buildRows(events: MeshEvent[], changes: Change[], older: Older, 
   const prev = previousUpdates(kept);
   const rows: Row[] = kept.map((e) => eventRow(e, localNode, prev.get(e)));
   for (const c of dedupeChanges([...older.changes, ...changes])) rows.push(changeRow(c));
+  for (const c of commands) if (commandShown(c)) rows.push(commandRow(c, localNode));
   return rows.sort((a, b) => b.time_ms - a.time_ms);
 }
 
@@ -163,7 +188,7 @@ export function filterRows(rows: Row[], f: TimelineFilter, now: number): Row[] {
   const since = f.windowMs ? now - f.windowMs : 0;
   return rows.filter(
     (r) =>
-      (!f.node || r.origin === f.node || r.change?.subject === f.node) &&
+      (!f.node || r.origin === f.node || r.change?.subject === f.node || !!r.command?.destinations?.includes(f.node)) &&
       (!f.kind || r.kind === f.kind) &&
       (!since || r.time_ms >= since) &&
       (!text || r.text.toLowerCase().includes(text) || r.origin.includes(text)),
@@ -394,14 +419,19 @@ export function Timeline() {
   const changes = useStore((s) => s.changes);
   const history = useStore((s) => s.history);
   const cluster = useStore((s) => s.cluster);
+  const commandMap = useStore((s) => s.commands);
+  const commands = useMemo(() => Object.values(commandMap), [commandMap]);
   const localNode = useStore((s) => s.hello?.node ?? null);
   const canWrite = useCanWrite();
   const [f, setF] = useState<TimelineFilter>({ node: '', kind: '', windowMs: 0, text: '' });
-  const [paused, setPaused] = useState<{ events: MeshEvent[]; changes: Change[] } | null>(null);
+  const [paused, setPaused] = useState<{ events: MeshEvent[]; changes: Change[]; commands: CommandRecord[] } | null>(null);
   const now = useNow(f.windowMs ? 5000 : 60000);
   const { older, load, ask } = useOlder();
-  const src = paused ?? { events, changes };
-  const rows = useMemo(() => buildRows(src.events, src.changes, older, localNode), [src.events, src.changes, older, localNode]);
+  const src = paused ?? { events, changes, commands };
+  const rows = useMemo(
+    () => buildRows(src.events, src.changes, older, localNode, src.commands),
+    [src.events, src.changes, src.commands, older, localNode],
+  );
   const shown = useMemo(() => filterRows(rows, f, now), [rows, f, now]);
   const kinds = useMemo(() => [...new Set([...KINDS, ...rows.map((r) => r.kind)])], [rows]);
   const nodes = useMemo(() => {
@@ -448,7 +478,7 @@ export function Timeline() {
           ))}
         </select>
         <input data-testid="timeline-filter-text" placeholder="search text" value={f.text} onChange={(e) => setF({ ...f, text: e.target.value })} />
-        <button type="button" data-testid="timeline-pause" onClick={() => setPaused(paused ? null : { events, changes })}>
+        <button type="button" data-testid="timeline-pause" onClick={() => setPaused(paused ? null : { events, changes, commands })}>
           {paused ? 'Resume' : 'Pause'}
         </button>
         <span className="muted small" data-testid="timeline-count">
@@ -483,6 +513,7 @@ export function Timeline() {
             data-event={r.event ? eventKey(r.event) : undefined}
             data-what={r.change?.what}
             data-subject={r.change?.subject}
+            data-command={r.command?.id}
           >
             <span className="tl-time">{fmtTime(r.time_ms)}</span>
             <span className={`badge kind kind-${r.kind}`}>{r.kind}</span>
@@ -491,6 +522,11 @@ export function Timeline() {
               {r.text}
             </a>
             {r.event && <BinaryPayload e={r.event} />}
+            {r.links?.map((l) => (
+              <a key={l.node} className="tl-dest small" href={l.href} data-testid="timeline-command-link">
+                {l.text}
+              </a>
+            ))}
           </div>
         )}
       />
