@@ -183,6 +183,7 @@ census(struct sync *s, const char *author)
 
 struct victim {
 	const struct sync	*s;
+	int			 live;		/* pick a silence, not a removal */
 	const char		*author;	/* NULL: any */
 	int			 min_rank, max_rank;	/* pick within */
 	int			 claims_only;	/* only snapshots' words */
@@ -191,8 +192,8 @@ struct victim {
 	int			 rank;
 };
 
-/* The removal forgotten first: the lowest rank, then the one that ends
- * first, of two the lesser id. */
+/* The removal (or, when v->live, the silence) forgotten first: the
+ * lowest rank, then the one that ends first, of two the lesser id. */
 static int
 victim_one(const char *id, void *value, void *arg)
 {
@@ -200,7 +201,7 @@ victim_one(const char *id, void *value, void *arg)
 	struct victim *v = arg;
 	int r;
 
-	if (!h->u->deleted || (v->author != NULL &&
+	if (h->u->deleted == v->live || (v->author != NULL &&
 	    !same(h->u->author, v->author)))
 		return 0;
 	r = rank(v->s, h->u, h->vouched, h->kept);
@@ -230,6 +231,30 @@ forget_one(struct sync *s, const char *author, int min_rank, int max_rank,
 	hmap_sweep(s->silences, victim_one, &v);
 	if (v.id == NULL)
 		return 0;
+	held_free(hmap_del(s->silences, v.id));
+	return 1;
+}
+
+/*
+ * Pushes out the live claim (rank 0: an uncharged silence held only on
+ * a snapshot's word in another's name, or on our store's after a
+ * restart) that ends first, of two the lesser id, to make room for a
+ * signed word or ours: 1, or 0 when no claim holds a live place.  A
+ * claim of a silence that is real comes back when its author's own word
+ * does (its event, live or replayed, or its own snapshot): nothing here
+ * remembers the id.  silences.c's make_room() forgets the same one.
+ */
+static int
+push_out_claim(struct sync *s)
+{
+	struct victim v = { .s = s, .live = 1, .claims_only = 1 };
+
+	hmap_sweep(s->silences, victim_one, &v);
+	if (v.id == NULL)
+		return 0;
+	log_event(LOG_INFO, "a claimed silence gives its place to a signed one",
+	    "{s:s, s:s}", "silence", v.id, "author", v.h->u->author != NULL ?
+	    v.h->u->author : "");
 	held_free(hmap_del(s->silences, v.id));
 	return 1;
 }
@@ -314,10 +339,14 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 	if (!u->deleted) {
 		if (held != NULL)
 			return 1;
-		if (c->live >= SYNC_SILENCES_MAX)
-			return -1;
-		return from == FROM_EVENT &&
-		    c->live_of >= SYNC_SILENCE_SHARE_MAX ? -2 : 1;
+		if (from == FROM_EVENT && c->live_of >= SYNC_SILENCE_SHARE_MAX)
+			return -2;
+		if (c->live < SYNC_SILENCES_MAX)
+			return 1;
+		/* Full: a signed word or ours pushes out a claim, so claims
+		 * in others' names cannot fill the places the shares leave;
+		 * a claim pushes out nothing. */
+		return vouched && push_out_claim(s) ? 1 : -1;
 	}
 	/* charged unless it replaces a word already in the same share */
 	if (r == 1 && c->capped_of >= SYNC_SILENCE_SHARE_MAX &&
@@ -663,6 +692,17 @@ sync_silences_get(const struct sync *s, const char *id)
 	    hmap_get(s->silences, id) : NULL;
 
 	return h != NULL ? h->u : NULL;
+}
+
+int
+sync_silences_live(const struct sync *s, const char *id)
+{
+	const struct held *h = s->silences != NULL ?
+	    hmap_get(s->silences, id) : NULL;
+
+	if (h == NULL || h->u->deleted || h->u->ends_ms <= clock_wall_ms())
+		return 0;
+	return rank(s, h->u, h->vouched, h->kept) == 0 ? 1 : 2;
 }
 
 uint64_t

@@ -76,9 +76,13 @@ void sync_silences_seed(struct sync *,
 /* What we hold of id, or NULL; valid until the next change. */
 const Agentflow__Mesh__V1__SilenceUpdate *sync_silences_get(
     const struct sync *, const char *id);
+/* What we hold of id live: 0 no live silence (none, a removal, or one
+ * pushed out or ended), 1 a claim (the first pushed out when a signed
+ * word or ours needs its place), 2 its author's signed word or ours. */
+int sync_silences_live(const struct sync *, const char *id);
 /* Whether another node's word named id as ours while we held nothing of
  * it (a life before a wiped data directory, or an invention): refused,
- * but an id not to give again (silences_set_taken). */
+ * but an id not to give again (silences_set_mesh). */
 int sync_silences_claimed(const struct sync *, const char *id);
 /* Another node's words refused (bad, dated ahead, no room, past its
  * author's share, or claiming to be ours). */

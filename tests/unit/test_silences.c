@@ -500,11 +500,11 @@ test_ids_pass_those_the_mesh_holds(void **state)
 	    3600000, NOW), 1);
 	snprintf(held, sizeof(held), "%s", sid(3));
 	taken_id = held;
-	silences_set_taken(f->s, taken, NULL);
+	silences_set_mesh(f->s, taken, NULL, NULL);
 	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
 	    "\"1h\"}", id, sizeof(id), err, sizeof(err)), 201);
 	assert_string_equal(id, sid(4));
-	silences_set_taken(f->s, NULL, NULL);
+	silences_set_mesh(f->s, NULL, NULL, NULL);
 }
 
 /* Another node's removal of an id not made yet blocks that id only. */
@@ -687,14 +687,14 @@ test_removals_the_view_forgot_go_first(void **state)
 	json_t *w;
 
 	snprintf(gone, sizeof(gone), "%s", sid(140));
-	silences_set_taken(f->s, taken_but, gone);
+	silences_set_mesh(f->s, taken_but, NULL, gone);
 	for (int i = 1; i <= 65; i++)
 		assert_int_equal(silences_apply(f->s, sid(100 + i), NULL, NOW,
 		    "n2", NOW + 3600000 + (uint64_t)i, NOW), 1);
 	assert_null(silences_word(f->s, sid(140), NOW));
 	assert_non_null(w = silences_word(f->s, sid(101), NOW));
 	json_decref(w);
-	silences_set_taken(f->s, NULL, NULL);
+	silences_set_mesh(f->s, NULL, NULL, NULL);
 }
 
 /* A removal the store cannot keep (its write refused: a trigger on the
