@@ -126,7 +126,9 @@ same(const char *a, const char *b)
  * (room()), so no claim of a snapshot pushes out a signed word and only
  * ours push out ours (when all 64 are ours: the bound holds).  Among
  * signed words the busiest author's go first, so a member's flood of
- * removals of its own live silences pushes out only its own.
+ * removals of its own live silences pushes out only its own.  Of a
+ * live silence: 0 a claim (pushed out for a signed word or ours:
+ * push_out_claim()), 1 signed, 4 ours.
  */
 static int
 rank(const struct sync *s, const PB(SilenceUpdate) *u, int vouched, int kept)
@@ -320,8 +322,10 @@ busiest(struct sync *s, int max_rank, size_t *held_n)
 /*
  * Whether u (vouched, kept as put() found them) fits in place of held
  * (NULL: a new id), c the census before: 1, -1 when the view is full,
- * -2 when its author holds its share.  A new silence is refused past
- * SYNC_SILENCES_MAX, or an event's past its author's share.  A removal
+ * -2 when its author holds its share.  An event's new silence is
+ * refused past its author's share; past SYNC_SILENCES_MAX a signed one
+ * or ours takes a claim's place (push_out_claim()), a claim is
+ * refused.  A removal
  * past its author's share forgets one of the author's own; when there
  * are SYNC_SILENCE_TOMBSTONES_MAX, one of no higher rank (rank()): a
  * snapshot's claim first (a claim makes room for nothing else), then

@@ -21,11 +21,15 @@
  * held already, heard again, is neither.  A removal of a live silence
  * keeps the later of both ends, so the silence cannot outlive it.
  *
- * Bounded on every path: SYNC_SILENCES_MAX live (past it a new one is
- * refused) and SYNC_SILENCE_TOMBSTONES_MAX removed.  Each author (the
- * node a silence was added on) has a share: another node's event adding
- * a silence past SYNC_SILENCE_SHARE_MAX of its author's live ones is
- * refused and counted, so one member cannot take every place.  Past the
+ * Bounded on every path: SYNC_SILENCES_MAX live and
+ * SYNC_SILENCE_TOMBSTONES_MAX removed.  Past the live bound a new
+ * signed word or ours takes the place of the live claim (a snapshot's
+ * or our store's word in another's name, uncharged) that ends first; a
+ * new claim, or any word when no claim is live, is refused.  Each
+ * author (the node a silence was added on) has a share: another node's
+ * event adding a silence past SYNC_SILENCE_SHARE_MAX of its author's
+ * live ones is refused and counted (and takes no claim's place), so one
+ * member cannot take every place.  Past the
  * removals' bound one is forgotten, never one that ranks above the new
  * one: lowest a snapshot's claim (a snapshot's author is not
  * authenticated: never charged a share, it never pushes out a signed
