@@ -138,6 +138,14 @@ rank(const struct sync *s, const PB(SilenceUpdate) *u, int vouched, int kept)
 	return (kept ? 2 : 0) + (vouched != 0);
 }
 
+/* Whether h is a live claim: a silence held only on a snapshot's or our
+ * store's word in another's name, uncharged. */
+static int
+live_claim(const struct sync *s, const struct held *h)
+{
+	return !h->u->deleted && rank(s, h->u, h->vouched, h->kept) == 0;
+}
+
 struct census {
 	const struct sync	*s;
 	uint64_t		 now_ms;
@@ -341,12 +349,10 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 	int r = rank(s, u, vouched, kept), top;
 
 	if (!u->deleted) {
-		if (held != NULL)
-			return 1;
 		if (from == FROM_EVENT && c->live_of >= SYNC_SILENCE_SHARE_MAX)
 			return -2;
-		if (c->live < SYNC_SILENCES_MAX)
-			return 1;
+		if (held != NULL || c->live < SYNC_SILENCES_MAX)
+			return 1;	/* held: a claim it replaces */
 		/* Full: a signed word or ours pushes out a claim, so claims
 		 * in others' names cannot fill the places the shares leave;
 		 * a claim pushes out nothing. */
@@ -408,9 +414,12 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	held = hmap_get(s->silences, u->id);
 	if (out != NULL && held != NULL)
 		*out = held->u;
-	/* A removal wins over the silence; the newer of two removals. */
-	if (held != NULL && (!u->deleted || (held->u->deleted &&
-	    !newer(u, held->u))))
+	/* A removal wins over the silence; the newer of two removals.  A
+	 * silence is never edited, but its author's signed word replaces a
+	 * claim of its id: else a member's claim, sent ahead under the id
+	 * its author gives next, would keep the author's silence out. */
+	if (held != NULL && ((!u->deleted && !(vouched &&
+	    live_claim(s, held))) || (held->u->deleted && !newer(u, held->u))))
 		return 0;
 	/* A claim never replaces a signed removal, nor takes its trust:
 	 * else a claim in another's name would demote it to a claim, the
@@ -436,7 +445,7 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	    c->u->deleted && c->u->ends_ms > removal_end_max(c->u) &&
 	    !within_live(held != NULL ? held->u : NULL, c->u))
 		c->u->ends_ms = removal_end_max(c->u);
-	if (held != NULL && held->u->ends_ms > c->u->ends_ms)
+	if (held != NULL && c->u->deleted && held->u->ends_ms > c->u->ends_ms)
 		c->u->ends_ms = held->u->ends_ms;
 	hmap_put(s->silences, u->id, c);
 	held_free(held);
@@ -706,7 +715,7 @@ sync_silences_live(const struct sync *s, const char *id)
 
 	if (h == NULL || h->u->deleted || h->u->ends_ms <= clock_wall_ms())
 		return 0;
-	return rank(s, h->u, h->vouched, h->kept) == 0 ? 1 : 2;
+	return live_claim(s, h) ? 1 : 2;
 }
 
 uint64_t

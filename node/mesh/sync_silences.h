@@ -25,7 +25,9 @@
  * SYNC_SILENCE_TOMBSTONES_MAX removed.  Past the live bound a new
  * signed word or ours takes the place of the live claim (a snapshot's
  * or our store's word in another's name, uncharged) that ends first; a
- * new claim, or any word when no claim is live, is refused.  Each
+ * new claim, or any word when no claim is live, is refused.  A silence
+ * is never edited, but its author's signed word replaces a claim of its
+ * id that says otherwise.  Each
  * author (the node a silence was added on) has a share: another node's
  * event adding a silence past SYNC_SILENCE_SHARE_MAX of its author's
  * live ones is refused and counted (and takes no claim's place), so one

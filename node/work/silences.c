@@ -701,31 +701,43 @@ silences_apply(struct silences *s, const char *id, const char *spec,
     uint64_t updated_ms, const char *author, uint64_t ends_ms,
     uint64_t now_ms)
 {
-	json_t *list, *removed, *held, *sil;
+	json_t *list, *removed, *held, *live = NULL, *sil = NULL;
 	long gone_at = -1;
-	size_t i;
+	size_t i, at = 0;
 
 	expire(s, now_ms);
 	if (ends_ms <= now_ms)
 		return 0;
 	held = find(s->removed, id, &i);
-	if (spec != NULL && (held != NULL || find(s->list, id, NULL) != NULL))
-		return 0;	/* removed, or held already */
+	if (spec != NULL && held != NULL)
+		return 0;	/* removed */
+	if (spec != NULL && (live = find(s->list, id, &at)) != NULL &&
+	    strcmp(json_text_of(live, "node"), s->self) == 0)
+		return 0;	/* ours: no other node's word replaces it */
 	if (spec == NULL && held != NULL && !removal_newer(held, updated_ms,
 	    author))
 		return 0;
 	/* the mesh's view took it, pushing out a claim if it was full:
 	 * that one goes here too */
-	if (spec != NULL && json_array_size(s->list) >= SILENCES_MAX &&
+	if (spec != NULL && live == NULL &&
+	    json_array_size(s->list) >= SILENCES_MAX &&
 	    (gone_at = make_room(s, 0)) < 0)
 		return -1;
 	if (spec != NULL && (sil = json_loads(spec, 0, NULL)) == NULL)
 		return -1;
+	/* held already; or another word of its id, a claim the view
+	 * replaced with its author's word */
+	if (live != NULL && json_equal(live, sil)) {
+		json_decref(sil);
+		return 0;
+	}
 	list = json_copy(s->list);
 	removed = json_copy(s->removed);
 	if (gone_at >= 0)
 		json_array_remove(s->list, (size_t)gone_at);
-	if (spec != NULL)
+	if (live != NULL)
+		json_array_set_new(s->list, at, sil);
+	else if (spec != NULL)
 		json_array_append_new(s->list, sil);
 	else {
 		if (held != NULL)

@@ -122,7 +122,9 @@ int silences_check_removal(const char *id, const char *author, char *err,
     size_t errlen);
 /*
  * The mesh's word on id (checked): spec NULL for a removal by node author
- * at updated_ms.  Kept and stored; a removal wins over the silence.  1
+ * at updated_ms.  Kept and stored; a removal wins over the silence; a
+ * silence held with another definition is replaced (the view replaced
+ * its claim with its author's word), unless it is this node's own.  1
  * when it changed what is held, 0 when not, -1 when it cannot be kept
  * (SILENCES_MAX active, none of them forgotten by the mesh's view).
  */

@@ -787,6 +787,35 @@ test_the_mesh_word_takes_the_place_it_freed(void **state)
 	silences_set_mesh(f->s, NULL, NULL, NULL);
 }
 
+/* The mesh's word of an id held live with another definition (the
+ * view's claim, replaced by its author's word) replaces it; the same
+ * word again changes nothing, and no other node's word replaces ours. */
+static void
+test_the_mesh_word_replaces_a_claim_of_its_id(void **state)
+{
+	struct fix *f = *state;
+	char ours[64], err[256], buf[512];
+	json_t *w;
+
+	assert_int_equal(apply_theirs_until(f, "n2", 1, NOW + 7200000), 1);
+	assert_int_equal(apply_theirs_until(f, "n2", 1, NOW + 3600000), 1);
+	assert_int_equal(apply_theirs_until(f, "n2", 1, NOW + 3600000), 0);
+	assert_non_null(w = silences_word(f->s, "sil-1-n2", NOW));
+	assert_int_equal(json_integer_value(json_object_get(w, "ends_ms")),
+	    NOW + 3600000);
+	json_decref(w);
+	assert_int_equal(silences_active(f->s, NOW), 1);
+	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
+	    "\"1m\"}", ours, sizeof(ours), err, sizeof(err)), 201);
+	spec_of(buf, sizeof(buf), ours, NOW, NOW + 3600000);
+	assert_int_equal(silences_apply(f->s, ours, buf, NOW, "n1", NOW +
+	    3600000, NOW), 0);
+	assert_non_null(w = silences_word(f->s, ours, NOW));
+	assert_int_equal(json_integer_value(json_object_get(w, "ends_ms")),
+	    NOW + 60000);
+	json_decref(w);
+}
+
 /* A removal the store cannot keep (its write refused: a trigger on the
  * meta table, through a second connection) answers -1 and leaves the
  * silence live, here and in the store, as the API's 500 says. */
@@ -865,6 +894,9 @@ main(void)
 		    test_a_claim_gives_its_place_to_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_the_mesh_word_takes_the_place_it_freed, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_the_mesh_word_replaces_a_claim_of_its_id, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2237,6 +2237,57 @@ test_silences_the_stores_claims_give_their_place(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* n9's snapshot claims, in n2's name, the id n2 gives next with another
+ * definition, sent ahead of n2's own word: n2's signed word replaces
+ * the claim (it used to be dropped, and the claim kept n2's silence
+ * out); the claim sent again replaces nothing.  At its share n2's word
+ * is refused and the claim stays. */
+static void
+test_silences_a_signed_word_replaces_a_claim_of_its_id(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	const Agentflow__Mesh__V1__SilenceUpdate *h;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	silence_hooked = 0;
+	sync_set_silence_hooks(f->sync, silence_check, silence_changed, NULL);
+	silence_word(&u, "sil-5-c", 0, now, now + 7200000);
+	u.spec_json = "{\"fake\": 1}";
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 1, &up, 1);
+	assert_int_equal(sync_silences_live(f->sync, "sil-5-c"), 1);
+	silence_word(&u, "sil-5-c", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	h = sync_silences_get(f->sync, "sil-5-c");
+	assert_string_equal(h->spec_json, "{}");
+	assert_int_equal(h->ends_ms, now + 3600000);
+	assert_int_equal(sync_silences_live(f->sync, "sil-5-c"), 2);
+	assert_int_equal(silence_hooked, 2);
+	silence_word(&u, "sil-5-c", 0, now, now + 7200000);
+	u.spec_json = "{\"fake\": 1}";
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 2, &up, 1);
+	assert_string_equal(sync_silences_get(f->sync, "sil-5-c")->spec_json,
+	    "{}");
+	assert_int_equal(silence_hooked, 2);
+	/* n2 at its share */
+	words_by(f, &w, 2, SYNC_SILENCE_SHARE_MAX - 1, "d", 0, now,
+	    now + 3600000, 0);
+	silence_word(&u, "sil-6-c", 0, now, now + 7200000);
+	u.spec_json = "{\"fake\": 1}";
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 3, &up, 1);
+	silence_word(&u, "sil-6-c", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_int_equal(sync_silences_live(f->sync, "sil-6-c"), 1);
+	assert_string_equal(sync_silences_get(f->sync, "sil-6-c")->spec_json,
+	    "{\"fake\": 1}");
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -2280,6 +2331,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_a_kept_flood_yields_past_its_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_signed_word_pushes_out_a_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_ours_push_out_a_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_signed_word_replaces_a_claim_of_its_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_the_stores_claims_give_their_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
