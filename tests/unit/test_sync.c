@@ -2106,6 +2106,188 @@ test_silences_a_kept_flood_yields_past_its_share(void **state)
 	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
 }
 
+/* n9's snapshot (its cursor at seq) claims every live place in others'
+ * names: sil-0-r of n3 (real: n3 signs it later), ending first, and 63
+ * invented sil-<i>-inv of n7, each ending after the one before. */
+static void
+claims_fill(struct fixture *f, uint64_t seq, uint64_t now)
+{
+	Agentflow__Mesh__V1__SilenceUpdate us[SYNC_SILENCES_MAX],
+	    *v[SYNC_SILENCES_MAX];
+	char ids[SYNC_SILENCES_MAX][32];
+
+	silence_word(&us[0], "sil-0-r", 0, now, now + 60000);
+	us[0].author = "n3";
+	v[0] = &us[0];
+	for (int i = 1; i < SYNC_SILENCES_MAX; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "sil-%d-inv", i);
+		silence_word(&us[i], ids[i], 0, now, now + 3600000 +
+		    (uint64_t)i);
+		us[i].author = "n7";
+		v[i] = &us[i];
+	}
+	silences_in_snapshot(f, "n9", seq, v, SYNC_SILENCES_MAX);
+}
+
+/* Claims fill the 64 live places (they used to refuse every node's new
+ * silence until they ended).  An author's signed word takes the place
+ * of the claim that ends first; the claims sent again take back no
+ * place of a signed word; the real silence pushed out comes back on its
+ * author's own word; an author at its share pushes out nothing. */
+static void
+test_silences_a_signed_word_pushes_out_a_claim(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	claims_fill(f, 1, now);
+	assert_int_equal(sync_silences_held(f->sync), SYNC_SILENCES_MAX);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-r"), 1);
+	silence_word(&u, "sil-0-a", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-a"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-0-r"));
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	/* the same claims again: the one pushed out finds no room */
+	claims_fill(f, 2, now);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-a"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-0-r"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	assert_int_equal(sync_silences_held(f->sync), SYNC_SILENCES_MAX);
+	/* n3 signs sil-0-r: back, as its word, in the next claim's place */
+	silence_word(&u, "sil-0-r", 0, now, now + 60000);
+	silence_by(f, &w, 3, &u);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-r"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-1-inv"));
+	/* n2 fills its share, each word in a claim's place; its 17th is
+	 * refused and takes none */
+	words_by(f, &w, 2, SYNC_SILENCE_SHARE_MAX - 1, "b", 0, now,
+	    now + 3600000, 0);
+	assert_null(sync_silences_get(f->sync, "sil-16-inv"));
+	silence_word(&u, "sil-99-b", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_null(sync_silences_get(f->sync, "sil-99-b"));
+	assert_int_equal(sync_silences_live(f->sync, "sil-17-inv"), 1);
+	assert_int_equal(sync_silences_refused(f->sync), 2);
+	assert_int_equal(sync_silences_held(f->sync), SYNC_SILENCES_MAX);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* Our own new silence (the API's, sync_emit_silence) takes the place of
+ * the claim that ends first, and the claims sent again push it out no
+ * more than a signed one; the real one pushed out comes back in its
+ * author's own snapshot. */
+static void
+test_silences_ours_push_out_a_claim(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	claims_fill(f, 1, now);
+	silence_word(&u, "sil-1-s", 0, now, now + 3600000);
+	u.author = "self";
+	assert_int_equal(sync_emit_silence(f->sync, &u), 1);
+	assert_int_equal(sync_silences_live(f->sync, "sil-1-s"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-0-r"));
+	silence_word(&u, "sil-0-r", 0, now, now + 60000);
+	u.author = "n3";
+	silences_in_snapshot(f, "n3", 1, &up, 1);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-r"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-1-inv"));
+	claims_fill(f, 2, now);
+	assert_int_equal(sync_silences_live(f->sync, "sil-1-s"), 2);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-r"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-1-inv"));
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	assert_int_equal(sync_silences_held(f->sync), SYNC_SILENCES_MAX);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* After a restart our store's 64 silences of n4 are claims: n2's signed
+ * word takes the place of the first (of equal ends the lesser id), and
+ * n4's own snapshot brings that one back as its word, in the next's. */
+static void
+test_silences_the_stores_claims_give_their_place(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	sync_set_silence_hooks(f->sync, silence_check, NULL, NULL);
+	seeded(f, SYNC_SILENCES_MAX, "st", "n4", 0, now, now + 3600000);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-st"), 1);
+	silence_word(&u, "sil-0-a", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-a"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-0-st"));
+	silence_word(&u, "sil-0-st", 0, now, now + 3600000);
+	u.author = "n4";
+	silences_in_snapshot(f, "n4", 1, &up, 1);
+	assert_int_equal(sync_silences_live(f->sync, "sil-0-st"), 2);
+	assert_null(sync_silences_get(f->sync, "sil-1-st"));
+	assert_int_equal(sync_silences_live(f->sync, "sil-10-st"), 1);
+	assert_int_equal(sync_silences_refused(f->sync), 0);
+	assert_int_equal(sync_silences_held(f->sync), SYNC_SILENCES_MAX);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
+/* n9's snapshot claims, in n2's name, the id n2 gives next with another
+ * definition, sent ahead of n2's own word: n2's signed word replaces
+ * the claim (it used to be dropped, and the claim kept n2's silence
+ * out); the claim sent again replaces nothing.  At its share n2's word
+ * is refused and the claim stays. */
+static void
+test_silences_a_signed_word_replaces_a_claim_of_its_id(void **state)
+{
+	struct fixture *f = *state;
+	Agentflow__Mesh__V1__SilenceUpdate u, *up = &u;
+	const Agentflow__Mesh__V1__SilenceUpdate *h;
+	struct senders w = { { 0 } };
+	uint64_t now = clock_wall_ms();
+
+	silence_hooked = 0;
+	sync_set_silence_hooks(f->sync, silence_check, silence_changed, NULL);
+	silence_word(&u, "sil-5-c", 0, now, now + 7200000);
+	u.spec_json = "{\"fake\": 1}";
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 1, &up, 1);
+	assert_int_equal(sync_silences_live(f->sync, "sil-5-c"), 1);
+	silence_word(&u, "sil-5-c", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	h = sync_silences_get(f->sync, "sil-5-c");
+	assert_string_equal(h->spec_json, "{}");
+	assert_int_equal(h->ends_ms, now + 3600000);
+	assert_int_equal(sync_silences_live(f->sync, "sil-5-c"), 2);
+	assert_int_equal(silence_hooked, 2);
+	silence_word(&u, "sil-5-c", 0, now, now + 7200000);
+	u.spec_json = "{\"fake\": 1}";
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 2, &up, 1);
+	assert_string_equal(sync_silences_get(f->sync, "sil-5-c")->spec_json,
+	    "{}");
+	assert_int_equal(silence_hooked, 2);
+	/* n2 at its share */
+	words_by(f, &w, 2, SYNC_SILENCE_SHARE_MAX - 1, "d", 0, now,
+	    now + 3600000, 0);
+	silence_word(&u, "sil-6-c", 0, now, now + 7200000);
+	u.spec_json = "{\"fake\": 1}";
+	u.author = "n2";
+	silences_in_snapshot(f, "n9", 3, &up, 1);
+	silence_word(&u, "sil-6-c", 0, now, now + 3600000);
+	silence_by(f, &w, 2, &u);
+	assert_int_equal(sync_silences_live(f->sync, "sil-6-c"), 1);
+	assert_string_equal(sync_silences_get(f->sync, "sil-6-c")->spec_json,
+	    "{\"fake\": 1}");
+	assert_int_equal(sync_silences_refused(f->sync), 1);
+	sync_set_silence_hooks(f->sync, NULL, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -2147,6 +2329,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_silences_snapshot_claims_go_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_words_in_our_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silences_a_kept_flood_yields_past_its_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_signed_word_pushes_out_a_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_ours_push_out_a_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_a_signed_word_replaces_a_claim_of_its_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silences_the_stores_claims_give_their_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_one_id_two_issuers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_bounded_oldest_final_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relayed_jobs_need_the_issuers_signature, setup_keyed, teardown),
