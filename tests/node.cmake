@@ -19,6 +19,9 @@ agentflow_unit_test(test_links SOURCES unit/test_links.c
   LIBS agentflow_node_core agentflow_certs agentflow_common)
 agentflow_system_test(cli test_cli.py)
 agentflow_system_test(cli_find test_cli_find.py)
+# It makes /var/lib/agentflow for a moment, which system.package installs
+# and purges: never both at once.
+set_tests_properties(system.cli_find PROPERTIES RESOURCE_LOCK var_lib_agentflow)
 agentflow_system_test(tokens test_tokens.py)
 agentflow_system_test(commands test_commands.py)
 agentflow_system_test(audit test_audit.py)

@@ -143,6 +143,19 @@ class CliFind(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertRegex(out.splitlines()[1], r"^mike\s+self\s")
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to make /var/lib/agentflow")
+    @unittest.skipIf(HOST_INSTALL, "/var/lib/agentflow exists: not this test's to change")
+    def test_a_host_install_after_agentflow_data_before_the_users_file(self):
+        """A host install's /var/lib/agentflow (here a link to kilo's data
+        directory, removed after; ctest runs no package test beside this
+        one: RESOURCE_LOCK var_lib_agentflow)."""
+        os.symlink(self.kilo.data_dir, "/var/lib/agentflow")
+        self.addCleanup(os.unlink, "/var/lib/agentflow")
+        self.conf(self.mike)
+        self.assertEqual(self.answered_by(), "kilo")
+        os.symlink(self.alpha.data_dir, os.path.join(self.cwd, "agentflow-data"))
+        self.assertEqual(self.answered_by(), "alpha")
+
     @unittest.skipIf(HOST_INSTALL, "/var/lib/agentflow exists: it is a step before cli.conf")
     def test_a_token_others_may_read_is_refused(self):
         path = self.conf(self.mike, mode=0o644)
