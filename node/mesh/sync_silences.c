@@ -126,9 +126,7 @@ same(const char *a, const char *b)
  * (room()), so no claim of a snapshot pushes out a signed word and only
  * ours push out ours (when all 64 are ours: the bound holds).  Among
  * signed words the busiest author's go first, so a member's flood of
- * removals of its own live silences pushes out only its own.  Of a
- * live silence: 0 a claim (pushed out for a signed word or ours:
- * push_out_claim()), 1 signed, 4 ours.
+ * removals of its own live silences pushes out only its own.
  */
 static int
 rank(const struct sync *s, const PB(SilenceUpdate) *u, int vouched, int kept)
@@ -136,14 +134,6 @@ rank(const struct sync *s, const PB(SilenceUpdate) *u, int vouched, int kept)
 	if (same(u->author, s->self_id))
 		return 4;
 	return (kept ? 2 : 0) + (vouched != 0);
-}
-
-/* Whether h is a live claim: a silence held only on a snapshot's or our
- * store's word in another's name, uncharged. */
-static int
-live_claim(const struct sync *s, const struct held *h)
-{
-	return !h->u->deleted && rank(s, h->u, h->vouched, h->kept) == 0;
 }
 
 struct census {
@@ -193,7 +183,6 @@ census(struct sync *s, const char *author)
 
 struct victim {
 	const struct sync	*s;
-	int			 live;		/* pick a silence, not a removal */
 	const char		*author;	/* NULL: any */
 	int			 min_rank, max_rank;	/* pick within */
 	int			 claims_only;	/* only snapshots' words */
@@ -202,8 +191,8 @@ struct victim {
 	int			 rank;
 };
 
-/* The removal (or, when v->live, the silence) forgotten first: the
- * lowest rank, then the one that ends first, of two the lesser id. */
+/* The removal forgotten first: the lowest rank, then the one that ends
+ * first, of two the lesser id. */
 static int
 victim_one(const char *id, void *value, void *arg)
 {
@@ -211,7 +200,7 @@ victim_one(const char *id, void *value, void *arg)
 	struct victim *v = arg;
 	int r;
 
-	if (h->u->deleted == v->live || (v->author != NULL &&
+	if (!h->u->deleted || (v->author != NULL &&
 	    !same(h->u->author, v->author)))
 		return 0;
 	r = rank(v->s, h->u, h->vouched, h->kept);
@@ -241,30 +230,6 @@ forget_one(struct sync *s, const char *author, int min_rank, int max_rank,
 	hmap_sweep(s->silences, victim_one, &v);
 	if (v.id == NULL)
 		return 0;
-	held_free(hmap_del(s->silences, v.id));
-	return 1;
-}
-
-/*
- * Pushes out the live claim (rank 0: an uncharged silence held only on
- * a snapshot's word in another's name, or on our store's after a
- * restart) that ends first, of two the lesser id, to make room for a
- * signed word or ours: 1, or 0 when no claim holds a live place.  A
- * claim of a silence that is real comes back when its author's own word
- * does (its event, live or replayed, or its own snapshot): nothing here
- * remembers the id.  silences.c's make_room() forgets the same one.
- */
-static int
-push_out_claim(struct sync *s)
-{
-	struct victim v = { .s = s, .live = 1, .claims_only = 1 };
-
-	hmap_sweep(s->silences, victim_one, &v);
-	if (v.id == NULL)
-		return 0;
-	log_event(LOG_INFO, "a claimed silence gives its place to a signed one",
-	    "{s:s, s:s}", "silence", v.id, "author", v.h->u->author != NULL ?
-	    v.h->u->author : "");
 	held_free(hmap_del(s->silences, v.id));
 	return 1;
 }
@@ -330,10 +295,8 @@ busiest(struct sync *s, int max_rank, size_t *held_n)
 /*
  * Whether u (vouched, kept as put() found them) fits in place of held
  * (NULL: a new id), c the census before: 1, -1 when the view is full,
- * -2 when its author holds its share.  An event's new silence is
- * refused past its author's share; past SYNC_SILENCES_MAX a signed one
- * or ours takes a claim's place (push_out_claim()), a claim is
- * refused.  A removal
+ * -2 when its author holds its share.  A new silence is refused past
+ * SYNC_SILENCES_MAX, or an event's past its author's share.  A removal
  * past its author's share forgets one of the author's own; when there
  * are SYNC_SILENCE_TOMBSTONES_MAX, one of no higher rank (rank()): a
  * snapshot's claim first (a claim makes room for nothing else), then
@@ -349,14 +312,12 @@ room(struct sync *s, const struct census *c, const PB(SilenceUpdate) *u,
 	int r = rank(s, u, vouched, kept), top;
 
 	if (!u->deleted) {
-		if (from == FROM_EVENT && c->live_of >= SYNC_SILENCE_SHARE_MAX)
-			return -2;
-		if (held != NULL || c->live < SYNC_SILENCES_MAX)
-			return 1;	/* held: a claim it replaces */
-		/* Full: a signed word or ours pushes out a claim, so claims
-		 * in others' names cannot fill the places the shares leave;
-		 * a claim pushes out nothing. */
-		return vouched && push_out_claim(s) ? 1 : -1;
+		if (held != NULL)
+			return 1;
+		if (c->live >= SYNC_SILENCES_MAX)
+			return -1;
+		return from == FROM_EVENT &&
+		    c->live_of >= SYNC_SILENCE_SHARE_MAX ? -2 : 1;
 	}
 	/* charged unless it replaces a word already in the same share */
 	if (r == 1 && c->capped_of >= SYNC_SILENCE_SHARE_MAX &&
@@ -414,12 +375,9 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	held = hmap_get(s->silences, u->id);
 	if (out != NULL && held != NULL)
 		*out = held->u;
-	/* A removal wins over the silence; the newer of two removals.  A
-	 * silence is never edited, but its author's signed word replaces a
-	 * claim of its id: else a member's claim, sent ahead under the id
-	 * its author gives next, would keep the author's silence out. */
-	if (held != NULL && ((!u->deleted && !(vouched &&
-	    live_claim(s, held))) || (held->u->deleted && !newer(u, held->u))))
+	/* A removal wins over the silence; the newer of two removals. */
+	if (held != NULL && (!u->deleted || (held->u->deleted &&
+	    !newer(u, held->u))))
 		return 0;
 	/* A claim never replaces a signed removal, nor takes its trust:
 	 * else a claim in another's name would demote it to a claim, the
@@ -445,7 +403,7 @@ put(struct sync *s, const PB(SilenceUpdate) *u, const PB(SilenceUpdate) **out,
 	    c->u->deleted && c->u->ends_ms > removal_end_max(c->u) &&
 	    !within_live(held != NULL ? held->u : NULL, c->u))
 		c->u->ends_ms = removal_end_max(c->u);
-	if (held != NULL && c->u->deleted && held->u->ends_ms > c->u->ends_ms)
+	if (held != NULL && held->u->ends_ms > c->u->ends_ms)
 		c->u->ends_ms = held->u->ends_ms;
 	hmap_put(s->silences, u->id, c);
 	held_free(held);
@@ -705,17 +663,6 @@ sync_silences_get(const struct sync *s, const char *id)
 	    hmap_get(s->silences, id) : NULL;
 
 	return h != NULL ? h->u : NULL;
-}
-
-int
-sync_silences_live(const struct sync *s, const char *id)
-{
-	const struct held *h = s->silences != NULL ?
-	    hmap_get(s->silences, id) : NULL;
-
-	if (h == NULL || h->u->deleted || h->u->ends_ms <= clock_wall_ms())
-		return 0;
-	return live_claim(s, h) ? 1 : 2;
 }
 
 uint64_t

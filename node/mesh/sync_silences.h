@@ -21,17 +21,11 @@
  * held already, heard again, is neither.  A removal of a live silence
  * keeps the later of both ends, so the silence cannot outlive it.
  *
- * Bounded on every path: SYNC_SILENCES_MAX live and
- * SYNC_SILENCE_TOMBSTONES_MAX removed.  Past the live bound a new
- * signed word or ours takes the place of the live claim (a snapshot's
- * or our store's word in another's name, uncharged) that ends first; a
- * new claim, or any word when no claim is live, is refused.  A silence
- * is never edited, but its author's signed word replaces a claim of its
- * id that says otherwise.  Each
- * author (the node a silence was added on) has a share: another node's
- * event adding a silence past SYNC_SILENCE_SHARE_MAX of its author's
- * live ones is refused and counted (and takes no claim's place), so one
- * member cannot take every place.  Past the
+ * Bounded on every path: SYNC_SILENCES_MAX live (past it a new one is
+ * refused) and SYNC_SILENCE_TOMBSTONES_MAX removed.  Each author (the
+ * node a silence was added on) has a share: another node's event adding
+ * a silence past SYNC_SILENCE_SHARE_MAX of its author's live ones is
+ * refused and counted, so one member cannot take every place.  Past the
  * removals' bound one is forgotten, never one that ranks above the new
  * one: lowest a snapshot's claim (a snapshot's author is not
  * authenticated: never charged a share, it never pushes out a signed
@@ -82,13 +76,9 @@ void sync_silences_seed(struct sync *,
 /* What we hold of id, or NULL; valid until the next change. */
 const Agentflow__Mesh__V1__SilenceUpdate *sync_silences_get(
     const struct sync *, const char *id);
-/* What we hold of id live: 0 no live silence (none, a removal, or one
- * pushed out or ended), 1 a claim (the first pushed out when a signed
- * word or ours needs its place), 2 its author's signed word or ours. */
-int sync_silences_live(const struct sync *, const char *id);
 /* Whether another node's word named id as ours while we held nothing of
  * it (a life before a wiped data directory, or an invention): refused,
- * but an id not to give again (silences_set_mesh). */
+ * but an id not to give again (silences_set_taken). */
 int sync_silences_claimed(const struct sync *, const char *id);
 /* Another node's words refused (bad, dated ahead, no room, past its
  * author's share, or claiming to be ours). */

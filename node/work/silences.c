@@ -37,7 +37,6 @@ struct silences {
 	json_t		*removed;	/* array, oldest first */
 	uint64_t	 next;		/* the next id's number */
 	int		(*taken)(const char *, void *);	/* the mesh's view */
-	int		(*live)(const char *, void *);
 	void		*taken_arg;
 };
 
@@ -198,11 +197,10 @@ silences_free(struct silences *s)
 }
 
 void
-silences_set_mesh(struct silences *s, int (*taken)(const char *, void *),
-    int (*live)(const char *, void *), void *arg)
+silences_set_taken(struct silences *s, int (*taken)(const char *, void *),
+    void *arg)
 {
 	s->taken = taken;
-	s->live = live;
 	s->taken_arg = arg;
 }
 
@@ -313,43 +311,6 @@ live_of(const struct silences *s, const char *node)
 	return n;
 }
 
-/*
- * The live silence forgotten to make room, at SILENCES_MAX: another
- * node's, never ours; first one the mesh's view holds live no more (it
- * pushed it out for the word that comes now, or it ended or was removed
- * there), then, when claims, one the view holds only as a claim; of
- * those the one that ends first, of two the lesser id, as
- * sync_silences.c's push_out_claim() picks among the same claims.  Its
- * index, or -1 when none may go.
- */
-static long
-make_room(const struct silences *s, int claims)
-{
-	const json_t *v, *best = NULL;
-	long at = -1;
-	size_t i;
-	int rank, best_rank = 0;
-
-	if (s->live == NULL)
-		return -1;
-	json_array_foreach(s->list, i, v) {
-		const char *id = json_text_of(v, "id");
-		uint64_t e = json_u64_of(v, "ends_ms");
-
-		if (strcmp(json_text_of(v, "node"), s->self) == 0 ||
-		    (rank = s->live(id, s->taken_arg)) > (claims ? 1 : 0))
-			continue;
-		if (best == NULL || rank < best_rank || (rank == best_rank &&
-		    (e < json_u64_of(best, "ends_ms") || (e == json_u64_of(best,
-		    "ends_ms") && strcmp(id, json_text_of(best, "id")) < 0)))) {
-			best = v;
-			best_rank = rank;
-			at = (long)i;
-		}
-	}
-	return at;
-}
-
 int
 silences_add(struct silences *s, const json_t *body, const char *by,
     uint64_t now_ms, json_t **out, char *err, size_t errlen)
@@ -357,8 +318,7 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	static const char *const keys[] = { "matchers", "until_ms", "for",
 	    "comment" };
 	const json_t *comment;
-	json_t *m, *sil, *gone = NULL;
-	long gone_at = -1;
+	json_t *m, *sil;
 	uint64_t ends;
 	char id[64];
 	const char *k;
@@ -391,10 +351,7 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 		return 400;
 	}
 	expire(s, now_ms);
-	/* full: a claim of the mesh's view gives its place to ours (once
-	 * the silence is sure to be kept, below) */
-	if (json_array_size(s->list) >= SILENCES_MAX &&
-	    (gone_at = make_room(s, 1)) < 0) {
+	if (json_array_size(s->list) >= SILENCES_MAX) {
 		json_decref(m);
 		snprintf(err, errlen, "%d silences are active already: remove "
 		    "one first", SILENCES_MAX);
@@ -422,17 +379,10 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 	    "matchers", m, "starts_ms", (json_int_t)now_ms, "ends_ms",
 	    (json_int_t)ends, "comment", comment != NULL ?
 	    json_string_value(comment) : "", "created_by", by, "node", s->self);
-	if (gone_at >= 0) {
-		gone = json_incref(json_array_get(s->list, (size_t)gone_at));
-		json_array_remove(s->list, (size_t)gone_at);
-	}
 	json_array_append(s->list, sil);
 	s->next++;
 	if ((rc = save(s)) != 0) {
 		json_array_remove(s->list, json_array_size(s->list) - 1);
-		if (gone != NULL)
-			json_array_insert(s->list, (size_t)gone_at, gone);
-		json_decref(gone);
 		s->next--;
 		json_decref(sil);
 		if (rc == -2) {
@@ -443,7 +393,6 @@ silences_add(struct silences *s, const json_t *body, const char *by,
 		snprintf(err, errlen, "cannot store the silence");
 		return 500;
 	}
-	json_decref(gone);
 	*out = sil;
 	return 201;
 }
@@ -701,43 +650,25 @@ silences_apply(struct silences *s, const char *id, const char *spec,
     uint64_t updated_ms, const char *author, uint64_t ends_ms,
     uint64_t now_ms)
 {
-	json_t *list, *removed, *held, *live = NULL, *sil = NULL;
-	long gone_at = -1;
-	size_t i, at = 0;
+	json_t *list, *removed, *held, *sil;
+	size_t i;
 
 	expire(s, now_ms);
 	if (ends_ms <= now_ms)
 		return 0;
 	held = find(s->removed, id, &i);
-	if (spec != NULL && held != NULL)
-		return 0;	/* removed */
-	if (spec != NULL && (live = find(s->list, id, &at)) != NULL &&
-	    strcmp(json_text_of(live, "node"), s->self) == 0)
-		return 0;	/* ours: no other node's word replaces it */
+	if (spec != NULL && (held != NULL || find(s->list, id, NULL) != NULL))
+		return 0;	/* removed, or held already */
 	if (spec == NULL && held != NULL && !removal_newer(held, updated_ms,
 	    author))
 		return 0;
-	/* the mesh's view took it, pushing out a claim if it was full:
-	 * that one goes here too */
-	if (spec != NULL && live == NULL &&
-	    json_array_size(s->list) >= SILENCES_MAX &&
-	    (gone_at = make_room(s, 0)) < 0)
+	if (spec != NULL && json_array_size(s->list) >= SILENCES_MAX)
 		return -1;
 	if (spec != NULL && (sil = json_loads(spec, 0, NULL)) == NULL)
 		return -1;
-	/* held already; or another word of its id, a claim the view
-	 * replaced with its author's word */
-	if (live != NULL && json_equal(live, sil)) {
-		json_decref(sil);
-		return 0;
-	}
 	list = json_copy(s->list);
 	removed = json_copy(s->removed);
-	if (gone_at >= 0)
-		json_array_remove(s->list, (size_t)gone_at);
-	if (live != NULL)
-		json_array_set_new(s->list, at, sil);
-	else if (spec != NULL)
+	if (spec != NULL)
 		json_array_append_new(s->list, sil);
 	else {
 		if (held != NULL)

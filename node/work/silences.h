@@ -61,28 +61,16 @@ void silences_free(struct silences *);	/* NULL: no-op */
  * Checks body (a POST's) and, when it is valid, adds and stores the
  * silence made by "by" (a principal's name): 201 with *out the silence (new
  * reference).  400 with err naming the field, 507 when SILENCES_MAX are
- * active and none is a claim of the mesh's view (silences_set_mesh: one
- * is forgotten to make room), 409 when SILENCES_SHARE_MAX of them are
- * this node's own, 500 when it cannot be stored (err says why).
+ * active, 409 when SILENCES_SHARE_MAX of them are this node's own, 500
+ * when it cannot be stored (err says why).
  */
 int silences_add(struct silences *, const json_t *body, const char *by,
     uint64_t now_ms, json_t **out, char *err, size_t errlen);
-/*
- * The mesh's view, asked (NULL: none, and then nothing is a claim nor
- * forgotten by it):
- * taken(id, arg): whether it holds id, live or removed; silences_add
- * skips such ids as it does those it holds, and past the removals'
- * bound one the view has forgotten goes first.
- * live(id, arg): what it holds of id live (sync_silences_live): 0 none,
- * 1 a claim, 2 its author's signed word or ours.  With SILENCES_MAX
- * live, another node's silence the view holds live no more goes for
- * the mesh's word (silences_apply: the view pushed it out for that
- * word), and for a new one of ours (silences_add) that, else a claim:
- * the one that ends first, as the view pushes out.
- */
-void silences_set_mesh(struct silences *,
-    int (*taken)(const char *id, void *arg),
-    int (*live)(const char *id, void *arg), void *arg);
+/* taken(id, arg) (NULL: none): whether the mesh's view holds id, live or
+ * removed; silences_add skips such ids as it does those it holds, and
+ * past the removals' bound one the view has forgotten goes first. */
+void silences_set_taken(struct silences *,
+    int (*taken)(const char *id, void *arg), void *arg);
 /* Ends silence id (added on any node) for principal by (NULL: nobody
  * named; its removal word names it): 1, 0 when there is no such active
  * one, -1 when it cannot be stored. */
@@ -115,18 +103,15 @@ int silences_check(const char *id, const char *spec, size_t len,
  * node's silences_add gives ("sil-<n>-<12 hex digits>"), author a node
  * id.  Any member may remove any node's silence, held here yet or not;
  * an id removed before its silence is made is skipped by silences_add
- * (silences_set_mesh), so it costs that node an id, no more.  0, or -1
+ * (silences_set_taken), so it costs that node an id, no more.  0, or -1
  * with err set.
  */
 int silences_check_removal(const char *id, const char *author, char *err,
     size_t errlen);
 /*
  * The mesh's word on id (checked): spec NULL for a removal by node author
- * at updated_ms.  Kept and stored; a removal wins over the silence; a
- * silence held with another definition is replaced (the view replaced
- * its claim with its author's word), unless it is this node's own.  1
- * when it changed what is held, 0 when not, -1 when it cannot be kept
- * (SILENCES_MAX active, none of them forgotten by the mesh's view).
+ * at updated_ms.  Kept and stored; a removal wins over the silence.  1
+ * when it changed what is held, 0 when not, -1 when it cannot be kept.
  */
 int silences_apply(struct silences *, const char *id, const char *spec,
     uint64_t updated_ms, const char *author, uint64_t ends_ms,

@@ -59,14 +59,6 @@ taken_cb(const char *id, void *arg)
 	    sync_silences_claimed(n->sync, id);
 }
 
-static int
-live_cb(const char *id, void *arg)
-{
-	struct node *n = arg;
-
-	return sync_silences_live(n->sync, id);
-}
-
 static void
 changed_cb(const PB(SilenceUpdate) *u, void *arg)
 {
@@ -95,14 +87,14 @@ silences_mesh_start(struct node *n)
 	}
 	json_decref(words);
 	sync_set_silence_hooks(n->sync, check_cb, changed_cb, n);
-	silences_set_mesh(n->silences, taken_cb, live_cb, n);
+	silences_set_taken(n->silences, taken_cb, n);
 }
 
 void
 silences_mesh_stop(struct node *n)
 {
 	if (n->silences != NULL)
-		silences_set_mesh(n->silences, NULL, NULL, NULL);
+		silences_set_taken(n->silences, NULL, NULL);
 	if (n->sync != NULL)
 		sync_set_silence_hooks(n->sync, NULL, NULL, NULL);
 }

@@ -178,10 +178,10 @@ test_every_matcher_must_hold(void **state)
 	json_decref(away);
 }
 
-/* Another node's silence sil-<k>-<node>, live from NOW to ends, applied
- * as the mesh would: 1 when kept. */
+/* Another node's silence k, live from NOW for two hours, applied as the
+ * mesh would: 1 when kept. */
 static int
-apply_theirs_until(struct fix *f, const char *node, int k, uint64_t ends)
+apply_theirs(struct fix *f, const char *node, int k)
 {
 	char id[64], spec[256];
 
@@ -189,15 +189,8 @@ apply_theirs_until(struct fix *f, const char *node, int k, uint64_t ends)
 	snprintf(spec, sizeof(spec), "{\"id\": \"%s\", \"matchers\": "
 	    "{\"rule\": \"a\"}, \"starts_ms\": %llu, \"ends_ms\": %llu, "
 	    "\"comment\": \"\", \"created_by\": \"t\", \"node\": \"%s\"}", id,
-	    (unsigned long long)NOW, (unsigned long long)ends, node);
-	return silences_apply(f->s, id, spec, NOW, node, ends, NOW);
-}
-
-/* The same, for two hours. */
-static int
-apply_theirs(struct fix *f, const char *node, int k)
-{
-	return apply_theirs_until(f, node, k, NOW + 7200000);
+	    (unsigned long long)NOW, (unsigned long long)(NOW + 7200000), node);
+	return silences_apply(f->s, id, spec, NOW, node, NOW + 7200000, NOW);
 }
 
 /* 16 of this node's own (its share: then 409), 64 in all (then 507),
@@ -507,11 +500,11 @@ test_ids_pass_those_the_mesh_holds(void **state)
 	    3600000, NOW), 1);
 	snprintf(held, sizeof(held), "%s", sid(3));
 	taken_id = held;
-	silences_set_mesh(f->s, taken, NULL, NULL);
+	silences_set_taken(f->s, taken, NULL);
 	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
 	    "\"1h\"}", id, sizeof(id), err, sizeof(err)), 201);
 	assert_string_equal(id, sid(4));
-	silences_set_mesh(f->s, NULL, NULL, NULL);
+	silences_set_taken(f->s, NULL, NULL);
 }
 
 /* Another node's removal of an id not made yet blocks that id only. */
@@ -694,126 +687,14 @@ test_removals_the_view_forgot_go_first(void **state)
 	json_t *w;
 
 	snprintf(gone, sizeof(gone), "%s", sid(140));
-	silences_set_mesh(f->s, taken_but, NULL, gone);
+	silences_set_taken(f->s, taken_but, gone);
 	for (int i = 1; i <= 65; i++)
 		assert_int_equal(silences_apply(f->s, sid(100 + i), NULL, NOW,
 		    "n2", NOW + 3600000 + (uint64_t)i, NOW), 1);
 	assert_null(silences_word(f->s, sid(140), NOW));
 	assert_non_null(w = silences_word(f->s, sid(101), NOW));
 	json_decref(w);
-	silences_set_mesh(f->s, NULL, NULL, NULL);
-}
-
-/* The mesh's view as live_in() tells the store: no live silence of
- * live_gone (it pushed it out, or it refused it), a claim of each
- * silence of a node whose name is live_claims, every other one signed. */
-static const char *live_gone = "", *live_claims = "";
-
-static int
-live_in(const char *id, void *arg)
-{
-	const char *dash = strrchr(id, '-');
-
-	(void)arg;
-	if (strcmp(id, live_gone) == 0)
-		return 0;
-	return dash != NULL && strcmp(dash + 1, live_claims) == 0 ? 1 : 2;
-}
-
-static int
-held(struct fix *f, const char *id)
-{
-	json_t *w = silences_word(f->s, id, NOW);
-
-	json_decref(w);
-	return w != NULL;
-}
-
-/* 64 silences of others, those of n4 only claims of the mesh's view:
- * this node's new one takes the place of the claim that ends first (it
- * used to be 507 until they ended), never a signed one's, though n3's
- * ends first; with no claim left it is 507. */
-static void
-test_a_claim_gives_its_place_to_ours(void **state)
-{
-	static const char *const others[] = { "n2", "n3", "n4" };
-	struct fix *f = *state;
-	char id[64], err[256];
-
-	for (int i = 1; i <= SILENCES_MAX; i++)
-		assert_int_equal(apply_theirs_until(f, others[i % 3], i,
-		    NOW + 7200000 + (uint64_t)i), 1);
-	live_gone = "";
-	live_claims = "n4";
-	silences_set_mesh(f->s, NULL, live_in, NULL);
-	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
-	    "\"1h\"}", id, sizeof(id), err, sizeof(err)), 201);
-	assert_true(held(f, id));
-	assert_false(held(f, "sil-2-n4"));
-	assert_true(held(f, "sil-1-n3"));
-	assert_true(held(f, "sil-5-n4"));
-	assert_int_equal(silences_active(f->s, NOW), SILENCES_MAX);
-	live_claims = "";
-	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
-	    "\"1h\"}", NULL, 0, err, sizeof(err)), 507);
-	assert_true(held(f, "sil-5-n4"));
-	silences_set_mesh(f->s, NULL, NULL, NULL);
-}
-
-/* With 64 held, the mesh's word of a new silence takes the place of the
- * one the view pushed out for it (a claim), never another's nor ours,
- * though the view holds ours no more: the store and the view keep the
- * same silences. */
-static void
-test_the_mesh_word_takes_the_place_it_freed(void **state)
-{
-	struct fix *f = *state;
-	char ours[64], err[256];
-
-	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
-	    "\"1m\"}", ours, sizeof(ours), err, sizeof(err)), 201);
-	for (int i = 1; i < SILENCES_MAX; i++)
-		assert_int_equal(apply_theirs(f, i % 2 ? "n2" : "n3", i), 1);
-	live_gone = ours;
-	live_claims = "";
-	silences_set_mesh(f->s, NULL, live_in, NULL);
-	assert_int_equal(apply_theirs(f, "n5", 1), -1);
-	live_gone = "sil-7-n2";
-	assert_int_equal(apply_theirs(f, "n5", 1), 1);
-	assert_true(held(f, "sil-1-n5"));
-	assert_false(held(f, "sil-7-n2"));
-	assert_true(held(f, ours));
-	assert_int_equal(silences_active(f->s, NOW), SILENCES_MAX);
-	silences_set_mesh(f->s, NULL, NULL, NULL);
-}
-
-/* The mesh's word of an id held live with another definition (the
- * view's claim, replaced by its author's word) replaces it; the same
- * word again changes nothing, and no other node's word replaces ours. */
-static void
-test_the_mesh_word_replaces_a_claim_of_its_id(void **state)
-{
-	struct fix *f = *state;
-	char ours[64], err[256], buf[512];
-	json_t *w;
-
-	assert_int_equal(apply_theirs_until(f, "n2", 1, NOW + 7200000), 1);
-	assert_int_equal(apply_theirs_until(f, "n2", 1, NOW + 3600000), 1);
-	assert_int_equal(apply_theirs_until(f, "n2", 1, NOW + 3600000), 0);
-	assert_non_null(w = silences_word(f->s, "sil-1-n2", NOW));
-	assert_int_equal(json_integer_value(json_object_get(w, "ends_ms")),
-	    NOW + 3600000);
-	json_decref(w);
-	assert_int_equal(silences_active(f->s, NOW), 1);
-	assert_int_equal(add(f, "{\"matchers\": {\"rule\": \"a\"}, \"for\": "
-	    "\"1m\"}", ours, sizeof(ours), err, sizeof(err)), 201);
-	spec_of(buf, sizeof(buf), ours, NOW, NOW + 3600000);
-	assert_int_equal(silences_apply(f->s, ours, buf, NOW, "n1", NOW +
-	    3600000, NOW), 0);
-	assert_non_null(w = silences_word(f->s, ours, NOW));
-	assert_int_equal(json_integer_value(json_object_get(w, "ends_ms")),
-	    NOW + 60000);
-	json_decref(w);
+	silences_set_taken(f->s, NULL, NULL);
 }
 
 /* A removal the store cannot keep (its write refused: a trigger on the
@@ -890,13 +771,6 @@ main(void)
 		    test_the_store_bound_still_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_removals_the_view_forgot_go_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_a_claim_gives_its_place_to_ours, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_the_mesh_word_takes_the_place_it_freed, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_the_mesh_word_replaces_a_claim_of_its_id, setup,
-		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
