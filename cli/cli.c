@@ -554,11 +554,15 @@ man_page(int argc, char **argv)
 	    "lines of \\fBapi\\fR = \\fIHOST:PORT\\fR and "
 	    "\\fBtoken\\-file\\fR = \\fIFILE\\fR (or \\fBtoken\\fR = "
 	    "\\fITOKEN\\fR);\na file holding a token that others may read "
-	    "is refused (chmod 600).\nWhen none has the address, the CLI "
-	    "names each place it looked at.\n"
+	    "is refused (chmod 600), and so is one\nanother user owns or "
+	    "others may write. A token read from a file goes only to the\n"
+	    "address read from the same place, or to one given.\n"
+	    "When none has the address, the CLI names each place it looked "
+	    "at.\n"
 	    ".SH EXIT STATUS\n0 done, 1 failed, 2 usage error; run (on one "
 	    "node), submit \\-\\-wait and wait exit with the task's status "
-	    "(128 + a signal, 124 timed out).\n"
+	    "(128 + a signal, 124 timed out); run on several nodes: 0 all "
+	    "succeeded, 1 any failed or did not run, else 124.\n"
 	    ".SH SEE ALSO\n.BR agentflow\\-node (1),\n"
 	    ".BR agentflow\\-signal (1)\n", stdout);
 	return rc;

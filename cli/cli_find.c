@@ -107,6 +107,27 @@ private_enough(const char *path, const struct stat *st, char *err,
 	return -1;
 }
 
+/* The user's file, or the token-file it names, must be the user's (or
+ * root's) and written by nobody else: whoever may change it may send the
+ * token where they like, or name another file as the token. */
+static int
+owned_enough(const char *path, const struct stat *st, char *err,
+    size_t errlen)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		snprintf(err, errlen, "%.200s belongs to uid %u, not to you: "
+		    "refused", path, (unsigned)st->st_uid);
+		return -1;
+	}
+	if ((st->st_mode & 022) != 0) {
+		snprintf(err, errlen, "%.200s may be written by others (mode "
+		    "%04o): refused; chmod go-w %.200s", path,
+		    (unsigned)(st->st_mode & 07777), path);
+		return -1;
+	}
+	return 0;
+}
+
 /* c->token from the first line of c->token_file (relative: to the
  * directory of conf, the user's file). */
 static int
@@ -129,7 +150,8 @@ conf_token_file(const char *conf, struct conf *c, char *err, size_t errlen)
 		    c->token_file_line, path, why);
 		return BAD;
 	}
-	if (private_enough(path, &st, err, errlen) != 0) {
+	if (owned_enough(path, &st, err, errlen) != 0 ||
+	    private_enough(path, &st, err, errlen) != 0) {
 		free(text);
 		return BAD;
 	}
@@ -166,6 +188,10 @@ conf_read(const char *path, struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read %.300s: %s", path, why);
 		return BAD;
 	}
+	if (owned_enough(path, &st, err, errlen) != 0) {
+		free(text);
+		return BAD;
+	}
 	rc = config_file_parse(path, text, len, conf_cb, c, NULL, msg,
 	    sizeof(msg));
 	free(text);
@@ -200,11 +226,14 @@ conf_path(char *buf, size_t len)
 {
 	const char *xdg = env("XDG_CONFIG_HOME"), *home = env("HOME");
 
+	int n = -1;
+
 	if (xdg != NULL && xdg[0] == '/')
-		snprintf(buf, len, "%s/agentflow/cli.conf", xdg);
+		n = snprintf(buf, len, "%s/agentflow/cli.conf", xdg);
 	else if (home != NULL)
-		snprintf(buf, len, "%s/.config/agentflow/cli.conf", home);
-	else
+		n = snprintf(buf, len, "%s/.config/agentflow/cli.conf", home);
+	/* A path cut short would be another file: none rather. */
+	if (n < 0 || (size_t)n >= len)
 		buf[0] = '\0';
 }
 
@@ -342,6 +371,7 @@ cli_find(const struct cli_opts *o, struct cli_found *f, char *err,
 	const char *tok = o->token;	/* an empty --token is sent as given */
 	int dir_errno[sizeof(implicit_dirs) / sizeof(implicit_dirs[0])];
 	int got_api = 0, api_rc = NONE, token_rc = NONE, conf_rc = NONE;
+	int explicit_api, conf_api = 0;
 	struct conf c;
 
 	memset(f, 0, sizeof(*f));
@@ -366,11 +396,21 @@ cli_find(const struct cli_opts *o, struct cli_found *f, char *err,
 	}
 	if (got_api && f->has_token)
 		return 0;
+	/* A token read from a file goes only to the address read from the
+	 * same place, or to one given (flag or variable): never to an
+	 * address another place named, which may be anybody's (a directory
+	 * of a clone, a node's api.json being rewritten). */
+	explicit_api = got_api;
 
 	/* 2. a data directory: the one named, else the first that has one */
-	if (named != NULL)
-		snprintf(f->dir, sizeof(f->dir), "%s", named);
-	else
+	if (named != NULL) {
+		if ((size_t)snprintf(f->dir, sizeof(f->dir), "%s", named) >=
+		    sizeof(f->dir)) {
+			snprintf(err, errlen, "the data directory's path is "
+			    "longer than %zu bytes", sizeof(f->dir) - 1);
+			return -1;
+		}
+	} else
 		for (size_t i = 0; i < sizeof(implicit_dirs) /
 		    sizeof(implicit_dirs[0]) && f->dir[0] == '\0'; i++) {
 			char path[600];
@@ -388,7 +428,7 @@ cli_find(const struct cli_opts *o, struct cli_found *f, char *err,
 		if (!got_api && (api_rc = dir_api(f->dir, f, err, errlen)) == BAD)
 			return -1;
 		got_api = got_api || api_rc == GOT;
-		if (!f->has_token)
+		if (!f->has_token && (explicit_api || api_rc == GOT))
 			token_rc = dir_token(f->dir, f);
 	}
 
@@ -401,9 +441,10 @@ cli_find(const struct cli_opts *o, struct cli_found *f, char *err,
 		if (conf_rc == GOT && !got_api && c.api_line != 0) {
 			if (split(c.api, f->conf, f, err, errlen) != GOT)
 				return -1;
-			got_api = 1;
+			got_api = conf_api = 1;
 		}
-		if (conf_rc == GOT && !f->has_token && c.token[0] != '\0') {
+		if (conf_rc == GOT && !f->has_token && c.token[0] != '\0' &&
+		    (explicit_api || conf_api)) {
 			snprintf(f->token, sizeof(f->token), "%s", c.token);
 			f->has_token = 1;
 		}

@@ -15,9 +15,13 @@
  *      token-file = FILE (its first line; a relative FILE is from the
  *      config's directory).  Not read when a data directory was named.
  *
- * A token in a file others may read (group or other bits set: the file
- * holding token =, or the token-file) is refused, as ssh refuses such a
- * key.  No API found is an error naming every place looked at, in order,
+ * A token read from a file goes only to the address read from the same
+ * place, or to one given as a flag or variable: never the user's token
+ * to an address a ./agentflow-data of anybody's names.  A token in a
+ * file others may read (group or other bits set: the file holding
+ * token =, or the token-file) is refused, as ssh refuses such a key; so
+ * is the user's file or its token-file when another user owns it (root
+ * aside) or others may write it.  No API found is an error naming every place looked at, in order,
  * and what to do; so is a data directory there but not ours to read (a
  * host install's is the agentflow user's, 0700) when the user's file does
  * not stand in for it.  No token found is not an error here: a node may

@@ -24,9 +24,10 @@ const char *cli_fmt_duration(long long s, char *buf, size_t len);
 
 #define CLI_EXIT_EXPIRED	124	/* as timeout(1) */
 /* The exit status a final job or task (the API's JSON) stands for: its
- * exit code; 128 + its signal when killed; CLI_EXIT_EXPIRED when it
- * expired, was lost or timed out; 1 when it failed without an exit code
- * (or with 0) or was cancelled; 0 when it succeeded. */
+ * exit code; 128 + its signal when killed (cancelled ones too);
+ * CLI_EXIT_EXPIRED when it expired, was lost or timed out; 1 when it
+ * failed without an exit code (or with 0) or was cancelled without a
+ * signal; 0 when it succeeded. */
 int cli_fmt_exit_status(json_t *o);
 
 #endif

@@ -342,15 +342,18 @@ close_lines(struct watch *w)
 	fflush(stdout);
 }
 
-/* Prints the lines after w->after, page by page.  -1 after printing why. */
+/* Prints the lines after w->after, page by page, at most pages of them
+ * (0: every one there is, until the deadline).  0 when it printed all
+ * there was, 1 when more wait, -1 after printing why. */
 static int
-drain_logs(const struct cli_opts *o, struct watch *w, int json,
+drain_logs(const struct cli_opts *o, struct watch *w, int json, int pages,
     int64_t deadline)
 {
 	struct cli_reply r;
 	json_t *lines, *l;
 	char path[256];
 	size_t i, n;
+	int read = 0;
 
 	do {
 		snprintf(path, sizeof(path), "/api/tasks/%s/%s/logs?after=%" PRIu64
@@ -375,8 +378,10 @@ drain_logs(const struct cli_opts *o, struct watch *w, int json,
 			w->after = (uint64_t)seq;
 		}
 		json_decref(r.body);
-	} while (n == LOG_PAGE && now_ms() < deadline);
-	return 0;
+		read++;
+	} while (n == LOG_PAGE && now_ms() < deadline &&
+	    (pages == 0 || read < pages));
+	return n == LOG_PAGE ? 1 : 0;
 }
 
 /*
@@ -387,10 +392,12 @@ drain_logs(const struct cli_opts *o, struct watch *w, int json,
  * printing why it could not be read.
  */
 static void
-look(const struct cli_opts *o, struct watch *w, int follow, int64_t deadline)
+look(const struct cli_opts *o, struct watch *w, int follow, int pages,
+    int64_t deadline)
 {
 	struct cli_reply r;
 	char path[256];
+	int rc;
 
 	snprintf(path, sizeof(path), "/api/tasks/%s/%s", w->node, w->id);
 	w->rc = 1;
@@ -409,10 +416,10 @@ look(const struct cli_opts *o, struct watch *w, int follow, int64_t deadline)
 	w->task = r.body;
 	/* The log before the state: every line of an ended task is stored
 	 * before its end reaches this node. */
-	if (drain_logs(o, w, o->json, deadline) != 0)
+	if ((rc = drain_logs(o, w, o->json, pages, deadline)) < 0)
 		w->rc = -1;
-	else if (!follow || mesh_names_task_state_terminal(
-	    mesh_names_task_state_parse(cli_fmt_str(w->task, "state", ""))))
+	else if (rc == 0 && (!follow || mesh_names_task_state_terminal(
+	    mesh_names_task_state_parse(cli_fmt_str(w->task, "state", "")))))
 		w->rc = 0;
 }
 
@@ -437,7 +444,11 @@ watch_tasks(const struct cli_opts *o, struct watch *w, size_t n, int follow,
 		for (i = going = 0; i < n; i++) {
 			if (w[i].rc != 1)
 				continue;
-			look(o, &w[i], follow, deadline);
+			if (now_ms() >= deadline) {	/* the rest still going */
+				going++;
+				continue;
+			}
+			look(o, &w[i], follow, n > 1 ? 1 : 0, deadline);
 			if (w[i].rc != 1)
 				close_lines(&w[i]);
 			else
@@ -556,8 +567,6 @@ follow_run(const struct cli_args *a, json_t *rec, int64_t deadline, int rc)
 	}
 	watch_tasks(&a->o, w, n, 1, deadline);
 	for (i = 0; i < n; i++) {
-		int st;
-
 		if (w[i].rc == 0 && a->o.json)
 			print_json_line(w[i].task);
 		else if (w[i].rc == 0) {
@@ -566,12 +575,13 @@ follow_run(const struct cli_args *a, json_t *rec, int64_t deadline, int rc)
 		} else if (w[i].rc == 1)
 			task_timed_out(w[i].node, w[i].id, w[i].task,
 			    a->timeout_ms > 0 ? a->timeout_ms : RUN_TIMEOUT_MS);
-		st = w[i].rc == 0 ? cli_fmt_exit_status(w[i].task) :
-		    w[i].rc == 1 ? CLI_EXIT_EXPIRED : 1;
 		if (!several)
-			rc = st;
-		else
-			rc = worse(rc, st == 0 || st == CLI_EXIT_EXPIRED ? st : 1);
+			rc = w[i].rc == 0 ? cli_fmt_exit_status(w[i].task) :
+			    w[i].rc == 1 ? CLI_EXIT_EXPIRED : 1;
+		else	/* by how each ended, not its exit code (a task may
+			 * exit 124 itself) */
+			rc = worse(rc, w[i].rc == 1 ? CLI_EXIT_EXPIRED :
+			    w[i].rc == 0 && succeeded(w[i].task) ? 0 : 1);
 		watch_clear(&w[i]);
 	}
 	free(w);
@@ -900,8 +910,13 @@ cli_work_ping(const struct cmd_entry *e, int argc, char **argv)
 	if (a.count != 1) {	/* no SA_RESTART: the pause between ends */
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = ping_interrupt_cb;
+		/* A second Ctrl-C ends the CLI at once, should the ping under
+		 * way wait for a node that does not answer. */
+		sa.sa_flags = SA_RESETHAND;
 		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
+		if (sigaction(SIGINT, &sa, NULL) != 0)
+			fprintf(stderr, "agentflow: Ctrl-C will not print the "
+			    "summary: %s\n", strerror(errno));
 	}
 	for (i = 0; !ping_interrupted && (a.count == 0 || i < a.count); i++) {
 		if (i > 0) {

@@ -236,7 +236,8 @@ class CliFind(unittest.TestCase):
 
     def test_rows_sorted_by_name_and_uptimes_for_people(self):
         """This node first, then the others by name, in status and in
-        nodes; an uptime of seconds or minutes reads 42s or 3m."""
+        nodes; an uptime (the host's) reads as people read it: 42s, 3m,
+        1h14m or 2d3h, never a count of seconds."""
         rc, out, err = self.cli("status", "--data-dir", self.zulu.data_dir)
         self.assertEqual(rc, 0, err)
         names = [l.split()[0] for l in out.splitlines()]
@@ -246,7 +247,7 @@ class CliFind(unittest.TestCase):
         rows = [l.split() for l in out.splitlines()[1:]]
         self.assertEqual([r[0] for r in rows], ["zulu", "alpha", "kilo", "mike"], out)
         for r in rows:
-            self.assertRegex(r[-1], r"^(\d+s|\d+m)$", out)
+            self.assertRegex(r[-1], r"^(\d+s|\d+m|\d+h\d+m|\d+d\d+h)$", out)
 
     # ------------------------------------------------ ping and run
 

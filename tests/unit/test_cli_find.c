@@ -211,6 +211,70 @@ test_flags_variables_and_data_directory_come_first(void **state)
 	assert_string_equal(f.dir, "./agentflow-data");
 }
 
+/* A token read from a file goes only to the address of the same place
+ * (or to one given): never the user's token to an address a directory of
+ * anybody's names, nor a data directory's token to the user's file's. */
+static void
+test_a_token_goes_only_where_its_place_says(void **state)
+{
+	struct cli_found f;
+	char err[1536];
+
+	(void)state;
+	skip_on_a_host_install();
+	put(".config/agentflow/cli.conf", "api = 127.0.0.1:7001\ntoken = conf\n",
+	    0600);
+	assert_int_equal(mkdir("agentflow-data", 0700), 0);
+	put("agentflow-data/api.json", "{\"address\": \"203.0.113.9\", "
+	    "\"port\": 80}", 0600);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), 0);
+	assert_string_equal(f.host, "203.0.113.9");
+	assert_int_equal(f.port, 80);
+	assert_false(f.has_token);
+	assert_string_equal(f.token, "");
+	/* api.json being rewritten: the address from the user's file, with
+	 * its token, not the directory's */
+	put("agentflow-data/api.json", "{\"addr", 0600);
+	put("agentflow-data/tokens.json", "{\"write\": \"dir-token\"}", 0600);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), 0);
+	assert_int_equal(f.port, 7001);
+	assert_string_equal(f.token, "conf");
+	/* an address given takes the first token found, as before */
+	setenv("AGENTFLOW_API", "127.0.0.1:7100", 1);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), 0);
+	assert_int_equal(f.port, 7100);
+	assert_string_equal(f.token, "dir-token");
+	unsetenv("AGENTFLOW_API");
+}
+
+static void
+test_a_users_file_others_may_change_is_refused(void **state)
+{
+	struct cli_found f;
+	char err[1536];
+
+	(void)state;
+	skip_on_a_host_install();
+	put(".config/agentflow/cli.conf", "api = 127.0.0.1:7001\n", 0620);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cli.conf may be written by others (mode "
+	    "0620): refused"));
+	put(".config/agentflow/cli.conf", "api = 127.0.0.1:7001\n"
+	    "token-file = token\n", 0600);
+	put(".config/agentflow/token", "t\n", 0600);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), 0);
+	assert_string_equal(f.token, "t");
+	if (geteuid() != 0)
+		return;		/* only root gives a file away */
+	assert_int_equal(chown(".config/agentflow/token", 1, 1), 0);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/token belongs to uid 1, not to you"));
+	assert_int_equal(chown(".config/agentflow/token", 0, 0), 0);
+	assert_int_equal(chown(".config/agentflow/cli.conf", 1, 1), 0);
+	assert_int_equal(find(NULL, &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cli.conf belongs to uid 1, not to you"));
+}
+
 static void
 test_a_named_data_directory_keeps_the_users_file_out(void **state)
 {
@@ -280,6 +344,11 @@ main(void)
 		    test_the_users_file_with_a_token_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_token_others_may_read_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_token_goes_only_where_its_place_says, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_users_file_others_may_change_is_refused, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_a_bad_users_file_is_said,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <limits.h>
 #include <string.h>
 
@@ -48,12 +49,49 @@ test_duration_cut_to_the_buffer(void **state)
 	assert_string_equal(cli_fmt_duration(11040, buf, sizeof(buf)), "3h4");
 }
 
+static int
+status_of(const char *doc)
+{
+	json_t *o = json_loads(doc, 0, NULL);
+	int st;
+
+	assert_non_null(o);
+	st = cli_fmt_exit_status(o);
+	json_decref(o);
+	return st;
+}
+
+/* What run (on one node), wait and submit --wait exit with. */
+static void
+test_exit_status_of_a_final_job_or_task(void **state)
+{
+	(void)state;
+	assert_int_equal(status_of("{\"state\": \"succeeded\", \"exit_code\": 0}"), 0);
+	assert_int_equal(status_of("{\"state\": \"failed\", \"exit_code\": 3}"), 3);
+	/* its own 124 stays its own */
+	assert_int_equal(status_of("{\"state\": \"failed\", \"exit_code\": 124}"), 124);
+	/* failed though it exited 0 (e.g. its health): still a failure */
+	assert_int_equal(status_of("{\"state\": \"failed\", \"exit_code\": 0}"), 1);
+	assert_int_equal(status_of("{\"state\": \"failed\"}"), 1);
+	assert_int_equal(status_of("{\"state\": \"failed\", \"term_signal\": 9}"), 137);
+	assert_int_equal(status_of("{\"state\": \"cancelled\", \"term_signal\": 15}"), 143);
+	assert_int_equal(status_of("{\"state\": \"cancelled\"}"), 1);
+	/* a signal number no signal has is no 128 + it */
+	assert_int_equal(status_of("{\"state\": \"failed\", \"term_signal\": 200}"), 1);
+	assert_int_equal(status_of("{\"state\": \"failed\", \"exit_code\": 300}"), 1);
+	assert_int_equal(status_of("{\"state\": \"timed-out\"}"), CLI_EXIT_EXPIRED);
+	assert_int_equal(status_of("{\"state\": \"expired\"}"), CLI_EXIT_EXPIRED);
+	assert_int_equal(status_of("{\"state\": \"lost\"}"), CLI_EXIT_EXPIRED);
+	assert_int_equal(status_of("{}"), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration_for_people),
 		cmocka_unit_test(test_duration_cut_to_the_buffer),
+		cmocka_unit_test(test_exit_status_of_a_final_job_or_task),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
