@@ -135,6 +135,7 @@ site_close(struct log_site *ls)
 	return j;
 }
 
+/* Prints summary j (borrowed). */
 static void
 emit_summary(json_t *j)
 {
@@ -147,7 +148,8 @@ emit_summary(json_t *j)
 	json_object_del(j, "level");
 	snprintf(msg, sizeof(msg), "%lld more like this in the last %d s",
 	    (long long)n, LOG_WINDOW_MS / 1000);
-	emit(level, msg, j);
+	/* emit takes a reference; j stays the caller's array's. */
+	emit(level, msg, json_incref(j));
 }
 
 /* Closes the windows that are over; their summaries into *out.  Locked. */
