@@ -77,6 +77,10 @@ DANGLING_BEFORE = set()   # untagged images there before this run's build
 
 
 def dangling():
+    # On a fresh machine podman is not there until build-images.sh
+    # installs it: nothing of its can be there before the run either.
+    if shutil.which("podman") is None:
+        return set()
     r = podman("images", "-q", "--no-trunc", "--filter", "dangling=true", check=False)
     return set(r.stdout.split()) if r.returncode == 0 else set()
 
