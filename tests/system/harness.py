@@ -976,4 +976,10 @@ def wait_formed(nodes, timeout):
         except (AssertionError, OSError):
             return False
     if not wait_until(formed, timeout, 0.3):
-        raise AssertionError("mesh did not form")
+        seen = {}
+        for n in nodes:
+            try:
+                seen[n.node_id] = n.up_peers()
+            except (AssertionError, OSError) as e:
+                seen[n.node_id] = repr(e)
+        raise AssertionError("mesh did not form: %s" % seen)

@@ -60,13 +60,7 @@ class CliFind(unittest.TestCase):
                 cls.procs.append(n)
                 n.start()
             cls.zulu, cls.mike, cls.alpha, cls.kilo = cls.procs[1:]
-            nodes = cls.procs[1:]
-            want = {n.node_id: sorted(m.node_id for m in nodes if m is not n)
-                    for n in nodes}
-            if not harness.wait_until(lambda: all(
-                    n.up_peers() == want[n.node_id] for n in nodes), FORM_TIMEOUT, 0.3):
-                raise AssertionError("mesh did not form: %s" % {
-                    n.node_id: n.up_peers() for n in nodes})
+            harness.wait_formed(cls.procs[1:], FORM_TIMEOUT)
         except BaseException:
             cls.tearDownClass()
             raise
