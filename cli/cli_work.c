@@ -34,6 +34,7 @@
 #include "cli_cmd.h"
 #include "cli_fmt.h"
 #include "clock.h"
+#include "fanout_summary.h"
 #include "mesh_names.h"
 #include "node_id.h"
 
@@ -521,16 +522,6 @@ describe_run(json_t *res, char *out, size_t len)
 	    "task_id", "?"), id, sizeof(id)));
 }
 
-/* A run's exit status from two parts' (0 ok, 1 failed, 124 not ended):
- * a failure beats a timeout, as for a job sent to several nodes. */
-static int
-worse(int a, int b)
-{
-	if (a == 1 || b == 1)
-		return 1;
-	return a != 0 ? a : b;
-}
-
 /*
  * Follows every task the run started (each result ok with a task id) to
  * its end or the deadline, then prints each one's end.  With one
@@ -545,9 +536,15 @@ follow_run(const struct cli_args *a, json_t *rec, int64_t deadline, int rc)
 	json_t *results = json_object_get(rec, "results"), *res;
 	size_t i, n = 0, nres = json_array_size(results);
 	int several = json_array_size(json_object_get(rec, "destinations")) != 1;
+	/* several: how the command and each task ended, summed by the rule a
+	 * job sent to several nodes follows (a failure beats a timeout) */
+	struct fanout_summary sum = { 0 };
 	struct watch *w;
 	char outcome[320];
 
+	if (rc != 0)
+		fanout_summary_add(&sum, rc == CLI_EXIT_EXPIRED ? "expired" :
+		    "failed");
 	if ((w = calloc(nres ? nres : 1, sizeof(*w))) == NULL) {
 		fprintf(stderr, "agentflow: out of memory\n");
 		return 1;
@@ -580,12 +577,13 @@ follow_run(const struct cli_args *a, json_t *rec, int64_t deadline, int rc)
 			    w[i].rc == 1 ? CLI_EXIT_EXPIRED : 1;
 		else	/* by how each ended, not its exit code (a task may
 			 * exit 124 itself) */
-			rc = worse(rc, w[i].rc == 1 ? CLI_EXIT_EXPIRED :
-			    w[i].rc == 0 && succeeded(w[i].task) ? 0 : 1);
+			fanout_summary_add(&sum, w[i].rc == 1 ? "expired" :
+			    w[i].rc == 0 && succeeded(w[i].task) ? "succeeded" :
+			    "failed");
 		watch_clear(&w[i]);
 	}
 	free(w);
-	return rc;
+	return several && sum.n > 0 ? fanout_summary_exit(&sum) : rc;
 }
 
 int
